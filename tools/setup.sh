@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs everything a fresh Debian 12 machine needs to build and test EventMesh-cpp.
+# Idempotent: running it again only confirms the packages are present.
+# Only Debian's package archive is used; nothing is downloaded from anywhere else.
+set -euo pipefail
+
+PACKAGES=(
+  # Build system (Debian's Bazel 4.2.3) and its platform constraints.
+  bazel-bootstrap bazel-platforms
+  # Compilers and tools: gcc for normal builds, clang + libFuzzer runtime for --config=fuzz.
+  g++ clang-14 libclang-rt-14-dev clang-format
+  # Libraries wrapped in third_party/.
+  libabsl-dev libprotobuf-dev protobuf-compiler libboost-dev librocksdb-dev
+  libgoogle-glog-dev libgflags-dev rapidjson-dev libssl-dev
+  # Tests and benchmarks.
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+log() { printf '[setup] %s\n' "$*"; }
+fail() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null 2>&1 || fail "run as root or install sudo"
+  SUDO="sudo"
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  log "all ${#PACKAGES[@]} packages already installed"
+else
+  log "updating package lists"
+  $SUDO apt-get update -q || fail "apt-get update failed (is the Debian archive reachable?)"
+  log "installing: ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" \
+    || fail "apt-get install failed for: ${missing[*]}"
+fi
+
+command -v bazel >/dev/null 2>&1 || fail "bazel not found after installing bazel-bootstrap"
+log "bazel: $(bazel --version 2>/dev/null | head -n1)"
+log "done"
