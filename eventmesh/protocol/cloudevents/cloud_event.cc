@@ -1,0 +1,226 @@
+#include "eventmesh/protocol/cloudevents/cloud_event.h"
+
+#include <cstdlib>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace eventmesh::cloudevents {
+namespace {
+
+bool IsDigits(absl::string_view s, size_t n) {
+  if (s.size() < n) return false;
+  for (size_t i = 0; i < n; ++i) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(s[i]))) return false;
+  }
+  return true;
+}
+
+// RFC 3986 scheme: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) followed by ':'.
+bool HasUriScheme(absl::string_view s) {
+  if (s.empty() || !absl::ascii_isalpha(static_cast<unsigned char>(s[0]))) return false;
+  for (size_t i = 1; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c == ':') return true;
+    if (!absl::ascii_isalnum(c) && c != '+' && c != '-' && c != '.') return false;
+  }
+  return false;
+}
+
+// A URI-reference may not contain whitespace, control characters or a few delimiters
+// that RFC 3986 never allows unescaped.
+bool IsUriReference(absl::string_view s) {
+  for (const char ch : s) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c == 0x7f || c == '"' || c == '<' || c == '>' || c == '\\' ||
+        c == '^' || c == '`' || c == '{' || c == '|' || c == '}') {
+      return false;
+    }
+  }
+  return true;
+}
+
+absl::Status Invalid(absl::string_view rule) {
+  return absl::InvalidArgumentError(absl::StrCat("invalid CloudEvent: ", rule));
+}
+
+absl::Status ValidateTyped(absl::string_view name, const AttributeValue& v) {
+  switch (v.type) {
+    case AttributeType::kString:
+      return absl::OkStatus();
+    case AttributeType::kBoolean:
+      if (v.text == "true" || v.text == "false") return absl::OkStatus();
+      return Invalid(absl::StrCat("extension '", name, "' must be a Boolean"));
+    case AttributeType::kInteger: {
+      int32_t unused;
+      if (absl::SimpleAtoi(v.text, &unused)) return absl::OkStatus();
+      return Invalid(absl::StrCat("extension '", name, "' must be a 32-bit Integer"));
+    }
+    case AttributeType::kBinary: {
+      std::string unused;
+      if (absl::Base64Unescape(v.text, &unused)) return absl::OkStatus();
+      return Invalid(absl::StrCat("extension '", name, "' must be base64 Binary"));
+    }
+    case AttributeType::kUri:
+      if (HasUriScheme(v.text) && IsUriReference(v.text)) return absl::OkStatus();
+      return Invalid(absl::StrCat("extension '", name, "' must be an absolute URI"));
+    case AttributeType::kUriRef:
+      if (IsUriReference(v.text)) return absl::OkStatus();
+      return Invalid(absl::StrCat("extension '", name, "' must be a URI-reference"));
+    case AttributeType::kTimestamp:
+      if (IsValidTimestamp(v.text)) return absl::OkStatus();
+      return Invalid(absl::StrCat("extension '", name, "' must be an RFC 3339 Timestamp"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::string_view AttributeTypeName(AttributeType type) {
+  switch (type) {
+    case AttributeType::kString:
+      return "String";
+    case AttributeType::kBoolean:
+      return "Boolean";
+    case AttributeType::kInteger:
+      return "Integer";
+    case AttributeType::kBinary:
+      return "Binary";
+    case AttributeType::kUri:
+      return "URI";
+    case AttributeType::kUriRef:
+      return "URI-reference";
+    case AttributeType::kTimestamp:
+      return "Timestamp";
+  }
+  return "String";
+}
+
+bool IsValidAttributeName(absl::string_view name) {
+  if (name.empty()) return false;
+  for (const char ch : name) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return false;
+  }
+  return true;
+}
+
+bool IsCoreAttributeName(absl::string_view name) {
+  static constexpr absl::string_view kCore[] = {
+      "id",   "source",  "specversion", "type",        "datacontenttype",
+      "dataschema", "subject", "time", "data", "data_base64"};
+  for (absl::string_view c : kCore) {
+    if (name == c) return true;
+  }
+  return false;
+}
+
+bool IsJsonContentType(absl::string_view content_type) {
+  absl::string_view media = content_type.substr(0, content_type.find(';'));
+  media = absl::StripAsciiWhitespace(media);
+  if (media.empty()) return true;
+  return absl::EqualsIgnoreCase(media, "application/json") ||
+         absl::EqualsIgnoreCase(media, "text/json") ||
+         absl::EndsWithIgnoreCase(media, "+json");
+}
+
+bool IsValidTimestamp(absl::string_view s) {
+  // full-date "T" partial-time time-offset; e.g. 1985-04-12T23:20:50.52Z
+  if (s.size() < 20) return false;
+  if (!IsDigits(s, 4) || s[4] != '-' || !IsDigits(s.substr(5), 2) || s[7] != '-' ||
+      !IsDigits(s.substr(8), 2) || (s[10] != 'T' && s[10] != 't') ||
+      !IsDigits(s.substr(11), 2) || s[13] != ':' || !IsDigits(s.substr(14), 2) ||
+      s[16] != ':' || !IsDigits(s.substr(17), 2)) {
+    return false;
+  }
+  const int month = std::atoi(std::string(s.substr(5, 2)).c_str());
+  const int day = std::atoi(std::string(s.substr(8, 2)).c_str());
+  const int hour = std::atoi(std::string(s.substr(11, 2)).c_str());
+  const int minute = std::atoi(std::string(s.substr(14, 2)).c_str());
+  const int second = std::atoi(std::string(s.substr(17, 2)).c_str());
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 ||
+      second > 60) {
+    return false;
+  }
+  size_t i = 19;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    const size_t start = i;
+    while (i < s.size() && absl::ascii_isdigit(static_cast<unsigned char>(s[i]))) ++i;
+    if (i == start) return false;
+  }
+  absl::string_view offset = s.substr(i);
+  if (offset == "Z" || offset == "z") return true;
+  return offset.size() == 6 && (offset[0] == '+' || offset[0] == '-') &&
+         IsDigits(offset.substr(1), 2) && offset[3] == ':' && IsDigits(offset.substr(4), 2);
+}
+
+const std::string* CloudEvent::FindExtension(absl::string_view name) const {
+  auto it = extensions_.find(std::string(name));
+  return it == extensions_.end() ? nullptr : &it->second.text;
+}
+
+void CloudEvent::RemoveExtension(absl::string_view name) {
+  extensions_.erase(std::string(name));
+}
+
+absl::Status CloudEvent::Validate() const {
+  if (spec_version_.empty()) return Invalid("'specversion' is required");
+  if (spec_version_ != kSpecVersion10 && spec_version_ != kSpecVersion03) {
+    return Invalid(absl::StrCat("'specversion' must be \"1.0\" or \"0.3\", got \"",
+                                spec_version_, "\""));
+  }
+  if (id_.empty()) return Invalid("'id' is required and must be a non-empty string");
+  if (source_.empty()) {
+    return Invalid("'source' is required and must be a non-empty URI-reference");
+  }
+  if (!IsUriReference(source_)) return Invalid("'source' must be a URI-reference");
+  if (type_.empty()) return Invalid("'type' is required and must be a non-empty string");
+  if (data_content_type_.has_value() && data_content_type_->empty()) {
+    return Invalid("'datacontenttype' must be a non-empty media type when present");
+  }
+  if (data_schema_.has_value() &&
+      (!HasUriScheme(*data_schema_) || !IsUriReference(*data_schema_))) {
+    return Invalid("'dataschema' must be an absolute URI");
+  }
+  if (subject_.has_value() && subject_->empty()) {
+    return Invalid("'subject' must be a non-empty string when present");
+  }
+  if (time_.has_value() && !IsValidTimestamp(*time_)) {
+    return Invalid("'time' must be an RFC 3339 timestamp");
+  }
+  for (const auto& [name, value] : extensions_) {
+    if (!IsValidAttributeName(name)) {
+      return Invalid(absl::StrCat("extension name '", name,
+                                  "' must consist of lower-case letters a-z and digits 0-9"));
+    }
+    if (IsCoreAttributeName(name)) {
+      return Invalid(absl::StrCat("extension name '", name, "' is a reserved attribute name"));
+    }
+    absl::Status s = ValidateTyped(name, value);
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+size_t CloudEvent::ByteSizeLong() const {
+  size_t n = id_.size() + source_.size() + spec_version_.size() + type_.size() + data_.size();
+  for (const auto* opt : {&data_content_type_, &data_schema_, &subject_, &time_}) {
+    if (opt->has_value()) n += (*opt)->size();
+  }
+  for (const auto& [name, value] : extensions_) n += name.size() + value.text.size();
+  return n;
+}
+
+bool CloudEvent::operator==(const CloudEvent& o) const {
+  return id_ == o.id_ && source_ == o.source_ && spec_version_ == o.spec_version_ &&
+         type_ == o.type_ && data_content_type_ == o.data_content_type_ &&
+         data_schema_ == o.data_schema_ && subject_ == o.subject_ && time_ == o.time_ &&
+         extensions_ == o.extensions_ && data_ == o.data_ &&
+         data_encoding_ == o.data_encoding_;
+}
+
+}  // namespace eventmesh::cloudevents
