@@ -23,8 +23,7 @@ std::vector<std::string> ReadInputs(int argc, char** argv) {
   std::vector<std::string> inputs;
   auto read_file = [&inputs](const std::filesystem::path& p) {
     std::ifstream in(p, std::ios::binary);
-    inputs.emplace_back(std::istreambuf_iterator<char>(in),
-                        std::istreambuf_iterator<char>());
+    inputs.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   };
   for (int i = 1; i < argc; ++i) {
     std::filesystem::path p(argv[i]);
@@ -53,11 +52,13 @@ std::string Mutate(const std::string& in, const std::vector<std::string>& all,
         if (!out.empty()) out.resize(rng() % out.size());
         break;
       case 2:  // insert random bytes
-        out.insert(out.empty() ? 0 : rng() % out.size(), std::string(1 + rng() % 8, static_cast<char>(rng())));
+        out.insert(out.empty() ? 0 : rng() % out.size(),
+                   std::string(1 + rng() % 8, static_cast<char>(rng())));
         break;
       case 3:  // set an interesting value (length fields are big-endian int32)
         if (out.size() >= 4) {
-          static const uint32_t kInteresting[] = {0, 1, 0x7fffffff, 0x80000000, 0xffffffff, 8, 13, 21};
+          static const uint32_t kInteresting[] = {0,          1, 0x7fffffff, 0x80000000,
+                                                  0xffffffff, 8, 13,         21};
           uint32_t v = kInteresting[rng() % 8];
           size_t pos = rng() % (out.size() - 3);
           for (int b = 0; b < 4; ++b) out[pos + b] = static_cast<char>(v >> (24 - 8 * b));

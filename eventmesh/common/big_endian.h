@@ -12,8 +12,7 @@ namespace eventmesh {
 
 inline uint32_t LoadBigEndian32(const char* p) {
   const auto* u = reinterpret_cast<const unsigned char*>(p);
-  return (uint32_t{u[0]} << 24) | (uint32_t{u[1]} << 16) | (uint32_t{u[2]} << 8) |
-         uint32_t{u[3]};
+  return (uint32_t{u[0]} << 24) | (uint32_t{u[1]} << 16) | (uint32_t{u[2]} << 8) | uint32_t{u[3]};
 }
 
 inline void StoreBigEndian32(char* p, uint32_t v) {

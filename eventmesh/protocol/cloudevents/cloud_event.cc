@@ -35,8 +35,8 @@ bool HasUriScheme(absl::string_view s) {
 bool IsUriReference(absl::string_view s) {
   for (const char ch : s) {
     const unsigned char c = static_cast<unsigned char>(ch);
-    if (c <= 0x20 || c == 0x7f || c == '"' || c == '<' || c == '>' || c == '\\' ||
-        c == '^' || c == '`' || c == '{' || c == '|' || c == '}') {
+    if (c <= 0x20 || c == 0x7f || c == '"' || c == '<' || c == '>' || c == '\\' || c == '^' ||
+        c == '`' || c == '{' || c == '|' || c == '}') {
       return false;
     }
   }
@@ -110,8 +110,8 @@ bool IsValidAttributeName(absl::string_view name) {
 
 bool IsCoreAttributeName(absl::string_view name) {
   static constexpr absl::string_view kCore[] = {
-      "id",   "source",  "specversion", "type",        "datacontenttype",
-      "dataschema", "subject", "time", "data", "data_base64"};
+      "id",         "source",  "specversion", "type", "datacontenttype",
+      "dataschema", "subject", "time",        "data", "data_base64"};
   for (absl::string_view c : kCore) {
     if (name == c) return true;
   }
@@ -123,17 +123,15 @@ bool IsJsonContentType(absl::string_view content_type) {
   media = absl::StripAsciiWhitespace(media);
   if (media.empty()) return true;
   return absl::EqualsIgnoreCase(media, "application/json") ||
-         absl::EqualsIgnoreCase(media, "text/json") ||
-         absl::EndsWithIgnoreCase(media, "+json");
+         absl::EqualsIgnoreCase(media, "text/json") || absl::EndsWithIgnoreCase(media, "+json");
 }
 
 bool IsValidTimestamp(absl::string_view s) {
   // full-date "T" partial-time time-offset; e.g. 1985-04-12T23:20:50.52Z
   if (s.size() < 20) return false;
   if (!IsDigits(s, 4) || s[4] != '-' || !IsDigits(s.substr(5), 2) || s[7] != '-' ||
-      !IsDigits(s.substr(8), 2) || (s[10] != 'T' && s[10] != 't') ||
-      !IsDigits(s.substr(11), 2) || s[13] != ':' || !IsDigits(s.substr(14), 2) ||
-      s[16] != ':' || !IsDigits(s.substr(17), 2)) {
+      !IsDigits(s.substr(8), 2) || (s[10] != 'T' && s[10] != 't') || !IsDigits(s.substr(11), 2) ||
+      s[13] != ':' || !IsDigits(s.substr(14), 2) || s[16] != ':' || !IsDigits(s.substr(17), 2)) {
     return false;
   }
   const int month = std::atoi(std::string(s.substr(5, 2)).c_str());
@@ -141,8 +139,7 @@ bool IsValidTimestamp(absl::string_view s) {
   const int hour = std::atoi(std::string(s.substr(11, 2)).c_str());
   const int minute = std::atoi(std::string(s.substr(14, 2)).c_str());
   const int second = std::atoi(std::string(s.substr(17, 2)).c_str());
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 ||
-      second > 60) {
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
     return false;
   }
   size_t i = 19;
@@ -163,15 +160,13 @@ const std::string* CloudEvent::FindExtension(absl::string_view name) const {
   return it == extensions_.end() ? nullptr : &it->second.text;
 }
 
-void CloudEvent::RemoveExtension(absl::string_view name) {
-  extensions_.erase(std::string(name));
-}
+void CloudEvent::RemoveExtension(absl::string_view name) { extensions_.erase(std::string(name)); }
 
 absl::Status CloudEvent::Validate() const {
   if (spec_version_.empty()) return Invalid("'specversion' is required");
   if (spec_version_ != kSpecVersion10 && spec_version_ != kSpecVersion03) {
-    return Invalid(absl::StrCat("'specversion' must be \"1.0\" or \"0.3\", got \"",
-                                spec_version_, "\""));
+    return Invalid(
+        absl::StrCat("'specversion' must be \"1.0\" or \"0.3\", got \"", spec_version_, "\""));
   }
   if (id_.empty()) return Invalid("'id' is required and must be a non-empty string");
   if (source_.empty()) {
@@ -219,8 +214,7 @@ bool CloudEvent::operator==(const CloudEvent& o) const {
   return id_ == o.id_ && source_ == o.source_ && spec_version_ == o.spec_version_ &&
          type_ == o.type_ && data_content_type_ == o.data_content_type_ &&
          data_schema_ == o.data_schema_ && subject_ == o.subject_ && time_ == o.time_ &&
-         extensions_ == o.extensions_ && data_ == o.data_ &&
-         data_encoding_ == o.data_encoding_;
+         extensions_ == o.extensions_ && data_ == o.data_ && data_encoding_ == o.data_encoding_;
 }
 
 }  // namespace eventmesh::cloudevents

@@ -47,9 +47,7 @@ struct AttributeValue {
 
   static AttributeValue String(std::string s) { return {AttributeType::kString, std::move(s)}; }
   static AttributeValue Boolean(bool b) { return {AttributeType::kBoolean, b ? "true" : "false"}; }
-  static AttributeValue Integer(int32_t i) {
-    return {AttributeType::kInteger, std::to_string(i)};
-  }
+  static AttributeValue Integer(int32_t i) { return {AttributeType::kInteger, std::to_string(i)}; }
   bool operator==(const AttributeValue& o) const { return type == o.type && text == o.text; }
   bool operator!=(const AttributeValue& o) const { return !(*this == o); }
 };

@@ -10,10 +10,9 @@ absl::StatusOr<rapidjson::Document> ParseJson(absl::string_view text, absl::stri
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
   if (doc.HasParseError()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("malformed JSON in ", what, ": ",
-                     rapidjson::GetParseError_En(doc.GetParseError()), " at offset ",
-                     doc.GetErrorOffset()));
+    return absl::InvalidArgumentError(absl::StrCat("malformed JSON in ", what, ": ",
+                                                   rapidjson::GetParseError_En(doc.GetParseError()),
+                                                   " at offset ", doc.GetErrorOffset()));
   }
   return doc;
 }
