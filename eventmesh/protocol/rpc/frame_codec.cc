@@ -1,5 +1,8 @@
 #include "eventmesh/protocol/rpc/frame_codec.h"
 
+#include <climits>
+#include <cstdint>
+
 #include "absl/strings/str_cat.h"
 #include "eventmesh/common/big_endian.h"
 
@@ -16,7 +19,10 @@ absl::Status OversizeError(uint64_t size, uint32_t max_frame_size) {
 absl::Status EncodeFrame(const google::protobuf::MessageLite& message, std::string* out,
                          uint32_t max_frame_size) {
   const size_t size = message.ByteSizeLong();
-  if (size > max_frame_size) return OversizeError(size, max_frame_size);
+  // Protobuf caches sizes as int: anything above 2 GiB cannot be serialized either.
+  if (size > max_frame_size || size > static_cast<size_t>(INT32_MAX)) {
+    return OversizeError(size, max_frame_size);
+  }
   const size_t start = out->size();
   out->resize(start + kFramePrefixSize + size);
   char* prefix = &(*out)[start];

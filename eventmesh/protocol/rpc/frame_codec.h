@@ -9,6 +9,7 @@
 // zero-length payload is a valid frame (an all-default message). Frames larger than the
 // configured maximum (default 16 MiB) are refused on both sides.
 
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -83,7 +84,8 @@ class FrameDecoder {
 template <typename T>
 absl::StatusOr<T> DecodeMessage(absl::string_view payload) {
   T message;
-  if (!message.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+  if (payload.size() > static_cast<size_t>(INT32_MAX) ||
+      !message.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
     return absl::InvalidArgumentError("malformed protobuf frame");
   }
   return message;

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "eventmesh/protocol/proto/registry.pb.h"
 #include "eventmesh/protocol/proto/store.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -79,6 +80,44 @@ TEST(FrameCodecTest, RoundTripsTypedMessage) {
   ASSERT_TRUE(end.ok());
   EXPECT_FALSE(end->has_value());
   EXPECT_EQ(decoder.buffered_bytes(), 0u);
+}
+
+TEST(FrameCodecTest, RequestAndResponseEnvelopesShareAStream) {
+  using ::eventmesh::registry::v1::RegistryRequest;
+  using ::eventmesh::store::v1::StoreResponse;
+  RegistryRequest reg;
+  reg.set_request_id(7);
+  auto* r = reg.mutable_register_instance();
+  r->set_cluster("LS");
+  r->set_name("mesh-1");
+  auto* ep = r->add_endpoints();
+  ep->set_protocol(eventmesh::registry::v1::PROTOCOL_TCP);
+  ep->set_host("10.0.0.1");
+  ep->set_port(10000);
+  (*r->mutable_metadata())["idc"] = "FT";
+  r->set_lease_ttl_ms(30000);
+  StoreResponse resp;
+  resp.set_request_id(8);
+  resp.mutable_status()->set_code(static_cast<int>(absl::StatusCode::kNotFound));
+  resp.mutable_status()->set_message("topic 'x' not found");
+  std::string wire;
+  ASSERT_TRUE(EncodeFrame(reg, &wire).ok());
+  ASSERT_TRUE(EncodeFrame(resp, &wire).ok());
+  FrameDecoder decoder;
+  ASSERT_TRUE(decoder.Feed(wire).ok());
+  auto first = decoder.Next();
+  auto second = decoder.Next();
+  ASSERT_TRUE(first.ok() && first->has_value() && second.ok() && second->has_value());
+  auto reg2 = DecodeMessage<RegistryRequest>(**first);
+  ASSERT_TRUE(reg2.ok());
+  EXPECT_EQ(reg2->register_instance().endpoints(0).port(), 10000u);
+  EXPECT_EQ(reg2->register_instance().metadata().at("idc"), "FT");
+  auto resp2 = DecodeMessage<StoreResponse>(**second);
+  ASSERT_TRUE(resp2.ok());
+  EXPECT_EQ(resp2->request_id(), 8u);
+  EXPECT_EQ(resp2->status().code(), 5);
+  EXPECT_EQ(resp2->status().message(), "topic 'x' not found");
+  EXPECT_EQ(resp2->result_case(), StoreResponse::RESULT_NOT_SET);
 }
 
 TEST(FrameCodecTest, PartialReadsAtEverySplitPoint) {
