@@ -546,3 +546,8 @@ RequestCode PushRequestCode(SubscriptionType type) {
 }
 
 }  // namespace eventmesh::protocol::http
+
+#undef EM_ASSIGN_OR_RETURN
+#undef EM_CONCAT
+#undef EM_CONCAT_INNER
+#undef EM_ASSIGN_OR_RETURN_IMPL

@@ -20,7 +20,7 @@ constexpr RetCodeEntry kRetCodes[] = {
     {EventMeshRetCode::kSendSyncMsgErr, "EVENTMESH_SEND_SYNC_MSG_ERR",
      "eventMesh send rr msg err, "},
     {EventMeshRetCode::kWaitingRrMsgErr, "EVENTMESH_WAITING_RR_MSG_ERR",
-     "eventMesh failed to send msg, waiting for rr msg err, "},
+     "eventMesh waiting rr msg err, "},
     {EventMeshRetCode::kProtocolHeaderErr, "EVENTMESH_PROTOCOL_HEADER_ERR",
      "eventMesh protocol[header] err, "},
     {EventMeshRetCode::kProtocolBodyErr, "EVENTMESH_PROTOCOL_BODY_ERR",
