@@ -1,0 +1,130 @@
+#include "eventmesh/protocol/http/url_encoding.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace eventmesh::protocol::http {
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool IsUnreserved(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '-' || c == '*' || c == '_';
+}
+
+// Decodes `text`, which starts at byte `base` of the caller's input, appending to *out.
+absl::Status DecodeInto(absl::string_view text, size_t base, std::string* out) {
+  out->reserve(out->size() + text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '+') {
+      out->push_back(' ');
+    } else if (c == '%') {
+      const int hi = i + 1 < text.size() ? HexValue(text[i + 1]) : -1;
+      const int lo = i + 2 < text.size() ? HexValue(text[i + 2]) : -1;
+      if (hi < 0 || lo < 0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "invalid percent-escape '", text.substr(i, 3), "' at position ", base + i));
+      }
+      out->push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else {
+      out->push_back(c);
+    }
+  }
+  return absl::OkStatus();
+}
+
+void EncodeInto(absl::string_view text, std::string* out) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (IsUnreserved(c)) {
+      out->push_back(ch);
+    } else if (c == ' ') {
+      out->push_back('+');
+    } else {
+      out->push_back('%');
+      out->push_back(kHex[c >> 4]);
+      out->push_back(kHex[c & 0xf]);
+    }
+  }
+}
+
+}  // namespace
+
+std::string UrlEncode(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  EncodeInto(text, &out);
+  return out;
+}
+
+absl::StatusOr<std::string> UrlDecode(absl::string_view text) {
+  std::string out;
+  absl::Status s = DecodeInto(text, 0, &out);
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<FormFields> ParseForm(absl::string_view body) {
+  FormFields fields;
+  size_t start = 0;
+  while (start <= body.size()) {
+    size_t end = body.find('&', start);
+    if (end == absl::string_view::npos) end = body.size();
+    absl::string_view segment = body.substr(start, end - start);
+    if (!segment.empty()) {
+      const size_t eq = segment.find('=');
+      absl::string_view key = segment.substr(0, eq);
+      absl::string_view value =
+          eq == absl::string_view::npos ? absl::string_view() : segment.substr(eq + 1);
+      std::string k, v;
+      absl::Status s = DecodeInto(key, start, &k);
+      if (s.ok() && eq != absl::string_view::npos) s = DecodeInto(value, start + eq + 1, &v);
+      if (!s.ok()) return s;
+      fields.emplace_back(std::move(k), std::move(v));
+    }
+    start = end + 1;
+  }
+  return fields;
+}
+
+std::string EncodeForm(const FormFields& fields) {
+  std::string out;
+  for (const auto& [key, value] : fields) {
+    if (!out.empty()) out.push_back('&');
+    EncodeInto(key, &out);
+    out.push_back('=');
+    EncodeInto(value, &out);
+  }
+  return out;
+}
+
+absl::StatusOr<Form> Form::Parse(absl::string_view body) {
+  absl::StatusOr<FormFields> fields = ParseForm(body);
+  if (!fields.ok()) return fields.status();
+  return Form(*std::move(fields));
+}
+
+std::optional<absl::string_view> Form::Get(absl::string_view key) const {
+  for (const auto& [k, v] : fields_) {
+    if (k == key) return absl::string_view(v);
+  }
+  return std::nullopt;
+}
+
+std::vector<absl::string_view> Form::GetAll(absl::string_view key) const {
+  std::vector<absl::string_view> out;
+  for (const auto& [k, v] : fields_) {
+    if (k == key) out.emplace_back(v);
+  }
+  return out;
+}
+
+}  // namespace eventmesh::protocol::http
