@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "eventmesh/common/status_macros.h"
 #include "eventmesh/protocol/json/json.h"
 
 namespace eventmesh::protocol::http {
@@ -132,15 +133,6 @@ absl::StatusOr<std::string> ItemString(const rapidjson::Value& item, const char*
   }
   return v;
 }
-
-#define EM_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
-  auto tmp = (expr);                             \
-  if (!tmp.ok()) return tmp.status();            \
-  lhs = *std::move(tmp)
-#define EM_CONCAT_INNER(a, b) a##b
-#define EM_CONCAT(a, b) EM_CONCAT_INNER(a, b)
-#define EM_ASSIGN_OR_RETURN(lhs, expr) \
-  EM_ASSIGN_OR_RETURN_IMPL(EM_CONCAT(status_or_, __LINE__), lhs, expr)
 
 }  // namespace
 
@@ -547,7 +539,3 @@ RequestCode PushRequestCode(SubscriptionType type) {
 
 }  // namespace eventmesh::protocol::http
 
-#undef EM_ASSIGN_OR_RETURN
-#undef EM_CONCAT
-#undef EM_CONCAT_INNER
-#undef EM_ASSIGN_OR_RETURN_IMPL
