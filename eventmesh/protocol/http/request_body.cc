@@ -538,4 +538,3 @@ RequestCode PushRequestCode(SubscriptionType type) {
 }
 
 }  // namespace eventmesh::protocol::http
-
