@@ -19,6 +19,12 @@ bool IsDigits(absl::string_view s, size_t n) {
   return true;
 }
 
+int DaysInMonth(int year, int month) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (month == 2 && (year % 4 == 0 && (year % 100 != 0 || year % 400 == 0))) return 29;
+  return kDays[month - 1];
+}
+
 // RFC 3986 scheme: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) followed by ':'.
 bool HasUriScheme(absl::string_view s) {
   if (s.empty() || !absl::ascii_isalpha(static_cast<unsigned char>(s[0]))) return false;
@@ -35,8 +41,8 @@ bool HasUriScheme(absl::string_view s) {
 bool IsUriReference(absl::string_view s) {
   for (const char ch : s) {
     const unsigned char c = static_cast<unsigned char>(ch);
-    if (c <= 0x20 || c == 0x7f || c == '"' || c == '<' || c == '>' || c == '\\' ||
-        c == '^' || c == '`' || c == '{' || c == '|' || c == '}') {
+    if (c <= 0x20 || c == 0x7f || c == '"' || c == '<' || c == '>' || c == '\\' || c == '^' ||
+        c == '`' || c == '{' || c == '|' || c == '}') {
       return false;
     }
   }
@@ -55,13 +61,20 @@ absl::Status ValidateTyped(absl::string_view name, const AttributeValue& v) {
       if (v.text == "true" || v.text == "false") return absl::OkStatus();
       return Invalid(absl::StrCat("extension '", name, "' must be a Boolean"));
     case AttributeType::kInteger: {
-      int32_t unused;
-      if (absl::SimpleAtoi(v.text, &unused)) return absl::OkStatus();
+      // Canonical decimal only ("5", "-12"; not "+5", " 5" or "05"), so that every
+      // format reproduces the same text.
+      int32_t value;
+      if (absl::SimpleAtoi(v.text, &value) && std::to_string(value) == v.text) {
+        return absl::OkStatus();
+      }
       return Invalid(absl::StrCat("extension '", name, "' must be a 32-bit Integer"));
     }
     case AttributeType::kBinary: {
-      std::string unused;
-      if (absl::Base64Unescape(v.text, &unused)) return absl::OkStatus();
+      // Canonical (padded) base64, so that decoding and re-encoding is exact.
+      std::string bytes;
+      if (absl::Base64Unescape(v.text, &bytes) && absl::Base64Escape(bytes) == v.text) {
+        return absl::OkStatus();
+      }
       return Invalid(absl::StrCat("extension '", name, "' must be base64 Binary"));
     }
     case AttributeType::kUri:
@@ -110,8 +123,8 @@ bool IsValidAttributeName(absl::string_view name) {
 
 bool IsCoreAttributeName(absl::string_view name) {
   static constexpr absl::string_view kCore[] = {
-      "id",   "source",  "specversion", "type",        "datacontenttype",
-      "dataschema", "subject", "time", "data", "data_base64"};
+      "id",         "source",  "specversion", "type", "datacontenttype",
+      "dataschema", "subject", "time",        "data", "data_base64"};
   for (absl::string_view c : kCore) {
     if (name == c) return true;
   }
@@ -122,18 +135,19 @@ bool IsJsonContentType(absl::string_view content_type) {
   absl::string_view media = content_type.substr(0, content_type.find(';'));
   media = absl::StripAsciiWhitespace(media);
   if (media.empty()) return true;
-  return absl::EqualsIgnoreCase(media, "application/json") ||
-         absl::EqualsIgnoreCase(media, "text/json") ||
-         absl::EndsWithIgnoreCase(media, "+json");
+  // Spec: the media subtype is "json" or ends with "+json" ("*/json", "*/*+json").
+  const size_t slash = media.find('/');
+  if (slash == absl::string_view::npos) return false;
+  const absl::string_view subtype = media.substr(slash + 1);
+  return absl::EqualsIgnoreCase(subtype, "json") || absl::EndsWithIgnoreCase(subtype, "+json");
 }
 
 bool IsValidTimestamp(absl::string_view s) {
   // full-date "T" partial-time time-offset; e.g. 1985-04-12T23:20:50.52Z
   if (s.size() < 20) return false;
   if (!IsDigits(s, 4) || s[4] != '-' || !IsDigits(s.substr(5), 2) || s[7] != '-' ||
-      !IsDigits(s.substr(8), 2) || (s[10] != 'T' && s[10] != 't') ||
-      !IsDigits(s.substr(11), 2) || s[13] != ':' || !IsDigits(s.substr(14), 2) ||
-      s[16] != ':' || !IsDigits(s.substr(17), 2)) {
+      !IsDigits(s.substr(8), 2) || (s[10] != 'T' && s[10] != 't') || !IsDigits(s.substr(11), 2) ||
+      s[13] != ':' || !IsDigits(s.substr(14), 2) || s[16] != ':' || !IsDigits(s.substr(17), 2)) {
     return false;
   }
   const int month = std::atoi(std::string(s.substr(5, 2)).c_str());
@@ -141,8 +155,9 @@ bool IsValidTimestamp(absl::string_view s) {
   const int hour = std::atoi(std::string(s.substr(11, 2)).c_str());
   const int minute = std::atoi(std::string(s.substr(14, 2)).c_str());
   const int second = std::atoi(std::string(s.substr(17, 2)).c_str());
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 ||
-      second > 60) {
+  const int year = std::atoi(std::string(s.substr(0, 4)).c_str());
+  if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month) || hour > 23 ||
+      minute > 59 || second > 60) {
     return false;
   }
   size_t i = 19;
@@ -163,15 +178,13 @@ const std::string* CloudEvent::FindExtension(absl::string_view name) const {
   return it == extensions_.end() ? nullptr : &it->second.text;
 }
 
-void CloudEvent::RemoveExtension(absl::string_view name) {
-  extensions_.erase(std::string(name));
-}
+void CloudEvent::RemoveExtension(absl::string_view name) { extensions_.erase(std::string(name)); }
 
 absl::Status CloudEvent::Validate() const {
   if (spec_version_.empty()) return Invalid("'specversion' is required");
   if (spec_version_ != kSpecVersion10 && spec_version_ != kSpecVersion03) {
-    return Invalid(absl::StrCat("'specversion' must be \"1.0\" or \"0.3\", got \"",
-                                spec_version_, "\""));
+    return Invalid(
+        absl::StrCat("'specversion' must be \"1.0\" or \"0.3\", got \"", spec_version_, "\""));
   }
   if (id_.empty()) return Invalid("'id' is required and must be a non-empty string");
   if (source_.empty()) {
@@ -182,9 +195,15 @@ absl::Status CloudEvent::Validate() const {
   if (data_content_type_.has_value() && data_content_type_->empty()) {
     return Invalid("'datacontenttype' must be a non-empty media type when present");
   }
-  if (data_schema_.has_value() &&
-      (!HasUriScheme(*data_schema_) || !IsUriReference(*data_schema_))) {
-    return Invalid("'dataschema' must be an absolute URI");
+  const bool v03 = spec_version_ == kSpecVersion03;
+  if (data_schema_.has_value()) {
+    if (v03) {
+      if (data_schema_->empty() || !IsUriReference(*data_schema_)) {
+        return Invalid("'schemaurl' must be a non-empty URI-reference");
+      }
+    } else if (!HasUriScheme(*data_schema_) || !IsUriReference(*data_schema_)) {
+      return Invalid("'dataschema' must be an absolute URI");
+    }
   }
   if (subject_.has_value() && subject_->empty()) {
     return Invalid("'subject' must be a non-empty string when present");
@@ -197,7 +216,8 @@ absl::Status CloudEvent::Validate() const {
       return Invalid(absl::StrCat("extension name '", name,
                                   "' must consist of lower-case letters a-z and digits 0-9"));
     }
-    if (IsCoreAttributeName(name)) {
+    if (IsCoreAttributeName(name) ||
+        (v03 && (name == "schemaurl" || name == "datacontentencoding"))) {
       return Invalid(absl::StrCat("extension name '", name, "' is a reserved attribute name"));
     }
     absl::Status s = ValidateTyped(name, value);
@@ -219,8 +239,7 @@ bool CloudEvent::operator==(const CloudEvent& o) const {
   return id_ == o.id_ && source_ == o.source_ && spec_version_ == o.spec_version_ &&
          type_ == o.type_ && data_content_type_ == o.data_content_type_ &&
          data_schema_ == o.data_schema_ && subject_ == o.subject_ && time_ == o.time_ &&
-         extensions_ == o.extensions_ && data_ == o.data_ &&
-         data_encoding_ == o.data_encoding_;
+         extensions_ == o.extensions_ && data_ == o.data_ && data_encoding_ == o.data_encoding_;
 }
 
 }  // namespace eventmesh::cloudevents

@@ -47,9 +47,7 @@ struct AttributeValue {
 
   static AttributeValue String(std::string s) { return {AttributeType::kString, std::move(s)}; }
   static AttributeValue Boolean(bool b) { return {AttributeType::kBoolean, b ? "true" : "false"}; }
-  static AttributeValue Integer(int32_t i) {
-    return {AttributeType::kInteger, std::to_string(i)};
-  }
+  static AttributeValue Integer(int32_t i) { return {AttributeType::kInteger, std::to_string(i)}; }
   bool operator==(const AttributeValue& o) const { return type == o.type && text == o.text; }
   bool operator!=(const AttributeValue& o) const { return !(*this == o); }
 };
@@ -118,8 +116,11 @@ class CloudEvent {
 
   // Checks the event against CloudEvents 1.0 (and 0.3 where it differs): required
   // attributes present and non-empty, specversion known, source a URI-reference,
-  // dataschema an absolute URI, time RFC 3339, extension names [a-z0-9] and not a core
-  // attribute, typed extension values well-formed. InvalidArgument names the rule.
+  // dataschema an absolute URI (0.3 "schemaurl": a URI-reference), time RFC 3339 with a
+  // real calendar date, extension names [a-z0-9] and not a core attribute (for 0.3 also
+  // not "schemaurl"/"datacontentencoding"), typed extension values well-formed and in
+  // canonical form (Integer decimal without sign/leading zeros, Binary padded base64).
+  // InvalidArgument "invalid CloudEvent: <rule>" names the first violated rule.
   absl::Status Validate() const;
 
   // Approximate in-memory size in bytes (attributes + data), for limits and batching.
@@ -151,8 +152,9 @@ bool IsValidAttributeName(absl::string_view name);
 // type, datacontenttype, dataschema, subject, time) and of data / data_base64.
 bool IsCoreAttributeName(absl::string_view name);
 
-// True when the media type denotes JSON: application/json, text/json, or any "+json"
-// suffix, ignoring parameters and case. An absent content type counts as JSON (spec).
+// True when the media type declares JSON per the JSON event format: its subtype is
+// "json" or ends in "+json" ("*/json", "*/*+json"), ignoring parameters and case.
+// An absent (empty) content type counts as JSON (spec: treat as application/json).
 bool IsJsonContentType(absl::string_view content_type);
 
 // RFC 3339 date-time syntax check ("2018-04-05T17:31:00Z", fractions and offsets allowed).
