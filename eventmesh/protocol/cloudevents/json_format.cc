@@ -6,6 +6,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "rapidjson/error/en.h"
+#include "rapidjson/memorystream.h"
+#include "rapidjson/reader.h"
 #include "rapidjson/writer.h"
 
 namespace eventmesh::cloudevents {
@@ -322,6 +325,26 @@ absl::StatusOr<std::vector<CloudEvent>> ParseJsonBatch(absl::string_view json) {
     events.push_back(*std::move(e));
   }
   return events;
+}
+
+absl::Status CheckJsonText(absl::string_view text, absl::string_view what) {
+  // The iterative reader needs no stack; the depth limit keeps the text safe for the
+  // recursive DOM parser used by ParseJsonEvent.
+  rapidjson::Reader reader;
+  rapidjson::BaseReaderHandler<> handler;
+  rapidjson::MemoryStream stream(text.data(), text.size());
+  if (!reader.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag>(stream,
+                                                                                         handler)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, " is not valid JSON: ", rapidjson::GetParseError_En(reader.GetParseErrorCode()),
+        " at offset ", reader.GetErrorOffset()));
+  }
+  absl::Status depth = CheckDepth(text);
+  if (!depth.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " is not valid JSON: nesting deeper than ", kMaxJsonDepth, " levels"));
+  }
+  return absl::OkStatus();
 }
 
 std::string SerializeJsonBatch(const std::vector<CloudEvent>& events) {

@@ -68,6 +68,11 @@ void WriteJsonEvent(const CloudEvent& event, json::Writer& writer);
 // validated; the error of the first bad one is prefixed with "event [<index>]: ".
 absl::StatusOr<std::vector<CloudEvent>> ParseJsonBatch(absl::string_view json);
 
+// OK when `text` is one syntactically valid JSON value nested at most kMaxJsonDepth
+// levels, i.e. acceptable as kJson data; otherwise InvalidArgument
+// "<what> is not valid JSON: <reason> at offset <n>". Does not build a DOM.
+absl::Status CheckJsonText(absl::string_view text, absl::string_view what);
+
 // JSON batch of `events` (a compact JSON array).
 std::string SerializeJsonBatch(const std::vector<CloudEvent>& events);
 

@@ -430,5 +430,19 @@ TEST(JsonFormatTest, ProgrammaticEventsRoundTrip) {
   ExpectStableRoundTrip(e);
 }
 
+TEST(JsonFormatTest, CheckJsonText) {
+  EXPECT_TRUE(CheckJsonText(" {\"a\": [1, 2.5, null]} ", "x").ok());
+  EXPECT_TRUE(CheckJsonText("\"s\"", "x").ok());
+  absl::Status s = CheckJsonText("{\"a\":}", "body");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), StartsWith("body is not valid JSON: "));
+  s = CheckJsonText("1 2", "body");
+  EXPECT_THAT(std::string(s.message()), StartsWith("body is not valid JSON: "));
+  EXPECT_EQ(CheckJsonText("", "body").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CheckJsonText(std::string(129, '[') + std::string(129, ']'), "body").message(),
+            "body is not valid JSON: nesting deeper than 128 levels");
+  EXPECT_TRUE(CheckJsonText(std::string(128, '[') + std::string(128, ']'), "body").ok());
+}
+
 }  // namespace
 }  // namespace eventmesh::cloudevents
