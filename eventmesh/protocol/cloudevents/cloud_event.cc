@@ -1,6 +1,8 @@
 #include "eventmesh/protocol/cloudevents/cloud_event.h"
 
 #include <cstdlib>
+#include <cstring>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -92,6 +94,51 @@ absl::Status ValidateTyped(absl::string_view name, const AttributeValue& v) {
 
 }  // namespace
 
+bool IsValidUtf8(absl::string_view s) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(s.data());
+  const unsigned char* const end = p + s.size();
+  while (p < end) {
+    // ASCII fast path, 8 bytes at a time.
+    while (end - p >= 8) {
+      uint64_t word;
+      std::memcpy(&word, p, 8);
+      if (word & 0x8080808080808080ull) break;
+      p += 8;
+    }
+    if (p == end) break;
+    const unsigned char c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    int len;
+    uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (end - p < len) return false;
+    for (int k = 1; k < len; ++k) {
+      if ((p[k] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (p[k] & 0x3F);
+    }
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+        (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))) {
+      return false;
+    }
+    p += len;
+  }
+  return true;
+}
+
 absl::string_view AttributeTypeName(AttributeType type) {
   switch (type) {
     case AttributeType::kString:
@@ -182,6 +229,19 @@ void CloudEvent::RemoveExtension(absl::string_view name) { extensions_.erase(std
 
 absl::Status CloudEvent::Validate() const {
   if (spec_version_.empty()) return Invalid("'specversion' is required");
+  for (const auto& [name, value] :
+       {std::pair<absl::string_view, const std::string*>{"specversion", &spec_version_},
+        {"id", &id_},
+        {"source", &source_},
+        {"type", &type_},
+        {"datacontenttype", data_content_type_ ? &*data_content_type_ : nullptr},
+        {"dataschema", data_schema_ ? &*data_schema_ : nullptr},
+        {"subject", subject_ ? &*subject_ : nullptr},
+        {"time", time_ ? &*time_ : nullptr}}) {
+    if (value != nullptr && !IsValidUtf8(*value)) {
+      return Invalid(absl::StrCat("'", name, "' must be valid UTF-8"));
+    }
+  }
   if (spec_version_ != kSpecVersion10 && spec_version_ != kSpecVersion03) {
     return Invalid(
         absl::StrCat("'specversion' must be \"1.0\" or \"0.3\", got \"", spec_version_, "\""));
@@ -220,8 +280,15 @@ absl::Status CloudEvent::Validate() const {
         (v03 && (name == "schemaurl" || name == "datacontentencoding"))) {
       return Invalid(absl::StrCat("extension name '", name, "' is a reserved attribute name"));
     }
+    if (!IsValidUtf8(value.text)) {
+      return Invalid(absl::StrCat("extension '", name, "' must be valid UTF-8"));
+    }
     absl::Status s = ValidateTyped(name, value);
     if (!s.ok()) return s;
+  }
+  if ((data_encoding_ == DataEncoding::kText || data_encoding_ == DataEncoding::kJson) &&
+      !IsValidUtf8(data_)) {
+    return Invalid("'data' must be valid UTF-8 for text and JSON data (use binary data)");
   }
   return absl::OkStatus();
 }

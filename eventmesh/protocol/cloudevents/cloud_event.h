@@ -120,6 +120,9 @@ class CloudEvent {
   // real calendar date, extension names [a-z0-9] and not a core attribute (for 0.3 also
   // not "schemaurl"/"datacontentencoding"), typed extension values well-formed and in
   // canonical form (Integer decimal without sign/leading zeros, Binary padded base64).
+  // Every attribute value, and the data of kText / kJson events, must be valid UTF-8
+  // (CloudEvents String is Unicode; JSON and protobuf strings are UTF-8); other bytes
+  // belong in kBinary data.
   // InvalidArgument "invalid CloudEvent: <rule>" names the first violated rule.
   absl::Status Validate() const;
 
@@ -156,6 +159,9 @@ bool IsCoreAttributeName(absl::string_view name);
 // "json" or ends in "+json" ("*/json", "*/*+json"), ignoring parameters and case.
 // An absent (empty) content type counts as JSON (spec: treat as application/json).
 bool IsJsonContentType(absl::string_view content_type);
+
+// Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
+bool IsValidUtf8(absl::string_view text);
 
 // RFC 3339 date-time syntax check ("2018-04-05T17:31:00Z", fractions and offsets allowed).
 bool IsValidTimestamp(absl::string_view text);

@@ -202,6 +202,40 @@ TEST(CloudEventTest, TypedExtensionValues) {
   }
 }
 
+TEST(CloudEventTest, AttributesAndTextDataMustBeUtf8) {
+  const std::string bad = "caf\xc3";  // truncated sequence
+  CloudEvent e = MinimalEvent();
+  e.set_id(bad);
+  ExpectInvalid(e, "'id' must be valid UTF-8");
+  e = MinimalEvent();
+  e.set_subject("ok \xe2\x82\xac" + bad);
+  ExpectInvalid(e, "'subject' must be valid UTF-8");
+  e = MinimalEvent();
+  e.SetExtension("x", bad);
+  ExpectInvalid(e, "extension 'x' must be valid UTF-8");
+  e = MinimalEvent();
+  e.set_data(bad, DataEncoding::kText);
+  ExpectInvalid(e, "'data' must be valid UTF-8 for text and JSON data (use binary data)");
+  e.set_data("\"" + bad + "\"", DataEncoding::kJson);
+  ExpectInvalid(e, "'data' must be valid UTF-8 for text and JSON data");
+  e.set_data(bad, DataEncoding::kBinary);
+  EXPECT_TRUE(e.Validate().ok());
+}
+
+TEST(CloudEventTest, IsValidUtf8) {
+  EXPECT_TRUE(IsValidUtf8(""));
+  EXPECT_TRUE(IsValidUtf8("plain ascii, longer than eight bytes"));
+  EXPECT_TRUE(IsValidUtf8(std::string("nul\0inside", 10)));
+  EXPECT_TRUE(IsValidUtf8("Euro \xe2\x82\xac \xf0\x9f\x98\x80 \xc3\xa9 \xf4\x8f\xbf\xbf"));
+  EXPECT_FALSE(IsValidUtf8("\xc0\xa0"));          // overlong space
+  EXPECT_FALSE(IsValidUtf8("\xe0\x80\xaf"));      // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // surrogate U+D800
+  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // above U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("12345678\x80"));      // stray continuation after fast path
+  EXPECT_FALSE(IsValidUtf8("\xe2\x82"));          // truncated
+  EXPECT_FALSE(IsValidUtf8("\xff"));
+}
+
 TEST(CloudEventTest, AttributeValueFactories) {
   EXPECT_EQ(AttributeValue::Boolean(false), (AttributeValue{AttributeType::kBoolean, "false"}));
   EXPECT_EQ(AttributeValue::Integer(-7), (AttributeValue{AttributeType::kInteger, "-7"}));

@@ -1,6 +1,7 @@
 #include "eventmesh/protocol/cloudevents/http_binding.h"
 
 #include <cstdint>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -22,44 +23,6 @@ int HexValue(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-// Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
-bool IsValidUtf8(absl::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    int len;
-    uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-      cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + len > s.size()) return false;
-    for (int k = 1; k < len; ++k) {
-      const unsigned char cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-        (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))) {
-      return false;
-    }
-    i += len;
-  }
-  return true;
 }
 
 void AddHeader(HttpMessage& m, absl::string_view attribute, absl::string_view value) {
@@ -267,7 +230,7 @@ absl::StatusOr<CloudEvent> FromBinaryHttp(absl::Span<const HttpHeader> headers,
       absl::Status json = CheckJsonText(body, "body with a JSON Content-Type");
       if (!json.ok()) return json;
       e.set_data(std::string(body), DataEncoding::kJson);
-    } else if (absl::StartsWithIgnoreCase(media, "text/")) {
+    } else if (absl::StartsWithIgnoreCase(media, "text/") && IsValidUtf8(body)) {
       e.set_data(std::string(body), DataEncoding::kText);
     } else {
       e.set_data(std::string(body), DataEncoding::kBinary);

@@ -16,7 +16,7 @@
 // Body -> data (FromBinaryHttp), this package's decision for opaque HTTP bodies:
 //   empty body                                  -> no data (kNone)
 //   Content-Type declares JSON (*/json, *+json) -> kJson (the body must be valid JSON)
-//   Content-Type text/*                         -> kText
+//   Content-Type text/* and the body is UTF-8   -> kText
 //   anything else, or no Content-Type           -> kBinary
 // The body bytes are kept as they are (JSON bodies are not re-formatted). Extensions read
 // from headers are Strings (HTTP carries no type information). kJson data without a

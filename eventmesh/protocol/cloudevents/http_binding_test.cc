@@ -187,6 +187,10 @@ TEST(HttpBindingTest, BodyToDataMapping) {
   ASSERT_TRUE(e.ok());
   EXPECT_EQ(e->data_encoding(), DataEncoding::kText);
 
+  e = FromBinaryHttp(with_ct("text/plain; charset=iso-8859-1"), "caf\xe9");
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->data_encoding(), DataEncoding::kBinary) << "non-UTF-8 text stays bytes";
+
   e = FromBinaryHttp(with_ct("application/octet-stream"), "\x01\x02");
   ASSERT_TRUE(e.ok());
   EXPECT_EQ(e->data_encoding(), DataEncoding::kBinary);

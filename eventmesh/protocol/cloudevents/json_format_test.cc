@@ -340,6 +340,15 @@ TEST(JsonFormatTest, DataErrors) {
       "is not JSON");
 }
 
+TEST(JsonFormatTest, NonUtf8StringsAreRejected) {
+  ExpectError(
+      "{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"s\",\"type\":\"t\","
+      "\"datacontenttype\":\"text/plain\",\"data\":\"\xff\"}",
+      "invalid CloudEvent: 'data' must be valid UTF-8 for text and JSON data");
+  ExpectError("{\"specversion\":\"1.0\",\"id\":\"\xc0\xa0\",\"source\":\"s\",\"type\":\"t\"}",
+              "invalid CloudEvent: 'id' must be valid UTF-8");
+}
+
 TEST(JsonFormatTest, AppendAndWriterVariants) {
   CloudEvent e = ParseOrDie(kSpecXmlExample);
   std::string out = "prefix:";
