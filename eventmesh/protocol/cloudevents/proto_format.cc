@@ -3,7 +3,9 @@
 #include <cstdint>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -300,47 +302,562 @@ absl::StatusOr<CloudEvent> FromProto(const ProtoEvent& proto) {
   return ConsumeProto(scratch);
 }
 
+// ---------------------------------------------------------------------------------------
+// Direct wire codec for SerializeProto / ParseProto: the same bytes and the same
+// acceptance rules as the generated io.cloudevents.v1 classes (proto3 semantics: last
+// value wins, oneof switches, repeated embedded messages merge, map entries replace,
+// unknown fields skipped, string fields must be UTF-8), without building the
+// intermediate message and its map. proto_format_test checks it against the generated
+// code; proto_event_parser_fuzzer does so differentially.
+namespace {
+
+constexpr int kMaxWireDepth = 100;  // protobuf's default recursion limit
+
+enum WireType : uint32_t {
+  kVarint = 0,
+  kFixed64 = 1,
+  kLen = 2,
+  kStartGroup = 3,
+  kEndGroup = 4,
+  kFixed32 = 5
+};
+
+constexpr uint8_t Tag(uint32_t field, WireType type) {
+  return static_cast<uint8_t>(field << 3 | type);
+}
+
+size_t VarintSize(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+void PutVarint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+size_t LenFieldSize(size_t n) { return 1 + VarintSize(n) + n; }
+
+void PutLenField(std::string& out, uint8_t tag, absl::string_view s) {
+  out.push_back(static_cast<char>(tag));
+  PutVarint(out, s.size());
+  out.append(s.data(), s.size());
+}
+
+// One CloudEventAttributeValue ready to be written.
+struct WireValue {
+  uint32_t field = 0;      // 1..7 of the attr oneof
+  absl::string_view text;  // string-like fields
+  std::string bytes;       // ce_bytes (decoded)
+  uint64_t varint = 0;     // ce_boolean / ce_integer
+  int64_t seconds = 0;     // ce_timestamp
+  int32_t nanos = 0;
+
+  size_t TimestampSize() const {
+    return (seconds != 0 ? 1 + VarintSize(static_cast<uint64_t>(seconds)) : 0) +
+           (nanos != 0 ? 1 + VarintSize(static_cast<uint64_t>(static_cast<int64_t>(nanos))) : 0);
+  }
+  size_t Size() const {
+    switch (field) {
+      case 1:
+      case 2:
+        return 1 + VarintSize(varint);
+      case 4:
+        return LenFieldSize(bytes.size());
+      case 7:
+        return LenFieldSize(TimestampSize());
+      default:
+        return LenFieldSize(text.size());
+    }
+  }
+  void Write(std::string& out) const {
+    switch (field) {
+      case 1:
+      case 2:
+        out.push_back(static_cast<char>(Tag(field, kVarint)));
+        PutVarint(out, varint);
+        return;
+      case 4:
+        PutLenField(out, Tag(4, kLen), bytes);
+        return;
+      case 7:
+        out.push_back(static_cast<char>(Tag(7, kLen)));
+        PutVarint(out, TimestampSize());
+        if (seconds != 0) {
+          out.push_back(static_cast<char>(Tag(1, kVarint)));
+          PutVarint(out, static_cast<uint64_t>(seconds));
+        }
+        if (nanos != 0) {
+          out.push_back(static_cast<char>(Tag(2, kVarint)));
+          PutVarint(out, static_cast<uint64_t>(static_cast<int64_t>(nanos)));
+        }
+        return;
+      default:
+        PutLenField(out, Tag(field, kLen), text);
+        return;
+    }
+  }
+};
+
+WireValue TextValue(uint32_t field, absl::string_view text) {
+  WireValue v;
+  v.field = field;
+  v.text = text;
+  return v;
+}
+
+absl::StatusOr<WireValue> ExtensionWireValue(const std::string& name, const AttributeValue& a) {
+  WireValue v;
+  switch (a.type) {
+    case AttributeType::kString:
+      return TextValue(3, a.text);
+    case AttributeType::kUri:
+      return TextValue(5, a.text);
+    case AttributeType::kUriRef:
+      return TextValue(6, a.text);
+    case AttributeType::kBoolean:
+      if (a.text != "true" && a.text != "false") break;
+      v.field = 1;
+      v.varint = a.text == "true" ? 1 : 0;
+      return v;
+    case AttributeType::kInteger: {
+      int32_t i;
+      if (!absl::SimpleAtoi(a.text, &i)) break;
+      v.field = 2;
+      v.varint = static_cast<uint64_t>(static_cast<int64_t>(i));  // int32: sign-extended
+      return v;
+    }
+    case AttributeType::kBinary:
+      if (!absl::Base64Unescape(a.text, &v.bytes)) break;
+      v.field = 4;
+      return v;
+    case AttributeType::kTimestamp: {
+      absl::StatusOr<google::protobuf::Timestamp> ts = ParseRfc3339(a.text);
+      if (!ts.ok()) break;
+      v.field = 7;
+      v.seconds = ts->seconds();
+      v.nanos = ts->nanos();
+      return v;
+    }
+  }
+  return Invalid(absl::StrCat("extension '", name, "' is not a valid ", AttributeTypeName(a.type),
+                              " and cannot be converted to protobuf"));
+}
+
+void PutAttribute(std::string& out, absl::string_view name, const WireValue& v) {
+  const size_t value_size = v.Size();
+  out.push_back(static_cast<char>(Tag(5, kLen)));
+  PutVarint(out, LenFieldSize(name.size()) + LenFieldSize(value_size));
+  PutLenField(out, Tag(1, kLen), name);
+  out.push_back(static_cast<char>(Tag(2, kLen)));
+  PutVarint(out, value_size);
+  v.Write(out);
+}
+
+absl::Status AppendWireEvent(const CloudEvent& e, std::string& out) {
+  if (!e.id().empty()) PutLenField(out, Tag(1, kLen), e.id());
+  if (!e.source().empty()) PutLenField(out, Tag(2, kLen), e.source());
+  if (!e.spec_version().empty()) PutLenField(out, Tag(3, kLen), e.spec_version());
+  if (!e.type().empty()) PutLenField(out, Tag(4, kLen), e.type());
+  if (e.data_content_type())
+    PutAttribute(out, "datacontenttype", TextValue(3, *e.data_content_type()));
+  if (e.data_schema()) {
+    if (e.spec_version() == kSpecVersion03) {
+      PutAttribute(out, "schemaurl", TextValue(6, *e.data_schema()));
+    } else {
+      PutAttribute(out, "dataschema", TextValue(5, *e.data_schema()));
+    }
+  }
+  if (e.subject()) PutAttribute(out, "subject", TextValue(3, *e.subject()));
+  if (e.time()) {
+    absl::StatusOr<google::protobuf::Timestamp> ts = ParseRfc3339(*e.time());
+    if (!ts.ok()) return Invalid("'time' must be an RFC 3339 timestamp");
+    WireValue v;
+    v.field = 7;
+    v.seconds = ts->seconds();
+    v.nanos = ts->nanos();
+    PutAttribute(out, "time", v);
+  }
+  for (const auto& [name, value] : e.extensions()) {
+    absl::StatusOr<WireValue> v = ExtensionWireValue(name, value);
+    if (!v.ok()) return v.status();
+    PutAttribute(out, name, *v);
+  }
+  switch (e.data_encoding()) {
+    case DataEncoding::kNone:
+      break;
+    case DataEncoding::kBinary:
+      PutLenField(out, Tag(6, kLen), e.data());
+      break;
+    case DataEncoding::kText:
+    case DataEncoding::kJson:
+      PutLenField(out, Tag(7, kLen), e.data());
+      break;
+  }
+  return absl::OkStatus();
+}
+
+size_t EstimateWireSize(const CloudEvent& e) {
+  return e.ByteSizeLong() + 16 + 24 * (4 + e.extensions().size());
+}
+
+// Bounds-checked reader of protobuf wire format over a byte view.
+class WireReader {
+ public:
+  explicit WireReader(absl::string_view in) : p_(in.data()), end_(in.data() + in.size()) {}
+  bool done() const { return p_ == end_; }
+
+  bool Varint(uint64_t* out) {
+    uint64_t v = 0;
+    for (int i = 0; i < 10; ++i) {
+      if (p_ == end_) return false;
+      const uint8_t b = static_cast<uint8_t>(*p_++);
+      v |= static_cast<uint64_t>(b & 0x7F) << (7 * i);
+      if (b < 0x80) {
+        *out = v;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // A tag: a varint of at most 5 bytes whose bits above 32 are dropped (as protobuf's
+  // parser does); field number > 0 and a known wire type.
+  bool ReadTag(uint32_t* field, uint32_t* type) {
+    uint32_t v = 0;
+    for (int i = 0; i < 5; ++i) {
+      if (p_ == end_) return false;
+      const uint8_t b = static_cast<uint8_t>(*p_++);
+      v |= static_cast<uint32_t>(b & 0x7F) << (7 * i);
+      if (b < 0x80) {
+        *field = v >> 3;
+        *type = v & 7;
+        return *field != 0 && *type != 6 && *type != 7;
+      }
+    }
+    return false;
+  }
+
+  // A length: a varint of at most 5 bytes below 2 GiB (protobuf's ReadSize).
+  bool Len(absl::string_view* out) {
+    uint64_t n = 0;
+    for (int i = 0;; ++i) {
+      if (i == 5 || p_ == end_) return false;
+      const uint8_t b = static_cast<uint8_t>(*p_++);
+      if (i == 4 && b >= 8) return false;
+      n |= static_cast<uint64_t>(b & 0x7F) << (7 * i);
+      if (b < 0x80) break;
+    }
+    if (n > static_cast<uint64_t>(end_ - p_)) return false;
+    *out = absl::string_view(p_, n);
+    p_ += n;
+    return true;
+  }
+
+  bool Skip(uint32_t field, uint32_t type, int depth) {
+    uint64_t unused;
+    absl::string_view unused_view;
+    switch (type) {
+      case kVarint:
+        return Varint(&unused);
+      case kFixed64:
+        return Advance(8);
+      case kFixed32:
+        return Advance(4);
+      case kLen:
+        return Len(&unused_view);
+      case kStartGroup: {
+        if (depth + 1 > kMaxWireDepth) return false;
+        uint32_t f, t;
+        while (ReadTag(&f, &t)) {
+          if (t == kEndGroup) return f == field;
+          if (!Skip(f, t, depth + 1)) return false;
+        }
+        return false;
+      }
+      default:  // a stray end-group
+        return false;
+    }
+  }
+
+ private:
+  bool Advance(size_t n) {
+    if (static_cast<size_t>(end_ - p_) < n) return false;
+    p_ += n;
+    return true;
+  }
+
+  const char* p_;
+  const char* end_;
+};
+
+// A CloudEventAttributeValue as parsed (views into the input).
+struct ParsedValue {
+  uint32_t field = 0;  // 0: not set
+  uint64_t varint = 0;
+  absl::string_view text;
+  int64_t seconds = 0;
+  int32_t nanos = 0;
+};
+
+bool ParseTimestampInto(absl::string_view in, ParsedValue* v, int depth) {
+  WireReader r(in);
+  uint32_t f, t;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &t)) return false;
+    uint64_t x;
+    if ((f == 1 || f == 2) && t == kVarint) {
+      if (!r.Varint(&x)) return false;
+      if (f == 1) {
+        v->seconds = static_cast<int64_t>(x);
+      } else {
+        v->nanos = static_cast<int32_t>(static_cast<uint32_t>(x));
+      }
+    } else if (!r.Skip(f, t, depth)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Merges one serialized CloudEventAttributeValue into `v` (proto merge semantics).
+bool ParseValueInto(absl::string_view in, ParsedValue* v, int depth) {
+  if (depth > kMaxWireDepth) return false;
+  WireReader r(in);
+  uint32_t f, t;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &t)) return false;
+    if ((f == 1 || f == 2) && t == kVarint) {
+      if (!r.Varint(&v->varint)) return false;
+      if (f == 2) v->varint = static_cast<uint32_t>(v->varint);  // int32 keeps 32 bits
+      v->field = f;
+    } else if (f >= 3 && f <= 6 && t == kLen) {
+      if (!r.Len(&v->text)) return false;
+      if (f != 4 && !IsValidUtf8(v->text)) return false;
+      v->field = f;
+    } else if (f == 7 && t == kLen) {
+      absl::string_view ts;
+      if (!r.Len(&ts)) return false;
+      if (v->field != 7) {
+        v->seconds = 0;
+        v->nanos = 0;
+      }
+      v->field = 7;
+      if (!ParseTimestampInto(ts, v, depth + 1)) return false;
+    } else if (!r.Skip(f, t, depth)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Checks a google.protobuf.Any (type_url must be UTF-8) as the generated parser would.
+bool CheckAny(absl::string_view in, int depth) {
+  WireReader r(in);
+  uint32_t f, t;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &t)) return false;
+    absl::string_view s;
+    if (f == 1 && t == kLen) {
+      if (!r.Len(&s) || !IsValidUtf8(s)) return false;
+    } else if (!r.Skip(f, t, depth)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+absl::StatusOr<AttributeValue> ToAttributeValue(absl::string_view name, const ParsedValue& v) {
+  switch (v.field) {
+    case 1:
+      return AttributeValue::Boolean(v.varint != 0);
+    case 2:
+      return AttributeValue::Integer(static_cast<int32_t>(static_cast<uint32_t>(v.varint)));
+    case 3:
+      return AttributeValue::String(std::string(v.text));
+    case 4:
+      return AttributeValue{AttributeType::kBinary, absl::Base64Escape(v.text)};
+    case 5:
+      return AttributeValue{AttributeType::kUri, std::string(v.text)};
+    case 6:
+      return AttributeValue{AttributeType::kUriRef, std::string(v.text)};
+    case 7: {
+      google::protobuf::Timestamp ts;
+      ts.set_seconds(v.seconds);
+      ts.set_nanos(v.nanos);
+      absl::StatusOr<std::string> text = FormatRfc3339(ts);
+      if (!text.ok()) {
+        return Invalid(absl::StrCat("attribute '", name, "': ", text.status().message()));
+      }
+      return AttributeValue{AttributeType::kTimestamp, *std::move(text)};
+    }
+    default:
+      return Invalid(absl::StrCat("attribute '", name, "' has no value"));
+  }
+}
+
+absl::StatusOr<CloudEvent> ParseWireEvent(absl::string_view in, absl::string_view what, int depth) {
+  const auto malformed = [what] {
+    return absl::InvalidArgumentError(absl::StrCat("malformed protobuf ", what));
+  };
+  absl::string_view fields[5];  // id, source, spec_version, type (1..4)
+  // Map entries: the last entry of a key wins (entries replace, they do not merge).
+  absl::flat_hash_map<absl::string_view, ParsedValue> attrs;
+  uint32_t data_field = 0;
+  absl::string_view data;
+
+  WireReader r(in);
+  uint32_t f, t;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &t)) return malformed();
+    if (f >= 1 && f <= 4 && t == kLen) {
+      if (!r.Len(&fields[f]) || !IsValidUtf8(fields[f])) return malformed();
+    } else if (f == 5 && t == kLen) {
+      absl::string_view entry;
+      if (!r.Len(&entry)) return malformed();
+      WireReader er(entry);
+      absl::string_view key;
+      ParsedValue value;
+      uint32_t ef, et;
+      while (!er.done()) {
+        if (!er.ReadTag(&ef, &et)) return malformed();
+        if (ef == 1 && et == kLen) {
+          if (!er.Len(&key) || !IsValidUtf8(key)) return malformed();
+        } else if (ef == 2 && et == kLen) {
+          absl::string_view v;
+          if (!er.Len(&v) || !ParseValueInto(v, &value, depth + 2)) return malformed();
+        } else if (!er.Skip(ef, et, depth + 1)) {
+          return malformed();
+        }
+      }
+      attrs[key] = value;
+    } else if ((f == 6 || f == 7 || f == 8) && t == kLen) {
+      if (!r.Len(&data)) return malformed();
+      if (f == 7 && !IsValidUtf8(data)) return malformed();
+      if (f == 8 && !CheckAny(data, depth + 1)) return malformed();
+      data_field = f;
+    } else if (!r.Skip(f, t, depth)) {
+      return malformed();
+    }
+  }
+
+  CloudEvent e;
+  e.set_id(std::string(fields[1]));
+  e.set_source(std::string(fields[2]));
+  e.set_spec_version(std::string(fields[3]));
+  e.set_type(std::string(fields[4]));
+  const absl::string_view schema_name =
+      e.spec_version() == kSpecVersion03 ? "schemaurl" : "dataschema";
+  for (const auto& [name, value] : attrs) {
+    void (CloudEvent::*setter)(std::string) = nullptr;
+    if (name == "datacontenttype") {
+      setter = &CloudEvent::set_data_content_type;
+    } else if (name == "subject") {
+      setter = &CloudEvent::set_subject;
+    } else if (name == schema_name) {
+      setter = &CloudEvent::set_data_schema;
+    } else if (name == "time") {
+      if (value.field == 7) {
+        absl::StatusOr<AttributeValue> ts = ToAttributeValue(name, value);
+        if (!ts.ok()) return ts.status();
+        e.set_time(std::move(ts->text));
+        continue;
+      }
+      setter = &CloudEvent::set_time;
+    }
+    if (setter != nullptr) {
+      if (value.field != 3 && value.field != 5 && value.field != 6) {
+        return Invalid(absl::StrCat("attribute '", name, "' must be a string value"));
+      }
+      (e.*setter)(std::string(value.text));
+      continue;
+    }
+    absl::StatusOr<AttributeValue> ext = ToAttributeValue(name, value);
+    if (!ext.ok()) return ext.status();
+    e.mutable_extensions()->emplace(std::string(name), *std::move(ext));
+  }
+  switch (data_field) {
+    case 6:
+      e.set_data(std::string(data), DataEncoding::kBinary);
+      break;
+    case 7: {
+      const bool json = IsJsonContentType(e.data_content_type().value_or("")) &&
+                        CheckJsonText(data, "text_data").ok();
+      e.set_data(std::string(data), json ? DataEncoding::kJson : DataEncoding::kText);
+      break;
+    }
+    case 8:
+      return Invalid("proto_data (google.protobuf.Any) is not supported; use binary_data");
+    default:
+      break;
+  }
+  absl::Status valid = e.Validate();
+  if (!valid.ok()) return valid;
+  return e;
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> SerializeProto(const CloudEvent& event) {
-  ProtoEvent p;
-  absl::Status s = ToProto(event, &p);
-  if (!s.ok()) return s;
   std::string out;
-  if (!p.SerializeToString(&out)) return absl::InternalError("protobuf serialization failed");
+  out.reserve(EstimateWireSize(event));
+  absl::Status s = AppendWireEvent(event, out);
+  if (!s.ok()) return s;
   return out;
 }
 
 absl::StatusOr<CloudEvent> ParseProto(absl::string_view bytes) {
-  ProtoEvent p;
-  if (bytes.size() > static_cast<size_t>(INT32_MAX) ||
-      !p.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+  if (bytes.size() > static_cast<size_t>(INT32_MAX)) {
     return absl::InvalidArgumentError("malformed protobuf CloudEvent");
   }
-  return ConsumeProto(p);
+  return ParseWireEvent(bytes, "CloudEvent", 0);
 }
 
 absl::StatusOr<std::string> SerializeProtoBatch(const std::vector<CloudEvent>& events) {
-  io::cloudevents::v1::CloudEventBatch batch;
-  batch.mutable_events()->Reserve(static_cast<int>(events.size()));
-  for (size_t i = 0; i < events.size(); ++i) {
-    absl::Status s = ToProto(events[i], batch.add_events());
-    if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("event [", i, "]: ", s.message()));
-  }
   std::string out;
-  if (!batch.SerializeToString(&out)) return absl::InternalError("protobuf serialization failed");
+  std::string scratch;
+  for (size_t i = 0; i < events.size(); ++i) {
+    scratch.clear();
+    absl::Status s = AppendWireEvent(events[i], scratch);
+    if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("event [", i, "]: ", s.message()));
+    PutLenField(out, Tag(1, kLen), scratch);
+  }
   return out;
 }
 
 absl::StatusOr<std::vector<CloudEvent>> ParseProtoBatch(absl::string_view bytes) {
-  io::cloudevents::v1::CloudEventBatch batch;
-  if (bytes.size() > static_cast<size_t>(INT32_MAX) ||
-      !batch.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+  const auto malformed = [] {
     return absl::InvalidArgumentError("malformed protobuf CloudEventBatch");
+  };
+  if (bytes.size() > static_cast<size_t>(INT32_MAX)) return malformed();
+  // First pass: split and check the framing, so that framing errors win over event errors
+  // (as with the generated parser, which parses everything before converting).
+  std::vector<absl::string_view> raw;
+  WireReader r(bytes);
+  uint32_t f, t;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &t)) return malformed();
+    if (f == 1 && t == kLen) {
+      absl::string_view e;
+      if (!r.Len(&e)) return malformed();
+      raw.push_back(e);
+    } else if (!r.Skip(f, t, 0)) {
+      return malformed();
+    }
   }
   std::vector<CloudEvent> events;
-  events.reserve(batch.events_size());
-  for (int i = 0; i < batch.events_size(); ++i) {
-    absl::StatusOr<CloudEvent> e = ConsumeProto(*batch.mutable_events(i));
+  events.reserve(raw.size());
+  for (size_t i = 0; i < raw.size(); ++i) {
+    absl::StatusOr<CloudEvent> e = ParseWireEvent(raw[i], "CloudEventBatch", 1);
     if (!e.ok()) {
+      if (absl::StartsWith(e.status().message(), "malformed protobuf")) return malformed();
       return absl::InvalidArgumentError(absl::StrCat("event [", i, "]: ", e.status().message()));
     }
     events.push_back(*std::move(e));

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "eventmesh/protocol/cloudevents/json_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -19,6 +20,42 @@ CloudEvent Minimal() {
   e.set_source("/");
   e.set_type("t");
   return e;
+}
+
+// The generated classes' semantics, the reference for the direct wire codec.
+absl::StatusOr<CloudEvent> ReferenceParse(const std::string& bytes) {
+  ProtoEvent p;
+  if (!p.ParseFromString(bytes)) return absl::InvalidArgumentError("malformed protobuf CloudEvent");
+  return FromProto(p);
+}
+
+std::string Varint(uint64_t v) {
+  std::string out;
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+  return out;
+}
+std::string VarField(int field, uint64_t v) { return Varint(field << 3) + Varint(v); }
+std::string LenField(int field, const std::string& s) {
+  return Varint(field << 3 | 2) + Varint(s.size()) + s;
+}
+std::string Entry(const std::string& key, const std::string& value) {
+  return LenField(5, LenField(1, key) + LenField(2, value));
+}
+const std::string kRequired =
+    LenField(1, "1") + LenField(2, "/") + LenField(3, "1.0") + LenField(4, "t");
+
+void ExpectAgreesWithReference(const std::string& bytes, bool expect_ok) {
+  absl::StatusOr<CloudEvent> fast = ParseProto(bytes);
+  absl::StatusOr<CloudEvent> ref = ReferenceParse(bytes);
+  EXPECT_EQ(fast.ok(), expect_ok) << fast.status();
+  EXPECT_EQ(ref.ok(), expect_ok) << ref.status();
+  if (fast.ok() && ref.ok()) {
+    EXPECT_EQ(*fast, *ref);
+  }
 }
 
 void ExpectExactRoundTrip(const CloudEvent& e) {
@@ -146,6 +183,105 @@ TEST(ProtoFormatTest, ExactRoundTripOfParsedAndBuiltEvents) {
                      AttributeValue{AttributeType::kTimestamp, "1969-12-31T23:59:59.000001Z"});
   typed.set_data(std::string(), DataEncoding::kBinary);  // present but empty
   ExpectExactRoundTrip(typed);
+}
+
+TEST(ProtoFormatTest, WireCodecAgreesWithGeneratedCode) {
+  CloudEvent e = Minimal();
+  e.set_data_content_type("application/json");
+  e.set_data_schema("https://example.com/schema");
+  e.set_subject("topic \xe2\x82\xac");
+  e.set_time("2018-04-05T17:31:00.250Z");
+  e.SetExtension("b", AttributeValue::Boolean(false));
+  e.SetExtension("i", AttributeValue::Integer(-1));
+  e.SetExtension("s", "str");
+  e.SetExtension("bin", AttributeValue{AttributeType::kBinary, "AAEC"});
+  e.SetExtension("u", AttributeValue{AttributeType::kUri, "urn:x"});
+  e.SetExtension("r", AttributeValue{AttributeType::kUriRef, "/r"});
+  e.SetExtension("ts", AttributeValue{AttributeType::kTimestamp, "1900-01-01T00:00:00.000001Z"});
+  e.set_data("[1,{\"a\":null}]", DataEncoding::kJson);
+  for (int variant = 0; variant < 4; ++variant) {
+    if (variant == 1) e.set_data(std::string("\0\1", 2), DataEncoding::kBinary);
+    if (variant == 2) e.clear_data();
+    if (variant == 3) e.set_spec_version("0.3");
+    absl::StatusOr<std::string> fast = SerializeProto(e);
+    ASSERT_TRUE(fast.ok());
+    absl::StatusOr<CloudEvent> ref = ReferenceParse(*fast);
+    ASSERT_TRUE(ref.ok()) << ref.status();
+    EXPECT_EQ(*ref, e);
+
+    ProtoEvent p;
+    ASSERT_TRUE(ToProto(e, &p).ok());
+    const std::string generated = p.SerializeAsString();
+    EXPECT_EQ(generated.size(), fast->size());
+    absl::StatusOr<CloudEvent> back = ParseProto(generated);
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_EQ(*back, e);
+  }
+}
+
+TEST(ProtoFormatTest, WireCodecEdgeCasesMatchGeneratedCode) {
+  // Unknown fields of every wire type are skipped.
+  ExpectAgreesWithReference(kRequired + VarField(15, 300) + Varint(15 << 3 | 1) +
+                                std::string(8, 'x') + Varint(15 << 3 | 5) + "abcd" +
+                                LenField(99, "skip") + Varint(16 << 3 | 3) + VarField(1, 1) +
+                                Varint(16 << 3 | 4),
+                            true);
+  // Last scalar wins; map entries replace; repeated embedded timestamps merge.
+  ExpectAgreesWithReference(
+      kRequired + LenField(1, "second-id") + Entry("subject", LenField(3, "a")) +
+          Entry("subject", LenField(3, "b")) +
+          Entry("time", LenField(7, VarField(1, 100)) + LenField(7, VarField(2, 5000000))),
+      true);
+  {
+    absl::StatusOr<CloudEvent> e =
+        ParseProto(kRequired + Entry("time", LenField(7, VarField(1, 100)) +
+                                                 LenField(7, VarField(2, 5000000))));
+    ASSERT_TRUE(e.ok()) << e.status();
+    EXPECT_EQ(e->time(), "1970-01-01T00:01:40.005Z");
+  }
+  // A value message split over two occurrences merges; a oneof switch drops the timestamp.
+  ExpectAgreesWithReference(
+      kRequired + LenField(5, LenField(1, "x") + LenField(2, LenField(7, VarField(1, 9))) +
+                                  LenField(2, LenField(3, "s"))),
+      true);
+  // Oneof data: the last member wins; wrong wire types are unknown fields.
+  ExpectAgreesWithReference(kRequired + LenField(7, "text") + LenField(6, "bin"), true);
+  ExpectAgreesWithReference(kRequired + VarField(7, 1), true);
+  ExpectAgreesWithReference(
+      kRequired + LenField(8, LenField(1, "type.googleapis.com/x")) + LenField(7, "text"), true);
+  ExpectAgreesWithReference(kRequired + LenField(8, LenField(1, "type.googleapis.com/x")), false);
+  // A 5-byte tag keeps its low 32 bits (an unknown fixed32 field here).
+  ExpectAgreesWithReference(kRequired +
+                                "\xfd\xf1\xbc\xcd\x33"
+                                "abcd",
+                            true);
+  // Non-minimal lengths up to 5 bytes are accepted.
+  ExpectAgreesWithReference(kRequired + std::string("\x3a\x81\x80\x80\x80\x00x", 7), true);
+  // int32 and bool from wide varints.
+  ExpectAgreesWithReference(
+      kRequired + Entry("i", VarField(2, 0xFFFFFFFFFFFFFFFFull)) + Entry("b", VarField(1, 2)),
+      true);
+  // Malformed input.
+  for (const std::string& bad : {
+           kRequired + Varint(16 << 3 | 4),                        // stray end-group
+           kRequired + Varint(16 << 3 | 3) + Varint(17 << 3 | 4),  // mismatched end-group
+           kRequired + Varint(16 << 3 | 3),                        // unterminated group
+           kRequired + "\x08",                                     // truncated varint field
+           kRequired + "\x3a\x05"
+                       "ab",                                            // length past the end
+           kRequired + std::string(1, '\0'),                            // field number 0
+           kRequired + "\x0f",                                          // wire type 7
+           kRequired + std::string(11, '\xff'),                         // overlong varint
+           kRequired + std::string("\x3a\x80\x80\x80\x80\x80\x00", 7),  // 6-byte length
+           LenField(1, "\xc0\xa0") + kRequired,                         // id not UTF-8
+           kRequired + LenField(7, "\xff") + LenField(6, "b"),          // overridden, still checked
+           kRequired + Entry("s", LenField(3, "\xff")) + Entry("s", LenField(3, "ok")),
+           kRequired + LenField(8, LenField(1, "\xff")) + LenField(7, "t"),
+       }) {
+    SCOPED_TRACE(absl::CEscape(bad));
+    ExpectAgreesWithReference(bad, false);
+    EXPECT_EQ(ParseProto(bad).status().message(), "malformed protobuf CloudEvent");
+  }
 }
 
 TEST(ProtoFormatTest, CanonicalTimestampsRoundTripExactly) {
