@@ -197,12 +197,17 @@ bool IsValidTimestamp(absl::string_view s) {
       s[13] != ':' || !IsDigits(s.substr(14), 2) || s[16] != ':' || !IsDigits(s.substr(17), 2)) {
     return false;
   }
-  const int month = std::atoi(std::string(s.substr(5, 2)).c_str());
-  const int day = std::atoi(std::string(s.substr(8, 2)).c_str());
-  const int hour = std::atoi(std::string(s.substr(11, 2)).c_str());
-  const int minute = std::atoi(std::string(s.substr(14, 2)).c_str());
-  const int second = std::atoi(std::string(s.substr(17, 2)).c_str());
-  const int year = std::atoi(std::string(s.substr(0, 4)).c_str());
+  const auto num = [s](size_t pos, size_t n) {
+    int v = 0;
+    for (size_t i = 0; i < n; ++i) v = v * 10 + (s[pos + i] - '0');
+    return v;
+  };
+  const int month = num(5, 2);
+  const int day = num(8, 2);
+  const int hour = num(11, 2);
+  const int minute = num(14, 2);
+  const int second = num(17, 2);
+  const int year = num(0, 4);
   if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month) || hour > 23 ||
       minute > 59 || second > 60) {
     return false;

@@ -327,24 +327,46 @@ absl::StatusOr<std::vector<CloudEvent>> ParseJsonBatch(absl::string_view json) {
   return events;
 }
 
+namespace {
+
+// SAX handler that accepts everything but stops past kMaxJsonDepth levels.
+struct DepthLimitHandler : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DepthLimitHandler> {
+  int depth = 0;
+  bool too_deep = false;
+  bool Default() { return true; }
+  bool StartObject() { return Enter(); }
+  bool StartArray() { return Enter(); }
+  bool EndObject(rapidjson::SizeType) { return Leave(); }
+  bool EndArray(rapidjson::SizeType) { return Leave(); }
+  bool Enter() {
+    too_deep = ++depth > kMaxJsonDepth;
+    return !too_deep;
+  }
+  bool Leave() {
+    --depth;
+    return true;
+  }
+};
+
+}  // namespace
+
 absl::Status CheckJsonText(absl::string_view text, absl::string_view what) {
   // The iterative reader needs no stack; the depth limit keeps the text safe for the
   // recursive DOM parser used by ParseJsonEvent.
   rapidjson::Reader reader;
-  rapidjson::BaseReaderHandler<> handler;
+  DepthLimitHandler handler;
   rapidjson::MemoryStream stream(text.data(), text.size());
-  if (!reader.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag>(stream,
-                                                                                         handler)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, " is not valid JSON: ", rapidjson::GetParseError_En(reader.GetParseErrorCode()),
-        " at offset ", reader.GetErrorOffset()));
+  if (reader.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag>(stream,
+                                                                                        handler)) {
+    return absl::OkStatus();
   }
-  absl::Status depth = CheckDepth(text);
-  if (!depth.ok()) {
+  if (handler.too_deep) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, " is not valid JSON: nesting deeper than ", kMaxJsonDepth, " levels"));
   }
-  return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      what, " is not valid JSON: ", rapidjson::GetParseError_En(reader.GetParseErrorCode()),
+      " at offset ", reader.GetErrorOffset()));
 }
 
 std::string SerializeJsonBatch(const std::vector<CloudEvent>& events) {

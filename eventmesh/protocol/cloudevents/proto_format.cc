@@ -3,12 +3,11 @@
 #include <cstdint>
 #include <utility>
 
-#include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "eventmesh/protocol/cloudevents/json_format.h"
 
 namespace eventmesh::cloudevents {
@@ -242,20 +241,40 @@ absl::StatusOr<std::string> FormatRfc3339(const google::protobuf::Timestamp& ts)
   int64_t year;
   int month, day;
   CivilFromDays(days, &year, &month, &day);
-  std::string out = absl::StrFormat("%04d-%02d-%02dT%02d:%02d:%02d", year, month, day, rem / 3600,
-                                    rem / 60 % 60, rem % 60);
+  // "YYYY-MM-DDTHH:MM:SS" + up to ".fffffffff" + "Z", written digit by digit.
+  char buf[32];
+  char* p = buf;
+  const auto put = [&p](int64_t v, int width) {
+    for (int i = width - 1; i >= 0; --i) {
+      p[i] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    }
+    p += width;
+  };
+  put(year, 4);
+  *p++ = '-';
+  put(month, 2);
+  *p++ = '-';
+  put(day, 2);
+  *p++ = 'T';
+  put(rem / 3600, 2);
+  *p++ = ':';
+  put(rem / 60 % 60, 2);
+  *p++ = ':';
+  put(rem % 60, 2);
   const int32_t n = ts.nanos();
   if (n != 0) {
+    *p++ = '.';
     if (n % 1000000 == 0) {
-      absl::StrAppendFormat(&out, ".%03d", n / 1000000);
+      put(n / 1000000, 3);
     } else if (n % 1000 == 0) {
-      absl::StrAppendFormat(&out, ".%06d", n / 1000);
+      put(n / 1000, 6);
     } else {
-      absl::StrAppendFormat(&out, ".%09d", n);
+      put(n, 9);
     }
   }
-  out.push_back('Z');
-  return out;
+  *p++ = 'Z';
+  return std::string(buf, p - buf);
 }
 
 absl::Status ToProto(const CloudEvent& e, ProtoEvent* out) {
@@ -708,8 +727,8 @@ absl::StatusOr<CloudEvent> ParseWireEvent(absl::string_view in, absl::string_vie
     return absl::InvalidArgumentError(absl::StrCat("malformed protobuf ", what));
   };
   absl::string_view fields[5];  // id, source, spec_version, type (1..4)
-  // Map entries: the last entry of a key wins (entries replace, they do not merge).
-  absl::flat_hash_map<absl::string_view, ParsedValue> attrs;
+  // Map entries in wire order; the last entry of a key wins (entries replace).
+  absl::InlinedVector<std::pair<absl::string_view, ParsedValue>, 16> attrs;
   uint32_t data_field = 0;
   absl::string_view data;
 
@@ -737,7 +756,7 @@ absl::StatusOr<CloudEvent> ParseWireEvent(absl::string_view in, absl::string_vie
           return malformed();
         }
       }
-      attrs[key] = value;
+      attrs.emplace_back(key, value);
     } else if ((f == 6 || f == 7 || f == 8) && t == kLen) {
       if (!r.Len(&data)) return malformed();
       if (f == 7 && !IsValidUtf8(data)) return malformed();
@@ -755,15 +774,32 @@ absl::StatusOr<CloudEvent> ParseWireEvent(absl::string_view in, absl::string_vie
   e.set_type(std::string(fields[4]));
   const absl::string_view schema_name =
       e.spec_version() == kSpecVersion03 ? "schemaurl" : "dataschema";
-  for (const auto& [name, value] : attrs) {
+  // Newest entry first; older entries of a key already seen are superseded.
+  uint32_t core_seen = 0;
+  for (auto it = attrs.rbegin(); it != attrs.rend(); ++it) {
+    const absl::string_view name = it->first;
+    const ParsedValue& value = it->second;
     void (CloudEvent::*setter)(std::string) = nullptr;
+    uint32_t bit = 0;
     if (name == "datacontenttype") {
       setter = &CloudEvent::set_data_content_type;
+      bit = 1;
     } else if (name == "subject") {
       setter = &CloudEvent::set_subject;
+      bit = 2;
     } else if (name == schema_name) {
       setter = &CloudEvent::set_data_schema;
+      bit = 4;
     } else if (name == "time") {
+      bit = 8;
+    }
+    if (bit != 0) {
+      if (core_seen & bit) continue;
+      core_seen |= bit;
+    } else if (e.extensions().count(std::string(name)) != 0) {
+      continue;
+    }
+    if (name == "time") {
       if (value.field == 7) {
         absl::StatusOr<AttributeValue> ts = ToAttributeValue(name, value);
         if (!ts.ok()) return ts.status();
