@@ -30,6 +30,12 @@
 // second ":60") come back as the same instant in canonical form. ce_string values for
 // "time" are accepted and kept verbatim.
 //
+// SerializeProto / ParseProto (and the batch variants) read and write the wire format
+// directly, without building the generated message: the same bytes and the same
+// acceptance rules as the generated classes + ToProto/FromProto (checked by
+// proto_format_test and the differential proto_event_parser_fuzzer). ToProto/FromProto
+// are for code that needs the message itself (e.g. gRPC).
+//
 // Conversion errors are InvalidArgument naming the attribute; FromProto/ParseProto also
 // run CloudEvent::Validate(). ParseProto returns InvalidArgument "malformed protobuf
 // CloudEvent" for undecodable bytes. All functions are thread-safe (no shared state).
