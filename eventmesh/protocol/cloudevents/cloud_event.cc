@@ -1,6 +1,8 @@
 #include "eventmesh/protocol/cloudevents/cloud_event.h"
 
 #include <cstdlib>
+#include <cstring>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -17,6 +19,12 @@ bool IsDigits(absl::string_view s, size_t n) {
     if (!absl::ascii_isdigit(static_cast<unsigned char>(s[i]))) return false;
   }
   return true;
+}
+
+int DaysInMonth(int year, int month) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (month == 2 && (year % 4 == 0 && (year % 100 != 0 || year % 400 == 0))) return 29;
+  return kDays[month - 1];
 }
 
 // RFC 3986 scheme: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) followed by ':'.
@@ -55,13 +63,20 @@ absl::Status ValidateTyped(absl::string_view name, const AttributeValue& v) {
       if (v.text == "true" || v.text == "false") return absl::OkStatus();
       return Invalid(absl::StrCat("extension '", name, "' must be a Boolean"));
     case AttributeType::kInteger: {
-      int32_t unused;
-      if (absl::SimpleAtoi(v.text, &unused)) return absl::OkStatus();
+      // Canonical decimal only ("5", "-12"; not "+5", " 5" or "05"), so that every
+      // format reproduces the same text.
+      int32_t value;
+      if (absl::SimpleAtoi(v.text, &value) && std::to_string(value) == v.text) {
+        return absl::OkStatus();
+      }
       return Invalid(absl::StrCat("extension '", name, "' must be a 32-bit Integer"));
     }
     case AttributeType::kBinary: {
-      std::string unused;
-      if (absl::Base64Unescape(v.text, &unused)) return absl::OkStatus();
+      // Canonical (padded) base64, so that decoding and re-encoding is exact.
+      std::string bytes;
+      if (absl::Base64Unescape(v.text, &bytes) && absl::Base64Escape(bytes) == v.text) {
+        return absl::OkStatus();
+      }
       return Invalid(absl::StrCat("extension '", name, "' must be base64 Binary"));
     }
     case AttributeType::kUri:
@@ -78,6 +93,51 @@ absl::Status ValidateTyped(absl::string_view name, const AttributeValue& v) {
 }
 
 }  // namespace
+
+bool IsValidUtf8(absl::string_view s) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(s.data());
+  const unsigned char* const end = p + s.size();
+  while (p < end) {
+    // ASCII fast path, 8 bytes at a time.
+    while (end - p >= 8) {
+      uint64_t word;
+      std::memcpy(&word, p, 8);
+      if (word & 0x8080808080808080ull) break;
+      p += 8;
+    }
+    if (p == end) break;
+    const unsigned char c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    int len;
+    uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (end - p < len) return false;
+    for (int k = 1; k < len; ++k) {
+      if ((p[k] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (p[k] & 0x3F);
+    }
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+        (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))) {
+      return false;
+    }
+    p += len;
+  }
+  return true;
+}
 
 absl::string_view AttributeTypeName(AttributeType type) {
   switch (type) {
@@ -122,8 +182,11 @@ bool IsJsonContentType(absl::string_view content_type) {
   absl::string_view media = content_type.substr(0, content_type.find(';'));
   media = absl::StripAsciiWhitespace(media);
   if (media.empty()) return true;
-  return absl::EqualsIgnoreCase(media, "application/json") ||
-         absl::EqualsIgnoreCase(media, "text/json") || absl::EndsWithIgnoreCase(media, "+json");
+  // Spec: the media subtype is "json" or ends with "+json" ("*/json", "*/*+json").
+  const size_t slash = media.find('/');
+  if (slash == absl::string_view::npos) return false;
+  const absl::string_view subtype = media.substr(slash + 1);
+  return absl::EqualsIgnoreCase(subtype, "json") || absl::EndsWithIgnoreCase(subtype, "+json");
 }
 
 bool IsValidTimestamp(absl::string_view s) {
@@ -134,12 +197,19 @@ bool IsValidTimestamp(absl::string_view s) {
       s[13] != ':' || !IsDigits(s.substr(14), 2) || s[16] != ':' || !IsDigits(s.substr(17), 2)) {
     return false;
   }
-  const int month = std::atoi(std::string(s.substr(5, 2)).c_str());
-  const int day = std::atoi(std::string(s.substr(8, 2)).c_str());
-  const int hour = std::atoi(std::string(s.substr(11, 2)).c_str());
-  const int minute = std::atoi(std::string(s.substr(14, 2)).c_str());
-  const int second = std::atoi(std::string(s.substr(17, 2)).c_str());
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+  const auto num = [s](size_t pos, size_t n) {
+    int v = 0;
+    for (size_t i = 0; i < n; ++i) v = v * 10 + (s[pos + i] - '0');
+    return v;
+  };
+  const int month = num(5, 2);
+  const int day = num(8, 2);
+  const int hour = num(11, 2);
+  const int minute = num(14, 2);
+  const int second = num(17, 2);
+  const int year = num(0, 4);
+  if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month) || hour > 23 ||
+      minute > 59 || second > 60) {
     return false;
   }
   size_t i = 19;
@@ -164,6 +234,19 @@ void CloudEvent::RemoveExtension(absl::string_view name) { extensions_.erase(std
 
 absl::Status CloudEvent::Validate() const {
   if (spec_version_.empty()) return Invalid("'specversion' is required");
+  for (const auto& [name, value] :
+       {std::pair<absl::string_view, const std::string*>{"specversion", &spec_version_},
+        {"id", &id_},
+        {"source", &source_},
+        {"type", &type_},
+        {"datacontenttype", data_content_type_ ? &*data_content_type_ : nullptr},
+        {"dataschema", data_schema_ ? &*data_schema_ : nullptr},
+        {"subject", subject_ ? &*subject_ : nullptr},
+        {"time", time_ ? &*time_ : nullptr}}) {
+    if (value != nullptr && !IsValidUtf8(*value)) {
+      return Invalid(absl::StrCat("'", name, "' must be valid UTF-8"));
+    }
+  }
   if (spec_version_ != kSpecVersion10 && spec_version_ != kSpecVersion03) {
     return Invalid(
         absl::StrCat("'specversion' must be \"1.0\" or \"0.3\", got \"", spec_version_, "\""));
@@ -177,9 +260,15 @@ absl::Status CloudEvent::Validate() const {
   if (data_content_type_.has_value() && data_content_type_->empty()) {
     return Invalid("'datacontenttype' must be a non-empty media type when present");
   }
-  if (data_schema_.has_value() &&
-      (!HasUriScheme(*data_schema_) || !IsUriReference(*data_schema_))) {
-    return Invalid("'dataschema' must be an absolute URI");
+  const bool v03 = spec_version_ == kSpecVersion03;
+  if (data_schema_.has_value()) {
+    if (v03) {
+      if (data_schema_->empty() || !IsUriReference(*data_schema_)) {
+        return Invalid("'schemaurl' must be a non-empty URI-reference");
+      }
+    } else if (!HasUriScheme(*data_schema_) || !IsUriReference(*data_schema_)) {
+      return Invalid("'dataschema' must be an absolute URI");
+    }
   }
   if (subject_.has_value() && subject_->empty()) {
     return Invalid("'subject' must be a non-empty string when present");
@@ -192,11 +281,19 @@ absl::Status CloudEvent::Validate() const {
       return Invalid(absl::StrCat("extension name '", name,
                                   "' must consist of lower-case letters a-z and digits 0-9"));
     }
-    if (IsCoreAttributeName(name)) {
+    if (IsCoreAttributeName(name) ||
+        (v03 && (name == "schemaurl" || name == "datacontentencoding"))) {
       return Invalid(absl::StrCat("extension name '", name, "' is a reserved attribute name"));
+    }
+    if (!IsValidUtf8(value.text)) {
+      return Invalid(absl::StrCat("extension '", name, "' must be valid UTF-8"));
     }
     absl::Status s = ValidateTyped(name, value);
     if (!s.ok()) return s;
+  }
+  if ((data_encoding_ == DataEncoding::kText || data_encoding_ == DataEncoding::kJson) &&
+      !IsValidUtf8(data_)) {
+    return Invalid("'data' must be valid UTF-8 for text and JSON data (use binary data)");
   }
   return absl::OkStatus();
 }

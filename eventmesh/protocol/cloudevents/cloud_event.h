@@ -116,8 +116,14 @@ class CloudEvent {
 
   // Checks the event against CloudEvents 1.0 (and 0.3 where it differs): required
   // attributes present and non-empty, specversion known, source a URI-reference,
-  // dataschema an absolute URI, time RFC 3339, extension names [a-z0-9] and not a core
-  // attribute, typed extension values well-formed. InvalidArgument names the rule.
+  // dataschema an absolute URI (0.3 "schemaurl": a URI-reference), time RFC 3339 with a
+  // real calendar date, extension names [a-z0-9] and not a core attribute (for 0.3 also
+  // not "schemaurl"/"datacontentencoding"), typed extension values well-formed and in
+  // canonical form (Integer decimal without sign/leading zeros, Binary padded base64).
+  // Every attribute value, and the data of kText / kJson events, must be valid UTF-8
+  // (CloudEvents String is Unicode; JSON and protobuf strings are UTF-8); other bytes
+  // belong in kBinary data.
+  // InvalidArgument "invalid CloudEvent: <rule>" names the first violated rule.
   absl::Status Validate() const;
 
   // Approximate in-memory size in bytes (attributes + data), for limits and batching.
@@ -149,9 +155,13 @@ bool IsValidAttributeName(absl::string_view name);
 // type, datacontenttype, dataschema, subject, time) and of data / data_base64.
 bool IsCoreAttributeName(absl::string_view name);
 
-// True when the media type denotes JSON: application/json, text/json, or any "+json"
-// suffix, ignoring parameters and case. An absent content type counts as JSON (spec).
+// True when the media type declares JSON per the JSON event format: its subtype is
+// "json" or ends in "+json" ("*/json", "*/*+json"), ignoring parameters and case.
+// An absent (empty) content type counts as JSON (spec: treat as application/json).
 bool IsJsonContentType(absl::string_view content_type);
+
+// Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
+bool IsValidUtf8(absl::string_view text);
 
 // RFC 3339 date-time syntax check ("2018-04-05T17:31:00Z", fractions and offsets allowed).
 bool IsValidTimestamp(absl::string_view text);

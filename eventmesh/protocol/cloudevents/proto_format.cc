@@ -1,0 +1,904 @@
+#include "eventmesh/protocol/cloudevents/proto_format.h"
+
+#include <cstdint>
+#include <utility>
+
+#include "absl/container/inlined_vector.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "eventmesh/protocol/cloudevents/json_format.h"
+
+namespace eventmesh::cloudevents {
+namespace {
+
+using ProtoEvent = io::cloudevents::v1::CloudEvent;
+using ProtoValue = io::cloudevents::v1::CloudEvent_CloudEventAttributeValue;
+
+constexpr int64_t kSecondsPerDay = 86400;
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+int64_t DaysFromCivil(int64_t y, int m, int d) {
+  y -= m <= 2 ? 1 : 0;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+void CivilFromDays(int64_t z, int64_t* y, int* m, int* d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  *d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  *m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  *y = yoe + era * 400 + (*m <= 2 ? 1 : 0);
+}
+
+int Digits(absl::string_view s, size_t pos, size_t n) {
+  int v = 0;
+  for (size_t i = 0; i < n; ++i) v = v * 10 + (s[pos + i] - '0');
+  return v;
+}
+
+absl::Status Invalid(absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat("invalid CloudEvent: ", what));
+}
+
+absl::Status TypedValue(const std::string& name, const AttributeValue& v, ProtoValue* out) {
+  switch (v.type) {
+    case AttributeType::kString:
+      out->set_ce_string(v.text);
+      return absl::OkStatus();
+    case AttributeType::kBoolean:
+      if (v.text != "true" && v.text != "false") break;
+      out->set_ce_boolean(v.text == "true");
+      return absl::OkStatus();
+    case AttributeType::kInteger: {
+      int32_t i;
+      if (!absl::SimpleAtoi(v.text, &i)) break;
+      out->set_ce_integer(i);
+      return absl::OkStatus();
+    }
+    case AttributeType::kBinary:
+      if (!absl::Base64Unescape(v.text, out->mutable_ce_bytes())) break;
+      return absl::OkStatus();
+    case AttributeType::kUri:
+      out->set_ce_uri(v.text);
+      return absl::OkStatus();
+    case AttributeType::kUriRef:
+      out->set_ce_uri_ref(v.text);
+      return absl::OkStatus();
+    case AttributeType::kTimestamp: {
+      absl::StatusOr<google::protobuf::Timestamp> ts = ParseRfc3339(v.text);
+      if (!ts.ok()) break;
+      *out->mutable_ce_timestamp() = *ts;
+      return absl::OkStatus();
+    }
+  }
+  return Invalid(absl::StrCat("extension '", name, "' is not a valid ", AttributeTypeName(v.type),
+                              " and cannot be converted to protobuf"));
+}
+
+// Text of a string-like attribute value (ce_string, ce_uri, ce_uri_ref), else nullptr.
+std::string* MutableText(ProtoValue& v) {
+  switch (v.attr_case()) {
+    case ProtoValue::kCeString:
+      return v.mutable_ce_string();
+    case ProtoValue::kCeUri:
+      return v.mutable_ce_uri();
+    case ProtoValue::kCeUriRef:
+      return v.mutable_ce_uri_ref();
+    default:
+      return nullptr;
+  }
+}
+
+absl::StatusOr<AttributeValue> ExtensionFromProto(const std::string& name, ProtoValue& v) {
+  switch (v.attr_case()) {
+    case ProtoValue::kCeBoolean:
+      return AttributeValue::Boolean(v.ce_boolean());
+    case ProtoValue::kCeInteger:
+      return AttributeValue::Integer(v.ce_integer());
+    case ProtoValue::kCeString:
+      return AttributeValue::String(std::move(*v.mutable_ce_string()));
+    case ProtoValue::kCeBytes:
+      return AttributeValue{AttributeType::kBinary, absl::Base64Escape(v.ce_bytes())};
+    case ProtoValue::kCeUri:
+      return AttributeValue{AttributeType::kUri, std::move(*v.mutable_ce_uri())};
+    case ProtoValue::kCeUriRef:
+      return AttributeValue{AttributeType::kUriRef, std::move(*v.mutable_ce_uri_ref())};
+    case ProtoValue::kCeTimestamp: {
+      absl::StatusOr<std::string> text = FormatRfc3339(v.ce_timestamp());
+      if (!text.ok()) {
+        return Invalid(absl::StrCat("attribute '", name, "': ", text.status().message()));
+      }
+      return AttributeValue{AttributeType::kTimestamp, *std::move(text)};
+    }
+    case ProtoValue::ATTR_NOT_SET:
+      break;
+  }
+  return Invalid(absl::StrCat("attribute '", name, "' has no value"));
+}
+
+// Moves the contents out of `p` (the caller owns a scratch copy or a parsed message).
+absl::StatusOr<CloudEvent> ConsumeProto(ProtoEvent& p) {
+  CloudEvent e;
+  e.set_id(std::move(*p.mutable_id()));
+  e.set_source(std::move(*p.mutable_source()));
+  e.set_spec_version(std::move(*p.mutable_spec_version()));
+  e.set_type(std::move(*p.mutable_type()));
+  const absl::string_view schema_name =
+      e.spec_version() == kSpecVersion03 ? "schemaurl" : "dataschema";
+
+  for (auto& [name, value] : *p.mutable_attributes()) {
+    void (CloudEvent::*setter)(std::string) = nullptr;
+    if (name == "datacontenttype") {
+      setter = &CloudEvent::set_data_content_type;
+    } else if (name == "subject") {
+      setter = &CloudEvent::set_subject;
+    } else if (name == schema_name) {
+      setter = &CloudEvent::set_data_schema;
+    } else if (name == "time") {
+      if (value.attr_case() == ProtoValue::kCeTimestamp) {
+        absl::StatusOr<std::string> text = FormatRfc3339(value.ce_timestamp());
+        if (!text.ok()) return Invalid(absl::StrCat("attribute 'time': ", text.status().message()));
+        e.set_time(*std::move(text));
+        continue;
+      }
+      setter = &CloudEvent::set_time;
+    }
+    if (setter != nullptr) {
+      std::string* text = MutableText(value);
+      if (text == nullptr) {
+        return Invalid(absl::StrCat("attribute '", name, "' must be a string value"));
+      }
+      (e.*setter)(std::move(*text));
+      continue;
+    }
+    absl::StatusOr<AttributeValue> ext = ExtensionFromProto(name, value);
+    if (!ext.ok()) return ext.status();
+    e.mutable_extensions()->emplace(name, *std::move(ext));
+  }
+
+  switch (p.data_case()) {
+    case ProtoEvent::kBinaryData:
+      e.set_data(std::move(*p.mutable_binary_data()), DataEncoding::kBinary);
+      break;
+    case ProtoEvent::kTextData: {
+      const bool json = IsJsonContentType(e.data_content_type().value_or("")) &&
+                        CheckJsonText(p.text_data(), "text_data").ok();
+      e.set_data(std::move(*p.mutable_text_data()),
+                 json ? DataEncoding::kJson : DataEncoding::kText);
+      break;
+    }
+    case ProtoEvent::kProtoData:
+      return Invalid("proto_data (google.protobuf.Any) is not supported; use binary_data");
+    case ProtoEvent::DATA_NOT_SET:
+      break;
+  }
+  absl::Status valid = e.Validate();
+  if (!valid.ok()) return valid;
+  return e;
+}
+
+}  // namespace
+
+absl::StatusOr<google::protobuf::Timestamp> ParseRfc3339(absl::string_view s) {
+  if (!IsValidTimestamp(s)) {
+    return absl::InvalidArgumentError(absl::StrCat("'", s, "' is not an RFC 3339 timestamp"));
+  }
+  // Layout checked by IsValidTimestamp: YYYY-MM-DDTHH:MM:SS[.f+](Z|+HH:MM)
+  const int64_t days = DaysFromCivil(Digits(s, 0, 4), Digits(s, 5, 2), Digits(s, 8, 2));
+  int64_t seconds =
+      days * kSecondsPerDay + Digits(s, 11, 2) * 3600 + Digits(s, 14, 2) * 60 + Digits(s, 17, 2);
+  int32_t nanos = 0;
+  size_t i = 19;
+  if (s[i] == '.') {
+    ++i;
+    int digits = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+      if (digits < 9) {
+        nanos = nanos * 10 + (s[i] - '0');
+        ++digits;
+      }
+      ++i;
+    }
+    for (; digits < 9; ++digits) nanos *= 10;
+  }
+  if (s[i] == '+' || s[i] == '-') {
+    const int64_t offset = Digits(s, i + 1, 2) * 3600 + Digits(s, i + 4, 2) * 60;
+    seconds += s[i] == '+' ? -offset : offset;
+  }
+  google::protobuf::Timestamp ts;
+  ts.set_seconds(seconds);
+  ts.set_nanos(nanos);
+  return ts;
+}
+
+absl::StatusOr<std::string> FormatRfc3339(const google::protobuf::Timestamp& ts) {
+  static const int64_t kMin = DaysFromCivil(0, 1, 1) * kSecondsPerDay;
+  static const int64_t kMax = DaysFromCivil(10000, 1, 1) * kSecondsPerDay - 1;
+  if (ts.nanos() < 0 || ts.nanos() > 999999999) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("timestamp nanos ", ts.nanos(), " out of range"));
+  }
+  if (ts.seconds() < kMin || ts.seconds() > kMax) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("timestamp seconds ", ts.seconds(), " outside years 0000-9999"));
+  }
+  int64_t days = ts.seconds() / kSecondsPerDay;
+  int64_t rem = ts.seconds() % kSecondsPerDay;
+  if (rem < 0) {
+    rem += kSecondsPerDay;
+    --days;
+  }
+  int64_t year;
+  int month, day;
+  CivilFromDays(days, &year, &month, &day);
+  // "YYYY-MM-DDTHH:MM:SS" + up to ".fffffffff" + "Z", written digit by digit.
+  char buf[32];
+  char* p = buf;
+  const auto put = [&p](int64_t v, int width) {
+    for (int i = width - 1; i >= 0; --i) {
+      p[i] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    }
+    p += width;
+  };
+  put(year, 4);
+  *p++ = '-';
+  put(month, 2);
+  *p++ = '-';
+  put(day, 2);
+  *p++ = 'T';
+  put(rem / 3600, 2);
+  *p++ = ':';
+  put(rem / 60 % 60, 2);
+  *p++ = ':';
+  put(rem % 60, 2);
+  const int32_t n = ts.nanos();
+  if (n != 0) {
+    *p++ = '.';
+    if (n % 1000000 == 0) {
+      put(n / 1000000, 3);
+    } else if (n % 1000 == 0) {
+      put(n / 1000, 6);
+    } else {
+      put(n, 9);
+    }
+  }
+  *p++ = 'Z';
+  return std::string(buf, p - buf);
+}
+
+absl::Status ToProto(const CloudEvent& e, ProtoEvent* out) {
+  out->Clear();
+  out->set_id(e.id());
+  out->set_source(e.source());
+  out->set_spec_version(e.spec_version());
+  out->set_type(e.type());
+  auto& attrs = *out->mutable_attributes();
+  if (e.data_content_type()) attrs["datacontenttype"].set_ce_string(*e.data_content_type());
+  if (e.data_schema()) {
+    if (e.spec_version() == kSpecVersion03) {
+      attrs["schemaurl"].set_ce_uri_ref(*e.data_schema());
+    } else {
+      attrs["dataschema"].set_ce_uri(*e.data_schema());
+    }
+  }
+  if (e.subject()) attrs["subject"].set_ce_string(*e.subject());
+  if (e.time()) {
+    absl::StatusOr<google::protobuf::Timestamp> ts = ParseRfc3339(*e.time());
+    if (!ts.ok()) return Invalid("'time' must be an RFC 3339 timestamp");
+    *attrs["time"].mutable_ce_timestamp() = *ts;
+  }
+  for (const auto& [name, value] : e.extensions()) {
+    absl::Status s = TypedValue(name, value, &attrs[name]);
+    if (!s.ok()) return s;
+  }
+  switch (e.data_encoding()) {
+    case DataEncoding::kNone:
+      break;
+    case DataEncoding::kText:
+    case DataEncoding::kJson:
+      out->set_text_data(e.data());
+      break;
+    case DataEncoding::kBinary:
+      out->set_binary_data(e.data());
+      break;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<CloudEvent> FromProto(const ProtoEvent& proto) {
+  ProtoEvent scratch = proto;
+  return ConsumeProto(scratch);
+}
+
+// ---------------------------------------------------------------------------------------
+// Direct wire codec for SerializeProto / ParseProto: the same bytes and the same
+// acceptance rules as the generated io.cloudevents.v1 classes (proto3 semantics: last
+// value wins, oneof switches, repeated embedded messages merge, map entries replace,
+// unknown fields skipped, string fields must be UTF-8), without building the
+// intermediate message and its map. proto_format_test checks it against the generated
+// code; proto_event_parser_fuzzer does so differentially.
+namespace {
+
+constexpr int kMaxWireDepth = 100;  // protobuf's default recursion limit
+
+enum WireType : uint32_t {
+  kVarint = 0,
+  kFixed64 = 1,
+  kLen = 2,
+  kStartGroup = 3,
+  kEndGroup = 4,
+  kFixed32 = 5
+};
+
+constexpr uint8_t Tag(uint32_t field, WireType type) {
+  return static_cast<uint8_t>(field << 3 | type);
+}
+
+size_t VarintSize(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+void PutVarint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+size_t LenFieldSize(size_t n) { return 1 + VarintSize(n) + n; }
+
+void PutLenField(std::string& out, uint8_t tag, absl::string_view s) {
+  out.push_back(static_cast<char>(tag));
+  PutVarint(out, s.size());
+  out.append(s.data(), s.size());
+}
+
+// One CloudEventAttributeValue ready to be written.
+struct WireValue {
+  uint32_t field = 0;      // 1..7 of the attr oneof
+  absl::string_view text;  // string-like fields
+  std::string bytes;       // ce_bytes (decoded)
+  uint64_t varint = 0;     // ce_boolean / ce_integer
+  int64_t seconds = 0;     // ce_timestamp
+  int32_t nanos = 0;
+
+  size_t TimestampSize() const {
+    return (seconds != 0 ? 1 + VarintSize(static_cast<uint64_t>(seconds)) : 0) +
+           (nanos != 0 ? 1 + VarintSize(static_cast<uint64_t>(static_cast<int64_t>(nanos))) : 0);
+  }
+  size_t Size() const {
+    switch (field) {
+      case 1:
+      case 2:
+        return 1 + VarintSize(varint);
+      case 4:
+        return LenFieldSize(bytes.size());
+      case 7:
+        return LenFieldSize(TimestampSize());
+      default:
+        return LenFieldSize(text.size());
+    }
+  }
+  void Write(std::string& out) const {
+    switch (field) {
+      case 1:
+      case 2:
+        out.push_back(static_cast<char>(Tag(field, kVarint)));
+        PutVarint(out, varint);
+        return;
+      case 4:
+        PutLenField(out, Tag(4, kLen), bytes);
+        return;
+      case 7:
+        out.push_back(static_cast<char>(Tag(7, kLen)));
+        PutVarint(out, TimestampSize());
+        if (seconds != 0) {
+          out.push_back(static_cast<char>(Tag(1, kVarint)));
+          PutVarint(out, static_cast<uint64_t>(seconds));
+        }
+        if (nanos != 0) {
+          out.push_back(static_cast<char>(Tag(2, kVarint)));
+          PutVarint(out, static_cast<uint64_t>(static_cast<int64_t>(nanos)));
+        }
+        return;
+      default:
+        PutLenField(out, Tag(field, kLen), text);
+        return;
+    }
+  }
+};
+
+WireValue TextValue(uint32_t field, absl::string_view text) {
+  WireValue v;
+  v.field = field;
+  v.text = text;
+  return v;
+}
+
+absl::StatusOr<WireValue> ExtensionWireValue(const std::string& name, const AttributeValue& a) {
+  WireValue v;
+  switch (a.type) {
+    case AttributeType::kString:
+      return TextValue(3, a.text);
+    case AttributeType::kUri:
+      return TextValue(5, a.text);
+    case AttributeType::kUriRef:
+      return TextValue(6, a.text);
+    case AttributeType::kBoolean:
+      if (a.text != "true" && a.text != "false") break;
+      v.field = 1;
+      v.varint = a.text == "true" ? 1 : 0;
+      return v;
+    case AttributeType::kInteger: {
+      int32_t i;
+      if (!absl::SimpleAtoi(a.text, &i)) break;
+      v.field = 2;
+      v.varint = static_cast<uint64_t>(static_cast<int64_t>(i));  // int32: sign-extended
+      return v;
+    }
+    case AttributeType::kBinary:
+      if (!absl::Base64Unescape(a.text, &v.bytes)) break;
+      v.field = 4;
+      return v;
+    case AttributeType::kTimestamp: {
+      absl::StatusOr<google::protobuf::Timestamp> ts = ParseRfc3339(a.text);
+      if (!ts.ok()) break;
+      v.field = 7;
+      v.seconds = ts->seconds();
+      v.nanos = ts->nanos();
+      return v;
+    }
+  }
+  return Invalid(absl::StrCat("extension '", name, "' is not a valid ", AttributeTypeName(a.type),
+                              " and cannot be converted to protobuf"));
+}
+
+void PutAttribute(std::string& out, absl::string_view name, const WireValue& v) {
+  const size_t value_size = v.Size();
+  out.push_back(static_cast<char>(Tag(5, kLen)));
+  PutVarint(out, LenFieldSize(name.size()) + LenFieldSize(value_size));
+  PutLenField(out, Tag(1, kLen), name);
+  out.push_back(static_cast<char>(Tag(2, kLen)));
+  PutVarint(out, value_size);
+  v.Write(out);
+}
+
+absl::Status AppendWireEvent(const CloudEvent& e, std::string& out) {
+  if (!e.id().empty()) PutLenField(out, Tag(1, kLen), e.id());
+  if (!e.source().empty()) PutLenField(out, Tag(2, kLen), e.source());
+  if (!e.spec_version().empty()) PutLenField(out, Tag(3, kLen), e.spec_version());
+  if (!e.type().empty()) PutLenField(out, Tag(4, kLen), e.type());
+  if (e.data_content_type())
+    PutAttribute(out, "datacontenttype", TextValue(3, *e.data_content_type()));
+  if (e.data_schema()) {
+    if (e.spec_version() == kSpecVersion03) {
+      PutAttribute(out, "schemaurl", TextValue(6, *e.data_schema()));
+    } else {
+      PutAttribute(out, "dataschema", TextValue(5, *e.data_schema()));
+    }
+  }
+  if (e.subject()) PutAttribute(out, "subject", TextValue(3, *e.subject()));
+  if (e.time()) {
+    absl::StatusOr<google::protobuf::Timestamp> ts = ParseRfc3339(*e.time());
+    if (!ts.ok()) return Invalid("'time' must be an RFC 3339 timestamp");
+    WireValue v;
+    v.field = 7;
+    v.seconds = ts->seconds();
+    v.nanos = ts->nanos();
+    PutAttribute(out, "time", v);
+  }
+  for (const auto& [name, value] : e.extensions()) {
+    absl::StatusOr<WireValue> v = ExtensionWireValue(name, value);
+    if (!v.ok()) return v.status();
+    PutAttribute(out, name, *v);
+  }
+  switch (e.data_encoding()) {
+    case DataEncoding::kNone:
+      break;
+    case DataEncoding::kBinary:
+      PutLenField(out, Tag(6, kLen), e.data());
+      break;
+    case DataEncoding::kText:
+    case DataEncoding::kJson:
+      PutLenField(out, Tag(7, kLen), e.data());
+      break;
+  }
+  return absl::OkStatus();
+}
+
+size_t EstimateWireSize(const CloudEvent& e) {
+  return e.ByteSizeLong() + 16 + 24 * (4 + e.extensions().size());
+}
+
+// Bounds-checked reader of protobuf wire format over a byte view.
+class WireReader {
+ public:
+  explicit WireReader(absl::string_view in) : p_(in.data()), end_(in.data() + in.size()) {}
+  bool done() const { return p_ == end_; }
+
+  bool Varint(uint64_t* out) {
+    uint64_t v = 0;
+    for (int i = 0; i < 10; ++i) {
+      if (p_ == end_) return false;
+      const uint8_t b = static_cast<uint8_t>(*p_++);
+      v |= static_cast<uint64_t>(b & 0x7F) << (7 * i);
+      if (b < 0x80) {
+        *out = v;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // A tag: a varint of at most 5 bytes whose bits above 32 are dropped (as protobuf's
+  // parser does); field number > 0 and a known wire type.
+  bool ReadTag(uint32_t* field, uint32_t* type) {
+    uint32_t v = 0;
+    for (int i = 0; i < 5; ++i) {
+      if (p_ == end_) return false;
+      const uint8_t b = static_cast<uint8_t>(*p_++);
+      v |= static_cast<uint32_t>(b & 0x7F) << (7 * i);
+      if (b < 0x80) {
+        *field = v >> 3;
+        *type = v & 7;
+        return *field != 0 && *type != 6 && *type != 7;
+      }
+    }
+    return false;
+  }
+
+  // A length: a varint of at most 5 bytes below 2 GiB (protobuf's ReadSize).
+  bool Len(absl::string_view* out) {
+    uint64_t n = 0;
+    for (int i = 0;; ++i) {
+      if (i == 5 || p_ == end_) return false;
+      const uint8_t b = static_cast<uint8_t>(*p_++);
+      if (i == 4 && b >= 8) return false;
+      n |= static_cast<uint64_t>(b & 0x7F) << (7 * i);
+      if (b < 0x80) break;
+    }
+    if (n > static_cast<uint64_t>(end_ - p_)) return false;
+    *out = absl::string_view(p_, n);
+    p_ += n;
+    return true;
+  }
+
+  bool Skip(uint32_t field, uint32_t type, int depth) {
+    uint64_t unused;
+    absl::string_view unused_view;
+    switch (type) {
+      case kVarint:
+        return Varint(&unused);
+      case kFixed64:
+        return Advance(8);
+      case kFixed32:
+        return Advance(4);
+      case kLen:
+        return Len(&unused_view);
+      case kStartGroup: {
+        if (depth + 1 > kMaxWireDepth) return false;
+        uint32_t f, t;
+        while (ReadTag(&f, &t)) {
+          if (t == kEndGroup) return f == field;
+          if (!Skip(f, t, depth + 1)) return false;
+        }
+        return false;
+      }
+      default:  // a stray end-group
+        return false;
+    }
+  }
+
+ private:
+  bool Advance(size_t n) {
+    if (static_cast<size_t>(end_ - p_) < n) return false;
+    p_ += n;
+    return true;
+  }
+
+  const char* p_;
+  const char* end_;
+};
+
+// A CloudEventAttributeValue as parsed (views into the input).
+struct ParsedValue {
+  uint32_t field = 0;  // 0: not set
+  uint64_t varint = 0;
+  absl::string_view text;
+  int64_t seconds = 0;
+  int32_t nanos = 0;
+};
+
+bool ParseTimestampInto(absl::string_view in, ParsedValue* v, int depth) {
+  WireReader r(in);
+  uint32_t f, t;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &t)) return false;
+    uint64_t x;
+    if ((f == 1 || f == 2) && t == kVarint) {
+      if (!r.Varint(&x)) return false;
+      if (f == 1) {
+        v->seconds = static_cast<int64_t>(x);
+      } else {
+        v->nanos = static_cast<int32_t>(static_cast<uint32_t>(x));
+      }
+    } else if (!r.Skip(f, t, depth)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Merges one serialized CloudEventAttributeValue into `v` (proto merge semantics).
+bool ParseValueInto(absl::string_view in, ParsedValue* v, int depth) {
+  if (depth > kMaxWireDepth) return false;
+  WireReader r(in);
+  uint32_t f, t;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &t)) return false;
+    if ((f == 1 || f == 2) && t == kVarint) {
+      if (!r.Varint(&v->varint)) return false;
+      if (f == 2) v->varint = static_cast<uint32_t>(v->varint);  // int32 keeps 32 bits
+      v->field = f;
+    } else if (f >= 3 && f <= 6 && t == kLen) {
+      if (!r.Len(&v->text)) return false;
+      if (f != 4 && !IsValidUtf8(v->text)) return false;
+      v->field = f;
+    } else if (f == 7 && t == kLen) {
+      absl::string_view ts;
+      if (!r.Len(&ts)) return false;
+      if (v->field != 7) {
+        v->seconds = 0;
+        v->nanos = 0;
+      }
+      v->field = 7;
+      if (!ParseTimestampInto(ts, v, depth + 1)) return false;
+    } else if (!r.Skip(f, t, depth)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Checks a google.protobuf.Any (type_url must be UTF-8) as the generated parser would.
+bool CheckAny(absl::string_view in, int depth) {
+  WireReader r(in);
+  uint32_t f, t;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &t)) return false;
+    absl::string_view s;
+    if (f == 1 && t == kLen) {
+      if (!r.Len(&s) || !IsValidUtf8(s)) return false;
+    } else if (!r.Skip(f, t, depth)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+absl::StatusOr<AttributeValue> ToAttributeValue(absl::string_view name, const ParsedValue& v) {
+  switch (v.field) {
+    case 1:
+      return AttributeValue::Boolean(v.varint != 0);
+    case 2:
+      return AttributeValue::Integer(static_cast<int32_t>(static_cast<uint32_t>(v.varint)));
+    case 3:
+      return AttributeValue::String(std::string(v.text));
+    case 4:
+      return AttributeValue{AttributeType::kBinary, absl::Base64Escape(v.text)};
+    case 5:
+      return AttributeValue{AttributeType::kUri, std::string(v.text)};
+    case 6:
+      return AttributeValue{AttributeType::kUriRef, std::string(v.text)};
+    case 7: {
+      google::protobuf::Timestamp ts;
+      ts.set_seconds(v.seconds);
+      ts.set_nanos(v.nanos);
+      absl::StatusOr<std::string> text = FormatRfc3339(ts);
+      if (!text.ok()) {
+        return Invalid(absl::StrCat("attribute '", name, "': ", text.status().message()));
+      }
+      return AttributeValue{AttributeType::kTimestamp, *std::move(text)};
+    }
+    default:
+      return Invalid(absl::StrCat("attribute '", name, "' has no value"));
+  }
+}
+
+absl::StatusOr<CloudEvent> ParseWireEvent(absl::string_view in, absl::string_view what, int depth) {
+  const auto malformed = [what] {
+    return absl::InvalidArgumentError(absl::StrCat("malformed protobuf ", what));
+  };
+  absl::string_view fields[5];  // id, source, spec_version, type (1..4)
+  // Map entries in wire order; the last entry of a key wins (entries replace).
+  absl::InlinedVector<std::pair<absl::string_view, ParsedValue>, 16> attrs;
+  uint32_t data_field = 0;
+  absl::string_view data;
+
+  WireReader r(in);
+  uint32_t f, t;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &t)) return malformed();
+    if (f >= 1 && f <= 4 && t == kLen) {
+      if (!r.Len(&fields[f]) || !IsValidUtf8(fields[f])) return malformed();
+    } else if (f == 5 && t == kLen) {
+      absl::string_view entry;
+      if (!r.Len(&entry)) return malformed();
+      WireReader er(entry);
+      absl::string_view key;
+      ParsedValue value;
+      uint32_t ef, et;
+      while (!er.done()) {
+        if (!er.ReadTag(&ef, &et)) return malformed();
+        if (ef == 1 && et == kLen) {
+          if (!er.Len(&key) || !IsValidUtf8(key)) return malformed();
+        } else if (ef == 2 && et == kLen) {
+          absl::string_view v;
+          if (!er.Len(&v) || !ParseValueInto(v, &value, depth + 2)) return malformed();
+        } else if (!er.Skip(ef, et, depth + 1)) {
+          return malformed();
+        }
+      }
+      attrs.emplace_back(key, value);
+    } else if ((f == 6 || f == 7 || f == 8) && t == kLen) {
+      if (!r.Len(&data)) return malformed();
+      if (f == 7 && !IsValidUtf8(data)) return malformed();
+      if (f == 8 && !CheckAny(data, depth + 1)) return malformed();
+      data_field = f;
+    } else if (!r.Skip(f, t, depth)) {
+      return malformed();
+    }
+  }
+
+  CloudEvent e;
+  e.set_id(std::string(fields[1]));
+  e.set_source(std::string(fields[2]));
+  e.set_spec_version(std::string(fields[3]));
+  e.set_type(std::string(fields[4]));
+  const absl::string_view schema_name =
+      e.spec_version() == kSpecVersion03 ? "schemaurl" : "dataschema";
+  // Newest entry first; older entries of a key already seen are superseded.
+  uint32_t core_seen = 0;
+  for (auto it = attrs.rbegin(); it != attrs.rend(); ++it) {
+    const absl::string_view name = it->first;
+    const ParsedValue& value = it->second;
+    void (CloudEvent::*setter)(std::string) = nullptr;
+    uint32_t bit = 0;
+    if (name == "datacontenttype") {
+      setter = &CloudEvent::set_data_content_type;
+      bit = 1;
+    } else if (name == "subject") {
+      setter = &CloudEvent::set_subject;
+      bit = 2;
+    } else if (name == schema_name) {
+      setter = &CloudEvent::set_data_schema;
+      bit = 4;
+    } else if (name == "time") {
+      bit = 8;
+    }
+    if (bit != 0) {
+      if (core_seen & bit) continue;
+      core_seen |= bit;
+    } else if (e.extensions().count(std::string(name)) != 0) {
+      continue;
+    }
+    if (name == "time") {
+      if (value.field == 7) {
+        absl::StatusOr<AttributeValue> ts = ToAttributeValue(name, value);
+        if (!ts.ok()) return ts.status();
+        e.set_time(std::move(ts->text));
+        continue;
+      }
+      setter = &CloudEvent::set_time;
+    }
+    if (setter != nullptr) {
+      if (value.field != 3 && value.field != 5 && value.field != 6) {
+        return Invalid(absl::StrCat("attribute '", name, "' must be a string value"));
+      }
+      (e.*setter)(std::string(value.text));
+      continue;
+    }
+    absl::StatusOr<AttributeValue> ext = ToAttributeValue(name, value);
+    if (!ext.ok()) return ext.status();
+    e.mutable_extensions()->emplace(std::string(name), *std::move(ext));
+  }
+  switch (data_field) {
+    case 6:
+      e.set_data(std::string(data), DataEncoding::kBinary);
+      break;
+    case 7: {
+      const bool json = IsJsonContentType(e.data_content_type().value_or("")) &&
+                        CheckJsonText(data, "text_data").ok();
+      e.set_data(std::string(data), json ? DataEncoding::kJson : DataEncoding::kText);
+      break;
+    }
+    case 8:
+      return Invalid("proto_data (google.protobuf.Any) is not supported; use binary_data");
+    default:
+      break;
+  }
+  absl::Status valid = e.Validate();
+  if (!valid.ok()) return valid;
+  return e;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> SerializeProto(const CloudEvent& event) {
+  std::string out;
+  out.reserve(EstimateWireSize(event));
+  absl::Status s = AppendWireEvent(event, out);
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<CloudEvent> ParseProto(absl::string_view bytes) {
+  if (bytes.size() > static_cast<size_t>(INT32_MAX)) {
+    return absl::InvalidArgumentError("malformed protobuf CloudEvent");
+  }
+  return ParseWireEvent(bytes, "CloudEvent", 0);
+}
+
+absl::StatusOr<std::string> SerializeProtoBatch(const std::vector<CloudEvent>& events) {
+  std::string out;
+  std::string scratch;
+  for (size_t i = 0; i < events.size(); ++i) {
+    scratch.clear();
+    absl::Status s = AppendWireEvent(events[i], scratch);
+    if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("event [", i, "]: ", s.message()));
+    PutLenField(out, Tag(1, kLen), scratch);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<CloudEvent>> ParseProtoBatch(absl::string_view bytes) {
+  const auto malformed = [] {
+    return absl::InvalidArgumentError("malformed protobuf CloudEventBatch");
+  };
+  if (bytes.size() > static_cast<size_t>(INT32_MAX)) return malformed();
+  // First pass: split and check the framing, so that framing errors win over event errors
+  // (as with the generated parser, which parses everything before converting).
+  std::vector<absl::string_view> raw;
+  WireReader r(bytes);
+  uint32_t f, t;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &t)) return malformed();
+    if (f == 1 && t == kLen) {
+      absl::string_view e;
+      if (!r.Len(&e)) return malformed();
+      raw.push_back(e);
+    } else if (!r.Skip(f, t, 0)) {
+      return malformed();
+    }
+  }
+  std::vector<CloudEvent> events;
+  events.reserve(raw.size());
+  for (size_t i = 0; i < raw.size(); ++i) {
+    absl::StatusOr<CloudEvent> e = ParseWireEvent(raw[i], "CloudEventBatch", 1);
+    if (!e.ok()) {
+      if (absl::StartsWith(e.status().message(), "malformed protobuf")) return malformed();
+      return absl::InvalidArgumentError(absl::StrCat("event [", i, "]: ", e.status().message()));
+    }
+    events.push_back(*std::move(e));
+  }
+  return events;
+}
+
+}  // namespace eventmesh::cloudevents
