@@ -1,0 +1,54 @@
+#ifndef EVENTMESH_PROTOCOL_ADAPTOR_TCP_ADAPTOR_H_
+#define EVENTMESH_PROTOCOL_ADAPTOR_TCP_ADAPTOR_H_
+
+// Converts between EventMesh TCP packages and the canonical CloudEvent, as Apache
+// EventMesh's protocol adaptors do (reference 1.6, 1.7).
+//
+// Inbound (publish, request, reply packages):
+//   protocoltype "eventmeshmessage": the body is EventMeshMessage JSON. The event gets
+//     id = header seq, source "/", type "eventmeshmessage", subject = topic, data = body,
+//     datacontenttype = headers["datacontenttype"], and extensions = header properties
+//     followed by message properties (a message property wins on a name clash).
+//   protocoltype "cloudevents": the body is a structured-mode CloudEvent (JSON); header
+//     properties are added as extensions (the event's own extensions win).
+//   The three header properties protocoltype, protocolversion ("1.0" | "0.3") and
+//   protocoldesc are required, as in Apache EventMesh.
+// Outbound (push to a subscriber): the event is written in the protocol type it was
+//   published with (its "protocoltype" extension; eventmeshmessage when absent), with the
+//   header properties {"protocoltype": <type>}. Events that arrived over another
+//   transport (HTTP) convert the same way.
+//
+// The topic of an event is its subject. All functions are pure and thread-safe.
+// Errors: InvalidArgument with the reason (the runtime sends it as the reply's desc).
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "eventmesh/protocol/cloudevents/cloud_event.h"
+#include "eventmesh/protocol/tcp/command.h"
+#include "eventmesh/protocol/tcp/package.h"
+
+namespace eventmesh::protocol::adaptor {
+
+// Source and type of events converted from EventMeshMessage.
+inline constexpr absl::string_view kEventMeshMessageSource = "/";
+inline constexpr absl::string_view kEventMeshMessageType = "eventmeshmessage";
+inline constexpr absl::string_view kDataContentTypeKey = "datacontenttype";
+
+// The canonical event carried by a message package (ASYNC_MESSAGE_TO_SERVER,
+// BROADCAST_MESSAGE_TO_SERVER, REQUEST_TO_SERVER, RESPONSE_TO_SERVER). The result is
+// validated (CloudEvent::Validate) and has a non-empty subject (the topic).
+absl::StatusOr<cloudevents::CloudEvent> TcpPackageToCloudEvent(const tcp::Package& package);
+
+// The package that delivers `event` to a TCP client with command `cmd` (e.g.
+// ASYNC_MESSAGE_TO_CLIENT) and sequence number `seq`; header code 0.
+absl::StatusOr<tcp::Package> CloudEventToTcpPackage(const cloudevents::CloudEvent& event,
+                                                    tcp::Command cmd, std::string seq);
+
+// The topic of an event: its subject, or empty when it has none.
+absl::string_view EventTopic(const cloudevents::CloudEvent& event);
+
+}  // namespace eventmesh::protocol::adaptor
+
+#endif  // EVENTMESH_PROTOCOL_ADAPTOR_TCP_ADAPTOR_H_

@@ -1,0 +1,169 @@
+#include "eventmesh/protocol/adaptor/tcp_adaptor.h"
+
+#include <string>
+
+#include "eventmesh/protocol/cloudevents/json_format.h"
+#include "eventmesh/protocol/cloudevents/proto_format.h"
+#include "eventmesh/protocol/tcp/event_mesh_message.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace eventmesh::protocol::adaptor {
+namespace {
+
+using cloudevents::CloudEvent;
+using cloudevents::DataEncoding;
+using ::testing::HasSubstr;
+
+tcp::Package PublishPackage(std::string body, absl::string_view protocol_type = "eventmeshmessage") {
+  tcp::Package p;
+  p.header.cmd = tcp::Command::kAsyncMessageToServer;
+  p.header.seq = "1234567890";
+  p.header.properties = {{"protocoltype", std::string(protocol_type)},
+                         {"protocolversion", "1.0"},
+                         {"protocoldesc", "tcp"}};
+  p.body = std::move(body);
+  return p;
+}
+
+// The body a Java client writes for EventMeshMessage (Jackson field order).
+constexpr char kJavaMessage[] =
+    R"({"topic":"TEST-TOPIC-TCP-ASYNC","properties":{"ttl":"30000","keys":"k1"},)"
+    R"("headers":{},"body":"testPublishMessage"})";
+
+TEST(TcpAdaptorTest, EventMeshMessageBecomesCloudEventAsInApacheEventMesh) {
+  absl::StatusOr<CloudEvent> event = TcpPackageToCloudEvent(PublishPackage(kJavaMessage));
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_EQ(event->id(), "1234567890");
+  EXPECT_EQ(event->source(), "/");
+  EXPECT_EQ(event->type(), "eventmeshmessage");
+  EXPECT_EQ(event->spec_version(), "1.0");
+  EXPECT_EQ(EventTopic(*event), "TEST-TOPIC-TCP-ASYNC");
+  EXPECT_EQ(event->data(), "testPublishMessage");
+  EXPECT_EQ(event->data_encoding(), DataEncoding::kText);
+  ASSERT_NE(event->FindExtension("ttl"), nullptr);
+  EXPECT_EQ(*event->FindExtension("ttl"), "30000");
+  EXPECT_EQ(*event->FindExtension("keys"), "k1");
+  EXPECT_EQ(*event->FindExtension("protocoltype"), "eventmeshmessage");
+  EXPECT_EQ(*event->FindExtension("protocoldesc"), "tcp");
+  EXPECT_FALSE(event->data_content_type().has_value());
+}
+
+TEST(TcpAdaptorTest, MessagePropertyWinsOverHeaderPropertyAndContentTypeIsKept) {
+  tcp::EventMeshMessage m;
+  m.topic = "orders";
+  m.body = R"({"id":7})";
+  m.properties = {{"protocoldesc", "custom"}};
+  m.headers = {{"datacontenttype", "application/json"}};
+  absl::StatusOr<CloudEvent> event = TcpPackageToCloudEvent(PublishPackage(m.ToJson()));
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_EQ(*event->FindExtension("protocoldesc"), "custom");
+  EXPECT_EQ(event->data_content_type(), "application/json");
+  EXPECT_EQ(event->data_encoding(), DataEncoding::kJson);
+}
+
+TEST(TcpAdaptorTest, RequiresTheThreeProtocolProperties) {
+  tcp::Package p = PublishPackage(kJavaMessage);
+  p.header.properties.erase("protocoldesc");
+  absl::StatusOr<CloudEvent> event = TcpPackageToCloudEvent(p);
+  ASSERT_FALSE(event.ok());
+  EXPECT_EQ(event.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(event.status().message(),
+              HasSubstr("invalid protocol params protocolType eventmeshmessage|protocolVersion "
+                        "1.0|protocolDesc null"));
+}
+
+TEST(TcpAdaptorTest, RejectsUnknownVersionTypeAndBadPropertyNames) {
+  tcp::Package p = PublishPackage(kJavaMessage);
+  p.header.properties["protocolversion"] = "2.0";
+  EXPECT_THAT(TcpPackageToCloudEvent(p).status().message(),
+              HasSubstr("Unsupported protocolVersion: 2.0"));
+
+  p = PublishPackage(kJavaMessage, "openmessage");
+  EXPECT_THAT(TcpPackageToCloudEvent(p).status().message(),
+              HasSubstr("Unsupported protocolType: openmessage"));
+
+  tcp::EventMeshMessage m;
+  m.topic = "t";
+  m.body = "x";
+  m.properties = {{"Bad-Key", "v"}};
+  EXPECT_THAT(TcpPackageToCloudEvent(PublishPackage(m.ToJson())).status().message(),
+              HasSubstr("Abnormal propKey: Bad-Key"));
+}
+
+TEST(TcpAdaptorTest, RejectsMissingTopicSeqAndMalformedBody) {
+  EXPECT_THAT(TcpPackageToCloudEvent(PublishPackage(R"({"body":"x"})")).status().message(),
+              HasSubstr("message has no topic"));
+  tcp::Package p = PublishPackage(kJavaMessage);
+  p.header.seq.reset();
+  EXPECT_THAT(TcpPackageToCloudEvent(p).status().message(), HasSubstr("has no seq"));
+  absl::Status bad = TcpPackageToCloudEvent(PublishPackage("{\"topic\":")).status();
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad.message(), HasSubstr("malformed JSON"));
+}
+
+TEST(TcpAdaptorTest, StructuredCloudEventBodyMergesHeaderPropertiesWithoutOverriding) {
+  const std::string body =
+      R"({"specversion":"1.0","id":"e-1","source":"/app","type":"com.example.created",)"
+      R"("subject":"orders","datacontenttype":"application/json","protocoldesc":"mine",)"
+      R"("data":{"n":1}})";
+  absl::StatusOr<CloudEvent> event = TcpPackageToCloudEvent(PublishPackage(body, "cloudevents"));
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_EQ(event->id(), "e-1");
+  EXPECT_EQ(EventTopic(*event), "orders");
+  EXPECT_EQ(*event->FindExtension("protocoldesc"), "mine");
+  EXPECT_EQ(*event->FindExtension("protocoltype"), "cloudevents");
+  EXPECT_EQ(event->data(), R"({"n":1})");
+
+  const std::string no_subject = R"({"specversion":"1.0","id":"e","source":"/","type":"t"})";
+  EXPECT_THAT(TcpPackageToCloudEvent(PublishPackage(no_subject, "cloudevents")).status().message(),
+              HasSubstr("no subject"));
+}
+
+TEST(TcpAdaptorTest, PushPackageRoundTripsEventMeshMessage) {
+  absl::StatusOr<CloudEvent> event = TcpPackageToCloudEvent(PublishPackage(kJavaMessage));
+  ASSERT_TRUE(event.ok());
+  absl::StatusOr<tcp::Package> push =
+      CloudEventToTcpPackage(*event, tcp::Command::kAsyncMessageToClient, "42");
+  ASSERT_TRUE(push.ok()) << push.status();
+  EXPECT_EQ(push->header.cmd, tcp::Command::kAsyncMessageToClient);
+  EXPECT_EQ(push->header.seq, "42");
+  EXPECT_EQ(push->header.code, 0);
+  EXPECT_EQ(push->header.properties.at("protocoltype"), "eventmeshmessage");
+  absl::StatusOr<tcp::EventMeshMessage> m = tcp::EventMeshMessage::FromJson(push->body);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->topic, "TEST-TOPIC-TCP-ASYNC");
+  EXPECT_EQ(m->body, "testPublishMessage");
+  EXPECT_EQ(m->properties.at("ttl"), "30000");
+  EXPECT_EQ(m->properties.at("keys"), "k1");
+}
+
+TEST(TcpAdaptorTest, PushPackageForCloudEventsIsStructuredJson) {
+  const std::string body =
+      R"({"specversion":"1.0","id":"e-1","source":"/app","type":"t","subject":"orders",)"
+      R"("datacontenttype":"text/plain","data":"hello"})";
+  absl::StatusOr<CloudEvent> event = TcpPackageToCloudEvent(PublishPackage(body, "cloudevents"));
+  ASSERT_TRUE(event.ok()) << event.status();
+  absl::StatusOr<tcp::Package> push =
+      CloudEventToTcpPackage(*event, tcp::Command::kBroadcastMessageToClient, "7");
+  ASSERT_TRUE(push.ok());
+  EXPECT_EQ(push->header.properties.at("protocoltype"), "cloudevents");
+  absl::StatusOr<CloudEvent> back = cloudevents::ParseJsonEvent(push->body);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, *event);
+}
+
+TEST(TcpAdaptorTest, ConvertedEventSurvivesTheStoreFormatExactly) {
+  for (const std::string& body :
+       {std::string(kJavaMessage), std::string(R"({"topic":"t","body":"{\"a\":[1,2]}"})"),
+        std::string(R"({"topic":"t","body":"plain text","headers":{"datacontenttype":"text/plain"}})")}) {
+    absl::StatusOr<CloudEvent> event = TcpPackageToCloudEvent(PublishPackage(body));
+    ASSERT_TRUE(event.ok()) << event.status();
+    absl::StatusOr<CloudEvent> stored = cloudevents::ParseProto(cloudevents::SerializeProto(*event));
+    ASSERT_TRUE(stored.ok()) << stored.status();
+    EXPECT_EQ(*stored, *event) << body;
+  }
+}
+
+}  // namespace
+}  // namespace eventmesh::protocol::adaptor
