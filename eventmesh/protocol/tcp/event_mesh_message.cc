@@ -7,7 +7,8 @@ namespace eventmesh::protocol::tcp {
 absl::StatusOr<EventMeshMessage> EventMeshMessage::FromJson(absl::string_view json) {
   constexpr absl::string_view kModel = "EventMeshMessage";
   rapidjson::Document doc;
-  if (absl::Status s = ParseLenient(json, kModel, &doc); !s.ok()) return s;
+  std::string scratch;
+  if (absl::Status s = ParseLenient(json, kModel, &scratch, &doc); !s.ok()) return s;
   if (!doc.IsObject()) {
     return absl::InvalidArgumentError("EventMeshMessage is not a JSON object");
   }

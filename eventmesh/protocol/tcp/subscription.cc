@@ -46,7 +46,8 @@ absl::StatusOr<SubscriptionType> ParseSubscriptionType(absl::string_view name) {
 
 absl::StatusOr<Subscription> Subscription::FromJson(absl::string_view json) {
   rapidjson::Document doc;
-  if (absl::Status s = ParseLenient(json, "Subscription", &doc); !s.ok()) return s;
+  std::string scratch;
+  if (absl::Status s = ParseLenient(json, "Subscription", &scratch, &doc); !s.ok()) return s;
   if (!doc.IsObject()) return absl::InvalidArgumentError("Subscription is not a JSON object");
   Subscription sub;
   auto list = doc.FindMember("topicList");

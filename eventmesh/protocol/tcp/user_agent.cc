@@ -26,7 +26,8 @@ void WriteIfSet(AppendWriter& w, absl::string_view key, const std::string& value
 
 absl::StatusOr<UserAgent> UserAgent::FromJson(absl::string_view json) {
   rapidjson::Document doc;
-  if (absl::Status s = ParseLenient(json, kModel, &doc); !s.ok()) return s;
+  std::string scratch;
+  if (absl::Status s = ParseLenient(json, kModel, &scratch, &doc); !s.ok()) return s;
   if (!doc.IsObject()) return absl::InvalidArgumentError("UserAgent is not a JSON object");
   UserAgent ua;
   ReadString(doc, "env", &ua.env);
