@@ -25,8 +25,7 @@ struct EventMeshMessage {
   void AppendJson(std::string* out) const;
 
   bool operator==(const EventMeshMessage& o) const {
-    return topic == o.topic && body == o.body && properties == o.properties &&
-           headers == o.headers;
+    return topic == o.topic && body == o.body && properties == o.properties && headers == o.headers;
   }
 };
 

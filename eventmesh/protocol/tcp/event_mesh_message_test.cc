@@ -43,13 +43,11 @@ TEST(EventMeshMessageTest, OldBodiesWithoutMaps) {
 TEST(EventMeshMessageTest, Errors) {
   auto bad = EventMeshMessage::FromJson(R"({"topic":)");
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(bad.status().message()),
-              HasSubstr("malformed JSON in EventMeshMessage"));
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("malformed JSON in EventMeshMessage"));
   EXPECT_THAT(std::string(EventMeshMessage::FromJson("\"x\"").status().message()),
               HasSubstr("EventMeshMessage is not a JSON object"));
-  EXPECT_THAT(
-      std::string(EventMeshMessage::FromJson(R"({"properties":[]})").status().message()),
-      HasSubstr("EventMeshMessage field properties is not an object"));
+  EXPECT_THAT(std::string(EventMeshMessage::FromJson(R"({"properties":[]})").status().message()),
+              HasSubstr("EventMeshMessage field properties is not an object"));
   EXPECT_THAT(std::string(EventMeshMessage::FromJson(R"({"headers":"x"})").status().message()),
               HasSubstr("EventMeshMessage field headers is not an object"));
 }

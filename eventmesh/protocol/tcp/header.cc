@@ -13,8 +13,9 @@ namespace {
 constexpr absl::string_view kWhat = "package header";
 
 // Headers are small (~100-300 bytes); parse them without touching the heap.
-using StackDocument = rapidjson::GenericDocument<rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>,
-                                                 rapidjson::MemoryPoolAllocator<>>;
+using StackDocument =
+    rapidjson::GenericDocument<rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>,
+                               rapidjson::MemoryPoolAllocator<>>;
 
 }  // namespace
 
@@ -41,10 +42,9 @@ absl::StatusOr<Header> Header::FromJson(absl::string_view json) {
   rapidjson::MemoryPoolAllocator<> value_allocator(value_buffer, sizeof(value_buffer));
   rapidjson::MemoryPoolAllocator<> parse_allocator(parse_buffer, sizeof(parse_buffer));
   StackDocument doc(&value_allocator, sizeof(parse_buffer), &parse_allocator);
-  absl::Status parse_status =
-      json.size() < sizeof(text_buffer)
-          ? ParseLenientInto(json, kWhat, text_buffer, &doc)
-          : ParseLenient(json, kWhat, &heap_text, &doc);
+  absl::Status parse_status = json.size() < sizeof(text_buffer)
+                                  ? ParseLenientInto(json, kWhat, text_buffer, &doc)
+                                  : ParseLenient(json, kWhat, &heap_text, &doc);
   if (!parse_status.ok()) return parse_status;
   if (!doc.IsObject()) return absl::InvalidArgumentError("package header is not a JSON object");
 
@@ -63,8 +63,7 @@ absl::StatusOr<Header> Header::FromJson(absl::string_view json) {
     } else if (key == "code") {
       if (v.IsNull()) continue;
       int64_t code = 0;
-      if (!v.IsString() || !absl::SimpleAtoi(View(v), &code) || code < INT_MIN ||
-          code > INT_MAX) {
+      if (!v.IsString() || !absl::SimpleAtoi(View(v), &code) || code < INT_MIN || code > INT_MAX) {
         return absl::InvalidArgumentError("package header code is not an int");
       }
       h.code = static_cast<int>(code);
@@ -92,8 +91,8 @@ absl::StatusOr<Header> Header::FromJson(absl::string_view json) {
     return absl::InvalidArgumentError("package header has no cmd");
   }
   if (!cmd->IsString()) {
-    return absl::InvalidArgumentError(absl::StrCat("package header cmd is not a string: ",
-                                                   ScalarText(*cmd).value_or("null")));
+    return absl::InvalidArgumentError(
+        absl::StrCat("package header cmd is not a string: ", ScalarText(*cmd).value_or("null")));
   }
   std::optional<Command> parsed = ParseCommand(View(*cmd));
   if (!parsed) {

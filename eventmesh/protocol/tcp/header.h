@@ -30,9 +30,9 @@ namespace eventmesh::protocol::tcp {
 
 // Status codes carried in Header::code (Java `OPStatus`).
 struct OpStatus {
-  static constexpr int kSuccess = 0;  // "success"
-  static constexpr int kFail = 1;     // "fail"
-  static constexpr int kAclFail = 2;  // "aclFail"
+  static constexpr int kSuccess = 0;      // "success"
+  static constexpr int kFail = 1;         // "fail"
+  static constexpr int kAclFail = 2;      // "aclFail"
   static constexpr int kTpsOverload = 3;  // "tpsOverload"
 };
 

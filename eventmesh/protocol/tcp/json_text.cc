@@ -52,15 +52,15 @@ absl::Status IntMember(const rapidjson::Value& obj, const char* key, absl::strin
   int value = 0;
   if (!it->value.IsString() || !absl::SimpleAtoi(View(it->value), &value)) {
     return absl::InvalidArgumentError(
-        absl::StrCat(model, " field ", key, " is not an int: ",
-                     absl::CHexEscape(ScalarText(it->value).value_or("null"))));
+        absl::StrCat(model, " field ", key,
+                     " is not an int: ", absl::CHexEscape(ScalarText(it->value).value_or("null"))));
   }
   *out = value;
   return absl::OkStatus();
 }
 
-absl::Status StringMapMember(const rapidjson::Value& obj, const char* key,
-                             absl::string_view model, std::map<std::string, std::string>* out) {
+absl::Status StringMapMember(const rapidjson::Value& obj, const char* key, absl::string_view model,
+                             std::map<std::string, std::string>* out) {
   auto it = obj.FindMember(key);
   if (it == obj.MemberEnd() || it->value.IsNull()) return absl::OkStatus();
   if (!it->value.IsObject()) {

@@ -32,11 +32,7 @@ class StringAppendStream {
  public:
   using Ch = char;
   explicit StringAppendStream(std::string* out)
-      : out_(out),
-        start_(out->size()),
-        begin_(out->data()),
-        cur_(begin_ + start_),
-        end_(cur_) {}
+      : out_(out), start_(out->size()), begin_(out->data()), cur_(begin_ + start_), end_(cur_) {}
   StringAppendStream(const StringAppendStream&) = delete;
   StringAppendStream& operator=(const StringAppendStream&) = delete;
   ~StringAppendStream() { Flush(); }
@@ -73,9 +69,9 @@ class StringAppendStream {
 
   std::string* out_;
   size_t start_;  // Size of *out_ when the stream was created.
-  char* begin_;  // out_->data(); bytes [begin_, cur_) are written.
+  char* begin_;   // out_->data(); bytes [begin_, cur_) are written.
   char* cur_;
-  char* end_;    // out_->data() + out_->size(); [cur_, end_) is growth room.
+  char* end_;  // out_->data() + out_->size(); [cur_, end_) is growth room.
 };
 
 // Picked up by rapidjson::Writer through argument-dependent lookup.
@@ -134,8 +130,8 @@ bool IsCompleteJson(absl::string_view text);
 std::optional<std::string> StringMember(const rapidjson::Value& obj, const char* key);
 absl::Status IntMember(const rapidjson::Value& obj, const char* key, absl::string_view model,
                        int* out);
-absl::Status StringMapMember(const rapidjson::Value& obj, const char* key,
-                             absl::string_view model, std::map<std::string, std::string>* out);
+absl::Status StringMapMember(const rapidjson::Value& obj, const char* key, absl::string_view model,
+                             std::map<std::string, std::string>* out);
 
 // Writes {"k":"v",...}.
 void WriteStringMap(AppendWriter& w, const std::map<std::string, std::string>& map);

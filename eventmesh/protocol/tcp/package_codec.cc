@@ -9,13 +9,12 @@ absl::string_view LengthConventionName(LengthConvention c) {
   return c == LengthConvention::kCurrent ? "current" : "legacy";
 }
 
-absl::Status EncodePackage(const Package& package, LengthConvention convention,
-                           std::string* out) {
+absl::Status EncodePackage(const Package& package, LengthConvention convention, std::string* out) {
   const size_t start = out->size();
   const Header& h = package.header;
   // Reserve once: prefix, a generous header estimate and the body.
-  size_t estimate = kPrefixSize + 96 + h.desc.size() + (h.seq ? h.seq->size() : 0) +
-                    package.body.size();
+  size_t estimate =
+      kPrefixSize + 96 + h.desc.size() + (h.seq ? h.seq->size() : 0) + package.body.size();
   for (const auto& [k, v] : h.properties) estimate += k.size() + v.size() + 8;
   out->reserve(start + estimate);
 
@@ -28,15 +27,14 @@ absl::Status EncodePackage(const Package& package, LengthConvention convention,
   const size_t frame_size = kPrefixSize + header_size + package.body.size();
   if (frame_size > kMaxFrameSize) {
     out->resize(start);
-    return absl::ResourceExhaustedError(absl::StrCat("frame of ", frame_size,
-                                                     " bytes exceeds the ", kMaxFrameSize,
-                                                     "-byte limit"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("frame of ", frame_size, " bytes exceeds the ", kMaxFrameSize, "-byte limit"));
   }
   out->append(package.body);
   char* prefix = out->data() + start + kMagicSize + kVersionSize;
-  StoreBigEndian32(prefix, static_cast<uint32_t>(PackageLengthField(
-                               convention, static_cast<int64_t>(header_size),
-                               static_cast<int64_t>(package.body.size()))));
+  StoreBigEndian32(prefix, static_cast<uint32_t>(
+                               PackageLengthField(convention, static_cast<int64_t>(header_size),
+                                                  static_cast<int64_t>(package.body.size()))));
   StoreBigEndian32(prefix + 4, static_cast<uint32_t>(header_size));
   return absl::OkStatus();
 }

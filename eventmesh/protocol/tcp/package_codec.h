@@ -33,7 +33,7 @@ inline constexpr absl::string_view kMagic = "EventMesh";
 inline constexpr absl::string_view kVersion = "0000";
 inline constexpr size_t kMagicSize = 9;
 inline constexpr size_t kVersionSize = 4;
-inline constexpr size_t kPrefixSize = 21;  // magic + version + L + H.
+inline constexpr size_t kPrefixSize = 21;                 // magic + version + L + H.
 inline constexpr size_t kMaxFrameSize = 4 * 1024 * 1024;  // Bytes, whole frame.
 
 // The value of the package-length field for a frame with header length H and body
@@ -45,8 +45,7 @@ inline int64_t PackageLengthField(LengthConvention c, int64_t header_size, int64
 // Appends one frame to `out`. On error `out` is left as it was.
 // Errors: ResourceExhausted when the frame would exceed kMaxFrameSize
 // ("frame of N bytes exceeds the 4194304-byte limit").
-absl::Status EncodePackage(const Package& package, LengthConvention convention,
-                           std::string* out);
+absl::Status EncodePackage(const Package& package, LengthConvention convention, std::string* out);
 
 // Convenience: the frame as a new string.
 absl::StatusOr<std::string> EncodePackage(const Package& package, LengthConvention convention);

@@ -64,12 +64,11 @@ TEST(PackageCodecTest, UserAgentBodyMatchesJavaBytes) {
 }
 
 TEST(PackageCodecTest, DecodesJavaClientBytesInBothConventions) {
-  for (auto [c, len] : {std::pair{LengthConvention::kCurrent, 0x50},
-                        std::pair{LengthConvention::kLegacy, 0x4b}}) {
-    const std::string java = std::string("EventMesh0000") +
-                             Bytes({0, 0, 0x01, static_cast<unsigned char>(len)}) +
-                             Bytes({0, 0, 0, 0x5d}) + std::string(kJavaHeader) +
-                             std::string(kUserAgentJson);
+  for (auto [c, len] :
+       {std::pair{LengthConvention::kCurrent, 0x50}, std::pair{LengthConvention::kLegacy, 0x4b}}) {
+    const std::string java =
+        std::string("EventMesh0000") + Bytes({0, 0, 0x01, static_cast<unsigned char>(len)}) +
+        Bytes({0, 0, 0, 0x5d}) + std::string(kJavaHeader) + std::string(kUserAgentJson);
     PackageDecoder d;
     d.Feed(java);
     auto next = d.Next();
@@ -144,8 +143,8 @@ Package PackageOfFrameSize(size_t total) {
 
 TEST(PackageCodecTest, FrameAtLimitIsEncoded) {
   std::string out;
-  ASSERT_TRUE(EncodePackage(PackageOfFrameSize(kMaxFrameSize), LengthConvention::kCurrent, &out)
-                  .ok());
+  ASSERT_TRUE(
+      EncodePackage(PackageOfFrameSize(kMaxFrameSize), LengthConvention::kCurrent, &out).ok());
   EXPECT_EQ(out.size(), kMaxFrameSize);
 }
 

@@ -22,14 +22,11 @@ int64_t Total(LengthConvention c, int64_t package_length) {
   return package_length + (c == LengthConvention::kCurrent ? kCurrentOverhead : kLegacyOverhead);
 }
 
-std::string Escaped(const char* p, size_t n) {
-  return absl::CHexEscape(absl::string_view(p, n));
-}
+std::string Escaped(const char* p, size_t n) { return absl::CHexEscape(absl::string_view(p, n)); }
 
 }  // namespace
 
-PackageDecoder::PackageDecoder(std::optional<LengthConvention> convention,
-                               size_t max_frame_size)
+PackageDecoder::PackageDecoder(std::optional<LengthConvention> convention, size_t max_frame_size)
     : convention_(convention), max_frame_size_(max_frame_size) {}
 
 void PackageDecoder::Compact() {
@@ -83,15 +80,14 @@ absl::StatusOr<std::optional<DecodedPackage>> PackageDecoder::Next() {
   // (e.g. an HTTP request on the TCP port) is rejected at once.
   const size_t magic_seen = std::min(avail, kMagicSize);
   if (std::memcmp(p, kMagic.data(), magic_seen) != 0) {
-    return Fail(absl::InvalidArgumentError(absl::StrCat(
-        "bad magic: expected \"EventMesh\", got \"", Escaped(p, magic_seen), "\"")));
+    return Fail(absl::InvalidArgumentError(
+        absl::StrCat("bad magic: expected \"EventMesh\", got \"", Escaped(p, magic_seen), "\"")));
   }
   if (avail <= kMagicSize) return std::nullopt;
   const size_t version_seen = std::min(avail - kMagicSize, kVersionSize);
   if (std::memcmp(p + kMagicSize, kVersion.data(), version_seen) != 0) {
     return Fail(absl::InvalidArgumentError(absl::StrCat(
-        "bad version: expected \"0000\", got \"", Escaped(p + kMagicSize, version_seen),
-        "\"")));
+        "bad version: expected \"0000\", got \"", Escaped(p + kMagicSize, version_seen), "\"")));
   }
   if (avail < kMagicSize + kVersionSize + 4) return std::nullopt;
 
@@ -103,28 +99,27 @@ absl::StatusOr<std::optional<DecodedPackage>> PackageDecoder::Next() {
   // The smallest possible frame for this length is the kCurrent one.
   const int64_t min_total = convention_ ? Total(*convention_, length) : length + kCurrentOverhead;
   if (min_total > max) {
-    return Fail(absl::ResourceExhaustedError(
-        absl::StrCat("frame of ", min_total, " bytes (package length ", length,
-                     ") exceeds the ", max, "-byte limit")));
+    return Fail(
+        absl::ResourceExhaustedError(absl::StrCat("frame of ", min_total, " bytes (package length ",
+                                                  length, ") exceeds the ", max, "-byte limit")));
   }
   if (avail < kPrefixSize) return std::nullopt;
 
   const int64_t header_size = static_cast<int32_t>(LoadBigEndian32(p + 17));
   if (header_size < 0) {
-    return Fail(
-        absl::InvalidArgumentError(absl::StrCat("negative header length ", header_size)));
+    return Fail(absl::InvalidArgumentError(absl::StrCat("negative header length ", header_size)));
   }
   if (header_size == 0) {
     return Fail(absl::InvalidArgumentError("package does not have a header (header length 0)"));
   }
   if (header_size > length) {
-    return Fail(absl::InvalidArgumentError(absl::StrCat(
-        "header length ", header_size, " exceeds package length ", length)));
+    return Fail(absl::InvalidArgumentError(
+        absl::StrCat("header length ", header_size, " exceeds package length ", length)));
   }
   if (length < 8 + header_size) {
-    return Fail(absl::InvalidArgumentError(
-        absl::StrCat("impossible package length ", length, " for header length ", header_size,
-                     " (at least 8 + header length)")));
+    return Fail(absl::InvalidArgumentError(absl::StrCat("impossible package length ", length,
+                                                        " for header length ", header_size,
+                                                        " (at least 8 + header length)")));
   }
   if (convention_ == LengthConvention::kCurrent && length < 13 + header_size) {
     return Fail(absl::InvalidArgumentError(absl::StrCat(
@@ -144,16 +139,14 @@ absl::StatusOr<std::optional<DecodedPackage>> PackageDecoder::Next() {
     if (static_cast<int64_t>(avail) < current_total) return std::nullopt;
     const char* body = p + kPrefixSize + header_size;
     const size_t body_size = static_cast<size_t>(current_total - kPrefixSize - header_size);
-    convention = IsCompleteJson(absl::string_view(body, body_size))
-                     ? LengthConvention::kCurrent
-                     : LengthConvention::kLegacy;
+    convention = IsCompleteJson(absl::string_view(body, body_size)) ? LengthConvention::kCurrent
+                                                                    : LengthConvention::kLegacy;
   }
   const int64_t total = Total(convention, length);
   if (total > max) {
-    return Fail(absl::ResourceExhaustedError(
-        absl::StrCat("frame of ", total, " bytes (package length ", length, ", ",
-                     LengthConventionName(convention), " convention) exceeds the ", max,
-                     "-byte limit")));
+    return Fail(absl::ResourceExhaustedError(absl::StrCat(
+        "frame of ", total, " bytes (package length ", length, ", ",
+        LengthConventionName(convention), " convention) exceeds the ", max, "-byte limit")));
   }
   if (static_cast<int64_t>(avail) < total) return std::nullopt;
 

@@ -30,10 +30,10 @@ std::string RawFrame(absl::string_view header, absl::string_view body, int64_t p
 }
 
 std::string Frame(absl::string_view header, absl::string_view body, LengthConvention c) {
-  return RawFrame(header, body,
-                  PackageLengthField(c, static_cast<int64_t>(header.size()),
-                                     static_cast<int64_t>(body.size())),
-                  static_cast<int64_t>(header.size()));
+  return RawFrame(
+      header, body,
+      PackageLengthField(c, static_cast<int64_t>(header.size()), static_cast<int64_t>(body.size())),
+      static_cast<int64_t>(header.size()));
 }
 
 std::string HeaderJson(absl::string_view cmd, absl::string_view seq) {
@@ -128,8 +128,8 @@ TEST(PackageDecoderTest, LegacyFrameWaitsForItsLastFiveBytes) {
 
 TEST(PackageDecoderTest, EverySplitPointOfTwoFrames) {
   for (auto c : {LengthConvention::kCurrent, LengthConvention::kLegacy}) {
-    const std::string buf = Frame(kHelloHeader, kHelloBody, c) +
-                            Frame(HeaderJson("HEARTBEAT_REQUEST", "2"), "", c);
+    const std::string buf =
+        Frame(kHelloHeader, kHelloBody, c) + Frame(HeaderJson("HEARTBEAT_REQUEST", "2"), "", c);
     for (size_t split = 0; split <= buf.size(); ++split) {
       PackageDecoder d;
       d.Feed(buf.data(), split);

@@ -11,9 +11,9 @@ namespace {
 using ::testing::HasSubstr;
 
 TEST(SubscriptionTest, ParsesJavaBody) {
-  auto sub = Subscription::FromJson(
-      R"({"topicList":[{"topic":"T1","mode":"CLUSTERING","type":"ASYNC"},)"
-      R"({"topic":"T2","mode":"BROADCASTING","type":"SYNC","extra":1}]})");
+  auto sub =
+      Subscription::FromJson(R"({"topicList":[{"topic":"T1","mode":"CLUSTERING","type":"ASYNC"},)"
+                             R"({"topic":"T2","mode":"BROADCASTING","type":"SYNC","extra":1}]})");
   ASSERT_TRUE(sub.ok()) << sub.status();
   ASSERT_EQ(sub->topic_list.size(), 2u);
   EXPECT_EQ(sub->topic_list[0].topic, "T1");
@@ -27,9 +27,8 @@ TEST(SubscriptionTest, RoundTripAndExactJson) {
   Subscription sub;
   sub.topic_list.push_back({"a", SubscriptionMode::kBroadcasting, SubscriptionType::kSync});
   sub.topic_list.push_back({"b", SubscriptionMode::kUnrecognized, SubscriptionType::kUnrecognized});
-  EXPECT_EQ(sub.ToJson(),
-            R"({"topicList":[{"topic":"a","mode":"BROADCASTING","type":"SYNC"},)"
-            R"({"topic":"b","mode":"UNRECOGNIZED","type":"UNRECOGNIZED"}]})");
+  EXPECT_EQ(sub.ToJson(), R"({"topicList":[{"topic":"a","mode":"BROADCASTING","type":"SYNC"},)"
+                          R"({"topic":"b","mode":"UNRECOGNIZED","type":"UNRECOGNIZED"}]})");
   auto back = Subscription::FromJson(sub.ToJson());
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(*back, sub);

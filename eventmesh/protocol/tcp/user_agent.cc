@@ -41,9 +41,8 @@ absl::StatusOr<UserAgent> UserAgent::FromJson(absl::string_view json) {
   ReadString(doc, "idc", &ua.idc);
   ReadString(doc, "group", &ua.group);
   ReadString(doc, "purpose", &ua.purpose);
-  for (auto [key, field] : {std::pair<const char*, int*>{"pid", &ua.pid},
-                            {"port", &ua.port},
-                            {"unack", &ua.unack}}) {
+  for (auto [key, field] :
+       {std::pair<const char*, int*>{"pid", &ua.pid}, {"port", &ua.port}, {"unack", &ua.unack}}) {
     if (absl::Status s = IntMember(doc, key, kModel, field); !s.ok()) return s;
   }
   if (ua.group.empty()) {

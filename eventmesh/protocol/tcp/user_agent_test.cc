@@ -38,9 +38,9 @@ TEST(UserAgentTest, RoundTrip) {
 }
 
 TEST(UserAgentTest, LenientTypesAndUnknownKeys) {
-  auto ua = UserAgent::FromJson(
-      R"({"subsystem":5023,"pid":"77","port":1,"unack":null,"future":{"x":1},)"
-      R"("version":"1","group":"g","purpose":"pub"})");
+  auto ua =
+      UserAgent::FromJson(R"({"subsystem":5023,"pid":"77","port":1,"unack":null,"future":{"x":1},)"
+                          R"("version":"1","group":"g","purpose":"pub"})");
   ASSERT_TRUE(ua.ok()) << ua.status();
   EXPECT_EQ(ua->subsystem, "5023");
   EXPECT_EQ(ua->pid, 77);
