@@ -42,7 +42,7 @@ absl::StatusOr<Header> Header::FromJson(absl::string_view json) {
   rapidjson::MemoryPoolAllocator<> value_allocator(value_buffer, sizeof(value_buffer));
   rapidjson::MemoryPoolAllocator<> parse_allocator(parse_buffer, sizeof(parse_buffer));
   StackDocument doc(&value_allocator, sizeof(parse_buffer), &parse_allocator);
-  absl::Status parse_status = json.size() < sizeof(text_buffer)
+  absl::Status parse_status = json.size() + kJsonScratchPadding <= sizeof(text_buffer)
                                   ? ParseLenientInto(json, kWhat, text_buffer, &doc)
                                   : ParseLenient(json, kWhat, &heap_text, &doc);
   if (!parse_status.ok()) return parse_status;

@@ -92,6 +92,19 @@ TEST(HeaderTest, LargeHeaderBeyondStackBuffer) {
   EXPECT_EQ(*back, h);
 }
 
+TEST(HeaderTest, SizesAroundTheStackBuffer) {
+  // Header::FromJson parses headers up to ~2 KiB from a stack buffer, larger ones from the
+  // heap; both paths (and RapidJSON's SIMD scanning near the end) must agree.
+  for (size_t n = 1950; n < 2100; ++n) {
+    Header h;
+    h.cmd = Command::kHelloResponse;
+    h.desc.assign(n, 'd');
+    auto back = Header::FromJson(h.ToJson());
+    ASSERT_TRUE(back.ok()) << n << back.status();
+    EXPECT_EQ(*back, h);
+  }
+}
+
 void ExpectInvalid(absl::string_view json, absl::string_view substr) {
   auto h = Header::FromJson(json);
   ASSERT_FALSE(h.ok()) << json;

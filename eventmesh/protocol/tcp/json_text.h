@@ -91,12 +91,15 @@ inline void WriteString(AppendWriter& w, absl::string_view s) {
 // failure).
 absl::Status JsonParseError(absl::string_view text, absl::string_view what);
 
+// RapidJSON's SSE2 scanning reads aligned 16-byte blocks and may look up to 15 bytes past
+// the terminating NUL; scratch buffers are padded so that these reads stay inside them.
+inline constexpr size_t kJsonScratchPadding = 16;
+
 // Parses `text` into `doc` with kParseNumbersAsStringsFlag. `Doc` is any
 // rapidjson::GenericDocument (e.g. one using a stack-buffer allocator). The text is
-// copied into `scratch` (text.size() + 1 bytes, NUL-terminated) and parsed in situ,
-// which lets RapidJSON use its fast pointer-based string scanning; string values of
-// `doc` point into `scratch`, which must outlive `doc`. A raw NUL byte anywhere is
-// malformed JSON.
+// copied into `scratch` (text.size() + kJsonScratchPadding bytes, NUL-terminated) and parsed in
+// situ, which lets RapidJSON use its fast pointer-based string scanning; string values of `doc`
+// point into `scratch`, which must outlive `doc`. A raw NUL byte anywhere is malformed JSON.
 template <typename Doc>
 absl::Status ParseLenientInto(absl::string_view text, absl::string_view what, char* scratch,
                               Doc* doc) {
@@ -112,7 +115,7 @@ absl::Status ParseLenientInto(absl::string_view text, absl::string_view what, ch
 template <typename Doc>
 absl::Status ParseLenient(absl::string_view text, absl::string_view what, std::string* scratch,
                           Doc* doc) {
-  scratch->resize(text.size());  // std::string keeps a NUL after size().
+  scratch->resize(text.size() + kJsonScratchPadding);
   return ParseLenientInto(text, what, scratch->data(), doc);
 }
 
