@@ -1,0 +1,150 @@
+#include "eventmesh/protocol/tcp/command.h"
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/numbers.h"
+
+namespace eventmesh::protocol::tcp {
+namespace {
+
+constexpr absl::string_view kNames[kCommandCount] = {
+    "HEARTBEAT_REQUEST",
+    "HEARTBEAT_RESPONSE",
+    "HELLO_REQUEST",
+    "HELLO_RESPONSE",
+    "CLIENT_GOODBYE_REQUEST",
+    "CLIENT_GOODBYE_RESPONSE",
+    "SERVER_GOODBYE_REQUEST",
+    "SERVER_GOODBYE_RESPONSE",
+    "SUBSCRIBE_REQUEST",
+    "SUBSCRIBE_RESPONSE",
+    "UNSUBSCRIBE_REQUEST",
+    "UNSUBSCRIBE_RESPONSE",
+    "LISTEN_REQUEST",
+    "LISTEN_RESPONSE",
+    "REQUEST_TO_SERVER",
+    "REQUEST_TO_CLIENT",
+    "REQUEST_TO_CLIENT_ACK",
+    "RESPONSE_TO_SERVER",
+    "RESPONSE_TO_CLIENT",
+    "RESPONSE_TO_CLIENT_ACK",
+    "ASYNC_MESSAGE_TO_SERVER",
+    "ASYNC_MESSAGE_TO_SERVER_ACK",
+    "ASYNC_MESSAGE_TO_CLIENT",
+    "ASYNC_MESSAGE_TO_CLIENT_ACK",
+    "BROADCAST_MESSAGE_TO_SERVER",
+    "BROADCAST_MESSAGE_TO_SERVER_ACK",
+    "BROADCAST_MESSAGE_TO_CLIENT",
+    "BROADCAST_MESSAGE_TO_CLIENT_ACK",
+    "SYS_LOG_TO_LOGSERVER",
+    "TRACE_LOG_TO_LOGSERVER",
+    "REDIRECT_TO_CLIENT",
+    "REGISTER_REQUEST",
+    "REGISTER_RESPONSE",
+    "UNREGISTER_REQUEST",
+    "UNREGISTER_RESPONSE",
+    "RECOMMEND_REQUEST",
+    "RECOMMEND_RESPONSE",
+};
+
+const absl::flat_hash_map<absl::string_view, Command>& NameIndex() {
+  static const auto* index = [] {
+    auto* m = new absl::flat_hash_map<absl::string_view, Command>();
+    for (int i = 0; i < kCommandCount; ++i) m->emplace(kNames[i], static_cast<Command>(i));
+    return m;
+  }();
+  return *index;
+}
+
+}  // namespace
+
+absl::string_view CommandName(Command cmd) {
+  const auto i = static_cast<int>(cmd);
+  return i < kCommandCount ? kNames[i] : absl::string_view();
+}
+
+std::optional<Command> CommandFromOrdinal(int64_t ordinal) {
+  if (ordinal < 0 || ordinal >= kCommandCount) return std::nullopt;
+  return static_cast<Command>(ordinal);
+}
+
+std::optional<Command> ParseCommand(absl::string_view text) {
+  if (text.empty()) return std::nullopt;
+  if (text[0] >= '0' && text[0] <= '9') {
+    int64_t ordinal;
+    if (!absl::SimpleAtoi(text, &ordinal)) return std::nullopt;
+    return CommandFromOrdinal(ordinal);
+  }
+  const auto& index = NameIndex();
+  auto it = index.find(text);
+  if (it == index.end()) return std::nullopt;
+  return it->second;
+}
+
+Command ReplyCommand(Command cmd) {
+  switch (cmd) {
+    case Command::kHeartbeatRequest:
+      return Command::kHeartbeatResponse;
+    case Command::kHelloRequest:
+      return Command::kHelloResponse;
+    case Command::kClientGoodbyeRequest:
+      return Command::kClientGoodbyeResponse;
+    case Command::kSubscribeRequest:
+      return Command::kSubscribeResponse;
+    case Command::kUnsubscribeRequest:
+      return Command::kUnsubscribeResponse;
+    case Command::kListenRequest:
+      return Command::kListenResponse;
+    case Command::kRequestToServer:
+      return Command::kResponseToClient;
+    case Command::kAsyncMessageToServer:
+      return Command::kAsyncMessageToServerAck;
+    case Command::kBroadcastMessageToServer:
+      return Command::kBroadcastMessageToServerAck;
+    case Command::kRecommendRequest:
+      return Command::kRecommendResponse;
+    default:
+      return cmd;
+  }
+}
+
+Direction CommandDirection(Command cmd) {
+  switch (cmd) {
+    case Command::kHeartbeatRequest:
+    case Command::kHelloRequest:
+    case Command::kClientGoodbyeRequest:
+    case Command::kServerGoodbyeResponse:
+    case Command::kSubscribeRequest:
+    case Command::kUnsubscribeRequest:
+    case Command::kListenRequest:
+    case Command::kRequestToServer:
+    case Command::kRequestToClientAck:
+    case Command::kResponseToServer:
+    case Command::kResponseToClientAck:
+    case Command::kAsyncMessageToServer:
+    case Command::kAsyncMessageToClientAck:
+    case Command::kBroadcastMessageToServer:
+    case Command::kBroadcastMessageToClientAck:
+    case Command::kRecommendRequest:
+      return Direction::kClientToServer;
+    case Command::kHeartbeatResponse:
+    case Command::kHelloResponse:
+    case Command::kClientGoodbyeResponse:
+    case Command::kServerGoodbyeRequest:
+    case Command::kSubscribeResponse:
+    case Command::kUnsubscribeResponse:
+    case Command::kListenResponse:
+    case Command::kRequestToClient:
+    case Command::kResponseToClient:
+    case Command::kAsyncMessageToServerAck:
+    case Command::kAsyncMessageToClient:
+    case Command::kBroadcastMessageToServerAck:
+    case Command::kBroadcastMessageToClient:
+    case Command::kRedirectToClient:
+    case Command::kRecommendResponse:
+      return Direction::kServerToClient;
+    default:
+      return Direction::kUnused;
+  }
+}
+
+}  // namespace eventmesh::protocol::tcp

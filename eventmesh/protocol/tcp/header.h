@@ -1,0 +1,76 @@
+#ifndef EVENTMESH_PROTOCOL_TCP_HEADER_H_
+#define EVENTMESH_PROTOCOL_TCP_HEADER_H_
+
+// The JSON header of an EventMesh TCP package (Java `Header`).
+//
+// Reading is lenient like Jackson with FAIL_ON_UNKNOWN_PROPERTIES off:
+//   - the command comes from `cmd`, else from `command` (v1.0-v1.2 clients); a name
+//     ("HELLO_REQUEST") or an ordinal (2 or "2");
+//   - `desc`, else legacy `msg`; `seq` as a string or a number (kept as its text);
+//   - `code` as a number or a decimal string; missing -> 0;
+//   - `properties` may be missing or null; values that are strings, numbers or
+//     booleans keep their text, nested objects/arrays keep their compact JSON text,
+//     null values are dropped;
+//   - unknown keys are ignored.
+// Writing emits, in this order: cmd, command (same value, as Java's extra getter
+// does), code, desc (only when non-empty), seq (only when set), properties (always, an
+// object of strings, possibly {}). Key order does not matter to any reader.
+//
+// A value type; not thread-safe for concurrent mutation. Errors: InvalidArgument.
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "eventmesh/protocol/tcp/command.h"
+
+namespace eventmesh::protocol::tcp {
+
+// Status codes carried in Header::code (Java `OPStatus`).
+struct OpStatus {
+  static constexpr int kSuccess = 0;      // "success"
+  static constexpr int kFail = 1;         // "fail"
+  static constexpr int kAclFail = 2;      // "aclFail"
+  static constexpr int kTpsOverload = 3;  // "tpsOverload"
+};
+
+// The Java OPStatus description text for a code ("success", "fail", ...); empty for an
+// unknown code.
+absl::string_view OpStatusDesc(int code);
+
+// Well-known header property keys (reference 1.7).
+inline constexpr absl::string_view kPropertyProtocolType = "protocoltype";
+inline constexpr absl::string_view kPropertyProtocolVersion = "protocolversion";
+inline constexpr absl::string_view kPropertyProtocolDesc = "protocoldesc";
+inline constexpr absl::string_view kProtocolTypeEventMeshMessage = "eventmeshmessage";
+inline constexpr absl::string_view kProtocolTypeCloudEvents = "cloudevents";
+inline constexpr absl::string_view kProtocolTypeOpenMessage = "openmessage";
+
+struct Header {
+  Command cmd = Command::kHeartbeatRequest;
+  int code = OpStatus::kSuccess;
+  std::string desc;  // Empty means absent (Java null).
+  std::optional<std::string> seq;
+  std::map<std::string, std::string> properties;
+
+  // Parses header JSON. Errors (InvalidArgument): malformed JSON ("malformed JSON in
+  // package header: <reason> at offset N"), not an object, no cmd, unknown cmd, code
+  // not an int.
+  static absl::StatusOr<Header> FromJson(absl::string_view json);
+
+  // Appends the header JSON to `out`.
+  void AppendJson(std::string* out) const;
+  std::string ToJson() const;
+
+  bool operator==(const Header& o) const {
+    return cmd == o.cmd && code == o.code && desc == o.desc && seq == o.seq &&
+           properties == o.properties;
+  }
+  bool operator!=(const Header& o) const { return !(*this == o); }
+};
+
+}  // namespace eventmesh::protocol::tcp
+
+#endif  // EVENTMESH_PROTOCOL_TCP_HEADER_H_

@@ -1,0 +1,138 @@
+#include "eventmesh/protocol/tcp/header.h"
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace eventmesh::protocol::tcp {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(HeaderTest, ReadsJavaHeader) {
+  auto h = Header::FromJson(
+      R"({"cmd":"ASYNC_MESSAGE_TO_SERVER","code":0,"desc":"success","seq":"0123456789",)"
+      R"("properties":{"protocoltype":"cloudevents","protocolversion":"1.0",)"
+      R"("protocoldesc":"tcp","reqc2eventmeshtimestamp":1700000000000,"flag":true,)"
+      R"("nothing":null,"nested":{"a":"b"}},"command":"ASYNC_MESSAGE_TO_SERVER","extra":[1]})");
+  ASSERT_TRUE(h.ok()) << h.status();
+  EXPECT_EQ(h->cmd, Command::kAsyncMessageToServer);
+  EXPECT_EQ(h->code, 0);
+  EXPECT_EQ(h->desc, "success");
+  EXPECT_EQ(h->seq, "0123456789");
+  EXPECT_EQ(h->properties.at(std::string(kPropertyProtocolType)), "cloudevents");
+  EXPECT_EQ(h->properties.at("reqc2eventmeshtimestamp"), "1700000000000");
+  EXPECT_EQ(h->properties.at("flag"), "true");
+  EXPECT_EQ(h->properties.count("nothing"), 0u);
+  EXPECT_EQ(h->properties.at("nested"), R"({"a":"b"})");
+}
+
+TEST(HeaderTest, LegacyKeys) {
+  auto h = Header::FromJson(R"({"command":"HELLO_RESPONSE","code":1,"msg":"bad","seq":42})");
+  ASSERT_TRUE(h.ok()) << h.status();
+  EXPECT_EQ(h->cmd, Command::kHelloResponse);
+  EXPECT_EQ(h->code, 1);
+  EXPECT_EQ(h->desc, "bad");
+  EXPECT_EQ(h->seq, "42");
+  EXPECT_TRUE(h->properties.empty());
+}
+
+TEST(HeaderTest, CmdWinsOverCommandAndDescOverMsg) {
+  auto h = Header::FromJson(
+      R"({"command":"HELLO_RESPONSE","cmd":"HELLO_REQUEST","msg":"m","desc":"d"})");
+  ASSERT_TRUE(h.ok()) << h.status();
+  EXPECT_EQ(h->cmd, Command::kHelloRequest);
+  EXPECT_EQ(h->desc, "d");
+  EXPECT_EQ(h->seq, std::nullopt);
+}
+
+TEST(HeaderTest, NumericCmdAndStringCode) {
+  auto h = Header::FromJson(R"({"cmd":20,"code":"3"})");
+  ASSERT_TRUE(h.ok()) << h.status();
+  EXPECT_EQ(h->cmd, Command::kAsyncMessageToServer);
+  EXPECT_EQ(h->code, OpStatus::kTpsOverload);
+}
+
+TEST(HeaderTest, WritesDocumentedOrder) {
+  Header h;
+  h.cmd = Command::kHelloResponse;
+  h.code = OpStatus::kSuccess;
+  h.desc = "success";
+  h.seq = "12";
+  h.properties = {{"b", "2"}, {"a", "1"}};
+  EXPECT_EQ(h.ToJson(),
+            R"({"cmd":"HELLO_RESPONSE","command":"HELLO_RESPONSE","code":0,"desc":"success",)"
+            R"("seq":"12","properties":{"a":"1","b":"2"}})");
+  Header bare;
+  bare.cmd = Command::kServerGoodbyeRequest;
+  EXPECT_EQ(bare.ToJson(),
+            R"({"cmd":"SERVER_GOODBYE_REQUEST","command":"SERVER_GOODBYE_REQUEST","code":0,)"
+            R"("properties":{}})");
+}
+
+TEST(HeaderTest, RoundTripWithEscapes) {
+  Header h;
+  h.cmd = Command::kRedirectToClient;
+  h.code = -7;
+  h.desc = "quote \" backslash \\ newline \n nul " + std::string(1, '\0') + " utf8 \xc3\xa9";
+  h.seq = "";
+  h.properties = {{"k\"", "v\n"}};
+  auto back = Header::FromJson(h.ToJson());
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, h);
+}
+
+TEST(HeaderTest, LargeHeaderBeyondStackBuffer) {
+  Header h;
+  h.cmd = Command::kAsyncMessageToClient;
+  for (int i = 0; i < 500; ++i) h.properties["key" + std::to_string(i)] = std::string(20, 'v');
+  auto back = Header::FromJson(h.ToJson());
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, h);
+}
+
+TEST(HeaderTest, SizesAroundTheStackBuffer) {
+  // Header::FromJson parses headers up to ~2 KiB from a stack buffer, larger ones from the
+  // heap; both paths (and RapidJSON's SIMD scanning near the end) must agree.
+  for (size_t n = 1950; n < 2100; ++n) {
+    Header h;
+    h.cmd = Command::kHelloResponse;
+    h.desc.assign(n, 'd');
+    auto back = Header::FromJson(h.ToJson());
+    ASSERT_TRUE(back.ok()) << n << back.status();
+    EXPECT_EQ(*back, h);
+  }
+}
+
+void ExpectInvalid(absl::string_view json, absl::string_view substr) {
+  auto h = Header::FromJson(json);
+  ASSERT_FALSE(h.ok()) << json;
+  EXPECT_EQ(h.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(h.status().message()), HasSubstr(std::string(substr)));
+}
+
+TEST(HeaderTest, Errors) {
+  ExpectInvalid("{", "malformed JSON in package header: ");
+  ExpectInvalid(R"({"cmd":"HELLO_REQUEST"} x)", "at offset 24");
+  ExpectInvalid("42", "package header is not a JSON object");
+  ExpectInvalid(R"({"code":0})", "package header has no cmd");
+  ExpectInvalid(R"({"cmd":null})", "package header has no cmd");
+  ExpectInvalid(R"({"cmd":"NOPE"})", "unknown cmd \"NOPE\" in package header");
+  ExpectInvalid(R"({"cmd":true})", "package header cmd is not a string: true");
+  ExpectInvalid(R"({"cmd":"HELLO_REQUEST","code":"x"})", "package header code is not an int");
+  ExpectInvalid(R"({"cmd":"HELLO_REQUEST","code":1.5})", "package header code is not an int");
+  ExpectInvalid(R"({"cmd":"HELLO_REQUEST","properties":[]})",
+                "package header properties is not a JSON object");
+}
+
+TEST(HeaderTest, OpStatusDesc) {
+  EXPECT_EQ(OpStatusDesc(OpStatus::kSuccess), "success");
+  EXPECT_EQ(OpStatusDesc(OpStatus::kFail), "fail");
+  EXPECT_EQ(OpStatusDesc(OpStatus::kAclFail), "aclFail");
+  EXPECT_EQ(OpStatusDesc(OpStatus::kTpsOverload), "tpsOverload");
+  EXPECT_EQ(OpStatusDesc(9), "");
+}
+
+}  // namespace
+}  // namespace eventmesh::protocol::tcp

@@ -1,0 +1,148 @@
+#ifndef EVENTMESH_PROTOCOL_TCP_JSON_TEXT_H_
+#define EVENTMESH_PROTOCOL_TCP_JSON_TEXT_H_
+
+// JSON plumbing shared by the TCP codec and its body models (package-private target).
+//
+// - AppendWriter writes RapidJSON output straight into a caller's std::string (no
+//   intermediate buffer), used when encoding frames.
+// - ParseLenient parses with numbers kept as their source text, so a Java int/long
+//   field (or a property value) can be read whether the peer sent 42 or "42"; parse
+//   errors carry exactly the message of json::ParseJson (reason and byte offset).
+// - ScalarText turns a JSON value into the text Jackson would bind to a String.
+// Pure functions / value types; thread-safe.
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "rapidjson/document.h"
+#include "rapidjson/writer.h"
+
+namespace eventmesh::protocol::tcp {
+
+// RapidJSON output stream appending to a std::string. It writes through a raw cursor
+// into the string's storage (grown geometrically) and trims the string to the written
+// size on Flush(), which rapidjson::Writer calls when the root value is complete; call
+// Flush() yourself before using `out` if the root value was not completed.
+class StringAppendStream {
+ public:
+  using Ch = char;
+  explicit StringAppendStream(std::string* out)
+      : out_(out), start_(out->size()), begin_(out->data()), cur_(begin_ + start_), end_(cur_) {}
+  StringAppendStream(const StringAppendStream&) = delete;
+  StringAppendStream& operator=(const StringAppendStream&) = delete;
+  ~StringAppendStream() { Flush(); }
+
+  void Put(char c) {
+    if (cur_ == end_) Grow(1);
+    *cur_++ = c;
+  }
+  // A hint only: Writer asks for up to 6x a string's length (for escapes); growth is
+  // capped so that huge strings do not over-allocate.
+  void Reserve(size_t n) {
+    if (n <= kMaxReserve && static_cast<size_t>(end_ - cur_) < n) Grow(n);
+  }
+  void Flush() {
+    const size_t len = static_cast<size_t>(cur_ - begin_);
+    if (len != out_->size()) out_->resize(len);
+    begin_ = out_->data();
+    cur_ = end_ = begin_ + len;
+  }
+
+ private:
+  static constexpr size_t kMaxReserve = 16 * 1024;
+  void Grow(size_t n) {
+    const size_t len = static_cast<size_t>(cur_ - begin_);
+    // Grow by what this stream has written so far (geometric), not by the size of
+    // `out`, which may already hold many frames: only the new room is zero-filled.
+    // std::string's own capacity doubling keeps reallocation amortised.
+    const size_t written = len - start_;
+    out_->resize(len + std::max(n, written) + 256);
+    begin_ = out_->data();
+    cur_ = begin_ + len;
+    end_ = begin_ + out_->size();
+  }
+
+  std::string* out_;
+  size_t start_;  // Size of *out_ when the stream was created.
+  char* begin_;   // out_->data(); bytes [begin_, cur_) are written.
+  char* cur_;
+  char* end_;  // out_->data() + out_->size(); [cur_, end_) is growth room.
+};
+
+// Picked up by rapidjson::Writer through argument-dependent lookup.
+inline void PutReserve(StringAppendStream& stream, size_t count) { stream.Reserve(count); }
+inline void PutUnsafe(StringAppendStream& stream, char c) { stream.Put(c); }
+
+using AppendWriter = rapidjson::Writer<StringAppendStream>;
+
+inline void WriteKey(AppendWriter& w, absl::string_view s) {
+  w.Key(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+inline void WriteString(AppendWriter& w, absl::string_view s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+// The InvalidArgument status json::ParseJson reports for `text` (call only after a parse
+// failure).
+absl::Status JsonParseError(absl::string_view text, absl::string_view what);
+
+// RapidJSON's SSE2 scanning reads aligned 16-byte blocks and may look up to 15 bytes past
+// the terminating NUL; scratch buffers are padded so that these reads stay inside them.
+inline constexpr size_t kJsonScratchPadding = 16;
+
+// Parses `text` into `doc` with kParseNumbersAsStringsFlag. `Doc` is any
+// rapidjson::GenericDocument (e.g. one using a stack-buffer allocator). The text is
+// copied into `scratch` (text.size() + kJsonScratchPadding bytes, NUL-terminated) and parsed in
+// situ, which lets RapidJSON use its fast pointer-based string scanning; string values of `doc`
+// point into `scratch`, which must outlive `doc`. A raw NUL byte anywhere is malformed JSON.
+template <typename Doc>
+absl::Status ParseLenientInto(absl::string_view text, absl::string_view what, char* scratch,
+                              Doc* doc) {
+  if (std::memchr(text.data(), '\0', text.size()) != nullptr) return JsonParseError(text, what);
+  std::memcpy(scratch, text.data(), text.size());
+  scratch[text.size()] = '\0';
+  doc->template ParseInsitu<rapidjson::kParseNumbersAsStringsFlag>(scratch);
+  if (!doc->HasParseError()) return absl::OkStatus();
+  return JsonParseError(text, what);
+}
+
+// As above with a heap scratch buffer owned by the caller.
+template <typename Doc>
+absl::Status ParseLenient(absl::string_view text, absl::string_view what, std::string* scratch,
+                          Doc* doc) {
+  scratch->resize(text.size() + kJsonScratchPadding);
+  return ParseLenientInto(text, what, scratch->data(), doc);
+}
+
+// String -> its content (numbers parsed leniently arrive as strings), bool ->
+// "true"/"false", object/array -> compact JSON text, null -> nullopt.
+std::optional<std::string> ScalarText(const rapidjson::Value& v);
+
+// True when `text` is exactly one complete JSON value (leading/trailing whitespace
+// allowed). Allocation-free for typical bodies.
+bool IsCompleteJson(absl::string_view text);
+
+// Typed members of a JSON object parsed with ParseLenient. Absent and null members
+// leave the output untouched. `model` names the object in error messages, e.g.
+// "UserAgent field pid is not an int: \"abc\"".
+std::optional<std::string> StringMember(const rapidjson::Value& obj, const char* key);
+absl::Status IntMember(const rapidjson::Value& obj, const char* key, absl::string_view model,
+                       int* out);
+absl::Status StringMapMember(const rapidjson::Value& obj, const char* key, absl::string_view model,
+                             std::map<std::string, std::string>* out);
+
+// Writes {"k":"v",...}.
+void WriteStringMap(AppendWriter& w, const std::map<std::string, std::string>& map);
+
+inline absl::string_view View(const rapidjson::Value& v) {
+  return absl::string_view(v.GetString(), v.GetStringLength());
+}
+
+}  // namespace eventmesh::protocol::tcp
+
+#endif  // EVENTMESH_PROTOCOL_TCP_JSON_TEXT_H_

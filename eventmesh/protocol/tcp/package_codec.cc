@@ -1,0 +1,48 @@
+#include "eventmesh/protocol/tcp/package_codec.h"
+
+#include "absl/strings/str_cat.h"
+#include "eventmesh/common/big_endian.h"
+
+namespace eventmesh::protocol::tcp {
+
+absl::string_view LengthConventionName(LengthConvention c) {
+  return c == LengthConvention::kCurrent ? "current" : "legacy";
+}
+
+absl::Status EncodePackage(const Package& package, LengthConvention convention, std::string* out) {
+  const size_t start = out->size();
+  const Header& h = package.header;
+  // Reserve once: prefix, a generous header estimate and the body.
+  size_t estimate =
+      kPrefixSize + 96 + h.desc.size() + (h.seq ? h.seq->size() : 0) + package.body.size();
+  for (const auto& [k, v] : h.properties) estimate += k.size() + v.size() + 8;
+  out->reserve(start + estimate);
+
+  out->append(kMagic.data(), kMagic.size());
+  out->append(kVersion.data(), kVersion.size());
+  out->append(8, '\0');  // L and H, patched below.
+  const size_t header_start = out->size();
+  h.AppendJson(out);
+  const size_t header_size = out->size() - header_start;
+  const size_t frame_size = kPrefixSize + header_size + package.body.size();
+  if (frame_size > kMaxFrameSize) {
+    out->resize(start);
+    return absl::ResourceExhaustedError(
+        absl::StrCat("frame of ", frame_size, " bytes exceeds the ", kMaxFrameSize, "-byte limit"));
+  }
+  out->append(package.body);
+  char* prefix = out->data() + start + kMagicSize + kVersionSize;
+  StoreBigEndian32(prefix, static_cast<uint32_t>(
+                               PackageLengthField(convention, static_cast<int64_t>(header_size),
+                                                  static_cast<int64_t>(package.body.size()))));
+  StoreBigEndian32(prefix + 4, static_cast<uint32_t>(header_size));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> EncodePackage(const Package& package, LengthConvention convention) {
+  std::string out;
+  if (absl::Status s = EncodePackage(package, convention, &out); !s.ok()) return s;
+  return out;
+}
+
+}  // namespace eventmesh::protocol::tcp

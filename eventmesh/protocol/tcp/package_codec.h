@@ -1,0 +1,55 @@
+#ifndef EVENTMESH_PROTOCOL_TCP_PACKAGE_CODEC_H_
+#define EVENTMESH_PROTOCOL_TCP_PACKAGE_CODEC_H_
+
+// Frame encoding of EventMesh TCP packages (Java `Codec.Encoder`).
+//
+// Frame (big-endian ints):
+//   magic "EventMesh" (9) | version "0000" (4) | package length L (int32) |
+//   header length H (int32) | header JSON (H) | body (B)
+// The frame is always 21 + H + B bytes; only the meaning of L differs by version:
+//   kLegacy  (EventMesh <= 1.8, Go SDK): L = 8 + H + B   (total = L + 13)
+//   kCurrent (EventMesh >= 1.9):         L = 13 + H + B  (total = L + 8)
+// Frames larger than kMaxFrameSize (4 MiB, whole frame) are refused, as the Java
+// encoder does. Pure functions; thread-safe.
+
+#include <cstddef>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "eventmesh/protocol/tcp/package.h"
+
+namespace eventmesh::protocol::tcp {
+
+enum class LengthConvention {
+  kLegacy,   // <= 1.8: L = 8 + H + B, total = L + 13.
+  kCurrent,  // >= 1.9: L = 13 + H + B, total = L + 8.
+};
+
+absl::string_view LengthConventionName(LengthConvention c);  // "legacy" / "current"
+
+inline constexpr absl::string_view kMagic = "EventMesh";
+inline constexpr absl::string_view kVersion = "0000";
+inline constexpr size_t kMagicSize = 9;
+inline constexpr size_t kVersionSize = 4;
+inline constexpr size_t kPrefixSize = 21;                 // magic + version + L + H.
+inline constexpr size_t kMaxFrameSize = 4 * 1024 * 1024;  // Bytes, whole frame.
+
+// The value of the package-length field for a frame with header length H and body
+// length B under convention `c`.
+inline int64_t PackageLengthField(LengthConvention c, int64_t header_size, int64_t body_size) {
+  return (c == LengthConvention::kCurrent ? 13 : 8) + header_size + body_size;
+}
+
+// Appends one frame to `out`. On error `out` is left as it was.
+// Errors: ResourceExhausted when the frame would exceed kMaxFrameSize
+// ("frame of N bytes exceeds the 4194304-byte limit").
+absl::Status EncodePackage(const Package& package, LengthConvention convention, std::string* out);
+
+// Convenience: the frame as a new string.
+absl::StatusOr<std::string> EncodePackage(const Package& package, LengthConvention convention);
+
+}  // namespace eventmesh::protocol::tcp
+
+#endif  // EVENTMESH_PROTOCOL_TCP_PACKAGE_CODEC_H_

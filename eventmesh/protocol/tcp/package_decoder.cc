@@ -1,0 +1,172 @@
+#include "eventmesh/protocol/tcp/package_decoder.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "eventmesh/common/big_endian.h"
+#include "eventmesh/protocol/tcp/json_text.h"
+
+namespace eventmesh::protocol::tcp {
+namespace {
+
+// Consumed bytes are dropped from the front only when at least this many have
+// accumulated and they outnumber the unconsumed ones (amortised O(1) per byte).
+constexpr size_t kCompactThreshold = 64 * 1024;
+
+constexpr int64_t kCurrentOverhead = 8;  // total = L + 8
+constexpr int64_t kLegacyOverhead = 13;  // total = L + 13
+
+int64_t Total(LengthConvention c, int64_t package_length) {
+  return package_length + (c == LengthConvention::kCurrent ? kCurrentOverhead : kLegacyOverhead);
+}
+
+std::string Escaped(const char* p, size_t n) { return absl::CHexEscape(absl::string_view(p, n)); }
+
+}  // namespace
+
+PackageDecoder::PackageDecoder(std::optional<LengthConvention> convention, size_t max_frame_size)
+    : convention_(convention), max_frame_size_(max_frame_size) {}
+
+void PackageDecoder::Compact() {
+  if (pos_ == 0) return;
+  if (pos_ == buffer_.size()) {
+    buffer_.clear();
+    pos_ = 0;
+  } else if (pos_ >= kCompactThreshold && pos_ >= buffer_.size() - pos_) {
+    buffer_.erase(0, pos_);
+    pos_ = 0;
+  }
+}
+
+void PackageDecoder::Feed(const char* data, size_t size) {
+  if (!status_.ok() || size == 0) return;
+  Compact();
+  buffer_.append(data, size);
+}
+
+char* PackageDecoder::PrepareAppend(size_t size) {
+  Compact();
+  append_start_ = buffer_.size();
+  buffer_.resize(append_start_ + size);
+  return buffer_.data() + append_start_;
+}
+
+void PackageDecoder::CommitAppend(size_t written) {
+  if (!status_.ok()) {  // Input after a failure is discarded.
+    buffer_.clear();
+    pos_ = 0;
+    return;
+  }
+  buffer_.resize(std::min(buffer_.size(), append_start_ + written));
+}
+
+absl::Status PackageDecoder::Fail(absl::Status status) {
+  status_ = std::move(status);
+  buffer_.clear();
+  buffer_.shrink_to_fit();
+  pos_ = 0;
+  return status_;
+}
+
+absl::StatusOr<std::optional<DecodedPackage>> PackageDecoder::Next() {
+  if (!status_.ok()) return status_;
+  const char* p = buffer_.data() + pos_;
+  const size_t avail = buffer_.size() - pos_;
+  if (avail == 0) return std::nullopt;
+
+  // Magic and version are checked on whatever part of them has arrived, so garbage
+  // (e.g. an HTTP request on the TCP port) is rejected at once.
+  const size_t magic_seen = std::min(avail, kMagicSize);
+  if (std::memcmp(p, kMagic.data(), magic_seen) != 0) {
+    return Fail(absl::InvalidArgumentError(
+        absl::StrCat("bad magic: expected \"EventMesh\", got \"", Escaped(p, magic_seen), "\"")));
+  }
+  if (avail <= kMagicSize) return std::nullopt;
+  const size_t version_seen = std::min(avail - kMagicSize, kVersionSize);
+  if (std::memcmp(p + kMagicSize, kVersion.data(), version_seen) != 0) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat(
+        "bad version: expected \"0000\", got \"", Escaped(p + kMagicSize, version_seen), "\"")));
+  }
+  if (avail < kMagicSize + kVersionSize + 4) return std::nullopt;
+
+  const int64_t max = static_cast<int64_t>(max_frame_size_);
+  const int64_t length = static_cast<int32_t>(LoadBigEndian32(p + 13));
+  if (length < 0) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat("negative package length ", length)));
+  }
+  // The smallest possible frame for this length is the kCurrent one.
+  const int64_t min_total = convention_ ? Total(*convention_, length) : length + kCurrentOverhead;
+  if (min_total > max) {
+    return Fail(
+        absl::ResourceExhaustedError(absl::StrCat("frame of ", min_total, " bytes (package length ",
+                                                  length, ") exceeds the ", max, "-byte limit")));
+  }
+  if (avail < kPrefixSize) return std::nullopt;
+
+  const int64_t header_size = static_cast<int32_t>(LoadBigEndian32(p + 17));
+  if (header_size < 0) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat("negative header length ", header_size)));
+  }
+  if (header_size == 0) {
+    return Fail(absl::InvalidArgumentError("package does not have a header (header length 0)"));
+  }
+  if (header_size > length) {
+    return Fail(absl::InvalidArgumentError(
+        absl::StrCat("header length ", header_size, " exceeds package length ", length)));
+  }
+  if (length < 8 + header_size) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat("impossible package length ", length,
+                                                        " for header length ", header_size,
+                                                        " (at least 8 + header length)")));
+  }
+  if (convention_ == LengthConvention::kCurrent && length < 13 + header_size) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat(
+        "impossible package length ", length, " for header length ", header_size,
+        " under the current (>= 1.9) length convention (at least 13 + header length)")));
+  }
+
+  LengthConvention convention;
+  if (convention_) {
+    convention = *convention_;
+  } else if (length < 13 + header_size) {
+    convention = LengthConvention::kLegacy;
+  } else if (length == 13 + header_size) {
+    convention = LengthConvention::kCurrent;
+  } else {
+    const int64_t current_total = length + kCurrentOverhead;
+    if (static_cast<int64_t>(avail) < current_total) return std::nullopt;
+    const char* body = p + kPrefixSize + header_size;
+    const size_t body_size = static_cast<size_t>(current_total - kPrefixSize - header_size);
+    convention = IsCompleteJson(absl::string_view(body, body_size)) ? LengthConvention::kCurrent
+                                                                    : LengthConvention::kLegacy;
+  }
+  const int64_t total = Total(convention, length);
+  if (total > max) {
+    return Fail(absl::ResourceExhaustedError(absl::StrCat(
+        "frame of ", total, " bytes (package length ", length, ", ",
+        LengthConventionName(convention), " convention) exceeds the ", max, "-byte limit")));
+  }
+  if (static_cast<int64_t>(avail) < total) return std::nullopt;
+
+  absl::StatusOr<Header> header =
+      Header::FromJson(absl::string_view(p + kPrefixSize, static_cast<size_t>(header_size)));
+  if (!header.ok()) return Fail(header.status());
+
+  DecodedPackage out;
+  out.package.header = *std::move(header);
+  const size_t body_offset = kPrefixSize + static_cast<size_t>(header_size);
+  out.package.body.assign(p + body_offset, static_cast<size_t>(total) - body_offset);
+  out.convention = convention;
+  out.frame_size = static_cast<size_t>(total);
+  convention_ = convention;
+  pos_ += static_cast<size_t>(total);
+  if (pos_ == buffer_.size()) {  // Everything consumed: reuse the buffer from the start.
+    buffer_.clear();
+    pos_ = 0;
+  }
+  return out;
+}
+
+}  // namespace eventmesh::protocol::tcp

@@ -1,0 +1,89 @@
+// Fuzz target for PackageDecoder.
+//
+// Input layout: byte 0 = control (bits 0-2: number of chunk-size bytes that follow, 0-7;
+// bits 3-4: 1 = preset kCurrent, 2 = preset kLegacy, else detect), then the chunk-size
+// bytes (each a feed size 1..256, used cyclically), then the byte stream. The stream is
+// fed in those chunks and drained after every feed. Every decoded package is re-encoded
+// in its convention and must decode (by a fresh decoder set to that convention) to an
+// equal package; a mismatch aborts.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "eventmesh/protocol/tcp/package_codec.h"
+#include "eventmesh/protocol/tcp/package_decoder.h"
+
+namespace {
+
+using eventmesh::protocol::tcp::DecodedPackage;
+using eventmesh::protocol::tcp::EncodePackage;
+using eventmesh::protocol::tcp::LengthConvention;
+using eventmesh::protocol::tcp::PackageDecoder;
+
+void Check(bool ok, const char* what) {
+  if (!ok) {
+    std::fprintf(stderr, "package_decoder_fuzzer: %s\n", what);
+    std::abort();
+  }
+}
+
+void CheckReencode(const DecodedPackage& decoded) {
+  std::string frame;
+  // A re-encoded header may be longer than the original (e.g. "command" added), so the
+  // frame may exceed the limit; only then is encoding allowed to fail.
+  if (!EncodePackage(decoded.package, decoded.convention, &frame).ok()) return;
+  PackageDecoder again(decoded.convention);
+  again.Feed(frame);
+  auto next = again.Next();
+  Check(next.ok(), "re-encoded frame does not decode");
+  Check(next->has_value(), "re-encoded frame is incomplete");
+  Check((*next)->package == decoded.package, "re-encoded package differs");
+  Check((*next)->frame_size == frame.size(), "re-encoded frame size differs");
+  auto end = again.Next();
+  Check(end.ok() && !end->has_value(), "re-encoded frame leaves bytes");
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  const uint8_t control = data[0];
+  size_t n_sizes = control & 7;
+  if (n_sizes > size - 1) n_sizes = size - 1;
+  std::vector<size_t> chunks;
+  for (size_t i = 0; i < n_sizes; ++i) chunks.push_back(size_t{data[1 + i]} + 1);
+  if (chunks.empty()) chunks.push_back(size);  // One feed of everything.
+  std::optional<LengthConvention> preset;
+  if (((control >> 3) & 3) == 1) preset = LengthConvention::kCurrent;
+  if (((control >> 3) & 3) == 2) preset = LengthConvention::kLegacy;
+
+  const char* stream = reinterpret_cast<const char*>(data + 1 + n_sizes);
+  const size_t stream_size = size - 1 - n_sizes;
+  PackageDecoder decoder(preset);
+  size_t off = 0;
+  size_t decoded_bytes = 0;
+  for (size_t k = 0; off < stream_size; ++k) {
+    const size_t n = std::min(chunks[k % chunks.size()], stream_size - off);
+    decoder.Feed(stream + off, n);
+    off += n;
+    while (true) {
+      auto next = decoder.Next();
+      if (!next.ok()) {
+        Check(decoder.failed(), "error without failed state");
+        auto again = decoder.Next();
+        Check(!again.ok() && again.status() == next.status(), "failed state not sticky");
+        return 0;
+      }
+      if (!next->has_value()) break;
+      decoded_bytes += (*next)->frame_size;
+      Check(decoded_bytes <= off, "decoder returned bytes it was not fed");
+      Check(decoder.convention() == (*next)->convention, "convention not recorded");
+      CheckReencode(**next);
+    }
+  }
+  Check(decoded_bytes + decoder.buffered_bytes() == stream_size, "bytes lost or invented");
+  return 0;
+}
