@@ -43,8 +43,7 @@ absl::Status AddExtension(CloudEvent* event, const std::string& name, const std:
 // The encoding of an EventMeshMessage body: JSON when the content type says so (or is
 // absent) and the body parses as JSON, text when it is UTF-8, raw bytes otherwise. This is
 // also the encoding the store's protobuf format restores, so events round-trip exactly.
-DataEncoding BodyEncoding(const std::optional<std::string>& content_type,
-                          absl::string_view body) {
+DataEncoding BodyEncoding(const std::optional<std::string>& content_type, absl::string_view body) {
   const bool json_type = !content_type.has_value() || cloudevents::IsJsonContentType(*content_type);
   if (json_type && cloudevents::CheckJsonText(body, "message body").ok()) {
     return DataEncoding::kJson;
@@ -122,8 +121,8 @@ absl::StatusOr<CloudEvent> TcpPackageToCloudEvent(const tcp::Package& package) {
   } else if (*type == tcp::kProtocolTypeCloudEvents) {
     event = FromStructuredCloudEvent(header, package.body);
   } else {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "Unsupported protocolType: ", *type, " (expected eventmeshmessage or cloudevents)"));
+    return absl::InvalidArgumentError(absl::StrCat("Unsupported protocolType: ", *type,
+                                                   " (expected eventmeshmessage or cloudevents)"));
   }
   if (!event.ok()) return event.status();
   EM_RETURN_IF_ERROR(event->Validate());

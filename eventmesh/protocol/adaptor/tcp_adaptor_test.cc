@@ -15,7 +15,8 @@ using cloudevents::CloudEvent;
 using cloudevents::DataEncoding;
 using ::testing::HasSubstr;
 
-tcp::Package PublishPackage(std::string body, absl::string_view protocol_type = "eventmeshmessage") {
+tcp::Package PublishPackage(std::string body,
+                            absl::string_view protocol_type = "eventmeshmessage") {
   tcp::Package p;
   p.header.cmd = tcp::Command::kAsyncMessageToServer;
   p.header.seq = "1234567890";
@@ -156,10 +157,13 @@ TEST(TcpAdaptorTest, PushPackageForCloudEventsIsStructuredJson) {
 TEST(TcpAdaptorTest, ConvertedEventSurvivesTheStoreFormatExactly) {
   for (const std::string& body :
        {std::string(kJavaMessage), std::string(R"({"topic":"t","body":"{\"a\":[1,2]}"})"),
-        std::string(R"({"topic":"t","body":"plain text","headers":{"datacontenttype":"text/plain"}})")}) {
+        std::string(
+            R"({"topic":"t","body":"plain text","headers":{"datacontenttype":"text/plain"}})")}) {
     absl::StatusOr<CloudEvent> event = TcpPackageToCloudEvent(PublishPackage(body));
     ASSERT_TRUE(event.ok()) << event.status();
-    absl::StatusOr<CloudEvent> stored = cloudevents::ParseProto(cloudevents::SerializeProto(*event));
+    absl::StatusOr<std::string> bytes = cloudevents::SerializeProto(*event);
+    ASSERT_TRUE(bytes.ok()) << bytes.status();
+    absl::StatusOr<CloudEvent> stored = cloudevents::ParseProto(*bytes);
     ASSERT_TRUE(stored.ok()) << stored.status();
     EXPECT_EQ(*stored, *event) << body;
   }
