@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "eventmesh/common/big_endian.h"
 #include "rocksdb/iterator.h"
 #include "rocksdb/options.h"
@@ -22,6 +23,7 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what, bool wr
   if (write && s.IsIOError()) {
     return absl::ResourceExhaustedError(absl::StrCat(what, ": write failed: ", s.ToString()));
   }
+  if (s.IsBusy()) return absl::UnavailableError(absl::StrCat(what, ": ", s.ToString()));
   if (s.IsCorruption()) return absl::DataLossError(absl::StrCat(what, ": ", s.ToString()));
   if (s.IsIOError()) return absl::UnavailableError(absl::StrCat(what, ": ", s.ToString()));
   return absl::InternalError(absl::StrCat(what, ": ", s.ToString()));
@@ -532,7 +534,14 @@ void RocksDbEventStore::CommitLocked(Writer* writer) {
   const bool resume = needs_resume_;
   write_mu_.Unlock();
   rocksdb::Status s;
-  if (resume) s = db_->Resume();
+  if (resume) {
+    // RocksDB may be recovering on its own (Busy); wait for it, bounded (about 10 s).
+    s = db_->Resume();
+    for (int i = 0; s.IsBusy() && i < 1000; ++i) {
+      absl::SleepFor(absl::Milliseconds(10));
+      s = db_->Resume();
+    }
+  }
   if (s.ok()) s = db_->Write(WriteOptionsForMode(), &group->batch);
   write_mu_.Lock();
 
