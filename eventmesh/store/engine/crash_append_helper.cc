@@ -80,8 +80,8 @@ int main(int argc, char** argv) {
         }
         std::string lines;
         for (int j = 0; j < batch; ++j) {
-          absl::StrAppendFormat(&lines, "%d %d %016x\n", result->partition,
-                                result->base_offset + j, Fnv1a64(req.records[j].payload));
+          absl::StrAppendFormat(&lines, "%d %d %016x\n", result->partition, result->base_offset + j,
+                                Fnv1a64(req.records[j].payload));
         }
         std::lock_guard<std::mutex> lock(out_mu);
         if (write(STDOUT_FILENO, lines.data(), lines.size()) !=

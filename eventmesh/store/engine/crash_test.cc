@@ -138,8 +138,8 @@ TEST(CrashTest, AcknowledgedAppendsSurviveSigkill) {
     // A line cut by the kill would have been caught above (3 parts, numeric).
     EXPECT_GT(lines, 0) << "round " << round << " acknowledged nothing";
     total_acked_lines += lines;
-    std::printf("round %d (%s): killed after %d ms, %d acknowledged records\n", round,
-                mode.c_str(), kill_after_ms, lines);
+    std::printf("round %d (%s): killed after %d ms, %d acknowledged records\n", round, mode.c_str(),
+                kill_after_ms, lines);
 
     auto store = RocksDbEventStore::Open(options);
     ASSERT_TRUE(store.ok()) << store.status();

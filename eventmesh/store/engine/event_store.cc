@@ -41,9 +41,9 @@ absl::Status ValidateTopicName(absl::string_view name) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                     c == '.' || c == '_' || c == '-';
     if (!ok) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "topic name \"", absl::CEscape(name), "\" has an invalid character at position ", i,
-          "; allowed are [A-Za-z0-9._-]"));
+      return absl::InvalidArgumentError(absl::StrCat("topic name \"", absl::CEscape(name),
+                                                     "\" has an invalid character at position ", i,
+                                                     "; allowed are [A-Za-z0-9._-]"));
     }
   }
   return absl::OkStatus();

@@ -58,9 +58,9 @@ absl::string_view SyncModeName(SyncMode mode);
 
 // Size limits enforced on Append. Sizes of an event = payload + key + sum of header keys/values.
 struct AppendLimits {
-  int64_t max_event_bytes = 1 << 20;        // 1 MiB per event -> InvalidArgument beyond.
-  int64_t max_batch_bytes = 4 << 20;        // 4 MiB per batch -> ResourceExhausted beyond.
-  int64_t max_batch_events = 1000;          // events per batch -> ResourceExhausted beyond.
+  int64_t max_event_bytes = 1 << 20;  // 1 MiB per event -> InvalidArgument beyond.
+  int64_t max_batch_bytes = 4 << 20;  // 4 MiB per batch -> ResourceExhausted beyond.
+  int64_t max_batch_events = 1000;    // events per batch -> ResourceExhausted beyond.
 };
 
 // Per-topic retention. Records older than max_age_ms or beyond the newest max_bytes of a
@@ -167,8 +167,8 @@ struct ReadRequest {
   std::string topic;
   int32_t partition = 0;
   int64_t offset = 0;
-  int32_t max_events = 500;       // >= 1
-  int64_t max_bytes = 1 << 20;    // soft: at least one event is returned if any is available
+  int32_t max_events = 500;     // >= 1
+  int64_t max_bytes = 1 << 20;  // soft: at least one event is returned if any is available
 };
 
 struct ReadResult {
@@ -200,9 +200,9 @@ struct SeekTimeRequest {
   int64_t timestamp_ms = 0;
 };
 struct SeekTimeResult {
-  bool found = false;         // false: no retained event at or after timestamp_ms
-  int64_t offset = 0;         // found ? that offset : the latest offset (read there to wait)
-  int64_t timestamp_ms = 0;   // append time of `offset` when found
+  bool found = false;        // false: no retained event at or after timestamp_ms
+  int64_t offset = 0;        // found ? that offset : the latest offset (read there to wait)
+  int64_t timestamp_ms = 0;  // append time of `offset` when found
 };
 
 // ----- Consumer groups --------------------------------------------------------------------------
@@ -220,9 +220,9 @@ struct TopicPartition {
 
 struct JoinGroupRequest {
   std::string group;
-  std::string member_id;             // empty: the coordinator assigns one
-  std::vector<std::string> topics;   // subscription
-  int64_t session_timeout_ms = 0;    // 0: GroupOptions::default_session_timeout_ms
+  std::string member_id;            // empty: the coordinator assigns one
+  std::vector<std::string> topics;  // subscription
+  int64_t session_timeout_ms = 0;   // 0: GroupOptions::default_session_timeout_ms
 };
 
 struct MemberAssignment {
@@ -264,8 +264,8 @@ struct GroupDescription {
 struct CommittedOffset {
   std::string topic;
   int32_t partition = 0;
-  int64_t offset = 0;     // the next offset the group will consume
-  std::string metadata;   // opaque to the store
+  int64_t offset = 0;    // the next offset the group will consume
+  std::string metadata;  // opaque to the store
 };
 
 // member_id empty and generation < 0: a stand-alone consumer, accepted only while the group has
@@ -321,9 +321,11 @@ class EventStore {
   // append to the partition (woken by the append; no polling). Returns an empty result on
   // timeout.
   virtual absl::StatusOr<ReadResult> Fetch(const FetchRequest& request) = 0;
-  // The non-blocking form of Fetch: `done` runs exactly once, either inline (data available or
-  // error) or later on a store-owned thread when an append arrives, the wait expires or the
-  // store closes (Unavailable). `done` must not block; it must not call FetchAsync inline.
+  // The non-blocking form of Fetch: `done` runs exactly once, either inline on the calling
+  // thread (data already available, or an error) or later on a store-owned thread when an
+  // append arrives, the wait expires, the topic is deleted (NotFound) or the store closes
+  // (Unavailable). `done` runs without store locks held but must not block for long: hand the
+  // result to your own executor (e.g. post it to the connection's strand).
   virtual void FetchAsync(const FetchRequest& request, FetchCallback done) = 0;
   virtual absl::StatusOr<OffsetsResult> GetOffsets(const OffsetsRequest& request) = 0;
   virtual absl::StatusOr<SeekTimeResult> SeekTime(const SeekTimeRequest& request) = 0;

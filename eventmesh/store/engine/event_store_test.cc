@@ -27,8 +27,9 @@ TEST(EventStoreTest, SyncModes) {
   EXPECT_EQ(*ParseSyncMode("none"), SyncMode::kNone);
   EXPECT_EQ(*ParseSyncMode("batch"), SyncMode::kBatch);
   EXPECT_EQ(*ParseSyncMode("always"), SyncMode::kAlways);
-  EXPECT_EQ(ParseSyncMode("fsync").status(),
-            absl::InvalidArgumentError("sync mode must be one of none|batch|always, got \"fsync\""));
+  EXPECT_EQ(
+      ParseSyncMode("fsync").status(),
+      absl::InvalidArgumentError("sync mode must be one of none|batch|always, got \"fsync\""));
   EXPECT_EQ(SyncModeName(SyncMode::kBatch), "batch");
 }
 

@@ -24,8 +24,8 @@ absl::Status ValidateGroupName(absl::string_view group) {
 
 namespace {
 absl::Status UnknownMember(const std::string& group, const std::string& member_id) {
-  return absl::FailedPreconditionError(absl::StrCat("member \"", member_id,
-                                                    "\" is not in group \"", group,
+  return absl::FailedPreconditionError(absl::StrCat("member \"", member_id, "\" is not in group \"",
+                                                    group,
                                                     "\" (never joined, left or expired); rejoin"));
 }
 }  // namespace
@@ -120,9 +120,9 @@ absl::StatusOr<MemberAssignment> GroupCoordinator::Join(const JoinGroupRequest& 
   int64_t timeout = request.session_timeout_ms == 0 ? options_.default_session_timeout_ms
                                                     : request.session_timeout_ms;
   if (timeout < options_.min_session_timeout_ms || timeout > options_.max_session_timeout_ms) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "session timeout %d ms is outside the allowed range [%d, %d] ms", timeout,
-        options_.min_session_timeout_ms, options_.max_session_timeout_ms));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("session timeout %d ms is outside the allowed range [%d, %d] ms", timeout,
+                        options_.min_session_timeout_ms, options_.max_session_timeout_ms));
   }
   std::vector<std::string> topics = request.topics;
   std::sort(topics.begin(), topics.end());
@@ -201,10 +201,10 @@ absl::Status GroupCoordinator::ValidateCommit(const std::string& group_name,
     if (git == groups_.end()) return absl::OkStatus();
     ExpireLocked(group_name, git->second);
     if (git->second.members.empty()) return absl::OkStatus();
-    return absl::FailedPreconditionError(absl::StrCat(
-        "group \"", group_name, "\" has ", git->second.members.size(),
-        " live member(s); a commit must carry a member id and the current generation ",
-        git->second.generation));
+    return absl::FailedPreconditionError(
+        absl::StrCat("group \"", group_name, "\" has ", git->second.members.size(),
+                     " live member(s); a commit must carry a member id and the current generation ",
+                     git->second.generation));
   }
   if (git == groups_.end()) return UnknownMember(group_name, member_id);
   Group& group = git->second;
@@ -214,8 +214,8 @@ absl::Status GroupCoordinator::ValidateCommit(const std::string& group_name,
   }
   if (generation != group.generation) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "stale generation ", generation, " for group \"", group_name, "\": the current generation is ",
-        group.generation, "; rejoin to get the new assignment"));
+        "stale generation ", generation, " for group \"", group_name,
+        "\": the current generation is ", group.generation, "; rejoin to get the new assignment"));
   }
   return absl::OkStatus();
 }

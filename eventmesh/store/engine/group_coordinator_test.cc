@@ -82,8 +82,8 @@ TEST_F(GroupCoordinatorTest, JoinRebalancesAndAssignsRoundRobinByMemberId) {
   auto hb = coordinator_.Heartbeat({"g", "m1"});
   ASSERT_TRUE(hb.ok());
   EXPECT_EQ(hb->generation, 2);
-  EXPECT_THAT(hb->partitions, ElementsAre(TopicPartition{"a", 0}, TopicPartition{"a", 2},
-                                          TopicPartition{"a", 4}));
+  EXPECT_THAT(hb->partitions,
+              ElementsAre(TopicPartition{"a", 0}, TopicPartition{"a", 2}, TopicPartition{"a", 4}));
   // Re-joining with the same subscription is not a rebalance.
   auto again = coordinator_.Join(Join("m1", {"a"}));
   ASSERT_TRUE(again.ok());

@@ -163,8 +163,8 @@ bool DecodeTopicMeta(absl::string_view data, TopicMeta* meta) {
   uint32_t partitions = 0;
   uint64_t age = 0, bytes = 0, created = 0;
   if (!ReadFixed32(&data, &meta->id) || !ReadFixed32(&data, &partitions) ||
-      !ReadFixed64(&data, &age) || !ReadFixed64(&data, &bytes) ||
-      !ReadFixed64(&data, &created) || !data.empty()) {
+      !ReadFixed64(&data, &age) || !ReadFixed64(&data, &bytes) || !ReadFixed64(&data, &created) ||
+      !data.empty()) {
     return false;
   }
   meta->partitions = static_cast<int32_t>(partitions);

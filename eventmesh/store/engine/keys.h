@@ -52,7 +52,7 @@ bool DecodeTimeIndexKey(absl::string_view key, uint64_t* append_ms, uint64_t* ba
 struct TimeIndexValue {
   uint64_t cumulative_bytes_before = 0;  // bytes appended to the partition before this batch
   uint32_t events = 0;
-  uint64_t bytes = 0;                    // event bytes of this batch
+  uint64_t bytes = 0;  // event bytes of this batch
 };
 std::string EncodeTimeIndexValue(const TimeIndexValue& value);
 bool DecodeTimeIndexValue(absl::string_view data, TimeIndexValue* value);

@@ -358,27 +358,25 @@ absl::StatusOr<std::shared_ptr<RocksDbEventStore::Topic>> RocksDbEventStore::Get
 absl::StatusOr<RocksDbEventStore::Partition*> RocksDbEventStore::GetPartition(
     const Topic& topic, int32_t partition) const {
   if (partition < 0 || partition >= topic.meta.partitions) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "partition %d is out of range: topic \"%s\" has %d partition(s)", partition, topic.name,
-        topic.meta.partitions));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("partition %d is out of range: topic \"%s\" has %d partition(s)", partition,
+                        topic.name, topic.meta.partitions));
   }
   return topic.partitions[static_cast<size_t>(partition)].get();
 }
 
-absl::StatusOr<TopicDescription> RocksDbEventStore::CreateTopic(
-    const CreateTopicRequest& request) {
+absl::StatusOr<TopicDescription> RocksDbEventStore::CreateTopic(const CreateTopicRequest& request) {
   if (absl::Status s = ValidateTopicName(request.topic); !s.ok()) return s;
   if (request.partitions < 1 || request.partitions > kMaxPartitions) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "partitions must be between 1 and %d, got %d", kMaxPartitions, request.partitions));
+    return absl::InvalidArgumentError(absl::StrFormat("partitions must be between 1 and %d, got %d",
+                                                      kMaxPartitions, request.partitions));
   }
   if (closing_) return Closing();
   std::shared_ptr<Topic> topic;
   {
     absl::MutexLock admin(&admin_mu_);
     if (FindTopic(request.topic) != nullptr) {
-      return absl::AlreadyExistsError(
-          absl::StrCat("topic \"", request.topic, "\" already exists"));
+      return absl::AlreadyExistsError(absl::StrCat("topic \"", request.topic, "\" already exists"));
     }
     topic = std::make_shared<Topic>();
     topic->name = request.topic;
@@ -486,8 +484,7 @@ absl::StatusOr<DeleteTopicResult> RocksDbEventStore::DeleteTopic(
       for (it->Seek(keys::kGroupOffsetPrefix); it->Valid(); it->Next()) {
         std::string group;
         uint32_t tid = 0, part = 0;
-        if (keys::DecodeGroupOffsetKey(View(it->key()), &group, &tid, &part) &&
-            tid == id) {
+        if (keys::DecodeGroupOffsetKey(View(it->key()), &group, &tid, &part) && tid == id) {
           batch.Delete(groups_cf_, it->key());
         }
       }
@@ -601,9 +598,8 @@ void RocksDbEventStore::FailQueueLocked(const absl::Status& status) {
 
 void RocksDbEventStore::ReloadProducersLocked(Partition* partition) {
   partition->producers.clear();
-  const std::string begin =
-      std::string(keys::kProducerPrefix) + keys::PartitionPrefix(partition->topic_id,
-                                                                 partition->index);
+  const std::string begin = std::string(keys::kProducerPrefix) +
+                            keys::PartitionPrefix(partition->topic_id, partition->index);
   const std::string upper = keys::PrefixSuccessor(begin);
   rocksdb::Slice upper_slice(upper);
   rocksdb::ReadOptions ro;
@@ -732,9 +728,9 @@ absl::StatusOr<AppendResult> RocksDbEventStore::Append(const AppendRequest& requ
                 b.last_offset - b.base_offset + 1, count));
           }
           if (b.last_offset >= p->committed_next.load()) {
-            return absl::UnavailableError(absl::StrFormat(
-                "sequence %d of producer %d on %s/%d is still being written; retry",
-                request.sequence, pid, request.topic, partition_index));
+            return absl::UnavailableError(
+                absl::StrFormat("sequence %d of producer %d on %s/%d is still being written; retry",
+                                request.sequence, pid, request.topic, partition_index));
           }
           result.base_offset = b.base_offset;
           result.last_offset = b.last_offset;
@@ -749,8 +745,8 @@ absl::StatusOr<AppendResult> RocksDbEventStore::Append(const AppendRequest& requ
       }
       if (request.sequence != last.sequence + 1) {
         return absl::FailedPreconditionError(absl::StrFormat(
-            "out-of-order sequence %d for producer %d on %s/%d: expected %d", request.sequence,
-            pid, request.topic, partition_index, last.sequence + 1));
+            "out-of-order sequence %d for producer %d on %s/%d: expected %d", request.sequence, pid,
+            request.topic, partition_index, last.sequence + 1));
       }
     }
   }
@@ -759,8 +755,7 @@ absl::StatusOr<AppendResult> RocksDbEventStore::Append(const AppendRequest& requ
   const int64_t base = p->next_offset;
   CommitGroup* group = nullptr;
   if (options_.sync_mode != SyncMode::kAlways && !queue_.empty() && queue_.back()->open &&
-      static_cast<int64_t>(queue_.back()->batch.GetDataSize()) <
-          options_.max_commit_group_bytes) {
+      static_cast<int64_t>(queue_.back()->batch.GetDataSize()) < options_.max_commit_group_bytes) {
     group = queue_.back().get();
   } else {
     queue_.push_back(std::make_unique<CommitGroup>());
@@ -797,8 +792,7 @@ absl::StatusOr<AppendResult> RocksDbEventStore::Append(const AppendRequest& requ
     }
     group->batch
         .Put(meta_cf_,
-             keys::ProducerKey(p->topic_id, static_cast<uint32_t>(p->index),
-                               *request.producer_id),
+             keys::ProducerKey(p->topic_id, static_cast<uint32_t>(p->index), *request.producer_id),
              keys::EncodeProducerWindow(*window))
         .PermitUncheckedError();
   }
@@ -873,8 +867,8 @@ absl::StatusOr<ReadResult> RocksDbEventStore::ReadPartition(const Topic& topic, 
     if (!result.records.empty() && bytes + size > request.max_bytes) break;
     EventRecord record;
     if (!keys::DecodeRecordValue(View(it->value()), expected, &record)) {
-      return absl::DataLossError(absl::StrFormat("corrupt record at offset %d of %s/%d",
-                                                 expected, topic.name, p->index));
+      return absl::DataLossError(
+          absl::StrFormat("corrupt record at offset %d of %s/%d", expected, topic.name, p->index));
     }
     result.records.push_back(std::move(record));
     bytes += size;
@@ -976,8 +970,7 @@ void RocksDbEventStore::NotifyPartition(Partition* p) {
   fetch_cv_.Signal();
 }
 
-void RocksDbEventStore::CompleteWaiter(const std::shared_ptr<AsyncWaiter>& waiter,
-                                       bool timed_out) {
+void RocksDbEventStore::CompleteWaiter(const std::shared_ptr<AsyncWaiter>& waiter, bool timed_out) {
   if (waiter->claimed.exchange(true)) return;
   if (timed_out) {
     Partition* p = waiter->partition;
@@ -1004,8 +997,7 @@ void RocksDbEventStore::FetchThreadLoop() {
     ready.swap(fetch_ready_);
     std::vector<std::shared_ptr<AsyncWaiter>> expired;
     const absl::Time now = absl::Now();
-    while (!fetch_timers_.empty() &&
-           (fetch_stop_ || fetch_timers_.begin()->first <= now)) {
+    while (!fetch_timers_.empty() && (fetch_stop_ || fetch_timers_.begin()->first <= now)) {
       expired.push_back(std::move(fetch_timers_.begin()->second));
       fetch_timers_.erase(fetch_timers_.begin());
     }
@@ -1061,7 +1053,7 @@ absl::StatusOr<SeekTimeResult> RocksDbEventStore::SeekTime(const SeekTimeRequest
       return absl::DataLossError(absl::StrCat("corrupt time index of ", request.topic));
     }
     const int64_t last = static_cast<int64_t>(base + tv.events) - 1;
-    if (last < earliest) continue;  // trimmed by retention
+    if (last < earliest) continue;                    // trimmed by retention
     if (static_cast<int64_t>(base) >= latest) break;  // not yet durable
     result.found = true;
     result.offset = std::max(static_cast<int64_t>(base), earliest);
@@ -1105,8 +1097,8 @@ absl::StatusOr<CommitOffsetsResult> RocksDbEventStore::CommitOffsets(
     absl::StatusOr<Partition*> p = GetPartition(**topic, c.partition);
     if (!p.ok()) return p.status();
     if (c.offset < 0) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "committed offset %d for %s/%d is negative", c.offset, c.topic, c.partition));
+      return absl::InvalidArgumentError(absl::StrFormat("committed offset %d for %s/%d is negative",
+                                                        c.offset, c.topic, c.partition));
     }
     batch
         .Put(groups_cf_,
@@ -1210,8 +1202,9 @@ absl::Status RocksDbEventStore::TrimPartition(const Topic& topic, Partition* p,
   batch.DeleteRange(records_cf_, prefix, records_end).PermitUncheckedError();
   batch.DeleteRange(time_cf_, prefix, last_deleted_key + std::string(1, '\0'))
       .PermitUncheckedError();
-  batch.Put(meta_cf_, keys::LogStartKey(p->topic_id, part),
-            EncodeU64(static_cast<uint64_t>(new_earliest)))
+  batch
+      .Put(meta_cf_, keys::LogStartKey(p->topic_id, part),
+           EncodeU64(static_cast<uint64_t>(new_earliest)))
       .PermitUncheckedError();
   // Readers stop at the new earliest offset at once; the write follows the queued appends.
   p->earliest.store(new_earliest);

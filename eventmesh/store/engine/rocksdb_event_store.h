@@ -51,17 +51,17 @@
 namespace eventmesh::store {
 
 struct StoreOptions {
-  std::string path;                        // directory of the RocksDB database; required
-  SyncMode sync_mode = SyncMode::kBatch;   // see SyncMode
-  AppendLimits limits;                     // 1 MiB event, 4 MiB / 1000 events per batch
-  int32_t producer_window = 5;             // remembered sequences per producer and partition
-  int64_t retention_interval_ms = 60'000;  // background retention/expiry period; 0 = no thread
-  bool compact_after_retention = true;     // compact deleted ranges to free disk space at once
+  std::string path;                           // directory of the RocksDB database; required
+  SyncMode sync_mode = SyncMode::kBatch;      // see SyncMode
+  AppendLimits limits;                        // 1 MiB event, 4 MiB / 1000 events per batch
+  int32_t producer_window = 5;                // remembered sequences per producer and partition
+  int64_t retention_interval_ms = 60'000;     // background retention/expiry period; 0 = no thread
+  bool compact_after_retention = true;        // compact deleted ranges to free disk space at once
   int64_t max_commit_group_bytes = 16 << 20;  // an append starts a new group beyond this
-  int64_t write_buffer_bytes = 64 << 20;   // RocksDB memtable size per column family
+  int64_t write_buffer_bytes = 64 << 20;      // RocksDB memtable size per column family
   GroupOptions groups;
-  const Clock* clock = nullptr;            // nullptr = SystemClock; must outlive the store
-  rocksdb::Env* env = nullptr;             // nullptr = rocksdb::Env::Default(); for tests
+  const Clock* clock = nullptr;  // nullptr = SystemClock; must outlive the store
+  rocksdb::Env* env = nullptr;   // nullptr = rocksdb::Env::Default(); for tests
 };
 
 class RocksDbEventStore final : public EventStore {

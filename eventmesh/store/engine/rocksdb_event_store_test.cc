@@ -301,8 +301,7 @@ TEST_F(StoreTest, RetentionByAgeDeletesOldBatchesAndReadsBelowGetOutOfRange) {
   EXPECT_EQ(offsets->latest_offset, 4);
   auto below = store_->Read(ReadAt("aged", 0, 0));
   EXPECT_EQ(below.status().code(), absl::StatusCode::kOutOfRange);
-  EXPECT_EQ(below.status().message(),
-            "offset 0 of aged/0 is below the earliest retained offset 2");
+  EXPECT_EQ(below.status().message(), "offset 0 of aged/0 is below the earliest retained offset 2");
   EXPECT_EQ(EarliestOffsetOf(below.status()), 2);
   auto from = store_->Read(ReadAt("aged", 0, 2));
   ASSERT_TRUE(from.ok());
@@ -473,9 +472,8 @@ TEST_F(StoreTest, FetchAsyncIsCompletedByAppend) {
 
   // Data already there: completes inline.
   bool inline_done = false;
-  store_->FetchAsync(fetch, [&](absl::StatusOr<ReadResult> r) {
-    inline_done = r.ok() && r->records.size() == 1;
-  });
+  store_->FetchAsync(
+      fetch, [&](absl::StatusOr<ReadResult> r) { inline_done = r.ok() && r->records.size() == 1; });
   EXPECT_TRUE(inline_done);
 }
 
@@ -530,21 +528,22 @@ TEST_F(StoreTest, LimitsAreEnforcedWithPreciseErrors) {
       store_->Append(ToPartition("lim", 0, {Rec("ok"), Rec(std::string(95, 'x'), "key12")}));
   ASSERT_TRUE(at_limit.ok()) << at_limit.status();
   // 101 bytes: payload 90 + key 5 + header 6.
-  EXPECT_EQ(store_->Append(ToPartition("lim", 0,
-                                       {Rec("ok"), Rec(std::string(90, 'x'), "key12",
-                                                       {{"hdr", "val"}})}))
+  EXPECT_EQ(store_
+                ->Append(ToPartition(
+                    "lim", 0, {Rec("ok"), Rec(std::string(90, 'x'), "key12", {{"hdr", "val"}})}))
                 .status(),
             absl::InvalidArgumentError(
                 "event 1 of the batch is 101 bytes, more than max_event_bytes 100"));
-  EXPECT_EQ(store_->Append(ToPartition("lim", 0, {Rec("a"), Rec("b"), Rec("c"), Rec("d")}))
-                .status(),
-            absl::ResourceExhaustedError(
-                "append batch has 4 events, more than max_batch_events 3"));
-  EXPECT_EQ(store_->Append(ToPartition("lim", 0,
-                                       {Rec(std::string(100, 'a')), Rec(std::string(100, 'b')),
-                                        Rec(std::string(51, 'c'))}))
-                .status(),
-            absl::ResourceExhaustedError("append batch is 251 bytes, more than max_batch_bytes 250"));
+  EXPECT_EQ(
+      store_->Append(ToPartition("lim", 0, {Rec("a"), Rec("b"), Rec("c"), Rec("d")})).status(),
+      absl::ResourceExhaustedError("append batch has 4 events, more than max_batch_events 3"));
+  EXPECT_EQ(
+      store_
+          ->Append(ToPartition(
+              "lim", 0,
+              {Rec(std::string(100, 'a')), Rec(std::string(100, 'b')), Rec(std::string(51, 'c'))}))
+          .status(),
+      absl::ResourceExhaustedError("append batch is 251 bytes, more than max_batch_bytes 250"));
   // Rejected batches take no offsets.
   auto ok = store_->Append(ToPartition("lim", 0, {Rec("fits")}));
   ASSERT_TRUE(ok.ok());
@@ -645,11 +644,11 @@ TEST_F(StoreTest, GroupsAssignEveryPartitionToExactlyOneLiveMember) {
   commit.member_id = a->member_id;
   commit.generation = a->generation;
   commit.offsets = {{"g1", 0, 5, "meta"}};
-  EXPECT_EQ(store_->CommitOffsets(commit).status(),
-            absl::FailedPreconditionError(absl::StrCat(
-                "stale generation ", a->generation,
-                " for group \"readers\": the current generation is ", b->generation,
-                "; rejoin to get the new assignment")));
+  EXPECT_EQ(
+      store_->CommitOffsets(commit).status(),
+      absl::FailedPreconditionError(absl::StrCat(
+          "stale generation ", a->generation, " for group \"readers\": the current generation is ",
+          b->generation, "; rejoin to get the new assignment")));
   auto hb = store_->Heartbeat({"readers", a->member_id});
   ASSERT_TRUE(hb.ok());
   EXPECT_EQ(hb->generation, b->generation);

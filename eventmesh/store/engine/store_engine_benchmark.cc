@@ -40,9 +40,7 @@ class BenchDirs {
     static BenchDirs* dirs = new BenchDirs();
     return *dirs;
   }
-  std::string NewDir(const std::string& name) {
-    return root_ + "/" + name;
-  }
+  std::string NewDir(const std::string& name) { return root_ + "/" + name; }
   ~BenchDirs() = default;
 
  private:
@@ -104,8 +102,8 @@ rocksdb::DB* RawDbFor(SyncMode mode) {
     options.create_if_missing = true;
     options.max_background_jobs = 2;
     options.write_buffer_size = 64 << 20;
-    if (!rocksdb::DB::Open(options, BenchDirs::Get().NewDir(absl::StrCat("raw_", SyncModeName(mode))),
-                           &db)
+    if (!rocksdb::DB::Open(options,
+                           BenchDirs::Get().NewDir(absl::StrCat("raw_", SyncModeName(mode))), &db)
              .ok()) {
       std::abort();
     }
