@@ -65,8 +65,7 @@ class RemoteEventStore final : public EventStore {
   absl::StatusOr<GroupDescription> DescribeGroup(const DescribeGroupRequest& request) override {
     return client_->DescribeGroup(request);
   }
-  absl::StatusOr<CommitOffsetsResult> CommitOffsets(
-      const CommitOffsetsRequest& request) override {
+  absl::StatusOr<CommitOffsetsResult> CommitOffsets(const CommitOffsetsRequest& request) override {
     return client_->CommitOffsets(request);
   }
   absl::StatusOr<FetchOffsetsResult> FetchOffsets(const FetchOffsetsRequest& request) override {

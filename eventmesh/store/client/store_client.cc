@@ -88,10 +88,10 @@ class StoreClient::Impl {
       done(absl::InvalidArgumentError(absl::StrCat("request too large: ", encoded.message())));
       return;
     }
-    asio::post(io_, [this, id, frame = std::move(frame), timeout,
-                     done = std::move(done)]() mutable {
-      OnCall(id, std::move(frame), timeout, std::move(done));
-    });
+    asio::post(io_,
+               [this, id, frame = std::move(frame), timeout, done = std::move(done)]() mutable {
+                 OnCall(id, std::move(frame), timeout, std::move(done));
+               });
   }
 
   bool OnNetworkThread() const { return std::this_thread::get_id() == io_thread_id_; }
@@ -159,8 +159,8 @@ class StoreClient::Impl {
     connect_timer_.expires_after(ToChrono(options_.connect_timeout));
     connect_timer_.async_wait([this, gen](boost::system::error_code ec) {
       if (ec || gen != gen_ || state_ != State::kConnecting) return;
-      ConnectFailed(absl::StrCat("timed out after ",
-                                 absl::FormatDuration(options_.connect_timeout)));
+      ConnectFailed(
+          absl::StrCat("timed out after ", absl::FormatDuration(options_.connect_timeout)));
     });
   }
 
@@ -236,16 +236,15 @@ class StoreClient::Impl {
   }
 
   void DoRead(uint64_t gen) {
-    socket_.async_read_some(asio::buffer(read_buffer_),
-                            [this, gen](boost::system::error_code ec, size_t n) {
-                              if (gen != gen_) return;
-                              if (ec) {
-                                ConnectionLost(ec == asio::error::eof ? "closed by the server"
-                                                                      : ec.message());
-                                return;
-                              }
-                              OnRead(gen, n);
-                            });
+    socket_.async_read_some(
+        asio::buffer(read_buffer_), [this, gen](boost::system::error_code ec, size_t n) {
+          if (gen != gen_) return;
+          if (ec) {
+            ConnectionLost(ec == asio::error::eof ? "closed by the server" : ec.message());
+            return;
+          }
+          OnRead(gen, n);
+        });
   }
 
   void OnRead(uint64_t gen, size_t n) {
@@ -292,16 +291,15 @@ class StoreClient::Impl {
     buffers.reserve(frames->size());
     for (const std::string& f : *frames) buffers.push_back(asio::buffer(f));
     const uint64_t gen = gen_;
-    asio::async_write(socket_, buffers,
-                      [this, gen, frames](boost::system::error_code ec, size_t) {
-                        if (gen != gen_) return;
-                        writing_ = false;
-                        if (ec) {
-                          ConnectionLost(absl::StrCat("write failed: ", ec.message()));
-                          return;
-                        }
-                        DoWrite();
-                      });
+    asio::async_write(socket_, buffers, [this, gen, frames](boost::system::error_code ec, size_t) {
+      if (gen != gen_) return;
+      writing_ = false;
+      if (ec) {
+        ConnectionLost(absl::StrCat("write failed: ", ec.message()));
+        return;
+      }
+      DoWrite();
+    });
   }
 
   const StoreClientOptions options_;
@@ -336,15 +334,14 @@ namespace {
 template <typename Res, typename Convert>
 StoreClient::RawCallback Adapt(StoreClient::Callback<Res> done,
                                v1::StoreResponse::ResultCase expected, Convert convert) {
-  return [done = std::move(done), expected,
-          convert](absl::StatusOr<v1::StoreResponse> response) {
+  return [done = std::move(done), expected, convert](absl::StatusOr<v1::StoreResponse> response) {
     if (!response.ok()) return done(response.status());
     absl::Status status = wire::StatusFromProto(response->status());
     if (!status.ok()) return done(status);
     if (response->result_case() != expected) {
-      return done(absl::InternalError(absl::StrCat("store response carries result case ",
-                                                   response->result_case(), ", expected ",
-                                                   expected)));
+      return done(
+          absl::InternalError(absl::StrCat("store response carries result case ",
+                                           response->result_case(), ", expected ", expected)));
     }
     Res out;
     convert(*response, &out);
@@ -400,30 +397,29 @@ std::future<absl::StatusOr<v1::StoreResponse>> StoreClient::Call(v1::StoreReques
   return future;
 }
 
-#define EM_CLIENT_OP(Name, field, Req, Res, extra_timeout)                                   \
-  void StoreClient::Name##Async(const Req& r, Callback<Res> done, CallOptions o) {           \
-    v1::StoreRequest request;                                                                \
-    absl::Status status = wire::ToProto(r, request.mutable_##field());                       \
-    if (!status.ok()) return done(status);                                                   \
-    const absl::Duration timeout =                                                           \
-        o.timeout.value_or(impl_->options().call_timeout) + (extra_timeout);                 \
-    impl_->Send(std::move(request), timeout,                                                 \
-                Adapt<Res>(std::move(done), v1::StoreResponse::k##Name,                      \
-                           [](const v1::StoreResponse& resp, Res* out) {                     \
-                             wire::FromProto(resp.field(), out);                             \
-                           }));                                                              \
-  }                                                                                          \
-  absl::StatusOr<Res> StoreClient::Name(const Req& r, CallOptions o) {                       \
-    return Blocking<Res>(impl_->OnNetworkThread(),                                           \
-                         [&](Callback<Res> cb) { Name##Async(r, std::move(cb), o); });       \
+#define EM_CLIENT_OP(Name, field, Req, Res, extra_timeout)                             \
+  void StoreClient::Name##Async(const Req& r, Callback<Res> done, CallOptions o) {     \
+    v1::StoreRequest request;                                                          \
+    absl::Status status = wire::ToProto(r, request.mutable_##field());                 \
+    if (!status.ok()) return done(status);                                             \
+    const absl::Duration timeout =                                                     \
+        o.timeout.value_or(impl_->options().call_timeout) + (extra_timeout);           \
+    impl_->Send(std::move(request), timeout,                                           \
+                Adapt<Res>(std::move(done), v1::StoreResponse::k##Name,                \
+                           [](const v1::StoreResponse& resp, Res* out) {               \
+                             wire::FromProto(resp.field(), out);                       \
+                           }));                                                        \
+  }                                                                                    \
+  absl::StatusOr<Res> StoreClient::Name(const Req& r, CallOptions o) {                 \
+    return Blocking<Res>(impl_->OnNetworkThread(),                                     \
+                         [&](Callback<Res> cb) { Name##Async(r, std::move(cb), o); }); \
   }
 
 EM_CLIENT_OP(CreateTopic, create_topic, CreateTopicRequest, TopicDescription, absl::ZeroDuration())
 EM_CLIENT_OP(DescribeTopic, describe_topic, DescribeTopicRequest, TopicDescription,
              absl::ZeroDuration())
 EM_CLIENT_OP(ListTopics, list_topics, ListTopicsRequest, ListTopicsResult, absl::ZeroDuration())
-EM_CLIENT_OP(DeleteTopic, delete_topic, DeleteTopicRequest, DeleteTopicResult,
-             absl::ZeroDuration())
+EM_CLIENT_OP(DeleteTopic, delete_topic, DeleteTopicRequest, DeleteTopicResult, absl::ZeroDuration())
 EM_CLIENT_OP(Append, append, AppendRequest, AppendResult, absl::ZeroDuration())
 EM_CLIENT_OP(Read, read, ReadRequest, ReadResult, absl::ZeroDuration())
 EM_CLIENT_OP(Fetch, fetch, FetchRequest, ReadResult,
@@ -445,12 +441,12 @@ EM_CLIENT_OP(FetchOffsets, fetch_offsets, FetchOffsetsRequest, FetchOffsetsResul
 void StoreClient::RunRetentionAsync(Callback<RetentionPassResult> done, CallOptions o) {
   v1::StoreRequest request;
   request.mutable_run_retention();
-  impl_->Send(std::move(request), o.timeout.value_or(impl_->options().call_timeout),
-              Adapt<RetentionPassResult>(std::move(done), v1::StoreResponse::kRunRetention,
-                                         [](const v1::StoreResponse& resp,
-                                            RetentionPassResult* out) {
-                                           wire::FromProto(resp.run_retention(), out);
-                                         }));
+  impl_->Send(
+      std::move(request), o.timeout.value_or(impl_->options().call_timeout),
+      Adapt<RetentionPassResult>(std::move(done), v1::StoreResponse::kRunRetention,
+                                 [](const v1::StoreResponse& resp, RetentionPassResult* out) {
+                                   wire::FromProto(resp.run_retention(), out);
+                                 }));
 }
 
 absl::StatusOr<RetentionPassResult> StoreClient::RunRetention(CallOptions o) {

@@ -75,8 +75,7 @@ class StoreClient {
   absl::StatusOr<TopicDescription> CreateTopic(const CreateTopicRequest& r, CallOptions o = {});
   void DescribeTopicAsync(const DescribeTopicRequest& r, Callback<TopicDescription> done,
                           CallOptions o = {});
-  absl::StatusOr<TopicDescription> DescribeTopic(const DescribeTopicRequest& r,
-                                                 CallOptions o = {});
+  absl::StatusOr<TopicDescription> DescribeTopic(const DescribeTopicRequest& r, CallOptions o = {});
   void ListTopicsAsync(const ListTopicsRequest& r, Callback<ListTopicsResult> done,
                        CallOptions o = {});
   absl::StatusOr<ListTopicsResult> ListTopics(const ListTopicsRequest& r, CallOptions o = {});
@@ -109,16 +108,14 @@ class StoreClient {
   absl::StatusOr<LeaveGroupResult> LeaveGroup(const LeaveGroupRequest& r, CallOptions o = {});
   void DescribeGroupAsync(const DescribeGroupRequest& r, Callback<GroupDescription> done,
                           CallOptions o = {});
-  absl::StatusOr<GroupDescription> DescribeGroup(const DescribeGroupRequest& r,
-                                                 CallOptions o = {});
+  absl::StatusOr<GroupDescription> DescribeGroup(const DescribeGroupRequest& r, CallOptions o = {});
   void CommitOffsetsAsync(const CommitOffsetsRequest& r, Callback<CommitOffsetsResult> done,
                           CallOptions o = {});
   absl::StatusOr<CommitOffsetsResult> CommitOffsets(const CommitOffsetsRequest& r,
                                                     CallOptions o = {});
   void FetchOffsetsAsync(const FetchOffsetsRequest& r, Callback<FetchOffsetsResult> done,
                          CallOptions o = {});
-  absl::StatusOr<FetchOffsetsResult> FetchOffsets(const FetchOffsetsRequest& r,
-                                                  CallOptions o = {});
+  absl::StatusOr<FetchOffsetsResult> FetchOffsets(const FetchOffsetsRequest& r, CallOptions o = {});
 
   // Maintenance.
   void RunRetentionAsync(Callback<RetentionPassResult> done, CallOptions o = {});

@@ -432,7 +432,8 @@ TEST_F(StoreClientTest, ThousandPipelinedRequestsOnOneConnection) {
   }
   {
     absl::MutexLock lock(&mu);
-    ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(+[](int* d) { return *d == kCalls; }, &done),
+    ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(
+                                        +[](int* d) { return *d == kCalls; }, &done),
                                     absl::Seconds(60)));
   }
   EXPECT_EQ(errors, 0);
@@ -540,8 +541,8 @@ TEST(StoreClientErrorsTest, SilentServerGivesDeadlineExceeded) {
   ASSERT_TRUE(client.ok());
   auto r = (*client)->ListTopics({}, CallOptions{absl::Milliseconds(100)});
   EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded);
-  EXPECT_EQ(r.status().message(), absl::StrCat("store call to 127.0.0.1:",
-                                               options.port, " timed out after 100ms"));
+  EXPECT_EQ(r.status().message(),
+            absl::StrCat("store call to 127.0.0.1:", options.port, " timed out after 100ms"));
 }
 
 TEST(StoreClientErrorsTest, InvalidRequestsAreRejectedBeforeSending) {
@@ -557,8 +558,7 @@ TEST(StoreClientErrorsTest, InvalidRequestsAreRejectedBeforeSending) {
 }
 
 // The same behaviour through the EventStore interface, embedded and remote.
-class EventStoreContractTest : public StoreClientTest,
-                               public ::testing::WithParamInterface<bool> {
+class EventStoreContractTest : public StoreClientTest, public ::testing::WithParamInterface<bool> {
  protected:
   EventStore& Store() {
     if (!GetParam()) return *store_;

@@ -46,9 +46,15 @@ ABSL_FLAG(std::string, config, "",
 namespace eventmesh::store::service {
 namespace {
 
-constexpr const char* kConfigKeys[] = {"port",           "bind",           "data_dir",
-                                       "sync",           "max_event_bytes", "max_batch_bytes",
-                                       "max_batch_events", "io_threads",    "executor_threads"};
+constexpr const char* kConfigKeys[] = {"port",
+                                       "bind",
+                                       "data_dir",
+                                       "sync",
+                                       "max_event_bytes",
+                                       "max_batch_bytes",
+                                       "max_batch_events",
+                                       "io_threads",
+                                       "executor_threads"};
 
 // Applies `path` (key=value lines, '#' comments) to the flags. Runs before the command line is
 // parsed, so flags given there override the file.
@@ -62,8 +68,8 @@ absl::Status ApplyConfigFile(const std::string& path) {
     const size_t eq = text.find('=');
     const std::string where = absl::StrCat(path, ":", number, ": ");
     if (eq == absl::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(where, "expected key=value, got \"", text,
-                                                     "\""));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, "expected key=value, got \"", text, "\""));
     }
     const std::string key(absl::StripAsciiWhitespace(text.substr(0, eq)));
     const absl::string_view value = absl::StripAsciiWhitespace(text.substr(eq + 1));
@@ -111,7 +117,8 @@ int Run() {
   store_options.path = absl::GetFlag(FLAGS_data_dir);
   if (store_options.path.empty()) store_options.path = DefaultDataDir();
   absl::StatusOr<SyncMode> sync = ParseSyncMode(absl::GetFlag(FLAGS_sync));
-  if (!sync.ok()) return Fail(absl::InvalidArgumentError(absl::StrCat("--sync: ", sync.status().message())));
+  if (!sync.ok())
+    return Fail(absl::InvalidArgumentError(absl::StrCat("--sync: ", sync.status().message())));
   store_options.sync_mode = *sync;
   store_options.limits.max_event_bytes = absl::GetFlag(FLAGS_max_event_bytes);
   store_options.limits.max_batch_bytes = absl::GetFlag(FLAGS_max_batch_bytes);
@@ -135,12 +142,11 @@ int Run() {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  absl::StatusOr<std::unique_ptr<RocksDbEventStore>> store =
-      RocksDbEventStore::Open(store_options);
+  absl::StatusOr<std::unique_ptr<RocksDbEventStore>> store = RocksDbEventStore::Open(store_options);
   if (!store.ok()) {
-    return Fail(absl::Status(store.status().code(),
-                             absl::StrCat("cannot open store in ", store_options.path, ": ",
-                                          store.status().message())));
+    return Fail(absl::Status(
+        store.status().code(),
+        absl::StrCat("cannot open store in ", store_options.path, ": ", store.status().message())));
   }
   StoreServerOptions server_options;
   server_options.bind_address = absl::GetFlag(FLAGS_bind);

@@ -41,15 +41,15 @@ void SetError(const absl::Status& status, v1::StoreResponse* response) {
   wire::StatusToProto(status, response->mutable_status());
 }
 
-#define EM_HANDLE(CASE, field, EngineRequest, method)                  \
-  case v1::StoreRequest::k##CASE: {                                    \
-    EngineRequest engine_request;                                      \
+#define EM_HANDLE(CASE, field, EngineRequest, method)                        \
+  case v1::StoreRequest::k##CASE: {                                          \
+    EngineRequest engine_request;                                            \
     absl::Status status = wire::FromProto(request.field(), &engine_request); \
-    if (!status.ok()) return SetError(status, response);               \
-    auto result = store.method(engine_request);                        \
-    if (!result.ok()) return SetError(result.status(), response);      \
-    wire::ToProto(*result, response->mutable_##field());               \
-    return;                                                            \
+    if (!status.ok()) return SetError(status, response);                     \
+    auto result = store.method(engine_request);                              \
+    if (!result.ok()) return SetError(result.status(), response);            \
+    wire::ToProto(*result, response->mutable_##field());                     \
+    return;                                                                  \
   }
 
 // Runs one request other than fetch against the store (blocking).
@@ -251,9 +251,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (request->op_case() == v1::StoreRequest::OP_NOT_SET) {
       LOG(WARNING) << "store connection " << peer_ << ": request " << id
                    << " has no known operation";
-      SendError(id, absl::InvalidArgumentError(
-                        absl::StrCat("request ", id,
-                                     " has no operation set (unknown request type?)")));
+      SendError(id, absl::InvalidArgumentError(absl::StrCat(
+                        "request ", id, " has no operation set (unknown request type?)")));
       return;
     }
     if (core_->stopping.load()) {
@@ -287,10 +286,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (is_fetch) pending_fetches_.erase(id);
       v1::StoreResponse response;
       response.set_request_id(id);
-      SetError(absl::ResourceExhaustedError(absl::StrCat(
-                   "store server is overloaded: ", core_->options.max_queued_calls,
-                   " calls queued")),
-               &response);
+      SetError(
+          absl::ResourceExhaustedError(absl::StrCat(
+              "store server is overloaded: ", core_->options.max_queued_calls, " calls queued")),
+          &response);
       FinishCall(std::move(response));
     }
   }
@@ -404,8 +403,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Closes once no more requests come and every answer is written.
   void MaybeClose() {
     if (closed_) return;
-    if ((read_closed_ || stop_reading_) && in_flight_ == 0 && !writing_ &&
-        write_queue_.empty()) {
+    if ((read_closed_ || stop_reading_) && in_flight_ == 0 && !writing_ && write_queue_.empty()) {
       CloseNow(stop_reading_ ? "server stopping" : "closed by peer", /*warning=*/false);
     }
   }
@@ -475,8 +473,8 @@ void DoAccept(StoreServer::Core* core) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<StoreServer>> StoreServer::Start(
-    EventStore* store, const StoreServerOptions& options) {
+absl::StatusOr<std::unique_ptr<StoreServer>> StoreServer::Start(EventStore* store,
+                                                                const StoreServerOptions& options) {
   if (store == nullptr) return absl::InvalidArgumentError("store must not be null");
   if (options.io_threads < 1 || options.executor_threads < 1 ||
       options.max_in_flight_per_connection < 1 || options.max_queued_calls < 1) {
@@ -498,7 +496,8 @@ absl::StatusOr<std::unique_ptr<StoreServer>> StoreServer::Start(
   if (!ec) core->acceptor.bind(endpoint, ec);
   if (ec) return absl::UnavailableError(absl::StrCat("cannot bind ", where, ": ", ec.message()));
   core->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("cannot listen on ", where, ": ", ec.message()));
+  if (ec)
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", where, ": ", ec.message()));
 
   std::unique_ptr<StoreServer> server(new StoreServer(core));
   server->port_ = core->acceptor.local_endpoint(ec).port();

@@ -45,7 +45,7 @@ struct StoreServerOptions {
   // Threads running blocking engine calls. Concurrent Appends are what the engine coalesces into
   // one write + fsync, so this bounds the group-commit width.
   int executor_threads = 32;
-  size_t max_queued_calls = 1 << 16;   // beyond: RESOURCE_EXHAUSTED "store server is overloaded"
+  size_t max_queued_calls = 1 << 16;  // beyond: RESOURCE_EXHAUSTED "store server is overloaded"
   int max_in_flight_per_connection = 1024;
   size_t max_write_queue_bytes = 32u << 20;  // unsent response bytes per connection
   uint32_t max_frame_size = 16u << 20;       // request frames; larger prefixes close the conn

@@ -194,8 +194,7 @@ TEST_F(StoreServerTest, UnknownRequestTypeGetsInvalidArgumentWithItsRequestId) {
   ASSERT_TRUE(response.has_value());
   EXPECT_EQ(response->request_id(), 7u);
   EXPECT_EQ(CodeOf(*response), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(response->status().message(),
-            "request 7 has no operation set (unknown request type?)");
+  EXPECT_EQ(response->status().message(), "request 7 has no operation set (unknown request type?)");
 
   // An operation from a newer protocol: request_id 8 plus field 99 (varint 1).
   std::string payload;
@@ -209,8 +208,7 @@ TEST_F(StoreServerTest, UnknownRequestTypeGetsInvalidArgumentWithItsRequestId) {
   ASSERT_TRUE(response.has_value());
   EXPECT_EQ(response->request_id(), 8u);
   EXPECT_EQ(CodeOf(*response), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(response->status().message(),
-            "request 8 has no operation set (unknown request type?)");
+  EXPECT_EQ(response->status().message(), "request 8 has no operation set (unknown request type?)");
   ExpectOtherClientWorks();
 }
 
@@ -303,7 +301,7 @@ TEST_F(StoreServerTest, ResponsesCompleteOutOfOrderTaggedWithRequestIds) {
   auto first = raw.Receive();
   ASSERT_TRUE(first.has_value());
   EXPECT_EQ(first->request_id(), 101u);  // the later request is answered first
-  ExpectOtherClientWorks();               // its append wakes the fetch
+  ExpectOtherClientWorks();              // its append wakes the fetch
   auto second = raw.Receive();
   ASSERT_TRUE(second.has_value());
   EXPECT_EQ(second->request_id(), 100u);
@@ -375,9 +373,9 @@ TEST(WireConvertTest, StatusRoundTripKeepsOffsets) {
   EXPECT_EQ(EarliestOffsetOf(back), 7);
   EXPECT_EQ(LatestOffsetOf(back), 10);
   EXPECT_TRUE(wire::IsValidUtf8("h\xc3\xa9llo \xf0\x9f\x98\x80"));
-  EXPECT_FALSE(wire::IsValidUtf8("\xc0\xaf"));        // overlong
-  EXPECT_FALSE(wire::IsValidUtf8("\xed\xa0\x80"));    // surrogate
-  EXPECT_FALSE(wire::IsValidUtf8("\xe2\x82"));        // truncated
+  EXPECT_FALSE(wire::IsValidUtf8("\xc0\xaf"));      // overlong
+  EXPECT_FALSE(wire::IsValidUtf8("\xed\xa0\x80"));  // surrogate
+  EXPECT_FALSE(wire::IsValidUtf8("\xe2\x82"));      // truncated
 }
 
 }  // namespace

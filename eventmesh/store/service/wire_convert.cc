@@ -14,9 +14,9 @@ absl::Status CheckUtf8(absl::string_view field, absl::string_view value) {
   return absl::InvalidArgumentError(absl::StrCat(field, " is not valid UTF-8"));
 }
 
-#define EM_RETURN_IF_ERROR(expr)          \
-  do {                                    \
-    absl::Status em_status_ = (expr);     \
+#define EM_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    absl::Status em_status_ = (expr);        \
     if (!em_status_.ok()) return em_status_; \
   } while (false)
 
@@ -78,9 +78,9 @@ bool IsValidUtf8(absl::string_view text) {
 
 void StatusToProto(const absl::Status& status, v1::Status* out) {
   out->set_code(static_cast<int32_t>(status.code()));
-  out->set_message(IsValidUtf8(status.message()) ? std::string(status.message())
-                                                 : absl::StrCat("(non-UTF-8 message) ",
-                                                                absl::CEscape(status.message())));
+  out->set_message(IsValidUtf8(status.message())
+                       ? std::string(status.message())
+                       : absl::StrCat("(non-UTF-8 message) ", absl::CEscape(status.message())));
   const std::optional<int64_t> earliest = EarliestOffsetOf(status);
   const std::optional<int64_t> latest = LatestOffsetOf(status);
   if (earliest.has_value() || latest.has_value()) {
@@ -97,9 +97,10 @@ absl::Status StatusFromProto(const v1::Status& status) {
     if (status.code() == static_cast<int32_t>(absl::StatusCode::kOutOfRange)) return out;
   }
   const int code = status.code();
-  const absl::StatusCode sc = (code > 0 && code <= static_cast<int>(absl::StatusCode::kUnauthenticated))
-                                  ? static_cast<absl::StatusCode>(code)
-                                  : absl::StatusCode::kUnknown;
+  const absl::StatusCode sc =
+      (code > 0 && code <= static_cast<int>(absl::StatusCode::kUnauthenticated))
+          ? static_cast<absl::StatusCode>(code)
+          : absl::StatusCode::kUnknown;
   return absl::Status(sc, status.message());
 }
 
@@ -146,7 +147,8 @@ absl::Status ToProto(const AppendRequest& in, v1::AppendRequest* out) {
     v1::Record* r = out->add_records();
     if (record.key.has_value()) r->set_key(*record.key);
     for (const auto& [name, value] : record.headers) {
-      EM_RETURN_IF_ERROR(CheckUtf8(absl::StrCat("header name \"", absl::CEscape(name), "\""), name));
+      EM_RETURN_IF_ERROR(
+          CheckUtf8(absl::StrCat("header name \"", absl::CEscape(name), "\""), name));
       (*r->mutable_headers())[name] = value;
     }
     r->set_payload(record.payload);
@@ -306,8 +308,8 @@ absl::Status FromProto(const v1::AppendRequest& in, AppendRequest* out) {
     uint64_t id = 0;
     if (!absl::SimpleAtoi(in.producer_id(), &id) ||
         in.producer_id().find_first_not_of("0123456789") != std::string::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "producer_id must be a decimal uint64, got \"", absl::CEscape(in.producer_id()), "\""));
+      return absl::InvalidArgumentError(absl::StrCat("producer_id must be a decimal uint64, got \"",
+                                                     absl::CEscape(in.producer_id()), "\""));
     }
     out->producer_id = id;
   }
