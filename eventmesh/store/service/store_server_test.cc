@@ -17,6 +17,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "eventmesh/common/big_endian.h"
 #include "eventmesh/protocol/proto/store.pb.h"
 #include "eventmesh/protocol/rpc/frame_codec.h"
@@ -308,6 +309,112 @@ TEST_F(StoreServerTest, ResponsesCompleteOutOfOrderTaggedWithRequestIds) {
   ASSERT_EQ(second->result_case(), v1::StoreResponse::kFetch);
   ASSERT_THAT(second->fetch().records(), SizeIs(1));
   EXPECT_EQ(second->fetch().records(0).payload(), "still fine");
+}
+
+// Delegates to a real store, but Append waits until `release` is notified.
+class GatedStore final : public EventStore {
+ public:
+  explicit GatedStore(EventStore* inner) : inner_(inner) {}
+  absl::Notification release;
+  absl::Notification entered;
+
+  absl::StatusOr<AppendResult> Append(const AppendRequest& r) override {
+    if (!entered.HasBeenNotified()) entered.Notify();
+    release.WaitForNotificationWithTimeout(absl::Seconds(60));
+    return inner_->Append(r);
+  }
+  absl::StatusOr<TopicDescription> CreateTopic(const CreateTopicRequest& r) override {
+    return inner_->CreateTopic(r);
+  }
+  absl::StatusOr<TopicDescription> DescribeTopic(const DescribeTopicRequest& r) override {
+    return inner_->DescribeTopic(r);
+  }
+  absl::StatusOr<ListTopicsResult> ListTopics(const ListTopicsRequest& r) override {
+    return inner_->ListTopics(r);
+  }
+  absl::StatusOr<DeleteTopicResult> DeleteTopic(const DeleteTopicRequest& r) override {
+    return inner_->DeleteTopic(r);
+  }
+  absl::StatusOr<ReadResult> Read(const ReadRequest& r) override { return inner_->Read(r); }
+  absl::StatusOr<ReadResult> Fetch(const FetchRequest& r) override { return inner_->Fetch(r); }
+  void FetchAsync(const FetchRequest& r, FetchCallback done) override {
+    inner_->FetchAsync(r, std::move(done));
+  }
+  absl::StatusOr<OffsetsResult> GetOffsets(const OffsetsRequest& r) override {
+    return inner_->GetOffsets(r);
+  }
+  absl::StatusOr<SeekTimeResult> SeekTime(const SeekTimeRequest& r) override {
+    return inner_->SeekTime(r);
+  }
+  absl::StatusOr<MemberAssignment> JoinGroup(const JoinGroupRequest& r) override {
+    return inner_->JoinGroup(r);
+  }
+  absl::StatusOr<MemberAssignment> Heartbeat(const HeartbeatRequest& r) override {
+    return inner_->Heartbeat(r);
+  }
+  absl::StatusOr<LeaveGroupResult> LeaveGroup(const LeaveGroupRequest& r) override {
+    return inner_->LeaveGroup(r);
+  }
+  absl::StatusOr<GroupDescription> DescribeGroup(const DescribeGroupRequest& r) override {
+    return inner_->DescribeGroup(r);
+  }
+  absl::StatusOr<CommitOffsetsResult> CommitOffsets(const CommitOffsetsRequest& r) override {
+    return inner_->CommitOffsets(r);
+  }
+  absl::StatusOr<FetchOffsetsResult> FetchOffsets(const FetchOffsetsRequest& r) override {
+    return inner_->FetchOffsets(r);
+  }
+  absl::StatusOr<RetentionPassResult> RunRetentionOnce() override {
+    return inner_->RunRetentionOnce();
+  }
+
+ private:
+  EventStore* const inner_;
+};
+
+TEST(StoreServerOverloadTest, FullExecutorQueueGetsResourceExhaustedAndOthersComplete) {
+  StoreOptions store_options;
+  store_options.path = MakeTempDir();
+  store_options.retention_interval_ms = 0;
+  auto store = RocksDbEventStore::Open(store_options);
+  ASSERT_TRUE(store.ok());
+  CreateTopicRequest create;
+  create.topic = "t";
+  ASSERT_TRUE((*store)->CreateTopic(create).ok());
+  GatedStore gated(store->get());
+  StoreServerOptions options;
+  options.port = 0;
+  options.executor_threads = 1;
+  options.max_queued_calls = 1;
+  auto server = StoreServer::Start(&gated, options);
+  ASSERT_TRUE(server.ok());
+  RawConnection raw((*server)->port());
+  auto append = [](uint64_t id) {
+    v1::StoreRequest request;
+    request.set_request_id(id);
+    request.mutable_append()->set_topic("t");
+    request.mutable_append()->add_records()->set_payload(absl::StrCat("e", id));
+    return request;
+  };
+  ASSERT_TRUE(raw.Send(append(1)));  // occupies the only executor thread
+  ASSERT_TRUE(gated.entered.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  ASSERT_TRUE(raw.Send(append(2)));  // fills the queue
+  ASSERT_TRUE(raw.Send(append(3)));  // refused
+  auto refused = raw.Receive();
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->request_id(), 3u);
+  EXPECT_EQ(CodeOf(*refused), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(refused->status().message(), "store server is overloaded: 1 calls queued");
+  gated.release.Notify();
+  std::set<uint64_t> ids;
+  for (int i = 0; i < 2; ++i) {
+    auto r = raw.Receive();
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(CodeOf(*r), absl::StatusCode::kOk);
+    ids.insert(r->request_id());
+  }
+  EXPECT_THAT(ids, testing::ElementsAre(1u, 2u));
+  (*server)->Stop();
 }
 
 TEST(StoreServerBackPressureTest, ManyPipelinedRequestsWithASmallInFlightLimitAllComplete) {
