@@ -1,0 +1,93 @@
+#ifndef EVENTMESH_STORE_CLIENT_REMOTE_EVENT_STORE_H_
+#define EVENTMESH_STORE_CLIENT_REMOTE_EVENT_STORE_H_
+
+// RemoteEventStore: the EventStore interface over a StoreClient, so code written against the
+// embedded engine (eventmesh/store/engine/event_store.h) uses a shared store service unchanged.
+//
+// Every method is the client's blocking call with the client's default timeout (Fetch: plus
+// max_wait_ms); FetchAsync's callback runs on the client's network thread. Besides the engine's
+// errors, any call may fail with Unavailable (connection lost / server down) or DeadlineExceeded
+// (timeout). Owns its StoreClient. Thread-safe.
+
+#include <memory>
+
+#include "eventmesh/store/client/store_client.h"
+#include "eventmesh/store/engine/event_store.h"
+
+namespace eventmesh::store::client {
+
+class RemoteEventStore final : public EventStore {
+ public:
+  // Errors: as StoreClient::Create.
+  static absl::StatusOr<std::unique_ptr<RemoteEventStore>> Connect(
+      const StoreClientOptions& options);
+  explicit RemoteEventStore(std::unique_ptr<StoreClient> client) : client_(std::move(client)) {}
+
+  absl::StatusOr<TopicDescription> CreateTopic(const CreateTopicRequest& request) override {
+    return client_->CreateTopic(request);
+  }
+  absl::StatusOr<TopicDescription> DescribeTopic(const DescribeTopicRequest& request) override {
+    return client_->DescribeTopic(request);
+  }
+  absl::StatusOr<ListTopicsResult> ListTopics(const ListTopicsRequest& request) override {
+    return client_->ListTopics(request);
+  }
+  absl::StatusOr<DeleteTopicResult> DeleteTopic(const DeleteTopicRequest& request) override {
+    return client_->DeleteTopic(request);
+  }
+  absl::StatusOr<AppendResult> Append(const AppendRequest& request) override {
+    return client_->Append(request);
+  }
+  absl::StatusOr<ReadResult> Read(const ReadRequest& request) override {
+    return client_->Read(request);
+  }
+  absl::StatusOr<ReadResult> Fetch(const FetchRequest& request) override {
+    return client_->Fetch(request);
+  }
+  void FetchAsync(const FetchRequest& request, FetchCallback done) override {
+    client_->FetchAsync(request, std::move(done));
+  }
+  absl::StatusOr<OffsetsResult> GetOffsets(const OffsetsRequest& request) override {
+    return client_->GetOffsets(request);
+  }
+  absl::StatusOr<SeekTimeResult> SeekTime(const SeekTimeRequest& request) override {
+    return client_->SeekTime(request);
+  }
+  absl::StatusOr<MemberAssignment> JoinGroup(const JoinGroupRequest& request) override {
+    return client_->JoinGroup(request);
+  }
+  absl::StatusOr<MemberAssignment> Heartbeat(const HeartbeatRequest& request) override {
+    return client_->Heartbeat(request);
+  }
+  absl::StatusOr<LeaveGroupResult> LeaveGroup(const LeaveGroupRequest& request) override {
+    return client_->LeaveGroup(request);
+  }
+  absl::StatusOr<GroupDescription> DescribeGroup(const DescribeGroupRequest& request) override {
+    return client_->DescribeGroup(request);
+  }
+  absl::StatusOr<CommitOffsetsResult> CommitOffsets(const CommitOffsetsRequest& request) override {
+    return client_->CommitOffsets(request);
+  }
+  absl::StatusOr<FetchOffsetsResult> FetchOffsets(const FetchOffsetsRequest& request) override {
+    return client_->FetchOffsets(request);
+  }
+  absl::StatusOr<RetentionPassResult> RunRetentionOnce() override {
+    return client_->RunRetention();
+  }
+
+  StoreClient& client() { return *client_; }
+
+ private:
+  std::unique_ptr<StoreClient> client_;
+};
+
+inline absl::StatusOr<std::unique_ptr<RemoteEventStore>> RemoteEventStore::Connect(
+    const StoreClientOptions& options) {
+  absl::StatusOr<std::unique_ptr<StoreClient>> client = StoreClient::Create(options);
+  if (!client.ok()) return client.status();
+  return std::make_unique<RemoteEventStore>(std::move(*client));
+}
+
+}  // namespace eventmesh::store::client
+
+#endif  // EVENTMESH_STORE_CLIENT_REMOTE_EVENT_STORE_H_

@@ -1,0 +1,458 @@
+#include "eventmesh/store/client/store_client.h"
+
+#include <array>
+#include <chrono>
+#include <deque>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "boost/asio.hpp"
+#include "eventmesh/protocol/rpc/frame_codec.h"
+#include "eventmesh/store/service/wire_convert.h"
+#include "glog/logging.h"
+
+namespace eventmesh::store::client {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using protocol::rpc::DecodeMessage;
+using protocol::rpc::EncodeFrame;
+using protocol::rpc::FrameDecoder;
+
+constexpr size_t kReadBufferSize = 64 * 1024;
+constexpr size_t kMaxFramesPerWrite = 256;
+
+std::chrono::nanoseconds ToChrono(absl::Duration d) {
+  return std::chrono::nanoseconds(absl::ToInt64Nanoseconds(d));
+}
+
+}  // namespace
+
+// Everything below the public entry points runs on the single network thread.
+class StoreClient::Impl {
+ public:
+  explicit Impl(const StoreClientOptions& options)
+      : options_(options),
+        address_(absl::StrCat(options.host, ":", options.port)),
+        work_(asio::make_work_guard(io_)),
+        socket_(io_),
+        resolver_(io_),
+        connect_timer_(io_),
+        backoff_timer_(io_),
+        backoff_(options.initial_backoff) {}
+
+  void Start() {
+    thread_ = std::thread([this] { io_.run(); });
+    asio::post(io_, [this] {
+      io_thread_id_ = std::this_thread::get_id();
+      if (state_ == State::kIdle) Connect();
+    });
+  }
+
+  void Shutdown() {
+    if (closed_.exchange(true)) return;
+    std::promise<void> done;
+    asio::post(io_, [this, &done] {
+      state_ = State::kClosed;
+      ++gen_;
+      CloseSocket();
+      boost::system::error_code ec;
+      connect_timer_.cancel();
+      backoff_timer_.cancel();
+      resolver_.cancel();
+      FailAll(absl::UnavailableError("store client closed"));
+      done.set_value();
+    });
+    done.get_future().wait();
+    work_.reset();
+    io_.stop();
+    thread_.join();
+  }
+
+  // Any thread.
+  void Send(v1::StoreRequest request, absl::Duration timeout, RawCallback done) {
+    if (closed_.load()) {
+      done(absl::UnavailableError("store client closed"));
+      return;
+    }
+    const uint64_t id = next_id_.fetch_add(1);
+    request.set_request_id(id);
+    std::string frame;
+    absl::Status encoded = EncodeFrame(request, &frame, options_.max_frame_size);
+    if (!encoded.ok()) {
+      done(absl::InvalidArgumentError(absl::StrCat("request too large: ", encoded.message())));
+      return;
+    }
+    asio::post(io_,
+               [this, id, frame = std::move(frame), timeout, done = std::move(done)]() mutable {
+                 OnCall(id, std::move(frame), timeout, std::move(done));
+               });
+  }
+
+  bool OnNetworkThread() const { return std::this_thread::get_id() == io_thread_id_; }
+  bool connected() const { return connected_.load(); }
+  const StoreClientOptions& options() const { return options_; }
+  const std::string& address() const { return address_; }
+
+ private:
+  enum class State { kIdle, kConnecting, kConnected, kBackoff, kClosed };
+
+  struct Pending {
+    RawCallback done;
+    std::unique_ptr<asio::steady_timer> timer;
+  };
+
+  void OnCall(uint64_t id, std::string frame, absl::Duration timeout, RawCallback done) {
+    if (state_ == State::kClosed) {
+      done(absl::UnavailableError("store client closed"));
+      return;
+    }
+    auto timer = std::make_unique<asio::steady_timer>(io_);
+    timer->expires_after(ToChrono(timeout));
+    timer->async_wait([this, id, timeout](boost::system::error_code ec) {
+      if (ec) return;
+      auto it = pending_.find(id);
+      if (it == pending_.end()) return;
+      RawCallback callback = std::move(it->second.done);
+      pending_.erase(it);
+      callback(absl::DeadlineExceededError(absl::StrCat(
+          "store call to ", address_, " timed out after ", absl::FormatDuration(timeout))));
+    });
+    pending_.emplace(id, Pending{std::move(done), std::move(timer)});
+    if (state_ == State::kConnected) {
+      write_queue_.push_back(std::move(frame));
+      DoWrite();
+      return;
+    }
+    unsent_.emplace_back(id, std::move(frame));
+    if (state_ == State::kIdle) Connect();
+  }
+
+  void Connect() {
+    state_ = State::kConnecting;
+    const uint64_t gen = ++gen_;
+    socket_ = tcp::socket(io_);
+    resolver_.async_resolve(
+        options_.host, std::to_string(options_.port),
+        [this, gen](boost::system::error_code ec, tcp::resolver::results_type results) {
+          if (gen != gen_) return;
+          if (ec) {
+            ConnectFailed(ec.message());
+            return;
+          }
+          asio::async_connect(socket_, results,
+                              [this, gen](boost::system::error_code ec, const tcp::endpoint&) {
+                                if (gen != gen_) return;
+                                connect_timer_.cancel();
+                                if (ec) {
+                                  ConnectFailed(ec.message());
+                                } else {
+                                  Connected();
+                                }
+                              });
+        });
+    connect_timer_.expires_after(ToChrono(options_.connect_timeout));
+    connect_timer_.async_wait([this, gen](boost::system::error_code ec) {
+      if (ec || gen != gen_ || state_ != State::kConnecting) return;
+      ConnectFailed(
+          absl::StrCat("timed out after ", absl::FormatDuration(options_.connect_timeout)));
+    });
+  }
+
+  void ConnectFailed(const std::string& reason) {
+    ++gen_;
+    CloseSocket();
+    resolver_.cancel();
+    state_ = State::kBackoff;
+    VLOG(1) << "store client: cannot connect to " << address_ << ": " << reason;
+    FailAll(absl::UnavailableError(
+        absl::StrCat("cannot connect to store at ", address_, ": ", reason)));
+    ScheduleReconnect();
+  }
+
+  void Connected() {
+    state_ = State::kConnected;
+    connected_.store(true);
+    backoff_ = options_.initial_backoff;
+    decoder_ = std::make_unique<FrameDecoder>(options_.max_frame_size);
+    boost::system::error_code ec;
+    socket_.set_option(tcp::no_delay(true), ec);
+    DoRead(gen_);
+    for (auto& [id, frame] : unsent_) {
+      if (pending_.contains(id)) write_queue_.push_back(std::move(frame));
+    }
+    unsent_.clear();
+    DoWrite();
+  }
+
+  void ConnectionLost(const std::string& reason) {
+    ++gen_;
+    connected_.store(false);
+    CloseSocket();
+    LOG(WARNING) << "store client: connection to " << address_ << " lost: " << reason;
+    FailAll(absl::UnavailableError(
+        absl::StrCat("connection to store at ", address_, " lost: ", reason)));
+    state_ = State::kBackoff;
+    ScheduleReconnect();
+  }
+
+  void ScheduleReconnect() {
+    const double jitter = absl::Uniform(rng_, 0.5, 1.0);
+    const absl::Duration delay = backoff_ * jitter;
+    backoff_ = std::min(backoff_ * 2, options_.max_backoff);
+    backoff_timer_.expires_after(ToChrono(delay));
+    backoff_timer_.async_wait([this](boost::system::error_code ec) {
+      if (ec || state_ != State::kBackoff) return;
+      if (unsent_.empty()) {
+        state_ = State::kIdle;  // the next call connects at once
+      } else {
+        Connect();
+      }
+    });
+  }
+
+  void CloseSocket() {
+    boost::system::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+    connected_.store(false);
+    writing_ = false;
+    write_queue_.clear();
+  }
+
+  void FailAll(const absl::Status& status) {
+    absl::flat_hash_map<uint64_t, Pending> pending;
+    pending.swap(pending_);
+    unsent_.clear();
+    for (auto& [id, call] : pending) {
+      call.timer->cancel();
+      call.done(status);
+    }
+  }
+
+  void DoRead(uint64_t gen) {
+    socket_.async_read_some(
+        asio::buffer(read_buffer_), [this, gen](boost::system::error_code ec, size_t n) {
+          if (gen != gen_) return;
+          if (ec) {
+            ConnectionLost(ec == asio::error::eof ? "closed by the server" : ec.message());
+            return;
+          }
+          OnRead(gen, n);
+        });
+  }
+
+  void OnRead(uint64_t gen, size_t n) {
+    absl::Status fed = decoder_->Feed(absl::string_view(read_buffer_.data(), n));
+    if (!fed.ok()) {
+      ConnectionLost(std::string(fed.message()));
+      return;
+    }
+    for (;;) {
+      absl::StatusOr<std::optional<absl::string_view>> next = decoder_->Next();
+      if (!next.ok() || !next->has_value()) break;
+      absl::StatusOr<v1::StoreResponse> response = DecodeMessage<v1::StoreResponse>(**next);
+      if (!response.ok()) {
+        ConnectionLost("malformed response frame");
+        return;
+      }
+      auto it = pending_.find(response->request_id());
+      if (it == pending_.end()) {
+        // Timed out already, or an error the server could not attribute (request_id 0).
+        if (response->request_id() == 0) {
+          LOG(WARNING) << "store client: server error without request id: "
+                       << response->status().message();
+        }
+        continue;
+      }
+      Pending call = std::move(it->second);
+      pending_.erase(it);
+      call.timer->cancel();
+      call.done(std::move(*response));
+      if (gen != gen_) return;  // the callback cannot close, but stay safe
+    }
+    DoRead(gen);
+  }
+
+  void DoWrite() {
+    if (writing_ || write_queue_.empty() || state_ != State::kConnected) return;
+    writing_ = true;
+    auto frames = std::make_shared<std::vector<std::string>>();
+    while (!write_queue_.empty() && frames->size() < kMaxFramesPerWrite) {
+      frames->push_back(std::move(write_queue_.front()));
+      write_queue_.pop_front();
+    }
+    std::vector<asio::const_buffer> buffers;
+    buffers.reserve(frames->size());
+    for (const std::string& f : *frames) buffers.push_back(asio::buffer(f));
+    const uint64_t gen = gen_;
+    asio::async_write(socket_, buffers, [this, gen, frames](boost::system::error_code ec, size_t) {
+      if (gen != gen_) return;
+      writing_ = false;
+      if (ec) {
+        ConnectionLost(absl::StrCat("write failed: ", ec.message()));
+        return;
+      }
+      DoWrite();
+    });
+  }
+
+  const StoreClientOptions options_;
+  const std::string address_;
+  std::atomic<uint64_t> next_id_{1};
+  std::atomic<bool> closed_{false};
+  std::atomic<bool> connected_{false};
+  std::thread::id io_thread_id_;
+
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  tcp::socket socket_;
+  tcp::resolver resolver_;
+  asio::steady_timer connect_timer_;
+  asio::steady_timer backoff_timer_;
+  std::thread thread_;
+
+  State state_ = State::kIdle;
+  uint64_t gen_ = 0;  // bumped per connection attempt/loss; stale handlers compare it
+  absl::Duration backoff_;
+  absl::BitGen rng_;
+  absl::flat_hash_map<uint64_t, Pending> pending_;
+  std::deque<std::pair<uint64_t, std::string>> unsent_;  // waiting for a connection
+  std::deque<std::string> write_queue_;
+  bool writing_ = false;
+  std::unique_ptr<FrameDecoder> decoder_;
+  std::array<char, kReadBufferSize> read_buffer_;
+};
+
+namespace {
+
+template <typename Res, typename Convert>
+StoreClient::RawCallback Adapt(StoreClient::Callback<Res> done,
+                               v1::StoreResponse::ResultCase expected, Convert convert) {
+  return [done = std::move(done), expected, convert](absl::StatusOr<v1::StoreResponse> response) {
+    if (!response.ok()) return done(response.status());
+    absl::Status status = wire::StatusFromProto(response->status());
+    if (!status.ok()) return done(status);
+    if (response->result_case() != expected) {
+      return done(
+          absl::InternalError(absl::StrCat("store response carries result case ",
+                                           response->result_case(), ", expected ", expected)));
+    }
+    Res out;
+    convert(*response, &out);
+    done(std::move(out));
+  };
+}
+
+template <typename Res, typename Start>
+absl::StatusOr<Res> Blocking(bool on_network_thread, Start start) {
+  if (on_network_thread) {
+    return absl::FailedPreconditionError(
+        "blocking StoreClient call from a StoreClient callback would deadlock");
+  }
+  auto promise = std::make_shared<std::promise<absl::StatusOr<Res>>>();
+  std::future<absl::StatusOr<Res>> future = promise->get_future();
+  start([promise](absl::StatusOr<Res> result) { promise->set_value(std::move(result)); });
+  return future.get();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<StoreClient>> StoreClient::Create(
+    const StoreClientOptions& options) {
+  if (options.host.empty()) return absl::InvalidArgumentError("store client: host is empty");
+  if (options.call_timeout <= absl::ZeroDuration() ||
+      options.connect_timeout <= absl::ZeroDuration() ||
+      options.initial_backoff <= absl::ZeroDuration() ||
+      options.max_backoff < options.initial_backoff) {
+    return absl::InvalidArgumentError(
+        "store client: call_timeout, connect_timeout and initial_backoff must be positive and "
+        "max_backoff >= initial_backoff");
+  }
+  auto impl = std::make_shared<Impl>(options);
+  impl->Start();
+  return std::unique_ptr<StoreClient>(new StoreClient(std::move(impl)));
+}
+
+StoreClient::~StoreClient() { impl_->Shutdown(); }
+
+bool StoreClient::connected() const { return impl_->connected(); }
+std::string StoreClient::address() const { return impl_->address(); }
+
+void StoreClient::CallAsync(v1::StoreRequest request, absl::Duration timeout, RawCallback done) {
+  impl_->Send(std::move(request), timeout, std::move(done));
+}
+
+std::future<absl::StatusOr<v1::StoreResponse>> StoreClient::Call(v1::StoreRequest request,
+                                                                 absl::Duration timeout) {
+  auto promise = std::make_shared<std::promise<absl::StatusOr<v1::StoreResponse>>>();
+  auto future = promise->get_future();
+  impl_->Send(std::move(request), timeout,
+              [promise](absl::StatusOr<v1::StoreResponse> r) { promise->set_value(std::move(r)); });
+  return future;
+}
+
+#define EM_CLIENT_OP(Name, field, Req, Res, extra_timeout)                             \
+  void StoreClient::Name##Async(const Req& r, Callback<Res> done, CallOptions o) {     \
+    v1::StoreRequest request;                                                          \
+    absl::Status status = wire::ToProto(r, request.mutable_##field());                 \
+    if (!status.ok()) return done(status);                                             \
+    const absl::Duration timeout =                                                     \
+        o.timeout.value_or(impl_->options().call_timeout) + (extra_timeout);           \
+    impl_->Send(std::move(request), timeout,                                           \
+                Adapt<Res>(std::move(done), v1::StoreResponse::k##Name,                \
+                           [](const v1::StoreResponse& resp, Res* out) {               \
+                             wire::FromProto(resp.field(), out);                       \
+                           }));                                                        \
+  }                                                                                    \
+  absl::StatusOr<Res> StoreClient::Name(const Req& r, CallOptions o) {                 \
+    return Blocking<Res>(impl_->OnNetworkThread(),                                     \
+                         [&](Callback<Res> cb) { Name##Async(r, std::move(cb), o); }); \
+  }
+
+EM_CLIENT_OP(CreateTopic, create_topic, CreateTopicRequest, TopicDescription, absl::ZeroDuration())
+EM_CLIENT_OP(DescribeTopic, describe_topic, DescribeTopicRequest, TopicDescription,
+             absl::ZeroDuration())
+EM_CLIENT_OP(ListTopics, list_topics, ListTopicsRequest, ListTopicsResult, absl::ZeroDuration())
+EM_CLIENT_OP(DeleteTopic, delete_topic, DeleteTopicRequest, DeleteTopicResult, absl::ZeroDuration())
+EM_CLIENT_OP(Append, append, AppendRequest, AppendResult, absl::ZeroDuration())
+EM_CLIENT_OP(Read, read, ReadRequest, ReadResult, absl::ZeroDuration())
+EM_CLIENT_OP(Fetch, fetch, FetchRequest, ReadResult,
+             absl::Milliseconds(std::max<int64_t>(0, r.max_wait_ms)))
+EM_CLIENT_OP(GetOffsets, get_offsets, OffsetsRequest, OffsetsResult, absl::ZeroDuration())
+EM_CLIENT_OP(SeekTime, seek_time, SeekTimeRequest, SeekTimeResult, absl::ZeroDuration())
+EM_CLIENT_OP(JoinGroup, join_group, JoinGroupRequest, MemberAssignment, absl::ZeroDuration())
+EM_CLIENT_OP(Heartbeat, heartbeat, HeartbeatRequest, MemberAssignment, absl::ZeroDuration())
+EM_CLIENT_OP(LeaveGroup, leave_group, LeaveGroupRequest, LeaveGroupResult, absl::ZeroDuration())
+EM_CLIENT_OP(DescribeGroup, describe_group, DescribeGroupRequest, GroupDescription,
+             absl::ZeroDuration())
+EM_CLIENT_OP(CommitOffsets, commit_offsets, CommitOffsetsRequest, CommitOffsetsResult,
+             absl::ZeroDuration())
+EM_CLIENT_OP(FetchOffsets, fetch_offsets, FetchOffsetsRequest, FetchOffsetsResult,
+             absl::ZeroDuration())
+
+#undef EM_CLIENT_OP
+
+void StoreClient::RunRetentionAsync(Callback<RetentionPassResult> done, CallOptions o) {
+  v1::StoreRequest request;
+  request.mutable_run_retention();
+  impl_->Send(
+      std::move(request), o.timeout.value_or(impl_->options().call_timeout),
+      Adapt<RetentionPassResult>(std::move(done), v1::StoreResponse::kRunRetention,
+                                 [](const v1::StoreResponse& resp, RetentionPassResult* out) {
+                                   wire::FromProto(resp.run_retention(), out);
+                                 }));
+}
+
+absl::StatusOr<RetentionPassResult> StoreClient::RunRetention(CallOptions o) {
+  return Blocking<RetentionPassResult>(
+      impl_->OnNetworkThread(),
+      [&](Callback<RetentionPassResult> cb) { RunRetentionAsync(std::move(cb), o); });
+}
+
+}  // namespace eventmesh::store::client

@@ -1,0 +1,47 @@
+#include "eventmesh/store/service/bounded_executor.h"
+
+#include <utility>
+
+namespace eventmesh::store::service {
+
+BoundedExecutor::BoundedExecutor(int threads, size_t max_queued) : max_queued_(max_queued) {
+  threads_.reserve(threads);
+  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
+}
+
+BoundedExecutor::~BoundedExecutor() { Shutdown(); }
+
+bool BoundedExecutor::TrySubmit(std::function<void()> task) {
+  absl::MutexLock lock(&mu_);
+  if (stopping_ || queue_.size() >= max_queued_) return false;
+  queue_.push_back(std::move(task));
+  return true;
+}
+
+void BoundedExecutor::Shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  for (std::thread& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+}
+
+bool BoundedExecutor::HasWorkOrStopping() const { return stopping_ || !queue_.empty(); }
+
+void BoundedExecutor::Loop() {
+  for (;;) {
+    std::function<void()> task;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(this, &BoundedExecutor::HasWorkOrStopping));
+      if (queue_.empty()) return;  // stopping and drained
+      task = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    task();
+  }
+}
+
+}  // namespace eventmesh::store::service

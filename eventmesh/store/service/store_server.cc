@@ -1,0 +1,575 @@
+#include "eventmesh/store/service/store_server.h"
+
+#include <array>
+#include <deque>
+#include <future>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "boost/asio.hpp"
+#include "eventmesh/protocol/proto/store.pb.h"
+#include "eventmesh/protocol/rpc/frame_codec.h"
+#include "eventmesh/store/service/bounded_executor.h"
+#include "eventmesh/store/service/wire_convert.h"
+#include "glog/logging.h"
+
+namespace eventmesh::store::service {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using protocol::rpc::DecodeMessage;
+using protocol::rpc::EncodeFrame;
+using protocol::rpc::FrameDecoder;
+
+constexpr size_t kReadBufferSize = 64 * 1024;
+constexpr size_t kMaxFramesPerWrite = 256;
+
+// Cleared (under mu) before the io_context goes away; FetchAsync callbacks fired by the engine
+// after that drop their result instead of posting to a dead strand.
+struct Liveness {
+  absl::Mutex mu;
+  bool alive ABSL_GUARDED_BY(mu) = true;
+};
+
+void SetError(const absl::Status& status, v1::StoreResponse* response) {
+  response->clear_result();
+  wire::StatusToProto(status, response->mutable_status());
+}
+
+#define EM_HANDLE(CASE, field, EngineRequest, method)                        \
+  case v1::StoreRequest::k##CASE: {                                          \
+    EngineRequest engine_request;                                            \
+    absl::Status status = wire::FromProto(request.field(), &engine_request); \
+    if (!status.ok()) return SetError(status, response);                     \
+    auto result = store.method(engine_request);                              \
+    if (!result.ok()) return SetError(result.status(), response);            \
+    wire::ToProto(*result, response->mutable_##field());                     \
+    return;                                                                  \
+  }
+
+// Runs one request other than fetch against the store (blocking).
+void HandleRequest(EventStore& store, const v1::StoreRequest& request,
+                   v1::StoreResponse* response) {
+  switch (request.op_case()) {
+    EM_HANDLE(CreateTopic, create_topic, CreateTopicRequest, CreateTopic)
+    EM_HANDLE(DescribeTopic, describe_topic, DescribeTopicRequest, DescribeTopic)
+    EM_HANDLE(ListTopics, list_topics, ListTopicsRequest, ListTopics)
+    EM_HANDLE(DeleteTopic, delete_topic, DeleteTopicRequest, DeleteTopic)
+    EM_HANDLE(Append, append, AppendRequest, Append)
+    EM_HANDLE(Read, read, ReadRequest, Read)
+    EM_HANDLE(GetOffsets, get_offsets, OffsetsRequest, GetOffsets)
+    EM_HANDLE(SeekTime, seek_time, SeekTimeRequest, SeekTime)
+    EM_HANDLE(JoinGroup, join_group, JoinGroupRequest, JoinGroup)
+    EM_HANDLE(Heartbeat, heartbeat, HeartbeatRequest, Heartbeat)
+    EM_HANDLE(LeaveGroup, leave_group, LeaveGroupRequest, LeaveGroup)
+    EM_HANDLE(DescribeGroup, describe_group, DescribeGroupRequest, DescribeGroup)
+    EM_HANDLE(CommitOffsets, commit_offsets, CommitOffsetsRequest, CommitOffsets)
+    EM_HANDLE(FetchOffsets, fetch_offsets, FetchOffsetsRequest, FetchOffsets)
+    case v1::StoreRequest::kRunRetention: {
+      auto result = store.RunRetentionOnce();
+      if (!result.ok()) return SetError(result.status(), response);
+      wire::ToProto(*result, response->mutable_run_retention());
+      return;
+    }
+    case v1::StoreRequest::kFetch:  // handled with FetchAsync by the connection
+    case v1::StoreRequest::OP_NOT_SET:
+      break;
+  }
+  SetError(absl::InternalError("request not dispatchable"), response);
+}
+
+#undef EM_HANDLE
+
+class Connection;
+
+}  // namespace
+
+struct StoreServer::Core {
+  Core(EventStore* s, const StoreServerOptions& o)
+      : store(s),
+        options(o),
+        work(asio::make_work_guard(io)),
+        acceptor(asio::make_strand(io)),
+        executor(o.executor_threads, o.max_queued_calls) {}
+
+  void AddInFlight(int64_t delta) {
+    absl::MutexLock lock(&mu);
+    in_flight += delta;
+  }
+  bool NoneInFlight() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return in_flight == 0; }
+  bool NoConnections() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return connections.empty(); }
+  void Unregister(uint64_t id) {
+    absl::MutexLock lock(&mu);
+    connections.erase(id);
+  }
+
+  EventStore* const store;
+  const StoreServerOptions options;
+  asio::io_context io;
+  asio::executor_work_guard<asio::io_context::executor_type> work;
+  tcp::acceptor acceptor;
+  std::shared_ptr<Liveness> liveness = std::make_shared<Liveness>();
+  std::atomic<bool> stopping{false};
+
+  mutable absl::Mutex mu;
+  int64_t in_flight ABSL_GUARDED_BY(mu) = 0;
+  absl::flat_hash_map<uint64_t, std::shared_ptr<Connection>> connections ABSL_GUARDED_BY(mu);
+  uint64_t next_connection_id ABSL_GUARDED_BY(mu) = 1;
+
+  // Last member: destroyed (joined) first, while everything its tasks touch still exists.
+  BoundedExecutor executor;
+};
+
+namespace {
+
+// One client connection. Every member is touched only on the connection's strand, except the
+// constructor and the executor task (which only reads the immutable request and posts back).
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(StoreServer::Core* core, tcp::socket socket, uint64_t id)
+      : core_(core),
+        socket_(std::move(socket)),
+        strand_(socket_.get_executor()),
+        id_(id),
+        decoder_(core->options.max_frame_size) {
+    boost::system::error_code ec;
+    const tcp::endpoint remote = socket_.remote_endpoint(ec);
+    peer_ = ec ? std::string("unknown peer")
+               : absl::StrCat(remote.address().to_string(), ":", remote.port());
+    socket_.set_option(tcp::no_delay(true), ec);
+  }
+
+  void Start() {
+    asio::post(strand_, [self = shared_from_this()] { self->DoRead(); });
+  }
+
+  // Server stop, step 1: no more requests; waiting fetches are answered UNAVAILABLE.
+  void BeginStop() {
+    asio::post(strand_, [self = shared_from_this()] {
+      self->stop_reading_ = true;
+      boost::system::error_code ec;
+      self->socket_.shutdown(tcp::socket::shutdown_receive, ec);
+      const absl::Status status = absl::UnavailableError("store server is shutting down");
+      for (uint64_t id : self->pending_fetches_) {
+        v1::StoreResponse response;
+        response.set_request_id(id);
+        SetError(status, &response);
+        self->FinishCall(std::move(response));
+      }
+      self->pending_fetches_.clear();
+      self->MaybeClose();
+    });
+  }
+
+  void ForceClose(std::string reason) {
+    asio::post(strand_, [self = shared_from_this(), reason = std::move(reason)] {
+      self->CloseNow(reason, /*warning=*/false);
+    });
+  }
+
+ private:
+  void DoRead() {
+    if (closed_ || read_closed_ || stop_reading_ || reading_ || paused_) return;
+    reading_ = true;
+    socket_.async_read_some(asio::buffer(read_buffer_),
+                            [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+                              self->OnRead(ec, n);
+                            });
+  }
+
+  void OnRead(boost::system::error_code ec, size_t n) {
+    reading_ = false;
+    if (closed_) return;
+    if (ec) {
+      read_closed_ = true;
+      if (ec == asio::error::eof) {
+        if (decoder_.buffered_bytes() > 0) {
+          LOG(WARNING) << "store connection " << peer_ << " closed by the peer in the middle of "
+                       << "a frame (" << decoder_.buffered_bytes() << " bytes buffered)";
+        }
+      } else if (ec != asio::error::operation_aborted) {
+        LOG(WARNING) << "store connection " << peer_ << ": read failed: " << ec.message();
+      }
+      MaybeClose();
+      return;
+    }
+    if (stop_reading_) {
+      read_closed_ = true;
+      MaybeClose();
+      return;
+    }
+    absl::Status fed = decoder_.Feed(absl::string_view(read_buffer_.data(), n));
+    if (!fed.ok()) {
+      // The stream is out of sync: answer what is in flight, report, then close.
+      LOG(WARNING) << "store connection " << peer_ << ": " << fed.message()
+                   << "; closing the connection";
+      read_closed_ = true;
+      SendError(0, fed);
+      MaybeClose();
+      return;
+    }
+    ProcessFrames();
+    DoRead();
+  }
+
+  // Dispatches buffered frames until none is left or back-pressure applies.
+  void ProcessFrames() {
+    paused_ = false;
+    while (!closed_ && !stop_reading_) {
+      if (in_flight_ >= core_->options.max_in_flight_per_connection ||
+          write_queue_bytes_ > core_->options.max_write_queue_bytes) {
+        paused_ = true;
+        return;
+      }
+      absl::StatusOr<std::optional<absl::string_view>> next = decoder_.Next();
+      if (!next.ok() || !next->has_value()) return;
+      HandleFrame(**next);
+    }
+  }
+
+  void MaybeResume() {
+    if (!paused_ || closed_ || stop_reading_) return;
+    ProcessFrames();
+    DoRead();
+  }
+
+  void HandleFrame(absl::string_view payload) {
+    absl::StatusOr<v1::StoreRequest> decoded = DecodeMessage<v1::StoreRequest>(payload);
+    if (!decoded.ok()) {
+      LOG(WARNING) << "store connection " << peer_ << ": malformed protobuf frame of "
+                   << payload.size() << " bytes";
+      SendError(0, decoded.status());
+      return;
+    }
+    auto request = std::make_shared<v1::StoreRequest>(std::move(*decoded));
+    const uint64_t id = request->request_id();
+    if (request->op_case() == v1::StoreRequest::OP_NOT_SET) {
+      LOG(WARNING) << "store connection " << peer_ << ": request " << id
+                   << " has no known operation";
+      SendError(id, absl::InvalidArgumentError(absl::StrCat(
+                        "request ", id, " has no operation set (unknown request type?)")));
+      return;
+    }
+    if (core_->stopping.load()) {
+      SendError(id, absl::UnavailableError("store server is shutting down"));
+      return;
+    }
+    ++in_flight_;
+    core_->AddInFlight(1);
+    const bool is_fetch = request->op_case() == v1::StoreRequest::kFetch;
+    if (is_fetch) {
+      pending_fetches_.insert(id);
+      v1::FetchRequest* fetch = request->mutable_fetch();
+      if (fetch->max_wait_ms() > core_->options.max_fetch_wait_ms) {
+        fetch->set_max_wait_ms(core_->options.max_fetch_wait_ms);
+      }
+    }
+    auto self = shared_from_this();
+    const bool queued = core_->executor.TrySubmit([self, request, is_fetch] {
+      if (is_fetch) {
+        self->StartFetch(*request);
+        return;
+      }
+      v1::StoreResponse response;
+      response.set_request_id(request->request_id());
+      HandleRequest(*self->core_->store, *request, &response);
+      asio::post(self->strand_, [self, response = std::move(response)]() mutable {
+        self->FinishCall(std::move(response));
+      });
+    });
+    if (!queued) {
+      if (is_fetch) pending_fetches_.erase(id);
+      v1::StoreResponse response;
+      response.set_request_id(id);
+      SetError(
+          absl::ResourceExhaustedError(absl::StrCat(
+              "store server is overloaded: ", core_->options.max_queued_calls, " calls queued")),
+          &response);
+      FinishCall(std::move(response));
+    }
+  }
+
+  // On an executor thread.
+  void StartFetch(const v1::StoreRequest& request) {
+    const uint64_t id = request.request_id();
+    FetchRequest fetch;
+    absl::Status status = wire::FromProto(request.fetch(), &fetch);
+    std::weak_ptr<Connection> weak = weak_from_this();
+    std::shared_ptr<Liveness> liveness = core_->liveness;
+    auto deliver = [weak, liveness, id](absl::StatusOr<ReadResult> result) {
+      v1::StoreResponse response;
+      response.set_request_id(id);
+      if (result.ok()) {
+        wire::ToProto(*result, response.mutable_fetch());
+      } else {
+        SetError(result.status(), &response);
+      }
+      absl::MutexLock lock(&liveness->mu);
+      if (!liveness->alive) return;
+      std::shared_ptr<Connection> self = weak.lock();
+      if (self == nullptr) return;
+      auto strand = self->strand_;
+      // `self` moves into the handler, so the last reference never dies on this thread after
+      // the io_context is gone.
+      asio::post(strand, [self = std::move(self), response = std::move(response)]() mutable {
+        self->FinishFetch(std::move(response));
+      });
+    };
+    if (!status.ok()) {
+      deliver(status);
+      return;
+    }
+    core_->store->FetchAsync(fetch, std::move(deliver));
+  }
+
+  void FinishFetch(v1::StoreResponse response) {
+    // Not pending: already answered UNAVAILABLE by BeginStop, or the connection closed.
+    if (pending_fetches_.erase(response.request_id()) == 0) return;
+    FinishCall(std::move(response));
+  }
+
+  // Completes one in-flight call.
+  void FinishCall(v1::StoreResponse response) {
+    --in_flight_;
+    core_->AddInFlight(-1);
+    if (closed_) return;
+    QueueResponse(response);
+    MaybeResume();
+    MaybeClose();
+  }
+
+  void SendError(uint64_t id, const absl::Status& status) {
+    v1::StoreResponse response;
+    response.set_request_id(id);
+    SetError(status, &response);
+    QueueResponse(response);
+  }
+
+  void QueueResponse(const v1::StoreResponse& response) {
+    if (closed_) return;
+    std::string frame;
+    absl::Status encoded = EncodeFrame(response, &frame, core_->options.max_frame_size);
+    if (!encoded.ok()) {
+      v1::StoreResponse error;
+      error.set_request_id(response.request_id());
+      SetError(absl::ResourceExhaustedError(
+                   absl::StrCat("response too large: ", encoded.message(),
+                                "; ask for fewer bytes (max_bytes / max_events)")),
+               &error);
+      frame.clear();
+      (void)EncodeFrame(error, &frame, core_->options.max_frame_size);
+    }
+    write_queue_bytes_ += frame.size();
+    write_queue_.push_back(std::move(frame));
+    DoWrite();
+  }
+
+  void DoWrite() {
+    if (writing_ || closed_ || write_queue_.empty()) return;
+    writing_ = true;
+    writing_frames_.clear();
+    std::vector<asio::const_buffer> buffers;
+    while (!write_queue_.empty() && writing_frames_.size() < kMaxFramesPerWrite) {
+      writing_frames_.push_back(std::move(write_queue_.front()));
+      write_queue_.pop_front();
+    }
+    buffers.reserve(writing_frames_.size());
+    for (const std::string& frame : writing_frames_) buffers.push_back(asio::buffer(frame));
+    asio::async_write(socket_, buffers,
+                      [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+                        self->OnWrite(ec, n);
+                      });
+  }
+
+  void OnWrite(boost::system::error_code ec, size_t n) {
+    writing_ = false;
+    write_queue_bytes_ -= n;
+    writing_frames_.clear();
+    if (closed_) return;
+    if (ec) {
+      CloseNow(absl::StrCat("write failed: ", ec.message()), /*warning=*/true);
+      return;
+    }
+    DoWrite();
+    MaybeResume();
+    MaybeClose();
+  }
+
+  // Closes once no more requests come and every answer is written.
+  void MaybeClose() {
+    if (closed_) return;
+    if ((read_closed_ || stop_reading_) && in_flight_ == 0 && !writing_ && write_queue_.empty()) {
+      CloseNow(stop_reading_ ? "server stopping" : "closed by peer", /*warning=*/false);
+    }
+  }
+
+  void CloseNow(const std::string& reason, bool warning) {
+    if (closed_) return;
+    closed_ = true;
+    if (warning) {
+      LOG(WARNING) << "store connection " << peer_ << " closed: " << reason;
+    } else {
+      VLOG(1) << "store connection " << peer_ << " closed: " << reason;
+    }
+    // Waiting fetches will never be answered on this connection.
+    const int64_t abandoned = static_cast<int64_t>(pending_fetches_.size());
+    pending_fetches_.clear();
+    in_flight_ -= abandoned;
+    core_->AddInFlight(-abandoned);
+    boost::system::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+    core_->Unregister(id_);
+  }
+
+  StoreServer::Core* const core_;
+  tcp::socket socket_;
+  asio::any_io_executor strand_;
+  const uint64_t id_;
+  std::string peer_;
+  FrameDecoder decoder_;
+  std::array<char, kReadBufferSize> read_buffer_;
+
+  bool reading_ = false;
+  bool read_closed_ = false;   // EOF, read error or fatal framing error
+  bool stop_reading_ = false;  // server stopping
+  bool paused_ = false;        // back-pressure
+  bool closed_ = false;
+  int in_flight_ = 0;
+  absl::flat_hash_set<uint64_t> pending_fetches_;
+
+  std::deque<std::string> write_queue_;
+  std::vector<std::string> writing_frames_;
+  size_t write_queue_bytes_ = 0;  // queued + being written
+  bool writing_ = false;
+};
+
+void DoAccept(StoreServer::Core* core) {
+  core->acceptor.async_accept(
+      asio::make_strand(core->io), [core](boost::system::error_code ec, tcp::socket socket) {
+        if (ec) {
+          if (ec == asio::error::operation_aborted || !core->acceptor.is_open()) return;
+          LOG(WARNING) << "store server: accept failed: " << ec.message();
+          DoAccept(core);
+          return;
+        }
+        if (core->stopping.load()) return;  // `socket` closes on destruction
+        std::shared_ptr<Connection> connection;
+        {
+          absl::MutexLock lock(&core->mu);
+          const uint64_t id = core->next_connection_id++;
+          connection = std::make_shared<Connection>(core, std::move(socket), id);
+          core->connections.emplace(id, connection);
+        }
+        connection->Start();
+        DoAccept(core);
+      });
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<StoreServer>> StoreServer::Start(EventStore* store,
+                                                                const StoreServerOptions& options) {
+  if (store == nullptr) return absl::InvalidArgumentError("store must not be null");
+  if (options.io_threads < 1 || options.executor_threads < 1 ||
+      options.max_in_flight_per_connection < 1 || options.max_queued_calls < 1) {
+    return absl::InvalidArgumentError(
+        "io_threads, executor_threads, max_in_flight_per_connection and max_queued_calls must "
+        "be >= 1");
+  }
+  boost::system::error_code ec;
+  const asio::ip::address address = asio::ip::make_address(options.bind_address, ec);
+  if (ec) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad bind address \"", options.bind_address, "\": ", ec.message()));
+  }
+  auto core = std::make_shared<Core>(store, options);
+  const tcp::endpoint endpoint(address, options.port);
+  const std::string where = absl::StrCat(options.bind_address, ":", options.port);
+  core->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) core->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) core->acceptor.bind(endpoint, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("cannot bind ", where, ": ", ec.message()));
+  core->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", where, ": ", ec.message()));
+
+  std::unique_ptr<StoreServer> server(new StoreServer(core));
+  server->port_ = core->acceptor.local_endpoint(ec).port();
+  DoAccept(core.get());
+  for (int i = 0; i < options.io_threads; ++i) {
+    server->io_threads_.emplace_back([c = core.get()] { c->io.run(); });
+  }
+  return server;
+}
+
+StoreServer::~StoreServer() { Stop(); }
+
+std::string StoreServer::address() const {
+  return absl::StrCat(core_->options.bind_address, ":", port_);
+}
+
+void StoreServer::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  Core* core = core_.get();
+  core->stopping.store(true);
+
+  // 1. Stop accepting.
+  std::promise<void> closed;
+  asio::post(core->acceptor.get_executor(), [core, &closed] {
+    boost::system::error_code ec;
+    core->acceptor.close(ec);
+    closed.set_value();
+  });
+  closed.get_future().wait();
+
+  // 2. Stop reading requests; answer waiting fetches.
+  std::vector<std::shared_ptr<Connection>> connections;
+  {
+    absl::MutexLock lock(&core->mu);
+    for (const auto& [id, connection] : core->connections) connections.push_back(connection);
+  }
+  for (const auto& connection : connections) connection->BeginStop();
+
+  // 3. Let in-flight calls finish (bounded).
+  {
+    absl::MutexLock lock(&core->mu);
+    if (!core->mu.AwaitWithTimeout(absl::Condition(core, &Core::NoneInFlight),
+                                   core->options.stop_timeout)) {
+      LOG(WARNING) << "store server stop: " << core->in_flight << " calls still in flight after "
+                   << absl::FormatDuration(core->options.stop_timeout) << "; closing anyway";
+    }
+  }
+  // 4. No more engine calls from us (runs what is queued, joins).
+  core->executor.Shutdown();
+  {
+    absl::MutexLock lock(&core->liveness->mu);
+    core->liveness->alive = false;
+  }
+
+  // 5. Close what is left and stop the io threads.
+  for (const auto& connection : connections) connection->ForceClose("server stopped");
+  connections.clear();
+  core->work.reset();
+  {
+    absl::MutexLock lock(&core->mu);
+    core->mu.AwaitWithTimeout(absl::Condition(core, &Core::NoConnections), absl::Seconds(5));
+  }
+  core->io.stop();
+  for (std::thread& t : io_threads_) t.join();
+  io_threads_.clear();
+  {
+    // Connections still registered (closed by io.stop() before their close ran) die with the
+    // io_context below.
+    absl::MutexLock lock(&core->mu);
+    core->connections.clear();
+  }
+}
+
+}  // namespace eventmesh::store::service

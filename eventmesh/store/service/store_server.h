@@ -1,0 +1,90 @@
+#ifndef EVENTMESH_STORE_SERVICE_STORE_SERVER_H_
+#define EVENTMESH_STORE_SERVICE_STORE_SERVER_H_
+
+// StoreServer: the event store as a TCP service. Speaks StoreRequest / StoreResponse
+// (eventmesh/protocol/proto/store.proto) in length-prefixed frames (eventmesh/protocol/rpc).
+//
+// Threads: `io_threads` io_context workers; every connection runs on its own strand. Engine
+// calls (Append waits for an fsync) run on a separate bounded executor of `executor_threads`;
+// long-poll Fetch uses EventStore::FetchAsync and posts the result back to the strand, so no
+// thread waits for a fetch. Many requests may be in flight per connection (pipelining);
+// responses carry the request's request_id and may complete out of order. Back-pressure: a
+// connection with `max_in_flight_per_connection` requests in flight or more than
+// `max_write_queue_bytes` of unsent responses is not read from until that drops.
+//
+// Bad input: an unparseable frame is answered with request_id 0 and INVALID_ARGUMENT
+// "malformed protobuf frame" (the stream stays in sync); a request without a known operation
+// gets INVALID_ARGUMENT with its request_id; engine errors are returned as the engine gave them;
+// an oversize length prefix gets RESOURCE_EXHAUSTED (request_id 0) and the connection is closed
+// once its in-flight requests are answered. Every close is logged (glog) with its reason; other
+// connections are unaffected.
+//
+// Ownership: the server does not own the store; the store must outlive the server (Stop()
+// returns only when the server no longer calls it, after which the store can be closed).
+// Thread-safe: Stop() may be called from any thread (e.g. a signal-waiting main thread).
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "eventmesh/store/engine/event_store.h"
+
+namespace eventmesh::store::service {
+
+// Default TCP port of the store service (the EventMesh runtime uses 10000/10105/10205).
+inline constexpr uint16_t kDefaultStorePort = 10300;
+
+struct StoreServerOptions {
+  std::string bind_address = "127.0.0.1";
+  uint16_t port = kDefaultStorePort;  // 0 = an ephemeral port (see StoreServer::port())
+  int io_threads = 2;
+  // Threads running blocking engine calls. Concurrent Appends are what the engine coalesces into
+  // one write + fsync, so this bounds the group-commit width.
+  int executor_threads = 32;
+  size_t max_queued_calls = 1 << 16;  // beyond: RESOURCE_EXHAUSTED "store server is overloaded"
+  int max_in_flight_per_connection = 1024;
+  size_t max_write_queue_bytes = 32u << 20;  // unsent response bytes per connection
+  uint32_t max_frame_size = 16u << 20;       // request frames; larger prefixes close the conn
+  int64_t max_fetch_wait_ms = 60'000;        // Fetch.max_wait_ms is capped to this
+  absl::Duration stop_timeout = absl::Seconds(10);  // Stop() waits this long for in-flight calls
+};
+
+class StoreServer {
+ public:
+  // Binds, listens and starts the threads.
+  // Errors: InvalidArgument (bad address / options), Unavailable (bind/listen failed, e.g. the
+  // port is in use).
+  static absl::StatusOr<std::unique_ptr<StoreServer>> Start(EventStore* store,
+                                                            const StoreServerOptions& options);
+  ~StoreServer();  // Stop()
+  StoreServer(const StoreServer&) = delete;
+  StoreServer& operator=(const StoreServer&) = delete;
+
+  // The bound port (the real one when options.port was 0).
+  uint16_t port() const { return port_; }
+  // "address:port" as bound.
+  std::string address() const;
+
+  // Graceful stop: stop accepting; stop reading requests; answer waiting long-poll fetches with
+  // UNAVAILABLE "store server is shutting down"; wait up to stop_timeout for the other in-flight
+  // calls to be answered; close every connection; join all threads. Idempotent.
+  void Stop();
+
+  struct Core;  // shared with connections (defined in the .cc)
+
+ private:
+  explicit StoreServer(std::shared_ptr<Core> core) : core_(std::move(core)) {}
+
+  std::shared_ptr<Core> core_;
+  uint16_t port_ = 0;
+  std::vector<std::thread> io_threads_;
+  bool stopped_ = false;
+};
+
+}  // namespace eventmesh::store::service
+
+#endif  // EVENTMESH_STORE_SERVICE_STORE_SERVER_H_

@@ -1,0 +1,489 @@
+// StoreServer against hostile or unusual peers: raw sockets sending malformed, oversize,
+// truncated and unknown frames, out-of-order responses, back-pressure; each time another
+// client keeps working. Real sockets on 127.0.0.1, real RocksDB in $TEST_TMPDIR.
+
+#include "eventmesh/store/service/store_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "eventmesh/common/big_endian.h"
+#include "eventmesh/protocol/proto/store.pb.h"
+#include "eventmesh/protocol/rpc/frame_codec.h"
+#include "eventmesh/store/client/store_client.h"
+#include "eventmesh/store/engine/rocksdb_event_store.h"
+#include "eventmesh/store/service/wire_convert.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace eventmesh::store::service {
+namespace {
+
+using ::testing::SizeIs;
+
+std::string MakeTempDir() {
+  const char* root = getenv("TEST_TMPDIR");
+  std::string pattern = std::string(root ? root : "/tmp") + "/store_server_XXXXXX";
+  char* made = mkdtemp(pattern.data());
+  EXPECT_NE(made, nullptr);
+  return pattern;
+}
+
+// A blocking POSIX socket with a 30 s receive timeout (so a broken server fails the test
+// instead of hanging it).
+class RawConnection {
+ public:
+  explicit RawConnection(uint16_t port) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    timeval tv{30, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  }
+  ~RawConnection() { Close(); }
+
+  bool connected() const { return connected_; }
+  void Close() {
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+  }
+
+  bool SendBytes(const std::string& bytes) {
+    return send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+           static_cast<ssize_t>(bytes.size());
+  }
+  bool Send(const v1::StoreRequest& request) {
+    std::string frame;
+    return protocol::rpc::EncodeFrame(request, &frame).ok() && SendBytes(frame);
+  }
+
+  // The next response; nullopt on EOF (or timeout / error, which the caller checks via eof()).
+  std::optional<v1::StoreResponse> Receive() {
+    for (;;) {
+      auto next = decoder_.Next();
+      if (!next.ok()) return std::nullopt;
+      if (next->has_value()) {
+        auto decoded = protocol::rpc::DecodeMessage<v1::StoreResponse>(**next);
+        if (!decoded.ok()) return std::nullopt;
+        return *decoded;
+      }
+      char buffer[4096];
+      const ssize_t n = recv(fd_, buffer, sizeof(buffer), 0);
+      if (n <= 0) {
+        eof_ = (n == 0);
+        return std::nullopt;
+      }
+      if (!decoder_.Feed(absl::string_view(buffer, n)).ok()) return std::nullopt;
+    }
+  }
+  bool eof() const { return eof_; }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+  bool eof_ = false;
+  protocol::rpc::FrameDecoder decoder_;
+};
+
+v1::StoreRequest ListTopicsRequestWithId(uint64_t id) {
+  v1::StoreRequest request;
+  request.set_request_id(id);
+  request.mutable_list_topics();
+  return request;
+}
+
+absl::StatusCode CodeOf(const v1::StoreResponse& response) {
+  return static_cast<absl::StatusCode>(response.status().code());
+}
+
+class StoreServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Start(StoreServerOptions{}); }
+
+  void Start(StoreServerOptions options) {
+    StoreOptions store_options;
+    store_options.path = MakeTempDir();
+    store_options.retention_interval_ms = 0;
+    auto store = RocksDbEventStore::Open(store_options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+    options.port = 0;
+    auto server = StoreServer::Start(store_.get(), options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    client::StoreClientOptions client_options;
+    client_options.port = server_->port();
+    auto c = client::StoreClient::Create(client_options);
+    ASSERT_TRUE(c.ok());
+    client_ = std::move(*c);
+    CreateTopicRequest create;
+    create.topic = "t";
+    ASSERT_TRUE(client_->CreateTopic(create).ok());
+  }
+
+  void TearDown() override {
+    client_.reset();
+    server_.reset();
+    store_.reset();
+  }
+
+  // The well-behaved client still gets its work done.
+  void ExpectOtherClientWorks() {
+    AppendRequest append;
+    append.topic = "t";
+    append.records.push_back(ProducerRecord{std::nullopt, {}, "still fine"});
+    auto appended = client_->Append(append);
+    ASSERT_TRUE(appended.ok()) << appended.status();
+    ReadRequest read;
+    read.topic = "t";
+    read.offset = appended->base_offset;
+    auto r = client_->Read(read);
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_THAT(r->records, SizeIs(1));
+    EXPECT_EQ(r->records[0].payload, "still fine");
+  }
+
+  std::unique_ptr<RocksDbEventStore> store_;
+  std::unique_ptr<StoreServer> server_;
+  std::unique_ptr<client::StoreClient> client_;
+};
+
+TEST_F(StoreServerTest, MalformedProtobufFrameGetsAnErrorAndTheConnectionStaysUsable) {
+  RawConnection raw(server_->port());
+  ASSERT_TRUE(raw.connected());
+  std::string frame;
+  ASSERT_TRUE(protocol::rpc::EncodeRawFrame(std::string("\xff\xff\xff\xff", 4), &frame).ok());
+  ASSERT_TRUE(raw.SendBytes(frame));
+  auto error = raw.Receive();
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->request_id(), 0u);
+  EXPECT_EQ(CodeOf(*error), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(error->status().message(), "malformed protobuf frame");
+  EXPECT_EQ(error->result_case(), v1::StoreResponse::RESULT_NOT_SET);
+
+  ASSERT_TRUE(raw.Send(ListTopicsRequestWithId(5)));
+  auto ok = raw.Receive();
+  ASSERT_TRUE(ok.has_value());
+  EXPECT_EQ(ok->request_id(), 5u);
+  EXPECT_EQ(CodeOf(*ok), absl::StatusCode::kOk);
+  ASSERT_EQ(ok->result_case(), v1::StoreResponse::kListTopics);
+  EXPECT_THAT(ok->list_topics().topics(), testing::ElementsAre("t"));
+  ExpectOtherClientWorks();
+}
+
+TEST_F(StoreServerTest, UnknownRequestTypeGetsInvalidArgumentWithItsRequestId) {
+  RawConnection raw(server_->port());
+  ASSERT_TRUE(raw.connected());
+  v1::StoreRequest empty;
+  empty.set_request_id(7);
+  ASSERT_TRUE(raw.Send(empty));
+  auto response = raw.Receive();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->request_id(), 7u);
+  EXPECT_EQ(CodeOf(*response), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(response->status().message(), "request 7 has no operation set (unknown request type?)");
+
+  // An operation from a newer protocol: request_id 8 plus field 99 (varint 1).
+  std::string payload;
+  payload += '\x08';
+  payload += '\x08';
+  payload += "\x98\x06\x01";  // tag (99 << 3 | 0) = 792 = 0x98 0x06
+  std::string frame;
+  ASSERT_TRUE(protocol::rpc::EncodeRawFrame(payload, &frame).ok());
+  ASSERT_TRUE(raw.SendBytes(frame));
+  response = raw.Receive();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->request_id(), 8u);
+  EXPECT_EQ(CodeOf(*response), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(response->status().message(), "request 8 has no operation set (unknown request type?)");
+  ExpectOtherClientWorks();
+}
+
+TEST_F(StoreServerTest, InvalidArgumentsGetTheEngineOrDecodingError) {
+  RawConnection raw(server_->port());
+  ASSERT_TRUE(raw.connected());
+  v1::StoreRequest request;
+  request.set_request_id(11);
+  v1::AppendRequest* append = request.mutable_append();
+  append->set_topic("t");
+  append->add_records()->set_payload("x");
+  append->set_producer_id("producer-1");
+  ASSERT_TRUE(raw.Send(request));
+  auto response = raw.Receive();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->request_id(), 11u);
+  EXPECT_EQ(CodeOf(*response), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(response->status().message(),
+            "producer_id must be a decimal uint64, got \"producer-1\"");
+
+  request.set_request_id(12);
+  append->clear_producer_id();
+  append->mutable_partition()->set_partition(9);
+  ASSERT_TRUE(raw.Send(request));
+  response = raw.Receive();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->request_id(), 12u);
+  EXPECT_EQ(CodeOf(*response), absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(response->status().message().empty());
+
+  request.set_request_id(13);
+  append->mutable_partition()->set_round_robin(false);
+  ASSERT_TRUE(raw.Send(request));
+  response = raw.Receive();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->request_id(), 13u);
+  EXPECT_EQ(response->status().message(), "partition.round_robin must be true when set");
+  ExpectOtherClientWorks();
+}
+
+TEST_F(StoreServerTest, OversizeLengthPrefixGetsAnErrorThenTheConnectionIsClosed) {
+  RawConnection raw(server_->port());
+  ASSERT_TRUE(raw.connected());
+  std::string prefix;
+  AppendBigEndian32(&prefix, 0xFFFFFFFFu);
+  ASSERT_TRUE(raw.SendBytes(prefix));
+  auto error = raw.Receive();
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->request_id(), 0u);
+  EXPECT_EQ(CodeOf(*error), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(error->status().message(),
+            "rpc frame of 4294967295 bytes exceeds the limit of 16777216 bytes");
+  EXPECT_FALSE(raw.Receive().has_value());
+  EXPECT_TRUE(raw.eof());
+  ExpectOtherClientWorks();
+}
+
+TEST_F(StoreServerTest, TruncatedFrameThenCloseDoesNotDisturbOthers) {
+  {
+    RawConnection raw(server_->port());
+    ASSERT_TRUE(raw.connected());
+    std::string partial;
+    AppendBigEndian32(&partial, 100);
+    partial += "only ten b";
+    ASSERT_TRUE(raw.SendBytes(partial));
+  }  // closed mid-frame
+  ExpectOtherClientWorks();
+  // A request answered before the truncated tail still got its response.
+  RawConnection raw(server_->port());
+  std::string bytes;
+  ASSERT_TRUE(protocol::rpc::EncodeFrame(ListTopicsRequestWithId(21), &bytes).ok());
+  AppendBigEndian32(&bytes, 50);
+  bytes += "abc";
+  ASSERT_TRUE(raw.SendBytes(bytes));
+  auto response = raw.Receive();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->request_id(), 21u);
+  ExpectOtherClientWorks();
+}
+
+TEST_F(StoreServerTest, ResponsesCompleteOutOfOrderTaggedWithRequestIds) {
+  RawConnection raw(server_->port());
+  ASSERT_TRUE(raw.connected());
+  v1::StoreRequest fetch;
+  fetch.set_request_id(100);
+  fetch.mutable_fetch()->mutable_read()->set_topic("t");
+  fetch.mutable_fetch()->set_max_wait_ms(60'000);
+  ASSERT_TRUE(raw.Send(fetch));
+  ASSERT_TRUE(raw.Send(ListTopicsRequestWithId(101)));
+  auto first = raw.Receive();
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->request_id(), 101u);  // the later request is answered first
+  ExpectOtherClientWorks();              // its append wakes the fetch
+  auto second = raw.Receive();
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->request_id(), 100u);
+  ASSERT_EQ(second->result_case(), v1::StoreResponse::kFetch);
+  ASSERT_THAT(second->fetch().records(), SizeIs(1));
+  EXPECT_EQ(second->fetch().records(0).payload(), "still fine");
+}
+
+// Delegates to a real store, but Append waits until `release` is notified.
+class GatedStore final : public EventStore {
+ public:
+  explicit GatedStore(EventStore* inner) : inner_(inner) {}
+  absl::Notification release;
+  absl::Notification entered;
+
+  absl::StatusOr<AppendResult> Append(const AppendRequest& r) override {
+    if (!entered.HasBeenNotified()) entered.Notify();
+    release.WaitForNotificationWithTimeout(absl::Seconds(60));
+    return inner_->Append(r);
+  }
+  absl::StatusOr<TopicDescription> CreateTopic(const CreateTopicRequest& r) override {
+    return inner_->CreateTopic(r);
+  }
+  absl::StatusOr<TopicDescription> DescribeTopic(const DescribeTopicRequest& r) override {
+    return inner_->DescribeTopic(r);
+  }
+  absl::StatusOr<ListTopicsResult> ListTopics(const ListTopicsRequest& r) override {
+    return inner_->ListTopics(r);
+  }
+  absl::StatusOr<DeleteTopicResult> DeleteTopic(const DeleteTopicRequest& r) override {
+    return inner_->DeleteTopic(r);
+  }
+  absl::StatusOr<ReadResult> Read(const ReadRequest& r) override { return inner_->Read(r); }
+  absl::StatusOr<ReadResult> Fetch(const FetchRequest& r) override { return inner_->Fetch(r); }
+  void FetchAsync(const FetchRequest& r, FetchCallback done) override {
+    inner_->FetchAsync(r, std::move(done));
+  }
+  absl::StatusOr<OffsetsResult> GetOffsets(const OffsetsRequest& r) override {
+    return inner_->GetOffsets(r);
+  }
+  absl::StatusOr<SeekTimeResult> SeekTime(const SeekTimeRequest& r) override {
+    return inner_->SeekTime(r);
+  }
+  absl::StatusOr<MemberAssignment> JoinGroup(const JoinGroupRequest& r) override {
+    return inner_->JoinGroup(r);
+  }
+  absl::StatusOr<MemberAssignment> Heartbeat(const HeartbeatRequest& r) override {
+    return inner_->Heartbeat(r);
+  }
+  absl::StatusOr<LeaveGroupResult> LeaveGroup(const LeaveGroupRequest& r) override {
+    return inner_->LeaveGroup(r);
+  }
+  absl::StatusOr<GroupDescription> DescribeGroup(const DescribeGroupRequest& r) override {
+    return inner_->DescribeGroup(r);
+  }
+  absl::StatusOr<CommitOffsetsResult> CommitOffsets(const CommitOffsetsRequest& r) override {
+    return inner_->CommitOffsets(r);
+  }
+  absl::StatusOr<FetchOffsetsResult> FetchOffsets(const FetchOffsetsRequest& r) override {
+    return inner_->FetchOffsets(r);
+  }
+  absl::StatusOr<RetentionPassResult> RunRetentionOnce() override {
+    return inner_->RunRetentionOnce();
+  }
+
+ private:
+  EventStore* const inner_;
+};
+
+TEST(StoreServerOverloadTest, FullExecutorQueueGetsResourceExhaustedAndOthersComplete) {
+  StoreOptions store_options;
+  store_options.path = MakeTempDir();
+  store_options.retention_interval_ms = 0;
+  auto store = RocksDbEventStore::Open(store_options);
+  ASSERT_TRUE(store.ok());
+  CreateTopicRequest create;
+  create.topic = "t";
+  ASSERT_TRUE((*store)->CreateTopic(create).ok());
+  GatedStore gated(store->get());
+  StoreServerOptions options;
+  options.port = 0;
+  options.executor_threads = 1;
+  options.max_queued_calls = 1;
+  auto server = StoreServer::Start(&gated, options);
+  ASSERT_TRUE(server.ok());
+  RawConnection raw((*server)->port());
+  auto append = [](uint64_t id) {
+    v1::StoreRequest request;
+    request.set_request_id(id);
+    request.mutable_append()->set_topic("t");
+    request.mutable_append()->add_records()->set_payload(absl::StrCat("e", id));
+    return request;
+  };
+  ASSERT_TRUE(raw.Send(append(1)));  // occupies the only executor thread
+  ASSERT_TRUE(gated.entered.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  ASSERT_TRUE(raw.Send(append(2)));  // fills the queue
+  ASSERT_TRUE(raw.Send(append(3)));  // refused
+  auto refused = raw.Receive();
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->request_id(), 3u);
+  EXPECT_EQ(CodeOf(*refused), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(refused->status().message(), "store server is overloaded: 1 calls queued");
+  gated.release.Notify();
+  std::set<uint64_t> ids;
+  for (int i = 0; i < 2; ++i) {
+    auto r = raw.Receive();
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(CodeOf(*r), absl::StatusCode::kOk);
+    ids.insert(r->request_id());
+  }
+  EXPECT_THAT(ids, testing::ElementsAre(1u, 2u));
+  (*server)->Stop();
+}
+
+TEST(StoreServerBackPressureTest, ManyPipelinedRequestsWithASmallInFlightLimitAllComplete) {
+  StoreOptions store_options;
+  store_options.path = MakeTempDir();
+  store_options.retention_interval_ms = 0;
+  auto store = RocksDbEventStore::Open(store_options);
+  ASSERT_TRUE(store.ok());
+  StoreServerOptions options;
+  options.port = 0;
+  options.max_in_flight_per_connection = 2;
+  options.executor_threads = 2;
+  auto server = StoreServer::Start(store->get(), options);
+  ASSERT_TRUE(server.ok());
+  RawConnection raw((*server)->port());
+  std::string bytes;
+  constexpr int kRequests = 300;
+  for (int i = 1; i <= kRequests; ++i) {
+    ASSERT_TRUE(protocol::rpc::EncodeFrame(ListTopicsRequestWithId(i), &bytes).ok());
+  }
+  ASSERT_TRUE(raw.SendBytes(bytes));
+  std::set<uint64_t> ids;
+  for (int i = 0; i < kRequests; ++i) {
+    auto response = raw.Receive();
+    ASSERT_TRUE(response.has_value()) << "after " << i << " responses";
+    EXPECT_EQ(CodeOf(*response), absl::StatusCode::kOk);
+    ids.insert(response->request_id());
+  }
+  EXPECT_THAT(ids, SizeIs(kRequests));
+  (*server)->Stop();
+}
+
+TEST(StoreServerStartTest, BadOptionsAreRejected) {
+  StoreOptions store_options;
+  store_options.path = MakeTempDir();
+  auto store = RocksDbEventStore::Open(store_options);
+  ASSERT_TRUE(store.ok());
+  StoreServerOptions options;
+  options.bind_address = "not-an-ip";
+  auto bad = StoreServer::Start(store->get(), options);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad.status().message().substr(0, 27), "bad bind address \"not-an-ip");
+  options.bind_address = "127.0.0.1";
+  options.port = 0;
+  auto first = StoreServer::Start(store->get(), options);
+  ASSERT_TRUE(first.ok());
+  options.port = (*first)->port();
+  auto taken = StoreServer::Start(store->get(), options);
+  EXPECT_EQ(taken.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(taken.status().message()),
+              testing::StartsWith(absl::StrCat("cannot bind 127.0.0.1:", options.port, ": ")));
+}
+
+TEST(WireConvertTest, StatusRoundTripKeepsOffsets) {
+  v1::Status proto;
+  wire::StatusToProto(OffsetOutOfRange("below", 7, 10), &proto);
+  EXPECT_EQ(proto.code(), static_cast<int>(absl::StatusCode::kOutOfRange));
+  EXPECT_EQ(proto.offset_range().earliest_offset(), 7);
+  EXPECT_EQ(proto.offset_range().latest_offset(), 10);
+  const absl::Status back = wire::StatusFromProto(proto);
+  EXPECT_EQ(back.code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(back.message(), "below");
+  EXPECT_EQ(EarliestOffsetOf(back), 7);
+  EXPECT_EQ(LatestOffsetOf(back), 10);
+  EXPECT_TRUE(wire::IsValidUtf8("h\xc3\xa9llo \xf0\x9f\x98\x80"));
+  EXPECT_FALSE(wire::IsValidUtf8("\xc0\xaf"));      // overlong
+  EXPECT_FALSE(wire::IsValidUtf8("\xed\xa0\x80"));  // surrogate
+  EXPECT_FALSE(wire::IsValidUtf8("\xe2\x82"));      // truncated
+}
+
+}  // namespace
+}  // namespace eventmesh::store::service

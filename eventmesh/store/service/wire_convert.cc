@@ -1,0 +1,599 @@
+#include "eventmesh/store/service/wire_convert.h"
+
+#include <string>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace eventmesh::store::wire {
+namespace {
+
+absl::Status CheckUtf8(absl::string_view field, absl::string_view value) {
+  if (IsValidUtf8(value)) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(field, " is not valid UTF-8"));
+}
+
+#define EM_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    absl::Status em_status_ = (expr);        \
+    if (!em_status_.ok()) return em_status_; \
+  } while (false)
+
+void RetentionToProto(const RetentionPolicy& in, v1::RetentionPolicy* out) {
+  out->set_max_age_ms(in.max_age_ms);
+  out->set_max_bytes(in.max_bytes);
+}
+
+void RetentionFromProto(const v1::RetentionPolicy& in, RetentionPolicy* out) {
+  out->max_age_ms = in.max_age_ms();
+  out->max_bytes = in.max_bytes();
+}
+
+void TopicPartitionToProto(const TopicPartition& in, v1::TopicPartition* out) {
+  out->set_topic(in.topic);
+  out->set_partition(in.partition);
+}
+
+TopicPartition TopicPartitionFromProto(const v1::TopicPartition& in) {
+  return TopicPartition{in.topic(), in.partition()};
+}
+
+}  // namespace
+
+bool IsValidUtf8(absl::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const unsigned char* end = p + text.size();
+  while (p < end) {
+    const unsigned char c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    int extra = 0;
+    uint32_t cp = 0;
+    if ((c & 0xE0) == 0xC0) {
+      extra = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      extra = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (end - p <= extra) return false;
+    for (int i = 1; i <= extra; ++i) {
+      if ((p[i] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    p += extra + 1;
+  }
+  return true;
+}
+
+void StatusToProto(const absl::Status& status, v1::Status* out) {
+  out->set_code(static_cast<int32_t>(status.code()));
+  out->set_message(IsValidUtf8(status.message())
+                       ? std::string(status.message())
+                       : absl::StrCat("(non-UTF-8 message) ", absl::CEscape(status.message())));
+  const std::optional<int64_t> earliest = EarliestOffsetOf(status);
+  const std::optional<int64_t> latest = LatestOffsetOf(status);
+  if (earliest.has_value() || latest.has_value()) {
+    out->mutable_offset_range()->set_earliest_offset(earliest.value_or(0));
+    out->mutable_offset_range()->set_latest_offset(latest.value_or(0));
+  }
+}
+
+absl::Status StatusFromProto(const v1::Status& status) {
+  if (status.code() == 0) return absl::OkStatus();
+  if (status.has_offset_range()) {
+    absl::Status out = OffsetOutOfRange(status.message(), status.offset_range().earliest_offset(),
+                                        status.offset_range().latest_offset());
+    if (status.code() == static_cast<int32_t>(absl::StatusCode::kOutOfRange)) return out;
+  }
+  const int code = status.code();
+  const absl::StatusCode sc =
+      (code > 0 && code <= static_cast<int>(absl::StatusCode::kUnauthenticated))
+          ? static_cast<absl::StatusCode>(code)
+          : absl::StatusCode::kUnknown;
+  return absl::Status(sc, status.message());
+}
+
+// ----- Requests: engine -> proto ------------------------------------------------------------
+
+absl::Status ToProto(const CreateTopicRequest& in, v1::CreateTopicRequest* out) {
+  EM_RETURN_IF_ERROR(CheckUtf8("topic", in.topic));
+  out->set_topic(in.topic);
+  out->set_partitions(in.partitions);
+  RetentionToProto(in.retention, out->mutable_retention());
+  return absl::OkStatus();
+}
+
+absl::Status ToProto(const DescribeTopicRequest& in, v1::DescribeTopicRequest* out) {
+  EM_RETURN_IF_ERROR(CheckUtf8("topic", in.topic));
+  out->set_topic(in.topic);
+  return absl::OkStatus();
+}
+
+absl::Status ToProto(const ListTopicsRequest&, v1::ListTopicsRequest*) { return absl::OkStatus(); }
+
+absl::Status ToProto(const DeleteTopicRequest& in, v1::DeleteTopicRequest* out) {
+  EM_RETURN_IF_ERROR(CheckUtf8("topic", in.topic));
+  out->set_topic(in.topic);
+  return absl::OkStatus();
+}
+
+absl::Status ToProto(const AppendRequest& in, v1::AppendRequest* out) {
+  EM_RETURN_IF_ERROR(CheckUtf8("topic", in.topic));
+  out->set_topic(in.topic);
+  switch (in.strategy) {
+    case PartitionStrategy::kExplicit:
+      out->mutable_partition()->set_partition(in.partition);
+      break;
+    case PartitionStrategy::kKeyHash:
+      out->mutable_partition()->set_key_hash(in.partition_key);
+      break;
+    case PartitionStrategy::kRoundRobin:
+      out->mutable_partition()->set_round_robin(true);
+      break;
+  }
+  out->mutable_records()->Reserve(static_cast<int>(in.records.size()));
+  for (const ProducerRecord& record : in.records) {
+    v1::Record* r = out->add_records();
+    if (record.key.has_value()) r->set_key(*record.key);
+    for (const auto& [name, value] : record.headers) {
+      EM_RETURN_IF_ERROR(
+          CheckUtf8(absl::StrCat("header name \"", absl::CEscape(name), "\""), name));
+      (*r->mutable_headers())[name] = value;
+    }
+    r->set_payload(record.payload);
+  }
+  if (in.producer_id.has_value()) out->set_producer_id(absl::StrCat(*in.producer_id));
+  out->set_sequence(in.sequence);
+  return absl::OkStatus();
+}
+
+absl::Status ToProto(const ReadRequest& in, v1::ReadRequest* out) {
+  EM_RETURN_IF_ERROR(CheckUtf8("topic", in.topic));
+  out->set_topic(in.topic);
+  out->set_partition(in.partition);
+  out->set_offset(in.offset);
+  out->set_max_events(in.max_events);
+  out->set_max_bytes(in.max_bytes);
+  return absl::OkStatus();
+}
+
+absl::Status ToProto(const FetchRequest& in, v1::FetchRequest* out) {
+  EM_RETURN_IF_ERROR(ToProto(in.read, out->mutable_read()));
+  out->set_max_wait_ms(in.max_wait_ms);
+  return absl::OkStatus();
+}
+
+absl::Status ToProto(const OffsetsRequest& in, v1::GetOffsetsRequest* out) {
+  EM_RETURN_IF_ERROR(CheckUtf8("topic", in.topic));
+  out->set_topic(in.topic);
+  out->set_partition(in.partition);
+  return absl::OkStatus();
+}
+
+absl::Status ToProto(const SeekTimeRequest& in, v1::SeekTimeRequest* out) {
+  EM_RETURN_IF_ERROR(CheckUtf8("topic", in.topic));
+  out->set_topic(in.topic);
+  out->set_partition(in.partition);
+  out->set_timestamp_ms(in.timestamp_ms);
+  return absl::OkStatus();
+}
+
+absl::Status ToProto(const JoinGroupRequest& in, v1::JoinGroupRequest* out) {
+  EM_RETURN_IF_ERROR(CheckUtf8("group", in.group));
+  EM_RETURN_IF_ERROR(CheckUtf8("member_id", in.member_id));
+  out->set_group(in.group);
+  out->set_member_id(in.member_id);
+  for (const std::string& topic : in.topics) {
+    EM_RETURN_IF_ERROR(CheckUtf8("topic", topic));
+    out->add_topics(topic);
+  }
+  out->set_session_timeout_ms(in.session_timeout_ms);
+  return absl::OkStatus();
+}
+
+absl::Status ToProto(const HeartbeatRequest& in, v1::HeartbeatRequest* out) {
+  EM_RETURN_IF_ERROR(CheckUtf8("group", in.group));
+  EM_RETURN_IF_ERROR(CheckUtf8("member_id", in.member_id));
+  out->set_group(in.group);
+  out->set_member_id(in.member_id);
+  return absl::OkStatus();
+}
+
+absl::Status ToProto(const LeaveGroupRequest& in, v1::LeaveGroupRequest* out) {
+  EM_RETURN_IF_ERROR(CheckUtf8("group", in.group));
+  EM_RETURN_IF_ERROR(CheckUtf8("member_id", in.member_id));
+  out->set_group(in.group);
+  out->set_member_id(in.member_id);
+  return absl::OkStatus();
+}
+
+absl::Status ToProto(const DescribeGroupRequest& in, v1::DescribeGroupRequest* out) {
+  EM_RETURN_IF_ERROR(CheckUtf8("group", in.group));
+  out->set_group(in.group);
+  return absl::OkStatus();
+}
+
+absl::Status ToProto(const CommitOffsetsRequest& in, v1::CommitOffsetsRequest* out) {
+  EM_RETURN_IF_ERROR(CheckUtf8("group", in.group));
+  EM_RETURN_IF_ERROR(CheckUtf8("member_id", in.member_id));
+  out->set_group(in.group);
+  out->set_member_id(in.member_id);
+  out->set_generation(in.generation);
+  for (const CommittedOffset& offset : in.offsets) {
+    EM_RETURN_IF_ERROR(CheckUtf8("topic", offset.topic));
+    v1::CommittedOffset* o = out->add_offsets();
+    o->set_topic(offset.topic);
+    o->set_partition(offset.partition);
+    o->set_offset(offset.offset);
+    o->set_metadata(offset.metadata);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ToProto(const FetchOffsetsRequest& in, v1::FetchOffsetsRequest* out) {
+  EM_RETURN_IF_ERROR(CheckUtf8("group", in.group));
+  EM_RETURN_IF_ERROR(CheckUtf8("topic", in.topic));
+  out->set_group(in.group);
+  out->set_topic(in.topic);
+  for (int32_t p : in.partitions) out->add_partitions(p);
+  return absl::OkStatus();
+}
+
+// ----- Requests: proto -> engine ------------------------------------------------------------
+
+absl::Status FromProto(const v1::CreateTopicRequest& in, CreateTopicRequest* out) {
+  out->topic = in.topic();
+  out->partitions = in.partitions() == 0 ? 1 : in.partitions();
+  if (in.has_retention()) RetentionFromProto(in.retention(), &out->retention);
+  return absl::OkStatus();
+}
+
+absl::Status FromProto(const v1::DescribeTopicRequest& in, DescribeTopicRequest* out) {
+  out->topic = in.topic();
+  return absl::OkStatus();
+}
+
+absl::Status FromProto(const v1::ListTopicsRequest&, ListTopicsRequest*) {
+  return absl::OkStatus();
+}
+
+absl::Status FromProto(const v1::DeleteTopicRequest& in, DeleteTopicRequest* out) {
+  out->topic = in.topic();
+  return absl::OkStatus();
+}
+
+absl::Status FromProto(const v1::AppendRequest& in, AppendRequest* out) {
+  out->topic = in.topic();
+  switch (in.partition().selection_case()) {
+    case v1::PartitionSelection::kPartition:
+      out->strategy = PartitionStrategy::kExplicit;
+      out->partition = in.partition().partition();
+      break;
+    case v1::PartitionSelection::kKeyHash:
+      out->strategy = PartitionStrategy::kKeyHash;
+      out->partition_key = in.partition().key_hash();
+      break;
+    case v1::PartitionSelection::kRoundRobin:
+      if (!in.partition().round_robin()) {
+        return absl::InvalidArgumentError("partition.round_robin must be true when set");
+      }
+      out->strategy = PartitionStrategy::kRoundRobin;
+      break;
+    case v1::PartitionSelection::SELECTION_NOT_SET:
+      out->strategy = PartitionStrategy::kExplicit;
+      out->partition = 0;
+      break;
+  }
+  out->records.clear();
+  out->records.reserve(in.records_size());
+  for (const v1::Record& r : in.records()) {
+    ProducerRecord record;
+    if (r.has_key()) record.key = r.key();
+    for (const auto& [name, value] : r.headers()) record.headers.emplace(name, value);
+    record.payload = r.payload();
+    out->records.push_back(std::move(record));
+  }
+  if (!in.producer_id().empty()) {
+    uint64_t id = 0;
+    if (!absl::SimpleAtoi(in.producer_id(), &id) ||
+        in.producer_id().find_first_not_of("0123456789") != std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat("producer_id must be a decimal uint64, got \"",
+                                                     absl::CEscape(in.producer_id()), "\""));
+    }
+    out->producer_id = id;
+  }
+  out->sequence = in.sequence();
+  return absl::OkStatus();
+}
+
+absl::Status FromProto(const v1::ReadRequest& in, ReadRequest* out) {
+  out->topic = in.topic();
+  out->partition = in.partition();
+  out->offset = in.offset();
+  if (in.max_events() != 0) out->max_events = in.max_events();
+  if (in.max_bytes() != 0) out->max_bytes = in.max_bytes();
+  return absl::OkStatus();
+}
+
+absl::Status FromProto(const v1::FetchRequest& in, FetchRequest* out) {
+  EM_RETURN_IF_ERROR(FromProto(in.read(), &out->read));
+  out->max_wait_ms = in.max_wait_ms();
+  return absl::OkStatus();
+}
+
+absl::Status FromProto(const v1::GetOffsetsRequest& in, OffsetsRequest* out) {
+  out->topic = in.topic();
+  out->partition = in.partition();
+  return absl::OkStatus();
+}
+
+absl::Status FromProto(const v1::SeekTimeRequest& in, SeekTimeRequest* out) {
+  out->topic = in.topic();
+  out->partition = in.partition();
+  out->timestamp_ms = in.timestamp_ms();
+  return absl::OkStatus();
+}
+
+absl::Status FromProto(const v1::JoinGroupRequest& in, JoinGroupRequest* out) {
+  out->group = in.group();
+  out->member_id = in.member_id();
+  out->topics.assign(in.topics().begin(), in.topics().end());
+  out->session_timeout_ms = in.session_timeout_ms();
+  return absl::OkStatus();
+}
+
+absl::Status FromProto(const v1::HeartbeatRequest& in, HeartbeatRequest* out) {
+  out->group = in.group();
+  out->member_id = in.member_id();
+  return absl::OkStatus();
+}
+
+absl::Status FromProto(const v1::LeaveGroupRequest& in, LeaveGroupRequest* out) {
+  out->group = in.group();
+  out->member_id = in.member_id();
+  return absl::OkStatus();
+}
+
+absl::Status FromProto(const v1::DescribeGroupRequest& in, DescribeGroupRequest* out) {
+  out->group = in.group();
+  return absl::OkStatus();
+}
+
+absl::Status FromProto(const v1::CommitOffsetsRequest& in, CommitOffsetsRequest* out) {
+  out->group = in.group();
+  out->member_id = in.member_id();
+  out->generation = in.generation();
+  out->offsets.clear();
+  for (const v1::CommittedOffset& o : in.offsets()) {
+    out->offsets.push_back(CommittedOffset{o.topic(), o.partition(), o.offset(), o.metadata()});
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FromProto(const v1::FetchOffsetsRequest& in, FetchOffsetsRequest* out) {
+  out->group = in.group();
+  out->topic = in.topic();
+  out->partitions.assign(in.partitions().begin(), in.partitions().end());
+  return absl::OkStatus();
+}
+
+// ----- Results: engine -> proto -------------------------------------------------------------
+
+void ToProto(const TopicDescription& in, v1::TopicDescription* out) {
+  out->set_topic(in.topic);
+  out->set_partitions(in.partitions);
+  RetentionToProto(in.retention, out->mutable_retention());
+  out->set_created_ms(in.created_ms);
+  for (const PartitionInfo& info : in.partition_info) {
+    v1::PartitionInfo* p = out->add_partition_info();
+    p->set_partition(info.partition);
+    p->set_earliest_offset(info.earliest_offset);
+    p->set_next_offset(info.next_offset);
+    p->set_retained_bytes(info.retained_bytes);
+  }
+}
+
+void ToProto(const ListTopicsResult& in, v1::ListTopicsResponse* out) {
+  for (const std::string& topic : in.topics) out->add_topics(topic);
+}
+
+void ToProto(const DeleteTopicResult&, v1::DeleteTopicResponse*) {}
+
+void ToProto(const AppendResult& in, v1::AppendResponse* out) {
+  out->set_topic(in.topic);
+  out->set_partition(in.partition);
+  out->set_base_offset(in.base_offset);
+  out->set_last_offset(in.last_offset);
+  out->set_append_time_ms(in.append_time_ms);
+  out->set_duplicate(in.duplicate);
+}
+
+void ToProto(const ReadResult& in, v1::ReadResponse* out) {
+  out->mutable_records()->Reserve(static_cast<int>(in.records.size()));
+  for (const EventRecord& record : in.records) {
+    v1::StoredRecord* r = out->add_records();
+    r->set_offset(record.offset);
+    r->set_append_time_ms(record.append_time_ms);
+    if (record.key.has_value()) r->set_key(*record.key);
+    for (const auto& [name, value] : record.headers) {
+      // Header names were checked as UTF-8 when they arrived over the wire; an embedded writer
+      // may have stored others, which cannot travel in a proto3 map key.
+      if (IsValidUtf8(name)) (*r->mutable_headers())[name] = value;
+    }
+    r->set_payload(record.payload);
+  }
+  out->set_next_offset(in.next_offset);
+  out->set_earliest_offset(in.earliest_offset);
+  out->set_latest_offset(in.latest_offset);
+}
+
+void ToProto(const OffsetsResult& in, v1::GetOffsetsResponse* out) {
+  out->set_earliest_offset(in.earliest_offset);
+  out->set_latest_offset(in.latest_offset);
+}
+
+void ToProto(const SeekTimeResult& in, v1::SeekTimeResponse* out) {
+  out->set_found(in.found);
+  out->set_offset(in.offset);
+  out->set_timestamp_ms(in.timestamp_ms);
+}
+
+void ToProto(const MemberAssignment& in, v1::MemberAssignment* out) {
+  out->set_group(in.group);
+  out->set_member_id(in.member_id);
+  out->set_generation(in.generation);
+  for (const TopicPartition& tp : in.partitions) TopicPartitionToProto(tp, out->add_partitions());
+}
+
+void ToProto(const LeaveGroupResult& in, v1::LeaveGroupResponse* out) {
+  out->set_generation(in.generation);
+}
+
+void ToProto(const GroupDescription& in, v1::GroupDescription* out) {
+  out->set_group(in.group);
+  out->set_generation(in.generation);
+  for (const GroupMemberInfo& member : in.members) {
+    v1::GroupMemberInfo* m = out->add_members();
+    m->set_member_id(member.member_id);
+    for (const std::string& topic : member.topics) m->add_topics(topic);
+    for (const TopicPartition& tp : member.partitions) {
+      TopicPartitionToProto(tp, m->add_partitions());
+    }
+    m->set_last_heartbeat_ms(member.last_heartbeat_ms);
+    m->set_session_timeout_ms(member.session_timeout_ms);
+  }
+}
+
+void ToProto(const CommitOffsetsResult&, v1::CommitOffsetsResponse*) {}
+
+void ToProto(const FetchOffsetsResult& in, v1::FetchOffsetsResponse* out) {
+  for (const CommittedOffset& offset : in.offsets) {
+    v1::CommittedOffset* o = out->add_offsets();
+    o->set_topic(offset.topic);
+    o->set_partition(offset.partition);
+    o->set_offset(offset.offset);
+    o->set_metadata(offset.metadata);
+  }
+}
+
+void ToProto(const RetentionPassResult& in, v1::RunRetentionResponse* out) {
+  out->set_partitions_trimmed(in.partitions_trimmed);
+  out->set_events_deleted(in.events_deleted);
+  out->set_bytes_deleted(in.bytes_deleted);
+}
+
+// ----- Results: proto -> engine -------------------------------------------------------------
+
+void FromProto(const v1::TopicDescription& in, TopicDescription* out) {
+  out->topic = in.topic();
+  out->partitions = in.partitions();
+  RetentionFromProto(in.retention(), &out->retention);
+  out->created_ms = in.created_ms();
+  out->partition_info.clear();
+  for (const v1::PartitionInfo& p : in.partition_info()) {
+    out->partition_info.push_back(
+        PartitionInfo{p.partition(), p.earliest_offset(), p.next_offset(), p.retained_bytes()});
+  }
+}
+
+void FromProto(const v1::ListTopicsResponse& in, ListTopicsResult* out) {
+  out->topics.assign(in.topics().begin(), in.topics().end());
+}
+
+void FromProto(const v1::DeleteTopicResponse&, DeleteTopicResult*) {}
+
+void FromProto(const v1::AppendResponse& in, AppendResult* out) {
+  out->topic = in.topic();
+  out->partition = in.partition();
+  out->base_offset = in.base_offset();
+  out->last_offset = in.last_offset();
+  out->append_time_ms = in.append_time_ms();
+  out->duplicate = in.duplicate();
+}
+
+void FromProto(const v1::ReadResponse& in, ReadResult* out) {
+  out->records.clear();
+  out->records.reserve(in.records_size());
+  for (const v1::StoredRecord& r : in.records()) {
+    EventRecord record;
+    record.offset = r.offset();
+    record.append_time_ms = r.append_time_ms();
+    if (r.has_key()) record.key = r.key();
+    for (const auto& [name, value] : r.headers()) record.headers.emplace(name, value);
+    record.payload = r.payload();
+    out->records.push_back(std::move(record));
+  }
+  out->next_offset = in.next_offset();
+  out->earliest_offset = in.earliest_offset();
+  out->latest_offset = in.latest_offset();
+}
+
+void FromProto(const v1::GetOffsetsResponse& in, OffsetsResult* out) {
+  out->earliest_offset = in.earliest_offset();
+  out->latest_offset = in.latest_offset();
+}
+
+void FromProto(const v1::SeekTimeResponse& in, SeekTimeResult* out) {
+  out->found = in.found();
+  out->offset = in.offset();
+  out->timestamp_ms = in.timestamp_ms();
+}
+
+void FromProto(const v1::MemberAssignment& in, MemberAssignment* out) {
+  out->group = in.group();
+  out->member_id = in.member_id();
+  out->generation = in.generation();
+  out->partitions.clear();
+  for (const v1::TopicPartition& tp : in.partitions()) {
+    out->partitions.push_back(TopicPartitionFromProto(tp));
+  }
+}
+
+void FromProto(const v1::LeaveGroupResponse& in, LeaveGroupResult* out) {
+  out->generation = in.generation();
+}
+
+void FromProto(const v1::GroupDescription& in, GroupDescription* out) {
+  out->group = in.group();
+  out->generation = in.generation();
+  out->members.clear();
+  for (const v1::GroupMemberInfo& m : in.members()) {
+    GroupMemberInfo member;
+    member.member_id = m.member_id();
+    member.topics.assign(m.topics().begin(), m.topics().end());
+    for (const v1::TopicPartition& tp : m.partitions()) {
+      member.partitions.push_back(TopicPartitionFromProto(tp));
+    }
+    member.last_heartbeat_ms = m.last_heartbeat_ms();
+    member.session_timeout_ms = m.session_timeout_ms();
+    out->members.push_back(std::move(member));
+  }
+}
+
+void FromProto(const v1::CommitOffsetsResponse&, CommitOffsetsResult*) {}
+
+void FromProto(const v1::FetchOffsetsResponse& in, FetchOffsetsResult* out) {
+  out->offsets.clear();
+  for (const v1::CommittedOffset& o : in.offsets()) {
+    out->offsets.push_back(CommittedOffset{o.topic(), o.partition(), o.offset(), o.metadata()});
+  }
+}
+
+void FromProto(const v1::RunRetentionResponse& in, RetentionPassResult* out) {
+  out->partitions_trimmed = in.partitions_trimmed();
+  out->events_deleted = in.events_deleted();
+  out->bytes_deleted = in.bytes_deleted();
+}
+
+}  // namespace eventmesh::store::wire

@@ -1,0 +1,94 @@
+#ifndef EVENTMESH_STORE_SERVICE_WIRE_CONVERT_H_
+#define EVENTMESH_STORE_SERVICE_WIRE_CONVERT_H_
+
+// Conversions between the engine's request/result structs (eventmesh/store/engine/event_store.h)
+// and their protobuf twins (eventmesh/protocol/proto/store.proto). Shared by the store service
+// and the store client so both sides map fields identically.
+//
+// ToProto(engine request) checks that every string the proto declares as `string` is valid
+// UTF-8 (protobuf would otherwise produce a frame the peer cannot parse): InvalidArgument naming
+// the field. FromProto(proto request) rejects what the engine structs cannot express:
+// InvalidArgument (e.g. a non-decimal producer_id, round_robin = false). Result conversions
+// cannot fail. Stateless; thread-safe.
+
+#include "absl/status/status.h"
+#include "eventmesh/protocol/proto/store.pb.h"
+#include "eventmesh/store/engine/event_store.h"
+
+namespace eventmesh::store::wire {
+
+// absl::Status <-> v1::Status, including the OutOfRange offsets (kEarliestOffsetPayload /
+// kLatestOffsetPayload <-> Status.offset_range).
+void StatusToProto(const absl::Status& status, v1::Status* out);
+absl::Status StatusFromProto(const v1::Status& status);
+
+// ----- Requests: engine -> proto (client side) ---------------------------------------------
+absl::Status ToProto(const CreateTopicRequest& in, v1::CreateTopicRequest* out);
+absl::Status ToProto(const DescribeTopicRequest& in, v1::DescribeTopicRequest* out);
+absl::Status ToProto(const ListTopicsRequest& in, v1::ListTopicsRequest* out);
+absl::Status ToProto(const DeleteTopicRequest& in, v1::DeleteTopicRequest* out);
+absl::Status ToProto(const AppendRequest& in, v1::AppendRequest* out);
+absl::Status ToProto(const ReadRequest& in, v1::ReadRequest* out);
+absl::Status ToProto(const FetchRequest& in, v1::FetchRequest* out);
+absl::Status ToProto(const OffsetsRequest& in, v1::GetOffsetsRequest* out);
+absl::Status ToProto(const SeekTimeRequest& in, v1::SeekTimeRequest* out);
+absl::Status ToProto(const JoinGroupRequest& in, v1::JoinGroupRequest* out);
+absl::Status ToProto(const HeartbeatRequest& in, v1::HeartbeatRequest* out);
+absl::Status ToProto(const LeaveGroupRequest& in, v1::LeaveGroupRequest* out);
+absl::Status ToProto(const DescribeGroupRequest& in, v1::DescribeGroupRequest* out);
+absl::Status ToProto(const CommitOffsetsRequest& in, v1::CommitOffsetsRequest* out);
+absl::Status ToProto(const FetchOffsetsRequest& in, v1::FetchOffsetsRequest* out);
+
+// ----- Requests: proto -> engine (server side) ---------------------------------------------
+absl::Status FromProto(const v1::CreateTopicRequest& in, CreateTopicRequest* out);
+absl::Status FromProto(const v1::DescribeTopicRequest& in, DescribeTopicRequest* out);
+absl::Status FromProto(const v1::ListTopicsRequest& in, ListTopicsRequest* out);
+absl::Status FromProto(const v1::DeleteTopicRequest& in, DeleteTopicRequest* out);
+absl::Status FromProto(const v1::AppendRequest& in, AppendRequest* out);
+absl::Status FromProto(const v1::ReadRequest& in, ReadRequest* out);
+absl::Status FromProto(const v1::FetchRequest& in, FetchRequest* out);
+absl::Status FromProto(const v1::GetOffsetsRequest& in, OffsetsRequest* out);
+absl::Status FromProto(const v1::SeekTimeRequest& in, SeekTimeRequest* out);
+absl::Status FromProto(const v1::JoinGroupRequest& in, JoinGroupRequest* out);
+absl::Status FromProto(const v1::HeartbeatRequest& in, HeartbeatRequest* out);
+absl::Status FromProto(const v1::LeaveGroupRequest& in, LeaveGroupRequest* out);
+absl::Status FromProto(const v1::DescribeGroupRequest& in, DescribeGroupRequest* out);
+absl::Status FromProto(const v1::CommitOffsetsRequest& in, CommitOffsetsRequest* out);
+absl::Status FromProto(const v1::FetchOffsetsRequest& in, FetchOffsetsRequest* out);
+
+// ----- Results: engine -> proto (server side) ----------------------------------------------
+void ToProto(const TopicDescription& in, v1::TopicDescription* out);
+void ToProto(const ListTopicsResult& in, v1::ListTopicsResponse* out);
+void ToProto(const DeleteTopicResult& in, v1::DeleteTopicResponse* out);
+void ToProto(const AppendResult& in, v1::AppendResponse* out);
+void ToProto(const ReadResult& in, v1::ReadResponse* out);
+void ToProto(const OffsetsResult& in, v1::GetOffsetsResponse* out);
+void ToProto(const SeekTimeResult& in, v1::SeekTimeResponse* out);
+void ToProto(const MemberAssignment& in, v1::MemberAssignment* out);
+void ToProto(const LeaveGroupResult& in, v1::LeaveGroupResponse* out);
+void ToProto(const GroupDescription& in, v1::GroupDescription* out);
+void ToProto(const CommitOffsetsResult& in, v1::CommitOffsetsResponse* out);
+void ToProto(const FetchOffsetsResult& in, v1::FetchOffsetsResponse* out);
+void ToProto(const RetentionPassResult& in, v1::RunRetentionResponse* out);
+
+// ----- Results: proto -> engine (client side) ----------------------------------------------
+void FromProto(const v1::TopicDescription& in, TopicDescription* out);
+void FromProto(const v1::ListTopicsResponse& in, ListTopicsResult* out);
+void FromProto(const v1::DeleteTopicResponse& in, DeleteTopicResult* out);
+void FromProto(const v1::AppendResponse& in, AppendResult* out);
+void FromProto(const v1::ReadResponse& in, ReadResult* out);
+void FromProto(const v1::GetOffsetsResponse& in, OffsetsResult* out);
+void FromProto(const v1::SeekTimeResponse& in, SeekTimeResult* out);
+void FromProto(const v1::MemberAssignment& in, MemberAssignment* out);
+void FromProto(const v1::LeaveGroupResponse& in, LeaveGroupResult* out);
+void FromProto(const v1::GroupDescription& in, GroupDescription* out);
+void FromProto(const v1::CommitOffsetsResponse& in, CommitOffsetsResult* out);
+void FromProto(const v1::FetchOffsetsResponse& in, FetchOffsetsResult* out);
+void FromProto(const v1::RunRetentionResponse& in, RetentionPassResult* out);
+
+// True when `text` is well-formed UTF-8 (what proto3 requires of `string` fields).
+bool IsValidUtf8(absl::string_view text);
+
+}  // namespace eventmesh::store::wire
+
+#endif  // EVENTMESH_STORE_SERVICE_WIRE_CONVERT_H_
