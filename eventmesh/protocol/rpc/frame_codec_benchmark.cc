@@ -14,7 +14,7 @@ store::v1::StoreRequest MakeAppendRequest() {
   auto* append = req.mutable_append();
   append->set_topic("benchmark-topic");
   append->mutable_partition()->set_round_robin(true);
-  append->set_producer_id("producer-0001");
+  append->set_producer_id(1001);
   append->set_sequence(77);
   for (int i = 0; i < 16; ++i) {
     auto* r = append->add_records();

@@ -20,7 +20,7 @@ StoreRequest MakeAppend(uint64_t id, int records) {
   auto* append = req.mutable_append();
   append->set_topic("orders");
   append->mutable_partition()->set_key_hash("customer-7");
-  append->set_producer_id("producer-1");
+  append->set_producer_id(1);
   append->set_sequence(id);
   for (int i = 0; i < records; ++i) {
     auto* r = append->add_records();

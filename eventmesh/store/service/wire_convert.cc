@@ -153,7 +153,7 @@ absl::Status ToProto(const AppendRequest& in, v1::AppendRequest* out) {
     }
     r->set_payload(record.payload);
   }
-  if (in.producer_id.has_value()) out->set_producer_id(absl::StrCat(*in.producer_id));
+  if (in.producer_id.has_value()) out->set_producer_id(*in.producer_id);
   out->set_sequence(in.sequence);
   return absl::OkStatus();
 }
@@ -304,15 +304,7 @@ absl::Status FromProto(const v1::AppendRequest& in, AppendRequest* out) {
     record.payload = r.payload();
     out->records.push_back(std::move(record));
   }
-  if (!in.producer_id().empty()) {
-    uint64_t id = 0;
-    if (!absl::SimpleAtoi(in.producer_id(), &id) ||
-        in.producer_id().find_first_not_of("0123456789") != std::string::npos) {
-      return absl::InvalidArgumentError(absl::StrCat("producer_id must be a decimal uint64, got \"",
-                                                     absl::CEscape(in.producer_id()), "\""));
-    }
-    out->producer_id = id;
-  }
+  if (in.has_producer_id()) out->producer_id = in.producer_id();
   out->sequence = in.sequence();
   return absl::OkStatus();
 }
