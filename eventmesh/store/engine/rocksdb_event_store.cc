@@ -540,6 +540,7 @@ void RocksDbEventStore::CommitLocked(Writer* writer) {
     }
   }
   if (s.ok()) s = db_->Write(WriteOptionsForMode(), &group->batch);
+  stat_db_writes_.fetch_add(1, std::memory_order_relaxed);
   write_mu_.Lock();
 
   std::unique_ptr<CommitGroup> written = std::move(queue_.front());
@@ -557,6 +558,7 @@ void RocksDbEventStore::CommitLocked(Writer* writer) {
     for (Writer* w : written->writers) w->done = true;
   } else {
     needs_resume_ = true;
+    stat_failed_writes_.fetch_add(1, std::memory_order_relaxed);
     const absl::Status status = FromRocks(s, "append", true);
     for (Writer* w : written->writers) {
       w->status = status;
@@ -807,7 +809,20 @@ absl::StatusOr<AppendResult> RocksDbEventStore::Append(const AppendRequest& requ
   result.append_time_ms = now;
   CommitLocked(&writer);
   if (!writer.status.ok()) return writer.status;
+  stat_appends_.fetch_add(1, std::memory_order_relaxed);
+  stat_events_.fetch_add(count, std::memory_order_relaxed);
   return result;
+}
+
+StoreStats RocksDbEventStore::GetStats() const {
+  StoreStats stats;
+  stats.db_writes = stat_db_writes_.load(std::memory_order_relaxed);
+  stats.appends = stat_appends_.load(std::memory_order_relaxed);
+  stats.events = stat_events_.load(std::memory_order_relaxed);
+  stats.failed_writes = stat_failed_writes_.load(std::memory_order_relaxed);
+  stats.waiting_fetches = stat_waiting_fetches_.load();
+  stats.parked_async_fetches = stat_parked_async_.load();
+  return stats;
 }
 
 // ----- reads ------------------------------------------------------------------------------------
@@ -900,6 +915,7 @@ absl::StatusOr<ReadResult> RocksDbEventStore::Fetch(const FetchRequest& request)
 
   const absl::Time deadline = absl::Now() + absl::Milliseconds(request.max_wait_ms);
   p->watchers.fetch_add(1);
+  stat_waiting_fetches_.fetch_add(1);
   {
     absl::MutexLock lock(&p->watch_mu);
     while (p->committed_next.load() <= request.read.offset && !(*topic)->deleted && !closing_) {
@@ -907,6 +923,7 @@ absl::StatusOr<ReadResult> RocksDbEventStore::Fetch(const FetchRequest& request)
     }
   }
   p->watchers.fetch_sub(1);
+  stat_waiting_fetches_.fetch_sub(1);
   if (closing_) return Closing();
   return ReadPartition(**topic, p, request.read);
 }
@@ -934,6 +951,7 @@ void RocksDbEventStore::FetchAsync(const FetchRequest& request, FetchCallback do
     if (p->committed_next.load() > request.read.offset || (*topic)->deleted) {
       ready = true;
     } else {
+      stat_parked_async_.fetch_add(1);
       p->async_waiters.push_back(waiter);
     }
   }
@@ -942,9 +960,15 @@ void RocksDbEventStore::FetchAsync(const FetchRequest& request, FetchCallback do
     waiter->claimed = true;
     return waiter->done(ReadPartition(**topic, p, request.read));
   }
-  absl::MutexLock lock(&fetch_mu_);
-  fetch_timers_.emplace(absl::Now() + absl::Milliseconds(request.max_wait_ms), waiter);
-  fetch_cv_.Signal();
+  {
+    absl::MutexLock lock(&fetch_mu_);
+    if (!fetch_stop_) {
+      fetch_timers_.emplace(absl::Now() + absl::Milliseconds(request.max_wait_ms), waiter);
+      fetch_cv_.Signal();
+      return;
+    }
+  }
+  CompleteWaiter(waiter, /*timed_out=*/true);  // the store is closing
 }
 
 void RocksDbEventStore::NotifyPartition(Partition* p) {
@@ -972,6 +996,7 @@ void RocksDbEventStore::NotifyPartition(Partition* p) {
 
 void RocksDbEventStore::CompleteWaiter(const std::shared_ptr<AsyncWaiter>& waiter, bool timed_out) {
   if (waiter->claimed.exchange(true)) return;
+  stat_parked_async_.fetch_sub(1);
   if (timed_out) {
     Partition* p = waiter->partition;
     absl::MutexLock lock(&p->watch_mu);

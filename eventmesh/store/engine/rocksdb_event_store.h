@@ -64,6 +64,16 @@ struct StoreOptions {
   rocksdb::Env* env = nullptr;   // nullptr = rocksdb::Env::Default(); for tests
 };
 
+// Counters for monitoring and benchmarks (monotonic since Open, except the gauges).
+struct StoreStats {
+  int64_t db_writes = 0;  // rocksdb::DB::Write calls by the commit queue (= fsyncs unless kNone)
+  int64_t appends = 0;    // successful non-duplicate appends
+  int64_t events = 0;     // events in those appends
+  int64_t failed_writes = 0;         // DB::Write calls that failed
+  int64_t waiting_fetches = 0;       // gauge: blocking Fetch calls parked right now
+  int64_t parked_async_fetches = 0;  // gauge: FetchAsync waiters not yet completed
+};
+
 class RocksDbEventStore final : public EventStore {
  public:
   // Opens (creating if missing) the store at options.path and recovers its state.
@@ -96,6 +106,7 @@ class RocksDbEventStore final : public EventStore {
   absl::StatusOr<RetentionPassResult> RunRetentionOnce() override;
 
   const StoreOptions& options() const { return options_; }
+  StoreStats GetStats() const;
 
  private:
   struct AsyncWaiter;
@@ -170,6 +181,12 @@ class RocksDbEventStore final : public EventStore {
   absl::Mutex retention_mu_;  // one retention pass at a time
 
   std::atomic<bool> closing_{false};
+  std::atomic<int64_t> stat_db_writes_{0};
+  std::atomic<int64_t> stat_appends_{0};
+  std::atomic<int64_t> stat_events_{0};
+  std::atomic<int64_t> stat_failed_writes_{0};
+  std::atomic<int64_t> stat_waiting_fetches_{0};
+  std::atomic<int64_t> stat_parked_async_{0};
   std::thread fetch_thread_;
   std::thread maintenance_thread_;
 };
