@@ -341,7 +341,7 @@ RocksDbEventStore::~RocksDbEventStore() {
 std::shared_ptr<RocksDbEventStore::Topic> RocksDbEventStore::FindTopic(
     absl::string_view name) const {
   absl::ReaderMutexLock lock(&topics_mu_);
-  auto it = topics_.find(std::string(name));
+  auto it = topics_.find(name);
   return it == topics_.end() ? nullptr : it->second;
 }
 
@@ -452,6 +452,7 @@ absl::StatusOr<ListTopicsResult> RocksDbEventStore::ListTopics(const ListTopicsR
   ListTopicsResult result;
   absl::ReaderMutexLock lock(&topics_mu_);
   for (const auto& [name, topic] : topics_) result.topics.push_back(name);
+  std::sort(result.topics.begin(), result.topics.end());
   return result;
 }
 

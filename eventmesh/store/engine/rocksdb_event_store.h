@@ -157,7 +157,7 @@ class RocksDbEventStore final : public EventStore {
 
   // Topic map. Readers take it shared for a lookup only.
   mutable absl::Mutex topics_mu_;
-  std::map<std::string, std::shared_ptr<Topic>> topics_ ABSL_GUARDED_BY(topics_mu_);
+  absl::flat_hash_map<std::string, std::shared_ptr<Topic>> topics_ ABSL_GUARDED_BY(topics_mu_);
   // Serializes topic creation/deletion (held across their write; never on the append path).
   absl::Mutex admin_mu_ ABSL_ACQUIRED_BEFORE(write_mu_);
   uint32_t next_topic_id_ ABSL_GUARDED_BY(admin_mu_) = 1;
