@@ -764,29 +764,29 @@ absl::StatusOr<AppendResult> RocksDbEventStore::Append(const AppendRequest& requ
     queue_.push_back(std::make_unique<CommitGroup>());
     group = queue_.back().get();
   }
-  char key[16];
-  StoreBigEndian32(key, p->topic_id);
-  StoreBigEndian32(key + 4, static_cast<uint32_t>(p->index));
+  char key[keys::kRecordKeySize];
   size_t start = 0;
   for (int64_t i = 0; i < count; ++i) {
     const size_t end = ends[static_cast<size_t>(i)];
-    StoreBigEndian64(&values[start + 1], static_cast<uint64_t>(now));
-    StoreBigEndian64(key + 8, static_cast<uint64_t>(base + i));
+    keys::PatchRecordAppendTime(&values[start], now);
+    keys::StoreRecordKey(key, p->topic_id, static_cast<uint32_t>(p->index),
+                         static_cast<uint64_t>(base + i));
     group->batch
         .Put(records_cf_, rocksdb::Slice(key, sizeof(key)),
              rocksdb::Slice(values.data() + start, end - start))
         .PermitUncheckedError();
     start = end;
   }
-  keys::TimeIndexValue tv;
-  tv.cumulative_bytes_before = p->cumulative_bytes;
-  tv.events = static_cast<uint32_t>(count);
-  tv.bytes = static_cast<uint64_t>(batch_bytes);
+  // One time-index entry per append.
+  char index_key[keys::kTimeIndexKeySize];
+  keys::StoreTimeIndexKey(index_key, p->topic_id, static_cast<uint32_t>(p->index),
+                          static_cast<uint64_t>(now), static_cast<uint64_t>(base));
+  char index_value[keys::kTimeIndexValueSize];
+  keys::StoreTimeIndexValue(index_value, {p->cumulative_bytes, static_cast<uint32_t>(count),
+                                          static_cast<uint64_t>(batch_bytes)});
   group->batch
-      .Put(time_cf_,
-           keys::TimeIndexKey(p->topic_id, static_cast<uint32_t>(p->index),
-                              static_cast<uint64_t>(now), static_cast<uint64_t>(base)),
-           keys::EncodeTimeIndexValue(tv))
+      .Put(time_cf_, rocksdb::Slice(index_key, sizeof(index_key)),
+           rocksdb::Slice(index_value, sizeof(index_value)))
       .PermitUncheckedError();
   if (window != nullptr) {
     window->push_back({request.sequence, base, base + count - 1, now});
