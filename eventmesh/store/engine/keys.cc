@@ -284,7 +284,8 @@ int64_t EventBytes(const ProducerRecord& record) {
   return size;
 }
 
-void EncodeRecordValue(std::string* out, int64_t append_time_ms, const ProducerRecord& record) {
+void EncodeRecordValuePrefix(std::string* out, int64_t append_time_ms,
+                             const ProducerRecord& record) {
   out->push_back(static_cast<char>(kRecordFormatV1 | (record.key ? kRecordHasKey : 0)));
   AppendBigEndian64(out, static_cast<uint64_t>(append_time_ms));
   if (record.key.has_value()) AppendLengthPrefixed(out, *record.key);
@@ -293,6 +294,10 @@ void EncodeRecordValue(std::string* out, int64_t append_time_ms, const ProducerR
     AppendLengthPrefixed(out, k);
     AppendLengthPrefixed(out, v);
   }
+}
+
+void EncodeRecordValue(std::string* out, int64_t append_time_ms, const ProducerRecord& record) {
+  EncodeRecordValuePrefix(out, append_time_ms, record);
   out->append(record.payload);
 }
 

@@ -116,8 +116,12 @@ inline constexpr char kGroupGenerationPrefix[] = "G";
 // ----- record values ----------------------------------------------------------------------------
 // Size of an event as counted against limits and retention: payload + key + headers.
 int64_t EventBytes(const ProducerRecord& record);
-// Appends the encoded value of one record to *out.
+// Appends the encoded value of one record to *out: the prefix below followed by the payload.
 void EncodeRecordValue(std::string* out, int64_t append_time_ms, const ProducerRecord& record);
+// Appends everything of the value but the payload (flags, append time, key, headers), so the
+// append path can hand RocksDB the payload without copying it first.
+void EncodeRecordValuePrefix(std::string* out, int64_t append_time_ms,
+                             const ProducerRecord& record);
 // Overwrites the append time of an encoded record value (the append path encodes records before
 // it knows the time, outside its lock).
 void PatchRecordAppendTime(char* value, int64_t append_time_ms);

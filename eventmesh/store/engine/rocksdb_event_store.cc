@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -99,6 +100,7 @@ struct RocksDbEventStore::CommitGroup {
     int64_t next_offset;
     uint64_t cumulative_bytes;
   };
+  explicit CommitGroup(size_t reserved_bytes = 0) : batch(reserved_bytes) {}
   rocksdb::WriteBatch batch;
   std::vector<Writer*> writers;
   std::vector<Publish> publishes;
@@ -697,14 +699,14 @@ absl::StatusOr<AppendResult> RocksDbEventStore::Append(const AppendRequest& requ
   if (!found_partition.ok()) return found_partition.status();
   Partition* p = *found_partition;
 
-  // Encode outside the lock; the append time is patched in under it.
-  std::string values;
-  values.reserve(static_cast<size_t>(batch_bytes + count * 24));
-  std::vector<size_t> ends;
-  ends.reserve(static_cast<size_t>(count));
+  // Encode the value prefixes outside the lock (the append time is patched in under it); the
+  // payloads go into the WriteBatch straight from the request.
+  std::string prefixes;
+  prefixes.reserve(static_cast<size_t>(count) * 16);
+  absl::InlinedVector<size_t, 16> ends;
   for (const ProducerRecord& record : request.records) {
-    keys::EncodeRecordValue(&values, 0, record);
-    ends.push_back(values.size());
+    keys::EncodeRecordValuePrefix(&prefixes, 0, record);
+    ends.push_back(prefixes.size());
   }
 
   AppendResult result;
@@ -761,19 +763,24 @@ absl::StatusOr<AppendResult> RocksDbEventStore::Append(const AppendRequest& requ
       static_cast<int64_t>(queue_.back()->batch.GetDataSize()) < options_.max_commit_group_bytes) {
     group = queue_.back().get();
   } else {
-    queue_.push_back(std::make_unique<CommitGroup>());
+    // Room for this append and a few followers, so the batch rarely reallocates.
+    queue_.push_back(
+        std::make_unique<CommitGroup>(static_cast<size_t>(batch_bytes + count * 48) * 2 + 4096));
     group = queue_.back().get();
   }
   char key[keys::kRecordKeySize];
   size_t start = 0;
   for (int64_t i = 0; i < count; ++i) {
     const size_t end = ends[static_cast<size_t>(i)];
-    keys::PatchRecordAppendTime(&values[start], now);
+    keys::PatchRecordAppendTime(&prefixes[start], now);
     keys::StoreRecordKey(key, p->topic_id, static_cast<uint32_t>(p->index),
                          static_cast<uint64_t>(base + i));
+    const rocksdb::Slice key_slice(key, sizeof(key));
+    const rocksdb::Slice value_parts[2] = {
+        rocksdb::Slice(prefixes.data() + start, end - start),
+        rocksdb::Slice(request.records[static_cast<size_t>(i)].payload)};
     group->batch
-        .Put(records_cf_, rocksdb::Slice(key, sizeof(key)),
-             rocksdb::Slice(values.data() + start, end - start))
+        .Put(records_cf_, rocksdb::SliceParts(&key_slice, 1), rocksdb::SliceParts(value_parts, 2))
         .PermitUncheckedError();
     start = end;
   }
