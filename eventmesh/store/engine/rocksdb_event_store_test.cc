@@ -23,7 +23,6 @@ namespace eventmesh::store {
 namespace {
 
 using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
 std::string MakeTempDir() {
