@@ -921,7 +921,7 @@ absl::StatusOr<ReadResult> RocksDbEventStore::Fetch(const FetchRequest& request)
   absl::StatusOr<ReadResult> result = ReadPartition(**topic, p, request.read);
   if (!result.ok() || !result->records.empty() || request.max_wait_ms <= 0) return result;
 
-  const absl::Time deadline = absl::Now() + absl::Milliseconds(request.max_wait_ms);
+  const absl::Time deadline = absl::Now() + FetchWait(request.max_wait_ms);
   p->watchers.fetch_add(1);
   stat_waiting_fetches_.fetch_add(1);
   {
@@ -971,7 +971,7 @@ void RocksDbEventStore::FetchAsync(const FetchRequest& request, FetchCallback do
   {
     absl::MutexLock lock(&fetch_mu_);
     if (!fetch_stop_) {
-      fetch_timers_.emplace(absl::Now() + absl::Milliseconds(request.max_wait_ms), waiter);
+      fetch_timers_.emplace(absl::Now() + FetchWait(request.max_wait_ms), waiter);
       fetch_cv_.Signal();
       return;
     }
@@ -1254,6 +1254,36 @@ absl::Status RocksDbEventStore::TrimPartition(const Topic& topic, Partition* p,
   return absl::OkStatus();
 }
 
+absl::Status RocksDbEventStore::ExpireProducers(Partition* p, RetentionPassResult* result) {
+  if (options_.producer_expiry_ms <= 0) return absl::OkStatus();
+  const int64_t cutoff = clock_->NowMs() - options_.producer_expiry_ms;
+  rocksdb::WriteBatch batch;
+  int64_t expired = 0;
+  {
+    absl::MutexLock lock(&write_mu_);
+    for (auto it = p->producers.begin(); it != p->producers.end();) {
+      if (it->second.empty() || it->second.back().append_time_ms < cutoff) {
+        batch
+            .Delete(meta_cf_,
+                    keys::ProducerKey(p->topic_id, static_cast<uint32_t>(p->index), it->first))
+            .PermitUncheckedError();
+        p->producers.erase(it++);
+        ++expired;
+      } else {
+        ++it;
+      }
+    }
+  }
+  if (expired == 0) return absl::OkStatus();
+  if (absl::Status s = SubmitBatch(std::move(batch)); !s.ok()) return s;
+  result->producers_expired += expired;
+  return absl::OkStatus();
+}
+
+absl::Duration RocksDbEventStore::FetchWait(int64_t max_wait_ms) const {
+  return absl::Milliseconds(std::min(max_wait_ms, options_.max_fetch_wait_ms));
+}
+
 absl::StatusOr<RetentionPassResult> RocksDbEventStore::RunRetentionOnce() {
   absl::MutexLock pass(&retention_mu_);
   std::vector<std::shared_ptr<Topic>> topics;
@@ -1266,6 +1296,7 @@ absl::StatusOr<RetentionPassResult> RocksDbEventStore::RunRetentionOnce() {
     for (auto& p : topic->partitions) {
       if (closing_ || topic->deleted) break;
       if (absl::Status s = TrimPartition(*topic, p.get(), &result); !s.ok()) return s;
+      if (absl::Status s = ExpireProducers(p.get(), &result); !s.ok()) return s;
     }
   }
   return result;

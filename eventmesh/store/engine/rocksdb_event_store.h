@@ -51,10 +51,15 @@
 namespace eventmesh::store {
 
 struct StoreOptions {
-  std::string path;                           // directory of the RocksDB database; required
-  SyncMode sync_mode = SyncMode::kBatch;      // see SyncMode
-  AppendLimits limits;                        // 1 MiB event, 4 MiB / 1000 events per batch
-  int32_t producer_window = 5;                // remembered sequences per producer and partition
+  std::string path;                       // directory of the RocksDB database; required
+  SyncMode sync_mode = SyncMode::kBatch;  // see SyncMode
+  AppendLimits limits;                    // 1 MiB event, 4 MiB / 1000 events per batch
+  int32_t producer_window = 5;            // remembered sequences per producer and partition
+  // A producer's state on a partition is dropped by the retention pass once its last append is
+  // older than this (a later append with that producer id then starts afresh). 7 days.
+  int64_t producer_expiry_ms = 7LL * 24 * 3600 * 1000;
+  // Fetch/FetchAsync wait at most this long whatever max_wait_ms asks for. 5 minutes.
+  int64_t max_fetch_wait_ms = 5 * 60'000;
   int64_t retention_interval_ms = 60'000;     // background retention/expiry period; 0 = no thread
   bool compact_after_retention = true;        // compact deleted ranges to free disk space at once
   int64_t max_commit_group_bytes = 16 << 20;  // an append starts a new group beyond this
@@ -142,6 +147,8 @@ class RocksDbEventStore final : public EventStore {
   void CompleteWaiter(const std::shared_ptr<AsyncWaiter>& waiter, bool timed_out);
   void MaintenanceLoop();
   absl::Status TrimPartition(const Topic& topic, Partition* partition, RetentionPassResult* result);
+  absl::Status ExpireProducers(Partition* partition, RetentionPassResult* result);
+  absl::Duration FetchWait(int64_t max_wait_ms) const;
 
   const StoreOptions options_;
   const Clock* const clock_;

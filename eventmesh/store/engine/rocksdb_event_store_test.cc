@@ -669,6 +669,56 @@ TEST_F(StoreTest, IdempotentProducerRetriesReturnOriginalOffsetsAcrossReopen) {
                                        "strategy (explicit or key hash), not round-robin"));
 }
 
+TEST_F(StoreTest, IdleProducerStateExpiresInTheRetentionPass) {
+  options_.producer_expiry_ms = 24 * 3600 * 1000;
+  Reopen();
+  CreateTopic("prod", 1, {/*max_age_ms=*/0, /*max_bytes=*/-1});
+  AppendRequest req = ToPartition("prod", 0, {Rec("a")});
+  req.producer_id = 5;
+  req.sequence = 0;
+  ASSERT_TRUE(store_->Append(req).ok());
+  req.producer_id = 6;
+  ASSERT_TRUE(store_->Append(req).ok());
+  clock_.AdvanceMs(23 * 3600 * 1000);
+  req.sequence = 1;
+  ASSERT_TRUE(store_->Append(req).ok());  // producer 6 stays active
+  clock_.AdvanceMs(2 * 3600 * 1000);
+  auto pass = store_->RunRetentionOnce();
+  ASSERT_TRUE(pass.ok()) << pass.status();
+  EXPECT_EQ(pass->producers_expired, 1);
+  Reopen();
+  // Producer 5 was forgotten (also on disk): any sequence starts it afresh.
+  req.producer_id = 5;
+  req.sequence = 7;
+  auto fresh = store_->Append(req);
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  EXPECT_FALSE(fresh->duplicate);
+  // Producer 6 is still remembered.
+  req.producer_id = 6;
+  req.sequence = 1;
+  auto dup = store_->Append(req);
+  ASSERT_TRUE(dup.ok());
+  EXPECT_TRUE(dup->duplicate);
+}
+
+TEST_F(StoreTest, FetchWaitIsCappedByOptions) {
+  options_.max_fetch_wait_ms = 20;
+  Reopen();
+  CreateTopic("capped", 1);
+  FetchRequest fetch;
+  fetch.read = ReadAt("capped", 0, 0);
+  fetch.max_wait_ms = 24LL * 3600 * 1000;
+  auto got = store_->Fetch(fetch);
+  ASSERT_TRUE(got.ok());
+  EXPECT_TRUE(got->records.empty());
+  absl::Notification done;
+  store_->FetchAsync(fetch, [&](absl::StatusOr<ReadResult> r) {
+    EXPECT_TRUE(r.ok() && r->records.empty());
+    done.Notify();
+  });
+  EXPECT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(60)));
+}
+
 TEST_F(StoreTest, GroupsAssignEveryPartitionToExactlyOneLiveMember) {
   CreateTopic("g1", 4);
   CreateTopic("g2", 3);
