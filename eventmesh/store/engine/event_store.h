@@ -294,6 +294,7 @@ struct RetentionPassResult {
   int64_t partitions_trimmed = 0;
   int64_t events_deleted = 0;
   int64_t bytes_deleted = 0;
+  int64_t producers_expired = 0;  // idempotent-producer states dropped (see producer expiry)
 };
 
 // ----- The interface ----------------------------------------------------------------------------

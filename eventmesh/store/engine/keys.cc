@@ -80,12 +80,30 @@ std::string TopicPrefix(uint32_t topic_id) {
   return out;
 }
 
+void StoreRecordKey(char* out, uint32_t topic_id, uint32_t partition, uint64_t offset) {
+  StoreBigEndian32(out, topic_id);
+  StoreBigEndian32(out + 4, partition);
+  StoreBigEndian64(out + 8, offset);
+}
+
 void AppendRecordKey(std::string* out, uint32_t topic_id, uint32_t partition, uint64_t offset) {
-  char buf[16];
-  StoreBigEndian32(buf, topic_id);
-  StoreBigEndian32(buf + 4, partition);
-  StoreBigEndian64(buf + 8, offset);
+  char buf[kRecordKeySize];
+  StoreRecordKey(buf, topic_id, partition, offset);
   out->append(buf, sizeof(buf));
+}
+
+void StoreTimeIndexKey(char* out, uint32_t topic_id, uint32_t partition, uint64_t append_ms,
+                       uint64_t base_offset) {
+  StoreBigEndian32(out, topic_id);
+  StoreBigEndian32(out + 4, partition);
+  StoreBigEndian64(out + 8, append_ms);
+  StoreBigEndian64(out + 16, base_offset);
+}
+
+void StoreTimeIndexValue(char* out, const TimeIndexValue& value) {
+  StoreBigEndian64(out, value.cumulative_bytes_before);
+  StoreBigEndian32(out + 8, value.events);
+  StoreBigEndian64(out + 12, value.bytes);
 }
 
 std::string RecordKey(uint32_t topic_id, uint32_t partition, uint64_t offset) {
@@ -103,10 +121,9 @@ bool DecodeRecordKeyOffset(absl::string_view key, uint64_t* offset) {
 
 std::string TimeIndexKey(uint32_t topic_id, uint32_t partition, uint64_t append_ms,
                          uint64_t base_offset) {
-  std::string out = PartitionPrefix(topic_id, partition);
-  AppendBigEndian64(&out, append_ms);
-  AppendBigEndian64(&out, base_offset);
-  return out;
+  char buf[kTimeIndexKeySize];
+  StoreTimeIndexKey(buf, topic_id, partition, append_ms, base_offset);
+  return std::string(buf, sizeof(buf));
 }
 
 bool DecodeTimeIndexKey(absl::string_view key, uint64_t* append_ms, uint64_t* base_offset) {
@@ -117,11 +134,9 @@ bool DecodeTimeIndexKey(absl::string_view key, uint64_t* append_ms, uint64_t* ba
 }
 
 std::string EncodeTimeIndexValue(const TimeIndexValue& value) {
-  std::string out;
-  AppendBigEndian64(&out, value.cumulative_bytes_before);
-  AppendBigEndian32(&out, value.events);
-  AppendBigEndian64(&out, value.bytes);
-  return out;
+  char buf[kTimeIndexValueSize];
+  StoreTimeIndexValue(buf, value);
+  return std::string(buf, sizeof(buf));
 }
 
 bool DecodeTimeIndexValue(absl::string_view data, TimeIndexValue* value) {
@@ -269,7 +284,8 @@ int64_t EventBytes(const ProducerRecord& record) {
   return size;
 }
 
-void EncodeRecordValue(std::string* out, int64_t append_time_ms, const ProducerRecord& record) {
+void EncodeRecordValuePrefix(std::string* out, int64_t append_time_ms,
+                             const ProducerRecord& record) {
   out->push_back(static_cast<char>(kRecordFormatV1 | (record.key ? kRecordHasKey : 0)));
   AppendBigEndian64(out, static_cast<uint64_t>(append_time_ms));
   if (record.key.has_value()) AppendLengthPrefixed(out, *record.key);
@@ -278,7 +294,15 @@ void EncodeRecordValue(std::string* out, int64_t append_time_ms, const ProducerR
     AppendLengthPrefixed(out, k);
     AppendLengthPrefixed(out, v);
   }
+}
+
+void EncodeRecordValue(std::string* out, int64_t append_time_ms, const ProducerRecord& record) {
+  EncodeRecordValuePrefix(out, append_time_ms, record);
   out->append(record.payload);
+}
+
+void PatchRecordAppendTime(char* value, int64_t append_time_ms) {
+  StoreBigEndian64(value + 1, static_cast<uint64_t>(append_time_ms));
 }
 
 bool DecodeRecordValue(absl::string_view data, int64_t offset, EventRecord* record) {

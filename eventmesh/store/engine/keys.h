@@ -40,6 +40,9 @@ std::string PartitionPrefix(uint32_t topic_id, uint32_t partition);
 std::string TopicPrefix(uint32_t topic_id);
 
 std::string RecordKey(uint32_t topic_id, uint32_t partition, uint64_t offset);
+// Allocation-free forms for the append path.
+inline constexpr size_t kRecordKeySize = 16;
+void StoreRecordKey(char* out, uint32_t topic_id, uint32_t partition, uint64_t offset);
 // Appends the record key to *out (avoids an allocation on the append path).
 void AppendRecordKey(std::string* out, uint32_t topic_id, uint32_t partition, uint64_t offset);
 // The offset of a records key; false if the key is not 16 bytes.
@@ -55,6 +58,11 @@ struct TimeIndexValue {
   uint64_t bytes = 0;  // event bytes of this batch
 };
 std::string EncodeTimeIndexValue(const TimeIndexValue& value);
+inline constexpr size_t kTimeIndexKeySize = 24;
+inline constexpr size_t kTimeIndexValueSize = 20;
+void StoreTimeIndexKey(char* out, uint32_t topic_id, uint32_t partition, uint64_t append_ms,
+                       uint64_t base_offset);
+void StoreTimeIndexValue(char* out, const TimeIndexValue& value);
 bool DecodeTimeIndexValue(absl::string_view data, TimeIndexValue* value);
 
 // Smallest key greater than every key starting with `prefix` (prefix must not be all 0xff).
@@ -108,8 +116,15 @@ inline constexpr char kGroupGenerationPrefix[] = "G";
 // ----- record values ----------------------------------------------------------------------------
 // Size of an event as counted against limits and retention: payload + key + headers.
 int64_t EventBytes(const ProducerRecord& record);
-// Appends the encoded value of one record to *out.
+// Appends the encoded value of one record to *out: the prefix below followed by the payload.
 void EncodeRecordValue(std::string* out, int64_t append_time_ms, const ProducerRecord& record);
+// Appends everything of the value but the payload (flags, append time, key, headers), so the
+// append path can hand RocksDB the payload without copying it first.
+void EncodeRecordValuePrefix(std::string* out, int64_t append_time_ms,
+                             const ProducerRecord& record);
+// Overwrites the append time of an encoded record value (the append path encodes records before
+// it knows the time, outside its lock).
+void PatchRecordAppendTime(char* value, int64_t append_time_ms);
 // Decodes a value written by EncodeRecordValue; `offset` is taken from the key.
 bool DecodeRecordValue(absl::string_view data, int64_t offset, EventRecord* record);
 

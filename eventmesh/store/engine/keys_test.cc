@@ -60,6 +60,11 @@ TEST(KeysTest, RecordValueRoundTrip) {
   EXPECT_EQ(out.payload, in.payload);
   EXPECT_EQ(EventBytes(in), 3 + 12 + 16 + 1 + 300 + 1000);
 
+  PatchRecordAppendTime(encoded.data(), 42);
+  ASSERT_TRUE(DecodeRecordValue(encoded, 77, &out));
+  EXPECT_EQ(out.append_time_ms, 42);
+  EXPECT_EQ(out.payload, in.payload);
+
   ProducerRecord bare;
   encoded.clear();
   EncodeRecordValue(&encoded, 5, bare);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -99,6 +100,7 @@ struct RocksDbEventStore::CommitGroup {
     int64_t next_offset;
     uint64_t cumulative_bytes;
   };
+  explicit CommitGroup(size_t reserved_bytes = 0) : batch(reserved_bytes) {}
   rocksdb::WriteBatch batch;
   std::vector<Writer*> writers;
   std::vector<Publish> publishes;
@@ -341,7 +343,7 @@ RocksDbEventStore::~RocksDbEventStore() {
 std::shared_ptr<RocksDbEventStore::Topic> RocksDbEventStore::FindTopic(
     absl::string_view name) const {
   absl::ReaderMutexLock lock(&topics_mu_);
-  auto it = topics_.find(std::string(name));
+  auto it = topics_.find(name);
   return it == topics_.end() ? nullptr : it->second;
 }
 
@@ -452,6 +454,7 @@ absl::StatusOr<ListTopicsResult> RocksDbEventStore::ListTopics(const ListTopicsR
   ListTopicsResult result;
   absl::ReaderMutexLock lock(&topics_mu_);
   for (const auto& [name, topic] : topics_) result.topics.push_back(name);
+  std::sort(result.topics.begin(), result.topics.end());
   return result;
 }
 
@@ -540,6 +543,7 @@ void RocksDbEventStore::CommitLocked(Writer* writer) {
     }
   }
   if (s.ok()) s = db_->Write(WriteOptionsForMode(), &group->batch);
+  stat_db_writes_.fetch_add(1, std::memory_order_relaxed);
   write_mu_.Lock();
 
   std::unique_ptr<CommitGroup> written = std::move(queue_.front());
@@ -557,6 +561,7 @@ void RocksDbEventStore::CommitLocked(Writer* writer) {
     for (Writer* w : written->writers) w->done = true;
   } else {
     needs_resume_ = true;
+    stat_failed_writes_.fetch_add(1, std::memory_order_relaxed);
     const absl::Status status = FromRocks(s, "append", true);
     for (Writer* w : written->writers) {
       w->status = status;
@@ -694,14 +699,14 @@ absl::StatusOr<AppendResult> RocksDbEventStore::Append(const AppendRequest& requ
   if (!found_partition.ok()) return found_partition.status();
   Partition* p = *found_partition;
 
-  // Encode outside the lock; the append time is patched in under it.
-  std::string values;
-  values.reserve(static_cast<size_t>(batch_bytes + count * 24));
-  std::vector<size_t> ends;
-  ends.reserve(static_cast<size_t>(count));
+  // Encode the value prefixes outside the lock (the append time is patched in under it); the
+  // payloads go into the WriteBatch straight from the request.
+  std::string prefixes;
+  prefixes.reserve(static_cast<size_t>(count) * 16);
+  absl::InlinedVector<size_t, 16> ends;
   for (const ProducerRecord& record : request.records) {
-    keys::EncodeRecordValue(&values, 0, record);
-    ends.push_back(values.size());
+    keys::EncodeRecordValuePrefix(&prefixes, 0, record);
+    ends.push_back(prefixes.size());
   }
 
   AppendResult result;
@@ -758,32 +763,37 @@ absl::StatusOr<AppendResult> RocksDbEventStore::Append(const AppendRequest& requ
       static_cast<int64_t>(queue_.back()->batch.GetDataSize()) < options_.max_commit_group_bytes) {
     group = queue_.back().get();
   } else {
-    queue_.push_back(std::make_unique<CommitGroup>());
+    // Room for this append and a few followers, so the batch rarely reallocates.
+    queue_.push_back(
+        std::make_unique<CommitGroup>(static_cast<size_t>(batch_bytes + count * 48) * 2 + 4096));
     group = queue_.back().get();
   }
-  char key[16];
-  StoreBigEndian32(key, p->topic_id);
-  StoreBigEndian32(key + 4, static_cast<uint32_t>(p->index));
+  char key[keys::kRecordKeySize];
   size_t start = 0;
   for (int64_t i = 0; i < count; ++i) {
     const size_t end = ends[static_cast<size_t>(i)];
-    StoreBigEndian64(&values[start + 1], static_cast<uint64_t>(now));
-    StoreBigEndian64(key + 8, static_cast<uint64_t>(base + i));
+    keys::PatchRecordAppendTime(&prefixes[start], now);
+    keys::StoreRecordKey(key, p->topic_id, static_cast<uint32_t>(p->index),
+                         static_cast<uint64_t>(base + i));
+    const rocksdb::Slice key_slice(key, sizeof(key));
+    const rocksdb::Slice value_parts[2] = {
+        rocksdb::Slice(prefixes.data() + start, end - start),
+        rocksdb::Slice(request.records[static_cast<size_t>(i)].payload)};
     group->batch
-        .Put(records_cf_, rocksdb::Slice(key, sizeof(key)),
-             rocksdb::Slice(values.data() + start, end - start))
+        .Put(records_cf_, rocksdb::SliceParts(&key_slice, 1), rocksdb::SliceParts(value_parts, 2))
         .PermitUncheckedError();
     start = end;
   }
-  keys::TimeIndexValue tv;
-  tv.cumulative_bytes_before = p->cumulative_bytes;
-  tv.events = static_cast<uint32_t>(count);
-  tv.bytes = static_cast<uint64_t>(batch_bytes);
+  // One time-index entry per append.
+  char index_key[keys::kTimeIndexKeySize];
+  keys::StoreTimeIndexKey(index_key, p->topic_id, static_cast<uint32_t>(p->index),
+                          static_cast<uint64_t>(now), static_cast<uint64_t>(base));
+  char index_value[keys::kTimeIndexValueSize];
+  keys::StoreTimeIndexValue(index_value, {p->cumulative_bytes, static_cast<uint32_t>(count),
+                                          static_cast<uint64_t>(batch_bytes)});
   group->batch
-      .Put(time_cf_,
-           keys::TimeIndexKey(p->topic_id, static_cast<uint32_t>(p->index),
-                              static_cast<uint64_t>(now), static_cast<uint64_t>(base)),
-           keys::EncodeTimeIndexValue(tv))
+      .Put(time_cf_, rocksdb::Slice(index_key, sizeof(index_key)),
+           rocksdb::Slice(index_value, sizeof(index_value)))
       .PermitUncheckedError();
   if (window != nullptr) {
     window->push_back({request.sequence, base, base + count - 1, now});
@@ -807,7 +817,20 @@ absl::StatusOr<AppendResult> RocksDbEventStore::Append(const AppendRequest& requ
   result.append_time_ms = now;
   CommitLocked(&writer);
   if (!writer.status.ok()) return writer.status;
+  stat_appends_.fetch_add(1, std::memory_order_relaxed);
+  stat_events_.fetch_add(count, std::memory_order_relaxed);
   return result;
+}
+
+StoreStats RocksDbEventStore::GetStats() const {
+  StoreStats stats;
+  stats.db_writes = stat_db_writes_.load(std::memory_order_relaxed);
+  stats.appends = stat_appends_.load(std::memory_order_relaxed);
+  stats.events = stat_events_.load(std::memory_order_relaxed);
+  stats.failed_writes = stat_failed_writes_.load(std::memory_order_relaxed);
+  stats.waiting_fetches = stat_waiting_fetches_.load();
+  stats.parked_async_fetches = stat_parked_async_.load();
+  return stats;
 }
 
 // ----- reads ------------------------------------------------------------------------------------
@@ -898,8 +921,9 @@ absl::StatusOr<ReadResult> RocksDbEventStore::Fetch(const FetchRequest& request)
   absl::StatusOr<ReadResult> result = ReadPartition(**topic, p, request.read);
   if (!result.ok() || !result->records.empty() || request.max_wait_ms <= 0) return result;
 
-  const absl::Time deadline = absl::Now() + absl::Milliseconds(request.max_wait_ms);
+  const absl::Time deadline = absl::Now() + FetchWait(request.max_wait_ms);
   p->watchers.fetch_add(1);
+  stat_waiting_fetches_.fetch_add(1);
   {
     absl::MutexLock lock(&p->watch_mu);
     while (p->committed_next.load() <= request.read.offset && !(*topic)->deleted && !closing_) {
@@ -907,6 +931,7 @@ absl::StatusOr<ReadResult> RocksDbEventStore::Fetch(const FetchRequest& request)
     }
   }
   p->watchers.fetch_sub(1);
+  stat_waiting_fetches_.fetch_sub(1);
   if (closing_) return Closing();
   return ReadPartition(**topic, p, request.read);
 }
@@ -934,6 +959,7 @@ void RocksDbEventStore::FetchAsync(const FetchRequest& request, FetchCallback do
     if (p->committed_next.load() > request.read.offset || (*topic)->deleted) {
       ready = true;
     } else {
+      stat_parked_async_.fetch_add(1);
       p->async_waiters.push_back(waiter);
     }
   }
@@ -942,9 +968,15 @@ void RocksDbEventStore::FetchAsync(const FetchRequest& request, FetchCallback do
     waiter->claimed = true;
     return waiter->done(ReadPartition(**topic, p, request.read));
   }
-  absl::MutexLock lock(&fetch_mu_);
-  fetch_timers_.emplace(absl::Now() + absl::Milliseconds(request.max_wait_ms), waiter);
-  fetch_cv_.Signal();
+  {
+    absl::MutexLock lock(&fetch_mu_);
+    if (!fetch_stop_) {
+      fetch_timers_.emplace(absl::Now() + FetchWait(request.max_wait_ms), waiter);
+      fetch_cv_.Signal();
+      return;
+    }
+  }
+  CompleteWaiter(waiter, /*timed_out=*/true);  // the store is closing
 }
 
 void RocksDbEventStore::NotifyPartition(Partition* p) {
@@ -972,6 +1004,7 @@ void RocksDbEventStore::NotifyPartition(Partition* p) {
 
 void RocksDbEventStore::CompleteWaiter(const std::shared_ptr<AsyncWaiter>& waiter, bool timed_out) {
   if (waiter->claimed.exchange(true)) return;
+  stat_parked_async_.fetch_sub(1);
   if (timed_out) {
     Partition* p = waiter->partition;
     absl::MutexLock lock(&p->watch_mu);
@@ -1221,6 +1254,36 @@ absl::Status RocksDbEventStore::TrimPartition(const Topic& topic, Partition* p,
   return absl::OkStatus();
 }
 
+absl::Status RocksDbEventStore::ExpireProducers(Partition* p, RetentionPassResult* result) {
+  if (options_.producer_expiry_ms <= 0) return absl::OkStatus();
+  const int64_t cutoff = clock_->NowMs() - options_.producer_expiry_ms;
+  rocksdb::WriteBatch batch;
+  int64_t expired = 0;
+  {
+    absl::MutexLock lock(&write_mu_);
+    for (auto it = p->producers.begin(); it != p->producers.end();) {
+      if (it->second.empty() || it->second.back().append_time_ms < cutoff) {
+        batch
+            .Delete(meta_cf_,
+                    keys::ProducerKey(p->topic_id, static_cast<uint32_t>(p->index), it->first))
+            .PermitUncheckedError();
+        p->producers.erase(it++);
+        ++expired;
+      } else {
+        ++it;
+      }
+    }
+  }
+  if (expired == 0) return absl::OkStatus();
+  if (absl::Status s = SubmitBatch(std::move(batch)); !s.ok()) return s;
+  result->producers_expired += expired;
+  return absl::OkStatus();
+}
+
+absl::Duration RocksDbEventStore::FetchWait(int64_t max_wait_ms) const {
+  return absl::Milliseconds(std::min(max_wait_ms, options_.max_fetch_wait_ms));
+}
+
 absl::StatusOr<RetentionPassResult> RocksDbEventStore::RunRetentionOnce() {
   absl::MutexLock pass(&retention_mu_);
   std::vector<std::shared_ptr<Topic>> topics;
@@ -1233,6 +1296,7 @@ absl::StatusOr<RetentionPassResult> RocksDbEventStore::RunRetentionOnce() {
     for (auto& p : topic->partitions) {
       if (closing_ || topic->deleted) break;
       if (absl::Status s = TrimPartition(*topic, p.get(), &result); !s.ok()) return s;
+      if (absl::Status s = ExpireProducers(p.get(), &result); !s.ok()) return s;
     }
   }
   return result;

@@ -51,10 +51,15 @@
 namespace eventmesh::store {
 
 struct StoreOptions {
-  std::string path;                           // directory of the RocksDB database; required
-  SyncMode sync_mode = SyncMode::kBatch;      // see SyncMode
-  AppendLimits limits;                        // 1 MiB event, 4 MiB / 1000 events per batch
-  int32_t producer_window = 5;                // remembered sequences per producer and partition
+  std::string path;                       // directory of the RocksDB database; required
+  SyncMode sync_mode = SyncMode::kBatch;  // see SyncMode
+  AppendLimits limits;                    // 1 MiB event, 4 MiB / 1000 events per batch
+  int32_t producer_window = 5;            // remembered sequences per producer and partition
+  // A producer's state on a partition is dropped by the retention pass once its last append is
+  // older than this (a later append with that producer id then starts afresh). 7 days.
+  int64_t producer_expiry_ms = 7LL * 24 * 3600 * 1000;
+  // Fetch/FetchAsync wait at most this long whatever max_wait_ms asks for. 5 minutes.
+  int64_t max_fetch_wait_ms = 5 * 60'000;
   int64_t retention_interval_ms = 60'000;     // background retention/expiry period; 0 = no thread
   bool compact_after_retention = true;        // compact deleted ranges to free disk space at once
   int64_t max_commit_group_bytes = 16 << 20;  // an append starts a new group beyond this
@@ -62,6 +67,16 @@ struct StoreOptions {
   GroupOptions groups;
   const Clock* clock = nullptr;  // nullptr = SystemClock; must outlive the store
   rocksdb::Env* env = nullptr;   // nullptr = rocksdb::Env::Default(); for tests
+};
+
+// Counters for monitoring and benchmarks (monotonic since Open, except the gauges).
+struct StoreStats {
+  int64_t db_writes = 0;  // rocksdb::DB::Write calls by the commit queue (= fsyncs unless kNone)
+  int64_t appends = 0;    // successful non-duplicate appends
+  int64_t events = 0;     // events in those appends
+  int64_t failed_writes = 0;         // DB::Write calls that failed
+  int64_t waiting_fetches = 0;       // gauge: blocking Fetch calls parked right now
+  int64_t parked_async_fetches = 0;  // gauge: FetchAsync waiters not yet completed
 };
 
 class RocksDbEventStore final : public EventStore {
@@ -96,6 +111,7 @@ class RocksDbEventStore final : public EventStore {
   absl::StatusOr<RetentionPassResult> RunRetentionOnce() override;
 
   const StoreOptions& options() const { return options_; }
+  StoreStats GetStats() const;
 
  private:
   struct AsyncWaiter;
@@ -131,6 +147,8 @@ class RocksDbEventStore final : public EventStore {
   void CompleteWaiter(const std::shared_ptr<AsyncWaiter>& waiter, bool timed_out);
   void MaintenanceLoop();
   absl::Status TrimPartition(const Topic& topic, Partition* partition, RetentionPassResult* result);
+  absl::Status ExpireProducers(Partition* partition, RetentionPassResult* result);
+  absl::Duration FetchWait(int64_t max_wait_ms) const;
 
   const StoreOptions options_;
   const Clock* const clock_;
@@ -146,7 +164,7 @@ class RocksDbEventStore final : public EventStore {
 
   // Topic map. Readers take it shared for a lookup only.
   mutable absl::Mutex topics_mu_;
-  std::map<std::string, std::shared_ptr<Topic>> topics_ ABSL_GUARDED_BY(topics_mu_);
+  absl::flat_hash_map<std::string, std::shared_ptr<Topic>> topics_ ABSL_GUARDED_BY(topics_mu_);
   // Serializes topic creation/deletion (held across their write; never on the append path).
   absl::Mutex admin_mu_ ABSL_ACQUIRED_BEFORE(write_mu_);
   uint32_t next_topic_id_ ABSL_GUARDED_BY(admin_mu_) = 1;
@@ -170,6 +188,12 @@ class RocksDbEventStore final : public EventStore {
   absl::Mutex retention_mu_;  // one retention pass at a time
 
   std::atomic<bool> closing_{false};
+  std::atomic<int64_t> stat_db_writes_{0};
+  std::atomic<int64_t> stat_appends_{0};
+  std::atomic<int64_t> stat_events_{0};
+  std::atomic<int64_t> stat_failed_writes_{0};
+  std::atomic<int64_t> stat_waiting_fetches_{0};
+  std::atomic<int64_t> stat_parked_async_{0};
   std::thread fetch_thread_;
   std::thread maintenance_thread_;
 };

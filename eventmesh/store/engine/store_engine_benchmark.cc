@@ -79,12 +79,20 @@ void BM_EngineAppend(benchmark::State& state) {
   ProducerRecord record;
   record.payload = std::string(kPayloadBytes, 'x');
   request.records.assign(static_cast<size_t>(state.range(1)), record);
+  const StoreStats before = store->GetStats();
   for (auto _ : state) {
     auto result = store->Append(request);
     if (!result.ok()) {
       state.SkipWithError(result.status().ToString().c_str());
       break;
     }
+  }
+  if (state.thread_index() == 0) {
+    // Events per RocksDB write (= per fsync in batch/always) while all threads were running.
+    const StoreStats after = store->GetStats();
+    const int64_t writes = after.db_writes - before.db_writes;
+    state.counters["events_per_write"] =
+        writes > 0 ? static_cast<double>(after.events - before.events) / writes : 0;
   }
   state.SetItemsProcessed(state.iterations() * state.range(1));
   state.SetBytesProcessed(state.iterations() * state.range(1) * kPayloadBytes);
