@@ -5,9 +5,9 @@
 // embedded engine (eventmesh/store/engine/event_store.h) uses a shared store service unchanged.
 //
 // Every method is the client's blocking call with the client's default timeout (Fetch: plus
-// max_wait_ms); AppendAsync's and FetchAsync's callbacks run on the client's network thread. Besides the engine's
-// errors, any call may fail with Unavailable (connection lost / server down) or DeadlineExceeded
-// (timeout). Owns its StoreClient. Thread-safe.
+// max_wait_ms); AppendAsync's and FetchAsync's callbacks run on the client's network thread.
+// Besides the engine's errors, any call may fail with Unavailable (connection lost / server down)
+// or DeadlineExceeded (timeout). Owns its StoreClient. Thread-safe.
 
 #include <memory>
 

@@ -798,9 +798,8 @@ absl::StatusOr<RocksDbEventStore::PreparedAppend> RocksDbEventStore::PrepareAppe
   return prepared;
 }
 
-bool RocksDbEventStore::EnqueueAppendLocked(const AppendRequest& request,
-                                            PreparedAppend& prepared, Writer* writer,
-                                            absl::StatusOr<AppendResult>* early) {
+bool RocksDbEventStore::EnqueueAppendLocked(const AppendRequest& request, PreparedAppend& prepared,
+                                            Writer* writer, absl::StatusOr<AppendResult>* early) {
   Topic& topic = *prepared.topic;
   Partition* p = prepared.partition;
   const int64_t count = prepared.count;

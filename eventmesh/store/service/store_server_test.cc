@@ -312,9 +312,7 @@ class GatedStore final : public EventStore {
     release.WaitForNotificationWithTimeout(absl::Seconds(60));
     return inner_->Read(r);
   }
-  absl::StatusOr<AppendResult> Append(const AppendRequest& r) override {
-    return inner_->Append(r);
-  }
+  absl::StatusOr<AppendResult> Append(const AppendRequest& r) override { return inner_->Append(r); }
   void AppendAsync(const AppendRequest& r, AppendCallback done) override {
     inner_->AppendAsync(r, std::move(done));
   }
