@@ -107,11 +107,36 @@ struct RocksDbEventStore::CommitGroup {
     uint64_t cumulative_bytes;
   };
   explicit CommitGroup(size_t reserved_bytes = 0) : batch(reserved_bytes) {}
+  // The time-index entry of the last append per partition, not yet in `batch`: consecutive
+  // appends to a partition within the same millisecond share one entry (their offsets are
+  // contiguous within a group). Put into the batch when superseded or when the group closes.
+  struct PendingIndex {
+    int64_t append_ms;
+    int64_t base_offset;
+    keys::TimeIndexValue value;
+  };
   rocksdb::WriteBatch batch;
+  absl::flat_hash_map<Partition*, PendingIndex> pending_index;
   std::vector<Writer*> writers;  // in queue order, sync and async
   std::vector<std::unique_ptr<Writer>> async_writers;
   std::vector<Publish> publishes;
   bool open = true;  // appends may still join
+
+  void PutIndexEntry(rocksdb::ColumnFamilyHandle* cf, const Partition& p,
+                     const PendingIndex& entry) {
+    char key[keys::kTimeIndexKeySize];
+    keys::StoreTimeIndexKey(key, p.topic_id, static_cast<uint32_t>(p.index),
+                            static_cast<uint64_t>(entry.append_ms),
+                            static_cast<uint64_t>(entry.base_offset));
+    char value[keys::kTimeIndexValueSize];
+    keys::StoreTimeIndexValue(value, entry.value);
+    batch.Put(cf, rocksdb::Slice(key, sizeof(key)), rocksdb::Slice(value, sizeof(value)))
+        .PermitUncheckedError();
+  }
+  void FlushIndex(rocksdb::ColumnFamilyHandle* cf) {
+    for (const auto& [p, entry] : pending_index) PutIndexEntry(cf, *p, entry);
+    pending_index.clear();
+  }
 };
 
 // ----- open / close -----------------------------------------------------------------------------
@@ -554,6 +579,7 @@ void RocksDbEventStore::CommitLocked(Writer* writer) {
 void RocksDbEventStore::WriteFrontLocked(Completions* completions) {
   CommitGroup* group = queue_.front().get();
   group->open = false;
+  group->FlushIndex(time_cf_);
   const bool resume = needs_resume_;
   write_mu_.Unlock();
   rocksdb::Status s;
@@ -583,6 +609,19 @@ void RocksDbEventStore::WriteFrontLocked(Completions* completions) {
     }
     for (Writer* w : written->writers) w->done = true;
     for (auto& w : written->async_writers) completions->push_back(std::move(w));
+    // Keep a few written groups to reuse their batch buffers: a large group grown from scratch
+    // costs repeated reallocation, copying and page faults on every write.
+    if (spare_groups_.size() < kSpareGroups &&
+        written->batch.Data().capacity() <=
+            2 * static_cast<size_t>(options_.max_commit_group_bytes)) {
+      written->batch.Clear();
+      written->writers.clear();
+      written->async_writers.clear();
+      written->publishes.clear();
+      written->pending_index.clear();
+      written->open = true;
+      spare_groups_.push_back(std::move(written));
+    }
   } else {
     needs_resume_ = true;
     stat_failed_writes_.fetch_add(1, std::memory_order_relaxed);
@@ -861,6 +900,10 @@ bool RocksDbEventStore::EnqueueAppendLocked(const AppendRequest& request, Prepar
   if (options_.sync_mode != SyncMode::kAlways && !queue_.empty() && queue_.back()->open &&
       static_cast<int64_t>(queue_.back()->batch.GetDataSize()) < options_.max_commit_group_bytes) {
     group = queue_.back().get();
+  } else if (!spare_groups_.empty()) {
+    queue_.push_back(std::move(spare_groups_.back()));
+    spare_groups_.pop_back();
+    group = queue_.back().get();
   } else {
     // Room for this append and a few followers, so the batch rarely reallocates.
     queue_.push_back(std::make_unique<CommitGroup>(
@@ -884,17 +927,27 @@ bool RocksDbEventStore::EnqueueAppendLocked(const AppendRequest& request, Prepar
         .PermitUncheckedError();
     start = end;
   }
-  // One time-index entry per append.
-  char index_key[keys::kTimeIndexKeySize];
-  keys::StoreTimeIndexKey(index_key, p->topic_id, static_cast<uint32_t>(p->index),
-                          static_cast<uint64_t>(now), static_cast<uint64_t>(base));
-  char index_value[keys::kTimeIndexValueSize];
-  keys::StoreTimeIndexValue(index_value, {p->cumulative_bytes, static_cast<uint32_t>(count),
-                                          static_cast<uint64_t>(prepared.batch_bytes)});
-  group->batch
-      .Put(time_cf_, rocksdb::Slice(index_key, sizeof(index_key)),
-           rocksdb::Slice(index_value, sizeof(index_value)))
-      .PermitUncheckedError();
+  // One time-index entry per append, or per run of appends to the partition in this group
+  // within the same millisecond.
+  auto [pending, inserted] = group->pending_index.try_emplace(
+      p, CommitGroup::PendingIndex{now,
+                                   base,
+                                   {p->cumulative_bytes, static_cast<uint32_t>(count),
+                                    static_cast<uint64_t>(prepared.batch_bytes)}});
+  if (!inserted) {
+    CommitGroup::PendingIndex& entry = pending->second;
+    if (entry.append_ms == now &&
+        entry.base_offset + static_cast<int64_t>(entry.value.events) == base) {
+      entry.value.events += static_cast<uint32_t>(count);
+      entry.value.bytes += static_cast<uint64_t>(prepared.batch_bytes);
+    } else {
+      group->PutIndexEntry(time_cf_, *p, entry);
+      entry = {now,
+               base,
+               {p->cumulative_bytes, static_cast<uint32_t>(count),
+                static_cast<uint64_t>(prepared.batch_bytes)}};
+    }
+  }
   if (window != nullptr) {
     window->push_back({request.sequence, base, base + count - 1, now});
     if (window->size() > static_cast<size_t>(options_.producer_window)) {
