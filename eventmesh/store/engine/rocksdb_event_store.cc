@@ -612,8 +612,7 @@ void RocksDbEventStore::WriteFrontLocked(Completions* completions) {
     // Keep a few written groups to reuse their batch buffers: a large group grown from scratch
     // costs repeated reallocation, copying and page faults on every write.
     if (spare_groups_.size() < kSpareGroups &&
-        written->batch.Data().capacity() <=
-            2 * static_cast<size_t>(options_.max_commit_group_bytes)) {
+        written->batch.Data().capacity() <= kMaxSpareGroupBytes) {
       written->batch.Clear();
       written->writers.clear();
       written->async_writers.clear();

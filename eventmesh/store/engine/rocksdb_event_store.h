@@ -204,8 +204,10 @@ class RocksDbEventStore final : public EventStore {
   std::deque<std::unique_ptr<CommitGroup>> queue_ ABSL_GUARDED_BY(write_mu_);
   bool leader_active_ ABSL_GUARDED_BY(write_mu_) = false;
   bool needs_resume_ ABSL_GUARDED_BY(write_mu_) = false;
-  // Written groups kept for reuse (their WriteBatch keeps its buffer).
-  static constexpr size_t kSpareGroups = 3;
+  // Written groups kept for reuse (their WriteBatch keeps its buffer), at most this many of at
+  // most this capacity each.
+  static constexpr size_t kSpareGroups = 2;
+  static constexpr size_t kMaxSpareGroupBytes = 8u << 20;
   std::vector<std::unique_ptr<CommitGroup>> spare_groups_ ABSL_GUARDED_BY(write_mu_);
   // Leadership of the front group is waiting for a commit thread (its first writer is async).
   bool async_lead_ ABSL_GUARDED_BY(write_mu_) = false;
