@@ -10,10 +10,12 @@
 // front group with ONE rocksdb::DB::Write (and, in kBatch/kAlways, ONE fsync of the WAL), marks
 // its writers done and hands leadership to the first writer of the next group. Appends that
 // arrive while a write is in progress therefore share the next write and fsync (group commit).
-// In kAlways every append is its own group. Offsets become visible to readers only after the
-// write covering them returned OK, in offset order. If a write fails, every queued write fails
-// with it (ResourceExhausted) and the cached offsets roll back to the last durable ones, so the
-// log never has a gap; the next write first calls DB::Resume().
+// In kAlways every append is its own group. Consecutive appends to one partition in one group
+// with the same append millisecond share one time-index entry (put when the group closes). Offsets
+// become visible to readers only after the write covering them returned OK, in offset order. If a
+// write fails, every queued write fails with it (ResourceExhausted) and the cached offsets roll
+// back to the last durable ones, so the log never has a gap; the next write first calls
+// DB::Resume().
 //
 // Recovery: on Open the next offset of each partition is the last records key + 1 (or the log
 // start offset kept by retention when the partition is empty), the earliest offset is the first

@@ -897,6 +897,23 @@ TEST_F(StoreTest, TenThousandAsyncAppendsInFlightGetDenseOffsetsInIssueOrder) {
   const StoreStats stats = store_->GetStats();
   EXPECT_EQ(stats.appends, kAppends);
   EXPECT_EQ(stats.events, kAppends);
+  // Appends sharing a group and a millisecond share time-index entries; the index still covers
+  // every event and byte.
+  SeekTimeRequest seek;
+  seek.topic = "async";
+  seek.partition = 1;
+  seek.timestamp_ms = clock_.NowMs();
+  auto sought = store_->SeekTime(seek);
+  ASSERT_TRUE(sought.ok()) << sought.status();
+  EXPECT_TRUE(sought->found);
+  EXPECT_EQ(sought->offset, 0);
+  int64_t payload_bytes = 0;
+  for (int i = 0; i < kAppends; ++i)
+    payload_bytes += static_cast<int64_t>(absl::StrCat("e", i).size());
+  auto described = store_->DescribeTopic({"async"});
+  ASSERT_TRUE(described.ok()) << described.status();
+  EXPECT_EQ(described->partition_info[1].retained_bytes, payload_bytes);
+  EXPECT_EQ(described->partition_info[1].next_offset, kAppends);
 
   // The data survives a restart and the next offset continues.
   Reopen();
