@@ -5,9 +5,9 @@
 // embedded engine (eventmesh/store/engine/event_store.h) uses a shared store service unchanged.
 //
 // Every method is the client's blocking call with the client's default timeout (Fetch: plus
-// max_wait_ms); FetchAsync's callback runs on the client's network thread. Besides the engine's
-// errors, any call may fail with Unavailable (connection lost / server down) or DeadlineExceeded
-// (timeout). Owns its StoreClient. Thread-safe.
+// max_wait_ms); AppendAsync's and FetchAsync's callbacks run on the client's network thread.
+// Besides the engine's errors, any call may fail with Unavailable (connection lost / server down)
+// or DeadlineExceeded (timeout). Owns its StoreClient. Thread-safe.
 
 #include <memory>
 
@@ -37,6 +37,11 @@ class RemoteEventStore final : public EventStore {
   }
   absl::StatusOr<AppendResult> Append(const AppendRequest& request) override {
     return client_->Append(request);
+  }
+  // Pipelined: any number of appends in flight on the one connection; `done` runs on the
+  // client's network thread (or inline when rejected before sending).
+  void AppendAsync(const AppendRequest& request, AppendCallback done) override {
+    client_->AppendAsync(request, std::move(done));
   }
   absl::StatusOr<ReadResult> Read(const ReadRequest& request) override {
     return client_->Read(request);

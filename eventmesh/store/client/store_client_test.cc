@@ -606,6 +606,58 @@ TEST_P(EventStoreContractTest, AppendFetchAsyncAndCommit) {
   EXPECT_EQ(missing.status().message(), "topic \"nope\" does not exist");
 }
 
+TEST_P(EventStoreContractTest, PipelinedAsyncAppendsGetDenseOffsetsInIssueOrder) {
+  EventStore& store = Store();
+  CreateTopicRequest create;
+  create.topic = "async";
+  create.partitions = 1;
+  ASSERT_TRUE(store.CreateTopic(create).ok());
+  constexpr int kAppends = 5000;
+  absl::Mutex mu;
+  std::vector<absl::StatusOr<AppendResult>> results(kAppends, absl::UnknownError("not done"));
+  int done = 0;
+  for (int i = 0; i < kAppends; ++i) {
+    store.AppendAsync(ToPartition("async", 0, {Rec(absl::StrCat("e", i))}),
+                      [&, i](absl::StatusOr<AppendResult> r) {
+                        absl::MutexLock lock(&mu);
+                        results[static_cast<size_t>(i)] = std::move(r);
+                        ++done;
+                      });
+  }
+  absl::StatusOr<AppendResult> missing = absl::UnknownError("not done");
+  {
+    absl::Notification notified;
+    store.AppendAsync(ToPartition("nope", 0, {Rec("x")}), [&](absl::StatusOr<AppendResult> r) {
+      missing = std::move(r);
+      notified.Notify();
+    });
+    ASSERT_TRUE(notified.WaitForNotificationWithTimeout(absl::Seconds(60)));
+  }
+  EXPECT_EQ(missing.status(), absl::NotFoundError("topic \"nope\" does not exist"));
+  {
+    absl::MutexLock lock(&mu);
+    ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(
+                                        +[](int* d) { return *d == kAppends; }, &done),
+                                    absl::Seconds(120)));
+    for (int i = 0; i < kAppends; ++i) {
+      ASSERT_TRUE(results[static_cast<size_t>(i)].ok()) << results[static_cast<size_t>(i)].status();
+      EXPECT_EQ(results[static_cast<size_t>(i)]->base_offset, i);  // issue order
+    }
+  }
+  int64_t offset = 0;
+  for (int reads = 0; offset < kAppends && reads < kAppends; ++reads) {
+    auto read = store.Read(ReadAt("async", 0, offset));
+    ASSERT_TRUE(read.ok()) << read.status();
+    ASSERT_FALSE(read->records.empty());
+    for (const EventRecord& record : read->records) {
+      ASSERT_EQ(record.offset, offset);
+      ASSERT_EQ(record.payload, absl::StrCat("e", offset));
+      ++offset;
+    }
+  }
+  EXPECT_EQ(offset, kAppends);
+}
+
 INSTANTIATE_TEST_SUITE_P(EmbeddedAndRemote, EventStoreContractTest, ::testing::Bool(),
                          [](const ::testing::TestParamInfo<bool>& info) {
                            return info.param ? "Remote" : "Embedded";

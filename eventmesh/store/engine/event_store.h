@@ -302,9 +302,11 @@ struct RetentionPassResult {
 // An embedded event store. Implementations are thread-safe: every method may be called from any
 // thread concurrently. Append blocks until the batch is durable under the store's SyncMode; Fetch
 // blocks up to max_wait_ms; all other calls return without waiting for other clients.
+// AppendAsync and FetchAsync are their non-blocking forms.
 class EventStore {
  public:
   using FetchCallback = std::function<void(absl::StatusOr<ReadResult>)>;
+  using AppendCallback = std::function<void(absl::StatusOr<AppendResult>)>;
 
   virtual ~EventStore() = default;
 
@@ -317,6 +319,18 @@ class EventStore {
 
   // Records.
   virtual absl::StatusOr<AppendResult> Append(const AppendRequest& request) = 0;
+  // The non-blocking form of Append, with the same semantics and guarantees: `done` runs exactly
+  // once, after the batch is durable under the SyncMode (with the result) or with the error
+  // Append would have returned. Rejections (validation, unknown topic, producer sequence
+  // errors, duplicates, closing) may run `done` inline on the calling thread; otherwise it runs
+  // later on a store-owned thread (e.g. the commit-queue leader). The call itself does not wait
+  // for I/O. Offsets are reserved when AppendAsync returns: appends to one partition issued one
+  // after the other from one thread get increasing offsets in issue order. Any number of
+  // appends may be in flight; the engine coalesces them into one write (and one fsync). `done`
+  // runs without store locks held but must not block for long (no blocking Append/Fetch on the
+  // same store from inside it): hand the result to your own executor. When the store closes,
+  // pending appends complete with their result or Unavailable; none is left without a callback.
+  virtual void AppendAsync(const AppendRequest& request, AppendCallback done) = 0;
   virtual absl::StatusOr<ReadResult> Read(const ReadRequest& request) = 0;
   // Like Read, but when no event is available at the offset waits up to max_wait_ms for an
   // append to the partition (woken by the append; no polling). Returns an empty result on

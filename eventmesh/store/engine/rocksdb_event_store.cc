@@ -88,10 +88,16 @@ struct RocksDbEventStore::Topic {
   std::atomic<bool> deleted{false};
 };
 
+// One append (or admin batch) in the commit queue. Synchronous writers live on their caller's
+// stack and are waited on; asynchronous ones (callback set) are owned by their CommitGroup until
+// completed.
 struct RocksDbEventStore::Writer {
   bool done = false;
   bool leader = false;
   absl::Status status;
+  AppendResult result;
+  int64_t events = 0;
+  AppendCallback callback;  // set: an AppendAsync writer
 };
 
 struct RocksDbEventStore::CommitGroup {
@@ -101,10 +107,36 @@ struct RocksDbEventStore::CommitGroup {
     uint64_t cumulative_bytes;
   };
   explicit CommitGroup(size_t reserved_bytes = 0) : batch(reserved_bytes) {}
+  // The time-index entry of the last append per partition, not yet in `batch`: consecutive
+  // appends to a partition within the same millisecond share one entry (their offsets are
+  // contiguous within a group). Put into the batch when superseded or when the group closes.
+  struct PendingIndex {
+    int64_t append_ms;
+    int64_t base_offset;
+    keys::TimeIndexValue value;
+  };
   rocksdb::WriteBatch batch;
-  std::vector<Writer*> writers;
+  absl::flat_hash_map<Partition*, PendingIndex> pending_index;
+  std::vector<Writer*> writers;  // in queue order, sync and async
+  std::vector<std::unique_ptr<Writer>> async_writers;
   std::vector<Publish> publishes;
   bool open = true;  // appends may still join
+
+  void PutIndexEntry(rocksdb::ColumnFamilyHandle* cf, const Partition& p,
+                     const PendingIndex& entry) {
+    char key[keys::kTimeIndexKeySize];
+    keys::StoreTimeIndexKey(key, p.topic_id, static_cast<uint32_t>(p.index),
+                            static_cast<uint64_t>(entry.append_ms),
+                            static_cast<uint64_t>(entry.base_offset));
+    char value[keys::kTimeIndexValueSize];
+    keys::StoreTimeIndexValue(value, entry.value);
+    batch.Put(cf, rocksdb::Slice(key, sizeof(key)), rocksdb::Slice(value, sizeof(value)))
+        .PermitUncheckedError();
+  }
+  void FlushIndex(rocksdb::ColumnFamilyHandle* cf) {
+    for (const auto& [p, entry] : pending_index) PutIndexEntry(cf, *p, entry);
+    pending_index.clear();
+  }
 };
 
 // ----- open / close -----------------------------------------------------------------------------
@@ -302,6 +334,7 @@ absl::Status RocksDbEventStore::Recover() {
 
 void RocksDbEventStore::StartThreads() {
   fetch_thread_ = std::thread([this] { FetchThreadLoop(); });
+  for (int i = 0; i < 2; ++i) commit_threads_.emplace_back([this] { CommitThreadLoop(); });
   if (options_.retention_interval_ms > 0) {
     maintenance_thread_ = std::thread([this] { MaintenanceLoop(); });
   }
@@ -315,6 +348,12 @@ RocksDbEventStore::~RocksDbEventStore() {
     maintenance_cv_.SignalAll();
   }
   if (maintenance_thread_.joinable()) maintenance_thread_.join();
+  {
+    // No more enqueues; the commit threads write and complete what is queued, then exit.
+    absl::MutexLock lock(&write_mu_);
+    commit_stop_ = true;
+  }
+  for (std::thread& t : commit_threads_) t.join();
   {
     absl::MutexLock lock(&fetch_mu_);
     fetch_stop_ = true;
@@ -527,10 +566,20 @@ void RocksDbEventStore::CommitLocked(Writer* writer) {
         +[](Writer* w) { return w->done || w->leader; }, writer));
   }
   if (writer->done) return;
+  // Leader: the front group contains this writer (leadership goes to a group's first writer).
+  Completions completions;
+  WriteFrontLocked(&completions);
+  if (!completions.empty()) {
+    write_mu_.Unlock();
+    RunCompletions(&completions);
+    write_mu_.Lock();
+  }
+}
 
-  // Leader: write the front group (it contains this writer).
+void RocksDbEventStore::WriteFrontLocked(Completions* completions) {
   CommitGroup* group = queue_.front().get();
   group->open = false;
+  group->FlushIndex(time_cf_);
   const bool resume = needs_resume_;
   write_mu_.Unlock();
   rocksdb::Status s;
@@ -559,6 +608,19 @@ void RocksDbEventStore::CommitLocked(Writer* writer) {
       if (p->watchers.load() > 0) NotifyPartition(p);
     }
     for (Writer* w : written->writers) w->done = true;
+    for (auto& w : written->async_writers) completions->push_back(std::move(w));
+    // Keep a few written groups to reuse their batch buffers: a large group grown from scratch
+    // costs repeated reallocation, copying and page faults on every write.
+    if (spare_groups_.size() < kSpareGroups &&
+        written->batch.Data().capacity() <= kMaxSpareGroupBytes) {
+      written->batch.Clear();
+      written->writers.clear();
+      written->async_writers.clear();
+      written->publishes.clear();
+      written->pending_index.clear();
+      written->open = true;
+      spare_groups_.push_back(std::move(written));
+    }
   } else {
     needs_resume_ = true;
     stat_failed_writes_.fetch_add(1, std::memory_order_relaxed);
@@ -568,16 +630,66 @@ void RocksDbEventStore::CommitLocked(Writer* writer) {
       w->done = true;
     }
     queue_.push_front(std::move(written));  // roll back its partitions with the rest
-    FailQueueLocked(status);
+    FailQueueLocked(status, completions);
   }
-  if (!queue_.empty()) {
-    queue_.front()->writers.front()->leader = true;
-  } else {
+  HandOffLeadershipLocked();
+}
+
+void RocksDbEventStore::HandOffLeadershipLocked() {
+  if (queue_.empty()) {
     leader_active_ = false;
+    return;
+  }
+  Writer* first = queue_.front()->writers.front();
+  if (first->callback != nullptr) {
+    async_lead_ = true;  // no thread waits for this writer: a commit thread leads
+  } else {
+    first->leader = true;
   }
 }
 
-void RocksDbEventStore::FailQueueLocked(const absl::Status& status) {
+void RocksDbEventStore::RunCompletions(Completions* completions) {
+  int64_t appends = 0, events = 0;
+  for (std::unique_ptr<Writer>& w : *completions) {
+    if (w->status.ok()) {
+      ++appends;
+      events += w->events;
+    }
+  }
+  stat_appends_.fetch_add(appends, std::memory_order_relaxed);
+  stat_events_.fetch_add(events, std::memory_order_relaxed);
+  for (std::unique_ptr<Writer>& w : *completions) {
+    AppendCallback done = std::move(w->callback);
+    if (w->status.ok()) {
+      done(std::move(w->result));
+    } else {
+      done(w->status);
+    }
+    w.reset();  // release captured state now
+  }
+  completions->clear();
+}
+
+void RocksDbEventStore::CommitThreadLoop() {
+  write_mu_.Lock();
+  while (true) {
+    write_mu_.Await(absl::Condition(
+        +[](RocksDbEventStore* s) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+          return s->async_lead_ || (s->commit_stop_ && !s->leader_active_);
+        },
+        this));
+    if (!async_lead_) break;  // stopping and the queue is drained
+    async_lead_ = false;
+    Completions completions;
+    WriteFrontLocked(&completions);
+    write_mu_.Unlock();
+    RunCompletions(&completions);
+    write_mu_.Lock();
+  }
+  write_mu_.Unlock();
+}
+
+void RocksDbEventStore::FailQueueLocked(const absl::Status& status, Completions* completions) {
   // Everything queued behind a failed write holds later offsets of the same partitions: fail
   // it too, then roll every touched partition back to its durable state so no gap appears.
   std::vector<Partition*> touched;
@@ -589,6 +701,7 @@ void RocksDbEventStore::FailQueueLocked(const absl::Status& status) {
         w->done = true;
       }
     }
+    for (auto& w : group->async_writers) completions->push_back(std::move(w));
     for (const auto& pub : group->publishes) touched.push_back(pub.partition);
   }
   queue_.clear();
@@ -635,7 +748,18 @@ absl::Status RocksDbEventStore::SubmitBatch(rocksdb::WriteBatch batch) {
 
 // ----- append -----------------------------------------------------------------------------------
 
-absl::StatusOr<AppendResult> RocksDbEventStore::Append(const AppendRequest& request) {
+struct RocksDbEventStore::PreparedAppend {
+  std::shared_ptr<Topic> topic;
+  Partition* partition = nullptr;
+  int64_t count = 0;
+  int64_t batch_bytes = 0;
+  // Encoded value prefixes (the append time is patched in under the lock) and their ends.
+  std::string prefixes;
+  absl::InlinedVector<size_t, 16> ends;
+};
+
+absl::StatusOr<RocksDbEventStore::PreparedAppend> RocksDbEventStore::PrepareAppend(
+    const AppendRequest& request) const {
   if (closing_) return Closing();
   const AppendLimits& limits = options_.limits;
   const int64_t count = static_cast<int64_t>(request.records.size());
@@ -667,7 +791,7 @@ absl::StatusOr<AppendResult> RocksDbEventStore::Append(const AppendRequest& requ
 
   absl::StatusOr<std::shared_ptr<Topic>> found = GetTopic(request.topic);
   if (!found.ok()) return found.status();
-  Topic& topic = **found;
+  const Topic& topic = **found;
   int32_t partition_index = 0;
   switch (request.strategy) {
     case PartitionStrategy::kExplicit:
@@ -691,32 +815,40 @@ absl::StatusOr<AppendResult> RocksDbEventStore::Append(const AppendRequest& requ
             "idempotent appends need a deterministic partition strategy (explicit or key "
             "hash), not round-robin");
       }
-      partition_index = static_cast<int32_t>(topic.round_robin.fetch_add(1) %
+      partition_index = static_cast<int32_t>((*found)->round_robin.fetch_add(1) %
                                              static_cast<uint64_t>(topic.meta.partitions));
       break;
   }
   absl::StatusOr<Partition*> found_partition = GetPartition(topic, partition_index);
   if (!found_partition.ok()) return found_partition.status();
-  Partition* p = *found_partition;
 
-  // Encode the value prefixes outside the lock (the append time is patched in under it); the
-  // payloads go into the WriteBatch straight from the request.
-  std::string prefixes;
-  prefixes.reserve(static_cast<size_t>(count) * 16);
-  absl::InlinedVector<size_t, 16> ends;
+  PreparedAppend prepared;
+  prepared.topic = std::move(*found);
+  prepared.partition = *found_partition;
+  prepared.count = count;
+  prepared.batch_bytes = batch_bytes;
+  // The payloads go into the WriteBatch straight from the request.
+  prepared.prefixes.reserve(static_cast<size_t>(count) * 16);
   for (const ProducerRecord& record : request.records) {
-    keys::EncodeRecordValuePrefix(&prefixes, 0, record);
-    ends.push_back(prefixes.size());
+    keys::EncodeRecordValuePrefix(&prepared.prefixes, 0, record);
+    prepared.ends.push_back(prepared.prefixes.size());
   }
+  return prepared;
+}
 
-  AppendResult result;
+bool RocksDbEventStore::EnqueueAppendLocked(const AppendRequest& request, PreparedAppend& prepared,
+                                            Writer* writer, absl::StatusOr<AppendResult>* early) {
+  Topic& topic = *prepared.topic;
+  Partition* p = prepared.partition;
+  const int64_t count = prepared.count;
+  const int32_t partition_index = p->index;
+  if (topic.deleted) {
+    *early = absl::NotFoundError(absl::StrCat("topic \"", request.topic, "\" does not exist"));
+    return false;
+  }
+  AppendResult& result = writer->result;
   result.topic = request.topic;
   result.partition = partition_index;
-  Writer writer;
-  absl::MutexLock lock(&write_mu_);
-  if (topic.deleted) {
-    return absl::NotFoundError(absl::StrCat("topic \"", request.topic, "\" does not exist"));
-  }
   std::vector<keys::ProducerBatch>* window = nullptr;
   if (request.producer_id.has_value()) {
     const uint64_t pid = *request.producer_id;
@@ -727,31 +859,36 @@ absl::StatusOr<AppendResult> RocksDbEventStore::Append(const AppendRequest& requ
         for (const keys::ProducerBatch& b : *window) {
           if (b.sequence != request.sequence) continue;
           if (b.last_offset - b.base_offset + 1 != count) {
-            return absl::FailedPreconditionError(absl::StrFormat(
+            *early = absl::FailedPreconditionError(absl::StrFormat(
                 "sequence %d of producer %d on %s/%d was a batch of %d events, the retry has %d",
                 request.sequence, pid, request.topic, partition_index,
                 b.last_offset - b.base_offset + 1, count));
+            return false;
           }
           if (b.last_offset >= p->committed_next.load()) {
-            return absl::UnavailableError(
+            *early = absl::UnavailableError(
                 absl::StrFormat("sequence %d of producer %d on %s/%d is still being written; retry",
                                 request.sequence, pid, request.topic, partition_index));
+            return false;
           }
           result.base_offset = b.base_offset;
           result.last_offset = b.last_offset;
           result.append_time_ms = b.append_time_ms;
           result.duplicate = true;
-          return result;
+          *early = std::move(result);
+          return false;
         }
-        return absl::FailedPreconditionError(absl::StrFormat(
+        *early = absl::FailedPreconditionError(absl::StrFormat(
             "sequence %d of producer %d on %s/%d is older than the deduplication window "
             "(oldest remembered sequence %d)",
             request.sequence, pid, request.topic, partition_index, window->front().sequence));
+        return false;
       }
       if (request.sequence != last.sequence + 1) {
-        return absl::FailedPreconditionError(absl::StrFormat(
+        *early = absl::FailedPreconditionError(absl::StrFormat(
             "out-of-order sequence %d for producer %d on %s/%d: expected %d", request.sequence, pid,
             request.topic, partition_index, last.sequence + 1));
+        return false;
       }
     }
   }
@@ -762,16 +899,21 @@ absl::StatusOr<AppendResult> RocksDbEventStore::Append(const AppendRequest& requ
   if (options_.sync_mode != SyncMode::kAlways && !queue_.empty() && queue_.back()->open &&
       static_cast<int64_t>(queue_.back()->batch.GetDataSize()) < options_.max_commit_group_bytes) {
     group = queue_.back().get();
+  } else if (!spare_groups_.empty()) {
+    queue_.push_back(std::move(spare_groups_.back()));
+    spare_groups_.pop_back();
+    group = queue_.back().get();
   } else {
     // Room for this append and a few followers, so the batch rarely reallocates.
-    queue_.push_back(
-        std::make_unique<CommitGroup>(static_cast<size_t>(batch_bytes + count * 48) * 2 + 4096));
+    queue_.push_back(std::make_unique<CommitGroup>(
+        static_cast<size_t>(prepared.batch_bytes + count * 48) * 2 + 4096));
     group = queue_.back().get();
   }
+  std::string& prefixes = prepared.prefixes;
   char key[keys::kRecordKeySize];
   size_t start = 0;
   for (int64_t i = 0; i < count; ++i) {
-    const size_t end = ends[static_cast<size_t>(i)];
+    const size_t end = prepared.ends[static_cast<size_t>(i)];
     keys::PatchRecordAppendTime(&prefixes[start], now);
     keys::StoreRecordKey(key, p->topic_id, static_cast<uint32_t>(p->index),
                          static_cast<uint64_t>(base + i));
@@ -784,17 +926,27 @@ absl::StatusOr<AppendResult> RocksDbEventStore::Append(const AppendRequest& requ
         .PermitUncheckedError();
     start = end;
   }
-  // One time-index entry per append.
-  char index_key[keys::kTimeIndexKeySize];
-  keys::StoreTimeIndexKey(index_key, p->topic_id, static_cast<uint32_t>(p->index),
-                          static_cast<uint64_t>(now), static_cast<uint64_t>(base));
-  char index_value[keys::kTimeIndexValueSize];
-  keys::StoreTimeIndexValue(index_value, {p->cumulative_bytes, static_cast<uint32_t>(count),
-                                          static_cast<uint64_t>(batch_bytes)});
-  group->batch
-      .Put(time_cf_, rocksdb::Slice(index_key, sizeof(index_key)),
-           rocksdb::Slice(index_value, sizeof(index_value)))
-      .PermitUncheckedError();
+  // One time-index entry per append, or per run of appends to the partition in this group
+  // within the same millisecond.
+  auto [pending, inserted] = group->pending_index.try_emplace(
+      p, CommitGroup::PendingIndex{now,
+                                   base,
+                                   {p->cumulative_bytes, static_cast<uint32_t>(count),
+                                    static_cast<uint64_t>(prepared.batch_bytes)}});
+  if (!inserted) {
+    CommitGroup::PendingIndex& entry = pending->second;
+    if (entry.append_ms == now &&
+        entry.base_offset + static_cast<int64_t>(entry.value.events) == base) {
+      entry.value.events += static_cast<uint32_t>(count);
+      entry.value.bytes += static_cast<uint64_t>(prepared.batch_bytes);
+    } else {
+      group->PutIndexEntry(time_cf_, *p, entry);
+      entry = {now,
+               base,
+               {p->cumulative_bytes, static_cast<uint32_t>(count),
+                static_cast<uint64_t>(prepared.batch_bytes)}};
+    }
+  }
   if (window != nullptr) {
     window->push_back({request.sequence, base, base + count - 1, now});
     if (window->size() > static_cast<size_t>(options_.producer_window)) {
@@ -807,19 +959,52 @@ absl::StatusOr<AppendResult> RocksDbEventStore::Append(const AppendRequest& requ
         .PermitUncheckedError();
   }
   p->next_offset = base + count;
-  p->cumulative_bytes += static_cast<uint64_t>(batch_bytes);
+  p->cumulative_bytes += static_cast<uint64_t>(prepared.batch_bytes);
   p->last_append_ms = now;
   group->publishes.push_back({p, p->next_offset, p->cumulative_bytes});
-  group->writers.push_back(&writer);
+  group->writers.push_back(writer);
 
   result.base_offset = base;
   result.last_offset = base + count - 1;
   result.append_time_ms = now;
+  writer->events = count;
+  return true;
+}
+
+absl::StatusOr<AppendResult> RocksDbEventStore::Append(const AppendRequest& request) {
+  absl::StatusOr<PreparedAppend> prepared = PrepareAppend(request);
+  if (!prepared.ok()) return prepared.status();
+  Writer writer;
+  absl::MutexLock lock(&write_mu_);
+  absl::StatusOr<AppendResult> early;
+  if (!EnqueueAppendLocked(request, *prepared, &writer, &early)) return early;
   CommitLocked(&writer);
   if (!writer.status.ok()) return writer.status;
   stat_appends_.fetch_add(1, std::memory_order_relaxed);
-  stat_events_.fetch_add(count, std::memory_order_relaxed);
-  return result;
+  stat_events_.fetch_add(writer.events, std::memory_order_relaxed);
+  return std::move(writer.result);
+}
+
+void RocksDbEventStore::AppendAsync(const AppendRequest& request, AppendCallback done) {
+  absl::StatusOr<PreparedAppend> prepared = PrepareAppend(request);
+  if (!prepared.ok()) return done(prepared.status());
+  auto writer = std::make_unique<Writer>();
+  absl::StatusOr<AppendResult> early;
+  {
+    absl::MutexLock lock(&write_mu_);
+    if (commit_stop_) {
+      early = Closing();
+    } else if (EnqueueAppendLocked(request, *prepared, writer.get(), &early)) {
+      writer->callback = std::move(done);
+      queue_.back()->async_writers.push_back(std::move(writer));
+      if (!leader_active_) {
+        leader_active_ = true;
+        async_lead_ = true;
+      }
+      return;
+    }
+  }
+  done(std::move(early));
 }
 
 StoreStats RocksDbEventStore::GetStats() const {

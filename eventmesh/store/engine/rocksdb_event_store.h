@@ -10,20 +10,33 @@
 // front group with ONE rocksdb::DB::Write (and, in kBatch/kAlways, ONE fsync of the WAL), marks
 // its writers done and hands leadership to the first writer of the next group. Appends that
 // arrive while a write is in progress therefore share the next write and fsync (group commit).
-// In kAlways every append is its own group. Offsets become visible to readers only after the
-// write covering them returned OK, in offset order. If a write fails, every queued write fails
-// with it (ResourceExhausted) and the cached offsets roll back to the last durable ones, so the
-// log never has a gap; the next write first calls DB::Resume().
+// In kAlways every append is its own group. Consecutive appends to one partition in one group
+// with the same append millisecond share one time-index entry (put when the group closes). Offsets
+// become visible to readers only after the write covering them returned OK, in offset order. If a
+// write fails, every queued write fails with it (ResourceExhausted) and the cached offsets roll
+// back to the last durable ones, so the log never has a gap; the next write first calls
+// DB::Resume().
 //
 // Recovery: on Open the next offset of each partition is the last records key + 1 (or the log
 // start offset kept by retention when the partition is empty), the earliest offset is the first
 // records key, and producer windows and group generations are loaded from their column families.
 //
-// Threads owned: a maintenance thread (retention pass + group expiry every retention_interval_ms,
-// disabled with 0) and a fetch thread (completes FetchAsync waiters on data or deadline).
+// AppendAsync joins the same queue with a heap-allocated writer that no thread waits on. When the
+// group it joins reaches the front and its first writer is asynchronous, leadership goes to one
+// of two store-owned commit threads (instead of to a waiting caller). After the write the leader
+// hands leadership on first, then runs the completed async callbacks outside write_mu_, so the
+// next group's write overlaps the callbacks (two commit threads: one writes while the other
+// completes). A blocking Append that leads a group also runs that group's async callbacks before
+// it returns.
 //
-// Thread-safe. Destroying the store while other calls are in flight is not allowed; pending
-// FetchAsync callbacks complete with Unavailable during destruction.
+// Threads owned: a maintenance thread (retention pass + group expiry every retention_interval_ms,
+// disabled with 0), a fetch thread (completes FetchAsync waiters on data or deadline) and two
+// commit threads (lead groups of async appends).
+//
+// Thread-safe. Destroying the store while other calls are in flight is not allowed (callbacks of
+// AppendAsync may still issue AppendAsync: they get Unavailable once closing started); queued
+// async appends are written and completed with their result before the destructor returns;
+// pending FetchAsync callbacks complete with Unavailable during destruction.
 
 #include <atomic>
 #include <cstdint>
@@ -95,6 +108,7 @@ class RocksDbEventStore final : public EventStore {
   absl::StatusOr<DeleteTopicResult> DeleteTopic(const DeleteTopicRequest& request) override;
 
   absl::StatusOr<AppendResult> Append(const AppendRequest& request) override;
+  void AppendAsync(const AppendRequest& request, AppendCallback done) override;
   absl::StatusOr<ReadResult> Read(const ReadRequest& request) override;
   absl::StatusOr<ReadResult> Fetch(const FetchRequest& request) override;
   void FetchAsync(const FetchRequest& request, FetchCallback done) override;
@@ -130,12 +144,30 @@ class RocksDbEventStore final : public EventStore {
   absl::StatusOr<Partition*> GetPartition(const Topic& topic, int32_t partition) const;
   absl::StatusOr<TopicDescription> Describe(const Topic& topic);
 
-  // Appends `writer`'s group and waits until it is written (leading the write if needed).
-  // REQUIRES: write_mu_ held; returns with it held.
+  // Async writers whose group was written (or failed), to be completed outside write_mu_.
+  using Completions = std::vector<std::unique_ptr<Writer>>;
+  struct PreparedAppend;
+
+  // Validates `request` and encodes what can be encoded outside the lock.
+  absl::StatusOr<PreparedAppend> PrepareAppend(const AppendRequest& request) const;
+  // Reserves offsets for the prepared append and adds it to the open commit group with `writer`.
+  // Returns false with *early set when the append ends here (error or idempotent duplicate).
+  bool EnqueueAppendLocked(const AppendRequest& request, PreparedAppend& prepared, Writer* writer,
+                           absl::StatusOr<AppendResult>* early)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Waits until the synchronous `writer`'s group is written (leading the write if needed).
+  // REQUIRES: write_mu_ held; returns with it held (released while writing / completing).
   void CommitLocked(Writer* writer) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // As the leader: writes the front group, publishes it, hands leadership on and collects the
+  // finished async writers. Releases write_mu_ during the write.
+  void WriteFrontLocked(Completions* completions) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  void HandOffLeadershipLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  void RunCompletions(Completions* completions);
+  void CommitThreadLoop();
   // Writes a prepared batch through the commit queue (admin operations).
   absl::Status SubmitBatch(rocksdb::WriteBatch batch);
-  void FailQueueLocked(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  void FailQueueLocked(const absl::Status& status, Completions* completions)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   void ReloadProducersLocked(Partition* partition) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   rocksdb::WriteOptions WriteOptionsForMode() const;
 
@@ -174,6 +206,14 @@ class RocksDbEventStore final : public EventStore {
   std::deque<std::unique_ptr<CommitGroup>> queue_ ABSL_GUARDED_BY(write_mu_);
   bool leader_active_ ABSL_GUARDED_BY(write_mu_) = false;
   bool needs_resume_ ABSL_GUARDED_BY(write_mu_) = false;
+  // Written groups kept for reuse (their WriteBatch keeps its buffer), at most this many of at
+  // most this capacity each.
+  static constexpr size_t kSpareGroups = 2;
+  static constexpr size_t kMaxSpareGroupBytes = 8u << 20;
+  std::vector<std::unique_ptr<CommitGroup>> spare_groups_ ABSL_GUARDED_BY(write_mu_);
+  // Leadership of the front group is waiting for a commit thread (its first writer is async).
+  bool async_lead_ ABSL_GUARDED_BY(write_mu_) = false;
+  bool commit_stop_ ABSL_GUARDED_BY(write_mu_) = false;  // closing: no more enqueues
 
   // Async fetch waiters by deadline, and those made ready by appends.
   absl::Mutex fetch_mu_;
@@ -196,6 +236,7 @@ class RocksDbEventStore final : public EventStore {
   std::atomic<int64_t> stat_parked_async_{0};
   std::thread fetch_thread_;
   std::thread maintenance_thread_;
+  std::vector<std::thread> commit_threads_;
 };
 
 }  // namespace eventmesh::store

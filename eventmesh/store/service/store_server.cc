@@ -60,7 +60,6 @@ void HandleRequest(EventStore& store, const v1::StoreRequest& request,
     EM_HANDLE(DescribeTopic, describe_topic, DescribeTopicRequest, DescribeTopic)
     EM_HANDLE(ListTopics, list_topics, ListTopicsRequest, ListTopics)
     EM_HANDLE(DeleteTopic, delete_topic, DeleteTopicRequest, DeleteTopic)
-    EM_HANDLE(Append, append, AppendRequest, Append)
     EM_HANDLE(Read, read, ReadRequest, Read)
     EM_HANDLE(GetOffsets, get_offsets, OffsetsRequest, GetOffsets)
     EM_HANDLE(SeekTime, seek_time, SeekTimeRequest, SeekTime)
@@ -76,7 +75,8 @@ void HandleRequest(EventStore& store, const v1::StoreRequest& request,
       wire::ToProto(*result, response->mutable_run_retention());
       return;
     }
-    case v1::StoreRequest::kFetch:  // handled with FetchAsync by the connection
+    case v1::StoreRequest::kAppend:  // handled with AppendAsync by the connection
+    case v1::StoreRequest::kFetch:   // handled with FetchAsync by the connection
     case v1::StoreRequest::OP_NOT_SET:
       break;
   }
@@ -269,6 +269,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
         fetch->set_max_wait_ms(core_->options.max_fetch_wait_ms);
       }
     }
+    if (request->op_case() == v1::StoreRequest::kAppend) {
+      StartAppend(*request);
+      return;
+    }
     auto self = shared_from_this();
     const bool queued = core_->executor.TrySubmit([self, request, is_fetch] {
       if (is_fetch) {
@@ -292,6 +296,38 @@ class Connection : public std::enable_shared_from_this<Connection> {
           &response);
       FinishCall(std::move(response));
     }
+  }
+
+  // On the strand. AppendAsync does not wait for I/O; its completion (on a store thread, or
+  // inline on a rejection) is posted back to the strand.
+  void StartAppend(const v1::StoreRequest& request) {
+    const uint64_t id = request.request_id();
+    std::weak_ptr<Connection> weak = weak_from_this();
+    std::shared_ptr<Liveness> liveness = core_->liveness;
+    auto deliver = [weak, liveness, id](absl::StatusOr<AppendResult> result) {
+      v1::StoreResponse response;
+      response.set_request_id(id);
+      if (result.ok()) {
+        wire::ToProto(*result, response.mutable_append());
+      } else {
+        SetError(result.status(), &response);
+      }
+      absl::MutexLock lock(&liveness->mu);
+      if (!liveness->alive) return;
+      std::shared_ptr<Connection> self = weak.lock();
+      if (self == nullptr) return;
+      auto strand = self->strand_;
+      asio::post(strand, [self = std::move(self), response = std::move(response)]() mutable {
+        self->FinishCall(std::move(response));
+      });
+    };
+    AppendRequest append;
+    absl::Status status = wire::FromProto(request.append(), &append);
+    if (!status.ok()) {
+      deliver(status);
+      return;
+    }
+    core_->store->AppendAsync(append, std::move(deliver));
   }
 
   // On an executor thread.

@@ -4,10 +4,11 @@
 // StoreServer: the event store as a TCP service. Speaks StoreRequest / StoreResponse
 // (eventmesh/protocol/proto/store.proto) in length-prefixed frames (eventmesh/protocol/rpc).
 //
-// Threads: `io_threads` io_context workers; every connection runs on its own strand. Engine
-// calls (Append waits for an fsync) run on a separate bounded executor of `executor_threads`;
-// long-poll Fetch uses EventStore::FetchAsync and posts the result back to the strand, so no
-// thread waits for a fetch. Many requests may be in flight per connection (pipelining);
+// Threads: `io_threads` io_context workers; every connection runs on its own strand. Append
+// uses EventStore::AppendAsync from the strand and long-poll Fetch uses EventStore::FetchAsync;
+// both post their result back to the strand, so no thread waits for an fsync or a fetch and all
+// appends in flight can share one commit group. The other engine calls run on a separate
+// bounded executor of `executor_threads`. Many requests may be in flight per connection (pipelining);
 // responses carry the request's request_id and may complete out of order. Back-pressure: a
 // connection with `max_in_flight_per_connection` requests in flight or more than
 // `max_write_queue_bytes` of unsent responses is not read from until that drops.
@@ -42,8 +43,7 @@ struct StoreServerOptions {
   std::string bind_address = "127.0.0.1";
   uint16_t port = kDefaultStorePort;  // 0 = an ephemeral port (see StoreServer::port())
   int io_threads = 2;
-  // Threads running blocking engine calls. Concurrent Appends are what the engine coalesces into
-  // one write + fsync, so this bounds the group-commit width.
+  // Threads running blocking engine calls (everything but Append and Fetch, which are async).
   int executor_threads = 32;
   size_t max_queued_calls = 1 << 16;  // beyond: RESOURCE_EXHAUSTED "store server is overloaded"
   int max_in_flight_per_connection = 1024;

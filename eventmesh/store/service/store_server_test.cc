@@ -300,17 +300,21 @@ TEST_F(StoreServerTest, ResponsesCompleteOutOfOrderTaggedWithRequestIds) {
   EXPECT_EQ(second->fetch().records(0).payload(), "still fine");
 }
 
-// Delegates to a real store, but Append waits until `release` is notified.
+// Delegates to a real store, but Read waits until `release` is notified.
 class GatedStore final : public EventStore {
  public:
   explicit GatedStore(EventStore* inner) : inner_(inner) {}
   absl::Notification release;
   absl::Notification entered;
 
-  absl::StatusOr<AppendResult> Append(const AppendRequest& r) override {
+  absl::StatusOr<ReadResult> Read(const ReadRequest& r) override {
     if (!entered.HasBeenNotified()) entered.Notify();
     release.WaitForNotificationWithTimeout(absl::Seconds(60));
-    return inner_->Append(r);
+    return inner_->Read(r);
+  }
+  absl::StatusOr<AppendResult> Append(const AppendRequest& r) override { return inner_->Append(r); }
+  void AppendAsync(const AppendRequest& r, AppendCallback done) override {
+    inner_->AppendAsync(r, std::move(done));
   }
   absl::StatusOr<TopicDescription> CreateTopic(const CreateTopicRequest& r) override {
     return inner_->CreateTopic(r);
@@ -324,7 +328,6 @@ class GatedStore final : public EventStore {
   absl::StatusOr<DeleteTopicResult> DeleteTopic(const DeleteTopicRequest& r) override {
     return inner_->DeleteTopic(r);
   }
-  absl::StatusOr<ReadResult> Read(const ReadRequest& r) override { return inner_->Read(r); }
   absl::StatusOr<ReadResult> Fetch(const FetchRequest& r) override { return inner_->Fetch(r); }
   void FetchAsync(const FetchRequest& r, FetchCallback done) override {
     inner_->FetchAsync(r, std::move(done));
@@ -378,22 +381,32 @@ TEST(StoreServerOverloadTest, FullExecutorQueueGetsResourceExhaustedAndOthersCom
   auto server = StoreServer::Start(&gated, options);
   ASSERT_TRUE(server.ok());
   RawConnection raw((*server)->port());
-  auto append = [](uint64_t id) {
+  auto read = [](uint64_t id) {
     v1::StoreRequest request;
     request.set_request_id(id);
-    request.mutable_append()->set_topic("t");
-    request.mutable_append()->add_records()->set_payload(absl::StrCat("e", id));
+    request.mutable_read()->set_topic("t");
     return request;
   };
-  ASSERT_TRUE(raw.Send(append(1)));  // occupies the only executor thread
+  ASSERT_TRUE(raw.Send(read(1)));  // occupies the only executor thread
   ASSERT_TRUE(gated.entered.WaitForNotificationWithTimeout(absl::Seconds(30)));
-  ASSERT_TRUE(raw.Send(append(2)));  // fills the queue
-  ASSERT_TRUE(raw.Send(append(3)));  // refused
+  ASSERT_TRUE(raw.Send(read(2)));  // fills the queue
+  ASSERT_TRUE(raw.Send(read(3)));  // refused
   auto refused = raw.Receive();
   ASSERT_TRUE(refused.has_value());
   EXPECT_EQ(refused->request_id(), 3u);
   EXPECT_EQ(CodeOf(*refused), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(refused->status().message(), "store server is overloaded: 1 calls queued");
+  // Appends do not use the executor: one completes while the executor is blocked.
+  v1::StoreRequest append;
+  append.set_request_id(4);
+  append.mutable_append()->set_topic("t");
+  append.mutable_append()->add_records()->set_payload("e4");
+  ASSERT_TRUE(raw.Send(append));
+  auto appended = raw.Receive();
+  ASSERT_TRUE(appended.has_value());
+  EXPECT_EQ(appended->request_id(), 4u);
+  EXPECT_EQ(CodeOf(*appended), absl::StatusCode::kOk);
+  EXPECT_EQ(appended->append().base_offset(), 0);
   gated.release.Notify();
   std::set<uint64_t> ids;
   for (int i = 0; i < 2; ++i) {

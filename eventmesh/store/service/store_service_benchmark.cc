@@ -5,14 +5,17 @@
 //
 // For each sync mode (none, batch), producer count (1, 8) and batch size (1, 16, 256): a fresh
 // topic with 8 partitions; producer i appends to partition i. "service": each producer is its own
-// StoreClient connection keeping --depth appends in flight (callbacks re-issue). "embedded": each
-// producer is a thread calling RocksDbEventStore::Append (blocking, one in flight per thread).
+// StoreClient connection keeping --depth appends in flight (callbacks re-issue; the server calls
+// AppendAsync, no thread per append). "embedded": each producer is a thread calling
+// RocksDbEventStore::Append (blocking, one in flight per thread). "async": each producer keeps
+// --depth RocksDbEventStore::AppendAsync calls in flight (callbacks re-issue).
 // Prints events/s and MB/s (payload bytes) measured over --duration_ms after --warmup_ms.
 
 #include <stdlib.h>
 
 #include <atomic>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -20,6 +23,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
@@ -30,8 +34,10 @@
 
 ABSL_FLAG(int64_t, duration_ms, 2000, "measured time per configuration");
 ABSL_FLAG(int64_t, warmup_ms, 300, "unmeasured time before each measurement");
-ABSL_FLAG(int32_t, depth, 32, "appends in flight per service producer");
-ABSL_FLAG(std::string, modes, "service,embedded", "comma-separated: service, embedded");
+ABSL_FLAG(int32_t, depth, 1024, "appends in flight per service / async producer");
+ABSL_FLAG(std::string, modes, "service,embedded,async",
+          "comma-separated: service, embedded, async");
+ABSL_FLAG(std::string, batches, "1,16,256", "comma-separated events per append");
 ABSL_FLAG(std::string, syncs, "none,batch", "comma-separated sync modes");
 ABSL_FLAG(int32_t, executor_threads,
           eventmesh::store::service::StoreServerOptions{}.executor_threads,
@@ -65,18 +71,20 @@ AppendRequest MakeBatch(const std::string& topic, int partition, int batch) {
   return request;
 }
 
-// One service producer: keeps `depth` appends in flight until counters->stop.
+// One pipelined producer: keeps `depth` appends in flight until counters->stop, through a
+// StoreClient (service) or EventStore::AppendAsync (async).
 class PipelinedProducer {
  public:
-  PipelinedProducer(client::StoreClient* client, AppendRequest request, Counters* counters)
-      : client_(client), request_(std::move(request)), counters_(counters) {}
+  using AppendFn = std::function<void(const AppendRequest&, EventStore::AppendCallback)>;
+  PipelinedProducer(AppendFn append, AppendRequest request, Counters* counters)
+      : append_(std::move(append)), request_(std::move(request)), counters_(counters) {}
 
   void Issue() {
     {
       absl::MutexLock lock(&counters_->mu);
       ++counters_->in_flight;
     }
-    client_->AppendAsync(request_, [this](absl::StatusOr<AppendResult> result) {
+    append_(request_, [this](absl::StatusOr<AppendResult> result) {
       if (result.ok()) {
         counters_->events.fetch_add(static_cast<int64_t>(request_.records.size()));
       } else {
@@ -89,7 +97,7 @@ class PipelinedProducer {
   }
 
  private:
-  client::StoreClient* client_;
+  AppendFn append_;
   const AppendRequest request_;
   Counters* counters_;
 };
@@ -115,18 +123,8 @@ Figures Measure(Counters& counters) {
   return f;
 }
 
-Figures RunService(EventStore* store, uint16_t port, const std::string& topic, int producers,
-                   int batch) {
-  Counters counters;
-  std::vector<std::unique_ptr<client::StoreClient>> clients;
-  std::vector<std::unique_ptr<PipelinedProducer>> workers;
-  for (int p = 0; p < producers; ++p) {
-    client::StoreClientOptions options;
-    options.port = port;
-    clients.push_back(std::move(*client::StoreClient::Create(options)));
-    workers.push_back(std::make_unique<PipelinedProducer>(
-        clients.back().get(), MakeBatch(topic, p % kPartitions, batch), &counters));
-  }
+// Starts `depth` appends per producer, measures, then waits for the in-flight ones.
+Figures RunPipelined(std::vector<std::unique_ptr<PipelinedProducer>>& workers, Counters& counters) {
   for (auto& w : workers) {
     for (int i = 0; i < absl::GetFlag(FLAGS_depth); ++i) w->Issue();
   }
@@ -138,8 +136,41 @@ Figures RunService(EventStore* store, uint16_t port, const std::string& topic, i
                                  absl::Seconds(60));
   }
   f.errors = counters.errors.load();
+  return f;
+}
+
+Figures RunService(EventStore* store, uint16_t port, const std::string& topic, int producers,
+                   int batch) {
+  Counters counters;
+  std::vector<std::unique_ptr<client::StoreClient>> clients;
+  std::vector<std::unique_ptr<PipelinedProducer>> workers;
+  for (int p = 0; p < producers; ++p) {
+    client::StoreClientOptions options;
+    options.port = port;
+    clients.push_back(std::move(*client::StoreClient::Create(options)));
+    client::StoreClient* c = clients.back().get();
+    workers.push_back(std::make_unique<PipelinedProducer>(
+        [c](const AppendRequest& r, EventStore::AppendCallback done) {
+          c->AppendAsync(r, std::move(done));
+        },
+        MakeBatch(topic, p % kPartitions, batch), &counters));
+  }
+  Figures f = RunPipelined(workers, counters);
   clients.clear();
   return f;
+}
+
+Figures RunAsync(EventStore* store, const std::string& topic, int producers, int batch) {
+  Counters counters;
+  std::vector<std::unique_ptr<PipelinedProducer>> workers;
+  for (int p = 0; p < producers; ++p) {
+    workers.push_back(std::make_unique<PipelinedProducer>(
+        [store](const AppendRequest& r, EventStore::AppendCallback done) {
+          store->AppendAsync(r, std::move(done));
+        },
+        MakeBatch(topic, p % kPartitions, batch), &counters));
+  }
+  return RunPipelined(workers, counters);
 }
 
 Figures RunEmbedded(EventStore* store, const std::string& topic, int producers, int batch) {
@@ -199,15 +230,27 @@ int Main() {
     int topic_number = 0;
     for (absl::string_view mode : absl::StrSplit(absl::GetFlag(FLAGS_modes), ',')) {
       for (int producers : {1, 8}) {
-        for (int batch : {1, 16, 256}) {
+        for (absl::string_view batch_text : absl::StrSplit(absl::GetFlag(FLAGS_batches), ',')) {
+          int batch = 0;
+          if (!absl::SimpleAtoi(batch_text, &batch) || batch < 1) {
+            std::fprintf(stderr, "bad --batches entry \"%s\"\n", std::string(batch_text).c_str());
+            return 2;
+          }
           CreateTopicRequest create;
           create.topic = absl::StrCat("bench-", topic_number++);
           create.partitions = kPartitions;
           if (!(*store)->CreateTopic(create).ok()) return 2;
-          const Figures f =
-              mode == "service"
-                  ? RunService(store->get(), (*server)->port(), create.topic, producers, batch)
-                  : RunEmbedded(store->get(), create.topic, producers, batch);
+          Figures f;
+          if (mode == "service") {
+            f = RunService(store->get(), (*server)->port(), create.topic, producers, batch);
+          } else if (mode == "async") {
+            f = RunAsync(store->get(), create.topic, producers, batch);
+          } else if (mode == "embedded") {
+            f = RunEmbedded(store->get(), create.topic, producers, batch);
+          } else {
+            std::fprintf(stderr, "unknown mode \"%s\"\n", std::string(mode).c_str());
+            return 2;
+          }
           std::printf("%-9s %-6s %9d %6d %14.0f %10.1f %7lld\n", std::string(mode).c_str(),
                       std::string(sync_name).c_str(), producers, batch, f.events_per_s, f.mb_per_s,
                       static_cast<long long>(f.errors));
