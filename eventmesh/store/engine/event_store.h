@@ -1,0 +1,365 @@
+#ifndef EVENTMESH_STORE_ENGINE_EVENT_STORE_H_
+#define EVENTMESH_STORE_ENGINE_EVENT_STORE_H_
+
+// The event-store engine interface: topics split into partitions, each partition an append-only
+// log with dense offsets starting at 0, plus consumer groups (membership, partition assignment
+// and committed offsets) and idempotent producers.
+//
+// Every operation takes one plain request struct and returns absl::StatusOr<response struct>, so
+// each maps 1:1 onto a request/response RPC of the store service. FetchAsync is the callback
+// form of the long-poll Fetch for servers that must not block a thread per waiting consumer.
+//
+// Error conventions (all operations):
+//   InvalidArgument     malformed request (bad topic name, partition out of range, oversize event,
+//                       empty batch, ...). The message names the offending field and its limit.
+//   NotFound            unknown topic.            AlreadyExists  topic exists already.
+//   OutOfRange          read offset outside the retained range; the status carries the earliest
+//                       (and latest) valid offsets structurally, see EarliestOffsetOf().
+//   ResourceExhausted   batch over the configured limits, or the disk is full / the write failed;
+//                       reads keep working.
+//   FailedPrecondition  stale group generation, member not in the group, out-of-order producer
+//                       sequence.
+//   Unavailable         the store is closing.
+// No operation aborts the process on I/O errors.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace eventmesh::store {
+
+// ----- Limits and settings ----------------------------------------------------------------------
+
+// When Append returns OK, what has happened to the batch.
+enum class SyncMode {
+  // Written to the write-ahead log without fsync. Survives a process crash (SIGKILL): the data
+  // is in the OS page cache. A power loss or kernel crash may lose the last acknowledged
+  // appends. Concurrent appends are still coalesced into one RocksDB write.
+  kNone,
+  // Group commit (default): concurrent appends are coalesced into ONE RocksDB write followed by
+  // ONE fsync of the write-ahead log; each append returns after the fsync covering it. Survives
+  // process crash and power loss. Many producers share one fsync.
+  kBatch,
+  // Every append gets its own RocksDB write and its own fsync, strictly one after the other.
+  // Same guarantee as kBatch, no sharing: throughput is bounded by fsync latency.
+  kAlways,
+};
+
+// "none" | "batch" | "always" (case-sensitive). InvalidArgument otherwise.
+absl::StatusOr<SyncMode> ParseSyncMode(absl::string_view text);
+absl::string_view SyncModeName(SyncMode mode);
+
+// Size limits enforced on Append. Sizes of an event = payload + key + sum of header keys/values.
+struct AppendLimits {
+  int64_t max_event_bytes = 1 << 20;  // 1 MiB per event -> InvalidArgument beyond.
+  int64_t max_batch_bytes = 4 << 20;  // 4 MiB per batch -> ResourceExhausted beyond.
+  int64_t max_batch_events = 1000;    // events per batch -> ResourceExhausted beyond.
+};
+
+// Per-topic retention. Records older than max_age_ms or beyond the newest max_bytes of a
+// partition are deleted by the background retention pass (whole append batches at a time).
+struct RetentionPolicy {
+  int64_t max_age_ms = 7LL * 24 * 3600 * 1000;  // 7 days; <= 0 means no age limit.
+  int64_t max_bytes = -1;                       // per partition; <= 0 means no size limit.
+};
+
+// ----- Topics -----------------------------------------------------------------------------------
+
+// Topic names: 1..249 characters of [A-Za-z0-9._-], not "." or "..".
+absl::Status ValidateTopicName(absl::string_view name);
+
+struct CreateTopicRequest {
+  std::string topic;
+  int32_t partitions = 1;  // 1..kMaxPartitions.
+  RetentionPolicy retention;
+};
+inline constexpr int32_t kMaxPartitions = 4096;
+
+struct PartitionInfo {
+  int32_t partition = 0;
+  int64_t earliest_offset = 0;  // first retained offset
+  int64_t next_offset = 0;      // offset the next append gets ("latest"/high watermark)
+  int64_t retained_bytes = 0;   // event bytes in [earliest, next)
+};
+
+struct TopicDescription {
+  std::string topic;
+  int32_t partitions = 0;
+  RetentionPolicy retention;
+  int64_t created_ms = 0;
+  std::vector<PartitionInfo> partition_info;  // one per partition, in order
+};
+
+struct DeleteTopicRequest {
+  std::string topic;
+};
+struct DeleteTopicResult {};
+
+struct DescribeTopicRequest {
+  std::string topic;
+};
+
+struct ListTopicsRequest {};
+struct ListTopicsResult {
+  std::vector<std::string> topics;  // sorted by name
+};
+
+// ----- Records ----------------------------------------------------------------------------------
+
+// One event as the producer hands it over.
+struct ProducerRecord {
+  std::optional<std::string> key;
+  std::map<std::string, std::string> headers;
+  std::string payload;
+};
+
+// One stored event.
+struct EventRecord {
+  int64_t offset = 0;
+  int64_t append_time_ms = 0;
+  std::optional<std::string> key;
+  std::map<std::string, std::string> headers;
+  std::string payload;
+
+  friend bool operator==(const EventRecord& a, const EventRecord& b) {
+    return a.offset == b.offset && a.append_time_ms == b.append_time_ms && a.key == b.key &&
+           a.headers == b.headers && a.payload == b.payload;
+  }
+};
+
+enum class PartitionStrategy {
+  kExplicit,    // AppendRequest::partition
+  kKeyHash,     // murmur2(partition_key, or the first record's key) % partitions (Kafka-style)
+  kRoundRobin,  // the next partition of the topic in turn
+};
+
+struct AppendRequest {
+  std::string topic;
+  PartitionStrategy strategy = PartitionStrategy::kExplicit;
+  int32_t partition = 0;      // used with kExplicit
+  std::string partition_key;  // used with kKeyHash; empty = the first record's key
+  std::vector<ProducerRecord> records;
+  // Idempotent producer: with producer_id set, `sequence` must be the producer's previous
+  // sequence on this partition + 1 (any value >= 0 for a producer not seen before). A retry of
+  // one of the last StoreOptions::producer_window sequences returns the original offsets with
+  // duplicate = true and stores nothing. Needs a deterministic strategy (not kRoundRobin).
+  std::optional<uint64_t> producer_id;
+  int64_t sequence = 0;
+};
+
+struct AppendResult {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t base_offset = 0;  // offset of the first record
+  int64_t last_offset = 0;  // offset of the last record
+  int64_t append_time_ms = 0;
+  bool duplicate = false;  // an idempotent retry: nothing was written
+};
+
+struct ReadRequest {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  int32_t max_events = 500;     // >= 1
+  int64_t max_bytes = 1 << 20;  // soft: at least one event is returned if any is available
+};
+
+struct ReadResult {
+  std::vector<EventRecord> records;
+  int64_t next_offset = 0;      // offset to read next (last returned + 1, or the request offset)
+  int64_t earliest_offset = 0;  // first retained offset of the partition
+  int64_t latest_offset = 0;    // next offset to be appended (high watermark)
+};
+
+// A Read that may wait up to max_wait_ms for data when none is available at `offset`.
+struct FetchRequest {
+  ReadRequest read;
+  int64_t max_wait_ms = 0;
+};
+
+struct OffsetsRequest {
+  std::string topic;
+  int32_t partition = 0;
+};
+struct OffsetsResult {
+  int64_t earliest_offset = 0;
+  int64_t latest_offset = 0;  // next offset to be appended
+};
+
+// The first offset whose append time is >= timestamp_ms (replay from a point in time).
+struct SeekTimeRequest {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t timestamp_ms = 0;
+};
+struct SeekTimeResult {
+  bool found = false;        // false: no retained event at or after timestamp_ms
+  int64_t offset = 0;        // found ? that offset : the latest offset (read there to wait)
+  int64_t timestamp_ms = 0;  // append time of `offset` when found
+};
+
+// ----- Consumer groups --------------------------------------------------------------------------
+
+struct TopicPartition {
+  std::string topic;
+  int32_t partition = 0;
+  friend bool operator==(const TopicPartition& a, const TopicPartition& b) {
+    return a.topic == b.topic && a.partition == b.partition;
+  }
+  friend bool operator<(const TopicPartition& a, const TopicPartition& b) {
+    return a.topic != b.topic ? a.topic < b.topic : a.partition < b.partition;
+  }
+};
+
+struct JoinGroupRequest {
+  std::string group;
+  std::string member_id;            // empty: the coordinator assigns one
+  std::vector<std::string> topics;  // subscription
+  int64_t session_timeout_ms = 0;   // 0: GroupOptions::default_session_timeout_ms
+};
+
+struct MemberAssignment {
+  std::string group;
+  std::string member_id;
+  int64_t generation = 0;
+  std::vector<TopicPartition> partitions;  // owned by this member in `generation`, sorted
+};
+
+struct HeartbeatRequest {
+  std::string group;
+  std::string member_id;
+};
+
+struct LeaveGroupRequest {
+  std::string group;
+  std::string member_id;
+};
+struct LeaveGroupResult {
+  int64_t generation = 0;  // generation after the member left
+};
+
+struct DescribeGroupRequest {
+  std::string group;
+};
+struct GroupMemberInfo {
+  std::string member_id;
+  std::vector<std::string> topics;
+  std::vector<TopicPartition> partitions;
+  int64_t last_heartbeat_ms = 0;
+  int64_t session_timeout_ms = 0;
+};
+struct GroupDescription {
+  std::string group;
+  int64_t generation = 0;
+  std::vector<GroupMemberInfo> members;  // sorted by member id
+};
+
+struct CommittedOffset {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = 0;    // the next offset the group will consume
+  std::string metadata;  // opaque to the store
+};
+
+// member_id empty and generation < 0: a stand-alone consumer, accepted only while the group has
+// no live members. Otherwise member_id must be a live member and generation the current one.
+struct CommitOffsetsRequest {
+  std::string group;
+  std::string member_id;
+  int64_t generation = -1;
+  std::vector<CommittedOffset> offsets;
+};
+struct CommitOffsetsResult {};
+
+struct FetchOffsetsRequest {
+  std::string group;
+  std::string topic;
+  std::vector<int32_t> partitions;  // empty: every partition of the topic
+};
+struct FetchOffsetsResult {
+  // One entry per requested partition; offset -1 when the group never committed it.
+  std::vector<CommittedOffset> offsets;
+};
+
+// ----- Maintenance ------------------------------------------------------------------------------
+
+struct RetentionPassResult {
+  int64_t partitions_trimmed = 0;
+  int64_t events_deleted = 0;
+  int64_t bytes_deleted = 0;
+};
+
+// ----- The interface ----------------------------------------------------------------------------
+
+// An embedded event store. Implementations are thread-safe: every method may be called from any
+// thread concurrently. Append blocks until the batch is durable under the store's SyncMode; Fetch
+// blocks up to max_wait_ms; all other calls return without waiting for other clients.
+class EventStore {
+ public:
+  using FetchCallback = std::function<void(absl::StatusOr<ReadResult>)>;
+
+  virtual ~EventStore() = default;
+
+  // Topics.
+  virtual absl::StatusOr<TopicDescription> CreateTopic(const CreateTopicRequest& request) = 0;
+  virtual absl::StatusOr<TopicDescription> DescribeTopic(const DescribeTopicRequest& request) = 0;
+  virtual absl::StatusOr<ListTopicsResult> ListTopics(const ListTopicsRequest& request) = 0;
+  // Deletes the topic, its records and the groups' committed offsets for it.
+  virtual absl::StatusOr<DeleteTopicResult> DeleteTopic(const DeleteTopicRequest& request) = 0;
+
+  // Records.
+  virtual absl::StatusOr<AppendResult> Append(const AppendRequest& request) = 0;
+  virtual absl::StatusOr<ReadResult> Read(const ReadRequest& request) = 0;
+  // Like Read, but when no event is available at the offset waits up to max_wait_ms for an
+  // append to the partition (woken by the append; no polling). Returns an empty result on
+  // timeout.
+  virtual absl::StatusOr<ReadResult> Fetch(const FetchRequest& request) = 0;
+  // The non-blocking form of Fetch: `done` runs exactly once, either inline on the calling
+  // thread (data already available, or an error) or later on a store-owned thread when an
+  // append arrives, the wait expires, the topic is deleted (NotFound) or the store closes
+  // (Unavailable). `done` runs without store locks held but must not block for long: hand the
+  // result to your own executor (e.g. post it to the connection's strand).
+  virtual void FetchAsync(const FetchRequest& request, FetchCallback done) = 0;
+  virtual absl::StatusOr<OffsetsResult> GetOffsets(const OffsetsRequest& request) = 0;
+  virtual absl::StatusOr<SeekTimeResult> SeekTime(const SeekTimeRequest& request) = 0;
+
+  // Consumer groups.
+  virtual absl::StatusOr<MemberAssignment> JoinGroup(const JoinGroupRequest& request) = 0;
+  // Keeps the member alive; returns the current generation and the member's assignment (which
+  // changes after a rebalance).
+  virtual absl::StatusOr<MemberAssignment> Heartbeat(const HeartbeatRequest& request) = 0;
+  virtual absl::StatusOr<LeaveGroupResult> LeaveGroup(const LeaveGroupRequest& request) = 0;
+  virtual absl::StatusOr<GroupDescription> DescribeGroup(const DescribeGroupRequest& request) = 0;
+  virtual absl::StatusOr<CommitOffsetsResult> CommitOffsets(
+      const CommitOffsetsRequest& request) = 0;
+  virtual absl::StatusOr<FetchOffsetsResult> FetchOffsets(const FetchOffsetsRequest& request) = 0;
+
+  // Runs one retention pass over every topic now (the background thread does the same every
+  // StoreOptions::retention_interval_ms).
+  virtual absl::StatusOr<RetentionPassResult> RunRetentionOnce() = 0;
+};
+
+// ----- Structured error details -----------------------------------------------------------------
+
+// OutOfRange statuses from Read/Fetch carry these payloads (decimal strings).
+inline constexpr char kEarliestOffsetPayload[] = "eventmesh.store/earliest_offset";
+inline constexpr char kLatestOffsetPayload[] = "eventmesh.store/latest_offset";
+
+// The earliest valid offset carried by an OutOfRange status, if any.
+std::optional<int64_t> EarliestOffsetOf(const absl::Status& status);
+std::optional<int64_t> LatestOffsetOf(const absl::Status& status);
+
+// Builds the OutOfRange status described above.
+absl::Status OffsetOutOfRange(absl::string_view message, int64_t earliest_offset,
+                              int64_t latest_offset);
+
+}  // namespace eventmesh::store
+
+#endif  // EVENTMESH_STORE_ENGINE_EVENT_STORE_H_

@@ -1,0 +1,196 @@
+#ifndef EVENTMESH_STORE_ENGINE_ROCKSDB_EVENT_STORE_H_
+#define EVENTMESH_STORE_ENGINE_ROCKSDB_EVENT_STORE_H_
+
+// EventStore on RocksDB (see keys.h for the column families and key layout).
+//
+// Writes: every mutation (appends, topic create/delete, offset commits, retention deletes) goes
+// through one FIFO commit queue. An append encodes its records outside any lock, then under the
+// queue mutex gets its offsets (cached next offset per partition; no reads) and adds its puts to
+// the open commit group. The first writer to find no leader becomes the leader: it writes the
+// front group with ONE rocksdb::DB::Write (and, in kBatch/kAlways, ONE fsync of the WAL), marks
+// its writers done and hands leadership to the first writer of the next group. Appends that
+// arrive while a write is in progress therefore share the next write and fsync (group commit).
+// In kAlways every append is its own group. Offsets become visible to readers only after the
+// write covering them returned OK, in offset order. If a write fails, every queued write fails
+// with it (ResourceExhausted) and the cached offsets roll back to the last durable ones, so the
+// log never has a gap; the next write first calls DB::Resume().
+//
+// Recovery: on Open the next offset of each partition is the last records key + 1 (or the log
+// start offset kept by retention when the partition is empty), the earliest offset is the first
+// records key, and producer windows and group generations are loaded from their column families.
+//
+// Threads owned: a maintenance thread (retention pass + group expiry every retention_interval_ms,
+// disabled with 0) and a fetch thread (completes FetchAsync waiters on data or deadline).
+//
+// Thread-safe. Destroying the store while other calls are in flight is not allowed; pending
+// FetchAsync callbacks complete with Unavailable during destruction.
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "eventmesh/store/engine/clock.h"
+#include "eventmesh/store/engine/event_store.h"
+#include "eventmesh/store/engine/group_coordinator.h"
+#include "eventmesh/store/engine/keys.h"
+#include "rocksdb/db.h"
+#include "rocksdb/env.h"
+#include "rocksdb/write_batch.h"
+
+namespace eventmesh::store {
+
+struct StoreOptions {
+  std::string path;                           // directory of the RocksDB database; required
+  SyncMode sync_mode = SyncMode::kBatch;      // see SyncMode
+  AppendLimits limits;                        // 1 MiB event, 4 MiB / 1000 events per batch
+  int32_t producer_window = 5;                // remembered sequences per producer and partition
+  int64_t retention_interval_ms = 60'000;     // background retention/expiry period; 0 = no thread
+  bool compact_after_retention = true;        // compact deleted ranges to free disk space at once
+  int64_t max_commit_group_bytes = 16 << 20;  // an append starts a new group beyond this
+  int64_t write_buffer_bytes = 64 << 20;      // RocksDB memtable size per column family
+  GroupOptions groups;
+  const Clock* clock = nullptr;  // nullptr = SystemClock; must outlive the store
+  rocksdb::Env* env = nullptr;   // nullptr = rocksdb::Env::Default(); for tests
+};
+
+// Counters for monitoring and benchmarks (monotonic since Open, except the gauges).
+struct StoreStats {
+  int64_t db_writes = 0;  // rocksdb::DB::Write calls by the commit queue (= fsyncs unless kNone)
+  int64_t appends = 0;    // successful non-duplicate appends
+  int64_t events = 0;     // events in those appends
+  int64_t failed_writes = 0;         // DB::Write calls that failed
+  int64_t waiting_fetches = 0;       // gauge: blocking Fetch calls parked right now
+  int64_t parked_async_fetches = 0;  // gauge: FetchAsync waiters not yet completed
+};
+
+class RocksDbEventStore final : public EventStore {
+ public:
+  // Opens (creating if missing) the store at options.path and recovers its state.
+  // Errors: InvalidArgument (bad options), Internal/DataLoss (RocksDB could not open).
+  static absl::StatusOr<std::unique_ptr<RocksDbEventStore>> Open(const StoreOptions& options);
+
+  ~RocksDbEventStore() override;
+  RocksDbEventStore(const RocksDbEventStore&) = delete;
+  RocksDbEventStore& operator=(const RocksDbEventStore&) = delete;
+
+  absl::StatusOr<TopicDescription> CreateTopic(const CreateTopicRequest& request) override;
+  absl::StatusOr<TopicDescription> DescribeTopic(const DescribeTopicRequest& request) override;
+  absl::StatusOr<ListTopicsResult> ListTopics(const ListTopicsRequest& request) override;
+  absl::StatusOr<DeleteTopicResult> DeleteTopic(const DeleteTopicRequest& request) override;
+
+  absl::StatusOr<AppendResult> Append(const AppendRequest& request) override;
+  absl::StatusOr<ReadResult> Read(const ReadRequest& request) override;
+  absl::StatusOr<ReadResult> Fetch(const FetchRequest& request) override;
+  void FetchAsync(const FetchRequest& request, FetchCallback done) override;
+  absl::StatusOr<OffsetsResult> GetOffsets(const OffsetsRequest& request) override;
+  absl::StatusOr<SeekTimeResult> SeekTime(const SeekTimeRequest& request) override;
+
+  absl::StatusOr<MemberAssignment> JoinGroup(const JoinGroupRequest& request) override;
+  absl::StatusOr<MemberAssignment> Heartbeat(const HeartbeatRequest& request) override;
+  absl::StatusOr<LeaveGroupResult> LeaveGroup(const LeaveGroupRequest& request) override;
+  absl::StatusOr<GroupDescription> DescribeGroup(const DescribeGroupRequest& request) override;
+  absl::StatusOr<CommitOffsetsResult> CommitOffsets(const CommitOffsetsRequest& request) override;
+  absl::StatusOr<FetchOffsetsResult> FetchOffsets(const FetchOffsetsRequest& request) override;
+
+  absl::StatusOr<RetentionPassResult> RunRetentionOnce() override;
+
+  const StoreOptions& options() const { return options_; }
+  StoreStats GetStats() const;
+
+ private:
+  struct AsyncWaiter;
+  struct Partition;
+  struct Topic;
+  struct Writer;
+  struct CommitGroup;
+
+  explicit RocksDbEventStore(const StoreOptions& options);
+  absl::Status OpenDb();
+  absl::Status Recover();
+  void StartThreads();
+
+  std::shared_ptr<Topic> FindTopic(absl::string_view name) const;
+  absl::StatusOr<std::shared_ptr<Topic>> GetTopic(absl::string_view name) const;
+  absl::StatusOr<Partition*> GetPartition(const Topic& topic, int32_t partition) const;
+  absl::StatusOr<TopicDescription> Describe(const Topic& topic);
+
+  // Appends `writer`'s group and waits until it is written (leading the write if needed).
+  // REQUIRES: write_mu_ held; returns with it held.
+  void CommitLocked(Writer* writer) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Writes a prepared batch through the commit queue (admin operations).
+  absl::Status SubmitBatch(rocksdb::WriteBatch batch);
+  void FailQueueLocked(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  void ReloadProducersLocked(Partition* partition) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  rocksdb::WriteOptions WriteOptionsForMode() const;
+
+  absl::StatusOr<ReadResult> ReadPartition(const Topic& topic, Partition* partition,
+                                           const ReadRequest& request);
+  // Wakes blocking fetchers of `partition` and hands ready async waiters to the fetch thread.
+  void NotifyPartition(Partition* partition);
+  void FetchThreadLoop();
+  void CompleteWaiter(const std::shared_ptr<AsyncWaiter>& waiter, bool timed_out);
+  void MaintenanceLoop();
+  absl::Status TrimPartition(const Topic& topic, Partition* partition, RetentionPassResult* result);
+
+  const StoreOptions options_;
+  const Clock* const clock_;
+
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* records_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* time_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* groups_cf_ = nullptr;
+
+  std::unique_ptr<GroupCoordinator> coordinator_;
+
+  // Topic map. Readers take it shared for a lookup only.
+  mutable absl::Mutex topics_mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<Topic>> topics_ ABSL_GUARDED_BY(topics_mu_);
+  // Serializes topic creation/deletion (held across their write; never on the append path).
+  absl::Mutex admin_mu_ ABSL_ACQUIRED_BEFORE(write_mu_);
+  uint32_t next_topic_id_ ABSL_GUARDED_BY(admin_mu_) = 1;
+
+  // The commit queue; also guards every Partition's reserved (not yet durable) state.
+  absl::Mutex write_mu_;
+  std::deque<std::unique_ptr<CommitGroup>> queue_ ABSL_GUARDED_BY(write_mu_);
+  bool leader_active_ ABSL_GUARDED_BY(write_mu_) = false;
+  bool needs_resume_ ABSL_GUARDED_BY(write_mu_) = false;
+
+  // Async fetch waiters by deadline, and those made ready by appends.
+  absl::Mutex fetch_mu_;
+  absl::CondVar fetch_cv_;
+  std::multimap<absl::Time, std::shared_ptr<AsyncWaiter>> fetch_timers_ ABSL_GUARDED_BY(fetch_mu_);
+  std::vector<std::shared_ptr<AsyncWaiter>> fetch_ready_ ABSL_GUARDED_BY(fetch_mu_);
+  bool fetch_stop_ ABSL_GUARDED_BY(fetch_mu_) = false;
+
+  absl::Mutex maintenance_mu_;
+  absl::CondVar maintenance_cv_;
+  bool maintenance_stop_ ABSL_GUARDED_BY(maintenance_mu_) = false;
+  absl::Mutex retention_mu_;  // one retention pass at a time
+
+  std::atomic<bool> closing_{false};
+  std::atomic<int64_t> stat_db_writes_{0};
+  std::atomic<int64_t> stat_appends_{0};
+  std::atomic<int64_t> stat_events_{0};
+  std::atomic<int64_t> stat_failed_writes_{0};
+  std::atomic<int64_t> stat_waiting_fetches_{0};
+  std::atomic<int64_t> stat_parked_async_{0};
+  std::thread fetch_thread_;
+  std::thread maintenance_thread_;
+};
+
+}  // namespace eventmesh::store
+
+#endif  // EVENTMESH_STORE_ENGINE_ROCKSDB_EVENT_STORE_H_
