@@ -41,8 +41,8 @@ ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "measured publishing time
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(2), "publishing time before measuring");
 ABSL_FLAG(absl::Duration, drain, absl::Seconds(10),
           "after publishing stops, how long to wait for outstanding deliveries");
-ABSL_FLAG(int, max_in_flight, 100,
-          "unacknowledged publishes per publisher (keep <= the runtime's "
+ABSL_FLAG(int, max_in_flight, 90,
+          "unacknowledged publishes per publisher (keep below the runtime's "
           "eventMesh.server.session.upstreamBufferSize)");
 
 namespace eventmesh::loadgen {
