@@ -27,9 +27,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
 
 Server::Server(const RuntimeConfig& config, std::unique_ptr<connectors::Connector> connector)
     : config_(config), connector_(std::move(connector)) {
-  topics_ = std::make_unique<core::TopicRegistry>(
-      connector_.get(), config_.topic_auto_create,
-      static_cast<int32_t>(config_.topic_default_partitions));
+  topics_ =
+      std::make_unique<core::TopicRegistry>(connector_.get(), config_.topic_auto_create,
+                                            static_cast<int32_t>(config_.topic_default_partitions));
   core::ConsumerManagerOptions options;
   options.delivery.ack_timeout_ms = config_.ack_timeout_ms;
   options.delivery.max_delivery_count = static_cast<int32_t>(config_.max_delivery_count);
@@ -42,6 +42,7 @@ Server::Server(const RuntimeConfig& config, std::unique_ptr<connectors::Connecto
   context_.topics = topics_.get();
   context_.consumers = consumers_.get();
   context_.rate_limiter = rate_limiter_.get();
+  context_.requests = &requests_;
   tcp_ = std::make_unique<tcp::TcpServer>(&context_, config_.worker_threads);
 }
 

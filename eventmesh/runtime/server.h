@@ -17,6 +17,7 @@
 #include "eventmesh/connectors/api/connector_registry.h"
 #include "eventmesh/runtime/config.h"
 #include "eventmesh/runtime/core/consumer_manager.h"
+#include "eventmesh/runtime/core/request_tracker.h"
 #include "eventmesh/runtime/core/topic_registry.h"
 #include "eventmesh/runtime/tcp/session_context.h"
 #include "eventmesh/runtime/tcp/tcp_server.h"
@@ -46,6 +47,7 @@ class Server {
   std::unique_ptr<core::TopicRegistry> topics_;
   std::unique_ptr<core::ConsumerManager> consumers_;
   std::unique_ptr<tcp::RateLimiter> rate_limiter_;
+  core::RequestTracker requests_;
   tcp::SessionContext context_;
   std::unique_ptr<tcp::TcpServer> tcp_;
   bool shut_down_ = false;

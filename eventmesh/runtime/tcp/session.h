@@ -13,6 +13,9 @@
 // errors get code 1 with the reason. Per-session in-flight publishes are limited
 // (upstreamBufferSize) and a global rate limit applies; both answer code 1 with an overload
 // description instead of dropping.
+// Request-reply: REQUEST_TO_SERVER is published to its topic with a correlation id; the
+// responder's RESPONSE_TO_SERVER is routed back as RESPONSE_TO_CLIENT with the request's seq;
+// after the `ttl` property (ms, default 3000) the requester gets RESPONSE_TO_CLIENT code 1.
 // Delivery: a DeliveryTarget with a window of unacknowledged pushes; subscriptions become active
 // at LISTEN_REQUEST.
 // Output: frames from any thread are appended to one pending buffer; one write at a time sends
@@ -86,6 +89,9 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   void HandleListen(const protocol::tcp::Package& package);
   void HandlePublish(protocol::tcp::Package& package);
   void HandleClientAck(const protocol::tcp::Package& package);
+  void HandleRequest(protocol::tcp::Package& package);
+  void HandleResponse(const protocol::tcp::Package& package);
+  void SendRequestFailure(const std::string& seq, std::string desc);
   absl::Status Activate(const protocol::tcp::SubscriptionItem& item);
 
   void Reply(const protocol::tcp::Package& request, protocol::tcp::Command cmd, int code,
