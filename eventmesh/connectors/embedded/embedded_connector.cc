@@ -351,6 +351,14 @@ class EmbeddedSubscriptionState : public std::enable_shared_from_this<EmbeddedSu
   }
 
   void OnFetched(int32_t id, uint64_t epoch, absl::StatusOr<store::ReadResult> result) {
+    // Decode outside the lock (acks and other partitions must not wait for it).
+    std::vector<absl::StatusOr<cloudevents::CloudEvent>> decoded;
+    if (result.ok()) {
+      decoded.reserve(result->records.size());
+      for (const auto& record : result->records) {
+        decoded.push_back(cloudevents::ParseProto(record.payload));
+      }
+    }
     std::vector<DeliveredEvent> events;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -384,11 +392,12 @@ class EmbeddedSubscriptionState : public std::enable_shared_from_this<EmbeddedSu
         }
       } else {
         events.reserve(result->records.size());
-        for (auto& record : result->records) {
+        for (size_t i = 0; i < result->records.size(); ++i) {
+          const auto& record = result->records[i];
           while (p.ack_base + static_cast<int64_t>(p.acked.size()) < record.offset) {
             p.acked.push_back(true);  // a gap (should not happen: offsets are dense)
           }
-          auto event = cloudevents::ParseProto(record.payload);
+          auto& event = decoded[i];
           if (!event.ok()) {
             LOG(WARNING) << "skipping undecodable event at " << sub_.topic << "/" << id << "@"
                          << record.offset << ": " << event.status();
