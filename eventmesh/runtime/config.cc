@@ -164,6 +164,15 @@ absl::StatusOr<RuntimeConfig> BuildConfig(const std::map<std::string, std::strin
       }
     } else if (key == "eventMesh.server.topic.defaultPartitions") {
       status = int_key(1, 4096, &config.topic_default_partitions);
+    } else if (key == "eventMesh.server.security.enabled") {
+      if (value == "true" || value == "false") {
+        config.security_enabled = value == "true";
+      } else {
+        status = absl::InvalidArgumentError(absl::StrCat("invalid value \"", value, "\" for key ",
+                                                         key, ": expected true or false"));
+      }
+    } else if (key == "eventMesh.server.security.credentialsFile") {
+      config.credentials_file = value;
     } else if (key == "eventMesh.server.dataDir") {
       if (value.empty()) status = absl::InvalidArgumentError("empty value for key " + key);
       config.data_dir = value;
@@ -180,6 +189,11 @@ absl::StatusOr<RuntimeConfig> BuildConfig(const std::map<std::string, std::strin
       config.ignored_keys.push_back(key);
     }
     if (!status.ok()) return status;
+  }
+  if (config.security_enabled && config.credentials_file.empty()) {
+    return absl::InvalidArgumentError(
+        "key eventMesh.server.security.credentialsFile is required when "
+        "eventMesh.server.security.enabled=true");
   }
   if (config.data_dir.empty()) config.data_dir = DefaultDataDir();
   if (config.worker_threads == 0) {

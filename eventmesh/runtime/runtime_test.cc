@@ -2,6 +2,7 @@
 // embedded connector, driven by TestClient.
 
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <set>
 #include <string>
@@ -571,6 +572,44 @@ TEST_F(RuntimeTest, CloudEventsProtocolTypeRoundTrips) {
   EXPECT_EQ(push->header.properties.at("protocoltype"), "cloudevents");
   EXPECT_NE(push->body.find("\"id\":\"ce-1\""), std::string::npos) << push->body;
   EXPECT_NE(push->body.find("\"source\":\"/sensors\""), std::string::npos) << push->body;
+}
+
+TEST_F(RuntimeTest, AclChecksCredentialsAndTopicPermissions) {
+  const std::string creds = absl::StrCat(std::getenv("TEST_TMPDIR"), "/credentials.json");
+  {
+    std::ofstream out(creds);
+    out << R"({"users":[{"username":"alice","password":"pw","publish":["orders*"],)"
+        << R"("subscribe":["orders"]}]})";
+  }
+  StartServer({{"eventMesh.server.security.enabled", "true"},
+               {"eventMesh.server.security.credentialsFile", creds}});
+  auto intruder = TestClient::Connect(server_->tcp_port());
+  ASSERT_TRUE(intruder.ok());
+  auto denied = (*intruder)->Hello("pub", "p", 0, "alice", "guess");
+  ASSERT_TRUE(denied.ok());
+  EXPECT_EQ(denied->header.code, 2);
+  EXPECT_EQ(denied->header.desc, "aclFail: authentication failed for user \"alice\"");
+  EXPECT_TRUE((*intruder)->WaitClosed());
+
+  auto alice = TestClient::Connect(server_->tcp_port());
+  ASSERT_TRUE(alice.ok());
+  auto hello = (*alice)->Hello("sub", "g", 0, "alice", "pw");
+  ASSERT_TRUE(hello.ok());
+  EXPECT_EQ(hello->header.code, 0);
+  auto ack = (*alice)->Publish("payroll", "x");
+  ASSERT_TRUE(ack.ok());
+  EXPECT_EQ(ack->header.code, 2);
+  EXPECT_EQ(ack->header.desc, "aclFail: user \"alice\" may not publish to topic \"payroll\"");
+  ack = (*alice)->Publish("orders.eu", "x");
+  ASSERT_TRUE(ack.ok());
+  EXPECT_EQ(ack->header.code, 0) << ack->header.desc;
+  auto sub = (*alice)->Subscribe("orders.eu");
+  ASSERT_TRUE(sub.ok());
+  EXPECT_EQ(sub->header.code, 2);
+  EXPECT_EQ(sub->header.desc, "aclFail: user \"alice\" may not subscribe to topic \"orders.eu\"");
+  sub = (*alice)->Subscribe("orders");
+  ASSERT_TRUE(sub.ok());
+  EXPECT_EQ(sub->header.code, 0) << sub->header.desc;
 }
 
 }  // namespace

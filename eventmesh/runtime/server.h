@@ -26,7 +26,8 @@ namespace eventmesh::runtime {
 
 class Server {
  public:
-  // Creates the connector. Errors: the registry's (unknown connector, bad connector config).
+  // Creates the connector and loads the credentials file when security is enabled.
+  // Errors: the registry's (unknown connector, bad connector config), the ACL loader's.
   static absl::StatusOr<std::unique_ptr<Server>> Create(
       const RuntimeConfig& config, const connectors::ConnectorRegistry& registry);
   ~Server();
@@ -40,7 +41,8 @@ class Server {
   const RuntimeConfig& config() const { return config_; }
 
  private:
-  Server(const RuntimeConfig& config, std::unique_ptr<connectors::Connector> connector);
+  Server(const RuntimeConfig& config, std::unique_ptr<connectors::Connector> connector,
+         std::unique_ptr<core::Acl> acl);
 
   const RuntimeConfig config_;
   std::unique_ptr<connectors::Connector> connector_;
@@ -48,6 +50,7 @@ class Server {
   std::unique_ptr<core::ConsumerManager> consumers_;
   std::unique_ptr<tcp::RateLimiter> rate_limiter_;
   core::RequestTracker requests_;
+  std::unique_ptr<core::Acl> acl_;
   tcp::SessionContext context_;
   std::unique_ptr<tcp::TcpServer> tcp_;
   bool shut_down_ = false;

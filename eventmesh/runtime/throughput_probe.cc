@@ -77,7 +77,8 @@ int main(int argc, char** argv) {
   std::string setup;
   Append(Hello("sub"), &setup);
   eventmesh::protocol::tcp::Subscription subscription;
-  subscription.topic_list.push_back({"probe", eventmesh::protocol::tcp::SubscriptionMode::kClustering,
+  subscription.topic_list.push_back({"probe",
+                                     eventmesh::protocol::tcp::SubscriptionMode::kClustering,
                                      eventmesh::protocol::tcp::SubscriptionType::kAsync});
   Package s;
   s.header.cmd = Command::kSubscribeRequest;
@@ -145,9 +146,8 @@ int main(int argc, char** argv) {
   message.body = std::string(size, 'x');
   Package publish;
   publish.header.cmd = Command::kAsyncMessageToServer;
-  publish.header.properties = {{"protocoltype", "eventmeshmessage"},
-                               {"protocolversion", "1.0"},
-                               {"protocoldesc", "tcp"}};
+  publish.header.properties = {
+      {"protocoltype", "eventmeshmessage"}, {"protocolversion", "1.0"}, {"protocoldesc", "tcp"}};
   publish.body = message.ToJson();
   const auto start = std::chrono::steady_clock::now();
   int64_t sent = 0;
@@ -167,8 +167,9 @@ int main(int argc, char** argv) {
   const auto end = std::chrono::steady_clock::now();
   const double pub_s = std::chrono::duration<double>(published - start).count();
   const double all_s = std::chrono::duration<double>(end - start).count();
-  std::printf("%lld events of %d bytes, sync %s: published+acked %.0f ev/s, delivered+acked %.0f ev/s\n",
-              static_cast<long long>(events), size, sync.c_str(), events / pub_s, events / all_s);
+  std::printf(
+      "%lld events of %d bytes, sync %s: published+acked %.0f ev/s, delivered+acked %.0f ev/s\n",
+      static_cast<long long>(events), size, sync.c_str(), events / pub_s, events / all_s);
   sub.close();
   pub.close();
   (*server)->Shutdown();

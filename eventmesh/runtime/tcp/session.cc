@@ -171,6 +171,19 @@ void Session::HandleHello(const Package& package) {
     }
     return;
   }
+  if (ctx_->acl != nullptr) {
+    const core::AclUser* user = ctx_->acl->Authenticate(agent->username, agent->password);
+    if (user == nullptr) {
+      Reply(package, Command::kHelloResponse, OpStatus::kAclFail,
+            absl::StrCat("aclFail: authentication failed for user \"", agent->username, "\""));
+      if (!hello_done_) {
+        reading_stopped_ = true;
+        CloseAsync("HELLO rejected: authentication failed", /*flush=*/true);
+      }
+      return;
+    }
+    acl_user_ = user;
+  }
   user_agent_ = std::move(*agent);
   boost::system::error_code ec;
   auto endpoint = socket_.remote_endpoint(ec);
@@ -207,6 +220,12 @@ void Session::HandleSubscribe(const Package& package) {
             absl::StrCat("topic \"", item.topic,
                          "\": mode and type must be CLUSTERING or "
                          "BROADCASTING and ASYNC or SYNC"));
+      return;
+    }
+    if (acl_user_ != nullptr && !core::Acl::CanSubscribe(*acl_user_, item.topic)) {
+      Reply(package, Command::kSubscribeResponse, OpStatus::kAclFail,
+            absl::StrCat("aclFail: user \"", acl_user_->username,
+                         "\" may not subscribe to topic \"", item.topic, "\""));
       return;
     }
     absl::Status ensured = ctx_->topics->EnsureTopic(item.topic);
@@ -314,6 +333,10 @@ void Session::HandlePublish(Package& package) {
     return;
   }
   const std::string topic(protocol::adaptor::EventTopic(*event));
+  if (std::string denied = DeniedPublish(topic); !denied.empty()) {
+    Reply(package, reply_cmd, OpStatus::kAclFail, std::move(denied));
+    return;
+  }
   if (!known_topics_.contains(topic)) {
     absl::Status ensured = ctx_->topics->EnsureTopic(topic);
     if (!ensured.ok()) {
@@ -342,6 +365,12 @@ void Session::HandlePublish(Package& package) {
       });
 }
 
+std::string Session::DeniedPublish(const std::string& topic) const {
+  if (acl_user_ == nullptr || core::Acl::CanPublish(*acl_user_, topic)) return "";
+  return absl::StrCat("aclFail: user \"", acl_user_->username, "\" may not publish to topic \"",
+                      topic, "\"");
+}
+
 void Session::SendRequestFailure(const std::string& seq, std::string desc) {
   Package reply;
   reply.header.cmd = Command::kResponseToClient;
@@ -363,6 +392,15 @@ void Session::HandleRequest(Package& package) {
     return;
   }
   const std::string topic(protocol::adaptor::EventTopic(*event));
+  if (std::string denied = DeniedPublish(topic); !denied.empty()) {
+    Package reply;
+    reply.header.cmd = Command::kResponseToClient;
+    reply.header.code = OpStatus::kAclFail;
+    reply.header.desc = std::move(denied);
+    reply.header.seq = seq;
+    Send(reply);
+    return;
+  }
   if (absl::Status ensured = ctx_->topics->EnsureTopic(topic); !ensured.ok()) {
     SendRequestFailure(seq, std::string(ensured.message()));
     return;

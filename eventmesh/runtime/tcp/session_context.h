@@ -10,6 +10,7 @@
 
 #include "eventmesh/connectors/api/connector.h"
 #include "eventmesh/runtime/config.h"
+#include "eventmesh/runtime/core/acl.h"
 #include "eventmesh/runtime/core/consumer_manager.h"
 #include "eventmesh/runtime/core/request_tracker.h"
 #include "eventmesh/runtime/core/topic_registry.h"
@@ -35,6 +36,7 @@ struct SessionContext {
   core::ConsumerManager* consumers = nullptr;
   RateLimiter* rate_limiter = nullptr;
   core::RequestTracker* requests = nullptr;
+  const core::Acl* acl = nullptr;  // nullptr: security disabled
   // Called once when a session closed (to drop it from the server's registry).
   std::function<void(uint64_t session_id)> on_closed;
 };

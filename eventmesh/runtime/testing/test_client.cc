@@ -130,7 +130,8 @@ size_t TestClient::queued() {
 }
 
 absl::StatusOr<Package> TestClient::Hello(const std::string& purpose, const std::string& group,
-                                          int unack) {
+                                          int unack, const std::string& username,
+                                          const std::string& password) {
   protocol::tcp::UserAgent agent;
   agent.env = "test";
   agent.subsystem = "5023";
@@ -139,6 +140,8 @@ absl::StatusOr<Package> TestClient::Hello(const std::string& purpose, const std:
   agent.group = group;
   agent.purpose = purpose;
   agent.unack = unack;
+  agent.username = username;
+  agent.password = password;
   Package hello;
   hello.header.cmd = Command::kHelloRequest;
   hello.body = agent.ToJson();

@@ -42,7 +42,8 @@ class TestClient {
 
   // Protocol helpers; each returns the server's reply.
   absl::StatusOr<protocol::tcp::Package> Hello(const std::string& purpose, const std::string& group,
-                                               int unack = 0);
+                                               int unack = 0, const std::string& username = "",
+                                               const std::string& password = "");
   absl::StatusOr<protocol::tcp::Package> Subscribe(
       const std::string& topic,
       protocol::tcp::SubscriptionMode mode = protocol::tcp::SubscriptionMode::kClustering,
