@@ -67,8 +67,8 @@ const char* const kIgnoredPrefixes[] = {
     "eventMesh.webHook.",
 };
 
-absl::Status ParseIntKey(const std::string& key, const std::string& value, int64_t min,
-                         int64_t max, int64_t* out) {
+absl::Status ParseIntKey(const std::string& key, const std::string& value, int64_t min, int64_t max,
+                         int64_t* out) {
   int64_t v = 0;
   if (!absl::SimpleAtoi(value, &v) || v < min || v > max) {
     return absl::InvalidArgumentError(absl::StrCat("invalid value \"", value, "\" for key ", key,
@@ -94,7 +94,8 @@ absl::StatusOr<std::map<std::string, std::string>> ParseProperties(absl::string_
           absl::StrCat("line ", line_no, ": expected key=value, got \"", line, "\""));
     }
     std::string key(absl::StripAsciiWhitespace(line.substr(0, sep)));
-    if (key.empty()) return absl::InvalidArgumentError(absl::StrCat("line ", line_no, ": empty key"));
+    if (key.empty())
+      return absl::InvalidArgumentError(absl::StrCat("line ", line_no, ": empty key"));
     out[key] = std::string(absl::StripAsciiWhitespace(line.substr(sep + 1)));
   }
   return out;
@@ -158,11 +159,20 @@ absl::StatusOr<RuntimeConfig> BuildConfig(const std::map<std::string, std::strin
       } else if (value == "false") {
         config.topic_auto_create = false;
       } else {
-        status = absl::InvalidArgumentError(absl::StrCat(
-            "invalid value \"", value, "\" for key ", key, ": expected true or false"));
+        status = absl::InvalidArgumentError(absl::StrCat("invalid value \"", value, "\" for key ",
+                                                         key, ": expected true or false"));
       }
     } else if (key == "eventMesh.server.topic.defaultPartitions") {
       status = int_key(1, 4096, &config.topic_default_partitions);
+    } else if (key == "eventMesh.server.security.enabled") {
+      if (value == "true" || value == "false") {
+        config.security_enabled = value == "true";
+      } else {
+        status = absl::InvalidArgumentError(absl::StrCat("invalid value \"", value, "\" for key ",
+                                                         key, ": expected true or false"));
+      }
+    } else if (key == "eventMesh.server.security.credentialsFile") {
+      config.credentials_file = value;
     } else if (key == "eventMesh.server.dataDir") {
       if (value.empty()) status = absl::InvalidArgumentError("empty value for key " + key);
       config.data_dir = value;
@@ -174,10 +184,16 @@ absl::StatusOr<RuntimeConfig> BuildConfig(const std::map<std::string, std::strin
         absl::string_view p(prefix);
         if (p.back() == '.' ? absl::StartsWith(key, p) : key == p) ignored = true;
       }
-      if (!ignored) return absl::InvalidArgumentError(absl::StrCat("unknown configuration key ", key));
+      if (!ignored)
+        return absl::InvalidArgumentError(absl::StrCat("unknown configuration key ", key));
       config.ignored_keys.push_back(key);
     }
     if (!status.ok()) return status;
+  }
+  if (config.security_enabled && config.credentials_file.empty()) {
+    return absl::InvalidArgumentError(
+        "key eventMesh.server.security.credentialsFile is required when "
+        "eventMesh.server.security.enabled=true");
   }
   if (config.data_dir.empty()) config.data_dir = DefaultDataDir();
   if (config.worker_threads == 0) {
@@ -195,9 +211,9 @@ absl::StatusOr<RuntimeConfig> LoadConfigFromArgs(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     absl::string_view arg(argv[i]);
     if (!absl::StartsWith(arg, "--") || arg.find('=') == absl::string_view::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("bad argument \"", arg, "\": expected --config=path, --port=N, "
-                       "--data_dir=path or --<eventMesh key>=value"));
+      return absl::InvalidArgumentError(absl::StrCat("bad argument \"", arg,
+                                                     "\": expected --config=path, --port=N, "
+                                                     "--data_dir=path or --<eventMesh key>=value"));
     }
     size_t eq = arg.find('=');
     std::string name(arg.substr(2, eq - 2));

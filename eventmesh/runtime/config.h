@@ -24,6 +24,9 @@
 //   eventMesh.server.delivery.maxUnackedPerGroup   10000   read-ahead bound per group and topic
 //   eventMesh.server.topic.autoCreate              true    create topics on first use
 //   eventMesh.server.topic.defaultPartitions       4       partitions of auto-created topics
+//   eventMesh.server.security.enabled              false   username/password + topic ACL at HELLO
+//   eventMesh.server.security.credentialsFile      ""      JSON credentials file (see core/acl.h);
+//                                                           required when security is enabled
 //   eventMesh.server.dataDir                       $XDG_DATA_HOME/eventmesh/runtime or
 //                                                  $HOME/.local/share/eventmesh/runtime
 //   eventMesh.storage.<connector>.<key>            passed to the connector (prefix stripped);
@@ -63,6 +66,8 @@ struct RuntimeConfig {
   bool topic_auto_create = true;
   int64_t topic_default_partitions = 4;
   std::string data_dir;
+  bool security_enabled = false;
+  std::string credentials_file;
   // eventMesh.storage.<storage_type>.* with the prefix stripped.
   connectors::ConnectorConfig connector_config;
   // Recognised Apache EventMesh keys that have no effect here.

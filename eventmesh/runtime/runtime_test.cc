@@ -2,6 +2,7 @@
 // embedded connector, driven by TestClient.
 
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <set>
 #include <string>
@@ -185,8 +186,7 @@ TEST_F(RuntimeTest, PublishIsAckedAndDurableInTheStore) {
       bodies.insert(event->data());
     }
   }
-  EXPECT_EQ(bodies, (std::set<std::string>{"order-0", "order-1", "order-2", "order-3",
-                                           "order-4"}));
+  EXPECT_EQ(bodies, (std::set<std::string>{"order-0", "order-1", "order-2", "order-3", "order-4"}));
 }
 
 TEST_F(RuntimeTest, SubscriberReceivesEventsPublishedByAnotherClient) {
@@ -337,7 +337,8 @@ TEST_F(RuntimeTest, BadInputIsAnsweredOrClosedWhileOthersKeepWorking) {
   // Random bytes: the connection is closed.
   auto random = TestClient::Connect(server_->tcp_port());
   ASSERT_TRUE(random.ok());
-  ASSERT_TRUE((*random)->SendRaw(std::string("\x01\x02garbage that is not a frame at all....", 40)).ok());
+  ASSERT_TRUE(
+      (*random)->SendRaw(std::string("\x01\x02garbage that is not a frame at all....", 40)).ok());
   EXPECT_TRUE((*random)->WaitClosed());
 
   // A command without a processor: error reply with its seq.
@@ -438,6 +439,177 @@ TEST_F(RuntimeTest, GracefulShutdownSaysGoodbyeToEveryClient) {
     EXPECT_TRUE(client->WaitClosed());
   }
   stopper.join();
+}
+
+TEST_F(RuntimeTest, RequestReplyRoundTripThroughASyncSubscriber) {
+  StartServer();
+  auto responder = Client("sub", "responders");
+  auto subscribed = responder->Subscribe("rpc", SubscriptionMode::kClustering,
+                                         protocol::tcp::SubscriptionType::kSync);
+  ASSERT_TRUE(subscribed.ok());
+  ASSERT_EQ(subscribed->header.code, 0);
+  ASSERT_TRUE(responder->Listen().ok());
+  auto requester = Client("pub", "callers");
+  Package request = TestClient::MessagePackage(Command::kRequestToServer, "rpc", "ping");
+  request.header.seq = "900";
+  ASSERT_TRUE(requester->Send(request).ok());
+
+  auto incoming = responder->Next(Command::kRequestToClient);
+  ASSERT_TRUE(incoming.ok()) << incoming.status();
+  EXPECT_EQ(BodyOf(*incoming), "ping");
+  ASSERT_TRUE(responder->Ack(*incoming).ok());
+  auto message = protocol::tcp::EventMeshMessage::FromJson(incoming->body);
+  ASSERT_TRUE(message.ok());
+  message->body = "pong";  // the properties (with the correlation id) go back unchanged
+  Package response = TestClient::MessagePackage(Command::kResponseToServer, "rpc", "");
+  response.body = message->ToJson();
+  response.header.seq = incoming->header.seq;
+  ASSERT_TRUE(responder->Send(response).ok());
+
+  auto answer = requester->Next(Command::kResponseToClient);
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(answer->header.code, 0);
+  EXPECT_EQ(*answer->header.seq, "900");
+  EXPECT_EQ(BodyOf(*answer), "pong");
+}
+
+TEST_F(RuntimeTest, RequestWithoutResponderTimesOutAfterTtl) {
+  StartServer();
+  auto requester = Client("pub", "callers");
+  Package request = TestClient::MessagePackage(Command::kRequestToServer, "nobody-home", "ping");
+  auto message = protocol::tcp::EventMeshMessage::FromJson(request.body);
+  ASSERT_TRUE(message.ok());
+  message->properties["ttl"] = "200";
+  request.body = message->ToJson();
+  auto answer = requester->Request(request);
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(answer->header.cmd, Command::kResponseToClient);
+  EXPECT_EQ(answer->header.code, 1);
+  EXPECT_EQ(answer->header.desc, "request timed out: no response within 200 ms (ttl)");
+}
+
+TEST_F(RuntimeTest, LegacyLengthConventionIsAnsweredInKind) {
+  StartServer();
+  auto legacy = TestClient::Connect(server_->tcp_port(), protocol::tcp::LengthConvention::kLegacy);
+  ASSERT_TRUE(legacy.ok());
+  auto hello = (*legacy)->Hello("pub", "old-clients");
+  ASSERT_TRUE(hello.ok()) << hello.status();  // decoded with the legacy convention
+  EXPECT_EQ(hello->header.code, 0);
+  auto ack = (*legacy)->Publish("legacy-topic", "x");
+  ASSERT_TRUE(ack.ok()) << ack.status();
+  EXPECT_EQ(ack->header.code, 0);
+}
+
+TEST_F(RuntimeTest, SilentSessionExpires) {
+  StartServer({{"eventMesh.server.session.expiredInMills", "300"}});
+  auto client = Client("pub", "p");
+  EXPECT_TRUE(client->WaitClosed());
+}
+
+TEST_F(RuntimeTest, ConnectionsBeyondClientMaxNumAreTurnedAway) {
+  StartServer({{"eventMesh.server.tcp.clientMaxNum", "1"}});
+  auto first = Client("pub", "p");
+  auto second = TestClient::Connect(server_->tcp_port());
+  ASSERT_TRUE(second.ok());
+  auto goodbye = (*second)->Next(Command::kServerGoodbyeRequest);
+  ASSERT_TRUE(goodbye.ok()) << goodbye.status();
+  EXPECT_EQ(goodbye->header.code, 1);
+  EXPECT_EQ(goodbye->header.desc, "too many connections (eventMesh.server.tcp.clientMaxNum=1)");
+  EXPECT_TRUE((*second)->WaitClosed());
+  PublishOk(first.get(), "t", "still served");
+}
+
+TEST_F(RuntimeTest, InFlightPublishLimitPerSessionAnswersOverload) {
+  StartServer({{"eventMesh.server.session.upstreamBufferSize", "1"},
+               {"eventMesh.storage.embedded.syncMode", "always"}});
+  auto publisher = Client("pub", "p");
+  PublishOk(publisher.get(), "burst", "warm-up");  // creates the topic
+  // Pipelined publishes in one write: they are processed before the first append completes.
+  std::string burst;
+  constexpr int kBurst = 50;
+  for (int i = 0; i < kBurst; ++i) {
+    Package publish = TestClient::MessagePackage(Command::kAsyncMessageToServer, "burst", "b");
+    publish.header.seq = absl::StrCat(5000 + i);
+    auto frame = protocol::tcp::EncodePackage(publish, protocol::tcp::LengthConvention::kCurrent);
+    ASSERT_TRUE(frame.ok());
+    burst += *frame;
+  }
+  ASSERT_TRUE(publisher->SendRaw(burst).ok());
+  int overloaded = 0, ok = 0;
+  for (int i = 0; i < kBurst; ++i) {
+    auto ack = publisher->Next(Command::kAsyncMessageToServerAck);
+    ASSERT_TRUE(ack.ok()) << ack.status();
+    if (ack->header.code == 0) {
+      ++ok;
+    } else {
+      EXPECT_EQ(ack->header.desc,
+                "Tps overload, session flow control: 1 publishes in flight "
+                "(eventMesh.server.session.upstreamBufferSize)");
+      ++overloaded;
+    }
+  }
+  EXPECT_GE(ok, 1);
+  EXPECT_GE(overloaded, 1);
+}
+
+TEST_F(RuntimeTest, CloudEventsProtocolTypeRoundTrips) {
+  StartServer();
+  auto subscriber = Subscriber("ce-readers", "ce-topic");
+  auto publisher = Client("pub", "p");
+  Package publish;
+  publish.header.cmd = Command::kAsyncMessageToServer;
+  publish.header.properties["protocoltype"] = "cloudevents";
+  publish.header.properties["protocolversion"] = "1.0";
+  publish.header.properties["protocoldesc"] = "tcp";
+  publish.body =
+      R"({"specversion":"1.0","id":"ce-1","source":"/sensors","type":"reading",)"
+      R"("subject":"ce-topic","datacontenttype":"application/cloudevents+json","data":"42"})";
+  auto ack = publisher->Request(publish);
+  ASSERT_TRUE(ack.ok());
+  EXPECT_EQ(ack->header.code, 0) << ack->header.desc;
+  auto push = subscriber->Next(Command::kAsyncMessageToClient);
+  ASSERT_TRUE(push.ok()) << push.status();
+  EXPECT_EQ(push->header.properties.at("protocoltype"), "cloudevents");
+  EXPECT_NE(push->body.find("\"id\":\"ce-1\""), std::string::npos) << push->body;
+  EXPECT_NE(push->body.find("\"source\":\"/sensors\""), std::string::npos) << push->body;
+}
+
+TEST_F(RuntimeTest, AclChecksCredentialsAndTopicPermissions) {
+  const std::string creds = absl::StrCat(std::getenv("TEST_TMPDIR"), "/credentials.json");
+  {
+    std::ofstream out(creds);
+    out << R"({"users":[{"username":"alice","password":"pw","publish":["orders*"],)"
+        << R"("subscribe":["orders"]}]})";
+  }
+  StartServer({{"eventMesh.server.security.enabled", "true"},
+               {"eventMesh.server.security.credentialsFile", creds}});
+  auto intruder = TestClient::Connect(server_->tcp_port());
+  ASSERT_TRUE(intruder.ok());
+  auto denied = (*intruder)->Hello("pub", "p", 0, "alice", "guess");
+  ASSERT_TRUE(denied.ok());
+  EXPECT_EQ(denied->header.code, 2);
+  EXPECT_EQ(denied->header.desc, "aclFail: authentication failed for user \"alice\"");
+  EXPECT_TRUE((*intruder)->WaitClosed());
+
+  auto alice = TestClient::Connect(server_->tcp_port());
+  ASSERT_TRUE(alice.ok());
+  auto hello = (*alice)->Hello("sub", "g", 0, "alice", "pw");
+  ASSERT_TRUE(hello.ok());
+  EXPECT_EQ(hello->header.code, 0);
+  auto ack = (*alice)->Publish("payroll", "x");
+  ASSERT_TRUE(ack.ok());
+  EXPECT_EQ(ack->header.code, 2);
+  EXPECT_EQ(ack->header.desc, "aclFail: user \"alice\" may not publish to topic \"payroll\"");
+  ack = (*alice)->Publish("orders.eu", "x");
+  ASSERT_TRUE(ack.ok());
+  EXPECT_EQ(ack->header.code, 0) << ack->header.desc;
+  auto sub = (*alice)->Subscribe("orders.eu");
+  ASSERT_TRUE(sub.ok());
+  EXPECT_EQ(sub->header.code, 2);
+  EXPECT_EQ(sub->header.desc, "aclFail: user \"alice\" may not subscribe to topic \"orders.eu\"");
+  sub = (*alice)->Subscribe("orders");
+  ASSERT_TRUE(sub.ok());
+  EXPECT_EQ(sub->header.code, 0) << sub->header.desc;
 }
 
 }  // namespace

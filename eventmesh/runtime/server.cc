@@ -16,20 +16,27 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
     return absl::FailedPreconditionError(
         absl::StrCat("cannot create data directory ", config.data_dir, ": ", ec.message()));
   }
+  std::unique_ptr<core::Acl> acl;
+  if (config.security_enabled) {
+    auto loaded = core::Acl::Load(config.credentials_file);
+    if (!loaded.ok()) return loaded.status();
+    acl = std::make_unique<core::Acl>(std::move(*loaded));
+  }
   auto connector = registry.Create(config.storage_type, config.connector_config);
   if (!connector.ok()) {
     return absl::Status(connector.status().code(),
                         absl::StrCat("storage connector \"", config.storage_type,
                                      "\": ", connector.status().message()));
   }
-  return std::unique_ptr<Server>(new Server(config, std::move(*connector)));
+  return std::unique_ptr<Server>(new Server(config, std::move(*connector), std::move(acl)));
 }
 
-Server::Server(const RuntimeConfig& config, std::unique_ptr<connectors::Connector> connector)
-    : config_(config), connector_(std::move(connector)) {
-  topics_ = std::make_unique<core::TopicRegistry>(
-      connector_.get(), config_.topic_auto_create,
-      static_cast<int32_t>(config_.topic_default_partitions));
+Server::Server(const RuntimeConfig& config, std::unique_ptr<connectors::Connector> connector,
+               std::unique_ptr<core::Acl> acl)
+    : config_(config), connector_(std::move(connector)), acl_(std::move(acl)) {
+  topics_ =
+      std::make_unique<core::TopicRegistry>(connector_.get(), config_.topic_auto_create,
+                                            static_cast<int32_t>(config_.topic_default_partitions));
   core::ConsumerManagerOptions options;
   options.delivery.ack_timeout_ms = config_.ack_timeout_ms;
   options.delivery.max_delivery_count = static_cast<int32_t>(config_.max_delivery_count);
@@ -42,6 +49,8 @@ Server::Server(const RuntimeConfig& config, std::unique_ptr<connectors::Connecto
   context_.topics = topics_.get();
   context_.consumers = consumers_.get();
   context_.rate_limiter = rate_limiter_.get();
+  context_.requests = &requests_;
+  context_.acl = acl_.get();
   tcp_ = std::make_unique<tcp::TcpServer>(&context_, config_.worker_threads);
 }
 

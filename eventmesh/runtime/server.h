@@ -17,6 +17,7 @@
 #include "eventmesh/connectors/api/connector_registry.h"
 #include "eventmesh/runtime/config.h"
 #include "eventmesh/runtime/core/consumer_manager.h"
+#include "eventmesh/runtime/core/request_tracker.h"
 #include "eventmesh/runtime/core/topic_registry.h"
 #include "eventmesh/runtime/tcp/session_context.h"
 #include "eventmesh/runtime/tcp/tcp_server.h"
@@ -25,7 +26,8 @@ namespace eventmesh::runtime {
 
 class Server {
  public:
-  // Creates the connector. Errors: the registry's (unknown connector, bad connector config).
+  // Creates the connector and loads the credentials file when security is enabled.
+  // Errors: the registry's (unknown connector, bad connector config), the ACL loader's.
   static absl::StatusOr<std::unique_ptr<Server>> Create(
       const RuntimeConfig& config, const connectors::ConnectorRegistry& registry);
   ~Server();
@@ -39,13 +41,16 @@ class Server {
   const RuntimeConfig& config() const { return config_; }
 
  private:
-  Server(const RuntimeConfig& config, std::unique_ptr<connectors::Connector> connector);
+  Server(const RuntimeConfig& config, std::unique_ptr<connectors::Connector> connector,
+         std::unique_ptr<core::Acl> acl);
 
   const RuntimeConfig config_;
   std::unique_ptr<connectors::Connector> connector_;
   std::unique_ptr<core::TopicRegistry> topics_;
   std::unique_ptr<core::ConsumerManager> consumers_;
   std::unique_ptr<tcp::RateLimiter> rate_limiter_;
+  core::RequestTracker requests_;
+  std::unique_ptr<core::Acl> acl_;
   tcp::SessionContext context_;
   std::unique_ptr<tcp::TcpServer> tcp_;
   bool shut_down_ = false;

@@ -33,8 +33,8 @@ namespace eventmesh::connectors {
 
 // What a connector's store guarantees.
 struct Capabilities {
-  bool durable = false;                 // a publish ack means the event survives a crash
-  bool supports_request_reply = false;  // native request/reply (the runtime can do RR itself)
+  bool durable = false;                   // a publish ack means the event survives a crash
+  bool supports_request_reply = false;    // native request/reply (the runtime can do RR itself)
   bool supports_consumer_groups = false;  // store-side group membership (several runtimes)
   bool supports_broadcasting = false;
 };
@@ -105,8 +105,8 @@ class Connector {
   virtual void Publish(cloudevents::CloudEvent event, PublishCallback done) = 0;
 
   // Opens a subscription; `handler` starts receiving events at once. The topic must exist.
-  virtual absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(
-      const SubscribeOptions& options, DeliveryHandler handler) = 0;
+  virtual absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(const SubscribeOptions& options,
+                                                                  DeliveryHandler handler) = 0;
 
   // Topic admin.
   virtual absl::Status CreateTopic(const std::string& topic, int32_t partitions) = 0;

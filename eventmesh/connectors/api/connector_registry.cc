@@ -9,7 +9,8 @@ namespace eventmesh::connectors {
 
 absl::Status ConnectorRegistry::Register(const std::string& name, ConnectorFactory factory) {
   if (name.empty()) return absl::InvalidArgumentError("connector name must not be empty");
-  if (!factory) return absl::InvalidArgumentError(absl::StrCat("connector \"", name, "\" has no factory"));
+  if (!factory)
+    return absl::InvalidArgumentError(absl::StrCat("connector \"", name, "\" has no factory"));
   if (!factories_.emplace(name, std::move(factory)).second) {
     return absl::AlreadyExistsError(absl::StrCat("connector \"", name, "\" is already registered"));
   }

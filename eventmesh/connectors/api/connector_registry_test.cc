@@ -8,14 +8,15 @@ namespace {
 TEST(ConnectorRegistryTest, RegisterCreateAndErrors) {
   ConnectorRegistry registry;
   std::string seen_value;
-  ASSERT_TRUE(registry
-                  .Register("fake",
-                            [&](const ConnectorConfig& config)
-                                -> absl::StatusOr<std::unique_ptr<Connector>> {
-                              seen_value = config.at("k");
-                              return absl::InvalidArgumentError("unknown key x");
-                            })
-                  .ok());
+  ASSERT_TRUE(
+      registry
+          .Register(
+              "fake",
+              [&](const ConnectorConfig& config) -> absl::StatusOr<std::unique_ptr<Connector>> {
+                seen_value = config.at("k");
+                return absl::InvalidArgumentError("unknown key x");
+              })
+          .ok());
   EXPECT_TRUE(registry.Contains("fake"));
   auto again = registry.Register("fake", [](const ConnectorConfig&) {
     return absl::StatusOr<std::unique_ptr<Connector>>(absl::InternalError("no"));

@@ -35,9 +35,14 @@ absl::Status ParseInt(const ConnectorConfig& config, const std::string& key, int
 }  // namespace
 
 absl::StatusOr<EmbeddedOptions> ParseEmbeddedConfig(const ConnectorConfig& config) {
-  static const char* const kKeys[] = {"path",         "syncMode",        "appenderThreads",
-                                      "fetchMaxEvents", "fetchWaitMs",   "sessionTimeoutMs",
-                                      "heartbeatIntervalMs", "commitIntervalMs",
+  static const char* const kKeys[] = {"path",
+                                      "syncMode",
+                                      "appenderThreads",
+                                      "fetchMaxEvents",
+                                      "fetchWaitMs",
+                                      "sessionTimeoutMs",
+                                      "heartbeatIntervalMs",
+                                      "commitIntervalMs",
                                       "retentionIntervalMs"};
   for (const auto& [key, value] : config) {
     if (std::find(std::begin(kKeys), std::end(kKeys), key) == std::end(kKeys)) {
@@ -54,8 +59,8 @@ absl::StatusOr<EmbeddedOptions> ParseEmbeddedConfig(const ConnectorConfig& confi
   if (auto it = config.find("syncMode"); it != config.end()) {
     auto mode = store::ParseSyncMode(it->second);
     if (!mode.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("invalid value \"", it->second,
-                                                     "\" for key syncMode: expected none, batch or always"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "invalid value \"", it->second, "\" for key syncMode: expected none, batch or always"));
     }
     options.store.sync_mode = *mode;
   }
@@ -191,11 +196,11 @@ class EmbeddedSubscriptionState : public std::enable_shared_from_this<EmbeddedSu
     bool owned = false;
     uint64_t epoch = 0;
     bool fetch_in_flight = false;
-    int64_t reserved = 0;     // max_events of the fetch in flight
+    int64_t reserved = 0;  // max_events of the fetch in flight
     int64_t fetch_offset = 0;
-    int64_t ack_base = 0;     // first delivered-but-unacked offset (or next to deliver)
-    std::deque<bool> acked;   // offsets [ack_base, ack_base + size) delivered; true = acked
-    bool dirty = false;       // ack_base moved since the last commit
+    int64_t ack_base = 0;    // first delivered-but-unacked offset (or next to deliver)
+    std::deque<bool> acked;  // offsets [ack_base, ack_base + size) delivered; true = acked
+    bool dirty = false;      // ack_base moved since the last commit
   };
 
   void Heartbeat() {
@@ -346,6 +351,14 @@ class EmbeddedSubscriptionState : public std::enable_shared_from_this<EmbeddedSu
   }
 
   void OnFetched(int32_t id, uint64_t epoch, absl::StatusOr<store::ReadResult> result) {
+    // Decode outside the lock (acks and other partitions must not wait for it).
+    std::vector<absl::StatusOr<cloudevents::CloudEvent>> decoded;
+    if (result.ok()) {
+      decoded.reserve(result->records.size());
+      for (const auto& record : result->records) {
+        decoded.push_back(cloudevents::ParseProto(record.payload));
+      }
+    }
     std::vector<DeliveredEvent> events;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -379,11 +392,12 @@ class EmbeddedSubscriptionState : public std::enable_shared_from_this<EmbeddedSu
         }
       } else {
         events.reserve(result->records.size());
-        for (auto& record : result->records) {
+        for (size_t i = 0; i < result->records.size(); ++i) {
+          const auto& record = result->records[i];
           while (p.ack_base + static_cast<int64_t>(p.acked.size()) < record.offset) {
             p.acked.push_back(true);  // a gap (should not happen: offsets are dense)
           }
-          auto event = cloudevents::ParseProto(record.payload);
+          auto& event = decoded[i];
           if (!event.ok()) {
             LOG(WARNING) << "skipping undecodable event at " << sub_.topic << "/" << id << "@"
                          << record.offset << ": " << event.status();
@@ -497,10 +511,9 @@ void EmbeddedConnector::Publish(cloudevents::CloudEvent event, PublishCallback d
     return;
   }
   if (static_cast<int64_t>(payload->size()) > options_.store.limits.max_event_bytes) {
-    done(absl::InvalidArgumentError(absl::StrCat("event of ", payload->size(),
-                                                 " bytes exceeds the ",
-                                                 options_.store.limits.max_event_bytes,
-                                                 "-byte limit")));
+    done(absl::InvalidArgumentError(
+        absl::StrCat("event of ", payload->size(), " bytes exceeds the ",
+                     options_.store.limits.max_event_bytes, "-byte limit")));
     return;
   }
   {
@@ -528,8 +541,8 @@ void EmbeddedConnector::AppenderLoop() {
       if (queue_.empty()) return;  // stopping and drained
       int64_t bytes = 0;
       while (!queue_.empty() && static_cast<int64_t>(batch.size()) < max_events &&
-             (batch.empty() || bytes + static_cast<int64_t>(queue_.front().payload.size()) <=
-                                   max_bytes)) {
+             (batch.empty() ||
+              bytes + static_cast<int64_t>(queue_.front().payload.size()) <= max_bytes)) {
         bytes += static_cast<int64_t>(queue_.front().payload.size());
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
@@ -573,8 +586,8 @@ void EmbeddedConnector::AppenderLoop() {
 
 void EmbeddedConnector::MaintenanceLoop() {
   const int64_t tick = std::max<int64_t>(
-      10, std::min<int64_t>(100, std::min(options_.heartbeat_interval_ms,
-                                          options_.commit_interval_ms)));
+      10, std::min<int64_t>(100,
+                            std::min(options_.heartbeat_interval_ms, options_.commit_interval_ms)));
   std::unique_lock<std::mutex> lock(subs_mu_);
   while (!maintenance_stop_) {
     maintenance_cv_.wait_for(lock, std::chrono::milliseconds(tick));

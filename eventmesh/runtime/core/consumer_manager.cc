@@ -45,8 +45,8 @@ absl::Status ConsumerManager::Subscribe(const std::shared_ptr<DeliveryTarget>& t
                                 std::function<void(absl::Status)> done) {
         DeadLetter(group, std::move(event), std::move(done));
       };
-      consumer = std::make_shared<GroupConsumer>(group, topic, mode, options_.delivery,
-                                                 [this] { return NextSeq(); }, sink);
+      consumer = std::make_shared<GroupConsumer>(
+          group, topic, mode, options_.delivery, [this] { return NextSeq(); }, sink);
       absl::Status opened = consumer->Open(connector_, options_.max_unacked_per_consumer);
       if (!opened.ok()) return opened;
       consumers_.emplace(key, consumer);
@@ -111,10 +111,9 @@ void ConsumerManager::DeadLetter(const std::string& group, cloudevents::CloudEve
   if (event.subject()) event.SetExtension("dlqtopic", *event.subject());
   event.SetExtension("dlqdeliveries", std::to_string(options_.delivery.max_delivery_count));
   event.set_subject(topic);
-  connector_->Publish(std::move(event),
-                      [done = std::move(done)](absl::StatusOr<connectors::PublishResult> r) {
-                        done(r.status());
-                      });
+  connector_->Publish(
+      std::move(event),
+      [done = std::move(done)](absl::StatusOr<connectors::PublishResult> r) { done(r.status()); });
 }
 
 void ConsumerManager::TickLoop() {

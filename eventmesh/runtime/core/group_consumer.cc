@@ -44,8 +44,7 @@ absl::Status GroupConsumer::Open(connectors::Connector* connector, int32_t max_u
   return absl::OkStatus();
 }
 
-void GroupConsumer::AddTarget(std::shared_ptr<DeliveryTarget> target,
-                              protocol::tcp::Command cmd) {
+void GroupConsumer::AddTarget(std::shared_ptr<DeliveryTarget> target, protocol::tcp::Command cmd) {
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& t : targets_) {
     if (t.target->target_id() == target->target_id()) {
@@ -62,11 +61,10 @@ size_t GroupConsumer::RemoveTarget(uint64_t target_id) {
   size_t remaining = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    targets_.erase(std::remove_if(targets_.begin(), targets_.end(),
-                                  [&](const Target& t) {
-                                    return t.target->target_id() == target_id;
-                                  }),
-                   targets_.end());
+    targets_.erase(
+        std::remove_if(targets_.begin(), targets_.end(),
+                       [&](const Target& t) { return t.target->target_id() == target_id; }),
+        targets_.end());
     remaining = targets_.size();
     std::vector<std::pair<uint64_t, std::shared_ptr<Entry>>> moved;
     for (auto it = in_flight_.begin(); it != in_flight_.end();) {
@@ -147,11 +145,10 @@ void GroupConsumer::DispatchLocked() {
     if (!chosen->target->Push(entry->delivered.event, chosen->cmd, seq_text, self)) {
       chosen->target->ReleaseSlot();
       const uint64_t dead_id = chosen->target->target_id();
-      targets_.erase(std::remove_if(targets_.begin(), targets_.end(),
-                                    [&](const Target& t) {
-                                      return t.target->target_id() == dead_id;
-                                    }),
-                     targets_.end());
+      targets_.erase(
+          std::remove_if(targets_.begin(), targets_.end(),
+                         [&](const Target& t) { return t.target->target_id() == dead_id; }),
+          targets_.end());
       if (targets_.empty()) return;
       continue;
     }
@@ -226,9 +223,8 @@ void GroupConsumer::Finish(Outcome& outcome) {
       std::lock_guard<std::mutex> lock(mu_);
       ++stats_.dead_lettered;
     }
-    LOG(WARNING) << "dead-lettering event " << entry->delivered.event.id() << " of topic "
-                 << topic_ << " (group " << group_ << ") after " << entry->delivery_count
-                 << " deliveries";
+    LOG(WARNING) << "dead-lettering event " << entry->delivered.event.id() << " of topic " << topic_
+                 << " (group " << group_ << ") after " << entry->delivery_count << " deliveries";
     std::weak_ptr<GroupConsumer> weak = weak_from_this();
     dead_letter_(entry->delivered.event, [weak, entry](absl::Status status) {
       auto self = weak.lock();

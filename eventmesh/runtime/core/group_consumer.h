@@ -25,8 +25,8 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -112,8 +112,7 @@ class GroupConsumer : public std::enable_shared_from_this<GroupConsumer> {
   void OnEvents(std::vector<connectors::DeliveredEvent>* events);
   void DispatchLocked();
   void Finish(Outcome& outcome);
-  void Requeue(std::vector<std::pair<uint64_t, std::shared_ptr<Entry>>>& entries,
-               Outcome& outcome);
+  void Requeue(std::vector<std::pair<uint64_t, std::shared_ptr<Entry>>>& entries, Outcome& outcome);
 
   const std::string group_;
   const std::string topic_;

@@ -15,10 +15,9 @@ absl::Status TopicRegistry::EnsureTopic(const std::string& topic) {
   if (!exists.ok()) return exists.status();
   if (!*exists) {
     if (!auto_create_) {
-      return absl::NotFoundError(
-          absl::StrCat("topic \"", topic,
-                       "\" does not exist and topic auto-creation is off "
-                       "(eventMesh.server.topic.autoCreate=false)"));
+      return absl::NotFoundError(absl::StrCat("topic \"", topic,
+                                              "\" does not exist and topic auto-creation is off "
+                                              "(eventMesh.server.topic.autoCreate=false)"));
     }
     absl::Status created = connector_->CreateTopic(topic, default_partitions_);
     if (!created.ok() && created.code() != absl::StatusCode::kAlreadyExists) return created;

@@ -53,7 +53,8 @@ void Session::Start() {
 }
 
 void Session::ScheduleExpiryCheck() {
-  const int64_t period = std::min<int64_t>(1000, std::max<int64_t>(10, ctx_->config->session_expired_ms / 4));
+  const int64_t period =
+      std::min<int64_t>(1000, std::max<int64_t>(10, ctx_->config->session_expired_ms / 4));
   expiry_timer_.expires_after(std::chrono::milliseconds(period));
   expiry_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (ec || self->closed_) return;
@@ -147,10 +148,10 @@ void Session::Handle(Package& package) {
       HandleClientAck(package);
       return;
     case Command::kRequestToServer:
+      HandleRequest(package);
+      return;
     case Command::kResponseToServer:
-      Reply(package, protocol::tcp::ReplyCommand(cmd), OpStatus::kFail,
-            absl::StrCat(CommandName(cmd), " is not supported: request-reply is not implemented "
-                                           "by this runtime yet"));
+      HandleResponse(package);
       return;
     default:
       Reply(package, protocol::tcp::ReplyCommand(cmd), OpStatus::kFail,
@@ -169,6 +170,19 @@ void Session::HandleHello(const Package& package) {
       CloseAsync(absl::StrCat("HELLO rejected: ", status.message()), /*flush=*/true);
     }
     return;
+  }
+  if (ctx_->acl != nullptr) {
+    const core::AclUser* user = ctx_->acl->Authenticate(agent->username, agent->password);
+    if (user == nullptr) {
+      Reply(package, Command::kHelloResponse, OpStatus::kAclFail,
+            absl::StrCat("aclFail: authentication failed for user \"", agent->username, "\""));
+      if (!hello_done_) {
+        reading_stopped_ = true;
+        CloseAsync("HELLO rejected: authentication failed", /*flush=*/true);
+      }
+      return;
+    }
+    acl_user_ = user;
   }
   user_agent_ = std::move(*agent);
   boost::system::error_code ec;
@@ -203,8 +217,15 @@ void Session::HandleSubscribe(const Package& package) {
     if (item.mode == protocol::tcp::SubscriptionMode::kUnrecognized ||
         item.type == protocol::tcp::SubscriptionType::kUnrecognized) {
       Reply(package, Command::kSubscribeResponse, OpStatus::kFail,
-            absl::StrCat("topic \"", item.topic, "\": mode and type must be CLUSTERING or "
-                                                 "BROADCASTING and ASYNC or SYNC"));
+            absl::StrCat("topic \"", item.topic,
+                         "\": mode and type must be CLUSTERING or "
+                         "BROADCASTING and ASYNC or SYNC"));
+      return;
+    }
+    if (acl_user_ != nullptr && !core::Acl::CanSubscribe(*acl_user_, item.topic)) {
+      Reply(package, Command::kSubscribeResponse, OpStatus::kAclFail,
+            absl::StrCat("aclFail: user \"", acl_user_->username,
+                         "\" may not subscribe to topic \"", item.topic, "\""));
       return;
     }
     absl::Status ensured = ctx_->topics->EnsureTopic(item.topic);
@@ -241,7 +262,7 @@ absl::Status Session::Activate(const protocol::tcp::SubscriptionItem& item) {
   using protocol::tcp::SubscriptionMode;
   using protocol::tcp::SubscriptionType;
   const bool broadcast = item.mode == SubscriptionMode::kBroadcasting;
-  const Command push = broadcast ? Command::kBroadcastMessageToClient
+  const Command push = broadcast                              ? Command::kBroadcastMessageToClient
                        : item.type == SubscriptionType::kSync ? Command::kRequestToClient
                                                               : Command::kAsyncMessageToClient;
   return ctx_->consumers->Subscribe(
@@ -312,6 +333,10 @@ void Session::HandlePublish(Package& package) {
     return;
   }
   const std::string topic(protocol::adaptor::EventTopic(*event));
+  if (std::string denied = DeniedPublish(topic); !denied.empty()) {
+    Reply(package, reply_cmd, OpStatus::kAclFail, std::move(denied));
+    return;
+  }
   if (!known_topics_.contains(topic)) {
     absl::Status ensured = ctx_->topics->EnsureTopic(topic);
     if (!ensured.ok()) {
@@ -340,6 +365,107 @@ void Session::HandlePublish(Package& package) {
       });
 }
 
+std::string Session::DeniedPublish(const std::string& topic) const {
+  if (acl_user_ == nullptr || core::Acl::CanPublish(*acl_user_, topic)) return "";
+  return absl::StrCat("aclFail: user \"", acl_user_->username, "\" may not publish to topic \"",
+                      topic, "\"");
+}
+
+void Session::SendRequestFailure(const std::string& seq, std::string desc) {
+  Package reply;
+  reply.header.cmd = Command::kResponseToClient;
+  reply.header.code = OpStatus::kFail;
+  reply.header.desc = std::move(desc);
+  reply.header.seq = seq;
+  Send(reply);
+}
+
+void Session::HandleRequest(Package& package) {
+  const std::string seq = package.header.seq.value_or("");
+  auto event = protocol::adaptor::TcpPackageToCloudEvent(package);
+  if (!event.ok()) {
+    SendRequestFailure(seq, std::string(event.status().message()));
+    return;
+  }
+  if (!ctx_->rate_limiter->TryAcquire()) {
+    SendRequestFailure(seq, kTpsOverloadDesc);
+    return;
+  }
+  const std::string topic(protocol::adaptor::EventTopic(*event));
+  if (std::string denied = DeniedPublish(topic); !denied.empty()) {
+    Package reply;
+    reply.header.cmd = Command::kResponseToClient;
+    reply.header.code = OpStatus::kAclFail;
+    reply.header.desc = std::move(denied);
+    reply.header.seq = seq;
+    Send(reply);
+    return;
+  }
+  if (absl::Status ensured = ctx_->topics->EnsureTopic(topic); !ensured.ok()) {
+    SendRequestFailure(seq, std::string(ensured.message()));
+    return;
+  }
+  int64_t ttl_ms = 3000;
+  if (const std::string* ttl = event->FindExtension("ttl"); ttl != nullptr) {
+    int64_t parsed = 0;
+    if (!absl::SimpleAtoi(*ttl, &parsed) || parsed <= 0) {
+      SendRequestFailure(seq, absl::StrCat("invalid ttl property \"", *ttl,
+                                           "\": expected a positive number of milliseconds"));
+      return;
+    }
+    ttl_ms = parsed;
+  }
+  const std::string id = ctx_->requests->NewCorrelationId(id_, seq);
+  event->SetExtension(core::kCorrelationExtension, id);
+  std::weak_ptr<Session> weak = shared_from_this();
+  ctx_->requests->Register(id, [weak, seq](const cloudevents::CloudEvent& response) {
+    auto self = weak.lock();
+    if (!self) return;
+    auto reply =
+        protocol::adaptor::CloudEventToTcpPackage(response, Command::kResponseToClient, seq);
+    if (!reply.ok()) {
+      self->SendRequestFailure(
+          seq, absl::StrCat("cannot convert the response: ", reply.status().message()));
+      return;
+    }
+    self->Send(*reply);
+  });
+  auto timer = std::make_shared<boost::asio::steady_timer>(socket_.get_executor(),
+                                                           std::chrono::milliseconds(ttl_ms));
+  timer->async_wait(
+      [self = shared_from_this(), timer, id, seq, ttl_ms](const boost::system::error_code&) {
+        if (self->ctx_->requests->Cancel(id)) {
+          self->SendRequestFailure(
+              seq, absl::StrCat("request timed out: no response within ", ttl_ms, " ms (ttl)"));
+        }
+      });
+  ctx_->connector->Publish(std::move(*event), [self = shared_from_this(), id,
+                                               seq](absl::StatusOr<connectors::PublishResult> r) {
+    if (!r.ok() && self->ctx_->requests->Cancel(id)) {
+      self->SendRequestFailure(seq, absl::StrCat("publish failed: ", r.status().ToString()));
+    }
+  });
+}
+
+void Session::HandleResponse(const Package& package) {
+  auto event = protocol::adaptor::TcpPackageToCloudEvent(package);
+  if (!event.ok()) {
+    LOG(WARNING) << "session " << peer_ << ": unusable RESPONSE_TO_SERVER: " << event.status();
+    return;
+  }
+  const std::string* id = event->FindExtension(core::kCorrelationExtension);
+  if (id == nullptr) {
+    LOG(WARNING) << "session " << peer_ << ": RESPONSE_TO_SERVER without the "
+                 << core::kCorrelationExtension << " property (responders must return the "
+                 << "request's properties)";
+    return;
+  }
+  const std::string correlation = *id;
+  if (!ctx_->requests->Complete(correlation, *event)) {
+    VLOG(1) << "response for unknown or expired request " << correlation;
+  }
+}
+
 void Session::HandleClientAck(const Package& package) {
   uint64_t seq = 0;
   if (!package.header.seq.has_value() || !absl::SimpleAtoi(*package.header.seq, &seq)) {
@@ -365,8 +491,8 @@ void Session::Reply(const Package& request, Command cmd, int code, std::string d
   reply.header.desc = std::move(desc);
   reply.header.seq = request.header.seq;
   if (code != OpStatus::kSuccess) {
-    VLOG(1) << "session " << peer_ << ": " << CommandName(request.header.cmd) << " -> code "
-            << code << ": " << reply.header.desc;
+    VLOG(1) << "session " << peer_ << ": " << CommandName(request.header.cmd) << " -> code " << code
+            << ": " << reply.header.desc;
   }
   Send(reply);
 }
@@ -462,19 +588,19 @@ void Session::StartWrite() {
     Close(reason);
     return;
   }
-  boost::asio::async_write(socket_, boost::asio::buffer(out_writing_),
-                           [self = shared_from_this()](const boost::system::error_code& ec,
-                                                       size_t) {
-                             if (ec) {
-                               {
-                                 std::lock_guard<std::mutex> lock(self->out_mu_);
-                                 self->writing_ = false;
-                               }
-                               self->Close(absl::StrCat("write error: ", ec.message()));
-                               return;
-                             }
-                             self->StartWrite();
-                           });
+  boost::asio::async_write(
+      socket_, boost::asio::buffer(out_writing_),
+      [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+        if (ec) {
+          {
+            std::lock_guard<std::mutex> lock(self->out_mu_);
+            self->writing_ = false;
+          }
+          self->Close(absl::StrCat("write error: ", ec.message()));
+          return;
+        }
+        self->StartWrite();
+      });
 }
 
 void Session::SendServerGoodbye(int code, const std::string& desc) {

@@ -13,6 +13,11 @@
 // errors get code 1 with the reason. Per-session in-flight publishes are limited
 // (upstreamBufferSize) and a global rate limit applies; both answer code 1 with an overload
 // description instead of dropping.
+// Request-reply: REQUEST_TO_SERVER is published to its topic with a correlation id; the
+// responder's RESPONSE_TO_SERVER is routed back as RESPONSE_TO_CLIENT with the request's seq;
+// after the `ttl` property (ms, default 3000) the requester gets RESPONSE_TO_CLIENT code 1.
+// Security (optional): HELLO must carry credentials of the ACL; publish/subscribe outside the
+// user's topic permissions get code 2 (aclFail).
 // Delivery: a DeliveryTarget with a window of unacknowledged pushes; subscriptions become active
 // at LISTEN_REQUEST.
 // Output: frames from any thread are appended to one pending buffer; one write at a time sends
@@ -86,7 +91,12 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   void HandleListen(const protocol::tcp::Package& package);
   void HandlePublish(protocol::tcp::Package& package);
   void HandleClientAck(const protocol::tcp::Package& package);
+  void HandleRequest(protocol::tcp::Package& package);
+  void HandleResponse(const protocol::tcp::Package& package);
+  void SendRequestFailure(const std::string& seq, std::string desc);
   absl::Status Activate(const protocol::tcp::SubscriptionItem& item);
+  // Empty when allowed, else the aclFail description.
+  std::string DeniedPublish(const std::string& topic) const;
 
   void Reply(const protocol::tcp::Package& request, protocol::tcp::Command cmd, int code,
              std::string desc);
@@ -105,6 +115,7 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   protocol::tcp::PackageDecoder decoder_;
   bool hello_done_ = false;
   protocol::tcp::UserAgent user_agent_;
+  const core::AclUser* acl_user_ = nullptr;  // set at HELLO when security is enabled
   bool listening_ = false;
   std::vector<protocol::tcp::SubscriptionItem> subscriptions_;
   absl::flat_hash_set<std::string> known_topics_;

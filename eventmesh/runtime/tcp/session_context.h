@@ -10,7 +10,9 @@
 
 #include "eventmesh/connectors/api/connector.h"
 #include "eventmesh/runtime/config.h"
+#include "eventmesh/runtime/core/acl.h"
 #include "eventmesh/runtime/core/consumer_manager.h"
+#include "eventmesh/runtime/core/request_tracker.h"
 #include "eventmesh/runtime/core/topic_registry.h"
 
 namespace eventmesh::runtime::tcp {
@@ -33,6 +35,8 @@ struct SessionContext {
   core::TopicRegistry* topics = nullptr;
   core::ConsumerManager* consumers = nullptr;
   RateLimiter* rate_limiter = nullptr;
+  core::RequestTracker* requests = nullptr;
+  const core::Acl* acl = nullptr;  // nullptr: security disabled
   // Called once when a session closed (to drop it from the server's registry).
   std::function<void(uint64_t session_id)> on_closed;
 };

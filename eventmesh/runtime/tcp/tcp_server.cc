@@ -34,8 +34,8 @@ absl::Status TcpServer::Start(int port) {
   if (!ec) acceptor_->bind(endpoint, ec);
   if (!ec) acceptor_->listen(boost::asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on TCP port ", port, ": ",
-                                               ec.message()));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on TCP port ", port, ": ", ec.message()));
   }
   port_ = acceptor_->local_endpoint().port();
   for (auto& io : ios_) {
@@ -48,36 +48,36 @@ absl::Status TcpServer::Start(int port) {
 void TcpServer::DoAccept() {
   if (!acceptor_ || !acceptor_->is_open()) return;
   boost::asio::io_context* io = ios_[next_worker_.fetch_add(1) % ios_.size()].get();
-  acceptor_->async_accept(*io, [this, io](const boost::system::error_code& ec,
-                                     boost::asio::ip::tcp::socket socket) {
-    if (ec) {
-      if (ec == boost::asio::error::operation_aborted) return;
-      LOG(WARNING) << "accept: " << ec.message();
-      DoAccept();
-      return;
-    }
-    const uint64_t id = next_session_id_.fetch_add(1) + 1;
-    auto session = std::make_shared<Session>(std::move(socket), ctx_, id);
-    bool over_limit = false;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      over_limit = static_cast<int64_t>(sessions_.size()) >= ctx_->config->client_max_num;
-      if (!over_limit) sessions_.emplace(id, session);
-    }
-    if (over_limit) {
-      LOG(WARNING) << "rejecting connection: clientMaxNum " << ctx_->config->client_max_num
-                   << " reached";
-      boost::asio::post(*io, [session, this] {
-        session->SendServerGoodbye(protocol::tcp::OpStatus::kFail,
-                                   absl::StrCat("too many connections (eventMesh.server.tcp."
-                                                "clientMaxNum=",
-                                                ctx_->config->client_max_num, ")"));
+  acceptor_->async_accept(
+      *io, [this, io](const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket) {
+        if (ec) {
+          if (ec == boost::asio::error::operation_aborted) return;
+          LOG(WARNING) << "accept: " << ec.message();
+          DoAccept();
+          return;
+        }
+        const uint64_t id = next_session_id_.fetch_add(1) + 1;
+        auto session = std::make_shared<Session>(std::move(socket), ctx_, id);
+        bool over_limit = false;
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          over_limit = static_cast<int64_t>(sessions_.size()) >= ctx_->config->client_max_num;
+          if (!over_limit) sessions_.emplace(id, session);
+        }
+        if (over_limit) {
+          LOG(WARNING) << "rejecting connection: clientMaxNum " << ctx_->config->client_max_num
+                       << " reached";
+          boost::asio::post(*io, [session, this] {
+            session->SendServerGoodbye(protocol::tcp::OpStatus::kFail,
+                                       absl::StrCat("too many connections (eventMesh.server.tcp."
+                                                    "clientMaxNum=",
+                                                    ctx_->config->client_max_num, ")"));
+          });
+        } else {
+          boost::asio::post(*io, [session] { session->Start(); });
+        }
+        DoAccept();
       });
-    } else {
-      boost::asio::post(*io, [session] { session->Start(); });
-    }
-    DoAccept();
-  });
 }
 
 void TcpServer::StopAccepting() {

@@ -17,10 +17,9 @@ absl::StatusOr<std::unique_ptr<TestClient>> TestClient::Connect(
   std::unique_ptr<TestClient> client(new TestClient());
   client->convention_ = convention;
   boost::system::error_code ec;
-  client->socket_.connect(
-      boost::asio::ip::tcp::endpoint(boost::asio::ip::address_v4::loopback(),
-                                     static_cast<uint16_t>(port)),
-      ec);
+  client->socket_.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::address_v4::loopback(),
+                                                         static_cast<uint16_t>(port)),
+                          ec);
   if (ec) return absl::UnavailableError(absl::StrCat("connect: ", ec.message()));
   client->socket_.set_option(boost::asio::ip::tcp::no_delay(true), ec);
   client->reader_ = std::thread([c = client.get()] { c->ReadLoop(); });
@@ -94,7 +93,8 @@ absl::StatusOr<Package> TestClient::Request(Package package, absl::Duration time
   };
   mu_.AwaitWithTimeout(absl::Condition(&ready), timeout);
   if (found.has_value()) return *found;
-  return absl::DeadlineExceededError(absl::StrCat("no reply with seq ", seq, closed_ ? " (connection closed)" : ""));
+  return absl::DeadlineExceededError(
+      absl::StrCat("no reply with seq ", seq, closed_ ? " (connection closed)" : ""));
 }
 
 absl::StatusOr<Package> TestClient::Next(Command cmd, absl::Duration timeout) {
@@ -114,8 +114,8 @@ absl::StatusOr<Package> TestClient::Next(Command cmd, absl::Duration timeout) {
   };
   mu_.AwaitWithTimeout(absl::Condition(&ready), timeout);
   if (found.has_value()) return *found;
-  return absl::DeadlineExceededError(absl::StrCat("no ", protocol::tcp::CommandName(cmd),
-                                                  closed_ ? " (connection closed)" : ""));
+  return absl::DeadlineExceededError(
+      absl::StrCat("no ", protocol::tcp::CommandName(cmd), closed_ ? " (connection closed)" : ""));
 }
 
 bool TestClient::WaitClosed(absl::Duration timeout) {
@@ -130,7 +130,8 @@ size_t TestClient::queued() {
 }
 
 absl::StatusOr<Package> TestClient::Hello(const std::string& purpose, const std::string& group,
-                                          int unack) {
+                                          int unack, const std::string& username,
+                                          const std::string& password) {
   protocol::tcp::UserAgent agent;
   agent.env = "test";
   agent.subsystem = "5023";
@@ -139,6 +140,8 @@ absl::StatusOr<Package> TestClient::Hello(const std::string& purpose, const std:
   agent.group = group;
   agent.purpose = purpose;
   agent.unack = unack;
+  agent.username = username;
+  agent.password = password;
   Package hello;
   hello.header.cmd = Command::kHelloRequest;
   hello.body = agent.ToJson();
@@ -162,8 +165,7 @@ absl::StatusOr<Package> TestClient::Listen() {
   return Request(std::move(request));
 }
 
-Package TestClient::MessagePackage(Command cmd, const std::string& topic,
-                                   const std::string& body) {
+Package TestClient::MessagePackage(Command cmd, const std::string& topic, const std::string& body) {
   protocol::tcp::EventMeshMessage message;
   message.topic = topic;
   message.body = body;
@@ -185,11 +187,10 @@ absl::StatusOr<Package> TestClient::Publish(const std::string& topic, const std:
 
 absl::Status TestClient::Ack(const Package& push) {
   Package ack;
-  ack.header.cmd = push.header.cmd == Command::kBroadcastMessageToClient
-                       ? Command::kBroadcastMessageToClientAck
-                   : push.header.cmd == Command::kRequestToClient
-                       ? Command::kRequestToClientAck
-                       : Command::kAsyncMessageToClientAck;
+  ack.header.cmd =
+      push.header.cmd == Command::kBroadcastMessageToClient ? Command::kBroadcastMessageToClientAck
+      : push.header.cmd == Command::kRequestToClient        ? Command::kRequestToClientAck
+                                                            : Command::kAsyncMessageToClientAck;
   ack.header.seq = push.header.seq;
   ack.header.properties = push.header.properties;
   ack.body = push.body;

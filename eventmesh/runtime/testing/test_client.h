@@ -24,8 +24,8 @@ namespace eventmesh::runtime::testing {
 class TestClient {
  public:
   static absl::StatusOr<std::unique_ptr<TestClient>> Connect(
-      int port, protocol::tcp::LengthConvention convention =
-                    protocol::tcp::LengthConvention::kCurrent);
+      int port,
+      protocol::tcp::LengthConvention convention = protocol::tcp::LengthConvention::kCurrent);
   ~TestClient();
 
   absl::Status Send(const protocol::tcp::Package& package);
@@ -41,8 +41,9 @@ class TestClient {
   size_t queued();
 
   // Protocol helpers; each returns the server's reply.
-  absl::StatusOr<protocol::tcp::Package> Hello(const std::string& purpose,
-                                               const std::string& group, int unack = 0);
+  absl::StatusOr<protocol::tcp::Package> Hello(const std::string& purpose, const std::string& group,
+                                               int unack = 0, const std::string& username = "",
+                                               const std::string& password = "");
   absl::StatusOr<protocol::tcp::Package> Subscribe(
       const std::string& topic,
       protocol::tcp::SubscriptionMode mode = protocol::tcp::SubscriptionMode::kClustering,
@@ -55,8 +56,7 @@ class TestClient {
   absl::Status Ack(const protocol::tcp::Package& push);
   void Close();
 
-  static protocol::tcp::Package MessagePackage(protocol::tcp::Command cmd,
-                                               const std::string& topic,
+  static protocol::tcp::Package MessagePackage(protocol::tcp::Command cmd, const std::string& topic,
                                                const std::string& body);
 
  private:
