@@ -286,6 +286,60 @@ TEST_F(TcpClientTest, ReconnectsAfterTheRuntimeRestartsOnTheSamePort) {
   ASSERT_TRUE(Eventually([&] { return inbox.Bodies().count("after") == 1; }));
 }
 
+TEST_F(TcpClientTest, RequestReplyThroughASyncSubscriber) {
+  StartServer();
+  TcpClientOptions options = Options(ClientPurpose::kSubscribe, "responders");
+  auto responder = EventMeshTcpClient::Connect(options);
+  ASSERT_TRUE(responder.ok()) << responder.status();
+  (*responder)->SetHandler([](std::shared_ptr<Delivery> d) {
+    EXPECT_EQ(d->event().cmd, protocol::tcp::Command::kRequestToClient);
+    EventMeshMessage reply;
+    reply.topic = d->event().topic();
+    reply.body = absl::StrCat("reply to ", d->event().data());
+    absl::Status replied = d->Reply(reply);
+    EXPECT_TRUE(replied.ok()) << replied;
+  });
+  ASSERT_TRUE((*responder)
+                  ->Subscribe("rr-topic", SubscriptionMode::kClustering, SubscriptionType::kSync)
+                  .ok());
+  ASSERT_TRUE((*responder)->Listen().ok());
+
+  auto requester = Publisher();
+  ASSERT_NE(requester, nullptr);
+  for (int i = 0; i < 3; ++i) {
+    auto reply = requester->Request(Message("rr-topic", absl::StrCat("q", i)), absl::Seconds(20));
+    ASSERT_TRUE(reply.ok()) << reply.status();
+    EXPECT_EQ(reply->cmd, protocol::tcp::Command::kResponseToClient);
+    EXPECT_EQ(reply->data(), absl::StrCat("reply to q", i));
+  }
+}
+
+TEST_F(TcpClientTest, ReplyIsOnlyForRequests) {
+  StartServer();
+  Inbox inbox;
+  auto subscriber = Subscriber("consumers", "plain", &inbox);
+  auto publisher = Publisher();
+  ASSERT_NE(subscriber, nullptr);
+  ASSERT_NE(publisher, nullptr);
+  EXPECT_TRUE(publisher->Publish(Message("plain", "x")).get().ok());
+  ASSERT_EQ(inbox.WaitFor(1), 1u);
+  EXPECT_EQ(inbox.deliveries()[0]->Reply(Message("plain", "y")),
+            absl::FailedPreconditionError("Reply is only for REQUEST_TO_CLIENT deliveries"));
+}
+
+TEST_F(TcpClientTest, HeartbeatsKeepAnIdleSessionAlive) {
+  // The runtime expires sessions silent for 500 ms; the client heartbeats every 50 ms.
+  StartServer(0, {{"eventMesh.server.session.expiredInMills", "500"}});
+  TcpClientOptions options = Options(ClientPurpose::kPublish, "producers");
+  options.heartbeat_interval = absl::Milliseconds(50);
+  auto client = EventMeshTcpClient::Connect(options);
+  ASSERT_TRUE(client.ok()) << client.status();
+  absl::SleepFor(absl::Seconds(2));
+  EXPECT_TRUE((*client)->connected());
+  EXPECT_EQ((*client)->stats().connects, 1u);
+  EXPECT_TRUE((*client)->Publish(Message("hb", "still here")).get().ok());
+}
+
 TEST_F(TcpClientTest, CloseSaysGoodbyeAndLaterCallsAreCancelled) {
   StartServer();
   auto publisher = Publisher();
