@@ -32,7 +32,8 @@
 // (publish callbacks, the event handler). All public methods are thread-safe. Callbacks must
 // not block; the blocking methods (Connect, Close, Subscribe, Unsubscribe, Listen, Request,
 // and .get() on a returned future) called from a callback return FailedPrecondition instead
-// of deadlocking (for futures: do not wait on them in a callback).
+// of deadlocking (for futures: do not wait on them in a callback). Do not destroy the client
+// inside one of its own callbacks.
 //
 // Errors: InvalidArgument (bad options or event), Unavailable (no connection),
 // DeadlineExceeded (no reply within the timeout), Cancelled (client closed), and for
