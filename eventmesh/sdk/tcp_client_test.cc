@@ -174,8 +174,14 @@ TEST_F(TcpClientTest, PipelinedPublishesAreAckedAndDelivered) {
     EXPECT_EQ(d->event().cmd, protocol::tcp::Command::kAsyncMessageToClient);
     EXPECT_EQ(d->event().topic(), "orders");
     EXPECT_EQ(d->event().protocol_type, "eventmeshmessage");
-    EXPECT_TRUE(d->acked());
   }
+  // Acknowledged automatically once the handler returned (on the io thread, right after Add).
+  EXPECT_TRUE(Eventually([&] {
+    for (const auto& d : inbox.deliveries()) {
+      if (!d->acked()) return false;
+    }
+    return true;
+  }));
   EXPECT_EQ(subscriber->stats().events_received, static_cast<uint64_t>(kCount));
 }
 
