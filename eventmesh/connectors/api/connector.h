@@ -1,0 +1,123 @@
+#ifndef EVENTMESH_CONNECTORS_API_CONNECTOR_H_
+#define EVENTMESH_CONNECTORS_API_CONNECTOR_H_
+
+// The store-plugin interface: the runtime reaches event stores only through Connector.
+//
+// A Connector publishes CloudEvents (the topic is the event's subject), hands out
+// consumer-group subscriptions that yield delivered events with a position token, takes
+// acknowledgements of those positions, and administers topics. Capability flags tell the
+// runtime what the store guarantees.
+//
+// Ownership: the runtime owns the Connector (unique_ptr from a ConnectorFactory) and every
+// Subscription it opened; all Subscriptions must be closed (or destroyed) before the
+// Connector is destroyed.
+// Thread-safety: every method of Connector and Subscription may be called from any thread.
+// Callbacks (PublishCallback, DeliveryHandler) run on connector-owned threads; they must not
+// block for long and must not call Subscription::Close of their own subscription.
+// Errors: absl::Status codes as the store reports them: NotFound (unknown topic),
+// InvalidArgument (bad topic/group name, oversize event), ResourceExhausted (store full or
+// overloaded), Unavailable (connector shutting down), FailedPrecondition (no such capability).
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "eventmesh/protocol/cloudevents/cloud_event.h"
+
+namespace eventmesh::connectors {
+
+// What a connector's store guarantees.
+struct Capabilities {
+  bool durable = false;                   // a publish ack means the event survives a crash
+  bool supports_request_reply = false;    // native request/reply (the runtime can do RR itself)
+  bool supports_consumer_groups = false;  // store-side group membership (several runtimes)
+  bool supports_broadcasting = false;
+};
+
+// Where a delivered event sits in the store. Opaque to the runtime except for logging; it is
+// handed back to Subscription::Ack.
+struct Position {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+};
+
+struct PublishResult {
+  Position position;  // where the event was stored
+};
+
+using PublishCallback = std::function<void(absl::StatusOr<PublishResult>)>;
+
+enum class ConsumeMode {
+  // The group shares the topic: each event goes to one member of the group (store-assigned
+  // partitions when several runtimes share the group); positions are committed on Ack.
+  kClustering,
+  // Every subscription sees every event published after it was opened; nothing is committed.
+  kBroadcasting,
+};
+
+struct SubscribeOptions {
+  std::string group;
+  std::string topic;
+  ConsumeMode mode = ConsumeMode::kClustering;
+  // Flow control: at most this many delivered-but-unacknowledged events per subscription; the
+  // connector stops reading the store while the limit is reached.
+  int32_t max_unacked = 1000;
+};
+
+struct DeliveredEvent {
+  cloudevents::CloudEvent event;
+  Position position;
+};
+
+// Receives batches of events in store order per partition. The vector may be consumed
+// (moved from). Runs on a connector thread.
+using DeliveryHandler = std::function<void(std::vector<DeliveredEvent>* events)>;
+
+// One open consumer-group subscription. Events are delivered at least once: an event whose
+// position was never acknowledged comes again after a restart or a group rebalance.
+class Subscription {
+ public:
+  virtual ~Subscription() = default;
+  // Acknowledges one delivered event. Clustering: the connector commits per partition the
+  // contiguous acknowledged watermark (never an offset at or above the first unacked one).
+  // Unknown or stale positions (after a rebalance) are ignored.
+  virtual void Ack(const Position& position) = 0;
+  // Stops delivery, commits what was acknowledged and leaves the group. Blocks until no
+  // DeliveryHandler call of this subscription is running. Idempotent.
+  virtual void Close() = 0;
+};
+
+class Connector {
+ public:
+  virtual ~Connector() = default;
+
+  virtual absl::string_view name() const = 0;
+  virtual Capabilities capabilities() const = 0;
+
+  // Publishes `event` to topic `event.subject()`. `done` runs exactly once, after the event is
+  // durable (Capabilities::durable) or on failure. The topic must exist (NotFound otherwise).
+  virtual void Publish(cloudevents::CloudEvent event, PublishCallback done) = 0;
+
+  // Opens a subscription; `handler` starts receiving events at once. The topic must exist.
+  virtual absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(const SubscribeOptions& options,
+                                                                  DeliveryHandler handler) = 0;
+
+  // Topic admin.
+  virtual absl::Status CreateTopic(const std::string& topic, int32_t partitions) = 0;
+  virtual absl::StatusOr<bool> TopicExists(const std::string& topic) = 0;
+  virtual absl::Status DeleteTopic(const std::string& topic) = 0;
+
+  // Finishes in-flight publishes (their callbacks run), then refuses new work with
+  // Unavailable. Subscriptions must be closed first. Idempotent.
+  virtual void Shutdown() = 0;
+};
+
+}  // namespace eventmesh::connectors
+
+#endif  // EVENTMESH_CONNECTORS_API_CONNECTOR_H_

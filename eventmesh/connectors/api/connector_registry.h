@@ -1,0 +1,48 @@
+#ifndef EVENTMESH_CONNECTORS_API_CONNECTOR_REGISTRY_H_
+#define EVENTMESH_CONNECTORS_API_CONNECTOR_REGISTRY_H_
+
+// A typed factory registry of connectors keyed by name ("embedded", "standalone", ...).
+//
+// Each factory builds its connector from its own config section: the key/value pairs of
+// `eventMesh.storage.<name>.*` with that prefix stripped. A factory must reject keys it does
+// not know with InvalidArgument naming the key. Built-in connectors are added by one explicit
+// RegisterBuiltinConnectors(registry) call (connectors/builtin.h); there are no static
+// initialisers. Tests build their own registry.
+//
+// Thread-safety: Register before use; Create is safe to call concurrently once registration is
+// done. Errors: AlreadyExists (Register of a taken name), NotFound (Create of an unknown name,
+// message lists the registered names), plus whatever the factory returns.
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "eventmesh/connectors/api/connector.h"
+
+namespace eventmesh::connectors {
+
+// A connector's own configuration section (prefix stripped), e.g. {"path": "/data"}.
+using ConnectorConfig = std::map<std::string, std::string>;
+
+using ConnectorFactory =
+    std::function<absl::StatusOr<std::unique_ptr<Connector>>(const ConnectorConfig& config)>;
+
+class ConnectorRegistry {
+ public:
+  absl::Status Register(const std::string& name, ConnectorFactory factory);
+  bool Contains(const std::string& name) const { return factories_.count(name) > 0; }
+  std::vector<std::string> Names() const;
+  absl::StatusOr<std::unique_ptr<Connector>> Create(const std::string& name,
+                                                    const ConnectorConfig& config) const;
+
+ private:
+  std::map<std::string, ConnectorFactory> factories_;
+};
+
+}  // namespace eventmesh::connectors
+
+#endif  // EVENTMESH_CONNECTORS_API_CONNECTOR_REGISTRY_H_

@@ -1,0 +1,37 @@
+#include "eventmesh/connectors/api/connector_registry.h"
+
+#include "gtest/gtest.h"
+
+namespace eventmesh::connectors {
+namespace {
+
+TEST(ConnectorRegistryTest, RegisterCreateAndErrors) {
+  ConnectorRegistry registry;
+  std::string seen_value;
+  ASSERT_TRUE(
+      registry
+          .Register(
+              "fake",
+              [&](const ConnectorConfig& config) -> absl::StatusOr<std::unique_ptr<Connector>> {
+                seen_value = config.at("k");
+                return absl::InvalidArgumentError("unknown key x");
+              })
+          .ok());
+  EXPECT_TRUE(registry.Contains("fake"));
+  auto again = registry.Register("fake", [](const ConnectorConfig&) {
+    return absl::StatusOr<std::unique_ptr<Connector>>(absl::InternalError("no"));
+  });
+  EXPECT_EQ(again.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(again.message(), "connector \"fake\" is already registered");
+
+  auto created = registry.Create("fake", {{"k", "v"}});
+  EXPECT_EQ(created.status().message(), "unknown key x");
+  EXPECT_EQ(seen_value, "v");
+
+  auto missing = registry.Create("kafka", {});
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(missing.status().message(), "unknown connector \"kafka\"; registered: fake");
+}
+
+}  // namespace
+}  // namespace eventmesh::connectors

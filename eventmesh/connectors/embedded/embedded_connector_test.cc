@@ -1,0 +1,203 @@
+#include "eventmesh/connectors/embedded/embedded_connector.h"
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "eventmesh/connectors/builtin.h"
+#include "gtest/gtest.h"
+
+namespace eventmesh::connectors {
+namespace {
+
+cloudevents::CloudEvent MakeEvent(const std::string& topic, int i) {
+  cloudevents::CloudEvent event;
+  event.set_id("id-" + std::to_string(i));
+  event.set_source("/test");
+  event.set_type("test");
+  event.set_subject(topic);
+  event.set_data("payload-" + std::to_string(i), cloudevents::DataEncoding::kText);
+  return event;
+}
+
+class Collector {
+ public:
+  DeliveryHandler Handler() {
+    return [this](std::vector<DeliveredEvent>* events) {
+      absl::MutexLock lock(&mu_);
+      for (auto& e : *events) events_.push_back(std::move(e));
+    };
+  }
+  // Waits (bounded) until at least n events arrived; returns how many did.
+  size_t WaitFor(size_t n, absl::Duration timeout = absl::Seconds(10)) {
+    absl::MutexLock lock(&mu_);
+    auto enough = [&] { return events_.size() >= n; };
+    mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
+    return events_.size();
+  }
+  std::vector<DeliveredEvent> Take() {
+    absl::MutexLock lock(&mu_);
+    return std::move(events_);
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<DeliveredEvent> events_;
+};
+
+class EmbeddedConnectorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::string(std::getenv("TEST_TMPDIR")) + "/" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    EmbeddedOptions options;
+    options.store.path = dir_;
+    options.store.sync_mode = store::SyncMode::kNone;
+    options.commit_interval_ms = 20;
+    options.heartbeat_interval_ms = 50;
+    auto connector = EmbeddedConnector::Open(options);
+    ASSERT_TRUE(connector.ok()) << connector.status();
+    connector_ = std::move(*connector);
+    ASSERT_TRUE(connector_->CreateTopic("t", 2).ok());
+  }
+
+  absl::StatusOr<PublishResult> PublishSync(cloudevents::CloudEvent event) {
+    absl::Mutex mu;
+    std::optional<absl::StatusOr<PublishResult>> result;
+    connector_->Publish(std::move(event), [&](absl::StatusOr<PublishResult> r) {
+      absl::MutexLock lock(&mu);
+      result = std::move(r);
+    });
+    absl::MutexLock lock(&mu);
+    auto done = [&] { return result.has_value(); };
+    mu.AwaitWithTimeout(absl::Condition(&done), absl::Seconds(10));
+    if (!result.has_value()) return absl::DeadlineExceededError("no publish callback");
+    return *result;
+  }
+
+  std::string dir_;
+  std::unique_ptr<EmbeddedConnector> connector_;
+};
+
+TEST_F(EmbeddedConnectorTest, PublishIsReadableFromTheStore) {
+  auto published = PublishSync(MakeEvent("t", 1));
+  ASSERT_TRUE(published.ok()) << published.status();
+  store::ReadRequest read;
+  read.topic = "t";
+  read.partition = published->position.partition;
+  read.offset = published->position.offset;
+  auto records = connector_->store()->Read(read);
+  ASSERT_TRUE(records.ok());
+  ASSERT_EQ(records->records.size(), 1u);
+}
+
+TEST_F(EmbeddedConnectorTest, PublishToMissingTopicFailsWithNotFound) {
+  auto published = PublishSync(MakeEvent("missing", 1));
+  EXPECT_EQ(published.status().code(), absl::StatusCode::kNotFound);
+  cloudevents::CloudEvent no_subject = MakeEvent("t", 1);
+  no_subject.clear_subject();
+  EXPECT_EQ(PublishSync(no_subject).status().message(), "event has no subject (topic)");
+}
+
+TEST_F(EmbeddedConnectorTest, ClusteringDeliversAndCommitsContiguousWatermark) {
+  Collector collector;
+  SubscribeOptions options;
+  options.group = "g";
+  options.topic = "t";
+  auto sub = connector_->Subscribe(options, collector.Handler());
+  ASSERT_TRUE(sub.ok()) << sub.status();
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(PublishSync(MakeEvent("t", i)).ok());
+  ASSERT_EQ(collector.WaitFor(10), 10u);
+  auto events = collector.Take();
+  // Ack everything except the second event of partition 0: partition 0 commits only the offsets
+  // below it, partition 1 commits all.
+  std::map<int32_t, std::vector<int64_t>> by_partition;
+  for (auto& e : events) by_partition[e.position.partition].push_back(e.position.offset);
+  ASSERT_EQ(by_partition.size(), 2u);
+  ASSERT_GE(by_partition[0].size(), 2u);
+  int64_t held = by_partition[0][1];
+  for (auto& e : events) {
+    if (e.position.partition == 0 && e.position.offset == held) continue;
+    (*sub)->Ack(e.position);
+  }
+  (*sub)->Close();
+  auto offsets = connector_->store()->FetchOffsets({"g", "t", {}});
+  ASSERT_TRUE(offsets.ok());
+  ASSERT_EQ(offsets->offsets.size(), 2u);
+  EXPECT_EQ(offsets->offsets[0].offset, held);
+  EXPECT_EQ(offsets->offsets[1].offset, by_partition[1].back() + 1);
+
+  // A new member of the group resumes at the unacked event.
+  Collector again;
+  auto sub2 = connector_->Subscribe(options, again.Handler());
+  ASSERT_TRUE(sub2.ok());
+  ASSERT_GE(again.WaitFor(by_partition[0].size() - 1), by_partition[0].size() - 1);
+  auto redelivered = again.Take();
+  EXPECT_EQ(redelivered[0].position.offset, held);
+  EXPECT_EQ(redelivered[0].position.partition, 0);
+}
+
+TEST_F(EmbeddedConnectorTest, BroadcastingSubscriptionsEachSeeEveryEvent) {
+  Collector a, b;
+  SubscribeOptions options;
+  options.group = "g";
+  options.topic = "t";
+  options.mode = ConsumeMode::kBroadcasting;
+  auto sa = connector_->Subscribe(options, a.Handler());
+  auto sb = connector_->Subscribe(options, b.Handler());
+  ASSERT_TRUE(sa.ok() && sb.ok());
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(PublishSync(MakeEvent("t", i)).ok());
+  EXPECT_EQ(a.WaitFor(6), 6u);
+  EXPECT_EQ(b.WaitFor(6), 6u);
+}
+
+TEST_F(EmbeddedConnectorTest, MaxUnackedStopsDeliveryUntilAcked) {
+  Collector collector;
+  SubscribeOptions options;
+  options.group = "g";
+  options.topic = "t";
+  options.max_unacked = 4;
+  auto sub = connector_->Subscribe(options, collector.Handler());
+  ASSERT_TRUE(sub.ok());
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(PublishSync(MakeEvent("t", i)).ok());
+  ASSERT_EQ(collector.WaitFor(4), 4u);
+  // Several maintenance ticks pass; no more than the window arrives.
+  EXPECT_EQ(collector.WaitFor(5, absl::Milliseconds(300)), 4u);
+  size_t total = 0;
+  while (total < 20) {
+    auto batch = collector.Take();
+    ASSERT_FALSE(batch.empty()) << "delivery stalled after " << total;
+    total += batch.size();
+    for (auto& e : batch) (*sub)->Ack(e.position);
+    if (total < 20) collector.WaitFor(1);
+  }
+  EXPECT_EQ(total, 20u);
+}
+
+TEST(EmbeddedConfigTest, UnknownAndInvalidKeysAreNamed) {
+  EXPECT_EQ(ParseEmbeddedConfig({{"path", "/x"}, {"bogus", "1"}}).status().message(),
+            "unknown key bogus in the embedded connector config");
+  EXPECT_EQ(ParseEmbeddedConfig({{"path", "/x"}, {"fetchWaitMs", "soon"}}).status().message(),
+            "invalid value \"soon\" for key fetchWaitMs: expected an integer >= 1");
+  EXPECT_EQ(ParseEmbeddedConfig({{"path", "/x"}, {"syncMode", "sometimes"}}).status().message(),
+            "invalid value \"sometimes\" for key syncMode: expected none, batch or always");
+  EXPECT_EQ(ParseEmbeddedConfig({}).status().message(),
+            "embedded connector: key path (store directory) is required");
+}
+
+TEST(BuiltinConnectorsTest, EmbeddedAndStandaloneAreRegistered) {
+  ConnectorRegistry registry;
+  ASSERT_TRUE(RegisterBuiltinConnectors(&registry).ok());
+  EXPECT_TRUE(registry.Contains("embedded"));
+  EXPECT_TRUE(registry.Contains("standalone"));
+  auto connector = registry.Create(
+      "standalone", {{"path", std::string(std::getenv("TEST_TMPDIR")) + "/standalone"}});
+  ASSERT_TRUE(connector.ok()) << connector.status();
+  EXPECT_TRUE((*connector)->capabilities().durable);
+  EXPECT_FALSE((*connector)->capabilities().supports_request_reply);
+}
+
+}  // namespace
+}  // namespace eventmesh::connectors

@@ -1,0 +1,245 @@
+#include "eventmesh/runtime/config.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace eventmesh::runtime {
+namespace {
+
+// Apache EventMesh keys accepted without effect (prefix "eventMesh.").
+const char* const kIgnoredPrefixes[] = {
+    "eventMesh.sysid",
+    "eventMesh.server.env",
+    "eventMesh.server.idc",
+    "eventMesh.server.cluster",
+    "eventMesh.server.name",
+    "eventMesh.server.hostIp",
+    "eventMesh.server.provide.protocols",
+    "eventMesh.server.http.",
+    "eventMesh.server.grpc.",
+    "eventMesh.server.admin.",
+    "eventMesh.server.tcp.readerIdleSeconds",
+    "eventMesh.server.tcp.writerIdleSeconds",
+    "eventMesh.server.tcp.allIdleSeconds",
+    "eventMesh.server.tcp.enabled",
+    "eventMesh.server.tcp.taskHandleExecutorPoolSize",
+    "eventMesh.server.tcp.sendExecutorPoolSize",
+    "eventMesh.server.tcp.replyExecutorPoolSize",
+    "eventMesh.server.tcp.ackExecutorPoolSize",
+    "eventMesh.server.tcp.msgDownStreamExecutorPoolSize",
+    "eventMesh.server.tcp.RebalanceIntervalInMills",
+    "eventMesh.server.tcp.sendBack.",
+    "eventMesh.server.tcp.SendBackMaxTimes",
+    "eventMesh.server.tcp.pushFailIsolateTimeInMills",
+    "eventMesh.server.global.scheduler",
+    "eventMesh.server.retry.",
+    "eventMesh.server.gracefulShutdown.",
+    "eventMesh.server.rebalanceRedirect.",
+    "eventMesh.server.batchmsg.",
+    "eventMesh.server.sendmsg.",
+    "eventMesh.server.remotemsg.",
+    "eventMesh.server.pushmsg.",
+    "eventMesh.server.replymsg.",
+    "eventMesh.server.clientmanage.",
+    "eventMesh.server.clientM.",
+    "eventMesh.server.async.",
+    "eventMesh.server.busy.",
+    "eventMesh.server.useTls.",
+    "eventMesh.server.ssl.",
+    "eventMesh.server.blacklist.",
+    "eventMesh.server.maxEventSize",
+    "eventMesh.server.maxEventBatchSize",
+    "eventMesh.server.trace.",
+    "eventMesh.server.security.",
+    "eventMesh.security.",
+    "eventMesh.metaStorage.",
+    "eventMesh.registry.",
+    "eventMesh.metrics.",
+    "eventMesh.trace.",
+    "eventMesh.webHook.",
+};
+
+absl::Status ParseIntKey(const std::string& key, const std::string& value, int64_t min, int64_t max,
+                         int64_t* out) {
+  int64_t v = 0;
+  if (!absl::SimpleAtoi(value, &v) || v < min || v > max) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid value \"", value, "\" for key ", key,
+                                                   ": expected an integer in [", min, ", ", max,
+                                                   "]"));
+  }
+  *out = v;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::map<std::string, std::string>> ParseProperties(absl::string_view text) {
+  std::map<std::string, std::string> out;
+  int line_no = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++line_no;
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty() || line[0] == '#' || line[0] == '!') continue;
+    size_t sep = line.find_first_of("=:");
+    if (sep == absl::string_view::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("line ", line_no, ": expected key=value, got \"", line, "\""));
+    }
+    std::string key(absl::StripAsciiWhitespace(line.substr(0, sep)));
+    if (key.empty())
+      return absl::InvalidArgumentError(absl::StrCat("line ", line_no, ": empty key"));
+    out[key] = std::string(absl::StripAsciiWhitespace(line.substr(sep + 1)));
+  }
+  return out;
+}
+
+std::string DefaultDataDir() {
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg != '\0') {
+    return absl::StrCat(xdg, "/eventmesh/runtime");
+  }
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    return absl::StrCat(home, "/.local/share/eventmesh/runtime");
+  }
+  return "/tmp/eventmesh/runtime";
+}
+
+absl::StatusOr<RuntimeConfig> BuildConfig(const std::map<std::string, std::string>& properties) {
+  RuntimeConfig config;
+  int64_t v = 0;
+  // The storage type decides which eventMesh.storage.<type>.* section belongs to the connector.
+  if (auto it = properties.find("eventMesh.storage.plugin.type"); it != properties.end()) {
+    if (it->second.empty()) {
+      return absl::InvalidArgumentError("invalid value \"\" for key eventMesh.storage.plugin.type");
+    }
+    config.storage_type = it->second;
+  }
+  const std::string storage_prefix = absl::StrCat("eventMesh.storage.", config.storage_type, ".");
+  for (const auto& [key, value] : properties) {
+    auto int_key = [&](int64_t min, int64_t max, int64_t* out) {
+      return ParseIntKey(key, value, min, max, out);
+    };
+    absl::Status status;
+    if (key == "eventMesh.server.tcp.port") {
+      status = int_key(0, 65535, &v);
+      config.tcp_port = static_cast<int>(v);
+    } else if (key == "eventMesh.server.tcp.clientMaxNum") {
+      status = int_key(1, 10'000'000, &config.client_max_num);
+    } else if (key == "eventMesh.server.session.expiredInMills") {
+      status = int_key(100, INT64_MAX / 4, &config.session_expired_ms);
+    } else if (key == "eventMesh.server.session.upstreamBufferSize") {
+      status = int_key(1, 1'000'000, &config.upstream_buffer_size);
+    } else if (key == "eventMesh.server.tcp.msgReqnumPerSecond") {
+      status = int_key(0, 1'000'000'000, &config.msg_req_num_per_second);
+    } else if (key == "eventMesh.storage.plugin.type") {
+      // handled above
+    } else if (key == "eventMesh.server.tcp.workerThreads") {
+      status = int_key(0, 256, &v);
+      config.worker_threads = static_cast<int>(v);
+    } else if (key == "eventMesh.server.tcp.maxFrameSize") {
+      status = int_key(1024, 64 << 20, &config.max_frame_size);
+    } else if (key == "eventMesh.server.tcp.sessionWindowSize") {
+      status = int_key(1, 1'000'000, &config.session_window_size);
+    } else if (key == "eventMesh.server.delivery.ackTimeoutInMills") {
+      status = int_key(1, INT64_MAX / 4, &config.ack_timeout_ms);
+    } else if (key == "eventMesh.server.delivery.maxDeliveryCount") {
+      status = int_key(1, 1'000'000, &config.max_delivery_count);
+    } else if (key == "eventMesh.server.delivery.maxUnackedPerGroup") {
+      status = int_key(1, 10'000'000, &config.max_unacked_per_group);
+    } else if (key == "eventMesh.server.topic.autoCreate") {
+      if (value == "true") {
+        config.topic_auto_create = true;
+      } else if (value == "false") {
+        config.topic_auto_create = false;
+      } else {
+        status = absl::InvalidArgumentError(absl::StrCat("invalid value \"", value, "\" for key ",
+                                                         key, ": expected true or false"));
+      }
+    } else if (key == "eventMesh.server.topic.defaultPartitions") {
+      status = int_key(1, 4096, &config.topic_default_partitions);
+    } else if (key == "eventMesh.server.security.enabled") {
+      if (value == "true" || value == "false") {
+        config.security_enabled = value == "true";
+      } else {
+        status = absl::InvalidArgumentError(absl::StrCat("invalid value \"", value, "\" for key ",
+                                                         key, ": expected true or false"));
+      }
+    } else if (key == "eventMesh.server.security.credentialsFile") {
+      config.credentials_file = value;
+    } else if (key == "eventMesh.server.dataDir") {
+      if (value.empty()) status = absl::InvalidArgumentError("empty value for key " + key);
+      config.data_dir = value;
+    } else if (absl::StartsWith(key, storage_prefix)) {
+      config.connector_config[key.substr(storage_prefix.size())] = value;
+    } else {
+      bool ignored = false;
+      for (const char* prefix : kIgnoredPrefixes) {
+        absl::string_view p(prefix);
+        if (p.back() == '.' ? absl::StartsWith(key, p) : key == p) ignored = true;
+      }
+      if (!ignored)
+        return absl::InvalidArgumentError(absl::StrCat("unknown configuration key ", key));
+      config.ignored_keys.push_back(key);
+    }
+    if (!status.ok()) return status;
+  }
+  if (config.security_enabled && config.credentials_file.empty()) {
+    return absl::InvalidArgumentError(
+        "key eventMesh.server.security.credentialsFile is required when "
+        "eventMesh.server.security.enabled=true");
+  }
+  if (config.data_dir.empty()) config.data_dir = DefaultDataDir();
+  if (config.worker_threads == 0) {
+    config.worker_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+  if (config.storage_type == "embedded" || config.storage_type == "standalone") {
+    config.connector_config.emplace("path", config.data_dir + "/store");
+  }
+  return config;
+}
+
+absl::StatusOr<RuntimeConfig> LoadConfigFromArgs(int argc, char** argv) {
+  std::map<std::string, std::string> properties;
+  std::map<std::string, std::string> overrides;
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg(argv[i]);
+    if (!absl::StartsWith(arg, "--") || arg.find('=') == absl::string_view::npos) {
+      return absl::InvalidArgumentError(absl::StrCat("bad argument \"", arg,
+                                                     "\": expected --config=path, --port=N, "
+                                                     "--data_dir=path or --<eventMesh key>=value"));
+    }
+    size_t eq = arg.find('=');
+    std::string name(arg.substr(2, eq - 2));
+    std::string value(arg.substr(eq + 1));
+    if (name == "config") {
+      std::ifstream in(value);
+      if (!in) return absl::NotFoundError(absl::StrCat("cannot read config file ", value));
+      std::stringstream text;
+      text << in.rdbuf();
+      auto parsed = ParseProperties(text.str());
+      if (!parsed.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(value, ": ", parsed.status().message()));
+      }
+      for (auto& [k, v] : *parsed) properties[k] = v;
+    } else if (name == "port") {
+      overrides["eventMesh.server.tcp.port"] = value;
+    } else if (name == "data_dir") {
+      overrides["eventMesh.server.dataDir"] = value;
+    } else if (absl::StartsWith(name, "eventMesh.")) {
+      overrides[name] = value;
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
+    }
+  }
+  for (auto& [k, v] : overrides) properties[k] = v;
+  return BuildConfig(properties);
+}
+
+}  // namespace eventmesh::runtime

@@ -1,0 +1,93 @@
+#ifndef EVENTMESH_RUNTIME_CONFIG_H_
+#define EVENTMESH_RUNTIME_CONFIG_H_
+
+// The runtime's configuration: an eventmesh.properties file (Java properties syntax: key=value
+// or key: value, '#'/'!' comments, surrounding blanks trimmed) plus command-line overrides.
+//
+// Keys (EventMesh names where EventMesh has them), defaults and units:
+//   eventMesh.server.tcp.port                      10000   TCP listen port (0 = any free port)
+//   eventMesh.server.tcp.clientMaxNum              10000   max concurrent TCP connections
+//   eventMesh.server.session.expiredInMills        60000   ms without any frame before a session
+//                                                           is closed
+//   eventMesh.server.session.upstreamBufferSize    100     in-flight (unacked) publishes per
+//                                                           session
+//   eventMesh.server.tcp.msgReqnumPerSecond        0       global publish rate limit, events/s
+//                                                           (0 = unlimited)
+//   eventMesh.storage.plugin.type                  embedded connector name ("standalone" is
+//                                                           an alias of "embedded")
+//   eventMesh.server.tcp.workerThreads             #cores  Asio worker threads
+//   eventMesh.server.tcp.maxFrameSize              4194304 bytes per frame
+//   eventMesh.server.tcp.sessionWindowSize         1000    unacked pushes per session (a HELLO
+//                                                           with unack > 0 lowers it)
+//   eventMesh.server.delivery.ackTimeoutInMills    30000   redelivery after this long unacked
+//   eventMesh.server.delivery.maxDeliveryCount     5       pushes before dead-lettering
+//   eventMesh.server.delivery.maxUnackedPerGroup   10000   read-ahead bound per group and topic
+//   eventMesh.server.topic.autoCreate              true    create topics on first use
+//   eventMesh.server.topic.defaultPartitions       4       partitions of auto-created topics
+//   eventMesh.server.security.enabled              false   username/password + topic ACL at HELLO
+//   eventMesh.server.security.credentialsFile      ""      JSON credentials file (see core/acl.h);
+//                                                           required when security is enabled
+//   eventMesh.server.dataDir                       $XDG_DATA_HOME/eventmesh/runtime or
+//                                                  $HOME/.local/share/eventmesh/runtime
+//   eventMesh.storage.<connector>.<key>            passed to the connector (prefix stripped);
+//                                                  the embedded connector's path defaults to
+//                                                  <dataDir>/store
+// Apache EventMesh keys this runtime does not use (HTTP/gRPC/admin ports, identity, thread
+// pools, registry, metrics, tracing ...) are accepted and listed by IgnoredKeys(). Any other
+// key, and any invalid value, fails with InvalidArgument naming the key.
+// Value type; not thread-safe for mutation.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "eventmesh/connectors/api/connector_registry.h"
+
+namespace eventmesh::runtime {
+
+inline constexpr int kDefaultTcpPort = 10000;
+
+struct RuntimeConfig {
+  int tcp_port = kDefaultTcpPort;
+  int64_t client_max_num = 10'000;
+  int64_t session_expired_ms = 60'000;
+  int64_t upstream_buffer_size = 100;
+  int64_t msg_req_num_per_second = 0;
+  std::string storage_type = "embedded";
+  int worker_threads = 0;  // 0 = hardware concurrency
+  int64_t max_frame_size = 4 * 1024 * 1024;
+  int64_t session_window_size = 1000;
+  int64_t ack_timeout_ms = 30'000;
+  int64_t max_delivery_count = 5;
+  int64_t max_unacked_per_group = 10'000;
+  bool topic_auto_create = true;
+  int64_t topic_default_partitions = 4;
+  std::string data_dir;
+  bool security_enabled = false;
+  std::string credentials_file;
+  // eventMesh.storage.<storage_type>.* with the prefix stripped.
+  connectors::ConnectorConfig connector_config;
+  // Recognised Apache EventMesh keys that have no effect here.
+  std::vector<std::string> ignored_keys;
+};
+
+// Parses properties text into key/value pairs. Errors: InvalidArgument "line N: ..." for a
+// line without '=' or ':' or with an empty key.
+absl::StatusOr<std::map<std::string, std::string>> ParseProperties(absl::string_view text);
+
+// Builds the config from properties (file values overridden by `overrides`).
+absl::StatusOr<RuntimeConfig> BuildConfig(const std::map<std::string, std::string>& properties);
+
+// The default data directory described above.
+std::string DefaultDataDir();
+
+// Reads --config=path, --port=N, --data_dir=path and --<any key>=value from argv.
+// Errors: InvalidArgument naming the flag; NotFound for a missing config file.
+absl::StatusOr<RuntimeConfig> LoadConfigFromArgs(int argc, char** argv);
+
+}  // namespace eventmesh::runtime
+
+#endif  // EVENTMESH_RUNTIME_CONFIG_H_

@@ -1,0 +1,61 @@
+#include "eventmesh/runtime/config.h"
+
+#include "gtest/gtest.h"
+
+namespace eventmesh::runtime {
+namespace {
+
+TEST(ConfigTest, DefaultsAndEventMeshKeys) {
+  auto props = ParseProperties(
+      "# comment\n"
+      "eventMesh.server.tcp.port=10001\n"
+      "eventMesh.server.session.expiredInMills : 5000\n"
+      "eventMesh.storage.plugin.type=standalone\n"
+      "eventMesh.storage.standalone.syncMode=none\n"
+      "eventMesh.server.http.port=10105\n");
+  ASSERT_TRUE(props.ok()) << props.status();
+  auto config = BuildConfig(*props);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->tcp_port, 10001);
+  EXPECT_EQ(config->session_expired_ms, 5000);
+  EXPECT_EQ(config->storage_type, "standalone");
+  EXPECT_EQ(config->connector_config.at("syncMode"), "none");
+  EXPECT_EQ(config->connector_config.at("path"), config->data_dir + "/store");
+  EXPECT_EQ(config->ignored_keys, std::vector<std::string>{"eventMesh.server.http.port"});
+  EXPECT_EQ(config->upstream_buffer_size, 100);
+  EXPECT_TRUE(config->topic_auto_create);
+}
+
+TEST(ConfigTest, UnknownAndInvalidKeysAreNamed) {
+  EXPECT_EQ(BuildConfig({{"eventMesh.server.tcp.prot", "1"}}).status().message(),
+            "unknown configuration key eventMesh.server.tcp.prot");
+  EXPECT_EQ(BuildConfig({{"eventMesh.server.tcp.port", "70000"}}).status().message(),
+            "invalid value \"70000\" for key eventMesh.server.tcp.port: expected an integer in "
+            "[0, 65535]");
+  EXPECT_EQ(BuildConfig({{"eventMesh.server.topic.autoCreate", "yes"}}).status().message(),
+            "invalid value \"yes\" for key eventMesh.server.topic.autoCreate: expected true or "
+            "false");
+  EXPECT_EQ(ParseProperties("a=1\njunk\n").status().message(),
+            "line 2: expected key=value, got \"junk\"");
+}
+
+TEST(ConfigTest, FlagsOverrideTheFile) {
+  char arg0[] = "runtime";
+  char arg1[] = "--port=1234";
+  char arg2[] = "--eventMesh.server.tcp.clientMaxNum=7";
+  char* argv[] = {arg0, arg1, arg2};
+  auto config = LoadConfigFromArgs(3, argv);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->tcp_port, 1234);
+  EXPECT_EQ(config->client_max_num, 7);
+  char bad[] = "--bogus=1";
+  char* argv2[] = {arg0, bad};
+  EXPECT_EQ(LoadConfigFromArgs(2, argv2).status().message(), "unknown flag --bogus");
+  char missing[] = "--config=/nonexistent/eventmesh.properties";
+  char* argv3[] = {arg0, missing};
+  EXPECT_EQ(LoadConfigFromArgs(2, argv3).status().message(),
+            "cannot read config file /nonexistent/eventmesh.properties");
+}
+
+}  // namespace
+}  // namespace eventmesh::runtime

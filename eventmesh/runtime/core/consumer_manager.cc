@@ -1,0 +1,151 @@
+#include "eventmesh/runtime/core/consumer_manager.h"
+
+#include <chrono>
+#include <utility>
+#include <vector>
+
+#include "glog/logging.h"
+
+namespace eventmesh::runtime::core {
+
+std::string DeadLetterTopic(const std::string& group) {
+  std::string topic = group + ".DLQ";
+  for (char& c : topic) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-';
+    if (!ok) c = '_';
+  }
+  if (topic.size() > 249) topic = topic.substr(topic.size() - 249);
+  return topic;
+}
+
+ConsumerManager::ConsumerManager(connectors::Connector* connector, TopicRegistry* topics,
+                                 ConsumerManagerOptions options)
+    : connector_(connector), topics_(topics), options_(options) {
+  tick_thread_ = std::thread([this] { TickLoop(); });
+}
+
+ConsumerManager::~ConsumerManager() { Shutdown(); }
+
+absl::Status ConsumerManager::Subscribe(const std::shared_ptr<DeliveryTarget>& target,
+                                        const std::string& group, const std::string& topic,
+                                        connectors::ConsumeMode mode,
+                                        protocol::tcp::Command push_cmd) {
+  const uint64_t owner = mode == connectors::ConsumeMode::kBroadcasting ? target->target_id() : 0;
+  Key key{group, topic, owner};
+  std::shared_ptr<GroupConsumer> consumer;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return absl::UnavailableError("the runtime is shutting down");
+    auto it = consumers_.find(key);
+    if (it != consumers_.end()) {
+      consumer = it->second;
+    } else {
+      auto sink = [this, group](cloudevents::CloudEvent event,
+                                std::function<void(absl::Status)> done) {
+        DeadLetter(group, std::move(event), std::move(done));
+      };
+      consumer = std::make_shared<GroupConsumer>(
+          group, topic, mode, options_.delivery, [this] { return NextSeq(); }, sink);
+      absl::Status opened = consumer->Open(connector_, options_.max_unacked_per_consumer);
+      if (!opened.ok()) return opened;
+      consumers_.emplace(key, consumer);
+    }
+    bool known = false;
+    auto range = by_target_.equal_range(target->target_id());
+    for (auto i = range.first; i != range.second; ++i) known |= i->second == key;
+    if (!known) by_target_.emplace(target->target_id(), key);
+  }
+  consumer->AddTarget(target, push_cmd);
+  return absl::OkStatus();
+}
+
+void ConsumerManager::Unsubscribe(uint64_t target_id, const std::string& group,
+                                  const std::string& topic) {
+  std::vector<std::shared_ptr<GroupConsumer>> to_close;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto range = by_target_.equal_range(target_id);
+    for (auto i = range.first; i != range.second;) {
+      const Key& key = i->second;
+      if (std::get<0>(key) != group || std::get<1>(key) != topic) {
+        ++i;
+        continue;
+      }
+      auto it = consumers_.find(key);
+      if (it != consumers_.end() && it->second->RemoveTarget(target_id) == 0) {
+        to_close.push_back(it->second);
+        consumers_.erase(it);
+      }
+      i = by_target_.erase(i);
+    }
+  }
+  for (auto& consumer : to_close) consumer->Close();
+}
+
+void ConsumerManager::RemoveTarget(uint64_t target_id) {
+  std::vector<std::shared_ptr<GroupConsumer>> to_close;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto range = by_target_.equal_range(target_id);
+    for (auto i = range.first; i != range.second; ++i) {
+      auto it = consumers_.find(i->second);
+      if (it != consumers_.end() && it->second->RemoveTarget(target_id) == 0) {
+        to_close.push_back(it->second);
+        consumers_.erase(it);
+      }
+    }
+    by_target_.erase(range.first, range.second);
+  }
+  for (auto& consumer : to_close) consumer->Close();
+}
+
+void ConsumerManager::DeadLetter(const std::string& group, cloudevents::CloudEvent event,
+                                 std::function<void(absl::Status)> done) {
+  const std::string topic = DeadLetterTopic(group);
+  absl::Status ensured = topics_->EnsureTopic(topic);
+  if (!ensured.ok()) {
+    done(ensured);
+    return;
+  }
+  if (event.subject()) event.SetExtension("dlqtopic", *event.subject());
+  event.SetExtension("dlqdeliveries", std::to_string(options_.delivery.max_delivery_count));
+  event.set_subject(topic);
+  connector_->Publish(
+      std::move(event),
+      [done = std::move(done)](absl::StatusOr<connectors::PublishResult> r) { done(r.status()); });
+}
+
+void ConsumerManager::TickLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopped_) {
+    tick_cv_.wait_for(lock, std::chrono::milliseconds(options_.tick_ms));
+    if (stopped_) break;
+    std::vector<std::shared_ptr<GroupConsumer>> consumers;
+    consumers.reserve(consumers_.size());
+    for (auto& [key, consumer] : consumers_) consumers.push_back(consumer);
+    lock.unlock();
+    const int64_t now = SteadyNowMs();
+    for (auto& consumer : consumers) consumer->Tick(now);
+    consumers.clear();
+    lock.lock();
+  }
+}
+
+void ConsumerManager::Shutdown() {
+  std::map<Key, std::shared_ptr<GroupConsumer>> consumers;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_ && consumers_.empty()) {
+      // Already shut down.
+    }
+    stopped_ = true;
+    consumers.swap(consumers_);
+    by_target_.clear();
+    tick_cv_.notify_all();
+  }
+  if (tick_thread_.joinable()) tick_thread_.join();
+  for (auto& [key, consumer] : consumers) consumer->Close();
+}
+
+}  // namespace eventmesh::runtime::core

@@ -1,0 +1,84 @@
+#ifndef EVENTMESH_RUNTIME_CORE_CONSUMER_MANAGER_H_
+#define EVENTMESH_RUNTIME_CORE_CONSUMER_MANAGER_H_
+
+// Maps client subscriptions onto GroupConsumers and drives their ack timeouts.
+//
+// CLUSTERING subscriptions of one (group, topic) share one GroupConsumer (one connector
+// subscription = one member of the store's consumer group, so several runtimes on one store
+// share the group). BROADCASTING subscriptions get one GroupConsumer per (session, topic).
+// A GroupConsumer is closed when its last session leaves.
+// Dead letters go to topic DeadLetterTopic(group) = "<group>.DLQ" (characters outside
+// [A-Za-z0-9._-] replaced by '_'), created on demand; the event keeps its attributes, its subject
+// becomes the dead-letter topic and extensions "dlqtopic" (original topic) and "dlqdeliveries"
+// (push count) are added.
+// Owns a timer thread (ack timeouts, every tick_ms). Thread-safe; the subscription map lock is
+// taken on subscribe/unsubscribe/session close only, never on the delivery path.
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <tuple>
+
+#include "absl/status/status.h"
+#include "eventmesh/connectors/api/connector.h"
+#include "eventmesh/runtime/core/group_consumer.h"
+#include "eventmesh/runtime/core/topic_registry.h"
+
+namespace eventmesh::runtime::core {
+
+std::string DeadLetterTopic(const std::string& group);
+
+struct ConsumerManagerOptions {
+  DeliverySettings delivery;
+  int32_t max_unacked_per_consumer = 10'000;  // connector read-ahead bound per GroupConsumer
+  int64_t tick_ms = 50;
+};
+
+class ConsumerManager {
+ public:
+  // `connector` and `topics` must outlive the manager.
+  ConsumerManager(connectors::Connector* connector, TopicRegistry* topics,
+                  ConsumerManagerOptions options);
+  ~ConsumerManager();
+
+  // Starts pushing events of `topic` to `target` for `group`. The topic must exist (see
+  // TopicRegistry). Errors from the connector's Subscribe.
+  absl::Status Subscribe(const std::shared_ptr<DeliveryTarget>& target, const std::string& group,
+                         const std::string& topic, connectors::ConsumeMode mode,
+                         protocol::tcp::Command push_cmd);
+  void Unsubscribe(uint64_t target_id, const std::string& group, const std::string& topic);
+  // Removes the target from everything (its unacknowledged events are redelivered).
+  void RemoveTarget(uint64_t target_id);
+
+  uint64_t NextSeq() { return seq_.fetch_add(1) + 1; }
+  // Stops the timer and closes every consumer (commits acknowledged positions). Idempotent.
+  void Shutdown();
+
+ private:
+  // (group, topic, target id or 0 for clustering)
+  using Key = std::tuple<std::string, std::string, uint64_t>;
+
+  void TickLoop();
+  void DeadLetter(const std::string& group, cloudevents::CloudEvent event,
+                  std::function<void(absl::Status)> done);
+
+  connectors::Connector* const connector_;
+  TopicRegistry* const topics_;
+  const ConsumerManagerOptions options_;
+  std::atomic<uint64_t> seq_{0};
+
+  std::mutex mu_;
+  std::map<Key, std::shared_ptr<GroupConsumer>> consumers_;
+  std::multimap<uint64_t, Key> by_target_;
+  bool stopped_ = false;
+  std::condition_variable tick_cv_;
+  std::thread tick_thread_;
+};
+
+}  // namespace eventmesh::runtime::core
+
+#endif  // EVENTMESH_RUNTIME_CORE_CONSUMER_MANAGER_H_

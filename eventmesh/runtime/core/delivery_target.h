@@ -1,0 +1,42 @@
+#ifndef EVENTMESH_RUNTIME_CORE_DELIVERY_TARGET_H_
+#define EVENTMESH_RUNTIME_CORE_DELIVERY_TARGET_H_
+
+// A receiver of pushed events (a client session), as the delivery core sees it.
+//
+// Each target has a bounded window of unacknowledged events: a consumer takes a slot with
+// TryAcquireSlot before pushing and gives it back (ReleaseSlot) when the event is acknowledged,
+// timed out or reassigned. A full window stops feeding the target.
+// Thread-safe: all methods may be called from any thread. Push must not call back into the
+// consumer that calls it (it only queues bytes for the socket).
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "eventmesh/protocol/cloudevents/cloud_event.h"
+#include "eventmesh/protocol/tcp/command.h"
+
+namespace eventmesh::runtime::core {
+
+class GroupConsumer;
+
+class DeliveryTarget {
+ public:
+  virtual ~DeliveryTarget() = default;
+  // Unique per runtime process.
+  virtual uint64_t target_id() const = 0;
+  // Takes one window slot; false when the window is full or the target is closed.
+  virtual bool TryAcquireSlot() = 0;
+  // Returns a slot taken by TryAcquireSlot.
+  virtual void ReleaseSlot() = 0;
+  // Queues `event` as a `cmd` push with sequence number `seq`; acks for `seq` are routed to
+  // `consumer`. False when the target is closed (nothing was queued).
+  virtual bool Push(const cloudevents::CloudEvent& event, protocol::tcp::Command cmd,
+                    const std::string& seq, const std::shared_ptr<GroupConsumer>& consumer) = 0;
+  // Drops the ack route of `seq` (the delivery timed out or moved elsewhere).
+  virtual void Forget(const std::string& seq) = 0;
+};
+
+}  // namespace eventmesh::runtime::core
+
+#endif  // EVENTMESH_RUNTIME_CORE_DELIVERY_TARGET_H_

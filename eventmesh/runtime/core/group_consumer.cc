@@ -1,0 +1,284 @@
+#include "eventmesh/runtime/core/group_consumer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "glog/logging.h"
+
+namespace eventmesh::runtime::core {
+
+int64_t SteadyNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+GroupConsumer::GroupConsumer(std::string group, std::string topic, connectors::ConsumeMode mode,
+                             DeliverySettings settings, SeqGenerator seq,
+                             DeadLetterSink dead_letter)
+    : group_(std::move(group)),
+      topic_(std::move(topic)),
+      mode_(mode),
+      settings_(settings),
+      next_seq_(std::move(seq)),
+      dead_letter_(std::move(dead_letter)) {}
+
+GroupConsumer::~GroupConsumer() { Close(); }
+
+absl::Status GroupConsumer::Open(connectors::Connector* connector, int32_t max_unacked) {
+  connectors::SubscribeOptions options;
+  options.group = group_;
+  options.topic = topic_;
+  options.mode = mode_;
+  options.max_unacked = max_unacked;
+  std::weak_ptr<GroupConsumer> weak = weak_from_this();
+  auto subscription =
+      connector->Subscribe(options, [weak](std::vector<connectors::DeliveredEvent>* events) {
+        if (auto self = weak.lock()) self->OnEvents(events);
+      });
+  if (!subscription.ok()) return subscription.status();
+  std::lock_guard<std::mutex> lock(mu_);
+  subscription_ = std::move(*subscription);
+  return absl::OkStatus();
+}
+
+void GroupConsumer::AddTarget(std::shared_ptr<DeliveryTarget> target, protocol::tcp::Command cmd) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& t : targets_) {
+    if (t.target->target_id() == target->target_id()) {
+      t.cmd = cmd;
+      return;
+    }
+  }
+  targets_.push_back(Target{std::move(target), cmd});
+  DispatchLocked();
+}
+
+size_t GroupConsumer::RemoveTarget(uint64_t target_id) {
+  Outcome outcome;
+  size_t remaining = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    targets_.erase(
+        std::remove_if(targets_.begin(), targets_.end(),
+                       [&](const Target& t) { return t.target->target_id() == target_id; }),
+        targets_.end());
+    remaining = targets_.size();
+    std::vector<std::pair<uint64_t, std::shared_ptr<Entry>>> moved;
+    for (auto it = in_flight_.begin(); it != in_flight_.end();) {
+      if (it->second.target->target_id() == target_id) {
+        outcome.release.push_back(it->second.target);
+        moved.emplace_back(it->first, std::move(it->second.entry));
+        in_flight_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+    Requeue(moved, outcome);
+    DispatchLocked();
+  }
+  Finish(outcome);
+  return remaining;
+}
+
+// Puts entries back at the front of the queue in their original push order; entries pushed
+// max_delivery_count times go to the dead-letter sink instead.
+void GroupConsumer::Requeue(std::vector<std::pair<uint64_t, std::shared_ptr<Entry>>>& entries,
+                            Outcome& outcome) {
+  std::sort(entries.begin(), entries.end(),
+            [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (auto& [seq, entry] : entries) {
+    if (entry->delivery_count >= settings_.max_delivery_count) {
+      outcome.dead.push_back(std::move(entry));
+    } else {
+      ++stats_.redelivered;
+      pending_.push_front(std::move(entry));
+    }
+  }
+}
+
+void GroupConsumer::OnEvents(std::vector<connectors::DeliveredEvent>* events) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_) return;
+  for (auto& delivered : *events) {
+    auto entry = std::make_shared<Entry>();
+    entry->delivered = std::move(delivered);
+    pending_.push_back(std::move(entry));
+  }
+  DispatchLocked();
+}
+
+void GroupConsumer::Dispatch() {
+  std::lock_guard<std::mutex> lock(mu_);
+  DispatchLocked();
+}
+
+void GroupConsumer::DispatchLocked() {
+  if (closed_ || targets_.empty()) return;
+  auto self = shared_from_this();
+  while (!pending_.empty()) {
+    std::shared_ptr<Entry>& entry = pending_.front();
+    // Round robin over targets with a free slot; a redelivery avoids its previous target when
+    // another one can take it.
+    const size_t n = targets_.size();
+    Target* chosen = nullptr;
+    for (int pass = 0; pass < 2 && chosen == nullptr; ++pass) {
+      for (size_t i = 0; i < n; ++i) {
+        Target& candidate = targets_[(next_target_ + i) % n];
+        if (pass == 0 && n > 1 && entry->last_target != 0 &&
+            candidate.target->target_id() == entry->last_target) {
+          continue;
+        }
+        if (candidate.target->TryAcquireSlot()) {
+          chosen = &candidate;
+          next_target_ = (next_target_ + i + 1) % n;
+          break;
+        }
+      }
+      if (entry->last_target == 0) break;  // first delivery: one pass covers every target
+    }
+    if (chosen == nullptr) return;  // every window is full
+    const uint64_t seq = next_seq_();
+    const std::string seq_text = absl::StrCat(seq);
+    if (!chosen->target->Push(entry->delivered.event, chosen->cmd, seq_text, self)) {
+      chosen->target->ReleaseSlot();
+      const uint64_t dead_id = chosen->target->target_id();
+      targets_.erase(
+          std::remove_if(targets_.begin(), targets_.end(),
+                         [&](const Target& t) { return t.target->target_id() == dead_id; }),
+          targets_.end());
+      if (targets_.empty()) return;
+      continue;
+    }
+    ++entry->delivery_count;
+    entry->last_target = chosen->target->target_id();
+    ++stats_.delivered;
+    const int64_t deadline = SteadyNowMs() + settings_.ack_timeout_ms;
+    in_flight_.emplace(seq, InFlight{std::move(entry), chosen->target, deadline});
+    deadlines_.emplace_back(deadline, seq);
+    pending_.pop_front();
+  }
+}
+
+void GroupConsumer::OnAck(uint64_t seq) {
+  Outcome outcome;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = in_flight_.find(seq);
+    if (it == in_flight_.end()) return;
+    outcome.acks.push_back(it->second.entry->delivered.position);
+    outcome.release.push_back(std::move(it->second.target));
+    in_flight_.erase(it);
+    ++stats_.acked;
+  }
+  Finish(outcome);
+  Dispatch();
+}
+
+void GroupConsumer::Tick(int64_t now_ms) {
+  Outcome outcome;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<std::pair<uint64_t, std::shared_ptr<Entry>>> expired;
+    while (!deadlines_.empty() && deadlines_.front().first <= now_ms) {
+      const auto [deadline, seq] = deadlines_.front();
+      deadlines_.pop_front();
+      auto it = in_flight_.find(seq);
+      if (it == in_flight_.end()) continue;  // acknowledged or moved
+      outcome.release.push_back(it->second.target);
+      outcome.forget.emplace_back(it->second.target, absl::StrCat(seq));
+      expired.emplace_back(seq, std::move(it->second.entry));
+      in_flight_.erase(it);
+    }
+    // Drop acknowledged entries at the front so the deque stays bounded by in-flight pushes.
+    while (!deadlines_.empty() && !in_flight_.contains(deadlines_.front().second)) {
+      deadlines_.pop_front();
+    }
+    if (expired.empty()) {
+      // Windows that opened through another consumer's ack are picked up here.
+      if (!pending_.empty()) DispatchLocked();
+      return;
+    }
+    Requeue(expired, outcome);
+  }
+  Finish(outcome);
+  Dispatch();
+}
+
+void GroupConsumer::Finish(Outcome& outcome) {
+  for (auto& [target, seq] : outcome.forget) target->Forget(seq);
+  for (auto& target : outcome.release) target->ReleaseSlot();
+  std::shared_ptr<connectors::Subscription> subscription;
+  if (!outcome.acks.empty() || !outcome.dead.empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    subscription = subscription_;
+  }
+  if (subscription) {
+    for (const auto& position : outcome.acks) subscription->Ack(position);
+  }
+  for (auto& entry : outcome.dead) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++stats_.dead_lettered;
+    }
+    LOG(WARNING) << "dead-lettering event " << entry->delivered.event.id() << " of topic " << topic_
+                 << " (group " << group_ << ") after " << entry->delivery_count << " deliveries";
+    std::weak_ptr<GroupConsumer> weak = weak_from_this();
+    dead_letter_(entry->delivered.event, [weak, entry](absl::Status status) {
+      auto self = weak.lock();
+      if (!self) return;
+      if (status.ok()) {
+        std::shared_ptr<connectors::Subscription> sub;
+        {
+          std::lock_guard<std::mutex> lock(self->mu_);
+          sub = self->subscription_;
+        }
+        if (sub) sub->Ack(entry->delivered.position);
+        return;
+      }
+      LOG(ERROR) << "dead-letter write failed (" << status
+                 << "); the event stays pending: " << entry->delivered.event.id();
+      {
+        std::lock_guard<std::mutex> lock(self->mu_);
+        entry->delivery_count = self->settings_.max_delivery_count - 1;
+        self->pending_.push_back(entry);
+      }
+      self->Dispatch();
+    });
+  }
+}
+
+void GroupConsumer::Close() {
+  std::shared_ptr<connectors::Subscription> subscription;
+  std::vector<std::pair<std::shared_ptr<DeliveryTarget>, std::string>> forget;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return;
+    closed_ = true;
+    subscription = std::move(subscription_);
+    for (auto& [seq, flight] : in_flight_) {
+      forget.emplace_back(flight.target, absl::StrCat(seq));
+    }
+    in_flight_.clear();
+    pending_.clear();
+    deadlines_.clear();
+    targets_.clear();
+  }
+  for (auto& [target, seq] : forget) {
+    target->Forget(seq);
+    target->ReleaseSlot();
+  }
+  if (subscription) subscription->Close();
+}
+
+ConsumerStats GroupConsumer::stats() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ConsumerStats stats = stats_;
+  stats.pending = static_cast<int64_t>(pending_.size());
+  stats.in_flight = static_cast<int64_t>(in_flight_.size());
+  return stats;
+}
+
+}  // namespace eventmesh::runtime::core

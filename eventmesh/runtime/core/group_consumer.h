@@ -1,0 +1,139 @@
+#ifndef EVENTMESH_RUNTIME_CORE_GROUP_CONSUMER_H_
+#define EVENTMESH_RUNTIME_CORE_GROUP_CONSUMER_H_
+
+// Delivers the events of one connector subscription to a set of targets (sessions) and tracks
+// them until acknowledged.
+//
+// CLUSTERING: one GroupConsumer per (group, topic) in this runtime, shared by every listening
+// session of the group; each event goes to exactly one target with a free window slot (round
+// robin, so the load is balanced; a slow target with a full window is skipped).
+// BROADCASTING: one GroupConsumer per (session, topic) with a broadcasting subscription.
+//
+// Delivery tracking: every push gets a runtime-wide sequence number; the target's ACK of that
+// seq acknowledges the position to the connector (which commits it). A push not acknowledged
+// within ack_timeout_ms, or held by a target that goes away, is delivered again (preferably to
+// another target); once an event has been pushed max_delivery_count times and is still not
+// acknowledged it is handed to the dead-letter sink and, after the sink stored it, acknowledged.
+// Events are pushed in the order the connector delivered them (per partition), so a target sees
+// each partition's events in order except for redeliveries.
+// Memory: pending events are bounded by the subscription's max_unacked (the connector stops
+// reading when it is reached).
+//
+// Thread-safe. Lock order: GroupConsumer::mu_ -> target internals; the connector is never
+// called with mu_ held.
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "eventmesh/connectors/api/connector.h"
+#include "eventmesh/runtime/core/delivery_target.h"
+
+namespace eventmesh::runtime::core {
+
+struct DeliverySettings {
+  int64_t ack_timeout_ms = 30'000;
+  int32_t max_delivery_count = 5;
+};
+
+// Stores a dead-lettered event; `done` runs once with the outcome.
+using DeadLetterSink =
+    std::function<void(cloudevents::CloudEvent event, std::function<void(absl::Status)> done)>;
+
+// Produces runtime-wide unique push sequence numbers.
+using SeqGenerator = std::function<uint64_t()>;
+
+struct ConsumerStats {
+  int64_t pending = 0;
+  int64_t in_flight = 0;
+  int64_t delivered = 0;
+  int64_t acked = 0;
+  int64_t redelivered = 0;
+  int64_t dead_lettered = 0;
+};
+
+class GroupConsumer : public std::enable_shared_from_this<GroupConsumer> {
+ public:
+  GroupConsumer(std::string group, std::string topic, connectors::ConsumeMode mode,
+                DeliverySettings settings, SeqGenerator seq, DeadLetterSink dead_letter);
+  ~GroupConsumer();
+
+  // Opens the connector subscription; events start flowing to the targets.
+  absl::Status Open(connectors::Connector* connector, int32_t max_unacked);
+
+  // Adds a target that receives pushes as `cmd` (ASYNC_MESSAGE_TO_CLIENT, REQUEST_TO_CLIENT or
+  // BROADCAST_MESSAGE_TO_CLIENT). Adding a target twice updates its command.
+  void AddTarget(std::shared_ptr<DeliveryTarget> target, protocol::tcp::Command cmd);
+  // Removes a target; its unacknowledged events are delivered again to the others. Returns the
+  // number of remaining targets.
+  size_t RemoveTarget(uint64_t target_id);
+
+  // The target acknowledged push `seq`. Unknown seqs (late acks) are ignored.
+  void OnAck(uint64_t seq);
+  // Tries to push pending events (called when a target's window opened).
+  void Dispatch();
+  // Handles ack timeouts; called periodically.
+  void Tick(int64_t now_ms);
+  // Closes the subscription (the connector commits what was acknowledged). Idempotent.
+  void Close();
+
+  const std::string& group() const { return group_; }
+  const std::string& topic() const { return topic_; }
+  ConsumerStats stats();
+
+ private:
+  struct Entry {
+    connectors::DeliveredEvent delivered;
+    int32_t delivery_count = 0;
+    uint64_t last_target = 0;
+  };
+  struct InFlight {
+    std::shared_ptr<Entry> entry;
+    std::shared_ptr<DeliveryTarget> target;
+    int64_t deadline_ms = 0;
+  };
+  struct Target {
+    std::shared_ptr<DeliveryTarget> target;
+    protocol::tcp::Command cmd;
+  };
+  struct Outcome {  // work to do after releasing mu_
+    std::vector<connectors::Position> acks;
+    std::vector<std::shared_ptr<DeliveryTarget>> release;
+    std::vector<std::pair<std::shared_ptr<DeliveryTarget>, std::string>> forget;
+    std::vector<std::shared_ptr<Entry>> dead;
+  };
+
+  void OnEvents(std::vector<connectors::DeliveredEvent>* events);
+  void DispatchLocked();
+  void Finish(Outcome& outcome);
+  void Requeue(std::vector<std::pair<uint64_t, std::shared_ptr<Entry>>>& entries, Outcome& outcome);
+
+  const std::string group_;
+  const std::string topic_;
+  const connectors::ConsumeMode mode_;
+  const DeliverySettings settings_;
+  const SeqGenerator next_seq_;
+  const DeadLetterSink dead_letter_;
+
+  std::mutex mu_;
+  bool closed_ = false;
+  std::shared_ptr<connectors::Subscription> subscription_;
+  std::vector<Target> targets_;
+  size_t next_target_ = 0;
+  std::deque<std::shared_ptr<Entry>> pending_;
+  absl::flat_hash_map<uint64_t, InFlight> in_flight_;
+  std::deque<std::pair<int64_t, uint64_t>> deadlines_;  // (deadline, seq), in push order
+  ConsumerStats stats_;
+};
+
+int64_t SteadyNowMs();
+
+}  // namespace eventmesh::runtime::core
+
+#endif  // EVENTMESH_RUNTIME_CORE_GROUP_CONSUMER_H_

@@ -1,0 +1,41 @@
+#ifndef EVENTMESH_RUNTIME_CORE_TOPIC_REGISTRY_H_
+#define EVENTMESH_RUNTIME_CORE_TOPIC_REGISTRY_H_
+
+// Makes sure topics exist before publish/subscribe: creates a missing topic with the default
+// partition count when auto-creation is on, otherwise fails with NotFound naming the topic.
+// Topics known to exist are cached (a topic deleted behind the runtime's back makes publishes
+// fail with the connector's NotFound until restart).
+// Thread-safe. Errors: NotFound ("topic \"T\" does not exist and topic auto-creation is off
+// (eventMesh.server.topic.autoCreate=false)"), InvalidArgument (bad topic name, from the
+// connector), others from the connector.
+
+#include <cstdint>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "eventmesh/connectors/api/connector.h"
+
+namespace eventmesh::runtime::core {
+
+class TopicRegistry {
+ public:
+  // `connector` must outlive the registry.
+  TopicRegistry(connectors::Connector* connector, bool auto_create, int32_t default_partitions)
+      : connector_(connector), auto_create_(auto_create), default_partitions_(default_partitions) {}
+
+  absl::Status EnsureTopic(const std::string& topic);
+
+ private:
+  connectors::Connector* const connector_;
+  const bool auto_create_;
+  const int32_t default_partitions_;
+  absl::Mutex mu_;
+  absl::flat_hash_set<std::string> known_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace eventmesh::runtime::core
+
+#endif  // EVENTMESH_RUNTIME_CORE_TOPIC_REGISTRY_H_

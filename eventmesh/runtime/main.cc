@@ -1,0 +1,54 @@
+// The mesh runtime binary: `bazel run //eventmesh/runtime -- [--config=eventmesh.properties]
+// [--port=N] [--data_dir=path] [--eventMesh.<key>=value ...]`.
+
+#include <signal.h>
+
+#include <iostream>
+
+#include "eventmesh/connectors/builtin.h"
+#include "eventmesh/runtime/config.h"
+#include "eventmesh/runtime/server.h"
+#include "glog/logging.h"
+
+int main(int argc, char** argv) {
+  google::InitGoogleLogging(argv[0]);
+  FLAGS_logtostderr = true;
+  auto config = eventmesh::runtime::LoadConfigFromArgs(argc, argv);
+  if (!config.ok()) {
+    std::cerr << "eventmesh runtime: configuration error: " << config.status().message() << "\n";
+    return 2;
+  }
+  for (const auto& key : config->ignored_keys) {
+    LOG(WARNING) << "configuration key " << key << " has no effect in this runtime";
+  }
+  eventmesh::connectors::ConnectorRegistry registry;
+  if (auto status = eventmesh::connectors::RegisterBuiltinConnectors(&registry); !status.ok()) {
+    std::cerr << "eventmesh runtime: " << status.message() << "\n";
+    return 1;
+  }
+  // Block the signals before any thread starts so only sigwait below receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto server = eventmesh::runtime::Server::Create(*config, registry);
+  if (!server.ok()) {
+    std::cerr << "eventmesh runtime: " << server.status().message() << "\n";
+    return 1;
+  }
+  if (auto status = (*server)->Start(); !status.ok()) {
+    std::cerr << "eventmesh runtime: " << status.message() << "\n";
+    return 1;
+  }
+  std::cout << "eventmesh runtime: data directory " << config->data_dir << ", storage "
+            << config->storage_type << ", TCP port " << (*server)->tcp_port() << std::endl;
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  std::cout << "eventmesh runtime: signal " << signal_number << ", shutting down" << std::endl;
+  (*server)->Shutdown();
+  server->reset();
+  std::cout << "eventmesh runtime: stopped" << std::endl;
+  return 0;
+}

@@ -1,0 +1,616 @@
+// End-to-end tests of the runtime over real sockets: an in-process Server on a free port with the
+// embedded connector, driven by TestClient.
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "eventmesh/connectors/builtin.h"
+#include "eventmesh/protocol/cloudevents/proto_format.h"
+#include "eventmesh/protocol/tcp/event_mesh_message.h"
+#include "eventmesh/runtime/server.h"
+#include "eventmesh/runtime/testing/test_client.h"
+#include "eventmesh/store/engine/rocksdb_event_store.h"
+#include "gtest/gtest.h"
+
+namespace eventmesh::runtime {
+namespace {
+
+using protocol::tcp::Command;
+using protocol::tcp::Package;
+using protocol::tcp::SubscriptionMode;
+using testing::TestClient;
+
+std::string BodyOf(const Package& push) {
+  auto message = protocol::tcp::EventMeshMessage::FromJson(push.body);
+  return message.ok() ? message->body : "<undecodable: " + push.body + ">";
+}
+
+class RuntimeTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    if (server_) server_->Shutdown();
+  }
+
+  void StartServer(std::map<std::string, std::string> properties = {}) {
+    data_dir_ = absl::StrCat(std::getenv("TEST_TMPDIR"), "/",
+                             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    properties.emplace("eventMesh.server.tcp.port", "0");
+    properties.emplace("eventMesh.server.dataDir", data_dir_);
+    properties.emplace("eventMesh.server.tcp.workerThreads", "2");
+    properties.emplace("eventMesh.storage.embedded.syncMode", "none");
+    properties.emplace("eventMesh.storage.embedded.fetchWaitMs", "100");
+    properties.emplace("eventMesh.storage.embedded.commitIntervalMs", "50");
+    properties.emplace("eventMesh.storage.embedded.heartbeatIntervalMs", "100");
+    auto config = BuildConfig(properties);
+    ASSERT_TRUE(config.ok()) << config.status();
+    ASSERT_TRUE(connectors::RegisterBuiltinConnectors(&registry_).ok());
+    auto server = Server::Create(*config, registry_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    ASSERT_TRUE(server_->Start().ok());
+  }
+
+  std::unique_ptr<TestClient> Client(const std::string& purpose, const std::string& group,
+                                     int unack = 0) {
+    auto client = TestClient::Connect(server_->tcp_port());
+    EXPECT_TRUE(client.ok()) << client.status();
+    if (!client.ok()) return nullptr;
+    auto hello = (*client)->Hello(purpose, group, unack);
+    EXPECT_TRUE(hello.ok()) << hello.status();
+    if (hello.ok()) {
+      EXPECT_EQ(hello->header.cmd, Command::kHelloResponse);
+      EXPECT_EQ(hello->header.code, 0) << hello->header.desc;
+    }
+    return std::move(*client);
+  }
+
+  std::unique_ptr<TestClient> Subscriber(const std::string& group, const std::string& topic,
+                                         SubscriptionMode mode = SubscriptionMode::kClustering,
+                                         int unack = 0) {
+    auto client = Client("sub", group, unack);
+    auto subscribed = client->Subscribe(topic, mode);
+    EXPECT_TRUE(subscribed.ok()) << subscribed.status();
+    if (subscribed.ok()) {
+      EXPECT_EQ(subscribed->header.code, 0) << subscribed->header.desc;
+    }
+    auto listened = client->Listen();
+    EXPECT_TRUE(listened.ok()) << listened.status();
+    if (listened.ok()) {
+      EXPECT_EQ(listened->header.cmd, Command::kListenResponse);
+      EXPECT_EQ(listened->header.code, 0) << listened->header.desc;
+    }
+    return client;
+  }
+
+  void PublishOk(TestClient* client, const std::string& topic, const std::string& body,
+                 bool broadcast = false) {
+    auto ack = client->Publish(topic, body, broadcast);
+    ASSERT_TRUE(ack.ok()) << ack.status();
+    EXPECT_EQ(ack->header.cmd, broadcast ? Command::kBroadcastMessageToServerAck
+                                         : Command::kAsyncMessageToServerAck);
+    EXPECT_EQ(ack->header.code, 0) << ack->header.desc;
+  }
+
+  connectors::ConnectorRegistry registry_;
+  std::string data_dir_;
+  std::unique_ptr<Server> server_;
+};
+
+TEST_F(RuntimeTest, HelloAcceptedAndRejected) {
+  StartServer();
+  auto ok = Client("pub", "producers");
+  ASSERT_NE(ok, nullptr);
+
+  auto bad = TestClient::Connect(server_->tcp_port());
+  ASSERT_TRUE(bad.ok());
+  auto reply = (*bad)->Hello("both", "g");
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(reply->header.cmd, Command::kHelloResponse);
+  EXPECT_EQ(reply->header.code, 1);
+  EXPECT_EQ(reply->header.desc, "UserAgent purpose must be \"pub\" or \"sub\", got \"both\"");
+  EXPECT_TRUE((*bad)->WaitClosed());
+
+  auto no_group = TestClient::Connect(server_->tcp_port());
+  ASSERT_TRUE(no_group.ok());
+  reply = (*no_group)->Hello("sub", "");
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->header.code, 1);
+  EXPECT_EQ(reply->header.desc, "UserAgent group is required (non-blank)");
+}
+
+TEST_F(RuntimeTest, CommandsBeforeHelloAreRejectedWithTheirSeq) {
+  StartServer();
+  auto client = TestClient::Connect(server_->tcp_port());
+  ASSERT_TRUE(client.ok());
+  Package heartbeat;
+  heartbeat.header.cmd = Command::kHeartbeatRequest;
+  heartbeat.header.seq = "77";
+  auto reply = (*client)->Request(heartbeat);
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(reply->header.cmd, Command::kHeartbeatResponse);
+  EXPECT_EQ(reply->header.code, 1);
+  EXPECT_EQ(*reply->header.seq, "77");
+  EXPECT_EQ(reply->header.desc,
+            "no session is found: send HELLO_REQUEST first (got HEARTBEAT_REQUEST)");
+
+  reply = (*client)->Publish("t", "x");
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->header.cmd, Command::kAsyncMessageToServerAck);
+  EXPECT_EQ(reply->header.code, 1);
+  EXPECT_EQ(reply->header.desc,
+            "no session is found: send HELLO_REQUEST first (got ASYNC_MESSAGE_TO_SERVER)");
+
+  // After HELLO the same connection works.
+  auto hello = (*client)->Hello("pub", "p");
+  ASSERT_TRUE(hello.ok());
+  EXPECT_EQ(hello->header.code, 0);
+  heartbeat.header.seq = "78";
+  reply = (*client)->Request(heartbeat);
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->header.code, 0);
+}
+
+TEST_F(RuntimeTest, PublishIsAckedAndDurableInTheStore) {
+  StartServer();
+  auto publisher = Client("pub", "p");
+  for (int i = 0; i < 5; ++i) PublishOk(publisher.get(), "orders", absl::StrCat("order-", i));
+  publisher.reset();
+  server_->Shutdown();
+  server_.reset();
+
+  store::StoreOptions options;
+  options.path = data_dir_ + "/store";
+  auto store = store::RocksDbEventStore::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto topic = (*store)->DescribeTopic({"orders"});
+  ASSERT_TRUE(topic.ok()) << topic.status();
+  EXPECT_EQ(topic->partitions, 4);  // the default partition count of auto-created topics
+  std::set<std::string> bodies;
+  for (int p = 0; p < topic->partitions; ++p) {
+    store::ReadRequest read;
+    read.topic = "orders";
+    read.partition = p;
+    auto records = (*store)->Read(read);
+    ASSERT_TRUE(records.ok());
+    for (const auto& record : records->records) {
+      auto event = cloudevents::ParseProto(record.payload);
+      ASSERT_TRUE(event.ok());
+      EXPECT_EQ(*event->subject(), "orders");
+      bodies.insert(event->data());
+    }
+  }
+  EXPECT_EQ(bodies, (std::set<std::string>{"order-0", "order-1", "order-2", "order-3", "order-4"}));
+}
+
+TEST_F(RuntimeTest, SubscriberReceivesEventsPublishedByAnotherClient) {
+  StartServer();
+  auto subscriber = Subscriber("readers", "news");
+  auto publisher = Client("pub", "p");
+  for (int i = 0; i < 5; ++i) PublishOk(publisher.get(), "news", absl::StrCat("n", i));
+  std::multiset<std::string> seen;
+  for (int i = 0; i < 5; ++i) {
+    auto push = subscriber->Next(Command::kAsyncMessageToClient);
+    ASSERT_TRUE(push.ok()) << push.status();
+    EXPECT_EQ(push->header.code, 0);
+    ASSERT_TRUE(push->header.seq.has_value());
+    EXPECT_EQ(push->header.properties.at("protocoltype"), "eventmeshmessage");
+    seen.insert(BodyOf(*push));
+    ASSERT_TRUE(subscriber->Ack(*push).ok());
+  }
+  EXPECT_EQ(seen, (std::multiset<std::string>{"n0", "n1", "n2", "n3", "n4"}));
+}
+
+TEST_F(RuntimeTest, ClusteringGroupOfThreeReceivesEveryEventExactlyOnce) {
+  StartServer();
+  std::vector<std::unique_ptr<TestClient>> members;
+  for (int i = 0; i < 3; ++i) members.push_back(Subscriber("workers", "jobs"));
+  auto publisher = Client("pub", "p");
+  constexpr int kEvents = 60;
+  for (int i = 0; i < kEvents; ++i) PublishOk(publisher.get(), "jobs", absl::StrCat("job-", i));
+
+  std::multiset<std::string> seen;
+  std::vector<int> per_member(3, 0);
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (static_cast<int>(seen.size()) < kEvents && absl::Now() < deadline) {
+    for (int m = 0; m < 3; ++m) {
+      auto push = members[m]->Next(Command::kAsyncMessageToClient, absl::Milliseconds(50));
+      if (!push.ok()) continue;
+      seen.insert(BodyOf(*push));
+      ++per_member[m];
+      ASSERT_TRUE(members[m]->Ack(*push).ok());
+    }
+  }
+  ASSERT_EQ(static_cast<int>(seen.size()), kEvents);
+  for (int i = 0; i < kEvents; ++i) EXPECT_EQ(seen.count(absl::StrCat("job-", i)), 1u);
+  for (int m = 0; m < 3; ++m) EXPECT_GT(per_member[m], 0) << "member " << m << " got nothing";
+  // Nothing more arrives (no duplicates) while the events are acknowledged.
+  for (auto& member : members) {
+    EXPECT_FALSE(member->Next(Command::kAsyncMessageToClient, absl::Milliseconds(200)).ok());
+  }
+}
+
+TEST_F(RuntimeTest, BroadcastReachesEverySessionOfTheGroup) {
+  StartServer();
+  auto a = Subscriber("screens", "alerts", SubscriptionMode::kBroadcasting);
+  auto b = Subscriber("screens", "alerts", SubscriptionMode::kBroadcasting);
+  auto publisher = Client("pub", "p");
+  for (int i = 0; i < 4; ++i) {
+    PublishOk(publisher.get(), "alerts", absl::StrCat("a", i), /*broadcast=*/true);
+  }
+  for (auto* client : {a.get(), b.get()}) {
+    std::multiset<std::string> seen;
+    for (int i = 0; i < 4; ++i) {
+      auto push = client->Next(Command::kBroadcastMessageToClient);
+      ASSERT_TRUE(push.ok()) << push.status();
+      seen.insert(BodyOf(*push));
+      ASSERT_TRUE(client->Ack(*push).ok());
+    }
+    EXPECT_EQ(seen, (std::multiset<std::string>{"a0", "a1", "a2", "a3"}));
+  }
+}
+
+TEST_F(RuntimeTest, UnackedEventGoesToAnotherSessionWhenTheHolderDisconnects) {
+  StartServer();  // ack timeout 30 s: only the disconnect can move the event
+  auto first = Subscriber("g", "payments");
+  auto publisher = Client("pub", "p");
+  PublishOk(publisher.get(), "payments", "pay-1");
+  auto push = first->Next(Command::kAsyncMessageToClient);
+  ASSERT_TRUE(push.ok()) << push.status();
+  EXPECT_EQ(BodyOf(*push), "pay-1");
+  auto second = Subscriber("g", "payments");
+  first->Close();  // dies without acknowledging
+  auto again = second->Next(Command::kAsyncMessageToClient);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(BodyOf(*again), "pay-1");
+  EXPECT_NE(*again->header.seq, *push->header.seq);
+}
+
+TEST_F(RuntimeTest, UnackedEventIsRedeliveredAfterTheAckTimeout) {
+  StartServer({{"eventMesh.server.delivery.ackTimeoutInMills", "300"}});
+  auto a = Subscriber("g", "tasks");
+  auto publisher = Client("pub", "p");
+  PublishOk(publisher.get(), "tasks", "t-1");
+  auto push = a->Next(Command::kAsyncMessageToClient);
+  ASSERT_TRUE(push.ok());
+  // Not acknowledged: it comes again.
+  auto again = a->Next(Command::kAsyncMessageToClient);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(BodyOf(*again), "t-1");
+  ASSERT_TRUE(a->Ack(*again).ok());
+}
+
+TEST_F(RuntimeTest, DeadLetterAfterMaxDeliveries) {
+  StartServer({{"eventMesh.server.delivery.ackTimeoutInMills", "200"},
+               {"eventMesh.server.delivery.maxDeliveryCount", "2"}});
+  // A reader of the dead-letter topic of group "fragile".
+  auto dlq_reader = Subscriber("auditors", "fragile.DLQ");
+  auto consumer = Subscriber("fragile", "risky");
+  auto publisher = Client("pub", "p");
+  PublishOk(publisher.get(), "risky", "poison");
+  for (int i = 0; i < 2; ++i) {
+    auto push = consumer->Next(Command::kAsyncMessageToClient);
+    ASSERT_TRUE(push.ok()) << "delivery " << i << ": " << push.status();
+    EXPECT_EQ(BodyOf(*push), "poison");
+  }
+  auto dead = dlq_reader->Next(Command::kAsyncMessageToClient);
+  ASSERT_TRUE(dead.ok()) << dead.status();
+  auto message = protocol::tcp::EventMeshMessage::FromJson(dead->body);
+  ASSERT_TRUE(message.ok());
+  EXPECT_EQ(message->body, "poison");
+  EXPECT_EQ(message->topic, "fragile.DLQ");
+  EXPECT_EQ(message->properties.at("dlqtopic"), "risky");
+  ASSERT_TRUE(dlq_reader->Ack(*dead).ok());
+  // No third delivery to the failing consumer.
+  EXPECT_FALSE(consumer->Next(Command::kAsyncMessageToClient, absl::Milliseconds(600)).ok());
+}
+
+TEST_F(RuntimeTest, FullWindowStopsFeedingASlowConsumerWhileAnotherKeepsReceiving) {
+  StartServer();
+  auto slow = Subscriber("mixed", "stream", SubscriptionMode::kClustering, /*unack=*/3);
+  auto fast = Subscriber("mixed", "stream");
+  auto publisher = Client("pub", "p");
+  constexpr int kEvents = 30;
+  for (int i = 0; i < kEvents; ++i) PublishOk(publisher.get(), "stream", absl::StrCat("s", i));
+  int fast_count = 0;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (fast_count + static_cast<int>(slow->queued()) < kEvents && absl::Now() < deadline) {
+    auto push = fast->Next(Command::kAsyncMessageToClient, absl::Milliseconds(100));
+    if (!push.ok()) continue;
+    ++fast_count;
+    ASSERT_TRUE(fast->Ack(*push).ok());
+  }
+  EXPECT_EQ(slow->queued(), 3u);  // exactly its window, never acknowledged
+  EXPECT_EQ(fast_count, kEvents - 3);
+}
+
+TEST_F(RuntimeTest, BadInputIsAnsweredOrClosedWhileOthersKeepWorking) {
+  StartServer();
+  auto good = Client("pub", "p");
+
+  // Random bytes: the connection is closed.
+  auto random = TestClient::Connect(server_->tcp_port());
+  ASSERT_TRUE(random.ok());
+  ASSERT_TRUE(
+      (*random)->SendRaw(std::string("\x01\x02garbage that is not a frame at all....", 40)).ok());
+  EXPECT_TRUE((*random)->WaitClosed());
+
+  // A command without a processor: error reply with its seq.
+  auto unknown = Client("pub", "p");
+  Package register_request;
+  register_request.header.cmd = Command::kRegisterRequest;
+  register_request.header.seq = "5";
+  auto reply = unknown->Request(register_request);
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(reply->header.code, 1);
+  EXPECT_EQ(*reply->header.seq, "5");
+  EXPECT_EQ(reply->header.desc, "command REGISTER_REQUEST is not accepted by the server");
+
+  // A message with a malformed body: error reply with its seq.
+  Package bad_body = TestClient::MessagePackage(Command::kAsyncMessageToServer, "t", "x");
+  bad_body.body = "{not json";
+  reply = unknown->Request(bad_body);
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->header.cmd, Command::kAsyncMessageToServerAck);
+  EXPECT_EQ(reply->header.code, 1);
+  EXPECT_FALSE(reply->header.desc.empty());
+
+  // A frame whose header is not JSON after a good HELLO: SERVER_GOODBYE with the reason, then
+  // the connection is closed.
+  auto broken = Client("pub", "p");
+  std::string frame = "EventMesh0000";
+  const std::string header = "{bad";
+  auto append32 = [&](uint32_t v) {
+    for (int shift = 24; shift >= 0; shift -= 8) frame.push_back(static_cast<char>(v >> shift));
+  };
+  append32(13 + header.size());
+  append32(header.size());
+  frame += header;
+  ASSERT_TRUE(broken->SendRaw(frame).ok());
+  auto goodbye = broken->Next(Command::kServerGoodbyeRequest);
+  ASSERT_TRUE(goodbye.ok()) << goodbye.status();
+  EXPECT_EQ(goodbye->header.code, 1);
+  EXPECT_NE(goodbye->header.desc.find("undecodable frame: malformed JSON in package header"),
+            std::string::npos)
+      << goodbye->header.desc;
+  EXPECT_TRUE(broken->WaitClosed());
+
+  PublishOk(good.get(), "still-alive", "yes");
+}
+
+TEST_F(RuntimeTest, ListenOnAPublisherSessionFails) {
+  StartServer();
+  auto publisher = Client("pub", "p");
+  auto reply = publisher->Listen();
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->header.code, 1);
+  EXPECT_EQ(reply->header.desc, "LISTEN_REQUEST needs a session with purpose \"sub\"");
+}
+
+TEST_F(RuntimeTest, MissingTopicIsNamedWhenAutoCreationIsOff) {
+  StartServer({{"eventMesh.server.topic.autoCreate", "false"}});
+  auto publisher = Client("pub", "p");
+  auto reply = publisher->Publish("nope", "x");
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->header.code, 1);
+  EXPECT_EQ(reply->header.desc,
+            "topic \"nope\" does not exist and topic auto-creation is off "
+            "(eventMesh.server.topic.autoCreate=false)");
+  auto subscriber = Client("sub", "s");
+  reply = subscriber->Subscribe("nope");
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->header.code, 1);
+  EXPECT_EQ(reply->header.desc,
+            "topic \"nope\" does not exist and topic auto-creation is off "
+            "(eventMesh.server.topic.autoCreate=false)");
+}
+
+TEST_F(RuntimeTest, GlobalRateLimitAnswersOverload) {
+  StartServer({{"eventMesh.server.tcp.msgReqnumPerSecond", "1"}});
+  auto publisher = Client("pub", "p");
+  int overloaded = 0;
+  for (int i = 0; i < 5; ++i) {
+    auto reply = publisher->Publish("limited", "x");
+    ASSERT_TRUE(reply.ok());
+    if (reply->header.code == 1) {
+      EXPECT_EQ(reply->header.desc, "Tps overload, global flow control");
+      ++overloaded;
+    }
+  }
+  EXPECT_GE(overloaded, 1);
+}
+
+TEST_F(RuntimeTest, GracefulShutdownSaysGoodbyeToEveryClient) {
+  StartServer();
+  auto a = Client("pub", "p");
+  auto b = Subscriber("g", "t");
+  std::thread stopper([&] { server_->Shutdown(); });
+  for (auto* client : {a.get(), b.get()}) {
+    auto goodbye = client->Next(Command::kServerGoodbyeRequest);
+    ASSERT_TRUE(goodbye.ok()) << goodbye.status();
+    EXPECT_EQ(goodbye->header.code, 0);
+    EXPECT_EQ(goodbye->header.desc, "graceful normal quit from eventmesh");
+    EXPECT_TRUE(client->WaitClosed());
+  }
+  stopper.join();
+}
+
+TEST_F(RuntimeTest, RequestReplyRoundTripThroughASyncSubscriber) {
+  StartServer();
+  auto responder = Client("sub", "responders");
+  auto subscribed = responder->Subscribe("rpc", SubscriptionMode::kClustering,
+                                         protocol::tcp::SubscriptionType::kSync);
+  ASSERT_TRUE(subscribed.ok());
+  ASSERT_EQ(subscribed->header.code, 0);
+  ASSERT_TRUE(responder->Listen().ok());
+  auto requester = Client("pub", "callers");
+  Package request = TestClient::MessagePackage(Command::kRequestToServer, "rpc", "ping");
+  request.header.seq = "900";
+  ASSERT_TRUE(requester->Send(request).ok());
+
+  auto incoming = responder->Next(Command::kRequestToClient);
+  ASSERT_TRUE(incoming.ok()) << incoming.status();
+  EXPECT_EQ(BodyOf(*incoming), "ping");
+  ASSERT_TRUE(responder->Ack(*incoming).ok());
+  auto message = protocol::tcp::EventMeshMessage::FromJson(incoming->body);
+  ASSERT_TRUE(message.ok());
+  message->body = "pong";  // the properties (with the correlation id) go back unchanged
+  Package response = TestClient::MessagePackage(Command::kResponseToServer, "rpc", "");
+  response.body = message->ToJson();
+  response.header.seq = incoming->header.seq;
+  ASSERT_TRUE(responder->Send(response).ok());
+
+  auto answer = requester->Next(Command::kResponseToClient);
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(answer->header.code, 0);
+  EXPECT_EQ(*answer->header.seq, "900");
+  EXPECT_EQ(BodyOf(*answer), "pong");
+}
+
+TEST_F(RuntimeTest, RequestWithoutResponderTimesOutAfterTtl) {
+  StartServer();
+  auto requester = Client("pub", "callers");
+  Package request = TestClient::MessagePackage(Command::kRequestToServer, "nobody-home", "ping");
+  auto message = protocol::tcp::EventMeshMessage::FromJson(request.body);
+  ASSERT_TRUE(message.ok());
+  message->properties["ttl"] = "200";
+  request.body = message->ToJson();
+  auto answer = requester->Request(request);
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(answer->header.cmd, Command::kResponseToClient);
+  EXPECT_EQ(answer->header.code, 1);
+  EXPECT_EQ(answer->header.desc, "request timed out: no response within 200 ms (ttl)");
+}
+
+TEST_F(RuntimeTest, LegacyLengthConventionIsAnsweredInKind) {
+  StartServer();
+  auto legacy = TestClient::Connect(server_->tcp_port(), protocol::tcp::LengthConvention::kLegacy);
+  ASSERT_TRUE(legacy.ok());
+  auto hello = (*legacy)->Hello("pub", "old-clients");
+  ASSERT_TRUE(hello.ok()) << hello.status();  // decoded with the legacy convention
+  EXPECT_EQ(hello->header.code, 0);
+  auto ack = (*legacy)->Publish("legacy-topic", "x");
+  ASSERT_TRUE(ack.ok()) << ack.status();
+  EXPECT_EQ(ack->header.code, 0);
+}
+
+TEST_F(RuntimeTest, SilentSessionExpires) {
+  StartServer({{"eventMesh.server.session.expiredInMills", "300"}});
+  auto client = Client("pub", "p");
+  EXPECT_TRUE(client->WaitClosed());
+}
+
+TEST_F(RuntimeTest, ConnectionsBeyondClientMaxNumAreTurnedAway) {
+  StartServer({{"eventMesh.server.tcp.clientMaxNum", "1"}});
+  auto first = Client("pub", "p");
+  auto second = TestClient::Connect(server_->tcp_port());
+  ASSERT_TRUE(second.ok());
+  auto goodbye = (*second)->Next(Command::kServerGoodbyeRequest);
+  ASSERT_TRUE(goodbye.ok()) << goodbye.status();
+  EXPECT_EQ(goodbye->header.code, 1);
+  EXPECT_EQ(goodbye->header.desc, "too many connections (eventMesh.server.tcp.clientMaxNum=1)");
+  EXPECT_TRUE((*second)->WaitClosed());
+  PublishOk(first.get(), "t", "still served");
+}
+
+TEST_F(RuntimeTest, InFlightPublishLimitPerSessionAnswersOverload) {
+  StartServer({{"eventMesh.server.session.upstreamBufferSize", "1"},
+               {"eventMesh.storage.embedded.syncMode", "always"}});
+  auto publisher = Client("pub", "p");
+  PublishOk(publisher.get(), "burst", "warm-up");  // creates the topic
+  // Pipelined publishes in one write: they are processed before the first append completes.
+  std::string burst;
+  constexpr int kBurst = 50;
+  for (int i = 0; i < kBurst; ++i) {
+    Package publish = TestClient::MessagePackage(Command::kAsyncMessageToServer, "burst", "b");
+    publish.header.seq = absl::StrCat(5000 + i);
+    auto frame = protocol::tcp::EncodePackage(publish, protocol::tcp::LengthConvention::kCurrent);
+    ASSERT_TRUE(frame.ok());
+    burst += *frame;
+  }
+  ASSERT_TRUE(publisher->SendRaw(burst).ok());
+  int overloaded = 0, ok = 0;
+  for (int i = 0; i < kBurst; ++i) {
+    auto ack = publisher->Next(Command::kAsyncMessageToServerAck);
+    ASSERT_TRUE(ack.ok()) << ack.status();
+    if (ack->header.code == 0) {
+      ++ok;
+    } else {
+      EXPECT_EQ(ack->header.desc,
+                "Tps overload, session flow control: 1 publishes in flight "
+                "(eventMesh.server.session.upstreamBufferSize)");
+      ++overloaded;
+    }
+  }
+  EXPECT_GE(ok, 1);
+  EXPECT_GE(overloaded, 1);
+}
+
+TEST_F(RuntimeTest, CloudEventsProtocolTypeRoundTrips) {
+  StartServer();
+  auto subscriber = Subscriber("ce-readers", "ce-topic");
+  auto publisher = Client("pub", "p");
+  Package publish;
+  publish.header.cmd = Command::kAsyncMessageToServer;
+  publish.header.properties["protocoltype"] = "cloudevents";
+  publish.header.properties["protocolversion"] = "1.0";
+  publish.header.properties["protocoldesc"] = "tcp";
+  publish.body =
+      R"({"specversion":"1.0","id":"ce-1","source":"/sensors","type":"reading",)"
+      R"("subject":"ce-topic","datacontenttype":"application/cloudevents+json","data":"42"})";
+  auto ack = publisher->Request(publish);
+  ASSERT_TRUE(ack.ok());
+  EXPECT_EQ(ack->header.code, 0) << ack->header.desc;
+  auto push = subscriber->Next(Command::kAsyncMessageToClient);
+  ASSERT_TRUE(push.ok()) << push.status();
+  EXPECT_EQ(push->header.properties.at("protocoltype"), "cloudevents");
+  EXPECT_NE(push->body.find("\"id\":\"ce-1\""), std::string::npos) << push->body;
+  EXPECT_NE(push->body.find("\"source\":\"/sensors\""), std::string::npos) << push->body;
+}
+
+TEST_F(RuntimeTest, AclChecksCredentialsAndTopicPermissions) {
+  const std::string creds = absl::StrCat(std::getenv("TEST_TMPDIR"), "/credentials.json");
+  {
+    std::ofstream out(creds);
+    out << R"({"users":[{"username":"alice","password":"pw","publish":["orders*"],)"
+        << R"("subscribe":["orders"]}]})";
+  }
+  StartServer({{"eventMesh.server.security.enabled", "true"},
+               {"eventMesh.server.security.credentialsFile", creds}});
+  auto intruder = TestClient::Connect(server_->tcp_port());
+  ASSERT_TRUE(intruder.ok());
+  auto denied = (*intruder)->Hello("pub", "p", 0, "alice", "guess");
+  ASSERT_TRUE(denied.ok());
+  EXPECT_EQ(denied->header.code, 2);
+  EXPECT_EQ(denied->header.desc, "aclFail: authentication failed for user \"alice\"");
+  EXPECT_TRUE((*intruder)->WaitClosed());
+
+  auto alice = TestClient::Connect(server_->tcp_port());
+  ASSERT_TRUE(alice.ok());
+  auto hello = (*alice)->Hello("sub", "g", 0, "alice", "pw");
+  ASSERT_TRUE(hello.ok());
+  EXPECT_EQ(hello->header.code, 0);
+  auto ack = (*alice)->Publish("payroll", "x");
+  ASSERT_TRUE(ack.ok());
+  EXPECT_EQ(ack->header.code, 2);
+  EXPECT_EQ(ack->header.desc, "aclFail: user \"alice\" may not publish to topic \"payroll\"");
+  ack = (*alice)->Publish("orders.eu", "x");
+  ASSERT_TRUE(ack.ok());
+  EXPECT_EQ(ack->header.code, 0) << ack->header.desc;
+  auto sub = (*alice)->Subscribe("orders.eu");
+  ASSERT_TRUE(sub.ok());
+  EXPECT_EQ(sub->header.code, 2);
+  EXPECT_EQ(sub->header.desc, "aclFail: user \"alice\" may not subscribe to topic \"orders.eu\"");
+  sub = (*alice)->Subscribe("orders");
+  ASSERT_TRUE(sub.ok());
+  EXPECT_EQ(sub->header.code, 0) << sub->header.desc;
+}
+
+}  // namespace
+}  // namespace eventmesh::runtime

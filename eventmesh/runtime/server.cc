@@ -1,0 +1,71 @@
+#include "eventmesh/runtime/server.h"
+
+#include <filesystem>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "glog/logging.h"
+
+namespace eventmesh::runtime {
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Create(
+    const RuntimeConfig& config, const connectors::ConnectorRegistry& registry) {
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create data directory ", config.data_dir, ": ", ec.message()));
+  }
+  std::unique_ptr<core::Acl> acl;
+  if (config.security_enabled) {
+    auto loaded = core::Acl::Load(config.credentials_file);
+    if (!loaded.ok()) return loaded.status();
+    acl = std::make_unique<core::Acl>(std::move(*loaded));
+  }
+  auto connector = registry.Create(config.storage_type, config.connector_config);
+  if (!connector.ok()) {
+    return absl::Status(connector.status().code(),
+                        absl::StrCat("storage connector \"", config.storage_type,
+                                     "\": ", connector.status().message()));
+  }
+  return std::unique_ptr<Server>(new Server(config, std::move(*connector), std::move(acl)));
+}
+
+Server::Server(const RuntimeConfig& config, std::unique_ptr<connectors::Connector> connector,
+               std::unique_ptr<core::Acl> acl)
+    : config_(config), connector_(std::move(connector)), acl_(std::move(acl)) {
+  topics_ =
+      std::make_unique<core::TopicRegistry>(connector_.get(), config_.topic_auto_create,
+                                            static_cast<int32_t>(config_.topic_default_partitions));
+  core::ConsumerManagerOptions options;
+  options.delivery.ack_timeout_ms = config_.ack_timeout_ms;
+  options.delivery.max_delivery_count = static_cast<int32_t>(config_.max_delivery_count);
+  options.max_unacked_per_consumer = static_cast<int32_t>(config_.max_unacked_per_group);
+  options.tick_ms = std::max<int64_t>(5, std::min<int64_t>(50, config_.ack_timeout_ms / 4));
+  consumers_ = std::make_unique<core::ConsumerManager>(connector_.get(), topics_.get(), options);
+  rate_limiter_ = std::make_unique<tcp::RateLimiter>(config_.msg_req_num_per_second);
+  context_.config = &config_;
+  context_.connector = connector_.get();
+  context_.topics = topics_.get();
+  context_.consumers = consumers_.get();
+  context_.rate_limiter = rate_limiter_.get();
+  context_.requests = &requests_;
+  context_.acl = acl_.get();
+  tcp_ = std::make_unique<tcp::TcpServer>(&context_, config_.worker_threads);
+}
+
+Server::~Server() { Shutdown(); }
+
+absl::Status Server::Start() { return tcp_->Start(config_.tcp_port); }
+
+void Server::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  tcp_->StopAccepting();
+  tcp_->GoodbyeAll(/*timeout_ms=*/10'000);
+  consumers_->Shutdown();
+  tcp_->Stop();
+  connector_->Shutdown();
+}
+
+}  // namespace eventmesh::runtime

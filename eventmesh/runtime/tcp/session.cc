@@ -1,0 +1,652 @@
+#include "eventmesh/runtime/tcp/session.h"
+
+#include <chrono>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "eventmesh/protocol/adaptor/tcp_adaptor.h"
+#include "eventmesh/protocol/tcp/header.h"
+#include "glog/logging.h"
+
+namespace eventmesh::runtime::tcp {
+namespace {
+
+using protocol::tcp::Command;
+using protocol::tcp::CommandName;
+using protocol::tcp::OpStatus;
+using protocol::tcp::Package;
+
+constexpr size_t kReadChunk = 64 * 1024;
+constexpr size_t kMaxPendingOutput = 64 * 1024 * 1024;
+
+}  // namespace
+
+bool RateLimiter::TryAcquire() {
+  if (limit_ <= 0) return true;
+  const int64_t now = core::SteadyNowMs() / 1000;
+  int64_t window = window_.load(std::memory_order_relaxed);
+  if (window != now && window_.compare_exchange_strong(window, now)) {
+    count_.store(0, std::memory_order_relaxed);
+  }
+  return count_.fetch_add(1, std::memory_order_relaxed) < limit_;
+}
+
+Session::Session(boost::asio::ip::tcp::socket socket, const SessionContext* context, uint64_t id)
+    : socket_(std::move(socket)),
+      expiry_timer_(socket_.get_executor()),
+      ctx_(context),
+      id_(id),
+      decoder_(std::nullopt, static_cast<size_t>(context->config->max_frame_size)) {
+  boost::system::error_code ec;
+  auto endpoint = socket_.remote_endpoint(ec);
+  peer_ = ec ? "unknown" : absl::StrCat(endpoint.address().to_string(), ":", endpoint.port());
+  socket_.set_option(boost::asio::ip::tcp::no_delay(true), ec);
+}
+
+Session::~Session() = default;
+
+void Session::Start() {
+  last_activity_ms_ = core::SteadyNowMs();
+  DoRead();
+  ScheduleExpiryCheck();
+}
+
+void Session::ScheduleExpiryCheck() {
+  const int64_t period =
+      std::min<int64_t>(1000, std::max<int64_t>(10, ctx_->config->session_expired_ms / 4));
+  expiry_timer_.expires_after(std::chrono::milliseconds(period));
+  expiry_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec || self->closed_) return;
+    const int64_t idle = core::SteadyNowMs() - self->last_activity_ms_;
+    if (idle > self->ctx_->config->session_expired_ms) {
+      self->Close(absl::StrCat("session expired: no frame for ", idle, " ms (expiredInMills=",
+                               self->ctx_->config->session_expired_ms, ")"));
+      return;
+    }
+    self->ScheduleExpiryCheck();
+  });
+}
+
+void Session::DoRead() {
+  if (closed_ || reading_stopped_) return;
+  char* buffer = decoder_.PrepareAppend(kReadChunk);
+  socket_.async_read_some(boost::asio::buffer(buffer, kReadChunk),
+                          [self = shared_from_this()](const boost::system::error_code& ec,
+                                                      size_t bytes) { self->OnRead(ec, bytes); });
+}
+
+void Session::OnRead(const boost::system::error_code& ec, size_t bytes) {
+  if (ec) {
+    decoder_.CommitAppend(0);
+    Close(ec == boost::asio::error::eof ? "peer closed the connection"
+                                        : absl::StrCat("read error: ", ec.message()));
+    return;
+  }
+  decoder_.CommitAppend(bytes);
+  last_activity_ms_ = core::SteadyNowMs();
+  for (;;) {
+    if (closed_ || reading_stopped_) return;
+    auto next = decoder_.Next();
+    if (!next.ok()) {
+      const std::string reason = absl::StrCat("undecodable frame: ", next.status().message());
+      if (decoder_.convention().has_value()) {
+        // The client speaks the protocol: tell it why before closing.
+        SendServerGoodbye(OpStatus::kFail, reason);
+        reading_stopped_ = true;
+        LOG(WARNING) << "session " << peer_ << ": " << reason;
+      } else {
+        Close(reason);
+      }
+      return;
+    }
+    if (!next->has_value()) break;
+    convention_.store(static_cast<int>((*next)->convention), std::memory_order_relaxed);
+    Handle((*next)->package);
+  }
+  DoRead();
+}
+
+void Session::Handle(Package& package) {
+  const Command cmd = package.header.cmd;
+  if (!hello_done_ && cmd != Command::kHelloRequest) {
+    Reply(package, protocol::tcp::ReplyCommand(cmd), OpStatus::kFail,
+          absl::StrCat(kNoSessionDesc, " (got ", CommandName(cmd), ")"));
+    return;
+  }
+  switch (cmd) {
+    case Command::kHelloRequest:
+      HandleHello(package);
+      return;
+    case Command::kHeartbeatRequest:
+      Reply(package, Command::kHeartbeatResponse, OpStatus::kSuccess, "success");
+      return;
+    case Command::kClientGoodbyeRequest:
+      Reply(package, Command::kClientGoodbyeResponse, OpStatus::kSuccess, "success");
+      reading_stopped_ = true;
+      CloseAsync("client said goodbye", /*flush=*/true);
+      return;
+    case Command::kServerGoodbyeResponse:
+    case Command::kResponseToClientAck:
+      return;  // nothing to answer
+    case Command::kSubscribeRequest:
+      HandleSubscribe(package);
+      return;
+    case Command::kUnsubscribeRequest:
+      HandleUnsubscribe(package);
+      return;
+    case Command::kListenRequest:
+      HandleListen(package);
+      return;
+    case Command::kAsyncMessageToServer:
+    case Command::kBroadcastMessageToServer:
+      HandlePublish(package);
+      return;
+    case Command::kAsyncMessageToClientAck:
+    case Command::kBroadcastMessageToClientAck:
+    case Command::kRequestToClientAck:
+      HandleClientAck(package);
+      return;
+    case Command::kRequestToServer:
+      HandleRequest(package);
+      return;
+    case Command::kResponseToServer:
+      HandleResponse(package);
+      return;
+    default:
+      Reply(package, protocol::tcp::ReplyCommand(cmd), OpStatus::kFail,
+            absl::StrCat("command ", CommandName(cmd), " is not accepted by the server"));
+      return;
+  }
+}
+
+void Session::HandleHello(const Package& package) {
+  auto agent = protocol::tcp::UserAgent::FromJson(package.body);
+  absl::Status status = agent.ok() ? agent->Validate() : agent.status();
+  if (!status.ok()) {
+    Reply(package, Command::kHelloResponse, OpStatus::kFail, std::string(status.message()));
+    if (!hello_done_) {
+      reading_stopped_ = true;
+      CloseAsync(absl::StrCat("HELLO rejected: ", status.message()), /*flush=*/true);
+    }
+    return;
+  }
+  if (ctx_->acl != nullptr) {
+    const core::AclUser* user = ctx_->acl->Authenticate(agent->username, agent->password);
+    if (user == nullptr) {
+      Reply(package, Command::kHelloResponse, OpStatus::kAclFail,
+            absl::StrCat("aclFail: authentication failed for user \"", agent->username, "\""));
+      if (!hello_done_) {
+        reading_stopped_ = true;
+        CloseAsync("HELLO rejected: authentication failed", /*flush=*/true);
+      }
+      return;
+    }
+    acl_user_ = user;
+  }
+  user_agent_ = std::move(*agent);
+  boost::system::error_code ec;
+  auto endpoint = socket_.remote_endpoint(ec);
+  if (!ec) {
+    user_agent_.host = endpoint.address().to_string();
+    user_agent_.port = endpoint.port();
+  }
+  hello_done_ = true;
+  Reply(package, Command::kHelloResponse, OpStatus::kSuccess, "success");
+  VLOG(1) << "session " << peer_ << " hello: group " << user_agent_.group << " purpose "
+          << user_agent_.purpose;
+}
+
+void Session::HandleSubscribe(const Package& package) {
+  if (user_agent_.purpose != protocol::tcp::kPurposeSub) {
+    Reply(package, Command::kSubscribeResponse, OpStatus::kFail,
+          "SUBSCRIBE_REQUEST needs a session with purpose \"sub\"");
+    return;
+  }
+  auto subscription = protocol::tcp::Subscription::FromJson(package.body);
+  if (!subscription.ok()) {
+    Reply(package, Command::kSubscribeResponse, OpStatus::kFail,
+          std::string(subscription.status().message()));
+    return;
+  }
+  if (subscription->topic_list.empty()) {
+    Reply(package, Command::kSubscribeResponse, OpStatus::kFail, "subscription has no topics");
+    return;
+  }
+  for (const auto& item : subscription->topic_list) {
+    if (item.mode == protocol::tcp::SubscriptionMode::kUnrecognized ||
+        item.type == protocol::tcp::SubscriptionType::kUnrecognized) {
+      Reply(package, Command::kSubscribeResponse, OpStatus::kFail,
+            absl::StrCat("topic \"", item.topic,
+                         "\": mode and type must be CLUSTERING or "
+                         "BROADCASTING and ASYNC or SYNC"));
+      return;
+    }
+    if (acl_user_ != nullptr && !core::Acl::CanSubscribe(*acl_user_, item.topic)) {
+      Reply(package, Command::kSubscribeResponse, OpStatus::kAclFail,
+            absl::StrCat("aclFail: user \"", acl_user_->username,
+                         "\" may not subscribe to topic \"", item.topic, "\""));
+      return;
+    }
+    absl::Status ensured = ctx_->topics->EnsureTopic(item.topic);
+    if (!ensured.ok()) {
+      Reply(package, Command::kSubscribeResponse, OpStatus::kFail, std::string(ensured.message()));
+      return;
+    }
+  }
+  for (const auto& item : subscription->topic_list) {
+    bool replaced = false;
+    for (auto& existing : subscriptions_) {
+      if (existing.topic == item.topic) {
+        if (listening_ && existing.mode != item.mode) {
+          ctx_->consumers->Unsubscribe(id_, user_agent_.group, existing.topic);
+        }
+        existing = item;
+        replaced = true;
+      }
+    }
+    if (!replaced) subscriptions_.push_back(item);
+    if (listening_) {
+      absl::Status activated = Activate(item);
+      if (!activated.ok()) {
+        Reply(package, Command::kSubscribeResponse, OpStatus::kFail,
+              std::string(activated.message()));
+        return;
+      }
+    }
+  }
+  Reply(package, Command::kSubscribeResponse, OpStatus::kSuccess, "success");
+}
+
+absl::Status Session::Activate(const protocol::tcp::SubscriptionItem& item) {
+  using protocol::tcp::SubscriptionMode;
+  using protocol::tcp::SubscriptionType;
+  const bool broadcast = item.mode == SubscriptionMode::kBroadcasting;
+  const Command push = broadcast                              ? Command::kBroadcastMessageToClient
+                       : item.type == SubscriptionType::kSync ? Command::kRequestToClient
+                                                              : Command::kAsyncMessageToClient;
+  return ctx_->consumers->Subscribe(
+      shared_from_this(), user_agent_.group, item.topic,
+      broadcast ? connectors::ConsumeMode::kBroadcasting : connectors::ConsumeMode::kClustering,
+      push);
+}
+
+void Session::HandleUnsubscribe(const Package& package) {
+  std::vector<std::string> topics;
+  auto subscription = protocol::tcp::Subscription::FromJson(package.body);
+  if (!package.body.empty() && subscription.ok() && !subscription->topic_list.empty()) {
+    for (const auto& item : subscription->topic_list) topics.push_back(item.topic);
+  } else {
+    for (const auto& item : subscriptions_) topics.push_back(item.topic);  // all (Apache HEAD)
+  }
+  for (const auto& topic : topics) {
+    for (auto it = subscriptions_.begin(); it != subscriptions_.end();) {
+      if (it->topic == topic) {
+        if (listening_) ctx_->consumers->Unsubscribe(id_, user_agent_.group, topic);
+        it = subscriptions_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  Reply(package, Command::kUnsubscribeResponse, OpStatus::kSuccess, "success");
+}
+
+void Session::HandleListen(const Package& package) {
+  if (user_agent_.purpose != protocol::tcp::kPurposeSub) {
+    Reply(package, Command::kListenResponse, OpStatus::kFail,
+          "LISTEN_REQUEST needs a session with purpose \"sub\"");
+    return;
+  }
+  if (!listening_) {
+    int64_t window = ctx_->config->session_window_size;
+    if (user_agent_.unack > 0 && user_agent_.unack < window) window = user_agent_.unack;
+    window_size_.store(window);
+    listening_ = true;
+    for (const auto& item : subscriptions_) {
+      absl::Status activated = Activate(item);
+      if (!activated.ok()) {
+        Reply(package, Command::kListenResponse, OpStatus::kFail,
+              absl::StrCat("topic \"", item.topic, "\": ", activated.message()));
+        return;
+      }
+    }
+  }
+  Reply(package, Command::kListenResponse, OpStatus::kSuccess, "success");
+}
+
+void Session::HandlePublish(Package& package) {
+  const Command reply_cmd = protocol::tcp::ReplyCommand(package.header.cmd);
+  auto event = protocol::adaptor::TcpPackageToCloudEvent(package);
+  if (!event.ok()) {
+    Reply(package, reply_cmd, OpStatus::kFail, std::string(event.status().message()));
+    return;
+  }
+  if (!ctx_->rate_limiter->TryAcquire()) {
+    Reply(package, reply_cmd, OpStatus::kFail, kTpsOverloadDesc);
+    return;
+  }
+  if (publishes_in_flight_.load() >= ctx_->config->upstream_buffer_size) {
+    Reply(package, reply_cmd, OpStatus::kFail,
+          absl::StrCat("Tps overload, session flow control: ", ctx_->config->upstream_buffer_size,
+                       " publishes in flight (eventMesh.server.session.upstreamBufferSize)"));
+    return;
+  }
+  const std::string topic(protocol::adaptor::EventTopic(*event));
+  if (std::string denied = DeniedPublish(topic); !denied.empty()) {
+    Reply(package, reply_cmd, OpStatus::kAclFail, std::move(denied));
+    return;
+  }
+  if (!known_topics_.contains(topic)) {
+    absl::Status ensured = ctx_->topics->EnsureTopic(topic);
+    if (!ensured.ok()) {
+      Reply(package, reply_cmd, OpStatus::kFail, std::string(ensured.message()));
+      return;
+    }
+    if (known_topics_.size() < 10'000) known_topics_.insert(topic);
+  }
+  publishes_in_flight_.fetch_add(1);
+  // The reply only needs the request's seq; keep the header, drop the body.
+  Package ack;
+  ack.header.cmd = reply_cmd;
+  ack.header.seq = std::move(package.header.seq);
+  ctx_->connector->Publish(
+      std::move(*event), [self = shared_from_this(), ack = std::move(ack)](
+                             absl::StatusOr<connectors::PublishResult> result) mutable {
+        if (result.ok()) {
+          ack.header.code = OpStatus::kSuccess;
+          ack.header.desc = "success";
+        } else {
+          ack.header.code = OpStatus::kFail;
+          ack.header.desc = absl::StrCat("publish failed: ", result.status().ToString());
+        }
+        self->Send(ack);
+        self->publishes_in_flight_.fetch_sub(1);
+      });
+}
+
+std::string Session::DeniedPublish(const std::string& topic) const {
+  if (acl_user_ == nullptr || core::Acl::CanPublish(*acl_user_, topic)) return "";
+  return absl::StrCat("aclFail: user \"", acl_user_->username, "\" may not publish to topic \"",
+                      topic, "\"");
+}
+
+void Session::SendRequestFailure(const std::string& seq, std::string desc) {
+  Package reply;
+  reply.header.cmd = Command::kResponseToClient;
+  reply.header.code = OpStatus::kFail;
+  reply.header.desc = std::move(desc);
+  reply.header.seq = seq;
+  Send(reply);
+}
+
+void Session::HandleRequest(Package& package) {
+  const std::string seq = package.header.seq.value_or("");
+  auto event = protocol::adaptor::TcpPackageToCloudEvent(package);
+  if (!event.ok()) {
+    SendRequestFailure(seq, std::string(event.status().message()));
+    return;
+  }
+  if (!ctx_->rate_limiter->TryAcquire()) {
+    SendRequestFailure(seq, kTpsOverloadDesc);
+    return;
+  }
+  const std::string topic(protocol::adaptor::EventTopic(*event));
+  if (std::string denied = DeniedPublish(topic); !denied.empty()) {
+    Package reply;
+    reply.header.cmd = Command::kResponseToClient;
+    reply.header.code = OpStatus::kAclFail;
+    reply.header.desc = std::move(denied);
+    reply.header.seq = seq;
+    Send(reply);
+    return;
+  }
+  if (absl::Status ensured = ctx_->topics->EnsureTopic(topic); !ensured.ok()) {
+    SendRequestFailure(seq, std::string(ensured.message()));
+    return;
+  }
+  int64_t ttl_ms = 3000;
+  if (const std::string* ttl = event->FindExtension("ttl"); ttl != nullptr) {
+    int64_t parsed = 0;
+    if (!absl::SimpleAtoi(*ttl, &parsed) || parsed <= 0) {
+      SendRequestFailure(seq, absl::StrCat("invalid ttl property \"", *ttl,
+                                           "\": expected a positive number of milliseconds"));
+      return;
+    }
+    ttl_ms = parsed;
+  }
+  const std::string id = ctx_->requests->NewCorrelationId(id_, seq);
+  event->SetExtension(core::kCorrelationExtension, id);
+  std::weak_ptr<Session> weak = shared_from_this();
+  ctx_->requests->Register(id, [weak, seq](const cloudevents::CloudEvent& response) {
+    auto self = weak.lock();
+    if (!self) return;
+    auto reply =
+        protocol::adaptor::CloudEventToTcpPackage(response, Command::kResponseToClient, seq);
+    if (!reply.ok()) {
+      self->SendRequestFailure(
+          seq, absl::StrCat("cannot convert the response: ", reply.status().message()));
+      return;
+    }
+    self->Send(*reply);
+  });
+  auto timer = std::make_shared<boost::asio::steady_timer>(socket_.get_executor(),
+                                                           std::chrono::milliseconds(ttl_ms));
+  timer->async_wait(
+      [self = shared_from_this(), timer, id, seq, ttl_ms](const boost::system::error_code&) {
+        if (self->ctx_->requests->Cancel(id)) {
+          self->SendRequestFailure(
+              seq, absl::StrCat("request timed out: no response within ", ttl_ms, " ms (ttl)"));
+        }
+      });
+  ctx_->connector->Publish(std::move(*event), [self = shared_from_this(), id,
+                                               seq](absl::StatusOr<connectors::PublishResult> r) {
+    if (!r.ok() && self->ctx_->requests->Cancel(id)) {
+      self->SendRequestFailure(seq, absl::StrCat("publish failed: ", r.status().ToString()));
+    }
+  });
+}
+
+void Session::HandleResponse(const Package& package) {
+  auto event = protocol::adaptor::TcpPackageToCloudEvent(package);
+  if (!event.ok()) {
+    LOG(WARNING) << "session " << peer_ << ": unusable RESPONSE_TO_SERVER: " << event.status();
+    return;
+  }
+  const std::string* id = event->FindExtension(core::kCorrelationExtension);
+  if (id == nullptr) {
+    LOG(WARNING) << "session " << peer_ << ": RESPONSE_TO_SERVER without the "
+                 << core::kCorrelationExtension << " property (responders must return the "
+                 << "request's properties)";
+    return;
+  }
+  const std::string correlation = *id;
+  if (!ctx_->requests->Complete(correlation, *event)) {
+    VLOG(1) << "response for unknown or expired request " << correlation;
+  }
+}
+
+void Session::HandleClientAck(const Package& package) {
+  uint64_t seq = 0;
+  if (!package.header.seq.has_value() || !absl::SimpleAtoi(*package.header.seq, &seq)) {
+    LOG(WARNING) << "session " << peer_ << ": " << CommandName(package.header.cmd)
+                 << " without a numeric seq ignored";
+    return;
+  }
+  std::shared_ptr<core::GroupConsumer> consumer;
+  {
+    std::lock_guard<std::mutex> lock(deliveries_mu_);
+    auto it = deliveries_.find(seq);
+    if (it == deliveries_.end()) return;  // late ack after a timeout: the event moved on
+    consumer = it->second.lock();
+    deliveries_.erase(it);
+  }
+  if (consumer) consumer->OnAck(seq);
+}
+
+void Session::Reply(const Package& request, Command cmd, int code, std::string desc) {
+  Package reply;
+  reply.header.cmd = cmd;
+  reply.header.code = code;
+  reply.header.desc = std::move(desc);
+  reply.header.seq = request.header.seq;
+  if (code != OpStatus::kSuccess) {
+    VLOG(1) << "session " << peer_ << ": " << CommandName(request.header.cmd) << " -> code " << code
+            << ": " << reply.header.desc;
+  }
+  Send(reply);
+}
+
+// ----- Delivery --------------------------------------------------------------------------
+
+bool Session::TryAcquireSlot() {
+  if (closed_.load(std::memory_order_relaxed)) return false;
+  const int64_t window = window_size_.load(std::memory_order_relaxed);
+  int64_t current = window_in_flight_.load(std::memory_order_relaxed);
+  while (current < window) {
+    if (window_in_flight_.compare_exchange_weak(current, current + 1)) return true;
+  }
+  return false;
+}
+
+void Session::ReleaseSlot() { window_in_flight_.fetch_sub(1); }
+
+bool Session::Push(const cloudevents::CloudEvent& event, Command cmd, const std::string& seq,
+                   const std::shared_ptr<core::GroupConsumer>& consumer) {
+  if (closed_.load(std::memory_order_relaxed)) return false;
+  auto package = protocol::adaptor::CloudEventToTcpPackage(event, cmd, seq);
+  if (!package.ok()) {
+    LOG(ERROR) << "cannot convert event " << event.id() << " for delivery: " << package.status();
+    return false;
+  }
+  uint64_t key = 0;
+  (void)absl::SimpleAtoi(seq, &key);
+  {
+    std::lock_guard<std::mutex> lock(deliveries_mu_);
+    deliveries_[key] = consumer;
+  }
+  if (!Send(*package)) {
+    std::lock_guard<std::mutex> lock(deliveries_mu_);
+    deliveries_.erase(key);
+    return false;
+  }
+  return true;
+}
+
+void Session::Forget(const std::string& seq) {
+  uint64_t key = 0;
+  if (!absl::SimpleAtoi(seq, &key)) return;
+  std::lock_guard<std::mutex> lock(deliveries_mu_);
+  deliveries_.erase(key);
+}
+
+// ----- Output ------------------------------------------------------------------------------
+
+bool Session::Send(const Package& package) {
+  const auto convention =
+      static_cast<protocol::tcp::LengthConvention>(convention_.load(std::memory_order_relaxed));
+  std::lock_guard<std::mutex> lock(out_mu_);
+  if (out_closed_) return false;
+  absl::Status encoded = protocol::tcp::EncodePackage(package, convention, &out_pending_);
+  if (!encoded.ok()) {
+    LOG(ERROR) << "session " << peer_ << ": cannot encode " << CommandName(package.header.cmd)
+               << ": " << encoded;
+    return false;
+  }
+  if (out_pending_.size() > kMaxPendingOutput) {
+    out_closed_ = true;
+    boost::asio::post(socket_.get_executor(), [self = shared_from_this()] {
+      self->Close("the client does not read its socket (64 MiB of output pending)");
+    });
+    return false;
+  }
+  if (!writing_) {
+    writing_ = true;
+    boost::asio::post(socket_.get_executor(), [self = shared_from_this()] { self->StartWrite(); });
+  }
+  return true;
+}
+
+void Session::StartWrite() {
+  std::string reason;
+  {
+    std::lock_guard<std::mutex> lock(out_mu_);
+    if (closed_) {
+      writing_ = false;
+      return;
+    }
+    if (out_pending_.empty()) {
+      writing_ = false;
+      if (!close_after_flush_) return;
+      reason = close_reason_;
+    } else {
+      out_writing_.clear();
+      out_writing_.swap(out_pending_);
+    }
+  }
+  if (!reason.empty()) {
+    Close(reason);
+    return;
+  }
+  boost::asio::async_write(
+      socket_, boost::asio::buffer(out_writing_),
+      [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+        if (ec) {
+          {
+            std::lock_guard<std::mutex> lock(self->out_mu_);
+            self->writing_ = false;
+          }
+          self->Close(absl::StrCat("write error: ", ec.message()));
+          return;
+        }
+        self->StartWrite();
+      });
+}
+
+void Session::SendServerGoodbye(int code, const std::string& desc) {
+  Package goodbye;
+  goodbye.header.cmd = Command::kServerGoodbyeRequest;
+  goodbye.header.code = code;
+  goodbye.header.desc = desc;
+  Send(goodbye);
+  CloseAsync(absl::StrCat("server goodbye: ", desc), /*flush=*/true);
+}
+
+void Session::CloseAsync(const std::string& reason, bool flush) {
+  boost::asio::post(socket_.get_executor(), [self = shared_from_this(), reason, flush] {
+    if (self->closed_) return;
+    if (!flush) {
+      self->Close(reason);
+      return;
+    }
+    bool close_now = false;
+    {
+      std::lock_guard<std::mutex> lock(self->out_mu_);
+      self->close_after_flush_ = true;
+      self->close_reason_ = reason;
+      close_now = !self->writing_ && self->out_pending_.empty();
+    }
+    if (close_now) self->Close(reason);
+  });
+}
+
+void Session::Close(const std::string& reason) {
+  if (closed_.exchange(true)) return;
+  LOG(INFO) << "session " << peer_ << " (group " << user_agent_.group << ") closed: " << reason;
+  {
+    std::lock_guard<std::mutex> lock(out_mu_);
+    out_closed_ = true;
+  }
+  boost::system::error_code ec;
+  expiry_timer_.cancel();
+  socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  ctx_->consumers->RemoveTarget(id_);
+  {
+    std::lock_guard<std::mutex> lock(deliveries_mu_);
+    deliveries_.clear();
+  }
+  if (ctx_->on_closed) ctx_->on_closed(id_);
+}
+
+}  // namespace eventmesh::runtime::tcp

@@ -1,0 +1,145 @@
+#ifndef EVENTMESH_RUNTIME_TCP_SESSION_H_
+#define EVENTMESH_RUNTIME_TCP_SESSION_H_
+
+// One client connection speaking the EventMesh TCP protocol.
+//
+// Lifecycle: Start() reads frames; HELLO_REQUEST (validated with UserAgent::Validate) opens the
+// session; until then every other command is answered with code 1 and "no session is found"
+// in desc. Commands are processed in arrival order on the connection's io_context thread (a
+// connection stays on one worker). A frame that cannot be decoded (bad magic, bad header, too
+// large) closes the connection with a logged reason; a decodable frame with a bad body or an
+// unsupported command gets an error reply with the request's seq.
+// Publishing: the ack (code 0) is sent only after the connector reported the event durable;
+// errors get code 1 with the reason. Per-session in-flight publishes are limited
+// (upstreamBufferSize) and a global rate limit applies; both answer code 1 with an overload
+// description instead of dropping.
+// Request-reply: REQUEST_TO_SERVER is published to its topic with a correlation id; the
+// responder's RESPONSE_TO_SERVER is routed back as RESPONSE_TO_CLIENT with the request's seq;
+// after the `ttl` property (ms, default 3000) the requester gets RESPONSE_TO_CLIENT code 1.
+// Security (optional): HELLO must carry credentials of the ACL; publish/subscribe outside the
+// user's topic permissions get code 2 (aclFail).
+// Delivery: a DeliveryTarget with a window of unacknowledged pushes; subscriptions become active
+// at LISTEN_REQUEST.
+// Output: frames from any thread are appended to one pending buffer; one write at a time sends
+// everything pending (gathered writes). A client that stops reading is closed once 64 MiB are
+// pending.
+// Thread-safety: Push/TryAcquireSlot/ReleaseSlot/Forget/SendServerGoodbye/CloseAsync may be
+// called from any thread; everything else runs on the session's io_context. Kept alive by
+// shared_from_this while an operation is pending.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "boost/asio.hpp"
+#include "eventmesh/protocol/tcp/package.h"
+#include "eventmesh/protocol/tcp/package_codec.h"
+#include "eventmesh/protocol/tcp/package_decoder.h"
+#include "eventmesh/protocol/tcp/subscription.h"
+#include "eventmesh/protocol/tcp/user_agent.h"
+#include "eventmesh/runtime/core/delivery_target.h"
+#include "eventmesh/runtime/core/group_consumer.h"
+#include "eventmesh/runtime/tcp/session_context.h"
+
+namespace eventmesh::runtime::tcp {
+
+inline constexpr char kNoSessionDesc[] = "no session is found: send HELLO_REQUEST first";
+inline constexpr char kServerGoodbyeDesc[] = "graceful normal quit from eventmesh";
+inline constexpr char kTpsOverloadDesc[] = "Tps overload, global flow control";
+
+class Session final : public core::DeliveryTarget, public std::enable_shared_from_this<Session> {
+ public:
+  Session(boost::asio::ip::tcp::socket socket, const SessionContext* context, uint64_t id);
+  ~Session() override;
+
+  void Start();
+
+  // Sends SERVER_GOODBYE_REQUEST (code, desc) and closes once it is written. Any thread.
+  void SendServerGoodbye(int code, const std::string& desc);
+  // Closes the connection (after flushing pending output when `flush`). Any thread.
+  void CloseAsync(const std::string& reason, bool flush);
+  // In-flight publishes (published, not yet acknowledged by the connector).
+  int64_t publishes_in_flight() const { return publishes_in_flight_.load(); }
+  bool closed() const { return closed_.load(); }
+  uint64_t id() const { return id_; }
+
+  // core::DeliveryTarget
+  uint64_t target_id() const override { return id_; }
+  bool TryAcquireSlot() override;
+  void ReleaseSlot() override;
+  bool Push(const cloudevents::CloudEvent& event, protocol::tcp::Command cmd,
+            const std::string& seq, const std::shared_ptr<core::GroupConsumer>& consumer) override;
+  void Forget(const std::string& seq) override;
+
+ private:
+  struct SubscribedTopic {
+    protocol::tcp::SubscriptionItem item;
+  };
+
+  void DoRead();
+  void OnRead(const boost::system::error_code& ec, size_t bytes);
+  void Handle(protocol::tcp::Package& package);
+  void HandleHello(const protocol::tcp::Package& package);
+  void HandleSubscribe(const protocol::tcp::Package& package);
+  void HandleUnsubscribe(const protocol::tcp::Package& package);
+  void HandleListen(const protocol::tcp::Package& package);
+  void HandlePublish(protocol::tcp::Package& package);
+  void HandleClientAck(const protocol::tcp::Package& package);
+  void HandleRequest(protocol::tcp::Package& package);
+  void HandleResponse(const protocol::tcp::Package& package);
+  void SendRequestFailure(const std::string& seq, std::string desc);
+  absl::Status Activate(const protocol::tcp::SubscriptionItem& item);
+  // Empty when allowed, else the aclFail description.
+  std::string DeniedPublish(const std::string& topic) const;
+
+  void Reply(const protocol::tcp::Package& request, protocol::tcp::Command cmd, int code,
+             std::string desc);
+  bool Send(const protocol::tcp::Package& package);
+  void StartWrite();
+  void Close(const std::string& reason);
+  void ScheduleExpiryCheck();
+
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer expiry_timer_;
+  const SessionContext* const ctx_;
+  const uint64_t id_;
+  std::string peer_;
+
+  // io_context thread only.
+  protocol::tcp::PackageDecoder decoder_;
+  bool hello_done_ = false;
+  protocol::tcp::UserAgent user_agent_;
+  const core::AclUser* acl_user_ = nullptr;  // set at HELLO when security is enabled
+  bool listening_ = false;
+  std::vector<protocol::tcp::SubscriptionItem> subscriptions_;
+  absl::flat_hash_set<std::string> known_topics_;
+  int64_t last_activity_ms_ = 0;
+  bool reading_stopped_ = false;
+
+  std::atomic<bool> closed_{false};
+  std::atomic<int64_t> publishes_in_flight_{0};
+  std::atomic<int64_t> window_in_flight_{0};
+  std::atomic<int64_t> window_size_{0};  // 0 until LISTEN
+  std::atomic<int> convention_{static_cast<int>(protocol::tcp::LengthConvention::kCurrent)};
+
+  std::mutex out_mu_;
+  std::string out_pending_;
+  std::string out_writing_;
+  bool writing_ = false;
+  bool out_closed_ = false;
+  bool close_after_flush_ = false;
+  std::string close_reason_;
+
+  std::mutex deliveries_mu_;
+  absl::flat_hash_map<uint64_t, std::weak_ptr<core::GroupConsumer>> deliveries_;
+};
+
+}  // namespace eventmesh::runtime::tcp
+
+#endif  // EVENTMESH_RUNTIME_TCP_SESSION_H_

@@ -1,0 +1,46 @@
+#ifndef EVENTMESH_RUNTIME_TCP_SESSION_CONTEXT_H_
+#define EVENTMESH_RUNTIME_TCP_SESSION_CONTEXT_H_
+
+// The services a TCP session uses, owned by the Server and shared (not owned) by every session.
+// All members are thread-safe.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+
+#include "eventmesh/connectors/api/connector.h"
+#include "eventmesh/runtime/config.h"
+#include "eventmesh/runtime/core/acl.h"
+#include "eventmesh/runtime/core/consumer_manager.h"
+#include "eventmesh/runtime/core/request_tracker.h"
+#include "eventmesh/runtime/core/topic_registry.h"
+
+namespace eventmesh::runtime::tcp {
+
+// A global events-per-second limit over one-second windows (lock-free). limit 0 = unlimited.
+class RateLimiter {
+ public:
+  explicit RateLimiter(int64_t limit) : limit_(limit) {}
+  bool TryAcquire();
+
+ private:
+  const int64_t limit_;
+  std::atomic<int64_t> window_{0};
+  std::atomic<int64_t> count_{0};
+};
+
+struct SessionContext {
+  const RuntimeConfig* config = nullptr;
+  connectors::Connector* connector = nullptr;
+  core::TopicRegistry* topics = nullptr;
+  core::ConsumerManager* consumers = nullptr;
+  RateLimiter* rate_limiter = nullptr;
+  core::RequestTracker* requests = nullptr;
+  const core::Acl* acl = nullptr;  // nullptr: security disabled
+  // Called once when a session closed (to drop it from the server's registry).
+  std::function<void(uint64_t session_id)> on_closed;
+};
+
+}  // namespace eventmesh::runtime::tcp
+
+#endif  // EVENTMESH_RUNTIME_TCP_SESSION_CONTEXT_H_

@@ -1,0 +1,135 @@
+#include "eventmesh/runtime/tcp/tcp_server.h"
+
+#include <chrono>
+#include <future>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "eventmesh/protocol/tcp/header.h"
+#include "glog/logging.h"
+
+namespace eventmesh::runtime::tcp {
+
+TcpServer::TcpServer(SessionContext* context, int worker_threads) : ctx_(context) {
+  ctx_->on_closed = [this](uint64_t id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    sessions_.erase(id);
+    closed_cv_.notify_all();
+  };
+  for (int i = 0; i < std::max(1, worker_threads); ++i) {
+    ios_.push_back(std::make_unique<boost::asio::io_context>(1));
+    guards_.push_back(boost::asio::make_work_guard(*ios_.back()));
+  }
+}
+
+TcpServer::~TcpServer() { Stop(); }
+
+absl::Status TcpServer::Start(int port) {
+  using boost::asio::ip::tcp;
+  boost::system::error_code ec;
+  acceptor_ = std::make_unique<tcp::acceptor>(*ios_[0]);
+  tcp::endpoint endpoint(tcp::v4(), static_cast<uint16_t>(port));
+  acceptor_->open(endpoint.protocol(), ec);
+  if (!ec) acceptor_->set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_->bind(endpoint, ec);
+  if (!ec) acceptor_->listen(boost::asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on TCP port ", port, ": ", ec.message()));
+  }
+  port_ = acceptor_->local_endpoint().port();
+  for (auto& io : ios_) {
+    threads_.emplace_back([io = io.get()] { io->run(); });
+  }
+  boost::asio::post(*ios_[0], [this] { DoAccept(); });
+  return absl::OkStatus();
+}
+
+void TcpServer::DoAccept() {
+  if (!acceptor_ || !acceptor_->is_open()) return;
+  boost::asio::io_context* io = ios_[next_worker_.fetch_add(1) % ios_.size()].get();
+  acceptor_->async_accept(
+      *io, [this, io](const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket) {
+        if (ec) {
+          if (ec == boost::asio::error::operation_aborted) return;
+          LOG(WARNING) << "accept: " << ec.message();
+          DoAccept();
+          return;
+        }
+        const uint64_t id = next_session_id_.fetch_add(1) + 1;
+        auto session = std::make_shared<Session>(std::move(socket), ctx_, id);
+        bool over_limit = false;
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          over_limit = static_cast<int64_t>(sessions_.size()) >= ctx_->config->client_max_num;
+          if (!over_limit) sessions_.emplace(id, session);
+        }
+        if (over_limit) {
+          LOG(WARNING) << "rejecting connection: clientMaxNum " << ctx_->config->client_max_num
+                       << " reached";
+          boost::asio::post(*io, [session, this] {
+            session->SendServerGoodbye(protocol::tcp::OpStatus::kFail,
+                                       absl::StrCat("too many connections (eventMesh.server.tcp."
+                                                    "clientMaxNum=",
+                                                    ctx_->config->client_max_num, ")"));
+          });
+        } else {
+          boost::asio::post(*io, [session] { session->Start(); });
+        }
+        DoAccept();
+      });
+}
+
+void TcpServer::StopAccepting() {
+  if (!acceptor_) return;
+  std::promise<void> done;
+  boost::asio::post(*ios_[0], [this, &done] {
+    boost::system::error_code ec;
+    acceptor_->close(ec);
+    done.set_value();
+  });
+  done.get_future().wait_for(std::chrono::seconds(5));
+}
+
+void TcpServer::GoodbyeAll(int64_t timeout_ms) {
+  std::vector<std::shared_ptr<Session>> sessions;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [id, weak] : sessions_) {
+      if (auto s = weak.lock()) sessions.push_back(std::move(s));
+    }
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  // Let in-flight publishes finish so their acks reach the clients before the goodbye.
+  for (auto& session : sessions) {
+    while (session->publishes_in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    session->SendServerGoodbye(protocol::tcp::OpStatus::kSuccess, kServerGoodbyeDesc);
+  }
+  sessions.clear();
+  std::unique_lock<std::mutex> lock(mu_);
+  closed_cv_.wait_until(lock, deadline, [&] { return sessions_.empty(); });
+  if (!sessions_.empty()) {
+    LOG(WARNING) << sessions_.size() << " sessions did not close within " << timeout_ms << " ms";
+  }
+}
+
+void TcpServer::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  StopAccepting();
+  for (auto& guard : guards_) guard.reset();
+  for (auto& io : ios_) io->stop();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  std::lock_guard<std::mutex> lock(mu_);
+  sessions_.clear();
+}
+
+size_t TcpServer::session_count() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return sessions_.size();
+}
+
+}  // namespace eventmesh::runtime::tcp

@@ -1,0 +1,168 @@
+#include "eventmesh/sdk/messages.h"
+
+#include "eventmesh/protocol/cloudevents/json_format.h"
+#include "eventmesh/protocol/tcp/header.h"
+#include "gtest/gtest.h"
+
+namespace eventmesh::sdk {
+namespace {
+
+using protocol::tcp::Command;
+using protocol::tcp::Header;
+using protocol::tcp::Package;
+
+CloudEvent SampleCloudEvent() {
+  CloudEvent ce;
+  ce.set_id("id-1");
+  ce.set_source("/sdk/test");
+  ce.set_spec_version("1.0");
+  ce.set_type("demo");
+  ce.set_subject("orders");
+  ce.set_data_content_type("text/plain");
+  ce.set_data("hello", cloudevents::DataEncoding::kText);
+  ce.SetExtension("region", "eu");
+  return ce;
+}
+
+TEST(MessagesTest, EventMeshMessagePackageCarriesTheProtocolHeaders) {
+  EventMeshMessage message;
+  message.topic = "orders";
+  message.body = "payload";
+  message.properties["keys"] = "k1";
+  auto package = BuildMessagePackage(Command::kAsyncMessageToServer, "123", message);
+  ASSERT_TRUE(package.ok()) << package.status();
+  EXPECT_EQ(package->header.cmd, Command::kAsyncMessageToServer);
+  EXPECT_EQ(package->header.seq, "123");
+  EXPECT_EQ(package->header.properties.at("protocoltype"), "eventmeshmessage");
+  EXPECT_EQ(package->header.properties.at("protocolversion"), "1.0");
+  EXPECT_EQ(package->header.properties.at("protocoldesc"), "tcp");
+  auto decoded = EventMeshMessage::FromJson(package->body);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(*decoded, message);
+}
+
+TEST(MessagesTest, CloudEventPackageIsStructuredJson) {
+  CloudEvent ce = SampleCloudEvent();
+  auto package = BuildMessagePackage(Command::kBroadcastMessageToServer, "9", ce);
+  ASSERT_TRUE(package.ok()) << package.status();
+  EXPECT_EQ(package->header.properties.at("protocoltype"), "cloudevents");
+  EXPECT_EQ(package->header.properties.at("protocolversion"), "1.0");
+  EXPECT_EQ(package->header.properties.at("protocoldesc"), "tcp");
+  auto decoded = cloudevents::ParseJsonEvent(package->body);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(*decoded, ce);
+  EXPECT_EQ(OutboundTopic(ce), "orders");
+}
+
+TEST(MessagesTest, MissingTopicIsRejected) {
+  EventMeshMessage message;
+  message.body = "x";
+  EXPECT_EQ(BuildMessagePackage(Command::kAsyncMessageToServer, "1", message).status(),
+            absl::InvalidArgumentError("EventMeshMessage topic is required"));
+  CloudEvent ce = SampleCloudEvent();
+  ce.clear_subject();
+  EXPECT_EQ(BuildMessagePackage(Command::kAsyncMessageToServer, "1", ce).status(),
+            absl::InvalidArgumentError("CloudEvent subject (the topic) is required"));
+  ce = SampleCloudEvent();
+  ce.set_id("");
+  auto invalid = BuildMessagePackage(Command::kAsyncMessageToServer, "1", ce);
+  EXPECT_EQ(invalid.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(invalid.status(), ce.Validate());
+}
+
+TEST(MessagesTest, ParsesPushedEventMeshMessage) {
+  EventMeshMessage message;
+  message.topic = "orders";
+  message.body = "b";
+  message.properties["ttl"] = "3000";
+  Package push;
+  push.header.cmd = Command::kAsyncMessageToClient;
+  push.header.seq = "42";
+  push.header.properties["protocoltype"] = "eventmeshmessage";
+  push.body = message.ToJson();
+  auto event = ParseMessagePackage(push);
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_EQ(event->cmd, Command::kAsyncMessageToClient);
+  EXPECT_EQ(event->seq, "42");
+  EXPECT_EQ(event->protocol_type, "eventmeshmessage");
+  EXPECT_EQ(event->topic(), "orders");
+  EXPECT_EQ(event->data(), "b");
+  ASSERT_NE(event->property("ttl"), nullptr);
+  EXPECT_EQ(*event->property("ttl"), "3000");
+  EXPECT_EQ(event->property("absent"), nullptr);
+  ASSERT_NE(event->message(), nullptr);
+  EXPECT_EQ(event->cloud_event(), nullptr);
+
+  push.header.properties.clear();  // No protocoltype: eventmeshmessage.
+  EXPECT_TRUE(ParseMessagePackage(push).ok());
+}
+
+TEST(MessagesTest, ParsesPushedCloudEvent) {
+  CloudEvent ce = SampleCloudEvent();
+  Package push;
+  push.header.cmd = Command::kBroadcastMessageToClient;
+  push.header.seq = "5";
+  push.header.properties["protocoltype"] = "cloudevents";
+  push.body = cloudevents::SerializeJsonEvent(ce);
+  auto event = ParseMessagePackage(push);
+  ASSERT_TRUE(event.ok()) << event.status();
+  ASSERT_NE(event->cloud_event(), nullptr);
+  EXPECT_EQ(*event->cloud_event(), ce);
+  EXPECT_EQ(event->topic(), "orders");
+  EXPECT_EQ(event->data(), "hello");
+  ASSERT_NE(event->property("region"), nullptr);
+  EXPECT_EQ(*event->property("region"), "eu");
+}
+
+TEST(MessagesTest, UnsupportedProtocolTypeAndBadBodiesAreErrors) {
+  Package push;
+  push.header.cmd = Command::kAsyncMessageToClient;
+  push.header.properties["protocoltype"] = "openmessage";
+  push.body = "{}";
+  EXPECT_EQ(ParseMessagePackage(push).status(),
+            absl::InvalidArgumentError("unsupported protocoltype \"openmessage\""));
+  push.header.properties["protocoltype"] = "eventmeshmessage";
+  push.body = "{not json";
+  EXPECT_EQ(ParseMessagePackage(push).status().code(), absl::StatusCode::kInvalidArgument);
+  push.header.properties["protocoltype"] = "cloudevents";
+  EXPECT_EQ(ParseMessagePackage(push).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(MessagesTest, AckCommands) {
+  EXPECT_EQ(AckCommandFor(Command::kAsyncMessageToClient), Command::kAsyncMessageToClientAck);
+  EXPECT_EQ(AckCommandFor(Command::kBroadcastMessageToClient),
+            Command::kBroadcastMessageToClientAck);
+  EXPECT_EQ(AckCommandFor(Command::kRequestToClient), Command::kRequestToClientAck);
+  EXPECT_EQ(AckCommandFor(Command::kResponseToClient), Command::kResponseToClientAck);
+  EXPECT_EQ(AckCommandFor(Command::kHelloResponse), std::nullopt);
+  Package ack = BuildControlPackage(Command::kAsyncMessageToClientAck, "77");
+  EXPECT_EQ(ack.header.seq, "77");
+  EXPECT_EQ(ack.header.code, 0);
+  EXPECT_TRUE(ack.body.empty());
+  EXPECT_FALSE(BuildControlPackage(Command::kHeartbeatRequest, "").header.seq.has_value());
+}
+
+TEST(MessagesTest, StatusFromReplyMapsCodes) {
+  Header header;
+  header.cmd = Command::kHelloResponse;
+  EXPECT_TRUE(StatusFromReply(header).ok());
+  header.code = 1;
+  header.desc = "UserAgent group is required (non-blank)";
+  EXPECT_EQ(StatusFromReply(header),
+            absl::InternalError("UserAgent group is required (non-blank)"));
+  header.desc = "";
+  EXPECT_EQ(StatusFromReply(header), absl::InternalError("HELLO_RESPONSE failed with code 1"));
+  header.code = 2;
+  header.desc = "acl denied";
+  EXPECT_EQ(StatusFromReply(header), absl::PermissionDeniedError("acl denied"));
+  header.code = 3;
+  header.desc = "busy";
+  EXPECT_EQ(StatusFromReply(header), absl::ResourceExhaustedError("busy"));
+  header.code = 1;
+  header.desc = "Tps overload, global flow control";
+  EXPECT_EQ(StatusFromReply(header),
+            absl::ResourceExhaustedError("Tps overload, global flow control"));
+}
+
+}  // namespace
+}  // namespace eventmesh::sdk

@@ -1,0 +1,161 @@
+#ifndef EVENTMESH_SDK_TCP_CLIENT_H_
+#define EVENTMESH_SDK_TCP_CLIENT_H_
+
+// EventMeshTcpClient: a client of the EventMesh TCP protocol (the Java SDK's
+// EventMeshTCPClient, as one class for publishers and subscribers).
+//
+// Lifecycle: Connect() opens the connection, sends HELLO with the options' UserAgent and
+// returns once HELLO_RESPONSE says success. While connected the client sends
+// HEARTBEAT_REQUEST every heartbeat_interval. Close() (also run by the destructor) sends
+// CLIENT_GOODBYE_REQUEST, waits for the response and stops the client.
+//
+// Publishing: Publish / Broadcast send ASYNC_MESSAGE_TO_SERVER / BROADCAST_MESSAGE_TO_SERVER
+// and complete when the runtime's ack with the same seq arrives (any number may be in
+// flight: they are pipelined on the one connection). Request sends REQUEST_TO_SERVER and
+// completes with the RESPONSE_TO_CLIENT of the same seq (then acknowledges it).
+//
+// Subscribing: SetHandler(), then Subscribe() per topic, then Listen(). Pushed events
+// (ASYNC_MESSAGE_TO_CLIENT, BROADCAST_MESSAGE_TO_CLIENT, REQUEST_TO_CLIENT) reach the handler
+// as a Delivery; it is acknowledged (echoing the push's seq) after the handler returns
+// (AckMode::kAuto) or when the application calls Delivery::Ack() (AckMode::kManual). A
+// REQUEST_TO_CLIENT (SYNC subscription) is answered with Delivery::Reply().
+//
+// Reconnect: when the connection is lost, the runtime says SERVER_GOODBYE, or a heartbeat
+// goes unanswered, the client reconnects with exponential backoff and re-sends HELLO, every
+// subscription and LISTEN (when Listen() had been called). REDIRECT_TO_CLIENT makes it
+// reconnect at once to the given ip:port. Requests in flight when the connection drops fail
+// with Unavailable; requests made while reconnecting fail at once with Unavailable
+// ("not connected to <host:port> (reconnecting)"). Acks of deliveries received on an older
+// connection are dropped (the runtime redelivers those events).
+//
+// Threading: one io thread per client runs the socket, the timers and every callback
+// (publish callbacks, the event handler). All public methods are thread-safe. Callbacks must
+// not block; the blocking methods (Connect, Close, Subscribe, Unsubscribe, Listen, Request,
+// and .get() on a returned future) called from a callback return FailedPrecondition instead
+// of deadlocking (for futures: do not wait on them in a callback). Do not destroy the client
+// inside one of its own callbacks.
+//
+// Errors: InvalidArgument (bad options or event), Unavailable (no connection),
+// DeadlineExceeded (no reply within the timeout), Cancelled (client closed), and for
+// replies with a non-zero code the runtime's desc as mapped by StatusFromReply
+// (Internal, PermissionDenied, ResourceExhausted).
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "eventmesh/protocol/tcp/subscription.h"
+#include "eventmesh/sdk/messages.h"
+#include "eventmesh/sdk/tcp_client_options.h"
+
+namespace eventmesh::sdk {
+
+using protocol::tcp::SubscriptionMode;
+using protocol::tcp::SubscriptionType;
+
+namespace internal {
+class ClientCore;
+}  // namespace internal
+
+// One pushed event handed to the handler. Shared ownership: keep the shared_ptr to
+// acknowledge later (AckMode::kManual). Thread-safe. Outliving the client is allowed
+// (Ack/Reply then do nothing / return Cancelled).
+class Delivery {
+ public:
+  Delivery(std::weak_ptr<internal::ClientCore> core, uint64_t generation, ReceivedEvent event);
+  Delivery(const Delivery&) = delete;
+  Delivery& operator=(const Delivery&) = delete;
+
+  const ReceivedEvent& event() const { return event_; }
+
+  // Sends the ack (ASYNC_MESSAGE_TO_CLIENT_ACK, BROADCAST_MESSAGE_TO_CLIENT_ACK or
+  // REQUEST_TO_CLIENT_ACK with the push's seq). Idempotent; only the first call sends. Does
+  // nothing when the connection that delivered the event is gone.
+  void Ack();
+  bool acked() const;
+
+  // Answers a REQUEST_TO_CLIENT with RESPONSE_TO_SERVER carrying the push's seq and `reply`.
+  // Properties of the request that the reply does not set are copied into it (the runtime
+  // correlates the reply through them). Errors: FailedPrecondition "Reply is only for
+  // REQUEST_TO_CLIENT deliveries", Unavailable (connection gone), Cancelled (client
+  // closed), InvalidArgument (bad reply event).
+  absl::Status Reply(OutboundEvent reply);
+
+ private:
+  std::weak_ptr<internal::ClientCore> core_;
+  const uint64_t generation_;
+  const ReceivedEvent event_;
+  std::atomic<bool> acked_{false};
+};
+
+using EventHandler = std::function<void(std::shared_ptr<Delivery>)>;
+using StatusCallback = std::function<void(absl::Status)>;
+using ReplyCallback = std::function<void(absl::StatusOr<ReceivedEvent>)>;
+
+// Counters of one client; all monotonic.
+struct ClientStats {
+  uint64_t connects = 0;            // Successful HELLOs (1 + reconnects).
+  uint64_t server_goodbyes = 0;     // SERVER_GOODBYE_REQUESTs received.
+  uint64_t redirects = 0;           // REDIRECT_TO_CLIENTs followed.
+  uint64_t events_received = 0;     // Pushes handed to the handler.
+  uint64_t undecodable_events = 0;  // Pushes whose body could not be decoded (not acked).
+};
+
+class EventMeshTcpClient {
+ public:
+  // Validates the options, connects and completes HELLO. Errors: InvalidArgument (options),
+  // Unavailable ("cannot connect to host:port: <reason>"), DeadlineExceeded (connect or
+  // HELLO timed out), the runtime's HELLO_RESPONSE desc (Internal / PermissionDenied).
+  static absl::StatusOr<std::unique_ptr<EventMeshTcpClient>> Connect(TcpClientOptions options);
+
+  ~EventMeshTcpClient();
+  EventMeshTcpClient(const EventMeshTcpClient&) = delete;
+  EventMeshTcpClient& operator=(const EventMeshTcpClient&) = delete;
+
+  // Publish (ASYNC_MESSAGE_TO_SERVER). `done` runs on the io thread with the ack's result.
+  void PublishAsync(const OutboundEvent& event, StatusCallback done);
+  std::future<absl::Status> Publish(const OutboundEvent& event);
+
+  // Broadcast (BROADCAST_MESSAGE_TO_SERVER), acknowledged like Publish.
+  void BroadcastAsync(const OutboundEvent& event, StatusCallback done);
+  std::future<absl::Status> Broadcast(const OutboundEvent& event);
+
+  // Request-reply (REQUEST_TO_SERVER). The event gets the property/extension "ttl" = timeout
+  // in ms unless it has one. DeadlineExceeded when no RESPONSE_TO_CLIENT arrives in time.
+  void RequestAsync(const OutboundEvent& event, absl::Duration timeout, ReplyCallback done);
+  absl::StatusOr<ReceivedEvent> Request(const OutboundEvent& event, absl::Duration timeout);
+
+  // The handler for pushed events; set it before Listen(). Runs on the io thread.
+  void SetHandler(EventHandler handler);
+
+  // SUBSCRIBE_REQUEST for one topic; remembered and re-sent after a reconnect.
+  absl::Status Subscribe(const std::string& topic, SubscriptionMode mode, SubscriptionType type);
+  // UNSUBSCRIBE_REQUEST for the given topics (the runtime may drop all of the session's).
+  absl::Status Unsubscribe(const std::string& topic);
+  // LISTEN_REQUEST: starts delivery. Remembered and re-sent after a reconnect.
+  absl::Status Listen();
+
+  // CLIENT_GOODBYE_REQUEST, then stops the client; later calls fail with Cancelled.
+  // Idempotent. Returns the goodbye's result (OK when CLIENT_GOODBYE_RESPONSE arrived; the
+  // client is stopped in every case).
+  absl::Status Close();
+
+  bool connected() const;
+  // The address currently used ("host:port"; changes after a redirect).
+  std::string server_address() const;
+  ClientStats stats() const;
+
+ private:
+  explicit EventMeshTcpClient(std::shared_ptr<internal::ClientCore> core);
+  std::shared_ptr<internal::ClientCore> core_;
+};
+
+}  // namespace eventmesh::sdk
+
+#endif  // EVENTMESH_SDK_TCP_CLIENT_H_
