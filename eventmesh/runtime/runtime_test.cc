@@ -14,6 +14,7 @@
 #include "eventmesh/connectors/builtin.h"
 #include "eventmesh/protocol/cloudevents/proto_format.h"
 #include "eventmesh/protocol/tcp/event_mesh_message.h"
+#include "eventmesh/protocol/tcp/redirect_info.h"
 #include "eventmesh/runtime/server.h"
 #include "eventmesh/runtime/testing/test_client.h"
 #include "eventmesh/store/engine/rocksdb_event_store.h"
@@ -610,6 +611,19 @@ TEST_F(RuntimeTest, AclChecksCredentialsAndTopicPermissions) {
   sub = (*alice)->Subscribe("orders");
   ASSERT_TRUE(sub.ok());
   EXPECT_EQ(sub->header.code, 0) << sub->header.desc;
+}
+
+TEST_F(RuntimeTest, RedirectHookSendsRedirectToClient) {
+  StartServer();
+  auto client = Client("sub", "g");
+  EXPECT_EQ(server_->RedirectAll("10.0.0.2", 10001), 1u);
+  auto redirect = client->Next(Command::kRedirectToClient);
+  ASSERT_TRUE(redirect.ok()) << redirect.status();
+  EXPECT_EQ(redirect->header.code, 0);
+  auto info = protocol::tcp::RedirectInfo::FromJson(redirect->body);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->ip, "10.0.0.2");
+  EXPECT_EQ(info->port, 10001);
 }
 
 }  // namespace

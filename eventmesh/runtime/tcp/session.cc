@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "eventmesh/protocol/adaptor/tcp_adaptor.h"
 #include "eventmesh/protocol/tcp/header.h"
+#include "eventmesh/protocol/tcp/redirect_info.h"
 #include "glog/logging.h"
 
 namespace eventmesh::runtime::tcp {
@@ -610,6 +611,17 @@ void Session::SendServerGoodbye(int code, const std::string& desc) {
   goodbye.header.desc = desc;
   Send(goodbye);
   CloseAsync(absl::StrCat("server goodbye: ", desc), /*flush=*/true);
+}
+
+void Session::Redirect(const std::string& ip, int port) {
+  protocol::tcp::RedirectInfo info;
+  info.ip = ip;
+  info.port = port;
+  Package redirect;
+  redirect.header.cmd = Command::kRedirectToClient;
+  redirect.header.code = OpStatus::kSuccess;
+  redirect.body = info.ToJson();
+  Send(redirect);
 }
 
 void Session::CloseAsync(const std::string& reason, bool flush) {

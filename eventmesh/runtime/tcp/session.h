@@ -62,6 +62,10 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
 
   // Sends SERVER_GOODBYE_REQUEST (code, desc) and closes once it is written. Any thread.
   void SendServerGoodbye(int code, const std::string& desc);
+  // Sends REDIRECT_TO_CLIENT {"ip","port"} (code 0, no seq); the client is expected to reconnect
+  // there. The connection stays open until the client closes it or the session expires. Any
+  // thread.
+  void Redirect(const std::string& ip, int port);
   // Closes the connection (after flushing pending output when `flush`). Any thread.
   void CloseAsync(const std::string& reason, bool flush);
   // In-flight publishes (published, not yet acknowledged by the connector).

@@ -127,6 +127,18 @@ void TcpServer::Stop() {
   sessions_.clear();
 }
 
+size_t TcpServer::RedirectAll(const std::string& ip, int port) {
+  std::vector<std::shared_ptr<Session>> sessions;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [id, weak] : sessions_) {
+      if (auto s = weak.lock()) sessions.push_back(std::move(s));
+    }
+  }
+  for (auto& session : sessions) session->Redirect(ip, port);
+  return sessions.size();
+}
+
 size_t TcpServer::session_count() {
   std::lock_guard<std::mutex> lock(mu_);
   return sessions_.size();
