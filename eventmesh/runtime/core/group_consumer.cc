@@ -162,16 +162,21 @@ void GroupConsumer::DispatchLocked() {
   }
 }
 
-void GroupConsumer::OnAck(uint64_t seq) {
+void GroupConsumer::OnAcks(const uint64_t* seqs, size_t count) {
   Outcome outcome;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = in_flight_.find(seq);
-    if (it == in_flight_.end()) return;
-    outcome.acks.push_back(it->second.entry->delivered.position);
-    outcome.release.push_back(std::move(it->second.target));
-    in_flight_.erase(it);
-    ++stats_.acked;
+    outcome.acks.reserve(count);
+    outcome.release.reserve(count);
+    for (size_t i = 0; i < count; ++i) {
+      auto it = in_flight_.find(seqs[i]);
+      if (it == in_flight_.end()) continue;  // late ack: the event moved on
+      outcome.acks.push_back(it->second.entry->delivered.position);
+      outcome.release.push_back(std::move(it->second.target));
+      in_flight_.erase(it);
+      ++stats_.acked;
+    }
+    if (outcome.acks.empty()) return;
   }
   Finish(outcome);
   Dispatch();

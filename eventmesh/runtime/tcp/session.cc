@@ -87,9 +87,13 @@ void Session::OnRead(const boost::system::error_code& ec, size_t bytes) {
   decoder_.CommitAppend(bytes);
   last_activity_ms_ = core::SteadyNowMs();
   for (;;) {
-    if (closed_ || reading_stopped_) return;
+    if (closed_ || reading_stopped_) {
+      FlushAcks();
+      return;
+    }
     auto next = decoder_.Next();
     if (!next.ok()) {
+      FlushAcks();
       const std::string reason = absl::StrCat("undecodable frame: ", next.status().message());
       if (decoder_.convention().has_value()) {
         // The client speaks the protocol: tell it why before closing.
@@ -105,6 +109,7 @@ void Session::OnRead(const boost::system::error_code& ec, size_t bytes) {
     convention_.store(static_cast<int>((*next)->convention), std::memory_order_relaxed);
     Handle((*next)->package);
   }
+  FlushAcks();
   DoRead();
 }
 
@@ -482,7 +487,27 @@ void Session::HandleClientAck(const Package& package) {
     consumer = it->second.lock();
     deliveries_.erase(it);
   }
-  if (consumer) consumer->OnAck(seq);
+  if (consumer) pending_acks_.emplace_back(std::move(consumer), seq);
+}
+
+void Session::FlushAcks() {
+  if (pending_acks_.empty()) return;
+  // Usually all acks of a read belong to one or two consumers: group consecutive runs.
+  std::vector<uint64_t> seqs;
+  seqs.reserve(pending_acks_.size());
+  size_t i = 0;
+  while (i < pending_acks_.size()) {
+    const std::shared_ptr<core::GroupConsumer>& consumer = pending_acks_[i].first;
+    seqs.clear();
+    size_t j = i;
+    while (j < pending_acks_.size() && pending_acks_[j].first == consumer) {
+      seqs.push_back(pending_acks_[j].second);
+      ++j;
+    }
+    consumer->OnAcks(seqs.data(), seqs.size());
+    i = j;
+  }
+  pending_acks_.clear();
 }
 
 void Session::Reply(const Package& request, Command cmd, int code, std::string desc) {
@@ -653,6 +678,7 @@ void Session::Close(const std::string& reason) {
   expiry_timer_.cancel();
   socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
+  FlushAcks();  // acks read before the close still count
   ctx_->consumers->RemoveTarget(id_);
   {
     std::lock_guard<std::mutex> lock(deliveries_mu_);
