@@ -158,6 +158,15 @@ void GroupConsumer::DispatchLocked() {
     const int64_t deadline = SteadyNowMs() + settings_.ack_timeout_ms;
     in_flight_.emplace(seq, InFlight{std::move(entry), chosen->target, deadline});
     deadlines_.emplace_back(deadline, seq);
+    if (deadlines_.size() > 4 * in_flight_.size() + 1024) {
+      // An old unacknowledged push at the front keeps acknowledged ones behind it; drop those
+      // so memory stays proportional to what is in flight.
+      std::deque<std::pair<int64_t, uint64_t>> live;
+      for (const auto& d : deadlines_) {
+        if (in_flight_.contains(d.second)) live.push_back(d);
+      }
+      deadlines_.swap(live);
+    }
     pending_.pop_front();
   }
 }
