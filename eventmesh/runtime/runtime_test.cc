@@ -626,5 +626,50 @@ TEST_F(RuntimeTest, RedirectHookSendsRedirectToClient) {
   EXPECT_EQ(info->port, 10001);
 }
 
+TEST_F(RuntimeTest, ClientGoodbyeIsAnsweredAndTheConnectionClosed) {
+  StartServer();
+  auto client = Client("pub", "p");
+  Package goodbye;
+  goodbye.header.cmd = Command::kClientGoodbyeRequest;
+  auto reply = client->Request(goodbye);
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(reply->header.cmd, Command::kClientGoodbyeResponse);
+  EXPECT_EQ(reply->header.code, 0);
+  EXPECT_TRUE(client->WaitClosed());
+}
+
+TEST_F(RuntimeTest, UnsubscribeStopsDelivery) {
+  StartServer();
+  auto subscriber = Subscriber("g", "feed");
+  auto publisher = Client("pub", "p");
+  PublishOk(publisher.get(), "feed", "before");
+  auto push = subscriber->Next(Command::kAsyncMessageToClient);
+  ASSERT_TRUE(push.ok());
+  ASSERT_TRUE(subscriber->Ack(*push).ok());
+  Package unsubscribe;
+  unsubscribe.header.cmd = Command::kUnsubscribeRequest;
+  auto reply = subscriber->Request(unsubscribe);
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->header.cmd, Command::kUnsubscribeResponse);
+  EXPECT_EQ(reply->header.code, 0);
+  PublishOk(publisher.get(), "feed", "after");
+  EXPECT_FALSE(subscriber->Next(Command::kAsyncMessageToClient, absl::Milliseconds(500)).ok());
+}
+
+TEST_F(RuntimeTest, HeartbeatsKeepASessionAlive) {
+  StartServer({{"eventMesh.server.session.expiredInMills", "1000"}});
+  auto client = Client("pub", "p");
+  for (int i = 0; i < 15; ++i) {
+    Package heartbeat;
+    heartbeat.header.cmd = Command::kHeartbeatRequest;
+    auto reply = client->Request(heartbeat);
+    ASSERT_TRUE(reply.ok()) << "heartbeat " << i << ": " << reply.status();
+    EXPECT_EQ(reply->header.cmd, Command::kHeartbeatResponse);
+    EXPECT_EQ(reply->header.code, 0);
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  PublishOk(client.get(), "t", "alive");
+}
+
 }  // namespace
 }  // namespace eventmesh::runtime
