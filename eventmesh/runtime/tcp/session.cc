@@ -656,6 +656,7 @@ void Session::CloseAsync(const std::string& reason, bool flush) {
       self->Close(reason);
       return;
     }
+    self->reading_stopped_ = true;  // nothing new is accepted once the goodbye is on its way
     bool close_now = false;
     {
       std::lock_guard<std::mutex> lock(self->out_mu_);

@@ -82,6 +82,11 @@ void TcpServer::DoAccept() {
 
 void TcpServer::StopAccepting() {
   if (!acceptor_) return;
+  if (threads_.empty()) {  // never started: no worker runs the acceptor
+    boost::system::error_code ec;
+    acceptor_->close(ec);
+    return;
+  }
   std::promise<void> done;
   boost::asio::post(*ios_[0], [this, &done] {
     boost::system::error_code ec;
