@@ -671,5 +671,32 @@ TEST_F(RuntimeTest, HeartbeatsKeepASessionAlive) {
   PublishOk(client.get(), "t", "alive");
 }
 
+TEST_F(RuntimeTest, StartFailsWhenThePortIsTaken) {
+  StartServer();
+  auto config = BuildConfig({{"eventMesh.server.tcp.port", std::to_string(server_->tcp_port())},
+                             {"eventMesh.server.dataDir", data_dir_ + "-second"},
+                             {"eventMesh.storage.embedded.syncMode", "none"}});
+  ASSERT_TRUE(config.ok());
+  auto second = Server::Create(*config, registry_);
+  ASSERT_TRUE(second.ok()) << second.status();
+  absl::Status started = (*second)->Start();
+  EXPECT_EQ(started.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(started.message(), absl::StrCat("cannot listen on TCP port ", server_->tcp_port(),
+                                            ": Address already in use"));
+}
+
+TEST_F(RuntimeTest, UnknownConnectorIsNamed) {
+  ASSERT_TRUE(connectors::RegisterBuiltinConnectors(&registry_).ok());
+  auto config = BuildConfig({{"eventMesh.storage.plugin.type", "kafka"},
+                             {"eventMesh.server.dataDir",
+                              absl::StrCat(std::getenv("TEST_TMPDIR"), "/unknown-connector")}});
+  ASSERT_TRUE(config.ok());
+  auto server = Server::Create(*config, registry_);
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(server.status().message(),
+            "storage connector \"kafka\": unknown connector \"kafka\"; registered: embedded, "
+            "standalone");
+}
+
 }  // namespace
 }  // namespace eventmesh::runtime
