@@ -229,9 +229,7 @@ void GroupConsumer::Finish(Outcome& outcome) {
     std::lock_guard<std::mutex> lock(mu_);
     subscription = subscription_;
   }
-  if (subscription) {
-    for (const auto& position : outcome.acks) subscription->Ack(position);
-  }
+  if (subscription && !outcome.acks.empty()) subscription->AckAll(outcome.acks);
   for (auto& entry : outcome.dead) {
     {
       std::lock_guard<std::mutex> lock(mu_);
