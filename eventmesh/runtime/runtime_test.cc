@@ -14,6 +14,7 @@
 #include "eventmesh/connectors/builtin.h"
 #include "eventmesh/protocol/cloudevents/proto_format.h"
 #include "eventmesh/protocol/tcp/event_mesh_message.h"
+#include "eventmesh/protocol/tcp/redirect_info.h"
 #include "eventmesh/runtime/server.h"
 #include "eventmesh/runtime/testing/test_client.h"
 #include "eventmesh/store/engine/rocksdb_event_store.h"
@@ -610,6 +611,91 @@ TEST_F(RuntimeTest, AclChecksCredentialsAndTopicPermissions) {
   sub = (*alice)->Subscribe("orders");
   ASSERT_TRUE(sub.ok());
   EXPECT_EQ(sub->header.code, 0) << sub->header.desc;
+}
+
+TEST_F(RuntimeTest, RedirectHookSendsRedirectToClient) {
+  StartServer();
+  auto client = Client("sub", "g");
+  EXPECT_EQ(server_->RedirectAll("10.0.0.2", 10001), 1u);
+  auto redirect = client->Next(Command::kRedirectToClient);
+  ASSERT_TRUE(redirect.ok()) << redirect.status();
+  EXPECT_EQ(redirect->header.code, 0);
+  auto info = protocol::tcp::RedirectInfo::FromJson(redirect->body);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->ip, "10.0.0.2");
+  EXPECT_EQ(info->port, 10001);
+}
+
+TEST_F(RuntimeTest, ClientGoodbyeIsAnsweredAndTheConnectionClosed) {
+  StartServer();
+  auto client = Client("pub", "p");
+  Package goodbye;
+  goodbye.header.cmd = Command::kClientGoodbyeRequest;
+  auto reply = client->Request(goodbye);
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(reply->header.cmd, Command::kClientGoodbyeResponse);
+  EXPECT_EQ(reply->header.code, 0);
+  EXPECT_TRUE(client->WaitClosed());
+}
+
+TEST_F(RuntimeTest, UnsubscribeStopsDelivery) {
+  StartServer();
+  auto subscriber = Subscriber("g", "feed");
+  auto publisher = Client("pub", "p");
+  PublishOk(publisher.get(), "feed", "before");
+  auto push = subscriber->Next(Command::kAsyncMessageToClient);
+  ASSERT_TRUE(push.ok());
+  ASSERT_TRUE(subscriber->Ack(*push).ok());
+  Package unsubscribe;
+  unsubscribe.header.cmd = Command::kUnsubscribeRequest;
+  auto reply = subscriber->Request(unsubscribe);
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->header.cmd, Command::kUnsubscribeResponse);
+  EXPECT_EQ(reply->header.code, 0);
+  PublishOk(publisher.get(), "feed", "after");
+  EXPECT_FALSE(subscriber->Next(Command::kAsyncMessageToClient, absl::Milliseconds(500)).ok());
+}
+
+TEST_F(RuntimeTest, HeartbeatsKeepASessionAlive) {
+  StartServer({{"eventMesh.server.session.expiredInMills", "1000"}});
+  auto client = Client("pub", "p");
+  for (int i = 0; i < 15; ++i) {
+    Package heartbeat;
+    heartbeat.header.cmd = Command::kHeartbeatRequest;
+    auto reply = client->Request(heartbeat);
+    ASSERT_TRUE(reply.ok()) << "heartbeat " << i << ": " << reply.status();
+    EXPECT_EQ(reply->header.cmd, Command::kHeartbeatResponse);
+    EXPECT_EQ(reply->header.code, 0);
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  PublishOk(client.get(), "t", "alive");
+}
+
+TEST_F(RuntimeTest, StartFailsWhenThePortIsTaken) {
+  StartServer();
+  auto config = BuildConfig({{"eventMesh.server.tcp.port", std::to_string(server_->tcp_port())},
+                             {"eventMesh.server.dataDir", data_dir_ + "-second"},
+                             {"eventMesh.storage.embedded.syncMode", "none"}});
+  ASSERT_TRUE(config.ok());
+  auto second = Server::Create(*config, registry_);
+  ASSERT_TRUE(second.ok()) << second.status();
+  absl::Status started = (*second)->Start();
+  EXPECT_EQ(started.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(started.message(), absl::StrCat("cannot listen on TCP port ", server_->tcp_port(),
+                                            ": Address already in use"));
+}
+
+TEST_F(RuntimeTest, UnknownConnectorIsNamed) {
+  ASSERT_TRUE(connectors::RegisterBuiltinConnectors(&registry_).ok());
+  auto config = BuildConfig({{"eventMesh.storage.plugin.type", "kafka"},
+                             {"eventMesh.server.dataDir",
+                              absl::StrCat(std::getenv("TEST_TMPDIR"), "/unknown-connector")}});
+  ASSERT_TRUE(config.ok());
+  auto server = Server::Create(*config, registry_);
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(server.status().message(),
+            "storage connector \"kafka\": unknown connector \"kafka\"; registered: embedded, "
+            "standalone");
 }
 
 }  // namespace

@@ -36,6 +36,9 @@ class Server {
   absl::Status Start();
   int tcp_port() const { return tcp_->port(); }
   void Shutdown();
+  // Asks every connected client to reconnect to ip:port (REDIRECT_TO_CLIENT); returns how many
+  // sessions were asked. A hook for rebalancing/admin; nothing calls it automatically yet.
+  size_t RedirectAll(const std::string& ip, int port) { return tcp_->RedirectAll(ip, port); }
 
   connectors::Connector* connector() { return connector_.get(); }
   const RuntimeConfig& config() const { return config_; }

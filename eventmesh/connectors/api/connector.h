@@ -88,6 +88,11 @@ class Subscription {
   // contiguous acknowledged watermark (never an offset at or above the first unacked one).
   // Unknown or stale positions (after a rebalance) are ignored.
   virtual void Ack(const Position& position) = 0;
+  // Acknowledges several events at once (same semantics as Ack for each, one round of
+  // bookkeeping). The default calls Ack for each position.
+  virtual void AckAll(const std::vector<Position>& positions) {
+    for (const auto& position : positions) Ack(position);
+  }
   // Stops delivery, commits what was acknowledged and leaves the group. Blocks until no
   // DeliveryHandler call of this subscription is running. Idempotent.
   virtual void Close() = 0;

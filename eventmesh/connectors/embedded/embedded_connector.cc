@@ -128,25 +128,31 @@ class EmbeddedSubscriptionState : public std::enable_shared_from_this<EmbeddedSu
     return absl::OkStatus();
   }
 
-  void Ack(const Position& position) {
+  void Ack(const Position& position) { AckAll(&position, 1); }
+
+  void AckAll(const Position* positions, size_t count) {
     bool pump = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (closed_) return;
-      auto it = partitions_.find(position.partition);
-      if (it == partitions_.end() || position.topic != sub_.topic) return;
-      Partition& p = it->second;
-      int64_t index = position.offset - p.ack_base;
-      if (index < 0 || index >= static_cast<int64_t>(p.acked.size()) || p.acked[index]) return;
-      p.acked[index] = true;
-      while (!p.acked.empty() && p.acked.front()) {
-        p.acked.pop_front();
-        ++p.ack_base;
-        p.dirty = true;
+      const int64_t before = unacked_;
+      for (size_t i = 0; i < count; ++i) {
+        const Position& position = positions[i];
+        auto it = partitions_.find(position.partition);
+        if (it == partitions_.end() || position.topic != sub_.topic) continue;
+        Partition& p = it->second;
+        int64_t index = position.offset - p.ack_base;
+        if (index < 0 || index >= static_cast<int64_t>(p.acked.size()) || p.acked[index]) continue;
+        p.acked[index] = true;
+        while (!p.acked.empty() && p.acked.front()) {
+          p.acked.pop_front();
+          ++p.ack_base;
+          p.dirty = true;
+        }
+        --unacked_;
       }
-      int64_t before = unacked_;
-      --unacked_;
-      pump = before > sub_.max_unacked - threshold_ && unacked_ <= sub_.max_unacked - threshold_;
+      const int64_t low = sub_.max_unacked - threshold_;
+      pump = before > low && unacked_ <= low;
     }
     if (pump) PumpAll();
   }
@@ -459,6 +465,9 @@ class EmbeddedSubscription final : public Subscription {
       : state_(std::move(state)) {}
   ~EmbeddedSubscription() override { state_->Close(); }
   void Ack(const Position& position) override { state_->Ack(position); }
+  void AckAll(const std::vector<Position>& positions) override {
+    state_->AckAll(positions.data(), positions.size());
+  }
   void Close() override { state_->Close(); }
 
  private:

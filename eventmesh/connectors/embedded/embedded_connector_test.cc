@@ -1,6 +1,7 @@
 #include "eventmesh/connectors/embedded/embedded_connector.h"
 
 #include <cstdlib>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -174,6 +175,59 @@ TEST_F(EmbeddedConnectorTest, MaxUnackedStopsDeliveryUntilAcked) {
     if (total < 20) collector.WaitFor(1);
   }
   EXPECT_EQ(total, 20u);
+}
+
+TEST_F(EmbeddedConnectorTest, TwoMembersOfOneGroupSplitThePartitions) {
+  Collector a, b;
+  SubscribeOptions options;
+  options.group = "shared";
+  options.topic = "t";
+  auto sa = connector_->Subscribe(options, a.Handler());
+  auto sb = connector_->Subscribe(options, b.Handler());
+  ASSERT_TRUE(sa.ok() && sb.ok());
+  std::set<std::string> published, seen;
+  std::set<int32_t> partitions_a, partitions_b;
+  int i = 0;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  // Publish until both members received something (the first member learns about the
+  // rebalance from its next heartbeat).
+  while ((partitions_a.empty() || partitions_b.empty()) && absl::Now() < deadline) {
+    for (int k = 0; k < 4; ++k, ++i) {
+      ASSERT_TRUE(PublishSync(MakeEvent("t", i)).ok());
+      published.insert("id-" + std::to_string(i));
+    }
+    a.WaitFor(1, absl::Milliseconds(50));
+    for (auto& e : a.Take()) {
+      seen.insert(e.event.id());
+      partitions_a.insert(e.position.partition);
+      (*sa)->Ack(e.position);
+    }
+    for (auto& e : b.Take()) {
+      seen.insert(e.event.id());
+      partitions_b.insert(e.position.partition);
+      (*sb)->Ack(e.position);
+    }
+  }
+  ASSERT_FALSE(partitions_a.empty());
+  ASSERT_FALSE(partitions_b.empty());
+  // Drain: every published event reached one of the members.
+  const absl::Time drain = absl::Now() + absl::Seconds(10);
+  while (seen.size() < published.size() && absl::Now() < drain) {
+    a.WaitFor(1, absl::Milliseconds(50));
+    for (auto& e : a.Take()) {
+      seen.insert(e.event.id());
+      (*sa)->Ack(e.position);
+    }
+    for (auto& e : b.Take()) {
+      seen.insert(e.event.id());
+      (*sb)->Ack(e.position);
+    }
+  }
+  EXPECT_EQ(seen, published);
+  auto group = connector_->store()->DescribeGroup({"shared"});
+  ASSERT_TRUE(group.ok());
+  EXPECT_EQ(group->members.size(), 2u);
+  for (const auto& member : group->members) EXPECT_EQ(member.partitions.size(), 1u);
 }
 
 TEST(EmbeddedConfigTest, UnknownAndInvalidKeysAreNamed) {

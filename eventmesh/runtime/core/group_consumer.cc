@@ -158,20 +158,34 @@ void GroupConsumer::DispatchLocked() {
     const int64_t deadline = SteadyNowMs() + settings_.ack_timeout_ms;
     in_flight_.emplace(seq, InFlight{std::move(entry), chosen->target, deadline});
     deadlines_.emplace_back(deadline, seq);
+    if (deadlines_.size() > 4 * in_flight_.size() + 1024) {
+      // An old unacknowledged push at the front keeps acknowledged ones behind it; drop those
+      // so memory stays proportional to what is in flight.
+      std::deque<std::pair<int64_t, uint64_t>> live;
+      for (const auto& d : deadlines_) {
+        if (in_flight_.contains(d.second)) live.push_back(d);
+      }
+      deadlines_.swap(live);
+    }
     pending_.pop_front();
   }
 }
 
-void GroupConsumer::OnAck(uint64_t seq) {
+void GroupConsumer::OnAcks(const uint64_t* seqs, size_t count) {
   Outcome outcome;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = in_flight_.find(seq);
-    if (it == in_flight_.end()) return;
-    outcome.acks.push_back(it->second.entry->delivered.position);
-    outcome.release.push_back(std::move(it->second.target));
-    in_flight_.erase(it);
-    ++stats_.acked;
+    outcome.acks.reserve(count);
+    outcome.release.reserve(count);
+    for (size_t i = 0; i < count; ++i) {
+      auto it = in_flight_.find(seqs[i]);
+      if (it == in_flight_.end()) continue;  // late ack: the event moved on
+      outcome.acks.push_back(it->second.entry->delivered.position);
+      outcome.release.push_back(std::move(it->second.target));
+      in_flight_.erase(it);
+      ++stats_.acked;
+    }
+    if (outcome.acks.empty()) return;
   }
   Finish(outcome);
   Dispatch();
@@ -215,9 +229,7 @@ void GroupConsumer::Finish(Outcome& outcome) {
     std::lock_guard<std::mutex> lock(mu_);
     subscription = subscription_;
   }
-  if (subscription) {
-    for (const auto& position : outcome.acks) subscription->Ack(position);
-  }
+  if (subscription && !outcome.acks.empty()) subscription->AckAll(outcome.acks);
   for (auto& entry : outcome.dead) {
     {
       std::lock_guard<std::mutex> lock(mu_);

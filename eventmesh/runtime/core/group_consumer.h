@@ -75,7 +75,9 @@ class GroupConsumer : public std::enable_shared_from_this<GroupConsumer> {
   size_t RemoveTarget(uint64_t target_id);
 
   // The target acknowledged push `seq`. Unknown seqs (late acks) are ignored.
-  void OnAck(uint64_t seq);
+  void OnAck(uint64_t seq) { OnAcks(&seq, 1); }
+  // Several acknowledgements at once (one lock round for a batch read from a socket).
+  void OnAcks(const uint64_t* seqs, size_t count);
   // Tries to push pending events (called when a target's window opened).
   void Dispatch();
   // Handles ack timeouts; called periodically.

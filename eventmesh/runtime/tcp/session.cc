@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "eventmesh/protocol/adaptor/tcp_adaptor.h"
 #include "eventmesh/protocol/tcp/header.h"
+#include "eventmesh/protocol/tcp/redirect_info.h"
 #include "glog/logging.h"
 
 namespace eventmesh::runtime::tcp {
@@ -86,9 +87,13 @@ void Session::OnRead(const boost::system::error_code& ec, size_t bytes) {
   decoder_.CommitAppend(bytes);
   last_activity_ms_ = core::SteadyNowMs();
   for (;;) {
-    if (closed_ || reading_stopped_) return;
+    if (closed_ || reading_stopped_) {
+      FlushAcks();
+      return;
+    }
     auto next = decoder_.Next();
     if (!next.ok()) {
+      FlushAcks();
       const std::string reason = absl::StrCat("undecodable frame: ", next.status().message());
       if (decoder_.convention().has_value()) {
         // The client speaks the protocol: tell it why before closing.
@@ -104,6 +109,7 @@ void Session::OnRead(const boost::system::error_code& ec, size_t bytes) {
     convention_.store(static_cast<int>((*next)->convention), std::memory_order_relaxed);
     Handle((*next)->package);
   }
+  FlushAcks();
   DoRead();
 }
 
@@ -481,7 +487,27 @@ void Session::HandleClientAck(const Package& package) {
     consumer = it->second.lock();
     deliveries_.erase(it);
   }
-  if (consumer) consumer->OnAck(seq);
+  if (consumer) pending_acks_.emplace_back(std::move(consumer), seq);
+}
+
+void Session::FlushAcks() {
+  if (pending_acks_.empty()) return;
+  // Usually all acks of a read belong to one or two consumers: group consecutive runs.
+  std::vector<uint64_t> seqs;
+  seqs.reserve(pending_acks_.size());
+  size_t i = 0;
+  while (i < pending_acks_.size()) {
+    const std::shared_ptr<core::GroupConsumer>& consumer = pending_acks_[i].first;
+    seqs.clear();
+    size_t j = i;
+    while (j < pending_acks_.size() && pending_acks_[j].first == consumer) {
+      seqs.push_back(pending_acks_[j].second);
+      ++j;
+    }
+    consumer->OnAcks(seqs.data(), seqs.size());
+    i = j;
+  }
+  pending_acks_.clear();
 }
 
 void Session::Reply(const Package& request, Command cmd, int code, std::string desc) {
@@ -612,6 +638,17 @@ void Session::SendServerGoodbye(int code, const std::string& desc) {
   CloseAsync(absl::StrCat("server goodbye: ", desc), /*flush=*/true);
 }
 
+void Session::Redirect(const std::string& ip, int port) {
+  protocol::tcp::RedirectInfo info;
+  info.ip = ip;
+  info.port = port;
+  Package redirect;
+  redirect.header.cmd = Command::kRedirectToClient;
+  redirect.header.code = OpStatus::kSuccess;
+  redirect.body = info.ToJson();
+  Send(redirect);
+}
+
 void Session::CloseAsync(const std::string& reason, bool flush) {
   boost::asio::post(socket_.get_executor(), [self = shared_from_this(), reason, flush] {
     if (self->closed_) return;
@@ -619,6 +656,7 @@ void Session::CloseAsync(const std::string& reason, bool flush) {
       self->Close(reason);
       return;
     }
+    self->reading_stopped_ = true;  // nothing new is accepted once the goodbye is on its way
     bool close_now = false;
     {
       std::lock_guard<std::mutex> lock(self->out_mu_);
@@ -641,6 +679,7 @@ void Session::Close(const std::string& reason) {
   expiry_timer_.cancel();
   socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
+  FlushAcks();  // acks read before the close still count
   ctx_->consumers->RemoveTarget(id_);
   {
     std::lock_guard<std::mutex> lock(deliveries_mu_);

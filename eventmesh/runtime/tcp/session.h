@@ -62,6 +62,10 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
 
   // Sends SERVER_GOODBYE_REQUEST (code, desc) and closes once it is written. Any thread.
   void SendServerGoodbye(int code, const std::string& desc);
+  // Sends REDIRECT_TO_CLIENT {"ip","port"} (code 0, no seq); the client is expected to reconnect
+  // there. The connection stays open until the client closes it or the session expires. Any
+  // thread.
+  void Redirect(const std::string& ip, int port);
   // Closes the connection (after flushing pending output when `flush`). Any thread.
   void CloseAsync(const std::string& reason, bool flush);
   // In-flight publishes (published, not yet acknowledged by the connector).
@@ -91,6 +95,8 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   void HandleListen(const protocol::tcp::Package& package);
   void HandlePublish(protocol::tcp::Package& package);
   void HandleClientAck(const protocol::tcp::Package& package);
+  // Hands the acks collected from one socket read to their consumers (one call per consumer).
+  void FlushAcks();
   void HandleRequest(protocol::tcp::Package& package);
   void HandleResponse(const protocol::tcp::Package& package);
   void SendRequestFailure(const std::string& seq, std::string desc);
@@ -121,6 +127,7 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   absl::flat_hash_set<std::string> known_topics_;
   int64_t last_activity_ms_ = 0;
   bool reading_stopped_ = false;
+  std::vector<std::pair<std::shared_ptr<core::GroupConsumer>, uint64_t>> pending_acks_;
 
   std::atomic<bool> closed_{false};
   std::atomic<int64_t> publishes_in_flight_{0};

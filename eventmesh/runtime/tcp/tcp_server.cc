@@ -82,6 +82,11 @@ void TcpServer::DoAccept() {
 
 void TcpServer::StopAccepting() {
   if (!acceptor_) return;
+  if (threads_.empty()) {  // never started: no worker runs the acceptor
+    boost::system::error_code ec;
+    acceptor_->close(ec);
+    return;
+  }
   std::promise<void> done;
   boost::asio::post(*ios_[0], [this, &done] {
     boost::system::error_code ec;
@@ -125,6 +130,18 @@ void TcpServer::Stop() {
   threads_.clear();
   std::lock_guard<std::mutex> lock(mu_);
   sessions_.clear();
+}
+
+size_t TcpServer::RedirectAll(const std::string& ip, int port) {
+  std::vector<std::shared_ptr<Session>> sessions;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [id, weak] : sessions_) {
+      if (auto s = weak.lock()) sessions.push_back(std::move(s));
+    }
+  }
+  for (auto& session : sessions) session->Redirect(ip, port);
+  return sessions.size();
 }
 
 size_t TcpServer::session_count() {

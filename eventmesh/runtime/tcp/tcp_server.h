@@ -43,6 +43,8 @@ class TcpServer {
   // Stops the workers (after GoodbyeAll). Idempotent.
   void Stop();
   size_t session_count();
+  // Sends REDIRECT_TO_CLIENT to every session; returns how many were asked.
+  size_t RedirectAll(const std::string& ip, int port);
 
  private:
   void DoAccept();

@@ -1,0 +1,195 @@
+#include "eventmesh/runtime/core/group_consumer.h"
+
+#include <atomic>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace eventmesh::runtime::core {
+namespace {
+
+using protocol::tcp::Command;
+
+class FakeSubscription : public connectors::Subscription {
+ public:
+  explicit FakeSubscription(std::vector<connectors::Position>* acks) : acks_(acks) {}
+  void Ack(const connectors::Position& position) override { acks_->push_back(position); }
+  void Close() override {}
+
+ private:
+  std::vector<connectors::Position>* acks_;
+};
+
+class FakeConnector : public connectors::Connector {
+ public:
+  absl::string_view name() const override { return "fake"; }
+  connectors::Capabilities capabilities() const override { return {}; }
+  void Publish(cloudevents::CloudEvent, connectors::PublishCallback done) override {
+    done(absl::UnimplementedError("fake"));
+  }
+  absl::StatusOr<std::unique_ptr<connectors::Subscription>> Subscribe(
+      const connectors::SubscribeOptions&, connectors::DeliveryHandler handler) override {
+    handler_ = std::move(handler);
+    return std::unique_ptr<connectors::Subscription>(new FakeSubscription(&acks));
+  }
+  absl::Status CreateTopic(const std::string&, int32_t) override { return absl::OkStatus(); }
+  absl::StatusOr<bool> TopicExists(const std::string&) override { return true; }
+  absl::Status DeleteTopic(const std::string&) override { return absl::OkStatus(); }
+  void Shutdown() override {}
+
+  void Deliver(int from, int to) {
+    std::vector<connectors::DeliveredEvent> events;
+    for (int i = from; i < to; ++i) {
+      connectors::DeliveredEvent e;
+      e.event.set_id("e" + std::to_string(i));
+      e.event.set_subject("t");
+      e.position = {"t", 0, i};
+      events.push_back(std::move(e));
+    }
+    handler_(&events);
+  }
+
+  std::vector<connectors::Position> acks;
+
+ private:
+  connectors::DeliveryHandler handler_;
+};
+
+class FakeTarget : public DeliveryTarget {
+ public:
+  FakeTarget(uint64_t id, int window) : id_(id), window_(window) {}
+  uint64_t target_id() const override { return id_; }
+  bool TryAcquireSlot() override {
+    if (in_use_ >= window_) return false;
+    ++in_use_;
+    return true;
+  }
+  void ReleaseSlot() override { --in_use_; }
+  bool Push(const cloudevents::CloudEvent& event, Command cmd, const std::string& seq,
+            const std::shared_ptr<GroupConsumer>&) override {
+    pushes.push_back({event.id(), std::stoull(seq)});
+    last_cmd = cmd;
+    return true;
+  }
+  void Forget(const std::string& seq) override { forgotten.push_back(std::stoull(seq)); }
+
+  struct Pushed {
+    std::string id;
+    uint64_t seq;
+  };
+  std::vector<Pushed> pushes;
+  std::vector<uint64_t> forgotten;
+  Command last_cmd = Command::kHeartbeatRequest;
+  int in_use() const { return in_use_; }
+
+ private:
+  const uint64_t id_;
+  const int window_;
+  int in_use_ = 0;
+};
+
+class GroupConsumerTest : public ::testing::Test {
+ protected:
+  std::shared_ptr<GroupConsumer> Make(DeliverySettings settings) {
+    auto consumer = std::make_shared<GroupConsumer>(
+        "g", "t", connectors::ConsumeMode::kClustering, settings, [this] { return ++seq_; },
+        [this](cloudevents::CloudEvent event, std::function<void(absl::Status)> done) {
+          dead_letters.push_back(event.id());
+          done(dead_letter_status);
+        });
+    EXPECT_TRUE(consumer->Open(&connector, 100).ok());
+    return consumer;
+  }
+
+  FakeConnector connector;
+  std::vector<std::string> dead_letters;
+  absl::Status dead_letter_status;
+  uint64_t seq_ = 0;
+};
+
+TEST_F(GroupConsumerTest, RoundRobinWithinWindowsAndAckFreesASlot) {
+  auto consumer = Make({});
+  auto a = std::make_shared<FakeTarget>(1, 2);
+  auto b = std::make_shared<FakeTarget>(2, 2);
+  consumer->AddTarget(a, Command::kAsyncMessageToClient);
+  consumer->AddTarget(b, Command::kAsyncMessageToClient);
+  connector.Deliver(0, 5);
+  EXPECT_EQ(a->pushes.size(), 2u);
+  EXPECT_EQ(b->pushes.size(), 2u);
+  EXPECT_EQ(consumer->stats().pending, 1);
+  EXPECT_EQ(a->last_cmd, Command::kAsyncMessageToClient);
+  // Order is kept: a got e0, e2; b got e1, e3.
+  EXPECT_EQ(a->pushes[0].id, "e0");
+  EXPECT_EQ(b->pushes[0].id, "e1");
+  consumer->OnAck(a->pushes[0].seq);
+  ASSERT_EQ(connector.acks.size(), 1u);
+  EXPECT_EQ(connector.acks[0].offset, 0);
+  ASSERT_EQ(a->pushes.size(), 3u);
+  EXPECT_EQ(a->pushes[2].id, "e4");
+  EXPECT_EQ(consumer->stats().pending, 0);
+  // A second ack of the same seq is ignored.
+  consumer->OnAck(a->pushes[0].seq);
+  EXPECT_EQ(connector.acks.size(), 1u);
+}
+
+TEST_F(GroupConsumerTest, TimedOutPushGoesToAnotherTargetAndLateAckIsIgnored) {
+  DeliverySettings settings;
+  settings.ack_timeout_ms = 10;
+  auto consumer = Make(settings);
+  auto a = std::make_shared<FakeTarget>(1, 5);
+  consumer->AddTarget(a, Command::kAsyncMessageToClient);
+  connector.Deliver(0, 1);
+  ASSERT_EQ(a->pushes.size(), 1u);
+  auto b = std::make_shared<FakeTarget>(2, 5);
+  consumer->AddTarget(b, Command::kAsyncMessageToClient);
+  consumer->Tick(SteadyNowMs() + 1000);
+  EXPECT_EQ(a->forgotten, std::vector<uint64_t>{a->pushes[0].seq});
+  EXPECT_EQ(a->in_use(), 0);
+  ASSERT_EQ(b->pushes.size(), 1u);
+  EXPECT_EQ(b->pushes[0].id, "e0");
+  consumer->OnAck(a->pushes[0].seq);  // late
+  EXPECT_TRUE(connector.acks.empty());
+  consumer->OnAck(b->pushes[0].seq);
+  EXPECT_EQ(connector.acks.size(), 1u);
+  EXPECT_EQ(consumer->stats().redelivered, 1);
+}
+
+TEST_F(GroupConsumerTest, RemovedTargetsEventsGoToTheOthers) {
+  auto consumer = Make({});
+  auto a = std::make_shared<FakeTarget>(1, 5);
+  auto b = std::make_shared<FakeTarget>(2, 5);
+  consumer->AddTarget(a, Command::kAsyncMessageToClient);
+  connector.Deliver(0, 3);
+  consumer->AddTarget(b, Command::kAsyncMessageToClient);
+  EXPECT_EQ(consumer->RemoveTarget(1), 1u);
+  ASSERT_EQ(b->pushes.size(), 3u);
+  EXPECT_EQ(b->pushes[0].id, "e0");  // original order kept
+  EXPECT_EQ(b->pushes[2].id, "e2");
+}
+
+TEST_F(GroupConsumerTest, DeadLetterAfterMaxDeliveriesAndRetryWhenTheSinkFails) {
+  DeliverySettings settings;
+  settings.ack_timeout_ms = 1;
+  settings.max_delivery_count = 2;
+  auto consumer = Make(settings);
+  auto a = std::make_shared<FakeTarget>(1, 5);
+  consumer->AddTarget(a, Command::kAsyncMessageToClient);
+  connector.Deliver(0, 1);
+  consumer->Tick(SteadyNowMs() + 1000);  // second delivery
+  EXPECT_EQ(a->pushes.size(), 2u);
+  dead_letter_status = absl::UnavailableError("store down");
+  consumer->Tick(SteadyNowMs() + 2000);  // max reached: dead letter fails, event stays
+  EXPECT_EQ(dead_letters, std::vector<std::string>{"e0"});
+  EXPECT_TRUE(connector.acks.empty());
+  EXPECT_EQ(a->pushes.size(), 3u);  // pushed again after the failed dead-letter write
+  dead_letter_status = absl::OkStatus();
+  consumer->Tick(SteadyNowMs() + 3000);
+  EXPECT_EQ(dead_letters.size(), 2u);
+  ASSERT_EQ(connector.acks.size(), 1u);  // acknowledged once stored in the dead-letter topic
+  EXPECT_EQ(consumer->stats().dead_lettered, 2);
+}
+
+}  // namespace
+}  // namespace eventmesh::runtime::core
