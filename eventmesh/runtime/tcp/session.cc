@@ -366,8 +366,10 @@ void Session::HandlePublish(Package& package) {
           ack.header.code = OpStatus::kFail;
           ack.header.desc = absl::StrCat("publish failed: ", result.status().ToString());
         }
-        self->Send(ack);
+        // Release the slot before the ack goes out: a client that sends its next publish
+        // as soon as it sees the ack must find the slot free.
         self->publishes_in_flight_.fetch_sub(1);
+        self->Send(ack);
       });
 }
 
