@@ -125,7 +125,7 @@ class StoreClient::Impl {
     });
     pending_.emplace(id, Pending{std::move(done), std::move(timer)});
     if (state_ == State::kConnected) {
-      write_queue_.push_back(std::move(frame));
+      write_queue_.emplace_back(id, std::move(frame));
       DoWrite();
       return;
     }
@@ -184,7 +184,7 @@ class StoreClient::Impl {
     socket_.set_option(tcp::no_delay(true), ec);
     DoRead(gen_);
     for (auto& [id, frame] : unsent_) {
-      if (pending_.contains(id)) write_queue_.push_back(std::move(frame));
+      if (pending_.contains(id)) write_queue_.emplace_back(id, std::move(frame));
     }
     unsent_.clear();
     DoWrite();
@@ -284,8 +284,15 @@ class StoreClient::Impl {
     writing_ = true;
     auto frames = std::make_shared<std::vector<std::string>>();
     while (!write_queue_.empty() && frames->size() < kMaxFramesPerWrite) {
-      frames->push_back(std::move(write_queue_.front()));
+      auto& [id, frame] = write_queue_.front();
+      // A call that timed out (or failed) before its frame left is never sent: its caller was
+      // told DeadlineExceeded, so it must not be applied behind the caller's back.
+      if (pending_.contains(id)) frames->push_back(std::move(frame));
       write_queue_.pop_front();
+    }
+    if (frames->empty()) {
+      writing_ = false;
+      return;
     }
     std::vector<asio::const_buffer> buffers;
     buffers.reserve(frames->size());
@@ -322,8 +329,8 @@ class StoreClient::Impl {
   absl::Duration backoff_;
   absl::BitGen rng_;
   absl::flat_hash_map<uint64_t, Pending> pending_;
-  std::deque<std::pair<uint64_t, std::string>> unsent_;  // waiting for a connection
-  std::deque<std::string> write_queue_;
+  std::deque<std::pair<uint64_t, std::string>> unsent_;       // waiting for a connection
+  std::deque<std::pair<uint64_t, std::string>> write_queue_;  // (request id, frame)
   bool writing_ = false;
   std::unique_ptr<FrameDecoder> decoder_;
   std::array<char, kReadBufferSize> read_buffer_;
