@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "eventmesh/common/big_endian.h"
 #include "rocksdb/iterator.h"
+#include "rocksdb/listener.h"
 #include "rocksdb/options.h"
 
 namespace eventmesh::store {
@@ -162,8 +163,40 @@ absl::StatusOr<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::Open(
   return store;
 }
 
+namespace {
+
+// Turns RocksDB's automatic error recovery off: the engine resumes itself (WriteFrontLocked).
+// With it on, the SstFileManager starts a recovery as soon as a NoSpace error is set, i.e.
+// while the disk is typically still full; that attempt fails and escalates the error to fatal.
+class NoAutoRecovery final : public rocksdb::EventListener {
+ public:
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason /*reason*/, rocksdb::Status /*error*/,
+                            bool* auto_recovery) override {
+    *auto_recovery = false;
+  }
+};
+
+}  // namespace
+
+rocksdb::Status RocksDbEventStore::ProbeWritable() {
+  rocksdb::Env* env = db_->GetEnv();
+  const std::string probe = options_.path + "/RESUME_PROBE";
+  std::unique_ptr<rocksdb::WritableFile> file;
+  rocksdb::EnvOptions env_options;
+  rocksdb::Status s = env->NewWritableFile(probe, &file, env_options);
+  if (s.ok()) s = file->Append(std::string(4096, '\0'));
+  if (s.ok()) s = file->Sync();
+  if (file != nullptr) {
+    rocksdb::Status closed = file->Close();
+    if (s.ok()) s = closed;
+  }
+  env->DeleteFile(probe).PermitUncheckedError();
+  return s;
+}
+
 absl::Status RocksDbEventStore::OpenDb() {
   rocksdb::DBOptions db_options;
+  db_options.listeners.push_back(std::make_shared<NoAutoRecovery>());
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
@@ -584,9 +617,14 @@ void RocksDbEventStore::WriteFrontLocked(Completions* completions) {
   write_mu_.Unlock();
   rocksdb::Status s;
   if (resume) {
-    // RocksDB may be recovering on its own (Busy); wait for it, bounded (about 10 s).
-    s = db_->Resume();
-    for (int i = 0; s.IsBusy() && i < 1000; ++i) {
+    // RocksDB's own recovery is disabled (see NoAutoRecovery): a recovery attempt while the
+    // disk is still full fails its memtable switch / flush, and RocksDB 7.8 then escalates the
+    // background error to fatal, after which DB::Resume can never succeed. So resume only once
+    // the DB directory accepts a synced write again; until then the append fails with the
+    // probe's error (ResourceExhausted) and the next one tries again.
+    s = ProbeWritable();
+    if (s.ok()) s = db_->Resume();
+    for (int i = 0; s.IsBusy() && i < 1000; ++i) {  // defensive: Busy = a recovery in progress
       absl::SleepFor(absl::Milliseconds(10));
       s = db_->Resume();
     }

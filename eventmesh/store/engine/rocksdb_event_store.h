@@ -137,6 +137,9 @@ class RocksDbEventStore final : public EventStore {
   explicit RocksDbEventStore(const StoreOptions& options);
   absl::Status OpenDb();
   absl::Status Recover();
+  // Creates, appends to, syncs and deletes a small file in the DB directory: OK once the disk
+  // accepts writes again (checked before DB::Resume after a failed write).
+  rocksdb::Status ProbeWritable();
   void StartThreads();
 
   std::shared_ptr<Topic> FindTopic(absl::string_view name) const;
