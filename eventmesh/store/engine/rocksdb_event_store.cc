@@ -57,6 +57,10 @@ struct RocksDbEventStore::AsyncWaiter {
   std::shared_ptr<Topic> topic;
   Partition* partition = nullptr;
   std::atomic<bool> claimed{false};
+  // Its deadline entry in fetch_timers_ (guarded by fetch_mu_), erased when the waiter is
+  // claimed, so a waiter woken by data does not stay referenced until its deadline.
+  std::multimap<absl::Time, std::shared_ptr<AsyncWaiter>>::iterator timer;
+  bool has_timer = false;
 };
 
 struct RocksDbEventStore::Partition {
@@ -1053,6 +1057,8 @@ StoreStats RocksDbEventStore::GetStats() const {
   stats.failed_writes = stat_failed_writes_.load(std::memory_order_relaxed);
   stats.waiting_fetches = stat_waiting_fetches_.load();
   stats.parked_async_fetches = stat_parked_async_.load();
+  absl::MutexLock lock(&fetch_mu_);
+  stats.fetch_deadlines = static_cast<int64_t>(fetch_timers_.size());
   return stats;
 }
 
@@ -1194,7 +1200,10 @@ void RocksDbEventStore::FetchAsync(const FetchRequest& request, FetchCallback do
   {
     absl::MutexLock lock(&fetch_mu_);
     if (!fetch_stop_) {
-      fetch_timers_.emplace(absl::Now() + FetchWait(request.max_wait_ms), waiter);
+      // Already claimed (woken by an append since it was parked): no deadline needed.
+      if (waiter->claimed.load()) return;
+      waiter->timer = fetch_timers_.emplace(absl::Now() + FetchWait(request.max_wait_ms), waiter);
+      waiter->has_timer = true;
       fetch_cv_.Signal();
       return;
     }
@@ -1228,6 +1237,13 @@ void RocksDbEventStore::NotifyPartition(Partition* p) {
 void RocksDbEventStore::CompleteWaiter(const std::shared_ptr<AsyncWaiter>& waiter, bool timed_out) {
   if (waiter->claimed.exchange(true)) return;
   stat_parked_async_.fetch_sub(1);
+  {
+    absl::MutexLock lock(&fetch_mu_);
+    if (waiter->has_timer) {
+      fetch_timers_.erase(waiter->timer);
+      waiter->has_timer = false;
+    }
+  }
   if (timed_out) {
     Partition* p = waiter->partition;
     absl::MutexLock lock(&p->watch_mu);
@@ -1255,6 +1271,7 @@ void RocksDbEventStore::FetchThreadLoop() {
     const absl::Time now = absl::Now();
     while (!fetch_timers_.empty() && (fetch_stop_ || fetch_timers_.begin()->first <= now)) {
       expired.push_back(std::move(fetch_timers_.begin()->second));
+      expired.back()->has_timer = false;
       fetch_timers_.erase(fetch_timers_.begin());
     }
     if (!ready.empty() || !expired.empty()) {

@@ -90,6 +90,7 @@ struct StoreStats {
   int64_t failed_writes = 0;         // DB::Write calls that failed
   int64_t waiting_fetches = 0;       // gauge: blocking Fetch calls parked right now
   int64_t parked_async_fetches = 0;  // gauge: FetchAsync waiters not yet completed
+  int64_t fetch_deadlines = 0;       // gauge: FetchAsync deadlines held by the timer thread
 };
 
 class RocksDbEventStore final : public EventStore {
@@ -219,7 +220,7 @@ class RocksDbEventStore final : public EventStore {
   bool commit_stop_ ABSL_GUARDED_BY(write_mu_) = false;  // closing: no more enqueues
 
   // Async fetch waiters by deadline, and those made ready by appends.
-  absl::Mutex fetch_mu_;
+  mutable absl::Mutex fetch_mu_;
   absl::CondVar fetch_cv_;
   std::multimap<absl::Time, std::shared_ptr<AsyncWaiter>> fetch_timers_ ABSL_GUARDED_BY(fetch_mu_);
   std::vector<std::shared_ptr<AsyncWaiter>> fetch_ready_ ABSL_GUARDED_BY(fetch_mu_);

@@ -527,12 +527,15 @@ TEST_F(StoreTest, FetchAsyncIsCompletedByAppend) {
   });
   EXPECT_FALSE(done.HasBeenNotified());  // no data yet: the waiter is parked
   EXPECT_EQ(store_->GetStats().parked_async_fetches, 1);
+  EXPECT_EQ(store_->GetStats().fetch_deadlines, 1);
   ASSERT_TRUE(store_->Append(ToPartition("async", 0, {Rec("hello")})).ok());
   ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(60)));
   ASSERT_TRUE(got.ok()) << got.status();
   ASSERT_THAT(got->records, SizeIs(1));
   EXPECT_EQ(got->records[0].payload, "hello");
   EXPECT_EQ(store_->GetStats().parked_async_fetches, 0);
+  // The woken waiter's deadline entry is gone too (not kept until max_wait_ms).
+  EXPECT_EQ(store_->GetStats().fetch_deadlines, 0);
 
   // Data already there: completes inline.
   bool inline_done = false;
