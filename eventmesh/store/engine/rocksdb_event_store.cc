@@ -777,8 +777,12 @@ void RocksDbEventStore::ReloadProducersLocked(Partition* partition) {
 }
 
 absl::Status RocksDbEventStore::SubmitBatch(rocksdb::WriteBatch batch) {
-  Writer writer;
   absl::MutexLock lock(&write_mu_);
+  return SubmitBatchLocked(std::move(batch));
+}
+
+absl::Status RocksDbEventStore::SubmitBatchLocked(rocksdb::WriteBatch batch) {
+  Writer writer;
   auto group = std::make_unique<CommitGroup>();
   group->batch = std::move(batch);
   group->open = false;
@@ -1499,7 +1503,10 @@ absl::Status RocksDbEventStore::ExpireProducers(Partition* p, RetentionPassResul
   const int64_t cutoff = clock_->NowMs() - options_.producer_expiry_ms;
   rocksdb::WriteBatch batch;
   int64_t expired = 0;
+  absl::Status written;
   {
+    // The delete is queued in the same critical section that forgets the producers: an append
+    // by one of them afterwards queues behind it, so its new window is not deleted from disk.
     absl::MutexLock lock(&write_mu_);
     for (auto it = p->producers.begin(); it != p->producers.end();) {
       if (it->second.empty() || it->second.back().append_time_ms < cutoff) {
@@ -1513,9 +1520,10 @@ absl::Status RocksDbEventStore::ExpireProducers(Partition* p, RetentionPassResul
         ++it;
       }
     }
+    if (expired == 0) return absl::OkStatus();
+    written = SubmitBatchLocked(std::move(batch));
   }
-  if (expired == 0) return absl::OkStatus();
-  if (absl::Status s = SubmitBatch(std::move(batch)); !s.ok()) return s;
+  if (!written.ok()) return written;
   result->producers_expired += expired;
   return absl::OkStatus();
 }

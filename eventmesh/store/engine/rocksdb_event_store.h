@@ -170,6 +170,8 @@ class RocksDbEventStore final : public EventStore {
   void CommitThreadLoop();
   // Writes a prepared batch through the commit queue (admin operations).
   absl::Status SubmitBatch(rocksdb::WriteBatch batch);
+  absl::Status SubmitBatchLocked(rocksdb::WriteBatch batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   void FailQueueLocked(const absl::Status& status, Completions* completions)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   void ReloadProducersLocked(Partition* partition) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
