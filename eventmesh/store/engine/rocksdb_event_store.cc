@@ -571,15 +571,19 @@ absl::StatusOr<DeleteTopicResult> RocksDbEventStore::DeleteTopic(
     }
     {
       // No append can join the queue for this topic after this point; the ones already queued
-      // are written before the delete (FIFO).
+      // are written before the delete (FIFO). If the delete fails the topic is restored: it is
+      // still on disk.
       absl::MutexLock write(&write_mu_);
       topic->deleted = true;
+      if (absl::Status s = SubmitBatchLocked(std::move(batch)); !s.ok()) {
+        topic->deleted = false;
+        return s;
+      }
     }
     {
       absl::MutexLock lock(&topics_mu_);
       topics_.erase(topic->name);
     }
-    if (absl::Status s = SubmitBatch(std::move(batch)); !s.ok()) return s;
   }
   for (auto& p : topic->partitions) NotifyPartition(p.get());
   coordinator_->TopicChanged(request.topic);
@@ -1483,9 +1487,13 @@ absl::Status RocksDbEventStore::TrimPartition(const Topic& topic, Partition* p,
       .Put(meta_cf_, keys::LogStartKey(p->topic_id, part),
            EncodeU64(static_cast<uint64_t>(new_earliest)))
       .PermitUncheckedError();
-  // Readers stop at the new earliest offset at once; the write follows the queued appends.
+  // Readers stop at the new earliest offset at once; the write follows the queued appends. If
+  // it fails the records are still there: readers get them back and the next pass retries.
   p->earliest.store(new_earliest);
-  if (absl::Status s = SubmitBatch(std::move(batch)); !s.ok()) return s;
+  if (absl::Status s = SubmitBatch(std::move(batch)); !s.ok()) {
+    p->earliest.store(earliest);
+    return s;
+  }
   result->partitions_trimmed += 1;
   result->events_deleted += events;
   result->bytes_deleted += bytes;

@@ -1216,6 +1216,70 @@ TEST(StoreDiskFullTest, AppendsWhileTheDiskStaysFullDoNotPreventRecoveryInPlace)
   EXPECT_EQ(read->records[1].payload, "after");
 }
 
+// Opens a store on a FullDiskFileSystem with topic "full" (1 partition, `retention`).
+std::unique_ptr<RocksDbEventStore> OpenOnFullDisk(rocksdb::Env* env, const std::string& path,
+                                                  RetentionPolicy retention = {}) {
+  StoreOptions options;
+  options.path = path;
+  options.env = env;
+  options.retention_interval_ms = 0;
+  auto opened = RocksDbEventStore::Open(options);
+  EXPECT_TRUE(opened.ok()) << opened.status();
+  if (!opened.ok()) return nullptr;
+  EXPECT_TRUE((*opened)->CreateTopic({"full", 1, retention}).ok());
+  return std::move(*opened);
+}
+
+TEST(StoreDiskFullTest, FailedDeleteTopicKeepsTheTopic) {
+  auto fs = std::make_shared<FullDiskFileSystem>(rocksdb::FileSystem::Default());
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  const std::string path = MakeTempDir();
+  std::unique_ptr<RocksDbEventStore> store = OpenOnFullDisk(env.get(), path);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Append(ToPartition("full", 0, {Rec("kept")})).ok());
+  fs->full = true;
+  auto deleted = store->DeleteTopic({"full"});
+  EXPECT_EQ(deleted.status().code(), absl::StatusCode::kResourceExhausted);
+  // Still there in memory, as it is on disk.
+  EXPECT_TRUE(store->DescribeTopic({"full"}).ok());
+  EXPECT_THAT(store->ListTopics({})->topics, ElementsAre("full"));
+  auto read = store->Read(ReadAt("full", 0, 0));
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_THAT(read->records, SizeIs(1));
+  fs->full = false;
+  auto appended = store->Append(ToPartition("full", 0, {Rec("more")}));
+  ASSERT_TRUE(appended.ok()) << appended.status();
+  EXPECT_EQ(appended->base_offset, 1);
+  ASSERT_TRUE(store->DeleteTopic({"full"}).ok());
+  EXPECT_EQ(store->DescribeTopic({"full"}).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(StoreDiskFullTest, FailedRetentionDeleteKeepsRecordsReadableAndIsRetried) {
+  auto fs = std::make_shared<FullDiskFileSystem>(rocksdb::FileSystem::Default());
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  const std::string path = MakeTempDir();
+  std::unique_ptr<RocksDbEventStore> store =
+      OpenOnFullDisk(env.get(), path, {/*max_age_ms=*/-1, /*max_bytes=*/1});
+  ASSERT_NE(store, nullptr);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(store->Append(ToPartition("full", 0, {Rec(absl::StrCat("r", i))})).ok());
+  }
+  fs->full = true;
+  auto pass = store->RunRetentionOnce();
+  EXPECT_EQ(pass.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(store->GetOffsets({"full", 0})->earliest_offset, 0);
+  auto read = store->Read(ReadAt("full", 0, 0));
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_THAT(read->records, SizeIs(3));
+  EXPECT_EQ(read->records[0].payload, "r0");
+  fs->full = false;
+  pass = store->RunRetentionOnce();
+  ASSERT_TRUE(pass.ok()) << pass.status();
+  EXPECT_EQ(pass->partitions_trimmed, 1);
+  EXPECT_GE(pass->events_deleted, 1);
+  EXPECT_EQ(store->GetOffsets({"full", 0})->earliest_offset, pass->events_deleted);
+}
+
 TEST(StoreDiskFullTest, AsyncAppendsFailWithResourceExhaustedAndLeaveNoGap) {
   auto fs = std::make_shared<FullDiskFileSystem>(rocksdb::FileSystem::Default());
   std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
