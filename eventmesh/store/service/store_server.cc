@@ -285,7 +285,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return;
     }
     auto self = shared_from_this();
-    const bool queued = core_->executor.TrySubmit([self, request, is_fetch, fetch_seq, reserved] {
+    auto run = [self, request, is_fetch, fetch_seq, reserved] {
       if (is_fetch) {
         self->StartFetch(*request, fetch_seq);
         return;
@@ -296,7 +296,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
       asio::post(self->strand_, [self, reserved, response = std::move(response)]() mutable {
         self->FinishCall(std::move(response), reserved);
       });
-    });
+    };
+    // Dropped by a Stop() whose stop_timeout passed: answered UNAVAILABLE, never run.
+    auto cancel = [self, id, is_fetch, fetch_seq, reserved] {
+      asio::post(self->strand_, [self, id, is_fetch, fetch_seq, reserved] {
+        v1::StoreResponse response;
+        response.set_request_id(id);
+        SetError(absl::UnavailableError("store server is shutting down"), &response);
+        if (is_fetch) {
+          self->FinishFetch(fetch_seq, std::move(response));
+        } else {
+          self->FinishCall(std::move(response), reserved);
+        }
+      });
+    };
+    const bool queued = core_->executor.TrySubmit(std::move(run), std::move(cancel));
     if (!queued) {
       if (is_fetch) pending_fetches_.erase(fetch_seq);
       v1::StoreResponse response;
@@ -611,16 +625,24 @@ void StoreServer::Stop() {
   for (const auto& connection : connections) connection->BeginStop();
 
   // 3. Let in-flight calls finish (bounded).
+  bool drained = true;
   {
     absl::MutexLock lock(&core->mu);
     if (!core->mu.AwaitWithTimeout(absl::Condition(core, &Core::NoneInFlight),
                                    core->options.stop_timeout)) {
+      drained = false;
       LOG(WARNING) << "store server stop: " << core->in_flight << " calls still in flight after "
-                   << absl::FormatDuration(core->options.stop_timeout) << "; closing anyway";
+                   << absl::FormatDuration(core->options.stop_timeout)
+                   << "; dropping queued calls and closing anyway";
     }
   }
-  // 4. No more engine calls from us (runs what is queued, joins).
-  core->executor.Shutdown();
+  // 4. No more engine calls from us. After the timeout, calls still queued are answered
+  // UNAVAILABLE instead of run; calls already running in the engine are waited for.
+  if (drained) {
+    core->executor.Shutdown();
+  } else {
+    core->executor.ShutdownNow();
+  }
   {
     absl::MutexLock lock(&core->liveness->mu);
     core->liveness->alive = false;

@@ -78,7 +78,9 @@ class StoreServer {
 
   // Graceful stop: stop accepting; stop reading requests; answer waiting long-poll fetches with
   // UNAVAILABLE "store server is shutting down"; wait up to stop_timeout for the other in-flight
-  // calls to be answered; close every connection; join all threads. Idempotent.
+  // calls to be answered (then calls still queued for the executor are answered UNAVAILABLE
+  // instead of run; calls already inside the engine are waited for); close every connection;
+  // join all threads. Idempotent.
   void Stop();
 
   struct Core;  // shared with connections (defined in the .cc)

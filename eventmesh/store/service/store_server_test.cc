@@ -17,6 +17,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
@@ -455,6 +456,52 @@ TEST(StoreServerOverloadTest, FullExecutorQueueGetsResourceExhaustedAndOthersCom
   }
   EXPECT_THAT(ids, testing::ElementsAre(1u, 2u));
   (*server)->Stop();
+}
+
+TEST(StoreServerStopTest, CallsStillQueuedAfterTheStopTimeoutAreAnsweredUnavailable) {
+  StoreOptions store_options;
+  store_options.path = MakeTempDir();
+  store_options.retention_interval_ms = 0;
+  auto store = RocksDbEventStore::Open(store_options);
+  ASSERT_TRUE(store.ok());
+  CreateTopicRequest create;
+  create.topic = "t";
+  ASSERT_TRUE((*store)->CreateTopic(create).ok());
+  GatedStore gated(store->get());
+  StoreServerOptions options;
+  options.port = 0;
+  options.executor_threads = 1;
+  options.max_queued_calls = 2;
+  options.stop_timeout = absl::Milliseconds(50);
+  auto server = StoreServer::Start(&gated, options);
+  ASSERT_TRUE(server.ok());
+  RawConnection raw((*server)->port());
+  v1::StoreRequest read;
+  read.set_request_id(1);
+  read.mutable_read()->set_topic("t");
+  ASSERT_TRUE(raw.Send(read));  // runs, blocked in the store
+  ASSERT_TRUE(gated.entered.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  read.set_request_id(2);
+  ASSERT_TRUE(raw.Send(read));                        // queued behind it
+  ASSERT_TRUE(raw.Send(ListTopicsRequestWithId(3)));  // queued too (the queue is now full)
+  ASSERT_TRUE(raw.Send(ListTopicsRequestWithId(4)));  // refused: proves 2 and 3 are queued
+  auto refused = raw.Receive();
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->request_id(), 4u);
+  EXPECT_EQ(CodeOf(*refused), absl::StatusCode::kResourceExhausted);
+  std::thread stopper([&] { (*server)->Stop(); });
+  std::set<uint64_t> ids;
+  for (int i = 0; i < 2; ++i) {
+    auto response = raw.Receive();
+    ASSERT_TRUE(response.has_value()) << "queued call " << i << " was not answered";
+    EXPECT_EQ(CodeOf(*response), absl::StatusCode::kUnavailable);
+    EXPECT_EQ(response->status().message(), "store server is shutting down");
+    ids.insert(response->request_id());
+  }
+  EXPECT_THAT(ids, testing::ElementsAre(2u, 3u));
+  EXPECT_EQ(gated.reads_entered.load(), 1);  // the dropped read never ran
+  gated.release.Notify();
+  stopper.join();
 }
 
 TEST(StoreServerReadLimitsTest, ReadAndFetchSizesAreCappedByTheServer) {
