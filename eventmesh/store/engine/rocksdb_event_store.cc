@@ -72,6 +72,9 @@ struct RocksDbEventStore::Partition {
   int64_t last_append_ms = 0;
   uint64_t cumulative_bytes = 0;
   absl::flat_hash_map<uint64_t, std::vector<keys::ProducerBatch>> producers;
+  // Not OK while `producers` could not be reloaded from the DB after a failed write: appends
+  // to the partition retry the reload and fail until it succeeds (dedup state must be exact).
+  absl::Status producers_status;
 
   // Durable state, published in offset order by the commit leader.
   std::atomic<int64_t> committed_next{0};
@@ -756,11 +759,11 @@ void RocksDbEventStore::FailQueueLocked(const absl::Status& status, Completions*
   for (Partition* p : touched) {
     p->next_offset = p->committed_next.load();
     p->cumulative_bytes = p->committed_bytes.load();
-    ReloadProducersLocked(p);
+    p->producers_status = ReloadProducersLocked(p);
   }
 }
 
-void RocksDbEventStore::ReloadProducersLocked(Partition* partition) {
+absl::Status RocksDbEventStore::ReloadProducersLocked(Partition* partition) {
   partition->producers.clear();
   const std::string begin = std::string(keys::kProducerPrefix) +
                             keys::PartitionPrefix(partition->topic_id, partition->index);
@@ -778,6 +781,11 @@ void RocksDbEventStore::ReloadProducersLocked(Partition* partition) {
       partition->producers[pid] = std::move(window);
     }
   }
+  if (!it->status().ok()) {
+    partition->producers.clear();
+    return FromRocks(it->status(), "reloading producer state after a failed write", false);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status RocksDbEventStore::SubmitBatch(rocksdb::WriteBatch batch) {
@@ -895,6 +903,13 @@ bool RocksDbEventStore::EnqueueAppendLocked(const AppendRequest& request, Prepar
   if (topic.deleted) {
     *early = absl::NotFoundError(absl::StrCat("topic \"", request.topic, "\" does not exist"));
     return false;
+  }
+  if (!p->producers_status.ok()) {
+    p->producers_status = ReloadProducersLocked(p);
+    if (!p->producers_status.ok()) {
+      *early = p->producers_status;
+      return false;
+    }
   }
   AppendResult& result = writer->result;
   result.topic = request.topic;

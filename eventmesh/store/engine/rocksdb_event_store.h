@@ -174,7 +174,9 @@ class RocksDbEventStore final : public EventStore {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   void FailQueueLocked(const absl::Status& status, Completions* completions)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  void ReloadProducersLocked(Partition* partition) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Re-reads a partition's producer windows from the DB (after a failed write). On a read error
+  // the windows are left empty and the error is returned (kept in producers_status).
+  absl::Status ReloadProducersLocked(Partition* partition) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   rocksdb::WriteOptions WriteOptionsForMode() const;
 
   absl::StatusOr<ReadResult> ReadPartition(const Topic& topic, Partition* partition,
