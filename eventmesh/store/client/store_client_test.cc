@@ -293,8 +293,11 @@ TEST_F(StoreClientTest, LongPollFetchIsWokenByAnAppendFromAnotherClient) {
   wait.max_wait_ms = 60'000;
   std::promise<absl::StatusOr<ReadResult>> fetched;
   client_->FetchAsync(wait, [&](absl::StatusOr<ReadResult> r) { fetched.set_value(std::move(r)); });
-  // Wait until the fetch is parked in the server: the append below must be what wakes it.
-  // (If it were not parked yet the fetch would see the data at once; the result is the same.)
+  // Wait until the fetch is parked in the engine: the append below must be what wakes it.
+  for (int i = 0; i < 3000 && store_->GetStats().parked_async_fetches < 1; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(store_->GetStats().parked_async_fetches, 1);
   auto producer = NewClient();
   auto appended = producer->Append(ToPartition("live", 0, {Rec("wake up")}));
   ASSERT_TRUE(appended.ok()) << appended.status();

@@ -399,6 +399,7 @@ TEST_F(StoreTest, ConcurrentProducersShareGroupCommitsAndStayDense) {
   Reopen();
   CreateTopic("hot", 2);
   constexpr int kThreads = 8, kAppends = 50;
+  const int64_t writes_before = store_->GetStats().db_writes;
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};
   for (int t = 0; t < kThreads; ++t) {
@@ -412,6 +413,10 @@ TEST_F(StoreTest, ConcurrentProducersShareGroupCommitsAndStayDense) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(failures.load(), 0);
+  // Appends queued while an fsync was running shared the next write.
+  const StoreStats stats = store_->GetStats();
+  EXPECT_LT(stats.db_writes - writes_before, kThreads * kAppends);
+  EXPECT_EQ(stats.appends, kThreads * kAppends);
   for (int p = 0; p < 2; ++p) {
     std::set<std::string> seen;
     int64_t offset = 0;
@@ -1099,6 +1104,7 @@ class FullDiskFileSystem : public rocksdb::FileSystemWrapper {
   }
 
   std::atomic<bool> full{false};
+  std::atomic<int64_t> wal_syncs{0};  // Sync/Fsync calls on write-ahead-log files
   // When set, the next write-ahead-log append notifies `stall_entered` and waits for
   // `stall_release`.
   std::atomic<bool> stall{false};
@@ -1132,7 +1138,14 @@ class FullDiskFileSystem : public rocksdb::FileSystemWrapper {
     rocksdb::IOStatus Sync(const rocksdb::IOOptions& options,
                            rocksdb::IODebugContext* dbg) override {
       if (fs_->full) return rocksdb::IOStatus::NoSpace("simulated full disk");
+      if (wal_) fs_->wal_syncs.fetch_add(1);
       return FSWritableFileOwnerWrapper::Sync(options, dbg);
+    }
+    rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options,
+                            rocksdb::IODebugContext* dbg) override {
+      if (fs_->full) return rocksdb::IOStatus::NoSpace("simulated full disk");
+      if (wal_) fs_->wal_syncs.fetch_add(1);
+      return FSWritableFileOwnerWrapper::Fsync(options, dbg);
     }
 
    private:
@@ -1140,6 +1153,36 @@ class FullDiskFileSystem : public rocksdb::FileSystemWrapper {
     const bool wal_;
   };
 };
+
+// SIGKILL (crash_test) is survived by every mode; what makes batch/always durable against power
+// loss is the WAL sync, so check it is actually requested.
+TEST(StoreSyncModeTest, BatchAndAlwaysSyncTheWalNoneDoesNot) {
+  for (SyncMode mode : {SyncMode::kNone, SyncMode::kBatch, SyncMode::kAlways}) {
+    auto fs = std::make_shared<FullDiskFileSystem>(rocksdb::FileSystem::Default());
+    std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+    StoreOptions options;
+    options.path = MakeTempDir();
+    options.env = env.get();
+    options.retention_interval_ms = 0;
+    options.sync_mode = mode;
+    auto opened = RocksDbEventStore::Open(options);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    std::unique_ptr<RocksDbEventStore> store = std::move(*opened);
+    ASSERT_TRUE(store->CreateTopic({"s", 1, {}}).ok());
+    const int64_t before = fs->wal_syncs.load();
+    constexpr int kAppends = 5;
+    for (int i = 0; i < kAppends; ++i) {
+      ASSERT_TRUE(store->Append(ToPartition("s", 0, {Rec("x")})).ok());
+    }
+    const int64_t syncs = fs->wal_syncs.load() - before;
+    if (mode == SyncMode::kNone) {
+      EXPECT_EQ(syncs, 0);
+    } else {
+      // One append at a time: every append is its own write, each synced.
+      EXPECT_GE(syncs, kAppends) << "mode " << static_cast<int>(mode);
+    }
+  }
+}
 
 TEST(StoreDiskFullTest, AppendGetsResourceExhaustedReadsKeepWorkingNoGapAfterwards) {
   auto fs = std::make_shared<FullDiskFileSystem>(rocksdb::FileSystem::Default());

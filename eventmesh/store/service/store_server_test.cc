@@ -21,6 +21,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "eventmesh/common/big_endian.h"
 #include "eventmesh/protocol/proto/store.pb.h"
 #include "eventmesh/protocol/rpc/frame_codec.h"
@@ -604,6 +605,50 @@ TEST(StoreServerReadLimitsTest, ReadsInFlightCountAgainstTheWriteQueueBudget) {
     ids.insert(r->request_id());
   }
   EXPECT_THAT(ids, testing::ElementsAre(1u, 2u, 3u, 4u, 5u));
+  EXPECT_GE(gated.reads_done_at_list.load(), 1);
+  (*server)->Stop();
+}
+
+TEST(StoreServerBackPressureTest, InFlightLimitStopsReadingFurtherRequests) {
+  StoreOptions store_options;
+  store_options.path = MakeTempDir();
+  store_options.retention_interval_ms = 0;
+  auto store = RocksDbEventStore::Open(store_options);
+  ASSERT_TRUE(store.ok());
+  CreateTopicRequest create;
+  create.topic = "t";
+  ASSERT_TRUE((*store)->CreateTopic(create).ok());
+  GatedStore gated(store->get());
+  StoreServerOptions options;
+  options.port = 0;
+  options.executor_threads = 8;  // not the limiting factor
+  options.max_in_flight_per_connection = 2;
+  auto server = StoreServer::Start(&gated, options);
+  ASSERT_TRUE(server.ok());
+  RawConnection raw((*server)->port());
+  for (uint64_t id = 1; id <= 3; ++id) {
+    v1::StoreRequest read;
+    read.set_request_id(id);
+    read.mutable_read()->set_topic("t");
+    ASSERT_TRUE(raw.Send(read));
+  }
+  ASSERT_TRUE(raw.Send(ListTopicsRequestWithId(4)));
+  for (int i = 0; i < 3000 && gated.reads_entered.load() < 2; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(gated.reads_entered.load(), 2);
+  // Without the limit the third read and the list call would run now, with both reads blocked.
+  gated.listed.WaitForNotificationWithTimeout(absl::Seconds(1));
+  EXPECT_EQ(gated.reads_entered.load(), 2);
+  gated.release.Notify();
+  std::set<uint64_t> ids;
+  for (int i = 0; i < 4; ++i) {
+    auto r = raw.Receive();
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(CodeOf(*r), absl::StatusCode::kOk);
+    ids.insert(r->request_id());
+  }
+  EXPECT_THAT(ids, testing::ElementsAre(1u, 2u, 3u, 4u));
   EXPECT_GE(gated.reads_done_at_list.load(), 1);
   (*server)->Stop();
 }
