@@ -602,6 +602,7 @@ std::string StoreServer::address() const {
 }
 
 void StoreServer::Stop() {
+  absl::MutexLock stop_lock(&stop_mu_);
   if (stopped_) return;
   stopped_ = true;
   Core* core = core_.get();

@@ -30,7 +30,9 @@
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "eventmesh/store/engine/event_store.h"
 
@@ -91,7 +93,9 @@ class StoreServer {
   std::shared_ptr<Core> core_;
   uint16_t port_ = 0;
   std::vector<std::thread> io_threads_;
-  bool stopped_ = false;
+  // Held for the whole of Stop(): a concurrent second call waits for the first to finish.
+  absl::Mutex stop_mu_;
+  bool stopped_ ABSL_GUARDED_BY(stop_mu_) = false;
 };
 
 }  // namespace eventmesh::store::service

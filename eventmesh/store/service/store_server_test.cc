@@ -683,6 +683,25 @@ TEST(StoreServerBackPressureTest, ManyPipelinedRequestsWithASmallInFlightLimitAl
   (*server)->Stop();
 }
 
+TEST(StoreServerStopTest, ConcurrentStopCallsBothReturnAfterTheServerStopped) {
+  StoreOptions store_options;
+  store_options.path = MakeTempDir();
+  store_options.retention_interval_ms = 0;
+  auto store = RocksDbEventStore::Open(store_options);
+  ASSERT_TRUE(store.ok());
+  StoreServerOptions options;
+  options.port = 0;
+  auto server = StoreServer::Start(store->get(), options);
+  ASSERT_TRUE(server.ok());
+  const uint16_t port = (*server)->port();
+  std::thread a([&] { (*server)->Stop(); });
+  std::thread b([&] { (*server)->Stop(); });
+  a.join();
+  b.join();
+  RawConnection raw(port);  // nobody listens any more
+  EXPECT_FALSE(raw.connected());
+}
+
 TEST(StoreServerStartTest, BadOptionsAreRejected) {
   StoreOptions store_options;
   store_options.path = MakeTempDir();
