@@ -1,6 +1,7 @@
 #include "eventmesh/store/client/store_client.h"
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <thread>
@@ -49,12 +50,16 @@ class StoreClient::Impl {
   void Start() {
     thread_ = std::thread([this] { io_.run(); });
     asio::post(io_, [this] {
-      io_thread_id_ = std::this_thread::get_id();
+      io_thread_id_.store(std::this_thread::get_id());
       if (state_ == State::kIdle) Connect();
     });
   }
 
   void Shutdown() {
+    // From a callback it would wait for its own thread (deadlock / self-join): refuse loudly.
+    LOG_IF(FATAL, OnNetworkThread())
+        << "StoreClient destroyed from one of its own callbacks (on its network thread); "
+           "destroy it from another thread";
     if (closed_.exchange(true)) return;
     std::promise<void> done;
     asio::post(io_, [this, &done] {
@@ -88,19 +93,33 @@ class StoreClient::Impl {
       done(absl::InvalidArgumentError(absl::StrCat("request too large: ", encoded.message())));
       return;
     }
+    // If the handler is destroyed without running (Send racing the client's shutdown, which
+    // stops the io_context), the guard still answers the call, so no caller waits forever.
+    auto guard = std::make_unique<CallGuard>(std::move(done));
     asio::post(io_,
-               [this, id, frame = std::move(frame), timeout, done = std::move(done)]() mutable {
-                 OnCall(id, std::move(frame), timeout, std::move(done));
+               [this, id, frame = std::move(frame), timeout, guard = std::move(guard)]() mutable {
+                 RawCallback callback = std::move(guard->done);
+                 guard->done = nullptr;
+                 OnCall(id, std::move(frame), timeout, std::move(callback));
                });
   }
 
-  bool OnNetworkThread() const { return std::this_thread::get_id() == io_thread_id_; }
+  bool OnNetworkThread() const { return std::this_thread::get_id() == io_thread_id_.load(); }
   bool connected() const { return connected_.load(); }
   const StoreClientOptions& options() const { return options_; }
   const std::string& address() const { return address_; }
 
  private:
   enum class State { kIdle, kConnecting, kConnected, kBackoff, kClosed };
+
+  // Calls `done` with Unavailable if it is destroyed while still holding it.
+  struct CallGuard {
+    explicit CallGuard(RawCallback d) : done(std::move(d)) {}
+    ~CallGuard() {
+      if (done) done(absl::UnavailableError("store client closed"));
+    }
+    RawCallback done;
+  };
 
   struct Pending {
     RawCallback done;
@@ -314,7 +333,7 @@ class StoreClient::Impl {
   std::atomic<uint64_t> next_id_{1};
   std::atomic<bool> closed_{false};
   std::atomic<bool> connected_{false};
-  std::thread::id io_thread_id_;
+  std::atomic<std::thread::id> io_thread_id_{};
 
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;

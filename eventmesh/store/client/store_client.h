@@ -25,7 +25,9 @@
 // its earliest/latest offsets: EarliestOffsetOf(status)).
 //
 // Thread-safe: all methods may be called from any thread. Owns one network thread. Destroying
-// the client fails the calls still in flight with Unavailable "store client closed".
+// the client fails the calls still in flight with Unavailable "store client closed" (also calls
+// racing the destruction). It must not be destroyed from one of its own callbacks (that would
+// wait for its own thread: the process aborts with a message instead of deadlocking).
 
 #include <cstdint>
 #include <functional>
