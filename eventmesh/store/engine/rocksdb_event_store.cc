@@ -238,6 +238,17 @@ absl::Status RocksDbEventStore::OpenDb() {
         db_->Put(rocksdb::WriteOptions(), groups_cf_, keys::GroupGenerationKey(group),
                  EncodeU64(static_cast<uint64_t>(generation)))
             .PermitUncheckedError();
+      },
+      [this](const std::string& group) -> int64_t {
+        // A group forgotten while empty continues from its persisted generation.
+        std::string value;
+        uint64_t generation = 0;
+        if (db_->Get(rocksdb::ReadOptions(), groups_cf_, keys::GroupGenerationKey(group), &value)
+                .ok() &&
+            DecodeU64(value, &generation)) {
+          return static_cast<int64_t>(generation);
+        }
+        return 0;
       });
   return absl::OkStatus();
 }
