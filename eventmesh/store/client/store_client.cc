@@ -85,6 +85,16 @@ class StoreClient::Impl {
       done(absl::UnavailableError("store client closed"));
       return;
     }
+    if (in_flight_.fetch_add(1) >= options_.max_calls_in_flight) {
+      in_flight_.fetch_sub(1);
+      done(absl::ResourceExhaustedError(
+          absl::StrCat("store client has ", options_.max_calls_in_flight, " calls in flight")));
+      return;
+    }
+    done = [this, done = std::move(done)](absl::StatusOr<v1::StoreResponse> result) {
+      in_flight_.fetch_sub(1);
+      done(std::move(result));
+    };
     const uint64_t id = next_id_.fetch_add(1);
     request.set_request_id(id);
     std::string frame;
@@ -331,6 +341,7 @@ class StoreClient::Impl {
   const StoreClientOptions options_;
   const std::string address_;
   std::atomic<uint64_t> next_id_{1};
+  std::atomic<int64_t> in_flight_{0};  // calls accepted by Send and not yet answered
   std::atomic<bool> closed_{false};
   std::atomic<bool> connected_{false};
   std::atomic<std::thread::id> io_thread_id_{};
@@ -399,6 +410,9 @@ absl::StatusOr<std::unique_ptr<StoreClient>> StoreClient::Create(
     return absl::InvalidArgumentError(
         "store client: call_timeout, connect_timeout and initial_backoff must be positive and "
         "max_backoff >= initial_backoff");
+  }
+  if (options.max_calls_in_flight < 1) {
+    return absl::InvalidArgumentError("store client: max_calls_in_flight must be >= 1");
   }
   auto impl = std::make_shared<Impl>(options);
   impl->Start();

@@ -598,6 +598,39 @@ TEST(StoreClientErrorsTest, CallThatTimedOutBeforeItsFrameLeftIsNeverSent) {
       << "the timed-out append was sent anyway";
 }
 
+TEST(StoreClientErrorsTest, CallsBeyondMaxCallsInFlightFailAtOnce) {
+  // A silent server: calls stay in flight until their deadline.
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor silent(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  StoreClientOptions options;
+  options.port = silent.local_endpoint().port();
+  options.max_calls_in_flight = 2;
+  auto client = StoreClient::Create(options);
+  ASSERT_TRUE(client.ok());
+  std::atomic<int> answered{0};
+  for (int i = 0; i < 2; ++i) {
+    (*client)->ListTopicsAsync(
+        {},
+        [&](absl::StatusOr<ListTopicsResult> r) {
+          EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded);
+          ++answered;
+        },
+        CallOptions{absl::Milliseconds(100)});
+  }
+  std::optional<absl::Status> third;
+  (*client)->ListTopicsAsync({}, [&](absl::StatusOr<ListTopicsResult> r) { third = r.status(); });
+  ASSERT_TRUE(third.has_value());  // rejected inline
+  EXPECT_EQ(third->code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(third->message(), "store client has 2 calls in flight");
+  // Once the two time out, calls are accepted again.
+  for (int i = 0; i < 3000 && answered.load() < 2; ++i) absl::SleepFor(absl::Milliseconds(10));
+  ASSERT_EQ(answered.load(), 2);
+  auto later = (*client)->ListTopics({}, CallOptions{absl::Milliseconds(100)});
+  EXPECT_EQ(later.status().code(), absl::StatusCode::kDeadlineExceeded);
+  options.max_calls_in_flight = 0;
+  EXPECT_EQ(StoreClient::Create(options).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(StoreClientErrorsTest, InvalidRequestsAreRejectedBeforeSending) {
   auto client = StoreClient::Create({});
   ASSERT_TRUE(client.ok());
