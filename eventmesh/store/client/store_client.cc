@@ -1,6 +1,7 @@
 #include "eventmesh/store/client/store_client.h"
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <thread>
@@ -49,12 +50,16 @@ class StoreClient::Impl {
   void Start() {
     thread_ = std::thread([this] { io_.run(); });
     asio::post(io_, [this] {
-      io_thread_id_ = std::this_thread::get_id();
+      io_thread_id_.store(std::this_thread::get_id());
       if (state_ == State::kIdle) Connect();
     });
   }
 
   void Shutdown() {
+    // From a callback it would wait for its own thread (deadlock / self-join): refuse loudly.
+    LOG_IF(FATAL, OnNetworkThread())
+        << "StoreClient destroyed from one of its own callbacks (on its network thread); "
+           "destroy it from another thread";
     if (closed_.exchange(true)) return;
     std::promise<void> done;
     asio::post(io_, [this, &done] {
@@ -80,6 +85,16 @@ class StoreClient::Impl {
       done(absl::UnavailableError("store client closed"));
       return;
     }
+    if (in_flight_.fetch_add(1) >= options_.max_calls_in_flight) {
+      in_flight_.fetch_sub(1);
+      done(absl::ResourceExhaustedError(
+          absl::StrCat("store client has ", options_.max_calls_in_flight, " calls in flight")));
+      return;
+    }
+    done = [this, done = std::move(done)](absl::StatusOr<v1::StoreResponse> result) {
+      in_flight_.fetch_sub(1);
+      done(std::move(result));
+    };
     const uint64_t id = next_id_.fetch_add(1);
     request.set_request_id(id);
     std::string frame;
@@ -88,19 +103,33 @@ class StoreClient::Impl {
       done(absl::InvalidArgumentError(absl::StrCat("request too large: ", encoded.message())));
       return;
     }
+    // If the handler is destroyed without running (Send racing the client's shutdown, which
+    // stops the io_context), the guard still answers the call, so no caller waits forever.
+    auto guard = std::make_unique<CallGuard>(std::move(done));
     asio::post(io_,
-               [this, id, frame = std::move(frame), timeout, done = std::move(done)]() mutable {
-                 OnCall(id, std::move(frame), timeout, std::move(done));
+               [this, id, frame = std::move(frame), timeout, guard = std::move(guard)]() mutable {
+                 RawCallback callback = std::move(guard->done);
+                 guard->done = nullptr;
+                 OnCall(id, std::move(frame), timeout, std::move(callback));
                });
   }
 
-  bool OnNetworkThread() const { return std::this_thread::get_id() == io_thread_id_; }
+  bool OnNetworkThread() const { return std::this_thread::get_id() == io_thread_id_.load(); }
   bool connected() const { return connected_.load(); }
   const StoreClientOptions& options() const { return options_; }
   const std::string& address() const { return address_; }
 
  private:
   enum class State { kIdle, kConnecting, kConnected, kBackoff, kClosed };
+
+  // Calls `done` with Unavailable if it is destroyed while still holding it.
+  struct CallGuard {
+    explicit CallGuard(RawCallback d) : done(std::move(d)) {}
+    ~CallGuard() {
+      if (done) done(absl::UnavailableError("store client closed"));
+    }
+    RawCallback done;
+  };
 
   struct Pending {
     RawCallback done;
@@ -125,7 +154,7 @@ class StoreClient::Impl {
     });
     pending_.emplace(id, Pending{std::move(done), std::move(timer)});
     if (state_ == State::kConnected) {
-      write_queue_.push_back(std::move(frame));
+      write_queue_.emplace_back(id, std::move(frame));
       DoWrite();
       return;
     }
@@ -184,7 +213,7 @@ class StoreClient::Impl {
     socket_.set_option(tcp::no_delay(true), ec);
     DoRead(gen_);
     for (auto& [id, frame] : unsent_) {
-      if (pending_.contains(id)) write_queue_.push_back(std::move(frame));
+      if (pending_.contains(id)) write_queue_.emplace_back(id, std::move(frame));
     }
     unsent_.clear();
     DoWrite();
@@ -284,8 +313,15 @@ class StoreClient::Impl {
     writing_ = true;
     auto frames = std::make_shared<std::vector<std::string>>();
     while (!write_queue_.empty() && frames->size() < kMaxFramesPerWrite) {
-      frames->push_back(std::move(write_queue_.front()));
+      auto& [id, frame] = write_queue_.front();
+      // A call that timed out (or failed) before its frame left is never sent: its caller was
+      // told DeadlineExceeded, so it must not be applied behind the caller's back.
+      if (pending_.contains(id)) frames->push_back(std::move(frame));
       write_queue_.pop_front();
+    }
+    if (frames->empty()) {
+      writing_ = false;
+      return;
     }
     std::vector<asio::const_buffer> buffers;
     buffers.reserve(frames->size());
@@ -305,9 +341,10 @@ class StoreClient::Impl {
   const StoreClientOptions options_;
   const std::string address_;
   std::atomic<uint64_t> next_id_{1};
+  std::atomic<int64_t> in_flight_{0};  // calls accepted by Send and not yet answered
   std::atomic<bool> closed_{false};
   std::atomic<bool> connected_{false};
-  std::thread::id io_thread_id_;
+  std::atomic<std::thread::id> io_thread_id_{};
 
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
@@ -322,8 +359,8 @@ class StoreClient::Impl {
   absl::Duration backoff_;
   absl::BitGen rng_;
   absl::flat_hash_map<uint64_t, Pending> pending_;
-  std::deque<std::pair<uint64_t, std::string>> unsent_;  // waiting for a connection
-  std::deque<std::string> write_queue_;
+  std::deque<std::pair<uint64_t, std::string>> unsent_;       // waiting for a connection
+  std::deque<std::pair<uint64_t, std::string>> write_queue_;  // (request id, frame)
   bool writing_ = false;
   std::unique_ptr<FrameDecoder> decoder_;
   std::array<char, kReadBufferSize> read_buffer_;
@@ -373,6 +410,9 @@ absl::StatusOr<std::unique_ptr<StoreClient>> StoreClient::Create(
     return absl::InvalidArgumentError(
         "store client: call_timeout, connect_timeout and initial_backoff must be positive and "
         "max_backoff >= initial_backoff");
+  }
+  if (options.max_calls_in_flight < 1) {
+    return absl::InvalidArgumentError("store client: max_calls_in_flight must be >= 1");
   }
   auto impl = std::make_shared<Impl>(options);
   impl->Start();

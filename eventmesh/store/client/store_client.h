@@ -9,7 +9,9 @@
 //                                           blocking call on this client from there fails with
 //                                           FailedPrecondition), or inline on the calling thread
 //                                           when the request is rejected before sending
-//                                           (InvalidArgument, or Unavailable after destruction)
+//                                           (InvalidArgument, ResourceExhausted when
+//                                           max_calls_in_flight are in flight, or Unavailable
+//                                           after destruction)
 //   Xxx(request, options)                 -- blocking wrapper
 // with the request/result structs of the engine (eventmesh/store/engine/event_store.h), so a
 // remote store is used like the embedded one (see RemoteEventStore).
@@ -25,7 +27,9 @@
 // its earliest/latest offsets: EarliestOffsetOf(status)).
 //
 // Thread-safe: all methods may be called from any thread. Owns one network thread. Destroying
-// the client fails the calls still in flight with Unavailable "store client closed".
+// the client fails the calls still in flight with Unavailable "store client closed" (also calls
+// racing the destruction). It must not be destroyed from one of its own callbacks (that would
+// wait for its own thread: the process aborts with a message instead of deadlocking).
 
 #include <cstdint>
 #include <functional>
@@ -50,6 +54,9 @@ struct StoreClientOptions {
   absl::Duration initial_backoff = absl::Milliseconds(50);
   absl::Duration max_backoff = absl::Seconds(5);
   uint32_t max_frame_size = 16u << 20;  // response frames; larger prefixes drop the connection
+  // Calls in flight (sent or waiting to be sent) at most; beyond, a call fails at once with
+  // RESOURCE_EXHAUSTED "store client has N calls in flight" (bounds the client's memory).
+  int64_t max_calls_in_flight = 1 << 16;
 };
 
 struct CallOptions {

@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 
+#include <array>
 #include <atomic>
 #include <future>
 #include <memory>
@@ -292,8 +293,11 @@ TEST_F(StoreClientTest, LongPollFetchIsWokenByAnAppendFromAnotherClient) {
   wait.max_wait_ms = 60'000;
   std::promise<absl::StatusOr<ReadResult>> fetched;
   client_->FetchAsync(wait, [&](absl::StatusOr<ReadResult> r) { fetched.set_value(std::move(r)); });
-  // Wait until the fetch is parked in the server: the append below must be what wakes it.
-  // (If it were not parked yet the fetch would see the data at once; the result is the same.)
+  // Wait until the fetch is parked in the engine: the append below must be what wakes it.
+  for (int i = 0; i < 3000 && store_->GetStats().parked_async_fetches < 1; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(store_->GetStats().parked_async_fetches, 1);
   auto producer = NewClient();
   auto appended = producer->Append(ToPartition("live", 0, {Rec("wake up")}));
   ASSERT_TRUE(appended.ok()) << appended.status();
@@ -543,6 +547,88 @@ TEST(StoreClientErrorsTest, SilentServerGivesDeadlineExceeded) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_EQ(r.status().message(),
             absl::StrCat("store call to 127.0.0.1:", options.port, " timed out after 100ms"));
+}
+
+TEST(StoreClientErrorsTest, CallThatTimedOutBeforeItsFrameLeftIsNeverSent) {
+  namespace asio = boost::asio;
+  // A server that does not read until told to: a large first frame stalls the socket, so the
+  // second call's frame is still queued in the client when its deadline passes.
+  asio::io_context io;
+  asio::ip::tcp::acceptor acceptor(io);
+  const asio::ip::tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), 0);
+  acceptor.open(endpoint.protocol());
+  acceptor.set_option(asio::socket_base::receive_buffer_size(4096));
+  acceptor.bind(endpoint);
+  acceptor.listen();
+  StoreClientOptions options;
+  options.port = acceptor.local_endpoint().port();
+  auto client = StoreClient::Create(options);
+  ASSERT_TRUE(client.ok());
+  v1::StoreRequest big;
+  big.mutable_append()->set_topic("t");
+  big.mutable_append()->add_records()->set_payload(std::string(15u << 20, 'x'));
+  (*client)->CallAsync(big, absl::Seconds(60), [](absl::StatusOr<v1::StoreResponse>) {});
+  asio::ip::tcp::socket peer(io);
+  acceptor.accept(peer);
+  AppendRequest late;
+  late.topic = "t";
+  late.records.push_back(Rec("must never be sent"));
+  auto timed_out = (*client)->Append(late, CallOptions{absl::Milliseconds(100)});
+  EXPECT_EQ(timed_out.status().code(), absl::StatusCode::kDeadlineExceeded);
+  v1::StoreRequest third;
+  third.mutable_list_topics();
+  (*client)->CallAsync(third, absl::Seconds(60), [](absl::StatusOr<v1::StoreResponse>) {});
+
+  // Now read what the client actually sent: the big append, then the list_topics call.
+  std::vector<v1::StoreRequest> received;
+  for (int i = 0; i < 2; ++i) {
+    std::array<unsigned char, 4> prefix;
+    asio::read(peer, asio::buffer(prefix));
+    const uint32_t size = (uint32_t{prefix[0]} << 24) | (uint32_t{prefix[1]} << 16) |
+                          (uint32_t{prefix[2]} << 8) | uint32_t{prefix[3]};
+    std::string payload(size, '\0');
+    asio::read(peer, asio::buffer(payload));
+    v1::StoreRequest request;
+    ASSERT_TRUE(request.ParseFromString(payload));
+    received.push_back(std::move(request));
+  }
+  ASSERT_EQ(received[0].op_case(), v1::StoreRequest::kAppend);
+  EXPECT_EQ(received[0].append().records(0).payload().size(), 15u << 20);
+  EXPECT_EQ(received[1].op_case(), v1::StoreRequest::kListTopics)
+      << "the timed-out append was sent anyway";
+}
+
+TEST(StoreClientErrorsTest, CallsBeyondMaxCallsInFlightFailAtOnce) {
+  // A silent server: calls stay in flight until their deadline.
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor silent(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  StoreClientOptions options;
+  options.port = silent.local_endpoint().port();
+  options.max_calls_in_flight = 2;
+  auto client = StoreClient::Create(options);
+  ASSERT_TRUE(client.ok());
+  std::atomic<int> answered{0};
+  for (int i = 0; i < 2; ++i) {
+    (*client)->ListTopicsAsync(
+        {},
+        [&](absl::StatusOr<ListTopicsResult> r) {
+          EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded);
+          ++answered;
+        },
+        CallOptions{absl::Milliseconds(100)});
+  }
+  std::optional<absl::Status> third;
+  (*client)->ListTopicsAsync({}, [&](absl::StatusOr<ListTopicsResult> r) { third = r.status(); });
+  ASSERT_TRUE(third.has_value());  // rejected inline
+  EXPECT_EQ(third->code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(third->message(), "store client has 2 calls in flight");
+  // Once the two time out, calls are accepted again.
+  for (int i = 0; i < 3000 && answered.load() < 2; ++i) absl::SleepFor(absl::Milliseconds(10));
+  ASSERT_EQ(answered.load(), 2);
+  auto later = (*client)->ListTopics({}, CallOptions{absl::Milliseconds(100)});
+  EXPECT_EQ(later.status().code(), absl::StatusCode::kDeadlineExceeded);
+  options.max_calls_in_flight = 0;
+  EXPECT_EQ(StoreClient::Create(options).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(StoreClientErrorsTest, InvalidRequestsAreRejectedBeforeSending) {

@@ -32,11 +32,13 @@ absl::Status UnknownMember(const std::string& group, const std::string& member_i
 
 GroupCoordinator::GroupCoordinator(const Clock* clock, GroupOptions options,
                                    PartitionCounter partition_counter,
-                                   GenerationListener generation_listener)
+                                   GenerationListener generation_listener,
+                                   GenerationLoader generation_loader)
     : clock_(clock),
       options_(options),
       partition_counter_(std::move(partition_counter)),
       generation_listener_(std::move(generation_listener)),
+      generation_loader_(std::move(generation_loader)),
       instance_nonce_(absl::Uniform<uint64_t>(absl::BitGen())) {}
 
 void GroupCoordinator::RestoreGeneration(const std::string& group, int64_t generation) {
@@ -88,7 +90,37 @@ void GroupCoordinator::RebalanceLocked(const std::string& name, Group& group) {
     }
     rotation += static_cast<size_t>(*partitions);
   }
-  if (generation_listener_) generation_listener_(name, group.generation);
+  if (generation_listener_) pending_generations_.emplace_back(name, group.generation);
+}
+
+void GroupCoordinator::ReleaseAndPersist(absl::ReleasableMutexLock& lock) {
+  std::vector<std::pair<std::string, int64_t>> pending;
+  pending.swap(pending_generations_);
+  if (pending.empty()) {
+    lock.Release();
+    return;
+  }
+  // Tickets keep a group's generations reaching the listener in increasing order.
+  const uint64_t ticket = next_persist_ticket_++;
+  lock.Release();
+  struct Turn {
+    const uint64_t* turn;
+    uint64_t ticket;
+    static bool Reached(Turn* t) { return *t->turn == t->ticket; }
+  };
+  persist_mu_.Lock();
+  Turn turn{&persist_turn_, ticket};
+  persist_mu_.Await(absl::Condition(&Turn::Reached, &turn));
+  persist_mu_.Unlock();
+  for (const auto& [group, generation] : pending) generation_listener_(group, generation);
+  persist_mu_.Lock();
+  ++persist_turn_;
+  persist_mu_.Unlock();
+}
+
+size_t GroupCoordinator::group_count() {
+  absl::MutexLock lock(&mu_);
+  return groups_.size();
 }
 
 MemberAssignment GroupCoordinator::AssignmentLocked(const std::string& name, const Group& group,
@@ -128,8 +160,10 @@ absl::StatusOr<MemberAssignment> GroupCoordinator::Join(const JoinGroupRequest& 
   std::sort(topics.begin(), topics.end());
   topics.erase(std::unique(topics.begin(), topics.end()), topics.end());
 
-  absl::MutexLock lock(&mu_);
+  const int64_t persisted = generation_loader_ ? generation_loader_(request.group) : 0;
+  PersistingLock lock(this);
   Group& group = groups_[request.group];
+  group.generation = std::max(group.generation, persisted);
   ExpireLocked(request.group, group);
   const std::string member_id =
       request.member_id.empty() ? NewMemberIdLocked(request.group) : request.member_id;
@@ -145,7 +179,7 @@ absl::StatusOr<MemberAssignment> GroupCoordinator::Join(const JoinGroupRequest& 
 }
 
 absl::StatusOr<MemberAssignment> GroupCoordinator::Heartbeat(const HeartbeatRequest& request) {
-  absl::MutexLock lock(&mu_);
+  PersistingLock lock(this);
   auto git = groups_.find(request.group);
   if (git == groups_.end()) return UnknownMember(request.group, request.member_id);
   Group& group = git->second;
@@ -157,7 +191,7 @@ absl::StatusOr<MemberAssignment> GroupCoordinator::Heartbeat(const HeartbeatRequ
 }
 
 absl::StatusOr<LeaveGroupResult> GroupCoordinator::Leave(const LeaveGroupRequest& request) {
-  absl::MutexLock lock(&mu_);
+  PersistingLock lock(this);
   auto git = groups_.find(request.group);
   if (git == groups_.end()) return UnknownMember(request.group, request.member_id);
   Group& group = git->second;
@@ -170,7 +204,7 @@ absl::StatusOr<LeaveGroupResult> GroupCoordinator::Leave(const LeaveGroupRequest
 }
 
 absl::StatusOr<GroupDescription> GroupCoordinator::Describe(const DescribeGroupRequest& request) {
-  absl::MutexLock lock(&mu_);
+  PersistingLock lock(this);
   auto git = groups_.find(request.group);
   if (git == groups_.end()) {
     return absl::NotFoundError(absl::StrCat("group \"", request.group, "\" is not known"));
@@ -195,7 +229,7 @@ absl::StatusOr<GroupDescription> GroupCoordinator::Describe(const DescribeGroupR
 
 absl::Status GroupCoordinator::ValidateCommit(const std::string& group_name,
                                               const std::string& member_id, int64_t generation) {
-  absl::MutexLock lock(&mu_);
+  PersistingLock lock(this);
   auto git = groups_.find(group_name);
   if (member_id.empty() && generation < 0) {
     if (git == groups_.end()) return absl::OkStatus();
@@ -221,14 +255,21 @@ absl::Status GroupCoordinator::ValidateCommit(const std::string& group_name,
 }
 
 int GroupCoordinator::ExpireMembers() {
-  absl::MutexLock lock(&mu_);
+  PersistingLock lock(this);
   int expired = 0;
-  for (auto& [name, group] : groups_) expired += ExpireLocked(name, group);
+  for (auto it = groups_.begin(); it != groups_.end();) {
+    expired += ExpireLocked(it->first, it->second);
+    if (generation_loader_ && it->second.members.empty()) {
+      it = groups_.erase(it);  // Join reloads its generation
+    } else {
+      ++it;
+    }
+  }
   return expired;
 }
 
 void GroupCoordinator::TopicChanged(const std::string& topic) {
-  absl::MutexLock lock(&mu_);
+  PersistingLock lock(this);
   for (auto& [name, group] : groups_) {
     bool subscribed = false;
     for (const auto& [id, member] : group.members) {

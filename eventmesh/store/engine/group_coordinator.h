@@ -15,8 +15,15 @@
 // Committed offsets are not kept here; the store validates a commit with ValidateCommit and
 // persists it. Generations survive restarts through RestoreGeneration / the listener.
 //
-// Thread-safe (one internal mutex). The PartitionCounter and GenerationListener callbacks run
-// while that mutex is held: they must not call back into the coordinator.
+// With a GenerationLoader, groups without members are forgotten by ExpireMembers() (memory stays
+// bounded by the live groups); a group joined again continues from the generation the
+// GenerationLoader reports (the one last given to the listener), so generations never repeat.
+//
+// Thread-safe (one internal mutex). The PartitionCounter runs while that mutex is held and must
+// not call back into the coordinator. The GenerationListener runs after it is released, holding
+// no coordinator lock (calls are made one at a time, in generation order; a listener may read
+// the coordinator but must not cause a rebalance), and the GenerationLoader before it is taken;
+// both may block on I/O without stalling calls for other groups.
 // Errors: InvalidArgument (bad group/member name, no topics), FailedPrecondition (unknown member,
 // stale generation), NotFound (DescribeGroup of an unknown group).
 
@@ -24,6 +31,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -50,10 +58,13 @@ class GroupCoordinator {
   using PartitionCounter = std::function<absl::StatusOr<int32_t>(const std::string& topic)>;
   // Called with every new generation of a group (to persist it).
   using GenerationListener = std::function<void(const std::string& group, int64_t generation)>;
+  // The last persisted generation of a group (0 if none); called by Join.
+  using GenerationLoader = std::function<int64_t(const std::string& group)>;
 
   // `clock` must outlive the coordinator.
   GroupCoordinator(const Clock* clock, GroupOptions options, PartitionCounter partition_counter,
-                   GenerationListener generation_listener);
+                   GenerationListener generation_listener,
+                   GenerationLoader generation_loader = nullptr);
 
   GroupCoordinator(const GroupCoordinator&) = delete;
   GroupCoordinator& operator=(const GroupCoordinator&) = delete;
@@ -70,8 +81,12 @@ class GroupCoordinator {
   absl::Status ValidateCommit(const std::string& group, const std::string& member_id,
                               int64_t generation);
 
-  // Expires members of every group whose session ran out; returns how many were removed.
+  // Expires members of every group whose session ran out; returns how many were removed. Then
+  // forgets groups left without members.
   int ExpireMembers();
+
+  // Groups currently held in memory (monitoring / tests).
+  size_t group_count();
 
   // Recomputes the assignment of every group subscribed to `topic` (created or deleted).
   void TopicChanged(const std::string& topic);
@@ -94,13 +109,35 @@ class GroupCoordinator {
                                     const std::string& member_id) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
   std::string NewMemberIdLocked(const std::string& group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Hands the generations produced under `lock` to the listener after releasing it.
+  void ReleaseAndPersist(absl::ReleasableMutexLock& lock);
+  // Holds mu_ for a public call; on destruction (after the return value is built) releases it
+  // and persists the generations the call produced.
+  class PersistingLock {
+   public:
+    explicit PersistingLock(GroupCoordinator* c) : c_(c), lock_(&c->mu_) {}
+    ~PersistingLock() { c_->ReleaseAndPersist(lock_); }
+    PersistingLock(const PersistingLock&) = delete;
+    PersistingLock& operator=(const PersistingLock&) = delete;
+
+   private:
+    GroupCoordinator* const c_;
+    absl::ReleasableMutexLock lock_;
+  };
 
   const Clock* const clock_;
   const GroupOptions options_;
   const PartitionCounter partition_counter_;
   const GenerationListener generation_listener_;
+  const GenerationLoader generation_loader_;
 
   absl::Mutex mu_;
+  std::vector<std::pair<std::string, int64_t>> pending_generations_ ABSL_GUARDED_BY(mu_);
+  // Persisting calls take a ticket under mu_ and call the listener in ticket order, holding
+  // neither mutex while it runs.
+  uint64_t next_persist_ticket_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Mutex persist_mu_;
+  uint64_t persist_turn_ ABSL_GUARDED_BY(persist_mu_) = 0;
   std::map<std::string, Group> groups_ ABSL_GUARDED_BY(mu_);
   uint64_t member_seq_ ABSL_GUARDED_BY(mu_) = 0;
   const uint64_t instance_nonce_;

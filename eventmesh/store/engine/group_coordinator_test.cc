@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "eventmesh/store/engine/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -227,6 +228,53 @@ TEST_F(GroupCoordinatorTest, ExactlyOneOwnerUnderRandomMembershipChanges) {
     if (HasFailure()) break;
   }
   EXPECT_GT(last_generation, 50);
+}
+
+}  // namespace
+}  // namespace eventmesh::store
+
+namespace eventmesh::store {
+namespace {
+
+TEST(GroupCoordinatorPruneTest, EmptyGroupsAreForgottenAndContinueFromThePersistedGeneration) {
+  ManualClock clock(1'000'000);
+  absl::Mutex mu;
+  std::map<std::string, int64_t> persisted;
+  GroupCoordinator* self = nullptr;
+  int described_from_listener = 0;
+  GroupCoordinator coordinator(
+      &clock, GroupOptions{}, [](const std::string&) -> absl::StatusOr<int32_t> { return 2; },
+      [&](const std::string& group, int64_t generation) {
+        // Runs without the coordinator's mutex: calling back in does not deadlock.
+        if (self->Describe({group}).ok()) ++described_from_listener;
+        absl::MutexLock lock(&mu);
+        persisted[group] = generation;
+      },
+      [&](const std::string& group) -> int64_t {
+        absl::MutexLock lock(&mu);
+        auto it = persisted.find(group);
+        return it == persisted.end() ? 0 : it->second;
+      });
+  self = &coordinator;
+  JoinGroupRequest join;
+  join.group = "g";
+  join.topics = {"t"};
+  auto joined = coordinator.Join(join);
+  ASSERT_TRUE(joined.ok()) << joined.status();
+  EXPECT_EQ(joined->generation, 1);
+  EXPECT_GE(described_from_listener, 1);
+  auto left = coordinator.Leave({"g", joined->member_id});
+  ASSERT_TRUE(left.ok());
+  EXPECT_EQ(left->generation, 2);
+  EXPECT_EQ(coordinator.group_count(), 1u);
+  EXPECT_EQ(coordinator.ExpireMembers(), 0);
+  EXPECT_EQ(coordinator.group_count(), 0u);  // empty: forgotten
+  EXPECT_EQ(coordinator.Describe({"g"}).status().code(), absl::StatusCode::kNotFound);
+  auto again = coordinator.Join(join);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->generation, 3);  // continues, never repeats
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(persisted["g"], 3);
 }
 
 }  // namespace

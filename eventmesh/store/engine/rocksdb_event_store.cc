@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "eventmesh/common/big_endian.h"
 #include "rocksdb/iterator.h"
+#include "rocksdb/listener.h"
 #include "rocksdb/options.h"
 
 namespace eventmesh::store {
@@ -56,6 +57,10 @@ struct RocksDbEventStore::AsyncWaiter {
   std::shared_ptr<Topic> topic;
   Partition* partition = nullptr;
   std::atomic<bool> claimed{false};
+  // Its deadline entry in fetch_timers_ (guarded by fetch_mu_), erased when the waiter is
+  // claimed, so a waiter woken by data does not stay referenced until its deadline.
+  std::multimap<absl::Time, std::shared_ptr<AsyncWaiter>>::iterator timer;
+  bool has_timer = false;
 };
 
 struct RocksDbEventStore::Partition {
@@ -67,6 +72,9 @@ struct RocksDbEventStore::Partition {
   int64_t last_append_ms = 0;
   uint64_t cumulative_bytes = 0;
   absl::flat_hash_map<uint64_t, std::vector<keys::ProducerBatch>> producers;
+  // Not OK while `producers` could not be reloaded from the DB after a failed write: appends
+  // to the partition retry the reload and fail until it succeeds (dedup state must be exact).
+  absl::Status producers_status;
 
   // Durable state, published in offset order by the commit leader.
   std::atomic<int64_t> committed_next{0};
@@ -162,8 +170,40 @@ absl::StatusOr<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::Open(
   return store;
 }
 
+namespace {
+
+// Turns RocksDB's automatic error recovery off: the engine resumes itself (WriteFrontLocked).
+// With it on, the SstFileManager starts a recovery as soon as a NoSpace error is set, i.e.
+// while the disk is typically still full; that attempt fails and escalates the error to fatal.
+class NoAutoRecovery final : public rocksdb::EventListener {
+ public:
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason /*reason*/, rocksdb::Status /*error*/,
+                            bool* auto_recovery) override {
+    *auto_recovery = false;
+  }
+};
+
+}  // namespace
+
+rocksdb::Status RocksDbEventStore::ProbeWritable() {
+  rocksdb::Env* env = db_->GetEnv();
+  const std::string probe = options_.path + "/RESUME_PROBE";
+  std::unique_ptr<rocksdb::WritableFile> file;
+  rocksdb::EnvOptions env_options;
+  rocksdb::Status s = env->NewWritableFile(probe, &file, env_options);
+  if (s.ok()) s = file->Append(std::string(4096, '\0'));
+  if (s.ok()) s = file->Sync();
+  if (file != nullptr) {
+    rocksdb::Status closed = file->Close();
+    if (s.ok()) s = closed;
+  }
+  env->DeleteFile(probe).PermitUncheckedError();
+  return s;
+}
+
 absl::Status RocksDbEventStore::OpenDb() {
   rocksdb::DBOptions db_options;
+  db_options.listeners.push_back(std::make_shared<NoAutoRecovery>());
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
@@ -198,6 +238,17 @@ absl::Status RocksDbEventStore::OpenDb() {
         db_->Put(rocksdb::WriteOptions(), groups_cf_, keys::GroupGenerationKey(group),
                  EncodeU64(static_cast<uint64_t>(generation)))
             .PermitUncheckedError();
+      },
+      [this](const std::string& group) -> int64_t {
+        // A group forgotten while empty continues from its persisted generation.
+        std::string value;
+        uint64_t generation = 0;
+        if (db_->Get(rocksdb::ReadOptions(), groups_cf_, keys::GroupGenerationKey(group), &value)
+                .ok() &&
+            DecodeU64(value, &generation)) {
+          return static_cast<int64_t>(generation);
+        }
+        return 0;
       });
   return absl::OkStatus();
 }
@@ -534,15 +585,19 @@ absl::StatusOr<DeleteTopicResult> RocksDbEventStore::DeleteTopic(
     }
     {
       // No append can join the queue for this topic after this point; the ones already queued
-      // are written before the delete (FIFO).
+      // are written before the delete (FIFO). If the delete fails the topic is restored: it is
+      // still on disk.
       absl::MutexLock write(&write_mu_);
       topic->deleted = true;
+      if (absl::Status s = SubmitBatchLocked(std::move(batch)); !s.ok()) {
+        topic->deleted = false;
+        return s;
+      }
     }
     {
       absl::MutexLock lock(&topics_mu_);
       topics_.erase(topic->name);
     }
-    if (absl::Status s = SubmitBatch(std::move(batch)); !s.ok()) return s;
   }
   for (auto& p : topic->partitions) NotifyPartition(p.get());
   coordinator_->TopicChanged(request.topic);
@@ -584,9 +639,14 @@ void RocksDbEventStore::WriteFrontLocked(Completions* completions) {
   write_mu_.Unlock();
   rocksdb::Status s;
   if (resume) {
-    // RocksDB may be recovering on its own (Busy); wait for it, bounded (about 10 s).
-    s = db_->Resume();
-    for (int i = 0; s.IsBusy() && i < 1000; ++i) {
+    // RocksDB's own recovery is disabled (see NoAutoRecovery): a recovery attempt while the
+    // disk is still full fails its memtable switch / flush, and RocksDB 7.8 then escalates the
+    // background error to fatal, after which DB::Resume can never succeed. So resume only once
+    // the DB directory accepts a synced write again; until then the append fails with the
+    // probe's error (ResourceExhausted) and the next one tries again.
+    s = ProbeWritable();
+    if (s.ok()) s = db_->Resume();
+    for (int i = 0; s.IsBusy() && i < 1000; ++i) {  // defensive: Busy = a recovery in progress
       absl::SleepFor(absl::Milliseconds(10));
       s = db_->Resume();
     }
@@ -710,11 +770,11 @@ void RocksDbEventStore::FailQueueLocked(const absl::Status& status, Completions*
   for (Partition* p : touched) {
     p->next_offset = p->committed_next.load();
     p->cumulative_bytes = p->committed_bytes.load();
-    ReloadProducersLocked(p);
+    p->producers_status = ReloadProducersLocked(p);
   }
 }
 
-void RocksDbEventStore::ReloadProducersLocked(Partition* partition) {
+absl::Status RocksDbEventStore::ReloadProducersLocked(Partition* partition) {
   partition->producers.clear();
   const std::string begin = std::string(keys::kProducerPrefix) +
                             keys::PartitionPrefix(partition->topic_id, partition->index);
@@ -732,11 +792,20 @@ void RocksDbEventStore::ReloadProducersLocked(Partition* partition) {
       partition->producers[pid] = std::move(window);
     }
   }
+  if (!it->status().ok()) {
+    partition->producers.clear();
+    return FromRocks(it->status(), "reloading producer state after a failed write", false);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status RocksDbEventStore::SubmitBatch(rocksdb::WriteBatch batch) {
-  Writer writer;
   absl::MutexLock lock(&write_mu_);
+  return SubmitBatchLocked(std::move(batch));
+}
+
+absl::Status RocksDbEventStore::SubmitBatchLocked(rocksdb::WriteBatch batch) {
+  Writer writer;
   auto group = std::make_unique<CommitGroup>();
   group->batch = std::move(batch);
   group->open = false;
@@ -845,6 +914,13 @@ bool RocksDbEventStore::EnqueueAppendLocked(const AppendRequest& request, Prepar
   if (topic.deleted) {
     *early = absl::NotFoundError(absl::StrCat("topic \"", request.topic, "\" does not exist"));
     return false;
+  }
+  if (!p->producers_status.ok()) {
+    p->producers_status = ReloadProducersLocked(p);
+    if (!p->producers_status.ok()) {
+      *early = p->producers_status;
+      return false;
+    }
   }
   AppendResult& result = writer->result;
   result.topic = request.topic;
@@ -1015,6 +1091,8 @@ StoreStats RocksDbEventStore::GetStats() const {
   stats.failed_writes = stat_failed_writes_.load(std::memory_order_relaxed);
   stats.waiting_fetches = stat_waiting_fetches_.load();
   stats.parked_async_fetches = stat_parked_async_.load();
+  absl::MutexLock lock(&fetch_mu_);
+  stats.fetch_deadlines = static_cast<int64_t>(fetch_timers_.size());
   return stats;
 }
 
@@ -1156,7 +1234,10 @@ void RocksDbEventStore::FetchAsync(const FetchRequest& request, FetchCallback do
   {
     absl::MutexLock lock(&fetch_mu_);
     if (!fetch_stop_) {
-      fetch_timers_.emplace(absl::Now() + FetchWait(request.max_wait_ms), waiter);
+      // Already claimed (woken by an append since it was parked): no deadline needed.
+      if (waiter->claimed.load()) return;
+      waiter->timer = fetch_timers_.emplace(absl::Now() + FetchWait(request.max_wait_ms), waiter);
+      waiter->has_timer = true;
       fetch_cv_.Signal();
       return;
     }
@@ -1190,6 +1271,13 @@ void RocksDbEventStore::NotifyPartition(Partition* p) {
 void RocksDbEventStore::CompleteWaiter(const std::shared_ptr<AsyncWaiter>& waiter, bool timed_out) {
   if (waiter->claimed.exchange(true)) return;
   stat_parked_async_.fetch_sub(1);
+  {
+    absl::MutexLock lock(&fetch_mu_);
+    if (waiter->has_timer) {
+      fetch_timers_.erase(waiter->timer);
+      waiter->has_timer = false;
+    }
+  }
   if (timed_out) {
     Partition* p = waiter->partition;
     absl::MutexLock lock(&p->watch_mu);
@@ -1217,6 +1305,7 @@ void RocksDbEventStore::FetchThreadLoop() {
     const absl::Time now = absl::Now();
     while (!fetch_timers_.empty() && (fetch_stop_ || fetch_timers_.begin()->first <= now)) {
       expired.push_back(std::move(fetch_timers_.begin()->second));
+      expired.back()->has_timer = false;
       fetch_timers_.erase(fetch_timers_.begin());
     }
     if (!ready.empty() || !expired.empty()) {
@@ -1424,9 +1513,13 @@ absl::Status RocksDbEventStore::TrimPartition(const Topic& topic, Partition* p,
       .Put(meta_cf_, keys::LogStartKey(p->topic_id, part),
            EncodeU64(static_cast<uint64_t>(new_earliest)))
       .PermitUncheckedError();
-  // Readers stop at the new earliest offset at once; the write follows the queued appends.
+  // Readers stop at the new earliest offset at once; the write follows the queued appends. If
+  // it fails the records are still there: readers get them back and the next pass retries.
   p->earliest.store(new_earliest);
-  if (absl::Status s = SubmitBatch(std::move(batch)); !s.ok()) return s;
+  if (absl::Status s = SubmitBatch(std::move(batch)); !s.ok()) {
+    p->earliest.store(earliest);
+    return s;
+  }
   result->partitions_trimmed += 1;
   result->events_deleted += events;
   result->bytes_deleted += bytes;
@@ -1444,7 +1537,10 @@ absl::Status RocksDbEventStore::ExpireProducers(Partition* p, RetentionPassResul
   const int64_t cutoff = clock_->NowMs() - options_.producer_expiry_ms;
   rocksdb::WriteBatch batch;
   int64_t expired = 0;
+  absl::Status written;
   {
+    // The delete is queued in the same critical section that forgets the producers: an append
+    // by one of them afterwards queues behind it, so its new window is not deleted from disk.
     absl::MutexLock lock(&write_mu_);
     for (auto it = p->producers.begin(); it != p->producers.end();) {
       if (it->second.empty() || it->second.back().append_time_ms < cutoff) {
@@ -1458,9 +1554,10 @@ absl::Status RocksDbEventStore::ExpireProducers(Partition* p, RetentionPassResul
         ++it;
       }
     }
+    if (expired == 0) return absl::OkStatus();
+    written = SubmitBatchLocked(std::move(batch));
   }
-  if (expired == 0) return absl::OkStatus();
-  if (absl::Status s = SubmitBatch(std::move(batch)); !s.ok()) return s;
+  if (!written.ok()) return written;
   result->producers_expired += expired;
   return absl::OkStatus();
 }

@@ -90,6 +90,7 @@ struct StoreStats {
   int64_t failed_writes = 0;         // DB::Write calls that failed
   int64_t waiting_fetches = 0;       // gauge: blocking Fetch calls parked right now
   int64_t parked_async_fetches = 0;  // gauge: FetchAsync waiters not yet completed
+  int64_t fetch_deadlines = 0;       // gauge: FetchAsync deadlines held by the timer thread
 };
 
 class RocksDbEventStore final : public EventStore {
@@ -137,6 +138,9 @@ class RocksDbEventStore final : public EventStore {
   explicit RocksDbEventStore(const StoreOptions& options);
   absl::Status OpenDb();
   absl::Status Recover();
+  // Creates, appends to, syncs and deletes a small file in the DB directory: OK once the disk
+  // accepts writes again (checked before DB::Resume after a failed write).
+  rocksdb::Status ProbeWritable();
   void StartThreads();
 
   std::shared_ptr<Topic> FindTopic(absl::string_view name) const;
@@ -166,9 +170,13 @@ class RocksDbEventStore final : public EventStore {
   void CommitThreadLoop();
   // Writes a prepared batch through the commit queue (admin operations).
   absl::Status SubmitBatch(rocksdb::WriteBatch batch);
+  absl::Status SubmitBatchLocked(rocksdb::WriteBatch batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   void FailQueueLocked(const absl::Status& status, Completions* completions)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  void ReloadProducersLocked(Partition* partition) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Re-reads a partition's producer windows from the DB (after a failed write). On a read error
+  // the windows are left empty and the error is returned (kept in producers_status).
+  absl::Status ReloadProducersLocked(Partition* partition) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   rocksdb::WriteOptions WriteOptionsForMode() const;
 
   absl::StatusOr<ReadResult> ReadPartition(const Topic& topic, Partition* partition,
@@ -216,7 +224,7 @@ class RocksDbEventStore final : public EventStore {
   bool commit_stop_ ABSL_GUARDED_BY(write_mu_) = false;  // closing: no more enqueues
 
   // Async fetch waiters by deadline, and those made ready by appends.
-  absl::Mutex fetch_mu_;
+  mutable absl::Mutex fetch_mu_;
   absl::CondVar fetch_cv_;
   std::multimap<absl::Time, std::shared_ptr<AsyncWaiter>> fetch_timers_ ABSL_GUARDED_BY(fetch_mu_);
   std::vector<std::shared_ptr<AsyncWaiter>> fetch_ready_ ABSL_GUARDED_BY(fetch_mu_);

@@ -11,10 +11,10 @@ BoundedExecutor::BoundedExecutor(int threads, size_t max_queued) : max_queued_(m
 
 BoundedExecutor::~BoundedExecutor() { Shutdown(); }
 
-bool BoundedExecutor::TrySubmit(std::function<void()> task) {
+bool BoundedExecutor::TrySubmit(std::function<void()> task, std::function<void()> cancel) {
   absl::MutexLock lock(&mu_);
   if (stopping_ || queue_.size() >= max_queued_) return false;
-  queue_.push_back(std::move(task));
+  queue_.push_back(Task{std::move(task), std::move(cancel)});
   return true;
 }
 
@@ -23,6 +23,23 @@ void BoundedExecutor::Shutdown() {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
+  Join();
+}
+
+void BoundedExecutor::ShutdownNow() {
+  std::deque<Task> dropped;
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    dropped.swap(queue_);
+  }
+  for (Task& task : dropped) {
+    if (task.cancel) task.cancel();
+  }
+  Join();
+}
+
+void BoundedExecutor::Join() {
   for (std::thread& t : threads_) {
     if (t.joinable()) t.join();
   }
@@ -37,7 +54,7 @@ void BoundedExecutor::Loop() {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(this, &BoundedExecutor::HasWorkOrStopping));
       if (queue_.empty()) return;  // stopping and drained
-      task = std::move(queue_.front());
+      task = std::move(queue_.front().run);
       queue_.pop_front();
     }
     task();

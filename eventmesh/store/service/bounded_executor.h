@@ -4,7 +4,8 @@
 // A fixed pool of threads running blocking tasks (engine calls that wait for an fsync) off the
 // network threads, with a bounded queue: TrySubmit refuses work beyond `max_queued` instead of
 // growing without limit. Thread-safe. Shutdown() (also run by the destructor) refuses new tasks,
-// runs every task already queued and joins the threads.
+// runs every task already queued and joins the threads; ShutdownNow() instead drops the queued
+// tasks, running their `cancel` function (if any) instead, and joins.
 
 #include <cstddef>
 #include <deque>
@@ -25,8 +26,10 @@ class BoundedExecutor {
   BoundedExecutor& operator=(const BoundedExecutor&) = delete;
 
   // Queues `task`; false when the queue is full or the executor is shut down.
-  bool TrySubmit(std::function<void()> task);
+  // `cancel` runs instead of `task` if ShutdownNow() drops it.
+  bool TrySubmit(std::function<void()> task, std::function<void()> cancel = nullptr);
   void Shutdown();
+  void ShutdownNow();
 
  private:
   void Loop();
@@ -34,7 +37,13 @@ class BoundedExecutor {
 
   const size_t max_queued_;
   absl::Mutex mu_;
-  std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
+  struct Task {
+    std::function<void()> run;
+    std::function<void()> cancel;
+  };
+  void Join();
+
+  std::deque<Task> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
 };

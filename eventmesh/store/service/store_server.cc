@@ -1,5 +1,6 @@
 #include "eventmesh/store/service/store_server.h"
 
+#include <algorithm>
 #include <array>
 #include <deque>
 #include <future>
@@ -7,7 +8,6 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "boost/asio.hpp"
@@ -155,11 +155,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
       boost::system::error_code ec;
       self->socket_.shutdown(tcp::socket::shutdown_receive, ec);
       const absl::Status status = absl::UnavailableError("store server is shutting down");
-      for (uint64_t id : self->pending_fetches_) {
+      for (const auto& [seq, fetch] : self->pending_fetches_) {
         v1::StoreResponse response;
-        response.set_request_id(id);
+        response.set_request_id(fetch.request_id);
         SetError(status, &response);
-        self->FinishCall(std::move(response));
+        self->FinishCall(std::move(response), fetch.reserved_bytes);
       }
       self->pending_fetches_.clear();
       self->MaybeClose();
@@ -222,7 +222,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     paused_ = false;
     while (!closed_ && !stop_reading_) {
       if (in_flight_ >= core_->options.max_in_flight_per_connection ||
-          write_queue_bytes_ > core_->options.max_write_queue_bytes) {
+          write_queue_bytes_ + reserved_read_bytes_ > core_->options.max_write_queue_bytes) {
         paused_ = true;
         return;
       }
@@ -262,8 +262,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
     ++in_flight_;
     core_->AddInFlight(1);
     const bool is_fetch = request->op_case() == v1::StoreRequest::kFetch;
+    // A read's response is bounded by the server's caps, and counted in the connection's
+    // back-pressure budget until it is answered.
+    size_t reserved = 0;
+    if (is_fetch || request->op_case() == v1::StoreRequest::kRead) {
+      reserved =
+          ClampRead(is_fetch ? request->mutable_fetch()->mutable_read() : request->mutable_read());
+      reserved_read_bytes_ += reserved;
+    }
+    // Fetches are tracked by a server-side sequence number: clients may reuse request ids
+    // (e.g. leave them at 0), and every fetch must be answered and counted down exactly once.
+    const uint64_t fetch_seq = is_fetch ? next_fetch_seq_++ : 0;
     if (is_fetch) {
-      pending_fetches_.insert(id);
+      pending_fetches_.emplace(fetch_seq, PendingFetch{id, reserved});
       v1::FetchRequest* fetch = request->mutable_fetch();
       if (fetch->max_wait_ms() > core_->options.max_fetch_wait_ms) {
         fetch->set_max_wait_ms(core_->options.max_fetch_wait_ms);
@@ -274,27 +285,41 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return;
     }
     auto self = shared_from_this();
-    const bool queued = core_->executor.TrySubmit([self, request, is_fetch] {
+    auto run = [self, request, is_fetch, fetch_seq, reserved] {
       if (is_fetch) {
-        self->StartFetch(*request);
+        self->StartFetch(*request, fetch_seq);
         return;
       }
       v1::StoreResponse response;
       response.set_request_id(request->request_id());
       HandleRequest(*self->core_->store, *request, &response);
-      asio::post(self->strand_, [self, response = std::move(response)]() mutable {
-        self->FinishCall(std::move(response));
+      asio::post(self->strand_, [self, reserved, response = std::move(response)]() mutable {
+        self->FinishCall(std::move(response), reserved);
       });
-    });
+    };
+    // Dropped by a Stop() whose stop_timeout passed: answered UNAVAILABLE, never run.
+    auto cancel = [self, id, is_fetch, fetch_seq, reserved] {
+      asio::post(self->strand_, [self, id, is_fetch, fetch_seq, reserved] {
+        v1::StoreResponse response;
+        response.set_request_id(id);
+        SetError(absl::UnavailableError("store server is shutting down"), &response);
+        if (is_fetch) {
+          self->FinishFetch(fetch_seq, std::move(response));
+        } else {
+          self->FinishCall(std::move(response), reserved);
+        }
+      });
+    };
+    const bool queued = core_->executor.TrySubmit(std::move(run), std::move(cancel));
     if (!queued) {
-      if (is_fetch) pending_fetches_.erase(id);
+      if (is_fetch) pending_fetches_.erase(fetch_seq);
       v1::StoreResponse response;
       response.set_request_id(id);
       SetError(
           absl::ResourceExhaustedError(absl::StrCat(
               "store server is overloaded: ", core_->options.max_queued_calls, " calls queued")),
           &response);
-      FinishCall(std::move(response));
+      FinishCall(std::move(response), reserved);
     }
   }
 
@@ -331,13 +356,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   // On an executor thread.
-  void StartFetch(const v1::StoreRequest& request) {
+  void StartFetch(const v1::StoreRequest& request, uint64_t fetch_seq) {
     const uint64_t id = request.request_id();
     FetchRequest fetch;
     absl::Status status = wire::FromProto(request.fetch(), &fetch);
     std::weak_ptr<Connection> weak = weak_from_this();
     std::shared_ptr<Liveness> liveness = core_->liveness;
-    auto deliver = [weak, liveness, id](absl::StatusOr<ReadResult> result) {
+    auto deliver = [weak, liveness, id, fetch_seq](absl::StatusOr<ReadResult> result) {
       v1::StoreResponse response;
       response.set_request_id(id);
       if (result.ok()) {
@@ -352,9 +377,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
       auto strand = self->strand_;
       // `self` moves into the handler, so the last reference never dies on this thread after
       // the io_context is gone.
-      asio::post(strand, [self = std::move(self), response = std::move(response)]() mutable {
-        self->FinishFetch(std::move(response));
-      });
+      asio::post(strand,
+                 [self = std::move(self), fetch_seq, response = std::move(response)]() mutable {
+                   self->FinishFetch(fetch_seq, std::move(response));
+                 });
     };
     if (!status.ok()) {
       deliver(status);
@@ -363,14 +389,30 @@ class Connection : public std::enable_shared_from_this<Connection> {
     core_->store->FetchAsync(fetch, std::move(deliver));
   }
 
-  void FinishFetch(v1::StoreResponse response) {
+  void FinishFetch(uint64_t fetch_seq, v1::StoreResponse response) {
     // Not pending: already answered UNAVAILABLE by BeginStop, or the connection closed.
-    if (pending_fetches_.erase(response.request_id()) == 0) return;
-    FinishCall(std::move(response));
+    auto it = pending_fetches_.find(fetch_seq);
+    if (it == pending_fetches_.end()) return;
+    const size_t reserved = it->second.reserved_bytes;
+    pending_fetches_.erase(it);
+    FinishCall(std::move(response), reserved);
   }
 
-  // Completes one in-flight call.
-  void FinishCall(v1::StoreResponse response) {
+  // Caps max_bytes / max_events of a Read or Fetch (0 = the engine default, also capped);
+  // returns the response bytes to reserve for it.
+  size_t ClampRead(v1::ReadRequest* read) {
+    const StoreServerOptions& o = core_->options;
+    const int64_t max_bytes = read->max_bytes() == 0 ? ReadRequest{}.max_bytes : read->max_bytes();
+    if (max_bytes > o.max_read_bytes) read->set_max_bytes(o.max_read_bytes);
+    const int32_t max_events =
+        read->max_events() == 0 ? ReadRequest{}.max_events : read->max_events();
+    if (max_events > o.max_read_events) read->set_max_events(o.max_read_events);
+    return static_cast<size_t>(std::clamp<int64_t>(max_bytes, 0, o.max_read_bytes));
+  }
+
+  // Completes one in-flight call; `reserved` is its share of reserved_read_bytes_.
+  void FinishCall(v1::StoreResponse response, size_t reserved = 0) {
+    reserved_read_bytes_ -= reserved;
     --in_flight_;
     core_->AddInFlight(-1);
     if (closed_) return;
@@ -454,6 +496,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     // Waiting fetches will never be answered on this connection.
     const int64_t abandoned = static_cast<int64_t>(pending_fetches_.size());
+    for (const auto& [seq, fetch] : pending_fetches_) reserved_read_bytes_ -= fetch.reserved_bytes;
     pending_fetches_.clear();
     in_flight_ -= abandoned;
     core_->AddInFlight(-abandoned);
@@ -477,7 +520,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool paused_ = false;        // back-pressure
   bool closed_ = false;
   int in_flight_ = 0;
-  absl::flat_hash_set<uint64_t> pending_fetches_;
+  struct PendingFetch {
+    uint64_t request_id;    // the client's
+    size_t reserved_bytes;  // share of reserved_read_bytes_
+  };
+  // Waiting fetches by server-side sequence number.
+  absl::flat_hash_map<uint64_t, PendingFetch> pending_fetches_;
+  size_t reserved_read_bytes_ = 0;  // capped max_bytes of the Reads/Fetches in flight
+  uint64_t next_fetch_seq_ = 1;
 
   std::deque<std::string> write_queue_;
   std::vector<std::string> writing_frames_;
@@ -513,10 +563,11 @@ absl::StatusOr<std::unique_ptr<StoreServer>> StoreServer::Start(EventStore* stor
                                                                 const StoreServerOptions& options) {
   if (store == nullptr) return absl::InvalidArgumentError("store must not be null");
   if (options.io_threads < 1 || options.executor_threads < 1 ||
-      options.max_in_flight_per_connection < 1 || options.max_queued_calls < 1) {
+      options.max_in_flight_per_connection < 1 || options.max_queued_calls < 1 ||
+      options.max_read_bytes < 1 || options.max_read_events < 1) {
     return absl::InvalidArgumentError(
-        "io_threads, executor_threads, max_in_flight_per_connection and max_queued_calls must "
-        "be >= 1");
+        "io_threads, executor_threads, max_in_flight_per_connection, max_queued_calls, "
+        "max_read_bytes and max_read_events must be >= 1");
   }
   boost::system::error_code ec;
   const asio::ip::address address = asio::ip::make_address(options.bind_address, ec);
@@ -551,6 +602,7 @@ std::string StoreServer::address() const {
 }
 
 void StoreServer::Stop() {
+  absl::MutexLock stop_lock(&stop_mu_);
   if (stopped_) return;
   stopped_ = true;
   Core* core = core_.get();
@@ -574,16 +626,24 @@ void StoreServer::Stop() {
   for (const auto& connection : connections) connection->BeginStop();
 
   // 3. Let in-flight calls finish (bounded).
+  bool drained = true;
   {
     absl::MutexLock lock(&core->mu);
     if (!core->mu.AwaitWithTimeout(absl::Condition(core, &Core::NoneInFlight),
                                    core->options.stop_timeout)) {
+      drained = false;
       LOG(WARNING) << "store server stop: " << core->in_flight << " calls still in flight after "
-                   << absl::FormatDuration(core->options.stop_timeout) << "; closing anyway";
+                   << absl::FormatDuration(core->options.stop_timeout)
+                   << "; dropping queued calls and closing anyway";
     }
   }
-  // 4. No more engine calls from us (runs what is queued, joins).
-  core->executor.Shutdown();
+  // 4. No more engine calls from us. After the timeout, calls still queued are answered
+  // UNAVAILABLE instead of run; calls already running in the engine are waited for.
+  if (drained) {
+    core->executor.Shutdown();
+  } else {
+    core->executor.ShutdownNow();
+  }
   {
     absl::MutexLock lock(&core->liveness->mu);
     core->liveness->alive = false;

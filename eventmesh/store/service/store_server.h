@@ -8,9 +8,9 @@
 // uses EventStore::AppendAsync from the strand and long-poll Fetch uses EventStore::FetchAsync;
 // both post their result back to the strand, so no thread waits for an fsync or a fetch and all
 // appends in flight can share one commit group. The other engine calls run on a separate
-// bounded executor of `executor_threads`. Many requests may be in flight per connection (pipelining);
-// responses carry the request's request_id and may complete out of order. Back-pressure: a
-// connection with `max_in_flight_per_connection` requests in flight or more than
+// bounded executor of `executor_threads`. Many requests may be in flight per connection
+// (pipelining); responses carry the request's request_id and may complete out of order.
+// Back-pressure: a connection with `max_in_flight_per_connection` requests in flight or more than
 // `max_write_queue_bytes` of unsent responses is not read from until that drops.
 //
 // Bad input: an unparseable frame is answered with request_id 0 and INVALID_ARGUMENT
@@ -30,7 +30,9 @@
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "eventmesh/store/engine/event_store.h"
 
@@ -50,13 +52,20 @@ struct StoreServerOptions {
   size_t max_write_queue_bytes = 32u << 20;  // unsent response bytes per connection
   uint32_t max_frame_size = 16u << 20;       // request frames; larger prefixes close the conn
   int64_t max_fetch_wait_ms = 60'000;        // Fetch.max_wait_ms is capped to this
+  // Read/Fetch max_bytes and max_events are capped to these (a response must fit in a frame;
+  // max_read_bytes should stay well below max_frame_size since one event may exceed it).
+  // Every Read/Fetch in flight counts its (capped) max_bytes against max_write_queue_bytes, so a
+  // connection stops being read once its possible response bytes exceed that.
+  int64_t max_read_bytes = 8 << 20;
+  int32_t max_read_events = 10'000;
   absl::Duration stop_timeout = absl::Seconds(10);  // Stop() waits this long for in-flight calls
 };
 
 class StoreServer {
  public:
   // Binds, listens and starts the threads.
-  // Errors: InvalidArgument (bad address / options), Unavailable (bind/listen failed, e.g. the
+  // Errors: InvalidArgument (bad address / options, max_read_bytes / max_read_events < 1),
+  // Unavailable (bind/listen failed, e.g. the
   // port is in use).
   static absl::StatusOr<std::unique_ptr<StoreServer>> Start(EventStore* store,
                                                             const StoreServerOptions& options);
@@ -71,7 +80,9 @@ class StoreServer {
 
   // Graceful stop: stop accepting; stop reading requests; answer waiting long-poll fetches with
   // UNAVAILABLE "store server is shutting down"; wait up to stop_timeout for the other in-flight
-  // calls to be answered; close every connection; join all threads. Idempotent.
+  // calls to be answered (then calls still queued for the executor are answered UNAVAILABLE
+  // instead of run; calls already inside the engine are waited for); close every connection;
+  // join all threads. Idempotent.
   void Stop();
 
   struct Core;  // shared with connections (defined in the .cc)
@@ -82,7 +93,9 @@ class StoreServer {
   std::shared_ptr<Core> core_;
   uint16_t port_ = 0;
   std::vector<std::thread> io_threads_;
-  bool stopped_ = false;
+  // Held for the whole of Stop(): a concurrent second call waits for the first to finish.
+  absl::Mutex stop_mu_;
+  bool stopped_ ABSL_GUARDED_BY(stop_mu_) = false;
 };
 
 }  // namespace eventmesh::store::service

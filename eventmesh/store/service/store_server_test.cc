@@ -11,13 +11,17 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "eventmesh/common/big_endian.h"
 #include "eventmesh/protocol/proto/store.pb.h"
 #include "eventmesh/protocol/rpc/frame_codec.h"
@@ -57,6 +61,7 @@ class RawConnection {
   ~RawConnection() { Close(); }
 
   bool connected() const { return connected_; }
+  void ShutdownWrite() { shutdown(fd_, SHUT_WR); }
   void Close() {
     if (fd_ >= 0) close(fd_);
     fd_ = -1;
@@ -300,17 +305,48 @@ TEST_F(StoreServerTest, ResponsesCompleteOutOfOrderTaggedWithRequestIds) {
   EXPECT_EQ(second->fetch().records(0).payload(), "still fine");
 }
 
+TEST_F(StoreServerTest, FetchesWithTheSameRequestIdAreAllAnsweredAndTheConnectionCloses) {
+  RawConnection raw(server_->port());
+  ASSERT_TRUE(raw.connected());
+  v1::StoreRequest fetch;  // request_id left at 0, twice
+  fetch.mutable_fetch()->mutable_read()->set_topic("t");
+  fetch.mutable_fetch()->set_max_wait_ms(20);
+  ASSERT_TRUE(raw.Send(fetch));
+  ASSERT_TRUE(raw.Send(fetch));
+  for (int i = 0; i < 2; ++i) {
+    auto response = raw.Receive();
+    ASSERT_TRUE(response.has_value()) << "fetch response " << i;
+    EXPECT_EQ(response->request_id(), 0u);
+    EXPECT_EQ(CodeOf(*response), absl::StatusCode::kOk);
+    ASSERT_EQ(response->result_case(), v1::StoreResponse::kFetch);
+    EXPECT_THAT(response->fetch().records(), SizeIs(0));
+  }
+  // Nothing is left in flight: after our EOF the server closes the connection.
+  raw.ShutdownWrite();
+  EXPECT_FALSE(raw.Receive().has_value());
+  EXPECT_TRUE(raw.eof());
+  ExpectOtherClientWorks();
+}
+
 // Delegates to a real store, but Read waits until `release` is notified.
 class GatedStore final : public EventStore {
  public:
   explicit GatedStore(EventStore* inner) : inner_(inner) {}
   absl::Notification release;
   absl::Notification entered;
+  std::atomic<int> reads_entered{0};
+  std::atomic<int> reads_done{0};
+  // reads_done when ListTopics was first called (-1: not yet).
+  std::atomic<int> reads_done_at_list{-1};
+  absl::Notification listed;
 
   absl::StatusOr<ReadResult> Read(const ReadRequest& r) override {
+    ++reads_entered;
     if (!entered.HasBeenNotified()) entered.Notify();
     release.WaitForNotificationWithTimeout(absl::Seconds(60));
-    return inner_->Read(r);
+    auto result = inner_->Read(r);
+    ++reads_done;
+    return result;
   }
   absl::StatusOr<AppendResult> Append(const AppendRequest& r) override { return inner_->Append(r); }
   void AppendAsync(const AppendRequest& r, AppendCallback done) override {
@@ -323,6 +359,10 @@ class GatedStore final : public EventStore {
     return inner_->DescribeTopic(r);
   }
   absl::StatusOr<ListTopicsResult> ListTopics(const ListTopicsRequest& r) override {
+    if (!listed.HasBeenNotified()) {
+      reads_done_at_list = reads_done.load();
+      listed.Notify();
+    }
     return inner_->ListTopics(r);
   }
   absl::StatusOr<DeleteTopicResult> DeleteTopic(const DeleteTopicRequest& r) override {
@@ -419,6 +459,200 @@ TEST(StoreServerOverloadTest, FullExecutorQueueGetsResourceExhaustedAndOthersCom
   (*server)->Stop();
 }
 
+TEST(StoreServerStopTest, CallsStillQueuedAfterTheStopTimeoutAreAnsweredUnavailable) {
+  StoreOptions store_options;
+  store_options.path = MakeTempDir();
+  store_options.retention_interval_ms = 0;
+  auto store = RocksDbEventStore::Open(store_options);
+  ASSERT_TRUE(store.ok());
+  CreateTopicRequest create;
+  create.topic = "t";
+  ASSERT_TRUE((*store)->CreateTopic(create).ok());
+  GatedStore gated(store->get());
+  StoreServerOptions options;
+  options.port = 0;
+  options.executor_threads = 1;
+  options.max_queued_calls = 2;
+  options.stop_timeout = absl::Milliseconds(50);
+  auto server = StoreServer::Start(&gated, options);
+  ASSERT_TRUE(server.ok());
+  RawConnection raw((*server)->port());
+  v1::StoreRequest read;
+  read.set_request_id(1);
+  read.mutable_read()->set_topic("t");
+  ASSERT_TRUE(raw.Send(read));  // runs, blocked in the store
+  ASSERT_TRUE(gated.entered.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  read.set_request_id(2);
+  ASSERT_TRUE(raw.Send(read));                        // queued behind it
+  ASSERT_TRUE(raw.Send(ListTopicsRequestWithId(3)));  // queued too (the queue is now full)
+  ASSERT_TRUE(raw.Send(ListTopicsRequestWithId(4)));  // refused: proves 2 and 3 are queued
+  auto refused = raw.Receive();
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->request_id(), 4u);
+  EXPECT_EQ(CodeOf(*refused), absl::StatusCode::kResourceExhausted);
+  std::thread stopper([&] { (*server)->Stop(); });
+  std::set<uint64_t> ids;
+  for (int i = 0; i < 2; ++i) {
+    auto response = raw.Receive();
+    ASSERT_TRUE(response.has_value()) << "queued call " << i << " was not answered";
+    EXPECT_EQ(CodeOf(*response), absl::StatusCode::kUnavailable);
+    EXPECT_EQ(response->status().message(), "store server is shutting down");
+    ids.insert(response->request_id());
+  }
+  EXPECT_THAT(ids, testing::ElementsAre(2u, 3u));
+  EXPECT_EQ(gated.reads_entered.load(), 1);  // the dropped read never ran
+  gated.release.Notify();
+  stopper.join();
+}
+
+TEST(StoreServerReadLimitsTest, ReadAndFetchSizesAreCappedByTheServer) {
+  StoreOptions store_options;
+  store_options.path = MakeTempDir();
+  store_options.retention_interval_ms = 0;
+  auto store = RocksDbEventStore::Open(store_options);
+  ASSERT_TRUE(store.ok());
+  CreateTopicRequest create;
+  create.topic = "t";
+  ASSERT_TRUE((*store)->CreateTopic(create).ok());
+  for (int i = 0; i < 100; ++i) {
+    AppendRequest append;
+    append.topic = "t";
+    append.records.push_back(ProducerRecord{std::nullopt, {}, std::string(10'000, 'a' + i % 26)});
+    ASSERT_TRUE((*store)->Append(append).ok());
+  }
+  StoreServerOptions options;
+  options.port = 0;
+  options.max_read_bytes = 64 << 10;
+  options.max_read_events = 10;
+  auto server = StoreServer::Start(store->get(), options);
+  ASSERT_TRUE(server.ok());
+  RawConnection raw((*server)->port());
+  // Unbounded bytes: capped to 64 KiB (soft: records are added while they fit).
+  v1::StoreRequest read;
+  read.set_request_id(1);
+  read.mutable_read()->set_topic("t");
+  read.mutable_read()->set_max_bytes(std::numeric_limits<int64_t>::max());
+  read.mutable_read()->set_max_events(1000);
+  ASSERT_TRUE(raw.Send(read));
+  auto response = raw.Receive();
+  ASSERT_TRUE(response.has_value());
+  ASSERT_EQ(CodeOf(*response), absl::StatusCode::kOk) << response->status().message();
+  ASSERT_EQ(response->result_case(), v1::StoreResponse::kRead);
+  EXPECT_GE(response->read().records_size(), 1);
+  EXPECT_LE(response->read().records_size(), 6);  // 6 x ~10 KB fit in 64 KiB, 7 do not
+  // Unbounded events: capped to 10, for Read and for Fetch.
+  read.set_request_id(2);
+  read.mutable_read()->set_max_bytes(std::numeric_limits<int64_t>::max());
+  read.mutable_read()->set_max_events(std::numeric_limits<int32_t>::max());
+  ASSERT_TRUE(raw.Send(read));
+  v1::StoreRequest fetch;
+  fetch.set_request_id(3);
+  *fetch.mutable_fetch()->mutable_read() = read.read();
+  fetch.mutable_fetch()->set_max_wait_ms(0);
+  ASSERT_TRUE(raw.Send(fetch));
+  for (int i = 0; i < 2; ++i) {
+    response = raw.Receive();
+    ASSERT_TRUE(response.has_value());
+    ASSERT_EQ(CodeOf(*response), absl::StatusCode::kOk) << response->status().message();
+    const v1::ReadResponse& r = response->request_id() == 2 ? response->read() : response->fetch();
+    EXPECT_GE(r.records_size(), 1);
+    EXPECT_LE(r.records_size(), 6);
+  }
+  options.max_read_bytes = 0;
+  EXPECT_EQ(StoreServer::Start(store->get(), options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  (*server)->Stop();
+}
+
+TEST(StoreServerReadLimitsTest, ReadsInFlightCountAgainstTheWriteQueueBudget) {
+  StoreOptions store_options;
+  store_options.path = MakeTempDir();
+  store_options.retention_interval_ms = 0;
+  auto store = RocksDbEventStore::Open(store_options);
+  ASSERT_TRUE(store.ok());
+  CreateTopicRequest create;
+  create.topic = "t";
+  ASSERT_TRUE((*store)->CreateTopic(create).ok());
+  GatedStore gated(store->get());
+  StoreServerOptions options;
+  options.port = 0;
+  options.executor_threads = 8;
+  options.max_read_bytes = 512 << 10;
+  // Two reads of 512 KiB fill the budget; the third goes over it and reading pauses.
+  options.max_write_queue_bytes = 1 << 20;
+  auto server = StoreServer::Start(&gated, options);
+  ASSERT_TRUE(server.ok());
+  RawConnection raw((*server)->port());
+  for (uint64_t id = 1; id <= 4; ++id) {
+    v1::StoreRequest read;
+    read.set_request_id(id);
+    read.mutable_read()->set_topic("t");
+    read.mutable_read()->set_max_bytes(1 << 20);  // capped to 512 KiB
+    ASSERT_TRUE(raw.Send(read));
+  }
+  ASSERT_TRUE(raw.Send(ListTopicsRequestWithId(5)));
+  for (int i = 0; i < 3000 && gated.reads_entered.load() < 3; ++i)
+    absl::SleepFor(absl::Milliseconds(10));
+  ASSERT_EQ(gated.reads_entered.load(), 3);
+  // Without the budget the list call would run now, while every read is still blocked.
+  gated.listed.WaitForNotificationWithTimeout(absl::Seconds(1));
+  gated.release.Notify();
+  std::set<uint64_t> ids;
+  for (int i = 0; i < 5; ++i) {
+    auto r = raw.Receive();
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(CodeOf(*r), absl::StatusCode::kOk);
+    ids.insert(r->request_id());
+  }
+  EXPECT_THAT(ids, testing::ElementsAre(1u, 2u, 3u, 4u, 5u));
+  EXPECT_GE(gated.reads_done_at_list.load(), 1);
+  (*server)->Stop();
+}
+
+TEST(StoreServerBackPressureTest, InFlightLimitStopsReadingFurtherRequests) {
+  StoreOptions store_options;
+  store_options.path = MakeTempDir();
+  store_options.retention_interval_ms = 0;
+  auto store = RocksDbEventStore::Open(store_options);
+  ASSERT_TRUE(store.ok());
+  CreateTopicRequest create;
+  create.topic = "t";
+  ASSERT_TRUE((*store)->CreateTopic(create).ok());
+  GatedStore gated(store->get());
+  StoreServerOptions options;
+  options.port = 0;
+  options.executor_threads = 8;  // not the limiting factor
+  options.max_in_flight_per_connection = 2;
+  auto server = StoreServer::Start(&gated, options);
+  ASSERT_TRUE(server.ok());
+  RawConnection raw((*server)->port());
+  for (uint64_t id = 1; id <= 3; ++id) {
+    v1::StoreRequest read;
+    read.set_request_id(id);
+    read.mutable_read()->set_topic("t");
+    ASSERT_TRUE(raw.Send(read));
+  }
+  ASSERT_TRUE(raw.Send(ListTopicsRequestWithId(4)));
+  for (int i = 0; i < 3000 && gated.reads_entered.load() < 2; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(gated.reads_entered.load(), 2);
+  // Without the limit the third read and the list call would run now, with both reads blocked.
+  gated.listed.WaitForNotificationWithTimeout(absl::Seconds(1));
+  EXPECT_EQ(gated.reads_entered.load(), 2);
+  gated.release.Notify();
+  std::set<uint64_t> ids;
+  for (int i = 0; i < 4; ++i) {
+    auto r = raw.Receive();
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(CodeOf(*r), absl::StatusCode::kOk);
+    ids.insert(r->request_id());
+  }
+  EXPECT_THAT(ids, testing::ElementsAre(1u, 2u, 3u, 4u));
+  EXPECT_GE(gated.reads_done_at_list.load(), 1);
+  (*server)->Stop();
+}
+
 TEST(StoreServerBackPressureTest, ManyPipelinedRequestsWithASmallInFlightLimitAllComplete) {
   StoreOptions store_options;
   store_options.path = MakeTempDir();
@@ -447,6 +681,25 @@ TEST(StoreServerBackPressureTest, ManyPipelinedRequestsWithASmallInFlightLimitAl
   }
   EXPECT_THAT(ids, SizeIs(kRequests));
   (*server)->Stop();
+}
+
+TEST(StoreServerStopTest, ConcurrentStopCallsBothReturnAfterTheServerStopped) {
+  StoreOptions store_options;
+  store_options.path = MakeTempDir();
+  store_options.retention_interval_ms = 0;
+  auto store = RocksDbEventStore::Open(store_options);
+  ASSERT_TRUE(store.ok());
+  StoreServerOptions options;
+  options.port = 0;
+  auto server = StoreServer::Start(store->get(), options);
+  ASSERT_TRUE(server.ok());
+  const uint16_t port = (*server)->port();
+  std::thread a([&] { (*server)->Stop(); });
+  std::thread b([&] { (*server)->Stop(); });
+  a.join();
+  b.join();
+  RawConnection raw(port);  // nobody listens any more
+  EXPECT_FALSE(raw.connected());
 }
 
 TEST(StoreServerStartTest, BadOptionsAreRejected) {
