@@ -48,7 +48,7 @@ DataEncoding BodyEncoding(const std::optional<std::string>& content_type, absl::
   if (json_type && cloudevents::CheckJsonText(body, "message body").ok()) {
     return DataEncoding::kJson;
   }
-  return cloudevents::IsValidUtf8(body) ? DataEncoding::kText : DataEncoding::kBinary;
+  return IsValidUtf8(body) ? DataEncoding::kText : DataEncoding::kBinary;
 }
 
 absl::StatusOr<CloudEvent> FromEventMeshMessage(const tcp::Header& header,

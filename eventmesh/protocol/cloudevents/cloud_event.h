@@ -21,6 +21,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "eventmesh/common/utf8.h"
 
 namespace eventmesh::cloudevents {
 
@@ -159,9 +160,6 @@ bool IsCoreAttributeName(absl::string_view name);
 // "json" or ends in "+json" ("*/json", "*/*+json"), ignoring parameters and case.
 // An absent (empty) content type counts as JSON (spec: treat as application/json).
 bool IsJsonContentType(absl::string_view content_type);
-
-// Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
-bool IsValidUtf8(absl::string_view text);
 
 // RFC 3339 date-time syntax check ("2018-04-05T17:31:00Z", fractions and offsets allowed).
 bool IsValidTimestamp(absl::string_view text);

@@ -86,9 +86,6 @@ void FromProto(const v1::CommitOffsetsResponse& in, CommitOffsetsResult* out);
 void FromProto(const v1::FetchOffsetsResponse& in, FetchOffsetsResult* out);
 void FromProto(const v1::RunRetentionResponse& in, RetentionPassResult* out);
 
-// True when `text` is well-formed UTF-8 (what proto3 requires of `string` fields).
-bool IsValidUtf8(absl::string_view text);
-
 }  // namespace eventmesh::store::wire
 
 #endif  // EVENTMESH_STORE_SERVICE_WIRE_CONVERT_H_
