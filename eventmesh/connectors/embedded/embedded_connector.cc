@@ -509,34 +509,52 @@ Capabilities EmbeddedConnector::capabilities() const {
 }
 
 void EmbeddedConnector::Publish(cloudevents::CloudEvent event, PublishCallback done) {
-  const std::string* topic = event.subject() ? &*event.subject() : nullptr;
-  if (topic == nullptr || topic->empty()) {
-    done(absl::InvalidArgumentError("event has no subject (topic)"));
-    return;
+  std::vector<PendingPublish> batch;
+  batch.push_back(PendingPublish{std::move(event), std::move(done)});
+  PublishBatch(&batch);
+}
+
+void EmbeddedConnector::PublishBatch(std::vector<PendingPublish>* batch) {
+  // Serialize outside the lock; failures are answered at once, the rest is queued in one step
+  // (one lock round and at most one wake-up per batch instead of one per event).
+  std::vector<PendingAppend> ready;
+  ready.reserve(batch->size());
+  int64_t bytes = 0;
+  for (auto& pending : *batch) {
+    const std::string* topic = pending.event.subject() ? &*pending.event.subject() : nullptr;
+    if (topic == nullptr || topic->empty()) {
+      pending.done(absl::InvalidArgumentError("event has no subject (topic)"));
+      continue;
+    }
+    auto payload = cloudevents::SerializeProto(pending.event);
+    if (!payload.ok()) {
+      pending.done(payload.status());
+      continue;
+    }
+    if (static_cast<int64_t>(payload->size()) > options_.store.limits.max_event_bytes) {
+      pending.done(absl::InvalidArgumentError(
+          absl::StrCat("event of ", payload->size(), " bytes exceeds the ",
+                       options_.store.limits.max_event_bytes, "-byte limit")));
+      continue;
+    }
+    bytes += static_cast<int64_t>(payload->size());
+    ready.push_back(PendingAppend{*topic, std::move(*payload), std::move(pending.done)});
   }
-  auto payload = cloudevents::SerializeProto(event);
-  if (!payload.ok()) {
-    done(payload.status());
-    return;
-  }
-  if (static_cast<int64_t>(payload->size()) > options_.store.limits.max_event_bytes) {
-    done(absl::InvalidArgumentError(
-        absl::StrCat("event of ", payload->size(), " bytes exceeds the ",
-                     options_.store.limits.max_event_bytes, "-byte limit")));
-    return;
-  }
+  batch->clear();
+  if (ready.empty()) return;
   {
     std::lock_guard<std::mutex> lock(queue_mu_);
-    if (stopping_) {
-      // Fall through to the error below without holding the lock.
-    } else {
-      queued_bytes_ += static_cast<int64_t>(payload->size());
-      queue_.push_back(PendingAppend{*topic, std::move(*payload), std::move(done)});
-      queue_cv_.notify_one();
+    if (!stopping_) {
+      queued_bytes_ += bytes;
+      for (auto& pending : ready) queue_.push_back(std::move(pending));
+      // A busy appender looks at the queue again before it waits: wake only an idle one.
+      if (idle_appenders_ > 0) queue_cv_.notify_one();
       return;
     }
   }
-  done(absl::UnavailableError("the embedded connector is shutting down"));
+  for (auto& pending : ready) {
+    pending.done(absl::UnavailableError("the embedded connector is shutting down"));
+  }
 }
 
 void EmbeddedConnector::AppenderLoop() {
@@ -546,7 +564,9 @@ void EmbeddedConnector::AppenderLoop() {
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(queue_mu_);
+      ++idle_appenders_;
       queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      --idle_appenders_;
       if (queue_.empty()) return;  // stopping and drained
       int64_t bytes = 0;
       while (!queue_.empty() && static_cast<int64_t>(batch.size()) < max_events &&

@@ -70,6 +70,7 @@ class EmbeddedConnector final : public Connector {
   absl::string_view name() const override { return "embedded"; }
   Capabilities capabilities() const override;
   void Publish(cloudevents::CloudEvent event, PublishCallback done) override;
+  void PublishBatch(std::vector<PendingPublish>* batch) override;
   absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(const SubscribeOptions& options,
                                                           DeliveryHandler handler) override;
   absl::Status CreateTopic(const std::string& topic, int32_t partitions) override;
@@ -101,6 +102,7 @@ class EmbeddedConnector final : public Connector {
   std::deque<PendingAppend> queue_;
   int64_t queued_bytes_ = 0;
   int32_t busy_appenders_ = 0;
+  int32_t idle_appenders_ = 0;  // appenders waiting on queue_cv_
   bool stopping_ = false;
   std::vector<std::thread> appenders_;
 

@@ -88,12 +88,12 @@ void Session::OnRead(const boost::system::error_code& ec, size_t bytes) {
   last_activity_ms_ = core::SteadyNowMs();
   for (;;) {
     if (closed_ || reading_stopped_) {
-      FlushAcks();
+      FlushPending();
       return;
     }
     auto next = decoder_.Next();
     if (!next.ok()) {
-      FlushAcks();
+      FlushPending();
       const std::string reason = absl::StrCat("undecodable frame: ", next.status().message());
       if (decoder_.convention().has_value()) {
         // The client speaks the protocol: tell it why before closing.
@@ -109,12 +109,17 @@ void Session::OnRead(const boost::system::error_code& ec, size_t bytes) {
     convention_.store(static_cast<int>((*next)->convention), std::memory_order_relaxed);
     Handle((*next)->package);
   }
-  FlushAcks();
+  FlushPending();
   DoRead();
 }
 
 void Session::Handle(Package& package) {
   const Command cmd = package.header.cmd;
+  if (cmd != Command::kAsyncMessageToServer && cmd != Command::kBroadcastMessageToServer) {
+    // Publishes collected from this read go to the connector before anything that could
+    // observe or depend on them (requests, goodbye, ...).
+    FlushPublishes();
+  }
   if (!hello_done_ && cmd != Command::kHelloRequest) {
     Reply(package, protocol::tcp::ReplyCommand(cmd), OpStatus::kFail,
           absl::StrCat(kNoSessionDesc, " (got ", CommandName(cmd), ")"));
@@ -356,7 +361,7 @@ void Session::HandlePublish(Package& package) {
   Package ack;
   ack.header.cmd = reply_cmd;
   ack.header.seq = std::move(package.header.seq);
-  ctx_->connector->Publish(
+  pending_publishes_.push_back(connectors::Connector::PendingPublish{
       std::move(*event), [self = shared_from_this(), ack = std::move(ack)](
                              absl::StatusOr<connectors::PublishResult> result) mutable {
         if (result.ok()) {
@@ -370,7 +375,18 @@ void Session::HandlePublish(Package& package) {
         // as soon as it sees the ack must find the slot free.
         self->publishes_in_flight_.fetch_sub(1);
         self->Send(ack);
-      });
+      }});
+}
+
+void Session::FlushPublishes() {
+  if (pending_publishes_.empty()) return;
+  ctx_->connector->PublishBatch(&pending_publishes_);
+  pending_publishes_.clear();
+}
+
+void Session::FlushPending() {
+  FlushPublishes();
+  FlushAcks();
 }
 
 std::string Session::DeniedPublish(const std::string& topic) const {
@@ -681,7 +697,7 @@ void Session::Close(const std::string& reason) {
   expiry_timer_.cancel();
   socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
-  FlushAcks();  // acks read before the close still count
+  FlushPending();  // publishes and acks read before the close still count
   ctx_->consumers->RemoveTarget(id_);
   {
     std::lock_guard<std::mutex> lock(deliveries_mu_);

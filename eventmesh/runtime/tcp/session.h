@@ -97,6 +97,9 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   void HandleClientAck(const protocol::tcp::Package& package);
   // Hands the acks collected from one socket read to their consumers (one call per consumer).
   void FlushAcks();
+  // Hands the publishes collected from one socket read to the connector in one batch.
+  void FlushPublishes();
+  void FlushPending();  // FlushPublishes, then FlushAcks
   void HandleRequest(protocol::tcp::Package& package);
   void HandleResponse(const protocol::tcp::Package& package);
   void SendRequestFailure(const std::string& seq, std::string desc);
@@ -128,6 +131,7 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   int64_t last_activity_ms_ = 0;
   bool reading_stopped_ = false;
   std::vector<std::pair<std::shared_ptr<core::GroupConsumer>, uint64_t>> pending_acks_;
+  std::vector<connectors::Connector::PendingPublish> pending_publishes_;
 
   std::atomic<bool> closed_{false};
   std::atomic<int64_t> publishes_in_flight_{0};
