@@ -111,7 +111,9 @@ class Connector {
 
   // Publishes several events, in order, with the same guarantees as one Publish call each
   // (every callback runs exactly once). Connectors override it to hand the whole batch to their
-  // writer in one step; the default calls Publish for each element. Empties `batch`.
+  // writer in one step; the default calls Publish for each element. Empties `batch`. Unlike
+  // Publish, the callbacks may run on the calling thread before PublishBatch returns (the
+  // caller must not hold a lock its callbacks take).
   struct PendingPublish {
     cloudevents::CloudEvent event;
     PublishCallback done;

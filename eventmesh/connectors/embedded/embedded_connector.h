@@ -91,6 +91,8 @@ class EmbeddedConnector final : public Connector {
   explicit EmbeddedConnector(const EmbeddedOptions& options,
                              std::unique_ptr<store::RocksDbEventStore> store);
   void AppenderLoop();
+  // Appends `batch` (grouped by topic, publish order kept per topic) and runs its callbacks.
+  void AppendBatch(std::vector<PendingAppend>* batch);
   void MaintenanceLoop();
 
   const EmbeddedOptions options_;
