@@ -1,5 +1,7 @@
 #include "eventmesh/runtime/tcp/session.h"
 
+#include <sys/socket.h>
+
 #include <chrono>
 #include <utility>
 
@@ -569,7 +571,7 @@ bool Session::Push(const cloudevents::CloudEvent& event, Command cmd, const std:
     std::lock_guard<std::mutex> lock(deliveries_mu_);
     deliveries_[key] = consumer;
   }
-  if (!Send(*package)) {
+  if (!Send(*package, /*defer_write=*/true)) {
     std::lock_guard<std::mutex> lock(deliveries_mu_);
     deliveries_.erase(key);
     return false;
@@ -586,7 +588,27 @@ void Session::Forget(const std::string& seq) {
 
 // ----- Output ------------------------------------------------------------------------------
 
-bool Session::Send(const Package& package) {
+void Session::FlushPushes() {
+  std::lock_guard<std::mutex> lock(out_mu_);
+  if (out_closed_ || writing_ || out_pending_.empty()) return;
+  if (close_after_flush_) {  // StartWrite closes once everything is out
+    writing_ = true;
+    boost::asio::post(socket_.get_executor(), [self = shared_from_this()] { self->StartWrite(); });
+    return;
+  }
+  // Nothing is being written: try the socket directly from this thread (out_mu_ keeps the
+  // descriptor open, see Close) and leave only a remainder to the io thread. This saves waking
+  // the io thread for a burst of pushes that fits the socket buffer.
+  const ssize_t sent = ::send(socket_.native_handle(), out_pending_.data(), out_pending_.size(),
+                              MSG_DONTWAIT | MSG_NOSIGNAL);
+  if (sent > 0) out_pending_.erase(0, static_cast<size_t>(sent));
+  if (out_pending_.empty()) return;
+  // A partial write, a full socket buffer or an error: the io thread finishes (or reports) it.
+  writing_ = true;
+  boost::asio::post(socket_.get_executor(), [self = shared_from_this()] { self->StartWrite(); });
+}
+
+bool Session::Send(const Package& package, bool defer_write) {
   const auto convention =
       static_cast<protocol::tcp::LengthConvention>(convention_.load(std::memory_order_relaxed));
   std::lock_guard<std::mutex> lock(out_mu_);
@@ -604,7 +626,7 @@ bool Session::Send(const Package& package) {
     });
     return false;
   }
-  if (!writing_) {
+  if (!writing_ && !defer_write) {
     writing_ = true;
     boost::asio::post(socket_.get_executor(), [self = shared_from_this()] { self->StartWrite(); });
   }

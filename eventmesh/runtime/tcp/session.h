@@ -80,6 +80,7 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   bool Push(const cloudevents::CloudEvent& event, protocol::tcp::Command cmd,
             const std::string& seq, const std::shared_ptr<core::GroupConsumer>& consumer) override;
   void Forget(const std::string& seq) override;
+  void FlushPushes() override;
 
  private:
   struct SubscribedTopic {
@@ -109,7 +110,9 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
 
   void Reply(const protocol::tcp::Package& request, protocol::tcp::Command cmd, int code,
              std::string desc);
-  bool Send(const protocol::tcp::Package& package);
+  // Queues the encoded frame. Unless `defer_write` (pushes: FlushPushes follows), starts a
+  // write on the io thread when none is running.
+  bool Send(const protocol::tcp::Package& package, bool defer_write = false);
   void StartWrite();
   void Close(const std::string& reason);
   void ScheduleExpiryCheck();
