@@ -109,6 +109,20 @@ class Connector {
   // durable (Capabilities::durable) or on failure. The topic must exist (NotFound otherwise).
   virtual void Publish(cloudevents::CloudEvent event, PublishCallback done) = 0;
 
+  // Publishes several events, in order, with the same guarantees as one Publish call each
+  // (every callback runs exactly once). Connectors override it to hand the whole batch to their
+  // writer in one step; the default calls Publish for each element. Empties `batch`. Unlike
+  // Publish, the callbacks may run on the calling thread before PublishBatch returns (the
+  // caller must not hold a lock its callbacks take).
+  struct PendingPublish {
+    cloudevents::CloudEvent event;
+    PublishCallback done;
+  };
+  virtual void PublishBatch(std::vector<PendingPublish>* batch) {
+    for (auto& pending : *batch) Publish(std::move(pending.event), std::move(pending.done));
+    batch->clear();
+  }
+
   // Opens a subscription; `handler` starts receiving events at once. The topic must exist.
   virtual absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(const SubscribeOptions& options,
                                                                   DeliveryHandler handler) = 0;

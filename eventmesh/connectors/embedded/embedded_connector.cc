@@ -509,34 +509,100 @@ Capabilities EmbeddedConnector::capabilities() const {
 }
 
 void EmbeddedConnector::Publish(cloudevents::CloudEvent event, PublishCallback done) {
-  const std::string* topic = event.subject() ? &*event.subject() : nullptr;
-  if (topic == nullptr || topic->empty()) {
-    done(absl::InvalidArgumentError("event has no subject (topic)"));
-    return;
+  std::vector<PendingPublish> batch;
+  batch.push_back(PendingPublish{std::move(event), std::move(done)});
+  PublishBatch(&batch);
+}
+
+void EmbeddedConnector::PublishBatch(std::vector<PendingPublish>* batch) {
+  // Serialize outside the lock; failures are answered at once, the rest is queued in one step
+  // (one lock round and at most one wake-up per batch instead of one per event).
+  std::vector<PendingAppend> ready;
+  ready.reserve(batch->size());
+  int64_t bytes = 0;
+  for (auto& pending : *batch) {
+    const std::string* topic = pending.event.subject() ? &*pending.event.subject() : nullptr;
+    if (topic == nullptr || topic->empty()) {
+      pending.done(absl::InvalidArgumentError("event has no subject (topic)"));
+      continue;
+    }
+    auto payload = cloudevents::SerializeProto(pending.event);
+    if (!payload.ok()) {
+      pending.done(payload.status());
+      continue;
+    }
+    if (static_cast<int64_t>(payload->size()) > options_.store.limits.max_event_bytes) {
+      pending.done(absl::InvalidArgumentError(
+          absl::StrCat("event of ", payload->size(), " bytes exceeds the ",
+                       options_.store.limits.max_event_bytes, "-byte limit")));
+      continue;
+    }
+    bytes += static_cast<int64_t>(payload->size());
+    ready.push_back(PendingAppend{*topic, std::move(*payload), std::move(pending.done)});
   }
-  auto payload = cloudevents::SerializeProto(event);
-  if (!payload.ok()) {
-    done(payload.status());
-    return;
-  }
-  if (static_cast<int64_t>(payload->size()) > options_.store.limits.max_event_bytes) {
-    done(absl::InvalidArgumentError(
-        absl::StrCat("event of ", payload->size(), " bytes exceeds the ",
-                     options_.store.limits.max_event_bytes, "-byte limit")));
-    return;
-  }
+  batch->clear();
+  if (ready.empty()) return;
+  bool append_here = false;
   {
     std::lock_guard<std::mutex> lock(queue_mu_);
-    if (stopping_) {
-      // Fall through to the error below without holding the lock.
-    } else {
-      queued_bytes_ += static_cast<int64_t>(payload->size());
-      queue_.push_back(PendingAppend{*topic, std::move(*payload), std::move(done)});
-      queue_cv_.notify_one();
-      return;
+    if (!stopping_) {
+      // With syncMode none an append does not wait for the disk: when nothing is queued or
+      // being appended, append on the caller's thread and save two thread hand-offs (the order
+      // of earlier publishes is kept because none is outstanding).
+      const int64_t max_events = options_.store.limits.max_batch_events;
+      const int64_t max_bytes = options_.store.limits.max_batch_bytes - 64 * 1024;
+      if (options_.store.sync_mode == store::SyncMode::kNone && queue_.empty() &&
+          busy_appenders_ == 0 && static_cast<int64_t>(ready.size()) <= max_events &&
+          bytes <= max_bytes) {
+        ++busy_appenders_;
+        append_here = true;
+      } else {
+        queued_bytes_ += bytes;
+        for (auto& pending : ready) queue_.push_back(std::move(pending));
+        // A busy appender looks at the queue again before it waits: wake only an idle one.
+        if (idle_appenders_ > 0) queue_cv_.notify_one();
+        return;
+      }
     }
   }
-  done(absl::UnavailableError("the embedded connector is shutting down"));
+  if (append_here) {
+    AppendBatch(&ready);
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    --busy_appenders_;
+    if (queue_.empty() && busy_appenders_ == 0) drained_cv_.notify_all();
+    return;
+  }
+  for (auto& pending : ready) {
+    pending.done(absl::UnavailableError("the embedded connector is shutting down"));
+  }
+}
+
+void EmbeddedConnector::AppendBatch(std::vector<PendingAppend>* batch) {
+  // Group by topic, keeping publish order within a topic.
+  std::map<std::string, std::vector<size_t>> by_topic;
+  for (size_t i = 0; i < batch->size(); ++i) by_topic[(*batch)[i].topic].push_back(i);
+  for (auto& [topic, indexes] : by_topic) {
+    store::AppendRequest request;
+    request.topic = topic;
+    request.strategy = store::PartitionStrategy::kRoundRobin;
+    request.records.resize(indexes.size());
+    for (size_t k = 0; k < indexes.size(); ++k) {
+      request.records[k].payload = std::move((*batch)[indexes[k]].payload);
+    }
+    auto result = store_->Append(request);
+    for (size_t k = 0; k < indexes.size(); ++k) {
+      PublishCallback& done = (*batch)[indexes[k]].done;
+      if (!result.ok()) {
+        done(result.status());
+      } else {
+        PublishResult published;
+        published.position.topic = topic;
+        published.position.partition = result->partition;
+        published.position.offset = result->base_offset + static_cast<int64_t>(k);
+        done(std::move(published));
+      }
+    }
+  }
 }
 
 void EmbeddedConnector::AppenderLoop() {
@@ -546,7 +612,9 @@ void EmbeddedConnector::AppenderLoop() {
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(queue_mu_);
+      ++idle_appenders_;
       queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      --idle_appenders_;
       if (queue_.empty()) return;  // stopping and drained
       int64_t bytes = 0;
       while (!queue_.empty() && static_cast<int64_t>(batch.size()) < max_events &&
@@ -559,31 +627,7 @@ void EmbeddedConnector::AppenderLoop() {
       queued_bytes_ -= bytes;
       ++busy_appenders_;
     }
-    // Group by topic, keeping publish order within a topic.
-    std::map<std::string, std::vector<size_t>> by_topic;
-    for (size_t i = 0; i < batch.size(); ++i) by_topic[batch[i].topic].push_back(i);
-    for (auto& [topic, indexes] : by_topic) {
-      store::AppendRequest request;
-      request.topic = topic;
-      request.strategy = store::PartitionStrategy::kRoundRobin;
-      request.records.resize(indexes.size());
-      for (size_t k = 0; k < indexes.size(); ++k) {
-        request.records[k].payload = std::move(batch[indexes[k]].payload);
-      }
-      auto result = store_->Append(request);
-      for (size_t k = 0; k < indexes.size(); ++k) {
-        PublishCallback& done = batch[indexes[k]].done;
-        if (!result.ok()) {
-          done(result.status());
-        } else {
-          PublishResult published;
-          published.position.topic = topic;
-          published.position.partition = result->partition;
-          published.position.offset = result->base_offset + static_cast<int64_t>(k);
-          done(std::move(published));
-        }
-      }
-    }
+    AppendBatch(&batch);
     batch.clear();
     {
       std::lock_guard<std::mutex> lock(queue_mu_);
@@ -666,6 +710,11 @@ void EmbeddedConnector::Shutdown() {
   }
   for (auto& t : appenders_) t.join();
   appenders_.clear();
+  {
+    // Appends running on publishers' threads finish before the store can go away.
+    std::unique_lock<std::mutex> lock(queue_mu_);
+    drained_cv_.wait(lock, [&] { return busy_appenders_ == 0; });
+  }
   {
     std::lock_guard<std::mutex> lock(subs_mu_);
     maintenance_stop_ = true;

@@ -70,6 +70,7 @@ class EmbeddedConnector final : public Connector {
   absl::string_view name() const override { return "embedded"; }
   Capabilities capabilities() const override;
   void Publish(cloudevents::CloudEvent event, PublishCallback done) override;
+  void PublishBatch(std::vector<PendingPublish>* batch) override;
   absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(const SubscribeOptions& options,
                                                           DeliveryHandler handler) override;
   absl::Status CreateTopic(const std::string& topic, int32_t partitions) override;
@@ -90,6 +91,8 @@ class EmbeddedConnector final : public Connector {
   explicit EmbeddedConnector(const EmbeddedOptions& options,
                              std::unique_ptr<store::RocksDbEventStore> store);
   void AppenderLoop();
+  // Appends `batch` (grouped by topic, publish order kept per topic) and runs its callbacks.
+  void AppendBatch(std::vector<PendingAppend>* batch);
   void MaintenanceLoop();
 
   const EmbeddedOptions options_;
@@ -101,6 +104,7 @@ class EmbeddedConnector final : public Connector {
   std::deque<PendingAppend> queue_;
   int64_t queued_bytes_ = 0;
   int32_t busy_appenders_ = 0;
+  int32_t idle_appenders_ = 0;  // appenders waiting on queue_cv_
   bool stopping_ = false;
   std::vector<std::thread> appenders_;
 

@@ -82,6 +82,37 @@ class EmbeddedConnectorTest : public ::testing::Test {
   std::unique_ptr<EmbeddedConnector> connector_;
 };
 
+TEST_F(EmbeddedConnectorTest, PublishBatchRunsEveryCallbackOnceInOrder) {
+  std::vector<Connector::PendingPublish> batch;
+  absl::Mutex mu;
+  std::vector<absl::StatusOr<PublishResult>> results(4, absl::UnknownError("not called"));
+  int calls = 0;
+  for (int i = 0; i < 4; ++i) {
+    cloudevents::CloudEvent event = MakeEvent("t", i);
+    if (i == 2) event.set_subject("");  // no topic: answered at once
+    batch.push_back(
+        Connector::PendingPublish{std::move(event), [&, i](absl::StatusOr<PublishResult> r) {
+                                    absl::MutexLock lock(&mu);
+                                    results[i] = std::move(r);
+                                    ++calls;
+                                  }});
+  }
+  connector_->PublishBatch(&batch);
+  EXPECT_TRUE(batch.empty());
+  absl::MutexLock lock(&mu);
+  auto done = [&] { return calls == 4; };
+  ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(&done), absl::Seconds(10)));
+  ASSERT_FALSE(results[2].ok());
+  EXPECT_EQ(results[2].status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(results[2].status().message(), "event has no subject (topic)");
+  for (int i : {0, 1, 3}) ASSERT_TRUE(results[i].ok()) << i << ": " << results[i].status();
+  // One append: same partition, consecutive offsets in publish order.
+  EXPECT_EQ(results[1]->position.partition, results[0]->position.partition);
+  EXPECT_EQ(results[3]->position.partition, results[0]->position.partition);
+  EXPECT_EQ(results[1]->position.offset, results[0]->position.offset + 1);
+  EXPECT_EQ(results[3]->position.offset, results[0]->position.offset + 2);
+}
+
 TEST_F(EmbeddedConnectorTest, PublishIsReadableFromTheStore) {
   auto published = PublishSync(MakeEvent("t", 1));
   ASSERT_TRUE(published.ok()) << published.status();

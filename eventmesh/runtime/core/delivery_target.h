@@ -35,6 +35,9 @@ class DeliveryTarget {
                     const std::string& seq, const std::shared_ptr<GroupConsumer>& consumer) = 0;
   // Drops the ack route of `seq` (the delivery timed out or moved elsewhere).
   virtual void Forget(const std::string& seq) = 0;
+  // Sends what Push queued. Push may hold the bytes back so that a burst of pushes goes out in
+  // one write; the consumer calls FlushPushes (outside its lock) after every burst.
+  virtual void FlushPushes() {}
 };
 
 }  // namespace eventmesh::runtime::core

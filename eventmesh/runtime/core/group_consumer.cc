@@ -45,20 +45,25 @@ absl::Status GroupConsumer::Open(connectors::Connector* connector, int32_t max_u
 }
 
 void GroupConsumer::AddTarget(std::shared_ptr<DeliveryTarget> target, protocol::tcp::Command cmd) {
-  std::lock_guard<std::mutex> lock(mu_);
-  for (auto& t : targets_) {
-    if (t.target->target_id() == target->target_id()) {
-      t.cmd = cmd;
-      return;
+  FlushList flush;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& t : targets_) {
+      if (t.target->target_id() == target->target_id()) {
+        t.cmd = cmd;
+        return;
+      }
     }
+    targets_.push_back(Target{std::move(target), cmd});
+    DispatchLocked(&flush);
   }
-  targets_.push_back(Target{std::move(target), cmd});
-  DispatchLocked();
+  Flush(flush);
 }
 
 size_t GroupConsumer::RemoveTarget(uint64_t target_id) {
   Outcome outcome;
   size_t remaining = 0;
+  FlushList flush;
   {
     std::lock_guard<std::mutex> lock(mu_);
     targets_.erase(
@@ -77,8 +82,9 @@ size_t GroupConsumer::RemoveTarget(uint64_t target_id) {
       }
     }
     Requeue(moved, outcome);
-    DispatchLocked();
+    DispatchLocked(&flush);
   }
+  Flush(flush);
   Finish(outcome);
   return remaining;
 }
@@ -100,22 +106,34 @@ void GroupConsumer::Requeue(std::vector<std::pair<uint64_t, std::shared_ptr<Entr
 }
 
 void GroupConsumer::OnEvents(std::vector<connectors::DeliveredEvent>* events) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (closed_) return;
-  for (auto& delivered : *events) {
-    auto entry = std::make_shared<Entry>();
-    entry->delivered = std::move(delivered);
-    pending_.push_back(std::move(entry));
+  FlushList flush;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return;
+    for (auto& delivered : *events) {
+      auto entry = std::make_shared<Entry>();
+      entry->delivered = std::move(delivered);
+      pending_.push_back(std::move(entry));
+    }
+    DispatchLocked(&flush);
   }
-  DispatchLocked();
+  Flush(flush);
 }
 
 void GroupConsumer::Dispatch() {
-  std::lock_guard<std::mutex> lock(mu_);
-  DispatchLocked();
+  FlushList flush;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    DispatchLocked(&flush);
+  }
+  Flush(flush);
 }
 
-void GroupConsumer::DispatchLocked() {
+void GroupConsumer::Flush(FlushList& flush) {
+  for (auto& target : flush) target->FlushPushes();
+}
+
+void GroupConsumer::DispatchLocked(FlushList* flush) {
   if (closed_ || targets_.empty()) return;
   auto self = shared_from_this();
   while (!pending_.empty()) {
@@ -151,6 +169,11 @@ void GroupConsumer::DispatchLocked() {
           targets_.end());
       if (targets_.empty()) return;
       continue;
+    }
+    if (flush->empty() || flush->back() != chosen->target) {
+      if (std::find(flush->begin(), flush->end(), chosen->target) == flush->end()) {
+        flush->push_back(chosen->target);
+      }
     }
     ++entry->delivery_count;
     entry->last_target = chosen->target->target_id();
@@ -193,6 +216,7 @@ void GroupConsumer::OnAcks(const uint64_t* seqs, size_t count) {
 
 void GroupConsumer::Tick(int64_t now_ms) {
   Outcome outcome;
+  FlushList flush;
   {
     std::lock_guard<std::mutex> lock(mu_);
     std::vector<std::pair<uint64_t, std::shared_ptr<Entry>>> expired;
@@ -212,11 +236,13 @@ void GroupConsumer::Tick(int64_t now_ms) {
     }
     if (expired.empty()) {
       // Windows that opened through another consumer's ack are picked up here.
-      if (!pending_.empty()) DispatchLocked();
-      return;
+      if (!pending_.empty()) DispatchLocked(&flush);
+    } else {
+      Requeue(expired, outcome);
     }
-    Requeue(expired, outcome);
   }
+  Flush(flush);
+  if (outcome.release.empty() && outcome.dead.empty()) return;
   Finish(outcome);
   Dispatch();
 }

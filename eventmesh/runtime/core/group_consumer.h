@@ -112,7 +112,10 @@ class GroupConsumer : public std::enable_shared_from_this<GroupConsumer> {
   };
 
   void OnEvents(std::vector<connectors::DeliveredEvent>* events);
-  void DispatchLocked();
+  // Targets pushed to by DispatchLocked; FlushPushes is called on them after mu_ is released.
+  using FlushList = std::vector<std::shared_ptr<DeliveryTarget>>;
+  void DispatchLocked(FlushList* flush);
+  static void Flush(FlushList& flush);
   void Finish(Outcome& outcome);
   void Requeue(std::vector<std::pair<uint64_t, std::shared_ptr<Entry>>>& entries, Outcome& outcome);
 

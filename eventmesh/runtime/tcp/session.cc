@@ -1,5 +1,7 @@
 #include "eventmesh/runtime/tcp/session.h"
 
+#include <sys/socket.h>
+
 #include <chrono>
 #include <utility>
 
@@ -88,12 +90,12 @@ void Session::OnRead(const boost::system::error_code& ec, size_t bytes) {
   last_activity_ms_ = core::SteadyNowMs();
   for (;;) {
     if (closed_ || reading_stopped_) {
-      FlushAcks();
+      FlushPending();
       return;
     }
     auto next = decoder_.Next();
     if (!next.ok()) {
-      FlushAcks();
+      FlushPending();
       const std::string reason = absl::StrCat("undecodable frame: ", next.status().message());
       if (decoder_.convention().has_value()) {
         // The client speaks the protocol: tell it why before closing.
@@ -109,12 +111,17 @@ void Session::OnRead(const boost::system::error_code& ec, size_t bytes) {
     convention_.store(static_cast<int>((*next)->convention), std::memory_order_relaxed);
     Handle((*next)->package);
   }
-  FlushAcks();
+  FlushPending();
   DoRead();
 }
 
 void Session::Handle(Package& package) {
   const Command cmd = package.header.cmd;
+  if (cmd != Command::kAsyncMessageToServer && cmd != Command::kBroadcastMessageToServer) {
+    // Publishes collected from this read go to the connector before anything that could
+    // observe or depend on them (requests, goodbye, ...).
+    FlushPublishes();
+  }
   if (!hello_done_ && cmd != Command::kHelloRequest) {
     Reply(package, protocol::tcp::ReplyCommand(cmd), OpStatus::kFail,
           absl::StrCat(kNoSessionDesc, " (got ", CommandName(cmd), ")"));
@@ -356,7 +363,7 @@ void Session::HandlePublish(Package& package) {
   Package ack;
   ack.header.cmd = reply_cmd;
   ack.header.seq = std::move(package.header.seq);
-  ctx_->connector->Publish(
+  pending_publishes_.push_back(connectors::Connector::PendingPublish{
       std::move(*event), [self = shared_from_this(), ack = std::move(ack)](
                              absl::StatusOr<connectors::PublishResult> result) mutable {
         if (result.ok()) {
@@ -370,7 +377,18 @@ void Session::HandlePublish(Package& package) {
         // as soon as it sees the ack must find the slot free.
         self->publishes_in_flight_.fetch_sub(1);
         self->Send(ack);
-      });
+      }});
+}
+
+void Session::FlushPublishes() {
+  if (pending_publishes_.empty()) return;
+  ctx_->connector->PublishBatch(&pending_publishes_);
+  pending_publishes_.clear();
+}
+
+void Session::FlushPending() {
+  FlushPublishes();
+  FlushAcks();
 }
 
 std::string Session::DeniedPublish(const std::string& topic) const {
@@ -553,7 +571,7 @@ bool Session::Push(const cloudevents::CloudEvent& event, Command cmd, const std:
     std::lock_guard<std::mutex> lock(deliveries_mu_);
     deliveries_[key] = consumer;
   }
-  if (!Send(*package)) {
+  if (!Send(*package, /*defer_write=*/true)) {
     std::lock_guard<std::mutex> lock(deliveries_mu_);
     deliveries_.erase(key);
     return false;
@@ -570,7 +588,27 @@ void Session::Forget(const std::string& seq) {
 
 // ----- Output ------------------------------------------------------------------------------
 
-bool Session::Send(const Package& package) {
+void Session::FlushPushes() {
+  std::lock_guard<std::mutex> lock(out_mu_);
+  if (out_closed_ || writing_ || out_pending_.empty()) return;
+  if (close_after_flush_) {  // StartWrite closes once everything is out
+    writing_ = true;
+    boost::asio::post(socket_.get_executor(), [self = shared_from_this()] { self->StartWrite(); });
+    return;
+  }
+  // Nothing is being written: try the socket directly from this thread (out_mu_ keeps the
+  // descriptor open, see Close) and leave only a remainder to the io thread. This saves waking
+  // the io thread for a burst of pushes that fits the socket buffer.
+  const ssize_t sent = ::send(socket_.native_handle(), out_pending_.data(), out_pending_.size(),
+                              MSG_DONTWAIT | MSG_NOSIGNAL);
+  if (sent > 0) out_pending_.erase(0, static_cast<size_t>(sent));
+  if (out_pending_.empty()) return;
+  // A partial write, a full socket buffer or an error: the io thread finishes (or reports) it.
+  writing_ = true;
+  boost::asio::post(socket_.get_executor(), [self = shared_from_this()] { self->StartWrite(); });
+}
+
+bool Session::Send(const Package& package, bool defer_write) {
   const auto convention =
       static_cast<protocol::tcp::LengthConvention>(convention_.load(std::memory_order_relaxed));
   std::lock_guard<std::mutex> lock(out_mu_);
@@ -588,7 +626,7 @@ bool Session::Send(const Package& package) {
     });
     return false;
   }
-  if (!writing_) {
+  if (!writing_ && !defer_write) {
     writing_ = true;
     boost::asio::post(socket_.get_executor(), [self = shared_from_this()] { self->StartWrite(); });
   }
@@ -681,7 +719,7 @@ void Session::Close(const std::string& reason) {
   expiry_timer_.cancel();
   socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
-  FlushAcks();  // acks read before the close still count
+  FlushPending();  // publishes and acks read before the close still count
   ctx_->consumers->RemoveTarget(id_);
   {
     std::lock_guard<std::mutex> lock(deliveries_mu_);

@@ -80,6 +80,7 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   bool Push(const cloudevents::CloudEvent& event, protocol::tcp::Command cmd,
             const std::string& seq, const std::shared_ptr<core::GroupConsumer>& consumer) override;
   void Forget(const std::string& seq) override;
+  void FlushPushes() override;
 
  private:
   struct SubscribedTopic {
@@ -97,6 +98,9 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   void HandleClientAck(const protocol::tcp::Package& package);
   // Hands the acks collected from one socket read to their consumers (one call per consumer).
   void FlushAcks();
+  // Hands the publishes collected from one socket read to the connector in one batch.
+  void FlushPublishes();
+  void FlushPending();  // FlushPublishes, then FlushAcks
   void HandleRequest(protocol::tcp::Package& package);
   void HandleResponse(const protocol::tcp::Package& package);
   void SendRequestFailure(const std::string& seq, std::string desc);
@@ -106,7 +110,9 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
 
   void Reply(const protocol::tcp::Package& request, protocol::tcp::Command cmd, int code,
              std::string desc);
-  bool Send(const protocol::tcp::Package& package);
+  // Queues the encoded frame. Unless `defer_write` (pushes: FlushPushes follows), starts a
+  // write on the io thread when none is running.
+  bool Send(const protocol::tcp::Package& package, bool defer_write = false);
   void StartWrite();
   void Close(const std::string& reason);
   void ScheduleExpiryCheck();
@@ -128,6 +134,7 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   int64_t last_activity_ms_ = 0;
   bool reading_stopped_ = false;
   std::vector<std::pair<std::shared_ptr<core::GroupConsumer>, uint64_t>> pending_acks_;
+  std::vector<connectors::Connector::PendingPublish> pending_publishes_;
 
   std::atomic<bool> closed_{false};
   std::atomic<int64_t> publishes_in_flight_{0};
