@@ -22,41 +22,20 @@
 #include "eventmesh/store/client/remote_event_store.h"
 #include "eventmesh/store/engine/rocksdb_event_store.h"
 #include "eventmesh/store/service/store_server.h"
+#include "eventmesh/store/testing/store_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace eventmesh::store::client {
 namespace {
 
+using ::eventmesh::store::test_util::MakeTempDir;
+using ::eventmesh::store::test_util::Rec;
+using ::eventmesh::store::test_util::ToPartition;
+
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
-
-std::string MakeTempDir() {
-  const char* root = getenv("TEST_TMPDIR");
-  std::string pattern = std::string(root ? root : "/tmp") + "/store_client_XXXXXX";
-  char* made = mkdtemp(pattern.data());
-  EXPECT_NE(made, nullptr);
-  return pattern;
-}
-
-ProducerRecord Rec(std::string payload, std::optional<std::string> key = std::nullopt,
-                   std::map<std::string, std::string> headers = {}) {
-  ProducerRecord r;
-  r.key = std::move(key);
-  r.headers = std::move(headers);
-  r.payload = std::move(payload);
-  return r;
-}
-
-AppendRequest ToPartition(const std::string& topic, int32_t partition,
-                          std::vector<ProducerRecord> records) {
-  AppendRequest r;
-  r.topic = topic;
-  r.partition = partition;
-  r.records = std::move(records);
-  return r;
-}
 
 ReadRequest ReadAt(const std::string& topic, int32_t partition, int64_t offset) {
   ReadRequest r;
@@ -69,7 +48,7 @@ ReadRequest ReadAt(const std::string& topic, int32_t partition, int64_t offset) 
 class StoreClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = MakeTempDir();
+    dir_ = MakeTempDir("store_client");
     StoreOptions options;
     options.path = dir_;
     options.retention_interval_ms = 0;

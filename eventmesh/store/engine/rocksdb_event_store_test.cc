@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "eventmesh/store/engine/clock.h"
 #include "eventmesh/store/engine/keys.h"
+#include "eventmesh/store/testing/store_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/env.h"
@@ -27,34 +28,12 @@
 namespace eventmesh::store {
 namespace {
 
+using ::eventmesh::store::test_util::MakeTempDir;
+using ::eventmesh::store::test_util::Rec;
+using ::eventmesh::store::test_util::ToPartition;
+
 using ::testing::ElementsAre;
 using ::testing::SizeIs;
-
-std::string MakeTempDir() {
-  const char* root = getenv("TEST_TMPDIR");
-  std::string pattern = std::string(root ? root : "/tmp") + "/event_store_XXXXXX";
-  char* dir = mkdtemp(pattern.data());
-  EXPECT_NE(dir, nullptr);
-  return pattern;
-}
-
-ProducerRecord Rec(std::string payload, std::optional<std::string> key = std::nullopt,
-                   std::map<std::string, std::string> headers = {}) {
-  ProducerRecord r;
-  r.payload = std::move(payload);
-  r.key = std::move(key);
-  r.headers = std::move(headers);
-  return r;
-}
-
-AppendRequest ToPartition(const std::string& topic, int32_t partition,
-                          std::vector<ProducerRecord> records) {
-  AppendRequest req;
-  req.topic = topic;
-  req.partition = partition;
-  req.records = std::move(records);
-  return req;
-}
 
 ReadRequest ReadAt(const std::string& topic, int32_t partition, int64_t offset,
                    int32_t max_events = 500) {
@@ -69,7 +48,7 @@ ReadRequest ReadAt(const std::string& topic, int32_t partition, int64_t offset,
 class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    options_.path = MakeTempDir();
+    options_.path = MakeTempDir("event_store");
     options_.clock = &clock_;
     options_.retention_interval_ms = 0;
     Reopen();
@@ -1161,7 +1140,7 @@ TEST(StoreSyncModeTest, BatchAndAlwaysSyncTheWalNoneDoesNot) {
     auto fs = std::make_shared<FullDiskFileSystem>(rocksdb::FileSystem::Default());
     std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
     StoreOptions options;
-    options.path = MakeTempDir();
+    options.path = MakeTempDir("event_store");
     options.env = env.get();
     options.retention_interval_ms = 0;
     options.sync_mode = mode;
@@ -1188,7 +1167,7 @@ TEST(StoreDiskFullTest, AppendGetsResourceExhaustedReadsKeepWorkingNoGapAfterwar
   auto fs = std::make_shared<FullDiskFileSystem>(rocksdb::FileSystem::Default());
   std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
   StoreOptions options;
-  options.path = MakeTempDir();
+  options.path = MakeTempDir("event_store");
   options.env = env.get();
   options.retention_interval_ms = 0;
   auto opened = RocksDbEventStore::Open(options);
@@ -1228,7 +1207,7 @@ TEST(StoreDiskFullTest, AppendsWhileTheDiskStaysFullDoNotPreventRecoveryInPlace)
   auto fs = std::make_shared<FullDiskFileSystem>(rocksdb::FileSystem::Default());
   std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
   StoreOptions options;
-  options.path = MakeTempDir();
+  options.path = MakeTempDir("event_store");
   options.env = env.get();
   options.retention_interval_ms = 0;
   auto opened = RocksDbEventStore::Open(options);
@@ -1276,7 +1255,7 @@ std::unique_ptr<RocksDbEventStore> OpenOnFullDisk(rocksdb::Env* env, const std::
 TEST(StoreDiskFullTest, FailedDeleteTopicKeepsTheTopic) {
   auto fs = std::make_shared<FullDiskFileSystem>(rocksdb::FileSystem::Default());
   std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
-  const std::string path = MakeTempDir();
+  const std::string path = MakeTempDir("event_store");
   std::unique_ptr<RocksDbEventStore> store = OpenOnFullDisk(env.get(), path);
   ASSERT_NE(store, nullptr);
   ASSERT_TRUE(store->Append(ToPartition("full", 0, {Rec("kept")})).ok());
@@ -1300,7 +1279,7 @@ TEST(StoreDiskFullTest, FailedDeleteTopicKeepsTheTopic) {
 TEST(StoreDiskFullTest, FailedRetentionDeleteKeepsRecordsReadableAndIsRetried) {
   auto fs = std::make_shared<FullDiskFileSystem>(rocksdb::FileSystem::Default());
   std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
-  const std::string path = MakeTempDir();
+  const std::string path = MakeTempDir("event_store");
   std::unique_ptr<RocksDbEventStore> store =
       OpenOnFullDisk(env.get(), path, {/*max_age_ms=*/-1, /*max_bytes=*/1});
   ASSERT_NE(store, nullptr);
@@ -1327,7 +1306,7 @@ TEST(StoreDiskFullTest, AsyncAppendsFailWithResourceExhaustedAndLeaveNoGap) {
   auto fs = std::make_shared<FullDiskFileSystem>(rocksdb::FileSystem::Default());
   std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
   StoreOptions options;
-  options.path = MakeTempDir();
+  options.path = MakeTempDir("event_store");
   options.env = env.get();
   options.retention_interval_ms = 0;
   auto opened = RocksDbEventStore::Open(options);
@@ -1391,7 +1370,7 @@ TEST(StoreOpenTest, RejectsBadOptions) {
   StoreOptions options;
   EXPECT_EQ(RocksDbEventStore::Open(options).status(),
             absl::InvalidArgumentError("StoreOptions.path is empty"));
-  options.path = MakeTempDir();
+  options.path = MakeTempDir("event_store");
   options.producer_window = 0;
   EXPECT_EQ(RocksDbEventStore::Open(options).status(),
             absl::InvalidArgumentError("StoreOptions.producer_window must be >= 1, got 0"));

@@ -28,21 +28,16 @@
 #include "eventmesh/store/client/store_client.h"
 #include "eventmesh/store/engine/rocksdb_event_store.h"
 #include "eventmesh/store/service/wire_convert.h"
+#include "eventmesh/store/testing/store_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace eventmesh::store::service {
 namespace {
 
-using ::testing::SizeIs;
+using ::eventmesh::store::test_util::MakeTempDir;
 
-std::string MakeTempDir() {
-  const char* root = getenv("TEST_TMPDIR");
-  std::string pattern = std::string(root ? root : "/tmp") + "/store_server_XXXXXX";
-  char* made = mkdtemp(pattern.data());
-  EXPECT_NE(made, nullptr);
-  return pattern;
-}
+using ::testing::SizeIs;
 
 // A blocking POSIX socket with a 30 s receive timeout (so a broken server fails the test
 // instead of hanging it).
@@ -121,7 +116,7 @@ class StoreServerTest : public ::testing::Test {
 
   void Start(StoreServerOptions options) {
     StoreOptions store_options;
-    store_options.path = MakeTempDir();
+    store_options.path = MakeTempDir("store_server");
     store_options.retention_interval_ms = 0;
     auto store = RocksDbEventStore::Open(store_options);
     ASSERT_TRUE(store.ok()) << store.status();
@@ -406,7 +401,7 @@ class GatedStore final : public EventStore {
 
 TEST(StoreServerOverloadTest, FullExecutorQueueGetsResourceExhaustedAndOthersComplete) {
   StoreOptions store_options;
-  store_options.path = MakeTempDir();
+  store_options.path = MakeTempDir("store_server");
   store_options.retention_interval_ms = 0;
   auto store = RocksDbEventStore::Open(store_options);
   ASSERT_TRUE(store.ok());
@@ -461,7 +456,7 @@ TEST(StoreServerOverloadTest, FullExecutorQueueGetsResourceExhaustedAndOthersCom
 
 TEST(StoreServerStopTest, CallsStillQueuedAfterTheStopTimeoutAreAnsweredUnavailable) {
   StoreOptions store_options;
-  store_options.path = MakeTempDir();
+  store_options.path = MakeTempDir("store_server");
   store_options.retention_interval_ms = 0;
   auto store = RocksDbEventStore::Open(store_options);
   ASSERT_TRUE(store.ok());
@@ -507,7 +502,7 @@ TEST(StoreServerStopTest, CallsStillQueuedAfterTheStopTimeoutAreAnsweredUnavaila
 
 TEST(StoreServerReadLimitsTest, ReadAndFetchSizesAreCappedByTheServer) {
   StoreOptions store_options;
-  store_options.path = MakeTempDir();
+  store_options.path = MakeTempDir("store_server");
   store_options.retention_interval_ms = 0;
   auto store = RocksDbEventStore::Open(store_options);
   ASSERT_TRUE(store.ok());
@@ -566,7 +561,7 @@ TEST(StoreServerReadLimitsTest, ReadAndFetchSizesAreCappedByTheServer) {
 
 TEST(StoreServerReadLimitsTest, ReadsInFlightCountAgainstTheWriteQueueBudget) {
   StoreOptions store_options;
-  store_options.path = MakeTempDir();
+  store_options.path = MakeTempDir("store_server");
   store_options.retention_interval_ms = 0;
   auto store = RocksDbEventStore::Open(store_options);
   ASSERT_TRUE(store.ok());
@@ -611,7 +606,7 @@ TEST(StoreServerReadLimitsTest, ReadsInFlightCountAgainstTheWriteQueueBudget) {
 
 TEST(StoreServerBackPressureTest, InFlightLimitStopsReadingFurtherRequests) {
   StoreOptions store_options;
-  store_options.path = MakeTempDir();
+  store_options.path = MakeTempDir("store_server");
   store_options.retention_interval_ms = 0;
   auto store = RocksDbEventStore::Open(store_options);
   ASSERT_TRUE(store.ok());
@@ -655,7 +650,7 @@ TEST(StoreServerBackPressureTest, InFlightLimitStopsReadingFurtherRequests) {
 
 TEST(StoreServerBackPressureTest, ManyPipelinedRequestsWithASmallInFlightLimitAllComplete) {
   StoreOptions store_options;
-  store_options.path = MakeTempDir();
+  store_options.path = MakeTempDir("store_server");
   store_options.retention_interval_ms = 0;
   auto store = RocksDbEventStore::Open(store_options);
   ASSERT_TRUE(store.ok());
@@ -685,7 +680,7 @@ TEST(StoreServerBackPressureTest, ManyPipelinedRequestsWithASmallInFlightLimitAl
 
 TEST(StoreServerStopTest, ConcurrentStopCallsBothReturnAfterTheServerStopped) {
   StoreOptions store_options;
-  store_options.path = MakeTempDir();
+  store_options.path = MakeTempDir("store_server");
   store_options.retention_interval_ms = 0;
   auto store = RocksDbEventStore::Open(store_options);
   ASSERT_TRUE(store.ok());
@@ -704,7 +699,7 @@ TEST(StoreServerStopTest, ConcurrentStopCallsBothReturnAfterTheServerStopped) {
 
 TEST(StoreServerStartTest, BadOptionsAreRejected) {
   StoreOptions store_options;
-  store_options.path = MakeTempDir();
+  store_options.path = MakeTempDir("store_server");
   auto store = RocksDbEventStore::Open(store_options);
   ASSERT_TRUE(store.ok());
   StoreServerOptions options;
