@@ -122,6 +122,10 @@ absl::Status StatusFromReply(const protocol::tcp::Header& header) {
       absl::StartsWith(header.desc, "Tps overload")) {
     return absl::ResourceExhaustedError(desc);
   }
+  if (header.cmd == protocol::tcp::Command::kResponseToClient &&
+      absl::StartsWith(header.desc, "request timed out")) {
+    return absl::DeadlineExceededError(desc);
+  }
   return absl::InternalError(desc);
 }
 

@@ -83,7 +83,8 @@ protocol::tcp::Package BuildControlPackage(protocol::tcp::Command cmd, std::stri
 // The result carried by a reply header: OK for code 0; otherwise the runtime's desc
 // (or "<CMD> failed with code N" when it sent none) as PermissionDenied for code 2 (ACL),
 // ResourceExhausted for code 3 and for code 1 with a "Tps overload" desc (flow control),
-// Internal for any other code.
+// DeadlineExceeded for a RESPONSE_TO_CLIENT saying the request timed out (no responder
+// answered within the ttl), Internal for any other code.
 absl::Status StatusFromReply(const protocol::tcp::Header& header);
 
 }  // namespace eventmesh::sdk

@@ -162,6 +162,10 @@ TEST(MessagesTest, StatusFromReplyMapsCodes) {
   header.desc = "Tps overload, global flow control";
   EXPECT_EQ(StatusFromReply(header),
             absl::ResourceExhaustedError("Tps overload, global flow control"));
+  header.cmd = Command::kResponseToClient;
+  header.desc = "request timed out: no response within 3000 ms (ttl)";
+  EXPECT_EQ(StatusFromReply(header),
+            absl::DeadlineExceededError("request timed out: no response within 3000 ms (ttl)"));
 }
 
 }  // namespace
