@@ -323,6 +323,22 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
   }
 
+  // Runs `finish(connection)` on the connection's strand, unless the server or the
+  // connection is already gone. Called from store threads (engine completions). The
+  // connection reference moves into the posted handler, so the last reference never dies on
+  // a store thread after the io_context is gone.
+  template <typename Finish>
+  static void PostToStrand(const std::weak_ptr<Connection>& weak, Liveness& liveness,
+                           Finish finish) {
+    absl::MutexLock lock(&liveness.mu);
+    if (!liveness.alive) return;
+    std::shared_ptr<Connection> self = weak.lock();
+    if (self == nullptr) return;
+    auto strand = self->strand_;
+    asio::post(strand,
+               [self = std::move(self), finish = std::move(finish)]() mutable { finish(*self); });
+  }
+
   // On the strand. AppendAsync does not wait for I/O; its completion (on a store thread, or
   // inline on a rejection) is posted back to the strand.
   void StartAppend(const v1::StoreRequest& request) {
@@ -337,13 +353,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
       } else {
         SetError(result.status(), &response);
       }
-      absl::MutexLock lock(&liveness->mu);
-      if (!liveness->alive) return;
-      std::shared_ptr<Connection> self = weak.lock();
-      if (self == nullptr) return;
-      auto strand = self->strand_;
-      asio::post(strand, [self = std::move(self), response = std::move(response)]() mutable {
-        self->FinishCall(std::move(response));
+      PostToStrand(weak, *liveness, [response = std::move(response)](Connection& self) mutable {
+        self.FinishCall(std::move(response));
       });
     };
     AppendRequest append;
@@ -370,17 +381,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
       } else {
         SetError(result.status(), &response);
       }
-      absl::MutexLock lock(&liveness->mu);
-      if (!liveness->alive) return;
-      std::shared_ptr<Connection> self = weak.lock();
-      if (self == nullptr) return;
-      auto strand = self->strand_;
-      // `self` moves into the handler, so the last reference never dies on this thread after
-      // the io_context is gone.
-      asio::post(strand,
-                 [self = std::move(self), fetch_seq, response = std::move(response)]() mutable {
-                   self->FinishFetch(fetch_seq, std::move(response));
-                 });
+      PostToStrand(weak, *liveness,
+                   [fetch_seq, response = std::move(response)](Connection& self) mutable {
+                     self.FinishFetch(fetch_seq, std::move(response));
+                   });
     };
     if (!status.ok()) {
       deliver(status);
