@@ -1,0 +1,211 @@
+#include "eventmesh/sdk/http/http_client.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "eventmesh/net/http_client.h"
+
+namespace eventmesh::sdk::http {
+
+namespace ph = protocol::http;
+
+namespace {
+
+std::future<absl::Status> ToFuture(std::function<void(StatusCallback)> start) {
+  auto promise = std::make_shared<std::promise<absl::Status>>();
+  std::future<absl::Status> future = promise->get_future();
+  start([promise](absl::Status status) { promise->set_value(std::move(status)); });
+  return future;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<EventMeshHttpClient>> EventMeshHttpClient::Create(
+    HttpClientOptions options) {
+  if (auto s = options.Validate(); !s.ok()) return s;
+  net::HttpClientOptions transport_options;
+  transport_options.threads = 1;
+  transport_options.ca_file = options.ca_file;
+  transport_options.user_agent = "eventmesh-cpp-sdk";
+  auto transport = net::HttpClient::Create(transport_options);
+  if (!transport.ok()) return transport.status();
+  return std::unique_ptr<EventMeshHttpClient>(
+      new EventMeshHttpClient(std::move(options), *std::move(transport)));
+}
+
+EventMeshHttpClient::EventMeshHttpClient(HttpClientOptions options,
+                                         std::unique_ptr<net::HttpClient> transport)
+    : options_(std::move(options)),
+      urls_(options_.ParsedUrls()),
+      transport_(std::move(transport)) {}
+
+EventMeshHttpClient::~EventMeshHttpClient() { Close(); }
+
+void EventMeshHttpClient::Close() {
+  if (closed_.exchange(true)) return;
+  transport_->Shutdown();
+}
+
+HttpClientStats EventMeshHttpClient::stats() const {
+  HttpClientStats s;
+  s.requests_sent = requests_sent_.load();
+  s.requests_failed = requests_failed_.load();
+  return s;
+}
+
+void EventMeshHttpClient::Call(absl::StatusOr<RuntimeRequest> request, absl::Duration timeout,
+                               RawCallback done) {
+  if (!request.ok()) {
+    requests_failed_.fetch_add(1);
+    done(request.status());
+    return;
+  }
+  if (closed_.load()) {
+    requests_failed_.fetch_add(1);
+    done(absl::CancelledError("client closed"));
+    return;
+  }
+  const RuntimeUrl& base = urls_[next_url_.fetch_add(1) % urls_.size()];
+  net::HttpRequest out;
+  out.method = "POST";
+  out.url = absl::StrCat(base.ToString(), request->path);
+  out.headers = std::move(request->headers);
+  out.body = std::move(request->body);
+  requests_sent_.fetch_add(1);
+  transport_->Send(std::move(out), timeout,
+                   [this, done = std::move(done)](absl::StatusOr<net::HttpResponse> response) {
+                     absl::StatusOr<std::string> result =
+                         response.ok() ? StatusFromRuntimeResponse(response->status, response->body)
+                                       : absl::StatusOr<std::string>(response.status());
+                     if (!result.ok()) requests_failed_.fetch_add(1);
+                     done(std::move(result));
+                   });
+}
+
+void EventMeshHttpClient::CallStatus(absl::StatusOr<RuntimeRequest> request, StatusCallback done) {
+  Call(std::move(request), options_.request_timeout,
+       [done = std::move(done)](absl::StatusOr<std::string> result) { done(result.status()); });
+}
+
+absl::Status EventMeshHttpClient::CallBlocking(absl::StatusOr<RuntimeRequest> request) {
+  return ToFuture([&](StatusCallback cb) { CallStatus(std::move(request), std::move(cb)); }).get();
+}
+
+// ---- publish ----
+
+absl::Status EventMeshHttpClient::Publish(const Message& message) {
+  return CallBlocking(BuildSendMessageRequest(options_, ph::RequestCode::kMsgSendAsync, message));
+}
+
+void EventMeshHttpClient::PublishAsync(const Message& message, StatusCallback done) {
+  CallStatus(BuildSendMessageRequest(options_, ph::RequestCode::kMsgSendAsync, message),
+             std::move(done));
+}
+
+std::future<absl::Status> EventMeshHttpClient::PublishAsync(const Message& message) {
+  return ToFuture([&](StatusCallback cb) { PublishAsync(message, std::move(cb)); });
+}
+
+absl::Status EventMeshHttpClient::Publish(const CloudEvent& event) {
+  return CallBlocking(
+      BuildSendCloudEventRequest(options_, ph::RequestCode::kMsgSendAsync, event, 0));
+}
+
+void EventMeshHttpClient::PublishAsync(const CloudEvent& event, StatusCallback done) {
+  CallStatus(BuildSendCloudEventRequest(options_, ph::RequestCode::kMsgSendAsync, event, 0),
+             std::move(done));
+}
+
+absl::Status EventMeshHttpClient::PublishBatch(const std::vector<Message>& messages,
+                                               const std::string& batch_id) {
+  return CallBlocking(BuildBatchRequest(options_, messages, batch_id));
+}
+
+void EventMeshHttpClient::PublishBatchAsync(const std::vector<Message>& messages,
+                                            StatusCallback done) {
+  CallStatus(BuildBatchRequest(options_, messages, ""), std::move(done));
+}
+
+absl::Status EventMeshHttpClient::PublishBatchV2(const Message& message) {
+  return CallBlocking(BuildBatchV2Request(options_, message));
+}
+
+void EventMeshHttpClient::PublishBatchV2Async(const Message& message, StatusCallback done) {
+  CallStatus(BuildBatchV2Request(options_, message), std::move(done));
+}
+
+absl::Status EventMeshHttpClient::PublishCloudEvent(const CloudEvent& event, CloudEventMode mode,
+                                                    const std::string& topic) {
+  return CallBlocking(BuildCloudEventPublishRequest(options_, event, mode, topic));
+}
+
+void EventMeshHttpClient::PublishCloudEventAsync(const CloudEvent& event, CloudEventMode mode,
+                                                 const std::string& topic, StatusCallback done) {
+  CallStatus(BuildCloudEventPublishRequest(options_, event, mode, topic), std::move(done));
+}
+
+absl::Status EventMeshHttpClient::PublishCloudEventBatch(const std::vector<CloudEvent>& events,
+                                                         const std::string& topic) {
+  return CallBlocking(BuildCloudEventBatchRequest(options_, events, topic));
+}
+
+// ---- request-reply ----
+
+void EventMeshHttpClient::RequestAsync(const Message& message, absl::Duration timeout,
+                                       ReplyCallback done) {
+  if (timeout <= absl::ZeroDuration()) {
+    done(absl::InvalidArgumentError("request timeout must be positive"));
+    return;
+  }
+  Message m = message;
+  m.ttl_ms = absl::ToInt64Milliseconds(timeout);
+  if (m.ttl_ms <= 0) m.ttl_ms = 1;
+  Call(BuildSendMessageRequest(options_, ph::RequestCode::kMsgSendSync, m),
+       timeout + options_.request_timeout,
+       [done = std::move(done)](absl::StatusOr<std::string> ret_msg) {
+         if (!ret_msg.ok()) {
+           done(ret_msg.status());
+           return;
+         }
+         done(ParseReplyMessage(*ret_msg));
+       });
+}
+
+absl::StatusOr<ReplyMessage> EventMeshHttpClient::Request(const Message& message,
+                                                          absl::Duration timeout) {
+  auto promise = std::make_shared<std::promise<absl::StatusOr<ReplyMessage>>>();
+  auto future = promise->get_future();
+  RequestAsync(message, timeout, [promise](absl::StatusOr<ReplyMessage> reply) {
+    promise->set_value(std::move(reply));
+  });
+  return future.get();
+}
+
+absl::Status EventMeshHttpClient::Reply(const ph::ReplyMessageRequestBody& reply) {
+  return CallBlocking(BuildReplyRequest(options_, reply));
+}
+
+// ---- subscriptions ----
+
+absl::Status EventMeshHttpClient::Subscribe(const std::string& url,
+                                            const std::vector<SubscriptionItem>& topics) {
+  return CallBlocking(BuildSubscribeRequest(options_, url, topics));
+}
+
+absl::Status EventMeshHttpClient::Unsubscribe(const std::string& url,
+                                              const std::vector<std::string>& topics) {
+  return CallBlocking(BuildUnsubscribeRequest(options_, url, topics));
+}
+
+absl::Status EventMeshHttpClient::Heartbeat(const std::string& url,
+                                            const std::vector<std::string>& topics) {
+  return CallBlocking(BuildHeartbeatRequest(options_, url, topics));
+}
+
+void EventMeshHttpClient::HeartbeatAsync(const std::string& url,
+                                         const std::vector<std::string>& topics,
+                                         StatusCallback done) {
+  CallStatus(BuildHeartbeatRequest(options_, url, topics), std::move(done));
+}
+
+}  // namespace eventmesh::sdk::http

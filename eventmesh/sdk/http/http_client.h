@@ -1,0 +1,148 @@
+#ifndef EVENTMESH_SDK_HTTP_HTTP_CLIENT_H_
+#define EVENTMESH_SDK_HTTP_HTTP_CLIENT_H_
+
+// EventMeshHttpClient: a client of the EventMesh HTTP protocol (the Java SDK's
+// EventMeshHttpProducer + the subscription calls of EventMeshHttpConsumer), over the shared
+// keep-alive HTTP client //eventmesh/net:http_client (http and verified https).
+//
+// Every call is one HTTP request to the next runtime URL of the options (round-robin):
+//   Publish            code 104 MSG_SEND_ASYNC (EventMeshMessage, or a CloudEvent with
+//                      protocoltype cloudevents)
+//   PublishBatch       code 102 MSG_BATCH_SEND (all messages in one request)
+//   PublishBatchV2     code 107 MSG_BATCH_SEND_V2 (one message; the runtime batches)
+//   PublishCloudEvent  POST /eventmesh/publish/{topic}, binary or structured content mode
+//   PublishCloudEventBatch  POST /eventmesh/publish/{topic}, application/cloudevents-batch+json
+//   Request            code 101 MSG_SEND_SYNC: waits for the reply (ttl = timeout)
+//   Reply              code 301 REPLY_MESSAGE (legacy request-reply)
+//   Subscribe / Unsubscribe / Heartbeat   codes 206 / 207 / 203 for a webhook URL
+// A call completes when the runtime answered: OK for retCode 0, otherwise the status mapped by
+// StatusFromRuntimeResponse (message = the runtime's retMsg; RetCodeOf() gives the retCode).
+// "Synchronous" methods block the calling thread until then; *Async methods take a callback
+// (run on an io thread of the client) or return a std::future.
+//
+// Threading: thread-safe. Callbacks run on the client's io threads and must not block; do not
+// call the blocking methods (or wait on a returned future) from a callback, and do not destroy
+// the client inside one.
+// Errors: InvalidArgument (bad options or message, before anything is sent), Unavailable (no
+// connection / TLS verification failed / connection lost), DeadlineExceeded (no answer within
+// request_timeout; for Request: the runtime's retCode 4 or no answer within timeout +
+// request_timeout), Cancelled ("client closed": calls after Close()), and the runtime's
+// retCodes as mapped by RetCodeToStatusCode.
+
+#include <atomic>
+#include <functional>
+#include <future>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "eventmesh/protocol/cloudevents/cloud_event.h"
+#include "eventmesh/protocol/http/request_body.h"
+#include "eventmesh/protocol/tcp/event_mesh_message.h"
+#include "eventmesh/sdk/http/http_client_options.h"
+#include "eventmesh/sdk/http/http_requests.h"
+
+namespace eventmesh::net {
+class HttpClient;
+}  // namespace eventmesh::net
+
+namespace eventmesh::sdk::http {
+
+using protocol::http::SubscriptionItem;
+using protocol::http::SubscriptionMode;
+using protocol::http::SubscriptionType;
+// The reply of a request-reply: {topic, body, properties} as the runtime returns it.
+using ReplyMessage = protocol::tcp::EventMeshMessage;
+
+using StatusCallback = std::function<void(absl::Status)>;
+using ReplyCallback = std::function<void(absl::StatusOr<ReplyMessage>)>;
+
+// Counters of one client; all monotonic.
+struct HttpClientStats {
+  uint64_t requests_sent = 0;    // requests handed to the transport
+  uint64_t requests_failed = 0;  // completed with a non-OK status
+};
+
+class EventMeshHttpClient {
+ public:
+  // Validates the options and creates the transport (TLS context with ca_file for https).
+  // Nothing is sent. Errors: InvalidArgument (options, unreadable ca_file).
+  static absl::StatusOr<std::unique_ptr<EventMeshHttpClient>> Create(HttpClientOptions options);
+
+  ~EventMeshHttpClient();
+  EventMeshHttpClient(const EventMeshHttpClient&) = delete;
+  EventMeshHttpClient& operator=(const EventMeshHttpClient&) = delete;
+
+  // ---- publish (104) ----
+  absl::Status Publish(const Message& message);
+  void PublishAsync(const Message& message, StatusCallback done);
+  std::future<absl::Status> PublishAsync(const Message& message);
+  // A CloudEvent through code 104 (protocoltype cloudevents, structured JSON in `content`);
+  // the topic is the event's subject.
+  absl::Status Publish(const CloudEvent& event);
+  void PublishAsync(const CloudEvent& event, StatusCallback done);
+
+  // ---- batches ----
+  // 102: every message in one request; `batch_id` empty = random.
+  absl::Status PublishBatch(const std::vector<Message>& messages, const std::string& batch_id = "");
+  void PublishBatchAsync(const std::vector<Message>& messages, StatusCallback done);
+  // 107: one message per request, batched by the runtime.
+  absl::Status PublishBatchV2(const Message& message);
+  void PublishBatchV2Async(const Message& message, StatusCallback done);
+
+  // ---- CloudEvents HTTP binding (/eventmesh/publish/{topic}) ----
+  // `topic` empty = the event's subject.
+  absl::Status PublishCloudEvent(const CloudEvent& event, CloudEventMode mode,
+                                 const std::string& topic = "");
+  void PublishCloudEventAsync(const CloudEvent& event, CloudEventMode mode,
+                              const std::string& topic, StatusCallback done);
+  absl::Status PublishCloudEventBatch(const std::vector<CloudEvent>& events,
+                                      const std::string& topic = "");
+
+  // ---- request-reply (101) ----
+  // Sends the message with ttl = timeout (ms) and returns the responder's reply.
+  // DeadlineExceeded when the runtime says no reply came in time (retCode 4).
+  absl::StatusOr<ReplyMessage> Request(const Message& message, absl::Duration timeout);
+  void RequestAsync(const Message& message, absl::Duration timeout, ReplyCallback done);
+
+  // ---- reply (301) ----
+  absl::Status Reply(const protocol::http::ReplyMessageRequestBody& reply);
+
+  // ---- webhook subscriptions (206 / 207 / 203), group = options.consumer_group ----
+  absl::Status Subscribe(const std::string& url, const std::vector<SubscriptionItem>& topics);
+  absl::Status Unsubscribe(const std::string& url, const std::vector<std::string>& topics);
+  absl::Status Heartbeat(const std::string& url, const std::vector<std::string>& topics);
+  void HeartbeatAsync(const std::string& url, const std::vector<std::string>& topics,
+                      StatusCallback done);
+
+  // Stops the transport; in-flight calls fail with Unavailable, later calls with Cancelled
+  // ("client closed"). Idempotent. Must not be called from a callback.
+  void Close();
+
+  const HttpClientOptions& options() const { return options_; }
+  HttpClientStats stats() const;
+
+ private:
+  EventMeshHttpClient(HttpClientOptions options, std::unique_ptr<net::HttpClient> transport);
+
+  using RawCallback = std::function<void(absl::StatusOr<std::string>)>;
+  // Sends `request` (or completes with its error) to the next runtime URL.
+  void Call(absl::StatusOr<RuntimeRequest> request, absl::Duration timeout, RawCallback done);
+  void CallStatus(absl::StatusOr<RuntimeRequest> request, StatusCallback done);
+  absl::Status CallBlocking(absl::StatusOr<RuntimeRequest> request);
+
+  const HttpClientOptions options_;
+  const std::vector<RuntimeUrl> urls_;
+  std::unique_ptr<net::HttpClient> transport_;
+  std::atomic<uint64_t> next_url_{0};
+  std::atomic<bool> closed_{false};
+  std::atomic<uint64_t> requests_sent_{0};
+  std::atomic<uint64_t> requests_failed_{0};
+};
+
+}  // namespace eventmesh::sdk::http
+
+#endif  // EVENTMESH_SDK_HTTP_HTTP_CLIENT_H_
