@@ -188,8 +188,9 @@ absl::Status EventMeshHttpClient::Reply(const ph::ReplyMessageRequestBody& reply
 // ---- subscriptions ----
 
 absl::Status EventMeshHttpClient::Subscribe(const std::string& url,
-                                            const std::vector<SubscriptionItem>& topics) {
-  return CallBlocking(BuildSubscribeRequest(options_, url, topics));
+                                            const std::vector<SubscriptionItem>& topics,
+                                            PushFormat format) {
+  return CallBlocking(BuildSubscribeRequest(options_, url, topics, format));
 }
 
 absl::Status EventMeshHttpClient::Unsubscribe(const std::string& url,

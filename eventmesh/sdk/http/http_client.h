@@ -112,7 +112,8 @@ class EventMeshHttpClient {
   absl::Status Reply(const protocol::http::ReplyMessageRequestBody& reply);
 
   // ---- webhook subscriptions (206 / 207 / 203), group = options.consumer_group ----
-  absl::Status Subscribe(const std::string& url, const std::vector<SubscriptionItem>& topics);
+  absl::Status Subscribe(const std::string& url, const std::vector<SubscriptionItem>& topics,
+                         PushFormat format = PushFormat::kEventMeshForm);
   absl::Status Unsubscribe(const std::string& url, const std::vector<std::string>& topics);
   absl::Status Heartbeat(const std::string& url, const std::vector<std::string>& topics);
   void HeartbeatAsync(const std::string& url, const std::vector<std::string>& topics,

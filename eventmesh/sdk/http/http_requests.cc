@@ -223,7 +223,7 @@ absl::StatusOr<RuntimeRequest> BuildCloudEventBatchRequest(const HttpClientOptio
 
 absl::StatusOr<RuntimeRequest> BuildSubscribeRequest(
     const HttpClientOptions& options, const std::string& url,
-    const std::vector<ph::SubscriptionItem>& topics) {
+    const std::vector<ph::SubscriptionItem>& topics, PushFormat format) {
   if (url.empty()) return absl::InvalidArgumentError("webhook url is required");
   if (topics.empty()) return absl::InvalidArgumentError("at least one topic is required");
   if (options.consumer_group.empty()) {
@@ -233,7 +233,13 @@ absl::StatusOr<RuntimeRequest> BuildSubscribeRequest(
   body.topics = topics;
   body.url = url;
   body.consumer_group = options.consumer_group;
-  return CodeRequest(options, ph::RequestCode::kSubscribe, body.ToForm());
+  ph::FormFields form = body.ToForm();
+  if (format == PushFormat::kCloudEventsBinary)
+    form.emplace_back("pushformat", "cloudevents-binary");
+  if (format == PushFormat::kCloudEventsStructured) {
+    form.emplace_back("pushformat", "cloudevents-structured");
+  }
+  return CodeRequest(options, ph::RequestCode::kSubscribe, form);
 }
 
 absl::StatusOr<RuntimeRequest> BuildUnsubscribeRequest(const HttpClientOptions& options,
@@ -336,6 +342,15 @@ absl::StatusOr<std::string> StatusFromRuntimeResponse(int http_status, absl::str
       status.SetPayload(kRetCodePayloadUrl, absl::Cord(absl::StrCat(parsed->ret_code)));
     return status;
   };
+  if (parsed.ok() && parsed->ret_code != 0) {
+    std::string message = parsed->ret_msg;
+    if (message.empty()) {
+      auto known = ph::EventMeshRetCodeFromInt(parsed->ret_code);
+      message = absl::StrCat("retCode ", parsed->ret_code, " (",
+                             known.has_value() ? ph::RetCodeName(*known) : "unknown", ")");
+    }
+    return with_code(absl::Status(RetCodeToStatusCode(parsed->ret_code), message));
+  }
   if (http_status != 200) {
     const std::string detail = parsed.ok() ? parsed->ret_msg : std::string(body.substr(0, 512));
     const std::string message = absl::StrCat("runtime answered HTTP ", http_status, ": ", detail);
@@ -350,14 +365,7 @@ absl::StatusOr<std::string> StatusFromRuntimeResponse(int http_status, absl::str
     return absl::InternalError(
         absl::StrCat("malformed runtime response: ", parsed.status().message()));
   }
-  if (parsed->ret_code == 0) return std::move(parsed->ret_msg);
-  std::string message = parsed->ret_msg;
-  if (message.empty()) {
-    auto known = ph::EventMeshRetCodeFromInt(parsed->ret_code);
-    message = absl::StrCat("retCode ", parsed->ret_code, " (",
-                           known.has_value() ? ph::RetCodeName(*known) : "unknown", ")");
-  }
-  return with_code(absl::Status(RetCodeToStatusCode(parsed->ret_code), message));
+  return std::move(parsed->ret_msg);
 }
 
 absl::StatusOr<protocol::tcp::EventMeshMessage> ParseReplyMessage(absl::string_view ret_msg) {

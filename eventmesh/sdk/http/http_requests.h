@@ -107,11 +107,20 @@ absl::StatusOr<RuntimeRequest> BuildCloudEventBatchRequest(const HttpClientOptio
                                                            const std::vector<CloudEvent>& events,
                                                            const std::string& topic);
 
+// How the runtime POSTs events to a webhook (body field `pushformat` of 206; a field of this
+// runtime, ignored by Apache EventMesh's Java runtime, which always sends the form).
+enum class PushFormat {
+  kEventMeshForm,          // form push, header code 105/106 (the protocol's own); not sent
+  kCloudEventsBinary,      // "cloudevents-binary"
+  kCloudEventsStructured,  // "cloudevents-structured"
+};
+
 // 206 SUBSCRIBE of `url` for `topics` in options.consumer_group. Errors: "webhook url is
 // required", "at least one topic is required", "consumer_group is required".
 absl::StatusOr<RuntimeRequest> BuildSubscribeRequest(
     const HttpClientOptions& options, const std::string& url,
-    const std::vector<protocol::http::SubscriptionItem>& topics);
+    const std::vector<protocol::http::SubscriptionItem>& topics,
+    PushFormat format = PushFormat::kEventMeshForm);
 
 // 207 UNSUBSCRIBE.
 absl::StatusOr<RuntimeRequest> BuildUnsubscribeRequest(const HttpClientOptions& options,
@@ -129,12 +138,13 @@ absl::StatusOr<RuntimeRequest> BuildHeartbeatRequest(const HttpClientOptions& op
 absl::StatusOr<RuntimeRequest> BuildReplyRequest(
     const HttpClientOptions& options, const protocol::http::ReplyMessageRequestBody& body);
 
-// Reads the runtime's answer. For HTTP 200 with a JSON body: OK for retCode 0, otherwise the
-// status of RetCodeToStatusCode with message = retMsg (or "retCode N (NAME)" when retMsg is
-// empty) and the retCode attached (see RetCodeOf). Other HTTP statuses: Unavailable for 503,
-// InvalidArgument for 400 (with the retMsg when the body has one), Internal otherwise,
-// message "runtime answered HTTP <status>: <retMsg or body>". A 200 whose body is no
-// response JSON: Internal "malformed runtime response: <parser error>".
+// Reads the runtime's answer. A body with a non-zero retCode (whatever the HTTP status: the
+// URI endpoints answer 400/403/429/503 with one) gives the status of RetCodeToStatusCode with
+// message = retMsg (or "retCode N (NAME)" when retMsg is empty) and the retCode attached (see
+// RetCodeOf). HTTP 200 with retCode 0: OK. Other non-200 answers: message "runtime answered
+// HTTP <status>: <retMsg or body>", code Unavailable (503), InvalidArgument (400),
+// ResourceExhausted (429), PermissionDenied (401/403), Internal otherwise. A 200 whose body is
+// no response JSON: Internal "malformed runtime response: <parser error>".
 // On success returns the retMsg (101 carries the reply message in it).
 absl::StatusOr<std::string> StatusFromRuntimeResponse(int http_status, absl::string_view body);
 

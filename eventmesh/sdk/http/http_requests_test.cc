@@ -253,6 +253,12 @@ TEST(HttpRequestsTest, SubscriptionRequests) {
   EXPECT_EQ(hb_body->entities[1].topic, "b");
   EXPECT_EQ(hb_body->entities[1].url, "http://h/x");
 
+  auto binary =
+      BuildSubscribeRequest(Options(), "http://h/x", {item}, PushFormat::kCloudEventsBinary);
+  ASSERT_TRUE(binary.ok());
+  EXPECT_EQ(Fields(*binary).Get("pushformat"), "cloudevents-binary");
+  EXPECT_EQ(Fields(*sub).Get("pushformat"), std::nullopt);
+
   EXPECT_EQ(BuildSubscribeRequest(Options(), "", {item}).status().message(),
             "webhook url is required");
   EXPECT_EQ(BuildSubscribeRequest(Options(), "http://h/", {}).status().message(),
@@ -321,8 +327,14 @@ TEST(StatusFromRuntimeResponseTest, EmptyRetMsgNamesTheCode) {
 TEST(StatusFromRuntimeResponseTest, HttpErrorsAndMalformedBodies) {
   auto bad = StatusFromRuntimeResponse(400, ph::MakeResponseJson(2, "unknown request code", 1));
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(bad.status().message(), "runtime answered HTTP 400: unknown request code");
+  EXPECT_EQ(bad.status().message(), "unknown request code");
   EXPECT_EQ(RetCodeOf(bad.status()), 2);
+  auto acl = StatusFromRuntimeResponse(403, ph::MakeResponseJson(22, "no permission", 1));
+  EXPECT_EQ(acl.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(acl.status().message(), "no permission");
+  auto odd = StatusFromRuntimeResponse(404, ph::MakeResponseJson(0, "success", 1));
+  EXPECT_EQ(odd.status().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(odd.status().message(), "runtime answered HTTP 404: success");
 
   auto unavailable = StatusFromRuntimeResponse(503, "busy");
   EXPECT_EQ(unavailable.status().code(), absl::StatusCode::kUnavailable);

@@ -51,7 +51,7 @@ absl::StatusOr<std::unique_ptr<HttpSubscriber>> HttpSubscriber::Start(HttpSubscr
   self->url_ = absl::StrCat("http://", host, ":", self->server_->port(), o.path);
 
   if (!o.topics.empty()) {
-    if (auto s = self->client_->Subscribe(self->url_, o.topics); !s.ok()) {
+    if (auto s = self->client_->Subscribe(self->url_, o.topics, o.push_format); !s.ok()) {
       self->server_->Stop();
       self->client_->Close();
       {
@@ -80,7 +80,7 @@ std::vector<std::string> HttpSubscriber::TopicNames() const {
 }
 
 absl::Status HttpSubscriber::Subscribe(const std::vector<SubscriptionItem>& topics) {
-  if (auto s = client_->Subscribe(url_, topics); !s.ok()) return s;
+  if (auto s = client_->Subscribe(url_, topics, options_.push_format); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
   for (const auto& item : topics) {
     auto same = [&](const SubscriptionItem& t) { return t.topic == item.topic; };
@@ -104,6 +104,16 @@ absl::Status HttpSubscriber::Unsubscribe(const std::vector<std::string>& topics)
                                }),
                 topics_.end());
   return absl::OkStatus();
+}
+
+absl::Status HttpSubscriber::Reply(const PushedEvent& request, const std::string& content) {
+  protocol::http::ReplyMessageRequestBody reply;
+  reply.orig_topic = request.topic;
+  reply.biz_seq_no = request.biz_seq_no;
+  reply.unique_id = request.unique_id.empty() ? request.biz_seq_no : request.unique_id;
+  reply.content = content;
+  reply.ext_fields.insert(request.ext_fields.begin(), request.ext_fields.end());
+  return client_->Reply(reply);
 }
 
 absl::Status HttpSubscriber::HeartbeatNow() {

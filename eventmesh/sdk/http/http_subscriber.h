@@ -49,6 +49,8 @@ struct HttpSubscriberOptions {
   std::string advertised_host;
   // Topics to subscribe at Start (may be empty: then call Subscribe later).
   std::vector<SubscriptionItem> topics;
+  // How the runtime should POST events (form push or CloudEvents binary/structured).
+  PushFormat push_format = PushFormat::kEventMeshForm;
   // Period of the 203 heartbeats. Default 30 s (Java SDK).
   absl::Duration heartbeat_interval = absl::Seconds(30);
   // Origins accepted in the CloudEvents validation handshake; empty = any.
@@ -77,6 +79,12 @@ class HttpSubscriber {
   absl::Status Subscribe(const std::vector<SubscriptionItem>& topics);
   // Removes topics (207).
   absl::Status Unsubscribe(const std::vector<std::string>& topics);
+
+  // Answers a request pushed by the runtime (a request-reply over a SYNC subscription, code
+  // 106) with code 301: the reply carries `content` and the request's topic, bizseqno,
+  // uniqueId and extFields (the runtime correlates the reply through them). Errors: the
+  // runtime's (e.g. Internal for retCode 16 "no pending request ...").
+  absl::Status Reply(const PushedEvent& request, const std::string& content);
 
   // Sends one heartbeat now (also done by the timer).
   absl::Status HeartbeatNow();
