@@ -238,7 +238,7 @@ TEST_F(HttpSubscriberTest, CloudEventsPushesBinaryStructuredAndBatch) {
   recorder_.set_result(HandlerResult::kRetry);
   EXPECT_EQ(PostCloudEvent(cloudevents::ToBinaryHttp(Event("r-1"))).status, 503);
   recorder_.set_result(HandlerResult::kFail);
-  EXPECT_EQ(PostCloudEvent(cloudevents::ToStructuredHttp(Event("f-1"))).status, 500);
+  EXPECT_EQ(PostCloudEvent(cloudevents::ToStructuredHttp(Event("f-1"))).status, 410);
 }
 
 TEST_F(HttpSubscriberTest, MalformedCloudEventIs400) {

@@ -12,7 +12,8 @@
 //     protocoltype=cloudevents the content (a structured CloudEvent) is parsed into
 //     PushedEvent::cloud_event.
 //   * CloudEvents HTTP binding pushes (POST; binary, structured or batch content mode): success
-//     -> 200; retry -> 503; fail -> 500 (see kFailStatus). Malformed events -> 400 with the
+//     -> 200; retry -> 503 (the runtime pushes again later); fail -> 410 (the status after which
+//     the runtime does not retry: it dead-letters the event). Malformed events -> 400 with the
 //     reason. A batch calls the handler per event; the worst result is answered.
 //   * The CloudEvents webhook validation handshake (OPTIONS with WebHook-Request-Origin):
 //     200 with WebHook-Allowed-Origin (and WebHook-Allowed-Rate: * when a rate was asked)
@@ -59,7 +60,7 @@ struct PushedEvent {
 using PushHandler = std::function<HandlerResult(const PushedEvent&)>;
 
 // HTTP status answered for HandlerResult::kFail on CloudEvents pushes.
-inline constexpr int kFailStatus = 500;
+inline constexpr int kFailStatus = 410;
 // HTTP status answered for HandlerResult::kRetry on CloudEvents pushes.
 inline constexpr int kRetryStatus = 503;
 

@@ -1,0 +1,253 @@
+// End-to-end tests of EventMeshHttpClient against the real runtime: an in-process
+// eventmesh::runtime::Server (embedded connector, HTTP and TCP on free loopback ports).
+// Events published over HTTP are received by a TCP subscriber (//eventmesh/sdk:tcp_client);
+// request-reply over HTTP is answered by a TCP responder.
+
+#include <cstdlib>
+#include <future>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "eventmesh/connectors/builtin.h"
+#include "eventmesh/runtime/config.h"
+#include "eventmesh/runtime/server.h"
+#include "eventmesh/sdk/http/http_client.h"
+#include "eventmesh/sdk/tcp_client.h"
+#include "gtest/gtest.h"
+
+namespace eventmesh::sdk::http {
+namespace {
+
+constexpr absl::Duration kWait = absl::Seconds(30);
+
+class Inbox {
+ public:
+  void Add(std::shared_ptr<Delivery> d) {
+    absl::MutexLock lock(&mu_);
+    deliveries_.push_back(std::move(d));
+  }
+  size_t WaitFor(size_t n) {
+    absl::MutexLock lock(&mu_);
+    auto enough = [this, n]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return deliveries_.size() >= n; };
+    mu_.AwaitWithTimeout(absl::Condition(&enough), kWait);
+    return deliveries_.size();
+  }
+  std::vector<std::shared_ptr<Delivery>> deliveries() {
+    absl::MutexLock lock(&mu_);
+    return deliveries_;
+  }
+  std::multiset<std::string> Bodies() {
+    std::multiset<std::string> out;
+    for (const auto& d : deliveries()) out.insert(d->event().data());
+    return out;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<std::shared_ptr<Delivery>> deliveries_ ABSL_GUARDED_BY(mu_);
+};
+
+class HttpE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_dir_ = absl::StrCat(std::getenv("TEST_TMPDIR"), "/",
+                             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    ASSERT_TRUE(connectors::RegisterBuiltinConnectors(&registry_).ok());
+    std::map<std::string, std::string> p;
+    p["eventMesh.server.tcp.port"] = "0";
+    p["eventMesh.server.http.port"] = "0";
+    p["eventMesh.server.dataDir"] = data_dir_;
+    p["eventMesh.server.tcp.workerThreads"] = "2";
+    p["eventMesh.server.http.workerThreads"] = "2";
+    p["eventMesh.storage.embedded.syncMode"] = "none";
+    p["eventMesh.storage.embedded.fetchWaitMs"] = "100";
+    p["eventMesh.storage.embedded.commitIntervalMs"] = "50";
+    p["eventMesh.storage.embedded.heartbeatIntervalMs"] = "100";
+    auto config = runtime::BuildConfig(p);
+    ASSERT_TRUE(config.ok()) << config.status();
+    auto server = runtime::Server::Create(*config, registry_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    ASSERT_TRUE(server_->Start().ok());
+
+    HttpClientOptions o;
+    o.urls = {absl::StrCat("http://127.0.0.1:", server_->http_port())};
+    o.producer_group = "http-producers";
+    o.consumer_group = "http-consumers";
+    auto client = EventMeshHttpClient::Create(o);
+    ASSERT_TRUE(client.ok()) << client.status();
+    client_ = *std::move(client);
+  }
+
+  void TearDown() override {
+    client_.reset();
+    if (server_ != nullptr) server_->Shutdown();
+  }
+
+  std::unique_ptr<EventMeshTcpClient> TcpSubscriber(const std::string& topic, Inbox* inbox) {
+    TcpClientOptions o;
+    o.port = server_->tcp_port();
+    o.group = absl::StrCat("tcp-", topic);
+    o.purpose = ClientPurpose::kSubscribe;
+    auto c = EventMeshTcpClient::Connect(o);
+    EXPECT_TRUE(c.ok()) << c.status();
+    if (!c.ok()) return nullptr;
+    (*c)->SetHandler([inbox](std::shared_ptr<Delivery> d) { inbox->Add(std::move(d)); });
+    EXPECT_TRUE(
+        (*c)->Subscribe(topic, sdk::SubscriptionMode::kClustering, sdk::SubscriptionType::kAsync)
+            .ok());
+    EXPECT_TRUE((*c)->Listen().ok());
+    return *std::move(c);
+  }
+
+  static Message Msg(const std::string& topic, const std::string& content) {
+    Message m;
+    m.topic = topic;
+    m.content = content;
+    return m;
+  }
+
+  static CloudEvent Event(const std::string& id, const std::string& topic) {
+    CloudEvent e;
+    e.set_id(id);
+    e.set_source("/e2e");
+    e.set_type("e2e.v1");
+    e.set_subject(topic);
+    e.set_data_content_type("application/json");
+    e.set_data(absl::StrCat("{\"id\":\"", id, "\"}"), cloudevents::DataEncoding::kJson);
+    return e;
+  }
+
+  std::string data_dir_;
+  connectors::ConnectorRegistry registry_;
+  std::unique_ptr<runtime::Server> server_;
+  std::unique_ptr<EventMeshHttpClient> client_;
+};
+
+TEST_F(HttpE2eTest, PublishSyncAndAsyncReachATcpSubscriber) {
+  Inbox inbox;
+  auto sub = TcpSubscriber("http-orders", &inbox);
+  ASSERT_NE(sub, nullptr);
+  Message m = Msg("http-orders", "sync-1");
+  m.properties = {{"keys", "k-1"}};
+  ASSERT_TRUE(client_->Publish(m).ok());
+  std::future<absl::Status> f = client_->PublishAsync(Msg("http-orders", "async-1"));
+  std::promise<absl::Status> p;
+  client_->PublishAsync(Msg("http-orders", "async-2"), [&p](absl::Status s) { p.set_value(s); });
+  ASSERT_TRUE(f.get().ok());
+  ASSERT_TRUE(p.get_future().get().ok());
+  ASSERT_EQ(inbox.WaitFor(3), 3u);
+  EXPECT_EQ(inbox.Bodies(), (std::multiset<std::string>{"sync-1", "async-1", "async-2"}));
+  for (const auto& d : inbox.deliveries()) {
+    EXPECT_EQ(d->event().topic(), "http-orders");
+    if (d->event().data() == "sync-1") {
+      const std::string* keys = d->event().property("keys");
+      ASSERT_NE(keys, nullptr);
+      EXPECT_EQ(*keys, "k-1");
+    }
+  }
+}
+
+TEST_F(HttpE2eTest, BatchesReachATcpSubscriber) {
+  Inbox inbox;
+  auto sub = TcpSubscriber("http-batch", &inbox);
+  ASSERT_NE(sub, nullptr);
+  ASSERT_TRUE(client_->PublishBatch({Msg("http-batch", "b1"), Msg("http-batch", "b2")}).ok());
+  ASSERT_TRUE(client_->PublishBatchV2(Msg("http-batch", "v2")).ok());
+  ASSERT_EQ(inbox.WaitFor(3), 3u);
+  EXPECT_EQ(inbox.Bodies(), (std::multiset<std::string>{"b1", "b2", "v2"}));
+}
+
+TEST_F(HttpE2eTest, CloudEventsBinaryStructuredBatchAndCode104) {
+  Inbox inbox;
+  auto sub = TcpSubscriber("http-ce", &inbox);
+  ASSERT_NE(sub, nullptr);
+  ASSERT_TRUE(client_->PublishCloudEvent(Event("bin-1", "http-ce"), CloudEventMode::kBinary).ok());
+  ASSERT_TRUE(
+      client_->PublishCloudEvent(Event("str-1", "http-ce"), CloudEventMode::kStructured).ok());
+  ASSERT_TRUE(
+      client_->PublishCloudEventBatch({Event("bat-1", "http-ce"), Event("bat-2", "http-ce")}).ok());
+  ASSERT_TRUE(client_->Publish(Event("c104-1", "http-ce")).ok());
+  ASSERT_EQ(inbox.WaitFor(5), 5u);
+  std::set<std::string> ids;
+  for (const auto& d : inbox.deliveries()) {
+    const CloudEvent* e = d->event().cloud_event();
+    ASSERT_NE(e, nullptr) << "protocoltype " << d->event().protocol_type;
+    ids.insert(e->id());
+    EXPECT_EQ(e->source(), "/e2e");
+    EXPECT_EQ(e->type(), "e2e.v1");
+    EXPECT_EQ(e->data(), absl::StrCat("{\"id\":\"", e->id(), "\"}"));
+  }
+  EXPECT_EQ(ids, (std::set<std::string>{"bin-1", "str-1", "bat-1", "bat-2", "c104-1"}));
+}
+
+TEST_F(HttpE2eTest, RequestReplyWithATcpResponder) {
+  TcpClientOptions o;
+  o.port = server_->tcp_port();
+  o.group = "rr-responders";
+  o.purpose = ClientPurpose::kSubscribe;
+  auto responder = EventMeshTcpClient::Connect(o);
+  ASSERT_TRUE(responder.ok()) << responder.status();
+  (*responder)->SetHandler([](std::shared_ptr<Delivery> d) {
+    protocol::tcp::EventMeshMessage reply;
+    reply.topic = d->event().topic();
+    reply.body = absl::StrCat("pong:", d->event().data());
+    EXPECT_TRUE(d->Reply(reply).ok());
+  });
+  ASSERT_TRUE(
+      (*responder)
+          ->Subscribe("http-rr", sdk::SubscriptionMode::kClustering, sdk::SubscriptionType::kSync)
+          .ok());
+  ASSERT_TRUE((*responder)->Listen().ok());
+
+  for (int i = 0; i < 3; ++i) {
+    auto reply = client_->Request(Msg("http-rr", absl::StrCat("ping", i)), absl::Seconds(20));
+    ASSERT_TRUE(reply.ok()) << reply.status();
+    EXPECT_EQ(reply->body, absl::StrCat("pong:ping", i));
+    EXPECT_EQ(reply->topic, "http-rr");
+  }
+}
+
+TEST_F(HttpE2eTest, RequestWithoutResponderIsDeadlineExceeded) {
+  auto reply = client_->Request(Msg("http-nobody", "ping"), absl::Milliseconds(300));
+  EXPECT_EQ(reply.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(reply.status().message(), "eventMesh waiting rr msg err, no reply within 300 ms (ttl)");
+  EXPECT_EQ(RetCodeOf(reply.status()), 4);
+}
+
+TEST_F(HttpE2eTest, RuntimeErrorsMapToStatuses) {
+  // A reply nobody waits for: retCode 16 (EVENTMESH_REPLY_MSG_ERR).
+  protocol::http::ReplyMessageRequestBody reply;
+  reply.orig_topic = "t";
+  reply.biz_seq_no = "b";
+  reply.unique_id = "u";
+  reply.content = "c";
+  absl::Status s = client_->Reply(reply);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(RetCodeOf(s), 16);
+  EXPECT_EQ(s.message(),
+            "eventMesh reply msg err, extFields has no 'rrcorrelationid' (a reply must carry "
+            "the request's properties)");
+
+  // A CloudEvent the runtime refuses (binary mode, JSON content type, body not JSON).
+  CloudEvent bad = Event("bad-1", "http-bad");
+  bad.set_data("not json", cloudevents::DataEncoding::kText);
+  absl::Status ce = client_->PublishCloudEvent(bad, CloudEventMode::kBinary);
+  EXPECT_EQ(ce.code(), absl::StatusCode::kInvalidArgument) << ce;
+  EXPECT_EQ(RetCodeOf(ce), 7);
+}
+
+TEST_F(HttpE2eTest, RuntimeDownIsUnavailable) {
+  server_->Shutdown();
+  absl::Status s = client_->Publish(Msg("t", "m"));
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+}
+
+}  // namespace
+}  // namespace eventmesh::sdk::http
