@@ -4,6 +4,7 @@
 // request-reply over HTTP is answered by a TCP responder.
 
 #include <cstdlib>
+#include <fstream>
 #include <future>
 #include <map>
 #include <memory>
@@ -59,7 +60,12 @@ class HttpE2eTest : public ::testing::Test {
     data_dir_ = absl::StrCat(std::getenv("TEST_TMPDIR"), "/",
                              ::testing::UnitTest::GetInstance()->current_test_info()->name());
     ASSERT_TRUE(connectors::RegisterBuiltinConnectors(&registry_).ok());
-    std::map<std::string, std::string> p;
+    StartServer({});
+  }
+
+  void StartServer(std::map<std::string, std::string> p) {
+    if (server_ != nullptr) server_->Shutdown();
+    server_.reset();
     p["eventMesh.server.tcp.port"] = "0";
     p["eventMesh.server.http.port"] = "0";
     p["eventMesh.server.dataDir"] = data_dir_;
@@ -75,14 +81,20 @@ class HttpE2eTest : public ::testing::Test {
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     ASSERT_TRUE(server_->Start().ok());
+    client_ = NewClient("", "");
+  }
 
+  std::unique_ptr<EventMeshHttpClient> NewClient(const std::string& user,
+                                                 const std::string& password) {
     HttpClientOptions o;
     o.urls = {absl::StrCat("http://127.0.0.1:", server_->http_port())};
     o.producer_group = "http-producers";
     o.consumer_group = "http-consumers";
+    o.username = user;
+    o.password = password;
     auto client = EventMeshHttpClient::Create(o);
-    ASSERT_TRUE(client.ok()) << client.status();
-    client_ = *std::move(client);
+    EXPECT_TRUE(client.ok()) << client.status();
+    return client.ok() ? *std::move(client) : nullptr;
   }
 
   void TearDown() override {
@@ -241,6 +253,25 @@ TEST_F(HttpE2eTest, RuntimeErrorsMapToStatuses) {
   absl::Status ce = client_->PublishCloudEvent(bad, CloudEventMode::kBinary);
   EXPECT_EQ(ce.code(), absl::StatusCode::kInvalidArgument) << ce;
   EXPECT_EQ(RetCodeOf(ce), 7);
+}
+
+TEST_F(HttpE2eTest, AclRefusalsArePermissionDenied) {
+  const std::string credentials = absl::StrCat(data_dir_, "-credentials.json");
+  {
+    std::ofstream out(credentials);
+    out << R"({"users": [{"username": "alice", "password": "s3cret", "publish": ["allowed"]}]})";
+  }
+  StartServer({{"eventMesh.server.security.enabled", "true"},
+               {"eventMesh.server.security.credentialsFile", credentials}});
+  auto alice = NewClient("alice", "s3cret");
+  EXPECT_TRUE(alice->Publish(Msg("allowed", "ok")).ok());
+  absl::Status topic = alice->Publish(Msg("forbidden", "no"));
+  EXPECT_EQ(topic.code(), absl::StatusCode::kPermissionDenied) << topic;
+  EXPECT_EQ(RetCodeOf(topic), 22);
+  auto mallory = NewClient("alice", "wrong");
+  absl::Status password = mallory->Publish(Msg("allowed", "no"));
+  EXPECT_EQ(password.code(), absl::StatusCode::kPermissionDenied) << password;
+  EXPECT_EQ(RetCodeOf(password), 22);
 }
 
 TEST_F(HttpE2eTest, RuntimeDownIsUnavailable) {
