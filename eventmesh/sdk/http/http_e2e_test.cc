@@ -10,6 +10,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -224,6 +225,47 @@ TEST_F(HttpE2eTest, RequestReplyWithATcpResponder) {
     EXPECT_EQ(reply->body, absl::StrCat("pong:ping", i));
     EXPECT_EQ(reply->topic, "http-rr");
   }
+}
+
+// The reply travels over HTTP (code 301): a TCP SYNC subscriber takes the request and answers it
+// with EventMeshHttpClient::Reply, carrying the request's properties (the correlation id).
+TEST_F(HttpE2eTest, ReplyOverHttpCompletesAnHttpRequest) {
+  TcpClientOptions o;
+  o.port = server_->tcp_port();
+  o.group = "rr-http-responders";
+  o.purpose = ClientPurpose::kSubscribe;
+  auto responder = EventMeshTcpClient::Connect(o);
+  ASSERT_TRUE(responder.ok()) << responder.status();
+  auto replier = NewClient("", "");
+  std::promise<absl::Status> replied;
+  std::thread reply_thread;
+  (*responder)->SetHandler([&](std::shared_ptr<Delivery> d) {
+    protocol::http::ReplyMessageRequestBody reply;
+    reply.orig_topic = d->event().topic();
+    const std::string* biz = d->event().property("bizseqno");
+    const std::string* unique = d->event().property("uniqueid");
+    reply.biz_seq_no = biz != nullptr ? *biz : "missing";
+    reply.unique_id = unique != nullptr ? *unique : "missing";
+    reply.content = absl::StrCat("http-pong:", d->event().data());
+    if (const auto* m = d->event().message()) {
+      reply.ext_fields.insert(m->properties.begin(), m->properties.end());
+    } else if (const auto* e = d->event().cloud_event()) {
+      for (const auto& [k, v] : e->extensions()) reply.ext_fields[k] = v.text;
+    }
+    // Reply blocks on the HTTP answer: run it off the TCP client's io thread.
+    reply_thread =
+        std::thread([&replied, &replier, reply] { replied.set_value(replier->Reply(reply)); });
+  });
+  ASSERT_TRUE((*responder)
+                  ->Subscribe("http-rr-301", sdk::SubscriptionMode::kClustering,
+                              sdk::SubscriptionType::kSync)
+                  .ok());
+  ASSERT_TRUE((*responder)->Listen().ok());
+  auto reply = client_->Request(Msg("http-rr-301", "ping"), absl::Seconds(20));
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(reply->body, "http-pong:ping");
+  EXPECT_TRUE(replied.get_future().get().ok());
+  reply_thread.join();
 }
 
 TEST_F(HttpE2eTest, RequestWithoutResponderIsDeadlineExceeded) {
