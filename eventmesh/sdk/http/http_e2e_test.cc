@@ -10,7 +10,6 @@
 #include <memory>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -237,9 +236,8 @@ TEST_F(HttpE2eTest, ReplyOverHttpCompletesAnHttpRequest) {
   auto responder = EventMeshTcpClient::Connect(o);
   ASSERT_TRUE(responder.ok()) << responder.status();
   auto replier = NewClient("", "");
-  std::promise<absl::Status> replied;
-  std::thread reply_thread;
-  (*responder)->SetHandler([&](std::shared_ptr<Delivery> d) {
+  std::promise<protocol::http::ReplyMessageRequestBody> request_seen;
+  (*responder)->SetHandler([&request_seen](std::shared_ptr<Delivery> d) {
     protocol::http::ReplyMessageRequestBody reply;
     reply.orig_topic = d->event().topic();
     const std::string* biz = d->event().property("bizseqno");
@@ -252,20 +250,21 @@ TEST_F(HttpE2eTest, ReplyOverHttpCompletesAnHttpRequest) {
     } else if (const auto* e = d->event().cloud_event()) {
       for (const auto& [k, v] : e->extensions()) reply.ext_fields[k] = v.text;
     }
-    // Reply blocks on the HTTP answer: run it off the TCP client's io thread.
-    reply_thread =
-        std::thread([&replied, &replier, reply] { replied.set_value(replier->Reply(reply)); });
+    request_seen.set_value(std::move(reply));
   });
   ASSERT_TRUE((*responder)
                   ->Subscribe("http-rr-301", sdk::SubscriptionMode::kClustering,
                               sdk::SubscriptionType::kSync)
                   .ok());
   ASSERT_TRUE((*responder)->Listen().ok());
-  auto reply = client_->Request(Msg("http-rr-301", "ping"), absl::Seconds(20));
+  auto pending = std::async(std::launch::async, [this] {
+    return client_->Request(Msg("http-rr-301", "ping"), absl::Seconds(20));
+  });
+  absl::Status replied = replier->Reply(request_seen.get_future().get());
+  EXPECT_TRUE(replied.ok()) << replied;
+  auto reply = pending.get();
   ASSERT_TRUE(reply.ok()) << reply.status();
   EXPECT_EQ(reply->body, "http-pong:ping");
-  EXPECT_TRUE(replied.get_future().get().ok());
-  reply_thread.join();
 }
 
 TEST_F(HttpE2eTest, RequestWithoutResponderIsDeadlineExceeded) {
