@@ -27,7 +27,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-[ -x "$NODE" ] || fail "node not found at $NODE (Node.js >= 20 is required)"
+[ -x "$NODE" ] || fail "node not found at $NODE (Node.js >= 18 is required)"
 [ -d "$SCRIPT_DIR/node_modules/cloudevents" ] || fail "node_modules missing in $SCRIPT_DIR: run \
 tools/interop/cloudevents_js/install.sh (tools/setup.sh runs it) to install the pinned npm packages"
 export NODE_PATH="$SCRIPT_DIR/node_modules"
