@@ -149,6 +149,12 @@ absl::Status EventMeshHttpClient::PublishCloudEventBatch(const std::vector<Cloud
   return CallBlocking(BuildCloudEventBatchRequest(options_, events, topic));
 }
 
+void EventMeshHttpClient::PublishCloudEventBatchAsync(const std::vector<CloudEvent>& events,
+                                                      const std::string& topic,
+                                                      StatusCallback done) {
+  CallStatus(BuildCloudEventBatchRequest(options_, events, topic), std::move(done));
+}
+
 // ---- request-reply ----
 
 void EventMeshHttpClient::RequestAsync(const Message& message, absl::Duration timeout,

@@ -101,6 +101,8 @@ class EventMeshHttpClient {
                               const std::string& topic, StatusCallback done);
   absl::Status PublishCloudEventBatch(const std::vector<CloudEvent>& events,
                                       const std::string& topic = "");
+  void PublishCloudEventBatchAsync(const std::vector<CloudEvent>& events, const std::string& topic,
+                                   StatusCallback done);
 
   // ---- request-reply (101) ----
   // Sends the message with ttl = timeout (ms) and returns the responder's reply.

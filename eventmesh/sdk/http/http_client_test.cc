@@ -155,8 +155,13 @@ TEST(EventMeshHttpClientTest, CloudEventsGoToThePublishPath) {
   ASSERT_TRUE(client->PublishCloudEvent(e, CloudEventMode::kStructured, "other").ok());
   ASSERT_TRUE(client->PublishCloudEventBatch({e, e}).ok());
   ASSERT_TRUE(client->Publish(e).ok());  // code 104, protocoltype cloudevents
+  std::promise<absl::Status> batch_done;
+  client->PublishCloudEventBatchAsync({e}, "async-batch",
+                                      [&](absl::Status s) { batch_done.set_value(s); });
+  ASSERT_TRUE(batch_done.get_future().get().ok());
   auto requests = runtime.requests();
-  ASSERT_EQ(requests.size(), 4u);
+  ASSERT_EQ(requests.size(), 5u);
+  EXPECT_EQ(requests[4].target, "/eventmesh/publish/async-batch");
   EXPECT_EQ(requests[0].target, "/eventmesh/publish/orders");
   EXPECT_EQ(requests[0].header("ce-id"), "ce-1");
   EXPECT_EQ(requests[0].body, "hello");
