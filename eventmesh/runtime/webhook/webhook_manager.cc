@@ -6,8 +6,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <deque>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <future>
 #include <random>
