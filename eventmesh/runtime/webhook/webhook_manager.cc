@@ -106,6 +106,20 @@ class WebhookTarget : public core::DeliveryTarget,
     std::lock_guard<std::mutex> lock(mu_);
     sync_[topic] = sync;
   }
+  // The topic was unsubscribed: its deliveries go back to the group (RemoveTarget), so stop
+  // pushing or retrying them here.
+  void DropTopic(const std::string& topic) {
+    std::lock_guard<std::mutex> lock(mu_);
+    sync_.erase(topic);
+    for (auto it = deliveries_.begin(); it != deliveries_.end();) {
+      if (it->second->event.subject().value_or("") == topic) {
+        it->second->cancelled = true;
+        it = deliveries_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
   void SetFormat(PushFormat format) {
     std::lock_guard<std::mutex> lock(mu_);
     format_ = format;
@@ -448,14 +462,15 @@ absl::Status WebhookManager::SubscribeInternal(const WebhookSubscribeRequest& re
     settings.ack_timeout = false;
     absl::Status result = absl::OkStatus();
     for (const auto& topic : request.topics) {
-      registration.target->SetTopicSync(topic.topic, topic.sync);
       auto existing = registration.topics.find(topic.topic);
       if (existing != registration.topics.end() && existing->second.mode != topic.mode) {
+        registration.target->DropTopic(topic.topic);
         consumers_->Unsubscribe(registration.target->target_id(), request.consumer_group,
                                 topic.topic);
         registration.topics.erase(existing);
         existing = registration.topics.end();
       }
+      registration.target->SetTopicSync(topic.topic, topic.sync);
       const Command cmd =
           topic.mode == connectors::ConsumeMode::kBroadcasting
               ? Command::kBroadcastMessageToClient
@@ -496,6 +511,7 @@ void WebhookManager::RemoveTopicsLocked(const Key& key, const std::vector<std::s
   for (const auto& topic : names) {
     if (registration.topics.erase(topic) == 0) continue;
     registration.heartbeat_ms.erase(topic);
+    registration.target->DropTopic(topic);
     consumers_->Unsubscribe(registration.target->target_id(), key.first, topic);
   }
   if (registration.topics.empty()) {
