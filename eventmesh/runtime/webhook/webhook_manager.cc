@@ -430,8 +430,11 @@ absl::Status WebhookManager::SubscribeInternal(const WebhookSubscribeRequest& re
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopped_) return absl::UnavailableError("the webhook service is shut down");
-    // A known (group, url) was validated when it was registered.
-    if (registrations_.count({request.consumer_group, request.url}) != 0) handshake = false;
+    // A known (group, url) with a CloudEvents format was validated when it was registered.
+    auto known = registrations_.find({request.consumer_group, request.url});
+    if (known != registrations_.end() && known->second.format != PushFormat::kEventMeshForm) {
+      handshake = false;
+    }
   }
   if (handshake && request.format != PushFormat::kEventMeshForm) {
     absl::Status validated = Validate(request.url);
