@@ -323,6 +323,50 @@ TEST_F(HttpServerTest, OversizeBodyIs413WithRetCode8) {
   EXPECT_EQ(reply.ret_code, 0) << reply.body;
 }
 
+TEST_F(HttpServerTest, MalformedHttpOversizeHeadersAndConnectionLimit) {
+  StartServer({{"eventMesh.server.http.maxConnections", "2"}});
+  auto garbage = HttpConnection::Connect(port_);
+  ASSERT_TRUE(garbage.ok());
+  ASSERT_TRUE((*garbage)->WriteRaw("GARBAGE\r\n\r\n").ok());
+  auto reply = (*garbage)->Read();
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(reply->status, 400);
+  EXPECT_EQ(reply->ret_code, 6);
+  EXPECT_EQ(reply->ret_msg.rfind("eventMesh protocol[header] err, malformed HTTP request: ", 0), 0u)
+      << reply->ret_msg;
+  EXPECT_TRUE((*garbage)->WaitClosed(2000));
+
+  Headers many;
+  for (int i = 0; i < 80; ++i) many.emplace_back(absl::StrCat("x-big-", i), std::string(1024, 'h'));
+  auto big = HttpCall(port_, "POST", "/", many, "");
+  ASSERT_TRUE(big.ok()) << big.status();
+  EXPECT_EQ(big->status, 431);
+  EXPECT_EQ(big->ret_code, 6);
+  EXPECT_EQ(big->ret_msg, "eventMesh protocol[header] err, request headers exceed 65536 bytes");
+
+  // Two open keep-alive connections fill the limit; a third gets 503 and is closed.
+  for (int i = 0; i < 500 && server_->http_server()->connection_count() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));  // the closed ones go away
+  }
+  ASSERT_EQ(server_->http_server()->connection_count(), 0u);
+  auto first = HttpConnection::Connect(port_);
+  auto second = HttpConnection::Connect(port_);
+  ASSERT_TRUE(first.ok() && second.ok());
+  for (auto* connection : {first->get(), second->get()}) {
+    auto answered = connection->Send("POST", "/", CodeHeaders(999));
+    ASSERT_TRUE(answered.ok());
+    EXPECT_EQ(answered->ret_code, 2);
+  }
+  auto third = HttpCall(port_, "POST", "/", CodeHeaders(999));
+  ASSERT_TRUE(third.ok()) << third.status();
+  EXPECT_EQ(third->status, 503);
+  EXPECT_EQ(third->ret_code, 1);
+  EXPECT_EQ(third->ret_msg, "too many connections (eventMesh.server.http.maxConnections)");
+  auto still = (*first)->Send("POST", "/", CodeHeaders(999));
+  ASSERT_TRUE(still.ok());
+  EXPECT_EQ(still->ret_code, 2);
+}
+
 TEST_F(HttpServerTest, SendSyncRoundTripWithTcpResponderAndTimeout) {
   StartServer();
   auto responder = TcpSubscriber("responders", "rpc", protocol::tcp::SubscriptionType::kSync);
@@ -426,6 +470,40 @@ TEST_F(HttpServerTest, HttpReplyCompletesTcpRequest) {
   EXPECT_EQ(reply.ret_msg,
             "eventMesh reply msg err, extFields has no 'rrcorrelationid' (a reply must carry the "
             "request's properties)");
+}
+
+TEST_F(HttpServerTest, HttpReplyCompletesHttpSendSync) {
+  StartServer();
+  // A TCP sync subscriber only observes the request (as a webhook subscriber would be pushed
+  // it); the answer comes over HTTP 301 with the request's properties.
+  auto observer = TcpSubscriber("responders", "rpc3", protocol::tcp::SubscriptionType::kSync);
+  std::thread reply_over_http([&] {
+    auto incoming = observer->Next(Command::kRequestToClient);
+    ASSERT_TRUE(incoming.ok()) << incoming.status();
+    ASSERT_TRUE(observer->Ack(*incoming).ok());
+    auto message = MessageOf(*incoming);
+    std::string ext = absl::StrCat("{\"", core::kCorrelationExtension, "\":\"",
+                                   message.properties[core::kCorrelationExtension], "\"}");
+    HttpReply reply = Post(CodeHeaders(301, kFormType), Form({{"origtopic", "rpc3"},
+                                                              {"content", "from-http"},
+                                                              {"bizseqno", "r1"},
+                                                              {"uniqueid", "u1"},
+                                                              {"producergroup", "responders"},
+                                                              {"extFields", ext}}));
+    EXPECT_EQ(reply.ret_code, 0) << reply.body;
+  });
+  HttpReply reply = Post(CodeHeaders(101, kFormType), Form({{"topic", "rpc3"},
+                                                            {"content", "ask"},
+                                                            {"bizseqno", "s1"},
+                                                            {"uniqueid", "u1"},
+                                                            {"producergroup", "callers"},
+                                                            {"ttl", "5000"}}));
+  reply_over_http.join();
+  EXPECT_EQ(reply.ret_code, 0) << reply.body;
+  auto retmsg = json::ParseJson(reply.ret_msg, "retMsg");
+  ASSERT_TRUE(retmsg.ok()) << reply.ret_msg;
+  EXPECT_EQ(json::ToStringView((*retmsg)["body"]), "from-http");
+  EXPECT_EQ(json::ToStringView((*retmsg)["topic"]), "rpc3");
 }
 
 TEST_F(HttpServerTest, BatchSendAndBatchSendV2) {
@@ -834,12 +912,11 @@ TEST_F(HttpServerTest, InFlightLimitAnswers503WithRetCode1) {
     EXPECT_EQ(reply.ret_code, 4);
   });
   // Bounded wait until the 101 is in flight.
-  HttpReply reply;
-  for (int i = 0; i < 100; ++i) {
-    reply = SendAsync("t", "x");
-    if (reply.status == 503) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int i = 0; i < 500 && server_->http_server()->requests_in_flight() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
+  ASSERT_EQ(server_->http_server()->requests_in_flight(), 1);
+  HttpReply reply = SendAsync("t", "x");
   EXPECT_EQ(reply.status, 503);
   EXPECT_EQ(reply.ret_code, 1);
   EXPECT_EQ(reply.ret_msg,

@@ -136,13 +136,13 @@ TEST_F(HttpTlsTest, MutualTlsRequiresAClientCertificate) {
 }
 
 TEST_F(HttpTlsTest, UnusableCertificateFailsStartNamingTheKey) {
-  auto config = BuildConfig({{"eventMesh.server.tcp.port", "0"},
-                             {"eventMesh.server.http.port", "0"},
-                             {"eventMesh.server.dataDir",
-                              absl::StrCat(std::getenv("TEST_TMPDIR"), "/badcert")},
-                             {"eventMesh.server.useTls.enabled", "true"},
-                             {"eventMesh.server.http.tls.certFile", "/nonexistent/cert.pem"},
-                             {"eventMesh.server.http.tls.keyFile", certs_.server_key}});
+  auto config = BuildConfig(
+      {{"eventMesh.server.tcp.port", "0"},
+       {"eventMesh.server.http.port", "0"},
+       {"eventMesh.server.dataDir", absl::StrCat(std::getenv("TEST_TMPDIR"), "/badcert")},
+       {"eventMesh.server.useTls.enabled", "true"},
+       {"eventMesh.server.http.tls.certFile", "/nonexistent/cert.pem"},
+       {"eventMesh.server.http.tls.keyFile", certs_.server_key}});
   ASSERT_TRUE(config.ok());
   ASSERT_TRUE(connectors::RegisterBuiltinConnectors(&registry_).ok());
   auto server = Server::Create(*config, registry_);
