@@ -65,6 +65,7 @@ class Server {
   absl::Status Start();
   int tcp_port() const { return tcp_->port(); }
   int http_port() const { return http_->port(); }
+  http::HttpServer* http_server() { return http_.get(); }
   void Shutdown();
   // Asks every connected client to reconnect to ip:port (REDIRECT_TO_CLIENT); returns how many
   // sessions were asked. A hook for rebalancing/admin; nothing calls it automatically yet.

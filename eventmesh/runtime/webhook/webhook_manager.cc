@@ -6,8 +6,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <deque>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <future>
 #include <random>
@@ -105,6 +105,20 @@ class WebhookTarget : public core::DeliveryTarget,
   void SetTopicSync(const std::string& topic, bool sync) {
     std::lock_guard<std::mutex> lock(mu_);
     sync_[topic] = sync;
+  }
+  // The topic was unsubscribed: its deliveries go back to the group (RemoveTarget), so stop
+  // pushing or retrying them here.
+  void DropTopic(const std::string& topic) {
+    std::lock_guard<std::mutex> lock(mu_);
+    sync_.erase(topic);
+    for (auto it = deliveries_.begin(); it != deliveries_.end();) {
+      if (it->second->event.subject().value_or("") == topic) {
+        it->second->cancelled = true;
+        it = deliveries_.erase(it);
+      } else {
+        ++it;
+      }
+    }
   }
   void SetFormat(PushFormat format) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -416,8 +430,11 @@ absl::Status WebhookManager::SubscribeInternal(const WebhookSubscribeRequest& re
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopped_) return absl::UnavailableError("the webhook service is shut down");
-    // A known (group, url) was validated when it was registered.
-    if (registrations_.count({request.consumer_group, request.url}) != 0) handshake = false;
+    // A known (group, url) with a CloudEvents format was validated when it was registered.
+    auto known = registrations_.find({request.consumer_group, request.url});
+    if (known != registrations_.end() && known->second.format != PushFormat::kEventMeshForm) {
+      handshake = false;
+    }
   }
   if (handshake && request.format != PushFormat::kEventMeshForm) {
     absl::Status validated = Validate(request.url);
@@ -448,14 +465,15 @@ absl::Status WebhookManager::SubscribeInternal(const WebhookSubscribeRequest& re
     settings.ack_timeout = false;
     absl::Status result = absl::OkStatus();
     for (const auto& topic : request.topics) {
-      registration.target->SetTopicSync(topic.topic, topic.sync);
       auto existing = registration.topics.find(topic.topic);
       if (existing != registration.topics.end() && existing->second.mode != topic.mode) {
+        registration.target->DropTopic(topic.topic);
         consumers_->Unsubscribe(registration.target->target_id(), request.consumer_group,
                                 topic.topic);
         registration.topics.erase(existing);
         existing = registration.topics.end();
       }
+      registration.target->SetTopicSync(topic.topic, topic.sync);
       const Command cmd =
           topic.mode == connectors::ConsumeMode::kBroadcasting
               ? Command::kBroadcastMessageToClient
@@ -496,6 +514,7 @@ void WebhookManager::RemoveTopicsLocked(const Key& key, const std::vector<std::s
   for (const auto& topic : names) {
     if (registration.topics.erase(topic) == 0) continue;
     registration.heartbeat_ms.erase(topic);
+    registration.target->DropTopic(topic);
     consumers_->Unsubscribe(registration.target->target_id(), key.first, topic);
   }
   if (registration.topics.empty()) {
