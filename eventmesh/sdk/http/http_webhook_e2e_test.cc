@@ -1,0 +1,218 @@
+// End-to-end webhook delivery: HttpSubscriber against a real in-process runtime::Server. The
+// runtime POSTs events to the subscriber's webhook server (EventMesh form push or CloudEvents
+// binary), the handler's answer settles them, request-reply is answered with code 301.
+// Needs a runtime whose Server has its webhook service (WebhookManager) wired in; until then
+// the subscription is refused with "webhook subscriptions are not enabled" and this target is
+// tagged manual.
+
+#include <cstdlib>
+#include <future>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "eventmesh/connectors/builtin.h"
+#include "eventmesh/runtime/config.h"
+#include "eventmesh/runtime/server.h"
+#include "eventmesh/sdk/http/http_client.h"
+#include "eventmesh/sdk/http/http_subscriber.h"
+#include "eventmesh/sdk/tcp_client.h"
+#include "gtest/gtest.h"
+
+namespace eventmesh::sdk::http {
+namespace {
+
+constexpr absl::Duration kWait = absl::Seconds(30);
+
+class Pushes {
+ public:
+  // Answers kRetry for the first push of every content in `retry_once`.
+  explicit Pushes(std::set<std::string> retry_once = {}) : retry_once_(std::move(retry_once)) {}
+  HandlerResult Handle(const PushedEvent& e) {
+    absl::MutexLock lock(&mu_);
+    events_.push_back(e);
+    if (retry_once_.erase(e.content) > 0) return HandlerResult::kRetry;
+    return HandlerResult::kSuccess;
+  }
+  size_t WaitFor(size_t n) {
+    absl::MutexLock lock(&mu_);
+    auto enough = [this, n]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return events_.size() >= n; };
+    mu_.AwaitWithTimeout(absl::Condition(&enough), kWait);
+    return events_.size();
+  }
+  std::vector<PushedEvent> events() {
+    absl::MutexLock lock(&mu_);
+    return events_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<PushedEvent> events_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> retry_once_ ABSL_GUARDED_BY(mu_);
+};
+
+class HttpWebhookE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string data_dir =
+        absl::StrCat(std::getenv("TEST_TMPDIR"), "/",
+                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    ASSERT_TRUE(connectors::RegisterBuiltinConnectors(&registry_).ok());
+    std::map<std::string, std::string> p = {
+        {"eventMesh.server.tcp.port", "0"},
+        {"eventMesh.server.http.port", "0"},
+        {"eventMesh.server.dataDir", data_dir},
+        {"eventMesh.server.tcp.workerThreads", "2"},
+        {"eventMesh.server.http.workerThreads", "2"},
+        {"eventMesh.storage.embedded.syncMode", "none"},
+        {"eventMesh.storage.embedded.fetchWaitMs", "100"},
+        {"eventMesh.storage.embedded.commitIntervalMs", "50"},
+        {"eventMesh.storage.embedded.heartbeatIntervalMs", "100"},
+    };
+    auto config = runtime::BuildConfig(p);
+    ASSERT_TRUE(config.ok()) << config.status();
+    auto server = runtime::Server::Create(*config, registry_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    ASSERT_TRUE(server_->Start().ok());
+    HttpClientOptions o = ClientOptions();
+    auto client = EventMeshHttpClient::Create(o);
+    ASSERT_TRUE(client.ok()) << client.status();
+    publisher_ = *std::move(client);
+  }
+
+  void TearDown() override {
+    publisher_.reset();
+    if (server_ != nullptr) server_->Shutdown();
+  }
+
+  HttpClientOptions ClientOptions() {
+    HttpClientOptions o;
+    o.urls = {absl::StrCat("http://127.0.0.1:", server_->http_port())};
+    o.producer_group = "webhook-e2e-producers";
+    o.consumer_group = "webhook-e2e-consumers";
+    return o;
+  }
+
+  std::unique_ptr<HttpSubscriber> Subscribe(const std::string& topic, Pushes* pushes,
+                                            PushFormat format = PushFormat::kEventMeshForm,
+                                            SubscriptionType type = SubscriptionType::kAsync) {
+    HttpSubscriberOptions o;
+    o.client = ClientOptions();
+    o.push_format = format;
+    SubscriptionItem item;
+    item.topic = topic;
+    item.type = type;
+    o.topics = {item};
+    auto s = HttpSubscriber::Start(o, [pushes](const PushedEvent& e) { return pushes->Handle(e); });
+    EXPECT_TRUE(s.ok()) << s.status();
+    return s.ok() ? *std::move(s) : nullptr;
+  }
+
+  static Message Msg(const std::string& topic, const std::string& content) {
+    Message m;
+    m.topic = topic;
+    m.content = content;
+    return m;
+  }
+
+  connectors::ConnectorRegistry registry_;
+  std::unique_ptr<runtime::Server> server_;
+  std::unique_ptr<EventMeshHttpClient> publisher_;
+};
+
+TEST_F(HttpWebhookE2eTest, FormPushesFromHttpAndTcpPublishers) {
+  Pushes pushes;
+  auto subscriber = Subscribe("wh-orders", &pushes);
+  ASSERT_NE(subscriber, nullptr);
+  ASSERT_TRUE(publisher_->Publish(Msg("wh-orders", "http-1")).ok());
+  ASSERT_TRUE(
+      publisher_->PublishBatch({Msg("wh-orders", "http-2"), Msg("wh-orders", "http-3")}).ok());
+  TcpClientOptions tcp;
+  tcp.port = server_->tcp_port();
+  tcp.group = "wh-tcp-producers";
+  auto tcp_publisher = EventMeshTcpClient::Connect(tcp);
+  ASSERT_TRUE(tcp_publisher.ok()) << tcp_publisher.status();
+  protocol::tcp::EventMeshMessage m;
+  m.topic = "wh-orders";
+  m.body = "tcp-1";
+  ASSERT_TRUE((*tcp_publisher)->Publish(m).get().ok());
+
+  ASSERT_EQ(pushes.WaitFor(4), 4u);
+  std::multiset<std::string> contents;
+  for (const auto& e : pushes.events()) {
+    EXPECT_EQ(e.kind, PushedEvent::Kind::kEventMeshForm);
+    EXPECT_EQ(e.code, protocol::http::RequestCode::kHttpPushClientAsync);
+    EXPECT_EQ(e.topic, "wh-orders");
+    EXPECT_FALSE(e.biz_seq_no.empty());
+    contents.insert(e.content);
+  }
+  EXPECT_EQ(contents, (std::multiset<std::string>{"http-1", "http-2", "http-3", "tcp-1"}));
+  EXPECT_TRUE(subscriber->Stop().ok());
+}
+
+TEST_F(HttpWebhookE2eTest, CloudEventsBinaryPushesKeepTheEvent) {
+  Pushes pushes;
+  auto subscriber = Subscribe("wh-ce", &pushes, PushFormat::kCloudEventsBinary);
+  ASSERT_NE(subscriber, nullptr);
+  CloudEvent e;
+  e.set_id("wh-ce-1");
+  e.set_source("/webhook-e2e");
+  e.set_type("wh.v1");
+  e.set_subject("wh-ce");
+  e.set_data_content_type("application/json");
+  e.set_data("{\"k\":1}", cloudevents::DataEncoding::kJson);
+  ASSERT_TRUE(publisher_->PublishCloudEvent(e, CloudEventMode::kStructured).ok());
+  ASSERT_EQ(pushes.WaitFor(1), 1u);
+  const PushedEvent got = pushes.events()[0];
+  EXPECT_EQ(got.kind, PushedEvent::Kind::kCloudEvent);
+  ASSERT_TRUE(got.cloud_event.has_value());
+  EXPECT_EQ(got.cloud_event->id(), "wh-ce-1");
+  EXPECT_EQ(got.cloud_event->source(), "/webhook-e2e");
+  EXPECT_EQ(got.cloud_event->type(), "wh.v1");
+  EXPECT_EQ(got.content, "{\"k\":1}");
+}
+
+TEST_F(HttpWebhookE2eTest, RetryAnswerIsPushedAgain) {
+  Pushes pushes({"again"});
+  auto subscriber = Subscribe("wh-retry", &pushes);
+  ASSERT_NE(subscriber, nullptr);
+  ASSERT_TRUE(publisher_->Publish(Msg("wh-retry", "again")).ok());
+  ASSERT_EQ(pushes.WaitFor(2), 2u);
+  EXPECT_EQ(pushes.events()[0].content, "again");
+  EXPECT_EQ(pushes.events()[1].content, "again");
+}
+
+TEST_F(HttpWebhookE2eTest, RequestReplyAnsweredByTheWebhook) {
+  Pushes pushes;
+  std::unique_ptr<HttpSubscriber> subscriber;
+  HttpSubscriberOptions o;
+  o.client = ClientOptions();
+  SubscriptionItem item;
+  item.topic = "wh-rr";
+  item.type = SubscriptionType::kSync;
+  o.topics = {item};
+  std::promise<PushedEvent> request;
+  auto started = HttpSubscriber::Start(o, [&request](const PushedEvent& e) {
+    request.set_value(e);
+    return HandlerResult::kSuccess;
+  });
+  ASSERT_TRUE(started.ok()) << started.status();
+  subscriber = *std::move(started);
+  auto pending = std::async(std::launch::async, [this] {
+    return publisher_->Request(Msg("wh-rr", "ping"), absl::Seconds(20));
+  });
+  PushedEvent pushed = request.get_future().get();
+  EXPECT_EQ(pushed.code, protocol::http::RequestCode::kHttpPushClientSync);
+  EXPECT_TRUE(subscriber->Reply(pushed, "pong-from-webhook").ok());
+  auto reply = pending.get();
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(reply->body, "pong-from-webhook");
+}
+
+}  // namespace
+}  // namespace eventmesh::sdk::http
