@@ -155,9 +155,12 @@ TEST_F(HttpWebhookE2eTest, FormPushesFromHttpAndTcpPublishers) {
   EXPECT_TRUE(subscriber->Stop().ok());
 }
 
-TEST_F(HttpWebhookE2eTest, CloudEventsBinaryPushesKeepTheEvent) {
+class HttpWebhookCloudEventsTest : public HttpWebhookE2eTest,
+                                   public ::testing::WithParamInterface<PushFormat> {};
+
+TEST_P(HttpWebhookCloudEventsTest, CloudEventsPushesKeepTheEvent) {
   Pushes pushes;
-  auto subscriber = Subscribe("wh-ce", &pushes, PushFormat::kCloudEventsBinary);
+  auto subscriber = Subscribe("wh-ce", &pushes, GetParam());
   ASSERT_NE(subscriber, nullptr);
   CloudEvent e;
   e.set_id("wh-ce-1");
@@ -176,6 +179,10 @@ TEST_F(HttpWebhookE2eTest, CloudEventsBinaryPushesKeepTheEvent) {
   EXPECT_EQ(got.cloud_event->type(), "wh.v1");
   EXPECT_EQ(got.content, "{\"k\":1}");
 }
+
+INSTANTIATE_TEST_SUITE_P(Formats, HttpWebhookCloudEventsTest,
+                         ::testing::Values(PushFormat::kCloudEventsBinary,
+                                           PushFormat::kCloudEventsStructured));
 
 TEST_F(HttpWebhookE2eTest, RetryAnswerIsPushedAgain) {
   Pushes pushes({"again"});
