@@ -20,6 +20,7 @@
 #include "eventmesh/runtime/server.h"
 #include "eventmesh/sdk/http/http_client.h"
 #include "eventmesh/sdk/tcp_client.h"
+#include "eventmesh/testing/tls_certs.h"
 #include "gtest/gtest.h"
 
 namespace eventmesh::sdk::http {
@@ -313,6 +314,37 @@ TEST_F(HttpE2eTest, AclRefusalsArePermissionDenied) {
   absl::Status password = mallory->Publish(Msg("allowed", "no"));
   EXPECT_EQ(password.code(), absl::StatusCode::kPermissionDenied) << password;
   EXPECT_EQ(RetCodeOf(password), 22);
+}
+
+TEST_F(HttpE2eTest, HttpsWithTheRuntimeCertificate) {
+  auto certs = eventmesh::testing::GenerateTestCertificates(absl::StrCat(data_dir_, "-certs"));
+  ASSERT_TRUE(certs.ok()) << certs.status();
+  StartServer({{"eventMesh.server.useTls.enabled", "true"},
+               {"eventMesh.server.http.tls.certFile", certs->server_cert},
+               {"eventMesh.server.http.tls.keyFile", certs->server_key}});
+  Inbox inbox;
+  auto sub = TcpSubscriber("https-orders", &inbox);
+  ASSERT_NE(sub, nullptr);
+  HttpClientOptions o;
+  o.urls = {absl::StrCat("https://localhost:", server_->http_port())};
+  o.ca_file = certs->ca_cert;
+  auto trusting = EventMeshHttpClient::Create(o);
+  ASSERT_TRUE(trusting.ok()) << trusting.status();
+  ASSERT_TRUE((*trusting)->Publish(Msg("https-orders", "over tls")).ok());
+  ASSERT_EQ(inbox.WaitFor(1), 1u);
+  EXPECT_EQ(inbox.deliveries()[0]->event().data(), "over tls");
+
+  o.ca_file = certs->other_ca_cert;
+  auto other = EventMeshHttpClient::Create(o);
+  ASSERT_TRUE(other.ok()) << other.status();
+  absl::Status refused = (*other)->Publish(Msg("https-orders", "refused"));
+  EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable) << refused;
+
+  o.ca_file = certs->ca_cert;
+  o.urls = {absl::StrCat("http://127.0.0.1:", server_->http_port())};  // plain HTTP on TLS port
+  auto plain = EventMeshHttpClient::Create(o);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_FALSE((*plain)->Publish(Msg("https-orders", "plain")).ok());
 }
 
 TEST_F(HttpE2eTest, RuntimeDownIsUnavailable) {
