@@ -71,7 +71,7 @@ std::string RandomDigits(int count = 30);
 
 // 104 MSG_SEND_ASYNC (publish) or 101 MSG_SEND_SYNC (request-reply; `ttl_ms` > 0 required).
 // Errors: InvalidArgument "message topic is required", "producer_group is required",
-// "request ttl must be positive".
+// "request ttl must be positive", "request code <n> is no send code".
 absl::StatusOr<RuntimeRequest> BuildSendMessageRequest(const HttpClientOptions& options,
                                                        protocol::http::RequestCode code,
                                                        const Message& message);

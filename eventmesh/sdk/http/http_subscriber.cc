@@ -136,7 +136,18 @@ void HttpSubscriber::HeartbeatLoop() {
       auto stopping = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_; };
       if (mu_.AwaitWithTimeout(absl::Condition(&stopping), options_.heartbeat_interval)) return;
     }
-    HeartbeatNow().IgnoreError();
+    const absl::Status beat = HeartbeatNow();
+    if (RetCodeOf(beat) == 21) {  // EVENTMESH_HEARTBEAT_ERR: the subscription is unknown
+      std::vector<SubscriptionItem> topics;
+      {
+        absl::MutexLock lock(&mu_);
+        topics = topics_;
+      }
+      if (!topics.empty() && client_->Subscribe(url_, topics, options_.push_format).ok()) {
+        absl::MutexLock lock(&mu_);
+        ++resubscribes_;
+      }
+    }
   }
 }
 
@@ -169,6 +180,7 @@ HttpSubscriberStats HttpSubscriber::stats() const {
   s.pushes = pushes_;
   s.heartbeats_sent = heartbeats_sent_;
   s.heartbeat_failures = heartbeat_failures_;
+  s.resubscribes = resubscribes_;
   return s;
 }
 

@@ -16,7 +16,9 @@
 // Threading: the handler runs on the webhook server's io threads (concurrently for different
 // connections when server.threads > 1). Public methods are thread-safe; Stop must not be
 // called from the handler. Heartbeats run on their own thread; a failed heartbeat is counted
-// (stats) and retried at the next interval.
+// (stats) and retried at the next interval. When the runtime answers a heartbeat with retCode
+// 21 (it does not know the subscription any more, e.g. after a restart without persistence
+// or an expiry) the subscriber subscribes its topics again (206) right away.
 // Errors: Start returns the options' InvalidArgument, the server's Unavailable (cannot
 // listen), or the runtime's answer to the subscription (e.g. FailedPrecondition with the
 // runtime's retMsg for retCode 19).
@@ -61,6 +63,7 @@ struct HttpSubscriberStats {
   uint64_t pushes = 0;              // events handed to the handler
   uint64_t heartbeats_sent = 0;     // answered with retCode 0
   uint64_t heartbeat_failures = 0;  // failed (transport or runtime error)
+  uint64_t resubscribes = 0;        // 206 re-sent after a heartbeat answered retCode 21
 };
 
 class HttpSubscriber {
@@ -115,6 +118,7 @@ class HttpSubscriber {
   uint64_t pushes_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t heartbeats_sent_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t heartbeat_failures_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t resubscribes_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace eventmesh::sdk::http

@@ -338,6 +338,26 @@ TEST_F(HttpSubscriberTest, FailedHeartbeatsAreCounted) {
   EXPECT_EQ(subscriber_->stats().heartbeat_failures, 1u);
 }
 
+TEST_F(HttpSubscriberTest, UnknownSubscriptionIsSubscribedAgain) {
+  HttpSubscriberOptions o = Options();
+  o.heartbeat_interval = absl::Milliseconds(50);
+  o.push_format = PushFormat::kCloudEventsStructured;
+  StartSubscriber(o);
+  ASSERT_EQ(runtime_.RequestsWithCode("206").size(), 1u);
+  runtime_.SetAnswer("203", 200, ph::MakeResponseJson(21, "unknown subscription", 1));
+  ASSERT_GE(runtime_.WaitForCode("206", 2, kWait), 2u);
+  auto subs = runtime_.RequestsWithCode("206");
+  auto fields = ph::BodyFields::FromForm(subs[1].body);
+  ASSERT_TRUE(fields.ok());
+  auto body = ph::SubscribeRequestBody::Parse(*fields);
+  ASSERT_TRUE(body.ok()) << body.status();
+  EXPECT_EQ(body->url, subscriber_->url());
+  EXPECT_EQ(body->topics[0].topic, "orders");
+  EXPECT_EQ(fields->Get("pushformat"), "cloudevents-structured");
+  ASSERT_TRUE(subscriber_->Stop().ok());
+  EXPECT_GE(subscriber_->stats().resubscribes, 1u);
+}
+
 TEST_F(HttpSubscriberTest, RefusedSubscriptionFailsStart) {
   runtime_.SetAnswer("206", 200, ph::MakeResponseJson(19, "url is not allowed", 1));
   auto s =
