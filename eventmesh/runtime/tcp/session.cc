@@ -40,7 +40,8 @@ Session::Session(boost::asio::ip::tcp::socket socket, const SessionContext* cont
       expiry_timer_(socket_.get_executor()),
       ctx_(context),
       id_(id),
-      decoder_(std::nullopt, static_cast<size_t>(context->config->max_frame_size)) {
+      decoder_(std::nullopt, static_cast<size_t>(context->config->max_frame_size)),
+      session_rate_limiter_(context->config->session_msg_req_num_per_second) {
   boost::system::error_code ec;
   auto endpoint = socket_.remote_endpoint(ec);
   peer_ = ec ? "unknown" : absl::StrCat(endpoint.address().to_string(), ":", endpoint.port());
@@ -339,6 +340,10 @@ void Session::HandlePublish(Package& package) {
     Reply(package, reply_cmd, OpStatus::kFail, kTpsOverloadDesc);
     return;
   }
+  if (!session_rate_limiter_.TryAcquire()) {
+    Reply(package, reply_cmd, OpStatus::kFail, kSessionTpsOverloadDesc);
+    return;
+  }
   if (publishes_in_flight_.load() >= ctx_->config->upstream_buffer_size) {
     Reply(package, reply_cmd, OpStatus::kFail,
           absl::StrCat("Tps overload, session flow control: ", ctx_->config->upstream_buffer_size,
@@ -415,6 +420,10 @@ void Session::HandleRequest(Package& package) {
   }
   if (!ctx_->rate_limiter->TryAcquire()) {
     SendRequestFailure(seq, kTpsOverloadDesc);
+    return;
+  }
+  if (!session_rate_limiter_.TryAcquire()) {
+    SendRequestFailure(seq, kSessionTpsOverloadDesc);
     return;
   }
   const std::string topic(protocol::adaptor::EventTopic(*event));
