@@ -23,9 +23,9 @@ namespace eventmesh::runtime::webhook {
 
 // How events are POSTed to the subscriber.
 enum class PushFormat {
-  kEventMeshForm,           // Apache EventMesh push: form body, header code 105/106
-  kCloudEventsBinary,       // CloudEvents HTTP binding, binary mode (ce-* headers)
-  kCloudEventsStructured,   // application/cloudevents+json
+  kEventMeshForm,          // Apache EventMesh push: form body, header code 105/106
+  kCloudEventsBinary,      // CloudEvents HTTP binding, binary mode (ce-* headers)
+  kCloudEventsStructured,  // application/cloudevents+json
 };
 
 // The subscriber's identity from the request headers; echoed in pushes, used for IDC preference.
