@@ -260,10 +260,12 @@ class EventStoreSubscriptionState
     if (committed.ok()) {
       for (const auto& c : committed->offsets) added[c.partition] = c.offset;
     }
+    std::map<int32_t, bool> never_committed;
     for (auto& [id, offset] : added) {
       if (offset < 0) {
         auto offsets = store_->GetOffsets({sub_.topic, id});
         offset = offsets.ok() ? offsets->latest_offset : 0;
+        never_committed[id] = true;
       }
     }
     std::lock_guard<std::mutex> lock(mu_);
@@ -274,7 +276,9 @@ class EventStoreSubscriptionState
       p.fetch_offset = offset;
       p.ack_base = offset;
       p.acked.clear();
-      p.dirty = false;
+      // A start position chosen here (the partition's end) is committed at once: a member that
+      // takes the partition over later must resume here, not at the end of its own time.
+      p.dirty = never_committed.count(id) > 0;
     }
   }
 
