@@ -264,5 +264,112 @@ TEST_F(ClusterTest, PartitionsOfAConsumerLeavingOneRuntimeGoToTheOtherNothingLos
   for (const auto& body : unacked_by_a) EXPECT_EQ(acked.count(body), 1u) << body;
 }
 
+// Answers the next REQUEST_TO_CLIENT on `responder` with `body` (properties echoed unchanged).
+void Answer(TestClient* responder, const std::string& body, Package* request_out = nullptr) {
+  auto incoming = responder->Next(Command::kRequestToClient);
+  ASSERT_TRUE(incoming.ok()) << incoming.status();
+  ASSERT_TRUE(responder->Ack(*incoming).ok());
+  auto message = protocol::tcp::EventMeshMessage::FromJson(incoming->body);
+  ASSERT_TRUE(message.ok()) << message.status();
+  message->body = body;
+  Package response = TestClient::MessagePackage(Command::kResponseToServer, message->topic, "");
+  response.body = message->ToJson();
+  response.header.seq = incoming->header.seq;
+  ASSERT_TRUE(responder->Send(response).ok());
+  if (request_out != nullptr) *request_out = *incoming;
+}
+
+TEST_F(ClusterTest, RequestOnOneRuntimeIsAnsweredByAResponderOnAnother) {
+  const int a = StartRuntime();
+  const int b = StartRuntime();
+  TestClient* responder = Subscriber(b, "responders", "rpc", SubscriptionMode::kClustering,
+                                     protocol::tcp::SubscriptionType::kSync);
+  ASSERT_NE(responder, nullptr);
+  TestClient* requester = Client(a, "pub", "callers");
+  for (int i = 0; i < 3; ++i) {
+    Package request =
+        TestClient::MessagePackage(Command::kRequestToServer, "rpc", absl::StrCat("ping-", i));
+    request.header.seq = absl::StrCat(900 + i);
+    ASSERT_TRUE(requester->Send(request).ok());
+    Package seen_request;
+    Answer(responder, absl::StrCat("pong-", i), &seen_request);
+    auto seen = protocol::tcp::EventMeshMessage::FromJson(seen_request.body);
+    ASSERT_TRUE(seen.ok());
+    EXPECT_EQ(seen->body, absl::StrCat("ping-", i));
+    // The request names runtime A's reply topic.
+    EXPECT_EQ(seen->properties.at("rrreplytopic").rfind("eventmesh-reply-", 0), 0u);
+
+    auto answer = requester->Next(Command::kResponseToClient);
+    ASSERT_TRUE(answer.ok()) << answer.status();
+    EXPECT_EQ(answer->header.code, 0) << answer->header.desc;
+    EXPECT_EQ(*answer->header.seq, absl::StrCat(900 + i));
+    auto message = protocol::tcp::EventMeshMessage::FromJson(answer->body);
+    ASSERT_TRUE(message.ok());
+    EXPECT_EQ(message->body, absl::StrCat("pong-", i));
+    EXPECT_EQ(message->topic, "rpc");  // the reply topic was only the way back
+  }
+  // No second answer (e.g. a timeout) follows.
+  EXPECT_FALSE(requester->Next(Command::kResponseToClient, absl::Milliseconds(300)).ok());
+}
+
+TEST_F(ClusterTest, RequestAnsweredOnTheSameRuntimeStaysLocal) {
+  const int a = StartRuntime();
+  StartRuntime();
+  TestClient* responder = Subscriber(a, "responders", "rpc-local", SubscriptionMode::kClustering,
+                                     protocol::tcp::SubscriptionType::kSync);
+  TestClient* requester = Client(a, "pub", "callers");
+  Package request = TestClient::MessagePackage(Command::kRequestToServer, "rpc-local", "ping");
+  request.header.seq = "77";
+  ASSERT_TRUE(requester->Send(request).ok());
+  Answer(responder, "pong");
+  auto answer = requester->Next(Command::kResponseToClient);
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(answer->header.code, 0);
+  EXPECT_EQ(BodyOf(*answer), "pong");
+  // Completed in-process: nothing was forwarded through the store.
+  auto topics = engine_->ListTopics({});
+  ASSERT_TRUE(topics.ok());
+  for (const auto& topic : topics->topics) {
+    if (topic.rfind("eventmesh-reply-", 0) != 0) continue;
+    auto described = engine_->DescribeTopic({topic});
+    ASSERT_TRUE(described.ok());
+    EXPECT_EQ(described->partition_info[0].next_offset, 0) << topic;
+  }
+}
+
+TEST_F(ClusterTest, CrossRuntimeRequestWithoutAnswerTimesOutAndALateAnswerIsDropped) {
+  const int a = StartRuntime();
+  const int b = StartRuntime();
+  TestClient* responder = Subscriber(b, "sleepy", "slow-rpc", SubscriptionMode::kClustering,
+                                     protocol::tcp::SubscriptionType::kSync);
+  TestClient* requester = Client(a, "pub", "callers");
+  Package request = TestClient::MessagePackage(Command::kRequestToServer, "slow-rpc", "ping");
+  auto message = protocol::tcp::EventMeshMessage::FromJson(request.body);
+  ASSERT_TRUE(message.ok());
+  message->properties["ttl"] = "300";
+  request.body = message->ToJson();
+  request.header.seq = "555";
+  ASSERT_TRUE(requester->Send(request).ok());
+  auto incoming = responder->Next(Command::kRequestToClient);
+  ASSERT_TRUE(incoming.ok()) << incoming.status();
+  ASSERT_TRUE(responder->Ack(*incoming).ok());
+
+  auto answer = requester->Next(Command::kResponseToClient);
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(answer->header.code, 1);
+  EXPECT_EQ(*answer->header.seq, "555");
+  EXPECT_EQ(answer->header.desc, "request timed out: no response within 300 ms (ttl)");
+
+  // The responder answers after the timeout: forwarded to A, dropped there.
+  auto late = protocol::tcp::EventMeshMessage::FromJson(incoming->body);
+  ASSERT_TRUE(late.ok());
+  late->body = "too late";
+  Package response = TestClient::MessagePackage(Command::kResponseToServer, "slow-rpc", "");
+  response.body = late->ToJson();
+  response.header.seq = incoming->header.seq;
+  ASSERT_TRUE(responder->Send(response).ok());
+  EXPECT_FALSE(requester->Next(Command::kResponseToClient, absl::Milliseconds(500)).ok());
+}
+
 }  // namespace
 }  // namespace eventmesh::runtime
