@@ -6,12 +6,14 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "boost/asio.hpp"
 #include "eventmesh/connectors/builtin.h"
 #include "eventmesh/store/engine/rocksdb_event_store.h"
 #include "eventmesh/store/service/store_server.h"
@@ -282,6 +284,31 @@ TEST_F(StoreConnectorTest, DeadStoreFailsPublishesAndSubscriptionsResumeWhenItRe
   ASSERT_EQ(collector.WaitFor(2), 2u);
   EXPECT_EQ(collector.ids()[1], "id-1");
   (*subscription)->Close();
+}
+
+TEST(StoreConnectorSilentStoreTest, UnansweredAppendIsUnavailableNotAcknowledged) {
+  // A "store" that accepts connections and never answers.
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  const uint16_t port = acceptor.local_endpoint().port();
+  boost::asio::ip::tcp::socket accepted(io);
+  std::thread accept_thread([&] {
+    boost::system::error_code ec;
+    acceptor.accept(accepted, ec);
+  });
+  auto options =
+      ParseStoreConfig({{"address", absl::StrCat("127.0.0.1:", port)}, {"callTimeoutMs", "300"}});
+  ASSERT_TRUE(options.ok()) << options.status();
+  auto connector = OpenStoreConnector(*options);
+  ASSERT_TRUE(connector.ok()) << connector.status();
+  auto published = PublishSync(connector->get(), MakeEvent("t", 1));
+  ASSERT_FALSE(published.ok());
+  EXPECT_EQ(published.status().code(), absl::StatusCode::kUnavailable) << published.status();
+  EXPECT_THAT(published.status().message(),
+              HasSubstr("the store did not confirm the append in time (the events may or may not "
+                        "have been stored): "));
+  connector->reset();
+  accept_thread.join();
 }
 
 TEST(StoreConnectorConfigTest, KeysAreValidated) {
