@@ -264,6 +264,45 @@ TEST_F(ClusterTest, PartitionsOfAConsumerLeavingOneRuntimeGoToTheOtherNothingLos
   for (const auto& body : unacked_by_a) EXPECT_EQ(acked.count(body), 1u) << body;
 }
 
+TEST_F(ClusterTest, StoreOutageFailsPublishesAndDeliveryResumesWhenTheStoreReturns) {
+  const int a = StartRuntime();
+  TestClient* subscriber = Subscriber(a, "readers", "feed");
+  TestClient* publisher = Client(a, "pub", "p");
+  PublishOk(publisher, "feed", "before");
+  auto push = subscriber->Next(Command::kAsyncMessageToClient);
+  ASSERT_TRUE(push.ok()) << push.status();
+  EXPECT_EQ(BodyOf(*push), "before");
+  ASSERT_TRUE(subscriber->Ack(*push).ok());
+
+  const uint16_t port = store_server_->port();
+  store_server_->Stop();
+  store_server_.reset();
+  auto failed = publisher->Publish("feed", "during");
+  ASSERT_TRUE(failed.ok()) << failed.status();
+  EXPECT_EQ(failed->header.code, 1);
+  EXPECT_EQ(failed->header.desc.rfind("publish failed: UNAVAILABLE: ", 0), 0u)
+      << failed->header.desc;
+
+  store::service::StoreServerOptions options;
+  options.port = port;
+  options.io_threads = 1;
+  auto restarted = store::service::StoreServer::Start(engine_.get(), options);
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  store_server_ = std::move(*restarted);
+  bool published = false;
+  for (int attempt = 0; attempt < 200 && !published; ++attempt) {
+    auto ack = publisher->Publish("feed", "after");
+    ASSERT_TRUE(ack.ok()) << ack.status();
+    published = ack->header.code == 0;
+    if (!published) absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_TRUE(published);
+  push = subscriber->Next(Command::kAsyncMessageToClient, absl::Seconds(20));
+  ASSERT_TRUE(push.ok()) << push.status();
+  EXPECT_EQ(BodyOf(*push), "after");  // "during" was never stored
+  ASSERT_TRUE(subscriber->Ack(*push).ok());
+}
+
 // Answers the next REQUEST_TO_CLIENT on `responder` with `body` (properties echoed unchanged).
 void Answer(TestClient* responder, const std::string& body, Package* request_out = nullptr) {
   auto incoming = responder->Next(Command::kRequestToClient);
