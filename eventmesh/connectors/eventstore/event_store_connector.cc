@@ -582,7 +582,8 @@ void EventStoreConnector::PublishBatch(std::vector<PendingPublish>* batch) {
     return;
   }
   for (auto& pending : ready) {
-    pending.done(absl::UnavailableError("the connector is shutting down"));
+    pending.done(
+        absl::UnavailableError(absl::StrCat("the ", options_.name, " connector is shutting down")));
   }
 }
 
@@ -679,7 +680,8 @@ void EventStoreConnector::MaintenanceLoop() {
 
 absl::StatusOr<std::unique_ptr<Subscription>> EventStoreConnector::Subscribe(
     const SubscribeOptions& options, DeliveryHandler handler) {
-  if (shut_down_) return absl::UnavailableError("the connector is shut down");
+  if (shut_down_)
+    return absl::UnavailableError(absl::StrCat("the ", options_.name, " connector is shut down"));
   if (options.max_unacked < 1) {
     return absl::InvalidArgumentError("SubscribeOptions.max_unacked must be >= 1");
   }

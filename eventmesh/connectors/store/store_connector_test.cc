@@ -286,6 +286,21 @@ TEST_F(StoreConnectorTest, DeadStoreFailsPublishesAndSubscriptionsResumeWhenItRe
   (*subscription)->Close();
 }
 
+TEST_F(StoreConnectorTest, AfterShutdownPublishAndSubscribeAreUnavailable) {
+  EventStoreConnector* connector = NewConnector();
+  ASSERT_TRUE(connector->CreateTopic("t", 1).ok());
+  connector->Shutdown();
+  auto published = PublishSync(connector, MakeEvent("t", 1));
+  EXPECT_EQ(published.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(published.status().message(), "the store connector is shutting down");
+  SubscribeOptions options;
+  options.group = "g";
+  options.topic = "t";
+  auto subscription = connector->Subscribe(options, [](std::vector<DeliveredEvent>*) {});
+  EXPECT_EQ(subscription.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(subscription.status().message(), "the store connector is shut down");
+}
+
 TEST(StoreConnectorSilentStoreTest, UnansweredAppendIsUnavailableNotAcknowledged) {
   // A "store" that accepts connections and never answers.
   boost::asio::io_context io;
