@@ -1,6 +1,6 @@
-// Multi-process test: the real runtime binary, three subscriber processes of one CLUSTERING
-// group and a publisher process (cluster_process_helper). One subscriber never acknowledges and
-// is SIGKILLed mid-stream while it holds unacknowledged events; every published event must reach
+// Multi-process tests: the real runtime binary (alone with the embedded store, or two of them on
+// the store service binary), three subscriber processes of one CLUSTERING group and a publisher
+// process (cluster_process_helper). One subscriber never acknowledges and is SIGKILLed mid-stream while it holds unacknowledged events; every published event must reach
 // some subscriber, and the killed one's events must reach the survivors. Every wait is bounded;
 // all child processes are killed and reaped even when an assertion fails.
 
@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <regex>
 #include <set>
 #include <string>
@@ -18,8 +19,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "eventmesh/store/client/store_client.h"
 #include "gtest/gtest.h"
 
 namespace eventmesh::runtime {
@@ -121,110 +124,186 @@ bool WaitUntil(Predicate predicate, absl::Duration timeout) {
   return true;
 }
 
-TEST(ClusterProcessTest, KilledSubscribersUnackedEventsReachTheOthers) {
-  const std::string dir = absl::StrCat(std::getenv("TEST_TMPDIR"), "/cluster_process");
-  std::filesystem::create_directories(dir);
-  const std::string runtime_bin = Runfile("eventmesh/runtime/runtime");
-  const std::string helper_bin = Runfile("eventmesh/runtime/cluster_process_helper");
-  Processes processes;
-
-  // The runtime on a free port (--port=0; it prints the bound port).
-  const std::string runtime_out = dir + "/runtime.out";
-  const int runtime = processes.Spawn(
-      runtime_bin,
-      {"--port=0", absl::StrCat("--data_dir=", dir, "/data"),
-       "--eventMesh.server.tcp.workerThreads=2", "--eventMesh.storage.embedded.syncMode=none",
-       "--eventMesh.storage.embedded.fetchWaitMs=100",
-       "--eventMesh.server.delivery.ackTimeoutInMills=2000"},
-      runtime_out);
+// Waits for a line of `file` matching `pattern`; returns its first group as a number (0: none).
+int WaitForPort(const std::string& file, const std::string& pattern) {
   int port = 0;
-  ASSERT_TRUE(WaitUntil(
+  WaitUntil(
       [&] {
-        for (const auto& line : ReadLines(runtime_out)) {
+        for (const auto& line : ReadLines(file)) {
           std::smatch match;
-          if (std::regex_search(line, match, std::regex("TCP port ([0-9]+)"))) {
+          if (std::regex_search(line, match, std::regex(pattern))) {
             port = std::stoi(match[1]);
             return true;
           }
         }
         return false;
       },
-      absl::Seconds(30)))
-      << "the runtime did not start; stderr: " << ReadLines(runtime_out + ".err").size()
-      << " lines";
+      absl::Seconds(30));
+  return port;
+}
 
-  // Three subscribers of one group; subscriber 2 never acknowledges.
-  std::vector<int> subscribers;
-  std::vector<std::string> outs;
-  for (int i = 0; i < 3; ++i) {
-    outs.push_back(absl::StrCat(dir, "/sub", i, ".out"));
-    subscribers.push_back(
-        processes.Spawn(helper_bin,
-                        {"sub", absl::StrCat("--port=", port), "--group=workers", "--topic=jobs",
-                         i == 2 ? "--ack=no" : "--ack=yes", "--max_seconds=120"},
-                        outs.back()));
+class ClusterProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = absl::StrCat(std::getenv("TEST_TMPDIR"), "/",
+                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
   }
-  for (const auto& out : outs) {
+
+  // Starts the runtime binary on a free port with `extra` flags; returns its TCP port.
+  int StartRuntime(const std::string& name, std::vector<std::string> extra) {
+    const std::string out = absl::StrCat(dir_, "/", name, ".out");
+    std::vector<std::string> args = {"--port=0", absl::StrCat("--data_dir=", dir_, "/", name),
+                                     "--eventMesh.server.tcp.workerThreads=2",
+                                     "--eventMesh.server.delivery.ackTimeoutInMills=2000"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    runtimes_.push_back(processes_.Spawn(Runfile("eventmesh/runtime/runtime"), args, out));
+    const int port = WaitForPort(out, "TCP port ([0-9]+)");
+    EXPECT_GT(port, 0) << "runtime " << name
+                       << " did not start: " << absl::StrJoin(ReadLines(out + ".err"), "\n");
+    return port;
+  }
+
+  // Three subscribers of group "workers" on topic "jobs" (subscriber i on subscriber_ports[i]);
+  // subscriber 2 never acknowledges and is SIGKILLed once it holds a few events while a
+  // publisher process (on publisher_port) is still publishing. `settled` runs once every
+  // subscriber is ready, before publishing.
+  void RunKillScenario(const std::vector<int>& subscriber_ports, int publisher_port,
+                       const std::function<void()>& settled) {
+    const std::string helper = Runfile("eventmesh/runtime/cluster_process_helper");
+    std::vector<int> subscribers;
+    std::vector<std::string> outs;
+    for (int i = 0; i < 3; ++i) {
+      outs.push_back(absl::StrCat(dir_, "/sub", i, ".out"));
+      subscribers.push_back(
+          processes_.Spawn(helper,
+                           {"sub", absl::StrCat("--port=", subscriber_ports[i]), "--group=workers",
+                            "--topic=jobs", i == 2 ? "--ack=no" : "--ack=yes", "--max_seconds=120"},
+                           outs.back()));
+    }
+    for (const auto& out : outs) {
+      ASSERT_TRUE(WaitUntil(
+          [&] {
+            for (const auto& line : ReadLines(out)) {
+              if (line == "READY") return true;
+            }
+            return false;
+          },
+          absl::Seconds(30)))
+          << out << " never became ready: " << absl::StrJoin(ReadLines(out + ".err"), "\n");
+    }
+    settled();
+
+    // The publisher: 300 events, 5 ms apart.
+    constexpr int kEvents = 300;
+    const std::string publisher_out = dir_ + "/pub.out";
+    const int publisher =
+        processes_.Spawn(helper,
+                         {"pub", absl::StrCat("--port=", publisher_port), "--topic=jobs",
+                          absl::StrCat("--count=", kEvents), "--delay_ms=5"},
+                         publisher_out);
+
+    // Mid-stream, while the non-acknowledging subscriber holds a few events: SIGKILL it.
+    ASSERT_TRUE(WaitUntil([&] { return Bodies(outs[2], "GOT").size() >= 3; }, absl::Seconds(30)))
+        << "the holder received nothing";
+    EXPECT_LT(Bodies(publisher_out, "PUBLISHED").size(), static_cast<size_t>(kEvents))
+        << "the publisher finished before the kill (not mid-stream)";
+    processes_.Kill(subscribers[2], SIGKILL);
+    EXPECT_EQ(processes_.Wait(subscribers[2], absl::Seconds(10)), 128 + SIGKILL);
+    const std::multiset<std::string> held = Bodies(outs[2], "GOT");
+    ASSERT_FALSE(held.empty());
+
+    EXPECT_EQ(processes_.Wait(publisher, absl::Seconds(60)), 0)
+        << "publisher failed or hung; it published " << Bodies(publisher_out, "PUBLISHED").size()
+        << ": " << absl::StrJoin(ReadLines(publisher_out + ".err"), "\n");
+    const std::multiset<std::string> published = Bodies(publisher_out, "PUBLISHED");
+    ASSERT_EQ(published.size(), static_cast<size_t>(kEvents));
+
+    // Every published event reaches a surviving subscriber (the holder's included).
+    std::set<std::string> survivors;
     ASSERT_TRUE(WaitUntil(
         [&] {
-          for (const auto& line : ReadLines(out)) {
-            if (line == "READY") return true;
+          survivors.clear();
+          for (int i = 0; i < 2; ++i) {
+            for (const auto& body : Bodies(outs[i], "GOT")) survivors.insert(body);
           }
-          return false;
+          for (const auto& body : published) {
+            if (!survivors.count(body)) return false;
+          }
+          return true;
         },
-        absl::Seconds(30)))
-        << out << " never became ready";
+        absl::Seconds(60)))
+        << "survivors received " << survivors.size() << " of " << kEvents << " events";
+    for (const auto& body : held) {
+      EXPECT_EQ(survivors.count(body), 1u) << body << " held by the killed subscriber was lost";
+    }
+    for (int i = 0; i < 2; ++i) {
+      EXPECT_GT(Bodies(outs[i], "GOT").size(), 0u) << "subscriber " << i << " got nothing";
+    }
+    for (int i = 0; i < 2; ++i) processes_.Kill(subscribers[i], SIGKILL);
   }
 
-  // The publisher: 300 events, 5 ms apart.
-  constexpr int kEvents = 300;
-  const std::string publisher_out = dir + "/pub.out";
-  const int publisher = processes.Spawn(helper_bin,
-                                        {"pub", absl::StrCat("--port=", port), "--topic=jobs",
-                                         absl::StrCat("--count=", kEvents), "--delay_ms=5"},
-                                        publisher_out);
-
-  // Mid-stream, while the non-acknowledging subscriber holds a few events: SIGKILL it.
-  ASSERT_TRUE(WaitUntil([&] { return Bodies(outs[2], "GOT").size() >= 3; }, absl::Seconds(30)))
-      << "the holder received nothing";
-  EXPECT_LT(Bodies(publisher_out, "PUBLISHED").size(), static_cast<size_t>(kEvents))
-      << "the publisher finished before the kill (not mid-stream)";
-  processes.Kill(subscribers[2], SIGKILL);
-  EXPECT_EQ(processes.Wait(subscribers[2], absl::Seconds(10)), 128 + SIGKILL);
-  const std::multiset<std::string> held = Bodies(outs[2], "GOT");
-  ASSERT_FALSE(held.empty());
-
-  EXPECT_EQ(processes.Wait(publisher, absl::Seconds(60)), 0)
-      << "publisher failed or hung; it published " << Bodies(publisher_out, "PUBLISHED").size();
-  const std::multiset<std::string> published = Bodies(publisher_out, "PUBLISHED");
-  ASSERT_EQ(published.size(), static_cast<size_t>(kEvents));
-
-  // Every published event reaches a surviving subscriber (the holder's included).
-  std::set<std::string> survivors;
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        survivors.clear();
-        for (int i = 0; i < 2; ++i) {
-          for (const auto& body : Bodies(outs[i], "GOT")) survivors.insert(body);
-        }
-        for (const auto& body : published) {
-          if (!survivors.count(body)) return false;
-        }
-        return true;
-      },
-      absl::Seconds(60)))
-      << "survivors received " << survivors.size() << " of " << kEvents << " events";
-  for (const auto& body : held) {
-    EXPECT_EQ(survivors.count(body), 1u) << body << " held by the killed subscriber was lost";
-  }
-  for (int i = 0; i < 2; ++i) {
-    EXPECT_GT(Bodies(outs[i], "GOT").size(), 0u) << "subscriber " << i << " got nothing";
+  // Graceful stop (SIGTERM) of every runtime; each must exit 0.
+  void StopRuntimes() {
+    for (int runtime : runtimes_) processes_.Kill(runtime, SIGTERM);
+    for (int runtime : runtimes_) EXPECT_EQ(processes_.Wait(runtime, absl::Seconds(30)), 0);
   }
 
-  // Graceful stop of the runtime (SIGTERM), then the subscribers.
-  processes.Kill(runtime, SIGTERM);
-  EXPECT_EQ(processes.Wait(runtime, absl::Seconds(30)), 0);
-  for (int i = 0; i < 2; ++i) processes.Kill(subscribers[i], SIGKILL);
+  std::string dir_;
+  Processes processes_;
+  std::vector<int> runtimes_;
+};
+
+TEST_F(ClusterProcessTest, KilledSubscribersUnackedEventsReachTheOthers) {
+  const int port = StartRuntime("runtime", {"--eventMesh.storage.embedded.syncMode=none",
+                                            "--eventMesh.storage.embedded.fetchWaitMs=100"});
+  ASSERT_GT(port, 0);
+  RunKillScenario({port, port, port}, port, [] {});
+  StopRuntimes();
+}
+
+// The same over the store service: store_main plus two runtime processes with the "store"
+// connector. Subscribers 0 and 1 on runtime A, the holder alone on runtime B: when it is killed,
+// runtime B leaves the store group and runtime A takes its partitions over, held events included.
+TEST_F(ClusterProcessTest, KilledSubscriberOnOneRuntimeIsTakenOverByAnotherRuntime) {
+  const std::string store_out = dir_ + "/store.out";
+  const int store = processes_.Spawn(
+      Runfile("eventmesh/store/service/store_main"),
+      {"--port=0", absl::StrCat("--data_dir=", dir_, "/store"), "--sync=none"}, store_out);
+  const int store_port = WaitForPort(store_out, "listening on [0-9.]+:([0-9]+)");
+  ASSERT_GT(store_port, 0) << absl::StrJoin(ReadLines(store_out + ".err"), "\n");
+  const std::vector<std::string> store_flags = {
+      "--eventMesh.storage.plugin.type=store",
+      absl::StrCat("--eventMesh.storage.store.address=127.0.0.1:", store_port),
+      "--eventMesh.storage.store.fetchWaitMs=100",
+      "--eventMesh.storage.store.heartbeatIntervalMs=100",
+      "--eventMesh.storage.store.commitIntervalMs=50"};
+  const int port_a = StartRuntime("runtime_a", store_flags);
+  const int port_b = StartRuntime("runtime_b", store_flags);
+  ASSERT_GT(port_a, 0);
+  ASSERT_GT(port_b, 0);
+
+  store::client::StoreClientOptions options;
+  options.port = static_cast<uint16_t>(store_port);
+  auto client = store::client::StoreClient::Create(options);
+  ASSERT_TRUE(client.ok()) << client.status();
+  RunKillScenario({port_a, port_a, port_b}, port_b, [&] {
+    // Both runtimes are members of the store group, 2 of the 4 partitions each, and have seen
+    // the assignment (a few heartbeats).
+    EXPECT_TRUE(WaitUntil(
+        [&] {
+          auto group = (*client)->DescribeGroup({"workers"});
+          return group.ok() && group->members.size() == 2 &&
+                 group->members[0].partitions.size() == 2 &&
+                 group->members[1].partitions.size() == 2;
+        },
+        absl::Seconds(30)));
+    absl::SleepFor(absl::Milliseconds(400));
+  });
+  client->reset();
+  StopRuntimes();
+  processes_.Kill(store, SIGTERM);
+  EXPECT_EQ(processes_.Wait(store, absl::Seconds(30)), 0);
 }
 
 }  // namespace
