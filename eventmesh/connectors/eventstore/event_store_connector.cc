@@ -199,7 +199,10 @@ class EventStoreSubscriptionState
     int64_t retry_at_ms = 0;
   };
 
+  // Runs on the connector thread, and once from Close after a rebalance; heartbeat_mu_ keeps
+  // the two from re-joining twice.
   void Heartbeat() {
+    std::lock_guard<std::mutex> serial(heartbeat_mu_);
     std::string member;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -453,6 +456,7 @@ class EventStoreSubscriptionState
   const DeliveryHandler handler_;
   int64_t threshold_ = 1;
 
+  std::mutex heartbeat_mu_;  // held for a whole Heartbeat(), never while taking it elsewhere
   std::mutex mu_;
   std::condition_variable idle_cv_;
   bool closed_ = false;

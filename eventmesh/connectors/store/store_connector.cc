@@ -12,7 +12,8 @@
 namespace eventmesh::connectors {
 namespace {
 
-absl::Status ParseMs(const ConnectorConfig& config, const std::string& key, int64_t* out) {
+// An integer >= 1 (milliseconds, bytes or a count).
+absl::Status ParsePositive(const ConnectorConfig& config, const std::string& key, int64_t* out) {
   auto it = config.find(key);
   if (it == config.end()) return absl::OkStatus();
   int64_t value = 0;
@@ -30,7 +31,8 @@ absl::StatusOr<StoreConnectorOptions> ParseStoreConfig(const ConnectorConfig& co
   const auto& tuning_keys = EventStoreTuningKeys();
   for (const auto& [key, value] : config) {
     if (key != "address" && key != "callTimeoutMs" && key != "connectTimeoutMs" &&
-        key != "reconnectMaxBackoffMs" &&
+        key != "reconnectMaxBackoffMs" && key != "maxEventBytes" && key != "maxBatchBytes" &&
+        key != "maxBatchEvents" &&
         std::find(tuning_keys.begin(), tuning_keys.end(), key) == tuning_keys.end()) {
       return absl::InvalidArgumentError(
           absl::StrCat("unknown key ", key, " in the store connector config"));
@@ -54,11 +56,29 @@ absl::StatusOr<StoreConnectorOptions> ParseStoreConfig(const ConnectorConfig& co
   }
   options.host = text.substr(0, colon);
   options.port = static_cast<uint16_t>(port);
-  if (auto s = ParseMs(config, "callTimeoutMs", &options.call_timeout_ms); !s.ok()) return s;
-  if (auto s = ParseMs(config, "connectTimeoutMs", &options.connect_timeout_ms); !s.ok()) return s;
-  if (auto s = ParseMs(config, "reconnectMaxBackoffMs", &options.reconnect_max_backoff_ms);
+  if (auto s = ParsePositive(config, "callTimeoutMs", &options.call_timeout_ms); !s.ok()) return s;
+  if (auto s = ParsePositive(config, "connectTimeoutMs", &options.connect_timeout_ms); !s.ok())
+    return s;
+  if (auto s = ParsePositive(config, "reconnectMaxBackoffMs", &options.reconnect_max_backoff_ms);
       !s.ok()) {
     return s;
+  }
+  if (auto s = ParsePositive(config, "maxEventBytes", &options.tuning.limits.max_event_bytes);
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = ParsePositive(config, "maxBatchBytes", &options.tuning.limits.max_batch_bytes);
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = ParsePositive(config, "maxBatchEvents", &options.tuning.limits.max_batch_events);
+      !s.ok()) {
+    return s;
+  }
+  if (options.tuning.limits.max_batch_bytes <= 64 * 1024) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid value \"", config.at("maxBatchBytes"),
+                                                   "\" for key maxBatchBytes: expected more than "
+                                                   "65536"));
   }
   if (auto s = ParseEventStoreTuning(config, &options.tuning); !s.ok()) return s;
   return options;

@@ -21,6 +21,10 @@
 //   connectTimeoutMs      5000    one connection attempt
 //   reconnectMaxBackoffMs 1000    cap of the client's reconnect backoff (starts at 50 ms)
 //   appenderThreads       4       appends in flight at once (each one batch)
+//   maxEventBytes         1048576 checked before sending; keep <= the service's --max_event_bytes
+//   maxBatchBytes         4194304 one append's bytes (batches stay 64 KiB below); keep <= the
+//                                 service's --max_batch_bytes (> 65536)
+//   maxBatchEvents        1000    events per append; keep <= the service's --max_batch_events
 //   fetchMaxEvents 500, fetchWaitMs 500, sessionTimeoutMs 10000, heartbeatIntervalMs 1000,
 //   commitIntervalMs 200, retryMaxBackoffMs 2000   as for the embedded connector
 // Errors: InvalidArgument naming the key for unknown keys and bad values.

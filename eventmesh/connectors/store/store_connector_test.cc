@@ -286,6 +286,23 @@ TEST_F(StoreConnectorTest, DeadStoreFailsPublishesAndSubscriptionsResumeWhenItRe
   (*subscription)->Close();
 }
 
+TEST_F(StoreConnectorTest, OversizeEventIsRejectedBeforeSending) {
+  auto options =
+      ParseStoreConfig({{"address", absl::StrCat("127.0.0.1:", port_)}, {"maxEventBytes", "200"}});
+  ASSERT_TRUE(options.ok()) << options.status();
+  auto connector = OpenStoreConnector(*options);
+  ASSERT_TRUE(connector.ok());
+  ASSERT_TRUE((*connector)->CreateTopic("big", 1).ok());
+  cloudevents::CloudEvent event = MakeEvent("big", 1);
+  event.set_data(std::string(500, 'x'), cloudevents::DataEncoding::kText);
+  auto published = PublishSync(connector->get(), event);
+  EXPECT_EQ(published.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(published.status().message(), HasSubstr("exceeds the 200-byte limit"));
+  auto described = engine_->DescribeTopic({"big"});
+  ASSERT_TRUE(described.ok());
+  EXPECT_EQ(described->partition_info[0].next_offset, 0);
+}
+
 TEST_F(StoreConnectorTest, AfterShutdownPublishAndSubscribeAreUnavailable) {
   EventStoreConnector* connector = NewConnector();
   ASSERT_TRUE(connector->CreateTopic("t", 1).ok());
@@ -340,11 +357,20 @@ TEST(StoreConnectorConfigTest, KeysAreValidated) {
             "invalid value \"0\" for key callTimeoutMs: expected an integer >= 1");
   EXPECT_EQ(ParseStoreConfig({{"address", "h:1"}, {"fetchWaitMs", "x"}}).status().message(),
             "invalid value \"x\" for key fetchWaitMs: expected an integer >= 1");
-  auto ok = ParseStoreConfig({{"address", "store.local:10300"}, {"appenderThreads", "8"}});
+  EXPECT_EQ(ParseStoreConfig({{"address", "h:1"}, {"maxBatchBytes", "1000"}}).status().message(),
+            "invalid value \"1000\" for key maxBatchBytes: expected more than 65536");
+  EXPECT_EQ(ParseStoreConfig({{"address", "h:1"}, {"maxBatchEvents", "0"}}).status().message(),
+            "invalid value \"0\" for key maxBatchEvents: expected an integer >= 1");
+  auto ok = ParseStoreConfig({{"address", "store.local:10300"},
+                              {"appenderThreads", "8"},
+                              {"maxEventBytes", "2048"},
+                              {"maxBatchEvents", "10"}});
   ASSERT_TRUE(ok.ok()) << ok.status();
   EXPECT_EQ(ok->host, "store.local");
   EXPECT_EQ(ok->port, 10300);
   EXPECT_EQ(ok->tuning.appender_threads, 8);
+  EXPECT_EQ(ok->tuning.limits.max_event_bytes, 2048);
+  EXPECT_EQ(ok->tuning.limits.max_batch_events, 10);
 }
 
 TEST(StoreConnectorConfigTest, BuiltinRegistersStore) {
