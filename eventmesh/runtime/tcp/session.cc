@@ -450,8 +450,16 @@ void Session::HandleRequest(Package& package) {
     }
     ttl_ms = parsed;
   }
+  // With a store shared by several runtimes the responder may sit on another runtime: the
+  // request names this runtime's reply topic for the response to come back through.
+  absl::StatusOr<std::string> reply_topic = ctx_->requests->EnsureReplyChannel(ctx_->connector);
+  if (!reply_topic.ok()) {
+    SendRequestFailure(seq, std::string(reply_topic.status().message()));
+    return;
+  }
   const std::string id = ctx_->requests->NewCorrelationId(id_, seq);
   event->SetExtension(core::kCorrelationExtension, id);
+  if (!reply_topic->empty()) event->SetExtension(core::kReplyTopicExtension, *reply_topic);
   std::weak_ptr<Session> weak = shared_from_this();
   ctx_->requests->Register(id, [weak, seq](const cloudevents::CloudEvent& response) {
     auto self = weak.lock();
@@ -496,7 +504,8 @@ void Session::HandleResponse(const Package& package) {
     return;
   }
   const std::string correlation = *id;
-  if (!ctx_->requests->Complete(correlation, *event)) {
+  if (ctx_->requests->RouteResponse(ctx_->connector, correlation, std::move(*event)) ==
+      core::RequestTracker::Route::kUnknown) {
     VLOG(1) << "response for unknown or expired request " << correlation;
   }
 }
