@@ -30,7 +30,7 @@ ConsumerManager::~ConsumerManager() { Shutdown(); }
 absl::Status ConsumerManager::Subscribe(const std::shared_ptr<DeliveryTarget>& target,
                                         const std::string& group, const std::string& topic,
                                         connectors::ConsumeMode mode,
-                                        protocol::tcp::Command push_cmd) {
+                                        protocol::tcp::Command push_cmd, TargetSettings settings) {
   const uint64_t owner = mode == connectors::ConsumeMode::kBroadcasting ? target->target_id() : 0;
   Key key{group, topic, owner};
   std::shared_ptr<GroupConsumer> consumer;
@@ -56,7 +56,7 @@ absl::Status ConsumerManager::Subscribe(const std::shared_ptr<DeliveryTarget>& t
     for (auto i = range.first; i != range.second; ++i) known |= i->second == key;
     if (!known) by_target_.emplace(target->target_id(), key);
   }
-  consumer->AddTarget(target, push_cmd);
+  consumer->AddTarget(target, push_cmd, settings);
   return absl::OkStatus();
 }
 
@@ -109,7 +109,9 @@ void ConsumerManager::DeadLetter(const std::string& group, cloudevents::CloudEve
     return;
   }
   if (event.subject()) event.SetExtension("dlqtopic", *event.subject());
-  event.SetExtension("dlqdeliveries", std::to_string(options_.delivery.max_delivery_count));
+  if (event.FindExtension("dlqdeliveries") == nullptr) {
+    event.SetExtension("dlqdeliveries", std::to_string(options_.delivery.max_delivery_count));
+  }
   event.set_subject(topic);
   connector_->Publish(
       std::move(event),

@@ -10,7 +10,7 @@
 // Dead letters go to topic DeadLetterTopic(group) = "<group>.DLQ" (characters outside
 // [A-Za-z0-9._-] replaced by '_'), created on demand; the event keeps its attributes, its subject
 // becomes the dead-letter topic and extensions "dlqtopic" (original topic) and "dlqdeliveries"
-// (push count) are added.
+// (push count; a target's Reject sets its own attempt count and "dlqreason") are added.
 // Owns a timer thread (ack timeouts, every tick_ms). Thread-safe; the subscription map lock is
 // taken on subscribe/unsubscribe/session close only, never on the delivery path.
 
@@ -47,14 +47,19 @@ class ConsumerManager {
 
   // Starts pushing events of `topic` to `target` for `group`. The topic must exist (see
   // TopicRegistry). Errors from the connector's Subscribe.
+  // `settings` apply to this target in the (group, topic) consumer (see TargetSettings).
   absl::Status Subscribe(const std::shared_ptr<DeliveryTarget>& target, const std::string& group,
                          const std::string& topic, connectors::ConsumeMode mode,
-                         protocol::tcp::Command push_cmd);
+                         protocol::tcp::Command push_cmd, TargetSettings settings = {});
   void Unsubscribe(uint64_t target_id, const std::string& group, const std::string& topic);
   // Removes the target from everything (its unacknowledged events are redelivered).
   void RemoveTarget(uint64_t target_id);
 
   uint64_t NextSeq() { return seq_.fetch_add(1) + 1; }
+  // A target id for targets that are not TCP sessions (webhooks): from kExternalTargetIdBase
+  // upward, so they never collide with session ids (which the TCP server counts from 1).
+  static constexpr uint64_t kExternalTargetIdBase = uint64_t{1} << 62;
+  uint64_t NewExternalTargetId() { return kExternalTargetIdBase + external_ids_.fetch_add(1); }
   // Stops the timer and closes every consumer (commits acknowledged positions). Idempotent.
   void Shutdown();
 
@@ -70,6 +75,7 @@ class ConsumerManager {
   TopicRegistry* const topics_;
   const ConsumerManagerOptions options_;
   std::atomic<uint64_t> seq_{0};
+  std::atomic<uint64_t> external_ids_{0};
 
   std::mutex mu_;
   std::map<Key, std::shared_ptr<GroupConsumer>> consumers_;

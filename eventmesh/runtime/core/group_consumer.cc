@@ -44,17 +44,19 @@ absl::Status GroupConsumer::Open(connectors::Connector* connector, int32_t max_u
   return absl::OkStatus();
 }
 
-void GroupConsumer::AddTarget(std::shared_ptr<DeliveryTarget> target, protocol::tcp::Command cmd) {
+void GroupConsumer::AddTarget(std::shared_ptr<DeliveryTarget> target, protocol::tcp::Command cmd,
+                              TargetSettings settings) {
   FlushList flush;
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& t : targets_) {
       if (t.target->target_id() == target->target_id()) {
         t.cmd = cmd;
+        t.settings = settings;
         return;
       }
     }
-    targets_.push_back(Target{std::move(target), cmd});
+    targets_.push_back(Target{std::move(target), cmd, settings});
     DispatchLocked(&flush);
   }
   Flush(flush);
@@ -178,9 +180,14 @@ void GroupConsumer::DispatchLocked(FlushList* flush) {
     ++entry->delivery_count;
     entry->last_target = chosen->target->target_id();
     ++stats_.delivered;
-    const int64_t deadline = SteadyNowMs() + settings_.ack_timeout_ms;
-    in_flight_.emplace(seq, InFlight{std::move(entry), chosen->target, deadline});
-    deadlines_.emplace_back(deadline, seq);
+    if (chosen->settings.ack_timeout) {
+      const int64_t deadline = SteadyNowMs() + settings_.ack_timeout_ms;
+      in_flight_.emplace(seq, InFlight{std::move(entry), chosen->target, deadline});
+      deadlines_.emplace_back(deadline, seq);
+    } else {
+      // Settled by the target (OnAck / Reject) or by RemoveTarget; never by Tick.
+      in_flight_.emplace(seq, InFlight{std::move(entry), chosen->target, INT64_MAX});
+    }
     if (deadlines_.size() > 4 * in_flight_.size() + 1024) {
       // An old unacknowledged push at the front keeps acknowledged ones behind it; drop those
       // so memory stays proportional to what is in flight.
@@ -209,6 +216,23 @@ void GroupConsumer::OnAcks(const uint64_t* seqs, size_t count) {
       ++stats_.acked;
     }
     if (outcome.acks.empty()) return;
+  }
+  Finish(outcome);
+  Dispatch();
+}
+
+void GroupConsumer::Reject(uint64_t seq, const std::string& reason, int32_t attempts) {
+  Outcome outcome;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = in_flight_.find(seq);
+    if (it == in_flight_.end()) return;  // settled or moved already
+    std::shared_ptr<Entry> entry = std::move(it->second.entry);
+    outcome.release.push_back(std::move(it->second.target));
+    in_flight_.erase(it);
+    entry->reject_reason = reason;
+    entry->reject_attempts = attempts;
+    outcome.dead.push_back(std::move(entry));
   }
   Finish(outcome);
   Dispatch();
@@ -261,10 +285,19 @@ void GroupConsumer::Finish(Outcome& outcome) {
       std::lock_guard<std::mutex> lock(mu_);
       ++stats_.dead_lettered;
     }
-    LOG(WARNING) << "dead-lettering event " << entry->delivered.event.id() << " of topic " << topic_
-                 << " (group " << group_ << ") after " << entry->delivery_count << " deliveries";
+    cloudevents::CloudEvent event = entry->delivered.event;
+    if (!entry->reject_reason.empty()) {
+      LOG(WARNING) << "dead-lettering event " << event.id() << " of topic " << topic_ << " (group "
+                   << group_ << "): " << entry->reject_reason;
+      event.SetExtension("dlqreason", entry->reject_reason);
+      event.SetExtension("dlqdeliveries", std::to_string(entry->reject_attempts));
+      entry->reject_reason.clear();
+    } else {
+      LOG(WARNING) << "dead-lettering event " << event.id() << " of topic " << topic_ << " (group "
+                   << group_ << ") after " << entry->delivery_count << " deliveries";
+    }
     std::weak_ptr<GroupConsumer> weak = weak_from_this();
-    dead_letter_(entry->delivered.event, [weak, entry](absl::Status status) {
+    dead_letter_(std::move(event), [weak, entry](absl::Status status) {
       auto self = weak.lock();
       if (!self) return;
       if (status.ok()) {

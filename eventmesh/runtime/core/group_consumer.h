@@ -42,6 +42,15 @@ struct DeliverySettings {
   int32_t max_delivery_count = 5;
 };
 
+// Per-target delivery behaviour, given when the target is added.
+struct TargetSettings {
+  // false: pushes to this target never time out. The target promises to settle every push
+  // itself (OnAck, or Reject after its own retries) or to be removed (its pushes are then
+  // delivered again); webhook targets that retry an endpoint for minutes use this so the
+  // group's ack timeout does not redeliver an event that is still being retried.
+  bool ack_timeout = true;
+};
+
 // Stores a dead-lettered event; `done` runs once with the outcome.
 using DeadLetterSink =
     std::function<void(cloudevents::CloudEvent event, std::function<void(absl::Status)> done)>;
@@ -69,7 +78,8 @@ class GroupConsumer : public std::enable_shared_from_this<GroupConsumer> {
 
   // Adds a target that receives pushes as `cmd` (ASYNC_MESSAGE_TO_CLIENT, REQUEST_TO_CLIENT or
   // BROADCAST_MESSAGE_TO_CLIENT). Adding a target twice updates its command.
-  void AddTarget(std::shared_ptr<DeliveryTarget> target, protocol::tcp::Command cmd);
+  void AddTarget(std::shared_ptr<DeliveryTarget> target, protocol::tcp::Command cmd,
+                 TargetSettings settings = {});
   // Removes a target; its unacknowledged events are delivered again to the others. Returns the
   // number of remaining targets.
   size_t RemoveTarget(uint64_t target_id);
@@ -78,6 +88,11 @@ class GroupConsumer : public std::enable_shared_from_this<GroupConsumer> {
   void OnAck(uint64_t seq) { OnAcks(&seq, 1); }
   // Several acknowledgements at once (one lock round for a batch read from a socket).
   void OnAcks(const uint64_t* seqs, size_t count);
+  // The target gives up on push `seq` (e.g. the endpoint refused it or retries are exhausted):
+  // the event goes to the dead-letter sink at once, with extensions "dlqreason" = `reason` and
+  // "dlqdeliveries" = `attempts`, and is acknowledged once stored there. Unknown seqs are
+  // ignored.
+  void Reject(uint64_t seq, const std::string& reason, int32_t attempts);
   // Tries to push pending events (called when a target's window opened).
   void Dispatch();
   // Handles ack timeouts; called periodically.
@@ -94,6 +109,8 @@ class GroupConsumer : public std::enable_shared_from_this<GroupConsumer> {
     connectors::DeliveredEvent delivered;
     int32_t delivery_count = 0;
     uint64_t last_target = 0;
+    std::string reject_reason;  // set by Reject
+    int32_t reject_attempts = 0;
   };
   struct InFlight {
     std::shared_ptr<Entry> entry;
@@ -103,6 +120,7 @@ class GroupConsumer : public std::enable_shared_from_this<GroupConsumer> {
   struct Target {
     std::shared_ptr<DeliveryTarget> target;
     protocol::tcp::Command cmd;
+    TargetSettings settings;
   };
   struct Outcome {  // work to do after releasing mu_
     std::vector<connectors::Position> acks;

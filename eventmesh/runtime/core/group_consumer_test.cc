@@ -97,6 +97,7 @@ class GroupConsumerTest : public ::testing::Test {
         "g", "t", connectors::ConsumeMode::kClustering, settings, [this] { return ++seq_; },
         [this](cloudevents::CloudEvent event, std::function<void(absl::Status)> done) {
           dead_letters.push_back(event.id());
+          dead_letter_events.push_back(event);
           done(dead_letter_status);
         });
     EXPECT_TRUE(consumer->Open(&connector, 100).ok());
@@ -105,6 +106,7 @@ class GroupConsumerTest : public ::testing::Test {
 
   FakeConnector connector;
   std::vector<std::string> dead_letters;
+  std::vector<cloudevents::CloudEvent> dead_letter_events;
   absl::Status dead_letter_status;
   uint64_t seq_ = 0;
 };
@@ -189,6 +191,56 @@ TEST_F(GroupConsumerTest, DeadLetterAfterMaxDeliveriesAndRetryWhenTheSinkFails) 
   EXPECT_EQ(dead_letters.size(), 2u);
   ASSERT_EQ(connector.acks.size(), 1u);  // acknowledged once stored in the dead-letter topic
   EXPECT_EQ(consumer->stats().dead_lettered, 2);
+}
+
+TEST_F(GroupConsumerTest, RejectDeadLettersAtOnceWithReasonAndAcknowledges) {
+  auto consumer = Make({});
+  auto a = std::make_shared<FakeTarget>(1, 5);
+  consumer->AddTarget(a, Command::kAsyncMessageToClient);
+  connector.Deliver(0, 2);
+  ASSERT_EQ(a->pushes.size(), 2u);
+  consumer->Reject(a->pushes[1].seq, "endpoint answered HTTP 410", 1);
+  EXPECT_EQ(dead_letters, std::vector<std::string>{"e1"});
+  ASSERT_EQ(dead_letter_events.size(), 1u);
+  ASSERT_NE(dead_letter_events[0].FindExtension("dlqreason"), nullptr);
+  EXPECT_EQ(*dead_letter_events[0].FindExtension("dlqreason"), "endpoint answered HTTP 410");
+  EXPECT_EQ(*dead_letter_events[0].FindExtension("dlqdeliveries"), "1");
+  ASSERT_EQ(connector.acks.size(), 1u);
+  EXPECT_EQ(connector.acks[0].offset, 1);
+  EXPECT_EQ(a->in_use(), 1);  // the rejected push's slot is free again
+  EXPECT_EQ(consumer->stats().dead_lettered, 1);
+  // Rejecting again, or an unknown seq, changes nothing.
+  consumer->Reject(a->pushes[1].seq, "again", 2);
+  consumer->Reject(12345, "unknown", 1);
+  EXPECT_EQ(dead_letters.size(), 1u);
+  consumer->OnAck(a->pushes[0].seq);
+  EXPECT_EQ(connector.acks.size(), 2u);
+}
+
+TEST_F(GroupConsumerTest, TargetWithoutAckTimeoutIsNotRedeliveredByTick) {
+  DeliverySettings settings;
+  settings.ack_timeout_ms = 1;
+  auto consumer = Make(settings);
+  auto hook = std::make_shared<FakeTarget>(1, 5);
+  auto session = std::make_shared<FakeTarget>(2, 5);
+  TargetSettings no_timeout;
+  no_timeout.ack_timeout = false;
+  consumer->AddTarget(hook, Command::kAsyncMessageToClient, no_timeout);
+  connector.Deliver(0, 1);
+  ASSERT_EQ(hook->pushes.size(), 1u);
+  consumer->AddTarget(session, Command::kAsyncMessageToClient);
+  consumer->Tick(SteadyNowMs() + 100'000);
+  EXPECT_TRUE(hook->forgotten.empty());
+  EXPECT_TRUE(session->pushes.empty());
+  EXPECT_EQ(consumer->stats().in_flight, 1);
+  // The session's pushes still time out.
+  connector.Deliver(1, 3);
+  ASSERT_GE(session->pushes.size(), 1u);
+  consumer->Tick(SteadyNowMs() + 200'000);
+  EXPECT_FALSE(session->forgotten.empty());
+  consumer->OnAck(hook->pushes[0].seq);
+  ASSERT_FALSE(connector.acks.empty());
+  EXPECT_EQ(connector.acks[0].offset, 0);
 }
 
 }  // namespace

@@ -1,0 +1,182 @@
+#include "eventmesh/runtime/webhook/push_request.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "eventmesh/protocol/cloudevents/http_binding.h"
+#include "eventmesh/protocol/cloudevents/json_format.h"
+#include "eventmesh/protocol/http/headers.h"
+#include "eventmesh/protocol/http/request_body.h"
+#include "eventmesh/protocol/http/request_code.h"
+#include "eventmesh/protocol/http/ret_code.h"
+#include "eventmesh/protocol/json/json.h"
+
+namespace eventmesh::runtime::webhook {
+
+namespace http = protocol::http;
+
+namespace {
+
+std::string Digits(uint64_t seed, size_t count) {
+  std::string out;
+  uint64_t x = seed;
+  while (out.size() < count) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;  // LCG step per digit
+    out.push_back(static_cast<char>('0' + (x >> 33) % 10));
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::string_view PushFormatName(PushFormat format) {
+  switch (format) {
+    case PushFormat::kEventMeshForm:
+      return "eventmesh";
+    case PushFormat::kCloudEventsBinary:
+      return "cloudevents-binary";
+    case PushFormat::kCloudEventsStructured:
+      return "cloudevents-structured";
+  }
+  return "eventmesh";
+}
+
+std::optional<PushFormat> PushFormatFromName(absl::string_view name) {
+  if (name == "eventmesh") return PushFormat::kEventMeshForm;
+  if (name == "cloudevents-binary") return PushFormat::kCloudEventsBinary;
+  if (name == "cloudevents-structured") return PushFormat::kCloudEventsStructured;
+  return std::nullopt;
+}
+
+net::HttpRequest BuildPushRequest(const cloudevents::CloudEvent& event, const std::string& url,
+                                  PushFormat format, bool sync, const RuntimeIdentity& identity,
+                                  uint64_t random_no) {
+  net::HttpRequest request;
+  request.method = "POST";
+  request.url = url;
+  if (format != PushFormat::kEventMeshForm) {
+    cloudevents::HttpMessage message = format == PushFormat::kCloudEventsBinary
+                                           ? cloudevents::ToBinaryHttp(event)
+                                           : cloudevents::ToStructuredHttp(event);
+    request.headers = std::move(message.headers);
+    request.body = std::move(message.body);
+    return request;
+  }
+  const std::string* protocol_type = event.FindExtension("protocoltype");
+  http::PushMessageForm form;
+  if (protocol_type != nullptr && *protocol_type == "cloudevents") {
+    form.content = cloudevents::SerializeJsonEvent(event);
+  } else {
+    form.content = event.data();
+  }
+  const std::string* biz = event.FindExtension("bizseqno");
+  form.biz_seq_no = biz != nullptr && !biz->empty() ? *biz : Digits(random_no ^ 0x9e37, 20);
+  const std::string* unique = event.FindExtension("uniqueid");
+  form.unique_id = unique != nullptr && !unique->empty() ? *unique : event.id();
+  form.random_no = absl::StrCat(random_no % 1000000000000ULL);
+  form.topic = event.subject().value_or("");
+  for (const auto& [name, value] : event.extensions()) form.ext_fields[name] = value.text;
+  const http::RequestCode code =
+      http::PushRequestCode(sync ? http::SubscriptionType::kSync : http::SubscriptionType::kAsync);
+  request.headers = {
+      {"Content-Type", "application/x-www-form-urlencoded;charset=UTF-8"},
+      {std::string(http::header_key::kCode), absl::StrCat(static_cast<int>(code))},
+      {std::string(http::header_key::kLanguage), std::string(http::kDefaultLanguage)},
+      {std::string(http::header_key::kVersion), std::string(http::kProtocolVersion1)},
+      {std::string(http::header_key::kEventMeshCluster), identity.cluster},
+      {std::string(http::header_key::kEventMeshIp), identity.ip},
+      {std::string(http::header_key::kEventMeshEnv), identity.env},
+      {std::string(http::header_key::kEventMeshIdc), identity.idc},
+  };
+  if (protocol_type != nullptr && *protocol_type == "http") {
+    for (const auto& [name, value] : event.extensions()) {
+      if (net::FindHeader(request.headers, name) == nullptr) {
+        request.headers.emplace_back(name, value.text);
+      }
+    }
+  }
+  request.body = form.Encode();
+  return request;
+}
+
+std::optional<int64_t> ParseRetryAfter(absl::string_view value, absl::Time now) {
+  value = absl::StripAsciiWhitespace(value);
+  if (value.empty()) return std::nullopt;
+  int64_t seconds = 0;
+  if (value.find_first_not_of("0123456789") == absl::string_view::npos) {
+    if (!absl::SimpleAtoi(value, &seconds)) return std::nullopt;
+    return seconds * 1000;
+  }
+  absl::Time when;
+  std::string error;
+  if (!absl::ParseTime("%a, %d %b %Y %H:%M:%S GMT", std::string(value), absl::UTCTimeZone(), &when,
+                       &error)) {
+    return std::nullopt;
+  }
+  return std::max<int64_t>(0, absl::ToInt64Milliseconds(when - now));
+}
+
+PushVerdict ClassifyResponse(PushFormat format, const absl::StatusOr<net::HttpResponse>& result,
+                             absl::Time now) {
+  PushVerdict verdict;
+  if (!result.ok()) {
+    verdict.outcome = PushOutcome::kRetry;
+    verdict.reason = std::string(result.status().message());
+    return verdict;
+  }
+  const int status = result->status;
+  if (status == 429) {
+    verdict.outcome = PushOutcome::kRetry;
+    verdict.reason = "endpoint answered HTTP 429 (too many requests)";
+    if (const std::string* after = result->header("Retry-After")) {
+      verdict.retry_after_ms = ParseRetryAfter(*after, now);
+    }
+    return verdict;
+  }
+  if (status == 410 || status == 415) {
+    verdict.outcome = PushOutcome::kReject;
+    verdict.reason = absl::StrCat("endpoint answered HTTP ", status, " (no retry)");
+    return verdict;
+  }
+  if (status < 200 || status > 299) {
+    verdict.outcome = PushOutcome::kRetry;
+    verdict.reason = absl::StrCat("endpoint answered HTTP ", status);
+    return verdict;
+  }
+  if (format != PushFormat::kEventMeshForm) {
+    verdict.outcome = PushOutcome::kAccepted;
+    return verdict;
+  }
+  auto json = json::ParseJson(result->body, "push response");
+  std::optional<int64_t> ret_code;
+  if (json.ok() && json->IsObject()) ret_code = json::GetInt64(*json, "retCode");
+  if (!ret_code.has_value()) {
+    verdict.outcome = PushOutcome::kGiveUp;
+    verdict.reason = "the push response has no retCode (treated as FAIL)";
+    return verdict;
+  }
+  auto code = http::ClientRetCodeFromInt(*ret_code);
+  if (!code.has_value()) {
+    verdict.outcome = PushOutcome::kGiveUp;
+    verdict.reason = absl::StrCat("unknown retCode ", *ret_code, " (treated as FAIL)");
+    return verdict;
+  }
+  switch (http::ActionForClientRetCode(*code)) {
+    case http::PushAction::kDone:
+      verdict.outcome = PushOutcome::kAccepted;
+      break;
+    case http::PushAction::kRetry:
+      verdict.outcome = PushOutcome::kRetry;
+      verdict.reason = absl::StrCat("endpoint answered retCode ", *ret_code, " (",
+                                    http::ClientRetCodeName(*code), ")");
+      break;
+    case http::PushAction::kGiveUp:
+      verdict.outcome = PushOutcome::kGiveUp;
+      verdict.reason = absl::StrCat("endpoint answered retCode ", *ret_code, " (",
+                                    http::ClientRetCodeName(*code), ")");
+      break;
+  }
+  return verdict;
+}
+
+}  // namespace eventmesh::runtime::webhook

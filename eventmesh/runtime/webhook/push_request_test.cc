@@ -1,0 +1,168 @@
+#include "eventmesh/runtime/webhook/push_request.h"
+
+#include "eventmesh/protocol/cloudevents/http_binding.h"
+#include "eventmesh/protocol/cloudevents/json_format.h"
+#include "eventmesh/protocol/http/request_body.h"
+#include "eventmesh/protocol/http/url_encoding.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace eventmesh::runtime::webhook {
+namespace {
+
+cloudevents::CloudEvent MakeEvent() {
+  cloudevents::CloudEvent event;
+  event.set_id("id-1");
+  event.set_source("/");
+  event.set_type("eventmeshmessage");
+  event.set_subject("orders");
+  event.set_data("payload text", cloudevents::DataEncoding::kText);
+  event.set_data_content_type("text/plain");
+  event.SetExtension("bizseqno", "12345678901234567890");
+  event.SetExtension("uniqueid", "u-1");
+  event.SetExtension("protocoltype", "eventmeshmessage");
+  event.SetExtension("color", "blue");
+  return event;
+}
+
+RuntimeIdentity Identity() {
+  RuntimeIdentity id;
+  id.cluster = "C1";
+  id.ip = "10.0.0.9";
+  id.env = "TEST";
+  id.idc = "IDC1";
+  return id;
+}
+
+TEST(PushRequestTest, EventMeshAsyncPushHasTheReferenceHeadersAndFields) {
+  net::HttpRequest request = BuildPushRequest(MakeEvent(), "http://h/x", PushFormat::kEventMeshForm,
+                                              false, Identity(), 42);
+  EXPECT_EQ(request.method, "POST");
+  EXPECT_EQ(request.url, "http://h/x");
+  auto header = [&](const char* name) {
+    const std::string* v = net::FindHeader(request.headers, name);
+    return v == nullptr ? std::string("<absent>") : *v;
+  };
+  EXPECT_EQ(header("code"), "105");
+  EXPECT_EQ(header("language"), "JAVA");
+  EXPECT_EQ(header("version"), "1.0");
+  EXPECT_EQ(header("eventmeshcluster"), "C1");
+  EXPECT_EQ(header("eventmeship"), "10.0.0.9");
+  EXPECT_EQ(header("eventmeshenv"), "TEST");
+  EXPECT_EQ(header("eventmeshidc"), "IDC1");
+  EXPECT_EQ(header("Content-Type"), "application/x-www-form-urlencoded;charset=UTF-8");
+  auto form = protocol::http::Form::Parse(request.body);
+  ASSERT_TRUE(form.ok());
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : form->fields()) keys.push_back(k);
+  EXPECT_THAT(keys, ::testing::ElementsAre("content", "bizseqno", "uniqueId", "randomNo", "topic",
+                                           "extFields"));
+  EXPECT_EQ(*form->Get("content"), "payload text");
+  EXPECT_EQ(*form->Get("bizseqno"), "12345678901234567890");
+  EXPECT_EQ(*form->Get("uniqueId"), "u-1");
+  EXPECT_EQ(*form->Get("randomNo"), "42");
+  EXPECT_EQ(*form->Get("topic"), "orders");
+  auto parsed = protocol::http::PushMessageForm::Parse(protocol::http::BodyFields(form->fields()));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->ext_fields.at("color"), "blue");
+  EXPECT_EQ(parsed->ext_fields.at("protocoltype"), "eventmeshmessage");
+}
+
+TEST(PushRequestTest, SyncCloudEventsProtocolAndMissingBizSeqNo) {
+  cloudevents::CloudEvent event = MakeEvent();
+  event.SetExtension("protocoltype", "cloudevents");
+  event.RemoveExtension("bizseqno");
+  event.RemoveExtension("uniqueid");
+  net::HttpRequest request =
+      BuildPushRequest(event, "http://h/", PushFormat::kEventMeshForm, true, Identity(), 7);
+  EXPECT_EQ(*net::FindHeader(request.headers, "code"), "106");
+  auto form = protocol::http::Form::Parse(request.body);
+  ASSERT_TRUE(form.ok());
+  auto content = cloudevents::ParseJsonEvent(std::string(*form->Get("content")));
+  ASSERT_TRUE(content.ok()) << content.status();
+  EXPECT_EQ(*content, event);
+  const std::string biz(*form->Get("bizseqno"));
+  EXPECT_EQ(biz.size(), 20u);
+  EXPECT_EQ(biz.find_first_not_of("0123456789"), std::string::npos);
+  EXPECT_EQ(*form->Get("uniqueId"), "id-1");
+}
+
+TEST(PushRequestTest, CloudEventsPushesParseBackToTheEvent) {
+  const cloudevents::CloudEvent event = MakeEvent();
+  net::HttpRequest binary =
+      BuildPushRequest(event, "http://h/", PushFormat::kCloudEventsBinary, false, Identity(), 1);
+  auto from_binary = cloudevents::FromBinaryHttp(binary.headers, binary.body);
+  ASSERT_TRUE(from_binary.ok()) << from_binary.status();
+  EXPECT_EQ(*from_binary, event);
+  net::HttpRequest structured = BuildPushRequest(
+      event, "http://h/", PushFormat::kCloudEventsStructured, false, Identity(), 1);
+  EXPECT_EQ(*net::FindHeader(structured.headers, "content-type"), "application/cloudevents+json");
+  auto from_json = cloudevents::ParseJsonEvent(structured.body);
+  ASSERT_TRUE(from_json.ok());
+  EXPECT_EQ(*from_json, event);
+}
+
+net::HttpResponse Response(int status, std::string body = "", net::HttpHeaders headers = {}) {
+  net::HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  r.headers = std::move(headers);
+  return r;
+}
+
+TEST(PushRequestTest, ClassifiesEventMeshAnswers) {
+  const absl::Time now = absl::FromUnixSeconds(1'700'000'000);
+  auto classify = [&](absl::StatusOr<net::HttpResponse> r) {
+    return ClassifyResponse(PushFormat::kEventMeshForm, r, now);
+  };
+  EXPECT_EQ(classify(Response(200, R"({"retCode":0})")).outcome, PushOutcome::kAccepted);
+  EXPECT_EQ(classify(Response(200, R"({"retCode":1})")).outcome, PushOutcome::kAccepted);
+  EXPECT_EQ(classify(Response(204, R"({"retCode":"1"})")).outcome, PushOutcome::kAccepted);
+  PushVerdict retry = classify(Response(200, R"({"retCode":2})"));
+  EXPECT_EQ(retry.outcome, PushOutcome::kRetry);
+  EXPECT_EQ(retry.reason, "endpoint answered retCode 2 (RETRY)");
+  EXPECT_EQ(classify(Response(200, R"({"retCode":5})")).outcome, PushOutcome::kRetry);
+  PushVerdict fail = classify(Response(200, R"({"retCode":3})"));
+  EXPECT_EQ(fail.outcome, PushOutcome::kGiveUp);
+  EXPECT_EQ(fail.reason, "endpoint answered retCode 3 (FAIL)");
+  EXPECT_EQ(classify(Response(200, "")).reason,
+            "the push response has no retCode (treated as FAIL)");
+  EXPECT_EQ(classify(Response(200, "not json")).outcome, PushOutcome::kGiveUp);
+  EXPECT_EQ(classify(Response(200, R"({"retCode":9})")).reason,
+            "unknown retCode 9 (treated as FAIL)");
+  EXPECT_EQ(classify(Response(500)).outcome, PushOutcome::kRetry);
+  EXPECT_EQ(classify(Response(410)).outcome, PushOutcome::kReject);
+  EXPECT_EQ(classify(Response(415)).reason, "endpoint answered HTTP 415 (no retry)");
+  PushVerdict limited = classify(Response(429, "", {{"Retry-After", "2"}}));
+  EXPECT_EQ(limited.outcome, PushOutcome::kRetry);
+  EXPECT_EQ(limited.retry_after_ms, 2000);
+  PushVerdict io = classify(absl::UnavailableError("connection refused"));
+  EXPECT_EQ(io.outcome, PushOutcome::kRetry);
+  EXPECT_EQ(io.reason, "connection refused");
+}
+
+TEST(PushRequestTest, ClassifiesCloudEventsAnswers) {
+  const absl::Time now = absl::Now();
+  EXPECT_EQ(ClassifyResponse(PushFormat::kCloudEventsBinary, Response(202), now).outcome,
+            PushOutcome::kAccepted);
+  EXPECT_EQ(ClassifyResponse(PushFormat::kCloudEventsStructured, Response(200, "x"), now).outcome,
+            PushOutcome::kAccepted);
+  EXPECT_EQ(ClassifyResponse(PushFormat::kCloudEventsBinary, Response(503), now).outcome,
+            PushOutcome::kRetry);
+  EXPECT_EQ(ClassifyResponse(PushFormat::kCloudEventsBinary, Response(410), now).outcome,
+            PushOutcome::kReject);
+}
+
+TEST(PushRequestTest, ParsesRetryAfterSecondsAndDates) {
+  const absl::Time now = absl::FromUnixSeconds(784111777);  // Sun, 06 Nov 1994 08:49:37 GMT
+  EXPECT_EQ(ParseRetryAfter("120", now), 120'000);
+  EXPECT_EQ(ParseRetryAfter(" 0 ", now), 0);
+  EXPECT_EQ(ParseRetryAfter("Sun, 06 Nov 1994 08:50:07 GMT", now), 30'000);
+  EXPECT_EQ(ParseRetryAfter("Sun, 06 Nov 1994 08:00:00 GMT", now), 0);
+  EXPECT_EQ(ParseRetryAfter("soon", now), std::nullopt);
+  EXPECT_EQ(ParseRetryAfter("", now), std::nullopt);
+  EXPECT_EQ(ParseRetryAfter("-5", now), std::nullopt);
+}
+
+}  // namespace
+}  // namespace eventmesh::runtime::webhook

@@ -1,0 +1,794 @@
+#include "eventmesh/runtime/webhook/webhook_manager.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <future>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "boost/asio/post.hpp"
+#include "boost/asio/steady_timer.hpp"
+#include "boost/asio/strand.hpp"
+#include "eventmesh/protocol/json/json.h"
+#include "glog/logging.h"
+
+namespace eventmesh::runtime::webhook {
+
+namespace asio = boost::asio;
+using protocol::tcp::Command;
+
+namespace {
+
+int64_t WallNowMs() { return absl::ToUnixMillis(absl::Now()); }
+
+uint64_t RandomU64() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return rng();
+}
+
+}  // namespace
+
+// ----- WebhookTarget ---------------------------------------------------------------------
+
+// One (group, URL): a DeliveryTarget that POSTs each pushed event to the URL and settles it
+// with the GroupConsumer (OnAck / Reject). Thread-safe; lock order: GroupConsumer::mu_ ->
+// WebhookTarget::mu_ (Push, TryAcquireSlot run under the consumer's lock; the consumer is only
+// called from here with mu_ released).
+class WebhookTarget : public core::DeliveryTarget,
+                      public std::enable_shared_from_this<WebhookTarget> {
+ public:
+  WebhookTarget(uint64_t id, std::string group, std::string url, PushFormat format,
+                const WebhookOptions* options, net::HttpClient* client)
+      : id_(id),
+        group_(std::move(group)),
+        url_(std::move(url)),
+        options_(options),
+        client_(client),
+        strand_(asio::make_strand(client->io_context())),
+        format_(format) {}
+
+  uint64_t target_id() const override { return id_; }
+
+  bool TryAcquireSlot() override {
+    if (closed_.load()) return false;
+    int64_t current = slots_.load();
+    while (current < options_->max_queued_per_target) {
+      if (slots_.compare_exchange_weak(current, current + 1)) return true;
+    }
+    return false;
+  }
+  void ReleaseSlot() override { slots_.fetch_sub(1); }
+
+  bool Push(const cloudevents::CloudEvent& event, Command cmd, const std::string& seq,
+            const std::shared_ptr<core::GroupConsumer>& consumer) override {
+    uint64_t key = 0;
+    if (!absl::SimpleAtoi(seq, &key)) return false;
+    auto delivery = std::make_shared<Delivery>();
+    delivery->event = event;
+    delivery->seq = key;
+    delivery->consumer = consumer;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_.load()) return false;
+    const std::string topic = event.subject().value_or("");
+    auto it = sync_.find(topic);
+    delivery->sync = it != sync_.end() ? it->second : cmd == Command::kRequestToClient;
+    deliveries_[key] = delivery;
+    ready_.push_back(std::move(delivery));
+    return true;
+  }
+
+  void Forget(const std::string& seq) override {
+    uint64_t key = 0;
+    if (!absl::SimpleAtoi(seq, &key)) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = deliveries_.find(key);
+    if (it == deliveries_.end()) return;
+    it->second->cancelled = true;
+    deliveries_.erase(it);
+  }
+
+  void FlushPushes() override { Pump(); }
+
+  void SetTopicSync(const std::string& topic, bool sync) {
+    std::lock_guard<std::mutex> lock(mu_);
+    sync_[topic] = sync;
+  }
+  // The topic was unsubscribed: its deliveries go back to the group (RemoveTarget), so stop
+  // pushing or retrying them here.
+  void DropTopic(const std::string& topic) {
+    std::lock_guard<std::mutex> lock(mu_);
+    sync_.erase(topic);
+    for (auto it = deliveries_.begin(); it != deliveries_.end();) {
+      if (it->second->event.subject().value_or("") == topic) {
+        it->second->cancelled = true;
+        it = deliveries_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  void SetFormat(PushFormat format) {
+    std::lock_guard<std::mutex> lock(mu_);
+    format_ = format;
+  }
+
+  // Stops delivery: queued and retrying events are dropped (the group redelivers them after
+  // RemoveTarget), retry timers are cancelled, late HTTP results are ignored.
+  void Close() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (closed_.exchange(true)) return;
+      for (auto& [seq, d] : deliveries_) d->cancelled = true;
+      deliveries_.clear();
+      ready_.clear();
+    }
+    asio::post(strand_, [self = shared_from_this()] {
+      for (auto& timer : self->timers_) timer->cancel();
+      self->timers_.clear();
+    });
+  }
+
+  WebhookTargetStats stats() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stats_;
+  }
+
+ private:
+  struct Delivery {
+    cloudevents::CloudEvent event;
+    uint64_t seq = 0;
+    std::shared_ptr<core::GroupConsumer> consumer;
+    bool sync = false;
+    int32_t attempts = 0;
+    bool cancelled = false;  // mu_
+  };
+
+  void Pump() {
+    std::vector<std::shared_ptr<Delivery>> to_send;
+    PushFormat format;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (closed_.load()) return;
+      while (active_ < options_->max_concurrent_pushes_per_target && !ready_.empty()) {
+        auto d = std::move(ready_.front());
+        ready_.pop_front();
+        if (d->cancelled) continue;
+        ++active_;
+        ++d->attempts;
+        to_send.push_back(std::move(d));
+      }
+      format = format_;
+    }
+    for (auto& d : to_send) {
+      net::HttpRequest request =
+          BuildPushRequest(d->event, url_, format, d->sync, options_->identity, RandomU64());
+      std::weak_ptr<WebhookTarget> weak = weak_from_this();
+      client_->Send(std::move(request), absl::Milliseconds(options_->push_timeout_ms),
+                    [weak, d, format](absl::StatusOr<net::HttpResponse> result) {
+                      if (auto self = weak.lock()) self->OnResult(d, format, result);
+                    });
+    }
+  }
+
+  int64_t BackoffMs(int32_t attempts) const {
+    int64_t delay = options_->initial_backoff_ms;
+    for (int32_t i = 1; i < attempts && delay < options_->max_backoff_ms; ++i) delay *= 2;
+    delay = std::min(delay, options_->max_backoff_ms);
+    if (delay <= 1) return std::max<int64_t>(delay, 0);
+    // "Equal jitter": half fixed, half random, so retries of many events spread out.
+    const int64_t half = delay / 2;
+    return half + static_cast<int64_t>(RandomU64() % static_cast<uint64_t>(delay - half + 1));
+  }
+
+  void OnResult(const std::shared_ptr<Delivery>& d, PushFormat format,
+                const absl::StatusOr<net::HttpResponse>& result) {
+    const PushVerdict verdict = ClassifyResponse(format, result, absl::Now());
+    enum { kNone, kAck, kReject, kRetry } action = kNone;
+    std::string reason = verdict.reason;
+    int64_t delay_ms = 0;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      --active_;
+      if (d->cancelled || closed_.load()) {
+        action = kNone;
+      } else {
+        switch (verdict.outcome) {
+          case PushOutcome::kAccepted:
+            ++stats_.accepted;
+            action = kAck;
+            break;
+          case PushOutcome::kGiveUp:
+            ++stats_.given_up;
+            action = kAck;
+            break;
+          case PushOutcome::kReject:
+            ++stats_.dead_lettered;
+            action = kReject;
+            break;
+          case PushOutcome::kRetry:
+            if (d->attempts >= options_->max_attempts) {
+              ++stats_.dead_lettered;
+              action = kReject;
+              reason = absl::StrCat("gave up after ", d->attempts, " attempts: ", verdict.reason);
+            } else {
+              ++stats_.retried;
+              action = kRetry;
+              delay_ms = verdict.retry_after_ms.has_value()
+                             ? std::min(*verdict.retry_after_ms, options_->max_retry_after_ms)
+                             : BackoffMs(d->attempts);
+            }
+            break;
+        }
+        if (action != kRetry) deliveries_.erase(d->seq);
+      }
+    }
+    switch (action) {
+      case kAck:
+        if (verdict.outcome == PushOutcome::kGiveUp) {
+          LOG(WARNING) << "webhook " << url_ << " (group " << group_ << "): event " << d->event.id()
+                       << " not retried: " << verdict.reason;
+        }
+        d->consumer->OnAck(d->seq);
+        break;
+      case kReject:
+        LOG(WARNING) << "webhook " << url_ << " (group " << group_ << "): event " << d->event.id()
+                     << " dead-lettered: " << reason;
+        d->consumer->Reject(d->seq, reason, d->attempts);
+        break;
+      case kRetry:
+        VLOG(1) << "webhook " << url_ << ": retrying event " << d->event.id() << " in " << delay_ms
+                << " ms: " << reason;
+        ScheduleRetry(d, delay_ms);
+        break;
+      case kNone:
+        break;
+    }
+    Pump();
+  }
+
+  void ScheduleRetry(const std::shared_ptr<Delivery>& d, int64_t delay_ms) {
+    asio::post(strand_, [self = shared_from_this(), d, delay_ms] {
+      if (self->closed_.load()) return;
+      auto timer =
+          std::make_shared<asio::steady_timer>(self->strand_, std::chrono::milliseconds(delay_ms));
+      self->timers_.insert(timer);
+      std::weak_ptr<WebhookTarget> weak = self;
+      timer->async_wait([weak, d, timer](boost::system::error_code ec) {
+        auto target = weak.lock();
+        if (!target) return;
+        target->timers_.erase(timer);
+        if (ec) return;
+        {
+          std::lock_guard<std::mutex> lock(target->mu_);
+          if (d->cancelled || target->closed_.load()) return;
+          target->ready_.push_front(d);  // retries first: keeps the order closer to the store's
+        }
+        target->Pump();
+      });
+    });
+  }
+
+  const uint64_t id_;
+  const std::string group_;
+  const std::string url_;
+  const WebhookOptions* const options_;
+  net::HttpClient* const client_;
+  asio::strand<asio::io_context::executor_type> strand_;
+  std::set<std::shared_ptr<asio::steady_timer>> timers_;  // strand_ only
+
+  std::atomic<bool> closed_{false};
+  std::atomic<int64_t> slots_{0};
+  std::mutex mu_;
+  PushFormat format_;
+  std::map<std::string, bool> sync_;
+  std::deque<std::shared_ptr<Delivery>> ready_;
+  std::map<uint64_t, std::shared_ptr<Delivery>> deliveries_;
+  int32_t active_ = 0;
+  WebhookTargetStats stats_;
+};
+
+// ----- WebhookManager --------------------------------------------------------------------
+
+absl::StatusOr<std::unique_ptr<WebhookManager>> WebhookManager::Create(
+    core::ConsumerManager* consumers, core::TopicRegistry* topics, WebhookOptions options) {
+  if (options.max_attempts < 1) return absl::InvalidArgumentError("max_attempts must be >= 1");
+  if (options.max_concurrent_pushes_per_target < 1 || options.max_queued_per_target < 1) {
+    return absl::InvalidArgumentError(
+        "max_concurrent_pushes_per_target and max_queued_per_target must be >= 1");
+  }
+  if (options.push_timeout_ms < 1 || options.initial_backoff_ms < 0 ||
+      options.max_backoff_ms < options.initial_backoff_ms) {
+    return absl::InvalidArgumentError(
+        "push_timeout_ms must be positive and 0 <= initial_backoff_ms <= max_backoff_ms");
+  }
+  auto filter = UrlFilter::Create(options.allow, options.deny);
+  if (!filter.ok()) return filter.status();
+  net::HttpClientOptions client_options;
+  client_options.threads = std::max(1, options.io_threads);
+  client_options.max_connections_per_host = std::max(1, options.max_connections_per_host);
+  client_options.ca_file = options.ca_file;
+  client_options.user_agent = "eventmesh-cpp-webhook";
+  auto client = net::HttpClient::Create(client_options);
+  if (!client.ok()) return client.status();
+  return std::unique_ptr<WebhookManager>(new WebhookManager(
+      consumers, topics, std::move(options), std::move(*filter), std::move(*client)));
+}
+
+WebhookManager::WebhookManager(core::ConsumerManager* consumers, core::TopicRegistry* topics,
+                               WebhookOptions options, UrlFilter filter,
+                               std::unique_ptr<net::HttpClient> client)
+    : consumers_(consumers),
+      topics_(topics),
+      options_(std::move(options)),
+      filter_(std::move(filter)),
+      client_(std::move(client)) {}
+
+WebhookManager::~WebhookManager() { Shutdown(); }
+
+absl::Status WebhookManager::Start() {
+  std::vector<WebhookSubscribeRequest> restored;
+  absl::Status loaded = Load(&restored);
+  if (!loaded.ok()) return loaded;
+  for (const auto& request : restored) {
+    absl::Status status = SubscribeInternal(request, /*handshake=*/false, /*persist=*/false);
+    if (!status.ok()) {
+      LOG(WARNING) << "webhook registration of group " << request.consumer_group << " for "
+                   << request.url << " not restored: " << status;
+    }
+  }
+  if (!restored.empty()) {
+    LOG(INFO) << "restored " << restored.size() << " webhook registrations";
+  }
+  if (options_.registration_expiry_ms > 0) {
+    expiry_thread_ = std::thread([this] { ExpiryLoop(); });
+  }
+  return absl::OkStatus();
+}
+
+void WebhookManager::Shutdown() {
+  std::map<Key, Registration> registrations;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    registrations.swap(registrations_);
+    expiry_cv_.notify_all();
+  }
+  if (expiry_thread_.joinable()) expiry_thread_.join();
+  for (auto& [key, registration] : registrations) {
+    registration.target->Close();
+    consumers_->RemoveTarget(registration.target->target_id());
+  }
+  client_->Shutdown();
+}
+
+absl::Status WebhookManager::Validate(const std::string& url) {
+  net::HttpRequest request;
+  request.method = "OPTIONS";
+  request.url = url;
+  request.headers = {{"WebHook-Request-Origin", options_.origin}};
+  std::promise<absl::StatusOr<net::HttpResponse>> promise;
+  auto future = promise.get_future();
+  client_->Send(
+      std::move(request), absl::Milliseconds(options_.validation_timeout_ms),
+      [&promise](absl::StatusOr<net::HttpResponse> r) { promise.set_value(std::move(r)); });
+  auto response = future.get();
+  const std::string prefix =
+      absl::StrCat("webhook URL '", url, "' refused the validation handshake");
+  if (!response.ok()) {
+    return absl::PermissionDeniedError(absl::StrCat(prefix, ": ", response.status().message()));
+  }
+  if (response->status != 200 && response->status != 204) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(prefix, ": OPTIONS answered HTTP ", response->status));
+  }
+  const std::string* allowed = response->header("WebHook-Allowed-Origin");
+  if (allowed == nullptr) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(prefix, ": no WebHook-Allowed-Origin header in the answer"));
+  }
+  if (*allowed != "*" && *allowed != options_.origin) {
+    return absl::PermissionDeniedError(absl::StrCat(prefix, ": WebHook-Allowed-Origin '", *allowed,
+                                                    "' does not allow origin '", options_.origin,
+                                                    "'"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WebhookManager::Subscribe(const WebhookSubscribeRequest& request) {
+  return SubscribeInternal(request, options_.validate_cloudevents_endpoints, /*persist=*/true);
+}
+
+absl::Status WebhookManager::SubscribeInternal(const WebhookSubscribeRequest& request,
+                                               bool handshake, bool persist) {
+  if (request.consumer_group.empty()) {
+    return absl::InvalidArgumentError("webhook subscription without a consumer group");
+  }
+  if (request.topics.empty()) {
+    return absl::InvalidArgumentError("webhook subscription without topics");
+  }
+  for (const auto& topic : request.topics) {
+    if (topic.topic.empty()) return absl::InvalidArgumentError("webhook subscription: empty topic");
+  }
+  auto url = net::ParseUrl(request.url);
+  if (!url.ok()) return url.status();
+  absl::Status allowed = filter_.Check(*url);
+  if (!allowed.ok()) return allowed;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return absl::UnavailableError("the webhook service is shut down");
+    // A known (group, url) with a CloudEvents format was validated when it was registered.
+    auto known = registrations_.find({request.consumer_group, request.url});
+    if (known != registrations_.end() && known->second.format != PushFormat::kEventMeshForm) {
+      handshake = false;
+    }
+  }
+  if (handshake && request.format != PushFormat::kEventMeshForm) {
+    absl::Status validated = Validate(request.url);
+    if (!validated.ok()) return validated;
+  }
+  for (const auto& topic : request.topics) {
+    absl::Status ensured = topics_->EnsureTopic(topic.topic);
+    if (!ensured.ok()) return ensured;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return absl::UnavailableError("the webhook service is shut down");
+    const Key key{request.consumer_group, request.url};
+    auto it = registrations_.find(key);
+    const bool created = it == registrations_.end();
+    if (created) {
+      Registration registration;
+      registration.target =
+          std::make_shared<WebhookTarget>(consumers_->NewExternalTargetId(), request.consumer_group,
+                                          request.url, request.format, &options_, client_.get());
+      it = registrations_.emplace(key, std::move(registration)).first;
+    }
+    Registration& registration = it->second;
+    registration.format = request.format;
+    registration.client = request.client;
+    registration.target->SetFormat(request.format);
+    core::TargetSettings settings;
+    settings.ack_timeout = false;
+    absl::Status result = absl::OkStatus();
+    for (const auto& topic : request.topics) {
+      auto existing = registration.topics.find(topic.topic);
+      if (existing != registration.topics.end() && existing->second.mode != topic.mode) {
+        registration.target->DropTopic(topic.topic);
+        consumers_->Unsubscribe(registration.target->target_id(), request.consumer_group,
+                                topic.topic);
+        registration.topics.erase(existing);
+        existing = registration.topics.end();
+      }
+      registration.target->SetTopicSync(topic.topic, topic.sync);
+      const Command cmd =
+          topic.mode == connectors::ConsumeMode::kBroadcasting
+              ? Command::kBroadcastMessageToClient
+              : (topic.sync ? Command::kRequestToClient : Command::kAsyncMessageToClient);
+      absl::Status subscribed = consumers_->Subscribe(registration.target, request.consumer_group,
+                                                      topic.topic, topic.mode, cmd, settings);
+      if (!subscribed.ok()) {
+        result = subscribed;
+        break;
+      }
+      registration.topics[topic.topic] = topic;
+      registration.heartbeat_ms[topic.topic] = WallNowMs();
+    }
+    if (registration.topics.empty()) {
+      registration.target->Close();
+      consumers_->RemoveTarget(registration.target->target_id());
+      registrations_.erase(it);
+    }
+    if (!result.ok()) return result;
+  }
+  if (persist) {
+    absl::Status persisted = Persist();
+    if (!persisted.ok()) {
+      LOG(ERROR) << "webhook registrations not persisted: " << persisted;
+    }
+  }
+  return absl::OkStatus();
+}
+
+void WebhookManager::RemoveTopicsLocked(const Key& key, const std::vector<std::string>& topics) {
+  auto it = registrations_.find(key);
+  if (it == registrations_.end()) return;
+  Registration& registration = it->second;
+  std::vector<std::string> names = topics;
+  if (names.empty()) {
+    for (const auto& [topic, info] : registration.topics) names.push_back(topic);
+  }
+  for (const auto& topic : names) {
+    if (registration.topics.erase(topic) == 0) continue;
+    registration.heartbeat_ms.erase(topic);
+    registration.target->DropTopic(topic);
+    consumers_->Unsubscribe(registration.target->target_id(), key.first, topic);
+  }
+  if (registration.topics.empty()) {
+    registration.target->Close();
+    consumers_->RemoveTarget(registration.target->target_id());
+    registrations_.erase(it);
+  }
+}
+
+absl::Status WebhookManager::Unsubscribe(const std::string& consumer_group, const std::string& url,
+                                         const std::vector<std::string>& topics) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return absl::UnavailableError("the webhook service is shut down");
+    const Key key{consumer_group, url};
+    if (registrations_.count(key) == 0) {
+      return absl::NotFoundError(absl::StrCat("no webhook subscription of group '", consumer_group,
+                                              "' for URL '", url, "'"));
+    }
+    RemoveTopicsLocked(key, topics);
+  }
+  absl::Status persisted = Persist();
+  if (!persisted.ok()) LOG(ERROR) << "webhook registrations not persisted: " << persisted;
+  return absl::OkStatus();
+}
+
+absl::Status WebhookManager::Heartbeat(const std::string& consumer_group, const std::string& url,
+                                       const std::vector<std::string>& topics) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopped_) return absl::UnavailableError("the webhook service is shut down");
+  auto it = registrations_.find({consumer_group, url});
+  if (it == registrations_.end()) {
+    return absl::NotFoundError(absl::StrCat("no webhook subscription of group '", consumer_group,
+                                            "' for URL '", url, "'"));
+  }
+  const int64_t now = WallNowMs();
+  std::vector<std::string> unknown;
+  if (topics.empty()) {
+    for (auto& [topic, ms] : it->second.heartbeat_ms) ms = now;
+  }
+  for (const auto& topic : topics) {
+    auto hb = it->second.heartbeat_ms.find(topic);
+    if (hb == it->second.heartbeat_ms.end()) {
+      unknown.push_back(topic);
+    } else {
+      hb->second = now;
+    }
+  }
+  if (!unknown.empty()) {
+    return absl::NotFoundError(absl::StrCat("webhook URL '", url, "' of group '", consumer_group,
+                                            "' is not subscribed to topic(s) ",
+                                            absl::StrJoin(unknown, ", ")));
+  }
+  return absl::OkStatus();
+}
+
+std::vector<WebhookSubscriptionInfo> WebhookManager::List() const {
+  std::vector<WebhookSubscriptionInfo> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [key, registration] : registrations_) {
+    for (const auto& [topic, info] : registration.topics) {
+      WebhookSubscriptionInfo item;
+      item.consumer_group = key.first;
+      item.url = key.second;
+      item.topic = info;
+      item.format = registration.format;
+      item.client = registration.client;
+      auto hb = registration.heartbeat_ms.find(topic);
+      item.last_heartbeat_ms = hb != registration.heartbeat_ms.end() ? hb->second : 0;
+      out.push_back(std::move(item));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<WebhookTargetStats> WebhookManager::Stats(const std::string& consumer_group,
+                                                         const std::string& url) const {
+  std::shared_ptr<WebhookTarget> target;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = registrations_.find({consumer_group, url});
+    if (it == registrations_.end()) {
+      return absl::NotFoundError(absl::StrCat("no webhook subscription of group '", consumer_group,
+                                              "' for URL '", url, "'"));
+    }
+    target = it->second.target;
+  }
+  return target->stats();
+}
+
+void WebhookManager::ExpiryLoop() {
+  const int64_t period =
+      std::max<int64_t>(10, std::min<int64_t>(1000, options_.registration_expiry_ms / 4));
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopped_) {
+    expiry_cv_.wait_for(lock, std::chrono::milliseconds(period));
+    if (stopped_) break;
+    const int64_t now = WallNowMs();
+    std::vector<std::pair<Key, std::string>> expired;
+    for (const auto& [key, registration] : registrations_) {
+      for (const auto& [topic, ms] : registration.heartbeat_ms) {
+        if (now - ms > options_.registration_expiry_ms) expired.emplace_back(key, topic);
+      }
+    }
+    if (expired.empty()) continue;
+    for (const auto& [key, topic] : expired) {
+      LOG(WARNING) << "webhook registration of group " << key.first << " for " << key.second
+                   << " on topic " << topic << " expired (no heartbeat)";
+      RemoveTopicsLocked(key, {topic});
+    }
+    lock.unlock();
+    absl::Status persisted = Persist();
+    if (!persisted.ok()) LOG(ERROR) << "webhook registrations not persisted: " << persisted;
+    lock.lock();
+  }
+}
+
+// ----- persistence -----------------------------------------------------------------------
+
+namespace {
+
+absl::Status WriteFileAtomically(const std::string& path, const std::string& content) {
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return absl::InternalError(absl::StrCat("cannot create ", tmp, ": ", std::strerror(errno)));
+  }
+  size_t written = 0;
+  while (written < content.size()) {
+    const ssize_t n = ::write(fd, content.data() + written, content.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd);
+      return absl::InternalError(absl::StrCat("cannot write ", tmp, ": ", std::strerror(err)));
+    }
+    written += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return absl::InternalError(absl::StrCat("cannot fsync ", tmp, ": ", std::strerror(err)));
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    return absl::InternalError(
+        absl::StrCat("cannot rename ", tmp, " to ", path, ": ", std::strerror(errno)));
+  }
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return absl::OkStatus();
+}
+
+const char* ModeName(connectors::ConsumeMode mode) {
+  return mode == connectors::ConsumeMode::kBroadcasting ? "BROADCASTING" : "CLUSTERING";
+}
+
+}  // namespace
+
+absl::Status WebhookManager::Persist() {
+  if (options_.persistence_path.empty()) return absl::OkStatus();
+  std::lock_guard<std::mutex> persist_lock(persist_mu_);
+  rapidjson::StringBuffer buffer;
+  json::Writer w(buffer);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return absl::OkStatus();  // keep the file as it was at shutdown
+    w.StartObject();
+    json::WriteKey(w, "version");
+    w.Int(1);
+    json::WriteKey(w, "subscriptions");
+    w.StartArray();
+    for (const auto& [key, registration] : registrations_) {
+      w.StartObject();
+      json::WriteKey(w, "consumerGroup");
+      json::WriteString(w, key.first);
+      json::WriteKey(w, "url");
+      json::WriteString(w, key.second);
+      json::WriteKey(w, "format");
+      json::WriteString(w, PushFormatName(registration.format));
+      json::WriteKey(w, "client");
+      w.StartObject();
+      const ClientIdentity& c = registration.client;
+      for (const auto& [name, value] :
+           std::vector<std::pair<const char*, const std::string*>>{{"env", &c.env},
+                                                                   {"idc", &c.idc},
+                                                                   {"sys", &c.sys},
+                                                                   {"pid", &c.pid},
+                                                                   {"ip", &c.ip},
+                                                                   {"username", &c.username}}) {
+        json::WriteKey(w, name);
+        json::WriteString(w, *value);
+      }
+      w.EndObject();
+      json::WriteKey(w, "topics");
+      w.StartArray();
+      for (const auto& [topic, info] : registration.topics) {
+        w.StartObject();
+        json::WriteKey(w, "topic");
+        json::WriteString(w, topic);
+        json::WriteKey(w, "mode");
+        json::WriteString(w, ModeName(info.mode));
+        json::WriteKey(w, "type");
+        json::WriteString(w, info.sync ? "SYNC" : "ASYNC");
+        w.EndObject();
+      }
+      w.EndArray();
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  }
+  return WriteFileAtomically(options_.persistence_path,
+                             std::string(buffer.GetString(), buffer.GetSize()));
+}
+
+absl::Status WebhookManager::Load(std::vector<WebhookSubscribeRequest>* out) {
+  if (options_.persistence_path.empty()) return absl::OkStatus();
+  std::ifstream in(options_.persistence_path, std::ios::binary);
+  if (!in) {
+    if (::access(options_.persistence_path.c_str(), F_OK) != 0) return absl::OkStatus();
+    return absl::InternalError(absl::StrCat("cannot read ", options_.persistence_path));
+  }
+  std::stringstream content;
+  content << in.rdbuf();
+  const std::string what = absl::StrCat("webhook registrations file ", options_.persistence_path);
+  auto doc = json::ParseJson(content.str(), what);
+  if (!doc.ok()) return absl::DataLossError(doc.status().message());
+  auto bad = [&](absl::string_view why) {
+    return absl::DataLossError(absl::StrCat(what, ": ", why));
+  };
+  if (!doc->IsObject() || !doc->HasMember("subscriptions") || !(*doc)["subscriptions"].IsArray()) {
+    return bad("expected an object with a 'subscriptions' array");
+  }
+  for (const auto& item : (*doc)["subscriptions"].GetArray()) {
+    if (!item.IsObject()) return bad("a subscription is not an object");
+    WebhookSubscribeRequest request;
+    auto group = json::GetString(item, "consumerGroup");
+    auto url = json::GetString(item, "url");
+    auto format = json::GetString(item, "format");
+    if (!group || !url) return bad("a subscription lacks consumerGroup or url");
+    request.consumer_group = std::string(*group);
+    request.url = std::string(*url);
+    if (format) {
+      auto parsed = PushFormatFromName(*format);
+      if (!parsed) return bad(absl::StrCat("unknown format '", *format, "'"));
+      request.format = *parsed;
+    }
+    if (item.HasMember("client") && item["client"].IsObject()) {
+      const auto& c = item["client"];
+      auto get = [&](const char* k) { return std::string(json::GetString(c, k).value_or("")); };
+      request.client = {get("env"), get("idc"), get("sys"), get("pid"), get("ip"), get("username")};
+    }
+    if (!item.HasMember("topics") || !item["topics"].IsArray()) return bad("topics missing");
+    for (const auto& t : item["topics"].GetArray()) {
+      if (!t.IsObject()) return bad("a topic is not an object");
+      auto name = json::GetString(t, "topic");
+      if (!name) return bad("a topic lacks its name");
+      WebhookTopic topic;
+      topic.topic = std::string(*name);
+      topic.mode = json::GetString(t, "mode").value_or("") == "BROADCASTING"
+                       ? connectors::ConsumeMode::kBroadcasting
+                       : connectors::ConsumeMode::kClustering;
+      topic.sync = json::GetString(t, "type").value_or("") == "SYNC";
+      request.topics.push_back(std::move(topic));
+    }
+    out->push_back(std::move(request));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace eventmesh::runtime::webhook

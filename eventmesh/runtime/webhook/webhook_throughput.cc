@@ -1,0 +1,157 @@
+// Development aid: webhook delivery throughput from the embedded store to one local endpoint.
+//
+//   bazel run -c opt //eventmesh/runtime/webhook:webhook_throughput --
+//       [--events=20000] [--concurrency=8] [--format=eventmesh|cloudevents-binary]
+//
+// Publishes --events events to a topic subscribed by one webhook URL (a local Beast server that
+// answers {"retCode":0}) and reports the time until the endpoint received all of them.
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <future>
+#include <string>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "eventmesh/connectors/embedded/embedded_connector.h"
+#include "eventmesh/net/testing/test_http_server.h"
+#include "eventmesh/runtime/webhook/webhook_manager.h"
+
+namespace eventmesh::runtime::webhook {
+namespace {
+
+int Run(int argc, char** argv) {
+  int64_t events = 20'000;
+  int32_t concurrency = 8;
+  PushFormat format = PushFormat::kEventMeshForm;
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (absl::ConsumePrefix(&arg, "--events=")) {
+      if (!absl::SimpleAtoi(arg, &events)) return 2;
+    } else if (absl::ConsumePrefix(&arg, "--concurrency=")) {
+      if (!absl::SimpleAtoi(arg, &concurrency)) return 2;
+    } else if (absl::ConsumePrefix(&arg, "--format=")) {
+      auto parsed = PushFormatFromName(arg);
+      if (!parsed) return 2;
+      format = *parsed;
+    } else {
+      std::fprintf(stderr, "unknown flag %s\n", argv[i]);
+      return 2;
+    }
+  }
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / absl::StrCat("webhook_throughput_", getpid()))
+          .string();
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+
+  std::atomic<int64_t> received{0};
+  auto server = net::testing::TestHttpServer::Start([&](const net::testing::TestRequest& r) {
+    net::testing::TestResponse response;
+    if (r.method == "OPTIONS") {
+      response.headers = {{"WebHook-Allowed-Origin", "*"}};
+      return response;
+    }
+    received.fetch_add(1);
+    response.body = R"({"retCode":0})";
+    return response;
+  });
+  if (!server.ok()) {
+    std::fprintf(stderr, "server: %s\n", server.status().ToString().c_str());
+    return 1;
+  }
+
+  connectors::EmbeddedOptions options;
+  options.store.path = dir + "/store";
+  options.store.sync_mode = store::SyncMode::kNone;
+  options.fetch_wait_ms = 50;
+  options.heartbeat_interval_ms = 50;
+  auto connector = connectors::EmbeddedConnector::Open(options);
+  if (!connector.ok()) {
+    std::fprintf(stderr, "connector: %s\n", connector.status().ToString().c_str());
+    return 1;
+  }
+  core::TopicRegistry topics(connector->get(), true, 1);
+  core::ConsumerManager consumers(connector->get(), &topics, {});
+  WebhookOptions webhook_options;
+  webhook_options.max_concurrent_pushes_per_target = concurrency;
+  auto manager = WebhookManager::Create(&consumers, &topics, webhook_options);
+  if (!manager.ok() || !(*manager)->Start().ok()) {
+    std::fprintf(stderr, "webhook manager: %s\n", manager.status().ToString().c_str());
+    return 1;
+  }
+  WebhookSubscribeRequest request;
+  request.consumer_group = "bench";
+  request.url = (*server)->Url("/hook");
+  request.topics = {WebhookTopic{"bench-topic", connectors::ConsumeMode::kClustering, false}};
+  request.format = format;
+  absl::Status subscribed = (*manager)->Subscribe(request);
+  if (!subscribed.ok()) {
+    std::fprintf(stderr, "subscribe: %s\n", subscribed.ToString().c_str());
+    return 1;
+  }
+  auto publish = [&](const std::string& id) {
+    cloudevents::CloudEvent event;
+    event.set_id(id);
+    event.set_source("/");
+    event.set_type("eventmeshmessage");
+    event.set_subject("bench-topic");
+    event.set_data(std::string(256, 'x'), cloudevents::DataEncoding::kText);
+    auto done = std::make_shared<std::promise<void>>();
+    (*connector)->Publish(std::move(event), [done](absl::StatusOr<connectors::PublishResult>) {
+      done->set_value();
+    });
+    return done->get_future();
+  };
+  // Warm up until the group has its partition.
+  for (int i = 0; i < 200 && received.load() == 0; ++i) {
+    publish("warm").wait();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  while (true) {  // let the warm-up events drain
+    const int64_t before = received.load();
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    if (received.load() == before) break;
+  }
+  const int64_t base = received.load();
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::future<void>> pending;
+  for (int64_t i = 0; i < events; ++i) {
+    pending.push_back(publish(absl::StrCat("ev-", i)));
+    if (pending.size() >= 1000) {
+      for (auto& f : pending) f.wait();
+      pending.clear();
+    }
+  }
+  for (auto& f : pending) f.wait();
+  const auto published = std::chrono::steady_clock::now();
+  for (int i = 0; i < 120'000 && received.load() - base < events; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  const auto end = std::chrono::steady_clock::now();
+  const double seconds = std::chrono::duration<double>(end - start).count();
+  const double publish_s = std::chrono::duration<double>(published - start).count();
+  std::printf(
+      "format=%s concurrency=%d events=%lld delivered=%lld publish=%.3fs total=%.3fs "
+      "throughput=%.0f events/s connections=%lld\n",
+      std::string(PushFormatName(format)).c_str(), concurrency, static_cast<long long>(events),
+      static_cast<long long>(received.load() - base), publish_s, seconds,
+      static_cast<double>(received.load() - base) / seconds,
+      static_cast<long long>((*server)->connections_accepted()));
+  (*manager)->Shutdown();
+  consumers.Shutdown();
+  (*connector)->Shutdown();
+  (*server)->Stop();
+  std::filesystem::remove_all(dir);
+  return received.load() - base >= events ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace eventmesh::runtime::webhook
+
+int main(int argc, char** argv) { return eventmesh::runtime::webhook::Run(argc, argv); }
