@@ -1,11 +1,13 @@
 #include "eventmesh/connectors/builtin.h"
 
 #include "eventmesh/connectors/embedded/embedded_connector.h"
+#include "eventmesh/connectors/store/store_connector.h"
 
 namespace eventmesh::connectors {
 
 absl::Status RegisterBuiltinConnectors(ConnectorRegistry* registry) {
-  return RegisterEmbeddedConnector(registry);
+  if (auto status = RegisterEmbeddedConnector(registry); !status.ok()) return status;
+  return RegisterStoreConnector(registry);
 }
 
 }  // namespace eventmesh::connectors

@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "absl/strings/match.h"
+#include "boost/asio/executor_work_guard.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "eventmesh/net/testing/test_http_server.h"
 #include "eventmesh/testing/tls_certs.h"
@@ -170,6 +171,46 @@ TEST(HttpClientTest, OpensANewConnectionAfterConnectionClose) {
   request.url = (*server)->Url("/");
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(SendSync(*client, request).ok());
   EXPECT_EQ((*server)->connections_accepted(), 3);
+}
+
+TEST(HttpClientTest, RetriesOnceWhenTheServerDroppedTheIdleConnection) {
+  auto server = TestHttpServer::Start([](const TestRequest&) {
+    TestResponse response;
+    response.drop_after = true;
+    response.body = "ok";
+    return response;
+  });
+  ASSERT_TRUE(server.ok());
+  auto client = NewClient();
+  HttpRequest request;
+  request.url = (*server)->Url("/");
+  for (int i = 0; i < 3; ++i) {
+    auto response = SendSync(*client, request);
+    ASSERT_TRUE(response.ok()) << i << ": " << response.status();
+    EXPECT_EQ(response->body, "ok");
+  }
+  EXPECT_EQ((*server)->connections_accepted(), 3);
+  EXPECT_EQ((*server)->requests(), 3);
+}
+
+TEST(HttpClientTest, RunsOnAGivenIoContext) {
+  auto server = TestHttpServer::Start([](const TestRequest&) { return TestResponse{}; });
+  ASSERT_TRUE(server.ok());
+  boost::asio::io_context io;
+  auto guard = boost::asio::make_work_guard(io);
+  std::thread runner([&io] { io.run(); });
+  {
+    auto client = HttpClient::Create({}, &io);
+    ASSERT_TRUE(client.ok());
+    EXPECT_EQ(&(*client)->io_context(), &io);
+    HttpRequest request;
+    request.url = (*server)->Url("/");
+    auto response = SendSync(**client, request);
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_EQ(response->status, 200);
+  }
+  guard.reset();
+  runner.join();
 }
 
 TEST(HttpClientTest, CapsConnectionsPerHost) {

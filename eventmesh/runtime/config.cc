@@ -141,6 +141,8 @@ absl::StatusOr<RuntimeConfig> BuildConfig(const std::map<std::string, std::strin
       status = int_key(1, 1'000'000, &config.upstream_buffer_size);
     } else if (key == "eventMesh.server.tcp.msgReqnumPerSecond") {
       status = int_key(0, 1'000'000'000, &config.msg_req_num_per_second);
+    } else if (key == "eventMesh.server.session.msgReqnumPerSecond") {
+      status = int_key(0, 1'000'000'000, &config.session_msg_req_num_per_second);
     } else if (key == "eventMesh.storage.plugin.type") {
       // handled above
     } else if (key == "eventMesh.server.tcp.workerThreads") {

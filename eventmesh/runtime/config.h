@@ -13,6 +13,8 @@
 //                                                           session
 //   eventMesh.server.tcp.msgReqnumPerSecond        0       global publish rate limit, events/s
 //                                                           (0 = unlimited)
+//   eventMesh.server.session.msgReqnumPerSecond    0       publish rate limit per session,
+//                                                           events/s (0 = unlimited)
 //   eventMesh.storage.plugin.type                  embedded connector name ("standalone" is
 //                                                           an alias of "embedded")
 //   eventMesh.server.tcp.workerThreads             #cores  Asio worker threads
@@ -83,6 +85,7 @@ struct RuntimeConfig {
   int64_t session_expired_ms = 60'000;
   int64_t upstream_buffer_size = 100;
   int64_t msg_req_num_per_second = 0;
+  int64_t session_msg_req_num_per_second = 0;
   std::string storage_type = "embedded";
   int worker_threads = 0;  // 0 = hardware concurrency
   int64_t max_frame_size = 4 * 1024 * 1024;

@@ -427,6 +427,29 @@ TEST_F(RuntimeTest, GlobalRateLimitAnswersOverload) {
   EXPECT_GE(overloaded, 1);
 }
 
+TEST_F(RuntimeTest, SessionRateLimitOverloadsOnlyThatSession) {
+  StartServer({{"eventMesh.server.session.msgReqnumPerSecond", "2"}});
+  auto busy = Client("pub", "busy");
+  auto quiet = Client("pub", "quiet");
+  int overloaded = 0;
+  for (int i = 0; i < 20; ++i) {
+    auto reply = busy->Publish("limited", "x");
+    ASSERT_TRUE(reply.ok());
+    if (reply->header.code == 1) {
+      EXPECT_EQ(reply->header.desc,
+                "Tps overload, session flow control: more than "
+                "eventMesh.server.session.msgReqnumPerSecond publishes per second");
+      ++overloaded;
+    }
+  }
+  // Twenty publishes would have to span ten one-second windows to all pass.
+  EXPECT_GE(overloaded, 1);
+  // Another session has its own budget.
+  auto reply = quiet->Publish("limited", "y");
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->header.code, 0) << reply->header.desc;
+}
+
 TEST_F(RuntimeTest, GracefulShutdownSaysGoodbyeToEveryClient) {
   StartServer();
   auto a = Client("pub", "p");
@@ -695,7 +718,7 @@ TEST_F(RuntimeTest, UnknownConnectorIsNamed) {
   EXPECT_EQ(server.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(server.status().message(),
             "storage connector \"kafka\": unknown connector \"kafka\"; registered: embedded, "
-            "standalone");
+            "standalone, store");
 }
 
 }  // namespace

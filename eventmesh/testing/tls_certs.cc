@@ -62,9 +62,8 @@ absl::Status MakeLeaf(const std::string& dir, const std::string& name, const std
       !s.ok()) {
     return s;
   }
-  return Run(absl::StrCat("openssl x509 -req -days 1 -in '", csr, "' -CA '", ca_cert,
-                          "' -CAkey '", ca_key, "' -CAcreateserial -out '", cert,
-                          "' -extfile '", ext, "'"));
+  return Run(absl::StrCat("openssl x509 -req -days 1 -in '", csr, "' -CA '", ca_cert, "' -CAkey '",
+                          ca_key, "' -CAcreateserial -out '", cert, "' -extfile '", ext, "'"));
 }
 
 }  // namespace

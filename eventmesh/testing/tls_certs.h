@@ -13,7 +13,7 @@
 namespace eventmesh::testing {
 
 struct TestCertificates {
-  std::string ca_cert;      // PEM file paths
+  std::string ca_cert;  // PEM file paths
   std::string ca_key;
   std::string server_cert;  // CN=localhost, SAN DNS:localhost, IP:127.0.0.1
   std::string server_key;

@@ -37,6 +37,9 @@ struct Capabilities {
   bool supports_request_reply = false;    // native request/reply (the runtime can do RR itself)
   bool supports_consumer_groups = false;  // store-side group membership (several runtimes)
   bool supports_broadcasting = false;
+  // Other runtimes may use the same store (e.g. the "store" connector): state that must reach
+  // another runtime (request-reply responses) has to travel through the store.
+  bool shared_store = false;
 };
 
 // Where a delivered event sits in the store. Opaque to the runtime except for logging; it is
@@ -133,7 +136,8 @@ class Connector {
   virtual absl::Status DeleteTopic(const std::string& topic) = 0;
 
   // Finishes in-flight publishes (their callbacks run), then refuses new work with
-  // Unavailable. Subscriptions must be closed first. Idempotent.
+  // Unavailable. Subscriptions should be closed first (one still open stops being maintained
+  // but may still be closed afterwards). Idempotent.
   virtual void Shutdown() = 0;
 };
 

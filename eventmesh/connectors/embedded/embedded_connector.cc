@@ -1,51 +1,19 @@
 #include "eventmesh/connectors/embedded/embedded_connector.h"
 
 #include <algorithm>
-#include <chrono>
-#include <map>
+#include <string>
 #include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "eventmesh/protocol/cloudevents/proto_format.h"
-#include "glog/logging.h"
 
 namespace eventmesh::connectors {
-namespace {
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-absl::Status ParseInt(const ConnectorConfig& config, const std::string& key, int64_t min,
-                      int64_t* out) {
-  auto it = config.find(key);
-  if (it == config.end()) return absl::OkStatus();
-  int64_t value = 0;
-  if (!absl::SimpleAtoi(it->second, &value) || value < min) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid value \"", it->second, "\" for key ",
-                                                   key, ": expected an integer >= ", min));
-  }
-  *out = value;
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 absl::StatusOr<EmbeddedOptions> ParseEmbeddedConfig(const ConnectorConfig& config) {
-  static const char* const kKeys[] = {"path",
-                                      "syncMode",
-                                      "appenderThreads",
-                                      "fetchMaxEvents",
-                                      "fetchWaitMs",
-                                      "sessionTimeoutMs",
-                                      "heartbeatIntervalMs",
-                                      "commitIntervalMs",
-                                      "retentionIntervalMs"};
   for (const auto& [key, value] : config) {
-    if (std::find(std::begin(kKeys), std::end(kKeys), key) == std::end(kKeys)) {
+    const auto& tuning = EventStoreTuningKeys();
+    if (key != "path" && key != "syncMode" && key != "retentionIntervalMs" &&
+        std::find(tuning.begin(), tuning.end(), key) == tuning.end()) {
       return absl::InvalidArgumentError(
           absl::StrCat("unknown key ", key, " in the embedded connector config"));
     }
@@ -64,663 +32,48 @@ absl::StatusOr<EmbeddedOptions> ParseEmbeddedConfig(const ConnectorConfig& confi
     }
     options.store.sync_mode = *mode;
   }
-  int64_t v = options.appender_threads;
-  if (auto s = ParseInt(config, "appenderThreads", 1, &v); !s.ok()) return s;
-  options.appender_threads = static_cast<int32_t>(std::min<int64_t>(v, 64));
-  v = options.fetch_max_events;
-  if (auto s = ParseInt(config, "fetchMaxEvents", 1, &v); !s.ok()) return s;
-  options.fetch_max_events = static_cast<int32_t>(std::min<int64_t>(v, 10000));
-  if (auto s = ParseInt(config, "fetchWaitMs", 1, &options.fetch_wait_ms); !s.ok()) return s;
-  if (auto s = ParseInt(config, "sessionTimeoutMs", 1, &options.session_timeout_ms); !s.ok()) {
-    return s;
+  if (auto it = config.find("retentionIntervalMs"); it != config.end()) {
+    int64_t value = 0;
+    if (!absl::SimpleAtoi(it->second, &value) || value < 0) {
+      return absl::InvalidArgumentError(absl::StrCat("invalid value \"", it->second,
+                                                     "\" for key retentionIntervalMs: expected an "
+                                                     "integer >= 0"));
+    }
+    options.store.retention_interval_ms = value;
   }
-  if (auto s = ParseInt(config, "heartbeatIntervalMs", 1, &options.heartbeat_interval_ms);
-      !s.ok()) {
-    return s;
-  }
-  if (auto s = ParseInt(config, "commitIntervalMs", 1, &options.commit_interval_ms); !s.ok()) {
-    return s;
-  }
-  if (auto s = ParseInt(config, "retentionIntervalMs", 0, &options.store.retention_interval_ms);
-      !s.ok()) {
-    return s;
-  }
+  EventStoreConnectorOptions tuning;
+  if (auto status = ParseEventStoreTuning(config, &tuning); !status.ok()) return status;
+  options.appender_threads = tuning.appender_threads;
+  options.fetch_max_events = tuning.fetch_max_events;
+  options.fetch_wait_ms = tuning.fetch_wait_ms;
+  options.session_timeout_ms = tuning.session_timeout_ms;
+  options.heartbeat_interval_ms = tuning.heartbeat_interval_ms;
+  options.commit_interval_ms = tuning.commit_interval_ms;
+  options.retry_max_backoff_ms = tuning.retry_max_backoff_ms;
   return options;
 }
 
-// ----- Subscription state ------------------------------------------------------------------
-
-// Shared between the Subscription handle, the connector's maintenance thread and in-flight
-// FetchAsync callbacks (which keep it alive through shared_ptr).
-class EmbeddedSubscriptionState : public std::enable_shared_from_this<EmbeddedSubscriptionState> {
- public:
-  EmbeddedSubscriptionState(store::EventStore* store, const EmbeddedOptions& options,
-                            SubscribeOptions sub, DeliveryHandler handler)
-      : store_(store), options_(options), sub_(std::move(sub)), handler_(std::move(handler)) {
-    threshold_ = std::max<int64_t>(1, sub_.max_unacked / 4);
-  }
-
-  absl::Status Start() {
-    if (sub_.mode == ConsumeMode::kBroadcasting) {
-      auto described = store_->DescribeTopic({sub_.topic});
-      if (!described.ok()) return described.status();
-      std::lock_guard<std::mutex> lock(mu_);
-      for (const auto& info : described->partition_info) {
-        Partition& p = partitions_[info.partition];
-        p.owned = true;
-        p.fetch_offset = info.next_offset;
-        p.ack_base = info.next_offset;
-      }
-    } else {
-      store::JoinGroupRequest join;
-      join.group = sub_.group;
-      join.topics = {sub_.topic};
-      join.session_timeout_ms = options_.session_timeout_ms;
-      auto assignment = store_->JoinGroup(join);
-      if (!assignment.ok()) return assignment.status();
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        member_id_ = assignment->member_id;
-      }
-      ApplyAssignment(*assignment);
-    }
-    PumpAll();
-    return absl::OkStatus();
-  }
-
-  void Ack(const Position& position) { AckAll(&position, 1); }
-
-  void AckAll(const Position* positions, size_t count) {
-    bool pump = false;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (closed_) return;
-      const int64_t before = unacked_;
-      for (size_t i = 0; i < count; ++i) {
-        const Position& position = positions[i];
-        auto it = partitions_.find(position.partition);
-        if (it == partitions_.end() || position.topic != sub_.topic) continue;
-        Partition& p = it->second;
-        int64_t index = position.offset - p.ack_base;
-        if (index < 0 || index >= static_cast<int64_t>(p.acked.size()) || p.acked[index]) continue;
-        p.acked[index] = true;
-        while (!p.acked.empty() && p.acked.front()) {
-          p.acked.pop_front();
-          ++p.ack_base;
-          p.dirty = true;
-        }
-        --unacked_;
-      }
-      const int64_t low = sub_.max_unacked - threshold_;
-      pump = before > low && unacked_ <= low;
-    }
-    if (pump) PumpAll();
-  }
-
-  void Close() {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      if (closed_) return;
-      closed_ = true;
-      idle_cv_.wait(lock, [&] { return in_handler_ == 0; });
-    }
-    if (sub_.mode == ConsumeMode::kClustering) {
-      Commit();
-      std::string member;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        member = member_id_;
-      }
-      if (!member.empty()) {
-        auto left = store_->LeaveGroup({sub_.group, member});
-        if (!left.ok()) LOG(WARNING) << "leave group " << sub_.group << ": " << left.status();
-      }
-    }
-  }
-
-  // Called by the maintenance thread.
-  void Tick(int64_t now_ms) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (closed_) return;
-    }
-    if (sub_.mode == ConsumeMode::kClustering) {
-      if (now_ms >= next_heartbeat_ms_) {
-        next_heartbeat_ms_ = now_ms + options_.heartbeat_interval_ms;
-        Heartbeat();
-      }
-      if (now_ms >= next_commit_ms_) {
-        next_commit_ms_ = now_ms + options_.commit_interval_ms;
-        Commit();
-      }
-    }
-    PumpAll();  // safety net: restarts partitions whose fetch failed or lacked credit
-  }
-
- private:
-  struct Partition {
-    bool owned = false;
-    uint64_t epoch = 0;
-    bool fetch_in_flight = false;
-    int64_t reserved = 0;  // max_events of the fetch in flight
-    int64_t fetch_offset = 0;
-    int64_t ack_base = 0;    // first delivered-but-unacked offset (or next to deliver)
-    std::deque<bool> acked;  // offsets [ack_base, ack_base + size) delivered; true = acked
-    bool dirty = false;      // ack_base moved since the last commit
-  };
-
-  void Heartbeat() {
-    std::string member;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      member = member_id_;
-    }
-    auto assignment = store_->Heartbeat({sub_.group, member});
-    if (!assignment.ok()) {
-      if (assignment.status().code() == absl::StatusCode::kFailedPrecondition) {
-        // Expired (e.g. a long pause): join again as a new member.
-        store::JoinGroupRequest join;
-        join.group = sub_.group;
-        join.topics = {sub_.topic};
-        join.session_timeout_ms = options_.session_timeout_ms;
-        assignment = store_->JoinGroup(join);
-        if (!assignment.ok()) {
-          LOG(WARNING) << "rejoin group " << sub_.group << ": " << assignment.status();
-          return;
-        }
-        std::lock_guard<std::mutex> lock(mu_);
-        member_id_ = assignment->member_id;
-      } else {
-        LOG(WARNING) << "heartbeat group " << sub_.group << ": " << assignment.status();
-        return;
-      }
-    }
-    ApplyAssignment(*assignment);
-  }
-
-  void ApplyAssignment(const store::MemberAssignment& assignment) {
-    std::map<int32_t, int64_t> added;  // partition -> committed offset (-1 unknown)
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (assignment.generation == generation_ && !first_assignment_) return;
-      first_assignment_ = false;
-      generation_ = assignment.generation;
-      std::map<int32_t, bool> wanted;
-      for (const auto& tp : assignment.partitions) {
-        if (tp.topic == sub_.topic) wanted[tp.partition] = true;
-      }
-      for (auto& [id, p] : partitions_) {
-        if (p.owned && !wanted.count(id)) {
-          p.owned = false;
-          ++p.epoch;
-          for (bool a : p.acked) unacked_ -= a ? 0 : 1;
-          p.acked.clear();
-        }
-      }
-      for (const auto& [id, unused] : wanted) {
-        if (!partitions_[id].owned) added[id] = -1;
-      }
-    }
-    if (added.empty()) return;
-    store::FetchOffsetsRequest request;
-    request.group = sub_.group;
-    request.topic = sub_.topic;
-    for (const auto& [id, unused] : added) request.partitions.push_back(id);
-    auto committed = store_->FetchOffsets(request);
-    if (committed.ok()) {
-      for (const auto& c : committed->offsets) added[c.partition] = c.offset;
-    }
-    for (auto& [id, offset] : added) {
-      if (offset < 0) {
-        auto offsets = store_->GetOffsets({sub_.topic, id});
-        offset = offsets.ok() ? offsets->latest_offset : 0;
-      }
-    }
-    std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& [id, offset] : added) {
-      Partition& p = partitions_[id];
-      p.owned = true;
-      ++p.epoch;
-      p.fetch_offset = offset;
-      p.ack_base = offset;
-      p.acked.clear();
-      p.dirty = false;
-    }
-  }
-
-  void Commit() {
-    store::CommitOffsetsRequest request;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      request.group = sub_.group;
-      request.member_id = member_id_;
-      request.generation = generation_;
-      for (auto& [id, p] : partitions_) {
-        if (!p.owned || !p.dirty) continue;
-        p.dirty = false;
-        store::CommittedOffset offset;
-        offset.topic = sub_.topic;
-        offset.partition = id;
-        offset.offset = p.ack_base;
-        request.offsets.push_back(std::move(offset));
-      }
-    }
-    if (request.offsets.empty() || request.member_id.empty()) return;
-    auto result = store_->CommitOffsets(request);
-    if (!result.ok()) {
-      // Stale generation after a rebalance: the next heartbeat picks up the new assignment.
-      VLOG(1) << "commit group " << sub_.group << ": " << result.status();
-    }
-  }
-
-  void PumpAll() {
-    std::vector<int32_t> ids;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      for (const auto& [id, p] : partitions_) ids.push_back(id);
-    }
-    for (int32_t id : ids) Pump(id);
-  }
-
-  void Pump(int32_t id) {
-    store::FetchRequest request;
-    uint64_t epoch = 0;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      Partition& p = partitions_[id];
-      // Credit = window minus delivered-unacked minus what in-flight fetches may still return.
-      int64_t credit = sub_.max_unacked - unacked_ - reserved_;
-      if (closed_ || !p.owned || p.fetch_in_flight || credit <= 0) return;
-      // Avoid trickling single events when the window is almost full.
-      // Each owned partition may reserve a fair share of the window, so an idle partition's
-      // parked long-poll never starves a busy one.
-      int64_t owned = 0;
-      for (const auto& [unused, q] : partitions_) owned += q.owned ? 1 : 0;
-      const int64_t share = std::max<int64_t>(1, sub_.max_unacked / std::max<int64_t>(1, owned));
-      if (credit < std::min(threshold_, share) && unacked_ + reserved_ > 0) return;
-      credit = std::min(credit, share);
-      p.fetch_in_flight = true;
-      epoch = p.epoch;
-      request.read.topic = sub_.topic;
-      request.read.partition = id;
-      request.read.offset = p.fetch_offset;
-      request.read.max_events =
-          static_cast<int32_t>(std::min<int64_t>(credit, options_.fetch_max_events));
-      p.reserved = request.read.max_events;
-      reserved_ += p.reserved;
-      request.max_wait_ms = options_.fetch_wait_ms;
-    }
-    auto self = shared_from_this();
-    store_->FetchAsync(request, [self, id, epoch](absl::StatusOr<store::ReadResult> result) {
-      self->OnFetched(id, epoch, std::move(result));
-    });
-  }
-
-  void OnFetched(int32_t id, uint64_t epoch, absl::StatusOr<store::ReadResult> result) {
-    // Decode outside the lock (acks and other partitions must not wait for it).
-    std::vector<absl::StatusOr<cloudevents::CloudEvent>> decoded;
-    if (result.ok()) {
-      decoded.reserve(result->records.size());
-      for (const auto& record : result->records) {
-        decoded.push_back(cloudevents::ParseProto(record.payload));
-      }
-    }
-    std::vector<DeliveredEvent> events;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      Partition& p = partitions_[id];
-      p.fetch_in_flight = false;
-      reserved_ -= p.reserved;
-      p.reserved = 0;
-      if (closed_ || p.epoch != epoch || !p.owned) {
-        if (closed_) return;
-      } else if (!result.ok()) {
-        const absl::Status& status = result.status();
-        if (status.code() == absl::StatusCode::kOutOfRange) {
-          auto earliest = store::EarliestOffsetOf(status);
-          if (earliest.has_value() && *earliest > p.fetch_offset) {
-            LOG(WARNING) << "topic " << sub_.topic << " partition " << id << ": offsets "
-                         << p.fetch_offset << ".." << *earliest - 1
-                         << " were removed by retention before delivery";
-            for (int64_t o = p.fetch_offset; o < *earliest; ++o) p.acked.push_back(true);
-            p.fetch_offset = *earliest;
-            while (!p.acked.empty() && p.acked.front()) {
-              p.acked.pop_front();
-              ++p.ack_base;
-              p.dirty = true;
-            }
-          }
-        } else {
-          if (status.code() != absl::StatusCode::kUnavailable) {
-            LOG(WARNING) << "fetch " << sub_.topic << "/" << id << ": " << status;
-          }
-          return;  // the maintenance tick retries
-        }
-      } else {
-        events.reserve(result->records.size());
-        for (size_t i = 0; i < result->records.size(); ++i) {
-          const auto& record = result->records[i];
-          while (p.ack_base + static_cast<int64_t>(p.acked.size()) < record.offset) {
-            p.acked.push_back(true);  // a gap (should not happen: offsets are dense)
-          }
-          auto& event = decoded[i];
-          if (!event.ok()) {
-            LOG(WARNING) << "skipping undecodable event at " << sub_.topic << "/" << id << "@"
-                         << record.offset << ": " << event.status();
-            p.acked.push_back(true);
-            continue;
-          }
-          p.acked.push_back(false);
-          ++unacked_;
-          DeliveredEvent delivered;
-          delivered.event = std::move(*event);
-          delivered.position.topic = sub_.topic;
-          delivered.position.partition = id;
-          delivered.position.offset = record.offset;
-          events.push_back(std::move(delivered));
-        }
-        p.fetch_offset = result->next_offset;
-        while (!p.acked.empty() && p.acked.front()) {
-          p.acked.pop_front();
-          ++p.ack_base;
-          p.dirty = true;
-        }
-      }
-      if (!events.empty()) ++in_handler_;
-    }
-    if (!events.empty()) {
-      handler_(&events);
-      std::lock_guard<std::mutex> lock(mu_);
-      if (--in_handler_ == 0) idle_cv_.notify_all();
-    }
-    Pump(id);
-  }
-
-  store::EventStore* const store_;
-  const EmbeddedOptions options_;
-  const SubscribeOptions sub_;
-  const DeliveryHandler handler_;
-  int64_t threshold_ = 1;
-
-  std::mutex mu_;
-  std::condition_variable idle_cv_;
-  bool closed_ = false;
-  int in_handler_ = 0;
-  int64_t unacked_ = 0;
-  int64_t reserved_ = 0;
-  std::string member_id_;
-  int64_t generation_ = -1;
-  bool first_assignment_ = true;
-  std::map<int32_t, Partition> partitions_;
-  // Maintenance-thread only.
-  int64_t next_heartbeat_ms_ = 0;
-  int64_t next_commit_ms_ = 0;
-};
-
-namespace {
-
-class EmbeddedSubscription final : public Subscription {
- public:
-  explicit EmbeddedSubscription(std::shared_ptr<EmbeddedSubscriptionState> state)
-      : state_(std::move(state)) {}
-  ~EmbeddedSubscription() override { state_->Close(); }
-  void Ack(const Position& position) override { state_->Ack(position); }
-  void AckAll(const std::vector<Position>& positions) override {
-    state_->AckAll(positions.data(), positions.size());
-  }
-  void Close() override { state_->Close(); }
-
- private:
-  std::shared_ptr<EmbeddedSubscriptionState> state_;
-};
-
-}  // namespace
-
-// ----- Connector ---------------------------------------------------------------------------
-
-absl::StatusOr<std::unique_ptr<EmbeddedConnector>> EmbeddedConnector::Open(
+absl::StatusOr<std::unique_ptr<EventStoreConnector>> OpenEmbeddedConnector(
     const EmbeddedOptions& options) {
   auto store = store::RocksDbEventStore::Open(options.store);
   if (!store.ok()) return store.status();
-  return std::unique_ptr<EmbeddedConnector>(new EmbeddedConnector(options, std::move(*store)));
-}
-
-EmbeddedConnector::EmbeddedConnector(const EmbeddedOptions& options,
-                                     std::unique_ptr<store::RocksDbEventStore> store)
-    : options_(options), store_(std::move(store)) {
-  for (int i = 0; i < options_.appender_threads; ++i) {
-    appenders_.emplace_back([this] { AppenderLoop(); });
-  }
-  maintenance_thread_ = std::thread([this] { MaintenanceLoop(); });
-}
-
-EmbeddedConnector::~EmbeddedConnector() {
-  Shutdown();
-  store_.reset();
-}
-
-Capabilities EmbeddedConnector::capabilities() const {
-  Capabilities caps;
-  caps.durable = options_.store.sync_mode != store::SyncMode::kNone;
-  caps.supports_request_reply = false;
-  caps.supports_consumer_groups = true;
-  caps.supports_broadcasting = true;
-  return caps;
-}
-
-void EmbeddedConnector::Publish(cloudevents::CloudEvent event, PublishCallback done) {
-  std::vector<PendingPublish> batch;
-  batch.push_back(PendingPublish{std::move(event), std::move(done)});
-  PublishBatch(&batch);
-}
-
-void EmbeddedConnector::PublishBatch(std::vector<PendingPublish>* batch) {
-  // Serialize outside the lock; failures are answered at once, the rest is queued in one step
-  // (one lock round and at most one wake-up per batch instead of one per event).
-  std::vector<PendingAppend> ready;
-  ready.reserve(batch->size());
-  int64_t bytes = 0;
-  for (auto& pending : *batch) {
-    const std::string* topic = pending.event.subject() ? &*pending.event.subject() : nullptr;
-    if (topic == nullptr || topic->empty()) {
-      pending.done(absl::InvalidArgumentError("event has no subject (topic)"));
-      continue;
-    }
-    auto payload = cloudevents::SerializeProto(pending.event);
-    if (!payload.ok()) {
-      pending.done(payload.status());
-      continue;
-    }
-    if (static_cast<int64_t>(payload->size()) > options_.store.limits.max_event_bytes) {
-      pending.done(absl::InvalidArgumentError(
-          absl::StrCat("event of ", payload->size(), " bytes exceeds the ",
-                       options_.store.limits.max_event_bytes, "-byte limit")));
-      continue;
-    }
-    bytes += static_cast<int64_t>(payload->size());
-    ready.push_back(PendingAppend{*topic, std::move(*payload), std::move(pending.done)});
-  }
-  batch->clear();
-  if (ready.empty()) return;
-  bool append_here = false;
-  {
-    std::lock_guard<std::mutex> lock(queue_mu_);
-    if (!stopping_) {
-      // With syncMode none an append does not wait for the disk: when nothing is queued or
-      // being appended, append on the caller's thread and save two thread hand-offs (the order
-      // of earlier publishes is kept because none is outstanding).
-      const int64_t max_events = options_.store.limits.max_batch_events;
-      const int64_t max_bytes = options_.store.limits.max_batch_bytes - 64 * 1024;
-      if (options_.store.sync_mode == store::SyncMode::kNone && queue_.empty() &&
-          busy_appenders_ == 0 && static_cast<int64_t>(ready.size()) <= max_events &&
-          bytes <= max_bytes) {
-        ++busy_appenders_;
-        append_here = true;
-      } else {
-        queued_bytes_ += bytes;
-        for (auto& pending : ready) queue_.push_back(std::move(pending));
-        // A busy appender looks at the queue again before it waits: wake only an idle one.
-        if (idle_appenders_ > 0) queue_cv_.notify_one();
-        return;
-      }
-    }
-  }
-  if (append_here) {
-    AppendBatch(&ready);
-    std::lock_guard<std::mutex> lock(queue_mu_);
-    --busy_appenders_;
-    if (queue_.empty() && busy_appenders_ == 0) drained_cv_.notify_all();
-    return;
-  }
-  for (auto& pending : ready) {
-    pending.done(absl::UnavailableError("the embedded connector is shutting down"));
-  }
-}
-
-void EmbeddedConnector::AppendBatch(std::vector<PendingAppend>* batch) {
-  // Group by topic, keeping publish order within a topic.
-  std::map<std::string, std::vector<size_t>> by_topic;
-  for (size_t i = 0; i < batch->size(); ++i) by_topic[(*batch)[i].topic].push_back(i);
-  for (auto& [topic, indexes] : by_topic) {
-    store::AppendRequest request;
-    request.topic = topic;
-    request.strategy = store::PartitionStrategy::kRoundRobin;
-    request.records.resize(indexes.size());
-    for (size_t k = 0; k < indexes.size(); ++k) {
-      request.records[k].payload = std::move((*batch)[indexes[k]].payload);
-    }
-    auto result = store_->Append(request);
-    for (size_t k = 0; k < indexes.size(); ++k) {
-      PublishCallback& done = (*batch)[indexes[k]].done;
-      if (!result.ok()) {
-        done(result.status());
-      } else {
-        PublishResult published;
-        published.position.topic = topic;
-        published.position.partition = result->partition;
-        published.position.offset = result->base_offset + static_cast<int64_t>(k);
-        done(std::move(published));
-      }
-    }
-  }
-}
-
-void EmbeddedConnector::AppenderLoop() {
-  const int64_t max_events = options_.store.limits.max_batch_events;
-  const int64_t max_bytes = options_.store.limits.max_batch_bytes - 64 * 1024;
-  std::vector<PendingAppend> batch;
-  for (;;) {
-    {
-      std::unique_lock<std::mutex> lock(queue_mu_);
-      ++idle_appenders_;
-      queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      --idle_appenders_;
-      if (queue_.empty()) return;  // stopping and drained
-      int64_t bytes = 0;
-      while (!queue_.empty() && static_cast<int64_t>(batch.size()) < max_events &&
-             (batch.empty() ||
-              bytes + static_cast<int64_t>(queue_.front().payload.size()) <= max_bytes)) {
-        bytes += static_cast<int64_t>(queue_.front().payload.size());
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-      queued_bytes_ -= bytes;
-      ++busy_appenders_;
-    }
-    AppendBatch(&batch);
-    batch.clear();
-    {
-      std::lock_guard<std::mutex> lock(queue_mu_);
-      --busy_appenders_;
-      if (queue_.empty() && busy_appenders_ == 0) drained_cv_.notify_all();
-    }
-  }
-}
-
-void EmbeddedConnector::MaintenanceLoop() {
-  const int64_t tick = std::max<int64_t>(
-      10, std::min<int64_t>(100,
-                            std::min(options_.heartbeat_interval_ms, options_.commit_interval_ms)));
-  std::unique_lock<std::mutex> lock(subs_mu_);
-  while (!maintenance_stop_) {
-    maintenance_cv_.wait_for(lock, std::chrono::milliseconds(tick));
-    if (maintenance_stop_) break;
-    std::vector<std::shared_ptr<EmbeddedSubscriptionState>> live;
-    std::vector<std::weak_ptr<EmbeddedSubscriptionState>> kept;
-    for (auto& weak : subscriptions_) {
-      if (auto strong = weak.lock()) {
-        live.push_back(std::move(strong));
-        kept.push_back(std::move(weak));
-      }
-    }
-    subscriptions_.swap(kept);
-    lock.unlock();
-    const int64_t now = NowMs();
-    for (auto& state : live) state->Tick(now);
-    live.clear();
-    lock.lock();
-  }
-}
-
-absl::StatusOr<std::unique_ptr<Subscription>> EmbeddedConnector::Subscribe(
-    const SubscribeOptions& options, DeliveryHandler handler) {
-  if (shut_down_) return absl::UnavailableError("the embedded connector is shut down");
-  if (options.max_unacked < 1) {
-    return absl::InvalidArgumentError("SubscribeOptions.max_unacked must be >= 1");
-  }
-  auto state = std::make_shared<EmbeddedSubscriptionState>(store_.get(), options_, options,
-                                                           std::move(handler));
-  if (auto status = state->Start(); !status.ok()) {
-    state->Close();
-    return status;
-  }
-  {
-    std::lock_guard<std::mutex> lock(subs_mu_);
-    subscriptions_.push_back(state);
-  }
-  return std::unique_ptr<Subscription>(new EmbeddedSubscription(std::move(state)));
-}
-
-absl::Status EmbeddedConnector::CreateTopic(const std::string& topic, int32_t partitions) {
-  store::CreateTopicRequest request;
-  request.topic = topic;
-  request.partitions = partitions;
-  auto created = store_->CreateTopic(request);
-  return created.ok() ? absl::OkStatus() : created.status();
-}
-
-absl::StatusOr<bool> EmbeddedConnector::TopicExists(const std::string& topic) {
-  auto described = store_->DescribeTopic({topic});
-  if (described.ok()) return true;
-  if (described.status().code() == absl::StatusCode::kNotFound) return false;
-  return described.status();
-}
-
-absl::Status EmbeddedConnector::DeleteTopic(const std::string& topic) {
-  auto deleted = store_->DeleteTopic({topic});
-  return deleted.ok() ? absl::OkStatus() : deleted.status();
-}
-
-void EmbeddedConnector::Shutdown() {
-  if (shut_down_.exchange(true)) return;
-  {
-    std::unique_lock<std::mutex> lock(queue_mu_);
-    stopping_ = true;
-    queue_cv_.notify_all();
-  }
-  for (auto& t : appenders_) t.join();
-  appenders_.clear();
-  {
-    // Appends running on publishers' threads finish before the store can go away.
-    std::unique_lock<std::mutex> lock(queue_mu_);
-    drained_cv_.wait(lock, [&] { return busy_appenders_ == 0; });
-  }
-  {
-    std::lock_guard<std::mutex> lock(subs_mu_);
-    maintenance_stop_ = true;
-    maintenance_cv_.notify_all();
-  }
-  if (maintenance_thread_.joinable()) maintenance_thread_.join();
+  EventStoreConnectorOptions connector;
+  connector.name = "embedded";
+  connector.durable = options.store.sync_mode != store::SyncMode::kNone;
+  connector.shared = false;  // one process per store directory
+  connector.appender_threads = options.appender_threads;
+  // With syncMode none an append does not wait for the disk: no thread hand-off needed.
+  connector.append_on_caller_thread = options.store.sync_mode == store::SyncMode::kNone;
+  connector.limits = options.store.limits;
+  connector.fetch_max_events = options.fetch_max_events;
+  connector.fetch_wait_ms = options.fetch_wait_ms;
+  connector.session_timeout_ms = options.session_timeout_ms;
+  connector.heartbeat_interval_ms = options.heartbeat_interval_ms;
+  connector.commit_interval_ms = options.commit_interval_ms;
+  connector.retry_max_backoff_ms = options.retry_max_backoff_ms;
+  connector.retry_initial_backoff_ms =
+      std::min(connector.retry_initial_backoff_ms, connector.retry_max_backoff_ms);
+  return EventStoreConnector::Create(std::move(*store), connector);
 }
 
 absl::Status RegisterEmbeddedConnector(ConnectorRegistry* registry) {
@@ -728,7 +81,7 @@ absl::Status RegisterEmbeddedConnector(ConnectorRegistry* registry) {
       [](const ConnectorConfig& config) -> absl::StatusOr<std::unique_ptr<Connector>> {
     auto options = ParseEmbeddedConfig(config);
     if (!options.ok()) return options.status();
-    auto connector = EmbeddedConnector::Open(*options);
+    auto connector = OpenEmbeddedConnector(*options);
     if (!connector.ok()) return connector.status();
     return std::unique_ptr<Connector>(std::move(*connector));
   };

@@ -58,7 +58,7 @@ class EmbeddedConnectorTest : public ::testing::Test {
     options.store.sync_mode = store::SyncMode::kNone;
     options.commit_interval_ms = 20;
     options.heartbeat_interval_ms = 50;
-    auto connector = EmbeddedConnector::Open(options);
+    auto connector = OpenEmbeddedConnector(options);
     ASSERT_TRUE(connector.ok()) << connector.status();
     connector_ = std::move(*connector);
     ASSERT_TRUE(connector_->CreateTopic("t", 2).ok());
@@ -79,7 +79,7 @@ class EmbeddedConnectorTest : public ::testing::Test {
   }
 
   std::string dir_;
-  std::unique_ptr<EmbeddedConnector> connector_;
+  std::unique_ptr<EventStoreConnector> connector_;
 };
 
 TEST_F(EmbeddedConnectorTest, PublishBatchRunsEveryCallbackOnceInOrder) {

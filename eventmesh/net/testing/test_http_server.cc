@@ -105,7 +105,7 @@ class TestHttpServer::Impl {
       res.keep_alive(!response.close && req.keep_alive());
       res.prepare_payload();
       http::write(stream, res, ec);
-      if (ec || response.close || !req.keep_alive()) {
+      if (ec || response.close || response.drop_after || !req.keep_alive()) {
         ::shutdown(stream_fd(stream), SHUT_RDWR);
         return;
       }

@@ -39,6 +39,9 @@ struct TestResponse {
   TestHeaders headers;
   std::string body;
   bool close = false;  // answer with Connection: close and close the connection
+  // Answer as keep-alive, then close the connection anyway (a server dropping an idle
+  // connection; the client finds out on its next request).
+  bool drop_after = false;
 };
 
 using TestHandler = std::function<TestResponse(const TestRequest&)>;

@@ -40,7 +40,8 @@ Session::Session(boost::asio::ip::tcp::socket socket, const SessionContext* cont
       expiry_timer_(socket_.get_executor()),
       ctx_(context),
       id_(id),
-      decoder_(std::nullopt, static_cast<size_t>(context->config->max_frame_size)) {
+      decoder_(std::nullopt, static_cast<size_t>(context->config->max_frame_size)),
+      session_rate_limiter_(context->config->session_msg_req_num_per_second) {
   boost::system::error_code ec;
   auto endpoint = socket_.remote_endpoint(ec);
   peer_ = ec ? "unknown" : absl::StrCat(endpoint.address().to_string(), ":", endpoint.port());
@@ -339,6 +340,10 @@ void Session::HandlePublish(Package& package) {
     Reply(package, reply_cmd, OpStatus::kFail, kTpsOverloadDesc);
     return;
   }
+  if (!session_rate_limiter_.TryAcquire()) {
+    Reply(package, reply_cmd, OpStatus::kFail, kSessionTpsOverloadDesc);
+    return;
+  }
   if (publishes_in_flight_.load() >= ctx_->config->upstream_buffer_size) {
     Reply(package, reply_cmd, OpStatus::kFail,
           absl::StrCat("Tps overload, session flow control: ", ctx_->config->upstream_buffer_size,
@@ -417,6 +422,10 @@ void Session::HandleRequest(Package& package) {
     SendRequestFailure(seq, kTpsOverloadDesc);
     return;
   }
+  if (!session_rate_limiter_.TryAcquire()) {
+    SendRequestFailure(seq, kSessionTpsOverloadDesc);
+    return;
+  }
   const std::string topic(protocol::adaptor::EventTopic(*event));
   if (std::string denied = DeniedPublish(topic); !denied.empty()) {
     Package reply;
@@ -441,8 +450,16 @@ void Session::HandleRequest(Package& package) {
     }
     ttl_ms = parsed;
   }
+  // With a store shared by several runtimes the responder may sit on another runtime: the
+  // request names this runtime's reply topic for the response to come back through.
+  absl::StatusOr<std::string> reply_topic = ctx_->requests->EnsureReplyChannel(ctx_->connector);
+  if (!reply_topic.ok()) {
+    SendRequestFailure(seq, std::string(reply_topic.status().message()));
+    return;
+  }
   const std::string id = ctx_->requests->NewCorrelationId(id_, seq);
   event->SetExtension(core::kCorrelationExtension, id);
+  if (!reply_topic->empty()) event->SetExtension(core::kReplyTopicExtension, *reply_topic);
   std::weak_ptr<Session> weak = shared_from_this();
   ctx_->requests->Register(id, [weak, seq](const cloudevents::CloudEvent& response) {
     auto self = weak.lock();
@@ -487,7 +504,8 @@ void Session::HandleResponse(const Package& package) {
     return;
   }
   const std::string correlation = *id;
-  if (!ctx_->requests->Complete(correlation, *event)) {
+  if (ctx_->requests->RouteResponse(ctx_->connector, correlation, std::move(*event)) ==
+      core::RequestTracker::Route::kUnknown) {
     VLOG(1) << "response for unknown or expired request " << correlation;
   }
 }

@@ -52,6 +52,9 @@ namespace eventmesh::runtime::tcp {
 inline constexpr char kNoSessionDesc[] = "no session is found: send HELLO_REQUEST first";
 inline constexpr char kServerGoodbyeDesc[] = "graceful normal quit from eventmesh";
 inline constexpr char kTpsOverloadDesc[] = "Tps overload, global flow control";
+inline constexpr char kSessionTpsOverloadDesc[] =
+    "Tps overload, session flow control: more than eventMesh.server.session.msgReqnumPerSecond "
+    "publishes per second";
 
 class Session final : public core::DeliveryTarget, public std::enable_shared_from_this<Session> {
  public:
@@ -138,6 +141,7 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
 
   std::atomic<bool> closed_{false};
   std::atomic<int64_t> publishes_in_flight_{0};
+  RateLimiter session_rate_limiter_;  // eventMesh.server.session.msgReqnumPerSecond
   std::atomic<int64_t> window_in_flight_{0};
   std::atomic<int64_t> window_size_{0};  // 0 until LISTEN
   std::atomic<int> convention_{static_cast<int>(protocol::tcp::LengthConvention::kCurrent)};

@@ -536,7 +536,9 @@ absl::Status WebhookManager::Unsubscribe(const std::string& consumer_group, cons
     }
     RemoveTopicsLocked(key, topics);
   }
-  return Persist();
+  absl::Status persisted = Persist();
+  if (!persisted.ok()) LOG(ERROR) << "webhook registrations not persisted: " << persisted;
+  return absl::OkStatus();
 }
 
 absl::Status WebhookManager::Heartbeat(const std::string& consumer_group, const std::string& url,

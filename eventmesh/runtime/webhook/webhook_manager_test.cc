@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <set>
 
@@ -817,6 +818,64 @@ TEST_F(WebhookManagerTest, RegistrationsWithoutHeartbeatExpire) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_TRUE(manager_->List().empty());
+}
+
+TEST_F(WebhookManagerTest, HeartbeatsKeepARegistrationAlive) {
+  WebhookOptions options = Options();
+  options.registration_expiry_ms = 1'000;
+  StartManager(options);
+  Endpoint a;
+  ASSERT_TRUE(manager_->Subscribe(Request("g", a.url(), "orders")).ok());
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(2'000);
+  while (std::chrono::steady_clock::now() < until) {
+    ASSERT_TRUE(manager_->Heartbeat("g", a.url(), {"orders"}).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(manager_->List().size(), 1u);  // older than the expiry, but refreshed
+  EXPECT_GT(manager_->List()[0].last_heartbeat_ms, 0);
+  EXPECT_TRUE(Eventually([&] { return manager_->List().empty(); }));  // no more heartbeats
+}
+
+TEST_F(WebhookManagerTest, CorruptRegistrationsFileIsDataLoss) {
+  {
+    std::ofstream out(dir_ + "/webhooks.json");
+    out << "{\"subscriptions\": [ {\"url\": 5";
+  }
+  auto manager = WebhookManager::Create(consumers_.get(), topics_.get(), Options());
+  ASSERT_TRUE(manager.ok());
+  absl::Status started = (*manager)->Start();
+  EXPECT_EQ(started.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(started.message(), HasSubstr("webhook registrations file"));
+  {
+    std::ofstream out(dir_ + "/webhooks.json");
+    out << R"({"version":1,"subscriptions":[{"consumerGroup":"g","url":"http://h/"}]})";
+  }
+  auto second = WebhookManager::Create(consumers_.get(), topics_.get(), Options());
+  ASSERT_TRUE(second.ok());
+  started = (*second)->Start();
+  EXPECT_EQ(started.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(started.message(), HasSubstr("topics missing"));
+}
+
+TEST_F(WebhookManagerTest, BadOptionsAreInvalidArgument) {
+  WebhookOptions bad_rule = Options();
+  bad_rule.deny = {"10.0.0.0/99"};
+  auto manager = WebhookManager::Create(consumers_.get(), topics_.get(), bad_rule);
+  ASSERT_FALSE(manager.ok());
+  EXPECT_EQ(manager.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(manager.status().message(),
+            "bad webhook URL rule '10.0.0.0/99': prefix length above 32");
+  WebhookOptions bad_ca = Options();
+  bad_ca.ca_file = dir_ + "/missing-ca.pem";
+  manager = WebhookManager::Create(consumers_.get(), topics_.get(), bad_ca);
+  ASSERT_FALSE(manager.ok());
+  EXPECT_EQ(manager.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(manager.status().message(), HasSubstr("cannot load CA file"));
+  WebhookOptions no_attempts = Options();
+  no_attempts.max_attempts = 0;
+  manager = WebhookManager::Create(consumers_.get(), topics_.get(), no_attempts);
+  ASSERT_FALSE(manager.ok());
+  EXPECT_EQ(manager.status().message(), "max_attempts must be >= 1");
 }
 
 class WebhookHttpsTest : public WebhookManagerTest {

@@ -1,0 +1,134 @@
+#ifndef EVENTMESH_CONNECTORS_EVENTSTORE_EVENT_STORE_CONNECTOR_H_
+#define EVENTMESH_CONNECTORS_EVENTSTORE_EVENT_STORE_CONNECTOR_H_
+
+// EventStoreConnector: the Connector over any store::EventStore. The "embedded" connector is
+// this class over an in-process RocksDbEventStore, the "store" connector this class over a
+// RemoteEventStore (the store service); both are thin constructions (embedded/, store/).
+//
+// Publish: the event is serialized (CloudEvents protobuf format) on the caller's thread and
+// queued; `appender_threads` threads drain the queue, append everything queued for one topic as
+// one batch (round-robin partition) and run the callbacks after Append returned, i.e. once the
+// batch is durable under the store's sync mode. With `append_on_caller_thread` (embedded,
+// syncMode none) a batch is appended on the caller's thread when nothing is queued or being
+// appended. An Append that fails (e.g. the store service is unreachable) fails the callbacks
+// with the store's status; a DeadlineExceeded append is reported as Unavailable (the event may
+// or may not have been stored): no publish is ever acknowledged that the store did not confirm.
+// Clustering subscriptions: each one joins the store consumer group as a member (heartbeats from
+// the connector thread every heartbeat_interval_ms), reads its assigned partitions with
+// FetchAsync long-polls from the group's committed offset (or the partition's end when the group
+// never committed), and commits per partition the contiguous acknowledged watermark every
+// commit_interval_ms and on Close. Several runtimes on one store therefore share a group.
+// Broadcasting subscriptions read every partition from its end at subscribe time; nothing is
+// committed. A fetch that fails (store unreachable) is retried by the connector thread with
+// exponential backoff (retry_initial_backoff_ms doubling up to retry_max_backoff_ms); an expired
+// group membership (store restarted, long outage) is re-joined on the next heartbeat, so
+// subscriptions resume by themselves when the store comes back.
+//
+// Ownership: owns the store. Thread-safe. Errors as in connector.h. Subscriptions still open at
+// Shutdown() stop being maintained (no heartbeats/commits/retries) but may still be closed.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "eventmesh/connectors/api/connector.h"
+#include "eventmesh/connectors/api/connector_registry.h"
+#include "eventmesh/store/engine/event_store.h"
+
+namespace eventmesh::connectors {
+
+// Tuning shared by every EventStoreConnector, with defaults.
+struct EventStoreConnectorOptions {
+  std::string name = "embedded";  // Connector::name()
+  bool durable = true;            // Capabilities::durable
+  bool shared = false;            // Capabilities::shared_store
+  int32_t appender_threads = 2;
+  bool append_on_caller_thread = false;
+  store::AppendLimits limits;  // checked before queueing (max_event_bytes) and batching
+  int32_t fetch_max_events = 500;
+  int64_t fetch_wait_ms = 500;
+  int64_t session_timeout_ms = 10'000;
+  int64_t heartbeat_interval_ms = 1'000;
+  int64_t commit_interval_ms = 200;
+  int64_t retry_initial_backoff_ms = 50;
+  int64_t retry_max_backoff_ms = 2'000;
+};
+
+// Parses the tuning keys of a connector config section into `options`: appenderThreads,
+// fetchMaxEvents, fetchWaitMs, sessionTimeoutMs, heartbeatIntervalMs, commitIntervalMs,
+// retryMaxBackoffMs. Other keys are left alone (the caller checks for unknown keys).
+// Errors: InvalidArgument "invalid value \"v\" for key K: expected an integer >= N".
+absl::Status ParseEventStoreTuning(const ConnectorConfig& config,
+                                   EventStoreConnectorOptions* options);
+// The keys ParseEventStoreTuning reads.
+const std::vector<std::string>& EventStoreTuningKeys();
+
+class EventStoreSubscriptionState;
+
+class EventStoreConnector final : public Connector {
+ public:
+  // Starts the appender and connector threads. `store` must not be null.
+  static std::unique_ptr<EventStoreConnector> Create(std::unique_ptr<store::EventStore> store,
+                                                     const EventStoreConnectorOptions& options);
+  ~EventStoreConnector() override;
+
+  absl::string_view name() const override { return options_.name; }
+  Capabilities capabilities() const override;
+  void Publish(cloudevents::CloudEvent event, PublishCallback done) override;
+  void PublishBatch(std::vector<PendingPublish>* batch) override;
+  absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(const SubscribeOptions& options,
+                                                          DeliveryHandler handler) override;
+  absl::Status CreateTopic(const std::string& topic, int32_t partitions) override;
+  absl::StatusOr<bool> TopicExists(const std::string& topic) override;
+  absl::Status DeleteTopic(const std::string& topic) override;
+  void Shutdown() override;
+
+  // The store (for tools and tests).
+  store::EventStore* store() { return store_.get(); }
+  const EventStoreConnectorOptions& options() const { return options_; }
+
+ private:
+  struct PendingAppend {
+    std::string topic;
+    std::string payload;
+    PublishCallback done;
+  };
+
+  EventStoreConnector(std::unique_ptr<store::EventStore> store,
+                      const EventStoreConnectorOptions& options);
+  void AppenderLoop();
+  // Appends `batch` (grouped by topic, publish order kept per topic) and runs its callbacks.
+  void AppendBatch(std::vector<PendingAppend>* batch);
+  void MaintenanceLoop();
+
+  const EventStoreConnectorOptions options_;
+  std::unique_ptr<store::EventStore> store_;
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::condition_variable drained_cv_;
+  std::deque<PendingAppend> queue_;
+  int64_t queued_bytes_ = 0;
+  int32_t busy_appenders_ = 0;
+  int32_t idle_appenders_ = 0;  // appenders waiting on queue_cv_
+  bool stopping_ = false;
+  std::vector<std::thread> appenders_;
+
+  std::mutex subs_mu_;
+  std::condition_variable maintenance_cv_;
+  bool maintenance_stop_ = false;
+  std::vector<std::weak_ptr<EventStoreSubscriptionState>> subscriptions_;
+  std::thread maintenance_thread_;
+  std::atomic<bool> shut_down_{false};
+};
+
+}  // namespace eventmesh::connectors
+
+#endif  // EVENTMESH_CONNECTORS_EVENTSTORE_EVENT_STORE_CONNECTOR_H_
