@@ -35,6 +35,7 @@ namespace eventmesh::runtime::http {
 // Retmsg of subscription requests when no WebhookService is configured.
 inline constexpr char kWebhookDisabledMsg[] = "webhook subscriptions are not enabled";
 
+// Not owned; see the file comment.
 struct HttpServices {
   const RuntimeConfig* config = nullptr;
   connectors::Connector* connector = nullptr;
@@ -47,7 +48,7 @@ struct HttpServices {
 
 enum class Method { kGet, kPost, kOther };
 
-// One received request, as the handlers see it.
+// One received request, as the handlers see it (a value; handlers may move from it).
 struct HttpRequest {
   Method method = Method::kOther;
   std::string method_name;
@@ -64,6 +65,7 @@ struct HttpRequest {
   boost::asio::any_io_executor executor;
 };
 
+// One answer; the connection adds Content-Length and Connection.
 struct HttpResponse {
   int status = 200;
   std::string content_type = std::string(protocol::http::kResponseContentType);

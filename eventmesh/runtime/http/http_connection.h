@@ -34,6 +34,8 @@ namespace eventmesh::runtime::http {
 
 inline constexpr uint32_t kMaxHeaderBytes = 64 * 1024;
 
+// What the server needs of a connection, independent of plain/TLS. Owned by shared_ptr (its
+// pending operations and Responders); methods may be called from any thread.
 class ConnectionBase {
  public:
   virtual ~ConnectionBase() = default;
@@ -60,6 +62,8 @@ struct ServerState {
   }
 };
 
+// Stream is boost::beast::tcp_stream (HTTP) or ssl_stream<tcp_stream> (HTTPS, handshake first).
+// Everything but Start/StopWhenIdle runs on the connection's strand.
 template <class Stream>
 class Connection final : public ConnectionBase,
                          public std::enable_shared_from_this<Connection<Stream>> {

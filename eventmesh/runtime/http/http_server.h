@@ -33,6 +33,7 @@
 
 namespace eventmesh::runtime::http {
 
+// The server's limits and TLS files (see config.h for the keys and defaults). Value type.
 struct HttpServerOptions {
   int port = kDefaultHttpPort;  // 0 = any free port
   int worker_threads = 2;
