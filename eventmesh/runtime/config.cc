@@ -17,13 +17,8 @@ namespace {
 // Apache EventMesh keys accepted without effect (prefix "eventMesh.").
 const char* const kIgnoredPrefixes[] = {
     "eventMesh.sysid",
-    "eventMesh.server.env",
-    "eventMesh.server.idc",
-    "eventMesh.server.cluster",
     "eventMesh.server.name",
-    "eventMesh.server.hostIp",
     "eventMesh.server.provide.protocols",
-    "eventMesh.server.http.",
     "eventMesh.server.grpc.",
     "eventMesh.server.admin.",
     "eventMesh.server.tcp.readerIdleSeconds",
@@ -52,7 +47,6 @@ const char* const kIgnoredPrefixes[] = {
     "eventMesh.server.clientM.",
     "eventMesh.server.async.",
     "eventMesh.server.busy.",
-    "eventMesh.server.useTls.",
     "eventMesh.server.ssl.",
     "eventMesh.server.blacklist.",
     "eventMesh.server.maxEventSize",
@@ -66,6 +60,15 @@ const char* const kIgnoredPrefixes[] = {
     "eventMesh.trace.",
     "eventMesh.webHook.",
 };
+
+absl::Status ParseBoolKey(const std::string& key, const std::string& value, bool* out) {
+  if (value != "true" && value != "false") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid value \"", value, "\" for key ", key, ": expected true or false"));
+  }
+  *out = value == "true";
+  return absl::OkStatus();
+}
 
 absl::Status ParseIntKey(const std::string& key, const std::string& value, int64_t min, int64_t max,
                          int64_t* out) {
@@ -175,6 +178,38 @@ absl::StatusOr<RuntimeConfig> BuildConfig(const std::map<std::string, std::strin
       }
     } else if (key == "eventMesh.server.security.credentialsFile") {
       config.credentials_file = value;
+    } else if (key == "eventMesh.server.http.port") {
+      status = int_key(0, 65535, &v);
+      config.http_port = static_cast<int>(v);
+    } else if (key == "eventMesh.server.http.workerThreads") {
+      status = int_key(0, 256, &v);
+      config.http_worker_threads = static_cast<int>(v);
+    } else if (key == "eventMesh.server.http.maxBodySize") {
+      status = int_key(1, 1LL << 30, &config.http_max_body_size);
+    } else if (key == "eventMesh.server.http.readTimeoutInMills") {
+      status = int_key(10, 3'600'000, &config.http_read_timeout_ms);
+    } else if (key == "eventMesh.server.http.maxConnections") {
+      status = int_key(1, 10'000'000, &config.http_max_connections);
+    } else if (key == "eventMesh.server.http.maxInFlightRequests") {
+      status = int_key(1, 10'000'000, &config.http_max_in_flight);
+    } else if (key == "eventMesh.server.http.msgReqnumPerSecond") {
+      status = int_key(0, 1'000'000'000, &config.http_msg_req_num_per_second);
+    } else if (key == "eventMesh.server.useTls.enabled") {
+      status = ParseBoolKey(key, value, &config.tls_enabled);
+    } else if (key == "eventMesh.server.http.tls.certFile") {
+      config.http_tls_cert_file = value;
+    } else if (key == "eventMesh.server.http.tls.keyFile") {
+      config.http_tls_key_file = value;
+    } else if (key == "eventMesh.server.http.tls.clientCaFile") {
+      config.http_tls_client_ca_file = value;
+    } else if (key == "eventMesh.server.env") {
+      config.server_env = value;
+    } else if (key == "eventMesh.server.idc") {
+      config.server_idc = value;
+    } else if (key == "eventMesh.server.cluster") {
+      config.server_cluster = value;
+    } else if (key == "eventMesh.server.hostIp") {
+      config.host_ip = value;
     } else if (key == "eventMesh.server.dataDir") {
       if (value.empty()) status = absl::InvalidArgumentError("empty value for key " + key);
       config.data_dir = value;
@@ -197,9 +232,22 @@ absl::StatusOr<RuntimeConfig> BuildConfig(const std::map<std::string, std::strin
         "key eventMesh.server.security.credentialsFile is required when "
         "eventMesh.server.security.enabled=true");
   }
+  if (config.tls_enabled &&
+      (config.http_tls_cert_file.empty() || config.http_tls_key_file.empty())) {
+    return absl::InvalidArgumentError(
+        "keys eventMesh.server.http.tls.certFile and eventMesh.server.http.tls.keyFile are "
+        "required when eventMesh.server.useTls.enabled=true");
+  }
+  if (config.tcp_port == 0 && properties.count("eventMesh.server.http.port") == 0) {
+    config.http_port = 0;  // a server on a free TCP port (tests) must not take 10105
+  }
   if (config.data_dir.empty()) config.data_dir = DefaultDataDir();
   if (config.worker_threads == 0) {
     config.worker_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+  if (config.http_worker_threads == 0) {
+    config.http_worker_threads =
+        static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   }
   if (config.storage_type == "embedded" || config.storage_type == "standalone") {
     config.connector_config.emplace("path", config.data_dir + "/store");
@@ -213,9 +261,10 @@ absl::StatusOr<RuntimeConfig> LoadConfigFromArgs(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     absl::string_view arg(argv[i]);
     if (!absl::StartsWith(arg, "--") || arg.find('=') == absl::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat("bad argument \"", arg,
-                                                     "\": expected --config=path, --port=N, "
-                                                     "--data_dir=path or --<eventMesh key>=value"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad argument \"", arg,
+                       "\": expected --config=path, --port=N, "
+                       "--http_port=N, --data_dir=path or --<eventMesh key>=value"));
     }
     size_t eq = arg.find('=');
     std::string name(arg.substr(2, eq - 2));
@@ -232,6 +281,8 @@ absl::StatusOr<RuntimeConfig> LoadConfigFromArgs(int argc, char** argv) {
       for (auto& [k, v] : *parsed) properties[k] = v;
     } else if (name == "port") {
       overrides["eventMesh.server.tcp.port"] = value;
+    } else if (name == "http_port") {
+      overrides["eventMesh.server.http.port"] = value;
     } else if (name == "data_dir") {
       overrides["eventMesh.server.dataDir"] = value;
     } else if (absl::StartsWith(name, "eventMesh.")) {

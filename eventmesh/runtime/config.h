@@ -34,8 +34,34 @@
 //   eventMesh.storage.<connector>.<key>            passed to the connector (prefix stripped);
 //                                                  the embedded connector's path defaults to
 //                                                  <dataDir>/store
-// Apache EventMesh keys this runtime does not use (HTTP/gRPC/admin ports, identity, thread
-// pools, registry, metrics, tracing ...) are accepted and listed by IgnoredKeys(). Any other
+// HTTP server (eventmesh/runtime/http):
+//   eventMesh.server.http.port                     10105   HTTP listen port (0 = any free port;
+//                                                           when unset and the TCP port is 0,
+//                                                           also 0)
+//   eventMesh.server.http.workerThreads            #cores  Asio worker threads of the HTTP server
+//   eventMesh.server.http.maxBodySize              4194304 bytes per request body (larger: 413,
+//                                                           retCode 8)
+//   eventMesh.server.http.readTimeoutInMills       30000   ms to receive one whole request (and
+//                                                           idle keep-alive time); the
+//                                                           connection is closed after it
+//   eventMesh.server.http.maxConnections           20000   concurrent HTTP connections (more:
+//                                                           503 and close)
+//   eventMesh.server.http.maxInFlightRequests      10000   requests being handled at once (more:
+//                                                           503, retCode 1)
+//   eventMesh.server.http.msgReqnumPerSecond       0       HTTP publish rate limit, events/s
+//                                                           (0 = unlimited; over it retCode 23)
+//   eventMesh.server.useTls.enabled                false   serve HTTPS on the HTTP port
+//   eventMesh.server.http.tls.certFile             ""      PEM server certificate (chain);
+//                                                           required with TLS
+//   eventMesh.server.http.tls.keyFile              ""      PEM private key; required with TLS
+//   eventMesh.server.http.tls.clientCaFile         ""      PEM CA bundle; when set, clients must
+//                                                           present a certificate it signed
+// Identity echoed in HTTP response headers (eventmeshenv, eventmeshidc, eventmeshcluster,
+// eventmeship):
+//   eventMesh.server.env / .idc / .cluster         P / FT / LS
+//   eventMesh.server.hostIp                        ""      "" = the connection's local address
+// Apache EventMesh keys this runtime does not use (gRPC/admin ports, thread pools, registry,
+// metrics, tracing ...) are accepted and listed by IgnoredKeys(). Any other
 // key, and any invalid value, fails with InvalidArgument naming the key.
 // Value type; not thread-safe for mutation.
 
@@ -51,6 +77,7 @@
 namespace eventmesh::runtime {
 
 inline constexpr int kDefaultTcpPort = 10000;
+inline constexpr int kDefaultHttpPort = 10105;
 
 struct RuntimeConfig {
   int tcp_port = kDefaultTcpPort;
@@ -71,6 +98,23 @@ struct RuntimeConfig {
   std::string data_dir;
   bool security_enabled = false;
   std::string credentials_file;
+  // HTTP server.
+  int http_port = kDefaultHttpPort;
+  int http_worker_threads = 0;  // 0 = hardware concurrency
+  int64_t http_max_body_size = 4 * 1024 * 1024;
+  int64_t http_read_timeout_ms = 30'000;
+  int64_t http_max_connections = 20'000;
+  int64_t http_max_in_flight = 10'000;
+  int64_t http_msg_req_num_per_second = 0;
+  bool tls_enabled = false;
+  std::string http_tls_cert_file;
+  std::string http_tls_key_file;
+  std::string http_tls_client_ca_file;
+  // Identity (HTTP response headers).
+  std::string server_env = "P";
+  std::string server_idc = "FT";
+  std::string server_cluster = "LS";
+  std::string host_ip;
   // eventMesh.storage.<storage_type>.* with the prefix stripped.
   connectors::ConnectorConfig connector_config;
   // Recognised Apache EventMesh keys that have no effect here.
@@ -87,7 +131,7 @@ absl::StatusOr<RuntimeConfig> BuildConfig(const std::map<std::string, std::strin
 // The default data directory described above.
 std::string DefaultDataDir();
 
-// Reads --config=path, --port=N, --data_dir=path and --<any key>=value from argv.
+// Reads --config=path, --port=N, --http_port=N, --data_dir=path and --<any key>=value from argv.
 // Errors: InvalidArgument naming the flag; NotFound for a missing config file.
 absl::StatusOr<RuntimeConfig> LoadConfigFromArgs(int argc, char** argv);
 

@@ -12,7 +12,8 @@ TEST(ConfigTest, DefaultsAndEventMeshKeys) {
       "eventMesh.server.session.expiredInMills : 5000\n"
       "eventMesh.storage.plugin.type=standalone\n"
       "eventMesh.storage.standalone.syncMode=none\n"
-      "eventMesh.server.http.port=10105\n");
+      "eventMesh.server.http.port=10107\n"
+      "eventMesh.server.grpc.port=10205\n");
   ASSERT_TRUE(props.ok()) << props.status();
   auto config = BuildConfig(*props);
   ASSERT_TRUE(config.ok()) << config.status();
@@ -21,7 +22,12 @@ TEST(ConfigTest, DefaultsAndEventMeshKeys) {
   EXPECT_EQ(config->storage_type, "standalone");
   EXPECT_EQ(config->connector_config.at("syncMode"), "none");
   EXPECT_EQ(config->connector_config.at("path"), config->data_dir + "/store");
-  EXPECT_EQ(config->ignored_keys, std::vector<std::string>{"eventMesh.server.http.port"});
+  EXPECT_EQ(config->ignored_keys, std::vector<std::string>{"eventMesh.server.grpc.port"});
+  EXPECT_EQ(config->http_port, 10107);
+  EXPECT_EQ(config->http_max_body_size, 4 * 1024 * 1024);
+  EXPECT_EQ(config->http_read_timeout_ms, 30'000);
+  EXPECT_FALSE(config->tls_enabled);
+  EXPECT_EQ(config->server_idc, "FT");
   EXPECT_EQ(config->upstream_buffer_size, 100);
   EXPECT_TRUE(config->topic_auto_create);
 }
@@ -37,6 +43,45 @@ TEST(ConfigTest, UnknownAndInvalidKeysAreNamed) {
             "false");
   EXPECT_EQ(ParseProperties("a=1\njunk\n").status().message(),
             "line 2: expected key=value, got \"junk\"");
+}
+
+TEST(ConfigTest, HttpKeys) {
+  auto config = BuildConfig({{"eventMesh.server.http.maxBodySize", "1024"},
+                             {"eventMesh.server.http.readTimeoutInMills", "250"},
+                             {"eventMesh.server.http.maxInFlightRequests", "3"},
+                             {"eventMesh.server.useTls.enabled", "true"},
+                             {"eventMesh.server.http.tls.certFile", "/c.pem"},
+                             {"eventMesh.server.http.tls.keyFile", "/k.pem"},
+                             {"eventMesh.server.idc", "DC1"}});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->http_max_body_size, 1024);
+  EXPECT_EQ(config->http_read_timeout_ms, 250);
+  EXPECT_EQ(config->http_max_in_flight, 3);
+  EXPECT_TRUE(config->tls_enabled);
+  EXPECT_EQ(config->http_tls_cert_file, "/c.pem");
+  EXPECT_EQ(config->server_idc, "DC1");
+  EXPECT_TRUE(config->ignored_keys.empty());
+  EXPECT_EQ(config->http_port, 10105);
+  EXPECT_EQ(BuildConfig({{"eventMesh.server.tcp.port", "0"}})->http_port, 0);
+  EXPECT_EQ(
+      BuildConfig({{"eventMesh.server.tcp.port", "0"}, {"eventMesh.server.http.port", "8080"}})
+          ->http_port,
+      8080);
+
+  EXPECT_EQ(BuildConfig({{"eventMesh.server.http.port", "-1"}}).status().message(),
+            "invalid value \"-1\" for key eventMesh.server.http.port: expected an integer in "
+            "[0, 65535]");
+  EXPECT_EQ(BuildConfig({{"eventMesh.server.http.maxBodySize", "big"}}).status().message(),
+            "invalid value \"big\" for key eventMesh.server.http.maxBodySize: expected an integer "
+            "in [1, 1073741824]");
+  EXPECT_EQ(BuildConfig({{"eventMesh.server.useTls.enabled", "yes"}}).status().message(),
+            "invalid value \"yes\" for key eventMesh.server.useTls.enabled: expected true or "
+            "false");
+  EXPECT_EQ(BuildConfig({{"eventMesh.server.useTls.enabled", "true"}}).status().message(),
+            "keys eventMesh.server.http.tls.certFile and eventMesh.server.http.tls.keyFile are "
+            "required when eventMesh.server.useTls.enabled=true");
+  EXPECT_EQ(BuildConfig({{"eventMesh.server.http.prot", "1"}}).status().message(),
+            "unknown configuration key eventMesh.server.http.prot");
 }
 
 TEST(ConfigTest, FlagsOverrideTheFile) {

@@ -1,5 +1,5 @@
 // The mesh runtime binary: `bazel run //eventmesh/runtime -- [--config=eventmesh.properties]
-// [--port=N] [--data_dir=path] [--eventMesh.<key>=value ...]`.
+// [--port=N] [--http_port=N] [--data_dir=path] [--eventMesh.<key>=value ...]`.
 
 #include <signal.h>
 
@@ -43,7 +43,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cout << "eventmesh runtime: data directory " << config->data_dir << ", storage "
-            << config->storage_type << ", TCP port " << (*server)->tcp_port() << std::endl;
+            << config->storage_type << ", TCP port " << (*server)->tcp_port() << ", HTTP port "
+            << (*server)->http_port() << (config->tls_enabled ? " (TLS)" : "") << std::endl;
   int signal_number = 0;
   sigwait(&signals, &signal_number);
   std::cout << "eventmesh runtime: signal " << signal_number << ", shutting down" << std::endl;

@@ -9,7 +9,8 @@
 namespace eventmesh::runtime {
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Create(
-    const RuntimeConfig& config, const connectors::ConnectorRegistry& registry) {
+    const RuntimeConfig& config, const connectors::ConnectorRegistry& registry,
+    ServerOptions options) {
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
   if (ec) {
@@ -28,7 +29,21 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
                         absl::StrCat("storage connector \"", config.storage_type,
                                      "\": ", connector.status().message()));
   }
-  return std::unique_ptr<Server>(new Server(config, std::move(*connector), std::move(acl)));
+  auto server = std::unique_ptr<Server>(new Server(config, std::move(*connector), std::move(acl)));
+  if (options.webhook_service_factory) {
+    WebhookServiceDeps deps;
+    deps.config = &server->config_;
+    deps.connector = server->connector_.get();
+    deps.topics = server->topics_.get();
+    auto service = options.webhook_service_factory(deps);
+    if (!service.ok()) {
+      return absl::Status(service.status().code(),
+                          absl::StrCat("webhook service: ", service.status().message()));
+    }
+    server->webhook_ = std::move(*service);
+    server->http_services_.webhook = server->webhook_.get();
+  }
+  return server;
 }
 
 Server::Server(const RuntimeConfig& config, std::unique_ptr<connectors::Connector> connector,
@@ -52,19 +67,36 @@ Server::Server(const RuntimeConfig& config, std::unique_ptr<connectors::Connecto
   context_.requests = &requests_;
   context_.acl = acl_.get();
   tcp_ = std::make_unique<tcp::TcpServer>(&context_, config_.worker_threads);
+  http_rate_limiter_ = std::make_unique<tcp::RateLimiter>(config_.http_msg_req_num_per_second);
+  http_services_.config = &config_;
+  http_services_.connector = connector_.get();
+  http_services_.topics = topics_.get();
+  http_services_.requests = &requests_;
+  http_services_.acl = acl_.get();
+  http_services_.rate_limiter = http_rate_limiter_.get();
+  http_ = std::make_unique<http::HttpServer>(&http_services_,
+                                             http::HttpServerOptions::FromConfig(config_));
 }
 
 Server::~Server() { Shutdown(); }
 
-absl::Status Server::Start() { return tcp_->Start(config_.tcp_port); }
+absl::Status Server::Start() {
+  if (absl::Status status = tcp_->Start(config_.tcp_port); !status.ok()) return status;
+  return http_->Start();
+}
 
 void Server::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
   tcp_->StopAccepting();
+  http_->StopAccepting();
+  http_->Drain(/*timeout_ms=*/10'000);
   tcp_->GoodbyeAll(/*timeout_ms=*/10'000);
   consumers_->Shutdown();
   tcp_->Stop();
+  http_->Stop();
+  webhook_.reset();  // its subscriptions close before the connector shuts down
+  http_services_.webhook = nullptr;
   connector_->Shutdown();
 }
 

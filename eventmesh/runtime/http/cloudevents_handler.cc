@@ -1,0 +1,94 @@
+#include "eventmesh/runtime/http/cloudevents_handler.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "eventmesh/runtime/http/publisher.h"
+
+namespace eventmesh::runtime::http {
+
+using protocol::http::EventMeshRetCode;
+
+int HttpStatusFor(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+      return 400;
+    case absl::StatusCode::kPermissionDenied:
+      return 403;
+    case absl::StatusCode::kNotFound:
+      return 404;
+    case absl::StatusCode::kAlreadyExists:
+      return 409;
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kResourceExhausted:
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+bool CloudEventsHandler::IsCloudEventsRequest(const HttpRequest& request) {
+  return cloudevents::DetectContentMode(request.raw_headers) != cloudevents::ContentMode::kNone;
+}
+
+void CloudEventsHandler::Handle(const HttpRequest& request, const std::string& path_topic,
+                                Responder respond) {
+  const HttpServices& services = *services_;
+  auto answer = [&services, &request, &respond](int http_status, EventMeshRetCode code,
+                                                absl::string_view msg) {
+    HttpResponse response =
+        RetCodeResponse(services, request, http_status, code, msg, {"uri", request.path});
+    response.content_type = "application/json";
+    respond(std::move(response));
+  };
+  auto events = cloudevents::FromHttp(request.raw_headers, request.body);
+  if (!events.ok()) {
+    return answer(400, EventMeshRetCode::kProtocolBodyErr, events.status().message());
+  }
+  if (events->empty()) {
+    return answer(400, EventMeshRetCode::kProtocolBodyErr, "the batch contains no events");
+  }
+  auto user = Authenticate(services, request.headers);
+  if (!user.ok()) return answer(403, EventMeshRetCode::kAclErr, user.status().message());
+  for (size_t i = 0; i < events->size(); ++i) {
+    cloudevents::CloudEvent& event = (*events)[i];
+    if (!path_topic.empty()) event.set_subject(path_topic);
+    if (!event.subject().has_value() || event.subject()->empty()) {
+      return answer(400, EventMeshRetCode::kProtocolBodyErr,
+                    absl::StrCat("CloudEvent '", event.id(),
+                                 "' has no subject (the topic to publish to): set the subject "
+                                 "or post to /eventmesh/publish/{topic}"));
+    }
+    if (std::string denied = DeniedPublish(*user, *event.subject()); !denied.empty()) {
+      return answer(403, EventMeshRetCode::kAclErr, denied);
+    }
+    auto add = [&event](const char* name, const std::string& value) {
+      if (event.FindExtension(name) == nullptr) event.SetExtension(name, value);
+    };
+    add("protocoltype", "cloudevents");
+    add("protocolversion", event.spec_version());
+    add("protocoldesc", "http");
+  }
+  if (!TryAcquireRate(services, events->size())) {
+    return answer(
+        429, EventMeshRetCode::kHttpMesSendOverLimitErr,
+        protocol::http::FormatRetMsg(EventMeshRetCode::kHttpMesSendOverLimitErr, kRateLimitMsg));
+  }
+  PublishEvents(
+      services, *std::move(events),
+      [services = services_, request_copy = ResponseMeta(request), respond](absl::Status status) {
+        HttpResponse response =
+            status.ok() ? RetCodeResponse(*services, request_copy, 200, EventMeshRetCode::kSuccess,
+                                          "success", {"uri", request_copy.path})
+                        : RetCodeResponse(*services, request_copy, HttpStatusFor(status),
+                                          EventMeshRetCode::kSendAsyncMsgErr,
+                                          protocol::http::FormatRetMsg(
+                                              EventMeshRetCode::kSendAsyncMsgErr, status.message()),
+                                          {"uri", request_copy.path});
+        response.content_type = "application/json";
+        respond(std::move(response));
+      });
+}
+
+}  // namespace eventmesh::runtime::http

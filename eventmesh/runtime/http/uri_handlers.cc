@@ -1,0 +1,207 @@
+#include "eventmesh/runtime/http/uri_handlers.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "eventmesh/protocol/http/request_body.h"
+#include "eventmesh/protocol/json/json.h"
+#include "eventmesh/runtime/http/event_mapping.h"
+#include "eventmesh/runtime/http/publisher.h"
+#include "eventmesh/runtime/http/webhook_mapping.h"
+
+namespace eventmesh::runtime::http {
+namespace {
+
+using protocol::http::BodyFields;
+using protocol::http::EventMeshRetCode;
+using protocol::http::UriEndpoint;
+
+// data of an event published as protocoltype "http".
+std::string HttpEnvelopeJson(const HttpRequest& request) {
+  rapidjson::StringBuffer buffer;
+  json::Writer w(buffer);
+  w.StartObject();
+  json::WriteKey(w, "headers");
+  w.StartObject();
+  request.headers.ForEach([&w](const std::string& name, const std::string& value) {
+    json::WriteKey(w, name);
+    json::WriteString(w, value);
+  });
+  w.EndObject();
+  json::WriteKey(w, "body");
+  json::WriteString(w, request.body);
+  json::WriteKey(w, "path");
+  json::WriteString(w, request.path);
+  json::WriteKey(w, "method");
+  json::WriteString(w, request.method_name);
+  w.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+}  // namespace
+
+void UriHandlers::Handle(HttpRequest request, UriEndpoint endpoint, Responder respond) {
+  const HttpServices& services = *services_;
+  auto answer = [&services, &request, &respond](int http_status, int ret_code,
+                                                absl::string_view msg) {
+    HttpResponse response =
+        RetCodeResponse(services, request, http_status, ret_code, msg, {"uri", request.path});
+    response.content_type = "application/json";
+    respond(std::move(response));
+  };
+  auto fail = [&answer](EventMeshRetCode code, const absl::Status& status) {
+    answer(HttpStatusFor(status), protocol::http::RetCodeValue(code), status.message());
+  };
+  if (endpoint == UriEndpoint::kPublish) return Publish(request, respond);
+  if (endpoint == UriEndpoint::kPublishBatch) {
+    if (!CloudEventsHandler::IsCloudEventsRequest(request)) {
+      return answer(400, protocol::http::RetCodeValue(EventMeshRetCode::kProtocolBodyErr),
+                    "/eventmesh/publish/batch accepts CloudEvents only (Content-Type "
+                    "application/cloudevents-batch+json or application/cloudevents+json, or "
+                    "ce-* headers)");
+    }
+    return cloudevents_->Handle(request, "", std::move(respond));
+  }
+  if (endpoint == UriEndpoint::kBridgePublish || endpoint == UriEndpoint::kSubscribeRemote ||
+      endpoint == UriEndpoint::kUnsubscribeRemote) {
+    return answer(404, protocol::http::RetCodeValue(EventMeshRetCode::kRequestCodeInvalid),
+                  absl::StrCat("endpoint ", request.path,
+                               " is not served by this runtime (no mesh bridging)"));
+  }
+  auto body = request.method == Method::kGet
+                  ? BodyFields::FromForm(request.query)
+                  : BodyFields::Parse(request.headers.GetOr("content-type", ""), request.body);
+  if (!body.ok()) return fail(EventMeshRetCode::kProtocolBodyErr, body.status());
+  auto user = Authenticate(services, request.headers);
+  if (!user.ok()) return fail(EventMeshRetCode::kAclErr, user.status());
+  switch (endpoint) {
+    case UriEndpoint::kSubscribeLocal: {
+      auto parsed = protocol::http::SubscribeRequestBody::Parse(*body);
+      if (!parsed.ok()) return fail(EventMeshRetCode::kProtocolBodyErr, parsed.status());
+      auto format = ParsePushFormat(*body);
+      if (!format.ok()) return fail(EventMeshRetCode::kProtocolBodyErr, format.status());
+      for (const auto& item : parsed->topics) {
+        if (std::string denied = DeniedSubscribe(*user, item.topic); !denied.empty()) {
+          return answer(403, protocol::http::RetCodeValue(EventMeshRetCode::kAclErr), denied);
+        }
+      }
+      if (services.webhook == nullptr) {
+        return answer(503, protocol::http::RetCodeValue(EventMeshRetCode::kSubscribeErr),
+                      kWebhookDisabledMsg);
+      }
+      absl::Status status = services.webhook->Subscribe(ToSubscribeRequest(
+          *parsed, *format, IdentityFromHeaders(request.headers, request.peer_ip)));
+      if (!status.ok()) return fail(EventMeshRetCode::kSubscribeErr, status);
+      return answer(200, 0, "success");
+    }
+    case UriEndpoint::kUnsubscribeLocal: {
+      auto parsed = protocol::http::UnsubscribeRequestBody::Parse(*body);
+      if (!parsed.ok()) return fail(EventMeshRetCode::kProtocolBodyErr, parsed.status());
+      if (services.webhook == nullptr) {
+        return answer(503, protocol::http::RetCodeValue(EventMeshRetCode::kUnsubscribeErr),
+                      kWebhookDisabledMsg);
+      }
+      absl::Status status =
+          services.webhook->Unsubscribe(parsed->consumer_group, parsed->url, parsed->topics);
+      if (!status.ok()) return fail(EventMeshRetCode::kUnsubscribeErr, status);
+      return answer(200, 0, "success");
+    }
+    case UriEndpoint::kTopicCreate:
+    case UriEndpoint::kTopicDelete: {
+      auto parsed = protocol::http::TopicRequestBody::Parse(*body);
+      if (!parsed.ok()) return fail(EventMeshRetCode::kProtocolBodyErr, parsed.status());
+      const bool create = endpoint == UriEndpoint::kTopicCreate;
+      if (!create && *user != nullptr && !DeniedPublish(*user, parsed->topic).empty()) {
+        return answer(403, protocol::http::RetCodeValue(EventMeshRetCode::kAclErr),
+                      DeniedPublish(*user, parsed->topic));
+      }
+      absl::Status status =
+          create
+              ? services.connector->CreateTopic(
+                    parsed->topic, static_cast<int32_t>(services.config->topic_default_partitions))
+              : services.connector->DeleteTopic(parsed->topic);
+      if (!status.ok()) {
+        return fail(EventMeshRetCode::kOperateFail,
+                    absl::Status(status.code(), absl::StrCat("topic \"", parsed->topic,
+                                                             "\": ", status.message())));
+      }
+      return answer(200, 0, "success");
+    }
+    case UriEndpoint::kSubscriptionQuery: {
+      if (services.webhook == nullptr) {
+        return answer(503, protocol::http::RetCodeValue(EventMeshRetCode::kSubscribeErr),
+                      kWebhookDisabledMsg);
+      }
+      return answer(200, 0, SubscriptionsJson(services.webhook->List()));
+    }
+    default:
+      return answer(404, protocol::http::RetCodeValue(EventMeshRetCode::kRequestCodeInvalid),
+                    absl::StrCat("endpoint ", request.path, " is not served"));
+  }
+}
+
+void UriHandlers::Publish(HttpRequest& request, Responder& respond) {
+  std::string topic = protocol::http::PublishTopicFromPath(request.path);
+  if (CloudEventsHandler::IsCloudEventsRequest(request)) {
+    return cloudevents_->Handle(request, topic, std::move(respond));
+  }
+  const HttpServices& services = *services_;
+  auto answer = [&services, &request, &respond](int http_status, EventMeshRetCode code,
+                                                absl::string_view msg) {
+    HttpResponse response =
+        RetCodeResponse(services, request, http_status, code, msg, {"uri", request.path});
+    response.content_type = "application/json";
+    respond(std::move(response));
+  };
+  namespace key = protocol::http::header_key;
+  if (topic.empty()) topic = request.headers.GetOr(key::kSubject, "");
+  if (topic.empty()) {
+    return answer(400, EventMeshRetCode::kProtocolBodyErr,
+                  "missing topic: post to /eventmesh/publish/{topic} or set header 'subject'");
+  }
+  auto user = Authenticate(services, request.headers);
+  if (!user.ok()) return answer(403, EventMeshRetCode::kAclErr, user.status().message());
+  if (std::string denied = DeniedPublish(*user, topic); !denied.empty()) {
+    return answer(403, EventMeshRetCode::kAclErr, denied);
+  }
+  cloudevents::CloudEvent event;
+  event.set_id(request.headers.GetOr(key::kBizSeqNo, ""));
+  if (event.id().empty()) event.set_id(NewEventId());
+  event.set_source(request.headers.GetOr(key::kSource, "/"));
+  event.set_type(request.headers.GetOr(key::kType, "http_request"));
+  event.set_subject(topic);
+  event.set_data_content_type(request.headers.GetOr(key::kDataContentType, "application/json"));
+  event.set_data(HttpEnvelopeJson(request), cloudevents::DataEncoding::kJson);
+  event.SetExtension("protocoldesc", "http");
+  for (auto name : {key::kUniqueId, key::kProducerGroup, key::kToken, key::kTtl}) {
+    std::string value = request.headers.GetOr(name, "");
+    if (!value.empty()) event.SetExtension(std::string(name), value);
+  }
+  if (absl::Status valid = event.Validate(); !valid.ok()) {
+    return answer(400, EventMeshRetCode::kProtocolBodyErr, valid.message());
+  }
+  if (!TryAcquireRate(services, 1)) {
+    return answer(
+        429, EventMeshRetCode::kHttpMesSendOverLimitErr,
+        protocol::http::FormatRetMsg(EventMeshRetCode::kHttpMesSendOverLimitErr, kRateLimitMsg));
+  }
+  std::vector<cloudevents::CloudEvent> events;
+  events.push_back(std::move(event));
+  PublishEvents(
+      services, std::move(events),
+      [services = services_, meta = ResponseMeta(request), respond](absl::Status status) {
+        HttpResponse response =
+            status.ok() ? RetCodeResponse(*services, meta, 200, EventMeshRetCode::kSuccess,
+                                          "success", {"uri", meta.path})
+                        : RetCodeResponse(*services, meta, HttpStatusFor(status),
+                                          EventMeshRetCode::kSendAsyncMsgErr,
+                                          protocol::http::FormatRetMsg(
+                                              EventMeshRetCode::kSendAsyncMsgErr, status.message()),
+                                          {"uri", meta.path});
+        response.content_type = "application/json";
+        respond(std::move(response));
+      });
+}
+
+}  // namespace eventmesh::runtime::http

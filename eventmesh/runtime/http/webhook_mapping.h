@@ -1,0 +1,40 @@
+#ifndef EVENTMESH_RUNTIME_HTTP_WEBHOOK_MAPPING_H_
+#define EVENTMESH_RUNTIME_HTTP_WEBHOOK_MAPPING_H_
+
+// Translation between the HTTP protocol's subscription bodies and webhook::WebhookService
+// requests, shared by the code handlers (206/207/203) and the URI endpoints.
+// Pure functions; thread-safe.
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "eventmesh/protocol/http/headers.h"
+#include "eventmesh/protocol/http/request_body.h"
+#include "eventmesh/runtime/webhook/webhook_service.h"
+
+namespace eventmesh::runtime::http {
+
+// Body field / JSON key choosing how events are pushed to the subscriber.
+inline constexpr char kPushFormatField[] = "pushformat";
+
+// eventmesh (default when absent or blank) | cloudevents-binary | cloudevents-structured.
+// Errors: InvalidArgument "body field 'pushformat' must be eventmesh, cloudevents-binary or
+// cloudevents-structured, got '<v>'".
+absl::StatusOr<webhook::PushFormat> ParsePushFormat(const protocol::http::BodyFields& fields);
+std::string PushFormatName(webhook::PushFormat format);
+
+webhook::ClientIdentity IdentityFromHeaders(const protocol::http::HeaderMap& headers,
+                                            const std::string& peer_ip);
+
+webhook::WebhookSubscribeRequest ToSubscribeRequest(
+    const protocol::http::SubscribeRequestBody& body, webhook::PushFormat format,
+    webhook::ClientIdentity client);
+
+// JSON array of {consumerGroup, url, topic, mode, type, pushFormat, idc, sys, ip, pid,
+// lastHeartbeatMs}.
+std::string SubscriptionsJson(const std::vector<webhook::WebhookSubscriptionInfo>& list);
+
+}  // namespace eventmesh::runtime::http
+
+#endif  // EVENTMESH_RUNTIME_HTTP_WEBHOOK_MAPPING_H_
