@@ -40,9 +40,8 @@ const Headers kFormType = {{"Content-Type", "application/x-www-form-urlencoded"}
 class Endpoint {
  public:
   Endpoint() {
-    auto server = TestHttpServer::Start([this](const TestRequest& request) {
-      return Handle(request);
-    });
+    auto server =
+        TestHttpServer::Start([this](const TestRequest& request) { return Handle(request); });
     EXPECT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
   }
@@ -66,7 +65,8 @@ class Endpoint {
     TestResponse response;
     absl::MutexLock lock(&mu_);
     if (request.method == "OPTIONS") {  // CloudEvents webhook validation
-      response.headers.push_back({"WebHook-Allowed-Origin", request.header("WebHook-Request-Origin")});
+      response.headers.push_back(
+          {"WebHook-Allowed-Origin", request.header("WebHook-Request-Origin")});
       return response;
     }
     requests_.push_back(request);
@@ -163,11 +163,12 @@ class WebhookE2eTest : public ::testing::Test {
 TEST_F(WebhookE2eTest, CodeBasedSubscriptionReceivesTcpAndHttpEventsAndSurvivesRestart) {
   Endpoint endpoint;
   StartServer();
-  HttpReply reply = Post(CodeHeaders(206, kFormType),
-                         protocol::http::EncodeForm(
-                             {{"topic", R"([{"topic":"orders","mode":"CLUSTERING","type":"ASYNC"}])"},
-                              {"url", endpoint.url()},
-                              {"consumerGroup", "billing"}}));
+  HttpReply reply =
+      Post(CodeHeaders(206, kFormType),
+           protocol::http::EncodeForm(
+               {{"topic", R"([{"topic":"orders","mode":"CLUSTERING","type":"ASYNC"}])"},
+                {"url", endpoint.url()},
+                {"consumerGroup", "billing"}}));
   ASSERT_EQ(reply.ret_code, 0) << reply.body;
 
   PublishOverTcp("orders", "from-tcp");
@@ -196,10 +197,10 @@ TEST_F(WebhookE2eTest, CodeBasedSubscriptionReceivesTcpAndHttpEventsAndSurvivesR
 
   // Unsubscribing stops delivery: a later event is not pushed (checked by pushing another
   // subscription's event through the same endpoint afterwards, which must arrive alone).
-  reply = Post(CodeHeaders(207, kFormType),
-               protocol::http::EncodeForm({{"topic", R"(["orders"])"},
-                                           {"url", endpoint.url()},
-                                           {"consumerGroup", "billing"}}));
+  reply = Post(
+      CodeHeaders(207, kFormType),
+      protocol::http::EncodeForm(
+          {{"topic", R"(["orders"])"}, {"url", endpoint.url()}, {"consumerGroup", "billing"}}));
   ASSERT_EQ(reply.ret_code, 0) << reply.body;
   PublishOverTcp("orders", "nobody-listens");
   reply = Post(CodeHeaders(206, kFormType),
@@ -216,12 +217,13 @@ TEST_F(WebhookE2eTest, CodeBasedSubscriptionReceivesTcpAndHttpEventsAndSurvivesR
 TEST_F(WebhookE2eTest, UriSubscriptionWithCloudEventsStructuredPush) {
   Endpoint endpoint;
   StartServer();
-  HttpReply reply = Post({{"Content-Type", "application/json"}},
-                         absl::StrCat(R"({"url":")", endpoint.url(),
-                                      R"(","consumerGroup":"ce-readers","topic":[{"topic":"ce-topic",)"
-                                      R"("mode":"CLUSTERING","type":"ASYNC"}],)"
-                                      R"("pushformat":"cloudevents-structured"})"),
-                         "/eventmesh/subscribe/local");
+  HttpReply reply =
+      Post({{"Content-Type", "application/json"}},
+           absl::StrCat(R"({"url":")", endpoint.url(),
+                        R"(","consumerGroup":"ce-readers","topic":[{"topic":"ce-topic",)"
+                        R"("mode":"CLUSTERING","type":"ASYNC"}],)"
+                        R"("pushformat":"cloudevents-structured"})"),
+           "/eventmesh/subscribe/local");
   ASSERT_EQ(reply.status, 200) << reply.body;
   ASSERT_EQ(reply.ret_code, 0) << reply.body;
   // A CloudEvent published in binary mode over HTTP.
