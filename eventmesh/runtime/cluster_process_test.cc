@@ -1,8 +1,9 @@
 // Multi-process tests: the real runtime binary (alone with the embedded store, or two of them on
 // the store service binary), three subscriber processes of one CLUSTERING group and a publisher
-// process (cluster_process_helper). One subscriber never acknowledges and is SIGKILLed mid-stream while it holds unacknowledged events; every published event must reach
-// some subscriber, and the killed one's events must reach the survivors. Every wait is bounded;
-// all child processes are killed and reaped even when an assertion fails.
+// process (cluster_process_helper). One subscriber never acknowledges and is SIGKILLed mid-stream
+// while it holds unacknowledged events; every published event must reach some subscriber, and the
+// killed one's events must reach the survivors. Every wait is bounded; all child processes are
+// killed and reaped even when an assertion fails.
 
 #include <signal.h>
 #include <sys/wait.h>

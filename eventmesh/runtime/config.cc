@@ -82,6 +82,55 @@ absl::Status ParseIntKey(const std::string& key, const std::string& value, int64
   return absl::OkStatus();
 }
 
+std::vector<std::string> SplitList(const std::string& value) {
+  std::vector<std::string> out;
+  for (absl::string_view part : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
+    out.emplace_back(absl::StripAsciiWhitespace(part));
+  }
+  return out;
+}
+
+absl::Status ParseWebhookKey(const std::string& key, const std::string& value,
+                             WebhookConfig* webhook) {
+  const std::string name = key.substr(std::string("eventMesh.server.http.webhook.").size());
+  auto int_key = [&](int64_t min, int64_t max, int64_t* out) {
+    return ParseIntKey(key, value, min, max, out);
+  };
+  constexpr int64_t kDay = 24LL * 3600 * 1000;
+  if (name == "enabled") return ParseBoolKey(key, value, &webhook->enabled);
+  if (name == "pushTimeoutMs") return int_key(1, kDay, &webhook->push_timeout_ms);
+  if (name == "maxAttempts") return int_key(1, 1000, &webhook->max_attempts);
+  if (name == "retry.initialBackoffMs") return int_key(0, kDay, &webhook->initial_backoff_ms);
+  if (name == "retry.maxBackoffMs") return int_key(0, kDay, &webhook->max_backoff_ms);
+  if (name == "retry.maxRetryAfterMs") return int_key(0, kDay, &webhook->max_retry_after_ms);
+  if (name == "maxConcurrentPushesPerTarget") {
+    return int_key(1, 10'000, &webhook->max_concurrent_pushes_per_target);
+  }
+  if (name == "maxQueuedPerTarget") return int_key(1, 1'000'000, &webhook->max_queued_per_target);
+  if (name == "allow") {
+    webhook->allow = SplitList(value);
+    return absl::OkStatus();
+  }
+  if (name == "deny") {
+    webhook->deny = SplitList(value);
+    return absl::OkStatus();
+  }
+  if (name == "tls.caFile") {
+    webhook->ca_file = value;
+    return absl::OkStatus();
+  }
+  if (name == "registrationExpiryMs")
+    return int_key(0, 365 * kDay, &webhook->registration_expiry_ms);
+  if (name == "validation.enabled") return ParseBoolKey(key, value, &webhook->validation_enabled);
+  if (name == "validation.origin") {
+    if (value.empty()) return absl::InvalidArgumentError("empty value for key " + key);
+    webhook->validation_origin = value;
+    return absl::OkStatus();
+  }
+  if (name == "validation.timeoutMs") return int_key(1, kDay, &webhook->validation_timeout_ms);
+  return absl::InvalidArgumentError(absl::StrCat("unknown configuration key ", key));
+}
+
 }  // namespace
 
 absl::StatusOr<std::map<std::string, std::string>> ParseProperties(absl::string_view text) {
@@ -202,6 +251,8 @@ absl::StatusOr<RuntimeConfig> BuildConfig(const std::map<std::string, std::strin
       config.http_tls_key_file = value;
     } else if (key == "eventMesh.server.http.tls.clientCaFile") {
       config.http_tls_client_ca_file = value;
+    } else if (absl::StartsWith(key, "eventMesh.server.http.webhook.")) {
+      status = ParseWebhookKey(key, value, &config.webhook);
     } else if (key == "eventMesh.server.env") {
       config.server_env = value;
     } else if (key == "eventMesh.server.idc") {

@@ -56,6 +56,25 @@
 //   eventMesh.server.http.tls.keyFile              ""      PEM private key; required with TLS
 //   eventMesh.server.http.tls.clientCaFile         ""      PEM CA bundle; when set, clients must
 //                                                           present a certificate it signed
+// Webhook delivery (206 subscriptions with a URL; see webhook/webhook_manager.h):
+//   eventMesh.server.http.webhook.enabled          true    webhook subscriptions on the HTTP port
+//   eventMesh.server.http.webhook.pushTimeoutMs    3000    one POST to a subscriber
+//   eventMesh.server.http.webhook.maxAttempts      4       POSTs per event before dead-lettering
+//   eventMesh.server.http.webhook.retry.initialBackoffMs 1000  first retry delay (doubles, jitter)
+//   eventMesh.server.http.webhook.retry.maxBackoffMs     60000 cap of the retry delay
+//   eventMesh.server.http.webhook.retry.maxRetryAfterMs  300000 cap of a 429's Retry-After
+//   eventMesh.server.http.webhook.maxConcurrentPushesPerTarget 8   POSTs in flight per URL
+//   eventMesh.server.http.webhook.maxQueuedPerTarget     1000  unsettled events per URL
+//   eventMesh.server.http.webhook.allow            ""      comma-separated CIDRs/host patterns;
+//                                                           "" = every URL not denied
+//   eventMesh.server.http.webhook.deny             169.254.0.0/16,fe80::/10 (loopback allowed)
+//   eventMesh.server.http.webhook.tls.caFile       ""      CA bundle for https:// subscribers
+//                                                           ("" = the system store)
+//   eventMesh.server.http.webhook.registrationExpiryMs 0   drop registrations without heartbeat
+//                                                           for this long (0 = never)
+//   eventMesh.server.http.webhook.validation.enabled   true  CloudEvents webhook handshake
+//   eventMesh.server.http.webhook.validation.origin    eventmesh  WebHook-Request-Origin
+//   eventMesh.server.http.webhook.validation.timeoutMs 5000
 // Identity echoed in HTTP response headers (eventmeshenv, eventmeshidc, eventmeshcluster,
 // eventmeship):
 //   eventMesh.server.env / .idc / .cluster         P / FT / LS
@@ -67,6 +86,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -78,6 +98,25 @@ namespace eventmesh::runtime {
 
 inline constexpr int kDefaultTcpPort = 10000;
 inline constexpr int kDefaultHttpPort = 10105;
+
+// eventMesh.server.http.webhook.* (see above).
+struct WebhookConfig {
+  bool enabled = true;
+  int64_t push_timeout_ms = 3'000;
+  int64_t max_attempts = 4;
+  int64_t initial_backoff_ms = 1'000;
+  int64_t max_backoff_ms = 60'000;
+  int64_t max_retry_after_ms = 300'000;
+  int64_t max_concurrent_pushes_per_target = 8;
+  int64_t max_queued_per_target = 1'000;
+  std::vector<std::string> allow;
+  std::optional<std::vector<std::string>> deny;  // unset: the default rules
+  std::string ca_file;
+  int64_t registration_expiry_ms = 0;
+  bool validation_enabled = true;
+  std::string validation_origin = "eventmesh";
+  int64_t validation_timeout_ms = 5'000;
+};
 
 struct RuntimeConfig {
   int tcp_port = kDefaultTcpPort;
@@ -110,6 +149,7 @@ struct RuntimeConfig {
   std::string http_tls_cert_file;
   std::string http_tls_key_file;
   std::string http_tls_client_ca_file;
+  WebhookConfig webhook;
   // Identity (HTTP response headers).
   std::string server_env = "P";
   std::string server_idc = "FT";

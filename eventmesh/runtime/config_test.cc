@@ -84,6 +84,35 @@ TEST(ConfigTest, HttpKeys) {
             "unknown configuration key eventMesh.server.http.prot");
 }
 
+TEST(ConfigTest, WebhookKeys) {
+  auto defaults = BuildConfig({});
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_TRUE(defaults->webhook.enabled);
+  EXPECT_FALSE(defaults->webhook.deny.has_value());  // the built-in deny rules apply
+  EXPECT_EQ(defaults->webhook.max_attempts, 4);
+
+  auto config = BuildConfig({{"eventMesh.server.http.webhook.enabled", "false"},
+                             {"eventMesh.server.http.webhook.maxAttempts", "7"},
+                             {"eventMesh.server.http.webhook.retry.initialBackoffMs", "10"},
+                             {"eventMesh.server.http.webhook.allow", "10.0.0.0/8, *.example.com"},
+                             {"eventMesh.server.http.webhook.deny", ""},
+                             {"eventMesh.server.http.webhook.validation.origin", "mesh.example"}});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_FALSE(config->webhook.enabled);
+  EXPECT_EQ(config->webhook.max_attempts, 7);
+  EXPECT_EQ(config->webhook.initial_backoff_ms, 10);
+  EXPECT_EQ(config->webhook.allow, (std::vector<std::string>{"10.0.0.0/8", "*.example.com"}));
+  ASSERT_TRUE(config->webhook.deny.has_value());
+  EXPECT_TRUE(config->webhook.deny->empty());
+  EXPECT_EQ(config->webhook.validation_origin, "mesh.example");
+
+  EXPECT_EQ(BuildConfig({{"eventMesh.server.http.webhook.maxAttempts", "0"}}).status().message(),
+            "invalid value \"0\" for key eventMesh.server.http.webhook.maxAttempts: expected an "
+            "integer in [1, 1000]");
+  EXPECT_EQ(BuildConfig({{"eventMesh.server.http.webhook.colour", "red"}}).status().message(),
+            "unknown configuration key eventMesh.server.http.webhook.colour");
+}
+
 TEST(ConfigTest, FlagsOverrideTheFile) {
   char arg0[] = "runtime";
   char arg1[] = "--port=1234";

@@ -7,6 +7,34 @@
 #include "glog/logging.h"
 
 namespace eventmesh::runtime {
+namespace {
+
+webhook::WebhookOptions WebhookOptionsFromConfig(const RuntimeConfig& config) {
+  const WebhookConfig& in = config.webhook;
+  webhook::WebhookOptions out;
+  out.push_timeout_ms = in.push_timeout_ms;
+  out.max_attempts = static_cast<int32_t>(in.max_attempts);
+  out.initial_backoff_ms = in.initial_backoff_ms;
+  out.max_backoff_ms = in.max_backoff_ms;
+  out.max_retry_after_ms = in.max_retry_after_ms;
+  out.max_concurrent_pushes_per_target = static_cast<int32_t>(in.max_concurrent_pushes_per_target);
+  out.max_queued_per_target = static_cast<int32_t>(in.max_queued_per_target);
+  out.allow = in.allow;
+  if (in.deny.has_value()) out.deny = *in.deny;
+  out.ca_file = in.ca_file;
+  out.persistence_path = webhook::WebhookManager::DefaultPersistencePath(config.data_dir);
+  out.registration_expiry_ms = in.registration_expiry_ms;
+  out.validate_cloudevents_endpoints = in.validation_enabled;
+  out.origin = in.validation_origin;
+  out.validation_timeout_ms = in.validation_timeout_ms;
+  out.identity.cluster = config.server_cluster;
+  out.identity.ip = config.host_ip;
+  out.identity.env = config.server_env;
+  out.identity.idc = config.server_idc;
+  return out;
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Create(
     const RuntimeConfig& config, const connectors::ConnectorRegistry& registry,
@@ -41,6 +69,16 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
                           absl::StrCat("webhook service: ", service.status().message()));
     }
     server->webhook_ = std::move(*service);
+    server->http_services_.webhook = server->webhook_.get();
+  } else if (config.webhook.enabled) {
+    auto manager = webhook::WebhookManager::Create(server->consumers_.get(), server->topics_.get(),
+                                                   WebhookOptionsFromConfig(server->config_));
+    if (!manager.ok()) {
+      return absl::Status(manager.status().code(),
+                          absl::StrCat("webhook delivery: ", manager.status().message()));
+    }
+    server->webhook_manager_ = manager->get();
+    server->webhook_ = std::move(*manager);
     server->http_services_.webhook = server->webhook_.get();
   }
   return server;
@@ -81,6 +119,11 @@ Server::Server(const RuntimeConfig& config, std::unique_ptr<connectors::Connecto
 Server::~Server() { Shutdown(); }
 
 absl::Status Server::Start() {
+  if (webhook_manager_ != nullptr) {
+    if (absl::Status status = webhook_manager_->Start(); !status.ok()) {
+      return absl::Status(status.code(), absl::StrCat("webhook subscriptions: ", status.message()));
+    }
+  }
   if (absl::Status status = tcp_->Start(config_.tcp_port); !status.ok()) return status;
   return http_->Start();
 }
@@ -92,11 +135,14 @@ void Server::Shutdown() {
   http_->StopAccepting();
   http_->Drain(/*timeout_ms=*/10'000);
   tcp_->GoodbyeAll(/*timeout_ms=*/10'000);
+  if (webhook_manager_ != nullptr) webhook_manager_->Shutdown();  // pushes stop before consumers
   consumers_->Shutdown();
   tcp_->Stop();
   http_->Stop();
   webhook_.reset();  // its subscriptions close before the connector shuts down
+  webhook_manager_ = nullptr;
   http_services_.webhook = nullptr;
+  requests_.Shutdown();  // closes the cross-runtime reply subscription
   connector_->Shutdown();
 }
 

@@ -26,6 +26,7 @@
 #include "eventmesh/runtime/http/http_server.h"
 #include "eventmesh/runtime/tcp/session_context.h"
 #include "eventmesh/runtime/tcp/tcp_server.h"
+#include "eventmesh/runtime/webhook/webhook_manager.h"
 #include "eventmesh/runtime/webhook/webhook_service.h"
 
 namespace eventmesh::runtime {
@@ -44,8 +45,10 @@ using WebhookServiceFactory =
         const WebhookServiceDeps& deps)>;
 
 struct ServerOptions {
-  // Unset: webhook subscriptions are disabled (HTTP 206/207/203-SUB answer retCode 19/20/21
-  // "webhook subscriptions are not enabled").
+  // Replaces the built-in webhook delivery (webhook::WebhookManager, configured by
+  // eventMesh.server.http.webhook.*). Without a factory and with
+  // eventMesh.server.http.webhook.enabled=false, webhook subscriptions are disabled (HTTP
+  // 206/207/203-SUB answer retCode 19/20/21 "webhook subscriptions are not enabled").
   WebhookServiceFactory webhook_service_factory;
 };
 
@@ -60,8 +63,9 @@ class Server {
       ServerOptions options = {});
   ~Server();
 
-  // Starts listening (TCP, then HTTP). Errors: Unavailable (port in use), InvalidArgument (TLS
-  // files unusable).
+  // Restores persisted webhook subscriptions, then starts listening (TCP, then HTTP). Errors:
+  // Unavailable (port in use), InvalidArgument (TLS files unusable), DataLoss (unreadable
+  // webhook registrations file).
   absl::Status Start();
   int tcp_port() const { return tcp_->port(); }
   int http_port() const { return http_->port(); }
@@ -88,6 +92,7 @@ class Server {
   tcp::SessionContext context_;
   std::unique_ptr<tcp::TcpServer> tcp_;
   std::unique_ptr<webhook::WebhookService> webhook_;
+  webhook::WebhookManager* webhook_manager_ = nullptr;  // webhook_ when it is the built-in one
   std::unique_ptr<tcp::RateLimiter> http_rate_limiter_;
   http::HttpServices http_services_;
   std::unique_ptr<http::HttpServer> http_;

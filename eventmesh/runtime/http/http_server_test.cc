@@ -107,6 +107,9 @@ class HttpServerTest : public ::testing::Test {
     properties.emplace("eventMesh.storage.embedded.fetchWaitMs", "100");
     properties.emplace("eventMesh.storage.embedded.commitIntervalMs", "50");
     properties.emplace("eventMesh.storage.embedded.heartbeatIntervalMs", "100");
+    // The built-in webhook delivery has its own end-to-end test (webhook_e2e_test); here the
+    // recorder (webhook) or nothing (the "not enabled" answers) stands in.
+    if (!webhook) properties.emplace("eventMesh.server.http.webhook.enabled", "false");
     auto config = BuildConfig(properties);
     ASSERT_TRUE(config.ok()) << config.status();
     ASSERT_TRUE(connectors::RegisterBuiltinConnectors(&registry_).ok());

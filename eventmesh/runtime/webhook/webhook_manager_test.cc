@@ -168,7 +168,7 @@ class WebhookManagerTest : public ::testing::Test {
     options.fetch_wait_ms = 50;
     options.commit_interval_ms = 20;
     options.heartbeat_interval_ms = 50;
-    auto connector = connectors::EmbeddedConnector::Open(options);
+    auto connector = connectors::OpenEmbeddedConnector(options);
     ASSERT_TRUE(connector.ok()) << connector.status();
     connector_ = std::move(*connector);
     topics_ = std::make_unique<core::TopicRegistry>(connector_.get(), true, 1);
@@ -280,7 +280,7 @@ class WebhookManagerTest : public ::testing::Test {
 
   int64_t ack_timeout_ms_ = 200;
   std::string dir_;
-  std::unique_ptr<connectors::EmbeddedConnector> connector_;
+  std::unique_ptr<connectors::EventStoreConnector> connector_;
   std::unique_ptr<core::TopicRegistry> topics_;
   std::unique_ptr<core::ConsumerManager> consumers_;
   std::unique_ptr<WebhookManager> manager_;

@@ -71,7 +71,7 @@ int Run(int argc, char** argv) {
   options.store.sync_mode = store::SyncMode::kNone;
   options.fetch_wait_ms = 50;
   options.heartbeat_interval_ms = 50;
-  auto connector = connectors::EmbeddedConnector::Open(options);
+  auto connector = connectors::OpenEmbeddedConnector(options);
   if (!connector.ok()) {
     std::fprintf(stderr, "connector: %s\n", connector.status().ToString().c_str());
     return 1;

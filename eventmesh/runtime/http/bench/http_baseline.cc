@@ -60,14 +60,13 @@ int main(int argc, char** argv) {
   tcp::acceptor acceptor(*ios[0], tcp::endpoint(tcp::v4(), static_cast<uint16_t>(port)));
   size_t next = 0;
   std::function<void()> accept = [&] {
-    acceptor.async_accept(*ios[next++ % ios.size()],
-                          [&](beast::error_code ec, tcp::socket socket) {
-                            if (!ec) {
-                              socket.set_option(tcp::no_delay(true), ec);
-                              std::make_shared<Session>(std::move(socket))->Read();
-                            }
-                            accept();
-                          });
+    acceptor.async_accept(*ios[next++ % ios.size()], [&](beast::error_code ec, tcp::socket socket) {
+      if (!ec) {
+        socket.set_option(tcp::no_delay(true), ec);
+        std::make_shared<Session>(std::move(socket))->Read();
+      }
+      accept();
+    });
   };
   accept();
   std::cout << "http_baseline listening on port " << acceptor.local_endpoint().port() << std::endl;
