@@ -1,9 +1,6 @@
 // End-to-end webhook delivery: HttpSubscriber against a real in-process runtime::Server. The
 // runtime POSTs events to the subscriber's webhook server (EventMesh form push or CloudEvents
 // binary), the handler's answer settles them, request-reply is answered with code 301.
-// Needs a runtime whose Server has its webhook service (WebhookManager) wired in; until then
-// the subscription is refused with "webhook subscriptions are not enabled" and this target is
-// tagged manual.
 
 #include <cstdlib>
 #include <future>
