@@ -52,9 +52,12 @@ int main(int argc, char** argv) {
   int received = 0;
   // Runs on the webhook server's thread; the answer (retCode 0 / 2xx) follows the return value.
   auto subscriber = HttpSubscriber::Start(options, [&](const PushedEvent& event) {
-    std::printf("%s topic=%s id=%s data=%s\n",
-                event.kind == PushedEvent::Kind::kCloudEvent ? "cloudevent" : "form",
-                event.topic.c_str(), event.biz_seq_no.c_str(), event.content.c_str());
+    // A CloudEvent arrives as a CloudEvents push, or (form push) as structured JSON in the
+    // content; both are parsed into event.cloud_event.
+    const bool ce = event.cloud_event.has_value();
+    std::printf("%s topic=%s id=%s data=%s\n", ce ? "cloudevent" : "message", event.topic.c_str(),
+                ce ? event.cloud_event->id().c_str() : event.biz_seq_no.c_str(),
+                ce ? event.cloud_event->data().c_str() : event.content.c_str());
     std::fflush(stdout);
     absl::MutexLock lock(&mu);
     ++received;
