@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything a fresh Debian 12 machine needs to build and test EventMesh-cpp.
 # Idempotent: running it again only confirms the packages are present.
-# Only Debian's package archive is used; nothing is downloaded from anywhere else.
+# Debian's package archive provides everything the build needs; the npm registry provides only
+# the pinned CloudEvents JavaScript SDK of the interoperability test (tools/interop).
 set -euo pipefail
 
 PACKAGES=(
@@ -45,4 +46,17 @@ fi
 
 command -v bazel >/dev/null 2>&1 || fail "bazel not found after installing bazel-bootstrap"
 log "bazel: $(bazel --version 2>/dev/null | head -n1)"
+
+# Node.js (>= 18) and npm for the CloudEvents JavaScript interoperability test: Debian's when the
+# machine has none.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  log "installing Debian's nodejs and npm"
+  $SUDO apt-get update -q || fail "apt-get update failed (is the Debian archive reachable?)"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends nodejs npm \
+    || fail "apt-get install failed for: nodejs npm"
+fi
+log "node: $(node --version)"
+"$(dirname "${BASH_SOURCE[0]}")/interop/cloudevents_js/install.sh" >/dev/null \
+  || fail "npm ci in tools/interop/cloudevents_js failed (is the npm registry reachable?)"
+log "CloudEvents JS SDK installed for the interop test"
 log "done"
