@@ -4,17 +4,24 @@
 // The mesh runtime: wires the connector (chosen by eventMesh.storage.plugin.type from a
 // ConnectorRegistry), the topic registry, the consumer manager and the TCP server.
 //
-// Start order: connector -> topic registry -> consumer manager -> TCP server. Shutdown (graceful,
-// idempotent): stop accepting, let in-flight publishes finish, SERVER_GOODBYE_REQUEST to every
-// client, close consumers (acknowledged positions committed), stop the workers, shut the
-// connector down (its store is closed when the Server is destroyed).
+// Start order: connector -> topic registry -> consumer manager -> TCP server -> cluster
+// rebalancer (only when the connector's store is shared, Capabilities::shared_store, and
+// eventMesh.server.tcp.RebalanceIntervalInMills > 0; see cluster/rebalancer.h). Shutdown
+// (graceful, idempotent): stop accepting; with the rebalancer, announce leaving, redirect every
+// client to the least-loaded live peer and wait up to 5 s for them to go; let in-flight
+// publishes finish, SERVER_GOODBYE_REQUEST to every remaining client, close consumers
+// (acknowledged positions committed), stop the workers, shut the connector down (its store is
+// closed when the Server is destroyed).
 // Thread-safety: Start and Shutdown from one controlling thread.
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "eventmesh/connectors/api/connector_registry.h"
+#include "eventmesh/runtime/cluster/rebalancer.h"
 #include "eventmesh/runtime/config.h"
 #include "eventmesh/runtime/core/consumer_manager.h"
 #include "eventmesh/runtime/core/request_tracker.h"
@@ -32,13 +39,26 @@ class Server {
       const RuntimeConfig& config, const connectors::ConnectorRegistry& registry);
   ~Server();
 
-  // Starts listening. Errors: Unavailable (port in use).
+  // Starts listening (and the rebalancer, see above). Errors: Unavailable (port in use); the
+  // rebalancer's (cannot create or subscribe to the load topic).
   absl::Status Start();
   int tcp_port() const { return tcp_->port(); }
   void Shutdown();
   // Asks every connected client to reconnect to ip:port (REDIRECT_TO_CLIENT); returns how many
-  // sessions were asked. A hook for rebalancing/admin; nothing calls it automatically yet.
+  // sessions were asked. A hook for admin use.
   size_t RedirectAll(const std::string& ip, int port) { return tcp_->RedirectAll(ip, port); }
+  // Asks one session to reconnect to ip:port. Errors: NotFound "no session <id>".
+  absl::Status Redirect(uint64_t session_id, const std::string& ip, int port) {
+    return tcp_->Redirect(session_id, ip, port);
+  }
+  // The open TCP sessions (see TcpServer::ListSessions).
+  std::vector<tcp::SessionInfo> Sessions() { return tcp_->ListSessions(); }
+  // nullptr unless rebalancing runs (shared store, interval > 0, after Start).
+  cluster::ClusterRebalancer* rebalancer() { return rebalancer_.get(); }
+  // The address peers redirect clients to (resolved at Start; see
+  // eventMesh.server.tcp.advertisedAddress).
+  const std::string& advertised_host() const { return advertised_host_; }
+  int advertised_port() const { return advertised_port_; }
 
   connectors::Connector* connector() { return connector_.get(); }
   const RuntimeConfig& config() const { return config_; }
@@ -56,6 +76,9 @@ class Server {
   std::unique_ptr<core::Acl> acl_;
   tcp::SessionContext context_;
   std::unique_ptr<tcp::TcpServer> tcp_;
+  std::unique_ptr<cluster::ClusterRebalancer> rebalancer_;
+  std::string advertised_host_;
+  int advertised_port_ = 0;
   bool shut_down_ = false;
 };
 

@@ -45,7 +45,9 @@ RuntimeLoad CountSessions(const std::string& runtime_id, const std::string& ip, 
   load.runtime_id = runtime_id;
   load.ip = ip;
   load.port = port;
-  for (const LocalSession& session : sessions) ++load.sessions[session.pool()];
+  for (const LocalSession& session : sessions) {
+    if (!session.redirected) ++load.sessions[session.pool()];
+  }
   return load;
 }
 

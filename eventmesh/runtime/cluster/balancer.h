@@ -91,7 +91,8 @@ struct Move {
   int port = 0;
 };
 
-// This runtime's load from its session list.
+// This runtime's load from its session list. Sessions already asked to move are not counted
+// (they are leaving; the mover counts them at their target until it reports again).
 RuntimeLoad CountSessions(const std::string& runtime_id, const std::string& ip, int port,
                           const std::vector<LocalSession>& sessions);
 

@@ -156,8 +156,9 @@ TEST(BalancerTest, YoungRedirectedBusySessionsAreNotMoved) {
   std::vector<uint64_t> ids;
   for (const Move& move : moves) ids.push_back(move.session_id);
   // pub pool first: 4 vs 0 -> 101 (100 is busy), 3 vs 1 -> 102, then 2 vs 2 stops.
-  // sub pool: only 4, 5, 6 are eligible: 6 vs 0, 5 vs 1, 4 vs 2 -> all three move (3 vs 3).
-  EXPECT_THAT(ids, ::testing::ElementsAre(101u, 102u, 4u, 5u, 6u));
+  // sub pool: the redirected session no longer counts (5 here); 4, 5, 6 are eligible:
+  // 5 vs 0 -> 4, 4 vs 1 -> 5, then 3 vs 2 stops.
+  EXPECT_THAT(ids, ::testing::ElementsAre(101u, 102u, 4u, 5u));
 }
 
 TEST(BalancerTest, PublishersFirstWithinTheRoundBudget) {
@@ -204,6 +205,14 @@ TEST(BalancerTest, DrainSpreadsEverySessionOverThePeers) {
   // c: 0 -> 1 -> 2; at 2/2 (equal totals) b by id; c again; at 3/3 b.
   EXPECT_EQ(per_peer["c"], 3);
   EXPECT_EQ(per_peer["b"], 2);
+}
+
+TEST(BalancerTest, RedirectedSessionsAreNotCounted) {
+  auto sessions = Sessions("g", kPurposeSub, 4);
+  sessions[0].redirected = true;
+  EXPECT_EQ(CountSessions("a", "ip", 1, sessions).Count(kSubG), 3);
+  // 3 counted vs 2: no move although 4 are still connected.
+  EXPECT_TRUE(PlanRebalance("a", sessions, {Peer("b", {{kSubG, 2}})}, Policy()).empty());
 }
 
 TEST(BalancerTest, RecommendPicksTheLeastLoadedRuntimeForThePool) {
