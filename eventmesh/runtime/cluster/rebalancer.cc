@@ -69,13 +69,24 @@ ClusterRebalancer::~ClusterRebalancer() { Stop(); }
 
 void ClusterRebalancer::Loop() {
   std::unique_lock<std::mutex> lock(mu_);
+  auto next_round =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.interval_ms);
   for (;;) {
-    cv_.wait_for(lock, std::chrono::milliseconds(options_.interval_ms),
-                 [this] { return stopping_; });
+    cv_.wait_until(lock, next_round, [this] { return stopping_ || report_now_; });
     if (stopping_) return;
+    if (report_now_) {
+      // A runtime we did not know reported: it started after our last report and has not seen
+      // us yet (its subscription begins at the end of the topic), so tell it now.
+      report_now_ = false;
+      lock.unlock();
+      PublishReport(hooks_.list_sessions(), /*leaving=*/false, nullptr);
+      lock.lock();
+      continue;
+    }
     lock.unlock();
     RunRound();
     lock.lock();
+    next_round = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.interval_ms);
   }
 }
 
@@ -148,11 +159,13 @@ void ClusterRebalancer::OnReports(std::vector<connectors::DeliveredEvent>* event
       }
       if (report->load.runtime_id == options_.runtime_id) continue;  // our own
       ++stats_.reports_received;
+      if (!peers_.count(report->load.runtime_id) && !report->leaving) report_now_ = true;
       Peer& peer = peers_[report->load.runtime_id];
       peer.report = std::move(*report);
       peer.received_ms = now;
     }
   }
+  cv_.notify_all();
   connectors::Subscription* target = nullptr;
   {
     std::lock_guard<std::mutex> lock(ack_mu_);

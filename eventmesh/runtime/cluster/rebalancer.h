@@ -11,7 +11,9 @@
 // waiting `redirect_sleep_ms` between two redirects. Reports of other runtimes update the peer
 // table; a peer is live per IsLive (3 intervals, not leaving). A move this runtime made counts
 // for its target until that target reports again after the move (its report was built before
-// the client arrived), at most 3 intervals.
+// the client arrived), at most 3 intervals. A report from a runtime not seen before makes this
+// runtime report at once (outside the round schedule), so runtimes that start later learn about
+// the earlier ones without waiting one interval.
 // Drain() (shutdown) stops the rounds, publishes a report with "leaving":true (waits up to 2 s
 // for the store to take it, so peers stop choosing this runtime) and redirects every local
 // session per PlanDrain.
@@ -115,6 +117,7 @@ class ClusterRebalancer {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;                   // guarded by mu_
+  bool report_now_ = false;                 // guarded by mu_: a new peer appeared
   std::map<std::string, Peer> peers_;       // guarded by mu_
   std::vector<PendingMove> pending_moves_;  // guarded by mu_
   RebalancerStats stats_;                   // guarded by mu_
