@@ -135,7 +135,10 @@ void Server::Shutdown() {
   tcp_->StopAccepting();
   if (rebalancer_ != nullptr) {
     // Graceful drain: clients move to live peers instead of being told goodbye.
-    if (rebalancer_->Drain() > 0) tcp_->WaitForNoSessions(/*timeout_ms=*/5'000);
+    // The acceptor is closed, so the count only falls; wait for the redirected ones to go.
+    const size_t open = tcp_->session_count();
+    const size_t asked = rebalancer_->Drain();
+    if (asked > 0) tcp_->WaitForSessionsAtMost(open - std::min(open, asked), /*timeout_ms=*/5'000);
     rebalancer_->Stop();
   }
   tcp_->GoodbyeAll(/*timeout_ms=*/10'000);

@@ -221,10 +221,10 @@ std::vector<SessionInfo> TcpServer::ListSessions(int64_t timeout_ms) {
   return out;
 }
 
-bool TcpServer::WaitForNoSessions(int64_t timeout_ms) {
+bool TcpServer::WaitForSessionsAtMost(size_t count, int64_t timeout_ms) {
   std::unique_lock<std::mutex> lock(mu_);
   return closed_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
-                             [&] { return sessions_.empty(); });
+                             [&] { return sessions_.size() <= count; });
 }
 
 }  // namespace eventmesh::runtime::tcp

@@ -6,7 +6,7 @@
 // handlers of a connection run on its worker's single thread, which serves as its strand).
 // Connections beyond clientMaxNum get SERVER_GOODBYE_REQUEST (code 1) and are closed.
 // Thread-safe: Start, Stop and Goodbye may be called from any thread (not concurrently with
-// each other). ListSessions, Redirect, RedirectAll, WaitForNoSessions and session_count may be
+// each other). ListSessions, Redirect, RedirectAll, WaitForSessionsAtMost and session_count may be
 // called from any thread except a worker thread (ListSessions waits for the workers).
 
 #include <atomic>
@@ -66,8 +66,8 @@ class TcpServer {
   // session's worker thread; a session whose worker does not answer within `timeout_ms` (only
   // when the server is stopping) is left out.
   std::vector<SessionInfo> ListSessions(int64_t timeout_ms = 2000);
-  // Waits (up to `timeout_ms`) until no session is open; true when none is.
-  bool WaitForNoSessions(int64_t timeout_ms);
+  // Waits (up to `timeout_ms`) until at most `count` sessions are open; true when so.
+  bool WaitForSessionsAtMost(size_t count, int64_t timeout_ms);
 
  private:
   void DoAccept();
