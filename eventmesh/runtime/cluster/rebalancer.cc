@@ -130,10 +130,12 @@ void ClusterRebalancer::PublishReport(const std::vector<LocalSession>& sessions,
     sequence = ++report_sequence_;
   }
   connector_->Publish(report.ToCloudEvent(sequence),
-                      [this, done = std::move(done)](absl::StatusOr<connectors::PublishResult> r) {
+                      // The callback may run after this object is gone: it only touches
+                      // the shared counter.
+                      [published = published_,
+                       done = std::move(done)](absl::StatusOr<connectors::PublishResult> r) {
                         if (r.ok()) {
-                          std::lock_guard<std::mutex> lock(mu_);
-                          ++stats_.reports_published;
+                          published->fetch_add(1);
                         } else {
                           LOG(WARNING) << "cannot publish the load report to " << kLoadTopic << ": "
                                        << r.status();
@@ -217,10 +219,10 @@ RuntimeLoad ClusterRebalancer::Recommend(const PoolKey& pool) {
 size_t ClusterRebalancer::Drain() {
   StopThread();
   const std::vector<LocalSession> sessions = hooks_.list_sessions();
-  std::promise<absl::Status> announced;
-  std::future<absl::Status> announced_future = announced.get_future();
+  auto announced = std::make_shared<std::promise<absl::Status>>();
+  std::future<absl::Status> announced_future = announced->get_future();
   PublishReport(sessions, /*leaving=*/true,
-                [&announced](absl::Status status) { announced.set_value(status); });
+                [announced](absl::Status status) { announced->set_value(status); });
   // Bounded: the store takes the report or the connector gives up.
   if (announced_future.wait_for(std::chrono::seconds(2)) != std::future_status::ready) {
     LOG(WARNING) << "the leaving report was not acknowledged within 2 s; draining anyway";
@@ -266,7 +268,9 @@ void ClusterRebalancer::Stop() {
 
 RebalancerStats ClusterRebalancer::stats() {
   std::lock_guard<std::mutex> lock(mu_);
-  return stats_;
+  RebalancerStats stats = stats_;
+  stats.reports_published = published_->load();
+  return stats;
 }
 
 }  // namespace eventmesh::runtime::cluster

@@ -25,6 +25,7 @@
 // locks held.
 // Errors (Start): the connector's CreateTopic / Subscribe errors, prefixed with what failed.
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -122,6 +123,9 @@ class ClusterRebalancer {
   std::vector<PendingMove> pending_moves_;  // guarded by mu_
   RebalancerStats stats_;                   // guarded by mu_
   int64_t report_sequence_ = 0;             // guarded by mu_
+  // Reports the store acknowledged; shared with publish callbacks that may outlive this object.
+  const std::shared_ptr<std::atomic<int64_t>> published_ =
+      std::make_shared<std::atomic<int64_t>>(0);
 
   std::mutex ack_mu_;
   connectors::Subscription* ack_target_ = nullptr;  // guarded by ack_mu_
