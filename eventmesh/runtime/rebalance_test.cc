@@ -255,6 +255,13 @@ TEST_F(RebalanceTest, NineSubscribersOnOneOfThreeRuntimesSettleEvenlyAndNoEventI
   }
   EXPECT_EQ(moved, 6);
 
+  // RECOMMEND: at 3/3/3 the tie goes by total load; runtime 0 also serves the publisher.
+  const std::string recommended = runtimes_[0]->Recommend("workers", "sub");
+  EXPECT_TRUE(recommended == absl::StrCat("127.0.0.1:", runtimes_[1]->tcp_port()) ||
+              recommended == absl::StrCat("127.0.0.1:", runtimes_[2]->tcp_port()))
+      << recommended;
+  EXPECT_EQ(runtimes_[1]->Recommend("workers", "sub"), recommended);
+
   // Nothing published during the rebalancing was lost.
   const std::set<std::string> missing = received.WaitFor(published, absl::Seconds(30));
   EXPECT_TRUE(missing.empty()) << missing.size() << " of " << published.size()
@@ -324,6 +331,8 @@ TEST_F(RebalanceTest, ShutdownWithoutLivePeersSaysGoodbye) {
 TEST_F(RebalanceTest, SessionListAndRedirectHook) {
   ASSERT_EQ(StartRuntime(/*interval_ms=*/0), 0);  // rebalancing off
   EXPECT_EQ(runtimes_[0]->rebalancer(), nullptr);
+  EXPECT_EQ(runtimes_[0]->Recommend("any", "sub"),
+            absl::StrCat("127.0.0.1:", runtimes_[0]->tcp_port()));
   auto subscriber = testing::TestClient::Connect(runtimes_[0]->tcp_port());
   ASSERT_TRUE(subscriber.ok());
   ASSERT_TRUE((*subscriber)->Hello("sub", "listed").ok());

@@ -129,6 +129,12 @@ absl::Status Server::Start() {
   return absl::OkStatus();
 }
 
+std::string Server::Recommend(const std::string& group, const std::string& purpose) {
+  if (rebalancer_ == nullptr) return absl::StrCat(advertised_host_, ":", advertised_port_);
+  const cluster::RuntimeLoad best = rebalancer_->Recommend(cluster::PoolKey{group, purpose});
+  return absl::StrCat(best.ip, ":", best.port);
+}
+
 void Server::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;

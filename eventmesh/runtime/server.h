@@ -51,6 +51,10 @@ class Server {
   absl::Status Redirect(uint64_t session_id, const std::string& ip, int port) {
     return tcp_->Redirect(session_id, ip, port);
   }
+  // The "host:port" a new client of (group, purpose) should use: the least-loaded live runtime
+  // for that pool, this one included (cluster::Recommend), or this runtime's advertised address
+  // when rebalancing is off. What RECOMMEND_REQUEST should answer. After Start; any thread.
+  std::string Recommend(const std::string& group, const std::string& purpose);
   // The open TCP sessions (see TcpServer::ListSessions).
   std::vector<tcp::SessionInfo> Sessions() { return tcp_->ListSessions(); }
   // nullptr unless rebalancing runs (shared store, interval > 0, after Start).

@@ -1,5 +1,6 @@
 #include "eventmesh/runtime/cluster/rebalancer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <utility>
@@ -195,8 +196,11 @@ std::vector<RuntimeLoad> ClusterRebalancer::LivePeers() {
   // Moves towards a peer count until it reports again after them (or for 3 intervals).
   for (auto it = pending_moves_.begin(); it != pending_moves_.end();) {
     auto peer = peers_.find(it->runtime_id);
+    // The client needs a moment to reconnect: only a report built a grace period after the
+    // move surely counts it (counting it twice meanwhile only delays the next move).
+    const int64_t grace_ms = std::min<int64_t>(options_.interval_ms, 2'000);
     const bool reported_since =
-        peer != peers_.end() && peer->second.report.timestamp_ms > it->wall_ms;
+        peer != peers_.end() && peer->second.report.timestamp_ms > it->wall_ms + grace_ms;
     if (reported_since || now - it->steady_ms >= 3 * options_.interval_ms) {
       it = pending_moves_.erase(it);
       continue;

@@ -10,12 +10,13 @@
 // PlanRebalance (balancer.h) over the live peers and send REDIRECT_TO_CLIENT for each move,
 // waiting `redirect_sleep_ms` between two redirects. Reports of other runtimes update the peer
 // table; a peer is live per IsLive (3 intervals, not leaving). A move this runtime made counts
-// for its target until that target reports again after the move (its report was built before
-// the client arrived), at most 3 intervals. A report from a runtime not seen before makes this
-// runtime report at once (outside the round schedule), so runtimes that start later learn about
-// the earlier ones without waiting one interval.
-// Drain() (shutdown) stops the rounds, publishes a report with "leaving":true (waits up to 2 s
-// for the store to take it, so peers stop choosing this runtime) and redirects every local
+// for its target until the target publishes a report built more than min(interval, 2 s) after
+// the move (time for the client to reconnect there), at most 3 intervals: a round never sends
+// more to a peer than its planned counts allow, even before the peer reports the new clients. A
+// report from a runtime not seen before makes this runtime report at once (outside the round
+// schedule), so runtimes that start later learn about the earlier ones without waiting one
+// interval. Drain() (shutdown) stops the rounds, publishes a report with "leaving":true (waits up
+// to 2 s for the store to take it, so peers stop choosing this runtime) and redirects every local
 // session per PlanDrain.
 //
 // Ownership: the connector and the hooks' targets must outlive the rebalancer; Stop() (also the
