@@ -176,6 +176,21 @@ TEST_F(RebalancerTest, ClientsThatDoNotFollowAreNeverAskedTwice) {
   EXPECT_EQ(a.Count(), 12u);  // still connected
 }
 
+TEST_F(RebalancerTest, PeerThatStopsReportingExpiresAndGetsNoClients) {
+  FakeRuntime a("a"), b("b");
+  ClusterRebalancer* ra = Start(&a, 1001, 100);
+  ClusterRebalancer* rb = Start(&b, 1002, 100);
+  WaitFor([&] { return ra->LivePeers().size() == 1; }, "peer");
+  rb->Stop();  // silent, no leaving report: as if the process died
+  WaitFor([&] { return ra->LivePeers().empty(); }, "b expiring");
+  a.Add("g", kPurposeSub, 9);
+  const int64_t rounds = ra->stats().rounds;
+  WaitFor([&] { return ra->stats().rounds >= rounds + 3; }, "rounds");
+  EXPECT_EQ(a.redirects(), 0);
+  EXPECT_EQ(b.Count(), 0u);
+  EXPECT_EQ(ra->Recommend(PoolKey{"g", kPurposeSub}).runtime_id, "a");
+}
+
 TEST_F(RebalancerTest, InvalidReportsAreCountedAndIgnored) {
   FakeRuntime a("a");
   ClusterRebalancer* ra = Start(&a, 1001, 100);
