@@ -7,9 +7,10 @@
 // client should use (Recommend), and whether a peer's last report still counts (IsLive).
 //
 // Sessions are balanced per pool = (client group, purpose): the publishers of a group and its
-// subscribers are balanced separately. With N sessions of a pool over R live runtimes, a round
-// ends with every runtime at ⌈N/R⌉ or below, and repeated rounds reach a spread of at most one
-// session between the most and the least loaded runtime. Anti ping-pong rules:
+// subscribers are balanced separately. With N sessions of a pool over R live runtimes, repeated
+// rounds end with every runtime at ⌈N/R⌉ or ⌊N/R⌋ (a spread of at most one session between the
+// most and the least loaded runtime); each move narrows the spread, so none is undone later.
+// Anti ping-pong rules:
 //   - only the most-loaded runtime of a pool acts in a round (ties: the smallest runtime id);
 //   - it moves a session only while it is at least `min_gap` (2) sessions above the target
 //     runtime, which is the least-loaded live runtime of the pool (ties: smaller total load,
@@ -25,7 +26,6 @@
 
 #include <cstdint>
 #include <map>
-#include <optional>
 #include <string>
 #include <vector>
 

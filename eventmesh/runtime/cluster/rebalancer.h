@@ -21,9 +21,9 @@
 //
 // Ownership: the connector and the hooks' targets must outlive the rebalancer; Stop() (also the
 // destructor) closes the subscription and must run before the connector shuts down.
-// Thread-safety: all public methods may be called from any thread; the hooks are called from the
-// timer thread, from Drain() and Recommend(), never concurrently with each other's callers'
-// locks held.
+// Thread-safety: all public methods may be called from any thread. The hooks are called from the
+// timer thread, Drain() and Recommend() (possibly concurrently, never with a lock of the
+// rebalancer held), so they must be thread-safe.
 // Errors (Start): the connector's CreateTopic / Subscribe errors, prefixed with what failed.
 
 #include <atomic>
