@@ -30,14 +30,12 @@ const char* const kIgnoredPrefixes[] = {
     "eventMesh.server.tcp.replyExecutorPoolSize",
     "eventMesh.server.tcp.ackExecutorPoolSize",
     "eventMesh.server.tcp.msgDownStreamExecutorPoolSize",
-    "eventMesh.server.tcp.RebalanceIntervalInMills",
     "eventMesh.server.tcp.sendBack.",
     "eventMesh.server.tcp.SendBackMaxTimes",
     "eventMesh.server.tcp.pushFailIsolateTimeInMills",
     "eventMesh.server.global.scheduler",
     "eventMesh.server.retry.",
     "eventMesh.server.gracefulShutdown.",
-    "eventMesh.server.rebalanceRedirect.",
     "eventMesh.server.batchmsg.",
     "eventMesh.server.sendmsg.",
     "eventMesh.server.remotemsg.",
@@ -129,6 +127,43 @@ absl::Status ParseWebhookKey(const std::string& key, const std::string& value,
   }
   if (name == "validation.timeoutMs") return int_key(1, kDay, &webhook->validation_timeout_ms);
   return absl::InvalidArgumentError(absl::StrCat("unknown configuration key ", key));
+}
+
+// "host" or "host:port" (IPv6 literals in brackets: "[::1]:10000").
+absl::Status ParseAdvertisedAddress(const std::string& key, const std::string& value,
+                                    RuntimeConfig* config) {
+  auto invalid = [&] {
+    return absl::InvalidArgumentError(absl::StrCat("invalid value \"", value, "\" for key ", key,
+                                                   ": expected host or host:port"));
+  };
+  std::string host = value;
+  std::string port;
+  if (!value.empty() && value[0] == '[') {
+    const size_t close = value.find(']');
+    if (close == std::string::npos) return invalid();
+    host = value.substr(1, close - 1);
+    if (close + 1 < value.size()) {
+      if (value[close + 1] != ':') return invalid();
+      port = value.substr(close + 2);
+      if (port.empty()) return invalid();
+    }
+  } else if (const size_t colon = value.rfind(':'); colon != std::string::npos) {
+    host = value.substr(0, colon);
+    port = value.substr(colon + 1);
+    if (port.empty()) return invalid();
+  }
+  const bool bracketed = !value.empty() && value[0] == '[';
+  if (host.empty() || host.find_first_of(bracketed ? " \t" : " \t:") != std::string::npos) {
+    return invalid();
+  }
+  int64_t parsed_port = 0;
+  if (!port.empty() &&
+      (!absl::SimpleAtoi(port, &parsed_port) || parsed_port < 1 || parsed_port > 65535)) {
+    return invalid();
+  }
+  config->advertised_host = host;
+  config->advertised_port = static_cast<int>(parsed_port);
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -259,6 +294,12 @@ absl::StatusOr<RuntimeConfig> BuildConfig(const std::map<std::string, std::strin
       config.server_idc = value;
     } else if (key == "eventMesh.server.cluster") {
       config.server_cluster = value;
+    } else if (key == "eventMesh.server.tcp.RebalanceIntervalInMills") {
+      status = int_key(0, 86'400'000, &config.rebalance_interval_ms);
+    } else if (key == "eventMesh.server.rebalanceRedirect.sleepIntervalInMills") {
+      status = int_key(0, 60'000, &config.rebalance_redirect_sleep_ms);
+    } else if (key == "eventMesh.server.tcp.advertisedAddress") {
+      status = ParseAdvertisedAddress(key, value, &config);
     } else if (key == "eventMesh.server.hostIp") {
       config.host_ip = value;
     } else if (key == "eventMesh.server.dataDir") {

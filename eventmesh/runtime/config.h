@@ -29,6 +29,18 @@
 //   eventMesh.server.security.enabled              false   username/password + topic ACL at HELLO
 //   eventMesh.server.security.credentialsFile      ""      JSON credentials file (see core/acl.h);
 //                                                           required when security is enabled
+//   eventMesh.server.tcp.RebalanceIntervalInMills  30000  ms between client-rebalancing rounds
+//                                                           between runtimes sharing a store
+//                                                           (0 = off: no load reports, no
+//                                                           rebalancing, no drain at shutdown);
+//                                                           only with a shared-store connector
+//   eventMesh.server.rebalanceRedirect.sleepIntervalInMills 200  ms between two redirects
+//   eventMesh.server.tcp.advertisedAddress         ""      "host" or "host:port" peers redirect
+//                                                           clients to; default host: hostIp,
+//                                                           else this machine's first non-
+//                                                           loopback IPv4 (127.0.0.1 if none);
+//                                                           default port: the bound TCP port
+//   eventMesh.server.hostIp                        ""      see advertisedAddress
 //   eventMesh.server.dataDir                       $XDG_DATA_HOME/eventmesh/runtime or
 //                                                  $HOME/.local/share/eventmesh/runtime
 //   eventMesh.storage.<connector>.<key>            passed to the connector (prefix stripped);
@@ -79,6 +91,7 @@
 // eventmeship):
 //   eventMesh.server.env / .idc / .cluster         P / FT / LS
 //   eventMesh.server.hostIp                        ""      "" = the connection's local address
+//                                                           (also the advertised host, above)
 // Apache EventMesh keys this runtime does not use (gRPC/admin ports, thread pools, registry,
 // metrics, tracing ...) are accepted and listed by IgnoredKeys(). Any other
 // key, and any invalid value, fails with InvalidArgument naming the key.
@@ -154,6 +167,10 @@ struct RuntimeConfig {
   std::string server_env = "P";
   std::string server_idc = "FT";
   std::string server_cluster = "LS";
+  int64_t rebalance_interval_ms = 30'000;
+  int64_t rebalance_redirect_sleep_ms = 200;
+  std::string advertised_host;  // from advertisedAddress; "" = hostIp or detected
+  int advertised_port = 0;      // from advertisedAddress; 0 = the bound TCP port
   std::string host_ip;
   // eventMesh.storage.<storage_type>.* with the prefix stripped.
   connectors::ConnectorConfig connector_config;

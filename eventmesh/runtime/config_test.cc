@@ -131,5 +131,52 @@ TEST(ConfigTest, FlagsOverrideTheFile) {
             "cannot read config file /nonexistent/eventmesh.properties");
 }
 
+TEST(ConfigTest, RebalanceKeys) {
+  auto defaults = BuildConfig({});
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->rebalance_interval_ms, 30000);
+  EXPECT_EQ(defaults->rebalance_redirect_sleep_ms, 200);
+  EXPECT_EQ(defaults->advertised_host, "");
+  EXPECT_EQ(defaults->advertised_port, 0);
+
+  auto config = BuildConfig({{"eventMesh.server.tcp.RebalanceIntervalInMills", "0"},
+                             {"eventMesh.server.rebalanceRedirect.sleepIntervalInMills", "5"},
+                             {"eventMesh.server.tcp.advertisedAddress", "mesh-1.example:10010"},
+                             {"eventMesh.server.hostIp", "10.0.0.7"}});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->rebalance_interval_ms, 0);
+  EXPECT_EQ(config->rebalance_redirect_sleep_ms, 5);
+  EXPECT_EQ(config->advertised_host, "mesh-1.example");
+  EXPECT_EQ(config->advertised_port, 10010);
+  EXPECT_EQ(config->host_ip, "10.0.0.7");
+  EXPECT_TRUE(config->ignored_keys.empty());
+
+  auto host_only = BuildConfig({{"eventMesh.server.tcp.advertisedAddress", "127.0.0.1"}});
+  ASSERT_TRUE(host_only.ok()) << host_only.status();
+  EXPECT_EQ(host_only->advertised_host, "127.0.0.1");
+  EXPECT_EQ(host_only->advertised_port, 0);
+  auto v6 = BuildConfig({{"eventMesh.server.tcp.advertisedAddress", "[::1]:9"}});
+  ASSERT_TRUE(v6.ok()) << v6.status();
+  EXPECT_EQ(v6->advertised_host, "::1");
+  EXPECT_EQ(v6->advertised_port, 9);
+
+  EXPECT_EQ(
+      BuildConfig({{"eventMesh.server.tcp.RebalanceIntervalInMills", "-1"}}).status().message(),
+      "invalid value \"-1\" for key eventMesh.server.tcp.RebalanceIntervalInMills: "
+      "expected an integer in [0, 86400000]");
+  EXPECT_EQ(BuildConfig({{"eventMesh.server.rebalanceRedirect.sleepIntervalInMills", "x"}})
+                .status()
+                .message(),
+            "invalid value \"x\" for key "
+            "eventMesh.server.rebalanceRedirect.sleepIntervalInMills: expected an integer in "
+            "[0, 60000]");
+  for (const char* bad : {"", "host:", "host:0", "host:70000", ":10000", "[::1", "[::1]x"}) {
+    EXPECT_EQ(BuildConfig({{"eventMesh.server.tcp.advertisedAddress", bad}}).status().message(),
+              std::string("invalid value \"") + bad +
+                  "\" for key eventMesh.server.tcp.advertisedAddress: expected host or host:port")
+        << bad;
+  }
+}
+
 }  // namespace
 }  // namespace eventmesh::runtime

@@ -1,5 +1,9 @@
 #include "eventmesh/runtime/server.h"
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+
 #include <filesystem>
 #include <utility>
 
@@ -32,6 +36,25 @@ webhook::WebhookOptions WebhookOptionsFromConfig(const RuntimeConfig& config) {
   out.identity.env = config.server_env;
   out.identity.idc = config.server_idc;
   return out;
+}
+
+// The first non-loopback IPv4 address of this machine, else 127.0.0.1.
+std::string DetectHostIp() {
+  std::string found = "127.0.0.1";
+  ifaddrs* addresses = nullptr;
+  if (getifaddrs(&addresses) != 0) return found;
+  for (ifaddrs* a = addresses; a != nullptr; a = a->ifa_next) {
+    if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET) continue;
+    const in_addr address = reinterpret_cast<const sockaddr_in*>(a->ifa_addr)->sin_addr;
+    if ((ntohl(address.s_addr) >> 24) == 127) continue;
+    char text[INET_ADDRSTRLEN] = {};
+    if (inet_ntop(AF_INET, &address, text, sizeof(text)) != nullptr) {
+      found = text;
+      break;
+    }
+  }
+  freeifaddrs(addresses);
+  return found;
 }
 
 }  // namespace
@@ -125,7 +148,56 @@ absl::Status Server::Start() {
     }
   }
   if (absl::Status status = tcp_->Start(config_.tcp_port); !status.ok()) return status;
-  return http_->Start();
+  if (absl::Status started = http_->Start(); !started.ok()) return started;
+  advertised_host_ = !config_.advertised_host.empty() ? config_.advertised_host
+                     : !config_.host_ip.empty()       ? config_.host_ip
+                                                      : DetectHostIp();
+  advertised_port_ = config_.advertised_port > 0 ? config_.advertised_port : tcp_->port();
+  if (config_.rebalance_interval_ms <= 0 || !connector_->capabilities().shared_store) {
+    return absl::OkStatus();
+  }
+  cluster::RebalancerOptions options;
+  options.runtime_id = requests_.runtime_id();
+  options.ip = advertised_host_;
+  options.port = advertised_port_;
+  options.interval_ms = config_.rebalance_interval_ms;
+  options.redirect_sleep_ms = config_.rebalance_redirect_sleep_ms;
+  options.policy.min_session_age_ms = config_.rebalance_interval_ms;
+  cluster::SessionHooks hooks;
+  tcp::TcpServer* tcp = tcp_.get();
+  hooks.list_sessions = [tcp] {
+    std::vector<cluster::LocalSession> sessions;
+    for (const tcp::SessionInfo& info : tcp->ListSessions()) {
+      if (!info.hello_done) continue;
+      cluster::LocalSession session;
+      session.id = info.id;
+      session.group = info.group;
+      session.purpose = info.purpose;
+      session.age_ms = info.age_ms;
+      session.unacked_pushes = info.unacked_pushes;
+      session.publishes_in_flight = info.publishes_in_flight;
+      session.redirected = info.redirected;
+      sessions.push_back(std::move(session));
+    }
+    return sessions;
+  };
+  hooks.redirect = [tcp](uint64_t id, const std::string& ip, int port) {
+    return tcp->Redirect(id, ip, port).ok();
+  };
+  auto rebalancer =
+      cluster::ClusterRebalancer::Start(connector_.get(), std::move(options), std::move(hooks));
+  if (!rebalancer.ok()) return rebalancer.status();
+  rebalancer_ = std::move(*rebalancer);
+  LOG(INFO) << "client rebalancing on: runtime " << requests_.runtime_id() << " advertised as "
+            << advertised_host_ << ":" << advertised_port_ << ", every "
+            << config_.rebalance_interval_ms << " ms";
+  return absl::OkStatus();
+}
+
+std::string Server::Recommend(const std::string& group, const std::string& purpose) {
+  if (rebalancer_ == nullptr) return absl::StrCat(advertised_host_, ":", advertised_port_);
+  const cluster::RuntimeLoad best = rebalancer_->Recommend(cluster::PoolKey{group, purpose});
+  return absl::StrCat(best.ip, ":", best.port);
 }
 
 void Server::Shutdown() {
@@ -134,6 +206,14 @@ void Server::Shutdown() {
   tcp_->StopAccepting();
   http_->StopAccepting();
   http_->Drain(/*timeout_ms=*/10'000);
+  if (rebalancer_ != nullptr) {
+    // Graceful drain: clients move to live peers instead of being told goodbye.
+    // The acceptor is closed, so the count only falls; wait for the redirected ones to go.
+    const size_t open = tcp_->session_count();
+    const size_t asked = rebalancer_->Drain();
+    if (asked > 0) tcp_->WaitForSessionsAtMost(open - std::min(open, asked), /*timeout_ms=*/5'000);
+    rebalancer_->Stop();
+  }
   tcp_->GoodbyeAll(/*timeout_ms=*/10'000);
   if (webhook_manager_ != nullptr) webhook_manager_->Shutdown();  // pushes stop before consumers
   consumers_->Shutdown();

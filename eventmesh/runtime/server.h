@@ -6,18 +6,25 @@
 // and (optionally) the webhook subscription service.
 //
 // Start order: connector -> topic registry -> consumer manager -> webhook service -> TCP server
-// -> HTTP server. Shutdown (graceful, idempotent): stop accepting (TCP and HTTP), let HTTP
-// requests being handled finish, let in-flight publishes finish, SERVER_GOODBYE_REQUEST to every
-// TCP client, close consumers (acknowledged positions committed), stop the workers, destroy the
-// webhook service, shut the connector down (its store is closed when the Server is destroyed).
+// -> HTTP server -> cluster rebalancer (only when the connector's store is shared,
+// Capabilities::shared_store, and eventMesh.server.tcp.RebalanceIntervalInMills > 0; see
+// cluster/rebalancer.h). Shutdown (graceful, idempotent): stop accepting (TCP and HTTP), let HTTP
+// requests being handled finish; with the rebalancer, announce leaving, redirect every TCP client
+// to the least-loaded live peer and wait up to 5 s for them to go; let in-flight publishes
+// finish, SERVER_GOODBYE_REQUEST to every remaining TCP client, stop webhook pushes, close
+// consumers (acknowledged positions committed), stop the workers, destroy the webhook service,
+// shut the connector down (its store is closed when the Server is destroyed).
 // Thread-safety: Start and Shutdown from one controlling thread.
 
 #include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "eventmesh/connectors/api/connector_registry.h"
+#include "eventmesh/runtime/cluster/rebalancer.h"
 #include "eventmesh/runtime/config.h"
 #include "eventmesh/runtime/core/consumer_manager.h"
 #include "eventmesh/runtime/core/request_tracker.h"
@@ -63,17 +70,34 @@ class Server {
       ServerOptions options = {});
   ~Server();
 
-  // Restores persisted webhook subscriptions, then starts listening (TCP, then HTTP). Errors:
-  // Unavailable (port in use), InvalidArgument (TLS files unusable), DataLoss (unreadable
-  // webhook registrations file).
+  // Restores persisted webhook subscriptions, starts listening (TCP, then HTTP) and the
+  // rebalancer (see above). Errors: Unavailable (port in use), InvalidArgument (TLS files
+  // unusable), DataLoss (unreadable webhook registrations file); the rebalancer's (cannot create
+  // or subscribe to the load topic).
   absl::Status Start();
   int tcp_port() const { return tcp_->port(); }
   int http_port() const { return http_->port(); }
   http::HttpServer* http_server() { return http_.get(); }
   void Shutdown();
   // Asks every connected client to reconnect to ip:port (REDIRECT_TO_CLIENT); returns how many
-  // sessions were asked. A hook for rebalancing/admin; nothing calls it automatically yet.
+  // sessions were asked. A hook for admin use.
   size_t RedirectAll(const std::string& ip, int port) { return tcp_->RedirectAll(ip, port); }
+  // Asks one session to reconnect to ip:port. Errors: NotFound "no session <id>".
+  absl::Status Redirect(uint64_t session_id, const std::string& ip, int port) {
+    return tcp_->Redirect(session_id, ip, port);
+  }
+  // The "host:port" a new client of (group, purpose) should use: the least-loaded live runtime
+  // for that pool, this one included (cluster::Recommend), or this runtime's advertised address
+  // when rebalancing is off. What RECOMMEND_REQUEST should answer. After Start; any thread.
+  std::string Recommend(const std::string& group, const std::string& purpose);
+  // The open TCP sessions (see TcpServer::ListSessions).
+  std::vector<tcp::SessionInfo> Sessions() { return tcp_->ListSessions(); }
+  // nullptr unless rebalancing runs (shared store, interval > 0, after Start).
+  cluster::ClusterRebalancer* rebalancer() { return rebalancer_.get(); }
+  // The address peers redirect clients to (resolved at Start; see
+  // eventMesh.server.tcp.advertisedAddress).
+  const std::string& advertised_host() const { return advertised_host_; }
+  int advertised_port() const { return advertised_port_; }
 
   connectors::Connector* connector() { return connector_.get(); }
   const RuntimeConfig& config() const { return config_; }
@@ -96,6 +120,9 @@ class Server {
   std::unique_ptr<tcp::RateLimiter> http_rate_limiter_;
   http::HttpServices http_services_;
   std::unique_ptr<http::HttpServer> http_;
+  std::unique_ptr<cluster::ClusterRebalancer> rebalancer_;
+  std::string advertised_host_;
+  int advertised_port_ = 0;
   bool shut_down_ = false;
 };
 

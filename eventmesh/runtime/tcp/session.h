@@ -86,6 +86,9 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   void FlushPushes() override;
 
  private:
+  // TcpServer::ListSessions reads the HELLO fields on the session's io thread.
+  friend class TcpServer;
+
   struct SubscribedTopic {
     protocol::tcp::SubscriptionItem item;
   };

@@ -62,7 +62,7 @@ void TcpServer::DoAccept() {
         {
           std::lock_guard<std::mutex> lock(mu_);
           over_limit = static_cast<int64_t>(sessions_.size()) >= ctx_->config->client_max_num;
-          if (!over_limit) sessions_.emplace(id, session);
+          if (!over_limit) sessions_.emplace(id, Entry{session, core::SteadyNowMs(), false});
         }
         if (over_limit) {
           LOG(WARNING) << "rejecting connection: clientMaxNum " << ctx_->config->client_max_num
@@ -100,8 +100,8 @@ void TcpServer::GoodbyeAll(int64_t timeout_ms) {
   std::vector<std::shared_ptr<Session>> sessions;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (auto& [id, weak] : sessions_) {
-      if (auto s = weak.lock()) sessions.push_back(std::move(s));
+    for (auto& [id, entry] : sessions_) {
+      if (auto s = entry.session.lock()) sessions.push_back(std::move(s));
     }
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
@@ -136,8 +136,11 @@ size_t TcpServer::RedirectAll(const std::string& ip, int port) {
   std::vector<std::shared_ptr<Session>> sessions;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (auto& [id, weak] : sessions_) {
-      if (auto s = weak.lock()) sessions.push_back(std::move(s));
+    for (auto& [id, entry] : sessions_) {
+      if (auto s = entry.session.lock()) {
+        entry.redirected = true;
+        sessions.push_back(std::move(s));
+      }
     }
   }
   for (auto& session : sessions) session->Redirect(ip, port);
@@ -147,6 +150,81 @@ size_t TcpServer::RedirectAll(const std::string& ip, int port) {
 size_t TcpServer::session_count() {
   std::lock_guard<std::mutex> lock(mu_);
   return sessions_.size();
+}
+
+}  // namespace eventmesh::runtime::tcp
+
+namespace eventmesh::runtime::tcp {
+
+absl::Status TcpServer::Redirect(uint64_t session_id, const std::string& ip, int port) {
+  std::shared_ptr<Session> session;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = sessions_.find(session_id);
+    if (it != sessions_.end()) session = it->second.session.lock();
+    if (session == nullptr || session->closed()) {
+      return absl::NotFoundError(absl::StrCat("no session ", session_id));
+    }
+    it->second.redirected = true;
+  }
+  session->Redirect(ip, port);
+  return absl::OkStatus();
+}
+
+std::vector<SessionInfo> TcpServer::ListSessions(int64_t timeout_ms) {
+  struct Collected {
+    std::mutex mu;
+    std::condition_variable cv;
+    size_t remaining = 0;
+    std::map<uint64_t, SessionInfo> infos;
+  };
+  auto collected = std::make_shared<Collected>();
+  std::vector<std::pair<std::shared_ptr<Session>, SessionInfo>> sessions;
+  const int64_t now = core::SteadyNowMs();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [id, entry] : sessions_) {
+      auto session = entry.session.lock();
+      if (session == nullptr) continue;
+      SessionInfo info;
+      info.id = id;
+      info.age_ms = now - entry.accepted_ms;
+      info.redirected = entry.redirected;
+      sessions.emplace_back(std::move(session), std::move(info));
+    }
+  }
+  collected->remaining = sessions.size();
+  for (auto& [session, info] : sessions) {
+    // The UserAgent and the subscription state belong to the session's worker thread.
+    boost::asio::post(session->socket_.get_executor(),
+                      [collected, session = session, info = std::move(info)]() mutable {
+                        if (!session->closed()) {
+                          info.hello_done = session->hello_done_;
+                          info.purpose = session->user_agent_.purpose;
+                          info.group = session->user_agent_.group;
+                          info.publishes_in_flight = session->publishes_in_flight();
+                          std::lock_guard<std::mutex> lock(session->deliveries_mu_);
+                          info.unacked_pushes = static_cast<int64_t>(session->deliveries_.size());
+                        }
+                        std::lock_guard<std::mutex> lock(collected->mu);
+                        if (!session->closed()) collected->infos.emplace(info.id, std::move(info));
+                        if (--collected->remaining == 0) collected->cv.notify_all();
+                      });
+  }
+  sessions.clear();
+  std::unique_lock<std::mutex> lock(collected->mu);
+  collected->cv.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                         [&] { return collected->remaining == 0; });
+  std::vector<SessionInfo> out;
+  out.reserve(collected->infos.size());
+  for (auto& [id, info] : collected->infos) out.push_back(std::move(info));
+  return out;
+}
+
+bool TcpServer::WaitForSessionsAtMost(size_t count, int64_t timeout_ms) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return closed_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                             [&] { return sessions_.size() <= count; });
 }
 
 }  // namespace eventmesh::runtime::tcp

@@ -6,7 +6,8 @@
 // handlers of a connection run on its worker's single thread, which serves as its strand).
 // Connections beyond clientMaxNum get SERVER_GOODBYE_REQUEST (code 1) and are closed.
 // Thread-safe: Start, Stop and Goodbye may be called from any thread (not concurrently with
-// each other).
+// each other). ListSessions, Redirect, RedirectAll, WaitForSessionsAtMost and session_count may be
+// called from any thread except a worker thread (ListSessions waits for the workers).
 
 #include <atomic>
 #include <condition_variable>
@@ -14,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -23,6 +25,18 @@
 #include "eventmesh/runtime/tcp/session_context.h"
 
 namespace eventmesh::runtime::tcp {
+
+// One connection as ListSessions sees it.
+struct SessionInfo {
+  uint64_t id = 0;
+  bool hello_done = false;          // purpose and group are known
+  std::string purpose;              // "pub" or "sub" (UserAgent.purpose)
+  std::string group;                // UserAgent.group
+  int64_t age_ms = 0;               // since the connection was accepted
+  int64_t unacked_pushes = 0;       // pushes the client has not acknowledged yet
+  int64_t publishes_in_flight = 0;  // publishes the store has not acknowledged yet
+  bool redirected = false;          // REDIRECT_TO_CLIENT was sent to it
+};
 
 class TcpServer {
  public:
@@ -45,6 +59,15 @@ class TcpServer {
   size_t session_count();
   // Sends REDIRECT_TO_CLIENT to every session; returns how many were asked.
   size_t RedirectAll(const std::string& ip, int port);
+  // Sends REDIRECT_TO_CLIENT {"ip","port"} to one session. Errors: NotFound "no session <id>"
+  // when it closed or never existed.
+  absl::Status Redirect(uint64_t session_id, const std::string& ip, int port);
+  // A snapshot of every open session, in id order. The session fields are read on each
+  // session's worker thread; a session whose worker does not answer within `timeout_ms` (only
+  // when the server is stopping) is left out.
+  std::vector<SessionInfo> ListSessions(int64_t timeout_ms = 2000);
+  // Waits (up to `timeout_ms`) until at most `count` sessions are open; true when so.
+  bool WaitForSessionsAtMost(size_t count, int64_t timeout_ms);
 
  private:
   void DoAccept();
@@ -61,7 +84,12 @@ class TcpServer {
 
   std::mutex mu_;
   std::condition_variable closed_cv_;
-  std::map<uint64_t, std::weak_ptr<Session>> sessions_;
+  struct Entry {
+    std::weak_ptr<Session> session;
+    int64_t accepted_ms = 0;  // steady clock
+    bool redirected = false;
+  };
+  std::map<uint64_t, Entry> sessions_;
 };
 
 }  // namespace eventmesh::runtime::tcp
