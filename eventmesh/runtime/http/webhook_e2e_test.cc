@@ -2,6 +2,7 @@
 // built-in webhook delivery to a real local endpoint, for events published over TCP and HTTP,
 // and survive a runtime restart.
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -54,6 +55,19 @@ class Endpoint {
     auto enough = [&] { return contents_.size() >= count; };
     mu_.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(30));
     return contents_;
+  }
+  // Waits (bounded) until `content` was pushed; returns whether it was.
+  bool WaitForContent(const std::string& content) {
+    absl::MutexLock lock(&mu_);
+    auto seen = [&] {
+      return std::find(contents_.begin(), contents_.end(), content) != contents_.end();
+    };
+    mu_.AwaitWithTimeout(absl::Condition(&seen), absl::Seconds(30));
+    return seen();
+  }
+  bool Received(const std::string& content) {
+    absl::MutexLock lock(&mu_);
+    return std::find(contents_.begin(), contents_.end(), content) != contents_.end();
   }
   std::vector<TestRequest> requests() {
     absl::MutexLock lock(&mu_);
@@ -183,20 +197,19 @@ TEST_F(WebhookE2eTest, CodeBasedSubscriptionReceivesTcpAndHttpEventsAndSurvivesR
   EXPECT_EQ(first.header("code"), "105");
 
   // The registration is persisted: after a restart the group still receives, and the
-  // subscription query lists it.
+  // subscription query lists it. (Delivery is at least once: an event whose acknowledgement was
+  // still in flight at the restart may come again.)
   RestartServer();
   PublishOverTcp("orders", "after-restart");
-  got = endpoint.WaitFor(3);
-  ASSERT_EQ(got.size(), 3u);
-  EXPECT_EQ(got[2], "after-restart");
+  EXPECT_TRUE(endpoint.WaitForContent("after-restart"));
   auto query = HttpCall(server_->http_port(), "GET", "/eventmesh/subscription/query");
   ASSERT_TRUE(query.ok()) << query.status();
   EXPECT_EQ(query->ret_code, 0) << query->body;
   EXPECT_NE(query->ret_msg.find(endpoint.url()), std::string::npos) << query->ret_msg;
   EXPECT_NE(query->ret_msg.find("billing"), std::string::npos) << query->ret_msg;
 
-  // Unsubscribing stops delivery: a later event is not pushed (checked by pushing another
-  // subscription's event through the same endpoint afterwards, which must arrive alone).
+  // Unsubscribing stops delivery: an event published after it never arrives, while another
+  // subscription's later event does.
   reply = Post(
       CodeHeaders(207, kFormType),
       protocol::http::EncodeForm(
@@ -209,9 +222,8 @@ TEST_F(WebhookE2eTest, CodeBasedSubscriptionReceivesTcpAndHttpEventsAndSurvivesR
                                            {"consumerGroup", "auditors"}}));
   ASSERT_EQ(reply.ret_code, 0) << reply.body;
   PublishOverTcp("audit", "audit-1");
-  got = endpoint.WaitFor(4);
-  ASSERT_EQ(got.size(), 4u);
-  EXPECT_EQ(got[3], "audit-1");
+  EXPECT_TRUE(endpoint.WaitForContent("audit-1"));
+  EXPECT_FALSE(endpoint.Received("nobody-listens"));
 }
 
 TEST_F(WebhookE2eTest, UriSubscriptionWithCloudEventsStructuredPush) {
