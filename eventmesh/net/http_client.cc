@@ -197,6 +197,22 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
             absl::StrCat("cannot load the system's default CA paths: ", ec.message()));
       }
     }
+    if (options_.client_cert_file.empty() != options_.client_key_file.empty()) {
+      return absl::InvalidArgumentError(
+          "client_cert_file and client_key_file must be given together (mutual TLS)");
+    }
+    if (!options_.client_cert_file.empty()) {
+      ssl_.use_certificate_chain_file(options_.client_cert_file, ec);
+      if (ec) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "cannot load client certificate '", options_.client_cert_file, "': ", ec.message()));
+      }
+      ssl_.use_private_key_file(options_.client_key_file, asio::ssl::context::pem, ec);
+      if (ec) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "cannot load client key '", options_.client_key_file, "': ", ec.message()));
+      }
+    }
     ssl_.set_verify_mode(asio::ssl::verify_peer, ec);
     if (ec) return absl::InternalError(absl::StrCat("TLS setup failed: ", ec.message()));
     if (owned_io_ != nullptr) {

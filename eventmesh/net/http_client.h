@@ -91,17 +91,22 @@ struct HttpResponse {
 using HttpCallback = std::function<void(absl::StatusOr<HttpResponse>)>;
 
 struct HttpClientOptions {
-  int threads = 2;                           // io threads when the client owns its io_context
-  int max_connections_per_host = 64;         // per (scheme, host, port)
-  int64_t idle_timeout_ms = 30'000;          // idle pooled connections older than this close
-  int64_t max_response_bytes = 8 << 20;      // header + body, bytes
-  std::string ca_file;                       // PEM CA bundle for https; empty: system default
+  int threads = 2;                       // io threads when the client owns its io_context
+  int max_connections_per_host = 64;     // per (scheme, host, port)
+  int64_t idle_timeout_ms = 30'000;      // idle pooled connections older than this close
+  int64_t max_response_bytes = 8 << 20;  // header + body, bytes
+  std::string ca_file;                   // PEM CA bundle for https; empty: system default
+  // PEM client certificate (chain) and private key presented to https servers that ask for one
+  // (mutual TLS). Both or neither.
+  std::string client_cert_file;
+  std::string client_key_file;
   std::string user_agent = "eventmesh-cpp";  // User-Agent header value
 };
 
 class HttpClient {
  public:
-  // Errors: InvalidArgument (ca_file cannot be loaded, bad option), Internal (TLS setup).
+  // Errors: InvalidArgument (ca_file or the client certificate/key cannot be loaded, only one of
+  // them given, bad option), Internal (TLS setup).
   static absl::StatusOr<std::unique_ptr<HttpClient>> Create(HttpClientOptions options,
                                                             boost::asio::io_context* io = nullptr);
   ~HttpClient();

@@ -26,6 +26,8 @@ absl::StatusOr<std::unique_ptr<EventMeshHttpClient>> EventMeshHttpClient::Create
   net::HttpClientOptions transport_options;
   transport_options.threads = 1;
   transport_options.ca_file = options.ca_file;
+  transport_options.client_cert_file = options.client_cert_file;
+  transport_options.client_key_file = options.client_key_file;
   transport_options.user_agent = "eventmesh-cpp-sdk";
   auto transport = net::HttpClient::Create(transport_options);
   if (!transport.ok()) return transport.status();

@@ -35,6 +35,10 @@ struct HttpClientOptions {
   // PEM file of the CA(s) trusted for https URLs. Empty: the system's default trust store.
   // Certificates are always verified (chain and host name).
   std::string ca_file;
+  // PEM client certificate and key for a runtime that requires client certificates
+  // (eventMesh.server.http.tls.clientCaFile). Both or neither.
+  std::string client_cert_file;
+  std::string client_key_file;
 
   // Identity sent as headers with every request (env, idc, sys, pid, ip). idc, sys and pid
   // are required by the runtime for the code-based protocol.

@@ -347,6 +347,37 @@ TEST_F(HttpE2eTest, HttpsWithTheRuntimeCertificate) {
   EXPECT_FALSE((*plain)->Publish(Msg("https-orders", "plain")).ok());
 }
 
+TEST_F(HttpE2eTest, MutualTlsNeedsTheClientCertificate) {
+  server_->Shutdown();
+  auto certs = eventmesh::testing::GenerateTestCertificates(absl::StrCat(data_dir_, "-mtls"));
+  ASSERT_TRUE(certs.ok()) << certs.status();
+  StartServer({{"eventMesh.server.useTls.enabled", "true"},
+               {"eventMesh.server.http.tls.certFile", certs->server_cert},
+               {"eventMesh.server.http.tls.keyFile", certs->server_key},
+               {"eventMesh.server.http.tls.clientCaFile", certs->ca_cert}});
+  Inbox inbox;
+  auto sub = TcpSubscriber("mtls-orders", &inbox);
+  ASSERT_NE(sub, nullptr);
+  HttpClientOptions o;
+  o.urls = {absl::StrCat("https://localhost:", server_->http_port())};
+  o.ca_file = certs->ca_cert;
+  auto anonymous = EventMeshHttpClient::Create(o);
+  ASSERT_TRUE(anonymous.ok()) << anonymous.status();
+  EXPECT_FALSE((*anonymous)->Publish(Msg("mtls-orders", "no certificate")).ok());
+
+  o.client_cert_file = certs->client_cert;
+  o.client_key_file = certs->client_key;
+  auto identified = EventMeshHttpClient::Create(o);
+  ASSERT_TRUE(identified.ok()) << identified.status();
+  ASSERT_TRUE((*identified)->Publish(Msg("mtls-orders", "with certificate")).ok());
+  ASSERT_EQ(inbox.WaitFor(1), 1u);
+  EXPECT_EQ(inbox.deliveries()[0]->event().data(), "with certificate");
+
+  o.client_key_file = "";
+  EXPECT_EQ(EventMeshHttpClient::Create(o).status().message(),
+            "client_cert_file and client_key_file must be given together (mutual TLS)");
+}
+
 TEST_F(HttpE2eTest, RuntimeDownIsUnavailable) {
   server_->Shutdown();
   absl::Status s = client_->Publish(Msg("t", "m"));
