@@ -86,6 +86,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
     deps.config = &server->config_;
     deps.connector = server->connector_.get();
     deps.topics = server->topics_.get();
+    deps.consumers = server->consumers_.get();
     auto service = options.webhook_service_factory(deps);
     if (!service.ok()) {
       return absl::Status(service.status().code(),

@@ -44,6 +44,7 @@ struct WebhookServiceDeps {
   const RuntimeConfig* config = nullptr;
   connectors::Connector* connector = nullptr;
   core::TopicRegistry* topics = nullptr;
+  core::ConsumerManager* consumers = nullptr;
 };
 
 // Builds the webhook subscription service once, in Server::Create. Errors fail Create.

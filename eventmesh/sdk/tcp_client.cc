@@ -467,7 +467,18 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
       StartAttempt([this](absl::Status status) {
         if (status.ok()) {
           backoff_.Reset();
+          failed_attempts_ = 0;
           return;
+        }
+        // A runtime we were redirected to that stays unreachable: go back to the configured
+        // address rather than waiting for a runtime that may be gone for good.
+        if (++failed_attempts_ >= kRedirectFallbackAttempts) {
+          failed_attempts_ = 0;
+          absl::MutexLock lock(&mu_);
+          if (host_ != options_.host || port_ != options_.port) {
+            host_ = options_.host;
+            port_ = options_.port;
+          }
         }
         if (!Closing()) ScheduleReconnect(backoff_.Next());
       });
@@ -724,6 +735,10 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   mutable absl::Mutex mu_;
   State state_ ABSL_GUARDED_BY(mu_) = State::kDisconnected;
   uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
+  // Failed connection attempts in a row (io thread only); after kRedirectFallbackAttempts the
+  // client returns from a redirect target to the configured address.
+  static constexpr int kRedirectFallbackAttempts = 3;
+  int failed_attempts_ = 0;
   std::string host_ ABSL_GUARDED_BY(mu_);
   int port_ ABSL_GUARDED_BY(mu_);
   PendingRequests pending_ ABSL_GUARDED_BY(mu_);

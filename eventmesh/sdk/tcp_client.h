@@ -23,7 +23,8 @@
 // Reconnect: when the connection is lost, the runtime says SERVER_GOODBYE, or a heartbeat
 // goes unanswered, the client reconnects with exponential backoff and re-sends HELLO, every
 // subscription and LISTEN (when Listen() had been called). REDIRECT_TO_CLIENT makes it
-// reconnect at once to the given ip:port. Requests in flight when the connection drops fail
+// reconnect at once to the given ip:port (after 3 failed attempts there in a row it returns
+// to the configured host:port). Requests in flight when the connection drops fail
 // with Unavailable; requests made while reconnecting fail at once with Unavailable
 // ("not connected to <host:port> (reconnecting)"). Acks of deliveries received on an older
 // connection are dropped (the runtime redelivers those events).

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "boost/asio.hpp"
 #include "eventmesh/connectors/builtin.h"
 #include "eventmesh/runtime/config.h"
 #include "eventmesh/runtime/server.h"
@@ -290,6 +291,29 @@ TEST_F(TcpClientTest, ReconnectsAfterTheRuntimeRestartsOnTheSamePort) {
   // The subscription and LISTEN were re-sent: a new event reaches the subscriber.
   EXPECT_TRUE(publisher->Publish(Message("restart", "after")).get().ok());
   ASSERT_TRUE(Eventually([&] { return inbox.Bodies().count("after") == 1; }));
+}
+
+TEST_F(TcpClientTest, RedirectToAnUnreachableRuntimeFallsBackToTheConfiguredOne) {
+  StartServer();
+  auto publisher = Publisher();
+  ASSERT_NE(publisher, nullptr);
+  // A port nobody listens on: bound, then closed.
+  int dead_port = 0;
+  {
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::acceptor acceptor(
+        io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+    dead_port = acceptor.local_endpoint().port();
+  }
+  EXPECT_EQ(server_->RedirectAll("127.0.0.1", dead_port), 1u);
+  ASSERT_TRUE(Eventually([&] { return publisher->stats().redirects == 1; }));
+  // Three failed attempts at the dead address, then back to the configured runtime.
+  ASSERT_TRUE(Eventually([&] {
+    return publisher->connected() &&
+           publisher->server_address() == absl::StrCat("127.0.0.1:", port_);
+  }));
+  EXPECT_EQ(publisher->stats().connects, 2u);
+  EXPECT_TRUE(publisher->Publish(Message("fallback", "after")).get().ok());
 }
 
 TEST_F(TcpClientTest, RequestReplyThroughASyncSubscriber) {
