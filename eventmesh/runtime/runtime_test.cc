@@ -15,6 +15,7 @@
 #include "eventmesh/protocol/cloudevents/proto_format.h"
 #include "eventmesh/protocol/tcp/event_mesh_message.h"
 #include "eventmesh/protocol/tcp/redirect_info.h"
+#include "eventmesh/protocol/tcp/user_agent.h"
 #include "eventmesh/runtime/server.h"
 #include "eventmesh/runtime/testing/test_client.h"
 #include "eventmesh/store/engine/rocksdb_event_store.h"
@@ -124,6 +125,41 @@ TEST_F(RuntimeTest, HelloAcceptedAndRejected) {
   ASSERT_TRUE(reply.ok());
   EXPECT_EQ(reply->header.code, 1);
   EXPECT_EQ(reply->header.desc, "UserAgent group is required (non-blank)");
+}
+
+TEST_F(RuntimeTest, RecommendAnswersTheAdvertisedAddressWithoutASession) {
+  StartServer({{"eventMesh.server.hostIp", "127.0.0.1"}});
+  auto client = TestClient::Connect(server_->tcp_port());
+  ASSERT_TRUE(client.ok());
+  protocol::tcp::UserAgent agent;
+  agent.subsystem = "5023";
+  agent.pid = 1;
+  agent.version = "2.0";
+  agent.group = "g";
+  agent.purpose = "sub";
+  Package recommend;
+  recommend.header.cmd = Command::kRecommendRequest;
+  recommend.header.seq = "5";
+  recommend.body = agent.ToJson();
+  auto reply = (*client)->Request(recommend);
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(reply->header.cmd, Command::kRecommendResponse);
+  EXPECT_EQ(reply->header.code, 0) << reply->header.desc;
+  EXPECT_EQ(*reply->header.seq, "5");
+  // A JSON string, as Apache EventMesh's encoder writes a String body.
+  EXPECT_EQ(reply->body, absl::StrCat("\"127.0.0.1:", server_->tcp_port(), "\""));
+
+  recommend.header.seq = "6";
+  recommend.body = "{not json";
+  reply = (*client)->Request(recommend);
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(reply->header.cmd, Command::kRecommendResponse);
+  EXPECT_EQ(reply->header.code, 1);
+  EXPECT_FALSE(reply->header.desc.empty());
+  // The connection still works: HELLO afterwards.
+  auto hello = (*client)->Hello("pub", "g");
+  ASSERT_TRUE(hello.ok());
+  EXPECT_EQ(hello->header.code, 0);
 }
 
 TEST_F(RuntimeTest, CommandsBeforeHelloAreRejectedWithTheirSeq) {

@@ -128,6 +128,9 @@ Server::Server(const RuntimeConfig& config, std::unique_ptr<connectors::Connecto
   context_.rate_limiter = rate_limiter_.get();
   context_.requests = &requests_;
   context_.acl = acl_.get();
+  context_.recommend = [this](const std::string& group, const std::string& purpose) {
+    return Recommend(group, purpose);
+  };
   tcp_ = std::make_unique<tcp::TcpServer>(&context_, config_.worker_threads);
   http_rate_limiter_ = std::make_unique<tcp::RateLimiter>(config_.http_msg_req_num_per_second);
   http_services_.config = &config_;
@@ -150,10 +153,13 @@ absl::Status Server::Start() {
   }
   if (absl::Status status = tcp_->Start(config_.tcp_port); !status.ok()) return status;
   if (absl::Status started = http_->Start(); !started.ok()) return started;
-  advertised_host_ = !config_.advertised_host.empty() ? config_.advertised_host
-                     : !config_.host_ip.empty()       ? config_.host_ip
-                                                      : DetectHostIp();
-  advertised_port_ = config_.advertised_port > 0 ? config_.advertised_port : tcp_->port();
+  {
+    absl::MutexLock lock(&recommend_mu_);
+    advertised_host_ = !config_.advertised_host.empty() ? config_.advertised_host
+                       : !config_.host_ip.empty()       ? config_.host_ip
+                                                        : DetectHostIp();
+    advertised_port_ = config_.advertised_port > 0 ? config_.advertised_port : tcp_->port();
+  }
   if (config_.rebalance_interval_ms <= 0 || !connector_->capabilities().shared_store) {
     return absl::OkStatus();
   }
@@ -188,7 +194,10 @@ absl::Status Server::Start() {
   auto rebalancer =
       cluster::ClusterRebalancer::Start(connector_.get(), std::move(options), std::move(hooks));
   if (!rebalancer.ok()) return rebalancer.status();
-  rebalancer_ = std::move(*rebalancer);
+  {
+    absl::MutexLock lock(&recommend_mu_);
+    rebalancer_ = std::move(*rebalancer);
+  }
   LOG(INFO) << "client rebalancing on: runtime " << requests_.runtime_id() << " advertised as "
             << advertised_host_ << ":" << advertised_port_ << ", every "
             << config_.rebalance_interval_ms << " ms";
@@ -196,6 +205,8 @@ absl::Status Server::Start() {
 }
 
 std::string Server::Recommend(const std::string& group, const std::string& purpose) {
+  absl::MutexLock lock(&recommend_mu_);
+  if (advertised_port_ == 0) return "";  // not started yet
   if (rebalancer_ == nullptr) return absl::StrCat(advertised_host_, ":", advertised_port_);
   const cluster::RuntimeLoad best = rebalancer_->Recommend(cluster::PoolKey{group, purpose});
   return absl::StrCat(best.ip, ":", best.port);

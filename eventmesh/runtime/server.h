@@ -23,6 +23,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "eventmesh/connectors/api/connector_registry.h"
 #include "eventmesh/runtime/cluster/rebalancer.h"
 #include "eventmesh/runtime/config.h"
@@ -121,6 +122,8 @@ class Server {
   std::unique_ptr<tcp::RateLimiter> http_rate_limiter_;
   http::HttpServices http_services_;
   std::unique_ptr<http::HttpServer> http_;
+  // Written in Start, read by RECOMMEND_REQUESTs from session threads.
+  absl::Mutex recommend_mu_;
   std::unique_ptr<cluster::ClusterRebalancer> rebalancer_;
   std::string advertised_host_;
   int advertised_port_ = 0;

@@ -123,6 +123,10 @@ void Session::Handle(Package& package) {
     // observe or depend on them (requests, goodbye, ...).
     FlushPublishes();
   }
+  if (cmd == Command::kRecommendRequest) {  // accepted with or without a session
+    HandleRecommend(package);
+    return;
+  }
   if (!hello_done_ && cmd != Command::kHelloRequest) {
     Reply(package, protocol::tcp::ReplyCommand(cmd), OpStatus::kFail,
           absl::StrCat(kNoSessionDesc, " (got ", CommandName(cmd), ")"));
@@ -209,6 +213,33 @@ void Session::HandleHello(const Package& package) {
   Reply(package, Command::kHelloResponse, OpStatus::kSuccess, "success");
   VLOG(1) << "session " << peer_ << " hello: group " << user_agent_.group << " purpose "
           << user_agent_.purpose;
+}
+
+void Session::HandleRecommend(const Package& package) {
+  auto agent = protocol::tcp::UserAgent::FromJson(package.body);
+  absl::Status status = agent.ok() ? agent->Validate() : agent.status();
+  if (!status.ok()) {
+    Reply(package, Command::kRecommendResponse, OpStatus::kFail, std::string(status.message()));
+    return;
+  }
+  if (!ctx_->recommend) {
+    Reply(package, Command::kRecommendResponse, OpStatus::kFail,
+          "no runtime to recommend: this runtime has no address book");
+    return;
+  }
+  const std::string address = ctx_->recommend(agent->group, agent->purpose);
+  if (address.empty()) {
+    Reply(package, Command::kRecommendResponse, OpStatus::kFail, "the runtime is starting");
+    return;
+  }
+  Package reply;
+  reply.header.cmd = Command::kRecommendResponse;
+  reply.header.code = OpStatus::kSuccess;
+  reply.header.desc = "success";
+  reply.header.seq = package.header.seq;
+  // Apache EventMesh's encoder writes a String body as JSON: "ip:port" with the quotes.
+  reply.body = absl::StrCat("\"", address, "\"");
+  Send(reply);
 }
 
 void Session::HandleSubscribe(const Package& package) {

@@ -97,6 +97,9 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   void OnRead(const boost::system::error_code& ec, size_t bytes);
   void Handle(protocol::tcp::Package& package);
   void HandleHello(const protocol::tcp::Package& package);
+  // RECOMMEND_REQUEST (UserAgent body, no session needed): RECOMMEND_RESPONSE whose body is the
+  // JSON string "ip:port" of the runtime this client should use (SessionContext::recommend).
+  void HandleRecommend(const protocol::tcp::Package& package);
   void HandleSubscribe(const protocol::tcp::Package& package);
   void HandleUnsubscribe(const protocol::tcp::Package& package);
   void HandleListen(const protocol::tcp::Package& package);

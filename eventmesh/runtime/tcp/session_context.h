@@ -37,6 +37,9 @@ struct SessionContext {
   RateLimiter* rate_limiter = nullptr;
   core::RequestTracker* requests = nullptr;
   const core::Acl* acl = nullptr;  // nullptr: security disabled
+  // The "ip:port" a client of (group, purpose) should connect to (RECOMMEND_REQUEST). Unset: the
+  // request is answered with code 1.
+  std::function<std::string(const std::string& group, const std::string& purpose)> recommend;
   // Called once when a session closed (to drop it from the server's registry).
   std::function<void(uint64_t session_id)> on_closed;
 };
