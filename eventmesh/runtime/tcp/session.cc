@@ -578,18 +578,13 @@ void Session::ReleaseSlot() { window_in_flight_.fetch_sub(1); }
 bool Session::Push(const cloudevents::CloudEvent& event, Command cmd, const std::string& seq,
                    const std::shared_ptr<core::GroupConsumer>& consumer) {
   if (closed_.load(std::memory_order_relaxed)) return false;
-  auto package = protocol::adaptor::CloudEventToTcpPackage(event, cmd, seq);
-  if (!package.ok()) {
-    LOG(ERROR) << "cannot convert event " << event.id() << " for delivery: " << package.status();
-    return false;
-  }
   uint64_t key = 0;
   (void)absl::SimpleAtoi(seq, &key);
   {
     std::lock_guard<std::mutex> lock(deliveries_mu_);
     deliveries_[key] = consumer;
   }
-  if (!Send(*package, /*defer_write=*/true)) {
+  if (!SendEvent(event, cmd, seq)) {
     std::lock_guard<std::mutex> lock(deliveries_mu_);
     deliveries_.erase(key);
     return false;
@@ -649,6 +644,28 @@ bool Session::Send(const Package& package, bool defer_write) {
     boost::asio::post(socket_.get_executor(), [self = shared_from_this()] { self->StartWrite(); });
   }
   return true;
+}
+
+bool Session::SendEvent(const cloudevents::CloudEvent& event, Command cmd, const std::string& seq) {
+  const auto convention =
+      static_cast<protocol::tcp::LengthConvention>(convention_.load(std::memory_order_relaxed));
+  std::lock_guard<std::mutex> lock(out_mu_);
+  if (out_closed_) return false;
+  // Encoded straight into the pending output (no intermediate package or body string).
+  absl::Status encoded =
+      protocol::adaptor::AppendCloudEventFrame(event, cmd, seq, convention, &out_pending_);
+  if (!encoded.ok()) {
+    LOG(ERROR) << "cannot convert event " << event.id() << " for delivery: " << encoded;
+    return false;
+  }
+  if (out_pending_.size() > kMaxPendingOutput) {
+    out_closed_ = true;
+    boost::asio::post(socket_.get_executor(), [self = shared_from_this()] {
+      self->Close("the client does not read its socket (64 MiB of output pending)");
+    });
+    return false;
+  }
+  return true;  // FlushPushes starts the write
 }
 
 void Session::StartWrite() {

@@ -116,6 +116,9 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   // Queues the encoded frame. Unless `defer_write` (pushes: FlushPushes follows), starts a
   // write on the io thread when none is running.
   bool Send(const protocol::tcp::Package& package, bool defer_write = false);
+  // Push output: encodes the event's frame into the pending output (FlushPushes writes it).
+  bool SendEvent(const cloudevents::CloudEvent& event, protocol::tcp::Command cmd,
+                 const std::string& seq);
   void StartWrite();
   void Close(const std::string& reason);
   void ScheduleExpiryCheck();
