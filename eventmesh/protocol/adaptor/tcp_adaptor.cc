@@ -29,8 +29,7 @@ bool IsBlank(const std::string* s) {
 }
 
 // Adds `name` as a String extension; the name must be a valid CloudEvents attribute name.
-absl::Status AddExtension(CloudEvent* event, const std::string& name, const std::string& value,
-                          bool overwrite) {
+absl::Status AddExtension(CloudEvent* event, std::string name, std::string value, bool overwrite) {
   if (!cloudevents::IsValidAttributeName(name) || cloudevents::IsCoreAttributeName(name)) {
     return absl::InvalidArgumentError(
         absl::StrCat("Abnormal propKey: ", name,
@@ -38,7 +37,7 @@ absl::Status AddExtension(CloudEvent* event, const std::string& name, const std:
                      "CloudEvents attribute name)"));
   }
   if (overwrite || event->extensions().count(name) == 0) {
-    event->SetExtension(name, AttributeValue::String(value));
+    event->SetExtension(std::move(name), AttributeValue::String(std::move(value)));
   }
   return absl::OkStatus();
 }
@@ -79,8 +78,11 @@ absl::StatusOr<CloudEvent> FromEventMeshMessage(const tcp::Header& header,
   for (const auto& [key, value] : header.properties) {
     EM_RETURN_IF_ERROR(AddExtension(&event, key, value, /*overwrite=*/true));
   }
-  for (const auto& [key, value] : message.properties) {
-    EM_RETURN_IF_ERROR(AddExtension(&event, key, value, /*overwrite=*/true));
+  // The message is ours: move its properties instead of copying them.
+  while (!message.properties.empty()) {
+    auto node = message.properties.extract(message.properties.begin());
+    EM_RETURN_IF_ERROR(
+        AddExtension(&event, std::move(node.key()), std::move(node.mapped()), /*overwrite=*/true));
   }
   return event;
 }
@@ -171,17 +173,17 @@ void AppendEventMeshMessageJson(const CloudEvent& event, std::string* out) {
   const absl::string_view topic = EventTopic(event);
   if (!topic.empty()) {
     tcp::WriteKey(w, "topic");
-    tcp::WriteString(w, topic);
+    tcp::WriteStringFast(w, stream, topic);
   }
   if (!event.data().empty()) {
     tcp::WriteKey(w, "body");
-    tcp::WriteString(w, event.data());
+    tcp::WriteStringFast(w, stream, event.data());
   }
   tcp::WriteKey(w, "properties");
   w.StartObject();
   for (const auto& [name, value] : event.extensions()) {
     tcp::WriteKey(w, name);
-    tcp::WriteString(w, value.text);
+    tcp::WriteStringFast(w, stream, value.text);
   }
   w.EndObject();
   tcp::WriteKey(w, "headers");

@@ -350,18 +350,19 @@ void Session::HandlePublish(Package& package) {
                        " publishes in flight (eventMesh.server.session.upstreamBufferSize)"));
     return;
   }
-  const std::string topic(protocol::adaptor::EventTopic(*event));
+  const absl::string_view topic = protocol::adaptor::EventTopic(*event);
   if (std::string denied = DeniedPublish(topic); !denied.empty()) {
     Reply(package, reply_cmd, OpStatus::kAclFail, std::move(denied));
     return;
   }
   if (!known_topics_.contains(topic)) {
-    absl::Status ensured = ctx_->topics->EnsureTopic(topic);
+    const std::string name(topic);
+    absl::Status ensured = ctx_->topics->EnsureTopic(name);
     if (!ensured.ok()) {
       Reply(package, reply_cmd, OpStatus::kFail, std::string(ensured.message()));
       return;
     }
-    if (known_topics_.size() < 10'000) known_topics_.insert(topic);
+    if (known_topics_.size() < 10'000) known_topics_.insert(name);
   }
   publishes_in_flight_.fetch_add(1);
   // The reply only needs the request's seq; keep the header, drop the body.
@@ -396,7 +397,7 @@ void Session::FlushPending() {
   FlushAcks();
 }
 
-std::string Session::DeniedPublish(const std::string& topic) const {
+std::string Session::DeniedPublish(absl::string_view topic) const {
   if (acl_user_ == nullptr || core::Acl::CanPublish(*acl_user_, topic)) return "";
   return absl::StrCat("aclFail: user \"", acl_user_->username, "\" may not publish to topic \"",
                       topic, "\"");

@@ -109,7 +109,7 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   void SendRequestFailure(const std::string& seq, std::string desc);
   absl::Status Activate(const protocol::tcp::SubscriptionItem& item);
   // Empty when allowed, else the aclFail description.
-  std::string DeniedPublish(const std::string& topic) const;
+  std::string DeniedPublish(absl::string_view topic) const;
 
   void Reply(const protocol::tcp::Package& request, protocol::tcp::Command cmd, int code,
              std::string desc);
