@@ -76,11 +76,7 @@ struct StoreOptions {
   int64_t retention_interval_ms = 60'000;     // background retention/expiry period; 0 = no thread
   bool compact_after_retention = true;        // compact deleted ranges to free disk space at once
   int64_t max_commit_group_bytes = 16 << 20;  // an append starts a new group beyond this
-  // RocksDB memtable size per column family. 8 MiB: a memtable that is filled and freed again
-  // quickly stays in memory the allocator has already mapped and the CPU caches have seen; 64
-  // MiB memtables cost a page fault per 4 KiB written and cold-memory copies (measured ~10-20 %
-  // more CPU per append+deliver).
-  int64_t write_buffer_bytes = 8 << 20;
+  int64_t write_buffer_bytes = 64 << 20;      // RocksDB memtable size per column family
   // Per partition, the newest durable records up to about this many bytes are also kept in
   // memory (with their ProducerRecord::attachment), so reads at the tail (caught-up consumers)
   // need no RocksDB iterator and no decoding. Kept small on purpose: it only has to cover how
