@@ -13,6 +13,8 @@ PACKAGES=(
   # Libraries wrapped in third_party/.
   libabsl-dev libprotobuf-dev protobuf-compiler libboost-dev librocksdb-dev
   libgoogle-glog-dev libgflags-dev rapidjson-dev libssl-dev
+  # The runtime binary's allocator (tcmalloc_minimal).
+  libgoogle-perftools-dev
   # Tests and benchmarks: openssl makes throwaway test certificates, curl and wrk drive the
   # HTTP port from outside.
   libgtest-dev libgmock-dev libbenchmark-dev openssl curl wrk

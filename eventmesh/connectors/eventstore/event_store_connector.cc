@@ -32,6 +32,26 @@ absl::Status ParseInt(const ConnectorConfig& config, const std::string& key, int
   return absl::OkStatus();
 }
 
+// A published event attached to its stored record (see EventStore::KeepsAttachments). Its
+// serialized form round-trips to an equal CloudEvent, so a copy is what ParseProto would give.
+class PublishedEvent final : public store::RecordAttachment {
+ public:
+  explicit PublishedEvent(cloudevents::CloudEvent event) : event_(std::move(event)) {}
+  const cloudevents::CloudEvent& event() const { return event_; }
+
+ private:
+  const cloudevents::CloudEvent event_;
+};
+
+absl::StatusOr<cloudevents::CloudEvent> DecodeRecord(const store::EventRecord& record) {
+  if (record.attachment != nullptr) {
+    if (const auto* published = dynamic_cast<const PublishedEvent*>(record.attachment.get())) {
+      return published->event();
+    }
+  }
+  return cloudevents::ParseProto(record.payload);
+}
+
 }  // namespace
 
 const std::vector<std::string>& EventStoreTuningKeys() {
@@ -369,7 +389,7 @@ class EventStoreSubscriptionState
     if (result.ok()) {
       decoded.reserve(result->records.size());
       for (const auto& record : result->records) {
-        decoded.push_back(cloudevents::ParseProto(record.payload));
+        decoded.push_back(DecodeRecord(record));
       }
     }
     std::vector<DeliveredEvent> events;
@@ -534,6 +554,7 @@ void EventStoreConnector::PublishBatch(std::vector<PendingPublish>* batch) {
   std::vector<PendingAppend> ready;
   ready.reserve(batch->size());
   int64_t bytes = 0;
+  const bool attach = store_->KeepsAttachments();
   for (auto& pending : *batch) {
     const std::string* topic = pending.event.subject() ? &*pending.event.subject() : nullptr;
     if (topic == nullptr || topic->empty()) {
@@ -552,7 +573,9 @@ void EventStoreConnector::PublishBatch(std::vector<PendingPublish>* batch) {
       continue;
     }
     bytes += static_cast<int64_t>(payload->size());
-    ready.push_back(PendingAppend{*topic, std::move(*payload), std::move(pending.done)});
+    PendingAppend append{*topic, std::move(*payload), std::move(pending.done), nullptr};
+    if (attach) append.attachment = std::make_shared<PublishedEvent>(std::move(pending.event));
+    ready.push_back(std::move(append));
   }
   batch->clear();
   if (ready.empty()) return;
@@ -602,6 +625,7 @@ void EventStoreConnector::AppendBatch(std::vector<PendingAppend>* batch) {
     request.records.resize(indexes.size());
     for (size_t k = 0; k < indexes.size(); ++k) {
       request.records[k].payload = std::move((*batch)[indexes[k]].payload);
+      request.records[k].attachment = std::move((*batch)[indexes[k]].attachment);
     }
     auto result = store_->Append(request);
     if (!result.ok() && result.status().code() == absl::StatusCode::kDeadlineExceeded) {

@@ -5,6 +5,8 @@
 // this class over an in-process RocksDbEventStore, the "store" connector this class over a
 // RemoteEventStore (the store service); both are thin constructions (embedded/, store/).
 //
+// Delivery decodes each fetched record's payload, except for records the store served from
+// memory with this connector's attachment (the published CloudEvent), which are copied.
 // Publish: the event is serialized (CloudEvents protobuf format) on the caller's thread and
 // queued; `appender_threads` threads drain the queue, append everything queued for one topic as
 // one batch (round-robin partition) and run the callbacks after Append returned, i.e. once the
@@ -99,6 +101,9 @@ class EventStoreConnector final : public Connector {
     std::string topic;
     std::string payload;
     PublishCallback done;
+    // The event itself, kept with the record when the store serves recent records from memory
+    // (EventStore::KeepsAttachments): deliveries then copy it instead of parsing the payload.
+    std::shared_ptr<const store::RecordAttachment> attachment;
   };
 
   EventStoreConnector(std::unique_ptr<store::EventStore> store,

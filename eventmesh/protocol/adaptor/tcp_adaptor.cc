@@ -4,10 +4,13 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "eventmesh/common/big_endian.h"
 #include "eventmesh/common/status_macros.h"
 #include "eventmesh/protocol/cloudevents/json_format.h"
 #include "eventmesh/protocol/tcp/event_mesh_message.h"
 #include "eventmesh/protocol/tcp/header.h"
+#include "eventmesh/protocol/tcp/json_text.h"
+#include "eventmesh/protocol/tcp/package_codec.h"
 
 namespace eventmesh::protocol::adaptor {
 namespace {
@@ -26,8 +29,7 @@ bool IsBlank(const std::string* s) {
 }
 
 // Adds `name` as a String extension; the name must be a valid CloudEvents attribute name.
-absl::Status AddExtension(CloudEvent* event, const std::string& name, const std::string& value,
-                          bool overwrite) {
+absl::Status AddExtension(CloudEvent* event, std::string name, std::string value, bool overwrite) {
   if (!cloudevents::IsValidAttributeName(name) || cloudevents::IsCoreAttributeName(name)) {
     return absl::InvalidArgumentError(
         absl::StrCat("Abnormal propKey: ", name,
@@ -35,7 +37,7 @@ absl::Status AddExtension(CloudEvent* event, const std::string& name, const std:
                      "CloudEvents attribute name)"));
   }
   if (overwrite || event->extensions().count(name) == 0) {
-    event->SetExtension(name, AttributeValue::String(value));
+    event->SetExtension(std::move(name), AttributeValue::String(std::move(value)));
   }
   return absl::OkStatus();
 }
@@ -76,8 +78,11 @@ absl::StatusOr<CloudEvent> FromEventMeshMessage(const tcp::Header& header,
   for (const auto& [key, value] : header.properties) {
     EM_RETURN_IF_ERROR(AddExtension(&event, key, value, /*overwrite=*/true));
   }
-  for (const auto& [key, value] : message.properties) {
-    EM_RETURN_IF_ERROR(AddExtension(&event, key, value, /*overwrite=*/true));
+  // The message is ours: move its properties instead of copying them.
+  while (!message.properties.empty()) {
+    auto node = message.properties.extract(message.properties.begin());
+    EM_RETURN_IF_ERROR(
+        AddExtension(&event, std::move(node.key()), std::move(node.mapped()), /*overwrite=*/true));
   }
   return event;
 }
@@ -155,6 +160,90 @@ absl::StatusOr<tcp::Package> CloudEventToTcpPackage(const CloudEvent& event, tcp
   }
   package.header.properties[std::string(tcp::kPropertyProtocolType)] = std::string(protocol_type);
   return package;
+}
+
+namespace {
+
+// The EventMeshMessage body CloudEventToTcpPackage builds, written straight from the event.
+// Same key order and content as EventMeshMessage::AppendJson of that message.
+void AppendEventMeshMessageJson(const CloudEvent& event, std::string* out) {
+  tcp::StringAppendStream stream(out);
+  tcp::AppendWriter w(stream);
+  w.StartObject();
+  const absl::string_view topic = EventTopic(event);
+  if (!topic.empty()) {
+    tcp::WriteKey(w, "topic");
+    tcp::WriteStringFast(w, stream, topic);
+  }
+  if (!event.data().empty()) {
+    tcp::WriteKey(w, "body");
+    tcp::WriteStringFast(w, stream, event.data());
+  }
+  tcp::WriteKey(w, "properties");
+  w.StartObject();
+  for (const auto& [name, value] : event.extensions()) {
+    tcp::WriteKey(w, name);
+    tcp::WriteStringFast(w, stream, value.text);
+  }
+  w.EndObject();
+  tcp::WriteKey(w, "headers");
+  w.StartObject();
+  if (event.data_content_type().has_value()) {
+    tcp::WriteKey(w, kDataContentTypeKey);
+    tcp::WriteString(w, *event.data_content_type());
+  }
+  w.EndObject();
+  w.EndObject();
+}
+
+}  // namespace
+
+absl::Status AppendCloudEventFrame(const CloudEvent& event, tcp::Command cmd, absl::string_view seq,
+                                   tcp::LengthConvention convention, std::string* out) {
+  const std::string* type = event.FindExtension(tcp::kPropertyProtocolType);
+  const absl::string_view protocol_type =
+      type != nullptr ? absl::string_view(*type) : tcp::kProtocolTypeEventMeshMessage;
+  const bool cloud_events = protocol_type == tcp::kProtocolTypeCloudEvents;
+  if (!cloud_events && protocol_type != tcp::kProtocolTypeEventMeshMessage) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("event ", event.id(), " has unsupported protocoltype ", protocol_type));
+  }
+  tcp::Header header;
+  header.cmd = cmd;
+  header.code = tcp::OpStatus::kSuccess;
+  header.seq = std::string(seq);
+  header.properties.emplace(std::string(tcp::kPropertyProtocolType), std::string(protocol_type));
+
+  const size_t start = out->size();
+  size_t estimate = tcp::kPrefixSize + 160 + seq.size() + event.data().size();
+  for (const auto& [name, value] : event.extensions()) {
+    estimate += name.size() + value.text.size() + 8;
+  }
+  out->reserve(start + estimate);
+  out->append(tcp::kMagic.data(), tcp::kMagic.size());
+  out->append(tcp::kVersion.data(), tcp::kVersion.size());
+  out->append(8, '\0');  // L and H, patched below.
+  const size_t header_start = out->size();
+  header.AppendJson(out);
+  const size_t header_size = out->size() - header_start;
+  if (cloud_events) {
+    out->append(cloudevents::SerializeJsonEvent(event));
+  } else {
+    AppendEventMeshMessageJson(event, out);
+  }
+  const size_t body_size = out->size() - header_start - header_size;
+  const size_t frame_size = out->size() - start;
+  if (frame_size > tcp::kMaxFrameSize) {
+    out->resize(start);
+    return absl::ResourceExhaustedError(absl::StrCat("frame of ", frame_size, " bytes exceeds the ",
+                                                     tcp::kMaxFrameSize, "-byte limit"));
+  }
+  char* prefix = out->data() + start + tcp::kMagicSize + tcp::kVersion.size();
+  StoreBigEndian32(
+      prefix, static_cast<uint32_t>(tcp::PackageLengthField(
+                  convention, static_cast<int64_t>(header_size), static_cast<int64_t>(body_size))));
+  StoreBigEndian32(prefix + 4, static_cast<uint32_t>(header_size));
+  return absl::OkStatus();
 }
 
 }  // namespace eventmesh::protocol::adaptor

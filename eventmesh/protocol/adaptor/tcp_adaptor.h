@@ -28,6 +28,7 @@
 #include "eventmesh/protocol/cloudevents/cloud_event.h"
 #include "eventmesh/protocol/tcp/command.h"
 #include "eventmesh/protocol/tcp/package.h"
+#include "eventmesh/protocol/tcp/package_codec.h"
 
 namespace eventmesh::protocol::adaptor {
 
@@ -45,6 +46,14 @@ absl::StatusOr<cloudevents::CloudEvent> TcpPackageToCloudEvent(const tcp::Packag
 // ASYNC_MESSAGE_TO_CLIENT) and sequence number `seq`; header code 0.
 absl::StatusOr<tcp::Package> CloudEventToTcpPackage(const cloudevents::CloudEvent& event,
                                                     tcp::Command cmd, std::string seq);
+
+// Appends to *out the frame of CloudEventToTcpPackage(event, cmd, seq) encoded with
+// `convention`: the same bytes as EncodePackage of that package, written straight into *out
+// without building the package (the push path). On error *out is left as it was. Errors: those of
+// CloudEventToTcpPackage; ResourceExhausted when the frame would exceed tcp::kMaxFrameSize.
+absl::Status AppendCloudEventFrame(const cloudevents::CloudEvent& event, tcp::Command cmd,
+                                   absl::string_view seq, tcp::LengthConvention convention,
+                                   std::string* out);
 
 // The topic of an event: its subject, or empty when it has none.
 absl::string_view EventTopic(const cloudevents::CloudEvent& event);

@@ -171,3 +171,73 @@ TEST(TcpAdaptorTest, ConvertedEventSurvivesTheStoreFormatExactly) {
 
 }  // namespace
 }  // namespace eventmesh::protocol::adaptor
+
+namespace eventmesh::protocol::adaptor {
+namespace {
+
+// AppendCloudEventFrame must write exactly what EncodePackage(CloudEventToTcpPackage(...))
+// writes, for every kind of event the push path sees.
+void ExpectSameFrame(const CloudEvent& event, tcp::LengthConvention convention) {
+  absl::StatusOr<tcp::Package> package =
+      CloudEventToTcpPackage(event, tcp::Command::kAsyncMessageToClient, "42");
+  ASSERT_TRUE(package.ok()) << package.status();
+  std::string expected = "previous bytes";
+  ASSERT_TRUE(tcp::EncodePackage(*package, convention, &expected).ok());
+  std::string frame = "previous bytes";
+  ASSERT_TRUE(
+      AppendCloudEventFrame(event, tcp::Command::kAsyncMessageToClient, "42", convention, &frame)
+          .ok());
+  EXPECT_EQ(frame, expected);
+}
+
+TEST(TcpAdaptorTest, AppendedPushFrameEqualsTheEncodedPushPackage) {
+  absl::StatusOr<CloudEvent> message = TcpPackageToCloudEvent(PublishPackage(kJavaMessage));
+  ASSERT_TRUE(message.ok()) << message.status();
+  for (auto convention : {tcp::LengthConvention::kCurrent, tcp::LengthConvention::kLegacy}) {
+    ExpectSameFrame(*message, convention);
+  }
+  // Content type, quotes/escapes/UTF-8 in body and properties, no body.
+  CloudEvent odd = *message;
+  odd.set_data_content_type("application/json");
+  odd.set_data(R"({"a":"q\"uote","u":"\u00e9"})", DataEncoding::kJson);
+  odd.SetExtension("zkey", "line\nbreak \"quoted\" é");
+  ExpectSameFrame(odd, tcp::LengthConvention::kCurrent);
+  odd.set_data("", DataEncoding::kText);
+  ExpectSameFrame(odd, tcp::LengthConvention::kCurrent);
+  // Structured CloudEvents.
+  absl::StatusOr<CloudEvent> structured = TcpPackageToCloudEvent(PublishPackage(
+      R"({"specversion":"1.0","id":"e1","source":"/s","type":"t","subject":"topic-a",)"
+      R"("datacontenttype":"text/plain","data":"hello"})",
+      "cloudevents"));
+  ASSERT_TRUE(structured.ok()) << structured.status();
+  ExpectSameFrame(*structured, tcp::LengthConvention::kCurrent);
+}
+
+TEST(TcpAdaptorTest, AppendedPushFrameRejectsUnsupportedProtocolTypeAndLeavesOutput) {
+  CloudEvent event;
+  event.set_id("e9");
+  event.set_source("/s");
+  event.set_type("t");
+  event.SetExtension("protocoltype", "openmessage");
+  std::string out = "kept";
+  absl::Status status = AppendCloudEventFrame(event, tcp::Command::kAsyncMessageToClient, "1",
+                                              tcp::LengthConvention::kCurrent, &out);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "event e9 has unsupported protocoltype openmessage");
+  EXPECT_EQ(out, "kept");
+}
+
+TEST(TcpAdaptorTest, AppendedPushFrameRefusesOversizeFramesAndLeavesOutput) {
+  absl::StatusOr<CloudEvent> message = TcpPackageToCloudEvent(PublishPackage(kJavaMessage));
+  ASSERT_TRUE(message.ok());
+  message->set_data(std::string(tcp::kMaxFrameSize, 'x'), DataEncoding::kText);
+  std::string out = "kept";
+  absl::Status status = AppendCloudEventFrame(*message, tcp::Command::kAsyncMessageToClient, "1",
+                                              tcp::LengthConvention::kCurrent, &out);
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(status.message(), HasSubstr("-byte limit"));
+  EXPECT_EQ(out, "kept");
+}
+
+}  // namespace
+}  // namespace eventmesh::protocol::adaptor

@@ -46,6 +46,12 @@ class StringAppendStream {
   void Reserve(size_t n) {
     if (n <= kMaxReserve && static_cast<size_t>(end_ - cur_) < n) Grow(n);
   }
+  // Appends n bytes at once.
+  void Append(const char* data, size_t n) {
+    if (static_cast<size_t>(end_ - cur_) < n) Grow(n);
+    std::memcpy(cur_, data, n);
+    cur_ += n;
+  }
   void Flush() {
     const size_t len = static_cast<size_t>(cur_ - begin_);
     if (len != out_->size()) out_->resize(len);
@@ -85,6 +91,29 @@ inline void WriteKey(AppendWriter& w, absl::string_view s) {
 }
 inline void WriteString(AppendWriter& w, absl::string_view s) {
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+// True when rapidjson::Writer would escape some character of `s` (control characters, '"'
+// and '\\'; UTF-8 and '/' are written as they are).
+inline bool NeedsJsonEscape(absl::string_view s) {
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || c == '"' || c == '\\') return true;
+  }
+  return false;
+}
+
+// Same output as WriteString(w, s), where `stream` is w's output stream: a string that needs no
+// escaping is copied in one block instead of character by character (the push path's bodies).
+inline void WriteStringFast(AppendWriter& w, StringAppendStream& stream, absl::string_view s) {
+  if (NeedsJsonEscape(s)) {
+    WriteString(w, s);
+    return;
+  }
+  w.RawValue("", 0, rapidjson::kStringType);  // the separator before the value, if any
+  stream.Put('"');
+  stream.Append(s.data(), s.size());
+  stream.Put('"');
 }
 
 // The InvalidArgument status json::ParseJson reports for `text` (call only after a parse

@@ -381,18 +381,19 @@ void Session::HandlePublish(Package& package) {
                        " publishes in flight (eventMesh.server.session.upstreamBufferSize)"));
     return;
   }
-  const std::string topic(protocol::adaptor::EventTopic(*event));
+  const absl::string_view topic = protocol::adaptor::EventTopic(*event);
   if (std::string denied = DeniedPublish(topic); !denied.empty()) {
     Reply(package, reply_cmd, OpStatus::kAclFail, std::move(denied));
     return;
   }
   if (!known_topics_.contains(topic)) {
-    absl::Status ensured = ctx_->topics->EnsureTopic(topic);
+    const std::string name(topic);
+    absl::Status ensured = ctx_->topics->EnsureTopic(name);
     if (!ensured.ok()) {
       Reply(package, reply_cmd, OpStatus::kFail, std::string(ensured.message()));
       return;
     }
-    if (known_topics_.size() < 10'000) known_topics_.insert(topic);
+    if (known_topics_.size() < 10'000) known_topics_.insert(name);
   }
   publishes_in_flight_.fetch_add(1);
   // The reply only needs the request's seq; keep the header, drop the body.
@@ -427,7 +428,7 @@ void Session::FlushPending() {
   FlushAcks();
 }
 
-std::string Session::DeniedPublish(const std::string& topic) const {
+std::string Session::DeniedPublish(absl::string_view topic) const {
   if (acl_user_ == nullptr || core::Acl::CanPublish(*acl_user_, topic)) return "";
   return absl::StrCat("aclFail: user \"", acl_user_->username, "\" may not publish to topic \"",
                       topic, "\"");
@@ -609,18 +610,13 @@ void Session::ReleaseSlot() { window_in_flight_.fetch_sub(1); }
 bool Session::Push(const cloudevents::CloudEvent& event, Command cmd, const std::string& seq,
                    const std::shared_ptr<core::GroupConsumer>& consumer) {
   if (closed_.load(std::memory_order_relaxed)) return false;
-  auto package = protocol::adaptor::CloudEventToTcpPackage(event, cmd, seq);
-  if (!package.ok()) {
-    LOG(ERROR) << "cannot convert event " << event.id() << " for delivery: " << package.status();
-    return false;
-  }
   uint64_t key = 0;
   (void)absl::SimpleAtoi(seq, &key);
   {
     std::lock_guard<std::mutex> lock(deliveries_mu_);
     deliveries_[key] = consumer;
   }
-  if (!Send(*package, /*defer_write=*/true)) {
+  if (!SendEvent(event, cmd, seq)) {
     std::lock_guard<std::mutex> lock(deliveries_mu_);
     deliveries_.erase(key);
     return false;
@@ -680,6 +676,28 @@ bool Session::Send(const Package& package, bool defer_write) {
     boost::asio::post(socket_.get_executor(), [self = shared_from_this()] { self->StartWrite(); });
   }
   return true;
+}
+
+bool Session::SendEvent(const cloudevents::CloudEvent& event, Command cmd, const std::string& seq) {
+  const auto convention =
+      static_cast<protocol::tcp::LengthConvention>(convention_.load(std::memory_order_relaxed));
+  std::lock_guard<std::mutex> lock(out_mu_);
+  if (out_closed_) return false;
+  // Encoded straight into the pending output (no intermediate package or body string).
+  absl::Status encoded =
+      protocol::adaptor::AppendCloudEventFrame(event, cmd, seq, convention, &out_pending_);
+  if (!encoded.ok()) {
+    LOG(ERROR) << "cannot convert event " << event.id() << " for delivery: " << encoded;
+    return false;
+  }
+  if (out_pending_.size() > kMaxPendingOutput) {
+    out_closed_ = true;
+    boost::asio::post(socket_.get_executor(), [self = shared_from_this()] {
+      self->Close("the client does not read its socket (64 MiB of output pending)");
+    });
+    return false;
+  }
+  return true;  // FlushPushes starts the write
 }
 
 void Session::StartWrite() {

@@ -115,13 +115,16 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   void SendRequestFailure(const std::string& seq, std::string desc);
   absl::Status Activate(const protocol::tcp::SubscriptionItem& item);
   // Empty when allowed, else the aclFail description.
-  std::string DeniedPublish(const std::string& topic) const;
+  std::string DeniedPublish(absl::string_view topic) const;
 
   void Reply(const protocol::tcp::Package& request, protocol::tcp::Command cmd, int code,
              std::string desc);
   // Queues the encoded frame. Unless `defer_write` (pushes: FlushPushes follows), starts a
   // write on the io thread when none is running.
   bool Send(const protocol::tcp::Package& package, bool defer_write = false);
+  // Push output: encodes the event's frame into the pending output (FlushPushes writes it).
+  bool SendEvent(const cloudevents::CloudEvent& event, protocol::tcp::Command cmd,
+                 const std::string& seq);
   void StartWrite();
   void Close(const std::string& reason);
   void ScheduleExpiryCheck();

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -113,11 +114,22 @@ struct ListTopicsResult {
 
 // ----- Records ----------------------------------------------------------------------------------
 
+// An in-process object a producer may attach to a record, e.g. the decoded form of its payload.
+// It is never stored or sent over the network: a record read back may carry it only when it is
+// served from an in-process engine's memory (RocksDbEventStore's tail cache) and the producer
+// gave one. Consumers must treat its absence as normal. Immutable once attached (shared by every
+// reader); implementations must be thread-safe for const access.
+class RecordAttachment {
+ public:
+  virtual ~RecordAttachment() = default;
+};
+
 // One event as the producer hands it over.
 struct ProducerRecord {
   std::optional<std::string> key;
   std::map<std::string, std::string> headers;
   std::string payload;
+  std::shared_ptr<const RecordAttachment> attachment;  // optional; see RecordAttachment
 };
 
 // One stored event.
@@ -127,6 +139,9 @@ struct EventRecord {
   std::optional<std::string> key;
   std::map<std::string, std::string> headers;
   std::string payload;
+  // Set only on records served from an engine's memory whose producer attached one; not part
+  // of the record's value (ignored by ==).
+  std::shared_ptr<const RecordAttachment> attachment;
 
   friend bool operator==(const EventRecord& a, const EventRecord& b) {
     return a.offset == b.offset && a.append_time_ms == b.append_time_ms && a.key == b.key &&
@@ -342,6 +357,9 @@ class EventStore {
   // (Unavailable). `done` runs without store locks held but must not block for long: hand the
   // result to your own executor (e.g. post it to the connection's strand).
   virtual void FetchAsync(const FetchRequest& request, FetchCallback done) = 0;
+  // True when records read back may carry their ProducerRecord::attachment (an in-process
+  // engine with a tail cache); producers skip building attachments otherwise.
+  virtual bool KeepsAttachments() const { return false; }
   virtual absl::StatusOr<OffsetsResult> GetOffsets(const OffsetsRequest& request) = 0;
   virtual absl::StatusOr<SeekTimeResult> SeekTime(const SeekTimeRequest& request) = 0;
 

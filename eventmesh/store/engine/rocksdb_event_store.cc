@@ -1,6 +1,7 @@
 #include "eventmesh/store/engine/rocksdb_event_store.h"
 
 #include <algorithm>
+#include <deque>
 #include <utility>
 
 #include "absl/container/inlined_vector.h"
@@ -63,6 +64,14 @@ struct RocksDbEventStore::AsyncWaiter {
   bool has_timer = false;
 };
 
+// One record of a partition's tail cache.
+struct RocksDbEventStore::CachedRecord {
+  EventRecord record;
+  int64_t value_bytes = 0;  // size of its stored value (what Read's max_bytes counts)
+  // Bytes charged against StoreOptions::tail_cache_bytes.
+  int64_t charged() const { return value_bytes + 96; }
+};
+
 struct RocksDbEventStore::Partition {
   uint32_t topic_id = 0;
   int32_t index = 0;
@@ -86,6 +95,15 @@ struct RocksDbEventStore::Partition {
   absl::Mutex watch_mu;
   absl::CondVar watch_cv;
   std::vector<std::shared_ptr<AsyncWaiter>> async_waiters ABSL_GUARDED_BY(watch_mu);
+
+  // Tail cache: durable records [tail_start, tail_start + tail.size()), added in offset order by
+  // the commit leader after the write that made them durable (before committed_next moves), so
+  // a reader never sees a record that is not stored. Bounded by StoreOptions::tail_cache_bytes;
+  // records below `earliest` are never served (ReadPartition checks the range first).
+  absl::Mutex tail_mu;
+  std::deque<CachedRecord> tail ABSL_GUARDED_BY(tail_mu);
+  int64_t tail_start ABSL_GUARDED_BY(tail_mu) = 0;
+  int64_t tail_bytes ABSL_GUARDED_BY(tail_mu) = 0;
 };
 
 struct RocksDbEventStore::Topic {
@@ -113,6 +131,7 @@ struct RocksDbEventStore::CommitGroup {
     Partition* partition;
     int64_t next_offset;
     uint64_t cumulative_bytes;
+    std::vector<CachedRecord> records;  // for the tail cache; empty when it is off
   };
   explicit CommitGroup(size_t reserved_bytes = 0) : batch(reserved_bytes) {}
   // The time-index entry of the last append per partition, not yet in `batch`: consecutive
@@ -659,8 +678,9 @@ void RocksDbEventStore::WriteFrontLocked(Completions* completions) {
   queue_.pop_front();
   if (s.ok()) {
     needs_resume_ = false;
-    for (const CommitGroup::Publish& pub : written->publishes) {
+    for (CommitGroup::Publish& pub : written->publishes) {
       Partition* p = pub.partition;
+      if (!pub.records.empty()) AddToTail(p, &pub.records, options_.tail_cache_bytes);
       if (pub.next_offset > p->committed_next.load(std::memory_order_relaxed)) {
         p->committed_bytes.store(pub.cumulative_bytes);
         p->committed_next.store(pub.next_offset);
@@ -693,6 +713,33 @@ void RocksDbEventStore::WriteFrontLocked(Completions* completions) {
     FailQueueLocked(status, completions);
   }
   HandOffLeadershipLocked();
+}
+
+void RocksDbEventStore::AddToTail(Partition* p, std::vector<CachedRecord>* records,
+                                  int64_t max_bytes) {
+  std::deque<CachedRecord> evicted;  // freed outside tail_mu
+  {
+    absl::MutexLock lock(&p->tail_mu);
+    const int64_t base = records->front().record.offset;
+    if (p->tail.empty() || p->tail_start + static_cast<int64_t>(p->tail.size()) != base) {
+      // Not contiguous (first append, or offsets rolled back after a failed write): restart.
+      evicted.swap(p->tail);
+      p->tail_start = base;
+      p->tail_bytes = 0;
+    }
+    for (CachedRecord& record : *records) {
+      p->tail_bytes += record.charged();
+      p->tail.push_back(std::move(record));
+    }
+    const int64_t earliest = p->earliest.load(std::memory_order_relaxed);
+    while (!p->tail.empty() && (p->tail_bytes > max_bytes || p->tail_start < earliest)) {
+      p->tail_bytes -= p->tail.front().charged();
+      evicted.push_back(std::move(p->tail.front()));
+      p->tail.pop_front();
+      ++p->tail_start;
+    }
+  }
+  records->clear();
 }
 
 void RocksDbEventStore::HandOffLeadershipLocked() {
@@ -825,6 +872,8 @@ struct RocksDbEventStore::PreparedAppend {
   // Encoded value prefixes (the append time is patched in under the lock) and their ends.
   std::string prefixes;
   absl::InlinedVector<size_t, 16> ends;
+  // Copies for the tail cache (offset and append time set under the lock); empty when it is off.
+  std::vector<CachedRecord> cached;
 };
 
 absl::StatusOr<RocksDbEventStore::PreparedAppend> RocksDbEventStore::PrepareAppend(
@@ -901,6 +950,20 @@ absl::StatusOr<RocksDbEventStore::PreparedAppend> RocksDbEventStore::PrepareAppe
   for (const ProducerRecord& record : request.records) {
     keys::EncodeRecordValuePrefix(&prepared.prefixes, 0, record);
     prepared.ends.push_back(prepared.prefixes.size());
+  }
+  if (options_.tail_cache_bytes > 0) {
+    prepared.cached.resize(static_cast<size_t>(count));
+    size_t start = 0;
+    for (size_t i = 0; i < prepared.cached.size(); ++i) {
+      const ProducerRecord& from = request.records[i];
+      CachedRecord& to = prepared.cached[i];
+      to.record.key = from.key;
+      to.record.headers = from.headers;
+      to.record.payload = from.payload;
+      to.record.attachment = from.attachment;
+      to.value_bytes = static_cast<int64_t>(prepared.ends[i] - start + from.payload.size());
+      start = prepared.ends[i];
+    }
   }
   return prepared;
 }
@@ -1037,7 +1100,11 @@ bool RocksDbEventStore::EnqueueAppendLocked(const AppendRequest& request, Prepar
   p->next_offset = base + count;
   p->cumulative_bytes += static_cast<uint64_t>(prepared.batch_bytes);
   p->last_append_ms = now;
-  group->publishes.push_back({p, p->next_offset, p->cumulative_bytes});
+  for (size_t i = 0; i < prepared.cached.size(); ++i) {
+    prepared.cached[i].record.offset = base + static_cast<int64_t>(i);
+    prepared.cached[i].record.append_time_ms = now;
+  }
+  group->publishes.push_back({p, p->next_offset, p->cumulative_bytes, std::move(prepared.cached)});
   group->writers.push_back(writer);
 
   result.base_offset = base;
@@ -1130,6 +1197,11 @@ absl::StatusOr<ReadResult> RocksDbEventStore::ReadPartition(const Topic& topic, 
   result.latest_offset = latest;
   result.next_offset = request.offset;
   if (request.offset == latest) return result;
+  if (options_.tail_cache_bytes > 0 && ReadFromTail(p, request, latest, &result)) {
+    // Retention may have trimmed the range meanwhile: answer as a RocksDB read would.
+    if (request.offset < p->earliest.load()) return below(p->earliest.load());
+    return result;
+  }
 
   const uint32_t part = static_cast<uint32_t>(p->index);
   const std::string upper = keys::RecordKey(p->topic_id, part, static_cast<uint64_t>(latest));
@@ -1165,6 +1237,27 @@ absl::StatusOr<ReadResult> RocksDbEventStore::ReadPartition(const Topic& topic, 
   if (result.records.empty()) return below(p->earliest.load());
   result.next_offset = expected;
   return result;
+}
+
+bool RocksDbEventStore::ReadFromTail(Partition* p, const ReadRequest& request, int64_t latest,
+                                     ReadResult* result) {
+  absl::MutexLock lock(&p->tail_mu);
+  const int64_t end =
+      std::min<int64_t>(p->tail_start + static_cast<int64_t>(p->tail.size()), latest);
+  if (request.offset < p->tail_start || request.offset >= end) return false;
+  const int64_t available = end - request.offset;
+  result->records.reserve(static_cast<size_t>(std::min<int64_t>(available, request.max_events)));
+  int64_t bytes = 0;
+  int64_t offset = request.offset;
+  for (auto it = p->tail.begin() + (request.offset - p->tail_start); offset < end; ++it) {
+    if (!result->records.empty() && bytes + it->value_bytes > request.max_bytes) break;
+    result->records.push_back(it->record);
+    bytes += it->value_bytes;
+    ++offset;
+    if (static_cast<int64_t>(result->records.size()) >= request.max_events) break;
+  }
+  result->next_offset = offset;
+  return true;
 }
 
 absl::StatusOr<ReadResult> RocksDbEventStore::Read(const ReadRequest& request) {

@@ -77,6 +77,13 @@ struct StoreOptions {
   bool compact_after_retention = true;        // compact deleted ranges to free disk space at once
   int64_t max_commit_group_bytes = 16 << 20;  // an append starts a new group beyond this
   int64_t write_buffer_bytes = 64 << 20;      // RocksDB memtable size per column family
+  // Per partition, the newest durable records up to about this many bytes are also kept in
+  // memory (with their ProducerRecord::attachment), so reads at the tail (caught-up consumers)
+  // need no RocksDB iterator and no decoding. Kept small on purpose: it only has to cover how
+  // far caught-up consumers trail the appends, and a larger one keeps every event's memory
+  // (and its attachment) alive longer, which costs more in cache misses than it saves.
+  // 256 KiB; 0 = no tail cache.
+  int64_t tail_cache_bytes = 256 << 10;
   GroupOptions groups;
   const Clock* clock = nullptr;  // nullptr = SystemClock; must outlive the store
   rocksdb::Env* env = nullptr;   // nullptr = rocksdb::Env::Default(); for tests
@@ -113,6 +120,7 @@ class RocksDbEventStore final : public EventStore {
   absl::StatusOr<ReadResult> Read(const ReadRequest& request) override;
   absl::StatusOr<ReadResult> Fetch(const FetchRequest& request) override;
   void FetchAsync(const FetchRequest& request, FetchCallback done) override;
+  bool KeepsAttachments() const override { return options_.tail_cache_bytes > 0; }
   absl::StatusOr<OffsetsResult> GetOffsets(const OffsetsRequest& request) override;
   absl::StatusOr<SeekTimeResult> SeekTime(const SeekTimeRequest& request) override;
 
@@ -134,6 +142,7 @@ class RocksDbEventStore final : public EventStore {
   struct Topic;
   struct Writer;
   struct CommitGroup;
+  struct CachedRecord;
 
   explicit RocksDbEventStore(const StoreOptions& options);
   absl::Status OpenDb();
@@ -166,6 +175,9 @@ class RocksDbEventStore final : public EventStore {
   // finished async writers. Releases write_mu_ during the write.
   void WriteFrontLocked(Completions* completions) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   void HandOffLeadershipLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Adds the durable `records` (consecutive offsets) to p's tail cache, evicting the oldest
+  // beyond `max_bytes`. Called by the commit leader in write order.
+  static void AddToTail(Partition* p, std::vector<CachedRecord>* records, int64_t max_bytes);
   void RunCompletions(Completions* completions);
   void CommitThreadLoop();
   // Writes a prepared batch through the commit queue (admin operations).
@@ -181,6 +193,10 @@ class RocksDbEventStore final : public EventStore {
 
   absl::StatusOr<ReadResult> ReadPartition(const Topic& topic, Partition* partition,
                                            const ReadRequest& request);
+  // Serves [request.offset, latest) from the partition's tail cache into *result (records and
+  // next_offset). False when the cache does not hold request.offset.
+  bool ReadFromTail(Partition* partition, const ReadRequest& request, int64_t latest,
+                    ReadResult* result);
   // Wakes blocking fetchers of `partition` and hands ready async waiters to the fetch thread.
   void NotifyPartition(Partition* partition);
   void FetchThreadLoop();

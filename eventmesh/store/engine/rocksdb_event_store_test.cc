@@ -310,6 +310,106 @@ TEST_F(StoreTest, RetentionByAgeDeletesOldBatchesAndReadsBelowGetOutOfRange) {
   EXPECT_EQ(next->base_offset, 4);
 }
 
+struct TestAttachment : RecordAttachment {
+  explicit TestAttachment(int v) : value(v) {}
+  int value;
+};
+
+TEST_F(StoreTest, TailCacheServesRecentRecordsEqualToStoredOnesAndFallsBackBeyondIt) {
+  // Room for about 4 records of this size: older ones come from RocksDB.
+  options_.tail_cache_bytes = 4 * (96 + 40);
+  Reopen();
+  EXPECT_TRUE(store_->KeepsAttachments());
+  CreateTopic("tail", 1);
+  for (int i = 0; i < 12; ++i) {
+    ProducerRecord record =
+        Rec(absl::StrCat("payload-", i), absl::StrCat("k", i), {{"h", absl::StrCat(i)}});
+    record.attachment = std::make_shared<TestAttachment>(i);
+    auto appended = store_->Append(ToPartition("tail", 0, {record}));
+    ASSERT_TRUE(appended.ok()) << appended.status();
+    EXPECT_EQ(appended->base_offset, i);
+  }
+  auto all = store_->Read(ReadAt("tail", 0, 0));
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_THAT(all->records, SizeIs(12));
+  EXPECT_EQ(all->next_offset, 12);
+  // Served from memory: the newest records, with their attachments, in order.
+  auto recent = store_->Read(ReadAt("tail", 0, 10));
+  ASSERT_TRUE(recent.ok()) << recent.status();
+  ASSERT_THAT(recent->records, SizeIs(2));
+  EXPECT_EQ(recent->next_offset, 12);
+  EXPECT_EQ(recent->latest_offset, 12);
+  for (int i = 0; i < 2; ++i) {
+    const EventRecord& record = recent->records[static_cast<size_t>(i)];
+    EXPECT_EQ(record, all->records[static_cast<size_t>(10 + i)]);
+    ASSERT_NE(record.attachment, nullptr);
+    EXPECT_EQ(dynamic_cast<const TestAttachment&>(*record.attachment).value, 10 + i);
+  }
+  // The oldest came from RocksDB (evicted from memory): no attachment.
+  EXPECT_EQ(all->records[0].attachment, nullptr);
+  EXPECT_EQ(all->records[0].payload, "payload-0");
+  // max_events and max_bytes bound a read from memory like one from RocksDB.
+  auto one = store_->Read(ReadAt("tail", 0, 9, /*max_events=*/1));
+  ASSERT_TRUE(one.ok());
+  ASSERT_THAT(one->records, SizeIs(1));
+  EXPECT_EQ(one->next_offset, 10);
+  ReadRequest small = ReadAt("tail", 0, 9);
+  small.max_bytes = 1;
+  auto soft = store_->Read(small);
+  ASSERT_TRUE(soft.ok());
+  EXPECT_THAT(soft->records, SizeIs(1));  // at least one event
+  // After a reopen every record comes from RocksDB and is equal, without attachments.
+  Reopen();
+  auto reread = store_->Read(ReadAt("tail", 0, 0));
+  ASSERT_TRUE(reread.ok());
+  ASSERT_THAT(reread->records, SizeIs(12));
+  for (size_t i = 0; i < 12; ++i) {
+    EXPECT_EQ(reread->records[i], all->records[i]);
+    EXPECT_EQ(reread->records[i].attachment, nullptr);
+  }
+  // Appends after the reopen are cached again and continue the offsets.
+  ProducerRecord next = Rec("after");
+  next.attachment = std::make_shared<TestAttachment>(99);
+  ASSERT_TRUE(store_->Append(ToPartition("tail", 0, {next})).ok());
+  auto after = store_->Read(ReadAt("tail", 0, 12));
+  ASSERT_TRUE(after.ok());
+  ASSERT_THAT(after->records, SizeIs(1));
+  EXPECT_EQ(after->records[0].offset, 12);
+  ASSERT_NE(after->records[0].attachment, nullptr);
+}
+
+TEST_F(StoreTest, TailCacheOffServesEverythingFromRocksDb) {
+  options_.tail_cache_bytes = 0;
+  Reopen();
+  EXPECT_FALSE(store_->KeepsAttachments());
+  CreateTopic("plain", 1);
+  ProducerRecord record = Rec("x");
+  record.attachment = std::make_shared<TestAttachment>(1);
+  ASSERT_TRUE(store_->Append(ToPartition("plain", 0, {record})).ok());
+  auto read = store_->Read(ReadAt("plain", 0, 0));
+  ASSERT_TRUE(read.ok());
+  ASSERT_THAT(read->records, SizeIs(1));
+  EXPECT_EQ(read->records[0].payload, "x");
+  EXPECT_EQ(read->records[0].attachment, nullptr);
+}
+
+TEST_F(StoreTest, TailCacheNeverServesRecordsTrimmedByRetention) {
+  CreateTopic("trimmed", 1, {/*max_age_ms=*/10'000, /*max_bytes=*/-1});
+  ASSERT_TRUE(store_->Append(ToPartition("trimmed", 0, {Rec("a"), Rec("b")})).ok());
+  clock_.AdvanceMs(11'000);
+  ASSERT_TRUE(store_->Append(ToPartition("trimmed", 0, {Rec("c")})).ok());
+  ASSERT_TRUE(store_->RunRetentionOnce().ok());
+  for (int64_t offset : {0, 1}) {
+    auto below = store_->Read(ReadAt("trimmed", 0, offset));
+    EXPECT_EQ(below.status().code(), absl::StatusCode::kOutOfRange);
+    EXPECT_EQ(EarliestOffsetOf(below.status()), 2);
+  }
+  auto kept = store_->Read(ReadAt("trimmed", 0, 2));
+  ASSERT_TRUE(kept.ok());
+  ASSERT_THAT(kept->records, SizeIs(1));
+  EXPECT_EQ(kept->records[0].payload, "c");
+}
+
 TEST_F(StoreTest, RetentionByBytesKeepsTheNewestBytes) {
   CreateTopic("sized", 2, {/*max_age_ms=*/0, /*max_bytes=*/1000});
   for (int i = 0; i < 10; ++i) {
