@@ -14,25 +14,12 @@ absl::StatusOr<PushFormat> ParsePushFormat(const protocol::http::BodyFields& fie
   std::optional<absl::string_view> value = fields.Get(kPushFormatField);
   if (!value.has_value()) return PushFormat::kEventMeshForm;
   const std::string v = absl::AsciiStrToLower(absl::StripAsciiWhitespace(*value));
-  if (v.empty() || v == "eventmesh") return PushFormat::kEventMeshForm;
-  if (v == "cloudevents-binary") return PushFormat::kCloudEventsBinary;
-  if (v == "cloudevents-structured") return PushFormat::kCloudEventsStructured;
+  if (v.empty()) return PushFormat::kEventMeshForm;
+  if (std::optional<PushFormat> format = webhook::PushFormatFromName(v)) return *format;
   return absl::InvalidArgumentError(
       absl::StrCat("body field 'pushformat' must be eventmesh, cloudevents-binary or "
                    "cloudevents-structured, got '",
                    *value, "'"));
-}
-
-std::string PushFormatName(PushFormat format) {
-  switch (format) {
-    case PushFormat::kEventMeshForm:
-      return "eventmesh";
-    case PushFormat::kCloudEventsBinary:
-      return "cloudevents-binary";
-    case PushFormat::kCloudEventsStructured:
-      return "cloudevents-structured";
-  }
-  return "eventmesh";
 }
 
 webhook::ClientIdentity IdentityFromHeaders(const protocol::http::HeaderMap& headers,
@@ -84,7 +71,7 @@ std::string SubscriptionsJson(const std::vector<webhook::WebhookSubscriptionInfo
     field("mode", info.topic.mode == connectors::ConsumeMode::kBroadcasting ? "BROADCASTING"
                                                                             : "CLUSTERING");
     field("type", info.topic.sync ? "SYNC" : "ASYNC");
-    field("pushFormat", PushFormatName(info.format));
+    field("pushFormat", std::string(webhook::PushFormatName(info.format)));
     field("idc", info.client.idc);
     field("sys", info.client.sys);
     field("ip", info.client.ip);

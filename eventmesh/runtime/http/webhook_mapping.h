@@ -22,7 +22,6 @@ inline constexpr char kPushFormatField[] = "pushformat";
 // Errors: InvalidArgument "body field 'pushformat' must be eventmesh, cloudevents-binary or
 // cloudevents-structured, got '<v>'".
 absl::StatusOr<webhook::PushFormat> ParsePushFormat(const protocol::http::BodyFields& fields);
-std::string PushFormatName(webhook::PushFormat format);
 
 webhook::ClientIdentity IdentityFromHeaders(const protocol::http::HeaderMap& headers,
                                             const std::string& peer_ip);

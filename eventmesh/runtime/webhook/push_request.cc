@@ -29,25 +29,6 @@ std::string Digits(uint64_t seed, size_t count) {
 
 }  // namespace
 
-absl::string_view PushFormatName(PushFormat format) {
-  switch (format) {
-    case PushFormat::kEventMeshForm:
-      return "eventmesh";
-    case PushFormat::kCloudEventsBinary:
-      return "cloudevents-binary";
-    case PushFormat::kCloudEventsStructured:
-      return "cloudevents-structured";
-  }
-  return "eventmesh";
-}
-
-std::optional<PushFormat> PushFormatFromName(absl::string_view name) {
-  if (name == "eventmesh") return PushFormat::kEventMeshForm;
-  if (name == "cloudevents-binary") return PushFormat::kCloudEventsBinary;
-  if (name == "cloudevents-structured") return PushFormat::kCloudEventsStructured;
-  return std::nullopt;
-}
-
 net::HttpRequest BuildPushRequest(const cloudevents::CloudEvent& event, const std::string& url,
                                   PushFormat format, bool sync, const RuntimeIdentity& identity,
                                   uint64_t random_no) {

@@ -67,9 +67,6 @@ PushVerdict ClassifyResponse(PushFormat format, const absl::StatusOr<net::HttpRe
 // malformed.
 std::optional<int64_t> ParseRetryAfter(absl::string_view value, absl::Time now);
 
-absl::string_view PushFormatName(PushFormat format);  // "eventmesh", "cloudevents-binary", ...
-std::optional<PushFormat> PushFormatFromName(absl::string_view name);
-
 }  // namespace eventmesh::runtime::webhook
 
 #endif  // EVENTMESH_RUNTIME_WEBHOOK_PUSH_REQUEST_H_

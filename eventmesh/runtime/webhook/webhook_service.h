@@ -13,10 +13,12 @@
 // subscription on Unsubscribe/Heartbeat), Unavailable (shutting down), others from the connector.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "eventmesh/connectors/api/connector.h"
 
 namespace eventmesh::runtime::webhook {
@@ -27,6 +29,25 @@ enum class PushFormat {
   kCloudEventsBinary,      // CloudEvents HTTP binding, binary mode (ce-* headers)
   kCloudEventsStructured,  // application/cloudevents+json
 };
+
+// "eventmesh", "cloudevents-binary", "cloudevents-structured" (the `pushformat` field).
+inline absl::string_view PushFormatName(PushFormat format) {
+  switch (format) {
+    case PushFormat::kEventMeshForm:
+      return "eventmesh";
+    case PushFormat::kCloudEventsBinary:
+      return "cloudevents-binary";
+    case PushFormat::kCloudEventsStructured:
+      return "cloudevents-structured";
+  }
+  return "eventmesh";
+}
+inline std::optional<PushFormat> PushFormatFromName(absl::string_view name) {
+  if (name == "eventmesh") return PushFormat::kEventMeshForm;
+  if (name == "cloudevents-binary") return PushFormat::kCloudEventsBinary;
+  if (name == "cloudevents-structured") return PushFormat::kCloudEventsStructured;
+  return std::nullopt;
+}
 
 // The subscriber's identity from the request headers; echoed in pushes, used for IDC preference.
 struct ClientIdentity {
