@@ -16,8 +16,7 @@
 #include "eventmesh/protocol/tcp/event_mesh_message.h"
 #include "eventmesh/runtime/server.h"
 #include "eventmesh/runtime/testing/test_client.h"
-#include "eventmesh/store/engine/rocksdb_event_store.h"
-#include "eventmesh/store/service/store_server.h"
+#include "eventmesh/runtime/testing/test_server.h"
 #include "gtest/gtest.h"
 
 namespace eventmesh::runtime {
@@ -36,22 +35,11 @@ std::string BodyOf(const Package& push) {
 class ClusterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    base_dir_ = absl::StrCat(std::getenv("TEST_TMPDIR"), "/",
-                             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    base_dir_ = testing::TestDataDir();
     std::filesystem::create_directories(base_dir_);
-    store::StoreOptions options;
-    options.path = base_dir_ + "/store";
-    options.sync_mode = store::SyncMode::kNone;
-    auto engine = store::RocksDbEventStore::Open(options);
-    ASSERT_TRUE(engine.ok()) << engine.status();
-    engine_ = std::move(*engine);
-    store::service::StoreServerOptions server_options;
-    server_options.port = 0;
-    server_options.io_threads = 1;
-    server_options.executor_threads = 8;
-    auto server = store::service::StoreServer::Start(engine_.get(), server_options);
-    ASSERT_TRUE(server.ok()) << server.status();
-    store_server_ = std::move(*server);
+    auto store = testing::TestStoreService::Start(base_dir_ + "/store");
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
     ASSERT_TRUE(connectors::RegisterBuiltinConnectors(&registry_).ok());
   }
 
@@ -59,32 +47,23 @@ class ClusterTest : public ::testing::Test {
     clients_.clear();
     for (auto& runtime : runtimes_) runtime->Shutdown();
     runtimes_.clear();
-    if (store_server_) store_server_->Stop();
-    store_server_.reset();
-    engine_.reset();
+    store_.reset();
   }
 
   // Starts one more runtime on the shared store; returns its index.
   int StartRuntime(std::map<std::string, std::string> properties = {}) {
     const int index = static_cast<int>(runtimes_.size());
-    properties.emplace("eventMesh.server.tcp.port", "0");
-    properties.emplace("eventMesh.server.dataDir", absl::StrCat(base_dir_, "/runtime", index));
-    properties.emplace("eventMesh.server.tcp.workerThreads", "2");
     properties.emplace("eventMesh.storage.plugin.type", "store");
-    properties.emplace("eventMesh.storage.store.address",
-                       absl::StrCat("127.0.0.1:", store_server_->port()));
+    properties.emplace("eventMesh.storage.store.address", store_->address());
     properties.emplace("eventMesh.storage.store.fetchWaitMs", "100");
     properties.emplace("eventMesh.storage.store.commitIntervalMs", "50");
     properties.emplace("eventMesh.storage.store.heartbeatIntervalMs", "100");
     properties.emplace("eventMesh.storage.store.sessionTimeoutMs", "5000");
     properties.emplace("eventMesh.storage.store.reconnectMaxBackoffMs", "200");
-    auto config = BuildConfig(properties);
-    EXPECT_TRUE(config.ok()) << config.status();
-    if (!config.ok()) return -1;
-    auto server = Server::Create(*config, registry_);
+    auto server = testing::StartTestServer(std::move(properties),
+                                           absl::StrCat(base_dir_, "/runtime", index), registry_);
     EXPECT_TRUE(server.ok()) << server.status();
     if (!server.ok()) return -1;
-    EXPECT_TRUE((*server)->Start().ok());
     runtimes_.push_back(std::move(*server));
     return index;
   }
@@ -130,7 +109,7 @@ class ClusterTest : public ::testing::Test {
   void WaitForBalancedGroup(const std::string& group, size_t members, size_t partitions) {
     const absl::Time deadline = absl::Now() + absl::Seconds(15);
     for (;;) {
-      auto described = engine_->DescribeGroup({group});
+      auto described = store_->engine()->DescribeGroup({group});
       ASSERT_TRUE(described.ok()) << described.status();
       bool balanced = described->members.size() == members;
       for (const auto& member : described->members) {
@@ -144,8 +123,7 @@ class ClusterTest : public ::testing::Test {
   }
 
   std::string base_dir_;
-  std::unique_ptr<store::RocksDbEventStore> engine_;
-  std::unique_ptr<store::service::StoreServer> store_server_;
+  std::unique_ptr<testing::TestStoreService> store_;
   connectors::ConnectorRegistry registry_;
   std::vector<std::unique_ptr<Server>> runtimes_;
   std::vector<std::unique_ptr<TestClient>> clients_;
@@ -274,21 +252,15 @@ TEST_F(ClusterTest, StoreOutageFailsPublishesAndDeliveryResumesWhenTheStoreRetur
   EXPECT_EQ(BodyOf(*push), "before");
   ASSERT_TRUE(subscriber->Ack(*push).ok());
 
-  const uint16_t port = store_server_->port();
-  store_server_->Stop();
-  store_server_.reset();
+  store_->StopServer();
   auto failed = publisher->Publish("feed", "during");
   ASSERT_TRUE(failed.ok()) << failed.status();
   EXPECT_EQ(failed->header.code, 1);
   EXPECT_EQ(failed->header.desc.rfind("publish failed: UNAVAILABLE: ", 0), 0u)
       << failed->header.desc;
 
-  store::service::StoreServerOptions options;
-  options.port = port;
-  options.io_threads = 1;
-  auto restarted = store::service::StoreServer::Start(engine_.get(), options);
-  ASSERT_TRUE(restarted.ok()) << restarted.status();
-  store_server_ = std::move(*restarted);
+  absl::Status restarted = store_->RestartServer();
+  ASSERT_TRUE(restarted.ok()) << restarted;
   bool published = false;
   for (int attempt = 0; attempt < 200 && !published; ++attempt) {
     auto ack = publisher->Publish("feed", "after");
@@ -366,11 +338,11 @@ TEST_F(ClusterTest, RequestAnsweredOnTheSameRuntimeStaysLocal) {
   EXPECT_EQ(answer->header.code, 0);
   EXPECT_EQ(BodyOf(*answer), "pong");
   // Completed in-process: nothing was forwarded through the store.
-  auto topics = engine_->ListTopics({});
+  auto topics = store_->engine()->ListTopics({});
   ASSERT_TRUE(topics.ok());
   for (const auto& topic : topics->topics) {
     if (topic.rfind("eventmesh-reply-", 0) != 0) continue;
-    auto described = engine_->DescribeTopic({topic});
+    auto described = store_->engine()->DescribeTopic({topic});
     ASSERT_TRUE(described.ok());
     EXPECT_EQ(described->partition_info[0].next_offset, 0) << topic;
   }

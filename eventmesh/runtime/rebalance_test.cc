@@ -17,9 +17,8 @@
 #include "eventmesh/connectors/builtin.h"
 #include "eventmesh/runtime/server.h"
 #include "eventmesh/runtime/testing/test_client.h"
+#include "eventmesh/runtime/testing/test_server.h"
 #include "eventmesh/sdk/tcp_client.h"
-#include "eventmesh/store/engine/rocksdb_event_store.h"
-#include "eventmesh/store/service/store_server.h"
 #include "gtest/gtest.h"
 
 namespace eventmesh::runtime {
@@ -58,22 +57,11 @@ class Received {
 class RebalanceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    base_dir_ = absl::StrCat(std::getenv("TEST_TMPDIR"), "/",
-                             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    base_dir_ = testing::TestDataDir();
     std::filesystem::create_directories(base_dir_);
-    store::StoreOptions options;
-    options.path = base_dir_ + "/store";
-    options.sync_mode = store::SyncMode::kNone;
-    auto engine = store::RocksDbEventStore::Open(options);
-    ASSERT_TRUE(engine.ok()) << engine.status();
-    engine_ = std::move(*engine);
-    store::service::StoreServerOptions server_options;
-    server_options.port = 0;
-    server_options.io_threads = 1;
-    server_options.executor_threads = 8;
-    auto server = store::service::StoreServer::Start(engine_.get(), server_options);
-    ASSERT_TRUE(server.ok()) << server.status();
-    store_server_ = std::move(*server);
+    auto store = testing::TestStoreService::Start(base_dir_ + "/store");
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
     ASSERT_TRUE(connectors::RegisterBuiltinConnectors(&registry_).ok());
   }
 
@@ -82,20 +70,15 @@ class RebalanceTest : public ::testing::Test {
     clients_.clear();
     for (auto& runtime : runtimes_) runtime->Shutdown();
     runtimes_.clear();
-    if (store_server_) store_server_->Stop();
-    store_server_.reset();
-    engine_.reset();
+    store_.reset();
   }
 
   int StartRuntime(int64_t interval_ms) {
     const int index = static_cast<int>(runtimes_.size());
     std::map<std::string, std::string> properties;
-    properties.emplace("eventMesh.server.tcp.port", "0");
-    properties.emplace("eventMesh.server.dataDir", absl::StrCat(base_dir_, "/runtime", index));
     properties.emplace("eventMesh.server.tcp.workerThreads", "1");
     properties.emplace("eventMesh.storage.plugin.type", "store");
-    properties.emplace("eventMesh.storage.store.address",
-                       absl::StrCat("127.0.0.1:", store_server_->port()));
+    properties.emplace("eventMesh.storage.store.address", store_->address());
     properties.emplace("eventMesh.storage.store.fetchWaitMs", "50");
     properties.emplace("eventMesh.storage.store.commitIntervalMs", "50");
     properties.emplace("eventMesh.storage.store.heartbeatIntervalMs", "100");
@@ -104,14 +87,10 @@ class RebalanceTest : public ::testing::Test {
     properties.emplace("eventMesh.server.tcp.RebalanceIntervalInMills", absl::StrCat(interval_ms));
     properties.emplace("eventMesh.server.rebalanceRedirect.sleepIntervalInMills", "20");
     properties.emplace("eventMesh.server.tcp.advertisedAddress", "127.0.0.1");
-    auto config = BuildConfig(properties);
-    EXPECT_TRUE(config.ok()) << config.status();
-    if (!config.ok()) return -1;
-    auto server = Server::Create(*config, registry_);
+    auto server = testing::StartTestServer(std::move(properties),
+                                           absl::StrCat(base_dir_, "/runtime", index), registry_);
     EXPECT_TRUE(server.ok()) << server.status();
     if (!server.ok()) return -1;
-    absl::Status started = (*server)->Start();
-    EXPECT_TRUE(started.ok()) << started;
     runtimes_.push_back(std::move(*server));
     return index;
   }
@@ -193,8 +172,7 @@ class RebalanceTest : public ::testing::Test {
   }
 
   std::string base_dir_;
-  std::unique_ptr<store::RocksDbEventStore> engine_;
-  std::unique_ptr<store::service::StoreServer> store_server_;
+  std::unique_ptr<testing::TestStoreService> store_;
   connectors::ConnectorRegistry registry_;
   std::vector<std::unique_ptr<Server>> runtimes_;
   std::vector<std::unique_ptr<sdk::EventMeshTcpClient>> clients_;

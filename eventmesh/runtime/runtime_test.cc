@@ -18,6 +18,7 @@
 #include "eventmesh/protocol/tcp/user_agent.h"
 #include "eventmesh/runtime/server.h"
 #include "eventmesh/runtime/testing/test_client.h"
+#include "eventmesh/runtime/testing/test_server.h"
 #include "eventmesh/store/engine/rocksdb_event_store.h"
 #include "gtest/gtest.h"
 
@@ -41,22 +42,11 @@ class RuntimeTest : public ::testing::Test {
   }
 
   void StartServer(std::map<std::string, std::string> properties = {}) {
-    data_dir_ = absl::StrCat(std::getenv("TEST_TMPDIR"), "/",
-                             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    properties.emplace("eventMesh.server.tcp.port", "0");
-    properties.emplace("eventMesh.server.dataDir", data_dir_);
-    properties.emplace("eventMesh.server.tcp.workerThreads", "2");
-    properties.emplace("eventMesh.storage.embedded.syncMode", "none");
-    properties.emplace("eventMesh.storage.embedded.fetchWaitMs", "100");
-    properties.emplace("eventMesh.storage.embedded.commitIntervalMs", "50");
-    properties.emplace("eventMesh.storage.embedded.heartbeatIntervalMs", "100");
-    auto config = BuildConfig(properties);
-    ASSERT_TRUE(config.ok()) << config.status();
+    data_dir_ = testing::TestDataDir();
     ASSERT_TRUE(connectors::RegisterBuiltinConnectors(&registry_).ok());
-    auto server = Server::Create(*config, registry_);
+    auto server = testing::StartTestServer(std::move(properties), data_dir_, registry_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
-    ASSERT_TRUE(server_->Start().ok());
   }
 
   std::unique_ptr<TestClient> Client(const std::string& purpose, const std::string& group,

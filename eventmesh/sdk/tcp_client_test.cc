@@ -18,6 +18,8 @@
 #include "eventmesh/connectors/builtin.h"
 #include "eventmesh/runtime/config.h"
 #include "eventmesh/runtime/server.h"
+#include "eventmesh/runtime/testing/test_server.h"
+#include "eventmesh/sdk/testing/inbox.h"
 #include "gtest/gtest.h"
 
 namespace eventmesh::sdk {
@@ -25,43 +27,12 @@ namespace {
 
 constexpr absl::Duration kWait = absl::Seconds(30);  // Upper bound for anything to arrive.
 
-// Collects the events a subscriber receives.
-class Inbox {
- public:
-  void Add(std::shared_ptr<Delivery> delivery) {
-    absl::MutexLock lock(&mu_);
-    deliveries_.push_back(std::move(delivery));
-  }
-
-  // Waits until at least n events arrived; returns how many did.
-  size_t WaitFor(size_t n) {
-    absl::MutexLock lock(&mu_);
-    auto enough = [this, n] { return deliveries_.size() >= n; };
-    mu_.AwaitWithTimeout(absl::Condition(&enough), kWait);
-    return deliveries_.size();
-  }
-
-  std::vector<std::shared_ptr<Delivery>> deliveries() {
-    absl::MutexLock lock(&mu_);
-    return deliveries_;
-  }
-
-  std::multiset<std::string> Bodies() {
-    std::multiset<std::string> bodies;
-    for (const auto& d : deliveries()) bodies.insert(d->event().data());
-    return bodies;
-  }
-
- private:
-  absl::Mutex mu_;
-  std::vector<std::shared_ptr<Delivery>> deliveries_ ABSL_GUARDED_BY(mu_);
-};
+using testing::Inbox;
 
 class TcpClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    data_dir_ = absl::StrCat(std::getenv("TEST_TMPDIR"), "/",
-                             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    data_dir_ = runtime::testing::TestDataDir();
     ASSERT_TRUE(connectors::RegisterBuiltinConnectors(&registry_).ok());
   }
 
@@ -69,19 +40,9 @@ class TcpClientTest : public ::testing::Test {
 
   void StartServer(int port = 0, std::map<std::string, std::string> properties = {}) {
     properties.emplace("eventMesh.server.tcp.port", absl::StrCat(port));
-    properties.emplace("eventMesh.server.dataDir", data_dir_);
-    properties.emplace("eventMesh.server.tcp.workerThreads", "2");
-    properties.emplace("eventMesh.storage.embedded.syncMode", "none");
-    properties.emplace("eventMesh.storage.embedded.fetchWaitMs", "100");
-    properties.emplace("eventMesh.storage.embedded.commitIntervalMs", "50");
-    properties.emplace("eventMesh.storage.embedded.heartbeatIntervalMs", "100");
-    auto config = runtime::BuildConfig(properties);
-    ASSERT_TRUE(config.ok()) << config.status();
-    auto server = runtime::Server::Create(*config, registry_);
+    auto server = runtime::testing::StartTestServer(std::move(properties), data_dir_, registry_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
-    absl::Status started = server_->Start();
-    ASSERT_TRUE(started.ok()) << started;
     port_ = server_->tcp_port();
   }
 

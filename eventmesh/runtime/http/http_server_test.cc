@@ -22,6 +22,7 @@
 #include "eventmesh/runtime/http/testing/http_test_client.h"
 #include "eventmesh/runtime/server.h"
 #include "eventmesh/runtime/testing/test_client.h"
+#include "eventmesh/runtime/testing/test_server.h"
 #include "gtest/gtest.h"
 
 namespace eventmesh::runtime::http {
@@ -96,22 +97,10 @@ class HttpServerTest : public ::testing::Test {
   }
 
   void StartServer(std::map<std::string, std::string> properties = {}, bool webhook = false) {
-    data_dir_ = absl::StrCat(std::getenv("TEST_TMPDIR"), "/",
-                             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    properties.emplace("eventMesh.server.tcp.port", "0");
-    properties.emplace("eventMesh.server.http.port", "0");
-    properties.emplace("eventMesh.server.dataDir", data_dir_);
-    properties.emplace("eventMesh.server.tcp.workerThreads", "2");
-    properties.emplace("eventMesh.server.http.workerThreads", "2");
-    properties.emplace("eventMesh.storage.embedded.syncMode", "none");
-    properties.emplace("eventMesh.storage.embedded.fetchWaitMs", "100");
-    properties.emplace("eventMesh.storage.embedded.commitIntervalMs", "50");
-    properties.emplace("eventMesh.storage.embedded.heartbeatIntervalMs", "100");
+    data_dir_ = runtime::testing::TestDataDir();
     // The built-in webhook delivery has its own end-to-end test (webhook_e2e_test); here the
     // recorder (webhook) or nothing (the "not enabled" answers) stands in.
     if (!webhook) properties.emplace("eventMesh.server.http.webhook.enabled", "false");
-    auto config = BuildConfig(properties);
-    ASSERT_TRUE(config.ok()) << config.status();
     ASSERT_TRUE(connectors::RegisterBuiltinConnectors(&registry_).ok());
     ServerOptions options;
     if (webhook) {
@@ -123,10 +112,10 @@ class HttpServerTest : public ::testing::Test {
         return service;
       };
     }
-    auto server = Server::Create(*config, registry_, std::move(options));
+    auto server = runtime::testing::StartTestServer(std::move(properties), data_dir_, registry_,
+                                                    std::move(options));
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
-    ASSERT_TRUE(server_->Start().ok());
     port_ = server_->http_port();
   }
 

@@ -22,6 +22,7 @@
 #include "eventmesh/runtime/http/testing/http_test_client.h"
 #include "eventmesh/runtime/server.h"
 #include "eventmesh/runtime/testing/test_client.h"
+#include "eventmesh/runtime/testing/test_server.h"
 #include "gtest/gtest.h"
 
 namespace eventmesh::runtime::http {
@@ -110,8 +111,7 @@ class Endpoint {
 class WebhookE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    data_dir_ = absl::StrCat(std::getenv("TEST_TMPDIR"), "/",
-                             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    data_dir_ = runtime::testing::TestDataDir();
     ASSERT_TRUE(connectors::RegisterBuiltinConnectors(&registry_).ok());
   }
   void TearDown() override {
@@ -119,23 +119,10 @@ class WebhookE2eTest : public ::testing::Test {
   }
 
   void StartServer() {
-    std::map<std::string, std::string> properties = {
-        {"eventMesh.server.tcp.port", "0"},
-        {"eventMesh.server.http.port", "0"},
-        {"eventMesh.server.dataDir", data_dir_},
-        {"eventMesh.server.tcp.workerThreads", "2"},
-        {"eventMesh.server.http.workerThreads", "2"},
-        {"eventMesh.storage.embedded.syncMode", "batch"},
-        {"eventMesh.storage.embedded.fetchWaitMs", "100"},
-        {"eventMesh.storage.embedded.commitIntervalMs", "50"},
-        {"eventMesh.storage.embedded.heartbeatIntervalMs", "100"},
-    };
-    auto config = BuildConfig(properties);
-    ASSERT_TRUE(config.ok()) << config.status();
-    auto server = Server::Create(*config, registry_);
+    auto server = runtime::testing::StartTestServer(
+        {{"eventMesh.storage.embedded.syncMode", "batch"}}, data_dir_, registry_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
-    ASSERT_TRUE(server_->Start().ok());
   }
 
   void RestartServer() {

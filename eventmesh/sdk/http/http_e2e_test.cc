@@ -18,48 +18,22 @@
 #include "eventmesh/connectors/builtin.h"
 #include "eventmesh/runtime/config.h"
 #include "eventmesh/runtime/server.h"
+#include "eventmesh/runtime/testing/test_server.h"
 #include "eventmesh/sdk/http/http_client.h"
 #include "eventmesh/sdk/tcp_client.h"
+#include "eventmesh/sdk/testing/inbox.h"
 #include "eventmesh/testing/tls_certs.h"
 #include "gtest/gtest.h"
 
 namespace eventmesh::sdk::http {
 namespace {
 
-constexpr absl::Duration kWait = absl::Seconds(30);
-
-class Inbox {
- public:
-  void Add(std::shared_ptr<Delivery> d) {
-    absl::MutexLock lock(&mu_);
-    deliveries_.push_back(std::move(d));
-  }
-  size_t WaitFor(size_t n) {
-    absl::MutexLock lock(&mu_);
-    auto enough = [this, n]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return deliveries_.size() >= n; };
-    mu_.AwaitWithTimeout(absl::Condition(&enough), kWait);
-    return deliveries_.size();
-  }
-  std::vector<std::shared_ptr<Delivery>> deliveries() {
-    absl::MutexLock lock(&mu_);
-    return deliveries_;
-  }
-  std::multiset<std::string> Bodies() {
-    std::multiset<std::string> out;
-    for (const auto& d : deliveries()) out.insert(d->event().data());
-    return out;
-  }
-
- private:
-  absl::Mutex mu_;
-  std::vector<std::shared_ptr<Delivery>> deliveries_ ABSL_GUARDED_BY(mu_);
-};
+using sdk::testing::Inbox;
 
 class HttpE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    data_dir_ = absl::StrCat(std::getenv("TEST_TMPDIR"), "/",
-                             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    data_dir_ = runtime::testing::TestDataDir();
     ASSERT_TRUE(connectors::RegisterBuiltinConnectors(&registry_).ok());
     StartServer({});
   }
@@ -67,21 +41,9 @@ class HttpE2eTest : public ::testing::Test {
   void StartServer(std::map<std::string, std::string> p) {
     if (server_ != nullptr) server_->Shutdown();
     server_.reset();
-    p["eventMesh.server.tcp.port"] = "0";
-    p["eventMesh.server.http.port"] = "0";
-    p["eventMesh.server.dataDir"] = data_dir_;
-    p["eventMesh.server.tcp.workerThreads"] = "2";
-    p["eventMesh.server.http.workerThreads"] = "2";
-    p["eventMesh.storage.embedded.syncMode"] = "none";
-    p["eventMesh.storage.embedded.fetchWaitMs"] = "100";
-    p["eventMesh.storage.embedded.commitIntervalMs"] = "50";
-    p["eventMesh.storage.embedded.heartbeatIntervalMs"] = "100";
-    auto config = runtime::BuildConfig(p);
-    ASSERT_TRUE(config.ok()) << config.status();
-    auto server = runtime::Server::Create(*config, registry_);
+    auto server = runtime::testing::StartTestServer(std::move(p), data_dir_, registry_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    ASSERT_TRUE(server_->Start().ok());
     client_ = NewClient("", "");
   }
 
