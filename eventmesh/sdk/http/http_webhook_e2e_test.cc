@@ -15,6 +15,7 @@
 #include "eventmesh/connectors/builtin.h"
 #include "eventmesh/runtime/config.h"
 #include "eventmesh/runtime/server.h"
+#include "eventmesh/runtime/testing/test_server.h"
 #include "eventmesh/sdk/http/http_client.h"
 #include "eventmesh/sdk/http/http_subscriber.h"
 #include "eventmesh/sdk/tcp_client.h"
@@ -55,27 +56,10 @@ class Pushes {
 class HttpWebhookE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string data_dir =
-        absl::StrCat(std::getenv("TEST_TMPDIR"), "/",
-                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
     ASSERT_TRUE(connectors::RegisterBuiltinConnectors(&registry_).ok());
-    std::map<std::string, std::string> p = {
-        {"eventMesh.server.tcp.port", "0"},
-        {"eventMesh.server.http.port", "0"},
-        {"eventMesh.server.dataDir", data_dir},
-        {"eventMesh.server.tcp.workerThreads", "2"},
-        {"eventMesh.server.http.workerThreads", "2"},
-        {"eventMesh.storage.embedded.syncMode", "none"},
-        {"eventMesh.storage.embedded.fetchWaitMs", "100"},
-        {"eventMesh.storage.embedded.commitIntervalMs", "50"},
-        {"eventMesh.storage.embedded.heartbeatIntervalMs", "100"},
-    };
-    auto config = runtime::BuildConfig(p);
-    ASSERT_TRUE(config.ok()) << config.status();
-    auto server = runtime::Server::Create(*config, registry_);
+    auto server = runtime::testing::StartTestServer({}, runtime::testing::TestDataDir(), registry_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    ASSERT_TRUE(server_->Start().ok());
     HttpClientOptions o = ClientOptions();
     auto client = EventMeshHttpClient::Create(o);
     ASSERT_TRUE(client.ok()) << client.status();
