@@ -10,6 +10,23 @@ namespace eventmesh::runtime::http {
 
 using protocol::http::EventMeshRetCode;
 
+std::function<void(absl::Status)> UriPublishAnswer(const HttpServices* services,
+                                                   const HttpRequest& request, Responder respond) {
+  return
+      [services, meta = ResponseMeta(request), respond = std::move(respond)](absl::Status status) {
+        HttpResponse response =
+            status.ok() ? RetCodeResponse(*services, meta, 200, EventMeshRetCode::kSuccess,
+                                          "success", {"uri", meta.path})
+                        : RetCodeResponse(*services, meta, HttpStatusFor(status),
+                                          EventMeshRetCode::kSendAsyncMsgErr,
+                                          protocol::http::FormatRetMsg(
+                                              EventMeshRetCode::kSendAsyncMsgErr, status.message()),
+                                          {"uri", meta.path});
+        response.content_type = "application/json";
+        respond(std::move(response));
+      };
+}
+
 int HttpStatusFor(const absl::Status& status) {
   switch (status.code()) {
     case absl::StatusCode::kInvalidArgument:
@@ -75,20 +92,7 @@ void CloudEventsHandler::Handle(const HttpRequest& request, const std::string& p
         429, EventMeshRetCode::kHttpMesSendOverLimitErr,
         protocol::http::FormatRetMsg(EventMeshRetCode::kHttpMesSendOverLimitErr, kRateLimitMsg));
   }
-  PublishEvents(
-      services, *std::move(events),
-      [services = services_, request_copy = ResponseMeta(request), respond](absl::Status status) {
-        HttpResponse response =
-            status.ok() ? RetCodeResponse(*services, request_copy, 200, EventMeshRetCode::kSuccess,
-                                          "success", {"uri", request_copy.path})
-                        : RetCodeResponse(*services, request_copy, HttpStatusFor(status),
-                                          EventMeshRetCode::kSendAsyncMsgErr,
-                                          protocol::http::FormatRetMsg(
-                                              EventMeshRetCode::kSendAsyncMsgErr, status.message()),
-                                          {"uri", request_copy.path});
-        response.content_type = "application/json";
-        respond(std::move(response));
-      });
+  PublishEvents(services, *std::move(events), UriPublishAnswer(services_, request, respond));
 }
 
 }  // namespace eventmesh::runtime::http

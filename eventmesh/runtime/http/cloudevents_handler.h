@@ -11,6 +11,7 @@
 // 429/23 rate limit; 404, 503 or 500 with retCode 15 when publishing failed.
 // Thread-safe.
 
+#include <functional>
 #include <string>
 
 #include "eventmesh/runtime/http/handler_context.h"
@@ -35,6 +36,11 @@ class CloudEventsHandler {
 // HTTP status for a failed operation: InvalidArgument 400, PermissionDenied 403, NotFound 404,
 // AlreadyExists 409, Unavailable/ResourceExhausted 503, others 500.
 int HttpStatusFor(const absl::Status& status);
+
+// The completion of a URI-endpoint publish: 200 {retCode 0, "success"} or the status's HTTP code
+// with retCode 15 (send async error), header `uri`, JSON content type, sent through `respond`.
+std::function<void(absl::Status)> UriPublishAnswer(const HttpServices* services,
+                                                   const HttpRequest& request, Responder respond);
 
 }  // namespace eventmesh::runtime::http
 

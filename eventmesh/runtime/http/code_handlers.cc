@@ -149,6 +149,11 @@ void CodeHandlers::SendAsync(Call& call) {
   if (!event.ok()) return call.Fail(EventMeshRetCode::kProtocolBodyErr, event.status().message());
   if (event->FindExtension("msgtype") == nullptr) event->SetExtension("msgtype", "persistent");
   const std::string topic = event->subject().value_or("");
+  PublishOne(call, topic, std::move(*event), EventMeshRetCode::kSendAsyncMsgErr);
+}
+
+void CodeHandlers::PublishOne(Call& call, const std::string& topic, cloudevents::CloudEvent event,
+                              EventMeshRetCode error_code) {
   if (std::string denied = DeniedPublish(call.user, topic); !denied.empty()) {
     return call.Answer(EventMeshRetCode::kAclErr, denied);
   }
@@ -156,9 +161,8 @@ void CodeHandlers::SendAsync(Call& call) {
     return call.Fail(EventMeshRetCode::kHttpMesSendOverLimitErr, kRateLimitMsg);
   }
   std::vector<cloudevents::CloudEvent> events;
-  events.push_back(std::move(*event));
-  PublishEvents(*services_, std::move(events),
-                call.AnswerPublish(EventMeshRetCode::kSendAsyncMsgErr));
+  events.push_back(std::move(event));
+  PublishEvents(*services_, std::move(events), call.AnswerPublish(error_code));
 }
 
 void CodeHandlers::SendSync(Call& call) {
@@ -259,16 +263,7 @@ void CodeHandlers::BatchSendV2(Call& call) {
                         body->producer_group, body->ttl_ms, body->tag,        {}};
   auto event = MessageToEvent(message, call.header);
   if (!event.ok()) return call.Fail(EventMeshRetCode::kProtocolBodyErr, event.status().message());
-  if (std::string denied = DeniedPublish(call.user, body->topic); !denied.empty()) {
-    return call.Answer(EventMeshRetCode::kAclErr, denied);
-  }
-  if (!TryAcquireRate(*services_, 1)) {
-    return call.Fail(EventMeshRetCode::kHttpMesSendOverLimitErr, kRateLimitMsg);
-  }
-  std::vector<cloudevents::CloudEvent> events;
-  events.push_back(std::move(*event));
-  PublishEvents(*services_, std::move(events),
-                call.AnswerPublish(EventMeshRetCode::kSendBatchlogMsgErr));
+  PublishOne(call, body->topic, std::move(*event), EventMeshRetCode::kSendBatchlogMsgErr);
 }
 
 void CodeHandlers::Heartbeat(Call& call) {

@@ -18,6 +18,8 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "eventmesh/protocol/cloudevents/cloud_event.h"
+#include "eventmesh/protocol/http/ret_code.h"
 #include "eventmesh/runtime/http/handler_context.h"
 
 namespace eventmesh::runtime::http {
@@ -45,6 +47,9 @@ class CodeHandlers {
   void Unsubscribe(Call& call);
   void Reply(Call& call);
   void ForgetPending(const std::string& id);
+  // ACL and rate checks, then publishes `event`; answers success or `error_code` when stored.
+  void PublishOne(Call& call, const std::string& topic, cloudevents::CloudEvent event,
+                  protocol::http::EventMeshRetCode error_code);
 
   const HttpServices* const services_;
   absl::Mutex mu_;

@@ -188,20 +188,7 @@ void UriHandlers::Publish(HttpRequest& request, Responder& respond) {
   }
   std::vector<cloudevents::CloudEvent> events;
   events.push_back(std::move(event));
-  PublishEvents(
-      services, std::move(events),
-      [services = services_, meta = ResponseMeta(request), respond](absl::Status status) {
-        HttpResponse response =
-            status.ok() ? RetCodeResponse(*services, meta, 200, EventMeshRetCode::kSuccess,
-                                          "success", {"uri", meta.path})
-                        : RetCodeResponse(*services, meta, HttpStatusFor(status),
-                                          EventMeshRetCode::kSendAsyncMsgErr,
-                                          protocol::http::FormatRetMsg(
-                                              EventMeshRetCode::kSendAsyncMsgErr, status.message()),
-                                          {"uri", meta.path});
-        response.content_type = "application/json";
-        respond(std::move(response));
-      });
+  PublishEvents(services, std::move(events), UriPublishAnswer(services_, request, respond));
 }
 
 }  // namespace eventmesh::runtime::http
