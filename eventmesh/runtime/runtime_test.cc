@@ -411,6 +411,69 @@ TEST_F(RuntimeTest, BadInputIsAnsweredOrClosedWhileOthersKeepWorking) {
   PublishOk(good.get(), "still-alive", "yes");
 }
 
+// About 2 MB of nested brackets in every JSON place of a frame used to overflow the parser's
+// stack and stop the process. Each is now refused with the nesting limit named, and the runtime
+// keeps serving.
+TEST_F(RuntimeTest, DeeplyNestedJsonIsRefusedAndTheRuntimeKeepsServing) {
+  StartServer();
+  auto good = Client("pub", "p");
+  const std::string nested = std::string(1 << 20, '[') + std::string(1 << 20, ']');
+  auto frame_with_header = [](const std::string& header) {
+    std::string frame = "EventMesh0000";
+    auto append32 = [&](uint32_t v) {
+      for (int shift = 24; shift >= 0; shift -= 8) frame.push_back(static_cast<char>(v >> shift));
+    };
+    append32(13 + header.size());
+    append32(header.size());
+    return frame + header;
+  };
+
+  // As the very first frame of a connection: closed.
+  auto first = TestClient::Connect(server_->tcp_port());
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE((*first)->SendRaw(frame_with_header(nested)).ok());
+  EXPECT_TRUE((*first)->WaitClosed());
+
+  // After a good HELLO: SERVER_GOODBYE naming the limit, then closed.
+  auto later = Client("pub", "p");
+  ASSERT_TRUE(later->SendRaw(frame_with_header(nested)).ok());
+  auto goodbye = later->Next(Command::kServerGoodbyeRequest);
+  ASSERT_TRUE(goodbye.ok()) << goodbye.status();
+  EXPECT_NE(goodbye->header.desc.find("nesting deeper than 128 levels"), std::string::npos)
+      << goodbye->header.desc;
+  EXPECT_TRUE(later->WaitClosed());
+
+  // A HELLO whose UserAgent body is nested: HELLO refused.
+  auto hello = TestClient::Connect(server_->tcp_port());
+  ASSERT_TRUE(hello.ok());
+  Package hello_request;
+  hello_request.header.cmd = Command::kHelloRequest;
+  hello_request.body = nested;
+  auto hello_reply = (*hello)->Request(hello_request);
+  ASSERT_TRUE(hello_reply.ok()) << hello_reply.status();
+  EXPECT_EQ(hello_reply->header.code, 1);
+  EXPECT_NE(hello_reply->header.desc.find("nesting deeper than"), std::string::npos);
+
+  // A publish whose EventMeshMessage nests a property value; a nested subscription.
+  auto publisher = Client("pub", "p");
+  Package publish = TestClient::MessagePackage(Command::kAsyncMessageToServer, "t", "x");
+  publish.body = R"({"topic":"t","body":"x","properties":{"k":)" + nested + "}}";
+  auto publish_reply = publisher->Request(publish);
+  ASSERT_TRUE(publish_reply.ok()) << publish_reply.status();
+  EXPECT_EQ(publish_reply->header.code, 1);
+  EXPECT_NE(publish_reply->header.desc.find("nesting deeper than"), std::string::npos);
+  auto subscriber = Client("sub", "s");
+  Package subscribe;
+  subscribe.header.cmd = Command::kSubscribeRequest;
+  subscribe.body = R"({"topicList":)" + nested + "}";
+  auto subscribe_reply = subscriber->Request(subscribe);
+  ASSERT_TRUE(subscribe_reply.ok()) << subscribe_reply.status();
+  EXPECT_EQ(subscribe_reply->header.code, 1);
+
+  PublishOk(good.get(), "still-alive", "yes");
+  PublishOk(publisher.get(), "still-alive", "yes");
+}
+
 TEST_F(RuntimeTest, ListenOnAPublisherSessionFails) {
   StartServer();
   auto publisher = Client("pub", "p");

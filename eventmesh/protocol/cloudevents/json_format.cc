@@ -34,37 +34,7 @@ absl::Status Invalid(absl::string_view rule) {
   return absl::InvalidArgumentError(absl::StrCat("invalid CloudEvent: ", rule));
 }
 
-// Rejects nesting deeper than kMaxJsonDepth before RapidJSON's recursive parser and
-// writer see it. Brackets inside strings are skipped; syntax errors are left to the parser.
-absl::Status CheckDepth(absl::string_view text) {
-  int depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > kMaxJsonDepth) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("malformed JSON in CloudEvent: nesting deeper than ", kMaxJsonDepth,
-                         " levels at offset ", i));
-      }
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<rapidjson::Document> ParseDocument(absl::string_view text, absl::string_view what) {
-  absl::Status depth = CheckDepth(text);
-  if (!depth.ok()) return depth;
   return json::ParseJson(text, what);
 }
 
@@ -327,46 +297,16 @@ absl::StatusOr<std::vector<CloudEvent>> ParseJsonBatch(absl::string_view json) {
   return events;
 }
 
-namespace {
-
-// SAX handler that accepts everything but stops past kMaxJsonDepth levels.
-struct DepthLimitHandler : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DepthLimitHandler> {
-  int depth = 0;
-  bool too_deep = false;
-  bool Default() { return true; }
-  bool StartObject() { return Enter(); }
-  bool StartArray() { return Enter(); }
-  bool EndObject(rapidjson::SizeType) { return Leave(); }
-  bool EndArray(rapidjson::SizeType) { return Leave(); }
-  bool Enter() {
-    too_deep = ++depth > kMaxJsonDepth;
-    return !too_deep;
-  }
-  bool Leave() {
-    --depth;
-    return true;
-  }
-};
-
-}  // namespace
-
 absl::Status CheckJsonText(absl::string_view text, absl::string_view what) {
-  // The iterative reader needs no stack; the depth limit keeps the text safe for the
-  // recursive DOM parser used by ParseJsonEvent.
-  rapidjson::Reader reader;
-  DepthLimitHandler handler;
-  rapidjson::MemoryStream stream(text.data(), text.size());
-  if (reader.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag>(stream,
-                                                                                        handler)) {
-    return absl::OkStatus();
-  }
-  if (handler.too_deep) {
+  const json::ParseOutcome outcome = json::Validate<rapidjson::kParseFullPrecisionFlag>(text);
+  if (outcome.ok()) return absl::OkStatus();
+  if (outcome.too_deep) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, " is not valid JSON: nesting deeper than ", kMaxJsonDepth, " levels"));
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      what, " is not valid JSON: ", rapidjson::GetParseError_En(reader.GetParseErrorCode()),
-      " at offset ", reader.GetErrorOffset()));
+  return absl::InvalidArgumentError(
+      absl::StrCat(what, " is not valid JSON: ", rapidjson::GetParseError_En(outcome.result.Code()),
+                   " at offset ", outcome.result.Offset()));
 }
 
 std::string SerializeJsonBatch(const std::vector<CloudEvent>& events) {

@@ -45,8 +45,8 @@ namespace eventmesh::cloudevents {
 inline constexpr absl::string_view kJsonEventMediaType = "application/cloudevents+json";
 inline constexpr absl::string_view kJsonBatchMediaType = "application/cloudevents-batch+json";
 
-// JSON nesting deeper than this is rejected before parsing (bounds stack use).
-inline constexpr int kMaxJsonDepth = 128;
+// JSON nesting deeper than this is rejected (the limit of every parser of the mesh).
+inline constexpr int kMaxJsonDepth = json::kMaxDepth;
 
 // Parses one structured-mode event and validates it.
 absl::StatusOr<CloudEvent> ParseJsonEvent(absl::string_view json);

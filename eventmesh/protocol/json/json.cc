@@ -2,18 +2,28 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "rapidjson/encodedstream.h"
 #include "rapidjson/error/en.h"
 
 namespace eventmesh::json {
 
+absl::Status ParseError(const ParseOutcome& outcome, absl::string_view what) {
+  if (outcome.too_deep) {
+    return absl::InvalidArgumentError(absl::StrCat("malformed JSON in ", what,
+                                                   ": nesting deeper than ", kMaxDepth,
+                                                   " levels at offset ", outcome.result.Offset()));
+  }
+  return absl::InvalidArgumentError(absl::StrCat("malformed JSON in ", what, ": ",
+                                                 rapidjson::GetParseError_En(outcome.result.Code()),
+                                                 " at offset ", outcome.result.Offset()));
+}
+
 absl::StatusOr<rapidjson::Document> ParseJson(absl::string_view text, absl::string_view what) {
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
-  if (doc.HasParseError()) {
-    return absl::InvalidArgumentError(absl::StrCat("malformed JSON in ", what, ": ",
-                                                   rapidjson::GetParseError_En(doc.GetParseError()),
-                                                   " at offset ", doc.GetErrorOffset()));
-  }
+  rapidjson::MemoryStream bytes(text.data(), text.size());
+  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> stream(bytes);
+  ParseOutcome outcome = ParseInto<rapidjson::kParseFullPrecisionFlag>(stream, &doc);
+  if (!outcome.ok()) return ParseError(outcome, what);
   return doc;
 }
 

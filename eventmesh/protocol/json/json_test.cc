@@ -44,5 +44,52 @@ TEST(JsonTest, WriterKeepsEmbeddedNul) {
   EXPECT_EQ(std::string(buf.GetString(), buf.GetSize()), "{\"k\":\"a\\u0000b\"}");
 }
 
+std::string Nested(int levels, char open = '[', char close = ']') {
+  return std::string(levels, open) + std::string(levels, close);
+}
+
+TEST(JsonTest, AcceptsNestingUpToTheLimit) {
+  auto doc = ParseJson(Nested(kMaxDepth), "t");
+  ASSERT_TRUE(doc.ok()) << doc.status();
+  EXPECT_TRUE(doc->IsArray());
+  EXPECT_TRUE(Validate(Nested(kMaxDepth)).ok());
+}
+
+TEST(JsonTest, RefusesNestingPastTheLimitWithOffset) {
+  auto doc = ParseJson(Nested(kMaxDepth + 1), "package header");
+  ASSERT_FALSE(doc.ok());
+  EXPECT_EQ(doc.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(doc.status().message(),
+              HasSubstr("malformed JSON in package header: nesting deeper than 128 levels"));
+  const ParseOutcome outcome = Validate(Nested(kMaxDepth + 1));
+  EXPECT_FALSE(outcome.ok());
+  EXPECT_TRUE(outcome.too_deep);
+}
+
+// About 2 MB of brackets: the recursive parser overflowed the stack on this and took the whole
+// process down. Objects and arrays mixed, and an unterminated variant.
+TEST(JsonTest, MegabytesOfNestingAreRefusedNotACrash) {
+  const std::string arrays = Nested(1 << 20);
+  EXPECT_FALSE(ParseJson(arrays, "t").ok());
+  EXPECT_TRUE(Validate(arrays).too_deep);
+  std::string objects;
+  for (int i = 0; i < 300'000; ++i) objects += "{\"a\":";
+  objects += "1";
+  objects += std::string(300'000, '}');
+  auto doc = ParseJson(objects, "t");
+  ASSERT_FALSE(doc.ok());
+  EXPECT_THAT(doc.status().message(), HasSubstr("nesting deeper than"));
+  EXPECT_TRUE(Validate(std::string(2 << 20, '[')).too_deep);
+}
+
+TEST(JsonTest, ParseIntoFillsACustomDocumentWithFlags) {
+  rapidjson::Document doc;
+  std::string text = R"({"n":12345678901234567890123})";
+  rapidjson::StringStream stream(text.c_str());
+  ParseOutcome outcome = ParseInto<rapidjson::kParseNumbersAsStringsFlag>(stream, &doc);
+  ASSERT_TRUE(outcome.ok());
+  EXPECT_EQ(GetString(doc, "n"), "12345678901234567890123");
+}
+
 }  // namespace
 }  // namespace eventmesh::json

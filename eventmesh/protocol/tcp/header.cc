@@ -37,14 +37,17 @@ absl::string_view OpStatusDesc(int code) {
 absl::StatusOr<Header> Header::FromJson(absl::string_view json) {
   char value_buffer[4096];
   char parse_buffer[1024];
+  char reader_buffer[512];
   char text_buffer[2048];
   std::string heap_text;
   rapidjson::MemoryPoolAllocator<> value_allocator(value_buffer, sizeof(value_buffer));
   rapidjson::MemoryPoolAllocator<> parse_allocator(parse_buffer, sizeof(parse_buffer));
+  rapidjson::MemoryPoolAllocator<> reader_allocator(reader_buffer, sizeof(reader_buffer));
   StackDocument doc(&value_allocator, sizeof(parse_buffer), &parse_allocator);
-  absl::Status parse_status = json.size() + kJsonScratchPadding <= sizeof(text_buffer)
-                                  ? ParseLenientInto(json, kWhat, text_buffer, &doc)
-                                  : ParseLenient(json, kWhat, &heap_text, &doc);
+  absl::Status parse_status =
+      json.size() + kJsonScratchPadding <= sizeof(text_buffer)
+          ? ParseLenientInto(json, kWhat, text_buffer, &doc, &reader_allocator)
+          : ParseLenient(json, kWhat, &heap_text, &doc);
   if (!parse_status.ok()) return parse_status;
   if (!doc.IsObject()) return absl::InvalidArgumentError("package header is not a JSON object");
 

@@ -9,7 +9,7 @@
 
 namespace eventmesh::protocol::tcp {
 
-absl::Status JsonParseError(absl::string_view text, absl::string_view what) {
+absl::Status JsonNulError(absl::string_view text, absl::string_view what) {
   auto parsed = json::ParseJson(text, what);
   if (!parsed.ok()) return parsed.status();
   return absl::InvalidArgumentError(absl::StrCat("malformed JSON in ", what));
@@ -31,12 +31,9 @@ std::optional<std::string> ScalarText(const rapidjson::Value& v) {
 
 bool IsCompleteJson(absl::string_view text) {
   if (text.empty()) return false;
-  // SAX validation with a no-op handler: no DOM is built. The reader's own stack
-  // allocates only for nesting deeper than its initial capacity.
-  rapidjson::MemoryStream ms(text.data(), text.size());
-  rapidjson::BaseReaderHandler<> handler;
-  rapidjson::Reader reader;
-  return !reader.Parse<rapidjson::kParseNumbersAsStringsFlag>(ms, handler).IsError();
+  // SAX validation: no DOM is built.
+  const json::ParseOutcome outcome = json::Validate<rapidjson::kParseNumbersAsStringsFlag>(text);
+  return outcome.ok() || outcome.too_deep;
 }
 
 std::optional<std::string> StringMember(const rapidjson::Value& obj, const char* key) {

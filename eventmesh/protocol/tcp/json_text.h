@@ -19,6 +19,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "eventmesh/protocol/json/json.h"
 #include "rapidjson/document.h"
 #include "rapidjson/writer.h"
 
@@ -116,28 +117,33 @@ inline void WriteStringFast(AppendWriter& w, StringAppendStream& stream, absl::s
   stream.Put('"');
 }
 
-// The InvalidArgument status json::ParseJson reports for `text` (call only after a parse
-// failure).
-absl::Status JsonParseError(absl::string_view text, absl::string_view what);
-
 // RapidJSON's SSE2 scanning reads aligned 16-byte blocks and may look up to 15 bytes past
 // the terminating NUL; scratch buffers are padded so that these reads stay inside them.
 inline constexpr size_t kJsonScratchPadding = 16;
 
-// Parses `text` into `doc` with kParseNumbersAsStringsFlag. `Doc` is any
-// rapidjson::GenericDocument (e.g. one using a stack-buffer allocator). The text is
-// copied into `scratch` (text.size() + kJsonScratchPadding bytes, NUL-terminated) and parsed in
-// situ, which lets RapidJSON use its fast pointer-based string scanning; string values of `doc`
-// point into `scratch`, which must outlive `doc`. A raw NUL byte anywhere is malformed JSON.
-template <typename Doc>
+// "malformed JSON in <what>: ..." for text with a raw NUL byte (the reason and offset that
+// json::ParseJson reports for it).
+absl::Status JsonNulError(absl::string_view text, absl::string_view what);
+
+// Parses `text` into `doc` with kParseNumbersAsStringsFlag through json::ParseInto (iterative,
+// nesting limited to json::kMaxDepth). `Doc` is any rapidjson::GenericDocument (e.g. one using a
+// stack-buffer allocator); `reader_allocator` (may be null: the heap) backs the parser's state
+// stack. The text is copied into `scratch` (text.size() + kJsonScratchPadding bytes,
+// NUL-terminated) and parsed in situ, which lets RapidJSON use its fast pointer-based string
+// scanning; string values of `doc` point into `scratch`, which must outlive `doc`. A raw NUL
+// byte anywhere is malformed JSON. Errors: json::ParseError's.
+template <typename Doc, typename ReaderAllocator = rapidjson::CrtAllocator>
 absl::Status ParseLenientInto(absl::string_view text, absl::string_view what, char* scratch,
-                              Doc* doc) {
-  if (std::memchr(text.data(), '\0', text.size()) != nullptr) return JsonParseError(text, what);
+                              Doc* doc, ReaderAllocator* reader_allocator = nullptr) {
+  if (std::memchr(text.data(), '\0', text.size()) != nullptr) return JsonNulError(text, what);
   std::memcpy(scratch, text.data(), text.size());
   scratch[text.size()] = '\0';
-  doc->template ParseInsitu<rapidjson::kParseNumbersAsStringsFlag>(scratch);
-  if (!doc->HasParseError()) return absl::OkStatus();
-  return JsonParseError(text, what);
+  rapidjson::GenericInsituStringStream<typename Doc::EncodingType> stream(scratch);
+  const json::ParseOutcome outcome =
+      json::ParseInto<rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseInsituFlag>(
+          stream, doc, reader_allocator);
+  if (outcome.ok()) return absl::OkStatus();
+  return json::ParseError(outcome, what);
 }
 
 // As above with a heap scratch buffer owned by the caller.
@@ -153,7 +159,9 @@ absl::Status ParseLenient(absl::string_view text, absl::string_view what, std::s
 std::optional<std::string> ScalarText(const rapidjson::Value& v);
 
 // True when `text` is exactly one complete JSON value (leading/trailing whitespace
-// allowed). Allocation-free for typical bodies.
+// allowed), or valid JSON up to nesting deeper than json::kMaxDepth (too deep to check further;
+// whoever parses it later refuses it with the nesting error). Allocation-free for typical
+// bodies.
 bool IsCompleteJson(absl::string_view text);
 
 // Typed members of a JSON object parsed with ParseLenient. Absent and null members

@@ -410,5 +410,28 @@ TEST(PackageDecoderLimitTest, CustomLimit) {
   EXPECT_EQ(FirstError(small).code(), absl::StatusCode::kResourceExhausted);
 }
 
+// A 2 MB header of nested brackets (and the same as a body, where the first frame's convention
+// is guessed by parsing the body) used to overflow the recursive JSON parser's stack and stop
+// the process. They are refused with the nesting error instead.
+TEST(PackageDecoderTest, DeeplyNestedHeaderOrBodyIsAnErrorNotACrash) {
+  const std::string nested = std::string(1 << 20, '[') + std::string(1 << 20, ']');
+  {
+    PackageDecoder d(std::nullopt, 8 << 20);
+    std::string frame = Frame(nested, "", LengthConvention::kCurrent);
+    d.Feed(frame);
+    absl::Status error = FirstError(d);
+    EXPECT_EQ(error.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(error.message(), HasSubstr("nesting deeper than 128 levels"));
+  }
+  {
+    PackageDecoder d(std::nullopt, 8 << 20);
+    std::string frame = Frame(kHelloHeader, nested, LengthConvention::kCurrent);
+    d.Feed(frame);
+    std::vector<DecodedPackage> got = Drain(d);
+    ASSERT_EQ(got.size(), 1u);  // decodes; the body is the session's business
+    EXPECT_EQ(got[0].package.body.size(), nested.size());
+  }
+}
+
 }  // namespace
 }  // namespace eventmesh::protocol::tcp

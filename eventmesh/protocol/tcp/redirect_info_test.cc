@@ -28,5 +28,18 @@ TEST(RedirectInfoTest, Errors) {
               HasSubstr("RedirectInfo field port is not an int: x"));
 }
 
+// Deep nesting (small, and 2 MB that used to overflow the parser's stack) is refused.
+TEST(RedirectInfoTest, DeepNestingIsRefused) {
+  for (const int levels : {129, 1 << 20}) {
+    const std::string nested = std::string(levels, '[') + std::string(levels, ']');
+    for (const std::string& text : {nested, "{\"a\":" + nested + "}"}) {
+      auto parsed = RedirectInfo::FromJson(text);
+      ASSERT_FALSE(parsed.ok());
+      EXPECT_THAT(std::string(parsed.status().message()),
+                  ::testing::HasSubstr("nesting deeper than"));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace eventmesh::protocol::tcp

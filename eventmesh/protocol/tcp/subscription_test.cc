@@ -63,5 +63,18 @@ TEST(SubscriptionTest, Errors) {
                 "unknown subscription type \"async\"");
 }
 
+// Deep nesting (small, and 2 MB that used to overflow the parser's stack) is refused.
+TEST(SubscriptionTest, DeepNestingIsRefused) {
+  for (const int levels : {129, 1 << 20}) {
+    const std::string nested = std::string(levels, '[') + std::string(levels, ']');
+    for (const std::string& text : {nested, "{\"a\":" + nested + "}"}) {
+      auto parsed = Subscription::FromJson(text);
+      ASSERT_FALSE(parsed.ok());
+      EXPECT_THAT(std::string(parsed.status().message()),
+                  ::testing::HasSubstr("nesting deeper than"));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace eventmesh::protocol::tcp

@@ -102,5 +102,18 @@ TEST(UserAgentTest, ToJsonOmitsEmptyStrings) {
   EXPECT_EQ(ua.ToJson(), R"({"pid":0,"port":0,"version":"1","unack":0})");
 }
 
+// Deep nesting (small, and 2 MB that used to overflow the parser's stack) is refused.
+TEST(UserAgentTest, DeepNestingIsRefused) {
+  for (const int levels : {129, 1 << 20}) {
+    const std::string nested = std::string(levels, '[') + std::string(levels, ']');
+    for (const std::string& text : {nested, "{\"a\":" + nested + "}"}) {
+      auto parsed = UserAgent::FromJson(text);
+      ASSERT_FALSE(parsed.ok());
+      EXPECT_THAT(std::string(parsed.status().message()),
+                  ::testing::HasSubstr("nesting deeper than"));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace eventmesh::protocol::tcp

@@ -301,6 +301,32 @@ TEST_F(HttpServerTest, BadInputGetsPreciseAnswers) {
   EXPECT_EQ(put->ret_msg, "method PUT is not allowed (only GET and POST)");
 }
 
+// About 2 MB of nested brackets as a JSON body (and nested inside JSON fields) used to overflow
+// the parser's stack and stop the process; now each is a precise refusal.
+TEST_F(HttpServerTest, DeeplyNestedJsonBodiesAreRefusedAndTheServerKeepsServing) {
+  StartServer({{"eventMesh.server.http.maxBodySize", "8388608"}});
+  const std::string nested = std::string(1 << 20, '[') + std::string(1 << 20, ']');
+  HttpReply reply = Post(CodeHeaders(104, {{"Content-Type", "application/json"}}), nested);
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_NE(reply.ret_code, 0);
+  EXPECT_NE(reply.ret_msg.find("nesting deeper than 128 levels"), std::string::npos) << reply.body;
+
+  reply = Post(CodeHeaders(104, {{"Content-Type", "application/json"}}),
+               R"({"topic":"t","content":"x","extFields":)" + nested + "}");
+  EXPECT_NE(reply.ret_code, 0);
+  EXPECT_NE(reply.ret_msg.find("nesting deeper than"), std::string::npos) << reply.body;
+
+  // CloudEvents structured mode and batch.
+  reply = Post({{"Content-Type", "application/cloudevents+json"}}, nested, "/eventmesh/publish/t");
+  EXPECT_EQ(reply.status, 400) << reply.body;
+  reply = Post({{"Content-Type", "application/cloudevents-batch+json"}}, nested,
+               "/eventmesh/publish/t");
+  EXPECT_EQ(reply.status, 400) << reply.body;
+
+  reply = SendAsync("after-nesting", "still serving");
+  EXPECT_EQ(reply.ret_code, 0) << reply.body;
+}
+
 TEST_F(HttpServerTest, OversizeBodyIs413WithRetCode8) {
   StartServer({{"eventMesh.server.http.maxBodySize", "1024"}});
   HttpReply reply = Post(CodeHeaders(104, kFormType), std::string(2048, 'a'));
