@@ -223,6 +223,10 @@ absl::StatusOr<RuntimeConfig> BuildConfig(const std::map<std::string, std::strin
       status = int_key(100, INT64_MAX / 4, &config.session_expired_ms);
     } else if (key == "eventMesh.server.session.upstreamBufferSize") {
       status = int_key(1, 1'000'000, &config.upstream_buffer_size);
+    } else if (key == "eventMesh.server.requestReply.maxTtlMs") {
+      status = int_key(1, INT64_MAX / 4, &config.request_max_ttl_ms);
+    } else if (key == "eventMesh.server.requestReply.maxPendingPerClient") {
+      status = int_key(1, 10'000'000, &config.request_max_pending_per_client);
     } else if (key == "eventMesh.server.tcp.msgReqnumPerSecond") {
       status = int_key(0, 1'000'000'000, &config.msg_req_num_per_second);
     } else if (key == "eventMesh.server.session.msgReqnumPerSecond") {

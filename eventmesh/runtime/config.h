@@ -24,6 +24,10 @@
 //   eventMesh.server.delivery.ackTimeoutInMills    30000   redelivery after this long unacked
 //   eventMesh.server.delivery.maxDeliveryCount     5       pushes before dead-lettering
 //   eventMesh.server.delivery.maxUnackedPerGroup   10000   read-ahead bound per group and topic
+//   eventMesh.server.requestReply.maxTtlMs         600000  longest reply wait a request may ask
+//                                                           for (its ttl); longer: refused
+//   eventMesh.server.requestReply.maxPendingPerClient 1000 requests waiting for a reply per
+//                                                           TCP session / HTTP client address
 //   eventMesh.server.topic.autoCreate              true    create topics on first use
 //   eventMesh.server.topic.defaultPartitions       4       partitions of auto-created topics
 //   eventMesh.server.security.enabled              false   username/password + topic ACL at HELLO
@@ -145,6 +149,8 @@ struct RuntimeConfig {
   int64_t ack_timeout_ms = 30'000;
   int64_t max_delivery_count = 5;
   int64_t max_unacked_per_group = 10'000;
+  int64_t request_max_ttl_ms = 600'000;
+  int64_t request_max_pending_per_client = 1'000;
   bool topic_auto_create = true;
   int64_t topic_default_partitions = 4;
   std::string data_dir;

@@ -120,23 +120,34 @@ Server::Server(const RuntimeConfig& config, std::unique_ptr<connectors::Connecto
   options.max_unacked_per_consumer = static_cast<int32_t>(config_.max_unacked_per_group);
   options.tick_ms = std::max<int64_t>(5, std::min<int64_t>(50, config_.ack_timeout_ms / 4));
   consumers_ = std::make_unique<core::ConsumerManager>(connector_.get(), topics_.get(), options);
-  rate_limiter_ = std::make_unique<tcp::RateLimiter>(config_.msg_req_num_per_second);
+  rate_limiter_ =
+      std::make_unique<core::RateLimiter>(config_.msg_req_num_per_second, tcp::kTpsOverloadDesc);
+  publish_ = std::make_unique<core::PublishService>(connector_.get(), topics_.get());
+  core::RequestReplyOptions request_options;
+  request_options.max_ttl_ms = config_.request_max_ttl_ms;
+  request_options.max_pending_per_owner = config_.request_max_pending_per_client;
+  requests_ =
+      std::make_unique<core::RequestReplyService>(publish_.get(), &tracker_, request_options);
   context_.config = &config_;
   context_.connector = connector_.get();
   context_.topics = topics_.get();
   context_.consumers = consumers_.get();
+  context_.publish = publish_.get();
+  context_.requests = requests_.get();
   context_.rate_limiter = rate_limiter_.get();
-  context_.requests = &requests_;
   context_.acl = acl_.get();
   context_.recommend = [this](const std::string& group, const std::string& purpose) {
     return Recommend(group, purpose);
   };
   tcp_ = std::make_unique<tcp::TcpServer>(&context_, config_.worker_threads);
-  http_rate_limiter_ = std::make_unique<tcp::RateLimiter>(config_.http_msg_req_num_per_second);
+  http_rate_limiter_ = std::make_unique<core::RateLimiter>(
+      config_.http_msg_req_num_per_second,
+      "http message send over limit (eventMesh.server.http.msgReqnumPerSecond)");
   http_services_.config = &config_;
   http_services_.connector = connector_.get();
   http_services_.topics = topics_.get();
-  http_services_.requests = &requests_;
+  http_services_.publish = publish_.get();
+  http_services_.requests = requests_.get();
   http_services_.acl = acl_.get();
   http_services_.rate_limiter = http_rate_limiter_.get();
   http_ = std::make_unique<http::HttpServer>(&http_services_,
@@ -164,7 +175,7 @@ absl::Status Server::Start() {
     return absl::OkStatus();
   }
   cluster::RebalancerOptions options;
-  options.runtime_id = requests_.runtime_id();
+  options.runtime_id = tracker_.runtime_id();
   options.ip = advertised_host_;
   options.port = advertised_port_;
   options.interval_ms = config_.rebalance_interval_ms;
@@ -198,7 +209,7 @@ absl::Status Server::Start() {
     absl::MutexLock lock(&recommend_mu_);
     rebalancer_ = std::move(*rebalancer);
   }
-  LOG(INFO) << "client rebalancing on: runtime " << requests_.runtime_id() << " advertised as "
+  LOG(INFO) << "client rebalancing on: runtime " << tracker_.runtime_id() << " advertised as "
             << advertised_host_ << ":" << advertised_port_ << ", every "
             << config_.rebalance_interval_ms << " ms";
   return absl::OkStatus();
@@ -234,7 +245,8 @@ void Server::Shutdown() {
   webhook_.reset();  // its subscriptions close before the connector shuts down
   webhook_manager_ = nullptr;
   http_services_.webhook = nullptr;
-  requests_.Shutdown();  // closes the cross-runtime reply subscription
+  requests_->CancelAll();
+  tracker_.Shutdown();  // closes the cross-runtime reply subscription
   connector_->Shutdown();
 }
 

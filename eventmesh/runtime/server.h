@@ -112,14 +112,16 @@ class Server {
   std::unique_ptr<connectors::Connector> connector_;
   std::unique_ptr<core::TopicRegistry> topics_;
   std::unique_ptr<core::ConsumerManager> consumers_;
-  std::unique_ptr<tcp::RateLimiter> rate_limiter_;
-  core::RequestTracker requests_;
+  std::unique_ptr<core::RateLimiter> rate_limiter_;
+  std::unique_ptr<core::PublishService> publish_;
+  core::RequestTracker tracker_;
+  std::unique_ptr<core::RequestReplyService> requests_;
   std::unique_ptr<core::Acl> acl_;
   tcp::SessionContext context_;
   std::unique_ptr<tcp::TcpServer> tcp_;
   std::unique_ptr<webhook::WebhookService> webhook_;
   webhook::WebhookManager* webhook_manager_ = nullptr;  // webhook_ when it is the built-in one
-  std::unique_ptr<tcp::RateLimiter> http_rate_limiter_;
+  std::unique_ptr<core::RateLimiter> http_rate_limiter_;
   http::HttpServices http_services_;
   std::unique_ptr<http::HttpServer> http_;
   // Written in Start, read by RECOMMEND_REQUESTs from session threads.

@@ -29,8 +29,8 @@ ConsumerManager::~ConsumerManager() { Shutdown(); }
 
 absl::Status ConsumerManager::Subscribe(const std::shared_ptr<DeliveryTarget>& target,
                                         const std::string& group, const std::string& topic,
-                                        connectors::ConsumeMode mode,
-                                        protocol::tcp::Command push_cmd, TargetSettings settings) {
+                                        connectors::ConsumeMode mode, PushKind push_kind,
+                                        TargetSettings settings) {
   const uint64_t owner = mode == connectors::ConsumeMode::kBroadcasting ? target->target_id() : 0;
   Key key{group, topic, owner};
   std::shared_ptr<GroupConsumer> consumer;
@@ -56,7 +56,7 @@ absl::Status ConsumerManager::Subscribe(const std::shared_ptr<DeliveryTarget>& t
     for (auto i = range.first; i != range.second; ++i) known |= i->second == key;
     if (!known) by_target_.emplace(target->target_id(), key);
   }
-  consumer->AddTarget(target, push_cmd, settings);
+  consumer->AddTarget(target, push_kind, settings);
   return absl::OkStatus();
 }
 

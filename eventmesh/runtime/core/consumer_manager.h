@@ -49,8 +49,8 @@ class ConsumerManager {
   // TopicRegistry). Errors from the connector's Subscribe.
   // `settings` apply to this target in the (group, topic) consumer (see TargetSettings).
   absl::Status Subscribe(const std::shared_ptr<DeliveryTarget>& target, const std::string& group,
-                         const std::string& topic, connectors::ConsumeMode mode,
-                         protocol::tcp::Command push_cmd, TargetSettings settings = {});
+                         const std::string& topic, connectors::ConsumeMode mode, PushKind push_kind,
+                         TargetSettings settings = {});
   void Unsubscribe(uint64_t target_id, const std::string& group, const std::string& topic);
   // Removes the target from everything (its unacknowledged events are redelivered).
   void RemoveTarget(uint64_t target_id);

@@ -1,7 +1,9 @@
 #ifndef EVENTMESH_RUNTIME_CORE_DELIVERY_TARGET_H_
 #define EVENTMESH_RUNTIME_CORE_DELIVERY_TARGET_H_
 
-// A receiver of pushed events (a client session), as the delivery core sees it.
+// A receiver of pushed events (a client session of any protocol, a webhook endpoint), as the
+// delivery core sees it. The core says what kind of push it is (PushKind); each protocol's
+// target turns that into its own frame or request.
 //
 // Each target has a bounded window of unacknowledged events: a consumer takes a slot with
 // TryAcquireSlot before pushing and gives it back (ReleaseSlot) when the event is acknowledged,
@@ -14,11 +16,17 @@
 #include <string>
 
 #include "eventmesh/protocol/cloudevents/cloud_event.h"
-#include "eventmesh/protocol/tcp/command.h"
 
 namespace eventmesh::runtime::core {
 
 class GroupConsumer;
+
+// What a push is, independent of the protocol that carries it.
+enum class PushKind {
+  kUnicast,    // one member of a clustering group (TCP ASYNC_MESSAGE_TO_CLIENT)
+  kBroadcast,  // every member of the group (TCP BROADCAST_MESSAGE_TO_CLIENT)
+  kRequest,    // a request awaiting the subscriber's reply (TCP REQUEST_TO_CLIENT)
+};
 
 class DeliveryTarget {
  public:
@@ -29,10 +37,10 @@ class DeliveryTarget {
   virtual bool TryAcquireSlot() = 0;
   // Returns a slot taken by TryAcquireSlot.
   virtual void ReleaseSlot() = 0;
-  // Queues `event` as a `cmd` push with sequence number `seq`; acks for `seq` are routed to
+  // Queues `event` as a `kind` push with sequence number `seq`; acks for `seq` are routed to
   // `consumer`. False when the target is closed (nothing was queued).
-  virtual bool Push(const cloudevents::CloudEvent& event, protocol::tcp::Command cmd,
-                    const std::string& seq, const std::shared_ptr<GroupConsumer>& consumer) = 0;
+  virtual bool Push(const cloudevents::CloudEvent& event, PushKind kind, const std::string& seq,
+                    const std::shared_ptr<GroupConsumer>& consumer) = 0;
   // Drops the ack route of `seq` (the delivery timed out or moved elsewhere).
   virtual void Forget(const std::string& seq) = 0;
   // Sends what Push queued. Push may hold the bytes back so that a burst of pushes goes out in

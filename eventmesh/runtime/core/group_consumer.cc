@@ -44,19 +44,19 @@ absl::Status GroupConsumer::Open(connectors::Connector* connector, int32_t max_u
   return absl::OkStatus();
 }
 
-void GroupConsumer::AddTarget(std::shared_ptr<DeliveryTarget> target, protocol::tcp::Command cmd,
+void GroupConsumer::AddTarget(std::shared_ptr<DeliveryTarget> target, PushKind kind,
                               TargetSettings settings) {
   FlushList flush;
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& t : targets_) {
       if (t.target->target_id() == target->target_id()) {
-        t.cmd = cmd;
+        t.kind = kind;
         t.settings = settings;
         return;
       }
     }
-    targets_.push_back(Target{std::move(target), cmd, settings});
+    targets_.push_back(Target{std::move(target), kind, settings});
     DispatchLocked(&flush);
   }
   Flush(flush);
@@ -162,7 +162,7 @@ void GroupConsumer::DispatchLocked(FlushList* flush) {
     if (chosen == nullptr) return;  // every window is full
     const uint64_t seq = next_seq_();
     const std::string seq_text = absl::StrCat(seq);
-    if (!chosen->target->Push(entry->delivered.event, chosen->cmd, seq_text, self)) {
+    if (!chosen->target->Push(entry->delivered.event, chosen->kind, seq_text, self)) {
       chosen->target->ReleaseSlot();
       const uint64_t dead_id = chosen->target->target_id();
       targets_.erase(

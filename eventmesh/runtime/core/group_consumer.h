@@ -76,9 +76,8 @@ class GroupConsumer : public std::enable_shared_from_this<GroupConsumer> {
   // Opens the connector subscription; events start flowing to the targets.
   absl::Status Open(connectors::Connector* connector, int32_t max_unacked);
 
-  // Adds a target that receives pushes as `cmd` (ASYNC_MESSAGE_TO_CLIENT, REQUEST_TO_CLIENT or
-  // BROADCAST_MESSAGE_TO_CLIENT). Adding a target twice updates its command.
-  void AddTarget(std::shared_ptr<DeliveryTarget> target, protocol::tcp::Command cmd,
+  // Adds a target that receives pushes of `kind`. Adding a target twice updates its kind.
+  void AddTarget(std::shared_ptr<DeliveryTarget> target, PushKind kind,
                  TargetSettings settings = {});
   // Removes a target; its unacknowledged events are delivered again to the others. Returns the
   // number of remaining targets.
@@ -119,7 +118,7 @@ class GroupConsumer : public std::enable_shared_from_this<GroupConsumer> {
   };
   struct Target {
     std::shared_ptr<DeliveryTarget> target;
-    protocol::tcp::Command cmd;
+    PushKind kind;
     TargetSettings settings;
   };
   struct Outcome {  // work to do after releasing mu_

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -9,8 +10,6 @@
 
 namespace eventmesh::runtime::core {
 namespace {
-
-using protocol::tcp::Command;
 
 class FakeSubscription : public connectors::Subscription {
  public:
@@ -67,10 +66,10 @@ class FakeTarget : public DeliveryTarget {
     return true;
   }
   void ReleaseSlot() override { --in_use_; }
-  bool Push(const cloudevents::CloudEvent& event, Command cmd, const std::string& seq,
+  bool Push(const cloudevents::CloudEvent& event, PushKind kind, const std::string& seq,
             const std::shared_ptr<GroupConsumer>&) override {
     pushes.push_back({event.id(), std::stoull(seq)});
-    last_cmd = cmd;
+    last_kind = kind;
     return true;
   }
   void Forget(const std::string& seq) override { forgotten.push_back(std::stoull(seq)); }
@@ -81,7 +80,7 @@ class FakeTarget : public DeliveryTarget {
   };
   std::vector<Pushed> pushes;
   std::vector<uint64_t> forgotten;
-  Command last_cmd = Command::kHeartbeatRequest;
+  std::optional<PushKind> last_kind;
   int in_use() const { return in_use_; }
 
  private:
@@ -115,13 +114,13 @@ TEST_F(GroupConsumerTest, RoundRobinWithinWindowsAndAckFreesASlot) {
   auto consumer = Make({});
   auto a = std::make_shared<FakeTarget>(1, 2);
   auto b = std::make_shared<FakeTarget>(2, 2);
-  consumer->AddTarget(a, Command::kAsyncMessageToClient);
-  consumer->AddTarget(b, Command::kAsyncMessageToClient);
+  consumer->AddTarget(a, PushKind::kUnicast);
+  consumer->AddTarget(b, PushKind::kUnicast);
   connector.Deliver(0, 5);
   EXPECT_EQ(a->pushes.size(), 2u);
   EXPECT_EQ(b->pushes.size(), 2u);
   EXPECT_EQ(consumer->stats().pending, 1);
-  EXPECT_EQ(a->last_cmd, Command::kAsyncMessageToClient);
+  EXPECT_EQ(a->last_kind, PushKind::kUnicast);
   // Order is kept: a got e0, e2; b got e1, e3.
   EXPECT_EQ(a->pushes[0].id, "e0");
   EXPECT_EQ(b->pushes[0].id, "e1");
@@ -141,11 +140,11 @@ TEST_F(GroupConsumerTest, TimedOutPushGoesToAnotherTargetAndLateAckIsIgnored) {
   settings.ack_timeout_ms = 10;
   auto consumer = Make(settings);
   auto a = std::make_shared<FakeTarget>(1, 5);
-  consumer->AddTarget(a, Command::kAsyncMessageToClient);
+  consumer->AddTarget(a, PushKind::kUnicast);
   connector.Deliver(0, 1);
   ASSERT_EQ(a->pushes.size(), 1u);
   auto b = std::make_shared<FakeTarget>(2, 5);
-  consumer->AddTarget(b, Command::kAsyncMessageToClient);
+  consumer->AddTarget(b, PushKind::kUnicast);
   consumer->Tick(SteadyNowMs() + 1000);
   EXPECT_EQ(a->forgotten, std::vector<uint64_t>{a->pushes[0].seq});
   EXPECT_EQ(a->in_use(), 0);
@@ -162,9 +161,9 @@ TEST_F(GroupConsumerTest, RemovedTargetsEventsGoToTheOthers) {
   auto consumer = Make({});
   auto a = std::make_shared<FakeTarget>(1, 5);
   auto b = std::make_shared<FakeTarget>(2, 5);
-  consumer->AddTarget(a, Command::kAsyncMessageToClient);
+  consumer->AddTarget(a, PushKind::kUnicast);
   connector.Deliver(0, 3);
-  consumer->AddTarget(b, Command::kAsyncMessageToClient);
+  consumer->AddTarget(b, PushKind::kUnicast);
   EXPECT_EQ(consumer->RemoveTarget(1), 1u);
   ASSERT_EQ(b->pushes.size(), 3u);
   EXPECT_EQ(b->pushes[0].id, "e0");  // original order kept
@@ -177,7 +176,7 @@ TEST_F(GroupConsumerTest, DeadLetterAfterMaxDeliveriesAndRetryWhenTheSinkFails) 
   settings.max_delivery_count = 2;
   auto consumer = Make(settings);
   auto a = std::make_shared<FakeTarget>(1, 5);
-  consumer->AddTarget(a, Command::kAsyncMessageToClient);
+  consumer->AddTarget(a, PushKind::kUnicast);
   connector.Deliver(0, 1);
   consumer->Tick(SteadyNowMs() + 1000);  // second delivery
   EXPECT_EQ(a->pushes.size(), 2u);
@@ -196,7 +195,7 @@ TEST_F(GroupConsumerTest, DeadLetterAfterMaxDeliveriesAndRetryWhenTheSinkFails) 
 TEST_F(GroupConsumerTest, RejectDeadLettersAtOnceWithReasonAndAcknowledges) {
   auto consumer = Make({});
   auto a = std::make_shared<FakeTarget>(1, 5);
-  consumer->AddTarget(a, Command::kAsyncMessageToClient);
+  consumer->AddTarget(a, PushKind::kUnicast);
   connector.Deliver(0, 2);
   ASSERT_EQ(a->pushes.size(), 2u);
   consumer->Reject(a->pushes[1].seq, "endpoint answered HTTP 410", 1);
@@ -225,10 +224,10 @@ TEST_F(GroupConsumerTest, TargetWithoutAckTimeoutIsNotRedeliveredByTick) {
   auto session = std::make_shared<FakeTarget>(2, 5);
   TargetSettings no_timeout;
   no_timeout.ack_timeout = false;
-  consumer->AddTarget(hook, Command::kAsyncMessageToClient, no_timeout);
+  consumer->AddTarget(hook, PushKind::kUnicast, no_timeout);
   connector.Deliver(0, 1);
   ASSERT_EQ(hook->pushes.size(), 1u);
-  consumer->AddTarget(session, Command::kAsyncMessageToClient);
+  consumer->AddTarget(session, PushKind::kUnicast);
   consumer->Tick(SteadyNowMs() + 100'000);
   EXPECT_TRUE(hook->forgotten.empty());
   EXPECT_TRUE(session->pushes.empty());

@@ -6,6 +6,7 @@
 #include <random>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
 
@@ -144,6 +145,7 @@ RequestTracker::Route RequestTracker::RouteResponse(connectors::Connector* conne
   if (reply_topic == nullptr || *reply_topic == reply_topic_ || reply_topic->empty()) {
     return Route::kUnknown;
   }
+  if (!IsReplyTopic(*reply_topic)) return Route::kRefused;
   const std::string destination = *reply_topic;
   if (response.subject()) response.SetExtension(kReplySubjectExtension, *response.subject());
   response.set_subject(destination);
@@ -155,6 +157,15 @@ RequestTracker::Route RequestTracker::RouteResponse(connectors::Connector* conne
         }
       });
   return Route::kForward;
+}
+
+bool RequestTracker::IsReplyTopic(absl::string_view topic) {
+  constexpr absl::string_view kPrefix = "eventmesh-reply-";
+  if (!absl::StartsWith(topic, kPrefix) || topic.size() != kPrefix.size() + 16) return false;
+  for (const char c : topic.substr(kPrefix.size())) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
 }
 
 void RequestTracker::Shutdown() {

@@ -74,9 +74,13 @@ class RequestTracker {
     kLocal,    // completed here
     kForward,  // published to the requester runtime's reply topic
     kUnknown,  // not pending here and no other runtime to send it to (e.g. timed out)
+    kRefused,  // not pending here and its reply topic is not a mesh reply topic
   };
-  // Delivers a RESPONSE_TO_SERVER event (its kCorrelationExtension is `id`). A forwarded
-  // response whose publish fails is logged (the requester times out).
+  // True for "eventmesh-reply-" followed by 16 lowercase hex digits (a runtime's reply topic).
+  static bool IsReplyTopic(absl::string_view topic);
+  // Delivers a RESPONSE_TO_SERVER event (its kCorrelationExtension is `id`). Only a mesh reply
+  // topic (IsReplyTopic) is forwarded to. A forwarded response whose publish fails is logged
+  // (the requester times out).
   Route RouteResponse(connectors::Connector* connector, const std::string& id,
                       cloudevents::CloudEvent response);
 

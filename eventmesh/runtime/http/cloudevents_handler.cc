@@ -14,14 +14,15 @@ std::function<void(absl::Status)> UriPublishAnswer(const HttpServices* services,
                                                    const HttpRequest& request, Responder respond) {
   return
       [services, meta = ResponseMeta(request), respond = std::move(respond)](absl::Status status) {
-        HttpResponse response =
-            status.ok() ? RetCodeResponse(*services, meta, 200, EventMeshRetCode::kSuccess,
-                                          "success", {"uri", meta.path})
-                        : RetCodeResponse(*services, meta, HttpStatusFor(status),
-                                          EventMeshRetCode::kSendAsyncMsgErr,
-                                          protocol::http::FormatRetMsg(
-                                              EventMeshRetCode::kSendAsyncMsgErr, status.message()),
-                                          {"uri", meta.path});
+        HttpResponse response;
+        if (status.ok()) {
+          response = RetCodeResponse(*services, meta, 200, EventMeshRetCode::kSuccess, "success",
+                                     {"uri", meta.path});
+        } else {
+          const HttpRefusal refusal = RefusalFor(status, EventMeshRetCode::kSendAsyncMsgErr);
+          response = RetCodeResponse(*services, meta, refusal.http_status, refusal.ret_code,
+                                     refusal.ret_msg, {"uri", meta.path});
+        }
         response.content_type = "application/json";
         respond(std::move(response));
       };
@@ -77,9 +78,6 @@ void CloudEventsHandler::Handle(const HttpRequest& request, const std::string& p
                                  "' has no subject (the topic to publish to): set the subject "
                                  "or post to /eventmesh/publish/{topic}"));
     }
-    if (std::string denied = DeniedPublish(*user, *event.subject()); !denied.empty()) {
-      return answer(403, EventMeshRetCode::kAclErr, denied);
-    }
     auto add = [&event](const char* name, const std::string& value) {
       if (event.FindExtension(name) == nullptr) event.SetExtension(name, value);
     };
@@ -87,12 +85,7 @@ void CloudEventsHandler::Handle(const HttpRequest& request, const std::string& p
     add("protocolversion", event.spec_version());
     add("protocoldesc", "http");
   }
-  if (!TryAcquireRate(services, events->size())) {
-    return answer(
-        429, EventMeshRetCode::kHttpMesSendOverLimitErr,
-        protocol::http::FormatRetMsg(EventMeshRetCode::kHttpMesSendOverLimitErr, kRateLimitMsg));
-  }
-  PublishEvents(services, *std::move(events), UriPublishAnswer(services_, request, respond));
+  PublishEvents(services, *user, *std::move(events), UriPublishAnswer(services_, request, respond));
 }
 
 }  // namespace eventmesh::runtime::http

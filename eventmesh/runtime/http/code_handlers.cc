@@ -1,6 +1,7 @@
 #include "eventmesh/runtime/http/code_handlers.h"
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <utility>
@@ -60,6 +61,11 @@ struct CodeHandlers::Call {
   void Fail(EventMeshRetCode ret_code, absl::string_view detail) {
     Answer(ret_code, FormatRetMsg(ret_code, detail));
   }
+  // Answers a core service's refusal or failure (HTTP 200; RefusalFor's retCode and retMsg).
+  void Refuse(const absl::Status& status, EventMeshRetCode otherwise) {
+    const HttpRefusal refusal = RefusalFor(status, otherwise);
+    respond(Make(200, protocol::http::RetCodeValue(refusal.ret_code), refusal.ret_msg));
+  }
   // A Responder-like callback that answers once the publish finished.
   std::function<void(absl::Status)> AnswerPublish(EventMeshRetCode error_code) {
     return [services = services, request = ResponseMeta(request), code = code, respond = respond,
@@ -70,8 +76,9 @@ struct CodeHandlers::Call {
         respond(RetCodeResponse(*services, request, 200, EventMeshRetCode::kSuccess, "success",
                                 code_header));
       } else {
-        respond(RetCodeResponse(*services, request, 200, error_code,
-                                FormatRetMsg(error_code, status.message()), code_header));
+        const HttpRefusal refusal = RefusalFor(status, error_code);
+        respond(RetCodeResponse(*services, request, 200, refusal.ret_code, refusal.ret_msg,
+                                code_header));
       }
     };
   }
@@ -148,21 +155,14 @@ void CodeHandlers::SendAsync(Call& call) {
   auto event = MessageToEvent(message, call.header);
   if (!event.ok()) return call.Fail(EventMeshRetCode::kProtocolBodyErr, event.status().message());
   if (event->FindExtension("msgtype") == nullptr) event->SetExtension("msgtype", "persistent");
-  const std::string topic = event->subject().value_or("");
-  PublishOne(call, topic, std::move(*event), EventMeshRetCode::kSendAsyncMsgErr);
+  PublishOne(call, std::move(*event), EventMeshRetCode::kSendAsyncMsgErr);
 }
 
-void CodeHandlers::PublishOne(Call& call, const std::string& topic, cloudevents::CloudEvent event,
+void CodeHandlers::PublishOne(Call& call, cloudevents::CloudEvent event,
                               EventMeshRetCode error_code) {
-  if (std::string denied = DeniedPublish(call.user, topic); !denied.empty()) {
-    return call.Answer(EventMeshRetCode::kAclErr, denied);
-  }
-  if (!TryAcquireRate(*services_, 1)) {
-    return call.Fail(EventMeshRetCode::kHttpMesSendOverLimitErr, kRateLimitMsg);
-  }
   std::vector<cloudevents::CloudEvent> events;
   events.push_back(std::move(event));
-  PublishEvents(*services_, std::move(events), call.AnswerPublish(error_code));
+  PublishEvents(*services_, call.user, std::move(events), call.AnswerPublish(error_code));
 }
 
 void CodeHandlers::SendSync(Call& call) {
@@ -182,45 +182,21 @@ void CodeHandlers::SendSync(Call& call) {
                         body->producer_group, ttl_ms,        body->tag,        body->ext_fields};
   auto event = MessageToEvent(message, call.header);
   if (!event.ok()) return call.Fail(EventMeshRetCode::kProtocolBodyErr, event.status().message());
-  const std::string topic = event->subject().value_or("");
-  if (std::string denied = DeniedPublish(call.user, topic); !denied.empty()) {
-    return call.Answer(EventMeshRetCode::kAclErr, denied);
-  }
-  if (!TryAcquireRate(*services_, 1)) {
-    return call.Fail(EventMeshRetCode::kHttpMesSendOverLimitErr, kRateLimitMsg);
-  }
-  event->SetExtension("ttl", std::to_string(ttl_ms));
-  const std::string id =
-      services_->requests->NewCorrelationId(call.request.connection_id, event->id());
-  event->SetExtension(core::kCorrelationExtension, id);
-  {
-    absl::MutexLock lock(&mu_);
-    pending_.insert(id);
-  }
-  auto timer = std::make_shared<boost::asio::steady_timer>(call.request.executor,
-                                                           std::chrono::milliseconds(ttl_ms));
   auto shared = std::make_shared<Call>(std::move(call));
-  services_->requests->Register(
-      id, [this, shared, timer, id](const cloudevents::CloudEvent& response) {
-        ForgetPending(id);
-        boost::asio::post(timer->get_executor(), [timer] { timer->cancel(); });
-        shared->Answer(EventMeshRetCode::kSuccess, ReplyMessageJson(response));
+  services_->requests->Request(
+      HttpPublisher(*services_, shared->user),
+      core::RequestOwner{kFrontendName, std::hash<std::string>()(shared->request.peer_ip)},
+      event->id(), *std::move(event), ttl_ms, shared->request.executor,
+      [shared, ttl_ms](absl::StatusOr<cloudevents::CloudEvent> response) {
+        if (response.ok()) {
+          return shared->Answer(EventMeshRetCode::kSuccess, ReplyMessageJson(*response));
+        }
+        if (response.status().code() == absl::StatusCode::kDeadlineExceeded) {
+          return shared->Fail(EventMeshRetCode::kWaitingRrMsgErr,
+                              absl::StrCat("no reply within ", ttl_ms, " ms (ttl)"));
+        }
+        shared->Refuse(response.status(), EventMeshRetCode::kSendSyncMsgErr);
       });
-  timer->async_wait([this, shared, timer, id, ttl_ms](const boost::system::error_code&) {
-    if (services_->requests->Cancel(id)) {
-      ForgetPending(id);
-      shared->Fail(EventMeshRetCode::kWaitingRrMsgErr,
-                   absl::StrCat("no reply within ", ttl_ms, " ms (ttl)"));
-    }
-  });
-  std::vector<cloudevents::CloudEvent> events;
-  events.push_back(std::move(*event));
-  PublishEvents(*services_, std::move(events), [this, shared, id](absl::Status status) {
-    if (!status.ok() && services_->requests->Cancel(id)) {
-      ForgetPending(id);
-      shared->Fail(EventMeshRetCode::kSendSyncMsgErr, status.message());
-    }
-  });
 }
 
 void CodeHandlers::BatchSend(Call& call) {
@@ -244,15 +220,9 @@ void CodeHandlers::BatchSend(Call& call) {
                        absl::StrCat("body field 'contents'[", i, "]: ", event.status().message()));
     }
     if (!body->batch_id.empty()) event->SetExtension("batchid", body->batch_id);
-    if (std::string denied = DeniedPublish(call.user, item.topic); !denied.empty()) {
-      return call.Answer(EventMeshRetCode::kAclErr, denied);
-    }
     events.push_back(std::move(*event));
   }
-  if (!TryAcquireRate(*services_, events.size())) {
-    return call.Fail(EventMeshRetCode::kHttpMesSendOverLimitErr, kRateLimitMsg);
-  }
-  PublishEvents(*services_, std::move(events),
+  PublishEvents(*services_, call.user, std::move(events),
                 call.AnswerPublish(EventMeshRetCode::kSendBatchlogMsgErr));
 }
 
@@ -263,7 +233,7 @@ void CodeHandlers::BatchSendV2(Call& call) {
                         body->producer_group, body->ttl_ms, body->tag,        {}};
   auto event = MessageToEvent(message, call.header);
   if (!event.ok()) return call.Fail(EventMeshRetCode::kProtocolBodyErr, event.status().message());
-  PublishOne(call, body->topic, std::move(*event), EventMeshRetCode::kSendBatchlogMsgErr);
+  PublishOne(call, std::move(*event), EventMeshRetCode::kSendBatchlogMsgErr);
 }
 
 void CodeHandlers::Heartbeat(Call& call) {
@@ -292,7 +262,7 @@ void CodeHandlers::Subscribe(Call& call) {
     return call.Fail(EventMeshRetCode::kProtocolBodyErr, format.status().message());
   }
   for (const auto& item : body->topics) {
-    if (std::string denied = DeniedSubscribe(call.user, item.topic); !denied.empty()) {
+    if (std::string denied = core::DeniedSubscribe(call.user, item.topic); !denied.empty()) {
       return call.Answer(EventMeshRetCode::kAclErr, denied);
     }
   }
@@ -336,27 +306,12 @@ void CodeHandlers::Reply(Call& call) {
                      absl::StrCat("extFields has no '", core::kCorrelationExtension,
                                   "' (a reply must carry the request's properties)"));
   }
-  const std::string correlation = *id;
-  if (!services_->requests->Complete(correlation, *event)) {
-    return call.Fail(EventMeshRetCode::kReplyMsgErr,
-                     absl::StrCat("no pending request for ", core::kCorrelationExtension, " '",
-                                  correlation, "' (answered, timed out or from another runtime)"));
+  if (absl::Status routed = services_->requests->Respond(*std::move(event)); !routed.ok()) {
+    return call.Refuse(routed, EventMeshRetCode::kReplyMsgErr);
   }
   call.Answer(EventMeshRetCode::kSuccess, "success");
 }
 
-void CodeHandlers::ForgetPending(const std::string& id) {
-  absl::MutexLock lock(&mu_);
-  pending_.erase(id);
-}
-
-void CodeHandlers::CancelPendingRequests() {
-  absl::flat_hash_set<std::string> pending;
-  {
-    absl::MutexLock lock(&mu_);
-    pending.swap(pending_);
-  }
-  for (const auto& id : pending) services_->requests->Cancel(id);
-}
+void CodeHandlers::CancelPendingRequests() { services_->requests->CancelFrontend(kFrontendName); }
 
 }  // namespace eventmesh::runtime::http

@@ -25,9 +25,10 @@
 #include "eventmesh/protocol/http/ret_code.h"
 #include "eventmesh/runtime/config.h"
 #include "eventmesh/runtime/core/acl.h"
-#include "eventmesh/runtime/core/request_tracker.h"
+#include "eventmesh/runtime/core/publish_service.h"
+#include "eventmesh/runtime/core/rate_limiter.h"
+#include "eventmesh/runtime/core/request_reply_service.h"
 #include "eventmesh/runtime/core/topic_registry.h"
-#include "eventmesh/runtime/tcp/session_context.h"
 #include "eventmesh/runtime/webhook/webhook_service.h"
 
 namespace eventmesh::runtime::http {
@@ -40,9 +41,10 @@ struct HttpServices {
   const RuntimeConfig* config = nullptr;
   connectors::Connector* connector = nullptr;
   core::TopicRegistry* topics = nullptr;
-  core::RequestTracker* requests = nullptr;
+  core::PublishService* publish = nullptr;
+  core::RequestReplyService* requests = nullptr;
   const core::Acl* acl = nullptr;              // nullptr: security disabled
-  tcp::RateLimiter* rate_limiter = nullptr;    // HTTP publish rate limit
+  core::RateLimiter* rate_limiter = nullptr;   // eventMesh.server.http.msgReqnumPerSecond
   webhook::WebhookService* webhook = nullptr;  // nullptr: webhook subscriptions disabled
 };
 

@@ -2,14 +2,13 @@
 
 #include <atomic>
 #include <chrono>
-#include <memory>
-#include <mutex>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "eventmesh/protocol/adaptor/tcp_adaptor.h"
 
 namespace eventmesh::runtime::http {
+
+using protocol::http::EventMeshRetCode;
 
 absl::StatusOr<const core::AclUser*> Authenticate(const HttpServices& services,
                                                   const protocol::http::HeaderMap& headers) {
@@ -24,23 +23,46 @@ absl::StatusOr<const core::AclUser*> Authenticate(const HttpServices& services,
   return user;
 }
 
-std::string DeniedPublish(const core::AclUser* user, const std::string& topic) {
-  if (user == nullptr || core::Acl::CanPublish(*user, topic)) return "";
-  return absl::StrCat("aclFail: user \"", user->username, "\" may not publish to topic \"", topic,
-                      "\"");
+core::Publisher HttpPublisher(const HttpServices& services, const core::AclUser* user) {
+  core::Publisher publisher;
+  publisher.user = user;
+  publisher.frontend_limit = services.rate_limiter;
+  return publisher;
 }
 
-std::string DeniedSubscribe(const core::AclUser* user, const std::string& topic) {
-  if (user == nullptr || core::Acl::CanSubscribe(*user, topic)) return "";
-  return absl::StrCat("aclFail: user \"", user->username, "\" may not subscribe to topic \"", topic,
-                      "\"");
-}
-
-bool TryAcquireRate(const HttpServices& services, size_t count) {
-  for (size_t i = 0; i < count; ++i) {
-    if (!services.rate_limiter->TryAcquire()) return false;
+HttpRefusal RefusalFor(const absl::Status& status, EventMeshRetCode otherwise) {
+  HttpRefusal refusal;
+  switch (status.code()) {
+    case absl::StatusCode::kPermissionDenied:
+      refusal.http_status = 403;
+      refusal.ret_code = EventMeshRetCode::kAclErr;
+      refusal.ret_msg = std::string(status.message());
+      return refusal;
+    case absl::StatusCode::kResourceExhausted:
+      refusal.http_status = 429;
+      refusal.ret_code = EventMeshRetCode::kHttpMesSendOverLimitErr;
+      refusal.ret_msg = protocol::http::FormatRetMsg(refusal.ret_code, status.message());
+      return refusal;
+    case absl::StatusCode::kInvalidArgument:
+      refusal.http_status = 400;
+      break;
+    case absl::StatusCode::kNotFound:
+      refusal.http_status = 404;
+      break;
+    case absl::StatusCode::kAlreadyExists:
+      refusal.http_status = 409;
+      break;
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kCancelled:
+      refusal.http_status = 503;
+      break;
+    default:
+      refusal.http_status = 500;
+      break;
   }
-  return true;
+  refusal.ret_code = otherwise;
+  refusal.ret_msg = protocol::http::FormatRetMsg(otherwise, status.message());
+  return refusal;
 }
 
 std::string NewEventId() {
@@ -51,53 +73,15 @@ std::string NewEventId() {
   return absl::StrCat("http-", start, "-", counter.fetch_add(1));
 }
 
-void PublishEvents(const HttpServices& services, std::vector<cloudevents::CloudEvent> events,
+void PublishEvents(const HttpServices& services, const core::AclUser* user,
+                   std::vector<cloudevents::CloudEvent> events,
                    std::function<void(absl::Status)> done) {
-  for (const auto& event : events) {
-    const std::string topic(protocol::adaptor::EventTopic(event));
-    if (absl::Status ensured = services.topics->EnsureTopic(topic); !ensured.ok()) {
-      done(
-          absl::Status(ensured.code(), absl::StrCat("topic \"", topic, "\": ", ensured.message())));
-      return;
-    }
-  }
-  if (events.empty()) {
-    done(absl::OkStatus());
+  absl::Status admitted = services.publish->AdmitAll(HttpPublisher(services, user), events);
+  if (!admitted.ok()) {
+    done(std::move(admitted));
     return;
   }
-  struct Gather {
-    std::atomic<size_t> remaining;
-    std::mutex mu;
-    absl::Status first_error;
-    std::function<void(absl::Status)> done;
-  };
-  auto gather = std::make_shared<Gather>();
-  gather->remaining = events.size();
-  gather->done = std::move(done);
-  std::vector<connectors::Connector::PendingPublish> batch;
-  batch.reserve(events.size());
-  for (auto& event : events) {
-    batch.push_back(connectors::Connector::PendingPublish{
-        std::move(event), [gather](absl::StatusOr<connectors::PublishResult> result) {
-          if (!result.ok()) {
-            std::lock_guard<std::mutex> lock(gather->mu);
-            if (gather->first_error.ok()) {
-              gather->first_error =
-                  absl::Status(result.status().code(),
-                               absl::StrCat("publish failed: ", result.status().message()));
-            }
-          }
-          if (gather->remaining.fetch_sub(1) == 1) {
-            absl::Status status;
-            {
-              std::lock_guard<std::mutex> lock(gather->mu);
-              status = gather->first_error;
-            }
-            gather->done(std::move(status));
-          }
-        }});
-  }
-  services.connector->PublishBatch(&batch);
+  services.publish->Publish(std::move(events), std::move(done));
 }
 
 }  // namespace eventmesh::runtime::http

@@ -1,10 +1,9 @@
 #ifndef EVENTMESH_RUNTIME_HTTP_PUBLISHER_H_
 #define EVENTMESH_RUNTIME_HTTP_PUBLISHER_H_
 
-// Access checks and publishing shared by every HTTP handler: ACL authentication from the
-// `username`/`passwd` headers (as TCP HELLO does), per-topic permissions, the HTTP rate limit,
-// and publishing a list of events through the connector with one completion once every event is
-// durable (or one failed).
+// The HTTP side of the core services: who an HTTP request is (ACL authentication from the
+// `username`/`passwd` headers, as TCP HELLO does; the HTTP rate limit), publishing through
+// core::PublishService, and how a core refusal is answered over HTTP.
 // Thread-safe (stateless; the services are thread-safe).
 
 #include <functional>
@@ -14,32 +13,43 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "eventmesh/protocol/cloudevents/cloud_event.h"
+#include "eventmesh/protocol/http/ret_code.h"
 #include "eventmesh/runtime/http/handler_context.h"
 
 namespace eventmesh::runtime::http {
+
+// The request-reply owner name of HTTP connections.
+inline constexpr char kFrontendName[] = "http";
 
 // The authenticated user; nullptr when security is disabled.
 // Errors: PermissionDenied "aclFail: authentication failed for user \"<name>\"".
 absl::StatusOr<const core::AclUser*> Authenticate(const HttpServices& services,
                                                   const protocol::http::HeaderMap& headers);
 
-// Empty when allowed (or `user` is nullptr), else the aclFail message naming user and topic.
-std::string DeniedPublish(const core::AclUser* user, const std::string& topic);
-std::string DeniedSubscribe(const core::AclUser* user, const std::string& topic);
+// An HTTP request of `user` as the publish policy sees it.
+core::Publisher HttpPublisher(const HttpServices& services, const core::AclUser* user);
 
-// Takes `count` permits of the HTTP rate limit; false when over the limit.
-bool TryAcquireRate(const HttpServices& services, size_t count);
-inline constexpr char kRateLimitMsg[] =
-    "http message send over limit (eventMesh.server.http.msgReqnumPerSecond)";
+// How a core service's refusal or failure is answered:
+//   PermissionDenied   -> 403, retCode EVENTMESH_ACL_ERR (5), the message as is;
+//   ResourceExhausted  -> 429, the over-limit retCode (23), its default text + the message;
+//   anything else      -> 400/404/409/503/500 by status code, `otherwise` + the message.
+// The code-based protocol answers with HTTP 200 and only uses ret_code/ret_msg.
+struct HttpRefusal {
+  int http_status = 500;
+  protocol::http::EventMeshRetCode ret_code = protocol::http::EventMeshRetCode::kSuccess;
+  std::string ret_msg;
+};
+HttpRefusal RefusalFor(const absl::Status& status, protocol::http::EventMeshRetCode otherwise);
 
 // A process-unique event id for messages that carry none.
 std::string NewEventId();
 
-// Makes sure every topic exists (TopicRegistry), then publishes the events in order through the
-// connector. `done` runs exactly once (on a connector thread or the calling thread) with OK when
-// every event is durable, else the first error ("topic \"t\": ..." for a topic that cannot be
-// used, "publish failed: ..." for a connector failure).
-void PublishEvents(const HttpServices& services, std::vector<cloudevents::CloudEvent> events,
+// Admits `events` of `user` (PublishService::AdmitAll: every topic checked, the HTTP rate limit
+// taken once for the batch), then publishes them in order. `done` runs exactly once (on a
+// connector thread or the calling thread) with OK when every event is durable, else the
+// refusal or the first publish failure.
+void PublishEvents(const HttpServices& services, const core::AclUser* user,
+                   std::vector<cloudevents::CloudEvent> events,
                    std::function<void(absl::Status)> done);
 
 }  // namespace eventmesh::runtime::http

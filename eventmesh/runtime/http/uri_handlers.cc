@@ -82,7 +82,7 @@ void UriHandlers::Handle(HttpRequest request, UriEndpoint endpoint, Responder re
       auto format = ParsePushFormat(*body);
       if (!format.ok()) return fail(EventMeshRetCode::kProtocolBodyErr, format.status());
       for (const auto& item : parsed->topics) {
-        if (std::string denied = DeniedSubscribe(*user, item.topic); !denied.empty()) {
+        if (std::string denied = core::DeniedSubscribe(*user, item.topic); !denied.empty()) {
           return answer(403, protocol::http::RetCodeValue(EventMeshRetCode::kAclErr), denied);
         }
       }
@@ -112,9 +112,13 @@ void UriHandlers::Handle(HttpRequest request, UriEndpoint endpoint, Responder re
       auto parsed = protocol::http::TopicRequestBody::Parse(*body);
       if (!parsed.ok()) return fail(EventMeshRetCode::kProtocolBodyErr, parsed.status());
       const bool create = endpoint == UriEndpoint::kTopicCreate;
-      if (!create && *user != nullptr && !DeniedPublish(*user, parsed->topic).empty()) {
+      if (core::IsReservedTopic(parsed->topic)) {
         return answer(403, protocol::http::RetCodeValue(EventMeshRetCode::kAclErr),
-                      DeniedPublish(*user, parsed->topic));
+                      absl::StrCat("topic \"", parsed->topic, "\" is reserved for the mesh"));
+      }
+      if (std::string denied = core::DeniedPublish(*user, parsed->topic);
+          !create && !denied.empty()) {
+        return answer(403, protocol::http::RetCodeValue(EventMeshRetCode::kAclErr), denied);
       }
       absl::Status status =
           create
@@ -162,9 +166,6 @@ void UriHandlers::Publish(HttpRequest& request, Responder& respond) {
   }
   auto user = Authenticate(services, request.headers);
   if (!user.ok()) return answer(403, EventMeshRetCode::kAclErr, user.status().message());
-  if (std::string denied = DeniedPublish(*user, topic); !denied.empty()) {
-    return answer(403, EventMeshRetCode::kAclErr, denied);
-  }
   cloudevents::CloudEvent event;
   event.set_id(request.headers.GetOr(key::kBizSeqNo, ""));
   if (event.id().empty()) event.set_id(NewEventId());
@@ -181,14 +182,9 @@ void UriHandlers::Publish(HttpRequest& request, Responder& respond) {
   if (absl::Status valid = event.Validate(); !valid.ok()) {
     return answer(400, EventMeshRetCode::kProtocolBodyErr, valid.message());
   }
-  if (!TryAcquireRate(services, 1)) {
-    return answer(
-        429, EventMeshRetCode::kHttpMesSendOverLimitErr,
-        protocol::http::FormatRetMsg(EventMeshRetCode::kHttpMesSendOverLimitErr, kRateLimitMsg));
-  }
   std::vector<cloudevents::CloudEvent> events;
   events.push_back(std::move(event));
-  PublishEvents(services, std::move(events), UriPublishAnswer(services_, request, respond));
+  PublishEvents(services, *user, std::move(events), UriPublishAnswer(services_, request, respond));
 }
 
 }  // namespace eventmesh::runtime::http

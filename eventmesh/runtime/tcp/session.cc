@@ -21,19 +21,15 @@ using protocol::tcp::OpStatus;
 using protocol::tcp::Package;
 
 constexpr size_t kReadChunk = 64 * 1024;
+
+// The TCP code of a core service refusal: aclFail for PermissionDenied, otherwise fail.
+int StatusCode(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kPermissionDenied ? OpStatus::kAclFail
+                                                              : OpStatus::kFail;
+}
 constexpr size_t kMaxPendingOutput = 64 * 1024 * 1024;
 
 }  // namespace
-
-bool RateLimiter::TryAcquire() {
-  if (limit_ <= 0) return true;
-  const int64_t now = core::SteadyNowMs() / 1000;
-  int64_t window = window_.load(std::memory_order_relaxed);
-  if (window != now && window_.compare_exchange_strong(window, now)) {
-    count_.store(0, std::memory_order_relaxed);
-  }
-  return count_.fetch_add(1, std::memory_order_relaxed) < limit_;
-}
 
 Session::Session(boost::asio::ip::tcp::socket socket, const SessionContext* context, uint64_t id)
     : socket_(std::move(socket)),
@@ -41,7 +37,8 @@ Session::Session(boost::asio::ip::tcp::socket socket, const SessionContext* cont
       ctx_(context),
       id_(id),
       decoder_(std::nullopt, static_cast<size_t>(context->config->max_frame_size)),
-      session_rate_limiter_(context->config->session_msg_req_num_per_second) {
+      session_rate_limiter_(context->config->session_msg_req_num_per_second,
+                            kSessionTpsOverloadDesc) {
   boost::system::error_code ec;
   auto endpoint = socket_.remote_endpoint(ec);
   peer_ = ec ? "unknown" : absl::StrCat(endpoint.address().to_string(), ":", endpoint.port());
@@ -267,10 +264,8 @@ void Session::HandleSubscribe(const Package& package) {
                          "BROADCASTING and ASYNC or SYNC"));
       return;
     }
-    if (acl_user_ != nullptr && !core::Acl::CanSubscribe(*acl_user_, item.topic)) {
-      Reply(package, Command::kSubscribeResponse, OpStatus::kAclFail,
-            absl::StrCat("aclFail: user \"", acl_user_->username,
-                         "\" may not subscribe to topic \"", item.topic, "\""));
+    if (std::string denied = core::DeniedSubscribe(acl_user_, item.topic); !denied.empty()) {
+      Reply(package, Command::kSubscribeResponse, OpStatus::kAclFail, std::move(denied));
       return;
     }
     absl::Status ensured = ctx_->topics->EnsureTopic(item.topic);
@@ -307,9 +302,9 @@ absl::Status Session::Activate(const protocol::tcp::SubscriptionItem& item) {
   using protocol::tcp::SubscriptionMode;
   using protocol::tcp::SubscriptionType;
   const bool broadcast = item.mode == SubscriptionMode::kBroadcasting;
-  const Command push = broadcast                              ? Command::kBroadcastMessageToClient
-                       : item.type == SubscriptionType::kSync ? Command::kRequestToClient
-                                                              : Command::kAsyncMessageToClient;
+  const core::PushKind push = broadcast                              ? core::PushKind::kBroadcast
+                              : item.type == SubscriptionType::kSync ? core::PushKind::kRequest
+                                                                     : core::PushKind::kUnicast;
   return ctx_->consumers->Subscribe(
       shared_from_this(), user_agent_.group, item.topic,
       broadcast ? connectors::ConsumeMode::kBroadcasting : connectors::ConsumeMode::kClustering,
@@ -367,33 +362,17 @@ void Session::HandlePublish(Package& package) {
     Reply(package, reply_cmd, OpStatus::kFail, std::string(event.status().message()));
     return;
   }
-  if (!ctx_->rate_limiter->TryAcquire()) {
-    Reply(package, reply_cmd, OpStatus::kFail, kTpsOverloadDesc);
-    return;
-  }
-  if (!session_rate_limiter_.TryAcquire()) {
-    Reply(package, reply_cmd, OpStatus::kFail, kSessionTpsOverloadDesc);
-    return;
-  }
   if (publishes_in_flight_.load() >= ctx_->config->upstream_buffer_size) {
     Reply(package, reply_cmd, OpStatus::kFail,
           absl::StrCat("Tps overload, session flow control: ", ctx_->config->upstream_buffer_size,
                        " publishes in flight (eventMesh.server.session.upstreamBufferSize)"));
     return;
   }
-  const absl::string_view topic = protocol::adaptor::EventTopic(*event);
-  if (std::string denied = DeniedPublish(topic); !denied.empty()) {
-    Reply(package, reply_cmd, OpStatus::kAclFail, std::move(denied));
+  const absl::Status admitted =
+      ctx_->publish->Admit(AsPublisher(), protocol::adaptor::EventTopic(*event));
+  if (!admitted.ok()) {
+    Reply(package, reply_cmd, StatusCode(admitted), std::string(admitted.message()));
     return;
-  }
-  if (!known_topics_.contains(topic)) {
-    const std::string name(topic);
-    absl::Status ensured = ctx_->topics->EnsureTopic(name);
-    if (!ensured.ok()) {
-      Reply(package, reply_cmd, OpStatus::kFail, std::string(ensured.message()));
-      return;
-    }
-    if (known_topics_.size() < 10'000) known_topics_.insert(name);
   }
   publishes_in_flight_.fetch_add(1);
   // The reply only needs the request's seq; keep the header, drop the body.
@@ -408,7 +387,7 @@ void Session::HandlePublish(Package& package) {
           ack.header.desc = "success";
         } else {
           ack.header.code = OpStatus::kFail;
-          ack.header.desc = absl::StrCat("publish failed: ", result.status().ToString());
+          ack.header.desc = std::string(core::PublishFailed(result.status()).message());
         }
         // Release the slot before the ack goes out: a client that sends its next publish
         // as soon as it sees the ack must find the slot free.
@@ -419,7 +398,7 @@ void Session::HandlePublish(Package& package) {
 
 void Session::FlushPublishes() {
   if (pending_publishes_.empty()) return;
-  ctx_->connector->PublishBatch(&pending_publishes_);
+  ctx_->publish->PublishBatch(&pending_publishes_);
   pending_publishes_.clear();
 }
 
@@ -428,10 +407,13 @@ void Session::FlushPending() {
   FlushAcks();
 }
 
-std::string Session::DeniedPublish(absl::string_view topic) const {
-  if (acl_user_ == nullptr || core::Acl::CanPublish(*acl_user_, topic)) return "";
-  return absl::StrCat("aclFail: user \"", acl_user_->username, "\" may not publish to topic \"",
-                      topic, "\"");
+core::Publisher Session::AsPublisher() {
+  core::Publisher publisher;
+  publisher.user = acl_user_;
+  publisher.frontend_limit = ctx_->rate_limiter;
+  publisher.own_limit = &session_rate_limiter_;
+  publisher.known_topics = &known_topics_;
+  return publisher;
 }
 
 void Session::SendRequestFailure(const std::string& seq, std::string desc) {
@@ -450,29 +432,7 @@ void Session::HandleRequest(Package& package) {
     SendRequestFailure(seq, std::string(event.status().message()));
     return;
   }
-  if (!ctx_->rate_limiter->TryAcquire()) {
-    SendRequestFailure(seq, kTpsOverloadDesc);
-    return;
-  }
-  if (!session_rate_limiter_.TryAcquire()) {
-    SendRequestFailure(seq, kSessionTpsOverloadDesc);
-    return;
-  }
-  const std::string topic(protocol::adaptor::EventTopic(*event));
-  if (std::string denied = DeniedPublish(topic); !denied.empty()) {
-    Package reply;
-    reply.header.cmd = Command::kResponseToClient;
-    reply.header.code = OpStatus::kAclFail;
-    reply.header.desc = std::move(denied);
-    reply.header.seq = seq;
-    Send(reply);
-    return;
-  }
-  if (absl::Status ensured = ctx_->topics->EnsureTopic(topic); !ensured.ok()) {
-    SendRequestFailure(seq, std::string(ensured.message()));
-    return;
-  }
-  int64_t ttl_ms = 3000;
+  std::optional<int64_t> ttl_ms;
   if (const std::string* ttl = event->FindExtension("ttl"); ttl != nullptr) {
     int64_t parsed = 0;
     if (!absl::SimpleAtoi(*ttl, &parsed) || parsed <= 0) {
@@ -482,44 +442,31 @@ void Session::HandleRequest(Package& package) {
     }
     ttl_ms = parsed;
   }
-  // With a store shared by several runtimes the responder may sit on another runtime: the
-  // request names this runtime's reply topic for the response to come back through.
-  absl::StatusOr<std::string> reply_topic = ctx_->requests->EnsureReplyChannel(ctx_->connector);
-  if (!reply_topic.ok()) {
-    SendRequestFailure(seq, std::string(reply_topic.status().message()));
-    return;
-  }
-  const std::string id = ctx_->requests->NewCorrelationId(id_, seq);
-  event->SetExtension(core::kCorrelationExtension, id);
-  if (!reply_topic->empty()) event->SetExtension(core::kReplyTopicExtension, *reply_topic);
   std::weak_ptr<Session> weak = shared_from_this();
-  ctx_->requests->Register(id, [weak, seq](const cloudevents::CloudEvent& response) {
-    auto self = weak.lock();
-    if (!self) return;
-    auto reply =
-        protocol::adaptor::CloudEventToTcpPackage(response, Command::kResponseToClient, seq);
-    if (!reply.ok()) {
-      self->SendRequestFailure(
-          seq, absl::StrCat("cannot convert the response: ", reply.status().message()));
-      return;
-    }
-    self->Send(*reply);
-  });
-  auto timer = std::make_shared<boost::asio::steady_timer>(socket_.get_executor(),
-                                                           std::chrono::milliseconds(ttl_ms));
-  timer->async_wait(
-      [self = shared_from_this(), timer, id, seq, ttl_ms](const boost::system::error_code&) {
-        if (self->ctx_->requests->Cancel(id)) {
-          self->SendRequestFailure(
-              seq, absl::StrCat("request timed out: no response within ", ttl_ms, " ms (ttl)"));
+  ctx_->requests->Request(
+      AsPublisher(), core::RequestOwner{kFrontendName, id_}, seq, *std::move(event), ttl_ms,
+      socket_.get_executor(), [weak, seq](absl::StatusOr<cloudevents::CloudEvent> response) {
+        auto self = weak.lock();
+        if (!self) return;
+        if (!response.ok()) {
+          if (response.status().code() == absl::StatusCode::kCancelled) return;  // closed
+          Package reply;
+          reply.header.cmd = Command::kResponseToClient;
+          reply.header.code = StatusCode(response.status());
+          reply.header.desc = std::string(response.status().message());
+          reply.header.seq = seq;
+          self->Send(reply);
+          return;
         }
+        auto reply =
+            protocol::adaptor::CloudEventToTcpPackage(*response, Command::kResponseToClient, seq);
+        if (!reply.ok()) {
+          self->SendRequestFailure(
+              seq, absl::StrCat("cannot convert the response: ", reply.status().message()));
+          return;
+        }
+        self->Send(*reply);
       });
-  ctx_->connector->Publish(std::move(*event), [self = shared_from_this(), id,
-                                               seq](absl::StatusOr<connectors::PublishResult> r) {
-    if (!r.ok() && self->ctx_->requests->Cancel(id)) {
-      self->SendRequestFailure(seq, absl::StrCat("publish failed: ", r.status().ToString()));
-    }
-  });
 }
 
 void Session::HandleResponse(const Package& package) {
@@ -528,17 +475,9 @@ void Session::HandleResponse(const Package& package) {
     LOG(WARNING) << "session " << peer_ << ": unusable RESPONSE_TO_SERVER: " << event.status();
     return;
   }
-  const std::string* id = event->FindExtension(core::kCorrelationExtension);
-  if (id == nullptr) {
-    LOG(WARNING) << "session " << peer_ << ": RESPONSE_TO_SERVER without the "
-                 << core::kCorrelationExtension << " property (responders must return the "
-                 << "request's properties)";
-    return;
-  }
-  const std::string correlation = *id;
-  if (ctx_->requests->RouteResponse(ctx_->connector, correlation, std::move(*event)) ==
-      core::RequestTracker::Route::kUnknown) {
-    VLOG(1) << "response for unknown or expired request " << correlation;
+  // RESPONSE_TO_SERVER has no answer in the protocol: a refused reply is only logged.
+  if (absl::Status routed = ctx_->requests->Respond(*std::move(event)); !routed.ok()) {
+    LOG(WARNING) << "session " << peer_ << ": RESPONSE_TO_SERVER not delivered: " << routed;
   }
 }
 
@@ -607,8 +546,11 @@ bool Session::TryAcquireSlot() {
 
 void Session::ReleaseSlot() { window_in_flight_.fetch_sub(1); }
 
-bool Session::Push(const cloudevents::CloudEvent& event, Command cmd, const std::string& seq,
-                   const std::shared_ptr<core::GroupConsumer>& consumer) {
+bool Session::Push(const cloudevents::CloudEvent& event, core::PushKind kind,
+                   const std::string& seq, const std::shared_ptr<core::GroupConsumer>& consumer) {
+  const Command cmd = kind == core::PushKind::kBroadcast ? Command::kBroadcastMessageToClient
+                      : kind == core::PushKind::kRequest ? Command::kRequestToClient
+                                                         : Command::kAsyncMessageToClient;
   if (closed_.load(std::memory_order_relaxed)) return false;
   uint64_t key = 0;
   (void)absl::SimpleAtoi(seq, &key);
@@ -788,6 +730,7 @@ void Session::Close(const std::string& reason) {
   socket_.close(ec);
   FlushPending();  // publishes and acks read before the close still count
   ctx_->consumers->RemoveTarget(id_);
+  ctx_->requests->CancelOwner(core::RequestOwner{kFrontendName, id_});
   {
     std::lock_guard<std::mutex> lock(deliveries_mu_);
     deliveries_.clear();

@@ -9,15 +9,17 @@
 // connection stays on one worker). A frame that cannot be decoded (bad magic, bad header, too
 // large) closes the connection with a logged reason; a decodable frame with a bad body or an
 // unsupported command gets an error reply with the request's seq.
-// Publishing: the ack (code 0) is sent only after the connector reported the event durable;
-// errors get code 1 with the reason. Per-session in-flight publishes are limited
-// (upstreamBufferSize) and a global rate limit applies; both answer code 1 with an overload
+// Publishing goes through core::PublishService (reserved topics, ACL, rate limits, topic
+// existence): the ack (code 0) is sent only after the connector reported the event durable;
+// refusals get code 2 (aclFail) for PermissionDenied, otherwise code 1 with the reason.
+// Per-session in-flight publishes are limited (upstreamBufferSize): code 1 with an overload
 // description instead of dropping.
-// Request-reply: REQUEST_TO_SERVER is published to its topic with a correlation id; the
-// responder's RESPONSE_TO_SERVER is routed back as RESPONSE_TO_CLIENT with the request's seq;
-// after the `ttl` property (ms, default 3000) the requester gets RESPONSE_TO_CLIENT code 1.
-// Security (optional): HELLO must carry credentials of the ACL; publish/subscribe outside the
-// user's topic permissions get code 2 (aclFail).
+// Request-reply goes through core::RequestReplyService: REQUEST_TO_SERVER waits for the
+// responder's RESPONSE_TO_SERVER, sent back as RESPONSE_TO_CLIENT with the request's seq; after
+// the `ttl` property (ms, default 3000) the requester gets RESPONSE_TO_CLIENT code 1. Requests
+// still waiting when the session closes are cancelled.
+// Security (optional): HELLO must carry credentials of the ACL; subscribing outside the user's
+// topic permissions gets code 2 (aclFail).
 // Delivery: a DeliveryTarget with a window of unacknowledged pushes; subscriptions become active
 // at LISTEN_REQUEST.
 // Output: frames from any thread are appended to one pending buffer; one write at a time sends
@@ -55,6 +57,8 @@ inline constexpr char kTpsOverloadDesc[] = "Tps overload, global flow control";
 inline constexpr char kSessionTpsOverloadDesc[] =
     "Tps overload, session flow control: more than eventMesh.server.session.msgReqnumPerSecond "
     "publishes per second";
+// The request-reply owner name of TCP sessions.
+inline constexpr char kFrontendName[] = "tcp";
 
 class Session final : public core::DeliveryTarget, public std::enable_shared_from_this<Session> {
  public:
@@ -80,8 +84,8 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   uint64_t target_id() const override { return id_; }
   bool TryAcquireSlot() override;
   void ReleaseSlot() override;
-  bool Push(const cloudevents::CloudEvent& event, protocol::tcp::Command cmd,
-            const std::string& seq, const std::shared_ptr<core::GroupConsumer>& consumer) override;
+  bool Push(const cloudevents::CloudEvent& event, core::PushKind kind, const std::string& seq,
+            const std::shared_ptr<core::GroupConsumer>& consumer) override;
   void Forget(const std::string& seq) override;
   void FlushPushes() override;
 
@@ -114,8 +118,8 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   void HandleResponse(const protocol::tcp::Package& package);
   void SendRequestFailure(const std::string& seq, std::string desc);
   absl::Status Activate(const protocol::tcp::SubscriptionItem& item);
-  // Empty when allowed, else the aclFail description.
-  std::string DeniedPublish(absl::string_view topic) const;
+  // The session as the publish policy sees it.
+  core::Publisher AsPublisher();
 
   void Reply(const protocol::tcp::Package& request, protocol::tcp::Command cmd, int code,
              std::string desc);
@@ -150,7 +154,7 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
 
   std::atomic<bool> closed_{false};
   std::atomic<int64_t> publishes_in_flight_{0};
-  RateLimiter session_rate_limiter_;  // eventMesh.server.session.msgReqnumPerSecond
+  core::RateLimiter session_rate_limiter_;  // eventMesh.server.session.msgReqnumPerSecond
   std::atomic<int64_t> window_in_flight_{0};
   std::atomic<int64_t> window_size_{0};  // 0 until LISTEN
   std::atomic<int> convention_{static_cast<int>(protocol::tcp::LengthConvention::kCurrent)};

@@ -12,31 +12,22 @@
 #include "eventmesh/runtime/config.h"
 #include "eventmesh/runtime/core/acl.h"
 #include "eventmesh/runtime/core/consumer_manager.h"
-#include "eventmesh/runtime/core/request_tracker.h"
+#include "eventmesh/runtime/core/publish_service.h"
+#include "eventmesh/runtime/core/rate_limiter.h"
+#include "eventmesh/runtime/core/request_reply_service.h"
 #include "eventmesh/runtime/core/topic_registry.h"
 
 namespace eventmesh::runtime::tcp {
-
-// A global events-per-second limit over one-second windows (lock-free). limit 0 = unlimited.
-class RateLimiter {
- public:
-  explicit RateLimiter(int64_t limit) : limit_(limit) {}
-  bool TryAcquire();
-
- private:
-  const int64_t limit_;
-  std::atomic<int64_t> window_{0};
-  std::atomic<int64_t> count_{0};
-};
 
 struct SessionContext {
   const RuntimeConfig* config = nullptr;
   connectors::Connector* connector = nullptr;
   core::TopicRegistry* topics = nullptr;
   core::ConsumerManager* consumers = nullptr;
-  RateLimiter* rate_limiter = nullptr;
-  core::RequestTracker* requests = nullptr;
-  const core::Acl* acl = nullptr;  // nullptr: security disabled
+  core::PublishService* publish = nullptr;
+  core::RequestReplyService* requests = nullptr;
+  core::RateLimiter* rate_limiter = nullptr;  // eventMesh.server.tcp.msgReqnumPerSecond
+  const core::Acl* acl = nullptr;             // nullptr: security disabled
   // The "ip:port" a client of (group, purpose) should connect to (RECOMMEND_REQUEST). Unset: the
   // request is answered with code 1.
   std::function<std::string(const std::string& group, const std::string& purpose)> recommend;

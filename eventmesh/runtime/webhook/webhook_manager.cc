@@ -28,7 +28,6 @@
 namespace eventmesh::runtime::webhook {
 
 namespace asio = boost::asio;
-using protocol::tcp::Command;
 
 namespace {
 
@@ -72,7 +71,7 @@ class WebhookTarget : public core::DeliveryTarget,
   }
   void ReleaseSlot() override { slots_.fetch_sub(1); }
 
-  bool Push(const cloudevents::CloudEvent& event, Command cmd, const std::string& seq,
+  bool Push(const cloudevents::CloudEvent& event, core::PushKind kind, const std::string& seq,
             const std::shared_ptr<core::GroupConsumer>& consumer) override {
     uint64_t key = 0;
     if (!absl::SimpleAtoi(seq, &key)) return false;
@@ -84,7 +83,7 @@ class WebhookTarget : public core::DeliveryTarget,
     if (closed_.load()) return false;
     const std::string topic = event.subject().value_or("");
     auto it = sync_.find(topic);
-    delivery->sync = it != sync_.end() ? it->second : cmd == Command::kRequestToClient;
+    delivery->sync = it != sync_.end() ? it->second : kind == core::PushKind::kRequest;
     deliveries_[key] = delivery;
     ready_.push_back(std::move(delivery));
     return true;
@@ -474,12 +473,12 @@ absl::Status WebhookManager::SubscribeInternal(const WebhookSubscribeRequest& re
         existing = registration.topics.end();
       }
       registration.target->SetTopicSync(topic.topic, topic.sync);
-      const Command cmd =
+      const core::PushKind kind =
           topic.mode == connectors::ConsumeMode::kBroadcasting
-              ? Command::kBroadcastMessageToClient
-              : (topic.sync ? Command::kRequestToClient : Command::kAsyncMessageToClient);
+              ? core::PushKind::kBroadcast
+              : (topic.sync ? core::PushKind::kRequest : core::PushKind::kUnicast);
       absl::Status subscribed = consumers_->Subscribe(registration.target, request.consumer_group,
-                                                      topic.topic, topic.mode, cmd, settings);
+                                                      topic.topic, topic.mode, kind, settings);
       if (!subscribed.ok()) {
         result = subscribed;
         break;

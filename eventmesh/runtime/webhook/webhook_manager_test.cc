@@ -320,7 +320,7 @@ class FakeSession : public core::DeliveryTarget {
   uint64_t target_id() const override { return 7; }
   bool TryAcquireSlot() override { return true; }
   void ReleaseSlot() override {}
-  bool Push(const cloudevents::CloudEvent& event, protocol::tcp::Command, const std::string& seq,
+  bool Push(const cloudevents::CloudEvent& event, core::PushKind, const std::string& seq,
             const std::shared_ptr<core::GroupConsumer>& consumer) override {
     std::lock_guard<std::mutex> lock(mu_);
     ids_.push_back(event.id());
@@ -360,7 +360,7 @@ TEST_F(WebhookManagerTest, SessionAndWebhookShareOneClusteringGroup) {
   auto session = std::make_shared<FakeSession>();
   ASSERT_TRUE(consumers_
                   ->Subscribe(session, "g", "orders", connectors::ConsumeMode::kClustering,
-                              protocol::tcp::Command::kAsyncMessageToClient)
+                              core::PushKind::kUnicast)
                   .ok());
   ASSERT_TRUE(manager_->Subscribe(Request("g", hook.url(), "orders")).ok());
   WarmUp("orders", {&hook});

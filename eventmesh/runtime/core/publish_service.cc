@@ -1,0 +1,140 @@
+#include "eventmesh/runtime/core/publish_service.h"
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace eventmesh::runtime::core {
+namespace {
+
+constexpr size_t kMaxKnownTopicsPerPublisher = 10'000;
+
+absl::string_view TopicOf(const cloudevents::CloudEvent& event) {
+  const auto& subject = event.subject();
+  return subject.has_value() ? absl::string_view(*subject) : absl::string_view();
+}
+
+}  // namespace
+
+bool IsReservedTopic(absl::string_view topic) {
+  return absl::StartsWith(topic, kReservedTopicPrefix);
+}
+
+std::string DeniedPublish(const AclUser* user, absl::string_view topic) {
+  if (user == nullptr || Acl::CanPublish(*user, topic)) return "";
+  return absl::StrCat("aclFail: user \"", user->username, "\" may not publish to topic \"", topic,
+                      "\"");
+}
+
+std::string DeniedSubscribe(const AclUser* user, absl::string_view topic) {
+  if (user == nullptr || Acl::CanSubscribe(*user, topic)) return "";
+  return absl::StrCat("aclFail: user \"", user->username, "\" may not subscribe to topic \"", topic,
+                      "\"");
+}
+
+absl::Status PublishFailed(const absl::Status& connector_status) {
+  return absl::Status(connector_status.code(),
+                      absl::StrCat("publish failed: ", connector_status.ToString()));
+}
+
+absl::Status PublishService::AdmitTopic(const Publisher& publisher, absl::string_view topic) {
+  if (topic.empty()) {
+    return absl::InvalidArgumentError("the event has no topic (subject)");
+  }
+  if (IsReservedTopic(topic)) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("topic \"", topic, "\" is reserved for the mesh (topics starting with \"",
+                     kReservedTopicPrefix, "\" cannot be published to by clients)"));
+  }
+  if (std::string denied = DeniedPublish(publisher.user, topic); !denied.empty()) {
+    return absl::PermissionDeniedError(denied);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PublishService::TakeRate(const Publisher& publisher, int64_t count) {
+  if (publisher.frontend_limit != nullptr && !publisher.frontend_limit->TryAcquire(count)) {
+    return absl::ResourceExhaustedError(publisher.frontend_limit->refusal());
+  }
+  if (publisher.own_limit != nullptr && !publisher.own_limit->TryAcquire(count)) {
+    return absl::ResourceExhaustedError(publisher.own_limit->refusal());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PublishService::Admit(const Publisher& publisher, absl::string_view topic,
+                                   int64_t count) {
+  if (absl::Status s = AdmitTopic(publisher, topic); !s.ok()) return s;
+  if (absl::Status s = TakeRate(publisher, count); !s.ok()) return s;
+  if (publisher.known_topics != nullptr && publisher.known_topics->contains(topic)) {
+    return absl::OkStatus();
+  }
+  const std::string name(topic);
+  if (absl::Status ensured = topics_->EnsureTopic(name); !ensured.ok()) return ensured;
+  if (publisher.known_topics != nullptr &&
+      publisher.known_topics->size() < kMaxKnownTopicsPerPublisher) {
+    publisher.known_topics->insert(name);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PublishService::AdmitAll(const Publisher& publisher,
+                                      const std::vector<cloudevents::CloudEvent>& events) {
+  for (const auto& event : events) {
+    if (absl::Status s = AdmitTopic(publisher, TopicOf(event)); !s.ok()) return s;
+  }
+  if (absl::Status s = TakeRate(publisher, static_cast<int64_t>(events.size())); !s.ok()) {
+    return s;
+  }
+  for (const auto& event : events) {
+    const std::string topic(TopicOf(event));
+    if (absl::Status ensured = topics_->EnsureTopic(topic); !ensured.ok()) {
+      return absl::Status(ensured.code(),
+                          absl::StrCat("topic \"", topic, "\": ", ensured.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void PublishService::Publish(std::vector<cloudevents::CloudEvent> events,
+                             std::function<void(absl::Status)> done) {
+  if (events.empty()) {
+    done(absl::OkStatus());
+    return;
+  }
+  struct Gather {
+    std::atomic<size_t> remaining;
+    std::mutex mu;
+    absl::Status first_error;
+    std::function<void(absl::Status)> done;
+  };
+  auto gather = std::make_shared<Gather>();
+  gather->remaining = events.size();
+  gather->done = std::move(done);
+  std::vector<connectors::Connector::PendingPublish> batch;
+  batch.reserve(events.size());
+  for (auto& event : events) {
+    batch.push_back(connectors::Connector::PendingPublish{
+        std::move(event), [gather](absl::StatusOr<connectors::PublishResult> result) {
+          if (!result.ok()) {
+            std::lock_guard<std::mutex> lock(gather->mu);
+            if (gather->first_error.ok()) gather->first_error = PublishFailed(result.status());
+          }
+          if (gather->remaining.fetch_sub(1) == 1) {
+            absl::Status status;
+            {
+              std::lock_guard<std::mutex> lock(gather->mu);
+              status = gather->first_error;
+            }
+            gather->done(std::move(status));
+          }
+        }});
+  }
+  connector_->PublishBatch(&batch);
+}
+
+}  // namespace eventmesh::runtime::core

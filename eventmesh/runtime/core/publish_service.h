@@ -1,0 +1,88 @@
+#ifndef EVENTMESH_RUNTIME_CORE_PUBLISH_SERVICE_H_
+#define EVENTMESH_RUNTIME_CORE_PUBLISH_SERVICE_H_
+
+// The one publish path of the runtime, used by every protocol frontend.
+//
+// Admit() applies the publish policy to events of one publisher, always in this order:
+//   1. reserved topics: "eventmesh-*" topics belong to the mesh (reply channels, load reports);
+//      clients may not publish to them                                   -> PermissionDenied
+//   2. the ACL: the authenticated user's publish permissions             -> PermissionDenied
+//   3. rate limits: the frontend's limit, then the publisher's own (each refusal says which
+//      configuration key to raise)                                       -> ResourceExhausted
+//   4. the topic exists (created when auto-creation is on)               -> TopicRegistry's error
+// Publish()/PublishBatch() hand admitted events to the connector; a publish is reported OK only
+// once the connector says it is durable, and a connector failure reads
+// "publish failed: <CODE>: <reason>". Each frontend maps the status codes to its own codes
+// (TCP: PermissionDenied -> aclFail 2, otherwise 1; HTTP: PermissionDenied -> retCode 5,
+// ResourceExhausted -> the over-limit retCode, otherwise the request's own error code).
+// Thread-safe; the services it is given must outlive it.
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "eventmesh/connectors/api/connector.h"
+#include "eventmesh/protocol/cloudevents/cloud_event.h"
+#include "eventmesh/runtime/core/acl.h"
+#include "eventmesh/runtime/core/rate_limiter.h"
+#include "eventmesh/runtime/core/topic_registry.h"
+
+namespace eventmesh::runtime::core {
+
+// Topics whose name starts with this belong to the mesh itself.
+inline constexpr absl::string_view kReservedTopicPrefix = "eventmesh-";
+bool IsReservedTopic(absl::string_view topic);
+
+// Who is publishing, as the policy sees them: one per TCP session or HTTP request. Not owned.
+struct Publisher {
+  const AclUser* user = nullptr;          // nullptr: security is off
+  RateLimiter* frontend_limit = nullptr;  // the protocol's global limit, or nullptr
+  RateLimiter* own_limit = nullptr;       // this publisher's own limit, or nullptr
+  absl::flat_hash_set<std::string>* known_topics = nullptr;  // per-publisher cache, or nullptr
+};
+
+// "aclFail: user \"u\" may not publish to topic \"t\"" (and the subscribe twin) when `user` lacks
+// the permission, empty when allowed or `user` is nullptr.
+std::string DeniedPublish(const AclUser* user, absl::string_view topic);
+std::string DeniedSubscribe(const AclUser* user, absl::string_view topic);
+
+// "publish failed: <status>" for a connector failure (keeps the code).
+absl::Status PublishFailed(const absl::Status& connector_status);
+
+class PublishService {
+ public:
+  PublishService(connectors::Connector* connector, TopicRegistry* topics)
+      : connector_(connector), topics_(topics) {}
+
+  // The publish policy (see the file comment) for `count` events to `topic`.
+  absl::Status Admit(const Publisher& publisher, absl::string_view topic, int64_t count = 1);
+  // The policy for a batch: every topic is checked (1, 2, 4) and the rate limits are taken
+  // once for the whole batch, all or none.
+  absl::Status AdmitAll(const Publisher& publisher,
+                        const std::vector<cloudevents::CloudEvent>& events);
+
+  // Publishes admitted events in order; `done` runs exactly once (on a connector thread or
+  // the calling thread) with OK when every event is durable, else the first error.
+  void Publish(std::vector<cloudevents::CloudEvent> events, std::function<void(absl::Status)> done);
+  // Hands admitted events with their own callbacks to the connector in one batch (the TCP
+  // session's path: one call per socket read). Use PublishFailed() on errors.
+  void PublishBatch(std::vector<connectors::Connector::PendingPublish>* batch) {
+    connector_->PublishBatch(batch);
+  }
+
+  connectors::Connector* connector() const { return connector_; }
+
+ private:
+  absl::Status AdmitTopic(const Publisher& publisher, absl::string_view topic);
+  absl::Status TakeRate(const Publisher& publisher, int64_t count);
+
+  connectors::Connector* const connector_;
+  TopicRegistry* const topics_;
+};
+
+}  // namespace eventmesh::runtime::core
+
+#endif  // EVENTMESH_RUNTIME_CORE_PUBLISH_SERVICE_H_

@@ -1,0 +1,251 @@
+// The publish and request-reply policy of the core services, against a real embedded store.
+// The same cases are driven through TCP and HTTP in //eventmesh/runtime/e2e:policy_test.
+
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "boost/asio/executor_work_guard.hpp"
+#include "boost/asio/io_context.hpp"
+#include "eventmesh/connectors/embedded/embedded_connector.h"
+#include "eventmesh/runtime/core/publish_service.h"
+#include "eventmesh/runtime/core/request_reply_service.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace eventmesh::runtime::core {
+namespace {
+
+using ::testing::HasSubstr;
+
+cloudevents::CloudEvent Event(const std::string& topic, const std::string& id = "e1") {
+  cloudevents::CloudEvent event;
+  event.set_id(id);
+  event.set_source("/test");
+  event.set_type("t");
+  event.set_subject(topic);
+  event.set_data("payload", cloudevents::DataEncoding::kText);
+  return event;
+}
+
+// Waits (bounded) for a value set from another thread.
+template <typename T>
+class Slot {
+ public:
+  void Set(T value) {
+    absl::MutexLock lock(&mu_);
+    value_ = std::move(value);
+  }
+  std::optional<T> Wait(absl::Duration timeout = absl::Seconds(10)) {
+    absl::MutexLock lock(&mu_);
+    mu_.AwaitWithTimeout(absl::Condition(
+                             +[](std::optional<T>* v) { return v->has_value(); }, &value_),
+                         timeout);
+    return value_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::optional<T> value_ ABSL_GUARDED_BY(mu_);
+};
+
+class ServicesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    connectors::EmbeddedOptions options;
+    options.store.path =
+        absl::StrCat(std::getenv("TEST_TMPDIR"), "/",
+                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    options.store.sync_mode = store::SyncMode::kNone;
+    options.fetch_wait_ms = 50;
+    auto connector = connectors::OpenEmbeddedConnector(options);
+    ASSERT_TRUE(connector.ok()) << connector.status();
+    connector_ = std::move(*connector);
+    topics_ = std::make_unique<TopicRegistry>(connector_.get(), /*auto_create=*/true, 1);
+    strict_topics_ = std::make_unique<TopicRegistry>(connector_.get(), /*auto_create=*/false, 1);
+    publish_ = std::make_unique<PublishService>(connector_.get(), topics_.get());
+    RequestReplyOptions rr;
+    rr.max_ttl_ms = 60'000;
+    rr.max_pending_per_owner = 2;
+    requests_ = std::make_unique<RequestReplyService>(publish_.get(), &tracker_, rr);
+    io_thread_ = std::thread([this] { io_.run(); });
+  }
+  void TearDown() override {
+    requests_.reset();
+    tracker_.Shutdown();
+    work_.reset();
+    io_thread_.join();
+    connector_->Shutdown();
+  }
+
+  absl::Status PublishNow(const Publisher& publisher, cloudevents::CloudEvent event) {
+    const std::string topic = event.subject().value_or("");
+    if (absl::Status s = publish_->Admit(publisher, topic); !s.ok()) return s;
+    Slot<absl::Status> done;
+    std::vector<cloudevents::CloudEvent> events;
+    events.push_back(std::move(event));
+    publish_->Publish(std::move(events), [&](absl::Status s) { done.Set(s); });
+    return done.Wait().value_or(absl::DeadlineExceededError("no answer"));
+  }
+
+  std::unique_ptr<connectors::EventStoreConnector> connector_;
+  std::unique_ptr<TopicRegistry> topics_, strict_topics_;
+  std::unique_ptr<PublishService> publish_;
+  RequestTracker tracker_;
+  std::unique_ptr<RequestReplyService> requests_;
+  boost::asio::io_context io_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_{
+      io_.get_executor()};
+  std::thread io_thread_;
+};
+
+TEST_F(ServicesTest, PublishIsDurableAndDecisionsFollowThePolicyOrder) {
+  EXPECT_TRUE(PublishNow(Publisher{}, Event("orders")).ok());
+
+  // Reserved topics, whoever asks.
+  absl::Status reserved = PublishNow(Publisher{}, Event("eventmesh-runtimes"));
+  EXPECT_EQ(reserved.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(reserved.message(), HasSubstr("reserved for the mesh"));
+  EXPECT_EQ(PublishNow(Publisher{}, Event(tracker_.reply_topic())).code(),
+            absl::StatusCode::kPermissionDenied);
+
+  // The ACL.
+  AclUser alice{"alice", "pw", {"orders"}, {"*"}};
+  Publisher as_alice;
+  as_alice.user = &alice;
+  EXPECT_TRUE(PublishNow(as_alice, Event("orders")).ok());
+  absl::Status denied = PublishNow(as_alice, Event("audit"));
+  EXPECT_EQ(denied.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(denied.message(), "aclFail: user \"alice\" may not publish to topic \"audit\"");
+
+  // Rate limits: the frontend's, then the publisher's own; a denied publish takes no permit.
+  int64_t now = 0;
+  RateLimiter frontend(2, "frontend over limit (key.a)", [&now] { return now; });
+  RateLimiter own(1, "own over limit (key.b)", [&now] { return now; });
+  Publisher limited;
+  limited.frontend_limit = &frontend;
+  limited.own_limit = &own;
+  EXPECT_EQ(PublishNow(limited, Event("eventmesh-x")).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(PublishNow(limited, Event("orders")).ok());
+  absl::Status own_refusal = PublishNow(limited, Event("orders"));
+  EXPECT_EQ(own_refusal.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(own_refusal.message(), "own over limit (key.b)");
+  absl::Status frontend_refusal = PublishNow(limited, Event("orders"));
+  EXPECT_EQ(frontend_refusal.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(frontend_refusal.message(), "frontend over limit (key.a)");
+  now += 1000;
+  EXPECT_TRUE(PublishNow(limited, Event("orders")).ok());
+
+  // A missing topic when auto-creation is off.
+  PublishService strict(connector_.get(), strict_topics_.get());
+  absl::Status missing = strict.Admit(Publisher{}, "nowhere");
+  EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(missing.message(), HasSubstr("nowhere"));
+}
+
+TEST_F(ServicesTest, BatchAdmissionChecksEveryTopicAndTakesPermitsOnce) {
+  int64_t now = 0;
+  RateLimiter frontend(3, "over", [&now] { return now; });
+  Publisher publisher;
+  publisher.frontend_limit = &frontend;
+  std::vector<cloudevents::CloudEvent> batch = {Event("a", "1"), Event("b", "2")};
+  EXPECT_TRUE(publish_->AdmitAll(publisher, batch).ok());
+  EXPECT_EQ(publish_->AdmitAll(publisher, batch).code(), absl::StatusCode::kResourceExhausted);
+  batch.push_back(Event("eventmesh-reply-0000000000000000", "3"));
+  now += 1000;
+  EXPECT_EQ(publish_->AdmitAll(publisher, batch).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(frontend.TryAcquire(3));  // the refused batch took nothing
+}
+
+TEST_F(ServicesTest, RequestTtlBoundsQuotaTimeoutAndCancel) {
+  const RequestOwner owner{"tcp", 7};
+  auto request = [&](std::optional<int64_t> ttl, const std::string& seq,
+                     Slot<absl::StatusOr<cloudevents::CloudEvent>>* slot) {
+    requests_->Request(Publisher{}, owner, seq, Event("questions", seq), ttl, io_.get_executor(),
+                       [slot](absl::StatusOr<cloudevents::CloudEvent> r) { slot->Set(r); });
+  };
+  Slot<absl::StatusOr<cloudevents::CloudEvent>> zero, huge;
+  request(0, "1", &zero);
+  request(60'001, "2", &huge);
+  EXPECT_EQ(zero.Wait()->status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(huge.Wait()->status().message(), HasSubstr("eventMesh.server.requestReply.maxTtlMs"));
+
+  // A reserved topic is refused like a publish.
+  Slot<absl::StatusOr<cloudevents::CloudEvent>> reserved;
+  requests_->Request(Publisher{}, owner, "3", Event("eventmesh-runtimes"), 1000, io_.get_executor(),
+                     [&](absl::StatusOr<cloudevents::CloudEvent> r) { reserved.Set(r); });
+  EXPECT_EQ(reserved.Wait()->status().code(), absl::StatusCode::kPermissionDenied);
+
+  // Two may wait per owner; the third is refused; closing the owner cancels both.
+  Slot<absl::StatusOr<cloudevents::CloudEvent>> a, b, c;
+  request(60'000, "4", &a);
+  request(60'000, "5", &b);
+  request(60'000, "6", &c);
+  EXPECT_EQ(c.Wait()->status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(c.Wait()->status().message(),
+              HasSubstr("eventMesh.server.requestReply.maxPendingPerClient"));
+  EXPECT_EQ(requests_->pending(), 2u);
+  requests_->CancelOwner(owner);
+  EXPECT_EQ(a.Wait()->status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(b.Wait()->status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(requests_->pending(), 0u);
+  EXPECT_EQ(tracker_.pending(), 0u);
+
+  // No responder: DeadlineExceeded after the ttl.
+  Slot<absl::StatusOr<cloudevents::CloudEvent>> late;
+  request(50, "7", &late);
+  auto timed_out = late.Wait();
+  ASSERT_TRUE(timed_out.has_value());
+  EXPECT_EQ(timed_out->status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(timed_out->status().message(), "request timed out: no response within 50 ms (ttl)");
+}
+
+TEST_F(ServicesTest, ReplyIsAcceptedOnlyForAPendingRequest) {
+  // The responder reads the request from the store and answers with its properties.
+  ASSERT_TRUE(topics_->EnsureTopic("questions").ok());
+  Slot<cloudevents::CloudEvent> received;
+  connectors::SubscribeOptions options;
+  options.group = "responders";
+  options.topic = "questions";
+  auto subscription =
+      connector_->Subscribe(options, [&](std::vector<connectors::DeliveredEvent>* events) {
+        received.Set(events->front().event);
+      });
+  ASSERT_TRUE(subscription.ok()) << subscription.status();
+  Slot<absl::StatusOr<cloudevents::CloudEvent>> answer;
+  requests_->Request(Publisher{}, RequestOwner{"http", 1}, "9", Event("questions", "q1"), 10'000,
+                     io_.get_executor(),
+                     [&](absl::StatusOr<cloudevents::CloudEvent> r) { answer.Set(r); });
+  std::optional<cloudevents::CloudEvent> question = received.Wait();
+  ASSERT_TRUE(question.has_value());
+  EXPECT_EQ(*question->FindExtension("ttl"), "10000");
+  ASSERT_NE(question->FindExtension(kCorrelationExtension), nullptr);
+
+  // Answers that are refused: no correlation id, an unknown id, a foreign reply topic.
+  cloudevents::CloudEvent bare = Event("questions", "r0");
+  EXPECT_EQ(requests_->Respond(bare).code(), absl::StatusCode::kInvalidArgument);
+  cloudevents::CloudEvent unknown = Event("questions", "r1");
+  unknown.SetExtension(kCorrelationExtension, "nobody-asked");
+  EXPECT_EQ(requests_->Respond(unknown).code(), absl::StatusCode::kNotFound);
+  unknown.SetExtension(kReplyTopicExtension, "orders");
+  EXPECT_EQ(requests_->Respond(unknown).code(), absl::StatusCode::kPermissionDenied);
+
+  cloudevents::CloudEvent reply = *question;
+  reply.set_id("r2");
+  reply.set_data("the answer", cloudevents::DataEncoding::kText);
+  EXPECT_TRUE(requests_->Respond(reply).ok());
+  auto got = answer.Wait();
+  ASSERT_TRUE(got.has_value() && got->ok());
+  EXPECT_EQ((*got)->data(), "the answer");
+  // The same answer again: nothing is pending any more.
+  EXPECT_EQ(requests_->Respond(reply).code(), absl::StatusCode::kNotFound);
+  (*subscription)->Close();
+}
+
+}  // namespace
+}  // namespace eventmesh::runtime::core

@@ -1,0 +1,287 @@
+// The core services' policy seen through every protocol: the same cases (denied topic, reserved
+// topic, rate limited, over quota, ttl bounds, replies to requests that are not pending) driven
+// over TCP and HTTP against one in-process runtime, each answered with that protocol's own code.
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "eventmesh/connectors/builtin.h"
+#include "eventmesh/protocol/http/url_encoding.h"
+#include "eventmesh/protocol/tcp/event_mesh_message.h"
+#include "eventmesh/runtime/core/request_tracker.h"
+#include "eventmesh/runtime/http/testing/http_test_client.h"
+#include "eventmesh/runtime/server.h"
+#include "eventmesh/runtime/testing/test_client.h"
+#include "eventmesh/runtime/testing/test_server.h"
+#include "gtest/gtest.h"
+
+namespace eventmesh::runtime {
+namespace {
+
+using http::testing::CodeHeaders;
+using http::testing::Headers;
+using http::testing::HttpCall;
+using http::testing::HttpReply;
+using protocol::tcp::Command;
+using protocol::tcp::Package;
+using testing::TestClient;
+
+constexpr int kTcpAclFail = 2;
+constexpr int kTcpFail = 1;
+constexpr int kHttpAclErr = 22;
+constexpr int kHttpOverLimit = 23;
+constexpr int kHttpSendSyncErr = 3;
+constexpr int kHttpReplyErr = 16;
+
+class PolicyTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    if (server_) server_->Shutdown();
+  }
+
+  void Start(std::map<std::string, std::string> properties) {
+    const std::string dir = testing::TestDataDir();
+    const std::string credentials = dir + "-acl.json";
+    std::ofstream(credentials) << R"({"users":[{"username":"alice","password":"pw",)"
+                               << R"("publish":["orders","rpc","eventmesh-runtimes"],)"
+                               << R"("subscribe":["*"]}]})";
+    properties.emplace("eventMesh.server.security.enabled", "true");
+    properties.emplace("eventMesh.server.security.credentialsFile", credentials);
+    properties.emplace("eventMesh.server.http.webhook.enabled", "false");
+    ASSERT_TRUE(connectors::RegisterBuiltinConnectors(&registry_).ok());
+    auto server = testing::StartTestServer(std::move(properties), dir, registry_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+  }
+
+  std::unique_ptr<TestClient> Tcp(const std::string& purpose) {
+    auto client = TestClient::Connect(server_->tcp_port());
+    EXPECT_TRUE(client.ok()) << client.status();
+    if (!client.ok()) return nullptr;
+    auto hello = (*client)->Hello(purpose, "g", 0, "alice", "pw");
+    EXPECT_TRUE(hello.ok() && hello->header.code == 0);
+    return std::move(*client);
+  }
+
+  // A code-104 send-async as alice.
+  HttpReply HttpPublish(const std::string& topic) {
+    Headers headers = CodeHeaders(104, {{"Content-Type", "application/x-www-form-urlencoded"},
+                                        {"username", "alice"},
+                                        {"passwd", "pw"}});
+    auto reply = HttpCall(server_->http_port(), "POST", "/", headers,
+                          protocol::http::EncodeForm({{"topic", topic},
+                                                      {"content", "x"},
+                                                      {"bizseqno", "b"},
+                                                      {"uniqueid", "u"},
+                                                      {"producergroup", "g"}}));
+    EXPECT_TRUE(reply.ok()) << reply.status();
+    return reply.ok() ? *reply : HttpReply{};
+  }
+
+  // A code-101 send-sync as alice.
+  std::string SendSyncForm(const std::string& topic, int64_t ttl_ms) {
+    return protocol::http::EncodeForm({{"topic", topic},
+                                       {"content", "q"},
+                                       {"bizseqno", "b"},
+                                       {"uniqueid", "u"},
+                                       {"producergroup", "g"},
+                                       {"ttl", std::to_string(ttl_ms)}});
+  }
+  Headers SyncHeaders(int code) {
+    return CodeHeaders(code, {{"Content-Type", "application/x-www-form-urlencoded"},
+                              {"username", "alice"},
+                              {"passwd", "pw"}});
+  }
+
+  // A REQUEST_TO_SERVER with a ttl property.
+  static Package TcpRequest(const std::string& topic, int64_t ttl_ms, const std::string& seq) {
+    Package request = TestClient::MessagePackage(Command::kRequestToServer, topic, "q");
+    auto message = protocol::tcp::EventMeshMessage::FromJson(request.body);
+    message->properties["ttl"] = std::to_string(ttl_ms);
+    request.body = message->ToJson();
+    request.header.seq = seq;
+    return request;
+  }
+
+  connectors::ConnectorRegistry registry_;
+  std::unique_ptr<Server> server_;
+};
+
+TEST_F(PolicyTest, DeniedAndReservedTopicsGetTheSameDecisionOnEveryProtocol) {
+  Start({});
+  auto tcp = Tcp("pub");
+  // Denied by the ACL.
+  auto ack = tcp->Publish("payroll", "x");
+  ASSERT_TRUE(ack.ok());
+  EXPECT_EQ(ack->header.code, kTcpAclFail);
+  EXPECT_EQ(ack->header.desc, "aclFail: user \"alice\" may not publish to topic \"payroll\"");
+  HttpReply reply = HttpPublish("payroll");
+  EXPECT_EQ(reply.ret_code, kHttpAclErr);
+  EXPECT_EQ(reply.ret_msg, ack->header.desc);
+
+  // Reserved for the mesh, even though the ACL grants it.
+  ack = tcp->Publish("eventmesh-runtimes", "forged load report");
+  ASSERT_TRUE(ack.ok());
+  EXPECT_EQ(ack->header.code, kTcpAclFail);
+  EXPECT_TRUE(absl::StrContains(ack->header.desc, "reserved for the mesh")) << ack->header.desc;
+  reply = HttpPublish("eventmesh-runtimes");
+  EXPECT_EQ(reply.ret_code, kHttpAclErr);
+  EXPECT_EQ(reply.ret_msg, ack->header.desc);
+  // A request to a reserved topic too.
+  auto answer = tcp->Request(TcpRequest("eventmesh-runtimes", 1000, "41"));
+  ASSERT_TRUE(answer.ok());
+  EXPECT_EQ(answer->header.cmd, Command::kResponseToClient);
+  EXPECT_EQ(answer->header.code, kTcpAclFail);
+
+  // Allowed: both succeed.
+  ack = tcp->Publish("orders", "x");
+  ASSERT_TRUE(ack.ok());
+  EXPECT_EQ(ack->header.code, 0) << ack->header.desc;
+  EXPECT_EQ(HttpPublish("orders").ret_code, 0);
+}
+
+TEST_F(PolicyTest, RateLimitsAnswerWithEachProtocolsOverloadCode) {
+  // 2 per second per protocol: of 20 quick publishes at most 2 per window pass, so some are
+  // refused however slow the machine is (20 publishes would have to span 10 windows).
+  Start({{"eventMesh.server.tcp.msgReqnumPerSecond", "2"},
+         {"eventMesh.server.http.msgReqnumPerSecond", "2"}});
+  auto tcp = Tcp("pub");
+  int tcp_refused = 0, http_refused = 0;
+  for (int i = 0; i < 20; ++i) {
+    auto ack = tcp->Publish("orders", "x");
+    ASSERT_TRUE(ack.ok());
+    if (ack->header.code != 0) {
+      ++tcp_refused;
+      EXPECT_EQ(ack->header.code, kTcpFail);
+      EXPECT_EQ(ack->header.desc, "Tps overload, global flow control");
+    }
+    HttpReply reply = HttpPublish("orders");
+    if (reply.ret_code != 0) {
+      ++http_refused;
+      EXPECT_EQ(reply.ret_code, kHttpOverLimit);
+      EXPECT_TRUE(absl::StrContains(reply.ret_msg, "eventMesh.server.http.msgReqnumPerSecond"))
+          << reply.ret_msg;
+    }
+  }
+  EXPECT_GT(tcp_refused, 0);
+  EXPECT_GT(http_refused, 0);
+}
+
+TEST_F(PolicyTest, TtlBoundsAndRequestQuotaOnEveryProtocol) {
+  Start({{"eventMesh.server.requestReply.maxTtlMs", "1000"},
+         {"eventMesh.server.requestReply.maxPendingPerClient", "1"}});
+  auto tcp = Tcp("pub");
+  // A ttl above the bound.
+  auto answer = tcp->Request(TcpRequest("rpc", 5000, "1"));
+  ASSERT_TRUE(answer.ok());
+  EXPECT_EQ(answer->header.code, kTcpFail);
+  EXPECT_TRUE(absl::StrContains(answer->header.desc, "eventMesh.server.requestReply.maxTtlMs"))
+      << answer->header.desc;
+  auto reply =
+      HttpCall(server_->http_port(), "POST", "/", SyncHeaders(101), SendSyncForm("rpc", 5000));
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->ret_code, kHttpSendSyncErr);
+  EXPECT_TRUE(absl::StrContains(reply->ret_msg, "eventMesh.server.requestReply.maxTtlMs"))
+      << reply->ret_msg;
+
+  // One request may wait per client: the second is refused while the first waits (no
+  // responder), then the first times out.
+  ASSERT_TRUE(tcp->Send(TcpRequest("rpc", 800, "2")).ok());
+  answer = tcp->Request(TcpRequest("rpc", 800, "3"));
+  ASSERT_TRUE(answer.ok());
+  EXPECT_EQ(answer->header.code, kTcpFail);
+  EXPECT_TRUE(
+      absl::StrContains(answer->header.desc, "eventMesh.server.requestReply.maxPendingPerClient"))
+      << answer->header.desc;
+  auto first = tcp->Next(Command::kResponseToClient);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(*first->header.seq, "2");
+  EXPECT_EQ(first->header.desc, "request timed out: no response within 800 ms (ttl)");
+
+  // Over HTTP the client is its address: while one 101 from 127.0.0.1 waits (a sync subscriber
+  // saw it arrive and does not answer), a second one from another connection is refused.
+  auto observer = Tcp("sub");
+  ASSERT_TRUE(observer
+                  ->Subscribe("rpc", protocol::tcp::SubscriptionMode::kClustering,
+                              protocol::tcp::SubscriptionType::kSync)
+                  .ok());
+  ASSERT_TRUE(observer->Listen().ok());
+  auto connection = http::testing::HttpConnection::Connect(server_->http_port());
+  ASSERT_TRUE(connection.ok());
+  auto beast_request =
+      http::testing::MakeRequest("POST", "/", SyncHeaders(101), SendSyncForm("rpc", 800));
+  std::ostringstream wire;
+  wire << beast_request;
+  ASSERT_TRUE((*connection)->WriteRaw(wire.str()).ok());
+  ASSERT_TRUE(observer->Next(Command::kRequestToClient).ok());
+  auto refused =
+      HttpCall(server_->http_port(), "POST", "/", SyncHeaders(101), SendSyncForm("rpc", 800));
+  auto waited = (*connection)->Read();
+  ASSERT_TRUE(waited.ok() && refused.ok());
+  EXPECT_EQ(waited->ret_code, 4) << waited->ret_msg;  // EVENTMESH_WAITING_RR_MSG_ERR
+  EXPECT_EQ(refused->ret_code, kHttpOverLimit);
+  EXPECT_TRUE(
+      absl::StrContains(refused->ret_msg, "eventMesh.server.requestReply.maxPendingPerClient"))
+      << refused->ret_msg;
+}
+
+TEST_F(PolicyTest, RepliesAreAcceptedOnlyForPendingRequestsAndNeverSteeredElsewhere) {
+  Start({});
+  // A subscriber of "orders" would see a reply steered there.
+  auto watcher = TestClient::Connect(server_->tcp_port());
+  ASSERT_TRUE(watcher.ok());
+  ASSERT_TRUE((*watcher)->Hello("sub", "watchers", 0, "alice", "pw").ok());
+  ASSERT_TRUE((*watcher)->Subscribe("orders").ok());
+  ASSERT_TRUE((*watcher)->Listen().ok());
+
+  const std::string spoofed_ext =
+      absl::StrCat(R"({")", core::kCorrelationExtension, R"(":"made-up","rrreplytopic":"orders"})");
+  const std::string unknown_ext =
+      absl::StrCat(R"({")", core::kCorrelationExtension, R"(":"made-up"})");
+  auto reply_form = [](const std::string& ext) {
+    return protocol::http::EncodeForm({{"origtopic", "rpc"},
+                                       {"content", "a"},
+                                       {"bizseqno", "r"},
+                                       {"uniqueid", "u"},
+                                       {"producergroup", "g"},
+                                       {"extFields", ext}});
+  };
+  // HTTP 301: an unknown request is NotFound (retCode 16); a reply topic outside the mesh's
+  // reply channels is refused like an ACL failure (retCode 22).
+  auto reply =
+      HttpCall(server_->http_port(), "POST", "/", SyncHeaders(301), reply_form(unknown_ext));
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->ret_code, kHttpReplyErr);
+  EXPECT_TRUE(absl::StrContains(reply->ret_msg, "no pending request")) << reply->ret_msg;
+  reply = HttpCall(server_->http_port(), "POST", "/", SyncHeaders(301), reply_form(spoofed_ext));
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->ret_code, kHttpAclErr);
+  EXPECT_TRUE(absl::StrContains(reply->ret_msg, "reply topic")) << reply->ret_msg;
+
+  // TCP RESPONSE_TO_SERVER has no answer in the protocol: the same spoofed reply is dropped.
+  auto responder = Tcp("pub");
+  Package response = TestClient::MessagePackage(Command::kResponseToServer, "rpc", "");
+  auto message = protocol::tcp::EventMeshMessage::FromJson(response.body);
+  message->body = "spoofed";
+  message->properties[core::kCorrelationExtension] = "made-up";
+  message->properties[core::kReplyTopicExtension] = "orders";
+  response.body = message->ToJson();
+  response.header.seq = "5";
+  ASSERT_TRUE(responder->Send(response).ok());
+  // A heartbeat round trip orders the check after the response was handled.
+  Package heartbeat;
+  heartbeat.header.cmd = Command::kHeartbeatRequest;
+  ASSERT_TRUE(responder->Request(heartbeat).ok());
+  // Nothing reached the subscriber of "orders" through either protocol.
+  EXPECT_FALSE((*watcher)->Next(Command::kAsyncMessageToClient, absl::Milliseconds(300)).ok());
+}
+
+}  // namespace
+}  // namespace eventmesh::runtime
