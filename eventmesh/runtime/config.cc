@@ -1,26 +1,34 @@
 #include "eventmesh/runtime/config.h"
 
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
+#include "eventmesh/common/config/values.h"
 
 namespace eventmesh::runtime {
 namespace {
 
-// Apache EventMesh keys accepted without effect (prefix "eventMesh.").
+// Apache EventMesh keys accepted without effect (the runtime warns about each at start): whole
+// sections of features this runtime does not have, and exact keys elsewhere so that a misspelt
+// key of a section the runtime does read is refused.
 const char* const kIgnoredPrefixes[] = {
+    "eventMesh.server.grpc.",      "eventMesh.server.admin.",
+    "eventMesh.server.sendBack.",  "eventMesh.server.tcp.sendBack.",
+    "eventMesh.server.retry.",     "eventMesh.server.gracefulShutdown.",
+    "eventMesh.server.batchmsg.",  "eventMesh.server.sendmsg.",
+    "eventMesh.server.remotemsg.", "eventMesh.server.pushmsg.",
+    "eventMesh.server.replymsg.",  "eventMesh.server.clientmanage.",
+    "eventMesh.server.clientM.",   "eventMesh.server.async.",
+    "eventMesh.server.busy.",      "eventMesh.server.trace.",
+    "eventMesh.metaStorage.",      "eventMesh.registry.",
+    "eventMesh.metrics.",          "eventMesh.trace.",
+    "eventMesh.webHook.",
+};
+const char* const kIgnoredKeys[] = {
     "eventMesh.sysid",
     "eventMesh.server.name",
     "eventMesh.server.provide.protocols",
-    "eventMesh.server.grpc.",
-    "eventMesh.server.admin.",
     "eventMesh.server.tcp.readerIdleSeconds",
     "eventMesh.server.tcp.writerIdleSeconds",
     "eventMesh.server.tcp.allIdleSeconds",
@@ -30,177 +38,209 @@ const char* const kIgnoredPrefixes[] = {
     "eventMesh.server.tcp.replyExecutorPoolSize",
     "eventMesh.server.tcp.ackExecutorPoolSize",
     "eventMesh.server.tcp.msgDownStreamExecutorPoolSize",
-    "eventMesh.server.tcp.sendBack.",
     "eventMesh.server.tcp.SendBackMaxTimes",
     "eventMesh.server.tcp.pushFailIsolateTimeInMills",
     "eventMesh.server.global.scheduler",
-    "eventMesh.server.retry.",
-    "eventMesh.server.gracefulShutdown.",
-    "eventMesh.server.batchmsg.",
-    "eventMesh.server.sendmsg.",
-    "eventMesh.server.remotemsg.",
-    "eventMesh.server.pushmsg.",
-    "eventMesh.server.replymsg.",
-    "eventMesh.server.clientmanage.",
-    "eventMesh.server.clientM.",
-    "eventMesh.server.async.",
-    "eventMesh.server.busy.",
-    "eventMesh.server.ssl.",
-    "eventMesh.server.blacklist.",
-    "eventMesh.server.maxEventSize",
-    "eventMesh.server.maxEventBatchSize",
-    "eventMesh.server.trace.",
-    "eventMesh.server.security.",
-    "eventMesh.security.",
-    "eventMesh.metaStorage.",
-    "eventMesh.registry.",
-    "eventMesh.metrics.",
-    "eventMesh.trace.",
-    "eventMesh.webHook.",
+    // HTTP TLS is configured with eventMesh.server.http.tls.* (PEM files, not a JKS keystore).
+    "eventMesh.server.ssl.protocol",
+    "eventMesh.server.ssl.cer",
+    "eventMesh.server.ssl.pass",
+    // Webhook URLs are filtered by eventMesh.server.http.webhook.allow/deny.
+    "eventMesh.server.blacklist.ipv4",
+    "eventMesh.server.blacklist.ipv6",
+    // The ACL is eventMesh.server.security.enabled + credentialsFile.
+    "eventMesh.server.security.plugin.type",
+    "eventMesh.server.security.validation.type.token",
+    "eventMesh.server.security.publickey",
+    "eventMesh.security.plugin.type",
+    "eventMesh.security.validation.type.token",
+    "eventMesh.security.publickey",
 };
 
-absl::Status ParseBoolKey(const std::string& key, const std::string& value, bool* out) {
-  if (value != "true" && value != "false") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("invalid value \"", value, "\" for key ", key, ": expected true or false"));
+bool IsIgnoredApacheKey(absl::string_view key) {
+  for (const char* prefix : kIgnoredPrefixes) {
+    if (absl::StartsWith(key, prefix)) return true;
   }
-  *out = value == "true";
-  return absl::OkStatus();
+  for (const char* exact : kIgnoredKeys) {
+    if (key == exact) return true;
+  }
+  return false;
 }
 
-absl::Status ParseIntKey(const std::string& key, const std::string& value, int64_t min, int64_t max,
-                         int64_t* out) {
-  int64_t v = 0;
-  if (!absl::SimpleAtoi(value, &v) || v < min || v > max) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid value \"", value, "\" for key ", key,
-                                                   ": expected an integer in [", min, ", ", max,
-                                                   "]"));
-  }
-  *out = v;
-  return absl::OkStatus();
-}
+using KeyTable = config::KeyTable<RuntimeConfig>;
+constexpr int64_t kDay = 24LL * 3600 * 1000;
+constexpr int64_t kMaxMs = INT64_MAX / 4;
 
-std::vector<std::string> SplitList(const std::string& value) {
-  std::vector<std::string> out;
-  for (absl::string_view part : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
-    out.emplace_back(absl::StripAsciiWhitespace(part));
-  }
-  return out;
-}
-
-absl::Status ParseWebhookKey(const std::string& key, const std::string& value,
-                             WebhookConfig* webhook) {
-  const std::string name = key.substr(std::string("eventMesh.server.http.webhook.").size());
-  auto int_key = [&](int64_t min, int64_t max, int64_t* out) {
-    return ParseIntKey(key, value, min, max, out);
+KeyTable BuildKeyTable() {
+  KeyTable t;
+  // ----- TCP port and sessions
+  t.Int("eventMesh.server.tcp.port", &RuntimeConfig::tcp_port, 0, 65535, "",
+        "TCP listen port (0 = any free port)")
+      .Int("eventMesh.server.tcp.clientMaxNum", &RuntimeConfig::client_max_num, 1, 10'000'000, "",
+           "concurrent TCP connections")
+      .Int("eventMesh.server.session.expiredInMills", &RuntimeConfig::session_expired_ms, 100,
+           kMaxMs, "ms", "a session without any frame for this long is closed")
+      .Int("eventMesh.server.session.upstreamBufferSize", &RuntimeConfig::upstream_buffer_size, 1,
+           1'000'000, "", "publishes in flight (not yet acknowledged) per session")
+      .Int("eventMesh.server.tcp.msgReqnumPerSecond", &RuntimeConfig::msg_req_num_per_second, 0,
+           1'000'000'000, "events/s", "TCP publish rate limit (0 = unlimited)")
+      .Int("eventMesh.server.session.msgReqnumPerSecond",
+           &RuntimeConfig::session_msg_req_num_per_second, 0, 1'000'000'000, "events/s",
+           "publish rate limit per TCP session (0 = unlimited)")
+      .Int("eventMesh.server.tcp.workerThreads", &RuntimeConfig::worker_threads, 0, 256, "",
+           "Asio worker threads of the TCP server (0 = one per core)")
+      .Int("eventMesh.server.tcp.maxFrameSize", &RuntimeConfig::max_frame_size, 1024, 64 << 20,
+           "bytes", "largest TCP frame")
+      .Int("eventMesh.server.tcp.sessionWindowSize", &RuntimeConfig::session_window_size, 1,
+           1'000'000, "", "unacknowledged pushes per session (a HELLO with unack > 0 lowers it)")
+      // ----- storage
+      .String("eventMesh.storage.plugin.type", &RuntimeConfig::storage_type,
+              "connector name (embedded, its alias standalone, store); its keys are "
+              "eventMesh.storage.<name>.*",
+              /*non_empty=*/true)
+      .Custom("eventMesh.server.dataDir", "$XDG_DATA_HOME/eventmesh/runtime", "",
+              "data directory (else $HOME/.local/share/eventmesh/runtime); the embedded store "
+              "lives in <dataDir>/store",
+              [](const std::string& key, const std::string& value, RuntimeConfig* c) {
+                if (value.empty()) {
+                  return absl::InvalidArgumentError(absl::StrCat("empty value for key ", key));
+                }
+                c->data_dir = value;
+                return absl::OkStatus();
+              })
+      // ----- delivery
+      .Int("eventMesh.server.delivery.ackTimeoutInMills", &RuntimeConfig::ack_timeout_ms, 1, kMaxMs,
+           "ms", "an unacknowledged push is redelivered after this long")
+      .Int("eventMesh.server.delivery.maxDeliveryCount", &RuntimeConfig::max_delivery_count, 1,
+           1'000'000, "", "pushes of one event before it goes to the dead-letter topic")
+      .Int("eventMesh.server.delivery.maxUnackedPerGroup", &RuntimeConfig::max_unacked_per_group, 1,
+           10'000'000, "", "read-ahead bound per consumer group and topic")
+      .Int("eventMesh.server.requestReply.maxTtlMs", &RuntimeConfig::request_max_ttl_ms, 1, kMaxMs,
+           "ms", "longest reply wait (ttl) a request may ask for")
+      .Int("eventMesh.server.requestReply.maxPendingPerClient",
+           &RuntimeConfig::request_max_pending_per_client, 1, 10'000'000, "",
+           "requests waiting for a reply per TCP session / HTTP client address")
+      .Bool("eventMesh.server.topic.autoCreate", &RuntimeConfig::topic_auto_create,
+            "create topics on first publish or subscribe")
+      .Int("eventMesh.server.topic.defaultPartitions", &RuntimeConfig::topic_default_partitions, 1,
+           4096, "", "partitions of auto-created topics")
+      // ----- security
+      .Bool("eventMesh.server.security.enabled", &RuntimeConfig::security_enabled,
+            "username/password and topic ACL (TCP HELLO, HTTP headers)")
+      .String("eventMesh.server.security.credentialsFile", &RuntimeConfig::credentials_file,
+              "JSON credentials file (see core/acl.h); required when security is enabled")
+      // ----- client rebalancing between runtimes sharing a store
+      .Int("eventMesh.server.tcp.RebalanceIntervalInMills", &RuntimeConfig::rebalance_interval_ms,
+           0, 86'400'000, "ms",
+           "client rebalancing between runtimes sharing a store (0 = off: no load reports, no "
+           "rebalancing, no drain at shutdown)")
+      .Int("eventMesh.server.rebalanceRedirect.sleepIntervalInMills",
+           &RuntimeConfig::rebalance_redirect_sleep_ms, 0, 60'000, "ms",
+           "pause between two redirects")
+      .Custom("eventMesh.server.tcp.advertisedAddress", "\"\"", "",
+              "host or host:port peers redirect clients to (default host: hostIp, else the first "
+              "non-loopback IPv4; default port: the bound TCP port)",
+              [](const std::string& key, const std::string& value, RuntimeConfig* c) {
+                auto parsed = config::ParseHostPort(key, value, /*require_port=*/false);
+                if (!parsed.ok()) return parsed.status();
+                c->advertised_host = parsed->host;
+                c->advertised_port = parsed->port;
+                return absl::OkStatus();
+              })
+      .String("eventMesh.server.hostIp", &RuntimeConfig::host_ip,
+              "this runtime's address in HTTP answers and redirects (\"\" = detected)")
+      // ----- HTTP port
+      .Int("eventMesh.server.http.port", &RuntimeConfig::http_port, 0, 65535, "",
+           "HTTP listen port (0 = any free port; also 0 when unset and the TCP port is 0)")
+      .Int("eventMesh.server.http.workerThreads", &RuntimeConfig::http_worker_threads, 0, 256, "",
+           "Asio worker threads of the HTTP server (0 = one per core)")
+      .Int("eventMesh.server.http.maxBodySize", &RuntimeConfig::http_max_body_size, 1, 1LL << 30,
+           "bytes", "request body (larger: 413, retCode 8)")
+      .Int("eventMesh.server.http.readTimeoutInMills", &RuntimeConfig::http_read_timeout_ms, 10,
+           3'600'000, "ms", "time to receive one whole request, and idle keep-alive time")
+      .Int("eventMesh.server.http.maxConnections", &RuntimeConfig::http_max_connections, 1,
+           10'000'000, "", "concurrent HTTP connections (more: 503 and close)")
+      .Int("eventMesh.server.http.maxInFlightRequests", &RuntimeConfig::http_max_in_flight, 1,
+           10'000'000, "", "requests being handled at once (more: 503, retCode 1)")
+      .Int("eventMesh.server.http.msgReqnumPerSecond", &RuntimeConfig::http_msg_req_num_per_second,
+           0, 1'000'000'000, "events/s",
+           "HTTP publish rate limit (0 = unlimited; over it retCode 23)")
+      .Bool("eventMesh.server.useTls.enabled", &RuntimeConfig::tls_enabled,
+            "serve HTTPS on the HTTP port")
+      .String("eventMesh.server.http.tls.certFile", &RuntimeConfig::http_tls_cert_file,
+              "PEM server certificate (chain); required with TLS")
+      .String("eventMesh.server.http.tls.keyFile", &RuntimeConfig::http_tls_key_file,
+              "PEM private key; required with TLS")
+      .String("eventMesh.server.http.tls.clientCaFile", &RuntimeConfig::http_tls_client_ca_file,
+              "PEM CA bundle; when set, clients must present a certificate it signed")
+      .String("eventMesh.server.env", &RuntimeConfig::server_env,
+              "identity in HTTP answers (header eventmeshenv)")
+      .String("eventMesh.server.idc", &RuntimeConfig::server_idc,
+              "identity in HTTP answers (header eventmeshidc)")
+      .String("eventMesh.server.cluster", &RuntimeConfig::server_cluster,
+              "identity in HTTP answers (header eventmeshcluster)");
+  // ----- webhook delivery
+  auto webhook = [](auto member) {
+    return [member](RuntimeConfig & c) -> auto& { return c.webhook.*member; };
   };
-  constexpr int64_t kDay = 24LL * 3600 * 1000;
-  if (name == "enabled") return ParseBoolKey(key, value, &webhook->enabled);
-  if (name == "pushTimeoutMs") return int_key(1, kDay, &webhook->push_timeout_ms);
-  if (name == "maxAttempts") return int_key(1, 1000, &webhook->max_attempts);
-  if (name == "retry.initialBackoffMs") return int_key(0, kDay, &webhook->initial_backoff_ms);
-  if (name == "retry.maxBackoffMs") return int_key(0, kDay, &webhook->max_backoff_ms);
-  if (name == "retry.maxRetryAfterMs") return int_key(0, kDay, &webhook->max_retry_after_ms);
-  if (name == "maxConcurrentPushesPerTarget") {
-    return int_key(1, 10'000, &webhook->max_concurrent_pushes_per_target);
-  }
-  if (name == "maxQueuedPerTarget") return int_key(1, 1'000'000, &webhook->max_queued_per_target);
-  if (name == "allow") {
-    webhook->allow = SplitList(value);
-    return absl::OkStatus();
-  }
-  if (name == "deny") {
-    webhook->deny = SplitList(value);
-    return absl::OkStatus();
-  }
-  if (name == "tls.caFile") {
-    webhook->ca_file = value;
-    return absl::OkStatus();
-  }
-  if (name == "registrationExpiryMs")
-    return int_key(0, 365 * kDay, &webhook->registration_expiry_ms);
-  if (name == "validation.enabled") return ParseBoolKey(key, value, &webhook->validation_enabled);
-  if (name == "validation.origin") {
-    if (value.empty()) return absl::InvalidArgumentError("empty value for key " + key);
-    webhook->validation_origin = value;
-    return absl::OkStatus();
-  }
-  if (name == "validation.timeoutMs") return int_key(1, kDay, &webhook->validation_timeout_ms);
-  return absl::InvalidArgumentError(absl::StrCat("unknown configuration key ", key));
-}
-
-// "host" or "host:port" (IPv6 literals in brackets: "[::1]:10000").
-absl::Status ParseAdvertisedAddress(const std::string& key, const std::string& value,
-                                    RuntimeConfig* config) {
-  auto invalid = [&] {
-    return absl::InvalidArgumentError(absl::StrCat("invalid value \"", value, "\" for key ", key,
-                                                   ": expected host or host:port"));
-  };
-  std::string host = value;
-  std::string port;
-  if (!value.empty() && value[0] == '[') {
-    const size_t close = value.find(']');
-    if (close == std::string::npos) return invalid();
-    host = value.substr(1, close - 1);
-    if (close + 1 < value.size()) {
-      if (value[close + 1] != ':') return invalid();
-      port = value.substr(close + 2);
-      if (port.empty()) return invalid();
-    }
-  } else if (const size_t colon = value.rfind(':'); colon != std::string::npos) {
-    host = value.substr(0, colon);
-    port = value.substr(colon + 1);
-    if (port.empty()) return invalid();
-  }
-  const bool bracketed = !value.empty() && value[0] == '[';
-  if (host.empty() || host.find_first_of(bracketed ? " \t" : " \t:") != std::string::npos) {
-    return invalid();
-  }
-  int64_t parsed_port = 0;
-  if (!port.empty() &&
-      (!absl::SimpleAtoi(port, &parsed_port) || parsed_port < 1 || parsed_port > 65535)) {
-    return invalid();
-  }
-  config->advertised_host = host;
-  config->advertised_port = static_cast<int>(parsed_port);
-  return absl::OkStatus();
+  const std::string w = "eventMesh.server.http.webhook.";
+  t.Bool(w + "enabled", webhook(&WebhookConfig::enabled), "webhook subscriptions on the HTTP port")
+      .Int(w + "pushTimeoutMs", webhook(&WebhookConfig::push_timeout_ms), 1, kDay, "ms",
+           "one POST to a subscriber")
+      .Int(w + "maxAttempts", webhook(&WebhookConfig::max_attempts), 1, 1000, "",
+           "POSTs per event before dead-lettering")
+      .Int(w + "retry.initialBackoffMs", webhook(&WebhookConfig::initial_backoff_ms), 0, kDay, "ms",
+           "first retry delay (doubles, with jitter)")
+      .Int(w + "retry.maxBackoffMs", webhook(&WebhookConfig::max_backoff_ms), 0, kDay, "ms",
+           "cap of the retry delay")
+      .Int(w + "retry.maxRetryAfterMs", webhook(&WebhookConfig::max_retry_after_ms), 0, kDay, "ms",
+           "cap of a 429's Retry-After")
+      .Int(w + "maxConcurrentPushesPerTarget",
+           webhook(&WebhookConfig::max_concurrent_pushes_per_target), 1, 10'000, "",
+           "POSTs in flight per URL")
+      .Int(w + "maxQueuedPerTarget", webhook(&WebhookConfig::max_queued_per_target), 1, 1'000'000,
+           "", "unsettled events per URL")
+      .Custom(w + "allow", "\"\"", "",
+              "comma-separated CIDRs / host patterns a URL must match (\"\" = every URL not "
+              "denied)",
+              [](const std::string&, const std::string& value, RuntimeConfig* c) {
+                c->webhook.allow = config::ParseList(value);
+                return absl::OkStatus();
+              })
+      .Custom(w + "deny", "169.254.0.0/16,fe80::/10", "",
+              "comma-separated CIDRs / host patterns a URL must not match",
+              [](const std::string&, const std::string& value, RuntimeConfig* c) {
+                c->webhook.deny = config::ParseList(value);
+                return absl::OkStatus();
+              })
+      .String(w + "tls.caFile", webhook(&WebhookConfig::ca_file),
+              "CA bundle for https:// subscribers (\"\" = the system store)")
+      .Int(w + "registrationExpiryMs", webhook(&WebhookConfig::registration_expiry_ms), 0,
+           365 * kDay, "ms", "drop registrations without a heartbeat for this long (0 = never)")
+      .Bool(w + "validation.enabled", webhook(&WebhookConfig::validation_enabled),
+            "CloudEvents webhook handshake")
+      .String(w + "validation.origin", webhook(&WebhookConfig::validation_origin),
+              "WebHook-Request-Origin of the handshake", /*non_empty=*/true)
+      .Int(w + "validation.timeoutMs", webhook(&WebhookConfig::validation_timeout_ms), 1, kDay,
+           "ms", "handshake timeout");
+  return t;
 }
 
 }  // namespace
 
-absl::StatusOr<std::map<std::string, std::string>> ParseProperties(absl::string_view text) {
-  std::map<std::string, std::string> out;
-  int line_no = 0;
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    ++line_no;
-    line = absl::StripAsciiWhitespace(line);
-    if (line.empty() || line[0] == '#' || line[0] == '!') continue;
-    size_t sep = line.find_first_of("=:");
-    if (sep == absl::string_view::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("line ", line_no, ": expected key=value, got \"", line, "\""));
-    }
-    std::string key(absl::StripAsciiWhitespace(line.substr(0, sep)));
-    if (key.empty())
-      return absl::InvalidArgumentError(absl::StrCat("line ", line_no, ": empty key"));
-    out[key] = std::string(absl::StripAsciiWhitespace(line.substr(sep + 1)));
-  }
-  return out;
+const config::KeyTable<RuntimeConfig>& RuntimeKeyTable() {
+  static const config::KeyTable<RuntimeConfig>* table = new auto(BuildKeyTable());
+  return *table;
 }
 
-std::string DefaultDataDir() {
-  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg != '\0') {
-    return absl::StrCat(xdg, "/eventmesh/runtime");
-  }
-  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
-    return absl::StrCat(home, "/.local/share/eventmesh/runtime");
-  }
-  return "/tmp/eventmesh/runtime";
+absl::StatusOr<std::map<std::string, std::string>> ParseProperties(absl::string_view text) {
+  return config::ParseProperties(text);
 }
+
+std::string DefaultDataDir() { return config::DefaultDataDir("runtime"); }
 
 absl::StatusOr<RuntimeConfig> BuildConfig(const std::map<std::string, std::string>& properties) {
   RuntimeConfig config;
-  int64_t v = 0;
   // The storage type decides which eventMesh.storage.<type>.* section belongs to the connector.
   if (auto it = properties.find("eventMesh.storage.plugin.type"); it != properties.end()) {
     if (it->second.empty()) {
@@ -209,117 +249,17 @@ absl::StatusOr<RuntimeConfig> BuildConfig(const std::map<std::string, std::strin
     config.storage_type = it->second;
   }
   const std::string storage_prefix = absl::StrCat("eventMesh.storage.", config.storage_type, ".");
+  const KeyTable& table = RuntimeKeyTable();
   for (const auto& [key, value] : properties) {
-    auto int_key = [&](int64_t min, int64_t max, int64_t* out) {
-      return ParseIntKey(key, value, min, max, out);
-    };
-    absl::Status status;
-    if (key == "eventMesh.server.tcp.port") {
-      status = int_key(0, 65535, &v);
-      config.tcp_port = static_cast<int>(v);
-    } else if (key == "eventMesh.server.tcp.clientMaxNum") {
-      status = int_key(1, 10'000'000, &config.client_max_num);
-    } else if (key == "eventMesh.server.session.expiredInMills") {
-      status = int_key(100, INT64_MAX / 4, &config.session_expired_ms);
-    } else if (key == "eventMesh.server.session.upstreamBufferSize") {
-      status = int_key(1, 1'000'000, &config.upstream_buffer_size);
-    } else if (key == "eventMesh.server.requestReply.maxTtlMs") {
-      status = int_key(1, INT64_MAX / 4, &config.request_max_ttl_ms);
-    } else if (key == "eventMesh.server.requestReply.maxPendingPerClient") {
-      status = int_key(1, 10'000'000, &config.request_max_pending_per_client);
-    } else if (key == "eventMesh.server.tcp.msgReqnumPerSecond") {
-      status = int_key(0, 1'000'000'000, &config.msg_req_num_per_second);
-    } else if (key == "eventMesh.server.session.msgReqnumPerSecond") {
-      status = int_key(0, 1'000'000'000, &config.session_msg_req_num_per_second);
-    } else if (key == "eventMesh.storage.plugin.type") {
-      // handled above
-    } else if (key == "eventMesh.server.tcp.workerThreads") {
-      status = int_key(0, 256, &v);
-      config.worker_threads = static_cast<int>(v);
-    } else if (key == "eventMesh.server.tcp.maxFrameSize") {
-      status = int_key(1024, 64 << 20, &config.max_frame_size);
-    } else if (key == "eventMesh.server.tcp.sessionWindowSize") {
-      status = int_key(1, 1'000'000, &config.session_window_size);
-    } else if (key == "eventMesh.server.delivery.ackTimeoutInMills") {
-      status = int_key(1, INT64_MAX / 4, &config.ack_timeout_ms);
-    } else if (key == "eventMesh.server.delivery.maxDeliveryCount") {
-      status = int_key(1, 1'000'000, &config.max_delivery_count);
-    } else if (key == "eventMesh.server.delivery.maxUnackedPerGroup") {
-      status = int_key(1, 10'000'000, &config.max_unacked_per_group);
-    } else if (key == "eventMesh.server.topic.autoCreate") {
-      if (value == "true") {
-        config.topic_auto_create = true;
-      } else if (value == "false") {
-        config.topic_auto_create = false;
-      } else {
-        status = absl::InvalidArgumentError(absl::StrCat("invalid value \"", value, "\" for key ",
-                                                         key, ": expected true or false"));
-      }
-    } else if (key == "eventMesh.server.topic.defaultPartitions") {
-      status = int_key(1, 4096, &config.topic_default_partitions);
-    } else if (key == "eventMesh.server.security.enabled") {
-      if (value == "true" || value == "false") {
-        config.security_enabled = value == "true";
-      } else {
-        status = absl::InvalidArgumentError(absl::StrCat("invalid value \"", value, "\" for key ",
-                                                         key, ": expected true or false"));
-      }
-    } else if (key == "eventMesh.server.security.credentialsFile") {
-      config.credentials_file = value;
-    } else if (key == "eventMesh.server.http.port") {
-      status = int_key(0, 65535, &v);
-      config.http_port = static_cast<int>(v);
-    } else if (key == "eventMesh.server.http.workerThreads") {
-      status = int_key(0, 256, &v);
-      config.http_worker_threads = static_cast<int>(v);
-    } else if (key == "eventMesh.server.http.maxBodySize") {
-      status = int_key(1, 1LL << 30, &config.http_max_body_size);
-    } else if (key == "eventMesh.server.http.readTimeoutInMills") {
-      status = int_key(10, 3'600'000, &config.http_read_timeout_ms);
-    } else if (key == "eventMesh.server.http.maxConnections") {
-      status = int_key(1, 10'000'000, &config.http_max_connections);
-    } else if (key == "eventMesh.server.http.maxInFlightRequests") {
-      status = int_key(1, 10'000'000, &config.http_max_in_flight);
-    } else if (key == "eventMesh.server.http.msgReqnumPerSecond") {
-      status = int_key(0, 1'000'000'000, &config.http_msg_req_num_per_second);
-    } else if (key == "eventMesh.server.useTls.enabled") {
-      status = ParseBoolKey(key, value, &config.tls_enabled);
-    } else if (key == "eventMesh.server.http.tls.certFile") {
-      config.http_tls_cert_file = value;
-    } else if (key == "eventMesh.server.http.tls.keyFile") {
-      config.http_tls_key_file = value;
-    } else if (key == "eventMesh.server.http.tls.clientCaFile") {
-      config.http_tls_client_ca_file = value;
-    } else if (absl::StartsWith(key, "eventMesh.server.http.webhook.")) {
-      status = ParseWebhookKey(key, value, &config.webhook);
-    } else if (key == "eventMesh.server.env") {
-      config.server_env = value;
-    } else if (key == "eventMesh.server.idc") {
-      config.server_idc = value;
-    } else if (key == "eventMesh.server.cluster") {
-      config.server_cluster = value;
-    } else if (key == "eventMesh.server.tcp.RebalanceIntervalInMills") {
-      status = int_key(0, 86'400'000, &config.rebalance_interval_ms);
-    } else if (key == "eventMesh.server.rebalanceRedirect.sleepIntervalInMills") {
-      status = int_key(0, 60'000, &config.rebalance_redirect_sleep_ms);
-    } else if (key == "eventMesh.server.tcp.advertisedAddress") {
-      status = ParseAdvertisedAddress(key, value, &config);
-    } else if (key == "eventMesh.server.hostIp") {
-      config.host_ip = value;
-    } else if (key == "eventMesh.server.dataDir") {
-      if (value.empty()) status = absl::InvalidArgumentError("empty value for key " + key);
-      config.data_dir = value;
-    } else if (absl::StartsWith(key, storage_prefix)) {
+    if (absl::StartsWith(key, storage_prefix)) {
       config.connector_config[key.substr(storage_prefix.size())] = value;
-    } else {
-      bool ignored = false;
-      for (const char* prefix : kIgnoredPrefixes) {
-        absl::string_view p(prefix);
-        if (p.back() == '.' ? absl::StartsWith(key, p) : key == p) ignored = true;
-      }
-      if (!ignored)
-        return absl::InvalidArgumentError(absl::StrCat("unknown configuration key ", key));
+      continue;
+    }
+    absl::Status status = table.Apply(key, value, &config);
+    if (status.code() == absl::StatusCode::kNotFound) {
+      if (!IsIgnoredApacheKey(key)) return absl::InvalidArgumentError(status.message());
       config.ignored_keys.push_back(key);
+      continue;
     }
     if (!status.ok()) return status;
   }
@@ -366,14 +306,8 @@ absl::StatusOr<RuntimeConfig> LoadConfigFromArgs(int argc, char** argv) {
     std::string name(arg.substr(2, eq - 2));
     std::string value(arg.substr(eq + 1));
     if (name == "config") {
-      std::ifstream in(value);
-      if (!in) return absl::NotFoundError(absl::StrCat("cannot read config file ", value));
-      std::stringstream text;
-      text << in.rdbuf();
-      auto parsed = ParseProperties(text.str());
-      if (!parsed.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat(value, ": ", parsed.status().message()));
-      }
+      auto parsed = config::LoadPropertiesFile(value);
+      if (!parsed.ok()) return parsed.status();
       for (auto& [k, v] : *parsed) properties[k] = v;
     } else if (name == "port") {
       overrides["eventMesh.server.tcp.port"] = value;

@@ -34,7 +34,20 @@ TEST(ConfigTest, DefaultsAndEventMeshKeys) {
 
 TEST(ConfigTest, UnknownAndInvalidKeysAreNamed) {
   EXPECT_EQ(BuildConfig({{"eventMesh.server.tcp.prot", "1"}}).status().message(),
-            "unknown configuration key eventMesh.server.tcp.prot");
+            "unknown configuration key eventMesh.server.tcp.prot (did you mean "
+            "eventMesh.server.tcp.port?)");
+  // Misspelt keys of the sections Apache EventMesh also uses are refused too.
+  for (const char* misspelt :
+       {"eventMesh.server.security.enabeld", "eventMesh.server.ssl.protocl",
+        "eventMesh.server.blacklist.ip4", "eventMesh.server.http.tls.certfile"}) {
+    auto config = BuildConfig({{misspelt, "x"}});
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument) << misspelt;
+    EXPECT_EQ(std::string(config.status().message())
+                  .find(std::string("unknown configuration key ") + misspelt),
+              0u)
+        << config.status();
+  }
+  EXPECT_TRUE(BuildConfig({{"eventMesh.server.ssl.protocol", "TLSv1.2"}}).ok());
   EXPECT_EQ(BuildConfig({{"eventMesh.server.tcp.port", "70000"}}).status().message(),
             "invalid value \"70000\" for key eventMesh.server.tcp.port: expected an integer in "
             "[0, 65535]");
@@ -81,7 +94,8 @@ TEST(ConfigTest, HttpKeys) {
             "keys eventMesh.server.http.tls.certFile and eventMesh.server.http.tls.keyFile are "
             "required when eventMesh.server.useTls.enabled=true");
   EXPECT_EQ(BuildConfig({{"eventMesh.server.http.prot", "1"}}).status().message(),
-            "unknown configuration key eventMesh.server.http.prot");
+            "unknown configuration key eventMesh.server.http.prot (did you mean "
+            "eventMesh.server.http.port?)");
 }
 
 TEST(ConfigTest, WebhookKeys) {
