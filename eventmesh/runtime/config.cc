@@ -122,6 +122,11 @@ KeyTable BuildKeyTable() {
            "requests waiting for a reply per TCP session / HTTP client address")
       .Bool("eventMesh.server.topic.autoCreate", &RuntimeConfig::topic_auto_create,
             "create topics on first publish or subscribe")
+      .Int("eventMesh.server.maxEventSize", &RuntimeConfig::max_event_size, 1, 64 << 20, "bytes",
+           "largest event data accepted on any protocol (larger: TCP code 1, HTTP retCode 8); "
+           "the embedded store is sized to hold it")
+      .Int("eventMesh.server.maxEventBatchSize", &RuntimeConfig::max_event_batch_size, 1, 10'000,
+           "", "events in one batch publish (HTTP codes 102/107 batches, CloudEvents batches)")
       .Int("eventMesh.server.topic.defaultPartitions", &RuntimeConfig::topic_default_partitions, 1,
            4096, "", "partitions of auto-created topics")
       // ----- security
@@ -284,9 +289,6 @@ absl::StatusOr<RuntimeConfig> BuildConfig(const std::map<std::string, std::strin
   if (config.http_worker_threads == 0) {
     config.http_worker_threads =
         static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  }
-  if (config.storage_type == "embedded" || config.storage_type == "standalone") {
-    config.connector_config.emplace("path", config.data_dir + "/store");
   }
   return config;
 }

@@ -74,7 +74,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
     if (!loaded.ok()) return loaded.status();
     acl = std::make_unique<core::Acl>(std::move(*loaded));
   }
-  auto connector = registry.Create(config.storage_type, config.connector_config);
+  connectors::ConnectorContext context;
+  context.data_dir = config.data_dir;
+  context.max_event_bytes = config.max_event_size;
+  auto connector = registry.Create(config.storage_type, config.connector_config, context);
   if (!connector.ok()) {
     return absl::Status(connector.status().code(),
                         absl::StrCat("storage connector \"", config.storage_type,
@@ -122,7 +125,10 @@ Server::Server(const RuntimeConfig& config, std::unique_ptr<connectors::Connecto
   consumers_ = std::make_unique<core::ConsumerManager>(connector_.get(), topics_.get(), options);
   rate_limiter_ =
       std::make_unique<core::RateLimiter>(config_.msg_req_num_per_second, tcp::kTpsOverloadDesc);
-  publish_ = std::make_unique<core::PublishService>(connector_.get(), topics_.get());
+  core::PublishLimits limits;
+  limits.max_event_bytes = config_.max_event_size;
+  limits.max_batch_events = config_.max_event_batch_size;
+  publish_ = std::make_unique<core::PublishService>(connector_.get(), topics_.get(), limits);
   core::RequestReplyOptions request_options;
   request_options.max_ttl_ms = config_.request_max_ttl_ms;
   request_options.max_pending_per_owner = config_.request_max_pending_per_client;

@@ -24,13 +24,13 @@ std::vector<std::string> ConnectorRegistry::Names() const {
 }
 
 absl::StatusOr<std::unique_ptr<Connector>> ConnectorRegistry::Create(
-    const std::string& name, const ConnectorConfig& config) const {
+    const std::string& name, const ConnectorConfig& config, const ConnectorContext& context) const {
   auto it = factories_.find(name);
   if (it == factories_.end()) {
     return absl::NotFoundError(absl::StrCat("unknown connector \"", name,
                                             "\"; registered: ", absl::StrJoin(Names(), ", ")));
   }
-  return it->second(config);
+  return it->second(config, context);
 }
 
 }  // namespace eventmesh::connectors

@@ -28,8 +28,18 @@ namespace eventmesh::connectors {
 // A connector's own configuration section (prefix stripped), e.g. {"path": "/data"}.
 using ConnectorConfig = std::map<std::string, std::string>;
 
-using ConnectorFactory =
-    std::function<absl::StatusOr<std::unique_ptr<Connector>>(const ConnectorConfig& config)>;
+// What the runtime tells every connector besides its own section.
+struct ConnectorContext {
+  // The runtime's data directory ("" = none); a connector that keeps local files puts them
+  // under it unless its section says otherwise (the embedded store: <data_dir>/store).
+  std::string data_dir;
+  // The largest event data the runtime admits (eventMesh.server.maxEventSize); a connector must
+  // be able to store an event this big plus its attributes.
+  int64_t max_event_bytes = 1 << 20;
+};
+
+using ConnectorFactory = std::function<absl::StatusOr<std::unique_ptr<Connector>>(
+    const ConnectorConfig& config, const ConnectorContext& context)>;
 
 class ConnectorRegistry {
  public:
@@ -37,7 +47,8 @@ class ConnectorRegistry {
   bool Contains(const std::string& name) const { return factories_.count(name) > 0; }
   std::vector<std::string> Names() const;
   absl::StatusOr<std::unique_ptr<Connector>> Create(const std::string& name,
-                                                    const ConnectorConfig& config) const;
+                                                    const ConnectorConfig& config,
+                                                    const ConnectorContext& context = {}) const;
 
  private:
   std::map<std::string, ConnectorFactory> factories_;

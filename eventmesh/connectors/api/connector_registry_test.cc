@@ -8,25 +8,26 @@ namespace {
 TEST(ConnectorRegistryTest, RegisterCreateAndErrors) {
   ConnectorRegistry registry;
   std::string seen_value;
-  ASSERT_TRUE(
-      registry
-          .Register(
-              "fake",
-              [&](const ConnectorConfig& config) -> absl::StatusOr<std::unique_ptr<Connector>> {
-                seen_value = config.at("k");
-                return absl::InvalidArgumentError("unknown key x");
-              })
-          .ok());
+  ASSERT_TRUE(registry
+                  .Register("fake",
+                            [&](const ConnectorConfig& config, const ConnectorContext& context)
+                                -> absl::StatusOr<std::unique_ptr<Connector>> {
+                              seen_value = config.at("k") + "|" + context.data_dir;
+                              return absl::InvalidArgumentError("unknown key x");
+                            })
+                  .ok());
   EXPECT_TRUE(registry.Contains("fake"));
-  auto again = registry.Register("fake", [](const ConnectorConfig&) {
+  auto again = registry.Register("fake", [](const ConnectorConfig&, const ConnectorContext&) {
     return absl::StatusOr<std::unique_ptr<Connector>>(absl::InternalError("no"));
   });
   EXPECT_EQ(again.code(), absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(again.message(), "connector \"fake\" is already registered");
 
-  auto created = registry.Create("fake", {{"k", "v"}});
+  ConnectorContext context;
+  context.data_dir = "/data";
+  auto created = registry.Create("fake", {{"k", "v"}}, context);
   EXPECT_EQ(created.status().message(), "unknown key x");
-  EXPECT_EQ(seen_value, "v");
+  EXPECT_EQ(seen_value, "v|/data");
 
   auto missing = registry.Create("kafka", {});
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);

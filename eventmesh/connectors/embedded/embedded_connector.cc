@@ -9,7 +9,8 @@
 
 namespace eventmesh::connectors {
 
-absl::StatusOr<EmbeddedOptions> ParseEmbeddedConfig(const ConnectorConfig& config) {
+absl::StatusOr<EmbeddedOptions> ParseEmbeddedConfig(const ConnectorConfig& config,
+                                                    const ConnectorContext& context) {
   for (const auto& [key, value] : config) {
     const auto& tuning = EventStoreTuningKeys();
     if (key != "path" && key != "syncMode" && key != "retentionIntervalMs" &&
@@ -20,10 +21,19 @@ absl::StatusOr<EmbeddedOptions> ParseEmbeddedConfig(const ConnectorConfig& confi
   }
   EmbeddedOptions options;
   auto path = config.find("path");
-  if (path == config.end() || path->second.empty()) {
+  if (path != config.end() && !path->second.empty()) {
+    options.store.path = path->second;
+  } else if (!context.data_dir.empty()) {
+    options.store.path = context.data_dir + "/store";
+  } else {
     return absl::InvalidArgumentError("embedded connector: key path (store directory) is required");
   }
-  options.store.path = path->second;
+  // Room for the largest event the runtime admits, plus its attributes.
+  constexpr int64_t kAttributeRoom = 64 * 1024;
+  options.store.limits.max_event_bytes =
+      std::max(options.store.limits.max_event_bytes, context.max_event_bytes + kAttributeRoom);
+  options.store.limits.max_batch_bytes =
+      std::max(options.store.limits.max_batch_bytes, options.store.limits.max_event_bytes);
   if (auto it = config.find("syncMode"); it != config.end()) {
     auto mode = store::ParseSyncMode(it->second);
     if (!mode.ok()) {
@@ -78,8 +88,9 @@ absl::StatusOr<std::unique_ptr<EventStoreConnector>> OpenEmbeddedConnector(
 
 absl::Status RegisterEmbeddedConnector(ConnectorRegistry* registry) {
   ConnectorFactory factory =
-      [](const ConnectorConfig& config) -> absl::StatusOr<std::unique_ptr<Connector>> {
-    auto options = ParseEmbeddedConfig(config);
+      [](const ConnectorConfig& config,
+         const ConnectorContext& context) -> absl::StatusOr<std::unique_ptr<Connector>> {
+    auto options = ParseEmbeddedConfig(config, context);
     if (!options.ok()) return options.status();
     auto connector = OpenEmbeddedConnector(*options);
     if (!connector.ok()) return connector.status();

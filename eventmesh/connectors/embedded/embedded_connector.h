@@ -9,7 +9,7 @@
 // when nothing is queued. The store directory can be used by one process at a time.
 //
 // Config section (eventMesh.storage.embedded.* / eventMesh.storage.standalone.*), defaults:
-//   path                 (required) store directory
+//   path                 <runtime dataDir>/store   store directory
 //   syncMode             batch        none | batch | always (see store::SyncMode)
 //   appenderThreads      2
 //   fetchMaxEvents       500          events per fetch
@@ -42,8 +42,10 @@ struct EmbeddedOptions {
   int64_t retry_max_backoff_ms = 2'000;
 };
 
-// Parses the config section described above.
-absl::StatusOr<EmbeddedOptions> ParseEmbeddedConfig(const ConnectorConfig& config);
+// Parses the config section described above. Without `path`, the store lives in
+// <context.data_dir>/store; its per-event limit is raised to hold context.max_event_bytes of data.
+absl::StatusOr<EmbeddedOptions> ParseEmbeddedConfig(const ConnectorConfig& config,
+                                                    const ConnectorContext& context = {});
 
 // Opens the engine and builds the connector (name "embedded").
 absl::StatusOr<std::unique_ptr<EventStoreConnector>> OpenEmbeddedConnector(

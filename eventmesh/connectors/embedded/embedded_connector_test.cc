@@ -272,6 +272,20 @@ TEST(EmbeddedConfigTest, UnknownAndInvalidKeysAreNamed) {
             "embedded connector: key path (store directory) is required");
 }
 
+TEST(EmbeddedConfigTest, TheRuntimeContextGivesTheDefaultPathAndTheEventSize) {
+  ConnectorContext context;
+  context.data_dir = "/var/lib/eventmesh";
+  context.max_event_bytes = 8 << 20;
+  auto options = ParseEmbeddedConfig({}, context);
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->store.path, "/var/lib/eventmesh/store");
+  EXPECT_GE(options->store.limits.max_event_bytes, 8 << 20);
+  EXPECT_GE(options->store.limits.max_batch_bytes, options->store.limits.max_event_bytes);
+  EXPECT_EQ(ParseEmbeddedConfig({{"path", "/elsewhere"}}, context)->store.path, "/elsewhere");
+  // The default context keeps the engine's own 1 MiB bound.
+  EXPECT_GE(ParseEmbeddedConfig({{"path", "/x"}})->store.limits.max_event_bytes, 1 << 20);
+}
+
 TEST(BuiltinConnectorsTest, EmbeddedAndStandaloneAreRegistered) {
   ConnectorRegistry registry;
   ASSERT_TRUE(RegisterBuiltinConnectors(&registry).ok());

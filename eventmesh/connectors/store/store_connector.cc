@@ -106,7 +106,9 @@ absl::StatusOr<std::unique_ptr<EventStoreConnector>> OpenStoreConnector(
 
 absl::Status RegisterStoreConnector(ConnectorRegistry* registry) {
   return registry->Register(
-      "store", [](const ConnectorConfig& config) -> absl::StatusOr<std::unique_ptr<Connector>> {
+      "store",
+      [](const ConnectorConfig& config,
+         const ConnectorContext&) -> absl::StatusOr<std::unique_ptr<Connector>> {
         auto options = ParseStoreConfig(config);
         if (!options.ok()) return options.status();
         auto connector = OpenStoreConnector(*options);

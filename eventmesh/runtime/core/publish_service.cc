@@ -66,10 +66,21 @@ absl::Status PublishService::TakeRate(const Publisher& publisher, int64_t count)
   return absl::OkStatus();
 }
 
-absl::Status PublishService::Admit(const Publisher& publisher, absl::string_view topic,
-                                   int64_t count) {
+absl::Status PublishService::CheckSize(const cloudevents::CloudEvent& event) const {
+  if (static_cast<int64_t>(event.data().size()) <= limits_.max_event_bytes) {
+    return absl::OkStatus();
+  }
+  return absl::OutOfRangeError(absl::StrCat("event data of ", event.data().size(),
+                                            " bytes exceeds the limit of ", limits_.max_event_bytes,
+                                            " bytes (eventMesh.server.maxEventSize)"));
+}
+
+absl::Status PublishService::Admit(const Publisher& publisher,
+                                   const cloudevents::CloudEvent& event) {
+  const absl::string_view topic = TopicOf(event);
   if (absl::Status s = AdmitTopic(publisher, topic); !s.ok()) return s;
-  if (absl::Status s = TakeRate(publisher, count); !s.ok()) return s;
+  if (absl::Status s = TakeRate(publisher, 1); !s.ok()) return s;
+  if (absl::Status s = CheckSize(event); !s.ok()) return s;
   if (publisher.known_topics != nullptr && publisher.known_topics->contains(topic)) {
     return absl::OkStatus();
   }
@@ -87,8 +98,18 @@ absl::Status PublishService::AdmitAll(const Publisher& publisher,
   for (const auto& event : events) {
     if (absl::Status s = AdmitTopic(publisher, TopicOf(event)); !s.ok()) return s;
   }
+  if (static_cast<int64_t>(events.size()) > limits_.max_batch_events) {
+    return absl::OutOfRangeError(
+        absl::StrCat("a batch of ", events.size(), " events exceeds the limit of ",
+                     limits_.max_batch_events, " (eventMesh.server.maxEventBatchSize)"));
+  }
   if (absl::Status s = TakeRate(publisher, static_cast<int64_t>(events.size())); !s.ok()) {
     return s;
+  }
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (absl::Status s = CheckSize(events[i]); !s.ok()) {
+      return absl::OutOfRangeError(absl::StrCat("event [", i, "]: ", s.message()));
+    }
   }
   for (const auto& event : events) {
     const std::string topic(TopicOf(event));

@@ -9,12 +9,14 @@
 //   2. the ACL: the authenticated user's publish permissions             -> PermissionDenied
 //   3. rate limits: the frontend's limit, then the publisher's own (each refusal says which
 //      configuration key to raise)                                       -> ResourceExhausted
-//   4. the topic exists (created when auto-creation is on)               -> TopicRegistry's error
+//   4. size: event data up to max_event_bytes, batches up to max_batch_events -> OutOfRange
+//   5. the topic exists (created when auto-creation is on)               -> TopicRegistry's error
 // Publish()/PublishBatch() hand admitted events to the connector; a publish is reported OK only
 // once the connector says it is durable, and a connector failure reads
 // "publish failed: <CODE>: <reason>". Each frontend maps the status codes to its own codes
-// (TCP: PermissionDenied -> aclFail 2, otherwise 1; HTTP: PermissionDenied -> retCode 5,
-// ResourceExhausted -> the over-limit retCode, otherwise the request's own error code).
+// (TCP: PermissionDenied -> aclFail 2, otherwise 1; HTTP: PermissionDenied -> retCode 22,
+// ResourceExhausted -> the over-limit retCode 23, OutOfRange -> 413 / retCode 8, otherwise the
+// request's own error code).
 // Thread-safe; the services it is given must outlive it.
 
 #include <functional>
@@ -52,13 +54,19 @@ std::string DeniedSubscribe(const AclUser* user, absl::string_view topic);
 // "publish failed: <status>" for a connector failure (keeps the code).
 absl::Status PublishFailed(const absl::Status& connector_status);
 
+struct PublishLimits {
+  int64_t max_event_bytes = 1 << 20;  // eventMesh.server.maxEventSize
+  int64_t max_batch_events = 1000;    // eventMesh.server.maxEventBatchSize
+};
+
 class PublishService {
  public:
-  PublishService(connectors::Connector* connector, TopicRegistry* topics)
-      : connector_(connector), topics_(topics) {}
+  PublishService(connectors::Connector* connector, TopicRegistry* topics,
+                 PublishLimits limits = {})
+      : connector_(connector), topics_(topics), limits_(limits) {}
 
-  // The publish policy (see the file comment) for `count` events to `topic`.
-  absl::Status Admit(const Publisher& publisher, absl::string_view topic, int64_t count = 1);
+  // The publish policy (see the file comment) for one event (its topic is its subject).
+  absl::Status Admit(const Publisher& publisher, const cloudevents::CloudEvent& event);
   // The policy for a batch: every topic is checked (1, 2, 4) and the rate limits are taken
   // once for the whole batch, all or none.
   absl::Status AdmitAll(const Publisher& publisher,
@@ -78,9 +86,11 @@ class PublishService {
  private:
   absl::Status AdmitTopic(const Publisher& publisher, absl::string_view topic);
   absl::Status TakeRate(const Publisher& publisher, int64_t count);
+  absl::Status CheckSize(const cloudevents::CloudEvent& event) const;
 
   connectors::Connector* const connector_;
   TopicRegistry* const topics_;
+  const PublishLimits limits_;
 };
 
 }  // namespace eventmesh::runtime::core

@@ -26,8 +26,7 @@ void RequestReplyService::Request(const Publisher& publisher, const RequestOwner
                      " ms for its reply (eventMesh.server.requestReply.maxTtlMs)")));
     return;
   }
-  const std::string topic = request.subject().value_or("");
-  if (absl::Status admitted = publish_->Admit(publisher, topic); !admitted.ok()) {
+  if (absl::Status admitted = publish_->Admit(publisher, request); !admitted.ok()) {
     done(std::move(admitted));
     return;
   }

@@ -84,8 +84,7 @@ class ServicesTest : public ::testing::Test {
   }
 
   absl::Status PublishNow(const Publisher& publisher, cloudevents::CloudEvent event) {
-    const std::string topic = event.subject().value_or("");
-    if (absl::Status s = publish_->Admit(publisher, topic); !s.ok()) return s;
+    if (absl::Status s = publish_->Admit(publisher, event); !s.ok()) return s;
     Slot<absl::Status> done;
     std::vector<cloudevents::CloudEvent> events;
     events.push_back(std::move(event));
@@ -143,9 +142,31 @@ TEST_F(ServicesTest, PublishIsDurableAndDecisionsFollowThePolicyOrder) {
 
   // A missing topic when auto-creation is off.
   PublishService strict(connector_.get(), strict_topics_.get());
-  absl::Status missing = strict.Admit(Publisher{}, "nowhere");
+  absl::Status missing = strict.Admit(Publisher{}, Event("nowhere"));
   EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(missing.message(), HasSubstr("nowhere"));
+}
+
+TEST_F(ServicesTest, EventAndBatchSizesAreBounded) {
+  PublishLimits limits;
+  limits.max_event_bytes = 10;
+  limits.max_batch_events = 2;
+  PublishService bounded(connector_.get(), topics_.get(), limits);
+  cloudevents::CloudEvent big = Event("orders");
+  big.set_data(std::string(11, 'x'), cloudevents::DataEncoding::kText);
+  absl::Status too_big = bounded.Admit(Publisher{}, big);
+  EXPECT_EQ(too_big.code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(too_big.message(),
+            "event data of 11 bytes exceeds the limit of 10 bytes (eventMesh.server.maxEventSize)");
+  EXPECT_TRUE(bounded.AdmitAll(Publisher{}, {Event("a", "1"), Event("b", "2")}).ok());
+  absl::Status too_many =
+      bounded.AdmitAll(Publisher{}, {Event("a", "1"), Event("b", "2"), Event("c", "3")});
+  EXPECT_EQ(too_many.code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(too_many.message(),
+            "a batch of 3 events exceeds the limit of 2 (eventMesh.server.maxEventBatchSize)");
+  EXPECT_EQ(bounded.AdmitAll(Publisher{}, {Event("a", "1"), big}).message(),
+            "event [1]: event data of 11 bytes exceeds the limit of 10 bytes "
+            "(eventMesh.server.maxEventSize)");
 }
 
 TEST_F(ServicesTest, BatchAdmissionChecksEveryTopicAndTakesPermitsOnce) {

@@ -283,5 +283,46 @@ TEST_F(PolicyTest, RepliesAreAcceptedOnlyForPendingRequestsAndNeverSteeredElsewh
   EXPECT_FALSE((*watcher)->Next(Command::kAsyncMessageToClient, absl::Milliseconds(300)).ok());
 }
 
+TEST_F(PolicyTest, EventSizeLimitIsOneKeyForEveryProtocolAndCanBeRaised) {
+  // Raised above the store's own 1 MiB default: a 3.5 MiB event is stored and delivered.
+  Start({{"eventMesh.server.maxEventSize", "3600000"},
+         {"eventMesh.server.tcp.maxFrameSize", std::to_string(8 << 20)},
+         {"eventMesh.server.http.maxBodySize", std::to_string(16 << 20)}});
+  auto subscriber = TestClient::Connect(server_->tcp_port());
+  ASSERT_TRUE(subscriber.ok());
+  ASSERT_TRUE((*subscriber)->Hello("sub", "big", 0, "alice", "pw").ok());
+  ASSERT_TRUE((*subscriber)->Subscribe("orders").ok());
+  ASSERT_TRUE((*subscriber)->Listen().ok());
+  auto tcp = Tcp("pub");
+  const std::string big(3'500'000, 'b');
+  auto ack = tcp->Publish("orders", big);
+  ASSERT_TRUE(ack.ok()) << ack.status();
+  EXPECT_EQ(ack->header.code, 0) << ack->header.desc;
+  auto push = (*subscriber)->Next(Command::kAsyncMessageToClient);
+  ASSERT_TRUE(push.ok()) << push.status();
+  auto message = protocol::tcp::EventMeshMessage::FromJson(push->body);
+  ASSERT_TRUE(message.ok());
+  EXPECT_EQ(message->body.size(), big.size());
+
+  // Over the limit: TCP code 1 and HTTP 413 / retCode 8, both naming the key.
+  ack = tcp->Publish("orders", std::string(3'600'001, 'x'));
+  ASSERT_TRUE(ack.ok());
+  EXPECT_EQ(ack->header.code, kTcpFail);
+  EXPECT_TRUE(absl::StrContains(ack->header.desc, "eventMesh.server.maxEventSize"))
+      << ack->header.desc;
+  Headers headers = CodeHeaders(104, {{"Content-Type", "application/x-www-form-urlencoded"},
+                                      {"username", "alice"},
+                                      {"passwd", "pw"}});
+  auto reply = HttpCall(server_->http_port(), "POST", "/", headers,
+                        protocol::http::EncodeForm({{"topic", "orders"},
+                                                    {"content", std::string(3'600'001, 'y')},
+                                                    {"bizseqno", "b"},
+                                                    {"uniqueid", "u"},
+                                                    {"producergroup", "g"}}));
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->ret_code, 8) << reply->ret_msg;  // EVENTMESH_PROTOCOL_BODY_SIZE_ERR
+  EXPECT_TRUE(absl::StrContains(reply->ret_msg, "eventMesh.server.maxEventSize")) << reply->ret_msg;
+}
+
 }  // namespace
 }  // namespace eventmesh::runtime

@@ -38,6 +38,11 @@ HttpRefusal RefusalFor(const absl::Status& status, EventMeshRetCode otherwise) {
       refusal.ret_code = EventMeshRetCode::kAclErr;
       refusal.ret_msg = std::string(status.message());
       return refusal;
+    case absl::StatusCode::kOutOfRange:
+      refusal.http_status = 413;
+      refusal.ret_code = EventMeshRetCode::kProtocolBodySizeErr;
+      refusal.ret_msg = protocol::http::FormatRetMsg(refusal.ret_code, status.message());
+      return refusal;
     case absl::StatusCode::kResourceExhausted:
       refusal.http_status = 429;
       refusal.ret_code = EventMeshRetCode::kHttpMesSendOverLimitErr;

@@ -32,6 +32,7 @@ core::Publisher HttpPublisher(const HttpServices& services, const core::AclUser*
 // How a core service's refusal or failure is answered:
 //   PermissionDenied   -> 403, retCode EVENTMESH_ACL_ERR (5), the message as is;
 //   ResourceExhausted  -> 429, the over-limit retCode (23), its default text + the message;
+//   OutOfRange         -> 413, retCode 8 (body size), its default text + the message;
 //   anything else      -> 400/404/409/503/500 by status code, `otherwise` + the message.
 // The code-based protocol answers with HTTP 200 and only uses ret_code/ret_msg.
 struct HttpRefusal {

@@ -368,8 +368,7 @@ void Session::HandlePublish(Package& package) {
                        " publishes in flight (eventMesh.server.session.upstreamBufferSize)"));
     return;
   }
-  const absl::Status admitted =
-      ctx_->publish->Admit(AsPublisher(), protocol::adaptor::EventTopic(*event));
+  const absl::Status admitted = ctx_->publish->Admit(AsPublisher(), *event);
   if (!admitted.ok()) {
     Reply(package, reply_cmd, StatusCode(admitted), std::string(admitted.message()));
     return;
