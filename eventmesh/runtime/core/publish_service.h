@@ -61,8 +61,7 @@ struct PublishLimits {
 
 class PublishService {
  public:
-  PublishService(connectors::Connector* connector, TopicRegistry* topics,
-                 PublishLimits limits = {})
+  PublishService(connectors::Connector* connector, TopicRegistry* topics, PublishLimits limits = {})
       : connector_(connector), topics_(topics), limits_(limits) {}
 
   // The publish policy (see the file comment) for one event (its topic is its subject).
