@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "eventmesh/common/config/values.h"
@@ -28,7 +29,6 @@ const char* const kIgnoredPrefixes[] = {
 const char* const kIgnoredKeys[] = {
     "eventMesh.sysid",
     "eventMesh.server.name",
-    "eventMesh.server.provide.protocols",
     "eventMesh.server.tcp.readerIdleSeconds",
     "eventMesh.server.tcp.writerIdleSeconds",
     "eventMesh.server.tcp.allIdleSeconds",
@@ -74,8 +74,27 @@ constexpr int64_t kMaxMs = INT64_MAX / 4;
 KeyTable BuildKeyTable() {
   KeyTable t;
   // ----- TCP port and sessions
-  t.Int("eventMesh.server.tcp.port", &RuntimeConfig::tcp_port, 0, 65535, "",
-        "TCP listen port (0 = any free port)")
+  t.Custom("eventMesh.server.provide.protocols", "TCP,HTTP", "",
+           "comma-separated protocol frontends to start, in order (tcp, http; case-insensitive)",
+           [](const std::string& key, const std::string& value, RuntimeConfig* c) {
+             std::vector<std::string> names = config::ParseList(absl::AsciiStrToLower(value));
+             if (names.empty()) {
+               return absl::InvalidArgumentError(
+                   absl::StrCat("key ", key, " must name at least one protocol"));
+             }
+             for (size_t i = 0; i < names.size(); ++i) {
+               for (size_t j = 0; j < i; ++j) {
+                 if (names[i] == names[j]) {
+                   return absl::InvalidArgumentError(absl::StrCat(
+                       "invalid value \"", value, "\" for key ", key, ": ", names[i], " twice"));
+                 }
+               }
+             }
+             c->protocols = std::move(names);
+             return absl::OkStatus();
+           })
+      .Int("eventMesh.server.tcp.port", &RuntimeConfig::tcp_port, 0, 65535, "",
+           "TCP listen port (0 = any free port)")
       .Int("eventMesh.server.tcp.clientMaxNum", &RuntimeConfig::client_max_num, 1, 10'000'000, "",
            "concurrent TCP connections")
       .Int("eventMesh.server.session.expiredInMills", &RuntimeConfig::session_expired_ms, 100,

@@ -68,6 +68,8 @@ struct RuntimeConfig {
   int64_t request_max_pending_per_client = 1'000;
   int64_t max_event_size = 1 << 20;
   int64_t max_event_batch_size = 1'000;
+  // eventMesh.server.provide.protocols, lower case, in start order.
+  std::vector<std::string> protocols = {"tcp", "http"};
   bool topic_auto_create = true;
   int64_t topic_default_partitions = 4;
   std::string data_dir;

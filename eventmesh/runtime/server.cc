@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "eventmesh/runtime/builtin_frontends.h"
 #include "glog/logging.h"
 
 namespace eventmesh::runtime {
@@ -96,7 +97,6 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
                           absl::StrCat("webhook service: ", service.status().message()));
     }
     server->webhook_ = std::move(*service);
-    server->http_services_.webhook = server->webhook_.get();
   } else if (config.webhook.enabled) {
     auto manager = webhook::WebhookManager::Create(server->consumers_.get(), server->topics_.get(),
                                                    WebhookOptionsFromConfig(server->config_));
@@ -106,8 +106,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
     }
     server->webhook_manager_ = manager->get();
     server->webhook_ = std::move(*manager);
-    server->http_services_.webhook = server->webhook_.get();
   }
+  frontend::FrontendRegistry builtin;
+  const frontend::FrontendRegistry* frontends = options.frontends;
+  if (frontends == nullptr) {
+    if (absl::Status s = RegisterBuiltinFrontends(&builtin); !s.ok()) return s;
+    frontends = &builtin;
+  }
+  if (absl::Status s = server->CreateFrontends(*frontends); !s.ok()) return s;
   return server;
 }
 
@@ -123,8 +129,6 @@ Server::Server(const RuntimeConfig& config, std::unique_ptr<connectors::Connecto
   options.max_unacked_per_consumer = static_cast<int32_t>(config_.max_unacked_per_group);
   options.tick_ms = std::max<int64_t>(5, std::min<int64_t>(50, config_.ack_timeout_ms / 4));
   consumers_ = std::make_unique<core::ConsumerManager>(connector_.get(), topics_.get(), options);
-  rate_limiter_ =
-      std::make_unique<core::RateLimiter>(config_.msg_req_num_per_second, tcp::kTpsOverloadDesc);
   core::PublishLimits limits;
   limits.max_event_bytes = config_.max_event_size;
   limits.max_batch_events = config_.max_event_batch_size;
@@ -134,30 +138,30 @@ Server::Server(const RuntimeConfig& config, std::unique_ptr<connectors::Connecto
   request_options.max_pending_per_owner = config_.request_max_pending_per_client;
   requests_ =
       std::make_unique<core::RequestReplyService>(publish_.get(), &tracker_, request_options);
-  context_.config = &config_;
-  context_.connector = connector_.get();
-  context_.topics = topics_.get();
-  context_.consumers = consumers_.get();
-  context_.publish = publish_.get();
-  context_.requests = requests_.get();
-  context_.rate_limiter = rate_limiter_.get();
-  context_.acl = acl_.get();
-  context_.recommend = [this](const std::string& group, const std::string& purpose) {
+}
+
+absl::Status Server::CreateFrontends(const frontend::FrontendRegistry& registry) {
+  frontend::FrontendServices services;
+  services.config = &config_;
+  services.connector = connector_.get();
+  services.topics = topics_.get();
+  services.consumers = consumers_.get();
+  services.publish = publish_.get();
+  services.requests = requests_.get();
+  services.acl = acl_.get();
+  services.webhook = webhook_.get();
+  services.recommend = [this](const std::string& group, const std::string& purpose) {
     return Recommend(group, purpose);
   };
-  tcp_ = std::make_unique<tcp::TcpServer>(&context_, config_.worker_threads);
-  http_rate_limiter_ = std::make_unique<core::RateLimiter>(
-      config_.http_msg_req_num_per_second,
-      "http message send over limit (eventMesh.server.http.msgReqnumPerSecond)");
-  http_services_.config = &config_;
-  http_services_.connector = connector_.get();
-  http_services_.topics = topics_.get();
-  http_services_.publish = publish_.get();
-  http_services_.requests = requests_.get();
-  http_services_.acl = acl_.get();
-  http_services_.rate_limiter = http_rate_limiter_.get();
-  http_ = std::make_unique<http::HttpServer>(&http_services_,
-                                             http::HttpServerOptions::FromConfig(config_));
+  for (const std::string& name : config_.protocols) {
+    auto created = registry.Create(name, services);
+    if (!created.ok()) return created.status();
+    frontend::Frontend* frontend = created->get();
+    if (auto* tcp = dynamic_cast<tcp::TcpFrontend*>(frontend)) tcp_ = tcp;
+    if (auto* http = dynamic_cast<http::HttpFrontend*>(frontend)) http_ = http;
+    frontends_.push_back(std::move(*created));
+  }
+  return absl::OkStatus();
 }
 
 Server::~Server() { Shutdown(); }
@@ -168,16 +172,19 @@ absl::Status Server::Start() {
       return absl::Status(status.code(), absl::StrCat("webhook subscriptions: ", status.message()));
     }
   }
-  if (absl::Status status = tcp_->Start(config_.tcp_port); !status.ok()) return status;
-  if (absl::Status started = http_->Start(); !started.ok()) return started;
+  for (auto& frontend : frontends_) {
+    // Frontend errors already name their port or key.
+    if (absl::Status started = frontend->Start(); !started.ok()) return started;
+  }
   {
     absl::MutexLock lock(&recommend_mu_);
     advertised_host_ = !config_.advertised_host.empty() ? config_.advertised_host
                        : !config_.host_ip.empty()       ? config_.host_ip
                                                         : DetectHostIp();
-    advertised_port_ = config_.advertised_port > 0 ? config_.advertised_port : tcp_->port();
+    advertised_port_ = config_.advertised_port > 0 ? config_.advertised_port : tcp_port();
   }
-  if (config_.rebalance_interval_ms <= 0 || !connector_->capabilities().shared_store) {
+  if (tcp_ == nullptr || config_.rebalance_interval_ms <= 0 ||
+      !connector_->capabilities().shared_store) {
     return absl::OkStatus();
   }
   cluster::RebalancerOptions options;
@@ -188,7 +195,7 @@ absl::Status Server::Start() {
   options.redirect_sleep_ms = config_.rebalance_redirect_sleep_ms;
   options.policy.min_session_age_ms = config_.rebalance_interval_ms;
   cluster::SessionHooks hooks;
-  tcp::TcpServer* tcp = tcp_.get();
+  tcp::TcpServer* tcp = tcp_->server();
   hooks.list_sessions = [tcp] {
     std::vector<cluster::LocalSession> sessions;
     for (const tcp::SessionInfo& info : tcp->ListSessions()) {
@@ -232,26 +239,23 @@ std::string Server::Recommend(const std::string& group, const std::string& purpo
 void Server::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
-  tcp_->StopAccepting();
-  http_->StopAccepting();
-  http_->Drain(/*timeout_ms=*/10'000);
+  for (auto& frontend : frontends_) frontend->StopAccepting();
   if (rebalancer_ != nullptr) {
     // Graceful drain: clients move to live peers instead of being told goodbye.
     // The acceptor is closed, so the count only falls; wait for the redirected ones to go.
-    const size_t open = tcp_->session_count();
+    tcp::TcpServer* tcp = tcp_->server();
+    const size_t open = tcp->session_count();
     const size_t asked = rebalancer_->Drain();
-    if (asked > 0) tcp_->WaitForSessionsAtMost(open - std::min(open, asked), /*timeout_ms=*/5'000);
+    if (asked > 0) tcp->WaitForSessionsAtMost(open - std::min(open, asked), /*timeout_ms=*/5'000);
     rebalancer_->Stop();
   }
-  tcp_->GoodbyeAll(/*timeout_ms=*/10'000);
+  for (auto& frontend : frontends_) frontend->Drain(/*timeout_ms=*/10'000);
   if (webhook_manager_ != nullptr) webhook_manager_->Shutdown();  // pushes stop before consumers
   consumers_->Shutdown();
-  tcp_->Stop();
-  http_->Stop();
+  requests_->CancelAll();
+  for (auto& frontend : frontends_) frontend->Stop();
   webhook_.reset();  // its subscriptions close before the connector shuts down
   webhook_manager_ = nullptr;
-  http_services_.webhook = nullptr;
-  requests_->CancelAll();
   tracker_.Shutdown();  // closes the cross-runtime reply subscription
   connector_->Shutdown();
 }

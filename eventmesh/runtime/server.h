@@ -2,18 +2,21 @@
 #define EVENTMESH_RUNTIME_SERVER_H_
 
 // The mesh runtime: wires the connector (chosen by eventMesh.storage.plugin.type from a
-// ConnectorRegistry), the topic registry, the consumer manager, the TCP server, the HTTP server
-// and (optionally) the webhook subscription service.
+// ConnectorRegistry), the core services (topic registry, consumer manager, publish and
+// request-reply services), (optionally) the webhook subscription service, and the protocol
+// frontends named by eventMesh.server.provide.protocols (from a frontend::FrontendRegistry; the
+// built-ins are tcp and http).
 //
-// Start order: connector -> topic registry -> consumer manager -> webhook service -> TCP server
-// -> HTTP server -> cluster rebalancer (only when the connector's store is shared,
+// Start order: connector -> core services -> webhook service -> frontends in the configured
+// order -> cluster rebalancer (TCP clients only; (only when the connector's store is shared,
 // Capabilities::shared_store, and eventMesh.server.tcp.RebalanceIntervalInMills > 0; see
-// cluster/rebalancer.h). Shutdown (graceful, idempotent): stop accepting (TCP and HTTP), let HTTP
-// requests being handled finish; with the rebalancer, announce leaving, redirect every TCP client
-// to the least-loaded live peer and wait up to 5 s for them to go; let in-flight publishes
-// finish, SERVER_GOODBYE_REQUEST to every remaining TCP client, stop webhook pushes, close
-// consumers (acknowledged positions committed), stop the workers, destroy the webhook service,
-// shut the connector down (its store is closed when the Server is destroyed).
+// cluster/rebalancer.h). Shutdown (graceful, idempotent): every frontend stops accepting; with
+// the rebalancer, announce leaving, redirect every TCP client to the least-loaded live peer and
+// wait up to 5 s for them to go; each frontend drains (TCP: in-flight publishes finish, then
+// SERVER_GOODBYE_REQUEST to every remaining client; HTTP: requests being handled finish); stop
+// webhook pushes, close consumers (acknowledged positions committed), stop the frontends'
+// workers, destroy the webhook service, shut the connector down (its store is closed when the
+// Server is destroyed).
 // Thread-safety: Start and Shutdown from one controlling thread.
 
 #include <functional>
@@ -28,12 +31,13 @@
 #include "eventmesh/runtime/cluster/rebalancer.h"
 #include "eventmesh/runtime/config.h"
 #include "eventmesh/runtime/core/consumer_manager.h"
+#include "eventmesh/runtime/core/publish_service.h"
+#include "eventmesh/runtime/core/request_reply_service.h"
 #include "eventmesh/runtime/core/request_tracker.h"
 #include "eventmesh/runtime/core/topic_registry.h"
-#include "eventmesh/runtime/http/handler_context.h"
-#include "eventmesh/runtime/http/http_server.h"
-#include "eventmesh/runtime/tcp/session_context.h"
-#include "eventmesh/runtime/tcp/tcp_server.h"
+#include "eventmesh/runtime/frontend/frontend.h"
+#include "eventmesh/runtime/http/http_frontend.h"
+#include "eventmesh/runtime/tcp/tcp_frontend.h"
 #include "eventmesh/runtime/webhook/webhook_manager.h"
 #include "eventmesh/runtime/webhook/webhook_service.h"
 
@@ -59,14 +63,16 @@ struct ServerOptions {
   // eventMesh.server.http.webhook.enabled=false, webhook subscriptions are disabled (HTTP
   // 206/207/203-SUB answer retCode 19/20/21 "webhook subscriptions are not enabled").
   WebhookServiceFactory webhook_service_factory;
+  // The protocols the runtime can start; nullptr = the built-in ones (RegisterBuiltinFrontends).
+  const frontend::FrontendRegistry* frontends = nullptr;
 };
 
 class Server {
  public:
-  // Creates the connector, loads the credentials file when security is enabled and builds the
-  // webhook service when options name a factory.
+  // Creates the connector, loads the credentials file when security is enabled, builds the
+  // webhook service when options name a factory, and builds the configured frontends.
   // Errors: the registry's (unknown connector, bad connector config), the ACL loader's, the
-  // webhook factory's.
+  // webhook factory's, the frontend registry's (NotFound naming an unavailable protocol).
   static absl::StatusOr<std::unique_ptr<Server>> Create(
       const RuntimeConfig& config, const connectors::ConnectorRegistry& registry,
       ServerOptions options = {});
@@ -77,23 +83,30 @@ class Server {
   // unusable), DataLoss (unreadable webhook registrations file); the rebalancer's (cannot create
   // or subscribe to the load topic).
   absl::Status Start();
-  int tcp_port() const { return tcp_->port(); }
-  int http_port() const { return http_->port(); }
-  http::HttpServer* http_server() { return http_.get(); }
+  // The bound ports (0 when the protocol is not enabled).
+  int tcp_port() const { return tcp_ != nullptr ? tcp_->port() : 0; }
+  int http_port() const { return http_ != nullptr ? http_->port() : 0; }
+  // nullptr when HTTP is not enabled.
+  http::HttpServer* http_server() { return http_ != nullptr ? http_->server() : nullptr; }
   void Shutdown();
-  // Asks every connected client to reconnect to ip:port (REDIRECT_TO_CLIENT); returns how many
-  // sessions were asked. A hook for admin use.
-  size_t RedirectAll(const std::string& ip, int port) { return tcp_->RedirectAll(ip, port); }
-  // Asks one session to reconnect to ip:port. Errors: NotFound "no session <id>".
+  // Asks every connected TCP client to reconnect to ip:port (REDIRECT_TO_CLIENT); returns how
+  // many sessions were asked. A hook for admin use.
+  size_t RedirectAll(const std::string& ip, int port) {
+    return tcp_ != nullptr ? tcp_->server()->RedirectAll(ip, port) : 0;
+  }
+  // Asks one TCP session to reconnect to ip:port. Errors: NotFound "no session <id>".
   absl::Status Redirect(uint64_t session_id, const std::string& ip, int port) {
-    return tcp_->Redirect(session_id, ip, port);
+    if (tcp_ == nullptr) return absl::NotFoundError("the tcp protocol is not enabled");
+    return tcp_->server()->Redirect(session_id, ip, port);
   }
   // The "host:port" a new client of (group, purpose) should use: the least-loaded live runtime
   // for that pool, this one included (cluster::Recommend), or this runtime's advertised address
   // when rebalancing is off. What RECOMMEND_REQUEST should answer. After Start; any thread.
   std::string Recommend(const std::string& group, const std::string& purpose);
   // The open TCP sessions (see TcpServer::ListSessions).
-  std::vector<tcp::SessionInfo> Sessions() { return tcp_->ListSessions(); }
+  std::vector<tcp::SessionInfo> Sessions() {
+    return tcp_ != nullptr ? tcp_->server()->ListSessions() : std::vector<tcp::SessionInfo>{};
+  }
   // nullptr unless rebalancing runs (shared store, interval > 0, after Start).
   cluster::ClusterRebalancer* rebalancer() { return rebalancer_.get(); }
   // The address peers redirect clients to (resolved at Start; see
@@ -107,23 +120,22 @@ class Server {
  private:
   Server(const RuntimeConfig& config, std::unique_ptr<connectors::Connector> connector,
          std::unique_ptr<core::Acl> acl);
+  absl::Status CreateFrontends(const frontend::FrontendRegistry& registry);
 
   const RuntimeConfig config_;
   std::unique_ptr<connectors::Connector> connector_;
   std::unique_ptr<core::TopicRegistry> topics_;
   std::unique_ptr<core::ConsumerManager> consumers_;
-  std::unique_ptr<core::RateLimiter> rate_limiter_;
   std::unique_ptr<core::PublishService> publish_;
   core::RequestTracker tracker_;
   std::unique_ptr<core::RequestReplyService> requests_;
   std::unique_ptr<core::Acl> acl_;
-  tcp::SessionContext context_;
-  std::unique_ptr<tcp::TcpServer> tcp_;
   std::unique_ptr<webhook::WebhookService> webhook_;
   webhook::WebhookManager* webhook_manager_ = nullptr;  // webhook_ when it is the built-in one
-  std::unique_ptr<core::RateLimiter> http_rate_limiter_;
-  http::HttpServices http_services_;
-  std::unique_ptr<http::HttpServer> http_;
+  // In the configured order; destroyed (threads joined) before the services they use.
+  std::vector<std::unique_ptr<frontend::Frontend>> frontends_;
+  tcp::TcpFrontend* tcp_ = nullptr;     // frontends_' "tcp", when enabled
+  http::HttpFrontend* http_ = nullptr;  // frontends_' "http", when enabled
   // Written in Start, read by RECOMMEND_REQUESTs from session threads.
   absl::Mutex recommend_mu_;
   std::unique_ptr<cluster::ClusterRebalancer> rebalancer_;
