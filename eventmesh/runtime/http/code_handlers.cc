@@ -1,5 +1,6 @@
 #include "eventmesh/runtime/http/code_handlers.h"
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -7,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "eventmesh/protocol/http/request_body.h"
@@ -91,11 +94,18 @@ void CodeHandlers::Handle(HttpRequest request, absl::string_view code_text, Resp
   call.request = std::move(request);
   std::optional<RequestCode> code = protocol::http::ParseRequestCode(code_text);
   if (!code.has_value() || !IsServed(*code)) {
-    call.respond(
-        RetCodeResponse(*services_, call.request, 400, EventMeshRetCode::kRequestCodeInvalid,
-                        FormatRetMsg(EventMeshRetCode::kRequestCodeInvalid,
-                                     absl::StrCat("unknown request code '", code_text, "'")),
-                        {"code", std::string(code_text)}));
+    // The client's text is echoed only when it cannot break out of the header (no CR/LF or
+    // other control characters) and is short; otherwise the header is left out.
+    const bool echo =
+        code_text.size() <= 32 && std::all_of(code_text.begin(), code_text.end(), [](char c) {
+          return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+        });
+    call.respond(RetCodeResponse(
+        *services_, call.request, 400, EventMeshRetCode::kRequestCodeInvalid,
+        FormatRetMsg(EventMeshRetCode::kRequestCodeInvalid,
+                     absl::StrCat("unknown request code '", absl::CHexEscape(code_text), "'")),
+        echo ? std::pair<std::string, std::string>{"code", std::string(code_text)}
+             : std::pair<std::string, std::string>{}));
     return;
   }
   call.code = *code;

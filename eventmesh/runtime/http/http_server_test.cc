@@ -327,6 +327,22 @@ TEST_F(HttpServerTest, DeeplyNestedJsonBodiesAreRefusedAndTheServerKeepsServing)
   EXPECT_EQ(reply.ret_code, 0) << reply.body;
 }
 
+// A decoded ?code= with CR/LF was reflected into the `code` response header (header
+// injection); now only a short alphanumeric code is echoed.
+TEST_F(HttpServerTest, UnknownCodeIsNotReflectedIntoAHeader) {
+  StartServer();
+  auto reply = HttpCall(port_, "GET", "/x?code=1%0d%0aX-Injected:%20yes", {});
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(reply->status, 400);
+  EXPECT_EQ(reply->headers.count("x-injected"), 0u);
+  EXPECT_EQ(reply->headers.count("code"), 0u);
+  EXPECT_NE(reply->ret_msg.find("unknown request code '1\\r\\nX-Injected: yes'"), std::string::npos)
+      << reply->ret_msg;
+  reply = HttpCall(port_, "GET", "/x?code=999", {});
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->headers["code"], "999");
+}
+
 TEST_F(HttpServerTest, OversizeBodyIs413WithRetCode8) {
   StartServer({{"eventMesh.server.http.maxBodySize", "1024"}});
   HttpReply reply = Post(CodeHeaders(104, kFormType), std::string(2048, 'a'));
@@ -650,8 +666,12 @@ TEST_F(HttpServerTest, InvalidCloudEventsAre400WithTheRule) {
 TEST_F(HttpServerTest, PublishEndpointWithoutCloudEventsWrapsTheRequest) {
   StartServer();
   auto subscriber = TcpSubscriber("g", "plain");
-  HttpReply reply = Post({{"Content-Type", "application/json"}, {"bizseqno", "p1"}}, "{\"a\":1}",
-                         "/eventmesh/publish/plain");
+  HttpReply reply = Post({{"Content-Type", "application/json"},
+                          {"bizseqno", "p1"},
+                          {"passwd", "s3cret-pw"},
+                          {"Authorization", "Bearer s3cret-token"},
+                          {"Cookie", "session=s3cret-cookie"}},
+                         "{\"a\":1}", "/eventmesh/publish/plain");
   EXPECT_EQ(reply.ret_code, 0) << reply.body;
   auto push = subscriber->Next(Command::kAsyncMessageToClient);
   ASSERT_TRUE(push.ok());
@@ -661,6 +681,9 @@ TEST_F(HttpServerTest, PublishEndpointWithoutCloudEventsWrapsTheRequest) {
   EXPECT_EQ(json::ToStringView((*data)["body"]), "{\"a\":1}");
   EXPECT_EQ(json::ToStringView((*data)["path"]), "/eventmesh/publish/plain");
   EXPECT_EQ(json::ToStringView((*data)["method"]), "POST");
+  // Credentials never reach the stored event.
+  EXPECT_EQ(push->body.find("s3cret"), std::string::npos) << push->body;
+  EXPECT_TRUE((*data)["headers"].HasMember("bizseqno"));
   reply = Post({}, "x", "/eventmesh/publish/");
   EXPECT_EQ(reply.status, 400);
   EXPECT_EQ(reply.ret_msg,

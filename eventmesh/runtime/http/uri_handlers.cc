@@ -3,6 +3,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "eventmesh/protocol/http/request_body.h"
 #include "eventmesh/protocol/json/json.h"
@@ -18,6 +19,15 @@ using protocol::http::EventMeshRetCode;
 using protocol::http::UriEndpoint;
 
 // data of an event published as protocoltype "http".
+// Request headers that carry credentials: never copied into a stored event.
+bool IsCredentialHeader(absl::string_view name) {
+  for (absl::string_view secret :
+       {"passwd", "password", "authorization", "proxy-authorization", "cookie", "token"}) {
+    if (absl::EqualsIgnoreCase(name, secret)) return true;
+  }
+  return false;
+}
+
 std::string HttpEnvelopeJson(const HttpRequest& request) {
   rapidjson::StringBuffer buffer;
   json::Writer w(buffer);
@@ -25,6 +35,7 @@ std::string HttpEnvelopeJson(const HttpRequest& request) {
   json::WriteKey(w, "headers");
   w.StartObject();
   request.headers.ForEach([&w](const std::string& name, const std::string& value) {
+    if (IsCredentialHeader(name)) return;
     json::WriteKey(w, name);
     json::WriteString(w, value);
   });

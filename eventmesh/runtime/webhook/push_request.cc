@@ -71,6 +71,9 @@ net::HttpRequest BuildPushRequest(const cloudevents::CloudEvent& event, const st
   };
   if (protocol_type != nullptr && *protocol_type == "http") {
     for (const auto& [name, value] : event.extensions()) {
+      // A value with CR, LF or NUL would end the header and inject others: such an extension
+      // travels only in the form's extFields.
+      if (value.text.find_first_of(std::string("\r\n\0", 3)) != std::string::npos) continue;
       if (net::FindHeader(request.headers, name) == nullptr) {
         request.headers.emplace_back(name, value.text);
       }

@@ -110,6 +110,28 @@ net::HttpResponse Response(int status, std::string body = "", net::HttpHeaders h
   return r;
 }
 
+// An HTTP-published event's extensions become headers of the push, but one whose value holds
+// CR/LF must not: it would inject headers (or a whole request) into the subscriber's stream.
+TEST(PushRequestTest, ExtensionValuesWithLineBreaksNeverBecomeHeaders) {
+  cloudevents::CloudEvent event = MakeEvent();
+  event.SetExtension("protocoltype", "http");
+  event.SetExtension("plain", "fine");
+  event.SetExtension("evil", "x\r\nX-Injected: yes");
+  event.SetExtension("evil2", "y\nSet-Cookie: a=b");
+  net::HttpRequest request =
+      BuildPushRequest(event, "http://h/x", PushFormat::kEventMeshForm, false, Identity(), 42);
+  for (const auto& [name, value] : request.headers) {
+    EXPECT_EQ(value.find_first_of("\r\n"), std::string::npos) << name;
+    EXPECT_NE(name, "evil");
+    EXPECT_NE(name, "evil2");
+  }
+  EXPECT_NE(net::FindHeader(request.headers, "plain"), nullptr);
+  // The values still reach the subscriber, encoded in the form body.
+  auto form = protocol::http::ParseForm(request.body);
+  ASSERT_TRUE(form.ok());
+  EXPECT_NE(request.body.find("X-Injected"), std::string::npos);
+}
+
 TEST(PushRequestTest, ClassifiesEventMeshAnswers) {
   const absl::Time now = absl::FromUnixSeconds(1'700'000'000);
   auto classify = [&](absl::StatusOr<net::HttpResponse> r) {
