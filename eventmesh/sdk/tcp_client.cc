@@ -14,7 +14,7 @@
 #include "eventmesh/protocol/tcp/package_codec.h"
 #include "eventmesh/protocol/tcp/package_decoder.h"
 #include "eventmesh/protocol/tcp/redirect_info.h"
-#include "eventmesh/sdk/backoff.h"
+#include "eventmesh/common/backoff.h"
 #include "eventmesh/sdk/pending_requests.h"
 
 namespace eventmesh::sdk {

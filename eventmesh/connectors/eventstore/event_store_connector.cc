@@ -7,6 +7,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "eventmesh/common/backoff.h"
 #include "eventmesh/protocol/cloudevents/proto_format.h"
 #include "glog/logging.h"
 
@@ -97,7 +98,12 @@ class EventStoreSubscriptionState
  public:
   EventStoreSubscriptionState(store::EventStore* store, const EventStoreConnectorOptions& options,
                               SubscribeOptions sub, DeliveryHandler handler)
-      : store_(store), options_(options), sub_(std::move(sub)), handler_(std::move(handler)) {
+      : store_(store),
+        options_(options),
+        fetch_backoff_(absl::Milliseconds(options.retry_initial_backoff_ms),
+                       absl::Milliseconds(options.retry_max_backoff_ms)),
+        sub_(std::move(sub)),
+        handler_(std::move(handler)) {
     threshold_ = std::max<int64_t>(1, sub_.max_unacked / 4);
   }
 
@@ -212,10 +218,10 @@ class EventStoreSubscriptionState
     bool fetch_in_flight = false;
     int64_t reserved = 0;  // max_events of the fetch in flight
     int64_t fetch_offset = 0;
-    int64_t ack_base = 0;    // first delivered-but-unacked offset (or next to deliver)
-    std::deque<bool> acked;  // offsets [ack_base, ack_base + size) delivered; true = acked
-    bool dirty = false;      // ack_base moved since the last commit
-    int64_t backoff_ms = 0;  // after failed fetches: wait this long before the next one
+    int64_t ack_base = 0;        // first delivered-but-unacked offset (or next to deliver)
+    std::deque<bool> acked;      // offsets [ack_base, ack_base + size) delivered; true = acked
+    bool dirty = false;          // ack_base moved since the last commit
+    int64_t failed_fetches = 0;  // in a row; the next fetch waits fetch_backoff_ for it
     int64_t retry_at_ms = 0;
   };
 
@@ -418,18 +424,16 @@ class EventStoreSubscriptionState
             }
           }
         } else {
-          if (p.backoff_ms == 0) {
+          if (p.failed_fetches == 0) {
             LOG(WARNING) << "fetch " << sub_.topic << "/" << id << ": " << status
                          << " (retrying with backoff)";
           }
-          p.backoff_ms = p.backoff_ms == 0
-                             ? options_.retry_initial_backoff_ms
-                             : std::min(2 * p.backoff_ms, options_.retry_max_backoff_ms);
-          p.retry_at_ms = NowMs() + p.backoff_ms;
+          p.retry_at_ms =
+              NowMs() + absl::ToInt64Milliseconds(fetch_backoff_.DelayFor(++p.failed_fetches));
           return;  // the maintenance tick retries once the backoff passed
         }
       } else {
-        p.backoff_ms = 0;
+        p.failed_fetches = 0;
         p.retry_at_ms = 0;
         events.reserve(result->records.size());
         for (size_t i = 0; i < result->records.size(); ++i) {
@@ -472,6 +476,7 @@ class EventStoreSubscriptionState
 
   store::EventStore* const store_;
   const EventStoreConnectorOptions options_;
+  const Backoff fetch_backoff_;  // no jitter: one connector's partitions
   const SubscribeOptions sub_;
   const DeliveryHandler handler_;
   int64_t threshold_ = 1;

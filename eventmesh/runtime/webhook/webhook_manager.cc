@@ -22,6 +22,7 @@
 #include "boost/asio/post.hpp"
 #include "boost/asio/steady_timer.hpp"
 #include "boost/asio/strand.hpp"
+#include "eventmesh/common/backoff.h"
 #include "eventmesh/protocol/json/json.h"
 #include "glog/logging.h"
 
@@ -55,6 +56,8 @@ class WebhookTarget : public core::DeliveryTarget,
         group_(std::move(group)),
         url_(std::move(url)),
         options_(options),
+        retry_backoff_(absl::Milliseconds(options->initial_backoff_ms),
+                       absl::Milliseconds(options->max_backoff_ms), Backoff::Jitter::kEqual),
         client_(client),
         strand_(asio::make_strand(client->io_context())),
         format_(format) {}
@@ -182,14 +185,9 @@ class WebhookTarget : public core::DeliveryTarget,
     }
   }
 
+  // Equal jitter (see common/backoff.h), so retries of many events spread out.
   int64_t BackoffMs(int32_t attempts) const {
-    int64_t delay = options_->initial_backoff_ms;
-    for (int32_t i = 1; i < attempts && delay < options_->max_backoff_ms; ++i) delay *= 2;
-    delay = std::min(delay, options_->max_backoff_ms);
-    if (delay <= 1) return std::max<int64_t>(delay, 0);
-    // "Equal jitter": half fixed, half random, so retries of many events spread out.
-    const int64_t half = delay / 2;
-    return half + static_cast<int64_t>(RandomU64() % static_cast<uint64_t>(delay - half + 1));
+    return absl::ToInt64Milliseconds(retry_backoff_.NextFor(attempts));
   }
 
   void OnResult(const std::shared_ptr<Delivery>& d, PushFormat format,
@@ -284,6 +282,7 @@ class WebhookTarget : public core::DeliveryTarget,
   const std::string group_;
   const std::string url_;
   const WebhookOptions* const options_;
+  const Backoff retry_backoff_;
   net::HttpClient* const client_;
   asio::strand<asio::io_context::executor_type> strand_;
   std::set<std::shared_ptr<asio::steady_timer>> timers_;  // strand_ only

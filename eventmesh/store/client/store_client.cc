@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "boost/asio.hpp"
+#include "eventmesh/common/backoff.h"
 #include "eventmesh/protocol/rpc/frame_codec.h"
 #include "eventmesh/store/service/wire_convert.h"
 #include "glog/logging.h"
@@ -45,7 +45,7 @@ class StoreClient::Impl {
         resolver_(io_),
         connect_timer_(io_),
         backoff_timer_(io_),
-        backoff_(options.initial_backoff) {}
+        backoff_(options.initial_backoff, options.max_backoff, Backoff::Jitter::kEqual) {}
 
   void Start() {
     thread_ = std::thread([this] { io_.run(); });
@@ -207,7 +207,7 @@ class StoreClient::Impl {
   void Connected() {
     state_ = State::kConnected;
     connected_.store(true);
-    backoff_ = options_.initial_backoff;
+    backoff_.Reset();
     decoder_ = std::make_unique<FrameDecoder>(options_.max_frame_size);
     boost::system::error_code ec;
     socket_.set_option(tcp::no_delay(true), ec);
@@ -231,10 +231,7 @@ class StoreClient::Impl {
   }
 
   void ScheduleReconnect() {
-    const double jitter = absl::Uniform(rng_, 0.5, 1.0);
-    const absl::Duration delay = backoff_ * jitter;
-    backoff_ = std::min(backoff_ * 2, options_.max_backoff);
-    backoff_timer_.expires_after(ToChrono(delay));
+    backoff_timer_.expires_after(ToChrono(backoff_.Next()));
     backoff_timer_.async_wait([this](boost::system::error_code ec) {
       if (ec || state_ != State::kBackoff) return;
       if (unsent_.empty()) {
@@ -356,8 +353,7 @@ class StoreClient::Impl {
 
   State state_ = State::kIdle;
   uint64_t gen_ = 0;  // bumped per connection attempt/loss; stale handlers compare it
-  absl::Duration backoff_;
-  absl::BitGen rng_;
+  Backoff backoff_;   // equal jitter, see common/backoff.h
   absl::flat_hash_map<uint64_t, Pending> pending_;
   std::deque<std::pair<uint64_t, std::string>> unsent_;       // waiting for a connection
   std::deque<std::pair<uint64_t, std::string>> write_queue_;  // (request id, frame)
