@@ -11,10 +11,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "boost/asio.hpp"
+#include "eventmesh/common/backoff.h"
 #include "eventmesh/protocol/tcp/package_codec.h"
 #include "eventmesh/protocol/tcp/package_decoder.h"
 #include "eventmesh/protocol/tcp/redirect_info.h"
-#include "eventmesh/common/backoff.h"
 #include "eventmesh/sdk/pending_requests.h"
 
 namespace eventmesh::sdk {
