@@ -281,21 +281,46 @@ class EventStoreSubscriptionState
       }
     }
     if (added.empty()) return;
+    // Where to start each new partition: its committed position, or for a partition the group
+    // never committed, the partition's end — committed right here, before anything is
+    // delivered, so that a crash or a takeover resumes there and not at a later end. Any
+    // lookup or that commit failing leaves the new partitions unowned and the assignment is
+    // applied again at the next heartbeat: guessing a start (the end) would skip the
+    // acknowledged backlog.
+    auto retry_later = [&](const absl::Status& status, absl::string_view what) {
+      LOG(WARNING) << "group " << sub_.group << " topic " << sub_.topic << ": " << what << ": "
+                   << status << " (partitions taken at the next heartbeat)";
+      std::lock_guard<std::mutex> lock(mu_);
+      first_assignment_ = true;  // re-apply the same generation next time
+    };
     store::FetchOffsetsRequest request;
     request.group = sub_.group;
     request.topic = sub_.topic;
     for (const auto& [id, unused] : added) request.partitions.push_back(id);
     auto committed = store_->FetchOffsets(request);
-    if (committed.ok()) {
-      for (const auto& c : committed->offsets) added[c.partition] = c.offset;
-    }
-    std::map<int32_t, bool> never_committed;
+    if (!committed.ok()) return retry_later(committed.status(), "cannot read committed offsets");
+    for (const auto& c : committed->offsets) added[c.partition] = c.offset;
+    store::CommitOffsetsRequest start;
     for (auto& [id, offset] : added) {
-      if (offset < 0) {
-        auto offsets = store_->GetOffsets({sub_.topic, id});
-        offset = offsets.ok() ? offsets->latest_offset : 0;
-        never_committed[id] = true;
+      if (offset >= 0) continue;
+      auto offsets = store_->GetOffsets({sub_.topic, id});
+      if (!offsets.ok()) return retry_later(offsets.status(), "cannot read the partition's end");
+      offset = offsets->latest_offset;
+      store::CommittedOffset position;
+      position.topic = sub_.topic;
+      position.partition = id;
+      position.offset = offset;
+      start.offsets.push_back(std::move(position));
+    }
+    if (!start.offsets.empty()) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        start.group = sub_.group;
+        start.member_id = member_id_;
+        start.generation = generation_;
       }
+      auto done = store_->CommitOffsets(start);
+      if (!done.ok()) return retry_later(done.status(), "cannot commit the start position");
     }
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& [id, offset] : added) {
@@ -305,9 +330,7 @@ class EventStoreSubscriptionState
       p.fetch_offset = offset;
       p.ack_base = offset;
       p.acked.clear();
-      // A start position chosen here (the partition's end) is committed at once: a member that
-      // takes the partition over later must resume here, not at the end of its own time.
-      p.dirty = never_committed.count(id) > 0;
+      p.dirty = false;
     }
   }
 
@@ -409,19 +432,51 @@ class EventStoreSubscriptionState
         if (closed_) return;
       } else if (!result.ok()) {
         const absl::Status& status = result.status();
-        if (status.code() == absl::StatusCode::kOutOfRange) {
-          auto earliest = store::EarliestOffsetOf(status);
+        const auto earliest = store::EarliestOffsetOf(status);
+        const auto latest = store::LatestOffsetOf(status);
+        if (status.code() == absl::StatusCode::kOutOfRange && latest.has_value() &&
+            p.fetch_offset > *latest) {
+          // The log is now shorter than this position: the topic was deleted and re-created,
+          // or the store lost its tail. Start over at the log's beginning, so every event now
+          // in it is delivered (some perhaps again) and none is skipped. Deliveries of the old
+          // log can no longer be acknowledged: they leave the window.
+          LOG(WARNING) << "topic " << sub_.topic << " partition " << id << ": position "
+                       << p.fetch_offset << " is beyond the end of the log (" << *latest
+                       << "); the topic was re-created or lost its tail: restarting at offset "
+                       << earliest.value_or(0);
+          for (bool a : p.acked) unacked_ -= a ? 0 : 1;
+          p.acked.clear();
+          ++p.epoch;
+          p.fetch_offset = earliest.value_or(0);
+          p.ack_base = p.fetch_offset;
+          p.dirty = true;
+          // Fetch again from the maintenance tick, never from here: a store that keeps
+          // answering this way must not recurse or spin.
+          p.retry_at_ms =
+              NowMs() + absl::ToInt64Milliseconds(fetch_backoff_.DelayFor(++p.failed_fetches));
+          return;
+        } else if (status.code() == absl::StatusCode::kOutOfRange) {
           if (earliest.has_value() && *earliest > p.fetch_offset) {
             LOG(WARNING) << "topic " << sub_.topic << " partition " << id << ": offsets "
                          << p.fetch_offset << ".." << *earliest - 1
                          << " were removed by retention before delivery";
-            for (int64_t o = p.fetch_offset; o < *earliest; ++o) p.acked.push_back(true);
+            if (p.acked.empty()) {  // nothing delivered is waiting: jump
+              p.ack_base = *earliest;
+              p.dirty = true;
+            } else {
+              for (int64_t o = p.fetch_offset; o < *earliest; ++o) p.acked.push_back(true);
+            }
             p.fetch_offset = *earliest;
             while (!p.acked.empty() && p.acked.front()) {
               p.acked.pop_front();
               ++p.ack_base;
               p.dirty = true;
             }
+          } else {
+            // No position to move to: retry from the maintenance tick (never spin).
+            p.retry_at_ms =
+                NowMs() + absl::ToInt64Milliseconds(fetch_backoff_.DelayFor(++p.failed_fetches));
+            return;
           }
         } else {
           if (p.failed_fetches == 0) {

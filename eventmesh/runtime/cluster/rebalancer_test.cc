@@ -5,8 +5,10 @@
 #include "eventmesh/runtime/cluster/rebalancer.h"
 
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
 #include <future>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -133,14 +135,20 @@ class RebalancerTest : public ::testing::Test {
     }
   }
 
+  // Fake runtimes live as long as the fixture: the rebalancers call their hooks from their own
+  // threads until TearDown stops them, after the test body's scope ended.
+  FakeRuntime& Runtime(const std::string& id) { return runtimes_.emplace_back(id); }
+
   connectors::ConnectorRegistry registry_;
   std::unique_ptr<connectors::Connector> connector_;
+  std::deque<FakeRuntime> runtimes_;
   std::map<int, FakeRuntime*> by_port_;
   std::vector<std::unique_ptr<ClusterRebalancer>> rebalancers_;
 };
 
 TEST_F(RebalancerTest, TwoRuntimesSettleAtFiveAndFourWithoutExtraMoves) {
-  FakeRuntime a("a"), b("b");
+  FakeRuntime& a = Runtime("a");
+  FakeRuntime& b = Runtime("b");
   a.Add("g", kPurposeSub, 9);
   ClusterRebalancer* ra = Start(&a, 1001, 100);
   ClusterRebalancer* rb = Start(&b, 1002, 100);
@@ -164,7 +172,8 @@ TEST_F(RebalancerTest, TwoRuntimesSettleAtFiveAndFourWithoutExtraMoves) {
 TEST_F(RebalancerTest, ClientsThatDoNotFollowAreNeverAskedTwice) {
   // The clients ignore REDIRECT_TO_CLIENT: a session asked once is not counted for a any more
   // and never asked again.
-  FakeRuntime a("a"), b("b");
+  FakeRuntime& a = Runtime("a");
+  FakeRuntime& b = Runtime("b");
   a.Add("g", kPurposeSub, 12);
   ClusterRebalancer* ra = Start(&a, 1001, 100, /*follow=*/false);
   Start(&b, 1002, 100);
@@ -177,7 +186,8 @@ TEST_F(RebalancerTest, ClientsThatDoNotFollowAreNeverAskedTwice) {
 }
 
 TEST_F(RebalancerTest, PeerThatStopsReportingExpiresAndGetsNoClients) {
-  FakeRuntime a("a"), b("b");
+  FakeRuntime& a = Runtime("a");
+  FakeRuntime& b = Runtime("b");
   ClusterRebalancer* ra = Start(&a, 1001, 100);
   ClusterRebalancer* rb = Start(&b, 1002, 100);
   WaitFor([&] { return ra->LivePeers().size() == 1; }, "peer");
@@ -192,7 +202,7 @@ TEST_F(RebalancerTest, PeerThatStopsReportingExpiresAndGetsNoClients) {
 }
 
 TEST_F(RebalancerTest, InvalidReportsAreCountedAndIgnored) {
-  FakeRuntime a("a");
+  FakeRuntime& a = Runtime("a");
   ClusterRebalancer* ra = Start(&a, 1001, 100);
   cloudevents::CloudEvent junk;
   junk.set_id("x");
@@ -209,7 +219,9 @@ TEST_F(RebalancerTest, InvalidReportsAreCountedAndIgnored) {
 }
 
 TEST_F(RebalancerTest, DrainAnnouncesLeavingAndSpreadsSessionsOverLivePeers) {
-  FakeRuntime a("a"), b("b"), c("c");
+  FakeRuntime& a = Runtime("a");
+  FakeRuntime& b = Runtime("b");
+  FakeRuntime& c = Runtime("c");
   a.Add("g", kPurposeSub, 3);
   a.Add("p", kPurposePub, 2);
   ClusterRebalancer* ra = Start(&a, 1001, 5'000);
@@ -226,7 +238,7 @@ TEST_F(RebalancerTest, DrainAnnouncesLeavingAndSpreadsSessionsOverLivePeers) {
 }
 
 TEST_F(RebalancerTest, DrainWithoutPeersMovesNothing) {
-  FakeRuntime a("a");
+  FakeRuntime& a = Runtime("a");
   a.Add("g", kPurposeSub, 2);
   ClusterRebalancer* ra = Start(&a, 1001, 5'000);
   EXPECT_EQ(ra->Drain(), 0u);
@@ -235,7 +247,7 @@ TEST_F(RebalancerTest, DrainWithoutPeersMovesNothing) {
 
 TEST_F(RebalancerTest, StartFailsWhenTheConnectorRefuses) {
   connector_->Shutdown();
-  FakeRuntime a("a");
+  FakeRuntime& a = Runtime("a");
   RebalancerOptions options;
   options.runtime_id = "a";
   options.ip = "127.0.0.1";

@@ -1,0 +1,295 @@
+// Faults in the store path must not lose acknowledged events: a failed offset lookup while a
+// partition is assigned, a crash before a new group's first commit, and a log that became
+// shorter than the group's position (topic re-created). Real RocksDB engine behind a wrapper
+// that fails chosen calls.
+
+#include <stdlib.h>
+
+#include <atomic>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "eventmesh/connectors/eventstore/event_store_connector.h"
+#include "eventmesh/store/engine/rocksdb_event_store.h"
+#include "gtest/gtest.h"
+
+namespace eventmesh::connectors {
+namespace {
+
+// Forwards to a real store; FetchOffsets / GetOffsets / CommitOffsets fail while their
+// counters are positive (each failure decrements).
+class FaultyStore final : public store::EventStore {
+ public:
+  explicit FaultyStore(std::unique_ptr<store::EventStore> inner) : inner_(std::move(inner)) {}
+
+  std::atomic<int> fail_fetch_offsets{0};
+  std::atomic<int> fail_get_offsets{0};
+  std::atomic<int> fail_commits{0};
+
+  absl::StatusOr<store::TopicDescription> CreateTopic(const store::CreateTopicRequest& r) override {
+    return inner_->CreateTopic(r);
+  }
+  absl::StatusOr<store::TopicDescription> DescribeTopic(
+      const store::DescribeTopicRequest& r) override {
+    return inner_->DescribeTopic(r);
+  }
+  absl::StatusOr<store::ListTopicsResult> ListTopics(const store::ListTopicsRequest& r) override {
+    return inner_->ListTopics(r);
+  }
+  absl::StatusOr<store::DeleteTopicResult> DeleteTopic(
+      const store::DeleteTopicRequest& r) override {
+    return inner_->DeleteTopic(r);
+  }
+  absl::StatusOr<store::AppendResult> Append(const store::AppendRequest& r) override {
+    return inner_->Append(r);
+  }
+  void AppendAsync(const store::AppendRequest& r, AppendCallback done) override {
+    inner_->AppendAsync(r, std::move(done));
+  }
+  absl::StatusOr<store::ReadResult> Read(const store::ReadRequest& r) override {
+    return inner_->Read(r);
+  }
+  absl::StatusOr<store::ReadResult> Fetch(const store::FetchRequest& r) override {
+    return inner_->Fetch(r);
+  }
+  void FetchAsync(const store::FetchRequest& r, FetchCallback done) override {
+    inner_->FetchAsync(r, std::move(done));
+  }
+  absl::StatusOr<store::OffsetsResult> GetOffsets(const store::OffsetsRequest& r) override {
+    if (Take(&fail_get_offsets)) return absl::UnavailableError("injected: GetOffsets");
+    return inner_->GetOffsets(r);
+  }
+  absl::StatusOr<store::SeekTimeResult> SeekTime(const store::SeekTimeRequest& r) override {
+    return inner_->SeekTime(r);
+  }
+  absl::StatusOr<store::MemberAssignment> JoinGroup(const store::JoinGroupRequest& r) override {
+    return inner_->JoinGroup(r);
+  }
+  absl::StatusOr<store::MemberAssignment> Heartbeat(const store::HeartbeatRequest& r) override {
+    return inner_->Heartbeat(r);
+  }
+  absl::StatusOr<store::LeaveGroupResult> LeaveGroup(const store::LeaveGroupRequest& r) override {
+    return inner_->LeaveGroup(r);
+  }
+  absl::StatusOr<store::GroupDescription> DescribeGroup(
+      const store::DescribeGroupRequest& r) override {
+    return inner_->DescribeGroup(r);
+  }
+  absl::StatusOr<store::CommitOffsetsResult> CommitOffsets(
+      const store::CommitOffsetsRequest& r) override {
+    if (Take(&fail_commits)) return absl::UnavailableError("injected: CommitOffsets");
+    return inner_->CommitOffsets(r);
+  }
+  absl::StatusOr<store::FetchOffsetsResult> FetchOffsets(
+      const store::FetchOffsetsRequest& r) override {
+    if (Take(&fail_fetch_offsets)) return absl::UnavailableError("injected: FetchOffsets");
+    return inner_->FetchOffsets(r);
+  }
+  absl::StatusOr<store::RetentionPassResult> RunRetentionOnce() override {
+    return inner_->RunRetentionOnce();
+  }
+
+ private:
+  static bool Take(std::atomic<int>* counter) {
+    int n = counter->load();
+    while (n > 0) {
+      if (counter->compare_exchange_weak(n, n - 1)) return true;
+    }
+    return false;
+  }
+  std::unique_ptr<store::EventStore> inner_;
+};
+
+cloudevents::CloudEvent MakeEvent(int i) {
+  cloudevents::CloudEvent event;
+  event.set_id(absl::StrCat("id-", i));
+  event.set_source("/test");
+  event.set_type("t");
+  event.set_subject("topic");
+  event.set_data(absl::StrCat("payload ", i), cloudevents::DataEncoding::kText);
+  return event;
+}
+
+// Collects deliveries; acknowledges on request.
+class Member {
+ public:
+  absl::Status Join(Connector* connector, const std::string& group = "g") {
+    SubscribeOptions options;
+    options.group = group;
+    options.topic = "topic";
+    auto sub = connector->Subscribe(options, [this](std::vector<DeliveredEvent>* events) {
+      absl::MutexLock lock(&mu_);
+      for (auto& e : *events) {
+        ids_.insert(e.event.id());
+        positions_.push_back(e.position);
+      }
+    });
+    if (!sub.ok()) return sub.status();
+    sub_ = std::move(*sub);
+    return absl::OkStatus();
+  }
+  // Waits (bounded) until `count` distinct events arrived.
+  bool WaitFor(size_t count, absl::Duration timeout = absl::Seconds(20)) {
+    absl::MutexLock lock(&mu_);
+    want_ = count;
+    return mu_.AwaitWithTimeout(absl::Condition(this, &Member::Enough), timeout);
+  }
+  void AckAll() {
+    std::vector<Position> positions;
+    {
+      absl::MutexLock lock(&mu_);
+      positions.swap(positions_);
+    }
+    if (!positions.empty()) sub_->AckAll(positions);
+  }
+  std::set<std::string> ids() {
+    absl::MutexLock lock(&mu_);
+    return ids_;
+  }
+  void Leave() {
+    if (sub_) sub_->Close();
+    sub_.reset();
+  }
+
+ private:
+  bool Enough() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return ids_.size() >= want_; }
+
+  absl::Mutex mu_;
+  std::set<std::string> ids_ ABSL_GUARDED_BY(mu_);
+  size_t want_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<Position> positions_;
+  std::unique_ptr<Subscription> sub_;
+};
+
+class FaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store::StoreOptions store_options;
+    store_options.path =
+        absl::StrCat(getenv("TEST_TMPDIR"), "/",
+                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    store_options.sync_mode = store::SyncMode::kNone;
+    store_options.retention_interval_ms = 0;
+    auto store = store::RocksDbEventStore::Open(store_options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    auto faulty = std::make_unique<FaultyStore>(std::move(*store));
+    faulty_ = faulty.get();
+    EventStoreConnectorOptions options;
+    options.append_on_caller_thread = true;
+    options.commit_interval_ms = commit_interval_ms_;
+    options.heartbeat_interval_ms = 30;
+    options.fetch_wait_ms = 50;
+    connector_ = EventStoreConnector::Create(std::move(faulty), options);
+    ASSERT_TRUE(connector_->CreateTopic("topic", 1).ok());
+  }
+  void TearDown() override { connector_->Shutdown(); }
+
+  void Publish(int from, int to) {
+    for (int i = from; i < to; ++i) {
+      absl::Mutex mu;
+      bool done = false;
+      connector_->Publish(MakeEvent(i), [&](absl::StatusOr<PublishResult> r) {
+        EXPECT_TRUE(r.ok()) << r.status();
+        absl::MutexLock lock(&mu);
+        done = true;
+      });
+      absl::MutexLock lock(&mu);
+      mu.Await(absl::Condition(&done));
+    }
+  }
+
+  int64_t commit_interval_ms_ = 20;
+  FaultyStore* faulty_ = nullptr;
+  std::unique_ptr<EventStoreConnector> connector_;
+};
+
+TEST_F(FaultTest, AFailedOffsetLookupAtAssignmentDoesNotSkipTheBacklog) {
+  Member first;
+  ASSERT_TRUE(first.Join(connector_.get()).ok());
+  Publish(0, 5);
+  ASSERT_TRUE(first.WaitFor(5));
+  first.AckAll();
+  first.Leave();   // commits offset 5
+  Publish(5, 15);  // the backlog the group has not seen
+
+  // The next member's first lookups of the committed offset fail.
+  faulty_->fail_fetch_offsets = 3;
+  Member second;
+  ASSERT_TRUE(second.Join(connector_.get()).ok());
+  ASSERT_TRUE(second.WaitFor(10)) << second.ids().size() << " of the 10 backlog events";
+  for (int i = 5; i < 15; ++i) EXPECT_EQ(second.ids().count(absl::StrCat("id-", i)), 1u) << i;
+  EXPECT_EQ(second.ids().count("id-0"), 0u);  // resumed at the committed offset, not earlier
+  second.Leave();
+}
+
+TEST_F(FaultTest, AFailedEndLookupForANewGroupRetriesInsteadOfGuessing) {
+  Publish(0, 5);  // history before the group exists: a new group starts after it
+  faulty_->fail_get_offsets = 2;
+  Member member;
+  ASSERT_TRUE(member.Join(connector_.get(), "fresh").ok());
+  // Wait until the partition is owned: its start is committed (below) before delivery starts.
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  absl::StatusOr<store::FetchOffsetsResult> committed;
+  while (absl::Now() < deadline) {
+    committed = connector_->store()->FetchOffsets({"fresh", "topic", {0}});
+    if (committed.ok() && !committed->offsets.empty() && committed->offsets[0].offset >= 0) break;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_TRUE(committed.ok());
+  ASSERT_EQ(committed->offsets.size(), 1u);
+  EXPECT_EQ(committed->offsets[0].offset, 5);  // the end, not 0 (a guessed start)
+  Publish(5, 8);
+  ASSERT_TRUE(member.WaitFor(3));
+  EXPECT_EQ(member.ids(), (std::set<std::string>{"id-5", "id-6", "id-7"}));
+  member.Leave();
+}
+
+TEST(FaultStartTest, ANewGroupsStartIsCommittedBeforeAnythingIsDelivered) {
+  // Commits by the tick would come only after an hour: the start position must not wait for it.
+  store::StoreOptions store_options;
+  store_options.path = absl::StrCat(getenv("TEST_TMPDIR"), "/new_group_start");
+  store_options.sync_mode = store::SyncMode::kNone;
+  store_options.retention_interval_ms = 0;
+  auto store = store::RocksDbEventStore::Open(store_options);
+  ASSERT_TRUE(store.ok());
+  EventStoreConnectorOptions options;
+  options.append_on_caller_thread = true;
+  options.commit_interval_ms = 3'600'000;
+  auto connector = EventStoreConnector::Create(std::move(*store), options);
+  ASSERT_TRUE(connector->CreateTopic("topic", 2).ok());
+  Member member;
+  ASSERT_TRUE(member.Join(connector.get(), "brand-new").ok());
+  // Subscribe returned: the start of every assigned partition is already committed, so a crash
+  // now (before any tick) resumes here and delivered-but-unacknowledged events come back.
+  auto committed = connector->store()->FetchOffsets({"brand-new", "topic", {}});
+  ASSERT_TRUE(committed.ok()) << committed.status();
+  ASSERT_EQ(committed->offsets.size(), 2u);
+  for (const auto& c : committed->offsets) EXPECT_EQ(c.offset, 0) << c.partition;
+  member.Leave();
+  connector->Shutdown();
+}
+
+TEST_F(FaultTest, ALogShorterThanThePositionRestartsAtItsBeginningWithoutSpinning) {
+  Member member;
+  ASSERT_TRUE(member.Join(connector_.get()).ok());
+  Publish(0, 20);
+  ASSERT_TRUE(member.WaitFor(20));
+  member.AckAll();
+  // The topic is deleted and re-created behind the group's back; it is now shorter (3 events)
+  // than the group's position (20).
+  ASSERT_TRUE(connector_->DeleteTopic("topic").ok());
+  ASSERT_TRUE(connector_->CreateTopic("topic", 1).ok());
+  Publish(100, 103);
+  ASSERT_TRUE(member.WaitFor(23)) << member.ids().size();
+  for (int i = 100; i < 103; ++i) EXPECT_EQ(member.ids().count(absl::StrCat("id-", i)), 1u) << i;
+  member.Leave();
+}
+
+}  // namespace
+}  // namespace eventmesh::connectors
