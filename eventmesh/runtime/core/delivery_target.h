@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "eventmesh/protocol/cloudevents/cloud_event.h"
 
@@ -28,6 +29,24 @@ enum class PushKind {
   kRequest,    // a request awaiting the subscriber's reply (TCP REQUEST_TO_CLIENT)
 };
 
+// What became of one Push.
+struct PushResult {
+  enum class Code {
+    kQueued,         // on its way; an ack (or a timeout) settles it
+    kClosed,         // the target is gone: the event goes to another target
+    kUndeliverable,  // this target cannot carry this event (e.g. no encoding for it): the event
+                     // is dead-lettered with `reason`; the target stays
+  };
+  Code code = Code::kQueued;
+  std::string reason;
+
+  static PushResult Queued() { return {}; }
+  static PushResult Closed() { return {Code::kClosed, ""}; }
+  static PushResult Undeliverable(std::string why) {
+    return {Code::kUndeliverable, std::move(why)};
+  }
+};
+
 class DeliveryTarget {
  public:
   virtual ~DeliveryTarget() = default;
@@ -38,9 +57,10 @@ class DeliveryTarget {
   // Returns a slot taken by TryAcquireSlot.
   virtual void ReleaseSlot() = 0;
   // Queues `event` as a `kind` push with sequence number `seq`; acks for `seq` are routed to
-  // `consumer`. False when the target is closed (nothing was queued).
-  virtual bool Push(const cloudevents::CloudEvent& event, PushKind kind, const std::string& seq,
-                    const std::shared_ptr<GroupConsumer>& consumer) = 0;
+  // `consumer`. Nothing is queued unless the result is kQueued.
+  virtual PushResult Push(const cloudevents::CloudEvent& event, PushKind kind,
+                          const std::string& seq,
+                          const std::shared_ptr<GroupConsumer>& consumer) = 0;
   // Drops the ack route of `seq` (the delivery timed out or moved elsewhere).
   virtual void Forget(const std::string& seq) = 0;
   // Sends what Push queued. Push may hold the bytes back so that a burst of pushes goes out in

@@ -133,6 +133,12 @@ void GroupConsumer::Dispatch() {
 
 void GroupConsumer::Flush(FlushList& flush) {
   for (auto& target : flush) target->FlushPushes();
+  Outcome outcome;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    outcome.dead.swap(undeliverable_);
+  }
+  if (!outcome.dead.empty()) Finish(outcome);
 }
 
 void GroupConsumer::DispatchLocked(FlushList* flush) {
@@ -162,7 +168,18 @@ void GroupConsumer::DispatchLocked(FlushList* flush) {
     if (chosen == nullptr) return;  // every window is full
     const uint64_t seq = next_seq_();
     const std::string seq_text = absl::StrCat(seq);
-    if (!chosen->target->Push(entry->delivered.event, chosen->kind, seq_text, self)) {
+    PushResult pushed = chosen->target->Push(entry->delivered.event, chosen->kind, seq_text, self);
+    if (pushed.code == PushResult::Code::kUndeliverable) {
+      // The target cannot carry this event at all (not a transient failure): dead-letter it
+      // with the reason instead of dropping a healthy target or stalling the queue.
+      chosen->target->ReleaseSlot();
+      entry->reject_reason = std::move(pushed.reason);
+      entry->reject_attempts = entry->delivery_count + 1;
+      undeliverable_.push_back(std::move(entry));
+      pending_.pop_front();
+      continue;
+    }
+    if (pushed.code == PushResult::Code::kClosed) {
       chosen->target->ReleaseSlot();
       const uint64_t dead_id = chosen->target->target_id();
       targets_.erase(

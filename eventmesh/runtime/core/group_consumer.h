@@ -132,7 +132,8 @@ class GroupConsumer : public std::enable_shared_from_this<GroupConsumer> {
   // Targets pushed to by DispatchLocked; FlushPushes is called on them after mu_ is released.
   using FlushList = std::vector<std::shared_ptr<DeliveryTarget>>;
   void DispatchLocked(FlushList* flush);
-  static void Flush(FlushList& flush);
+  // Sends what the targets queued, then dead-letters the events no target could carry.
+  void Flush(FlushList& flush);
   void Finish(Outcome& outcome);
   void Requeue(std::vector<std::pair<uint64_t, std::shared_ptr<Entry>>>& entries, Outcome& outcome);
 
@@ -149,6 +150,8 @@ class GroupConsumer : public std::enable_shared_from_this<GroupConsumer> {
   std::vector<Target> targets_;
   size_t next_target_ = 0;
   std::deque<std::shared_ptr<Entry>> pending_;
+  // Events a target could not carry (PushResult::kUndeliverable), dead-lettered by Flush.
+  std::vector<std::shared_ptr<Entry>> undeliverable_;
   absl::flat_hash_map<uint64_t, InFlight> in_flight_;
   std::deque<std::pair<int64_t, uint64_t>> deadlines_;  // (deadline, seq), in push order
   ConsumerStats stats_;

@@ -66,11 +66,12 @@ class FakeTarget : public DeliveryTarget {
     return true;
   }
   void ReleaseSlot() override { --in_use_; }
-  bool Push(const cloudevents::CloudEvent& event, PushKind kind, const std::string& seq,
-            const std::shared_ptr<GroupConsumer>&) override {
+  PushResult Push(const cloudevents::CloudEvent& event, PushKind kind, const std::string& seq,
+                  const std::shared_ptr<GroupConsumer>&) override {
+    if (event.id() == cannot_carry) return PushResult::Undeliverable("no encoding for it");
     pushes.push_back({event.id(), std::stoull(seq)});
     last_kind = kind;
-    return true;
+    return PushResult::Queued();
   }
   void Forget(const std::string& seq) override { forgotten.push_back(std::stoull(seq)); }
 
@@ -81,6 +82,7 @@ class FakeTarget : public DeliveryTarget {
   std::vector<Pushed> pushes;
   std::vector<uint64_t> forgotten;
   std::optional<PushKind> last_kind;
+  std::string cannot_carry;  // Push answers kUndeliverable for this event id
   int in_use() const { return in_use_; }
 
  private:
@@ -214,6 +216,27 @@ TEST_F(GroupConsumerTest, RejectDeadLettersAtOnceWithReasonAndAcknowledges) {
   EXPECT_EQ(dead_letters.size(), 1u);
   consumer->OnAck(a->pushes[0].seq);
   EXPECT_EQ(connector.acks.size(), 2u);
+}
+
+// A push the target cannot carry (e.g. no TCP encoding for the event) dead-letters that event
+// with the reason; the healthy target stays in the group and the queue moves on.
+TEST_F(GroupConsumerTest, UndeliverableEventIsDeadLetteredAndTheTargetStays) {
+  auto consumer = Make({});
+  auto a = std::make_shared<FakeTarget>(1, 5);
+  a->cannot_carry = "e1";
+  consumer->AddTarget(a, PushKind::kUnicast);
+  connector.Deliver(0, 3);
+  ASSERT_EQ(a->pushes.size(), 2u);
+  EXPECT_EQ(a->pushes[0].id, "e0");
+  EXPECT_EQ(a->pushes[1].id, "e2");
+  EXPECT_EQ(dead_letters, std::vector<std::string>{"e1"});
+  ASSERT_EQ(dead_letter_events.size(), 1u);
+  EXPECT_EQ(*dead_letter_events[0].FindExtension("dlqreason"), "no encoding for it");
+  EXPECT_EQ(a->in_use(), 2);             // only the two queued pushes hold slots
+  ASSERT_EQ(connector.acks.size(), 1u);  // e1 acknowledged once dead-lettered
+  EXPECT_EQ(connector.acks[0].offset, 1);
+  connector.Deliver(3, 4);
+  ASSERT_EQ(a->pushes.size(), 3u);  // still a member of the group
 }
 
 TEST_F(GroupConsumerTest, TargetWithoutAckTimeoutIsNotRedeliveredByTick) {

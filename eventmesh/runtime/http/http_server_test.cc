@@ -14,7 +14,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "eventmesh/connectors/builtin.h"
+#include "eventmesh/connectors/eventstore/event_store_connector.h"
 #include "eventmesh/protocol/cloudevents/json_format.h"
 #include "eventmesh/protocol/http/url_encoding.h"
 #include "eventmesh/protocol/tcp/event_mesh_message.h"
@@ -688,6 +690,44 @@ TEST_F(HttpServerTest, PublishEndpointWithoutCloudEventsWrapsTheRequest) {
   EXPECT_EQ(reply.status, 400);
   EXPECT_EQ(reply.ret_msg,
             "missing topic: post to /eventmesh/publish/{topic} or set header 'subject'");
+}
+
+// An event TCP cannot carry (an HTTP publisher set an unknown protocoltype) is dead-lettered
+// with the reason; the TCP subscriber stays in its group and keeps receiving. Before, the group
+// dropped the healthy session and the event blocked the queue forever.
+TEST_F(HttpServerTest, EventTcpCannotCarryIsDeadLetteredAndTheSubscriberStays) {
+  StartServer();
+  auto subscriber = TcpSubscriber("carriers", "odd");
+  HttpReply reply = Post({{"ce-specversion", "1.0"},
+                          {"ce-id", "odd-1"},
+                          {"ce-source", "/test"},
+                          {"ce-type", "t"},
+                          {"ce-protocoltype", "carrier-pigeon"},
+                          {"Content-Type", "text/plain"}},
+                         "coo", "/eventmesh/publish/odd");
+  EXPECT_EQ(reply.ret_code, 0) << reply.body;
+  // The subscriber is still a member and the queue moved on: it receives the next event.
+  reply = SendAsync("odd", "a normal one");
+  EXPECT_EQ(reply.ret_code, 0) << reply.body;
+  auto push = subscriber->Next(Command::kAsyncMessageToClient);
+  ASSERT_TRUE(push.ok()) << push.status();
+  EXPECT_EQ(MessageOf(*push).body, "a normal one");
+  ASSERT_TRUE(subscriber->Ack(*push).ok());
+  // The undeliverable event is in the group's dead-letter topic with the reason.
+  auto* connector = dynamic_cast<connectors::EventStoreConnector*>(server_->connector());
+  ASSERT_NE(connector, nullptr);
+  std::string dead;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (dead.empty() && absl::Now() < deadline) {
+    for (int32_t partition = 0; partition < 4; ++partition) {
+      auto read = connector->store()->Read({"carriers.DLQ", partition, 0});
+      if (read.ok() && !read->records.empty()) dead = read->records[0].payload;
+    }
+    if (dead.empty()) absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_NE(dead.find("odd-1"), std::string::npos);
+  EXPECT_NE(dead.find("cannot be sent over TCP"), std::string::npos);
+  EXPECT_NE(dead.find("carrier-pigeon"), std::string::npos);
 }
 
 // ----- URI endpoints and webhook mapping ------------------------------------------------------

@@ -545,24 +545,25 @@ bool Session::TryAcquireSlot() {
 
 void Session::ReleaseSlot() { window_in_flight_.fetch_sub(1); }
 
-bool Session::Push(const cloudevents::CloudEvent& event, core::PushKind kind,
-                   const std::string& seq, const std::shared_ptr<core::GroupConsumer>& consumer) {
+core::PushResult Session::Push(const cloudevents::CloudEvent& event, core::PushKind kind,
+                               const std::string& seq,
+                               const std::shared_ptr<core::GroupConsumer>& consumer) {
   const Command cmd = kind == core::PushKind::kBroadcast ? Command::kBroadcastMessageToClient
                       : kind == core::PushKind::kRequest ? Command::kRequestToClient
                                                          : Command::kAsyncMessageToClient;
-  if (closed_.load(std::memory_order_relaxed)) return false;
+  if (closed_.load(std::memory_order_relaxed)) return core::PushResult::Closed();
   uint64_t key = 0;
   (void)absl::SimpleAtoi(seq, &key);
   {
     std::lock_guard<std::mutex> lock(deliveries_mu_);
     deliveries_[key] = consumer;
   }
-  if (!SendEvent(event, cmd, seq)) {
+  core::PushResult sent = SendEvent(event, cmd, seq);
+  if (sent.code != core::PushResult::Code::kQueued) {
     std::lock_guard<std::mutex> lock(deliveries_mu_);
     deliveries_.erase(key);
-    return false;
   }
-  return true;
+  return sent;
 }
 
 void Session::Forget(const std::string& seq) {
@@ -619,26 +620,29 @@ bool Session::Send(const Package& package, bool defer_write) {
   return true;
 }
 
-bool Session::SendEvent(const cloudevents::CloudEvent& event, Command cmd, const std::string& seq) {
+core::PushResult Session::SendEvent(const cloudevents::CloudEvent& event, Command cmd,
+                                    const std::string& seq) {
   const auto convention =
       static_cast<protocol::tcp::LengthConvention>(convention_.load(std::memory_order_relaxed));
   std::lock_guard<std::mutex> lock(out_mu_);
-  if (out_closed_) return false;
+  if (out_closed_) return core::PushResult::Closed();
   // Encoded straight into the pending output (no intermediate package or body string).
+  const size_t before = out_pending_.size();
   absl::Status encoded =
       protocol::adaptor::AppendCloudEventFrame(event, cmd, seq, convention, &out_pending_);
   if (!encoded.ok()) {
-    LOG(ERROR) << "cannot convert event " << event.id() << " for delivery: " << encoded;
-    return false;
+    out_pending_.resize(before);  // nothing of a refused frame stays in the output
+    return core::PushResult::Undeliverable(
+        absl::StrCat("cannot be sent over TCP: ", encoded.message()));
   }
   if (out_pending_.size() > kMaxPendingOutput) {
     out_closed_ = true;
     boost::asio::post(socket_.get_executor(), [self = shared_from_this()] {
       self->Close("the client does not read its socket (64 MiB of output pending)");
     });
-    return false;
+    return core::PushResult::Closed();
   }
-  return true;  // FlushPushes starts the write
+  return core::PushResult::Queued();  // FlushPushes starts the write
 }
 
 void Session::StartWrite() {

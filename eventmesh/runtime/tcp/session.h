@@ -84,8 +84,9 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   uint64_t target_id() const override { return id_; }
   bool TryAcquireSlot() override;
   void ReleaseSlot() override;
-  bool Push(const cloudevents::CloudEvent& event, core::PushKind kind, const std::string& seq,
-            const std::shared_ptr<core::GroupConsumer>& consumer) override;
+  core::PushResult Push(const cloudevents::CloudEvent& event, core::PushKind kind,
+                        const std::string& seq,
+                        const std::shared_ptr<core::GroupConsumer>& consumer) override;
   void Forget(const std::string& seq) override;
   void FlushPushes() override;
 
@@ -127,8 +128,8 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   // write on the io thread when none is running.
   bool Send(const protocol::tcp::Package& package, bool defer_write = false);
   // Push output: encodes the event's frame into the pending output (FlushPushes writes it).
-  bool SendEvent(const cloudevents::CloudEvent& event, protocol::tcp::Command cmd,
-                 const std::string& seq);
+  core::PushResult SendEvent(const cloudevents::CloudEvent& event, protocol::tcp::Command cmd,
+                             const std::string& seq);
   void StartWrite();
   void Close(const std::string& reason);
   void ScheduleExpiryCheck();

@@ -74,22 +74,23 @@ class WebhookTarget : public core::DeliveryTarget,
   }
   void ReleaseSlot() override { slots_.fetch_sub(1); }
 
-  bool Push(const cloudevents::CloudEvent& event, core::PushKind kind, const std::string& seq,
-            const std::shared_ptr<core::GroupConsumer>& consumer) override {
+  core::PushResult Push(const cloudevents::CloudEvent& event, core::PushKind kind,
+                        const std::string& seq,
+                        const std::shared_ptr<core::GroupConsumer>& consumer) override {
     uint64_t key = 0;
-    if (!absl::SimpleAtoi(seq, &key)) return false;
+    if (!absl::SimpleAtoi(seq, &key)) return core::PushResult::Closed();
     auto delivery = std::make_shared<Delivery>();
     delivery->event = event;
     delivery->seq = key;
     delivery->consumer = consumer;
     std::lock_guard<std::mutex> lock(mu_);
-    if (closed_.load()) return false;
+    if (closed_.load()) return core::PushResult::Closed();
     const std::string topic = event.subject().value_or("");
     auto it = sync_.find(topic);
     delivery->sync = it != sync_.end() ? it->second : kind == core::PushKind::kRequest;
     deliveries_[key] = delivery;
     ready_.push_back(std::move(delivery));
-    return true;
+    return core::PushResult::Queued();
   }
 
   void Forget(const std::string& seq) override {

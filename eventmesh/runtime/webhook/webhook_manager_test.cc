@@ -320,12 +320,13 @@ class FakeSession : public core::DeliveryTarget {
   uint64_t target_id() const override { return 7; }
   bool TryAcquireSlot() override { return true; }
   void ReleaseSlot() override {}
-  bool Push(const cloudevents::CloudEvent& event, core::PushKind, const std::string& seq,
-            const std::shared_ptr<core::GroupConsumer>& consumer) override {
+  core::PushResult Push(const cloudevents::CloudEvent& event, core::PushKind,
+                        const std::string& seq,
+                        const std::shared_ptr<core::GroupConsumer>& consumer) override {
     std::lock_guard<std::mutex> lock(mu_);
     ids_.push_back(event.id());
     unacked_.emplace_back(std::stoull(seq), consumer);
-    return true;
+    return core::PushResult::Queued();
   }
   void Forget(const std::string&) override {}
   void AckAll() {
