@@ -48,7 +48,7 @@ net::HttpRequest BuildPushRequest(const cloudevents::CloudEvent& event, const st
 
 enum class PushOutcome {
   kAccepted,  // delivered: acknowledge
-  kGiveUp,    // EventMesh FAIL / unknown retCode: acknowledge without retrying (Apache)
+  kGiveUp,    // EventMesh FAIL / no or unknown retCode: not retried (as Apache); dead-lettered
   kRetry,     // try again later
   kReject,    // never retry: dead-letter
 };

@@ -209,8 +209,10 @@ class WebhookTarget : public core::DeliveryTarget,
             action = kAck;
             break;
           case PushOutcome::kGiveUp:
+            // Not retried (as Apache), but not lost either: dead-lettered with the reason.
             ++stats_.given_up;
-            action = kAck;
+            ++stats_.dead_lettered;
+            action = kReject;
             break;
           case PushOutcome::kReject:
             ++stats_.dead_lettered;
@@ -235,10 +237,6 @@ class WebhookTarget : public core::DeliveryTarget,
     }
     switch (action) {
       case kAck:
-        if (verdict.outcome == PushOutcome::kGiveUp) {
-          LOG(WARNING) << "webhook " << url_ << " (group " << group_ << "): event " << d->event.id()
-                       << " not retried: " << verdict.reason;
-        }
         d->consumer->OnAck(d->seq);
         break;
       case kReject:

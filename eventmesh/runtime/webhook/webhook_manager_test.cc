@@ -622,6 +622,48 @@ TEST_F(WebhookManagerTest, GoneEndpointIsDeadLetteredWithoutRetry) {
   EXPECT_EQ(a.ids().size(), 1u);
 }
 
+// A 2xx answer that is not a success (retCode FAIL, an unknown retCode, a body that is not
+// JSON) is not retried, as Apache does, but the event goes to the dead-letter topic with the
+// reason instead of being committed as delivered.
+TEST_F(WebhookManagerTest, FailedOrUnreadableAnswersAreDeadLetteredNotCommitted) {
+  StartManager(Options());
+  Collected dlq;
+  ReadTopic(core::DeadLetterTopic("g"), &dlq);
+  Endpoint a([&](const TestRequest& r, int) {
+    const std::string id = Endpoint::EventId(r);
+    if (id == "ev-fail") return RetCode(3);  // FAIL
+    if (id == "ev-odd") return RetCode(77);  // unknown
+    if (id == "ev-html") {
+      TestResponse html;
+      html.status = 200;
+      html.body = "<html>ok?</html>";
+      return html;
+    }
+    return RetCode(0);
+  });
+  ASSERT_TRUE(manager_->Subscribe(Request("g", a.url(), "orders")).ok());
+  WarmUp("orders", {&a});
+  for (const char* id : {"ev-fail", "ev-odd", "ev-html"}) Publish(Event("orders", id));
+  absl::MutexLock lock(&dlq.mu);
+  ASSERT_TRUE(dlq.mu.AwaitWithTimeout(absl::Condition(
+                                          +[](std::vector<cloudevents::CloudEvent>* events) {
+                                            int found = 0;
+                                            for (const auto& e : *events) {
+                                              found += absl::StartsWith(e.id(), "ev-") ? 1 : 0;
+                                            }
+                                            return found >= 3;
+                                          },
+                                          &dlq.events),
+                                      absl::Seconds(30)));
+  std::map<std::string, std::string> reasons;
+  for (const auto& e : dlq.events) {
+    if (const std::string* reason = e.FindExtension("dlqreason")) reasons[e.id()] = *reason;
+  }
+  EXPECT_EQ(reasons["ev-fail"], "endpoint answered retCode 3 (FAIL)");
+  EXPECT_EQ(reasons["ev-odd"], "unknown retCode 77 (treated as FAIL)");
+  EXPECT_EQ(reasons["ev-html"], "the push response has no retCode (treated as FAIL)");
+}
+
 TEST_F(WebhookManagerTest, HangingEndpointDoesNotDelayOtherSubscriptions) {
   StartManager(Options());
   std::mutex gate_mu;
