@@ -99,6 +99,10 @@ KeyTable BuildKeyTable() {
            "concurrent TCP connections")
       .Int("eventMesh.server.session.expiredInMills", &RuntimeConfig::session_expired_ms, 100,
            kMaxMs, "ms", "a session without any frame for this long is closed")
+      .Int("eventMesh.server.tcp.helloTimeoutMs", &RuntimeConfig::hello_timeout_ms, 10, kMaxMs,
+           "ms",
+           "a TCP connection without a successful HELLO for this long is closed, whatever else "
+           "it sends")
       .Int("eventMesh.server.session.upstreamBufferSize", &RuntimeConfig::upstream_buffer_size, 1,
            1'000'000, "", "publishes in flight (not yet acknowledged) per session")
       .Int("eventMesh.server.tcp.msgReqnumPerSecond", &RuntimeConfig::msg_req_num_per_second, 0,

@@ -54,6 +54,7 @@ struct RuntimeConfig {
   int tcp_port = kDefaultTcpPort;
   int64_t client_max_num = 10'000;
   int64_t session_expired_ms = 60'000;
+  int64_t hello_timeout_ms = 10'000;
   int64_t upstream_buffer_size = 100;
   int64_t msg_req_num_per_second = 0;
   int64_t session_msg_req_num_per_second = 0;

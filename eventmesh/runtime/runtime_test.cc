@@ -619,6 +619,27 @@ TEST_F(RuntimeTest, SilentSessionExpires) {
   EXPECT_TRUE(client->WaitClosed());
 }
 
+// An unauthenticated connection cannot hold a slot by sending other frames (or bytes): without
+// a successful HELLO it is closed after helloTimeoutMs.
+TEST_F(RuntimeTest, ConnectionWithoutHelloIsClosedAfterTheHelloTimeout) {
+  StartServer({{"eventMesh.server.tcp.helloTimeoutMs", "300"}});
+  auto silent = TestClient::Connect(server_->tcp_port());
+  ASSERT_TRUE(silent.ok());
+  auto chatty = TestClient::Connect(server_->tcp_port());
+  ASSERT_TRUE(chatty.ok());
+  Package heartbeat;
+  heartbeat.header.cmd = Command::kHeartbeatRequest;
+  for (int i = 0; i < 5; ++i) {
+    auto reply = (*chatty)->Request(heartbeat);  // answered "no session", does not count
+    ASSERT_TRUE(reply.ok()) << reply.status();
+    EXPECT_EQ(reply->header.code, 1);
+  }
+  auto greeted = Client("pub", "p");
+  EXPECT_TRUE((*silent)->WaitClosed());
+  EXPECT_TRUE((*chatty)->WaitClosed());
+  PublishOk(greeted.get(), "still-open", "yes");  // a session with HELLO stays
+}
+
 TEST_F(RuntimeTest, ConnectionsBeyondClientMaxNumAreTurnedAway) {
   StartServer({{"eventMesh.server.tcp.clientMaxNum", "1"}});
   auto first = Client("pub", "p");

@@ -49,17 +49,27 @@ Session::~Session() = default;
 
 void Session::Start() {
   last_activity_ms_ = core::SteadyNowMs();
+  accepted_ms_ = last_activity_ms_;
   DoRead();
   ScheduleExpiryCheck();
 }
 
 void Session::ScheduleExpiryCheck() {
-  const int64_t period =
-      std::min<int64_t>(1000, std::max<int64_t>(10, ctx_->config->session_expired_ms / 4));
+  const int64_t shortest =
+      hello_done_ ? ctx_->config->session_expired_ms
+                  : std::min(ctx_->config->session_expired_ms, ctx_->config->hello_timeout_ms);
+  const int64_t period = std::min<int64_t>(1000, std::max<int64_t>(10, shortest / 4));
   expiry_timer_.expires_after(std::chrono::milliseconds(period));
   expiry_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (ec || self->closed_) return;
-    const int64_t idle = core::SteadyNowMs() - self->last_activity_ms_;
+    const int64_t now = core::SteadyNowMs();
+    if (!self->hello_done_ && now - self->accepted_ms_ > self->ctx_->config->hello_timeout_ms) {
+      // Frames other than HELLO do not keep an unauthenticated connection open.
+      self->Close(absl::StrCat("no HELLO within ", self->ctx_->config->hello_timeout_ms,
+                               " ms (eventMesh.server.tcp.helloTimeoutMs)"));
+      return;
+    }
+    const int64_t idle = now - self->last_activity_ms_;
     if (idle > self->ctx_->config->session_expired_ms) {
       self->Close(absl::StrCat("session expired: no frame for ", idle, " ms (expiredInMills=",
                                self->ctx_->config->session_expired_ms, ")"));

@@ -5,7 +5,8 @@
 //
 // Lifecycle: Start() reads frames; HELLO_REQUEST (validated with UserAgent::Validate) opens the
 // session; until then every other command is answered with code 1 and "no session is found"
-// in desc. Commands are processed in arrival order on the connection's io_context thread (a
+// in desc, and a connection without a successful HELLO after helloTimeoutMs is closed whatever
+// else it sends. Commands are processed in arrival order on the connection's io_context thread (a
 // connection stays on one worker). A frame that cannot be decoded (bad magic, bad header, too
 // large) closes the connection with a logged reason; a decodable frame with a bad body or an
 // unsupported command gets an error reply with the request's seq.
@@ -149,6 +150,7 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   std::vector<protocol::tcp::SubscriptionItem> subscriptions_;
   absl::flat_hash_set<std::string> known_topics_;
   int64_t last_activity_ms_ = 0;
+  int64_t accepted_ms_ = 0;
   bool reading_stopped_ = false;
   std::vector<std::pair<std::shared_ptr<core::GroupConsumer>, uint64_t>> pending_acks_;
   std::vector<connectors::Connector::PendingPublish> pending_publishes_;
