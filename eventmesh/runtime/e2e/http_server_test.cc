@@ -876,6 +876,19 @@ TEST_F(HttpServerTest, TopicCreateAndDelete) {
   reply = Post({{"Content-Type", "application/json"}}, R"({})", "/eventmesh/topic/create");
   EXPECT_EQ(reply.status, 400);
   EXPECT_EQ(reply.ret_msg, "missing body field 'topic'");
+  // State changes only by POST; reserved topics cannot be created or deleted by clients.
+  for (const char* path :
+       {"/eventmesh/topic/create?topic=viaget", "/eventmesh/topic/delete?topic=made",
+        "/eventmesh/subscribe/local?topic=t", "/eventmesh/unsubscribe/local?topic=t"}) {
+    auto get = HttpCall(port_, "GET", path);
+    ASSERT_TRUE(get.ok());
+    EXPECT_EQ(get->status, 405) << path;
+    EXPECT_EQ(get->headers["allow"], "POST") << path;
+  }
+  reply = Post({{"Content-Type", "application/json"}},
+               R"({"topic":"eventmesh-reply-0123456789abcdef"})", "/eventmesh/topic/delete");
+  EXPECT_EQ(reply.status, 403);
+  EXPECT_EQ(reply.ret_code, 22);
 }
 
 // ----- security and limits ----------------------------------------------------------------

@@ -80,6 +80,17 @@ void UriHandlers::Handle(HttpRequest request, UriEndpoint endpoint, Responder re
                   absl::StrCat("endpoint ", request.path,
                                " is not served by this runtime (no mesh bridging)"));
   }
+  const bool changes_state =
+      endpoint == UriEndpoint::kSubscribeLocal || endpoint == UriEndpoint::kUnsubscribeLocal ||
+      endpoint == UriEndpoint::kTopicCreate || endpoint == UriEndpoint::kTopicDelete;
+  if (changes_state && request.method != Method::kPost) {
+    HttpResponse response = RetCodeResponse(
+        services, request, 405, protocol::http::RetCodeValue(EventMeshRetCode::kRequestCodeInvalid),
+        absl::StrCat(request.path, " changes state: use POST"), {"uri", request.path});
+    response.content_type = "application/json";
+    response.headers.emplace_back("Allow", "POST");
+    return respond(std::move(response));
+  }
   auto body = request.method == Method::kGet
                   ? BodyFields::FromForm(request.query)
                   : BodyFields::Parse(request.headers.GetOr("content-type", ""), request.body);
@@ -127,8 +138,8 @@ void UriHandlers::Handle(HttpRequest request, UriEndpoint endpoint, Responder re
         return answer(403, protocol::http::RetCodeValue(EventMeshRetCode::kAclErr),
                       absl::StrCat("topic \"", parsed->topic, "\" is reserved for the mesh"));
       }
-      if (std::string denied = core::DeniedPublish(*user, parsed->topic);
-          !create && !denied.empty()) {
+      // Creating or deleting a topic needs the right to publish to it.
+      if (std::string denied = core::DeniedPublish(*user, parsed->topic); !denied.empty()) {
         return answer(403, protocol::http::RetCodeValue(EventMeshRetCode::kAclErr), denied);
       }
       absl::Status status =
