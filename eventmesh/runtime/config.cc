@@ -97,6 +97,12 @@ KeyTable BuildKeyTable() {
            "TCP listen port (0 = any free port)")
       .Int("eventMesh.server.tcp.clientMaxNum", &RuntimeConfig::client_max_num, 1, 10'000'000, "",
            "concurrent TCP connections")
+      .Int("eventMesh.server.tcp.maxConnectionsPerAddress",
+           &RuntimeConfig::max_connections_per_address, 0, 10'000'000, "",
+           "concurrent TCP connections from one IP address (0 = only clientMaxNum applies)")
+      .Int("eventMesh.server.session.maxSubscriptions",
+           &RuntimeConfig::max_subscriptions_per_session, 1, 1'000'000, "",
+           "topics one TCP session may subscribe to")
       .Int("eventMesh.server.session.expiredInMills", &RuntimeConfig::session_expired_ms, 100,
            kMaxMs, "ms", "a session without any frame for this long is closed")
       .Int("eventMesh.server.tcp.helloTimeoutMs", &RuntimeConfig::hello_timeout_ms, 10, kMaxMs,

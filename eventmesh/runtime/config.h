@@ -53,6 +53,8 @@ struct WebhookConfig {
 struct RuntimeConfig {
   int tcp_port = kDefaultTcpPort;
   int64_t client_max_num = 10'000;
+  int64_t max_connections_per_address = 2'000;
+  int64_t max_subscriptions_per_session = 1'000;
   int64_t session_expired_ms = 60'000;
   int64_t hello_timeout_ms = 10'000;
   int64_t upstream_buffer_size = 100;

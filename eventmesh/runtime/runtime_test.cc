@@ -640,6 +640,49 @@ TEST_F(RuntimeTest, ConnectionWithoutHelloIsClosedAfterTheHelloTimeout) {
   PublishOk(greeted.get(), "still-open", "yes");  // a session with HELLO stays
 }
 
+TEST_F(RuntimeTest, ConnectionsPerAddressAndSubscriptionsPerSessionAreBounded) {
+  StartServer({{"eventMesh.server.tcp.maxConnectionsPerAddress", "2"},
+               {"eventMesh.server.session.maxSubscriptions", "3"}});
+  auto first = Client("sub", "s");
+  auto second = Client("pub", "p");
+  auto third = TestClient::Connect(server_->tcp_port());
+  ASSERT_TRUE(third.ok());
+  auto goodbye = (*third)->Next(Command::kServerGoodbyeRequest);
+  ASSERT_TRUE(goodbye.ok()) << goodbye.status();
+  EXPECT_EQ(
+      goodbye->header.desc,
+      "too many connections from 127.0.0.1 (eventMesh.server.tcp.maxConnectionsPerAddress=2)");
+  EXPECT_TRUE((*third)->WaitClosed());
+
+  for (const char* topic : {"t1", "t2", "t3", "t1"}) {  // t1 again is not a new one
+    auto reply = first->Subscribe(topic);
+    ASSERT_TRUE(reply.ok());
+    EXPECT_EQ(reply->header.code, 0) << topic << ": " << reply->header.desc;
+  }
+  auto over = first->Subscribe("t4");
+  ASSERT_TRUE(over.ok());
+  EXPECT_EQ(over->header.code, 1);
+  EXPECT_EQ(
+      over->header.desc,
+      "more than 3 topics subscribed in one session (eventMesh.server.session.maxSubscriptions)");
+  // A closed connection frees its address slot.
+  second->Close();
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  std::unique_ptr<TestClient> again;
+  while (absl::Now() < deadline) {
+    auto client = TestClient::Connect(server_->tcp_port());
+    ASSERT_TRUE(client.ok());
+    auto hello = (*client)->Hello("pub", "p");
+    if (hello.ok() && hello->header.code == 0) {
+      again = std::move(*client);
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_NE(again, nullptr);
+  PublishOk(again.get(), "t1", "ok");
+}
+
 TEST_F(RuntimeTest, ConnectionsBeyondClientMaxNumAreTurnedAway) {
   StartServer({{"eventMesh.server.tcp.clientMaxNum", "1"}});
   auto first = Client("pub", "p");

@@ -265,6 +265,23 @@ void Session::HandleSubscribe(const Package& package) {
     Reply(package, Command::kSubscribeResponse, OpStatus::kFail, "subscription has no topics");
     return;
   }
+  {
+    // Bounded before any per-topic work: a request cannot make the session hold more than
+    // maxSubscriptions topics (nor cost more than that much checking).
+    const size_t limit = static_cast<size_t>(ctx_->config->max_subscriptions_per_session);
+    absl::flat_hash_set<absl::string_view> topics;
+    for (const auto& existing : subscriptions_) topics.insert(existing.topic);
+    for (const auto& item : subscription->topic_list) {
+      topics.insert(item.topic);
+      if (topics.size() > limit) {
+        Reply(package, Command::kSubscribeResponse, OpStatus::kFail,
+              absl::StrCat("more than ", limit,
+                           " topics subscribed in one session "
+                           "(eventMesh.server.session.maxSubscriptions)"));
+        return;
+      }
+    }
+  }
   for (const auto& item : subscription->topic_list) {
     if (item.mode == protocol::tcp::SubscriptionMode::kUnrecognized ||
         item.type == protocol::tcp::SubscriptionType::kUnrecognized) {

@@ -13,7 +13,12 @@ namespace eventmesh::runtime::tcp {
 TcpServer::TcpServer(SessionContext* context, int worker_threads) : ctx_(context) {
   ctx_->on_closed = [this](uint64_t id) {
     std::lock_guard<std::mutex> lock(mu_);
-    sessions_.erase(id);
+    if (auto it = sessions_.find(id); it != sessions_.end()) {
+      if (auto count = per_address_.find(it->second.address); count != per_address_.end()) {
+        if (--count->second <= 0) per_address_.erase(count);
+      }
+      sessions_.erase(it);
+    }
     closed_cv_.notify_all();
   };
   for (int i = 0; i < std::max(1, worker_threads); ++i) {
@@ -57,21 +62,31 @@ void TcpServer::DoAccept() {
           return;
         }
         const uint64_t id = next_session_id_.fetch_add(1) + 1;
+        boost::system::error_code remote_ec;
+        const auto remote = socket.remote_endpoint(remote_ec);
+        const std::string address = remote_ec ? "" : remote.address().to_string();
         auto session = std::make_shared<Session>(std::move(socket), ctx_, id);
-        bool over_limit = false;
+        std::string refusal;
         {
           std::lock_guard<std::mutex> lock(mu_);
-          over_limit = static_cast<int64_t>(sessions_.size()) >= ctx_->config->client_max_num;
-          if (!over_limit) sessions_.emplace(id, Entry{session, core::SteadyNowMs(), false});
+          const int64_t per_address_limit = ctx_->config->max_connections_per_address;
+          if (static_cast<int64_t>(sessions_.size()) >= ctx_->config->client_max_num) {
+            refusal = absl::StrCat("too many connections (eventMesh.server.tcp.clientMaxNum=",
+                                   ctx_->config->client_max_num, ")");
+          } else if (per_address_limit > 0 && per_address_[address] >= per_address_limit) {
+            refusal = absl::StrCat(
+                "too many connections from ", address,
+                " (eventMesh.server.tcp.maxConnectionsPerAddress=", per_address_limit, ")");
+          } else {
+            ++per_address_[address];
+            sessions_.emplace(id, Entry{session, core::SteadyNowMs(), false, address});
+          }
+          if (!refusal.empty() && per_address_[address] == 0) per_address_.erase(address);
         }
-        if (over_limit) {
-          LOG(WARNING) << "rejecting connection: clientMaxNum " << ctx_->config->client_max_num
-                       << " reached";
-          boost::asio::post(*io, [session, this] {
-            session->SendServerGoodbye(protocol::tcp::OpStatus::kFail,
-                                       absl::StrCat("too many connections (eventMesh.server.tcp."
-                                                    "clientMaxNum=",
-                                                    ctx_->config->client_max_num, ")"));
+        if (!refusal.empty()) {
+          LOG(WARNING) << "rejecting connection: " << refusal;
+          boost::asio::post(*io, [session, refusal] {
+            session->SendServerGoodbye(protocol::tcp::OpStatus::kFail, refusal);
           });
         } else {
           boost::asio::post(*io, [session] { session->Start(); });

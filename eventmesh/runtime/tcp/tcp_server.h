@@ -88,8 +88,10 @@ class TcpServer {
     std::weak_ptr<Session> session;
     int64_t accepted_ms = 0;  // steady clock
     bool redirected = false;
+    std::string address;  // the peer's IP
   };
   std::map<uint64_t, Entry> sessions_;
+  std::map<std::string, int64_t> per_address_;  // open sessions per peer IP
 };
 
 }  // namespace eventmesh::runtime::tcp
