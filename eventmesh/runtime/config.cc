@@ -144,6 +144,11 @@ KeyTable BuildKeyTable() {
            1'000'000, "", "pushes of one event before it goes to the dead-letter topic")
       .Int("eventMesh.server.delivery.maxUnackedPerGroup", &RuntimeConfig::max_unacked_per_group, 1,
            10'000'000, "", "read-ahead bound per consumer group and topic")
+      .Int("eventMesh.server.delivery.lingerMs", &RuntimeConfig::delivery_linger_ms, 0, 86'400'000,
+           "ms",
+           "a consumer group's member stays open this long after its last subscriber's "
+           "connection closed, so a reconnecting subscriber finds its unacknowledged events and "
+           "their delivery counts (0 = close at once)")
       .Int("eventMesh.server.requestReply.maxTtlMs", &RuntimeConfig::request_max_ttl_ms, 1, kMaxMs,
            "ms", "longest reply wait (ttl) a request may ask for")
       .Int("eventMesh.server.requestReply.maxPendingPerClient",

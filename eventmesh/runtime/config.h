@@ -67,6 +67,7 @@ struct RuntimeConfig {
   int64_t ack_timeout_ms = 30'000;
   int64_t max_delivery_count = 5;
   int64_t max_unacked_per_group = 10'000;
+  int64_t delivery_linger_ms = 10'000;
   int64_t request_max_ttl_ms = 600'000;
   int64_t request_max_pending_per_client = 1'000;
   int64_t max_event_size = 1 << 20;

@@ -338,6 +338,40 @@ TEST_F(RuntimeTest, DeadLetterAfterMaxDeliveries) {
   EXPECT_FALSE(consumer->Next(Command::kAsyncMessageToClient, absl::Milliseconds(600)).ok());
 }
 
+// A poison event whose only subscriber crashes on it every time (closes without acking, then
+// reconnects) still reaches the dead-letter topic after maxDeliveryCount deliveries: the
+// group's member lingers while the subscriber reconnects, so the count is not reset.
+TEST_F(RuntimeTest, PoisonEventReachesTheDeadLetterTopicWhenItsSubscriberCrashesEachTime) {
+  StartServer({{"eventMesh.server.delivery.maxDeliveryCount", "2"},
+               {"eventMesh.server.delivery.lingerMs", "60000"}});
+  auto dlq = Subscriber("dlq-readers", "crashers.DLQ");
+  auto publisher = Client("pub", "p");
+  {
+    auto first = Subscriber("crashers", "poison");
+    PublishOk(publisher.get(), "poison", "kills its consumer");
+    auto push = first->Next(Command::kAsyncMessageToClient);
+    ASSERT_TRUE(push.ok()) << push.status();
+    first->Close();  // crashed before acknowledging
+  }
+  {
+    auto second = Subscriber("crashers", "poison");
+    auto push = second->Next(Command::kAsyncMessageToClient);
+    ASSERT_TRUE(push.ok()) << push.status();  // delivery 2 of 2
+    EXPECT_EQ(BodyOf(*push), "kills its consumer");
+    second->Close();  // crashed again
+  }
+  auto dead = dlq->Next(Command::kAsyncMessageToClient);
+  ASSERT_TRUE(dead.ok()) << dead.status();
+  EXPECT_EQ(BodyOf(*dead), "kills its consumer");
+  ASSERT_TRUE(dlq->Ack(*dead).ok());
+  // The next subscriber is not handed the poison event again.
+  auto third = Subscriber("crashers", "poison");
+  PublishOk(publisher.get(), "poison", "harmless");
+  auto push = third->Next(Command::kAsyncMessageToClient);
+  ASSERT_TRUE(push.ok()) << push.status();
+  EXPECT_EQ(BodyOf(*push), "harmless");
+}
+
 TEST_F(RuntimeTest, FullWindowStopsFeedingASlowConsumerWhileAnotherKeepsReceiving) {
   StartServer();
   auto slow = Subscriber("mixed", "stream", SubscriptionMode::kClustering, /*unack=*/3);

@@ -128,6 +128,7 @@ Server::Server(const RuntimeConfig& config, std::unique_ptr<connectors::Connecto
   options.delivery.max_delivery_count = static_cast<int32_t>(config_.max_delivery_count);
   options.max_unacked_per_consumer = static_cast<int32_t>(config_.max_unacked_per_group);
   options.tick_ms = std::max<int64_t>(5, std::min<int64_t>(50, config_.ack_timeout_ms / 4));
+  options.linger_ms = config_.delivery_linger_ms;
   consumers_ = std::make_unique<core::ConsumerManager>(connector_.get(), topics_.get(), options);
   core::PublishLimits limits;
   limits.max_event_bytes = config_.max_event_size;

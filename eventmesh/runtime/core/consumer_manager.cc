@@ -40,6 +40,7 @@ absl::Status ConsumerManager::Subscribe(const std::shared_ptr<DeliveryTarget>& t
     auto it = consumers_.find(key);
     if (it != consumers_.end()) {
       consumer = it->second;
+      lingering_.erase(key);  // a member is back: its events and their counts carry on
     } else {
       auto sink = [this, group](cloudevents::CloudEvent event,
                                 std::function<void(absl::Status)> done) {
@@ -91,8 +92,13 @@ void ConsumerManager::RemoveTarget(uint64_t target_id) {
     for (auto i = range.first; i != range.second; ++i) {
       auto it = consumers_.find(i->second);
       if (it != consumers_.end() && it->second->RemoveTarget(target_id) == 0) {
-        to_close.push_back(it->second);
-        consumers_.erase(it);
+        const bool broadcasting = std::get<2>(i->second) != 0;
+        if (options_.linger_ms > 0 && !broadcasting) {
+          lingering_[i->second] = SteadyNowMs() + options_.linger_ms;
+        } else {
+          to_close.push_back(it->second);
+          consumers_.erase(it);
+        }
       }
     }
     by_target_.erase(range.first, range.second);
@@ -123,13 +129,27 @@ void ConsumerManager::TickLoop() {
   while (!stopped_) {
     tick_cv_.wait_for(lock, std::chrono::milliseconds(options_.tick_ms));
     if (stopped_) break;
+    const int64_t now = SteadyNowMs();
+    std::vector<std::shared_ptr<GroupConsumer>> expired;
+    for (auto it = lingering_.begin(); it != lingering_.end();) {
+      if (it->second > now) {
+        ++it;
+        continue;
+      }
+      if (auto consumer = consumers_.find(it->first); consumer != consumers_.end()) {
+        expired.push_back(consumer->second);
+        consumers_.erase(consumer);
+      }
+      it = lingering_.erase(it);
+    }
     std::vector<std::shared_ptr<GroupConsumer>> consumers;
     consumers.reserve(consumers_.size());
     for (auto& [key, consumer] : consumers_) consumers.push_back(consumer);
     lock.unlock();
-    const int64_t now = SteadyNowMs();
+    for (auto& consumer : expired) consumer->Close();
     for (auto& consumer : consumers) consumer->Tick(now);
     consumers.clear();
+    expired.clear();
     lock.lock();
   }
 }
@@ -143,6 +163,7 @@ void ConsumerManager::Shutdown() {
     }
     stopped_ = true;
     consumers.swap(consumers_);
+    lingering_.clear();
     by_target_.clear();
     tick_cv_.notify_all();
   }

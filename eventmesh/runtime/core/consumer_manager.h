@@ -36,6 +36,11 @@ struct ConsumerManagerOptions {
   DeliverySettings delivery;
   int32_t max_unacked_per_consumer = 10'000;  // connector read-ahead bound per GroupConsumer
   int64_t tick_ms = 50;
+  // A clustering consumer whose last target's connection closed stays open this long (ms), so
+  // a subscriber that reconnects finds its unacknowledged events with their delivery counts (a
+  // poison event still reaches the dead-letter topic when its subscriber crashes on it every
+  // time). 0 = close at once. An explicit unsubscribe closes at once.
+  int64_t linger_ms = 10'000;
 };
 
 class ConsumerManager {
@@ -79,6 +84,7 @@ class ConsumerManager {
 
   std::mutex mu_;
   std::map<Key, std::shared_ptr<GroupConsumer>> consumers_;
+  std::map<Key, int64_t> lingering_;  // consumers without targets -> steady deadline to close
   std::multimap<uint64_t, Key> by_target_;
   bool stopped_ = false;
   std::condition_variable tick_cv_;
