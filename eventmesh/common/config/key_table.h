@@ -51,16 +51,16 @@ class KeyTable {
                 std::string description) {
     Options defaults{};
     const std::string default_text = absl::StrCat(std::invoke(field, defaults));
-    return Add(std::move(name), default_text, std::move(unit),
-               absl::StrCat(description, " [", min, "..",
-                            max >= (int64_t{1} << 60) ? "" : absl::StrCat(max), "]"),
-               [field, min, max](const std::string& key, const std::string& value, Options* o) {
-                 auto parsed = ParseInt(key, value, min, max);
-                 if (!parsed.ok()) return parsed.status();
-                 using T = std::remove_reference_t<decltype(std::invoke(field, *o))>;
-                 std::invoke(field, *o) = static_cast<T>(*parsed);
-                 return absl::OkStatus();
-               });
+    return Add(
+        std::move(name), default_text, std::move(unit),
+        absl::StrCat(description, " [", min, "..", max >= kUnbounded ? "" : absl::StrCat(max), "]"),
+        [field, min, max](const std::string& key, const std::string& value, Options* o) {
+          auto parsed = ParseInt(key, value, min, max);
+          if (!parsed.ok()) return parsed.status();
+          using T = std::remove_reference_t<decltype(std::invoke(field, *o))>;
+          std::invoke(field, *o) = static_cast<T>(*parsed);
+          return absl::OkStatus();
+        });
   }
 
   template <typename Field>

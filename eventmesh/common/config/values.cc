@@ -15,6 +15,10 @@ absl::StatusOr<int64_t> ParseInt(absl::string_view key, absl::string_view value,
                                  int64_t max) {
   int64_t v = 0;
   if (!absl::SimpleAtoi(value, &v) || v < min || v > max) {
+    if (max >= kUnbounded) {
+      return absl::InvalidArgumentError(absl::StrCat("invalid value \"", value, "\" for key ", key,
+                                                     ": expected an integer >= ", min));
+    }
     return absl::InvalidArgumentError(absl::StrCat("invalid value \"", value, "\" for key ", key,
                                                    ": expected an integer in [", min, ", ", max,
                                                    "]"));

@@ -15,8 +15,12 @@
 
 namespace eventmesh::config {
 
+// Any `max` at or above this counts as "no upper bound" in error messages.
+inline constexpr int64_t kUnbounded = int64_t{1} << 60;
+
 // A decimal integer in [min, max]. Error: InvalidArgument
-// "invalid value \"v\" for key K: expected an integer in [min, max]".
+// "invalid value \"v\" for key K: expected an integer in [min, max]" (or "... >= min" when max is
+// kUnbounded or more).
 absl::StatusOr<int64_t> ParseInt(absl::string_view key, absl::string_view value, int64_t min,
                                  int64_t max);
 

@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "eventmesh/common/backoff.h"
+#include "eventmesh/common/config/values.h"
 #include "eventmesh/protocol/cloudevents/proto_format.h"
 #include "glog/logging.h"
 
@@ -24,12 +25,9 @@ absl::Status ParseInt(const ConnectorConfig& config, const std::string& key, int
                       int64_t* out) {
   auto it = config.find(key);
   if (it == config.end()) return absl::OkStatus();
-  int64_t value = 0;
-  if (!absl::SimpleAtoi(it->second, &value) || value < min) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid value \"", it->second, "\" for key ",
-                                                   key, ": expected an integer >= ", min));
-  }
-  *out = value;
+  auto value = config::ParseInt(key, it->second, min, INT64_MAX);
+  if (!value.ok()) return value.status();
+  *out = *value;
   return absl::OkStatus();
 }
 

@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "eventmesh/common/config/values.h"
 #include "eventmesh/store/client/remote_event_store.h"
 
 namespace eventmesh::connectors {
@@ -16,12 +17,9 @@ namespace {
 absl::Status ParsePositive(const ConnectorConfig& config, const std::string& key, int64_t* out) {
   auto it = config.find(key);
   if (it == config.end()) return absl::OkStatus();
-  int64_t value = 0;
-  if (!absl::SimpleAtoi(it->second, &value) || value < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid value \"", it->second, "\" for key ",
-                                                   key, ": expected an integer >= 1"));
-  }
-  *out = value;
+  auto value = config::ParseInt(key, it->second, 1, INT64_MAX);
+  if (!value.ok()) return value.status();
+  *out = *value;
   return absl::OkStatus();
 }
 
@@ -45,17 +43,10 @@ absl::StatusOr<StoreConnectorOptions> ParseStoreConfig(const ConnectorConfig& co
     return absl::InvalidArgumentError(
         "store connector: key address (host:port of the store service) is required");
   }
-  const std::string& text = address->second;
-  const size_t colon = text.rfind(':');
-  int port = 0;
-  if (colon == std::string::npos || colon == 0 ||
-      !absl::SimpleAtoi(text.substr(colon + 1), &port) || port < 1 || port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid value \"", text,
-                                                   "\" for key address: expected host:port "
-                                                   "with a port in 1..65535"));
-  }
-  options.host = text.substr(0, colon);
-  options.port = static_cast<uint16_t>(port);
+  auto host_port = config::ParseHostPort("address", address->second, /*require_port=*/true);
+  if (!host_port.ok()) return host_port.status();
+  options.host = host_port->host;
+  options.port = static_cast<uint16_t>(host_port->port);
   if (auto s = ParsePositive(config, "callTimeoutMs", &options.call_timeout_ms); !s.ok()) return s;
   if (auto s = ParsePositive(config, "connectTimeoutMs", &options.connect_timeout_ms); !s.ok())
     return s;

@@ -347,8 +347,7 @@ TEST(StoreConnectorConfigTest, KeysAreValidated) {
   EXPECT_EQ(ParseStoreConfig({}).status().message(),
             "store connector: key address (host:port of the store service) is required");
   EXPECT_EQ(ParseStoreConfig({{"address", "localhost"}}).status().message(),
-            "invalid value \"localhost\" for key address: expected host:port with a port in "
-            "1..65535");
+            "invalid value \"localhost\" for key address: expected host:port");
   EXPECT_EQ(ParseStoreConfig({{"address", "h:70000"}}).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseStoreConfig({{"address", "h:1"}, {"path", "/x"}}).status().message(),
