@@ -22,6 +22,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "eventmesh/common/config/values.h"
 #include "eventmesh/store/engine/rocksdb_event_store.h"
 #include "eventmesh/store/service/store_server.h"
 #include "glog/logging.h"
@@ -30,7 +31,8 @@ ABSL_FLAG(uint16_t, port, eventmesh::store::service::kDefaultStorePort,
           "TCP port to listen on (0 = any free port)");
 ABSL_FLAG(std::string, bind, "127.0.0.1", "address to bind (0.0.0.0 = every interface)");
 ABSL_FLAG(std::string, data_dir, "",
-          "RocksDB directory (default $HOME/.local/share/eventmesh/store)");
+          "RocksDB directory (default $XDG_DATA_HOME/eventmesh/store, else "
+          "$HOME/.local/share/eventmesh/store)");
 ABSL_FLAG(std::string, sync, "batch", "durability of appends: none | batch | always");
 ABSL_FLAG(int64_t, max_event_bytes, eventmesh::store::AppendLimits{}.max_event_bytes,
           "largest event (payload + key + headers), bytes");
@@ -89,12 +91,6 @@ absl::Status ApplyConfigFile(const std::string& path) {
   return absl::OkStatus();
 }
 
-std::string DefaultDataDir() {
-  const char* home = std::getenv("HOME");
-  if (home == nullptr || *home == '\0') return "/tmp/eventmesh-store";
-  return absl::StrCat(home, "/.local/share/eventmesh/store");
-}
-
 int Fail(const absl::Status& status) {
   std::cerr << "store_main: " << status.message() << std::endl;
   return 2;
@@ -115,7 +111,7 @@ std::string FindConfigArg(int argc, char** argv) {
 int Run() {
   StoreOptions store_options;
   store_options.path = absl::GetFlag(FLAGS_data_dir);
-  if (store_options.path.empty()) store_options.path = DefaultDataDir();
+  if (store_options.path.empty()) store_options.path = config::DefaultDataDir("store");
   absl::StatusOr<SyncMode> sync = ParseSyncMode(absl::GetFlag(FLAGS_sync));
   if (!sync.ok())
     return Fail(absl::InvalidArgumentError(absl::StrCat("--sync: ", sync.status().message())));
