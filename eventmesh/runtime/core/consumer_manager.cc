@@ -34,29 +34,43 @@ absl::Status ConsumerManager::Subscribe(const std::shared_ptr<DeliveryTarget>& t
   const uint64_t owner = mode == connectors::ConsumeMode::kBroadcasting ? target->target_id() : 0;
   Key key{group, topic, owner};
   std::shared_ptr<GroupConsumer> consumer;
+  std::shared_ptr<GroupConsumer> redundant;  // opened concurrently by another subscriber
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
     if (stopped_) return absl::UnavailableError("the runtime is shutting down");
     auto it = consumers_.find(key);
     if (it != consumers_.end()) {
       consumer = it->second;
       lingering_.erase(key);  // a member is back: its events and their counts carry on
     } else {
+      // Joining the group is a store call that may take long (a slow or unreachable store):
+      // it runs without the manager's lock, so other sessions keep subscribing and leaving.
+      lock.unlock();
       auto sink = [this, group](cloudevents::CloudEvent event,
                                 std::function<void(absl::Status)> done) {
         DeadLetter(group, std::move(event), std::move(done));
       };
-      consumer = std::make_shared<GroupConsumer>(
+      auto opened_consumer = std::make_shared<GroupConsumer>(
           group, topic, mode, options_.delivery, [this] { return NextSeq(); }, sink);
-      absl::Status opened = consumer->Open(connector_, options_.max_unacked_per_consumer);
+      absl::Status opened = opened_consumer->Open(connector_, options_.max_unacked_per_consumer);
       if (!opened.ok()) return opened;
-      consumers_.emplace(key, consumer);
+      lock.lock();
+      if (stopped_) {
+        lock.unlock();
+        opened_consumer->Close();
+        return absl::UnavailableError("the runtime is shutting down");
+      }
+      auto [existing, inserted] = consumers_.emplace(key, opened_consumer);
+      if (!inserted) redundant = std::move(opened_consumer);  // someone else was faster
+      consumer = existing->second;
+      lingering_.erase(key);
     }
     bool known = false;
     auto range = by_target_.equal_range(target->target_id());
     for (auto i = range.first; i != range.second; ++i) known |= i->second == key;
     if (!known) by_target_.emplace(target->target_id(), key);
   }
+  if (redundant) redundant->Close();
   consumer->AddTarget(target, push_kind, settings);
   return absl::OkStatus();
 }
