@@ -3,9 +3,15 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "eventmesh/protocol/json/json.h"
+#include "openssl/crypto.h"
+#include "openssl/evp.h"
 
 namespace eventmesh::runtime::core {
 namespace {
@@ -40,6 +46,61 @@ absl::Status ReadPatterns(const rapidjson::Value& user, const char* key, absl::s
   return absl::OkStatus();
 }
 
+// Equal without an early exit on the first differing byte.
+bool ConstantTimeEqual(absl::string_view a, absl::string_view b) {
+  unsigned diff = a.size() != b.size();
+  for (size_t i = 0; i < b.size(); ++i) {
+    diff |= static_cast<unsigned char>(b[i]) ^ static_cast<unsigned char>(i < a.size() ? a[i] : 0);
+  }
+  return diff == 0;
+}
+
+absl::StatusOr<std::string> FromHex(absl::string_view text) {
+  std::string clean;
+  for (char c : text) {
+    if (c != ':') clean.push_back(absl::ascii_tolower(static_cast<unsigned char>(c)));
+  }
+  if (clean.empty() || clean.size() % 2 != 0 ||
+      clean.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return absl::InvalidArgumentError("not hexadecimal");
+  }
+  return absl::HexStringToBytes(clean);
+}
+
+absl::Status ParseHash(absl::string_view text, AclUser* user) {
+  const std::vector<absl::string_view> parts = absl::StrSplit(text, '$');
+  int64_t iterations = 0;
+  if (parts.size() != 4 || parts[0] != "pbkdf2-sha256" ||
+      !absl::SimpleAtoi(parts[1], &iterations) || iterations < 1 || iterations > 100'000'000) {
+    return absl::InvalidArgumentError(
+        "\"passwordHash\" must be \"pbkdf2-sha256$<iterations>$<salt hex>$<derived key hex>\"");
+  }
+  auto salt = FromHex(parts[2]);
+  auto derived = FromHex(parts[3]);
+  if (!salt.ok() || !derived.ok() || salt->size() < 8 || derived->size() < 16) {
+    return absl::InvalidArgumentError(
+        "\"passwordHash\": the salt (at least 8 bytes) and the derived key (at least 16 bytes) "
+        "must be hexadecimal");
+  }
+  user->iterations = iterations;
+  user->salt = *std::move(salt);
+  user->derived = *std::move(derived);
+  return absl::OkStatus();
+}
+
+bool Verify(const AclUser& user, absl::string_view password) {
+  if (user.iterations == 0) return ConstantTimeEqual(user.password, password);
+  std::string out(user.derived.size(), '\0');
+  if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
+                        reinterpret_cast<const unsigned char*>(user.salt.data()),
+                        static_cast<int>(user.salt.size()), static_cast<int>(user.iterations),
+                        EVP_sha256(), static_cast<int>(out.size()),
+                        reinterpret_cast<unsigned char*>(out.data())) != 1) {
+    return false;
+  }
+  return CRYPTO_memcmp(out.data(), user.derived.data(), out.size()) == 0;
+}
+
 }  // namespace
 
 absl::StatusOr<Acl> Acl::Load(const std::string& path) {
@@ -65,12 +126,20 @@ absl::StatusOr<Acl> Acl::Parse(absl::string_view text, absl::string_view what) {
     AclUser user;
     auto name = json::GetString(entry, "username");
     auto password = json::GetString(entry, "password");
-    if (!name.has_value() || name->empty() || !password.has_value()) {
+    auto hash = json::GetString(entry, "passwordHash");
+    if (!name.has_value() || name->empty() || password.has_value() == hash.has_value()) {
       return absl::InvalidArgumentError(
-          absl::StrCat(what, ": every user needs a non-empty \"username\" and a \"password\""));
+          absl::StrCat(what,
+                       ": every user needs a non-empty \"username\" and a \"password\" or a "
+                       "\"passwordHash\""));
     }
     user.username = std::string(*name);
-    user.password = std::string(*password);
+    if (password.has_value()) {
+      user.password = std::string(*password);
+    } else if (absl::Status s = ParseHash(*hash, &user); !s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": user \"", user.username, "\": ", s.message()));
+    }
     if (auto s = ReadPatterns(entry, "publish", what, &user.publish); !s.ok()) return s;
     if (auto s = ReadPatterns(entry, "subscribe", what, &user.subscribe); !s.ok()) return s;
     std::string key = user.username;
@@ -78,20 +147,25 @@ absl::StatusOr<Acl> Acl::Parse(absl::string_view text, absl::string_view what) {
       return absl::InvalidArgumentError(absl::StrCat(what, ": duplicate user \"", key, "\""));
     }
   }
+  // The stand-in for unknown users: the costliest credential of the file, never matching.
+  for (const auto& [name, user] : acl.users_) {
+    if (user.iterations > acl.stand_in_.iterations ||
+        (acl.stand_in_.iterations == 0 && user.password.size() > acl.stand_in_.password.size())) {
+      acl.stand_in_ = user;
+    }
+  }
+  acl.stand_in_.username.clear();
+  acl.stand_in_.password.append("\x01 never");  // cannot equal what a client sends as well
   return acl;
 }
 
 const AclUser* Acl::Authenticate(absl::string_view username, absl::string_view password) const {
   auto it = users_.find(username);
-  if (it == users_.end()) return nullptr;
-  // Compare without an early exit on the first differing byte.
-  const std::string& expected = it->second.password;
-  unsigned diff = expected.size() != password.size();
-  for (size_t i = 0; i < password.size(); ++i) {
-    diff |= static_cast<unsigned char>(password[i]) ^
-            static_cast<unsigned char>(i < expected.size() ? expected[i] : 0);
-  }
-  return diff == 0 ? &it->second : nullptr;
+  // An unknown user is checked against a stand-in with the same kind of credential, so the
+  // answer takes as long as for a known user with a wrong password.
+  const AclUser& user = it != users_.end() ? it->second : stand_in_;
+  const bool matches = Verify(user, password);
+  return it != users_.end() && matches ? &it->second : nullptr;
 }
 
 bool Acl::CanPublish(const AclUser& user, absl::string_view topic) {

@@ -3,12 +3,20 @@
 
 // Username/password check at HELLO and per-user topic permissions, from a JSON credentials file:
 //   {"users": [{"username": "alice", "password": "s3cret",
-//               "publish": ["orders", "audit.*"], "subscribe": ["*"]}]}
+//               "publish": ["orders", "audit.*"], "subscribe": ["*"]},
+//              {"username": "bob",
+//               "passwordHash": "pbkdf2-sha256$600000$<salt hex>$<derived key hex>"}]}
+// A user has either "password" (clear text) or "passwordHash" (PBKDF2-HMAC-SHA256; make one with
+//   openssl kdf -keylen 32 -kdfopt digest:SHA256 -kdfopt pass:<password>
+//     -kdfopt hexsalt:<16+ random bytes in hex> -kdfopt iter:600000 PBKDF2   (one line)
+// whose colon-separated output may be pasted as is). Comparisons take the same time whether the
+// user exists or not, and do not stop at the first differing byte.
 // A pattern is an exact topic name, a prefix ending in '*' ("audit.*"), or "*" (every topic).
 // A missing list grants nothing. Immutable after loading; thread-safe.
 // Errors (Load): NotFound (unreadable file), InvalidArgument naming the file and the problem
 // (malformed JSON with offset, missing username/password, duplicate user, non-string pattern).
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -20,9 +28,13 @@ namespace eventmesh::runtime::core {
 
 struct AclUser {
   std::string username;
-  std::string password;
+  std::string password;  // clear text; empty when the file gives a hash
   std::vector<std::string> publish;
   std::vector<std::string> subscribe;
+  // PBKDF2-HMAC-SHA256 parameters when the file gives "passwordHash" (iterations 0 otherwise).
+  int64_t iterations = 0;
+  std::string salt;
+  std::string derived;
 };
 
 class Acl {
@@ -37,6 +49,7 @@ class Acl {
 
  private:
   std::map<std::string, AclUser, std::less<>> users_;
+  AclUser stand_in_;  // what an unknown user is checked against (see Authenticate)
 };
 
 }  // namespace eventmesh::runtime::core
