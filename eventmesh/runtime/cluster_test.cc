@@ -53,13 +53,7 @@ class ClusterTest : public ::testing::Test {
   // Starts one more runtime on the shared store; returns its index.
   int StartRuntime(std::map<std::string, std::string> properties = {}) {
     const int index = static_cast<int>(runtimes_.size());
-    properties.emplace("eventMesh.storage.plugin.type", "store");
-    properties.emplace("eventMesh.storage.store.address", store_->address());
-    properties.emplace("eventMesh.storage.store.fetchWaitMs", "100");
-    properties.emplace("eventMesh.storage.store.commitIntervalMs", "50");
-    properties.emplace("eventMesh.storage.store.heartbeatIntervalMs", "100");
-    properties.emplace("eventMesh.storage.store.sessionTimeoutMs", "5000");
-    properties.emplace("eventMesh.storage.store.reconnectMaxBackoffMs", "200");
+    store_->AddRuntimeProperties(&properties);
     auto server = testing::StartTestServer(std::move(properties),
                                            absl::StrCat(base_dir_, "/runtime", index), registry_);
     EXPECT_TRUE(server.ok()) << server.status();

@@ -40,13 +40,9 @@ class CrossRuntimeRequestTest : public ::testing::Test {
     ASSERT_TRUE(connectors::RegisterBuiltinConnectors(&registry_).ok());
     for (int i = 0; i < 2; ++i) {
       std::map<std::string, std::string> properties = {
-          {"eventMesh.storage.plugin.type", "store"},
-          {"eventMesh.storage.store.address", store_->address()},
-          {"eventMesh.storage.store.fetchWaitMs", "100"},
-          {"eventMesh.storage.store.commitIntervalMs", "50"},
-          {"eventMesh.storage.store.heartbeatIntervalMs", "100"},
           {"eventMesh.server.http.webhook.enabled", "false"},
           {"eventMesh.server.tcp.RebalanceIntervalInMills", "0"}};
+      store_->AddRuntimeProperties(&properties);
       auto server = testing::StartTestServer(std::move(properties),
                                              absl::StrCat(base_dir_, "/runtime", i), registry_);
       ASSERT_TRUE(server.ok()) << server.status();

@@ -77,13 +77,8 @@ class RebalanceTest : public ::testing::Test {
     const int index = static_cast<int>(runtimes_.size());
     std::map<std::string, std::string> properties;
     properties.emplace("eventMesh.server.tcp.workerThreads", "1");
-    properties.emplace("eventMesh.storage.plugin.type", "store");
-    properties.emplace("eventMesh.storage.store.address", store_->address());
     properties.emplace("eventMesh.storage.store.fetchWaitMs", "50");
-    properties.emplace("eventMesh.storage.store.commitIntervalMs", "50");
-    properties.emplace("eventMesh.storage.store.heartbeatIntervalMs", "100");
-    properties.emplace("eventMesh.storage.store.sessionTimeoutMs", "5000");
-    properties.emplace("eventMesh.storage.store.reconnectMaxBackoffMs", "200");
+    store_->AddRuntimeProperties(&properties);
     properties.emplace("eventMesh.server.tcp.RebalanceIntervalInMills", absl::StrCat(interval_ms));
     properties.emplace("eventMesh.server.rebalanceRedirect.sleepIntervalInMills", "20");
     properties.emplace("eventMesh.server.tcp.advertisedAddress", "127.0.0.1");

@@ -28,24 +28,6 @@ std::function<void(absl::Status)> UriPublishAnswer(const HttpServices* services,
       };
 }
 
-int HttpStatusFor(const absl::Status& status) {
-  switch (status.code()) {
-    case absl::StatusCode::kInvalidArgument:
-      return 400;
-    case absl::StatusCode::kPermissionDenied:
-      return 403;
-    case absl::StatusCode::kNotFound:
-      return 404;
-    case absl::StatusCode::kAlreadyExists:
-      return 409;
-    case absl::StatusCode::kUnavailable:
-    case absl::StatusCode::kResourceExhausted:
-      return 503;
-    default:
-      return 500;
-  }
-}
-
 bool CloudEventsHandler::IsCloudEventsRequest(const HttpRequest& request) {
   return cloudevents::DetectContentMode(request.raw_headers) != cloudevents::ContentMode::kNone;
 }

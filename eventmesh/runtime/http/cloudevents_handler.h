@@ -33,10 +33,6 @@ class CloudEventsHandler {
   const HttpServices* const services_;
 };
 
-// HTTP status for a failed operation: InvalidArgument 400, PermissionDenied 403, NotFound 404,
-// AlreadyExists 409, Unavailable/ResourceExhausted 503, others 500.
-int HttpStatusFor(const absl::Status& status);
-
 // The completion of a URI-endpoint publish: 200 {retCode 0, "success"} or the status's HTTP code
 // with retCode 15 (send async error), header `uri`, JSON content type, sent through `respond`.
 std::function<void(absl::Status)> UriPublishAnswer(const HttpServices* services,

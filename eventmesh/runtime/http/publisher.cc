@@ -30,43 +30,48 @@ core::Publisher HttpPublisher(const HttpServices& services, const core::AclUser*
   return publisher;
 }
 
+int HttpStatusFor(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+      return 400;
+    case absl::StatusCode::kPermissionDenied:
+      return 403;
+    case absl::StatusCode::kNotFound:
+      return 404;
+    case absl::StatusCode::kAlreadyExists:
+      return 409;
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kResourceExhausted:
+      return 503;
+    default:
+      return 500;
+  }
+}
+
 HttpRefusal RefusalFor(const absl::Status& status, EventMeshRetCode otherwise) {
   HttpRefusal refusal;
+  refusal.http_status = HttpStatusFor(status);
+  refusal.ret_code = otherwise;
   switch (status.code()) {
     case absl::StatusCode::kPermissionDenied:
-      refusal.http_status = 403;
       refusal.ret_code = EventMeshRetCode::kAclErr;
       refusal.ret_msg = std::string(status.message());
       return refusal;
     case absl::StatusCode::kOutOfRange:
       refusal.http_status = 413;
       refusal.ret_code = EventMeshRetCode::kProtocolBodySizeErr;
-      refusal.ret_msg = protocol::http::FormatRetMsg(refusal.ret_code, status.message());
-      return refusal;
+      break;
     case absl::StatusCode::kResourceExhausted:
       refusal.http_status = 429;
       refusal.ret_code = EventMeshRetCode::kHttpMesSendOverLimitErr;
-      refusal.ret_msg = protocol::http::FormatRetMsg(refusal.ret_code, status.message());
-      return refusal;
-    case absl::StatusCode::kInvalidArgument:
-      refusal.http_status = 400;
       break;
-    case absl::StatusCode::kNotFound:
-      refusal.http_status = 404;
-      break;
-    case absl::StatusCode::kAlreadyExists:
-      refusal.http_status = 409;
-      break;
-    case absl::StatusCode::kUnavailable:
     case absl::StatusCode::kCancelled:
       refusal.http_status = 503;
       break;
     default:
-      refusal.http_status = 500;
       break;
   }
-  refusal.ret_code = otherwise;
-  refusal.ret_msg = protocol::http::FormatRetMsg(otherwise, status.message());
+  refusal.ret_msg = protocol::http::FormatRetMsg(refusal.ret_code, status.message());
   return refusal;
 }
 

@@ -42,6 +42,11 @@ struct HttpRefusal {
 };
 HttpRefusal RefusalFor(const absl::Status& status, protocol::http::EventMeshRetCode otherwise);
 
+// HTTP status for a failed operation: InvalidArgument 400, PermissionDenied 403, NotFound 404,
+// AlreadyExists 409, Unavailable/ResourceExhausted 503, others 500 (RefusalFor refines it for the
+// publish policy's refusals).
+int HttpStatusFor(const absl::Status& status);
+
 // A process-unique event id for messages that carry none.
 std::string NewEventId();
 

@@ -9,7 +9,7 @@
 // (WebhookService::List; retMsg = JSON array). The bridge/remote endpoints are answered 404.
 // Bodies: JSON when Content-Type contains application/json, else form fields (GET: the query).
 // Answers {retCode, retMsg, resTime} (application/json) with header `uri`; bad input 400,
-// ACL 403, other failures by status (see HttpStatusFor).
+// ACL 403, other failures by status (see HttpStatusFor in publisher.h).
 // Thread-safe.
 
 #include "eventmesh/protocol/http/response.h"

@@ -62,6 +62,16 @@ TestStoreService::~TestStoreService() {
   engine_.reset();
 }
 
+void TestStoreService::AddRuntimeProperties(std::map<std::string, std::string>* properties) const {
+  properties->emplace("eventMesh.storage.plugin.type", "store");
+  properties->emplace("eventMesh.storage.store.address", address());
+  properties->emplace("eventMesh.storage.store.fetchWaitMs", "100");
+  properties->emplace("eventMesh.storage.store.commitIntervalMs", "50");
+  properties->emplace("eventMesh.storage.store.heartbeatIntervalMs", "100");
+  properties->emplace("eventMesh.storage.store.sessionTimeoutMs", "5000");
+  properties->emplace("eventMesh.storage.store.reconnectMaxBackoffMs", "200");
+}
+
 std::string TestStoreService::address() const { return absl::StrCat("127.0.0.1:", port_); }
 
 void TestStoreService::StopServer() {

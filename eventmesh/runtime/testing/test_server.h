@@ -42,6 +42,10 @@ class TestStoreService {
   store::RocksDbEventStore* engine() { return engine_.get(); }
   // "127.0.0.1:<port>", the value for eventMesh.storage.store.address.
   std::string address() const;
+  // Adds the keys of a runtime on this store ("store" connector, this address, test timings:
+  // fetchWaitMs 100, commitIntervalMs 50, heartbeatIntervalMs 100, sessionTimeoutMs 5000,
+  // reconnectMaxBackoffMs 200); keys already in `properties` are kept.
+  void AddRuntimeProperties(std::map<std::string, std::string>* properties) const;
 
   // Stops the server (an outage); the engine stays open. Idempotent.
   void StopServer();
