@@ -40,7 +40,6 @@ inline constexpr char kWebhookDisabledMsg[] = "webhook subscriptions are not ena
 struct HttpServices {
   const RuntimeConfig* config = nullptr;
   connectors::Connector* connector = nullptr;
-  core::TopicRegistry* topics = nullptr;
   core::PublishService* publish = nullptr;
   core::RequestReplyService* requests = nullptr;
   const core::Acl* acl = nullptr;              // nullptr: security disabled

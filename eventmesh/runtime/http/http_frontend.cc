@@ -9,7 +9,6 @@ HttpFrontend::HttpFrontend(const frontend::FrontendServices& services)
                     "http message send over limit (eventMesh.server.http.msgReqnumPerSecond)") {
   services_.config = services.config;
   services_.connector = services.connector;
-  services_.topics = services.topics;
   services_.publish = services.publish;
   services_.requests = services.requests;
   services_.acl = services.acl;

@@ -21,7 +21,6 @@ namespace eventmesh::runtime::tcp {
 
 struct SessionContext {
   const RuntimeConfig* config = nullptr;
-  connectors::Connector* connector = nullptr;
   core::TopicRegistry* topics = nullptr;
   core::ConsumerManager* consumers = nullptr;
   core::PublishService* publish = nullptr;

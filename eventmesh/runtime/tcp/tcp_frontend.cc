@@ -10,7 +10,6 @@ TcpFrontend::TcpFrontend(const frontend::FrontendServices& services)
     : config_(services.config),
       rate_limiter_(services.config->msg_req_num_per_second, kTpsOverloadDesc) {
   context_.config = services.config;
-  context_.connector = services.connector;
   context_.topics = services.topics;
   context_.consumers = services.consumers;
   context_.publish = services.publish;
