@@ -45,7 +45,7 @@ std::string HelperPath() {
   const char* srcdir = getenv("TEST_SRCDIR");
   const char* workspace = getenv("TEST_WORKSPACE");
   return absl::StrCat(srcdir ? srcdir : ".", "/", workspace ? workspace : "eventmesh",
-                      "/eventmesh/store/crash_append_helper");
+                      "/eventmesh/store/engine/crash_append_helper");
 }
 
 // Runs the helper until `kill_after_ms` after its first acknowledged line, SIGKILLs it and
