@@ -171,7 +171,7 @@ class ClusterProcessTest : public ::testing::Test {
   // subscriber is ready, before publishing.
   void RunKillScenario(const std::vector<int>& subscriber_ports, int publisher_port,
                        const std::function<void()>& settled) {
-    const std::string helper = Runfile("eventmesh/runtime/cluster_process_helper");
+    const std::string helper = Runfile("eventmesh/runtime/testing/cluster_process_helper");
     std::vector<int> subscribers;
     std::vector<std::string> outs;
     for (int i = 0; i < 3; ++i) {

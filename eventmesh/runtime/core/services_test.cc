@@ -1,5 +1,5 @@
 // The publish and request-reply policy of the core services, against a real embedded store.
-// The same cases are driven through TCP and HTTP in //eventmesh/runtime/e2e:policy_test.
+// The same cases are driven through TCP and HTTP in //eventmesh/e2e:policy_test.
 
 #include <cstdlib>
 #include <memory>
