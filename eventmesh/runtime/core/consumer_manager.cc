@@ -1,5 +1,6 @@
 #include "eventmesh/runtime/core/consumer_manager.h"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 #include <vector>
@@ -166,6 +167,20 @@ void ConsumerManager::TickLoop() {
     expired.clear();
     lock.lock();
   }
+}
+
+std::vector<std::pair<std::string, std::string>> ConsumerManager::Subscriptions() {
+  std::vector<std::pair<std::string, std::string>> out;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [key, consumer] : consumers_) {
+      if (lingering_.count(key) > 0) continue;
+      out.emplace_back(std::get<0>(key), std::get<1>(key));
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 void ConsumerManager::Shutdown() {

@@ -68,6 +68,10 @@ class ConsumerManager {
   // Stops the timer and closes every consumer (commits acknowledged positions). Idempotent.
   void Shutdown();
 
+  // The (group, topic) pairs with at least one target now, sorted and unique: what the runtime
+  // reports to the registry as the topics its clients want.
+  std::vector<std::pair<std::string, std::string>> Subscriptions();
+
  private:
   // (group, topic, target id or 0 for clustering)
   using Key = std::tuple<std::string, std::string, uint64_t>;

@@ -1,5 +1,6 @@
 #include "eventmesh/runtime/core/publish_service.h"
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -56,6 +57,21 @@ absl::Status PublishService::AdmitTopic(const Publisher& publisher, absl::string
   return absl::OkStatus();
 }
 
+void PublishService::NotePublished(const std::string& topic) {
+  std::lock_guard<std::mutex> lock(published_mu_);
+  if (published_.size() < kMaxKnownTopicsPerPublisher) published_.insert(topic);
+}
+
+std::vector<std::string> PublishService::PublishedTopics() const {
+  std::vector<std::string> topics;
+  {
+    std::lock_guard<std::mutex> lock(published_mu_);
+    topics.assign(published_.begin(), published_.end());
+  }
+  std::sort(topics.begin(), topics.end());
+  return topics;
+}
+
 absl::Status PublishService::TakeRate(const Publisher& publisher, int64_t count) {
   if (publisher.frontend_limit != nullptr && !publisher.frontend_limit->TryAcquire(count)) {
     return absl::ResourceExhaustedError(publisher.frontend_limit->refusal());
@@ -86,6 +102,7 @@ absl::Status PublishService::Admit(const Publisher& publisher,
   }
   const std::string name(topic);
   if (absl::Status ensured = topics_->EnsureTopic(name); !ensured.ok()) return ensured;
+  NotePublished(name);
   if (publisher.known_topics != nullptr &&
       publisher.known_topics->size() < kMaxKnownTopicsPerPublisher) {
     publisher.known_topics->insert(name);
@@ -117,6 +134,7 @@ absl::Status PublishService::AdmitAll(const Publisher& publisher,
       return absl::Status(ensured.code(),
                           absl::StrCat("topic \"", topic, "\": ", ensured.message()));
     }
+    NotePublished(std::string(topic));
   }
   return absl::OkStatus();
 }

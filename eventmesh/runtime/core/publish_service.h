@@ -20,6 +20,7 @@
 // Thread-safe; the services it is given must outlive it.
 
 #include <functional>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -82,7 +83,13 @@ class PublishService {
 
   connectors::Connector* connector() const { return connector_; }
 
+  // Topics admitted for publishing since start (at most 10,000, sorted): what the runtime
+  // reports to the registry as the topics its clients produce.
+  std::vector<std::string> PublishedTopics() const;
+
  private:
+  void NotePublished(const std::string& topic);
+
   absl::Status AdmitTopic(const Publisher& publisher, absl::string_view topic);
   absl::Status TakeRate(const Publisher& publisher, int64_t count);
   absl::Status CheckSize(const cloudevents::CloudEvent& event) const;
@@ -90,6 +97,8 @@ class PublishService {
   connectors::Connector* const connector_;
   TopicRegistry* const topics_;
   const PublishLimits limits_;
+  mutable std::mutex published_mu_;
+  absl::flat_hash_set<std::string> published_;  // guarded by published_mu_
 };
 
 }  // namespace eventmesh::runtime::core
