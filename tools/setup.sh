@@ -18,6 +18,8 @@ PACKAGES=(
   # Tests and benchmarks: openssl makes throwaway test certificates, curl and wrk drive the
   # HTTP port from outside.
   libgtest-dev libgmock-dev libbenchmark-dev openssl curl wrk
+  # The registry tests run a real etcd (etcd is one of the two registry backends).
+  etcd-server
 )
 
 log() { printf '[setup] %s\n' "$*"; }

@@ -14,16 +14,25 @@ namespace {
 // sections of features this runtime does not have, and exact keys elsewhere so that a misspelt
 // key of a section the runtime does read is refused.
 const char* const kIgnoredPrefixes[] = {
-    "eventMesh.server.grpc.",      "eventMesh.server.admin.",
-    "eventMesh.server.sendBack.",  "eventMesh.server.tcp.sendBack.",
-    "eventMesh.server.retry.",     "eventMesh.server.gracefulShutdown.",
-    "eventMesh.server.batchmsg.",  "eventMesh.server.sendmsg.",
-    "eventMesh.server.remotemsg.", "eventMesh.server.pushmsg.",
-    "eventMesh.server.replymsg.",  "eventMesh.server.clientmanage.",
-    "eventMesh.server.clientM.",   "eventMesh.server.async.",
-    "eventMesh.server.busy.",      "eventMesh.server.trace.",
-    "eventMesh.metaStorage.",      "eventMesh.registry.",
-    "eventMesh.metrics.",          "eventMesh.trace.",
+    "eventMesh.server.grpc.",
+    "eventMesh.server.admin.",
+    "eventMesh.server.sendBack.",
+    "eventMesh.server.tcp.sendBack.",
+    "eventMesh.server.retry.",
+    "eventMesh.server.gracefulShutdown.",
+    "eventMesh.server.batchmsg.",
+    "eventMesh.server.sendmsg.",
+    "eventMesh.server.remotemsg.",
+    "eventMesh.server.pushmsg.",
+    "eventMesh.server.replymsg.",
+    "eventMesh.server.clientmanage.",
+    "eventMesh.server.clientM.",
+    "eventMesh.server.async.",
+    "eventMesh.server.busy.",
+    "eventMesh.server.trace.",
+    "eventMesh.metaStorage.",
+    "eventMesh.metrics.",
+    "eventMesh.trace.",
     "eventMesh.webHook.",
 };
 const char* const kIgnoredKeys[] = {
@@ -215,9 +224,47 @@ KeyTable BuildKeyTable() {
       .String("eventMesh.server.env", &RuntimeConfig::server_env,
               "identity in HTTP answers (header eventmeshenv)")
       .String("eventMesh.server.idc", &RuntimeConfig::server_idc,
-              "identity in HTTP answers (header eventmeshidc)")
+              "identity in HTTP answers (header eventmeshidc); the IDC in the registry")
       .String("eventMesh.server.cluster", &RuntimeConfig::server_cluster,
-              "identity in HTTP answers (header eventmeshcluster)");
+              "identity in HTTP answers (header eventmeshcluster); the mesh name in the registry");
+  // ----- mesh registry
+  auto registry = [](auto member) {
+    return [member](RuntimeConfig & c) -> auto& { return c.registry.*member; };
+  };
+  t.Bool("eventMesh.registry.plugin.enabled", registry(&RuntimeConfig::Registry::enabled),
+         "register this runtime in the mesh registry")
+      .Custom("eventMesh.registry.plugin.type", "eventmesh", "",
+              "registry backend: eventmesh (the registry server, //eventmesh/registry) or etcd",
+              [](const std::string& key, const std::string& value, RuntimeConfig* c) {
+                const std::string type = absl::AsciiStrToLower(value);
+                if (type != "eventmesh" && type != "etcd") {
+                  return absl::InvalidArgumentError(absl::StrCat(
+                      "invalid value \"", value, "\" for key ", key, ": eventmesh or etcd"));
+                }
+                c->registry.type = type;
+                return absl::OkStatus();
+              })
+      .Custom("eventMesh.registry.plugin.server-addr", "\"\"", "",
+              "comma-separated host:port of the registry servers (or etcd members); required "
+              "when enabled",
+              [](const std::string& key, const std::string& value, RuntimeConfig* c) {
+                std::vector<std::string> addresses = config::ParseList(value);
+                for (const std::string& address : addresses) {
+                  auto parsed = config::ParseHostPort(key, address, /*require_port=*/true);
+                  if (!parsed.ok()) return parsed.status();
+                }
+                c->registry.addresses = std::move(addresses);
+                return absl::OkStatus();
+              })
+      .String("eventMesh.registry.plugin.token", registry(&RuntimeConfig::Registry::token),
+              "token the registry server requires for registration (Authorization: Bearer)")
+      .Int("eventMesh.registry.leaseMs", registry(&RuntimeConfig::Registry::lease_ms), 1000,
+           300'000, "ms", "lease of this runtime's registration; renewed every third of it")
+      .Int("eventMesh.registry.reportIntervalMs",
+           registry(&RuntimeConfig::Registry::report_interval_ms), 100, 600'000, "ms",
+           "how often load and topics are compared with the last report (sent when changed)")
+      .String("eventMesh.registry.instanceId", registry(&RuntimeConfig::Registry::instance_id),
+              "this runtime's id in its mesh (default <advertised host>-<TCP port>)");
   // ----- webhook delivery
   auto webhook = [](auto member) {
     return [member](RuntimeConfig & c) -> auto& { return c.webhook.*member; };
@@ -312,6 +359,16 @@ absl::StatusOr<RuntimeConfig> BuildConfig(const std::map<std::string, std::strin
     return absl::InvalidArgumentError(
         "keys eventMesh.server.http.tls.certFile and eventMesh.server.http.tls.keyFile are "
         "required when eventMesh.server.useTls.enabled=true");
+  }
+  if (config.registry.enabled && config.registry.addresses.empty()) {
+    return absl::InvalidArgumentError(
+        "key eventMesh.registry.plugin.server-addr is required when "
+        "eventMesh.registry.plugin.enabled=true");
+  }
+  if (config.registry.enabled && config.registry.type == "etcd" && !config.registry.token.empty()) {
+    return absl::InvalidArgumentError(
+        "key eventMesh.registry.plugin.token is for the eventmesh registry server; etcd "
+        "(eventMesh.registry.plugin.type=etcd) does not use it");
   }
   if (config.tcp_port == 0 && properties.count("eventMesh.server.http.port") == 0) {
     config.http_port = 0;  // a server on a free TCP port (tests) must not take 10105

@@ -101,6 +101,16 @@ struct RuntimeConfig {
   std::string advertised_host;  // from advertisedAddress; "" = hostIp or detected
   int advertised_port = 0;      // from advertisedAddress; 0 = the bound TCP port
   std::string host_ip;
+  // The mesh registry (eventMesh.registry.*): the runtime registers itself when enabled.
+  struct Registry {
+    bool enabled = false;
+    std::string type = "eventmesh";      // "eventmesh" (the registry server) or "etcd"
+    std::vector<std::string> addresses;  // host:port of each registry server / etcd member
+    std::string token;                   // Bearer token of the registry server
+    int64_t lease_ms = 10'000;
+    int64_t report_interval_ms = 5'000;
+    std::string instance_id;  // "" = <advertised host>-<TCP port>
+  } registry;
   // eventMesh.storage.<storage_type>.* with the prefix stripped.
   connectors::ConnectorConfig connector_config;
   // Recognised Apache EventMesh keys that have no effect here.

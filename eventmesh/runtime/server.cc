@@ -7,7 +7,9 @@
 #include <filesystem>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "eventmesh/registry/client/registry_factory.h"
 #include "eventmesh/runtime/builtin_frontends.h"
 #include "glog/logging.h"
 
@@ -184,6 +186,9 @@ absl::Status Server::Start() {
                                                         : DetectHostIp();
     advertised_port_ = config_.advertised_port > 0 ? config_.advertised_port : tcp_port();
   }
+  if (config_.registry.enabled) {
+    if (absl::Status s = StartRegistryAgent(); !s.ok()) return s;
+  }
   if (tcp_ == nullptr || config_.rebalance_interval_ms <= 0 ||
       !connector_->capabilities().shared_store) {
     return absl::OkStatus();
@@ -237,9 +242,64 @@ std::string Server::Recommend(const std::string& group, const std::string& purpo
   return absl::StrCat(best.ip, ":", best.port);
 }
 
+absl::Status Server::StartRegistryAgent() {
+  registry::RegistryClientConfig client_config;
+  client_config.type = config_.registry.type;
+  client_config.addresses = config_.registry.addresses;
+  client_config.token = config_.registry.token;
+  auto client = registry::NewRegistryClient(client_config);
+  if (!client.ok()) {
+    return absl::Status(
+        client.status().code(),
+        absl::StrCat("eventMesh.registry.plugin.server-addr: ", client.status().message()));
+  }
+  registry_ = *std::move(client);
+  discovery::RegistryAgentOptions options;
+  registry::Instance& identity = options.identity;
+  identity.mesh = config_.server_cluster;
+  identity.idc = config_.server_idc;
+  identity.id = config_.registry.instance_id;
+  if (identity.id.empty()) {
+    identity.id = absl::StrCat(advertised_host_, "-", tcp_port() > 0 ? tcp_port() : http_port());
+    for (char& c : identity.id) {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_') c = '-';
+    }
+  }
+  for (const auto& frontend : frontends_) {
+    identity.endpoints.push_back(
+        {std::string(frontend->name()), advertised_host_, frontend->port()});
+  }
+  identity.metadata["env"] = config_.server_env;
+  options.lease = absl::Milliseconds(config_.registry.lease_ms);
+  options.report_interval = absl::Milliseconds(config_.registry.report_interval_ms);
+  auto agent = discovery::RegistryAgent::Start(registry_.get(), std::move(options), [this] {
+    discovery::RuntimeReport report;
+    for (const auto& frontend : frontends_) {
+      report.load.clients += static_cast<int64_t>(frontend->connected_clients());
+    }
+    for (std::string& topic : publish_->PublishedTopics()) {
+      report.topics.push_back({std::move(topic), "pub", ""});
+    }
+    for (auto& [group, topic] : consumers_->Subscriptions()) {
+      if (core::IsReservedTopic(topic)) continue;
+      report.topics.push_back({std::move(topic), "sub", std::move(group)});
+    }
+    return report;
+  });
+  if (!agent.ok()) {
+    return absl::Status(agent.status().code(),
+                        absl::StrCat("registering in the mesh registry (eventMesh.server.cluster=",
+                                     config_.server_cluster, "): ", agent.status().message()));
+  }
+  registry_agent_ = *std::move(agent);
+  return absl::OkStatus();
+}
+
 void Server::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
+  // Leave the registry first: clients and peers stop choosing this runtime.
+  if (registry_agent_ != nullptr) registry_agent_->Stop();
   for (auto& frontend : frontends_) frontend->StopAccepting();
   if (rebalancer_ != nullptr) {
     // Graceful drain: clients move to live peers instead of being told goodbye.

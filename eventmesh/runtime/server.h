@@ -35,6 +35,7 @@
 #include "eventmesh/runtime/core/request_reply_service.h"
 #include "eventmesh/runtime/core/request_tracker.h"
 #include "eventmesh/runtime/core/topic_registry.h"
+#include "eventmesh/runtime/discovery/registry_agent.h"
 #include "eventmesh/runtime/frontend/frontend.h"
 #include "eventmesh/runtime/http/http_frontend.h"
 #include "eventmesh/runtime/tcp/tcp_frontend.h"
@@ -109,6 +110,8 @@ class Server {
   }
   // nullptr unless rebalancing runs (shared store, interval > 0, after Start).
   cluster::ClusterRebalancer* rebalancer() { return rebalancer_.get(); }
+  // nullptr unless eventMesh.registry.plugin.enabled (after Start).
+  discovery::RegistryAgent* registry_agent() { return registry_agent_.get(); }
   // The address peers redirect clients to (resolved at Start; see
   // eventMesh.server.tcp.advertisedAddress).
   const std::string& advertised_host() const { return advertised_host_; }
@@ -121,6 +124,7 @@ class Server {
   Server(const RuntimeConfig& config, std::unique_ptr<connectors::Connector> connector,
          std::unique_ptr<core::Acl> acl);
   absl::Status CreateFrontends(const frontend::FrontendRegistry& registry);
+  absl::Status StartRegistryAgent();
 
   const RuntimeConfig config_;
   std::unique_ptr<connectors::Connector> connector_;
@@ -141,6 +145,9 @@ class Server {
   std::unique_ptr<cluster::ClusterRebalancer> rebalancer_;
   std::string advertised_host_;
   int advertised_port_ = 0;
+  // The mesh registry client and the agent keeping this runtime registered (when enabled).
+  std::unique_ptr<registry::Registry> registry_;
+  std::unique_ptr<discovery::RegistryAgent> registry_agent_;
   bool shut_down_ = false;
 };
 

@@ -61,6 +61,9 @@ class Frontend {
   virtual void Drain(int64_t timeout_ms) = 0;
   // Closes every connection and joins the worker threads. Idempotent.
   virtual void Stop() = 0;
+  // Clients connected now (sessions of connection-oriented protocols; 0 for request-based
+  // ones). Reported to the registry as load. Any thread.
+  virtual size_t connected_clients() const { return 0; }
 };
 
 using FrontendFactory =

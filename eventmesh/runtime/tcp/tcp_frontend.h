@@ -27,6 +27,7 @@ class TcpFrontend final : public frontend::Frontend {
   void StopAccepting() override { server_->StopAccepting(); }
   void Drain(int64_t timeout_ms) override { server_->GoodbyeAll(timeout_ms); }
   void Stop() override { server_->Stop(); }
+  size_t connected_clients() const override { return server_->session_count(); }
 
   TcpServer* server() { return server_.get(); }
 
