@@ -6,7 +6,6 @@
 #include <cstdlib>
 #include <string>
 
-#include "eventmesh/protocol/proto/registry.pb.h"
 #include "eventmesh/protocol/proto/store.pb.h"
 #include "eventmesh/protocol/rpc/frame_codec.h"
 #include "google/protobuf/stubs/logging.h"
@@ -42,8 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           std::abort();
         }
       }
-      (void)eventmesh::protocol::rpc::DecodeMessage<eventmesh::registry::v1::RegistryRequest>(
-          payload);
+      (void)eventmesh::protocol::rpc::DecodeMessage<eventmesh::store::v1::StoreResponse>(payload);
     }
   }
   return 0;

@@ -3,7 +3,6 @@
 #include <string>
 #include <vector>
 
-#include "eventmesh/protocol/proto/registry.pb.h"
 #include "eventmesh/protocol/proto/store.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -83,19 +82,13 @@ TEST(FrameCodecTest, RoundTripsTypedMessage) {
 }
 
 TEST(FrameCodecTest, RequestAndResponseEnvelopesShareAStream) {
-  using ::eventmesh::registry::v1::RegistryRequest;
+  using ::eventmesh::store::v1::StoreRequest;
   using ::eventmesh::store::v1::StoreResponse;
-  RegistryRequest reg;
+  StoreRequest reg;
   reg.set_request_id(7);
-  auto* r = reg.mutable_register_instance();
-  r->set_cluster("LS");
-  r->set_name("mesh-1");
-  auto* ep = r->add_endpoints();
-  ep->set_protocol(eventmesh::registry::v1::PROTOCOL_TCP);
-  ep->set_host("10.0.0.1");
-  ep->set_port(10000);
-  (*r->mutable_metadata())["idc"] = "FT";
-  r->set_lease_ttl_ms(30000);
+  auto* r = reg.mutable_create_topic();
+  r->set_topic("orders");
+  r->set_partitions(4);
   StoreResponse resp;
   resp.set_request_id(8);
   resp.mutable_status()->set_code(static_cast<int>(absl::StatusCode::kNotFound));
@@ -108,10 +101,11 @@ TEST(FrameCodecTest, RequestAndResponseEnvelopesShareAStream) {
   auto first = decoder.Next();
   auto second = decoder.Next();
   ASSERT_TRUE(first.ok() && first->has_value() && second.ok() && second->has_value());
-  auto reg2 = DecodeMessage<RegistryRequest>(**first);
+  auto reg2 = DecodeMessage<StoreRequest>(**first);
   ASSERT_TRUE(reg2.ok());
-  EXPECT_EQ(reg2->register_instance().endpoints(0).port(), 10000u);
-  EXPECT_EQ(reg2->register_instance().metadata().at("idc"), "FT");
+  EXPECT_EQ(reg2->request_id(), 7u);
+  EXPECT_EQ(reg2->create_topic().topic(), "orders");
+  EXPECT_EQ(reg2->create_topic().partitions(), 4);
   auto resp2 = DecodeMessage<StoreResponse>(**second);
   ASSERT_TRUE(resp2.ok());
   EXPECT_EQ(resp2->request_id(), 8u);
