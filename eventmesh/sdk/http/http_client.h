@@ -6,7 +6,7 @@
 // keep-alive HTTP client //eventmesh/net:http_client (http and verified https).
 //
 // Every call is one HTTP request to the next runtime URL of the options (round-robin):
-//   Publish            code 104 MSG_SEND_ASYNC (EventMeshMessage, or a CloudEvent with
+//   Publish            code 104 MSG_SEND_ASYNC (a Message, or a CloudEvent with
 //                      protocoltype cloudevents)
 //   PublishBatch       code 102 MSG_BATCH_SEND (all messages in one request)
 //   PublishBatchV2     code 107 MSG_BATCH_SEND_V2 (one message; the runtime batches)

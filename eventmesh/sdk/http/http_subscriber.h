@@ -7,8 +7,10 @@
 // heartbeat_interval) and unsubscribes (code 207) on Stop.
 //
 // Every push (EventMesh form push 105/106 or CloudEvents binary/structured/batch) is handed to
-// the PushHandler and acknowledged as HandleWebhookRequest describes ({"retCode":0|2|3} for
-// form pushes, 2xx/5xx for CloudEvents); the CloudEvents validation handshake is answered.
+// the PushHandler as a ReceivedEvent (message.h: a Message or CloudEvent payload; form pushes
+// of a SYNC subscription have kind kRequest, answer them with Reply) and acknowledged as
+// HandleWebhookRequest describes ({"retCode":0|2|3} for form pushes, 2xx/5xx for CloudEvents); the
+// CloudEvents validation handshake is answered.
 //
 // Lifecycle: Start() = listen, then Subscribe (when topics are given); it fails, and nothing
 // keeps running, when either step fails. Stop() (also run by the destructor) stops heartbeats,

@@ -14,6 +14,7 @@
 #include "eventmesh/protocol/http/ret_code.h"
 #include "eventmesh/protocol/http/url_encoding.h"
 #include "eventmesh/protocol/tcp/event_mesh_message.h"
+#include "eventmesh/sdk/internal/protocol_message.h"
 
 namespace eventmesh::sdk::http {
 namespace {
@@ -367,11 +368,7 @@ absl::StatusOr<Message> ParseReplyMessage(absl::string_view ret_msg) {
     return absl::InvalidArgumentError(
         absl::StrCat("malformed reply message: ", message.status().message()));
   }
-  Message out;
-  out.topic = std::move(message->topic);
-  out.content = std::move(message->body);
-  out.properties = std::move(message->properties);
-  return out;
+  return FromProtocolMessage(*std::move(message));
 }
 
 ph::SubscriptionItem ToProtocolSubscription(const SubscriptionItem& item) {
@@ -398,10 +395,10 @@ absl::StatusOr<ph::ReplyMessageRequestBody> BuildReplyBody(const ReceivedEvent& 
   // A request that does not carry them as fields may carry them as properties/extensions
   // (a TCP request from an HTTP requester: "bizseqno" / "uniqueid").
   if (body.biz_seq_no.empty()) {
-    if (const std::string* v = request.property("bizseqno")) body.biz_seq_no = *v;
+    if (const std::string* v = request.property(kBizSeqNoProperty)) body.biz_seq_no = *v;
   }
   if (body.unique_id.empty()) {
-    if (const std::string* v = request.property("uniqueid")) body.unique_id = *v;
+    if (const std::string* v = request.property(kUniqueIdProperty)) body.unique_id = *v;
   }
   if (const CloudEvent* e = request.cloud_event()) {
     if (body.biz_seq_no.empty()) body.biz_seq_no = e->id();

@@ -132,7 +132,8 @@ absl::StatusOr<std::string> StatusFromRuntimeResponse(int http_status, absl::str
 absl::StatusCode RetCodeToStatusCode(int64_t ret_code);
 
 // The reply of a 101 request: the retMsg JSON {"topic","body","properties"} as a Message
-// (content = body). Errors: InvalidArgument "malformed reply message: ...".
+// (FromProtocolMessage: content = body, biz_seq_no etc. from the properties). Errors:
+// InvalidArgument "malformed reply message: ...".
 absl::StatusOr<Message> ParseReplyMessage(absl::string_view ret_msg);
 
 // The SDK subscription item as the HTTP protocol's.

@@ -357,11 +357,13 @@ TEST(StatusFromRuntimeResponseTest, HttpErrorsAndMalformedBodies) {
 }
 
 TEST(ParseReplyMessageTest, ReadsTheReplyJson) {
-  auto reply = ParseReplyMessage(R"({"topic":"rr","body":"pong","properties":{"k":"v"}})");
+  auto reply =
+      ParseReplyMessage(R"({"topic":"rr","body":"pong","properties":{"k":"v","bizseqno":"b-7"}})");
   ASSERT_TRUE(reply.ok()) << reply.status();
   EXPECT_EQ(reply->topic, "rr");
   EXPECT_EQ(reply->content, "pong");
   EXPECT_EQ(reply->properties.at("k"), "v");
+  EXPECT_EQ(reply->biz_seq_no, "b-7");
   auto bad = ParseReplyMessage("nope");
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StartsWith(bad.status().message(), "malformed reply message: "));

@@ -10,9 +10,8 @@
 //   - message packages carry the header properties protocoltype ("eventmeshmessage" or
 //     "cloudevents"), protocolversion ("1.0", or the CloudEvent's specversion) and
 //     protocoldesc ("tcp");
-//   - a Message travels as EventMeshMessage JSON (content = `body`; biz_seq_no, unique_id,
-//     tag and ttl_ms as the properties "bizseqno", "uniqueid", "tag" and "ttl" when set;
-//     content_type as headers.datacontenttype), a CloudEvent as structured-mode JSON
+//   - a Message travels as EventMeshMessage JSON (ToProtocolMessage, protocol_message.h),
+//     a CloudEvent as structured-mode JSON
 //     (application/cloudevents+json); the topic of a CloudEvent is its subject;
 //   - acks echo the push's seq (the body is not echoed: runtimes read only the seq).
 // Pure functions; thread-safe. Errors: InvalidArgument with the reason.
@@ -30,6 +29,7 @@
 #include "eventmesh/protocol/tcp/package.h"
 #include "eventmesh/protocol/tcp/subscription.h"
 #include "eventmesh/protocol/tcp/user_agent.h"
+#include "eventmesh/sdk/internal/protocol_message.h"
 #include "eventmesh/sdk/internal/tcp_client_options.h"
 #include "eventmesh/sdk/message.h"
 
@@ -37,19 +37,6 @@ namespace eventmesh::sdk {
 
 inline constexpr absl::string_view kProtocolDescTcp = "tcp";
 inline constexpr absl::string_view kProtocolVersion = "1.0";
-// Message property / CloudEvent extension carrying a request-reply timeout in ms.
-inline constexpr absl::string_view kTtlProperty = "ttl";
-// Message properties carrying Message::biz_seq_no, unique_id and tag on TCP.
-inline constexpr absl::string_view kBizSeqNoProperty = "bizseqno";
-inline constexpr absl::string_view kUniqueIdProperty = "uniqueid";
-inline constexpr absl::string_view kTagProperty = "tag";
-
-// Message <-> the protocol's EventMeshMessage (see the mapping above). FromProtocolMessage
-// keeps every property and fills biz_seq_no / unique_id / tag / ttl_ms from them
-// (ttl_ms stays 0 when "ttl" is not a number).
-protocol::tcp::EventMeshMessage ToProtocolMessage(const Message& message);
-Message FromProtocolMessage(protocol::tcp::EventMeshMessage message);
-
 // The push command of a received event kind and back (commands that are no push: nullopt).
 protocol::tcp::Command PushCommandOf(EventKind kind);
 std::optional<EventKind> EventKindOf(protocol::tcp::Command cmd);
