@@ -10,6 +10,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -170,9 +171,9 @@ TEST_F(HttpE2eTest, RequestReplyWithATcpResponder) {
   auto responder = EventMeshTcpClient::Connect(o);
   ASSERT_TRUE(responder.ok()) << responder.status();
   (*responder)->SetHandler([](std::shared_ptr<Delivery> d) {
-    protocol::tcp::EventMeshMessage reply;
+    Message reply;
     reply.topic = d->event().topic();
-    reply.body = absl::StrCat("pong:", d->event().data());
+    reply.content = absl::StrCat("pong:", d->event().data());
     EXPECT_TRUE(d->Reply(reply).ok());
   });
   ASSERT_TRUE(
@@ -184,7 +185,7 @@ TEST_F(HttpE2eTest, RequestReplyWithATcpResponder) {
   for (int i = 0; i < 3; ++i) {
     auto reply = client_->Request(Msg("http-rr", absl::StrCat("ping", i)), absl::Seconds(20));
     ASSERT_TRUE(reply.ok()) << reply.status();
-    EXPECT_EQ(reply->body, absl::StrCat("pong:ping", i));
+    EXPECT_EQ(reply->content, absl::StrCat("pong:ping", i));
     EXPECT_EQ(reply->topic, "http-rr");
   }
 }
@@ -199,21 +200,18 @@ TEST_F(HttpE2eTest, ReplyOverHttpCompletesAnHttpRequest) {
   auto responder = EventMeshTcpClient::Connect(o);
   ASSERT_TRUE(responder.ok()) << responder.status();
   auto replier = NewClient("", "");
-  std::promise<protocol::http::ReplyMessageRequestBody> request_seen;
+  std::promise<std::pair<ReceivedEvent, Message>> request_seen;
   (*responder)->SetHandler([&request_seen](std::shared_ptr<Delivery> d) {
-    protocol::http::ReplyMessageRequestBody reply;
-    reply.orig_topic = d->event().topic();
-    const std::string* biz = d->event().property("bizseqno");
-    const std::string* unique = d->event().property("uniqueid");
-    reply.biz_seq_no = biz != nullptr ? *biz : "missing";
-    reply.unique_id = unique != nullptr ? *unique : "missing";
-    reply.content = absl::StrCat("http-pong:", d->event().data());
-    if (const auto* m = d->event().message()) {
-      reply.ext_fields.insert(m->properties.begin(), m->properties.end());
-    } else if (const auto* e = d->event().cloud_event()) {
-      for (const auto& [k, v] : e->extensions()) reply.ext_fields[k] = v.text;
+    // The request of an HTTP requester carries bizseqno / uniqueid (Message fields on TCP).
+    const Message* m = d->event().message();
+    EXPECT_NE(m, nullptr);
+    if (m != nullptr) {
+      EXPECT_FALSE(m->biz_seq_no.empty());
+      EXPECT_FALSE(m->unique_id.empty());
     }
-    request_seen.set_value(std::move(reply));
+    Message reply;
+    reply.content = absl::StrCat("http-pong:", d->event().data());
+    request_seen.set_value({d->event(), std::move(reply)});
   });
   ASSERT_TRUE((*responder)
                   ->Subscribe("http-rr-301", sdk::SubscriptionMode::kClustering,
@@ -223,11 +221,12 @@ TEST_F(HttpE2eTest, ReplyOverHttpCompletesAnHttpRequest) {
   auto pending = std::async(std::launch::async, [this] {
     return client_->Request(Msg("http-rr-301", "ping"), absl::Seconds(20));
   });
-  absl::Status replied = replier->Reply(request_seen.get_future().get());
+  auto [request, answer] = request_seen.get_future().get();
+  absl::Status replied = replier->Reply(request, answer);
   EXPECT_TRUE(replied.ok()) << replied;
   auto reply = pending.get();
   ASSERT_TRUE(reply.ok()) << reply.status();
-  EXPECT_EQ(reply->body, "http-pong:ping");
+  EXPECT_EQ(reply->content, "http-pong:ping");
 }
 
 TEST_F(HttpE2eTest, RequestWithoutResponderIsDeadlineExceeded) {
@@ -239,12 +238,16 @@ TEST_F(HttpE2eTest, RequestWithoutResponderIsDeadlineExceeded) {
 
 TEST_F(HttpE2eTest, RuntimeErrorsMapToStatuses) {
   // A reply nobody waits for: retCode 16 (EVENTMESH_REPLY_MSG_ERR).
-  protocol::http::ReplyMessageRequestBody reply;
-  reply.orig_topic = "t";
-  reply.biz_seq_no = "b";
-  reply.unique_id = "u";
+  ReceivedEvent request;
+  request.kind = EventKind::kRequest;
+  Message original;
+  original.topic = "t";
+  original.biz_seq_no = "b";
+  original.unique_id = "u";
+  request.payload = original;
+  Message reply;
   reply.content = "c";
-  absl::Status s = client_->Reply(reply);
+  absl::Status s = client_->Reply(request, reply);
   EXPECT_EQ(s.code(), absl::StatusCode::kInternal);
   EXPECT_EQ(RetCodeOf(s), 16);
   EXPECT_EQ(s.message(),

@@ -30,10 +30,10 @@ class Pushes {
  public:
   // Answers kRetry for the first push of every content in `retry_once`.
   explicit Pushes(std::set<std::string> retry_once = {}) : retry_once_(std::move(retry_once)) {}
-  HandlerResult Handle(const PushedEvent& e) {
+  HandlerResult Handle(const ReceivedEvent& e) {
     absl::MutexLock lock(&mu_);
     events_.push_back(e);
-    if (retry_once_.erase(e.content) > 0) return HandlerResult::kRetry;
+    if (retry_once_.erase(e.data()) > 0) return HandlerResult::kRetry;
     return HandlerResult::kSuccess;
   }
   size_t WaitFor(size_t n) {
@@ -42,14 +42,14 @@ class Pushes {
     mu_.AwaitWithTimeout(absl::Condition(&enough), kWait);
     return events_.size();
   }
-  std::vector<PushedEvent> events() {
+  std::vector<ReceivedEvent> events() {
     absl::MutexLock lock(&mu_);
     return events_;
   }
 
  private:
   absl::Mutex mu_;
-  std::vector<PushedEvent> events_ ABSL_GUARDED_BY(mu_);
+  std::vector<ReceivedEvent> events_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> retry_once_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -89,7 +89,8 @@ class HttpWebhookE2eTest : public ::testing::Test {
     item.topic = topic;
     item.type = type;
     o.topics = {item};
-    auto s = HttpSubscriber::Start(o, [pushes](const PushedEvent& e) { return pushes->Handle(e); });
+    auto s =
+        HttpSubscriber::Start(o, [pushes](const ReceivedEvent& e) { return pushes->Handle(e); });
     EXPECT_TRUE(s.ok()) << s.status();
     return s.ok() ? *std::move(s) : nullptr;
   }
@@ -118,19 +119,19 @@ TEST_F(HttpWebhookE2eTest, FormPushesFromHttpAndTcpPublishers) {
   tcp.group = "wh-tcp-producers";
   auto tcp_publisher = EventMeshTcpClient::Connect(tcp);
   ASSERT_TRUE(tcp_publisher.ok()) << tcp_publisher.status();
-  protocol::tcp::EventMeshMessage m;
+  Message m;
   m.topic = "wh-orders";
-  m.body = "tcp-1";
+  m.content = "tcp-1";
   ASSERT_TRUE((*tcp_publisher)->Publish(m).get().ok());
 
   ASSERT_EQ(pushes.WaitFor(4), 4u);
   std::multiset<std::string> contents;
   for (const auto& e : pushes.events()) {
-    EXPECT_EQ(e.kind, PushedEvent::Kind::kEventMeshForm);
-    EXPECT_EQ(e.code, protocol::http::RequestCode::kHttpPushClientAsync);
-    EXPECT_EQ(e.topic, "wh-orders");
-    EXPECT_FALSE(e.biz_seq_no.empty());
-    contents.insert(e.content);
+    EXPECT_EQ(e.transport, Transport::kHttpForm);
+    EXPECT_EQ(e.kind, EventKind::kAsync);
+    EXPECT_EQ(e.topic(), "wh-orders");
+    EXPECT_FALSE(e.message()->biz_seq_no.empty());
+    contents.insert(e.data());
   }
   EXPECT_EQ(contents, (std::multiset<std::string>{"http-1", "http-2", "http-3", "tcp-1"}));
   EXPECT_TRUE(subscriber->Stop().ok());
@@ -152,13 +153,13 @@ TEST_P(HttpWebhookCloudEventsTest, CloudEventsPushesKeepTheEvent) {
   e.set_data("{\"k\":1}", cloudevents::DataEncoding::kJson);
   ASSERT_TRUE(publisher_->PublishCloudEvent(e, CloudEventMode::kStructured).ok());
   ASSERT_EQ(pushes.WaitFor(1), 1u);
-  const PushedEvent got = pushes.events()[0];
-  EXPECT_EQ(got.kind, PushedEvent::Kind::kCloudEvent);
-  ASSERT_TRUE(got.cloud_event.has_value());
-  EXPECT_EQ(got.cloud_event->id(), "wh-ce-1");
-  EXPECT_EQ(got.cloud_event->source(), "/webhook-e2e");
-  EXPECT_EQ(got.cloud_event->type(), "wh.v1");
-  EXPECT_EQ(got.content, "{\"k\":1}");
+  const ReceivedEvent got = pushes.events()[0];
+  EXPECT_EQ(got.transport, Transport::kHttpCloudEvents);
+  ASSERT_NE(got.cloud_event(), nullptr);
+  EXPECT_EQ(got.cloud_event()->id(), "wh-ce-1");
+  EXPECT_EQ(got.cloud_event()->source(), "/webhook-e2e");
+  EXPECT_EQ(got.cloud_event()->type(), "wh.v1");
+  EXPECT_EQ(got.data(), "{\"k\":1}");
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, HttpWebhookCloudEventsTest,
@@ -171,8 +172,8 @@ TEST_F(HttpWebhookE2eTest, RetryAnswerIsPushedAgain) {
   ASSERT_NE(subscriber, nullptr);
   ASSERT_TRUE(publisher_->Publish(Msg("wh-retry", "again")).ok());
   ASSERT_EQ(pushes.WaitFor(2), 2u);
-  EXPECT_EQ(pushes.events()[0].content, "again");
-  EXPECT_EQ(pushes.events()[1].content, "again");
+  EXPECT_EQ(pushes.events()[0].data(), "again");
+  EXPECT_EQ(pushes.events()[1].data(), "again");
 }
 
 TEST_F(HttpWebhookE2eTest, RequestReplyAnsweredByTheWebhook) {
@@ -184,8 +185,8 @@ TEST_F(HttpWebhookE2eTest, RequestReplyAnsweredByTheWebhook) {
   item.topic = "wh-rr";
   item.type = SubscriptionType::kSync;
   o.topics = {item};
-  std::promise<PushedEvent> request;
-  auto started = HttpSubscriber::Start(o, [&request](const PushedEvent& e) {
+  std::promise<ReceivedEvent> request;
+  auto started = HttpSubscriber::Start(o, [&request](const ReceivedEvent& e) {
     request.set_value(e);
     return HandlerResult::kSuccess;
   });
@@ -194,12 +195,14 @@ TEST_F(HttpWebhookE2eTest, RequestReplyAnsweredByTheWebhook) {
   auto pending = std::async(std::launch::async, [this] {
     return publisher_->Request(Msg("wh-rr", "ping"), absl::Seconds(20));
   });
-  PushedEvent pushed = request.get_future().get();
-  EXPECT_EQ(pushed.code, protocol::http::RequestCode::kHttpPushClientSync);
-  EXPECT_TRUE(subscriber->Reply(pushed, "pong-from-webhook").ok());
+  ReceivedEvent pushed = request.get_future().get();
+  EXPECT_EQ(pushed.kind, EventKind::kRequest);
+  Message answer;
+  answer.content = "pong-from-webhook";
+  EXPECT_TRUE(subscriber->Reply(pushed, answer).ok());
   auto reply = pending.get();
   ASSERT_TRUE(reply.ok()) << reply.status();
-  EXPECT_EQ(reply->body, "pong-from-webhook");
+  EXPECT_EQ(reply->content, "pong-from-webhook");
 }
 
 }  // namespace

@@ -138,9 +138,9 @@ class RebalanceTest : public ::testing::Test {
   // Publishes `body` to `topic`, retrying (bounded) while the publisher is being moved.
   void PublishOk(sdk::EventMeshTcpClient* publisher, const std::string& topic,
                  const std::string& body) {
-    sdk::EventMeshMessage message;
+    sdk::Message message;
     message.topic = topic;
-    message.body = body;
+    message.content = body;
     absl::Status status;
     for (int attempt = 0; attempt < 100; ++attempt) {
       status = publisher->Publish(message).get();

@@ -84,10 +84,10 @@ class TcpClientTest : public ::testing::Test {
     return std::move(*client);
   }
 
-  static EventMeshMessage Message(const std::string& topic, const std::string& body) {
-    EventMeshMessage message;
+  static Message Msg(const std::string& topic, const std::string& body) {
+    Message message;
     message.topic = topic;
-    message.body = body;
+    message.content = body;
     return message;
   }
 
@@ -124,7 +124,7 @@ TEST_F(TcpClientTest, PipelinedPublishesAreAckedAndDelivered) {
   std::multiset<std::string> sent;
   for (int i = 0; i < kCount; ++i) {
     sent.insert(absl::StrCat("event-", i));
-    acks.push_back(publisher->Publish(Message("orders", absl::StrCat("event-", i))));
+    acks.push_back(publisher->Publish(Msg("orders", absl::StrCat("event-", i))));
   }
   for (auto& ack : acks) {
     absl::Status status = ack.get();
@@ -133,7 +133,7 @@ TEST_F(TcpClientTest, PipelinedPublishesAreAckedAndDelivered) {
   ASSERT_EQ(inbox.WaitFor(kCount), static_cast<size_t>(kCount));
   EXPECT_EQ(inbox.Bodies(), sent);
   for (const auto& d : inbox.deliveries()) {
-    EXPECT_EQ(d->event().cmd, protocol::tcp::Command::kAsyncMessageToClient);
+    EXPECT_EQ(d->event().kind, EventKind::kAsync);
     EXPECT_EQ(d->event().topic(), "orders");
     EXPECT_EQ(d->event().protocol_type, "eventmeshmessage");
   }
@@ -189,11 +189,11 @@ TEST_F(TcpClientTest, BroadcastReachesEveryMember) {
   ASSERT_NE(a, nullptr);
   ASSERT_NE(b, nullptr);
   ASSERT_NE(publisher, nullptr);
-  EXPECT_TRUE(publisher->Broadcast(Message("alerts", "fire")).get().ok());
+  EXPECT_TRUE(publisher->Broadcast(Msg("alerts", "fire")).get().ok());
   ASSERT_EQ(first.WaitFor(1), 1u);
   ASSERT_EQ(second.WaitFor(1), 1u);
   EXPECT_EQ(first.deliveries()[0]->event().data(), "fire");
-  EXPECT_EQ(first.deliveries()[0]->event().cmd, protocol::tcp::Command::kBroadcastMessageToClient);
+  EXPECT_EQ(first.deliveries()[0]->event().kind, EventKind::kBroadcast);
   EXPECT_EQ(second.deliveries()[0]->event().data(), "fire");
 }
 
@@ -205,7 +205,7 @@ TEST_F(TcpClientTest, ManualAckLeavesTheEventUnacknowledgedUntilAck) {
   auto publisher = Publisher();
   ASSERT_NE(subscriber, nullptr);
   ASSERT_NE(publisher, nullptr);
-  EXPECT_TRUE(publisher->Publish(Message("jobs", "job-1")).get().ok());
+  EXPECT_TRUE(publisher->Publish(Msg("jobs", "job-1")).get().ok());
   ASSERT_EQ(inbox.WaitFor(1), 1u);
   EXPECT_FALSE(inbox.deliveries()[0]->acked());
   // Not acknowledged: the runtime delivers it again after its ack timeout.
@@ -215,7 +215,7 @@ TEST_F(TcpClientTest, ManualAckLeavesTheEventUnacknowledgedUntilAck) {
   deliveries[1]->Ack();
   EXPECT_TRUE(deliveries[1]->acked());
   // Once acknowledged the next event flows; the acked one is not redelivered after it.
-  EXPECT_TRUE(publisher->Publish(Message("jobs", "job-2")).get().ok());
+  EXPECT_TRUE(publisher->Publish(Msg("jobs", "job-2")).get().ok());
   ASSERT_TRUE(Eventually([&] {
     for (const auto& d : inbox.deliveries()) {
       if (d->event().data() == "job-2") return true;
@@ -233,14 +233,14 @@ TEST_F(TcpClientTest, ReconnectsAfterTheRuntimeRestartsOnTheSamePort) {
   auto publisher = Publisher();
   ASSERT_NE(subscriber, nullptr);
   ASSERT_NE(publisher, nullptr);
-  EXPECT_TRUE(publisher->Publish(Message("restart", "before")).get().ok());
+  EXPECT_TRUE(publisher->Publish(Msg("restart", "before")).get().ok());
   ASSERT_EQ(inbox.WaitFor(1), 1u);
 
   StopServer();  // Says SERVER_GOODBYE to both clients.
   ASSERT_TRUE(Eventually([&] { return !publisher->connected() && !subscriber->connected(); }));
   EXPECT_EQ(publisher->stats().server_goodbyes, 1u);
   EXPECT_EQ(subscriber->stats().server_goodbyes, 1u);
-  absl::Status offline = publisher->Publish(Message("restart", "lost")).get();
+  absl::Status offline = publisher->Publish(Msg("restart", "lost")).get();
   EXPECT_EQ(offline.code(), absl::StatusCode::kUnavailable) << offline;
   EXPECT_EQ(offline.message(),
             absl::StrCat("not connected to 127.0.0.1:", port, " (reconnecting)"));
@@ -250,7 +250,7 @@ TEST_F(TcpClientTest, ReconnectsAfterTheRuntimeRestartsOnTheSamePort) {
   EXPECT_EQ(publisher->stats().connects, 2u);
   EXPECT_EQ(subscriber->stats().connects, 2u);
   // The subscription and LISTEN were re-sent: a new event reaches the subscriber.
-  EXPECT_TRUE(publisher->Publish(Message("restart", "after")).get().ok());
+  EXPECT_TRUE(publisher->Publish(Msg("restart", "after")).get().ok());
   ASSERT_TRUE(Eventually([&] { return inbox.Bodies().count("after") == 1; }));
 }
 
@@ -274,7 +274,7 @@ TEST_F(TcpClientTest, RedirectToAnUnreachableRuntimeFallsBackToTheConfiguredOne)
            publisher->server_address() == absl::StrCat("127.0.0.1:", port_);
   }));
   EXPECT_EQ(publisher->stats().connects, 2u);
-  EXPECT_TRUE(publisher->Publish(Message("fallback", "after")).get().ok());
+  EXPECT_TRUE(publisher->Publish(Msg("fallback", "after")).get().ok());
 }
 
 TEST_F(TcpClientTest, RequestReplyThroughASyncSubscriber) {
@@ -283,10 +283,10 @@ TEST_F(TcpClientTest, RequestReplyThroughASyncSubscriber) {
   auto responder = EventMeshTcpClient::Connect(options);
   ASSERT_TRUE(responder.ok()) << responder.status();
   (*responder)->SetHandler([](std::shared_ptr<Delivery> d) {
-    EXPECT_EQ(d->event().cmd, protocol::tcp::Command::kRequestToClient);
-    EventMeshMessage reply;
+    EXPECT_EQ(d->event().kind, EventKind::kRequest);
+    Message reply;
     reply.topic = d->event().topic();
-    reply.body = absl::StrCat("reply to ", d->event().data());
+    reply.content = absl::StrCat("reply to ", d->event().data());
     absl::Status replied = d->Reply(reply);
     EXPECT_TRUE(replied.ok()) << replied;
   });
@@ -298,9 +298,9 @@ TEST_F(TcpClientTest, RequestReplyThroughASyncSubscriber) {
   auto requester = Publisher();
   ASSERT_NE(requester, nullptr);
   for (int i = 0; i < 3; ++i) {
-    auto reply = requester->Request(Message("rr-topic", absl::StrCat("q", i)), absl::Seconds(20));
+    auto reply = requester->Request(Msg("rr-topic", absl::StrCat("q", i)), absl::Seconds(20));
     ASSERT_TRUE(reply.ok()) << reply.status();
-    EXPECT_EQ(reply->cmd, protocol::tcp::Command::kResponseToClient);
+    EXPECT_EQ(reply->kind, EventKind::kResponse);
     EXPECT_EQ(reply->data(), absl::StrCat("reply to q", i));
   }
 }
@@ -312,9 +312,9 @@ TEST_F(TcpClientTest, ReplyIsOnlyForRequests) {
   auto publisher = Publisher();
   ASSERT_NE(subscriber, nullptr);
   ASSERT_NE(publisher, nullptr);
-  EXPECT_TRUE(publisher->Publish(Message("plain", "x")).get().ok());
+  EXPECT_TRUE(publisher->Publish(Msg("plain", "x")).get().ok());
   ASSERT_EQ(inbox.WaitFor(1), 1u);
-  EXPECT_EQ(inbox.deliveries()[0]->Reply(Message("plain", "y")),
+  EXPECT_EQ(inbox.deliveries()[0]->Reply(Msg("plain", "y")),
             absl::FailedPreconditionError("Reply is only for REQUEST_TO_CLIENT deliveries"));
 }
 
@@ -328,7 +328,7 @@ TEST_F(TcpClientTest, HeartbeatsKeepAnIdleSessionAlive) {
   absl::SleepFor(absl::Seconds(2));
   EXPECT_TRUE((*client)->connected());
   EXPECT_EQ((*client)->stats().connects, 1u);
-  EXPECT_TRUE((*client)->Publish(Message("hb", "still here")).get().ok());
+  EXPECT_TRUE((*client)->Publish(Msg("hb", "still here")).get().ok());
 }
 
 TEST_F(TcpClientTest, CloseSaysGoodbyeAndLaterCallsAreCancelled) {
@@ -338,7 +338,7 @@ TEST_F(TcpClientTest, CloseSaysGoodbyeAndLaterCallsAreCancelled) {
   EXPECT_TRUE(publisher->Close().ok());
   EXPECT_FALSE(publisher->connected());
   EXPECT_TRUE(publisher->Close().ok());  // Idempotent.
-  EXPECT_EQ(publisher->Publish(Message("t", "x")).get(), absl::CancelledError("client closed"));
+  EXPECT_EQ(publisher->Publish(Msg("t", "x")).get(), absl::CancelledError("client closed"));
   EXPECT_EQ(publisher->Listen(), absl::CancelledError("client closed"));
 }
 
@@ -350,7 +350,7 @@ TEST_F(TcpClientTest, RuntimeErrorsCarryTheDesc) {
   EXPECT_EQ(publisher->Listen(),
             absl::InternalError("LISTEN_REQUEST needs a session with purpose \"sub\""));
   // Invalid events never leave the client.
-  EXPECT_EQ(publisher->Publish(Message("", "x")).get(),
+  EXPECT_EQ(publisher->Publish(Msg("", "x")).get(),
             absl::InvalidArgumentError("EventMeshMessage topic is required"));
   EXPECT_EQ(publisher->Subscribe("", SubscriptionMode::kClustering, SubscriptionType::kAsync),
             absl::InvalidArgumentError("topic is required"));
@@ -380,7 +380,7 @@ TEST_F(TcpClientTest, BlockingCallsFromTheHandlerAreRefused) {
   ASSERT_TRUE((*subscriber)->Listen().ok());
   auto publisher = Publisher();
   ASSERT_NE(publisher, nullptr);
-  EXPECT_TRUE(publisher->Publish(Message("handler-topic", "x")).get().ok());
+  EXPECT_TRUE(publisher->Publish(Msg("handler-topic", "x")).get().ok());
   EXPECT_EQ(from_handler.get_future().get(),
             absl::FailedPreconditionError(
                 "Subscribe is a blocking call and cannot run on the client's io thread (inside a "
@@ -410,7 +410,7 @@ TEST_F(TcpClientTest, WithoutAutoReconnectTheClientStaysDown) {
   ASSERT_TRUE(publisher.ok()) << publisher.status();
   StopServer();
   ASSERT_TRUE(Eventually([&] { return !(*publisher)->connected(); }));
-  EXPECT_EQ((*publisher)->Publish(Message("t", "x")).get(),
+  EXPECT_EQ((*publisher)->Publish(Msg("t", "x")).get(),
             absl::UnavailableError(absl::StrCat("not connected to 127.0.0.1:", port)));
 }
 

@@ -15,7 +15,9 @@
 #include "eventmesh/protocol/tcp/package_codec.h"
 #include "eventmesh/protocol/tcp/package_decoder.h"
 #include "eventmesh/protocol/tcp/redirect_info.h"
-#include "eventmesh/sdk/pending_requests.h"
+#include "eventmesh/protocol/tcp/subscription.h"
+#include "eventmesh/sdk/internal/pending_requests.h"
+#include "eventmesh/sdk/internal/tcp_messages.h"
 
 namespace eventmesh::sdk {
 namespace internal {
@@ -130,7 +132,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
     return future.get();
   }
 
-  void SendMessage(Command cmd, const OutboundEvent& event, absl::Duration timeout,
+  void SendMessage(Command cmd, const Event& event, absl::Duration timeout,
                    PendingRequests::Callback done) {
     const uint64_t seq = NextSeq();
     std::string seq_text = absl::StrCat(seq);
@@ -563,7 +565,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
     };
     const uint64_t seq = NextSeq();
     Package hello = BuildControlPackage(Command::kHelloRequest, absl::StrCat(seq),
-                                        options_.ToUserAgent().ToJson());
+                                        ToUserAgent(options_).ToJson());
     (void)Send(
         hello, seq, options_.request_timeout,
         [this, gen, finished, fail, done](absl::StatusOr<Package> reply) {
@@ -761,21 +763,21 @@ Delivery::Delivery(std::weak_ptr<internal::ClientCore> core, uint64_t generation
 void Delivery::Ack() {
   if (acked_.exchange(true)) return;
   auto core = core_.lock();
-  auto ack_cmd = AckCommandFor(event_.cmd);
+  auto ack_cmd = AckCommandFor(PushCommandOf(event_.kind));
   if (core == nullptr || !ack_cmd.has_value()) return;
   (void)core->SendOneWay(BuildControlPackage(*ack_cmd, event_.seq), generation_);
 }
 
 bool Delivery::acked() const { return acked_.load(); }
 
-absl::Status Delivery::Reply(OutboundEvent reply) {
-  if (event_.cmd != protocol::tcp::Command::kRequestToClient) {
+absl::Status Delivery::Reply(Event reply) {
+  if (event_.kind != EventKind::kRequest) {
     return absl::FailedPreconditionError("Reply is only for REQUEST_TO_CLIENT deliveries");
   }
   auto core = core_.lock();
   if (core == nullptr) return absl::CancelledError("client closed");
   // Keep the request's properties the reply does not set (correlation data).
-  if (auto* message = std::get_if<EventMeshMessage>(&reply)) {
+  if (auto* message = std::get_if<Message>(&reply)) {
     if (const auto* request = event_.message()) {
       for (const auto& [key, value] : request->properties) message->properties.emplace(key, value);
     }
@@ -808,7 +810,7 @@ EventMeshTcpClient::EventMeshTcpClient(std::shared_ptr<internal::ClientCore> cor
 
 EventMeshTcpClient::~EventMeshTcpClient() { (void)core_->Close(); }
 
-void EventMeshTcpClient::PublishAsync(const OutboundEvent& event, StatusCallback done) {
+void EventMeshTcpClient::PublishAsync(const Event& event, StatusCallback done) {
   core_->SendMessage(protocol::tcp::Command::kAsyncMessageToServer, event,
                      core_->options().request_timeout,
                      [done = std::move(done)](absl::StatusOr<protocol::tcp::Package> reply) {
@@ -816,14 +818,14 @@ void EventMeshTcpClient::PublishAsync(const OutboundEvent& event, StatusCallback
                      });
 }
 
-std::future<absl::Status> EventMeshTcpClient::Publish(const OutboundEvent& event) {
+std::future<absl::Status> EventMeshTcpClient::Publish(const Event& event) {
   auto promise = std::make_shared<std::promise<absl::Status>>();
   auto future = promise->get_future();
   PublishAsync(event, [promise](absl::Status status) { promise->set_value(std::move(status)); });
   return future;
 }
 
-void EventMeshTcpClient::BroadcastAsync(const OutboundEvent& event, StatusCallback done) {
+void EventMeshTcpClient::BroadcastAsync(const Event& event, StatusCallback done) {
   core_->SendMessage(protocol::tcp::Command::kBroadcastMessageToServer, event,
                      core_->options().request_timeout,
                      [done = std::move(done)](absl::StatusOr<protocol::tcp::Package> reply) {
@@ -831,18 +833,18 @@ void EventMeshTcpClient::BroadcastAsync(const OutboundEvent& event, StatusCallba
                      });
 }
 
-std::future<absl::Status> EventMeshTcpClient::Broadcast(const OutboundEvent& event) {
+std::future<absl::Status> EventMeshTcpClient::Broadcast(const Event& event) {
   auto promise = std::make_shared<std::promise<absl::Status>>();
   auto future = promise->get_future();
   BroadcastAsync(event, [promise](absl::Status status) { promise->set_value(std::move(status)); });
   return future;
 }
 
-void EventMeshTcpClient::RequestAsync(const OutboundEvent& event, absl::Duration timeout,
+void EventMeshTcpClient::RequestAsync(const Event& event, absl::Duration timeout,
                                       ReplyCallback done) {
-  OutboundEvent request = event;
+  Event request = event;
   const std::string ttl = absl::StrCat(absl::ToInt64Milliseconds(timeout));
-  if (auto* message = std::get_if<EventMeshMessage>(&request)) {
+  if (auto* message = std::get_if<Message>(&request)) {
     message->properties.emplace(kTtlProperty, ttl);
   } else if (auto* ce = std::get_if<CloudEvent>(&request)) {
     if (ce->FindExtension(kTtlProperty) == nullptr)
@@ -859,7 +861,7 @@ void EventMeshTcpClient::RequestAsync(const OutboundEvent& event, absl::Duration
                      });
 }
 
-absl::StatusOr<ReceivedEvent> EventMeshTcpClient::Request(const OutboundEvent& event,
+absl::StatusOr<ReceivedEvent> EventMeshTcpClient::Request(const Event& event,
                                                           absl::Duration timeout) {
   absl::Status on_io = core_->CheckNotIoThread("Request");
   if (!on_io.ok()) return on_io;
@@ -878,7 +880,7 @@ absl::Status EventMeshTcpClient::Subscribe(const std::string& topic, Subscriptio
   absl::Status on_io = core_->CheckNotIoThread("Subscribe");
   if (!on_io.ok()) return on_io;
   if (topic.empty()) return absl::InvalidArgumentError("topic is required");
-  return core_->Subscribe(protocol::tcp::SubscriptionItem{topic, mode, type});
+  return core_->Subscribe(ToProtocolSubscription(SubscriptionItem{topic, mode, type}));
 }
 
 absl::Status EventMeshTcpClient::Unsubscribe(const std::string& topic) {

@@ -38,8 +38,14 @@
 //
 // Errors: InvalidArgument (bad options or event), Unavailable (no connection),
 // DeadlineExceeded (no reply within the timeout), Cancelled (client closed), and for
-// replies with a non-zero code the runtime's desc as mapped by StatusFromReply
-// (Internal, PermissionDenied, ResourceExhausted).
+// replies with a non-zero code the runtime's desc: PermissionDenied (ACL), ResourceExhausted
+// (flow control), DeadlineExceeded (a request nobody answered within its ttl), Internal
+// (anything else).
+//
+// Events are the SDK model of message.h: send a Message or a CloudEvent (Event); pushes and
+// replies arrive as ReceivedEvent (kind kAsync / kBroadcast / kRequest / kResponse, transport
+// kTcp). Message fields without a TCP field of their own (biz_seq_no, unique_id, tag, ttl_ms)
+// travel as the properties "bizseqno", "uniqueid", "tag" and "ttl".
 
 #include <atomic>
 #include <cstdint>
@@ -51,14 +57,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "eventmesh/protocol/tcp/subscription.h"
-#include "eventmesh/sdk/messages.h"
-#include "eventmesh/sdk/tcp_client_options.h"
+#include "eventmesh/sdk/internal/tcp_client_options.h"
+#include "eventmesh/sdk/message.h"
 
 namespace eventmesh::sdk {
-
-using protocol::tcp::SubscriptionMode;
-using protocol::tcp::SubscriptionType;
 
 namespace internal {
 class ClientCore;
@@ -86,7 +88,7 @@ class Delivery {
   // correlates the reply through them). Errors: FailedPrecondition "Reply is only for
   // REQUEST_TO_CLIENT deliveries", Unavailable (connection gone), Cancelled (client
   // closed), InvalidArgument (bad reply event).
-  absl::Status Reply(OutboundEvent reply);
+  absl::Status Reply(Event reply);
 
  private:
   std::weak_ptr<internal::ClientCore> core_;
@@ -120,17 +122,17 @@ class EventMeshTcpClient {
   EventMeshTcpClient& operator=(const EventMeshTcpClient&) = delete;
 
   // Publish (ASYNC_MESSAGE_TO_SERVER). `done` runs on the io thread with the ack's result.
-  void PublishAsync(const OutboundEvent& event, StatusCallback done);
-  std::future<absl::Status> Publish(const OutboundEvent& event);
+  void PublishAsync(const Event& event, StatusCallback done);
+  std::future<absl::Status> Publish(const Event& event);
 
   // Broadcast (BROADCAST_MESSAGE_TO_SERVER), acknowledged like Publish.
-  void BroadcastAsync(const OutboundEvent& event, StatusCallback done);
-  std::future<absl::Status> Broadcast(const OutboundEvent& event);
+  void BroadcastAsync(const Event& event, StatusCallback done);
+  std::future<absl::Status> Broadcast(const Event& event);
 
   // Request-reply (REQUEST_TO_SERVER). The event gets the property/extension "ttl" = timeout
   // in ms unless it has one. DeadlineExceeded when no RESPONSE_TO_CLIENT arrives in time.
-  void RequestAsync(const OutboundEvent& event, absl::Duration timeout, ReplyCallback done);
-  absl::StatusOr<ReceivedEvent> Request(const OutboundEvent& event, absl::Duration timeout);
+  void RequestAsync(const Event& event, absl::Duration timeout, ReplyCallback done);
+  absl::StatusOr<ReceivedEvent> Request(const Event& event, absl::Duration timeout);
 
   // The handler for pushed events; set it before Listen(). Runs on the io thread.
   void SetHandler(EventHandler handler);

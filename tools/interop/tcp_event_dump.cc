@@ -12,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "eventmesh/protocol/cloudevents/json_format.h"
+#include "eventmesh/protocol/tcp/event_mesh_message.h"
 #include "eventmesh/sdk/tcp_client.h"
 
 ABSL_FLAG(std::string, host, "127.0.0.1", "runtime host");
@@ -20,6 +21,20 @@ ABSL_FLAG(std::string, topic, "interop", "topic to subscribe to");
 ABSL_FLAG(std::string, group, "interop-dump", "consumer group");
 ABSL_FLAG(int, count, 1, "exit after this many events");
 ABSL_FLAG(int, timeout_s, 60, "give up after this many seconds");
+
+namespace {
+
+// The message as the TCP protocol's EventMeshMessage JSON (what the runtime sent).
+std::string MessageJson(const eventmesh::sdk::Message& message) {
+  eventmesh::protocol::tcp::EventMeshMessage wire;
+  wire.topic = message.topic;
+  wire.body = message.content;
+  wire.properties = message.properties;
+  if (!message.content_type.empty()) wire.headers["datacontenttype"] = message.content_type;
+  return wire.ToJson();
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
@@ -40,7 +55,7 @@ int main(int argc, char** argv) {
     const ReceivedEvent& event = delivery->event();
     const std::string line = event.cloud_event() != nullptr
                                  ? eventmesh::cloudevents::SerializeJsonEvent(*event.cloud_event())
-                                 : event.message()->ToJson();
+                                 : MessageJson(*event.message());
     std::printf("%s\n", line.c_str());
     std::fflush(stdout);
     absl::MutexLock lock(&mu);

@@ -91,9 +91,9 @@ class Publisher {
         if (!mu_.AwaitWithTimeout(absl::Condition(&has_room), absl::Seconds(1))) continue;
         ++in_flight_;
       }
-      sdk::EventMeshMessage message;
+      sdk::Message message;
       message.topic = topic;
-      message.body = body;
+      message.content = body;
       const int64_t sent_ns = NowNs();
       message.properties.emplace("loadgenpub", absl::StrCat(id_));
       message.properties.emplace("loadgenseq", absl::StrCat(seq));

@@ -8,6 +8,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "eventmesh/sdk/http/http_client.h"
 
 ABSL_FLAG(std::string, url, "http://127.0.0.1:10105", "runtime HTTP URL (http:// or https://)");
@@ -15,8 +17,7 @@ ABSL_FLAG(std::string, ca_file, "", "PEM CA file trusted for https");
 ABSL_FLAG(std::string, topic, "demo-topic", "topic to publish to");
 ABSL_FLAG(std::string, group, "example-http-producers", "producer group");
 ABSL_FLAG(int, count, 10, "events to publish");
-ABSL_FLAG(std::string, cloudevents, "",
-          "empty: EventMeshMessage; binary or structured: CloudEvents");
+ABSL_FLAG(std::string, cloudevents, "", "empty: Message; binary or structured: CloudEvents");
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
@@ -47,7 +48,7 @@ int main(int argc, char** argv) {
       status = (*client)->Publish(message);  // returns when the runtime acked (retCode 0)
     } else {
       CloudEvent event;
-      event.set_id(absl::StrCat("http-example-", i, "-", RandomDigits(8)));
+      event.set_id(absl::StrCat("http-example-", i, "-", absl::ToUnixMicros(absl::Now())));
       event.set_source("/eventmesh/sdk/examples/http_publisher");
       event.set_type("org.example.demo");
       event.set_subject(topic);

@@ -51,13 +51,14 @@ int main(int argc, char** argv) {
   absl::Mutex mu;
   int received = 0;
   // Runs on the webhook server's thread; the answer (retCode 0 / 2xx) follows the return value.
-  auto subscriber = HttpSubscriber::Start(options, [&](const PushedEvent& event) {
+  auto subscriber = HttpSubscriber::Start(options, [&](const ReceivedEvent& event) {
     // A CloudEvent arrives as a CloudEvents push, or (form push) as structured JSON in the
-    // content; both are parsed into event.cloud_event.
-    const bool ce = event.cloud_event.has_value();
-    std::printf("%s topic=%s id=%s data=%s\n", ce ? "cloudevent" : "message", event.topic.c_str(),
-                ce ? event.cloud_event->id().c_str() : event.biz_seq_no.c_str(),
-                ce ? event.cloud_event->data().c_str() : event.content.c_str());
+    // content; both become a CloudEvent payload. Other form pushes are a Message.
+    const CloudEvent* ce = event.cloud_event();
+    std::printf("%s topic=%s id=%s data=%s\n", ce != nullptr ? "cloudevent" : "message",
+                event.topic().c_str(),
+                ce != nullptr ? ce->id().c_str() : event.message()->biz_seq_no.c_str(),
+                event.data().c_str());
     std::fflush(stdout);
     absl::MutexLock lock(&mu);
     ++received;

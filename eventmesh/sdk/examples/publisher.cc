@@ -17,7 +17,7 @@ ABSL_FLAG(int, port, 10000, "runtime TCP port");
 ABSL_FLAG(std::string, topic, "demo-topic", "topic to publish to");
 ABSL_FLAG(int, count, 10, "events to publish");
 ABSL_FLAG(bool, broadcast, false, "use BROADCAST_MESSAGE_TO_SERVER instead of async publish");
-ABSL_FLAG(bool, cloudevents, false, "publish CloudEvents instead of EventMeshMessages");
+ABSL_FLAG(bool, cloudevents, false, "publish CloudEvents instead of Messages");
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
   const std::string topic = absl::GetFlag(FLAGS_topic);
   std::vector<std::future<absl::Status>> acks;
   for (int i = 0; i < absl::GetFlag(FLAGS_count); ++i) {
-    OutboundEvent event;
+    Event event;
     if (absl::GetFlag(FLAGS_cloudevents)) {
       CloudEvent ce;
       ce.set_id(absl::StrCat("example-", i));
@@ -49,9 +49,9 @@ int main(int argc, char** argv) {
       ce.set_data(absl::StrCat("hello #", i), eventmesh::cloudevents::DataEncoding::kText);
       event = std::move(ce);
     } else {
-      EventMeshMessage message;
+      Message message;
       message.topic = topic;
-      message.body = absl::StrCat("hello #", i);
+      message.content = absl::StrCat("hello #", i);
       message.properties["keys"] = absl::StrCat("key-", i);
       event = std::move(message);
     }

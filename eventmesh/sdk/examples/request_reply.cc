@@ -41,9 +41,9 @@ int main(int argc, char** argv) {
 
   if (responder) {
     (*client)->SetHandler([](std::shared_ptr<Delivery> delivery) {
-      EventMeshMessage reply;
+      Message reply;
       reply.topic = delivery->event().topic();
-      reply.body = absl::StrCat("reply to ", delivery->event().data());
+      reply.content = absl::StrCat("reply to ", delivery->event().data());
       absl::Status status = delivery->Reply(reply);
       std::printf("request %s -> %s\n", delivery->event().data().c_str(),
                   status.ok() ? "replied" : status.ToString().c_str());
@@ -65,15 +65,15 @@ int main(int argc, char** argv) {
 
   int failed = 0;
   for (int i = 0; i < absl::GetFlag(FLAGS_count); ++i) {
-    EventMeshMessage request;
+    Message request;
     request.topic = topic;
-    request.body = absl::StrCat("question #", i);
+    request.content = absl::StrCat("question #", i);
     auto reply = (*client)->Request(request, absl::GetFlag(FLAGS_timeout));
     if (reply.ok()) {
-      std::printf("%s -> %s\n", request.body.c_str(), reply->data().c_str());
+      std::printf("%s -> %s\n", request.content.c_str(), reply->data().c_str());
     } else {
       ++failed;
-      std::printf("%s -> error: %s\n", request.body.c_str(), reply.status().ToString().c_str());
+      std::printf("%s -> error: %s\n", request.content.c_str(), reply.status().ToString().c_str());
     }
   }
   absl::Status closed = (*client)->Close();

@@ -4,6 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "eventmesh/net/http_client.h"
+#include "eventmesh/protocol/http/request_body.h"
+#include "eventmesh/protocol/http/request_code.h"
+#include "eventmesh/sdk/internal/http_requests.h"
 
 namespace eventmesh::sdk::http {
 
@@ -179,18 +182,19 @@ void EventMeshHttpClient::RequestAsync(const Message& message, absl::Duration ti
        });
 }
 
-absl::StatusOr<ReplyMessage> EventMeshHttpClient::Request(const Message& message,
-                                                          absl::Duration timeout) {
-  auto promise = std::make_shared<std::promise<absl::StatusOr<ReplyMessage>>>();
+absl::StatusOr<Message> EventMeshHttpClient::Request(const Message& message,
+                                                     absl::Duration timeout) {
+  auto promise = std::make_shared<std::promise<absl::StatusOr<Message>>>();
   auto future = promise->get_future();
-  RequestAsync(message, timeout, [promise](absl::StatusOr<ReplyMessage> reply) {
-    promise->set_value(std::move(reply));
-  });
+  RequestAsync(message, timeout,
+               [promise](absl::StatusOr<Message> reply) { promise->set_value(std::move(reply)); });
   return future.get();
 }
 
-absl::Status EventMeshHttpClient::Reply(const ph::ReplyMessageRequestBody& reply) {
-  return CallBlocking(BuildReplyRequest(options_, reply));
+absl::Status EventMeshHttpClient::Reply(const ReceivedEvent& request, const Message& reply) {
+  auto body = BuildReplyBody(request, reply);
+  if (!body.ok()) return CallBlocking(body.status());
+  return CallBlocking(BuildReplyRequest(options_, *body));
 }
 
 // ---- subscriptions ----

@@ -6,7 +6,7 @@
 // keep-alive HTTP client //eventmesh/net:http_client (http and verified https).
 //
 // Every call is one HTTP request to the next runtime URL of the options (round-robin):
-//   Publish            code 104 MSG_SEND_ASYNC (EventMeshMessage, or a CloudEvent with
+//   Publish            code 104 MSG_SEND_ASYNC (a Message, or a CloudEvent with
 //                      protocoltype cloudevents)
 //   PublishBatch       code 102 MSG_BATCH_SEND (all messages in one request)
 //   PublishBatchV2     code 107 MSG_BATCH_SEND_V2 (one message; the runtime batches)
@@ -16,7 +16,7 @@
 //   Reply              code 301 REPLY_MESSAGE (legacy request-reply)
 //   Subscribe / Unsubscribe / Heartbeat   codes 206 / 207 / 203 for a webhook URL
 // A call completes when the runtime answered: OK for retCode 0, otherwise the status mapped by
-// StatusFromRuntimeResponse (message = the runtime's retMsg; RetCodeOf() gives the retCode).
+// retCode (message = the runtime's retMsg; RetCodeOf() gives the retCode).
 // "Synchronous" methods block the calling thread until then; *Async methods take a callback
 // (run on an io thread of the client) or return a std::future.
 //
@@ -27,7 +27,7 @@
 // connection / TLS verification failed / connection lost), DeadlineExceeded (no answer within
 // request_timeout; for Request: the runtime's retCode 4 or no answer within timeout +
 // request_timeout), Cancelled ("client closed": calls after Close()), and the runtime's
-// retCodes as mapped by RetCodeToStatusCode.
+// retCodes mapped to status codes (table in eventmesh/sdk/http/README.md).
 
 #include <atomic>
 #include <functional>
@@ -39,11 +39,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "eventmesh/protocol/cloudevents/cloud_event.h"
-#include "eventmesh/protocol/http/request_body.h"
-#include "eventmesh/protocol/tcp/event_mesh_message.h"
-#include "eventmesh/sdk/http/http_client_options.h"
-#include "eventmesh/sdk/http/http_requests.h"
+#include "eventmesh/sdk/internal/http_client_options.h"
+#include "eventmesh/sdk/internal/http_types.h"
+#include "eventmesh/sdk/message.h"
 
 namespace eventmesh::net {
 class HttpClient;
@@ -51,14 +49,23 @@ class HttpClient;
 
 namespace eventmesh::sdk::http {
 
-using protocol::http::SubscriptionItem;
-using protocol::http::SubscriptionMode;
-using protocol::http::SubscriptionType;
-// The reply of a request-reply: {topic, body, properties} as the runtime returns it.
-using ReplyMessage = protocol::tcp::EventMeshMessage;
+// The SDK's message model (message.h), also reachable as http::Message etc.
+using sdk::CloudEvent;
+using sdk::Event;
+using sdk::EventKind;
+using sdk::Message;
+using sdk::ReceivedEvent;
+using sdk::SubscriptionItem;
+using sdk::SubscriptionMode;
+using sdk::SubscriptionType;
+using sdk::Transport;
+
+// One request to the runtime (internal: http_requests.h).
+struct RuntimeRequest;
 
 using StatusCallback = std::function<void(absl::Status)>;
-using ReplyCallback = std::function<void(absl::StatusOr<ReplyMessage>)>;
+// Receives the responder's reply: a Message with its topic, content and properties.
+using ReplyCallback = std::function<void(absl::StatusOr<Message>)>;
 
 // Counters of one client; all monotonic.
 struct HttpClientStats {
@@ -105,13 +112,20 @@ class EventMeshHttpClient {
                                    StatusCallback done);
 
   // ---- request-reply (101) ----
-  // Sends the message with ttl = timeout (ms) and returns the responder's reply.
-  // DeadlineExceeded when the runtime says no reply came in time (retCode 4).
-  absl::StatusOr<ReplyMessage> Request(const Message& message, absl::Duration timeout);
+  // Sends the message with ttl = timeout (ms) and returns the responder's reply (topic,
+  // content, properties). DeadlineExceeded when the runtime says no reply came in time
+  // (retCode 4).
+  absl::StatusOr<Message> Request(const Message& message, absl::Duration timeout);
   void RequestAsync(const Message& message, absl::Duration timeout, ReplyCallback done);
 
   // ---- reply (301) ----
-  absl::Status Reply(const protocol::http::ReplyMessageRequestBody& reply);
+  // Answers `request` (a kRequest event: a push to an HttpSubscriber, or a TCP delivery of a
+  // SYNC subscription) with `reply`'s content. The reply carries the request's topic
+  // (origtopic), bizseqno, uniqueid and properties / extensions as extFields (the runtime
+  // correlates the reply through them); `reply.properties` are added to the extFields. Errors:
+  // InvalidArgument ("reply bizseqno is required", ...) and the runtime's (retCode 16: no
+  // pending request).
+  absl::Status Reply(const ReceivedEvent& request, const Message& reply);
 
   // ---- webhook subscriptions (206 / 207 / 203), group = options.consumer_group ----
   absl::Status Subscribe(const std::string& url, const std::vector<SubscriptionItem>& topics,

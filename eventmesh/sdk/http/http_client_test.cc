@@ -94,7 +94,7 @@ TEST(EventMeshHttpClientTest, RetCodesBecomeStatusesWithTheRetMsg) {
   EXPECT_EQ(client->Publish(Msg("orders", "x")).code(), absl::StatusCode::kResourceExhausted);
 
   runtime.SetAnswer("206", 200, ph::MakeResponseJson(19, "url refused", 1));
-  ph::SubscriptionItem item;
+  SubscriptionItem item;
   item.topic = "orders";
   absl::Status sub = client->Subscribe("http://10.0.0.1:1/x", {item});
   EXPECT_EQ(sub.code(), absl::StatusCode::kFailedPrecondition);
@@ -126,7 +126,7 @@ TEST(EventMeshHttpClientTest, RequestReturnsTheReplyOrDeadlineExceeded) {
       ph::MakeResponseJson(0, R"({"topic":"rr","body":"pong","properties":{"k":"v"}})", 1));
   auto reply = client->Request(Msg("rr", "ping"), absl::Milliseconds(1500));
   ASSERT_TRUE(reply.ok()) << reply.status();
-  EXPECT_EQ(reply->body, "pong");
+  EXPECT_EQ(reply->content, "pong");
   EXPECT_EQ(reply->properties.at("k"), "v");
   auto sent = runtime.RequestsWithCode("101");
   ASSERT_EQ(sent.size(), 1u);

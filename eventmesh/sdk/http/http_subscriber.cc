@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "eventmesh/sdk/internal/webhook_endpoint.h"
 
 namespace eventmesh::sdk::http {
 
@@ -32,7 +33,7 @@ absl::StatusOr<std::unique_ptr<HttpSubscriber>> HttpSubscriber::Start(HttpSubscr
   auto server = WebhookServer::Start(o.server, [self, endpoint](const ServerRequest& request) {
     return HandleWebhookRequest(
         request,
-        [self](const PushedEvent& event) {
+        [self](const ReceivedEvent& event) {
           {
             absl::MutexLock lock(&self->mu_);
             ++self->pushes_;
@@ -106,14 +107,8 @@ absl::Status HttpSubscriber::Unsubscribe(const std::vector<std::string>& topics)
   return absl::OkStatus();
 }
 
-absl::Status HttpSubscriber::Reply(const PushedEvent& request, const std::string& content) {
-  protocol::http::ReplyMessageRequestBody reply;
-  reply.orig_topic = request.topic;
-  reply.biz_seq_no = request.biz_seq_no;
-  reply.unique_id = request.unique_id.empty() ? request.biz_seq_no : request.unique_id;
-  reply.content = content;
-  reply.ext_fields.insert(request.ext_fields.begin(), request.ext_fields.end());
-  return client_->Reply(reply);
+absl::Status HttpSubscriber::Reply(const ReceivedEvent& request, const Message& reply) {
+  return client_->Reply(request, reply);
 }
 
 absl::Status HttpSubscriber::HeartbeatNow() {

@@ -7,8 +7,10 @@
 // heartbeat_interval) and unsubscribes (code 207) on Stop.
 //
 // Every push (EventMesh form push 105/106 or CloudEvents binary/structured/batch) is handed to
-// the PushHandler and acknowledged as HandleWebhookRequest describes ({"retCode":0|2|3} for
-// form pushes, 2xx/5xx for CloudEvents); the CloudEvents validation handshake is answered.
+// the PushHandler as a ReceivedEvent (message.h: a Message or CloudEvent payload; form pushes
+// of a SYNC subscription have kind kRequest, answer them with Reply) and acknowledged as
+// HandleWebhookRequest describes ({"retCode":0|2|3} for form pushes, 2xx/5xx for CloudEvents); the
+// CloudEvents validation handshake is answered.
 //
 // Lifecycle: Start() = listen, then Subscribe (when topics are given); it fails, and nothing
 // keeps running, when either step fails. Stop() (also run by the destructor) stops heartbeats,
@@ -34,8 +36,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "eventmesh/sdk/http/http_client.h"
-#include "eventmesh/sdk/http/webhook_endpoint.h"
-#include "eventmesh/sdk/http/webhook_server.h"
+#include "eventmesh/sdk/internal/http_types.h"
+#include "eventmesh/sdk/internal/webhook_server.h"
+#include "eventmesh/sdk/message.h"
 
 namespace eventmesh::sdk::http {
 
@@ -84,10 +87,11 @@ class HttpSubscriber {
   absl::Status Unsubscribe(const std::vector<std::string>& topics);
 
   // Answers a request pushed by the runtime (a request-reply over a SYNC subscription, code
-  // 106) with code 301: the reply carries `content` and the request's topic, bizseqno,
-  // uniqueId and extFields (the runtime correlates the reply through them). Errors: the
-  // runtime's (e.g. Internal for retCode 16 "no pending request ...").
-  absl::Status Reply(const PushedEvent& request, const std::string& content);
+  // 106: kind kRequest) with code 301: the reply carries `reply.content` and the request's
+  // topic, bizseqno, uniqueId and extFields (the runtime correlates the reply through them);
+  // see EventMeshHttpClient::Reply. Errors: the runtime's (e.g. Internal for retCode 16 "no
+  // pending request ...").
+  absl::Status Reply(const ReceivedEvent& request, const Message& reply);
 
   // Sends one heartbeat now (also done by the timer).
   absl::Status HeartbeatNow();

@@ -29,7 +29,7 @@ constexpr absl::Duration kWait = absl::Seconds(30);
 // Records pushes; answers with a result the test sets.
 class Recorder {
  public:
-  HandlerResult Handle(const PushedEvent& e) {
+  HandlerResult Handle(const ReceivedEvent& e) {
     absl::MutexLock lock(&mu_);
     events_.push_back(e);
     return result_;
@@ -38,14 +38,14 @@ class Recorder {
     absl::MutexLock lock(&mu_);
     result_ = r;
   }
-  std::vector<PushedEvent> events() {
+  std::vector<ReceivedEvent> events() {
     absl::MutexLock lock(&mu_);
     return events_;
   }
 
  private:
   absl::Mutex mu_;
-  std::vector<PushedEvent> events_ ABSL_GUARDED_BY(mu_);
+  std::vector<ReceivedEvent> events_ ABSL_GUARDED_BY(mu_);
   HandlerResult result_ ABSL_GUARDED_BY(mu_) = HandlerResult::kSuccess;
 };
 
@@ -62,7 +62,7 @@ class HttpSubscriberTest : public ::testing::Test {
     HttpSubscriberOptions o;
     o.client.urls = {runtime_.Url()};
     o.client.consumer_group = "cg";
-    ph::SubscriptionItem item;
+    SubscriptionItem item;
     item.topic = "orders";
     o.topics = {item};
     return o;
@@ -70,7 +70,7 @@ class HttpSubscriberTest : public ::testing::Test {
 
   void StartSubscriber(HttpSubscriberOptions o) {
     auto s = HttpSubscriber::Start(std::move(o),
-                                   [this](const PushedEvent& e) { return recorder_.Handle(e); });
+                                   [this](const ReceivedEvent& e) { return recorder_.Handle(e); });
     ASSERT_TRUE(s.ok()) << s.status();
     subscriber_ = *std::move(s);
   }
@@ -170,22 +170,22 @@ TEST_F(HttpSubscriberTest, FormPushReachesTheHandlerAndIsAcknowledged) {
 
   auto events = recorder_.events();
   ASSERT_EQ(events.size(), 1u);
-  const PushedEvent& e = events[0];
-  EXPECT_EQ(e.kind, PushedEvent::Kind::kEventMeshForm);
-  EXPECT_EQ(e.code, ph::RequestCode::kHttpPushClientAsync);
-  EXPECT_EQ(e.topic, "orders");
-  EXPECT_EQ(e.content, "hello & bye");
-  EXPECT_EQ(e.biz_seq_no, "biz-1");
-  EXPECT_EQ(e.unique_id, "uniq-1");
+  const ReceivedEvent& e = events[0];
+  EXPECT_EQ(e.transport, Transport::kHttpForm);
+  EXPECT_EQ(e.kind, EventKind::kAsync);
+  EXPECT_EQ(e.topic(), "orders");
+  EXPECT_EQ(e.data(), "hello & bye");
+  EXPECT_EQ(e.message()->biz_seq_no, "biz-1");
+  EXPECT_EQ(e.message()->unique_id, "uniq-1");
   EXPECT_EQ(e.random_no, "42");
-  EXPECT_EQ(e.ext_fields.at("keys"), "k1");
-  EXPECT_FALSE(e.cloud_event.has_value());
+  EXPECT_EQ(*e.property("keys"), "k1");
+  EXPECT_EQ(e.cloud_event(), nullptr);
   EXPECT_EQ(subscriber_->stats().pushes, 1u);
 
   recorder_.set_result(HandlerResult::kRetry);
   r = PostForm("106", Push("again").ToForm());
   EXPECT_EQ(ph::ParseSubscriberReply(r.body), ph::ClientRetCode::kRetry);
-  EXPECT_EQ(recorder_.events().back().code, ph::RequestCode::kHttpPushClientSync);
+  EXPECT_EQ(recorder_.events().back().kind, EventKind::kRequest);
 
   recorder_.set_result(HandlerResult::kFail);
   r = PostForm("105", Push("bad").ToForm());
@@ -200,8 +200,8 @@ TEST_F(HttpSubscriberTest, FormPushCarryingACloudEventIsParsed) {
   EXPECT_EQ(r.body, "{\"retCode\":0}");
   auto events = recorder_.events();
   ASSERT_EQ(events.size(), 1u);
-  ASSERT_TRUE(events[0].cloud_event.has_value());
-  EXPECT_EQ(*events[0].cloud_event, Event("ce-9"));
+  ASSERT_NE(events[0].cloud_event(), nullptr);
+  EXPECT_EQ(*events[0].cloud_event(), Event("ce-9"));
 }
 
 TEST_F(HttpSubscriberTest, MalformedFormPushIsAnsweredFailWithoutCallingTheHandler) {
@@ -225,15 +225,15 @@ TEST_F(HttpSubscriberTest, CloudEventsPushesBinaryStructuredAndBatch) {
   ASSERT_EQ(events.size(), 4u);
   std::vector<std::string> ids;
   for (const auto& e : events) {
-    EXPECT_EQ(e.kind, PushedEvent::Kind::kCloudEvent);
-    EXPECT_EQ(e.topic, "orders");
-    EXPECT_EQ(e.content, "{\"n\":7}");
-    EXPECT_EQ(e.ext_fields.at("traceid"), "t-1");
-    ASSERT_TRUE(e.cloud_event.has_value());
-    ids.push_back(e.cloud_event->id());
+    EXPECT_EQ(e.transport, Transport::kHttpCloudEvents);
+    EXPECT_EQ(e.topic(), "orders");
+    EXPECT_EQ(e.data(), "{\"n\":7}");
+    EXPECT_EQ(*e.property("traceid"), "t-1");
+    ASSERT_NE(e.cloud_event(), nullptr);
+    ids.push_back(e.cloud_event()->id());
   }
   EXPECT_EQ(ids, (std::vector<std::string>{"b-1", "s-1", "x-1", "x-2"}));
-  EXPECT_EQ(*events[0].cloud_event, Event("b-1"));
+  EXPECT_EQ(*events[0].cloud_event(), Event("b-1"));
 
   recorder_.set_result(HandlerResult::kRetry);
   EXPECT_EQ(PostCloudEvent(cloudevents::ToBinaryHttp(Event("r-1"))).status, 503);
@@ -360,8 +360,8 @@ TEST_F(HttpSubscriberTest, UnknownSubscriptionIsSubscribedAgain) {
 
 TEST_F(HttpSubscriberTest, RefusedSubscriptionFailsStart) {
   runtime_.SetAnswer("206", 200, ph::MakeResponseJson(19, "url is not allowed", 1));
-  auto s =
-      HttpSubscriber::Start(Options(), [](const PushedEvent&) { return HandlerResult::kSuccess; });
+  auto s = HttpSubscriber::Start(Options(),
+                                 [](const ReceivedEvent&) { return HandlerResult::kSuccess; });
   EXPECT_EQ(s.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(s.status().message(), "url is not allowed");
 }
@@ -371,9 +371,9 @@ TEST_F(HttpSubscriberTest, AddAndRemoveTopics) {
   o.topics.clear();
   StartSubscriber(o);
   EXPECT_TRUE(runtime_.RequestsWithCode("206").empty());
-  ph::SubscriptionItem item;
+  SubscriptionItem item;
   item.topic = "late";
-  item.type = ph::SubscriptionType::kSync;
+  item.type = SubscriptionType::kSync;
   ASSERT_TRUE(subscriber_->Subscribe({item}).ok());
   ASSERT_TRUE(subscriber_->HeartbeatNow().ok());
   ASSERT_TRUE(subscriber_->Unsubscribe({"late"}).ok());
@@ -386,7 +386,7 @@ TEST_F(HttpSubscriberTest, AddAndRemoveTopics) {
 
 TEST(HttpSubscriberOptionsTest, BadOptions) {
   HttpSubscriberOptions o;
-  auto handler = [](const PushedEvent&) { return HandlerResult::kSuccess; };
+  auto handler = [](const ReceivedEvent&) { return HandlerResult::kSuccess; };
   o.heartbeat_interval = absl::ZeroDuration();
   EXPECT_EQ(HttpSubscriber::Start(o, handler).status().message(),
             "heartbeat_interval must be positive");

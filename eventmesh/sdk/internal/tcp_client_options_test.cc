@@ -1,7 +1,8 @@
-#include "eventmesh/sdk/tcp_client_options.h"
+#include "eventmesh/sdk/internal/tcp_client_options.h"
 
 #include <unistd.h>
 
+#include "eventmesh/sdk/internal/tcp_messages.h"
 #include "gtest/gtest.h"
 
 namespace eventmesh::sdk {
@@ -51,7 +52,7 @@ TEST(TcpClientOptionsTest, UserAgentCarriesTheIdentity) {
   options.username = "alice";
   options.password = "secret";
   options.unack = 5;
-  auto agent = options.ToUserAgent();
+  auto agent = ToUserAgent(options);
   EXPECT_EQ(agent.purpose, "sub");
   EXPECT_EQ(agent.group, "producers");
   EXPECT_EQ(agent.env, "prod");
@@ -65,8 +66,8 @@ TEST(TcpClientOptionsTest, UserAgentCarriesTheIdentity) {
   EXPECT_TRUE(agent.Validate().ok());
   options.purpose = ClientPurpose::kPublish;
   options.pid = 42;
-  EXPECT_EQ(options.ToUserAgent().purpose, "pub");
-  EXPECT_EQ(options.ToUserAgent().pid, 42);
+  EXPECT_EQ(ToUserAgent(options).purpose, "pub");
+  EXPECT_EQ(ToUserAgent(options).pid, 42);
 }
 
 }  // namespace

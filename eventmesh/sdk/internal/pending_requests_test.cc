@@ -1,4 +1,4 @@
-#include "eventmesh/sdk/pending_requests.h"
+#include "eventmesh/sdk/internal/pending_requests.h"
 
 #include <string>
 #include <vector>

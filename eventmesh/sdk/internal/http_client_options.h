@@ -1,5 +1,5 @@
-#ifndef EVENTMESH_SDK_HTTP_HTTP_CLIENT_OPTIONS_H_
-#define EVENTMESH_SDK_HTTP_HTTP_CLIENT_OPTIONS_H_
+#ifndef EVENTMESH_SDK_INTERNAL_HTTP_CLIENT_OPTIONS_H_
+#define EVENTMESH_SDK_INTERNAL_HTTP_CLIENT_OPTIONS_H_
 
 // Options of EventMeshHttpClient (and of the HttpSubscriber's client). Every field states its
 // default and unit. A value type.
@@ -72,4 +72,4 @@ struct HttpClientOptions {
 
 }  // namespace eventmesh::sdk::http
 
-#endif  // EVENTMESH_SDK_HTTP_HTTP_CLIENT_OPTIONS_H_
+#endif  // EVENTMESH_SDK_INTERNAL_HTTP_CLIENT_OPTIONS_H_

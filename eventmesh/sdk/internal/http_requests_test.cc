@@ -1,4 +1,4 @@
-#include "eventmesh/sdk/http/http_requests.h"
+#include "eventmesh/sdk/internal/http_requests.h"
 
 #include <string>
 
@@ -223,7 +223,7 @@ TEST(HttpRequestsTest, CloudEventPublishBinaryStructuredAndBatch) {
 }
 
 TEST(HttpRequestsTest, SubscriptionRequests) {
-  ph::SubscriptionItem item;
+  SubscriptionItem item;
   item.topic = "orders";
   auto sub = BuildSubscribeRequest(Options(), "http://127.0.0.1:9/hook", {item});
   ASSERT_TRUE(sub.ok()) << sub.status();
@@ -233,7 +233,13 @@ TEST(HttpRequestsTest, SubscriptionRequests) {
   EXPECT_EQ(sub_body->url, "http://127.0.0.1:9/hook");
   EXPECT_EQ(sub_body->consumer_group, "cg");
   ASSERT_EQ(sub_body->topics.size(), 1u);
-  EXPECT_EQ(sub_body->topics[0], item);
+  EXPECT_EQ(sub_body->topics[0], ToProtocolSubscription(item));
+  EXPECT_EQ(sub_body->topics[0].topic, "orders");
+  EXPECT_EQ(sub_body->topics[0].mode, ph::SubscriptionMode::kClustering);
+  EXPECT_EQ(sub_body->topics[0].type, ph::SubscriptionType::kAsync);
+  EXPECT_EQ(ToProtocolSubscription({"t", SubscriptionMode::kBroadcasting, SubscriptionType::kSync}),
+            (ph::SubscriptionItem{"t", ph::SubscriptionMode::kBroadcasting,
+                                  ph::SubscriptionType::kSync}));
 
   auto unsub = BuildUnsubscribeRequest(Options(), "http://h/x", {"orders"});
   ASSERT_TRUE(unsub.ok()) << unsub.status();
@@ -351,14 +357,57 @@ TEST(StatusFromRuntimeResponseTest, HttpErrorsAndMalformedBodies) {
 }
 
 TEST(ParseReplyMessageTest, ReadsTheReplyJson) {
-  auto reply = ParseReplyMessage(R"({"topic":"rr","body":"pong","properties":{"k":"v"}})");
+  auto reply =
+      ParseReplyMessage(R"({"topic":"rr","body":"pong","properties":{"k":"v","bizseqno":"b-7"}})");
   ASSERT_TRUE(reply.ok()) << reply.status();
   EXPECT_EQ(reply->topic, "rr");
-  EXPECT_EQ(reply->body, "pong");
+  EXPECT_EQ(reply->content, "pong");
   EXPECT_EQ(reply->properties.at("k"), "v");
+  EXPECT_EQ(reply->biz_seq_no, "b-7");
   auto bad = ParseReplyMessage("nope");
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StartsWith(bad.status().message(), "malformed reply message: "));
+}
+
+TEST(HttpRequestsTest, ReplyBodyCarriesTheRequestsCorrelation) {
+  ReceivedEvent request;
+  request.kind = EventKind::kRequest;
+  Message m;
+  m.topic = "rr";
+  m.biz_seq_no = "b-1";
+  m.properties = {{"rrcorrelationid", "c-1"}, {"keys", "k"}};
+  request.payload = m;
+  Message reply;
+  reply.content = "pong";
+  reply.properties["keys"] = "k2";
+  auto body = BuildReplyBody(request, reply);
+  ASSERT_TRUE(body.ok()) << body.status();
+  EXPECT_EQ(body->orig_topic, "rr");
+  EXPECT_EQ(body->biz_seq_no, "b-1");
+  EXPECT_EQ(body->unique_id, "b-1");  // no unique id: the bizseqno
+  EXPECT_EQ(body->content, "pong");
+  EXPECT_EQ(body->ext_fields.at("rrcorrelationid"), "c-1");
+  EXPECT_EQ(body->ext_fields.at("keys"), "k2");
+
+  // A TCP request of an HTTP requester carries them as properties only.
+  Message tcp;
+  tcp.topic = "rr";
+  tcp.properties = {{"bizseqno", "b-2"}, {"uniqueid", "u-2"}};
+  request.payload = tcp;
+  body = BuildReplyBody(request, reply);
+  ASSERT_TRUE(body.ok());
+  EXPECT_EQ(body->biz_seq_no, "b-2");
+  EXPECT_EQ(body->unique_id, "u-2");
+
+  CloudEvent ce = Event("ce-1");
+  ce.SetExtension("rrcorrelationid", "c-3");
+  request.payload = ce;
+  body = BuildReplyBody(request, reply);
+  ASSERT_TRUE(body.ok());
+  EXPECT_EQ(body->orig_topic, "orders");
+  EXPECT_EQ(body->biz_seq_no, "ce-1");
+  EXPECT_EQ(body->unique_id, "ce-1");
+  EXPECT_EQ(body->ext_fields.at("rrcorrelationid"), "c-3");
 }
 
 TEST(RandomDigitsTest, DigitsOnly) {

@@ -1,4 +1,4 @@
-#include "eventmesh/sdk/messages.h"
+#include "eventmesh/sdk/internal/tcp_messages.h"
 
 #include "eventmesh/protocol/cloudevents/json_format.h"
 #include "eventmesh/protocol/tcp/header.h"
@@ -25,9 +25,9 @@ CloudEvent SampleCloudEvent() {
 }
 
 TEST(MessagesTest, EventMeshMessagePackageCarriesTheProtocolHeaders) {
-  EventMeshMessage message;
+  Message message;
   message.topic = "orders";
-  message.body = "payload";
+  message.content = "payload";
   message.properties["keys"] = "k1";
   auto package = BuildMessagePackage(Command::kAsyncMessageToServer, "123", message);
   ASSERT_TRUE(package.ok()) << package.status();
@@ -36,9 +36,12 @@ TEST(MessagesTest, EventMeshMessagePackageCarriesTheProtocolHeaders) {
   EXPECT_EQ(package->header.properties.at("protocoltype"), "eventmeshmessage");
   EXPECT_EQ(package->header.properties.at("protocolversion"), "1.0");
   EXPECT_EQ(package->header.properties.at("protocoldesc"), "tcp");
-  auto decoded = EventMeshMessage::FromJson(package->body);
+  auto decoded = protocol::tcp::EventMeshMessage::FromJson(package->body);
   ASSERT_TRUE(decoded.ok());
-  EXPECT_EQ(*decoded, message);
+  EXPECT_EQ(FromProtocolMessage(*decoded), message);
+  EXPECT_EQ(package->body,
+            "{\"topic\":\"orders\",\"body\":\"payload\",\"properties\":{\"keys\":\"k1\"},"
+            "\"headers\":{}}");
 }
 
 TEST(MessagesTest, CloudEventPackageIsStructuredJson) {
@@ -51,12 +54,12 @@ TEST(MessagesTest, CloudEventPackageIsStructuredJson) {
   auto decoded = cloudevents::ParseJsonEvent(package->body);
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   EXPECT_EQ(*decoded, ce);
-  EXPECT_EQ(OutboundTopic(ce), "orders");
+  EXPECT_EQ(TopicOf(ce), "orders");
 }
 
 TEST(MessagesTest, MissingTopicIsRejected) {
-  EventMeshMessage message;
-  message.body = "x";
+  Message message;
+  message.content = "x";
   EXPECT_EQ(BuildMessagePackage(Command::kAsyncMessageToServer, "1", message).status(),
             absl::InvalidArgumentError("EventMeshMessage topic is required"));
   CloudEvent ce = SampleCloudEvent();
@@ -71,7 +74,7 @@ TEST(MessagesTest, MissingTopicIsRejected) {
 }
 
 TEST(MessagesTest, ParsesPushedEventMeshMessage) {
-  EventMeshMessage message;
+  protocol::tcp::EventMeshMessage message;
   message.topic = "orders";
   message.body = "b";
   message.properties["ttl"] = "3000";
@@ -82,7 +85,9 @@ TEST(MessagesTest, ParsesPushedEventMeshMessage) {
   push.body = message.ToJson();
   auto event = ParseMessagePackage(push);
   ASSERT_TRUE(event.ok()) << event.status();
-  EXPECT_EQ(event->cmd, Command::kAsyncMessageToClient);
+  EXPECT_EQ(event->kind, EventKind::kAsync);
+  EXPECT_EQ(event->transport, Transport::kTcp);
+  EXPECT_EQ(event->message()->ttl_ms, 3000);
   EXPECT_EQ(event->seq, "42");
   EXPECT_EQ(event->protocol_type, "eventmeshmessage");
   EXPECT_EQ(event->topic(), "orders");
@@ -106,6 +111,7 @@ TEST(MessagesTest, ParsesPushedCloudEvent) {
   push.body = cloudevents::SerializeJsonEvent(ce);
   auto event = ParseMessagePackage(push);
   ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_EQ(event->kind, EventKind::kBroadcast);
   ASSERT_NE(event->cloud_event(), nullptr);
   EXPECT_EQ(*event->cloud_event(), ce);
   EXPECT_EQ(event->topic(), "orders");
@@ -140,6 +146,11 @@ TEST(MessagesTest, AckCommands) {
   EXPECT_EQ(ack.header.code, 0);
   EXPECT_TRUE(ack.body.empty());
   EXPECT_FALSE(BuildControlPackage(Command::kHeartbeatRequest, "").header.seq.has_value());
+  for (EventKind kind :
+       {EventKind::kAsync, EventKind::kBroadcast, EventKind::kRequest, EventKind::kResponse}) {
+    EXPECT_EQ(EventKindOf(PushCommandOf(kind)), kind);
+  }
+  EXPECT_EQ(EventKindOf(Command::kHelloResponse), std::nullopt);
 }
 
 TEST(MessagesTest, StatusFromReplyMapsCodes) {

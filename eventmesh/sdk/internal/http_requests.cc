@@ -1,4 +1,4 @@
-#include "eventmesh/sdk/http/http_requests.h"
+#include "eventmesh/sdk/internal/http_requests.h"
 
 #include <utility>
 
@@ -13,6 +13,8 @@
 #include "eventmesh/protocol/http/response.h"
 #include "eventmesh/protocol/http/ret_code.h"
 #include "eventmesh/protocol/http/url_encoding.h"
+#include "eventmesh/protocol/tcp/event_mesh_message.h"
+#include "eventmesh/sdk/internal/protocol_message.h"
 
 namespace eventmesh::sdk::http {
 namespace {
@@ -20,7 +22,6 @@ namespace {
 namespace ph = protocol::http;
 namespace hk = protocol::http::header_key;
 
-constexpr absl::string_view kRetCodePayloadUrl = "type.eventmesh.apache.org/http.retCode";
 constexpr absl::string_view kProtocolTypeEventMesh = "eventmeshmessage";
 constexpr absl::string_view kProtocolTypeCloudEvents = "cloudevents";
 constexpr absl::string_view kProtocolDescHttp = "http";
@@ -221,16 +222,17 @@ absl::StatusOr<RuntimeRequest> BuildCloudEventBatchRequest(const HttpClientOptio
   return PublishRequest(options, *t, cloudevents::ToBatchHttp(events));
 }
 
-absl::StatusOr<RuntimeRequest> BuildSubscribeRequest(
-    const HttpClientOptions& options, const std::string& url,
-    const std::vector<ph::SubscriptionItem>& topics, PushFormat format) {
+absl::StatusOr<RuntimeRequest> BuildSubscribeRequest(const HttpClientOptions& options,
+                                                     const std::string& url,
+                                                     const std::vector<SubscriptionItem>& topics,
+                                                     PushFormat format) {
   if (url.empty()) return absl::InvalidArgumentError("webhook url is required");
   if (topics.empty()) return absl::InvalidArgumentError("at least one topic is required");
   if (options.consumer_group.empty()) {
     return absl::InvalidArgumentError("consumer_group is required");
   }
   ph::SubscribeRequestBody body;
-  body.topics = topics;
+  for (const SubscriptionItem& item : topics) body.topics.push_back(ToProtocolSubscription(item));
   body.url = url;
   body.consumer_group = options.consumer_group;
   ph::FormFields form = body.ToForm();
@@ -327,14 +329,6 @@ absl::StatusCode RetCodeToStatusCode(int64_t ret_code) {
   }
 }
 
-std::optional<int64_t> RetCodeOf(const absl::Status& status) {
-  auto payload = status.GetPayload(kRetCodePayloadUrl);
-  if (!payload.has_value()) return std::nullopt;
-  int64_t value = 0;
-  if (!absl::SimpleAtoi(std::string(*payload), &value)) return std::nullopt;
-  return value;
-}
-
 absl::StatusOr<std::string> StatusFromRuntimeResponse(int http_status, absl::string_view body) {
   auto parsed = ph::ParseResponseJson(body);
   auto with_code = [&](absl::Status status) {
@@ -368,13 +362,52 @@ absl::StatusOr<std::string> StatusFromRuntimeResponse(int http_status, absl::str
   return std::move(parsed->ret_msg);
 }
 
-absl::StatusOr<protocol::tcp::EventMeshMessage> ParseReplyMessage(absl::string_view ret_msg) {
+absl::StatusOr<Message> ParseReplyMessage(absl::string_view ret_msg) {
   auto message = protocol::tcp::EventMeshMessage::FromJson(ret_msg);
   if (!message.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("malformed reply message: ", message.status().message()));
   }
-  return message;
+  return FromProtocolMessage(*std::move(message));
+}
+
+ph::SubscriptionItem ToProtocolSubscription(const SubscriptionItem& item) {
+  ph::SubscriptionItem out;
+  out.topic = item.topic;
+  out.mode = item.mode == SubscriptionMode::kBroadcasting ? ph::SubscriptionMode::kBroadcasting
+                                                          : ph::SubscriptionMode::kClustering;
+  out.type = item.type == SubscriptionType::kSync ? ph::SubscriptionType::kSync
+                                                  : ph::SubscriptionType::kAsync;
+  return out;
+}
+
+absl::StatusOr<ph::ReplyMessageRequestBody> BuildReplyBody(const ReceivedEvent& request,
+                                                           const Message& reply) {
+  ph::ReplyMessageRequestBody body;
+  body.orig_topic = request.topic();
+  if (const Message* m = request.message()) {
+    body.biz_seq_no = m->biz_seq_no;
+    body.unique_id = m->unique_id;
+    body.ext_fields = ph::StringMap(m->properties.begin(), m->properties.end());
+  } else if (const CloudEvent* e = request.cloud_event()) {
+    for (const auto& [name, value] : e->extensions()) body.ext_fields[name] = value.text;
+  }
+  // A request that does not carry them as fields may carry them as properties/extensions
+  // (a TCP request from an HTTP requester: "bizseqno" / "uniqueid").
+  if (body.biz_seq_no.empty()) {
+    if (const std::string* v = request.property(kBizSeqNoProperty)) body.biz_seq_no = *v;
+  }
+  if (body.unique_id.empty()) {
+    if (const std::string* v = request.property(kUniqueIdProperty)) body.unique_id = *v;
+  }
+  if (const CloudEvent* e = request.cloud_event()) {
+    if (body.biz_seq_no.empty()) body.biz_seq_no = e->id();
+    if (body.unique_id.empty()) body.unique_id = e->id();
+  }
+  if (body.unique_id.empty()) body.unique_id = body.biz_seq_no;
+  body.content = reply.content;
+  for (const auto& [key, value] : reply.properties) body.ext_fields[key] = value;
+  return body;
 }
 
 }  // namespace eventmesh::sdk::http

@@ -1,4 +1,4 @@
-#include "eventmesh/sdk/http/http_client_options.h"
+#include "eventmesh/sdk/internal/http_client_options.h"
 
 #include <unistd.h>
 

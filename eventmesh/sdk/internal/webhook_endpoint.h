@@ -1,5 +1,5 @@
-#ifndef EVENTMESH_SDK_HTTP_WEBHOOK_ENDPOINT_H_
-#define EVENTMESH_SDK_HTTP_WEBHOOK_ENDPOINT_H_
+#ifndef EVENTMESH_SDK_INTERNAL_WEBHOOK_ENDPOINT_H_
+#define EVENTMESH_SDK_INTERNAL_WEBHOOK_ENDPOINT_H_
 
 // The subscriber side of webhook delivery as a pure request -> response function, used by
 // HttpSubscriber on its WebhookServer (and testable without sockets).
@@ -9,12 +9,14 @@
 //     uniqueId, randomNo, extFields): the handler's result is answered with HTTP 200 and
 //     {"retCode":0} (success), 2 (retry) or 3 (fail). A push whose form cannot be parsed is
 //     answered {"retCode":3,...} (FAIL: resending it cannot succeed). When extFields say
-//     protocoltype=cloudevents the content (a structured CloudEvent) is parsed into
-//     PushedEvent::cloud_event.
+//     protocoltype=cloudevents the content (a structured CloudEvent) is parsed into the event's
+//     CloudEvent payload; otherwise the payload is a Message (topic, content, biz_seq_no,
+//     unique_id, properties = extFields). Code 106 (SYNC) pushes have kind kRequest.
 //   * CloudEvents HTTP binding pushes (POST; binary, structured or batch content mode): success
 //     -> 200; retry -> 503 (the runtime pushes again later); fail -> 410 (the status after which
-//     the runtime does not retry: it dead-letters the event). Malformed events -> 400 with the
-//     reason. A batch calls the handler per event; the worst result is answered.
+//     the runtime does not retry: it dead-letters the event); the payload is the CloudEvent.
+//     Malformed events -> 400 with the reason. A batch calls the handler per event; the worst
+//     result is answered.
 //   * The CloudEvents webhook validation handshake (OPTIONS with WebHook-Request-Origin):
 //     200 with WebHook-Allowed-Origin (and WebHook-Allowed-Rate: * when a rate was asked)
 //     when the origin is allowed, 403 otherwise. OPTIONS without the header: 200 with Allow.
@@ -27,37 +29,11 @@
 #include <string>
 #include <vector>
 
-#include "eventmesh/protocol/cloudevents/cloud_event.h"
-#include "eventmesh/protocol/http/request_code.h"
-#include "eventmesh/sdk/http/webhook_server.h"
+#include "eventmesh/sdk/internal/http_types.h"
+#include "eventmesh/sdk/internal/webhook_server.h"
+#include "eventmesh/sdk/message.h"
 
 namespace eventmesh::sdk::http {
-
-// What the application's handler says about one pushed event.
-enum class HandlerResult {
-  kSuccess,  // consumed: the runtime commits it
-  kRetry,    // not now: the runtime pushes it again later
-  kFail,     // cannot be consumed: the runtime gives up on it
-};
-
-// One event pushed to the webhook.
-struct PushedEvent {
-  enum class Kind { kEventMeshForm, kCloudEvent };
-  Kind kind = Kind::kEventMeshForm;
-  // 105 (ASYNC subscription) or 106 (SYNC) for form pushes; kUnknown for CloudEvents pushes.
-  protocol::http::RequestCode code = protocol::http::RequestCode::kUnknown;
-  std::string topic;    // form: `topic`; CloudEvents: the subject (empty when absent)
-  std::string content;  // form: `content`; CloudEvents: the data bytes
-  std::string biz_seq_no;
-  std::string unique_id;
-  std::string random_no;
-  std::map<std::string, std::string> ext_fields;  // form: extFields; CloudEvents: extensions
-  // CloudEvents pushes, and form pushes whose extFields say protocoltype=cloudevents.
-  std::optional<cloudevents::CloudEvent> cloud_event;
-  std::vector<std::pair<std::string, std::string>> headers;  // the push's HTTP headers
-};
-
-using PushHandler = std::function<HandlerResult(const PushedEvent&)>;
 
 // HTTP status answered for HandlerResult::kFail on CloudEvents pushes.
 inline constexpr int kFailStatus = 410;
@@ -74,4 +50,4 @@ ServerResponse HandleWebhookRequest(const ServerRequest& request, const PushHand
 
 }  // namespace eventmesh::sdk::http
 
-#endif  // EVENTMESH_SDK_HTTP_WEBHOOK_ENDPOINT_H_
+#endif  // EVENTMESH_SDK_INTERNAL_WEBHOOK_ENDPOINT_H_

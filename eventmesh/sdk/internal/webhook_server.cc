@@ -1,4 +1,4 @@
-#include "eventmesh/sdk/http/webhook_server.h"
+#include "eventmesh/sdk/internal/webhook_server.h"
 
 #include <algorithm>
 #include <atomic>

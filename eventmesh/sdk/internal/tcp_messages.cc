@@ -1,4 +1,6 @@
-#include "eventmesh/sdk/messages.h"
+#include "eventmesh/sdk/internal/tcp_messages.h"
+
+#include <unistd.h>
 
 #include <utility>
 
@@ -12,45 +14,80 @@ namespace eventmesh::sdk {
 using protocol::tcp::Command;
 using protocol::tcp::Package;
 
-std::string ReceivedEvent::topic() const {
-  if (const auto* m = message()) return m->topic;
-  const auto& subject = std::get<CloudEvent>(payload).subject();
-  return subject.has_value() ? *subject : std::string();
-}
-
-const std::string& ReceivedEvent::data() const {
-  if (const auto* m = message()) return m->body;
-  return std::get<CloudEvent>(payload).data();
-}
-
-const std::string* ReceivedEvent::property(absl::string_view name) const {
-  if (const auto* m = message()) {
-    auto it = m->properties.find(std::string(name));
-    return it == m->properties.end() ? nullptr : &it->second;
+Command PushCommandOf(EventKind kind) {
+  switch (kind) {
+    case EventKind::kAsync:
+      return Command::kAsyncMessageToClient;
+    case EventKind::kBroadcast:
+      return Command::kBroadcastMessageToClient;
+    case EventKind::kRequest:
+      return Command::kRequestToClient;
+    case EventKind::kResponse:
+      return Command::kResponseToClient;
   }
-  return std::get<CloudEvent>(payload).FindExtension(name);
+  return Command::kAsyncMessageToClient;
 }
 
-std::string OutboundTopic(const OutboundEvent& event) {
-  if (const auto* m = std::get_if<EventMeshMessage>(&event)) return m->topic;
-  const auto& subject = std::get<CloudEvent>(event).subject();
-  return subject.has_value() ? *subject : std::string();
+std::optional<EventKind> EventKindOf(Command cmd) {
+  switch (cmd) {
+    case Command::kAsyncMessageToClient:
+      return EventKind::kAsync;
+    case Command::kBroadcastMessageToClient:
+      return EventKind::kBroadcast;
+    case Command::kRequestToClient:
+      return EventKind::kRequest;
+    case Command::kResponseToClient:
+      return EventKind::kResponse;
+    default:
+      return std::nullopt;
+  }
 }
 
-absl::StatusOr<Package> BuildMessagePackage(Command cmd, std::string seq,
-                                            const OutboundEvent& event) {
+protocol::tcp::SubscriptionItem ToProtocolSubscription(const SubscriptionItem& item) {
+  protocol::tcp::SubscriptionItem out;
+  out.topic = item.topic;
+  out.mode = item.mode == SubscriptionMode::kBroadcasting
+                 ? protocol::tcp::SubscriptionMode::kBroadcasting
+                 : protocol::tcp::SubscriptionMode::kClustering;
+  out.type = item.type == SubscriptionType::kSync ? protocol::tcp::SubscriptionType::kSync
+                                                  : protocol::tcp::SubscriptionType::kAsync;
+  return out;
+}
+
+protocol::tcp::UserAgent ToUserAgent(const TcpClientOptions& options) {
+  protocol::tcp::UserAgent agent;
+  agent.env = options.env;
+  agent.subsystem = options.subsystem;
+  agent.path = options.path;
+  agent.pid = options.pid != 0 ? options.pid : static_cast<int>(getpid());
+  agent.host = options.host;
+  agent.port = options.port;
+  agent.version = options.version;
+  agent.username = options.username;
+  agent.password = options.password;
+  agent.token = options.token;
+  agent.idc = options.idc;
+  agent.group = options.group;
+  agent.purpose =
+      std::string(options.purpose == ClientPurpose::kPublish ? protocol::tcp::kPurposePub
+                                                             : protocol::tcp::kPurposeSub);
+  agent.unack = options.unack;
+  return agent;
+}
+
+absl::StatusOr<Package> BuildMessagePackage(Command cmd, std::string seq, const Event& event) {
   Package package;
   package.header.cmd = cmd;
   package.header.code = 0;
   package.header.seq = std::move(seq);
   auto& props = package.header.properties;
   props.emplace(protocol::tcp::kPropertyProtocolDesc, kProtocolDescTcp);
-  if (const auto* m = std::get_if<EventMeshMessage>(&event)) {
+  if (const auto* m = std::get_if<Message>(&event)) {
     if (m->topic.empty()) return absl::InvalidArgumentError("EventMeshMessage topic is required");
     props.emplace(protocol::tcp::kPropertyProtocolType,
                   protocol::tcp::kProtocolTypeEventMeshMessage);
     props.emplace(protocol::tcp::kPropertyProtocolVersion, kProtocolVersion);
-    m->AppendJson(&package.body);
+    ToProtocolMessage(*m).AppendJson(&package.body);
     return package;
   }
   const auto& ce = std::get<CloudEvent>(event);
@@ -67,16 +104,17 @@ absl::StatusOr<Package> BuildMessagePackage(Command cmd, std::string seq,
 
 absl::StatusOr<ReceivedEvent> ParseMessagePackage(const Package& package) {
   ReceivedEvent event;
-  event.cmd = package.header.cmd;
+  event.kind = EventKindOf(package.header.cmd).value_or(EventKind::kAsync);
+  event.transport = Transport::kTcp;
   event.seq = package.header.seq.value_or("");
   auto type_it = package.header.properties.find(std::string(protocol::tcp::kPropertyProtocolType));
   event.protocol_type = type_it == package.header.properties.end()
                             ? std::string(protocol::tcp::kProtocolTypeEventMeshMessage)
                             : type_it->second;
   if (event.protocol_type == protocol::tcp::kProtocolTypeEventMeshMessage) {
-    auto message = EventMeshMessage::FromJson(package.body);
+    auto message = protocol::tcp::EventMeshMessage::FromJson(package.body);
     if (!message.ok()) return message.status();
-    event.payload = std::move(*message);
+    event.payload = FromProtocolMessage(*std::move(message));
   } else if (event.protocol_type == protocol::tcp::kProtocolTypeCloudEvents) {
     auto ce = cloudevents::ParseJsonEvent(package.body);
     if (!ce.ok()) return ce.status();

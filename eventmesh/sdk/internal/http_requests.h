@@ -1,5 +1,5 @@
-#ifndef EVENTMESH_SDK_HTTP_HTTP_REQUESTS_H_
-#define EVENTMESH_SDK_HTTP_HTTP_REQUESTS_H_
+#ifndef EVENTMESH_SDK_INTERNAL_HTTP_REQUESTS_H_
+#define EVENTMESH_SDK_INTERNAL_HTTP_REQUESTS_H_
 
 // The requests EventMeshHttpClient sends and how it reads the runtime's answers, as pure
 // functions (no I/O), wire-compatible with Apache EventMesh's Java HTTP SDK:
@@ -25,32 +25,13 @@
 #include "eventmesh/protocol/cloudevents/cloud_event.h"
 #include "eventmesh/protocol/http/request_body.h"
 #include "eventmesh/protocol/http/request_code.h"
-#include "eventmesh/protocol/tcp/event_mesh_message.h"
-#include "eventmesh/sdk/http/http_client_options.h"
+#include "eventmesh/sdk/internal/http_client_options.h"
+#include "eventmesh/sdk/internal/http_types.h"
+#include "eventmesh/sdk/message.h"
 
 namespace eventmesh::sdk::http {
 
 using cloudevents::CloudEvent;
-
-// An EventMeshMessage as the HTTP protocol carries it (Java `EventMeshMessage`).
-struct Message {
-  std::string topic;       // required
-  std::string content;     // the payload (may be empty)
-  std::string biz_seq_no;  // `bizseqno`; empty = 30 random digits
-  std::string unique_id;   // `uniqueid`; empty = 30 random digits
-  std::string tag;         // optional
-  // Message TTL in ms (`ttl`); 0 = the protocol default (4 h for publishes; Request uses its
-  // timeout).
-  int64_t ttl_ms = 0;
-  // Become CloudEvent extensions in the runtime (`extFields`); keys must be [a-z0-9].
-  std::map<std::string, std::string> properties;
-};
-
-// How a CloudEvent is POSTed to /eventmesh/publish/{topic}.
-enum class CloudEventMode {
-  kBinary,      // attributes in ce-* headers, data as the body
-  kStructured,  // application/cloudevents+json
-};
 
 // One request to the runtime (path relative to a runtime URL).
 struct RuntimeRequest {
@@ -107,20 +88,11 @@ absl::StatusOr<RuntimeRequest> BuildCloudEventBatchRequest(const HttpClientOptio
                                                            const std::vector<CloudEvent>& events,
                                                            const std::string& topic);
 
-// How the runtime POSTs events to a webhook (body field `pushformat` of 206; a field of this
-// runtime, ignored by Apache EventMesh's Java runtime, which always sends the form).
-enum class PushFormat {
-  kEventMeshForm,          // form push, header code 105/106 (the protocol's own); not sent
-  kCloudEventsBinary,      // "cloudevents-binary"
-  kCloudEventsStructured,  // "cloudevents-structured"
-};
-
 // 206 SUBSCRIBE of `url` for `topics` in options.consumer_group. Errors: "webhook url is
 // required", "at least one topic is required", "consumer_group is required".
 absl::StatusOr<RuntimeRequest> BuildSubscribeRequest(
     const HttpClientOptions& options, const std::string& url,
-    const std::vector<protocol::http::SubscriptionItem>& topics,
-    PushFormat format = PushFormat::kEventMeshForm);
+    const std::vector<SubscriptionItem>& topics, PushFormat format = PushFormat::kEventMeshForm);
 
 // 207 UNSUBSCRIBE.
 absl::StatusOr<RuntimeRequest> BuildUnsubscribeRequest(const HttpClientOptions& options,
@@ -159,14 +131,23 @@ absl::StatusOr<std::string> StatusFromRuntimeResponse(int http_status, absl::str
 //   16, 17, 18, 100 and unknown codes                -> Internal
 absl::StatusCode RetCodeToStatusCode(int64_t ret_code);
 
-// The runtime retCode a status returned by StatusFromRuntimeResponse carries; nullopt for
-// statuses without one (transport errors, OK).
-std::optional<int64_t> RetCodeOf(const absl::Status& status);
+// The reply of a 101 request: the retMsg JSON {"topic","body","properties"} as a Message
+// (FromProtocolMessage: content = body, biz_seq_no etc. from the properties). Errors:
+// InvalidArgument "malformed reply message: ...".
+absl::StatusOr<Message> ParseReplyMessage(absl::string_view ret_msg);
 
-// The reply of a 101 request: the retMsg JSON {"topic","body","properties"}.
-// Errors: InvalidArgument "malformed reply message: ...".
-absl::StatusOr<protocol::tcp::EventMeshMessage> ParseReplyMessage(absl::string_view ret_msg);
+// The SDK subscription item as the HTTP protocol's.
+protocol::http::SubscriptionItem ToProtocolSubscription(const SubscriptionItem& item);
+
+// The 301 body answering `request` (a pushed or received request event) with `reply`:
+// origtopic = the request's topic; bizseqno / uniqueid = the request message's fields, else its
+// "bizseqno" / "uniqueid" property or extension, else (CloudEvents) its id (uniqueid falls back
+// to bizseqno); extFields = the request's properties / extensions (the runtime correlates the
+// reply through them, e.g. "rrcorrelationid") overridden by the reply's properties;
+// content = the reply's content.
+absl::StatusOr<protocol::http::ReplyMessageRequestBody> BuildReplyBody(const ReceivedEvent& request,
+                                                                       const Message& reply);
 
 }  // namespace eventmesh::sdk::http
 
-#endif  // EVENTMESH_SDK_HTTP_HTTP_REQUESTS_H_
+#endif  // EVENTMESH_SDK_INTERNAL_HTTP_REQUESTS_H_

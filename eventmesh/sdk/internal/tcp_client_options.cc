@@ -1,4 +1,4 @@
-#include "eventmesh/sdk/tcp_client_options.h"
+#include "eventmesh/sdk/internal/tcp_client_options.h"
 
 #include <unistd.h>
 
@@ -29,26 +29,6 @@ absl::Status TcpClientOptions::Validate() const {
     }
   }
   return absl::OkStatus();
-}
-
-protocol::tcp::UserAgent TcpClientOptions::ToUserAgent() const {
-  protocol::tcp::UserAgent agent;
-  agent.env = env;
-  agent.subsystem = subsystem;
-  agent.path = path;
-  agent.pid = pid != 0 ? pid : static_cast<int>(getpid());
-  agent.host = host;
-  agent.port = port;
-  agent.version = version;
-  agent.username = username;
-  agent.password = password;
-  agent.token = token;
-  agent.idc = idc;
-  agent.group = group;
-  agent.purpose = std::string(purpose == ClientPurpose::kPublish ? protocol::tcp::kPurposePub
-                                                                 : protocol::tcp::kPurposeSub);
-  agent.unack = unack;
-  return agent;
 }
 
 }  // namespace eventmesh::sdk

@@ -1,5 +1,5 @@
-#ifndef EVENTMESH_SDK_PENDING_REQUESTS_H_
-#define EVENTMESH_SDK_PENDING_REQUESTS_H_
+#ifndef EVENTMESH_SDK_INTERNAL_PENDING_REQUESTS_H_
+#define EVENTMESH_SDK_INTERNAL_PENDING_REQUESTS_H_
 
 // Requests sent to the runtime that await a reply with the same seq, each with a deadline.
 // The client takes an entry out when its reply arrives, when its deadline passes, or when
@@ -56,4 +56,4 @@ class PendingRequests {
 
 }  // namespace eventmesh::sdk
 
-#endif  // EVENTMESH_SDK_PENDING_REQUESTS_H_
+#endif  // EVENTMESH_SDK_INTERNAL_PENDING_REQUESTS_H_

@@ -1,4 +1,4 @@
-#include "eventmesh/sdk/http/webhook_endpoint.h"
+#include "eventmesh/sdk/internal/webhook_endpoint.h"
 
 #include <algorithm>
 #include <utility>
@@ -87,20 +87,29 @@ ServerResponse FormPush(const ServerRequest& request, ph::RequestCode code,
     return ClientRetCodeReply(ph::ClientRetCode::kFail,
                               absl::StrCat("malformed push: ", form.status().message()));
   }
-  PushedEvent event;
-  event.kind = PushedEvent::Kind::kEventMeshForm;
-  event.code = code;
-  event.topic = std::move(form->topic);
-  event.content = std::move(form->content);
-  event.biz_seq_no = std::move(form->biz_seq_no);
-  event.unique_id = std::move(form->unique_id);
+  ReceivedEvent event;
+  event.kind =
+      code == ph::RequestCode::kHttpPushClientSync ? EventKind::kRequest : EventKind::kAsync;
+  event.transport = Transport::kHttpForm;
   event.random_no = std::move(form->random_no);
-  event.ext_fields.insert(form->ext_fields.begin(), form->ext_fields.end());
   event.headers = request.headers;
-  auto type = event.ext_fields.find("protocoltype");
-  if (type != event.ext_fields.end() && type->second == "cloudevents") {
-    auto parsed = ce::ParseJsonEvent(event.content);
-    if (parsed.ok()) event.cloud_event = *std::move(parsed);
+  Message message;
+  message.topic = std::move(form->topic);
+  message.content = std::move(form->content);
+  message.biz_seq_no = std::move(form->biz_seq_no);
+  message.unique_id = std::move(form->unique_id);
+  message.properties.insert(form->ext_fields.begin(), form->ext_fields.end());
+  auto type = message.properties.find("protocoltype");
+  event.protocol_type = type != message.properties.end() ? type->second : "eventmeshmessage";
+  if (event.protocol_type == "cloudevents") {
+    auto parsed = ce::ParseJsonEvent(message.content);
+    if (parsed.ok()) {
+      event.payload = *std::move(parsed);
+    } else {
+      event.payload = std::move(message);
+    }
+  } else {
+    event.payload = std::move(message);
   }
   return ClientRetCodeReply(ToClientRetCode(handler(event)), "");
 }
@@ -112,15 +121,12 @@ ServerResponse CloudEventsPush(const ServerRequest& request, const PushHandler& 
   }
   HandlerResult worst = HandlerResult::kSuccess;
   for (ce::CloudEvent& e : *events) {
-    PushedEvent event;
-    event.kind = PushedEvent::Kind::kCloudEvent;
-    event.topic = e.subject().value_or("");
-    event.content = e.data();
-    event.biz_seq_no = e.id();
-    if (const std::string* unique = e.FindExtension("uniqueid")) event.unique_id = *unique;
-    for (const auto& [name, value] : e.extensions()) event.ext_fields[name] = value.text;
+    ReceivedEvent event;
+    event.kind = EventKind::kAsync;
+    event.transport = Transport::kHttpCloudEvents;
+    event.protocol_type = "cloudevents";
     event.headers = request.headers;
-    event.cloud_event = std::move(e);
+    event.payload = std::move(e);
     const HandlerResult result = handler(event);
     if (Severity(result) > Severity(worst)) worst = result;
   }

@@ -1,5 +1,5 @@
-#ifndef EVENTMESH_SDK_TCP_CLIENT_OPTIONS_H_
-#define EVENTMESH_SDK_TCP_CLIENT_OPTIONS_H_
+#ifndef EVENTMESH_SDK_INTERNAL_TCP_CLIENT_OPTIONS_H_
+#define EVENTMESH_SDK_INTERNAL_TCP_CLIENT_OPTIONS_H_
 
 // Options of EventMeshTcpClient. Every field states its default and unit. A value type.
 
@@ -7,7 +7,6 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "eventmesh/protocol/tcp/user_agent.h"
 
 namespace eventmesh::sdk {
 
@@ -58,11 +57,8 @@ struct TcpClientOptions {
   // Errors (InvalidArgument): "host is required", "port must be in 1..65535, got N",
   // "group is required", "version is required", "<duration field> must be positive".
   absl::Status Validate() const;
-
-  // The HELLO body these options describe.
-  protocol::tcp::UserAgent ToUserAgent() const;
 };
 
 }  // namespace eventmesh::sdk
 
-#endif  // EVENTMESH_SDK_TCP_CLIENT_OPTIONS_H_
+#endif  // EVENTMESH_SDK_INTERNAL_TCP_CLIENT_OPTIONS_H_

@@ -1,5 +1,5 @@
-#ifndef EVENTMESH_SDK_HTTP_WEBHOOK_SERVER_H_
-#define EVENTMESH_SDK_HTTP_WEBHOOK_SERVER_H_
+#ifndef EVENTMESH_SDK_INTERNAL_WEBHOOK_SERVER_H_
+#define EVENTMESH_SDK_INTERNAL_WEBHOOK_SERVER_H_
 
 // WebhookServer: a small HTTP/1.1 server (Boost.Beast) that runs inside an application to
 // receive the runtime's webhook pushes. It knows nothing about EventMesh: every complete
@@ -88,4 +88,4 @@ class WebhookServer {
 
 }  // namespace eventmesh::sdk::http
 
-#endif  // EVENTMESH_SDK_HTTP_WEBHOOK_SERVER_H_
+#endif  // EVENTMESH_SDK_INTERNAL_WEBHOOK_SERVER_H_

@@ -1,7 +1,7 @@
 // WebhookServer over raw sockets: request/response basics, keep-alive, the read timeout, the
 // body cap, malformed requests, Stop() closing idle connections, bad options.
 
-#include "eventmesh/sdk/http/webhook_server.h"
+#include "eventmesh/sdk/internal/webhook_server.h"
 
 #include <atomic>
 #include <string>
