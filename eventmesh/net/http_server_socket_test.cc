@@ -1,7 +1,5 @@
-// WebhookServer over raw sockets: request/response basics, keep-alive, the read timeout, the
+// HttpServer over raw sockets: request/response basics, keep-alive, the read timeout, the
 // body cap, malformed requests, Stop() closing idle connections, bad options.
-
-#include "eventmesh/sdk/internal/webhook_server.h"
 
 #include <atomic>
 #include <string>
@@ -13,9 +11,10 @@
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/read.hpp"
 #include "boost/asio/write.hpp"
+#include "eventmesh/net/http_server.h"
 #include "gtest/gtest.h"
 
-namespace eventmesh::sdk::http {
+namespace eventmesh::net {
 namespace {
 
 namespace asio = boost::asio;
@@ -57,8 +56,8 @@ class RawConnection {
   tcp::socket socket_;
 };
 
-std::unique_ptr<WebhookServer> Echo(WebhookServerOptions options = {}) {
-  auto server = WebhookServer::Start(options, [](const ServerRequest& r) {
+std::unique_ptr<HttpServer> Echo(HttpServerOptions options = {}) {
+  auto server = HttpServer::Start(options, [](const ServerRequest& r) {
     ServerResponse response;
     response.status = 201;
     response.headers.emplace_back("X-Method", r.method);
@@ -70,7 +69,7 @@ std::unique_ptr<WebhookServer> Echo(WebhookServerOptions options = {}) {
   return server.ok() ? *std::move(server) : nullptr;
 }
 
-TEST(WebhookServerTest, AnswersAndKeepsTheConnectionAlive) {
+TEST(HttpServerSocketTest, AnswersAndKeepsTheConnectionAlive) {
   auto server = Echo();
   ASSERT_NE(server, nullptr);
   EXPECT_GT(server->port(), 0);
@@ -86,8 +85,8 @@ TEST(WebhookServerTest, AnswersAndKeepsTheConnectionAlive) {
   EXPECT_EQ(server->requests_handled(), 2u);
 }
 
-TEST(WebhookServerTest, SlowClientIsDisconnectedAfterTheReadTimeout) {
-  WebhookServerOptions o;
+TEST(HttpServerSocketTest, SlowClientIsDisconnectedAfterTheReadTimeout) {
+  HttpServerOptions o;
   o.read_timeout = absl::Milliseconds(200);
   auto server = Echo(o);
   RawConnection c(server->port());
@@ -96,8 +95,8 @@ TEST(WebhookServerTest, SlowClientIsDisconnectedAfterTheReadTimeout) {
   EXPECT_EQ(server->requests_handled(), 0u);
 }
 
-TEST(WebhookServerTest, OversizedAndMalformedRequests) {
-  WebhookServerOptions o;
+TEST(HttpServerSocketTest, OversizedAndMalformedRequests) {
+  HttpServerOptions o;
   o.max_body_bytes = 8;
   auto server = Echo(o);
   RawConnection big(server->port());
@@ -114,7 +113,7 @@ TEST(WebhookServerTest, OversizedAndMalformedRequests) {
   EXPECT_EQ(server->requests_handled(), 0u);
 }
 
-TEST(WebhookServerTest, StopClosesIdleConnectionsAndTheListener) {
+TEST(HttpServerSocketTest, StopClosesIdleConnectionsAndTheListener) {
   auto server = Echo();
   const int port = server->port();
   RawConnection c(port);
@@ -130,26 +129,25 @@ TEST(WebhookServerTest, StopClosesIdleConnectionsAndTheListener) {
   server->Stop();  // idempotent
 }
 
-TEST(WebhookServerTest, BadOptions) {
+TEST(HttpServerSocketTest, BadOptions) {
   auto handler = [](const ServerRequest&) { return ServerResponse(); };
-  WebhookServerOptions o;
+  HttpServerOptions o;
   o.port = 70000;
-  EXPECT_EQ(WebhookServer::Start(o, handler).status().message(),
+  EXPECT_EQ(HttpServer::Start(o, handler).status().message(),
             "port must be in 0..65535, got 70000");
-  o = WebhookServerOptions();
+  o = HttpServerOptions();
   o.threads = 0;
-  EXPECT_EQ(WebhookServer::Start(o, handler).status().message(),
-            "threads must be at least 1, got 0");
-  o = WebhookServerOptions();
+  EXPECT_EQ(HttpServer::Start(o, handler).status().message(), "threads must be at least 1, got 0");
+  o = HttpServerOptions();
   o.address = "nope";
-  EXPECT_TRUE(absl::StartsWith(WebhookServer::Start(o, handler).status().message(),
+  EXPECT_TRUE(absl::StartsWith(HttpServer::Start(o, handler).status().message(),
                                "invalid listen address 'nope': "));
-  EXPECT_EQ(WebhookServer::Start(WebhookServerOptions(), nullptr).status().message(),
+  EXPECT_EQ(HttpServer::Start(HttpServerOptions(), nullptr).status().message(),
             "a request handler is required");
   auto first = Echo();
-  o = WebhookServerOptions();
+  o = HttpServerOptions();
   o.port = first->port();
-  auto second = WebhookServer::Start(o, handler);
+  auto second = HttpServer::Start(o, handler);
   EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_TRUE(
       absl::StartsWith(second.status().message(),
@@ -158,4 +156,4 @@ TEST(WebhookServerTest, BadOptions) {
 }
 
 }  // namespace
-}  // namespace eventmesh::sdk::http
+}  // namespace eventmesh::net
