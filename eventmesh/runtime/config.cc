@@ -334,7 +334,7 @@ absl::StatusOr<RuntimeConfig> BuildConfig(const std::map<std::string, std::strin
     }
     config.storage_type = it->second;
   }
-  const std::string storage_prefix = absl::StrCat("eventMesh.storage.", config.storage_type, ".");
+  const std::string storage_prefix = connectors::ConnectorSection(config.storage_type);
   const KeyTable& table = RuntimeKeyTable();
   for (const auto& [key, value] : properties) {
     if (absl::StartsWith(key, storage_prefix)) {

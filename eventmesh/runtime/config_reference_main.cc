@@ -1,12 +1,11 @@
-// Prints the runtime's configuration reference (Markdown) from RuntimeKeyTable(), for
-// eventmesh/runtime/README.md:
-//   bazel run //eventmesh/runtime:config_reference
+// Prints the runtime's configuration reference (Markdown) from RuntimeKeyTable(), or with
+// --update rewrites it in eventmesh/runtime/README.md:
+//   bazel run //eventmesh/runtime:config_reference [-- --update]
 
-#include <iostream>
-
+#include "eventmesh/common/config/reference.h"
 #include "eventmesh/runtime/config.h"
 
-int main() {
-  std::cout << eventmesh::runtime::RuntimeKeyTable().Markdown();
-  return 0;
+int main(int argc, char** argv) {
+  return eventmesh::config::RunReferenceTool(
+      argc, argv, eventmesh::runtime::RuntimeKeyTable().Markdown(), "eventmesh/runtime/README.md");
 }

@@ -109,24 +109,46 @@ class KeyTable {
   // Parses `value` into `options`. Errors: NotFound "unknown configuration key K" (with the
   // closest known key when one differs only slightly), the key's own InvalidArgument.
   absl::Status Apply(const std::string& name, const std::string& value, Options* options) const {
+    return Apply(name, value, options, "");
+  }
+
+  // The same for a key taken from a section whose `prefix` the caller stripped (e.g. a
+  // connector's "eventMesh.storage.embedded."): every message names the key as the user wrote
+  // it, prefix included.
+  absl::Status Apply(const std::string& name, const std::string& value, Options* options,
+                     absl::string_view prefix) const {
     const Key* key = Find(name);
-    if (key == nullptr) return Unknown(name);
-    return key->apply(name, value, options);
+    if (key == nullptr) return Unknown(name, prefix);
+    return key->apply(absl::StrCat(prefix, name), value, options);
+  }
+
+  // Applies every key/value pair of `values` (a properties map or a config section): first
+  // refuses any unknown key, then applies the values in order, stopping at the first error (see
+  // Apply).
+  template <typename Map>
+  absl::Status ApplyAll(const Map& values, Options* options, absl::string_view prefix = "") const {
+    for (const auto& [name, value] : values) {
+      if (Find(name) == nullptr) return Unknown(name, prefix);
+    }
+    for (const auto& [name, value] : values) {
+      if (absl::Status status = Apply(name, value, options, prefix); !status.ok()) return status;
+    }
+    return absl::OkStatus();
   }
 
   // NotFound "unknown configuration key K", with "(did you mean K2?)" when a known key is
-  // within a few edits of K.
-  absl::Status Unknown(absl::string_view name) const {
+  // within a few edits of K; both are shown with `prefix` in front.
+  absl::Status Unknown(absl::string_view name, absl::string_view prefix = "") const {
     std::string hint;
     size_t best = 4;
     for (const Key& key : keys_) {
       const size_t d = Distance(name, key.name);
       if (d < best) {
         best = d;
-        hint = absl::StrCat(" (did you mean ", key.name, "?)");
+        hint = absl::StrCat(" (did you mean ", prefix, key.name, "?)");
       }
     }
-    return absl::NotFoundError(absl::StrCat("unknown configuration key ", name, hint));
+    return absl::NotFoundError(absl::StrCat("unknown configuration key ", prefix, name, hint));
   }
 
   const std::vector<Key>& keys() const { return keys_; }

@@ -7,6 +7,10 @@
 
 namespace eventmesh::connectors {
 
+std::string ConnectorSection(absl::string_view name) {
+  return absl::StrCat("eventMesh.storage.", name, ".");
+}
+
 absl::Status ConnectorRegistry::Register(const std::string& name, ConnectorFactory factory) {
   if (name.empty()) return absl::InvalidArgumentError("connector name must not be empty");
   if (!factory)
@@ -30,7 +34,10 @@ absl::StatusOr<std::unique_ptr<Connector>> ConnectorRegistry::Create(
     return absl::NotFoundError(absl::StrCat("unknown connector \"", name,
                                             "\"; registered: ", absl::StrJoin(Names(), ", ")));
   }
-  return it->second(config, context);
+  if (!context.section.empty()) return it->second(config, context);
+  ConnectorContext with_section = context;
+  with_section.section = ConnectorSection(name);
+  return it->second(config, with_section);
 }
 
 }  // namespace eventmesh::connectors

@@ -4,8 +4,10 @@
 // A typed factory registry of connectors keyed by name ("embedded", "standalone", ...).
 //
 // Each factory builds its connector from its own config section: the key/value pairs of
-// `eventMesh.storage.<name>.*` with that prefix stripped. A factory must reject keys it does
-// not know with InvalidArgument naming the key. Built-in connectors are added by one explicit
+// `eventMesh.storage.<name>.*` (ConnectorSection(name)) with that prefix stripped. A connector
+// declares its keys in a config::KeyTable beside its options struct; its factory must reject
+// keys it does not know with InvalidArgument naming the key as the user wrote it, section
+// included (ConnectorContext::section). Built-in connectors are added by one explicit
 // RegisterBuiltinConnectors(registry) call (connectors/builtin.h); there are no static
 // initialisers. Tests build their own registry.
 //
@@ -21,12 +23,17 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "eventmesh/connectors/api/connector.h"
 
 namespace eventmesh::connectors {
 
 // A connector's own configuration section (prefix stripped), e.g. {"path": "/data"}.
 using ConnectorConfig = std::map<std::string, std::string>;
+
+// The prefix of connector `name`'s keys in the runtime's configuration:
+// "eventMesh.storage.<name>.".
+std::string ConnectorSection(absl::string_view name);
 
 // What the runtime tells every connector besides its own section.
 struct ConnectorContext {
@@ -36,6 +43,10 @@ struct ConnectorContext {
   // The largest event data the runtime admits (eventMesh.server.maxEventSize); a connector must
   // be able to store an event this big plus its attributes.
   int64_t max_event_bytes = 1 << 20;
+  // The prefix stripped from the section's keys, for messages ("eventMesh.storage.standalone.").
+  // ConnectorRegistry::Create sets ConnectorSection(name) when empty; a connector parsed
+  // directly with an empty section names its keys under its own canonical section.
+  std::string section;
 };
 
 using ConnectorFactory = std::function<absl::StatusOr<std::unique_ptr<Connector>>(

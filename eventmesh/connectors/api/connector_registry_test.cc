@@ -12,7 +12,8 @@ TEST(ConnectorRegistryTest, RegisterCreateAndErrors) {
                   .Register("fake",
                             [&](const ConnectorConfig& config, const ConnectorContext& context)
                                 -> absl::StatusOr<std::unique_ptr<Connector>> {
-                              seen_value = config.at("k") + "|" + context.data_dir;
+                              seen_value =
+                                  config.at("k") + "|" + context.data_dir + "|" + context.section;
                               return absl::InvalidArgumentError("unknown key x");
                             })
                   .ok());
@@ -27,7 +28,11 @@ TEST(ConnectorRegistryTest, RegisterCreateAndErrors) {
   context.data_dir = "/data";
   auto created = registry.Create("fake", {{"k", "v"}}, context);
   EXPECT_EQ(created.status().message(), "unknown key x");
-  EXPECT_EQ(seen_value, "v|/data");
+  EXPECT_EQ(seen_value, "v|/data|eventMesh.storage.fake.");
+  // A section the caller chose is kept.
+  context.section = "custom.";
+  (void)registry.Create("fake", {{"k", "w"}}, context);
+  EXPECT_EQ(seen_value, "w|/data|custom.");
 
   auto missing = registry.Create("kafka", {});
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);

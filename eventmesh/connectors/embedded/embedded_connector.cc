@@ -4,29 +4,65 @@
 #include <string>
 #include <utility>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace eventmesh::connectors {
 
+namespace {
+
+config::KeyTable<EmbeddedOptions> BuildKeyTable() {
+  config::KeyTable<EmbeddedOptions> table;
+  table
+      .Custom("path", "<dataDir>/store", "",
+              "store directory; by default <dataDir>/store under the runtime's "
+              "eventMesh.server.dataDir (required without one)",
+              [](const std::string&, const std::string& value, EmbeddedOptions* o) {
+                o->store.path = value;  // "" = the default
+                return absl::OkStatus();
+              })
+      .Custom("syncMode", std::string(store::SyncModeName(store::StoreOptions{}.sync_mode)), "",
+              "what an acknowledged append survives: none (process crash), batch (power loss, "
+              "group commit), always (one fsync per append); none appends on the publisher's "
+              "thread when nothing is queued",
+              [](const std::string& key, const std::string& value, EmbeddedOptions* o) {
+                auto mode = store::ParseSyncMode(value);
+                if (!mode.ok()) {
+                  return absl::InvalidArgumentError(
+                      absl::StrCat("invalid value \"", value, "\" for key ", key,
+                                   ": expected none, batch or always"));
+                }
+                o->store.sync_mode = *mode;
+                return absl::OkStatus();
+              });
+  AddEventStoreTuningKeys(&table, [](EmbeddedOptions& o) -> EmbeddedOptions& { return o; });
+  table.Int(
+      "retentionIntervalMs",
+      [](EmbeddedOptions& o) -> int64_t& { return o.store.retention_interval_ms; }, 0, INT64_MAX,
+      "ms", "period of the store's retention pass (0 = no retention thread)");
+  return table;
+}
+
+}  // namespace
+
+const config::KeyTable<EmbeddedOptions>& EmbeddedKeyTable() {
+  static const config::KeyTable<EmbeddedOptions>* const table = new auto(BuildKeyTable());
+  return *table;
+}
+
 absl::StatusOr<EmbeddedOptions> ParseEmbeddedConfig(const ConnectorConfig& config,
                                                     const ConnectorContext& context) {
-  for (const auto& [key, value] : config) {
-    const auto& tuning = EventStoreTuningKeys();
-    if (key != "path" && key != "syncMode" && key != "retentionIntervalMs" &&
-        std::find(tuning.begin(), tuning.end(), key) == tuning.end()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown key ", key, " in the embedded connector config"));
-    }
-  }
   EmbeddedOptions options;
-  auto path = config.find("path");
-  if (path != config.end() && !path->second.empty()) {
-    options.store.path = path->second;
-  } else if (!context.data_dir.empty()) {
+  const std::string section =
+      context.section.empty() ? ConnectorSection("embedded") : context.section;
+  if (auto status = EmbeddedKeyTable().ApplyAll(config, &options, section); !status.ok()) {
+    return absl::InvalidArgumentError(status.message());
+  }
+  if (options.store.path.empty()) {
+    if (context.data_dir.empty()) {
+      return absl::InvalidArgumentError(
+          "embedded connector: key path (store directory) is required");
+    }
     options.store.path = context.data_dir + "/store";
-  } else {
-    return absl::InvalidArgumentError("embedded connector: key path (store directory) is required");
   }
   // Room for the largest event the runtime admits, plus its attributes.
   constexpr int64_t kAttributeRoom = 64 * 1024;
@@ -34,32 +70,6 @@ absl::StatusOr<EmbeddedOptions> ParseEmbeddedConfig(const ConnectorConfig& confi
       std::max(options.store.limits.max_event_bytes, context.max_event_bytes + kAttributeRoom);
   options.store.limits.max_batch_bytes =
       std::max(options.store.limits.max_batch_bytes, options.store.limits.max_event_bytes);
-  if (auto it = config.find("syncMode"); it != config.end()) {
-    auto mode = store::ParseSyncMode(it->second);
-    if (!mode.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "invalid value \"", it->second, "\" for key syncMode: expected none, batch or always"));
-    }
-    options.store.sync_mode = *mode;
-  }
-  if (auto it = config.find("retentionIntervalMs"); it != config.end()) {
-    int64_t value = 0;
-    if (!absl::SimpleAtoi(it->second, &value) || value < 0) {
-      return absl::InvalidArgumentError(absl::StrCat("invalid value \"", it->second,
-                                                     "\" for key retentionIntervalMs: expected an "
-                                                     "integer >= 0"));
-    }
-    options.store.retention_interval_ms = value;
-  }
-  EventStoreConnectorOptions tuning;
-  if (auto status = ParseEventStoreTuning(config, &tuning); !status.ok()) return status;
-  options.appender_threads = tuning.appender_threads;
-  options.fetch_max_events = tuning.fetch_max_events;
-  options.fetch_wait_ms = tuning.fetch_wait_ms;
-  options.session_timeout_ms = tuning.session_timeout_ms;
-  options.heartbeat_interval_ms = tuning.heartbeat_interval_ms;
-  options.commit_interval_ms = tuning.commit_interval_ms;
-  options.retry_max_backoff_ms = tuning.retry_max_backoff_ms;
   return options;
 }
 

@@ -8,23 +8,21 @@
 // retentionIntervalMs. With syncMode none a publish batch is appended on the caller's thread
 // when nothing is queued. The store directory can be used by one process at a time.
 //
-// Config section (eventMesh.storage.embedded.* / eventMesh.storage.standalone.*), defaults:
-//   path                 <runtime dataDir>/store   store directory
-//   syncMode             batch        none | batch | always (see store::SyncMode)
-//   appenderThreads      2
-//   fetchMaxEvents       500          events per fetch
-//   fetchWaitMs          500          long-poll wait
-//   sessionTimeoutMs     10000        group member session timeout
-//   heartbeatIntervalMs  1000
-//   commitIntervalMs     200
-//   retryMaxBackoffMs    2000         fetch retry backoff cap
-//   retentionIntervalMs  60000        store retention pass period
-// Errors: a bad config value is InvalidArgument naming the key; Open fails with the engine's
+// Config section (eventMesh.storage.embedded.* / eventMesh.storage.standalone.*): every key is
+// declared once, in EmbeddedKeyTable() (embedded_connector.cc), with its default, unit, range
+// and description; eventmesh/connectors/embedded/README.md carries the rendered reference
+// (`bazel run //eventmesh/connectors/embedded:config_reference`; config_reference_test fails
+// when they differ). Keys: path (default <runtime dataDir>/store), syncMode, retentionIntervalMs
+// and the shared tuning keys (AddEventStoreTuningKeys).
+// Errors: an unknown key or a bad value is InvalidArgument naming the key with its section
+// ("unknown configuration key eventMesh.storage.embedded.syncmode (did you mean
+// eventMesh.storage.embedded.syncMode?)"); Open fails with the engine's
 // error when the directory cannot be opened (e.g. locked by another process).
 
 #include <memory>
 
 #include "absl/status/statusor.h"
+#include "eventmesh/common/config/key_table.h"
 #include "eventmesh/connectors/api/connector_registry.h"
 #include "eventmesh/connectors/eventstore/event_store_connector.h"
 #include "eventmesh/store/engine/rocksdb_event_store.h"
@@ -42,7 +40,11 @@ struct EmbeddedOptions {
   int64_t retry_max_backoff_ms = 2'000;
 };
 
-// Parses the config section described above. Without `path`, the store lives in
+// The keys of the config section (names without the section prefix).
+const config::KeyTable<EmbeddedOptions>& EmbeddedKeyTable();
+
+// Parses the config section through EmbeddedKeyTable(); messages name keys under
+// context.section (default eventMesh.storage.embedded.). Without `path`, the store lives in
 // <context.data_dir>/store; its per-event limit is raised to hold context.max_event_bytes of data.
 absl::StatusOr<EmbeddedOptions> ParseEmbeddedConfig(const ConnectorConfig& config,
                                                     const ConnectorContext& context = {});

@@ -262,14 +262,44 @@ TEST_F(EmbeddedConnectorTest, TwoMembersOfOneGroupSplitThePartitions) {
 }
 
 TEST(EmbeddedConfigTest, UnknownAndInvalidKeysAreNamed) {
+  // Keys are named as users write them, with their section.
   EXPECT_EQ(ParseEmbeddedConfig({{"path", "/x"}, {"bogus", "1"}}).status().message(),
-            "unknown key bogus in the embedded connector config");
+            "unknown configuration key eventMesh.storage.embedded.bogus");
+  EXPECT_EQ(ParseEmbeddedConfig({{"path", "/x"}, {"syncmode", "none"}}).status().message(),
+            "unknown configuration key eventMesh.storage.embedded.syncmode (did you mean "
+            "eventMesh.storage.embedded.syncMode?)");
   EXPECT_EQ(ParseEmbeddedConfig({{"path", "/x"}, {"fetchWaitMs", "soon"}}).status().message(),
-            "invalid value \"soon\" for key fetchWaitMs: expected an integer >= 1");
+            "invalid value \"soon\" for key eventMesh.storage.embedded.fetchWaitMs: expected an "
+            "integer >= 1");
   EXPECT_EQ(ParseEmbeddedConfig({{"path", "/x"}, {"syncMode", "sometimes"}}).status().message(),
-            "invalid value \"sometimes\" for key syncMode: expected none, batch or always");
+            "invalid value \"sometimes\" for key eventMesh.storage.embedded.syncMode: expected "
+            "none, batch or always");
+  EXPECT_EQ(ParseEmbeddedConfig({{"path", "/x"}, {"retentionIntervalMs", "-1"}}).status().code(),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseEmbeddedConfig({}).status().message(),
             "embedded connector: key path (store directory) is required");
+  // Through the registry under the alias, the alias's section is named.
+  ConnectorRegistry registry;
+  ASSERT_TRUE(RegisterEmbeddedConnector(&registry).ok());
+  EXPECT_EQ(registry.Create("standalone", {{"path", "/x"}, {"fetchWait", "1"}}).status().message(),
+            "unknown configuration key eventMesh.storage.standalone.fetchWait (did you mean "
+            "eventMesh.storage.standalone.fetchWaitMs?)");
+}
+
+TEST(EmbeddedConfigTest, TheTableAppliesValuesAndCapsThreadCounts) {
+  auto options = ParseEmbeddedConfig({{"path", "/x"},
+                                      {"syncMode", "always"},
+                                      {"appenderThreads", "1000"},
+                                      {"fetchMaxEvents", "20000"},
+                                      {"commitIntervalMs", "7"},
+                                      {"retentionIntervalMs", "0"}});
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->store.sync_mode, store::SyncMode::kAlways);
+  EXPECT_EQ(options->appender_threads, 64);
+  EXPECT_EQ(options->fetch_max_events, 10000);
+  EXPECT_EQ(options->commit_interval_ms, 7);
+  EXPECT_EQ(options->store.retention_interval_ms, 0);
+  EXPECT_EQ(options->fetch_wait_ms, 500);  // default
 }
 
 TEST(EmbeddedConfigTest, TheRuntimeContextGivesTheDefaultPathAndTheEventSize) {

@@ -5,10 +5,8 @@
 #include <map>
 #include <utility>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "eventmesh/common/backoff.h"
-#include "eventmesh/common/config/values.h"
 #include "eventmesh/protocol/cloudevents/proto_format.h"
 #include "glog/logging.h"
 
@@ -19,16 +17,6 @@ int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
-}
-
-absl::Status ParseInt(const ConnectorConfig& config, const std::string& key, int64_t min,
-                      int64_t* out) {
-  auto it = config.find(key);
-  if (it == config.end()) return absl::OkStatus();
-  auto value = config::ParseInt(key, it->second, min, INT64_MAX);
-  if (!value.ok()) return value.status();
-  *out = *value;
-  return absl::OkStatus();
 }
 
 // A published event attached to its stored record (see EventStore::KeepsAttachments). Its
@@ -52,40 +40,6 @@ absl::StatusOr<cloudevents::CloudEvent> DecodeRecord(const store::EventRecord& r
 }
 
 }  // namespace
-
-const std::vector<std::string>& EventStoreTuningKeys() {
-  static const auto* const kKeys = new std::vector<std::string>{
-      "appenderThreads",     "fetchMaxEvents",   "fetchWaitMs",      "sessionTimeoutMs",
-      "heartbeatIntervalMs", "commitIntervalMs", "retryMaxBackoffMs"};
-  return *kKeys;
-}
-
-absl::Status ParseEventStoreTuning(const ConnectorConfig& config,
-                                   EventStoreConnectorOptions* options) {
-  int64_t v = options->appender_threads;
-  if (auto s = ParseInt(config, "appenderThreads", 1, &v); !s.ok()) return s;
-  options->appender_threads = static_cast<int32_t>(std::min<int64_t>(v, 64));
-  v = options->fetch_max_events;
-  if (auto s = ParseInt(config, "fetchMaxEvents", 1, &v); !s.ok()) return s;
-  options->fetch_max_events = static_cast<int32_t>(std::min<int64_t>(v, 10000));
-  if (auto s = ParseInt(config, "fetchWaitMs", 1, &options->fetch_wait_ms); !s.ok()) return s;
-  if (auto s = ParseInt(config, "sessionTimeoutMs", 1, &options->session_timeout_ms); !s.ok()) {
-    return s;
-  }
-  if (auto s = ParseInt(config, "heartbeatIntervalMs", 1, &options->heartbeat_interval_ms);
-      !s.ok()) {
-    return s;
-  }
-  if (auto s = ParseInt(config, "commitIntervalMs", 1, &options->commit_interval_ms); !s.ok()) {
-    return s;
-  }
-  if (auto s = ParseInt(config, "retryMaxBackoffMs", 1, &options->retry_max_backoff_ms); !s.ok()) {
-    return s;
-  }
-  options->retry_initial_backoff_ms =
-      std::min(options->retry_initial_backoff_ms, options->retry_max_backoff_ms);
-  return absl::OkStatus();
-}
 
 // ----- Subscription state ------------------------------------------------------------------
 

@@ -29,17 +29,22 @@
 // Ownership: owns the store. Thread-safe. Errors as in connector.h. Subscriptions still open at
 // Shutdown() stop being maintained (no heartbeats/commits/retries) but may still be closed.
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "eventmesh/common/config/key_table.h"
+#include "eventmesh/common/config/values.h"
 #include "eventmesh/connectors/api/connector.h"
 #include "eventmesh/connectors/api/connector_registry.h"
 #include "eventmesh/store/engine/event_store.h"
@@ -63,14 +68,52 @@ struct EventStoreConnectorOptions {
   int64_t retry_max_backoff_ms = 2'000;
 };
 
-// Parses the tuning keys of a connector config section into `options`: appenderThreads,
-// fetchMaxEvents, fetchWaitMs, sessionTimeoutMs, heartbeatIntervalMs, commitIntervalMs,
-// retryMaxBackoffMs. Other keys are left alone (the caller checks for unknown keys).
-// Errors: InvalidArgument "invalid value \"v\" for key K: expected an integer >= N".
-absl::Status ParseEventStoreTuning(const ConnectorConfig& config,
-                                   EventStoreConnectorOptions* options);
-// The keys ParseEventStoreTuning reads.
-const std::vector<std::string>& EventStoreTuningKeys();
+// Declares the tuning keys every EventStoreConnector-based connector accepts on `table`:
+// appenderThreads, fetchMaxEvents, fetchWaitMs, sessionTimeoutMs, heartbeatIntervalMs,
+// commitIntervalMs, retryMaxBackoffMs. `tuning` maps an Options to the struct holding the
+// fields (EventStoreConnectorOptions, or any struct with the same field names); the defaults
+// shown are those of a default-constructed Options. Values are integers >= 1; appenderThreads
+// above 64 and fetchMaxEvents above 10000 count as 64 and 10000. The caller keeps
+// retry_initial_backoff_ms <= retry_max_backoff_ms when it builds the connector.
+template <typename Options, typename Tuning>
+void AddEventStoreTuningKeys(config::KeyTable<Options>* table, Tuning tuning) {
+  using T = std::remove_reference_t<std::invoke_result_t<Tuning, Options&>>;
+  const auto field = [tuning](auto T::*member) {
+    // decltype(auto) of the parenthesized member access: a reference to the field.
+    return
+        [tuning, member](Options& o) -> decltype(auto) { return (std::invoke(tuning, o).*member); };
+  };
+  // An integer >= 1, values above `max` counting as `max`.
+  const auto capped = [tuning](int32_t T::*member, int32_t max) {
+    return [tuning, member, max](const std::string& key, const std::string& value, Options* o) {
+      auto parsed = config::ParseInt(key, value, 1, INT64_MAX);
+      if (!parsed.ok()) return parsed.status();
+      std::invoke(tuning, *o).*member = static_cast<int32_t>(std::min<int64_t>(*parsed, max));
+      return absl::OkStatus();
+    };
+  };
+  Options defaults{};
+  const T& d = std::invoke(tuning, defaults);
+  table
+      ->Custom("appenderThreads", std::to_string(d.appender_threads), "",
+               "threads appending queued publishes, each one batch at a time (appends in "
+               "flight) [1..64; more counts as 64]",
+               capped(&T::appender_threads, 64))
+      .Custom("fetchMaxEvents", std::to_string(d.fetch_max_events), "events",
+              "events per fetch [1..10000; more counts as 10000]",
+              capped(&T::fetch_max_events, 10'000))
+      .Int("fetchWaitMs", field(&T::fetch_wait_ms), 1, INT64_MAX, "ms",
+           "long-poll wait of a fetch at the end of a partition")
+      .Int("sessionTimeoutMs", field(&T::session_timeout_ms), 1, INT64_MAX, "ms",
+           "consumer group member session timeout (a member without heartbeat for this long "
+           "leaves the group)")
+      .Int("heartbeatIntervalMs", field(&T::heartbeat_interval_ms), 1, INT64_MAX, "ms",
+           "group heartbeat period of each CLUSTERING subscription")
+      .Int("commitIntervalMs", field(&T::commit_interval_ms), 1, INT64_MAX, "ms",
+           "period of offset commits (the contiguous acknowledged watermark)")
+      .Int("retryMaxBackoffMs", field(&T::retry_max_backoff_ms), 1, INT64_MAX, "ms",
+           "cap of the fetch retry backoff (starts at 50 ms, doubling)");
+}
 
 class EventStoreSubscriptionState;
 

@@ -4,7 +4,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "eventmesh/common/config/values.h"
@@ -13,65 +12,83 @@
 namespace eventmesh::connectors {
 namespace {
 
-// An integer >= 1 (milliseconds, bytes or a count).
-absl::Status ParsePositive(const ConnectorConfig& config, const std::string& key, int64_t* out) {
-  auto it = config.find(key);
-  if (it == config.end()) return absl::OkStatus();
-  auto value = config::ParseInt(key, it->second, 1, INT64_MAX);
-  if (!value.ok()) return value.status();
-  *out = *value;
-  return absl::OkStatus();
+config::KeyTable<StoreConnectorOptions> BuildKeyTable() {
+  config::KeyTable<StoreConnectorOptions> table;
+  const auto positive = [&table](const char* name, int64_t& (*field)(StoreConnectorOptions&),
+                                 const char* unit, const char* description) {
+    table.Int(name, field, 1, INT64_MAX, unit, description);
+  };
+  table.Custom("address", "", "",
+               "host:port of the store service (//eventmesh/store/service:store_main, default "
+               "port 10300); required",
+               [](const std::string& key, const std::string& value, StoreConnectorOptions* o) {
+                 if (value.empty()) {
+                   o->host.clear();  // refused below as missing
+                   return absl::OkStatus();
+                 }
+                 auto host_port = config::ParseHostPort(key, value, /*require_port=*/true);
+                 if (!host_port.ok()) return host_port.status();
+                 o->host = host_port->host;
+                 o->port = static_cast<uint16_t>(host_port->port);
+                 return absl::OkStatus();
+               });
+  positive(
+      "callTimeoutMs", [](StoreConnectorOptions& o) -> int64_t& { return o.call_timeout_ms; }, "ms",
+      "per store call (a long-poll fetch adds fetchWaitMs)");
+  positive(
+      "connectTimeoutMs", [](StoreConnectorOptions& o) -> int64_t& { return o.connect_timeout_ms; },
+      "ms", "one connection attempt");
+  positive(
+      "reconnectMaxBackoffMs",
+      [](StoreConnectorOptions& o) -> int64_t& { return o.reconnect_max_backoff_ms; }, "ms",
+      "cap of the client's reconnect backoff (starts at 50 ms)");
+  positive(
+      "maxEventBytes",
+      [](StoreConnectorOptions& o) -> int64_t& { return o.tuning.limits.max_event_bytes; }, "bytes",
+      "largest event, checked before sending; keep at or below the service's --max_event_bytes");
+  table.Custom(
+      "maxBatchBytes", std::to_string(StoreConnectorOptions{}.tuning.limits.max_batch_bytes),
+      "bytes",
+      "one append's bytes (batches stay 64 KiB below); keep at or below the service's "
+      "--max_batch_bytes [65537..]",
+      [](const std::string& key, const std::string& value, StoreConnectorOptions* o) {
+        auto parsed = config::ParseInt(key, value, 1, INT64_MAX);
+        if (!parsed.ok()) return parsed.status();
+        if (*parsed <= 64 * 1024) {
+          return absl::InvalidArgumentError(absl::StrCat("invalid value \"", value, "\" for key ",
+                                                         key, ": expected more than 65536"));
+        }
+        o->tuning.limits.max_batch_bytes = *parsed;
+        return absl::OkStatus();
+      });
+  positive(
+      "maxBatchEvents",
+      [](StoreConnectorOptions& o) -> int64_t& { return o.tuning.limits.max_batch_events; },
+      "events", "events per append; keep at or below the service's --max_batch_events");
+  AddEventStoreTuningKeys(
+      &table, [](StoreConnectorOptions& o) -> EventStoreConnectorOptions& { return o.tuning; });
+  return table;
 }
 
 }  // namespace
 
-absl::StatusOr<StoreConnectorOptions> ParseStoreConfig(const ConnectorConfig& config) {
-  const auto& tuning_keys = EventStoreTuningKeys();
-  for (const auto& [key, value] : config) {
-    if (key != "address" && key != "callTimeoutMs" && key != "connectTimeoutMs" &&
-        key != "reconnectMaxBackoffMs" && key != "maxEventBytes" && key != "maxBatchBytes" &&
-        key != "maxBatchEvents" &&
-        std::find(tuning_keys.begin(), tuning_keys.end(), key) == tuning_keys.end()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown key ", key, " in the store connector config"));
-    }
-  }
+const config::KeyTable<StoreConnectorOptions>& StoreConnectorKeyTable() {
+  static const config::KeyTable<StoreConnectorOptions>* const table = new auto(BuildKeyTable());
+  return *table;
+}
+
+absl::StatusOr<StoreConnectorOptions> ParseStoreConfig(const ConnectorConfig& config,
+                                                       const std::string& section) {
   StoreConnectorOptions options;
-  options.tuning.appender_threads = 4;
-  auto address = config.find("address");
-  if (address == config.end() || address->second.empty()) {
+  if (auto status = StoreConnectorKeyTable().ApplyAll(
+          config, &options, section.empty() ? ConnectorSection("store") : section);
+      !status.ok()) {
+    return absl::InvalidArgumentError(status.message());
+  }
+  if (options.host.empty()) {
     return absl::InvalidArgumentError(
         "store connector: key address (host:port of the store service) is required");
   }
-  auto host_port = config::ParseHostPort("address", address->second, /*require_port=*/true);
-  if (!host_port.ok()) return host_port.status();
-  options.host = host_port->host;
-  options.port = static_cast<uint16_t>(host_port->port);
-  if (auto s = ParsePositive(config, "callTimeoutMs", &options.call_timeout_ms); !s.ok()) return s;
-  if (auto s = ParsePositive(config, "connectTimeoutMs", &options.connect_timeout_ms); !s.ok())
-    return s;
-  if (auto s = ParsePositive(config, "reconnectMaxBackoffMs", &options.reconnect_max_backoff_ms);
-      !s.ok()) {
-    return s;
-  }
-  if (auto s = ParsePositive(config, "maxEventBytes", &options.tuning.limits.max_event_bytes);
-      !s.ok()) {
-    return s;
-  }
-  if (auto s = ParsePositive(config, "maxBatchBytes", &options.tuning.limits.max_batch_bytes);
-      !s.ok()) {
-    return s;
-  }
-  if (auto s = ParsePositive(config, "maxBatchEvents", &options.tuning.limits.max_batch_events);
-      !s.ok()) {
-    return s;
-  }
-  if (options.tuning.limits.max_batch_bytes <= 64 * 1024) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid value \"", config.at("maxBatchBytes"),
-                                                   "\" for key maxBatchBytes: expected more than "
-                                                   "65536"));
-  }
-  if (auto s = ParseEventStoreTuning(config, &options.tuning); !s.ok()) return s;
   return options;
 }
 
@@ -87,6 +104,8 @@ absl::StatusOr<std::unique_ptr<EventStoreConnector>> OpenStoreConnector(
   auto remote = store::client::RemoteEventStore::Connect(client);
   if (!remote.ok()) return remote.status();
   EventStoreConnectorOptions connector = options.tuning;
+  connector.retry_initial_backoff_ms =
+      std::min(connector.retry_initial_backoff_ms, connector.retry_max_backoff_ms);
   connector.name = "store";
   connector.durable = true;
   connector.shared = true;
@@ -99,8 +118,8 @@ absl::Status RegisterStoreConnector(ConnectorRegistry* registry) {
   return registry->Register(
       "store",
       [](const ConnectorConfig& config,
-         const ConnectorContext&) -> absl::StatusOr<std::unique_ptr<Connector>> {
-        auto options = ParseStoreConfig(config);
+         const ConnectorContext& context) -> absl::StatusOr<std::unique_ptr<Connector>> {
+        auto options = ParseStoreConfig(config, context.section);
         if (!options.ok()) return options.status();
         auto connector = OpenStoreConnector(*options);
         if (!connector.ok()) return connector.status();

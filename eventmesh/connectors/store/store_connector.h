@@ -15,25 +15,24 @@
 // `durable` is reported true: the service's own syncMode decides what an acknowledged append
 // survives (default batch: process crash and power loss).
 //
-// Config section (eventMesh.storage.store.*), defaults:
-//   address               (required) host:port of the store service, e.g. 127.0.0.1:10300
-//   callTimeoutMs         10000   per store call (a long-poll fetch adds fetchWaitMs)
-//   connectTimeoutMs      5000    one connection attempt
-//   reconnectMaxBackoffMs 1000    cap of the client's reconnect backoff (starts at 50 ms)
-//   appenderThreads       4       appends in flight at once (each one batch)
-//   maxEventBytes         1048576 checked before sending; keep <= the service's --max_event_bytes
-//   maxBatchBytes         4194304 one append's bytes (batches stay 64 KiB below); keep <= the
-//                                 service's --max_batch_bytes (> 65536)
-//   maxBatchEvents        1000    events per append; keep <= the service's --max_batch_events
-//   fetchMaxEvents 500, fetchWaitMs 500, sessionTimeoutMs 10000, heartbeatIntervalMs 1000,
-//   commitIntervalMs 200, retryMaxBackoffMs 2000   as for the embedded connector
-// Errors: InvalidArgument naming the key for unknown keys and bad values.
+// Config section (eventMesh.storage.store.*): every key is declared once, in
+// StoreConnectorKeyTable() (store_connector.cc), with its default, unit, range and description;
+// eventmesh/connectors/store/README.md carries the rendered reference (`bazel run
+// //eventmesh/connectors/store:config_reference`; config_reference_test fails when they
+// differ). Keys: address (required, host:port of the store service), callTimeoutMs,
+// connectTimeoutMs, reconnectMaxBackoffMs, maxEventBytes, maxBatchBytes, maxBatchEvents (keep
+// the three limits at or below the service's) and the shared tuning keys
+// (AddEventStoreTuningKeys; appenderThreads defaults to 4 here).
+// Errors: InvalidArgument naming the key with its section for unknown keys and bad values
+// ("unknown configuration key eventMesh.storage.store.adress (did you mean
+// eventMesh.storage.store.address?)").
 
 #include <cstdint>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "eventmesh/common/config/key_table.h"
 #include "eventmesh/connectors/api/connector_registry.h"
 #include "eventmesh/connectors/eventstore/event_store_connector.h"
 
@@ -45,11 +44,21 @@ struct StoreConnectorOptions {
   int64_t call_timeout_ms = 10'000;
   int64_t connect_timeout_ms = 5'000;
   int64_t reconnect_max_backoff_ms = 1'000;
-  EventStoreConnectorOptions tuning;  // name/durable/shared are set by OpenStoreConnector
+  // name/durable/shared are set by OpenStoreConnector. Four appends in flight by default.
+  EventStoreConnectorOptions tuning = [] {
+    EventStoreConnectorOptions defaults;
+    defaults.appender_threads = 4;
+    return defaults;
+  }();
 };
 
-// Parses the config section described above.
-absl::StatusOr<StoreConnectorOptions> ParseStoreConfig(const ConnectorConfig& config);
+// The keys of the config section (names without the section prefix).
+const config::KeyTable<StoreConnectorOptions>& StoreConnectorKeyTable();
+
+// Parses the config section through StoreConnectorKeyTable(); messages name keys under
+// `section` (default eventMesh.storage.store.).
+absl::StatusOr<StoreConnectorOptions> ParseStoreConfig(const ConnectorConfig& config,
+                                                       const std::string& section = "");
 
 // Builds the connector (name "store"); does not wait for the connection.
 // Errors: InvalidArgument (as StoreClient::Create).

@@ -346,20 +346,29 @@ TEST(StoreConnectorSilentStoreTest, UnansweredAppendIsUnavailableNotAcknowledged
 TEST(StoreConnectorConfigTest, KeysAreValidated) {
   EXPECT_EQ(ParseStoreConfig({}).status().message(),
             "store connector: key address (host:port of the store service) is required");
-  EXPECT_EQ(ParseStoreConfig({{"address", "localhost"}}).status().message(),
-            "invalid value \"localhost\" for key address: expected host:port");
+  EXPECT_EQ(
+      ParseStoreConfig({{"address", "localhost"}}).status().message(),
+      "invalid value \"localhost\" for key eventMesh.storage.store.address: expected host:port");
   EXPECT_EQ(ParseStoreConfig({{"address", "h:70000"}}).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseStoreConfig({{"address", "h:1"}, {"path", "/x"}}).status().message(),
-            "unknown key path in the store connector config");
+            "unknown configuration key eventMesh.storage.store.path");
   EXPECT_EQ(ParseStoreConfig({{"address", "h:1"}, {"callTimeoutMs", "0"}}).status().message(),
-            "invalid value \"0\" for key callTimeoutMs: expected an integer >= 1");
-  EXPECT_EQ(ParseStoreConfig({{"address", "h:1"}, {"fetchWaitMs", "x"}}).status().message(),
-            "invalid value \"x\" for key fetchWaitMs: expected an integer >= 1");
+            "invalid value \"0\" for key eventMesh.storage.store.callTimeoutMs: expected an "
+            "integer >= 1");
+  EXPECT_EQ(
+      ParseStoreConfig({{"address", "h:1"}, {"fetchWaitMs", "x"}}).status().message(),
+      "invalid value \"x\" for key eventMesh.storage.store.fetchWaitMs: expected an integer >= 1");
   EXPECT_EQ(ParseStoreConfig({{"address", "h:1"}, {"maxBatchBytes", "1000"}}).status().message(),
-            "invalid value \"1000\" for key maxBatchBytes: expected more than 65536");
+            "invalid value \"1000\" for key eventMesh.storage.store.maxBatchBytes: expected more "
+            "than 65536");
   EXPECT_EQ(ParseStoreConfig({{"address", "h:1"}, {"maxBatchEvents", "0"}}).status().message(),
-            "invalid value \"0\" for key maxBatchEvents: expected an integer >= 1");
+            "invalid value \"0\" for key eventMesh.storage.store.maxBatchEvents: expected an "
+            "integer >= 1");
+  EXPECT_EQ(ParseStoreConfig({{"adress", "h:1"}}).status().message(),
+            "unknown configuration key eventMesh.storage.store.adress (did you mean "
+            "eventMesh.storage.store.address?)");
+  EXPECT_EQ(ParseStoreConfig({{"address", "h:1"}})->tuning.appender_threads, 4);
   auto ok = ParseStoreConfig({{"address", "store.local:10300"},
                               {"appenderThreads", "8"},
                               {"maxEventBytes", "2048"},

@@ -8,7 +8,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 printf 'port=0\nbogus_key=1\n' > "$DIR/bad.conf"
 out="$("$BIN" --config="$DIR/bad.conf" --data_dir="$DIR/db" 2>&1)"; rc=$?
 [[ $rc -eq 2 ]] || fail "unknown key: exit $rc"
-[[ "$out" == *"bad.conf:2: unknown key \"bogus_key\""* ]] || fail "unknown key message: $out"
+[[ "$out" == *"bad.conf:2: unknown configuration key bogus_key"* ]] || fail "unknown key message: $out"
 
 out="$("$BIN" --sync=fast --data_dir="$DIR/db" 2>&1)"; rc=$?
 [[ $rc -eq 2 ]] || fail "bad sync: exit $rc"
@@ -17,7 +17,15 @@ out="$("$BIN" --sync=fast --data_dir="$DIR/db" 2>&1)"; rc=$?
 printf 'port=not-a-number\n' > "$DIR/badvalue.conf"
 out="$("$BIN" --config="$DIR/badvalue.conf" 2>&1)"; rc=$?
 [[ $rc -eq 2 ]] || fail "bad value: exit $rc"
-[[ "$out" == *'bad value "not-a-number" for port'* ]] || fail "bad value message: $out"
+[[ "$out" == *'badvalue.conf:1: invalid value "not-a-number" for key port: expected an integer in [0, 65535]'* ]] || fail "bad value message: $out"
+
+out="$("$BIN" --prot=1 2>&1)"; rc=$?
+[[ $rc -eq 2 ]] || fail "unknown flag: exit $rc"
+[[ "$out" == *'unknown configuration key --prot (did you mean --port?)'* ]] || fail "unknown flag message: $out"
+
+out="$("$BIN" --help 2>&1)"; rc=$?
+[[ $rc -eq 0 ]] || fail "--help: exit $rc"
+[[ "$out" == *'| `max_batch_events` |'* ]] || fail "--help output: $out"
 
 # The file sets sync=always and port 0; the command line overrides sync.
 printf '# comment\nport = 0\nsync=always\n' > "$DIR/ok.conf"
