@@ -265,6 +265,20 @@ KeyTable BuildKeyTable() {
            "how often load and topics are compared with the last report (sent when changed)")
       .String("eventMesh.registry.instanceId", registry(&RuntimeConfig::Registry::instance_id),
               "this runtime's id in its mesh (default <advertised host>-<TCP port>)");
+  auto federation = [](auto member) {
+    return [member](RuntimeConfig & c) -> auto& { return c.federation.*member; };
+  };
+  t.Bool("eventMesh.federation.enabled", federation(&RuntimeConfig::Federation::enabled),
+         "with the registry on: forward topics this mesh publishes to the meshes that subscribe "
+         "to them")
+      .Int("eventMesh.federation.batchSize", federation(&RuntimeConfig::Federation::batch_events),
+           1, 1000, "events", "events per forwarding POST to another mesh")
+      .Int("eventMesh.federation.window", federation(&RuntimeConfig::Federation::window), 1,
+           100'000, "events", "events held unacknowledged per forwarded (topic, mesh)")
+      .String("eventMesh.federation.username", federation(&RuntimeConfig::Federation::username),
+              "user sent to the other meshes when they check an ACL")
+      .String("eventMesh.federation.password", federation(&RuntimeConfig::Federation::password),
+              "its password");
   // ----- webhook delivery
   auto webhook = [](auto member) {
     return [member](RuntimeConfig & c) -> auto& { return c.webhook.*member; };

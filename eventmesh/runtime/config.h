@@ -111,6 +111,14 @@ struct RuntimeConfig {
     int64_t report_interval_ms = 5'000;
     std::string instance_id;  // "" = <advertised host>-<TCP port>
   } registry;
+  // Routing events to other meshes by the registry's routing table (eventMesh.federation.*).
+  struct Federation {
+    bool enabled = true;  // only with the registry
+    int64_t batch_events = 100;
+    int64_t window = 1000;
+    std::string username;
+    std::string password;
+  } federation;
   // eventMesh.storage.<storage_type>.* with the prefix stripped.
   connectors::ConnectorConfig connector_config;
   // Recognised Apache EventMesh keys that have no effect here.

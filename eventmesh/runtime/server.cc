@@ -292,6 +292,18 @@ absl::Status Server::StartRegistryAgent() {
                                      config_.server_cluster, "): ", agent.status().message()));
   }
   registry_agent_ = *std::move(agent);
+  if (!config_.federation.enabled) return absl::OkStatus();
+  federation::MeshForwarderOptions forward;
+  forward.self_mesh = config_.server_cluster;
+  forward.self_idc = config_.server_idc;
+  forward.batch_events = static_cast<int32_t>(config_.federation.batch_events);
+  forward.window = static_cast<int32_t>(config_.federation.window);
+  forward.username = config_.federation.username;
+  forward.password = config_.federation.password;
+  auto forwarder =
+      federation::MeshForwarder::Start(registry_.get(), consumers_.get(), topics_.get(), forward);
+  if (!forwarder.ok()) return forwarder.status();
+  forwarder_ = *std::move(forwarder);
   return absl::OkStatus();
 }
 
@@ -300,6 +312,9 @@ void Server::Shutdown() {
   shut_down_ = true;
   // Leave the registry first: clients and peers stop choosing this runtime.
   if (registry_agent_ != nullptr) registry_agent_->Stop();
+  // Forwarding subscriptions close (and commit what the other meshes acknowledged) before the
+  // consumers shut down.
+  if (forwarder_ != nullptr) forwarder_->Stop();
   for (auto& frontend : frontends_) frontend->StopAccepting();
   if (rebalancer_ != nullptr) {
     // Graceful drain: clients move to live peers instead of being told goodbye.

@@ -36,6 +36,7 @@
 #include "eventmesh/runtime/core/request_tracker.h"
 #include "eventmesh/runtime/core/topic_registry.h"
 #include "eventmesh/runtime/discovery/registry_agent.h"
+#include "eventmesh/runtime/federation/mesh_forwarder.h"
 #include "eventmesh/runtime/frontend/frontend.h"
 #include "eventmesh/runtime/http/http_frontend.h"
 #include "eventmesh/runtime/tcp/tcp_frontend.h"
@@ -112,6 +113,8 @@ class Server {
   cluster::ClusterRebalancer* rebalancer() { return rebalancer_.get(); }
   // nullptr unless eventMesh.registry.plugin.enabled (after Start).
   discovery::RegistryAgent* registry_agent() { return registry_agent_.get(); }
+  // nullptr unless the registry and eventMesh.federation.enabled are on (after Start).
+  federation::MeshForwarder* forwarder() { return forwarder_.get(); }
   // The address peers redirect clients to (resolved at Start; see
   // eventMesh.server.tcp.advertisedAddress).
   const std::string& advertised_host() const { return advertised_host_; }
@@ -148,6 +151,7 @@ class Server {
   // The mesh registry client and the agent keeping this runtime registered (when enabled).
   std::unique_ptr<registry::Registry> registry_;
   std::unique_ptr<discovery::RegistryAgent> registry_agent_;
+  std::unique_ptr<federation::MeshForwarder> forwarder_;
   bool shut_down_ = false;
 };
 

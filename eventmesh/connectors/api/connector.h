@@ -64,10 +64,19 @@ enum class ConsumeMode {
   kBroadcasting,
 };
 
+// Where a clustering group that has no committed position yet starts reading.
+enum class StartPosition {
+  kLatest,    // events published from now on (what applications usually want)
+  kEarliest,  // everything the store still holds (mesh forwarding: nothing published before
+              // the group existed is skipped)
+};
+
 struct SubscribeOptions {
   std::string group;
   std::string topic;
   ConsumeMode mode = ConsumeMode::kClustering;
+  // Clustering only; ignored once the group committed a position.
+  StartPosition start = StartPosition::kLatest;
   // Flow control: at most this many delivered-but-unacknowledged events per subscription; the
   // connector stops reading the store while the limit is reached.
   int32_t max_unacked = 1000;

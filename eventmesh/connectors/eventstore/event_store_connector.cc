@@ -257,7 +257,8 @@ class EventStoreSubscriptionState
       if (offset >= 0) continue;
       auto offsets = store_->GetOffsets({sub_.topic, id});
       if (!offsets.ok()) return retry_later(offsets.status(), "cannot read the partition's end");
-      offset = offsets->latest_offset;
+      offset = sub_.start == StartPosition::kEarliest ? offsets->earliest_offset
+                                                      : offsets->latest_offset;
       store::CommittedOffset position;
       position.topic = sub_.topic;
       position.partition = id;

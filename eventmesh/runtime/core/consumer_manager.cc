@@ -31,7 +31,7 @@ ConsumerManager::~ConsumerManager() { Shutdown(); }
 absl::Status ConsumerManager::Subscribe(const std::shared_ptr<DeliveryTarget>& target,
                                         const std::string& group, const std::string& topic,
                                         connectors::ConsumeMode mode, PushKind push_kind,
-                                        TargetSettings settings) {
+                                        TargetSettings settings, connectors::StartPosition start) {
   const uint64_t owner = mode == connectors::ConsumeMode::kBroadcasting ? target->target_id() : 0;
   Key key{group, topic, owner};
   std::shared_ptr<GroupConsumer> consumer;
@@ -53,7 +53,8 @@ absl::Status ConsumerManager::Subscribe(const std::shared_ptr<DeliveryTarget>& t
       };
       auto opened_consumer = std::make_shared<GroupConsumer>(
           group, topic, mode, options_.delivery, [this] { return NextSeq(); }, sink);
-      absl::Status opened = opened_consumer->Open(connector_, options_.max_unacked_per_consumer);
+      absl::Status opened =
+          opened_consumer->Open(connector_, options_.max_unacked_per_consumer, start);
       if (!opened.ok()) return opened;
       lock.lock();
       if (stopped_) {

@@ -53,9 +53,12 @@ class ConsumerManager {
   // Starts pushing events of `topic` to `target` for `group`. The topic must exist (see
   // TopicRegistry). Errors from the connector's Subscribe.
   // `settings` apply to this target in the (group, topic) consumer (see TargetSettings).
+  // `start`: where the group begins when it has no committed position yet (used only when this
+  // call opens the group's consumer in this runtime).
   absl::Status Subscribe(const std::shared_ptr<DeliveryTarget>& target, const std::string& group,
                          const std::string& topic, connectors::ConsumeMode mode, PushKind push_kind,
-                         TargetSettings settings = {});
+                         TargetSettings settings = {},
+                         connectors::StartPosition start = connectors::StartPosition::kLatest);
   void Unsubscribe(uint64_t target_id, const std::string& group, const std::string& topic);
   // Removes the target from everything (its unacknowledged events are redelivered).
   void RemoveTarget(uint64_t target_id);

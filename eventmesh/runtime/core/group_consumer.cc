@@ -27,8 +27,10 @@ GroupConsumer::GroupConsumer(std::string group, std::string topic, connectors::C
 
 GroupConsumer::~GroupConsumer() { Close(); }
 
-absl::Status GroupConsumer::Open(connectors::Connector* connector, int32_t max_unacked) {
+absl::Status GroupConsumer::Open(connectors::Connector* connector, int32_t max_unacked,
+                                 connectors::StartPosition start) {
   connectors::SubscribeOptions options;
+  options.start = start;
   options.group = group_;
   options.topic = topic_;
   options.mode = mode_;

@@ -74,7 +74,8 @@ class GroupConsumer : public std::enable_shared_from_this<GroupConsumer> {
   ~GroupConsumer();
 
   // Opens the connector subscription; events start flowing to the targets.
-  absl::Status Open(connectors::Connector* connector, int32_t max_unacked);
+  absl::Status Open(connectors::Connector* connector, int32_t max_unacked,
+                    connectors::StartPosition start = connectors::StartPosition::kLatest);
 
   // Adds a target that receives pushes of `kind`. Adding a target twice updates its kind.
   void AddTarget(std::shared_ptr<DeliveryTarget> target, PushKind kind,

@@ -1,0 +1,100 @@
+#ifndef EVENTMESH_RUNTIME_FEDERATION_MESH_FORWARDER_H_
+#define EVENTMESH_RUNTIME_FEDERATION_MESH_FORWARDER_H_
+
+// MeshForwarder: routes events between separate meshes by the registry's routing table.
+//
+// It watches every registered runtime (a long poll on the registry) and computes which topics
+// to forward where: topic T goes to mesh M when a runtime of this mesh publishes T and a runtime
+// of M (M != this mesh) has a subscriber of T. For each such (T, M) it subscribes a
+// ForwardTarget to T in the local consumer group "eventmesh-forward-<M>" (starting, for a new
+// group, at the earliest retained event, so nothing published before the route appeared is
+// missed), and keeps the target's list of M's runtimes (HTTP endpoints, least loaded first)
+// current. When M no longer wants T the subscription is closed (the group keeps its committed
+// position) and forwarding resumes from there when M wants T again. Each (T, M) is independent:
+// an unreachable mesh only holds back its own forwarding.
+// Thread-safe; Stop() (or the destructor) closes every forwarding subscription.
+
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "eventmesh/net/http_client.h"
+#include "eventmesh/registry/registry.h"
+#include "eventmesh/runtime/core/consumer_manager.h"
+#include "eventmesh/runtime/core/topic_registry.h"
+#include "eventmesh/runtime/federation/forward_target.h"
+
+namespace eventmesh::runtime::federation {
+
+struct MeshForwarderOptions {
+  std::string self_mesh;
+  std::string self_idc;
+  int32_t window = 1000;
+  int32_t batch_events = 100;
+  std::string username;  // credentials for the other meshes' ACL, if any
+  std::string password;
+  // Longest single registry long poll (also bounds how long Stop() may wait for it).
+  absl::Duration watch_wait = absl::Seconds(1);
+};
+
+// One forwarding route and its figures.
+struct ForwardInfo {
+  std::string topic;
+  std::string mesh;
+  ForwardStats stats;
+};
+
+// "eventmesh-forward-<mesh>": the local consumer group forwarding to `mesh`.
+std::string ForwardGroup(const std::string& mesh);
+
+// The (topic, mesh) pairs `self_mesh` forwards, given every registered instance.
+std::vector<std::pair<std::string, std::string>> ForwardRoutes(
+    const std::vector<registry::Instance>& instances, const std::string& self_mesh);
+
+class MeshForwarder {
+ public:
+  // `registry`, `consumers` and `topics` must outlive the forwarder.
+  static absl::StatusOr<std::unique_ptr<MeshForwarder>> Start(registry::Registry* registry,
+                                                              core::ConsumerManager* consumers,
+                                                              core::TopicRegistry* topics,
+                                                              MeshForwarderOptions options);
+  ~MeshForwarder();
+  MeshForwarder(const MeshForwarder&) = delete;
+  MeshForwarder& operator=(const MeshForwarder&) = delete;
+
+  // Idempotent.
+  void Stop();
+  std::vector<ForwardInfo> Routes() const;
+
+ private:
+  struct Route {
+    std::shared_ptr<ForwardTarget> target;
+  };
+  MeshForwarder(registry::Registry* registry, core::ConsumerManager* consumers,
+                core::TopicRegistry* topics, MeshForwarderOptions options,
+                std::unique_ptr<net::HttpClient> http);
+  void Loop();
+  void Apply(const std::vector<registry::Instance>& instances);
+
+  registry::Registry* const registry_;
+  core::ConsumerManager* const consumers_;
+  core::TopicRegistry* const topics_;
+  const MeshForwarderOptions options_;
+  std::unique_ptr<net::HttpClient> http_;
+  std::thread thread_;
+  mutable absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // (topic, mesh) -> route
+  std::map<std::pair<std::string, std::string>, Route> routes_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace eventmesh::runtime::federation
+
+#endif  // EVENTMESH_RUNTIME_FEDERATION_MESH_FORWARDER_H_
