@@ -30,6 +30,10 @@
 
 ABSL_FLAG(std::string, host, "127.0.0.1", "runtime host");
 ABSL_FLAG(int, port, 10000, "runtime TCP port");
+ABSL_FLAG(std::string, subscribe_host, "",
+          "runtime host of the subscribers (default --host; another mesh's runtime measures "
+          "cross-mesh forwarding)");
+ABSL_FLAG(int, subscribe_port, 0, "runtime TCP port of the subscribers (default --port)");
 ABSL_FLAG(int, publishers, 1, "number of publisher connections");
 ABSL_FLAG(int, subscribers, 1, "number of subscriber connections");
 ABSL_FLAG(std::string, topic, "", "topic (default: loadgen-<unix time>, fresh per run)");
@@ -215,6 +219,10 @@ int Run() {
   std::vector<std::unique_ptr<EventMeshTcpClient>> subscribers;
   for (int i = 0; i < num_subscribers; ++i) {
     sdk::TcpClientOptions options = base;
+    if (!absl::GetFlag(FLAGS_subscribe_host).empty()) {
+      options.host = absl::GetFlag(FLAGS_subscribe_host);
+    }
+    if (absl::GetFlag(FLAGS_subscribe_port) > 0) options.port = absl::GetFlag(FLAGS_subscribe_port);
     options.purpose = sdk::ClientPurpose::kSubscribe;
     options.group = "loadgen-consumers";
     auto client = EventMeshTcpClient::Connect(options);
