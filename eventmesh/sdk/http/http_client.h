@@ -57,12 +57,13 @@ class RuntimeDiscovery;
 
 namespace eventmesh::sdk::http {
 
-// The SDK's message model (message.h), also reachable as http::Message etc.
+// The SDK's message model (message.h) and RegistryOptions, also reachable as http::Message etc.
 using sdk::CloudEvent;
 using sdk::Event;
 using sdk::EventKind;
 using sdk::Message;
 using sdk::ReceivedEvent;
+using sdk::RegistryOptions;
 using sdk::SubscriptionItem;
 using sdk::SubscriptionMode;
 using sdk::SubscriptionType;
