@@ -17,6 +17,7 @@
 #include "eventmesh/protocol/tcp/redirect_info.h"
 #include "eventmesh/protocol/tcp/subscription.h"
 #include "eventmesh/sdk/internal/pending_requests.h"
+#include "eventmesh/sdk/internal/runtime_discovery.h"
 #include "eventmesh/sdk/internal/tcp_messages.h"
 
 namespace eventmesh::sdk {
@@ -43,7 +44,9 @@ absl::Status FromReply(const absl::StatusOr<Package>& reply) {
 }  // namespace
 
 // All state behind the public client. Socket, decoder, timers and write_buf_ belong to the
-// io thread; everything under mu_ may be touched by any thread.
+// io thread; everything under mu_ may be touched by any thread. With a registry, lookups during
+// reconnects run on a second thread (lookup_io_), since registry calls block; their results
+// are posted back to the io thread.
 class ClientCore : public std::enable_shared_from_this<ClientCore> {
  public:
   enum class State { kDisconnected, kHandshaking, kReady, kClosing, kClosed };
@@ -58,6 +61,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
         sweep_timer_(io_),
         reconnect_timer_(io_),
         backoff_(options_.reconnect_initial_backoff, options_.reconnect_max_backoff),
+        lookup_work_(asio::make_work_guard(lookup_io_)),
         host_(options_.host),
         port_(options_.port) {
     next_seq_ = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count() %
@@ -68,16 +72,46 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   ~ClientCore() { StopThread(); }
 
   absl::Status Start() {
+    // With a registry: look the runtimes up on the calling thread (it may block), then try
+    // them in order on the io thread.
+    std::vector<RuntimeAddress> candidates;
+    if (options_.registry.has_value()) {
+      auto discovery = RuntimeDiscovery::Create(*options_.registry);
+      if (!discovery.ok()) return discovery.status();
+      discovery_ = *std::move(discovery);
+      auto found = discovery_->Find("tcp");
+      {
+        absl::MutexLock lock(&mu_);
+        ++stats_.registry_lookups;
+        if (!found.ok()) ++stats_.registry_lookup_failures;
+      }
+      if (!found.ok()) return found.status();
+      candidates = *std::move(found);
+      lookup_thread_ = std::thread([this] { lookup_io_.run(); });
+    }
     thread_ = std::thread([this] { io_.run(); });
     io_thread_id_ = thread_.get_id();
     std::promise<absl::Status> connected;
     auto result = connected.get_future();
-    asio::post(io_, [this, &connected] {
+    asio::post(io_, [this, &connected, candidates = std::move(candidates)] {
       StartSweep();
-      StartAttempt([&connected](absl::Status status) { connected.set_value(std::move(status)); });
+      auto done = [&connected](absl::Status status) { connected.set_value(std::move(status)); };
+      if (candidates.empty()) {
+        StartAttempt(std::move(done));
+      } else {
+        TryCandidates(candidates, 0, std::move(done));
+      }
     });
     absl::Status status = result.get();
-    if (!status.ok()) Shutdown(absl::CancelledError("client closed"));
+    if (!status.ok()) {
+      Shutdown(absl::CancelledError("client closed"));
+      if (discovery_ != nullptr) {
+        status = absl::Status(
+            status.code(),
+            absl::StrCat("no runtime of mesh \"", discovery_->mesh(),
+                         "\" could be reached; the last one tried: ", status.message()));
+      }
+    }
     return status;
   }
 
@@ -402,6 +436,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
           port_ = target->port;
           ++stats_.redirects;
         }
+        following_redirect_ = true;
         OnConnectionLost(gen, absl::StrCat("redirected to ", target->ip, ":", target->port),
                          /*immediate=*/true);
         return;
@@ -466,24 +501,81 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
     reconnect_timer_.expires_after(ToChrono(delay));
     reconnect_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec || Closing()) return;
-      StartAttempt([this](absl::Status status) {
-        if (status.ok()) {
-          backoff_.Reset();
-          failed_attempts_ = 0;
+      auto done = [this](absl::Status status) { OnReconnectAttempt(std::move(status)); };
+      // A redirect names its target: go there first, and ask the registry otherwise.
+      if (discovery_ != nullptr && !following_redirect_) {
+        LookupAndAttempt(std::move(done));
+      } else {
+        StartAttempt(std::move(done));
+      }
+    });
+  }
+
+  void OnReconnectAttempt(absl::Status status) {
+    if (status.ok()) {
+      backoff_.Reset();
+      failed_attempts_ = 0;
+      following_redirect_ = false;
+      return;
+    }
+    // A runtime we were redirected to that stays unreachable: go back to the registry or the
+    // configured address rather than waiting for a runtime that may be gone for good.
+    if (++failed_attempts_ >= kRedirectFallbackAttempts) {
+      failed_attempts_ = 0;
+      following_redirect_ = false;
+      if (discovery_ == nullptr) {
+        absl::MutexLock lock(&mu_);
+        host_ = options_.host;
+        port_ = options_.port;
+      }
+    }
+    if (!Closing()) ScheduleReconnect(backoff_.Next());
+  }
+
+  // Asks the registry (on the lookup thread) for the runtimes of the mesh, the current
+  // address last, and tries them in order on the io thread. When the registry cannot answer,
+  // tries the current address again. `done` runs on the io thread with the last result.
+  void LookupAndAttempt(std::function<void(absl::Status)> done) {
+    std::string current;
+    {
+      absl::MutexLock lock(&mu_);
+      current = absl::StrCat(host_, ":", port_);
+    }
+    const uint64_t gen = io_generation_;
+    asio::post(lookup_io_, [this, gen, current, done = std::move(done)]() mutable {
+      auto found = discovery_->Find("tcp", current);
+      asio::post(io_, [this, gen, found = std::move(found), done = std::move(done)]() mutable {
+        if (gen != io_generation_ || Closing()) return;
+        {
+          absl::MutexLock lock(&mu_);
+          ++stats_.registry_lookups;
+          if (!found.ok()) ++stats_.registry_lookup_failures;
+        }
+        if (!found.ok()) {
+          StartAttempt(std::move(done));
           return;
         }
-        // A runtime we were redirected to that stays unreachable: go back to the configured
-        // address rather than waiting for a runtime that may be gone for good.
-        if (++failed_attempts_ >= kRedirectFallbackAttempts) {
-          failed_attempts_ = 0;
-          absl::MutexLock lock(&mu_);
-          if (host_ != options_.host || port_ != options_.port) {
-            host_ = options_.host;
-            port_ = options_.port;
-          }
-        }
-        if (!Closing()) ScheduleReconnect(backoff_.Next());
+        TryCandidates(*std::move(found), 0, std::move(done));
       });
+    });
+  }
+
+  // Connects to candidates[i], then the next ones while attempts fail. `done` runs on the io
+  // thread with the first success or the last failure.
+  void TryCandidates(std::vector<RuntimeAddress> candidates, size_t i,
+                     std::function<void(absl::Status)> done) {
+    {
+      absl::MutexLock lock(&mu_);
+      host_ = candidates[i].host;
+      port_ = candidates[i].port;
+    }
+    StartAttempt([this, candidates = std::move(candidates), i,
+                  done = std::move(done)](absl::Status status) mutable {
+      if (status.ok() || i + 1 >= candidates.size() || Closing()) {
+        done(std::move(status));
+        return;
+      }
+      TryCandidates(std::move(candidates), i + 1, std::move(done));
     });
   }
 
@@ -708,10 +800,17 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   }
 
   void StopThread() {
-    if (!thread_.joinable()) return;
-    work_.reset();
-    io_.stop();
-    thread_.join();
+    if (thread_.joinable()) {
+      work_.reset();
+      io_.stop();
+      thread_.join();
+    }
+    // Waits for a registry lookup in flight (at most the registry's timeout).
+    if (lookup_thread_.joinable()) {
+      lookup_work_.reset();
+      lookup_io_.stop();
+      lookup_thread_.join();
+    }
   }
 
   const TcpClientOptions options_;
@@ -728,9 +827,19 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   asio::steady_timer sweep_timer_;
   asio::steady_timer reconnect_timer_;
   std::unique_ptr<protocol::tcp::PackageDecoder> decoder_;
+  // Set by a REDIRECT_TO_CLIENT until a connection succeeds or the target fails
+  // kRedirectFallbackAttempts times; while set, reconnects skip the registry.
+  bool following_redirect_ = false;
   std::string write_buf_;
   Backoff backoff_;
   uint64_t io_generation_ = 0;
+
+  // With a registry (set before the threads start, then read-only): the lookups, and the
+  // thread they run on during reconnects.
+  std::unique_ptr<RuntimeDiscovery> discovery_;
+  asio::io_context lookup_io_;
+  asio::executor_work_guard<asio::io_context::executor_type> lookup_work_;
+  std::thread lookup_thread_;
 
   std::atomic<uint64_t> next_seq_{0};
 

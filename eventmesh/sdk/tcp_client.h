@@ -29,6 +29,18 @@
 // ("not connected to <host:port> (reconnecting)"). Acks of deliveries received on an older
 // connection are dropped (the runtime redelivers those events).
 //
+// Registry (options.registry set): instead of host:port, Connect() lists the runtimes of
+// registry->mesh in the registry and tries their "tcp" endpoints in the registry's order for
+// the client (registry->idc first, then fewest clients), the next one when a connect or HELLO
+// fails. Every reconnect asks the registry again, the runtime just lost tried last, then
+// re-sends HELLO, subscriptions and LISTEN as above; a redirect target is tried first, and when
+// the registry cannot be reached the last runtime is tried again. Reconnect lookups run on a
+// helper thread of the client (registry calls block), never on the io thread; Close() may wait
+// for one in flight (at most registry->timeout per registry server). Connect errors: Unavailable
+// "no runtime of mesh \"m\" with a tcp endpoint is registered", the registry's errors
+// ("registry lookup for mesh \"m\": ..."), and "no runtime of mesh \"m\" could be reached; the
+// last one tried: ..." (with the last attempt's code).
+//
 // Threading: one io thread per client runs the socket, the timers and every callback
 // (publish callbacks, the event handler). All public methods are thread-safe. Callbacks must
 // not block; the blocking methods (Connect, Close, Subscribe, Unsubscribe, Listen, Request,
@@ -108,6 +120,8 @@ struct ClientStats {
   uint64_t redirects = 0;           // REDIRECT_TO_CLIENTs followed.
   uint64_t events_received = 0;     // Pushes handed to the handler.
   uint64_t undecodable_events = 0;  // Pushes whose body could not be decoded (not acked).
+  uint64_t registry_lookups = 0;    // Registry lookups (Connect and reconnects; with a registry).
+  uint64_t registry_lookup_failures = 0;  // Lookups that failed or found no runtime.
 };
 
 class EventMeshTcpClient {

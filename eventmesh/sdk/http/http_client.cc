@@ -1,12 +1,16 @@
 #include "eventmesh/sdk/http/http_client.h"
 
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "boost/asio.hpp"
 #include "eventmesh/net/http_client.h"
 #include "eventmesh/protocol/http/request_body.h"
 #include "eventmesh/protocol/http/request_code.h"
 #include "eventmesh/sdk/internal/http_requests.h"
+#include "eventmesh/sdk/internal/runtime_discovery.h"
+#include "eventmesh/sdk/internal/url_rotation.h"
 
 namespace eventmesh::sdk::http {
 
@@ -21,11 +25,72 @@ std::future<absl::Status> ToFuture(std::function<void(StatusCallback)> start) {
   return future;
 }
 
+std::vector<RuntimeUrl> UrlsOf(const std::vector<internal::RuntimeAddress>& addresses, bool https) {
+  std::vector<RuntimeUrl> urls;
+  for (const auto& address : addresses)
+    urls.push_back(RuntimeUrl{https, address.host, address.port});
+  return urls;
+}
+
 }  // namespace
+
+// Lists the mesh's runtimes again on its own thread (registry calls block; requests complete on
+// the transport's io thread) and swaps the new URLs into the rotation. One lookup at a time.
+class EventMeshHttpClient::Refresher {
+ public:
+  Refresher(std::unique_ptr<internal::RuntimeDiscovery> discovery, bool https, UrlRotation* urls)
+      : discovery_(std::move(discovery)),
+        https_(https),
+        urls_(urls),
+        work_(boost::asio::make_work_guard(io_)),
+        thread_([this] { io_.run(); }) {}
+  ~Refresher() { Stop(); }
+
+  // Starts a lookup unless one is running.
+  void Request() {
+    if (refreshing_.exchange(true)) return;
+    boost::asio::post(io_, [this] {
+      auto found = discovery_->Find("http");
+      refreshes_.fetch_add(1);
+      if (found.ok()) urls_->Replace(UrlsOf(*found, https_));
+      refreshing_.store(false);
+    });
+  }
+  // Waits for a lookup in flight (at most the registry's timeout). Idempotent.
+  void Stop() {
+    if (!thread_.joinable()) return;
+    work_.reset();
+    io_.stop();
+    thread_.join();
+  }
+  uint64_t refreshes() const { return refreshes_.load(); }
+
+ private:
+  const std::unique_ptr<internal::RuntimeDiscovery> discovery_;
+  const bool https_;
+  UrlRotation* const urls_;
+  std::atomic<bool> refreshing_{false};
+  std::atomic<uint64_t> refreshes_{0};
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  std::thread thread_;
+};
 
 absl::StatusOr<std::unique_ptr<EventMeshHttpClient>> EventMeshHttpClient::Create(
     HttpClientOptions options) {
   if (auto s = options.Validate(); !s.ok()) return s;
+  std::vector<RuntimeUrl> urls;
+  std::unique_ptr<internal::RuntimeDiscovery> discovery;
+  if (options.registry.has_value()) {
+    auto created = internal::RuntimeDiscovery::Create(*options.registry);
+    if (!created.ok()) return created.status();
+    discovery = *std::move(created);
+    auto found = discovery->Find("http");
+    if (!found.ok()) return found.status();
+    urls = UrlsOf(*found, options.registry_https);
+  } else {
+    urls = options.ParsedUrls();
+  }
   net::HttpClientOptions transport_options;
   transport_options.threads = 1;
   transport_options.ca_file = options.ca_file;
@@ -34,28 +99,43 @@ absl::StatusOr<std::unique_ptr<EventMeshHttpClient>> EventMeshHttpClient::Create
   transport_options.user_agent = "eventmesh-cpp-sdk";
   auto transport = net::HttpClient::Create(transport_options);
   if (!transport.ok()) return transport.status();
-  return std::unique_ptr<EventMeshHttpClient>(
-      new EventMeshHttpClient(std::move(options), *std::move(transport)));
+  return std::unique_ptr<EventMeshHttpClient>(new EventMeshHttpClient(
+      std::move(options), *std::move(transport), std::move(urls), std::move(discovery)));
 }
 
 EventMeshHttpClient::EventMeshHttpClient(HttpClientOptions options,
-                                         std::unique_ptr<net::HttpClient> transport)
+                                         std::unique_ptr<net::HttpClient> transport,
+                                         std::vector<RuntimeUrl> urls,
+                                         std::unique_ptr<internal::RuntimeDiscovery> discovery)
     : options_(std::move(options)),
-      urls_(options_.ParsedUrls()),
-      transport_(std::move(transport)) {}
+      urls_(std::make_unique<UrlRotation>(std::move(urls))),
+      transport_(std::move(transport)) {
+  if (discovery != nullptr) {
+    refresher_ =
+        std::make_unique<Refresher>(std::move(discovery), options_.registry_https, urls_.get());
+  }
+}
 
 EventMeshHttpClient::~EventMeshHttpClient() { Close(); }
 
 void EventMeshHttpClient::Close() {
   if (closed_.exchange(true)) return;
   transport_->Shutdown();
+  if (refresher_ != nullptr) refresher_->Stop();
 }
 
 HttpClientStats EventMeshHttpClient::stats() const {
   HttpClientStats s;
   s.requests_sent = requests_sent_.load();
   s.requests_failed = requests_failed_.load();
+  if (refresher_ != nullptr) s.registry_refreshes = refresher_->refreshes();
   return s;
+}
+
+std::vector<std::string> EventMeshHttpClient::runtime_urls() const {
+  std::vector<std::string> urls;
+  for (const auto& url : urls_->urls()) urls.push_back(url.ToString());
+  return urls;
 }
 
 void EventMeshHttpClient::Call(absl::StatusOr<RuntimeRequest> request, absl::Duration timeout,
@@ -70,21 +150,26 @@ void EventMeshHttpClient::Call(absl::StatusOr<RuntimeRequest> request, absl::Dur
     done(absl::CancelledError("client closed"));
     return;
   }
-  const RuntimeUrl& base = urls_[next_url_.fetch_add(1) % urls_.size()];
+  const UrlRotation::Pick pick = urls_->Next();
   net::HttpRequest out;
   out.method = "POST";
-  out.url = absl::StrCat(base.ToString(), request->path);
+  out.url = absl::StrCat(pick.url.ToString(), request->path);
   out.headers = std::move(request->headers);
   out.body = std::move(request->body);
   requests_sent_.fetch_add(1);
-  transport_->Send(std::move(out), timeout,
-                   [this, done = std::move(done)](absl::StatusOr<net::HttpResponse> response) {
-                     absl::StatusOr<std::string> result =
-                         response.ok() ? StatusFromRuntimeResponse(response->status, response->body)
-                                       : absl::StatusOr<std::string>(response.status());
-                     if (!result.ok()) requests_failed_.fetch_add(1);
-                     done(std::move(result));
-                   });
+  transport_->Send(
+      std::move(out), timeout,
+      [this, pick, done = std::move(done)](absl::StatusOr<net::HttpResponse> response) {
+        urls_->Report(pick, /*reached=*/response.ok());
+        if (!response.ok() && refresher_ != nullptr && urls_->AllFailed()) {
+          refresher_->Request();
+        }
+        absl::StatusOr<std::string> result =
+            response.ok() ? StatusFromRuntimeResponse(response->status, response->body)
+                          : absl::StatusOr<std::string>(response.status());
+        if (!result.ok()) requests_failed_.fetch_add(1);
+        done(std::move(result));
+      });
 }
 
 void EventMeshHttpClient::CallStatus(absl::StatusOr<RuntimeRequest> request, StatusCallback done) {

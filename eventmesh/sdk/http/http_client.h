@@ -5,7 +5,11 @@
 // EventMeshHttpProducer + the subscription calls of EventMeshHttpConsumer), over the shared
 // keep-alive HTTP client //eventmesh/net:http_client (http and verified https).
 //
-// Every call is one HTTP request to the next runtime URL of the options (round-robin):
+// Every call is one HTTP request to the next runtime URL (round-robin; a URL whose last
+// request did not reach its runtime is passed over while others work). The URLs are the
+// options' `urls`, or, with `options.registry`, the "http" endpoints of the mesh's runtimes
+// listed by the registry at Create() and listed again (on a helper thread of the client) when
+// every known runtime failed its last request. Calls are not retried on another URL:
 //   Publish            code 104 MSG_SEND_ASYNC (a Message, or a CloudEvent with
 //                      protocoltype cloudevents)
 //   PublishBatch       code 102 MSG_BATCH_SEND (all messages in one request)
@@ -47,14 +51,19 @@ namespace eventmesh::net {
 class HttpClient;
 }  // namespace eventmesh::net
 
+namespace eventmesh::sdk::internal {
+class RuntimeDiscovery;
+}  // namespace eventmesh::sdk::internal
+
 namespace eventmesh::sdk::http {
 
-// The SDK's message model (message.h), also reachable as http::Message etc.
+// The SDK's message model (message.h) and RegistryOptions, also reachable as http::Message etc.
 using sdk::CloudEvent;
 using sdk::Event;
 using sdk::EventKind;
 using sdk::Message;
 using sdk::ReceivedEvent;
+using sdk::RegistryOptions;
 using sdk::SubscriptionItem;
 using sdk::SubscriptionMode;
 using sdk::SubscriptionType;
@@ -69,14 +78,20 @@ using ReplyCallback = std::function<void(absl::StatusOr<Message>)>;
 
 // Counters of one client; all monotonic.
 struct HttpClientStats {
-  uint64_t requests_sent = 0;    // requests handed to the transport
-  uint64_t requests_failed = 0;  // completed with a non-OK status
+  uint64_t requests_sent = 0;       // requests handed to the transport
+  uint64_t requests_failed = 0;     // completed with a non-OK status
+  uint64_t registry_refreshes = 0;  // registry lookups after Create (all runtimes had failed)
 };
+
+class UrlRotation;
 
 class EventMeshHttpClient {
  public:
   // Validates the options and creates the transport (TLS context with ca_file for https).
-  // Nothing is sent. Errors: InvalidArgument (options, unreadable ca_file).
+  // Nothing is sent to a runtime. With options.registry, lists the mesh's runtimes first
+  // (blocking). Errors: InvalidArgument (options, unreadable ca_file); with a registry,
+  // Unavailable "no runtime of mesh \"m\" with a http endpoint is registered" and the
+  // registry's errors ("registry lookup for mesh \"m\": ...").
   static absl::StatusOr<std::unique_ptr<EventMeshHttpClient>> Create(HttpClientOptions options);
 
   ~EventMeshHttpClient();
@@ -141,9 +156,14 @@ class EventMeshHttpClient {
 
   const HttpClientOptions& options() const { return options_; }
   HttpClientStats stats() const;
+  // The runtime URLs in use ("http://host:port"; from the registry when one is configured).
+  std::vector<std::string> runtime_urls() const;
 
  private:
-  EventMeshHttpClient(HttpClientOptions options, std::unique_ptr<net::HttpClient> transport);
+  class Refresher;
+  EventMeshHttpClient(HttpClientOptions options, std::unique_ptr<net::HttpClient> transport,
+                      std::vector<RuntimeUrl> urls,
+                      std::unique_ptr<internal::RuntimeDiscovery> discovery);
 
   using RawCallback = std::function<void(absl::StatusOr<std::string>)>;
   // Sends `request` (or completes with its error) to the next runtime URL.
@@ -152,9 +172,10 @@ class EventMeshHttpClient {
   absl::Status CallBlocking(absl::StatusOr<RuntimeRequest> request);
 
   const HttpClientOptions options_;
-  const std::vector<RuntimeUrl> urls_;
+  const std::unique_ptr<UrlRotation> urls_;
+  // With a registry: lists the runtimes again, on its own thread.
+  std::unique_ptr<Refresher> refresher_;
   std::unique_ptr<net::HttpClient> transport_;
-  std::atomic<uint64_t> next_url_{0};
   std::atomic<bool> closed_{false};
   std::atomic<uint64_t> requests_sent_{0};
   std::atomic<uint64_t> requests_failed_{0};

@@ -67,10 +67,14 @@ absl::StatusOr<RuntimeUrl> ParseRuntimeUrl(const std::string& url) {
 }
 
 absl::Status HttpClientOptions::Validate() const {
-  if (urls.empty()) return absl::InvalidArgumentError("at least one runtime URL is required");
-  for (const std::string& url : urls) {
-    auto parsed = ParseRuntimeUrl(url);
-    if (!parsed.ok()) return parsed.status();
+  if (registry.has_value()) {
+    if (auto status = registry->Validate("registry."); !status.ok()) return status;
+  } else {
+    if (urls.empty()) return absl::InvalidArgumentError("at least one runtime URL is required");
+    for (const std::string& url : urls) {
+      auto parsed = ParseRuntimeUrl(url);
+      if (!parsed.ok()) return parsed.status();
+    }
   }
   if (absl::StripAsciiWhitespace(idc).empty()) return absl::InvalidArgumentError("idc is required");
   if (absl::StripAsciiWhitespace(sys).empty()) return absl::InvalidArgumentError("sys is required");

@@ -4,12 +4,14 @@
 // Options of EventMeshHttpClient (and of the HttpSubscriber's client). Every field states its
 // default and unit. A value type.
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "eventmesh/sdk/internal/registry_options.h"
 
 namespace eventmesh::sdk::http {
 
@@ -32,6 +34,13 @@ struct HttpClientOptions {
   // Runtime URLs, used round-robin (one per request; a request that fails to connect is not
   // retried on another URL). Default: the local runtime's HTTP port.
   std::vector<std::string> urls = {"http://127.0.0.1:10105"};
+  // Take the runtime URLs from the mesh registry instead of `urls` (not used then): the "http"
+  // endpoints of the runtimes of registry->mesh, in the registry's order for this client
+  // (registry->idc first, then least loaded), listed when the client is created and listed
+  // again when every known runtime failed its last request. Default unset.
+  std::optional<RegistryOptions> registry;
+  // With `registry`: https:// instead of http:// for the runtimes' endpoints. Default false.
+  bool registry_https = false;
   // PEM file of the CA(s) trusted for https URLs. Empty: the system's default trust store.
   // Certificates are always verified (chain and host name).
   std::string ca_file;
@@ -60,11 +69,12 @@ struct HttpClientOptions {
   absl::Duration request_timeout = absl::Seconds(10);
 
   // Errors (InvalidArgument): "at least one runtime URL is required", the ParseRuntimeUrl
-  // error, "idc is required", "sys is required", "pid must not be negative, got N",
+  // error (both only without a registry), RegistryOptions::Validate's ("registry.mesh is
+  // required", ...), "idc is required", "sys is required", "pid must not be negative, got N",
   // "request_timeout must be positive".
   absl::Status Validate() const;
 
-  // The parsed URLs (call after Validate()).
+  // The parsed URLs (call after Validate(); without a registry).
   std::vector<RuntimeUrl> ParsedUrls() const;
   // pid, or this process's id when pid is 0.
   int EffectivePid() const;

@@ -28,6 +28,7 @@ absl::Status TcpClientOptions::Validate() const {
       return absl::InvalidArgumentError(absl::StrCat(name, " must be positive"));
     }
   }
+  if (registry.has_value()) return registry->Validate("registry.");
   return absl::OkStatus();
 }
 

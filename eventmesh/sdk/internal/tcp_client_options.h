@@ -3,10 +3,12 @@
 
 // Options of EventMeshTcpClient. Every field states its default and unit. A value type.
 
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "eventmesh/sdk/internal/registry_options.h"
 
 namespace eventmesh::sdk {
 
@@ -20,9 +22,16 @@ enum class AckMode { kAuto, kManual };
 inline constexpr int kDefaultTcpPort = 10000;
 
 struct TcpClientOptions {
-  // Runtime address. Default 127.0.0.1:10000 (the runtime's default TCP port).
+  // Runtime address. Default 127.0.0.1:10000 (the runtime's default TCP port). Not used when
+  // `registry` is set.
   std::string host = "127.0.0.1";
   int port = kDefaultTcpPort;
+
+  // Find the runtime in the mesh registry instead of using host:port. Default unset (connect
+  // to host:port). When set, Connect() and every reconnect list the runtimes of
+  // registry->mesh and try their "tcp" endpoints in the registry's order for this client
+  // (registry->idc first, then least loaded); see tcp_client.h.
+  std::optional<RegistryOptions> registry;
 
   // UserAgent sent with HELLO. group is required (producer or consumer group).
   std::string group;
@@ -55,7 +64,8 @@ struct TcpClientOptions {
   AckMode ack_mode = AckMode::kAuto;
 
   // Errors (InvalidArgument): "host is required", "port must be in 1..65535, got N",
-  // "group is required", "version is required", "<duration field> must be positive".
+  // "group is required", "version is required", "<duration field> must be positive", and
+  // those of RegistryOptions::Validate ("registry.mesh is required", ...).
   absl::Status Validate() const;
 };
 
