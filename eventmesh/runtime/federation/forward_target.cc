@@ -48,8 +48,16 @@ core::PushResult ForwardTarget::Push(const cloudevents::CloudEvent& event, core:
   delivery->event = event;
   delivery->seq = key;
   delivery->consumer = consumer;
+  // Decided once per event: events that came from a third mesh are acknowledged without being
+  // sent (they cannot overtake anything on the other side).
+  const std::string* origin = event.FindExtension(kOriginExtension);
+  const bool foreign = origin != nullptr && *origin != options_.self_mesh;
   std::lock_guard<std::mutex> lock(mu_);
   if (closed_.load()) return core::PushResult::Closed();
+  if (foreign) {
+    skipped_.push_back(std::move(delivery));
+    return core::PushResult::Queued();
+  }
   deliveries_[key] = delivery;
   ready_.push_back(std::move(delivery));
   return core::PushResult::Queued();
@@ -72,26 +80,15 @@ void ForwardTarget::Pump() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_.load()) return;
-    // Events that came from a third mesh are acknowledged here, wherever they sit in the queue
-    // (they are not sent, so they cannot overtake anything on the other side).
-    for (auto it = ready_.begin(); it != ready_.end();) {
-      const std::string* origin = (*it)->event.FindExtension(kOriginExtension);
-      if ((*it)->cancelled) {
-        it = ready_.erase(it);
-      } else if (origin != nullptr && *origin != options_.self_mesh) {
-        deliveries_.erase((*it)->seq);
-        skipped.push_back(std::move(*it));
-        it = ready_.erase(it);
-        ++stats_.skipped;
-      } else {
-        ++it;
-      }
-    }
+    skipped.swap(skipped_);
+    stats_.skipped += static_cast<int64_t>(skipped.size());
     if (!in_flight_ && !endpoints_.empty() && !ready_.empty()) {
       while (!ready_.empty() && static_cast<int32_t>(batch.size()) < options_.batch_events) {
-        batch.push_back(std::move(ready_.front()));
+        if (!ready_.front()->cancelled) batch.push_back(std::move(ready_.front()));
         ready_.pop_front();
       }
+    }
+    if (!batch.empty()) {
       in_flight_ = true;
       url = absl::StrCat(endpoints_[next_endpoint_ % endpoints_.size()], "/eventmesh/publish/",
                          options_.topic);

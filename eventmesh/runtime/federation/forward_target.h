@@ -113,6 +113,7 @@ class ForwardTarget : public core::DeliveryTarget,
   Backoff backoff_;
   bool in_flight_ = false;  // a batch is being sent or waiting for its retry
   std::deque<std::shared_ptr<Delivery>> ready_;
+  std::vector<std::shared_ptr<Delivery>> skipped_;  // from a third mesh: acked, not sent
   std::map<uint64_t, std::shared_ptr<Delivery>> deliveries_;
   ForwardStats stats_;
 };
