@@ -153,6 +153,18 @@ TEST_F(CrossMeshTest, AMeshRestartedMidStreamGetsWhatItMissed) {
   ASSERT_TRUE(on_b->ReadUntil(
       [](const std::map<std::string, int>& c) { return CountPrefix(c, "first-") == 10; }));
 
+  // Forwarded events do not make a mesh a producer: only the mesh that published a topic is
+  // listed for it (so forwarding stays one hop from the origin).
+  registry::HttpRegistryOptions client_options;
+  client_options.addresses = {absl::StrCat("127.0.0.1:", registry_->port())};
+  auto reader = registry::HttpRegistry::Create(client_options);
+  ASSERT_TRUE(reader.ok());
+  auto all = (*reader)->List("");
+  ASSERT_TRUE(all.ok());
+  const auto routes = registry::RoutesOf(all->instances, "orders");
+  ASSERT_EQ(routes.size(), 1u);
+  EXPECT_EQ(routes[0].producers, std::vector<std::string>{"mesh-a"});
+
   // Mesh B goes away (it leaves the registry: mesh A stops forwarding and keeps its position);
   // events published meanwhile wait in mesh A's store.
   on_b.reset();

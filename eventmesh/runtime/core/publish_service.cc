@@ -102,7 +102,7 @@ absl::Status PublishService::Admit(const Publisher& publisher,
   }
   const std::string name(topic);
   if (absl::Status ensured = topics_->EnsureTopic(name); !ensured.ok()) return ensured;
-  NotePublished(name);
+  if (event.FindExtension(kMeshOriginExtension) == nullptr) NotePublished(name);
   if (publisher.known_topics != nullptr &&
       publisher.known_topics->size() < kMaxKnownTopicsPerPublisher) {
     publisher.known_topics->insert(name);
@@ -134,7 +134,7 @@ absl::Status PublishService::AdmitAll(const Publisher& publisher,
       return absl::Status(ensured.code(),
                           absl::StrCat("topic \"", topic, "\": ", ensured.message()));
     }
-    NotePublished(std::string(topic));
+    if (event.FindExtension(kMeshOriginExtension) == nullptr) NotePublished(topic);
   }
   return absl::OkStatus();
 }

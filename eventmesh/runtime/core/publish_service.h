@@ -39,6 +39,11 @@ namespace eventmesh::runtime::core {
 inline constexpr absl::string_view kReservedTopicPrefix = "eventmesh-";
 bool IsReservedTopic(absl::string_view topic);
 
+// The extension naming the mesh an event was first published in, set on events another mesh
+// forwarded here (runtime/federation). Such events do not make this mesh a producer of their
+// topic in the registry.
+inline constexpr char kMeshOriginExtension[] = "eventmeshorigin";
+
 // Who is publishing, as the policy sees them: one per TCP session or HTTP request. Not owned.
 struct Publisher {
   const AclUser* user = nullptr;          // nullptr: security is off
@@ -83,8 +88,9 @@ class PublishService {
 
   connectors::Connector* connector() const { return connector_; }
 
-  // Topics admitted for publishing since start (at most 10,000, sorted): what the runtime
-  // reports to the registry as the topics its clients produce.
+  // Topics admitted for publishing since start (at most 10,000, sorted), not counting events
+  // forwarded from another mesh: what the runtime reports to the registry as the topics its
+  // clients produce.
   std::vector<std::string> PublishedTopics() const;
 
  private:

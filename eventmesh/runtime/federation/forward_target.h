@@ -36,11 +36,12 @@
 #include "eventmesh/net/http_client.h"
 #include "eventmesh/runtime/core/delivery_target.h"
 #include "eventmesh/runtime/core/group_consumer.h"
+#include "eventmesh/runtime/core/publish_service.h"
 
 namespace eventmesh::runtime::federation {
 
 // The extension naming the mesh an event was first published in.
-inline constexpr char kOriginExtension[] = "eventmeshorigin";
+inline constexpr const char* kOriginExtension = core::kMeshOriginExtension;
 
 struct ForwardOptions {
   std::string self_mesh;
