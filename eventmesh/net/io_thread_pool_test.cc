@@ -75,8 +75,13 @@ TEST(IoThreadPoolTest, ReleaseWorkLetsThreadsFinishQueuedWork) {
   for (int i = 0; i < 10; ++i) asio::post(pool.context(), [&] { ran.fetch_add(1); });
   pool.Start();
   pool.ReleaseWork();
-  pool.Stop();
+  // Out of work, run() returns by itself (the context reports stopped) after the queue ran.
+  for (int i = 0; i < 500 && !pool.context().stopped(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(pool.context().stopped());
   EXPECT_EQ(ran.load(), 10);
+  pool.Stop();
 }
 
 TEST(IoThreadPoolTest, NeverStartedStopsAndStartAfterStopDoesNothing) {
