@@ -3,17 +3,17 @@
 #include <algorithm>
 #include <atomic>
 #include <optional>
-#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/post.hpp"
 #include "boost/asio/strand.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
+#include "eventmesh/net/acceptor.h"
+#include "eventmesh/net/io_thread_pool.h"
 
 namespace eventmesh::net {
 
@@ -52,46 +52,38 @@ ServerResponse ServerResponse::Json(int status, std::string body) {
 class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
  public:
   Impl(HttpServerOptions options, AsyncHandler handler)
-      : options_(std::move(options)), handler_(std::move(handler)), acceptor_(ioc_) {}
+      : options_(std::move(options)),
+        handler_(std::move(handler)),
+        pool_({options_.threads, IoThreadPool::Model::kShared, "em-net-http"}) {}
 
   absl::Status Listen() {
-    boost::system::error_code ec;
-    const auto ip = asio::ip::make_address(options_.address, ec);
-    if (ec) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("invalid listen address '", options_.address, "': ", ec.message()));
-    }
-    const tcp::endpoint endpoint(ip, static_cast<unsigned short>(options_.port));
-    auto fail = [&](absl::string_view step) {
-      return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.address, ":",
-                                                 options_.port, ": ", step, ": ", ec.message()));
-    };
-    acceptor_.open(endpoint.protocol(), ec);
-    if (ec) return fail("open");
-    acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-    acceptor_.bind(endpoint, ec);
-    if (ec) return fail("bind");
-    acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) return fail("listen");
-    port_ = acceptor_.local_endpoint(ec).port();
-    Accept();
-    for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { ioc_.run(); });
+    AcceptorOptions acceptor_options;
+    acceptor_options.address = options_.address;
+    acceptor_options.port = options_.port;
+    acceptor_options.max_connections = options_.max_connections;
+    auto acceptor = Acceptor::Listen(&pool_, acceptor_options);
+    if (!acceptor.ok()) return acceptor.status();
+    acceptor_ = *std::move(acceptor);
+    acceptor_->Start([this](tcp::socket socket, ConnectionSlot slot) {
+      auto session = std::make_shared<Session>(this, std::move(socket), std::move(slot));
+      {
+        absl::MutexLock lock(&mu_);
+        sessions_.erase(std::remove_if(sessions_.begin(), sessions_.end(),
+                                       [](const auto& w) { return w.expired(); }),
+                        sessions_.end());
+        sessions_.push_back(session);
+      }
+      session->Read();
+    });
+    pool_.Start();
     return absl::OkStatus();
   }
 
   void Stop() {
     if (stopped_.exchange(true)) return;
-    asio::post(ioc_, [this] {
-      boost::system::error_code ec;
-      acceptor_.close(ec);
-    });
-    work_.reset();
-    ioc_.stop();
-    for (auto& t : threads_) t.join();
-    threads_.clear();
+    if (acceptor_ != nullptr) acceptor_->Close();
+    pool_.Stop();
     // No io thread runs any more: close what is left from here.
-    boost::system::error_code ec;
-    acceptor_.close(ec);
     absl::MutexLock lock(&mu_);
     for (auto& weak : sessions_) {
       if (auto session = weak.lock()) {
@@ -104,22 +96,21 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
 
   ~Impl() { Stop(); }
 
-  int port() const { return port_; }
+  int port() const { return acceptor_->port(); }
   const std::string& address() const { return options_.address; }
   uint64_t handled() const { return handled_.load(); }
-  uint64_t refused() const { return refused_.load(); }
-  size_t open() const { return open_.load(); }
+  uint64_t refused() const { return acceptor_->refused_connections(); }
+  size_t open() const { return acceptor_->open_connections(); }
 
  private:
   class Session : public std::enable_shared_from_this<Session> {
    public:
-    Session(Impl* server, tcp::socket socket) : server_(server), stream_(std::move(socket)) {
+    Session(Impl* server, tcp::socket socket, ConnectionSlot slot)
+        : server_(server), stream_(std::move(socket)), slot_(std::move(slot)) {
       boost::system::error_code ec;
       const auto remote = stream_.socket().remote_endpoint(ec);
       if (!ec) peer_ = absl::StrCat(remote.address().to_string(), ":", remote.port());
-      server_->open_.fetch_add(1);
     }
-    ~Session() { server_->open_.fetch_sub(1); }
 
     void Read() {
       parser_.emplace();
@@ -220,6 +211,7 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
 
     Impl* const server_;  // Outlives every session (they die with its io_context).
     beast::tcp_stream stream_;
+    ConnectionSlot slot_;  // counts this connection in open_connections() while it lives
     beast::flat_buffer buffer_;
     std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
     std::string peer_;
@@ -264,46 +256,14 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
     std::atomic<bool> answered_{false};
   };
 
-  void Accept() {
-    acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket s) {
-      if (ec) {
-        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-        Accept();
-        return;
-      }
-      if (options_.max_connections > 0 && open_.load() >= options_.max_connections) {
-        refused_.fetch_add(1);
-        boost::system::error_code ignored;
-        s.close(ignored);
-        Accept();
-        return;
-      }
-      auto session = std::make_shared<Session>(this, std::move(s));
-      {
-        absl::MutexLock lock(&mu_);
-        sessions_.erase(std::remove_if(sessions_.begin(), sessions_.end(),
-                                       [](const auto& w) { return w.expired(); }),
-                        sessions_.end());
-        sessions_.push_back(session);
-      }
-      session->Read();
-      Accept();
-    });
-  }
-
   const HttpServerOptions options_;
   const AsyncHandler handler_;
-  // Before ioc_: sessions destroyed with ioc_'s pending handlers still count down open_.
   std::atomic<bool> stopped_{false};
   std::atomic<uint64_t> handled_{0};
-  std::atomic<uint64_t> refused_{0};
-  std::atomic<size_t> open_{0};
-  asio::io_context ioc_;  // Destroyed after the members below (pending handlers own sessions).
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_{
-      asio::make_work_guard(ioc_)};
-  tcp::acceptor acceptor_;
-  std::vector<std::thread> threads_;
-  int port_ = 0;
+  // Destroyed after the members below (its pending handlers own sessions); one io_context run
+  // by options_.threads threads, a strand per connection.
+  IoThreadPool pool_;
+  std::unique_ptr<Acceptor> acceptor_;
   absl::Mutex mu_;
   std::vector<std::weak_ptr<Session>> sessions_ ABSL_GUARDED_BY(mu_);
 };

@@ -17,7 +17,9 @@
 // by the destructor) closes the listener and every connection and joins the threads; it must
 // not be called from a handler. A Responder may outlive the server (then it does nothing).
 // Errors: Start returns InvalidArgument (bad address/options) or Unavailable ("cannot listen
-// on <addr>:<port>: <reason>").
+// on <addr>:<port>: <step>: <reason>", from net::Acceptor).
+// Sockets: a net::IoThreadPool (one io_context, `threads` threads named em-net-http-<i>, a strand
+// per connection) and a net::Acceptor, which also enforces max_connections.
 
 #include <cstdint>
 #include <functional>

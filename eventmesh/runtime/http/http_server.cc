@@ -1,6 +1,5 @@
 #include "eventmesh/runtime/http/http_server.h"
 
-#include <future>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -35,21 +34,16 @@ HttpServerOptions HttpServerOptions::FromConfig(const RuntimeConfig& config) {
 }
 
 HttpServer::HttpServer(const HttpServices* services, HttpServerOptions options)
-    : router_(services), state_(std::make_shared<ServerState>()) {
+    : router_(services),
+      state_(std::make_shared<ServerState>()),
+      pool_({options.worker_threads, net::IoThreadPool::Model::kPerThread, "em-http"}) {
   state_->options = std::move(options);
   state_->router = &router_;
-  const int workers = std::max(1, state_->options.worker_threads);
-  for (int i = 0; i < workers; ++i) {
-    ios_.push_back(std::make_unique<boost::asio::io_context>(1));
-    guards_.push_back(boost::asio::make_work_guard(*ios_.back()));
-  }
 }
 
-HttpServer::~HttpServer() {
-  Stop();
-  acceptor_.reset();
-  ios_.clear();  // destroys pending handlers (and with them the connections)
-}
+// Members go in reverse order: acceptor_, then pool_ (its pending handlers, and with them the
+// connections), then state_ and router_.
+HttpServer::~HttpServer() { Stop(); }
 
 absl::Status HttpServer::Start() {
   if (state_->options.tls) {
@@ -59,85 +53,66 @@ absl::Status HttpServer::Start() {
     if (!context.ok()) return context.status();
     state_->tls = *std::move(context);
   }
-  boost::system::error_code ec;
-  auto acceptor = std::make_unique<boost::asio::ip::tcp::acceptor>(*ios_[0]);
-  const boost::asio::ip::tcp::endpoint endpoint(boost::asio::ip::tcp::v4(),
-                                                static_cast<uint16_t>(state_->options.port));
-  acceptor->open(endpoint.protocol(), ec);
-  if (!ec) acceptor->set_option(boost::asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor->bind(endpoint, ec);
-  if (!ec) acceptor->listen(boost::asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on HTTP port ", state_->options.port, ": ", ec.message()));
-  }
-  port_ = acceptor->local_endpoint().port();
-  acceptor_ = std::move(acceptor);
-  for (auto& io : ios_) {
-    threads_.emplace_back([io = io.get()] { io->run(); });
-  }
+  net::AcceptorOptions acceptor_options;
+  acceptor_options.address = "0.0.0.0";
+  acceptor_options.port = state_->options.port;
+  auto acceptor = net::Acceptor::Listen(&pool_, acceptor_options);
+  if (!acceptor.ok()) return acceptor.status();
+  acceptor_ = *std::move(acceptor);
+  port_ = acceptor_->port();
+  // The cap is counted here, not by the acceptor: the connection map also serves Drain, and a
+  // refusal is a 503 in the protocol's JSON.
+  acceptor_->Start([this](boost::asio::ip::tcp::socket socket,
+                          net::ConnectionSlot) { OnAccepted(std::move(socket)); },
+                   nullptr,
+                   [](const boost::system::error_code& ec) {
+                     LOG(WARNING) << "http accept failed: " << ec.message();
+                   });
+  pool_.Start();
   started_ = true;
-  boost::asio::post(*ios_[0], [this] { DoAccept(); });
   return absl::OkStatus();
 }
 
-void HttpServer::DoAccept() {
-  if (!acceptor_->is_open()) return;
-  const size_t worker = next_worker_.fetch_add(1) % ios_.size();
-  acceptor_->async_accept(*ios_[worker], [this](const boost::system::error_code& ec,
-                                                boost::asio::ip::tcp::socket socket) {
-    if (ec == boost::asio::error::operation_aborted || !acceptor_->is_open()) return;
-    if (!ec) {
-      const uint64_t id = next_connection_id_.fetch_add(1);
-      std::shared_ptr<ConnectionBase> connection;
-      bool over_limit = false;
-      {
-        std::lock_guard<std::mutex> lock(state_->mu);
-        over_limit =
-            static_cast<int64_t>(state_->connections.size()) >= state_->options.max_connections;
-      }
-      if (over_limit || state_->stopping.load()) {
-        auto s = std::make_shared<boost::asio::ip::tcp::socket>(std::move(socket));
-        if (state_->options.tls) {
-          boost::system::error_code ignored;
-          s->close(ignored);
-        } else {
-          boost::asio::async_write(*s, boost::asio::buffer(kTooManyConnections),
-                                   [s](const boost::system::error_code&, size_t) {
-                                     boost::system::error_code ignored;
-                                     s->shutdown(boost::asio::ip::tcp::socket::shutdown_both,
-                                                 ignored);
-                                     s->close(ignored);
-                                   });
-        }
-      } else {
-        if (state_->options.tls) {
-          connection = std::make_shared<TlsConnection>(std::move(socket), state_, id);
-        } else {
-          connection = std::make_shared<PlainConnection>(std::move(socket), state_, id);
-        }
-        {
-          std::lock_guard<std::mutex> lock(state_->mu);
-          state_->connections[id] = connection;
-        }
-        connection->Start();
-      }
+// Runs on the acceptor's strand; `socket` already belongs to the worker it stays on.
+void HttpServer::OnAccepted(boost::asio::ip::tcp::socket socket) {
+  const uint64_t id = next_connection_id_.fetch_add(1);
+  bool over_limit = false;
+  {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    over_limit =
+        static_cast<int64_t>(state_->connections.size()) >= state_->options.max_connections;
+  }
+  if (over_limit || state_->stopping.load()) {
+    auto s = std::make_shared<boost::asio::ip::tcp::socket>(std::move(socket));
+    if (state_->options.tls) {
+      boost::system::error_code ignored;
+      s->close(ignored);
     } else {
-      LOG(WARNING) << "http accept failed: " << ec.message();
+      boost::asio::async_write(*s, boost::asio::buffer(kTooManyConnections),
+                               [s](const boost::system::error_code&, size_t) {
+                                 boost::system::error_code ignored;
+                                 s->shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+                                 s->close(ignored);
+                               });
     }
-    DoAccept();
-  });
+    return;
+  }
+  std::shared_ptr<ConnectionBase> connection;
+  if (state_->options.tls) {
+    connection = std::make_shared<TlsConnection>(std::move(socket), state_, id);
+  } else {
+    connection = std::make_shared<PlainConnection>(std::move(socket), state_, id);
+  }
+  {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    state_->connections[id] = connection;
+  }
+  connection->Start();
 }
 
 void HttpServer::StopAccepting() {
   if (!started_ || stopped_ || !acceptor_) return;
-  std::promise<void> done;
-  boost::asio::post(*ios_[0], [this, &done] {
-    boost::system::error_code ec;
-    acceptor_->close(ec);
-    done.set_value();
-  });
-  done.get_future().wait();
+  acceptor_->Close();
 }
 
 void HttpServer::Drain(int64_t timeout_ms) {
@@ -161,10 +136,7 @@ void HttpServer::Stop() {
   stopped_ = true;
   state_->stopping = true;
   router_.code_handlers().CancelPendingRequests();
-  guards_.clear();
-  for (auto& io : ios_) io->stop();
-  for (auto& t : threads_) t.join();
-  threads_.clear();
+  pool_.Stop();
 }
 
 size_t HttpServer::connection_count() const {

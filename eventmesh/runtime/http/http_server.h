@@ -3,10 +3,11 @@
 
 // The HTTP (optionally HTTPS) front end of the runtime, on Boost.Beast.
 //
-// A fixed pool of worker threads, each running its own io_context; an accepted connection stays
-// on one worker (its strand). HTTP/1.1 keep-alive; a connection handles one request at a time
-// and reads the next (pipelined) request only after the answer was written, so answers leave
-// strictly in request order. Limits, each with a precise answer:
+// A fixed pool of worker threads, each running its own io_context (net::IoThreadPool, kPerThread),
+// and a net::Acceptor on 0.0.0.0; an accepted connection stays on one worker (its strand). HTTP/1.1
+// keep-alive; a connection handles one request at a time and reads the next (pipelined) request
+// only after the answer was written, so answers leave strictly in request order. Limits, each with
+// a precise answer:
 //   * body larger than max_body_size                 -> 413, retCode 8, connection closed
 //   * headers larger than 64 KiB                     -> 431, retCode 6, connection closed
 //   * malformed HTTP                                 -> 400, retCode 6, connection closed
@@ -22,11 +23,12 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "boost/asio.hpp"
+#include "eventmesh/net/acceptor.h"
+#include "eventmesh/net/io_thread_pool.h"
 #include "eventmesh/runtime/config.h"
 #include "eventmesh/runtime/http/handler_context.h"
 #include "eventmesh/runtime/http/router.h"
@@ -59,8 +61,9 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds 0.0.0.0:port and starts serving. Errors: Unavailable (bind/listen failed, with the
-  // OS reason), InvalidArgument (TLS files unusable, naming the key).
+  // Binds 0.0.0.0:port and starts serving. Errors: Unavailable "cannot listen on
+  // 0.0.0.0:<port>: <step>: <OS reason>", InvalidArgument (TLS files unusable, naming the key;
+  // port out of range).
   absl::Status Start();
   // The bound port (after Start).
   int port() const { return port_; }
@@ -76,15 +79,13 @@ class HttpServer {
   int64_t requests_in_flight() const;
 
  private:
-  void DoAccept();
+  void OnAccepted(boost::asio::ip::tcp::socket socket);
 
   Router router_;
   std::shared_ptr<ServerState> state_;
-  std::vector<std::unique_ptr<boost::asio::io_context>> ios_;
-  std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guards_;
-  std::vector<std::thread> threads_;
-  std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
-  std::atomic<size_t> next_worker_{0};
+  // One io_context per worker thread; destroyed after acceptor_, before state_ and router_.
+  net::IoThreadPool pool_;
+  std::unique_ptr<net::Acceptor> acceptor_;
   std::atomic<uint64_t> next_connection_id_{0};
   int port_ = 0;
   bool started_ = false;

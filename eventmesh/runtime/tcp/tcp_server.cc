@@ -1,7 +1,7 @@
 #include "eventmesh/runtime/tcp/tcp_server.h"
 
 #include <chrono>
-#include <future>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -10,7 +10,8 @@
 
 namespace eventmesh::runtime::tcp {
 
-TcpServer::TcpServer(SessionContext* context, int worker_threads) : ctx_(context) {
+TcpServer::TcpServer(SessionContext* context, int worker_threads)
+    : ctx_(context), pool_({worker_threads, net::IoThreadPool::Model::kPerThread, "em-tcp"}) {
   ctx_->on_closed = [this](uint64_t id) {
     std::lock_guard<std::mutex> lock(mu_);
     if (auto it = sessions_.find(id); it != sessions_.end()) {
@@ -21,94 +22,70 @@ TcpServer::TcpServer(SessionContext* context, int worker_threads) : ctx_(context
     }
     closed_cv_.notify_all();
   };
-  for (int i = 0; i < std::max(1, worker_threads); ++i) {
-    ios_.push_back(std::make_unique<boost::asio::io_context>(1));
-    guards_.push_back(boost::asio::make_work_guard(*ios_.back()));
-  }
 }
 
 TcpServer::~TcpServer() { Stop(); }
 
 absl::Status TcpServer::Start(int port) {
-  using boost::asio::ip::tcp;
-  boost::system::error_code ec;
-  acceptor_ = std::make_unique<tcp::acceptor>(*ios_[0]);
-  tcp::endpoint endpoint(tcp::v4(), static_cast<uint16_t>(port));
-  acceptor_->open(endpoint.protocol(), ec);
-  if (!ec) acceptor_->set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor_->bind(endpoint, ec);
-  if (!ec) acceptor_->listen(boost::asio::socket_base::max_listen_connections, ec);
-  if (ec) {
+  net::AcceptorOptions options;
+  options.address = "0.0.0.0";
+  options.port = port;
+  net::ListenFailure failure;
+  auto acceptor = net::Acceptor::Listen(&pool_, options, &failure);
+  if (!acceptor.ok()) {
+    // Operators and tests know this wording for the TCP port.
     return absl::UnavailableError(
-        absl::StrCat("cannot listen on TCP port ", port, ": ", ec.message()));
+        absl::StrCat("cannot listen on TCP port ", port, ": ", failure.reason));
   }
-  port_ = acceptor_->local_endpoint().port();
-  for (auto& io : ios_) {
-    threads_.emplace_back([io = io.get()] { io->run(); });
-  }
-  boost::asio::post(*ios_[0], [this] { DoAccept(); });
+  acceptor_ = *std::move(acceptor);
+  port_ = acceptor_->port();
+  acceptor_->Start(
+      [this](boost::asio::ip::tcp::socket socket, net::ConnectionSlot) {
+        OnAccepted(std::move(socket));
+      },
+      nullptr,
+      [](const boost::system::error_code& ec) { LOG(WARNING) << "accept: " << ec.message(); });
+  pool_.Start();
   return absl::OkStatus();
 }
 
-void TcpServer::DoAccept() {
-  if (!acceptor_ || !acceptor_->is_open()) return;
-  boost::asio::io_context* io = ios_[next_worker_.fetch_add(1) % ios_.size()].get();
-  acceptor_->async_accept(
-      *io, [this, io](const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket) {
-        if (ec) {
-          if (ec == boost::asio::error::operation_aborted) return;
-          LOG(WARNING) << "accept: " << ec.message();
-          DoAccept();
-          return;
-        }
-        const uint64_t id = next_session_id_.fetch_add(1) + 1;
-        boost::system::error_code remote_ec;
-        const auto remote = socket.remote_endpoint(remote_ec);
-        const std::string address = remote_ec ? "" : remote.address().to_string();
-        auto session = std::make_shared<Session>(std::move(socket), ctx_, id);
-        std::string refusal;
-        {
-          std::lock_guard<std::mutex> lock(mu_);
-          const int64_t per_address_limit = ctx_->config->max_connections_per_address;
-          if (static_cast<int64_t>(sessions_.size()) >= ctx_->config->client_max_num) {
-            refusal = absl::StrCat("too many connections (eventMesh.server.tcp.clientMaxNum=",
-                                   ctx_->config->client_max_num, ")");
-          } else if (per_address_limit > 0 && per_address_[address] >= per_address_limit) {
-            refusal = absl::StrCat(
-                "too many connections from ", address,
-                " (eventMesh.server.tcp.maxConnectionsPerAddress=", per_address_limit, ")");
-          } else {
-            ++per_address_[address];
-            sessions_.emplace(id, Entry{session, core::SteadyNowMs(), false, address});
-          }
-          if (!refusal.empty() && per_address_[address] == 0) per_address_.erase(address);
-        }
-        if (!refusal.empty()) {
-          LOG(WARNING) << "rejecting connection: " << refusal;
-          boost::asio::post(*io, [session, refusal] {
-            session->SendServerGoodbye(protocol::tcp::OpStatus::kFail, refusal);
-          });
-        } else {
-          boost::asio::post(*io, [session] { session->Start(); });
-        }
-        DoAccept();
-      });
+// Runs on the acceptor's strand; `socket` already belongs to the worker it stays on.
+void TcpServer::OnAccepted(boost::asio::ip::tcp::socket socket) {
+  const uint64_t id = next_session_id_.fetch_add(1) + 1;
+  boost::system::error_code remote_ec;
+  const auto remote = socket.remote_endpoint(remote_ec);
+  const std::string address = remote_ec ? "" : remote.address().to_string();
+  const boost::asio::any_io_executor worker = socket.get_executor();
+  auto session = std::make_shared<Session>(std::move(socket), ctx_, id);
+  std::string refusal;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const int64_t per_address_limit = ctx_->config->max_connections_per_address;
+    if (static_cast<int64_t>(sessions_.size()) >= ctx_->config->client_max_num) {
+      refusal = absl::StrCat("too many connections (eventMesh.server.tcp.clientMaxNum=",
+                             ctx_->config->client_max_num, ")");
+    } else if (per_address_limit > 0 && per_address_[address] >= per_address_limit) {
+      refusal =
+          absl::StrCat("too many connections from ", address,
+                       " (eventMesh.server.tcp.maxConnectionsPerAddress=", per_address_limit, ")");
+    } else {
+      ++per_address_[address];
+      sessions_.emplace(id, Entry{session, core::SteadyNowMs(), false, address});
+    }
+    if (!refusal.empty() && per_address_[address] == 0) per_address_.erase(address);
+  }
+  if (!refusal.empty()) {
+    LOG(WARNING) << "rejecting connection: " << refusal;
+    boost::asio::post(worker, [session, refusal] {
+      session->SendServerGoodbye(protocol::tcp::OpStatus::kFail, refusal);
+    });
+  } else {
+    boost::asio::post(worker, [session] { session->Start(); });
+  }
 }
 
 void TcpServer::StopAccepting() {
-  if (!acceptor_) return;
-  if (threads_.empty()) {  // never started: no worker runs the acceptor
-    boost::system::error_code ec;
-    acceptor_->close(ec);
-    return;
-  }
-  std::promise<void> done;
-  boost::asio::post(*ios_[0], [this, &done] {
-    boost::system::error_code ec;
-    acceptor_->close(ec);
-    done.set_value();
-  });
-  done.get_future().wait_for(std::chrono::seconds(5));
+  if (acceptor_ != nullptr) acceptor_->Close();
 }
 
 void TcpServer::GoodbyeAll(int64_t timeout_ms) {
@@ -139,10 +116,7 @@ void TcpServer::Stop() {
   if (stopped_) return;
   stopped_ = true;
   StopAccepting();
-  for (auto& guard : guards_) guard.reset();
-  for (auto& io : ios_) io->stop();
-  for (auto& t : threads_) t.join();
-  threads_.clear();
+  pool_.Stop();
   std::lock_guard<std::mutex> lock(mu_);
   sessions_.clear();
 }

@@ -1,13 +1,14 @@
 #ifndef EVENTMESH_RUNTIME_TCP_TCP_SERVER_H_
 #define EVENTMESH_RUNTIME_TCP_TCP_SERVER_H_
 
-// The TCP front end: a fixed pool of worker threads, each running its own io_context, and an
-// acceptor. Accepted connections are dealt round robin to the workers and stay there (all
-// handlers of a connection run on its worker's single thread, which serves as its strand).
-// Connections beyond clientMaxNum get SERVER_GOODBYE_REQUEST (code 1) and are closed.
-// Thread-safe: Start, Stop and Goodbye may be called from any thread (not concurrently with
-// each other). ListSessions, Redirect, RedirectAll, WaitForSessionsAtMost and session_count may be
-// called from any thread except a worker thread (ListSessions waits for the workers).
+// The TCP front end: a fixed pool of worker threads, each running its own io_context
+// (net::IoThreadPool, kPerThread), and a net::Acceptor on 0.0.0.0. Accepted connections are dealt
+// round robin to the workers and stay there (all handlers of a connection run on its worker's
+// single thread, which serves as its strand). Connections beyond clientMaxNum get
+// SERVER_GOODBYE_REQUEST (code 1) and are closed. Thread-safe: Start, Stop and Goodbye may be
+// called from any thread (not concurrently with each other). ListSessions, Redirect, RedirectAll,
+// WaitForSessionsAtMost and session_count may be called from any thread except a worker thread
+// (ListSessions waits for the workers).
 
 #include <atomic>
 #include <condition_variable>
@@ -16,11 +17,12 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "boost/asio.hpp"
+#include "eventmesh/net/acceptor.h"
+#include "eventmesh/net/io_thread_pool.h"
 #include "eventmesh/runtime/tcp/session.h"
 #include "eventmesh/runtime/tcp/session_context.h"
 
@@ -70,14 +72,12 @@ class TcpServer {
   bool WaitForSessionsAtMost(size_t count, int64_t timeout_ms);
 
  private:
-  void DoAccept();
+  void OnAccepted(boost::asio::ip::tcp::socket socket);
 
   SessionContext* const ctx_;
-  std::vector<std::unique_ptr<boost::asio::io_context>> ios_;
-  std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guards_;
-  std::vector<std::thread> threads_;
-  std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
-  std::atomic<size_t> next_worker_{0};
+  // One io_context per worker thread; destroyed after acceptor_ and the sessions' handlers.
+  net::IoThreadPool pool_;
+  std::unique_ptr<net::Acceptor> acceptor_;
   std::atomic<uint64_t> next_session_id_{0};
   int port_ = 0;
   bool stopped_ = false;

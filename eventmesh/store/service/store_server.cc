@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <deque>
-#include <future>
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
@@ -11,6 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "boost/asio.hpp"
+#include "eventmesh/net/acceptor.h"
+#include "eventmesh/net/io_thread_pool.h"
 #include "eventmesh/protocol/proto/store.pb.h"
 #include "eventmesh/protocol/rpc/frame_codec.h"
 #include "eventmesh/store/service/bounded_executor.h"
@@ -93,8 +94,7 @@ struct StoreServer::Core {
   Core(EventStore* s, const StoreServerOptions& o)
       : store(s),
         options(o),
-        work(asio::make_work_guard(io)),
-        acceptor(asio::make_strand(io)),
+        pool({o.io_threads, net::IoThreadPool::Model::kShared, "em-store-io"}),
         executor(o.executor_threads, o.max_queued_calls) {}
 
   void AddInFlight(int64_t delta) {
@@ -110,9 +110,9 @@ struct StoreServer::Core {
 
   EventStore* const store;
   const StoreServerOptions options;
-  asio::io_context io;
-  asio::executor_work_guard<asio::io_context::executor_type> work;
-  tcp::acceptor acceptor;
+  // One io_context run by io_threads threads; every connection on its own strand.
+  net::IoThreadPool pool;
+  std::unique_ptr<net::Acceptor> acceptor;  // destroyed before the pool
   std::shared_ptr<Liveness> liveness = std::make_shared<Liveness>();
   std::atomic<bool> stopping{false};
 
@@ -539,26 +539,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool writing_ = false;
 };
 
-void DoAccept(StoreServer::Core* core) {
-  core->acceptor.async_accept(
-      asio::make_strand(core->io), [core](boost::system::error_code ec, tcp::socket socket) {
-        if (ec) {
-          if (ec == asio::error::operation_aborted || !core->acceptor.is_open()) return;
-          LOG(WARNING) << "store server: accept failed: " << ec.message();
-          DoAccept(core);
-          return;
-        }
-        if (core->stopping.load()) return;  // `socket` closes on destruction
-        std::shared_ptr<Connection> connection;
-        {
-          absl::MutexLock lock(&core->mu);
-          const uint64_t id = core->next_connection_id++;
-          connection = std::make_shared<Connection>(core, std::move(socket), id);
-          core->connections.emplace(id, connection);
-        }
-        connection->Start();
-        DoAccept(core);
-      });
+// Runs on the acceptor's strand with a socket on a strand of its own.
+void OnAccepted(StoreServer::Core* core, tcp::socket socket) {
+  if (core->stopping.load()) return;  // `socket` closes on destruction
+  std::shared_ptr<Connection> connection;
+  {
+    absl::MutexLock lock(&core->mu);
+    const uint64_t id = core->next_connection_id++;
+    connection = std::make_shared<Connection>(core, std::move(socket), id);
+    core->connections.emplace(id, connection);
+  }
+  connection->Start();
 }
 
 }  // namespace
@@ -573,29 +564,35 @@ absl::StatusOr<std::unique_ptr<StoreServer>> StoreServer::Start(EventStore* stor
         "io_threads, executor_threads, max_in_flight_per_connection, max_queued_calls, "
         "max_read_bytes and max_read_events must be >= 1");
   }
-  boost::system::error_code ec;
-  const asio::ip::address address = asio::ip::make_address(options.bind_address, ec);
-  if (ec) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bad bind address \"", options.bind_address, "\": ", ec.message()));
-  }
   auto core = std::make_shared<Core>(store, options);
-  const tcp::endpoint endpoint(address, options.port);
-  const std::string where = absl::StrCat(options.bind_address, ":", options.port);
-  core->acceptor.open(endpoint.protocol(), ec);
-  if (!ec) core->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) core->acceptor.bind(endpoint, ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("cannot bind ", where, ": ", ec.message()));
-  core->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec)
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", where, ": ", ec.message()));
+  net::AcceptorOptions acceptor_options;
+  acceptor_options.address = options.bind_address;
+  acceptor_options.port = options.port;
+  net::ListenFailure failure;
+  auto acceptor = net::Acceptor::Listen(&core->pool, acceptor_options, &failure);
+  if (!acceptor.ok()) {
+    // The store keeps its own wording (clients and tests know it).
+    const std::string where = absl::StrCat(options.bind_address, ":", options.port);
+    if (failure.step == "address") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad bind address \"", options.bind_address, "\": ", failure.reason));
+    }
+    if (failure.step == "listen") {
+      return absl::UnavailableError(absl::StrCat("cannot listen on ", where, ": ", failure.reason));
+    }
+    return absl::UnavailableError(absl::StrCat("cannot bind ", where, ": ", failure.reason));
+  }
+  core->acceptor = *std::move(acceptor);
 
   std::unique_ptr<StoreServer> server(new StoreServer(core));
-  server->port_ = core->acceptor.local_endpoint(ec).port();
-  DoAccept(core.get());
-  for (int i = 0; i < options.io_threads; ++i) {
-    server->io_threads_.emplace_back([c = core.get()] { c->io.run(); });
-  }
+  server->port_ = static_cast<uint16_t>(core->acceptor->port());
+  core->acceptor->Start([c = core.get()](tcp::socket socket,
+                                         net::ConnectionSlot) { OnAccepted(c, std::move(socket)); },
+                        nullptr,
+                        [](const boost::system::error_code& ec) {
+                          LOG(WARNING) << "store server: accept failed: " << ec.message();
+                        });
+  core->pool.Start();
   return server;
 }
 
@@ -613,13 +610,7 @@ void StoreServer::Stop() {
   core->stopping.store(true);
 
   // 1. Stop accepting.
-  std::promise<void> closed;
-  asio::post(core->acceptor.get_executor(), [core, &closed] {
-    boost::system::error_code ec;
-    core->acceptor.close(ec);
-    closed.set_value();
-  });
-  closed.get_future().wait();
+  core->acceptor->Close();
 
   // 2. Stop reading requests; answer waiting fetches.
   std::vector<std::shared_ptr<Connection>> connections;
@@ -656,14 +647,12 @@ void StoreServer::Stop() {
   // 5. Close what is left and stop the io threads.
   for (const auto& connection : connections) connection->ForceClose("server stopped");
   connections.clear();
-  core->work.reset();
+  core->pool.ReleaseWork();
   {
     absl::MutexLock lock(&core->mu);
     core->mu.AwaitWithTimeout(absl::Condition(core, &Core::NoConnections), absl::Seconds(5));
   }
-  core->io.stop();
-  for (std::thread& t : io_threads_) t.join();
-  io_threads_.clear();
+  core->pool.Stop();
   {
     // Connections still registered (closed by io.stop() before their close ran) die with the
     // io_context below.

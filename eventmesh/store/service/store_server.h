@@ -27,8 +27,6 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -92,7 +90,6 @@ class StoreServer {
 
   std::shared_ptr<Core> core_;
   uint16_t port_ = 0;
-  std::vector<std::thread> io_threads_;
   // Held for the whole of Stop(): a concurrent second call waits for the first to finish.
   absl::Mutex stop_mu_;
   bool stopped_ ABSL_GUARDED_BY(stop_mu_) = false;

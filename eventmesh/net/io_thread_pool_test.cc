@@ -1,0 +1,113 @@
+// IoThreadPool: both models run work on their threads, per-thread contexts are dealt round
+// robin, strands serialise, ReleaseWork lets the threads finish, Stop is idempotent, names.
+
+#include "eventmesh/net/io_thread_pool.h"
+
+#include <pthread.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "boost/asio/post.hpp"
+#include "gtest/gtest.h"
+
+namespace eventmesh::net {
+namespace {
+
+namespace asio = boost::asio;
+
+std::thread::id RunOn(const asio::any_io_executor& executor) {
+  std::promise<std::thread::id> where;
+  asio::post(executor, [&] { where.set_value(std::this_thread::get_id()); });
+  return where.get_future().get();
+}
+
+TEST(IoThreadPoolTest, PerThreadDealsContextsRoundRobin) {
+  IoThreadPool pool({/*threads=*/3, IoThreadPool::Model::kPerThread, ""});
+  EXPECT_EQ(pool.contexts(), 3u);
+  EXPECT_EQ(pool.threads(), 3);
+  pool.Start();
+  EXPECT_TRUE(pool.running());
+  std::set<std::thread::id> threads;
+  std::thread::id first;
+  for (int i = 0; i < 6; ++i) {
+    const std::thread::id id = RunOn(pool.NextExecutor());
+    if (i == 0) first = id;
+    if (i == 3) {
+      EXPECT_EQ(id, first);  // the fourth connection goes back to the first worker
+    }
+    threads.insert(id);
+  }
+  EXPECT_EQ(threads.size(), 3u);
+  EXPECT_EQ(threads.count(std::this_thread::get_id()), 0u);
+  pool.Stop();
+  EXPECT_FALSE(pool.running());
+  pool.Stop();  // idempotent
+}
+
+TEST(IoThreadPoolTest, SharedGivesEachConnectionAStrand) {
+  IoThreadPool pool({/*threads=*/4, IoThreadPool::Model::kShared, ""});
+  EXPECT_EQ(pool.contexts(), 1u);
+  pool.Start();
+  auto strand = pool.NextExecutor();
+  std::atomic<int> inside{0};
+  std::atomic<bool> overlapped{false};
+  std::atomic<int> done{0};
+  for (int i = 0; i < 200; ++i) {
+    asio::post(strand, [&] {
+      if (inside.fetch_add(1) != 0) overlapped = true;
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+      inside.fetch_sub(1);
+      done.fetch_add(1);
+    });
+  }
+  while (done.load() < 200) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_FALSE(overlapped.load());
+}
+
+TEST(IoThreadPoolTest, ReleaseWorkLetsThreadsFinishQueuedWork) {
+  IoThreadPool pool({/*threads=*/2, IoThreadPool::Model::kShared, ""});
+  std::atomic<int> ran{0};
+  for (int i = 0; i < 10; ++i) asio::post(pool.context(), [&] { ran.fetch_add(1); });
+  pool.Start();
+  pool.ReleaseWork();
+  // Out of work, run() returns by itself (the context reports stopped) after the queue ran.
+  for (int i = 0; i < 500 && !pool.context().stopped(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(pool.context().stopped());
+  EXPECT_EQ(ran.load(), 10);
+  pool.Stop();
+}
+
+TEST(IoThreadPoolTest, NeverStartedStopsAndStartAfterStopDoesNothing) {
+  IoThreadPool pool({/*threads=*/2, IoThreadPool::Model::kPerThread, ""});
+  pool.Stop();
+  pool.Start();
+  EXPECT_FALSE(pool.running());
+}
+
+TEST(IoThreadPoolTest, ThreadsAreNamed) {
+  IoThreadPool pool({/*threads=*/1, IoThreadPool::Model::kPerThread, "em-test"});
+  pool.Start();
+  std::promise<std::string> name;
+  asio::post(pool.context(), [&] {
+    char buf[16] = {};
+    pthread_getname_np(pthread_self(), buf, sizeof(buf));
+    name.set_value(buf);
+  });
+  EXPECT_EQ(name.get_future().get(), "em-test-0");
+}
+
+TEST(IoThreadPoolTest, ThreadCountBelowOneMeansOne) {
+  IoThreadPool pool({/*threads=*/0, IoThreadPool::Model::kPerThread, ""});
+  EXPECT_EQ(pool.threads(), 1);
+  EXPECT_EQ(pool.contexts(), 1u);
+}
+
+}  // namespace
+}  // namespace eventmesh::net
