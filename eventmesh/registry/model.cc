@@ -230,6 +230,11 @@ std::string ToJson(const Instance& instance) {
 absl::StatusOr<Instance> InstanceFromJson(absl::string_view text) {
   auto doc = json::ParseJson(text, "instance");
   if (!doc.ok()) return doc.status();
+  return InstanceFromValue(*doc);
+}
+
+absl::StatusOr<Instance> InstanceFromValue(const rapidjson::Value& value) {
+  const rapidjson::Value* doc = &value;
   if (!doc->IsObject()) return absl::InvalidArgumentError("instance must be a JSON object");
   absl::Status status;
   Reader r(&status);

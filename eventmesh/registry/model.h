@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "rapidjson/document.h"
 
 namespace eventmesh::registry {
 
@@ -83,6 +84,8 @@ void AppendJson(const Instance& instance, std::string* out);
 // Errors: InvalidArgument "malformed JSON in instance: ..." or naming the field of the wrong
 // type. Does not Validate().
 absl::StatusOr<Instance> InstanceFromJson(absl::string_view json);
+// The same from an already parsed JSON value (one element of a list answer).
+absl::StatusOr<Instance> InstanceFromValue(const rapidjson::Value& value);
 
 // The instances of `mesh`, the ones in `idc` first (when idc is not empty), then by fewest
 // clients, then by id (a stable order).

@@ -86,7 +86,7 @@ absl::Status RegistryState::Load(absl::Time now) {
   absl::MutexLock lock(&mu_);
   index_ = static_cast<uint64_t>(*index);
   for (const auto& value : it->value.GetArray()) {
-    auto instance = InstanceFromJson(json::ToJsonString(value));
+    auto instance = InstanceFromValue(value);
     if (!instance.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("registry state ", options_.state_file, ": ", instance.status().message()));

@@ -140,7 +140,7 @@ absl::StatusOr<Snapshot> HttpRegistry::ReadInstances(const std::string& path, ab
   Snapshot snapshot;
   snapshot.index = static_cast<uint64_t>(*index);
   for (const auto& value : it->value.GetArray()) {
-    auto instance = InstanceFromJson(json::ToJsonString(value));
+    auto instance = InstanceFromValue(value);
     if (!instance.ok()) return instance.status();
     snapshot.instances.push_back(*std::move(instance));
   }
