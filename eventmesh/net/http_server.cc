@@ -226,7 +226,6 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
             unsigned version)
         : server_(std::move(server)),
           session_(session),
-          executor_(session->executor()),
           keep_alive_(keep_alive),
           version_(version) {}
     ~Pending() {
@@ -238,19 +237,21 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
 
     void Answer(ServerResponse out) {
       if (answered_.exchange(true)) return;
-      // The server (and so the io_context behind executor_) must be alive to post.
+      // The server (and so the io_context the session runs on) must be alive to post. No
+      // executor is kept here: a Responder may outlive the io_context.
       auto server = server_.lock();
       if (server == nullptr || server->stopped_.load()) return;
-      asio::post(executor_, [session = session_, out = std::move(out), keep_alive = keep_alive_,
-                             version = version_]() mutable {
-        if (auto s = session.lock()) s->Answered(std::move(out), keep_alive, version);
+      auto session = session_.lock();
+      if (session == nullptr) return;
+      asio::post(session->executor(), [weak = session_, out = std::move(out),
+                                       keep_alive = keep_alive_, version = version_]() mutable {
+        if (auto s = weak.lock()) s->Answered(std::move(out), keep_alive, version);
       });
     }
 
    private:
     const std::weak_ptr<Impl> server_;
     const std::weak_ptr<Session> session_;
-    const beast::tcp_stream::executor_type executor_;
     const bool keep_alive_;
     const unsigned version_;
     std::atomic<bool> answered_{false};
