@@ -3,6 +3,7 @@
 // once), nothing is forwarded back in a loop, and a mesh restarted mid-stream gets what was
 // published while it was away (forwarding resumes from the committed position).
 
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -12,10 +13,12 @@
 #include "absl/strings/str_cat.h"
 #include "eventmesh/connectors/builtin.h"
 #include "eventmesh/protocol/tcp/event_mesh_message.h"
+#include "eventmesh/registry/client/etcd_registry.h"
 #include "eventmesh/registry/client/http_registry.h"
 #include "eventmesh/registry/registry_server.h"
 #include "eventmesh/runtime/testing/test_client.h"
 #include "eventmesh/runtime/testing/test_server.h"
+#include "eventmesh/testing/child_process.h"
 #include "gtest/gtest.h"
 
 namespace eventmesh::runtime {
@@ -94,6 +97,8 @@ class CrossMeshTest : public ::testing::Test {
          {"eventMesh.server.hostIp", "127.0.0.1"}},
         testing::TestDataDir(mesh), connectors_);
   }
+
+ public:
   static void Publish(Server* server, const std::string& prefix, int from, int to) {
     auto publisher = testing::TestClient::Connect(server->tcp_port());
     ASSERT_TRUE(publisher.ok());
@@ -105,6 +110,7 @@ class CrossMeshTest : public ::testing::Test {
     }
   }
 
+ protected:
   connectors::ConnectorRegistry connectors_;
   std::unique_ptr<registry::RegistryServer> registry_;
 };
@@ -185,6 +191,66 @@ TEST_F(CrossMeshTest, AMeshRestartedMidStreamGetsWhatItMissed) {
       << CountPrefix(on_b->counts(), "third-") << " of 5";
   // Forwarding resumed from the committed position, not from the start.
   EXPECT_EQ(CountPrefix(on_b->counts(), "first-"), 0);
+}
+
+// The same routing with etcd as the registry (a real etcd on free loopback ports).
+TEST(CrossMeshEtcdTest, EventsCrossMeshesThroughAnEtcdRegistry) {
+  const std::string dir = testing::TestDataDir("etcd");
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const int client_port = eventmesh::testing::FreeLoopbackPort();
+  const int peer_port = eventmesh::testing::FreeLoopbackPort();
+  const std::string client_url = absl::StrCat("http://127.0.0.1:", client_port);
+  const std::string peer_url = absl::StrCat("http://127.0.0.1:", peer_port);
+  auto etcd = eventmesh::testing::ChildProcess::Start(
+      "etcd",
+      {"--name=x", absl::StrCat("--data-dir=", dir, "/data"),
+       absl::StrCat("--listen-client-urls=", client_url),
+       absl::StrCat("--advertise-client-urls=", client_url),
+       absl::StrCat("--listen-peer-urls=", peer_url),
+       absl::StrCat("--initial-advertise-peer-urls=", peer_url),
+       absl::StrCat("--initial-cluster=x=", peer_url), "--log-level=warn"},
+      dir + "/etcd.log");
+  ASSERT_TRUE(etcd.ok()) << etcd.status();
+  registry::EtcdRegistryOptions reader_options;
+  reader_options.endpoints = {absl::StrCat("127.0.0.1:", client_port)};
+  auto reader = registry::EtcdRegistry::Create(reader_options);
+  ASSERT_TRUE(reader.ok());
+  bool up = false;
+  for (int i = 0; i < 200 && !up; ++i) {
+    up = (*reader)->List("").ok();
+    if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(up) << (*etcd)->LogTail();
+
+  connectors::ConnectorRegistry connectors;
+  ASSERT_TRUE(connectors::RegisterBuiltinConnectors(&connectors).ok());
+  auto start = [&](const std::string& mesh) {
+    return testing::StartTestServer(
+        {{"eventMesh.registry.plugin.enabled", "true"},
+         {"eventMesh.registry.plugin.type", "etcd"},
+         {"eventMesh.registry.plugin.server-addr", absl::StrCat("127.0.0.1:", client_port)},
+         {"eventMesh.registry.reportIntervalMs", "100"},
+         {"eventMesh.registry.leaseMs", "3000"},
+         {"eventMesh.registry.instanceId", mesh + "-1"},
+         {"eventMesh.server.cluster", mesh},
+         {"eventMesh.server.hostIp", "127.0.0.1"}},
+        testing::TestDataDir(mesh), connectors);
+  };
+  auto a = start("mesh-a");
+  ASSERT_TRUE(a.ok()) << a.status();
+  auto b = start("mesh-b");
+  ASSERT_TRUE(b.ok()) << b.status();
+  auto on_b = Subscriber::Connect((*b)->tcp_port(), "billing", "orders");
+  ASSERT_TRUE(on_b);
+  CrossMeshTest::Publish(a->get(), "e-", 0, 20);
+  EXPECT_TRUE(on_b->ReadUntil([](const std::map<std::string, int>& c) {
+    return CountPrefix(c, "e-") == 20;
+  })) << "mesh B got "
+      << CountPrefix(on_b->counts(), "e-") << " of 20";
+  EXPECT_EQ(on_b->origins().count("e-0"), 1u);
+  (*a)->Shutdown();
+  (*b)->Shutdown();
 }
 
 }  // namespace
