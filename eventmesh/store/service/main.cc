@@ -63,6 +63,7 @@ int Run(const StoreServiceConfig& config) {
   server_options.bind_address = config.bind;
   server_options.port = config.port;
   server_options.io_threads = config.io_threads;
+  server_options.max_connections = static_cast<size_t>(config.max_connections);
   server_options.executor_threads = config.executor_threads;
   absl::StatusOr<std::unique_ptr<StoreServer>> server =
       StoreServer::Start(store->get(), server_options);

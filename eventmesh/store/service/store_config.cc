@@ -48,7 +48,9 @@ config::KeyTable<StoreServiceConfig> BuildKeyTable() {
            "most events per append batch; ResourceExhausted beyond")
       .Int("io_threads", &StoreServiceConfig::io_threads, 1, 1024, "", "network threads")
       .Int("executor_threads", &StoreServiceConfig::executor_threads, 1, 65536, "",
-           "threads running blocking engine calls other than Append and Fetch");
+           "threads running blocking engine calls other than Append and Fetch")
+      .Int("max_connections", &StoreServiceConfig::max_connections, 1, 1'000'000, "",
+           "client connections open at once; more are closed at once");
   return table;
 }
 

@@ -37,6 +37,7 @@ struct StoreServiceConfig {
   int64_t max_batch_events = AppendLimits{}.max_batch_events;
   int32_t io_threads = 2;
   int32_t executor_threads = 32;
+  int64_t max_connections = 10'000;
 };
 
 // The keys (flag names without the dashes; the same names in the --config file).

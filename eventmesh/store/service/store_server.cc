@@ -131,8 +131,9 @@ namespace {
 // constructor and the executor task (which only reads the immutable request and posts back).
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(StoreServer::Core* core, tcp::socket socket, uint64_t id)
-      : core_(core),
+  Connection(StoreServer::Core* core, tcp::socket socket, uint64_t id, net::ConnectionSlot slot)
+      : slot_(std::move(slot)),
+        core_(core),
         socket_(std::move(socket)),
         strand_(socket_.get_executor()),
         id_(id),
@@ -510,6 +511,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     core_->Unregister(id_);
   }
 
+  net::ConnectionSlot slot_;  // counts this connection against max_connections
   StoreServer::Core* const core_;
   tcp::socket socket_;
   asio::any_io_executor strand_;
@@ -540,13 +542,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
 };
 
 // Runs on the acceptor's strand with a socket on a strand of its own.
-void OnAccepted(StoreServer::Core* core, tcp::socket socket) {
+void OnAccepted(StoreServer::Core* core, tcp::socket socket, net::ConnectionSlot slot) {
   if (core->stopping.load()) return;  // `socket` closes on destruction
   std::shared_ptr<Connection> connection;
   {
     absl::MutexLock lock(&core->mu);
     const uint64_t id = core->next_connection_id++;
-    connection = std::make_shared<Connection>(core, std::move(socket), id);
+    connection = std::make_shared<Connection>(core, std::move(socket), id, std::move(slot));
     core->connections.emplace(id, connection);
   }
   connection->Start();
@@ -568,6 +570,7 @@ absl::StatusOr<std::unique_ptr<StoreServer>> StoreServer::Start(EventStore* stor
   net::AcceptorOptions acceptor_options;
   acceptor_options.address = options.bind_address;
   acceptor_options.port = options.port;
+  acceptor_options.max_connections = options.max_connections;
   net::ListenFailure failure;
   auto acceptor = net::Acceptor::Listen(&core->pool, acceptor_options, &failure);
   if (!acceptor.ok()) {
@@ -586,12 +589,19 @@ absl::StatusOr<std::unique_ptr<StoreServer>> StoreServer::Start(EventStore* stor
 
   std::unique_ptr<StoreServer> server(new StoreServer(core));
   server->port_ = static_cast<uint16_t>(core->acceptor->port());
-  core->acceptor->Start([c = core.get()](tcp::socket socket,
-                                         net::ConnectionSlot) { OnAccepted(c, std::move(socket)); },
-                        nullptr,
-                        [](const boost::system::error_code& ec) {
-                          LOG(WARNING) << "store server: accept failed: " << ec.message();
-                        });
+  core->acceptor->Start(
+      [c = core.get()](tcp::socket socket, net::ConnectionSlot slot) {
+        OnAccepted(c, std::move(socket), std::move(slot));
+      },
+      [max = options.max_connections](tcp::socket socket) {
+        LOG_EVERY_N(WARNING, 100) << "store server: " << max
+                                  << " connections open (max_connections); closing a new one";
+        boost::system::error_code ignored;
+        socket.close(ignored);
+      },
+      [](const boost::system::error_code& ec) {
+        LOG(WARNING) << "store server: accept failed: " << ec.message();
+      });
   core->pool.Start();
   return server;
 }

@@ -57,6 +57,8 @@ struct StoreServerOptions {
   int64_t max_read_bytes = 8 << 20;
   int32_t max_read_events = 10'000;
   absl::Duration stop_timeout = absl::Seconds(10);  // Stop() waits this long for in-flight calls
+  // Connections open at once; more are accepted and closed at once (0 = unbounded).
+  size_t max_connections = 10'000;
 };
 
 class StoreServer {

@@ -731,5 +731,40 @@ TEST(WireConvertTest, StatusRoundTripKeepsOffsets) {
   EXPECT_EQ(LatestOffsetOf(back), 10);
 }
 
+TEST(StoreServerLimitsTest, ConnectionsBeyondMaxConnectionsAreClosedAndOthersKeepWorking) {
+  StoreOptions store_options;
+  store_options.path = MakeTempDir("store_server_limits");
+  auto store = RocksDbEventStore::Open(store_options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  StoreServerOptions options;
+  options.port = 0;
+  options.max_connections = 2;
+  auto server = StoreServer::Start(store->get(), options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto first = std::make_unique<RawConnection>((*server)->port());
+  RawConnection second((*server)->port());
+  ASSERT_TRUE(first->connected() && second.connected());
+  ASSERT_TRUE(first->Send(ListTopicsRequestWithId(1)));
+  ASSERT_TRUE(first->Receive().has_value());
+  ASSERT_TRUE(second.Send(ListTopicsRequestWithId(2)));
+  ASSERT_TRUE(second.Receive().has_value());
+  // A third connection is accepted and closed at once.
+  RawConnection third((*server)->port());
+  (void)third.Send(ListTopicsRequestWithId(3));
+  EXPECT_FALSE(third.Receive().has_value());
+  EXPECT_TRUE(third.eof());
+  // The two open ones still work; once one closes, a new connection is served.
+  ASSERT_TRUE(second.Send(ListTopicsRequestWithId(4)));
+  EXPECT_TRUE(second.Receive().has_value());
+  first.reset();
+  bool served = false;
+  for (int i = 0; i < 100 && !served; ++i) {
+    RawConnection again((*server)->port());
+    served = again.Send(ListTopicsRequestWithId(5)) && again.Receive().has_value();
+    if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(served);
+}
+
 }  // namespace
 }  // namespace eventmesh::store::service
