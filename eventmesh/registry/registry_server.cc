@@ -280,7 +280,7 @@ class RegistryServer::Api : public std::enable_shared_from_this<RegistryServer::
       if (auto api = weak.lock()) api->Fire(handle_cell);
     });
     if (!added.ok()) return respond(FromStatus(added.status()));
-    if (*added == 0) {  // fired at once: the index moved meanwhile
+    if (*added == 0) {  // the index moved meanwhile: answer at once
       return respond(InstancesResponse(state_->List(mesh), idc));
     }
     *handle_cell = *added;

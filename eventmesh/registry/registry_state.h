@@ -63,9 +63,10 @@ class RegistryState {
   // Names of the meshes with at least one instance, with their instance counts.
   std::vector<std::pair<std::string, size_t>> Meshes() const;
 
-  // Runs `notify` once (outside the state's lock) when the index passes `after`; at once when
-  // it already has. Returns a handle for CancelWatch, or ResourceExhausted when max_watchers
-  // are waiting.
+  // Runs `notify` once (outside the state's lock) when the index passes `after`. Returns a
+  // handle for CancelWatch; 0 when the index has already passed `after` (then `notify` is not
+  // run: the caller answers at once, and no lock of the caller's is taken from here);
+  // ResourceExhausted when max_watchers are waiting.
   using Notify = std::function<void()>;
   absl::StatusOr<uint64_t> AddWatch(uint64_t after, Notify notify);
   // Forgets a watch that has not fired; false when it already fired or never existed.
