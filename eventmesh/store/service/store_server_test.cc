@@ -749,8 +749,8 @@ TEST(StoreServerLimitsTest, ConnectionsBeyondMaxConnectionsAreClosedAndOthersKee
   ASSERT_TRUE(second.Send(ListTopicsRequestWithId(2)));
   ASSERT_TRUE(second.Receive().has_value());
   // A third connection is accepted and closed at once.
+  // (Nothing is sent on it: unread bytes would turn the close into a reset.)
   RawConnection third((*server)->port());
-  (void)third.Send(ListTopicsRequestWithId(3));
   EXPECT_FALSE(third.Receive().has_value());
   EXPECT_TRUE(third.eof());
   // The two open ones still work; once one closes, a new connection is served.
