@@ -3,7 +3,6 @@
 // once), nothing is forwarded back in a loop, and a mesh restarted mid-stream gets what was
 // published while it was away (forwarding resumes from the committed position).
 
-#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -13,12 +12,11 @@
 #include "absl/strings/str_cat.h"
 #include "eventmesh/connectors/builtin.h"
 #include "eventmesh/protocol/tcp/event_mesh_message.h"
-#include "eventmesh/registry/client/etcd_registry.h"
 #include "eventmesh/registry/client/http_registry.h"
 #include "eventmesh/registry/registry_server.h"
+#include "eventmesh/registry/testing/etcd_server.h"
 #include "eventmesh/runtime/testing/test_client.h"
 #include "eventmesh/runtime/testing/test_server.h"
-#include "eventmesh/testing/child_process.h"
 #include "gtest/gtest.h"
 
 namespace eventmesh::runtime {
@@ -195,47 +193,21 @@ TEST_F(CrossMeshTest, AMeshRestartedMidStreamGetsWhatItMissed) {
 
 // The same routing with etcd as the registry (a real etcd on free loopback ports).
 TEST(CrossMeshEtcdTest, EventsCrossMeshesThroughAnEtcdRegistry) {
-  const std::string dir = testing::TestDataDir("etcd");
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  const int client_port = eventmesh::testing::FreeLoopbackPort();
-  const int peer_port = eventmesh::testing::FreeLoopbackPort();
-  const std::string client_url = absl::StrCat("http://127.0.0.1:", client_port);
-  const std::string peer_url = absl::StrCat("http://127.0.0.1:", peer_port);
-  auto etcd = eventmesh::testing::ChildProcess::Start(
-      "etcd",
-      {"--name=x", absl::StrCat("--data-dir=", dir, "/data"),
-       absl::StrCat("--listen-client-urls=", client_url),
-       absl::StrCat("--advertise-client-urls=", client_url),
-       absl::StrCat("--listen-peer-urls=", peer_url),
-       absl::StrCat("--initial-advertise-peer-urls=", peer_url),
-       absl::StrCat("--initial-cluster=x=", peer_url), "--log-level=warn"},
-      dir + "/etcd.log");
+  auto etcd = registry::testing::EtcdServer::Start(testing::TestDataDir("etcd"));
   ASSERT_TRUE(etcd.ok()) << etcd.status();
-  registry::EtcdRegistryOptions reader_options;
-  reader_options.endpoints = {absl::StrCat("127.0.0.1:", client_port)};
-  auto reader = registry::EtcdRegistry::Create(reader_options);
-  ASSERT_TRUE(reader.ok());
-  bool up = false;
-  for (int i = 0; i < 200 && !up; ++i) {
-    up = (*reader)->List("").ok();
-    if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ASSERT_TRUE(up) << (*etcd)->LogTail();
 
   connectors::ConnectorRegistry connectors;
   ASSERT_TRUE(connectors::RegisterBuiltinConnectors(&connectors).ok());
   auto start = [&](const std::string& mesh) {
-    return testing::StartTestServer(
-        {{"eventMesh.registry.plugin.enabled", "true"},
-         {"eventMesh.registry.plugin.type", "etcd"},
-         {"eventMesh.registry.plugin.server-addr", absl::StrCat("127.0.0.1:", client_port)},
-         {"eventMesh.registry.reportIntervalMs", "100"},
-         {"eventMesh.registry.leaseMs", "3000"},
-         {"eventMesh.registry.instanceId", mesh + "-1"},
-         {"eventMesh.server.cluster", mesh},
-         {"eventMesh.server.hostIp", "127.0.0.1"}},
-        testing::TestDataDir(mesh), connectors);
+    return testing::StartTestServer({{"eventMesh.registry.plugin.enabled", "true"},
+                                     {"eventMesh.registry.plugin.type", "etcd"},
+                                     {"eventMesh.registry.plugin.server-addr", (*etcd)->address()},
+                                     {"eventMesh.registry.reportIntervalMs", "100"},
+                                     {"eventMesh.registry.leaseMs", "3000"},
+                                     {"eventMesh.registry.instanceId", mesh + "-1"},
+                                     {"eventMesh.server.cluster", mesh},
+                                     {"eventMesh.server.hostIp", "127.0.0.1"}},
+                                    testing::TestDataDir(mesh), connectors);
   };
   auto a = start("mesh-a");
   ASSERT_TRUE(a.ok()) << a.status();

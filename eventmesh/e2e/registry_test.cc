@@ -4,7 +4,6 @@
 // Runs against the registry server and against a real etcd.
 
 #include <cstdlib>
-#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -15,9 +14,9 @@
 #include "eventmesh/registry/client/etcd_registry.h"
 #include "eventmesh/registry/client/http_registry.h"
 #include "eventmesh/registry/registry_server.h"
+#include "eventmesh/registry/testing/etcd_server.h"
 #include "eventmesh/runtime/testing/test_client.h"
 #include "eventmesh/runtime/testing/test_server.h"
-#include "eventmesh/testing/child_process.h"
 #include "gtest/gtest.h"
 
 namespace eventmesh::runtime {
@@ -174,40 +173,23 @@ TEST_F(RegistryE2eTest, AnUnreachableRegistryDoesNotStopTheRuntime) {
 }
 
 TEST(RegistryEtcdE2eTest, ARuntimeRegistersInEtcd) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  const std::string dir = absl::StrCat(tmp ? tmp : "/tmp", "/etcd-e2e");
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  const int client_port = eventmesh::testing::FreeLoopbackPort();
-  const int peer_port = eventmesh::testing::FreeLoopbackPort();
-  const std::string client_url = absl::StrCat("http://127.0.0.1:", client_port);
-  const std::string peer_url = absl::StrCat("http://127.0.0.1:", peer_port);
-  auto etcd = eventmesh::testing::ChildProcess::Start(
-      "etcd",
-      {"--name=e", absl::StrCat("--data-dir=", dir, "/data"),
-       absl::StrCat("--listen-client-urls=", client_url),
-       absl::StrCat("--advertise-client-urls=", client_url),
-       absl::StrCat("--listen-peer-urls=", peer_url),
-       absl::StrCat("--initial-advertise-peer-urls=", peer_url),
-       absl::StrCat("--initial-cluster=e=", peer_url), "--log-level=warn"},
-      dir + "/etcd.log");
+  auto etcd = registry::testing::EtcdServer::Start(testing::TestDataDir("etcd"));
   ASSERT_TRUE(etcd.ok()) << etcd.status();
   registry::EtcdRegistryOptions options;
-  options.endpoints = {absl::StrCat("127.0.0.1:", client_port)};
+  options.endpoints = {(*etcd)->address()};
   auto reader = registry::EtcdRegistry::Create(options);
   ASSERT_TRUE(reader.ok());
-  ASSERT_TRUE(Eventually([&] { return (*reader)->List("").ok(); })) << (*etcd)->LogTail();
 
   connectors::ConnectorRegistry connectors;
   ASSERT_TRUE(connectors::RegisterBuiltinConnectors(&connectors).ok());
-  auto runtime = testing::StartTestServer(
-      {{"eventMesh.registry.plugin.enabled", "true"},
-       {"eventMesh.registry.plugin.type", "etcd"},
-       {"eventMesh.registry.plugin.server-addr", absl::StrCat("127.0.0.1:", client_port)},
-       {"eventMesh.registry.leaseMs", "3000"},
-       {"eventMesh.server.cluster", "mesh-e"},
-       {"eventMesh.server.hostIp", "127.0.0.1"}},
-      testing::TestDataDir(), connectors);
+  auto runtime =
+      testing::StartTestServer({{"eventMesh.registry.plugin.enabled", "true"},
+                                {"eventMesh.registry.plugin.type", "etcd"},
+                                {"eventMesh.registry.plugin.server-addr", (*etcd)->address()},
+                                {"eventMesh.registry.leaseMs", "3000"},
+                                {"eventMesh.server.cluster", "mesh-e"},
+                                {"eventMesh.server.hostIp", "127.0.0.1"}},
+                               testing::TestDataDir(), connectors);
   ASSERT_TRUE(runtime.ok()) << runtime.status();
   auto listed = (*reader)->List("mesh-e");
   ASSERT_TRUE(listed.ok()) << listed.status();
