@@ -19,40 +19,15 @@
 #include "eventmesh/runtime/testing/test_client.h"
 #include "eventmesh/runtime/testing/test_server.h"
 #include "eventmesh/sdk/tcp_client.h"
+#include "eventmesh/testing/received_bodies.h"
 #include "gtest/gtest.h"
 
 namespace eventmesh::runtime {
 namespace {
 
+using Received = eventmesh::testing::ReceivedBodies;
+
 using protocol::tcp::Command;
-
-// Bodies received by every subscriber, shared by their handlers.
-class Received {
- public:
-  void Add(const std::string& body) {
-    absl::MutexLock lock(&mu_);
-    bodies_.insert(body);
-  }
-  // Waits (bounded) until every body of `expected` arrived; returns the missing ones.
-  std::set<std::string> WaitFor(const std::set<std::string>& expected, absl::Duration timeout) {
-    const absl::Time deadline = absl::Now() + timeout;
-    for (;;) {
-      std::set<std::string> missing;
-      {
-        absl::MutexLock lock(&mu_);
-        for (const auto& body : expected) {
-          if (!bodies_.count(body)) missing.insert(body);
-        }
-      }
-      if (missing.empty() || absl::Now() >= deadline) return missing;
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-  }
-
- private:
-  absl::Mutex mu_;
-  std::multiset<std::string> bodies_ ABSL_GUARDED_BY(mu_);
-};
 
 class RebalanceTest : public ::testing::Test {
  protected:

@@ -20,6 +20,7 @@
 #include "eventmesh/registry/client/http_registry.h"
 #include "eventmesh/sdk/tcp_client.h"
 #include "eventmesh/testing/child_process.h"
+#include "eventmesh/testing/received_bodies.h"
 #include "gtest/gtest.h"
 
 namespace eventmesh {
@@ -43,25 +44,7 @@ bool Eventually(const std::function<bool()>& done, absl::Duration limit = absl::
   return done();
 }
 
-class Received {
- public:
-  void Add(std::string body) {
-    absl::MutexLock lock(&mu_);
-    bodies_.insert(std::move(body));
-  }
-  std::set<std::string> Missing(const std::set<std::string>& expected) {
-    absl::MutexLock lock(&mu_);
-    std::set<std::string> missing;
-    for (const auto& b : expected) {
-      if (bodies_.count(b) == 0) missing.insert(b);
-    }
-    return missing;
-  }
-
- private:
-  absl::Mutex mu_;
-  std::set<std::string> bodies_ ABSL_GUARDED_BY(mu_);
-};
+using Received = eventmesh::testing::ReceivedBodies;
 
 class RegistryFailoverProcessTest : public ::testing::Test {
  protected:

@@ -24,41 +24,16 @@
 #include "eventmesh/sdk/http/http_client.h"
 #include "eventmesh/sdk/tcp_client.h"
 #include "eventmesh/testing/child_process.h"
+#include "eventmesh/testing/received_bodies.h"
 #include "gtest/gtest.h"
 
 namespace eventmesh::runtime {
 namespace {
 
+using Received = eventmesh::testing::ReceivedBodies;
+
 constexpr char kToken[] = "t0ken";
 constexpr char kMesh[] = "orders-mesh";
-
-// Distinct bodies a subscriber received.
-class Received {
- public:
-  void Add(const std::string& body) {
-    absl::MutexLock lock(&mu_);
-    bodies_.insert(body);
-  }
-  // Waits (bounded) until every body of `expected` arrived; returns the missing ones.
-  std::set<std::string> WaitFor(const std::set<std::string>& expected, absl::Duration timeout) {
-    const absl::Time deadline = absl::Now() + timeout;
-    for (;;) {
-      std::set<std::string> missing;
-      {
-        absl::MutexLock lock(&mu_);
-        for (const auto& body : expected) {
-          if (!bodies_.count(body)) missing.insert(body);
-        }
-      }
-      if (missing.empty() || absl::Now() >= deadline) return missing;
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-  }
-
- private:
-  absl::Mutex mu_;
-  std::set<std::string> bodies_ ABSL_GUARDED_BY(mu_);
-};
 
 class SdkRegistryTest : public ::testing::Test {
  protected:
