@@ -20,6 +20,11 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev openssl curl wrk
   # The registry tests run a real etcd (etcd is one of the two registry backends).
   etcd-server
+  # Connectors to distributed engines: Kafka through librdkafka (its tests use librdkafka's own
+  # mock cluster) and NATS JetStream through the NATS C client (its tests start a real nats-server).
+  librdkafka-dev libnats-dev nats-server
+  # promtool validates the Prometheus text format of every /metrics endpoint in the tests.
+  prometheus
 )
 
 log() { printf '[setup] %s\n' "$*"; }
