@@ -221,6 +221,14 @@ KeyTable BuildKeyTable() {
               "PEM private key; required with TLS")
       .String("eventMesh.server.http.tls.clientCaFile", &RuntimeConfig::http_tls_client_ca_file,
               "PEM CA bundle; when set, clients must present a certificate it signed")
+      .Bool("eventMesh.server.tcp.tls.enabled", &RuntimeConfig::tcp_tls_enabled,
+            "serve TLS on the TCP port (every connection: handshake first, then frames)")
+      .String("eventMesh.server.tcp.tls.certFile", &RuntimeConfig::tcp_tls_cert_file,
+              "PEM server certificate (chain) of the TCP port; required with TCP TLS")
+      .String("eventMesh.server.tcp.tls.keyFile", &RuntimeConfig::tcp_tls_key_file,
+              "PEM private key of the TCP port; required with TCP TLS")
+      .String("eventMesh.server.tcp.tls.clientCaFile", &RuntimeConfig::tcp_tls_client_ca_file,
+              "PEM CA bundle; when set, TCP clients must present a certificate it signed")
       .String("eventMesh.server.env", &RuntimeConfig::server_env,
               "identity in HTTP answers (header eventmeshenv)")
       .String("eventMesh.server.idc", &RuntimeConfig::server_idc,
@@ -373,6 +381,12 @@ absl::StatusOr<RuntimeConfig> BuildConfig(const std::map<std::string, std::strin
     return absl::InvalidArgumentError(
         "keys eventMesh.server.http.tls.certFile and eventMesh.server.http.tls.keyFile are "
         "required when eventMesh.server.useTls.enabled=true");
+  }
+  if (config.tcp_tls_enabled &&
+      (config.tcp_tls_cert_file.empty() || config.tcp_tls_key_file.empty())) {
+    return absl::InvalidArgumentError(
+        "keys eventMesh.server.tcp.tls.certFile and eventMesh.server.tcp.tls.keyFile are "
+        "required when eventMesh.server.tcp.tls.enabled=true");
   }
   if (config.registry.enabled && config.registry.addresses.empty()) {
     return absl::InvalidArgumentError(

@@ -91,6 +91,11 @@ struct RuntimeConfig {
   std::string http_tls_cert_file;
   std::string http_tls_key_file;
   std::string http_tls_client_ca_file;
+  // TLS on the TCP port (eventMesh.server.tcp.tls.*).
+  bool tcp_tls_enabled = false;
+  std::string tcp_tls_cert_file;
+  std::string tcp_tls_key_file;
+  std::string tcp_tls_client_ca_file;
   WebhookConfig webhook;
   // Identity (HTTP response headers).
   std::string server_env = "P";

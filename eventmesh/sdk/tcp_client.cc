@@ -11,7 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "boost/asio.hpp"
+#include "boost/asio/ssl.hpp"
 #include "eventmesh/common/backoff.h"
+#include "eventmesh/net/tls.h"
 #include "eventmesh/protocol/tcp/package_codec.h"
 #include "eventmesh/protocol/tcp/package_decoder.h"
 #include "eventmesh/protocol/tcp/redirect_info.h"
@@ -72,6 +74,12 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   ~ClientCore() { StopThread(); }
 
   absl::Status Start() {
+    if (options_.tls.has_value()) {
+      auto context = net::MakeClientTlsContext(
+          {options_.tls->ca_file, options_.tls->cert_file, options_.tls->key_file});
+      if (!context.ok()) return context.status();
+      tls_context_ = *std::move(context);
+    }
     // With a registry: look the runtimes up on the calling thread (it may block), then try
     // them in order on the io thread.
     std::vector<RuntimeAddress> candidates;
@@ -337,6 +345,10 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   void DoWrite() {
     {
       absl::MutexLock lock(&mu_);
+      if (tls_ != nullptr && !tls_ready_) {  // the TLS handshake's end sends HELLO
+        writing_ = false;
+        return;
+      }
       if (out_.empty() || !socket_.is_open()) {
         writing_ = false;
         out_.clear();
@@ -346,39 +358,47 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
       out_.clear();
     }
     const uint64_t gen = io_generation_;
-    asio::async_write(socket_, asio::buffer(write_buf_),
-                      [this, gen](const boost::system::error_code& ec, size_t) {
-                        write_buf_.clear();
-                        if (ec) OnConnectionLost(gen, absl::StrCat("write failed: ", ec.message()));
-                        DoWrite();
-                      });
+    // The handler holds the TLS stream so it outlives the operation (a reconnect replaces tls_).
+    auto written = [this, gen, stream = tls_](const boost::system::error_code& ec, size_t) {
+      write_buf_.clear();
+      if (ec) OnConnectionLost(gen, absl::StrCat("write failed: ", ec.message()));
+      DoWrite();
+    };
+    if (tls_ != nullptr) {
+      asio::async_write(*tls_, asio::buffer(write_buf_), std::move(written));
+    } else {
+      asio::async_write(socket_, asio::buffer(write_buf_), std::move(written));
+    }
   }
 
   void DoRead(uint64_t gen) {
     char* buffer = decoder_->PrepareAppend(kReadChunk);
-    socket_.async_read_some(
-        asio::buffer(buffer, kReadChunk),
-        [this, gen](const boost::system::error_code& ec, size_t n) {
-          if (gen != io_generation_) return;
-          if (ec) {
-            OnConnectionLost(
-                gen, ec == asio::error::eof ? "connection closed by the runtime" : ec.message());
-            return;
-          }
-          decoder_->CommitAppend(n);
-          while (true) {
-            auto next = decoder_->Next();
-            if (!next.ok()) {
-              OnConnectionLost(gen, absl::StrCat("undecodable frame from the runtime: ",
-                                                 next.status().message()));
-              return;
-            }
-            if (!next->has_value()) break;
-            HandlePackage(gen, (*next)->package);
-            if (gen != io_generation_) return;
-          }
-          DoRead(gen);
-        });
+    auto on_read = [this, gen, stream = tls_](const boost::system::error_code& ec, size_t n) {
+      if (gen != io_generation_) return;
+      if (ec) {
+        OnConnectionLost(
+            gen, ec == asio::error::eof ? "connection closed by the runtime" : ec.message());
+        return;
+      }
+      decoder_->CommitAppend(n);
+      while (true) {
+        auto next = decoder_->Next();
+        if (!next.ok()) {
+          OnConnectionLost(
+              gen, absl::StrCat("undecodable frame from the runtime: ", next.status().message()));
+          return;
+        }
+        if (!next->has_value()) break;
+        HandlePackage(gen, (*next)->package);
+        if (gen != io_generation_) return;
+      }
+      DoRead(gen);
+    };
+    if (tls_ != nullptr) {
+      tls_->async_read_some(asio::buffer(buffer, kReadChunk), std::move(on_read));
+    } else {
+      socket_.async_read_some(asio::buffer(buffer, kReadChunk), std::move(on_read));
+    }
   }
 
   void CompletePending(const Package& package) {
@@ -635,14 +655,67 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
                                 }
                                 boost::system::error_code ignored;
                                 socket_.set_option(tcp::no_delay(true), ignored);
-                                decoder_ = std::make_unique<protocol::tcp::PackageDecoder>();
-                                {
-                                  absl::MutexLock lock(&mu_);
-                                  if (state_ == State::kDisconnected) state_ = State::kHandshaking;
+                                if (tls_context_ != nullptr) {
+                                  StartTls(gen, address, done);
+                                  return;
                                 }
-                                DoRead(gen);
-                                StartHandshake(gen, done);
+                                OnTransportReady(gen, done);
                               });
+        });
+  }
+
+  // The connection (and, with TLS, its handshake) is up: read frames and say HELLO.
+  void OnTransportReady(uint64_t gen, std::function<void(absl::Status)> done) {
+    decoder_ = std::make_unique<protocol::tcp::PackageDecoder>();
+    {
+      absl::MutexLock lock(&mu_);
+      if (state_ == State::kDisconnected) state_ = State::kHandshaking;
+    }
+    DoRead(gen);
+    StartHandshake(gen, done);
+  }
+
+  // TLS handshake on the fresh connection; the server must prove it is options_.tls->server_name
+  // (or the host connected to). Bounded by connect_timeout.
+  void StartTls(uint64_t gen, const std::string& address, std::function<void(absl::Status)> done) {
+    std::string host;
+    tls_ = std::make_shared<asio::ssl::stream<tcp::socket&>>(socket_, *tls_context_);
+    tls_ready_ = false;
+    {
+      absl::MutexLock lock(&mu_);
+      host = host_;
+    }
+    net::ExpectPeerName(tls_->native_handle(),
+                        options_.tls->server_name.empty() ? host : options_.tls->server_name);
+    auto timed_out = std::make_shared<bool>(false);
+    connect_timer_.expires_after(ToChrono(options_.connect_timeout));
+    connect_timer_.async_wait([this, gen, timed_out](const boost::system::error_code& ec) {
+      if (ec || gen != io_generation_) return;
+      *timed_out = true;
+      boost::system::error_code ignored;
+      socket_.close(ignored);
+    });
+    tls_->async_handshake(
+        asio::ssl::stream_base::client,
+        [this, gen, address, timed_out, done, stream = tls_](const boost::system::error_code& ec) {
+          connect_timer_.cancel();
+          if (gen != io_generation_) return;
+          if (*timed_out) {
+            done(absl::DeadlineExceededError(
+                absl::StrCat("TLS handshake with ", address, " timed out after ",
+                             absl::FormatDuration(options_.connect_timeout))));
+            return;
+          }
+          if (ec) {
+            boost::system::error_code ignored;
+            socket_.close(ignored);
+            done(absl::UnavailableError(
+                absl::StrCat("TLS handshake with ", address,
+                             " failed: ", net::HandshakeFailure(stream->native_handle(), ec))));
+            return;
+          }
+          tls_ready_ = true;
+          OnTransportReady(gen, done);
         });
   }
 
@@ -821,6 +894,12 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
 
   // io thread only.
   tcp::socket socket_;
+  // From options_.tls (made by Start); nullptr: plain TCP.
+  std::shared_ptr<asio::ssl::context> tls_context_;
+  // The TLS layer of the current connection (a new one per connection; handlers in flight hold
+  // the old one); nothing is written before its handshake ended (tls_ready_).
+  std::shared_ptr<asio::ssl::stream<tcp::socket&>> tls_;
+  bool tls_ready_ = false;
   tcp::resolver resolver_;
   asio::steady_timer connect_timer_;
   asio::steady_timer heartbeat_timer_;

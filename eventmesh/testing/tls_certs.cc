@@ -103,6 +103,16 @@ absl::StatusOr<TestCertificates> GenerateTestCertificates(const std::string& dir
       !s.ok()) {
     return s;
   }
+  certs.other_client_cert = absl::StrCat(dir, "/other-client.crt");
+  certs.other_client_key = absl::StrCat(dir, "/other-client.key");
+  if (auto s = MakeLeaf(dir, "other-client", "eventmesh-other-client",
+                        "basicConstraints=CA:FALSE\n"
+                        "keyUsage=digitalSignature,keyEncipherment\n"
+                        "extendedKeyUsage=clientAuth\n",
+                        certs.other_ca_cert, absl::StrCat(dir, "/other-ca.key"));
+      !s.ok()) {
+    return s;
+  }
   return certs;
 }
 

@@ -21,6 +21,9 @@ struct TestCertificates {
   std::string client_key;
   // A second, unrelated CA (to test that verification rejects a certificate it did not sign).
   std::string other_ca_cert;
+  // A client certificate signed by the other CA (a server trusting only ca_cert must refuse it).
+  std::string other_client_cert;
+  std::string other_client_key;
 };
 
 // Writes the files into `dir` (created if missing). Errors: Internal with the failing openssl

@@ -43,6 +43,10 @@ Session::Session(boost::asio::ip::tcp::socket socket, const SessionContext* cont
   auto endpoint = socket_.remote_endpoint(ec);
   peer_ = ec ? "unknown" : absl::StrCat(endpoint.address().to_string(), ":", endpoint.port());
   socket_.set_option(boost::asio::ip::tcp::no_delay(true), ec);
+  if (context->tls) {
+    tls_ = std::make_unique<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>>(socket_,
+                                                                                     *context->tls);
+  }
 }
 
 Session::~Session() = default;
@@ -50,8 +54,19 @@ Session::~Session() = default;
 void Session::Start() {
   last_activity_ms_ = core::SteadyNowMs();
   accepted_ms_ = last_activity_ms_;
-  DoRead();
-  ScheduleExpiryCheck();
+  ScheduleExpiryCheck();  // also bounds a handshake that never completes (helloTimeoutMs)
+  if (!tls_) {
+    DoRead();
+    return;
+  }
+  tls_->async_handshake(boost::asio::ssl::stream_base::server,
+                        [self = shared_from_this()](const boost::system::error_code& ec) {
+                          if (ec) {
+                            self->Close(absl::StrCat("TLS handshake failed: ", ec.message()));
+                            return;
+                          }
+                          self->DoRead();
+                        });
 }
 
 void Session::ScheduleExpiryCheck() {
@@ -82,9 +97,14 @@ void Session::ScheduleExpiryCheck() {
 void Session::DoRead() {
   if (closed_ || reading_stopped_) return;
   char* buffer = decoder_.PrepareAppend(kReadChunk);
-  socket_.async_read_some(boost::asio::buffer(buffer, kReadChunk),
-                          [self = shared_from_this()](const boost::system::error_code& ec,
-                                                      size_t bytes) { self->OnRead(ec, bytes); });
+  auto on_read = [self = shared_from_this()](const boost::system::error_code& ec, size_t bytes) {
+    self->OnRead(ec, bytes);
+  };
+  if (tls_) {
+    tls_->async_read_some(boost::asio::buffer(buffer, kReadChunk), std::move(on_read));
+  } else {
+    socket_.async_read_some(boost::asio::buffer(buffer, kReadChunk), std::move(on_read));
+  }
 }
 
 void Session::OnRead(const boost::system::error_code& ec, size_t bytes) {
@@ -610,6 +630,11 @@ void Session::FlushPushes() {
     boost::asio::post(socket_.get_executor(), [self = shared_from_this()] { self->StartWrite(); });
     return;
   }
+  if (tls_) {  // TLS records are written by the io thread only
+    writing_ = true;
+    boost::asio::post(socket_.get_executor(), [self = shared_from_this()] { self->StartWrite(); });
+    return;
+  }
   // Nothing is being written: try the socket directly from this thread (out_mu_ keeps the
   // descriptor open, see Close) and leave only a remainder to the io thread. This saves waking
   // the io thread for a burst of pushes that fits the socket buffer.
@@ -693,19 +718,22 @@ void Session::StartWrite() {
     Close(reason);
     return;
   }
-  boost::asio::async_write(
-      socket_, boost::asio::buffer(out_writing_),
-      [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
-        if (ec) {
-          {
-            std::lock_guard<std::mutex> lock(self->out_mu_);
-            self->writing_ = false;
-          }
-          self->Close(absl::StrCat("write error: ", ec.message()));
-          return;
-        }
-        self->StartWrite();
-      });
+  auto on_written = [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+    if (ec) {
+      {
+        std::lock_guard<std::mutex> lock(self->out_mu_);
+        self->writing_ = false;
+      }
+      self->Close(absl::StrCat("write error: ", ec.message()));
+      return;
+    }
+    self->StartWrite();
+  };
+  if (tls_) {
+    boost::asio::async_write(*tls_, boost::asio::buffer(out_writing_), std::move(on_written));
+  } else {
+    boost::asio::async_write(socket_, boost::asio::buffer(out_writing_), std::move(on_written));
+  }
 }
 
 void Session::SendServerGoodbye(int code, const std::string& desc) {

@@ -41,6 +41,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "boost/asio.hpp"
+#include "boost/asio/ssl.hpp"
 #include "eventmesh/protocol/tcp/package.h"
 #include "eventmesh/protocol/tcp/package_codec.h"
 #include "eventmesh/protocol/tcp/package_decoder.h"
@@ -136,6 +137,9 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   void ScheduleExpiryCheck();
 
   boost::asio::ip::tcp::socket socket_;
+  // With TLS (SessionContext::tls): the TLS layer over socket_; every read and write goes
+  // through it, on the session's io thread. nullptr: plain TCP.
+  std::unique_ptr<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls_;
   boost::asio::steady_timer expiry_timer_;
   const SessionContext* const ctx_;
   const uint64_t id_;

@@ -7,7 +7,9 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 
+#include "boost/asio/ssl.hpp"
 #include "eventmesh/connectors/api/connector.h"
 #include "eventmesh/runtime/config.h"
 #include "eventmesh/runtime/core/acl.h"
@@ -27,6 +29,9 @@ struct SessionContext {
   core::RequestReplyService* requests = nullptr;
   core::RateLimiter* rate_limiter = nullptr;  // eventMesh.server.tcp.msgReqnumPerSecond
   const core::Acl* acl = nullptr;             // nullptr: security disabled
+  // TLS (eventMesh.server.tcp.tls.*): every session handshakes before its first frame.
+  // nullptr: plain TCP.
+  std::shared_ptr<boost::asio::ssl::context> tls;
   // The "ip:port" a client of (group, purpose) should connect to (RECOMMEND_REQUEST). Unset: the
   // request is answered with code 1.
   std::function<std::string(const std::string& group, const std::string& purpose)> recommend;

@@ -18,7 +18,9 @@ namespace eventmesh::runtime::tcp {
 
 class TcpFrontend final : public frontend::Frontend {
  public:
-  explicit TcpFrontend(const frontend::FrontendServices& services);
+  // `tls`: the TCP port's TLS context (eventMesh.server.tcp.tls.*), nullptr for plain TCP.
+  TcpFrontend(const frontend::FrontendServices& services,
+              std::shared_ptr<boost::asio::ssl::context> tls);
   ~TcpFrontend() override;
 
   absl::string_view name() const override { return "tcp"; }

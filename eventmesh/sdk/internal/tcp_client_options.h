@@ -21,6 +21,14 @@ enum class AckMode { kAuto, kManual };
 
 inline constexpr int kDefaultTcpPort = 10000;
 
+// TLS settings of a TCP client (PEM files).
+struct TcpTlsOptions {
+  std::string ca_file;      // CAs trusted for the runtime's certificate ("" = the system's)
+  std::string cert_file;    // client certificate, for a runtime that requires one ("" = none)
+  std::string key_file;     // its private key
+  std::string server_name;  // name the certificate must carry ("" = the host connected to)
+};
+
 struct TcpClientOptions {
   // Runtime address. Default 127.0.0.1:10000 (the runtime's default TCP port). Not used when
   // `registry` is set.
@@ -59,6 +67,11 @@ struct TcpClientOptions {
   bool auto_reconnect = true;
   absl::Duration reconnect_initial_backoff = absl::Milliseconds(100);
   absl::Duration reconnect_max_backoff = absl::Seconds(10);
+
+  // TLS to the runtime's TCP port (eventMesh.server.tcp.tls.enabled). Default unset: plain TCP.
+  // The runtime's certificate must chain to tls->ca_file (or the system's CAs when empty) and
+  // name tls->server_name, or the host connected to when empty.
+  std::optional<TcpTlsOptions> tls;
 
   // How pushed events are acknowledged. Default kAuto.
   AckMode ack_mode = AckMode::kAuto;
