@@ -13,6 +13,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "eventmesh/common/config/secret_file.h"
 #include "eventmesh/common/config/values.h"
 #include "eventmesh/registry/registry_server.h"
 #include "glog/logging.h"
@@ -69,15 +70,9 @@ int Run() {
   }
   options.state.state_file = (std::filesystem::path(data_dir) / "registry-state.json").string();
   if (const std::string path = absl::GetFlag(FLAGS_token_file); !path.empty()) {
-    std::ifstream in(path);
-    std::string token;
-    if (!in || !std::getline(in, token)) {
-      return Fail(absl::InvalidArgumentError(absl::StrCat("cannot read --token_file ", path)));
-    }
-    options.token = std::string(absl::StripAsciiWhitespace(token));
-    if (options.token.empty()) {
-      return Fail(absl::InvalidArgumentError(absl::StrCat("--token_file ", path, " is empty")));
-    }
+    auto token = config::ReadSecretFile("--token_file", path);
+    if (!token.ok()) return Fail(token.status());
+    options.token = *std::move(token);
   }
 
   // Signals are taken by sigwait below; block them before any thread starts.

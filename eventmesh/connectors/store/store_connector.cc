@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "eventmesh/common/config/secret_file.h"
 #include "eventmesh/common/config/values.h"
 #include "eventmesh/store/client/remote_event_store.h"
 
@@ -65,6 +66,18 @@ config::KeyTable<StoreConnectorOptions> BuildKeyTable() {
       "maxBatchEvents",
       [](StoreConnectorOptions& o) -> int64_t& { return o.tuning.limits.max_batch_events; },
       "events", "events per append; keep at or below the service's --max_batch_events");
+  table
+      .String("tokenFile", &StoreConnectorOptions::token_file,
+              "file holding the store service's token (its --token_file); \"\" = none")
+      .Bool("tls.enabled", &StoreConnectorOptions::tls_enabled,
+            "connect with TLS (a service started with --tls_cert_file)")
+      .String("tls.caFile", &StoreConnectorOptions::tls_ca_file,
+              "PEM CAs trusted for the service's certificate (\"\" = the system's)")
+      .String("tls.certFile", &StoreConnectorOptions::tls_cert_file,
+              "PEM client certificate, for a service with --tls_client_ca_file")
+      .String("tls.keyFile", &StoreConnectorOptions::tls_key_file, "PEM client private key")
+      .String("tls.serverName", &StoreConnectorOptions::tls_server_name,
+              "name the service's certificate must carry (\"\" = the host of address)");
   AddEventStoreTuningKeys(
       &table, [](StoreConnectorOptions& o) -> EventStoreConnectorOptions& { return o.tuning; });
   return table;
@@ -101,6 +114,15 @@ absl::StatusOr<std::unique_ptr<EventStoreConnector>> OpenStoreConnector(
   client.connect_timeout = absl::Milliseconds(options.connect_timeout_ms);
   client.max_backoff = absl::Milliseconds(options.reconnect_max_backoff_ms);
   client.initial_backoff = std::min(client.initial_backoff, client.max_backoff);
+  if (!options.token_file.empty()) {
+    auto token = config::ReadSecretFile("eventMesh.storage.store.tokenFile", options.token_file);
+    if (!token.ok()) return token.status();
+    client.token = *std::move(token);
+  }
+  if (options.tls_enabled) {
+    client.tls = store::client::StoreClientTls{options.tls_ca_file, options.tls_cert_file,
+                                               options.tls_key_file, options.tls_server_name};
+  }
   auto remote = store::client::RemoteEventStore::Connect(client);
   if (!remote.ok()) return remote.status();
   EventStoreConnectorOptions connector = options.tuning;

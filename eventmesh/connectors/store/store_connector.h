@@ -44,6 +44,13 @@ struct StoreConnectorOptions {
   int64_t call_timeout_ms = 10'000;
   int64_t connect_timeout_ms = 5'000;
   int64_t reconnect_max_backoff_ms = 1'000;
+  // The store service's token file (its --token_file) and TLS (its --tls_cert_file).
+  std::string token_file;
+  bool tls_enabled = false;
+  std::string tls_ca_file;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_server_name;
   // name/durable/shared are set by OpenStoreConnector. Four appends in flight by default.
   EventStoreConnectorOptions tuning = [] {
     EventStoreConnectorOptions defaults;

@@ -3,6 +3,7 @@
 #include "eventmesh/connectors/store/store_connector.h"
 
 #include <cstdlib>
+#include <fstream>
 #include <optional>
 #include <set>
 #include <string>
@@ -15,8 +16,10 @@
 #include "absl/time/time.h"
 #include "boost/asio.hpp"
 #include "eventmesh/connectors/builtin.h"
+#include "eventmesh/net/tls.h"
 #include "eventmesh/store/engine/rocksdb_event_store.h"
 #include "eventmesh/store/service/store_server.h"
+#include "eventmesh/testing/tls_certs.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -341,6 +344,62 @@ TEST(StoreConnectorSilentStoreTest, UnansweredAppendIsUnavailableNotAcknowledged
                         "have been stored): "));
   connector->reset();
   accept_thread.join();
+}
+
+// The connector's tokenFile and tls.* keys against a service that requires both.
+TEST(StoreConnectorSecurityTest, TokenFileAndTlsKeysReachTheService) {
+  const std::string dir = absl::StrCat(std::getenv("TEST_TMPDIR"), "/secure-store");
+  auto certs = eventmesh::testing::GenerateTestCertificates(dir + "-certs");
+  ASSERT_TRUE(certs.ok()) << certs.status();
+  store::StoreOptions engine_options;
+  engine_options.path = dir;
+  engine_options.sync_mode = store::SyncMode::kNone;
+  auto engine = store::RocksDbEventStore::Open(engine_options);
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  store::service::StoreServerOptions server_options;
+  server_options.port = 0;
+  server_options.token = "store-token";
+  auto tls = net::MakeServerTlsContext({certs->server_cert, certs->server_key, ""},
+                                       {"--tls_cert_file", "--tls_key_file", ""});
+  ASSERT_TRUE(tls.ok()) << tls.status();
+  server_options.tls = *tls;
+  auto server = store::service::StoreServer::Start(engine->get(), server_options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::string token_file = dir + "-token";
+  std::ofstream(token_file) << "store-token\n";
+  const std::string address = absl::StrCat("127.0.0.1:", (*server)->port());
+
+  auto secure = ParseStoreConfig({{"address", address},
+                                  {"tokenFile", token_file},
+                                  {"tls.enabled", "true"},
+                                  {"tls.caFile", certs->ca_cert}});
+  ASSERT_TRUE(secure.ok()) << secure.status();
+  auto connector = OpenStoreConnector(*secure);
+  ASSERT_TRUE(connector.ok()) << connector.status();
+  ASSERT_TRUE((*connector)->CreateTopic("orders", 1).ok());
+  auto published = PublishSync(connector->get(), MakeEvent("orders", 1));
+  EXPECT_TRUE(published.ok()) << published.status();
+  (*connector)->Shutdown();
+
+  // Without the token file: refused with the reason.
+  auto tokenless = ParseStoreConfig(
+      {{"address", address}, {"tls.enabled", "true"}, {"tls.caFile", certs->ca_cert}});
+  ASSERT_TRUE(tokenless.ok());
+  auto refused = OpenStoreConnector(*tokenless);
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  const auto exists = (*refused)->TopicExists("orders");
+  ASSERT_FALSE(exists.ok());
+  EXPECT_EQ(exists.status().code(), absl::StatusCode::kUnauthenticated) << exists.status();
+  (*refused)->Shutdown();
+
+  // A missing token file is named in the error.
+  auto missing = ParseStoreConfig({{"address", address}, {"tokenFile", dir + "-none"}});
+  ASSERT_TRUE(missing.ok());
+  auto failed = OpenStoreConnector(*missing);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_THAT(std::string(failed.status().message()),
+              ::testing::HasSubstr("eventMesh.storage.store.tokenFile"));
+  (*server)->Stop();
 }
 
 TEST(StoreConnectorConfigTest, KeysAreValidated) {

@@ -11,7 +11,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "boost/asio.hpp"
+#include "boost/asio/ssl.hpp"
 #include "eventmesh/common/backoff.h"
+#include "eventmesh/net/tls.h"
 #include "eventmesh/protocol/rpc/frame_codec.h"
 #include "eventmesh/store/service/wire_convert.h"
 #include "glog/logging.h"
@@ -37,8 +39,9 @@ std::chrono::nanoseconds ToChrono(absl::Duration d) {
 // Everything below the public entry points runs on the single network thread.
 class StoreClient::Impl {
  public:
-  explicit Impl(const StoreClientOptions& options)
+  Impl(const StoreClientOptions& options, std::shared_ptr<asio::ssl::context> tls_context)
       : options_(options),
+        tls_context_(std::move(tls_context)),
         address_(absl::StrCat(options.host, ":", options.port)),
         work_(asio::make_work_guard(io_)),
         socket_(io_),
@@ -177,10 +180,13 @@ class StoreClient::Impl {
           asio::async_connect(socket_, results,
                               [this, gen](boost::system::error_code ec, const tcp::endpoint&) {
                                 if (gen != gen_) return;
-                                connect_timer_.cancel();
                                 if (ec) {
+                                  connect_timer_.cancel();
                                   ConnectFailed(ec.message());
+                                } else if (tls_context_ != nullptr) {
+                                  StartTls(gen);  // connect_timer_ bounds the handshake too
                                 } else {
+                                  connect_timer_.cancel();
                                   Connected();
                                 }
                               });
@@ -191,6 +197,24 @@ class StoreClient::Impl {
       ConnectFailed(
           absl::StrCat("timed out after ", absl::FormatDuration(options_.connect_timeout)));
     });
+  }
+
+  void StartTls(uint64_t gen) {
+    tls_ = std::make_shared<asio::ssl::stream<tcp::socket&>>(socket_, *tls_context_);
+    net::ExpectPeerName(tls_->native_handle(), options_.tls->server_name.empty()
+                                                   ? options_.host
+                                                   : options_.tls->server_name);
+    tls_->async_handshake(
+        asio::ssl::stream_base::client, [this, gen, stream = tls_](boost::system::error_code ec) {
+          if (gen != gen_) return;
+          connect_timer_.cancel();
+          if (ec) {
+            ConnectFailed(absl::StrCat("TLS handshake failed: ",
+                                       net::HandshakeFailure(stream->native_handle(), ec)));
+            return;
+          }
+          Connected();
+        });
   }
 
   void ConnectFailed(const std::string& reason) {
@@ -212,6 +236,16 @@ class StoreClient::Impl {
     boost::system::error_code ec;
     socket_.set_option(tcp::no_delay(true), ec);
     DoRead(gen_);
+    if (!options_.token.empty()) {
+      // First on the connection: the service handles frames in order, so the calls pipelined
+      // behind it are already authenticated.
+      v1::StoreRequest authenticate;
+      authenticate.set_request_id(kAuthenticateRequestId);
+      authenticate.mutable_authenticate()->set_token(options_.token);
+      std::string frame;
+      (void)EncodeFrame(authenticate, &frame, options_.max_frame_size);
+      write_queue_.emplace_back(kAuthenticateRequestId, std::move(frame));
+    }
     for (auto& [id, frame] : unsent_) {
       if (pending_.contains(id)) write_queue_.emplace_back(id, std::move(frame));
     }
@@ -226,6 +260,18 @@ class StoreClient::Impl {
     LOG(WARNING) << "store client: connection to " << address_ << " lost: " << reason;
     FailAll(absl::UnavailableError(
         absl::StrCat("connection to store at ", address_, " lost: ", reason)));
+    state_ = State::kBackoff;
+    ScheduleReconnect();
+  }
+
+  // The service refused the token: the calls waiting fail with UNAUTHENTICATED (not retried).
+  void AuthenticationRefused(const std::string& why) {
+    ++gen_;
+    connected_.store(false);
+    CloseSocket();
+    const std::string message = absl::StrCat("store at ", address_, " refused the token: ", why);
+    LOG(WARNING) << "store client: " << message;
+    FailAll(absl::UnauthenticatedError(message));
     state_ = State::kBackoff;
     ScheduleReconnect();
   }
@@ -262,15 +308,19 @@ class StoreClient::Impl {
   }
 
   void DoRead(uint64_t gen) {
-    socket_.async_read_some(
-        asio::buffer(read_buffer_), [this, gen](boost::system::error_code ec, size_t n) {
-          if (gen != gen_) return;
-          if (ec) {
-            ConnectionLost(ec == asio::error::eof ? "closed by the server" : ec.message());
-            return;
-          }
-          OnRead(gen, n);
-        });
+    auto on_read = [this, gen, stream = tls_](boost::system::error_code ec, size_t n) {
+      if (gen != gen_) return;
+      if (ec) {
+        ConnectionLost(ec == asio::error::eof ? "closed by the server" : ec.message());
+        return;
+      }
+      OnRead(gen, n);
+    };
+    if (tls_ != nullptr) {
+      tls_->async_read_some(asio::buffer(read_buffer_), std::move(on_read));
+    } else {
+      socket_.async_read_some(asio::buffer(read_buffer_), std::move(on_read));
+    }
   }
 
   void OnRead(uint64_t gen, size_t n) {
@@ -286,6 +336,13 @@ class StoreClient::Impl {
       if (!response.ok()) {
         ConnectionLost("malformed response frame");
         return;
+      }
+      if (response->request_id() == kAuthenticateRequestId) {
+        if (response->status().code() != 0) {
+          AuthenticationRefused(response->status().message());
+          return;
+        }
+        continue;
       }
       auto it = pending_.find(response->request_id());
       if (it == pending_.end()) {
@@ -313,7 +370,9 @@ class StoreClient::Impl {
       auto& [id, frame] = write_queue_.front();
       // A call that timed out (or failed) before its frame left is never sent: its caller was
       // told DeadlineExceeded, so it must not be applied behind the caller's back.
-      if (pending_.contains(id)) frames->push_back(std::move(frame));
+      if (id == kAuthenticateRequestId || pending_.contains(id)) {
+        frames->push_back(std::move(frame));
+      }
       write_queue_.pop_front();
     }
     if (frames->empty()) {
@@ -324,7 +383,7 @@ class StoreClient::Impl {
     buffers.reserve(frames->size());
     for (const std::string& f : *frames) buffers.push_back(asio::buffer(f));
     const uint64_t gen = gen_;
-    asio::async_write(socket_, buffers, [this, gen, frames](boost::system::error_code ec, size_t) {
+    auto written = [this, gen, frames, stream = tls_](boost::system::error_code ec, size_t) {
       if (gen != gen_) return;
       writing_ = false;
       if (ec) {
@@ -332,10 +391,21 @@ class StoreClient::Impl {
         return;
       }
       DoWrite();
-    });
+    };
+    if (tls_ != nullptr) {
+      asio::async_write(*tls_, buffers, std::move(written));
+    } else {
+      asio::async_write(socket_, buffers, std::move(written));
+    }
   }
 
+  // The request id of the Authenticate request each connection opens with (never a call's).
+  static constexpr uint64_t kAuthenticateRequestId = ~uint64_t{0};
+
   const StoreClientOptions options_;
+  const std::shared_ptr<asio::ssl::context> tls_context_;  // nullptr: plain TCP
+  // The current connection's TLS layer (a new one per connection; handlers hold the old one).
+  std::shared_ptr<asio::ssl::stream<tcp::socket&>> tls_;
   const std::string address_;
   std::atomic<uint64_t> next_id_{1};
   std::atomic<int64_t> in_flight_{0};  // calls accepted by Send and not yet answered
@@ -410,7 +480,16 @@ absl::StatusOr<std::unique_ptr<StoreClient>> StoreClient::Create(
   if (options.max_calls_in_flight < 1) {
     return absl::InvalidArgumentError("store client: max_calls_in_flight must be >= 1");
   }
-  auto impl = std::make_shared<Impl>(options);
+  std::shared_ptr<asio::ssl::context> tls;
+  if (options.tls.has_value()) {
+    auto context = net::MakeClientTlsContext(
+        {options.tls->ca_file, options.tls->cert_file, options.tls->key_file});
+    if (!context.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("store client: ", context.status().message()));
+    }
+    tls = *std::move(context);
+  }
+  auto impl = std::make_shared<Impl>(options, std::move(tls));
   impl->Start();
   return std::unique_ptr<StoreClient>(new StoreClient(std::move(impl)));
 }

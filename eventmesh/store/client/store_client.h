@@ -46,6 +46,14 @@
 
 namespace eventmesh::store::client {
 
+// TLS to a store service started with --tls_cert_file (PEM files).
+struct StoreClientTls {
+  std::string ca_file;    // CAs trusted for the service's certificate ("" = the system's)
+  std::string cert_file;  // client certificate, for a service with --tls_client_ca_file
+  std::string key_file;
+  std::string server_name;  // name its certificate must carry ("" = host)
+};
+
 struct StoreClientOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 10300;
@@ -57,6 +65,12 @@ struct StoreClientOptions {
   // Calls in flight (sent or waiting to be sent) at most; beyond, a call fails at once with
   // RESOURCE_EXHAUSTED "store client has N calls in flight" (bounds the client's memory).
   int64_t max_calls_in_flight = 1 << 16;
+  // The service's token (store_main --token_file): sent as the first request of every
+  // connection. "" = none. A refused token fails the calls waiting for that connection with
+  // UNAUTHENTICATED "store at host:port refused the token: ...".
+  std::string token;
+  // Unset: plain TCP. Set: TLS with the service's certificate verified (chain and name).
+  std::optional<StoreClientTls> tls;
 };
 
 struct CallOptions {

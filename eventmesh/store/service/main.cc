@@ -4,7 +4,8 @@
 //   bazel run //eventmesh/store/service:store_main -- --port=10300 --data_dir=/var/lib/store
 //
 // Flags --port, --bind, --data_dir, --sync, --max_event_bytes, --max_batch_bytes,
-// --max_batch_events, --io_threads, --executor_threads (declared in StoreServiceKeyTable(),
+// --max_batch_events, --io_threads, --executor_threads, --max_connections, --token_file,
+// --tls_cert_file, --tls_key_file, --tls_client_ca_file (declared in StoreServiceKeyTable(),
 // store_config.cc), also accepted as key=value lines in --config (flags given on the command line
 // win). --help prints them.
 
@@ -17,7 +18,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "eventmesh/common/config/secret_file.h"
 #include "eventmesh/common/config/values.h"
+#include "eventmesh/net/tls.h"
 #include "eventmesh/store/engine/rocksdb_event_store.h"
 #include "eventmesh/store/service/store_config.h"
 #include "eventmesh/store/service/store_server.h"
@@ -65,13 +68,30 @@ int Run(const StoreServiceConfig& config) {
   server_options.io_threads = config.io_threads;
   server_options.max_connections = static_cast<size_t>(config.max_connections);
   server_options.executor_threads = config.executor_threads;
+  server_options.handshake_timeout = absl::Milliseconds(config.handshake_timeout_ms);
+  if (!config.token_file.empty()) {
+    auto token = config::ReadSecretFile("--token_file", config.token_file);
+    if (!token.ok()) return Fail(token.status());
+    server_options.token = *std::move(token);
+  }
+  if (!config.tls_cert_file.empty() || !config.tls_key_file.empty()) {
+    auto tls = net::MakeServerTlsContext(
+        {config.tls_cert_file, config.tls_key_file, config.tls_client_ca_file},
+        {"--tls_cert_file", "--tls_key_file", "--tls_client_ca_file"});
+    if (!tls.ok()) return Fail(tls.status());
+    server_options.tls = *std::move(tls);
+  } else if (!config.tls_client_ca_file.empty()) {
+    return Fail(absl::InvalidArgumentError(
+        "--tls_client_ca_file needs --tls_cert_file and --tls_key_file"));
+  }
   absl::StatusOr<std::unique_ptr<StoreServer>> server =
       StoreServer::Start(store->get(), server_options);
   if (!server.ok()) return Fail(server.status());
 
   std::cout << "eventmesh store listening on " << (*server)->address() << " (data_dir "
-            << store_options.path << ", sync " << SyncModeName(store_options.sync_mode) << ")"
-            << std::endl;
+            << store_options.path << ", sync " << SyncModeName(store_options.sync_mode)
+            << (server_options.tls ? ", TLS" : "")
+            << (server_options.token.empty() ? "" : ", token required") << ")" << std::endl;
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);

@@ -50,7 +50,18 @@ config::KeyTable<StoreServiceConfig> BuildKeyTable() {
       .Int("executor_threads", &StoreServiceConfig::executor_threads, 1, 65536, "",
            "threads running blocking engine calls other than Append and Fetch")
       .Int("max_connections", &StoreServiceConfig::max_connections, 1, 1'000'000, "",
-           "client connections open at once; more are closed at once");
+           "client connections open at once; more are closed at once")
+      .String("token_file", &StoreServiceConfig::token_file,
+              "file holding the token clients must present (Authenticate) before any request; "
+              "\"\" = no authentication (bind to loopback only)")
+      .String("tls_cert_file", &StoreServiceConfig::tls_cert_file,
+              "PEM server certificate (chain); set = every connection is TLS")
+      .String("tls_key_file", &StoreServiceConfig::tls_key_file,
+              "PEM private key; required with tls_cert_file")
+      .String("tls_client_ca_file", &StoreServiceConfig::tls_client_ca_file,
+              "PEM CA bundle; when set, clients must present a certificate it signed")
+      .Int("handshake_timeout_ms", &StoreServiceConfig::handshake_timeout_ms, 1, 3'600'000, "ms",
+           "a connection must finish its TLS handshake and Authenticate within this time");
   return table;
 }
 

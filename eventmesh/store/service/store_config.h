@@ -38,6 +38,11 @@ struct StoreServiceConfig {
   int32_t io_threads = 2;
   int32_t executor_threads = 32;
   int64_t max_connections = 10'000;
+  std::string token_file;     // "" = no authentication
+  std::string tls_cert_file;  // "" = plain TCP
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
+  int64_t handshake_timeout_ms = 10'000;
 };
 
 // The keys (flag names without the dashes; the same names in the --config file).

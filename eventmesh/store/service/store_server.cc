@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "boost/asio.hpp"
+#include "boost/asio/ssl.hpp"
 #include "eventmesh/net/acceptor.h"
 #include "eventmesh/net/io_thread_pool.h"
 #include "eventmesh/protocol/proto/store.pb.h"
@@ -17,6 +18,7 @@
 #include "eventmesh/store/service/bounded_executor.h"
 #include "eventmesh/store/service/wire_convert.h"
 #include "glog/logging.h"
+#include "openssl/crypto.h"
 
 namespace eventmesh::store::service {
 namespace {
@@ -26,6 +28,8 @@ using tcp = asio::ip::tcp;
 using protocol::rpc::DecodeMessage;
 using protocol::rpc::EncodeFrame;
 using protocol::rpc::FrameDecoder;
+
+std::chrono::nanoseconds ToChrono(absl::Duration d) { return absl::ToChronoNanoseconds(d); }
 
 constexpr size_t kReadBufferSize = 64 * 1024;
 constexpr size_t kMaxFramesPerWrite = 256;
@@ -76,8 +80,9 @@ void HandleRequest(EventStore& store, const v1::StoreRequest& request,
       wire::ToProto(*result, response->mutable_run_retention());
       return;
     }
-    case v1::StoreRequest::kAppend:  // handled with AppendAsync by the connection
-    case v1::StoreRequest::kFetch:   // handled with FetchAsync by the connection
+    case v1::StoreRequest::kAuthenticate:  // handled by the connection
+    case v1::StoreRequest::kAppend:        // handled with AppendAsync by the connection
+    case v1::StoreRequest::kFetch:         // handled with FetchAsync by the connection
     case v1::StoreRequest::OP_NOT_SET:
       break;
   }
@@ -137,16 +142,39 @@ class Connection : public std::enable_shared_from_this<Connection> {
         socket_(std::move(socket)),
         strand_(socket_.get_executor()),
         id_(id),
-        decoder_(core->options.max_frame_size) {
+        decoder_(core->options.max_frame_size),
+        handshake_timer_(strand_),
+        authenticated_(core->options.token.empty()) {
     boost::system::error_code ec;
     const tcp::endpoint remote = socket_.remote_endpoint(ec);
     peer_ = ec ? std::string("unknown peer")
                : absl::StrCat(remote.address().to_string(), ":", remote.port());
     socket_.set_option(tcp::no_delay(true), ec);
+    if (core->options.tls) {
+      tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, *core->options.tls);
+    }
   }
 
   void Start() {
-    asio::post(strand_, [self = shared_from_this()] { self->DoRead(); });
+    asio::post(strand_, [self = shared_from_this()] {
+      if (self->tls_ || !self->authenticated_) self->StartHandshakeDeadline();
+      if (!self->tls_) {
+        self->DoRead();
+        return;
+      }
+      self->tls_->async_handshake(
+          asio::ssl::stream_base::server,
+          asio::bind_executor(self->strand_, [self](boost::system::error_code ec) {
+            if (ec) {
+              self->CloseNow(absl::StrCat("TLS handshake failed: ", ec.message()),
+                             /*warning=*/true);
+              return;
+            }
+            self->tls_done_ = true;
+            if (self->authenticated_) self->handshake_timer_.cancel();
+            self->DoRead();
+          }));
+    });
   }
 
   // Server stop, step 1: no more requests; waiting fetches are answered UNAVAILABLE.
@@ -177,10 +205,64 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void DoRead() {
     if (closed_ || read_closed_ || stop_reading_ || reading_ || paused_) return;
     reading_ = true;
-    socket_.async_read_some(asio::buffer(read_buffer_),
-                            [self = shared_from_this()](boost::system::error_code ec, size_t n) {
-                              self->OnRead(ec, n);
-                            });
+    auto on_read = [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+      self->OnRead(ec, n);
+    };
+    if (tls_) {
+      tls_->async_read_some(asio::buffer(read_buffer_),
+                            asio::bind_executor(strand_, std::move(on_read)));
+    } else {
+      socket_.async_read_some(asio::buffer(read_buffer_), std::move(on_read));
+    }
+  }
+
+  // Closes the connection unless its TLS handshake and Authenticate are done in time.
+  void StartHandshakeDeadline() {
+    handshake_timer_.expires_after(ToChrono(core_->options.handshake_timeout));
+    handshake_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec || self->closed_) return;
+      if ((self->tls_ && !self->tls_done_) || !self->authenticated_) {
+        self->CloseNow(
+            absl::StrCat("no ", self->tls_done_ || !self->tls_ ? "Authenticate" : "TLS handshake",
+                         " within ", absl::FormatDuration(self->core_->options.handshake_timeout)),
+            /*warning=*/true);
+      }
+    });
+  }
+
+  // Authenticate, and every request before it on a service with a token.
+  // Returns true when `request` was consumed here.
+  bool CheckAuthentication(const v1::StoreRequest& request) {
+    const uint64_t id = request.request_id();
+    if (request.op_case() == v1::StoreRequest::kAuthenticate) {
+      const std::string& expected = core_->options.token;
+      const std::string& given = request.authenticate().token();
+      if (expected.empty() || (given.size() == expected.size() &&
+                               CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0)) {
+        authenticated_ = true;
+        handshake_timer_.cancel();
+        v1::StoreResponse response;
+        response.set_request_id(id);
+        response.mutable_authenticate();
+        QueueResponse(response);
+        return true;
+      }
+      Refuse(id, "invalid store token");
+      return true;
+    }
+    if (authenticated_) return false;
+    Refuse(id,
+           "authentication required: this store service runs with a token; the connection's "
+           "first request must be Authenticate (runtime key eventMesh.storage.store.token)");
+    return true;
+  }
+
+  // Answers UNAUTHENTICATED, reads nothing more and closes once the answer is written.
+  void Refuse(uint64_t id, const std::string& why) {
+    LOG(WARNING) << "store connection " << peer_ << ": " << why;
+    read_closed_ = true;
+    SendError(id, absl::UnauthenticatedError(why));
+    MaybeClose();
   }
 
   void OnRead(boost::system::error_code ec, size_t n) {
@@ -221,7 +303,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Dispatches buffered frames until none is left or back-pressure applies.
   void ProcessFrames() {
     paused_ = false;
-    while (!closed_ && !stop_reading_) {
+    while (!closed_ && !stop_reading_ && !read_closed_) {
       if (in_flight_ >= core_->options.max_in_flight_per_connection ||
           write_queue_bytes_ + reserved_read_bytes_ > core_->options.max_write_queue_bytes) {
         paused_ = true;
@@ -249,6 +331,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     auto request = std::make_shared<v1::StoreRequest>(std::move(*decoded));
     const uint64_t id = request->request_id();
+    if (CheckAuthentication(*request)) return;
     if (request->op_case() == v1::StoreRequest::OP_NOT_SET) {
       LOG(WARNING) << "store connection " << peer_ << ": request " << id
                    << " has no known operation";
@@ -463,10 +546,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     buffers.reserve(writing_frames_.size());
     for (const std::string& frame : writing_frames_) buffers.push_back(asio::buffer(frame));
-    asio::async_write(socket_, buffers,
-                      [self = shared_from_this()](boost::system::error_code ec, size_t n) {
-                        self->OnWrite(ec, n);
-                      });
+    auto on_written = [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+      self->OnWrite(ec, n);
+    };
+    if (tls_) {
+      asio::async_write(*tls_, buffers, asio::bind_executor(strand_, std::move(on_written)));
+    } else {
+      asio::async_write(socket_, buffers, std::move(on_written));
+    }
   }
 
   void OnWrite(boost::system::error_code ec, size_t n) {
@@ -505,6 +592,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     pending_fetches_.clear();
     in_flight_ -= abandoned;
     core_->AddInFlight(-abandoned);
+    handshake_timer_.cancel();
     boost::system::error_code ec;
     socket_.shutdown(tcp::socket::shutdown_both, ec);
     socket_.close(ec);
@@ -519,6 +607,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string peer_;
   FrameDecoder decoder_;
   std::array<char, kReadBufferSize> read_buffer_;
+  // TLS over socket_ (StoreServerOptions::tls), used for every read and write; nullptr: plain.
+  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;
+  asio::steady_timer handshake_timer_;
+  bool tls_done_ = false;
+  bool authenticated_;  // true from the start when the service has no token
 
   bool reading_ = false;
   bool read_closed_ = false;   // EOF, read error or fatal framing error

@@ -32,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "boost/asio/ssl.hpp"
 #include "eventmesh/store/engine/event_store.h"
 
 namespace eventmesh::store::service {
@@ -59,6 +60,14 @@ struct StoreServerOptions {
   absl::Duration stop_timeout = absl::Seconds(10);  // Stop() waits this long for in-flight calls
   // Connections open at once; more are accepted and closed at once (0 = unbounded).
   size_t max_connections = 10'000;
+  // Non-empty: a connection must open with Authenticate{token} (store.proto); anything else, or
+  // a wrong token, is answered UNAUTHENTICATED and the connection closed.
+  std::string token;
+  // Set: every connection is TLS (handshake first); see net/tls.h for client certificates.
+  std::shared_ptr<boost::asio::ssl::context> tls;
+  // A connection that has not completed its TLS handshake (and, with a token, its
+  // Authenticate) within this time is closed.
+  absl::Duration handshake_timeout = absl::Seconds(10);
 };
 
 class StoreServer {
