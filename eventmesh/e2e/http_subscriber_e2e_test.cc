@@ -57,7 +57,10 @@ class HttpWebhookE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(connectors::RegisterBuiltinConnectors(&registry_).ok());
-    auto server = runtime::testing::StartTestServer({}, runtime::testing::TestDataDir(), registry_);
+    // The subscriber's webhook endpoint listens on loopback.
+    auto server =
+        runtime::testing::StartTestServer({{"eventMesh.server.http.webhook.allow", "127.0.0.1"}},
+                                          runtime::testing::TestDataDir(), registry_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     HttpClientOptions o = ClientOptions();

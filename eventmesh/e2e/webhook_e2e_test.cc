@@ -120,7 +120,10 @@ class WebhookE2eTest : public ::testing::Test {
 
   void StartServer() {
     auto server = runtime::testing::StartTestServer(
-        {{"eventMesh.storage.embedded.syncMode", "batch"}}, data_dir_, registry_);
+        {{"eventMesh.storage.embedded.syncMode", "batch"},
+         // The test's webhook endpoints listen on loopback.
+         {"eventMesh.server.http.webhook.allowPrivateNetworks", "true"}},
+        data_dir_, registry_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
   }

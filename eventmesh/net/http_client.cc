@@ -338,6 +338,20 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   }
 
   void Connect(std::vector<tcp::endpoint> endpoints) {
+    if (client_->options_.address_filter) {
+      absl::Status refused;
+      std::vector<tcp::endpoint> allowed;
+      for (const auto& endpoint : endpoints) {
+        absl::Status status = client_->options_.address_filter(url_, endpoint.address());
+        if (status.ok()) {
+          allowed.push_back(endpoint);
+        } else if (refused.ok()) {
+          refused = std::move(status);
+        }
+      }
+      if (allowed.empty()) return Abort(refused);
+      endpoints = std::move(allowed);
+    }
     connection_->lowest().async_connect(
         endpoints, [self = shared_from_this()](boost::system::error_code ec, tcp::endpoint) {
           if (ec) return self->OnError(ec, "connecting");

@@ -40,6 +40,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "boost/asio/io_context.hpp"
+#include "boost/asio/ip/address.hpp"
 
 namespace eventmesh::net {
 
@@ -101,6 +102,12 @@ struct HttpClientOptions {
   std::string client_cert_file;
   std::string client_key_file;
   std::string user_agent = "eventmesh-cpp";  // User-Agent header value
+  // Called for every address a new connection is about to be opened to (after the client's own
+  // name resolution, and for IP literals); an error refuses that address, and when every address
+  // of the host is refused the request fails with the first error. Unset: every address.
+  // Pooled connections are not re-checked. Must be thread-safe and must not block.
+  std::function<absl::Status(const Url& url, const boost::asio::ip::address& address)>
+      address_filter;
 };
 
 class HttpClient {

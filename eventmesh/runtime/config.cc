@@ -315,6 +315,10 @@ KeyTable BuildKeyTable() {
                 c->webhook.allow = config::ParseList(value);
                 return absl::OkStatus();
               })
+      .Bool(w + "allowPrivateNetworks", webhook(&WebhookConfig::allow_private_networks),
+            "let webhook URLs reach loopback and private addresses (127/8, 10/8, 172.16/12, "
+            "192.168/16, 100.64/10, fc00::/7) without an allow rule naming them; off: such "
+            "URLs are refused at registration and at every connection (SSRF, DNS rebinding)")
       .Custom(w + "deny", "169.254.0.0/16,fe80::/10", "",
               "comma-separated CIDRs / host patterns a URL must not match",
               [](const std::string&, const std::string& value, RuntimeConfig* c) {

@@ -42,6 +42,7 @@ struct WebhookConfig {
   int64_t max_concurrent_pushes_per_target = 8;
   int64_t max_queued_per_target = 1'000;
   std::vector<std::string> allow;
+  bool allow_private_networks = false;
   std::optional<std::vector<std::string>> deny;  // unset: the default rules
   std::string ca_file;
   int64_t registration_expiry_ms = 0;

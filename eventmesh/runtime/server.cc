@@ -27,6 +27,7 @@ webhook::WebhookOptions WebhookOptionsFromConfig(const RuntimeConfig& config) {
   out.max_concurrent_pushes_per_target = static_cast<int32_t>(in.max_concurrent_pushes_per_target);
   out.max_queued_per_target = static_cast<int32_t>(in.max_queued_per_target);
   out.allow = in.allow;
+  out.allow_private_networks = in.allow_private_networks;
   if (in.deny.has_value()) out.deny = *in.deny;
   out.ca_file = in.ca_file;
   out.persistence_path = webhook::WebhookManager::DefaultPersistencePath(config.data_dir);

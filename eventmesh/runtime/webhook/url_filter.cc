@@ -28,6 +28,15 @@ std::optional<Bytes> ToBytes(const std::string& text) {
   return address.to_v6().to_bytes();
 }
 
+// The address as written (IPv4 for IPv4-mapped addresses).
+std::string ToText(const Bytes& bytes) {
+  const auto v6 = boost::asio::ip::make_address_v6(bytes);
+  if (v6.is_v4_mapped()) {
+    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6).to_string();
+  }
+  return v6.to_string();
+}
+
 std::vector<Bytes> Resolve(const std::string& host) {
   std::vector<Bytes> out;
   addrinfo hints{};
@@ -94,8 +103,12 @@ absl::StatusOr<UrlFilter::Rule> UrlFilter::ParseRule(const std::string& raw) {
 }
 
 absl::StatusOr<UrlFilter> UrlFilter::Create(const std::vector<std::string>& allow,
-                                            const std::vector<std::string>& deny) {
+                                            const std::vector<std::string>& deny,
+                                            bool allow_private_networks) {
   UrlFilter filter;
+  if (!allow_private_networks) {
+    for (const auto& text : PrivateNetworkRules()) filter.private_.push_back(*ParseRule(text));
+  }
   for (const auto& text : allow) {
     auto rule = ParseRule(text);
     if (!rule.ok()) return rule.status();
@@ -163,6 +176,11 @@ absl::Status UrlFilter::Check(const net::Url& url) const {
           "webhook URL '", url.ToString(), "' is refused by deny rule '", rule.text, "'"));
     }
   }
+  for (const auto& address : addresses) {
+    if (auto status = CheckAddressBytes(url, host, address, ToText(address)); !status.ok()) {
+      return status;
+    }
+  }
   if (allow_.empty()) return absl::OkStatus();
   // Every address must be covered by some allow rule (or the name by a name rule).
   bool name_allowed = false;
@@ -182,6 +200,43 @@ absl::Status UrlFilter::Check(const net::Url& url) const {
   return absl::PermissionDeniedError(
       absl::StrCat("webhook URL '", url.ToString(),
                    "' matches no allow rule (allowed: ", absl::StrJoin(texts, ", "), ")"));
+}
+
+absl::Status UrlFilter::CheckAddress(const net::Url& url,
+                                     const boost::asio::ip::address& address) const {
+  const std::string host = absl::AsciiStrToLower(url.host);
+  const Bytes bytes =
+      address.is_v4()
+          ? boost::asio::ip::make_address_v6(boost::asio::ip::v4_mapped, address.to_v4()).to_bytes()
+          : address.to_v6().to_bytes();
+  for (const Rule& rule : deny_) {
+    if (MatchesAddress(rule, bytes)) {
+      return absl::PermissionDeniedError(absl::StrCat("webhook URL '", url.ToString(),
+                                                      "' resolves to ", address.to_string(),
+                                                      ", refused by deny rule '", rule.text, "'"));
+    }
+  }
+  return CheckAddressBytes(url, host, bytes, address.to_string());
+}
+
+absl::Status UrlFilter::CheckAddressBytes(const net::Url& url, const std::string& host,
+                                          const Bytes& address, const std::string& text) const {
+  for (const Rule& range : private_) {
+    if (!MatchesAddress(range, address)) continue;
+    for (const Rule& rule : allow_) {
+      // An explicit allow rule for this address or this host admits it (kAny does not).
+      if (rule.kind == Rule::kCidr && MatchesAddress(rule, address)) return absl::OkStatus();
+      if ((rule.kind == Rule::kExact || rule.kind == Rule::kSuffix) && !url.host_is_ip() &&
+          MatchesName(rule, host)) {
+        return absl::OkStatus();
+      }
+    }
+    return absl::PermissionDeniedError(absl::StrCat(
+        "webhook URL '", url.ToString(), "' points to the private address ", text, " (", range.text,
+        "); allow it with eventMesh.server.http.webhook.allow=", text,
+        " or eventMesh.server.http.webhook.allowPrivateNetworks=true"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace eventmesh::runtime::webhook

@@ -311,21 +311,28 @@ absl::StatusOr<std::unique_ptr<WebhookManager>> WebhookManager::Create(
     return absl::InvalidArgumentError(
         "push_timeout_ms must be positive and 0 <= initial_backoff_ms <= max_backoff_ms");
   }
-  auto filter = UrlFilter::Create(options.allow, options.deny);
-  if (!filter.ok()) return filter.status();
+  auto created = UrlFilter::Create(options.allow, options.deny, options.allow_private_networks);
+  if (!created.ok()) return created.status();
+  auto filter = std::make_shared<const UrlFilter>(*std::move(created));
   net::HttpClientOptions client_options;
   client_options.threads = std::max(1, options.io_threads);
   client_options.max_connections_per_host = std::max(1, options.max_connections_per_host);
   client_options.ca_file = options.ca_file;
   client_options.user_agent = "eventmesh-cpp-webhook";
+  // Every address actually connected to is checked again (a name may resolve differently now
+  // than at registration: DNS rebinding).
+  client_options.address_filter = [filter](const net::Url& url,
+                                           const boost::asio::ip::address& address) {
+    return filter->CheckAddress(url, address);
+  };
   auto client = net::HttpClient::Create(client_options);
   if (!client.ok()) return client.status();
-  return std::unique_ptr<WebhookManager>(new WebhookManager(
-      consumers, topics, std::move(options), std::move(*filter), std::move(*client)));
+  return std::unique_ptr<WebhookManager>(new WebhookManager(consumers, topics, std::move(options),
+                                                            std::move(filter), std::move(*client)));
 }
 
 WebhookManager::WebhookManager(core::ConsumerManager* consumers, core::TopicRegistry* topics,
-                               WebhookOptions options, UrlFilter filter,
+                               WebhookOptions options, std::shared_ptr<const UrlFilter> filter,
                                std::unique_ptr<net::HttpClient> client)
     : consumers_(consumers),
       topics_(topics),
@@ -422,7 +429,7 @@ absl::Status WebhookManager::SubscribeInternal(const WebhookSubscribeRequest& re
   }
   auto url = net::ParseUrl(request.url);
   if (!url.ok()) return url.status();
-  absl::Status allowed = filter_.Check(*url);
+  absl::Status allowed = filter_->Check(*url);
   if (!allowed.ok()) return allowed;
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -59,6 +59,9 @@ struct WebhookOptions {
   int32_t max_concurrent_pushes_per_target = 8;
   int32_t max_queued_per_target = 1'000;  // the target's window
   std::vector<std::string> allow;         // empty: every URL not denied
+  // Loopback and private addresses are refused unless allowed by rule (see url_filter.h) or
+  // this is set (eventMesh.server.http.webhook.allowPrivateNetworks).
+  bool allow_private_networks = false;
   std::vector<std::string> deny = DefaultDenyRules();
   std::string ca_file;                 // PEM CA bundle for https endpoints; empty: system store
   std::string persistence_path;        // registrations file; empty: not persisted
@@ -123,7 +126,8 @@ class WebhookManager : public WebhookService {
   using Key = std::pair<std::string, std::string>;  // (group, url as given)
 
   WebhookManager(core::ConsumerManager* consumers, core::TopicRegistry* topics,
-                 WebhookOptions options, UrlFilter filter, std::unique_ptr<net::HttpClient> client);
+                 WebhookOptions options, std::shared_ptr<const UrlFilter> filter,
+                 std::unique_ptr<net::HttpClient> client);
 
   absl::Status SubscribeInternal(const WebhookSubscribeRequest& request, bool handshake,
                                  bool persist);
@@ -137,7 +141,8 @@ class WebhookManager : public WebhookService {
   core::ConsumerManager* const consumers_;
   core::TopicRegistry* const topics_;
   const WebhookOptions options_;
-  const UrlFilter filter_;
+  // Shared with the HTTP client, which checks every address it connects to.
+  const std::shared_ptr<const UrlFilter> filter_;
   std::unique_ptr<net::HttpClient> client_;
 
   mutable std::mutex mu_;

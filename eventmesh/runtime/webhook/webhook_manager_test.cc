@@ -194,6 +194,7 @@ class WebhookManagerTest : public ::testing::Test {
     options.max_backoff_ms = 40;
     options.push_timeout_ms = 2'000;
     options.persistence_path = dir_ + "/webhooks.json";
+    options.allow_private_networks = true;  // the test endpoints listen on loopback
     return options;
   }
   void StartManager(WebhookOptions options) {

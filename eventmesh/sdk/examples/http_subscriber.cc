@@ -2,7 +2,8 @@
 // process), subscribes its URL for --topic with the runtime (code 206), prints every pushed
 // event, heartbeats every 30 s, and unsubscribes when --count events arrived.
 //   bazel run //eventmesh/sdk/examples:http_subscriber -- --topic=demo --count=10
-// The runtime must accept loopback webhook URLs (its webhook allow/deny list).
+// The runtime must accept loopback webhook URLs: start it with
+// --eventMesh.server.http.webhook.allow=127.0.0.1 (private addresses are refused by default).
 
 #include "eventmesh/sdk/http/http_subscriber.h"
 
