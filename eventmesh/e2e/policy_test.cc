@@ -174,6 +174,38 @@ TEST_F(PolicyTest, RateLimitsAnswerWithEachProtocolsOverloadCode) {
   EXPECT_GT(http_refused, 0);
 }
 
+TEST_F(PolicyTest, FailedLoginsAreThrottledPerAddressOnEveryProtocol) {
+  // Two failures allowed, then one per hour: the third login from 127.0.0.1 is refused before
+  // its credentials are looked at, even when they are right, over TCP and HTTP alike.
+  Start({{"eventMesh.server.security.loginFailureBurst", "2"},
+         {"eventMesh.server.security.loginFailuresPerMinute", "1"}});
+  auto alice = Tcp("pub");  // a session authenticated before the failures keeps working
+  for (int i = 0; i < 2; ++i) {
+    auto guesser = TestClient::Connect(server_->tcp_port());
+    ASSERT_TRUE(guesser.ok());
+    auto hello = (*guesser)->Hello("pub", "g", 0, "alice", "guess");
+    ASSERT_TRUE(hello.ok());
+    EXPECT_EQ(hello->header.desc, "aclFail: authentication failed for user \"alice\"");
+  }
+  auto again = TestClient::Connect(server_->tcp_port());
+  ASSERT_TRUE(again.ok());
+  auto throttled = (*again)->Hello("pub", "g", 0, "alice", "pw");
+  ASSERT_TRUE(throttled.ok());
+  EXPECT_NE(throttled->header.code, 0);
+  EXPECT_TRUE(absl::StrContains(throttled->header.desc, "too many failed logins from 127.0.0.1"))
+      << throttled->header.desc;
+  EXPECT_TRUE((*again)->WaitClosed());
+
+  HttpReply http = HttpPublish("orders");
+  EXPECT_NE(http.ret_code, 0);
+  EXPECT_TRUE(absl::StrContains(http.ret_msg, "too many failed logins from 127.0.0.1"))
+      << http.ret_msg;
+
+  auto ack = alice->Publish("orders", "still here");
+  ASSERT_TRUE(ack.ok());
+  EXPECT_EQ(ack->header.code, 0);
+}
+
 TEST_F(PolicyTest, TtlBoundsAndRequestQuotaOnEveryProtocol) {
   Start({{"eventMesh.server.requestReply.maxTtlMs", "1000"},
          {"eventMesh.server.requestReply.maxPendingPerClient", "1"}});

@@ -177,6 +177,11 @@ KeyTable BuildKeyTable() {
             "username/password and topic ACL (TCP HELLO, HTTP headers)")
       .String("eventMesh.server.security.credentialsFile", &RuntimeConfig::credentials_file,
               "JSON credentials file (see core/acl.h); required when security is enabled")
+      .Int("eventMesh.server.security.loginFailureBurst", &RuntimeConfig::login_failure_burst, 1,
+           1'000'000, "", "failed logins one client address may make at once (then throttled)")
+      .Int("eventMesh.server.security.loginFailuresPerMinute",
+           &RuntimeConfig::login_failures_per_minute, 0, 1'000'000, "",
+           "failed logins per client address and minute after the burst (0 = no throttling)")
       // ----- client rebalancing between runtimes sharing a store
       .Int("eventMesh.server.tcp.RebalanceIntervalInMills", &RuntimeConfig::rebalance_interval_ms,
            0, 86'400'000, "ms",

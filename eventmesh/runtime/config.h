@@ -80,6 +80,8 @@ struct RuntimeConfig {
   std::string data_dir;
   bool security_enabled = false;
   std::string credentials_file;
+  int64_t login_failure_burst = 10;
+  int64_t login_failures_per_minute = 10;
   // HTTP server.
   int http_port = kDefaultHttpPort;
   int http_worker_threads = 0;  // 0 = hardware concurrency

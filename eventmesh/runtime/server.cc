@@ -123,6 +123,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
 Server::Server(const RuntimeConfig& config, std::unique_ptr<connectors::Connector> connector,
                std::unique_ptr<core::Acl> acl)
     : config_(config), connector_(std::move(connector)), acl_(std::move(acl)) {
+  if (acl_ != nullptr) {
+    login_throttle_ = std::make_unique<core::LoginThrottle>(core::LoginThrottle::Options{
+        config_.login_failure_burst, config_.login_failures_per_minute});
+  }
   topics_ =
       std::make_unique<core::TopicRegistry>(connector_.get(), config_.topic_auto_create,
                                             static_cast<int32_t>(config_.topic_default_partitions));
@@ -153,6 +157,7 @@ absl::Status Server::CreateFrontends(const frontend::FrontendRegistry& registry)
   services.publish = publish_.get();
   services.requests = requests_.get();
   services.acl = acl_.get();
+  services.login_throttle = login_throttle_.get();
   services.webhook = webhook_.get();
   services.recommend = [this](const std::string& group, const std::string& purpose) {
     return Recommend(group, purpose);

@@ -31,6 +31,7 @@
 #include "eventmesh/runtime/cluster/rebalancer.h"
 #include "eventmesh/runtime/config.h"
 #include "eventmesh/runtime/core/consumer_manager.h"
+#include "eventmesh/runtime/core/login_throttle.h"
 #include "eventmesh/runtime/core/publish_service.h"
 #include "eventmesh/runtime/core/request_reply_service.h"
 #include "eventmesh/runtime/core/request_tracker.h"
@@ -137,6 +138,7 @@ class Server {
   core::RequestTracker tracker_;
   std::unique_ptr<core::RequestReplyService> requests_;
   std::unique_ptr<core::Acl> acl_;
+  std::unique_ptr<core::LoginThrottle> login_throttle_;  // with acl_
   std::unique_ptr<webhook::WebhookService> webhook_;
   webhook::WebhookManager* webhook_manager_ = nullptr;  // webhook_ when it is the built-in one
   // In the configured order; destroyed (threads joined) before the services they use.

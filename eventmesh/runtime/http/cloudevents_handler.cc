@@ -49,7 +49,7 @@ void CloudEventsHandler::Handle(const HttpRequest& request, const std::string& p
   if (events->empty()) {
     return answer(400, EventMeshRetCode::kProtocolBodyErr, "the batch contains no events");
   }
-  auto user = Authenticate(services, request.headers);
+  auto user = Authenticate(services, request);
   if (!user.ok()) return answer(403, EventMeshRetCode::kAclErr, user.status().message());
   for (size_t i = 0; i < events->size(); ++i) {
     cloudevents::CloudEvent& event = (*events)[i];

@@ -128,7 +128,7 @@ void CodeHandlers::Handle(HttpRequest request, absl::string_view code_text, Resp
     return;
   }
   call.body = std::move(*body);
-  auto user = Authenticate(*services_, call.request.headers);
+  auto user = Authenticate(*services_, call.request);
   if (!user.ok()) {
     call.Answer(EventMeshRetCode::kAclErr, user.status().message());
     return;

@@ -21,10 +21,12 @@ namespace eventmesh::runtime::http {
 // The request-reply owner name of HTTP connections.
 inline constexpr char kFrontendName[] = "http";
 
-// The authenticated user; nullptr when security is disabled.
-// Errors: PermissionDenied "aclFail: authentication failed for user \"<name>\"".
+// The authenticated user (headers username/passwd); nullptr when security is disabled.
+// Errors: PermissionDenied "aclFail: authentication failed for user \"<name>\"",
+// ResourceExhausted "aclFail: too many failed logins from <ip>; retry in <n> s (...)" while the
+// request's address is throttled (core/login_throttle.h).
 absl::StatusOr<const core::AclUser*> Authenticate(const HttpServices& services,
-                                                  const protocol::http::HeaderMap& headers);
+                                                  const HttpRequest& request);
 
 // An HTTP request of `user` as the publish policy sees it.
 core::Publisher HttpPublisher(const HttpServices& services, const core::AclUser* user);

@@ -95,7 +95,7 @@ void UriHandlers::Handle(HttpRequest request, UriEndpoint endpoint, Responder re
                   ? BodyFields::FromForm(request.query)
                   : BodyFields::Parse(request.headers.GetOr("content-type", ""), request.body);
   if (!body.ok()) return fail(EventMeshRetCode::kProtocolBodyErr, body.status());
-  auto user = Authenticate(services, request.headers);
+  auto user = Authenticate(services, request);
   if (!user.ok()) return fail(EventMeshRetCode::kAclErr, user.status());
   switch (endpoint) {
     case UriEndpoint::kSubscribeLocal: {
@@ -186,7 +186,7 @@ void UriHandlers::Publish(HttpRequest& request, Responder& respond) {
     return answer(400, EventMeshRetCode::kProtocolBodyErr,
                   "missing topic: post to /eventmesh/publish/{topic} or set header 'subject'");
   }
-  auto user = Authenticate(services, request.headers);
+  auto user = Authenticate(services, request);
   if (!user.ok()) return answer(403, EventMeshRetCode::kAclErr, user.status().message());
   cloudevents::CloudEvent event;
   event.set_id(request.headers.GetOr(key::kBizSeqNo, ""));

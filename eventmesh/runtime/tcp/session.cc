@@ -217,8 +217,23 @@ void Session::HandleHello(const Package& package) {
     return;
   }
   if (ctx_->acl != nullptr) {
+    boost::system::error_code peer_ec;
+    const auto peer = socket_.remote_endpoint(peer_ec);
+    const std::string address = peer_ec ? std::string("unknown") : peer.address().to_string();
+    if (ctx_->login_throttle != nullptr) {
+      if (absl::Status admitted = ctx_->login_throttle->Admit(address); !admitted.ok()) {
+        Reply(package, Command::kHelloResponse, OpStatus::kAclFail,
+              absl::StrCat("aclFail: ", admitted.message()));
+        if (!hello_done_) {
+          reading_stopped_ = true;
+          CloseAsync(absl::StrCat("HELLO rejected: ", admitted.message()), /*flush=*/true);
+        }
+        return;
+      }
+    }
     const core::AclUser* user = ctx_->acl->Authenticate(agent->username, agent->password);
     if (user == nullptr) {
+      if (ctx_->login_throttle != nullptr) ctx_->login_throttle->Failed(address);
       Reply(package, Command::kHelloResponse, OpStatus::kAclFail,
             absl::StrCat("aclFail: authentication failed for user \"", agent->username, "\""));
       if (!hello_done_) {
