@@ -9,6 +9,7 @@
 #include "absl/synchronization/mutex.h"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/post.hpp"
+#include "boost/asio/ssl.hpp"
 #include "boost/asio/strand.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
@@ -73,7 +74,7 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
                         sessions_.end());
         sessions_.push_back(session);
       }
-      session->Read();
+      session->Start();
     });
     pool_.Start();
     return absl::OkStatus();
@@ -110,6 +111,22 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
       boost::system::error_code ec;
       const auto remote = stream_.socket().remote_endpoint(ec);
       if (!ec) peer_ = absl::StrCat(remote.address().to_string(), ":", remote.port());
+      if (server_->options_.tls) {
+        tls_ = std::make_unique<asio::ssl::stream<beast::tcp_stream&>>(stream_,
+                                                                       *server_->options_.tls);
+      }
+    }
+
+    // With TLS the handshake comes first, bounded like a request.
+    void Start() {
+      if (!tls_) return Read();
+      stream_.expires_after(
+          std::chrono::nanoseconds(absl::ToInt64Nanoseconds(server_->options_.read_timeout)));
+      tls_->async_handshake(asio::ssl::stream_base::server,
+                            [self = shared_from_this()](beast::error_code ec) {
+                              if (ec) return self->Close();
+                              self->Read();
+                            });
     }
 
     void Read() {
@@ -117,9 +134,14 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
       parser_->body_limit(server_->options_.max_body_bytes);
       stream_.expires_after(
           std::chrono::nanoseconds(absl::ToInt64Nanoseconds(server_->options_.read_timeout)));
-      bhttp::async_read(
-          stream_, buffer_, *parser_,
-          [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+      auto on_read = [self = shared_from_this()](beast::error_code ec, size_t) {
+        self->OnRead(ec);
+      };
+      if (tls_) {
+        bhttp::async_read(*tls_, buffer_, *parser_, std::move(on_read));
+      } else {
+        bhttp::async_read(stream_, buffer_, *parser_, std::move(on_read));
+      }
     }
 
     beast::tcp_stream::executor_type executor() { return stream_.get_executor(); }
@@ -198,19 +220,25 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
       response->prepare_payload();
       stream_.expires_after(
           std::chrono::nanoseconds(absl::ToInt64Nanoseconds(server_->options_.read_timeout)));
-      bhttp::async_write(
-          stream_, *response,
-          [self = shared_from_this(), response, keep_alive](beast::error_code ec, size_t) {
-            if (ec || !keep_alive) {
-              self->Close();
-              return;
-            }
-            self->Read();
-          });
+      auto on_written = [self = shared_from_this(), response, keep_alive](beast::error_code ec,
+                                                                          size_t) {
+        if (ec || !keep_alive) {
+          self->Close();
+          return;
+        }
+        self->Read();
+      };
+      if (tls_) {
+        bhttp::async_write(*tls_, *response, std::move(on_written));
+      } else {
+        bhttp::async_write(stream_, *response, std::move(on_written));
+      }
     }
 
     Impl* const server_;  // Outlives every session (they die with its io_context).
     beast::tcp_stream stream_;
+    // TLS over stream_ (HttpServerOptions::tls); every read and write goes through it.
+    std::unique_ptr<asio::ssl::stream<beast::tcp_stream&>> tls_;
     ConnectionSlot slot_;  // counts this connection in open_connections() while it lives
     beast::flat_buffer buffer_;
     std::optional<bhttp::request_parser<bhttp::string_body>> parser_;

@@ -31,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "boost/asio/ssl/context.hpp"
 
 namespace eventmesh::net {
 
@@ -47,6 +48,9 @@ struct HttpServerOptions {
   absl::Duration read_timeout = absl::Seconds(30);
   // Connections open at once; 0 = unbounded.
   size_t max_connections = 10'000;
+  // Set: HTTPS only (each connection's TLS handshake must finish within read_timeout); make it
+  // with net::MakeServerTlsContext (client certificates optional). Unset: plain HTTP.
+  std::shared_ptr<boost::asio::ssl::context> tls;
 };
 
 struct ServerRequest {

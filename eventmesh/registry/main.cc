@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "eventmesh/common/config/secret_file.h"
 #include "eventmesh/common/config/values.h"
+#include "eventmesh/net/tls.h"
 #include "eventmesh/registry/registry_server.h"
 #include "glog/logging.h"
 
@@ -33,6 +34,10 @@ ABSL_FLAG(int64_t, max_instances, 10'000, "instances held at most");
 ABSL_FLAG(int64_t, max_watchers, 10'000, "long polls waiting at most");
 ABSL_FLAG(int64_t, max_connections, 10'000, "HTTP connections open at most");
 ABSL_FLAG(int32_t, threads, 2, "io threads");
+ABSL_FLAG(std::string, tls_cert_file, "", "PEM server certificate (chain); set = HTTPS only");
+ABSL_FLAG(std::string, tls_key_file, "", "PEM private key; required with --tls_cert_file");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "PEM CA bundle; when set, clients must present a certificate it signed");
 
 namespace eventmesh::registry {
 namespace {
@@ -47,6 +52,13 @@ int Run() {
   options.http.address = absl::GetFlag(FLAGS_bind);
   options.http.port = absl::GetFlag(FLAGS_port);
   options.http.threads = absl::GetFlag(FLAGS_threads);
+  if (const std::string cert = absl::GetFlag(FLAGS_tls_cert_file); !cert.empty()) {
+    auto tls = net::MakeServerTlsContext(
+        {cert, absl::GetFlag(FLAGS_tls_key_file), absl::GetFlag(FLAGS_tls_client_ca_file)},
+        {"--tls_cert_file", "--tls_key_file", "--tls_client_ca_file"});
+    if (!tls.ok()) return Fail(tls.status());
+    options.http.tls = *std::move(tls);
+  }
   options.http.max_body_bytes = 4 << 20;
   if (absl::GetFlag(FLAGS_max_connections) < 1) {
     return Fail(absl::InvalidArgumentError("--max_connections must be at least 1"));

@@ -271,6 +271,12 @@ KeyTable BuildKeyTable() {
               })
       .String("eventMesh.registry.plugin.token", registry(&RuntimeConfig::Registry::token),
               "token the registry server requires for registration (Authorization: Bearer)")
+      .String("eventMesh.registry.tls.caFile", registry(&RuntimeConfig::Registry::ca_file),
+              "CAs trusted for https:// registry servers (\"\" = the system's)")
+      .String("eventMesh.registry.tls.certFile", registry(&RuntimeConfig::Registry::cert_file),
+              "client certificate for a registry server that requires one")
+      .String("eventMesh.registry.tls.keyFile", registry(&RuntimeConfig::Registry::key_file),
+              "its private key")
       .Int("eventMesh.registry.leaseMs", registry(&RuntimeConfig::Registry::lease_ms), 1000,
            300'000, "ms", "lease of this runtime's registration; renewed every third of it")
       .Int("eventMesh.registry.reportIntervalMs",

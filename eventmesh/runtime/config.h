@@ -115,6 +115,9 @@ struct RuntimeConfig {
     std::string type = "eventmesh";      // "eventmesh" (the registry server) or "etcd"
     std::vector<std::string> addresses;  // host:port of each registry server / etcd member
     std::string token;                   // Bearer token of the registry server
+    std::string ca_file;                 // https:// registry servers (eventMesh.registry.tls.*)
+    std::string cert_file;
+    std::string key_file;
     int64_t lease_ms = 10'000;
     int64_t report_interval_ms = 5'000;
     std::string instance_id;  // "" = <advertised host>-<TCP port>

@@ -253,6 +253,9 @@ absl::Status Server::StartRegistryAgent() {
   client_config.type = config_.registry.type;
   client_config.addresses = config_.registry.addresses;
   client_config.token = config_.registry.token;
+  client_config.ca_file = config_.registry.ca_file;
+  client_config.cert_file = config_.registry.cert_file;
+  client_config.key_file = config_.registry.key_file;
   auto client = registry::NewRegistryClient(client_config);
   if (!client.ok()) {
     return absl::Status(

@@ -55,6 +55,9 @@ absl::StatusOr<std::unique_ptr<HttpRegistry>> HttpRegistry::Create(HttpRegistryO
   }
   net::HttpClientOptions http_options;
   http_options.threads = 1;
+  http_options.ca_file = options.ca_file;
+  http_options.client_cert_file = options.cert_file;
+  http_options.client_key_file = options.key_file;
   auto http = net::HttpClient::Create(http_options);
   if (!http.ok()) return http.status();
   return std::unique_ptr<HttpRegistry>(

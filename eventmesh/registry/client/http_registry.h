@@ -24,6 +24,11 @@ struct HttpRegistryOptions {
   std::string token;
   // Deadline of one request (a Watch gets its wait on top).
   absl::Duration timeout = absl::Seconds(5);
+  // For https:// addresses: CAs trusted for the servers' certificates ("" = the system's), and a
+  // client certificate for servers that require one.
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
 };
 
 class HttpRegistry : public Registry {

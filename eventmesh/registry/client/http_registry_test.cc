@@ -6,10 +6,13 @@
 #include <filesystem>
 #include <future>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "eventmesh/net/http_client.h"
+#include "eventmesh/net/tls.h"
 #include "eventmesh/registry/registry_server.h"
 #include "eventmesh/registry/testing/registry_contract.h"
+#include "eventmesh/testing/tls_certs.h"
 #include "gtest/gtest.h"
 
 namespace eventmesh::registry {
@@ -108,6 +111,50 @@ TEST(RegistryApiTest, BadRequestsGetA4xxNamingTheProblem) {
   a = Curl(port, "GET", "/v1/meshes");
   EXPECT_EQ(a.status, 200);
   EXPECT_NE(a.body.find(R"j({"name":"m","instances":1})j"), std::string::npos) << a.body;
+}
+
+TEST(RegistryApiTest, HttpsRegistryServesClientsTrustingItsCa) {
+  auto certs = eventmesh::testing::GenerateTestCertificates(
+      absl::StrCat(std::getenv("TEST_TMPDIR"), "/certs"));
+  ASSERT_TRUE(certs.ok()) << certs.status();
+  RegistryServerOptions options;
+  auto tls = net::MakeServerTlsContext({certs->server_cert, certs->server_key, ""},
+                                       {"--tls_cert_file", "--tls_key_file", ""});
+  ASSERT_TRUE(tls.ok()) << tls.status();
+  options.http.tls = *tls;
+  ServerBackend backend(options);
+  const std::string address = absl::StrCat("https://localhost:", backend.server()->port());
+
+  HttpRegistryOptions trusting;
+  trusting.addresses = {address};
+  trusting.ca_file = certs->ca_cert;
+  auto client = HttpRegistry::Create(trusting);
+  ASSERT_TRUE(client.ok()) << client.status();
+  Instance in;
+  in.mesh = "m";
+  in.id = "tls";
+  in.endpoints = {{"tcp", "127.0.0.1", 1}};
+  ASSERT_TRUE((*client)->Register(in, absl::Seconds(5)).ok());
+  auto listed = (*client)->List("m");
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->instances.size(), 1u);
+
+  HttpRegistryOptions untrusting;
+  untrusting.addresses = {address};
+  untrusting.ca_file = certs->other_ca_cert;
+  auto stranger = HttpRegistry::Create(untrusting);
+  ASSERT_TRUE(stranger.ok());
+  auto refused = (*stranger)->List("m");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "certificate verification failed"))
+      << refused.status();
+  // Plain HTTP to the HTTPS port gets nothing.
+  HttpRegistryOptions plain;
+  plain.addresses = {absl::StrCat("127.0.0.1:", backend.server()->port())};
+  auto plain_client = HttpRegistry::Create(plain);
+  ASSERT_TRUE(plain_client.ok());
+  EXPECT_FALSE((*plain_client)->List("m").ok());
+  EXPECT_TRUE((*client)->List("m").ok());
 }
 
 TEST(RegistryApiTest, ATokenGuardsChangesButNotReads) {

@@ -12,6 +12,9 @@ absl::StatusOr<std::unique_ptr<Registry>> NewRegistryClient(const RegistryClient
     options.addresses = config.addresses;
     options.token = config.token;
     options.timeout = config.timeout;
+    options.ca_file = config.ca_file;
+    options.cert_file = config.cert_file;
+    options.key_file = config.key_file;
     auto client = HttpRegistry::Create(std::move(options));
     if (!client.ok()) return client.status();
     return std::unique_ptr<Registry>(*std::move(client));

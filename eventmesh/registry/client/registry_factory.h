@@ -19,6 +19,10 @@ struct RegistryClientConfig {
   std::vector<std::string> addresses;  // host:port of each server / etcd member
   std::string token;                   // registry server only
   absl::Duration timeout = absl::Seconds(5);
+  // Registry server over https:// addresses (see HttpRegistryOptions).
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
 };
 
 // Errors: InvalidArgument (unknown type, no address, malformed address).

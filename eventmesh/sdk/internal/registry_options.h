@@ -27,6 +27,9 @@ struct RegistryOptions {
   std::string idc;
   // How long one registry call may take. Default 5 s.
   absl::Duration timeout = absl::Seconds(5);
+  // For https:// registry addresses: CAs trusted for the servers' certificates ("" = the
+  // system's).
+  std::string ca_file;
 
   // Errors (InvalidArgument), naming the field with `prefix` (e.g. "registry."):
   // "registry.type must be eventmesh or etcd, got 'x'", "registry.addresses is required",

@@ -35,6 +35,7 @@ absl::StatusOr<std::unique_ptr<RuntimeDiscovery>> RuntimeDiscovery::Create(
   config.addresses = options.addresses;
   config.token = options.token;
   config.timeout = options.timeout;
+  config.ca_file = options.ca_file;
   auto client = registry::NewRegistryClient(config);
   if (!client.ok()) {
     return absl::Status(client.status().code(),
