@@ -10,6 +10,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -29,6 +30,8 @@ namespace {
 constexpr int64_t kNanosPerMs = 1'000'000;
 constexpr int32_t kMaxPartitions = 1024;
 constexpr jsErrCode kNoJsError = static_cast<jsErrCode>(0);
+// Empty pulls in a row after which a subscription checks that its consumer still exists.
+constexpr int64_t kIdlePullsPerCheck = 10;
 
 config::KeyTable<NatsOptions> BuildKeyTable() {
   config::KeyTable<NatsOptions> table;
@@ -124,6 +127,17 @@ int64_t NowMs() {
 
 class NatsConnector;
 
+// The connectors not destroyed yet: libnats callbacks (PubAcks, connection events) may run on
+// its threads after a connector is gone, and check here first.
+std::mutex& LiveMu() {
+  static std::mutex* const mu = new std::mutex;
+  return *mu;
+}
+std::set<const void*>& Live() {
+  static std::set<const void*>* const live = new std::set<const void*>;
+  return *live;
+}
+
 // One pull consumer read by one thread. Thread-safe.
 class NatsSubscription : public Subscription {
  public:
@@ -145,6 +159,8 @@ class NatsSubscription : public Subscription {
  private:
   void Run();
   void KeepHeldAlive();
+  // Run's thread: re-creates the consumer when the server no longer has it.
+  void RecreateConsumerIfLost();
 
   NatsConnector* const connector_;
   const SubscribeOptions options_;
@@ -236,6 +252,10 @@ class NatsConnector : public Connector {
 
 absl::StatusOr<std::unique_ptr<NatsConnector>> NatsConnector::Create(const NatsOptions& options) {
   std::unique_ptr<NatsConnector> connector(new NatsConnector(options));
+  {
+    std::lock_guard<std::mutex> live(LiveMu());
+    Live().insert(connector.get());
+  }
   if (auto status = connector->Connect(); !status.ok()) return status;
   connector->publisher_ = std::thread([c = connector.get()] { c->PublisherLoop(); });
   return connector;
@@ -310,6 +330,10 @@ absl::Status NatsConnector::Connect() {
 
 NatsConnector::~NatsConnector() {
   Shutdown();
+  {
+    std::lock_guard<std::mutex> live(LiveMu());
+    Live().erase(this);
+  }
   if (js_ != nullptr) jsCtx_Destroy(js_);
   if (conn_ != nullptr) natsConnection_Destroy(conn_);
   if (nats_options_ != nullptr) natsOptions_Destroy(nats_options_);
@@ -317,6 +341,8 @@ NatsConnector::~NatsConnector() {
 
 void NatsConnector::OnClosed(natsConnection*, void* closure) {
   auto* self = static_cast<NatsConnector*>(closure);
+  std::lock_guard<std::mutex> live(LiveMu());
+  if (Live().count(self) == 0) return;
   std::lock_guard<std::mutex> lock(self->mu_);
   self->closed_ = true;
   self->cv_.notify_all();
@@ -324,6 +350,8 @@ void NatsConnector::OnClosed(natsConnection*, void* closure) {
 
 void NatsConnector::OnDisconnected(natsConnection*, void* closure) {
   auto* self = static_cast<NatsConnector*>(closure);
+  std::lock_guard<std::mutex> live(LiveMu());
+  if (Live().count(self) == 0) return;
   {
     std::lock_guard<std::mutex> lock(self->mu_);
     if (self->shutdown_) return;
@@ -334,6 +362,8 @@ void NatsConnector::OnDisconnected(natsConnection*, void* closure) {
 
 void NatsConnector::OnReconnected(natsConnection*, void* closure) {
   auto* self = static_cast<NatsConnector*>(closure);
+  std::lock_guard<std::mutex> live(LiveMu());
+  if (Live().count(self) == 0) return;
   LOG(INFO) << "nats connector: reconnected to " << self->options_.servers;
 }
 
@@ -444,43 +474,44 @@ void NatsConnector::PublisherLoop() {
 
 void NatsConnector::OnPubAck(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure) {
   auto* self = static_cast<NatsConnector*>(closure);
-  Pending pending;
+  PublishCallback done;
+  absl::StatusOr<PublishResult> result;
   {
+    // libnats may run this late, on its own thread: only a live connector is touched.
+    std::lock_guard<std::mutex> live(LiveMu());
+    if (Live().count(self) == 0) return;
     std::lock_guard<std::mutex> lock(self->mu_);
     auto it = self->pending_.find(msg);
     if (it == self->pending_.end()) return;  // already failed (shut down)
-    pending = std::move(it->second);
+    Pending pending = std::move(it->second);
     self->pending_.erase(it);
     self->cv_.notify_all();
-  }
-  if (pae == nullptr && pa != nullptr) {
-    PublishResult result;
-    result.position.topic = pending.topic;
-    result.position.partition = pending.partition;
-    result.position.offset = static_cast<int64_t>(pa->Sequence);
-    pending.done(result);
-    return;
-  }
-  const natsStatus s = pae != nullptr ? pae->Err : NATS_ERR;
-  const std::string detail = pae != nullptr && pae->ErrText != nullptr ? pae->ErrText : "";
-  if (s == NATS_NO_RESPONDERS || (pae != nullptr && pae->ErrCode == JSStreamNotFoundErr)) {
-    {
-      std::lock_guard<std::mutex> lock(self->mu_);
+    done = std::move(pending.done);
+    const natsStatus s = pae != nullptr ? pae->Err : (pa != nullptr ? NATS_OK : NATS_ERR);
+    const std::string detail = pae != nullptr && pae->ErrText != nullptr ? pae->ErrText : "";
+    if (s == NATS_OK) {
+      PublishResult ok;
+      ok.position.topic = pending.topic;
+      ok.position.partition = pending.partition;
+      ok.position.offset = static_cast<int64_t>(pa->Sequence);
+      result = ok;
+    } else if (s == NATS_NO_RESPONDERS || (pae != nullptr && pae->ErrCode == JSStreamNotFoundErr)) {
       self->topics_.erase(pending.topic);
+      result = absl::NotFoundError(absl::StrCat("topic ", pending.topic,
+                                                " does not exist (no JetStream stream ",
+                                                NatsStreamName(pending.topic), ")"));
+    } else if (s == NATS_TIMEOUT) {
+      result = absl::UnavailableError(
+          absl::StrCat("NATS did not confirm the publish to ", pending.topic, " within ",
+                       self->options_.publish_timeout_ms, " ms (", self->Key("publishTimeoutMs"),
+                       "; the event may or may not have been stored)"));
+    } else {
+      result = absl::UnavailableError(absl::StrCat("nats connector: publish to ", pending.topic,
+                                                   " failed: ", natsStatus_GetText(s),
+                                                   detail.empty() ? "" : ": ", detail));
     }
-    pending.done(absl::NotFoundError(absl::StrCat("topic ", pending.topic,
-                                                  " does not exist (no JetStream stream ",
-                                                  NatsStreamName(pending.topic), ")")));
-  } else if (s == NATS_TIMEOUT) {
-    pending.done(absl::UnavailableError(
-        absl::StrCat("NATS did not confirm the publish to ", pending.topic, " within ",
-                     self->options_.publish_timeout_ms, " ms (", self->Key("publishTimeoutMs"),
-                     "; the event may or may not have been stored)")));
-  } else {
-    pending.done(absl::UnavailableError(absl::StrCat("nats connector: publish to ", pending.topic,
-                                                     " failed: ", natsStatus_GetText(s),
-                                                     detail.empty() ? "" : ": ", detail)));
   }
+  done(std::move(result));
 }
 
 absl::Status NatsConnector::CreateTopic(const std::string& topic, int32_t partitions) {
@@ -708,9 +739,38 @@ void NatsSubscription::KeepHeldAlive() {
   }
 }
 
+void NatsSubscription::RecreateConsumerIfLost() {
+  if (natsConnection_Status(connector_->connection()) != NATS_CONN_STATUS_CONNECTED) return;
+  jsConsumerInfo* info = nullptr;
+  jsErrCode code = kNoJsError;
+  natsStatus s = natsSubscription_GetConsumerInfo(&info, sub_, connector_->api_options(), &code);
+  if (s == NATS_OK) {
+    jsConsumerInfo_Destroy(info);
+    return;
+  }
+  // libnats closes a pull subscription whose consumer was deleted ("Consumer Deleted").
+  if (code != JSConsumerNotFoundErr && s != NATS_NOT_FOUND && s != NATS_INVALID_SUBSCRIPTION) {
+    return;  // not known to be lost: try again later
+  }
+  std::string consumer;
+  auto replacement = connector_->PullSubscribe(options_, &consumer);
+  if (!replacement.ok()) {
+    LOG(WARNING) << "nats connector: the consumer of " << options_.topic << " (group "
+                 << options_.group
+                 << ") is gone and cannot be re-created: " << replacement.status();
+    return;
+  }
+  natsSubscription_Unsubscribe(sub_);
+  natsSubscription_Destroy(sub_);
+  sub_ = *replacement;
+  LOG(WARNING) << "nats connector: the server lost the consumer of " << options_.topic << " (group "
+               << options_.group << "); re-created it";
+}
+
 void NatsSubscription::Run() {
   const NatsOptions& config = connector_->options();
   int failures = 0;
+  int64_t idle = 0;
   while (true) {
     int batch = 0;
     {
@@ -731,9 +791,12 @@ void NatsSubscription::Run() {
     natsMsgList list{};
     jsErrCode code = kNoJsError;
     natsStatus s = natsSubscription_Fetch(&list, sub_, batch, config.fetch_wait_ms, &code);
-    if (s == NATS_TIMEOUT) {
+    if (s == NATS_TIMEOUT) {  // nothing to deliver
       natsMsgList_Destroy(&list);
       failures = 0;
+      // Now and then make sure the consumer still exists (an operator may delete it; pulls
+      // on a deleted consumer just come back empty).
+      if (++idle % kIdlePullsPerCheck == 0) RecreateConsumerIfLost();
       continue;
     }
     if (s != NATS_OK) {
@@ -742,22 +805,13 @@ void NatsSubscription::Run() {
         LOG(WARNING) << "nats connector: fetch " << options_.topic << " (group " << options_.group
                      << "): " << NatsText(s) << " (retrying with backoff)";
       }
-      if (failures % 5 == 0 &&
-          natsConnection_Status(connector_->connection()) == NATS_CONN_STATUS_CONNECTED) {
-        // The server may have lost the consumer (e.g. an ephemeral one across a restart).
-        std::string consumer;
-        auto replacement = connector_->PullSubscribe(options_, &consumer);
-        if (replacement.ok()) {
-          natsSubscription_Destroy(sub_);
-          sub_ = *replacement;
-          LOG(INFO) << "nats connector: re-created the consumer of " << options_.topic;
-        }
-      }
+      RecreateConsumerIfLost();
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait_for(lock, std::chrono::milliseconds(std::min(50 << std::min(failures, 5), 1'000)),
                    [&] { return closed_; });
       continue;
     }
+    idle = 0;
     failures = 0;
     std::vector<DeliveredEvent> events;
     {
