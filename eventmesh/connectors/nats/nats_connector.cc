@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdio>
 #include <deque>
 #include <map>
@@ -215,7 +216,10 @@ class NatsConnector : public Connector {
  private:
   explicit NatsConnector(NatsOptions options) : options_(std::move(options)) {}
   absl::Status Connect();
-  absl::StatusOr<int32_t> Partitions(const std::string& topic, bool refresh);
+  // The partition count of `topic` (cached unless `refresh`); a lookup waits at most
+  // min(requestTimeoutMs, wait_ms).
+  absl::StatusOr<int32_t> Partitions(const std::string& topic, bool refresh,
+                                     int64_t wait_ms = INT64_MAX);
   void PublisherLoop();
   static void OnPubAck(jsCtx* js, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure);
   static void OnDisconnected(natsConnection* nc, void* closure);
@@ -232,6 +236,7 @@ class NatsConnector : public Connector {
     std::string topic;
     std::string payload;
     PublishCallback done;
+    int64_t deadline_ms = 0;  // NowMs() + publishTimeoutMs at Publish
   };
   struct Pending {
     std::string topic;
@@ -313,7 +318,7 @@ absl::Status NatsConnector::Connect() {
   js_options.PublishAsync.MaxPending = options_.max_in_flight;
   js_options.PublishAsync.AckHandler = &NatsConnector::OnPubAck;
   js_options.PublishAsync.AckHandlerClosure = this;
-  js_options.PublishAsync.StallWait = options_.publish_timeout_ms;
+  js_options.PublishAsync.StallWait = 100;  // then retried until the event's deadline
   s = natsConnection_JetStream(&js_, conn_, &js_options);
   if (s != NATS_OK) return FromNats(s, kNoJsError, "nats connector: JetStream context");
   jsAccountInfo* account = nullptr;
@@ -367,7 +372,8 @@ void NatsConnector::OnReconnected(natsConnection*, void* closure) {
   LOG(INFO) << "nats connector: reconnected to " << self->options_.servers;
 }
 
-absl::StatusOr<int32_t> NatsConnector::Partitions(const std::string& topic, bool refresh) {
+absl::StatusOr<int32_t> NatsConnector::Partitions(const std::string& topic, bool refresh,
+                                                  int64_t wait_ms) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = topics_.find(topic);
@@ -376,7 +382,9 @@ absl::StatusOr<int32_t> NatsConnector::Partitions(const std::string& topic, bool
   jsStreamInfo* info = nullptr;
   jsErrCode code = kNoJsError;
   const std::string stream = NatsStreamName(topic);
-  natsStatus s = js_GetStreamInfo(&info, js_, stream.c_str(), &api_options_, &code);
+  jsOptions call = api_options_;
+  call.Wait = std::min(options_.request_timeout_ms, std::max<int64_t>(1, wait_ms));
+  natsStatus s = js_GetStreamInfo(&info, js_, stream.c_str(), &call, &code);
   if (s != NATS_OK) {
     absl::Status status =
         FromNats(s, code, absl::StrCat("topic ", topic, " (stream ", stream, ")"));
@@ -407,7 +415,8 @@ void NatsConnector::Publish(cloudevents::CloudEvent event, PublishCallback done)
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!shutdown_) {
-      queue_.push_back({std::move(topic), std::move(*payload), std::move(done)});
+      queue_.push_back({std::move(topic), std::move(*payload), std::move(done),
+                        NowMs() + options_.publish_timeout_ms});
       cv_.notify_all();
       return;
     }
@@ -425,7 +434,20 @@ void NatsConnector::PublisherLoop() {
       item = std::move(queue_.front());
       queue_.pop_front();
     }
-    auto partitions = Partitions(item.topic, /*refresh=*/false);
+    // Every step below is bounded by what is left of the event's publishTimeoutMs, so a
+    // backlog built up during an outage drains in that time rather than one timeout per event.
+    auto timed_out = [&] {
+      return absl::UnavailableError(absl::StrCat("NATS did not confirm the publish to ", item.topic,
+                                                 " within ", options_.publish_timeout_ms, " ms (",
+                                                 Key("publishTimeoutMs"),
+                                                 "; the event may or may not have been stored)"));
+    };
+    int64_t remaining = item.deadline_ms - NowMs();
+    if (remaining <= 0) {
+      item.done(timed_out());
+      continue;
+    }
+    auto partitions = Partitions(item.topic, /*refresh=*/false, remaining);
     if (!partitions.ok()) {
       item.done(partitions.status());
       continue;
@@ -449,11 +471,18 @@ void NatsConnector::PublisherLoop() {
       std::lock_guard<std::mutex> lock(mu_);
       pending_[key] = Pending{item.topic, partition, std::move(item.done)};
     }
-    jsPubOptions pub_options;
-    jsPubOptions_Init(&pub_options);
-    pub_options.MaxWait = options_.publish_timeout_ms;
-    s = js_PublishMsgAsync(js_, &msg, &pub_options);
-    if (s != NATS_OK) {
+    // With maxInFlight PubAcks outstanding the call stalls (StallWait) and returns
+    // NATS_TIMEOUT, leaving the message to us: try again until the deadline.
+    for (;;) {
+      remaining = item.deadline_ms - NowMs();
+      if (remaining <= 0) break;
+      jsPubOptions pub_options;
+      jsPubOptions_Init(&pub_options);
+      pub_options.MaxWait = remaining;
+      s = js_PublishMsgAsync(js_, &msg, &pub_options);
+      if (s != NATS_TIMEOUT || msg == nullptr) break;
+    }
+    if (msg != nullptr) {  // not handed to libnats
       PublishCallback done;
       {
         std::lock_guard<std::mutex> lock(mu_);
@@ -463,10 +492,12 @@ void NatsConnector::PublisherLoop() {
           pending_.erase(it);
         }
       }
-      if (msg != nullptr) natsMsg_Destroy(msg);
+      natsMsg_Destroy(msg);
       if (done) {
-        done(absl::UnavailableError(
-            absl::StrCat("nats connector: cannot publish to ", subject, ": ", NatsText(s))));
+        done(s == NATS_OK || s == NATS_TIMEOUT
+                 ? timed_out()
+                 : absl::UnavailableError(absl::StrCat("nats connector: cannot publish to ",
+                                                       subject, ": ", NatsText(s))));
       }
     }
   }
