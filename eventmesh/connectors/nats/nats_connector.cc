@@ -791,6 +791,15 @@ void NatsSubscription::RecreateConsumerIfLost() {
                  << ") is gone and cannot be re-created: " << replacement.status();
     return;
   }
+  // Events held from the lost consumer can no longer be acknowledged to it: drop them (their
+  // acks are ignored); the new consumer delivers what it has. Messages go before their
+  // subscription.
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [seq, held] : held_) natsMsg_Destroy(held.msg);
+    held_.clear();
+    cv_.notify_all();
+  }
   natsSubscription_Unsubscribe(sub_);
   natsSubscription_Destroy(sub_);
   sub_ = *replacement;
