@@ -905,7 +905,7 @@ TEST_F(RuntimeTest, UnknownConnectorIsNamed) {
   EXPECT_EQ(server.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(server.status().message(),
             "storage connector \"kafka\": unknown connector \"kafka\"; registered: embedded, "
-            "standalone, store");
+            "nats, standalone, store");
 }
 
 }  // namespace
