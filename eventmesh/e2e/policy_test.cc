@@ -51,7 +51,10 @@ class PolicyTest : public ::testing::Test {
     const std::string credentials = dir + "-acl.json";
     std::ofstream(credentials) << R"({"users":[{"username":"alice","password":"pw",)"
                                << R"("publish":["orders","rpc","eventmesh-runtimes"],)"
-                               << R"("subscribe":["*"]}]})";
+                               << R"("subscribe":["*"]},)"
+                               << R"({"username":"bob","password":"pw2","publish":["*"],)"
+                               << R"("subscribe":["*"]},)"
+                               << R"({"username":"root","password":"pw3","admin":true}]})";
     properties.emplace("eventMesh.server.security.enabled", "true");
     properties.emplace("eventMesh.server.security.credentialsFile", credentials);
     properties.emplace("eventMesh.server.http.webhook.enabled", "false");
@@ -204,6 +207,63 @@ TEST_F(PolicyTest, FailedLoginsAreThrottledPerAddressOnEveryProtocol) {
   auto ack = alice->Publish("orders", "still here");
   ASSERT_TRUE(ack.ok());
   EXPECT_EQ(ack->header.code, 0);
+}
+
+// A JSON POST to a URI endpoint as `user`.
+HttpReply PostAs(int port, const std::string& path, const std::string& user,
+                 const std::string& password, const std::string& body) {
+  auto reply = HttpCall(
+      port, "POST", path,
+      {{"Content-Type", "application/json"}, {"username", user}, {"passwd", password}}, body);
+  EXPECT_TRUE(reply.ok()) << reply.status();
+  return reply.ok() ? *reply : HttpReply{};
+}
+
+TEST_F(PolicyTest, TopicAdministrationNeedsAnAdminUser) {
+  Start({});
+  const int port = server_->http_port();
+  HttpReply refused = PostAs(port, "/eventmesh/topic/create", "bob", "pw2", R"({"topic":"t1"})");
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(refused.ret_msg,
+            "aclFail: user \"bob\" may not create topics (needs \"admin\": true in the "
+            "credentials file)");
+  HttpReply created = PostAs(port, "/eventmesh/topic/create", "root", "pw3", R"({"topic":"t1"})");
+  EXPECT_EQ(created.ret_code, 0) << created.ret_msg;
+  refused = PostAs(port, "/eventmesh/topic/delete", "alice", "pw", R"({"topic":"t1"})");
+  EXPECT_EQ(refused.status, 403);
+  HttpReply deleted = PostAs(port, "/eventmesh/topic/delete", "root", "pw3", R"({"topic":"t1"})");
+  EXPECT_EQ(deleted.ret_code, 0) << deleted.ret_msg;
+}
+
+TEST_F(PolicyTest, WebhookRegistrationsBelongToTheirUser) {
+  Start({{"eventMesh.server.http.webhook.enabled", "true"},
+         {"eventMesh.server.http.webhook.allowPrivateNetworks", "true"}});
+  const int port = server_->http_port();
+  const std::string registration =
+      R"({"url":"http://127.0.0.1:9/alice","consumerGroup":"cg","topic":[{"topic":"orders"}]})";
+  HttpReply subscribed = PostAs(port, "/eventmesh/subscribe/local", "alice", "pw", registration);
+  ASSERT_EQ(subscribed.ret_code, 0) << subscribed.ret_msg;
+
+  auto list_as = [&](const std::string& user, const std::string& password) {
+    auto reply = HttpCall(port, "GET", "/eventmesh/subscription/query",
+                          {{"username", user}, {"passwd", password}}, "");
+    EXPECT_TRUE(reply.ok());
+    return reply.ok() ? reply->ret_msg : std::string();
+  };
+  EXPECT_TRUE(absl::StrContains(list_as("alice", "pw"), "http://127.0.0.1:9/alice"));
+  EXPECT_FALSE(absl::StrContains(list_as("bob", "pw2"), "http://127.0.0.1:9/alice"));
+  EXPECT_TRUE(absl::StrContains(list_as("root", "pw3"), "http://127.0.0.1:9/alice"));
+
+  const std::string removal =
+      R"({"url":"http://127.0.0.1:9/alice","consumerGroup":"cg","topic":["orders"]})";
+  HttpReply refused = PostAs(port, "/eventmesh/unsubscribe/local", "bob", "pw2", removal);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(refused.ret_msg,
+            "webhook http://127.0.0.1:9/alice of group cg was registered by user \"alice\"");
+  EXPECT_TRUE(absl::StrContains(list_as("alice", "pw"), "http://127.0.0.1:9/alice"));
+  HttpReply removed = PostAs(port, "/eventmesh/unsubscribe/local", "alice", "pw", removal);
+  EXPECT_EQ(removed.ret_code, 0) << removed.ret_msg;
+  EXPECT_FALSE(absl::StrContains(list_as("root", "pw3"), "http://127.0.0.1:9/alice"));
 }
 
 TEST_F(PolicyTest, TtlBoundsAndRequestQuotaOnEveryProtocol) {

@@ -142,6 +142,13 @@ absl::StatusOr<Acl> Acl::Parse(absl::string_view text, absl::string_view what) {
     }
     if (auto s = ReadPatterns(entry, "publish", what, &user.publish); !s.ok()) return s;
     if (auto s = ReadPatterns(entry, "subscribe", what, &user.subscribe); !s.ok()) return s;
+    if (entry.HasMember("admin")) {
+      if (!entry["admin"].IsBool()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(what, ": user \"", user.username, "\": \"admin\" must be true or false"));
+      }
+      user.admin = entry["admin"].GetBool();
+    }
     std::string key = user.username;
     if (!acl.users_.emplace(key, std::move(user)).second) {
       return absl::InvalidArgumentError(absl::StrCat(what, ": duplicate user \"", key, "\""));
@@ -155,6 +162,7 @@ absl::StatusOr<Acl> Acl::Parse(absl::string_view text, absl::string_view what) {
     }
   }
   acl.stand_in_.username.clear();
+  acl.stand_in_.admin = false;
   acl.stand_in_.password.append("\x01 never");  // cannot equal what a client sends as well
   return acl;
 }

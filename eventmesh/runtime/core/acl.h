@@ -5,14 +5,17 @@
 //   {"users": [{"username": "alice", "password": "s3cret",
 //               "publish": ["orders", "audit.*"], "subscribe": ["*"]},
 //              {"username": "bob",
-//               "passwordHash": "pbkdf2-sha256$600000$<salt hex>$<derived key hex>"}]}
+//               "passwordHash": "pbkdf2-sha256$600000$<salt hex>$<derived key hex>",
+//               "admin": true}]}
 // A user has either "password" (clear text) or "passwordHash" (PBKDF2-HMAC-SHA256; make one with
 //   openssl kdf -keylen 32 -kdfopt digest:SHA256 -kdfopt pass:<password>
 //     -kdfopt hexsalt:<16+ random bytes in hex> -kdfopt iter:600000 PBKDF2   (one line)
 // whose colon-separated output may be pasted as is). Comparisons take the same time whether the
 // user exists or not, and do not stop at the first differing byte.
 // A pattern is an exact topic name, a prefix ending in '*' ("audit.*"), or "*" (every topic).
-// A missing list grants nothing. Immutable after loading; thread-safe.
+// A missing list grants nothing. "admin" (default false) is the right to create and delete
+// topics and to see and remove other users' webhook registrations. Immutable after loading;
+// thread-safe.
 // Errors (Load): NotFound (unreadable file), InvalidArgument naming the file and the problem
 // (malformed JSON with offset, missing username/password, duplicate user, non-string pattern).
 
@@ -31,6 +34,8 @@ struct AclUser {
   std::string password;  // clear text; empty when the file gives a hash
   std::vector<std::string> publish;
   std::vector<std::string> subscribe;
+  // "admin": true — may create and delete topics and see or remove every webhook registration.
+  bool admin = false;
   // PBKDF2-HMAC-SHA256 parameters when the file gives "passwordHash" (iterations 0 otherwise).
   int64_t iterations = 0;
   std::string salt;

@@ -291,6 +291,11 @@ void CodeHandlers::Unsubscribe(Call& call) {
   if (services_->webhook == nullptr) {
     return call.Answer(EventMeshRetCode::kUnsubscribeErr, kWebhookDisabledMsg);
   }
+  if (absl::Status owned =
+          MayRemove(call.user, services_->webhook->List(), body->consumer_group, body->url);
+      !owned.ok()) {
+    return call.Answer(EventMeshRetCode::kAclErr, owned.message());
+  }
   absl::Status status =
       services_->webhook->Unsubscribe(body->consumer_group, body->url, body->topics);
   if (!status.ok()) return call.Answer(EventMeshRetCode::kUnsubscribeErr, status.message());

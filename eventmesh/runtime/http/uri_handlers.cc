@@ -124,6 +124,12 @@ void UriHandlers::Handle(HttpRequest request, UriEndpoint endpoint, Responder re
         return answer(503, protocol::http::RetCodeValue(EventMeshRetCode::kUnsubscribeErr),
                       kWebhookDisabledMsg);
       }
+      if (absl::Status owned =
+              MayRemove(*user, services.webhook->List(), parsed->consumer_group, parsed->url);
+          !owned.ok()) {
+        return answer(403, protocol::http::RetCodeValue(EventMeshRetCode::kAclErr),
+                      owned.message());
+      }
       absl::Status status =
           services.webhook->Unsubscribe(parsed->consumer_group, parsed->url, parsed->topics);
       if (!status.ok()) return fail(EventMeshRetCode::kUnsubscribeErr, status);
@@ -138,9 +144,12 @@ void UriHandlers::Handle(HttpRequest request, UriEndpoint endpoint, Responder re
         return answer(403, protocol::http::RetCodeValue(EventMeshRetCode::kAclErr),
                       absl::StrCat("topic \"", parsed->topic, "\" is reserved for the mesh"));
       }
-      // Creating or deleting a topic needs the right to publish to it.
-      if (std::string denied = core::DeniedPublish(*user, parsed->topic); !denied.empty()) {
-        return answer(403, protocol::http::RetCodeValue(EventMeshRetCode::kAclErr), denied);
+      // With security on, creating or deleting a topic is an admin's right.
+      if (*user != nullptr && !(*user)->admin) {
+        return answer(403, protocol::http::RetCodeValue(EventMeshRetCode::kAclErr),
+                      absl::StrCat("aclFail: user \"", (*user)->username, "\" may not ",
+                                   create ? "create" : "delete",
+                                   " topics (needs \"admin\": true in the credentials file)"));
       }
       absl::Status status =
           create
@@ -159,7 +168,7 @@ void UriHandlers::Handle(HttpRequest request, UriEndpoint endpoint, Responder re
         return answer(503, protocol::http::RetCodeValue(EventMeshRetCode::kSubscribeErr),
                       kWebhookDisabledMsg);
       }
-      return answer(200, 0, SubscriptionsJson(services.webhook->List()));
+      return answer(200, 0, SubscriptionsJson(VisibleTo(*user, services.webhook->List())));
     }
     default:
       return answer(404, protocol::http::RetCodeValue(EventMeshRetCode::kRequestCodeInvalid),

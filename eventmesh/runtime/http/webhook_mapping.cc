@@ -1,5 +1,6 @@
 #include "eventmesh/runtime/http/webhook_mapping.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -82,6 +83,32 @@ std::string SubscriptionsJson(const std::vector<webhook::WebhookSubscriptionInfo
   }
   w.EndArray();
   return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+std::vector<webhook::WebhookSubscriptionInfo> VisibleTo(
+    const core::AclUser* user, std::vector<webhook::WebhookSubscriptionInfo> list) {
+  if (user == nullptr || user->admin) return list;
+  list.erase(std::remove_if(list.begin(), list.end(),
+                            [user](const webhook::WebhookSubscriptionInfo& info) {
+                              return info.client.username != user->username;
+                            }),
+             list.end());
+  return list;
+}
+
+absl::Status MayRemove(const core::AclUser* user,
+                       const std::vector<webhook::WebhookSubscriptionInfo>& list,
+                       const std::string& consumer_group, const std::string& url) {
+  if (user == nullptr || user->admin) return absl::OkStatus();
+  for (const auto& info : list) {
+    if (info.consumer_group == consumer_group && info.url == url &&
+        info.client.username != user->username) {
+      return absl::PermissionDeniedError(absl::StrCat("webhook ", url, " of group ", consumer_group,
+                                                      " was registered by user \"",
+                                                      info.client.username, "\""));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace eventmesh::runtime::http

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "eventmesh/protocol/http/headers.h"
 #include "eventmesh/protocol/http/request_body.h"
+#include "eventmesh/runtime/core/acl.h"
 #include "eventmesh/runtime/webhook/webhook_service.h"
 
 namespace eventmesh::runtime::http {
@@ -33,6 +34,16 @@ webhook::WebhookSubscribeRequest ToSubscribeRequest(
 // JSON array of {consumerGroup, url, topic, mode, type, pushFormat, idc, sys, ip, pid,
 // lastHeartbeatMs}.
 std::string SubscriptionsJson(const std::vector<webhook::WebhookSubscriptionInfo>& list);
+
+// With security on (`user` set), a webhook registration belongs to the user who made it:
+// VisibleTo keeps the registrations `user` may see (all of them for admin users, and everything
+// when security is off); MayRemove refuses, with PermissionDenied "webhook <url> of group <g> was
+// registered by user \"<owner>\"", removing another user's registration of (group, url).
+std::vector<webhook::WebhookSubscriptionInfo> VisibleTo(
+    const core::AclUser* user, std::vector<webhook::WebhookSubscriptionInfo> list);
+absl::Status MayRemove(const core::AclUser* user,
+                       const std::vector<webhook::WebhookSubscriptionInfo>& list,
+                       const std::string& consumer_group, const std::string& url);
 
 }  // namespace eventmesh::runtime::http
 
