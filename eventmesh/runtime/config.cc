@@ -172,6 +172,9 @@ KeyTable BuildKeyTable() {
            "", "events in one batch publish (HTTP codes 102/107 batches, CloudEvents batches)")
       .Int("eventMesh.server.topic.defaultPartitions", &RuntimeConfig::topic_default_partitions, 1,
            4096, "", "partitions of auto-created topics")
+      .Int("eventMesh.server.topic.maxTopics", &RuntimeConfig::max_topics, 0, 100'000'000, "",
+           "topics this runtime uses at most; beyond, publishes and subscriptions to new topics "
+           "are refused instead of creating them (0 = unbounded)")
       // ----- security
       .Bool("eventMesh.server.security.enabled", &RuntimeConfig::security_enabled,
             "username/password and topic ACL (TCP HELLO, HTTP headers)")
@@ -326,6 +329,8 @@ KeyTable BuildKeyTable() {
                 c->webhook.allow = config::ParseList(value);
                 return absl::OkStatus();
               })
+      .Int(w + "maxRegistrations", webhook(&WebhookConfig::max_registrations), 0, 100'000'000, "",
+           "(consumer group, URL) registrations held at most; more are refused (0 = unbounded)")
       .Bool(w + "allowPrivateNetworks", webhook(&WebhookConfig::allow_private_networks),
             "let webhook URLs reach loopback and private addresses (127/8, 10/8, 172.16/12, "
             "192.168/16, 100.64/10, fc00::/7) without an allow rule naming them; off: such "

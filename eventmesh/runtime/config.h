@@ -43,6 +43,7 @@ struct WebhookConfig {
   int64_t max_queued_per_target = 1'000;
   std::vector<std::string> allow;
   bool allow_private_networks = false;
+  int64_t max_registrations = 10'000;
   std::optional<std::vector<std::string>> deny;  // unset: the default rules
   std::string ca_file;
   int64_t registration_expiry_ms = 0;
@@ -77,6 +78,7 @@ struct RuntimeConfig {
   std::vector<std::string> protocols = {"tcp", "http"};
   bool topic_auto_create = true;
   int64_t topic_default_partitions = 4;
+  int64_t max_topics = 10'000;
   std::string data_dir;
   bool security_enabled = false;
   std::string credentials_file;

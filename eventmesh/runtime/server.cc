@@ -28,6 +28,7 @@ webhook::WebhookOptions WebhookOptionsFromConfig(const RuntimeConfig& config) {
   out.max_queued_per_target = static_cast<int32_t>(in.max_queued_per_target);
   out.allow = in.allow;
   out.allow_private_networks = in.allow_private_networks;
+  out.max_registrations = in.max_registrations;
   if (in.deny.has_value()) out.deny = *in.deny;
   out.ca_file = in.ca_file;
   out.persistence_path = webhook::WebhookManager::DefaultPersistencePath(config.data_dir);
@@ -127,9 +128,9 @@ Server::Server(const RuntimeConfig& config, std::unique_ptr<connectors::Connecto
     login_throttle_ = std::make_unique<core::LoginThrottle>(core::LoginThrottle::Options{
         config_.login_failure_burst, config_.login_failures_per_minute});
   }
-  topics_ =
-      std::make_unique<core::TopicRegistry>(connector_.get(), config_.topic_auto_create,
-                                            static_cast<int32_t>(config_.topic_default_partitions));
+  topics_ = std::make_unique<core::TopicRegistry>(
+      connector_.get(), config_.topic_auto_create,
+      static_cast<int32_t>(config_.topic_default_partitions), config_.max_topics);
   core::ConsumerManagerOptions options;
   options.delivery.ack_timeout_ms = config_.ack_timeout_ms;
   options.delivery.max_delivery_count = static_cast<int32_t>(config_.max_delivery_count);

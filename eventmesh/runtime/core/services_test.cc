@@ -147,6 +147,25 @@ TEST_F(ServicesTest, PublishIsDurableAndDecisionsFollowThePolicyOrder) {
   EXPECT_THAT(missing.message(), HasSubstr("nowhere"));
 }
 
+TEST_F(ServicesTest, TopicQuotaStopsAutoCreationButNotExistingTopics) {
+  TopicRegistry capped(connector_.get(), /*auto_create=*/true, 1, /*max_topics=*/2);
+  ASSERT_TRUE(capped.EnsureTopic("a").ok());
+  ASSERT_TRUE(capped.EnsureTopic("b").ok());
+  EXPECT_TRUE(capped.EnsureTopic("a").ok());
+  absl::Status refused = capped.EnsureTopic("c");
+  EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(refused.message(),
+            "topic \"c\" not created: this runtime already uses 2 topics "
+            "(eventMesh.server.topic.maxTopics=2)");
+  auto exists = connector_->TopicExists("c");
+  ASSERT_TRUE(exists.ok());
+  EXPECT_FALSE(*exists);
+  // A topic that exists already (made by an administrator) is still usable.
+  ASSERT_TRUE(connector_->CreateTopic("made", 1).ok());
+  EXPECT_TRUE(capped.EnsureTopic("made").ok());
+  EXPECT_TRUE(capped.EnsureTopic("made").ok());
+}
+
 TEST_F(ServicesTest, EventAndBatchSizesAreBounded) {
   PublishLimits limits;
   limits.max_event_bytes = 10;

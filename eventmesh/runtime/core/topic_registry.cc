@@ -19,10 +19,15 @@ absl::Status TopicRegistry::EnsureTopic(const std::string& topic) {
                                               "\" does not exist and topic auto-creation is off "
                                               "(eventMesh.server.topic.autoCreate=false)"));
     }
+    if (max_topics_ > 0 && static_cast<int64_t>(known_.size()) >= max_topics_) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "topic \"", topic, "\" not created: this runtime already uses ", known_.size(),
+          " topics (eventMesh.server.topic.maxTopics=", max_topics_, ")"));
+    }
     absl::Status created = connector_->CreateTopic(topic, default_partitions_);
     if (!created.ok() && created.code() != absl::StatusCode::kAlreadyExists) return created;
   }
-  known_.insert(topic);
+  if (max_topics_ <= 0 || static_cast<int64_t>(known_.size()) < max_topics_) known_.insert(topic);
   return absl::OkStatus();
 }
 

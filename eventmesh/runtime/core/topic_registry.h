@@ -22,9 +22,15 @@ namespace eventmesh::runtime::core {
 
 class TopicRegistry {
  public:
-  // `connector` must outlive the registry.
-  TopicRegistry(connectors::Connector* connector, bool auto_create, int32_t default_partitions)
-      : connector_(connector), auto_create_(auto_create), default_partitions_(default_partitions) {}
+  // `connector` must outlive the registry. `max_topics` (eventMesh.server.topic.maxTopics; 0 =
+  // unbounded) caps the topics this runtime uses: beyond it, a missing topic is not auto-created
+  // (ResourceExhausted naming the key) and existing ones are used without being remembered.
+  TopicRegistry(connectors::Connector* connector, bool auto_create, int32_t default_partitions,
+                int64_t max_topics = 0)
+      : connector_(connector),
+        auto_create_(auto_create),
+        default_partitions_(default_partitions),
+        max_topics_(max_topics) {}
 
   absl::Status EnsureTopic(const std::string& topic);
 
@@ -32,6 +38,7 @@ class TopicRegistry {
   connectors::Connector* const connector_;
   const bool auto_create_;
   const int32_t default_partitions_;
+  const int64_t max_topics_;
   absl::Mutex mu_;
   absl::flat_hash_set<std::string> known_ ABSL_GUARDED_BY(mu_);
 };

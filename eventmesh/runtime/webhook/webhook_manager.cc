@@ -439,6 +439,13 @@ absl::Status WebhookManager::SubscribeInternal(const WebhookSubscribeRequest& re
     if (known != registrations_.end() && known->second.format != PushFormat::kEventMeshForm) {
       handshake = false;
     }
+    if (known == registrations_.end() && options_.max_registrations > 0 &&
+        static_cast<int64_t>(registrations_.size()) >= options_.max_registrations) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("webhook ", request.url, " of group ", request.consumer_group,
+                       " not registered: the runtime holds ", registrations_.size(),
+                       " registrations (eventMesh.server.http.webhook.maxRegistrations)"));
+    }
   }
   if (handshake && request.format != PushFormat::kEventMeshForm) {
     absl::Status validated = Validate(request.url);

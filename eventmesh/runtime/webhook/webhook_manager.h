@@ -62,6 +62,9 @@ struct WebhookOptions {
   // Loopback and private addresses are refused unless allowed by rule (see url_filter.h) or
   // this is set (eventMesh.server.http.webhook.allowPrivateNetworks).
   bool allow_private_networks = false;
+  // (group, url) registrations held at most; more are refused with ResourceExhausted
+  // (eventMesh.server.http.webhook.maxRegistrations; 0 = unbounded).
+  int64_t max_registrations = 10'000;
   std::vector<std::string> deny = DefaultDenyRules();
   std::string ca_file;                 // PEM CA bundle for https endpoints; empty: system store
   std::string persistence_path;        // registrations file; empty: not persisted

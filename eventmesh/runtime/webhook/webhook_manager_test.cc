@@ -414,6 +414,23 @@ TEST_F(WebhookManagerTest, BroadcastingReachesEveryUrl) {
   EXPECT_EQ(b.ids().size(), 10u);
 }
 
+TEST_F(WebhookManagerTest, RegistrationsBeyondTheQuotaAreRefused) {
+  WebhookOptions options = Options();
+  options.max_registrations = 2;
+  StartManager(options);
+  ASSERT_TRUE(manager_->Subscribe(Request("g", "http://127.0.0.1:9/a", "orders")).ok());
+  ASSERT_TRUE(manager_->Subscribe(Request("g", "http://127.0.0.1:9/b", "orders")).ok());
+  // Refreshing a known registration is not a new one.
+  EXPECT_TRUE(manager_->Subscribe(Request("g", "http://127.0.0.1:9/a", "orders")).ok());
+  absl::Status refused = manager_->Subscribe(Request("g", "http://127.0.0.1:9/c", "orders"));
+  EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(refused.message(),
+            "webhook http://127.0.0.1:9/c of group g not registered: the runtime holds 2 "
+            "registrations (eventMesh.server.http.webhook.maxRegistrations)");
+  ASSERT_TRUE(manager_->Unsubscribe("g", "http://127.0.0.1:9/b", {}).ok());
+  EXPECT_TRUE(manager_->Subscribe(Request("g", "http://127.0.0.1:9/c", "orders")).ok());
+}
+
 TEST_F(WebhookManagerTest, EventMeshPushCarriesTheReferenceHeadersAndFields) {
   WebhookOptions options = Options();
   options.identity.cluster = "C1";
