@@ -505,6 +505,11 @@ void NatsConnector::PublisherLoop() {
 
 void NatsConnector::OnPubAck(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure) {
   auto* self = static_cast<NatsConnector*>(closure);
+  // With an AckHandler the message is ours to destroy (after its pending entry is gone).
+  struct DestroyAtEnd {
+    natsMsg* msg;
+    ~DestroyAtEnd() { natsMsg_Destroy(msg); }
+  } destroy{msg};
   PublishCallback done;
   absl::StatusOr<PublishResult> result;
   {
