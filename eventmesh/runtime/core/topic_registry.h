@@ -27,6 +27,11 @@ class TopicRegistry {
       : connector_(connector), auto_create_(auto_create), default_partitions_(default_partitions) {}
 
   absl::Status EnsureTopic(const std::string& topic);
+  // Drops `topic` from the cache (after it was deleted through the connector).
+  void Forget(const std::string& topic) {
+    absl::MutexLock lock(&mu_);
+    known_.erase(topic);
+  }
 
  private:
   connectors::Connector* const connector_;
