@@ -205,6 +205,10 @@ absl::StatusOr<CounterFamily*> Registry::AddCounter(const std::string& name,
                                                     std::vector<std::string> label_names,
                                                     FamilyOptions options) {
   absl::MutexLock lock(&mu_);
+  if (auto it = counters_.find(name);
+      it != counters_.end() && it->second->label_names_ == label_names) {
+    return it->second.get();  // the same family again (e.g. a server restarted in-process)
+  }
   if (absl::Status s = CheckNew(name, label_names, MetricType::kCounter); !s.ok()) return s;
   auto family = std::unique_ptr<CounterFamily>(
       new CounterFamily(name, help, std::move(label_names), std::move(options)));
@@ -217,6 +221,10 @@ absl::StatusOr<GaugeFamily*> Registry::AddGauge(const std::string& name, const s
                                                 std::vector<std::string> label_names,
                                                 FamilyOptions options) {
   absl::MutexLock lock(&mu_);
+  if (auto it = gauges_.find(name);
+      it != gauges_.end() && it->second->label_names_ == label_names) {
+    return it->second.get();  // the same family again (e.g. a server restarted in-process)
+  }
   if (absl::Status s = CheckNew(name, label_names, MetricType::kGauge); !s.ok()) return s;
   auto family = std::unique_ptr<GaugeFamily>(
       new GaugeFamily(name, help, std::move(label_names), std::move(options)));
@@ -239,6 +247,10 @@ absl::StatusOr<HistogramFamily*> Registry::AddHistogram(const std::string& name,
     }
   }
   absl::MutexLock lock(&mu_);
+  if (auto it = histograms_.find(name);
+      it != histograms_.end() && it->second->label_names_ == label_names) {
+    return it->second.get();  // the same family again (e.g. a server restarted in-process)
+  }
   if (absl::Status s = CheckNew(name, label_names, MetricType::kHistogram); !s.ok()) return s;
   auto family = std::unique_ptr<HistogramFamily>(
       new HistogramFamily(name, help, std::move(label_names), std::move(options)));

@@ -26,8 +26,10 @@
 // destruction.
 // Registry: thread-safe. Names follow Prometheus: metric names [a-zA-Z_:][a-zA-Z0-9_:]*, label
 // names [a-zA-Z_][a-zA-Z0-9_]* not starting with "__" ("le" is reserved for histograms).
-// Errors: InvalidArgument (bad name, bad label name, unsorted/empty buckets, a name registered
-// twice with another type or labels: AlreadyExists).
+// Adding a counter, gauge or histogram family that exists with the same label names returns the
+// existing one (help, options and buckets of the first registration stay).
+// Errors: InvalidArgument (bad name, bad label name, unsorted buckets); AlreadyExists (the name is
+// registered with another type or other labels, or as a callback family).
 
 #include <array>
 #include <atomic>

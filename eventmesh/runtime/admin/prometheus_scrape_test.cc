@@ -44,9 +44,9 @@ TEST(PrometheusScrapeTest, PrometheusScrapesTheLag) {
       << "prometheus is not installed (Debian package prometheus; tools/setup.sh installs it)";
   connectors::ConnectorRegistry connectors;
   ASSERT_TRUE(connectors::RegisterBuiltinConnectors(&connectors).ok());
-  auto server = runtime::testing::StartTestServer(
-      {{"eventMesh.server.admin.token", "scrape-token"}}, runtime::testing::TestDataDir(),
-      connectors);
+  auto server =
+      runtime::testing::StartTestServer({{"eventMesh.server.admin.token", "scrape-token"}},
+                                        runtime::testing::TestDataDir(), connectors);
   ASSERT_TRUE(server.ok()) << server.status();
 
   // Four events pushed and not acknowledged: the group "scraped" lags by 4.

@@ -50,7 +50,11 @@ config::KeyTable<StoreServiceConfig> BuildKeyTable() {
       .Int("executor_threads", &StoreServiceConfig::executor_threads, 1, 65536, "",
            "threads running blocking engine calls other than Append and Fetch")
       .Int("max_connections", &StoreServiceConfig::max_connections, 1, 1'000'000, "",
-           "client connections open at once; more are closed at once");
+           "client connections open at once; more are closed at once")
+      .Int("metrics_port", &StoreServiceConfig::metrics_port, -1, 65535, "",
+           "HTTP port of GET /metrics (Prometheus) and GET /health (-1 = off, 0 = any free port)")
+      .String("metrics_bind", &StoreServiceConfig::metrics_bind,
+              "address the metrics port listens on", /*non_empty=*/true);
   return table;
 }
 

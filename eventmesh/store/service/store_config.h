@@ -38,6 +38,8 @@ struct StoreServiceConfig {
   int32_t io_threads = 2;
   int32_t executor_threads = 32;
   int64_t max_connections = 10'000;
+  int32_t metrics_port = -1;  // -1 = no metrics endpoint
+  std::string metrics_bind = "127.0.0.1";
 };
 
 // The keys (flag names without the dashes; the same names in the --config file).

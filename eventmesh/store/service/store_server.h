@@ -32,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "eventmesh/common/metrics/metrics.h"
 #include "eventmesh/store/engine/event_store.h"
 
 namespace eventmesh::store::service {
@@ -59,6 +60,10 @@ struct StoreServerOptions {
   absl::Duration stop_timeout = absl::Seconds(10);  // Stop() waits this long for in-flight calls
   // Connections open at once; more are accepted and closed at once (0 = unbounded).
   size_t max_connections = 10'000;
+  // Where the server registers its instruments (requests by operation, append latency, events
+  // appended and fetched, connections, calls in flight); nullptr = none. Must outlive the
+  // server. Registering the same names twice fails Start with AlreadyExists.
+  metrics::Registry* metrics = nullptr;
 };
 
 class StoreServer {
@@ -89,6 +94,8 @@ class StoreServer {
 
  private:
   explicit StoreServer(std::shared_ptr<Core> core) : core_(std::move(core)) {}
+  static absl::Status RegisterMetrics(const std::shared_ptr<Core>& core,
+                                      metrics::Registry* registry);
 
   std::shared_ptr<Core> core_;
   uint16_t port_ = 0;
