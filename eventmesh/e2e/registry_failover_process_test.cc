@@ -76,7 +76,7 @@ class RegistryFailoverProcessTest : public ::testing::Test {
     auto runtime = ChildProcess::Start(
         Runfile("eventmesh/runtime/runtime"),
         {absl::StrCat("--port=", FreeLoopbackPort()),
-         absl::StrCat("--http_port=", FreeLoopbackPort()),
+         absl::StrCat("--http_port=", FreeLoopbackPort()), "--admin_port=0",
          absl::StrCat("--data_dir=", dir_, "/", id), "--eventMesh.storage.plugin.type=store",
          absl::StrCat("--eventMesh.storage.store.address=127.0.0.1:", store_port_),
          "--eventMesh.storage.store.fetchWaitMs=100",

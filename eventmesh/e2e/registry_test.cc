@@ -10,13 +10,17 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "eventmesh/common/metrics/testing/promtool.h"
 #include "eventmesh/connectors/builtin.h"
+#include "eventmesh/net/http_client.h"
 #include "eventmesh/registry/client/etcd_registry.h"
 #include "eventmesh/registry/client/http_registry.h"
 #include "eventmesh/registry/registry_server.h"
 #include "eventmesh/registry/testing/etcd_server.h"
 #include "eventmesh/runtime/testing/test_client.h"
 #include "eventmesh/runtime/testing/test_server.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace eventmesh::runtime {
@@ -122,6 +126,34 @@ TEST_F(RegistryE2eTest, RuntimesRegisterReportTopicsAndLeaveOnShutdown) {
   (*a)->Shutdown();
   EXPECT_TRUE(Instances("mesh-a").empty());
   EXPECT_EQ(Instances("mesh-b").size(), 1u);
+}
+
+// The registry server's GET /metrics: requests, instances per mesh, watches; promtool accepts it.
+TEST_F(RegistryE2eTest, MetricsShowInstancesPerMeshAndRequests) {
+  auto a = Start(Properties("mesh-a", "rt-a"), "a");
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_EQ(Instances("mesh-a").size(), 1u);
+  auto http = net::HttpClient::Create({});
+  ASSERT_TRUE(http.ok());
+  net::HttpRequest request;
+  request.method = "GET";
+  request.url = absl::StrCat("http://", Address(), "/metrics");
+  absl::Notification done;
+  absl::StatusOr<net::HttpResponse> response;
+  (*http)->Send(request, absl::Seconds(10), [&](absl::StatusOr<net::HttpResponse> r) {
+    response = std::move(r);
+    done.Notify();
+  });
+  done.WaitForNotification();
+  ASSERT_TRUE(response.ok()) << response.status();
+  ASSERT_EQ(response->status, 200) << response->body;
+  EXPECT_THAT(response->body,
+              ::testing::HasSubstr("eventmesh_registry_instances{mesh=\"mesh-a\"} 1\n"));
+  EXPECT_THAT(response->body,
+              ::testing::HasSubstr("eventmesh_registry_requests_total{method=\"PUT\"} "));
+  EXPECT_THAT(response->body, ::testing::HasSubstr("# TYPE eventmesh_registry_watches gauge"));
+  const absl::Status checked = metrics::testing::PromtoolCheckMetrics(response->body);
+  EXPECT_TRUE(checked.ok()) << checked;
 }
 
 TEST_F(RegistryE2eTest, MisconfigurationStopsStartUpNamingTheKey) {

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Starts the real runtime binary on free ports with a temp data dir and talks HTTP to it with
 # curl: 104 async send, 101 timeout answer, CloudEvents binary and structured publish, an
-# unknown code (400). The runtime is stopped on exit, also when a check fails.
+# unknown code (400), and the admin port (health, ready, metrics counting the HTTP publishes). The runtime is stopped on exit, also when a check fails.
 set -u
 
 RUNTIME="$1"
@@ -71,6 +71,15 @@ check "unknown code" 400 '"retCode":2' -H "code: 4711" --data "" "$URL/"
 check "invalid CloudEvent" 400 "invalid CloudEvent: 'id' is required" \
   -H "ce-specversion: 1.0" -H "ce-source: /curl" -H "ce-type: demo" --data "x" \
   "$URL/eventmesh/publish/curl-topic"
+
+ADMIN_PORT=$(sed -n 's/.*, admin port \([0-9]*\).*/\1/p' "$LOG" | head -1)
+ADMIN="http://127.0.0.1:$ADMIN_PORT"
+check "admin health" 200 '{"status":"UP"}' "$ADMIN/health"
+check "admin ready" 200 '{"status":"READY"}' "$ADMIN/ready"
+# 104, the 101 request and the two CloudEvents: four durable HTTP publishes.
+check "admin metrics" 200 'eventmesh_publish_total{protocol="http",result="ok"} 4' "$ADMIN/metrics"
+check "admin topic" 200 '"name":"curl-topic"' "$ADMIN/v1/topics/curl-topic"
+check "admin 405" 405 'allowed: GET' -X POST "$ADMIN/metrics"
 
 if [ "$FAILURES" -ne 0 ]; then
   echo "$FAILURES check(s) failed; runtime log:"; cat "$LOG"; exit 1

@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "eventmesh/net/metrics_endpoint.h"
 #include "eventmesh/protocol/http/url_encoding.h"
 #include "eventmesh/protocol/json/json.h"
 #include "glog/logging.h"
@@ -344,17 +345,55 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   if (!state.ok()) return state.status();
   server->state_ = *std::move(state);
   server->api_ = std::make_shared<Api>(server->state_.get(), options);
+  if (absl::Status s = server->RegisterMetrics(); !s.ok()) return s;
   std::weak_ptr<Api> weak = server->api_;
-  auto http = net::HttpServer::StartAsync(options.http, [weak](ServerRequest r, Responder respond) {
-    auto api = weak.lock();
-    if (!api) return respond(Error(503, "the registry is shutting down"));
-    api->Handle(std::move(r), std::move(respond));
-  });
+  RegistryServer* self = server.get();
+  auto http =
+      net::HttpServer::StartAsync(options.http, [weak, self](ServerRequest r, Responder respond) {
+        const std::string& method = r.method;
+        const int slot = method == "GET"      ? 0
+                         : method == "PUT"    ? 1
+                         : method == "DELETE" ? 2
+                         : method == "POST"   ? 3
+                                              : 4;
+        self->requests_[slot]->Increment();
+        if (r.path() == "/metrics") {
+          return respond(net::HandleMetricsRequest(r, self->metrics_, ""));
+        }
+        auto api = weak.lock();
+        if (!api) return respond(Error(503, "the registry is shutting down"));
+        api->Handle(std::move(r), std::move(respond));
+      });
   if (!http.ok()) return http.status();
   server->http_ = *std::move(http);
   server->api_->StartSweeper();
   LOG(INFO) << "registry listening on " << server->url();
   return server;
+}
+
+absl::Status RegistryServer::RegisterMetrics() {
+  auto requests = metrics_.AddCounter("eventmesh_registry_requests_total",
+                                      "HTTP requests received, by method.", {"method"});
+  if (!requests.ok()) return requests.status();
+  const char* const methods[] = {"GET", "PUT", "DELETE", "POST", "other"};
+  for (size_t i = 0; i < requests_.size(); ++i)
+    requests_[i] = (*requests)->WithLabels({methods[i]});
+  RegistryState* state = state_.get();
+  absl::Status s = metrics_.AddGaugeCallback(
+      "eventmesh_registry_instances", "Registered instances per mesh (at most 100 meshes shown).",
+      {"mesh"}, [state](metrics::SampleSink& sink) {
+        for (const auto& [mesh, count] : state->Meshes()) {
+          sink.Add({mesh}, static_cast<double>(count));
+        }
+      });
+  if (!s.ok()) return s;
+  s = metrics_.AddGaugeCallback(
+      "eventmesh_registry_watches", "Watches (long polls) waiting.", {},
+      [state](metrics::SampleSink& sink) { sink.Add({}, static_cast<double>(state->watchers())); });
+  if (!s.ok()) return s;
+  return metrics_.AddGaugeCallback(
+      "eventmesh_registry_index", "The registry's change index (rises with every change).", {},
+      [state](metrics::SampleSink& sink) { sink.Add({}, static_cast<double>(state->index())); });
 }
 
 RegistryServer::~RegistryServer() { Stop(); }

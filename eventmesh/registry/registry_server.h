@@ -10,8 +10,11 @@
 // instance, 405 wrong method, 413 oversize body, 429 too many waiting watches); a watch
 // (GET with ?index=N) is answered as soon as the index passes N, or after waitMs with the
 // unchanged snapshot; the answer of every read carries the index (body "index" and header
-// X-Eventmesh-Index). Thread-safe; Stop() (or the destructor) ends the server.
+// X-Eventmesh-Index). GET /metrics answers the server's metrics in the Prometheus text format
+// (requests by method, instances per mesh, watches, the index; see README.md).
+// Thread-safe; Stop() (or the destructor) ends the server.
 
+#include <array>
 #include <memory>
 #include <string>
 
@@ -19,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "eventmesh/common/metrics/metrics.h"
 #include "eventmesh/net/http_server.h"
 #include "eventmesh/registry/registry_state.h"
 
@@ -47,13 +51,19 @@ class RegistryServer {
   // "http://<address>:<port>".
   std::string url() const;
   RegistryState& state() { return *state_; }
+  // The server's metrics (what GET /metrics shows).
+  const metrics::Registry& metrics() const { return metrics_; }
   // Idempotent.
   void Stop();
 
  private:
   class Api;
   RegistryServer() = default;
+  absl::Status RegisterMetrics();
 
+  metrics::Registry metrics_;
+  // Requests by method: GET, PUT, DELETE, POST, other.
+  std::array<metrics::Counter*, 5> requests_{};
   std::unique_ptr<RegistryState> state_;
   std::shared_ptr<Api> api_;
   std::unique_ptr<net::HttpServer> http_;

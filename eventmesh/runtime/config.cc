@@ -15,7 +15,6 @@ namespace {
 // key of a section the runtime does read is refused.
 const char* const kIgnoredPrefixes[] = {
     "eventMesh.server.grpc.",
-    "eventMesh.server.admin.",
     "eventMesh.server.sendBack.",
     "eventMesh.server.tcp.sendBack.",
     "eventMesh.server.retry.",
@@ -243,6 +242,23 @@ KeyTable BuildKeyTable() {
               "identity in HTTP answers (header eventmeshidc); the IDC in the registry")
       .String("eventMesh.server.cluster", &RuntimeConfig::server_cluster,
               "identity in HTTP answers (header eventmeshcluster); the mesh name in the registry");
+  // ----- admin port
+  auto admin = [](auto member) {
+    return [member](RuntimeConfig & c) -> auto& { return c.admin.*member; };
+  };
+  t.Bool("eventMesh.server.admin.enabled", admin(&RuntimeConfig::Admin::enabled),
+         "serve the admin port (metrics, health, clients, topics, groups; see Admin port)")
+      .Int("eventMesh.server.admin.http.port", admin(&RuntimeConfig::Admin::port), 0, 65535, "",
+           "admin HTTP port (0 = any free port; also 0 when unset and the TCP port is 0)")
+      .String("eventMesh.server.admin.address", admin(&RuntimeConfig::Admin::address),
+              "address the admin port listens on (0.0.0.0 = every interface)", /*non_empty=*/true)
+      .String("eventMesh.server.admin.token", admin(&RuntimeConfig::Admin::token),
+              "Bearer token every admin request except /health and /ready must carry; with "
+              "security enabled and no token, only /health and /ready answer")
+      .Int("eventMesh.server.admin.maxGroupSeries", admin(&RuntimeConfig::Admin::max_group_series),
+           1, 100'000, "",
+           "consumer groups shown with their own label on /metrics (more are summed into "
+           "group=\"other\")");
   // ----- mesh registry
   auto registry = [](auto member) {
     return [member](RuntimeConfig & c) -> auto& { return c.registry.*member; };
@@ -421,6 +437,10 @@ absl::StatusOr<RuntimeConfig> BuildConfig(const std::map<std::string, std::strin
   if (config.tcp_port == 0 && properties.count("eventMesh.server.http.port") == 0) {
     config.http_port = 0;  // a server on a free TCP port (tests) must not take 10105
   }
+  if (config.tcp_port == 0 && properties.count("eventMesh.server.admin.http.port") == 0) {
+    config.admin.port = 0;  // nor 10106
+  }
+  config.properties = properties;
   if (config.data_dir.empty()) config.data_dir = DefaultDataDir();
   if (config.worker_threads == 0) {
     config.worker_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -438,10 +458,10 @@ absl::StatusOr<RuntimeConfig> LoadConfigFromArgs(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     absl::string_view arg(argv[i]);
     if (!absl::StartsWith(arg, "--") || arg.find('=') == absl::string_view::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("bad argument \"", arg,
-                       "\": expected --config=path, --port=N, "
-                       "--http_port=N, --data_dir=path or --<eventMesh key>=value"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "bad argument \"", arg,
+          "\": expected --config=path, --port=N, "
+          "--http_port=N, --admin_port=N, --data_dir=path or --<eventMesh key>=value"));
     }
     size_t eq = arg.find('=');
     std::string name(arg.substr(2, eq - 2));
@@ -454,6 +474,8 @@ absl::StatusOr<RuntimeConfig> LoadConfigFromArgs(int argc, char** argv) {
       overrides["eventMesh.server.tcp.port"] = value;
     } else if (name == "http_port") {
       overrides["eventMesh.server.http.port"] = value;
+    } else if (name == "admin_port") {
+      overrides["eventMesh.server.admin.http.port"] = value;
     } else if (name == "data_dir") {
       overrides["eventMesh.server.dataDir"] = value;
     } else if (absl::StartsWith(name, "eventMesh.")) {

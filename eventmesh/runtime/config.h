@@ -9,7 +9,7 @@
 // (`bazel run //eventmesh/runtime:config_reference`; config_reference_test fails when they
 // differ). eventMesh.storage.<connector>.* keys go to the connector named by
 // eventMesh.storage.plugin.type (prefix stripped; the embedded connector's path defaults to
-// <dataDir>/store). Apache EventMesh keys of features this runtime does not have (gRPC/admin
+// <dataDir>/store). Apache EventMesh keys of features this runtime does not have (gRPC
 // ports, thread pools, registry, metrics, tracing, JKS TLS, ...) are accepted and listed in
 // RuntimeConfig::ignored_keys; any other key, and any invalid value, fails with InvalidArgument
 // naming the key (a misspelt key also names the closest known one).
@@ -30,6 +30,7 @@ namespace eventmesh::runtime {
 
 inline constexpr int kDefaultTcpPort = 10000;
 inline constexpr int kDefaultHttpPort = 10105;
+inline constexpr int kDefaultAdminPort = 10106;
 
 // eventMesh.server.http.webhook.* (see above).
 struct WebhookConfig {
@@ -132,6 +133,17 @@ struct RuntimeConfig {
     std::string username;
     std::string password;
   } federation;
+  // The admin port (eventMesh.server.admin.*; see admin/README.md).
+  struct Admin {
+    bool enabled = true;
+    int port = kDefaultAdminPort;
+    std::string address = "127.0.0.1";
+    std::string token;  // Bearer token; "" = none (then, with security on, only health/ready)
+    int64_t max_group_series = 100;
+  } admin;
+  // Every key/value the configuration was built from (file and flags), for the admin port's
+  // effective configuration.
+  std::map<std::string, std::string> properties;
   // eventMesh.storage.<storage_type>.* with the prefix stripped.
   connectors::ConnectorConfig connector_config;
   // Recognised Apache EventMesh keys that have no effect here.
@@ -151,8 +163,9 @@ absl::StatusOr<RuntimeConfig> BuildConfig(const std::map<std::string, std::strin
 // The default data directory described above.
 std::string DefaultDataDir();
 
-// Reads --config=path, --port=N, --http_port=N, --data_dir=path and --<any key>=value from argv.
-// Errors: InvalidArgument naming the flag; NotFound for a missing config file.
+// Reads --config=path, --port=N, --http_port=N, --admin_port=N, --data_dir=path and --<any
+// key>=value from argv. Errors: InvalidArgument naming the flag; NotFound for a missing config
+// file.
 absl::StatusOr<RuntimeConfig> LoadConfigFromArgs(int argc, char** argv);
 
 }  // namespace eventmesh::runtime

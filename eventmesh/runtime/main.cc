@@ -1,5 +1,5 @@
 // The mesh runtime binary: `bazel run //eventmesh/runtime -- [--config=eventmesh.properties]
-// [--port=N] [--http_port=N] [--data_dir=path] [--eventMesh.<key>=value ...]`.
+// [--port=N] [--http_port=N] [--admin_port=N] [--data_dir=path] [--eventMesh.<key>=value ...]`.
 
 #include <signal.h>
 
@@ -44,7 +44,8 @@ int main(int argc, char** argv) {
   }
   std::cout << "eventmesh runtime: data directory " << config->data_dir << ", storage "
             << config->storage_type << ", TCP port " << (*server)->tcp_port() << ", HTTP port "
-            << (*server)->http_port() << (config->tls_enabled ? " (TLS)" : "") << std::endl;
+            << (*server)->http_port() << (config->tls_enabled ? " (TLS)" : "") << ", admin port "
+            << (*server)->admin_port() << std::endl;
   int signal_number = 0;
   sigwait(&signals, &signal_number);
   std::cout << "eventmesh runtime: signal " << signal_number << ", shutting down" << std::endl;

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 
 #include <filesystem>
+#include <map>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -128,12 +129,16 @@ Server::Server(const RuntimeConfig& config, std::unique_ptr<connectors::Connecto
     login_throttle_ = std::make_unique<core::LoginThrottle>(core::LoginThrottle::Options{
         config_.login_failure_burst, config_.login_failures_per_minute});
   }
+  auto instruments = core::RuntimeMetrics::Create(&metrics_registry_);
+  CHECK(instruments.ok()) << instruments.status();  // fixed names: a failure is a bug
+  metrics_ = std::move(*instruments);
   topics_ = std::make_unique<core::TopicRegistry>(
       connector_.get(), config_.topic_auto_create,
       static_cast<int32_t>(config_.topic_default_partitions), config_.max_topics);
   core::ConsumerManagerOptions options;
   options.delivery.ack_timeout_ms = config_.ack_timeout_ms;
   options.delivery.max_delivery_count = static_cast<int32_t>(config_.max_delivery_count);
+  options.delivery.metrics = metrics_.get();
   options.max_unacked_per_consumer = static_cast<int32_t>(config_.max_unacked_per_group);
   options.tick_ms = std::max<int64_t>(5, std::min<int64_t>(50, config_.ack_timeout_ms / 4));
   options.linger_ms = config_.delivery_linger_ms;
@@ -141,7 +146,8 @@ Server::Server(const RuntimeConfig& config, std::unique_ptr<connectors::Connecto
   core::PublishLimits limits;
   limits.max_event_bytes = config_.max_event_size;
   limits.max_batch_events = config_.max_event_batch_size;
-  publish_ = std::make_unique<core::PublishService>(connector_.get(), topics_.get(), limits);
+  publish_ = std::make_unique<core::PublishService>(connector_.get(), topics_.get(), limits,
+                                                    metrics_.get());
   core::RequestReplyOptions request_options;
   request_options.max_ttl_ms = config_.request_max_ttl_ms;
   request_options.max_pending_per_owner = config_.request_max_pending_per_client;
@@ -193,11 +199,15 @@ absl::Status Server::Start() {
                                                         : DetectHostIp();
     advertised_port_ = config_.advertised_port > 0 ? config_.advertised_port : tcp_port();
   }
+  if (config_.admin.enabled) {
+    if (absl::Status s = StartAdmin(); !s.ok()) return s;
+  }
   if (config_.registry.enabled) {
     if (absl::Status s = StartRegistryAgent(); !s.ok()) return s;
   }
   if (tcp_ == nullptr || config_.rebalance_interval_ms <= 0 ||
       !connector_->capabilities().shared_store) {
+    ready_ = true;
     return absl::OkStatus();
   }
   cluster::RebalancerOptions options;
@@ -238,7 +248,77 @@ absl::Status Server::Start() {
   LOG(INFO) << "client rebalancing on: runtime " << tracker_.runtime_id() << " advertised as "
             << advertised_host_ << ":" << advertised_port_ << ", every "
             << config_.rebalance_interval_ms << " ms";
+  ready_ = true;
   return absl::OkStatus();
+}
+
+absl::Status Server::StartAdmin() {
+  admin::AdminContext context;
+  context.config = &config_;
+  context.connector = connector_.get();
+  context.topics = topics_.get();
+  context.consumers = consumers_.get();
+  context.metrics = &metrics_registry_;
+  context.runtime_id = tracker_.runtime_id();
+  context.ready = [this] { return ready_.load(); };
+  context.clients = [this] { return Clients(); };
+  context.sessions_by_protocol = [this] {
+    std::vector<std::pair<std::string, size_t>> out;
+    for (const auto& frontend : frontends_) {
+      out.emplace_back(std::string(frontend->name()), frontend->connected_clients());
+    }
+    return out;
+  };
+  context.reject_all_clients = [this]() -> size_t {
+    return tcp_ != nullptr ? tcp_->server()->GoodbyeEach("rejected by the admin") : 0;
+  };
+  admin::AdminOptions options;
+  options.address = config_.admin.address;
+  options.port = config_.admin.port;
+  auto started = admin::AdminServer::Start(options, std::move(context));
+  if (!started.ok()) return started.status();
+  admin_ = std::move(*started);
+  LOG(INFO) << "admin port " << config_.admin.address << ":" << admin_->port()
+            << (config_.admin.token.empty() ? "" : " (token required)");
+  return absl::OkStatus();
+}
+
+std::vector<admin::ClientInfo> Server::Clients() {
+  std::vector<admin::ClientInfo> out;
+  for (const tcp::SessionInfo& session : Sessions()) {
+    if (!session.hello_done) continue;
+    admin::ClientInfo client;
+    client.protocol = "tcp";
+    client.id = absl::StrCat(session.id);
+    client.group = session.group;
+    client.purpose = session.purpose;
+    client.address = session.peer;
+    client.subsystem = session.subsystem;
+    client.env = session.env;
+    client.idc = session.idc;
+    client.path = session.path;
+    client.version = session.version;
+    client.pid = session.pid;
+    client.topics = session.topics;
+    client.unacked = session.unacked_pushes;
+    client.age_ms = session.age_ms;
+    out.push_back(std::move(client));
+  }
+  if (webhook_ != nullptr) {
+    // One client per (group, url), with every topic it registered.
+    std::map<std::pair<std::string, std::string>, admin::ClientInfo> hooks;
+    for (const webhook::WebhookSubscriptionInfo& info : webhook_->List()) {
+      admin::ClientInfo& client = hooks[{info.consumer_group, info.url}];
+      client.protocol = "http";
+      client.id = info.url;
+      client.group = info.consumer_group;
+      client.purpose = "sub";
+      client.address = info.url;
+      client.topics.push_back(info.topic.topic);
+    }
+    for (auto& [key, client] : hooks) out.push_back(std::move(client));
+  }
+  return out;
 }
 
 std::string Server::Recommend(const std::string& group, const std::string& purpose) {
@@ -320,6 +400,7 @@ absl::Status Server::StartRegistryAgent() {
 void Server::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
+  ready_ = false;
   // Leave the registry first: clients and peers stop choosing this runtime.
   if (registry_agent_ != nullptr) registry_agent_->Stop();
   // Forwarding subscriptions close (and commit what the other meshes acknowledged) before the
@@ -337,6 +418,7 @@ void Server::Shutdown() {
   }
   for (auto& frontend : frontends_) frontend->Drain(/*timeout_ms=*/10'000);
   if (webhook_manager_ != nullptr) webhook_manager_->Shutdown();  // pushes stop before consumers
+  if (admin_ != nullptr) admin_->Stop();  // its handlers read the consumers and the connector
   consumers_->Shutdown();
   requests_->CancelAll();
   for (auto& frontend : frontends_) frontend->Stop();

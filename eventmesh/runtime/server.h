@@ -8,17 +8,19 @@
 // built-ins are tcp and http).
 //
 // Start order: connector -> core services -> webhook service -> frontends in the configured
-// order -> cluster rebalancer (TCP clients only; (only when the connector's store is shared,
-// Capabilities::shared_store, and eventMesh.server.tcp.RebalanceIntervalInMills > 0; see
-// cluster/rebalancer.h). Shutdown (graceful, idempotent): every frontend stops accepting; with
-// the rebalancer, announce leaving, redirect every TCP client to the least-loaded live peer and
-// wait up to 5 s for them to go; each frontend drains (TCP: in-flight publishes finish, then
-// SERVER_GOODBYE_REQUEST to every remaining client; HTTP: requests being handled finish); stop
-// webhook pushes, close consumers (acknowledged positions committed), stop the frontends'
-// workers, destroy the webhook service, shut the connector down (its store is closed when the
-// Server is destroyed).
-// Thread-safety: Start and Shutdown from one controlling thread.
+// order -> admin port (eventMesh.server.admin.*; admin/README.md) -> cluster rebalancer (TCP
+// clients only; (only when the connector's store is shared, Capabilities::shared_store, and
+// eventMesh.server.tcp.RebalanceIntervalInMills > 0; see cluster/rebalancer.h). Shutdown (graceful,
+// idempotent): every frontend stops accepting; with the rebalancer, announce leaving, redirect
+// every TCP client to the least-loaded live peer and wait up to 5 s for them to go; each frontend
+// drains (TCP: in-flight publishes finish, then SERVER_GOODBYE_REQUEST to every remaining client;
+// HTTP: requests being handled finish); stop webhook pushes, close consumers (acknowledged
+// positions committed), stop the frontends' workers, destroy the webhook service, shut the
+// connector down (its store is closed when the Server is destroyed). The admin port reports ready
+// from the end of a successful Start until Shutdown begins; it stops (after the frontends drained)
+// before the consumers close. Thread-safety: Start and Shutdown from one controlling thread.
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -27,7 +29,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "eventmesh/common/metrics/metrics.h"
 #include "eventmesh/connectors/api/connector_registry.h"
+#include "eventmesh/runtime/admin/admin_server.h"
 #include "eventmesh/runtime/cluster/rebalancer.h"
 #include "eventmesh/runtime/config.h"
 #include "eventmesh/runtime/core/consumer_manager.h"
@@ -35,6 +39,7 @@
 #include "eventmesh/runtime/core/publish_service.h"
 #include "eventmesh/runtime/core/request_reply_service.h"
 #include "eventmesh/runtime/core/request_tracker.h"
+#include "eventmesh/runtime/core/runtime_metrics.h"
 #include "eventmesh/runtime/core/topic_registry.h"
 #include "eventmesh/runtime/discovery/registry_agent.h"
 #include "eventmesh/runtime/federation/mesh_forwarder.h"
@@ -89,6 +94,13 @@ class Server {
   // The bound ports (0 when the protocol is not enabled).
   int tcp_port() const { return tcp_ != nullptr ? tcp_->port() : 0; }
   int http_port() const { return http_ != nullptr ? http_->port() : 0; }
+  // The admin port (0 when eventMesh.server.admin.enabled=false or before Start).
+  int admin_port() const { return admin_ != nullptr ? admin_->port() : 0; }
+  // The runtime's metrics (what GET /metrics on the admin port shows). Valid while the Server
+  // lives; other components may register their own families on it.
+  metrics::Registry* metrics_registry() { return &metrics_registry_; }
+  // Every connected client of every protocol (TCP sessions after HELLO, webhook subscribers).
+  std::vector<admin::ClientInfo> Clients();
   // nullptr when HTTP is not enabled.
   http::HttpServer* http_server() { return http_ != nullptr ? http_->server() : nullptr; }
   void Shutdown();
@@ -129,8 +141,12 @@ class Server {
          std::unique_ptr<core::Acl> acl);
   absl::Status CreateFrontends(const frontend::FrontendRegistry& registry);
   absl::Status StartRegistryAgent();
+  absl::Status StartAdmin();
 
   const RuntimeConfig config_;
+  // Declared first: the services keep pointers to the instruments.
+  metrics::Registry metrics_registry_;
+  std::unique_ptr<core::RuntimeMetrics> metrics_;
   std::unique_ptr<connectors::Connector> connector_;
   std::unique_ptr<core::TopicRegistry> topics_;
   std::unique_ptr<core::ConsumerManager> consumers_;
@@ -154,6 +170,8 @@ class Server {
   std::unique_ptr<registry::Registry> registry_;
   std::unique_ptr<discovery::RegistryAgent> registry_agent_;
   std::unique_ptr<federation::MeshForwarder> forwarder_;
+  std::unique_ptr<admin::AdminServer> admin_;
+  std::atomic<bool> ready_{false};
   bool shut_down_ = false;
 };
 

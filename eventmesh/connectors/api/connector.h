@@ -26,6 +26,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "eventmesh/protocol/cloudevents/cloud_event.h"
 
@@ -48,6 +49,21 @@ struct Position {
   std::string topic;
   int32_t partition = 0;
   int64_t offset = 0;
+};
+
+// One partition's offsets as the store reports them (admin API, consumer lag).
+struct PartitionOffsets {
+  int32_t partition = 0;
+  int64_t earliest = 0;    // first retained offset
+  int64_t end = 0;         // offset the next event will get (high watermark)
+  int64_t committed = -1;  // the group's next offset to consume; -1 = never committed / no group
+};
+
+// Where ResetGroupOffsets moves a group.
+struct OffsetReset {
+  enum class Kind { kEarliest, kLatest, kOffset };
+  Kind kind = Kind::kLatest;
+  int64_t offset = 0;  // kOffset: clamped per partition into [earliest, end]
 };
 
 struct PublishResult {
@@ -143,6 +159,27 @@ class Connector {
   virtual absl::Status CreateTopic(const std::string& topic, int32_t partitions) = 0;
   virtual absl::StatusOr<bool> TopicExists(const std::string& topic) = 0;
   virtual absl::Status DeleteTopic(const std::string& topic) = 0;
+
+  // Optional admin operations (the runtime's admin port). Connectors that cannot answer keep
+  // the defaults, which return Unimplemented.
+  // Every topic, sorted by name.
+  virtual absl::StatusOr<std::vector<std::string>> ListTopics() {
+    return absl::UnimplementedError(absl::StrCat("connector ", name(), " cannot list topics"));
+  }
+  // The topic's partitions in order; with a non-empty `group`, each with that group's committed
+  // offset. Errors: NotFound (unknown topic).
+  virtual absl::StatusOr<std::vector<PartitionOffsets>> Offsets(const std::string& topic,
+                                                                const std::string& group) {
+    return absl::UnimplementedError(absl::StrCat("connector ", name(), " cannot report offsets"));
+  }
+  // Moves `group`'s committed position on every partition of `topic` (replay or skip).
+  // Errors: FailedPrecondition while the group has live members (stop its consumers first),
+  // NotFound (unknown topic).
+  virtual absl::Status ResetGroupOffsets(const std::string& group, const std::string& topic,
+                                         OffsetReset reset) {
+    return absl::UnimplementedError(
+        absl::StrCat("connector ", name(), " cannot reset group offsets"));
+  }
 
   // Finishes in-flight publishes (their callbacks run), then refuses new work with
   // Unavailable. Subscriptions should be closed first (one still open stops being maintained

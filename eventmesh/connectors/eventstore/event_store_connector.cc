@@ -792,6 +792,66 @@ absl::Status EventStoreConnector::DeleteTopic(const std::string& topic) {
   return deleted.ok() ? absl::OkStatus() : deleted.status();
 }
 
+absl::StatusOr<std::vector<std::string>> EventStoreConnector::ListTopics() {
+  auto listed = store_->ListTopics({});
+  if (!listed.ok()) return listed.status();
+  return std::move(listed->topics);
+}
+
+absl::StatusOr<std::vector<PartitionOffsets>> EventStoreConnector::Offsets(
+    const std::string& topic, const std::string& group) {
+  auto described = store_->DescribeTopic({topic});
+  if (!described.ok()) return described.status();
+  std::vector<PartitionOffsets> out;
+  out.reserve(described->partition_info.size());
+  for (const store::PartitionInfo& info : described->partition_info) {
+    PartitionOffsets p;
+    p.partition = info.partition;
+    p.earliest = info.earliest_offset;
+    p.end = info.next_offset;
+    out.push_back(p);
+  }
+  if (group.empty()) return out;
+  store::FetchOffsetsRequest request;
+  request.group = group;
+  request.topic = topic;
+  auto committed = store_->FetchOffsets(request);
+  if (!committed.ok()) return committed.status();
+  for (const store::CommittedOffset& c : committed->offsets) {
+    if (c.partition >= 0 && static_cast<size_t>(c.partition) < out.size()) {
+      out[static_cast<size_t>(c.partition)].committed = c.offset;
+    }
+  }
+  return out;
+}
+
+absl::Status EventStoreConnector::ResetGroupOffsets(const std::string& group,
+                                                    const std::string& topic, OffsetReset reset) {
+  auto partitions = Offsets(topic, "");
+  if (!partitions.ok()) return partitions.status();
+  store::CommitOffsetsRequest request;
+  request.group = group;  // no member, generation -1: refused while the group has live members
+  for (const PartitionOffsets& p : *partitions) {
+    store::CommittedOffset c;
+    c.topic = topic;
+    c.partition = p.partition;
+    switch (reset.kind) {
+      case OffsetReset::Kind::kEarliest:
+        c.offset = p.earliest;
+        break;
+      case OffsetReset::Kind::kLatest:
+        c.offset = p.end;
+        break;
+      case OffsetReset::Kind::kOffset:
+        c.offset = std::clamp(reset.offset, p.earliest, p.end);
+        break;
+    }
+    request.offsets.push_back(std::move(c));
+  }
+  auto committed = store_->CommitOffsets(request);
+  return committed.ok() ? absl::OkStatus() : committed.status();
+}
+
 void EventStoreConnector::Shutdown() {
   if (shut_down_.exchange(true)) return;
   {

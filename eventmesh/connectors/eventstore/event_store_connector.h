@@ -133,6 +133,11 @@ class EventStoreConnector final : public Connector {
   absl::Status CreateTopic(const std::string& topic, int32_t partitions) override;
   absl::StatusOr<bool> TopicExists(const std::string& topic) override;
   absl::Status DeleteTopic(const std::string& topic) override;
+  absl::StatusOr<std::vector<std::string>> ListTopics() override;
+  absl::StatusOr<std::vector<PartitionOffsets>> Offsets(const std::string& topic,
+                                                        const std::string& group) override;
+  absl::Status ResetGroupOffsets(const std::string& group, const std::string& topic,
+                                 OffsetReset reset) override;
   void Shutdown() override;
 
   // The store (for tools and tests).

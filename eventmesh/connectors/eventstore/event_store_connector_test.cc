@@ -139,5 +139,75 @@ TEST_P(TailCacheDeliveryTest, DeliversEveryPublishedEventUnchangedAcrossARebalan
 INSTANTIATE_TEST_SUITE_P(CacheOffAndOn, TailCacheDeliveryTest,
                          ::testing::Values(int64_t{0}, int64_t{256} << 10));
 
+// The admin operations: topics listed, end and committed offsets per partition, and a group's
+// position reset only while it has no live member.
+TEST(EventStoreConnectorAdminTest, ListsTopicsReportsOffsetsAndResetsGroups) {
+  store::StoreOptions store_options;
+  store_options.path = absl::StrCat(getenv("TEST_TMPDIR"), "/admin");
+  store_options.sync_mode = store::SyncMode::kNone;
+  store_options.retention_interval_ms = 0;
+  auto store = store::RocksDbEventStore::Open(store_options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EventStoreConnectorOptions options;
+  options.commit_interval_ms = 20;
+  options.heartbeat_interval_ms = 20;
+  auto connector = EventStoreConnector::Create(std::move(*store), options);
+  ASSERT_TRUE(connector->CreateTopic("topic", 2).ok());
+  ASSERT_TRUE(connector->CreateTopic("another", 1).ok());
+  auto topics = connector->ListTopics();
+  ASSERT_TRUE(topics.ok()) << topics.status();
+  EXPECT_THAT(*topics, ::testing::ElementsAre("another", "topic"));
+  EXPECT_EQ(connector->Offsets("missing", "").status().code(), absl::StatusCode::kNotFound);
+
+  Member member;
+  ASSERT_TRUE(member.Join(connector.get()).ok());
+  // The group's start (the partitions' end, 0) is committed when it joins.
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  auto committed_sum = [&] {
+    auto offsets = connector->Offsets("topic", "g");
+    int64_t sum = 0;
+    for (const auto& p : *offsets) sum += p.committed;
+    return sum;
+  };
+  while (committed_sum() != 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+  ASSERT_EQ(committed_sum(), 0);
+  std::vector<Connector::PendingPublish> batch;
+  for (int i = 0; i < 10; ++i) {
+    batch.push_back(
+        {MakeEvent(i), [](absl::StatusOr<PublishResult> r) { ASSERT_TRUE(r.ok()) << r.status(); }});
+  }
+  connector->PublishBatch(&batch);
+  auto offsets = connector->Offsets("topic", "g");
+  ASSERT_TRUE(offsets.ok()) << offsets.status();
+  ASSERT_EQ(offsets->size(), 2u);
+  while (absl::Now() < deadline) {
+    offsets = connector->Offsets("topic", "g");
+    if ((*offsets)[0].end + (*offsets)[1].end == 10) break;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_EQ((*offsets)[0].end + (*offsets)[1].end, 10);
+  EXPECT_EQ((*offsets)[0].partition, 0);
+  EXPECT_EQ((*offsets)[1].partition, 1);
+  // Acknowledged events are committed.
+  std::vector<cloudevents::CloudEvent> delivered;
+  while (committed_sum() != 10 && absl::Now() < deadline) {
+    member.AckInto(&delivered);
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_EQ(committed_sum(), 10);
+  // A live member blocks a reset.
+  absl::Status refused = connector->ResetGroupOffsets("g", "topic", {});
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+  member.Leave();
+  ASSERT_TRUE(connector->ResetGroupOffsets("g", "topic", {OffsetReset::Kind::kEarliest, 0}).ok());
+  EXPECT_EQ(committed_sum(), 0);
+  ASSERT_TRUE(connector->ResetGroupOffsets("g", "topic", {OffsetReset::Kind::kOffset, 3}).ok());
+  offsets = connector->Offsets("topic", "g");
+  for (const auto& p : *offsets) EXPECT_EQ(p.committed, std::min<int64_t>(3, p.end));
+  ASSERT_TRUE(connector->ResetGroupOffsets("g", "topic", {OffsetReset::Kind::kLatest, 0}).ok());
+  EXPECT_EQ(committed_sum(), 10);
+  connector->Shutdown();
+}
+
 }  // namespace
 }  // namespace eventmesh::connectors

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -181,6 +182,32 @@ std::vector<std::pair<std::string, std::string>> ConsumerManager::Subscriptions(
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::vector<ConsumerManager::ConsumerSummary> ConsumerManager::Consumers() {
+  std::vector<std::pair<ConsumerSummary, std::shared_ptr<GroupConsumer>>> found;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [key, consumer] : consumers_) {
+      ConsumerSummary summary;
+      summary.group = std::get<0>(key);
+      summary.topic = std::get<1>(key);
+      summary.broadcasting = std::get<2>(key) != 0;
+      summary.lingering = lingering_.count(key) > 0;
+      found.emplace_back(std::move(summary), consumer);
+    }
+  }
+  std::vector<ConsumerSummary> out;
+  out.reserve(found.size());
+  for (auto& [summary, consumer] : found) {
+    summary.stats = consumer->stats();
+    summary.targets = consumer->target_count();
+    out.push_back(std::move(summary));
+  }
+  std::sort(out.begin(), out.end(), [](const ConsumerSummary& a, const ConsumerSummary& b) {
+    return std::tie(a.group, a.topic) < std::tie(b.group, b.topic);
+  });
   return out;
 }
 

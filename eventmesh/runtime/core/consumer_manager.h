@@ -75,6 +75,18 @@ class ConsumerManager {
   // reports to the registry as the topics its clients want.
   std::vector<std::pair<std::string, std::string>> Subscriptions();
 
+  // One open GroupConsumer (lingering ones included), for the admin port and gauges.
+  struct ConsumerSummary {
+    std::string group;
+    std::string topic;
+    bool broadcasting = false;
+    bool lingering = false;  // no target left; closes after linger_ms
+    size_t targets = 0;
+    ConsumerStats stats;
+  };
+  // Every open consumer, sorted by (group, topic). Takes each consumer's lock briefly.
+  std::vector<ConsumerSummary> Consumers();
+
  private:
   // (group, topic, target id or 0 for clustering)
   using Key = std::tuple<std::string, std::string, uint64_t>;

@@ -104,6 +104,7 @@ void GroupConsumer::Requeue(std::vector<std::pair<uint64_t, std::shared_ptr<Entr
       outcome.dead.push_back(std::move(entry));
     } else {
       ++stats_.redelivered;
+      if (settings_.metrics != nullptr) settings_.metrics->Redelivered();
       pending_.push_front(std::move(entry));
     }
   }
@@ -199,13 +200,15 @@ void GroupConsumer::DispatchLocked(FlushList* flush) {
     ++entry->delivery_count;
     entry->last_target = chosen->target->target_id();
     ++stats_.delivered;
+    if (settings_.metrics != nullptr) settings_.metrics->Pushed();
+    const int64_t now_ns = SteadyNowNs();
     if (chosen->settings.ack_timeout) {
-      const int64_t deadline = SteadyNowMs() + settings_.ack_timeout_ms;
-      in_flight_.emplace(seq, InFlight{std::move(entry), chosen->target, deadline});
+      const int64_t deadline = now_ns / 1'000'000 + settings_.ack_timeout_ms;
+      in_flight_.emplace(seq, InFlight{std::move(entry), chosen->target, deadline, now_ns});
       deadlines_.emplace_back(deadline, seq);
     } else {
       // Settled by the target (OnAck / Reject) or by RemoveTarget; never by Tick.
-      in_flight_.emplace(seq, InFlight{std::move(entry), chosen->target, INT64_MAX});
+      in_flight_.emplace(seq, InFlight{std::move(entry), chosen->target, INT64_MAX, now_ns});
     }
     if (deadlines_.size() > 4 * in_flight_.size() + 1024) {
       // An old unacknowledged push at the front keeps acknowledged ones behind it; drop those
@@ -226,9 +229,11 @@ void GroupConsumer::OnAcks(const uint64_t* seqs, size_t count) {
     std::lock_guard<std::mutex> lock(mu_);
     outcome.acks.reserve(count);
     outcome.release.reserve(count);
+    const int64_t now_ns = settings_.metrics != nullptr ? SteadyNowNs() : 0;
     for (size_t i = 0; i < count; ++i) {
       auto it = in_flight_.find(seqs[i]);
       if (it == in_flight_.end()) continue;  // late ack: the event moved on
+      if (settings_.metrics != nullptr) settings_.metrics->Acked(it->second.pushed_ns, now_ns);
       outcome.acks.push_back(it->second.entry->delivered.position);
       outcome.release.push_back(std::move(it->second.target));
       in_flight_.erase(it);
@@ -304,6 +309,7 @@ void GroupConsumer::Finish(Outcome& outcome) {
       std::lock_guard<std::mutex> lock(mu_);
       ++stats_.dead_lettered;
     }
+    if (settings_.metrics != nullptr) settings_.metrics->DeadLettered();
     cloudevents::CloudEvent event = entry->delivered.event;
     if (!entry->reject_reason.empty()) {
       LOG(WARNING) << "dead-lettering event " << event.id() << " of topic " << topic_ << " (group "
@@ -369,6 +375,11 @@ ConsumerStats GroupConsumer::stats() {
   stats.pending = static_cast<int64_t>(pending_.size());
   stats.in_flight = static_cast<int64_t>(in_flight_.size());
   return stats;
+}
+
+size_t GroupConsumer::target_count() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return targets_.size();
 }
 
 }  // namespace eventmesh::runtime::core

@@ -34,12 +34,16 @@
 #include "absl/status/status.h"
 #include "eventmesh/connectors/api/connector.h"
 #include "eventmesh/runtime/core/delivery_target.h"
+#include "eventmesh/runtime/core/runtime_metrics.h"
 
 namespace eventmesh::runtime::core {
 
 struct DeliverySettings {
   int64_t ack_timeout_ms = 30'000;
   int32_t max_delivery_count = 5;
+  // Counts pushes, acks (with their latency), redeliveries and dead letters; nullptr = none.
+  // Must outlive the consumer.
+  RuntimeMetrics* metrics = nullptr;
 };
 
 // Per-target delivery behaviour, given when the target is added.
@@ -103,6 +107,7 @@ class GroupConsumer : public std::enable_shared_from_this<GroupConsumer> {
   const std::string& group() const { return group_; }
   const std::string& topic() const { return topic_; }
   ConsumerStats stats();
+  size_t target_count();
 
  private:
   struct Entry {
@@ -116,6 +121,7 @@ class GroupConsumer : public std::enable_shared_from_this<GroupConsumer> {
     std::shared_ptr<Entry> entry;
     std::shared_ptr<DeliveryTarget> target;
     int64_t deadline_ms = 0;
+    int64_t pushed_ns = 0;  // SteadyNowNs at the push (ack latency)
   };
   struct Target {
     std::shared_ptr<DeliveryTarget> target;

@@ -93,6 +93,22 @@ absl::Status PublishService::CheckSize(const cloudevents::CloudEvent& event) con
 
 absl::Status PublishService::Admit(const Publisher& publisher,
                                    const cloudevents::CloudEvent& event) {
+  absl::Status status = AdmitOne(publisher, event);
+  if (!status.ok() && metrics_ != nullptr) metrics_->PublishRefused(publisher.protocol, status);
+  return status;
+}
+
+absl::Status PublishService::AdmitAll(const Publisher& publisher,
+                                      const std::vector<cloudevents::CloudEvent>& events) {
+  absl::Status status = AdmitBatch(publisher, events);
+  if (!status.ok() && metrics_ != nullptr) {
+    metrics_->PublishRefused(publisher.protocol, status, std::max<size_t>(1, events.size()));
+  }
+  return status;
+}
+
+absl::Status PublishService::AdmitOne(const Publisher& publisher,
+                                      const cloudevents::CloudEvent& event) {
   const absl::string_view topic = TopicOf(event);
   if (absl::Status s = AdmitTopic(publisher, topic); !s.ok()) return s;
   if (absl::Status s = TakeRate(publisher, 1); !s.ok()) return s;
@@ -110,8 +126,8 @@ absl::Status PublishService::Admit(const Publisher& publisher,
   return absl::OkStatus();
 }
 
-absl::Status PublishService::AdmitAll(const Publisher& publisher,
-                                      const std::vector<cloudevents::CloudEvent>& events) {
+absl::Status PublishService::AdmitBatch(const Publisher& publisher,
+                                        const std::vector<cloudevents::CloudEvent>& events) {
   for (const auto& event : events) {
     if (absl::Status s = AdmitTopic(publisher, TopicOf(event)); !s.ok()) return s;
   }
@@ -140,7 +156,7 @@ absl::Status PublishService::AdmitAll(const Publisher& publisher,
 }
 
 void PublishService::Publish(std::vector<cloudevents::CloudEvent> events,
-                             std::function<void(absl::Status)> done) {
+                             std::function<void(absl::Status)> done, Protocol protocol) {
   if (events.empty()) {
     done(absl::OkStatus());
     return;
@@ -150,8 +166,14 @@ void PublishService::Publish(std::vector<cloudevents::CloudEvent> events,
     std::mutex mu;
     absl::Status first_error;
     std::function<void(absl::Status)> done;
+    RuntimeMetrics* metrics;
+    Protocol protocol;
+    int64_t start_ns;
   };
   auto gather = std::make_shared<Gather>();
+  gather->metrics = metrics_;
+  gather->protocol = protocol;
+  gather->start_ns = metrics_ != nullptr ? SteadyNowNs() : 0;
   gather->remaining = events.size();
   gather->done = std::move(done);
   std::vector<connectors::Connector::PendingPublish> batch;
@@ -159,6 +181,9 @@ void PublishService::Publish(std::vector<cloudevents::CloudEvent> events,
   for (auto& event : events) {
     batch.push_back(connectors::Connector::PendingPublish{
         std::move(event), [gather](absl::StatusOr<connectors::PublishResult> result) {
+          if (gather->metrics != nullptr) {
+            gather->metrics->PublishDone(gather->protocol, result.ok(), gather->start_ns);
+          }
           if (!result.ok()) {
             std::lock_guard<std::mutex> lock(gather->mu);
             if (gather->first_error.ok()) gather->first_error = PublishFailed(result.status());

@@ -31,6 +31,7 @@
 #include "eventmesh/protocol/cloudevents/cloud_event.h"
 #include "eventmesh/runtime/core/acl.h"
 #include "eventmesh/runtime/core/rate_limiter.h"
+#include "eventmesh/runtime/core/runtime_metrics.h"
 #include "eventmesh/runtime/core/topic_registry.h"
 
 namespace eventmesh::runtime::core {
@@ -50,6 +51,7 @@ struct Publisher {
   RateLimiter* frontend_limit = nullptr;  // the protocol's global limit, or nullptr
   RateLimiter* own_limit = nullptr;       // this publisher's own limit, or nullptr
   absl::flat_hash_set<std::string>* known_topics = nullptr;  // per-publisher cache, or nullptr
+  Protocol protocol = Protocol::kInternal;                   // the metrics' protocol label
 };
 
 // "aclFail: user \"u\" may not publish to topic \"t\"" (and the subscribe twin) when `user` lacks
@@ -67,10 +69,13 @@ struct PublishLimits {
 
 class PublishService {
  public:
-  PublishService(connectors::Connector* connector, TopicRegistry* topics, PublishLimits limits = {})
-      : connector_(connector), topics_(topics), limits_(limits) {}
+  // `metrics` may be nullptr (nothing is counted).
+  PublishService(connectors::Connector* connector, TopicRegistry* topics, PublishLimits limits = {},
+                 RuntimeMetrics* metrics = nullptr)
+      : connector_(connector), topics_(topics), limits_(limits), metrics_(metrics) {}
 
   // The publish policy (see the file comment) for one event (its topic is its subject).
+  // Refusals are counted in the metrics under the publisher's protocol.
   absl::Status Admit(const Publisher& publisher, const cloudevents::CloudEvent& event);
   // The policy for a batch: every topic is checked (1, 2, 4) and the rate limits are taken
   // once for the whole batch, all or none.
@@ -78,15 +83,20 @@ class PublishService {
                         const std::vector<cloudevents::CloudEvent>& events);
 
   // Publishes admitted events in order; `done` runs exactly once (on a connector thread or
-  // the calling thread) with OK when every event is durable, else the first error.
-  void Publish(std::vector<cloudevents::CloudEvent> events, std::function<void(absl::Status)> done);
+  // the calling thread) with OK when every event is durable, else the first error. Each event's
+  // outcome and durable latency are counted under `protocol`.
+  void Publish(std::vector<cloudevents::CloudEvent> events, std::function<void(absl::Status)> done,
+               Protocol protocol = Protocol::kInternal);
   // Hands admitted events with their own callbacks to the connector in one batch (the TCP
-  // session's path: one call per socket read). Use PublishFailed() on errors.
+  // session's path: one call per socket read). Use PublishFailed() on errors; the callbacks
+  // report their outcome with metrics()->PublishDone.
   void PublishBatch(std::vector<connectors::Connector::PendingPublish>* batch) {
     connector_->PublishBatch(batch);
   }
 
   connectors::Connector* connector() const { return connector_; }
+  // nullptr when nothing is counted.
+  RuntimeMetrics* metrics() const { return metrics_; }
 
   // Topics admitted for publishing since start (at most 10,000, sorted), not counting events
   // forwarded from another mesh: what the runtime reports to the registry as the topics its
@@ -96,6 +106,9 @@ class PublishService {
  private:
   void NotePublished(const std::string& topic);
 
+  absl::Status AdmitOne(const Publisher& publisher, const cloudevents::CloudEvent& event);
+  absl::Status AdmitBatch(const Publisher& publisher,
+                          const std::vector<cloudevents::CloudEvent>& events);
   absl::Status AdmitTopic(const Publisher& publisher, absl::string_view topic);
   absl::Status TakeRate(const Publisher& publisher, int64_t count);
   absl::Status CheckSize(const cloudevents::CloudEvent& event) const;
@@ -103,6 +116,7 @@ class PublishService {
   connectors::Connector* const connector_;
   TopicRegistry* const topics_;
   const PublishLimits limits_;
+  RuntimeMetrics* const metrics_;
   mutable std::mutex published_mu_;
   absl::flat_hash_set<std::string> published_;  // guarded by published_mu_
 };

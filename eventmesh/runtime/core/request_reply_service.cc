@@ -58,6 +58,9 @@ void RequestReplyService::Request(const Publisher& publisher, const RequestOwner
     }
   }
   if (full) {
+    if (RuntimeMetrics* metrics = publish_->metrics()) {
+      metrics->PublishRefused(publisher.protocol, PublishResultClass::kFlowControl);
+    }
     done(absl::ResourceExhaustedError(
         absl::StrCat("too many requests waiting for a reply: ", options_.max_pending_per_owner,
                      " per client (eventMesh.server.requestReply.maxPendingPerClient)")));
@@ -74,9 +77,12 @@ void RequestReplyService::Request(const Publisher& publisher, const RequestOwner
   });
   std::vector<cloudevents::CloudEvent> events;
   events.push_back(std::move(request));
-  publish_->Publish(std::move(events), [this, id](absl::Status status) {
-    if (!status.ok() && tracker_->Cancel(id)) Finish(id, std::move(status));
-  });
+  publish_->Publish(
+      std::move(events),
+      [this, id](absl::Status status) {
+        if (!status.ok() && tracker_->Cancel(id)) Finish(id, std::move(status));
+      },
+      publisher.protocol);
 }
 
 absl::Status RequestReplyService::Respond(cloudevents::CloudEvent response) {

@@ -33,6 +33,11 @@ class TopicRegistry {
         max_topics_(max_topics) {}
 
   absl::Status EnsureTopic(const std::string& topic);
+  // Drops `topic` from the cache (after it was deleted through the connector).
+  void Forget(const std::string& topic) {
+    absl::MutexLock lock(&mu_);
+    known_.erase(topic);
+  }
 
  private:
   connectors::Connector* const connector_;

@@ -34,6 +34,7 @@ core::Publisher HttpPublisher(const HttpServices& services, const core::AclUser*
   core::Publisher publisher;
   publisher.user = user;
   publisher.frontend_limit = services.rate_limiter;
+  publisher.protocol = core::Protocol::kHttp;
   return publisher;
 }
 
@@ -98,7 +99,7 @@ void PublishEvents(const HttpServices& services, const core::AclUser* user,
     done(std::move(admitted));
     return;
   }
-  services.publish->Publish(std::move(events), std::move(done));
+  services.publish->Publish(std::move(events), std::move(done), core::Protocol::kHttp);
 }
 
 }  // namespace eventmesh::runtime::http

@@ -425,6 +425,9 @@ void Session::HandlePublish(Package& package) {
     return;
   }
   if (publishes_in_flight_.load() >= ctx_->config->upstream_buffer_size) {
+    if (core::RuntimeMetrics* metrics = ctx_->publish->metrics()) {
+      metrics->PublishRefused(core::Protocol::kTcp, core::PublishResultClass::kFlowControl);
+    }
     Reply(package, reply_cmd, OpStatus::kFail,
           absl::StrCat("Tps overload, session flow control: ", ctx_->config->upstream_buffer_size,
                        " publishes in flight (eventMesh.server.session.upstreamBufferSize)"));
@@ -440,9 +443,13 @@ void Session::HandlePublish(Package& package) {
   Package ack;
   ack.header.cmd = reply_cmd;
   ack.header.seq = std::move(package.header.seq);
+  const int64_t start_ns = ctx_->publish->metrics() != nullptr ? core::SteadyNowNs() : 0;
   pending_publishes_.push_back(connectors::Connector::PendingPublish{
-      std::move(*event), [self = shared_from_this(), ack = std::move(ack)](
-                             absl::StatusOr<connectors::PublishResult> result) mutable {
+      std::move(*event), [self = shared_from_this(), ack = std::move(ack),
+                          start_ns](absl::StatusOr<connectors::PublishResult> result) mutable {
+        if (core::RuntimeMetrics* metrics = self->ctx_->publish->metrics()) {
+          metrics->PublishDone(core::Protocol::kTcp, result.ok(), start_ns);
+        }
         if (result.ok()) {
           ack.header.code = OpStatus::kSuccess;
           ack.header.desc = "success";
@@ -474,6 +481,7 @@ core::Publisher Session::AsPublisher() {
   publisher.frontend_limit = ctx_->rate_limiter;
   publisher.own_limit = &session_rate_limiter_;
   publisher.known_topics = &known_topics_;
+  publisher.protocol = core::Protocol::kTcp;
   return publisher;
 }
 

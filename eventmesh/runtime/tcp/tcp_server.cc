@@ -136,6 +136,18 @@ size_t TcpServer::RedirectAll(const std::string& ip, int port) {
   return sessions.size();
 }
 
+size_t TcpServer::GoodbyeEach(const std::string& desc) {
+  std::vector<std::shared_ptr<Session>> sessions;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [id, entry] : sessions_) {
+      if (auto s = entry.session.lock()) sessions.push_back(std::move(s));
+    }
+  }
+  for (auto& session : sessions) session->SendServerGoodbye(0, desc);
+  return sessions.size();
+}
+
 size_t TcpServer::session_count() {
   std::lock_guard<std::mutex> lock(mu_);
   return sessions_.size();
@@ -191,6 +203,17 @@ std::vector<SessionInfo> TcpServer::ListSessions(int64_t timeout_ms) {
                           info.hello_done = session->hello_done_;
                           info.purpose = session->user_agent_.purpose;
                           info.group = session->user_agent_.group;
+                          const auto& agent = session->user_agent_;
+                          info.peer = session->peer_;
+                          info.subsystem = agent.subsystem;
+                          info.env = agent.env;
+                          info.idc = agent.idc;
+                          info.path = agent.path;
+                          info.version = agent.version;
+                          info.pid = agent.pid;
+                          for (const auto& item : session->subscriptions_) {
+                            info.topics.push_back(item.topic);
+                          }
                           info.publishes_in_flight = session->publishes_in_flight();
                           std::lock_guard<std::mutex> lock(session->deliveries_mu_);
                           info.unacked_pushes = static_cast<int64_t>(session->deliveries_.size());

@@ -38,6 +38,15 @@ struct SessionInfo {
   int64_t unacked_pushes = 0;       // pushes the client has not acknowledged yet
   int64_t publishes_in_flight = 0;  // publishes the store has not acknowledged yet
   bool redirected = false;          // REDIRECT_TO_CLIENT was sent to it
+  std::string peer;                 // "ip:port" of the client
+  // From the HELLO's UserAgent (empty before HELLO).
+  std::string subsystem;
+  std::string env;
+  std::string idc;
+  std::string path;
+  std::string version;
+  int pid = 0;
+  std::vector<std::string> topics;  // subscribed topics, in subscription order
 };
 
 class TcpServer {
@@ -61,6 +70,9 @@ class TcpServer {
   size_t session_count();
   // Sends REDIRECT_TO_CLIENT to every session; returns how many were asked.
   size_t RedirectAll(const std::string& ip, int port);
+  // Sends SERVER_GOODBYE_REQUEST (code 0, `desc`) to every session, which then closes; new
+  // connections are still accepted. Returns how many sessions were told.
+  size_t GoodbyeEach(const std::string& desc);
   // Sends REDIRECT_TO_CLIENT {"ip","port"} to one session. Errors: NotFound "no session <id>"
   // when it closed or never existed.
   absl::Status Redirect(uint64_t session_id, const std::string& ip, int port);

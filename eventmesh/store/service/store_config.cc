@@ -61,7 +61,11 @@ config::KeyTable<StoreServiceConfig> BuildKeyTable() {
       .String("tls_client_ca_file", &StoreServiceConfig::tls_client_ca_file,
               "PEM CA bundle; when set, clients must present a certificate it signed")
       .Int("handshake_timeout_ms", &StoreServiceConfig::handshake_timeout_ms, 1, 3'600'000, "ms",
-           "a connection must finish its TLS handshake and Authenticate within this time");
+           "a connection must finish its TLS handshake and Authenticate within this time")
+      .Int("metrics_port", &StoreServiceConfig::metrics_port, -1, 65535, "",
+           "HTTP port of GET /metrics (Prometheus) and GET /health (-1 = off, 0 = any free port)")
+      .String("metrics_bind", &StoreServiceConfig::metrics_bind,
+              "address the metrics port listens on", /*non_empty=*/true);
   return table;
 }
 

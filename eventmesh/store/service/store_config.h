@@ -43,6 +43,8 @@ struct StoreServiceConfig {
   std::string tls_key_file;
   std::string tls_client_ca_file;
   int64_t handshake_timeout_ms = 10'000;
+  int32_t metrics_port = -1;  // -1 = no metrics endpoint
+  std::string metrics_bind = "127.0.0.1";
 };
 
 // The keys (flag names without the dashes; the same names in the --config file).

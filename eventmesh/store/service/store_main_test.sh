@@ -29,11 +29,17 @@ out="$("$BIN" --help 2>&1)"; rc=$?
 
 # The file sets sync=always and port 0; the command line overrides sync.
 printf '# comment\nport = 0\nsync=always\n' > "$DIR/ok.conf"
-"$BIN" --config="$DIR/ok.conf" --sync=none --data_dir="$DIR/db" > "$DIR/out" 2>&1 &
+# With --metrics_port=0 it also serves GET /metrics on a free port.
+"$BIN" --config="$DIR/ok.conf" --sync=none --data_dir="$DIR/db" --metrics_port=0 > "$DIR/out" 2>&1 &
 pid=$!
-for _ in $(seq 300); do grep -q "listening on" "$DIR/out" && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q "/metrics" "$DIR/out" && break; sleep 0.1; done
 grep -q "listening on 127.0.0.1:" "$DIR/out" || { kill -9 $pid; fail "no listening line: $(cat "$DIR/out")"; }
 grep -q "sync none" "$DIR/out" || { kill -9 $pid; fail "flag did not override the file: $(cat "$DIR/out")"; }
+metrics_url="$(sed -n 's|^eventmesh store metrics on \(.*\)$|http://\1|p' "$DIR/out")"
+[[ -n "$metrics_url" ]] || { kill -9 $pid; fail "no metrics line: $(cat "$DIR/out")"; }
+page="$(curl -sS --max-time 10 "$metrics_url")" || { kill -9 $pid; fail "GET $metrics_url failed"; }
+[[ "$page" == *"# TYPE eventmesh_store_requests_total counter"* ]] || { kill -9 $pid; fail "metrics page: $page"; }
+[[ "$page" == *"eventmesh_store_disk_bytes "* ]] || { kill -9 $pid; fail "no disk bytes: $page"; }
 kill -TERM $pid
 wait $pid; rc=$?
 [[ $rc -eq 0 ]] || fail "SIGTERM exit $rc: $(cat "$DIR/out")"

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <deque>
 #include <utility>
 
@@ -93,6 +94,26 @@ void HandleRequest(EventStore& store, const v1::StoreRequest& request,
 
 class Connection;
 
+// The server's instruments (StoreServerOptions::metrics); every pointer null when off.
+struct ServerMetrics {
+  static constexpr int kMaxOp = 64;  // op field numbers of StoreRequest are below this
+  std::array<metrics::Counter*, kMaxOp> requests{};
+  metrics::Counter* request_errors = nullptr;
+  metrics::Histogram* append_latency = nullptr;
+  metrics::Counter* appended_events = nullptr;
+  metrics::Counter* fetched_events = nullptr;
+
+  void Request(int op) const {
+    if (op > 0 && op < kMaxOp && requests[op] != nullptr) requests[op]->Increment();
+  }
+};
+
+int64_t MonotonicNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
 struct StoreServer::Core {
@@ -115,6 +136,7 @@ struct StoreServer::Core {
 
   EventStore* const store;
   const StoreServerOptions options;
+  ServerMetrics metrics;
   // One io_context run by io_threads threads; every connection on its own strand.
   net::IoThreadPool pool;
   std::unique_ptr<net::Acceptor> acceptor;  // destroyed before the pool
@@ -343,6 +365,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       SendError(id, absl::UnavailableError("store server is shutting down"));
       return;
     }
+    core_->metrics.Request(static_cast<int>(request->op_case()));
     ++in_flight_;
     core_->AddInFlight(1);
     const bool is_fetch = request->op_case() == v1::StoreRequest::kFetch;
@@ -429,9 +452,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
     const uint64_t id = request.request_id();
     std::weak_ptr<Connection> weak = weak_from_this();
     std::shared_ptr<Liveness> liveness = core_->liveness;
-    auto deliver = [weak, liveness, id](absl::StatusOr<AppendResult> result) {
+    const ServerMetrics* metrics = &core_->metrics;
+    const int64_t start_ns = metrics->append_latency != nullptr ? MonotonicNs() : 0;
+    const int events = request.append().records_size();
+    auto deliver = [weak, liveness, id, metrics, start_ns,
+                    events](absl::StatusOr<AppendResult> result) {
       v1::StoreResponse response;
       response.set_request_id(id);
+      if (metrics->append_latency != nullptr) {
+        if (result.ok()) {
+          metrics->append_latency->Observe(static_cast<double>(MonotonicNs() - start_ns) / 1e9);
+          if (!result->duplicate) metrics->appended_events->Increment(events);
+        } else {
+          metrics->request_errors->Increment();
+        }
+      }
       if (result.ok()) {
         wire::ToProto(*result, response.mutable_append());
       } else {
@@ -457,9 +492,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
     absl::Status status = wire::FromProto(request.fetch(), &fetch);
     std::weak_ptr<Connection> weak = weak_from_this();
     std::shared_ptr<Liveness> liveness = core_->liveness;
-    auto deliver = [weak, liveness, id, fetch_seq](absl::StatusOr<ReadResult> result) {
+    const ServerMetrics* metrics = &core_->metrics;
+    auto deliver = [weak, liveness, id, fetch_seq, metrics](absl::StatusOr<ReadResult> result) {
       v1::StoreResponse response;
       response.set_request_id(id);
+      if (metrics->fetched_events != nullptr) {
+        if (result.ok()) {
+          metrics->fetched_events->Increment(result->records.size());
+        } else {
+          metrics->request_errors->Increment();
+        }
+      }
       if (result.ok()) {
         wire::ToProto(*result, response.mutable_fetch());
       } else {
@@ -649,6 +692,59 @@ void OnAccepted(StoreServer::Core* core, tcp::socket socket, net::ConnectionSlot
 
 }  // namespace
 
+absl::Status StoreServer::RegisterMetrics(const std::shared_ptr<Core>& core,
+                                          metrics::Registry* registry) {
+  ServerMetrics& m = core->metrics;
+  auto requests = registry->AddCounter("eventmesh_store_requests_total",
+                                       "Requests received, by operation.", {"op"});
+  if (!requests.ok()) return requests.status();
+  const google::protobuf::OneofDescriptor* op =
+      v1::StoreRequest::descriptor()->FindOneofByName("op");
+  for (int i = 0; op != nullptr && i < op->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* field = op->field(i);
+    if (field->number() < ServerMetrics::kMaxOp) {
+      m.requests[field->number()] = (*requests)->WithLabels({field->name()});
+    }
+  }
+  auto errors = registry->AddCounter("eventmesh_store_append_fetch_errors_total",
+                                     "Appends and fetches answered with an error.");
+  if (!errors.ok()) return errors.status();
+  m.request_errors = (*errors)->Get();
+  auto appended = registry->AddCounter("eventmesh_store_appended_events_total",
+                                       "Events appended (idempotent duplicates not counted).");
+  if (!appended.ok()) return appended.status();
+  m.appended_events = (*appended)->Get();
+  auto fetched =
+      registry->AddCounter("eventmesh_store_fetched_events_total", "Events returned by fetches.");
+  if (!fetched.ok()) return fetched.status();
+  m.fetched_events = (*fetched)->Get();
+  auto latency = registry->AddHistogram(
+      "eventmesh_store_append_latency_seconds",
+      "Time from receiving an append to the engine reporting it durable under the sync mode.");
+  if (!latency.ok()) return latency.status();
+  m.append_latency = (*latency)->Get();
+  std::weak_ptr<Core> weak = core;
+  absl::Status s = registry->AddGaugeCallback(
+      "eventmesh_store_connections", "Client connections open.", {},
+      [weak](metrics::SampleSink& sink) {
+        if (auto c = weak.lock()) {
+          absl::MutexLock lock(&c->mu);
+          sink.Add({}, static_cast<double>(c->connections.size()));
+        }
+      },
+      core.get());
+  if (!s.ok()) return s;
+  return registry->AddGaugeCallback(
+      "eventmesh_store_requests_in_flight", "Requests received and not answered yet.", {},
+      [weak](metrics::SampleSink& sink) {
+        if (auto c = weak.lock()) {
+          absl::MutexLock lock(&c->mu);
+          sink.Add({}, static_cast<double>(c->in_flight));
+        }
+      },
+      core.get());
+}
+
 absl::StatusOr<std::unique_ptr<StoreServer>> StoreServer::Start(EventStore* store,
                                                                 const StoreServerOptions& options) {
   if (store == nullptr) return absl::InvalidArgumentError("store must not be null");
@@ -660,6 +756,12 @@ absl::StatusOr<std::unique_ptr<StoreServer>> StoreServer::Start(EventStore* stor
         "max_read_bytes and max_read_events must be >= 1");
   }
   auto core = std::make_shared<Core>(store, options);
+  if (options.metrics != nullptr) {
+    if (absl::Status s = RegisterMetrics(core, options.metrics); !s.ok()) {
+      options.metrics->RemoveCallbacks(core.get());
+      return s;
+    }
+  }
   net::AcceptorOptions acceptor_options;
   acceptor_options.address = options.bind_address;
   acceptor_options.port = options.port;
@@ -667,6 +769,7 @@ absl::StatusOr<std::unique_ptr<StoreServer>> StoreServer::Start(EventStore* stor
   net::ListenFailure failure;
   auto acceptor = net::Acceptor::Listen(&core->pool, acceptor_options, &failure);
   if (!acceptor.ok()) {
+    if (options.metrics != nullptr) options.metrics->RemoveCallbacks(core.get());
     // The store keeps its own wording (clients and tests know it).
     const std::string where = absl::StrCat(options.bind_address, ":", options.port);
     if (failure.step == "address") {
@@ -710,6 +813,7 @@ void StoreServer::Stop() {
   if (stopped_) return;
   stopped_ = true;
   Core* core = core_.get();
+  if (core->options.metrics != nullptr) core->options.metrics->RemoveCallbacks(core);
   core->stopping.store(true);
 
   // 1. Stop accepting.

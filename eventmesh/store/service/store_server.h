@@ -33,6 +33,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "boost/asio/ssl.hpp"
+#include "eventmesh/common/metrics/metrics.h"
 #include "eventmesh/store/engine/event_store.h"
 
 namespace eventmesh::store::service {
@@ -68,6 +69,10 @@ struct StoreServerOptions {
   // A connection that has not completed its TLS handshake (and, with a token, its
   // Authenticate) within this time is closed.
   absl::Duration handshake_timeout = absl::Seconds(10);
+  // Where the server registers its instruments (requests by operation, append latency, events
+  // appended and fetched, connections, calls in flight); nullptr = none. Must outlive the
+  // server. Registering the same names twice fails Start with AlreadyExists.
+  metrics::Registry* metrics = nullptr;
 };
 
 class StoreServer {
@@ -98,6 +103,8 @@ class StoreServer {
 
  private:
   explicit StoreServer(std::shared_ptr<Core> core) : core_(std::move(core)) {}
+  static absl::Status RegisterMetrics(const std::shared_ptr<Core>& core,
+                                      metrics::Registry* registry);
 
   std::shared_ptr<Core> core_;
   uint16_t port_ = 0;

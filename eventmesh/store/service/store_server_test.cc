@@ -23,6 +23,8 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "eventmesh/common/big_endian.h"
+#include "eventmesh/common/metrics/prometheus_text.h"
+#include "eventmesh/common/metrics/testing/promtool.h"
 #include "eventmesh/protocol/proto/store.pb.h"
 #include "eventmesh/protocol/rpc/frame_codec.h"
 #include "eventmesh/store/client/store_client.h"
@@ -764,6 +766,75 @@ TEST(StoreServerLimitsTest, ConnectionsBeyondMaxConnectionsAreClosedAndOthersKee
     if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_TRUE(served);
+}
+
+}  // namespace
+}  // namespace eventmesh::store::service
+
+namespace eventmesh::store::service {
+namespace {
+
+using ::testing::HasSubstr;
+
+// The server's instruments: requests by operation, appended and fetched events, append
+// latency, connections; the page passes promtool, and a restarted server on the same registry
+// keeps counting.
+TEST(StoreServerMetricsTest, CountsRequestsAndEventsAndPassesPromtool) {
+  StoreOptions store_options;
+  store_options.path = MakeTempDir("store_server_metrics");
+  store_options.retention_interval_ms = 0;
+  auto store = RocksDbEventStore::Open(store_options);
+  ASSERT_TRUE(store.ok());
+  metrics::Registry registry;
+  StoreServerOptions options;
+  options.port = 0;
+  options.metrics = &registry;
+  auto server = StoreServer::Start(store->get(), options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  client::StoreClientOptions client_options;
+  client_options.port = (*server)->port();
+  auto client = client::StoreClient::Create(client_options);
+  ASSERT_TRUE(client.ok());
+  CreateTopicRequest create;
+  create.topic = "t";
+  ASSERT_TRUE((*client)->CreateTopic(create).ok());
+  for (int i = 0; i < 3; ++i) {
+    AppendRequest append;
+    append.topic = "t";
+    append.records.push_back(ProducerRecord{std::nullopt, {}, "a"});
+    append.records.push_back(ProducerRecord{std::nullopt, {}, "b"});
+    ASSERT_TRUE((*client)->Append(append).ok());
+  }
+  FetchRequest fetch;
+  fetch.read.topic = "t";
+  auto fetched = (*client)->Fetch(fetch);
+  ASSERT_TRUE(fetched.ok()) << fetched.status();
+  ASSERT_EQ(fetched->records.size(), 6u);
+
+  std::string page;
+  metrics::AppendPrometheusText(registry, &page);
+  EXPECT_THAT(page, HasSubstr("eventmesh_store_requests_total{op=\"append\"} 3\n"));
+  EXPECT_THAT(page, HasSubstr("eventmesh_store_requests_total{op=\"create_topic\"} 1\n"));
+  EXPECT_THAT(page, HasSubstr("eventmesh_store_requests_total{op=\"fetch\"} 1\n"));
+  EXPECT_THAT(page, HasSubstr("eventmesh_store_appended_events_total 6\n"));
+  EXPECT_THAT(page, HasSubstr("eventmesh_store_fetched_events_total 6\n"));
+  EXPECT_THAT(page, HasSubstr("eventmesh_store_append_latency_seconds_count 3\n"));
+  EXPECT_THAT(page, HasSubstr("eventmesh_store_connections 1\n"));
+  const absl::Status checked = metrics::testing::PromtoolCheckMetrics(page);
+  EXPECT_TRUE(checked.ok()) << checked;
+
+  client->reset();
+  (*server)->Stop();
+  server->reset();
+  page.clear();
+  metrics::AppendPrometheusText(registry, &page);
+  EXPECT_THAT(page, ::testing::Not(HasSubstr("eventmesh_store_connections")));
+  auto again = StoreServer::Start(store->get(), options);
+  ASSERT_TRUE(again.ok()) << again.status();
+  page.clear();
+  metrics::AppendPrometheusText(registry, &page);
+  EXPECT_THAT(page, HasSubstr("eventmesh_store_requests_total{op=\"append\"} 3\n"));
+  EXPECT_THAT(page, HasSubstr("eventmesh_store_connections 0\n"));
 }
 
 }  // namespace
