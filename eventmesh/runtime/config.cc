@@ -255,6 +255,13 @@ KeyTable BuildKeyTable() {
       .String("eventMesh.server.admin.token", admin(&RuntimeConfig::Admin::token),
               "Bearer token every admin request except /health and /ready must carry; with "
               "security enabled and no token, only /health and /ready answer")
+      .String("eventMesh.server.admin.tls.certFile", admin(&RuntimeConfig::Admin::tls_cert_file),
+              "PEM server certificate (chain); set = the admin port serves HTTPS only")
+      .String("eventMesh.server.admin.tls.keyFile", admin(&RuntimeConfig::Admin::tls_key_file),
+              "PEM private key; required with the admin certificate")
+      .String("eventMesh.server.admin.tls.clientCaFile",
+              admin(&RuntimeConfig::Admin::tls_client_ca_file),
+              "PEM CA bundle; when set, admin clients must present a certificate it signed")
       .Int("eventMesh.server.admin.maxGroupSeries", admin(&RuntimeConfig::Admin::max_group_series),
            1, 100'000, "",
            "consumer groups shown with their own label on /metrics (more are summed into "

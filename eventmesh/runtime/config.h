@@ -140,6 +140,9 @@ struct RuntimeConfig {
     std::string address = "127.0.0.1";
     std::string token;  // Bearer token; "" = none (then, with security on, only health/ready)
     int64_t max_group_series = 100;
+    std::string tls_cert_file;  // set: HTTPS only
+    std::string tls_key_file;
+    std::string tls_client_ca_file;
   } admin;
   // Every key/value the configuration was built from (file and flags), for the admin port's
   // effective configuration.

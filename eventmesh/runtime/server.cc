@@ -10,6 +10,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "eventmesh/net/tls.h"
 #include "eventmesh/registry/client/registry_factory.h"
 #include "eventmesh/runtime/builtin_frontends.h"
 #include "glog/logging.h"
@@ -275,6 +276,14 @@ absl::Status Server::StartAdmin() {
   admin::AdminOptions options;
   options.address = config_.admin.address;
   options.port = config_.admin.port;
+  if (!config_.admin.tls_cert_file.empty() || !config_.admin.tls_key_file.empty()) {
+    auto tls = net::MakeServerTlsContext(
+        {config_.admin.tls_cert_file, config_.admin.tls_key_file, config_.admin.tls_client_ca_file},
+        {"eventMesh.server.admin.tls.certFile", "eventMesh.server.admin.tls.keyFile",
+         "eventMesh.server.admin.tls.clientCaFile"});
+    if (!tls.ok()) return tls.status();
+    options.tls = *std::move(tls);
+  }
   auto started = admin::AdminServer::Start(options, std::move(context));
   if (!started.ok()) return started.status();
   admin_ = std::move(*started);

@@ -163,6 +163,7 @@ absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Start(const AdminOptio
   http.threads = std::max(1, options.threads);
   http.max_body_bytes = 64 * 1024;
   http.max_connections = 256;
+  http.tls = options.tls;
   AdminServer* self = server.get();
   auto started = net::HttpServer::Start(
       http, [self](const ServerRequest& request) { return self->Handle(request); });

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "boost/asio/ssl/context.hpp"
 #include "eventmesh/common/metrics/metrics.h"
 #include "eventmesh/connectors/api/connector.h"
 #include "eventmesh/net/http_server.h"
@@ -79,6 +80,8 @@ struct AdminOptions {
   std::string address = "127.0.0.1";
   int port = kDefaultAdminPort;  // 0 = any free port
   int threads = 1;
+  // Set: HTTPS only (eventMesh.server.admin.tls.*).
+  std::shared_ptr<boost::asio::ssl::context> tls;
 };
 
 class AdminServer {

@@ -23,6 +23,7 @@
 #include "eventmesh/runtime/server.h"
 #include "eventmesh/runtime/testing/test_client.h"
 #include "eventmesh/runtime/testing/test_server.h"
+#include "eventmesh/testing/tls_certs.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -137,6 +138,35 @@ class AdminServerTest : public ::testing::Test {
   std::unique_ptr<net::HttpClient> http_;
   std::unique_ptr<Server> server_;
 };
+
+TEST_F(AdminServerTest, AdminPortServesHttpsWhenGivenACertificate) {
+  auto certs = eventmesh::testing::GenerateTestCertificates(
+      absl::StrCat(std::getenv("TEST_TMPDIR"), "/certs"));
+  ASSERT_TRUE(certs.ok()) << certs.status();
+  Start({{"eventMesh.server.admin.tls.certFile", certs->server_cert},
+         {"eventMesh.server.admin.tls.keyFile", certs->server_key}});
+  net::HttpClientOptions trusting;
+  trusting.ca_file = certs->ca_cert;
+  auto client = net::HttpClient::Create(trusting);
+  ASSERT_TRUE(client.ok()) << client.status();
+  auto get = [&](net::HttpClient* http, const std::string& scheme) {
+    net::HttpRequest request;
+    request.method = "GET";
+    request.url = absl::StrCat(scheme, "://localhost:", server_->admin_port(), "/health");
+    absl::Notification done;
+    absl::StatusOr<net::HttpResponse> result;
+    http->Send(std::move(request), absl::Seconds(10), [&](absl::StatusOr<net::HttpResponse> r) {
+      result = std::move(r);
+      done.Notify();
+    });
+    done.WaitForNotification();
+    return result;
+  };
+  auto https = get(client->get(), "https");
+  ASSERT_TRUE(https.ok()) << https.status();
+  EXPECT_EQ(https->status, 200);
+  EXPECT_FALSE(get(http_.get(), "http").ok());  // plain HTTP to the HTTPS port
+}
 
 TEST_F(AdminServerTest, HealthAndReady) {
   Start();

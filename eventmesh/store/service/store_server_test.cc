@@ -336,6 +336,7 @@ class GatedStore final : public EventStore {
   // reads_done when ListTopics was first called (-1: not yet).
   std::atomic<int> reads_done_at_list{-1};
   absl::Notification listed;
+  std::atomic<bool> list_seen{false};
 
   absl::StatusOr<ReadResult> Read(const ReadRequest& r) override {
     ++reads_entered;
@@ -356,7 +357,7 @@ class GatedStore final : public EventStore {
     return inner_->DescribeTopic(r);
   }
   absl::StatusOr<ListTopicsResult> ListTopics(const ListTopicsRequest& r) override {
-    if (!listed.HasBeenNotified()) {
+    if (!list_seen.exchange(true)) {  // the first call only, even when two race
       reads_done_at_list = reads_done.load();
       listed.Notify();
     }

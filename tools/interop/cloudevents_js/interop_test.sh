@@ -54,7 +54,7 @@ wait_exit() {
 }
 
 # ---- the runtime on free ports with a fresh data directory ----
-"$RUNTIME" --port=0 --http_port=0 --data_dir="$WORK/data" >"$WORK/runtime.log" 2>&1 &
+"$RUNTIME" --port=0 --http_port=0 --data_dir="$WORK/data" --eventMesh.server.http.webhook.allow=127.0.0.1 >"$WORK/runtime.log" 2>&1 &
 PIDS+=($!)
 wait_for_line "$WORK/runtime.log" 'HTTP port [0-9]+' 300 || {
   cat "$WORK/runtime.log" >&2
