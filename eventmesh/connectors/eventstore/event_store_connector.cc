@@ -147,7 +147,10 @@ class EventStoreSubscriptionState
     }
   }
 
-  // Called by the maintenance thread.
+  // True while a maintenance worker runs (or has queued) this subscription's Tick.
+  std::atomic<bool> ticking{false};
+
+  // Called by a maintenance worker (never twice at once for one subscription).
   void Tick(int64_t now_ms) {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -571,6 +574,9 @@ EventStoreConnector::EventStoreConnector(std::unique_ptr<store::EventStore> stor
     appenders_.emplace_back([this] { AppenderLoop(); });
   }
   maintenance_thread_ = std::thread([this] { MaintenanceLoop(); });
+  for (int i = 0; i < kMaintenanceWorkers; ++i) {
+    maintenance_workers_.emplace_back([this] { MaintenanceWorker(); });
+  }
 }
 
 EventStoreConnector::~EventStoreConnector() {
@@ -744,10 +750,27 @@ void EventStoreConnector::MaintenanceLoop() {
       }
     }
     subscriptions_.swap(kept);
+    for (auto& state : live) {
+      if (!state->ticking.exchange(true)) tick_queue_.push_back(std::move(state));
+    }
+    if (!tick_queue_.empty()) tick_cv_.notify_all();
     lock.unlock();
-    const int64_t now = NowMs();
-    for (auto& state : live) state->Tick(now);
-    live.clear();
+    live.clear();  // a last reference may go here, outside the lock
+    lock.lock();
+  }
+}
+
+void EventStoreConnector::MaintenanceWorker() {
+  std::unique_lock<std::mutex> lock(subs_mu_);
+  for (;;) {
+    tick_cv_.wait(lock, [this] { return maintenance_stop_ || !tick_queue_.empty(); });
+    if (maintenance_stop_) return;
+    std::shared_ptr<EventStoreSubscriptionState> state = std::move(tick_queue_.front());
+    tick_queue_.pop_front();
+    lock.unlock();
+    state->Tick(NowMs());
+    state->ticking.store(false);
+    state.reset();
     lock.lock();
   }
 }
@@ -870,8 +893,18 @@ void EventStoreConnector::Shutdown() {
     std::lock_guard<std::mutex> lock(subs_mu_);
     maintenance_stop_ = true;
     maintenance_cv_.notify_all();
+    tick_cv_.notify_all();
   }
   if (maintenance_thread_.joinable()) maintenance_thread_.join();
+  for (auto& worker : maintenance_workers_) {
+    if (worker.joinable()) worker.join();
+  }
+  maintenance_workers_.clear();
+  std::deque<std::shared_ptr<EventStoreSubscriptionState>> dropped;
+  {
+    std::lock_guard<std::mutex> lock(subs_mu_);
+    dropped.swap(tick_queue_);
+  }
 }
 
 }  // namespace eventmesh::connectors

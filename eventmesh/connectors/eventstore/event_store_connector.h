@@ -174,11 +174,19 @@ class EventStoreConnector final : public Connector {
   bool stopping_ = false;
   std::vector<std::thread> appenders_;
 
+  // Maintenance: one scheduler thread hands each subscription's tick (heartbeat, commit, pump) to
+  // a pool of kMaintenanceWorkers, a subscription at most once at a time, so one slow store call
+  // delays only its own subscription, never the heartbeats of the others.
+  static constexpr int kMaintenanceWorkers = 4;
+  void MaintenanceWorker();
   std::mutex subs_mu_;
   std::condition_variable maintenance_cv_;
+  std::condition_variable tick_cv_;
   bool maintenance_stop_ = false;
   std::vector<std::weak_ptr<EventStoreSubscriptionState>> subscriptions_;
+  std::deque<std::shared_ptr<EventStoreSubscriptionState>> tick_queue_;  // subs_mu_
   std::thread maintenance_thread_;
+  std::vector<std::thread> maintenance_workers_;
   std::atomic<bool> shut_down_{false};
 };
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -13,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "eventmesh/connectors/eventstore/event_store_connector.h"
@@ -31,6 +33,17 @@ class FaultyStore final : public store::EventStore {
   std::atomic<int> fail_fetch_offsets{0};
   std::atomic<int> fail_get_offsets{0};
   std::atomic<int> fail_commits{0};
+  // Heartbeats of this group block until `release` is notified (a store call that hangs).
+  std::string hang_heartbeats_of;
+  absl::Notification release;
+  std::atomic<int> heartbeats_hanging{0};
+  // Heartbeats seen per group.
+  absl::Mutex heartbeats_mu;
+  std::map<std::string, int> heartbeats ABSL_GUARDED_BY(heartbeats_mu);
+  int HeartbeatsOf(const std::string& group) {
+    absl::MutexLock lock(&heartbeats_mu);
+    return heartbeats[group];
+  }
 
   absl::StatusOr<store::TopicDescription> CreateTopic(const store::CreateTopicRequest& r) override {
     return inner_->CreateTopic(r);
@@ -72,6 +85,14 @@ class FaultyStore final : public store::EventStore {
     return inner_->JoinGroup(r);
   }
   absl::StatusOr<store::MemberAssignment> Heartbeat(const store::HeartbeatRequest& r) override {
+    {
+      absl::MutexLock lock(&heartbeats_mu);
+      ++heartbeats[r.group];
+    }
+    if (!hang_heartbeats_of.empty() && r.group == hang_heartbeats_of) {
+      ++heartbeats_hanging;
+      release.WaitForNotificationWithTimeout(absl::Seconds(60));
+    }
     return inner_->Heartbeat(r);
   }
   absl::StatusOr<store::LeaveGroupResult> LeaveGroup(const store::LeaveGroupRequest& r) override {
@@ -226,6 +247,31 @@ TEST_F(FaultTest, AFailedOffsetLookupAtAssignmentDoesNotSkipTheBacklog) {
   for (int i = 5; i < 15; ++i) EXPECT_EQ(second.ids().count(absl::StrCat("id-", i)), 1u) << i;
   EXPECT_EQ(second.ids().count("id-0"), 0u);  // resumed at the committed offset, not earlier
   second.Leave();
+}
+
+TEST_F(FaultTest, OneHangingHeartbeatDoesNotStopTheOtherGroupsHeartbeats) {
+  Member stuck, healthy;
+  ASSERT_TRUE(stuck.Join(connector_.get(), "stuck").ok());
+  ASSERT_TRUE(healthy.Join(connector_.get(), "healthy").ok());
+  faulty_->hang_heartbeats_of = "stuck";
+  // Wait (bounded) until a heartbeat of "stuck" hangs in the store.
+  for (int i = 0; i < 2000 && faulty_->heartbeats_hanging.load() == 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_GT(faulty_->heartbeats_hanging.load(), 0);
+  // The other group keeps its heartbeats (30 ms interval) and its deliveries going.
+  const int before = faulty_->HeartbeatsOf("healthy");
+  bool more = false;
+  for (int i = 0; i < 2000 && !more; ++i) {
+    more = faulty_->HeartbeatsOf("healthy") >= before + 5;
+    if (!more) absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_TRUE(more) << "heartbeats of the healthy group stopped while another group's hung";
+  Publish(0, 5);
+  EXPECT_TRUE(healthy.WaitFor(5));
+  faulty_->release.Notify();
+  stuck.Leave();
+  healthy.Leave();
 }
 
 TEST_F(FaultTest, AFailedEndLookupForANewGroupRetriesInsteadOfGuessing) {
