@@ -1,8 +1,8 @@
 #ifndef EVENTMESH_CONNECTORS_BUILTIN_H_
 #define EVENTMESH_CONNECTORS_BUILTIN_H_
 
-// Registers every connector built into this binary: "embedded" (alias "standalone") and
-// "store" (the store service).
+// Registers every connector built into this binary: "embedded" (alias "standalone"), "store"
+// (the store service) and "kafka" (Apache Kafka).
 // Call once per registry; AlreadyExists if called twice on the same registry.
 
 #include "absl/status/status.h"

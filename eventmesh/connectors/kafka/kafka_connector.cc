@@ -1,6 +1,7 @@
 #include "eventmesh/connectors/kafka/kafka_connector.h"
 
 #include <librdkafka/rdkafka.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -40,9 +41,9 @@ std::string KafkaError(rd_kafka_resp_err_t err) {
 }
 
 void LogToGlog(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
-  if (level <= 3) {
-    LOG(ERROR) << "librdkafka " << rd_kafka_name(rk) << " " << facility << ": " << message;
-  } else if (level == 4) {
+  // Errors are mostly transient (a broker unreachable, a connection reset) and retried by
+  // librdkafka: warnings. What fails an operation reaches its caller as a status.
+  if (level <= 4) {
     LOG(WARNING) << "librdkafka " << rd_kafka_name(rk) << " " << facility << ": " << message;
   } else if (level == 5) {
     LOG(INFO) << "librdkafka " << rd_kafka_name(rk) << " " << facility << ": " << message;
@@ -223,6 +224,13 @@ class AdminApiTopicAdmin final : public TopicAdmin {
   const KafkaOptions options_;
 };
 
+// A process-unique suffix for broadcast group ids.
+std::string UniqueSuffix() {
+  static std::atomic<uint64_t> counter{0};
+  const auto now = std::chrono::system_clock::now().time_since_epoch().count();
+  return absl::StrCat(absl::Hex(static_cast<uint64_t>(now)), "-", getpid(), "-", counter++);
+}
+
 // One parked record: consumed from librdkafka, not yet handed to the handler.
 struct Parked {
   int32_t partition = 0;
@@ -277,9 +285,12 @@ class KafkaSubscription final : public Subscription {
     properties.emplace_back("session.timeout.ms", std::to_string(options_.session_timeout_ms));
     properties.emplace_back("heartbeat.interval.ms",
                             std::to_string(std::max<int64_t>(1, options_.session_timeout_ms / 3)));
-    if (clustering_) {
-      properties.emplace_back("group.id", options_.group_prefix + subscribe_.group);
-    }
+    // Broadcasting assigns partitions by hand and never commits, but librdkafka's consumer API
+    // needs a group id: a unique one that never joins (no JoinGroup) and keeps no state.
+    properties.emplace_back(
+        "group.id", clustering_ ? options_.group_prefix + subscribe_.group
+                                : absl::StrCat(options_.group_prefix, "eventmesh-broadcast-",
+                                               subscribe_.group, "-", UniqueSuffix()));
     auto conf = MakeConf(properties);
     if (!conf.ok()) return conf.status();
     rd_kafka_conf_set_opaque(*conf, this);
@@ -341,7 +352,7 @@ class KafkaSubscription final : public Subscription {
     }
     if (rk_ == nullptr) return;
     stop_.store(true);
-    rd_kafka_queue_yield(queue_);
+    if (queue_ != nullptr) rd_kafka_queue_yield(queue_);
     if (thread_.joinable()) thread_.join();
     if (clustering_) Commit(/*async=*/false);
     // Leaves the group; the revoke callback runs here, on this thread.
@@ -349,7 +360,7 @@ class KafkaSubscription final : public Subscription {
       LOG(WARNING) << "kafka: closing the consumer of topic " << subscribe_.topic << ": "
                    << KafkaError(err);
     }
-    rd_kafka_queue_destroy(queue_);
+    if (queue_ != nullptr) rd_kafka_queue_destroy(queue_);
     rd_kafka_destroy(rk_);
     rk_ = nullptr;
   }
@@ -832,9 +843,8 @@ class KafkaConnector final : public Connector {
   }
 
   static void ErrorCallback(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
+    // Already logged through the log callback; kept for the start-up error message.
     auto* connector = static_cast<KafkaConnector*>(opaque);
-    LOG(WARNING) << "kafka producer: " << reason << " ("
-                 << rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)) << ")";
     absl::MutexLock lock(&connector->error_mu_);
     connector->last_error_ = reason;
   }
