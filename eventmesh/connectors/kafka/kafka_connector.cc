@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -733,8 +734,14 @@ class KafkaConnector final : public Connector {
       absl::ReaderMutexLock lock(&state_mu_);
       if (shut_down_) return ShutDownError();
     }
-    return admin_->Create(topic, partitions > 0 ? partitions : options_.default_partitions,
-                          options_.replication_factor);
+    absl::Status created =
+        admin_->Create(topic, partitions > 0 ? partitions : options_.default_partitions,
+                       options_.replication_factor);
+    if (created.ok()) {
+      absl::MutexLock lock(&topics_mu_);
+      known_topics_.insert(topic);
+    }
+    return created;
   }
 
   absl::StatusOr<bool> TopicExists(const std::string& topic) override {
@@ -749,6 +756,10 @@ class KafkaConnector final : public Connector {
     {
       absl::ReaderMutexLock lock(&state_mu_);
       if (shut_down_) return ShutDownError();
+    }
+    {
+      absl::MutexLock lock(&topics_mu_);
+      known_topics_.erase(topic);
     }
     return admin_->Delete(topic);
   }
@@ -787,8 +798,8 @@ class KafkaConnector final : public Connector {
       return;
     }
     const std::string& topic = *event.subject();
-    if (absl::Status valid = store::ValidateTopicName(topic); !valid.ok()) {
-      (*done)(valid);
+    if (absl::Status known = CheckTopic(topic); !known.ok()) {
+      (*done)(known);
       return;
     }
     KafkaRecord record = ToKafkaRecord(event);
@@ -826,6 +837,30 @@ class KafkaConnector final : public Connector {
       return;
     }
     callback(DeliveryStatus(topic, err, options_));
+  }
+
+  // OK when `topic` is a valid name of an existing topic. Unless autoCreateTopics is on, the
+  // first publish to a topic reads the cluster's metadata (on the caller's thread, at most
+  // requestTimeoutMs); existing topics are remembered. This makes a missing topic NotFound at
+  // once, even with brokers that would create it (auto.create.topics.enable with old clients'
+  // metadata requests) and instead of librdkafka's topic.metadata.propagation.max.ms wait.
+  absl::Status CheckTopic(const std::string& topic) {
+    if (absl::Status valid = store::ValidateTopicName(topic); !valid.ok()) return valid;
+    if (options_.auto_create_topics) return absl::OkStatus();
+    {
+      absl::ReaderMutexLock lock(&topics_mu_);
+      if (known_topics_.count(topic) > 0) return absl::OkStatus();
+    }
+    auto partitions = PartitionCount(topic);
+    if (!partitions.ok()) return partitions.status();
+    if (*partitions == 0) {
+      return absl::NotFoundError(absl::StrCat("kafka: topic ", topic,
+                                              " does not exist (create it first, or set ",
+                                              options_.section, "autoCreateTopics=true)"));
+    }
+    absl::MutexLock lock(&topics_mu_);
+    known_topics_.insert(topic);
+    return absl::OkStatus();
   }
 
   static void DeliveryReport(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque) {
@@ -879,6 +914,9 @@ class KafkaConnector final : public Connector {
 
   absl::Mutex state_mu_;
   bool shut_down_ ABSL_GUARDED_BY(state_mu_) = false;
+
+  absl::Mutex topics_mu_;
+  std::set<std::string> known_topics_ ABSL_GUARDED_BY(topics_mu_);
 
   absl::Mutex error_mu_;
   std::string last_error_ ABSL_GUARDED_BY(error_mu_);

@@ -518,6 +518,18 @@ TEST_F(KafkaConnectorTest, AfterShutdownEverythingIsUnavailable) {
             absl::StatusCode::kUnavailable);
 }
 
+TEST_F(KafkaConnectorTest, PublishToAMissingTopicIsNotFound) {
+  auto result = PublishSync(connector_.get(), MakeEvent("missing", 0));
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kNotFound) << result.status();
+  EXPECT_TRUE(absl::StrContains(result.status().message(), "topic missing does not exist"))
+      << result.status();
+  ASSERT_TRUE(connector_->CreateTopic("missing", 1).ok());
+  EXPECT_TRUE(PublishSync(connector_.get(), MakeEvent("missing", 1)).ok());
+  ASSERT_TRUE(connector_->DeleteTopic("missing").ok());
+  EXPECT_EQ(PublishSync(connector_.get(), MakeEvent("missing", 2)).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
 TEST_F(KafkaConnectorTest, EventWithoutTopicIsInvalid) {
   auto result = PublishSync(connector_.get(), cloudevents::CloudEvent());
   EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
