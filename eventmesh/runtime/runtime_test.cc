@@ -905,7 +905,7 @@ TEST_F(RuntimeTest, UnknownConnectorIsNamed) {
   EXPECT_EQ(server.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(server.status().message(),
             "storage connector \"pulsar\": unknown connector \"pulsar\"; registered: embedded, "
-            "kafka, standalone, store");
+            "kafka, nats, standalone, store");
 }
 
 }  // namespace

@@ -111,7 +111,10 @@ class EventStoreSubscriptionState
         --unacked_;
       }
       const int64_t low = sub_.max_unacked - threshold_;
-      pump = before > low && unacked_ <= low;
+      // Pump when the window drains below the low mark, and whenever a partition was left
+      // without a fetch for lack of credit: with a window of a few events the low mark may
+      // never be crossed, and nothing else would fetch that partition again.
+      pump = (before > low && unacked_ <= low) || (starved_ && unacked_ < before);
     }
     if (pump) PumpAll();
   }
@@ -175,6 +178,7 @@ class EventStoreSubscriptionState
     bool dirty = false;          // ack_base moved since the last commit
     int64_t failed_fetches = 0;  // in a row; the next fetch waits fetch_backoff_ for it
     int64_t retry_at_ms = 0;
+    bool starved = false;  // its last Pump found no credit
   };
 
   // Runs on the connector thread, and once from Close after a rebalance; heartbeat_mu_ keeps
@@ -325,7 +329,15 @@ class EventStoreSubscriptionState
     std::vector<int32_t> ids;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      for (const auto& [id, p] : partitions_) ids.push_back(id);
+      // Partitions that found no credit first: an idle partition's long-poll must not take the
+      // credit an ack freed for them every time.
+      for (const auto& [id, p] : partitions_) {
+        if (p.starved) ids.push_back(id);
+      }
+      for (const auto& [id, p] : partitions_) {
+        if (!p.starved) ids.push_back(id);
+      }
+      starved_ = false;  // Pump sets it again for a partition still without credit
     }
     for (int32_t id : ids) Pump(id);
   }
@@ -338,7 +350,11 @@ class EventStoreSubscriptionState
       Partition& p = partitions_[id];
       // Credit = window minus delivered-unacked minus what in-flight fetches may still return.
       int64_t credit = sub_.max_unacked - unacked_ - reserved_;
-      if (closed_ || !p.owned || p.fetch_in_flight || credit <= 0) return;
+      if (closed_ || !p.owned || p.fetch_in_flight) return;
+      if (credit <= 0) {
+        p.starved = starved_ = true;
+        return;
+      }
       if (p.retry_at_ms != 0 && NowMs() < p.retry_at_ms) return;  // backing off
       // Avoid trickling single events when the window is almost full.
       // Each owned partition may reserve a fair share of the window, so an idle partition's
@@ -346,7 +362,11 @@ class EventStoreSubscriptionState
       int64_t owned = 0;
       for (const auto& [unused, q] : partitions_) owned += q.owned ? 1 : 0;
       const int64_t share = std::max<int64_t>(1, sub_.max_unacked / std::max<int64_t>(1, owned));
-      if (credit < std::min(threshold_, share) && unacked_ + reserved_ > 0) return;
+      if (credit < std::min(threshold_, share) && unacked_ + reserved_ > 0) {
+        p.starved = starved_ = true;
+        return;
+      }
+      p.starved = false;
       credit = std::min(credit, share);
       p.fetch_in_flight = true;
       epoch = p.epoch;
@@ -479,7 +499,18 @@ class EventStoreSubscriptionState
       std::lock_guard<std::mutex> lock(mu_);
       if (--in_handler_ == 0) idle_cv_.notify_all();
     }
-    Pump(id);
+    // This fetch released its reservation: a partition left without credit meanwhile (e.g.
+    // while this one long-polled an empty partition) may fetch now.
+    bool starved;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      starved = starved_;
+    }
+    if (starved) {
+      PumpAll();
+    } else {
+      Pump(id);
+    }
   }
 
   store::EventStore* const store_;
@@ -496,6 +527,8 @@ class EventStoreSubscriptionState
   int in_handler_ = 0;
   int64_t unacked_ = 0;
   int64_t reserved_ = 0;
+  // A Pump found no credit for a partition since the last PumpAll: an ack must pump again.
+  bool starved_ = false;
   std::string member_id_;
   int64_t generation_ = -1;
   bool first_assignment_ = true;

@@ -1,0 +1,884 @@
+#include "eventmesh/connectors/nats/nats_connector.h"
+
+#include <nats/nats.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "eventmesh/protocol/cloudevents/proto_format.h"
+#include "glog/logging.h"
+
+namespace eventmesh::connectors {
+
+namespace {
+
+constexpr int64_t kNanosPerMs = 1'000'000;
+constexpr int32_t kMaxPartitions = 1024;
+constexpr jsErrCode kNoJsError = static_cast<jsErrCode>(0);
+
+config::KeyTable<NatsOptions> BuildKeyTable() {
+  config::KeyTable<NatsOptions> table;
+  table
+      .String("servers", &NatsOptions::servers,
+              "NATS server URLs, comma-separated (nats://host:port, tls://host:port)",
+              /*non_empty=*/true)
+      .String("user", &NatsOptions::user, "user name (with password); empty = none")
+      .String("password", &NatsOptions::password, "password of user")
+      .String("token", &NatsOptions::token, "authentication token; empty = none")
+      .String("tlsCaFile", &NatsOptions::tls_ca_file,
+              "PEM file of the CAs trusted for the server certificate; set = TLS required")
+      .String("tlsCertFile", &NatsOptions::tls_cert_file,
+              "PEM client certificate (with tlsKeyFile) for mutual TLS")
+      .String("tlsKeyFile", &NatsOptions::tls_key_file, "PEM private key of tlsCertFile")
+      .String("subjectPrefix", &NatsOptions::subject_prefix,
+              "first token of every subject: <subjectPrefix>.<topic>.<partition>",
+              /*non_empty=*/true)
+      .Custom("storage", "file", "",
+              "stream storage of new topics: file (survives a server restart) or memory",
+              [](const std::string& key, const std::string& value, NatsOptions* o) {
+                if (value != "file" && value != "memory") {
+                  return absl::InvalidArgumentError(absl::StrCat(
+                      "invalid value \"", value, "\" for key ", key, ": expected file or memory"));
+                }
+                o->memory_storage = value == "memory";
+                return absl::OkStatus();
+              })
+      .Int("replicas", &NatsOptions::replicas, 1, 5, "",
+           "stream replicas of new topics (at most the cluster's size)")
+      .Int("maxAgeMs", &NatsOptions::max_age_ms, 0, config::kUnbounded, "ms",
+           "stream retention by age of new topics (0 = unlimited)")
+      .Int("maxBytes", &NatsOptions::max_bytes, 0, config::kUnbounded, "bytes",
+           "stream retention by size of new topics (0 = unlimited)")
+      .Int("ackWaitMs", &NatsOptions::ack_wait_ms, 1'000, config::kUnbounded, "ms",
+           "JetStream AckWait of the consumers: a delivered event comes back when this process "
+           "held it that long without a sign of life (it crashed)")
+      .Int("fetchBatch", &NatsOptions::fetch_batch, 1, 10'000, "events",
+           "most events one pull request fetches (also bounded by the subscription's window)")
+      .Int("fetchWaitMs", &NatsOptions::fetch_wait_ms, 10, 60'000, "ms",
+           "how long one pull request waits for events")
+      .Int("publishTimeoutMs", &NatsOptions::publish_timeout_ms, 100, config::kUnbounded, "ms",
+           "a publish JetStream did not acknowledge within this time fails (Unavailable)")
+      .Int("maxInFlight", &NatsOptions::max_in_flight, 1, 1'000'000, "events",
+           "most asynchronous publishes waiting for their PubAck")
+      .Int("connectTimeoutMs", &NatsOptions::connect_timeout_ms, 100, config::kUnbounded, "ms",
+           "timeout of one connection attempt")
+      .Int("reconnectWaitMs", &NatsOptions::reconnect_wait_ms, 10, config::kUnbounded, "ms",
+           "pause between reconnection attempts (the client reconnects for ever)")
+      .Int("requestTimeoutMs", &NatsOptions::request_timeout_ms, 100, config::kUnbounded, "ms",
+           "timeout of JetStream API calls (topic admin, consumer creation)");
+  return table;
+}
+
+std::string Encode(const std::string& name) {
+  std::string out;
+  for (unsigned char c : name) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      char hex[4];
+      std::snprintf(hex, sizeof(hex), "_%02X", c);
+      out += hex;
+    }
+  }
+  return out;
+}
+
+// "<what>: <status text> (<last error>)".
+std::string NatsText(natsStatus s) {
+  std::string text = natsStatus_GetText(s);
+  natsStatus last = NATS_OK;
+  const char* detail = nats_GetLastError(&last);
+  if (detail != nullptr && *detail != '\0' && text != detail) absl::StrAppend(&text, ": ", detail);
+  return text;
+}
+
+absl::Status FromNats(natsStatus s, jsErrCode code, const std::string& what) {
+  const std::string message = absl::StrCat(what, ": ", NatsText(s));
+  if (code == JSStreamNotFoundErr || code == JSConsumerNotFoundErr || s == NATS_NOT_FOUND) {
+    return absl::NotFoundError(message);
+  }
+  if (code == JSStreamNameExistErr) return absl::AlreadyExistsError(message);
+  if (s == NATS_INVALID_ARG) return absl::InvalidArgumentError(message);
+  return absl::UnavailableError(message);
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+class NatsConnector;
+
+// One pull consumer read by one thread. Thread-safe.
+class NatsSubscription : public Subscription {
+ public:
+  NatsSubscription(NatsConnector* connector, SubscribeOptions options, DeliveryHandler handler,
+                   natsSubscription* sub, std::string consumer)
+      : connector_(connector),
+        options_(std::move(options)),
+        handler_(std::move(handler)),
+        sub_(sub),
+        consumer_(std::move(consumer)) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~NatsSubscription() override { Close(); }
+
+  void Ack(const Position& position) override { AckAll({position}); }
+  void AckAll(const std::vector<Position>& positions) override;
+  void Close() override;
+
+ private:
+  void Run();
+  void KeepHeldAlive();
+
+  NatsConnector* const connector_;
+  const SubscribeOptions options_;
+  const DeliveryHandler handler_;
+  natsSubscription* sub_;  // owned; replaced by Run when the consumer is re-created
+  const std::string consumer_;
+  std::thread thread_;
+
+  struct Held {
+    natsMsg* msg;
+    int64_t progress_ms;
+  };
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool closed_ = false;
+  bool joined_ = false;
+  std::map<int64_t, Held> held_;  // stream sequence -> delivered, not acknowledged
+};
+
+class NatsConnector : public Connector {
+ public:
+  static absl::StatusOr<std::unique_ptr<NatsConnector>> Create(const NatsOptions& options);
+  ~NatsConnector() override;
+
+  absl::string_view name() const override { return "nats"; }
+  Capabilities capabilities() const override {
+    Capabilities caps;
+    caps.durable = !options_.memory_storage;
+    caps.supports_consumer_groups = true;
+    caps.supports_broadcasting = true;
+    caps.shared_store = true;  // other runtimes on the same NATS share topics and groups
+    return caps;
+  }
+  void Publish(cloudevents::CloudEvent event, PublishCallback done) override;
+  absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(const SubscribeOptions& options,
+                                                          DeliveryHandler handler) override;
+  absl::Status CreateTopic(const std::string& topic, int32_t partitions) override;
+  absl::StatusOr<bool> TopicExists(const std::string& topic) override;
+  absl::Status DeleteTopic(const std::string& topic) override;
+  void Shutdown() override;
+
+  const NatsOptions& options() const { return options_; }
+  jsCtx* js() { return js_; }
+  natsConnection* connection() { return conn_; }
+  jsOptions* api_options() { return &api_options_; }
+  std::string Key(const std::string& name) const { return options_.section + name; }
+  // A pull subscription on the consumer of `options` (created when missing); the consumer's
+  // name in *consumer.
+  absl::StatusOr<natsSubscription*> PullSubscribe(const SubscribeOptions& options,
+                                                  std::string* consumer);
+
+ private:
+  explicit NatsConnector(NatsOptions options) : options_(std::move(options)) {}
+  absl::Status Connect();
+  absl::StatusOr<int32_t> Partitions(const std::string& topic, bool refresh);
+  void PublisherLoop();
+  static void OnPubAck(jsCtx* js, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure);
+  static void OnDisconnected(natsConnection* nc, void* closure);
+  static void OnReconnected(natsConnection* nc, void* closure);
+  static void OnClosed(natsConnection* nc, void* closure);
+
+  const NatsOptions options_;
+  natsOptions* nats_options_ = nullptr;
+  natsConnection* conn_ = nullptr;
+  jsCtx* js_ = nullptr;
+  jsOptions api_options_;
+
+  struct Queued {
+    std::string topic;
+    std::string payload;
+    PublishCallback done;
+  };
+  struct Pending {
+    std::string topic;
+    int32_t partition;
+    PublishCallback done;
+  };
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool shutdown_ = false;
+  bool closed_ = false;  // libnats ran the closed callback: no callback of it runs any more
+  std::deque<Queued> queue_;
+  std::unordered_map<natsMsg*, Pending> pending_;
+  std::map<std::string, std::pair<int32_t, uint64_t>> topics_;  // partitions, round-robin
+  std::thread publisher_;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+absl::StatusOr<std::unique_ptr<NatsConnector>> NatsConnector::Create(const NatsOptions& options) {
+  std::unique_ptr<NatsConnector> connector(new NatsConnector(options));
+  if (auto status = connector->Connect(); !status.ok()) return status;
+  connector->publisher_ = std::thread([c = connector.get()] { c->PublisherLoop(); });
+  return connector;
+}
+
+absl::Status NatsConnector::Connect() {
+  natsStatus s = natsOptions_Create(&nats_options_);
+  if (s != NATS_OK) return FromNats(s, kNoJsError, "nats connector: options");
+  s = natsOptions_SetURL(nats_options_, options_.servers.c_str());
+  if (s != NATS_OK) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "invalid value \"", options_.servers, "\" for key ", Key("servers"), ": ", NatsText(s)));
+  }
+  if (!options_.user.empty()) {
+    natsOptions_SetUserInfo(nats_options_, options_.user.c_str(), options_.password.c_str());
+  }
+  if (!options_.token.empty()) natsOptions_SetToken(nats_options_, options_.token.c_str());
+  if (!options_.tls_ca_file.empty() || !options_.tls_cert_file.empty()) {
+    natsOptions_SetSecure(nats_options_, true);
+    if (!options_.tls_ca_file.empty()) {
+      s = natsOptions_LoadCATrustedCertificates(nats_options_, options_.tls_ca_file.c_str());
+      if (s != NATS_OK) {
+        return absl::InvalidArgumentError(absl::StrCat("cannot load ", Key("tlsCaFile"), " ",
+                                                       options_.tls_ca_file, ": ", NatsText(s)));
+      }
+    }
+    if (!options_.tls_cert_file.empty()) {
+      s = natsOptions_LoadCertificatesChain(nats_options_, options_.tls_cert_file.c_str(),
+                                            options_.tls_key_file.c_str());
+      if (s != NATS_OK) {
+        return absl::InvalidArgumentError(absl::StrCat("cannot load ", Key("tlsCertFile"), "/",
+                                                       Key("tlsKeyFile"), " ",
+                                                       options_.tls_cert_file, ": ", NatsText(s)));
+      }
+    }
+  }
+  natsOptions_SetTimeout(nats_options_, options_.connect_timeout_ms);
+  natsOptions_SetAllowReconnect(nats_options_, true);
+  natsOptions_SetMaxReconnect(nats_options_, -1);
+  natsOptions_SetReconnectWait(nats_options_, options_.reconnect_wait_ms);
+  natsOptions_SetDisconnectedCB(nats_options_, &NatsConnector::OnDisconnected, this);
+  natsOptions_SetReconnectedCB(nats_options_, &NatsConnector::OnReconnected, this);
+  natsOptions_SetClosedCB(nats_options_, &NatsConnector::OnClosed, this);
+  s = natsConnection_Connect(&conn_, nats_options_);
+  if (s != NATS_OK) {
+    return absl::UnavailableError(absl::StrCat("nats connector: cannot connect to ",
+                                               options_.servers, " (", Key("servers"),
+                                               "): ", NatsText(s)));
+  }
+  jsOptions_Init(&api_options_);
+  api_options_.Wait = options_.request_timeout_ms;
+  jsOptions js_options;
+  jsOptions_Init(&js_options);
+  js_options.Wait = options_.request_timeout_ms;
+  js_options.PublishAsync.MaxPending = options_.max_in_flight;
+  js_options.PublishAsync.AckHandler = &NatsConnector::OnPubAck;
+  js_options.PublishAsync.AckHandlerClosure = this;
+  js_options.PublishAsync.StallWait = options_.publish_timeout_ms;
+  s = natsConnection_JetStream(&js_, conn_, &js_options);
+  if (s != NATS_OK) return FromNats(s, kNoJsError, "nats connector: JetStream context");
+  jsAccountInfo* account = nullptr;
+  jsErrCode code = kNoJsError;
+  s = js_GetAccountInfo(&account, js_, &api_options_, &code);
+  if (s != NATS_OK) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("nats connector: JetStream is not available at ", options_.servers, " (",
+                     Key("servers"), "): ", NatsText(s), " (start nats-server with -js)"));
+  }
+  jsAccountInfo_Destroy(account);
+  return absl::OkStatus();
+}
+
+NatsConnector::~NatsConnector() {
+  Shutdown();
+  if (js_ != nullptr) jsCtx_Destroy(js_);
+  if (conn_ != nullptr) natsConnection_Destroy(conn_);
+  if (nats_options_ != nullptr) natsOptions_Destroy(nats_options_);
+}
+
+void NatsConnector::OnClosed(natsConnection*, void* closure) {
+  auto* self = static_cast<NatsConnector*>(closure);
+  std::lock_guard<std::mutex> lock(self->mu_);
+  self->closed_ = true;
+  self->cv_.notify_all();
+}
+
+void NatsConnector::OnDisconnected(natsConnection*, void* closure) {
+  auto* self = static_cast<NatsConnector*>(closure);
+  {
+    std::lock_guard<std::mutex> lock(self->mu_);
+    if (self->shutdown_) return;
+  }
+  LOG(WARNING) << "nats connector: disconnected from " << self->options_.servers
+               << "; reconnecting every " << self->options_.reconnect_wait_ms << " ms";
+}
+
+void NatsConnector::OnReconnected(natsConnection*, void* closure) {
+  auto* self = static_cast<NatsConnector*>(closure);
+  LOG(INFO) << "nats connector: reconnected to " << self->options_.servers;
+}
+
+absl::StatusOr<int32_t> NatsConnector::Partitions(const std::string& topic, bool refresh) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = topics_.find(topic);
+    if (it != topics_.end() && !refresh) return it->second.first;
+  }
+  jsStreamInfo* info = nullptr;
+  jsErrCode code = kNoJsError;
+  const std::string stream = NatsStreamName(topic);
+  natsStatus s = js_GetStreamInfo(&info, js_, stream.c_str(), &api_options_, &code);
+  if (s != NATS_OK) {
+    absl::Status status =
+        FromNats(s, code, absl::StrCat("topic ", topic, " (stream ", stream, ")"));
+    if (absl::IsNotFound(status)) {
+      status = absl::NotFoundError(
+          absl::StrCat("topic ", topic, " does not exist (no JetStream stream ", stream, ")"));
+    }
+    return status;
+  }
+  const int32_t partitions = std::max(1, info->Config->SubjectsLen);
+  jsStreamInfo_Destroy(info);
+  std::lock_guard<std::mutex> lock(mu_);
+  topics_[topic].first = partitions;
+  return partitions;
+}
+
+void NatsConnector::Publish(cloudevents::CloudEvent event, PublishCallback done) {
+  std::string topic = event.subject() ? *event.subject() : std::string();
+  if (topic.empty()) {
+    done(absl::InvalidArgumentError("nats connector: the event has no subject (topic)"));
+    return;
+  }
+  auto payload = cloudevents::SerializeProto(event);
+  if (!payload.ok()) {
+    done(payload.status());
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!shutdown_) {
+      queue_.push_back({std::move(topic), std::move(*payload), std::move(done)});
+      cv_.notify_all();
+      return;
+    }
+  }
+  done(absl::UnavailableError("nats connector is shut down"));
+}
+
+void NatsConnector::PublisherLoop() {
+  for (;;) {
+    Queued item;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return shutdown_ || !queue_.empty(); });
+      if (queue_.empty()) break;  // shut down and drained
+      item = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    auto partitions = Partitions(item.topic, /*refresh=*/false);
+    if (!partitions.ok()) {
+      item.done(partitions.status());
+      continue;
+    }
+    int32_t partition;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto& entry = topics_[item.topic];
+      partition = static_cast<int32_t>(entry.second++ % *partitions);
+    }
+    const std::string subject = NatsSubject(options_.subject_prefix, item.topic, partition);
+    natsMsg* msg = nullptr;
+    natsStatus s = natsMsg_Create(&msg, subject.c_str(), nullptr, item.payload.data(),
+                                  static_cast<int>(item.payload.size()));
+    if (s != NATS_OK) {
+      item.done(FromNats(s, kNoJsError, "nats connector: message"));
+      continue;
+    }
+    natsMsg* key = msg;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      pending_[key] = Pending{item.topic, partition, std::move(item.done)};
+    }
+    jsPubOptions pub_options;
+    jsPubOptions_Init(&pub_options);
+    pub_options.MaxWait = options_.publish_timeout_ms;
+    s = js_PublishMsgAsync(js_, &msg, &pub_options);
+    if (s != NATS_OK) {
+      PublishCallback done;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto it = pending_.find(key);
+        if (it != pending_.end()) {
+          done = std::move(it->second.done);
+          pending_.erase(it);
+        }
+      }
+      if (msg != nullptr) natsMsg_Destroy(msg);
+      if (done) {
+        done(absl::UnavailableError(
+            absl::StrCat("nats connector: cannot publish to ", subject, ": ", NatsText(s))));
+      }
+    }
+  }
+}
+
+void NatsConnector::OnPubAck(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure) {
+  auto* self = static_cast<NatsConnector*>(closure);
+  Pending pending;
+  {
+    std::lock_guard<std::mutex> lock(self->mu_);
+    auto it = self->pending_.find(msg);
+    if (it == self->pending_.end()) return;  // already failed (shut down)
+    pending = std::move(it->second);
+    self->pending_.erase(it);
+    self->cv_.notify_all();
+  }
+  if (pae == nullptr && pa != nullptr) {
+    PublishResult result;
+    result.position.topic = pending.topic;
+    result.position.partition = pending.partition;
+    result.position.offset = static_cast<int64_t>(pa->Sequence);
+    pending.done(result);
+    return;
+  }
+  const natsStatus s = pae != nullptr ? pae->Err : NATS_ERR;
+  const std::string detail = pae != nullptr && pae->ErrText != nullptr ? pae->ErrText : "";
+  if (s == NATS_NO_RESPONDERS || (pae != nullptr && pae->ErrCode == JSStreamNotFoundErr)) {
+    {
+      std::lock_guard<std::mutex> lock(self->mu_);
+      self->topics_.erase(pending.topic);
+    }
+    pending.done(absl::NotFoundError(absl::StrCat("topic ", pending.topic,
+                                                  " does not exist (no JetStream stream ",
+                                                  NatsStreamName(pending.topic), ")")));
+  } else if (s == NATS_TIMEOUT) {
+    pending.done(absl::UnavailableError(
+        absl::StrCat("NATS did not confirm the publish to ", pending.topic, " within ",
+                     self->options_.publish_timeout_ms, " ms (", self->Key("publishTimeoutMs"),
+                     "; the event may or may not have been stored)")));
+  } else {
+    pending.done(absl::UnavailableError(absl::StrCat("nats connector: publish to ", pending.topic,
+                                                     " failed: ", natsStatus_GetText(s),
+                                                     detail.empty() ? "" : ": ", detail)));
+  }
+}
+
+absl::Status NatsConnector::CreateTopic(const std::string& topic, int32_t partitions) {
+  if (topic.empty()) return absl::InvalidArgumentError("nats connector: empty topic name");
+  if (partitions < 1 || partitions > kMaxPartitions) {
+    return absl::InvalidArgumentError(absl::StrCat("nats connector: partitions must be in [1, ",
+                                                   kMaxPartitions, "], got ", partitions));
+  }
+  auto exists = TopicExists(topic);
+  if (!exists.ok()) return exists.status();
+  const std::string stream = NatsStreamName(topic);
+  if (*exists) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("topic ", topic, " already exists (stream ", stream, ")"));
+  }
+  std::vector<std::string> subjects;
+  std::vector<const char*> subject_ptrs;
+  for (int32_t p = 0; p < partitions; ++p) {
+    subjects.push_back(NatsSubject(options_.subject_prefix, topic, p));
+  }
+  for (const auto& subject : subjects) subject_ptrs.push_back(subject.c_str());
+  const std::string description = absl::StrCat("EventMesh topic ", topic);
+  jsStreamConfig config;
+  jsStreamConfig_Init(&config);
+  config.Name = stream.c_str();
+  config.Description = description.c_str();
+  config.Subjects = subject_ptrs.data();
+  config.SubjectsLen = partitions;
+  config.Retention = js_LimitsPolicy;
+  config.Storage = options_.memory_storage ? js_MemoryStorage : js_FileStorage;
+  config.Replicas = options_.replicas;
+  config.MaxAge = options_.max_age_ms * kNanosPerMs;
+  config.MaxBytes = options_.max_bytes > 0 ? options_.max_bytes : -1;
+  jsStreamInfo* info = nullptr;
+  jsErrCode code = kNoJsError;
+  natsStatus s = js_AddStream(&info, js_, &config, &api_options_, &code);
+  if (s != NATS_OK) {
+    return FromNats(s, code,
+                    absl::StrCat("nats connector: create topic ", topic, " (stream ", stream, ")"));
+  }
+  jsStreamInfo_Destroy(info);
+  std::lock_guard<std::mutex> lock(mu_);
+  topics_[topic].first = partitions;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> NatsConnector::TopicExists(const std::string& topic) {
+  auto partitions = Partitions(topic, /*refresh=*/true);
+  if (partitions.ok()) return true;
+  if (absl::IsNotFound(partitions.status())) return false;
+  return partitions.status();
+}
+
+absl::Status NatsConnector::DeleteTopic(const std::string& topic) {
+  const std::string stream = NatsStreamName(topic);
+  jsErrCode code = kNoJsError;
+  natsStatus s = js_DeleteStream(js_, stream.c_str(), &api_options_, &code);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    topics_.erase(topic);
+  }
+  if (s != NATS_OK) {
+    return FromNats(s, code,
+                    absl::StrCat("nats connector: delete topic ", topic, " (stream ", stream, ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<natsSubscription*> NatsConnector::PullSubscribe(const SubscribeOptions& options,
+                                                               std::string* consumer) {
+  const std::string stream = NatsStreamName(options.topic);
+  const std::string filter =
+      absl::StrCat(options_.subject_prefix, ".", Encode(options.topic), ".*");
+  jsSubOptions sub_options;
+  jsSubOptions_Init(&sub_options);
+  sub_options.Stream = stream.c_str();
+  natsSubscription* sub = nullptr;
+  jsErrCode code = kNoJsError;
+  natsStatus s;
+  if (options.mode == ConsumeMode::kBroadcasting) {
+    // An ephemeral consumer of what is published from now on; the client deletes it on
+    // unsubscribe, the server after a minute without pull requests.
+    sub_options.Config.DeliverPolicy = js_DeliverNew;
+    sub_options.Config.AckPolicy = js_AckExplicit;
+    sub_options.Config.AckWait = options_.ack_wait_ms * kNanosPerMs;
+    sub_options.Config.MaxDeliver = -1;
+    sub_options.Config.InactiveThreshold = 60'000 * kNanosPerMs;
+    s = js_PullSubscribe(&sub, js_, filter.c_str(), nullptr, &api_options_, &sub_options, &code);
+    if (s != NATS_OK) {
+      return FromNats(s, code, absl::StrCat("nats connector: broadcast consumer on ", stream));
+    }
+    consumer->clear();
+    return sub;
+  }
+  *consumer = Encode(options.group);
+  jsConsumerInfo* info = nullptr;
+  s = js_GetConsumerInfo(&info, js_, stream.c_str(), consumer->c_str(), &api_options_, &code);
+  if (s == NATS_OK) {
+    jsConsumerInfo_Destroy(info);
+  } else if (code == JSConsumerNotFoundErr || s == NATS_NOT_FOUND) {
+    jsConsumerConfig config;
+    jsConsumerConfig_Init(&config);
+    config.Durable = consumer->c_str();
+    config.Description = "EventMesh consumer group";
+    config.DeliverPolicy =
+        options.start == StartPosition::kEarliest ? js_DeliverAll : js_DeliverNew;
+    config.AckPolicy = js_AckExplicit;
+    config.AckWait = options_.ack_wait_ms * kNanosPerMs;
+    config.MaxDeliver = -1;  // the runtime dead-letters, not JetStream
+    config.MaxAckPending = 1'000'000;
+    code = kNoJsError;
+    s = js_AddConsumer(&info, js_, stream.c_str(), &config, &api_options_, &code);
+    if (s != NATS_OK) {
+      // Another member may have created it meanwhile (then binding works).
+      LOG(INFO) << "nats connector: create consumer " << *consumer << " on " << stream << ": "
+                << NatsText(s);
+    } else {
+      jsConsumerInfo_Destroy(info);
+    }
+  } else {
+    return FromNats(s, code, absl::StrCat("nats connector: consumer ", *consumer, " on ", stream));
+  }
+  sub_options.Consumer = consumer->c_str();
+  code = kNoJsError;
+  s = js_PullSubscribe(&sub, js_, filter.c_str(), consumer->c_str(), &api_options_, &sub_options,
+                       &code);
+  if (s != NATS_OK) {
+    return FromNats(s, code, absl::StrCat("nats connector: consumer ", *consumer, " on ", stream));
+  }
+  return sub;
+}
+
+absl::StatusOr<std::unique_ptr<Subscription>> NatsConnector::Subscribe(
+    const SubscribeOptions& options, DeliveryHandler handler) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (shutdown_) return absl::UnavailableError("nats connector is shut down");
+  }
+  if (options.max_unacked < 1) {
+    return absl::InvalidArgumentError("SubscribeOptions.max_unacked must be >= 1");
+  }
+  if (options.mode == ConsumeMode::kClustering && options.group.empty()) {
+    return absl::InvalidArgumentError("nats connector: a clustering subscription needs a group");
+  }
+  auto partitions = Partitions(options.topic, /*refresh=*/true);
+  if (!partitions.ok()) return partitions.status();
+  std::string consumer;
+  auto sub = PullSubscribe(options, &consumer);
+  if (!sub.ok()) return sub.status();
+  return std::unique_ptr<Subscription>(
+      new NatsSubscription(this, options, std::move(handler), *sub, std::move(consumer)));
+}
+
+void NatsConnector::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (shutdown_) return;
+    shutdown_ = true;
+    cv_.notify_all();
+  }
+  if (publisher_.joinable()) publisher_.join();
+  // Wait (bounded) for the PubAcks of what is in flight.
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, std::chrono::milliseconds(options_.publish_timeout_ms + 1'000),
+                 [&] { return pending_.empty(); });
+  }
+  std::unordered_map<natsMsg*, Pending> left;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    left.swap(pending_);
+  }
+  for (auto& [msg, pending] : left) {
+    pending.done(absl::UnavailableError(
+        "nats connector shut down before NATS confirmed the publish (the event may or may not "
+        "have been stored)"));
+  }
+  if (conn_ != nullptr) {
+    natsConnection_FlushTimeout(conn_, options_.request_timeout_ms);  // acks sent so far
+    natsConnection_Close(conn_);
+    // Connection callbacks run on a libnats thread, in order: once the closed callback ran,
+    // none of them touches this object any more.
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(10), [&] { return closed_; });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+void NatsSubscription::AckAll(const std::vector<Position>& positions) {
+  std::vector<natsMsg*> msgs;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return;
+    for (const Position& position : positions) {
+      if (position.topic != options_.topic) continue;
+      auto it = held_.find(position.offset);
+      if (it == held_.end()) continue;
+      msgs.push_back(it->second.msg);
+      held_.erase(it);
+    }
+    if (!msgs.empty()) cv_.notify_all();
+  }
+  for (natsMsg* msg : msgs) {
+    natsStatus s = natsMsg_Ack(msg, connector_->api_options());
+    if (s != NATS_OK) {
+      LOG(WARNING) << "nats connector: ack on " << options_.topic << " failed: " << NatsText(s)
+                   << " (JetStream delivers the event again after ackWaitMs)";
+    }
+    natsMsg_Destroy(msg);
+  }
+}
+
+void NatsSubscription::KeepHeldAlive() {
+  const int64_t now = NowMs();
+  const int64_t period = std::max<int64_t>(1, connector_->options().ack_wait_ms / 3);
+  // Under the lock, so an Ack cannot destroy a message meanwhile (InProgress only buffers a
+  // small publish).
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [seq, held] : held_) {
+    if (now - held.progress_ms >= period) {
+      held.progress_ms = now;
+      natsMsg_InProgress(held.msg, connector_->api_options());
+    }
+  }
+}
+
+void NatsSubscription::Run() {
+  const NatsOptions& config = connector_->options();
+  int failures = 0;
+  while (true) {
+    int batch = 0;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (closed_) break;
+      const int64_t room = options_.max_unacked - static_cast<int64_t>(held_.size());
+      if (room <= 0) {
+        cv_.wait_for(lock,
+                     std::chrono::milliseconds(std::min<int64_t>(
+                         config.fetch_wait_ms, std::max<int64_t>(1, config.ack_wait_ms / 3))));
+        lock.unlock();
+        KeepHeldAlive();
+        continue;
+      }
+      batch = static_cast<int>(std::min<int64_t>(room, config.fetch_batch));
+    }
+    KeepHeldAlive();
+    natsMsgList list{};
+    jsErrCode code = kNoJsError;
+    natsStatus s = natsSubscription_Fetch(&list, sub_, batch, config.fetch_wait_ms, &code);
+    if (s == NATS_TIMEOUT) {
+      natsMsgList_Destroy(&list);
+      failures = 0;
+      continue;
+    }
+    if (s != NATS_OK) {
+      natsMsgList_Destroy(&list);
+      if (failures++ == 0) {
+        LOG(WARNING) << "nats connector: fetch " << options_.topic << " (group " << options_.group
+                     << "): " << NatsText(s) << " (retrying with backoff)";
+      }
+      if (failures % 5 == 0 &&
+          natsConnection_Status(connector_->connection()) == NATS_CONN_STATUS_CONNECTED) {
+        // The server may have lost the consumer (e.g. an ephemeral one across a restart).
+        std::string consumer;
+        auto replacement = connector_->PullSubscribe(options_, &consumer);
+        if (replacement.ok()) {
+          natsSubscription_Destroy(sub_);
+          sub_ = *replacement;
+          LOG(INFO) << "nats connector: re-created the consumer of " << options_.topic;
+        }
+      }
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, std::chrono::milliseconds(std::min(50 << std::min(failures, 5), 1'000)),
+                   [&] { return closed_; });
+      continue;
+    }
+    failures = 0;
+    std::vector<DeliveredEvent> events;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      const int64_t now = NowMs();
+      for (int i = 0; i < list.Count; ++i) {
+        natsMsg* msg = list.Msgs[i];
+        list.Msgs[i] = nullptr;
+        jsMsgMetaData* meta = nullptr;
+        if (natsMsg_GetMetaData(&meta, msg) != NATS_OK) {
+          natsMsg_Destroy(msg);
+          continue;
+        }
+        const int64_t sequence = static_cast<int64_t>(meta->Sequence.Stream);
+        jsMsgMetaData_Destroy(meta);
+        const char* subject = natsMsg_GetSubject(msg);
+        int32_t partition = 0;
+        absl::string_view sv(subject != nullptr ? subject : "");
+        const size_t dot = sv.rfind('.');
+        if (dot != absl::string_view::npos) {
+          (void)absl::SimpleAtoi(sv.substr(dot + 1), &partition);
+        }
+        auto event = cloudevents::ParseProto(
+            absl::string_view(natsMsg_GetData(msg), natsMsg_GetDataLength(msg)));
+        if (!event.ok()) {
+          LOG(WARNING) << "nats connector: skipping undecodable event " << options_.topic << "/"
+                       << partition << "@" << sequence << ": " << event.status();
+          natsMsg_Ack(msg, connector_->api_options());
+          natsMsg_Destroy(msg);
+          continue;
+        }
+        auto [it, inserted] = held_.emplace(sequence, Held{msg, now});
+        if (!inserted) {  // delivered again while held (should not happen): keep the newer
+          natsMsg_Destroy(it->second.msg);
+          it->second.msg = msg;
+        }
+        DeliveredEvent delivered;
+        delivered.event = std::move(*event);
+        delivered.position.topic = options_.topic;
+        delivered.position.partition = partition;
+        delivered.position.offset = sequence;
+        events.push_back(std::move(delivered));
+      }
+    }
+    natsMsgList_Destroy(&list);
+    if (!events.empty()) handler_(&events);
+  }
+}
+
+void NatsSubscription::Close() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (joined_) return;
+    joined_ = true;
+    closed_ = true;
+    cv_.notify_all();
+  }
+  if (thread_.joinable()) thread_.join();
+  std::map<int64_t, Held> held;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    held.swap(held_);
+  }
+  // What this member held goes to another member at once.
+  for (auto& [seq, h] : held) {
+    if (options_.mode == ConsumeMode::kClustering) natsMsg_Nak(h.msg, connector_->api_options());
+    natsMsg_Destroy(h.msg);
+  }
+  natsConnection_FlushTimeout(connector_->connection(), connector_->options().request_timeout_ms);
+  if (options_.mode == ConsumeMode::kBroadcasting) {
+    natsSubscription_Unsubscribe(sub_);  // deletes the ephemeral consumer
+  }
+  natsSubscription_Destroy(sub_);
+  sub_ = nullptr;
+}
+
+}  // namespace
+
+const config::KeyTable<NatsOptions>& NatsKeyTable() {
+  static const config::KeyTable<NatsOptions>* const table = new auto(BuildKeyTable());
+  return *table;
+}
+
+absl::StatusOr<NatsOptions> ParseNatsConfig(const ConnectorConfig& config,
+                                            const ConnectorContext& context) {
+  NatsOptions options;
+  options.section = context.section.empty() ? ConnectorSection("nats") : context.section;
+  if (auto status = NatsKeyTable().ApplyAll(config, &options, options.section); !status.ok()) {
+    return absl::InvalidArgumentError(status.message());
+  }
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("keys ", options.section, "tlsCertFile and ",
+                                                   options.section,
+                                                   "tlsKeyFile go together: set both or none"));
+  }
+  return options;
+}
+
+std::string NatsStreamName(const std::string& topic) { return "EM_" + Encode(topic); }
+
+std::string NatsSubject(const std::string& prefix, const std::string& topic, int32_t partition) {
+  return absl::StrCat(prefix, ".", Encode(topic), ".", partition);
+}
+
+absl::StatusOr<std::unique_ptr<Connector>> OpenNatsConnector(const NatsOptions& options) {
+  NatsOptions copy = options;
+  if (copy.section.empty()) copy.section = ConnectorSection("nats");
+  auto connector = NatsConnector::Create(copy);
+  if (!connector.ok()) return connector.status();
+  return std::unique_ptr<Connector>(std::move(*connector));
+}
+
+absl::Status RegisterNatsConnector(ConnectorRegistry* registry) {
+  return registry->Register(
+      "nats",
+      [](const ConnectorConfig& config,
+         const ConnectorContext& context) -> absl::StatusOr<std::unique_ptr<Connector>> {
+        auto options = ParseNatsConfig(config, context);
+        if (!options.ok()) return options.status();
+        return OpenNatsConnector(*options);
+      });
+}
+
+}  // namespace eventmesh::connectors
