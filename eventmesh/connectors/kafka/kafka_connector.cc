@@ -18,6 +18,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "eventmesh/connectors/kafka/ack_tracker.h"
 #include "eventmesh/connectors/kafka/kafka_binding.h"
 #include "eventmesh/store/engine/event_store.h"
@@ -331,6 +332,13 @@ class KafkaSubscription final : public Subscription {
     return absl::OkStatus();
   }
 
+  // Waits up to `timeout` for the group's first assignment (broadcasting: assigned at Start).
+  // Returns whether it came.
+  bool WaitForAssignment(absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    return !clustering_ || mu_.AwaitWithTimeout(absl::Condition(&assigned_), timeout);
+  }
+
   void Ack(const Position& position) override {
     if (position.topic != subscribe_.topic) return;
     absl::MutexLock lock(&mu_);
@@ -439,6 +447,8 @@ class KafkaSubscription final : public Subscription {
       }
       paused_ = false;
       if (commit_now) Commit(/*async=*/true);
+      absl::MutexLock lock(&mu_);
+      assigned_ = true;
       return;
     }
     if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
@@ -593,7 +603,8 @@ class KafkaSubscription final : public Subscription {
 
   absl::Mutex mu_;
   AckTracker tracker_ ABSL_GUARDED_BY(mu_);
-  bool blocked_ ABSL_GUARDED_BY(mu_) = false;  // the consumer thread waits for acks
+  bool blocked_ ABSL_GUARDED_BY(mu_) = false;   // the consumer thread waits for acks
+  bool assigned_ ABSL_GUARDED_BY(mu_) = false;  // the group assigned partitions once
 
   // Consumer thread only (and Close after it ended).
   std::deque<Parked> parked_;
@@ -725,6 +736,13 @@ class KafkaConnector final : public Connector {
     auto subscription =
         std::make_unique<KafkaSubscription>(options_, options, std::move(handler), std::move(ends));
     if (absl::Status started = subscription->Start(); !started.ok()) return started;
+    if (options_.subscribe_wait_ms > 0 &&
+        !subscription->WaitForAssignment(absl::Milliseconds(options_.subscribe_wait_ms))) {
+      LOG(WARNING) << "kafka: group " << options_.group_prefix << options.group
+                   << " assigned no partitions of topic " << options.topic << " within "
+                   << options_.subscribe_wait_ms
+                   << " ms; the subscription goes on joining in the background";
+    }
     return std::unique_ptr<Subscription>(std::move(subscription));
   }
 

@@ -17,15 +17,17 @@
 // partitioner (sticky batches); events with one keep their order per key.
 //
 // Subscriptions: each has its own consumer and thread, which calls the DeliveryHandler with
-// batches (at most fetchMaxEvents). CLUSTERING joins the Kafka consumer group
-// `groupPrefix + group` (enable.auto.commit=false): per partition the connector commits the
-// contiguous acknowledged watermark every commitIntervalMs, when a partition is revoked and on
-// Close; revoked partitions forget their in-flight events (the new owner gets the unacknowledged
-// ones again: at-least-once). A partition the group never committed starts, with kLatest, at
-// the partition's end as it was when Subscribe returned (so every event published after
-// Subscribe returned is delivered), committed at once so a later owner resumes there; with
-// kEarliest at its beginning. BROADCASTING uses no group: the subscription is assigned every
-// partition at its end at Subscribe time and commits nothing. Flow control: at most
+// batches (at most fetchMaxEvents). Subscribe waits up to subscribeWaitMs for a CLUSTERING
+// subscription's first partition assignment (a new group's first one takes the brokers'
+// group.initial.rebalance.delay.ms), so that a subscription is receiving when Subscribe returns.
+// CLUSTERING joins the Kafka consumer group `groupPrefix + group` (enable.auto.commit=false): per
+// partition the connector commits the contiguous acknowledged watermark every commitIntervalMs,
+// when a partition is revoked and on Close; revoked partitions forget their in-flight events (the
+// new owner gets the unacknowledged ones again: at-least-once). A partition the group never
+// committed starts, with kLatest, at the partition's end as it was when Subscribe returned (so
+// every event published after Subscribe returned is delivered), committed at once so a later owner
+// resumes there; with kEarliest at its beginning. BROADCASTING uses no group: the subscription is
+// assigned every partition at its end at Subscribe time and commits nothing. Flow control: at most
 // max_unacked delivered-but-unacknowledged events per subscription; at the limit the
 // subscription pauses its partitions and resumes them as acknowledgements come.
 //

@@ -142,6 +142,12 @@ config::KeyTable<KafkaOptions> BuildKeyTable() {
   table.Int("requestTimeoutMs",
             static_cast<Field64>([](KafkaOptions& o) -> int64_t& { return o.request_timeout_ms; }),
             1, INT32_MAX, "ms", "topic admin and metadata calls, committed-offset lookups");
+  table.Int("subscribeWaitMs",
+            static_cast<Field64>([](KafkaOptions& o) -> int64_t& { return o.subscribe_wait_ms; }),
+            0, INT32_MAX, "ms",
+            "how long subscribing waits for the consumer group to assign partitions (a new group's "
+            "first assignment waits for the brokers' group.initial.rebalance.delay.ms, 3 s by "
+            "default); then the subscription goes on joining in the background; 0 = do not wait");
   table.Int("fetchMaxEvents",
             static_cast<Field32>([](KafkaOptions& o) -> int32_t& { return o.fetch_max_events; }), 1,
             100'000, "events", "events handed to a subscription's handler in one call");
@@ -268,6 +274,8 @@ std::vector<std::pair<std::string, std::string>> CommonClientProperties(
     p.emplace_back("ssl.key.password", options.ssl_key_password);
   }
   p.emplace_back("allow.auto.create.topics", options.auto_create_topics ? "true" : "false");
+  // Reconnect to a broker that came back within a second (librdkafka backs off up to 10 s).
+  p.emplace_back("reconnect.backoff.max.ms", "1000");
   // Large events: the runtime's limit plus room for the attributes.
   const int64_t message_max = std::max<int64_t>(1'000'000, options.max_event_bytes + 64 * 1024);
   p.emplace_back("message.max.bytes",

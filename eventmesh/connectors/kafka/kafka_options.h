@@ -61,6 +61,9 @@ struct KafkaOptions {
   int64_t connect_timeout_ms = 10'000;
   // Topic admin and metadata calls, and the committed-offset lookups of a rebalance.
   int64_t request_timeout_ms = 10'000;
+  // How long Subscribe waits for a CLUSTERING subscription's first partition assignment
+  // (0 = not at all).
+  int64_t subscribe_wait_ms = 10'000;
   // Events handed to a DeliveryHandler in one call.
   int32_t fetch_max_events = 500;
   // The largest event data the runtime admits (ConnectorContext::max_event_bytes); the producer's
