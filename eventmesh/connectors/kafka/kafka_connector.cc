@@ -281,9 +281,11 @@ class KafkaSubscription final : public Subscription {
     properties.emplace_back("enable.auto.commit", "false");
     properties.emplace_back("enable.auto.offset.store", "false");
     properties.emplace_back("enable.partition.eof", "false");
-    properties.emplace_back(
-        "auto.offset.reset",
-        subscribe_.start == StartPosition::kEarliest && clustering_ ? "earliest" : "latest");
+    // Start positions are chosen explicitly (OnRebalance, broadcasting's assignment), so
+    // librdkafka resets only a position that fell out of the log (retention removed records
+    // not yet delivered) or one it could not look up: from the log's beginning, skipping only
+    // what is gone.
+    properties.emplace_back("auto.offset.reset", "earliest");
     properties.emplace_back("session.timeout.ms", std::to_string(options_.session_timeout_ms));
     properties.emplace_back("heartbeat.interval.ms",
                             std::to_string(std::max<int64_t>(1, options_.session_timeout_ms / 3)));
