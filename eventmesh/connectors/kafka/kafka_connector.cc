@@ -362,6 +362,11 @@ class KafkaSubscription final : public Subscription {
       closed_ = true;
     }
     if (rk_ == nullptr) return;
+    {
+      // Acknowledgements arriving from now on only update the bookkeeping.
+      absl::MutexLock lock(&mu_);
+      stopped_ = true;
+    }
     stop_.store(true);
     if (queue_ != nullptr) rd_kafka_queue_yield(queue_);
     if (thread_.joinable()) thread_.join();
@@ -503,7 +508,7 @@ class KafkaSubscription final : public Subscription {
   }
 
   void MaybeWakeLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (blocked_ && tracker_.unacked() < max_unacked_) {
+    if (blocked_ && !stopped_ && tracker_.unacked() < max_unacked_) {
       blocked_ = false;
       rd_kafka_queue_yield(queue_);
     }
@@ -607,6 +612,7 @@ class KafkaSubscription final : public Subscription {
   AckTracker tracker_ ABSL_GUARDED_BY(mu_);
   bool blocked_ ABSL_GUARDED_BY(mu_) = false;   // the consumer thread waits for acks
   bool assigned_ ABSL_GUARDED_BY(mu_) = false;  // the group assigned partitions once
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;   // Close began: no more wake-ups
 
   // Consumer thread only (and Close after it ended).
   std::deque<Parked> parked_;

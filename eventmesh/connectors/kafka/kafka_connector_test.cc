@@ -401,6 +401,22 @@ TEST_F(KafkaConnectorTest, CommittedPositionsSurviveReopeningTheConnector) {
   subscription->Close();
 }
 
+TEST_F(KafkaConnectorTest, AcknowledgingAfterCloseIsHarmless) {
+  ASSERT_TRUE(connector_->CreateTopic("late-acks", 1).ok());
+  Collector collector(/*auto_ack=*/false, /*max_unacked=*/2);
+  auto subscription = Subscribe(connector_.get(), &collector, "late-acks", "g",
+                                ConsumeMode::kClustering, StartPosition::kLatest, 2);
+  ASSERT_NE(subscription, nullptr);
+  for (const auto& r : PublishAll(connector_.get(), "late-acks", 0, 4)) ASSERT_TRUE(r.ok());
+  ASSERT_EQ(collector.WaitFor(2), 2u);  // the window is full: the consumer waits for acks
+  subscription->Close();
+  std::vector<Position> positions;
+  for (const auto& e : collector.Events()) positions.push_back(e.position);
+  subscription->AckAll(positions);
+  subscription->Ack(positions[0]);
+  subscription->Close();
+}
+
 TEST_F(KafkaConnectorTest, BroadcastReachesEverySubscription) {
   ASSERT_TRUE(connector_->CreateTopic("news", 2).ok());
   // Published before the subscriptions opened: not delivered to them.
