@@ -266,13 +266,13 @@ absl::StatusOr<cloudevents::CloudEvent> Decode(const rd_kafka_message_t* message
 class KafkaSubscription final : public Subscription {
  public:
   KafkaSubscription(const KafkaOptions& options, const SubscribeOptions& subscribe,
-                    DeliveryHandler handler, std::map<int32_t, int64_t> ends)
+                    DeliveryHandler handler, std::map<int32_t, int64_t> starts)
       : options_(options),
         subscribe_(subscribe),
         handler_(std::move(handler)),
         clustering_(subscribe.mode == ConsumeMode::kClustering),
         max_unacked_(std::max<int64_t>(1, subscribe.max_unacked)),
-        ends_(std::move(ends)) {}
+        starts_(std::move(starts)) {}
 
   ~KafkaSubscription() override { Close(); }
 
@@ -319,7 +319,7 @@ class KafkaSubscription final : public Subscription {
     } else {
       {
         absl::MutexLock lock(&mu_);
-        for (const auto& [partition, end] : ends_) {
+        for (const auto& [partition, end] : starts_) {
           rd_kafka_topic_partition_list_add(list.get(), subscribe_.topic.c_str(), partition)
               ->offset = end;
           tracker_.Assign(partition, end);
@@ -404,6 +404,10 @@ class KafkaSubscription final : public Subscription {
       const rd_kafka_topic_partition_t& p = offsets->elems[i];
       if (p.err == RD_KAFKA_RESP_ERR_NO_ERROR && p.offset >= 0) {
         tracker_.Committed(p.partition, p.offset);
+      } else if (p.err != RD_KAFKA_RESP_ERR_NO_ERROR && err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        LOG(WARNING) << "kafka: commit of group " << subscribe_.group << " on " << subscribe_.topic
+                     << "/" << p.partition << "@" << p.offset
+                     << " failed (retried): " << KafkaError(p.err);
       }
     }
   }
@@ -412,17 +416,17 @@ class KafkaSubscription final : public Subscription {
   void OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions) {
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
       PartitionList assigned(rd_kafka_topic_partition_list_copy(partitions));
-      // Where each partition starts: the group's committed offset, else (kLatest) its end when
-      // Subscribe returned, committed at once so a later owner resumes there.
-      if (rd_kafka_resp_err_t committed = rd_kafka_committed(
-              rk_, assigned.get(), static_cast<int>(options_.request_timeout_ms));
-          committed != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      // Where each partition starts: the group's committed offset, else its end (kLatest) or
+      // beginning (kEarliest) when Subscribe ran, committed at once so a later owner resumes
+      // there.
+      const rd_kafka_resp_err_t lookup =
+          rd_kafka_committed(rk_, assigned.get(), static_cast<int>(options_.request_timeout_ms));
+      if (lookup != RD_KAFKA_RESP_ERR_NO_ERROR) {
         LOG(WARNING) << "kafka: cannot read the committed offsets of group " << subscribe_.group
                      << " on topic " << subscribe_.topic
-                     << " (starting from what the group committed, or "
-                     << (subscribe_.start == StartPosition::kEarliest ? "the beginning" : "the end")
-                     << "): " << KafkaError(committed);
-        for (int i = 0; i < assigned->cnt; ++i) assigned->elems[i].offset = RD_KAFKA_OFFSET_INVALID;
+                     << " (librdkafka starts from what the group committed, else from the "
+                        "partitions' beginning): "
+                     << KafkaError(lookup);
       }
       bool commit_now = false;
       {
@@ -431,17 +435,21 @@ class KafkaSubscription final : public Subscription {
           rd_kafka_topic_partition_t& p = assigned->elems[i];
           int64_t start = -1;
           bool committed = false;
-          if (p.err == RD_KAFKA_RESP_ERR_NO_ERROR && p.offset >= 0) {
+          const bool known =
+              lookup == RD_KAFKA_RESP_ERR_NO_ERROR && p.err == RD_KAFKA_RESP_ERR_NO_ERROR;
+          if (known && p.offset >= 0) {
             start = p.offset;
             committed = true;
-          } else if (subscribe_.start == StartPosition::kEarliest) {
-            p.offset = RD_KAFKA_OFFSET_BEGINNING;
-          } else if (auto end = ends_.find(p.partition); end != ends_.end()) {
-            p.offset = end->second;
-            start = end->second;
+          } else if (!known) {
+            // Never guess past a commit we could not read: librdkafka looks it up again.
+            p.offset = RD_KAFKA_OFFSET_INVALID;
+          } else if (auto first = starts_.find(p.partition); first != starts_.end()) {
+            p.offset = first->second;
+            start = first->second;
             commit_now = true;
-          } else {
-            p.offset = RD_KAFKA_OFFSET_END;
+          } else {  // a partition added after Subscribe
+            p.offset = subscribe_.start == StartPosition::kEarliest ? RD_KAFKA_OFFSET_BEGINNING
+                                                                    : RD_KAFKA_OFFSET_END;
           }
           p.err = RD_KAFKA_RESP_ERR_NO_ERROR;
           tracker_.Assign(p.partition, start);
@@ -503,6 +511,9 @@ class KafkaSubscription final : public Subscription {
       const rd_kafka_topic_partition_t& p = list->elems[i];
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR && p.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         tracker_.Committed(p.partition, p.offset);
+      } else if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        LOG(WARNING) << "kafka: commit of group " << subscribe_.group << " on " << subscribe_.topic
+                     << "/" << p.partition << "@" << p.offset << " failed: " << KafkaError(p.err);
       }
     }
   }
@@ -599,7 +610,9 @@ class KafkaSubscription final : public Subscription {
   const DeliveryHandler handler_;
   const bool clustering_;
   const int64_t max_unacked_;
-  const std::map<int32_t, int64_t> ends_;  // partition ends when Subscribe ran
+  // Where a partition without a committed position starts (its end or beginning when Subscribe
+  // ran).
+  const std::map<int32_t, int64_t> starts_;
 
   rd_kafka_t* rk_ = nullptr;
   rd_kafka_queue_t* queue_ = nullptr;
@@ -723,10 +736,14 @@ class KafkaConnector final : public Connector {
     if (*partitions == 0) {
       return absl::NotFoundError(absl::StrCat("kafka: topic ", options.topic, " does not exist"));
     }
-    // The partitions' ends now: where kLatest groups without a commit and broadcasting
-    // subscriptions start, so that every event published after Subscribe returns is delivered.
-    std::map<int32_t, int64_t> ends;
-    if (options.mode == ConsumeMode::kBroadcasting || options.start == StartPosition::kLatest) {
+    // Where partitions without a committed position start, resolved now: the end for kLatest
+    // groups and broadcasting (every event published after Subscribe returns is delivered),
+    // the beginning for kEarliest groups. A group commits it as soon as it takes the partition,
+    // so later members resume there whatever their own start position.
+    const bool from_end =
+        options.mode == ConsumeMode::kBroadcasting || options.start == StartPosition::kLatest;
+    std::map<int32_t, int64_t> starts;
+    {
       for (int32_t partition = 0; partition < *partitions; ++partition) {
         int64_t low = 0;
         int64_t high = 0;
@@ -738,11 +755,11 @@ class KafkaConnector final : public Connector {
                                                      options.topic, " partition ", partition, ": ",
                                                      KafkaError(err)));
         }
-        ends[partition] = high;
+        starts[partition] = from_end ? high : low;
       }
     }
-    auto subscription =
-        std::make_unique<KafkaSubscription>(options_, options, std::move(handler), std::move(ends));
+    auto subscription = std::make_unique<KafkaSubscription>(options_, options, std::move(handler),
+                                                            std::move(starts));
     if (absl::Status started = subscription->Start(); !started.ok()) return started;
     if (options_.subscribe_wait_ms > 0 &&
         !subscription->WaitForAssignment(absl::Milliseconds(options_.subscribe_wait_ms))) {

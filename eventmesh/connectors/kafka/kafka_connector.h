@@ -25,11 +25,11 @@
 // when a partition is revoked and on Close; revoked partitions forget their in-flight events (the
 // new owner gets the unacknowledged ones again: at-least-once). A partition the group never
 // committed starts, with kLatest, at the partition's end as it was when Subscribe returned (so
-// every event published after Subscribe returned is delivered), committed at once so a later owner
-// resumes there; with kEarliest at its beginning. BROADCASTING uses no group: the subscription is
-// assigned every partition at its end at Subscribe time and commits nothing. Flow control: at most
-// max_unacked delivered-but-unacknowledged events per subscription; at the limit the
-// subscription pauses its partitions and resumes them as acknowledgements come.
+// every event published after Subscribe returned is delivered), with kEarliest at its beginning;
+// either start is committed at once so a later owner resumes there. BROADCASTING uses no group: the
+// subscription is assigned every partition at its end at Subscribe time and commits nothing. Flow
+// control: at most max_unacked delivered-but-unacknowledged events per subscription; at the limit
+// the subscription pauses its partitions and resumes them as acknowledgements come.
 //
 // Start-up fails (Unavailable naming bootstrapServers and the address) when no broker answers
 // within connectTimeoutMs. Brokers going away later: publishes fail within publishTimeoutMs,
