@@ -6,10 +6,12 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdio>
 #include <deque>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -29,6 +31,8 @@ namespace {
 constexpr int64_t kNanosPerMs = 1'000'000;
 constexpr int32_t kMaxPartitions = 1024;
 constexpr jsErrCode kNoJsError = static_cast<jsErrCode>(0);
+// Empty pulls in a row after which a subscription checks that its consumer still exists.
+constexpr int64_t kIdlePullsPerCheck = 10;
 
 config::KeyTable<NatsOptions> BuildKeyTable() {
   config::KeyTable<NatsOptions> table;
@@ -124,6 +128,17 @@ int64_t NowMs() {
 
 class NatsConnector;
 
+// The connectors not destroyed yet: libnats callbacks (PubAcks, connection events) may run on
+// its threads after a connector is gone, and check here first.
+std::mutex& LiveMu() {
+  static std::mutex* const mu = new std::mutex;
+  return *mu;
+}
+std::set<const void*>& Live() {
+  static std::set<const void*>* const live = new std::set<const void*>;
+  return *live;
+}
+
 // One pull consumer read by one thread. Thread-safe.
 class NatsSubscription : public Subscription {
  public:
@@ -145,6 +160,8 @@ class NatsSubscription : public Subscription {
  private:
   void Run();
   void KeepHeldAlive();
+  // Run's thread: re-creates the consumer when the server no longer has it.
+  void RecreateConsumerIfLost();
 
   NatsConnector* const connector_;
   const SubscribeOptions options_;
@@ -199,7 +216,10 @@ class NatsConnector : public Connector {
  private:
   explicit NatsConnector(NatsOptions options) : options_(std::move(options)) {}
   absl::Status Connect();
-  absl::StatusOr<int32_t> Partitions(const std::string& topic, bool refresh);
+  // The partition count of `topic` (cached unless `refresh`); a lookup waits at most
+  // min(requestTimeoutMs, wait_ms).
+  absl::StatusOr<int32_t> Partitions(const std::string& topic, bool refresh,
+                                     int64_t wait_ms = INT64_MAX);
   void PublisherLoop();
   static void OnPubAck(jsCtx* js, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure);
   static void OnDisconnected(natsConnection* nc, void* closure);
@@ -216,6 +236,7 @@ class NatsConnector : public Connector {
     std::string topic;
     std::string payload;
     PublishCallback done;
+    int64_t deadline_ms = 0;  // NowMs() + publishTimeoutMs at Publish
   };
   struct Pending {
     std::string topic;
@@ -236,6 +257,10 @@ class NatsConnector : public Connector {
 
 absl::StatusOr<std::unique_ptr<NatsConnector>> NatsConnector::Create(const NatsOptions& options) {
   std::unique_ptr<NatsConnector> connector(new NatsConnector(options));
+  {
+    std::lock_guard<std::mutex> live(LiveMu());
+    Live().insert(connector.get());
+  }
   if (auto status = connector->Connect(); !status.ok()) return status;
   connector->publisher_ = std::thread([c = connector.get()] { c->PublisherLoop(); });
   return connector;
@@ -293,7 +318,7 @@ absl::Status NatsConnector::Connect() {
   js_options.PublishAsync.MaxPending = options_.max_in_flight;
   js_options.PublishAsync.AckHandler = &NatsConnector::OnPubAck;
   js_options.PublishAsync.AckHandlerClosure = this;
-  js_options.PublishAsync.StallWait = options_.publish_timeout_ms;
+  js_options.PublishAsync.StallWait = 100;  // then retried until the event's deadline
   s = natsConnection_JetStream(&js_, conn_, &js_options);
   if (s != NATS_OK) return FromNats(s, kNoJsError, "nats connector: JetStream context");
   jsAccountInfo* account = nullptr;
@@ -310,6 +335,10 @@ absl::Status NatsConnector::Connect() {
 
 NatsConnector::~NatsConnector() {
   Shutdown();
+  {
+    std::lock_guard<std::mutex> live(LiveMu());
+    Live().erase(this);
+  }
   if (js_ != nullptr) jsCtx_Destroy(js_);
   if (conn_ != nullptr) natsConnection_Destroy(conn_);
   if (nats_options_ != nullptr) natsOptions_Destroy(nats_options_);
@@ -317,6 +346,8 @@ NatsConnector::~NatsConnector() {
 
 void NatsConnector::OnClosed(natsConnection*, void* closure) {
   auto* self = static_cast<NatsConnector*>(closure);
+  std::lock_guard<std::mutex> live(LiveMu());
+  if (Live().count(self) == 0) return;
   std::lock_guard<std::mutex> lock(self->mu_);
   self->closed_ = true;
   self->cv_.notify_all();
@@ -324,6 +355,8 @@ void NatsConnector::OnClosed(natsConnection*, void* closure) {
 
 void NatsConnector::OnDisconnected(natsConnection*, void* closure) {
   auto* self = static_cast<NatsConnector*>(closure);
+  std::lock_guard<std::mutex> live(LiveMu());
+  if (Live().count(self) == 0) return;
   {
     std::lock_guard<std::mutex> lock(self->mu_);
     if (self->shutdown_) return;
@@ -334,10 +367,13 @@ void NatsConnector::OnDisconnected(natsConnection*, void* closure) {
 
 void NatsConnector::OnReconnected(natsConnection*, void* closure) {
   auto* self = static_cast<NatsConnector*>(closure);
+  std::lock_guard<std::mutex> live(LiveMu());
+  if (Live().count(self) == 0) return;
   LOG(INFO) << "nats connector: reconnected to " << self->options_.servers;
 }
 
-absl::StatusOr<int32_t> NatsConnector::Partitions(const std::string& topic, bool refresh) {
+absl::StatusOr<int32_t> NatsConnector::Partitions(const std::string& topic, bool refresh,
+                                                  int64_t wait_ms) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = topics_.find(topic);
@@ -346,7 +382,9 @@ absl::StatusOr<int32_t> NatsConnector::Partitions(const std::string& topic, bool
   jsStreamInfo* info = nullptr;
   jsErrCode code = kNoJsError;
   const std::string stream = NatsStreamName(topic);
-  natsStatus s = js_GetStreamInfo(&info, js_, stream.c_str(), &api_options_, &code);
+  jsOptions call = api_options_;
+  call.Wait = std::min(options_.request_timeout_ms, std::max<int64_t>(1, wait_ms));
+  natsStatus s = js_GetStreamInfo(&info, js_, stream.c_str(), &call, &code);
   if (s != NATS_OK) {
     absl::Status status =
         FromNats(s, code, absl::StrCat("topic ", topic, " (stream ", stream, ")"));
@@ -377,7 +415,8 @@ void NatsConnector::Publish(cloudevents::CloudEvent event, PublishCallback done)
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!shutdown_) {
-      queue_.push_back({std::move(topic), std::move(*payload), std::move(done)});
+      queue_.push_back({std::move(topic), std::move(*payload), std::move(done),
+                        NowMs() + options_.publish_timeout_ms});
       cv_.notify_all();
       return;
     }
@@ -395,7 +434,20 @@ void NatsConnector::PublisherLoop() {
       item = std::move(queue_.front());
       queue_.pop_front();
     }
-    auto partitions = Partitions(item.topic, /*refresh=*/false);
+    // Every step below is bounded by what is left of the event's publishTimeoutMs, so a
+    // backlog built up during an outage drains in that time rather than one timeout per event.
+    auto timed_out = [&] {
+      return absl::UnavailableError(absl::StrCat("NATS did not confirm the publish to ", item.topic,
+                                                 " within ", options_.publish_timeout_ms, " ms (",
+                                                 Key("publishTimeoutMs"),
+                                                 "; the event may or may not have been stored)"));
+    };
+    int64_t remaining = item.deadline_ms - NowMs();
+    if (remaining <= 0) {
+      item.done(timed_out());
+      continue;
+    }
+    auto partitions = Partitions(item.topic, /*refresh=*/false, remaining);
     if (!partitions.ok()) {
       item.done(partitions.status());
       continue;
@@ -419,11 +471,18 @@ void NatsConnector::PublisherLoop() {
       std::lock_guard<std::mutex> lock(mu_);
       pending_[key] = Pending{item.topic, partition, std::move(item.done)};
     }
-    jsPubOptions pub_options;
-    jsPubOptions_Init(&pub_options);
-    pub_options.MaxWait = options_.publish_timeout_ms;
-    s = js_PublishMsgAsync(js_, &msg, &pub_options);
-    if (s != NATS_OK) {
+    // With maxInFlight PubAcks outstanding the call stalls (StallWait) and returns
+    // NATS_TIMEOUT, leaving the message to us: try again until the deadline.
+    for (;;) {
+      remaining = item.deadline_ms - NowMs();
+      if (remaining <= 0) break;
+      jsPubOptions pub_options;
+      jsPubOptions_Init(&pub_options);
+      pub_options.MaxWait = remaining;
+      s = js_PublishMsgAsync(js_, &msg, &pub_options);
+      if (s != NATS_TIMEOUT || msg == nullptr) break;
+    }
+    if (msg != nullptr) {  // not handed to libnats
       PublishCallback done;
       {
         std::lock_guard<std::mutex> lock(mu_);
@@ -433,10 +492,12 @@ void NatsConnector::PublisherLoop() {
           pending_.erase(it);
         }
       }
-      if (msg != nullptr) natsMsg_Destroy(msg);
+      natsMsg_Destroy(msg);
       if (done) {
-        done(absl::UnavailableError(
-            absl::StrCat("nats connector: cannot publish to ", subject, ": ", NatsText(s))));
+        done(s == NATS_OK || s == NATS_TIMEOUT
+                 ? timed_out()
+                 : absl::UnavailableError(absl::StrCat("nats connector: cannot publish to ",
+                                                       subject, ": ", NatsText(s))));
       }
     }
   }
@@ -444,43 +505,49 @@ void NatsConnector::PublisherLoop() {
 
 void NatsConnector::OnPubAck(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure) {
   auto* self = static_cast<NatsConnector*>(closure);
-  Pending pending;
+  // With an AckHandler the message is ours to destroy (after its pending entry is gone).
+  struct DestroyAtEnd {
+    natsMsg* msg;
+    ~DestroyAtEnd() { natsMsg_Destroy(msg); }
+  } destroy{msg};
+  PublishCallback done;
+  absl::StatusOr<PublishResult> result;
   {
+    // libnats may run this late, on its own thread: only a live connector is touched.
+    std::lock_guard<std::mutex> live(LiveMu());
+    if (Live().count(self) == 0) return;
     std::lock_guard<std::mutex> lock(self->mu_);
     auto it = self->pending_.find(msg);
     if (it == self->pending_.end()) return;  // already failed (shut down)
-    pending = std::move(it->second);
+    Pending pending = std::move(it->second);
     self->pending_.erase(it);
     self->cv_.notify_all();
-  }
-  if (pae == nullptr && pa != nullptr) {
-    PublishResult result;
-    result.position.topic = pending.topic;
-    result.position.partition = pending.partition;
-    result.position.offset = static_cast<int64_t>(pa->Sequence);
-    pending.done(result);
-    return;
-  }
-  const natsStatus s = pae != nullptr ? pae->Err : NATS_ERR;
-  const std::string detail = pae != nullptr && pae->ErrText != nullptr ? pae->ErrText : "";
-  if (s == NATS_NO_RESPONDERS || (pae != nullptr && pae->ErrCode == JSStreamNotFoundErr)) {
-    {
-      std::lock_guard<std::mutex> lock(self->mu_);
+    done = std::move(pending.done);
+    const natsStatus s = pae != nullptr ? pae->Err : (pa != nullptr ? NATS_OK : NATS_ERR);
+    const std::string detail = pae != nullptr && pae->ErrText != nullptr ? pae->ErrText : "";
+    if (s == NATS_OK) {
+      PublishResult ok;
+      ok.position.topic = pending.topic;
+      ok.position.partition = pending.partition;
+      ok.position.offset = static_cast<int64_t>(pa->Sequence);
+      result = ok;
+    } else if (s == NATS_NO_RESPONDERS || (pae != nullptr && pae->ErrCode == JSStreamNotFoundErr)) {
       self->topics_.erase(pending.topic);
+      result = absl::NotFoundError(absl::StrCat("topic ", pending.topic,
+                                                " does not exist (no JetStream stream ",
+                                                NatsStreamName(pending.topic), ")"));
+    } else if (s == NATS_TIMEOUT) {
+      result = absl::UnavailableError(
+          absl::StrCat("NATS did not confirm the publish to ", pending.topic, " within ",
+                       self->options_.publish_timeout_ms, " ms (", self->Key("publishTimeoutMs"),
+                       "; the event may or may not have been stored)"));
+    } else {
+      result = absl::UnavailableError(absl::StrCat("nats connector: publish to ", pending.topic,
+                                                   " failed: ", natsStatus_GetText(s),
+                                                   detail.empty() ? "" : ": ", detail));
     }
-    pending.done(absl::NotFoundError(absl::StrCat("topic ", pending.topic,
-                                                  " does not exist (no JetStream stream ",
-                                                  NatsStreamName(pending.topic), ")")));
-  } else if (s == NATS_TIMEOUT) {
-    pending.done(absl::UnavailableError(
-        absl::StrCat("NATS did not confirm the publish to ", pending.topic, " within ",
-                     self->options_.publish_timeout_ms, " ms (", self->Key("publishTimeoutMs"),
-                     "; the event may or may not have been stored)")));
-  } else {
-    pending.done(absl::UnavailableError(absl::StrCat("nats connector: publish to ", pending.topic,
-                                                     " failed: ", natsStatus_GetText(s),
-                                                     detail.empty() ? "" : ": ", detail)));
   }
+  done(std::move(result));
 }
 
 absl::Status NatsConnector::CreateTopic(const std::string& topic, int32_t partitions) {
@@ -708,9 +775,47 @@ void NatsSubscription::KeepHeldAlive() {
   }
 }
 
+void NatsSubscription::RecreateConsumerIfLost() {
+  if (natsConnection_Status(connector_->connection()) != NATS_CONN_STATUS_CONNECTED) return;
+  jsConsumerInfo* info = nullptr;
+  jsErrCode code = kNoJsError;
+  natsStatus s = natsSubscription_GetConsumerInfo(&info, sub_, connector_->api_options(), &code);
+  if (s == NATS_OK) {
+    jsConsumerInfo_Destroy(info);
+    return;
+  }
+  // libnats closes a pull subscription whose consumer was deleted ("Consumer Deleted").
+  if (code != JSConsumerNotFoundErr && s != NATS_NOT_FOUND && s != NATS_INVALID_SUBSCRIPTION) {
+    return;  // not known to be lost: try again later
+  }
+  std::string consumer;
+  auto replacement = connector_->PullSubscribe(options_, &consumer);
+  if (!replacement.ok()) {
+    LOG(WARNING) << "nats connector: the consumer of " << options_.topic << " (group "
+                 << options_.group
+                 << ") is gone and cannot be re-created: " << replacement.status();
+    return;
+  }
+  // Events held from the lost consumer can no longer be acknowledged to it: drop them (their
+  // acks are ignored); the new consumer delivers what it has. Messages go before their
+  // subscription.
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [seq, held] : held_) natsMsg_Destroy(held.msg);
+    held_.clear();
+    cv_.notify_all();
+  }
+  natsSubscription_Unsubscribe(sub_);
+  natsSubscription_Destroy(sub_);
+  sub_ = *replacement;
+  LOG(WARNING) << "nats connector: the server lost the consumer of " << options_.topic << " (group "
+               << options_.group << "); re-created it";
+}
+
 void NatsSubscription::Run() {
   const NatsOptions& config = connector_->options();
   int failures = 0;
+  int64_t idle = 0;
   while (true) {
     int batch = 0;
     {
@@ -731,9 +836,12 @@ void NatsSubscription::Run() {
     natsMsgList list{};
     jsErrCode code = kNoJsError;
     natsStatus s = natsSubscription_Fetch(&list, sub_, batch, config.fetch_wait_ms, &code);
-    if (s == NATS_TIMEOUT) {
+    if (s == NATS_TIMEOUT) {  // nothing to deliver
       natsMsgList_Destroy(&list);
       failures = 0;
+      // Now and then make sure the consumer still exists (an operator may delete it; pulls
+      // on a deleted consumer just come back empty).
+      if (++idle % kIdlePullsPerCheck == 0) RecreateConsumerIfLost();
       continue;
     }
     if (s != NATS_OK) {
@@ -742,22 +850,13 @@ void NatsSubscription::Run() {
         LOG(WARNING) << "nats connector: fetch " << options_.topic << " (group " << options_.group
                      << "): " << NatsText(s) << " (retrying with backoff)";
       }
-      if (failures % 5 == 0 &&
-          natsConnection_Status(connector_->connection()) == NATS_CONN_STATUS_CONNECTED) {
-        // The server may have lost the consumer (e.g. an ephemeral one across a restart).
-        std::string consumer;
-        auto replacement = connector_->PullSubscribe(options_, &consumer);
-        if (replacement.ok()) {
-          natsSubscription_Destroy(sub_);
-          sub_ = *replacement;
-          LOG(INFO) << "nats connector: re-created the consumer of " << options_.topic;
-        }
-      }
+      RecreateConsumerIfLost();
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait_for(lock, std::chrono::milliseconds(std::min(50 << std::min(failures, 5), 1'000)),
                    [&] { return closed_; });
       continue;
     }
+    idle = 0;
     failures = 0;
     std::vector<DeliveredEvent> events;
     {

@@ -3,10 +3,13 @@
 
 #include "eventmesh/connectors/nats/nats_connector.h"
 
+#include <nats/nats.h>
+
 #include <cstdlib>
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -144,6 +147,24 @@ TEST_F(NatsConnectorTest, PublishesFailWithinTheTimeoutWhileTheServerIsAwayThenR
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable) << failed.status();
   EXPECT_THAT(failed.status().message(), HasSubstr("eventMesh.storage.nats.publishTimeoutMs"));
+  // A backlog shares the timeout instead of waiting one timeout per event in turn (100 x 1 s
+  // would exceed the bounded wait below).
+  absl::Mutex mu;
+  int answered = 0, unavailable = 0;
+  for (int i = 0; i < 100; ++i) {
+    connector->Publish(MakeEvent("jobs", absl::StrCat("backlog-", i)),
+                       [&](absl::StatusOr<PublishResult> r) {
+                         absl::MutexLock lock(&mu);
+                         ++answered;
+                         if (absl::IsUnavailable(r.status())) ++unavailable;
+                       });
+  }
+  {
+    absl::MutexLock lock(&mu);
+    auto all = [&] { return answered == 100; };
+    EXPECT_TRUE(mu.AwaitWithTimeout(absl::Condition(&all), absl::Seconds(30)));
+    EXPECT_EQ(unavailable, 100);
+  }
   ASSERT_TRUE(server_->Start().ok());
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
   absl::StatusOr<PublishResult> again;
@@ -151,6 +172,109 @@ TEST_F(NatsConnectorTest, PublishesFailWithinTheTimeoutWhileTheServerIsAwayThenR
     ASSERT_LT(absl::Now(), deadline) << again.status();
     absl::SleepFor(absl::Milliseconds(50));
   }
+  connector->Shutdown();
+}
+
+// Collects delivered ids; acknowledges every event at once from its own thread.
+class AckingCollector {
+ public:
+  DeliveryHandler Handler() {
+    return [this](std::vector<DeliveredEvent>* events) {
+      absl::MutexLock lock(&mu_);
+      for (auto& e : *events) {
+        ids_.insert(e.event.id());
+        positions_.push_back(e.position);
+      }
+    };
+  }
+  // Waits (bounded) for `id`, acknowledging what arrives.
+  bool WaitFor(Subscription* subscription, const std::string& id) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    for (;;) {
+      std::vector<Position> positions;
+      bool found;
+      {
+        absl::MutexLock lock(&mu_);
+        auto arrived = [&] { return ids_.count(id) > 0 || !positions_.empty(); };
+        mu_.AwaitWithDeadline(absl::Condition(&arrived), deadline);
+        found = ids_.count(id) > 0;
+        positions.swap(positions_);
+      }
+      subscription->AckAll(positions);
+      if (found) return true;
+      if (absl::Now() >= deadline) return false;
+    }
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::set<std::string> ids_;
+  std::vector<Position> positions_;
+};
+
+TEST_F(NatsConnectorTest, SubscriptionsResumeAfterTheServerRestarted) {
+  auto connector = Open();
+  ASSERT_NE(connector, nullptr);
+  ASSERT_TRUE(connector->CreateTopic("feed", 2).ok());
+  AckingCollector group, broadcast;
+  SubscribeOptions options;
+  options.group = "readers";
+  options.topic = "feed";
+  options.start = StartPosition::kEarliest;
+  auto member = connector->Subscribe(options, group.Handler());
+  ASSERT_TRUE(member.ok()) << member.status();
+  options.mode = ConsumeMode::kBroadcasting;
+  auto listener = connector->Subscribe(options, broadcast.Handler());
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  ASSERT_TRUE(PublishSync(connector.get(), MakeEvent("feed", "before")).ok());
+  EXPECT_TRUE(group.WaitFor(member->get(), "before"));
+  EXPECT_TRUE(broadcast.WaitFor(listener->get(), "before"));
+
+  server_->Stop();
+  ASSERT_TRUE(server_->Start().ok());
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  absl::StatusOr<PublishResult> published;
+  while (!(published = PublishSync(connector.get(), MakeEvent("feed", "after"))).ok()) {
+    ASSERT_LT(absl::Now(), deadline) << published.status();
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_TRUE(group.WaitFor(member->get(), "after"));
+  EXPECT_TRUE(broadcast.WaitFor(listener->get(), "after"));
+  (*member)->Close();
+  (*listener)->Close();
+  connector->Shutdown();
+}
+
+TEST_F(NatsConnectorTest, AConsumerDeletedOnTheServerIsRecreated) {
+  // Memory storage: nats-server 2.9 sometimes fails to delete a file-backed consumer's
+  // directory it is still writing ("unlinkat ... directory not empty").
+  auto connector = Open({{"storage", "memory"}});
+  ASSERT_NE(connector, nullptr);
+  ASSERT_TRUE(connector->CreateTopic("work", 1).ok());
+  AckingCollector group;
+  SubscribeOptions options;
+  options.group = "crew";
+  options.topic = "work";
+  options.start = StartPosition::kEarliest;
+  auto member = connector->Subscribe(options, group.Handler());
+  ASSERT_TRUE(member.ok()) << member.status();
+  ASSERT_TRUE(PublishSync(connector.get(), MakeEvent("work", "first")).ok());
+  EXPECT_TRUE(group.WaitFor(member->get(), "first"));
+
+  // An operator deletes the consumer behind the connector's back.
+  natsConnection* admin = nullptr;
+  ASSERT_EQ(natsConnection_ConnectTo(&admin, server_->url().c_str()), NATS_OK);
+  jsCtx* js = nullptr;
+  ASSERT_EQ(natsConnection_JetStream(&js, admin, nullptr), NATS_OK);
+  natsStatus deleted =
+      js_DeleteConsumer(js, NatsStreamName("work").c_str(), "crew", nullptr, nullptr);
+  EXPECT_EQ(deleted, NATS_OK) << nats_GetLastError(nullptr);
+  jsCtx_Destroy(js);
+  natsConnection_Destroy(admin);
+
+  ASSERT_TRUE(PublishSync(connector.get(), MakeEvent("work", "second")).ok());
+  EXPECT_TRUE(group.WaitFor(member->get(), "second"));
+  (*member)->Close();
   connector->Shutdown();
 }
 
