@@ -2,7 +2,7 @@
 #define EVENTMESH_CONNECTORS_BUILTIN_H_
 
 // Registers every connector built into this binary: "embedded" (alias "standalone"), "store"
-// (the store service) and "nats" (NATS JetStream).
+// (the store service), "kafka" (Apache Kafka) and "nats" (NATS JetStream).
 // Call once per registry; AlreadyExists if called twice on the same registry.
 
 #include "absl/status/status.h"

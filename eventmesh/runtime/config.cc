@@ -132,7 +132,7 @@ KeyTable BuildKeyTable() {
            1'000'000, "", "unacknowledged pushes per session (a HELLO with unack > 0 lowers it)")
       // ----- storage
       .String("eventMesh.storage.plugin.type", &RuntimeConfig::storage_type,
-              "connector name (embedded, its alias standalone, store, nats); its keys are "
+              "connector name (embedded, its alias standalone, store, kafka, nats); its keys are "
               "eventMesh.storage.<name>.*",
               /*non_empty=*/true)
       .Custom("eventMesh.server.dataDir", "$XDG_DATA_HOME/eventmesh/runtime", "",

@@ -897,15 +897,15 @@ TEST_F(RuntimeTest, StartFailsWhenThePortIsTaken) {
 
 TEST_F(RuntimeTest, UnknownConnectorIsNamed) {
   ASSERT_TRUE(connectors::RegisterBuiltinConnectors(&registry_).ok());
-  auto config = BuildConfig({{"eventMesh.storage.plugin.type", "kafka"},
+  auto config = BuildConfig({{"eventMesh.storage.plugin.type", "pulsar"},
                              {"eventMesh.server.dataDir",
                               absl::StrCat(std::getenv("TEST_TMPDIR"), "/unknown-connector")}});
   ASSERT_TRUE(config.ok());
   auto server = Server::Create(*config, registry_);
   EXPECT_EQ(server.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(server.status().message(),
-            "storage connector \"kafka\": unknown connector \"kafka\"; registered: embedded, "
-            "nats, standalone, store");
+            "storage connector \"pulsar\": unknown connector \"pulsar\"; registered: embedded, "
+            "kafka, nats, standalone, store");
 }
 
 }  // namespace
