@@ -13,17 +13,34 @@ EVENTMESH_COPTS = [
     "-Wno-missing-field-initializers",
 ]
 
-def eventmesh_cc_library(name, copts = [], **kwargs):
+# Under --config=fuzz (ASan + UBSan), UBSan skips the third-party headers listed in
+# //third_party:ubsan_ignorelist.txt. The list is a declared input of every compile that uses it,
+# hence per target rather than a global --copt.
+_SANITIZER_COPTS = select({
+    "//eventmesh/bazel:fuzzing_libfuzzer": [
+        "-fsanitize-ignorelist=third_party/ubsan_ignorelist.txt",
+    ],
+    "//conditions:default": [],
+})
+
+_SANITIZER_DEPS = select({
+    "//eventmesh/bazel:fuzzing_libfuzzer": ["//third_party:ubsan_ignorelist"],
+    "//conditions:default": [],
+})
+
+def eventmesh_cc_library(name, copts = [], deps = [], **kwargs):
     native.cc_library(
         name = name,
-        copts = EVENTMESH_COPTS + copts,
+        copts = EVENTMESH_COPTS + copts + _SANITIZER_COPTS,
+        deps = deps + _SANITIZER_DEPS,
         **kwargs
     )
 
-def eventmesh_cc_binary(name, copts = [], **kwargs):
+def eventmesh_cc_binary(name, copts = [], deps = [], **kwargs):
     native.cc_binary(
         name = name,
-        copts = EVENTMESH_COPTS + copts,
+        copts = EVENTMESH_COPTS + copts + _SANITIZER_COPTS,
+        deps = deps + _SANITIZER_DEPS,
         **kwargs
     )
 
@@ -31,8 +48,8 @@ def eventmesh_cc_test(name, deps = [], copts = [], **kwargs):
     """A GoogleTest test; the main() comes from gtest_main unless the test brings its own."""
     native.cc_test(
         name = name,
-        copts = EVENTMESH_COPTS + copts,
-        deps = deps + ["//third_party:gtest_main"],
+        copts = EVENTMESH_COPTS + copts + _SANITIZER_COPTS,
+        deps = deps + ["//third_party:gtest_main"] + _SANITIZER_DEPS,
         **kwargs
     )
 
@@ -40,8 +57,8 @@ def eventmesh_cc_benchmark(name, deps = [], copts = [], tags = [], **kwargs):
     """A Google Benchmark binary. Kept out of `bazel test //...`; run it with `bazel run -c opt`."""
     native.cc_binary(
         name = name,
-        copts = EVENTMESH_COPTS + copts,
-        deps = deps + ["//third_party:benchmark_main"],
+        copts = EVENTMESH_COPTS + copts + _SANITIZER_COPTS,
+        deps = deps + ["//third_party:benchmark_main"] + _SANITIZER_DEPS,
         tags = tags + ["benchmark"],
         **kwargs
     )
@@ -59,8 +76,8 @@ def eventmesh_cc_fuzz_test(name, srcs, corpus, deps = [], copts = [], **kwargs):
     native.cc_binary(
         name = name,
         srcs = srcs,
-        copts = EVENTMESH_COPTS + copts,
-        deps = deps + select({
+        copts = EVENTMESH_COPTS + copts + _SANITIZER_COPTS,
+        deps = deps + _SANITIZER_DEPS + select({
             "//eventmesh/bazel:fuzzing_libfuzzer": [],
             "//conditions:default": ["//eventmesh/bazel:fuzz_replay_main"],
         }),

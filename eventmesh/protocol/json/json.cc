@@ -23,6 +23,7 @@ absl::StatusOr<rapidjson::Document> ParseJson(absl::string_view text, absl::stri
   rapidjson::MemoryStream bytes(text.data(), text.size());
   rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> stream(bytes);
   ParseOutcome outcome = ParseInto<rapidjson::kParseFullPrecisionFlag>(stream, &doc);
+  internal::RefuseNulAfterRoot(text, &outcome);
   if (!outcome.ok()) return ParseError(outcome, what);
   return doc;
 }

@@ -10,11 +10,24 @@
 // RapidJSON's error into an InvalidArgument status that names what was being parsed, the
 // reason and the byte offset. The accessors read typed members of a JSON object without
 // throwing. All functions are thread-safe (no shared state).
+//
+// Numbers: RapidJSON 1.1's full-precision conversion (kParseFullPrecisionFlag) reads out of
+// bounds, and can crash, on some long literals such as
+// "44444444444444444.0000114839233...334e-444". ParseInto and Validate therefore never let
+// RapidJSON convert at full precision: with that flag they read numbers as text and convert
+// them with NumberConverter (correctly rounded, absl::from_chars), giving the same types and
+// values. Text after a raw NUL byte is not ignored (RapidJSON would stop at it): ParseJson and
+// Validate refuse it.
 
+#include <cstdint>
+#include <cstring>
+#include <limits>
 #include <optional>
 #include <string>
+#include <system_error>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/charconv.h"
 #include "absl/strings/string_view.h"
 #include "rapidjson/document.h"
 #include "rapidjson/memorystream.h"
@@ -80,20 +93,134 @@ struct ParseOutcome {
   bool ok() const { return !result.IsError(); }
 };
 
+// A SAX handler for parses with kParseNumbersAsStringsFlag: every number arrives as text
+// (RawNumber) and is forwarded to `Inner` as the call RapidJSON's own parser would make
+// (Int / Uint / Int64 / Uint64 for integers that fit, Double otherwise), converted correctly
+// rounded. A number beyond the range of double stops the parse; too_big() then tells why.
+template <typename Inner>
+class NumberConverter {
+ public:
+  using Ch = typename Inner::Ch;
+  explicit NumberConverter(Inner* inner) : inner_(inner) {}
+
+  bool too_big() const { return too_big_; }
+
+  bool Null() { return inner_->Null(); }
+  bool Bool(bool b) { return inner_->Bool(b); }
+  bool Int(int i) { return inner_->Int(i); }
+  bool Uint(unsigned u) { return inner_->Uint(u); }
+  bool Int64(int64_t i) { return inner_->Int64(i); }
+  bool Uint64(uint64_t u) { return inner_->Uint64(u); }
+  bool Double(double d) { return inner_->Double(d); }
+  bool RawNumber(const Ch* s, rapidjson::SizeType n, bool copy) {
+    const char* begin = s;
+    const char* end = s + n;
+    const bool minus = n > 0 && *s == '-';
+    const char* digits = minus ? begin + 1 : begin;
+    // Integer syntax (RapidJSON has checked the grammar): an exact integer when it fits.
+    if (std::memchr(s, '.', n) == nullptr && std::memchr(s, 'e', n) == nullptr &&
+        std::memchr(s, 'E', n) == nullptr) {
+      uint64_t value = 0;
+      bool fits = true;
+      for (const char* p = digits; p != end && fits; ++p) {
+        const uint64_t digit = static_cast<uint64_t>(*p - '0');
+        if (value > (std::numeric_limits<uint64_t>::max() - digit) / 10) {
+          fits = false;
+        } else {
+          value = value * 10 + digit;
+        }
+      }
+      if (fits && minus && value <= uint64_t{0x80000000}) {
+        return inner_->Int(static_cast<int>(~static_cast<uint32_t>(value) + 1));
+      }
+      if (fits && minus && value <= uint64_t{0x8000000000000000}) {
+        return inner_->Int64(static_cast<int64_t>(~value + 1));
+      }
+      if (fits && !minus && value <= 0xFFFFFFFFu) return inner_->Uint(static_cast<unsigned>(value));
+      if (fits && !minus) return inner_->Uint64(value);
+    }
+    double d = 0;
+    const absl::from_chars_result r = absl::from_chars(begin, end, d);
+    if (r.ec == std::errc::result_out_of_range) {
+      if (d > 1.0 || d < -1.0) {
+        too_big_ = true;
+        return false;
+      }
+      d = minus ? -0.0 : 0.0;  // underflow, as RapidJSON
+    } else if (r.ec != std::errc() || r.ptr != end) {
+      return false;  // not reached: the grammar was checked
+    }
+    (void)copy;
+    return inner_->Double(d);
+  }
+  bool String(const Ch* s, rapidjson::SizeType n, bool copy) { return inner_->String(s, n, copy); }
+  bool Key(const Ch* s, rapidjson::SizeType n, bool copy) { return inner_->Key(s, n, copy); }
+  bool StartObject() { return inner_->StartObject(); }
+  bool EndObject(rapidjson::SizeType n) { return inner_->EndObject(n); }
+  bool StartArray() { return inner_->StartArray(); }
+  bool EndArray(rapidjson::SizeType n) { return inner_->EndArray(n); }
+
+ private:
+  Inner* inner_;
+  bool too_big_ = false;
+};
+
+namespace internal {
+
+// kFlags without kParseFullPrecisionFlag, with kParseNumbersAsStringsFlag when it was set.
+template <unsigned kFlags>
+inline constexpr unsigned kReaderFlags =
+    (kFlags & rapidjson::kParseFullPrecisionFlag) != 0
+        ? ((kFlags & ~static_cast<unsigned>(rapidjson::kParseFullPrecisionFlag)) |
+           rapidjson::kParseNumbersAsStringsFlag)
+        : kFlags;
+
+// Runs `reader` over `stream` into `inner` with the nesting limit and, for full precision, the
+// number conversion.
+template <unsigned kFlags, typename Reader, typename Stream, typename Inner>
+ParseOutcome RunParse(Reader& reader, Stream& stream, Inner* inner) {
+  ParseOutcome outcome;
+  constexpr unsigned kReader = kReaderFlags<kFlags> | rapidjson::kParseIterativeFlag;
+  if constexpr ((kFlags & rapidjson::kParseFullPrecisionFlag) != 0) {
+    NumberConverter<Inner> numbers(inner);
+    DepthLimitedHandler<NumberConverter<Inner>> handler(&numbers);
+    outcome.result = reader.template Parse<kReader>(stream, handler);
+    outcome.too_deep = handler.too_deep();
+    if (numbers.too_big()) {
+      outcome.result.Set(rapidjson::kParseErrorNumberTooBig, outcome.result.Offset());
+    }
+  } else {
+    DepthLimitedHandler<Inner> handler(inner);
+    outcome.result = reader.template Parse<kReader>(stream, handler);
+    outcome.too_deep = handler.too_deep();
+  }
+  return outcome;
+}
+
+// RapidJSON reads a NUL byte as the end of the text. For text that parsed, a NUL can only follow
+// the root value: report it as the trailing garbage it is.
+inline void RefuseNulAfterRoot(absl::string_view text, ParseOutcome* outcome) {
+  if (!outcome->ok()) return;
+  const void* nul = std::memchr(text.data(), '\0', text.size());
+  if (nul == nullptr) return;
+  outcome->result.Set(rapidjson::kParseErrorDocumentRootNotSingular,
+                      static_cast<size_t>(static_cast<const char*>(nul) - text.data()));
+}
+
+}  // namespace internal
+
 // Parses exactly one JSON value from `stream` into `doc` (any rapidjson::GenericDocument, e.g.
 // one on stack-buffer allocators) with kParseIterativeFlag added to `kFlags` and the nesting
-// limit. `reader_allocator` (may be null: the heap) backs the parser's own state stack.
+// limit (kParseFullPrecisionFlag: numbers converted by NumberConverter, see the file comment).
+// `reader_allocator` (may be null: the heap) backs the parser's own state stack.
 template <unsigned kFlags, typename Doc, typename Stream,
           typename ReaderAllocator = rapidjson::CrtAllocator>
 ParseOutcome ParseInto(Stream& stream, Doc* doc, ReaderAllocator* reader_allocator = nullptr) {
   using Encoding = typename Doc::EncodingType;
   ParseOutcome outcome;
   auto generate = [&](Doc& target) {
-    DepthLimitedHandler<Doc> handler(&target);
     rapidjson::GenericReader<Encoding, Encoding, ReaderAllocator> reader(reader_allocator, 256);
-    outcome.result =
-        reader.template Parse<kFlags | rapidjson::kParseIterativeFlag>(stream, handler);
-    outcome.too_deep = handler.too_deep();
+    outcome = internal::RunParse<kFlags>(reader, stream, &target);
     return !outcome.result.IsError();
   };
   doc->Populate(generate);
@@ -101,18 +228,18 @@ ParseOutcome ParseInto(Stream& stream, Doc* doc, ReaderAllocator* reader_allocat
 }
 
 // Checks that `text` is exactly one JSON value within the nesting limit, without building a
-// DOM (iterative; allocates only for the parser's state stack beyond 256 bytes).
+// DOM (iterative; allocates only for the parser's state stack beyond 256 bytes). A NUL byte
+// outside a string is an error (kParseErrorDocumentRootNotSingular at its offset when the value
+// before it is complete).
 template <unsigned kFlags = rapidjson::kParseDefaultFlags>
 ParseOutcome Validate(absl::string_view text) {
   struct Accept : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Accept> {
     bool Default() { return true; }
   } accept;
-  DepthLimitedHandler<Accept> handler(&accept);
   rapidjson::MemoryStream stream(text.data(), text.size());
   rapidjson::Reader reader(nullptr, 256);
-  ParseOutcome outcome;
-  outcome.result = reader.template Parse<kFlags | rapidjson::kParseIterativeFlag>(stream, handler);
-  outcome.too_deep = handler.too_deep();
+  ParseOutcome outcome = internal::RunParse<kFlags>(reader, stream, &accept);
+  internal::RefuseNulAfterRoot(text, &outcome);
   return outcome;
 }
 
@@ -121,8 +248,9 @@ ParseOutcome Validate(absl::string_view text) {
 // "malformed JSON in <what>: nesting deeper than 128 levels at offset <n>".
 absl::Status ParseError(const ParseOutcome& outcome, absl::string_view what);
 
-// Parses exactly one JSON document (trailing non-whitespace is an error) with ParseInto.
-// `what` names the input in error messages, e.g. "package header".
+// Parses exactly one JSON document (trailing non-whitespace, and a NUL byte outside a string,
+// is an error) with ParseInto at full precision. `what` names the input in error messages, e.g.
+// "package header".
 absl::StatusOr<rapidjson::Document> ParseJson(absl::string_view text, absl::string_view what);
 
 // The member as a string view into `obj` (valid while `obj` lives), or nullopt when

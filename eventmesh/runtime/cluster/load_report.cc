@@ -76,6 +76,10 @@ absl::StatusOr<LoadReport> LoadReport::FromJson(absl::string_view text) {
   report.load.port = static_cast<int>(*port);
   report.timestamp_ms = json::GetInt64(doc, "timestamp").value_or(0);
   report.interval_ms = json::GetInt64(doc, "intervalMs").value_or(0);
+  if (report.interval_ms < 0 || report.interval_ms > kMaxReportIntervalMs) {
+    return Invalid(absl::StrCat("\"intervalMs\" ", report.interval_ms, " is out of range 0..",
+                                kMaxReportIntervalMs));
+  }
   if (auto it = doc.FindMember("leaving"); it != doc.MemberEnd() && it->value.IsBool()) {
     report.leaving = it->value.GetBool();
   }
@@ -87,10 +91,11 @@ absl::StatusOr<LoadReport> LoadReport::FromJson(absl::string_view text) {
             absl::StrCat("group \"", json::ToStringView(group.name), "\" is not an object"));
       }
       for (const auto& purpose : group.value.GetObject()) {
-        if (!purpose.value.IsInt64() || purpose.value.GetInt64() < 0) {
+        if (!purpose.value.IsInt64() || purpose.value.GetInt64() < 0 ||
+            purpose.value.GetInt64() > kMaxReportedSessions) {
           return Invalid(absl::StrCat("group \"", json::ToStringView(group.name), "\" purpose \"",
                                       json::ToStringView(purpose.name),
-                                      "\": expected a non-negative integer"));
+                                      "\": expected an integer from 0 to ", kMaxReportedSessions));
         }
         if (purpose.value.GetInt64() == 0) continue;
         PoolKey pool{std::string(json::ToStringView(group.name)),

@@ -26,6 +26,11 @@ namespace eventmesh::runtime::cluster {
 inline constexpr char kLoadTopic[] = "eventmesh-runtimes";
 inline constexpr char kLoadReportType[] = "org.apache.eventmesh.runtime.load";
 
+// Upper bounds FromJson enforces on what a peer reports, so that the sums and interval
+// arithmetic of the receiver (totals per purpose, IsLive's 3 x interval) cannot overflow.
+inline constexpr int64_t kMaxReportedSessions = 2147483647;  // per group and purpose
+inline constexpr int64_t kMaxReportIntervalMs = 2147483647;  // "intervalMs", as the config's int
+
 struct LoadReport {
   RuntimeLoad load;  // runtime id, advertised ip:port, session counts per pool
   int64_t timestamp_ms = 0;
@@ -34,7 +39,7 @@ struct LoadReport {
 
   std::string ToJson() const;
   // Errors: InvalidArgument "load report: ..." (malformed JSON, missing runtimeId/ip/port,
-  // negative counts).
+  // counts outside 0..kMaxReportedSessions, intervalMs outside 0..kMaxReportIntervalMs).
   static absl::StatusOr<LoadReport> FromJson(absl::string_view json);
 
   cloudevents::CloudEvent ToCloudEvent(int64_t sequence) const;

@@ -1,5 +1,7 @@
 #include "eventmesh/runtime/cluster/load_report.h"
 
+#include <string>
+
 #include "gtest/gtest.h"
 
 namespace eventmesh::runtime::cluster {
@@ -68,13 +70,34 @@ TEST(LoadReportTest, ErrorsNameTheProblem) {
                 "{\"runtimeId\":\"r\",\"ip\":\"x\",\"port\":1,\"groups\":{\"g\":{\"sub\":-1}}}")
                 .status()
                 .message(),
-            "load report: group \"g\" purpose \"sub\": expected a non-negative integer");
+            "load report: group \"g\" purpose \"sub\": expected an integer from 0 to 2147483647");
   EXPECT_EQ(LoadReport::FromJson("{\"runtimeId\":\"r\",\"ip\":\"x\",\"port\":1,\"groups\":[]}")
                 .status()
                 .message(),
             "load report: \"groups\" is not an object");
   auto bad = LoadReport::FromJson("{");
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Found by load_report_fuzzer: counts near INT64_MAX overflowed the totals of ToJson (undefined
+// behaviour), and a huge intervalMs overflowed IsLive's 3 x interval. Both are refused now.
+TEST(LoadReportTest, RefusesCountsAndIntervalsThatWouldOverflow) {
+  const std::string head = "{\"runtimeId\":\"r\",\"ip\":\"x\",\"port\":1,";
+  EXPECT_EQ(LoadReport::FromJson(head + "\"groups\":{\"g\":{\"pub\":9223372036854775807},"
+                                        "\"h\":{\"pub\":9223372036854775807}}}")
+                .status()
+                .message(),
+            "load report: group \"g\" purpose \"pub\": expected an integer from 0 to 2147483647");
+  EXPECT_EQ(LoadReport::FromJson(head + "\"intervalMs\":9223372036854775807}").status().message(),
+            "load report: \"intervalMs\" 9223372036854775807 is out of range 0..2147483647");
+  EXPECT_EQ(LoadReport::FromJson(head + "\"intervalMs\":-1}").status().message(),
+            "load report: \"intervalMs\" -1 is out of range 0..2147483647");
+  auto at_limit = LoadReport::FromJson(
+      head + "\"intervalMs\":2147483647,\"groups\":{\"g\":{\"pub\":2147483647}}}");
+  ASSERT_TRUE(at_limit.ok()) << at_limit.status();
+  EXPECT_EQ(at_limit->load.Count(PoolKey{"g", kPurposePub}), kMaxReportedSessions);
+  EXPECT_NE(at_limit->ToJson().find("\"sessions\":{\"pub\":2147483647,\"sub\":0}"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "eventmesh/runtime/webhook/push_request.h"
 
+#include <limits>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -88,7 +90,9 @@ std::optional<int64_t> ParseRetryAfter(absl::string_view value, absl::Time now) 
   if (value.empty()) return std::nullopt;
   int64_t seconds = 0;
   if (value.find_first_not_of("0123456789") == absl::string_view::npos) {
-    if (!absl::SimpleAtoi(value, &seconds)) return std::nullopt;
+    // More seconds than int64 milliseconds can hold saturate (the caller caps the delay anyway).
+    constexpr int64_t kMaxMs = std::numeric_limits<int64_t>::max();
+    if (!absl::SimpleAtoi(value, &seconds) || seconds > kMaxMs / 1000) return kMaxMs;
     return seconds * 1000;
   }
   absl::Time when;

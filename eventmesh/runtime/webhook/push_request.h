@@ -64,7 +64,7 @@ PushVerdict ClassifyResponse(PushFormat format, const absl::StatusOr<net::HttpRe
 
 // Retry-After (RFC 9110 10.2.3): delta-seconds or an HTTP-date (IMF-fixdate, e.g.
 // "Sun, 06 Nov 1994 08:49:37 GMT"); ms from `now` (0 for a date in the past); nullopt when
-// malformed.
+// malformed. Delta-seconds too large for int64 milliseconds saturate at INT64_MAX.
 std::optional<int64_t> ParseRetryAfter(absl::string_view value, absl::Time now);
 
 }  // namespace eventmesh::runtime::webhook

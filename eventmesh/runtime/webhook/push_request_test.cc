@@ -1,5 +1,7 @@
 #include "eventmesh/runtime/webhook/push_request.h"
 
+#include <limits>
+
 #include "eventmesh/protocol/cloudevents/http_binding.h"
 #include "eventmesh/protocol/cloudevents/json_format.h"
 #include "eventmesh/protocol/http/request_body.h"
@@ -184,6 +186,21 @@ TEST(PushRequestTest, ParsesRetryAfterSecondsAndDates) {
   EXPECT_EQ(ParseRetryAfter("soon", now), std::nullopt);
   EXPECT_EQ(ParseRetryAfter("", now), std::nullopt);
   EXPECT_EQ(ParseRetryAfter("-5", now), std::nullopt);
+}
+
+// Delta-seconds above INT64_MAX / 1000 overflowed the conversion to
+// milliseconds (undefined behaviour; in practice a negative delay). They saturate now.
+TEST(PushRequestTest, RetryAfterSecondsSaturate) {
+  const absl::Time now = absl::FromUnixSeconds(784111777);
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  EXPECT_EQ(ParseRetryAfter("9223372036854775", now), 9223372036854775000);
+  EXPECT_EQ(ParseRetryAfter("9223372036854776", now), kMax);
+  EXPECT_EQ(ParseRetryAfter("9223372036854775807", now), kMax);
+  EXPECT_EQ(ParseRetryAfter("99999999999999999999999", now), kMax);
+  PushVerdict verdict =
+      ClassifyResponse(PushFormat::kCloudEventsBinary,
+                       Response(429, "", {{"Retry-After", "9999999999999999"}}), now);
+  EXPECT_EQ(verdict.retry_after_ms, kMax);
 }
 
 }  // namespace
