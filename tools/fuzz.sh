@@ -13,6 +13,8 @@
 #   --short           same as --seconds=10
 #   --rss_limit_mb=N  libFuzzer memory limit per target (default 2048)
 #   --timeout=N       libFuzzer limit per input, seconds (default 10)
+#   --seed=N          libFuzzer's random seed (default: chosen by libFuzzer and printed in the
+#                     log); a fixed seed makes a short run repeat the same inputs
 #   --keep            keep the scratch directory (grown corpora, logs) after a clean run
 #   LABEL...          only these fuzz targets (default: all)
 # Environment: FUZZ_BAZEL_FLAGS, extra flags for `bazel build` (default
@@ -28,6 +30,7 @@ seconds=60
 rss_limit_mb=2048
 timeout_s=10
 keep=0
+seed_flag=()
 labels=()
 for arg in "$@"; do
   case "$arg" in
@@ -36,6 +39,7 @@ for arg in "$@"; do
     --rss_limit_mb=*) rss_limit_mb="${arg#*=}" ;;
     --timeout=*) timeout_s="${arg#*=}" ;;
     --keep) keep=1 ;;
+    --seed=*) seed_flag=("-seed=${arg#*=}") ;;
     -h | --help)
       sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
       exit 0
@@ -96,7 +100,8 @@ for label in "${labels[@]}"; do
   # libFuzzer stops itself at -max_total_time; the outer timeout bounds a hang of the process.
   timeout --kill-after=10 $((seconds + timeout_s + 60)) "$bin" \
     -max_total_time="$seconds" -rss_limit_mb="$rss_limit_mb" -timeout="$timeout_s" \
-    -print_final_stats=1 -artifact_prefix="$artifacts" "$corpus" >"$log" 2>&1
+    -print_final_stats=1 -artifact_prefix="$artifacts" ${seed_flag[@]+"${seed_flag[@]}"} \
+    "$corpus" >"$log" 2>&1
   rc=$?
   set -e
 
