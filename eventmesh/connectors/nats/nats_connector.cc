@@ -752,7 +752,11 @@ void NatsSubscription::AckAll(const std::vector<Position>& positions) {
     if (!msgs.empty()) cv_.notify_all();
   }
   for (natsMsg* msg : msgs) {
-    natsStatus s = natsMsg_Ack(msg, connector_->api_options());
+    // No jsOptions: with a Wait set, libnats turns an ack into a request that waits for the
+    // server's reply (one round trip per event, on the thread that acknowledges — a TCP worker
+    // of the runtime). A plain ack is one buffered publish; a lost one means a redelivery after
+    // ackWaitMs (at-least-once, as documented).
+    natsStatus s = natsMsg_Ack(msg, nullptr);
     if (s != NATS_OK) {
       LOG(WARNING) << "nats connector: ack on " << options_.topic << " failed: " << NatsText(s)
                    << " (JetStream delivers the event again after ackWaitMs)";
@@ -770,7 +774,7 @@ void NatsSubscription::KeepHeldAlive() {
   for (auto& [seq, held] : held_) {
     if (now - held.progress_ms >= period) {
       held.progress_ms = now;
-      natsMsg_InProgress(held.msg, connector_->api_options());
+      natsMsg_InProgress(held.msg, nullptr);  // buffered, never waits (see AckAll)
     }
   }
 }
@@ -884,7 +888,7 @@ void NatsSubscription::Run() {
         if (!event.ok()) {
           LOG(WARNING) << "nats connector: skipping undecodable event " << options_.topic << "/"
                        << partition << "@" << sequence << ": " << event.status();
-          natsMsg_Ack(msg, connector_->api_options());
+          natsMsg_Ack(msg, nullptr);
           natsMsg_Destroy(msg);
           continue;
         }
@@ -922,7 +926,7 @@ void NatsSubscription::Close() {
   }
   // What this member held goes to another member at once.
   for (auto& [seq, h] : held) {
-    if (options_.mode == ConsumeMode::kClustering) natsMsg_Nak(h.msg, connector_->api_options());
+    if (options_.mode == ConsumeMode::kClustering) natsMsg_Nak(h.msg, nullptr);
     natsMsg_Destroy(h.msg);
   }
   natsConnection_FlushTimeout(connector_->connection(), connector_->options().request_timeout_ms);
