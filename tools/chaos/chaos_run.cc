@@ -50,6 +50,7 @@ class Processes {
       : config_(config), options_(options), dir_(std::move(dir)) {
     runtime_port_ = FreeLoopbackPort();
     http_port_ = FreeLoopbackPort();
+    admin_port_ = FreeLoopbackPort();
     if (config_.store_service) store_port_ = FreeLoopbackPort();
   }
 
@@ -64,6 +65,7 @@ class Processes {
     std::vector<std::string> args = {
         absl::StrCat("--port=", runtime_port_),
         absl::StrCat("--http_port=", http_port_),
+        absl::StrCat("--admin_port=", admin_port_),
         absl::StrCat("--data_dir=", dir_, "/runtime"),
         "--eventMesh.server.delivery.ackTimeoutInMills=1000",
         // Redelivery is what this run exercises, not dead letters.
@@ -154,6 +156,7 @@ class Processes {
   const std::string dir_;
   int runtime_port_ = 0;
   int http_port_ = 0;
+  int admin_port_ = 0;
   int store_port_ = 0;
   std::unique_ptr<ChildProcess> runtime_;
   std::unique_ptr<ChildProcess> store_;

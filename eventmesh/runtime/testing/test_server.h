@@ -22,8 +22,8 @@ namespace eventmesh::runtime::testing {
 std::string TestDataDir(const std::string& suffix = "");
 
 // Builds a config from `properties` and starts a Server with `registry` and `options`.
-// Adds, unless `properties` already has them: TCP and HTTP port 0, eventMesh.server.dataDir =
-// `data_dir`, 2 TCP and 2 HTTP worker threads, and when the storage plugin is the embedded one
+// Adds, unless `properties` already has them: TCP, HTTP and admin port 0, eventMesh.server.dataDir
+// = `data_dir`, 2 TCP and 2 HTTP worker threads, and when the storage plugin is the embedded one
 // (the default) its syncMode none, fetchWaitMs 100, commitIntervalMs 50, heartbeatIntervalMs 100.
 // Errors: those of BuildConfig, Server::Create and Server::Start.
 absl::StatusOr<std::unique_ptr<Server>> StartTestServer(
