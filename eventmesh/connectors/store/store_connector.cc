@@ -125,6 +125,10 @@ absl::StatusOr<std::unique_ptr<EventStoreConnector>> OpenStoreConnector(
   }
   auto remote = store::client::RemoteEventStore::Connect(client);
   if (!remote.ok()) return remote.status();
+  // A heartbeat that hangs fails after a third of the session, leaving time for the next one.
+  (*remote)->set_heartbeat_timeout(
+      std::min(client.call_timeout,
+               absl::Milliseconds(std::max<int64_t>(1, options.tuning.session_timeout_ms / 3))));
   EventStoreConnectorOptions connector = options.tuning;
   connector.retry_initial_backoff_ms =
       std::min(connector.retry_initial_backoff_ms, connector.retry_max_backoff_ms);

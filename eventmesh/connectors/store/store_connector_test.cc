@@ -17,6 +17,7 @@
 #include "boost/asio.hpp"
 #include "eventmesh/connectors/builtin.h"
 #include "eventmesh/net/tls.h"
+#include "eventmesh/store/client/remote_event_store.h"
 #include "eventmesh/store/engine/rocksdb_event_store.h"
 #include "eventmesh/store/service/store_server.h"
 #include "eventmesh/testing/tls_certs.h"
@@ -319,6 +320,32 @@ TEST_F(StoreConnectorTest, AfterShutdownPublishAndSubscribeAreUnavailable) {
   auto subscription = connector->Subscribe(options, [](std::vector<DeliveredEvent>*) {});
   EXPECT_EQ(subscription.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(subscription.status().message(), "the store connector is shut down");
+}
+
+TEST(StoreConnectorSilentStoreTest, HeartbeatsHaveTheirOwnDeadlineBelowTheCallTimeout) {
+  // A "store" that accepts connections and never answers. Calls wait an hour; heartbeats must
+  // give up on their own deadline (without it this test would hang until Bazel's timeout).
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  const uint16_t port = acceptor.local_endpoint().port();
+  boost::asio::ip::tcp::socket accepted(io);
+  std::thread accept_thread([&] {
+    boost::system::error_code ec;
+    acceptor.accept(accepted, ec);
+  });
+  store::client::StoreClientOptions options;
+  options.port = port;
+  options.call_timeout = absl::Hours(1);
+  auto remote = store::client::RemoteEventStore::Connect(options);
+  ASSERT_TRUE(remote.ok()) << remote.status();
+  (*remote)->set_heartbeat_timeout(absl::Milliseconds(200));
+  auto beat = (*remote)->Heartbeat({"g", "member-1"});
+  ASSERT_FALSE(beat.ok());
+  EXPECT_EQ(beat.status().code(), absl::StatusCode::kDeadlineExceeded) << beat.status();
+  remote->reset();
+  boost::system::error_code ignored;
+  acceptor.close(ignored);
+  accept_thread.join();
 }
 
 TEST(StoreConnectorSilentStoreTest, UnansweredAppendIsUnavailableNotAcknowledged) {

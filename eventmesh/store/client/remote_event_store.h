@@ -10,6 +10,7 @@
 // or DeadlineExceeded (timeout). Owns its StoreClient. Thread-safe.
 
 #include <memory>
+#include <optional>
 
 #include "eventmesh/store/client/store_client.h"
 #include "eventmesh/store/engine/event_store.h"
@@ -22,6 +23,11 @@ class RemoteEventStore final : public EventStore {
   static absl::StatusOr<std::unique_ptr<RemoteEventStore>> Connect(
       const StoreClientOptions& options);
   explicit RemoteEventStore(std::unique_ptr<StoreClient> client) : client_(std::move(client)) {}
+
+  // Deadline of Heartbeat calls (default: the client's call timeout). A group member's heartbeat
+  // must fail well within its session timeout — a store call that hangs must not outlast the
+  // session it is meant to keep alive. Set before use; not thread-safe with calls in flight.
+  void set_heartbeat_timeout(absl::Duration timeout) { heartbeat_timeout_ = timeout; }
 
   absl::StatusOr<TopicDescription> CreateTopic(const CreateTopicRequest& request) override {
     return client_->CreateTopic(request);
@@ -62,7 +68,9 @@ class RemoteEventStore final : public EventStore {
     return client_->JoinGroup(request);
   }
   absl::StatusOr<MemberAssignment> Heartbeat(const HeartbeatRequest& request) override {
-    return client_->Heartbeat(request);
+    CallOptions options;
+    options.timeout = heartbeat_timeout_;
+    return client_->Heartbeat(request, options);
   }
   absl::StatusOr<LeaveGroupResult> LeaveGroup(const LeaveGroupRequest& request) override {
     return client_->LeaveGroup(request);
@@ -84,6 +92,7 @@ class RemoteEventStore final : public EventStore {
 
  private:
   std::unique_ptr<StoreClient> client_;
+  std::optional<absl::Duration> heartbeat_timeout_;
 };
 
 inline absl::StatusOr<std::unique_ptr<RemoteEventStore>> RemoteEventStore::Connect(
