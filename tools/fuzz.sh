@@ -17,8 +17,8 @@
 #                     log); a fixed seed makes a short run repeat the same inputs
 #   --keep            keep the scratch directory (grown corpora, logs) after a clean run
 #   LABEL...          only these fuzz targets (default: all)
-# Environment: FUZZ_BAZEL_FLAGS, extra flags for `bazel build` (default
-# --local_cpu_resources=1).
+# Environment: FUZZ_BAZEL_FLAGS, extra flags for `bazel build` (default none; e.g.
+# --local_cpu_resources=1 on a shared machine).
 #
 # Reproduce a crash: bazel run --config=fuzz //<pkg>:<target> -- <reproducer path>
 # Summary lines: "fuzz <label>: <runs> runs in <s> s, cov <edges> ft <features>, corpus <n>
@@ -54,7 +54,7 @@ done
 for n in "$seconds" "$rss_limit_mb" "$timeout_s"; do
   [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "fuzz.sh: '$n' is not a positive integer" >&2; exit 2; }
 done
-read -r -a bazel_flags <<<"${FUZZ_BAZEL_FLAGS:---local_cpu_resources=1}"
+read -r -a bazel_flags <<<"${FUZZ_BAZEL_FLAGS:-}"
 
 start=$(date +%s)
 if [ "${#labels[@]}" -eq 0 ]; then
