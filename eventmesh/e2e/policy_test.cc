@@ -15,6 +15,7 @@
 #include "eventmesh/connectors/builtin.h"
 #include "eventmesh/protocol/http/url_encoding.h"
 #include "eventmesh/protocol/tcp/event_mesh_message.h"
+#include "eventmesh/runtime/core/access_token.h"
 #include "eventmesh/runtime/core/request_tracker.h"
 #include "eventmesh/runtime/http/testing/http_test_client.h"
 #include "eventmesh/runtime/server.h"
@@ -54,7 +55,9 @@ class PolicyTest : public ::testing::Test {
                                << R"("subscribe":["*"]},)"
                                << R"({"username":"bob","password":"pw2","publish":["*"],)"
                                << R"("subscribe":["*"]},)"
-                               << R"({"username":"root","password":"pw3","admin":true}]})";
+                               << R"({"username":"root","password":"pw3","admin":true},)"
+                               << R"({"username":"svc","publish":["orders"],)"
+                               << R"("subscribe":["*"],"groups":["svc-*"]}]})";
     properties.emplace("eventMesh.server.security.enabled", "true");
     properties.emplace("eventMesh.server.security.credentialsFile", credentials);
     properties.emplace("eventMesh.server.http.webhook.enabled", "false");
@@ -217,6 +220,106 @@ HttpReply PostAs(int port, const std::string& path, const std::string& user,
       {{"Content-Type", "application/json"}, {"username", user}, {"passwd", password}}, body);
   EXPECT_TRUE(reply.ok()) << reply.status();
   return reply.ok() ? *reply : HttpReply{};
+}
+
+TEST_F(PolicyTest, SignedTokensAndGroupBindingOnEveryProtocol) {
+  constexpr char kSecret[] = "a shared secret of at least thirty-two bytes";
+  const std::string secret_file = testing::TestDataDir("-token-secret");
+  std::ofstream(secret_file) << kSecret << "\n";
+  Start({{"eventMesh.server.security.token.secretFile", secret_file}});
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  auto token = core::SignHs256Token({"svc", now + 600, 0, now}, kSecret);
+  ASSERT_TRUE(token.ok()) << token.status();
+
+  // TCP: the UserAgent's "token" logs the token-only user in; its group must match "groups".
+  auto svc = TestClient::Connect(server_->tcp_port());
+  ASSERT_TRUE(svc.ok());
+  auto hello = (*svc)->Hello("pub", "svc-orders", 0, "", "", *token);
+  ASSERT_TRUE(hello.ok());
+  ASSERT_EQ(hello->header.code, 0) << hello->header.desc;
+  auto ack = (*svc)->Publish("orders", "by token");
+  ASSERT_TRUE(ack.ok());
+  EXPECT_EQ(ack->header.code, 0) << ack->header.desc;
+  ack = (*svc)->Publish("payroll", "not allowed");
+  ASSERT_TRUE(ack.ok());
+  EXPECT_EQ(ack->header.desc, "aclFail: user \"svc\" may not publish to topic \"payroll\"");
+
+  struct Case {
+    std::string group, username, password, token, desc;
+  };
+  auto expired = core::SignHs256Token({"svc", now - 3600, 0, 0}, kSecret);
+  ASSERT_TRUE(expired.ok());
+  const Case refused[] = {
+      {"billing", "", "", *token, "aclFail: user \"svc\" may not use group \"billing\""},
+      {"svc-a", "svc", "", "", "aclFail: authentication failed for user \"svc\""},
+      {"svc-a", "", "", *expired, "aclFail: token expired at "},
+      {"svc-a", "alice", "", *token, "aclFail: token is for user \"svc\", not \"alice\""},
+      {"svc-a", "", "", "a.b.c", "aclFail: token malformed: "},
+  };
+  for (const Case& c : refused) {
+    auto client = TestClient::Connect(server_->tcp_port());
+    ASSERT_TRUE(client.ok());
+    auto answer = (*client)->Hello("pub", c.group, 0, c.username, c.password, c.token);
+    ASSERT_TRUE(answer.ok());
+    EXPECT_EQ(answer->header.code, kTcpAclFail);
+    EXPECT_TRUE(absl::StartsWith(answer->header.desc, c.desc)) << answer->header.desc;
+    EXPECT_TRUE((*client)->WaitClosed());
+  }
+
+  // HTTP: the "token" header, and the consumer group of a webhook subscription.
+  Headers headers =
+      CodeHeaders(104, {{"Content-Type", "application/x-www-form-urlencoded"}, {"token", *token}});
+  auto published = HttpCall(server_->http_port(), "POST", "/", headers,
+                            protocol::http::EncodeForm({{"topic", "orders"},
+                                                        {"content", "x"},
+                                                        {"bizseqno", "b"},
+                                                        {"uniqueid", "u"},
+                                                        {"producergroup", "svc-p"}}));
+  ASSERT_TRUE(published.ok());
+  EXPECT_EQ(published->ret_code, 0) << published->ret_msg;
+  auto subscribed = HttpCall(
+      server_->http_port(), "POST", "/eventmesh/subscribe/local",
+      {{"Content-Type", "application/json"}, {"token", *token}},
+      R"({"url":"http://127.0.0.1:9/x","consumerGroup":"billing","topic":[{"topic":"orders"}]})");
+  ASSERT_TRUE(subscribed.ok());
+  EXPECT_EQ(subscribed->status, 403);
+  EXPECT_EQ(subscribed->ret_msg, "aclFail: user \"svc\" may not use group \"billing\"");
+  headers = CodeHeaders(
+      104, {{"Content-Type", "application/x-www-form-urlencoded"}, {"token", *expired}});
+  published = HttpCall(server_->http_port(), "POST", "/", headers,
+                       protocol::http::EncodeForm({{"topic", "orders"},
+                                                   {"content", "x"},
+                                                   {"bizseqno", "b"},
+                                                   {"uniqueid", "u"},
+                                                   {"producergroup", "svc-p"}}));
+  ASSERT_TRUE(published.ok());
+  EXPECT_EQ(published->ret_code, kHttpAclErr);
+  EXPECT_TRUE(absl::StartsWith(published->ret_msg, "aclFail: token expired at "))
+      << published->ret_msg;
+}
+
+TEST_F(PolicyTest, ConsumerGroupQuotaRefusesANewGroupWithTheLimitNamed) {
+  Start({{"eventMesh.server.group.maxGroups", "1"}});
+  // A TCP subscription opens its group's consumer at LISTEN.
+  auto member = [&](const std::string& group) {
+    auto client = TestClient::Connect(server_->tcp_port());
+    EXPECT_TRUE(client.ok());
+    EXPECT_EQ((*client)->Hello("sub", group, 0, "alice", "pw")->header.code, 0);
+    EXPECT_EQ((*client)->Subscribe("orders")->header.code, 0);
+    return std::move(*client);
+  };
+  auto first = member("g1");
+  EXPECT_EQ(first->Listen()->header.code, 0);
+  auto second = member("g2");
+  auto listened = second->Listen();
+  ASSERT_TRUE(listened.ok());
+  EXPECT_EQ(listened->header.code, kTcpFail);
+  EXPECT_EQ(listened->header.desc,
+            "topic \"orders\": group \"g2\" refused: this runtime serves at most 1 consumer "
+            "groups (eventMesh.server.group.maxGroups)");
+  // Another member of the first group still joins.
+  auto third = member("g1");
+  EXPECT_EQ(third->Listen()->header.code, 0);
 }
 
 TEST_F(PolicyTest, TopicAdministrationNeedsAnAdminUser) {
@@ -414,6 +517,33 @@ TEST_F(PolicyTest, EventSizeLimitIsOneKeyForEveryProtocolAndCanBeRaised) {
   ASSERT_TRUE(reply.ok());
   EXPECT_EQ(reply->ret_code, 8) << reply->ret_msg;  // EVENTMESH_PROTOCOL_BODY_SIZE_ERR
   EXPECT_TRUE(absl::StrContains(reply->ret_msg, "eventMesh.server.maxEventSize")) << reply->ret_msg;
+}
+
+// Raised frame and event limits hold both ways: an event above the TCP codec's 4 MiB default
+// is accepted from a publisher and pushed to a subscriber (before, pushes were refused by a
+// fixed 4 MiB encoder limit and the event was dead-lettered as undeliverable).
+TEST_F(PolicyTest, RaisedFrameLimitAppliesToPushesToo) {
+  Start({{"eventMesh.server.maxEventSize", std::to_string(6 << 20)},
+         {"eventMesh.server.tcp.maxFrameSize", std::to_string(8 << 20)}});
+  auto subscriber =
+      TestClient::Connect(server_->tcp_port(), protocol::tcp::LengthConvention::kCurrent, 8 << 20);
+  ASSERT_TRUE(subscriber.ok());
+  ASSERT_EQ((*subscriber)->Hello("sub", "huge", 0, "alice", "pw")->header.code, 0);
+  ASSERT_TRUE((*subscriber)->Subscribe("orders").ok());
+  ASSERT_TRUE((*subscriber)->Listen().ok());
+  auto publisher =
+      TestClient::Connect(server_->tcp_port(), protocol::tcp::LengthConvention::kCurrent, 8 << 20);
+  ASSERT_TRUE(publisher.ok());
+  ASSERT_EQ((*publisher)->Hello("pub", "g", 0, "alice", "pw")->header.code, 0);
+  const std::string huge(5'000'000, 'h');
+  auto ack = (*publisher)->Publish("orders", huge);
+  ASSERT_TRUE(ack.ok()) << ack.status();
+  ASSERT_EQ(ack->header.code, 0) << ack->header.desc;
+  auto push = (*subscriber)->Next(Command::kAsyncMessageToClient);
+  ASSERT_TRUE(push.ok()) << push.status();
+  auto message = protocol::tcp::EventMeshMessage::FromJson(push->body);
+  ASSERT_TRUE(message.ok());
+  EXPECT_EQ(message->body.size(), huge.size());
 }
 
 }  // namespace

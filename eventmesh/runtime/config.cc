@@ -58,8 +58,9 @@ const char* const kIgnoredKeys[] = {
     "eventMesh.server.blacklist.ipv6",
     // The ACL is eventMesh.server.security.enabled + credentialsFile.
     "eventMesh.server.security.plugin.type",
+    // Tokens are accepted whenever a token key is set (eventMesh.server.security.token.* or
+    // eventMesh.server.security.publickey).
     "eventMesh.server.security.validation.type.token",
-    "eventMesh.server.security.publickey",
     "eventMesh.security.plugin.type",
     "eventMesh.security.validation.type.token",
     "eventMesh.security.publickey",
@@ -152,6 +153,10 @@ KeyTable BuildKeyTable() {
            1'000'000, "", "pushes of one event before it goes to the dead-letter topic")
       .Int("eventMesh.server.delivery.maxUnackedPerGroup", &RuntimeConfig::max_unacked_per_group, 1,
            10'000'000, "", "read-ahead bound per consumer group and topic")
+      .Int("eventMesh.server.delivery.maxUnackedBytesPerGroup",
+           &RuntimeConfig::max_unacked_bytes_per_group, 1, int64_t{1} << 40, "bytes",
+           "the same read-ahead bound in bytes (an event larger than it is still delivered, "
+           "alone)")
       .Int("eventMesh.server.delivery.lingerMs", &RuntimeConfig::delivery_linger_ms, 0, 86'400'000,
            "ms",
            "a consumer group's member stays open this long after its last subscriber's "
@@ -184,6 +189,18 @@ KeyTable BuildKeyTable() {
       .Int("eventMesh.server.security.loginFailuresPerMinute",
            &RuntimeConfig::login_failures_per_minute, 0, 1'000'000, "",
            "failed logins per client address and minute after the burst (0 = no throttling)")
+      .String("eventMesh.server.security.token.secretFile", &RuntimeConfig::token_secret_file,
+              "file holding the HS256 secret (32+ bytes) that signs access tokens; clients send "
+              "a token instead of a password (TCP UserAgent \"token\", HTTP header \"token\")")
+      .String("eventMesh.server.security.token.publicKeyFile",
+              &RuntimeConfig::token_public_key_file,
+              "PEM RSA public key (2048+ bits) that verifies RS256 access tokens")
+      .String("eventMesh.server.security.publickey", &RuntimeConfig::token_public_key,
+              "the same RS256 public key inline, as Apache EventMesh's auth-token plugin takes it "
+              "(the base64 body of the PEM block)")
+      .Int("eventMesh.server.group.maxGroups", &RuntimeConfig::max_groups, 0, 100'000'000, "",
+           "consumer groups with subscribers in this runtime at once; beyond, subscriptions that "
+           "would open a new group are refused (0 = unbounded)")
       // ----- client rebalancing between runtimes sharing a store
       .Int("eventMesh.server.tcp.RebalanceIntervalInMills", &RuntimeConfig::rebalance_interval_ms,
            0, 86'400'000, "ms",
@@ -418,6 +435,18 @@ absl::StatusOr<RuntimeConfig> BuildConfig(const std::map<std::string, std::strin
     return absl::InvalidArgumentError(
         "key eventMesh.server.security.credentialsFile is required when "
         "eventMesh.server.security.enabled=true");
+  }
+  const int token_keys = !config.token_secret_file.empty() + !config.token_public_key_file.empty() +
+                         !config.token_public_key.empty();
+  if (token_keys > 1) {
+    return absl::InvalidArgumentError(
+        "set only one of eventMesh.server.security.token.secretFile, "
+        "eventMesh.server.security.token.publicKeyFile and eventMesh.server.security.publickey");
+  }
+  if (token_keys > 0 && !config.security_enabled) {
+    return absl::InvalidArgumentError(
+        "access tokens (eventMesh.server.security.token.* / publickey) need "
+        "eventMesh.server.security.enabled=true and a credentials file");
   }
   if (config.tls_enabled &&
       (config.http_tls_cert_file.empty() || config.http_tls_key_file.empty())) {

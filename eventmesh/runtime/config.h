@@ -70,6 +70,7 @@ struct RuntimeConfig {
   int64_t ack_timeout_ms = 30'000;
   int64_t max_delivery_count = 5;
   int64_t max_unacked_per_group = 10'000;
+  int64_t max_unacked_bytes_per_group = int64_t{64} << 20;
   int64_t delivery_linger_ms = 10'000;
   int64_t request_max_ttl_ms = 600'000;
   int64_t request_max_pending_per_client = 1'000;
@@ -85,6 +86,12 @@ struct RuntimeConfig {
   std::string credentials_file;
   int64_t login_failure_burst = 10;
   int64_t login_failures_per_minute = 10;
+  // Access tokens: one of an HS256 secret file, an RS256 PEM public key file, or the RS256 key
+  // inline (Apache's security.publickey). None set = tokens refused.
+  std::string token_secret_file;
+  std::string token_public_key_file;
+  std::string token_public_key;
+  int64_t max_groups = 10'000;  // eventMesh.server.group.maxGroups; 0 = unbounded
   // HTTP server.
   int http_port = kDefaultHttpPort;
   int http_worker_threads = 0;  // 0 = hardware concurrency

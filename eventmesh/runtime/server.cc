@@ -5,11 +5,14 @@
 #include <netinet/in.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "eventmesh/common/config/secret_file.h"
 #include "eventmesh/net/tls.h"
 #include "eventmesh/registry/client/registry_factory.h"
 #include "eventmesh/runtime/builtin_frontends.h"
@@ -64,6 +67,46 @@ std::string DetectHostIp() {
   return found;
 }
 
+// The access-token verifier the configuration names; nullptr when no token key is set.
+absl::StatusOr<std::unique_ptr<core::TokenVerifier>> LoadTokenVerifier(
+    const RuntimeConfig& config) {
+  auto named = [](absl::string_view key, const absl::Status& status) {
+    return absl::InvalidArgumentError(absl::StrCat(key, ": ", status.message()));
+  };
+  if (!config.token_secret_file.empty()) {
+    auto secret = config::ReadSecretFile("eventMesh.server.security.token.secretFile",
+                                         config.token_secret_file);
+    if (!secret.ok()) return secret.status();
+    auto verifier = core::TokenVerifier::FromSecret(*std::move(secret));
+    if (!verifier.ok())
+      return named("eventMesh.server.security.token.secretFile", verifier.status());
+    return verifier;
+  }
+  if (!config.token_public_key_file.empty()) {
+    std::ifstream in(config.token_public_key_file);
+    if (!in) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot read eventMesh.server.security.token.publicKeyFile ",
+                       config.token_public_key_file));
+    }
+    std::stringstream pem;
+    pem << in.rdbuf();
+    auto verifier = core::TokenVerifier::FromPublicKey(pem.str());
+    if (!verifier.ok()) {
+      return named(absl::StrCat("eventMesh.server.security.token.publicKeyFile ",
+                                config.token_public_key_file),
+                   verifier.status());
+    }
+    return verifier;
+  }
+  if (!config.token_public_key.empty()) {
+    auto verifier = core::TokenVerifier::FromPublicKey(config.token_public_key);
+    if (!verifier.ok()) return named("eventMesh.server.security.publickey", verifier.status());
+    return verifier;
+  }
+  return std::unique_ptr<core::TokenVerifier>();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Create(
@@ -91,6 +134,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
                                      "\": ", connector.status().message()));
   }
   auto server = std::unique_ptr<Server>(new Server(config, std::move(*connector), std::move(acl)));
+  if (server->acl_ != nullptr) {
+    auto verifier = LoadTokenVerifier(config);
+    if (!verifier.ok()) return verifier.status();
+    server->token_verifier_ = *std::move(verifier);
+    server->authenticator_ = std::make_unique<core::Authenticator>(
+        server->acl_.get(), server->login_throttle_.get(), server->token_verifier_.get());
+  }
   if (options.webhook_service_factory) {
     WebhookServiceDeps deps;
     deps.config = &server->config_;
@@ -141,8 +191,10 @@ Server::Server(const RuntimeConfig& config, std::unique_ptr<connectors::Connecto
   options.delivery.max_delivery_count = static_cast<int32_t>(config_.max_delivery_count);
   options.delivery.metrics = metrics_.get();
   options.max_unacked_per_consumer = static_cast<int32_t>(config_.max_unacked_per_group);
+  options.max_unacked_bytes_per_consumer = config_.max_unacked_bytes_per_group;
   options.tick_ms = std::max<int64_t>(5, std::min<int64_t>(50, config_.ack_timeout_ms / 4));
   options.linger_ms = config_.delivery_linger_ms;
+  options.max_groups = config_.max_groups;
   consumers_ = std::make_unique<core::ConsumerManager>(connector_.get(), topics_.get(), options);
   core::PublishLimits limits;
   limits.max_event_bytes = config_.max_event_size;
@@ -165,7 +217,7 @@ absl::Status Server::CreateFrontends(const frontend::FrontendRegistry& registry)
   services.publish = publish_.get();
   services.requests = requests_.get();
   services.acl = acl_.get();
-  services.login_throttle = login_throttle_.get();
+  services.authenticator = authenticator_.get();
   services.webhook = webhook_.get();
   services.recommend = [this](const std::string& group, const std::string& purpose) {
     return Recommend(group, purpose);

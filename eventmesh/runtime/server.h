@@ -34,6 +34,8 @@
 #include "eventmesh/runtime/admin/admin_server.h"
 #include "eventmesh/runtime/cluster/rebalancer.h"
 #include "eventmesh/runtime/config.h"
+#include "eventmesh/runtime/core/access_token.h"
+#include "eventmesh/runtime/core/authenticator.h"
 #include "eventmesh/runtime/core/consumer_manager.h"
 #include "eventmesh/runtime/core/login_throttle.h"
 #include "eventmesh/runtime/core/publish_service.h"
@@ -155,6 +157,8 @@ class Server {
   std::unique_ptr<core::RequestReplyService> requests_;
   std::unique_ptr<core::Acl> acl_;
   std::unique_ptr<core::LoginThrottle> login_throttle_;  // with acl_
+  std::unique_ptr<core::TokenVerifier> token_verifier_;  // with acl_ and a token key
+  std::unique_ptr<core::Authenticator> authenticator_;   // with acl_
   std::unique_ptr<webhook::WebhookService> webhook_;
   webhook::WebhookManager* webhook_manager_ = nullptr;  // webhook_ when it is the built-in one
   // In the configured order; destroyed (threads joined) before the services they use.

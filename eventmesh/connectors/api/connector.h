@@ -96,6 +96,10 @@ struct SubscribeOptions {
   // Flow control: at most this many delivered-but-unacknowledged events per subscription; the
   // connector stops reading the store while the limit is reached.
   int32_t max_unacked = 1000;
+  // The same bound in bytes (payload and attributes of the delivered-but-unacknowledged
+  // events): the connector stops reading while it is reached, but always lets one event
+  // through when nothing is outstanding, so an event larger than the bound is still delivered.
+  int64_t max_unacked_bytes = int64_t{64} << 20;
 };
 
 struct DeliveredEvent {

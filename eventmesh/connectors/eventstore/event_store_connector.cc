@@ -101,10 +101,13 @@ class EventStoreSubscriptionState
         if (it == partitions_.end() || position.topic != sub_.topic) continue;
         Partition& p = it->second;
         int64_t index = position.offset - p.ack_base;
-        if (index < 0 || index >= static_cast<int64_t>(p.acked.size()) || p.acked[index]) continue;
-        p.acked[index] = true;
-        while (!p.acked.empty() && p.acked.front()) {
-          p.acked.pop_front();
+        if (index < 0 || index >= static_cast<int64_t>(p.pending.size()) || p.pending[index] == 0) {
+          continue;
+        }
+        unacked_bytes_ -= p.pending[index];
+        p.pending[index] = 0;
+        while (!p.pending.empty() && p.pending.front() == 0) {
+          p.pending.pop_front();
           ++p.ack_base;
           p.dirty = true;
         }
@@ -112,8 +115,8 @@ class EventStoreSubscriptionState
       }
       const int64_t low = sub_.max_unacked - threshold_;
       // Pump when the window drains below the low mark, and whenever a partition was left
-      // without a fetch for lack of credit: with a window of a few events the low mark may
-      // never be crossed, and nothing else would fetch that partition again.
+      // without a fetch for lack of credit (events or bytes): with a window of a few events the
+      // low mark may never be crossed, and nothing else would fetch that partition again.
       pump = (before > low && unacked_ <= low) || (starved_ && unacked_ < before);
     }
     if (pump) PumpAll();
@@ -174,10 +177,13 @@ class EventStoreSubscriptionState
     bool owned = false;
     uint64_t epoch = 0;
     bool fetch_in_flight = false;
-    int64_t reserved = 0;  // max_events of the fetch in flight
+    int64_t reserved = 0;        // max_events of the fetch in flight
+    int64_t reserved_bytes = 0;  // max_bytes of the fetch in flight
     int64_t fetch_offset = 0;
-    int64_t ack_base = 0;        // first delivered-but-unacked offset (or next to deliver)
-    std::deque<bool> acked;      // offsets [ack_base, ack_base + size) delivered; true = acked
+    int64_t ack_base = 0;  // first delivered-but-unacked offset (or next to deliver)
+    // Offsets [ack_base, ack_base + size) delivered: 0 = acknowledged (or skipped), else the
+    // event's size in bytes (at least 1) while it awaits its acknowledgement.
+    std::deque<int64_t> pending;
     bool dirty = false;          // ack_base moved since the last commit
     int64_t failed_fetches = 0;  // in a row; the next fetch waits fetch_backoff_ for it
     int64_t retry_at_ms = 0;
@@ -231,8 +237,7 @@ class EventStoreSubscriptionState
         if (p.owned && !wanted.count(id)) {
           p.owned = false;
           ++p.epoch;
-          for (bool a : p.acked) unacked_ -= a ? 0 : 1;
-          p.acked.clear();
+          ForgetDelivered(p);
         }
       }
       for (const auto& [id, unused] : wanted) {
@@ -289,7 +294,7 @@ class EventStoreSubscriptionState
       ++p.epoch;
       p.fetch_offset = offset;
       p.ack_base = offset;
-      p.acked.clear();
+      ForgetDelivered(p);
       p.dirty = false;
     }
   }
@@ -328,6 +333,24 @@ class EventStoreSubscriptionState
     return result.status();
   }
 
+  // Drops a partition's delivered events from the window (they can no longer be acked).
+  void ForgetDelivered(Partition& p) {
+    for (int64_t bytes : p.pending) {
+      if (bytes != 0) {
+        --unacked_;
+        unacked_bytes_ -= bytes;
+      }
+    }
+    p.pending.clear();
+  }
+
+  // What one delivered event counts against max_unacked_bytes (never 0).
+  static int64_t RecordBytes(const store::EventRecord& record) {
+    int64_t bytes = 1 + static_cast<int64_t>(record.payload.size());
+    for (const auto& [name, value] : record.headers) bytes += name.size() + value.size();
+    return bytes;
+  }
+
   void PumpAll() {
     std::vector<int32_t> ids;
     {
@@ -354,7 +377,10 @@ class EventStoreSubscriptionState
       // Credit = window minus delivered-unacked minus what in-flight fetches may still return.
       int64_t credit = sub_.max_unacked - unacked_ - reserved_;
       if (closed_ || !p.owned || p.fetch_in_flight) return;
-      if (credit <= 0) {
+      // The byte bound: no new fetch while the delivered-but-unacknowledged events hold
+      // max_unacked_bytes; a fetch asks for at most the bytes left (at least one event comes).
+      const int64_t byte_credit = sub_.max_unacked_bytes - unacked_bytes_ - reserved_bytes_;
+      if (credit <= 0 || (byte_credit <= 0 && unacked_ + reserved_ > 0)) {
         p.starved = starved_ = true;
         return;
       }
@@ -378,8 +404,11 @@ class EventStoreSubscriptionState
       request.read.offset = p.fetch_offset;
       request.read.max_events =
           static_cast<int32_t>(std::min<int64_t>(credit, options_.fetch_max_events));
+      request.read.max_bytes = std::max<int64_t>(1, std::min(request.read.max_bytes, byte_credit));
       p.reserved = request.read.max_events;
       reserved_ += p.reserved;
+      p.reserved_bytes = request.read.max_bytes;
+      reserved_bytes_ += p.reserved_bytes;
       request.max_wait_ms = options_.fetch_wait_ms;
     }
     auto self = shared_from_this();
@@ -404,6 +433,8 @@ class EventStoreSubscriptionState
       p.fetch_in_flight = false;
       reserved_ -= p.reserved;
       p.reserved = 0;
+      reserved_bytes_ -= p.reserved_bytes;
+      p.reserved_bytes = 0;
       if (closed_ || p.epoch != epoch || !p.owned) {
         if (closed_) return;
       } else if (!result.ok()) {
@@ -420,8 +451,7 @@ class EventStoreSubscriptionState
                        << p.fetch_offset << " is beyond the end of the log (" << *latest
                        << "); the topic was re-created or lost its tail: restarting at offset "
                        << earliest.value_or(0);
-          for (bool a : p.acked) unacked_ -= a ? 0 : 1;
-          p.acked.clear();
+          ForgetDelivered(p);
           ++p.epoch;
           p.fetch_offset = earliest.value_or(0);
           p.ack_base = p.fetch_offset;
@@ -436,15 +466,15 @@ class EventStoreSubscriptionState
             LOG(WARNING) << "topic " << sub_.topic << " partition " << id << ": offsets "
                          << p.fetch_offset << ".." << *earliest - 1
                          << " were removed by retention before delivery";
-            if (p.acked.empty()) {  // nothing delivered is waiting: jump
+            if (p.pending.empty()) {  // nothing delivered is waiting: jump
               p.ack_base = *earliest;
               p.dirty = true;
             } else {
-              for (int64_t o = p.fetch_offset; o < *earliest; ++o) p.acked.push_back(true);
+              for (int64_t o = p.fetch_offset; o < *earliest; ++o) p.pending.push_back(0);
             }
             p.fetch_offset = *earliest;
-            while (!p.acked.empty() && p.acked.front()) {
-              p.acked.pop_front();
+            while (!p.pending.empty() && p.pending.front() == 0) {
+              p.pending.pop_front();
               ++p.ack_base;
               p.dirty = true;
             }
@@ -469,18 +499,20 @@ class EventStoreSubscriptionState
         events.reserve(result->records.size());
         for (size_t i = 0; i < result->records.size(); ++i) {
           const auto& record = result->records[i];
-          while (p.ack_base + static_cast<int64_t>(p.acked.size()) < record.offset) {
-            p.acked.push_back(true);  // a gap (should not happen: offsets are dense)
+          while (p.ack_base + static_cast<int64_t>(p.pending.size()) < record.offset) {
+            p.pending.push_back(0);  // a gap (should not happen: offsets are dense)
           }
           auto& event = decoded[i];
           if (!event.ok()) {
             LOG(WARNING) << "skipping undecodable event at " << sub_.topic << "/" << id << "@"
                          << record.offset << ": " << event.status();
-            p.acked.push_back(true);
+            p.pending.push_back(0);
             continue;
           }
-          p.acked.push_back(false);
+          const int64_t bytes = RecordBytes(record);
+          p.pending.push_back(bytes);
           ++unacked_;
+          unacked_bytes_ += bytes;
           DeliveredEvent delivered;
           delivered.event = std::move(*event);
           delivered.position.topic = sub_.topic;
@@ -489,8 +521,8 @@ class EventStoreSubscriptionState
           events.push_back(std::move(delivered));
         }
         p.fetch_offset = result->next_offset;
-        while (!p.acked.empty() && p.acked.front()) {
-          p.acked.pop_front();
+        while (!p.pending.empty() && p.pending.front() == 0) {
+          p.pending.pop_front();
           ++p.ack_base;
           p.dirty = true;
         }
@@ -529,7 +561,9 @@ class EventStoreSubscriptionState
   bool closed_ = false;
   int in_handler_ = 0;
   int64_t unacked_ = 0;
+  int64_t unacked_bytes_ = 0;  // sizes of the delivered-but-unacknowledged events
   int64_t reserved_ = 0;
+  int64_t reserved_bytes_ = 0;
   // A Pump found no credit for a partition since the last PumpAll: an ack must pump again.
   bool starved_ = false;
   std::string member_id_;

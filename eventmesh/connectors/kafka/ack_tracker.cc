@@ -14,33 +14,37 @@ int64_t AckTracker::Revoke(int32_t partition) {
   auto it = partitions_.find(partition);
   if (it == partitions_.end()) return 0;
   int64_t dropped = 0;
-  for (const auto& [offset, acked] : it->second.pending) {
-    if (!acked) ++dropped;
+  for (const Entry& e : it->second.pending) {
+    if (!e.acked) {
+      ++dropped;
+      unacked_bytes_ -= e.bytes;
+    }
   }
   unacked_ -= dropped;
   partitions_.erase(it);
   return dropped;
 }
 
-void AckTracker::Delivered(int32_t partition, int64_t offset) {
+void AckTracker::Delivered(int32_t partition, int64_t offset, int64_t bytes) {
   auto it = partitions_.find(partition);
   if (it == partitions_.end()) return;
-  it->second.pending.emplace_back(offset, false);
+  it->second.pending.push_back(Entry{offset, false, bytes});
   ++unacked_;
+  unacked_bytes_ += bytes;
 }
 
 bool AckTracker::Ack(int32_t partition, int64_t offset) {
   auto it = partitions_.find(partition);
   if (it == partitions_.end()) return false;
   Partition& p = it->second;
-  auto entry = std::lower_bound(
-      p.pending.begin(), p.pending.end(), offset,
-      [](const std::pair<int64_t, bool>& e, int64_t value) { return e.first < value; });
-  if (entry == p.pending.end() || entry->first != offset || entry->second) return false;
-  entry->second = true;
+  auto entry = std::lower_bound(p.pending.begin(), p.pending.end(), offset,
+                                [](const Entry& e, int64_t value) { return e.offset < value; });
+  if (entry == p.pending.end() || entry->offset != offset || entry->acked) return false;
+  entry->acked = true;
   --unacked_;
-  while (!p.pending.empty() && p.pending.front().second) {
-    p.next = p.pending.front().first + 1;
+  unacked_bytes_ -= entry->bytes;
+  while (!p.pending.empty() && p.pending.front().acked) {
+    p.next = p.pending.front().offset + 1;
     p.pending.pop_front();
   }
   return true;
@@ -50,13 +54,13 @@ int64_t AckTracker::Watermark(int32_t partition) const {
   auto it = partitions_.find(partition);
   if (it == partitions_.end()) return -1;
   const Partition& p = it->second;
-  return p.pending.empty() ? p.next : p.pending.front().first;
+  return p.pending.empty() ? p.next : p.pending.front().offset;
 }
 
 std::vector<std::pair<int32_t, int64_t>> AckTracker::Uncommitted() const {
   std::vector<std::pair<int32_t, int64_t>> out;
   for (const auto& [partition, p] : partitions_) {
-    const int64_t watermark = p.pending.empty() ? p.next : p.pending.front().first;
+    const int64_t watermark = p.pending.empty() ? p.next : p.pending.front().offset;
     if (watermark >= 0 && watermark > p.committed) out.emplace_back(partition, watermark);
   }
   return out;

@@ -28,14 +28,17 @@ class AckTracker {
   int64_t Revoke(int32_t partition);
   bool Tracks(int32_t partition) const { return partitions_.count(partition) > 0; }
 
-  // Records a delivery. Ignored for a partition not tracked.
-  void Delivered(int32_t partition, int64_t offset);
+  // Records a delivery of `bytes` (counted by unacked_bytes()). Ignored for a partition not
+  // tracked.
+  void Delivered(int32_t partition, int64_t offset, int64_t bytes = 0);
   // Acknowledges a delivered offset: true when it was delivered and not acknowledged yet (the
   // unacknowledged count dropped); false for unknown, stale or repeated positions.
   bool Ack(int32_t partition, int64_t offset);
 
   // Delivered and not acknowledged, over every partition.
   int64_t unacked() const { return unacked_; }
+  // Bytes of those events (as given to Delivered).
+  int64_t unacked_bytes() const { return unacked_bytes_; }
   // The watermark of `partition`, -1 when unknown.
   int64_t Watermark(int32_t partition) const;
   // (partition, watermark) of every partition whose watermark moved past its last commit.
@@ -44,13 +47,19 @@ class AckTracker {
   void Committed(int32_t partition, int64_t offset);
 
  private:
+  struct Entry {
+    int64_t offset;
+    bool acked;
+    int64_t bytes;
+  };
   struct Partition {
-    std::deque<std::pair<int64_t, bool>> pending;  // delivered, oldest first; bool = acked
-    int64_t next = -1;                             // watermark when `pending` is empty
+    std::deque<Entry> pending;  // delivered, oldest first
+    int64_t next = -1;          // watermark when `pending` is empty
     int64_t committed = -1;
   };
   std::map<int32_t, Partition> partitions_;
   int64_t unacked_ = 0;
+  int64_t unacked_bytes_ = 0;
 };
 
 }  // namespace eventmesh::connectors::kafka

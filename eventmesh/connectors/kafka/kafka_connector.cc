@@ -238,6 +238,7 @@ struct Parked {
   int32_t partition = 0;
   int64_t offset = 0;
   absl::StatusOr<cloudevents::CloudEvent> event;
+  int64_t bytes = 0;  // the record's value and key (SubscribeOptions::max_unacked_bytes)
 };
 
 absl::StatusOr<cloudevents::CloudEvent> Decode(const rd_kafka_message_t* message) {
@@ -272,6 +273,7 @@ class KafkaSubscription final : public Subscription {
         handler_(std::move(handler)),
         clustering_(subscribe.mode == ConsumeMode::kClustering),
         max_unacked_(std::max<int64_t>(1, subscribe.max_unacked)),
+        max_unacked_bytes_(std::max<int64_t>(1, subscribe.max_unacked_bytes)),
         starts_(std::move(starts)) {}
 
   ~KafkaSubscription() override { Close(); }
@@ -519,7 +521,8 @@ class KafkaSubscription final : public Subscription {
   }
 
   void MaybeWakeLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (blocked_ && !stopped_ && tracker_.unacked() < max_unacked_) {
+    if (blocked_ && !stopped_ && tracker_.unacked() < max_unacked_ &&
+        tracker_.unacked_bytes() < max_unacked_bytes_) {
       blocked_ = false;
       rd_kafka_queue_yield(queue_);
     }
@@ -547,6 +550,9 @@ class KafkaSubscription final : public Subscription {
       {
         absl::MutexLock lock(&mu_);
         budget = max_unacked_ - tracker_.unacked();
+        // The byte bound: nothing more while the unacknowledged events hold it (one event
+        // always passes when none is outstanding).
+        if (tracker_.unacked_bytes() >= max_unacked_bytes_ && tracker_.unacked() > 0) budget = 0;
         blocked_ = budget <= 0;
       }
       if (budget <= 0 && !paused_) {
@@ -567,7 +573,8 @@ class KafkaSubscription final : public Subscription {
                          << KafkaError(message->err);
           }
         } else {
-          parked_.push_back(Parked{message->partition, message->offset, Decode(message)});
+          parked_.push_back(Parked{message->partition, message->offset, Decode(message),
+                                   1 + static_cast<int64_t>(message->len + message->key_len)});
         }
         rd_kafka_message_destroy(message);
         if (stop_.load()) break;
@@ -590,7 +597,8 @@ class KafkaSubscription final : public Subscription {
         Parked p = std::move(parked_.front());
         parked_.pop_front();
         if (!tracker_.Tracks(p.partition)) continue;  // revoked meanwhile
-        tracker_.Delivered(p.partition, p.offset);
+        tracker_.Delivered(p.partition, p.offset, p.bytes);
+        if (tracker_.unacked_bytes() >= max_unacked_bytes_) budget = 0;  // the byte bound
         if (!p.event.ok()) {
           LOG(WARNING) << "kafka: record " << subscribe_.topic << "/" << p.partition << "@"
                        << p.offset << " is not a CloudEvent, skipped: " << p.event.status();
@@ -610,6 +618,7 @@ class KafkaSubscription final : public Subscription {
   const DeliveryHandler handler_;
   const bool clustering_;
   const int64_t max_unacked_;
+  const int64_t max_unacked_bytes_;
   // Where a partition without a committed position starts (its end or beginning when Subscribe
   // ran).
   const std::map<int32_t, int64_t> starts_;

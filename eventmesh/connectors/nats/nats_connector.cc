@@ -173,12 +173,15 @@ class NatsSubscription : public Subscription {
   struct Held {
     natsMsg* msg;
     int64_t progress_ms;
+    int64_t bytes;  // counted against SubscribeOptions::max_unacked_bytes
   };
   std::mutex mu_;
   std::condition_variable cv_;
   bool closed_ = false;
   bool joined_ = false;
   std::map<int64_t, Held> held_;  // stream sequence -> delivered, not acknowledged
+  int64_t held_bytes_ = 0;        // sum of held_[*].bytes
+  int64_t average_bytes_ = 0;     // running average of delivered events' bytes (pull sizing)
 };
 
 class NatsConnector : public Connector {
@@ -747,6 +750,7 @@ void NatsSubscription::AckAll(const std::vector<Position>& positions) {
       auto it = held_.find(position.offset);
       if (it == held_.end()) continue;
       msgs.push_back(it->second.msg);
+      held_bytes_ -= it->second.bytes;
       held_.erase(it);
     }
     if (!msgs.empty()) cv_.notify_all();
@@ -807,6 +811,7 @@ void NatsSubscription::RecreateConsumerIfLost() {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& [seq, held] : held_) natsMsg_Destroy(held.msg);
     held_.clear();
+    held_bytes_ = 0;
     cv_.notify_all();
   }
   natsSubscription_Unsubscribe(sub_);
@@ -826,7 +831,8 @@ void NatsSubscription::Run() {
       std::unique_lock<std::mutex> lock(mu_);
       if (closed_) break;
       const int64_t room = options_.max_unacked - static_cast<int64_t>(held_.size());
-      if (room <= 0) {
+      // The byte bound stops pulling too (one pull may overshoot it by one batch).
+      if (room <= 0 || (held_bytes_ >= options_.max_unacked_bytes && !held_.empty())) {
         cv_.wait_for(lock,
                      std::chrono::milliseconds(std::min<int64_t>(
                          config.fetch_wait_ms, std::max<int64_t>(1, config.ack_wait_ms / 3))));
@@ -835,6 +841,11 @@ void NatsSubscription::Run() {
         continue;
       }
       batch = static_cast<int>(std::min<int64_t>(room, config.fetch_batch));
+      // A pull asks for as many events as the bytes left allow, judged by the size of the
+      // events seen so far (the first pull takes one to learn it).
+      const int64_t byte_room = options_.max_unacked_bytes - held_bytes_;
+      const int64_t fit = average_bytes_ > 0 ? byte_room / average_bytes_ : 1;
+      batch = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(batch, fit)));
     }
     KeepHeldAlive();
     natsMsgList list{};
@@ -892,11 +903,16 @@ void NatsSubscription::Run() {
           natsMsg_Destroy(msg);
           continue;
         }
-        auto [it, inserted] = held_.emplace(sequence, Held{msg, now});
+        const int64_t bytes = 1 + natsMsg_GetDataLength(msg);
+        auto [it, inserted] = held_.emplace(sequence, Held{msg, now, bytes});
         if (!inserted) {  // delivered again while held (should not happen): keep the newer
           natsMsg_Destroy(it->second.msg);
           it->second.msg = msg;
+          held_bytes_ -= it->second.bytes;
+          it->second.bytes = bytes;
         }
+        held_bytes_ += bytes;
+        average_bytes_ = average_bytes_ == 0 ? bytes : (average_bytes_ * 7 + bytes) / 8;
         DeliveredEvent delivered;
         delivered.event = std::move(*event);
         delivered.position.topic = options_.topic;
@@ -923,6 +939,7 @@ void NatsSubscription::Close() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     held.swap(held_);
+    held_bytes_ = 0;
   }
   // What this member held goes to another member at once.
   for (auto& [seq, h] : held) {

@@ -525,6 +525,36 @@ TEST_P(ConnectorConformanceTest, MaxUnackedIsHonoured) {
   EXPECT_EQ(collector->WaitFor(kEvents), static_cast<size_t>(kEvents));
 }
 
+// The read-ahead bound in bytes: large events stop the reading long before max_unacked.
+TEST_P(ConnectorConformanceTest, MaxUnackedBytesIsHonoured) {
+  Connector* connector = OpenConnector();
+  ASSERT_NE(connector, nullptr);
+  ASSERT_TRUE(connector->CreateTopic("bulky", 1).ok());
+  constexpr int kEvents = 12;
+  const std::string body(4000, 'b');
+  for (int i = 0; i < kEvents; ++i) {
+    ASSERT_TRUE(PublishSync(connector, MakeEvent("bulky", absl::StrCat(i, body))).ok());
+  }
+  SubscribeOptions options =
+      Options("heavy", "bulky", ConsumeMode::kClustering, StartPosition::kEarliest);
+  options.max_unacked_bytes = 3 * 4000;  // about three events
+  auto member = Join(connector, options, /*auto_ack=*/false);
+  ASSERT_TRUE(member.ok()) << member.status();
+  Collector* collector = (*member)->collector.get();
+  const size_t first = collector->WaitFor(1);
+  ASSERT_GE(first, 1u);
+  const size_t held = collector->WaitFor(kEvents, kQuiet);
+  EXPECT_LE(held, 4u) << "the byte bound let " << held << " events of 4 KB through";
+  // Acknowledging lets the rest through, all of it, in order of the partition.
+  size_t seen = held;
+  for (int round = 0; round < kEvents && seen < static_cast<size_t>(kEvents); ++round) {
+    collector->AckTaken();
+    seen = collector->WaitFor(std::min<size_t>(seen + 1, kEvents));
+  }
+  collector->AckTaken();
+  EXPECT_EQ(collector->WaitFor(kEvents), static_cast<size_t>(kEvents));
+}
+
 TEST_P(ConnectorConformanceTest, EngineOutageLosesNoAcknowledgedEvent) {
   Connector* connector = OpenConnector();
   ASSERT_NE(connector, nullptr);

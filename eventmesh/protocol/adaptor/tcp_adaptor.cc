@@ -199,7 +199,8 @@ void AppendEventMeshMessageJson(const CloudEvent& event, std::string* out) {
 }  // namespace
 
 absl::Status AppendCloudEventFrame(const CloudEvent& event, tcp::Command cmd, absl::string_view seq,
-                                   tcp::LengthConvention convention, std::string* out) {
+                                   tcp::LengthConvention convention, std::string* out,
+                                   size_t max_frame_size) {
   const std::string* type = event.FindExtension(tcp::kPropertyProtocolType);
   const absl::string_view protocol_type =
       type != nullptr ? absl::string_view(*type) : tcp::kProtocolTypeEventMeshMessage;
@@ -233,10 +234,10 @@ absl::Status AppendCloudEventFrame(const CloudEvent& event, tcp::Command cmd, ab
   }
   const size_t body_size = out->size() - header_start - header_size;
   const size_t frame_size = out->size() - start;
-  if (frame_size > tcp::kMaxFrameSize) {
+  if (frame_size > max_frame_size) {
     out->resize(start);
     return absl::ResourceExhaustedError(absl::StrCat("frame of ", frame_size, " bytes exceeds the ",
-                                                     tcp::kMaxFrameSize, "-byte limit"));
+                                                     max_frame_size, "-byte limit"));
   }
   char* prefix = out->data() + start + tcp::kMagicSize + tcp::kVersion.size();
   StoreBigEndian32(

@@ -50,10 +50,10 @@ absl::StatusOr<tcp::Package> CloudEventToTcpPackage(const cloudevents::CloudEven
 // Appends to *out the frame of CloudEventToTcpPackage(event, cmd, seq) encoded with
 // `convention`: the same bytes as EncodePackage of that package, written straight into *out
 // without building the package (the push path). On error *out is left as it was. Errors: those of
-// CloudEventToTcpPackage; ResourceExhausted when the frame would exceed tcp::kMaxFrameSize.
+// CloudEventToTcpPackage; ResourceExhausted when the frame would exceed `max_frame_size`.
 absl::Status AppendCloudEventFrame(const cloudevents::CloudEvent& event, tcp::Command cmd,
                                    absl::string_view seq, tcp::LengthConvention convention,
-                                   std::string* out);
+                                   std::string* out, size_t max_frame_size = tcp::kMaxFrameSize);
 
 // The topic of an event: its subject, or empty when it has none.
 absl::string_view EventTopic(const cloudevents::CloudEvent& event);

@@ -9,7 +9,8 @@ absl::string_view LengthConventionName(LengthConvention c) {
   return c == LengthConvention::kCurrent ? "current" : "legacy";
 }
 
-absl::Status EncodePackage(const Package& package, LengthConvention convention, std::string* out) {
+absl::Status EncodePackage(const Package& package, LengthConvention convention, std::string* out,
+                           size_t max_frame_size) {
   const size_t start = out->size();
   const Header& h = package.header;
   // Reserve once: prefix, a generous header estimate and the body.
@@ -25,10 +26,10 @@ absl::Status EncodePackage(const Package& package, LengthConvention convention, 
   h.AppendJson(out);
   const size_t header_size = out->size() - header_start;
   const size_t frame_size = kPrefixSize + header_size + package.body.size();
-  if (frame_size > kMaxFrameSize) {
+  if (frame_size > max_frame_size) {
     out->resize(start);
-    return absl::ResourceExhaustedError(
-        absl::StrCat("frame of ", frame_size, " bytes exceeds the ", kMaxFrameSize, "-byte limit"));
+    return absl::ResourceExhaustedError(absl::StrCat("frame of ", frame_size, " bytes exceeds the ",
+                                                     max_frame_size, "-byte limit"));
   }
   out->append(package.body);
   char* prefix = out->data() + start + kMagicSize + kVersionSize;

@@ -43,9 +43,10 @@ inline int64_t PackageLengthField(LengthConvention c, int64_t header_size, int64
 }
 
 // Appends one frame to `out`. On error `out` is left as it was.
-// Errors: ResourceExhausted when the frame would exceed kMaxFrameSize
-// ("frame of N bytes exceeds the 4194304-byte limit").
-absl::Status EncodePackage(const Package& package, LengthConvention convention, std::string* out);
+// Errors: ResourceExhausted when the frame would exceed `max_frame_size` (default kMaxFrameSize:
+// "frame of N bytes exceeds the 4194304-byte limit"; a runtime passes its configured limit).
+absl::Status EncodePackage(const Package& package, LengthConvention convention, std::string* out,
+                           size_t max_frame_size = kMaxFrameSize);
 
 // Convenience: the frame as a new string.
 absl::StatusOr<std::string> EncodePackage(const Package& package, LengthConvention convention);

@@ -127,14 +127,16 @@ absl::StatusOr<Acl> Acl::Parse(absl::string_view text, absl::string_view what) {
     auto name = json::GetString(entry, "username");
     auto password = json::GetString(entry, "password");
     auto hash = json::GetString(entry, "passwordHash");
-    if (!name.has_value() || name->empty() || password.has_value() == hash.has_value()) {
+    if (!name.has_value() || name->empty() || (password.has_value() && hash.has_value())) {
       return absl::InvalidArgumentError(
           absl::StrCat(what,
-                       ": every user needs a non-empty \"username\" and a \"password\" or a "
-                       "\"passwordHash\""));
+                       ": every user needs a non-empty \"username\" and at most one of "
+                       "\"password\" and \"passwordHash\""));
     }
     user.username = std::string(*name);
-    if (password.has_value()) {
+    if (!password.has_value() && !hash.has_value()) {
+      user.token_only = true;
+    } else if (password.has_value()) {
       user.password = std::string(*password);
     } else if (absl::Status s = ParseHash(*hash, &user); !s.ok()) {
       return absl::InvalidArgumentError(
@@ -142,6 +144,8 @@ absl::StatusOr<Acl> Acl::Parse(absl::string_view text, absl::string_view what) {
     }
     if (auto s = ReadPatterns(entry, "publish", what, &user.publish); !s.ok()) return s;
     if (auto s = ReadPatterns(entry, "subscribe", what, &user.subscribe); !s.ok()) return s;
+    user.groups_restricted = entry.HasMember("groups");
+    if (auto s = ReadPatterns(entry, "groups", what, &user.groups); !s.ok()) return s;
     if (entry.HasMember("admin")) {
       if (!entry["admin"].IsBool()) {
         return absl::InvalidArgumentError(
@@ -156,6 +160,7 @@ absl::StatusOr<Acl> Acl::Parse(absl::string_view text, absl::string_view what) {
   }
   // The stand-in for unknown users: the costliest credential of the file, never matching.
   for (const auto& [name, user] : acl.users_) {
+    if (user.token_only) continue;
     if (user.iterations > acl.stand_in_.iterations ||
         (acl.stand_in_.iterations == 0 && user.password.size() > acl.stand_in_.password.size())) {
       acl.stand_in_ = user;
@@ -163,6 +168,7 @@ absl::StatusOr<Acl> Acl::Parse(absl::string_view text, absl::string_view what) {
   }
   acl.stand_in_.username.clear();
   acl.stand_in_.admin = false;
+  acl.stand_in_.token_only = false;
   acl.stand_in_.password.append("\x01 never");  // cannot equal what a client sends as well
   return acl;
 }
@@ -173,7 +179,16 @@ const AclUser* Acl::Authenticate(absl::string_view username, absl::string_view p
   // answer takes as long as for a known user with a wrong password.
   const AclUser& user = it != users_.end() ? it->second : stand_in_;
   const bool matches = Verify(user, password);
-  return it != users_.end() && matches ? &it->second : nullptr;
+  return it != users_.end() && matches && !user.token_only ? &it->second : nullptr;
+}
+
+const AclUser* Acl::Find(absl::string_view username) const {
+  auto it = users_.find(username);
+  return it != users_.end() ? &it->second : nullptr;
+}
+
+bool Acl::CanUseGroup(const AclUser& user, absl::string_view group) {
+  return !user.groups_restricted || Matches(user.groups, group);
 }
 
 bool Acl::CanPublish(const AclUser& user, absl::string_view topic) {

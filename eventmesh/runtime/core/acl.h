@@ -6,18 +6,21 @@
 //               "publish": ["orders", "audit.*"], "subscribe": ["*"]},
 //              {"username": "bob",
 //               "passwordHash": "pbkdf2-sha256$600000$<salt hex>$<derived key hex>",
-//               "admin": true}]}
-// A user has either "password" (clear text) or "passwordHash" (PBKDF2-HMAC-SHA256; make one with
+//               "admin": true},
+//              {"username": "billing", "groups": ["billing-*"], "subscribe": ["orders"]}]}
+// A user has "password" (clear text), "passwordHash" (PBKDF2-HMAC-SHA256; make one with
 //   openssl kdf -keylen 32 -kdfopt digest:SHA256 -kdfopt pass:<password>
 //     -kdfopt hexsalt:<16+ random bytes in hex> -kdfopt iter:600000 PBKDF2   (one line)
-// whose colon-separated output may be pasted as is). Comparisons take the same time whether the
-// user exists or not, and do not stop at the first differing byte.
-// A pattern is an exact topic name, a prefix ending in '*' ("audit.*"), or "*" (every topic).
-// A missing list grants nothing. "admin" (default false) is the right to create and delete
-// topics and to see and remove other users' webhook registrations. Immutable after loading;
-// thread-safe.
-// Errors (Load): NotFound (unreadable file), InvalidArgument naming the file and the problem
-// (malformed JSON with offset, missing username/password, duplicate user, non-string pattern).
+// whose colon-separated output may be pasted as is), or neither: such a user logs in only with a
+// signed token naming it (see access_token.h and Authenticator). Comparisons take the same time
+// whether the user exists or not, and do not stop at the first differing byte. A pattern is an
+// exact topic name, a prefix ending in '*' ("audit.*"), or "*" (every topic). A missing list grants
+// nothing. "groups" (optional) lists the producer/consumer groups the user may act as, with the
+// same patterns; without it the user may use any group. "admin" (default false) is the right to
+// create and delete topics and to see and remove other users' webhook registrations. Immutable
+// after loading; thread-safe. Errors (Load): NotFound (unreadable file), InvalidArgument naming the
+// file and the problem (malformed JSON with offset, missing username, both password kinds,
+// duplicate user, non-string pattern).
 
 #include <cstdint>
 #include <map>
@@ -36,6 +39,11 @@ struct AclUser {
   std::vector<std::string> subscribe;
   // "admin": true — may create and delete topics and see or remove every webhook registration.
   bool admin = false;
+  // "groups": the groups the user may act as; `groups_restricted` false = any group.
+  std::vector<std::string> groups;
+  bool groups_restricted = false;
+  // Neither "password" nor "passwordHash": only a signed token logs this user in.
+  bool token_only = false;
   // PBKDF2-HMAC-SHA256 parameters when the file gives "passwordHash" (iterations 0 otherwise).
   int64_t iterations = 0;
   std::string salt;
@@ -51,6 +59,9 @@ class Acl {
   const AclUser* Authenticate(absl::string_view username, absl::string_view password) const;
   static bool CanPublish(const AclUser& user, absl::string_view topic);
   static bool CanSubscribe(const AclUser& user, absl::string_view topic);
+  static bool CanUseGroup(const AclUser& user, absl::string_view group);
+  // The user named `username` (a token's subject), nullptr when the file has none.
+  const AclUser* Find(absl::string_view username) const;
 
  private:
   std::map<std::string, AclUser, std::less<>> users_;

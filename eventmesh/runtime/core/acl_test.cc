@@ -67,9 +67,11 @@ TEST(AclTest, BadHashesAreNamed) {
 }
 
 TEST(AclTest, BadFilesAreNamed) {
-  EXPECT_EQ(Acl::Parse(R"({"users":[{"username":"a"}]})", "f").status().message(),
-            "f: every user needs a non-empty \"username\" and a \"password\" or a "
+  EXPECT_EQ(Acl::Parse(R"({"users":[{"password":"a"}]})", "f").status().message(),
+            "f: every user needs a non-empty \"username\" and at most one of \"password\" and "
             "\"passwordHash\"");
+  EXPECT_EQ(Acl::Parse(R"({"users":[{"username":"a","groups":"g"}]})", "f").status().message(),
+            "f: \"groups\" must be an array");
   EXPECT_EQ(Acl::Parse(R"({"users":[{"username":"a","password":"x"},)"
                        R"({"username":"a","password":"y"}]})",
                        "f")
@@ -80,6 +82,32 @@ TEST(AclTest, BadFilesAreNamed) {
             "f: expected an object with a \"users\" array");
   EXPECT_EQ(Acl::Load("/nonexistent/creds.json").status().message(),
             "cannot read credentials file /nonexistent/creds.json");
+}
+
+TEST(AclTest, TokenOnlyUsersNeverLogInWithAPassword) {
+  auto acl = Acl::Parse(R"({"users":[{"username":"svc","publish":["*"]}]})", "f");
+  ASSERT_TRUE(acl.ok()) << acl.status();
+  EXPECT_EQ(acl->Authenticate("svc", ""), nullptr);
+  EXPECT_EQ(acl->Authenticate("svc", "\x01 never"), nullptr);
+  const AclUser* svc = acl->Find("svc");
+  ASSERT_NE(svc, nullptr);
+  EXPECT_TRUE(svc->token_only);
+  EXPECT_EQ(acl->Find("nobody"), nullptr);
+}
+
+TEST(AclTest, GroupsRestrictWhichGroupsAUserMayUse) {
+  auto acl = Acl::Parse(R"({"users":[{"username":"a","password":"p","groups":["billing-*","ops"]},)"
+                        R"({"username":"b","password":"p"},)"
+                        R"({"username":"c","password":"p","groups":[]}]})",
+                        "f");
+  ASSERT_TRUE(acl.ok()) << acl.status();
+  const AclUser* a = acl->Find("a");
+  EXPECT_TRUE(Acl::CanUseGroup(*a, "billing-eu"));
+  EXPECT_TRUE(Acl::CanUseGroup(*a, "ops"));
+  EXPECT_FALSE(Acl::CanUseGroup(*a, "ops2"));
+  EXPECT_FALSE(Acl::CanUseGroup(*a, "orders"));
+  EXPECT_TRUE(Acl::CanUseGroup(*acl->Find("b"), "anything"));   // no "groups": any group
+  EXPECT_FALSE(Acl::CanUseGroup(*acl->Find("c"), "anything"));  // empty list: none
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "glog/logging.h"
 
 namespace eventmesh::runtime::core {
@@ -45,8 +46,10 @@ absl::Status ConsumerManager::Subscribe(const std::shared_ptr<DeliveryTarget>& t
       consumer = it->second;
       lingering_.erase(key);  // a member is back: its events and their counts carry on
     } else {
+      if (absl::Status admitted = AdmitGroupLocked(group); !admitted.ok()) return admitted;
       // Joining the group is a store call that may take long (a slow or unreachable store):
       // it runs without the manager's lock, so other sessions keep subscribing and leaving.
+      opening_.insert(group);
       lock.unlock();
       auto sink = [this, group](cloudevents::CloudEvent event,
                                 std::function<void(absl::Status)> done) {
@@ -54,10 +57,11 @@ absl::Status ConsumerManager::Subscribe(const std::shared_ptr<DeliveryTarget>& t
       };
       auto opened_consumer = std::make_shared<GroupConsumer>(
           group, topic, mode, options_.delivery, [this] { return NextSeq(); }, sink);
-      absl::Status opened =
-          opened_consumer->Open(connector_, options_.max_unacked_per_consumer, start);
-      if (!opened.ok()) return opened;
+      absl::Status opened = opened_consumer->Open(connector_, options_.max_unacked_per_consumer,
+                                                  start, options_.max_unacked_bytes_per_consumer);
       lock.lock();
+      opening_.erase(opening_.find(group));
+      if (!opened.ok()) return opened;
       if (stopped_) {
         lock.unlock();
         opened_consumer->Close();
@@ -76,6 +80,20 @@ absl::Status ConsumerManager::Subscribe(const std::shared_ptr<DeliveryTarget>& t
   if (redundant) redundant->Close();
   consumer->AddTarget(target, push_kind, settings);
   return absl::OkStatus();
+}
+
+absl::Status ConsumerManager::AdmitGroupLocked(const std::string& group) {
+  if (options_.max_groups <= 0) return absl::OkStatus();
+  auto first = consumers_.lower_bound(Key{group, std::string(), 0});
+  if (first != consumers_.end() && std::get<0>(first->first) == group) return absl::OkStatus();
+  if (opening_.count(group) > 0) return absl::OkStatus();
+  std::set<absl::string_view> groups;
+  for (const auto& [key, consumer] : consumers_) groups.insert(std::get<0>(key));
+  for (const auto& name : opening_) groups.insert(name);
+  if (static_cast<int64_t>(groups.size()) < options_.max_groups) return absl::OkStatus();
+  return absl::ResourceExhaustedError(
+      absl::StrCat("group \"", group, "\" refused: this runtime serves at most ",
+                   options_.max_groups, " consumer groups (eventMesh.server.group.maxGroups)"));
 }
 
 void ConsumerManager::Unsubscribe(uint64_t target_id, const std::string& group,

@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -35,12 +36,17 @@ std::string DeadLetterTopic(const std::string& group);
 struct ConsumerManagerOptions {
   DeliverySettings delivery;
   int32_t max_unacked_per_consumer = 10'000;  // connector read-ahead bound per GroupConsumer
+  int64_t max_unacked_bytes_per_consumer = int64_t{64} << 20;  // the same bound in bytes
   int64_t tick_ms = 50;
   // A clustering consumer whose last target's connection closed stays open this long (ms), so
   // a subscriber that reconnects finds its unacknowledged events with their delivery counts (a
   // poison event still reaches the dead-letter topic when its subscriber crashes on it every
   // time). 0 = close at once. An explicit unsubscribe closes at once.
   int64_t linger_ms = 10'000;
+  // Distinct groups with an open consumer in this runtime at most (eventMesh.server.group.
+  // maxGroups); a subscription that would open one more is refused with ResourceExhausted.
+  // 0 = unbounded.
+  int64_t max_groups = 0;
 };
 
 class ConsumerManager {
@@ -92,6 +98,9 @@ class ConsumerManager {
   using Key = std::tuple<std::string, std::string, uint64_t>;
 
   void TickLoop();
+  // OK when `group` already has a consumer (or one being opened) or there is room for one
+  // more group. Requires mu_.
+  absl::Status AdmitGroupLocked(const std::string& group);
   void DeadLetter(const std::string& group, cloudevents::CloudEvent event,
                   std::function<void(absl::Status)> done);
 
@@ -105,6 +114,7 @@ class ConsumerManager {
   std::map<Key, std::shared_ptr<GroupConsumer>> consumers_;
   std::map<Key, int64_t> lingering_;  // consumers without targets -> steady deadline to close
   std::multimap<uint64_t, Key> by_target_;
+  std::multiset<std::string> opening_;  // groups of consumers being opened (outside mu_)
   bool stopped_ = false;
   std::condition_variable tick_cv_;
   std::thread tick_thread_;

@@ -88,5 +88,33 @@ TEST(ConsumerManagerTest, ASlowGroupJoinDoesNotBlockOtherSubscribers) {
   manager.Shutdown();
 }
 
+TEST(ConsumerManagerTest, GroupQuotaRefusesOnlyNewGroups) {
+  SlowJoinConnector connector;
+  TopicRegistry topics(&connector, true, 1);
+  ConsumerManagerOptions options;
+  options.max_groups = 2;
+  options.linger_ms = 0;
+  ConsumerManager manager(&connector, &topics, options);
+  auto subscribe = [&](uint64_t target, const std::string& group, const std::string& topic) {
+    return manager.Subscribe(std::make_shared<Target>(target), group, topic,
+                             connectors::ConsumeMode::kClustering, PushKind::kUnicast);
+  };
+  ASSERT_TRUE(subscribe(1, "a", "t1").ok());
+  ASSERT_TRUE(subscribe(2, "b", "t1").ok());
+  // More topics and members of existing groups are fine.
+  EXPECT_TRUE(subscribe(3, "a", "t2").ok());
+  EXPECT_TRUE(subscribe(4, "b", "t1").ok());
+  absl::Status refused = subscribe(5, "c", "t1");
+  EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(refused.message(),
+            "group \"c\" refused: this runtime serves at most 2 consumer groups "
+            "(eventMesh.server.group.maxGroups)");
+  // When group "b" has no member left, its place is free again.
+  manager.RemoveTarget(2);
+  manager.RemoveTarget(4);
+  EXPECT_TRUE(subscribe(6, "c", "t1").ok());
+  manager.Shutdown();
+}
+
 }  // namespace
 }  // namespace eventmesh::runtime::core

@@ -28,13 +28,14 @@ GroupConsumer::GroupConsumer(std::string group, std::string topic, connectors::C
 GroupConsumer::~GroupConsumer() { Close(); }
 
 absl::Status GroupConsumer::Open(connectors::Connector* connector, int32_t max_unacked,
-                                 connectors::StartPosition start) {
+                                 connectors::StartPosition start, int64_t max_unacked_bytes) {
   connectors::SubscribeOptions options;
   options.start = start;
   options.group = group_;
   options.topic = topic_;
   options.mode = mode_;
   options.max_unacked = max_unacked;
+  options.max_unacked_bytes = max_unacked_bytes;
   std::weak_ptr<GroupConsumer> weak = weak_from_this();
   auto subscription =
       connector->Subscribe(options, [weak](std::vector<connectors::DeliveredEvent>* events) {

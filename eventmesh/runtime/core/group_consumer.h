@@ -78,8 +78,10 @@ class GroupConsumer : public std::enable_shared_from_this<GroupConsumer> {
   ~GroupConsumer();
 
   // Opens the connector subscription; events start flowing to the targets.
+  // `max_unacked` / `max_unacked_bytes` bound the connector's read-ahead (SubscribeOptions).
   absl::Status Open(connectors::Connector* connector, int32_t max_unacked,
-                    connectors::StartPosition start = connectors::StartPosition::kLatest);
+                    connectors::StartPosition start = connectors::StartPosition::kLatest,
+                    int64_t max_unacked_bytes = int64_t{64} << 20);
 
   // Adds a target that receives pushes of `kind`. Adding a target twice updates its kind.
   void AddTarget(std::shared_ptr<DeliveryTarget> target, PushKind kind,

@@ -37,6 +37,11 @@ std::string DeniedSubscribe(const AclUser* user, absl::string_view topic) {
                       "\"");
 }
 
+std::string DeniedGroup(const AclUser* user, absl::string_view group) {
+  if (user == nullptr || Acl::CanUseGroup(*user, group)) return "";
+  return absl::StrCat("aclFail: user \"", user->username, "\" may not use group \"", group, "\"");
+}
+
 absl::Status PublishFailed(const absl::Status& connector_status) {
   return absl::Status(connector_status.code(),
                       absl::StrCat("publish failed: ", connector_status.ToString()));

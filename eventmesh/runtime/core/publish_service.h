@@ -58,6 +58,8 @@ struct Publisher {
 // the permission, empty when allowed or `user` is nullptr.
 std::string DeniedPublish(const AclUser* user, absl::string_view topic);
 std::string DeniedSubscribe(const AclUser* user, absl::string_view topic);
+// "" when `user` may act as `group` (the ACL file's "groups"), else the aclFail message.
+std::string DeniedGroup(const AclUser* user, absl::string_view group);
 
 // "publish failed: <status>" for a connector failure (keeps the code).
 absl::Status PublishFailed(const absl::Status& connector_status);

@@ -24,8 +24,8 @@
 #include "eventmesh/connectors/api/connector.h"
 #include "eventmesh/runtime/config.h"
 #include "eventmesh/runtime/core/acl.h"
+#include "eventmesh/runtime/core/authenticator.h"
 #include "eventmesh/runtime/core/consumer_manager.h"
-#include "eventmesh/runtime/core/login_throttle.h"
 #include "eventmesh/runtime/core/publish_service.h"
 #include "eventmesh/runtime/core/request_reply_service.h"
 #include "eventmesh/runtime/core/topic_registry.h"
@@ -41,9 +41,9 @@ struct FrontendServices {
   core::ConsumerManager* consumers = nullptr;
   core::PublishService* publish = nullptr;
   core::RequestReplyService* requests = nullptr;
-  const core::Acl* acl = nullptr;                 // nullptr: security disabled
-  core::LoginThrottle* login_throttle = nullptr;  // set with acl
-  webhook::WebhookService* webhook = nullptr;     // nullptr: webhook subscriptions disabled
+  const core::Acl* acl = nullptr;                      // nullptr: security disabled
+  const core::Authenticator* authenticator = nullptr;  // set with acl: every login goes here
+  webhook::WebhookService* webhook = nullptr;          // nullptr: webhook subscriptions disabled
   // The "ip:port" a client of (group, purpose) should connect to; "" before Start.
   std::function<std::string(const std::string& group, const std::string& purpose)> recommend;
 };

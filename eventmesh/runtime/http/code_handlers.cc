@@ -271,6 +271,9 @@ void CodeHandlers::Subscribe(Call& call) {
   if (!format.ok()) {
     return call.Fail(EventMeshRetCode::kProtocolBodyErr, format.status().message());
   }
+  if (std::string denied = core::DeniedGroup(call.user, body->consumer_group); !denied.empty()) {
+    return call.Answer(EventMeshRetCode::kAclErr, denied);
+  }
   for (const auto& item : body->topics) {
     if (std::string denied = core::DeniedSubscribe(call.user, item.topic); !denied.empty()) {
       return call.Answer(EventMeshRetCode::kAclErr, denied);

@@ -25,7 +25,7 @@
 #include "eventmesh/protocol/http/ret_code.h"
 #include "eventmesh/runtime/config.h"
 #include "eventmesh/runtime/core/acl.h"
-#include "eventmesh/runtime/core/login_throttle.h"
+#include "eventmesh/runtime/core/authenticator.h"
 #include "eventmesh/runtime/core/publish_service.h"
 #include "eventmesh/runtime/core/rate_limiter.h"
 #include "eventmesh/runtime/core/request_reply_service.h"
@@ -43,10 +43,10 @@ struct HttpServices {
   connectors::Connector* connector = nullptr;
   core::PublishService* publish = nullptr;
   core::RequestReplyService* requests = nullptr;
-  const core::Acl* acl = nullptr;                 // nullptr: security disabled
-  core::LoginThrottle* login_throttle = nullptr;  // set with acl
-  core::RateLimiter* rate_limiter = nullptr;      // eventMesh.server.http.msgReqnumPerSecond
-  webhook::WebhookService* webhook = nullptr;     // nullptr: webhook subscriptions disabled
+  const core::Acl* acl = nullptr;                      // nullptr: security disabled
+  const core::Authenticator* authenticator = nullptr;  // set with acl
+  core::RateLimiter* rate_limiter = nullptr;           // eventMesh.server.http.msgReqnumPerSecond
+  webhook::WebhookService* webhook = nullptr;          // nullptr: webhook subscriptions disabled
 };
 
 enum class Method { kGet, kPost, kOther };

@@ -12,7 +12,7 @@ HttpFrontend::HttpFrontend(const frontend::FrontendServices& services)
   services_.publish = services.publish;
   services_.requests = services.requests;
   services_.acl = services.acl;
-  services_.login_throttle = services.login_throttle;
+  services_.authenticator = services.authenticator;
   services_.rate_limiter = &rate_limiter_;
   services_.webhook = services.webhook;
   server_ =

@@ -13,21 +13,20 @@ using protocol::http::EventMeshRetCode;
 absl::StatusOr<const core::AclUser*> Authenticate(const HttpServices& services,
                                                   const HttpRequest& request) {
   if (services.acl == nullptr) return nullptr;
-  if (services.login_throttle != nullptr) {
-    if (absl::Status admitted = services.login_throttle->Admit(request.peer_ip); !admitted.ok()) {
-      return absl::ResourceExhaustedError(absl::StrCat("aclFail: ", admitted.message()));
-    }
-  }
   const auto& headers = request.headers;
   const std::string username = headers.GetOr(protocol::http::header_key::kUsername, "");
   const std::string password = headers.GetOr(protocol::http::header_key::kPasswd, "");
-  const core::AclUser* user = services.acl->Authenticate(username, password);
-  if (user == nullptr) {
-    if (services.login_throttle != nullptr) services.login_throttle->Failed(request.peer_ip);
-    return absl::PermissionDeniedError(
-        absl::StrCat("aclFail: authentication failed for user \"", username, "\""));
+  const std::string token = headers.GetOr(protocol::http::header_key::kToken, "");
+  core::Credentials credentials;
+  credentials.username = username;
+  credentials.password = password;
+  credentials.token = token;
+  credentials.address = request.peer_ip;
+  auto user = services.authenticator->Login(credentials);
+  if (!user.ok()) {
+    return absl::Status(user.status().code(), absl::StrCat("aclFail: ", user.status().message()));
   }
-  return user;
+  return *user;
 }
 
 core::Publisher HttpPublisher(const HttpServices& services, const core::AclUser* user) {

@@ -103,6 +103,9 @@ void UriHandlers::Handle(HttpRequest request, UriEndpoint endpoint, Responder re
       if (!parsed.ok()) return fail(EventMeshRetCode::kProtocolBodyErr, parsed.status());
       auto format = ParsePushFormat(*body);
       if (!format.ok()) return fail(EventMeshRetCode::kProtocolBodyErr, format.status());
+      if (std::string denied = core::DeniedGroup(*user, parsed->consumer_group); !denied.empty()) {
+        return answer(403, protocol::http::RetCodeValue(EventMeshRetCode::kAclErr), denied);
+      }
       for (const auto& item : parsed->topics) {
         if (std::string denied = core::DeniedSubscribe(*user, item.topic); !denied.empty()) {
           return answer(403, protocol::http::RetCodeValue(EventMeshRetCode::kAclErr), denied);

@@ -220,29 +220,23 @@ void Session::HandleHello(const Package& package) {
     boost::system::error_code peer_ec;
     const auto peer = socket_.remote_endpoint(peer_ec);
     const std::string address = peer_ec ? std::string("unknown") : peer.address().to_string();
-    if (ctx_->login_throttle != nullptr) {
-      if (absl::Status admitted = ctx_->login_throttle->Admit(address); !admitted.ok()) {
-        Reply(package, Command::kHelloResponse, OpStatus::kAclFail,
-              absl::StrCat("aclFail: ", admitted.message()));
-        if (!hello_done_) {
-          reading_stopped_ = true;
-          CloseAsync(absl::StrCat("HELLO rejected: ", admitted.message()), /*flush=*/true);
-        }
-        return;
-      }
-    }
-    const core::AclUser* user = ctx_->acl->Authenticate(agent->username, agent->password);
-    if (user == nullptr) {
-      if (ctx_->login_throttle != nullptr) ctx_->login_throttle->Failed(address);
+    core::Credentials credentials;
+    credentials.username = agent->username;
+    credentials.password = agent->password;
+    credentials.token = agent->token;
+    credentials.group = agent->group;
+    credentials.address = address;
+    auto user = ctx_->authenticator->Login(credentials);
+    if (!user.ok()) {
       Reply(package, Command::kHelloResponse, OpStatus::kAclFail,
-            absl::StrCat("aclFail: authentication failed for user \"", agent->username, "\""));
+            absl::StrCat("aclFail: ", user.status().message()));
       if (!hello_done_) {
         reading_stopped_ = true;
-        CloseAsync("HELLO rejected: authentication failed", /*flush=*/true);
+        CloseAsync(absl::StrCat("HELLO rejected: ", user.status().message()), /*flush=*/true);
       }
       return;
     }
-    acl_user_ = user;
+    acl_user_ = *user;
   }
   user_agent_ = std::move(*agent);
   boost::system::error_code ec;
@@ -675,7 +669,8 @@ bool Session::Send(const Package& package, bool defer_write) {
       static_cast<protocol::tcp::LengthConvention>(convention_.load(std::memory_order_relaxed));
   std::lock_guard<std::mutex> lock(out_mu_);
   if (out_closed_) return false;
-  absl::Status encoded = protocol::tcp::EncodePackage(package, convention, &out_pending_);
+  absl::Status encoded = protocol::tcp::EncodePackage(
+      package, convention, &out_pending_, static_cast<size_t>(ctx_->config->max_frame_size));
   if (!encoded.ok()) {
     LOG(ERROR) << "session " << peer_ << ": cannot encode " << CommandName(package.header.cmd)
                << ": " << encoded;
@@ -704,7 +699,8 @@ core::PushResult Session::SendEvent(const cloudevents::CloudEvent& event, Comman
   // Encoded straight into the pending output (no intermediate package or body string).
   const size_t before = out_pending_.size();
   absl::Status encoded =
-      protocol::adaptor::AppendCloudEventFrame(event, cmd, seq, convention, &out_pending_);
+      protocol::adaptor::AppendCloudEventFrame(event, cmd, seq, convention, &out_pending_,
+                                               static_cast<size_t>(ctx_->config->max_frame_size));
   if (!encoded.ok()) {
     out_pending_.resize(before);  // nothing of a refused frame stays in the output
     return core::PushResult::Undeliverable(

@@ -13,8 +13,8 @@
 #include "eventmesh/connectors/api/connector.h"
 #include "eventmesh/runtime/config.h"
 #include "eventmesh/runtime/core/acl.h"
+#include "eventmesh/runtime/core/authenticator.h"
 #include "eventmesh/runtime/core/consumer_manager.h"
-#include "eventmesh/runtime/core/login_throttle.h"
 #include "eventmesh/runtime/core/publish_service.h"
 #include "eventmesh/runtime/core/rate_limiter.h"
 #include "eventmesh/runtime/core/request_reply_service.h"
@@ -28,9 +28,9 @@ struct SessionContext {
   core::ConsumerManager* consumers = nullptr;
   core::PublishService* publish = nullptr;
   core::RequestReplyService* requests = nullptr;
-  core::RateLimiter* rate_limiter = nullptr;      // eventMesh.server.tcp.msgReqnumPerSecond
-  const core::Acl* acl = nullptr;                 // nullptr: security disabled
-  core::LoginThrottle* login_throttle = nullptr;  // set with acl
+  core::RateLimiter* rate_limiter = nullptr;           // eventMesh.server.tcp.msgReqnumPerSecond
+  const core::Acl* acl = nullptr;                      // nullptr: security disabled
+  const core::Authenticator* authenticator = nullptr;  // set with acl
   // TLS (eventMesh.server.tcp.tls.*): every session handshakes before its first frame.
   // nullptr: plain TCP.
   std::shared_ptr<boost::asio::ssl::context> tls;

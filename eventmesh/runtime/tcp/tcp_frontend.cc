@@ -18,7 +18,7 @@ TcpFrontend::TcpFrontend(const frontend::FrontendServices& services,
   context_.requests = services.requests;
   context_.rate_limiter = &rate_limiter_;
   context_.acl = services.acl;
-  context_.login_throttle = services.login_throttle;
+  context_.authenticator = services.authenticator;
   context_.recommend = services.recommend;
   context_.tls = std::move(tls);
   server_ = std::make_unique<TcpServer>(&context_, services.config->worker_threads);

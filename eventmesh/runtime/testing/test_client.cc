@@ -13,9 +13,10 @@ using protocol::tcp::Command;
 using protocol::tcp::Package;
 
 absl::StatusOr<std::unique_ptr<TestClient>> TestClient::Connect(
-    int port, protocol::tcp::LengthConvention convention) {
+    int port, protocol::tcp::LengthConvention convention, size_t max_frame_size) {
   std::unique_ptr<TestClient> client(new TestClient());
   client->convention_ = convention;
+  client->max_frame_size_ = max_frame_size;
   boost::system::error_code ec;
   client->socket_.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::address_v4::loopback(),
                                                          static_cast<uint16_t>(port)),
@@ -36,7 +37,7 @@ void TestClient::Close() {
 }
 
 void TestClient::ReadLoop() {
-  protocol::tcp::PackageDecoder decoder(convention_);
+  protocol::tcp::PackageDecoder decoder(convention_, max_frame_size_);
   for (;;) {
     char* buffer = decoder.PrepareAppend(64 * 1024);
     boost::system::error_code ec;
@@ -61,9 +62,11 @@ void TestClient::ReadLoop() {
 }
 
 absl::Status TestClient::Send(const Package& package) {
-  auto frame = protocol::tcp::EncodePackage(package, convention_);
-  if (!frame.ok()) return frame.status();
-  return SendRaw(*frame);
+  std::string frame;
+  absl::Status encoded =
+      protocol::tcp::EncodePackage(package, convention_, &frame, max_frame_size_);
+  if (!encoded.ok()) return encoded;
+  return SendRaw(frame);
 }
 
 absl::Status TestClient::SendRaw(const std::string& bytes) {
@@ -131,7 +134,7 @@ size_t TestClient::queued() {
 
 absl::StatusOr<Package> TestClient::Hello(const std::string& purpose, const std::string& group,
                                           int unack, const std::string& username,
-                                          const std::string& password) {
+                                          const std::string& password, const std::string& token) {
   protocol::tcp::UserAgent agent;
   agent.env = "test";
   agent.subsystem = "5023";
@@ -142,6 +145,7 @@ absl::StatusOr<Package> TestClient::Hello(const std::string& purpose, const std:
   agent.unack = unack;
   agent.username = username;
   agent.password = password;
+  agent.token = token;
   Package hello;
   hello.header.cmd = Command::kHelloRequest;
   hello.body = agent.ToJson();

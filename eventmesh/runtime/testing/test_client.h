@@ -25,7 +25,8 @@ class TestClient {
  public:
   static absl::StatusOr<std::unique_ptr<TestClient>> Connect(
       int port,
-      protocol::tcp::LengthConvention convention = protocol::tcp::LengthConvention::kCurrent);
+      protocol::tcp::LengthConvention convention = protocol::tcp::LengthConvention::kCurrent,
+      size_t max_frame_size = protocol::tcp::kMaxFrameSize);
   ~TestClient();
 
   absl::Status Send(const protocol::tcp::Package& package);
@@ -43,7 +44,8 @@ class TestClient {
   // Protocol helpers; each returns the server's reply.
   absl::StatusOr<protocol::tcp::Package> Hello(const std::string& purpose, const std::string& group,
                                                int unack = 0, const std::string& username = "",
-                                               const std::string& password = "");
+                                               const std::string& password = "",
+                                               const std::string& token = "");
   absl::StatusOr<protocol::tcp::Package> Subscribe(
       const std::string& topic,
       protocol::tcp::SubscriptionMode mode = protocol::tcp::SubscriptionMode::kClustering,
@@ -66,6 +68,7 @@ class TestClient {
   boost::asio::io_context io_;
   boost::asio::ip::tcp::socket socket_;
   protocol::tcp::LengthConvention convention_ = protocol::tcp::LengthConvention::kCurrent;
+  size_t max_frame_size_ = protocol::tcp::kMaxFrameSize;
   std::thread reader_;
   int64_t next_seq_ = 1000;
 

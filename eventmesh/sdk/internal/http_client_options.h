@@ -58,6 +58,8 @@ struct HttpClientOptions {
   std::string ip = "127.0.0.1";  // informational; the runtime overwrites it with the peer address
   std::string username;          // empty = not sent
   std::string password;          // header `passwd`; empty = not sent
+  // A signed access token (header `token`) instead of username/password; empty = not sent.
+  std::string token;
 
   // Group used by publishes (producergroup). Required for publishing.
   std::string producer_group = "cpp-http-producer";

@@ -38,6 +38,7 @@ void AddIdentityHeaders(const HttpClientOptions& options,
   headers->emplace_back(hk::kIp, options.ip);
   if (!options.username.empty()) headers->emplace_back(hk::kUsername, options.username);
   if (!options.password.empty()) headers->emplace_back(hk::kPasswd, options.password);
+  if (!options.token.empty()) headers->emplace_back(hk::kToken, options.token);
 }
 
 RuntimeRequest CodeRequest(const HttpClientOptions& options, ph::RequestCode code,
