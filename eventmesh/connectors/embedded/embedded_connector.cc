@@ -39,6 +39,12 @@ config::KeyTable<EmbeddedOptions> BuildKeyTable() {
       "retentionIntervalMs",
       [](EmbeddedOptions& o) -> int64_t& { return o.store.retention_interval_ms; }, 0, INT64_MAX,
       "ms", "period of the store's retention pass (0 = no retention thread)");
+  table.Int(
+      "minFreeDiskBytes",
+      [](EmbeddedOptions& o) -> int64_t& { return o.store.min_free_disk_bytes; }, 0, INT64_MAX,
+      "bytes",
+      "free space kept on the store's filesystem: publishes that would use it fail at once "
+      "(disk full, nothing written) and succeed again when space is freed (0 = no reserve)");
   return table;
 }
 

@@ -1,5 +1,7 @@
 #include "eventmesh/store/engine/rocksdb_event_store.h"
 
+#include <sys/statvfs.h>
+
 #include <algorithm>
 #include <deque>
 #include <utility>
@@ -203,6 +205,28 @@ class NoAutoRecovery final : public rocksdb::EventListener {
 };
 
 }  // namespace
+
+rocksdb::Status RocksDbEventStore::CheckFreeSpace(int64_t bytes) {
+  if (options_.min_free_disk_bytes <= 0) return rocksdb::Status::OK();
+  absl::MutexLock lock(&space_mu_);
+  const int64_t now = absl::ToUnixMillis(absl::Now());
+  // statvfs at most every 100 ms, or at once when the estimate says the reserve is reached.
+  if (now - free_checked_ms_ >= 100 || free_bytes_ - bytes < options_.min_free_disk_bytes) {
+    struct statvfs fs;
+    if (statvfs(options_.path.c_str(), &fs) == 0) {
+      free_bytes_ = static_cast<int64_t>(fs.f_bavail) * static_cast<int64_t>(fs.f_frsize);
+      free_checked_ms_ = now;
+    }
+  }
+  if (free_bytes_ - bytes < options_.min_free_disk_bytes) {
+    return rocksdb::Status::NoSpace(
+        absl::StrCat(free_bytes_, " bytes free under ", options_.path, ", an append of ", bytes,
+                     " bytes would go below the reserve of ", options_.min_free_disk_bytes,
+                     " bytes (minFreeDiskBytes)"));
+  }
+  free_bytes_ -= bytes;
+  return rocksdb::Status::OK();
+}
 
 rocksdb::Status RocksDbEventStore::ProbeWritable() {
   rocksdb::Env* env = db_->GetEnv();
@@ -670,6 +694,13 @@ void RocksDbEventStore::WriteFrontLocked(Completions* completions) {
       s = db_->Resume();
     }
   }
+  // The reserve check refuses before anything reaches RocksDB: the DB stays healthy (no
+  // resume needed) and the next append succeeds as soon as space was freed.
+  bool refused_for_space = false;
+  if (s.ok()) {
+    s = CheckFreeSpace(static_cast<int64_t>(group->batch.GetDataSize()));
+    refused_for_space = !s.ok();
+  }
   if (s.ok()) s = db_->Write(WriteOptionsForMode(), &group->batch);
   stat_db_writes_.fetch_add(1, std::memory_order_relaxed);
   write_mu_.Lock();
@@ -702,7 +733,7 @@ void RocksDbEventStore::WriteFrontLocked(Completions* completions) {
       spare_groups_.push_back(std::move(written));
     }
   } else {
-    needs_resume_ = true;
+    if (!refused_for_space) needs_resume_ = true;
     stat_failed_writes_.fetch_add(1, std::memory_order_relaxed);
     const absl::Status status = FromRocks(s, "append", true);
     for (Writer* w : written->writers) {

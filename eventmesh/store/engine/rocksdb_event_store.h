@@ -84,6 +84,12 @@ struct StoreOptions {
   // (and its attachment) alive longer, which costs more in cache misses than it saves.
   // 256 KiB; 0 = no tail cache.
   int64_t tail_cache_bytes = 256 << 10;
+  // Free-space reserve of the filesystem holding `path`: an append that would leave less free
+  // fails at once with ResourceExhausted "append: disk full: ... (minFreeDiskBytes)" and
+  // nothing is written, so RocksDB itself never runs out of space mid-write (it cannot recover
+  // in place from that) and flushes and compactions keep room to work. Appends succeed again as
+  // soon as space is freed. 0 = no reserve.
+  int64_t min_free_disk_bytes = int64_t{64} << 20;
   GroupOptions groups;
   const Clock* clock = nullptr;  // nullptr = SystemClock; must outlive the store
   rocksdb::Env* env = nullptr;   // nullptr = rocksdb::Env::Default(); for tests
@@ -230,6 +236,11 @@ class RocksDbEventStore final : public EventStore {
   std::deque<std::unique_ptr<CommitGroup>> queue_ ABSL_GUARDED_BY(write_mu_);
   bool leader_active_ ABSL_GUARDED_BY(write_mu_) = false;
   bool needs_resume_ ABSL_GUARDED_BY(write_mu_) = false;
+  // The free-space reserve (StoreOptions::min_free_disk_bytes), used by the commit leader.
+  rocksdb::Status CheckFreeSpace(int64_t bytes);
+  absl::Mutex space_mu_;
+  int64_t free_bytes_ ABSL_GUARDED_BY(space_mu_) = 0;  // as of the last statvfs, minus writes
+  int64_t free_checked_ms_ ABSL_GUARDED_BY(space_mu_) = INT64_MIN / 2;
   // Written groups kept for reuse (their WriteBatch keeps its buffer), at most this many of at
   // most this capacity each.
   static constexpr size_t kSpareGroups = 2;

@@ -98,6 +98,7 @@ int Run(const StoreServiceConfig& config) {
   store_options.limits.max_event_bytes = config.max_event_bytes;
   store_options.limits.max_batch_bytes = config.max_batch_bytes;
   store_options.limits.max_batch_events = config.max_batch_events;
+  store_options.min_free_disk_bytes = config.min_free_disk_bytes;
   std::error_code ec;
   std::filesystem::create_directories(store_options.path, ec);
   if (ec) {

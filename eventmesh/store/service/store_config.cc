@@ -40,6 +40,10 @@ config::KeyTable<StoreServiceConfig> BuildKeyTable() {
             c->sync = *mode;
             return absl::OkStatus();
           })
+      .Int("min_free_disk_bytes", &StoreServiceConfig::min_free_disk_bytes, 0, INT64_MAX, "bytes",
+           "free space kept on the data directory's filesystem: appends that would use it fail "
+           "at once (disk full, nothing written) and succeed again when space is freed (0 = no "
+           "reserve)")
       .Int("max_event_bytes", &StoreServiceConfig::max_event_bytes, 1, INT64_MAX, "bytes",
            "largest event (payload + key + headers); InvalidArgument beyond")
       .Int("max_batch_bytes", &StoreServiceConfig::max_batch_bytes, 1, INT64_MAX, "bytes",

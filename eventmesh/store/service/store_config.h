@@ -35,6 +35,7 @@ struct StoreServiceConfig {
   int64_t max_event_bytes = AppendLimits{}.max_event_bytes;
   int64_t max_batch_bytes = AppendLimits{}.max_batch_bytes;
   int64_t max_batch_events = AppendLimits{}.max_batch_events;
+  int64_t min_free_disk_bytes = int64_t{64} << 20;  // StoreOptions::min_free_disk_bytes
   int32_t io_threads = 2;
   int32_t executor_threads = 32;
   int64_t max_connections = 10'000;
