@@ -387,6 +387,10 @@ KeyTable BuildKeyTable() {
            365 * kDay, "ms", "drop registrations without a heartbeat for this long (0 = never)")
       .Bool(w + "validation.enabled", webhook(&WebhookConfig::validation_enabled),
             "CloudEvents webhook handshake")
+      .Bool(w + "validation.eventMeshForm", webhook(&WebhookConfig::validate_eventmesh_form),
+            "run the same OPTIONS handshake for EventMesh-form subscribers too (their endpoint "
+            "must consent before it receives events; Apache EventMesh's own subscribers do "
+            "not answer it, hence off by default)")
       .String(w + "validation.origin", webhook(&WebhookConfig::validation_origin),
               "WebHook-Request-Origin of the handshake", /*non_empty=*/true)
       .Int(w + "validation.timeoutMs", webhook(&WebhookConfig::validation_timeout_ms), 1, kDay,

@@ -49,6 +49,7 @@ struct WebhookConfig {
   std::string ca_file;
   int64_t registration_expiry_ms = 0;
   bool validation_enabled = true;
+  bool validate_eventmesh_form = false;
   std::string validation_origin = "eventmesh";
   int64_t validation_timeout_ms = 5'000;
 };

@@ -39,6 +39,7 @@ webhook::WebhookOptions WebhookOptionsFromConfig(const RuntimeConfig& config) {
   out.persistence_path = webhook::WebhookManager::DefaultPersistencePath(config.data_dir);
   out.registration_expiry_ms = in.registration_expiry_ms;
   out.validate_cloudevents_endpoints = in.validation_enabled;
+  out.validate_eventmesh_form_endpoints = in.validation_enabled && in.validate_eventmesh_form;
   out.origin = in.validation_origin;
   out.validation_timeout_ms = in.validation_timeout_ms;
   out.identity.cluster = config.server_cluster;

@@ -282,10 +282,15 @@ void CodeHandlers::Subscribe(Call& call) {
   if (services_->webhook == nullptr) {
     return call.Answer(EventMeshRetCode::kSubscribeErr, kWebhookDisabledMsg);
   }
-  absl::Status status = services_->webhook->Subscribe(ToSubscribeRequest(
-      *body, *format, IdentityFromHeaders(call.request.headers, call.request.peer_ip)));
-  if (!status.ok()) return call.Answer(EventMeshRetCode::kSubscribeErr, status.message());
-  call.Answer(EventMeshRetCode::kSuccess, "success");
+  // Validation (name resolution, the handshake) runs off this HTTP worker.
+  auto shared = std::make_shared<Call>(std::move(call));
+  services_->webhook->SubscribeAsync(
+      ToSubscribeRequest(*body, *format,
+                         IdentityFromHeaders(shared->request.headers, shared->request.peer_ip)),
+      [shared](absl::Status status) {
+        if (!status.ok()) return shared->Answer(EventMeshRetCode::kSubscribeErr, status.message());
+        shared->Answer(EventMeshRetCode::kSuccess, "success");
+      });
 }
 
 void CodeHandlers::Unsubscribe(Call& call) {

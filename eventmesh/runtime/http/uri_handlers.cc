@@ -115,10 +115,22 @@ void UriHandlers::Handle(HttpRequest request, UriEndpoint endpoint, Responder re
         return answer(503, protocol::http::RetCodeValue(EventMeshRetCode::kSubscribeErr),
                       kWebhookDisabledMsg);
       }
-      absl::Status status = services.webhook->Subscribe(ToSubscribeRequest(
-          *parsed, *format, IdentityFromHeaders(request.headers, request.peer_ip)));
-      if (!status.ok()) return fail(EventMeshRetCode::kSubscribeErr, status);
-      return answer(200, 0, "success");
+      // Validation (name resolution, the handshake) runs off this HTTP worker.
+      services.webhook->SubscribeAsync(
+          ToSubscribeRequest(*parsed, *format,
+                             IdentityFromHeaders(request.headers, request.peer_ip)),
+          [services = &services, meta = ResponseMeta(request), path = request.path,
+           respond = std::move(respond)](absl::Status status) {
+            const int http_status = status.ok() ? 200 : HttpStatusFor(status);
+            const int ret_code =
+                status.ok() ? 0 : protocol::http::RetCodeValue(EventMeshRetCode::kSubscribeErr);
+            HttpResponse response = RetCodeResponse(
+                *services, meta, http_status, ret_code,
+                status.ok() ? absl::string_view("success") : status.message(), {"uri", path});
+            response.content_type = "application/json";
+            respond(std::move(response));
+          });
+      return;
     }
     case UriEndpoint::kUnsubscribeLocal: {
       auto parsed = protocol::http::UnsubscribeRequestBody::Parse(*body);

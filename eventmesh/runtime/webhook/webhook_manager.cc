@@ -372,6 +372,7 @@ void WebhookManager::Shutdown() {
     expiry_cv_.notify_all();
   }
   if (expiry_thread_.joinable()) expiry_thread_.join();
+  subscribe_executor_->ShutdownNow();  // queued subscribes answer Unavailable
   for (auto& [key, registration] : registrations) {
     registration.target->Close();
     consumers_->RemoveTarget(registration.target->target_id());
@@ -413,7 +414,23 @@ absl::Status WebhookManager::Validate(const std::string& url) {
 }
 
 absl::Status WebhookManager::Subscribe(const WebhookSubscribeRequest& request) {
-  return SubscribeInternal(request, options_.validate_cloudevents_endpoints, /*persist=*/true);
+  return SubscribeInternal(
+      request,
+      options_.validate_cloudevents_endpoints || options_.validate_eventmesh_form_endpoints,
+      /*persist=*/true);
+}
+
+void WebhookManager::SubscribeAsync(const WebhookSubscribeRequest& request,
+                                    std::function<void(absl::Status)> done) {
+  auto shared_done = std::make_shared<std::function<void(absl::Status)>>(std::move(done));
+  const bool queued = subscribe_executor_->TrySubmit(
+      [this, request, shared_done] { (*shared_done)(Subscribe(request)); },
+      [shared_done] { (*shared_done)(absl::UnavailableError("the runtime is shutting down")); });
+  if (!queued) {
+    (*shared_done)(absl::ResourceExhaustedError(
+        absl::StrCat("too many webhook subscriptions being validated (", kMaxQueuedSubscribes,
+                     " waiting); retry later")));
+  }
 }
 
 absl::Status WebhookManager::SubscribeInternal(const WebhookSubscribeRequest& request,
@@ -434,9 +451,10 @@ absl::Status WebhookManager::SubscribeInternal(const WebhookSubscribeRequest& re
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopped_) return absl::UnavailableError("the webhook service is shut down");
-    // A known (group, url) with a CloudEvents format was validated when it was registered.
+    // A known (group, url) was validated when it was registered (when its format needed it).
     auto known = registrations_.find({request.consumer_group, request.url});
-    if (known != registrations_.end() && known->second.format != PushFormat::kEventMeshForm) {
+    if (known != registrations_.end() && (known->second.format != PushFormat::kEventMeshForm ||
+                                          options_.validate_eventmesh_form_endpoints)) {
       handshake = false;
     }
     if (known == registrations_.end() && options_.max_registrations > 0 &&
@@ -447,7 +465,8 @@ absl::Status WebhookManager::SubscribeInternal(const WebhookSubscribeRequest& re
                        " registrations (eventMesh.server.http.webhook.maxRegistrations)"));
     }
   }
-  if (handshake && request.format != PushFormat::kEventMeshForm) {
+  if (handshake && (request.format != PushFormat::kEventMeshForm ||
+                    options_.validate_eventmesh_form_endpoints)) {
     absl::Status validated = Validate(request.url);
     if (!validated.ok()) return validated;
   }

@@ -31,6 +31,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -41,6 +42,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "eventmesh/common/bounded_executor.h"
 #include "eventmesh/net/http_client.h"
 #include "eventmesh/runtime/core/consumer_manager.h"
 #include "eventmesh/runtime/core/topic_registry.h"
@@ -69,8 +71,9 @@ struct WebhookOptions {
   std::string ca_file;                 // PEM CA bundle for https endpoints; empty: system store
   std::string persistence_path;        // registrations file; empty: not persisted
   int64_t registration_expiry_ms = 0;  // without heartbeat; 0: never expire
-  bool validate_cloudevents_endpoints = true;  // the OPTIONS handshake for CloudEvents formats
-  std::string origin = "eventmesh";            // WebHook-Request-Origin value
+  bool validate_cloudevents_endpoints = true;      // the OPTIONS handshake for CloudEvents formats
+  bool validate_eventmesh_form_endpoints = false;  // ... and for the EventMesh form
+  std::string origin = "eventmesh";                // WebHook-Request-Origin value
   int64_t validation_timeout_ms = 5'000;
   RuntimeIdentity identity;  // eventmesh* headers of EventMesh form pushes
   int32_t io_threads = 2;    // HTTP client threads
@@ -108,6 +111,13 @@ class WebhookManager : public WebhookService {
   void Shutdown();
 
   absl::Status Subscribe(const WebhookSubscribeRequest& request) override;
+  // Runs Subscribe (URL checks with name resolution, the validation handshake) on the
+  // manager's own subscribe threads (kSubscribeThreads, at most kMaxQueuedSubscribes waiting);
+  // beyond that `done` gets ResourceExhausted at once.
+  void SubscribeAsync(const WebhookSubscribeRequest& request,
+                      std::function<void(absl::Status)> done) override;
+  static constexpr int kSubscribeThreads = 2;
+  static constexpr size_t kMaxQueuedSubscribes = 64;
   absl::Status Unsubscribe(const std::string& consumer_group, const std::string& url,
                            const std::vector<std::string>& topics) override;
   absl::Status Heartbeat(const std::string& consumer_group, const std::string& url,
@@ -155,6 +165,10 @@ class WebhookManager : public WebhookService {
 
   std::condition_variable expiry_cv_;
   std::thread expiry_thread_;
+  // Subscribes that resolve names and run handshakes, off the HTTP workers. Declared last:
+  // joined first, while everything its tasks touch still exists.
+  std::unique_ptr<BoundedExecutor> subscribe_executor_ =
+      std::make_unique<BoundedExecutor>(kSubscribeThreads, kMaxQueuedSubscribes);
 };
 
 }  // namespace eventmesh::runtime::webhook

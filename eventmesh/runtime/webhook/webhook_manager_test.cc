@@ -6,10 +6,13 @@
 #include <fstream>
 #include <future>
 #include <set>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "boost/asio.hpp"
 #include "eventmesh/connectors/embedded/embedded_connector.h"
 #include "eventmesh/net/testing/test_http_server.h"
 #include "eventmesh/protocol/cloudevents/http_binding.h"
@@ -819,6 +822,58 @@ TEST_F(WebhookManagerTest, ValidationHandshakeRefusedMeansPermissionDeniedAndNoD
   WarmUp("ce", {&allowed});
   EXPECT_TRUE(forbidden.posts().empty());
   EXPECT_TRUE(wrong_origin.posts().empty());
+}
+
+// The handshake for EventMesh-form subscribers is opt-in (Apache's subscribers do not answer
+// OPTIONS); when on, an endpoint that does not consent is refused like a CloudEvents one.
+TEST_F(WebhookManagerTest, EventMeshFormValidationIsOptIn) {
+  WebhookOptions options = Options();
+  options.validate_eventmesh_form_endpoints = true;
+  StartManager(std::move(options));
+  Endpoint forbidden;
+  TestResponse no;
+  no.status = 403;
+  forbidden.set_handshake(no);
+  absl::Status status = manager_->Subscribe(Request("g", forbidden.url(), "em"));
+  EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied) << status;
+  EXPECT_EQ(forbidden.options().size(), 1u);
+  EXPECT_TRUE(manager_->List().empty());
+}
+
+// SubscribeAsync returns at once while the handshake waits on a silent endpoint; the answer
+// comes when the endpoint goes away.
+TEST_F(WebhookManagerTest, SubscribeAsyncDoesNotWaitForTheHandshake) {
+  WebhookOptions options = Options();
+  options.validation_timeout_ms = 60'000;
+  StartManager(std::move(options));
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor acceptor(
+      io, boost::asio::ip::tcp::endpoint(boost::asio::ip::address_v4::loopback(), 0));
+  const int port = acceptor.local_endpoint().port();
+  absl::Notification accepted, release;
+  std::thread silent([&] {
+    boost::asio::ip::tcp::socket socket(io);
+    boost::system::error_code ec;
+    acceptor.accept(socket, ec);
+    accepted.Notify();
+    release.WaitForNotificationWithTimeout(absl::Seconds(60));
+    socket.close(ec);
+  });
+  absl::Notification done;
+  absl::Status result;
+  manager_->SubscribeAsync(
+      Request("g", absl::StrCat("http://127.0.0.1:", port, "/hook"), "ce",
+              connectors::ConsumeMode::kClustering, PushFormat::kCloudEventsBinary),
+      [&](absl::Status status) {
+        result = status;
+        done.Notify();
+      });
+  ASSERT_TRUE(accepted.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  EXPECT_FALSE(done.HasBeenNotified()) << "the handshake cannot have finished yet";
+  release.Notify();
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  EXPECT_EQ(result.code(), absl::StatusCode::kPermissionDenied) << result;
+  silent.join();
 }
 
 TEST_F(WebhookManagerTest, AllowDenyAndArgumentErrors) {

@@ -89,6 +89,13 @@ class WebhookService {
 
   // Registers (or refreshes) `url` for every topic of the request; delivery starts at once.
   virtual absl::Status Subscribe(const WebhookSubscribeRequest& request) = 0;
+  // Subscribe without blocking the caller (an HTTP worker): `done` runs once with Subscribe's
+  // result, on another thread when the subscription needs name resolution or a validation
+  // handshake. The default runs Subscribe on the calling thread.
+  virtual void SubscribeAsync(const WebhookSubscribeRequest& request,
+                              std::function<void(absl::Status)> done) {
+    done(Subscribe(request));
+  }
   // Removes `url` from the group's subscriptions of `topics` (all of its topics when empty).
   virtual absl::Status Unsubscribe(const std::string& consumer_group, const std::string& url,
                                    const std::vector<std::string>& topics) = 0;

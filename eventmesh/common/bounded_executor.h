@@ -1,11 +1,12 @@
-#ifndef EVENTMESH_STORE_SERVICE_BOUNDED_EXECUTOR_H_
-#define EVENTMESH_STORE_SERVICE_BOUNDED_EXECUTOR_H_
+#ifndef EVENTMESH_COMMON_BOUNDED_EXECUTOR_H_
+#define EVENTMESH_COMMON_BOUNDED_EXECUTOR_H_
 
-// A fixed pool of threads running blocking tasks (engine calls that wait for an fsync) off the
-// network threads, with a bounded queue: TrySubmit refuses work beyond `max_queued` instead of
-// growing without limit. Thread-safe. Shutdown() (also run by the destructor) refuses new tasks,
-// runs every task already queued and joins the threads; ShutdownNow() instead drops the queued
-// tasks, running their `cancel` function (if any) instead, and joins.
+// A fixed pool of threads running blocking tasks (store calls that wait for an fsync, webhook
+// validation handshakes) off the network threads, with a bounded queue: TrySubmit refuses work
+// beyond `max_queued` instead of growing without limit. Thread-safe. Shutdown() (also run by the
+// destructor) refuses new tasks, runs every task already queued and joins the threads;
+// ShutdownNow() instead drops the queued tasks, running their `cancel` function (if any) instead,
+// and joins.
 
 #include <cstddef>
 #include <deque>
@@ -16,7 +17,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 
-namespace eventmesh::store::service {
+namespace eventmesh {
 
 class BoundedExecutor {
  public:
@@ -48,6 +49,6 @@ class BoundedExecutor {
   std::vector<std::thread> threads_;
 };
 
-}  // namespace eventmesh::store::service
+}  // namespace eventmesh
 
-#endif  // EVENTMESH_STORE_SERVICE_BOUNDED_EXECUTOR_H_
+#endif  // EVENTMESH_COMMON_BOUNDED_EXECUTOR_H_

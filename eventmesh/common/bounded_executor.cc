@@ -1,8 +1,8 @@
-#include "eventmesh/store/service/bounded_executor.h"
+#include "eventmesh/common/bounded_executor.h"
 
 #include <utility>
 
-namespace eventmesh::store::service {
+namespace eventmesh {
 
 BoundedExecutor::BoundedExecutor(int threads, size_t max_queued) : max_queued_(max_queued) {
   threads_.reserve(threads);
@@ -61,4 +61,4 @@ void BoundedExecutor::Loop() {
   }
 }
 
-}  // namespace eventmesh::store::service
+}  // namespace eventmesh
