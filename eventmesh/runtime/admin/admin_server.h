@@ -33,6 +33,7 @@
 #include "eventmesh/net/http_server.h"
 #include "eventmesh/runtime/config.h"
 #include "eventmesh/runtime/core/consumer_manager.h"
+#include "eventmesh/runtime/core/publish_service.h"
 #include "eventmesh/runtime/core/topic_registry.h"
 
 namespace eventmesh::runtime::admin {
@@ -74,6 +75,13 @@ struct AdminContext {
   std::function<std::vector<std::pair<std::string, size_t>>()> sessions_by_protocol;
   // SERVER_GOODBYE to every TCP client; returns how many were told.
   std::function<size_t()> reject_all_clients;
+  // SERVER_GOODBYE to one TCP client (ClientInfo::id). Errors: NotFound.
+  std::function<absl::Status(const std::string& id)> reject_client;
+  // REDIRECT_TO_CLIENT ip:port to one TCP client (ClientInfo::id). Errors: NotFound.
+  std::function<absl::Status(const std::string& id, const std::string& ip, int port)>
+      redirect_client;
+  // The runtime's publish path (dead-letter republishing); nullptr = republishing answers 501.
+  core::PublishService* publisher = nullptr;
 };
 
 struct AdminOptions {

@@ -172,6 +172,20 @@ absl::Status TcpServer::Redirect(uint64_t session_id, const std::string& ip, int
   return absl::OkStatus();
 }
 
+absl::Status TcpServer::Goodbye(uint64_t session_id, const std::string& desc) {
+  std::shared_ptr<Session> session;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = sessions_.find(session_id);
+    if (it != sessions_.end()) session = it->second.session.lock();
+    if (session == nullptr || session->closed()) {
+      return absl::NotFoundError(absl::StrCat("no session ", session_id));
+    }
+  }
+  session->SendServerGoodbye(0, desc);
+  return absl::OkStatus();
+}
+
 std::vector<SessionInfo> TcpServer::ListSessions(int64_t timeout_ms) {
   struct Collected {
     std::mutex mu;
