@@ -16,6 +16,7 @@
 #include "eventmesh/common/metrics/prometheus_text.h"
 #include "eventmesh/protocol/cloudevents/json_format.h"
 #include "eventmesh/protocol/json/json.h"
+#include "eventmesh/runtime/admin/dashboard/dashboard_assets.h"
 #include "eventmesh/runtime/core/publish_service.h"
 #include "glog/logging.h"
 
@@ -63,6 +64,36 @@ int HttpStatusOf(const absl::Status& status) {
 
 ServerResponse StatusError(const absl::Status& status) {
   return JsonError(HttpStatusOf(status), status.message());
+}
+
+ServerResponse Redirect(absl::string_view location) {
+  ServerResponse response;
+  response.status = 302;
+  response.headers.emplace_back("Location", std::string(location));
+  response.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+  response.body = absl::StrCat("see ", location, "\n");
+  return response;
+}
+
+// The dashboard's files (open without the token: they hold no data; the page asks the API with
+// the token the user enters). `name` is what follows "/dashboard/".
+ServerResponse DashboardFile(absl::string_view name) {
+  const DashboardAsset* asset = FindDashboardAsset(name.empty() ? "index.html" : name);
+  if (asset == nullptr) {
+    ServerResponse response;
+    response.status = 404;
+    response.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+    response.body = absl::StrCat("no dashboard file \"", name, "\"\n");
+    return response;
+  }
+  ServerResponse response;
+  response.headers.emplace_back("Content-Type", std::string(asset->content_type));
+  response.headers.emplace_back("Cache-Control", "no-cache");
+  response.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  response.headers.emplace_back("Content-Security-Policy",
+                                "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
+  response.body = std::string(asset->body);
+  return response;
 }
 
 ServerResponse Text(int status, std::string body) {
@@ -1022,6 +1053,14 @@ ServerResponse AdminServer::Handle(const ServerRequest& request) {
     }
     return ServerResponse::Json(
         503, "{\"status\":\"NOT_READY\",\"reason\":\"frontends or connector not started\"}");
+  }
+  if (path == "/" || path == "/dashboard") {
+    if (!get) return MethodNotAllowed(method, path, "GET");
+    return Redirect("/dashboard/");
+  }
+  if (absl::StartsWith(path, "/dashboard/")) {
+    if (!get) return MethodNotAllowed(method, path, "GET");
+    return DashboardFile(absl::string_view(path).substr(11));
   }
   // Everything else may need the admin credential.
   const std::string& token = context_.config->admin.token;

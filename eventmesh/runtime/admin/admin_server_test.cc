@@ -575,6 +575,50 @@ TEST_F(AdminServerTest, GroupResetToATime) {
   }
 }
 
+TEST_F(AdminServerTest, DashboardFilesAreServedWithTheirTypesAndNothingElse) {
+  Start({{"eventMesh.server.admin.token", "s3cret-token"}});
+  auto root = Call("GET", "/");
+  ASSERT_TRUE(root.ok()) << root.status();
+  EXPECT_EQ(root->status, 302);
+  ASSERT_NE(root->header("Location"), nullptr);
+  EXPECT_EQ(*root->header("Location"), "/dashboard/");
+  EXPECT_EQ(*Call("GET", "/dashboard")->header("Location"), "/dashboard/");
+  // Open without the token (the files hold no data); the API still needs it.
+  struct File {
+    std::string path, type, contains;
+  };
+  for (const File& f : std::vector<File>{
+           {"/dashboard/", "text/html; charset=utf-8", "<title>EventMesh dashboard</title>"},
+           {"/dashboard/index.html", "text/html; charset=utf-8", "dashboard.js"},
+           {"/dashboard/dashboard.js", "text/javascript; charset=utf-8", "/v1/groups"},
+           {"/dashboard/dashboard.css", "text/css; charset=utf-8", ".lag-high"},
+       }) {
+    auto response = Call("GET", f.path);
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_EQ(response->status, 200) << f.path;
+    ASSERT_NE(response->header("Content-Type"), nullptr) << f.path;
+    EXPECT_EQ(*response->header("Content-Type"), f.type) << f.path;
+    EXPECT_EQ(*response->header("X-Content-Type-Options"), "nosniff");
+    EXPECT_THAT(*response->header("Content-Security-Policy"), HasSubstr("default-src 'self'"));
+    EXPECT_THAT(response->body, HasSubstr(f.contains)) << f.path;
+  }
+  EXPECT_EQ(Call("GET", "/v1/info")->status, 401);
+  // Unknown names, other folders and traversal attempts are not found.
+  for (const char* path :
+       {"/dashboard/missing.js", "/dashboard/assets/index.html", "/dashboard/../admin_server.cc",
+        "/dashboard/%2e%2e/BUILD.bazel", "/dashboard/..%2fBUILD.bazel", "/dashboard//etc/passwd",
+        "/dashboard/index.html/", "/dashboard/BUILD.bazel", "/dashboard/embed_assets.sh",
+        "/dashboard/../../../../etc/passwd"}) {
+    auto response = Call("GET", path);
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_EQ(response->status, 404) << path << ": " << response->body;
+    EXPECT_THAT(response->body, ::testing::Not(HasSubstr("root:"))) << path;
+  }
+  auto post = Call("POST", "/dashboard/index.html");
+  EXPECT_EQ(post->status, 405);
+  EXPECT_EQ(Call("DELETE", "/")->status, 405);
+}
+
 TEST_F(AdminServerTest, TokenProtectsEverythingButHealthAndReady) {
   Start({{"eventMesh.server.admin.token", "s3cret-token"},
          {"eventMesh.federation.password", "fed-pass"}});
