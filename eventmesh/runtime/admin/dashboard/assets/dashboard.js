@@ -215,19 +215,31 @@ async function renderGroups() {
   }));
 }
 
+// The reset body for `to` from the offset and time fields; null (with a message) when incomplete.
+function resetTarget(to) {
+  if (to === 'offset') return {to, offset: Number(document.getElementById('reset-offset').value || 0)};
+  if (to === 'time') {
+    const value = document.getElementById('reset-time').value;
+    if (!value) { setStatus('choose a time first', 'error'); return null; }
+    return {to, timestampMs: new Date(value).getTime()};
+  }
+  return {to};
+}
+
 function resetButtons(group, topic) {
   return el('span', {},
     el('button', {class: 'reset-earliest', onclick: () => resetGroup(group, topic, {to: 'earliest'})}, 'Replay all'),
     ' ',
     el('button', {class: 'reset-latest', onclick: () => resetGroup(group, topic, {to: 'latest'})}, 'Skip to end'),
     ' ',
-    el('button', {class: 'reset-offset', onclick: () =>
-      resetGroup(group, topic, {to: 'offset', offset: Number(document.getElementById('reset-offset').value || 0)})}, 'To offset'),
+    el('button', {class: 'reset-offset', onclick: () => {
+      const body = resetTarget('offset');
+      if (body) resetGroup(group, topic, body);
+    }}, 'To offset'),
     ' ',
     el('button', {class: 'reset-time', onclick: () => {
-      const value = document.getElementById('reset-time').value;
-      if (!value) { setStatus('choose a time first', 'error'); return; }
-      resetGroup(group, topic, {to: 'time', timestampMs: new Date(value).getTime()});
+      const body = resetTarget('time');
+      if (body) resetGroup(group, topic, body);
     }}, 'To time'));
 }
 
@@ -356,6 +368,14 @@ function start() {
     const partitions = document.getElementById('topic-partitions').value;
     if (partitions) body.partitions = Number(partitions);
     act(`create topic ${body.name}`, () => api('POST', '/v1/topics', body));
+  });
+  document.getElementById('group-reset').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const body = resetTarget(document.getElementById('reset-to').value);
+    if (body) {
+      resetGroup(document.getElementById('reset-group').value.trim(),
+                 document.getElementById('reset-topic').value.trim(), body);
+    }
   });
   refresh();
   setInterval(refresh, REFRESH_MS);
