@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "eventmesh/common/metrics/prometheus_text.h"
 #include "eventmesh/protocol/cloudevents/json_format.h"
@@ -1039,6 +1040,22 @@ class Api {
 }  // namespace
 
 ServerResponse AdminServer::Handle(const ServerRequest& request) {
+  ServerResponse response = Route(request);
+  const bool changes = request.method != "GET" && request.method != "HEAD";
+  const bool refused = response.status == 401 || response.status == 403;
+  if (changes || refused) {
+    const absl::string_view ip = absl::string_view(request.peer).substr(0, request.peer.rfind(':'));
+    if (auto dropped = log_limiter_.Admit(ip)) {
+      LOG(INFO) << "admin: " << request.method << " " << request.path() << " from " << request.peer
+                << " -> " << response.status
+                << (response.status >= 400 ? absl::StrCat(" ", response.body) : "")
+                << common::LogLimiter::DroppedNote(*dropped);
+    }
+  }
+  return response;
+}
+
+ServerResponse AdminServer::Route(const ServerRequest& request) {
   const std::string path(request.path());
   const std::string& method = request.method;
   const bool get = method == "GET";

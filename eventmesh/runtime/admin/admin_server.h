@@ -28,6 +28,7 @@
 
 #include "absl/status/statusor.h"
 #include "boost/asio/ssl/context.hpp"
+#include "eventmesh/common/log_limiter.h"
 #include "eventmesh/common/metrics/metrics.h"
 #include "eventmesh/connectors/api/connector.h"
 #include "eventmesh/net/http_server.h"
@@ -103,10 +104,13 @@ class AdminServer {
   int port() const;
   void Stop();
 
-  // Answers one request (what the HTTP server calls; exposed for tests).
+  // Answers one request (what the HTTP server calls; exposed for tests). Logs every state
+  // change (method, path, client, answer) and refused credentials (rate-limited per client IP).
   net::ServerResponse Handle(const net::ServerRequest& request);
 
  private:
+  net::ServerResponse Route(const net::ServerRequest& request);
+  common::LogLimiter log_limiter_{1.0, 10};
   explicit AdminServer(AdminContext context) : context_(std::move(context)) {}
   absl::Status RegisterGauges();
 

@@ -90,6 +90,8 @@ class TcpServer {
   void OnAccepted(boost::asio::ip::tcp::socket socket);
 
   SessionContext* const ctx_;
+  // Warnings about clients: a burst of 10 per client IP, then one a second (ctx_->log_limiter).
+  common::LogLimiter log_limiter_{1.0, 10};
   // One io_context per worker thread; destroyed after acceptor_ and the sessions' handlers.
   net::IoThreadPool pool_;
   std::unique_ptr<net::Acceptor> acceptor_;
