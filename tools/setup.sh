@@ -25,6 +25,8 @@ PACKAGES=(
   librdkafka-dev libnats-dev nats-server
   # promtool validates the Prometheus text format of every /metrics endpoint in the tests.
   prometheus
+  # The dashboard's test renders it in a real headless browser.
+  chromium
 )
 
 log() { printf '[setup] %s\n' "$*"; }

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "eventmesh/common/config/secret_file.h"
 #include "eventmesh/net/tls.h"
@@ -326,6 +327,21 @@ absl::Status Server::StartAdmin() {
   context.reject_all_clients = [this]() -> size_t {
     return tcp_ != nullptr ? tcp_->server()->GoodbyeEach("rejected by the admin") : 0;
   };
+  context.reject_client = [this](const std::string& id) -> absl::Status {
+    uint64_t session = 0;
+    if (tcp_ == nullptr || !absl::SimpleAtoi(id, &session)) {
+      return absl::NotFoundError(absl::StrCat("no session ", id));
+    }
+    return tcp_->server()->Goodbye(session, "rejected by the admin");
+  };
+  context.redirect_client = [this](const std::string& id, const std::string& ip,
+                                   int port) -> absl::Status {
+    uint64_t session = 0;
+    if (!absl::SimpleAtoi(id, &session))
+      return absl::NotFoundError(absl::StrCat("no session ", id));
+    return Redirect(session, ip, port);
+  };
+  context.publisher = publish_.get();
   admin::AdminOptions options;
   options.address = config_.admin.address;
   options.port = config_.admin.port;

@@ -61,9 +61,20 @@ struct PartitionOffsets {
 
 // Where ResetGroupOffsets moves a group.
 struct OffsetReset {
-  enum class Kind { kEarliest, kLatest, kOffset };
+  enum class Kind { kEarliest, kLatest, kOffset, kTimestamp };
   Kind kind = Kind::kLatest;
   int64_t offset = 0;  // kOffset: clamped per partition into [earliest, end]
+  // kTimestamp: per partition the first event stored at or after this time (ms since the epoch),
+  // or the partition's end when none is.
+  int64_t timestamp_ms = 0;
+};
+
+// One event read back from a topic (ReadEvents).
+struct StoredEvent {
+  cloudevents::CloudEvent event;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  int64_t stored_ms = 0;  // when the store appended it (ms since the epoch), 0 = unknown
 };
 
 struct PublishResult {
@@ -183,6 +194,15 @@ class Connector {
                                          OffsetReset reset) {
     return absl::UnimplementedError(
         absl::StrCat("connector ", name(), " cannot reset group offsets"));
+  }
+  // Reads up to `max_events` events of one partition from `offset` on (an offset below the
+  // earliest retained one reads from the earliest), without any consumer group: debugging and
+  // dead-letter republishing. Returns fewer (or none) at the partition's end; never waits.
+  // Errors: NotFound (unknown topic), OutOfRange (no such partition).
+  virtual absl::StatusOr<std::vector<StoredEvent>> ReadEvents(const std::string& topic,
+                                                              int32_t partition, int64_t offset,
+                                                              int32_t max_events) {
+    return absl::UnimplementedError(absl::StrCat("connector ", name(), " cannot read events"));
   }
 
   // Finishes in-flight publishes (their callbacks run), then refuses new work with

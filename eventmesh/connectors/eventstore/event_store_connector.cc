@@ -902,11 +902,54 @@ absl::Status EventStoreConnector::ResetGroupOffsets(const std::string& group,
       case OffsetReset::Kind::kOffset:
         c.offset = std::clamp(reset.offset, p.earliest, p.end);
         break;
+      case OffsetReset::Kind::kTimestamp: {
+        auto seek = store_->SeekTime({topic, p.partition, reset.timestamp_ms});
+        if (!seek.ok()) return seek.status();
+        c.offset = seek->found ? std::clamp(seek->offset, p.earliest, p.end) : p.end;
+        break;
+      }
     }
     request.offsets.push_back(std::move(c));
   }
   auto committed = store_->CommitOffsets(request);
   return committed.ok() ? absl::OkStatus() : committed.status();
+}
+
+absl::StatusOr<std::vector<StoredEvent>> EventStoreConnector::ReadEvents(const std::string& topic,
+                                                                         int32_t partition,
+                                                                         int64_t offset,
+                                                                         int32_t max_events) {
+  auto partitions = Offsets(topic, "");
+  if (!partitions.ok()) return partitions.status();
+  if (partition < 0 || static_cast<size_t>(partition) >= partitions->size()) {
+    return absl::OutOfRangeError(absl::StrCat("topic \"", topic, "\" has no partition ", partition,
+                                              " (it has ", partitions->size(), ")"));
+  }
+  const PartitionOffsets& p = (*partitions)[static_cast<size_t>(partition)];
+  std::vector<StoredEvent> out;
+  int64_t next = std::max(offset, p.earliest);
+  while (static_cast<int32_t>(out.size()) < max_events && next < p.end) {
+    store::ReadRequest request;
+    request.topic = topic;
+    request.partition = partition;
+    request.offset = next;
+    request.max_events = std::min(max_events - static_cast<int32_t>(out.size()), 500);
+    auto read = store_->Read(request);
+    if (!read.ok()) return read.status();
+    if (read->records.empty()) break;
+    for (const store::EventRecord& record : read->records) {
+      auto event = DecodeRecord(record);
+      if (!event.ok()) {
+        return absl::DataLossError(
+            absl::StrCat("event at ", topic, "/", partition, "@", record.offset,
+                         " is not a CloudEvent: ", event.status().message()));
+      }
+      out.push_back({*std::move(event), partition, record.offset, record.append_time_ms});
+      if (static_cast<int32_t>(out.size()) >= max_events) break;
+    }
+    next = read->next_offset;
+  }
+  return out;
 }
 
 void EventStoreConnector::Shutdown() {

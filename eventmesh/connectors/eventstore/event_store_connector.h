@@ -138,6 +138,8 @@ class EventStoreConnector final : public Connector {
                                                         const std::string& group) override;
   absl::Status ResetGroupOffsets(const std::string& group, const std::string& topic,
                                  OffsetReset reset) override;
+  absl::StatusOr<std::vector<StoredEvent>> ReadEvents(const std::string& topic, int32_t partition,
+                                                      int64_t offset, int32_t max_events) override;
   void Shutdown() override;
 
   // The store (for tools and tests).

@@ -206,6 +206,39 @@ TEST(EventStoreConnectorAdminTest, ListsTopicsReportsOffsetsAndResetsGroups) {
   for (const auto& p : *offsets) EXPECT_EQ(p.committed, std::min<int64_t>(3, p.end));
   ASSERT_TRUE(connector->ResetGroupOffsets("g", "topic", {OffsetReset::Kind::kLatest, 0}).ok());
   EXPECT_EQ(committed_sum(), 10);
+  // By time: before every event -> the earliest; after every event -> the end.
+  OffsetReset by_time{OffsetReset::Kind::kTimestamp, 0, 0};
+  ASSERT_TRUE(connector->ResetGroupOffsets("g", "topic", by_time).ok());
+  EXPECT_EQ(committed_sum(), 0);
+  by_time.timestamp_ms = absl::ToUnixMillis(absl::Now()) + 3'600'000;
+  ASSERT_TRUE(connector->ResetGroupOffsets("g", "topic", by_time).ok());
+  EXPECT_EQ(committed_sum(), 10);
+
+  // Reading events back without a group, in offset order, from a clamped offset.
+  std::vector<std::string> read_ids;
+  for (int32_t partition = 0; partition < 2; ++partition) {
+    auto events = connector->ReadEvents("topic", partition, -5, 100);
+    ASSERT_TRUE(events.ok()) << events.status();
+    ASSERT_EQ(static_cast<int64_t>(events->size()), (*offsets)[partition].end);
+    for (size_t k = 0; k < events->size(); ++k) {
+      EXPECT_EQ((*events)[k].offset, static_cast<int64_t>(k));
+      EXPECT_EQ((*events)[k].partition, partition);
+      EXPECT_GT((*events)[k].stored_ms, 0);
+      read_ids.push_back((*events)[k].event.id());
+    }
+  }
+  EXPECT_EQ(read_ids.size(), 10u);
+  auto two = connector->ReadEvents("topic", 0, 1, 2);
+  ASSERT_TRUE(two.ok()) << two.status();
+  ASSERT_EQ(two->size(), std::min<size_t>(2, static_cast<size_t>((*offsets)[0].end - 1)));
+  if (!two->empty()) {
+    EXPECT_EQ((*two)[0].offset, 1);
+  }
+  auto past_end = connector->ReadEvents("topic", 0, 1000, 10);
+  ASSERT_TRUE(past_end.ok()) << past_end.status();
+  EXPECT_TRUE(past_end->empty());
+  EXPECT_EQ(connector->ReadEvents("topic", 2, 0, 1).status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(connector->ReadEvents("missing", 0, 0, 1).status().code(), absl::StatusCode::kNotFound);
   connector->Shutdown();
 }
 

@@ -1,7 +1,10 @@
 #include "eventmesh/runtime/admin/admin_server.h"
 
 #include <algorithm>
+#include <chrono>
+#include <future>
 #include <map>
+#include <memory>
 #include <set>
 #include <utility>
 
@@ -9,9 +12,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "eventmesh/common/metrics/prometheus_text.h"
+#include "eventmesh/protocol/cloudevents/json_format.h"
 #include "eventmesh/protocol/json/json.h"
+#include "eventmesh/runtime/admin/dashboard/dashboard_assets.h"
 #include "eventmesh/runtime/core/publish_service.h"
 #include "glog/logging.h"
 
@@ -22,6 +28,8 @@ using net::ServerRequest;
 using net::ServerResponse;
 
 constexpr char kMaskedValue[] = "******";
+// Dead-letter topics are "<group>.DLQ" (core::DeadLetterTopic).
+constexpr absl::string_view kDeadLetterSuffix = ".DLQ";
 
 ServerResponse JsonError(int status, absl::string_view message) {
   rapidjson::StringBuffer buffer;
@@ -57,6 +65,36 @@ int HttpStatusOf(const absl::Status& status) {
 
 ServerResponse StatusError(const absl::Status& status) {
   return JsonError(HttpStatusOf(status), status.message());
+}
+
+ServerResponse Redirect(absl::string_view location) {
+  ServerResponse response;
+  response.status = 302;
+  response.headers.emplace_back("Location", std::string(location));
+  response.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+  response.body = absl::StrCat("see ", location, "\n");
+  return response;
+}
+
+// The dashboard's files (open without the token: they hold no data; the page asks the API with
+// the token the user enters). `name` is what follows "/dashboard/".
+ServerResponse DashboardFile(absl::string_view name) {
+  const DashboardAsset* asset = FindDashboardAsset(name.empty() ? "index.html" : name);
+  if (asset == nullptr) {
+    ServerResponse response;
+    response.status = 404;
+    response.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+    response.body = absl::StrCat("no dashboard file \"", name, "\"\n");
+    return response;
+  }
+  ServerResponse response;
+  response.headers.emplace_back("Content-Type", std::string(asset->content_type));
+  response.headers.emplace_back("Cache-Control", "no-cache");
+  response.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  response.headers.emplace_back("Content-Security-Policy",
+                                "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
+  response.body = std::string(asset->body);
+  return response;
 }
 
 ServerResponse Text(int status, std::string body) {
@@ -518,7 +556,8 @@ class Api {
     if (!doc->IsObject()) {
       return JsonError(400,
                        "the body must be a JSON object {\"topic\": ..., \"to\": "
-                       "\"earliest\"|\"latest\"|\"offset\", \"offset\": N}");
+                       "\"earliest\"|\"latest\"|\"offset\"|\"time\", \"offset\": N, "
+                       "\"timestampMs\": T}");
     }
     const auto topic = json::GetString(*doc, "topic");
     if (!topic.has_value() || topic->empty()) {
@@ -538,8 +577,18 @@ class Api {
       }
       reset.kind = connectors::OffsetReset::Kind::kOffset;
       reset.offset = *offset;
+    } else if (to == absl::string_view("time")) {
+      const auto timestamp = json::GetInt64(*doc, "timestampMs");
+      if (!timestamp.has_value() || *timestamp < 0) {
+        return JsonError(400,
+                         "field \"timestampMs\" (milliseconds since the epoch, >= 0) is required "
+                         "with \"to\": \"time\"");
+      }
+      reset.kind = connectors::OffsetReset::Kind::kTimestamp;
+      reset.timestamp_ms = *timestamp;
     } else {
-      return JsonError(400, "field \"to\" must be \"earliest\", \"latest\" or \"offset\"");
+      return JsonError(400,
+                       "field \"to\" must be \"earliest\", \"latest\", \"offset\" or \"time\"");
     }
     absl::Status done = c_.connector->ResetGroupOffsets(group, std::string(*topic), reset);
     if (!done.ok()) {
@@ -565,6 +614,277 @@ class Api {
     w.EndArray();
     w.EndObject();
     return ServerResponse::Json(200, buffer.GetString());
+  }
+
+  // GET /v1/topics/{topic}/events?partition=P&from=O&count=N: up to N events (default 20, at
+  // most 1000) from offset O (default 0 = the earliest retained) of partition P, or of every
+  // partition (N each) when P is not given.
+  ServerResponse ReadEvents(const std::string& topic,
+                            const std::map<std::string, std::string>& query) {
+    auto partition = IntParam(query, "partition", -1, 0, 4095);
+    if (!partition.ok()) return JsonError(400, partition.status().message());
+    auto from = IntParam(query, "from", 0, 0, INT64_MAX);
+    if (!from.ok()) return JsonError(400, from.status().message());
+    auto count = IntParam(query, "count", 20, 1, 1000);
+    if (!count.ok()) return JsonError(400, count.status().message());
+    auto offsets = c_.connector->Offsets(topic, "");
+    if (!offsets.ok()) return StatusError(offsets.status());
+    std::vector<connectors::StoredEvent> events;
+    for (const auto& p : *offsets) {
+      if (*partition >= 0 && p.partition != *partition) continue;
+      auto read = c_.connector->ReadEvents(topic, p.partition, *from, static_cast<int32_t>(*count));
+      if (!read.ok()) return StatusError(read.status());
+      for (auto& e : *read) events.push_back(std::move(e));
+    }
+    if (*partition >= static_cast<int64_t>(offsets->size())) {
+      return JsonError(400, absl::StrCat("topic \"", topic, "\" has no partition ", *partition,
+                                         " (it has ", offsets->size(), ")"));
+    }
+    rapidjson::StringBuffer buffer;
+    json::Writer w(buffer);
+    w.StartObject();
+    json::WriteKey(w, "topic");
+    json::WriteString(w, topic);
+    json::WriteKey(w, "events");
+    w.StartArray();
+    for (const auto& e : events) {
+      w.StartObject();
+      json::WriteKey(w, "partition");
+      w.Int(e.partition);
+      json::WriteKey(w, "offset");
+      w.Int64(e.offset);
+      json::WriteKey(w, "storedMs");
+      w.Int64(e.stored_ms);
+      json::WriteKey(w, "event");
+      cloudevents::WriteJsonEvent(e.event, w);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    return ServerResponse::Json(200, buffer.GetString());
+  }
+
+  // GET /v1/dlq: the dead-letter topics ("<group>.DLQ") with their event counts.
+  ServerResponse DeadLetterTopics() {
+    auto topics = c_.connector->ListTopics();
+    if (!topics.ok()) return StatusError(topics.status());
+    rapidjson::StringBuffer buffer;
+    json::Writer w(buffer);
+    w.StartArray();
+    for (const std::string& topic : *topics) {
+      if (!absl::EndsWith(topic, kDeadLetterSuffix)) continue;
+      auto offsets = c_.connector->Offsets(topic, "");
+      if (!offsets.ok()) continue;  // deleted meanwhile
+      int64_t events = 0;
+      for (const auto& p : *offsets) events += p.end - p.earliest;
+      w.StartObject();
+      json::WriteKey(w, "topic");
+      json::WriteString(w, topic);
+      json::WriteKey(w, "group");
+      json::WriteString(w, topic.substr(0, topic.size() - kDeadLetterSuffix.size()));
+      json::WriteKey(w, "messageCount");
+      w.Int64(events);
+      w.EndObject();
+    }
+    w.EndArray();
+    return ServerResponse::Json(200, buffer.GetString());
+  }
+
+  // POST /v1/dlq/republish {"topic": "<group>.DLQ", "partition": P, "offset": O, "count": N}:
+  // publishes N (default 1, at most 1000) dead letters from O on to their original topics
+  // ("dlqtopic"), without the dead-letter extensions, through the runtime's publish path. The
+  // dead-letter topic keeps them (it is a log).
+  ServerResponse Republish(const std::string& body) {
+    if (c_.publisher == nullptr) {
+      return JsonError(501, "this runtime has no publish path for the admin port");
+    }
+    auto doc = json::ParseJson(body, "republish body");
+    if (!doc.ok()) return JsonError(400, doc.status().message());
+    if (!doc->IsObject()) {
+      return JsonError(400,
+                       "the body must be a JSON object {\"topic\": \"<group>.DLQ\", "
+                       "\"partition\": P, \"offset\": O, \"count\": N}");
+    }
+    const auto topic = json::GetString(*doc, "topic");
+    if (!topic.has_value() || topic->empty()) {
+      return JsonError(400, "field \"topic\" (a dead-letter topic, \"<group>.DLQ\") is required");
+    }
+    if (!absl::EndsWith(*topic, kDeadLetterSuffix)) {
+      return JsonError(400, absl::StrCat("topic \"", *topic,
+                                         "\" is not a dead-letter topic (they end in \".DLQ\")"));
+    }
+    const auto partition =
+        doc->HasMember("partition") ? json::GetInt64(*doc, "partition") : std::optional<int64_t>(0);
+    if (!partition.has_value() || *partition < 0 || *partition > 4095) {
+      return JsonError(400, "field \"partition\" must be an integer in [0, 4095]");
+    }
+    const auto offset = json::GetInt64(*doc, "offset");
+    if (!offset.has_value() || *offset < 0) {
+      return JsonError(400, "field \"offset\" (an integer >= 0) is required");
+    }
+    const auto count =
+        doc->HasMember("count") ? json::GetInt64(*doc, "count") : std::optional<int64_t>(1);
+    if (!count.has_value() || *count < 1 || *count > 1000) {
+      return JsonError(400, "field \"count\" must be an integer in [1, 1000]");
+    }
+    auto read = c_.connector->ReadEvents(std::string(*topic), static_cast<int32_t>(*partition),
+                                         *offset, static_cast<int32_t>(*count));
+    if (!read.ok()) return StatusError(read.status());
+    if (read->empty() || read->front().offset != *offset) {
+      return JsonError(404, absl::StrCat("no event at ", *topic, " partition ", *partition,
+                                         " offset ", *offset));
+    }
+    std::vector<cloudevents::CloudEvent> events;
+    for (auto& stored : *read) {
+      cloudevents::CloudEvent event = std::move(stored.event);
+      const std::string* original = event.FindExtension("dlqtopic");
+      if (original == nullptr || original->empty()) {
+        return JsonError(
+            400, absl::StrCat("the event at ", *topic, " partition ", *partition, " offset ",
+                              stored.offset, " has no \"dlqtopic\" extension (not a dead letter)"));
+      }
+      event.set_subject(*original);
+      for (const char* name : {"dlqtopic", "dlqdeliveries", "dlqreason"}) {
+        event.RemoveExtension(name);
+      }
+      events.push_back(std::move(event));
+    }
+    core::Publisher admin;  // no ACL user, no rate limits: the admin credential was checked
+    absl::Status admitted = c_.publisher->AdmitAll(admin, events);
+    if (!admitted.ok()) return StatusError(admitted);
+    auto done = std::make_shared<std::promise<absl::Status>>();
+    std::future<absl::Status> outcome = done->get_future();
+    rapidjson::StringBuffer buffer;
+    json::Writer w(buffer);
+    w.StartObject();
+    json::WriteKey(w, "republished");
+    w.StartArray();
+    for (size_t k = 0; k < events.size(); ++k) {
+      w.StartObject();
+      json::WriteKey(w, "id");
+      json::WriteString(w, events[k].id());
+      json::WriteKey(w, "topic");
+      json::WriteString(w, events[k].subject().value_or(""));
+      json::WriteKey(w, "deadLetterOffset");
+      w.Int64((*read)[k].offset);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    c_.publisher->Publish(std::move(events), [done](absl::Status s) { done->set_value(s); });
+    if (outcome.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+      return JsonError(504, "the store did not confirm the republished events within 30 s");
+    }
+    absl::Status published = outcome.get();
+    if (!published.ok()) return StatusError(published);
+    return ServerResponse::Json(200, buffer.GetString());
+  }
+
+  // POST /v1/clients/reject and /v1/clients/redirect: the TCP clients matching every given
+  // filter ("id", "address" ip or ip:port, "subsystem", "group", "path"; at least one) are told
+  // to leave, or to reconnect to {"ip", "port"}.
+  ServerResponse ActOnClients(const std::string& body, bool redirect) {
+    auto doc = json::ParseJson(body, redirect ? "redirect body" : "reject body");
+    if (!doc.ok()) return JsonError(400, doc.status().message());
+    if (!doc->IsObject()) return JsonError(400, "the body must be a JSON object");
+    ClientFilter filter;
+    for (auto [key, field] : {std::pair{"id", &filter.id}, std::pair{"address", &filter.address},
+                              std::pair{"subsystem", &filter.subsystem},
+                              std::pair{"group", &filter.group}, std::pair{"path", &filter.path}}) {
+      if (!doc->HasMember(key)) continue;
+      const auto value = json::GetString(*doc, key);
+      if (!value.has_value() || value->empty()) {
+        return JsonError(400, absl::StrCat("field \"", key, "\" must be a non-empty string"));
+      }
+      *field = std::string(*value);
+    }
+    if (filter.empty()) {
+      return JsonError(400,
+                       "give at least one of \"id\", \"address\", \"subsystem\", \"group\", "
+                       "\"path\" (rejectAllClient is /clientManage/rejectAllClient)");
+    }
+    std::string ip;
+    int port = 0;
+    if (redirect) {
+      const auto given_ip = json::GetString(*doc, "ip");
+      const auto given_port = json::GetInt64(*doc, "port");
+      if (!given_ip.has_value() || given_ip->empty()) {
+        return JsonError(400, "field \"ip\" (the runtime to reconnect to) is required");
+      }
+      if (!given_port.has_value() || *given_port < 1 || *given_port > 65535) {
+        return JsonError(400, "field \"port\" must be an integer in [1, 65535]");
+      }
+      ip = std::string(*given_ip);
+      port = static_cast<int>(*given_port);
+    }
+    auto acted = Act(filter, redirect, ip, port);
+    if (!acted.ok()) return StatusError(acted.status());
+    rapidjson::StringBuffer buffer;
+    json::Writer w(buffer);
+    w.StartObject();
+    json::WriteKey(w, redirect ? "redirected" : "rejected");
+    WriteStringArray(w, *acted);
+    w.EndObject();
+    return ServerResponse::Json(200, buffer.GetString());
+  }
+
+  // Apache's /clientManage/{reject,redirect}ClientBy{IpPort,SubSystem,Path}.
+  ServerResponse ClientManageAct(const std::string& name,
+                                 const std::map<std::string, std::string>& query) {
+    const bool redirect = absl::StartsWith(name, "redirect");
+    ClientFilter filter;
+    std::vector<const char*> required;
+    if (absl::EndsWith(name, "ByIpPort")) {
+      required = {"ip", "port"};
+    } else if (absl::EndsWith(name, "BySubSystem")) {
+      required = {"subsystem"};
+    } else {
+      required = {"path"};
+    }
+    if (redirect) {
+      required.push_back("desteventmeshIp");
+      required.push_back("desteventmeshport");
+    }
+    for (const char* param : required) {
+      const auto value = Find(query, param);
+      if (!value.has_value() || value->empty()) {
+        return Text(400, absl::StrCat("query parameter ", param, " is required\n"));
+      }
+    }
+    if (absl::EndsWith(name, "ByIpPort")) {
+      filter.address = absl::StrCat(*Find(query, "ip"), ":", *Find(query, "port"));
+    } else if (absl::EndsWith(name, "BySubSystem")) {
+      filter.subsystem = *Find(query, "subsystem");
+    } else {
+      filter.path = *Find(query, "path");
+    }
+    int port = 0;
+    if (redirect &&
+        (!absl::SimpleAtoi(*Find(query, "desteventmeshport"), &port) || port < 1 || port > 65535)) {
+      return Text(400, "query parameter desteventmeshport must be a port number in [1, 65535]\n");
+    }
+    auto acted = Act(filter, redirect, redirect ? *Find(query, "desteventmeshIp") : "", port);
+    if (!acted.ok()) return Text(HttpStatusOf(acted.status()), acted.status().ToString() + "\n");
+    return Text(200, absl::StrCat(name, " success, ", acted->size(), " clients ",
+                                  redirect ? "redirected" : "told to leave", "\n"));
+  }
+
+  // Apache's /clientManage/showListenClientByTopic?topic=T.
+  ServerResponse ShowListenClientByTopic(const std::map<std::string, std::string>& query) {
+    const auto topic = Find(query, "topic");
+    if (!topic.has_value() || topic->empty())
+      return Text(400, "query parameter topic is required\n");
+    std::string out =
+        absl::StrCat("================listen clients of topic ", *topic, "================\n");
+    for (const ClientInfo& client : TcpClients()) {
+      if (std::find(client.topics.begin(), client.topics.end(), *topic) == client.topics.end()) {
+        continue;
+      }
+      absl::StrAppend(&out, "group=", client.group, " | subsystem=", client.subsystem,
+                      " | address=", client.address, " | path=", client.path, " | pid=", client.pid,
+                      "\n");
+    }
+    return Text(200, std::move(out));
   }
 
   // Apache's /clientManage/showClient: TCP sessions counted per subsystem.
@@ -605,6 +925,60 @@ class Api {
   }
 
  private:
+  struct ClientFilter {
+    std::optional<std::string> id, address, subsystem, group, path;
+    bool empty() const { return !id && !address && !subsystem && !group && !path; }
+    bool Matches(const ClientInfo& c) const {
+      if (id && c.id != *id) return false;
+      if (address) {
+        const bool with_port = address->find(':') != std::string::npos;
+        const std::string ip = c.address.substr(0, c.address.rfind(':'));
+        if (with_port ? c.address != *address : ip != *address) return false;
+      }
+      if (subsystem && c.subsystem != *subsystem) return false;
+      if (group && c.group != *group) return false;
+      if (path && c.path != *path) return false;
+      return true;
+    }
+  };
+  // Tells the matching TCP clients to leave (or to reconnect to ip:port); returns their ids.
+  // Clients that closed meanwhile are skipped.
+  absl::StatusOr<std::vector<std::string>> Act(const ClientFilter& filter, bool redirect,
+                                               const std::string& ip, int port) {
+    if (redirect ? !c_.redirect_client : !c_.reject_client) {
+      return absl::UnimplementedError("this runtime cannot act on single clients");
+    }
+    std::vector<std::string> acted;
+    for (const ClientInfo& client : TcpClients()) {
+      if (!filter.Matches(client)) continue;
+      absl::Status s =
+          redirect ? c_.redirect_client(client.id, ip, port) : c_.reject_client(client.id);
+      if (s.ok()) {
+        acted.push_back(client.id);
+      } else if (s.code() != absl::StatusCode::kNotFound) {
+        return s;
+      }
+    }
+    LOG(INFO) << "admin: "
+              << (redirect ? absl::StrCat("redirected to ", ip, ":", port, " ")
+                           : std::string("rejected "))
+              << acted.size() << " client(s)";
+    return acted;
+  }
+  // An integer query parameter in [min, max], or `absent` when not given.
+  static absl::StatusOr<int64_t> IntParam(const std::map<std::string, std::string>& query,
+                                          const std::string& name, int64_t absent, int64_t min,
+                                          int64_t max) {
+    auto it = query.find(name);
+    if (it == query.end()) return absent;
+    int64_t value = 0;
+    if (!absl::SimpleAtoi(it->second, &value) || value < min || value > max) {
+      return absl::InvalidArgumentError(absl::StrCat("query parameter ", name,
+                                                     " must be an integer in [", min, ", ", max,
+                                                     "], not \"", it->second, "\""));
+    }
+    return value;
+  }
   static std::optional<std::string> Find(const std::map<std::string, std::string>& query,
                                          const std::string& name) {
     auto it = query.find(name);
@@ -666,6 +1040,22 @@ class Api {
 }  // namespace
 
 ServerResponse AdminServer::Handle(const ServerRequest& request) {
+  ServerResponse response = Route(request);
+  const bool changes = request.method != "GET" && request.method != "HEAD";
+  const bool refused = response.status == 401 || response.status == 403;
+  if (changes || refused) {
+    const absl::string_view ip = absl::string_view(request.peer).substr(0, request.peer.rfind(':'));
+    if (auto dropped = log_limiter_.Admit(ip)) {
+      LOG(INFO) << "admin: " << request.method << " " << request.path() << " from " << request.peer
+                << " -> " << response.status
+                << (response.status >= 400 ? absl::StrCat(" ", response.body) : "")
+                << common::LogLimiter::DroppedNote(*dropped);
+    }
+  }
+  return response;
+}
+
+ServerResponse AdminServer::Route(const ServerRequest& request) {
   const std::string path(request.path());
   const std::string& method = request.method;
   const bool get = method == "GET";
@@ -680,6 +1070,14 @@ ServerResponse AdminServer::Handle(const ServerRequest& request) {
     }
     return ServerResponse::Json(
         503, "{\"status\":\"NOT_READY\",\"reason\":\"frontends or connector not started\"}");
+  }
+  if (path == "/" || path == "/dashboard") {
+    if (!get) return MethodNotAllowed(method, path, "GET");
+    return Redirect("/dashboard/");
+  }
+  if (absl::StartsWith(path, "/dashboard/")) {
+    if (!get) return MethodNotAllowed(method, path, "GET");
+    return DashboardFile(absl::string_view(path).substr(11));
   }
   // Everything else may need the admin credential.
   const std::string& token = context_.config->admin.token;
@@ -716,15 +1114,29 @@ ServerResponse AdminServer::Handle(const ServerRequest& request) {
   if (path == "/v1/clients") {
     return get ? api.Clients(*query) : MethodNotAllowed(method, path, "GET");
   }
+  if (path == "/v1/clients/reject" || path == "/v1/clients/redirect") {
+    return method == "POST" ? api.ActOnClients(request.body, path == "/v1/clients/redirect")
+                            : MethodNotAllowed(method, path, "POST");
+  }
+  if (path == "/v1/dlq")
+    return get ? api.DeadLetterTopics() : MethodNotAllowed(method, path, "GET");
+  if (path == "/v1/dlq/republish") {
+    return method == "POST" ? api.Republish(request.body) : MethodNotAllowed(method, path, "POST");
+  }
   if (path == "/v1/topics" || path == "/v1/topics/") {
     if (get) return api.ListTopics();
     if (method == "POST") return api.CreateTopic(request.body);
     return MethodNotAllowed(method, path, "GET, POST");
   }
   if (absl::StartsWith(path, "/v1/topics/")) {
-    auto topic = UrlDecode(absl::string_view(path).substr(11), false);
+    absl::string_view rest = absl::string_view(path).substr(11);
+    const bool events = absl::ConsumeSuffix(&rest, "/events");
+    auto topic = UrlDecode(rest, false);
     if (!topic.ok()) return JsonError(400, topic.status().message());
-    if (topic->find('/') != std::string::npos) return JsonError(404, "no such resource");
+    if (topic->empty() || topic->find('/') != std::string::npos) {
+      return JsonError(404, "no such resource");
+    }
+    if (events) return get ? api.ReadEvents(*topic, *query) : MethodNotAllowed(method, path, "GET");
     if (get) return api.GetTopic(*topic);
     if (method == "DELETE") return api.DeleteTopic(*topic);
     return MethodNotAllowed(method, path, "GET, DELETE");
@@ -754,6 +1166,17 @@ ServerResponse AdminServer::Handle(const ServerRequest& request) {
   }
   if (path == "/clientManage/rejectAllClient") {
     return method == "POST" ? api.RejectAllClient() : MethodNotAllowed(method, path, "POST");
+  }
+  if (path == "/clientManage/showListenClientByTopic") {
+    return get ? api.ShowListenClientByTopic(*query) : MethodNotAllowed(method, path, "GET");
+  }
+  for (const char* action :
+       {"rejectClientByIpPort", "rejectClientBySubSystem", "redirectClientByIpPort",
+        "redirectClientBySubSystem", "redirectClientByPath"}) {
+    if (path == absl::StrCat("/clientManage/", action)) {
+      return method == "POST" ? api.ClientManageAct(action, *query)
+                              : MethodNotAllowed(method, path, "POST");
+    }
   }
   return JsonError(404, absl::StrCat("no such resource: ", path));
 }

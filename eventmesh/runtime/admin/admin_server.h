@@ -28,11 +28,13 @@
 
 #include "absl/status/statusor.h"
 #include "boost/asio/ssl/context.hpp"
+#include "eventmesh/common/log_limiter.h"
 #include "eventmesh/common/metrics/metrics.h"
 #include "eventmesh/connectors/api/connector.h"
 #include "eventmesh/net/http_server.h"
 #include "eventmesh/runtime/config.h"
 #include "eventmesh/runtime/core/consumer_manager.h"
+#include "eventmesh/runtime/core/publish_service.h"
 #include "eventmesh/runtime/core/topic_registry.h"
 
 namespace eventmesh::runtime::admin {
@@ -74,6 +76,13 @@ struct AdminContext {
   std::function<std::vector<std::pair<std::string, size_t>>()> sessions_by_protocol;
   // SERVER_GOODBYE to every TCP client; returns how many were told.
   std::function<size_t()> reject_all_clients;
+  // SERVER_GOODBYE to one TCP client (ClientInfo::id). Errors: NotFound.
+  std::function<absl::Status(const std::string& id)> reject_client;
+  // REDIRECT_TO_CLIENT ip:port to one TCP client (ClientInfo::id). Errors: NotFound.
+  std::function<absl::Status(const std::string& id, const std::string& ip, int port)>
+      redirect_client;
+  // The runtime's publish path (dead-letter republishing); nullptr = republishing answers 501.
+  core::PublishService* publisher = nullptr;
 };
 
 struct AdminOptions {
@@ -95,10 +104,13 @@ class AdminServer {
   int port() const;
   void Stop();
 
-  // Answers one request (what the HTTP server calls; exposed for tests).
+  // Answers one request (what the HTTP server calls; exposed for tests). Logs every state
+  // change (method, path, client, answer) and refused credentials (rate-limited per client IP).
   net::ServerResponse Handle(const net::ServerRequest& request);
 
  private:
+  net::ServerResponse Route(const net::ServerRequest& request);
+  common::LogLimiter log_limiter_{1.0, 10};
   explicit AdminServer(AdminContext context) : context_(std::move(context)) {}
   absl::Status RegisterGauges();
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -384,6 +385,238 @@ TEST_F(AdminServerTest, ClientsAndClientManage) {
   ASSERT_TRUE(goodbye.ok()) << goodbye.status();
   EXPECT_TRUE(subscriber->WaitClosed());
   EXPECT_TRUE(publisher->WaitClosed());
+}
+
+TEST_F(AdminServerTest, ClientsAreRejectedAndRedirectedByFilter) {
+  Start();
+  auto subscriber = Subscriber("workers", "orders");
+  auto publisher = Connect("pub", "producers");
+  ASSERT_NE(subscriber, nullptr);
+  ASSERT_NE(publisher, nullptr);
+  EXPECT_THAT(Get("/clientManage/showListenClientByTopic?topic=orders"),
+              HasSubstr("group=workers | subsystem=5023 | address=127.0.0.1:"));
+  EXPECT_THAT(Get("/clientManage/showListenClientByTopic?topic=orders"),
+              ::testing::Not(HasSubstr("group=producers")));
+
+  auto redirected =
+      Call("POST", "/v1/clients/redirect", R"({"group":"workers","ip":"10.0.0.9","port":10000})");
+  ASSERT_TRUE(redirected.ok());
+  EXPECT_EQ(redirected->status, 200) << redirected->body;
+  auto doc = json::ParseJson(redirected->body, "redirect answer");
+  ASSERT_TRUE(doc.ok());
+  ASSERT_EQ((*doc)["redirected"].Size(), 1u);
+  auto redirect = subscriber->Next(Command::kRedirectToClient);
+  ASSERT_TRUE(redirect.ok()) << redirect.status();
+  EXPECT_THAT(redirect->body, HasSubstr("10.0.0.9"));
+  EXPECT_THAT(redirect->body, HasSubstr("10000"));
+
+  // Apache's form: by ip and port (the publisher's own address).
+  auto clients = json::ParseJson(Get("/v1/clients?group=producers"), "clients");
+  ASSERT_TRUE(clients.ok());
+  ASSERT_EQ(clients->Size(), 1u);
+  const std::string address = (*clients)[0]["address"].GetString();
+  const size_t colon = address.rfind(':');
+  auto apache =
+      Call("POST", absl::StrCat("/clientManage/rejectClientByIpPort?ip=", address.substr(0, colon),
+                                "&port=", address.substr(colon + 1)));
+  ASSERT_TRUE(apache.ok());
+  EXPECT_EQ(apache->status, 200) << apache->body;
+  EXPECT_THAT(apache->body, HasSubstr("rejectClientByIpPort success, 1 clients told to leave"));
+  ASSERT_TRUE(publisher->Next(Command::kServerGoodbyeRequest).ok());
+  EXPECT_TRUE(publisher->WaitClosed());
+
+  auto rejected = Call("POST", "/v1/clients/reject", R"({"subsystem":"5023","group":"workers"})");
+  ASSERT_TRUE(rejected.ok());
+  EXPECT_EQ(rejected->status, 200) << rejected->body;
+  EXPECT_THAT(rejected->body, HasSubstr("\"rejected\":[\""));
+  ASSERT_TRUE(subscriber->Next(Command::kServerGoodbyeRequest).ok());
+  EXPECT_TRUE(subscriber->WaitClosed());
+
+  struct Case {
+    std::string path, body;
+    int status;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"/v1/clients/reject", "{}", 400, "give at least one of"},
+      {"/v1/clients/reject", R"({"group":""})", 400, "\\\"group\\\" must be a non-empty string"},
+      {"/v1/clients/redirect", R"({"group":"g","port":1})", 400, "\\\"ip\\\""},
+      {"/v1/clients/redirect", R"({"group":"g","ip":"h","port":70000})", 400, "[1, 65535]"},
+      {"/clientManage/rejectClientBySubSystem", "", 400, "subsystem is required"},
+      {"/clientManage/redirectClientByPath?path=/p", "", 400, "desteventmeshIp is required"},
+      {"/clientManage/redirectClientBySubSystem?subsystem=1&desteventmeshIp=h&"
+       "desteventmeshport=x",
+       "", 400, "must be a port number"},
+  };
+  for (const Case& c : cases) {
+    auto response = Call("POST", c.path, c.body);
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_EQ(response->status, c.status) << c.path << ": " << response->body;
+    EXPECT_THAT(response->body, HasSubstr(c.message)) << c.path;
+  }
+  // Nobody matches: nothing happens.
+  auto none = Call("POST",
+                   "/clientManage/redirectClientBySubSystem?subsystem=none&"
+                   "desteventmeshIp=h&desteventmeshport=1");
+  EXPECT_THAT(none->body, HasSubstr("0 clients redirected"));
+  EXPECT_EQ(Call("GET", "/v1/clients/reject")->status, 405);
+}
+
+TEST_F(AdminServerTest, EventsAreReadAndDeadLettersRepublished) {
+  Start({{"eventMesh.server.delivery.ackTimeoutInMills", "200"},
+         {"eventMesh.server.delivery.maxDeliveryCount", "1"}});
+  auto consumer = Subscriber("fragile", "risky");
+  auto publisher = Connect("pub", "producers");
+  ASSERT_NE(consumer, nullptr);
+  PublishOk(publisher.get(), "risky", 1);
+  auto push = consumer->Next(Command::kAsyncMessageToClient);
+  ASSERT_TRUE(push.ok()) << push.status();  // never acknowledged: dead-lettered
+  const absl::Time deadline = absl::Now() + kWait;
+  while (absl::Now() < deadline && !absl::StrContains(Get("/v1/dlq"), "\"messageCount\":1")) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(Get("/v1/dlq"), R"([{"topic":"fragile.DLQ","group":"fragile","messageCount":1}])");
+
+  // The event as stored, with its dead-letter extensions.
+  auto read = json::ParseJson(Get("/v1/topics/fragile.DLQ/events?count=5"), "events");
+  ASSERT_TRUE(read.ok());
+  ASSERT_EQ((*read)["events"].Size(), 1u);
+  const auto& stored = (*read)["events"][0];
+  EXPECT_EQ(std::string(stored["event"]["dlqtopic"].GetString()), "risky");
+  EXPECT_EQ(std::string(stored["event"]["subject"].GetString()), "fragile.DLQ");
+  EXPECT_GT(stored["storedMs"].GetInt64(), 0);
+  const int partition = stored["partition"].GetInt();
+  const int64_t offset = stored["offset"].GetInt64();
+  auto original = json::ParseJson(Get("/v1/topics/risky/events"), "events");
+  ASSERT_TRUE(original.ok());
+  ASSERT_EQ((*original)["events"].Size(), 1u);
+  EXPECT_EQ(std::string((*original)["events"][0]["event"]["id"].GetString()),
+            std::string(stored["event"]["id"].GetString()));
+
+  auto republished = Call("POST", "/v1/dlq/republish",
+                          absl::StrCat(R"({"topic":"fragile.DLQ","partition":)", partition,
+                                       R"(,"offset":)", offset, "}"));
+  ASSERT_TRUE(republished.ok());
+  ASSERT_EQ(republished->status, 200) << republished->body;
+  EXPECT_THAT(republished->body, HasSubstr("\"topic\":\"risky\""));
+  // The group gets it again, without the dead-letter extensions.
+  auto again = consumer->Next(Command::kAsyncMessageToClient);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_THAT(again->body, HasSubstr("event-0"));
+  EXPECT_THAT(again->body, ::testing::Not(HasSubstr("dlqtopic")));
+  ASSERT_TRUE(consumer->Ack(*again).ok());
+  auto topic = json::ParseJson(Get("/v1/topics/risky"), "topic");
+  ASSERT_TRUE(topic.ok());
+  EXPECT_EQ((*topic)["messageCount"].GetInt64(), 2);
+
+  struct Case {
+    std::string method, path, body;
+    int status;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"POST", "/v1/dlq/republish", R"({"topic":"risky","offset":0})", 400,
+       "not a dead-letter topic"},
+      {"POST", "/v1/dlq/republish", R"({"topic":"fragile.DLQ"})", 400, "\\\"offset\\\""},
+      {"POST", "/v1/dlq/republish",
+       absl::StrCat(R"({"topic":"fragile.DLQ","partition":)", partition, R"(,"offset":99})"), 404,
+       "no event at fragile.DLQ"},
+      {"POST", "/v1/dlq/republish", R"({"topic":"fragile.DLQ","offset":0,"count":0})", 400,
+       "[1, 1000]"},
+      {"POST", "/v1/dlq/republish", R"({"topic":"nobody.DLQ","offset":0})", 404, ""},
+      {"GET", "/v1/dlq/republish", "", 405, "allowed: POST"},
+      {"GET", "/v1/topics/risky/events?partition=x", "", 400, "query parameter partition"},
+      {"GET", "/v1/topics/risky/events?count=0", "", 400, "query parameter count"},
+      {"GET", "/v1/topics/risky/events?partition=4000", "", 400, "has no partition 4000"},
+      {"GET", "/v1/topics/missing/events", "", 404, ""},
+      {"POST", "/v1/topics/risky/events", "", 405, "allowed: GET"},
+  };
+  for (const Case& c : cases) {
+    auto response = Call(c.method, c.path, c.body);
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_EQ(response->status, c.status) << c.method << " " << c.path << ": " << response->body;
+    EXPECT_THAT(response->body, HasSubstr(c.message)) << c.method << " " << c.path;
+  }
+}
+
+TEST_F(AdminServerTest, GroupResetToATime) {
+  Start();
+  auto subscriber = Subscriber("timed", "ledger");
+  auto publisher = Connect("pub", "producers");
+  ASSERT_NE(subscriber, nullptr);
+  PublishOk(publisher.get(), "ledger", 2);
+  for (int i = 0; i < 2; ++i) {
+    auto push = subscriber->Next(Command::kAsyncMessageToClient);
+    ASSERT_TRUE(push.ok()) << push.status();
+    ASSERT_TRUE(subscriber->Ack(*push).ok());
+  }
+  EXPECT_EQ(WaitForSample("eventmesh_consumer_group_lag{group=\"timed\"}", 0), 0);
+  subscriber->Close();
+  auto missing = Call("POST", "/v1/groups/timed/reset", R"({"topic":"ledger","to":"time"})");
+  EXPECT_EQ(missing->status, 400);
+  EXPECT_THAT(missing->body, HasSubstr("timestampMs"));
+  std::optional<net::HttpResponse> reset;
+  const absl::Time deadline = absl::Now() + kWait;
+  while (absl::Now() < deadline) {
+    auto r =
+        Call("POST", "/v1/groups/timed/reset", R"({"topic":"ledger","to":"time","timestampMs":0})");
+    ASSERT_TRUE(r.ok());
+    reset = *r;
+    if (r->status == 200) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_EQ(reset->status, 200) << reset->body;
+  // Every event was stored after time 0: both come again.
+  auto again = Subscriber("timed", "ledger");
+  ASSERT_NE(again, nullptr);
+  for (int i = 0; i < 2; ++i) {
+    auto push = again->Next(Command::kAsyncMessageToClient);
+    ASSERT_TRUE(push.ok()) << push.status();
+  }
+}
+
+TEST_F(AdminServerTest, DashboardFilesAreServedWithTheirTypesAndNothingElse) {
+  Start({{"eventMesh.server.admin.token", "s3cret-token"}});
+  auto root = Call("GET", "/");
+  ASSERT_TRUE(root.ok()) << root.status();
+  EXPECT_EQ(root->status, 302);
+  ASSERT_NE(root->header("Location"), nullptr);
+  EXPECT_EQ(*root->header("Location"), "/dashboard/");
+  EXPECT_EQ(*Call("GET", "/dashboard")->header("Location"), "/dashboard/");
+  // Open without the token (the files hold no data); the API still needs it.
+  struct File {
+    std::string path, type, contains;
+  };
+  for (const File& f : std::vector<File>{
+           {"/dashboard/", "text/html; charset=utf-8", "<title>EventMesh dashboard</title>"},
+           {"/dashboard/index.html", "text/html; charset=utf-8", "dashboard.js"},
+           {"/dashboard/dashboard.js", "text/javascript; charset=utf-8", "/v1/groups"},
+           {"/dashboard/dashboard.css", "text/css; charset=utf-8", ".lag-high"},
+       }) {
+    auto response = Call("GET", f.path);
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_EQ(response->status, 200) << f.path;
+    ASSERT_NE(response->header("Content-Type"), nullptr) << f.path;
+    EXPECT_EQ(*response->header("Content-Type"), f.type) << f.path;
+    EXPECT_EQ(*response->header("X-Content-Type-Options"), "nosniff");
+    EXPECT_THAT(*response->header("Content-Security-Policy"), HasSubstr("default-src 'self'"));
+    EXPECT_THAT(response->body, HasSubstr(f.contains)) << f.path;
+  }
+  EXPECT_EQ(Call("GET", "/v1/info")->status, 401);
+  // Unknown names, other folders and traversal attempts are not found.
+  for (const char* path :
+       {"/dashboard/missing.js", "/dashboard/assets/index.html", "/dashboard/../admin_server.cc",
+        "/dashboard/%2e%2e/BUILD.bazel", "/dashboard/..%2fBUILD.bazel", "/dashboard//etc/passwd",
+        "/dashboard/index.html/", "/dashboard/BUILD.bazel", "/dashboard/embed_assets.sh",
+        "/dashboard/../../../../etc/passwd"}) {
+    auto response = Call("GET", path);
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_EQ(response->status, 404) << path << ": " << response->body;
+    EXPECT_THAT(response->body, ::testing::Not(HasSubstr("root:"))) << path;
+  }
+  auto post = Call("POST", "/dashboard/index.html");
+  EXPECT_EQ(post->status, 405);
+  EXPECT_EQ(Call("DELETE", "/")->status, 405);
 }
 
 TEST_F(AdminServerTest, TokenProtectsEverythingButHealthAndReady) {

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "eventmesh/protocol/http/response.h"
+#include "glog/logging.h"
 
 namespace eventmesh::runtime::http {
 
@@ -16,6 +17,8 @@ HttpRequest ResponseMeta(const HttpRequest& request) {
   HttpRequest meta;
   meta.path = request.path;
   meta.local_ip = request.local_ip;
+  meta.peer_ip = request.peer_ip;
+  meta.method_name = request.method_name;
   return meta;
 }
 
@@ -23,6 +26,13 @@ HttpResponse RetCodeResponse(const HttpServices& services, const HttpRequest& re
                              int http_status, int ret_code, absl::string_view ret_msg,
                              std::pair<std::string, std::string> extra_header) {
   namespace key = protocol::http::header_key;
+  if (ret_code != 0 && services.log_limiter != nullptr) {
+    if (auto dropped = services.log_limiter->Admit(request.peer_ip)) {
+      LOG(WARNING) << "http " << request.peer_ip << ": " << request.method_name << " "
+                   << request.path << " refused, HTTP " << http_status << " retCode " << ret_code
+                   << ": " << ret_msg << common::LogLimiter::DroppedNote(*dropped);
+    }
+  }
   HttpResponse response;
   response.status = http_status;
   response.body = protocol::http::MakeResponseJson(ret_code, ret_msg, NowMs());

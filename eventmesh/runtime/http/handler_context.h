@@ -17,6 +17,7 @@
 
 #include "absl/strings/string_view.h"
 #include "boost/asio.hpp"
+#include "eventmesh/common/log_limiter.h"
 #include "eventmesh/connectors/api/connector.h"
 #include "eventmesh/protocol/cloudevents/http_binding.h"
 #include "eventmesh/protocol/http/headers.h"
@@ -47,6 +48,9 @@ struct HttpServices {
   const core::Authenticator* authenticator = nullptr;  // set with acl
   core::RateLimiter* rate_limiter = nullptr;           // eventMesh.server.http.msgReqnumPerSecond
   webhook::WebhookService* webhook = nullptr;          // nullptr: webhook subscriptions disabled
+  // Set: every refusal (a retCode other than 0) is logged with its reason, rate-limited per
+  // client IP. nullptr: refusals are not logged.
+  common::LogLimiter* log_limiter = nullptr;
 };
 
 enum class Method { kGet, kPost, kOther };

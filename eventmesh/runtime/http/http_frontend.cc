@@ -14,6 +14,7 @@ HttpFrontend::HttpFrontend(const frontend::FrontendServices& services)
   services_.acl = services.acl;
   services_.authenticator = services.authenticator;
   services_.rate_limiter = &rate_limiter_;
+  services_.log_limiter = &log_limiter_;
   services_.webhook = services.webhook;
   server_ =
       std::make_unique<HttpServer>(&services_, HttpServerOptions::FromConfig(*services.config));

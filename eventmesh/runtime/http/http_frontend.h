@@ -30,6 +30,8 @@ class HttpFrontend final : public frontend::Frontend {
 
  private:
   core::RateLimiter rate_limiter_;
+  // Refusal warnings: a burst of 10 per client IP, then one a second.
+  common::LogLimiter log_limiter_{1.0, 10};
   HttpServices services_;
   std::unique_ptr<HttpServer> server_;
 };

@@ -129,7 +129,10 @@ void Session::OnRead(const boost::system::error_code& ec, size_t bytes) {
         // The client speaks the protocol: tell it why before closing.
         SendServerGoodbye(OpStatus::kFail, reason);
         reading_stopped_ = true;
-        LOG(WARNING) << "session " << peer_ << ": " << reason;
+        if (auto dropped = AdmitLog()) {
+          LOG(WARNING) << "session " << peer_ << ": " << reason
+                       << common::LogLimiter::DroppedNote(*dropped);
+        }
       } else {
         Close(reason);
       }
@@ -535,20 +538,28 @@ void Session::HandleRequest(Package& package) {
 void Session::HandleResponse(const Package& package) {
   auto event = protocol::adaptor::TcpPackageToCloudEvent(package);
   if (!event.ok()) {
-    LOG(WARNING) << "session " << peer_ << ": unusable RESPONSE_TO_SERVER: " << event.status();
+    if (auto dropped = AdmitLog()) {
+      LOG(WARNING) << "session " << peer_ << ": unusable RESPONSE_TO_SERVER: " << event.status()
+                   << common::LogLimiter::DroppedNote(*dropped);
+    }
     return;
   }
   // RESPONSE_TO_SERVER has no answer in the protocol: a refused reply is only logged.
   if (absl::Status routed = ctx_->requests->Respond(*std::move(event)); !routed.ok()) {
-    LOG(WARNING) << "session " << peer_ << ": RESPONSE_TO_SERVER not delivered: " << routed;
+    if (auto dropped = AdmitLog()) {
+      LOG(WARNING) << "session " << peer_ << ": RESPONSE_TO_SERVER not delivered: " << routed
+                   << common::LogLimiter::DroppedNote(*dropped);
+    }
   }
 }
 
 void Session::HandleClientAck(const Package& package) {
   uint64_t seq = 0;
   if (!package.header.seq.has_value() || !absl::SimpleAtoi(*package.header.seq, &seq)) {
-    LOG(WARNING) << "session " << peer_ << ": " << CommandName(package.header.cmd)
-                 << " without a numeric seq ignored";
+    if (auto dropped = AdmitLog()) {
+      LOG(WARNING) << "session " << peer_ << ": " << CommandName(package.header.cmd)
+                   << " without a numeric seq ignored" << common::LogLimiter::DroppedNote(*dropped);
+    }
     return;
   }
   std::shared_ptr<core::GroupConsumer> consumer;
@@ -582,6 +593,11 @@ void Session::FlushAcks() {
   pending_acks_.clear();
 }
 
+std::optional<int64_t> Session::AdmitLog() {
+  if (ctx_->log_limiter == nullptr) return 0;
+  return ctx_->log_limiter->Admit(absl::string_view(peer_).substr(0, peer_.rfind(':')));
+}
+
 void Session::Reply(const Package& request, Command cmd, int code, std::string desc) {
   Package reply;
   reply.header.cmd = cmd;
@@ -589,8 +605,12 @@ void Session::Reply(const Package& request, Command cmd, int code, std::string d
   reply.header.desc = std::move(desc);
   reply.header.seq = request.header.seq;
   if (code != OpStatus::kSuccess) {
-    VLOG(1) << "session " << peer_ << ": " << CommandName(request.header.cmd) << " -> code " << code
-            << ": " << reply.header.desc;
+    // Every refusal is logged once with its reason, at most a few per second per client address.
+    if (auto dropped = AdmitLog()) {
+      LOG(WARNING) << "session " << peer_ << " (group " << user_agent_.group
+                   << "): " << CommandName(request.header.cmd) << " refused, code " << code << ": "
+                   << reply.header.desc << common::LogLimiter::DroppedNote(*dropped);
+    }
   }
   Send(reply);
 }

@@ -124,6 +124,9 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   // The session as the publish policy sees it.
   core::Publisher AsPublisher();
 
+  // Whether a warning about this client may be logged now (SessionContext::log_limiter, keyed by
+  // the client's IP); the value counts the messages dropped before it.
+  std::optional<int64_t> AdmitLog();
   void Reply(const protocol::tcp::Package& request, protocol::tcp::Command cmd, int code,
              std::string desc);
   // Queues the encoded frame. Unless `defer_write` (pushes: FlushPushes follows), starts a

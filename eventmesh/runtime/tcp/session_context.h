@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "boost/asio/ssl.hpp"
+#include "eventmesh/common/log_limiter.h"
 #include "eventmesh/connectors/api/connector.h"
 #include "eventmesh/runtime/config.h"
 #include "eventmesh/runtime/core/acl.h"
@@ -37,6 +38,9 @@ struct SessionContext {
   // The "ip:port" a client of (group, purpose) should connect to (RECOMMEND_REQUEST). Unset: the
   // request is answered with code 1.
   std::function<std::string(const std::string& group, const std::string& purpose)> recommend;
+  // Rate-limits the warnings about clients (refused requests, bad frames), per client IP; set
+  // by the TcpServer. nullptr: every warning is logged.
+  common::LogLimiter* log_limiter = nullptr;
   // Called once when a session closed (to drop it from the server's registry).
   std::function<void(uint64_t session_id)> on_closed;
 };

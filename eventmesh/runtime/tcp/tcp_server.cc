@@ -12,6 +12,7 @@ namespace eventmesh::runtime::tcp {
 
 TcpServer::TcpServer(SessionContext* context, int worker_threads)
     : ctx_(context), pool_({worker_threads, net::IoThreadPool::Model::kPerThread, "em-tcp"}) {
+  ctx_->log_limiter = &log_limiter_;
   ctx_->on_closed = [this](uint64_t id) {
     std::lock_guard<std::mutex> lock(mu_);
     if (auto it = sessions_.find(id); it != sessions_.end()) {
@@ -75,7 +76,10 @@ void TcpServer::OnAccepted(boost::asio::ip::tcp::socket socket) {
     if (!refusal.empty() && per_address_[address] == 0) per_address_.erase(address);
   }
   if (!refusal.empty()) {
-    LOG(WARNING) << "rejecting connection: " << refusal;
+    if (auto dropped = log_limiter_.Admit(address)) {
+      LOG(WARNING) << "rejecting connection: " << refusal
+                   << common::LogLimiter::DroppedNote(*dropped);
+    }
     boost::asio::post(worker, [session, refusal] {
       session->SendServerGoodbye(protocol::tcp::OpStatus::kFail, refusal);
     });
@@ -169,6 +173,20 @@ absl::Status TcpServer::Redirect(uint64_t session_id, const std::string& ip, int
     it->second.redirected = true;
   }
   session->Redirect(ip, port);
+  return absl::OkStatus();
+}
+
+absl::Status TcpServer::Goodbye(uint64_t session_id, const std::string& desc) {
+  std::shared_ptr<Session> session;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = sessions_.find(session_id);
+    if (it != sessions_.end()) session = it->second.session.lock();
+    if (session == nullptr || session->closed()) {
+      return absl::NotFoundError(absl::StrCat("no session ", session_id));
+    }
+  }
+  session->SendServerGoodbye(0, desc);
   return absl::OkStatus();
 }
 

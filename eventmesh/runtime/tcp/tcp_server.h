@@ -76,6 +76,9 @@ class TcpServer {
   // Sends REDIRECT_TO_CLIENT {"ip","port"} to one session. Errors: NotFound "no session <id>"
   // when it closed or never existed.
   absl::Status Redirect(uint64_t session_id, const std::string& ip, int port);
+  // Sends SERVER_GOODBYE_REQUEST (code 0, `desc`) to one session, which then closes. Errors:
+  // NotFound "no session <id>" when it closed or never existed.
+  absl::Status Goodbye(uint64_t session_id, const std::string& desc);
   // A snapshot of every open session, in id order. The session fields are read on each
   // session's worker thread; a session whose worker does not answer within `timeout_ms` (only
   // when the server is stopping) is left out.
@@ -87,6 +90,8 @@ class TcpServer {
   void OnAccepted(boost::asio::ip::tcp::socket socket);
 
   SessionContext* const ctx_;
+  // Warnings about clients: a burst of 10 per client IP, then one a second (ctx_->log_limiter).
+  common::LogLimiter log_limiter_{1.0, 10};
   // One io_context per worker thread; destroyed after acceptor_ and the sessions' handlers.
   net::IoThreadPool pool_;
   std::unique_ptr<net::Acceptor> acceptor_;
