@@ -26,8 +26,7 @@ TEST(ConfigTest, DefaultsAndEventMeshKeys) {
   // runtime writes into its section.
   EXPECT_EQ(config->connector_config.count("path"), 0u);
   EXPECT_EQ(config->max_event_size, 1 << 20);
-  EXPECT_EQ(config->ignored_keys,
-            std::vector<std::string>{"eventMesh.server.sendmsg.threads.num"});
+  EXPECT_EQ(config->ignored_keys, std::vector<std::string>{"eventMesh.server.sendmsg.threads.num"});
   EXPECT_EQ(config->grpc_port, 10206);
   EXPECT_FALSE(config->grpc_tls_enabled);
   EXPECT_EQ(config->http_port, 10107);

@@ -42,8 +42,7 @@ void SetStatus(pb::CloudEvent* event, Code code, std::string message) {
 
 bool TextLike(absl::string_view type) {
   return absl::StartsWith(type, "text/") || type == "application/json" ||
-         type == "application/xml" || absl::EndsWith(type, "+json") ||
-         absl::EndsWith(type, "+xml");
+         type == "application/xml" || absl::EndsWith(type, "+json") || absl::EndsWith(type, "+xml");
 }
 
 }  // namespace
@@ -175,7 +174,8 @@ absl::StatusOr<Subscription> ParseSubscription(const pb::CloudEvent& event, bool
     return absl::InvalidArgumentError("attribute consumergroup is required");
   }
   for (const auto& value : doc->GetArray()) {
-    if (!value.IsObject()) return absl::FailedPreconditionError("a subscription item is not an object");
+    if (!value.IsObject())
+      return absl::FailedPreconditionError("a subscription item is not an object");
     SubscriptionItem item;
     item.topic = std::string(json::GetString(value, "topic").value_or(""));
     if (item.topic.empty()) return absl::InvalidArgumentError("a subscription item has no topic");
@@ -207,8 +207,7 @@ std::string SubscriptionJson(const std::vector<SubscriptionItem>& items) {
     json::WriteKey(w, "topic");
     json::WriteString(w, item.topic);
     json::WriteKey(w, "mode");
-    json::WriteString(w, item.broadcasting ? "BROADCASTING"
-                                                                              : "CLUSTERING");
+    json::WriteString(w, item.broadcasting ? "BROADCASTING" : "CLUSTERING");
     json::WriteKey(w, "type");
     json::WriteString(w, item.sync ? "SYNC" : "ASYNC");
     w.EndObject();
@@ -228,7 +227,8 @@ absl::StatusOr<std::vector<HeartbeatItem>> ParseHeartbeat(const pb::CloudEvent& 
   }
   std::vector<HeartbeatItem> items;
   for (const auto& value : doc->GetArray()) {
-    if (!value.IsObject()) return absl::FailedPreconditionError("a heartbeat item is not an object");
+    if (!value.IsObject())
+      return absl::FailedPreconditionError("a heartbeat item is not an object");
     HeartbeatItem item;
     item.topic = std::string(json::GetString(value, "topic").value_or(""));
     item.url = std::string(json::GetString(value, "url").value_or(""));

@@ -92,7 +92,8 @@ void SetAttr(pb::CloudEvent* event, const std::string& name, std::string value);
 pb::CloudEvent FreshResponse(Code code, absl::string_view detail = "");
 // A copy of `request` with statuscode, responsemessage (the detail, or the code's text when
 // empty) and time added.
-pb::CloudEvent CopyResponse(const pb::CloudEvent& request, Code code, absl::string_view detail = "");
+pb::CloudEvent CopyResponse(const pb::CloudEvent& request, Code code,
+                            absl::string_view detail = "");
 // The statuscode of a response (-1 when absent or not a number).
 int ResponseCode(const pb::CloudEvent& response);
 

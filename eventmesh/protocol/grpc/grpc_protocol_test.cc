@@ -11,9 +11,8 @@ pb::CloudEvent Valid() {
   event.set_source("/");
   event.set_spec_version("1.0");
   event.set_type("org.apache.eventmesh");
-  for (const char* name : {key::kEnv, key::kIdc, key::kIp, key::kSys, key::kUsername,
-                           key::kPasswd, key::kLanguage, key::kUniqueId, key::kProducerGroup,
-                           key::kSeqNum}) {
+  for (const char* name : {key::kEnv, key::kIdc, key::kIp, key::kSys, key::kUsername, key::kPasswd,
+                           key::kLanguage, key::kUniqueId, key::kProducerGroup, key::kSeqNum}) {
     SetAttr(&event, name, "x");
   }
   SetAttr(&event, key::kPid, "123");
@@ -88,11 +87,9 @@ TEST(GrpcProtocolTest, Subscriptions) {
             absl::StatusCode::kInvalidArgument);
 
   event.set_text_data("[{\"topic\":\"a\",\"mode\":\"SOMETIMES\"}]");
-  EXPECT_EQ(ParseSubscription(event, false).status().code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ParseSubscription(event, false).status().code(), absl::StatusCode::kFailedPrecondition);
   event.set_text_data("not json");
-  EXPECT_EQ(ParseSubscription(event, false).status().code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ParseSubscription(event, false).status().code(), absl::StatusCode::kFailedPrecondition);
   event.set_text_data("[]");
   EXPECT_EQ(ParseSubscription(event, false).status().code(), absl::StatusCode::kInvalidArgument);
   event.set_text_data("[{\"mode\":\"CLUSTERING\"}]");

@@ -240,8 +240,8 @@ void PublishBatch(Shared* shared, const pb::CloudEventBatch& batch, const std::s
   const core::Publisher publisher = shared->AsPublisher(*user);
   if (absl::Status admitted = shared->services.publish->AdmitAll(publisher, events);
       !admitted.ok()) {
-    respond(FreshResponse(PublishRefusalCode(admitted, Code::kBatchPublishErr),
-                          admitted.message()));
+    respond(
+        FreshResponse(PublishRefusalCode(admitted, Code::kBatchPublishErr), admitted.message()));
     return;
   }
   shared->services.publish->Publish(
@@ -257,8 +257,7 @@ void PublishBatch(Shared* shared, const pb::CloudEventBatch& batch, const std::s
 ::grpc::Status OneWayStatus(const pb::CloudEvent& response) {
   const int code = ResponseCode(response);
   if (code == 0) return ::grpc::Status::OK;
-  const std::string message =
-      absl::StrCat(code, " ", Attr(response, key::kResponseMessage));
+  const std::string message = absl::StrCat(code, " ", Attr(response, key::kResponseMessage));
   switch (static_cast<Code>(code)) {
     case Code::kProtocolHeaderErr:
     case Code::kProtocolBodyErr:
@@ -342,8 +341,8 @@ class PublisherServiceImpl final : public pb::PublisherService::CallbackService 
     }
     const uint64_t call = shared_->next_call.fetch_add(1);
     shared_->services.requests->Request(
-        shared_->AsPublisher(user), core::RequestOwner{kFrontendName, call},
-        absl::StrCat(call), *std::move(event), ttl, shared_->timer_io.get_executor(),
+        shared_->AsPublisher(user), core::RequestOwner{kFrontendName, call}, absl::StrCat(call),
+        *std::move(event), ttl, shared_->timer_io.get_executor(),
         [respond, request](absl::StatusOr<cloudevents::CloudEvent> reply) {
           if (!reply.ok()) {
             const Code code = reply.status().code() == absl::StatusCode::kPermissionDenied
@@ -356,8 +355,9 @@ class PublisherServiceImpl final : public pb::PublisherService::CallbackService 
           }
           auto wire = FromMeshEvent(*reply);
           if (!wire.ok()) {
-            respond(CopyResponse(*request, Code::kRequestReplyMsgErr,
-                                 absl::StrCat("cannot encode the reply: ", wire.status().message())));
+            respond(
+                CopyResponse(*request, Code::kRequestReplyMsgErr,
+                             absl::StrCat("cannot encode the reply: ", wire.status().message())));
             return;
           }
           respond(*std::move(wire));
@@ -587,8 +587,7 @@ class Stream final : public ::grpc::ServerBidiReactor<pb::CloudEvent, pb::CloudE
       if (std::string denied = core::DeniedSubscribe(*user, item.topic); !denied.empty()) {
         return Fail(CopyResponse(message, Code::kAclErr, denied));
       }
-      if (absl::Status ensured = shared_->services.topics->EnsureTopic(item.topic);
-          !ensured.ok()) {
+      if (absl::Status ensured = shared_->services.topics->EnsureTopic(item.topic); !ensured.ok()) {
         return Fail(CopyResponse(message, Code::kSubscribeErr, ensured.message()));
       }
     }
@@ -600,17 +599,14 @@ class Stream final : public ::grpc::ServerBidiReactor<pb::CloudEvent, pb::CloudE
       }
     }
     if (Attr(message, key::kAckMode) == kAckModeClient) client_ack_.store(true);
-    // The ack goes out before the first push of the new subscription.
-    Send(CopyResponse(message, Code::kSuccess, "subscribe success"));
     for (const auto& item : subscription->items) {
       {
         std::lock_guard<std::mutex> lock(mu_);
         subscriptions_.insert({subscription->consumer_group, item.topic});
       }
-      const core::PushKind kind = item.broadcasting
-                                      ? core::PushKind::kBroadcast
-                                  : item.sync ? core::PushKind::kRequest
-                                              : core::PushKind::kUnicast;
+      const core::PushKind kind = item.broadcasting ? core::PushKind::kBroadcast
+                                  : item.sync       ? core::PushKind::kRequest
+                                                    : core::PushKind::kUnicast;
       absl::Status subscribed = shared_->services.consumers->Subscribe(
           shared_from_this(), subscription->consumer_group, item.topic,
           item.broadcasting ? connectors::ConsumeMode::kBroadcasting
@@ -620,6 +616,9 @@ class Stream final : public ::grpc::ServerBidiReactor<pb::CloudEvent, pb::CloudE
         return Fail(CopyResponse(message, Code::kSubscribeErr, subscribed.message()));
       }
     }
+    // Answered once the group consumes: an event published after the answer is delivered.
+    // (Pushes of the new subscription may precede the answer on the stream.)
+    Send(CopyResponse(message, Code::kSuccess, "subscribe success"));
     return true;
   }
 
@@ -631,7 +630,8 @@ class Stream final : public ::grpc::ServerBidiReactor<pb::CloudEvent, pb::CloudE
     auto user = shared_->Authenticate(message, peer_ip_);
     if (!user.ok()) return Fail(CopyResponse(message, Code::kAclErr, user.status().message()));
     auto event = ToMeshEvent(message);
-    if (!event.ok()) return Fail(CopyResponse(message, Code::kReplyMsgErr, event.status().message()));
+    if (!event.ok())
+      return Fail(CopyResponse(message, Code::kReplyMsgErr, event.status().message()));
     absl::Status routed = shared_->services.requests->Respond(*std::move(event));
     if (!routed.ok()) {
       // A late or unknown reply (the request timed out or was answered) is dropped, as Apache
@@ -716,14 +716,15 @@ class ConsumerServiceImpl final : public pb::ConsumerService::CallbackService {
     webhook_request.consumer_group = subscription->consumer_group;
     webhook_request.url = subscription->url;
     for (const auto& item : subscription->items) {
-      webhook_request.topics.push_back(webhook::WebhookTopic{item.topic,
-                                   item.broadcasting ? connectors::ConsumeMode::kBroadcasting
-                                                     : connectors::ConsumeMode::kClustering,
-                                   item.sync});
+      webhook_request.topics.push_back(
+          webhook::WebhookTopic{item.topic,
+                                item.broadcasting ? connectors::ConsumeMode::kBroadcasting
+                                                  : connectors::ConsumeMode::kClustering,
+                                item.sync});
     }
     webhook_request.client = webhook::ClientIdentity{
-        Attr(request, key::kEnv), Attr(request, key::kIdc),      Attr(request, key::kSys),
-        Attr(request, key::kPid), Attr(request, key::kIp),       Attr(request, key::kUsername)};
+        Attr(request, key::kEnv), Attr(request, key::kIdc), Attr(request, key::kSys),
+        Attr(request, key::kPid), Attr(request, key::kIp),  Attr(request, key::kUsername)};
     if (absl::Status s = shared_->services.webhook->Subscribe(webhook_request); !s.ok()) {
       return FreshResponse(Code::kSubscribeErr, s.message());
     }
@@ -807,7 +808,8 @@ class HeartbeatServiceImpl final : public pb::HeartbeatService::CallbackService 
     auto user = shared_->Authenticate(request, peer_ip);
     if (!user.ok()) return FreshResponse(Code::kAclErr, user.status().message());
     if (client_type != 2) {
-      return FreshResponse(Code::kProtocolBodyErr, "only subscribers (clienttype 2) send heartbeats");
+      return FreshResponse(Code::kProtocolBodyErr,
+                           "only subscribers (clienttype 2) send heartbeats");
     }
     const std::string ip = Attr(request, key::kIp);
     const std::string pid = Attr(request, key::kPid);
@@ -831,7 +833,8 @@ class HeartbeatServiceImpl final : public pb::HeartbeatService::CallbackService 
 
 absl::StatusOr<std::string> ReadFile(const std::string& path, const std::string& key_name) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot use ", key_name, " \"", path, "\""));
+  if (!in)
+    return absl::InvalidArgumentError(absl::StrCat("cannot use ", key_name, " \"", path, "\""));
   std::stringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
@@ -934,7 +937,8 @@ absl::StatusOr<std::unique_ptr<frontend::Frontend>> CreateGrpcFrontend(
       auto ca = ReadFile(c.grpc_tls_client_ca_file, keys.client_ca_file);
       if (!ca.ok()) return ca.status();
       options.pem_root_certs = *ca;
-      options.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+      options.client_certificate_request =
+          GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
     }
     options.pem_key_cert_pairs.push_back({*key_pem, *cert});
     credentials = ::grpc::SslServerCredentials(options);
