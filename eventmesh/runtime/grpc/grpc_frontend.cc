@@ -427,6 +427,10 @@ class Stream final : public ::grpc::ServerBidiReactor<pb::CloudEvent, pb::CloudE
     uint64_t number = 0;
     if (!absl::SimpleAtoi(seq, &number)) return core::PushResult::Undeliverable("bad seq");
     SetAttr(&*wire, key::kPushSeq, seq);
+    // Apache clients take a stream message without seqnum and uniqueid for a response: events
+    // published over TCP or HTTP may have neither, so the event id stands in.
+    if (Attr(*wire, key::kSeqNum).empty()) SetAttr(&*wire, key::kSeqNum, wire->id());
+    if (Attr(*wire, key::kUniqueId).empty()) SetAttr(&*wire, key::kUniqueId, wire->id());
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_.load() || finishing_) return core::PushResult::Closed();
     deliveries_[number] = consumer;
