@@ -211,6 +211,27 @@ class GrpcClientCore : public std::enable_shared_from_this<GrpcClientCore> {
     return FromResponse(response);
   }
 
+  void PublishAsync(const Event& event, std::function<void(absl::Status)> done) {
+    auto wire = ToWire(event, 0);
+    if (!wire.ok()) {
+      done(wire.status());
+      return;
+    }
+    struct Call {
+      ::grpc::ClientContext context;
+      pb::CloudEvent request;
+      pb::CloudEvent response;
+    };
+    auto call = std::make_shared<Call>();
+    call->request = *std::move(wire);
+    Prepare(&call->context, options_.call_timeout);
+    publisher_->async()->publish(
+        &call->context, &call->request, &call->response,
+        [call, done = std::move(done)](::grpc::Status status) {
+          done(status.ok() ? FromResponse(call->response) : ToStatus(status));
+        });
+  }
+
   absl::Status PublishBatch(const std::vector<Event>& events) {
     pb::CloudEventBatch batch;
     for (const auto& event : events) {
@@ -507,6 +528,9 @@ absl::StatusOr<std::unique_ptr<EventMeshGrpcClient>> EventMeshGrpcClient::Connec
 
 EventMeshGrpcClient::~EventMeshGrpcClient() { Close(); }
 absl::Status EventMeshGrpcClient::Publish(const Event& event) { return core_->Publish(event); }
+void EventMeshGrpcClient::PublishAsync(const Event& event, std::function<void(absl::Status)> done) {
+  core_->PublishAsync(event, std::move(done));
+}
 absl::Status EventMeshGrpcClient::PublishBatch(const std::vector<Event>& events) {
   return core_->PublishBatch(events);
 }

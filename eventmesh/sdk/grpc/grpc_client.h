@@ -90,6 +90,9 @@ class EventMeshGrpcClient {
   EventMeshGrpcClient& operator=(const EventMeshGrpcClient&) = delete;
 
   absl::Status Publish(const Event& event);
+  // Publish without blocking: `done` runs once on a gRPC thread with Publish's result. Many
+  // may be in flight on the one channel (HTTP/2 streams).
+  void PublishAsync(const Event& event, std::function<void(absl::Status)> done);
   absl::Status PublishBatch(const std::vector<Event>& events);
   absl::StatusOr<ReceivedEvent> Request(const Event& event, absl::Duration timeout);
 

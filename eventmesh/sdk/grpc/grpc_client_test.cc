@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "eventmesh/connectors/builtin.h"
 #include "eventmesh/runtime/server.h"
 #include "eventmesh/runtime/testing/test_server.h"
@@ -93,8 +94,19 @@ TEST_F(GrpcClientTest, PublishSubscribeAckAndRequestReply) {
   event.set_data("as a cloudevent", cloudevents::DataEncoding::kText);
   ASSERT_TRUE(publisher->PublishBatch({event}).ok());
 
-  auto received = inbox.WaitFor(2);
-  ASSERT_EQ(received.size(), 2u);
+  absl::Notification async_done;
+  absl::Status async_status;
+  message.content = "async";
+  publisher->PublishAsync(message, [&](absl::Status status) {
+    async_status = status;
+    async_done.Notify();
+  });
+  ASSERT_TRUE(async_done.WaitForNotificationWithTimeout(absl::Seconds(20)));
+  EXPECT_TRUE(async_status.ok()) << async_status;
+  message.content = "hello";
+
+  auto received = inbox.WaitFor(3);
+  ASSERT_EQ(received.size(), 3u);
   std::map<std::string, const ReceivedEvent*> by_data;
   for (const auto& delivery : received) by_data[delivery->event().data()] = &delivery->event();
   ASSERT_EQ(by_data.count("hello"), 1u);
@@ -142,10 +154,10 @@ TEST_F(GrpcClientTest, PublishSubscribeAckAndRequestReply) {
   message.content = "after resubscribe";
   ASSERT_TRUE(publisher->Publish(message).ok());
   // The group is durable: what was published meanwhile is delivered after the resubscription.
-  received = inbox.WaitFor(4);
-  ASSERT_EQ(received.size(), 4u);
+  received = inbox.WaitFor(5);
+  ASSERT_EQ(received.size(), 5u);
   std::set<std::string> later;
-  for (size_t i = 2; i < received.size(); ++i) later.insert(received[i]->event().data());
+  for (size_t i = 3; i < received.size(); ++i) later.insert(received[i]->event().data());
   EXPECT_EQ(later, (std::set<std::string>{"after unsubscribe", "after resubscribe"}));
   subscriber->Close();
   responder->Close();
