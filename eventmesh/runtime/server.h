@@ -96,6 +96,8 @@ class Server {
   int http_port() const { return http_ != nullptr ? http_->port() : 0; }
   // The consumer groups' delivery state (valid while the Server lives).
   core::ConsumerManager* consumers() { return consumers_.get(); }
+  // Requests waiting for replies (valid while the Server lives).
+  core::RequestReplyService* requests() { return requests_.get(); }
   // The bound port of the frontend named `protocol` ("grpc", ...); 0 when it is not enabled.
   int port_of(absl::string_view protocol) const;
   // The admin port (0 when eventMesh.server.admin.enabled=false or before Start).

@@ -880,8 +880,13 @@ class GrpcFrontend final : public frontend::Frontend {
   // gRPC cannot stop accepting without ending every call: new calls are answered with code 8
   // (EVENTMESH_STOP) instead.
   void StopAccepting() override { shared_->stopping.store(true); }
+  // Publishes in flight finish; requests still waiting for a reply are answered 22 (cancelled)
+  // because gRPC's shutdown waits for every call; streams end after their queued messages.
   void Drain(int64_t timeout_ms) override {
     shared_->stopping.store(true);
+    if (shared_->services.requests != nullptr) {
+      shared_->services.requests->CancelFrontend(kFrontendName);
+    }
     for (const auto& stream : shared_->streams.All()) stream->Goodbye();
     if (server_ != nullptr) {
       server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms));
@@ -891,13 +896,15 @@ class GrpcFrontend final : public frontend::Frontend {
     if (stopped_) return;
     stopped_ = true;
     shared_->stopping.store(true);
+    // Requests waiting for replies are answered (Cancelled -> 22) first: gRPC's shutdown waits
+    // for every call to finish.
+    if (shared_->services.requests != nullptr) {
+      shared_->services.requests->CancelFrontend(kFrontendName);
+    }
     if (server_ != nullptr) {
       for (const auto& stream : shared_->streams.All()) stream->Goodbye();
       server_->Shutdown(std::chrono::system_clock::now());
       server_->Wait();
-    }
-    if (shared_->services.requests != nullptr) {
-      shared_->services.requests->CancelFrontend(kFrontendName);
     }
     shared_->work.reset();
     shared_->timer_io.stop();

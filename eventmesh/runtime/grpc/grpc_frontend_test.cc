@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "eventmesh/connectors/builtin.h"
 #include "eventmesh/protocol/tcp/event_mesh_message.h"
@@ -232,6 +233,29 @@ TEST_F(GrpcFrontendTest, RequestReplyTimesOutWithCode22) {
   ASSERT_TRUE(reply.ok()) << reply.status();
   EXPECT_EQ(ResponseCode(*reply), 22);
   EXPECT_EQ(reply->text_data(), "ping");  // the copy shape
+}
+
+TEST_F(GrpcFrontendTest, ShutdownAnswersWaitingRequestsAndEndsStreams) {
+  Start();
+  auto subscriber = Subscriber("g-shutdown", "bye");
+  absl::StatusOr<pb::CloudEvent> reply;
+  absl::Notification sent;
+  std::thread requester([&] {
+    sent.Notify();
+    reply = RequestReply(channel_, TextEvent("nobody-listens", "ping", "600000"));
+  });
+  sent.WaitForNotification();
+  // Wait (bounded) until the request is pending in the runtime.
+  for (int i = 0; i < 1000 && server_->requests()->pending() == 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(server_->requests()->pending(), 1u);
+  server_->Shutdown();
+  requester.join();
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(ResponseCode(*reply), 22);
+  EXPECT_TRUE(subscriber->WaitEnded());
+  server_.reset();
 }
 
 TEST_F(GrpcFrontendTest, EventsCrossGrpcAndTcp) {
