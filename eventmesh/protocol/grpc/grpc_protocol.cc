@@ -239,19 +239,22 @@ absl::StatusOr<std::vector<HeartbeatItem>> ParseHeartbeat(const pb::CloudEvent& 
 }
 
 absl::StatusOr<cloudevents::CloudEvent> ToMeshEvent(const pb::CloudEvent& event) {
-  pb::CloudEvent copy = event;
-  auto* attributes = copy.mutable_attributes();
-  for (const char* name : {key::kPasswd, key::kStatusCode, key::kResponseMessage,
-                           key::kSubMessageType, key::kPushSeq, key::kAckMode}) {
-    attributes->erase(name);
-  }
-  if (Attr(copy, key::kProtocolDesc).empty()) {
-    SetAttr(&copy, key::kProtocolDesc, kProtocolDescGrpc);
-  }
-  if (copy.has_proto_data()) {
+  if (event.has_proto_data()) {
     return absl::InvalidArgumentError("invalid CloudEvent: proto_data is not supported");
   }
-  return cloudevents::ParseProto(copy.SerializeAsString());
+  // The wire messages are identical: parse this one's bytes as the CloudEvents format, then
+  // drop what must not be stored.
+  auto parsed = cloudevents::ParseProto(event.SerializeAsString());
+  if (!parsed.ok()) return parsed.status();
+  for (const char* name : {key::kPasswd, key::kStatusCode, key::kResponseMessage,
+                           key::kSubMessageType, key::kPushSeq, key::kAckMode}) {
+    parsed->RemoveExtension(name);
+  }
+  if (const std::string* desc = parsed->FindExtension(key::kProtocolDesc);
+      desc == nullptr || desc->empty()) {
+    parsed->SetExtension(key::kProtocolDesc, std::string(kProtocolDescGrpc));
+  }
+  return parsed;
 }
 
 absl::StatusOr<pb::CloudEvent> FromMeshEvent(const cloudevents::CloudEvent& event) {

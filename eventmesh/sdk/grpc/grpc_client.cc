@@ -282,6 +282,7 @@ class GrpcClientCore : public std::enable_shared_from_this<GrpcClientCore> {
         stream_ = consumer_->subscribeStream(stream_context_.get());
         stream_ended_ = false;
         reader_ = std::thread([self = shared_from_this()] { self->ReadLoop(); });
+        acker_ = std::thread([self = shared_from_this()] { self->AckLoop(); });
       }
       for (const auto& item : items) {
         if (item.type == SubscriptionType::kSync) sync_topics_.insert(item.topic);
@@ -339,12 +340,36 @@ class GrpcClientCore : public std::enable_shared_from_this<GrpcClientCore> {
     return FromResponse(response);
   }
 
+  // Queues the ack; the ack thread sends what accumulated as one message (pushseq list), so
+  // the reader never waits for a write and a burst of acks costs one message.
   void Ack(const std::string& push_seq) {
     if (!options_.client_acks || push_seq.empty()) return;
-    pb::CloudEvent ack;
-    SetAttr(&ack, key::kSubMessageType, proto::kSubscriptionAck);
-    SetAttr(&ack, key::kPushSeq, push_seq);
-    Write(ack);
+    absl::MutexLock lock(&ack_mu_);
+    pending_acks_.push_back(push_seq);
+  }
+
+  void AckLoop() {
+    while (true) {
+      std::vector<std::string> acks;
+      {
+        absl::MutexLock lock(&ack_mu_);
+        auto ready = [this] { return !pending_acks_.empty() || ack_stop_; };
+        ack_mu_.Await(absl::Condition(&ready));
+        if (pending_acks_.empty()) return;  // stopping, nothing left
+        acks.swap(pending_acks_);
+      }
+      for (size_t i = 0; i < acks.size(); i += 512) {
+        std::string list;
+        for (size_t j = i; j < acks.size() && j < i + 512; ++j) {
+          if (!list.empty()) list += ",";
+          list += acks[j];
+        }
+        pb::CloudEvent ack;
+        SetAttr(&ack, key::kSubMessageType, proto::kSubscriptionAck);
+        SetAttr(&ack, key::kPushSeq, std::move(list));
+        Write(ack);
+      }
+    }
   }
 
   absl::Status Reply(const pb::CloudEvent& request, const Event& reply) {
@@ -370,11 +395,24 @@ class GrpcClientCore : public std::enable_shared_from_this<GrpcClientCore> {
 
   void Close() {
     std::thread reader;
+    std::thread acker;
     {
       absl::MutexLock lock(&mu_);
       if (closed_) return;
       closed_ = true;
       reader = std::move(reader_);
+      acker = std::move(acker_);
+    }
+    {
+      absl::MutexLock lock(&ack_mu_);  // send the acks still queued, then stop
+      ack_stop_ = true;
+    }
+    if (acker.joinable()) {
+      if (acker.get_id() == std::this_thread::get_id()) {
+        acker.detach();
+      } else {
+        acker.join();
+      }
     }
     {
       absl::MutexLock lock(&write_mu_);
@@ -468,6 +506,10 @@ class GrpcClientCore : public std::enable_shared_from_this<GrpcClientCore> {
   std::unique_ptr<::grpc::ClientContext> stream_context_;
   std::unique_ptr<::grpc::ClientReaderWriter<pb::CloudEvent, pb::CloudEvent>> stream_;
   std::thread reader_ ABSL_GUARDED_BY(mu_);
+  std::thread acker_ ABSL_GUARDED_BY(mu_);
+  absl::Mutex ack_mu_;
+  std::vector<std::string> pending_acks_ ABSL_GUARDED_BY(ack_mu_);
+  bool ack_stop_ ABSL_GUARDED_BY(ack_mu_) = false;
   bool stream_ended_ ABSL_GUARDED_BY(mu_) = false;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   std::deque<pb::CloudEvent> responses_ ABSL_GUARDED_BY(mu_);
