@@ -40,6 +40,9 @@ ABSL_FLAG(std::string, subscribe_host, "",
           "runtime host of the subscribers (default --host; another mesh's runtime measures "
           "cross-mesh forwarding)");
 ABSL_FLAG(int, subscribe_port, 0, "runtime TCP port of the subscribers (default --port)");
+ABSL_FLAG(bool, grpc_client_acks, true,
+          "--protocol=grpc: subscribers acknowledge each event (false: the runtime counts an event "
+          "delivered once written to the stream, as for Apache clients)");
 ABSL_FLAG(int, publishers, 1, "number of publisher connections");
 ABSL_FLAG(int, subscribers, 1, "number of subscriber connections");
 ABSL_FLAG(std::string, topic, "", "topic (default: loadgen-<unix time>, fresh per run)");
@@ -223,6 +226,7 @@ int Run() {
   grpc_base.host = host;
   grpc_base.port = port;
   grpc_base.call_timeout = absl::Seconds(30);
+  grpc_base.client_acks = absl::GetFlag(FLAGS_grpc_client_acks);
 
   sdk::TcpClientOptions base;
   base.host = host;

@@ -488,8 +488,9 @@ class Stream final : public ::grpc::ServerBidiReactor<pb::CloudEvent, pb::CloudE
     }
     current_ = std::move(queue_.front());
     queue_.pop_front();
+    const bool more = !queue_.empty();
     lock.unlock();
-    StartWrite(&current_.message);
+    StartWrite(&current_.message, WriteOptionsFor(more));
   }
   void OnCancel() override { Close(); }
   void OnDone() override {
@@ -520,8 +521,17 @@ class Stream final : public ::grpc::ServerBidiReactor<pb::CloudEvent, pb::CloudE
     writing_ = true;
     current_ = std::move(queue_.front());
     queue_.pop_front();
+    const bool more = !queue_.empty();
     lock.unlock();
-    StartWrite(&current_.message);
+    StartWrite(&current_.message, WriteOptionsFor(more));
+  }
+
+  // While more messages are queued, a write may wait in gRPC's buffer for the next one (one
+  // socket write for a burst); the last of a burst is written out at once.
+  static ::grpc::WriteOptions WriteOptionsFor(bool more) {
+    ::grpc::WriteOptions options;
+    if (more) options.set_buffer_hint();
+    return options;
   }
 
   // Finishes the call once every queued message is written; no reads are started after it.
