@@ -571,10 +571,29 @@ class Stream final : public ::grpc::ServerBidiReactor<pb::CloudEvent, pb::CloudE
     if (consumer) consumer->OnAck(seq);
   }
 
+  // One ack message may carry many seqs: consecutive ones of one consumer are acknowledged
+  // together (one lock round in the group consumer).
   void HandleAck(const pb::CloudEvent& message) {
-    for (absl::string_view part : absl::StrSplit(Attr(message, key::kPushSeq), ',')) {
-      uint64_t seq = 0;
-      if (absl::SimpleAtoi(part, &seq)) Acknowledge(seq);
+    std::vector<std::pair<std::shared_ptr<core::GroupConsumer>, uint64_t>> acks;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (absl::string_view part : absl::StrSplit(Attr(message, key::kPushSeq), ',')) {
+        uint64_t seq = 0;
+        if (!absl::SimpleAtoi(part, &seq)) continue;
+        auto it = deliveries_.find(seq);
+        if (it == deliveries_.end()) continue;  // timed out and moved on, or acked already
+        if (auto consumer = it->second.lock()) acks.emplace_back(std::move(consumer), seq);
+        deliveries_.erase(it);
+      }
+    }
+    std::vector<uint64_t> seqs;
+    size_t i = 0;
+    while (i < acks.size()) {
+      seqs.clear();
+      size_t j = i;
+      while (j < acks.size() && acks[j].first == acks[i].first) seqs.push_back(acks[j++].second);
+      acks[i].first->OnAcks(seqs.data(), seqs.size());
+      i = j;
     }
   }
 
