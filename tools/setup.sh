@@ -23,6 +23,9 @@ PACKAGES=(
   # Connectors to distributed engines: Kafka through librdkafka (its tests use librdkafka's own
   # mock cluster) and NATS JetStream through the NATS C client (its tests start a real nats-server).
   librdkafka-dev libnats-dev nats-server
+  # The gRPC frontend and SDK client (Debian's gRPC C++ and its protoc plugin); the gRPC
+  # interoperability test's independent Python client.
+  libgrpc++-dev protobuf-compiler-grpc python3-grpcio python3-grpc-tools
   # promtool validates the Prometheus text format of every /metrics endpoint in the tests.
   prometheus
   # The dashboard's test renders it in a real headless browser.

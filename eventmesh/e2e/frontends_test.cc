@@ -77,11 +77,12 @@ TEST_F(FrontendsTest, OnlyTheConfiguredProtocolsStart) {
 }
 
 TEST_F(FrontendsTest, AnUnavailableProtocolIsNamedAtStartUp) {
-  auto server = testing::StartTestServer({{"eventMesh.server.provide.protocols", "TCP,GRPC"}},
+  auto server = testing::StartTestServer({{"eventMesh.server.provide.protocols", "TCP,MQTT"}},
                                          testing::TestDataDir(), connectors_);
   ASSERT_FALSE(server.ok());
   EXPECT_EQ(server.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(server.status().message(), "protocol \"grpc\" is not available (available: http, tcp)");
+  EXPECT_EQ(server.status().message(),
+            "protocol \"mqtt\" is not available (available: grpc, http, tcp)");
   EXPECT_FALSE(testing::StartTestServer({{"eventMesh.server.provide.protocols", "tcp,tcp"}},
                                         testing::TestDataDir("-twice"), connectors_)
                    .ok());

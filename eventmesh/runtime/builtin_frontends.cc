@@ -1,5 +1,6 @@
 #include "eventmesh/runtime/builtin_frontends.h"
 
+#include "eventmesh/runtime/grpc/grpc_frontend.h"
 #include "eventmesh/runtime/http/http_frontend.h"
 #include "eventmesh/runtime/tcp/tcp_frontend.h"
 
@@ -7,7 +8,8 @@ namespace eventmesh::runtime {
 
 absl::Status RegisterBuiltinFrontends(frontend::FrontendRegistry* registry) {
   if (absl::Status s = tcp::RegisterTcpFrontend(registry); !s.ok()) return s;
-  return http::RegisterHttpFrontend(registry);
+  if (absl::Status s = http::RegisterHttpFrontend(registry); !s.ok()) return s;
+  return grpc::RegisterGrpcFrontend(registry);
 }
 
 }  // namespace eventmesh::runtime

@@ -14,7 +14,6 @@ namespace {
 // sections of features this runtime does not have, and exact keys elsewhere so that a misspelt
 // key of a section the runtime does read is refused.
 const char* const kIgnoredPrefixes[] = {
-    "eventMesh.server.grpc.",
     "eventMesh.server.sendBack.",
     "eventMesh.server.tcp.sendBack.",
     "eventMesh.server.retry.",
@@ -84,7 +83,8 @@ KeyTable BuildKeyTable() {
   KeyTable t;
   // ----- TCP port and sessions
   t.Custom("eventMesh.server.provide.protocols", "TCP,HTTP", "",
-           "comma-separated protocol frontends to start, in order (tcp, http; case-insensitive)",
+           "comma-separated protocol frontends to start, in order (tcp, http, grpc; "
+           "case-insensitive)",
            [](const std::string& key, const std::string& value, RuntimeConfig* c) {
              std::vector<std::string> names = config::ParseList(absl::AsciiStrToLower(value));
              if (names.empty()) {
@@ -253,6 +253,24 @@ KeyTable BuildKeyTable() {
               "PEM private key of the TCP port; required with TCP TLS")
       .String("eventMesh.server.tcp.tls.clientCaFile", &RuntimeConfig::tcp_tls_client_ca_file,
               "PEM CA bundle; when set, TCP clients must present a certificate it signed")
+      .Int("eventMesh.server.grpc.port", &RuntimeConfig::grpc_port, 0, 65535, "",
+           "gRPC listen port (0 = any free port)")
+      .Int("eventMesh.server.grpc.msgReqnumPerSecond", &RuntimeConfig::grpc_msg_req_num_per_second,
+           0, 1'000'000'000, "events/s", "gRPC publish rate limit (0 = unlimited; over it code 21)")
+      .Int("eventMesh.server.grpc.streamWindowSize", &RuntimeConfig::grpc_stream_window_size, 1,
+           1'000'000, "",
+           "events pushed on one subscribeStream and not yet acknowledged (written, or acked by "
+           "the client when it asked for client acks)")
+      .Int("eventMesh.server.grpc.maxMessageSize", &RuntimeConfig::grpc_max_message_size, 1024,
+           256 << 20, "bytes", "largest gRPC message received (larger: status RESOURCE_EXHAUSTED)")
+      .Bool("eventMesh.server.grpc.tls.enabled", &RuntimeConfig::grpc_tls_enabled,
+            "serve gRPC over TLS")
+      .String("eventMesh.server.grpc.tls.certFile", &RuntimeConfig::grpc_tls_cert_file,
+              "PEM server certificate (chain) of the gRPC port; required with gRPC TLS")
+      .String("eventMesh.server.grpc.tls.keyFile", &RuntimeConfig::grpc_tls_key_file,
+              "PEM private key of the gRPC port; required with gRPC TLS")
+      .String("eventMesh.server.grpc.tls.clientCaFile", &RuntimeConfig::grpc_tls_client_ca_file,
+              "PEM CA bundle; when set, gRPC clients must present a certificate it signed")
       .String("eventMesh.server.env", &RuntimeConfig::server_env,
               "identity in HTTP answers (header eventmeshenv)")
       .String("eventMesh.server.idc", &RuntimeConfig::server_idc,
@@ -463,6 +481,12 @@ absl::StatusOr<RuntimeConfig> BuildConfig(const std::map<std::string, std::strin
     return absl::InvalidArgumentError(
         "keys eventMesh.server.tcp.tls.certFile and eventMesh.server.tcp.tls.keyFile are "
         "required when eventMesh.server.tcp.tls.enabled=true");
+  }
+  if (config.grpc_tls_enabled &&
+      (config.grpc_tls_cert_file.empty() || config.grpc_tls_key_file.empty())) {
+    return absl::InvalidArgumentError(
+        "keys eventMesh.server.grpc.tls.certFile and eventMesh.server.grpc.tls.keyFile are "
+        "required when eventMesh.server.grpc.tls.enabled=true");
   }
   if (config.registry.enabled && config.registry.addresses.empty()) {
     return absl::InvalidArgumentError(

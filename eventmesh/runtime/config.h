@@ -30,6 +30,7 @@ namespace eventmesh::runtime {
 
 inline constexpr int kDefaultTcpPort = 10000;
 inline constexpr int kDefaultHttpPort = 10105;
+inline constexpr int kDefaultGrpcPort = 10205;
 inline constexpr int kDefaultAdminPort = 10106;
 
 // eventMesh.server.http.webhook.* (see above).
@@ -110,6 +111,15 @@ struct RuntimeConfig {
   std::string tcp_tls_cert_file;
   std::string tcp_tls_key_file;
   std::string tcp_tls_client_ca_file;
+  // The gRPC port (eventMesh.server.grpc.*).
+  int grpc_port = kDefaultGrpcPort;
+  int64_t grpc_msg_req_num_per_second = 0;
+  int64_t grpc_stream_window_size = 1000;
+  int64_t grpc_max_message_size = 4 * 1024 * 1024;
+  bool grpc_tls_enabled = false;
+  std::string grpc_tls_cert_file;
+  std::string grpc_tls_key_file;
+  std::string grpc_tls_client_ca_file;
   WebhookConfig webhook;
   // Identity (HTTP response headers).
   std::string server_env = "P";

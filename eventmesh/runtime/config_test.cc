@@ -13,7 +13,8 @@ TEST(ConfigTest, DefaultsAndEventMeshKeys) {
       "eventMesh.storage.plugin.type=standalone\n"
       "eventMesh.storage.standalone.syncMode=none\n"
       "eventMesh.server.http.port=10107\n"
-      "eventMesh.server.grpc.port=10205\n");
+      "eventMesh.server.grpc.port=10206\n"
+      "eventMesh.server.sendmsg.threads.num=8\n");
   ASSERT_TRUE(props.ok()) << props.status();
   auto config = BuildConfig(*props);
   ASSERT_TRUE(config.ok()) << config.status();
@@ -25,7 +26,9 @@ TEST(ConfigTest, DefaultsAndEventMeshKeys) {
   // runtime writes into its section.
   EXPECT_EQ(config->connector_config.count("path"), 0u);
   EXPECT_EQ(config->max_event_size, 1 << 20);
-  EXPECT_EQ(config->ignored_keys, std::vector<std::string>{"eventMesh.server.grpc.port"});
+  EXPECT_EQ(config->ignored_keys, std::vector<std::string>{"eventMesh.server.sendmsg.threads.num"});
+  EXPECT_EQ(config->grpc_port, 10206);
+  EXPECT_FALSE(config->grpc_tls_enabled);
   EXPECT_EQ(config->http_port, 10107);
   EXPECT_EQ(config->http_max_body_size, 4 * 1024 * 1024);
   EXPECT_EQ(config->http_read_timeout_ms, 30'000);

@@ -44,8 +44,11 @@ int main(int argc, char** argv) {
   }
   std::cout << "eventmesh runtime: data directory " << config->data_dir << ", storage "
             << config->storage_type << ", TCP port " << (*server)->tcp_port() << ", HTTP port "
-            << (*server)->http_port() << (config->tls_enabled ? " (TLS)" : "") << ", admin port "
-            << (*server)->admin_port() << std::endl;
+            << (*server)->http_port() << (config->tls_enabled ? " (TLS)" : "");
+  if (const int grpc_port = (*server)->port_of("grpc"); grpc_port != 0) {
+    std::cout << ", gRPC port " << grpc_port << (config->grpc_tls_enabled ? " (TLS)" : "");
+  }
+  std::cout << ", admin port " << (*server)->admin_port() << std::endl;
   int signal_number = 0;
   sigwait(&signals, &signal_number);
   std::cout << "eventmesh runtime: signal " << signal_number << ", shutting down" << std::endl;

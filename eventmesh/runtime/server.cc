@@ -361,6 +361,13 @@ absl::Status Server::StartAdmin() {
   return absl::OkStatus();
 }
 
+int Server::port_of(absl::string_view protocol) const {
+  for (const auto& frontend : frontends_) {
+    if (frontend->name() == protocol) return frontend->port();
+  }
+  return 0;
+}
+
 std::vector<admin::ClientInfo> Server::Clients() {
   std::vector<admin::ClientInfo> out;
   for (const tcp::SessionInfo& session : Sessions()) {

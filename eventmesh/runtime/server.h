@@ -96,6 +96,12 @@ class Server {
   // The bound ports (0 when the protocol is not enabled).
   int tcp_port() const { return tcp_ != nullptr ? tcp_->port() : 0; }
   int http_port() const { return http_ != nullptr ? http_->port() : 0; }
+  // The consumer groups' delivery state (valid while the Server lives).
+  core::ConsumerManager* consumers() { return consumers_.get(); }
+  // Requests waiting for replies (valid while the Server lives).
+  core::RequestReplyService* requests() { return requests_.get(); }
+  // The bound port of the frontend named `protocol` ("grpc", ...); 0 when it is not enabled.
+  int port_of(absl::string_view protocol) const;
   // The admin port (0 when eventMesh.server.admin.enabled=false or before Start).
   int admin_port() const { return admin_ != nullptr ? admin_->port() : 0; }
   // The runtime's metrics (what GET /metrics on the admin port shows). Valid while the Server

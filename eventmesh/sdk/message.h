@@ -97,6 +97,7 @@ enum class Transport {
   kTcp,              // an EventMesh TCP package
   kHttpForm,         // an EventMesh form push to a webhook (codes 105 / 106)
   kHttpCloudEvents,  // a CloudEvents HTTP binding push (binary, structured or batch)
+  kGrpc,             // a gRPC subscribeStream push or requestReply answer
 };
 
 // An event received from the runtime. A value type.

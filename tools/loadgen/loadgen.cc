@@ -1,5 +1,6 @@
-// loadgen: drives an EventMesh runtime over TCP with N publishers and M subscribers (each its
-// own EventMeshTcpClient and connection) and reports throughput and publish->deliver latency.
+// loadgen: drives an EventMesh runtime over TCP (or gRPC, --protocol=grpc) with N publishers
+// and M subscribers (each its own EventMeshTcpClient / EventMeshGrpcClient and connection) and
+// reports throughput and publish->deliver latency.
 // See tools/loadgen/README.md.
 //
 // Every event carries, as message properties, its publisher index (loadgenpub), sequence
@@ -11,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -25,15 +27,22 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "eventmesh/sdk/grpc/grpc_client.h"
 #include "eventmesh/sdk/tcp_client.h"
 #include "tools/loadgen/load_stats.h"
 
 ABSL_FLAG(std::string, host, "127.0.0.1", "runtime host");
-ABSL_FLAG(int, port, 10000, "runtime TCP port");
+ABSL_FLAG(int, port, 10000, "runtime TCP port (the gRPC port with --protocol=grpc)");
+ABSL_FLAG(std::string, protocol, "tcp",
+          "tcp (EventMeshTcpClient) or grpc (EventMeshGrpcClient: unary publish, "
+          "subscribeStream with client acks)");
 ABSL_FLAG(std::string, subscribe_host, "",
           "runtime host of the subscribers (default --host; another mesh's runtime measures "
           "cross-mesh forwarding)");
 ABSL_FLAG(int, subscribe_port, 0, "runtime TCP port of the subscribers (default --port)");
+ABSL_FLAG(bool, grpc_client_acks, true,
+          "--protocol=grpc: subscribers acknowledge each event (false: the runtime counts an event "
+          "delivered once written to the stream, as for Apache clients)");
 ABSL_FLAG(int, publishers, 1, "number of publisher connections");
 ABSL_FLAG(int, subscribers, 1, "number of subscriber connections");
 ABSL_FLAG(std::string, topic, "", "topic (default: loadgen-<unix time>, fresh per run)");
@@ -66,9 +75,15 @@ struct Window {
   }
 };
 
+// One publishing client of either protocol.
+struct PublishClient {
+  std::function<void(const sdk::Message&, std::function<void(absl::Status)>)> publish_async;
+  std::function<void()> close;
+};
+
 class Publisher {
  public:
-  Publisher(int id, std::unique_ptr<EventMeshTcpClient> client, int max_in_flight)
+  Publisher(int id, PublishClient client, int max_in_flight)
       : id_(id), client_(std::move(client)), max_in_flight_(max_in_flight) {}
 
   // Publishes from now until `stop_ns` at `rate` events/s (0 = unpaced).
@@ -105,7 +120,7 @@ class Publisher {
       if (window->Contains(sent_ns)) sent_in_window_.fetch_add(1, std::memory_order_relaxed);
       sent_.fetch_add(1, std::memory_order_relaxed);
       const uint64_t this_seq = seq++;
-      client_->PublishAsync(message, [this, this_seq, window](absl::Status status) {
+      client_.publish_async(message, [this, this_seq, window](absl::Status status) {
         const int64_t acked_ns = NowNs();
         absl::MutexLock lock(&mu_);
         --in_flight_;
@@ -147,11 +162,11 @@ class Publisher {
     absl::MutexLock lock(&mu_);
     return errors_;
   }
-  EventMeshTcpClient* client() { return client_.get(); }
+  void Close() { client_.close(); }
 
  private:
   const int id_;
-  std::unique_ptr<EventMeshTcpClient> client_;
+  PublishClient client_;
   const int max_in_flight_;
   std::atomic<uint64_t> sent_{0};
   std::atomic<uint64_t> sent_in_window_{0};
@@ -201,6 +216,17 @@ int Run() {
     return 2;
   }
   const bool broadcast = mode == sdk::SubscriptionMode::kBroadcasting;
+  const std::string protocol = absl::GetFlag(FLAGS_protocol);
+  if (protocol != "tcp" && protocol != "grpc") {
+    std::fprintf(stderr, "invalid --protocol \"%s\": tcp or grpc\n", protocol.c_str());
+    return 2;
+  }
+  const bool grpc = protocol == "grpc";
+  sdk::GrpcClientOptions grpc_base;
+  grpc_base.host = host;
+  grpc_base.port = port;
+  grpc_base.call_timeout = absl::Seconds(30);
+  grpc_base.client_acks = absl::GetFlag(FLAGS_grpc_client_acks);
 
   sdk::TcpClientOptions base;
   base.host = host;
@@ -217,7 +243,54 @@ int Run() {
   DeliveryCounters counters;
   Window window;
   std::vector<std::unique_ptr<EventMeshTcpClient>> subscribers;
-  for (int i = 0; i < num_subscribers; ++i) {
+  std::vector<std::unique_ptr<sdk::EventMeshGrpcClient>> grpc_subscribers;
+  // Records one delivery; false for events without the loadgen properties.
+  auto record = [&latency, &counters, &window](DeliveryTracker* tracker,
+                                               const sdk::ReceivedEvent& event) {
+    const int64_t received_ns = NowNs();
+    const std::string* pub = event.property("loadgenpub");
+    const std::string* seq = event.property("loadgenseq");
+    const std::string* ts = event.property("loadgents");
+    int publisher;
+    uint64_t number;
+    int64_t sent_ns;
+    if (pub == nullptr || seq == nullptr || ts == nullptr || !absl::SimpleAtoi(*pub, &publisher) ||
+        !absl::SimpleAtoi(*seq, &number) || !absl::SimpleAtoi(*ts, &sent_ns)) {
+      counters.malformed.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    if (!tracker->Record(publisher, number)) return;  // A redelivery.
+    counters.delivered.fetch_add(1, std::memory_order_relaxed);
+    if (window.Contains(received_ns)) {
+      counters.delivered_in_window.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (window.Contains(sent_ns)) latency.Add(received_ns - sent_ns);
+  };
+  for (int i = 0; grpc && i < num_subscribers; ++i) {
+    sdk::GrpcClientOptions options = grpc_base;
+    if (!absl::GetFlag(FLAGS_subscribe_host).empty()) {
+      options.host = absl::GetFlag(FLAGS_subscribe_host);
+    }
+    if (absl::GetFlag(FLAGS_subscribe_port) > 0) options.port = absl::GetFlag(FLAGS_subscribe_port);
+    options.consumer_group = "loadgen-consumers";
+    auto client = sdk::EventMeshGrpcClient::Connect(options);
+    if (!client.ok()) {
+      std::fprintf(stderr, "subscriber %d: %s\n", i, client.status().ToString().c_str());
+      return 2;
+    }
+    DeliveryTracker* tracker = trackers[broadcast ? i : 0].get();
+    (*client)->SetHandler([tracker, &record](std::shared_ptr<sdk::GrpcDelivery> delivery) {
+      record(tracker, delivery->event());
+      delivery->Ack();
+    });
+    absl::Status subscribed = (*client)->Subscribe({sdk::SubscriptionItem{topic, mode}});
+    if (!subscribed.ok()) {
+      std::fprintf(stderr, "subscriber %d: %s\n", i, subscribed.ToString().c_str());
+      return 2;
+    }
+    grpc_subscribers.push_back(std::move(*client));
+  }
+  for (int i = 0; !grpc && i < num_subscribers; ++i) {
     sdk::TcpClientOptions options = base;
     if (!absl::GetFlag(FLAGS_subscribe_host).empty()) {
       options.host = absl::GetFlag(FLAGS_subscribe_host);
@@ -231,29 +304,9 @@ int Run() {
       return 2;
     }
     DeliveryTracker* tracker = trackers[broadcast ? i : 0].get();
-    (*client)->SetHandler(
-        [tracker, &latency, &counters, &window](std::shared_ptr<sdk::Delivery> delivery) {
-          const int64_t received_ns = NowNs();
-          const auto& event = delivery->event();
-          const std::string* pub = event.property("loadgenpub");
-          const std::string* seq = event.property("loadgenseq");
-          const std::string* ts = event.property("loadgents");
-          int publisher;
-          uint64_t number;
-          int64_t sent_ns;
-          if (pub == nullptr || seq == nullptr || ts == nullptr ||
-              !absl::SimpleAtoi(*pub, &publisher) || !absl::SimpleAtoi(*seq, &number) ||
-              !absl::SimpleAtoi(*ts, &sent_ns)) {
-            counters.malformed.fetch_add(1, std::memory_order_relaxed);
-            return;
-          }
-          if (!tracker->Record(publisher, number)) return;  // A redelivery.
-          counters.delivered.fetch_add(1, std::memory_order_relaxed);
-          if (window.Contains(received_ns)) {
-            counters.delivered_in_window.fetch_add(1, std::memory_order_relaxed);
-          }
-          if (window.Contains(sent_ns)) latency.Add(received_ns - sent_ns);
-        });
+    (*client)->SetHandler([tracker, &record](std::shared_ptr<sdk::Delivery> delivery) {
+      record(tracker, delivery->event());
+    });
     absl::Status subscribed = (*client)->Subscribe(topic, mode, sdk::SubscriptionType::kAsync);
     absl::Status listening = subscribed.ok() ? (*client)->Listen() : subscribed;
     if (!listening.ok()) {
@@ -264,7 +317,24 @@ int Run() {
   }
 
   std::vector<std::unique_ptr<Publisher>> publishers;
-  for (int i = 0; i < num_publishers; ++i) {
+  for (int i = 0; grpc && i < num_publishers; ++i) {
+    sdk::GrpcClientOptions options = grpc_base;
+    options.producer_group = "loadgen-producers";
+    auto client = sdk::EventMeshGrpcClient::Connect(options);
+    if (!client.ok()) {
+      std::fprintf(stderr, "publisher %d: %s\n", i, client.status().ToString().c_str());
+      return 2;
+    }
+    std::shared_ptr<sdk::EventMeshGrpcClient> shared = std::move(*client);
+    PublishClient publish_client;
+    publish_client.publish_async = [shared](const sdk::Message& message,
+                                            std::function<void(absl::Status)> done) {
+      shared->PublishAsync(message, std::move(done));
+    };
+    publish_client.close = [shared] { shared->Close(); };
+    publishers.push_back(std::make_unique<Publisher>(i, std::move(publish_client), max_in_flight));
+  }
+  for (int i = 0; !grpc && i < num_publishers; ++i) {
     sdk::TcpClientOptions options = base;
     options.purpose = sdk::ClientPurpose::kPublish;
     options.group = "loadgen-producers";
@@ -273,7 +343,14 @@ int Run() {
       std::fprintf(stderr, "publisher %d: %s\n", i, client.status().ToString().c_str());
       return 2;
     }
-    publishers.push_back(std::make_unique<Publisher>(i, std::move(*client), max_in_flight));
+    std::shared_ptr<EventMeshTcpClient> shared = std::move(*client);
+    PublishClient publish_client;
+    publish_client.publish_async = [shared](const sdk::Message& message,
+                                            std::function<void(absl::Status)> done) {
+      shared->PublishAsync(message, std::move(done));
+    };
+    publish_client.close = [shared] { (void)shared->Close(); };
+    publishers.push_back(std::make_unique<Publisher>(i, std::move(publish_client), max_in_flight));
   }
 
   const std::string body(static_cast<size_t>(size), 'x');
@@ -281,9 +358,9 @@ int Run() {
   window.end_ns = start_ns + absl::ToInt64Nanoseconds(warmup) + absl::ToInt64Nanoseconds(duration);
   window.start_ns = start_ns + absl::ToInt64Nanoseconds(warmup);
   std::printf(
-      "loadgen: %d publisher(s), %d subscriber(s) (%s), %d-byte events, rate %s, "
+      "loadgen: %s, %d publisher(s), %d subscriber(s) (%s), %d-byte events, rate %s, "
       "%s measured after %s warm-up, topic %s, runtime %s:%d\n",
-      num_publishers, num_subscribers, mode_name.c_str(), size,
+      protocol.c_str(), num_publishers, num_subscribers, mode_name.c_str(), size,
       rate > 0 ? absl::StrCat(rate, " events/s").c_str() : "max",
       absl::FormatDuration(duration).c_str(), absl::FormatDuration(warmup).c_str(), topic.c_str(),
       host.c_str(), port);
@@ -359,8 +436,9 @@ int Run() {
                 static_cast<unsigned long long>(counters.malformed.load()));
   }
 
-  for (auto& publisher : publishers) (void)publisher->client()->Close();
+  for (auto& publisher : publishers) publisher->Close();
   for (auto& subscriber : subscribers) (void)subscriber->Close();
+  for (auto& subscriber : grpc_subscribers) subscriber->Close();
 
   if (num_subscribers == 0) {
     std::printf("RESULT: OK (no subscribers: delivery not checked)\n");

@@ -40,6 +40,8 @@ class LoadgenTest : public ::testing::Test {
     ASSERT_TRUE(connectors::RegisterBuiltinConnectors(&registry_).ok());
     auto config = runtime::BuildConfig({
         {"eventMesh.server.tcp.port", "0"},
+        {"eventMesh.server.grpc.port", "0"},
+        {"eventMesh.server.provide.protocols", "TCP,GRPC"},
         {"eventMesh.server.dataDir", absl::StrCat(std::getenv("TEST_TMPDIR"), "/data")},
         {"eventMesh.server.tcp.workerThreads", "2"},
         {"eventMesh.storage.embedded.syncMode", "none"},
@@ -66,6 +68,17 @@ TEST_F(LoadgenTest, PacedRunDeliversEverythingAndReports) {
   EXPECT_TRUE(absl::StrContains(run.output, "RESULT: OK (every acknowledged event delivered)"))
       << run.output;
   EXPECT_TRUE(absl::StrContains(run.output, "latency    publish->deliver over")) << run.output;
+  EXPECT_TRUE(absl::StrContains(run.output, "errors                0")) << run.output;
+}
+
+TEST_F(LoadgenTest, GrpcRunDeliversEverythingAndReports) {
+  RunResult run = RunLoadgen(absl::StrCat("--protocol=grpc --port=", server_->port_of("grpc"),
+                                          " --publishers=2 --subscribers=2 --size=100 --rate=2000"
+                                          " --duration=1s --warmup=200ms --drain=20s"));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(absl::StrContains(run.output, "loadgen: grpc,")) << run.output;
+  EXPECT_TRUE(absl::StrContains(run.output, "RESULT: OK (every acknowledged event delivered)"))
+      << run.output;
   EXPECT_TRUE(absl::StrContains(run.output, "errors                0")) << run.output;
 }
 

@@ -21,6 +21,7 @@ absl::StatusOr<std::unique_ptr<Server>> StartTestServer(
     const connectors::ConnectorRegistry& registry, ServerOptions options) {
   properties.emplace("eventMesh.server.tcp.port", "0");
   properties.emplace("eventMesh.server.http.port", "0");
+  properties.emplace("eventMesh.server.grpc.port", "0");
   // Tests run in parallel: never the fixed admin port 10106 (also when the TCP port is fixed).
   properties.emplace("eventMesh.server.admin.http.port", "0");
   properties.emplace("eventMesh.server.dataDir", data_dir);

@@ -1,0 +1,270 @@
+#include "eventmesh/protocol/grpc/grpc_protocol.h"
+
+#include <chrono>
+#include <random>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "eventmesh/protocol/cloudevents/proto_format.h"
+#include "eventmesh/protocol/json/json.h"
+
+namespace eventmesh::protocol::grpc {
+namespace {
+
+google::protobuf::Timestamp Now() {
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  const int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now).count();
+  google::protobuf::Timestamp ts;
+  ts.set_seconds(ns / 1'000'000'000);
+  ts.set_nanos(static_cast<int32_t>(ns % 1'000'000'000));
+  return ts;
+}
+
+std::string RandomUuid() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  const uint64_t a = rng(), b = rng();
+  char buf[37];
+  snprintf(buf, sizeof(buf), "%08x-%04x-4%03x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+           static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xfff),
+           static_cast<unsigned>(((b >> 48) & 0x3fff) | 0x8000),
+           static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  return buf;
+}
+
+void SetStatus(pb::CloudEvent* event, Code code, std::string message) {
+  SetAttr(event, key::kStatusCode, std::to_string(static_cast<int>(code)));
+  SetAttr(event, key::kResponseMessage, std::move(message));
+  *(*event->mutable_attributes())[key::kTime].mutable_ce_timestamp() = Now();
+}
+
+bool TextLike(absl::string_view type) {
+  return absl::StartsWith(type, "text/") || type == "application/json" ||
+         type == "application/xml" || absl::EndsWith(type, "+json") || absl::EndsWith(type, "+xml");
+}
+
+}  // namespace
+
+absl::string_view CodeText(Code code) {
+  switch (code) {
+    case Code::kSuccess:
+      return "success";
+    case Code::kOverload:
+      return "eventMesh overload, try later, ";
+    case Code::kProtocolHeaderErr:
+      return "eventMesh CloudEvent[header] err, ";
+    case Code::kProtocolBodyErr:
+      return "eventMesh CloudEvent[body] err, ";
+    case Code::kStop:
+      return "eventMesh will stop or had stopped, ";
+    case Code::kBatchPublishErr:
+      return "eventMesh batch publish messages error, ";
+    case Code::kSendAsyncMsgErr:
+      return "eventMesh send async msg err, ";
+    case Code::kReplyMsgErr:
+      return "eventMesh reply msg err, ";
+    case Code::kRuntimeErr:
+      return "eventMesh runtime err, ";
+    case Code::kSubscribeErr:
+      return "eventMesh subscribe err";
+    case Code::kUnsubscribeErr:
+      return "eventMesh unsubscribe err";
+    case Code::kHeartbeatErr:
+      return "eventMesh heartbeat err";
+    case Code::kAclErr:
+      return "eventMesh acl err";
+    case Code::kSpeedOverLimitErr:
+      return "eventMesh send message speed over the limit err.";
+    case Code::kRequestReplyMsgErr:
+      return "eventMesh request reply msg err, ";
+    case Code::kClientResubscribe:
+      return "client needs to resubscribe.";
+  }
+  return "";
+}
+
+std::string Attr(const pb::CloudEvent& event, absl::string_view name) {
+  auto it = event.attributes().find(std::string(name));
+  if (it == event.attributes().end() || !it->second.has_ce_string()) return "";
+  return it->second.ce_string();
+}
+
+void SetAttr(pb::CloudEvent* event, const std::string& name, std::string value) {
+  (*event->mutable_attributes())[name].set_ce_string(std::move(value));
+}
+
+pb::CloudEvent FreshResponse(Code code, absl::string_view detail) {
+  pb::CloudEvent response;
+  response.set_spec_version("1.0");
+  std::string message(CodeText(code));
+  if (!detail.empty()) {
+    response.set_id(RandomUuid());
+    absl::StrAppend(&message, " ", detail);
+  }
+  SetStatus(&response, code, std::move(message));
+  return response;
+}
+
+pb::CloudEvent CopyResponse(const pb::CloudEvent& request, Code code, absl::string_view detail) {
+  pb::CloudEvent response = request;
+  SetStatus(&response, code, detail.empty() ? std::string(CodeText(code)) : std::string(detail));
+  return response;
+}
+
+int ResponseCode(const pb::CloudEvent& response) {
+  int code = -1;
+  const std::string text = Attr(response, key::kStatusCode);
+  if (!absl::SimpleAtoi(text, &code)) return -1;
+  return code;
+}
+
+bool HeaderValid(const pb::CloudEvent& event) {
+  for (const char* name : {key::kIdc, key::kEnv, key::kIp, key::kPid, key::kSys, key::kUsername,
+                           key::kPasswd, key::kLanguage}) {
+    if (Attr(event, name).empty()) return false;
+  }
+  for (char c : Attr(event, key::kPid)) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+absl::Status CheckData(const pb::CloudEvent& event) {
+  for (const char* name : {key::kUniqueId, key::kProducerGroup, key::kSubject, key::kTtl}) {
+    if (Attr(event, name).empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("attribute ", name, " is required"));
+    }
+  }
+  const std::string type = Attr(event, key::kDataContentType);
+  if (TextLike(type)) {
+    if (event.text_data().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("datacontenttype ", type, " needs non-empty text_data"));
+    }
+  } else if (type == "application/protobuf") {
+    if (!event.has_proto_data()) {
+      return absl::InvalidArgumentError("datacontenttype application/protobuf needs proto_data");
+    }
+  } else if (event.binary_data().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "datacontenttype \"", type, "\" needs non-empty binary_data (text types use text_data)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Subscription> ParseSubscription(const pb::CloudEvent& event, bool need_url) {
+  Subscription subscription;
+  subscription.url = Attr(event, key::kUrl);
+  if (need_url && subscription.url.empty()) {
+    return absl::InvalidArgumentError("attribute url is required");
+  }
+  if (event.text_data().empty()) {
+    return absl::InvalidArgumentError("text_data must hold the SubscriptionItem JSON array");
+  }
+  auto doc = json::ParseJson(event.text_data(), "subscription");
+  if (!doc.ok()) return absl::FailedPreconditionError(doc.status().message());
+  if (!doc->IsArray()) {
+    return absl::FailedPreconditionError("subscription text_data is not a JSON array");
+  }
+  if (doc->Empty()) return absl::InvalidArgumentError("the subscription has no items");
+  subscription.consumer_group = Attr(event, key::kConsumerGroup);
+  if (subscription.consumer_group.empty()) {
+    return absl::InvalidArgumentError("attribute consumergroup is required");
+  }
+  for (const auto& value : doc->GetArray()) {
+    if (!value.IsObject())
+      return absl::FailedPreconditionError("a subscription item is not an object");
+    SubscriptionItem item;
+    item.topic = std::string(json::GetString(value, "topic").value_or(""));
+    if (item.topic.empty()) return absl::InvalidArgumentError("a subscription item has no topic");
+    const std::string mode(json::GetString(value, "mode").value_or("CLUSTERING"));
+    if (mode == "BROADCASTING") {
+      item.broadcasting = true;
+    } else if (mode != "CLUSTERING") {
+      return absl::FailedPreconditionError(
+          absl::StrCat("unknown subscription mode \"", mode, "\" (CLUSTERING or BROADCASTING)"));
+    }
+    const std::string type(json::GetString(value, "type").value_or("ASYNC"));
+    if (type == "SYNC") {
+      item.sync = true;
+    } else if (type != "ASYNC") {
+      return absl::FailedPreconditionError(
+          absl::StrCat("unknown subscription type \"", type, "\" (ASYNC or SYNC)"));
+    }
+    subscription.items.push_back(std::move(item));
+  }
+  return subscription;
+}
+
+std::string SubscriptionJson(const std::vector<SubscriptionItem>& items) {
+  rapidjson::StringBuffer buffer;
+  json::Writer w(buffer);
+  w.StartArray();
+  for (const auto& item : items) {
+    w.StartObject();
+    json::WriteKey(w, "topic");
+    json::WriteString(w, item.topic);
+    json::WriteKey(w, "mode");
+    json::WriteString(w, item.broadcasting ? "BROADCASTING" : "CLUSTERING");
+    json::WriteKey(w, "type");
+    json::WriteString(w, item.sync ? "SYNC" : "ASYNC");
+    w.EndObject();
+  }
+  w.EndArray();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+absl::StatusOr<std::vector<HeartbeatItem>> ParseHeartbeat(const pb::CloudEvent& event) {
+  if (event.text_data().empty()) {
+    return absl::FailedPreconditionError("text_data must hold the HeartbeatItem JSON array");
+  }
+  auto doc = json::ParseJson(event.text_data(), "heartbeat");
+  if (!doc.ok()) return absl::FailedPreconditionError(doc.status().message());
+  if (!doc->IsArray() || doc->Empty()) {
+    return absl::FailedPreconditionError("heartbeat text_data is not a non-empty JSON array");
+  }
+  std::vector<HeartbeatItem> items;
+  for (const auto& value : doc->GetArray()) {
+    if (!value.IsObject())
+      return absl::FailedPreconditionError("a heartbeat item is not an object");
+    HeartbeatItem item;
+    item.topic = std::string(json::GetString(value, "topic").value_or(""));
+    item.url = std::string(json::GetString(value, "url").value_or(""));
+    if (item.topic.empty()) return absl::InvalidArgumentError("a heartbeat item has no topic");
+    items.push_back(std::move(item));
+  }
+  return items;
+}
+
+absl::StatusOr<cloudevents::CloudEvent> ToMeshEvent(const pb::CloudEvent& event) {
+  if (event.has_proto_data()) {
+    return absl::InvalidArgumentError("invalid CloudEvent: proto_data is not supported");
+  }
+  // The wire messages are identical: parse this one's bytes as the CloudEvents format, then
+  // drop what must not be stored.
+  auto parsed = cloudevents::ParseProto(event.SerializeAsString());
+  if (!parsed.ok()) return parsed.status();
+  for (const char* name : {key::kPasswd, key::kStatusCode, key::kResponseMessage,
+                           key::kSubMessageType, key::kPushSeq, key::kAckMode}) {
+    parsed->RemoveExtension(name);
+  }
+  if (const std::string* desc = parsed->FindExtension(key::kProtocolDesc);
+      desc == nullptr || desc->empty()) {
+    parsed->SetExtension(key::kProtocolDesc, std::string(kProtocolDescGrpc));
+  }
+  return parsed;
+}
+
+absl::StatusOr<pb::CloudEvent> FromMeshEvent(const cloudevents::CloudEvent& event) {
+  auto bytes = cloudevents::SerializeProto(event);
+  if (!bytes.ok()) return bytes.status();
+  pb::CloudEvent out;
+  if (!out.ParseFromString(*bytes)) {
+    return absl::InternalError("cannot re-read the serialized CloudEvent");
+  }
+  return out;
+}
+
+}  // namespace eventmesh::protocol::grpc

@@ -1,0 +1,143 @@
+#ifndef EVENTMESH_PROTOCOL_GRPC_GRPC_PROTOCOL_H_
+#define EVENTMESH_PROTOCOL_GRPC_GRPC_PROTOCOL_H_
+
+// Apache EventMesh's gRPC conventions (v1.9+), independent of the server plumbing: the status
+// codes and their texts, the two response shapes ("fresh" and "copy" of the request), the
+// attribute checks in Apache's order (H header, D data, S subscription), the SubscriptionItem
+// JSON, and the conversion between the wire CloudEvent and the mesh's cloudevents::CloudEvent.
+// Every function is thread-safe (no shared state).
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "eventmesh/protocol/cloudevents/cloud_event.h"
+#include "eventmesh/protocol/grpc/eventmesh_cloudevents.pb.h"
+
+namespace eventmesh::protocol::grpc {
+
+namespace pb = ::org::apache::eventmesh::cloudevents::v1;
+
+// Apache's StatusCode numbers (C/StatusCode).
+enum class Code : int {
+  kSuccess = 0,
+  kOverload = 1,
+  kProtocolHeaderErr = 6,
+  kProtocolBodyErr = 7,
+  kStop = 8,
+  kBatchPublishErr = 10,
+  kSendAsyncMsgErr = 14,
+  kReplyMsgErr = 15,
+  kRuntimeErr = 16,
+  kSubscribeErr = 17,
+  kUnsubscribeErr = 18,
+  kHeartbeatErr = 19,
+  kAclErr = 20,
+  kSpeedOverLimitErr = 21,
+  kRequestReplyMsgErr = 22,
+  kClientResubscribe = 30,
+};
+// The code's text, exactly as Apache's (e.g. "eventMesh CloudEvent[header] err, ").
+absl::string_view CodeText(Code code);
+
+// Attribute keys (Apache's ProtocolKey, all lower case).
+namespace key {
+inline constexpr char kEnv[] = "env";
+inline constexpr char kIdc[] = "idc";
+inline constexpr char kIp[] = "ip";
+inline constexpr char kPid[] = "pid";
+inline constexpr char kSys[] = "sys";
+inline constexpr char kUsername[] = "username";
+inline constexpr char kPasswd[] = "passwd";
+inline constexpr char kToken[] = "token";  // a signed access token instead of username/passwd
+inline constexpr char kLanguage[] = "language";
+inline constexpr char kProtocolType[] = "protocoltype";
+inline constexpr char kProtocolVersion[] = "protocolversion";
+inline constexpr char kProtocolDesc[] = "protocoldesc";
+inline constexpr char kSeqNum[] = "seqnum";
+inline constexpr char kUniqueId[] = "uniqueid";
+inline constexpr char kTtl[] = "ttl";
+inline constexpr char kProducerGroup[] = "producergroup";
+inline constexpr char kConsumerGroup[] = "consumergroup";
+inline constexpr char kSubject[] = "subject";
+inline constexpr char kDataContentType[] = "datacontenttype";
+inline constexpr char kUrl[] = "url";
+inline constexpr char kClientType[] = "clienttype";
+inline constexpr char kSubMessageType[] = "submessagetype";
+inline constexpr char kStatusCode[] = "statuscode";
+inline constexpr char kResponseMessage[] = "responsemessage";
+inline constexpr char kTime[] = "time";
+// This runtime's stream extensions (optional; Apache clients never send them):
+// a subscription with ackmode=client asks for explicit acks on its stream; every pushed event
+// carries pushseq; an ack is a stream message with submessagetype=subscription_ack and pushseq
+// (one number or several separated by commas).
+inline constexpr char kAckMode[] = "ackmode";
+inline constexpr char kPushSeq[] = "pushseq";
+}  // namespace key
+
+inline constexpr char kSubscriptionReply[] = "subscription_reply";
+inline constexpr char kSubscriptionAck[] = "subscription_ack";
+inline constexpr char kAckModeClient[] = "client";
+inline constexpr char kProtocolDescGrpc[] = "grpc-cloud-event";
+// HeartbeatItem url of stream subscriptions (Java SDK).
+inline constexpr char kGrpcStreamUrl[] = "grpc_stream";
+
+// The attribute's ce_string value; "" when absent or of another type (as Apache reads them).
+std::string Attr(const pb::CloudEvent& event, absl::string_view name);
+void SetAttr(pb::CloudEvent* event, const std::string& name, std::string value);
+
+// A response of the "fresh" shape: spec_version "1.0", statuscode, responsemessage (the code's
+// text, or text + " " + detail), time; an id only when a detail is given.
+pb::CloudEvent FreshResponse(Code code, absl::string_view detail = "");
+// A copy of `request` with statuscode, responsemessage (the detail, or the code's text when
+// empty) and time added.
+pb::CloudEvent CopyResponse(const pb::CloudEvent& request, Code code,
+                            absl::string_view detail = "");
+// The statuscode of a response (-1 when absent or not a number).
+int ResponseCode(const pb::CloudEvent& response);
+
+// H: idc, env, ip, pid, sys, username, passwd, language non-empty and pid all digits.
+bool HeaderValid(const pb::CloudEvent& event);
+// D: uniqueid, producergroup, subject, ttl non-empty, then data placed as datacontenttype says
+// (text-like -> non-empty text_data; application/protobuf -> proto_data; else non-empty
+// binary_data). InvalidArgument naming what is missing.
+absl::Status CheckData(const pb::CloudEvent& event);
+
+struct SubscriptionItem {
+  std::string topic;
+  bool broadcasting = false;  // mode BROADCASTING (else CLUSTERING)
+  bool sync = false;
+};
+struct Subscription {
+  std::string consumer_group;
+  std::string url;  // webhook form only
+  std::vector<SubscriptionItem> items;
+};
+// S: the SubscriptionItem JSON array in text_data, consumergroup, (url when `need_url`).
+// Errors: InvalidArgument (-> code 7: missing url/group/items/topic), FailedPrecondition
+// (-> code 17/18: unparsable JSON, unknown mode or type).
+absl::StatusOr<Subscription> ParseSubscription(const pb::CloudEvent& event, bool need_url);
+// The SubscriptionItem JSON array of `items` (what clients put in text_data).
+std::string SubscriptionJson(const std::vector<SubscriptionItem>& items);
+
+struct HeartbeatItem {
+  std::string topic;
+  std::string url;
+};
+// The HeartbeatItem JSON array in text_data. Errors: FailedPrecondition (unparsable, empty ->
+// 19), InvalidArgument (an item without topic -> 7).
+absl::StatusOr<std::vector<HeartbeatItem>> ParseHeartbeat(const pb::CloudEvent& event);
+
+// Wire event -> mesh event: the CloudEvents protobuf format (the messages are wire-identical),
+// without the credentials (passwd) and without response attributes; protoc desc defaults to
+// grpc-cloud-event. InvalidArgument "invalid CloudEvent: ..." (spec version, source, names).
+absl::StatusOr<cloudevents::CloudEvent> ToMeshEvent(const pb::CloudEvent& event);
+// Mesh event -> wire event (for pushes and replies). Text data of a text-like content type
+// travels in text_data, other data in binary_data.
+absl::StatusOr<pb::CloudEvent> FromMeshEvent(const cloudevents::CloudEvent& event);
+
+}  // namespace eventmesh::protocol::grpc
+
+#endif  // EVENTMESH_PROTOCOL_GRPC_GRPC_PROTOCOL_H_

@@ -1,0 +1,122 @@
+#include "eventmesh/protocol/grpc/grpc_protocol.h"
+
+#include "gtest/gtest.h"
+
+namespace eventmesh::protocol::grpc {
+namespace {
+
+pb::CloudEvent Valid() {
+  pb::CloudEvent event;
+  event.set_id("id-1");
+  event.set_source("/");
+  event.set_spec_version("1.0");
+  event.set_type("org.apache.eventmesh");
+  for (const char* name : {key::kEnv, key::kIdc, key::kIp, key::kSys, key::kUsername, key::kPasswd,
+                           key::kLanguage, key::kUniqueId, key::kProducerGroup, key::kSeqNum}) {
+    SetAttr(&event, name, "x");
+  }
+  SetAttr(&event, key::kPid, "123");
+  SetAttr(&event, key::kSubject, "orders");
+  SetAttr(&event, key::kTtl, "4000");
+  SetAttr(&event, key::kDataContentType, "text/plain");
+  SetAttr(&event, key::kProtocolType, "eventmeshmessage");
+  event.set_text_data("hello");
+  return event;
+}
+
+TEST(GrpcProtocolTest, CodeTextsAreApaches) {
+  EXPECT_EQ(CodeText(Code::kProtocolHeaderErr), "eventMesh CloudEvent[header] err, ");
+  EXPECT_EQ(CodeText(Code::kSpeedOverLimitErr), "eventMesh send message speed over the limit err.");
+  EXPECT_EQ(CodeText(Code::kClientResubscribe), "client needs to resubscribe.");
+  EXPECT_EQ(CodeText(Code::kAclErr), "eventMesh acl err");
+}
+
+TEST(GrpcProtocolTest, FreshAndCopyShapes) {
+  pb::CloudEvent fresh = FreshResponse(Code::kSuccess, "subscribe success");
+  EXPECT_EQ(fresh.spec_version(), "1.0");
+  EXPECT_FALSE(fresh.id().empty());
+  EXPECT_EQ(Attr(fresh, key::kStatusCode), "0");
+  EXPECT_EQ(Attr(fresh, key::kResponseMessage), "success subscribe success");
+  EXPECT_TRUE(fresh.attributes().at(key::kTime).has_ce_timestamp());
+  EXPECT_TRUE(FreshResponse(Code::kProtocolHeaderErr).id().empty());
+
+  pb::CloudEvent copy = CopyResponse(Valid(), Code::kRequestReplyMsgErr);
+  EXPECT_EQ(copy.id(), "id-1");
+  EXPECT_EQ(copy.text_data(), "hello");
+  EXPECT_EQ(ResponseCode(copy), 22);
+  EXPECT_EQ(Attr(copy, key::kResponseMessage), "eventMesh request reply msg err, ");
+}
+
+TEST(GrpcProtocolTest, HeaderAndDataChecks) {
+  EXPECT_TRUE(HeaderValid(Valid()));
+  pb::CloudEvent bad_pid = Valid();
+  SetAttr(&bad_pid, key::kPid, "12a");
+  EXPECT_FALSE(HeaderValid(bad_pid));
+  pb::CloudEvent no_env = Valid();
+  no_env.mutable_attributes()->erase(key::kEnv);
+  EXPECT_FALSE(HeaderValid(no_env));
+  pb::CloudEvent typed = Valid();  // a non-string value reads as absent, as Apache reads it
+  (*typed.mutable_attributes())[key::kIdc].set_ce_integer(3);
+  EXPECT_FALSE(HeaderValid(typed));
+
+  EXPECT_TRUE(CheckData(Valid()).ok());
+  pb::CloudEvent no_subject = Valid();
+  no_subject.mutable_attributes()->erase(key::kSubject);
+  EXPECT_EQ(CheckData(no_subject).message(), "attribute subject is required");
+  pb::CloudEvent empty_text = Valid();
+  empty_text.set_text_data("");
+  EXPECT_FALSE(CheckData(empty_text).ok());
+  pb::CloudEvent binary = Valid();
+  binary.mutable_attributes()->erase(key::kDataContentType);
+  EXPECT_FALSE(CheckData(binary).ok());  // no content type -> binary_data required
+  binary.set_binary_data(std::string("\x00\x01", 2));
+  EXPECT_TRUE(CheckData(binary).ok());
+}
+
+TEST(GrpcProtocolTest, Subscriptions) {
+  pb::CloudEvent event = Valid();
+  SetAttr(&event, key::kConsumerGroup, "g");
+  event.set_text_data(SubscriptionJson({{"a", false, false}, {"b", true, true}}));
+  auto parsed = ParseSubscription(event, /*need_url=*/false);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_EQ(parsed->items.size(), 2u);
+  EXPECT_EQ(parsed->items[1].topic, "b");
+  EXPECT_TRUE(parsed->items[1].broadcasting);
+  EXPECT_TRUE(parsed->items[1].sync);
+  EXPECT_EQ(ParseSubscription(event, /*need_url=*/true).status().code(),
+            absl::StatusCode::kInvalidArgument);
+
+  event.set_text_data("[{\"topic\":\"a\",\"mode\":\"SOMETIMES\"}]");
+  EXPECT_EQ(ParseSubscription(event, false).status().code(), absl::StatusCode::kFailedPrecondition);
+  event.set_text_data("not json");
+  EXPECT_EQ(ParseSubscription(event, false).status().code(), absl::StatusCode::kFailedPrecondition);
+  event.set_text_data("[]");
+  EXPECT_EQ(ParseSubscription(event, false).status().code(), absl::StatusCode::kInvalidArgument);
+  event.set_text_data("[{\"mode\":\"CLUSTERING\"}]");
+  EXPECT_EQ(ParseSubscription(event, false).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(GrpcProtocolTest, MeshEventRoundTripDropsCredentials) {
+  auto mesh = ToMeshEvent(Valid());
+  ASSERT_TRUE(mesh.ok()) << mesh.status();
+  EXPECT_EQ(mesh->subject().value_or(""), "orders");
+  EXPECT_EQ(mesh->data(), "hello");
+  EXPECT_EQ(mesh->FindExtension(key::kPasswd), nullptr);
+  ASSERT_NE(mesh->FindExtension(key::kProtocolDesc), nullptr);
+  EXPECT_EQ(*mesh->FindExtension(key::kProtocolDesc), kProtocolDescGrpc);
+  auto wire = FromMeshEvent(*mesh);
+  ASSERT_TRUE(wire.ok()) << wire.status();
+  EXPECT_EQ(wire->text_data(), "hello");
+  EXPECT_EQ(Attr(*wire, key::kSubject), "orders");
+  EXPECT_EQ(Attr(*wire, key::kUniqueId), "x");
+
+  pb::CloudEvent bad_spec = Valid();
+  bad_spec.set_spec_version("2.0");
+  EXPECT_EQ(ToMeshEvent(bad_spec).status().code(), absl::StatusCode::kInvalidArgument);
+  pb::CloudEvent bad_name = Valid();
+  SetAttr(&bad_name, "Bad_Name", "v");
+  EXPECT_EQ(ToMeshEvent(bad_name).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace eventmesh::protocol::grpc

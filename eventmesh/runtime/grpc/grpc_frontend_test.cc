@@ -1,0 +1,438 @@
+// The gRPC frontend in a real runtime over loopback: publish, batch publish, subscribeStream
+// with automatic and client acknowledgements, redelivery, flow control, request-reply, unary
+// unsubscribe, heartbeat, events crossing gRPC and TCP, and hostile input.
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "eventmesh/connectors/builtin.h"
+#include "eventmesh/protocol/tcp/event_mesh_message.h"
+#include "eventmesh/runtime/grpc/testing/grpc_test_client.h"
+#include "eventmesh/runtime/server.h"
+#include "eventmesh/runtime/testing/test_client.h"
+#include "eventmesh/runtime/testing/test_server.h"
+#include "gtest/gtest.h"
+
+namespace eventmesh::runtime::grpc {
+namespace {
+
+using protocol::grpc::Attr;
+using protocol::grpc::ResponseCode;
+using protocol::grpc::SetAttr;
+using protocol::grpc::SubscriptionItem;
+using protocol::tcp::Command;
+using runtime::testing::TestClient;
+using namespace testing;  // NOLINT: the gRPC test helpers
+namespace key = protocol::grpc::key;
+
+class GrpcFrontendTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(connectors::RegisterBuiltinConnectors(&registry_).ok()); }
+  void TearDown() override {
+    if (server_) server_->Shutdown();
+  }
+
+  void Start(std::map<std::string, std::string> properties = {}) {
+    properties.emplace("eventMesh.server.provide.protocols", "TCP,HTTP,GRPC");
+    properties.emplace("eventMesh.server.http.webhook.enabled", "false");
+    properties.emplace("eventMesh.server.tcp.RebalanceIntervalInMills", "0");
+    auto server = runtime::testing::StartTestServer(std::move(properties),
+                                                    runtime::testing::TestDataDir(), registry_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    ASSERT_GT(server_->port_of("grpc"), 0);
+    channel_ = Channel(server_->port_of("grpc"));
+  }
+
+  // Publishes `text` to `topic` and expects code 0.
+  void PublishOk(const std::string& topic, const std::string& text) {
+    auto response = Publish(channel_, TextEvent(topic, text));
+    ASSERT_TRUE(response.ok()) << response.status();
+    ASSERT_EQ(ResponseCode(*response), 0) << Attr(*response, key::kResponseMessage);
+  }
+
+  std::unique_ptr<StreamClient> Subscriber(const std::string& group, const std::string& topic,
+                                           bool client_acks = false, bool sync = false) {
+    auto client = std::make_unique<StreamClient>(channel_);
+    auto answer = client->Subscribe(
+        SubscriptionEvent(group, {SubscriptionItem{topic, false, sync}}, "", client_acks));
+    EXPECT_TRUE(answer.ok()) << answer.status();
+    if (answer.ok()) {
+      EXPECT_EQ(ResponseCode(*answer), 0) << Attr(*answer, key::kResponseMessage);
+      EXPECT_EQ(Attr(*answer, key::kResponseMessage), "subscribe success");
+    }
+    return client;
+  }
+
+  connectors::ConnectorRegistry registry_;
+  std::unique_ptr<Server> server_;
+  std::shared_ptr<::grpc::Channel> channel_;
+};
+
+TEST_F(GrpcFrontendTest, PublishedEventsReachAStreamSubscriber) {
+  Start();
+  auto subscriber = Subscriber("g1", "orders");
+  constexpr int kCount = 50;
+  for (int i = 0; i < kCount; ++i) PublishOk("orders", absl::StrCat("event-", i));
+  // Every event arrives once (order per partition: PartitionOrderIsKeptWithOnePartition).
+  std::set<std::string> seen;
+  for (int i = 0; i < kCount; ++i) {
+    auto event = subscriber->NextEvent();
+    ASSERT_TRUE(event.ok()) << event.status() << " after " << i;
+    EXPECT_EQ(Attr(*event, key::kSubject), "orders");
+    EXPECT_FALSE(Attr(*event, key::kPushSeq).empty());
+    EXPECT_EQ(Attr(*event, key::kPasswd), "");  // credentials are never stored or pushed
+    seen.insert(event->text_data());
+  }
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kCount));
+}
+
+TEST_F(GrpcFrontendTest, PublishAnswerIsApachesSuccessShape) {
+  Start();
+  pb::CloudEvent event = TextEvent("shape", "x");
+  auto response = Publish(channel_, event);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(Attr(*response, key::kStatusCode), "0");
+  EXPECT_EQ(Attr(*response, key::kResponseMessage),
+            absl::StrCat("success SendResult[topic=shape, messageId=", event.id(), "]"));
+  EXPECT_TRUE(response->attributes().at(key::kTime).has_ce_timestamp());
+  EXPECT_EQ(response->spec_version(), "1.0");
+}
+
+TEST_F(GrpcFrontendTest, PartitionOrderIsKeptWithOnePartition) {
+  Start({{"eventMesh.server.topic.defaultPartitions", "1"}});
+  auto subscriber = Subscriber("g-order", "ordered");
+  constexpr int kCount = 200;
+  for (int i = 0; i < kCount; ++i) PublishOk("ordered", absl::StrCat(i));
+  for (int i = 0; i < kCount; ++i) {
+    auto event = subscriber->NextEvent();
+    ASSERT_TRUE(event.ok()) << event.status();
+    ASSERT_EQ(event->text_data(), absl::StrCat(i));
+  }
+}
+
+TEST_F(GrpcFrontendTest, BatchPublish) {
+  Start();
+  auto subscriber = Subscriber("g-batch", "batch");
+  pb::CloudEventBatch batch;
+  for (int i = 0; i < 5; ++i) *batch.add_events() = TextEvent("batch", absl::StrCat("b", i));
+  auto response = BatchPublish(channel_, batch);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(ResponseCode(*response), 0);
+  EXPECT_EQ(Attr(*response, key::kResponseMessage), "success batch publish success");
+  std::set<std::string> seen;
+  for (int i = 0; i < 5; ++i) {
+    auto event = subscriber->NextEvent();
+    ASSERT_TRUE(event.ok()) << event.status();
+    seen.insert(event->text_data());
+  }
+  EXPECT_EQ(seen.size(), 5u);
+  auto empty = BatchPublish(channel_, pb::CloudEventBatch());
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_EQ(ResponseCode(*empty), 7);
+}
+
+TEST_F(GrpcFrontendTest, UnackedEventsOfAClosedStreamAreRedelivered) {
+  Start();
+  auto first = Subscriber("g-redeliver", "work", /*client_acks=*/true);
+  PublishOk("work", "job-1");
+  auto pushed = first->NextEvent();
+  ASSERT_TRUE(pushed.ok()) << pushed.status();
+  EXPECT_EQ(pushed->text_data(), "job-1");
+  // Not acknowledged: the stream goes away, the event goes to the next member.
+  first->Close();
+  first.reset();
+  auto second = Subscriber("g-redeliver", "work", /*client_acks=*/true);
+  auto again = second->NextEvent();
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->text_data(), "job-1");
+  ASSERT_TRUE(second->Ack(*again));
+  // Acknowledged: the group's position moved past it.
+  auto consumers = server_->consumers();
+  for (int i = 0; i < 400; ++i) {
+    bool acked = false;
+    for (const auto& summary : consumers->Consumers()) {
+      if (summary.group == "g-redeliver" && summary.stats.acked >= 1) acked = true;
+    }
+    if (acked) break;
+    absl::SleepFor(absl::Milliseconds(25));
+  }
+  bool acked = false;
+  for (const auto& summary : consumers->Consumers()) {
+    if (summary.group == "g-redeliver") {
+      EXPECT_EQ(summary.stats.in_flight, 0);
+      acked = summary.stats.acked >= 1;
+    }
+  }
+  EXPECT_TRUE(acked);
+}
+
+TEST_F(GrpcFrontendTest, AStreamWindowBoundsUnacknowledgedPushes) {
+  Start({{"eventMesh.server.grpc.streamWindowSize", "2"}});
+  auto subscriber = Subscriber("g-window", "flow", /*client_acks=*/true);
+  for (int i = 0; i < 5; ++i) PublishOk("flow", absl::StrCat("f", i));
+  std::vector<pb::CloudEvent> received;
+  for (int i = 0; i < 2; ++i) {
+    auto event = subscriber->NextEvent();
+    ASSERT_TRUE(event.ok()) << event.status();
+    received.push_back(*event);
+  }
+  // The other three wait in the group (not in a queue of the stream) until acks open the window.
+  auto consumers = server_->consumers();
+  auto stats = [&] {
+    for (const auto& summary : consumers->Consumers()) {
+      if (summary.group == "g-window") return summary.stats;
+    }
+    return core::ConsumerStats{};
+  };
+  for (int i = 0; i < 400 && stats().pending + stats().in_flight < 5; ++i) {
+    absl::SleepFor(absl::Milliseconds(25));
+  }
+  EXPECT_EQ(stats().in_flight, 2);
+  EXPECT_EQ(stats().pending, 3);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(subscriber->Ack(received[i]));
+    auto event = subscriber->NextEvent();
+    ASSERT_TRUE(event.ok()) << event.status();
+    received.push_back(*event);
+  }
+  std::set<std::string> texts;
+  for (const auto& event : received) texts.insert(event.text_data());
+  EXPECT_EQ(texts.size(), 5u);
+}
+
+TEST_F(GrpcFrontendTest, RequestReplyWithAStreamResponder) {
+  Start();
+  auto responder = Subscriber("responders", "rpc", false, /*sync=*/true);
+  std::thread answer([&] {
+    auto request = responder->NextEvent();
+    ASSERT_TRUE(request.ok()) << request.status();
+    EXPECT_EQ(request->text_data(), "ping");
+    ASSERT_TRUE(responder->Reply(*request, "pong"));
+  });
+  auto reply = RequestReply(channel_, TextEvent("rpc", "ping", "10000"));
+  answer.join();
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(reply->text_data(), "pong");
+  EXPECT_EQ(Attr(*reply, key::kStatusCode), "");  // the reply itself, no status attributes
+}
+
+TEST_F(GrpcFrontendTest, RequestReplyTimesOutWithCode22) {
+  Start();
+  auto reply = RequestReply(channel_, TextEvent("nobody-answers", "ping", "200"));
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(ResponseCode(*reply), 22);
+  EXPECT_EQ(reply->text_data(), "ping");  // the copy shape
+}
+
+TEST_F(GrpcFrontendTest, ShutdownAnswersWaitingRequestsAndEndsStreams) {
+  Start();
+  auto subscriber = Subscriber("g-shutdown", "bye");
+  absl::StatusOr<pb::CloudEvent> reply;
+  absl::Notification sent;
+  std::thread requester([&] {
+    sent.Notify();
+    reply = RequestReply(channel_, TextEvent("nobody-listens", "ping", "600000"));
+  });
+  sent.WaitForNotification();
+  // Wait (bounded) until the request is pending in the runtime.
+  for (int i = 0; i < 1000 && server_->requests()->pending() == 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(server_->requests()->pending(), 1u);
+  server_->Shutdown();
+  requester.join();
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(ResponseCode(*reply), 22);
+  EXPECT_TRUE(subscriber->WaitEnded());
+  server_.reset();
+}
+
+TEST_F(GrpcFrontendTest, EventsCrossGrpcAndTcp) {
+  Start();
+  // TCP publisher -> gRPC subscriber.
+  auto grpc_subscriber = Subscriber("g-cross", "cross-a");
+  auto tcp_publisher = TestClient::Connect(server_->tcp_port());
+  ASSERT_TRUE(tcp_publisher.ok());
+  ASSERT_TRUE((*tcp_publisher)->Hello("pub", "tcp-producers").ok());
+  auto published = (*tcp_publisher)->Publish("cross-a", "from-tcp");
+  ASSERT_TRUE(published.ok());
+  EXPECT_EQ(published->header.code, 0);
+  auto event = grpc_subscriber->NextEvent();
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_EQ(event->text_data(), "from-tcp");
+  EXPECT_EQ(Attr(*event, key::kSubject), "cross-a");
+
+  // gRPC publisher -> TCP subscriber.
+  auto tcp_subscriber = TestClient::Connect(server_->tcp_port());
+  ASSERT_TRUE(tcp_subscriber.ok());
+  ASSERT_TRUE((*tcp_subscriber)->Hello("sub", "tcp-consumers").ok());
+  ASSERT_TRUE((*tcp_subscriber)->Subscribe("cross-b").ok());
+  ASSERT_TRUE((*tcp_subscriber)->Listen().ok());
+  PublishOk("cross-b", "from-grpc");
+  auto push = (*tcp_subscriber)->Next(Command::kAsyncMessageToClient);
+  ASSERT_TRUE(push.ok()) << push.status();
+  auto message = protocol::tcp::EventMeshMessage::FromJson(push->body);
+  ASSERT_TRUE(message.ok()) << push->body;
+  EXPECT_EQ(message->body, "from-grpc");
+}
+
+TEST_F(GrpcFrontendTest, UnsubscribeEndsOnlyTheCallersSubscription) {
+  Start();
+  auto mine = std::make_unique<StreamClient>(channel_);
+  pb::CloudEvent sub = SubscriptionEvent("g-unsub", {SubscriptionItem{"shared", true, false}});
+  ASSERT_EQ(ResponseCode(*mine->Subscribe(sub)), 0);
+  auto other = std::make_unique<StreamClient>(channel_);
+  pb::CloudEvent other_sub = sub;
+  SetAttr(&other_sub, key::kPid, "9999");  // another process of the same group
+  ASSERT_EQ(ResponseCode(*other->Subscribe(other_sub)), 0);
+
+  auto unsubscribed = Unsubscribe(channel_, sub);  // pid 4242: only `mine`
+  ASSERT_TRUE(unsubscribed.ok());
+  EXPECT_EQ(ResponseCode(*unsubscribed), 0);
+  EXPECT_EQ(Attr(*unsubscribed, key::kResponseMessage), "success unsubscribe success");
+
+  PublishOk("shared", "after");
+  auto event = other->NextEvent();
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_EQ(event->text_data(), "after");
+  // `mine` is still open (a later subscription on it works) but got nothing.
+  EXPECT_EQ(ResponseCode(*mine->Subscribe(sub)), 0);
+  PublishOk("shared", "again");
+  auto mine_event = mine->NextEvent();
+  ASSERT_TRUE(mine_event.ok()) << mine_event.status();
+  EXPECT_EQ(mine_event->text_data(), "again");  // only what came after its new subscription
+}
+
+TEST_F(GrpcFrontendTest, HeartbeatKnowsStreamSubscriptions) {
+  Start();
+  auto subscriber = Subscriber("g-hb", "beats");
+  pb::CloudEvent heartbeat;
+  SetClientHeader(&heartbeat);
+  SetAttr(&heartbeat, key::kConsumerGroup, "g-hb");
+  (*heartbeat.mutable_attributes())[key::kClientType].set_ce_integer(2);
+  heartbeat.set_text_data(R"([{"topic":"beats","url":"grpc_stream"}])");
+  auto answer = Heartbeat(channel_, heartbeat);
+  ASSERT_TRUE(answer.ok());
+  EXPECT_EQ(ResponseCode(*answer), 0);
+  EXPECT_EQ(Attr(*answer, key::kResponseMessage), "success heartbeat success");
+
+  heartbeat.set_text_data(R"([{"topic":"never-subscribed","url":"grpc_stream"}])");
+  answer = Heartbeat(channel_, heartbeat);
+  ASSERT_TRUE(answer.ok());
+  EXPECT_EQ(ResponseCode(*answer), 30);
+  EXPECT_EQ(Attr(*answer, key::kResponseMessage), "client needs to resubscribe.");
+
+  (*heartbeat.mutable_attributes())[key::kClientType].set_ce_integer(1);
+  SetAttr(&heartbeat, key::kProducerGroup, "p");
+  answer = Heartbeat(channel_, heartbeat);
+  ASSERT_TRUE(answer.ok());
+  EXPECT_EQ(ResponseCode(*answer), 7);  // only subscribers send heartbeats
+}
+
+TEST_F(GrpcFrontendTest, HostileInputGetsPreciseCodesAndTheServerKeepsServing) {
+  Start({{"eventMesh.server.topic.autoCreate", "false"},
+         {"eventMesh.server.grpc.maxMessageSize", "65536"},
+         {"eventMesh.server.maxEventSize", "1024"}});
+  ASSERT_TRUE(server_->consumers() != nullptr);
+
+  pb::CloudEvent no_header = TextEvent("t", "x");
+  no_header.mutable_attributes()->erase(key::kIdc);
+  auto r = Publish(channel_, no_header);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(ResponseCode(*r), 6);
+  EXPECT_EQ(Attr(*r, key::kResponseMessage), "eventMesh CloudEvent[header] err, ");
+
+  pb::CloudEvent bad_pid = TextEvent("t", "x");
+  SetAttr(&bad_pid, key::kPid, "12ab");
+  EXPECT_EQ(ResponseCode(*Publish(channel_, bad_pid)), 6);
+
+  pb::CloudEvent no_subject = TextEvent("t", "x");
+  no_subject.mutable_attributes()->erase(key::kSubject);
+  r = Publish(channel_, no_subject);
+  EXPECT_EQ(ResponseCode(*r), 7);
+  EXPECT_EQ(Attr(*r, key::kResponseMessage),
+            "eventMesh CloudEvent[body] err,  attribute subject is required");
+
+  pb::CloudEvent bad_spec = TextEvent("t", "x");
+  bad_spec.set_spec_version("9.9");
+  EXPECT_EQ(ResponseCode(*Publish(channel_, bad_spec)), 14);
+
+  pb::CloudEvent bad_attribute = TextEvent("t", "x");
+  SetAttr(&bad_attribute, "Not-Valid", "v");
+  EXPECT_EQ(ResponseCode(*Publish(channel_, bad_attribute)), 14);
+
+  // Unknown topic while auto-creation is off.
+  r = Publish(channel_, TextEvent("no-such-topic", "x"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(ResponseCode(*r), 14);
+  EXPECT_NE(Attr(*r, key::kResponseMessage).find("no-such-topic"), std::string::npos);
+  StreamClient stream(channel_);
+  auto refused = stream.Subscribe(SubscriptionEvent("g", {SubscriptionItem{"no-such-topic"}}));
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  EXPECT_EQ(ResponseCode(*refused), 17);
+  EXPECT_TRUE(stream.WaitEnded());  // Apache completes the stream after a failed subscription
+
+  // Over maxEventSize (accepted by gRPC, refused by the publish policy): 7.
+  r = Publish(channel_, TextEvent("t", std::string(2000, 'x')));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(ResponseCode(*r), 7);
+  // Over the gRPC message limit: gRPC's RESOURCE_EXHAUSTED.
+  r = Publish(channel_, TextEvent("t", std::string(100'000, 'x')));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
+
+  // A malformed subscription on a stream: 7 for a missing group, 17 for bad JSON.
+  StreamClient bad_json(channel_);
+  pb::CloudEvent junk = SubscriptionEvent("g", {SubscriptionItem{"t"}});
+  junk.set_text_data("{not json");
+  auto answer = bad_json.Subscribe(junk);
+  ASSERT_TRUE(answer.ok());
+  EXPECT_EQ(ResponseCode(*answer), 17);
+
+  // The server keeps serving: the same channel still gets precise answers.
+  EXPECT_EQ(ResponseCode(*Publish(channel_, no_header)), 6);
+  EXPECT_EQ(ResponseCode(*Publish(channel_, TextEvent("no-such-topic", "x"))), 14);
+}
+
+TEST_F(GrpcFrontendTest, AclRefusalsGetCode20) {
+  const std::string credentials = runtime::testing::TestDataDir() + "-acl.json";
+  std::filesystem::create_directories(std::filesystem::path(credentials).parent_path());
+  std::ofstream(credentials) << R"({"users":[{"username":"alice","password":"pw",)"
+                             << R"("publish":["orders"],"subscribe":["orders"]}]})";
+  Start({{"eventMesh.server.security.enabled", "true"},
+         {"eventMesh.server.security.credentialsFile", credentials}});
+  pb::CloudEvent event = TextEvent("orders", "x");
+  auto r = Publish(channel_, event);  // username/passwd are not alice's
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(ResponseCode(*r), 20);
+  SetAttr(&event, key::kUsername, "alice");
+  SetAttr(&event, key::kPasswd, "pw");
+  r = Publish(channel_, event);
+  EXPECT_EQ(ResponseCode(*r), 0) << Attr(*r, key::kResponseMessage);
+  pb::CloudEvent other_topic = event;
+  SetAttr(&other_topic, key::kSubject, "payments");
+  r = Publish(channel_, other_topic);
+  EXPECT_EQ(ResponseCode(*r), 20);
+  EXPECT_NE(Attr(*r, key::kResponseMessage).find("payments"), std::string::npos);
+
+  StreamClient stream(channel_);
+  pb::CloudEvent sub = SubscriptionEvent("g", {SubscriptionItem{"payments"}});
+  SetAttr(&sub, key::kUsername, "alice");
+  SetAttr(&sub, key::kPasswd, "pw");
+  auto answer = stream.Subscribe(sub);
+  ASSERT_TRUE(answer.ok());
+  EXPECT_EQ(ResponseCode(*answer), 20);
+}
+
+}  // namespace
+}  // namespace eventmesh::runtime::grpc
