@@ -281,7 +281,7 @@ void CodeHandlers::Subscribe(Call& call) {
   }
   absl::Status status = services_->webhook->Subscribe(ToSubscribeRequest(
       *body, *format, IdentityFromHeaders(call.request.headers, call.request.peer_ip)));
-  if (!status.ok()) return call.Answer(EventMeshRetCode::kSubscribeErr, status.message());
+  if (!status.ok()) return call.Answer(SubscribeFailureRetCode(status), status.message());
   call.Answer(EventMeshRetCode::kSuccess, "success");
 }
 

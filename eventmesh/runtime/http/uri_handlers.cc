@@ -114,7 +114,7 @@ void UriHandlers::Handle(HttpRequest request, UriEndpoint endpoint, Responder re
       }
       absl::Status status = services.webhook->Subscribe(ToSubscribeRequest(
           *parsed, *format, IdentityFromHeaders(request.headers, request.peer_ip)));
-      if (!status.ok()) return fail(EventMeshRetCode::kSubscribeErr, status);
+      if (!status.ok()) return fail(SubscribeFailureRetCode(status), status);
       return answer(200, 0, "success");
     }
     case UriEndpoint::kUnsubscribeLocal: {
