@@ -12,6 +12,8 @@
 // ignored, as for Abseil's own TSan build: conditions are evaluated by the library while it holds
 // the lock.
 //
+// The same is done for absl::Status's reference count (libabsl_status.so), see the end.
+//
 // Linked into every binary and test by the eventmesh_cc_* macros when --define=sanitizer=tsan.
 #include <dlfcn.h>
 #include <sanitizer/tsan_interface.h>
@@ -21,6 +23,7 @@
 #include <cstring>
 
 #include "absl/base/options.h"
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
@@ -327,6 +330,18 @@ bool Notification::WaitForNotificationWithDeadline(absl::Time deadline) const {
   bool notified = real(this, deadline);
   if (notified) __tsan_acquire(const_cast<Notification*>(this));
   return notified;
+}
+
+// absl::Status shares its heap representation between copies with an atomic count: Ref() is
+// inline (instrumented), but the decrement and the delete of the last reference run inside
+// libabsl_status.so, so TSan would report the free as racing with Ref() on other threads. Every
+// reference drop releases into the representation and takes what earlier drops released, so the
+// one that deletes it comes after every use.
+void Status::UnrefNonInlined(uintptr_t rep) {
+  static auto real = Lookup<void (*)(uintptr_t)>("_ZN4absl7debian36Status15UnrefNonInlinedEm");
+  __tsan_release(reinterpret_cast<void*>(rep));
+  __tsan_acquire(reinterpret_cast<void*>(rep));
+  real(rep);
 }
 
 ABSL_NAMESPACE_END

@@ -16,7 +16,7 @@
 # Tests tagged "notsan" are left out (each says why in its BUILD file).
 # How TSan is taught Debian's uninstrumented absl::Mutex and which library reports are suppressed:
 # third_party/tsan_absl_sync.cc and third_party/tsan_suppressions.txt.
-# Summary lines: "tsan: <tests> tests, <failed> failed, <reports> reports in <s> s" and, per
+# Summary lines: "tsan: <tests> tests (<run> run, the rest cached), <failed> failed, <reports> reports in <s> s" and, per
 # report, "tsan report: <label>: <first line of the report> @ <first frame in our code>".
 set -euo pipefail
 cd "$(git -C "$(dirname "$0")" rev-parse --show-toplevel)"
@@ -59,9 +59,7 @@ elapsed=$(($(date +%s) - start))
 # Every report in the logs of the tests just run (bazel-testlogs holds this configuration's).
 testlogs=$(bazel info --config=tsan bazel-testlogs 2>/dev/null)
 reports=0
-tests=0
 while IFS= read -r log; do
-  tests=$((tests + 1))
   label="//$(dirname "${log#"$testlogs"/}")"
   label="${label%/*}:${label##*/}"
   while IFS= read -r line; do
@@ -72,5 +70,6 @@ while IFS= read -r log; do
 done < <(find "$testlogs" -name test.log -newermt "@${start}" 2>/dev/null | sort)
 
 failed=$(grep -cE '^//[^ ]+ +(FAILED|TIMEOUT|NO STATUS|FAILED TO BUILD)' "$summary" || true)
-echo "tsan: ${tests} tests, ${failed} failed, ${reports} reports in ${elapsed} s"
+tests=$(sed -n 's/^Executed \([0-9]*\) out of \([0-9]*\) test.*/\2 (\1 run, the rest cached)/p' "$summary" | tail -1)
+echo "tsan: ${tests:-?} tests, ${failed} failed, ${reports} reports in ${elapsed} s"
 [ "$rc" -eq 0 ] && [ "$reports" -eq 0 ]
