@@ -26,6 +26,10 @@ _SANITIZER_COPTS = select({
 _SANITIZER_DEPS = select({
     "//eventmesh/bazel:fuzzing_libfuzzer": ["//third_party:ubsan_ignorelist"],
     "//conditions:default": [],
+}) + select({
+    # --config=tsan: Abseil synchronization annotations and the suppressions (third_party/).
+    "//eventmesh/bazel:sanitizer_tsan": ["//third_party:tsan_support"],
+    "//conditions:default": [],
 })
 
 def eventmesh_cc_library(name, copts = [], deps = [], **kwargs):

@@ -33,12 +33,13 @@ class FaultyStore final : public store::EventStore {
   std::atomic<int> fail_fetch_offsets{0};
   std::atomic<int> fail_get_offsets{0};
   std::atomic<int> fail_commits{0};
-  // Heartbeats of this group block until `release` is notified (a store call that hangs).
-  std::string hang_heartbeats_of;
   absl::Notification release;
   std::atomic<int> heartbeats_hanging{0};
   // Heartbeats seen per group.
   absl::Mutex heartbeats_mu;
+  // Heartbeats of this group block until `release` is notified (a store call that hangs). Set
+  // by the test while the connector's workers run, hence under the lock.
+  std::string hang_heartbeats_of ABSL_GUARDED_BY(heartbeats_mu);
   std::map<std::string, int> heartbeats ABSL_GUARDED_BY(heartbeats_mu);
   int HeartbeatsOf(const std::string& group) {
     absl::MutexLock lock(&heartbeats_mu);
@@ -85,11 +86,13 @@ class FaultyStore final : public store::EventStore {
     return inner_->JoinGroup(r);
   }
   absl::StatusOr<store::MemberAssignment> Heartbeat(const store::HeartbeatRequest& r) override {
+    bool hang = false;
     {
       absl::MutexLock lock(&heartbeats_mu);
       ++heartbeats[r.group];
+      hang = !hang_heartbeats_of.empty() && r.group == hang_heartbeats_of;
     }
-    if (!hang_heartbeats_of.empty() && r.group == hang_heartbeats_of) {
+    if (hang) {
       ++heartbeats_hanging;
       release.WaitForNotificationWithTimeout(absl::Seconds(60));
     }
@@ -253,7 +256,10 @@ TEST_F(FaultTest, OneHangingHeartbeatDoesNotStopTheOtherGroupsHeartbeats) {
   Member stuck, healthy;
   ASSERT_TRUE(stuck.Join(connector_.get(), "stuck").ok());
   ASSERT_TRUE(healthy.Join(connector_.get(), "healthy").ok());
-  faulty_->hang_heartbeats_of = "stuck";
+  {
+    absl::MutexLock lock(&faulty_->heartbeats_mu);
+    faulty_->hang_heartbeats_of = "stuck";
+  }
   // Wait (bounded) until a heartbeat of "stuck" hangs in the store.
   for (int i = 0; i < 2000 && faulty_->heartbeats_hanging.load() == 0; ++i) {
     absl::SleepFor(absl::Milliseconds(5));

@@ -288,7 +288,7 @@ void CodeHandlers::Subscribe(Call& call) {
       ToSubscribeRequest(*body, *format,
                          IdentityFromHeaders(shared->request.headers, shared->request.peer_ip)),
       [shared](absl::Status status) {
-        if (!status.ok()) return shared->Answer(EventMeshRetCode::kSubscribeErr, status.message());
+        if (!status.ok()) return shared->Answer(SubscribeFailureRetCode(status), status.message());
         shared->Answer(EventMeshRetCode::kSuccess, "success");
       });
 }

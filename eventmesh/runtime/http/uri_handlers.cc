@@ -123,7 +123,7 @@ void UriHandlers::Handle(HttpRequest request, UriEndpoint endpoint, Responder re
            respond = std::move(respond)](absl::Status status) {
             const int http_status = status.ok() ? 200 : HttpStatusFor(status);
             const int ret_code =
-                status.ok() ? 0 : protocol::http::RetCodeValue(EventMeshRetCode::kSubscribeErr);
+                status.ok() ? 0 : protocol::http::RetCodeValue(SubscribeFailureRetCode(status));
             HttpResponse response = RetCodeResponse(
                 *services, meta, http_status, ret_code,
                 status.ok() ? absl::string_view("success") : status.message(), {"uri", path});

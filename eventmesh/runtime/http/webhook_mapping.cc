@@ -111,4 +111,11 @@ absl::Status MayRemove(const core::AclUser* user,
   return absl::OkStatus();
 }
 
+protocol::http::EventMeshRetCode SubscribeFailureRetCode(const absl::Status& status) {
+  if (absl::IsPermissionDenied(status) || absl::IsInvalidArgument(status)) {
+    return protocol::http::EventMeshRetCode::kProtocolBodyErr;
+  }
+  return protocol::http::EventMeshRetCode::kSubscribeErr;
+}
+
 }  // namespace eventmesh::runtime::http

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "eventmesh/protocol/http/headers.h"
 #include "eventmesh/protocol/http/request_body.h"
+#include "eventmesh/protocol/http/ret_code.h"
 #include "eventmesh/runtime/core/acl.h"
 #include "eventmesh/runtime/webhook/webhook_service.h"
 
@@ -30,6 +31,12 @@ webhook::ClientIdentity IdentityFromHeaders(const protocol::http::HeaderMap& hea
 webhook::WebhookSubscribeRequest ToSubscribeRequest(
     const protocol::http::SubscribeRequestBody& body, webhook::PushFormat format,
     webhook::ClientIdentity client);
+
+// The retCode of a refused WebhookService::Subscribe: a URL that the URL rules or the validation
+// handshake refuse (PermissionDenied) or that does not parse (InvalidArgument) is
+// EVENTMESH_PROTOCOL_BODY_ERR, as Apache answers a URL its IP blacklists refuse; any other
+// failure (quotas, persistence) is EVENTMESH_SUBSCRIBE_ERR.
+protocol::http::EventMeshRetCode SubscribeFailureRetCode(const absl::Status& status);
 
 // JSON array of {consumerGroup, url, topic, mode, type, pushFormat, idc, sys, ip, pid,
 // lastHeartbeatMs}.

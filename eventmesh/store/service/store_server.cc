@@ -459,12 +459,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
                     events](absl::StatusOr<AppendResult> result) {
       v1::StoreResponse response;
       response.set_request_id(id);
-      if (metrics->append_latency != nullptr) {
-        if (result.ok()) {
-          metrics->append_latency->Observe(static_cast<double>(MonotonicNs() - start_ns) / 1e9);
-          if (!result->duplicate) metrics->appended_events->Increment(events);
-        } else {
-          metrics->request_errors->Increment();
+      {
+        // `metrics` lives in the server's Core, which may be gone once `alive` is false (the
+        // result would be dropped by PostToStrand anyway).
+        absl::MutexLock lock(&liveness->mu);
+        if (!liveness->alive) return;
+        if (metrics->append_latency != nullptr) {
+          if (result.ok()) {
+            metrics->append_latency->Observe(static_cast<double>(MonotonicNs() - start_ns) / 1e9);
+            if (!result->duplicate) metrics->appended_events->Increment(events);
+          } else {
+            metrics->request_errors->Increment();
+          }
         }
       }
       if (result.ok()) {
@@ -496,11 +502,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
     auto deliver = [weak, liveness, id, fetch_seq, metrics](absl::StatusOr<ReadResult> result) {
       v1::StoreResponse response;
       response.set_request_id(id);
-      if (metrics->fetched_events != nullptr) {
-        if (result.ok()) {
-          metrics->fetched_events->Increment(result->records.size());
-        } else {
-          metrics->request_errors->Increment();
+      {
+        // As for appends: the engine may complete a long poll after the server's Core is gone.
+        absl::MutexLock lock(&liveness->mu);
+        if (!liveness->alive) return;
+        if (metrics->fetched_events != nullptr) {
+          if (result.ok()) {
+            metrics->fetched_events->Increment(result->records.size());
+          } else {
+            metrics->request_errors->Increment();
+          }
         }
       }
       if (result.ok()) {
