@@ -10,6 +10,8 @@ absl::string_view ProtocolName(Protocol protocol) {
       return "tcp";
     case Protocol::kHttp:
       return "http";
+    case Protocol::kMqtt:
+      return "mqtt";
     case Protocol::kInternal:
       return "internal";
   }

@@ -22,8 +22,8 @@
 namespace eventmesh::runtime::core {
 
 // Who published, for the metrics' protocol label.
-enum class Protocol : int { kInternal = 0, kTcp = 1, kHttp = 2 };
-inline constexpr int kProtocolCount = 3;
+enum class Protocol : int { kInternal = 0, kTcp = 1, kHttp = 2, kMqtt = 3 };
+inline constexpr int kProtocolCount = 4;
 absl::string_view ProtocolName(Protocol protocol);
 
 // What became of a publish: ok (durable), failed (the connector reported an error), or why the
