@@ -8,7 +8,7 @@
 
 namespace eventmesh::runtime {
 
-// Registers "tcp" and "http". Errors: the registry's (a name taken twice).
+// Registers "tcp", "http" and "mqtt". Errors: the registry's (a name taken twice).
 absl::Status RegisterBuiltinFrontends(frontend::FrontendRegistry* registry);
 
 }  // namespace eventmesh::runtime

@@ -94,6 +94,13 @@ class Server {
   // The bound ports (0 when the protocol is not enabled).
   int tcp_port() const { return tcp_ != nullptr ? tcp_->port() : 0; }
   int http_port() const { return http_ != nullptr ? http_->port() : 0; }
+  // The bound port of the frontend named `name` ("mqtt", ...); 0 when it is not enabled.
+  int frontend_port(absl::string_view name) const {
+    for (const auto& frontend : frontends_) {
+      if (frontend->name() == name) return frontend->port();
+    }
+    return 0;
+  }
   // The admin port (0 when eventMesh.server.admin.enabled=false or before Start).
   int admin_port() const { return admin_ != nullptr ? admin_->port() : 0; }
   // The runtime's metrics (what GET /metrics on the admin port shows). Valid while the Server
