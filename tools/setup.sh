@@ -23,6 +23,9 @@ PACKAGES=(
   # Connectors to distributed engines: Kafka through librdkafka (its tests use librdkafka's own
   # mock cluster) and NATS JetStream through the NATS C client (its tests start a real nats-server).
   librdkafka-dev libnats-dev nats-server
+  # The MQTT frontend's tests speak to it with real clients (mosquitto_pub/_sub, Python paho);
+  # BENCHMARKS.md compares it with the mosquitto broker (peerbench links libmosquitto).
+  mosquitto mosquitto-clients python3-paho-mqtt libmosquitto-dev
   # promtool validates the Prometheus text format of every /metrics endpoint in the tests.
   prometheus
 )

@@ -45,7 +45,11 @@ int main(int argc, char** argv) {
   std::cout << "eventmesh runtime: data directory " << config->data_dir << ", storage "
             << config->storage_type << ", TCP port " << (*server)->tcp_port() << ", HTTP port "
             << (*server)->http_port() << (config->tls_enabled ? " (TLS)" : "") << ", admin port "
-            << (*server)->admin_port() << std::endl;
+            << (*server)->admin_port();
+  if (const int mqtt_port = (*server)->frontend_port("mqtt"); mqtt_port > 0) {
+    std::cout << ", MQTT port " << mqtt_port << (config->mqtt.tls_enabled ? " (TLS)" : "");
+  }
+  std::cout << std::endl;
   int signal_number = 0;
   sigwait(&signals, &signal_number);
   std::cout << "eventmesh runtime: signal " << signal_number << ", shutting down" << std::endl;
