@@ -1,7 +1,8 @@
 #!/bin/bash
 # Starts the real runtime binary with the MQTT frontend on free ports and talks to it with real
 # MQTT clients from Debian: mosquitto_pub / mosquitto_sub (MQTT 3.1.1 and 5.0, QoS 0 and 1, a
-# wildcard filter, a persistent session collecting messages while away, a retained message) and
+# wildcard filter, a persistent session collecting messages while away, a retained message, MQTT
+# over TLS with a throwaway CA) and
 # Eclipse Paho for Python (paho_client_test.py); and across protocols: an event published with
 # curl over HTTP reaches mosquitto_sub. The runtime is stopped on exit, also when a check fails.
 set -u
@@ -93,6 +94,45 @@ then echo "ok: wildcard publish closes the 3.1.1 connection"; else
   echo "FAIL: wildcard publish"; FAILURES=$((FAILURES + 1)); fi
 
 if /usr/bin/python3 "$PAHO_TEST" "$PORT"; then echo "ok: paho"; else FAILURES=$((FAILURES + 1)); fi
+
+# MQTT over TLS: a second runtime serving only MQTT, TLS on its MQTT port (throwaway CA).
+CERTS="$WORK/certs"
+mkdir -p "$CERTS"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=test-ca" \
+  -keyout "$CERTS/ca.key" -out "$CERTS/ca.pem" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+  -keyout "$CERTS/server.key" -out "$CERTS/server.csr" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$CERTS/ext.cnf"
+openssl x509 -req -in "$CERTS/server.csr" -CA "$CERTS/ca.pem" -CAkey "$CERTS/ca.key" \
+  -CAcreateserial -days 2 -extfile "$CERTS/ext.cnf" -out "$CERTS/server.pem" 2>/dev/null
+TLS_LOG="$WORK/runtime-tls.log"
+"$RUNTIME" --port=0 --data_dir="$WORK/data-tls" --eventMesh.storage.embedded.syncMode=none \
+  --eventMesh.server.provide.protocols=MQTT --eventMesh.server.admin.enabled=false \
+  --eventMesh.server.mqtt.tls.enabled=true --eventMesh.server.mqtt.tls.certFile="$CERTS/server.pem" \
+  --eventMesh.server.mqtt.tls.keyFile="$CERTS/server.key" >"$TLS_LOG" 2>&1 &
+TLS_PID=$!
+trap 'stop_runtime; kill -TERM $TLS_PID 2>/dev/null' EXIT
+TLS_PORT=""
+for _ in $(seq 1 100); do
+  TLS_PORT=$(sed -n 's/.*MQTT port \([0-9]*\) (TLS).*/\1/p' "$TLS_LOG" | head -1)
+  [ -n "$TLS_PORT" ] && break
+  kill -0 "$TLS_PID" 2>/dev/null || break
+  sleep 0.1
+done
+if [ -z "$TLS_PORT" ]; then
+  echo "FAIL: the TLS runtime did not report its MQTT port"; cat "$TLS_LOG"; FAILURES=$((FAILURES + 1))
+else
+  TLS=(--cafile "$CERTS/ca.pem" -h 127.0.0.1 -p "$TLS_PORT")
+  mosquitto_sub "${TLS[@]}" -W 10 -i tls-sub -c -q 1 -t secure/t -E
+  mosquitto_pub "${TLS[@]}" -q 1 -t secure/t -m over-tls
+  GOT=$(mosquitto_sub "${TLS[@]}" -W 10 -i tls-sub -c -q 1 -t secure/t -C 1)
+  expect "MQTT over TLS" "over-tls" "$GOT"
+  if mosquitto_pub -h 127.0.0.1 -p "$TLS_PORT" -q 1 -t secure/t -m plain 2>/dev/null; then
+    echo "FAIL: a plain client was served on the TLS port"; FAILURES=$((FAILURES + 1))
+  else
+    echo "ok: a plain client is refused on the TLS port"
+  fi
+fi
 
 if [ "$FAILURES" -ne 0 ]; then
   echo "$FAILURES check(s) failed; runtime log:"; tail -50 "$LOG"; exit 1

@@ -437,9 +437,7 @@ bool MqttSession::HandlePublish(mq::Publish publish) {
     return true;
   }
   if (v5 && publish.qos > 0) {
-    int64_t waiting = 0;
-    for (const auto& [id, in] : inbound_) waiting += in.qos > 0 ? 1 : 0;
-    if (waiting >= ctx_->config->mqtt.receive_maximum) {
+    if (inbound_acked_ >= ctx_->config->mqtt.receive_maximum) {
       Fail(mq::reason::kReceiveMaximumExceeded,
            absl::StrCat("more than ", ctx_->config->mqtt.receive_maximum,
                         " QoS 1/2 publishes awaiting acknowledgement"));
@@ -450,11 +448,13 @@ bool MqttSession::HandlePublish(mq::Publish publish) {
   Inbound& in = inbound_[inbound_id];
   in.packet_id = publish.packet_id;
   in.qos = publish.qos;
+  if (in.qos > 0) ++inbound_acked_;
   auto refuse = [&](const absl::Status& status, uint8_t reason) {
     LOG(WARNING) << "mqtt client \"" << client_id_ << "\": publish to \"" << publish.topic
                  << "\" refused: " << status;
     if (!v5) {
       // MQTT 3.1.1 has no negative acknowledgement: the connection is closed instead.
+      if (in.qos > 0) --inbound_acked_;
       inbound_.erase(inbound_id);
       Close(absl::StrCat("publish refused: ", status.message()));
       return false;
@@ -466,6 +466,7 @@ bool MqttSession::HandlePublish(mq::Publish publish) {
     return true;
   };
   if (publish.retain && !ctx_->config->mqtt.retain_enabled) {
+    if (in.qos > 0) --inbound_acked_;
     inbound_.erase(inbound_id);
     Fail(mq::reason::kRetainNotSupported,
          "retained messages are off (eventMesh.server.mqtt.retainAvailable=false)");
@@ -545,6 +546,7 @@ void MqttSession::SendInboundAcks() {
         ack.properties.reason_string = in.reason_string;
       }
       (void)mq::EncodeAck(ack, version_, &out);
+      --inbound_acked_;
     }
     inbound_.erase(inbound_.begin());
   }

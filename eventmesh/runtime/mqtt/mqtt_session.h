@@ -171,6 +171,7 @@ class MqttSession final : public core::DeliveryTarget,
   std::vector<connectors::Connector::PendingPublish> publish_batch_;
   std::map<uint64_t, Inbound> inbound_;  // by arrival order
   uint64_t next_inbound_ = 0;
+  int64_t inbound_acked_ = 0;  // entries of inbound_ with QoS > 0 (Receive Maximum)
   absl::flat_hash_set<uint16_t> qos2_pending_;  // QoS 2 ids published, awaiting PUBREL
   absl::flat_hash_set<std::string> known_topics_;
   core::Publisher publisher_;
