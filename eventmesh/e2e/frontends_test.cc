@@ -81,7 +81,8 @@ TEST_F(FrontendsTest, AnUnavailableProtocolIsNamedAtStartUp) {
                                          testing::TestDataDir(), connectors_);
   ASSERT_FALSE(server.ok());
   EXPECT_EQ(server.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(server.status().message(), "protocol \"grpc\" is not available (available: http, tcp)");
+  EXPECT_EQ(server.status().message(),
+            "protocol \"grpc\" is not available (available: http, mqtt, tcp)");
   EXPECT_FALSE(testing::StartTestServer({{"eventMesh.server.provide.protocols", "tcp,tcp"}},
                                         testing::TestDataDir("-twice"), connectors_)
                    .ok());
