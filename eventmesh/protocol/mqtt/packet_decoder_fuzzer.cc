@@ -75,7 +75,8 @@ void CheckSubscribe(const Subscribe& s, Version v) {
   std::string wire;
   if (!EncodeSubscribe(s, v, &wire).ok()) Fail("decoded SUBSCRIBE does not encode");
   FixedHeader h;
-  auto again = DecodeSubscribe(h.flags, BodyOf(wire, &h), v);
+  absl::string_view body = BodyOf(wire, &h);  // sets h: read before h.flags
+  auto again = DecodeSubscribe(h.flags, body, v);
   if (!again.ok() || again->subscriptions.size() != s.subscriptions.size() ||
       !(again->properties == s.properties)) {
     Fail("SUBSCRIBE round trip differs");
