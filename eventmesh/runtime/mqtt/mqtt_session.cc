@@ -568,6 +568,13 @@ void MqttSession::HandleSubscribe(const mq::Subscribe& subscribe) {
   ack.type = mq::PacketType::kSuback;
   ack.packet_id = subscribe.packet_id;
   std::string reasons;
+  std::set<std::string> existed;  // filters this session already had (retain handling 1)
+  {
+    std::lock_guard<std::mutex> lock(subs_mu_);
+    for (const auto& request : subscribe.subscriptions) {
+      if (filters_.count(request.filter) > 0) existed.insert(request.filter);
+    }
+  }
   for (const auto& request : subscribe.subscriptions) {
     std::string why;
     const uint8_t code = SubscribeFilter(request.filter, request, /*restoring=*/false, &why);
@@ -596,6 +603,7 @@ void MqttSession::HandleSubscribe(const mq::Subscribe& subscribe) {
       entry = it->second;
     }
     if (request.retain_handling == 2) continue;
+    if (request.retain_handling == 1 && existed.count(request.filter) > 0) continue;
     SendRetained(entry);
   }
 }
