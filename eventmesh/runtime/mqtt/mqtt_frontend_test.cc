@@ -345,6 +345,32 @@ TEST_F(MqttFrontendTest, CredentialsAreCheckedAgainstTheAcl) {
   EXPECT_EQ(Receive(alice.get()), "ok");
 }
 
+TEST_F(MqttFrontendTest, FailedLoginsAreThrottled) {
+  data_dir_ = runtime::testing::TestDataDir();
+  std::filesystem::create_directories(data_dir_);
+  const std::string credentials = data_dir_ + "/credentials.json";
+  std::ofstream(credentials) << R"({"users": [{"username": "bob", "password": "pw"}]})";
+  StartServer({{"eventMesh.server.security.enabled", "true"},
+               {"eventMesh.server.security.credentialsFile", credentials},
+               {"eventMesh.server.security.loginFailureBurst", "2"},
+               {"eventMesh.server.security.loginFailuresPerMinute", "1"}});
+  auto login = [&](const std::string& password) -> uint8_t {
+    auto client = Open();
+    mq::Connect c;
+    c.version = mq::Version::kV5;
+    c.client_id = "bob-" + password;
+    c.username = "bob";
+    c.password = password;
+    auto ack = client->Connect(c);
+    EXPECT_TRUE(ack.ok()) << ack.status();
+    return ack.ok() ? ack->reason_code : 0xFF;
+  };
+  EXPECT_EQ(login("guess1"), mq::reason::kBadUserNameOrPassword);
+  EXPECT_EQ(login("guess2"), mq::reason::kBadUserNameOrPassword);
+  // The address used its burst: even the right password is refused before it is checked.
+  EXPECT_EQ(login("pw"), mq::reason::kServerBusy);
+}
+
 TEST_F(MqttFrontendTest, BadInputGetsReasonCodesAndOthersKeepWorking) {
   StartServer({{"eventMesh.server.mqtt.maxPacketSize", "4096"}});
   auto healthy_sub = Connected("healthy-sub", mq::Version::kV5);
