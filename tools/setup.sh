@@ -26,6 +26,9 @@ PACKAGES=(
   # The gRPC frontend and SDK client (Debian's gRPC C++ and its protoc plugin); the gRPC
   # interoperability test's independent Python client.
   libgrpc++-dev protobuf-compiler-grpc python3-grpcio python3-grpc-tools
+  # The MQTT frontend's tests speak to it with real clients (mosquitto_pub/_sub, Python paho);
+  # BENCHMARKS.md compares it with the mosquitto broker (peerbench links libmosquitto).
+  mosquitto mosquitto-clients python3-paho-mqtt libmosquitto-dev
   # promtool validates the Prometheus text format of every /metrics endpoint in the tests.
   prometheus
   # The dashboard's test renders it in a real headless browser.

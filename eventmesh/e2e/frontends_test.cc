@@ -77,12 +77,12 @@ TEST_F(FrontendsTest, OnlyTheConfiguredProtocolsStart) {
 }
 
 TEST_F(FrontendsTest, AnUnavailableProtocolIsNamedAtStartUp) {
-  auto server = testing::StartTestServer({{"eventMesh.server.provide.protocols", "TCP,MQTT"}},
+  auto server = testing::StartTestServer({{"eventMesh.server.provide.protocols", "TCP,AMQP"}},
                                          testing::TestDataDir(), connectors_);
   ASSERT_FALSE(server.ok());
   EXPECT_EQ(server.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(server.status().message(),
-            "protocol \"mqtt\" is not available (available: grpc, http, tcp)");
+            "protocol \"amqp\" is not available (available: grpc, http, mqtt, tcp)");
   EXPECT_FALSE(testing::StartTestServer({{"eventMesh.server.provide.protocols", "tcp,tcp"}},
                                         testing::TestDataDir("-twice"), connectors_)
                    .ok());

@@ -8,7 +8,7 @@
 
 namespace eventmesh::runtime {
 
-// Registers "tcp", "http" and "grpc". Errors: the registry's (a name taken twice).
+// Registers "tcp", "http", "grpc" and "mqtt". Errors: the registry's (a name taken twice).
 absl::Status RegisterBuiltinFrontends(frontend::FrontendRegistry* registry);
 
 }  // namespace eventmesh::runtime

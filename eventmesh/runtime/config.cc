@@ -83,7 +83,7 @@ KeyTable BuildKeyTable() {
   KeyTable t;
   // ----- TCP port and sessions
   t.Custom("eventMesh.server.provide.protocols", "TCP,HTTP", "",
-           "comma-separated protocol frontends to start, in order (tcp, http, grpc; "
+           "comma-separated protocol frontends to start, in order (tcp, http, grpc, mqtt; "
            "case-insensitive)",
            [](const std::string& key, const std::string& value, RuntimeConfig* c) {
              std::vector<std::string> names = config::ParseList(absl::AsciiStrToLower(value));
@@ -301,6 +301,52 @@ KeyTable BuildKeyTable() {
            1, 100'000, "",
            "consumer groups shown with their own label on /metrics (more are summed into "
            "group=\"other\")");
+  // ----- MQTT frontend
+  auto mqtt = [](auto member) {
+    return [member](RuntimeConfig & c) -> auto& { return c.mqtt.*member; };
+  };
+  t.Int("eventMesh.server.mqtt.port", mqtt(&RuntimeConfig::Mqtt::port), 0, 65535, "",
+        "MQTT listen port (with eventMesh.server.mqtt.tls.enabled the default is 8883; 0 = any "
+        "free port, also when unset and the TCP port is 0)")
+      .Int("eventMesh.server.mqtt.workerThreads", mqtt(&RuntimeConfig::Mqtt::worker_threads), 0,
+           256, "", "Asio worker threads of the MQTT server (0 = one per core)")
+      .Int("eventMesh.server.mqtt.maxConnections", mqtt(&RuntimeConfig::Mqtt::max_connections), 1,
+           10'000'000, "", "concurrent MQTT connections (more: CONNACK server busy, then close)")
+      .Int("eventMesh.server.mqtt.maxPacketSize", mqtt(&RuntimeConfig::Mqtt::max_packet_size), 1024,
+           268'435'460, "bytes",
+           "largest MQTT packet a client may send (larger: reason 0x95 and close)")
+      .Int("eventMesh.server.mqtt.receiveMaximum", mqtt(&RuntimeConfig::Mqtt::receive_maximum), 1,
+           65535, "",
+           "publishes of one connection being stored at once; beyond it the connection is not "
+           "read (MQTT 5 Receive Maximum)")
+      .Int("eventMesh.server.mqtt.maxInflight", mqtt(&RuntimeConfig::Mqtt::max_inflight), 1, 65535,
+           "",
+           "QoS 1 deliveries awaiting PUBACK per connection (a client's smaller Receive Maximum "
+           "wins)")
+      .Int("eventMesh.server.mqtt.connectTimeoutMs", mqtt(&RuntimeConfig::Mqtt::connect_timeout_ms),
+           10, kMaxMs, "ms", "a connection without CONNECT for this long is closed")
+      .Int("eventMesh.server.mqtt.maxSubscriptions", mqtt(&RuntimeConfig::Mqtt::max_subscriptions),
+           1, 1'000'000, "", "topic filters one MQTT session may hold (more: SUBACK 0x97)")
+      .Int("eventMesh.server.mqtt.topicScanIntervalMs",
+           mqtt(&RuntimeConfig::Mqtt::topic_scan_interval_ms), 10, kDay, "ms",
+           "how often wildcard subscriptions look for topics created outside this runtime "
+           "(topics created here are seen at once)")
+      .Int("eventMesh.server.mqtt.maxSessionExpirySeconds",
+           mqtt(&RuntimeConfig::Mqtt::max_session_expiry_s), 0, 4'294'967'295LL, "s",
+           "longest a persistent session is kept after its client disconnected (caps MQTT 5 "
+           "Session Expiry; MQTT 3.1.1 clean session 0 gets this)")
+      .Bool("eventMesh.server.mqtt.retainAvailable", mqtt(&RuntimeConfig::Mqtt::retain_enabled),
+            "keep retained messages (persisted in <dataDir>/mqtt/retained.json); off: a retained "
+            "publish is refused (0x9A)")
+      .Bool("eventMesh.server.mqtt.tls.enabled", mqtt(&RuntimeConfig::Mqtt::tls_enabled),
+            "serve MQTT over TLS on the MQTT port (default port 8883)")
+      .String("eventMesh.server.mqtt.tls.certFile", mqtt(&RuntimeConfig::Mqtt::tls_cert_file),
+              "PEM server certificate (chain) of the MQTT port; required with MQTT TLS")
+      .String("eventMesh.server.mqtt.tls.keyFile", mqtt(&RuntimeConfig::Mqtt::tls_key_file),
+              "PEM private key of the MQTT port; required with MQTT TLS")
+      .String("eventMesh.server.mqtt.tls.clientCaFile",
+              mqtt(&RuntimeConfig::Mqtt::tls_client_ca_file),
+              "PEM CA bundle; when set, MQTT clients must present a certificate it signed");
   // ----- mesh registry
   auto registry = [](auto member) {
     return [member](RuntimeConfig & c) -> auto& { return c.registry.*member; };
@@ -500,6 +546,23 @@ absl::StatusOr<RuntimeConfig> BuildConfig(const std::map<std::string, std::strin
   }
   if (config.tcp_port == 0 && properties.count("eventMesh.server.http.port") == 0) {
     config.http_port = 0;  // a server on a free TCP port (tests) must not take 10105
+  }
+  if (config.mqtt.tls_enabled &&
+      (config.mqtt.tls_cert_file.empty() || config.mqtt.tls_key_file.empty())) {
+    return absl::InvalidArgumentError(
+        "keys eventMesh.server.mqtt.tls.certFile and eventMesh.server.mqtt.tls.keyFile are "
+        "required when eventMesh.server.mqtt.tls.enabled=true");
+  }
+  if (properties.count("eventMesh.server.mqtt.port") == 0) {
+    if (config.tcp_port == 0) {
+      config.mqtt.port = 0;  // nor 1883
+    } else if (config.mqtt.tls_enabled) {
+      config.mqtt.port = kDefaultMqttTlsPort;
+    }
+  }
+  if (config.mqtt.worker_threads == 0) {
+    config.mqtt.worker_threads =
+        static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   }
   if (config.tcp_port == 0 && properties.count("eventMesh.server.admin.http.port") == 0) {
     config.admin.port = 0;  // nor 10106

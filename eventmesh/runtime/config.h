@@ -31,6 +31,8 @@ namespace eventmesh::runtime {
 inline constexpr int kDefaultTcpPort = 10000;
 inline constexpr int kDefaultHttpPort = 10105;
 inline constexpr int kDefaultGrpcPort = 10205;
+inline constexpr int kDefaultMqttPort = 1883;
+inline constexpr int kDefaultMqttTlsPort = 8883;
 inline constexpr int kDefaultAdminPort = 10106;
 
 // eventMesh.server.http.webhook.* (see above).
@@ -151,6 +153,25 @@ struct RuntimeConfig {
     std::string username;
     std::string password;
   } federation;
+  // The MQTT frontend (eventMesh.server.mqtt.*; see mqtt/README.md). Started when
+  // eventMesh.server.provide.protocols names mqtt.
+  struct Mqtt {
+    int port = kDefaultMqttPort;  // kDefaultMqttTlsPort when TLS is on and the key is unset
+    int worker_threads = 0;       // 0 = hardware concurrency
+    int64_t max_connections = 10'000;
+    int64_t max_packet_size = 4 * 1024 * 1024;  // bytes, whole packet
+    int64_t receive_maximum = 1'000;            // inbound QoS 1 publishes in flight per connection
+    int64_t max_inflight = 1'000;               // outbound unacknowledged QoS 1 per connection
+    int64_t connect_timeout_ms = 10'000;
+    int64_t max_subscriptions = 1'000;  // topic filters per session
+    int64_t topic_scan_interval_ms = 2'000;
+    int64_t max_session_expiry_s = 7 * 24 * 3600;
+    bool retain_enabled = true;
+    bool tls_enabled = false;
+    std::string tls_cert_file;
+    std::string tls_key_file;
+    std::string tls_client_ca_file;
+  } mqtt;
   // The admin port (eventMesh.server.admin.*; see admin/README.md).
   struct Admin {
     bool enabled = true;

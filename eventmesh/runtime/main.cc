@@ -48,6 +48,9 @@ int main(int argc, char** argv) {
   if (const int grpc_port = (*server)->port_of("grpc"); grpc_port != 0) {
     std::cout << ", gRPC port " << grpc_port << (config->grpc_tls_enabled ? " (TLS)" : "");
   }
+  if (const int mqtt_port = (*server)->port_of("mqtt"); mqtt_port != 0) {
+    std::cout << ", MQTT port " << mqtt_port << (config->mqtt.tls_enabled ? " (TLS)" : "");
+  }
   std::cout << ", admin port " << (*server)->admin_port() << std::endl;
   int signal_number = 0;
   sigwait(&signals, &signal_number);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -37,6 +39,56 @@ struct PartitionListDeleter {
 using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
 
 constexpr int kPollMs = 100;
+
+}  // namespace
+
+std::string MeshTopicName(const std::string& kafka_topic) {
+  if (!absl::StartsWith(kafka_topic, kLevelledTopicPrefix)) return kafka_topic;
+  std::string out;
+  for (size_t i = strlen(kLevelledTopicPrefix); i < kafka_topic.size(); ++i) {
+    if (kafka_topic[i] == '_' && i + 1 < kafka_topic.size()) {
+      out.push_back(kafka_topic[i + 1] == 's' ? '/' : '_');
+      ++i;
+    } else {
+      out.push_back(kafka_topic[i]);
+    }
+  }
+  return out;
+}
+
+std::string KafkaTopicName(const std::string& topic) {
+  if (topic.find('/') == std::string::npos) return topic;
+  std::string out = kLevelledTopicPrefix;
+  for (char c : topic) {
+    if (c == '_') {
+      out += "__";
+    } else if (c == '/') {
+      out += "_s";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// Kafka refuses '/' in topic names: mesh topics with levels are stored under KafkaTopicName, and
+// the prefix that marks them is not available to other mesh topics.
+absl::Status ValidateKafkaTopic(const std::string& topic) {
+  if (absl::Status valid = store::ValidateTopicName(topic); !valid.ok()) return valid;
+  if (absl::StartsWith(topic, kLevelledTopicPrefix)) {
+    return absl::InvalidArgumentError(absl::StrCat("kafka: topic names starting with \"",
+                                                   kLevelledTopicPrefix,
+                                                   "\" are reserved for topics with '/' levels"));
+  }
+  if (KafkaTopicName(topic).size() > 249) {
+    return absl::InvalidArgumentError(absl::StrCat("kafka: topic \"", topic, "\" is stored as \"",
+                                                   KafkaTopicName(topic),
+                                                   "\", longer than Kafka's 249 characters"));
+  }
+  return absl::OkStatus();
+}
 
 std::string KafkaError(rd_kafka_resp_err_t err) {
   return absl::StrCat(rd_kafka_err2str(err), " (", rd_kafka_err2name(err), ")");
@@ -312,7 +364,7 @@ class KafkaSubscription final : public Subscription {
     queue_ = rd_kafka_queue_get_consumer(rk_);
     PartitionList list(rd_kafka_topic_partition_list_new(1));
     if (clustering_) {
-      rd_kafka_topic_partition_list_add(list.get(), subscribe_.topic.c_str(),
+      rd_kafka_topic_partition_list_add(list.get(), KafkaTopicName(subscribe_.topic).c_str(),
                                         RD_KAFKA_PARTITION_UA);
       if (rd_kafka_resp_err_t err = rd_kafka_subscribe(rk_, list.get()); err) {
         return absl::UnavailableError(absl::StrCat("kafka: cannot subscribe to topic ",
@@ -322,7 +374,8 @@ class KafkaSubscription final : public Subscription {
       {
         absl::MutexLock lock(&mu_);
         for (const auto& [partition, end] : starts_) {
-          rd_kafka_topic_partition_list_add(list.get(), subscribe_.topic.c_str(), partition)
+          rd_kafka_topic_partition_list_add(list.get(), KafkaTopicName(subscribe_.topic).c_str(),
+                                            partition)
               ->offset = end;
           tracker_.Assign(partition, end);
         }
@@ -499,8 +552,9 @@ class KafkaSubscription final : public Subscription {
     if (todo.empty()) return;
     PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(todo.size())));
     for (const auto& [partition, offset] : todo) {
-      rd_kafka_topic_partition_list_add(list.get(), subscribe_.topic.c_str(), partition)->offset =
-          offset;
+      rd_kafka_topic_partition_list_add(list.get(), KafkaTopicName(subscribe_.topic).c_str(),
+                                        partition)
+          ->offset = offset;
     }
     const rd_kafka_resp_err_t err = rd_kafka_commit(rk_, list.get(), async ? 1 : 0);
     if (async) return;  // CommitCallback records the outcome
@@ -736,7 +790,7 @@ class KafkaConnector final : public Connector {
       absl::ReaderMutexLock lock(&state_mu_);
       if (shut_down_) return ShutDownError();
     }
-    if (absl::Status valid = store::ValidateTopicName(options.topic); !valid.ok()) return valid;
+    if (absl::Status valid = ValidateKafkaTopic(options.topic); !valid.ok()) return valid;
     if (options.mode == ConsumeMode::kClustering && options.group.empty()) {
       return absl::InvalidArgumentError("kafka: a clustering subscription needs a group");
     }
@@ -756,9 +810,9 @@ class KafkaConnector final : public Connector {
       for (int32_t partition = 0; partition < *partitions; ++partition) {
         int64_t low = 0;
         int64_t high = 0;
-        const rd_kafka_resp_err_t err =
-            rd_kafka_query_watermark_offsets(producer_, options.topic.c_str(), partition, &low,
-                                             &high, static_cast<int>(options_.request_timeout_ms));
+        const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+            producer_, KafkaTopicName(options.topic).c_str(), partition, &low, &high,
+            static_cast<int>(options_.request_timeout_ms));
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
           return absl::UnavailableError(absl::StrCat("kafka: cannot read the end of topic ",
                                                      options.topic, " partition ", partition, ": ",
@@ -781,14 +835,14 @@ class KafkaConnector final : public Connector {
   }
 
   absl::Status CreateTopic(const std::string& topic, int32_t partitions) override {
-    if (absl::Status valid = store::ValidateTopicName(topic); !valid.ok()) return valid;
+    if (absl::Status valid = ValidateKafkaTopic(topic); !valid.ok()) return valid;
     {
       absl::ReaderMutexLock lock(&state_mu_);
       if (shut_down_) return ShutDownError();
     }
-    absl::Status created =
-        admin_->Create(topic, partitions > 0 ? partitions : options_.default_partitions,
-                       options_.replication_factor);
+    absl::Status created = admin_->Create(KafkaTopicName(topic),
+                                          partitions > 0 ? partitions : options_.default_partitions,
+                                          options_.replication_factor);
     if (created.ok()) {
       absl::MutexLock lock(&topics_mu_);
       known_topics_.insert(topic);
@@ -797,14 +851,14 @@ class KafkaConnector final : public Connector {
   }
 
   absl::StatusOr<bool> TopicExists(const std::string& topic) override {
-    if (absl::Status valid = store::ValidateTopicName(topic); !valid.ok()) return valid;
+    if (absl::Status valid = ValidateKafkaTopic(topic); !valid.ok()) return valid;
     auto partitions = PartitionCount(topic);
     if (!partitions.ok()) return partitions.status();
     return *partitions > 0;
   }
 
   absl::Status DeleteTopic(const std::string& topic) override {
-    if (absl::Status valid = store::ValidateTopicName(topic); !valid.ok()) return valid;
+    if (absl::Status valid = ValidateKafkaTopic(topic); !valid.ok()) return valid;
     {
       absl::ReaderMutexLock lock(&state_mu_);
       if (shut_down_) return ShutDownError();
@@ -813,7 +867,7 @@ class KafkaConnector final : public Connector {
       absl::MutexLock lock(&topics_mu_);
       known_topics_.erase(topic);
     }
-    return admin_->Delete(topic);
+    return admin_->Delete(KafkaTopicName(topic));
   }
 
   void Shutdown() override {
@@ -854,6 +908,7 @@ class KafkaConnector final : public Connector {
       (*done)(known);
       return;
     }
+    const std::string kafka_topic = KafkaTopicName(topic);
     KafkaRecord record = ToKafkaRecord(event);
     rd_kafka_headers_t* headers = rd_kafka_headers_new(record.headers.size());
     for (const auto& [name, value] : record.headers) {
@@ -867,7 +922,7 @@ class KafkaConnector final : public Connector {
     const void* key = record.key ? record.key->data() : nullptr;
     const size_t key_size = record.key ? record.key->size() : 0;
     const rd_kafka_resp_err_t err = rd_kafka_producev(
-        producer_, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        producer_, RD_KAFKA_V_TOPIC(kafka_topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_VALUE(value, value_size), RD_KAFKA_V_KEY(key, key_size),
         RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(pending), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return;
@@ -897,7 +952,7 @@ class KafkaConnector final : public Connector {
   // once, even with brokers that would create it (auto.create.topics.enable with old clients'
   // metadata requests) and instead of librdkafka's topic.metadata.propagation.max.ms wait.
   absl::Status CheckTopic(const std::string& topic) {
-    if (absl::Status valid = store::ValidateTopicName(topic); !valid.ok()) return valid;
+    if (absl::Status valid = ValidateKafkaTopic(topic); !valid.ok()) return valid;
     if (options_.auto_create_topics) return absl::OkStatus();
     {
       absl::ReaderMutexLock lock(&topics_mu_);
@@ -919,7 +974,7 @@ class KafkaConnector final : public Connector {
     auto* connector = static_cast<KafkaConnector*>(opaque);
     std::unique_ptr<PendingDelivery> pending(static_cast<PendingDelivery*>(message->_private));
     if (pending == nullptr) return;
-    const std::string topic = rd_kafka_topic_name(message->rkt);
+    const std::string topic = MeshTopicName(rd_kafka_topic_name(message->rkt));
     if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       pending->done(DeliveryStatus(topic, message->err, connector->options_));
       return;
@@ -951,7 +1006,7 @@ class KafkaConnector final : public Connector {
     int32_t count = 0;
     for (int i = 0; i < metadata->topic_cnt; ++i) {
       const rd_kafka_metadata_topic& t = metadata->topics[i];
-      if (topic != t.topic) continue;
+      if (KafkaTopicName(topic) != t.topic) continue;
       if (t.err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) count = t.partition_cnt;
     }
     rd_kafka_metadata_destroy(metadata);

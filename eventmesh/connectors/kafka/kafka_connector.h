@@ -37,7 +37,11 @@
 //
 // Thread-safety: every method may be called from any thread. Subscriptions are independent of
 // the connector once opened (each owns its consumer) but must be closed before the connector is
-// destroyed. Topic names follow Kafka's rules ([A-Za-z0-9._-], at most 249 characters).
+// destroyed. Topic names: the mesh's ([A-Za-z0-9._-] levels separated by '/'). Kafka refuses
+// '/', so a topic with levels is stored as KafkaTopicName(topic) = "__em." + the name with '_'
+// written "__" and '/' written "_s" ("home/kitchen_1/temp" -> "__em.home_skitchen__1_stemp");
+// other topics keep their name. Mesh topics starting with "__em." are refused, and a stored name
+// must fit Kafka's 249 characters.
 
 #include <memory>
 #include <string>
@@ -49,8 +53,15 @@
 
 namespace eventmesh::connectors::kafka {
 
+// Marks Kafka topics that hold a mesh topic with '/' levels.
+inline constexpr char kLevelledTopicPrefix[] = "__em.";
+// The Kafka topic of a mesh topic, and back (see the file comment).
+std::string KafkaTopicName(const std::string& topic);
+std::string MeshTopicName(const std::string& kafka_topic);
+
 // How the connector creates and deletes topics. The default uses Kafka's Admin API
-// (CreateTopics/DeleteTopics through the controller). Implementations must be thread-safe.
+// (CreateTopics/DeleteTopics through the controller), given Kafka topic names (KafkaTopicName).
+// Implementations must be thread-safe.
 // Errors: AlreadyExists (Create of an existing topic), NotFound (Delete of a missing one),
 // Unavailable / DeadlineExceeded (cluster not answering), InvalidArgument.
 class TopicAdmin {

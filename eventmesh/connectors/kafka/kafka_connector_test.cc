@@ -231,7 +231,12 @@ TEST_F(KafkaConnectorTest, CapabilitiesAndTopicAdmin) {
   EXPECT_TRUE(connector_->CreateTopic("eventmesh-runtimes", 1).ok());
   ASSERT_TRUE(connector_->DeleteTopic("admin-topic").ok());
   EXPECT_EQ(*connector_->TopicExists("admin-topic"), false);
-  EXPECT_EQ(connector_->CreateTopic("bad/name", 1).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(connector_->CreateTopic("bad name", 1).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(connector_->CreateTopic("__em.taken", 1).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(KafkaTopicName("home/kitchen_1/temp"), "__em.home_skitchen__1_stemp");
+  EXPECT_EQ(MeshTopicName("__em.home_skitchen__1_stemp"), "home/kitchen_1/temp");
+  EXPECT_EQ(KafkaTopicName("plain_name"), "plain_name");
+  EXPECT_EQ(MeshTopicName("plain_name"), "plain_name");
   EXPECT_EQ(connector_->TopicExists("").status().code(), absl::StatusCode::kInvalidArgument);
 
   SubscribeOptions missing;

@@ -1,5 +1,6 @@
 #include "eventmesh/connectors/testing/connector_conformance.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
@@ -269,6 +270,44 @@ TEST_P(ConnectorConformanceTest, TopicAdministration) {
   EXPECT_TRUE(*exists);
   ASSERT_TRUE(connector->DeleteTopic("conformance-admin").ok());
   exists = connector->TopicExists("conformance-admin");
+  ASSERT_TRUE(exists.ok()) << exists.status();
+  EXPECT_FALSE(*exists);
+}
+
+// MQTT topic levels: "/"-separated names work like any other topic (publish, consume, list,
+// delete) and keep their name in positions and events.
+TEST_P(ConnectorConformanceTest, TopicsWithLevelsWork) {
+  Connector* connector = OpenConnector();
+  ASSERT_NE(connector, nullptr);
+  const std::string topic = "home/kitchen_1/temp";
+  ASSERT_TRUE(connector->CreateTopic(topic, 2).ok());
+  auto exists = connector->TopicExists(topic);
+  ASSERT_TRUE(exists.ok()) << exists.status();
+  EXPECT_TRUE(*exists);
+  // Names that differ only where an encoding could collide stay distinct.
+  for (const std::string other : {"home.kitchen_1.temp", "home_skitchen__1_stemp"}) {
+    auto other_exists = connector->TopicExists(other);
+    ASSERT_TRUE(other_exists.ok()) << other_exists.status();
+    EXPECT_FALSE(*other_exists) << other;
+  }
+  auto member = Join(connector, Options("levels", topic), /*auto_ack=*/true);
+  ASSERT_TRUE(member.ok()) << member.status();
+  auto published = PublishSync(connector, MakeEvent(topic, "lv-1"));
+  ASSERT_TRUE(published.ok()) << published.status();
+  EXPECT_EQ(published->position.topic, topic);
+  ASSERT_EQ((*member)->collector->WaitFor(1), 1u);
+  const DeliveredEvent delivered = (*member)->collector->received()[0];
+  EXPECT_EQ(delivered.event.id(), "lv-1");
+  EXPECT_EQ(delivered.event.subject(), topic);
+  EXPECT_EQ(delivered.position.topic, topic);
+  (*member)->Close();
+  auto listed = connector->ListTopics();
+  if (listed.status().code() != absl::StatusCode::kUnimplemented) {
+    ASSERT_TRUE(listed.ok()) << listed.status();
+    EXPECT_NE(std::find(listed->begin(), listed->end(), topic), listed->end());
+  }
+  ASSERT_TRUE(connector->DeleteTopic(topic).ok());
+  exists = connector->TopicExists(topic);
   ASSERT_TRUE(exists.ok()) << exists.status();
   EXPECT_FALSE(*exists);
 }

@@ -12,6 +12,8 @@ absl::string_view ProtocolName(Protocol protocol) {
       return "http";
     case Protocol::kGrpc:
       return "grpc";
+    case Protocol::kMqtt:
+      return "mqtt";
     case Protocol::kInternal:
       return "internal";
   }

@@ -22,8 +22,8 @@
 namespace eventmesh::runtime::core {
 
 // Who published, for the metrics' protocol label.
-enum class Protocol : int { kInternal = 0, kTcp = 1, kHttp = 2, kGrpc = 3 };
-inline constexpr int kProtocolCount = 4;
+enum class Protocol : int { kInternal = 0, kTcp = 1, kHttp = 2, kGrpc = 3, kMqtt = 4 };
+inline constexpr int kProtocolCount = 5;
 absl::string_view ProtocolName(Protocol protocol);
 
 // What became of a publish: ok (durable), failed (the connector reported an error), or why the

@@ -10,6 +10,8 @@
 // connector), others from the connector.
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -33,6 +35,13 @@ class TopicRegistry {
         max_topics_(max_topics) {}
 
   absl::Status EnsureTopic(const std::string& topic);
+
+  // Runs `listener(topic)` after this registry created a topic, on the creating thread, without
+  // the registry's lock, before that EnsureTopic returns (so a wildcard subscriber can start
+  // consuming the new topic before the first event is published to it). Returns an id for
+  // RemoveCreationListener. Topics created elsewhere (admin port, other runtimes) are not seen.
+  uint64_t AddCreationListener(std::function<void(const std::string& topic)> listener);
+  void RemoveCreationListener(uint64_t id);
   // Drops `topic` from the cache (after it was deleted through the connector).
   void Forget(const std::string& topic) {
     absl::MutexLock lock(&mu_);
@@ -40,12 +49,18 @@ class TopicRegistry {
   }
 
  private:
+  absl::Status EnsureTopicLocked(const std::string& topic, bool* created);
+
   connectors::Connector* const connector_;
   const bool auto_create_;
   const int32_t default_partitions_;
   const int64_t max_topics_;
   absl::Mutex mu_;
   absl::flat_hash_set<std::string> known_ ABSL_GUARDED_BY(mu_);
+  absl::Mutex listeners_mu_;
+  uint64_t next_listener_ ABSL_GUARDED_BY(listeners_mu_) = 0;
+  std::map<uint64_t, std::function<void(const std::string&)>> listeners_
+      ABSL_GUARDED_BY(listeners_mu_);
 };
 
 }  // namespace eventmesh::runtime::core

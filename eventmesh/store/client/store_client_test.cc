@@ -126,7 +126,7 @@ TEST_F(StoreClientTest, TopicAdministrationOverTheWire) {
   EXPECT_EQ(invalid.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(invalid.status().message(),
             "topic name \"bad topic\" has an invalid character at position 3; allowed are "
-            "[A-Za-z0-9._-]");
+            "[A-Za-z0-9._-] and '/' between levels");
 
   CreateTopic("audit", 1);
   auto list = client_->ListTopics({});

@@ -36,14 +36,30 @@ absl::Status ValidateTopicName(absl::string_view name) {
   if (name == "." || name == "..") {
     return absl::InvalidArgumentError(absl::StrCat("topic name must not be \"", name, "\""));
   }
-  for (size_t i = 0; i < name.size(); ++i) {
+  // Levels separated by '/' (MQTT topic levels), each non-empty, not "." or "..".
+  size_t level_start = 0;
+  for (size_t i = 0; i <= name.size(); ++i) {
+    if (i == name.size() || name[i] == '/') {
+      absl::string_view level = name.substr(level_start, i - level_start);
+      if (level.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "topic name \"", absl::CEscape(name), "\" has an empty level at position ", i,
+            "; levels are separated by single '/' and the name neither starts nor ends with '/'"));
+      }
+      if (level == "." || level == "..") {
+        return absl::InvalidArgumentError(
+            absl::StrCat("topic name \"", name, "\" must not have a level \"", level, "\""));
+      }
+      level_start = i + 1;
+      continue;
+    }
     const char c = name[i];
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                     c == '.' || c == '_' || c == '-';
     if (!ok) {
-      return absl::InvalidArgumentError(absl::StrCat("topic name \"", absl::CEscape(name),
-                                                     "\" has an invalid character at position ", i,
-                                                     "; allowed are [A-Za-z0-9._-]"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "topic name \"", absl::CEscape(name), "\" has an invalid character at position ", i,
+          "; allowed are [A-Za-z0-9._-] and '/' between levels"));
     }
   }
   return absl::OkStatus();

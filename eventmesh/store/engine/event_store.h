@@ -73,7 +73,9 @@ struct RetentionPolicy {
 
 // ----- Topics -----------------------------------------------------------------------------------
 
-// Topic names: 1..249 characters of [A-Za-z0-9._-], not "." or "..".
+// Topic names: 1..249 characters: levels of [A-Za-z0-9._-] separated by '/' (MQTT topic levels
+// such as "home/kitchen/temp"); no empty level (no leading, trailing or double '/'), no level
+// "." or "..".
 absl::Status ValidateTopicName(absl::string_view name);
 
 struct CreateTopicRequest {

@@ -1,5 +1,6 @@
 #include "eventmesh/store/engine/event_store.h"
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace eventmesh::store {
@@ -10,6 +11,14 @@ TEST(EventStoreTest, TopicNames) {
   EXPECT_TRUE(ValidateTopicName("a.B_c-9").ok());
   EXPECT_TRUE(ValidateTopicName("...").ok());
   EXPECT_TRUE(ValidateTopicName(std::string(249, 'x')).ok());
+  EXPECT_TRUE(ValidateTopicName("home/kitchen/temp").ok());
+  EXPECT_TRUE(ValidateTopicName("a/.../b").ok());
+  for (const char* bad : {"/a", "a/", "a//b", "/"}) {
+    EXPECT_THAT(std::string(ValidateTopicName(bad).message()), ::testing::HasSubstr("empty level"))
+        << bad;
+  }
+  EXPECT_EQ(ValidateTopicName("a/../b"),
+            absl::InvalidArgumentError("topic name \"a/../b\" must not have a level \"..\""));
   EXPECT_EQ(ValidateTopicName(""), absl::InvalidArgumentError("topic name must not be empty"));
   EXPECT_EQ(ValidateTopicName("."), absl::InvalidArgumentError("topic name must not be \".\""));
   EXPECT_EQ(ValidateTopicName(".."), absl::InvalidArgumentError("topic name must not be \"..\""));
@@ -17,10 +26,10 @@ TEST(EventStoreTest, TopicNames) {
             absl::InvalidArgumentError("topic name is 250 characters long, the maximum is 249"));
   EXPECT_EQ(ValidateTopicName("a b"),
             absl::InvalidArgumentError("topic name \"a b\" has an invalid character at position "
-                                       "1; allowed are [A-Za-z0-9._-]"));
+                                       "1; allowed are [A-Za-z0-9._-] and '/' between levels"));
   EXPECT_EQ(ValidateTopicName(std::string("a\n", 2)),
             absl::InvalidArgumentError("topic name \"a\\n\" has an invalid character at position "
-                                       "1; allowed are [A-Za-z0-9._-]"));
+                                       "1; allowed are [A-Za-z0-9._-] and '/' between levels"));
 }
 
 TEST(EventStoreTest, SyncModes) {

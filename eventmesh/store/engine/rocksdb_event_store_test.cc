@@ -183,10 +183,10 @@ TEST_F(StoreTest, TopicAdministration) {
   EXPECT_EQ(store_->CreateTopic(dup).status(),
             absl::AlreadyExistsError("topic \"b-topic\" already exists"));
   CreateTopicRequest bad;
-  bad.topic = "a/b";
+  bad.topic = "a b";
   EXPECT_EQ(store_->CreateTopic(bad).status(),
-            absl::InvalidArgumentError("topic name \"a/b\" has an invalid character at position "
-                                       "1; allowed are [A-Za-z0-9._-]"));
+            absl::InvalidArgumentError("topic name \"a b\" has an invalid character at position "
+                                       "1; allowed are [A-Za-z0-9._-] and '/' between levels"));
   bad.topic = "..";
   EXPECT_EQ(store_->CreateTopic(bad).status(),
             absl::InvalidArgumentError("topic name must not be \"..\""));
