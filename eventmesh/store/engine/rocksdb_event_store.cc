@@ -276,11 +276,14 @@ absl::Status RocksDbEventStore::OpenDb() {
         return t->meta.partitions;
       },
       [this](const std::string& group, int64_t generation) {
-        // Best effort (WAL, no fsync): members never survive a restart, the generation only
-        // keeps increasing across it.
-        db_->Put(rocksdb::WriteOptions(), groups_cf_, keys::GroupGenerationKey(group),
-                 EncodeU64(static_cast<uint64_t>(generation)))
-            .PermitUncheckedError();
+        // Best effort: members never survive a restart, the generation only keeps increasing
+        // across it. Written through the commit queue like every other write, so the
+        // free-space reserve and the resume-after-error logic cover it too (a direct
+        // DB::Write beside the queue's leader could meet ENOSPC unguarded).
+        rocksdb::WriteBatch batch;
+        batch.Put(groups_cf_, keys::GroupGenerationKey(group),
+                  EncodeU64(static_cast<uint64_t>(generation)));
+        SubmitBatch(std::move(batch)).IgnoreError();
       },
       [this](const std::string& group) -> int64_t {
         // A group forgotten while empty continues from its persisted generation.
