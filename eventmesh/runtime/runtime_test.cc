@@ -372,6 +372,44 @@ TEST_F(RuntimeTest, PoisonEventReachesTheDeadLetterTopicWhenItsSubscriberCrashes
   EXPECT_EQ(BodyOf(*push), "harmless");
 }
 
+// The delivery count of a poison event survives a runtime restart: it is kept with the group's
+// committed position, so the event reaches the dead-letter topic after maxDeliveryCount
+// deliveries in all, not maxDeliveryCount per runtime lifetime.
+TEST_F(RuntimeTest, PoisonEventDeliveryCountSurvivesARuntimeRestart) {
+  const std::map<std::string, std::string> properties = {
+      {"eventMesh.server.delivery.maxDeliveryCount", "3"},
+      {"eventMesh.server.delivery.ackTimeoutInMills", "1000"}};
+  StartServer(properties);
+  {
+    auto dlq = Subscriber("dlq-readers", "crashers.DLQ");  // creates the dead-letter topic
+    auto consumer = Subscriber("crashers", "poison");
+    auto publisher = Client("pub", "p");
+    PublishOk(publisher.get(), "poison", "kills its consumer");
+    for (int i = 0; i < 2; ++i) {  // delivered, never acknowledged, delivered again
+      auto push = consumer->Next(Command::kAsyncMessageToClient);
+      ASSERT_TRUE(push.ok()) << "delivery " << i + 1 << ": " << push.status();
+    }
+    consumer->Close();
+  }
+  server_->Shutdown();
+  server_.reset();  // closes the store
+  auto restarted = testing::StartTestServer(properties, data_dir_, registry_);
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  server_ = std::move(*restarted);
+
+  auto dlq = Subscriber("dlq-readers", "crashers.DLQ");
+  auto consumer = Subscriber("crashers", "poison");
+  auto push = consumer->Next(Command::kAsyncMessageToClient);
+  ASSERT_TRUE(push.ok()) << push.status();  // delivery 3 of 3
+  EXPECT_EQ(BodyOf(*push), "kills its consumer");
+  auto dead = dlq->Next(Command::kAsyncMessageToClient);
+  ASSERT_TRUE(dead.ok()) << dead.status();
+  EXPECT_EQ(BodyOf(*dead), "kills its consumer");
+  ASSERT_TRUE(dlq->Ack(*dead).ok());
+  EXPECT_FALSE(consumer->Next(Command::kAsyncMessageToClient, absl::Milliseconds(600)).ok())
+      << "delivered again after the dead letter: the count restarted at 0";
+}
+
 TEST_F(RuntimeTest, FullWindowStopsFeedingASlowConsumerWhileAnotherKeepsReceiving) {
   StartServer();
   auto slow = Subscriber("mixed", "stream", SubscriptionMode::kClustering, /*unack=*/3);

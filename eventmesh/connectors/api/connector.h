@@ -41,6 +41,10 @@ struct Capabilities {
   // Other runtimes may use the same store (e.g. the "store" connector): state that must reach
   // another runtime (request-reply responses) has to travel through the store.
   bool shared_store = false;
+  // Subscription::NoteDeliveries is kept with the group's committed position, so an event's
+  // delivery count survives a runtime restart and a rebalance to another runtime
+  // (DeliveredEvent::previous_deliveries). Without it the count starts at 0 on every holder.
+  bool durable_delivery_counts = false;
 };
 
 // Where a delivered event sits in the store. Opaque to the runtime except for logging; it is
@@ -116,6 +120,10 @@ struct SubscribeOptions {
 struct DeliveredEvent {
   cloudevents::CloudEvent event;
   Position position;
+  // Deliveries of this event that an earlier holder of the partition recorded with
+  // Subscription::NoteDeliveries (another runtime, or this one before a restart); 0 when none
+  // were recorded or the connector does not keep them (Capabilities::durable_delivery_counts).
+  int32_t previous_deliveries = 0;
 };
 
 // Receives batches of events in store order per partition. The vector may be consumed
@@ -135,6 +143,17 @@ class Subscription {
   // bookkeeping). The default calls Ack for each position.
   virtual void AckAll(const std::vector<Position>& positions) {
     for (const auto& position : positions) Ack(position);
+  }
+  // Records that the event at `position` has been delivered `deliveries` times without being
+  // acknowledged (called when a delivery failed: ack timeout, subscriber gone). Clustering
+  // connectors with Capabilities::durable_delivery_counts keep the count of the partition's
+  // first unacknowledged event with its committed position and report it as
+  // DeliveredEvent::previous_deliveries to the next holder, so a poison event reaches the
+  // dead-letter topic even when every runtime that holds it restarts. Best effort (written with
+  // the next commit); the default ignores it.
+  virtual void NoteDeliveries(const Position& position, int32_t deliveries) {
+    (void)position;
+    (void)deliveries;
   }
   // Stops delivery, commits what was acknowledged and leaves the group. Blocks until no
   // DeliveryHandler call of this subscription is running. Idempotent.

@@ -5,7 +5,9 @@
 #include <map>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "eventmesh/common/backoff.h"
 #include "eventmesh/protocol/cloudevents/proto_format.h"
 #include "glog/logging.h"
@@ -89,6 +91,23 @@ class EventStoreSubscriptionState
 
   void Ack(const Position& position) { AckAll(&position, 1); }
 
+  void NoteDeliveries(const Position& position, int32_t deliveries) {
+    if (sub_.mode != ConsumeMode::kClustering || position.topic != sub_.topic) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return;
+    auto it = partitions_.find(position.partition);
+    if (it == partitions_.end() || !it->second.owned) return;
+    Partition& p = it->second;
+    const int64_t index = position.offset - p.ack_base;
+    if (index < 0 || index >= static_cast<int64_t>(p.pending.size()) || p.pending[index] == 0) {
+      return;  // acknowledged meanwhile, or not from this assignment
+    }
+    int32_t& noted = p.deliveries[position.offset];
+    if (deliveries <= noted) return;
+    noted = deliveries;
+    if (index == 0) p.dirty = true;  // travels with the committed position
+  }
+
   void AckAll(const Position* positions, size_t count) {
     bool pump = false;
     {
@@ -111,6 +130,7 @@ class EventStoreSubscriptionState
           ++p.ack_base;
           p.dirty = true;
         }
+        if (!p.deliveries.empty()) PruneDeliveries(p);
         --unacked_;
       }
       const int64_t low = sub_.max_unacked - threshold_;
@@ -184,7 +204,10 @@ class EventStoreSubscriptionState
     // Offsets [ack_base, ack_base + size) delivered: 0 = acknowledged (or skipped), else the
     // event's size in bytes (at least 1) while it awaits its acknowledgement.
     std::deque<int64_t> pending;
-    bool dirty = false;          // ack_base moved since the last commit
+    bool dirty = false;  // ack_base (or its noted deliveries) changed since the last commit
+    // Deliveries noted for offsets >= ack_base (NoteDeliveries); the count at ack_base is
+    // committed with it as metadata, and restored from it when the partition is assigned.
+    std::map<int64_t, int32_t> deliveries;
     int64_t failed_fetches = 0;  // in a row; the next fetch waits fetch_backoff_ for it
     int64_t retry_at_ms = 0;
     bool starved = false;  // its last Pump found no credit
@@ -223,7 +246,8 @@ class EventStoreSubscriptionState
   }
 
   void ApplyAssignment(const store::MemberAssignment& assignment) {
-    std::map<int32_t, int64_t> added;  // partition -> committed offset (-1 unknown)
+    std::map<int32_t, int64_t> added;     // partition -> committed offset (-1 unknown)
+    std::map<int32_t, int32_t> restored;  // partition -> deliveries of its committed offset
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (assignment.generation == generation_ && !first_assignment_) return;
@@ -263,7 +287,12 @@ class EventStoreSubscriptionState
     for (const auto& [id, unused] : added) request.partitions.push_back(id);
     auto committed = store_->FetchOffsets(request);
     if (!committed.ok()) return retry_later(committed.status(), "cannot read committed offsets");
-    for (const auto& c : committed->offsets) added[c.partition] = c.offset;
+    for (const auto& c : committed->offsets) {
+      added[c.partition] = c.offset;
+      if (int32_t deliveries = DecodeDeliveries(c.metadata, c.offset); deliveries > 0) {
+        restored[c.partition] = deliveries;
+      }
+    }
     store::CommitOffsetsRequest start;
     for (auto& [id, offset] : added) {
       if (offset >= 0) continue;
@@ -296,6 +325,7 @@ class EventStoreSubscriptionState
       p.ack_base = offset;
       ForgetDelivered(p);
       p.dirty = false;
+      if (auto r = restored.find(id); r != restored.end()) p.deliveries[offset] = r->second;
     }
   }
 
@@ -318,6 +348,7 @@ class EventStoreSubscriptionState
         offset.topic = sub_.topic;
         offset.partition = id;
         offset.offset = p.ack_base;
+        if (!p.deliveries.empty()) offset.metadata = EncodeDeliveries(p);
         request.offsets.push_back(std::move(offset));
       }
     }
@@ -333,8 +364,35 @@ class EventStoreSubscriptionState
     return result.status();
   }
 
+  // Commit metadata carrying the deliveries noted for the partition's first unacknowledged
+  // offset: "deliveries=<offset>:<count>" (empty when none were noted).
+  static std::string EncodeDeliveries(const Partition& p) {
+    auto it = p.deliveries.find(p.ack_base);
+    if (it == p.deliveries.end()) return "";
+    return absl::StrCat(kDeliveriesPrefix, it->first, ":", it->second);
+  }
+  // The count EncodeDeliveries stored for `offset`; 0 for other metadata or another offset.
+  static int32_t DecodeDeliveries(absl::string_view metadata, int64_t offset) {
+    if (!absl::ConsumePrefix(&metadata, kDeliveriesPrefix)) return 0;
+    const size_t colon = metadata.find(':');
+    int64_t at = 0;
+    int32_t count = 0;
+    if (colon == absl::string_view::npos || !absl::SimpleAtoi(metadata.substr(0, colon), &at) ||
+        !absl::SimpleAtoi(metadata.substr(colon + 1), &count) || at != offset || count < 0) {
+      return 0;
+    }
+    return count;
+  }
+  static constexpr absl::string_view kDeliveriesPrefix = "deliveries=";
+
+  // Drops the noted deliveries of offsets below ack_base (acknowledged).
+  static void PruneDeliveries(Partition& p) {
+    p.deliveries.erase(p.deliveries.begin(), p.deliveries.lower_bound(p.ack_base));
+  }
+
   // Drops a partition's delivered events from the window (they can no longer be acked).
   void ForgetDelivered(Partition& p) {
+    p.deliveries.clear();
     for (int64_t bytes : p.pending) {
       if (bytes != 0) {
         --unacked_;
@@ -518,6 +576,11 @@ class EventStoreSubscriptionState
           delivered.position.topic = sub_.topic;
           delivered.position.partition = id;
           delivered.position.offset = record.offset;
+          if (!p.deliveries.empty()) {
+            if (auto d = p.deliveries.find(record.offset); d != p.deliveries.end()) {
+              delivered.previous_deliveries = d->second;
+            }
+          }
           events.push_back(std::move(delivered));
         }
         p.fetch_offset = result->next_offset;
@@ -586,6 +649,9 @@ class EventStoreSubscription final : public Subscription {
   void AckAll(const std::vector<Position>& positions) override {
     state_->AckAll(positions.data(), positions.size());
   }
+  void NoteDeliveries(const Position& position, int32_t deliveries) override {
+    state_->NoteDeliveries(position, deliveries);
+  }
   void Close() override { state_->Close(); }
 
  private:
@@ -625,6 +691,7 @@ Capabilities EventStoreConnector::capabilities() const {
   caps.shared_store = options_.shared;
   caps.supports_consumer_groups = true;
   caps.supports_broadcasting = true;
+  caps.durable_delivery_counts = true;
   return caps;
 }
 

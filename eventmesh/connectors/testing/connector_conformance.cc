@@ -537,6 +537,59 @@ TEST_P(ConnectorConformanceTest, CommittedPositionsSurviveReopeningTheConnector)
   EXPECT_EQ((*member)->collector->count(), 5u);
 }
 
+// A failed delivery noted with NoteDeliveries travels with the group's committed position: the
+// next holder of the partition (here: the runtime after a restart) gets the count with the
+// event. Connectors without the capability report 0 and take the notes harmlessly.
+TEST_P(ConnectorConformanceTest, DeliveryCountsSurviveReopeningTheConnector) {
+  Connector* connector = OpenConnector();
+  ASSERT_NE(connector, nullptr);
+  const bool durable_counts = connector->capabilities().durable_delivery_counts;
+  ASSERT_TRUE(connector->CreateTopic("fragile", 1).ok());
+  {
+    auto member = Join(connector, Options("careful", "fragile"), /*auto_ack=*/false);
+    ASSERT_TRUE(member.ok()) << member.status();
+    for (const char* id : {"ok-0", "poison", "ok-1"}) {
+      ASSERT_TRUE(PublishSync(connector, MakeEvent("fragile", id)).ok());
+    }
+    ASSERT_EQ((*member)->collector->WaitFor(3), 3u);
+    std::vector<DeliveredEvent> got = (*member)->collector->received();
+    ASSERT_EQ(got[1].event.id(), "poison");
+    for (const auto& e : got) EXPECT_EQ(e.previous_deliveries, 0) << e.event.id();
+    (*member)->subscription->Ack(got[0].position);
+    (*member)->subscription->NoteDeliveries(got[1].position, 2);
+    (*member)->subscription->NoteDeliveries(got[1].position, 3);
+    (*member)->subscription->NoteDeliveries(got[1].position, 1);  // never lowers the count
+    (*member)->Close();
+  }
+  CloseConnector(connector);  // the runtime restarts
+
+  connector = OpenConnector();
+  ASSERT_NE(connector, nullptr);
+  auto member = Join(connector, Options("careful", "fragile"), /*auto_ack=*/false);
+  ASSERT_TRUE(member.ok()) << member.status();
+  ASSERT_TRUE((*member)->collector->WaitForIds({"poison", "ok-1"}).empty());
+  std::map<std::string, int32_t> previous;
+  for (const auto& e : (*member)->collector->received())
+    previous[e.event.id()] = e.previous_deliveries;
+  EXPECT_EQ(previous.count("ok-0"), 0u) << "an acknowledged event came again";
+  EXPECT_EQ(previous["poison"], durable_counts ? 3 : 0);
+  EXPECT_EQ(previous["ok-1"], 0);
+  // Acknowledged, the count is gone with it.
+  EXPECT_EQ((*member)->collector->AckTaken(), 2u);
+  (*member)->Close();
+  CloseConnector(connector);
+  connector = OpenConnector();
+  ASSERT_NE(connector, nullptr);
+  auto again = Join(connector, Options("careful", "fragile"), /*auto_ack=*/true);
+  ASSERT_TRUE(again.ok()) << again.status();
+  ASSERT_TRUE(PublishSync(connector, MakeEvent("fragile", "fence")).ok());
+  EXPECT_TRUE((*again)->collector->WaitForIds({"fence"}).empty());
+  for (const auto& e : (*again)->collector->received()) {
+    EXPECT_EQ(e.event.id(), "fence") << "acknowledged " << e.event.id() << " came again";
+    EXPECT_EQ(e.previous_deliveries, 0);
+  }
+}
+
 TEST_P(ConnectorConformanceTest, MaxUnackedIsHonoured) {
   Connector* connector = OpenConnector();
   ASSERT_NE(connector, nullptr);

@@ -104,6 +104,7 @@ void GroupConsumer::Requeue(std::vector<std::pair<uint64_t, std::shared_ptr<Entr
     if (entry->delivery_count >= settings_.max_delivery_count) {
       outcome.dead.push_back(std::move(entry));
     } else {
+      outcome.notes.emplace_back(entry->delivered.position, entry->delivery_count);
       ++stats_.redelivered;
       if (settings_.metrics != nullptr) settings_.metrics->Redelivered();
       pending_.push_front(std::move(entry));
@@ -113,17 +114,26 @@ void GroupConsumer::Requeue(std::vector<std::pair<uint64_t, std::shared_ptr<Entr
 
 void GroupConsumer::OnEvents(std::vector<connectors::DeliveredEvent>* events) {
   FlushList flush;
+  Outcome outcome;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_) return;
     for (auto& delivered : *events) {
       auto entry = std::make_shared<Entry>();
+      entry->delivery_count = std::max(0, delivered.previous_deliveries);
       entry->delivered = std::move(delivered);
+      if (entry->delivery_count >= settings_.max_delivery_count) {
+        // Delivered that often already by an earlier holder (a restarted runtime, another
+        // runtime before a rebalance): no further attempt.
+        outcome.dead.push_back(std::move(entry));
+        continue;
+      }
       pending_.push_back(std::move(entry));
     }
     DispatchLocked(&flush);
   }
   Flush(flush);
+  if (!outcome.dead.empty()) Finish(outcome);
 }
 
 void GroupConsumer::Dispatch() {
@@ -300,11 +310,16 @@ void GroupConsumer::Finish(Outcome& outcome) {
   for (auto& [target, seq] : outcome.forget) target->Forget(seq);
   for (auto& target : outcome.release) target->ReleaseSlot();
   std::shared_ptr<connectors::Subscription> subscription;
-  if (!outcome.acks.empty() || !outcome.dead.empty()) {
+  if (!outcome.acks.empty() || !outcome.dead.empty() || !outcome.notes.empty()) {
     std::lock_guard<std::mutex> lock(mu_);
     subscription = subscription_;
   }
-  if (subscription && !outcome.acks.empty()) subscription->AckAll(outcome.acks);
+  if (subscription) {
+    for (const auto& [position, deliveries] : outcome.notes) {
+      subscription->NoteDeliveries(position, deliveries);
+    }
+    if (!outcome.acks.empty()) subscription->AckAll(outcome.acks);
+  }
   for (auto& entry : outcome.dead) {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -350,6 +365,7 @@ void GroupConsumer::Finish(Outcome& outcome) {
 void GroupConsumer::Close() {
   std::shared_ptr<connectors::Subscription> subscription;
   std::vector<std::pair<std::shared_ptr<DeliveryTarget>, std::string>> forget;
+  std::vector<std::pair<connectors::Position, int32_t>> notes;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_) return;
@@ -357,6 +373,8 @@ void GroupConsumer::Close() {
     subscription = std::move(subscription_);
     for (auto& [seq, flight] : in_flight_) {
       forget.emplace_back(flight.target, absl::StrCat(seq));
+      // Delivered and never acknowledged: it comes again, to whoever holds the partition next.
+      notes.emplace_back(flight.entry->delivered.position, flight.entry->delivery_count);
     }
     in_flight_.clear();
     pending_.clear();
@@ -367,7 +385,12 @@ void GroupConsumer::Close() {
     target->Forget(seq);
     target->ReleaseSlot();
   }
-  if (subscription) subscription->Close();
+  if (subscription) {
+    for (const auto& [position, deliveries] : notes) {
+      subscription->NoteDeliveries(position, deliveries);
+    }
+    subscription->Close();
+  }
 }
 
 ConsumerStats GroupConsumer::stats() {

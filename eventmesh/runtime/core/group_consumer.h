@@ -14,6 +14,10 @@
 // within ack_timeout_ms, or held by a target that goes away, is delivered again (preferably to
 // another target); once an event has been pushed max_delivery_count times and is still not
 // acknowledged it is handed to the dead-letter sink and, after the sink stored it, acknowledged.
+// Each failed delivery is also recorded with the connector (Subscription::NoteDeliveries); with
+// a connector that keeps those counts, an event arrives with the deliveries an earlier holder
+// made (DeliveredEvent::previous_deliveries) and the count goes on from there, so a poison event
+// is dead-lettered even when the runtime restarts or the partition moves to another runtime.
 // Events are pushed in the order the connector delivered them (per partition), so a target sees
 // each partition's events in order except for redeliveries.
 // Memory: pending events are bounded by the subscription's max_unacked (the connector stops
@@ -135,6 +139,8 @@ class GroupConsumer : public std::enable_shared_from_this<GroupConsumer> {
     std::vector<std::shared_ptr<DeliveryTarget>> release;
     std::vector<std::pair<std::shared_ptr<DeliveryTarget>, std::string>> forget;
     std::vector<std::shared_ptr<Entry>> dead;
+    // Failed deliveries to record with the connector (Subscription::NoteDeliveries).
+    std::vector<std::pair<connectors::Position, int32_t>> notes;
   };
 
   void OnEvents(std::vector<connectors::DeliveredEvent>* events);
