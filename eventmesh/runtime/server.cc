@@ -403,6 +403,22 @@ std::vector<admin::ClientInfo> Server::Clients() {
     }
     for (auto& [key, client] : hooks) out.push_back(std::move(client));
   }
+  for (const auto& frontend : frontends_) {
+    for (frontend::ConnectedClient& c : frontend->Clients()) {
+      admin::ClientInfo client;
+      client.protocol = std::string(frontend->name());
+      client.id = std::move(c.id);
+      client.group = std::move(c.group);
+      client.purpose = std::move(c.purpose);
+      client.address = std::move(c.address);
+      client.version = std::move(c.version);
+      client.pid = c.pid;
+      client.topics = std::move(c.topics);
+      client.unacked = c.unacked;
+      client.age_ms = c.age_ms;
+      out.push_back(std::move(client));
+    }
+  }
   return out;
 }
 

@@ -44,7 +44,7 @@ inline constexpr char kRuntimeVersion[] = "0.1.0";
 
 // One connected client of any protocol.
 struct ClientInfo {
-  std::string protocol;  // "tcp", "http" (webhook subscriber)
+  std::string protocol;  // "tcp", "http" (webhook subscriber), "grpc", "mqtt"
   std::string id;        // session id (tcp) or URL (http)
   std::string group;
   std::string purpose;  // "pub", "sub"

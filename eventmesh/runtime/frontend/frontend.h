@@ -48,6 +48,19 @@ struct FrontendServices {
   std::function<std::string(const std::string& group, const std::string& purpose)> recommend;
 };
 
+// One connected client as its frontend sees it (admin port /v1/clients, dashboard, emctl).
+struct ConnectedClient {
+  std::string id;       // unique within the frontend (MQTT client id, gRPC stream number)
+  std::string group;    // consumer group of its first subscription; "" when it only publishes
+  std::string purpose;  // "sub" with a subscription, else "pub"
+  std::string address;  // the peer's ip[:port]
+  std::string version;  // protocol version when the protocol has several ("3.1.1", "5")
+  int pid = 0;
+  std::vector<std::string> topics;  // subscriptions (topic filters for MQTT)
+  int64_t unacked = 0;              // pushes not acknowledged yet
+  int64_t age_ms = 0;               // since the connection was accepted
+};
+
 class Frontend {
  public:
   virtual ~Frontend() = default;
@@ -66,6 +79,9 @@ class Frontend {
   // Clients connected now (sessions of connection-oriented protocols; 0 for request-based
   // ones). Reported to the registry as load. Any thread.
   virtual size_t connected_clients() const { return 0; }
+  // The connected clients, for frontends that list them beside the Server's own TCP sessions
+  // and webhook registrations (gRPC streams, MQTT connections); empty by default. Any thread.
+  virtual std::vector<ConnectedClient> Clients() const { return {}; }
 };
 
 using FrontendFactory =

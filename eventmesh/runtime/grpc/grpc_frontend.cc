@@ -15,6 +15,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "boost/asio/executor_work_guard.hpp"
 #include "boost/asio/io_context.hpp"
 #include "eventmesh/net/tls.h"
@@ -404,6 +406,21 @@ class Stream final : public ::grpc::ServerBidiReactor<pb::CloudEvent, pb::CloudE
   // Ends the call after what is queued was written (Drain).
   void Goodbye() { FinishAfterWrites(); }
 
+  // What the admin port lists for this stream.
+  frontend::ConnectedClient Describe() {
+    frontend::ConnectedClient client;
+    client.id = absl::StrCat(id_);
+    client.purpose = "sub";
+    client.address = peer_ip_;
+    client.unacked = in_window_.load();
+    client.age_ms = absl::ToInt64Milliseconds(absl::Now() - started_);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!absl::SimpleAtoi(client_pid_, &client.pid)) client.pid = 0;
+    if (!subscriptions_.empty()) client.group = subscriptions_.begin()->first;
+    for (const auto& [group, topic] : subscriptions_) client.topics.push_back(topic);
+    return client;
+  }
+
   // core::DeliveryTarget
   uint64_t target_id() const override { return id_; }
   bool TryAcquireSlot() override {
@@ -676,6 +693,7 @@ class Stream final : public ::grpc::ServerBidiReactor<pb::CloudEvent, pb::CloudE
   const std::string peer_ip_;
   const uint64_t id_;
   const int64_t window_;
+  const absl::Time started_ = absl::Now();
   std::shared_ptr<Stream> self_;  // keeps the reactor alive until OnDone
   pb::CloudEvent in_;             // the read in progress (reads are sequential)
   Outgoing current_;              // the write in progress (only the writer touches it)
@@ -938,6 +956,11 @@ class GrpcFrontend final : public frontend::Frontend {
     if (timer_thread_.joinable()) timer_thread_.join();
   }
   size_t connected_clients() const override { return shared_->streams.size(); }
+  std::vector<frontend::ConnectedClient> Clients() const override {
+    std::vector<frontend::ConnectedClient> out;
+    for (const auto& stream : shared_->streams.All()) out.push_back(stream->Describe());
+    return out;
+  }
 
  private:
   const RuntimeConfig* const config_;

@@ -97,6 +97,32 @@ TEST_F(GrpcFrontendTest, PublishedEventsReachAStreamSubscriber) {
   EXPECT_EQ(seen.size(), static_cast<size_t>(kCount));
 }
 
+// The admin port lists stream subscribers beside TCP sessions (Server::Clients feeds /v1/clients).
+TEST_F(GrpcFrontendTest, StreamSubscribersAreListedAsClients) {
+  Start();
+  auto subscriber = Subscriber("listed", "audit");
+  std::vector<admin::ClientInfo> grpc_clients;
+  for (const admin::ClientInfo& client : server_->Clients()) {
+    if (client.protocol == "grpc") grpc_clients.push_back(client);
+  }
+  ASSERT_EQ(grpc_clients.size(), 1u);
+  EXPECT_EQ(grpc_clients[0].group, "listed");
+  EXPECT_EQ(grpc_clients[0].purpose, "sub");
+  EXPECT_EQ(grpc_clients[0].topics, std::vector<std::string>{"audit"});
+  EXPECT_EQ(grpc_clients[0].address, "127.0.0.1");
+  EXPECT_FALSE(grpc_clients[0].id.empty());
+  subscriber.reset();  // the stream ends
+  bool gone = false;
+  for (int i = 0; i < 200 && !gone; ++i) {
+    gone = true;
+    for (const admin::ClientInfo& client : server_->Clients()) {
+      if (client.protocol == "grpc") gone = false;
+    }
+    if (!gone) absl::SleepFor(absl::Milliseconds(25));
+  }
+  EXPECT_TRUE(gone) << "a closed stream is still listed";
+}
+
 TEST_F(GrpcFrontendTest, PublishAnswerIsApachesSuccessShape) {
   Start();
   pb::CloudEvent event = TextEvent("shape", "x");

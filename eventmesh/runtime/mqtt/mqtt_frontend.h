@@ -31,6 +31,7 @@ class MqttFrontend final : public frontend::Frontend {
   void Drain(int64_t timeout_ms) override { server_->DisconnectAll(timeout_ms); }
   void Stop() override { server_->Stop(); }
   size_t connected_clients() const override { return server_->session_count(); }
+  std::vector<frontend::ConnectedClient> Clients() const override { return server_->Clients(); }
 
  private:
   const RuntimeConfig* const config_;

@@ -161,6 +161,29 @@ TEST_F(MqttFrontendTest, PublishAndSubscribeQos1BothVersions) {
   }
 }
 
+// The admin port lists MQTT connections beside TCP sessions (Server::Clients feeds /v1/clients).
+TEST_F(MqttFrontendTest, ConnectionsAreListedAsClients) {
+  StartServer();
+  auto sub = Connected("listed-sub", mq::Version::kV5);
+  auto pub = Connected("listed-pub");
+  ASSERT_NE(sub, nullptr);
+  ASSERT_NE(pub, nullptr);
+  SubscribeOk(sub.get(), "home/+/temp", 1);
+  std::map<std::string, admin::ClientInfo> by_id;
+  for (const admin::ClientInfo& client : server_->Clients()) {
+    if (client.protocol == "mqtt") by_id[client.id] = client;
+  }
+  ASSERT_EQ(by_id.size(), 2u);
+  EXPECT_EQ(by_id["listed-sub"].purpose, "sub");
+  EXPECT_EQ(by_id["listed-sub"].version, "5");
+  EXPECT_EQ(by_id["listed-sub"].topics, std::vector<std::string>{"home/+/temp"});
+  EXPECT_FALSE(by_id["listed-sub"].group.empty());
+  EXPECT_THAT(by_id["listed-sub"].address, HasSubstr("127.0.0.1:"));
+  EXPECT_EQ(by_id["listed-pub"].purpose, "pub");
+  EXPECT_EQ(by_id["listed-pub"].version, "3.1.1");
+  EXPECT_TRUE(by_id["listed-pub"].topics.empty());
+}
+
 TEST_F(MqttFrontendTest, UnacknowledgedDeliveryComesAgainWithDup) {
   StartServer({{"eventMesh.server.delivery.ackTimeoutInMills", "300"}});
   auto sub = Connected("slow", mq::Version::kV5);

@@ -175,6 +175,21 @@ void MqttServer::Stop() {
   watchers_.clear();
 }
 
+std::vector<frontend::ConnectedClient> MqttServer::Clients() {
+  std::vector<std::shared_ptr<MqttSession>> live;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [id, weak] : sessions_) {
+      if (auto s = weak.lock()) live.push_back(std::move(s));
+    }
+  }
+  std::vector<frontend::ConnectedClient> out;
+  for (const auto& session : live) {
+    if (auto client = session->Describe()) out.push_back(*std::move(client));
+  }
+  return out;
+}
+
 size_t MqttServer::session_count() {
   std::lock_guard<std::mutex> lock(mu_);
   size_t n = 0;

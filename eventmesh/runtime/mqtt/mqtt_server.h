@@ -16,6 +16,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "eventmesh/net/acceptor.h"
@@ -41,6 +42,8 @@ class MqttServer final : public SessionRegistry {
   void DisconnectAll(int64_t timeout_ms);
   void Stop();
   size_t session_count();
+  // The connected clients (CONNECT done), for the admin port.
+  std::vector<frontend::ConnectedClient> Clients();
 
   // SessionRegistry
   std::shared_ptr<MqttSession> Claim(const std::string& client_id,

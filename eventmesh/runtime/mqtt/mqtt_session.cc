@@ -78,6 +78,24 @@ MqttSession::MqttSession(boost::asio::ip::tcp::socket socket, MqttContext* conte
 
 MqttSession::~MqttSession() = default;
 
+std::optional<frontend::ConnectedClient> MqttSession::Describe() {
+  std::optional<frontend::ConnectedClient> client;
+  {
+    std::lock_guard<std::mutex> lock(info_mu_);
+    client = info_;
+  }
+  if (!client.has_value() || closed()) return std::nullopt;
+  client->age_ms = core::SteadyNowMs() - client->age_ms;
+  client->unacked = window_used_.load();
+  std::lock_guard<std::mutex> lock(subs_mu_);
+  for (const auto& [full_filter, entry] : filters_) {
+    if (client->group.empty()) client->group = entry.group;
+    client->topics.push_back(full_filter);
+  }
+  client->purpose = filters_.empty() ? "pub" : "sub";
+  return client;
+}
+
 void MqttSession::Start() {
   accepted_ms_ = core::SteadyNowMs();
   last_packet_ms_ = accepted_ms_;
@@ -373,6 +391,15 @@ bool MqttSession::HandleConnect(uint8_t flags, absl::string_view body) {
     previous->TakeOver();
   }
   connected_ = true;
+  {
+    frontend::ConnectedClient info;
+    info.id = client_id_;
+    info.address = peer_;
+    info.version = v5 ? "5" : "3.1.1";
+    info.age_ms = accepted_ms_;  // Describe turns it into an age
+    std::lock_guard<std::mutex> lock(info_mu_);
+    info_ = std::move(info);
+  }
   keep_alive_s_ = connect->keep_alive;
   will_ = connect->will;
   if (connect->properties.receive_maximum.has_value()) {

@@ -44,6 +44,7 @@
 #include "eventmesh/runtime/core/delivery_target.h"
 #include "eventmesh/runtime/core/group_consumer.h"
 #include "eventmesh/runtime/core/publish_service.h"
+#include "eventmesh/runtime/frontend/frontend.h"
 #include "eventmesh/runtime/mqtt/mqtt_context.h"
 #include "eventmesh/runtime/mqtt/state_store.h"
 
@@ -78,6 +79,9 @@ class MqttSession final : public core::DeliveryTarget,
   void ServerShutdown();
 
   const std::string& client_id() const { return client_id_; }
+  // What the admin port lists for this connection; nullopt before CONNECT succeeded. Any
+  // thread.
+  std::optional<frontend::ConnectedClient> Describe();
   bool has_wildcards();
   bool closed() const { return closed_.load(); }
 
@@ -195,6 +199,10 @@ class MqttSession final : public core::DeliveryTarget,
   uint16_t next_packet_id_ ABSL_GUARDED_BY(deliveries_mu_) = 0;
   std::atomic<int64_t> window_{1000};
   std::atomic<int64_t> window_used_{0};
+
+  // Identity for Describe (written once at CONNECT on the io thread).
+  std::mutex info_mu_;
+  std::optional<frontend::ConnectedClient> info_ ABSL_GUARDED_BY(info_mu_);
 
   // Output.
   std::mutex out_mu_;
