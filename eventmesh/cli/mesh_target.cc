@@ -76,7 +76,8 @@ std::string MeshTarget::ConnectError(const absl::Status& status) const {
   }
   if (registry.has_value()) {
     return absl::StrCat("cannot reach a runtime of mesh ", registry->mesh,
-                        " through the registry (", Describe(), "): ", status.message(),
+                        " through the registry at ", absl::StrJoin(registry->addresses, ","),
+                        " over ", protocol_name(), ": ", status.message(),
                         " (is the registry running there, with a runtime of mesh ", registry->mesh,
                         " registered? set --registry and --mesh)");
   }

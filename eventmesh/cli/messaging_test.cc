@@ -333,8 +333,9 @@ TEST_F(MessagingTest, UnreachableRuntimeOrRegistrySaysWhereAndWhichFlag) {
   Result registry = Run({"pub", "t", "x", "--registry=" + nowhere});
   EXPECT_EQ(registry.code, 1);
   EXPECT_THAT(registry.err, HasSubstr("emctl: cannot reach a runtime of mesh LS through the "
-                                      "registry (mesh LS (registry " +
-                                      nowhere + ") over tcp): "));
+                                      "registry at " +
+                                      nowhere + " over tcp: "));
+  EXPECT_THAT(registry.err, HasSubstr("set --registry and --mesh)\n"));
 }
 
 TEST_F(MessagingTest, BadUsageExitsWithTwo) {
