@@ -125,18 +125,13 @@ std::string Str(const rapidjson::Value& obj, const char* key) {
 // One command run: its flags, the API client and the streams.
 class Command {
  public:
-  Command(ParsedArgs parsed, const EmctlEnvironment& env, AdminClient* client, std::ostream& out,
-          std::ostream& err)
-      : p_(std::move(parsed)), env_(env), client_(client), out_(out), err_(err) {}
+  Command(ParsedArgs parsed, AdminClient* client, std::ostream& out, std::ostream& err)
+      : p_(std::move(parsed)), client_(client), out_(out), err_(err) {}
 
   int Run() {
     const std::vector<std::string>& a = p_.positional;
     const std::string noun = a.empty() ? "" : a[0];
     const std::string verb = a.size() > 1 ? a[1] : "";
-    if (noun == "pub") return RunPub(p_, env_, out_, err_);
-    if (noun == "sub") return RunSub(p_, env_, out_, err_);
-    if (noun == "request") return RunRequest(p_, env_, out_, err_);
-    if (noun == "bench") return RunBench(p_, env_, out_, err_);
     if (noun == "status") return Status();
     if (noun == "topics" && verb == "list") return TopicsList();
     if (noun == "topics" && verb == "describe") return TopicsDescribe();
@@ -608,7 +603,6 @@ class Command {
   }
 
   ParsedArgs p_;
-  const EmctlEnvironment& env_;
   AdminClient* client_;
   std::ostream& out_;
   std::ostream& err_;
@@ -629,6 +623,12 @@ int RunEmctl(const std::vector<std::string>& args, const EmctlEnvironment& env, 
     out << kEmctlUsage;
     return kOk;
   }
+  // The messaging commands talk to the runtime's TCP / HTTP port, not to the admin API.
+  const std::string command = parsed.positional.empty() ? "" : parsed.positional[0];
+  if (command == "pub") return RunPub(parsed, env, out, err);
+  if (command == "sub") return RunSub(parsed, env, out, err);
+  if (command == "request") return RunRequest(parsed, env, out, err);
+  if (command == "bench") return RunBench(parsed, env, out, err);
   AdminClientOptions options;
   options.address = parsed.Get("admin").value_or(env.admin.empty() ? options.address : env.admin);
   options.token = parsed.Get("token").value_or(env.token);
@@ -645,7 +645,7 @@ int RunEmctl(const std::vector<std::string>& args, const EmctlEnvironment& env, 
     err << "emctl: " << client.status().message() << "\n";
     return kUsage;
   }
-  return Command(std::move(parsed), env, client->get(), out, err).Run();
+  return Command(std::move(parsed), client->get(), out, err).Run();
 }
 
 }  // namespace eventmesh::cli

@@ -326,9 +326,10 @@ TEST_F(MessagingTest, UnreachableRuntimeOrRegistrySaysWhereAndWhichFlag) {
     EXPECT_THAT(r.err, HasSubstr("emctl: cannot reach the runtime at ")) << args[0];
     EXPECT_THAT(r.err, HasSubstr("set --server or EMCTL_SERVER")) << args[0];
   }
-  // EMCTL_SERVER is the default address.
+  // EMCTL_SERVER is the default address; the admin address plays no part.
   EmctlEnvironment env;
   env.server = nowhere;
+  env.admin = "ftp://not-an-admin-address";
   EXPECT_THAT(Run({"pub", "t", "x"}, env).err, HasSubstr("runtime at " + nowhere + " over tcp"));
   Result registry = Run({"pub", "t", "x", "--registry=" + nowhere});
   EXPECT_EQ(registry.code, 1);
