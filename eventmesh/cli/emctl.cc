@@ -16,6 +16,8 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "eventmesh/cli/admin_client.h"
+#include "eventmesh/cli/bench.h"
+#include "eventmesh/cli/messaging.h"
 #include "eventmesh/cli/table.h"
 #include "eventmesh/protocol/json/json.h"
 
@@ -25,12 +27,43 @@ const char kEmctlUsage[] = R"(usage: emctl [global flags] <command> [arguments] 
 
 Global flags (also after the command):
   --admin=HOST:PORT|URL   the runtime's admin port (env EMCTL_ADMIN; default 127.0.0.1:10106)
-  --token=TOKEN           eventMesh.server.admin.token (env EMCTL_TOKEN)
-  --ca-file=PEM           CA bundle for an https:// admin address
-  --json                  print the admin API's JSON answer instead of a table
-  --timeout=DURATION      per request (default 30s)
+  --token=TOKEN           eventMesh.server.admin.token (env EMCTL_TOKEN); for pub, sub, request
+                          and bench: the runtime's access token (ACL)
+  --ca-file=PEM           CA bundle for an https:// admin or runtime address (and --tls)
+  --json, --output=json   JSON instead of tables: the admin API's answer, or one object per
+                          event or result
+  --timeout=DURATION      per request (default 30s; pub 10s; request: the reply's wait, 10s;
+                          sub: stop after it)
 
-Commands:
+Messaging (over the runtime's TCP or HTTP port, with the C++ SDK):
+  pub <topic> [data] [--count=N]            publish data N times ({{n}} in it = 1..N), or each
+                                            line of stdin; waits for each acknowledgement
+  sub <topic>... [--count=N] [--mode=clustering|broadcasting] [--ack=false]
+                                            print events as they arrive until Ctrl-C, --count
+                                            or --timeout; each printed event is acknowledged
+                                            (--ack=false: not, so it is delivered again)
+                                            http: [--listen=HOST:PORT] [--advertise=HOST] for
+                                            the webhook this process serves
+  request <topic> [data]                    send a request, wait for the reply, print it
+  bench [topic] [--rate=N] [--duration=5s] [--warmup=1s] [--drain=10s] [--publishers=1]
+        [--subscribers=1] [--size=256] [--mode=...] [--max-in-flight=90]
+                                            a load run (tools/loadgen): rates, latency
+                                            p50/p99/p99.9, lost events (tcp or grpc)
+  Their flags:
+  --protocol=tcp|http     (bench: tcp|grpc) default tcp
+  --server=HOST:PORT      the runtime (env EMCTL_SERVER; default 127.0.0.1:10000 for tcp,
+                          10105 for http, 10205 for grpc); http also takes an http(s):// URL
+  --registry=HOST:PORT[,...] [--mesh=LS] [--idc=IDC] [--registry-type=eventmesh|etcd]
+                          instead of --server: a runtime of the mesh, found in the registry
+  --group=G               producer or consumer group (default emctl-publishers, emctl,
+                          emctl-requesters)
+  --user=U --password=P   login, or --token=T
+  --tls                   TLS to the TCP port (trusting --ca-file)
+  --type=T --source=S --id=I   send a CloudEvent with these attributes (its subject is the
+                          topic) instead of an EventMesh message
+  --property KEY=VALUE    a message property / CloudEvent extension (repeatable)
+
+Admin commands (over the admin port):
   status                                    runtime info, health, readiness, sessions, counts
   topics list
   topics describe <topic>                   partitions with earliest and end offsets
@@ -55,81 +88,9 @@ Exit status: 0 done, 1 the runtime refused or could not be reached, 2 bad usage.
 
 namespace {
 
-constexpr int kOk = 0;
-constexpr int kFailed = 1;
-constexpr int kUsage = 2;
-
-// Flags that take a value; every other --flag is boolean.
-const std::set<std::string>& ValueFlags() {
-  static const auto* const flags = new std::set<std::string>{
-      "admin",     "token",   "ca-file", "partitions", "topic",    "to",
-      "partition", "from",    "count",   "offset",     "protocol", "group",
-      "id",        "address", "path",    "timeout",    "subsystem"};
-  return *flags;
-}
-const std::set<std::string>& BoolFlags() {
-  static const auto* const flags = new std::set<std::string>{"json", "help"};
-  return *flags;
-}
-
-struct UsageError {
-  std::string message;
-};
-
-struct Parsed {
-  std::vector<std::string> positional;
-  std::map<std::string, std::string> flags;
-  std::optional<UsageError> error;
-
-  bool Has(const std::string& name) const { return flags.count(name) > 0; }
-  std::optional<std::string> Get(const std::string& name) const {
-    auto it = flags.find(name);
-    if (it == flags.end()) return std::nullopt;
-    return it->second;
-  }
-};
-
-Parsed Parse(const std::vector<std::string>& args) {
-  Parsed parsed;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "--") {
-      for (++i; i < args.size(); ++i) parsed.positional.push_back(args[i]);
-      break;
-    }
-    if (!absl::StartsWith(arg, "--") || arg.size() == 2) {
-      parsed.positional.push_back(arg);
-      continue;
-    }
-    std::string name = arg.substr(2);
-    std::optional<std::string> value;
-    if (const size_t eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-    }
-    if (BoolFlags().count(name) > 0) {
-      if (value.has_value() && *value != "true" && *value != "false") {
-        parsed.error = UsageError{absl::StrCat("--", name, " takes no value")};
-        return parsed;
-      }
-      if (value != "false") parsed.flags[name] = "true";
-      continue;
-    }
-    if (ValueFlags().count(name) == 0) {
-      parsed.error = UsageError{absl::StrCat("unknown flag --", name)};
-      return parsed;
-    }
-    if (!value.has_value()) {
-      if (i + 1 >= args.size()) {
-        parsed.error = UsageError{absl::StrCat("--", name, " needs a value")};
-        return parsed;
-      }
-      value = args[++i];
-    }
-    parsed.flags[name] = *value;
-  }
-  return parsed;
-}
+constexpr int kOk = kExitOk;
+constexpr int kFailed = kExitFailed;
+constexpr int kUsage = kExitUsage;
 
 std::string UrlEncode(absl::string_view text) {
   static constexpr char kHex[] = "0123456789ABCDEF";
@@ -164,7 +125,7 @@ std::string Str(const rapidjson::Value& obj, const char* key) {
 // One command run: its flags, the API client and the streams.
 class Command {
  public:
-  Command(Parsed parsed, AdminClient* client, std::ostream& out, std::ostream& err)
+  Command(ParsedArgs parsed, AdminClient* client, std::ostream& out, std::ostream& err)
       : p_(std::move(parsed)), client_(client), out_(out), err_(err) {}
 
   int Run() {
@@ -197,15 +158,9 @@ class Command {
   }
 
  private:
-  int Usage(const std::string& message) {
-    err_ << "emctl: " << message << " (emctl --help lists the commands and flags)\n";
-    return kUsage;
-  }
-  int Fail(const absl::Status& status) {
-    err_ << "emctl: " << status.message() << "\n";
-    return kFailed;
-  }
-  bool json() const { return p_.Has("json"); }
+  int Usage(const std::string& message) { return cli::Usage(err_, message); }
+  int Fail(const absl::Status& status) { return cli::Fail(err_, std::string(status.message())); }
+  bool json() const { return p_.JsonOutput(); }
 
   // The positional argument `index` (after noun and verb), or a usage error naming `what`.
   std::optional<std::string> Arg(size_t index, const std::string& what) {
@@ -647,7 +602,7 @@ class Command {
     return kOk;
   }
 
-  Parsed p_;
+  ParsedArgs p_;
   AdminClient* client_;
   std::ostream& out_;
   std::ostream& err_;
@@ -658,15 +613,22 @@ class Command {
 
 int RunEmctl(const std::vector<std::string>& args, const EmctlEnvironment& env, std::ostream& out,
              std::ostream& err) {
-  Parsed parsed = Parse(args);
-  if (parsed.error.has_value()) {
-    err << "emctl: " << parsed.error->message << " (emctl --help lists the commands and flags)\n";
-    return kUsage;
+  ParsedArgs parsed = ParseArgs(args);
+  if (parsed.error.has_value()) return Usage(err, *parsed.error);
+  if (auto output = parsed.Get("output");
+      output.has_value() && *output != "json" && *output != "table") {
+    return Usage(err, absl::StrCat("--output must be json or table, not \"", *output, "\""));
   }
-  if (parsed.Has("help") || (!parsed.positional.empty() && parsed.positional[0] == "help")) {
+  if (parsed.Bool("help") || (!parsed.positional.empty() && parsed.positional[0] == "help")) {
     out << kEmctlUsage;
     return kOk;
   }
+  // The messaging commands talk to the runtime's TCP / HTTP port, not to the admin API.
+  const std::string command = parsed.positional.empty() ? "" : parsed.positional[0];
+  if (command == "pub") return RunPub(parsed, env, out, err);
+  if (command == "sub") return RunSub(parsed, env, out, err);
+  if (command == "request") return RunRequest(parsed, env, out, err);
+  if (command == "bench") return RunBench(parsed, env, out, err);
   AdminClientOptions options;
   options.address = parsed.Get("admin").value_or(env.admin.empty() ? options.address : env.admin);
   options.token = parsed.Get("token").value_or(env.token);
