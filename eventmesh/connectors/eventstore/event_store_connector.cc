@@ -333,6 +333,10 @@ class EventStoreSubscriptionState
   // (store unreachable, stale generation after a rebalance) leaves the partitions dirty, so the
   // next commit tries again.
   absl::Status Commit() {
+    // One commit at a time: Close's final commit must wait for a maintenance worker's commit in
+    // flight, or it would find nothing dirty, leave the group, and the worker's commit would
+    // then be refused (stale member) with no one left to retry it: acknowledged offsets lost.
+    std::lock_guard<std::mutex> serial(commit_mu_);
     store::CommitOffsetsRequest request;
     std::vector<std::pair<int32_t, uint64_t>> committed;  // partition, epoch
     {
@@ -619,6 +623,7 @@ class EventStoreSubscriptionState
   int64_t threshold_ = 1;
 
   std::mutex heartbeat_mu_;  // held for a whole Heartbeat(), never while taking it elsewhere
+  std::mutex commit_mu_;     // held for a whole Commit(); taken before mu_
   std::mutex mu_;
   std::condition_variable idle_cv_;
   bool closed_ = false;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -33,6 +34,11 @@ class FaultyStore final : public store::EventStore {
   std::atomic<int> fail_fetch_offsets{0};
   std::atomic<int> fail_get_offsets{0};
   std::atomic<int> fail_commits{0};
+  // While set, a commit waits for `commits_release` before it reaches the store (a commit in
+  // flight); commits_held counts the commits that waited.
+  std::atomic<bool> hold_commits{false};
+  std::atomic<int> commits_held{0};
+  absl::Notification commits_release;
   absl::Notification release;
   std::atomic<int> heartbeats_hanging{0};
   // Heartbeats seen per group.
@@ -108,6 +114,10 @@ class FaultyStore final : public store::EventStore {
   absl::StatusOr<store::CommitOffsetsResult> CommitOffsets(
       const store::CommitOffsetsRequest& r) override {
     if (Take(&fail_commits)) return absl::UnavailableError("injected: CommitOffsets");
+    if (hold_commits.load()) {
+      commits_held.fetch_add(1);
+      commits_release.WaitForNotificationWithTimeout(absl::Seconds(30));
+    }
     return inner_->CommitOffsets(r);
   }
   absl::StatusOr<store::FetchOffsetsResult> FetchOffsets(
@@ -250,6 +260,39 @@ TEST_F(FaultTest, AFailedOffsetLookupAtAssignmentDoesNotSkipTheBacklog) {
   for (int i = 5; i < 15; ++i) EXPECT_EQ(second.ids().count(absl::StrCat("id-", i)), 1u) << i;
   EXPECT_EQ(second.ids().count("id-0"), 0u);  // resumed at the committed offset, not earlier
   second.Leave();
+}
+
+// Close while a maintenance worker's commit is in flight: the final commit waits for it (and
+// retries what it failed to write) instead of leaving the group first, which would make the
+// store refuse the worker's commit of a member that is gone and lose the acknowledged offsets.
+TEST_F(FaultTest, CloseDuringACommitInFlightKeepsTheAcknowledgedOffsets) {
+  Member member;
+  ASSERT_TRUE(member.Join(connector_.get()).ok());
+  Publish(0, 5);
+  ASSERT_TRUE(member.WaitFor(5));
+  faulty_->hold_commits = true;
+  member.AckAll();  // the next commit tick takes offset 5 and waits inside the store call
+  for (int i = 0; i < 4000 && faulty_->commits_held.load() == 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_GT(faulty_->commits_held.load(), 0) << "no commit started";
+  absl::Notification left;
+  std::thread closer([&] {
+    member.Leave();
+    left.Notify();
+  });
+  // Bounded: with the commit held, Close either waits for it or (the bug) has left already.
+  left.WaitForNotificationWithTimeout(absl::Milliseconds(300));
+  faulty_->hold_commits = false;
+  faulty_->commits_release.Notify();
+  closer.join();
+  store::FetchOffsetsRequest request;
+  request.group = "g";
+  request.topic = "topic";
+  auto committed = faulty_->FetchOffsets(request);
+  ASSERT_TRUE(committed.ok()) << committed.status();
+  ASSERT_EQ(committed->offsets.size(), 1u);
+  EXPECT_EQ(committed->offsets[0].offset, 5) << "acknowledged offsets lost at close";
 }
 
 TEST_F(FaultTest, OneHangingHeartbeatDoesNotStopTheOtherGroupsHeartbeats) {
