@@ -888,6 +888,15 @@ absl::StatusOr<std::unique_ptr<Subscription>> EventStoreConnector::Subscribe(
   if (options.max_unacked < 1) {
     return absl::InvalidArgumentError("SubscribeOptions.max_unacked must be >= 1");
   }
+  if (options.mode == ConsumeMode::kClustering) {
+    // The group coordinator would take an unknown topic as "no partitions yet": refuse it here,
+    // as the interface says (broadcasting finds out through DescribeTopic in Start).
+    store::DescribeTopicRequest describe;
+    describe.topic = options.topic;
+    if (auto described = store_->DescribeTopic(describe); !described.ok()) {
+      return described.status();
+    }
+  }
   auto state = std::make_shared<EventStoreSubscriptionState>(store_.get(), options_, options,
                                                              std::move(handler));
   if (auto status = state->Start(); !status.ok()) {

@@ -319,6 +319,26 @@ TEST_P(ConnectorConformanceTest, PublishToAMissingTopicIsNotFound) {
   EXPECT_EQ(published.status().code(), absl::StatusCode::kNotFound) << published.status();
 }
 
+TEST_P(ConnectorConformanceTest, SubscribeToAMissingTopicIsNotFound) {
+  Connector* connector = OpenConnector();
+  ASSERT_NE(connector, nullptr);
+  Collector collector(/*auto_ack=*/false);
+  auto clustering =
+      connector->Subscribe(Options("nobody", "conformance-absent"), collector.Handler());
+  EXPECT_EQ(clustering.status().code(), absl::StatusCode::kNotFound) << clustering.status();
+  if (connector->capabilities().supports_broadcasting) {
+    auto broadcasting = connector->Subscribe(
+        Options("nobody", "conformance-absent", ConsumeMode::kBroadcasting), collector.Handler());
+    EXPECT_EQ(broadcasting.status().code(), absl::StatusCode::kNotFound) << broadcasting.status();
+  }
+  // The refusal leaves nothing behind: the topic, once created, is consumed normally.
+  ASSERT_TRUE(connector->CreateTopic("conformance-absent", 1).ok());
+  auto member = Join(connector, Options("nobody", "conformance-absent"), /*auto_ack=*/true);
+  ASSERT_TRUE(member.ok()) << member.status();
+  ASSERT_TRUE(PublishSync(connector, MakeEvent("conformance-absent", "late-1")).ok());
+  EXPECT_TRUE((*member)->collector->WaitForIds({"late-1"}).empty());
+}
+
 TEST_P(ConnectorConformanceTest, PublishedEventsAreConsumedInOrderPerPartition) {
   Connector* connector = OpenConnector();
   ASSERT_NE(connector, nullptr);

@@ -363,6 +363,7 @@ TEST_F(WebhookManagerTest, SessionAndWebhookShareOneClusteringGroup) {
   StartManager(Options());
   Endpoint hook;
   auto session = std::make_shared<FakeSession>();
+  ASSERT_TRUE(topics_->EnsureTopic("orders").ok());  // as every frontend does first
   ASSERT_TRUE(consumers_
                   ->Subscribe(session, "g", "orders", connectors::ConsumeMode::kClustering,
                               core::PushKind::kUnicast)
