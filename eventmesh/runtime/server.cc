@@ -272,6 +272,11 @@ absl::Status Server::Start() {
   options.interval_ms = config_.rebalance_interval_ms;
   options.redirect_sleep_ms = config_.rebalance_redirect_sleep_ms;
   options.policy.min_session_age_ms = config_.rebalance_interval_ms;
+  if (registry_ != nullptr) {
+    // Peers' loads from the registry (token-protected records), not from the store topic.
+    options.registry = registry_.get();
+    options.mesh = config_.server_cluster;
+  }
   cluster::SessionHooks hooks;
   tcp::TcpServer* tcp = tcp_->server();
   hooks.list_sessions = [tcp] {
@@ -474,6 +479,11 @@ absl::Status Server::StartRegistryAgent() {
     for (auto& [group, topic] : consumers_->Subscriptions()) {
       if (core::IsReservedTopic(topic)) continue;
       report.topics.push_back({std::move(topic), "sub", std::move(group)});
+    }
+    // The rebalancer's view of this runtime travels with the record (cluster/rebalancer.h).
+    absl::MutexLock lock(&recommend_mu_);
+    if (rebalancer_ != nullptr) {
+      report.metadata[cluster::kLoadMetadataKey] = rebalancer_->CurrentReport();
     }
     return report;
   });

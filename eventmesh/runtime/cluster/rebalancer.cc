@@ -27,6 +27,14 @@ int64_t WallMs() {
 
 absl::StatusOr<std::unique_ptr<ClusterRebalancer>> ClusterRebalancer::Start(
     connectors::Connector* connector, RebalancerOptions options, SessionHooks hooks) {
+  if (options.registry != nullptr) {
+    std::unique_ptr<ClusterRebalancer> rebalancer(
+        new ClusterRebalancer(connector, std::move(options), std::move(hooks)));
+    ClusterRebalancer* self = rebalancer.get();
+    self->RefreshFromRegistry();
+    self->thread_ = std::thread([self] { self->Loop(); });
+    return rebalancer;
+  }
   absl::Status created = connector->CreateTopic(kLoadTopic, 1);
   if (!created.ok() && created.code() != absl::StatusCode::kAlreadyExists) {
     return absl::Status(created.code(), absl::StrCat("cannot create the load topic ", kLoadTopic,
@@ -92,6 +100,7 @@ void ClusterRebalancer::Loop() {
 }
 
 void ClusterRebalancer::RunRound() {
+  if (options_.registry != nullptr) RefreshFromRegistry();
   const std::vector<LocalSession> sessions = hooks_.list_sessions();
   PublishReport(sessions, /*leaving=*/false, nullptr);
   const std::vector<Move> moves =
@@ -120,6 +129,11 @@ void ClusterRebalancer::RunRound() {
 
 void ClusterRebalancer::PublishReport(const std::vector<LocalSession>& sessions, bool leaving,
                                       std::function<void(absl::Status)> done) {
+  if (options_.registry != nullptr) {
+    // The RegistryAgent publishes CurrentReport(); leaving = deregistering.
+    if (done) done(absl::OkStatus());
+    return;
+  }
   LoadReport report;
   report.load = CountSessions(options_.runtime_id, options_.ip, options_.port, sessions);
   report.timestamp_ms = WallMs();
@@ -182,6 +196,47 @@ void ClusterRebalancer::OnReports(std::vector<connectors::DeliveredEvent>* event
   target->AckAll(positions);
 }
 
+std::string ClusterRebalancer::CurrentReport() {
+  LoadReport report;
+  report.load =
+      CountSessions(options_.runtime_id, options_.ip, options_.port, hooks_.list_sessions());
+  report.timestamp_ms = WallMs();
+  report.interval_ms = options_.interval_ms;
+  return report.ToJson();
+}
+
+void ClusterRebalancer::RefreshFromRegistry() {
+  auto listed = options_.registry->List(options_.mesh);
+  if (!listed.ok()) {
+    // The peers known so far age out after 3 intervals (IsLive) unless the registry answers.
+    LOG(WARNING) << "rebalance: cannot read the runtimes of mesh " << options_.mesh
+                 << " from the registry: " << listed.status();
+    return;
+  }
+  const int64_t now = SteadyMs();
+  std::map<std::string, Peer> peers;
+  int64_t invalid = 0;
+  for (const registry::Instance& instance : listed->instances) {
+    auto it = instance.metadata.find(kLoadMetadataKey);
+    if (it == instance.metadata.end()) continue;  // a runtime without rebalancing
+    auto report = LoadReport::FromJson(it->second);
+    if (!report.ok()) {
+      ++invalid;
+      LOG(WARNING) << "rebalance: registry record " << instance.mesh << "/" << instance.id
+                   << " has no valid load report: " << report.status();
+      continue;
+    }
+    if (report->load.runtime_id == options_.runtime_id) continue;  // our own
+    Peer& peer = peers[report->load.runtime_id];
+    peer.report = std::move(*report);
+    peer.received_ms = now;  // listed = its lease is alive
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  stats_.reports_received += static_cast<int64_t>(peers.size());
+  stats_.invalid_reports += invalid;
+  peers_.swap(peers);
+}
+
 std::vector<RuntimeLoad> ClusterRebalancer::LivePeers() {
   const int64_t now = SteadyMs();
   std::lock_guard<std::mutex> lock(mu_);
@@ -222,6 +277,7 @@ RuntimeLoad ClusterRebalancer::Recommend(const PoolKey& pool) {
 
 size_t ClusterRebalancer::Drain() {
   StopThread();
+  if (options_.registry != nullptr) RefreshFromRegistry();
   const std::vector<LocalSession> sessions = hooks_.list_sessions();
   auto announced = std::make_shared<std::promise<absl::Status>>();
   std::future<absl::Status> announced_future = announced->get_future();

@@ -19,8 +19,16 @@
 // to 2 s for the store to take it, so peers stop choosing this runtime) and redirects every local
 // session per PlanDrain.
 //
-// Ownership: the connector and the hooks' targets must outlive the rebalancer; Stop() (also the
-// destructor) closes the subscription and must run before the connector shuts down.
+// With a registry (RebalancerOptions::registry), the load view comes from the mesh registry
+// instead of the store: nothing is published to or read from kLoadTopic. Each runtime's
+// RegistryAgent carries its CurrentReport() as metadata kLoadMetadataKey of its registry record
+// (only holders of the registry's token can write records, so no client can forge another
+// runtime's load); each round reads the mesh's records and replaces the peer table with them. A
+// runtime leaves the view by deregistering (Server::Shutdown does that first) or when its lease
+// runs out; Drain then reports nothing and only redirects.
+//
+// Ownership: the connector, the registry and the hooks' targets must outlive the rebalancer; Stop()
+// (also the destructor) closes the subscription and must run before the connector shuts down.
 // Thread-safety: all public methods may be called from any thread. The hooks are called from the
 // timer thread, Drain() and Recommend() (possibly concurrently, never with a lock of the
 // rebalancer held), so they must be thread-safe.
@@ -39,6 +47,7 @@
 
 #include "absl/status/statusor.h"
 #include "eventmesh/connectors/api/connector.h"
+#include "eventmesh/registry/registry.h"
 #include "eventmesh/runtime/cluster/balancer.h"
 #include "eventmesh/runtime/cluster/load_report.h"
 
@@ -51,7 +60,14 @@ struct RebalancerOptions {
   int64_t interval_ms = 30'000;     // eventMesh.server.tcp.RebalanceIntervalInMills (> 0)
   int64_t redirect_sleep_ms = 200;  // eventMesh.server.rebalanceRedirect.sleepIntervalInMills
   BalancePolicy policy;             // min_session_age_ms is usually interval_ms
+  // The mesh registry to take the peers' loads from (nullptr: the store's load topic), and this
+  // runtime's mesh in it.
+  registry::Registry* registry = nullptr;
+  std::string mesh;
 };
+
+// The registry record metadata key holding a runtime's LoadReport JSON (registry mode).
+inline constexpr char kLoadMetadataKey[] = "eventmesh.load";
 
 // How the rebalancer sees and moves this runtime's sessions.
 struct SessionHooks {
@@ -89,6 +105,9 @@ class ClusterRebalancer {
   // Stops the timer thread and closes the subscription. Idempotent.
   void Stop();
   RebalancerStats stats();
+  // This runtime's report now, as JSON (registry mode: the RegistryAgent publishes it as
+  // metadata kLoadMetadataKey). Any thread.
+  std::string CurrentReport();
 
  private:
   struct Peer {
@@ -110,6 +129,8 @@ class ClusterRebalancer {
   void PublishReport(const std::vector<LocalSession>& sessions, bool leaving,
                      std::function<void(absl::Status)> done);
   void OnReports(std::vector<connectors::DeliveredEvent>* events);
+  // Registry mode: replaces the peer table with the mesh's registry records.
+  void RefreshFromRegistry();
   void StopThread();
 
   connectors::Connector* const connector_;

@@ -18,6 +18,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "eventmesh/connectors/builtin.h"
+#include "eventmesh/registry/client/http_registry.h"
+#include "eventmesh/registry/registry_server.h"
+#include "eventmesh/runtime/discovery/registry_agent.h"
 #include "gtest/gtest.h"
 
 namespace eventmesh::runtime::cluster {
@@ -258,6 +261,104 @@ TEST_F(RebalancerTest, StartFailsWhenTheConnectorRefuses) {
   EXPECT_TRUE(absl::StartsWith(started.status().message(),
                                "cannot subscribe to the load topic eventmesh-runtimes: "))
       << started.status();
+}
+
+// With a registry, the peers come from the mesh's registry records (written by each runtime's
+// RegistryAgent), not from the store's load topic: a report forged on the topic changes nothing,
+// and a runtime that deregisters leaves the view at the next round.
+class RegistryRebalancerTest : public RebalancerTest {
+ protected:
+  void SetUp() override {
+    RebalancerTest::SetUp();
+    auto server = registry::RegistryServer::Start(registry::RegistryServerOptions{});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    registry::HttpRegistryOptions client_options;
+    client_options.addresses = {absl::StrCat("127.0.0.1:", server_->port())};
+    client_options.timeout = absl::Seconds(5);
+    auto client = registry::HttpRegistry::Create(client_options);
+    ASSERT_TRUE(client.ok()) << client.status();
+    client_ = *std::move(client);
+  }
+  void TearDown() override {
+    for (auto& agent : agents_) agent->Stop();
+    rebalancers_.clear();
+    agents_.clear();
+    server_.reset();
+    RebalancerTest::TearDown();
+  }
+
+  // A rebalancer in registry mode and the agent that registers its runtime with its report.
+  ClusterRebalancer* StartWithAgent(FakeRuntime* runtime, int port) {
+    by_port_[port] = runtime;
+    RebalancerOptions options;
+    options.runtime_id = runtime->id();
+    options.ip = "127.0.0.1";
+    options.port = port;
+    options.interval_ms = 100;
+    options.redirect_sleep_ms = 0;
+    options.policy.min_session_age_ms = 100;
+    options.registry = client_.get();
+    options.mesh = "m";
+    auto started = ClusterRebalancer::Start(connector_.get(), options, runtime->Hooks(&by_port_));
+    EXPECT_TRUE(started.ok()) << started.status();
+    if (!started.ok()) return nullptr;
+    ClusterRebalancer* rebalancer = started->get();
+    rebalancers_.push_back(*std::move(started));
+    discovery::RegistryAgentOptions agent_options;
+    agent_options.identity.mesh = "m";
+    agent_options.identity.id = runtime->id();
+    agent_options.identity.endpoints = {{"tcp", "127.0.0.1", port}};
+    agent_options.lease = absl::Seconds(5);
+    agent_options.report_interval = absl::Milliseconds(50);
+    auto agent = discovery::RegistryAgent::Start(client_.get(), agent_options, [rebalancer] {
+      discovery::RuntimeReport report;
+      report.metadata[kLoadMetadataKey] = rebalancer->CurrentReport();
+      return report;
+    });
+    EXPECT_TRUE(agent.ok()) << agent.status();
+    if (agent.ok()) agents_.push_back(*std::move(agent));
+    return rebalancer;
+  }
+
+  std::unique_ptr<registry::RegistryServer> server_;
+  std::unique_ptr<registry::HttpRegistry> client_;
+  std::vector<std::unique_ptr<discovery::RegistryAgent>> agents_;
+};
+
+TEST_F(RegistryRebalancerTest, PeersComeFromTheRegistryNotFromTheStoreTopic) {
+  FakeRuntime& a = Runtime("a");
+  FakeRuntime& b = Runtime("b");
+  a.Add("g", kPurposeSub, 9);
+  ClusterRebalancer* ra = StartWithAgent(&a, 1001);
+  ClusterRebalancer* rb = StartWithAgent(&b, 1002);
+  ASSERT_TRUE(ra != nullptr && rb != nullptr);
+  WaitFor([&] { return a.Count() == 5 && b.Count() == 4; }, "5/4 through the registry view");
+  EXPECT_EQ(ra->stats().reports_published, 0);  // nothing went to the store
+
+  // A report forged on the store's load topic (an idle runtime "evil") is never read.
+  ASSERT_TRUE(connector_->CreateTopic(kLoadTopic, 1).ok());
+  LoadReport forged;
+  forged.load = CountSessions("evil", "127.0.0.1", 9999, {});
+  forged.timestamp_ms = absl::ToUnixMillis(absl::Now());
+  forged.interval_ms = 100;
+  std::promise<absl::Status> published;
+  connector_->Publish(forged.ToCloudEvent(1),
+                      [&published](absl::StatusOr<connectors::PublishResult> r) {
+                        published.set_value(r.status());
+                      });
+  ASSERT_TRUE(published.get_future().get().ok());
+  a.Add("g", kPurposeSub, 2);  // 7 / 4: one more move, to b
+  WaitFor([&] { return a.Count() == 6 && b.Count() == 5; }, "6/5");
+  const int64_t rounds = ra->stats().rounds;
+  WaitFor([&] { return ra->stats().rounds >= rounds + 3; }, "rounds");
+  for (const RuntimeLoad& peer : ra->LivePeers()) EXPECT_NE(peer.runtime_id, "evil");
+  EXPECT_EQ(ra->Recommend(PoolKey{"g", kPurposeSub}).runtime_id, "b");
+
+  // b deregisters (a graceful shutdown): it leaves a's view at a's next round.
+  agents_[1]->Stop();
+  WaitFor([&] { return ra->LivePeers().empty(); }, "b gone from the registry view");
+  EXPECT_EQ(ra->Recommend(PoolKey{"g", kPurposeSub}).runtime_id, "a");
 }
 
 }  // namespace

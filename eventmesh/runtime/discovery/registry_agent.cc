@@ -44,6 +44,7 @@ registry::Instance RegistryAgent::Current() {
     RuntimeReport r = report_();
     instance.load = r.load;
     instance.topics = std::move(r.topics);
+    for (auto& [key, value] : r.metadata) instance.metadata[key] = std::move(value);
   }
   return instance;
 }

@@ -16,7 +16,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <string>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
@@ -38,6 +40,8 @@ struct RegistryAgentOptions {
 struct RuntimeReport {
   registry::Load load;
   std::vector<registry::TopicUse> topics;
+  // Added to (or replacing) the identity's metadata, e.g. the rebalancer's load report.
+  std::map<std::string, std::string> metadata;
 };
 
 struct RegistryAgentStats {
