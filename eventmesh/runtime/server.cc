@@ -345,6 +345,13 @@ absl::Status Server::StartAdmin() {
   };
   context.publisher = publish_.get();
   context.webhooks = webhook_.get();
+  context.disconnect_client = [this](const std::string& protocol,
+                                     const std::string& id) -> absl::Status {
+    for (const auto& frontend : frontends_) {
+      if (frontend->name() == protocol) return frontend->Disconnect(id);
+    }
+    return absl::NotFoundError(absl::StrCat("the ", protocol, " protocol is not enabled"));
+  };
   context.recommend = [this](const std::string& group, const std::string& purpose) {
     return Recommend(group, purpose);
   };

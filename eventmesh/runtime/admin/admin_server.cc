@@ -1000,20 +1000,21 @@ class Api {
   // DELETE /client/http {"url": U} and /client/grpc {"url": U}: removes every webhook
   // registration of U (every group and topic). gRPC's webhook-style subscriptions (subscribe with
   // a URL) are registered in the same webhook registry as HTTP's, as Apache's url-bearing gRPC
-  // clients are. A gRPC stream has no URL and cannot be removed this way.
-  ServerResponse ApacheDeleteWebhook(const std::string& body, bool grpc) {
-    auto doc = ApacheBody(body, "{\"url\": \"<subscriber URL>\"}");
+  // clients are. A gRPC stream has no URL: /client/grpc {"host": H} closes the streams from H.
+  ServerResponse ApacheDeleteUrlClient(const std::string& body, bool grpc) {
+    auto doc = ApacheBody(body, grpc ? "{\"url\": \"<subscriber URL>\"} or {\"host\": \"<IP>\"}"
+                                     : "{\"url\": \"<subscriber URL>\"}");
     if (!doc.ok()) return ApacheStatusError(doc.status());
+    if (grpc && doc->HasMember("host") && !doc->HasMember("url")) return CloseGrpcStreams(*doc);
     const auto url = json::GetString(*doc, "url");
     if (!url.has_value() || url->empty()) {
       return ApacheError(400, "field \"url\" (the subscriber's URL) is required");
     }
     if (grpc && *url == "grpc_stream") {
       return ApacheError(422,
-                         "gRPC stream subscribers (url \"grpc_stream\") have no URL of their own "
-                         "and this runtime cannot close a single gRPC stream from the admin port; "
-                         "only webhook-style gRPC subscriptions (subscribe with a URL) are "
-                         "removed by url");
+                         "gRPC stream subscribers (url \"grpc_stream\") have no URL of their own: "
+                         "close them by peer address with {\"host\": \"<IP>\"} (GET /client/grpc "
+                         "lists their hosts); url removes webhook-style gRPC subscriptions only");
     }
     if (c_.webhooks == nullptr) {
       return ApacheError(501,
@@ -1032,6 +1033,32 @@ class Api {
     }
     LOG(INFO) << "admin: removed the webhook registrations of " << *url << " (" << groups.size()
               << " group(s))";
+    return Text(200, "");
+  }
+
+  // DELETE /client/grpc {"host": H}: ends every gRPC stream whose peer is H (the host GET
+  // /client/grpc shows); their subscriptions close with them. 200, empty body.
+  ServerResponse CloseGrpcStreams(const rapidjson::Document& doc) {
+    const auto host = json::GetString(doc, "host");
+    if (!host.has_value() || host->empty()) {
+      return ApacheError(400,
+                         "field \"host\" (the stream's peer IP address) must be a non-empty "
+                         "string");
+    }
+    if (!c_.disconnect_client) {
+      return ApacheError(501, "this runtime cannot close gRPC streams from the admin port");
+    }
+    size_t closed = 0;
+    for (const ClientInfo& client : AllClients()) {
+      if (client.protocol != "grpc" || client.address != *host) continue;
+      absl::Status s = c_.disconnect_client(client.protocol, client.id);
+      if (s.ok()) {
+        ++closed;
+      } else if (s.code() != absl::StatusCode::kNotFound) {
+        return ApacheStatusError(s);
+      }
+    }
+    LOG(INFO) << "admin: closed " << closed << " gRPC stream(s) from " << *host;
     return Text(200, "");
   }
 
@@ -1676,7 +1703,7 @@ ServerResponse AdminServer::Route(const ServerRequest& request) {
     if (get) return api.ApacheClients(name, label);
     if (!del) return MethodNotAllowed(method, path, "GET, DELETE");
     if (path == "/client/tcp") return api.ApacheDeleteTcpClient(request.body);
-    return api.ApacheDeleteWebhook(request.body, path == "/client/grpc");
+    return api.ApacheDeleteUrlClient(request.body, path == "/client/grpc");
   }
   if (path == "/topic") {
     if (get) return api.ApacheTopics();

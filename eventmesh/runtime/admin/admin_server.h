@@ -98,6 +98,9 @@ struct AdminContext {
   // The runtime's publish path (dead-letter republishing, POST /event); nullptr = they answer
   // 501.
   core::PublishService* publisher = nullptr;
+  // Ends the connection of one non-TCP client (ClientInfo protocol and id) the way its frontend
+  // says goodbye (DELETE /client/grpc {"host"}). Errors: NotFound, Unimplemented.
+  std::function<absl::Status(const std::string& protocol, const std::string& id)> disconnect_client;
   // Webhook registrations (DELETE /client/http removes them); nullptr = webhooks are off.
   webhook::WebhookService* webhooks = nullptr;
   // The "ip:port" a client of (group, purpose) should connect to ("" before start); unset =

@@ -780,9 +780,23 @@ TEST_F(AdminServerTest, ApacheHttpAndGrpcClientsAreListedAndRemovedByUrl) {
 
   auto stream_delete = Call("DELETE", "/client/grpc", R"({"url":"grpc_stream"})");
   EXPECT_EQ(stream_delete->status, 422);
-  EXPECT_THAT(stream_delete->body, HasSubstr("cannot close a single gRPC stream"));
+  EXPECT_THAT(stream_delete->body, HasSubstr("close them by peer address with {\\\"host\\\""));
   EXPECT_EQ(Call("DELETE", "/client/http", "{}")->status, 400);
-  EXPECT_EQ(Get("/client/grpc").find("streamers") != std::string::npos, true);
+  EXPECT_EQ(Call("DELETE", "/client/grpc", R"({"host":""})")->status, 400);
+  EXPECT_THAT(Get("/client/grpc"), HasSubstr("streamers"));
+  // Another host: nothing happens. The stream's own host: the stream ends.
+  EXPECT_EQ(Call("DELETE", "/client/grpc", R"({"host":"10.9.9.9"})")->status, 200);
+  EXPECT_THAT(Get("/client/grpc"), HasSubstr("streamers"));
+  auto closed = Call("DELETE", "/client/grpc", R"({"host":"127.0.0.1"})");
+  ASSERT_TRUE(closed.ok());
+  EXPECT_EQ(closed->status, 200) << closed->body;
+  EXPECT_TRUE(stream.WaitEnded());
+  const absl::Time deadline = absl::Now() + kWait;
+  while (absl::Now() < deadline && Get("/client/grpc") != "[]") {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(Get("/client/grpc"), "[]");
+  EXPECT_THAT(Get("/v1/groups"), ::testing::Not(HasSubstr("\"group\":\"streamers\"")));
 }
 
 TEST_F(AdminServerTest, ApacheWebhookDeletionWithoutWebhooksIsRefused) {
