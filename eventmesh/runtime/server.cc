@@ -13,6 +13,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "eventmesh/common/config/secret_file.h"
 #include "eventmesh/net/tls.h"
 #include "eventmesh/registry/client/registry_factory.h"
@@ -347,6 +349,18 @@ absl::Status Server::StartAdmin() {
     return Redirect(session, ip, port);
   };
   context.publisher = publish_.get();
+  context.webhooks = webhook_.get();
+  context.disconnect_client = [this](const std::string& protocol,
+                                     const std::string& id) -> absl::Status {
+    for (const auto& frontend : frontends_) {
+      if (frontend->name() == protocol) return frontend->Disconnect(id);
+    }
+    return absl::NotFoundError(absl::StrCat("the ", protocol, " protocol is not enabled"));
+  };
+  context.recommend = [this](const std::string& group, const std::string& purpose) {
+    return Recommend(group, purpose);
+  };
+  context.mesh_instances = [this] { return MeshInstances(); };
   admin::AdminOptions options;
   options.address = config_.admin.address;
   options.port = config_.admin.port;
@@ -404,6 +418,10 @@ std::vector<admin::ClientInfo> Server::Clients() {
       client.group = info.consumer_group;
       client.purpose = "sub";
       client.address = info.url;
+      client.env = info.client.env;
+      client.idc = info.client.idc;
+      client.subsystem = info.client.sys;
+      (void)absl::SimpleAtoi(info.client.pid, &client.pid);
       client.topics.push_back(info.topic.topic);
     }
     for (auto& [key, client] : hooks) out.push_back(std::move(client));
@@ -435,6 +453,62 @@ std::string Server::Recommend(const std::string& group, const std::string& purpo
   return absl::StrCat(best.ip, ":", best.port);
 }
 
+std::string Server::InstanceId() {
+  if (!config_.registry.instance_id.empty()) return config_.registry.instance_id;
+  std::string id;
+  {
+    absl::MutexLock lock(&recommend_mu_);
+    id = absl::StrCat(advertised_host_, "-", tcp_port() > 0 ? tcp_port() : http_port());
+  }
+  for (char& c : id) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_') c = '-';
+  }
+  return id;
+}
+
+absl::StatusOr<std::vector<admin::MeshInstance>> Server::MeshInstances() {
+  std::vector<admin::MeshInstance> out;
+  // Apache registers each protocol server on its own: one row per endpoint, named
+  // "<name>-<PROTOCOL>".
+  auto add = [&out](const registry::Instance& instance, int64_t last_update_ms) {
+    for (const registry::Endpoint& endpoint : instance.endpoints) {
+      admin::MeshInstance row;
+      row.cluster = instance.mesh;
+      row.name = absl::StrCat(instance.id, "-", absl::AsciiStrToUpper(endpoint.protocol));
+      row.endpoint = absl::StrCat(endpoint.host, ":", endpoint.port);
+      row.last_update_ms = last_update_ms;
+      row.metadata = instance.metadata;
+      if (!instance.idc.empty()) row.metadata.emplace("idc", instance.idc);
+      out.push_back(std::move(row));
+    }
+  };
+  if (registry::Registry* registry = mesh_registry_.load(); registry != nullptr) {
+    auto snapshot = registry->List("");
+    if (!snapshot.ok()) {
+      return absl::Status(snapshot.status().code(),
+                          absl::StrCat("the mesh registry: ", snapshot.status().message()));
+    }
+    // The registry keeps no update time (a listed instance holds a live lease): 0.
+    for (const registry::Instance& instance : snapshot->instances) add(instance, 0);
+    return out;
+  }
+  registry::Instance self;
+  self.mesh = config_.server_cluster;
+  self.id = InstanceId();
+  self.idc = config_.server_idc;
+  self.metadata["env"] = config_.server_env;
+  std::string host;
+  {
+    absl::MutexLock lock(&recommend_mu_);
+    host = advertised_host_;
+  }
+  for (const auto& frontend : frontends_) {
+    self.endpoints.push_back({std::string(frontend->name()), host, frontend->port()});
+  }
+  add(self, absl::ToUnixMillis(absl::Now()));
+  return out;
+}
+
 absl::Status Server::StartRegistryAgent() {
   registry::RegistryClientConfig client_config;
   client_config.type = config_.registry.type;
@@ -450,17 +524,12 @@ absl::Status Server::StartRegistryAgent() {
         absl::StrCat("eventMesh.registry.plugin.server-addr: ", client.status().message()));
   }
   registry_ = *std::move(client);
+  mesh_registry_.store(registry_.get());
   discovery::RegistryAgentOptions options;
   registry::Instance& identity = options.identity;
   identity.mesh = config_.server_cluster;
   identity.idc = config_.server_idc;
-  identity.id = config_.registry.instance_id;
-  if (identity.id.empty()) {
-    identity.id = absl::StrCat(advertised_host_, "-", tcp_port() > 0 ? tcp_port() : http_port());
-    for (char& c : identity.id) {
-      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_') c = '-';
-    }
-  }
+  identity.id = InstanceId();
   for (const auto& frontend : frontends_) {
     identity.endpoints.push_back(
         {std::string(frontend->name()), advertised_host_, frontend->port()});

@@ -148,6 +148,12 @@ class Server {
   Server(const RuntimeConfig& config, std::unique_ptr<connectors::Connector> connector,
          std::unique_ptr<core::Acl> acl);
   absl::Status CreateFrontends(const frontend::FrontendRegistry& registry);
+  // This runtime's id in the mesh registry: eventMesh.registry.instanceId, else
+  // "<advertised host>-<TCP port, else HTTP port>" in the registry's alphabet. After Start.
+  std::string InstanceId();
+  // The runtimes of the mesh for the admin port's /meta: the registry's (every mesh), or this
+  // runtime alone when no registry is configured. Errors: the registry's.
+  absl::StatusOr<std::vector<admin::MeshInstance>> MeshInstances();
   absl::Status StartRegistryAgent();
   absl::Status StartAdmin();
 
@@ -178,6 +184,8 @@ class Server {
   int advertised_port_ = 0;
   // The mesh registry client and the agent keeping this runtime registered (when enabled).
   std::unique_ptr<registry::Registry> registry_;
+  // registry_ once it exists, for the admin port's /meta (which starts before it).
+  std::atomic<registry::Registry*> mesh_registry_{nullptr};
   std::unique_ptr<discovery::RegistryAgent> registry_agent_;
   std::unique_ptr<federation::MeshForwarder> forwarder_;
   std::unique_ptr<admin::AdminServer> admin_;

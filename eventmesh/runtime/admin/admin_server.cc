@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -28,6 +29,12 @@ using net::ServerRequest;
 using net::ServerResponse;
 
 constexpr char kMaskedValue[] = "******";
+// Events one answer reads at most (/v1/topics/{name}/events count, /event length), and the bytes
+// of event data one answer carries at most (at least one event is always returned).
+constexpr int64_t kMaxEventsPerAnswer = 1000;
+constexpr size_t kMaxEventBytesPerAnswer = 8 << 20;
+// How long a publish through the admin port waits for the store's confirmation.
+constexpr auto kPublishTimeout = std::chrono::seconds(30);
 // Dead-letter topics are "<group>.DLQ" (core::DeadLetterTopic).
 constexpr absl::string_view kDeadLetterSuffix = ".DLQ";
 
@@ -58,6 +65,8 @@ int HttpStatusOf(const absl::Status& status) {
     case absl::StatusCode::kUnavailable:
     case absl::StatusCode::kResourceExhausted:
       return 503;
+    case absl::StatusCode::kDeadlineExceeded:
+      return 504;
     default:
       return 500;
   }
@@ -65,6 +74,23 @@ int HttpStatusOf(const absl::Status& status) {
 
 ServerResponse StatusError(const absl::Status& status) {
   return JsonError(HttpStatusOf(status), status.message());
+}
+
+// Apache's error shape on its JSON admin paths: Result {"data": null, "message": "..."}.
+ServerResponse ApacheError(int status, absl::string_view message) {
+  rapidjson::StringBuffer buffer;
+  json::Writer w(buffer);
+  w.StartObject();
+  json::WriteKey(w, "data");
+  w.Null();
+  json::WriteKey(w, "message");
+  json::WriteString(w, message);
+  w.EndObject();
+  return ServerResponse::Json(status, buffer.GetString());
+}
+
+ServerResponse ApacheStatusError(const absl::Status& status) {
+  return ApacheError(HttpStatusOf(status), status.message());
 }
 
 ServerResponse Redirect(absl::string_view location) {
@@ -173,6 +199,13 @@ void WriteStringArray(json::Writer& w, const std::vector<std::string>& values) {
   w.StartArray();
   for (const auto& v : values) json::WriteString(w, v);
   w.EndArray();
+}
+
+// Events a topic retains: the sum of its partitions' ranges.
+int64_t RetainedEvents(const std::vector<connectors::PartitionOffsets>& offsets) {
+  int64_t events = 0;
+  for (const auto& p : offsets) events += p.end - p.earliest;
+  return events;
 }
 
 // Lag of one partition: events after the group's committed position (0 when never committed).
@@ -331,16 +364,12 @@ class Api {
   }
 
   ServerResponse Config() {
-    std::map<std::string, std::string> effective;
-    for (const auto& key : RuntimeKeyTable().keys()) effective[key.name] = key.default_text;
-    for (const auto& [key, value] : c_.config->properties) effective[key] = value;
     rapidjson::StringBuffer buffer;
     json::Writer w(buffer);
     w.StartObject();
-    for (const auto& [key, value] : effective) {
+    for (const auto& [key, value] : EffectiveConfig()) {
       json::WriteKey(w, key);
-      json::WriteString(
-          w, IsSecretKey(key) && !value.empty() && value != "\"\"" ? kMaskedValue : value);
+      json::WriteString(w, value);
     }
     w.EndObject();
     return ServerResponse::Json(200, buffer.GetString());
@@ -415,33 +444,14 @@ class Api {
   }
 
   ServerResponse CreateTopic(const std::string& body) {
-    auto doc = json::ParseJson(body, "topic creation body");
-    if (!doc.ok()) return JsonError(400, doc.status().message());
-    if (!doc->IsObject()) return JsonError(400, "the body must be a JSON object {\"name\": ...}");
-    const auto name = json::GetString(*doc, "name");
-    if (!name.has_value() || name->empty()) {
-      return JsonError(400, "field \"name\" (a non-empty string) is required");
-    }
-    int64_t partitions = c_.config->topic_default_partitions;
-    if (doc->HasMember("partitions")) {
-      const auto given = json::GetInt64(*doc, "partitions");
-      if (!given.has_value() || *given < 1 || *given > 4096) {
-        return JsonError(400, "field \"partitions\" must be an integer in [1, 4096]");
-      }
-      partitions = *given;
-    }
-    const std::string topic(*name);
-    if (core::IsReservedTopic(topic)) return ReservedTopic(topic);
-    absl::Status created = c_.connector->CreateTopic(topic, static_cast<int32_t>(partitions));
-    if (!created.ok()) return StatusError(created);
-    return Created(topic);
+    auto topic = CreateTopicFrom(body);
+    if (!topic.ok()) return StatusError(topic.status());
+    return Created(*topic);
   }
 
   ServerResponse DeleteTopic(const std::string& topic) {
-    if (core::IsReservedTopic(topic)) return ReservedTopic(topic);
-    absl::Status deleted = c_.connector->DeleteTopic(topic);
+    absl::Status deleted = RemoveTopic(topic);
     if (!deleted.ok()) return StatusError(deleted);
-    c_.topics->Forget(topic);
     ServerResponse response;
     response.status = 204;
     return response;
@@ -625,21 +635,11 @@ class Api {
     if (!partition.ok()) return JsonError(400, partition.status().message());
     auto from = IntParam(query, "from", 0, 0, INT64_MAX);
     if (!from.ok()) return JsonError(400, from.status().message());
-    auto count = IntParam(query, "count", 20, 1, 1000);
+    auto count = IntParam(query, "count", 20, 1, kMaxEventsPerAnswer);
     if (!count.ok()) return JsonError(400, count.status().message());
-    auto offsets = c_.connector->Offsets(topic, "");
-    if (!offsets.ok()) return StatusError(offsets.status());
-    std::vector<connectors::StoredEvent> events;
-    for (const auto& p : *offsets) {
-      if (*partition >= 0 && p.partition != *partition) continue;
-      auto read = c_.connector->ReadEvents(topic, p.partition, *from, static_cast<int32_t>(*count));
-      if (!read.ok()) return StatusError(read.status());
-      for (auto& e : *read) events.push_back(std::move(e));
-    }
-    if (*partition >= static_cast<int64_t>(offsets->size())) {
-      return JsonError(400, absl::StrCat("topic \"", topic, "\" has no partition ", *partition,
-                                         " (it has ", offsets->size(), ")"));
-    }
+    auto events =
+        CollectEvents(topic, static_cast<int32_t>(*partition), *from, static_cast<int32_t>(*count));
+    if (!events.ok()) return StatusError(events.status());
     rapidjson::StringBuffer buffer;
     json::Writer w(buffer);
     w.StartObject();
@@ -647,7 +647,7 @@ class Api {
     json::WriteString(w, topic);
     json::WriteKey(w, "events");
     w.StartArray();
-    for (const auto& e : events) {
+    for (const auto& e : *events) {
       w.StartObject();
       json::WriteKey(w, "partition");
       w.Int(e.partition);
@@ -666,17 +666,13 @@ class Api {
 
   // GET /v1/dlq: the dead-letter topics ("<group>.DLQ") with their event counts.
   ServerResponse DeadLetterTopics() {
-    auto topics = c_.connector->ListTopics();
+    auto topics = TopicCounts(
+        [](const std::string& topic) { return absl::EndsWith(topic, kDeadLetterSuffix); });
     if (!topics.ok()) return StatusError(topics.status());
     rapidjson::StringBuffer buffer;
     json::Writer w(buffer);
     w.StartArray();
-    for (const std::string& topic : *topics) {
-      if (!absl::EndsWith(topic, kDeadLetterSuffix)) continue;
-      auto offsets = c_.connector->Offsets(topic, "");
-      if (!offsets.ok()) continue;  // deleted meanwhile
-      int64_t events = 0;
-      for (const auto& p : *offsets) events += p.end - p.earliest;
+    for (const auto& [topic, events] : *topics) {
       w.StartObject();
       json::WriteKey(w, "topic");
       json::WriteString(w, topic);
@@ -749,11 +745,6 @@ class Api {
       }
       events.push_back(std::move(event));
     }
-    core::Publisher admin;  // no ACL user, no rate limits: the admin credential was checked
-    absl::Status admitted = c_.publisher->AdmitAll(admin, events);
-    if (!admitted.ok()) return StatusError(admitted);
-    auto done = std::make_shared<std::promise<absl::Status>>();
-    std::future<absl::Status> outcome = done->get_future();
     rapidjson::StringBuffer buffer;
     json::Writer w(buffer);
     w.StartObject();
@@ -771,11 +762,7 @@ class Api {
     }
     w.EndArray();
     w.EndObject();
-    c_.publisher->Publish(std::move(events), [done](absl::Status s) { done->set_value(s); });
-    if (outcome.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
-      return JsonError(504, "the store did not confirm the republished events within 30 s");
-    }
-    absl::Status published = outcome.get();
+    absl::Status published = PublishAndWait(std::move(events));
     if (!published.ok()) return StatusError(published);
     return ServerResponse::Json(200, buffer.GetString());
   }
@@ -924,7 +911,539 @@ class Api {
     return Text(200, absl::StrCat("rejectAllClient success, ", told, " clients told to leave\n"));
   }
 
+  // ---- Apache EventMesh's admin endpoints (its v1/v2 handlers), on the implementations above.
+
+  // GET /client/{tcp,http,grpc}: Apache's GetClientResponse list of one protocol, sorted by host
+  // and port. `label` is Apache's protocol value ("TCP", "HTTP", "gRPC").
+  ServerResponse ApacheClients(const std::string& protocol, absl::string_view label) {
+    struct Row {
+      std::string host;
+      int port = 0;
+      const ClientInfo* client = nullptr;
+    };
+    std::vector<ClientInfo> clients = AllClients();
+    std::vector<Row> rows;
+    for (const ClientInfo& client : clients) {
+      if (client.protocol != protocol) continue;
+      Row row{"", 0, &client};
+      if (protocol != "http") {  // a webhook subscriber's address is its URL
+        const size_t colon = client.address.rfind(':');
+        row.host = client.address.substr(0, colon);
+        if (colon != std::string::npos) {
+          (void)absl::SimpleAtoi(client.address.substr(colon + 1), &row.port);
+        }
+      }
+      rows.push_back(std::move(row));
+    }
+    std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+      return std::tie(a.host, a.port) < std::tie(b.host, b.port);
+    });
+    rapidjson::StringBuffer buffer;
+    json::Writer w(buffer);
+    w.StartArray();
+    for (const Row& row : rows) {
+      const ClientInfo& c = *row.client;
+      // Apache's url: the TCP UserAgent's path, a webhook's URL, nothing for a gRPC stream.
+      const std::string& url = protocol == "tcp"    ? c.path
+                               : protocol == "http" ? c.address
+                                                    : std::string();
+      w.StartObject();
+      for (auto [key, value] : {std::pair<const char*, const std::string*>{"env", &c.env},
+                                {"subsystem", &c.subsystem},
+                                {"url", &url}}) {
+        json::WriteKey(w, key);
+        json::WriteString(w, *value);
+      }
+      json::WriteKey(w, "pid");
+      json::WriteString(w, absl::StrCat(c.pid));
+      json::WriteKey(w, "host");
+      json::WriteString(w, row.host);
+      json::WriteKey(w, "port");
+      w.Int(row.port);
+      const std::string purpose = protocol == "tcp" ? c.purpose : "";  // Apache: TCP only
+      for (auto [key, value] : {std::pair<const char*, const std::string*>{"version", &c.version},
+                                {"idc", &c.idc},
+                                {"group", &c.group},
+                                {"purpose", &purpose}}) {
+        json::WriteKey(w, key);
+        json::WriteString(w, *value);
+      }
+      json::WriteKey(w, "protocol");
+      json::WriteString(w, label);
+      w.EndObject();
+    }
+    w.EndArray();
+    return ServerResponse::Json(200, buffer.GetString());
+  }
+
+  // DELETE /client/tcp {"host": H, "port": P}: SERVER_GOODBYE to the TCP clients connected from
+  // H:P (what /v1/clients/reject does with {"address": "H:P"}). 200 with an empty body, like
+  // Apache, also when nobody matched.
+  ServerResponse ApacheDeleteTcpClient(const std::string& body) {
+    auto doc = ApacheBody(body, "{\"host\": \"<ip>\", \"port\": <port>}");
+    if (!doc.ok()) return ApacheStatusError(doc.status());
+    const auto host = json::GetString(*doc, "host");
+    if (!host.has_value() || host->empty()) {
+      return ApacheError(400, "field \"host\" (the client's IP address) is required");
+    }
+    const auto port = json::GetInt64(*doc, "port");
+    if (!port.has_value() || *port < 1 || *port > 65535) {
+      return ApacheError(400, "field \"port\" must be an integer in [1, 65535]");
+    }
+    ClientFilter filter;
+    filter.address = absl::StrCat(*host, ":", *port);
+    auto acted = Act(filter, /*redirect=*/false, "", 0);
+    if (!acted.ok()) return ApacheStatusError(acted.status());
+    return Text(200, "");
+  }
+
+  // DELETE /client/http {"url": U} and /client/grpc {"url": U}: removes every webhook
+  // registration of U (every group and topic). gRPC's webhook-style subscriptions (subscribe with
+  // a URL) are registered in the same webhook registry as HTTP's, as Apache's url-bearing gRPC
+  // clients are. A gRPC stream has no URL: /client/grpc {"host": H} closes the streams from H.
+  ServerResponse ApacheDeleteUrlClient(const std::string& body, bool grpc) {
+    auto doc = ApacheBody(body, grpc ? "{\"url\": \"<subscriber URL>\"} or {\"host\": \"<IP>\"}"
+                                     : "{\"url\": \"<subscriber URL>\"}");
+    if (!doc.ok()) return ApacheStatusError(doc.status());
+    if (grpc && doc->HasMember("host") && !doc->HasMember("url")) return CloseGrpcStreams(*doc);
+    const auto url = json::GetString(*doc, "url");
+    if (!url.has_value() || url->empty()) {
+      return ApacheError(400, "field \"url\" (the subscriber's URL) is required");
+    }
+    if (grpc && *url == "grpc_stream") {
+      return ApacheError(422,
+                         "gRPC stream subscribers (url \"grpc_stream\") have no URL of their own: "
+                         "close them by peer address with {\"host\": \"<IP>\"} (GET /client/grpc "
+                         "lists their hosts); url removes webhook-style gRPC subscriptions only");
+    }
+    if (c_.webhooks == nullptr) {
+      return ApacheError(501,
+                         "webhook subscriptions are disabled "
+                         "(eventMesh.server.http.webhook.enabled=false)");
+    }
+    std::set<std::string> groups;
+    for (const webhook::WebhookSubscriptionInfo& info : c_.webhooks->List()) {
+      if (info.url == *url) groups.insert(info.consumer_group);
+    }
+    for (const std::string& group : groups) {
+      absl::Status removed = c_.webhooks->Unsubscribe(group, std::string(*url), {});
+      if (!removed.ok() && removed.code() != absl::StatusCode::kNotFound) {
+        return ApacheStatusError(removed);
+      }
+    }
+    LOG(INFO) << "admin: removed the webhook registrations of " << *url << " (" << groups.size()
+              << " group(s))";
+    return Text(200, "");
+  }
+
+  // DELETE /client/grpc {"host": H}: ends every gRPC stream whose peer is H (the host GET
+  // /client/grpc shows); their subscriptions close with them. 200, empty body.
+  ServerResponse CloseGrpcStreams(const rapidjson::Document& doc) {
+    const auto host = json::GetString(doc, "host");
+    if (!host.has_value() || host->empty()) {
+      return ApacheError(400,
+                         "field \"host\" (the stream's peer IP address) must be a non-empty "
+                         "string");
+    }
+    if (!c_.disconnect_client) {
+      return ApacheError(501, "this runtime cannot close gRPC streams from the admin port");
+    }
+    size_t closed = 0;
+    for (const ClientInfo& client : AllClients()) {
+      if (client.protocol != "grpc" || client.address != *host) continue;
+      absl::Status s = c_.disconnect_client(client.protocol, client.id);
+      if (s.ok()) {
+        ++closed;
+      } else if (s.code() != absl::StatusCode::kNotFound) {
+        return ApacheStatusError(s);
+      }
+    }
+    LOG(INFO) << "admin: closed " << closed << " gRPC stream(s) from " << *host;
+    return Text(200, "");
+  }
+
+  // GET /topic: Apache's TopicProperties list [{"name", "messageCount"}].
+  ServerResponse ApacheTopics() {
+    auto topics = TopicCounts([](const std::string&) { return true; });
+    if (!topics.ok()) return ApacheStatusError(topics.status());
+    rapidjson::StringBuffer buffer;
+    json::Writer w(buffer);
+    w.StartArray();
+    for (const auto& [topic, events] : *topics) {
+      w.StartObject();
+      json::WriteKey(w, "name");
+      json::WriteString(w, topic);
+      json::WriteKey(w, "messageCount");
+      w.Int64(events);
+      w.EndObject();
+    }
+    w.EndArray();
+    return ServerResponse::Json(200, buffer.GetString());
+  }
+
+  // POST /topic {"name": T} (POST /v1/topics; "partitions" is accepted too). 200, empty body.
+  ServerResponse ApacheCreateTopic(const std::string& body) {
+    auto topic = CreateTopicFrom(body);
+    if (!topic.ok()) return ApacheStatusError(topic.status());
+    return Text(200, "");
+  }
+
+  // DELETE /topic {"name": T} (DELETE /v1/topics/T). 200, empty body.
+  ServerResponse ApacheDeleteTopic(const std::string& body) {
+    auto doc = ApacheBody(body, "{\"name\": \"<topic>\"}");
+    if (!doc.ok()) return ApacheStatusError(doc.status());
+    const auto name = json::GetString(*doc, "name");
+    if (!name.has_value() || name->empty()) {
+      return ApacheError(400, "field \"name\" (a non-empty string) is required");
+    }
+    absl::Status deleted = RemoveTopic(std::string(*name));
+    if (!deleted.ok()) return ApacheStatusError(deleted);
+    return Text(200, "");
+  }
+
+  // GET /event?topicName=T&offset=O&length=N: up to N events (at most 1000) from offset O of
+  // every partition, oldest first, as Apache answers: a JSON array of strings, each one event in
+  // structured CloudEvents JSON.
+  ServerResponse ApacheEvents(const std::map<std::string, std::string>& query) {
+    const auto topic = Find(query, "topicName");
+    if (!topic.has_value() || topic->empty()) {
+      return ApacheError(400, "query parameter topicName is required");
+    }
+    auto offset = IntParam(query, "offset", -1, 0, INT64_MAX);
+    if (!offset.ok()) return ApacheError(400, offset.status().message());
+    auto length = IntParam(query, "length", -1, 1, kMaxEventsPerAnswer);
+    if (!length.ok()) return ApacheError(400, length.status().message());
+    if (*offset < 0 || *length < 0) {
+      return ApacheError(400, "query parameters offset and length are required");
+    }
+    auto events = CollectEvents(*topic, -1, *offset, static_cast<int32_t>(*length));
+    if (!events.ok()) return ApacheStatusError(events.status());
+    std::stable_sort(events->begin(), events->end(),
+                     [](const connectors::StoredEvent& a, const connectors::StoredEvent& b) {
+                       return a.stored_ms < b.stored_ms;
+                     });
+    if (events->size() > static_cast<size_t>(*length)) events->resize(*length);
+    rapidjson::StringBuffer buffer;
+    json::Writer w(buffer);
+    w.StartArray();
+    for (const auto& e : *events) json::WriteString(w, cloudevents::SerializeJsonEvent(e.event));
+    w.EndArray();
+    return ServerResponse::Json(200, buffer.GetString());
+  }
+
+  // POST /event with one structured-mode CloudEvent (its subject is the topic): published through
+  // the runtime's publish path like a dead-letter republish; 200 with an empty body once the
+  // store confirmed it.
+  ServerResponse ApachePublish(const std::string& body) {
+    if (c_.publisher == nullptr) {
+      return ApacheError(501, "this runtime has no publish path for the admin port");
+    }
+    auto event = cloudevents::ParseJsonEvent(body);
+    if (!event.ok()) {
+      return ApacheError(400, absl::StrCat("the body must be one structured-mode CloudEvent: ",
+                                           event.status().message()));
+    }
+    if (!event->subject().has_value() || event->subject()->empty()) {
+      return ApacheError(400, "the event's \"subject\" (its topic) is required");
+    }
+    std::vector<cloudevents::CloudEvent> events;
+    events.push_back(*std::move(event));
+    absl::Status published = PublishAndWait(std::move(events));
+    if (!published.ok()) return ApacheStatusError(published);
+    return Text(200, "");
+  }
+
+  // GET /meta: Apache's GetRegistryResponse list, sorted by cluster name.
+  ServerResponse ApacheMeta() {
+    std::vector<MeshInstance> instances;
+    if (c_.mesh_instances) {
+      auto listed = c_.mesh_instances();
+      if (!listed.ok()) return ApacheStatusError(listed.status());
+      instances = *std::move(listed);
+    }
+    std::stable_sort(instances.begin(), instances.end(),
+                     [](const MeshInstance& a, const MeshInstance& b) {
+                       return std::tie(a.cluster, a.name) < std::tie(b.cluster, b.name);
+                     });
+    rapidjson::StringBuffer buffer;
+    json::Writer w(buffer);
+    w.StartArray();
+    for (const MeshInstance& instance : instances) {
+      w.StartObject();
+      json::WriteKey(w, "eventMeshClusterName");
+      json::WriteString(w, instance.cluster);
+      json::WriteKey(w, "eventMeshName");
+      json::WriteString(w, instance.name);
+      json::WriteKey(w, "endpoint");
+      json::WriteString(w, instance.endpoint);
+      json::WriteKey(w, "lastUpdateTimestamp");
+      w.Int64(instance.last_update_ms);
+      // Apache writes its metadata map's toString(): {key=value, key=value}.
+      std::vector<std::string> pairs;
+      for (const auto& [key, value] : instance.metadata) {
+        pairs.push_back(absl::StrCat(key, "=", value));
+      }
+      json::WriteKey(w, "metadata");
+      json::WriteString(w, absl::StrCat("{", absl::StrJoin(pairs, ", "), "}"));
+      w.EndObject();
+    }
+    w.EndArray();
+    return ServerResponse::Json(200, buffer.GetString());
+  }
+
+  // GET /configuration: Apache's v1 GetConfigurationResponse, from the effective (masked)
+  // configuration /v1/config shows.
+  ServerResponse ApacheConfigurationV1() {
+    const std::map<std::string, std::string> config = EffectiveConfig();
+    auto text = [&config](const std::string& key) {
+      auto it = config.find(key);
+      return it == config.end() || it->second == "\"\"" ? std::string() : it->second;
+    };
+    auto number = [&text](const std::string& key) {
+      int64_t value = 0;
+      return absl::SimpleAtoi(text(key), &value) ? value : 0;
+    };
+    auto flag = [&text](const std::string& key) {
+      return absl::AsciiStrToLower(text(key)) == "true";
+    };
+    rapidjson::StringBuffer buffer;
+    json::Writer w(buffer);
+    w.StartObject();
+    for (auto [field, key] : {std::pair<const char*, const char*>{"sysID", "eventMesh.sysid"},
+                              {"namesrvAddr", "eventMesh.registry.plugin.server-addr"},
+                              {"eventMeshEnv", "eventMesh.server.env"},
+                              {"eventMeshIDC", "eventMesh.server.idc"},
+                              {"eventMeshCluster", "eventMesh.server.cluster"},
+                              {"eventMeshServerIp", "eventMesh.server.hostIp"},
+                              {"eventMeshName", "eventMesh.server.name"}}) {
+      json::WriteKey(w, field);
+      json::WriteString(w, text(key));
+    }
+    for (auto [field, key] :
+         {std::pair<const char*, const char*>{"eventMeshServerSecurityEnable",
+                                              "eventMesh.server.security.enabled"},
+          {"eventMeshServerRegistryEnable", "eventMesh.registry.plugin.enabled"}}) {
+      json::WriteKey(w, field);
+      w.Bool(flag(key));
+    }
+    json::WriteKey(w, "eventMeshTcpServerPort");
+    w.Int64(number("eventMesh.server.tcp.port"));
+    json::WriteKey(w, "eventMeshHttpServerPort");
+    w.Int64(number("eventMesh.server.http.port"));
+    json::WriteKey(w, "eventMeshHttpServerUseTls");
+    w.Bool(flag("eventMesh.server.useTls.enabled"));
+    json::WriteKey(w, "eventMeshGrpcServerPort");
+    w.Int64(number("eventMesh.server.grpc.port"));
+    json::WriteKey(w, "eventMeshGrpcServerUseTls");
+    w.Bool(flag("eventMesh.server.grpc.tls.enabled"));
+    w.EndObject();
+    return ServerResponse::Json(200, buffer.GetString());
+  }
+
+  // GET /v2/configuration[?format=properties&configs=exclusive|all]: Apache's v2 answer,
+  // {"data": {"commonConfiguration": {...}, "eventMeshTCPConfiguration": {...},
+  // "eventMeshHTTPConfiguration": {...}, "eventMeshGrpcConfiguration": {...},
+  // "eventMeshVersion": V}, "message": "Success"}, each section keyed by property name (the
+  // effective, masked configuration of /v1/config split by protocol; "all" repeats the common
+  // keys in every protocol section, as Apache's subclasses inherit them). Apache's "bean" format
+  // names Java fields this runtime does not have: 400.
+  ServerResponse ApacheConfigurationV2(const std::map<std::string, std::string>& query) {
+    const std::string format = Find(query, "format").value_or("properties");
+    const std::string configs = Find(query, "configs").value_or("exclusive");
+    if (configs != "exclusive" && configs != "all") {
+      return ApacheError(400,
+                         absl::StrCat("Invalid param 'configs': ", configs, " (exclusive or all)"));
+    }
+    if (format != "properties") {
+      return ApacheError(
+          400, absl::StrCat("Invalid param 'format': ", format,
+                            format == "bean" ? " (this runtime's configuration has no Java "
+                                               "bean fields; use format=properties)"
+                                             : " (properties)"));
+    }
+    enum Section { kCommon, kTcp, kHttp, kGrpc };
+    auto section_of = [](const std::string& key) {
+      for (const char* prefix : {"eventMesh.server.tcp.", "eventMesh.server.session."}) {
+        if (absl::StartsWith(key, prefix)) return kTcp;
+      }
+      for (const char* prefix : {"eventMesh.server.http.", "eventMesh.server.useTls."}) {
+        if (absl::StartsWith(key, prefix)) return kHttp;
+      }
+      if (absl::StartsWith(key, "eventMesh.server.grpc.")) return kGrpc;
+      return kCommon;
+    };
+    const std::map<std::string, std::string> config = EffectiveConfig();
+    rapidjson::StringBuffer buffer;
+    json::Writer w(buffer);
+    w.StartObject();
+    json::WriteKey(w, "data");
+    w.StartObject();
+    for (auto [section, name] :
+         {std::pair{kCommon, "commonConfiguration"}, std::pair{kTcp, "eventMeshTCPConfiguration"},
+          std::pair{kHttp, "eventMeshHTTPConfiguration"},
+          std::pair{kGrpc, "eventMeshGrpcConfiguration"}}) {
+      json::WriteKey(w, name);
+      w.StartObject();
+      for (const auto& [key, value] : config) {
+        const Section of = section_of(key);
+        if (of != section && !(configs == "all" && of == kCommon)) continue;
+        json::WriteKey(w, key);
+        WriteTypedValue(w, value);
+      }
+      w.EndObject();
+    }
+    json::WriteKey(w, "eventMeshVersion");
+    json::WriteString(w, kRuntimeVersion);
+    w.EndObject();
+    json::WriteKey(w, "message");
+    json::WriteString(w, "Success");
+    w.EndObject();
+    return ServerResponse::Json(200, buffer.GetString());
+  }
+
+  // GET /eventMesh/recommend?group=G&purpose=pub|sub: the "ip:port" (plain text) a client of
+  // (G, purpose) should connect to, as RECOMMEND_REQUEST answers it.
+  ServerResponse ApacheRecommend(const std::map<std::string, std::string>& query) {
+    const std::string group = Find(query, "group").value_or("");
+    const std::string purpose = Find(query, "purpose").value_or("");
+    if (absl::StripAsciiWhitespace(group).empty() || absl::StripAsciiWhitespace(purpose).empty()) {
+      return Text(400, "params illegal! (query parameters group and purpose are required)\n");
+    }
+    if (purpose != "pub" && purpose != "sub") {
+      return Text(400, absl::StrCat("params illegal! (purpose must be pub or sub, not \"", purpose,
+                                    "\")\n"));
+    }
+    if (!c_.recommend) return Text(501, "this runtime cannot recommend a runtime\n");
+    const std::string recommended = c_.recommend(group, purpose);
+    if (recommended.empty()) return Text(503, "null");
+    return Text(200, recommended);
+  }
+
  private:
+  // The topics `keep` accepts with the events each retains (topics deleted meanwhile are left
+  // out). Errors: the connector's.
+  absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> TopicCounts(
+      const std::function<bool(const std::string&)>& keep) {
+    auto topics = c_.connector->ListTopics();
+    if (!topics.ok()) return topics.status();
+    std::vector<std::pair<std::string, int64_t>> out;
+    for (const std::string& topic : *topics) {
+      if (!keep(topic)) continue;
+      auto offsets = c_.connector->Offsets(topic, "");
+      if (offsets.ok()) out.emplace_back(topic, RetainedEvents(*offsets));
+    }
+    return out;
+  }
+  // The effective configuration: every key of the reference with its default, overridden by the
+  // file and flags; secret-looking values (IsSecretKey) masked.
+  std::map<std::string, std::string> EffectiveConfig() const {
+    std::map<std::string, std::string> effective;
+    for (const auto& key : RuntimeKeyTable().keys()) effective[key.name] = key.default_text;
+    for (const auto& [key, value] : c_.config->properties) effective[key] = value;
+    for (auto& [key, value] : effective) {
+      if (IsSecretKey(key) && !value.empty() && value != "\"\"") value = kMaskedValue;
+    }
+    return effective;
+  }
+  // A configuration value as JSON: true/false as booleans, integers as numbers, the reference's
+  // "" as an empty string, anything else as a string.
+  static void WriteTypedValue(json::Writer& w, const std::string& value) {
+    int64_t number = 0;
+    if (value == "true" || value == "false") {
+      w.Bool(value == "true");
+    } else if (absl::SimpleAtoi(value, &number)) {
+      w.Int64(number);
+    } else {
+      json::WriteString(w, value == "\"\"" ? "" : value);
+    }
+  }
+  // A JSON object body of an Apache endpoint. Errors: InvalidArgument naming `shape`.
+  static absl::StatusOr<rapidjson::Document> ApacheBody(const std::string& body,
+                                                        absl::string_view shape) {
+    if (absl::StripAsciiWhitespace(body).empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("a JSON body ", shape, " is required"));
+    }
+    auto doc = json::ParseJson(body, "request body");
+    if (!doc.ok()) return doc.status();
+    if (!doc->IsObject()) {
+      return absl::InvalidArgumentError(absl::StrCat("the body must be a JSON object ", shape));
+    }
+    return doc;
+  }
+  // Creates the topic a {"name": T, "partitions": N} body names; returns T.
+  // Errors: InvalidArgument (bad body, reserved topic), the connector's (AlreadyExists, ...).
+  absl::StatusOr<std::string> CreateTopicFrom(const std::string& body) {
+    auto doc = ApacheBody(body, "{\"name\": ...}");
+    if (!doc.ok()) return doc.status();
+    const auto name = json::GetString(*doc, "name");
+    if (!name.has_value() || name->empty()) {
+      return absl::InvalidArgumentError("field \"name\" (a non-empty string) is required");
+    }
+    int64_t partitions = c_.config->topic_default_partitions;
+    if (doc->HasMember("partitions")) {
+      const auto given = json::GetInt64(*doc, "partitions");
+      if (!given.has_value() || *given < 1 || *given > 4096) {
+        return absl::InvalidArgumentError("field \"partitions\" must be an integer in [1, 4096]");
+      }
+      partitions = *given;
+    }
+    std::string topic(*name);
+    if (core::IsReservedTopic(topic)) return ReservedTopic(topic);
+    absl::Status created = c_.connector->CreateTopic(topic, static_cast<int32_t>(partitions));
+    if (!created.ok()) return created;
+    return topic;
+  }
+  // Errors: InvalidArgument (reserved topic), the connector's (NotFound, ...).
+  absl::Status RemoveTopic(const std::string& topic) {
+    if (core::IsReservedTopic(topic)) return ReservedTopic(topic);
+    absl::Status deleted = c_.connector->DeleteTopic(topic);
+    if (!deleted.ok()) return deleted;
+    c_.topics->Forget(topic);
+    return absl::OkStatus();
+  }
+  // Up to `count` events from offset `from` of partition `partition`, or of every partition
+  // (`count` each) when it is negative; event data up to kMaxEventBytesPerAnswer in all.
+  // Errors: the connector's (NotFound for an unknown topic), InvalidArgument (no such partition).
+  absl::StatusOr<std::vector<connectors::StoredEvent>> CollectEvents(const std::string& topic,
+                                                                     int32_t partition,
+                                                                     int64_t from, int32_t count) {
+    auto offsets = c_.connector->Offsets(topic, "");
+    if (!offsets.ok()) return offsets.status();
+    if (partition >= static_cast<int64_t>(offsets->size())) {
+      return absl::InvalidArgumentError(absl::StrCat("topic \"", topic, "\" has no partition ",
+                                                     partition, " (it has ", offsets->size(), ")"));
+    }
+    std::vector<connectors::StoredEvent> events;
+    size_t bytes = 0;
+    for (const auto& p : *offsets) {
+      if (partition >= 0 && p.partition != partition) continue;
+      auto read = c_.connector->ReadEvents(topic, p.partition, from, count);
+      if (!read.ok()) return read.status();
+      for (auto& e : *read) {
+        bytes += e.event.data().size();
+        if (!events.empty() && bytes > kMaxEventBytesPerAnswer) return events;
+        events.push_back(std::move(e));
+      }
+    }
+    return events;
+  }
+  // Admits `events` under the publish policy (reserved topics, size, the topic's existence or
+  // auto-creation; the admin has no ACL user and no rate limit: its credential was checked) and
+  // publishes them, waiting for the store's confirmation. REQUIRES: c_.publisher != nullptr.
+  // Errors: the policy's, the connector's, DeadlineExceeded after kPublishTimeout.
+  absl::Status PublishAndWait(std::vector<cloudevents::CloudEvent> events) {
+    core::Publisher admin;
+    if (absl::Status admitted = c_.publisher->AdmitAll(admin, events); !admitted.ok()) {
+      return admitted;
+    }
+    auto done = std::make_shared<std::promise<absl::Status>>();
+    std::future<absl::Status> outcome = done->get_future();
+    c_.publisher->Publish(std::move(events), [done](absl::Status s) { done->set_value(s); });
+    if (outcome.wait_for(kPublishTimeout) != std::future_status::ready) {
+      return absl::DeadlineExceededError("the store did not confirm the events within 30 s");
+    }
+    return outcome.get();
+  }
   struct ClientFilter {
     std::optional<std::string> id, address, subsystem, group, path;
     bool empty() const { return !id && !address && !subsystem && !group && !path; }
@@ -995,11 +1514,11 @@ class Api {
     }
     return out;
   }
-  static ServerResponse ReservedTopic(const std::string& topic) {
-    return JsonError(400, absl::StrCat("topic \"", topic,
-                                       "\" is reserved for the mesh (topics "
-                                       "starting with \"",
-                                       core::kReservedTopicPrefix, "\")"));
+  static absl::Status ReservedTopic(const std::string& topic) {
+    return absl::InvalidArgumentError(absl::StrCat("topic \"", topic,
+                                                   "\" is reserved for the mesh (topics "
+                                                   "starting with \"",
+                                                   core::kReservedTopicPrefix, "\")"));
   }
   ServerResponse Created(const std::string& topic) {
     ServerResponse response = GetTopic(topic);
@@ -1011,7 +1530,6 @@ class Api {
   }
   static void WriteTopic(json::Writer& w, const std::string& topic,
                          const std::vector<connectors::PartitionOffsets>& offsets) {
-    int64_t events = 0;
     w.StartObject();
     json::WriteKey(w, "name");
     json::WriteString(w, topic);
@@ -1026,11 +1544,10 @@ class Api {
       json::WriteKey(w, "endOffset");
       w.Int64(p.end);
       w.EndObject();
-      events += p.end - p.earliest;
     }
     w.EndArray();
     json::WriteKey(w, "messageCount");
-    w.Int64(events);
+    w.Int64(RetainedEvents(offsets));
     w.EndObject();
   }
 
@@ -1177,6 +1694,37 @@ ServerResponse AdminServer::Route(const ServerRequest& request) {
       return method == "POST" ? api.ClientManageAct(action, *query)
                               : MethodNotAllowed(method, path, "POST");
     }
+  }
+  // Apache EventMesh's JSON admin endpoints (its AdminHandlerManager's paths).
+  const bool del = method == "DELETE";
+  for (auto [name, label] :
+       {std::pair<const char*, const char*>{"tcp", "TCP"}, {"http", "HTTP"}, {"grpc", "gRPC"}}) {
+    if (path != absl::StrCat("/client/", name)) continue;
+    if (get) return api.ApacheClients(name, label);
+    if (!del) return MethodNotAllowed(method, path, "GET, DELETE");
+    if (path == "/client/tcp") return api.ApacheDeleteTcpClient(request.body);
+    return api.ApacheDeleteUrlClient(request.body, path == "/client/grpc");
+  }
+  if (path == "/topic") {
+    if (get) return api.ApacheTopics();
+    if (method == "POST") return api.ApacheCreateTopic(request.body);
+    if (del) return api.ApacheDeleteTopic(request.body);
+    return MethodNotAllowed(method, path, "GET, POST, DELETE");
+  }
+  if (path == "/event") {
+    if (get) return api.ApacheEvents(*query);
+    if (method == "POST") return api.ApachePublish(request.body);
+    return MethodNotAllowed(method, path, "GET, POST");
+  }
+  if (path == "/meta") return get ? api.ApacheMeta() : MethodNotAllowed(method, path, "GET");
+  if (path == "/configuration") {
+    return get ? api.ApacheConfigurationV1() : MethodNotAllowed(method, path, "GET");
+  }
+  if (path == "/v2/configuration") {
+    return get ? api.ApacheConfigurationV2(*query) : MethodNotAllowed(method, path, "GET");
+  }
+  if (path == "/eventMesh/recommend") {
+    return get ? api.ApacheRecommend(*query) : MethodNotAllowed(method, path, "GET");
   }
   return JsonError(404, absl::StrCat("no such resource: ", path));
 }

@@ -3,12 +3,15 @@
 
 // The runtime's admin port (Apache EventMesh's 10106): Prometheus metrics, liveness and
 // readiness, the effective configuration, and a versioned JSON API over clients, topics and
-// consumer groups (with their lag), plus Apache's plain-text /clientManage endpoints. Every
-// endpoint and answer is listed in README.md.
+// consumer groups (with their lag), plus Apache EventMesh's admin endpoints with Apache's paths
+// and answer shapes (/clientManage/* in plain text; /client/{tcp,http,grpc}, /topic, /event,
+// /meta, /configuration, /v2/configuration, /eventMesh/recommend), each mapped onto the same
+// implementation as its /v1 counterpart. Every endpoint and answer is listed in README.md.
 //
 // Rules every endpoint follows: state changes only by POST/PUT/DELETE (any other method gets 405
 // with an Allow header); unknown paths 404; bad input 400 with a message naming the field;
-// answers are JSON ({"error": "..."} on failure) except /metrics and /clientManage/*.
+// answers are JSON ({"error": "..."} on failure; Apache's {"data": null, "message": "..."} on
+// Apache's JSON paths) except /metrics, /clientManage/* and /eventMesh/recommend.
 // Authentication: /health and /ready are always open. Every other endpoint needs
 // "Authorization: Bearer <eventMesh.server.admin.token>" when a token is configured (401
 // otherwise); with security (eventMesh.server.security.enabled) on and no token configured they
@@ -22,6 +25,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,6 +40,7 @@
 #include "eventmesh/runtime/core/consumer_manager.h"
 #include "eventmesh/runtime/core/publish_service.h"
 #include "eventmesh/runtime/core/topic_registry.h"
+#include "eventmesh/runtime/webhook/webhook_service.h"
 
 namespace eventmesh::runtime::admin {
 
@@ -60,6 +65,15 @@ struct ClientInfo {
   int64_t age_ms = 0;               // since the connection was accepted (tcp)
 };
 
+// One runtime endpoint of the mesh, as Apache's /meta lists it (its EventMeshDataInfo).
+struct MeshInstance {
+  std::string cluster;         // eventMeshClusterName: the mesh (eventMesh.server.cluster)
+  std::string name;            // eventMeshName: "<instance id>-<PROTOCOL>"
+  std::string endpoint;        // "host:port" of that protocol
+  int64_t last_update_ms = 0;  // ms since the epoch; 0 when the registry does not say
+  std::map<std::string, std::string> metadata;
+};
+
 // What the admin port reads and acts on; owned by the Server.
 struct AdminContext {
   const RuntimeConfig* config = nullptr;
@@ -81,8 +95,20 @@ struct AdminContext {
   // REDIRECT_TO_CLIENT ip:port to one TCP client (ClientInfo::id). Errors: NotFound.
   std::function<absl::Status(const std::string& id, const std::string& ip, int port)>
       redirect_client;
-  // The runtime's publish path (dead-letter republishing); nullptr = republishing answers 501.
+  // The runtime's publish path (dead-letter republishing, POST /event); nullptr = they answer
+  // 501.
   core::PublishService* publisher = nullptr;
+  // Ends the connection of one non-TCP client (ClientInfo protocol and id) the way its frontend
+  // says goodbye (DELETE /client/grpc {"host"}). Errors: NotFound, Unimplemented.
+  std::function<absl::Status(const std::string& protocol, const std::string& id)> disconnect_client;
+  // Webhook registrations (DELETE /client/http removes them); nullptr = webhooks are off.
+  webhook::WebhookService* webhooks = nullptr;
+  // The "ip:port" a client of (group, purpose) should connect to ("" before start); unset =
+  // /eventMesh/recommend answers 501.
+  std::function<std::string(const std::string& group, const std::string& purpose)> recommend;
+  // The runtimes of the mesh (the registry's, or this runtime alone without a registry).
+  // Errors: the registry's (Unavailable). Unset = /meta lists nothing.
+  std::function<absl::StatusOr<std::vector<MeshInstance>>()> mesh_instances;
 };
 
 struct AdminOptions {

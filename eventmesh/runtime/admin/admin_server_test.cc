@@ -4,6 +4,7 @@
 
 #include "eventmesh/runtime/admin/admin_server.h"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
@@ -21,6 +22,8 @@
 #include "eventmesh/connectors/builtin.h"
 #include "eventmesh/net/http_client.h"
 #include "eventmesh/protocol/json/json.h"
+#include "eventmesh/registry/registry_server.h"
+#include "eventmesh/runtime/grpc/testing/grpc_test_client.h"
 #include "eventmesh/runtime/server.h"
 #include "eventmesh/runtime/testing/test_client.h"
 #include "eventmesh/runtime/testing/test_server.h"
@@ -71,9 +74,16 @@ class AdminServerTest : public ::testing::Test {
   absl::StatusOr<net::HttpResponse> Call(const std::string& method, const std::string& path,
                                          const std::string& body = "",
                                          std::optional<std::string> token = std::nullopt) {
+    return CallPort(server_->admin_port(), method, path, body, token);
+  }
+
+  // The same request to any port of the runtime (its HTTP port, for webhook registrations).
+  absl::StatusOr<net::HttpResponse> CallPort(int port, const std::string& method,
+                                             const std::string& path, const std::string& body,
+                                             std::optional<std::string> token = std::nullopt) {
     net::HttpRequest request;
     request.method = method;
-    request.url = absl::StrCat("http://127.0.0.1:", server_->admin_port(), path);
+    request.url = absl::StrCat("http://127.0.0.1:", port, path);
     request.body = body;
     if (!body.empty()) request.headers.emplace_back("Content-Type", "application/json");
     if (token.has_value()) request.headers.emplace_back("Authorization", "Bearer " + *token);
@@ -133,6 +143,24 @@ class AdminServerTest : public ::testing::Test {
     auto listening = client->Listen();
     EXPECT_TRUE(listening.ok() && listening->header.code == 0);
     return client;
+  }
+
+  // One request and what its answer must be: the status and a part of the body.
+  struct Case {
+    std::string method, path, body;
+    int status;
+    std::string message;
+  };
+  void ExpectAnswers(const std::vector<Case>& cases) {
+    for (const Case& c : cases) {
+      auto response = Call(c.method, c.path, c.body);
+      ASSERT_TRUE(response.ok()) << response.status();
+      EXPECT_EQ(response->status, c.status) << c.method << " " << c.path << ": " << response->body;
+      EXPECT_THAT(response->body, HasSubstr(c.message)) << c.method << " " << c.path;
+      if (absl::StartsWith(c.path, "/client/") && c.status == 400) {  // Apache's Result shape
+        EXPECT_THAT(response->body, HasSubstr("{\"data\":null,\"message\":"));
+      }
+    }
   }
 
   connectors::ConnectorRegistry connectors_;
@@ -322,11 +350,6 @@ TEST_F(AdminServerTest, TopicsCreateListGetDelete) {
 
 TEST_F(AdminServerTest, BadRequestsGetPreciseAnswers) {
   Start();
-  struct Case {
-    std::string method, path, body;
-    int status;
-    std::string message;
-  };
   const std::vector<Case> cases = {
       {"POST", "/v1/topics", "{not json", 400, "malformed JSON"},
       {"POST", "/v1/topics", "[]", 400, "JSON object"},
@@ -344,12 +367,7 @@ TEST_F(AdminServerTest, BadRequestsGetPreciseAnswers) {
       {"GET", "/v1/groups/nobody", "", 404, "no consumer of group \\\"nobody\\\""},
       {"GET", "/v1/clients?protocol=%zz", "", 400, "bad percent-escape"},
   };
-  for (const Case& c : cases) {
-    auto response = Call(c.method, c.path, c.body);
-    ASSERT_TRUE(response.ok()) << response.status();
-    EXPECT_EQ(response->status, c.status) << c.method << " " << c.path << ": " << response->body;
-    EXPECT_THAT(response->body, HasSubstr(c.message)) << c.method << " " << c.path;
-  }
+  ExpectAnswers(cases);
   auto not_allowed = Call("PUT", "/v1/topics", "{}");
   ASSERT_NE(not_allowed->header("Allow"), nullptr);
   EXPECT_EQ(*not_allowed->header("Allow"), "GET, POST");
@@ -432,28 +450,20 @@ TEST_F(AdminServerTest, ClientsAreRejectedAndRedirectedByFilter) {
   ASSERT_TRUE(subscriber->Next(Command::kServerGoodbyeRequest).ok());
   EXPECT_TRUE(subscriber->WaitClosed());
 
-  struct Case {
-    std::string path, body;
-    int status;
-    std::string message;
-  };
-  const std::vector<Case> cases = {
-      {"/v1/clients/reject", "{}", 400, "give at least one of"},
-      {"/v1/clients/reject", R"({"group":""})", 400, "\\\"group\\\" must be a non-empty string"},
-      {"/v1/clients/redirect", R"({"group":"g","port":1})", 400, "\\\"ip\\\""},
-      {"/v1/clients/redirect", R"({"group":"g","ip":"h","port":70000})", 400, "[1, 65535]"},
-      {"/clientManage/rejectClientBySubSystem", "", 400, "subsystem is required"},
-      {"/clientManage/redirectClientByPath?path=/p", "", 400, "desteventmeshIp is required"},
-      {"/clientManage/redirectClientBySubSystem?subsystem=1&desteventmeshIp=h&"
+  ExpectAnswers({
+      {"POST", "/v1/clients/reject", "{}", 400, "give at least one of"},
+      {"POST", "/v1/clients/reject", R"({"group":""})", 400,
+       "\\\"group\\\" must be a non-empty string"},
+      {"POST", "/v1/clients/redirect", R"({"group":"g","port":1})", 400, "\\\"ip\\\""},
+      {"POST", "/v1/clients/redirect", R"({"group":"g","ip":"h","port":70000})", 400, "[1, 65535]"},
+      {"POST", "/clientManage/rejectClientBySubSystem", "", 400, "subsystem is required"},
+      {"POST", "/clientManage/redirectClientByPath?path=/p", "", 400,
+       "desteventmeshIp is required"},
+      {"POST",
+       "/clientManage/redirectClientBySubSystem?subsystem=1&desteventmeshIp=h&"
        "desteventmeshport=x",
        "", 400, "must be a port number"},
-  };
-  for (const Case& c : cases) {
-    auto response = Call("POST", c.path, c.body);
-    ASSERT_TRUE(response.ok()) << response.status();
-    EXPECT_EQ(response->status, c.status) << c.path << ": " << response->body;
-    EXPECT_THAT(response->body, HasSubstr(c.message)) << c.path;
-  }
+  });
   // Nobody matches: nothing happens.
   auto none = Call("POST",
                    "/clientManage/redirectClientBySubSystem?subsystem=none&"
@@ -509,11 +519,6 @@ TEST_F(AdminServerTest, EventsAreReadAndDeadLettersRepublished) {
   ASSERT_TRUE(topic.ok());
   EXPECT_EQ((*topic)["messageCount"].GetInt64(), 2);
 
-  struct Case {
-    std::string method, path, body;
-    int status;
-    std::string message;
-  };
   const std::vector<Case> cases = {
       {"POST", "/v1/dlq/republish", R"({"topic":"risky","offset":0})", 400,
        "not a dead-letter topic"},
@@ -531,12 +536,7 @@ TEST_F(AdminServerTest, EventsAreReadAndDeadLettersRepublished) {
       {"GET", "/v1/topics/missing/events", "", 404, ""},
       {"POST", "/v1/topics/risky/events", "", 405, "allowed: GET"},
   };
-  for (const Case& c : cases) {
-    auto response = Call(c.method, c.path, c.body);
-    ASSERT_TRUE(response.ok()) << response.status();
-    EXPECT_EQ(response->status, c.status) << c.method << " " << c.path << ": " << response->body;
-    EXPECT_THAT(response->body, HasSubstr(c.message)) << c.method << " " << c.path;
-  }
+  ExpectAnswers(cases);
 }
 
 TEST_F(AdminServerTest, GroupResetToATime) {
@@ -655,6 +655,385 @@ TEST_F(AdminServerTest, SecurityWithoutTokenClosesTheApi) {
   auto closed = Call("GET", "/metrics");
   EXPECT_EQ(closed->status, 403);
   EXPECT_THAT(closed->body, HasSubstr("eventMesh.server.admin.token"));
+}
+
+// ---- Apache EventMesh's admin endpoints (/client/*, /topic, /event, /meta, /configuration,
+// /v2/configuration, /eventMesh/recommend).
+
+TEST_F(AdminServerTest, ApacheTcpClientsAreListedAndDeletedByHostAndPort) {
+  Start();
+  auto subscriber = Subscriber("workers", "orders");
+  auto publisher = Connect("pub", "producers");
+  ASSERT_NE(subscriber, nullptr);
+  ASSERT_NE(publisher, nullptr);
+  auto list = json::ParseJson(Get("/client/tcp"), "tcp clients");
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->Size(), 2u);
+  std::string publisher_host;
+  int publisher_port = 0;
+  for (const auto& client : list->GetArray()) {
+    for (const char* field : {"env", "subsystem", "url", "pid", "host", "version", "idc", "group",
+                              "purpose", "protocol"}) {
+      ASSERT_TRUE(client.HasMember(field) && client[field].IsString()) << field;
+    }
+    ASSERT_TRUE(client["port"].IsInt());
+    EXPECT_EQ(std::string(client["protocol"].GetString()), "TCP");
+    EXPECT_EQ(std::string(client["subsystem"].GetString()), "5023");
+    EXPECT_EQ(std::string(client["pid"].GetString()), "1");
+    EXPECT_EQ(std::string(client["host"].GetString()), "127.0.0.1");
+    if (std::string(client["group"].GetString()) == "producers") {
+      EXPECT_EQ(std::string(client["purpose"].GetString()), "pub");
+      publisher_host = client["host"].GetString();
+      publisher_port = client["port"].GetInt();
+    }
+  }
+  ASSERT_GT(publisher_port, 0);
+
+  auto deleted =
+      Call("DELETE", "/client/tcp",
+           absl::StrCat(R"({"host":")", publisher_host, R"(","port":)", publisher_port, "}"));
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ(deleted->status, 200) << deleted->body;
+  EXPECT_EQ(deleted->body, "");
+  auto goodbye = publisher->Next(Command::kServerGoodbyeRequest);
+  ASSERT_TRUE(goodbye.ok()) << goodbye.status();
+  EXPECT_TRUE(publisher->WaitClosed());
+  const absl::Time deadline = absl::Now() + kWait;
+  while (absl::Now() < deadline && absl::StrContains(Get("/client/tcp"), "producers")) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_THAT(Get("/client/tcp"), ::testing::Not(HasSubstr("producers")));
+  EXPECT_THAT(Get("/client/tcp"), HasSubstr("\"group\":\"workers\""));
+  // Nobody at that address any more: nothing happens, like Apache.
+  EXPECT_EQ(Call("DELETE", "/client/tcp",
+                 absl::StrCat(R"({"host":"127.0.0.1","port":)", publisher_port, "}"))
+                ->status,
+            200);
+
+  const std::vector<Case> cases = {
+      {"DELETE", "/client/tcp", "", 400, "a JSON body {\\\"host\\\""},
+      {"DELETE", "/client/tcp", "[1]", 400, "must be a JSON object"},
+      {"DELETE", "/client/tcp", R"({"port":1})", 400, "\\\"host\\\""},
+      {"DELETE", "/client/tcp", R"({"host":"h","port":0})", 400, "[1, 65535]"},
+      {"POST", "/client/tcp", "{}", 405, "allowed: GET, DELETE"},
+      {"PUT", "/client/http", "{}", 405, "allowed: GET, DELETE"},
+  };
+  ExpectAnswers(cases);
+}
+
+TEST_F(AdminServerTest, ApacheHttpAndGrpcClientsAreListedAndRemovedByUrl) {
+  Start({{"eventMesh.server.provide.protocols", "TCP,HTTP,GRPC"},
+         {"eventMesh.server.http.webhook.allowPrivateNetworks", "true"}});
+  // Two webhook registrations of one URL (two groups) and one of another URL, over HTTP.
+  for (const auto& [group, url] :
+       std::vector<std::pair<std::string, std::string>>{{"billing", "http://127.0.0.1:9/hook"},
+                                                        {"audit", "http://127.0.0.1:9/hook"},
+                                                        {"billing", "http://127.0.0.1:9/other"}}) {
+    auto subscribed = CallPort(server_->http_port(), "POST", "/eventmesh/subscribe/local",
+                               absl::StrCat(R"({"url":")", url, R"(","consumerGroup":")", group,
+                                            R"(","topic":[{"topic":"orders"}]})"));
+    ASSERT_TRUE(subscribed.ok()) << subscribed.status();
+    ASSERT_THAT(subscribed->body, HasSubstr("\"retCode\":0")) << subscribed->body;
+  }
+  // A gRPC stream subscriber.
+  auto channel = grpc::testing::Channel(server_->port_of("grpc"));
+  grpc::testing::StreamClient stream(channel);
+  auto answer = stream.Subscribe(grpc::testing::SubscriptionEvent(
+      "streamers", {protocol::grpc::SubscriptionItem{"audit-log", false, false}}));
+  ASSERT_TRUE(answer.ok()) << answer.status();
+
+  auto http = json::ParseJson(Get("/client/http"), "http clients");
+  ASSERT_TRUE(http.ok());
+  ASSERT_EQ(http->Size(), 3u);
+  for (const auto& client : http->GetArray()) {
+    EXPECT_EQ(std::string(client["protocol"].GetString()), "HTTP");
+    EXPECT_EQ(std::string(client["pid"].GetString()), "0");
+    EXPECT_EQ(client["port"].GetInt(), 0);
+    EXPECT_THAT(std::string(client["url"].GetString()), HasSubstr("http://127.0.0.1:9/"));
+  }
+  auto grpc_clients = json::ParseJson(Get("/client/grpc"), "grpc clients");
+  ASSERT_TRUE(grpc_clients.ok());
+  ASSERT_EQ(grpc_clients->Size(), 1u);
+  EXPECT_EQ(std::string((*grpc_clients)[0]["protocol"].GetString()), "gRPC");
+  EXPECT_EQ(std::string((*grpc_clients)[0]["group"].GetString()), "streamers");
+  EXPECT_EQ(std::string((*grpc_clients)[0]["host"].GetString()), "127.0.0.1");
+
+  // DELETE /client/http removes every registration of the URL (both groups), nothing else.
+  auto removed = Call("DELETE", "/client/http", R"({"url":"http://127.0.0.1:9/hook"})");
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(removed->status, 200) << removed->body;
+  const std::string after = Get("/client/http");
+  EXPECT_THAT(after, ::testing::Not(HasSubstr("http://127.0.0.1:9/hook")));
+  EXPECT_THAT(after, HasSubstr("http://127.0.0.1:9/other"));
+
+  // A webhook-style gRPC subscription (subscribe with a URL) is removed by /client/grpc.
+  auto hooked = grpc::testing::Subscribe(
+      channel, grpc::testing::SubscriptionEvent(
+                   "grpc-hooks", {protocol::grpc::SubscriptionItem{"orders", false, false}},
+                   "http://127.0.0.1:9/grpc-hook"));
+  ASSERT_TRUE(hooked.ok()) << hooked.status();
+  EXPECT_THAT(Get("/v1/clients"), HasSubstr("http://127.0.0.1:9/grpc-hook"));
+  auto grpc_removed = Call("DELETE", "/client/grpc", R"({"url":"http://127.0.0.1:9/grpc-hook"})");
+  ASSERT_TRUE(grpc_removed.ok());
+  EXPECT_EQ(grpc_removed->status, 200) << grpc_removed->body;
+  EXPECT_THAT(Get("/v1/clients"), ::testing::Not(HasSubstr("http://127.0.0.1:9/grpc-hook")));
+
+  auto stream_delete = Call("DELETE", "/client/grpc", R"({"url":"grpc_stream"})");
+  EXPECT_EQ(stream_delete->status, 422);
+  EXPECT_THAT(stream_delete->body, HasSubstr("close them by peer address with {\\\"host\\\""));
+  EXPECT_EQ(Call("DELETE", "/client/http", "{}")->status, 400);
+  EXPECT_EQ(Call("DELETE", "/client/grpc", R"({"host":""})")->status, 400);
+  EXPECT_THAT(Get("/client/grpc"), HasSubstr("streamers"));
+  // Another host: nothing happens. The stream's own host: the stream ends.
+  EXPECT_EQ(Call("DELETE", "/client/grpc", R"({"host":"10.9.9.9"})")->status, 200);
+  EXPECT_THAT(Get("/client/grpc"), HasSubstr("streamers"));
+  auto closed = Call("DELETE", "/client/grpc", R"({"host":"127.0.0.1"})");
+  ASSERT_TRUE(closed.ok());
+  EXPECT_EQ(closed->status, 200) << closed->body;
+  EXPECT_TRUE(stream.WaitEnded());
+  const absl::Time deadline = absl::Now() + kWait;
+  while (absl::Now() < deadline && Get("/client/grpc") != "[]") {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(Get("/client/grpc"), "[]");
+  EXPECT_THAT(Get("/v1/groups"), ::testing::Not(HasSubstr("\"group\":\"streamers\"")));
+}
+
+TEST_F(AdminServerTest, ApacheWebhookDeletionWithoutWebhooksIsRefused) {
+  Start({{"eventMesh.server.http.webhook.enabled", "false"}});
+  auto response = Call("DELETE", "/client/http", R"({"url":"http://x/y"})");
+  EXPECT_EQ(response->status, 501);
+  EXPECT_THAT(response->body, HasSubstr("eventMesh.server.http.webhook.enabled=false"));
+  EXPECT_EQ(Get("/client/http"), "[]");
+}
+
+TEST_F(AdminServerTest, ApacheTopicsCreateListDelete) {
+  Start();
+  auto created = Call("POST", "/topic", R"({"name":"invoices"})");
+  ASSERT_TRUE(created.ok());
+  EXPECT_EQ(created->status, 200) << created->body;
+  EXPECT_THAT(Get("/topic"), HasSubstr(R"({"name":"invoices","messageCount":0})"));
+  auto doc = json::ParseJson(Get("/v1/topics/invoices"), "topic");
+  ASSERT_TRUE(doc.ok());
+  EXPECT_EQ((*doc)["partitions"].Size(), 4u);  // eventMesh.server.topic.defaultPartitions
+
+  EXPECT_EQ(Call("POST", "/topic", R"({"name":"invoices"})")->status, 409);
+  auto deleted = Call("DELETE", "/topic", R"({"name":"invoices"})");
+  EXPECT_EQ(deleted->status, 200) << deleted->body;
+  EXPECT_EQ(Call("GET", "/v1/topics/invoices")->status, 404);
+  EXPECT_THAT(Get("/topic"), ::testing::Not(HasSubstr("invoices")));
+  auto missing = Call("DELETE", "/topic", R"({"name":"invoices"})");
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_THAT(missing->body, HasSubstr("\"message\":"));
+  auto reserved = Call("DELETE", "/topic", R"({"name":"eventmesh-runtimes"})");
+  EXPECT_EQ(reserved->status, 400);
+  EXPECT_THAT(reserved->body, HasSubstr("reserved for the mesh"));
+  EXPECT_EQ(Call("POST", "/topic", "")->status, 400);
+  EXPECT_EQ(Call("POST", "/topic", R"({"name":""})")->status, 400);
+  EXPECT_EQ(Call("PUT", "/topic", "{}")->status, 405);
+}
+
+TEST_F(AdminServerTest, ApacheEventsArePublishedAndReadBack) {
+  Start();
+  ASSERT_EQ(Call("POST", "/v1/topics", R"({"name":"receipts","partitions":1})")->status, 201);
+  for (int i = 0; i < 3; ++i) {
+    auto published = Call(
+        "POST", "/event",
+        absl::StrCat(R"({"specversion":"1.0","id":"receipt-)", i,
+                     R"(","source":"/admin-test","type":"receipt.issued","subject":"receipts",)",
+                     R"("datacontenttype":"text/plain","data":"paid )", i, R"("})"));
+    ASSERT_TRUE(published.ok());
+    ASSERT_EQ(published->status, 200) << published->body;
+    EXPECT_EQ(published->body, "");
+  }
+  // The runtime's publish path counted them.
+  EXPECT_THAT(Get("/v1/topics/receipts"), HasSubstr("\"messageCount\":3"));
+
+  auto read = json::ParseJson(Get("/event?topicName=receipts&offset=1&length=5"), "events");
+  ASSERT_TRUE(read.ok());
+  ASSERT_TRUE(read->IsArray());
+  ASSERT_EQ(read->Size(), 2u);
+  for (size_t k = 0; k < 2; ++k) {
+    ASSERT_TRUE((*read)[k].IsString());  // Apache: each event is a CloudEvents JSON string
+    auto event = json::ParseJson((*read)[k].GetString(), "event");
+    ASSERT_TRUE(event.ok()) << event.status();
+    EXPECT_EQ(std::string((*event)["id"].GetString()), absl::StrCat("receipt-", k + 1));
+    EXPECT_EQ(std::string((*event)["data"].GetString()), absl::StrCat("paid ", k + 1));
+    EXPECT_EQ(std::string((*event)["type"].GetString()), "receipt.issued");
+  }
+  auto one = json::ParseJson(Get("/event?topicName=receipts&offset=0&length=1"), "events");
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->Size(), 1u);
+
+  const std::vector<Case> cases = {
+      {"GET", "/event", "", 400, "topicName is required"},
+      {"GET", "/event?topicName=receipts", "", 400, "offset and length are required"},
+      {"GET", "/event?topicName=receipts&offset=0&length=0", "", 400, "length must be"},
+      {"GET", "/event?topicName=receipts&offset=-1&length=1", "", 400, "offset must be"},
+      {"GET", "/event?topicName=receipts&offset=0&length=1001", "", 400, "[1, 1000]"},
+      {"GET", "/event?topicName=nowhere&offset=0&length=1", "", 404, ""},
+      {"POST", "/event", "{not json", 400, "structured-mode CloudEvent"},
+      {"POST", "/event", R"({"specversion":"1.0","id":"x","source":"/s","type":"t"})", 400,
+       "\\\"subject\\\""},
+      {"POST", "/event",
+       R"({"specversion":"1.0","id":"x","source":"/s","type":"t","subject":"eventmesh-x"})", 403,
+       "eventmesh-"},
+      {"DELETE", "/event", "", 405, "allowed: GET, POST"},
+  };
+  ExpectAnswers(cases);
+}
+
+TEST_F(AdminServerTest, ApachePublishObeysTheTopicRules) {
+  Start({{"eventMesh.server.topic.autoCreate", "false"}, {"eventMesh.server.maxEventSize", "16"}});
+  auto no_topic = Call("POST", "/event",
+                       R"({"specversion":"1.0","id":"x","source":"/s","type":"t",)"
+                       R"("subject":"never-created","data":"x"})");
+  EXPECT_GE(no_topic->status, 400) << no_topic->body;
+  EXPECT_LT(no_topic->status, 500) << no_topic->body;
+  ASSERT_EQ(Call("POST", "/topic", R"({"name":"small"})")->status, 200);
+  auto too_large = Call("POST", "/event",
+                        R"({"specversion":"1.0","id":"x","source":"/s","type":"t",)"
+                        R"("subject":"small","data":"far more than sixteen bytes of data"})");
+  EXPECT_EQ(too_large->status, 400) << too_large->body;
+  EXPECT_EQ(Get("/topic"), R"([{"name":"small","messageCount":0}])");
+}
+
+TEST_F(AdminServerTest, ApacheMetaConfigurationAndRecommend) {
+  Start({{"eventMesh.server.cluster", "blue"},
+         {"eventMesh.server.env", "PRD"},
+         {"eventMesh.federation.password", "fed-pass"}});
+  auto meta = json::ParseJson(Get("/meta"), "meta");
+  ASSERT_TRUE(meta.ok());
+  ASSERT_TRUE(meta->IsArray());
+  ASSERT_GE(meta->Size(), 2u);  // TCP and HTTP
+  bool tcp_found = false;
+  for (const auto& row : meta->GetArray()) {
+    EXPECT_EQ(std::string(row["eventMeshClusterName"].GetString()), "blue");
+    EXPECT_GT(row["lastUpdateTimestamp"].GetInt64(), 0);
+    EXPECT_EQ(std::string(row["metadata"].GetString()), "{env=PRD, idc=FT}");
+    const std::string name = row["eventMeshName"].GetString();
+    if (absl::EndsWith(name, "-TCP")) {
+      tcp_found = true;
+      EXPECT_TRUE(absl::EndsWith(std::string(row["endpoint"].GetString()),
+                                 absl::StrCat(":", server_->tcp_port())))
+          << row["endpoint"].GetString();
+    }
+  }
+  EXPECT_TRUE(tcp_found);
+
+  auto v1 = json::ParseJson(Get("/configuration"), "configuration");
+  ASSERT_TRUE(v1.ok());
+  EXPECT_EQ(std::string((*v1)["eventMeshCluster"].GetString()), "blue");
+  EXPECT_EQ(std::string((*v1)["eventMeshEnv"].GetString()), "PRD");
+  EXPECT_FALSE((*v1)["eventMeshServerSecurityEnable"].GetBool());
+  EXPECT_FALSE((*v1)["eventMeshServerRegistryEnable"].GetBool());
+  EXPECT_EQ((*v1)["eventMeshTcpServerPort"].GetInt(), 0);  // as configured (any free port)
+  EXPECT_TRUE((*v1)["eventMeshGrpcServerPort"].IsInt());
+  EXPECT_FALSE((*v1)["eventMeshHttpServerUseTls"].GetBool());
+  for (const char* field :
+       {"sysID", "namesrvAddr", "eventMeshIDC", "eventMeshServerIp", "eventMeshName"}) {
+    EXPECT_TRUE(v1->HasMember(field) && (*v1)[field].IsString()) << field;
+  }
+
+  const std::string v2_text = Get("/v2/configuration");
+  EXPECT_THAT(v2_text, ::testing::Not(HasSubstr("fed-pass")));
+  auto v2 = json::ParseJson(v2_text, "configuration v2");
+  ASSERT_TRUE(v2.ok());
+  EXPECT_EQ(std::string((*v2)["message"].GetString()), "Success");
+  const auto& data = (*v2)["data"];
+  EXPECT_EQ(std::string(data["eventMeshVersion"].GetString()), kRuntimeVersion);
+  EXPECT_EQ(data["eventMeshTCPConfiguration"]["eventMesh.server.tcp.maxFrameSize"].GetInt(),
+            4194304);
+  EXPECT_FALSE(data["eventMeshHTTPConfiguration"]["eventMesh.server.useTls.enabled"].GetBool());
+  EXPECT_TRUE(data["eventMeshGrpcConfiguration"].HasMember("eventMesh.server.grpc.port"));
+  EXPECT_EQ(std::string(data["commonConfiguration"]["eventMesh.federation.password"].GetString()),
+            "******");
+  EXPECT_EQ(std::string(data["commonConfiguration"]["eventMesh.server.cluster"].GetString()),
+            "blue");
+  EXPECT_FALSE(data["eventMeshTCPConfiguration"].HasMember("eventMesh.server.cluster"));
+  auto all = json::ParseJson(Get("/v2/configuration?configs=all"), "configuration v2");
+  ASSERT_TRUE(all.ok());
+  EXPECT_TRUE((*all)["data"]["eventMeshTCPConfiguration"].HasMember("eventMesh.server.cluster"));
+  auto bad = Call("GET", "/v2/configuration?configs=some");
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_THAT(bad->body, HasSubstr("Invalid param 'configs': some"));
+  auto bean = Call("GET", "/v2/configuration?format=bean");
+  EXPECT_EQ(bean->status, 400);
+  EXPECT_THAT(bean->body, HasSubstr("Invalid param 'format': bean"));
+
+  const std::string recommended = Get("/eventMesh/recommend?group=workers&purpose=sub");
+  EXPECT_TRUE(absl::EndsWith(recommended, absl::StrCat(":", server_->tcp_port()))) << recommended;
+  auto missing = Call("GET", "/eventMesh/recommend?group=workers");
+  EXPECT_EQ(missing->status, 400);
+  EXPECT_THAT(missing->body, HasSubstr("params illegal!"));
+  auto bad_purpose = Call("GET", "/eventMesh/recommend?group=workers&purpose=both");
+  EXPECT_EQ(bad_purpose->status, 400);
+  EXPECT_THAT(bad_purpose->body, HasSubstr("purpose must be pub or sub"));
+  EXPECT_EQ(Call("POST", "/meta")->status, 405);
+  EXPECT_EQ(Call("POST", "/configuration")->status, 405);
+  EXPECT_EQ(Call("DELETE", "/v2/configuration")->status, 405);
+  EXPECT_EQ(Call("POST", "/eventMesh/recommend?group=g&purpose=sub")->status, 405);
+}
+
+TEST_F(AdminServerTest, ApacheMetaListsTheRegistrysRuntimes) {
+  auto registry_server = registry::RegistryServer::Start({});
+  ASSERT_TRUE(registry_server.ok()) << registry_server.status();
+  const std::string address = absl::StrCat("127.0.0.1:", (*registry_server)->port());
+  auto properties = [&address](const std::string& mesh, const std::string& id) {
+    return std::map<std::string, std::string>{{"eventMesh.registry.plugin.enabled", "true"},
+                                              {"eventMesh.registry.plugin.server-addr", address},
+                                              {"eventMesh.registry.instanceId", id},
+                                              {"eventMesh.server.cluster", mesh},
+                                              {"eventMesh.server.delivery.lingerMs", "0"}};
+  };
+  auto other = runtime::testing::StartTestServer(
+      properties("green", "g1"), runtime::testing::TestDataDir("-green"), connectors_);
+  ASSERT_TRUE(other.ok()) << other.status();
+  Start(properties("blue", "b1"));
+  std::string page;
+  const absl::Time deadline = absl::Now() + kWait;
+  while (absl::Now() < deadline) {
+    page = Get("/meta");
+    if (absl::StrContains(page, "g1-TCP") && absl::StrContains(page, "b1-TCP")) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  auto meta = json::ParseJson(page, "meta");
+  ASSERT_TRUE(meta.ok());
+  std::map<std::string, std::string> endpoints;  // eventMeshName -> endpoint
+  std::vector<std::string> clusters;
+  for (const auto& row : meta->GetArray()) {
+    endpoints[row["eventMeshName"].GetString()] = row["endpoint"].GetString();
+    clusters.push_back(row["eventMeshClusterName"].GetString());
+    EXPECT_EQ(row["lastUpdateTimestamp"].GetInt64(), 0);  // the registry keeps no update time
+    EXPECT_THAT(std::string(row["metadata"].GetString()), HasSubstr("env="));
+  }
+  EXPECT_TRUE(std::is_sorted(clusters.begin(), clusters.end()));
+  ASSERT_EQ(endpoints.count("b1-TCP"), 1u) << page;
+  ASSERT_EQ(endpoints.count("g1-TCP"), 1u) << page;
+  EXPECT_TRUE(absl::EndsWith(endpoints["b1-TCP"], absl::StrCat(":", server_->tcp_port())));
+  EXPECT_TRUE(absl::EndsWith(endpoints["g1-TCP"], absl::StrCat(":", (*other)->tcp_port())));
+  EXPECT_EQ(endpoints.count("b1-HTTP"), 1u) << page;
+
+  auto v1 = json::ParseJson(Get("/configuration"), "configuration");
+  ASSERT_TRUE(v1.ok());
+  EXPECT_TRUE((*v1)["eventMeshServerRegistryEnable"].GetBool());
+  EXPECT_EQ(std::string((*v1)["namesrvAddr"].GetString()), address);
+  (*other)->Shutdown();
+  server_->Shutdown();
+}
+
+TEST_F(AdminServerTest, ApacheEndpointsNeedTheToken) {
+  Start({{"eventMesh.server.admin.token", "s3cret-token"}});
+  for (const char* path : {"/client/tcp", "/client/http", "/client/grpc", "/topic",
+                           "/event?topicName=t&offset=0&length=1", "/meta", "/configuration",
+                           "/v2/configuration", "/eventMesh/recommend?group=g&purpose=sub"}) {
+    EXPECT_EQ(Call("GET", path)->status, 401) << path;
+    auto allowed = Call("GET", path, "", std::string("s3cret-token"));
+    EXPECT_NE(allowed->status, 401) << path;
+    EXPECT_EQ(allowed->status, absl::StartsWith(path, "/event?") ? 404 : 200) << path;
+  }
+  EXPECT_EQ(Call("POST", "/topic", R"({"name":"t"})")->status, 401);
+  EXPECT_EQ(Call("DELETE", "/client/tcp", R"({"host":"h","port":1})")->status, 401);
 }
 
 TEST(AdminConfigTest, SecretKeys) {

@@ -20,6 +20,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "eventmesh/connectors/api/connector.h"
 #include "eventmesh/runtime/config.h"
@@ -82,6 +83,13 @@ class Frontend {
   // The connected clients, for frontends that list them beside the Server's own TCP sessions
   // and webhook registrations (gRPC streams, MQTT connections); empty by default. Any thread.
   virtual std::vector<ConnectedClient> Clients() const { return {}; }
+  // Ends the connection of one client listed by Clients() (its ConnectedClient::id) the way the
+  // protocol says goodbye (the admin port's DELETE /client/grpc). Any thread.
+  // Errors: NotFound (no such client now), Unimplemented (the frontend cannot; the default).
+  virtual absl::Status Disconnect(const std::string& id) {
+    return absl::UnimplementedError(
+        absl::StrCat("the ", name(), " frontend cannot close a single client"));
+  }
 };
 
 using FrontendFactory =

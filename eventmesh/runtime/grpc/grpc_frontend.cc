@@ -961,6 +961,17 @@ class GrpcFrontend final : public frontend::Frontend {
     for (const auto& stream : shared_->streams.All()) out.push_back(stream->Describe());
     return out;
   }
+  // Ends one subscribeStream call (after what is queued was written), as Drain does for all;
+  // its subscriptions close with it.
+  absl::Status Disconnect(const std::string& id) override {
+    for (const auto& stream : shared_->streams.All()) {
+      if (stream->Describe().id != id) continue;
+      stream->Goodbye();
+      LOG(INFO) << "grpc: stream " << id << " closed by the admin";
+      return absl::OkStatus();
+    }
+    return absl::NotFoundError(absl::StrCat("no gRPC stream ", id));
+  }
 
  private:
   const RuntimeConfig* const config_;
