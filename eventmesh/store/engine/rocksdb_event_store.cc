@@ -3,6 +3,7 @@
 #include <sys/statvfs.h>
 
 #include <algorithm>
+#include <chrono>
 #include <deque>
 #include <utility>
 
@@ -704,7 +705,16 @@ void RocksDbEventStore::WriteFrontLocked(Completions* completions) {
     s = CheckFreeSpace(static_cast<int64_t>(group->batch.GetDataSize()));
     refused_for_space = !s.ok();
   }
-  if (s.ok()) s = db_->Write(WriteOptionsForMode(), &group->batch);
+  if (s.ok()) {
+    const auto started = std::chrono::steady_clock::now();
+    s = db_->Write(WriteOptionsForMode(), &group->batch);
+    if (options_.on_commit_write) {
+      options_.on_commit_write(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::steady_clock::now() - started)
+                                   .count(),
+                               s.ok());
+    }
+  }
   stat_db_writes_.fetch_add(1, std::memory_order_relaxed);
   write_mu_.Lock();
 

@@ -41,6 +41,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -91,6 +92,10 @@ struct StoreOptions {
   // soon as space is freed. 0 = no reserve.
   int64_t min_free_disk_bytes = int64_t{64} << 20;
   GroupOptions groups;
+  // Called after every DB write of the commit queue with its duration in nanoseconds (the
+  // write and, unless sync mode is none, its fsync) and whether it succeeded; on the writing
+  // thread, so it must be cheap (e.g. a histogram observation). Empty = none.
+  std::function<void(int64_t nanos, bool ok)> on_commit_write;
   const Clock* clock = nullptr;  // nullptr = SystemClock; must outlive the store
   rocksdb::Env* env = nullptr;   // nullptr = rocksdb::Env::Default(); for tests
 };
