@@ -5,10 +5,9 @@
 #include <map>
 #include <utility>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "eventmesh/common/backoff.h"
+#include "eventmesh/connectors/api/delivery_metadata.h"
 #include "eventmesh/protocol/cloudevents/proto_format.h"
 #include "glog/logging.h"
 
@@ -289,7 +288,7 @@ class EventStoreSubscriptionState
     if (!committed.ok()) return retry_later(committed.status(), "cannot read committed offsets");
     for (const auto& c : committed->offsets) {
       added[c.partition] = c.offset;
-      if (int32_t deliveries = DecodeDeliveries(c.metadata, c.offset); deliveries > 0) {
+      if (int32_t deliveries = DecodeDeliveriesMetadata(c.metadata, c.offset); deliveries > 0) {
         restored[c.partition] = deliveries;
       }
     }
@@ -369,25 +368,11 @@ class EventStoreSubscriptionState
   }
 
   // Commit metadata carrying the deliveries noted for the partition's first unacknowledged
-  // offset: "deliveries=<offset>:<count>" (empty when none were noted).
+  // offset (empty when none were noted).
   static std::string EncodeDeliveries(const Partition& p) {
     auto it = p.deliveries.find(p.ack_base);
-    if (it == p.deliveries.end()) return "";
-    return absl::StrCat(kDeliveriesPrefix, it->first, ":", it->second);
+    return it == p.deliveries.end() ? "" : EncodeDeliveriesMetadata(it->first, it->second);
   }
-  // The count EncodeDeliveries stored for `offset`; 0 for other metadata or another offset.
-  static int32_t DecodeDeliveries(absl::string_view metadata, int64_t offset) {
-    if (!absl::ConsumePrefix(&metadata, kDeliveriesPrefix)) return 0;
-    const size_t colon = metadata.find(':');
-    int64_t at = 0;
-    int32_t count = 0;
-    if (colon == absl::string_view::npos || !absl::SimpleAtoi(metadata.substr(0, colon), &at) ||
-        !absl::SimpleAtoi(metadata.substr(colon + 1), &count) || at != offset || count < 0) {
-      return 0;
-    }
-    return count;
-  }
-  static constexpr absl::string_view kDeliveriesPrefix = "deliveries=";
 
   // Drops the noted deliveries of offsets below ack_base (acknowledged).
   static void PruneDeliveries(Partition& p) {

@@ -47,7 +47,36 @@ bool AckTracker::Ack(int32_t partition, int64_t offset) {
     p.next = p.pending.front().offset + 1;
     p.pending.pop_front();
   }
+  if (!p.deliveries.empty()) {
+    const int64_t watermark = p.pending.empty() ? p.next : p.pending.front().offset;
+    p.deliveries.erase(p.deliveries.begin(), p.deliveries.lower_bound(watermark));
+  }
   return true;
+}
+
+void AckTracker::NoteDeliveries(int32_t partition, int64_t offset, int32_t deliveries) {
+  auto it = partitions_.find(partition);
+  if (it == partitions_.end()) return;
+  Partition& p = it->second;
+  auto entry = std::lower_bound(p.pending.begin(), p.pending.end(), offset,
+                                [](const Entry& e, int64_t value) { return e.offset < value; });
+  if (entry == p.pending.end() || entry->offset != offset || entry->acked) return;
+  int32_t& noted = p.deliveries[offset];
+  noted = std::max(noted, deliveries);
+}
+
+void AckTracker::RestoreDeliveries(int32_t partition, int64_t offset, int32_t deliveries) {
+  auto it = partitions_.find(partition);
+  if (it == partitions_.end() || deliveries <= 0) return;
+  it->second.deliveries[offset] = deliveries;
+  if (it->second.committed == offset) it->second.committed_deliveries = deliveries;
+}
+
+int32_t AckTracker::DeliveriesAt(int32_t partition, int64_t offset) const {
+  auto it = partitions_.find(partition);
+  if (it == partitions_.end() || it->second.deliveries.empty()) return 0;
+  auto found = it->second.deliveries.find(offset);
+  return found == it->second.deliveries.end() ? 0 : found->second;
 }
 
 int64_t AckTracker::Watermark(int32_t partition) const {
@@ -61,15 +90,25 @@ std::vector<std::pair<int32_t, int64_t>> AckTracker::Uncommitted() const {
   std::vector<std::pair<int32_t, int64_t>> out;
   for (const auto& [partition, p] : partitions_) {
     const int64_t watermark = p.pending.empty() ? p.next : p.pending.front().offset;
-    if (watermark >= 0 && watermark > p.committed) out.emplace_back(partition, watermark);
+    if (watermark < 0) continue;
+    if (watermark > p.committed || (watermark == p.committed &&
+                                    DeliveriesAt(partition, watermark) != p.committed_deliveries)) {
+      out.emplace_back(partition, watermark);
+    }
   }
   return out;
 }
 
-void AckTracker::Committed(int32_t partition, int64_t offset) {
+void AckTracker::Committed(int32_t partition, int64_t offset, int32_t deliveries) {
   auto it = partitions_.find(partition);
   if (it == partitions_.end()) return;
-  it->second.committed = std::max(it->second.committed, offset);
+  Partition& p = it->second;
+  if (offset > p.committed) {
+    p.committed = offset;
+    p.committed_deliveries = deliveries;
+  } else if (offset == p.committed) {
+    p.committed_deliveries = deliveries;
+  }
 }
 
 }  // namespace eventmesh::connectors::kafka

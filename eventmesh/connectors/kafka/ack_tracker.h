@@ -41,10 +41,20 @@ class AckTracker {
   int64_t unacked_bytes() const { return unacked_bytes_; }
   // The watermark of `partition`, -1 when unknown.
   int64_t Watermark(int32_t partition) const;
-  // (partition, watermark) of every partition whose watermark moved past its last commit.
+  // (partition, watermark) of every partition whose watermark moved past its last commit, or
+  // whose noted deliveries at the watermark changed since it was committed.
   std::vector<std::pair<int32_t, int64_t>> Uncommitted() const;
-  // Records that `offset` was committed for `partition` (ignored when not tracked).
-  void Committed(int32_t partition, int64_t offset);
+  // Records that `offset` was committed for `partition` with `deliveries` noted for it (ignored
+  // when not tracked).
+  void Committed(int32_t partition, int64_t offset, int32_t deliveries = 0);
+
+  // Failed deliveries of a delivered, unacknowledged offset (Subscription::NoteDeliveries); the
+  // count only grows. Ignored for other offsets.
+  void NoteDeliveries(int32_t partition, int64_t offset, int32_t deliveries);
+  // After Assign: the committed position `offset` carried `deliveries` (commit metadata).
+  void RestoreDeliveries(int32_t partition, int64_t offset, int32_t deliveries);
+  // The deliveries noted or restored for `offset`, 0 when none.
+  int32_t DeliveriesAt(int32_t partition, int64_t offset) const;
 
  private:
   struct Entry {
@@ -56,6 +66,8 @@ class AckTracker {
     std::deque<Entry> pending;  // delivered, oldest first
     int64_t next = -1;          // watermark when `pending` is empty
     int64_t committed = -1;
+    int32_t committed_deliveries = 0;       // the deliveries committed with `committed`
+    std::map<int64_t, int32_t> deliveries;  // offsets >= the watermark with noted deliveries
   };
   std::map<int32_t, Partition> partitions_;
   int64_t unacked_ = 0;

@@ -60,5 +60,34 @@ TEST(AckTrackerTest, UncommittedListsWatermarksThatMoved) {
   EXPECT_TRUE(tracker.Uncommitted().empty());
 }
 
+TEST(AckTrackerTest, NotedDeliveriesAtTheWatermarkAreCommittedAndPruned) {
+  AckTracker tracker;
+  tracker.Assign(0, 10);
+  tracker.Committed(0, 10);
+  tracker.Delivered(0, 10);
+  tracker.Delivered(0, 11);
+  tracker.NoteDeliveries(0, 11, 2);
+  EXPECT_TRUE(tracker.Uncommitted().empty());  // not at the watermark (10)
+  tracker.NoteDeliveries(0, 10, 1);
+  EXPECT_EQ(tracker.Uncommitted(), (Commits{{0, 10}}));  // same offset, new count
+  EXPECT_EQ(tracker.DeliveriesAt(0, 10), 1);
+  tracker.NoteDeliveries(0, 10, 0);  // never lowers
+  EXPECT_EQ(tracker.DeliveriesAt(0, 10), 1);
+  tracker.Committed(0, 10, 1);
+  EXPECT_TRUE(tracker.Uncommitted().empty());
+  tracker.Ack(0, 10);                         // the watermark moves to 11, which has 2 noted
+  EXPECT_EQ(tracker.DeliveriesAt(0, 10), 0);  // pruned
+  EXPECT_EQ(tracker.DeliveriesAt(0, 11), 2);
+  EXPECT_EQ(tracker.Uncommitted(), (Commits{{0, 11}}));
+  tracker.NoteDeliveries(0, 12, 5);  // not delivered: ignored
+  EXPECT_EQ(tracker.DeliveriesAt(0, 12), 0);
+  // A new owner restores the count the commit carried.
+  tracker.Assign(0, 11);
+  tracker.Committed(0, 11, 2);
+  tracker.RestoreDeliveries(0, 11, 2);
+  EXPECT_EQ(tracker.DeliveriesAt(0, 11), 2);
+  EXPECT_TRUE(tracker.Uncommitted().empty());
+}
+
 }  // namespace
 }  // namespace eventmesh::connectors::kafka

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <map>
@@ -21,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "eventmesh/connectors/api/delivery_metadata.h"
 #include "eventmesh/connectors/kafka/ack_tracker.h"
 #include "eventmesh/connectors/kafka/kafka_binding.h"
 #include "eventmesh/store/engine/event_store.h"
@@ -410,6 +412,14 @@ class KafkaSubscription final : public Subscription {
     MaybeWakeLocked();
   }
 
+  // Kept with the committed offset as commit metadata (DeliveredEvent::previous_deliveries for
+  // the partition's next owner).
+  void NoteDeliveries(const Position& position, int32_t deliveries) override {
+    if (!clustering_ || position.topic != subscribe_.topic) return;
+    absl::MutexLock lock(&mu_);
+    tracker_.NoteDeliveries(position.partition, position.offset, deliveries);
+  }
+
   void Close() override {
     {
       std::lock_guard<std::mutex> lock(close_mu_);
@@ -437,6 +447,13 @@ class KafkaSubscription final : public Subscription {
   }
 
  private:
+  // The delivery count a commit's metadata carries for its offset (0 when none).
+  static int32_t MetadataDeliveries(const rd_kafka_topic_partition_t& p) {
+    if (p.metadata == nullptr || p.metadata_size == 0) return 0;
+    return DecodeDeliveriesMetadata(
+        absl::string_view(static_cast<const char*>(p.metadata), p.metadata_size), p.offset);
+  }
+
   static void RebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                                 rd_kafka_topic_partition_list_t* partitions, void* opaque) {
     static_cast<KafkaSubscription*>(opaque)->OnRebalance(err, partitions);
@@ -458,7 +475,7 @@ class KafkaSubscription final : public Subscription {
     for (int i = 0; i < offsets->cnt; ++i) {
       const rd_kafka_topic_partition_t& p = offsets->elems[i];
       if (p.err == RD_KAFKA_RESP_ERR_NO_ERROR && p.offset >= 0) {
-        tracker_.Committed(p.partition, p.offset);
+        tracker_.Committed(p.partition, p.offset, MetadataDeliveries(p));
       } else if (p.err != RD_KAFKA_RESP_ERR_NO_ERROR && err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         LOG(WARNING) << "kafka: commit of group " << subscribe_.group << " on " << subscribe_.topic
                      << "/" << p.partition << "@" << p.offset
@@ -506,9 +523,13 @@ class KafkaSubscription final : public Subscription {
             p.offset = subscribe_.start == StartPosition::kEarliest ? RD_KAFKA_OFFSET_BEGINNING
                                                                     : RD_KAFKA_OFFSET_END;
           }
+          const int32_t restored = committed ? MetadataDeliveries(p) : 0;
           p.err = RD_KAFKA_RESP_ERR_NO_ERROR;
           tracker_.Assign(p.partition, start);
-          if (committed) tracker_.Committed(p.partition, start);
+          if (committed) {
+            tracker_.Committed(p.partition, start, restored);
+            tracker_.RestoreDeliveries(p.partition, start, restored);
+          }
         }
       }
       if (rd_kafka_resp_err_t assign = rd_kafka_assign(rk_, assigned.get()); assign) {
@@ -545,16 +566,29 @@ class KafkaSubscription final : public Subscription {
   void Commit(bool async) {
     if (!clustering_) return;
     std::vector<std::pair<int32_t, int64_t>> todo;
+    std::vector<int32_t> deliveries;
     {
       absl::MutexLock lock(&mu_);
       todo = tracker_.Uncommitted();
+      for (const auto& [partition, offset] : todo) {
+        deliveries.push_back(tracker_.DeliveriesAt(partition, offset));
+      }
     }
     if (todo.empty()) return;
     PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(todo.size())));
-    for (const auto& [partition, offset] : todo) {
-      rd_kafka_topic_partition_list_add(list.get(), KafkaTopicName(subscribe_.topic).c_str(),
-                                        partition)
-          ->offset = offset;
+    for (size_t i = 0; i < todo.size(); ++i) {
+      rd_kafka_topic_partition_t* p = rd_kafka_topic_partition_list_add(
+          list.get(), KafkaTopicName(subscribe_.topic).c_str(), todo[i].first);
+      p->offset = todo[i].second;
+      if (deliveries[i] > 0) {
+        // The list owns metadata (freed with it).
+        const std::string text = EncodeDeliveriesMetadata(todo[i].second, deliveries[i]);
+        p->metadata = malloc(text.size());
+        if (p->metadata != nullptr) {
+          memcpy(p->metadata, text.data(), text.size());
+          p->metadata_size = text.size();
+        }
+      }
     }
     const rd_kafka_resp_err_t err = rd_kafka_commit(rk_, list.get(), async ? 1 : 0);
     if (async) return;  // CommitCallback records the outcome
@@ -566,7 +600,7 @@ class KafkaSubscription final : public Subscription {
     for (int i = 0; i < list->cnt; ++i) {
       const rd_kafka_topic_partition_t& p = list->elems[i];
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR && p.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        tracker_.Committed(p.partition, p.offset);
+        tracker_.Committed(p.partition, p.offset, MetadataDeliveries(p));
       } else if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         LOG(WARNING) << "kafka: commit of group " << subscribe_.group << " on " << subscribe_.topic
                      << "/" << p.partition << "@" << p.offset << " failed: " << KafkaError(p.err);
@@ -659,8 +693,9 @@ class KafkaSubscription final : public Subscription {
           tracker_.Ack(p.partition, p.offset);
           continue;
         }
-        batch->push_back(
-            DeliveredEvent{std::move(*p.event), Position{subscribe_.topic, p.partition, p.offset}});
+        batch->push_back(DeliveredEvent{std::move(*p.event),
+                                        Position{subscribe_.topic, p.partition, p.offset},
+                                        tracker_.DeliveriesAt(p.partition, p.offset)});
         --budget;
       }
     }
@@ -759,6 +794,7 @@ class KafkaConnector final : public Connector {
     capabilities.supports_consumer_groups = true;
     capabilities.supports_broadcasting = true;
     capabilities.shared_store = true;
+    capabilities.durable_delivery_counts = true;
     return capabilities;
   }
 
