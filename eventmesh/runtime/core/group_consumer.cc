@@ -235,7 +235,8 @@ void GroupConsumer::OnAcks(const uint64_t* seqs, size_t count) {
       auto it = in_flight_.find(seqs[i]);
       if (it == in_flight_.end()) continue;  // late ack: the event moved on
       if (settings_.metrics != nullptr) settings_.metrics->Acked(it->second.pushed_ns, now_ns);
-      outcome.acks.push_back(it->second.entry->delivered.position);
+      // The entry ends here (it is in no queue while in flight): its position moves out.
+      outcome.acks.push_back(std::move(it->second.entry->delivered.position));
       outcome.release.push_back(std::move(it->second.target));
       in_flight_.erase(it);
       ++stats_.acked;
