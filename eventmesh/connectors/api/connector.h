@@ -22,6 +22,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -117,14 +118,22 @@ struct SubscribeOptions {
   int64_t max_unacked_bytes = int64_t{64} << 20;
 };
 
+// One delivered event. The event is shared and read-only: a connector may hand out the object it
+// keeps in a cache (no copy per delivery), and the runtime may keep it until the event is
+// acknowledged. Never null in what a connector delivers.
 struct DeliveredEvent {
-  cloudevents::CloudEvent event;
+  std::shared_ptr<const cloudevents::CloudEvent> event;
   Position position;
   // Deliveries of this event that an earlier holder of the partition recorded with
   // Subscription::NoteDeliveries (another runtime, or this one before a restart); 0 when none
   // were recorded or the connector does not keep them (Capabilities::durable_delivery_counts).
   int32_t previous_deliveries = 0;
 };
+
+// Wraps a freshly decoded event for delivery.
+inline std::shared_ptr<const cloudevents::CloudEvent> ShareEvent(cloudevents::CloudEvent event) {
+  return std::make_shared<const cloudevents::CloudEvent>(std::move(event));
+}
 
 // Receives batches of events in store order per partition. The vector may be consumed
 // (moved from). Runs on a connector thread.

@@ -229,12 +229,12 @@ TEST_F(EmbeddedConnectorTest, TwoMembersOfOneGroupSplitThePartitions) {
     }
     a.WaitFor(1, absl::Milliseconds(50));
     for (auto& e : a.Take()) {
-      seen.insert(e.event.id());
+      seen.insert(e.event->id());
       partitions_a.insert(e.position.partition);
       (*sa)->Ack(e.position);
     }
     for (auto& e : b.Take()) {
-      seen.insert(e.event.id());
+      seen.insert(e.event->id());
       partitions_b.insert(e.position.partition);
       (*sb)->Ack(e.position);
     }
@@ -246,11 +246,11 @@ TEST_F(EmbeddedConnectorTest, TwoMembersOfOneGroupSplitThePartitions) {
   while (seen.size() < published.size() && absl::Now() < drain) {
     a.WaitFor(1, absl::Milliseconds(50));
     for (auto& e : a.Take()) {
-      seen.insert(e.event.id());
+      seen.insert(e.event->id());
       (*sa)->Ack(e.position);
     }
     for (auto& e : b.Take()) {
-      seen.insert(e.event.id());
+      seen.insert(e.event->id());
       (*sb)->Ack(e.position);
     }
   }

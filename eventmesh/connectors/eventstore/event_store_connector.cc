@@ -31,13 +31,19 @@ class PublishedEvent final : public store::RecordAttachment {
   const cloudevents::CloudEvent event_;
 };
 
-absl::StatusOr<cloudevents::CloudEvent> DecodeRecord(const store::EventRecord& record) {
+// The record's event: the published object itself when the store kept it with the record (shared,
+// not copied), else parsed from the payload.
+absl::StatusOr<std::shared_ptr<const cloudevents::CloudEvent>> DecodeRecord(
+    const store::EventRecord& record) {
   if (record.attachment != nullptr) {
     if (const auto* published = dynamic_cast<const PublishedEvent*>(record.attachment.get())) {
-      return published->event();
+      // Aliasing: the event lives as long as any delivery or the cache holds the attachment.
+      return std::shared_ptr<const cloudevents::CloudEvent>(record.attachment, &published->event());
     }
   }
-  return cloudevents::ParseProto(record.payload);
+  auto parsed = cloudevents::ParseProto(record.payload);
+  if (!parsed.ok()) return parsed.status();
+  return ShareEvent(std::move(*parsed));
 }
 
 }  // namespace
@@ -466,7 +472,7 @@ class EventStoreSubscriptionState
 
   void OnFetched(int32_t id, uint64_t epoch, absl::StatusOr<store::ReadResult> result) {
     // Decode outside the lock (acks and other partitions must not wait for it).
-    std::vector<absl::StatusOr<cloudevents::CloudEvent>> decoded;
+    std::vector<absl::StatusOr<std::shared_ptr<const cloudevents::CloudEvent>>> decoded;
     if (result.ok()) {
       decoded.reserve(result->records.size());
       for (const auto& record : result->records) {
@@ -1010,7 +1016,7 @@ absl::StatusOr<std::vector<StoredEvent>> EventStoreConnector::ReadEvents(const s
             absl::StrCat("event at ", topic, "/", partition, "@", record.offset,
                          " is not a CloudEvent: ", event.status().message()));
       }
-      out.push_back({*std::move(event), partition, record.offset, record.append_time_ms});
+      out.push_back({**event, partition, record.offset, record.append_time_ms});
       if (static_cast<int32_t>(out.size()) >= max_events) break;
     }
     next = read->next_offset;

@@ -6,7 +6,8 @@
 // RemoteEventStore (the store service); both are thin constructions (embedded/, store/).
 //
 // Delivery decodes each fetched record's payload, except for records the store served from
-// memory with this connector's attachment (the published CloudEvent), which are copied.
+// memory with this connector's attachment (the published CloudEvent), which are handed out
+// shared, without a copy.
 // Publish: the event is serialized (CloudEvents protobuf format) on the caller's thread and
 // queued; `appender_threads` threads drain the queue, append everything queued for one topic as
 // one batch (round-robin partition) and run the callbacks after Append returned, i.e. once the
@@ -152,7 +153,7 @@ class EventStoreConnector final : public Connector {
     std::string payload;
     PublishCallback done;
     // The event itself, kept with the record when the store serves recent records from memory
-    // (EventStore::KeepsAttachments): deliveries then copy it instead of parsing the payload.
+    // (EventStore::KeepsAttachments): deliveries then share it instead of parsing the payload.
     std::shared_ptr<const store::RecordAttachment> attachment;
   };
 

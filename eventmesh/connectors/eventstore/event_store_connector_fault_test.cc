@@ -160,7 +160,7 @@ class Member {
     auto sub = connector->Subscribe(options, [this](std::vector<DeliveredEvent>* events) {
       absl::MutexLock lock(&mu_);
       for (auto& e : *events) {
-        ids_.insert(e.event.id());
+        ids_.insert(e.event->id());
         positions_.push_back(e.position);
       }
     });

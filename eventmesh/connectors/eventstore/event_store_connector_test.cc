@@ -43,7 +43,7 @@ class Member {
       absl::MutexLock lock(&mu_);
       for (auto& e : *events) {
         positions_.push_back(e.position);
-        events_.push_back(std::move(e.event));
+        events_.push_back(*e.event);
       }
     });
     if (!sub.ok()) return sub.status();

@@ -693,7 +693,7 @@ class KafkaSubscription final : public Subscription {
           tracker_.Ack(p.partition, p.offset);
           continue;
         }
-        batch->push_back(DeliveredEvent{std::move(*p.event),
+        batch->push_back(DeliveredEvent{ShareEvent(std::move(*p.event)),
                                         Position{subscribe_.topic, p.partition, p.offset},
                                         tracker_.DeliveriesAt(p.partition, p.offset)});
         --budget;

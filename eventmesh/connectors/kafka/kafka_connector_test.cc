@@ -117,7 +117,7 @@ class Collector {
 
 std::set<std::string> Ids(const std::vector<DeliveredEvent>& events) {
   std::set<std::string> ids;
-  for (const auto& e : events) ids.insert(e.event.id());
+  for (const auto& e : events) ids.insert(e.event->id());
   return ids;
 }
 
@@ -273,7 +273,7 @@ TEST_F(KafkaConnectorTest, PublishesAndConsumesInOrderPerPartition) {
   const auto events = collector.Events();
   std::map<int32_t, int64_t> last;
   for (const auto& e : events) {
-    const Position& expected = published[e.event.id()];
+    const Position& expected = published[e.event->id()];
     EXPECT_EQ(e.position.partition, expected.partition);
     EXPECT_EQ(e.position.offset, expected.offset);
     auto it = last.find(e.position.partition);
@@ -281,7 +281,7 @@ TEST_F(KafkaConnectorTest, PublishesAndConsumesInOrderPerPartition) {
       EXPECT_GT(e.position.offset, it->second);
     }
     last[e.position.partition] = e.position.offset;
-    EXPECT_EQ(e.event, MakeEvent("orders", std::stoi(e.event.id().substr(3))));
+    EXPECT_EQ(*e.event, MakeEvent("orders", std::stoi(e.event->id().substr(3))));
   }
   EXPECT_EQ(Ids(events).size(), 30u);
   subscription->Close();
@@ -303,9 +303,9 @@ TEST_F(KafkaConnectorTest, KeyedEventsKeepTheirOrder) {
   ASSERT_EQ(collector.WaitFor(40), 40u);
   std::map<std::string, int> last_seq;
   for (const auto& e : collector.Events()) {
-    const std::string* key = e.event.FindExtension("partitionkey");
+    const std::string* key = e.event->FindExtension("partitionkey");
     ASSERT_NE(key, nullptr);
-    const int seq = std::stoi(e.event.id().substr(3));
+    const int seq = std::stoi(e.event->id().substr(3));
     auto it = last_seq.find(*key);
     if (it != last_seq.end()) {
       EXPECT_GT(seq, it->second) << "key " << *key;
@@ -347,7 +347,7 @@ TEST_F(KafkaConnectorTest, GroupMembersShareEveryEventExactlyOnce) {
   sc->Close();
   std::multiset<std::string> ids;
   for (Collector* collector : {&a, &b, &c}) {
-    for (const auto& e : collector->Events()) ids.insert(e.event.id());
+    for (const auto& e : collector->Events()) ids.insert(e.event->id());
   }
   EXPECT_EQ(ids.size(), static_cast<size_t>(published)) << "duplicates or losses";
   EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), static_cast<size_t>(published));
@@ -375,7 +375,7 @@ TEST_F(KafkaConnectorTest, UnacknowledgedEventsComeAgainToTheNextMember) {
   ASSERT_GE(again.size(), 5u);
   EXPECT_EQ(again[0].position.offset, events[5].position.offset);
   std::vector<std::string> ids;
-  for (const auto& e : again) ids.push_back(e.event.id());
+  for (const auto& e : again) ids.push_back(e.event->id());
   EXPECT_EQ(ids, (std::vector<std::string>{"id-5", "id-6", "id-7", "id-8", "id-9"}));
   next->Close();
 }

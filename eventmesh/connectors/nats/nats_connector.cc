@@ -914,7 +914,7 @@ void NatsSubscription::Run() {
         held_bytes_ += bytes;
         average_bytes_ = average_bytes_ == 0 ? bytes : (average_bytes_ * 7 + bytes) / 8;
         DeliveredEvent delivered;
-        delivered.event = std::move(*event);
+        delivered.event = ShareEvent(std::move(*event));
         delivered.position.topic = options_.topic;
         delivered.position.partition = partition;
         delivered.position.offset = sequence;

@@ -182,7 +182,7 @@ class AckingCollector {
     return [this](std::vector<DeliveredEvent>* events) {
       absl::MutexLock lock(&mu_);
       for (auto& e : *events) {
-        ids_.insert(e.event.id());
+        ids_.insert(e.event->id());
         positions_.push_back(e.position);
       }
     };

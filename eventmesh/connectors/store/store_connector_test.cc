@@ -46,7 +46,7 @@ class Collector {
     return [this](std::vector<DeliveredEvent>* events) {
       absl::MutexLock lock(&mu_);
       for (auto& e : *events) {
-        ids_.push_back(e.event.id());
+        ids_.push_back(e.event->id());
         positions_.push_back(e.position);
       }
     };

@@ -80,7 +80,7 @@ class Collector {
     return [this](std::vector<DeliveredEvent>* events) {
       absl::MutexLock lock(&mu_);
       for (auto& e : *events) {
-        ids_.push_back(e.event.id());
+        ids_.push_back(e.event->id());
         received_.push_back(e);
         unacked_.push_back(e.position);
       }
@@ -297,8 +297,8 @@ TEST_P(ConnectorConformanceTest, TopicsWithLevelsWork) {
   EXPECT_EQ(published->position.topic, topic);
   ASSERT_EQ((*member)->collector->WaitFor(1), 1u);
   const DeliveredEvent delivered = (*member)->collector->received()[0];
-  EXPECT_EQ(delivered.event.id(), "lv-1");
-  EXPECT_EQ(delivered.event.subject(), topic);
+  EXPECT_EQ(delivered.event->id(), "lv-1");
+  EXPECT_EQ(delivered.event->subject(), topic);
   EXPECT_EQ(delivered.position.topic, topic);
   (*member)->Close();
   auto listed = connector->ListTopics();
@@ -373,20 +373,20 @@ TEST_P(ConnectorConformanceTest, PublishedEventsAreConsumedInOrderPerPartition) 
   std::map<int32_t, std::pair<int64_t, int>> last;  // partition -> (offset, publish index)
   std::set<std::string> seen;
   for (const DeliveredEvent& e : (*member)->collector->received()) {
-    EXPECT_TRUE(seen.insert(e.event.id()).second) << "delivered twice: " << e.event.id();
-    const auto& published = results.at(e.event.id());
+    EXPECT_TRUE(seen.insert(e.event->id()).second) << "delivered twice: " << e.event->id();
+    const auto& published = results.at(e.event->id());
     EXPECT_EQ(e.position.topic, "ordered");
-    EXPECT_EQ(e.position.partition, published->position.partition) << e.event.id();
-    EXPECT_EQ(e.position.offset, published->position.offset) << e.event.id();
-    EXPECT_EQ(e.event.data(), "data-" + e.event.id());
+    EXPECT_EQ(e.position.partition, published->position.partition) << e.event->id();
+    EXPECT_EQ(e.position.offset, published->position.offset) << e.event->id();
+    EXPECT_EQ(e.event->data(), "data-" + e.event->id());
     auto previous = last.find(e.position.partition);
     if (previous != last.end()) {
-      EXPECT_GT(e.position.offset, previous->second.first) << e.event.id();
-      EXPECT_GT(index[e.event.id()], previous->second.second)
-          << e.event.id() << " delivered after a later publish of partition "
+      EXPECT_GT(e.position.offset, previous->second.first) << e.event->id();
+      EXPECT_GT(index[e.event->id()], previous->second.second)
+          << e.event->id() << " delivered after a later publish of partition "
           << e.position.partition;
     }
-    last[e.position.partition] = {e.position.offset, index[e.event.id()]};
+    last[e.position.partition] = {e.position.offset, index[e.event->id()]};
   }
 }
 
@@ -505,7 +505,7 @@ TEST_P(ConnectorConformanceTest, UnacknowledgedEventsGoToTheNextMember) {
   }
   ASSERT_EQ((*first)->collector->WaitFor(3), 3u);
   std::vector<DeliveredEvent> got = (*first)->collector->received();
-  ASSERT_EQ(got[0].event.id(), "t-0");
+  ASSERT_EQ(got[0].event->id(), "t-0");
   (*first)->subscription->Ack(got[0].position);  // t-1 and t-2 stay unacknowledged
   (*first)->Close();
 
@@ -573,8 +573,8 @@ TEST_P(ConnectorConformanceTest, DeliveryCountsSurviveReopeningTheConnector) {
     }
     ASSERT_EQ((*member)->collector->WaitFor(3), 3u);
     std::vector<DeliveredEvent> got = (*member)->collector->received();
-    ASSERT_EQ(got[1].event.id(), "poison");
-    for (const auto& e : got) EXPECT_EQ(e.previous_deliveries, 0) << e.event.id();
+    ASSERT_EQ(got[1].event->id(), "poison");
+    for (const auto& e : got) EXPECT_EQ(e.previous_deliveries, 0) << e.event->id();
     (*member)->subscription->Ack(got[0].position);
     (*member)->subscription->NoteDeliveries(got[1].position, 2);
     (*member)->subscription->NoteDeliveries(got[1].position, 3);
@@ -590,7 +590,7 @@ TEST_P(ConnectorConformanceTest, DeliveryCountsSurviveReopeningTheConnector) {
   ASSERT_TRUE((*member)->collector->WaitForIds({"poison", "ok-1"}).empty());
   std::map<std::string, int32_t> previous;
   for (const auto& e : (*member)->collector->received())
-    previous[e.event.id()] = e.previous_deliveries;
+    previous[e.event->id()] = e.previous_deliveries;
   EXPECT_EQ(previous.count("ok-0"), 0u) << "an acknowledged event came again";
   EXPECT_EQ(previous["poison"], durable_counts ? 3 : 0);
   EXPECT_EQ(previous["ok-1"], 0);
@@ -605,7 +605,7 @@ TEST_P(ConnectorConformanceTest, DeliveryCountsSurviveReopeningTheConnector) {
   ASSERT_TRUE(PublishSync(connector, MakeEvent("fragile", "fence")).ok());
   EXPECT_TRUE((*again)->collector->WaitForIds({"fence"}).empty());
   for (const auto& e : (*again)->collector->received()) {
-    EXPECT_EQ(e.event.id(), "fence") << "acknowledged " << e.event.id() << " came again";
+    EXPECT_EQ(e.event->id(), "fence") << "acknowledged " << e.event->id() << " came again";
     EXPECT_EQ(e.previous_deliveries, 0);
   }
 }

@@ -6,9 +6,23 @@ namespace eventmesh::protocol::tcp {
 
 absl::StatusOr<EventMeshMessage> EventMeshMessage::FromJson(absl::string_view json) {
   constexpr absl::string_view kModel = "EventMeshMessage";
-  rapidjson::Document doc;
-  std::string scratch;
-  if (absl::Status s = ParseLenient(json, kModel, &scratch, &doc); !s.ok()) return s;
+  // Typical messages (a few hundred bytes) are parsed without touching the heap: the text and
+  // the document live in stack buffers, larger ones spill to the heap.
+  char value_buffer[4096];
+  char parse_buffer[1024];
+  char reader_buffer[512];
+  char text_buffer[4096];
+  std::string heap_text;
+  rapidjson::MemoryPoolAllocator<> value_allocator(value_buffer, sizeof(value_buffer));
+  rapidjson::MemoryPoolAllocator<> parse_allocator(parse_buffer, sizeof(parse_buffer));
+  rapidjson::MemoryPoolAllocator<> reader_allocator(reader_buffer, sizeof(reader_buffer));
+  rapidjson::GenericDocument<rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>,
+                             rapidjson::MemoryPoolAllocator<>>
+      doc(&value_allocator, sizeof(parse_buffer), &parse_allocator);
+  absl::Status parsed = json.size() + kJsonScratchPadding <= sizeof(text_buffer)
+                            ? ParseLenientInto(json, kModel, text_buffer, &doc, &reader_allocator)
+                            : ParseLenient(json, kModel, &heap_text, &doc);
+  if (!parsed.ok()) return parsed;
   if (!doc.IsObject()) {
     return absl::InvalidArgumentError("EventMeshMessage is not a JSON object");
   }

@@ -1,6 +1,7 @@
 #include "eventmesh/protocol/tcp/header.h"
 
 #include <climits>
+#include <cstring>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
@@ -34,7 +35,188 @@ absl::string_view OpStatusDesc(int code) {
   }
 }
 
-absl::StatusOr<Header> Header::FromJson(absl::string_view json) {
+namespace header_internal {
+namespace {
+
+// Reads a header with the lenient rules once its fields are known: cmd (else command) must name
+// a command, desc (else msg) gives the description. Absent and null fields are nullopt.
+absl::StatusOr<Header> FinishSimpleHeader(Header h, std::optional<absl::string_view> cmd,
+                                          std::optional<absl::string_view> command,
+                                          std::optional<absl::string_view> desc,
+                                          std::optional<absl::string_view> msg) {
+  if (!cmd.has_value()) cmd = command;
+  if (!cmd.has_value()) return absl::InvalidArgumentError("package header has no cmd");
+  std::optional<Command> parsed = ParseCommand(*cmd);
+  if (!parsed) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown cmd \"", absl::CHexEscape(*cmd), "\" in package header"));
+  }
+  h.cmd = *parsed;
+  if (!desc.has_value()) desc = msg;
+  if (desc.has_value()) h.desc = std::string(*desc);
+  return h;
+}
+
+}  // namespace
+
+std::optional<absl::StatusOr<Header>> ParseSimpleHeader(absl::string_view json) {
+  const char* p = json.data();
+  const char* const end = p + json.size();
+  const auto skip_space = [&] {
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) ++p;
+  };
+  // A string of printable ASCII without escapes; `p` moves past its closing quote.
+  const auto string = [&](absl::string_view* out) {
+    if (p >= end || *p != '"') return false;
+    const char* const start = ++p;
+    for (; p < end; ++p) {
+      const auto c = static_cast<unsigned char>(*p);
+      if (c == '"') {
+        *out = absl::string_view(start, static_cast<size_t>(p - start));
+        ++p;
+        return true;
+      }
+      if (c < 0x20 || c == '\\' || c >= 0x80) return false;
+    }
+    return false;
+  };
+  // An integer of at most 18 digits, as its text (what kParseNumbersAsStringsFlag gives).
+  const auto integer = [&](absl::string_view* out) {
+    const char* const start = p;
+    if (p < end && *p == '-') ++p;
+    const char* const digits = p;
+    while (p < end && *p >= '0' && *p <= '9') ++p;
+    const auto n = static_cast<size_t>(p - digits);
+    if (n == 0 || n > 18 || (n > 1 && *digits == '0')) return false;
+    if (p < end && (*p == '.' || *p == 'e' || *p == 'E')) return false;
+    *out = absl::string_view(start, static_cast<size_t>(p - start));
+    return true;
+  };
+  const auto null = [&] {
+    if (end - p >= 4 && std::memcmp(p, "null", 4) == 0) {
+      p += 4;
+      return true;
+    }
+    return false;
+  };
+  // A string or null (nullopt) value.
+  const auto text = [&](std::optional<absl::string_view>* out) {
+    if (null()) return true;
+    absl::string_view v;
+    if (!string(&v)) return false;
+    *out = v;
+    return true;
+  };
+
+  Header h;
+  std::optional<absl::string_view> cmd, command, desc, msg;
+  bool bad_code = false;
+  unsigned seen = 0;
+  skip_space();
+  if (p >= end || *p != '{') return std::nullopt;
+  ++p;
+  skip_space();
+  if (p < end && *p == '}') {
+    ++p;
+  } else {
+    for (;;) {
+      absl::string_view key;
+      if (!string(&key)) return std::nullopt;
+      skip_space();
+      if (p >= end || *p != ':') return std::nullopt;
+      ++p;
+      skip_space();
+      unsigned bit = 0;
+      if (key == "cmd") {
+        bit = 1;
+        if (!text(&cmd)) return std::nullopt;
+      } else if (key == "command") {
+        bit = 2;
+        if (!text(&command)) return std::nullopt;
+      } else if (key == "desc") {
+        bit = 4;
+        if (!text(&desc)) return std::nullopt;
+      } else if (key == "msg") {
+        bit = 8;
+        if (!text(&msg)) return std::nullopt;
+      } else if (key == "code") {
+        bit = 16;
+        if (!null()) {
+          absl::string_view v;
+          if (!(p < end && *p == '"' ? string(&v) : integer(&v))) return std::nullopt;
+          int64_t code = 0;
+          if (!absl::SimpleAtoi(v, &code) || code < INT_MIN || code > INT_MAX) {
+            bad_code = true;  // reported once the whole text is known to be well-formed
+          } else {
+            h.code = static_cast<int>(code);
+          }
+        }
+      } else if (key == "seq") {
+        bit = 32;
+        if (!null()) {
+          absl::string_view v;
+          if (!(p < end && *p == '"' ? string(&v) : integer(&v))) return std::nullopt;
+          h.seq = std::string(v);
+        }
+      } else if (key == "properties") {
+        bit = 64;
+        if (!null()) {
+          if (p >= end || *p != '{') return std::nullopt;
+          ++p;
+          skip_space();
+          if (p < end && *p == '}') {
+            ++p;
+          } else {
+            for (;;) {
+              absl::string_view name;
+              std::optional<absl::string_view> value;
+              if (!string(&name)) return std::nullopt;
+              skip_space();
+              if (p >= end || *p != ':') return std::nullopt;
+              ++p;
+              skip_space();
+              if (!text(&value)) return std::nullopt;
+              if (value.has_value())
+                h.properties.insert_or_assign(std::string(name), std::string(*value));
+              skip_space();
+              if (p < end && *p == ',') {
+                ++p;
+                skip_space();
+                continue;
+              }
+              if (p < end && *p == '}') {
+                ++p;
+                break;
+              }
+              return std::nullopt;
+            }
+          }
+        }
+      } else {
+        return std::nullopt;  // unknown keys may hold any value: the general parser skips them
+      }
+      if ((seen & bit) != 0) return std::nullopt;  // a repeated key
+      seen |= bit;
+      skip_space();
+      if (p < end && *p == ',') {
+        ++p;
+        skip_space();
+        continue;
+      }
+      if (p < end && *p == '}') {
+        ++p;
+        break;
+      }
+      return std::nullopt;
+    }
+  }
+  skip_space();
+  if (p != end) return std::nullopt;
+  if (bad_code) return absl::InvalidArgumentError("package header code is not an int");
+  return FinishSimpleHeader(std::move(h), cmd, command, desc, msg);
+}
+
+absl::StatusOr<Header> ParseHeaderDocument(absl::string_view json) {
   char value_buffer[4096];
   char parse_buffer[1024];
   char reader_buffer[512];
@@ -109,6 +291,15 @@ absl::StatusOr<Header> Header::FromJson(absl::string_view json) {
     if (auto text = ScalarText(*desc)) h.desc = std::move(*text);
   }
   return h;
+}
+
+}  // namespace header_internal
+
+absl::StatusOr<Header> Header::FromJson(absl::string_view json) {
+  // Nearly every client sends compact headers of plain strings: read those without building a
+  // document; anything else goes to the general parser.
+  if (auto simple = header_internal::ParseSimpleHeader(json)) return *std::move(simple);
+  return header_internal::ParseHeaderDocument(json);
 }
 
 void Header::AppendJson(std::string* out) const {

@@ -71,6 +71,17 @@ struct Header {
   bool operator!=(const Header& o) const { return !(*this == o); }
 };
 
+// The two readers behind Header::FromJson, exposed for tests. ParseSimpleHeader reads the compact
+// headers clients send (keys cmd, command, code, desc, msg, seq, properties, each at most once;
+// strings of printable ASCII without escapes, integers, null; properties an object of such
+// strings) without building a JSON document, and returns nullopt for any other text.
+// ParseHeaderDocument is the general reader. Where ParseSimpleHeader answers, both give the same
+// result.
+namespace header_internal {
+std::optional<absl::StatusOr<Header>> ParseSimpleHeader(absl::string_view json);
+absl::StatusOr<Header> ParseHeaderDocument(absl::string_view json);
+}  // namespace header_internal
+
 }  // namespace eventmesh::protocol::tcp
 
 #endif  // EVENTMESH_PROTOCOL_TCP_HEADER_H_

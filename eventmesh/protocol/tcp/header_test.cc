@@ -1,6 +1,7 @@
 #include "eventmesh/protocol/tcp/header.h"
 
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -143,6 +144,80 @@ TEST(HeaderTest, DeepNestingIsRefused) {
       ASSERT_FALSE(parsed.ok());
       EXPECT_THAT(std::string(parsed.status().message()),
                   ::testing::HasSubstr("nesting deeper than"));
+    }
+  }
+}
+
+// The scanner for simple headers answers the headers clients send, and wherever it answers it
+// agrees with the general reader (same header, or the same error).
+TEST(HeaderTest, SimpleHeaderScannerAgreesWithTheDocumentReader) {
+  const std::vector<std::string> answered = {
+      R"({"cmd":"ASYNC_MESSAGE_TO_SERVER","command":"ASYNC_MESSAGE_TO_SERVER","code":0,"seq":"12","properties":{"protocoltype":"eventmeshmessage","protocolversion":"1.0","protocoldesc":"tcp"}})",
+      R"({"cmd":"ASYNC_MESSAGE_TO_CLIENT_ACK","command":"ASYNC_MESSAGE_TO_CLIENT_ACK","code":0,"seq":"99","properties":{}})",
+      R"( { "cmd" : "HELLO_REQUEST" , "code" : "7" , "seq" : 123 , "desc" : null , "msg" : "m" } )",
+      R"({"command":"HEARTBEAT_REQUEST","code":-3,"properties":null})",
+      R"({"cmd":null,"command":"2"})",
+      R"({"cmd":"HELLO_REQUEST","properties":{"a":"1","a":"2","b":null}})",
+      R"({"cmd":"HELLO_REQUEST","desc":"d","msg":"m"})",
+      R"({"cmd":"NOPE"})",
+      R"({"code":0})",
+      R"({})",
+      R"({"cmd":"HELLO_REQUEST","code":"x"})",
+      R"({"cmd":"HELLO_REQUEST","code":"99999999999"})",
+      R"({"cmd":"HELLO_REQUEST","code":-0,"seq":-0})",
+  };
+  for (const std::string& json : answered) {
+    auto simple = header_internal::ParseSimpleHeader(json);
+    ASSERT_TRUE(simple.has_value()) << json;
+    auto general = header_internal::ParseHeaderDocument(json);
+    ASSERT_EQ(simple->status(), general.status()) << json;
+    if (general.ok()) {
+      EXPECT_EQ(**simple, *general) << json;
+    }
+    auto read = Header::FromJson(json);
+    ASSERT_EQ(read.status(), general.status()) << json;
+  }
+  // Outside the scanner's subset: left to the general reader.
+  const std::vector<std::string> declined = {
+      "",
+      "42",
+      "{",
+      R"({"cmd":"HELLO_REQUEST"} x)",
+      R"({"cmd":"HELLO_REQUEST","cmd":"HEARTBEAT_REQUEST"})",
+      R"({"cmd":"HELLO_REQUEST","other":1})",
+      R"({"cmd":"HELLO_\u0052EQUEST"})",
+      R"({"cmd":"HELLO_REQUEST","desc":"caf)"
+      "\xc3\xa9"
+      R"("})",
+      R"({"cmd":"HELLO_REQUEST","code":1.5})",
+      R"({"cmd":"HELLO_REQUEST","code":1e2})",
+      R"({"cmd":"HELLO_REQUEST","code":01})",
+      R"({"cmd":"HELLO_REQUEST","code":12345678901234567890})",
+      R"({"cmd":"HELLO_REQUEST","code":true})",
+      R"({"cmd":true})",
+      R"({"cmd":"HELLO_REQUEST","seq":false})",
+      R"({"cmd":"HELLO_REQUEST","properties":[]})",
+      R"({"cmd":"HELLO_REQUEST","properties":{"a":1}})",
+      R"({"cmd":"HELLO_REQUEST","properties":{"a":{"b":"c"}}})",
+      R"({"cmd":"HELLO_REQUEST",})",
+      R"({"cmd":"HELLO_REQUEST")",
+      std::string("{\"cmd\":\"HELLO_REQUEST\"}\0", 24),
+      std::string("{\"cmd\":\"HELLO\0REQUEST\"}", 23),
+      "{\"cmd\":\"HELLO_REQUEST\",\"desc\":\"a\tb\"}",
+  };
+  for (const std::string& json : declined) {
+    EXPECT_FALSE(header_internal::ParseSimpleHeader(json).has_value()) << json;
+  }
+  // Every prefix of a typical header: never a different answer than the general reader.
+  const std::string typical = answered[0];
+  for (size_t n = 0; n <= typical.size(); ++n) {
+    const std::string prefix = typical.substr(0, n);
+    auto simple = header_internal::ParseSimpleHeader(prefix);
+    if (!simple.has_value()) continue;
+    auto general = header_internal::ParseHeaderDocument(prefix);
+    ASSERT_EQ(simple->status(), general.status()) << prefix;
+    if (general.ok()) {
+      EXPECT_EQ(**simple, *general) << prefix;
     }
   }
 }

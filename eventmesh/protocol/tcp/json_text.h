@@ -85,14 +85,13 @@ class StringAppendStream {
 inline void PutReserve(StringAppendStream& stream, size_t count) { stream.Reserve(count); }
 inline void PutUnsafe(StringAppendStream& stream, char c) { stream.Put(c); }
 
-using AppendWriter = rapidjson::Writer<StringAppendStream>;
-
-inline void WriteKey(AppendWriter& w, absl::string_view s) {
-  w.Key(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
-inline void WriteString(AppendWriter& w, absl::string_view s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
+// rapidjson::Writer into a StringAppendStream, with access to that stream (the fast string
+// writers below append to it directly).
+class AppendWriter : public rapidjson::Writer<StringAppendStream> {
+ public:
+  using rapidjson::Writer<StringAppendStream>::Writer;
+  StringAppendStream& stream() { return *os_; }
+};
 
 // True when rapidjson::Writer would escape some character of `s` (control characters, '"'
 // and '\\'; UTF-8 and '/' are written as they are).
@@ -104,17 +103,25 @@ inline bool NeedsJsonEscape(absl::string_view s) {
   return false;
 }
 
-// Same output as WriteString(w, s), where `stream` is w's output stream: a string that needs no
-// escaping is copied in one block instead of character by character (the push path's bodies).
-inline void WriteStringFast(AppendWriter& w, StringAppendStream& stream, absl::string_view s) {
+// Same output as w.String(s) / w.Key(s): a string that needs no escaping (nearly every key,
+// value and body) is copied in one block instead of character by character.
+inline void WriteString(AppendWriter& w, absl::string_view s) {
   if (NeedsJsonEscape(s)) {
-    WriteString(w, s);
+    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
     return;
   }
   w.RawValue("", 0, rapidjson::kStringType);  // the separator before the value, if any
+  StringAppendStream& stream = w.stream();
   stream.Put('"');
   stream.Append(s.data(), s.size());
   stream.Put('"');
+}
+inline void WriteKey(AppendWriter& w, absl::string_view s) { WriteString(w, s); }
+
+// WriteString, for callers that hold `stream` (w's output stream) themselves.
+inline void WriteStringFast(AppendWriter& w, StringAppendStream& stream, absl::string_view s) {
+  (void)stream;
+  WriteString(w, s);
 }
 
 // RapidJSON's SSE2 scanning reads aligned 16-byte blocks and may look up to 15 bytes past

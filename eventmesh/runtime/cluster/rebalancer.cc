@@ -167,10 +167,10 @@ void ClusterRebalancer::OnReports(std::vector<connectors::DeliveredEvent>* event
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& delivered : *events) {
       positions.push_back(delivered.position);
-      auto report = LoadReport::FromCloudEvent(delivered.event);
+      auto report = LoadReport::FromCloudEvent(*delivered.event);
       if (!report.ok()) {
         ++stats_.invalid_reports;
-        LOG(WARNING) << "event " << delivered.event.id() << " on " << kLoadTopic
+        LOG(WARNING) << "event " << delivered.event->id() << " on " << kLoadTopic
                      << " ignored: " << report.status();
         continue;
       }

@@ -182,7 +182,7 @@ void GroupConsumer::DispatchLocked(FlushList* flush) {
     if (chosen == nullptr) return;  // every window is full
     const uint64_t seq = next_seq_();
     const std::string seq_text = absl::StrCat(seq);
-    PushResult pushed = chosen->target->Push(entry->delivered.event, chosen->kind, seq_text, self);
+    PushResult pushed = chosen->target->Push(*entry->delivered.event, chosen->kind, seq_text, self);
     if (pushed.code == PushResult::Code::kUndeliverable) {
       // The target cannot carry this event at all (not a transient failure): dead-letter it
       // with the reason instead of dropping a healthy target or stalling the queue.
@@ -245,7 +245,8 @@ void GroupConsumer::OnAcks(const uint64_t* seqs, size_t count) {
       auto it = in_flight_.find(seqs[i]);
       if (it == in_flight_.end()) continue;  // late ack: the event moved on
       if (settings_.metrics != nullptr) settings_.metrics->Acked(it->second.pushed_ns, now_ns);
-      outcome.acks.push_back(it->second.entry->delivered.position);
+      // The entry ends here (it is in no queue while in flight): its position moves out.
+      outcome.acks.push_back(std::move(it->second.entry->delivered.position));
       outcome.release.push_back(std::move(it->second.target));
       in_flight_.erase(it);
       ++stats_.acked;
@@ -326,7 +327,7 @@ void GroupConsumer::Finish(Outcome& outcome) {
       ++stats_.dead_lettered;
     }
     if (settings_.metrics != nullptr) settings_.metrics->DeadLettered();
-    cloudevents::CloudEvent event = entry->delivered.event;
+    cloudevents::CloudEvent event = *entry->delivered.event;
     if (!entry->reject_reason.empty()) {
       LOG(WARNING) << "dead-lettering event " << event.id() << " of topic " << topic_ << " (group "
                    << group_ << "): " << entry->reject_reason;
@@ -351,7 +352,7 @@ void GroupConsumer::Finish(Outcome& outcome) {
         return;
       }
       LOG(ERROR) << "dead-letter write failed (" << status
-                 << "); the event stays pending: " << entry->delivered.event.id();
+                 << "); the event stays pending: " << entry->delivered.event->id();
       {
         std::lock_guard<std::mutex> lock(self->mu_);
         entry->delivery_count = self->settings_.max_delivery_count - 1;

@@ -42,8 +42,10 @@ class FakeConnector : public connectors::Connector {
     std::vector<connectors::DeliveredEvent> events;
     for (int i = from; i < to; ++i) {
       connectors::DeliveredEvent e;
-      e.event.set_id("e" + std::to_string(i));
-      e.event.set_subject("t");
+      cloudevents::CloudEvent event;
+      event.set_id("e" + std::to_string(i));
+      event.set_subject("t");
+      e.event = connectors::ShareEvent(std::move(event));
       e.position = {"t", 0, i};
       events.push_back(std::move(e));
     }

@@ -44,7 +44,7 @@ class FakeConnector final : public connectors::Connector {
   // Delivers `event` on the reply subscription.
   void Deliver(cloudevents::CloudEvent event) {
     std::vector<connectors::DeliveredEvent> events(1);
-    events[0].event = std::move(event);
+    events[0].event = connectors::ShareEvent(std::move(event));
     events[0].position.offset = static_cast<int64_t>(acked.size() + 100);
     handler_(&events);
   }

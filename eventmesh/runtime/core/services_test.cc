@@ -254,7 +254,7 @@ TEST_F(ServicesTest, ReplyIsAcceptedOnlyForAPendingRequest) {
   options.topic = "questions";
   auto subscription =
       connector_->Subscribe(options, [&](std::vector<connectors::DeliveredEvent>* events) {
-        received.Set(events->front().event);
+        received.Set(*events->front().event);
       });
   ASSERT_TRUE(subscription.ok()) << subscription.status();
   Slot<absl::StatusOr<cloudevents::CloudEvent>> answer;

@@ -264,7 +264,7 @@ class WebhookManagerTest : public ::testing::Test {
         connector_->Subscribe(options, [this, out](std::vector<connectors::DeliveredEvent>* e) {
           absl::MutexLock lock(&out->mu);
           for (auto& d : *e) {
-            out->events.push_back(d.event);
+            out->events.push_back(*d.event);
             std::lock_guard<std::mutex> l(reader_mu_);
             reader_subs_acks_.push_back(d.position);
           }
@@ -595,7 +595,7 @@ TEST_F(WebhookManagerTest, FailingEndpointDeadLettersAfterMaxAttemptsAndCommits)
   sub_options.topic = "orders";
   auto sub = connector_->Subscribe(sub_options, [&](std::vector<connectors::DeliveredEvent>* e) {
     absl::MutexLock lock(&mu);
-    for (auto& d : *e) seen.push_back(d.event.id());
+    for (auto& d : *e) seen.push_back(d.event->id());
   });
   ASSERT_TRUE(sub.ok());
   Publish(Event("orders", "marker"));
