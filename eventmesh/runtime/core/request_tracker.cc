@@ -106,7 +106,7 @@ void RequestTracker::OnReplies(std::vector<connectors::DeliveredEvent>* events) 
   positions.reserve(events->size());
   for (auto& delivered : *events) {
     positions.push_back(delivered.position);
-    cloudevents::CloudEvent response = *delivered.event;  // changed below: a copy
+    cloudevents::CloudEvent response = *delivered.event;  // a copy: its subject is rewritten
     const std::string* id = response.FindExtension(kCorrelationExtension);
     if (id == nullptr) {
       LOG(WARNING) << "event without " << kCorrelationExtension << " on reply topic "
