@@ -1,8 +1,14 @@
 #include "tools/chaos/tcp_proxy.h"
 
+#include <sys/socket.h>
+
 #include <array>
+#include <atomic>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "boost/asio.hpp"
 #include "gtest/gtest.h"
@@ -13,7 +19,8 @@ namespace {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-// A blocking echo server on a loopback port: echoes every connection until it closes.
+// A blocking echo server on a loopback port: echoes every connection until it closes. The
+// destructor ends every connection and joins its thread before the sockets' io_context goes.
 class EchoServer {
  public:
   EchoServer() : acceptor_(io_, tcp::endpoint(asio::ip::address_v4::loopback(), 0)) {
@@ -22,8 +29,10 @@ class EchoServer {
         auto socket = std::make_shared<tcp::socket>(io_);
         boost::system::error_code ec;
         acceptor_.accept(*socket, ec);
-        if (ec) return;
-        std::thread([socket] {
+        if (ec || stopping_.load()) return;
+        std::lock_guard<std::mutex> lock(mu_);
+        sockets_.push_back(socket);
+        connections_.emplace_back([socket] {
           std::array<char, 1024> buffer;
           boost::system::error_code ec;
           for (;;) {
@@ -32,18 +41,22 @@ class EchoServer {
             asio::write(*socket, asio::buffer(buffer.data(), n), ec);
             if (ec) return;
           }
-        }).detach();
+        });
       }
     });
   }
   ~EchoServer() {
-    boost::system::error_code ignored;
-    acceptor_.cancel(ignored);
-    acceptor_.close(ignored);
+    stopping_.store(true);
     // Unblock accept() with one connection of our own.
+    boost::system::error_code ignored;
     tcp::socket poke(io_);
-    poke.connect(tcp::endpoint(asio::ip::address_v4::loopback(), port_), ignored);
+    poke.connect(tcp::endpoint(asio::ip::address_v4::loopback(), port()), ignored);
     thread_.join();
+    acceptor_.close(ignored);
+    std::lock_guard<std::mutex> lock(mu_);
+    // shutdown(2) on the descriptor ends a blocked read_some on another thread.
+    for (auto& socket : sockets_) ::shutdown(socket->native_handle(), SHUT_RDWR);
+    for (std::thread& connection : connections_) connection.join();
   }
   int port() {
     if (port_ == 0) port_ = acceptor_.local_endpoint().port();
@@ -54,7 +67,11 @@ class EchoServer {
   asio::io_context io_;
   tcp::acceptor acceptor_;
   int port_ = 0;
+  std::atomic<bool> stopping_{false};
   std::thread thread_;
+  std::mutex mu_;
+  std::vector<std::shared_ptr<tcp::socket>> sockets_;
+  std::vector<std::thread> connections_;
 };
 
 std::string EchoThrough(tcp::socket& socket, const std::string& text) {
