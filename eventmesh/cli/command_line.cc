@@ -14,6 +14,7 @@ const std::set<std::string>& ValueFlags() {
       // admin commands
       "admin", "token", "ca-file", "partitions", "topic", "to", "partition", "from", "count",
       "offset", "protocol", "group", "id", "address", "path", "timeout", "subsystem", "output",
+      "retention", "retention-bytes",
       // pub / sub / request / bench
       "server", "registry", "registry-type", "mesh", "idc", "user", "password", "type", "source",
       "mode", "listen", "advertise", "rate", "duration", "warmup", "drain", "publishers",

@@ -67,7 +67,7 @@ Admin commands (over the admin port):
   status                                    runtime info, health, readiness, sessions, counts
   topics list
   topics describe <topic>                   partitions with earliest and end offsets
-  topics create <topic> [--partitions=N]
+  topics create <topic> [--partitions=N] [--retention=DURATION|none] [--retention-bytes=N|none]
   topics delete <topic>
   groups list                               groups with a subscriber here, with their lag
   groups describe <group>                   members, committed offsets and lag per partition
@@ -301,11 +301,21 @@ class Command {
     if (!topic.ok()) return Fail(topic.status());
     if (json()) return PrintJson();
     out_ << "topic " << *name << ": " << (*topic)["partitions"].Size() << " partition(s), "
-         << Str(*topic, "messageCount") << " event(s) retained\n";
-    Table t({"PARTITION#", "EARLIEST#", "END#", "EVENTS#"});
+         << Str(*topic, "messageCount") << " event(s) retained";
+    if (topic->HasMember("retentionMs") && (*topic)["retentionMs"].IsInt64()) {
+      const int64_t ms = (*topic)["retentionMs"].GetInt64();
+      const int64_t bytes = (*topic)["retentionBytes"].GetInt64();
+      out_ << "; retention "
+           << (ms < 0 ? std::string("no age limit") : absl::FormatDuration(absl::Milliseconds(ms)))
+           << ", " << (bytes < 0 ? std::string("no size limit") : absl::StrCat(bytes, " bytes"))
+           << " per partition";
+    }
+    out_ << "\n";
+    Table t({"PARTITION#", "EARLIEST#", "END#", "EVENTS#", "BYTES#"});
     for (const auto& p : (*topic)["partitions"].GetArray()) {
       t.AddRow({Str(p, "partition"), Str(p, "earliestOffset"), Str(p, "endOffset"),
-                absl::StrCat(p["endOffset"].GetInt64() - p["earliestOffset"].GetInt64())});
+                absl::StrCat(p["endOffset"].GetInt64() - p["earliestOffset"].GetInt64()),
+                p.HasMember("bytes") ? Str(p, "bytes") : std::string("-")});
     }
     t.Print(out_, "no partitions");
     return kOk;
@@ -320,6 +330,32 @@ class Command {
     if (bad != kOk) return bad;
     std::string body = absl::StrCat("{\"name\":", JsonText(*name));
     if (partitions.has_value()) absl::StrAppend(&body, ",\"partitions\":", *partitions);
+    // --retention=7d|12h|none, --retention-bytes=N|none ("none" = no limit).
+    if (auto retention = p_.Get("retention"); retention.has_value()) {
+      absl::Duration age;
+      std::string text = *retention;
+      if (absl::EndsWith(text, "d")) {  // days, which absl::ParseDuration does not take
+        int64_t days = 0;
+        if (absl::SimpleAtoi(text.substr(0, text.size() - 1), &days)) {
+          text = absl::StrCat(days * 24, "h");
+        }
+      }
+      if (*retention == "none") {
+        body += ",\"retentionMs\":-1";
+      } else if (absl::ParseDuration(text, &age) && age >= absl::Milliseconds(1)) {
+        absl::StrAppend(&body, ",\"retentionMs\":", absl::ToInt64Milliseconds(age));
+      } else {
+        return Usage(absl::StrCat(
+            "--retention must be a duration such as 7d or 12h, or none, not \"", *retention, "\""));
+      }
+    }
+    if (auto bytes = p_.Get("retention-bytes"); bytes.has_value() && *bytes == "none") {
+      body += ",\"retentionBytes\":-1";
+    } else {
+      auto limit = IntFlag("retention-bytes", 1, INT64_MAX, &bad);
+      if (bad != kOk) return bad;
+      if (limit.has_value()) absl::StrAppend(&body, ",\"retentionBytes\":", *limit);
+    }
     body += "}";
     auto created = client_->Call("POST", "/v1/topics", body);
     if (!created.ok()) return Fail(created.status());

@@ -109,8 +109,16 @@ TEST_F(EmctlTest, TopicsEventsAndStatus) {
   EXPECT_THAT(list, HasSubstr("TOPIC   PARTITIONS  EVENTS  END OFFSETS (partition:offset)\n"));
   EXPECT_THAT(list, ::testing::ContainsRegex("orders +2 +3  0:[0-3] 1:[0-3]\n"));
   EXPECT_THAT(Ok({"topics", "describe", "orders"}),
-              HasSubstr("topic orders: 2 partition(s), 3 event(s) retained\n"
-                        "PARTITION  EARLIEST  END  EVENTS\n"));
+              HasSubstr("topic orders: 2 partition(s), 3 event(s) retained; retention 168h, no "
+                        "size limit per partition\n"
+                        "PARTITION  EARLIEST  END  EVENTS  BYTES\n"));
+  EXPECT_EQ(Ok({"topics", "create", "audit", "--retention=2d", "--retention-bytes=1048576"}),
+            "created topic audit with 4 partition(s)\n");  // the default partitions
+  EXPECT_THAT(Ok({"topics", "describe", "audit"}),
+              HasSubstr("retention 48h, 1048576 bytes per partition\n"));
+  EXPECT_EQ(Ok({"topics", "create", "forever", "--retention=none"}),
+            "created topic forever with 4 partition(s)\n");
+  EXPECT_THAT(Ok({"topics", "describe", "forever"}), HasSubstr("retention no age limit"));
   const std::string events = Ok({"events", "read", "orders", "--count=10"});
   for (int i = 0; i < 3; ++i) EXPECT_THAT(events, HasSubstr(absl::StrCat("order-", i)));
   EXPECT_THAT(Ok({"events", "read", "orders", "--partition=0", "--from=1000"}),
@@ -261,6 +269,7 @@ TEST_F(EmctlTest, ErrorsSayWhatIsWrong) {
       {{"frobnicate"}, "unknown command \"frobnicate\""},
       {{"topics", "create"}, "topics create needs a topic name"},
       {{"topics", "create", "t", "--partitions=0"}, "--partitions must be an integer in [1, 4096]"},
+      {{"topics", "create", "t", "--retention=soon"}, "--retention must be a duration"},
       {{"topics", "list", "--colour"}, "unknown flag --colour"},
       {{"topics", "list", "--admin"}, "--admin needs a value"},
       {{"groups", "reset", "g", "--to=earliest"}, "needs --topic=T"},

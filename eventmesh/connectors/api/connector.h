@@ -62,6 +62,13 @@ struct PartitionOffsets {
   int64_t earliest = 0;    // first retained offset
   int64_t end = 0;         // offset the next event will get (high watermark)
   int64_t committed = -1;  // the group's next offset to consume; -1 = never committed / no group
+  int64_t bytes = -1;      // bytes of the retained events; -1 = the connector cannot tell
+};
+
+// How long a topic keeps its events (admin API). 0 = the connector's default.
+struct TopicRetention {
+  int64_t max_age_ms = 0;  // events older than this are removed; < 0 = no age limit
+  int64_t max_bytes = 0;   // per partition, oldest removed first; < 0 = no size limit
 };
 
 // Where ResetGroupOffsets moves a group.
@@ -200,6 +207,22 @@ class Connector {
 
   // Topic admin.
   virtual absl::Status CreateTopic(const std::string& topic, int32_t partitions) = 0;
+  // CreateTopic with a retention other than the default. Connectors that cannot set one keep
+  // this default: a default retention creates the topic, anything else is Unimplemented.
+  virtual absl::Status CreateTopicWithRetention(const std::string& topic, int32_t partitions,
+                                                const TopicRetention& retention) {
+    if (retention.max_age_ms == 0 && retention.max_bytes == 0) {
+      return CreateTopic(topic, partitions);
+    }
+    return absl::UnimplementedError(
+        absl::StrCat("connector ", name(), " cannot set a topic's retention"));
+  }
+  // The topic's retention; Unimplemented by default.
+  virtual absl::StatusOr<TopicRetention> GetTopicRetention(const std::string& topic) {
+    (void)topic;
+    return absl::UnimplementedError(
+        absl::StrCat("connector ", name(), " cannot report a topic's retention"));
+  }
   virtual absl::StatusOr<bool> TopicExists(const std::string& topic) = 0;
   virtual absl::Status DeleteTopic(const std::string& topic) = 0;
 

@@ -901,6 +901,28 @@ absl::StatusOr<std::unique_ptr<Subscription>> EventStoreConnector::Subscribe(
   return std::unique_ptr<Subscription>(new EventStoreSubscription(std::move(state)));
 }
 
+absl::Status EventStoreConnector::CreateTopicWithRetention(const std::string& topic,
+                                                           int32_t partitions,
+                                                           const TopicRetention& retention) {
+  store::CreateTopicRequest request;
+  request.topic = topic;
+  request.partitions = partitions;
+  // The store's RetentionPolicy: <= 0 means no limit; 0 here means the store's default.
+  if (retention.max_age_ms != 0) request.retention.max_age_ms = retention.max_age_ms;
+  if (retention.max_bytes != 0) request.retention.max_bytes = retention.max_bytes;
+  auto created = store_->CreateTopic(request);
+  return created.ok() ? absl::OkStatus() : created.status();
+}
+
+absl::StatusOr<TopicRetention> EventStoreConnector::GetTopicRetention(const std::string& topic) {
+  auto described = store_->DescribeTopic({topic});
+  if (!described.ok()) return described.status();
+  TopicRetention retention;
+  retention.max_age_ms = described->retention.max_age_ms > 0 ? described->retention.max_age_ms : -1;
+  retention.max_bytes = described->retention.max_bytes > 0 ? described->retention.max_bytes : -1;
+  return retention;
+}
+
 absl::Status EventStoreConnector::CreateTopic(const std::string& topic, int32_t partitions) {
   store::CreateTopicRequest request;
   request.topic = topic;
@@ -938,6 +960,7 @@ absl::StatusOr<std::vector<PartitionOffsets>> EventStoreConnector::Offsets(
     p.partition = info.partition;
     p.earliest = info.earliest_offset;
     p.end = info.next_offset;
+    p.bytes = info.retained_bytes;
     out.push_back(p);
   }
   if (group.empty()) return out;

@@ -132,6 +132,9 @@ class EventStoreConnector final : public Connector {
   absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(const SubscribeOptions& options,
                                                           DeliveryHandler handler) override;
   absl::Status CreateTopic(const std::string& topic, int32_t partitions) override;
+  absl::Status CreateTopicWithRetention(const std::string& topic, int32_t partitions,
+                                        const TopicRetention& retention) override;
+  absl::StatusOr<TopicRetention> GetTopicRetention(const std::string& topic) override;
   absl::StatusOr<bool> TopicExists(const std::string& topic) override;
   absl::Status DeleteTopic(const std::string& topic) override;
   absl::StatusOr<std::vector<std::string>> ListTopics() override;

@@ -437,9 +437,10 @@ class Api {
   ServerResponse GetTopic(const std::string& topic) {
     auto offsets = c_.connector->Offsets(topic, "");
     if (!offsets.ok()) return StatusError(offsets.status());
+    auto retention = c_.connector->GetTopicRetention(topic);
     rapidjson::StringBuffer buffer;
     json::Writer w(buffer);
-    WriteTopic(w, topic, *offsets);
+    WriteTopic(w, topic, *offsets, retention.ok() ? &*retention : nullptr);
     return ServerResponse::Json(200, buffer.GetString());
   }
 
@@ -1387,9 +1388,22 @@ class Api {
       }
       partitions = *given;
     }
+    connectors::TopicRetention retention;
+    for (const auto& [field, target] :
+         {std::pair<const char*, int64_t*>{"retentionMs", &retention.max_age_ms},
+          std::pair<const char*, int64_t*>{"retentionBytes", &retention.max_bytes}}) {
+      if (!doc->HasMember(field)) continue;
+      const auto given = json::GetInt64(*doc, field);
+      if (!given.has_value() || *given < -1) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "field \"", field, "\" must be an integer: > 0 a limit, -1 none, 0 the default"));
+      }
+      *target = *given;
+    }
     std::string topic(*name);
     if (core::IsReservedTopic(topic)) return ReservedTopic(topic);
-    absl::Status created = c_.connector->CreateTopic(topic, static_cast<int32_t>(partitions));
+    absl::Status created =
+        c_.connector->CreateTopicWithRetention(topic, static_cast<int32_t>(partitions), retention);
     if (!created.ok()) return created;
     return topic;
   }
@@ -1528,8 +1542,11 @@ class Api {
     }
     return response;
   }
+  // `retention`: written when the connector reports it (retentionMs / retentionBytes, -1 = no
+  // limit).
   static void WriteTopic(json::Writer& w, const std::string& topic,
-                         const std::vector<connectors::PartitionOffsets>& offsets) {
+                         const std::vector<connectors::PartitionOffsets>& offsets,
+                         const connectors::TopicRetention* retention = nullptr) {
     w.StartObject();
     json::WriteKey(w, "name");
     json::WriteString(w, topic);
@@ -1543,11 +1560,21 @@ class Api {
       w.Int64(p.earliest);
       json::WriteKey(w, "endOffset");
       w.Int64(p.end);
+      if (p.bytes >= 0) {
+        json::WriteKey(w, "bytes");
+        w.Int64(p.bytes);
+      }
       w.EndObject();
     }
     w.EndArray();
     json::WriteKey(w, "messageCount");
     w.Int64(RetainedEvents(offsets));
+    if (retention != nullptr) {
+      json::WriteKey(w, "retentionMs");
+      w.Int64(retention->max_age_ms);
+      json::WriteKey(w, "retentionBytes");
+      w.Int64(retention->max_bytes);
+    }
     w.EndObject();
   }
 

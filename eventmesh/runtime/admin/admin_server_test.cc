@@ -335,6 +335,30 @@ TEST_F(AdminServerTest, TopicsCreateListGetDelete) {
   ASSERT_TRUE(doc.ok());
   EXPECT_EQ((*doc)["partitions"].Size(), 3u);
   EXPECT_EQ((*doc)["messageCount"].GetInt64(), 0);
+  EXPECT_EQ((*doc)["partitions"][0]["bytes"].GetInt64(), 0);
+  EXPECT_EQ((*doc)["retentionMs"].GetInt64(), 7LL * 24 * 3600 * 1000);  // the store's default
+  EXPECT_EQ((*doc)["retentionBytes"].GetInt64(), -1);
+
+  // Retention chosen at creation; bytes grow with the events.
+  auto kept =
+      Call("POST", "/v1/topics",
+           R"({"name":"audit","partitions":1,"retentionMs":3600000,"retentionBytes":1048576})");
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->status, 201) << kept->body;
+  {
+    auto publisher = Connect("pub", "producers");
+    PublishOk(publisher.get(), "audit", 1);
+  }
+  auto audit = json::ParseJson(Get("/v1/topics/audit"), "topic");
+  ASSERT_TRUE(audit.ok());
+  EXPECT_EQ((*audit)["retentionMs"].GetInt64(), 3600000);
+  EXPECT_EQ((*audit)["retentionBytes"].GetInt64(), 1048576);
+  EXPECT_GT((*audit)["partitions"][0]["bytes"].GetInt64(), 0);
+  auto unlimited = Call("POST", "/v1/topics", R"({"name":"forever","retentionMs":-1})");
+  EXPECT_EQ(unlimited->status, 201) << unlimited->body;
+  auto forever = json::ParseJson(Get("/v1/topics/forever"), "topic");
+  ASSERT_TRUE(forever.ok());
+  EXPECT_EQ((*forever)["retentionMs"].GetInt64(), -1);
 
   auto twice = Call("POST", "/v1/topics", R"({"name":"payments"})");
   EXPECT_EQ(twice->status, 409) << twice->body;
@@ -355,6 +379,8 @@ TEST_F(AdminServerTest, BadRequestsGetPreciseAnswers) {
       {"POST", "/v1/topics", "[]", 400, "JSON object"},
       {"POST", "/v1/topics", R"({"partitions":2})", 400, "\\\"name\\\""},
       {"POST", "/v1/topics", R"({"name":"t","partitions":0})", 400, "[1, 4096]"},
+      {"POST", "/v1/topics", R"({"name":"t","retentionMs":-5})", 400, "retentionMs"},
+      {"POST", "/v1/topics", R"({"name":"t","retentionBytes":"big"})", 400, "retentionBytes"},
       {"POST", "/v1/topics", R"({"name":"eventmesh-x"})", 400, "reserved for the mesh"},
       {"POST", "/v1/topics", R"({"name":"bad name!"})", 400, ""},
       {"DELETE", "/v1/topics/eventmesh-runtimes", "", 400, "reserved for the mesh"},
