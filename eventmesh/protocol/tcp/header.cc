@@ -69,16 +69,11 @@ std::optional<absl::StatusOr<Header>> ParseSimpleHeader(absl::string_view json) 
   const auto string = [&](absl::string_view* out) {
     if (p >= end || *p != '"') return false;
     const char* const start = ++p;
-    for (; p < end; ++p) {
-      const auto c = static_cast<unsigned char>(*p);
-      if (c == '"') {
-        *out = absl::string_view(start, static_cast<size_t>(p - start));
-        ++p;
-        return true;
-      }
-      if (c < 0x20 || c == '\\' || c >= 0x80) return false;
-    }
-    return false;
+    p += json::FindJsonSpecialByte(p, static_cast<size_t>(end - p), /*stop_on_non_ascii=*/true);
+    if (p >= end || *p != '"') return false;
+    *out = absl::string_view(start, static_cast<size_t>(p - start));
+    ++p;
+    return true;
   };
   // An integer of at most 18 digits, as its text (what kParseNumbersAsStringsFlag gives).
   const auto integer = [&](absl::string_view* out) {

@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "eventmesh/protocol/json/json.h"
+#include "eventmesh/protocol/json/string_scan.h"
 #include "rapidjson/document.h"
 #include "rapidjson/writer.h"
 
@@ -96,11 +97,7 @@ class AppendWriter : public rapidjson::Writer<StringAppendStream> {
 // True when rapidjson::Writer would escape some character of `s` (control characters, '"'
 // and '\\'; UTF-8 and '/' are written as they are).
 inline bool NeedsJsonEscape(absl::string_view s) {
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || c == '"' || c == '\\') return true;
-  }
-  return false;
+  return json::NeedsJsonEscape(s.data(), s.size());
 }
 
 // Same output as w.String(s) / w.Key(s): a string that needs no escaping (nearly every key,
