@@ -43,8 +43,9 @@ TEST(StringScanTest, NeedsEscapeForQuotesBackslashesAndControlsOnly) {
   EXPECT_FALSE(NeedsJsonEscape("", 0));
   const std::string plain = "plain text with / slashes, UTF-8 \xc3\xa9 and digits 0123456789";
   EXPECT_FALSE(NeedsJsonEscape(plain.data(), plain.size()));
-  for (const std::string& bad : {std::string("tab\there and more text"), std::string("a \"quote\""),
-                                std::string(33, 'z') + "\\", std::string(31, 'z') + '\x7f' + '\n'}) {
+  for (const std::string& bad :
+       {std::string("tab\there and more text"), std::string("a \"quote\""),
+        std::string(33, 'z') + "\\", std::string(31, 'z') + '\x7f' + '\n'}) {
     EXPECT_TRUE(NeedsJsonEscape(bad.data(), bad.size())) << bad;
   }
   const std::string del = std::string(30, 'z') + '\x7f';  // DEL is written as it is

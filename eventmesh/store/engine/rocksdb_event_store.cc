@@ -251,6 +251,15 @@ absl::Status RocksDbEventStore::OpenDb() {
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
+  // Write-ahead logs are reused once their memtables are flushed: appends then overwrite
+  // pages already in the page cache and an fdatasync does not change the file's size (no
+  // metadata to journal), instead of every log being a new file.
+  db_options.recycle_log_file_num = 4;
+  // The small column families (topics, groups, time index) hold a few entries in their
+  // memtables for a long time; without a cap each of them keeps every log since its first
+  // write alive, up to 4 x all write buffers (gigabytes, all replayed at the next start).
+  // Past the cap RocksDB flushes the column families that hold the oldest log.
+  db_options.max_total_wal_size = 2 * static_cast<uint64_t>(options_.write_buffer_bytes);
   if (options_.env != nullptr) db_options.env = options_.env;
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.write_buffer_size = static_cast<size_t>(options_.write_buffer_bytes);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -471,6 +472,37 @@ TEST_F(StoreTest, ReopenContinuesOffsetsWithoutGaps) {
     ASSERT_THAT(all->records, SizeIs(11));
     for (int i = 0; i < 11; ++i) EXPECT_EQ(all->records[i].offset, i);
   }
+}
+
+// The small column families (topics, groups) are written rarely; their memtables must not keep
+// every write-ahead log alive until they fill up (RocksDB's default limit would let the logs grow
+// to 4 x all write buffers, gigabytes, and replay all of it at the next start).
+TEST_F(StoreTest, WriteAheadLogsStayBoundedWhileOnlyRecordsAreWritten) {
+  options_.write_buffer_bytes = 1 << 20;
+  Reopen();
+  CreateTopic("wal", 1);  // a metadata write that sits in the first log
+  const std::string payload(1024, 'w');
+  constexpr int kBatches = 120;
+  constexpr int kPerBatch = 200;  // 24 MiB of records in all
+  for (int b = 0; b < kBatches; ++b) {
+    AppendRequest req = ToPartition("wal", 0, {});
+    for (int i = 0; i < kPerBatch; ++i) req.records.push_back(Rec(payload));
+    ASSERT_TRUE(store_->Append(req).ok());
+  }
+  uint64_t log_bytes = 0;
+  int logs = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(options_.path)) {
+    if (entry.path().extension() == ".log") {
+      log_bytes += entry.file_size();
+      ++logs;
+    }
+  }
+  EXPECT_LT(log_bytes, 10u << 20) << logs << " write-ahead logs";
+  Reopen();
+  auto tail = store_->Read(ReadAt("wal", 0, kBatches * kPerBatch - 1));
+  ASSERT_TRUE(tail.ok()) << tail.status();
+  ASSERT_THAT(tail->records, SizeIs(1));
+  EXPECT_EQ(tail->records[0].offset, kBatches * kPerBatch - 1);
 }
 
 TEST_F(StoreTest, ConcurrentProducersShareGroupCommitsAndStayDense) {
