@@ -24,11 +24,15 @@ int64_t NowMs() {
 // serialized form round-trips to an equal CloudEvent, so a copy is what ParseProto would give.
 class PublishedEvent final : public store::RecordAttachment {
  public:
-  explicit PublishedEvent(cloudevents::CloudEvent event) : event_(std::move(event)) {}
+  PublishedEvent(cloudevents::CloudEvent event, int64_t payload_bytes)
+      : event_(std::move(event)), payload_bytes_(payload_bytes) {}
   const cloudevents::CloudEvent& event() const { return event_; }
+  // The size of the stored record's payload (a record read from memory may come without it).
+  int64_t payload_bytes() const { return payload_bytes_; }
 
  private:
   const cloudevents::CloudEvent event_;
+  const int64_t payload_bytes_;
 };
 
 // The record's event: the published object itself when the store kept it with the record (shared,
@@ -399,7 +403,9 @@ class EventStoreSubscriptionState
 
   // What one delivered event counts against max_unacked_bytes (never 0).
   static int64_t RecordBytes(const store::EventRecord& record) {
-    int64_t bytes = 1 + static_cast<int64_t>(record.payload.size());
+    const auto* published = dynamic_cast<const PublishedEvent*>(record.attachment.get());
+    int64_t bytes = 1 + (published != nullptr ? published->payload_bytes()
+                                              : static_cast<int64_t>(record.payload.size()));
     for (const auto& [name, value] : record.headers) bytes += name.size() + value.size();
     return bytes;
   }
@@ -463,6 +469,7 @@ class EventStoreSubscriptionState
       p.reserved_bytes = request.read.max_bytes;
       reserved_bytes_ += p.reserved_bytes;
       request.max_wait_ms = options_.fetch_wait_ms;
+      request.read.attachment_suffices = true;  // DecodeRecord takes the attached event
     }
     auto self = shared_from_this();
     store_->FetchAsync(request, [self, id, epoch](absl::StatusOr<store::ReadResult> result) {
@@ -722,8 +729,11 @@ void EventStoreConnector::PublishBatch(std::vector<PendingPublish>* batch) {
       continue;
     }
     bytes += static_cast<int64_t>(payload->size());
+    const auto payload_bytes = static_cast<int64_t>(payload->size());
     PendingAppend append{*topic, std::move(*payload), std::move(pending.done), nullptr};
-    if (attach) append.attachment = std::make_shared<PublishedEvent>(std::move(pending.event));
+    if (attach) {
+      append.attachment = std::make_shared<PublishedEvent>(std::move(pending.event), payload_bytes);
+    }
     ready.push_back(std::move(append));
   }
   batch->clear();
@@ -1029,6 +1039,7 @@ absl::StatusOr<std::vector<StoredEvent>> EventStoreConnector::ReadEvents(const s
     request.partition = partition;
     request.offset = next;
     request.max_events = std::min(max_events - static_cast<int32_t>(out.size()), 500);
+    request.attachment_suffices = true;  // DecodeRecord takes the attached event
     auto read = store_->Read(request);
     if (!read.ok()) return read.status();
     if (read->records.empty()) break;

@@ -56,34 +56,39 @@ DataEncoding BodyEncoding(const std::optional<std::string>& content_type, absl::
 absl::StatusOr<CloudEvent> FromEventMeshMessage(const tcp::Header& header,
                                                 absl::string_view spec_version,
                                                 absl::string_view body) {
-  EM_ASSIGN_OR_RETURN(tcp::EventMeshMessage message, tcp::EventMeshMessage::FromJson(body));
-  if (message.topic.empty()) {
-    return absl::InvalidArgumentError("message has no topic");
-  }
-  if (!header.seq.has_value() || header.seq->empty()) {
-    return absl::InvalidArgumentError("message package has no seq (it becomes the event id)");
-  }
+  // Read in place: the event is built from views into the parse (no EventMeshMessage maps).
   CloudEvent event;
-  event.set_spec_version(std::string(spec_version));
-  event.set_id(*header.seq);
-  event.set_source(std::string(kEventMeshMessageSource));
-  event.set_type(std::string(kEventMeshMessageType));
-  event.set_subject(std::move(message.topic));
-  auto content_type = message.headers.find(std::string(kDataContentTypeKey));
-  if (content_type != message.headers.end() && !content_type->second.empty()) {
-    event.set_data_content_type(content_type->second);
-  }
-  const DataEncoding encoding = BodyEncoding(event.data_content_type(), message.body);
-  event.set_data(std::move(message.body), encoding);
-  for (const auto& [key, value] : header.properties) {
-    EM_RETURN_IF_ERROR(AddExtension(&event, key, value, /*overwrite=*/true));
-  }
-  // The message is ours: move its properties instead of copying them.
-  while (!message.properties.empty()) {
-    auto node = message.properties.extract(message.properties.begin());
-    EM_RETURN_IF_ERROR(
-        AddExtension(&event, std::move(node.key()), std::move(node.mapped()), /*overwrite=*/true));
-  }
+  absl::Status built = tcp::VisitEventMeshMessage(
+      body, [&](const tcp::EventMeshMessageView& message) -> absl::Status {
+        if (message.topic.empty()) {
+          return absl::InvalidArgumentError("message has no topic");
+        }
+        if (!header.seq.has_value() || header.seq->empty()) {
+          return absl::InvalidArgumentError("message package has no seq (it becomes the event id)");
+        }
+        event.set_spec_version(std::string(spec_version));
+        event.set_id(*header.seq);
+        event.set_source(std::string(kEventMeshMessageSource));
+        event.set_type(std::string(kEventMeshMessageType));
+        event.set_subject(std::string(message.topic));
+        // The last datacontenttype header counts (as in EventMeshMessage::FromJson).
+        absl::string_view content_type;
+        for (const auto& [name, text] : message.headers) {
+          if (name == kDataContentTypeKey) content_type = text;
+        }
+        if (!content_type.empty()) event.set_data_content_type(std::string(content_type));
+        const DataEncoding encoding = BodyEncoding(event.data_content_type(), message.body);
+        event.set_data(std::string(message.body), encoding);
+        for (const auto& [key, value] : header.properties) {
+          EM_RETURN_IF_ERROR(AddExtension(&event, key, value, /*overwrite=*/true));
+        }
+        for (const auto& [name, text] : message.properties) {
+          EM_RETURN_IF_ERROR(
+              AddExtension(&event, std::string(name), std::string(text), /*overwrite=*/true));
+        }
+        return absl::OkStatus();
+      });
+  if (!built.ok()) return built;
   return event;
 }
 

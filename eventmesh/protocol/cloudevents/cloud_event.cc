@@ -124,13 +124,25 @@ bool IsValidAttributeName(absl::string_view name) {
 }
 
 bool IsCoreAttributeName(absl::string_view name) {
-  static constexpr absl::string_view kCore[] = {
-      "id",         "source",  "specversion", "type", "datacontenttype",
-      "dataschema", "subject", "time",        "data", "data_base64"};
-  for (absl::string_view c : kCore) {
-    if (name == c) return true;
+  // By length first: this runs for every extension of every event.
+  switch (name.size()) {
+    case 2:
+      return name == "id";
+    case 4:
+      return name == "type" || name == "time" || name == "data";
+    case 6:
+      return name == "source";
+    case 7:
+      return name == "subject";
+    case 10:
+      return name == "dataschema";
+    case 11:
+      return name == "specversion" || name == "data_base64";
+    case 15:
+      return name == "datacontenttype";
+    default:
+      return false;
   }
-  return false;
 }
 
 bool IsJsonContentType(absl::string_view content_type) {

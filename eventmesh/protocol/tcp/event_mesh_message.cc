@@ -1,10 +1,46 @@
 #include "eventmesh/protocol/tcp/event_mesh_message.h"
 
+#include <list>
+#include <optional>
+#include <string>
+
 #include "eventmesh/protocol/tcp/json_text.h"
 
 namespace eventmesh::protocol::tcp {
 
-absl::StatusOr<EventMeshMessage> EventMeshMessage::FromJson(absl::string_view json) {
+namespace {
+
+// The text of a scalar member, a view into the document when it is a string; other values are
+// written into `scratch` (stable addresses; nothing allocated while unused) first. Null: nullopt.
+std::optional<absl::string_view> ScalarView(const rapidjson::Value& v,
+                                            std::list<std::string>* scratch) {
+  if (v.IsString()) return View(v);
+  std::optional<std::string> text = ScalarText(v);
+  if (!text.has_value()) return std::nullopt;
+  scratch->push_back(std::move(*text));
+  return absl::string_view(scratch->back());
+}
+
+template <typename Fields>
+absl::Status FieldsMember(const rapidjson::Value& obj, const char* key, absl::string_view model,
+                          std::list<std::string>* scratch, Fields* out) {
+  auto it = obj.FindMember(key);
+  if (it == obj.MemberEnd() || it->value.IsNull()) return absl::OkStatus();
+  if (!it->value.IsObject()) {
+    return absl::InvalidArgumentError(absl::StrCat(model, " field ", key, " is not an object"));
+  }
+  for (auto m = it->value.MemberBegin(); m != it->value.MemberEnd(); ++m) {
+    if (std::optional<absl::string_view> text = ScalarView(m->value, scratch)) {
+      out->push_back({View(m->name), *text});
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status VisitEventMeshMessage(
+    absl::string_view json, absl::FunctionRef<absl::Status(const EventMeshMessageView&)> visit) {
   constexpr absl::string_view kModel = "EventMeshMessage";
   // Typical messages (a few hundred bytes) are parsed without touching the heap: the text and
   // the document live in stack buffers, larger ones spill to the heap.
@@ -26,13 +62,37 @@ absl::StatusOr<EventMeshMessage> EventMeshMessage::FromJson(absl::string_view js
   if (!doc.IsObject()) {
     return absl::InvalidArgumentError("EventMeshMessage is not a JSON object");
   }
-  EventMeshMessage m;
-  if (auto v = StringMember(doc, "topic")) m.topic = std::move(*v);
-  if (auto v = StringMember(doc, "body")) m.body = std::move(*v);
-  if (absl::Status s = StringMapMember(doc, "properties", kModel, &m.properties); !s.ok()) {
+  std::list<std::string> scratch;  // texts of non-string scalars
+  EventMeshMessageView m;
+  if (auto it = doc.FindMember("topic"); it != doc.MemberEnd()) {
+    m.topic = ScalarView(it->value, &scratch).value_or(absl::string_view());
+  }
+  if (auto it = doc.FindMember("body"); it != doc.MemberEnd()) {
+    m.body = ScalarView(it->value, &scratch).value_or(absl::string_view());
+  }
+  if (absl::Status s = FieldsMember(doc, "properties", kModel, &scratch, &m.properties); !s.ok()) {
     return s;
   }
-  if (absl::Status s = StringMapMember(doc, "headers", kModel, &m.headers); !s.ok()) return s;
+  if (absl::Status s = FieldsMember(doc, "headers", kModel, &scratch, &m.headers); !s.ok()) {
+    return s;
+  }
+  return visit(m);
+}
+
+absl::StatusOr<EventMeshMessage> EventMeshMessage::FromJson(absl::string_view json) {
+  EventMeshMessage m;
+  absl::Status s = VisitEventMeshMessage(json, [&m](const EventMeshMessageView& view) {
+    m.topic = std::string(view.topic);
+    m.body = std::string(view.body);
+    for (const auto& [name, text] : view.properties) {
+      m.properties.insert_or_assign(std::string(name), std::string(text));
+    }
+    for (const auto& [name, text] : view.headers) {
+      m.headers.insert_or_assign(std::string(name), std::string(text));
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
   return m;
 }
 

@@ -9,6 +9,9 @@
 #include <map>
 #include <string>
 
+#include "absl/container/inlined_vector.h"
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
@@ -28,6 +31,27 @@ struct EventMeshMessage {
     return topic == o.topic && body == o.body && properties == o.properties && headers == o.headers;
   }
 };
+
+// An EventMeshMessage body read in place: views into the parse, valid only while the
+// VisitEventMeshMessage call that produced it runs. What the runtime's publish path converts to a
+// CloudEvent without building an EventMeshMessage (no map nodes, no string copies).
+struct EventMeshMessageView {
+  struct Field {
+    absl::string_view name;
+    absl::string_view text;
+  };
+  absl::string_view topic;  // empty when absent
+  absl::string_view body;   // empty when absent
+  // In document order; null values are left out. A name may repeat: the last one counts, as
+  // in EventMeshMessage::FromJson.
+  absl::InlinedVector<Field, 12> properties;
+  absl::InlinedVector<Field, 4> headers;
+};
+
+// Parses `json` as EventMeshMessage::FromJson does (same leniency, same errors) and calls `visit`
+// with the result; returns visit's status.
+absl::Status VisitEventMeshMessage(
+    absl::string_view json, absl::FunctionRef<absl::Status(const EventMeshMessageView&)> visit);
 
 }  // namespace eventmesh::protocol::tcp
 

@@ -186,6 +186,9 @@ struct ReadRequest {
   int64_t offset = 0;
   int32_t max_events = 500;     // >= 1
   int64_t max_bytes = 1 << 20;  // soft: at least one event is returned if any is available
+  // The caller uses a record's attachment when it has one (EventRecord::attachment): such
+  // records may then come from memory without their payload and headers (no copy per read).
+  bool attachment_suffices = false;
 };
 
 struct ReadResult {

@@ -69,6 +69,9 @@ struct RocksDbEventStore::AsyncWaiter {
 
 // One record of a partition's tail cache.
 struct RocksDbEventStore::CachedRecord {
+  // A record appended with an attachment is kept with the attachment alone (no payload or
+  // headers: its producer holds the event they encode); only reads whose caller uses the
+  // attachment (ReadRequest::attachment_suffices) are served it from memory.
   EventRecord record;
   int64_t value_bytes = 0;  // size of its stored value (what Read's max_bytes counts)
   // Bytes charged against StoreOptions::tail_cache_bytes.
@@ -1011,9 +1014,11 @@ absl::StatusOr<RocksDbEventStore::PreparedAppend> RocksDbEventStore::PrepareAppe
       const ProducerRecord& from = request.records[i];
       CachedRecord& to = prepared.cached[i];
       to.record.key = from.key;
-      to.record.headers = from.headers;
-      to.record.payload = from.payload;
       to.record.attachment = from.attachment;
+      if (from.attachment == nullptr) {
+        to.record.headers = from.headers;
+        to.record.payload = from.payload;
+      }
       to.value_bytes = static_cast<int64_t>(prepared.ends[i] - start + from.payload.size());
       start = prepared.ends[i];
     }
@@ -1304,6 +1309,11 @@ bool RocksDbEventStore::ReadFromTail(Partition* p, const ReadRequest& request, i
   int64_t offset = request.offset;
   for (auto it = p->tail.begin() + (request.offset - p->tail_start); offset < end; ++it) {
     if (!result->records.empty() && bytes + it->value_bytes > request.max_bytes) break;
+    if (it->record.attachment != nullptr && !request.attachment_suffices) {
+      // Kept without its payload: the records from here on are read from RocksDB.
+      if (result->records.empty()) return false;
+      break;
+    }
     result->records.push_back(it->record);
     bytes += it->value_bytes;
     ++offset;

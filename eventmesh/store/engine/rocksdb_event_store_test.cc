@@ -316,7 +316,7 @@ struct TestAttachment : RecordAttachment {
   int value;
 };
 
-TEST_F(StoreTest, TailCacheServesRecentRecordsEqualToStoredOnesAndFallsBackBeyondIt) {
+TEST_F(StoreTest, TailCacheServesRecentAttachmentsAndFallsBackToStoredRecords) {
   // Room for about 4 records of this size: older ones come from RocksDB.
   options_.tail_cache_bytes = 4 * (96 + 40);
   Reopen();
@@ -330,38 +330,59 @@ TEST_F(StoreTest, TailCacheServesRecentRecordsEqualToStoredOnesAndFallsBackBeyon
     ASSERT_TRUE(appended.ok()) << appended.status();
     EXPECT_EQ(appended->base_offset, i);
   }
+  const auto attached = [](int64_t offset, int32_t max_events = 500) {
+    ReadRequest request = ReadAt("tail", 0, offset, max_events);
+    request.attachment_suffices = true;
+    return request;
+  };
+  // A reader that needs payloads gets every record from RocksDB, as stored.
   auto all = store_->Read(ReadAt("tail", 0, 0));
   ASSERT_TRUE(all.ok()) << all.status();
   ASSERT_THAT(all->records, SizeIs(12));
   EXPECT_EQ(all->next_offset, 12);
-  // Served from memory: the newest records, with their attachments, in order.
-  auto recent = store_->Read(ReadAt("tail", 0, 10));
+  for (int i = 0; i < 12; ++i) {
+    const EventRecord& record = all->records[static_cast<size_t>(i)];
+    EXPECT_EQ(record.offset, i);
+    EXPECT_EQ(record.payload, absl::StrCat("payload-", i));
+    EXPECT_EQ(record.key, absl::StrCat("k", i));
+    EXPECT_EQ(record.attachment, nullptr);
+  }
+  // A reader that uses attachments gets the newest records from memory: attachment, offset,
+  // key and append time, no payload copied.
+  auto recent = store_->Read(attached(10));
   ASSERT_TRUE(recent.ok()) << recent.status();
   ASSERT_THAT(recent->records, SizeIs(2));
   EXPECT_EQ(recent->next_offset, 12);
   EXPECT_EQ(recent->latest_offset, 12);
   for (int i = 0; i < 2; ++i) {
     const EventRecord& record = recent->records[static_cast<size_t>(i)];
-    EXPECT_EQ(record, all->records[static_cast<size_t>(10 + i)]);
+    const EventRecord& stored = all->records[static_cast<size_t>(10 + i)];
+    EXPECT_EQ(record.offset, stored.offset);
+    EXPECT_EQ(record.append_time_ms, stored.append_time_ms);
+    EXPECT_EQ(record.key, stored.key);
+    EXPECT_TRUE(record.payload.empty());
     ASSERT_NE(record.attachment, nullptr);
     EXPECT_EQ(dynamic_cast<const TestAttachment&>(*record.attachment).value, 10 + i);
   }
-  // The oldest came from RocksDB (evicted from memory): no attachment.
-  EXPECT_EQ(all->records[0].attachment, nullptr);
-  EXPECT_EQ(all->records[0].payload, "payload-0");
+  // The oldest were evicted from memory: stored records even for such a reader.
+  auto oldest = store_->Read(attached(0));
+  ASSERT_TRUE(oldest.ok());
+  ASSERT_THAT(oldest->records, SizeIs(12));
+  EXPECT_EQ(oldest->records[0].attachment, nullptr);
+  EXPECT_EQ(oldest->records[0], all->records[0]);
   // max_events and max_bytes bound a read from memory like one from RocksDB.
-  auto one = store_->Read(ReadAt("tail", 0, 9, /*max_events=*/1));
+  auto one = store_->Read(attached(9, /*max_events=*/1));
   ASSERT_TRUE(one.ok());
   ASSERT_THAT(one->records, SizeIs(1));
   EXPECT_EQ(one->next_offset, 10);
-  ReadRequest small = ReadAt("tail", 0, 9);
+  ReadRequest small = attached(9);
   small.max_bytes = 1;
   auto soft = store_->Read(small);
   ASSERT_TRUE(soft.ok());
   EXPECT_THAT(soft->records, SizeIs(1));  // at least one event
   // After a reopen every record comes from RocksDB and is equal, without attachments.
   Reopen();
-  auto reread = store_->Read(ReadAt("tail", 0, 0));
+  auto reread = store_->Read(attached(0));
   ASSERT_TRUE(reread.ok());
   ASSERT_THAT(reread->records, SizeIs(12));
   for (size_t i = 0; i < 12; ++i) {
@@ -372,11 +393,15 @@ TEST_F(StoreTest, TailCacheServesRecentRecordsEqualToStoredOnesAndFallsBackBeyon
   ProducerRecord next = Rec("after");
   next.attachment = std::make_shared<TestAttachment>(99);
   ASSERT_TRUE(store_->Append(ToPartition("tail", 0, {next})).ok());
-  auto after = store_->Read(ReadAt("tail", 0, 12));
+  auto after = store_->Read(attached(12));
   ASSERT_TRUE(after.ok());
   ASSERT_THAT(after->records, SizeIs(1));
   EXPECT_EQ(after->records[0].offset, 12);
   ASSERT_NE(after->records[0].attachment, nullptr);
+  auto after_stored = store_->Read(ReadAt("tail", 0, 12));
+  ASSERT_TRUE(after_stored.ok());
+  ASSERT_THAT(after_stored->records, SizeIs(1));
+  EXPECT_EQ(after_stored->records[0].payload, "after");
 }
 
 TEST_F(StoreTest, TailCacheOffServesEverythingFromRocksDb) {
