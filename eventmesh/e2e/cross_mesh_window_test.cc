@@ -244,27 +244,43 @@ TEST_F(CrossMeshWindowTest, ConnectionsCutMidStreamLoseNothingAndKeepOrder) {
 }
 
 TEST_F(CrossMeshWindowTest, AMeshRestartedMidStreamLosesNothing) {
-  constexpr int kEvents = 4000;
-  auto a = StartMesh("mesh-a");
+  constexpr int kBefore = 2000, kWhileDown = 1000, kAfter = 500;
+  constexpr int kEvents = kBefore + kWhileDown + kAfter;
+  // One event per batch: the backlog takes 2000 round trips, so mesh B stops while batches are
+  // in flight.
+  auto a = StartMesh("mesh-a", {{"eventMesh.federation.batchSize", "1"}});
   ASSERT_TRUE(a.ok()) << a.status();
   auto b = StartMesh("mesh-b");
   ASSERT_TRUE(b.ok()) << b.status();
   auto on_b = Subscriber::Connect((*b)->tcp_port(), "billing", "orders");
   ASSERT_TRUE(on_b);
-  Publish(a->get(), 0, kEvents);
-  // Mesh B stops while batches are still coming (unless it already has them all) and starts
-  // again on the same store.
-  on_b->ReadDistinct(kEvents / 4);
+  // One publisher for the whole test: mesh A stays a producer of the topic.
+  auto publisher = testing::TestClient::Connect((*a)->tcp_port());
+  ASSERT_TRUE(publisher.ok());
+  ASSERT_TRUE((*publisher)->Hello("pub", "shop").ok());
+  auto publish = [&](int from, int to) {
+    for (int i = from; i < to; ++i) {
+      auto ack = (*publisher)->Publish("orders", absl::StrCat("e-", i));
+      ASSERT_TRUE(ack.ok()) << ack.status();
+      ASSERT_EQ(ack->header.code, 0) << ack->header.desc;
+    }
+  };
+  publish(0, kBefore);
+  on_b->ReadDistinct(kBefore / 4);
   const size_t before = on_b->first_seen().size();
+  const federation::ForwardStats at_stop = RouteStats(a->get(), "mesh-b");
+  LOG(INFO) << "mesh B stops after " << at_stop.forwarded << " forwarded events";
   on_b.reset();
   (*b)->Shutdown();
   b->reset();
+  publish(kBefore, kBefore + kWhileDown);
   b = StartMesh("mesh-b");
   ASSERT_TRUE(b.ok()) << b.status();
   on_b = Subscriber::Connect((*b)->tcp_port(), "billing", "orders");
   ASSERT_TRUE(on_b);
+  publish(kBefore + kWhileDown, kEvents);
   // The group resumes at its committed position on B: what the first subscriber had not
-  // acknowledged comes again, then the rest, in order.
+  // acknowledged comes again, then the rest, in order, nothing missing.
   ASSERT_TRUE(on_b->ReadDistinct(1));
   const int resumed_at = on_b->first_seen().front();
   EXPECT_LE(resumed_at, static_cast<int>(before));
