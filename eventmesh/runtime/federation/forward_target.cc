@@ -70,10 +70,12 @@ core::PushResult ForwardTarget::Push(const cloudevents::CloudEvent& event, core:
 void ForwardTarget::Forget(const std::string& seq) {
   uint64_t key = 0;
   if (!absl::SimpleAtoi(seq, &key)) return;
+  std::shared_ptr<Delivery> forgotten;  // released after mu_ (see Close)
   std::lock_guard<std::mutex> lock(mu_);
   auto it = deliveries_.find(key);
   if (it == deliveries_.end()) return;
   it->second->cancelled = true;
+  forgotten = std::move(it->second);
   deliveries_.erase(it);
 }
 
@@ -118,6 +120,7 @@ void ForwardTarget::Pump() {
   }
   while (true) {
     std::vector<std::shared_ptr<Delivery>> skipped;
+    std::vector<Batch> dropped;  // every event forgotten; released after mu_ (see Close)
     std::vector<Batch> to_send;
     std::shared_ptr<net::HttpPipeline> pipeline;
     std::shared_ptr<net::HttpPipeline> retired;
@@ -175,7 +178,10 @@ void ForwardTarget::Pump() {
           for (const auto& d : batch.deliveries) {
             if (!d->cancelled) sending.deliveries.push_back(d);
           }
-          if (sending.deliveries.empty()) continue;  // every event of it was forgotten
+          if (sending.deliveries.empty()) {  // every event of it was forgotten
+            dropped.push_back(std::move(batch));
+            continue;
+          }
           in_flight_.push_back(std::move(batch));
           to_send.push_back(std::move(sending));
           stats_.peak_in_flight =
@@ -214,6 +220,7 @@ void ForwardTarget::OnResult(uint64_t generation, uint64_t number,
     }
   }
   std::vector<std::shared_ptr<Delivery>> acked;
+  Batch answered;  // released after mu_ (see Close)
   std::shared_ptr<net::HttpPipeline> failed_pipeline;
   absl::Duration delay;
   bool first_failure = false;
@@ -228,14 +235,14 @@ void ForwardTarget::OnResult(uint64_t generation, uint64_t number,
       error = absl::StrCat("answer for batch ", number, " out of order");  // a bug: start over
     }
     if (error.empty()) {
-      Batch batch = std::move(in_flight_.front());
+      answered = std::move(in_flight_.front());
       in_flight_.pop_front();
       last_answer_ = absl::Now();
       backoff_.Reset();
       recovered = failing_;
       failing_ = false;
       ++stats_.batches;
-      for (auto& d : batch.deliveries) {
+      for (auto& d : answered.deliveries) {
         if (d->cancelled) continue;
         deliveries_.erase(d->seq);
         ++stats_.forwarded;
@@ -310,14 +317,22 @@ void ForwardTarget::OnResult(uint64_t generation, uint64_t number,
 
 void ForwardTarget::Close() {
   std::shared_ptr<net::HttpPipeline> pipeline;
+  // Released after mu_: a delivery may hold the last reference to its group consumer, whose
+  // destructor takes the consumer's lock (lock order GroupConsumer -> ForwardTarget::mu_).
+  std::map<uint64_t, std::shared_ptr<Delivery>> deliveries;
+  std::deque<std::shared_ptr<Delivery>> ready;
+  std::deque<Batch> in_flight;
+  std::deque<Batch> resend;
+  std::vector<std::shared_ptr<Delivery>> skipped;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_.exchange(true)) return;
     for (auto& [seq, d] : deliveries_) d->cancelled = true;
-    deliveries_.clear();
-    ready_.clear();
-    in_flight_.clear();
-    resend_.clear();
+    deliveries.swap(deliveries_);
+    ready.swap(ready_);
+    in_flight.swap(in_flight_);
+    resend.swap(resend_);
+    skipped.swap(skipped_);
     pipeline = std::move(pipeline_);
   }
   if (pipeline != nullptr) pipeline->Close("forwarding stopped");
