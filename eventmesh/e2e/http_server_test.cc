@@ -973,6 +973,50 @@ TEST_F(HttpServerTest, KeepAliveAndPipelinedRequestsAnswerInOrder) {
   EXPECT_EQ(c->ret_code, 2);
 }
 
+// A sender of an ordered stream (cross-mesh forwarding) pipelines batches with the header
+// eventmesh-ordered: after a failed one the connection closes, so the batch behind it is not
+// stored before the failed one is sent again.
+TEST_F(HttpServerTest, AFailedOrderedRequestClosesTheConnectionBeforeThePipelinedRest) {
+  StartServer({{"eventMesh.server.topic.defaultPartitions", "1"}});
+  auto subscriber = TcpSubscriber("g", "ord");
+  const Headers ordered = {{"Content-Type", "application/cloudevents-batch+json"},
+                           {"eventmesh-ordered", "1"}};
+  auto batch = [](const std::string& data) {
+    return absl::StrCat(R"([{"specversion":"1.0","id":")", data,
+                        R"(","source":"s","type":"t","datacontenttype":"text/plain","data":")",
+                        data, R"("}])");
+  };
+  auto connection = HttpConnection::Connect(port_);
+  ASSERT_TRUE(connection.ok());
+  std::string pipelined;
+  for (const std::string& body : {batch("o-1"), std::string("[{not json"), batch("o-3")}) {
+    std::ostringstream out;
+    out << testing::MakeRequest("POST", "/eventmesh/publish/ord", ordered, body);
+    pipelined += out.str();
+  }
+  ASSERT_TRUE((*connection)->WriteRaw(pipelined).ok());
+  auto first = (*connection)->Read();
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->status, 200);
+  auto second = (*connection)->Read();
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->status, 400);
+  EXPECT_TRUE((*connection)->WaitClosed(10'000));
+  // The next batch on a new connection comes right after o-1: o-3 was never stored.
+  auto fourth = Post(ordered, batch("o-4"), "/eventmesh/publish/ord");
+  EXPECT_EQ(fourth.status, 200);
+  std::vector<std::string> bodies;
+  for (int i = 0; i < 2; ++i) {
+    auto push = subscriber->Next(Command::kAsyncMessageToClient, absl::Seconds(10));
+    ASSERT_TRUE(push.ok()) << push.status();
+    auto event = cloudevents::ParseJsonEvent(push->body);
+    ASSERT_TRUE(event.ok()) << event.status() << push->body;
+    bodies.push_back(event->id());
+    ASSERT_TRUE(subscriber->Ack(*push).ok());
+  }
+  EXPECT_EQ(bodies, (std::vector<std::string>{"o-1", "o-4"}));
+}
+
 TEST_F(HttpServerTest, SlowlorisClientIsCutOffWhileOthersAreServed) {
   StartServer({{"eventMesh.server.http.readTimeoutInMills", "300"}});
   auto slow = HttpConnection::Connect(port_);

@@ -400,11 +400,26 @@ KeyTable BuildKeyTable() {
       .Int("eventMesh.federation.batchSize", federation(&RuntimeConfig::Federation::batch_events),
            1, 1000, "events", "events per forwarding POST to another mesh")
       .Int("eventMesh.federation.window", federation(&RuntimeConfig::Federation::window), 1,
-           100'000, "events", "events held unacknowledged per forwarded (topic, mesh)")
+           100'000, "events",
+           "events held unacknowledged per forwarded (topic, mesh); at least batchSize x "
+           "(batchesInFlight + 1) is used")
+      .Int("eventMesh.federation.batchesInFlight",
+           federation(&RuntimeConfig::Federation::batches_in_flight), 1, 64, "batches",
+           "forwarding POSTs pipelined on one connection per (topic, mesh) before the first is "
+           "answered (answers and commits stay in publish order)")
       .String("eventMesh.federation.username", federation(&RuntimeConfig::Federation::username),
               "user sent to the other meshes when they check an ACL")
       .String("eventMesh.federation.password", federation(&RuntimeConfig::Federation::password),
-              "its password");
+              "its password")
+      .String("eventMesh.federation.tls.caFile",
+              federation(&RuntimeConfig::Federation::tls_ca_file),
+              "CAs trusted for the certificates of other meshes' runtimes that serve HTTPS "
+              "(they advertise it in the registry; \"\" = the system's)")
+      .String("eventMesh.federation.tls.certFile",
+              federation(&RuntimeConfig::Federation::tls_cert_file),
+              "client certificate (PEM) for other meshes that require one")
+      .String("eventMesh.federation.tls.keyFile",
+              federation(&RuntimeConfig::Federation::tls_key_file), "its private key");
   // ----- webhook delivery
   auto webhook = [](auto member) {
     return [member](RuntimeConfig & c) -> auto& { return c.webhook.*member; };

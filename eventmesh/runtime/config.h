@@ -150,8 +150,12 @@ struct RuntimeConfig {
     bool enabled = true;  // only with the registry
     int64_t batch_events = 100;
     int64_t window = 1000;
+    int64_t batches_in_flight = 4;
     std::string username;
     std::string password;
+    std::string tls_ca_file;  // verifies the other meshes' https runtimes ("" = system CAs)
+    std::string tls_cert_file;
+    std::string tls_key_file;
   } federation;
   // The MQTT frontend (eventMesh.server.mqtt.*; see mqtt/README.md). Started when
   // eventMesh.server.provide.protocols names mqtt.

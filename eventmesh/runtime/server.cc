@@ -535,6 +535,8 @@ absl::Status Server::StartRegistryAgent() {
         {std::string(frontend->name()), advertised_host_, frontend->port()});
   }
   identity.metadata["env"] = config_.server_env;
+  // Other meshes forward to this runtime's HTTP port over TLS when it serves HTTPS.
+  if (config_.tls_enabled) identity.metadata[federation::kHttpSchemeMetadata] = "https";
   options.lease = absl::Milliseconds(config_.registry.lease_ms);
   options.report_interval = absl::Milliseconds(config_.registry.report_interval_ms);
   auto agent = discovery::RegistryAgent::Start(registry_.get(), std::move(options), [this] {
@@ -568,8 +570,12 @@ absl::Status Server::StartRegistryAgent() {
   forward.self_idc = config_.server_idc;
   forward.batch_events = static_cast<int32_t>(config_.federation.batch_events);
   forward.window = static_cast<int32_t>(config_.federation.window);
+  forward.batches_in_flight = static_cast<int32_t>(config_.federation.batches_in_flight);
   forward.username = config_.federation.username;
   forward.password = config_.federation.password;
+  forward.tls_ca_file = config_.federation.tls_ca_file;
+  forward.tls_cert_file = config_.federation.tls_cert_file;
+  forward.tls_key_file = config_.federation.tls_key_file;
   auto forwarder =
       federation::MeshForwarder::Start(registry_.get(), consumers_.get(), topics_.get(), forward);
   if (!forwarder.ok()) return forwarder.status();

@@ -52,6 +52,10 @@ inline constexpr absl::string_view kEventMeshIp = "eventmeship";
 inline constexpr absl::string_view kEventMeshEnv = "eventmeshenv";
 inline constexpr absl::string_view kEventMeshIdc = "eventmeshidc";
 inline constexpr absl::string_view kUri = "uri";
+// Request header of a sender that pipelines an ordered stream of requests on one connection
+// (cross-mesh forwarding): the runtime closes the connection after answering such a request
+// with an error, so no request behind it on that connection is handled before it is sent again.
+inline constexpr absl::string_view kOrdered = "eventmesh-ordered";
 }  // namespace header_key
 
 // Protocol versions of the `version` header.

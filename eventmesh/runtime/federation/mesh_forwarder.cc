@@ -1,15 +1,28 @@
 #include "eventmesh/runtime/federation/mesh_forwarder.h"
 
+#include <algorithm>
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "eventmesh/common/backoff.h"
+#include "eventmesh/net/tls.h"
 #include "glog/logging.h"
 
 namespace eventmesh::runtime::federation {
 
 std::string ForwardGroup(const std::string& mesh) {
   return absl::StrCat("eventmesh-forward-", mesh);
+}
+
+std::string HttpBaseUrl(const registry::Instance& instance) {
+  const registry::Endpoint* http = instance.FindEndpoint("http");
+  if (http == nullptr) return "";
+  auto scheme = instance.metadata.find(kHttpSchemeMetadata);
+  const bool tls = scheme != instance.metadata.end() && scheme->second == "https";
+  const bool ipv6 = http->host.find(':') != std::string::npos;
+  return absl::StrCat(tls ? "https://" : "http://", ipv6 ? "[" : "", http->host, ipv6 ? "]" : "",
+                      ":", http->port);
 }
 
 std::vector<std::pair<std::string, std::string>> ForwardRoutes(
@@ -29,27 +42,42 @@ std::vector<std::pair<std::string, std::string>> ForwardRoutes(
 absl::StatusOr<std::unique_ptr<MeshForwarder>> MeshForwarder::Start(
     registry::Registry* registry, core::ConsumerManager* consumers, core::TopicRegistry* topics,
     MeshForwarderOptions options) {
-  if (options.window < 1 || options.batch_events < 1) {
-    return absl::InvalidArgumentError("forwarding window and batch size must be positive");
+  if (options.window < 1 || options.batch_events < 1 || options.batches_in_flight < 1) {
+    return absl::InvalidArgumentError(
+        "forwarding window, batch size and batches in flight must be positive");
   }
-  net::HttpClientOptions http_options;
-  http_options.threads = 1;
-  auto http = net::HttpClient::Create(http_options);
-  if (!http.ok()) return http.status();
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "eventMesh.federation.tls.certFile and eventMesh.federation.tls.keyFile go together");
+  }
+  auto tls =
+      net::MakeClientTlsContext({options.tls_ca_file, options.tls_cert_file, options.tls_key_file});
+  if (!tls.ok()) {
+    // "cannot use tls.caFile ..." names the key as the user wrote it.
+    return absl::InvalidArgumentError(absl::StrReplaceAll(
+        tls.status().message(), {{"cannot use tls.", "cannot use eventMesh.federation.tls."}}));
+  }
+  options.window = std::max<int64_t>(
+      options.window, int64_t{options.batch_events} * (options.batches_in_flight + 1));
   std::unique_ptr<MeshForwarder> forwarder(
-      new MeshForwarder(registry, consumers, topics, std::move(options), *std::move(http)));
+      new MeshForwarder(registry, consumers, topics, std::move(options), *std::move(tls)));
+  forwarder->work_.emplace(boost::asio::make_work_guard(forwarder->io_));
+  // Two threads: one may encode the next batches while the other reads answers.
+  for (int i = 0; i < 2; ++i) {
+    forwarder->io_threads_.emplace_back([f = forwarder.get()] { f->io_.run(); });
+  }
   forwarder->thread_ = std::thread([f = forwarder.get()] { f->Loop(); });
   return forwarder;
 }
 
 MeshForwarder::MeshForwarder(registry::Registry* registry, core::ConsumerManager* consumers,
                              core::TopicRegistry* topics, MeshForwarderOptions options,
-                             std::unique_ptr<net::HttpClient> http)
+                             std::shared_ptr<boost::asio::ssl::context> tls)
     : registry_(registry),
       consumers_(consumers),
       topics_(topics),
       options_(std::move(options)),
-      http_(std::move(http)) {}
+      tls_(std::move(tls)) {}
 
 MeshForwarder::~MeshForwarder() { Stop(); }
 
@@ -89,9 +117,8 @@ void MeshForwarder::Apply(const std::vector<registry::Instance>& instances) {
     std::vector<std::string> urls;
     for (const registry::Instance& in :
          registry::OrderForClient(by_mesh[mesh], options_.self_idc)) {
-      if (const registry::Endpoint* http = in.FindEndpoint("http")) {
-        urls.push_back(absl::StrCat("http://", http->host, ":", http->port));
-      }
+      std::string url = HttpBaseUrl(in);
+      if (!url.empty()) urls.push_back(std::move(url));
     }
     return urls;
   };
@@ -131,10 +158,11 @@ void MeshForwarder::Apply(const std::vector<registry::Instance>& instances) {
     options.topic = topic;
     options.window = options_.window;
     options.batch_events = options_.batch_events;
+    options.batches_in_flight = options_.batches_in_flight;
     options.username = options_.username;
     options.password = options_.password;
     auto target = std::make_shared<ForwardTarget>(consumers_->NewExternalTargetId(),
-                                                  std::move(options), http_.get());
+                                                  std::move(options), &io_, tls_);
     target->SetEndpoints(endpoints_of(mesh));
     core::TargetSettings settings;
     settings.ack_timeout = false;  // the target retries until the other mesh stored the event
@@ -174,7 +202,11 @@ void MeshForwarder::Stop() {
     consumers_->Unsubscribe(route.target->target_id(), ForwardGroup(key.second), key.first);
     route.target->Close();
   }
-  http_->Shutdown();
+  work_.reset();
+  // Closed targets' connections finish their last handlers; then the io threads return.
+  for (auto& t : io_threads_) {
+    if (t.joinable()) t.join();
+  }
 }
 
 std::vector<ForwardInfo> MeshForwarder::Routes() const {

@@ -29,5 +29,41 @@ TEST(ForwardRoutesTest, ATopicGoesToEveryOtherMeshThatWantsItWhenThisMeshProduce
   EXPECT_EQ(ForwardGroup("b"), "eventmesh-forward-b");
 }
 
+TEST(HttpBaseUrlTest, HttpsForRuntimesThatAdvertiseIt) {
+  registry::Instance in = Runtime("b", "b1", {});
+  EXPECT_EQ(HttpBaseUrl(in), "http://127.0.0.1:10105");
+  in.metadata[kHttpSchemeMetadata] = "https";
+  EXPECT_EQ(HttpBaseUrl(in), "https://127.0.0.1:10105");
+  in.endpoints = {{"http", "::1", 443}};
+  EXPECT_EQ(HttpBaseUrl(in), "https://[::1]:443");
+  in.endpoints = {{"tcp", "127.0.0.1", 10000}};
+  EXPECT_EQ(HttpBaseUrl(in), "");
+}
+
+TEST(MeshForwarderTest, BadOptionsAreRefusedWithTheKeyName) {
+  MeshForwarderOptions options;
+  options.batches_in_flight = 0;
+  auto forwarder = MeshForwarder::Start(nullptr, nullptr, nullptr, options);
+  ASSERT_FALSE(forwarder.ok());
+  EXPECT_EQ(forwarder.status().code(), absl::StatusCode::kInvalidArgument);
+
+  options.batches_in_flight = 4;
+  options.tls_cert_file = "/some/cert.pem";
+  forwarder = MeshForwarder::Start(nullptr, nullptr, nullptr, options);
+  ASSERT_FALSE(forwarder.ok());
+  EXPECT_NE(forwarder.status().message().find("eventMesh.federation.tls.keyFile"),
+            absl::string_view::npos)
+      << forwarder.status();
+
+  options.tls_cert_file.clear();
+  options.tls_ca_file = "/nonexistent/ca.pem";
+  forwarder = MeshForwarder::Start(nullptr, nullptr, nullptr, options);
+  ASSERT_FALSE(forwarder.ok());
+  EXPECT_NE(forwarder.status().message().find(
+                "cannot use eventMesh.federation.tls.caFile \"/nonexistent/ca.pem\""),
+            absl::string_view::npos)
+      << forwarder.status();
+}
+
 }  // namespace
 }  // namespace eventmesh::runtime::federation

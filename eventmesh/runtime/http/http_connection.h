@@ -5,8 +5,12 @@
 //
 // Runs on one worker's io_context (its strand): reads one request with a deadline and size
 // caps, hands it to the Router, writes the answer when the Responder runs (posted back to the
-// strand), then reads the next request. Kept alive by shared_from_this while an operation or a
-// Responder is pending. See http_server.h for the limits and their answers.
+// strand), then reads the next request, so pipelined requests are handled one after another
+// in the order sent. A request with the header "eventmesh-ordered" that is answered with a
+// status other than 2xx closes the connection after that answer: the requests pipelined behind
+// it are not handled (the sender sends them again after the failed one). Kept alive by
+// shared_from_this while an operation or a Responder is pending. See http_server.h for the limits
+// and their answers.
 
 #include <atomic>
 #include <chrono>
@@ -26,6 +30,7 @@
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 #include "boost/beast/ssl.hpp"
+#include "eventmesh/protocol/http/headers.h"
 #include "eventmesh/runtime/http/http_server.h"
 #include "eventmesh/runtime/http/router.h"
 #include "glog/logging.h"
@@ -169,6 +174,7 @@ class Connection final : public ConnectionBase,
     http::request<http::string_body> message = parser_->release();
     parser_.reset();
     keep_alive_ = message.keep_alive();
+    ordered_ = message.find(std::string(protocol::http::header_key::kOrdered)) != message.end();
     HttpRequest request;
     switch (message.method()) {
       case http::verb::get:
@@ -235,7 +241,9 @@ class Connection final : public ConnectionBase,
     response_.set(http::field::content_type, response.content_type);
     for (auto& [name, value] : response.headers) response_.set(name, value);
     response_.body() = std::move(response.body);
-    response_.keep_alive(keep_alive_ && !response.close && !state_->stopping.load());
+    const bool failed = response.status < 200 || response.status >= 300;
+    response_.keep_alive(keep_alive_ && !response.close && !(ordered_ && failed) &&
+                         !state_->stopping.load());
     response_.prepare_payload();
     ArmTimer();
     http::async_write(
@@ -265,6 +273,7 @@ class Connection final : public ConnectionBase,
   std::string peer_ip_;
   std::string local_ip_;
   bool keep_alive_ = true;
+  bool ordered_ = false;  // the current request asked for fail-stop (header_key::kOrdered)
   bool busy_ = false;
   bool closed_ = false;
 };
