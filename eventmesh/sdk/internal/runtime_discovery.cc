@@ -36,17 +36,58 @@ absl::StatusOr<std::unique_ptr<RuntimeDiscovery>> RuntimeDiscovery::Create(
   config.token = options.token;
   config.timeout = options.timeout;
   config.ca_file = options.ca_file;
-  auto client = registry::NewRegistryClient(config);
-  if (!client.ok()) {
-    return absl::Status(client.status().code(),
-                        absl::StrCat("registry: ", client.status().message()));
-  }
-  return std::make_unique<RuntimeDiscovery>(options, *std::move(client));
+  auto make = [config]() -> absl::StatusOr<std::unique_ptr<registry::Registry>> {
+    auto client = registry::NewRegistryClient(config);
+    if (!client.ok()) {
+      return absl::Status(client.status().code(),
+                          absl::StrCat("registry: ", client.status().message()));
+    }
+    return std::unique_ptr<registry::Registry>(*std::move(client));
+  };
+  auto client = make();
+  if (!client.ok()) return client.status();
+  return std::make_unique<RuntimeDiscovery>(options, *std::move(client), std::move(make));
 }
 
-RuntimeDiscovery::RuntimeDiscovery(const RegistryOptions& options,
-                                   std::unique_ptr<registry::Registry> registry)
-    : mesh_(options.mesh), idc_(options.idc), registry_(std::move(registry)) {}
+RuntimeDiscovery::RuntimeDiscovery(
+    const RegistryOptions& options, std::unique_ptr<registry::Registry> registry,
+    std::function<absl::StatusOr<std::unique_ptr<registry::Registry>>()> make_registry)
+    : mesh_(options.mesh),
+      idc_(options.idc),
+      registry_(std::move(registry)),
+      make_registry_(std::move(make_registry)) {}
+
+RuntimeDiscovery::~RuntimeDiscovery() { Shutdown(); }
+
+void RuntimeDiscovery::StartWatching(RegistryViewOptions options,
+                                     RegistryView::OnChange on_change) {
+  if (view_ != nullptr || !make_registry_) return;
+  auto client = make_registry_();
+  if (!client.ok()) return;  // the same configuration made registry_: cannot fail here
+  watch_registry_ = *std::move(client);
+  options.mesh = mesh_;
+  view_ = std::make_unique<RegistryView>(watch_registry_.get(), std::move(options),
+                                         std::move(on_change));
+}
+
+std::optional<std::vector<RuntimeAddress>> RuntimeDiscovery::FindInView(
+    absl::string_view protocol, absl::string_view avoid) const {
+  if (view_ == nullptr) return std::nullopt;
+  auto fresh = view_->Fresh();
+  if (!fresh.has_value()) return std::nullopt;
+  auto ordered = OrderEndpoints(std::move(fresh->instances), idc_, protocol, avoid);
+  if (ordered.empty()) return std::nullopt;
+  return ordered;
+}
+
+RegistryView::Stats RuntimeDiscovery::view_stats() const {
+  return view_ == nullptr ? RegistryView::Stats{} : view_->stats();
+}
+
+void RuntimeDiscovery::Shutdown() {
+  if (view_ != nullptr) view_->Stop();
+  registry_->Shutdown();
+}
 
 absl::StatusOr<std::vector<RuntimeAddress>> RuntimeDiscovery::Find(absl::string_view protocol,
                                                                    absl::string_view avoid) {
