@@ -400,6 +400,7 @@ TEST_F(SdkRegistryTest, HttpClientListsTheMeshAgainWhenItsRuntimesFail) {
   ASSERT_NE(a, nullptr);
   sdk::http::HttpClientOptions options;
   options.registry = Registry("idc1");
+  options.registry->watch = false;  // the lookup path; the live view is the next test's
   options.producer_group = "shop";
   options.request_timeout = absl::Seconds(3);
   auto client = sdk::http::EventMeshHttpClient::Create(options);
@@ -435,6 +436,38 @@ TEST_F(SdkRegistryTest, HttpClientListsTheMeshAgainWhenItsRuntimesFail) {
   EXPECT_EQ(refused.status(),
             absl::UnavailableError(
                 "no runtime of mesh \"empty-mesh\" with a http endpoint is registered"));
+}
+
+// With the live view, the HTTP client's URLs follow the mesh before any request fails: a new
+// runtime is added, a runtime shutting down (it deregisters first) is dropped.
+TEST_F(SdkRegistryTest, HttpClientUrlsFollowTheLiveView) {
+  Server* a = StartRuntime("rt-a", "idc1");
+  ASSERT_NE(a, nullptr);
+  sdk::http::HttpClientOptions options;
+  options.registry = Registry("idc1");
+  options.producer_group = "shop";
+  options.request_timeout = absl::Seconds(3);
+  auto client = sdk::http::EventMeshHttpClient::Create(options);
+  ASSERT_TRUE(client.ok()) << client.status();
+  const std::string url_a = absl::StrCat("http://127.0.0.1:", a->http_port());
+  Server* b = StartRuntime("rt-b", "idc1");
+  ASSERT_NE(b, nullptr);
+  const std::string url_b = absl::StrCat("http://127.0.0.1:", b->http_port());
+  ASSERT_TRUE(WaitUntil([&] { return (*client)->runtime_urls().size() == 2; }, absl::Seconds(30)));
+  a->Shutdown();
+  ASSERT_TRUE(
+      WaitUntil([&] { return (*client)->runtime_urls() == std::vector<std::string>{url_b}; },
+                absl::Seconds(30)))
+      << (*client)->runtime_urls().size();
+  sdk::Message message;
+  message.topic = "orders";
+  message.content = "h-1";
+  EXPECT_TRUE((*client)->Publish(message).ok());
+  const sdk::http::HttpClientStats stats = (*client)->stats();
+  EXPECT_EQ(stats.requests_failed, 0u);     // moved before anything failed
+  EXPECT_EQ(stats.registry_refreshes, 0u);  // no lookup after Create
+  EXPECT_GE(stats.registry_view_updates, 2u);
+  (*client)->Close();
 }
 
 }  // namespace
