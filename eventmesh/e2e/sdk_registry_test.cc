@@ -3,8 +3,12 @@
 // their runtime there (the HTTP client too: its runtime URLs). Failover: two runtimes on one store
 // service; the subscriber's runtime shuts down (it deregisters; cluster rebalancing is off so that
 // the registry path alone moves the client) and the subscriber goes on on the other one, receiving
-// every acknowledged event at least once. Also: a mesh without runtimes, an unreachable registry,
-// the client's IDC preferred, a dead registered runtime skipped. Every wait is bounded.
+// every acknowledged event at least once, its reconnect taking the runtimes from the client's live
+// view of the registry (a long poll on the change index). A runtime that leaves the registry while
+// it keeps running makes the subscriber move at once; a new runtime shows in the view without a
+// lookup; the same with etcd as the registry. Also: a mesh without runtimes, an unreachable
+// registry, the client's IDC preferred, a dead registered runtime skipped, the HTTP client's URLs
+// following the view. Every wait is bounded.
 
 #include <functional>
 #include <map>
@@ -20,6 +24,7 @@
 #include "eventmesh/connectors/builtin.h"
 #include "eventmesh/registry/client/http_registry.h"
 #include "eventmesh/registry/registry_server.h"
+#include "eventmesh/registry/testing/etcd_server.h"
 #include "eventmesh/runtime/server.h"
 #include "eventmesh/runtime/testing/test_server.h"
 #include "eventmesh/sdk/http/http_client.h"
@@ -62,7 +67,8 @@ class SdkRegistryTest : public ::testing::Test {
   // Starts a runtime of kMesh that registers as `id` in `idc` (unless `self_register` is
   // false: then the test registers it, see Writer()); on the shared store service when one was
   // started.
-  Server* StartRuntime(const std::string& id, const std::string& idc, bool self_register = true) {
+  Server* StartRuntime(const std::string& id, const std::string& idc, bool self_register = true,
+                       const std::map<std::string, std::string>& overrides = {}) {
     std::map<std::string, std::string> properties = {
         {"eventMesh.server.cluster", kMesh},
         {"eventMesh.server.idc", idc},
@@ -78,6 +84,7 @@ class SdkRegistryTest : public ::testing::Test {
                          {"eventMesh.registry.leaseMs", "3000"},
                          {"eventMesh.registry.instanceId", id}});
     }
+    for (const auto& [key, value] : overrides) properties[key] = value;
     if (store_ != nullptr) {
       properties.emplace("eventMesh.server.tcp.workerThreads", "1");
       properties.emplace("eventMesh.storage.store.fetchWaitMs", "50");
@@ -468,6 +475,69 @@ TEST_F(SdkRegistryTest, HttpClientUrlsFollowTheLiveView) {
   EXPECT_EQ(stats.registry_refreshes, 0u);  // no lookup after Create
   EXPECT_GE(stats.registry_view_updates, 2u);
   (*client)->Close();
+}
+
+// The same with etcd as the registry: runtimes register in etcd, the subscriber's live view is
+// etcd's watch stream, and a runtime's graceful shutdown moves the subscriber to the other one.
+TEST_F(SdkRegistryTest, WithEtcdASubscriberFollowsItsMesh) {
+  auto etcd = registry::testing::EtcdServer::Start(testing::TestDataDir("etcd"));
+  ASSERT_TRUE(etcd.ok()) << etcd.status();
+  const std::map<std::string, std::string> in_etcd = {
+      {"eventMesh.registry.plugin.type", "etcd"},
+      {"eventMesh.registry.plugin.server-addr", (*etcd)->address()},
+      {"eventMesh.registry.plugin.token", ""},
+  };
+  StartStore();
+  Server* a = StartRuntime("rt-a", "idc1", /*self_register=*/true, in_etcd);
+  Server* b = StartRuntime("rt-b", "idc1", /*self_register=*/true, in_etcd);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+
+  auto options = Options("billing", sdk::ClientPurpose::kSubscribe, "idc1");
+  options.registry->type = "etcd";
+  options.registry->addresses = {(*etcd)->address()};
+  Received received;
+  auto subscriber = sdk::EventMeshTcpClient::Connect(options);
+  ASSERT_TRUE(subscriber.ok()) << subscriber.status();
+  sdk::EventMeshTcpClient* sub = Keep(*std::move(subscriber));
+  sub->SetHandler([&received](std::shared_ptr<sdk::Delivery> delivery) {
+    received.Add(delivery->event().data());
+  });
+  ASSERT_TRUE(
+      sub->Subscribe("orders", sdk::SubscriptionMode::kClustering, sdk::SubscriptionType::kAsync)
+          .ok());
+  ASSERT_TRUE(sub->Listen().ok());
+  ASSERT_EQ(sub->server_address(), AddressOf(a));
+  sdk::TcpClientOptions pub_options;
+  pub_options.port = b->tcp_port();
+  pub_options.group = "shop";
+  auto publisher = sdk::EventMeshTcpClient::Connect(pub_options);
+  ASSERT_TRUE(publisher.ok()) << publisher.status();
+  sdk::EventMeshTcpClient* pub = Keep(*std::move(publisher));
+  ASSERT_TRUE(
+      WaitUntil([&] { return sub->stats().registry_view_runtimes == 2; }, absl::Seconds(30)));
+
+  std::set<std::string> acked;
+  for (int i = 0; i < 10; ++i) {
+    const std::string body = absl::StrCat("before-", i);
+    ASSERT_TRUE(PublishAcked(pub, "orders", body)) << body;
+    acked.insert(body);
+  }
+  ASSERT_TRUE(received.WaitFor(acked, absl::Seconds(30)).empty());
+  a->Shutdown();  // deregisters from etcd first, then drains
+  for (int i = 0; i < 10; ++i) {
+    const std::string body = absl::StrCat("after-", i);
+    ASSERT_TRUE(PublishAcked(pub, "orders", body)) << body;
+    acked.insert(body);
+  }
+  const std::set<std::string> missing = received.WaitFor(acked, absl::Seconds(60));
+  EXPECT_TRUE(missing.empty()) << missing.size() << " acknowledged events never delivered, e.g. "
+                               << *missing.begin();
+  EXPECT_EQ(sub->server_address(), AddressOf(b));
+  const sdk::ClientStats stats = sub->stats();
+  EXPECT_EQ(stats.registry_lookups, 1u);
+  EXPECT_GE(stats.registry_view_picks, 1u);
+  EXPECT_EQ(stats.registry_watch_errors, 0u);
 }
 
 }  // namespace
