@@ -1,31 +1,26 @@
 #include "eventmesh/registry/client/blocking_calls.h"
 
+#include <atomic>
+#include <future>
 #include <utility>
 
 namespace eventmesh::registry {
 
 // One call's result, set once: by the HTTP client's callback or by Shutdown.
 struct BlockingCalls::Call {
-  absl::Mutex mu;
-  bool done ABSL_GUARDED_BY(mu) = false;
-  absl::StatusOr<net::HttpResponse> result ABSL_GUARDED_BY(mu);
+  std::atomic<bool> done{false};
+  std::promise<absl::StatusOr<net::HttpResponse>> promise;
 
   void Set(absl::StatusOr<net::HttpResponse> r) {
-    absl::MutexLock lock(&mu);
-    if (done) return;
-    done = true;
-    result = std::move(r);
-  }
-  absl::StatusOr<net::HttpResponse> Wait() {
-    absl::MutexLock lock(&mu);
-    mu.Await(absl::Condition(&done));
-    return std::move(result);
+    if (done.exchange(true)) return;
+    promise.set_value(std::move(r));
   }
 };
 
 absl::StatusOr<net::HttpResponse> BlockingCalls::Send(net::HttpRequest request,
                                                       absl::Duration timeout) {
   auto call = std::make_shared<Call>();
+  auto future = call->promise.get_future();
   {
     absl::MutexLock lock(&mu_);
     if (shut_down_) return absl::UnavailableError("registry client shut down");
@@ -33,7 +28,7 @@ absl::StatusOr<net::HttpResponse> BlockingCalls::Send(net::HttpRequest request,
   }
   http_->Send(std::move(request), timeout,
               [call](absl::StatusOr<net::HttpResponse> r) { call->Set(std::move(r)); });
-  auto result = call->Wait();
+  auto result = future.get();
   absl::MutexLock lock(&mu_);
   calls_.erase(call);
   return result;
