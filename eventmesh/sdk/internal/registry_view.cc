@@ -18,10 +18,11 @@ RegistryView::~RegistryView() { Stop(); }
 void RegistryView::Stop() {
   {
     absl::MutexLock lock(&mu_);
+    if (stopping_) return;  // stopped (or being stopped) by an earlier call
     stopping_ = true;
   }
   registry_->Shutdown();  // the long poll in flight ends now
-  if (thread_.joinable()) thread_.join();
+  thread_.join();
 }
 
 bool RegistryView::Sleep(absl::Duration d) {

@@ -64,7 +64,8 @@ class RegistryView {
   RegistryView(const RegistryView&) = delete;
   RegistryView& operator=(const RegistryView&) = delete;
 
-  // Idempotent; never from on_change.
+  // Idempotent: only the first call stops the thread (and touches the registry client); never
+  // from on_change.
   void Stop();
 
   std::optional<registry::Snapshot> Fresh() const;

@@ -61,19 +61,27 @@ RuntimeDiscovery::~RuntimeDiscovery() { Shutdown(); }
 
 void RuntimeDiscovery::StartWatching(RegistryViewOptions options,
                                      RegistryView::OnChange on_change) {
-  if (view_ != nullptr || !make_registry_) return;
+  if (!make_registry_) return;
+  absl::MutexLock lock(&mu_);
+  if (view_ != nullptr) return;
   auto client = make_registry_();
   if (!client.ok()) return;  // the same configuration made registry_: cannot fail here
-  watch_registry_ = *std::move(client);
+  watch_registry_ = std::shared_ptr<registry::Registry>(*std::move(client));
   options.mesh = mesh_;
-  view_ = std::make_unique<RegistryView>(watch_registry_.get(), std::move(options),
+  view_ = std::make_shared<RegistryView>(watch_registry_.get(), std::move(options),
                                          std::move(on_change));
+}
+
+std::shared_ptr<RegistryView> RuntimeDiscovery::view() const {
+  absl::MutexLock lock(&mu_);
+  return view_;
 }
 
 std::optional<std::vector<RuntimeAddress>> RuntimeDiscovery::FindInView(
     absl::string_view protocol, absl::string_view avoid) const {
-  if (view_ == nullptr) return std::nullopt;
-  auto fresh = view_->Fresh();
+  auto view = this->view();
+  if (view == nullptr) return std::nullopt;
+  auto fresh = view->Fresh();
   if (!fresh.has_value()) return std::nullopt;
   auto ordered = OrderEndpoints(std::move(fresh->instances), idc_, protocol, avoid);
   if (ordered.empty()) return std::nullopt;
@@ -81,11 +89,12 @@ std::optional<std::vector<RuntimeAddress>> RuntimeDiscovery::FindInView(
 }
 
 RegistryView::Stats RuntimeDiscovery::view_stats() const {
-  return view_ == nullptr ? RegistryView::Stats{} : view_->stats();
+  auto view = this->view();
+  return view == nullptr ? RegistryView::Stats{} : view->stats();
 }
 
 void RuntimeDiscovery::Shutdown() {
-  if (view_ != nullptr) view_->Stop();
+  if (auto view = this->view(); view != nullptr) view->Stop();
   registry_->Shutdown();
 }
 

@@ -23,8 +23,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "eventmesh/registry/model.h"
 #include "eventmesh/registry/registry.h"
 #include "eventmesh/sdk/internal/registry_options.h"
@@ -91,9 +93,13 @@ class RuntimeDiscovery {
   const std::unique_ptr<registry::Registry> registry_;
   // Its own registry client: shutting the view down must not end Find calls of a client that
   // goes on, and a long poll must not hold up a lookup.
-  std::unique_ptr<registry::Registry> watch_registry_;
-  std::unique_ptr<RegistryView> view_;
   std::function<absl::StatusOr<std::unique_ptr<registry::Registry>>()> make_registry_;
+  // Set once by StartWatching (any thread), read by the others.
+  mutable absl::Mutex mu_;
+  std::shared_ptr<registry::Registry> watch_registry_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<RegistryView> view_ ABSL_GUARDED_BY(mu_);
+  // The view in use; nullptr without one.
+  std::shared_ptr<RegistryView> view() const;
 };
 
 }  // namespace eventmesh::sdk::internal
