@@ -3,9 +3,14 @@
 // their runtime there (the HTTP client too: its runtime URLs). Failover: two runtimes on one store
 // service; the subscriber's runtime shuts down (it deregisters; cluster rebalancing is off so that
 // the registry path alone moves the client) and the subscriber goes on on the other one, receiving
-// every acknowledged event at least once. Also: a mesh without runtimes, an unreachable registry,
-// the client's IDC preferred, a dead registered runtime skipped. Every wait is bounded.
+// every acknowledged event at least once, its reconnect taking the runtimes from the client's live
+// view of the registry (a long poll on the change index). A runtime that leaves the registry while
+// it keeps running makes the subscriber move at once; a new runtime shows in the view without a
+// lookup; the same with etcd as the registry. Also: a mesh without runtimes, an unreachable
+// registry, the client's IDC preferred, a dead registered runtime skipped, the HTTP client's URLs
+// following the view. Every wait is bounded.
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -19,6 +24,7 @@
 #include "eventmesh/connectors/builtin.h"
 #include "eventmesh/registry/client/http_registry.h"
 #include "eventmesh/registry/registry_server.h"
+#include "eventmesh/registry/testing/etcd_server.h"
 #include "eventmesh/runtime/server.h"
 #include "eventmesh/runtime/testing/test_server.h"
 #include "eventmesh/sdk/http/http_client.h"
@@ -58,22 +64,27 @@ class SdkRegistryTest : public ::testing::Test {
     return absl::StrCat("127.0.0.1:", registry_server_->port());
   }
 
-  // Starts a runtime of kMesh that registers as `id` in `idc`; on the shared store service
-  // when one was started.
-  Server* StartRuntime(const std::string& id, const std::string& idc) {
+  // Starts a runtime of kMesh that registers as `id` in `idc` (unless `self_register` is
+  // false: then the test registers it, see Writer()); on the shared store service when one was
+  // started.
+  Server* StartRuntime(const std::string& id, const std::string& idc, bool self_register = true,
+                       const std::map<std::string, std::string>& overrides = {}) {
     std::map<std::string, std::string> properties = {
-        {"eventMesh.registry.plugin.enabled", "true"},
-        {"eventMesh.registry.plugin.server-addr", RegistryAddress()},
-        {"eventMesh.registry.plugin.token", kToken},
-        {"eventMesh.registry.reportIntervalMs", "100"},
-        {"eventMesh.registry.leaseMs", "3000"},
-        {"eventMesh.registry.instanceId", id},
         {"eventMesh.server.cluster", kMesh},
         {"eventMesh.server.idc", idc},
         {"eventMesh.server.hostIp", "127.0.0.1"},
         // Moving clients is left to the registry: no rebalancing or redirect on drain.
         {"eventMesh.server.tcp.RebalanceIntervalInMills", "0"},
     };
+    if (self_register) {
+      properties.insert({{"eventMesh.registry.plugin.enabled", "true"},
+                         {"eventMesh.registry.plugin.server-addr", RegistryAddress()},
+                         {"eventMesh.registry.plugin.token", kToken},
+                         {"eventMesh.registry.reportIntervalMs", "100"},
+                         {"eventMesh.registry.leaseMs", "3000"},
+                         {"eventMesh.registry.instanceId", id}});
+    }
+    for (const auto& [key, value] : overrides) properties[key] = value;
     if (store_ != nullptr) {
       properties.emplace("eventMesh.server.tcp.workerThreads", "1");
       properties.emplace("eventMesh.storage.store.fetchWaitMs", "50");
@@ -113,6 +124,25 @@ class SdkRegistryTest : public ::testing::Test {
     return registry;
   }
 
+  // A registry client with the token, for registering runtimes by hand.
+  std::unique_ptr<registry::HttpRegistry> Writer() {
+    registry::HttpRegistryOptions options;
+    options.addresses = {RegistryAddress()};
+    options.token = kToken;
+    auto writer = registry::HttpRegistry::Create(options);
+    EXPECT_TRUE(writer.ok()) << writer.status();
+    return writer.ok() ? *std::move(writer) : nullptr;
+  }
+
+  static registry::Instance InstanceOf(const std::string& id, Server* runtime) {
+    registry::Instance instance;
+    instance.mesh = kMesh;
+    instance.id = id;
+    instance.idc = "idc1";
+    instance.endpoints = {{"tcp", "127.0.0.1", runtime->tcp_port()}};
+    return instance;
+  }
+
   sdk::EventMeshTcpClient* Keep(std::unique_ptr<sdk::EventMeshTcpClient> client) {
     clients_.push_back(std::move(client));
     return clients_.back().get();
@@ -128,6 +158,16 @@ class SdkRegistryTest : public ::testing::Test {
   std::vector<std::unique_ptr<Server>> runtimes_;
   std::vector<std::unique_ptr<sdk::EventMeshTcpClient>> clients_;
 };
+
+// Polls `done` every 20 ms until it holds (true) or `limit` passes (false).
+bool WaitUntil(const std::function<bool()>& done, absl::Duration limit) {
+  const absl::Time deadline = absl::Now() + limit;
+  while (absl::Now() < deadline) {
+    if (done()) return true;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return done();
+}
 
 // Publishes `body`, retrying (bounded) while the publisher reconnects; true once acked.
 bool PublishAcked(sdk::EventMeshTcpClient* publisher, const std::string& topic,
@@ -195,8 +235,105 @@ TEST_F(SdkRegistryTest, SubscriberMovesToAnotherRuntimeWhenItsRuntimeShutsDown) 
   EXPECT_TRUE(sub->connected());
   const sdk::ClientStats stats = sub->stats();
   EXPECT_GE(stats.connects, 2u);
-  EXPECT_GE(stats.registry_lookups, 2u);
+  EXPECT_EQ(stats.registry_lookups, 1u);  // Connect only: the reconnect took the live view.
+  EXPECT_GE(stats.registry_view_picks, 1u);
   EXPECT_EQ(stats.redirects, 0u);  // Moved by the registry, not by a redirect.
+}
+
+// The runtime a subscriber is connected to leaves the registry while it keeps running (its
+// lease ran out, or it was deregistered): the subscriber's live view sees it and the client moves
+// to the other runtime at once, though its connection is fine. Both runtimes are registered by
+// the test, so nothing re-registers the first one.
+TEST_F(SdkRegistryTest, ASubscriberMovesWhenItsRuntimeLeavesTheRegistry) {
+  StartStore();
+  Server* a = StartRuntime("rt-a", "idc1", /*self_register=*/false);
+  Server* b = StartRuntime("rt-b", "idc1", /*self_register=*/false);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  auto writer = Writer();
+  ASSERT_NE(writer, nullptr);
+  ASSERT_TRUE(writer->Register(InstanceOf("rt-a", a), absl::Minutes(5)).ok());
+  ASSERT_TRUE(writer->Register(InstanceOf("rt-b", b), absl::Minutes(5)).ok());
+
+  Received received;
+  auto subscriber =
+      sdk::EventMeshTcpClient::Connect(Options("billing", sdk::ClientPurpose::kSubscribe, "idc1"));
+  ASSERT_TRUE(subscriber.ok()) << subscriber.status();
+  sdk::EventMeshTcpClient* sub = Keep(*std::move(subscriber));
+  sub->SetHandler([&received](std::shared_ptr<sdk::Delivery> delivery) {
+    received.Add(delivery->event().data());
+  });
+  ASSERT_TRUE(
+      sub->Subscribe("orders", sdk::SubscriptionMode::kClustering, sdk::SubscriptionType::kAsync)
+          .ok());
+  ASSERT_TRUE(sub->Listen().ok());
+  // The publisher has a fixed address: only the subscriber moves.
+  sdk::TcpClientOptions pub_options;
+  pub_options.port = b->tcp_port();
+  pub_options.group = "shop";
+  auto publisher = sdk::EventMeshTcpClient::Connect(pub_options);
+  ASSERT_TRUE(publisher.ok()) << publisher.status();
+  sdk::EventMeshTcpClient* pub = Keep(*std::move(publisher));
+  ASSERT_EQ(sub->server_address(), AddressOf(a));  // same IDC, no clients: the first by id
+
+  std::set<std::string> acked;
+  for (int i = 0; i < 20; ++i) {
+    const std::string body = absl::StrCat("before-", i);
+    ASSERT_TRUE(PublishAcked(pub, "orders", body)) << body;
+    acked.insert(body);
+  }
+  ASSERT_TRUE(received.WaitFor(acked, absl::Seconds(30)).empty());
+  // The view has both runtimes before rt-a goes.
+  ASSERT_TRUE(
+      WaitUntil([&] { return sub->stats().registry_view_runtimes == 2; }, absl::Seconds(30)));
+
+  ASSERT_TRUE(writer->Deregister(kMesh, "rt-a").ok());  // rt-a keeps running
+  ASSERT_TRUE(WaitUntil([&] { return sub->server_address() == AddressOf(b) && sub->connected(); },
+                        absl::Seconds(30)))
+      << sub->server_address();
+
+  for (int i = 0; i < 20; ++i) {
+    const std::string body = absl::StrCat("after-", i);
+    ASSERT_TRUE(PublishAcked(pub, "orders", body)) << body;
+    acked.insert(body);
+  }
+  const std::set<std::string> missing = received.WaitFor(acked, absl::Seconds(60));
+  EXPECT_TRUE(missing.empty()) << missing.size() << " acknowledged events never delivered, e.g. "
+                               << *missing.begin();
+  const sdk::ClientStats stats = sub->stats();
+  EXPECT_EQ(stats.registry_moves, 1u);
+  EXPECT_EQ(stats.registry_lookups, 1u);  // the move took its runtime from the view
+  EXPECT_EQ(stats.registry_view_picks, 1u);
+  EXPECT_EQ(stats.connects, 2u);
+  EXPECT_EQ(stats.server_goodbyes, 0u);  // rt-a never said goodbye
+  EXPECT_EQ(stats.registry_watch_errors, 0u);
+}
+
+TEST_F(SdkRegistryTest, ANewRuntimeAppearsInTheViewWithoutALookup) {
+  Server* a = StartRuntime("rt-a", "idc1");
+  ASSERT_NE(a, nullptr);
+  auto client =
+      sdk::EventMeshTcpClient::Connect(Options("shop", sdk::ClientPurpose::kPublish, "idc1"));
+  ASSERT_TRUE(client.ok()) << client.status();
+  sdk::EventMeshTcpClient* pub = Keep(*std::move(client));
+  ASSERT_TRUE(
+      WaitUntil([&] { return pub->stats().registry_view_runtimes == 1; }, absl::Seconds(30)));
+  Server* b = StartRuntime("rt-b", "idc1");
+  ASSERT_NE(b, nullptr);
+  ASSERT_TRUE(
+      WaitUntil([&] { return pub->stats().registry_view_runtimes == 2; }, absl::Seconds(30)));
+  const sdk::ClientStats stats = pub->stats();
+  EXPECT_EQ(stats.registry_lookups, 1u);  // Connect's; the view learnt of rt-b by itself
+  EXPECT_GE(stats.registry_view_changes, 2u);
+  EXPECT_EQ(stats.registry_moves, 0u);
+  EXPECT_EQ(pub->server_address(), AddressOf(a));  // a new runtime does not move anyone
+  // With the view off, nothing is watched.
+  auto options = Options("shop", sdk::ClientPurpose::kPublish, "idc1");
+  options.registry->watch = false;
+  auto unwatched = sdk::EventMeshTcpClient::Connect(options);
+  ASSERT_TRUE(unwatched.ok()) << unwatched.status();
+  EXPECT_TRUE(PublishAcked(unwatched->get(), "orders", "o-1"));
+  EXPECT_EQ((*unwatched)->stats().registry_view_changes, 0u);
 }
 
 TEST_F(SdkRegistryTest, AMeshWithoutRuntimesFailsConnectNamingTheMesh) {
@@ -270,6 +407,7 @@ TEST_F(SdkRegistryTest, HttpClientListsTheMeshAgainWhenItsRuntimesFail) {
   ASSERT_NE(a, nullptr);
   sdk::http::HttpClientOptions options;
   options.registry = Registry("idc1");
+  options.registry->watch = false;  // the lookup path; the live view is the next test's
   options.producer_group = "shop";
   options.request_timeout = absl::Seconds(3);
   auto client = sdk::http::EventMeshHttpClient::Create(options);
@@ -305,6 +443,101 @@ TEST_F(SdkRegistryTest, HttpClientListsTheMeshAgainWhenItsRuntimesFail) {
   EXPECT_EQ(refused.status(),
             absl::UnavailableError(
                 "no runtime of mesh \"empty-mesh\" with a http endpoint is registered"));
+}
+
+// With the live view, the HTTP client's URLs follow the mesh before any request fails: a new
+// runtime is added, a runtime shutting down (it deregisters first) is dropped.
+TEST_F(SdkRegistryTest, HttpClientUrlsFollowTheLiveView) {
+  Server* a = StartRuntime("rt-a", "idc1");
+  ASSERT_NE(a, nullptr);
+  sdk::http::HttpClientOptions options;
+  options.registry = Registry("idc1");
+  options.producer_group = "shop";
+  options.request_timeout = absl::Seconds(3);
+  auto client = sdk::http::EventMeshHttpClient::Create(options);
+  ASSERT_TRUE(client.ok()) << client.status();
+  const std::string url_a = absl::StrCat("http://127.0.0.1:", a->http_port());
+  Server* b = StartRuntime("rt-b", "idc1");
+  ASSERT_NE(b, nullptr);
+  const std::string url_b = absl::StrCat("http://127.0.0.1:", b->http_port());
+  ASSERT_TRUE(WaitUntil([&] { return (*client)->runtime_urls().size() == 2; }, absl::Seconds(30)));
+  a->Shutdown();
+  ASSERT_TRUE(
+      WaitUntil([&] { return (*client)->runtime_urls() == std::vector<std::string>{url_b}; },
+                absl::Seconds(30)))
+      << (*client)->runtime_urls().size();
+  sdk::Message message;
+  message.topic = "orders";
+  message.content = "h-1";
+  EXPECT_TRUE((*client)->Publish(message).ok());
+  const sdk::http::HttpClientStats stats = (*client)->stats();
+  EXPECT_EQ(stats.requests_failed, 0u);     // moved before anything failed
+  EXPECT_EQ(stats.registry_refreshes, 0u);  // no lookup after Create
+  EXPECT_GE(stats.registry_view_updates, 2u);
+  (*client)->Close();
+}
+
+// The same with etcd as the registry: runtimes register in etcd, the subscriber's live view is
+// etcd's watch stream, and a runtime's graceful shutdown moves the subscriber to the other one.
+TEST_F(SdkRegistryTest, WithEtcdASubscriberFollowsItsMesh) {
+  auto etcd = registry::testing::EtcdServer::Start(testing::TestDataDir("etcd"));
+  ASSERT_TRUE(etcd.ok()) << etcd.status();
+  const std::map<std::string, std::string> in_etcd = {
+      {"eventMesh.registry.plugin.type", "etcd"},
+      {"eventMesh.registry.plugin.server-addr", (*etcd)->address()},
+      {"eventMesh.registry.plugin.token", ""},
+  };
+  StartStore();
+  Server* a = StartRuntime("rt-a", "idc1", /*self_register=*/true, in_etcd);
+  Server* b = StartRuntime("rt-b", "idc1", /*self_register=*/true, in_etcd);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+
+  auto options = Options("billing", sdk::ClientPurpose::kSubscribe, "idc1");
+  options.registry->type = "etcd";
+  options.registry->addresses = {(*etcd)->address()};
+  Received received;
+  auto subscriber = sdk::EventMeshTcpClient::Connect(options);
+  ASSERT_TRUE(subscriber.ok()) << subscriber.status();
+  sdk::EventMeshTcpClient* sub = Keep(*std::move(subscriber));
+  sub->SetHandler([&received](std::shared_ptr<sdk::Delivery> delivery) {
+    received.Add(delivery->event().data());
+  });
+  ASSERT_TRUE(
+      sub->Subscribe("orders", sdk::SubscriptionMode::kClustering, sdk::SubscriptionType::kAsync)
+          .ok());
+  ASSERT_TRUE(sub->Listen().ok());
+  ASSERT_EQ(sub->server_address(), AddressOf(a));
+  sdk::TcpClientOptions pub_options;
+  pub_options.port = b->tcp_port();
+  pub_options.group = "shop";
+  auto publisher = sdk::EventMeshTcpClient::Connect(pub_options);
+  ASSERT_TRUE(publisher.ok()) << publisher.status();
+  sdk::EventMeshTcpClient* pub = Keep(*std::move(publisher));
+  ASSERT_TRUE(
+      WaitUntil([&] { return sub->stats().registry_view_runtimes == 2; }, absl::Seconds(30)));
+
+  std::set<std::string> acked;
+  for (int i = 0; i < 10; ++i) {
+    const std::string body = absl::StrCat("before-", i);
+    ASSERT_TRUE(PublishAcked(pub, "orders", body)) << body;
+    acked.insert(body);
+  }
+  ASSERT_TRUE(received.WaitFor(acked, absl::Seconds(30)).empty());
+  a->Shutdown();  // deregisters from etcd first, then drains
+  for (int i = 0; i < 10; ++i) {
+    const std::string body = absl::StrCat("after-", i);
+    ASSERT_TRUE(PublishAcked(pub, "orders", body)) << body;
+    acked.insert(body);
+  }
+  const std::set<std::string> missing = received.WaitFor(acked, absl::Seconds(60));
+  EXPECT_TRUE(missing.empty()) << missing.size() << " acknowledged events never delivered, e.g. "
+                               << *missing.begin();
+  EXPECT_EQ(sub->server_address(), AddressOf(b));
+  const sdk::ClientStats stats = sub->stats();
+  EXPECT_EQ(stats.registry_lookups, 1u);
+  EXPECT_GE(stats.registry_view_picks, 1u);
+  EXPECT_EQ(stats.registry_watch_errors, 0u);
 }
 
 }  // namespace

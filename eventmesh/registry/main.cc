@@ -22,7 +22,8 @@
 ABSL_FLAG(int32_t, port, 10200, "HTTP port of the registry API (0 = any free port)");
 ABSL_FLAG(std::string, bind, "127.0.0.1", "address to bind (0.0.0.0 = every interface)");
 ABSL_FLAG(std::string, data_dir, "",
-          "directory of the persisted state (default: $XDG_DATA_HOME/eventmesh/registry or "
+          "directory of the persisted state: registry-state.json (snapshot) and "
+          "registry-state.json.journal (default: $XDG_DATA_HOME/eventmesh/registry or "
           "~/.local/share/eventmesh/registry)");
 ABSL_FLAG(std::string, token_file, "",
           "file whose first line is the token that registration and removal need "
@@ -32,6 +33,10 @@ ABSL_FLAG(int64_t, lease_min_ms, 500, "shortest lease granted, ms");
 ABSL_FLAG(int64_t, lease_max_ms, 300'000, "longest lease granted, ms");
 ABSL_FLAG(int64_t, max_instances, 10'000, "instances held at most");
 ABSL_FLAG(int64_t, max_watchers, 10'000, "long polls waiting at most");
+ABSL_FLAG(int64_t, journal_max_records, 10'000,
+          "journal records after which the state is compacted into a new snapshot");
+ABSL_FLAG(int64_t, journal_max_bytes, 8 << 20,
+          "journal size (bytes) after which the state is compacted into a new snapshot");
 ABSL_FLAG(int64_t, max_connections, 10'000, "HTTP connections open at most");
 ABSL_FLAG(int32_t, threads, 2, "io threads");
 ABSL_FLAG(std::string, tls_cert_file, "", "PEM server certificate (chain); set = HTTPS only");
@@ -72,6 +77,12 @@ int Run() {
   }
   options.state.max_instances = static_cast<size_t>(absl::GetFlag(FLAGS_max_instances));
   options.state.max_watchers = static_cast<size_t>(absl::GetFlag(FLAGS_max_watchers));
+  if (absl::GetFlag(FLAGS_journal_max_records) < 1 || absl::GetFlag(FLAGS_journal_max_bytes) < 1) {
+    return Fail(absl::InvalidArgumentError(
+        "--journal_max_records and --journal_max_bytes must be positive"));
+  }
+  options.state.journal_max_records = static_cast<size_t>(absl::GetFlag(FLAGS_journal_max_records));
+  options.state.journal_max_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_journal_max_bytes));
   std::string data_dir = absl::GetFlag(FLAGS_data_dir);
   if (data_dir.empty()) data_dir = config::DefaultDataDir("registry");
   std::error_code ec;

@@ -47,6 +47,11 @@ class Registry {
   // may be unchanged).
   virtual absl::StatusOr<Snapshot> Watch(absl::string_view mesh, uint64_t after_index,
                                          absl::Duration wait) = 0;
+  // Ends the calls in progress promptly (a Watch does not wait out its long poll; they return
+  // an error, Unavailable or Cancelled) and makes later calls fail the same way: for a watcher
+  // that must stop at once. Idempotent; any thread. The default does nothing (calls then end
+  // within their own bounds).
+  virtual void Shutdown() {}
 };
 
 }  // namespace eventmesh::registry

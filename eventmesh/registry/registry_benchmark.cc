@@ -3,10 +3,17 @@
 //   BM_ListAll/N      — GET every runtime
 //   BM_WatchWake/N    — from a registration to the moment a waiting watcher has the new list
 //   BM_Renew/N        — one lease renewal
+//   BM_Register/N/P   — one registration that changes a record (a new report), P=1 with the
+//                       state persisted on disk (the server's own setting), P=0 in memory only
+// Every fixture but BM_Register/N/0 persists its state in a fresh temporary directory, as the
+// registry binary does under --data_dir.
 // bazel run -c opt //eventmesh/registry:registry_benchmark
+
+#include <stdlib.h>
 
 #include <atomic>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -31,9 +38,16 @@ Instance Runtime(int i) {
 }
 
 struct Fixture {
-  explicit Fixture(int instances) {
+  explicit Fixture(int instances, bool persist = true) {
     RegistryServerOptions options;
     options.state.max_ttl = absl::Minutes(10);
+    if (persist) {
+      std::string pattern =
+          (std::filesystem::temp_directory_path() / "registry-benchmark-XXXXXX").string();
+      if (::mkdtemp(pattern.data()) == nullptr) std::abort();
+      dir = pattern;
+      options.state.state_file = dir + "/registry-state.json";
+    }
     server = std::move(RegistryServer::Start(options)).value();
     HttpRegistryOptions client_options;
     client_options.addresses = {absl::StrCat("127.0.0.1:", server->port())};
@@ -42,6 +56,12 @@ struct Fixture {
       if (!client->Register(Runtime(i), absl::Minutes(10)).ok()) std::abort();
     }
   }
+  ~Fixture() {
+    client.reset();
+    server.reset();
+    if (!dir.empty()) std::filesystem::remove_all(dir);
+  }
+  std::string dir;
   std::unique_ptr<RegistryServer> server;
   std::unique_ptr<HttpRegistry> client;
 };
@@ -73,6 +93,16 @@ void BM_Renew(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_Renew)->Arg(1000)->Unit(benchmark::kMicrosecond);
+
+void BM_Register(benchmark::State& state) {
+  Fixture f(static_cast<int>(state.range(0)), state.range(1) != 0);
+  Instance changing = Runtime(7);
+  for (auto _ : state) {
+    changing.load.clients += 1;  // a different report: a change the state records
+    if (!f.client->Register(changing, absl::Minutes(10)).ok()) std::abort();
+  }
+}
+BENCHMARK(BM_Register)->Args({1000, 1})->Args({1000, 0})->Unit(benchmark::kMicrosecond);
 
 void BM_WatchWake(benchmark::State& state) {
   Fixture f(static_cast<int>(state.range(0)));

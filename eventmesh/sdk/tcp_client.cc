@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <optional>
+#include <set>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -111,6 +112,15 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
       }
     });
     absl::Status status = result.get();
+    if (status.ok() && discovery_ != nullptr && options_.registry->watch) {
+      RegistryViewOptions view;
+      view.wait = options_.registry->watch_wait;
+      view.max_backoff = options_.registry->watch_max_backoff;
+      // Runs on the view's thread: hand the snapshot to the io thread.
+      discovery_->StartWatching(view, [this](const registry::Snapshot& snapshot) {
+        asio::post(io_, [this, snapshot] { OnViewChange(snapshot); });
+      });
+    }
     if (!status.ok()) {
       Shutdown(absl::CancelledError("client closed"));
       if (discovery_ != nullptr) {
@@ -290,8 +300,13 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   }
 
   ClientStats stats() const {
-    absl::MutexLock lock(&mu_);
-    return stats_;
+    ClientStats stats;
+    {
+      absl::MutexLock lock(&mu_);
+      stats = stats_;
+    }
+    if (discovery_ != nullptr) stats.registry_watch_errors = discovery_->view_stats().errors;
+    return stats;
   }
 
   const TcpClientOptions& options() const { return options_; }
@@ -522,8 +537,22 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
     reconnect_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec || Closing()) return;
       auto done = [this](absl::Status status) { OnReconnectAttempt(std::move(status)); };
-      // A redirect names its target: go there first, and ask the registry otherwise.
+      // A redirect names its target: go there first, and ask the registry otherwise: the live
+      // view when it is fresh (no waiting), else a lookup on the helper thread.
       if (discovery_ != nullptr && !following_redirect_) {
+        std::string current;
+        {
+          absl::MutexLock lock(&mu_);
+          current = absl::StrCat(host_, ":", port_);
+        }
+        if (auto in_view = discovery_->FindInView("tcp", current); in_view.has_value()) {
+          {
+            absl::MutexLock lock(&mu_);
+            ++stats_.registry_view_picks;
+          }
+          TryCandidates(*std::move(in_view), 0, std::move(done));
+          return;
+        }
         LookupAndAttempt(std::move(done));
       } else {
         StartAttempt(std::move(done));
@@ -550,6 +579,41 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
       }
     }
     if (!Closing()) ScheduleReconnect(backoff_.Next());
+  }
+
+  // A new snapshot of the mesh from the live view (io thread). When the runtime this client is
+  // connected to was in the previous snapshot and is not in this one (it deregistered: a
+  // graceful shutdown, or its lease ran out) and another runtime is registered, the client
+  // moves now, as a failover does (HELLO, subscriptions, LISTEN on the next runtime; pushes
+  // not acknowledged yet come again from the runtime), instead of waiting for the socket to
+  // die. A runtime the view never showed is left alone (the view may lag a lookup).
+  void OnViewChange(const registry::Snapshot& snapshot) {
+    std::set<std::string> addresses;
+    for (const auto& instance : snapshot.instances) {
+      if (const registry::Endpoint* tcp = instance.FindEndpoint("tcp")) {
+        addresses.insert(absl::StrCat(tcp->host, ":", tcp->port));
+      }
+    }
+    std::set<std::string> previous = std::move(view_addresses_);
+    view_addresses_ = addresses;
+    std::string current;
+    bool ready;
+    {
+      absl::MutexLock lock(&mu_);
+      ++stats_.registry_view_changes;
+      stats_.registry_view_runtimes = addresses.size();
+      current = absl::StrCat(host_, ":", port_);
+      ready = state_ == State::kReady;
+    }
+    if (!ready || following_redirect_ || !options_.auto_reconnect) return;
+    if (previous.count(current) == 0 || addresses.count(current) > 0 || addresses.empty()) return;
+    {
+      absl::MutexLock lock(&mu_);
+      ++stats_.registry_moves;
+    }
+    OnConnectionLost(io_generation_,
+                     absl::StrCat("runtime ", current, " left the registry; moving to another"),
+                     /*immediate=*/true);
   }
 
   // Asks the registry (on the lookup thread) for the runtimes of the mesh, the current
@@ -873,12 +937,13 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   }
 
   void StopThread() {
+    // The live view stops, and a registry lookup in flight ends now.
+    if (discovery_ != nullptr) discovery_->Shutdown();
     if (thread_.joinable()) {
       work_.reset();
       io_.stop();
       thread_.join();
     }
-    // Waits for a registry lookup in flight (at most the registry's timeout).
     if (lookup_thread_.joinable()) {
       lookup_work_.reset();
       lookup_io_.stop();
@@ -916,6 +981,8 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   // With a registry (set before the threads start, then read-only): the lookups, and the
   // thread they run on during reconnects.
   std::unique_ptr<RuntimeDiscovery> discovery_;
+  // The "tcp" addresses of the live view's latest snapshot (io thread only).
+  std::set<std::string> view_addresses_;
   asio::io_context lookup_io_;
   asio::executor_work_guard<asio::io_context::executor_type> lookup_work_;
   std::thread lookup_thread_;

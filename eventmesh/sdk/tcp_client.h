@@ -32,11 +32,21 @@
 // Registry (options.registry set): instead of host:port, Connect() lists the runtimes of
 // registry->mesh in the registry and tries their "tcp" endpoints in the registry's order for
 // the client (registry->idc first, then fewest clients), the next one when a connect or HELLO
-// fails. Every reconnect asks the registry again, the runtime just lost tried last, then
-// re-sends HELLO, subscriptions and LISTEN as above; a redirect target is tried first, and when
-// the registry cannot be reached the last runtime is tried again. Reconnect lookups run on a
-// helper thread of the client (registry calls block), never on the io thread; Close() may wait
-// for one in flight (at most registry->timeout per registry server). Connect errors: Unavailable
+// fails. Once connected, the client keeps a live view of the mesh (registry->watch, default
+// on): a long poll on the registry's change index (Registry::Watch, for the registry server and
+// etcd alike) on a thread of its own, never the io thread. Every reconnect takes the runtimes
+// from that view when it is fresh (its last watch succeeded), without waiting for a lookup,
+// and otherwise asks the registry on a helper thread; either way the runtime just lost is tried
+// last, then HELLO, subscriptions and LISTEN are re-sent as above; a redirect target is tried
+// first, and when the registry cannot be reached the last runtime is tried again. When the
+// runtime the client is connected to disappears from the view (it deregistered on a graceful
+// shutdown, or its lease ran out) while another runtime is registered, the client moves at
+// once, as on a failover: requests in flight fail with Unavailable (publish again), pushes not
+// acknowledged yet are delivered again by the runtimes (at least once), acknowledged ones are
+// not lost. Watch errors are retried after a backoff doubling from 100 ms up to
+// registry->watch_max_backoff and logged (glog WARNING); the view is stale meanwhile and
+// reconnects look up instead. Close() stops the view and ends a lookup in flight at once.
+// Connect errors: Unavailable
 // "no runtime of mesh \"m\" with a tcp endpoint is registered", the registry's errors
 // ("registry lookup for mesh \"m\": ..."), and "no runtime of mesh \"m\" could be reached; the
 // last one tried: ..." (with the last attempt's code).
@@ -113,7 +123,7 @@ using EventHandler = std::function<void(std::shared_ptr<Delivery>)>;
 using StatusCallback = std::function<void(absl::Status)>;
 using ReplyCallback = std::function<void(absl::StatusOr<ReceivedEvent>)>;
 
-// Counters of one client; all monotonic.
+// Counters of one client; all monotonic but registry_view_runtimes.
 struct ClientStats {
   uint64_t connects = 0;            // Successful HELLOs (1 + reconnects).
   uint64_t server_goodbyes = 0;     // SERVER_GOODBYE_REQUESTs received.
@@ -122,6 +132,12 @@ struct ClientStats {
   uint64_t undecodable_events = 0;  // Pushes whose body could not be decoded (not acked).
   uint64_t registry_lookups = 0;    // Registry lookups (Connect and reconnects; with a registry).
   uint64_t registry_lookup_failures = 0;  // Lookups that failed or found no runtime.
+  // The live view of the registry (with a registry and registry->watch):
+  uint64_t registry_view_changes = 0;   // Snapshots of the mesh it received.
+  uint64_t registry_view_runtimes = 0;  // Runtimes with a tcp endpoint in its latest snapshot.
+  uint64_t registry_view_picks = 0;     // Reconnects that took their runtimes from it (no lookup).
+  uint64_t registry_moves = 0;          // Moves because the connected runtime left the registry.
+  uint64_t registry_watch_errors = 0;   // Failed watch calls (each retried after a backoff).
 };
 
 class EventMeshTcpClient {

@@ -83,7 +83,16 @@ EtcdRegistry::EtcdRegistry(EtcdRegistryOptions options, std::vector<net::Url> en
                            std::unique_ptr<net::HttpClient> http)
     : options_(std::move(options)), endpoints_(std::move(endpoints)), http_(std::move(http)) {}
 
-EtcdRegistry::~EtcdRegistry() { http_->Shutdown(); }
+EtcdRegistry::~EtcdRegistry() { calls_.Shutdown(); }
+
+void EtcdRegistry::Shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    shut_down_ = true;
+    for (asio::io_context* io : watching_) io->stop();
+  }
+  calls_.Shutdown();
+}
 
 std::string EtcdRegistry::KeyOf(absl::string_view mesh, absl::string_view id) const {
   return absl::StrCat(options_.prefix, mesh, "/", id);
@@ -102,12 +111,7 @@ absl::StatusOr<rapidjson::Document> EtcdRegistry::Post(const std::string& path,
     request.url = absl::StrCat(endpoint.Origin(), path);
     request.headers.emplace_back("Content-Type", "application/json");
     request.body = body;
-    std::promise<absl::StatusOr<net::HttpResponse>> promise;
-    auto future = promise.get_future();
-    http_->Send(
-        std::move(request), options_.timeout,
-        [&promise](absl::StatusOr<net::HttpResponse> r) { promise.set_value(std::move(r)); });
-    auto response = future.get();
+    auto response = calls_.Send(std::move(request), options_.timeout);
     if (!response.ok()) {
       last = absl::Status(response.status().code(), absl::StrCat("etcd ", endpoint.Origin(), ": ",
                                                                  response.status().message()));
@@ -281,6 +285,19 @@ absl::StatusOr<bool> EtcdRegistry::WaitForEvent(const std::string& key,
   absl::Status last = absl::UnavailableError("no etcd endpoint");
   for (const net::Url& endpoint : endpoints_) {
     asio::io_context io;
+    {
+      absl::MutexLock lock(&mu_);
+      if (shut_down_) return absl::CancelledError("etcd registry client shut down");
+      watching_.insert(&io);
+    }
+    struct Unwatch {
+      EtcdRegistry* self;
+      asio::io_context* io;
+      ~Unwatch() {
+        absl::MutexLock lock(&self->mu_);
+        self->watching_.erase(io);
+      }
+    } unwatch{this, &io};
     beast::tcp_stream stream(io);
     beast::flat_buffer buffer;
     bhttp::request<bhttp::string_body> request{bhttp::verb::post, "/v3/watch", 11};
@@ -356,6 +373,10 @@ absl::StatusOr<bool> EtcdRegistry::WaitForEvent(const std::string& key,
           });
         });
     io.run();
+    {
+      absl::MutexLock lock(&mu_);
+      if (shut_down_) return absl::CancelledError("etcd registry client shut down");
+    }
     if (event) return true;
     if (failure == beast::error::timeout && connected) return false;  // the wait ran out
     if (!failure) return false;

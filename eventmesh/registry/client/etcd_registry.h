@@ -14,6 +14,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -21,8 +22,10 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "boost/asio/io_context.hpp"
 #include "eventmesh/net/http_client.h"
 #include "eventmesh/protocol/json/json.h"
+#include "eventmesh/registry/client/blocking_calls.h"
 #include "eventmesh/registry/registry.h"
 
 namespace eventmesh::registry {
@@ -45,6 +48,9 @@ class EtcdRegistry : public Registry {
   absl::StatusOr<Snapshot> List(absl::string_view mesh) override;
   absl::StatusOr<Snapshot> Watch(absl::string_view mesh, uint64_t after_index,
                                  absl::Duration wait) override;
+  // Aborts the requests and watch streams in flight and refuses later calls (Cancelled for a
+  // watch, Unavailable otherwise).
+  void Shutdown() override;
 
  private:
   struct Lease {
@@ -66,8 +72,13 @@ class EtcdRegistry : public Registry {
   const EtcdRegistryOptions options_;
   const std::vector<net::Url> endpoints_;
   std::unique_ptr<net::HttpClient> http_;
+  BlockingCalls calls_{http_.get()};
   absl::Mutex mu_;
   std::map<std::string, Lease> leases_ ABSL_GUARDED_BY(mu_);  // by key
+  // The io_contexts of the watch streams in progress (each WaitForEvent runs its own); Shutdown
+  // stops them.
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+  std::set<boost::asio::io_context*> watching_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace eventmesh::registry

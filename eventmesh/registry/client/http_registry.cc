@@ -68,7 +68,9 @@ HttpRegistry::HttpRegistry(HttpRegistryOptions options, std::vector<std::string>
                            std::unique_ptr<net::HttpClient> http)
     : options_(std::move(options)), bases_(std::move(bases)), http_(std::move(http)) {}
 
-HttpRegistry::~HttpRegistry() { http_->Shutdown(); }
+HttpRegistry::~HttpRegistry() { calls_.Shutdown(); }
+
+void HttpRegistry::Shutdown() { calls_.Shutdown(); }
 
 absl::StatusOr<net::HttpResponse> HttpRegistry::Call(const std::string& method,
                                                      const std::string& path, std::string body,
@@ -83,12 +85,7 @@ absl::StatusOr<net::HttpResponse> HttpRegistry::Call(const std::string& method,
     if (!options_.token.empty()) {
       request.headers.emplace_back("Authorization", absl::StrCat("Bearer ", options_.token));
     }
-    std::promise<absl::StatusOr<net::HttpResponse>> promise;
-    auto future = promise.get_future();
-    http_->Send(
-        std::move(request), options_.timeout + extra_wait,
-        [&promise](absl::StatusOr<net::HttpResponse> r) { promise.set_value(std::move(r)); });
-    auto response = future.get();
+    auto response = calls_.Send(std::move(request), options_.timeout + extra_wait);
     if (response.ok()) return response;
     last = absl::Status(response.status().code(),
                         absl::StrCat("registry ", base, ": ", response.status().message()));

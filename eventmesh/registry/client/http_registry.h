@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "eventmesh/net/http_client.h"
+#include "eventmesh/registry/client/blocking_calls.h"
 #include "eventmesh/registry/registry.h"
 
 namespace eventmesh::registry {
@@ -43,6 +44,8 @@ class HttpRegistry : public Registry {
   absl::StatusOr<Snapshot> List(absl::string_view mesh) override;
   absl::StatusOr<Snapshot> Watch(absl::string_view mesh, uint64_t after_index,
                                  absl::Duration wait) override;
+  // Aborts the requests in flight (Unavailable) and refuses later ones.
+  void Shutdown() override;
 
  private:
   HttpRegistry(HttpRegistryOptions options, std::vector<std::string> bases,
@@ -56,6 +59,7 @@ class HttpRegistry : public Registry {
   const HttpRegistryOptions options_;
   const std::vector<std::string> bases_;  // "http://host:port"
   std::unique_ptr<net::HttpClient> http_;
+  BlockingCalls calls_{http_.get()};
 };
 
 }  // namespace eventmesh::registry

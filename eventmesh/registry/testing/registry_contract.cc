@@ -134,6 +134,32 @@ TEST_P(RegistryContractTest, AWatchWithoutChangeEndsAfterItsWait) {
   ASSERT_EQ(watched->instances.size(), 1u);
 }
 
+TEST_P(RegistryContractTest, ShutdownEndsAWatchInProgress) {
+  const std::string mesh = FreshMesh();
+  auto now = registry_->List(mesh);
+  ASSERT_TRUE(now.ok() || absl::IsNotFound(now.status())) << now.status();
+  const uint64_t index = now.ok() ? now->index : 0;
+  std::unique_ptr<Registry> watcher = backend_->NewClient();
+  std::atomic<bool> ended{false};
+  absl::Status result;
+  // A wait of ten minutes: only Shutdown can end it before the test's own timeout.
+  std::thread watching([&] {
+    auto watched = watcher->Watch(mesh, index + 1'000'000, absl::Minutes(10));
+    result = watched.status();
+    ended = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let the long poll start
+  EXPECT_FALSE(ended.load());
+  watcher->Shutdown();
+  watching.join();
+  EXPECT_FALSE(result.ok());
+  EXPECT_TRUE(absl::IsUnavailable(result) || absl::IsCancelled(result)) << result;
+  // Later calls fail at once; another client of the backend is unaffected.
+  EXPECT_FALSE(watcher->List(mesh).ok());
+  EXPECT_FALSE(watcher->Watch(mesh, index + 1'000'000, absl::Minutes(10)).ok());
+  ASSERT_TRUE(registry_->Register(Runtime(mesh, "a"), absl::Seconds(30)).ok());
+}
+
 TEST_P(RegistryContractTest, ANewReportReplacesTheOldOne) {
   const std::string mesh = FreshMesh();
   Instance a = Runtime(mesh, "a");

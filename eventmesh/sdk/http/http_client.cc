@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "boost/asio.hpp"
 #include "eventmesh/net/http_client.h"
 #include "eventmesh/protocol/http/request_body.h"
@@ -34,20 +35,40 @@ std::vector<RuntimeUrl> UrlsOf(const std::vector<internal::RuntimeAddress>& addr
 
 }  // namespace
 
-// Lists the mesh's runtimes again on its own thread (registry calls block; requests complete on
-// the transport's io thread) and swaps the new URLs into the rotation. One lookup at a time.
+// Keeps the rotation's URLs current from the registry. With registry->watch (default), the live
+// view (internal::RegistryView, its own thread) swaps the new URLs in as soon as the mesh changes.
+// When every known runtime failed, Request() takes the view's URLs when they are fresh and new,
+// and otherwise lists the mesh again on the refresher's own thread (registry calls block;
+// requests complete on the transport's io thread). One lookup at a time.
 class EventMeshHttpClient::Refresher {
  public:
-  Refresher(std::unique_ptr<internal::RuntimeDiscovery> discovery, bool https, UrlRotation* urls)
+  Refresher(std::unique_ptr<internal::RuntimeDiscovery> discovery, const RegistryOptions& registry,
+            bool https, UrlRotation* urls)
       : discovery_(std::move(discovery)),
         https_(https),
         urls_(urls),
         work_(boost::asio::make_work_guard(io_)),
-        thread_([this] { io_.run(); }) {}
+        thread_([this] { io_.run(); }) {
+    if (registry.watch) {
+      internal::RegistryViewOptions view;
+      view.wait = registry.watch_wait;
+      view.max_backoff = registry.watch_max_backoff;
+      discovery_->StartWatching(view, [this](const registry::Snapshot& snapshot) {
+        auto ordered = internal::OrderEndpoints(snapshot.instances, discovery_->idc(), "http");
+        if (!ordered.empty() && Swap(UrlsOf(ordered, https_))) view_updates_.fetch_add(1);
+      });
+    }
+  }
   ~Refresher() { Stop(); }
 
   // Starts a lookup unless one is running.
   void Request() {
+    if (auto in_view = discovery_->FindInView("http"); in_view.has_value()) {
+      if (Swap(UrlsOf(*in_view, https_))) {
+        view_updates_.fetch_add(1);
+        return;
+      }
+    }
     if (refreshing_.exchange(true)) return;
     boost::asio::post(io_, [this] {
       auto found = discovery_->Find("http");
@@ -56,21 +77,38 @@ class EventMeshHttpClient::Refresher {
       refreshing_.store(false);
     });
   }
-  // Waits for a lookup in flight (at most the registry's timeout). Idempotent.
+  // Stops the view and ends a lookup in flight at once. Idempotent.
   void Stop() {
+    discovery_->Shutdown();
     if (!thread_.joinable()) return;
     work_.reset();
     io_.stop();
     thread_.join();
   }
   uint64_t refreshes() const { return refreshes_.load(); }
+  uint64_t view_updates() const { return view_updates_.load(); }
 
  private:
+  // Replaces the rotation's URLs when `urls` differ from them; true when it did.
+  bool Swap(std::vector<RuntimeUrl> urls) {
+    auto names = [](const std::vector<RuntimeUrl>& list) {
+      std::vector<std::string> out;
+      for (const auto& url : list) out.push_back(url.ToString());
+      return out;
+    };
+    absl::MutexLock lock(&swap_mu_);
+    if (names(urls) == names(urls_->urls())) return false;
+    urls_->Replace(std::move(urls));
+    return true;
+  }
+
   const std::unique_ptr<internal::RuntimeDiscovery> discovery_;
   const bool https_;
   UrlRotation* const urls_;
+  absl::Mutex swap_mu_;  // one compare-and-replace at a time
   std::atomic<bool> refreshing_{false};
   std::atomic<uint64_t> refreshes_{0};
+  std::atomic<uint64_t> view_updates_{0};
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   std::thread thread_;
@@ -111,8 +149,8 @@ EventMeshHttpClient::EventMeshHttpClient(HttpClientOptions options,
       urls_(std::make_unique<UrlRotation>(std::move(urls))),
       transport_(std::move(transport)) {
   if (discovery != nullptr) {
-    refresher_ =
-        std::make_unique<Refresher>(std::move(discovery), options_.registry_https, urls_.get());
+    refresher_ = std::make_unique<Refresher>(std::move(discovery), *options_.registry,
+                                             options_.registry_https, urls_.get());
   }
 }
 
@@ -128,7 +166,10 @@ HttpClientStats EventMeshHttpClient::stats() const {
   HttpClientStats s;
   s.requests_sent = requests_sent_.load();
   s.requests_failed = requests_failed_.load();
-  if (refresher_ != nullptr) s.registry_refreshes = refresher_->refreshes();
+  if (refresher_ != nullptr) {
+    s.registry_refreshes = refresher_->refreshes();
+    s.registry_view_updates = refresher_->view_updates();
+  }
   return s;
 }
 

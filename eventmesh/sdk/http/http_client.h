@@ -81,6 +81,8 @@ struct HttpClientStats {
   uint64_t requests_sent = 0;       // requests handed to the transport
   uint64_t requests_failed = 0;     // completed with a non-OK status
   uint64_t registry_refreshes = 0;  // registry lookups after Create (all runtimes had failed)
+  // Runtime URL lists taken from the live view of the registry (registry->watch).
+  uint64_t registry_view_updates = 0;
 };
 
 class UrlRotation;

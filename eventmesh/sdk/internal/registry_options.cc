@@ -24,6 +24,12 @@ absl::Status RegistryOptions::Validate(const std::string& prefix) const {
   if (timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(absl::StrCat(prefix, "timeout must be positive"));
   }
+  if (watch_wait <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(prefix, "watch_wait must be positive"));
+  }
+  if (watch_max_backoff <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(prefix, "watch_max_backoff must be positive"));
+  }
   return absl::OkStatus();
 }
 

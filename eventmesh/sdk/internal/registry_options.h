@@ -31,9 +31,18 @@ struct RegistryOptions {
   // system's).
   std::string ca_file;
 
+  // Keep a live view of the mesh's runtimes: a long poll on the registry's change index, on a
+  // thread of the client's own (see tcp_client.h "Registry"). Default on.
+  bool watch = true;
+  // How long one long poll waits for a change before it is asked again. Default 30 s.
+  absl::Duration watch_wait = absl::Seconds(30);
+  // Delay after a failed watch: doubles from 100 ms up to this. Default 5 s.
+  absl::Duration watch_max_backoff = absl::Seconds(5);
+
   // Errors (InvalidArgument), naming the field with `prefix` (e.g. "registry."):
   // "registry.type must be eventmesh or etcd, got 'x'", "registry.addresses is required",
-  // "registry.mesh is required", "registry.timeout must be positive".
+  // "registry.mesh is required", "registry.timeout must be positive",
+  // "registry.watch_wait must be positive", "registry.watch_max_backoff must be positive".
   absl::Status Validate(const std::string& prefix = "registry.") const;
 };
 

@@ -36,17 +36,67 @@ absl::StatusOr<std::unique_ptr<RuntimeDiscovery>> RuntimeDiscovery::Create(
   config.token = options.token;
   config.timeout = options.timeout;
   config.ca_file = options.ca_file;
-  auto client = registry::NewRegistryClient(config);
-  if (!client.ok()) {
-    return absl::Status(client.status().code(),
-                        absl::StrCat("registry: ", client.status().message()));
-  }
-  return std::make_unique<RuntimeDiscovery>(options, *std::move(client));
+  auto make = [config]() -> absl::StatusOr<std::unique_ptr<registry::Registry>> {
+    auto client = registry::NewRegistryClient(config);
+    if (!client.ok()) {
+      return absl::Status(client.status().code(),
+                          absl::StrCat("registry: ", client.status().message()));
+    }
+    return std::unique_ptr<registry::Registry>(*std::move(client));
+  };
+  auto client = make();
+  if (!client.ok()) return client.status();
+  return std::make_unique<RuntimeDiscovery>(options, *std::move(client), std::move(make));
 }
 
-RuntimeDiscovery::RuntimeDiscovery(const RegistryOptions& options,
-                                   std::unique_ptr<registry::Registry> registry)
-    : mesh_(options.mesh), idc_(options.idc), registry_(std::move(registry)) {}
+RuntimeDiscovery::RuntimeDiscovery(
+    const RegistryOptions& options, std::unique_ptr<registry::Registry> registry,
+    std::function<absl::StatusOr<std::unique_ptr<registry::Registry>>()> make_registry)
+    : mesh_(options.mesh),
+      idc_(options.idc),
+      registry_(std::move(registry)),
+      make_registry_(std::move(make_registry)) {}
+
+RuntimeDiscovery::~RuntimeDiscovery() { Shutdown(); }
+
+void RuntimeDiscovery::StartWatching(RegistryViewOptions options,
+                                     RegistryView::OnChange on_change) {
+  if (!make_registry_) return;
+  absl::MutexLock lock(&mu_);
+  if (view_ != nullptr) return;
+  auto client = make_registry_();
+  if (!client.ok()) return;  // the same configuration made registry_: cannot fail here
+  watch_registry_ = std::shared_ptr<registry::Registry>(*std::move(client));
+  options.mesh = mesh_;
+  view_ = std::make_shared<RegistryView>(watch_registry_.get(), std::move(options),
+                                         std::move(on_change));
+}
+
+std::shared_ptr<RegistryView> RuntimeDiscovery::view() const {
+  absl::MutexLock lock(&mu_);
+  return view_;
+}
+
+std::optional<std::vector<RuntimeAddress>> RuntimeDiscovery::FindInView(
+    absl::string_view protocol, absl::string_view avoid) const {
+  auto view = this->view();
+  if (view == nullptr) return std::nullopt;
+  auto fresh = view->Fresh();
+  if (!fresh.has_value()) return std::nullopt;
+  auto ordered = OrderEndpoints(std::move(fresh->instances), idc_, protocol, avoid);
+  if (ordered.empty()) return std::nullopt;
+  return ordered;
+}
+
+RegistryView::Stats RuntimeDiscovery::view_stats() const {
+  auto view = this->view();
+  return view == nullptr ? RegistryView::Stats{} : view->stats();
+}
+
+void RuntimeDiscovery::Shutdown() {
+  if (auto view = this->view(); view != nullptr) view->Stop();
+  registry_->Shutdown();
+}
 
 absl::StatusOr<std::vector<RuntimeAddress>> RuntimeDiscovery::Find(absl::string_view protocol,
                                                                    absl::string_view avoid) {

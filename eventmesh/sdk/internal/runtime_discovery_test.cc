@@ -140,6 +140,13 @@ TEST(RegistryOptionsTest, ErrorsNameTheField) {
   options = Options();
   options.timeout = absl::ZeroDuration();
   EXPECT_EQ(options.Validate(), absl::InvalidArgumentError("registry.timeout must be positive"));
+  options = Options();
+  options.watch_wait = absl::ZeroDuration();
+  EXPECT_EQ(options.Validate(), absl::InvalidArgumentError("registry.watch_wait must be positive"));
+  options = Options();
+  options.watch_max_backoff = -absl::Seconds(1);
+  EXPECT_EQ(options.Validate(),
+            absl::InvalidArgumentError("registry.watch_max_backoff must be positive"));
 }
 
 }  // namespace
