@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -253,8 +254,19 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
   std::vector<std::thread> threads_;
   std::atomic<int64_t> connections_opened_{0};
 
+  // Ends one hand-off counted in `starting_`.
+  void StartedRun() {
+    std::lock_guard<std::mutex> lock(mu_);
+    --starting_;
+    starting_cv_.notify_all();
+  }
+
   std::mutex mu_;
   bool stopped_ = false;
+  // Exchanges given a connection under mu_ whose Run (which posts their first step to the io
+  // threads) has not returned yet; Shutdown waits for them before letting the threads go.
+  int starting_ = 0;
+  std::condition_variable starting_cv_;
   std::map<std::string, Pool> pools_;
   std::set<std::shared_ptr<Connection>> busy_;
 };
@@ -566,6 +578,7 @@ void HttpClient::Impl::Acquire(const std::shared_ptr<Exchange>& exchange) {
           return;
         }
       }
+      ++starting_;
     }
   }
   if (connection == nullptr) {
@@ -573,6 +586,7 @@ void HttpClient::Impl::Acquire(const std::shared_ptr<Exchange>& exchange) {
     return;
   }
   exchange->Run(std::move(connection), reused);
+  StartedRun();
 }
 
 void HttpClient::Impl::Release(const std::string& key, std::shared_ptr<Connection> connection,
@@ -590,6 +604,7 @@ void HttpClient::Impl::Release(const std::string& key, std::shared_ptr<Connectio
     } else if (!pool.waiting.empty()) {
       next = std::move(pool.waiting.front());
       pool.waiting.pop_front();
+      ++starting_;
       if (reusable) {
         for_next = std::move(connection);
         next_reused = true;
@@ -606,7 +621,10 @@ void HttpClient::Impl::Release(const std::string& key, std::shared_ptr<Connectio
   if (!reusable && connection != nullptr) {
     asio::post(connection->executor, [connection] { connection->Close(); });
   }
-  if (next != nullptr) next->Run(std::move(for_next), next_reused);
+  if (next != nullptr) {
+    next->Run(std::move(for_next), next_reused);
+    StartedRun();
+  }
 }
 
 bool HttpClient::Impl::RemoveWaiting(const std::string& key, const Exchange* exchange) {
@@ -627,7 +645,7 @@ void HttpClient::Impl::Shutdown() {
   std::vector<std::shared_ptr<Exchange>> waiting;
   std::vector<std::shared_ptr<Connection>> to_close;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
     if (!stopped_) {
       stopped_ = true;
       for (auto& [key, pool] : pools_) {
@@ -639,6 +657,9 @@ void HttpClient::Impl::Shutdown() {
       }
       for (const auto& c : busy_) to_close.push_back(c);
     }
+    // Hand-offs under way finish posting while the io threads still run; their first step
+    // then sees the client stopped.
+    starting_cv_.wait(lock, [this] { return starting_ == 0; });
   }
   for (auto& w : waiting) w->Fail(absl::UnavailableError("HTTP client shut down"));
   for (auto& c : to_close) asio::post(c->executor, [c] { c->Close(); });

@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "boost/asio/executor_work_guard.hpp"
@@ -315,6 +316,47 @@ TEST(HttpClientTest, SendAfterShutdownIsUnavailable) {
   auto response = SendSync(*client, request);
   EXPECT_EQ(response.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(response.status().message(), "HTTP client shut down");
+}
+
+// A request sent while another thread shuts the client down gets an answer: sent in time it
+// completes, otherwise it fails with Unavailable; none is left without its callback (a
+// request that took a connection just before the client's threads ran out of work used to be).
+TEST(HttpClientTest, EveryRequestRacingShutdownIsAnswered) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor acceptor(
+      io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+  const std::string url =
+      "http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/";
+  constexpr int kRounds = 200;
+  constexpr int kRequests = 8;
+  int unanswered = 0;
+  struct Answers {
+    std::mutex mu;
+    std::condition_variable cv;
+    int count = 0;
+  };
+  for (int round = 0; round < kRounds && unanswered == 0; ++round) {
+    auto client = NewClient();
+    auto answers = std::make_shared<Answers>();  // outlives a late callback
+    std::thread sender([&client, &url, answers] {
+      for (int i = 0; i < kRequests; ++i) {
+        HttpRequest request;
+        request.url = url;
+        client->Send(std::move(request), absl::Seconds(5), [answers](absl::StatusOr<HttpResponse>) {
+          std::lock_guard<std::mutex> lock(answers->mu);
+          ++answers->count;
+          answers->cv.notify_all();
+        });
+      }
+    });
+    client->Shutdown();
+    sender.join();
+    std::unique_lock<std::mutex> lock(answers->mu);
+    answers->cv.wait_for(lock, std::chrono::seconds(5),
+                         [&] { return answers->count == kRequests; });
+    unanswered += kRequests - answers->count;
+  }
+  EXPECT_EQ(unanswered, 0);
 }
 
 TEST(HttpClientTest, BadCaFileIsInvalidArgument) {
