@@ -191,6 +191,43 @@ TEST_F(CrossMeshTest, AMeshRestartedMidStreamGetsWhatItMissed) {
   EXPECT_EQ(CountPrefix(on_b->counts(), "first-"), 0);
 }
 
+// The publishing mesh restarts while events wait for a mesh that was away: the topics its clients
+// published are remembered in its data directory, so it forwards them as soon as the other mesh
+// wants the topic again, without a client publishing to it after the restart.
+TEST_F(CrossMeshTest, APublishingMeshRestartedWithABacklogForwardsItWithoutANewPublish) {
+  auto a = StartMesh("mesh-a");
+  ASSERT_TRUE(a.ok()) << a.status();
+  auto b = StartMesh("mesh-b");
+  ASSERT_TRUE(b.ok()) << b.status();
+  auto on_b = Subscriber::Connect((*b)->tcp_port(), "billing", "orders");
+  ASSERT_TRUE(on_b);
+  Publish(a->get(), "first-", 0, 10);
+  ASSERT_TRUE(on_b->ReadUntil(
+      [](const std::map<std::string, int>& c) { return CountPrefix(c, "first-") == 10; }));
+
+  // Mesh B goes away; what mesh A's clients publish meanwhile waits in mesh A's store.
+  on_b.reset();
+  (*b)->Shutdown();
+  b->reset();
+  Publish(a->get(), "waiting-", 0, 15);
+
+  // Mesh A restarts (same store); no client publishes to it again.
+  (*a)->Shutdown();
+  a->reset();
+  a = StartMesh("mesh-a");
+  ASSERT_TRUE(a.ok()) << a.status();
+
+  b = StartMesh("mesh-b");
+  ASSERT_TRUE(b.ok()) << b.status();
+  on_b = Subscriber::Connect((*b)->tcp_port(), "billing", "orders");
+  ASSERT_TRUE(on_b);
+  EXPECT_TRUE(on_b->ReadUntil([](const std::map<std::string, int>& c) {
+    return CountPrefix(c, "waiting-") == 15;
+  })) << "mesh B got "
+      << CountPrefix(on_b->counts(), "waiting-") << " of the 15 events waiting on mesh A";
+  EXPECT_EQ(CountPrefix(on_b->counts(), "first-"), 0);  // resumed from the committed position
+}
+
 // The same routing with etcd as the registry (a real etcd on free loopback ports).
 TEST(CrossMeshEtcdTest, EventsCrossMeshesThroughAnEtcdRegistry) {
   auto etcd = registry::testing::EtcdServer::Start(testing::TestDataDir("etcd"));

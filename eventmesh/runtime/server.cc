@@ -539,12 +539,18 @@ absl::Status Server::StartRegistryAgent() {
   if (config_.tls_enabled) identity.metadata[federation::kHttpSchemeMetadata] = "https";
   options.lease = absl::Milliseconds(config_.registry.lease_ms);
   options.report_interval = absl::Milliseconds(config_.registry.report_interval_ms);
+  // Topics published before a restart stay this runtime's: their events may still wait in the
+  // store to be forwarded to other meshes, which happens only while the topic is reported.
+  auto published = discovery::PublishedTopics::Open(
+      (std::filesystem::path(config_.data_dir) / "published-topics").string());
+  if (!published.ok()) return published.status();
+  published_topics_ = *std::move(published);
   auto agent = discovery::RegistryAgent::Start(registry_.get(), std::move(options), [this] {
     discovery::RuntimeReport report;
     for (const auto& frontend : frontends_) {
       report.load.clients += static_cast<int64_t>(frontend->connected_clients());
     }
-    for (std::string& topic : publish_->PublishedTopics()) {
+    for (std::string& topic : published_topics_->Update(publish_->PublishedTopics())) {
       report.topics.push_back({std::move(topic), "pub", ""});
     }
     for (auto& [group, topic] : consumers_->Subscriptions()) {

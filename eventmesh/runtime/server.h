@@ -43,6 +43,7 @@
 #include "eventmesh/runtime/core/request_tracker.h"
 #include "eventmesh/runtime/core/runtime_metrics.h"
 #include "eventmesh/runtime/core/topic_registry.h"
+#include "eventmesh/runtime/discovery/published_topics.h"
 #include "eventmesh/runtime/discovery/registry_agent.h"
 #include "eventmesh/runtime/federation/mesh_forwarder.h"
 #include "eventmesh/runtime/frontend/frontend.h"
@@ -186,6 +187,8 @@ class Server {
   std::unique_ptr<registry::Registry> registry_;
   // registry_ once it exists, for the admin port's /meta (which starts before it).
   std::atomic<registry::Registry*> mesh_registry_{nullptr};
+  // Read by the registry agent's reports: declared before it, so it outlives the agent.
+  std::unique_ptr<discovery::PublishedTopics> published_topics_;
   std::unique_ptr<discovery::RegistryAgent> registry_agent_;
   std::unique_ptr<federation::MeshForwarder> forwarder_;
   std::unique_ptr<admin::AdminServer> admin_;
