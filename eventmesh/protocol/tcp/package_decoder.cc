@@ -31,49 +31,76 @@ PackageDecoder::PackageDecoder(std::optional<LengthConvention> convention, size_
 
 void PackageDecoder::Compact() {
   if (pos_ == 0) return;
-  if (pos_ == buffer_.size()) {
-    buffer_.clear();
+  if (pos_ == size_) {
+    size_ = 0;
     pos_ = 0;
-  } else if (pos_ >= kCompactThreshold && pos_ >= buffer_.size() - pos_) {
-    buffer_.erase(0, pos_);
+  } else if (pos_ >= kCompactThreshold && pos_ >= size_ - pos_) {
+    std::memmove(data_.get(), data_.get() + pos_, size_ - pos_);
+    size_ -= pos_;
     pos_ = 0;
   }
+}
+
+void PackageDecoder::Reserve(size_t needed) {
+  if (needed <= capacity_) return;
+  // Doubling keeps appends amortised O(1); the unconsumed bytes move to the front.
+  const size_t capacity = std::max(needed, capacity_ * 2);
+  std::unique_ptr<char[]> grown(new char[capacity]);  // uninitialised: written before read
+  if (size_ > pos_) std::memcpy(grown.get(), data_.get() + pos_, size_ - pos_);
+  size_ -= pos_;
+  pos_ = 0;
+  data_ = std::move(grown);
+  capacity_ = capacity;
 }
 
 void PackageDecoder::Feed(const char* data, size_t size) {
   if (!status_.ok() || size == 0) return;
   Compact();
-  buffer_.append(data, size);
+  Reserve(size_ + size);
+  std::memcpy(data_.get() + size_, data, size);
+  size_ += size;
 }
 
 char* PackageDecoder::PrepareAppend(size_t size) {
   Compact();
-  append_start_ = buffer_.size();
-  buffer_.resize(append_start_ + size);
-  return buffer_.data() + append_start_;
+  Reserve(size_ + size);
+  prepared_ = size;
+  return data_.get() + size_;
 }
 
 void PackageDecoder::CommitAppend(size_t written) {
   if (!status_.ok()) {  // Input after a failure is discarded.
-    buffer_.clear();
+    size_ = 0;
     pos_ = 0;
+    prepared_ = 0;
     return;
   }
-  buffer_.resize(std::min(buffer_.size(), append_start_ + written));
+  size_ += std::min(written, prepared_);
+  prepared_ = 0;
+}
+
+bool PackageDecoder::ReleaseIfEmpty() {
+  if (pos_ != size_) return false;
+  data_.reset();
+  capacity_ = 0;
+  size_ = 0;
+  pos_ = 0;
+  return true;
 }
 
 absl::Status PackageDecoder::Fail(absl::Status status) {
   status_ = std::move(status);
-  buffer_.clear();
-  buffer_.shrink_to_fit();
+  data_.reset();
+  capacity_ = 0;
+  size_ = 0;
   pos_ = 0;
   return status_;
 }
 
 absl::StatusOr<std::optional<DecodedPackage>> PackageDecoder::Next() {
   if (!status_.ok()) return status_;
-  const char* p = buffer_.data() + pos_;
-  const size_t avail = buffer_.size() - pos_;
+  const char* p = data_.get() + pos_;
+  const size_t avail = size_ - pos_;
   if (avail == 0) return std::nullopt;
 
   // Magic and version are checked on whatever part of them has arrived, so garbage
@@ -162,8 +189,8 @@ absl::StatusOr<std::optional<DecodedPackage>> PackageDecoder::Next() {
   out.frame_size = static_cast<size_t>(total);
   convention_ = convention;
   pos_ += static_cast<size_t>(total);
-  if (pos_ == buffer_.size()) {  // Everything consumed: reuse the buffer from the start.
-    buffer_.clear();
+  if (pos_ == size_) {  // Everything consumed: reuse the buffer from the start.
+    size_ = 0;
     pos_ = 0;
   }
   return out;

@@ -45,6 +45,7 @@
 // Not thread-safe: use from the connection's strand only. Owns its buffer.
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -74,11 +75,15 @@ class PackageDecoder {
   void Feed(const char* data, size_t size);
   void Feed(absl::string_view data) { Feed(data.data(), data.size()); }
 
-  // Zero-copy receive: returns `size` writable bytes at the end of the buffer; after
-  // writing n <= size of them, call CommitAppend(n). Valid until the next call of any
-  // other method.
+  // Zero-copy receive: returns `size` writable bytes at the end of the buffer (not
+  // zero-filled); after writing n <= size of them, call CommitAppend(n). Valid until the
+  // next call of any other method.
   char* PrepareAppend(size_t size);
   void CommitAppend(size_t written);
+
+  // Frees the buffer when every buffered byte has been decoded (returns true), so an idle
+  // connection holds no receive memory; the next Feed/PrepareAppend allocates again.
+  bool ReleaseIfEmpty();
 
   // The next complete frame, nullopt when more bytes are needed, or the error that
   // failed the decoder.
@@ -86,17 +91,21 @@ class PackageDecoder {
 
   // The connection's convention once known (first frame decoded or set at construction).
   std::optional<LengthConvention> convention() const { return convention_; }
-  size_t buffered_bytes() const { return buffer_.size() - pos_; }
+  size_t buffered_bytes() const { return size_ - pos_; }
+  size_t capacity() const { return capacity_; }
   bool failed() const { return !status_.ok(); }
   const absl::Status& status() const { return status_; }
 
  private:
   absl::Status Fail(absl::Status status);
   void Compact();
+  void Reserve(size_t needed);  // capacity_ >= needed, keeping the unconsumed bytes
 
-  std::string buffer_;
-  size_t pos_ = 0;  // Start of the unconsumed bytes in buffer_.
-  size_t append_start_ = 0;
+  std::unique_ptr<char[]> data_;
+  size_t capacity_ = 0;
+  size_t size_ = 0;      // bytes written into data_
+  size_t pos_ = 0;       // start of the unconsumed bytes
+  size_t prepared_ = 0;  // bytes handed out by the last PrepareAppend
   std::optional<LengthConvention> convention_;
   const size_t max_frame_size_;
   absl::Status status_;

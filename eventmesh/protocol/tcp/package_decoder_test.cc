@@ -209,6 +209,44 @@ TEST(PackageDecoderTest, PrepareAndCommitAppend) {
   EXPECT_EQ(got[0].package.body, kHelloBody);
 }
 
+TEST(PackageDecoderTest, ReleasesItsBufferOnlyWhenEverythingIsDecoded) {
+  const std::string one = Frame(kHelloHeader, kHelloBody, LengthConvention::kCurrent);
+  PackageDecoder d;
+  EXPECT_EQ(d.capacity(), 0u);  // a new connection holds no receive memory
+  EXPECT_TRUE(d.ReleaseIfEmpty());
+
+  // A frame and a half arrive through PrepareAppend, as a socket read delivers them.
+  const std::string bytes = one + one.substr(0, one.size() / 2);
+  char* dst = d.PrepareAppend(64 * 1024);
+  std::memcpy(dst, bytes.data(), bytes.size());
+  d.CommitAppend(bytes.size());
+  EXPECT_GE(d.capacity(), 64u * 1024);
+  ASSERT_EQ(Drain(d).size(), 1u);
+  EXPECT_FALSE(d.ReleaseIfEmpty());  // half a frame is kept
+  EXPECT_EQ(d.buffered_bytes(), one.size() / 2);
+
+  d.Feed(absl::string_view(one).substr(one.size() / 2));
+  auto got = Drain(d);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].package.body, kHelloBody);
+  EXPECT_TRUE(d.ReleaseIfEmpty());
+  EXPECT_EQ(d.capacity(), 0u);
+
+  // Decoding goes on after a release.
+  d.Feed(one);
+  ASSERT_EQ(Drain(d).size(), 1u);
+}
+
+TEST(PackageDecoderTest, CommitAppendCountsOnlyWhatWasPrepared) {
+  const std::string one = Frame(kHelloHeader, kHelloBody, LengthConvention::kCurrent);
+  PackageDecoder d;
+  char* dst = d.PrepareAppend(one.size());
+  std::memcpy(dst, one.data(), one.size());
+  d.CommitAppend(one.size() + 1000);  // more than prepared: clamped
+  EXPECT_EQ(d.buffered_bytes(), one.size());
+  ASSERT_EQ(Drain(d).size(), 1u);
+}
+
 TEST(PackageDecoderTest, ConventionIsStickyLegacy) {
   // A legacy frame with a 5-byte body has L == 13 + H: on a fresh connection that reads
   // as a bodiless current frame, but after a legacy frame it is read as legacy.

@@ -80,6 +80,7 @@ int Run(int argc, char** argv) {
   core::ConsumerManager consumers(connector->get(), &topics, {});
   WebhookOptions webhook_options;
   webhook_options.max_concurrent_pushes_per_target = concurrency;
+  webhook_options.allow_private_networks = true;  // the endpoint is on loopback
   auto manager = WebhookManager::Create(&consumers, &topics, webhook_options);
   if (!manager.ok() || !(*manager)->Start().ok()) {
     std::fprintf(stderr, "webhook manager: %s\n", manager.status().ToString().c_str());

@@ -1,0 +1,197 @@
+#!/bin/bash
+# The fast event path's aims, measured in one run with the peers beside them (BENCHMARKS.md,
+# "fast event path"). Each section prints one block; pick sections as arguments (default: all).
+#
+#   bazel build -c opt //eventmesh/runtime //tools/idleconns \
+#     //eventmesh/runtime/http/bench:http_baseline //eventmesh/runtime/webhook:webhook_throughput \
+#     //eventmesh/store/service:store_service_benchmark
+#   g++ -std=c++17 -O2 -o /tmp/pb/peerbench ../shared/peerbench/peerbench.cc \
+#     -lnats -lhiredis -lmosquitto -lpthread
+#   nats-server -a 127.0.0.1 -p 14222 -js -sd /tmp/pbjs &      # for the `peers` section
+#   tools/fast_path_bench.sh [peers] [paced] [idle] [http] [webhook] [store]
+#
+# Sections:
+#   peers    max rate, runtime sync none and batch, NATS core, JetStream (peerbench, N events,
+#            REPS interleaved repetitions); runtime CPU per event from /proc/<pid>/stat
+#   paced    p50/p99 at 10,000/s and 50,000/s (none), 10,000/s (batch) beside the disk's own
+#            fdatasync latency in the same directory
+#   idle     IDLE (10,000) idle TCP sessions: the runtime's resident memory
+#   http     wrk: a bare Beast responder vs the runtime's single-event publish (code 104 form,
+#            CloudEvents binary), sync none
+#   webhook  webhook delivery rate to a local endpoint (both push formats)
+#   store    pipelined appends: store service over loopback vs the embedded engine
+# Environment: BIN (bazel-bin), RT (the runtime binary, $BIN/eventmesh/runtime/runtime), PB (peerbench), N (300000), SIZE (256), REPS (3), IDLE (10000),
+# WRK_SECONDS (8), OUT (scratch directory, /tmp/fastpath).
+set -u
+BIN=${BIN:-bazel-bin}
+PB=${PB:-/tmp/pb/peerbench}
+N=${N:-300000}
+SIZE=${SIZE:-256}
+REPS=${REPS:-3}
+IDLE=${IDLE:-10000}
+WRK_SECONDS=${WRK_SECONDS:-8}
+OUT=${OUT:-/tmp/fastpath}
+RT=${RT:-$BIN/eventmesh/runtime/runtime}
+mkdir -p "$OUT"
+sections=("$@")
+[ ${#sections[@]} -eq 0 ] && sections=(peers paced idle http webhook store)
+
+RTPID=""
+RTDIR=""
+cleanup() {
+  [ -n "$RTPID" ] && kill -TERM "$RTPID" 2>/dev/null && wait "$RTPID" 2>/dev/null
+  [ -n "$RTDIR" ] && rm -rf "$RTDIR"
+  RTPID=""
+  RTDIR=""
+}
+trap cleanup EXIT
+
+# start_rt SYNC [extra flags...]: a runtime on free ports below the ephemeral range; sets
+# RTPID, PORT, HTTP_PORT, RTDIR. Tries other ports when one is taken.
+start_rt() {
+  local sync=$1
+  shift
+  for _ in 1 2 3 4 5; do
+    RTDIR=$(mktemp -d "$OUT/rt.XXXXXX")
+    PORT=$((20000 + RANDOM % 12000))
+    HTTP_PORT=$((PORT + 1))
+    "$RT" --port=$PORT --http_port=$HTTP_PORT --data_dir="$RTDIR/data" \
+      --eventMesh.storage.embedded.syncMode="$sync" \
+      --eventMesh.server.session.upstreamBufferSize=1000 "$@" >"$RTDIR/log" 2>&1 &
+    RTPID=$!
+    for _ in $(seq 100); do
+      if ! kill -0 $RTPID 2>/dev/null; then break; fi
+      (echo >/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && return 0
+      sleep 0.1
+    done
+    echo "runtime did not start on $PORT: $(tail -1 "$RTDIR/log")" >&2
+    cleanup
+  done
+  return 1
+}
+
+# CPU seconds (user + system) the process has used.
+cpu_seconds() {
+  awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"
+}
+
+result() {  # result LABEL OUTPUT: the RESULT line of a peerbench run, labelled
+  printf '%-22s %s\n' "$1" "$(echo "$2" | grep -E '^RESULT|peerbench:' | tail -1)"
+}
+
+peers() {
+  echo "== peers: $N x $SIZE B at max rate, $REPS interleaved repetitions"
+  for rep in $(seq "$REPS"); do
+    for sync in none batch; do
+      start_rt $sync || return 1
+      local before after out
+      before=$(cpu_seconds $RTPID)
+      out=$(timeout 300 "$PB" eventmesh --port $PORT --n "$N" --size "$SIZE" --timeout 120 2>&1)
+      after=$(cpu_seconds $RTPID)
+      result "runtime-$sync" "$out"
+      awk -v a="$after" -v b="$before" -v n="$N" \
+        'BEGIN {printf "%-22s runtime CPU %.2f us/event\n", "", (a - b) * 1e6 / n}'
+      cleanup
+    done
+    for b in nats js; do
+      result "$b" "$(timeout 300 "$PB" $b --n "$N" --size "$SIZE" --timeout 120 2>&1)"
+    done
+  done
+}
+
+# p50/p99 of fdatasync of 4 KiB appends in directory $1, microseconds.
+fsync_latency() {
+  python3 - "$1" <<'PY'
+import os, sys, time
+path = os.path.join(sys.argv[1], "fsync-probe")
+fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+block = b"x" * 4096
+samples = []
+for _ in range(300):
+    os.write(fd, block)
+    t = time.perf_counter()
+    os.fdatasync(fd)
+    samples.append((time.perf_counter() - t) * 1e6)
+os.close(fd)
+os.unlink(path)
+samples.sort()
+print("fdatasync of 4 KiB appends: p50 %.0f us, p99 %.0f us" %
+      (samples[len(samples) // 2], samples[int(len(samples) * 0.99)]))
+PY
+}
+
+paced() {
+  echo "== paced: latency at fixed rates (5 s each)"
+  for spec in none:10000 none:50000 batch:10000; do
+    local sync=${spec%%:*} rate=${spec##*:}
+    start_rt "$sync" || return 1
+    result "runtime-$sync@$rate" \
+      "$(timeout 120 "$PB" eventmesh --port $PORT --n $((rate * 5)) --size "$SIZE" --rate "$rate" 2>&1)"
+    cleanup
+  done
+  for rate in 10000 50000; do
+    result "nats@$rate" "$(timeout 120 "$PB" nats --n $((rate * 5)) --size "$SIZE" --rate "$rate" 2>&1)"
+  done
+  result "js@10000" "$(timeout 120 "$PB" js --n 50000 --size "$SIZE" --rate 10000 2>&1)"
+  fsync_latency "$OUT"
+}
+
+idle() {
+  echo "== idle: $IDLE idle TCP sessions"
+  start_rt batch --eventMesh.server.tcp.maxConnectionsPerAddress=$((IDLE + 100)) || return 1
+  sleep 1
+  "$BIN/tools/idleconns/idleconns" --port=$PORT --connections="$IDLE" --runtime_pid=$RTPID \
+    --hold=5s --source_addresses=1
+  cleanup
+}
+
+http() {
+  echo "== http: wrk -t2 -c64 -d${WRK_SECONDS}s, single-event publish, sync none"
+  local scripts=eventmesh/runtime/http/bench
+  "$BIN/eventmesh/runtime/http/bench/http_baseline" 10199 2 >/dev/null 2>&1 &
+  local base=$!
+  sleep 0.5
+  for s in code104_form ce_binary; do
+    local path=/
+    [ $s = ce_binary ] && path=/eventmesh/publish/bench
+    printf '%-22s ' "baseline-$s"
+    wrk -t2 -c64 -d"${WRK_SECONDS}s" -s $scripts/$s.lua "http://127.0.0.1:10199$path" |
+      awk '/Requests\/sec/ {printf "%s req/s ", $2} /Non-2xx/ {printf "(%s non-2xx) ", $4}'
+    echo
+  done
+  kill $base
+  wait $base 2>/dev/null
+  start_rt none --eventMesh.server.http.workerThreads=2 || return 1
+  for s in code104_form ce_binary; do
+    local path=/
+    [ $s = ce_binary ] && path=/eventmesh/publish/bench
+    printf '%-22s ' "runtime-$s"
+    wrk -t2 -c64 -d"${WRK_SECONDS}s" -s $scripts/$s.lua "http://127.0.0.1:$HTTP_PORT$path" |
+      awk '/Requests\/sec/ {printf "%s req/s ", $2} /Non-2xx/ {printf "(%s non-2xx) ", $4}'
+    echo
+  done
+  cleanup
+}
+
+webhook() {
+  echo "== webhook: delivery to one local endpoint, 100,000 events"
+  for f in eventmesh cloudevents-binary; do
+    printf '%-22s ' "$f"
+    "$BIN/eventmesh/runtime/webhook/webhook_throughput" --events=100000 --format=$f \
+      --concurrency=8 2>&1 | tail -1
+  done
+}
+
+store() {
+  echo "== store: pipelined appends, service over loopback vs embedded"
+  "$BIN/eventmesh/store/service/store_service_benchmark" --syncs=none,batch --batches=1,16 \
+    --duration_ms=2000 --warmup_ms=300 --dir="$OUT" 2>&1 | grep -v '^$'
+}
+
+echo "fast_path_bench $(date -u +%FT%TZ) on $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+for s in "${sections[@]}"; do
+  case $s in
+    peers | paced | idle | http | webhook | store) $s ;;
+    *) echo "unknown section $s" >&2; exit 2 ;;
+  esac
+done
