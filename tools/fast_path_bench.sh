@@ -141,7 +141,7 @@ idle() {
   start_rt batch --eventMesh.server.tcp.maxConnectionsPerAddress=$((IDLE + 100)) || return 1
   sleep 1
   "$BIN/tools/idleconns/idleconns" --port=$PORT --connections="$IDLE" --runtime_pid=$RTPID \
-    --hold=5s --source_addresses=1
+    --hold=5s --source_addresses=8
   cleanup
 }
 
