@@ -13,8 +13,8 @@
 # Sections:
 #   peers    max rate, runtime sync none and batch, NATS core, JetStream (peerbench, N events,
 #            REPS interleaved repetitions); runtime CPU per event from /proc/<pid>/stat
-#   paced    p50/p99 at 10,000/s and 50,000/s (none), 10,000/s (batch) beside the disk's own
-#            fdatasync latency in the same directory
+#   paced    p50/p99 at 10,000/s and 50,000/s (none), 10,000/s (batch); the disk's own
+#            fdatasync latency in the same directory, alone and while the batch run writes
 #   idle     IDLE (10,000) idle TCP sessions: the runtime's resident memory
 #   http     wrk: a bare Beast responder vs the runtime's single-event publish (code 104 form,
 #            CloudEvents binary), sync none
@@ -99,41 +99,55 @@ peers() {
   done
 }
 
-# p50/p99 of fdatasync of 4 KiB appends in directory $1, microseconds.
+# fdatasync latency of 4 KiB appends in directory $1 for $2 seconds (a 0.5 ms pause between
+# calls): p50 / p99 / max in microseconds, labelled $3.
 fsync_latency() {
-  python3 - "$1" <<'PY'
+  python3 - "$1" "$2" "$3" <<'PY'
 import os, sys, time
-path = os.path.join(sys.argv[1], "fsync-probe")
+path = os.path.join(sys.argv[1], "fsync-probe-%d" % os.getpid())
 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
 block = b"x" * 4096
 samples = []
-for _ in range(300):
+end = time.time() + float(sys.argv[2])
+while time.time() < end:
     os.write(fd, block)
     t = time.perf_counter()
     os.fdatasync(fd)
     samples.append((time.perf_counter() - t) * 1e6)
+    time.sleep(0.0005)
 os.close(fd)
 os.unlink(path)
 samples.sort()
-print("fdatasync of 4 KiB appends: p50 %.0f us, p99 %.0f us" %
-      (samples[len(samples) // 2], samples[int(len(samples) * 0.99)]))
+print("%-22s fdatasync of 4 KiB appends: n=%d p50 %.0f us, p99 %.0f us, max %.0f us" %
+      (sys.argv[3], len(samples), samples[len(samples) // 2],
+       samples[int(len(samples) * 0.99)], samples[-1]))
 PY
 }
 
 paced() {
   echo "== paced: latency at fixed rates (5 s each)"
+  fsync_latency "$OUT" 3 "disk-idle"
   for spec in none:10000 none:50000 batch:10000; do
     local sync=${spec%%:*} rate=${spec##*:}
     start_rt "$sync" || return 1
+    local probe=""
+    if [ "$sync" = batch ]; then
+      # The disk's own fsync latency while the runtime writes (the aim compares with it).
+      fsync_latency "$OUT" 4 "disk-during-batch" >"$OUT/probe.txt" &
+      probe=$!
+    fi
     result "runtime-$sync@$rate" \
       "$(timeout 120 "$PB" eventmesh --port $PORT --n $((rate * 5)) --size "$SIZE" --rate "$rate" 2>&1)"
+    if [ -n "$probe" ]; then
+      wait $probe
+      cat "$OUT/probe.txt"
+    fi
     cleanup
   done
   for rate in 10000 50000; do
     result "nats@$rate" "$(timeout 120 "$PB" nats --n $((rate * 5)) --size "$SIZE" --rate "$rate" 2>&1)"
   done
   result "js@10000" "$(timeout 120 "$PB" js --n 50000 --size "$SIZE" --rate 10000 2>&1)"
-  fsync_latency "$OUT"
 }
 
 idle() {
