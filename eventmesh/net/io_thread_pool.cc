@@ -3,11 +3,27 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <functional>
+#include <optional>
 #include <utility>
 
+#include "boost/asio/post.hpp"
 #include "boost/asio/strand.hpp"
+#include "eventmesh/common/thread_deferral.h"
 
 namespace eventmesh::net {
+namespace {
+
+class PostingDeferrer final : public common::ThreadDeferrer {
+ public:
+  explicit PostingDeferrer(boost::asio::io_context* io) : io_(io) {}
+  void Defer(std::function<void()> fn) override { boost::asio::post(*io_, std::move(fn)); }
+
+ private:
+  boost::asio::io_context* const io_;
+};
+
+}  // namespace
 
 IoThreadPool::IoThreadPool(const Options& options)
     : model_(options.model), threads_count_(std::max(1, options.threads)), name_(options.name) {
@@ -27,8 +43,15 @@ void IoThreadPool::Start() {
   for (int i = 0; i < threads_count_; ++i) {
     boost::asio::io_context* io = contexts_[model_ == Model::kShared ? 0 : i].get();
     std::string name = name_.empty() ? std::string() : name_ + "-" + std::to_string(i);
-    threads_.emplace_back([io, name = std::move(name)] {
+    const bool own_context = model_ == Model::kPerThread;
+    threads_.emplace_back([io, own_context, name = std::move(name)] {
       if (!name.empty()) pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+      // A thread that runs its own context lets work be deferred to it: the work runs on this
+      // thread after the handlers already ready. (A shared context could run it on another
+      // thread of the pool, so none is installed there.)
+      PostingDeferrer deferrer(io);
+      std::optional<common::ScopedThreadDeferrer> scoped;
+      if (own_context) scoped.emplace(&deferrer);
       io->run();
     });
   }

@@ -21,6 +21,8 @@
 // Start and Stop from a controlling thread (REQUIRES: Stop not from a pool thread). Concurrent
 // Stop calls are serialised: the second returns once the first joined the threads.
 // Threads are named "<name>-<i>" (Linux keeps 15 characters) when a name is given.
+// kPerThread threads install a common::ThreadDeferrer that posts to their own context, so code
+// running on them can defer work by one loop turn (see common/thread_deferral.h).
 
 #include <atomic>
 #include <cstddef>

@@ -8,11 +8,14 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "boost/asio/post.hpp"
+#include "eventmesh/common/thread_deferral.h"
 #include "gtest/gtest.h"
 
 namespace eventmesh::net {
@@ -24,6 +27,46 @@ std::thread::id RunOn(const asio::any_io_executor& executor) {
   std::promise<std::thread::id> where;
   asio::post(executor, [&] { where.set_value(std::this_thread::get_id()); });
   return where.get_future().get();
+}
+
+TEST(IoThreadPoolTest, PerThreadThreadsDeferWorkToTheirOwnLoopAfterReadyHandlers) {
+  EXPECT_EQ(common::CurrentThreadDeferrer(), nullptr);  // not an event-loop thread
+  IoThreadPool pool({/*threads=*/1, IoThreadPool::Model::kPerThread, ""});
+  pool.Start();
+  std::mutex mu;
+  std::vector<std::string> order;
+  std::thread::id handler_thread, deferred_thread;
+  std::promise<void> done;
+  auto note = [&](const std::string& what) {
+    std::lock_guard<std::mutex> lock(mu);
+    order.push_back(what);
+  };
+  asio::post(pool.context(), [&] {
+    note("first");
+    handler_thread = std::this_thread::get_id();
+    common::ThreadDeferrer* deferrer = common::CurrentThreadDeferrer();
+    ASSERT_NE(deferrer, nullptr);
+    deferrer->Defer([&] {
+      note("deferred");
+      deferred_thread = std::this_thread::get_id();
+      done.set_value();
+    });
+  });
+  asio::post(pool.context(), [&] { note("second"); });  // already queued when first runs
+  ASSERT_EQ(done.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_EQ(order, (std::vector<std::string>{"first", "second", "deferred"}));
+  EXPECT_EQ(deferred_thread, handler_thread);
+  pool.Stop();
+}
+
+TEST(IoThreadPoolTest, SharedContextThreadsHaveNoDeferrer) {
+  // Work posted to a shared context may run on another thread of the pool.
+  IoThreadPool pool({/*threads=*/2, IoThreadPool::Model::kShared, ""});
+  pool.Start();
+  std::promise<bool> has_deferrer;
+  asio::post(pool.context(), [&] { has_deferrer.set_value(common::CurrentThreadDeferrer()); });
+  EXPECT_FALSE(has_deferrer.get_future().get());
+  pool.Stop();
 }
 
 TEST(IoThreadPoolTest, PerThreadDealsContextsRoundRobin) {

@@ -130,31 +130,32 @@ class IdleSession : public std::enable_shared_from_this<IdleSession> {
 
   void Write(std::string bytes) {
     auto owned = std::make_shared<std::string>(std::move(bytes));
-    boost::asio::async_write(socket_, boost::asio::buffer(*owned),
-                             [self = shared_from_this(), owned](boost::system::error_code ec,
-                                                                size_t) {
-                               if (ec) self->Fail(absl::StrCat("write: ", ec.message()));
-                             });
+    boost::asio::async_write(
+        socket_, boost::asio::buffer(*owned),
+        [self = shared_from_this(), owned](boost::system::error_code ec, size_t) {
+          if (ec) self->Fail(absl::StrCat("write: ", ec.message()));
+        });
   }
 
   void Read() {
-    socket_.async_read_some(
-        boost::asio::buffer(buf_, sizeof(buf_)),
-        [self = shared_from_this()](boost::system::error_code ec, size_t n) {
-          if (ec) {
-            return self->Fail(ec == boost::asio::error::eof ? "closed by the runtime"
-                                                            : absl::StrCat("read: ", ec.message()));
-          }
-          self->decoder_.Feed(self->buf_, n);
-          for (;;) {
-            auto next = self->decoder_.Next();
-            if (!next.ok()) return self->Fail(std::string(next.status().message()));
-            if (!next->has_value()) break;
-            self->OnPackage((*next)->package);
-            if (self->done_) return;
-          }
-          self->Read();
-        });
+    socket_.async_read_some(boost::asio::buffer(buf_, sizeof(buf_)),
+                            [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+                              if (ec) {
+                                return self->Fail(ec == boost::asio::error::eof
+                                                      ? "closed by the runtime"
+                                                      : absl::StrCat("read: ", ec.message()));
+                              }
+                              self->decoder_.Feed(self->buf_, n);
+                              for (;;) {
+                                auto next = self->decoder_.Next();
+                                if (!next.ok())
+                                  return self->Fail(std::string(next.status().message()));
+                                if (!next->has_value()) break;
+                                self->OnPackage((*next)->package);
+                                if (self->done_) return;
+                              }
+                              self->Read();
+                            });
   }
 
   void OnPackage(const Package& package) {
@@ -182,8 +183,8 @@ class IdleSession : public std::enable_shared_from_this<IdleSession> {
   }
 
   void ScheduleHeartbeat() {
-    timer_.expires_after(std::chrono::milliseconds(
-        absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_heartbeat))));
+    timer_.expires_after(
+        std::chrono::milliseconds(absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_heartbeat))));
     timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
       if (ec || self->done_) return;
       Package heartbeat;
@@ -244,8 +245,8 @@ int main(int argc, char** argv) {
   }
   getrlimit(RLIMIT_NOFILE, &limit);
   if (static_cast<long>(limit.rlim_cur) < n + 64) {
-    std::cerr << "idleconns: the open-file limit is " << limit.rlim_cur << ", below "
-              << n + 64 << " (raise it with ulimit -n)\n";
+    std::cerr << "idleconns: the open-file limit is " << limit.rlim_cur << ", below " << n + 64
+              << " (raise it with ulimit -n)\n";
     return 2;
   }
 
@@ -287,15 +288,16 @@ int main(int argc, char** argv) {
   io.run_for(std::chrono::milliseconds(absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_hold))));
   const long rss_held = RssKib(pid);
 
-  std::printf("sessions: %d established, %d failed, %d closed by the runtime while idle, set up in %s\n",
-              totals.established, totals.failed, totals.closed_later,
-              absl::FormatDuration(setup).c_str());
+  std::printf(
+      "sessions: %d established, %d failed, %d closed by the runtime while idle, set up in %s\n",
+      totals.established, totals.failed, totals.closed_later, absl::FormatDuration(setup).c_str());
   if (!totals.first_error.empty()) std::printf("first error: %s\n", totals.first_error.c_str());
   if (pid > 0 && rss_before >= 0 && rss_up >= 0) {
     const int alive = totals.established - totals.closed_later;
-    std::printf("runtime RSS: %.1f MiB before, %.1f MiB with the sessions up, %.1f MiB after %s idle\n",
-                rss_before / 1024.0, rss_up / 1024.0, rss_held / 1024.0,
-                absl::FormatDuration(absl::GetFlag(FLAGS_hold)).c_str());
+    std::printf(
+        "runtime RSS: %.1f MiB before, %.1f MiB with the sessions up, %.1f MiB after %s idle\n",
+        rss_before / 1024.0, rss_up / 1024.0, rss_held / 1024.0,
+        absl::FormatDuration(absl::GetFlag(FLAGS_hold)).c_str());
     if (alive > 0) {
       std::printf("per idle session: %.1f KiB\n",
                   static_cast<double>(rss_held - rss_before) / alive);

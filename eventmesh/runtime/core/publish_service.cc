@@ -8,8 +8,30 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "eventmesh/common/thread_deferral.h"
 
 namespace eventmesh::runtime::core {
+namespace {
+
+// The publishes handed to Publish on one event-loop thread during one turn of its loop.
+struct TurnBatch {
+  connectors::Connector* connector = nullptr;
+  std::vector<connectors::Connector::PendingPublish> publishes;
+  bool flush_deferred = false;
+};
+thread_local TurnBatch turn_batch;
+
+void FlushTurnBatch() {
+  TurnBatch& turn = turn_batch;
+  turn.flush_deferred = false;
+  if (turn.publishes.empty()) return;
+  std::vector<connectors::Connector::PendingPublish> publishes;
+  publishes.swap(turn.publishes);
+  turn.connector->PublishBatch(&publishes);
+}
+
+}  // namespace
+
 namespace {
 
 constexpr size_t kMaxKnownTopicsPerPublisher = 10'000;
@@ -202,6 +224,19 @@ void PublishService::Publish(std::vector<cloudevents::CloudEvent> events,
             gather->done(std::move(status));
           }
         }});
+  }
+  if (common::ThreadDeferrer* deferrer = common::CurrentThreadDeferrer()) {
+    // On an event-loop thread: join the publishes of this loop turn (other requests that
+    // arrived together) and hand them to the connector in one batch after the turn.
+    TurnBatch& turn = turn_batch;
+    if (turn.connector != connector_ && !turn.publishes.empty()) FlushTurnBatch();
+    turn.connector = connector_;
+    for (auto& pending : batch) turn.publishes.push_back(std::move(pending));
+    if (!turn.flush_deferred) {
+      turn.flush_deferred = true;
+      deferrer->Defer(&FlushTurnBatch);
+    }
+    return;
   }
   connector_->PublishBatch(&batch);
 }

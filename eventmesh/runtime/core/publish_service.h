@@ -86,7 +86,10 @@ class PublishService {
 
   // Publishes admitted events in order; `done` runs exactly once (on a connector thread or
   // the calling thread) with OK when every event is durable, else the first error. Each event's
-  // outcome and durable latency are counted under `protocol`.
+  // outcome and durable latency are counted under `protocol`. Called on an event-loop thread
+  // (one with a common::ThreadDeferrer: the HTTP, TCP and MQTT io threads), the events join the
+  // other publishes of that loop turn and reach the connector in one batch after the turn
+  // (one store write for the HTTP requests that arrived together, in their order).
   void Publish(std::vector<cloudevents::CloudEvent> events, std::function<void(absl::Status)> done,
                Protocol protocol = Protocol::kInternal);
   // Hands admitted events with their own callbacks to the connector in one batch (the TCP

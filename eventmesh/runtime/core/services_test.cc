@@ -6,15 +6,19 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "boost/asio/executor_work_guard.hpp"
 #include "boost/asio/io_context.hpp"
+#include "boost/asio/post.hpp"
 #include "eventmesh/connectors/embedded/embedded_connector.h"
+#include "eventmesh/net/io_thread_pool.h"
 #include "eventmesh/runtime/core/publish_service.h"
 #include "eventmesh/runtime/core/request_reply_service.h"
+#include "eventmesh/store/engine/rocksdb_event_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -145,6 +149,48 @@ TEST_F(ServicesTest, PublishIsDurableAndDecisionsFollowThePolicyOrder) {
   absl::Status missing = strict.Admit(Publisher{}, Event("nowhere"));
   EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(missing.message(), HasSubstr("nowhere"));
+}
+
+TEST_F(ServicesTest, PublishesOfOneLoopTurnReachTheStoreAsOneAppend) {
+  ASSERT_TRUE(PublishNow(Publisher{}, Event("turns")).ok());  // creates the topic
+  auto* store = dynamic_cast<store::RocksDbEventStore*>(connector_->store());
+  ASSERT_NE(store, nullptr);
+  const int64_t appends_before = store->GetStats().appends;
+
+  // 40 single-event publishes from one handler of an io thread, as 40 HTTP requests that
+  // arrived together would make.
+  net::IoThreadPool pool({/*threads=*/1, net::IoThreadPool::Model::kPerThread, "turns"});
+  pool.Start();
+  constexpr int kEvents = 40;
+  absl::Mutex mu;
+  std::vector<int> completed;
+  std::vector<absl::Status> failures;
+  boost::asio::post(pool.context(), [&] {
+    for (int i = 0; i < kEvents; ++i) {
+      std::vector<cloudevents::CloudEvent> events;
+      events.push_back(Event("turns", absl::StrCat("e", i)));
+      publish_->Publish(std::move(events), [&, i](absl::Status s) {
+        absl::MutexLock lock(&mu);
+        completed.push_back(i);
+        if (!s.ok()) failures.push_back(s);
+      });
+    }
+  });
+  {
+    absl::MutexLock lock(&mu);
+    mu.AwaitWithTimeout(absl::Condition(
+                            +[](std::vector<int>* c) { return c->size() == kEvents; }, &completed),
+                        absl::Seconds(10));
+    ASSERT_EQ(completed.size(), static_cast<size_t>(kEvents));
+    EXPECT_TRUE(failures.empty()) << failures.front();
+    for (int i = 0; i < kEvents; ++i) EXPECT_EQ(completed[i], i);  // in publish order
+  }
+  EXPECT_EQ(store->GetStats().appends - appends_before, 1);  // one batch, one store append
+  pool.Stop();
+
+  // Off an event loop, each Publish is its own append.
+  EXPECT_TRUE(PublishNow(Publisher{}, Event("turns", "alone")).ok());
+  EXPECT_EQ(store->GetStats().appends - appends_before, 2);
 }
 
 TEST_F(ServicesTest, TopicQuotaStopsAutoCreationButNotExistingTopics) {
