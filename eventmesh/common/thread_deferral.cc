@@ -9,8 +9,7 @@ thread_local ThreadDeferrer* current_deferrer = nullptr;
 
 ThreadDeferrer* CurrentThreadDeferrer() { return current_deferrer; }
 
-ScopedThreadDeferrer::ScopedThreadDeferrer(ThreadDeferrer* deferrer)
-    : previous_(current_deferrer) {
+ScopedThreadDeferrer::ScopedThreadDeferrer(ThreadDeferrer* deferrer) : previous_(current_deferrer) {
   current_deferrer = deferrer;
 }
 

@@ -8,9 +8,8 @@
 // that arrived together on one io thread) to the connector in one batch.
 //
 // CurrentThreadDeferrer() is nullptr on threads without a loop: callers then do the work at
-// once. Deferred work runs on the same thread, in the order it was deferred; work deferred
-// when the loop is being stopped may never run (the owner of the loop decides), so defer only
-// what may be dropped with the loop (e.g. work whose completion the loop's clients await).
+// once. Deferred work runs on the same thread, in the order it was deferred, exactly once:
+// net::IoThreadPool runs work still deferred when its loop is stopped after the loop returns.
 
 #include <functional>
 

@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "boost/asio/post.hpp"
 #include "boost/asio/strand.hpp"
@@ -14,13 +15,36 @@
 namespace eventmesh::net {
 namespace {
 
+// Deferred work of one io thread: queued in order and run by one handler posted to the thread's
+// own context. Work still queued when the context stops (Stop() with a flush pending) runs when
+// the thread's run() returns, so nothing deferred is dropped.
 class PostingDeferrer final : public common::ThreadDeferrer {
  public:
   explicit PostingDeferrer(boost::asio::io_context* io) : io_(io) {}
-  void Defer(std::function<void()> fn) override { boost::asio::post(*io_, std::move(fn)); }
+
+  void Defer(std::function<void()> fn) override {
+    queue_.push_back(std::move(fn));
+    if (posted_) return;
+    posted_ = true;
+    boost::asio::post(*io_, [this] { RunQueued(); });
+  }
+
+  // After run() returned: what is left, including what it defers in turn (bounded passes).
+  void RunLeftovers() {
+    for (int pass = 0; pass < 100 && !queue_.empty(); ++pass) RunQueued();
+  }
 
  private:
+  void RunQueued() {
+    posted_ = false;
+    std::vector<std::function<void()>> work;
+    work.swap(queue_);
+    for (auto& fn : work) fn();
+  }
+
   boost::asio::io_context* const io_;
+  std::vector<std::function<void()>> queue_;  // this thread only
+  bool posted_ = false;
 };
 
 }  // namespace
@@ -53,6 +77,7 @@ void IoThreadPool::Start() {
       std::optional<common::ScopedThreadDeferrer> scoped;
       if (own_context) scoped.emplace(&deferrer);
       io->run();
+      if (own_context) deferrer.RunLeftovers();
     });
   }
   started_.store(true);

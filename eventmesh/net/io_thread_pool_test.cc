@@ -59,6 +59,26 @@ TEST(IoThreadPoolTest, PerThreadThreadsDeferWorkToTheirOwnLoopAfterReadyHandlers
   pool.Stop();
 }
 
+TEST(IoThreadPoolTest, WorkDeferredWhenTheLoopStopsStillRuns) {
+  IoThreadPool pool({/*threads=*/1, IoThreadPool::Model::kPerThread, ""});
+  pool.Start();
+  std::promise<std::thread::id> handler_thread;
+  std::atomic<bool> ran{false};
+  std::thread::id deferred_thread;
+  asio::post(pool.context(), [&] {
+    common::CurrentThreadDeferrer()->Defer([&] {
+      deferred_thread = std::this_thread::get_id();
+      ran = true;
+    });
+    pool.context().stop();  // the loop returns before the deferred work's turn
+    handler_thread.set_value(std::this_thread::get_id());
+  });
+  const std::thread::id expected = handler_thread.get_future().get();
+  pool.Stop();  // joins the thread, which ran the leftover work after its loop returned
+  EXPECT_TRUE(ran);
+  EXPECT_EQ(deferred_thread, expected);
+}
+
 TEST(IoThreadPoolTest, SharedContextThreadsHaveNoDeferrer) {
   // Work posted to a shared context may run on another thread of the pool.
   IoThreadPool pool({/*threads=*/2, IoThreadPool::Model::kShared, ""});

@@ -241,4 +241,9 @@ void PublishService::Publish(std::vector<cloudevents::CloudEvent> events,
   connector_->PublishBatch(&batch);
 }
 
+void PublishService::PublishBatch(std::vector<connectors::Connector::PendingPublish>* batch) {
+  if (turn_batch.connector == connector_ && !turn_batch.publishes.empty()) FlushTurnBatch();
+  connector_->PublishBatch(batch);
+}
+
 }  // namespace eventmesh::runtime::core

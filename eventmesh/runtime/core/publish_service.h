@@ -95,9 +95,9 @@ class PublishService {
   // Hands admitted events with their own callbacks to the connector in one batch (the TCP
   // session's path: one call per socket read). Use PublishFailed() on errors; the callbacks
   // report their outcome with metrics()->PublishDone.
-  void PublishBatch(std::vector<connectors::Connector::PendingPublish>* batch) {
-    connector_->PublishBatch(batch);
-  }
+  // Publishes that Publish() deferred to the end of this loop turn on the calling thread go to
+  // the connector first, so one connection's events keep their order across both paths.
+  void PublishBatch(std::vector<connectors::Connector::PendingPublish>* batch);
 
   connectors::Connector* connector() const { return connector_; }
   // nullptr when nothing is counted.

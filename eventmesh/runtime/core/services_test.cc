@@ -193,6 +193,40 @@ TEST_F(ServicesTest, PublishesOfOneLoopTurnReachTheStoreAsOneAppend) {
   EXPECT_EQ(store->GetStats().appends - appends_before, 2);
 }
 
+TEST_F(ServicesTest, ABatchAfterADeferredPublishKeepsTheConnectionsOrder) {
+  // A TCP session's read: request R goes through Publish (deferred to the end of the loop
+  // turn), the async publish B after it through PublishBatch. R must still be stored first.
+  ASSERT_TRUE(PublishNow(Publisher{}, Event("ordered")).ok());  // creates the topic
+  net::IoThreadPool pool({/*threads=*/1, net::IoThreadPool::Model::kPerThread, "ordered"});
+  pool.Start();
+  absl::Mutex mu;
+  std::vector<std::string> stored;
+  boost::asio::post(pool.context(), [&] {
+    std::vector<cloudevents::CloudEvent> request;
+    request.push_back(Event("ordered", "R"));
+    publish_->Publish(std::move(request), [&](absl::Status s) {
+      absl::MutexLock lock(&mu);
+      stored.push_back(s.ok() ? "R" : std::string(s.message()));
+    });
+    std::vector<connectors::Connector::PendingPublish> batch;
+    batch.push_back({Event("ordered", "B"), [&](absl::StatusOr<connectors::PublishResult> result) {
+                       absl::MutexLock lock(&mu);
+                       stored.push_back(result.ok() ? "B" : std::string(result.status().message()));
+                     }});
+    publish_->PublishBatch(&batch);
+  });
+  absl::MutexLock lock(&mu);
+  mu.AwaitWithTimeout(absl::Condition(
+                          +[](std::vector<std::string>* s) { return s->size() == 2; }, &stored),
+                      absl::Seconds(10));
+  // The embedded connector appends on the calling thread in order: completion order is the
+  // order in the store.
+  EXPECT_EQ(stored, (std::vector<std::string>{"R", "B"}));
+  mu.Unlock();
+  pool.Stop();
+  mu.Lock();
+}
+
 TEST_F(ServicesTest, TopicQuotaStopsAutoCreationButNotExistingTopics) {
   TopicRegistry capped(connector_.get(), /*auto_create=*/true, 1, /*max_topics=*/2);
   ASSERT_TRUE(capped.EnsureTopic("a").ok());

@@ -104,9 +104,13 @@ void Session::ScheduleExpiryCheck() {
 void Session::DoRead() {
   if (closed_ || reading_stopped_) return;
   size_t chunk = kReadChunk;
-  if (decoder_.buffered_bytes() == 0 && last_read_bytes_ < kIdleReadChunk) {
-    chunk = kIdleReadChunk;
-    if (decoder_.capacity() > kIdleReadChunk) decoder_.ReleaseIfEmpty();
+  if (decoder_.buffered_bytes() == 0) {
+    if (last_read_bytes_ < kIdleReadChunk) {
+      chunk = kIdleReadChunk;
+      if (decoder_.capacity() > kIdleReadChunk) decoder_.ReleaseIfEmpty();
+    } else if (decoder_.capacity() > 2 * kReadChunk) {
+      decoder_.ReleaseIfEmpty();  // grown for a large frame: not kept once it is decoded
+    }
   }
   char* buffer = decoder_.PrepareAppend(chunk);
   auto on_read = [self = shared_from_this()](const boost::system::error_code& ec, size_t bytes) {
