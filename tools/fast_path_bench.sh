@@ -159,31 +159,30 @@ idle() {
   cleanup
 }
 
+# wrk_both LABEL PORT: both publish workloads against 127.0.0.1:PORT, one line each.
+wrk_both() {
+  local s path
+  for s in code104_form ce_binary; do
+    path=/
+    [ $s = ce_binary ] && path=/eventmesh/publish/bench
+    printf '%-22s ' "$1-$s"
+    wrk -t2 -c64 -d"${WRK_SECONDS}s" -s eventmesh/runtime/http/bench/$s.lua \
+      "http://127.0.0.1:$2$path" |
+      awk '/Requests\/sec/ {printf "%s req/s ", $2} /Non-2xx/ {printf "(%s non-2xx) ", $4}'
+    echo
+  done
+}
+
 http() {
   echo "== http: wrk -t2 -c64 -d${WRK_SECONDS}s, single-event publish, sync none"
-  local scripts=eventmesh/runtime/http/bench
   "$BIN/eventmesh/runtime/http/bench/http_baseline" 10199 2 >/dev/null 2>&1 &
   local base=$!
   sleep 0.5
-  for s in code104_form ce_binary; do
-    local path=/
-    [ $s = ce_binary ] && path=/eventmesh/publish/bench
-    printf '%-22s ' "baseline-$s"
-    wrk -t2 -c64 -d"${WRK_SECONDS}s" -s $scripts/$s.lua "http://127.0.0.1:10199$path" |
-      awk '/Requests\/sec/ {printf "%s req/s ", $2} /Non-2xx/ {printf "(%s non-2xx) ", $4}'
-    echo
-  done
+  wrk_both baseline 10199
   kill $base
   wait $base 2>/dev/null
   start_rt none --eventMesh.server.http.workerThreads=2 || return 1
-  for s in code104_form ce_binary; do
-    local path=/
-    [ $s = ce_binary ] && path=/eventmesh/publish/bench
-    printf '%-22s ' "runtime-$s"
-    wrk -t2 -c64 -d"${WRK_SECONDS}s" -s $scripts/$s.lua "http://127.0.0.1:$HTTP_PORT$path" |
-      awk '/Requests\/sec/ {printf "%s req/s ", $2} /Non-2xx/ {printf "(%s non-2xx) ", $4}'
-    echo
-  done
+  wrk_both runtime "$HTTP_PORT"
   cleanup
 }
 
