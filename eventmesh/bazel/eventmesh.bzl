@@ -62,7 +62,7 @@ def eventmesh_cc_benchmark(name, deps = [], copts = [], tags = [], **kwargs):
     native.cc_binary(
         name = name,
         copts = EVENTMESH_COPTS + copts + _SANITIZER_COPTS,
-        deps = deps + ["//third_party:benchmark_main"] + _SANITIZER_DEPS,
+        deps = deps + ["//eventmesh/common:benchmark_main"] + _SANITIZER_DEPS,
         tags = tags + ["benchmark"],
         **kwargs
     )

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "eventmesh/common/config/secret_file.h"
 #include "eventmesh/common/config/values.h"
+#include "eventmesh/common/release_tuning.h"
 #include "eventmesh/net/tls.h"
 #include "eventmesh/registry/registry_server.h"
 #include "glog/logging.h"
@@ -121,6 +122,7 @@ int Run() {
 }  // namespace eventmesh::registry
 
 int main(int argc, char** argv) {
+  eventmesh::common::ApplyReleaseTuning();
   google::InitGoogleLogging(argv[0]);
   FLAGS_logtostderr = true;
   absl::ParseCommandLine(argc, argv);

@@ -5,12 +5,14 @@
 
 #include <iostream>
 
+#include "eventmesh/common/release_tuning.h"
 #include "eventmesh/connectors/builtin.h"
 #include "eventmesh/runtime/config.h"
 #include "eventmesh/runtime/server.h"
 #include "glog/logging.h"
 
 int main(int argc, char** argv) {
+  eventmesh::common::ApplyReleaseTuning();
   google::InitGoogleLogging(argv[0]);
   FLAGS_logtostderr = true;
   auto config = eventmesh::runtime::LoadConfigFromArgs(argc, argv);

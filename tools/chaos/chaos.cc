@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "eventmesh/common/release_tuning.h"
 #include "tools/chaos/chaos_run.h"
 
 ABSL_FLAG(std::string, configs, "embedded-batch,embedded-always,store-batch,store-always",
@@ -55,6 +56,7 @@ std::string Runfile(const char* argv0, const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  eventmesh::common::ApplyReleaseTuning();
   absl::ParseCommandLine(argc, argv);
   eventmesh::chaos::ChaosOptions options;
   options.runtime_binary = absl::GetFlag(FLAGS_runtime_binary);

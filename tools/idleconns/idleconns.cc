@@ -26,6 +26,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "boost/asio.hpp"
+#include "eventmesh/common/release_tuning.h"
 #include "eventmesh/protocol/tcp/package.h"
 #include "eventmesh/protocol/tcp/package_codec.h"
 #include "eventmesh/protocol/tcp/package_decoder.h"
@@ -234,6 +235,7 @@ class IdleSession : public std::enable_shared_from_this<IdleSession> {
 }  // namespace
 
 int main(int argc, char** argv) {
+  eventmesh::common::ApplyReleaseTuning();
   absl::ParseCommandLine(argc, argv);
   const int n = absl::GetFlag(FLAGS_connections);
   const int pid = absl::GetFlag(FLAGS_runtime_pid);

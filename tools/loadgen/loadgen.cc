@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "eventmesh/common/release_tuning.h"
 #include "tools/loadgen/load_run.h"
 
 ABSL_FLAG(std::string, host, "127.0.0.1", "runtime host");
@@ -87,6 +88,7 @@ int Main() {
 }  // namespace eventmesh::loadgen
 
 int main(int argc, char** argv) {
+  eventmesh::common::ApplyReleaseTuning();
   absl::ParseCommandLine(argc, argv);
   return eventmesh::loadgen::Main();
 }

@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "eventmesh/common/release_tuning.h"
 #include "eventmesh/connectors/kafka/kafka_connector.h"
 #include "eventmesh/connectors/kafka/testing/mock_cluster.h"
 
@@ -55,6 +56,7 @@ void PublishAll(Connector* connector, const std::string& topic, int events,
 }  // namespace
 
 int main(int argc, char** argv) {
+  eventmesh::common::ApplyReleaseTuning();
   absl::ParseCommandLine(argc, argv);
   const int events = absl::GetFlag(FLAGS_events);
   eventmesh::connectors::kafka::testing::MockKafkaCluster cluster(3);

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "eventmesh/common/release_tuning.h"
 #include "eventmesh/connectors/embedded/embedded_connector.h"
 #include "eventmesh/connectors/store/store_connector.h"
 #include "eventmesh/store/engine/rocksdb_event_store.h"
@@ -57,6 +58,7 @@ double Run(Connector* connector, int events) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  eventmesh::common::ApplyReleaseTuning();
   absl::ParseCommandLine(argc, argv);
   const int events = absl::GetFlag(FLAGS_events);
   const std::string base = absl::StrCat(std::filesystem::temp_directory_path().string(),

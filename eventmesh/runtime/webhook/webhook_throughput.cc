@@ -1,10 +1,14 @@
 // Development aid: webhook delivery throughput from the embedded store to one local endpoint.
 //
 //   bazel run -c opt //eventmesh/runtime/webhook:webhook_throughput --
-//       [--events=20000] [--concurrency=8] [--format=eventmesh|cloudevents-binary]
+//       [--events=20000] [--concurrency=8] [--io_threads=2] [--format=eventmesh|cloudevents-binary]
+//       [--url=http://127.0.0.1:PORT/hook]
 //
-// Publishes --events events to a topic subscribed by one webhook URL (a local Beast server that
-// answers {"retCode":0}) and reports the time until the endpoint received all of them.
+// Publishes --events events to a topic subscribed by one webhook URL and reports the time until
+// the endpoint accepted all of them. The endpoint is an in-process server (a thread per
+// connection, blocking reads) answering {"retCode":0}, or, with --url, any endpoint that
+// answers the validation handshake and 200 {"retCode":0}, e.g. the bare Beast responder in
+// another process: `http_baseline PORT 1` (//eventmesh/runtime/http/bench).
 
 #include <atomic>
 #include <chrono>
@@ -18,6 +22,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "eventmesh/common/release_tuning.h"
 #include "eventmesh/connectors/embedded/embedded_connector.h"
 #include "eventmesh/net/testing/test_http_server.h"
 #include "eventmesh/runtime/webhook/webhook_manager.h"
@@ -28,6 +33,8 @@ namespace {
 int Run(int argc, char** argv) {
   int64_t events = 20'000;
   int32_t concurrency = 8;
+  int32_t io_threads = WebhookOptions{}.io_threads;
+  std::string url;
   PushFormat format = PushFormat::kEventMeshForm;
   for (int i = 1; i < argc; ++i) {
     absl::string_view arg = argv[i];
@@ -35,6 +42,10 @@ int Run(int argc, char** argv) {
       if (!absl::SimpleAtoi(arg, &events)) return 2;
     } else if (absl::ConsumePrefix(&arg, "--concurrency=")) {
       if (!absl::SimpleAtoi(arg, &concurrency)) return 2;
+    } else if (absl::ConsumePrefix(&arg, "--url=")) {
+      url = std::string(arg);
+    } else if (absl::ConsumePrefix(&arg, "--io_threads=")) {
+      if (!absl::SimpleAtoi(arg, &io_threads) || io_threads < 1) return 2;
     } else if (absl::ConsumePrefix(&arg, "--format=")) {
       auto parsed = PushFormatFromName(arg);
       if (!parsed) return 2;
@@ -50,14 +61,12 @@ int Run(int argc, char** argv) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
 
-  std::atomic<int64_t> received{0};
   auto server = net::testing::TestHttpServer::Start([&](const net::testing::TestRequest& r) {
     net::testing::TestResponse response;
     if (r.method == "OPTIONS") {
       response.headers = {{"WebHook-Allowed-Origin", "*"}};
       return response;
     }
-    received.fetch_add(1);
     response.body = R"({"retCode":0})";
     return response;
   });
@@ -80,6 +89,7 @@ int Run(int argc, char** argv) {
   core::ConsumerManager consumers(connector->get(), &topics, {});
   WebhookOptions webhook_options;
   webhook_options.max_concurrent_pushes_per_target = concurrency;
+  webhook_options.io_threads = io_threads;
   webhook_options.allow_private_networks = true;  // the endpoint is on loopback
   auto manager = WebhookManager::Create(&consumers, &topics, webhook_options);
   if (!manager.ok() || !(*manager)->Start().ok()) {
@@ -88,7 +98,7 @@ int Run(int argc, char** argv) {
   }
   WebhookSubscribeRequest request;
   request.consumer_group = "bench";
-  request.url = (*server)->Url("/hook");
+  request.url = url.empty() ? (*server)->Url("/hook") : url;
   request.topics = {WebhookTopic{"bench-topic", connectors::ConsumeMode::kClustering, false}};
   request.format = format;
   absl::Status subscribed = (*manager)->Subscribe(request);
@@ -96,6 +106,11 @@ int Run(int argc, char** argv) {
     std::fprintf(stderr, "subscribe: %s\n", subscribed.ToString().c_str());
     return 1;
   }
+  // Events the endpoint accepted (2xx and, for the EventMesh format, retCode 0).
+  auto accepted = [&]() -> int64_t {
+    auto stats = (*manager)->Stats(request.consumer_group, request.url);
+    return stats.ok() ? stats->accepted : 0;
+  };
   auto publish = [&](const std::string& id) {
     cloudevents::CloudEvent event;
     event.set_id(id);
@@ -110,16 +125,16 @@ int Run(int argc, char** argv) {
     return done->get_future();
   };
   // Warm up until the group has its partition.
-  for (int i = 0; i < 200 && received.load() == 0; ++i) {
+  for (int i = 0; i < 200 && accepted() == 0; ++i) {
     publish("warm").wait();
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   while (true) {  // let the warm-up events drain
-    const int64_t before = received.load();
+    const int64_t before = accepted();
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    if (received.load() == before) break;
+    if (accepted() == before) break;
   }
-  const int64_t base = received.load();
+  const int64_t base = accepted();
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::future<void>> pending;
   for (int64_t i = 0; i < events; ++i) {
@@ -131,28 +146,32 @@ int Run(int argc, char** argv) {
   }
   for (auto& f : pending) f.wait();
   const auto published = std::chrono::steady_clock::now();
-  for (int i = 0; i < 120'000 && received.load() - base < events; ++i) {
+  for (int i = 0; i < 120'000 && accepted() - base < events; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   const auto end = std::chrono::steady_clock::now();
+  const int64_t delivered = accepted() - base;
   const double seconds = std::chrono::duration<double>(end - start).count();
   const double publish_s = std::chrono::duration<double>(published - start).count();
   std::printf(
       "format=%s concurrency=%d events=%lld delivered=%lld publish=%.3fs total=%.3fs "
-      "throughput=%.0f events/s connections=%lld\n",
+      "throughput=%.0f events/s endpoint=%s connections=%lld\n",
       std::string(PushFormatName(format)).c_str(), concurrency, static_cast<long long>(events),
-      static_cast<long long>(received.load() - base), publish_s, seconds,
-      static_cast<double>(received.load() - base) / seconds,
+      static_cast<long long>(delivered), publish_s, seconds,
+      static_cast<double>(delivered) / seconds, url.empty() ? "in-process" : url.c_str(),
       static_cast<long long>((*server)->connections_accepted()));
   (*manager)->Shutdown();
   consumers.Shutdown();
   (*connector)->Shutdown();
   (*server)->Stop();
   std::filesystem::remove_all(dir);
-  return received.load() - base >= events ? 0 : 1;
+  return delivered >= events ? 0 : 1;
 }
 
 }  // namespace
 }  // namespace eventmesh::runtime::webhook
 
-int main(int argc, char** argv) { return eventmesh::runtime::webhook::Run(argc, argv); }
+int main(int argc, char** argv) {
+  eventmesh::common::ApplyReleaseTuning();
+  return eventmesh::runtime::webhook::Run(argc, argv);
+}

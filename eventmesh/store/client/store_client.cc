@@ -1,9 +1,11 @@
 #include "eventmesh/store/client/store_client.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -48,6 +50,7 @@ class StoreClient::Impl {
         resolver_(io_),
         connect_timer_(io_),
         backoff_timer_(io_),
+        deadline_timer_(io_),
         backoff_(options.initial_backoff, options.max_backoff, Backoff::Jitter::kEqual) {}
 
   void Start() {
@@ -134,28 +137,28 @@ class StoreClient::Impl {
     RawCallback done;
   };
 
+  using Clock = std::chrono::steady_clock;
+
   struct Pending {
     RawCallback done;
-    std::unique_ptr<asio::steady_timer> timer;
+    absl::Duration timeout;
+    Clock::time_point deadline;
   };
+
+  // When a call's deadline passes: (deadline, request id), earliest on top.
+  using Deadline = std::pair<Clock::time_point, uint64_t>;
 
   void OnCall(uint64_t id, std::string frame, absl::Duration timeout, RawCallback done) {
     if (state_ == State::kClosed) {
       done(absl::UnavailableError("store client closed"));
       return;
     }
-    auto timer = std::make_unique<asio::steady_timer>(io_);
-    timer->expires_after(ToChrono(timeout));
-    timer->async_wait([this, id, timeout](boost::system::error_code ec) {
-      if (ec) return;
-      auto it = pending_.find(id);
-      if (it == pending_.end()) return;
-      RawCallback callback = std::move(it->second.done);
-      pending_.erase(it);
-      callback(absl::DeadlineExceededError(absl::StrCat(
-          "store call to ", address_, " timed out after ", absl::FormatDuration(timeout))));
-    });
-    pending_.emplace(id, Pending{std::move(done), std::move(timer)});
+    const Clock::time_point now = Clock::now();
+    const std::chrono::nanoseconds wait = std::max(ToChrono(timeout), std::chrono::nanoseconds(0));
+    const Clock::time_point deadline =
+        wait < Clock::time_point::max() - now ? now + wait : Clock::time_point::max();
+    pending_.emplace(id, Pending{std::move(done), timeout, deadline});
+    AddDeadline(deadline, id);
     if (state_ == State::kConnected) {
       write_queue_.emplace_back(id, std::move(frame));
       DoWrite();
@@ -163,6 +166,52 @@ class StoreClient::Impl {
     }
     unsent_.emplace_back(id, std::move(frame));
     if (state_ == State::kIdle) Connect();
+  }
+
+  // Called with the call already in pending_. Call deadlines share one timer: a heap of (deadline,
+  // id), the timer armed at the earliest. An answered call's entry stays in the heap until it
+  // reaches the top or the heap is rebuilt from the calls still pending (when it holds more than
+  // twice as many), so answering a call costs nothing here and calls with equal timeouts never
+  // re-arm the timer.
+  void AddDeadline(Clock::time_point deadline, uint64_t id) {
+    deadlines_.emplace_back(deadline, id);
+    std::push_heap(deadlines_.begin(), deadlines_.end(), std::greater<>());
+    if (deadlines_.size() > 2 * pending_.size() + kDeadlineSlack) {
+      deadlines_.clear();
+      for (const auto& [pending_id, call] : pending_) {
+        deadlines_.emplace_back(call.deadline, pending_id);
+      }
+      std::make_heap(deadlines_.begin(), deadlines_.end(), std::greater<>());
+    }
+    if (deadline < armed_at_) ArmDeadlineTimer(deadline);
+  }
+
+  void ArmDeadlineTimer(Clock::time_point at) {
+    armed_at_ = at;
+    deadline_timer_.expires_at(at);
+    deadline_timer_.async_wait([this, at](boost::system::error_code ec) {
+      if (ec || at != armed_at_) return;  // re-armed for an earlier deadline, or stopped
+      armed_at_ = Clock::time_point::max();
+      ExpireDeadlines();
+    });
+  }
+
+  void ExpireDeadlines() {
+    const Clock::time_point now = Clock::now();
+    while (!deadlines_.empty()) {
+      const auto [deadline, id] = deadlines_.front();
+      auto it = pending_.find(id);
+      if (it != pending_.end() && deadline > now) break;
+      std::pop_heap(deadlines_.begin(), deadlines_.end(), std::greater<>());
+      deadlines_.pop_back();
+      if (it == pending_.end()) continue;  // answered already
+      RawCallback callback = std::move(it->second.done);
+      const absl::Duration timeout = it->second.timeout;
+      pending_.erase(it);
+      callback(absl::DeadlineExceededError(absl::StrCat(
+          "store call to ", address_, " timed out after ", absl::FormatDuration(timeout))));
+    }
+    if (!deadlines_.empty()) ArmDeadlineTimer(deadlines_.front().first);
   }
 
   void Connect() {
@@ -300,11 +349,11 @@ class StoreClient::Impl {
   void FailAll(const absl::Status& status) {
     absl::flat_hash_map<uint64_t, Pending> pending;
     pending.swap(pending_);
+    deadlines_.clear();
+    armed_at_ = Clock::time_point::max();
+    deadline_timer_.cancel();
     unsent_.clear();
-    for (auto& [id, call] : pending) {
-      call.timer->cancel();
-      call.done(status);
-    }
+    for (auto& [id, call] : pending) call.done(status);
   }
 
   void DoRead(uint64_t gen) {
@@ -353,10 +402,9 @@ class StoreClient::Impl {
         }
         continue;
       }
-      Pending call = std::move(it->second);
+      RawCallback done = std::move(it->second.done);
       pending_.erase(it);
-      call.timer->cancel();
-      call.done(std::move(*response));
+      done(std::move(*response));
       if (gen != gen_) return;  // the callback cannot close, but stay safe
     }
     DoRead(gen);
@@ -419,12 +467,16 @@ class StoreClient::Impl {
   tcp::resolver resolver_;
   asio::steady_timer connect_timer_;
   asio::steady_timer backoff_timer_;
+  asio::steady_timer deadline_timer_;  // armed at armed_at_, see AddDeadline
   std::thread thread_;
 
   State state_ = State::kIdle;
   uint64_t gen_ = 0;  // bumped per connection attempt/loss; stale handlers compare it
   Backoff backoff_;   // equal jitter, see common/backoff.h
   absl::flat_hash_map<uint64_t, Pending> pending_;
+  std::vector<Deadline> deadlines_;  // a min-heap (std::greater), may hold answered calls
+  Clock::time_point armed_at_ = Clock::time_point::max();
+  static constexpr size_t kDeadlineSlack = 1024;
   std::deque<std::pair<uint64_t, std::string>> unsent_;       // waiting for a connection
   std::deque<std::pair<uint64_t, std::string>> write_queue_;  // (request id, frame)
   bool writing_ = false;

@@ -428,6 +428,50 @@ TEST_F(StoreClientTest, ThousandPipelinedRequestsOnOneConnection) {
   EXPECT_EQ(end->latest_offset, kCalls);
 }
 
+// Call deadlines share one timer and answered calls leave stale heap entries behind: a call
+// with a short deadline made after thousands of answered calls (the heap rebuilt on the way)
+// still times out, and long-polls with a longer deadline are unaffected.
+TEST_F(StoreClientTest, AShortDeadlineAfterThousandsOfAnsweredCallsStillFires) {
+  constexpr int kCalls = 5000;
+  CreateTopic("deadlines", 1);
+  absl::Mutex mu;
+  int ok = 0;
+  int done = 0;
+  for (int i = 0; i < kCalls; ++i) {
+    client_->AppendAsync(ToPartition("deadlines", 0, {Rec("x")}),
+                         [&](absl::StatusOr<AppendResult> r) {
+                           absl::MutexLock lock(&mu);
+                           if (r.ok()) ++ok;
+                           ++done;
+                         });
+  }
+  {
+    absl::MutexLock lock(&mu);
+    ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(
+                                        +[](int* d) { return *d == kCalls; }, &done),
+                                    absl::Seconds(60)));
+    EXPECT_EQ(ok, kCalls);
+  }
+  // A long poll the server holds for 60 s, sent raw with a 100 ms deadline (Fetch would add
+  // the wait to the deadline).
+  v1::StoreRequest wait;
+  wait.mutable_fetch()->mutable_read()->set_topic("deadlines");
+  wait.mutable_fetch()->mutable_read()->set_offset(kCalls);
+  wait.mutable_fetch()->set_max_wait_ms(60'000);
+  std::promise<absl::Status> timed_out;
+  client_->CallAsync(wait, absl::Milliseconds(100), [&](absl::StatusOr<v1::StoreResponse> r) {
+    timed_out.set_value(r.ok() ? absl::OkStatus() : r.status());
+  });
+  auto status = timed_out.get_future();
+  ASSERT_EQ(status.wait_for(std::chrono::seconds(30)), std::future_status::ready)
+      << "the 100 ms deadline did not fire";
+  EXPECT_EQ(status.get().code(), absl::StatusCode::kDeadlineExceeded);
+  // The client still works afterwards.
+  auto appended = client_->Append(ToPartition("deadlines", 0, {Rec("after")}));
+  ASSERT_TRUE(appended.ok()) << appended.status();
+  EXPECT_EQ(appended->base_offset, kCalls);
+}
+
 TEST_F(StoreClientTest, StopWhileClientsAreActiveCompletesOrFailsEveryCall) {
   CreateTopic("busy", 1);
   std::atomic<bool> stop{false};
@@ -526,6 +570,33 @@ TEST(StoreClientErrorsTest, SilentServerGivesDeadlineExceeded) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_EQ(r.status().message(),
             absl::StrCat("store call to 127.0.0.1:", options.port, " timed out after 100ms"));
+}
+
+TEST(StoreClientErrorsTest, EachCallTimesOutAtItsOwnDeadline) {
+  // A silent server. A call with a long deadline, then calls with shorter ones: the shorter
+  // ones time out first, each with its own timeout in the message, while the long one waits.
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor silent(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  StoreClientOptions options;
+  options.port = silent.local_endpoint().port();
+  auto client = StoreClient::Create(options);
+  ASSERT_TRUE(client.ok());
+  std::promise<absl::Status> long_call;
+  (*client)->ListTopicsAsync(
+      {}, [&](absl::StatusOr<ListTopicsResult> r) { long_call.set_value(r.status()); },
+      CallOptions{absl::Seconds(600)});
+  auto second = (*client)->ListTopics({}, CallOptions{absl::Milliseconds(300)});
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_THAT(second.status().message(), HasSubstr("timed out after 300ms"));
+  auto third = (*client)->ListTopics({}, CallOptions{absl::Milliseconds(100)});
+  EXPECT_EQ(third.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_THAT(third.status().message(), HasSubstr("timed out after 100ms"));
+  auto pending = long_call.get_future();
+  EXPECT_EQ(pending.wait_for(std::chrono::seconds(0)), std::future_status::timeout)
+      << "the 600 s call ended early: " << pending.get();
+  client->reset();  // closing the client answers the call still waiting
+  ASSERT_EQ(pending.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  EXPECT_EQ(pending.get().code(), absl::StatusCode::kUnavailable);
 }
 
 TEST(StoreClientErrorsTest, CallThatTimedOutBeforeItsFrameLeftIsNeverSent) {

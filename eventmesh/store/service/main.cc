@@ -21,6 +21,7 @@
 #include "eventmesh/common/config/secret_file.h"
 #include "eventmesh/common/config/values.h"
 #include "eventmesh/common/metrics/metrics.h"
+#include "eventmesh/common/release_tuning.h"
 #include "eventmesh/net/metrics_endpoint.h"
 #include "eventmesh/net/tls.h"
 #include "eventmesh/store/engine/rocksdb_event_store.h"
@@ -190,6 +191,7 @@ int Run(const StoreServiceConfig& config) {
 }  // namespace eventmesh::store::service
 
 int main(int argc, char** argv) {
+  eventmesh::common::ApplyReleaseTuning();
   google::InitGoogleLogging(argv[0]);
   FLAGS_logtostderr = true;
   const std::vector<std::string> args(argv + 1, argv + argc);

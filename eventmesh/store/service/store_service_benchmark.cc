@@ -28,6 +28,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "eventmesh/common/release_tuning.h"
 #include "eventmesh/store/client/store_client.h"
 #include "eventmesh/store/engine/rocksdb_event_store.h"
 #include "eventmesh/store/service/store_server.h"
@@ -267,6 +268,7 @@ int Main() {
 }  // namespace eventmesh::store::service
 
 int main(int argc, char** argv) {
+  eventmesh::common::ApplyReleaseTuning();
   absl::ParseCommandLine(argc, argv);
   return eventmesh::store::service::Main();
 }

@@ -1,5 +1,6 @@
 // A bare Boost.Beast HTTP/1.1 server that answers every request with 200 and a fixed
-// {retCode:0} body: the ceiling the runtime's HTTP server is measured against.
+// {retCode:0} body: the ceiling the runtime's HTTP server is measured against, and a webhook
+// endpoint for webhook_throughput --url.
 // Usage: http_baseline [port] [threads]  (defaults 10199, 2). Runs until killed.
 // Same structure as HttpServer: one io_context per worker thread, one connection per worker,
 // keep-alive, one request at a time per connection.
@@ -13,6 +14,7 @@
 #include "boost/asio.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
+#include "eventmesh/common/release_tuning.h"
 
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
@@ -37,6 +39,11 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.result(bhttp::status::ok);
     response_.set(bhttp::field::content_type, "text/plain; charset=UTF-8");
     response_.body() = R"({"retCode":0,"retMsg":"success","resTime":0})";
+    // Accepts the CloudEvents webhook validation handshake, so it can be a webhook endpoint
+    // (webhook_throughput --url).
+    if (request_.method() == bhttp::verb::options) {
+      response_.set("WebHook-Allowed-Origin", "*");
+    }
     response_.keep_alive(request_.keep_alive());
     response_.prepare_payload();
     bhttp::async_write(stream_, response_,
@@ -53,6 +60,7 @@ class Session : public std::enable_shared_from_this<Session> {
 };
 
 int main(int argc, char** argv) {
+  eventmesh::common::ApplyReleaseTuning();
   const int port = argc > 1 ? std::atoi(argv[1]) : 10199;
   const int threads = argc > 2 ? std::atoi(argv[2]) : 2;
   std::vector<std::unique_ptr<boost::asio::io_context>> ios;
