@@ -18,7 +18,8 @@
 #   idle     IDLE (10,000) idle TCP sessions: the runtime's resident memory
 #   http     wrk: a bare Beast responder vs the runtime's single-event publish (code 104 form,
 #            CloudEvents binary), sync none
-#   webhook  webhook delivery rate to a local endpoint (both push formats)
+#   webhook  webhook delivery rate to a local endpoint (each push format; in-process endpoint
+#            and http_baseline in its own process)
 #   store    pipelined appends: store service over loopback vs the embedded engine
 # Environment: BIN (bazel-bin), RT (the runtime binary, $BIN/eventmesh/runtime/runtime), PB (peerbench), N (300000), SIZE (256), REPS (3), IDLE (10000),
 # WRK_SECONDS (8), OUT (scratch directory, /tmp/fastpath).
@@ -187,12 +188,20 @@ http() {
 }
 
 webhook() {
-  echo "== webhook: delivery to one local endpoint, 100,000 events"
-  for f in eventmesh cloudevents-binary; do
-    printf '%-22s ' "$f"
-    "$BIN/eventmesh/runtime/webhook/webhook_throughput" --events=100000 --format=$f \
-      --concurrency=8 2>&1 | tail -1
+  echo "== webhook: delivery of 200,000 events to a local endpoint (in-process, and the bare"
+  echo "   Beast responder in its own process)"
+  "$BIN/eventmesh/runtime/http/bench/http_baseline" 10198 1 >/dev/null 2>&1 &
+  local endpoint=$!
+  sleep 0.5
+  for f in eventmesh cloudevents-binary cloudevents-batch; do
+    for url in "" "http://127.0.0.1:10198/hook"; do
+      printf '%-22s ' "$f"
+      "$BIN/eventmesh/runtime/webhook/webhook_throughput" --events=200000 --format=$f \
+        --concurrency=8 ${url:+--url=$url} 2>&1 | tail -1
+    done
   done
+  kill $endpoint
+  wait $endpoint 2>/dev/null
 }
 
 store() {

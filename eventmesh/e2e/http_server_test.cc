@@ -770,7 +770,7 @@ TEST_F(HttpServerTest, WebhookCodesMapOntoTheService) {
   EXPECT_EQ(reply.ret_code, 7);
   EXPECT_EQ(reply.ret_msg,
             "eventMesh protocol[body] err, body field 'pushformat' must be eventmesh, "
-            "cloudevents-binary or cloudevents-structured, got 'xml'");
+            "cloudevents-binary, cloudevents-structured or cloudevents-batch, got 'xml'");
 
   reply = Post(CodeHeaders(203, kFormType),
                Form({{"clientType", "SUB"},

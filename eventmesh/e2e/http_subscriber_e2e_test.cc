@@ -167,7 +167,8 @@ TEST_P(HttpWebhookCloudEventsTest, CloudEventsPushesKeepTheEvent) {
 
 INSTANTIATE_TEST_SUITE_P(Formats, HttpWebhookCloudEventsTest,
                          ::testing::Values(PushFormat::kCloudEventsBinary,
-                                           PushFormat::kCloudEventsStructured));
+                                           PushFormat::kCloudEventsStructured,
+                                           PushFormat::kCloudEventsBatch));
 
 TEST_F(HttpWebhookE2eTest, RetryAnswerIsPushedAgain) {
   Pushes pushes({"again"});

@@ -441,6 +441,10 @@ KeyTable BuildKeyTable() {
            "POSTs in flight per URL")
       .Int(w + "maxQueuedPerTarget", webhook(&WebhookConfig::max_queued_per_target), 1, 1'000'000,
            "", "unsettled events per URL")
+      .Int(w + "maxBatchEvents", webhook(&WebhookConfig::max_batch_events), 1, 10'000, "",
+           "events per POST at most with pushformat cloudevents-batch")
+      .Int(w + "maxBatchBytes", webhook(&WebhookConfig::max_batch_bytes), 1'024, 64 << 20, "bytes",
+           "largest cloudevents-batch POST body (a larger single event goes alone)")
       .Custom(w + "allow", "\"\"", "",
               "comma-separated CIDRs / host patterns a URL must match (\"\" = every URL not "
               "denied)",

@@ -45,6 +45,8 @@ struct WebhookConfig {
   int64_t max_retry_after_ms = 300'000;
   int64_t max_concurrent_pushes_per_target = 8;
   int64_t max_queued_per_target = 1'000;
+  int64_t max_batch_events = 100;
+  int64_t max_batch_bytes = 1 << 20;
   std::vector<std::string> allow;
   bool allow_private_networks = false;
   int64_t max_registrations = 10'000;

@@ -34,6 +34,8 @@ webhook::WebhookOptions WebhookOptionsFromConfig(const RuntimeConfig& config) {
   out.max_retry_after_ms = in.max_retry_after_ms;
   out.max_concurrent_pushes_per_target = static_cast<int32_t>(in.max_concurrent_pushes_per_target);
   out.max_queued_per_target = static_cast<int32_t>(in.max_queued_per_target);
+  out.max_batch_events = static_cast<int32_t>(in.max_batch_events);
+  out.max_batch_bytes = in.max_batch_bytes;
   out.allow = in.allow;
   out.allow_private_networks = in.allow_private_networks;
   out.max_registrations = in.max_registrations;

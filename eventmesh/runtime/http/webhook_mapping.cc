@@ -18,8 +18,8 @@ absl::StatusOr<PushFormat> ParsePushFormat(const protocol::http::BodyFields& fie
   if (v.empty()) return PushFormat::kEventMeshForm;
   if (std::optional<PushFormat> format = webhook::PushFormatFromName(v)) return *format;
   return absl::InvalidArgumentError(
-      absl::StrCat("body field 'pushformat' must be eventmesh, cloudevents-binary or "
-                   "cloudevents-structured, got '",
+      absl::StrCat("body field 'pushformat' must be eventmesh, cloudevents-binary, "
+                   "cloudevents-structured or cloudevents-batch, got '",
                    *value, "'"));
 }
 

@@ -20,9 +20,9 @@ namespace eventmesh::runtime::http {
 // Body field / JSON key choosing how events are pushed to the subscriber.
 inline constexpr char kPushFormatField[] = "pushformat";
 
-// eventmesh (default when absent or blank) | cloudevents-binary | cloudevents-structured.
-// Errors: InvalidArgument "body field 'pushformat' must be eventmesh, cloudevents-binary or
-// cloudevents-structured, got '<v>'".
+// eventmesh (default when absent or blank) | cloudevents-binary | cloudevents-structured |
+// cloudevents-batch. Errors: InvalidArgument "body field 'pushformat' must be eventmesh,
+// cloudevents-binary, cloudevents-structured or cloudevents-batch, got '<v>'".
 absl::StatusOr<webhook::PushFormat> ParsePushFormat(const protocol::http::BodyFields& fields);
 
 webhook::ClientIdentity IdentityFromHeaders(const protocol::http::HeaderMap& headers,

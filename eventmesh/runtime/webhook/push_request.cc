@@ -85,6 +85,28 @@ net::HttpRequest BuildPushRequest(const cloudevents::CloudEvent& event, const st
   return request;
 }
 
+BatchPushBuilder::BatchPushBuilder(std::string url) {
+  request_.method = "POST";
+  request_.url = std::move(url);
+  request_.headers = {{"Content-Type", std::string(cloudevents::kJsonBatchMediaType)}};
+  request_.body = "[";
+}
+
+bool BatchPushBuilder::AddEvent(const cloudevents::CloudEvent& event, size_t max_bytes) {
+  const std::string json = cloudevents::SerializeJsonEvent(event);
+  // "[" + events joined by "," + "]"
+  if (events_ > 0 && request_.body.size() + 1 + json.size() + 1 > max_bytes) return false;
+  if (events_ > 0) request_.body.push_back(',');
+  request_.body.append(json);
+  ++events_;
+  return true;
+}
+
+net::HttpRequest BatchPushBuilder::Finish() {
+  request_.body.push_back(']');
+  return std::move(request_);
+}
+
 std::optional<int64_t> ParseRetryAfter(absl::string_view value, absl::Time now) {
   value = absl::StripAsciiWhitespace(value);
   if (value.empty()) return std::nullopt;

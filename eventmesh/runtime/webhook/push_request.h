@@ -11,11 +11,13 @@
 //     event data, or the structured CloudEvent JSON for events published as protocoltype
 //     "cloudevents"; events of protocoltype "http" also carry their extensions as headers.
 //   kCloudEventsBinary / kCloudEventsStructured: the CloudEvents HTTP binding.
+// BatchPushBuilder: kCloudEventsBatch, the HTTP binding's batched mode (a JSON array of
+//   structured events, application/cloudevents-batch+json).
 // ClassifyResponse: the verdict on a push result.
 //   EventMesh form, HTTP 2xx: JSON body retCode 0/1 -> kAccepted; 2 (RETRY), 5 (NOLISTEN) ->
 //     kRetry; 3 (FAIL), a missing/unknown retCode or a body that is not JSON -> kGiveUp (the
 //     event counts as handled and its position is committed, as Apache EventMesh does).
-//   CloudEvents, HTTP 2xx -> kAccepted.
+//   CloudEvents (every mode), HTTP 2xx -> kAccepted (for a batch: every event of it).
 //   Both: 429 -> kRetry with Retry-After (delta-seconds or HTTP-date) when present; 410, 415 ->
 //     kReject (no retry: dead-letter); any other status and every transport error -> kRetry.
 // Pure functions; thread-safe.
@@ -45,6 +47,22 @@ struct RuntimeIdentity {
 net::HttpRequest BuildPushRequest(const cloudevents::CloudEvent& event, const std::string& url,
                                   PushFormat format, bool sync, const RuntimeIdentity& identity,
                                   uint64_t random_no);
+
+// Serialises events into a batch body: AddEvent appends one structured event; the request is
+// taken once (Finish). Not thread-safe.
+class BatchPushBuilder {
+ public:
+  explicit BatchPushBuilder(std::string url);
+  // Appends `event` unless the body would then exceed `max_bytes` and it already holds an
+  // event (the first event is always taken). Returns whether it was appended.
+  bool AddEvent(const cloudevents::CloudEvent& event, size_t max_bytes);
+  size_t events() const { return events_; }
+  net::HttpRequest Finish();
+
+ private:
+  net::HttpRequest request_;
+  size_t events_ = 0;
+};
 
 enum class PushOutcome {
   kAccepted,  // delivered: acknowledge

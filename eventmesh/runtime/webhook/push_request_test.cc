@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "absl/strings/str_cat.h"
 #include "eventmesh/protocol/cloudevents/http_binding.h"
 #include "eventmesh/protocol/cloudevents/json_format.h"
 #include "eventmesh/protocol/http/request_body.h"
@@ -102,6 +103,43 @@ TEST(PushRequestTest, CloudEventsPushesParseBackToTheEvent) {
   auto from_json = cloudevents::ParseJsonEvent(structured.body);
   ASSERT_TRUE(from_json.ok());
   EXPECT_EQ(*from_json, event);
+}
+
+TEST(PushRequestTest, BatchPushParsesBackToTheEventsInOrder) {
+  std::vector<cloudevents::CloudEvent> events;
+  BatchPushBuilder builder("http://h/hook");
+  for (int i = 0; i < 3; ++i) {
+    cloudevents::CloudEvent event = MakeEvent();
+    event.set_id(absl::StrCat("e-", i));
+    if (i == 1)
+      event.set_data(std::string("\x00\xff binary", 9), cloudevents::DataEncoding::kBinary);
+    ASSERT_TRUE(builder.AddEvent(event, std::numeric_limits<size_t>::max()));
+    events.push_back(std::move(event));
+  }
+  EXPECT_EQ(builder.events(), 3u);
+  net::HttpRequest request = builder.Finish();
+  EXPECT_EQ(request.method, "POST");
+  EXPECT_EQ(request.url, "http://h/hook");
+  EXPECT_EQ(*net::FindHeader(request.headers, "content-type"),
+            "application/cloudevents-batch+json");
+  auto parsed = cloudevents::FromHttp(request.headers, request.body);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(*parsed, events);
+}
+
+TEST(PushRequestTest, BatchPushKeepsItsBodyUnderTheCapButAlwaysTakesOneEvent) {
+  const cloudevents::CloudEvent event = MakeEvent();
+  const size_t one = cloudevents::SerializeJsonEvent(event).size() + 2;  // "[" event "]"
+  BatchPushBuilder small("http://h/");
+  EXPECT_TRUE(small.AddEvent(event, 1));  // the first event always goes, even over the cap
+  EXPECT_FALSE(small.AddEvent(event, one));
+  EXPECT_EQ(small.events(), 1u);
+  BatchPushBuilder fits("http://h/");
+  EXPECT_TRUE(fits.AddEvent(event, 2 * one));
+  EXPECT_TRUE(fits.AddEvent(event, 2 * one));  // "[" a "," b "]" = 2 * one - 1 bytes
+  EXPECT_FALSE(fits.AddEvent(event, 2 * one));
+  EXPECT_EQ(fits.events(), 2u);
+  EXPECT_LE(fits.Finish().body.size(), 2 * one);
 }
 
 net::HttpResponse Response(int status, std::string body = "", net::HttpHeaders headers = {}) {

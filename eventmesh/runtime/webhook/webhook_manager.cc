@@ -157,33 +157,91 @@ class WebhookTarget : public core::DeliveryTarget,
     bool sync = false;
     int32_t attempts = 0;
     bool cancelled = false;  // mu_
+    // Retried after a failed multi-event POST: goes alone from now on, so an event the endpoint
+    // keeps refusing does not use up the attempts of the events batched with it. mu_.
+    bool solo = false;
   };
 
+  // One POST: a single event, or (kCloudEventsBatch) the events of one batch, in order.
+  using Post = std::vector<std::shared_ptr<Delivery>>;
+
+  // Sends what the concurrency limit allows: one event per POST, or for the batch format up to
+  // max_batch_events events whose estimated encoded size fits max_batch_bytes.
   void Pump() {
-    std::vector<std::shared_ptr<Delivery>> to_send;
+    std::vector<Post> to_send;
     PushFormat format;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (closed_.load()) return;
-      while (active_ < options_->max_concurrent_pushes_per_target && !ready_.empty()) {
-        auto d = std::move(ready_.front());
-        ready_.pop_front();
-        if (d->cancelled) continue;
-        ++active_;
-        ++d->attempts;
-        to_send.push_back(std::move(d));
-      }
       format = format_;
+      const bool batch = format == PushFormat::kCloudEventsBatch;
+      const size_t max_events =
+          batch ? static_cast<size_t>(std::max(1, options_->max_batch_events)) : 1;
+      while (active_ < options_->max_concurrent_pushes_per_target && !ready_.empty()) {
+        Post post;
+        int64_t bytes = 0;
+        while (post.size() < max_events && !ready_.empty()) {
+          const std::shared_ptr<Delivery>& next = ready_.front();
+          if (next->cancelled) {
+            ready_.pop_front();
+            continue;
+          }
+          if (!post.empty() && (next->solo || post.front()->solo)) break;
+          const int64_t size = EstimatedJsonBytes(next->event);
+          if (!post.empty() && bytes + size > options_->max_batch_bytes) break;
+          bytes += size;
+          ++next->attempts;
+          post.push_back(std::move(ready_.front()));
+          ready_.pop_front();
+        }
+        if (post.empty()) break;
+        ++active_;
+        to_send.push_back(std::move(post));
+      }
     }
-    for (auto& d : to_send) {
-      net::HttpRequest request =
-          BuildPushRequest(d->event, url_, format, d->sync, options_->identity, RandomU64());
-      std::weak_ptr<WebhookTarget> weak = weak_from_this();
-      client_->Send(std::move(request), absl::Milliseconds(options_->push_timeout_ms),
-                    [weak, d, format](absl::StatusOr<net::HttpResponse> result) {
-                      if (auto self = weak.lock()) self->OnResult(d, format, result);
-                    });
+    for (Post& post : to_send) {
+      if (format == PushFormat::kCloudEventsBatch) {
+        SendBatches(std::move(post));
+      } else {
+        const Delivery& d = *post.front();
+        Send(BuildPushRequest(d.event, url_, format, d.sync, options_->identity, RandomU64()),
+             std::move(post), format);
+      }
     }
+  }
+
+  // Sends the events of `post` as one cloudevents-batch POST of at most max_batch_bytes (unless
+  // its first event alone is larger). Pump chose the events by an estimate of their size; those
+  // whose exact encoding does not fit go back to the front of the queue, first in line for the
+  // next POST, their attempt not counted.
+  void SendBatches(Post post) {
+    const size_t max_bytes = static_cast<size_t>(std::max<int64_t>(1, options_->max_batch_bytes));
+    BatchPushBuilder builder(url_);
+    size_t taken = 0;
+    while (taken < post.size() && builder.AddEvent(post[taken]->event, max_bytes)) ++taken;
+    if (taken < post.size()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (size_t i = post.size(); i-- > taken;) {
+        --post[i]->attempts;
+        if (!post[i]->cancelled && !closed_.load()) ready_.push_front(std::move(post[i]));
+      }
+      post.resize(taken);
+    }
+    Send(builder.Finish(), std::move(post), PushFormat::kCloudEventsBatch);
+  }
+
+  void Send(net::HttpRequest request, Post post, PushFormat format) {
+    std::weak_ptr<WebhookTarget> weak = weak_from_this();
+    client_->Send(std::move(request), absl::Milliseconds(options_->push_timeout_ms),
+                  [weak, post = std::move(post), format](absl::StatusOr<net::HttpResponse> result) {
+                    if (auto self = weak.lock()) self->OnResult(post, format, result);
+                  });
+  }
+
+  // What a batch member adds to the body: the structured JSON of an event is its data (base64
+  // for binary data) plus its attributes and some syntax.
+  static int64_t EstimatedJsonBytes(const cloudevents::CloudEvent& event) {
+    return static_cast<int64_t>(event.ByteSizeLong()) * 4 / 3 + 64;
   }
 
   // Equal jitter (see common/backoff.h), so retries of many events spread out.
@@ -191,86 +249,100 @@ class WebhookTarget : public core::DeliveryTarget,
     return absl::ToInt64Milliseconds(retry_backoff_.NextFor(attempts));
   }
 
-  void OnResult(const std::shared_ptr<Delivery>& d, PushFormat format,
+  // The endpoint's answer settles every event of the POST alike.
+  void OnResult(const Post& post, PushFormat format,
                 const absl::StatusOr<net::HttpResponse>& result) {
     const PushVerdict verdict = ClassifyResponse(format, result, absl::Now());
-    enum { kNone, kAck, kReject, kRetry } action = kNone;
-    std::string reason = verdict.reason;
+    std::vector<std::shared_ptr<Delivery>> acks;
+    std::vector<std::pair<std::shared_ptr<Delivery>, std::string>> rejects;
+    Post retries;
     int64_t delay_ms = 0;
     {
       std::lock_guard<std::mutex> lock(mu_);
       --active_;
-      if (d->cancelled || closed_.load()) {
-        action = kNone;
-      } else {
+      for (const std::shared_ptr<Delivery>& d : post) {
+        if (d->cancelled || closed_.load()) continue;
+        bool settled = true;
         switch (verdict.outcome) {
           case PushOutcome::kAccepted:
             ++stats_.accepted;
-            action = kAck;
+            acks.push_back(d);
             break;
           case PushOutcome::kGiveUp:
             // Not retried (as Apache), but not lost either: dead-lettered with the reason.
             ++stats_.given_up;
             ++stats_.dead_lettered;
-            action = kReject;
+            rejects.emplace_back(d, verdict.reason);
             break;
           case PushOutcome::kReject:
             ++stats_.dead_lettered;
-            action = kReject;
+            rejects.emplace_back(d, verdict.reason);
             break;
           case PushOutcome::kRetry:
             if (d->attempts >= options_->max_attempts) {
               ++stats_.dead_lettered;
-              action = kReject;
-              reason = absl::StrCat("gave up after ", d->attempts, " attempts: ", verdict.reason);
+              rejects.emplace_back(
+                  d, absl::StrCat("gave up after ", d->attempts, " attempts: ", verdict.reason));
             } else {
               ++stats_.retried;
-              action = kRetry;
-              delay_ms = verdict.retry_after_ms.has_value()
-                             ? std::min(*verdict.retry_after_ms, options_->max_retry_after_ms)
-                             : BackoffMs(d->attempts);
+              settled = false;
+              if (post.size() > 1) d->solo = true;
+              retries.push_back(d);
+              // The longest backoff among the events retried together.
+              delay_ms = std::max(
+                  delay_ms, verdict.retry_after_ms.has_value()
+                                ? std::min(*verdict.retry_after_ms, options_->max_retry_after_ms)
+                                : BackoffMs(d->attempts));
             }
             break;
         }
-        if (action != kRetry) deliveries_.erase(d->seq);
+        if (settled) deliveries_.erase(d->seq);
       }
     }
-    switch (action) {
-      case kAck:
-        d->consumer->OnAck(d->seq);
-        break;
-      case kReject:
-        LOG(WARNING) << "webhook " << url_ << " (group " << group_ << "): event " << d->event.id()
-                     << " dead-lettered: " << reason;
-        d->consumer->Reject(d->seq, reason, d->attempts);
-        break;
-      case kRetry:
-        VLOG(1) << "webhook " << url_ << ": retrying event " << d->event.id() << " in " << delay_ms
-                << " ms: " << reason;
-        ScheduleRetry(d, delay_ms);
-        break;
-      case kNone:
-        break;
+    // One acknowledgement round per consumer (the events of a POST usually share one).
+    for (size_t i = 0; i < acks.size();) {
+      core::GroupConsumer* consumer = acks[i]->consumer.get();
+      std::vector<uint64_t> seqs;
+      size_t j = i;
+      for (; j < acks.size() && acks[j]->consumer.get() == consumer; ++j) {
+        seqs.push_back(acks[j]->seq);
+      }
+      consumer->OnAcks(seqs.data(), seqs.size());
+      i = j;
+    }
+    for (auto& [d, reason] : rejects) {
+      LOG(WARNING) << "webhook " << url_ << " (group " << group_ << "): event " << d->event.id()
+                   << " dead-lettered: " << reason;
+      d->consumer->Reject(d->seq, reason, d->attempts);
+    }
+    if (!retries.empty()) {
+      VLOG(1) << "webhook " << url_ << ": retrying " << retries.size() << " event(s) in "
+              << delay_ms << " ms: " << verdict.reason;
+      ScheduleRetry(std::move(retries), delay_ms);
     }
     Pump();
   }
 
-  void ScheduleRetry(const std::shared_ptr<Delivery>& d, int64_t delay_ms) {
-    asio::post(strand_, [self = shared_from_this(), d, delay_ms] {
+  // The events go back to the front of the queue, in their order, after `delay_ms`.
+  void ScheduleRetry(Post retries, int64_t delay_ms) {
+    asio::post(strand_, [self = shared_from_this(), retries = std::move(retries), delay_ms] {
       if (self->closed_.load()) return;
       auto timer =
           std::make_shared<asio::steady_timer>(self->strand_, std::chrono::milliseconds(delay_ms));
       self->timers_.insert(timer);
       std::weak_ptr<WebhookTarget> weak = self;
-      timer->async_wait([weak, d, timer](boost::system::error_code ec) {
+      timer->async_wait([weak, retries, timer](boost::system::error_code ec) {
         auto target = weak.lock();
         if (!target) return;
         target->timers_.erase(timer);
         if (ec) return;
         {
           std::lock_guard<std::mutex> lock(target->mu_);
-          if (d->cancelled || target->closed_.load()) return;
-          target->ready_.push_front(d);  // retries first: keeps the order closer to the store's
+          if (target->closed_.load()) return;
+          // Retries first: keeps the order closer to the store's.
+          for (auto it = retries.rbegin(); it != retries.rend(); ++it) {
+            if (!(*it)->cancelled) target->ready_.push_front(*it);
+          }
         }
         target->Pump();
       });

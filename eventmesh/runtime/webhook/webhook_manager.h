@@ -60,7 +60,11 @@ struct WebhookOptions {
   int64_t max_retry_after_ms = 300'000;  // cap for a 429's Retry-After
   int32_t max_concurrent_pushes_per_target = 8;
   int32_t max_queued_per_target = 1'000;  // the target's window
-  std::vector<std::string> allow;         // empty: every URL not denied
+  // The cloudevents-batch format: events per POST at most, and the largest POST body (a
+  // single larger event still goes, alone).
+  int32_t max_batch_events = 100;
+  int64_t max_batch_bytes = 1 << 20;
+  std::vector<std::string> allow;  // empty: every URL not denied
   // Loopback and private addresses are refused unless allowed by rule (see url_filter.h) or
   // this is set (eventMesh.server.http.webhook.allowPrivateNetworks).
   bool allow_private_networks = false;

@@ -1,10 +1,12 @@
 #include "eventmesh/runtime/webhook/webhook_manager.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -121,11 +123,24 @@ class Endpoint {
     if (!form.ok() || !form->Get("uniqueId")) return "";
     return std::string(*form->Get("uniqueId"));
   }
+  // Every event id of a POST: the ids of a cloudevents-batch POST in order, else EventId.
+  static std::vector<std::string> EventIds(const TestRequest& request) {
+    if (!absl::StartsWith(request.header("content-type"), "application/cloudevents-batch+json")) {
+      return {EventId(request)};
+    }
+    std::vector<std::string> out;
+    auto events = cloudevents::FromHttp(request.headers, request.body);
+    if (events.ok()) {
+      for (const auto& event : *events) out.push_back(event.id());
+    }
+    return out;
+  }
   std::vector<std::string> ids(absl::string_view prefix = "ev-") {
     std::vector<std::string> out;
     for (const auto& post : posts()) {
-      std::string id = EventId(post);
-      if (absl::StartsWith(id, prefix)) out.push_back(id);
+      for (std::string& id : EventIds(post)) {
+        if (absl::StartsWith(id, prefix)) out.push_back(std::move(id));
+      }
     }
     return out;
   }
@@ -133,7 +148,9 @@ class Endpoint {
     std::string p(prefix);
     return WaitUntil([n, p](const std::vector<TestRequest>& posts) {
       size_t count = 0;
-      for (const auto& post : posts) count += absl::StartsWith(EventId(post), p) ? 1 : 0;
+      for (const auto& post : posts) {
+        for (const std::string& id : EventIds(post)) count += absl::StartsWith(id, p) ? 1 : 0;
+      }
       return count >= n;
     });
   }
@@ -248,6 +265,18 @@ class WebhookManagerTest : public ::testing::Test {
     request.format = format;
     request.client.idc = "IDC1";
     return request;
+  }
+
+  // The target's accepted count once it has not changed for 300 ms (warm-up pushes settled).
+  int64_t SettledAccepted(const std::string& group, const std::string& url) {
+    int64_t last = -1;
+    for (int i = 0; i < 100; ++i) {
+      const int64_t now = manager_->Stats(group, url)->accepted;
+      if (now == last) return now;
+      last = now;
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    }
+    return last;
   }
 
   // A reader of the dead-letter topic of `group` (warmed up so it sees what comes next).
@@ -785,6 +814,193 @@ TEST_F(WebhookManagerTest, CloudEventsBinaryAndStructuredPushesParseBack) {
   }
   EXPECT_FALSE(binary.posts().back().header("ce-id").empty());
   EXPECT_EQ(structured.posts().back().header("content-type"), "application/cloudevents+json");
+}
+
+// cloudevents-batch: events that wait while a POST is in flight go out together, in order, at
+// most max_batch_events per POST, and one 2xx settles them all.
+TEST_F(WebhookManagerTest, CloudEventsBatchPushesCarryTheWaitingEventsInOrder) {
+  WebhookOptions options = Options();
+  options.max_concurrent_pushes_per_target = 1;
+  options.max_batch_events = 20;
+  options.push_timeout_ms = 60'000;  // the held POST must not time out
+  StartManager(options);
+  absl::Notification release;
+  Endpoint a([&](const TestRequest& r, int) {
+    // The POST carrying ev-0 is held until every event is published.
+    const std::vector<std::string> ids = Endpoint::EventIds(r);
+    if (std::find(ids.begin(), ids.end(), "ev-0") != ids.end()) {
+      release.WaitForNotificationWithTimeout(absl::Seconds(60));
+    }
+    return RetCode(0);
+  });
+  ASSERT_TRUE(manager_
+                  ->Subscribe(Request("g", a.url(), "batch", connectors::ConsumeMode::kClustering,
+                                      PushFormat::kCloudEventsBatch))
+                  .ok());
+  WarmUp("batch", {&a});
+  const int64_t base = SettledAccepted("g", a.url());
+  constexpr int kEvents = 60;
+  std::vector<std::string> expected;
+  for (int i = 0; i < kEvents; ++i) {
+    expected.push_back(absl::StrCat("ev-", i));
+    Publish(Event("batch", expected.back()));
+  }
+  release.Notify();
+  ASSERT_TRUE(a.WaitForIds(kEvents));
+  EXPECT_EQ(a.ids(), expected);
+  size_t largest = 0;
+  for (const auto& post : a.posts()) {
+    EXPECT_EQ(post.header("content-type"), "application/cloudevents-batch+json");
+    largest = std::max(largest, Endpoint::EventIds(post).size());
+  }
+  EXPECT_GT(largest, 1u) << "no POST carried more than one event";
+  EXPECT_LE(largest, 20u);
+  // Every event was settled by its POST's answer: accepted and committed.
+  ASSERT_TRUE(
+      Eventually([&] { return manager_->Stats("g", a.url())->accepted >= base + kEvents; }));
+  EXPECT_EQ(manager_->Stats("g", a.url())->retried, 0);
+  // The parsed events are the published ones.
+  for (const auto& post : a.posts()) {
+    auto events = cloudevents::FromHttp(post.headers, post.body);
+    ASSERT_TRUE(events.ok()) << events.status();
+    for (const auto& event : *events) {
+      if (!absl::StartsWith(event.id(), "ev-")) continue;
+      EXPECT_EQ(event.subject(), "batch");
+      EXPECT_THAT(event.data(), HasSubstr("data of " + event.id()));
+    }
+  }
+}
+
+// After a retryable answer to a multi-event POST each of its events is retried alone (one event
+// the endpoint keeps refusing cannot use up its neighbours' attempts); a 410 dead-letters every
+// event of the POST.
+TEST_F(WebhookManagerTest, CloudEventsBatchVerdictAppliesToEveryEventOfThePost) {
+  WebhookOptions options = Options();
+  options.max_concurrent_pushes_per_target = 1;
+  options.push_timeout_ms = 60'000;  // the held POST must not time out
+  StartManager(options);
+  Collected dlq;
+  ReadTopic(core::DeadLetterTopic("g"), &dlq);
+  absl::Notification release;
+  absl::Mutex mu;
+  std::vector<std::string> refused;  // the ids of the POST answered 503
+  Endpoint a([&](const TestRequest& r, int) {
+    const std::vector<std::string> ids = Endpoint::EventIds(r);
+    if (std::find(ids.begin(), ids.end(), "ev-0") != ids.end()) {
+      release.WaitForNotificationWithTimeout(absl::Seconds(60));
+    }
+    TestResponse response;
+    if (!ids.empty() && absl::StartsWith(ids.front(), "gone-")) {
+      response.status = 410;
+      return response;
+    }
+    absl::MutexLock lock(&mu);
+    if (refused.empty() && ids.size() > 1 && absl::StartsWith(ids.front(), "ev-")) {
+      refused = ids;  // the first multi-event POST of test events
+      response.status = 503;
+    }
+    return response;
+  });
+  ASSERT_TRUE(manager_
+                  ->Subscribe(Request("g", a.url(), "batch", connectors::ConsumeMode::kClustering,
+                                      PushFormat::kCloudEventsBatch))
+                  .ok());
+  WarmUp("batch", {&a});
+  const int64_t base = SettledAccepted("g", a.url());
+  for (int i = 0; i < 10; ++i) Publish(Event("batch", absl::StrCat("ev-", i)));
+  release.Notify();
+  // The events published while ev-0's POST was held went out together and were refused; each
+  // was then sent again alone and accepted.
+  ASSERT_TRUE(Eventually([&] { return manager_->Stats("g", a.url())->accepted >= base + 10; }));
+  std::vector<std::string> refused_ids;
+  {
+    absl::MutexLock lock(&mu);
+    refused_ids = refused;
+  }
+  ASSERT_GE(refused_ids.size(), 2u);
+  EXPECT_EQ(manager_->Stats("g", a.url())->retried, static_cast<int64_t>(refused_ids.size()));
+  const std::set<std::string> refused_set(refused_ids.begin(), refused_ids.end());
+  int retries_seen = 0;
+  bool seen_refused_post = false;
+  for (const auto& post : a.posts()) {
+    const std::vector<std::string> ids = Endpoint::EventIds(post);
+    if (ids == refused_ids && !seen_refused_post) {
+      seen_refused_post = true;
+      continue;
+    }
+    for (const std::string& id : ids) {
+      if (refused_set.count(id) == 0) continue;
+      ++retries_seen;
+      EXPECT_EQ(ids.size(), 1u) << "a retried event was batched again with " << ids.size() - 1
+                                << " other(s)";
+    }
+  }
+  EXPECT_EQ(retries_seen, static_cast<int>(refused_ids.size()));
+  // 410: every event of the POST is dead-lettered, none retried.
+  for (int i = 0; i < 3; ++i) Publish(Event("batch", absl::StrCat("gone-", i)));
+  auto dead_letters = [&] {
+    absl::MutexLock lock(&dlq.mu);
+    std::set<std::string> ids;
+    for (const auto& e : dlq.events) {
+      if (absl::StartsWith(e.id(), "gone-")) ids.insert(e.id());
+    }
+    return ids;
+  };
+  ASSERT_TRUE(Eventually([&] { return dead_letters().size() >= 3; }));
+  EXPECT_EQ(dead_letters(), (std::set<std::string>{"gone-0", "gone-1", "gone-2"}));
+  EXPECT_EQ(a.ids("gone-").size(), 3u) << "a 410 batch was retried";
+}
+
+// max_batch_bytes bounds every POST body (exactly, not by estimate) unless one event alone is
+// larger.
+TEST_F(WebhookManagerTest, CloudEventsBatchBodiesStayUnderMaxBatchBytes) {
+  WebhookOptions options = Options();
+  options.max_concurrent_pushes_per_target = 1;
+  options.max_batch_bytes = 4'096;
+  options.push_timeout_ms = 60'000;
+  StartManager(options);
+  absl::Notification release;
+  Endpoint a([&](const TestRequest& r, int) {
+    const std::vector<std::string> ids = Endpoint::EventIds(r);
+    if (std::find(ids.begin(), ids.end(), "ev-0") != ids.end()) {
+      release.WaitForNotificationWithTimeout(absl::Seconds(60));
+    }
+    return RetCode(0);
+  });
+  ASSERT_TRUE(manager_
+                  ->Subscribe(Request("g", a.url(), "batch", connectors::ConsumeMode::kClustering,
+                                      PushFormat::kCloudEventsBatch))
+                  .ok());
+  WarmUp("batch", {&a});
+  // Data full of characters JSON escapes (a quote becomes \", a control character \u0001):
+  // the encoded event is much larger than the event.
+  std::vector<std::string> expected;
+  for (int i = 0; i < 30; ++i) {
+    cloudevents::CloudEvent event = Event("batch", absl::StrCat("ev-", i));
+    event.set_data(std::string(150, '\x01') + std::string(50, '"'),
+                   cloudevents::DataEncoding::kText);
+    expected.push_back(event.id());
+    Publish(event);
+  }
+  cloudevents::CloudEvent big = Event("batch", "ev-big");
+  big.set_data(std::string(10'000, 'b'), cloudevents::DataEncoding::kText);
+  expected.push_back(big.id());
+  Publish(big);
+  release.Notify();
+  ASSERT_TRUE(a.WaitForIds(expected.size()));
+  EXPECT_EQ(a.ids(), expected);
+  size_t largest = 0;
+  for (const auto& post : a.posts()) {
+    const std::vector<std::string> ids = Endpoint::EventIds(post);
+    largest = std::max(largest, ids.size());
+    if (ids.size() > 1) {
+      EXPECT_LE(post.body.size(), 4'096u) << ids.size() << " events";
+    }
+    if (std::find(ids.begin(), ids.end(), "ev-big") != ids.end()) {
+      EXPECT_EQ(ids.size(), 1u) << "the event larger than the cap went with others";
+    }
+  }
+  EXPECT_GT(largest, 1u);
 }
 
 TEST_F(WebhookManagerTest, ValidationHandshakeRefusedMeansPermissionDeniedAndNoDelivery) {

@@ -28,9 +28,14 @@ enum class PushFormat {
   kEventMeshForm,          // Apache EventMesh push: form body, header code 105/106
   kCloudEventsBinary,      // CloudEvents HTTP binding, binary mode (ce-* headers)
   kCloudEventsStructured,  // application/cloudevents+json
+  // application/cloudevents-batch+json: the events ready for the URL, up to
+  // WebhookOptions::max_batch_events / max_batch_bytes, in one POST; a 2xx settles them all,
+  // after a retryable answer each is retried alone.
+  kCloudEventsBatch,
 };
 
-// "eventmesh", "cloudevents-binary", "cloudevents-structured" (the `pushformat` field).
+// "eventmesh", "cloudevents-binary", "cloudevents-structured", "cloudevents-batch" (the
+// `pushformat` field).
 inline absl::string_view PushFormatName(PushFormat format) {
   switch (format) {
     case PushFormat::kEventMeshForm:
@@ -39,6 +44,8 @@ inline absl::string_view PushFormatName(PushFormat format) {
       return "cloudevents-binary";
     case PushFormat::kCloudEventsStructured:
       return "cloudevents-structured";
+    case PushFormat::kCloudEventsBatch:
+      return "cloudevents-batch";
   }
   return "eventmesh";
 }
@@ -46,6 +53,7 @@ inline std::optional<PushFormat> PushFormatFromName(absl::string_view name) {
   if (name == "eventmesh") return PushFormat::kEventMeshForm;
   if (name == "cloudevents-binary") return PushFormat::kCloudEventsBinary;
   if (name == "cloudevents-structured") return PushFormat::kCloudEventsStructured;
+  if (name == "cloudevents-batch") return PushFormat::kCloudEventsBatch;
   return std::nullopt;
 }
 

@@ -1,8 +1,8 @@
 // Development aid: webhook delivery throughput from the embedded store to one local endpoint.
 //
 //   bazel run -c opt //eventmesh/runtime/webhook:webhook_throughput --
-//       [--events=20000] [--concurrency=8] [--io_threads=2] [--format=eventmesh|cloudevents-binary]
-//       [--url=http://127.0.0.1:PORT/hook]
+//       [--events=20000] [--concurrency=8] [--io_threads=2] [--url=http://127.0.0.1:PORT/hook]
+//       [--format=eventmesh|cloudevents-binary|cloudevents-structured|cloudevents-batch]
 //
 // Publishes --events events to a topic subscribed by one webhook URL and reports the time until
 // the endpoint accepted all of them. The endpoint is an in-process server (a thread per
@@ -10,13 +10,16 @@
 // answers the validation handshake and 200 {"retCode":0}, e.g. the bare Beast responder in
 // another process: `http_baseline PORT 1` (//eventmesh/runtime/http/bench).
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <future>
+#include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -111,22 +114,31 @@ int Run(int argc, char** argv) {
     auto stats = (*manager)->Stats(request.consumer_group, request.url);
     return stats.ok() ? stats->accepted : 0;
   };
-  auto publish = [&](const std::string& id) {
-    cloudevents::CloudEvent event;
-    event.set_id(id);
-    event.set_source("/");
-    event.set_type("eventmeshmessage");
-    event.set_subject("bench-topic");
-    event.set_data(std::string(256, 'x'), cloudevents::DataEncoding::kText);
+  // Publishes events `first` .. `first + count - 1` (ids "ev-<n>", or "warm" for count 0) in
+  // one PublishBatch; the future is ready once all are durable.
+  auto publish = [&](int64_t first, int64_t count) {
+    std::vector<connectors::Connector::PendingPublish> batch;
+    const int64_t n = std::max<int64_t>(count, 1);
+    auto remaining = std::make_shared<std::atomic<int64_t>>(n);
     auto done = std::make_shared<std::promise<void>>();
-    (*connector)->Publish(std::move(event), [done](absl::StatusOr<connectors::PublishResult>) {
-      done->set_value();
-    });
+    for (int64_t i = 0; i < n; ++i) {
+      cloudevents::CloudEvent event;
+      event.set_id(count == 0 ? std::string("warm") : absl::StrCat("ev-", first + i));
+      event.set_source("/");
+      event.set_type("eventmeshmessage");
+      event.set_subject("bench-topic");
+      event.set_data(std::string(256, 'x'), cloudevents::DataEncoding::kText);
+      batch.push_back(
+          {std::move(event), [remaining, done](absl::StatusOr<connectors::PublishResult>) {
+             if (remaining->fetch_sub(1) == 1) done->set_value();
+           }});
+    }
+    (*connector)->PublishBatch(&batch);
     return done->get_future();
   };
   // Warm up until the group has its partition.
   for (int i = 0; i < 200 && accepted() == 0; ++i) {
-    publish("warm").wait();
+    publish(0, 0).wait();
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   while (true) {  // let the warm-up events drain
@@ -136,12 +148,13 @@ int Run(int argc, char** argv) {
   }
   const int64_t base = accepted();
   const auto start = std::chrono::steady_clock::now();
+  // Batches of 100, at most 10 batches in flight.
   std::vector<std::future<void>> pending;
-  for (int64_t i = 0; i < events; ++i) {
-    pending.push_back(publish(absl::StrCat("ev-", i)));
-    if (pending.size() >= 1000) {
-      for (auto& f : pending) f.wait();
-      pending.clear();
+  for (int64_t i = 0; i < events; i += 100) {
+    pending.push_back(publish(i, std::min<int64_t>(100, events - i)));
+    if (pending.size() >= 10) {
+      pending.front().wait();
+      pending.erase(pending.begin());
     }
   }
   for (auto& f : pending) f.wait();

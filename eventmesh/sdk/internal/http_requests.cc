@@ -242,6 +242,7 @@ absl::StatusOr<RuntimeRequest> BuildSubscribeRequest(const HttpClientOptions& op
   if (format == PushFormat::kCloudEventsStructured) {
     form.emplace_back("pushformat", "cloudevents-structured");
   }
+  if (format == PushFormat::kCloudEventsBatch) form.emplace_back("pushformat", "cloudevents-batch");
   return CodeRequest(options, ph::RequestCode::kSubscribe, form);
 }
 

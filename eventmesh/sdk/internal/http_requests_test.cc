@@ -263,6 +263,10 @@ TEST(HttpRequestsTest, SubscriptionRequests) {
       BuildSubscribeRequest(Options(), "http://h/x", {item}, PushFormat::kCloudEventsBinary);
   ASSERT_TRUE(binary.ok());
   EXPECT_EQ(Fields(*binary).Get("pushformat"), "cloudevents-binary");
+  auto batch =
+      BuildSubscribeRequest(Options(), "http://h/x", {item}, PushFormat::kCloudEventsBatch);
+  ASSERT_TRUE(batch.ok());
+  EXPECT_EQ(Fields(*batch).Get("pushformat"), "cloudevents-batch");
   EXPECT_EQ(Fields(*sub).Get("pushformat"), std::nullopt);
 
   EXPECT_EQ(BuildSubscribeRequest(Options(), "", {item}).status().message(),

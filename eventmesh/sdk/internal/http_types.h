@@ -27,6 +27,9 @@ enum class PushFormat {
   kEventMeshForm,          // form push, header code 105/106 (the protocol's own); not sent
   kCloudEventsBinary,      // "cloudevents-binary"
   kCloudEventsStructured,  // "cloudevents-structured"
+  // "cloudevents-batch": several events per POST (application/cloudevents-batch+json); the
+  // endpoint's answer settles them all (the handler's worst result for the batch).
+  kCloudEventsBatch,
 };
 
 // What the application's handler says about one pushed event.
