@@ -50,6 +50,20 @@ std::multiset<std::string> Bodies(const std::string& file, const std::string& pr
   return bodies;
 }
 
+// The published bodies no survivor received, each marked "(held)" when the killed subscriber
+// had received it.
+std::string Missing(const std::multiset<std::string>& published,
+                    const std::set<std::string>& survivors,
+                    const std::multiset<std::string>& held) {
+  std::vector<std::string> missing;
+  for (const auto& body : published) {
+    if (survivors.count(body) == 0) {
+      missing.push_back(held.count(body) > 0 ? body + " (held)" : body);
+    }
+  }
+  return absl::StrJoin(missing, " ");
+}
+
 // Child processes; the destructor SIGKILLs and reaps every one still running.
 class Processes {
  public:
@@ -234,7 +248,10 @@ class ClusterProcessTest : public ::testing::Test {
           return true;
         },
         absl::Seconds(60)))
-        << "survivors received " << survivors.size() << " of " << kEvents << " events";
+        << "survivors received " << survivors.size() << " of " << kEvents
+        << " events; missing: " << Missing(published, survivors, held)
+        << "\nholder received: " << absl::StrJoin(held, " ") << "\nruntime log:\n"
+        << absl::StrJoin(ReadLines(dir_ + "/runtime.out.err"), "\n");
     for (const auto& body : held) {
       EXPECT_EQ(survivors.count(body), 1u) << body << " held by the killed subscriber was lost";
     }

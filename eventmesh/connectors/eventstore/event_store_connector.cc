@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -298,6 +299,10 @@ class EventStoreSubscriptionState
     if (!committed.ok()) return retry_later(committed.status(), "cannot read committed offsets");
     for (const auto& c : committed->offsets) {
       added[c.partition] = c.offset;
+      if (c.offset >= 0) {
+        std::lock_guard<std::mutex> lock(mu_);
+        chosen_starts_.erase(c.partition);  // the group's committed position wins
+      }
       if (int32_t deliveries = DecodeDeliveriesMetadata(c.metadata, c.offset); deliveries > 0) {
         restored[c.partition] = deliveries;
       }
@@ -305,10 +310,23 @@ class EventStoreSubscriptionState
     store::CommitOffsetsRequest start;
     for (auto& [id, offset] : added) {
       if (offset >= 0) continue;
-      auto offsets = store_->GetOffsets({sub_.topic, id});
-      if (!offsets.ok()) return retry_later(offsets.status(), "cannot read the partition's end");
-      offset = sub_.start == StartPosition::kEarliest ? offsets->earliest_offset
-                                                      : offsets->latest_offset;
+      // A start chosen by an earlier attempt whose commit failed (e.g. a stale generation when
+      // another member joined meanwhile) stays the start: reading the end again would skip the
+      // events published in between, after the subscription was answered.
+      std::optional<int64_t> chosen;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (auto it = chosen_starts_.find(id); it != chosen_starts_.end()) chosen = it->second;
+      }
+      if (!chosen.has_value()) {
+        auto offsets = store_->GetOffsets({sub_.topic, id});
+        if (!offsets.ok()) return retry_later(offsets.status(), "cannot read the partition's end");
+        chosen = sub_.start == StartPosition::kEarliest ? offsets->earliest_offset
+                                                        : offsets->latest_offset;
+        std::lock_guard<std::mutex> lock(mu_);
+        chosen_starts_[id] = *chosen;
+      }
+      offset = *chosen;
       store::CommittedOffset position;
       position.topic = sub_.topic;
       position.partition = id;
@@ -326,6 +344,7 @@ class EventStoreSubscriptionState
       if (!done.ok()) return retry_later(done.status(), "cannot commit the start position");
     }
     std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& position : start.offsets) chosen_starts_.erase(position.partition);
     for (const auto& [id, offset] : added) {
       Partition& p = partitions_[id];
       p.owned = true;
@@ -635,6 +654,9 @@ class EventStoreSubscriptionState
   std::string member_id_;
   int64_t generation_ = -1;
   bool first_assignment_ = true;
+  // partition -> start position chosen for a partition the group never committed, kept until
+  // that start is committed (ApplyAssignment). mu_.
+  std::map<int32_t, int64_t> chosen_starts_;
   std::map<int32_t, Partition> partitions_;
   // Maintenance-thread only.
   int64_t next_heartbeat_ms_ = 0;

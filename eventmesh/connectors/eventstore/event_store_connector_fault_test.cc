@@ -345,6 +345,30 @@ TEST_F(FaultTest, AFailedEndLookupForANewGroupRetriesInsteadOfGuessing) {
   member.Leave();
 }
 
+// The start of a new group is chosen once: when committing it fails (a stale generation after
+// another member joined, the store unreachable), the next attempt commits the same start rather
+// than the partition's end at that later time, which would skip what was published in between.
+TEST_F(FaultTest, AFailedStartCommitKeepsTheStartFirstChosen) {
+  Publish(0, 5);  // history before the group exists: a new group starts after it
+  faulty_->fail_commits = 3;
+  Member member;
+  ASSERT_TRUE(member.Join(connector_.get(), "fresh").ok());
+  // The start (5) was chosen and its first commit refused; publish before it is committed.
+  const absl::Time chosen = absl::Now() + absl::Seconds(20);
+  while (faulty_->fail_commits.load() == 3 && absl::Now() < chosen) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  ASSERT_LT(faulty_->fail_commits.load(), 3) << "no start commit was attempted";
+  Publish(5, 8);
+  ASSERT_TRUE(member.WaitFor(3)) << "events published after the subscription were skipped";
+  EXPECT_EQ(member.ids(), (std::set<std::string>{"id-5", "id-6", "id-7"}));
+  auto committed = connector_->store()->FetchOffsets({"fresh", "topic", {0}});
+  ASSERT_TRUE(committed.ok());
+  ASSERT_EQ(committed->offsets.size(), 1u);
+  EXPECT_GE(committed->offsets[0].offset, 5);
+  member.Leave();
+}
+
 TEST(FaultStartTest, ANewGroupsStartIsCommittedBeforeAnythingIsDelivered) {
   // Commits by the tick would come only after an hour: the start position must not wait for it.
   store::StoreOptions store_options;
