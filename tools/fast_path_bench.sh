@@ -39,7 +39,10 @@ sections=("$@")
 
 RTPID=""
 RTDIR=""
+ENDPOINT=""  # http_baseline of the webhook section
 cleanup() {
+  [ -n "$ENDPOINT" ] && kill "$ENDPOINT" 2>/dev/null && wait "$ENDPOINT" 2>/dev/null
+  ENDPOINT=""
   [ -n "$RTPID" ] && kill -TERM "$RTPID" 2>/dev/null && wait "$RTPID" 2>/dev/null
   [ -n "$RTDIR" ] && rm -rf "$RTDIR"
   RTPID=""
@@ -190,18 +193,18 @@ http() {
 webhook() {
   echo "== webhook: delivery of 200,000 events to a local endpoint (in-process, and the bare"
   echo "   Beast responder in its own process)"
-  "$BIN/eventmesh/runtime/http/bench/http_baseline" 10198 1 >/dev/null 2>&1 &
-  local endpoint=$!
-  sleep 0.5
+  local port=$((20000 + RANDOM % 12000))
+  "$BIN/eventmesh/runtime/http/bench/http_baseline" $port 1 >/dev/null 2>&1 &
+  ENDPOINT=$!
+  for _ in $(seq 50); do (echo >/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
   for f in eventmesh cloudevents-binary cloudevents-batch; do
-    for url in "" "http://127.0.0.1:10198/hook"; do
+    for url in "" "http://127.0.0.1:$port/hook"; do
       printf '%-22s ' "$f"
       "$BIN/eventmesh/runtime/webhook/webhook_throughput" --events=200000 --format=$f \
         --concurrency=8 ${url:+--url=$url} 2>&1 | tail -1
     done
   done
-  kill $endpoint
-  wait $endpoint 2>/dev/null
+  cleanup
 }
 
 store() {

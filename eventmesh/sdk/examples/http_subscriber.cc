@@ -21,7 +21,8 @@ ABSL_FLAG(std::string, group, "example-http-consumers", "consumer group");
 ABSL_FLAG(std::string, listen, "127.0.0.1", "address of the webhook server");
 ABSL_FLAG(int, listen_port, 0, "port of the webhook server (0 = any free port)");
 ABSL_FLAG(std::string, push_format, "eventmesh",
-          "eventmesh (form push), cloudevents-binary or cloudevents-structured");
+          "eventmesh (form push), cloudevents-binary, cloudevents-structured or "
+          "cloudevents-batch");
 ABSL_FLAG(int, count, 0, "exit after this many events (0 = run until killed)");
 
 int main(int argc, char** argv) {
@@ -39,10 +40,12 @@ int main(int argc, char** argv) {
     options.push_format = PushFormat::kCloudEventsBinary;
   } else if (format == "cloudevents-structured") {
     options.push_format = PushFormat::kCloudEventsStructured;
+  } else if (format == "cloudevents-batch") {
+    options.push_format = PushFormat::kCloudEventsBatch;
   } else if (format != "eventmesh") {
     std::fprintf(stderr,
-                 "--push_format must be eventmesh, cloudevents-binary or "
-                 "cloudevents-structured\n");
+                 "--push_format must be eventmesh, cloudevents-binary, cloudevents-structured "
+                 "or cloudevents-batch\n");
     return 2;
   }
   SubscriptionItem item;
