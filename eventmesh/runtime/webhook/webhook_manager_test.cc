@@ -267,6 +267,25 @@ class WebhookManagerTest : public ::testing::Test {
     return request;
   }
 
+  // The cloudevents-batch tests hold the POST carrying `id` (ev-0) until `release` (at most
+  // 60 s), so the events published meanwhile wait for the URL together.
+  static void HoldIfCarrying(const std::vector<std::string>& ids, const std::string& id,
+                             absl::Notification* release) {
+    if (std::find(ids.begin(), ids.end(), id) != ids.end()) {
+      release->WaitForNotificationWithTimeout(absl::Seconds(60));
+    }
+  }
+  // Subscribes group "g" at `endpoint` to topic "batch" with the cloudevents-batch format and
+  // warms it up.
+  void SubscribeBatch(Endpoint& endpoint) {
+    ASSERT_TRUE(
+        manager_
+            ->Subscribe(Request("g", endpoint.url(), "batch", connectors::ConsumeMode::kClustering,
+                                PushFormat::kCloudEventsBatch))
+            .ok());
+    WarmUp("batch", {&endpoint});
+  }
+
   // The target's accepted count once it has not changed for 300 ms (warm-up pushes settled).
   int64_t SettledAccepted(const std::string& group, const std::string& url) {
     int64_t last = -1;
@@ -826,18 +845,11 @@ TEST_F(WebhookManagerTest, CloudEventsBatchPushesCarryTheWaitingEventsInOrder) {
   StartManager(options);
   absl::Notification release;
   Endpoint a([&](const TestRequest& r, int) {
-    // The POST carrying ev-0 is held until every event is published.
     const std::vector<std::string> ids = Endpoint::EventIds(r);
-    if (std::find(ids.begin(), ids.end(), "ev-0") != ids.end()) {
-      release.WaitForNotificationWithTimeout(absl::Seconds(60));
-    }
+    HoldIfCarrying(ids, "ev-0", &release);
     return RetCode(0);
   });
-  ASSERT_TRUE(manager_
-                  ->Subscribe(Request("g", a.url(), "batch", connectors::ConsumeMode::kClustering,
-                                      PushFormat::kCloudEventsBatch))
-                  .ok());
-  WarmUp("batch", {&a});
+  ASSERT_NO_FATAL_FAILURE(SubscribeBatch(a));
   const int64_t base = SettledAccepted("g", a.url());
   constexpr int kEvents = 60;
   std::vector<std::string> expected;
@@ -886,9 +898,7 @@ TEST_F(WebhookManagerTest, CloudEventsBatchVerdictAppliesToEveryEventOfThePost) 
   std::vector<std::string> refused;  // the ids of the POST answered 503
   Endpoint a([&](const TestRequest& r, int) {
     const std::vector<std::string> ids = Endpoint::EventIds(r);
-    if (std::find(ids.begin(), ids.end(), "ev-0") != ids.end()) {
-      release.WaitForNotificationWithTimeout(absl::Seconds(60));
-    }
+    HoldIfCarrying(ids, "ev-0", &release);
     TestResponse response;
     if (!ids.empty() && absl::StartsWith(ids.front(), "gone-")) {
       response.status = 410;
@@ -901,11 +911,7 @@ TEST_F(WebhookManagerTest, CloudEventsBatchVerdictAppliesToEveryEventOfThePost) 
     }
     return response;
   });
-  ASSERT_TRUE(manager_
-                  ->Subscribe(Request("g", a.url(), "batch", connectors::ConsumeMode::kClustering,
-                                      PushFormat::kCloudEventsBatch))
-                  .ok());
-  WarmUp("batch", {&a});
+  ASSERT_NO_FATAL_FAILURE(SubscribeBatch(a));
   const int64_t base = SettledAccepted("g", a.url());
   for (int i = 0; i < 10; ++i) Publish(Event("batch", absl::StrCat("ev-", i)));
   release.Notify();
@@ -962,16 +968,10 @@ TEST_F(WebhookManagerTest, CloudEventsBatchBodiesStayUnderMaxBatchBytes) {
   absl::Notification release;
   Endpoint a([&](const TestRequest& r, int) {
     const std::vector<std::string> ids = Endpoint::EventIds(r);
-    if (std::find(ids.begin(), ids.end(), "ev-0") != ids.end()) {
-      release.WaitForNotificationWithTimeout(absl::Seconds(60));
-    }
+    HoldIfCarrying(ids, "ev-0", &release);
     return RetCode(0);
   });
-  ASSERT_TRUE(manager_
-                  ->Subscribe(Request("g", a.url(), "batch", connectors::ConsumeMode::kClustering,
-                                      PushFormat::kCloudEventsBatch))
-                  .ok());
-  WarmUp("batch", {&a});
+  ASSERT_NO_FATAL_FAILURE(SubscribeBatch(a));
   // Data full of characters JSON escapes (a quote becomes \", a control character \u0001):
   // the encoded event is much larger than the event.
   std::vector<std::string> expected;

@@ -558,12 +558,20 @@ TEST(StoreClientErrorsTest, UnreachableServerIsUnavailable) {
               HasSubstr(absl::StrCat("cannot connect to store at 127.0.0.1:", port)));
 }
 
+// A listening socket nobody reads from: connections succeed, no answer ever comes.
+class SilentServer {
+ public:
+  uint16_t port() const { return acceptor_.local_endpoint().port(); }
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::acceptor acceptor_{io_, {boost::asio::ip::make_address("127.0.0.1"), 0}};
+};
+
 TEST(StoreClientErrorsTest, SilentServerGivesDeadlineExceeded) {
-  // A listening socket nobody reads from: the connection succeeds, no answer ever comes.
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor silent(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  SilentServer silent;
   StoreClientOptions options;
-  options.port = silent.local_endpoint().port();
+  options.port = silent.port();
   auto client = StoreClient::Create(options);
   ASSERT_TRUE(client.ok());
   auto r = (*client)->ListTopics({}, CallOptions{absl::Milliseconds(100)});
@@ -575,10 +583,9 @@ TEST(StoreClientErrorsTest, SilentServerGivesDeadlineExceeded) {
 TEST(StoreClientErrorsTest, EachCallTimesOutAtItsOwnDeadline) {
   // A silent server. A call with a long deadline, then calls with shorter ones: the shorter
   // ones time out first, each with its own timeout in the message, while the long one waits.
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor silent(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  SilentServer silent;
   StoreClientOptions options;
-  options.port = silent.local_endpoint().port();
+  options.port = silent.port();
   auto client = StoreClient::Create(options);
   ASSERT_TRUE(client.ok());
   std::promise<absl::Status> long_call;
@@ -650,10 +657,9 @@ TEST(StoreClientErrorsTest, CallThatTimedOutBeforeItsFrameLeftIsNeverSent) {
 
 TEST(StoreClientErrorsTest, CallsBeyondMaxCallsInFlightFailAtOnce) {
   // A silent server: calls stay in flight until their deadline.
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor silent(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  SilentServer silent;
   StoreClientOptions options;
-  options.port = silent.local_endpoint().port();
+  options.port = silent.port();
   options.max_calls_in_flight = 2;
   auto client = StoreClient::Create(options);
   ASSERT_TRUE(client.ok());
