@@ -1,5 +1,7 @@
 #include "eventmesh/store/client/store_client.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -31,6 +33,53 @@ using protocol::rpc::FrameDecoder;
 
 constexpr size_t kReadBufferSize = 64 * 1024;
 constexpr size_t kMaxFramesPerWrite = 256;
+// Appends per MultiAppendRequest (the service takes up to 4096).
+constexpr size_t kMaxAppendsPerFrame = 1024;
+// Bytes a frame needs beyond its appends' own: the length prefix, the request id and the
+// envelope's tags and lengths (generous).
+constexpr size_t kMultiAppendOverhead = 32;
+
+void AppendVarint(uint64_t v, std::string* out) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+size_t VarintSize(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+void AppendBigEndian32(uint32_t v, std::string* out) {
+  const char bytes[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16),
+                         static_cast<char>(v >> 8), static_cast<char>(v)};
+  out->append(bytes, 4);
+}
+
+// Wire tags of the StoreRequest fields written by hand below (field number << 3 | wire type).
+constexpr uint64_t kRequestIdTag = (1 << 3) | 0;     // request_id, varint
+constexpr uint64_t kAppendTag = (20 << 3) | 2;       // append, length-delimited
+constexpr uint64_t kMultiAppendTag = (25 << 3) | 2;  // multi_append, length-delimited
+constexpr uint64_t kAppendsTag = (1 << 3) | 2;       // MultiAppendRequest.appends
+
+// One frame holding StoreRequest{request_id: id, append: <the serialized AppendRequest>}.
+void AppendAppendFrame(uint64_t id, absl::string_view append, std::string* out) {
+  const size_t payload =
+      1 + VarintSize(id) + VarintSize(kAppendTag) + VarintSize(append.size()) + append.size();
+  out->reserve(out->size() + 4 + payload);
+  AppendBigEndian32(static_cast<uint32_t>(payload), out);
+  AppendVarint(kRequestIdTag, out);
+  AppendVarint(id, out);
+  AppendVarint(kAppendTag, out);
+  AppendVarint(append.size(), out);
+  out->append(append.data(), append.size());
+}
 
 std::chrono::nanoseconds ToChrono(absl::Duration d) {
   return std::chrono::nanoseconds(absl::ToInt64Nanoseconds(d));
@@ -41,6 +90,23 @@ std::chrono::nanoseconds ToChrono(absl::Duration d) {
 // Everything below the public entry points runs on the single network thread.
 class StoreClient::Impl {
  public:
+  // A call on its way to the socket: a whole frame, or (append) a serialized AppendRequest
+  // framed when it is written.
+  struct Outgoing {
+    uint64_t id;
+    std::string bytes;
+    bool append;
+  };
+  // A MultiAppendRequest sent and not answered: the calls of its appends, in order.
+  struct MultiCall {
+    std::vector<uint64_t> ids;
+    std::vector<Outgoing> probe;  // the appends themselves, while the server is being probed
+  };
+  absl::flat_hash_map<uint64_t, MultiCall> multis_;  // by the frame's request id
+  // Whether the server of this connection takes MultiAppendRequest; learnt from the answer
+  // to the first one sent (a server that predates it answers INVALID_ARGUMENT).
+  enum class MultiAppendSupport { kUnknown, kYes, kNo };
+
   Impl(const StoreClientOptions& options, std::shared_ptr<asio::ssl::context> tls_context)
       : options_(options),
         tls_context_(std::move(tls_context)),
@@ -54,7 +120,10 @@ class StoreClient::Impl {
         backoff_(options.initial_backoff, options.max_backoff, Backoff::Jitter::kEqual) {}
 
   void Start() {
-    thread_ = std::thread([this] { io_.run(); });
+    thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "em-store-client");
+      io_.run();
+    });
     asio::post(io_, [this] {
       io_thread_id_.store(std::this_thread::get_id());
       if (state_ == State::kIdle) Connect();
@@ -87,20 +156,7 @@ class StoreClient::Impl {
 
   // Any thread.
   void Send(v1::StoreRequest request, absl::Duration timeout, RawCallback done) {
-    if (closed_.load()) {
-      done(absl::UnavailableError("store client closed"));
-      return;
-    }
-    if (in_flight_.fetch_add(1) >= options_.max_calls_in_flight) {
-      in_flight_.fetch_sub(1);
-      done(absl::ResourceExhaustedError(
-          absl::StrCat("store client has ", options_.max_calls_in_flight, " calls in flight")));
-      return;
-    }
-    done = [this, done = std::move(done)](absl::StatusOr<v1::StoreResponse> result) {
-      in_flight_.fetch_sub(1);
-      done(std::move(result));
-    };
+    if (!Admit(done)) return;
     const uint64_t id = next_id_.fetch_add(1);
     request.set_request_id(id);
     std::string frame;
@@ -109,15 +165,53 @@ class StoreClient::Impl {
       done(absl::InvalidArgumentError(absl::StrCat("request too large: ", encoded.message())));
       return;
     }
-    // If the handler is destroyed without running (Send racing the client's shutdown, which
-    // stops the io_context), the guard still answers the call, so no caller waits forever.
+    Post(Outgoing{id, std::move(frame), /*append=*/false}, timeout, std::move(done));
+  }
+
+  // Counts a new call against max_calls_in_flight and wraps `done` to count it down; answers
+  // it at once (false) when the client is closed or full.
+  bool Admit(RawCallback& done) {
+    if (closed_.load()) {
+      done(absl::UnavailableError("store client closed"));
+      return false;
+    }
+    if (in_flight_.fetch_add(1) >= options_.max_calls_in_flight) {
+      in_flight_.fetch_sub(1);
+      done(absl::ResourceExhaustedError(
+          absl::StrCat("store client has ", options_.max_calls_in_flight, " calls in flight")));
+      return false;
+    }
+    done = [this, done = std::move(done)](absl::StatusOr<v1::StoreResponse> result) {
+      in_flight_.fetch_sub(1);
+      done(std::move(result));
+    };
+    return true;
+  }
+
+  // Hands an admitted call to the network thread. If the handler is destroyed without running
+  // (racing the client's shutdown, which stops the io_context), the guard still answers the
+  // call, so no caller waits forever.
+  void Post(Outgoing out, absl::Duration timeout, RawCallback done) {
     auto guard = std::make_unique<CallGuard>(std::move(done));
-    asio::post(io_,
-               [this, id, frame = std::move(frame), timeout, guard = std::move(guard)]() mutable {
-                 RawCallback callback = std::move(guard->done);
-                 guard->done = nullptr;
-                 OnCall(id, std::move(frame), timeout, std::move(callback));
-               });
+    asio::post(io_, [this, out = std::move(out), timeout, guard = std::move(guard)]() mutable {
+      RawCallback callback = std::move(guard->done);
+      guard->done = nullptr;
+      OnCall(std::move(out), timeout, std::move(callback));
+    });
+  }
+
+  // Any thread. An Append whose serialized AppendRequest is `append`: framed on the network
+  // thread, alone or with the other appends queued behind it (MultiAppendRequest).
+  void SendAppend(std::string append, absl::Duration timeout, RawCallback done) {
+    if (!Admit(done)) return;
+    if (append.size() + kMultiAppendOverhead > options_.max_frame_size) {
+      done(absl::InvalidArgumentError(
+          absl::StrCat("request too large: an append of ", append.size(),
+                       " bytes exceeds the frame limit of ", options_.max_frame_size, " bytes")));
+      return;
+    }
+    Post(Outgoing{next_id_.fetch_add(1), std::move(append), /*append=*/true}, timeout,
+         std::move(done));
   }
 
   bool OnNetworkThread() const { return std::this_thread::get_id() == io_thread_id_.load(); }
@@ -148,11 +242,12 @@ class StoreClient::Impl {
   // When a call's deadline passes: (deadline, request id), earliest on top.
   using Deadline = std::pair<Clock::time_point, uint64_t>;
 
-  void OnCall(uint64_t id, std::string frame, absl::Duration timeout, RawCallback done) {
+  void OnCall(Outgoing out, absl::Duration timeout, RawCallback done) {
     if (state_ == State::kClosed) {
       done(absl::UnavailableError("store client closed"));
       return;
     }
+    const uint64_t id = out.id;
     const Clock::time_point now = Clock::now();
     const std::chrono::nanoseconds wait = std::max(ToChrono(timeout), std::chrono::nanoseconds(0));
     const Clock::time_point deadline =
@@ -160,11 +255,11 @@ class StoreClient::Impl {
     pending_.emplace(id, Pending{std::move(done), timeout, deadline});
     AddDeadline(deadline, id);
     if (state_ == State::kConnected) {
-      write_queue_.emplace_back(id, std::move(frame));
+      write_queue_.push_back(std::move(out));
       DoWrite();
       return;
     }
-    unsent_.emplace_back(id, std::move(frame));
+    unsent_.push_back(std::move(out));
     if (state_ == State::kIdle) Connect();
   }
 
@@ -293,10 +388,10 @@ class StoreClient::Impl {
       authenticate.mutable_authenticate()->set_token(options_.token);
       std::string frame;
       (void)EncodeFrame(authenticate, &frame, options_.max_frame_size);
-      write_queue_.emplace_back(kAuthenticateRequestId, std::move(frame));
+      write_queue_.push_back(Outgoing{kAuthenticateRequestId, std::move(frame), false});
     }
-    for (auto& [id, frame] : unsent_) {
-      if (pending_.contains(id)) write_queue_.emplace_back(id, std::move(frame));
+    for (Outgoing& out : unsent_) {
+      if (pending_.contains(out.id)) write_queue_.push_back(std::move(out));
     }
     unsent_.clear();
     DoWrite();
@@ -353,6 +448,10 @@ class StoreClient::Impl {
     armed_at_ = Clock::time_point::max();
     deadline_timer_.cancel();
     unsent_.clear();
+    // The next connection may reach another server: it is probed again.
+    multis_.clear();
+    multi_append_ = MultiAppendSupport::kUnknown;
+    probing_ = false;
     for (auto& [id, call] : pending) call.done(status);
   }
 
@@ -393,6 +492,13 @@ class StoreClient::Impl {
         }
         continue;
       }
+      if (auto multi = multis_.find(response->request_id()); multi != multis_.end()) {
+        MultiCall call = std::move(multi->second);
+        multis_.erase(multi);
+        OnMultiAppendAnswered(std::move(call), *std::move(response));
+        if (gen != gen_) return;
+        continue;
+      }
       auto it = pending_.find(response->request_id());
       if (it == pending_.end()) {
         // Timed out already, or an error the server could not attribute (request_id 0).
@@ -412,21 +518,25 @@ class StoreClient::Impl {
 
   void DoWrite() {
     if (writing_ || write_queue_.empty() || state_ != State::kConnected) return;
-    writing_ = true;
     auto frames = std::make_shared<std::vector<std::string>>();
-    while (!write_queue_.empty() && frames->size() < kMaxFramesPerWrite) {
-      auto& [id, frame] = write_queue_.front();
+    // While a first MultiAppend waits for its answer nothing else is sent (see probing_).
+    while (!write_queue_.empty() && frames->size() < kMaxFramesPerWrite && !probing_) {
+      Outgoing& head = write_queue_.front();
       // A call that timed out (or failed) before its frame left is never sent: its caller was
       // told DeadlineExceeded, so it must not be applied behind the caller's back.
-      if (id == kAuthenticateRequestId || pending_.contains(id)) {
-        frames->push_back(std::move(frame));
+      if (head.id != kAuthenticateRequestId && !pending_.contains(head.id)) {
+        write_queue_.pop_front();
+        continue;
       }
-      write_queue_.pop_front();
+      if (!head.append) {
+        frames->push_back(std::move(head.bytes));
+        write_queue_.pop_front();
+        continue;
+      }
+      frames->push_back(TakeAppends());
     }
-    if (frames->empty()) {
-      writing_ = false;
-      return;
-    }
+    if (frames->empty()) return;
+    writing_ = true;
     std::vector<asio::const_buffer> buffers;
     buffers.reserve(frames->size());
     for (const std::string& f : *frames) buffers.push_back(asio::buffer(f));
@@ -445,6 +555,122 @@ class StoreClient::Impl {
     } else {
       asio::async_write(socket_, buffers, std::move(written));
     }
+  }
+
+  // Frames the appends at the head of the write queue (the head is a pending append): every
+  // pending append queued there, up to kMaxAppendsPerFrame and the frame limit, in one
+  // MultiAppendRequest; a lone append (or any, against a server without MultiAppend) as an
+  // AppendRequest of its own.
+  std::string TakeAppends() {
+    std::vector<Outgoing> run;
+    size_t payload = 0;
+    const size_t limit = multi_append_ == MultiAppendSupport::kNo || !options_.coalesce_appends
+                             ? 1
+                             : kMaxAppendsPerFrame;
+    while (!write_queue_.empty() && write_queue_.front().append && run.size() < limit) {
+      Outgoing& next = write_queue_.front();
+      if (!pending_.contains(next.id)) {
+        write_queue_.pop_front();
+        continue;
+      }
+      const size_t size = next.bytes.size() + kMultiAppendOverhead;
+      if (!run.empty() && payload + size > options_.max_frame_size) break;
+      payload += size;
+      run.push_back(std::move(next));
+      write_queue_.pop_front();
+    }
+    std::string frame;
+    if (run.size() == 1) {
+      AppendAppendFrame(run[0].id, run[0].bytes, &frame);
+      return frame;
+    }
+    const uint64_t frame_id = next_id_.fetch_add(1);
+    AppendMultiAppendFrame(frame_id, run, &frame);
+    MultiCall& call = multis_[frame_id];
+    call.ids.reserve(run.size());
+    for (const Outgoing& out : run) call.ids.push_back(out.id);
+    if (multi_append_ == MultiAppendSupport::kUnknown) {
+      // The first one on this connection: keep the appends to send them one by one should
+      // the server not know MultiAppend, and send nothing behind it until it is answered, so
+      // a resend cannot overtake later appends.
+      call.probe = std::move(run);
+      probing_ = true;
+    }
+    return frame;
+  }
+
+  // One frame holding StoreRequest{request_id: id, multi_append: {appends: <each of run>}}.
+  static void AppendMultiAppendFrame(uint64_t id, const std::vector<Outgoing>& run,
+                                     std::string* out) {
+    size_t body = 0;
+    for (const Outgoing& append : run) {
+      body += VarintSize(kAppendsTag) + VarintSize(append.bytes.size()) + append.bytes.size();
+    }
+    const size_t payload =
+        1 + VarintSize(id) + VarintSize(kMultiAppendTag) + VarintSize(body) + body;
+    out->reserve(out->size() + 4 + payload);
+    AppendBigEndian32(static_cast<uint32_t>(payload), out);
+    AppendVarint(kRequestIdTag, out);
+    AppendVarint(id, out);
+    AppendVarint(kMultiAppendTag, out);
+    AppendVarint(body, out);
+    for (const Outgoing& append : run) {
+      AppendVarint(kAppendsTag, out);
+      AppendVarint(append.bytes.size(), out);
+      out->append(append.bytes);
+    }
+  }
+
+  void OnMultiAppendAnswered(MultiCall call, v1::StoreResponse response) {
+    const bool probe =
+        probing_ && multi_append_ == MultiAppendSupport::kUnknown && !call.probe.empty();
+    absl::Status status = wire::StatusFromProto(response.status());
+    if (probe) {
+      probing_ = false;
+      if (status.code() == absl::StatusCode::kInvalidArgument) {
+        // A server that predates MultiAppend applied none of them: send them one by one, ahead
+        // of everything queued since (nothing was sent behind the probe).
+        LOG(INFO) << "store client: " << address_
+                  << " does not take several appends per request; sending one per request";
+        multi_append_ = MultiAppendSupport::kNo;
+        for (auto it = call.probe.rbegin(); it != call.probe.rend(); ++it) {
+          write_queue_.push_front(std::move(*it));
+        }
+        DoWrite();
+        return;
+      }
+      if (status.ok()) multi_append_ = MultiAppendSupport::kYes;
+    }
+    if (status.ok() && response.result_case() != v1::StoreResponse::kMultiAppend) {
+      status = absl::InternalError(absl::StrCat("store response carries result case ",
+                                                response.result_case(), ", expected ",
+                                                v1::StoreResponse::kMultiAppend));
+    }
+    auto* outcomes = response.mutable_multi_append()->mutable_outcomes();
+    if (status.ok() && outcomes->size() != static_cast<int>(call.ids.size())) {
+      status = absl::InternalError(absl::StrCat("store answered ", outcomes->size(),
+                                                " outcomes to ", call.ids.size(), " appends"));
+    }
+    for (size_t i = 0; i < call.ids.size(); ++i) {
+      auto it = pending_.find(call.ids[i]);
+      if (it == pending_.end()) continue;  // timed out meanwhile
+      RawCallback done = std::move(it->second.done);
+      pending_.erase(it);
+      v1::StoreResponse single;
+      single.set_request_id(call.ids[i]);
+      if (!status.ok()) {
+        wire::StatusToProto(status, single.mutable_status());
+      } else {
+        v1::AppendOutcome& outcome = (*outcomes)[static_cast<int>(i)];
+        if (outcome.status().code() != 0) {
+          single.mutable_status()->Swap(outcome.mutable_status());
+        } else {
+          single.mutable_append()->Swap(outcome.mutable_append());
+        }
+      }
+      done(std::move(single));
+    }
+    if (probe) DoWrite();
   }
 
   // The request id of the Authenticate request each connection opens with (never a call's).
@@ -477,8 +703,10 @@ class StoreClient::Impl {
   std::vector<Deadline> deadlines_;  // a min-heap (std::greater), may hold answered calls
   Clock::time_point armed_at_ = Clock::time_point::max();
   static constexpr size_t kDeadlineSlack = 1024;
-  std::deque<std::pair<uint64_t, std::string>> unsent_;       // waiting for a connection
-  std::deque<std::pair<uint64_t, std::string>> write_queue_;  // (request id, frame)
+  std::deque<Outgoing> unsent_;       // waiting for a connection
+  std::deque<Outgoing> write_queue_;  // waiting for the socket
+  MultiAppendSupport multi_append_ = MultiAppendSupport::kUnknown;
+  bool probing_ = false;  // the first MultiAppendRequest is out: send nothing else meanwhile
   bool writing_ = false;
   std::unique_ptr<FrameDecoder> decoder_;
   std::array<char, kReadBufferSize> read_buffer_;
@@ -587,7 +815,6 @@ EM_CLIENT_OP(DescribeTopic, describe_topic, DescribeTopicRequest, TopicDescripti
              absl::ZeroDuration())
 EM_CLIENT_OP(ListTopics, list_topics, ListTopicsRequest, ListTopicsResult, absl::ZeroDuration())
 EM_CLIENT_OP(DeleteTopic, delete_topic, DeleteTopicRequest, DeleteTopicResult, absl::ZeroDuration())
-EM_CLIENT_OP(Append, append, AppendRequest, AppendResult, absl::ZeroDuration())
 EM_CLIENT_OP(Read, read, ReadRequest, ReadResult, absl::ZeroDuration())
 EM_CLIENT_OP(Fetch, fetch, FetchRequest, ReadResult,
              absl::Milliseconds(std::max<int64_t>(0, r.max_wait_ms)))
@@ -604,6 +831,25 @@ EM_CLIENT_OP(FetchOffsets, fetch_offsets, FetchOffsetsRequest, FetchOffsetsResul
              absl::ZeroDuration())
 
 #undef EM_CLIENT_OP
+
+// Appends skip the StoreRequest envelope: the network thread frames them, several at once when
+// they queue up (MultiAppendRequest).
+void StoreClient::AppendAsync(const AppendRequest& r, Callback<AppendResult> done, CallOptions o) {
+  v1::AppendRequest append;
+  absl::Status status = wire::ToProto(r, &append);
+  if (!status.ok()) return done(status);
+  impl_->SendAppend(append.SerializeAsString(), o.timeout.value_or(impl_->options().call_timeout),
+                    Adapt<AppendResult>(std::move(done), v1::StoreResponse::kAppend,
+                                        [](const v1::StoreResponse& resp, AppendResult* out) {
+                                          wire::FromProto(resp.append(), out);
+                                        }));
+}
+
+absl::StatusOr<AppendResult> StoreClient::Append(const AppendRequest& r, CallOptions o) {
+  return Blocking<AppendResult>(impl_->OnNetworkThread(), [&](Callback<AppendResult> cb) {
+    AppendAsync(r, std::move(cb), o);
+  });
+}
 
 void StoreClient::RunRetentionAsync(Callback<RetentionPassResult> done, CallOptions o) {
   v1::StoreRequest request;

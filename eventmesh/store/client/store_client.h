@@ -17,7 +17,8 @@
 // remote store is used like the embedded one (see RemoteEventStore).
 //
 // One TCP connection; any number of calls in flight on it at once (pipelining, matched by
-// request_id). Each call has a deadline (CallOptions::timeout, default
+// request_id; appends waiting for the socket together share one request, see
+// StoreClientOptions::coalesce_appends). Each call has a deadline (CallOptions::timeout, default
 // StoreClientOptions::call_timeout; Fetch adds its max_wait_ms): DeadlineExceeded when it
 // passes. When the connection is lost every call in flight fails with Unavailable; the client
 // reconnects in the background with exponential backoff (initial_backoff doubling up to
@@ -71,6 +72,11 @@ struct StoreClientOptions {
   std::string token;
   // Unset: plain TCP. Set: TLS with the service's certificate verified (chain and name).
   std::optional<StoreClientTls> tls;
+  // Appends queued while the connection is busy writing go out together, up to 1024 in one
+  // MultiAppendRequest (each still has its own result, deadline and callback). A service that
+  // predates MultiAppend is detected on the first one and then sent one append per request.
+  // false: always one append per request.
+  bool coalesce_appends = true;
 };
 
 struct CallOptions {

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <atomic>
+#include <functional>
 #include <future>
 #include <memory>
 #include <set>
@@ -19,9 +20,13 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "boost/asio.hpp"
+#include "eventmesh/common/metrics/metrics.h"
+#include "eventmesh/common/metrics/prometheus_text.h"
+#include "eventmesh/protocol/rpc/frame_codec.h"
 #include "eventmesh/store/client/remote_event_store.h"
 #include "eventmesh/store/engine/rocksdb_event_store.h"
 #include "eventmesh/store/service/store_server.h"
+#include "eventmesh/store/service/wire_convert.h"
 #include "eventmesh/store/testing/store_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -426,6 +431,188 @@ TEST_F(StoreClientTest, ThousandPipelinedRequestsOnOneConnection) {
   auto end = client_->GetOffsets({"pipe", 0});
   ASSERT_TRUE(end.ok());
   EXPECT_EQ(end->latest_offset, kCalls);
+}
+
+// Issues `count` appends from the client's own network thread (inside a callback), so they all
+// queue behind one write and go out together: the first alone, the rest in MultiAppendRequests.
+// payload(i) is the i-th payload, topic_of(i) its topic. Returns every call's result in issue
+// order.
+std::vector<absl::StatusOr<AppendResult>> AppendFromTheNetworkThread(
+    StoreClient& client, int count, const std::function<std::string(int)>& topic_of) {
+  absl::Mutex mu;
+  std::vector<absl::StatusOr<AppendResult>> results(count, absl::UnknownError("not answered"));
+  int answered = 0;
+  bool all_answered = false;
+  client.ListTopicsAsync({}, [&](absl::StatusOr<ListTopicsResult>) {
+    for (int i = 0; i < count; ++i) {
+      client.AppendAsync(ToPartition(topic_of(i), 0, {Rec(absl::StrCat("e", i))}),
+                         [&, i](absl::StatusOr<AppendResult> r) {
+                           absl::MutexLock lock(&mu);
+                           results[static_cast<size_t>(i)] = std::move(r);
+                           all_answered = ++answered == count;
+                         });
+    }
+  });
+  absl::MutexLock lock(&mu);
+  EXPECT_TRUE(mu.AwaitWithTimeout(absl::Condition(&all_answered), absl::Seconds(60)));
+  return results;
+}
+
+TEST(StoreClientMultiAppendTest, QueuedAppendsShareRequestsAndKeepTheirOwnResults) {
+  StoreOptions store_options;
+  store_options.path = MakeTempDir("store_client_multi");
+  store_options.retention_interval_ms = 0;
+  auto store = RocksDbEventStore::Open(store_options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  metrics::Registry registry;
+  service::StoreServerOptions server_options;
+  server_options.port = 0;
+  server_options.metrics = &registry;
+  auto server = service::StoreServer::Start(store->get(), server_options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  StoreClientOptions options;
+  options.port = (*server)->port();
+  auto client = StoreClient::Create(options);
+  ASSERT_TRUE(client.ok());
+  CreateTopicRequest create;
+  create.topic = "multi";
+  ASSERT_TRUE((*client)->CreateTopic(create).ok());
+
+  // Every 10th append goes to a topic that does not exist: it fails alone.
+  constexpr int kAppends = 3000;
+  auto topic_of = [](int i) { return i % 10 == 9 ? std::string("nope") : std::string("multi"); };
+  std::vector<absl::StatusOr<AppendResult>> results =
+      AppendFromTheNetworkThread(**client, kAppends, topic_of);
+  int64_t next = 0;
+  for (int i = 0; i < kAppends; ++i) {
+    if (topic_of(i) == "nope") {
+      EXPECT_EQ(results[i].status(), absl::NotFoundError("topic \"nope\" does not exist"));
+      continue;
+    }
+    ASSERT_TRUE(results[i].ok()) << i << ": " << results[i].status();
+    EXPECT_EQ(results[i]->base_offset, next++) << "append " << i << " out of issue order";
+  }
+  int64_t offset = 0;
+  while (offset < next) {
+    auto read = (*client)->Read(ReadAt("multi", 0, offset));
+    ASSERT_TRUE(read.ok()) << read.status();
+    ASSERT_FALSE(read->records.empty());
+    for (const EventRecord& record : read->records) {
+      const int i = static_cast<int>(offset + offset / 9);  // skip every 10th issue index
+      ASSERT_EQ(record.payload, absl::StrCat("e", i));
+      ++offset;
+    }
+  }
+  EXPECT_EQ(offset, kAppends - kAppends / 10);
+
+  // The first append went alone; the 2999 queued behind it in 1024-append requests.
+  std::string page;
+  metrics::AppendPrometheusText(registry, &page);
+  EXPECT_THAT(page, HasSubstr("eventmesh_store_requests_total{op=\"append\"} 1\n"));
+  EXPECT_THAT(page, HasSubstr("eventmesh_store_requests_total{op=\"multi_append\"} 3\n"));
+  EXPECT_THAT(page, HasSubstr(absl::StrCat("eventmesh_store_appended_events_total ",
+                                           kAppends - kAppends / 10, "\n")));
+  client->reset();
+  (*server)->Stop();
+}
+
+// Speaks the store protocol as a service from before MultiAppend did: appends one per request
+// (applied to a real engine), anything else refused as an unknown operation.
+class ServiceWithoutMultiAppend {
+ public:
+  explicit ServiceWithoutMultiAppend(EventStore* store) : store_(store) {
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~ServiceWithoutMultiAppend() {
+    boost::system::error_code ec;
+    peer_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+    thread_.join();
+  }
+  uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  int appends() const { return appends_.load(); }
+  int refused() const { return refused_.load(); }
+
+ private:
+  void Serve() {
+    namespace asio = boost::asio;
+    boost::system::error_code ec;
+    acceptor_.accept(peer_, ec);
+    while (!ec) {
+      std::array<unsigned char, 4> prefix;
+      asio::read(peer_, asio::buffer(prefix), ec);
+      if (ec) return;
+      const uint32_t size = (uint32_t{prefix[0]} << 24) | (uint32_t{prefix[1]} << 16) |
+                            (uint32_t{prefix[2]} << 8) | uint32_t{prefix[3]};
+      std::string payload(size, '\0');
+      asio::read(peer_, asio::buffer(payload), ec);
+      v1::StoreRequest request;
+      if (ec || !request.ParseFromString(payload)) return;
+      v1::StoreResponse response;
+      response.set_request_id(request.request_id());
+      AppendRequest append;
+      if (request.op_case() == v1::StoreRequest::kAppend &&
+          wire::FromProto(request.append(), &append).ok()) {
+        ++appends_;
+        auto result = store_->Append(append);
+        if (result.ok()) {
+          wire::ToProto(*result, response.mutable_append());
+        } else {
+          wire::StatusToProto(result.status(), response.mutable_status());
+        }
+      } else {
+        ++refused_;
+        wire::StatusToProto(
+            absl::InvalidArgumentError(absl::StrCat("request ", request.request_id(),
+                                                    " has no operation set (unknown request "
+                                                    "type?)")),
+            response.mutable_status());
+      }
+      std::string frame;
+      (void)protocol::rpc::EncodeFrame(response, &frame);
+      asio::write(peer_, asio::buffer(frame), ec);
+    }
+  }
+
+  EventStore* const store_;
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::acceptor acceptor_{io_, {boost::asio::ip::make_address("127.0.0.1"), 0}};
+  boost::asio::ip::tcp::socket peer_{io_};
+  std::atomic<int> appends_{0};
+  std::atomic<int> refused_{0};
+  std::thread thread_;
+};
+
+TEST(StoreClientMultiAppendTest, AServiceWithoutMultiAppendGetsOneAppendPerRequestInOrder) {
+  StoreOptions store_options;
+  store_options.path = MakeTempDir("store_client_old_service");
+  store_options.retention_interval_ms = 0;
+  auto store = RocksDbEventStore::Open(store_options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  CreateTopicRequest create;
+  create.topic = "old";
+  ASSERT_TRUE((*store)->CreateTopic(create).ok());
+  ServiceWithoutMultiAppend old(store->get());
+  StoreClientOptions options;
+  options.port = old.port();
+  auto client = StoreClient::Create(options);
+  ASSERT_TRUE(client.ok());
+
+  constexpr int kAppends = 2000;
+  std::vector<absl::StatusOr<AppendResult>> results =
+      AppendFromTheNetworkThread(**client, kAppends, [](int) { return std::string("old"); });
+  for (int i = 0; i < kAppends; ++i) {
+    ASSERT_TRUE(results[i].ok()) << i << ": " << results[i].status();
+    EXPECT_EQ(results[i]->base_offset, i) << "append " << i << " out of issue order";
+  }
+  // The ListTopics of the helper and one MultiAppend (the probe) refused; every append then
+  // sent (and applied) once, alone; later appends go alone without another probe.
+  EXPECT_EQ(old.refused(), 2);
+  EXPECT_EQ(old.appends(), kAppends);
+  auto more = (*client)->Append(ToPartition("old", 0, {Rec("after")}));
+  ASSERT_TRUE(more.ok()) << more.status();
+  EXPECT_EQ(more->base_offset, kAppends);
+  EXPECT_EQ(old.refused(), 2);
+  client->reset();
 }
 
 // Call deadlines share one timer and answered calls leave stale heap entries behind: a call

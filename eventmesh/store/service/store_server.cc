@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <deque>
+#include <memory>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -34,6 +37,8 @@ std::chrono::nanoseconds ToChrono(absl::Duration d) { return absl::ToChronoNanos
 
 constexpr size_t kReadBufferSize = 64 * 1024;
 constexpr size_t kMaxFramesPerWrite = 256;
+// Appends one MultiAppendRequest may carry (store.proto).
+constexpr int kMaxAppendsPerRequest = 4096;
 
 // Cleared (under mu) before the io_context goes away; FetchAsync callbacks fired by the engine
 // after that drop their result instead of posting to a dead strand.
@@ -83,6 +88,7 @@ void HandleRequest(EventStore& store, const v1::StoreRequest& request,
     }
     case v1::StoreRequest::kAuthenticate:  // handled by the connection
     case v1::StoreRequest::kAppend:        // handled with AppendAsync by the connection
+    case v1::StoreRequest::kMultiAppend:   // likewise
     case v1::StoreRequest::kFetch:         // handled with FetchAsync by the connection
     case v1::StoreRequest::OP_NOT_SET:
       break;
@@ -391,6 +397,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
       StartAppend(*request);
       return;
     }
+    if (request->op_case() == v1::StoreRequest::kMultiAppend) {
+      StartMultiAppend(*request);
+      return;
+    }
     auto self = shared_from_this();
     auto run = [self, request, is_fetch, fetch_seq, reserved] {
       if (is_fetch) {
@@ -489,6 +499,90 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return;
     }
     core_->store->AppendAsync(append, std::move(deliver));
+  }
+
+  // On the strand. Each append of the request goes to AppendAsync in order, as if it had come
+  // in a frame of its own; the last completion posts the one response (all outcomes) back.
+  void StartMultiAppend(const v1::StoreRequest& request) {
+    const uint64_t id = request.request_id();
+    const int count = request.multi_append().appends_size();
+    if (count > kMaxAppendsPerRequest) {
+      v1::StoreResponse response;
+      response.set_request_id(id);
+      SetError(absl::InvalidArgumentError(absl::StrCat("multi_append carries ", count,
+                                                       " appends; at most ", kMaxAppendsPerRequest,
+                                                       " per request")),
+               &response);
+      FinishCall(std::move(response));
+      return;
+    }
+    struct Multi {
+      v1::StoreResponse response;
+      std::atomic<int> remaining;
+      std::vector<int32_t> events;  // records per append, for the metrics
+    };
+    auto multi = std::make_shared<Multi>();
+    multi->response.set_request_id(id);
+    multi->remaining.store(count + 1);  // +1: this function's own hold, released below
+    v1::MultiAppendResponse* outcomes = multi->response.mutable_multi_append();
+    outcomes->mutable_outcomes()->Reserve(count);
+    multi->events.reserve(count);
+    for (int i = 0; i < count; ++i) {
+      outcomes->add_outcomes();
+      multi->events.push_back(request.multi_append().appends(i).records_size());
+    }
+    std::weak_ptr<Connection> weak = weak_from_this();
+    std::shared_ptr<Liveness> liveness = core_->liveness;
+    const ServerMetrics* metrics = &core_->metrics;
+    const int64_t start_ns = metrics->append_latency != nullptr ? MonotonicNs() : 0;
+    // Runs once every outcome is in (on whichever thread completed last).
+    auto finish = [weak, liveness, metrics, start_ns](std::shared_ptr<Multi> multi) {
+      {
+        absl::MutexLock lock(&liveness->mu);
+        if (!liveness->alive) return;
+        if (metrics->append_latency != nullptr) {
+          const auto& outcomes = multi->response.multi_append().outcomes();
+          const double seconds = static_cast<double>(MonotonicNs() - start_ns) / 1e9;
+          for (int i = 0; i < outcomes.size(); ++i) {
+            if (outcomes[i].status().code() != 0) {
+              metrics->request_errors->Increment();
+              continue;
+            }
+            metrics->append_latency->Observe(seconds);
+            if (!outcomes[i].append().duplicate()) {
+              metrics->appended_events->Increment(multi->events[i]);
+            }
+          }
+        }
+      }
+      PostToStrand(weak, *liveness, [multi = std::move(multi)](Connection& self) mutable {
+        self.FinishCall(std::move(multi->response));
+      });
+    };
+    auto release = [finish](const std::shared_ptr<Multi>& multi) {
+      if (multi->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) finish(multi);
+    };
+    for (int i = 0; i < count; ++i) {
+      // Each completion writes only its own outcome; the acq_rel countdown orders every write
+      // before the one that finishes.
+      v1::AppendOutcome* outcome = outcomes->mutable_outcomes(i);
+      auto deliver = [multi, outcome, release](absl::StatusOr<AppendResult> result) {
+        if (result.ok()) {
+          wire::ToProto(*result, outcome->mutable_append());
+        } else {
+          wire::StatusToProto(result.status(), outcome->mutable_status());
+        }
+        release(multi);
+      };
+      AppendRequest append;
+      absl::Status status = wire::FromProto(request.multi_append().appends(i), &append);
+      if (!status.ok()) {
+        deliver(status);
+        continue;
+      }
+      core_->store->AppendAsync(append, std::move(deliver));
+    }
+    release(multi);
   }
 
   // On an executor thread.

@@ -241,6 +241,82 @@ TEST_F(StoreServerTest, InvalidArgumentsGetTheEngineOrDecodingError) {
   ExpectOtherClientWorks();
 }
 
+// Several appends in one request: each applied in order as if alone, each with its own outcome.
+TEST_F(StoreServerTest, MultiAppendAnswersEachAppendWithItsOwnOutcome) {
+  RawConnection raw(server_->port());
+  ASSERT_TRUE(raw.connected());
+  v1::StoreRequest request;
+  request.set_request_id(21);
+  auto add = [&](const std::string& topic, const std::string& payload) {
+    v1::AppendRequest* append = request.mutable_multi_append()->add_appends();
+    append->set_topic(topic);
+    append->add_records()->set_payload(payload);
+    return append;
+  };
+  add("t", "first");
+  add("missing", "lost");
+  add("t", "second")->mutable_partition()->set_partition(9);  // no partition 9
+  v1::AppendRequest* two = add("t", "third");
+  two->add_records()->set_payload("fourth");
+  ASSERT_TRUE(raw.Send(request));
+  auto response = raw.Receive();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->request_id(), 21u);
+  EXPECT_EQ(CodeOf(*response), absl::StatusCode::kOk);
+  ASSERT_EQ(response->result_case(), v1::StoreResponse::kMultiAppend);
+  const auto& outcomes = response->multi_append().outcomes();
+  ASSERT_EQ(outcomes.size(), 4);
+  EXPECT_EQ(outcomes[0].status().code(), 0);
+  EXPECT_EQ(outcomes[0].append().base_offset(), 0);
+  EXPECT_EQ(outcomes[0].append().last_offset(), 0);
+  EXPECT_EQ(outcomes[1].status().code(), static_cast<int>(absl::StatusCode::kNotFound));
+  EXPECT_EQ(outcomes[1].status().message(), "topic \"missing\" does not exist");
+  EXPECT_EQ(outcomes[2].status().code(), static_cast<int>(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(outcomes[3].status().code(), 0);
+  EXPECT_EQ(outcomes[3].append().base_offset(), 1);
+  EXPECT_EQ(outcomes[3].append().last_offset(), 2);
+
+  ReadRequest read;
+  read.topic = "t";
+  auto r = client_->Read(read);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_THAT(r->records, SizeIs(3));
+  EXPECT_EQ(r->records[0].payload, "first");
+  EXPECT_EQ(r->records[1].payload, "third");
+  EXPECT_EQ(r->records[2].payload, "fourth");
+
+  // Beyond 4096 appends the whole request is refused and none is applied.
+  v1::StoreRequest big;
+  big.set_request_id(22);
+  for (int i = 0; i < 4097; ++i) {
+    v1::AppendRequest* append = big.mutable_multi_append()->add_appends();
+    append->set_topic("t");
+    append->add_records()->set_payload("x");
+  }
+  ASSERT_TRUE(raw.Send(big));
+  response = raw.Receive();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->request_id(), 22u);
+  EXPECT_EQ(CodeOf(*response), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(response->status().message(),
+            "multi_append carries 4097 appends; at most 4096 per request");
+  auto end = client_->GetOffsets({"t", 0});
+  ASSERT_TRUE(end.ok());
+  EXPECT_EQ(end->latest_offset, 3);
+
+  // An empty one is answered with no outcomes.
+  v1::StoreRequest empty;
+  empty.set_request_id(23);
+  empty.mutable_multi_append();
+  ASSERT_TRUE(raw.Send(empty));
+  response = raw.Receive();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->request_id(), 23u);
+  EXPECT_EQ(CodeOf(*response), absl::StatusCode::kOk);
+  EXPECT_EQ(response->multi_append().outcomes_size(), 0);
+  ExpectOtherClientWorks();
+}
+
 TEST_F(StoreServerTest, OversizeLengthPrefixGetsAnErrorThenTheConnectionIsClosed) {
   RawConnection raw(server_->port());
   ASSERT_TRUE(raw.connected());

@@ -6,8 +6,10 @@
 // For each sync mode (none, batch), producer count (1, 8) and batch size (1, 16, 256): a fresh
 // topic with 8 partitions; producer i appends to partition i. "service": each producer is its own
 // StoreClient connection keeping --depth appends in flight (callbacks re-issue; the server calls
-// AppendAsync, no thread per append). "embedded": each producer is a thread calling
-// RocksDbEventStore::Append (blocking, one in flight per thread). "async": each producer keeps
+// AppendAsync, no thread per append; appends queued together share a MultiAppendRequest).
+// "service1": the same with StoreClientOptions::coalesce_appends off (one request per append).
+// "embedded": each producer is a thread calling RocksDbEventStore::Append (blocking, one in flight
+// per thread). "async": each producer keeps
 // --depth RocksDbEventStore::AppendAsync calls in flight (callbacks re-issue).
 // Prints events/s and MB/s (payload bytes) measured over --duration_ms after --warmup_ms.
 
@@ -36,8 +38,8 @@
 ABSL_FLAG(int64_t, duration_ms, 2000, "measured time per configuration");
 ABSL_FLAG(int64_t, warmup_ms, 300, "unmeasured time before each measurement");
 ABSL_FLAG(int32_t, depth, 1024, "appends in flight per service / async producer");
-ABSL_FLAG(std::string, modes, "service,embedded,async",
-          "comma-separated: service, embedded, async");
+ABSL_FLAG(std::string, modes, "service,service1,embedded,async",
+          "comma-separated: service, service1, embedded, async");
 ABSL_FLAG(std::string, batches, "1,16,256", "comma-separated events per append");
 ABSL_FLAG(std::string, syncs, "none,batch", "comma-separated sync modes");
 ABSL_FLAG(int32_t, executor_threads,
@@ -141,13 +143,14 @@ Figures RunPipelined(std::vector<std::unique_ptr<PipelinedProducer>>& workers, C
 }
 
 Figures RunService(EventStore* store, uint16_t port, const std::string& topic, int producers,
-                   int batch) {
+                   int batch, bool coalesce) {
   Counters counters;
   std::vector<std::unique_ptr<client::StoreClient>> clients;
   std::vector<std::unique_ptr<PipelinedProducer>> workers;
   for (int p = 0; p < producers; ++p) {
     client::StoreClientOptions options;
     options.port = port;
+    options.coalesce_appends = coalesce;
     clients.push_back(std::move(*client::StoreClient::Create(options)));
     client::StoreClient* c = clients.back().get();
     workers.push_back(std::make_unique<PipelinedProducer>(
@@ -242,8 +245,9 @@ int Main() {
           create.partitions = kPartitions;
           if (!(*store)->CreateTopic(create).ok()) return 2;
           Figures f;
-          if (mode == "service") {
-            f = RunService(store->get(), (*server)->port(), create.topic, producers, batch);
+          if (mode == "service" || mode == "service1") {
+            f = RunService(store->get(), (*server)->port(), create.topic, producers, batch,
+                           /*coalesce=*/mode == "service");
           } else if (mode == "async") {
             f = RunAsync(store->get(), create.topic, producers, batch);
           } else if (mode == "embedded") {

@@ -95,6 +95,11 @@ void CheckRequestEnvelope(const v1::StoreRequest& r) {
       return CheckRequest<store::DeleteTopicRequest>(r.delete_topic());
     case v1::StoreRequest::kAppend:
       return CheckRequest<store::AppendRequest>(r.append());
+    case v1::StoreRequest::kMultiAppend:
+      for (const v1::AppendRequest& append : r.multi_append().appends()) {
+        CheckRequest<store::AppendRequest>(append);
+      }
+      return;
     case v1::StoreRequest::kRead:
       return CheckRequest<store::ReadRequest>(r.read());
     case v1::StoreRequest::kFetch:
@@ -133,6 +138,12 @@ void CheckResponseEnvelope(const v1::StoreResponse& r) {
       return CheckResult<store::DeleteTopicResult>(r.delete_topic());
     case v1::StoreResponse::kAppend:
       return CheckResult<store::AppendResult>(r.append());
+    case v1::StoreResponse::kMultiAppend:
+      for (const v1::AppendOutcome& outcome : r.multi_append().outcomes()) {
+        CheckStatus(outcome.status());
+        CheckResult<store::AppendResult>(outcome.append());
+      }
+      return;
     case v1::StoreResponse::kRead:
       return CheckResult<store::ReadResult>(r.read());
     case v1::StoreResponse::kFetch:
