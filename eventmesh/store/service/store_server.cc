@@ -394,11 +394,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
       }
     }
     if (request->op_case() == v1::StoreRequest::kAppend) {
-      StartAppend(*request);
+      StartAppend(request.get());
       return;
     }
     if (request->op_case() == v1::StoreRequest::kMultiAppend) {
-      StartMultiAppend(*request);
+      StartMultiAppend(request.get());
       return;
     }
     auto self = shared_from_this();
@@ -458,13 +458,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // On the strand. AppendAsync does not wait for I/O; its completion (on a store thread, or
   // inline on a rejection) is posted back to the strand.
-  void StartAppend(const v1::StoreRequest& request) {
-    const uint64_t id = request.request_id();
+  // The request's records are moved into the engine's request.
+  void StartAppend(v1::StoreRequest* request) {
+    const uint64_t id = request->request_id();
     std::weak_ptr<Connection> weak = weak_from_this();
     std::shared_ptr<Liveness> liveness = core_->liveness;
     const ServerMetrics* metrics = &core_->metrics;
     const int64_t start_ns = metrics->append_latency != nullptr ? MonotonicNs() : 0;
-    const int events = request.append().records_size();
+    const int events = request->append().records_size();
     auto deliver = [weak, liveness, id, metrics, start_ns,
                     events](absl::StatusOr<AppendResult> result) {
       v1::StoreResponse response;
@@ -493,7 +494,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       });
     };
     AppendRequest append;
-    absl::Status status = wire::FromProto(request.append(), &append);
+    absl::Status status = wire::FromProto(std::move(*request->mutable_append()), &append);
     if (!status.ok()) {
       deliver(status);
       return;
@@ -503,9 +504,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // On the strand. Each append of the request goes to AppendAsync in order, as if it had come
   // in a frame of its own; the last completion posts the one response (all outcomes) back.
-  void StartMultiAppend(const v1::StoreRequest& request) {
-    const uint64_t id = request.request_id();
-    const int count = request.multi_append().appends_size();
+  // The appends' records are moved into the engine's requests.
+  void StartMultiAppend(v1::StoreRequest* request) {
+    const uint64_t id = request->request_id();
+    const int count = request->multi_append().appends_size();
     if (count > kMaxAppendsPerRequest) {
       v1::StoreResponse response;
       response.set_request_id(id);
@@ -529,7 +531,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     multi->events.reserve(count);
     for (int i = 0; i < count; ++i) {
       outcomes->add_outcomes();
-      multi->events.push_back(request.multi_append().appends(i).records_size());
+      multi->events.push_back(request->multi_append().appends(i).records_size());
     }
     std::weak_ptr<Connection> weak = weak_from_this();
     std::shared_ptr<Liveness> liveness = core_->liveness;
@@ -575,7 +577,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
         release(multi);
       };
       AppendRequest append;
-      absl::Status status = wire::FromProto(request.multi_append().appends(i), &append);
+      absl::Status status =
+          wire::FromProto(std::move(*request->mutable_multi_append()->mutable_appends(i)), &append);
       if (!status.ok()) {
         deliver(status);
         continue;

@@ -810,6 +810,35 @@ TEST(WireConvertTest, StatusRoundTripKeepsOffsets) {
   EXPECT_EQ(LatestOffsetOf(back), 10);
 }
 
+TEST(WireConvertTest, AppendFromAnRvalueProtoEqualsTheCopy) {
+  AppendRequest original;
+  original.topic = "orders";
+  original.strategy = PartitionStrategy::kKeyHash;
+  original.partition_key = "k";
+  original.producer_id = 42;
+  original.sequence = 7;
+  original.records.push_back(ProducerRecord{std::string("key\0bin", 7), {{"h1", "v1"}}, "one"});
+  original.records.push_back(ProducerRecord{std::nullopt, {}, std::string(1000, 'x')});
+  v1::AppendRequest proto;
+  ASSERT_TRUE(wire::ToProto(original, &proto).ok());
+  AppendRequest copied, moved;
+  ASSERT_TRUE(wire::FromProto(proto, &copied).ok());
+  ASSERT_TRUE(wire::FromProto(std::move(proto), &moved).ok());
+  for (const AppendRequest* r : {&copied, &moved}) {
+    EXPECT_EQ(r->topic, "orders");
+    EXPECT_EQ(r->strategy, PartitionStrategy::kKeyHash);
+    EXPECT_EQ(r->partition_key, "k");
+    EXPECT_EQ(r->producer_id, std::optional<uint64_t>(42));
+    EXPECT_EQ(r->sequence, 7);
+    ASSERT_EQ(r->records.size(), 2u);
+    EXPECT_EQ(r->records[0].key, std::optional<std::string>(std::string("key\0bin", 7)));
+    EXPECT_EQ(r->records[0].headers, original.records[0].headers);
+    EXPECT_EQ(r->records[0].payload, "one");
+    EXPECT_FALSE(r->records[1].key.has_value());
+    EXPECT_EQ(r->records[1].payload, std::string(1000, 'x'));
+  }
+}
+
 TEST(StoreServerLimitsTest, ConnectionsBeyondMaxConnectionsAreClosedAndOthersKeepWorking) {
   StoreOptions store_options;
   store_options.path = MakeTempDir("store_server_limits");

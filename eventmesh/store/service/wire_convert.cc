@@ -239,8 +239,10 @@ absl::Status FromProto(const v1::DeleteTopicRequest& in, DeleteTopicRequest* out
   return absl::OkStatus();
 }
 
-absl::Status FromProto(const v1::AppendRequest& in, AppendRequest* out) {
-  out->topic = in.topic();
+namespace {
+
+// The partition selection and producer fields of an append (shared by both FromProto forms).
+absl::Status AppendFieldsFromProto(const v1::AppendRequest& in, AppendRequest* out) {
   switch (in.partition().selection_case()) {
     case v1::PartitionSelection::kPartition:
       out->strategy = PartitionStrategy::kExplicit;
@@ -261,6 +263,15 @@ absl::Status FromProto(const v1::AppendRequest& in, AppendRequest* out) {
       out->partition = 0;
       break;
   }
+  if (in.has_producer_id()) out->producer_id = in.producer_id();
+  out->sequence = in.sequence();
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status FromProto(const v1::AppendRequest& in, AppendRequest* out) {
+  out->topic = in.topic();
   out->records.clear();
   out->records.reserve(in.records_size());
   for (const v1::Record& r : in.records()) {
@@ -270,9 +281,21 @@ absl::Status FromProto(const v1::AppendRequest& in, AppendRequest* out) {
     record.payload = r.payload();
     out->records.push_back(std::move(record));
   }
-  if (in.has_producer_id()) out->producer_id = in.producer_id();
-  out->sequence = in.sequence();
-  return absl::OkStatus();
+  return AppendFieldsFromProto(in, out);
+}
+
+absl::Status FromProto(v1::AppendRequest&& in, AppendRequest* out) {
+  out->topic = std::move(*in.mutable_topic());
+  out->records.clear();
+  out->records.reserve(in.records_size());
+  for (v1::Record& r : *in.mutable_records()) {
+    ProducerRecord record;
+    if (r.has_key()) record.key = std::move(*r.mutable_key());
+    for (auto& [name, value] : *r.mutable_headers()) record.headers.emplace(name, std::move(value));
+    record.payload = std::move(*r.mutable_payload());
+    out->records.push_back(std::move(record));
+  }
+  return AppendFieldsFromProto(in, out);
 }
 
 absl::Status FromProto(const v1::ReadRequest& in, ReadRequest* out) {

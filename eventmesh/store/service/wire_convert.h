@@ -45,6 +45,8 @@ absl::Status FromProto(const v1::DescribeTopicRequest& in, DescribeTopicRequest*
 absl::Status FromProto(const v1::ListTopicsRequest& in, ListTopicsRequest* out);
 absl::Status FromProto(const v1::DeleteTopicRequest& in, DeleteTopicRequest* out);
 absl::Status FromProto(const v1::AppendRequest& in, AppendRequest* out);
+// The same, moving the strings (topic, keys, headers, payloads) out of `in`.
+absl::Status FromProto(v1::AppendRequest&& in, AppendRequest* out);
 absl::Status FromProto(const v1::ReadRequest& in, ReadRequest* out);
 absl::Status FromProto(const v1::FetchRequest& in, FetchRequest* out);
 absl::Status FromProto(const v1::GetOffsetsRequest& in, OffsetsRequest* out);
