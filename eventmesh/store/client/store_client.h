@@ -72,8 +72,8 @@ struct StoreClientOptions {
   std::string token;
   // Unset: plain TCP. Set: TLS with the service's certificate verified (chain and name).
   std::optional<StoreClientTls> tls;
-  // Appends queued while the connection is busy writing go out together, up to 1024 in one
-  // MultiAppendRequest (each still has its own result, deadline and callback). A service that
+  // Appends queued while the connection is busy writing go out together, up to 256 (and 64 KiB)
+  // in one MultiAppendRequest (each still has its own result, deadline and callback). A service that
   // predates MultiAppend is detected on the first one and then sent one append per request.
   // false: always one append per request.
   bool coalesce_appends = true;

@@ -4,6 +4,7 @@
 #include "eventmesh/store/client/store_client.h"
 
 #include <stdlib.h>
+#include <sys/socket.h>
 
 #include <array>
 #include <atomic>
@@ -438,24 +439,33 @@ TEST_F(StoreClientTest, ThousandPipelinedRequestsOnOneConnection) {
 // payload(i) is the i-th payload, topic_of(i) its topic. Returns every call's result in issue
 // order.
 std::vector<absl::StatusOr<AppendResult>> AppendFromTheNetworkThread(
-    StoreClient& client, int count, const std::function<std::string(int)>& topic_of) {
-  absl::Mutex mu;
-  std::vector<absl::StatusOr<AppendResult>> results(count, absl::UnknownError("not answered"));
-  int answered = 0;
-  bool all_answered = false;
-  client.ListTopicsAsync({}, [&](absl::StatusOr<ListTopicsResult>) {
-    for (int i = 0; i < count; ++i) {
-      client.AppendAsync(ToPartition(topic_of(i), 0, {Rec(absl::StrCat("e", i))}),
-                         [&, i](absl::StatusOr<AppendResult> r) {
-                           absl::MutexLock lock(&mu);
-                           results[static_cast<size_t>(i)] = std::move(r);
-                           all_answered = ++answered == count;
-                         });
-    }
-  });
-  absl::MutexLock lock(&mu);
-  EXPECT_TRUE(mu.AwaitWithTimeout(absl::Condition(&all_answered), absl::Seconds(60)));
-  return results;
+    StoreClient& client, int count, const std::function<std::string(int)>& topic_of,
+    CallOptions options = {}) {
+  // Shared with the callbacks, which may outlive this function if it gives up waiting.
+  struct State {
+    absl::Mutex mu;
+    std::vector<absl::StatusOr<AppendResult>> results;
+    int answered = 0;
+    bool all_answered = false;
+  };
+  auto state = std::make_shared<State>();
+  state->results.assign(count, absl::UnknownError("not answered"));
+  client.ListTopicsAsync(
+      {}, [&client, state, count, topic_of, options](absl::StatusOr<ListTopicsResult>) {
+        for (int i = 0; i < count; ++i) {
+          client.AppendAsync(
+              ToPartition(topic_of(i), 0, {Rec(absl::StrCat("e", i))}),
+              [state, i, count](absl::StatusOr<AppendResult> r) {
+                absl::MutexLock lock(&state->mu);
+                state->results[static_cast<size_t>(i)] = std::move(r);
+                state->all_answered = ++state->answered == count;
+              },
+              options);
+        }
+      });
+  absl::MutexLock lock(&state->mu);
+  EXPECT_TRUE(state->mu.AwaitWithTimeout(absl::Condition(&state->all_answered), absl::Seconds(60)));
+  return state->results;
 }
 
 TEST(StoreClientMultiAppendTest, QueuedAppendsShareRequestsAndKeepTheirOwnResults) {
@@ -505,11 +515,11 @@ TEST(StoreClientMultiAppendTest, QueuedAppendsShareRequestsAndKeepTheirOwnResult
   }
   EXPECT_EQ(offset, kAppends - kAppends / 10);
 
-  // The first append went alone; the 2999 queued behind it in 1024-append requests.
+  // The first append went alone; the 2999 queued behind it in requests of 256 (12 of them).
   std::string page;
   metrics::AppendPrometheusText(registry, &page);
   EXPECT_THAT(page, HasSubstr("eventmesh_store_requests_total{op=\"append\"} 1\n"));
-  EXPECT_THAT(page, HasSubstr("eventmesh_store_requests_total{op=\"multi_append\"} 3\n"));
+  EXPECT_THAT(page, HasSubstr("eventmesh_store_requests_total{op=\"multi_append\"} 12\n"));
   EXPECT_THAT(page, HasSubstr(absl::StrCat("eventmesh_store_appended_events_total ",
                                            kAppends - kAppends / 10, "\n")));
   client->reset();
@@ -518,12 +528,16 @@ TEST(StoreClientMultiAppendTest, QueuedAppendsShareRequestsAndKeepTheirOwnResult
 
 // Speaks the store protocol as a service from before MultiAppend did: appends one per request
 // (applied to a real engine), anything else refused as an unknown operation.
+// With `hold_multi_append`, a MultiAppend is never answered (a server stalled on it).
 class ServiceWithoutMultiAppend {
  public:
-  explicit ServiceWithoutMultiAppend(EventStore* store) : store_(store) {
+  explicit ServiceWithoutMultiAppend(EventStore* store, bool hold_multi_append = false)
+      : store_(store), hold_multi_append_(hold_multi_append) {
     thread_ = std::thread([this] { Serve(); });
   }
   ~ServiceWithoutMultiAppend() {
+    // Unblocks accept() too when no client ever came.
+    ::shutdown(acceptor_.native_handle(), SHUT_RDWR);
     boost::system::error_code ec;
     peer_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
     thread_.join();
@@ -531,6 +545,7 @@ class ServiceWithoutMultiAppend {
   uint16_t port() const { return acceptor_.local_endpoint().port(); }
   int appends() const { return appends_.load(); }
   int refused() const { return refused_.load(); }
+  int held() const { return held_.load(); }
 
  private:
   void Serve() {
@@ -549,6 +564,10 @@ class ServiceWithoutMultiAppend {
       if (ec || !request.ParseFromString(payload)) return;
       v1::StoreResponse response;
       response.set_request_id(request.request_id());
+      if (hold_multi_append_ && request.op_case() == v1::StoreRequest::kMultiAppend) {
+        ++held_;
+        continue;
+      }
       AppendRequest append;
       if (request.op_case() == v1::StoreRequest::kAppend &&
           wire::FromProto(request.append(), &append).ok()) {
@@ -574,11 +593,13 @@ class ServiceWithoutMultiAppend {
   }
 
   EventStore* const store_;
+  const bool hold_multi_append_;
   boost::asio::io_context io_;
   boost::asio::ip::tcp::acceptor acceptor_{io_, {boost::asio::ip::make_address("127.0.0.1"), 0}};
   boost::asio::ip::tcp::socket peer_{io_};
   std::atomic<int> appends_{0};
   std::atomic<int> refused_{0};
+  std::atomic<int> held_{0};
   std::thread thread_;
 };
 
@@ -612,6 +633,48 @@ TEST(StoreClientMultiAppendTest, AServiceWithoutMultiAppendGetsOneAppendPerReque
   ASSERT_TRUE(more.ok()) << more.status();
   EXPECT_EQ(more->base_offset, kAppends);
   EXPECT_EQ(old.refused(), 2);
+  client->reset();
+}
+
+// The first MultiAppend of a connection holds back the appends behind it until it is answered;
+// when it never is, other requests still go, and once its own calls have timed out the appends
+// behind it go too (the next MultiAppend probes again).
+TEST(StoreClientMultiAppendTest, AnUnansweredProbeHoldsBackOnlyAppendsAndOnlyUntilItsCallsTimeOut) {
+  StoreOptions store_options;
+  store_options.path = MakeTempDir("store_client_stalled_probe");
+  store_options.retention_interval_ms = 0;
+  auto store = RocksDbEventStore::Open(store_options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  CreateTopicRequest create;
+  create.topic = "stalled";
+  ASSERT_TRUE((*store)->CreateTopic(create).ok());
+  ServiceWithoutMultiAppend stalled(store->get(), /*hold_multi_append=*/true);
+  StoreClientOptions options;
+  options.port = stalled.port();
+  auto client = StoreClient::Create(options);
+  ASSERT_TRUE(client.ok());
+
+  // While the probe is held (its calls have 2 s), a request that is not an append is answered
+  // (refused by this old-protocol responder) within its own 1 s.
+  std::thread other([&] {
+    absl::SleepFor(absl::Milliseconds(300));
+    auto listed = (*client)->ListTopics({}, CallOptions{absl::Seconds(1)});
+    EXPECT_EQ(listed.status().code(), absl::StatusCode::kInvalidArgument) << listed.status();
+  });
+  // Ten appends: the first alone (applied), nine in the held probe (they time out).
+  std::vector<absl::StatusOr<AppendResult>> results = AppendFromTheNetworkThread(
+      **client, 10, [](int) { return std::string("stalled"); }, CallOptions{absl::Seconds(2)});
+  other.join();
+  ASSERT_TRUE(results[0].ok()) << results[0].status();
+  for (int i = 1; i < 10; ++i) {
+    EXPECT_EQ(results[i].status().code(), absl::StatusCode::kDeadlineExceeded) << i;
+  }
+  EXPECT_EQ(stalled.held(), 1);
+  // The probe's calls are gone: a new append goes out (alone, so it is applied).
+  auto after =
+      (*client)->Append(ToPartition("stalled", 0, {Rec("after")}), CallOptions{absl::Seconds(10)});
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->base_offset, 1);
   client->reset();
 }
 

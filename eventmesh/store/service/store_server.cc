@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -518,39 +519,53 @@ class Connection : public std::enable_shared_from_this<Connection> {
       FinishCall(std::move(response));
       return;
     }
+    // Shared by the appends' completions, which capture only its address and their index (no
+    // allocation, no reference counting per append); it keeps itself alive until the last one.
     struct Multi {
       v1::StoreResponse response;
       std::atomic<int> remaining;
-      std::vector<int32_t> events;  // records per append, for the metrics
+      std::vector<int32_t> events;   // records per append, for the metrics
+      std::vector<int64_t> done_ns;  // when each append completed (with metrics only)
+      std::function<void(std::shared_ptr<Multi>)> finish;
+      std::shared_ptr<Multi> self;
+
+      void Release() {
+        if (remaining.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+        std::shared_ptr<Multi> me = std::move(self);
+        me->finish(me);
+      }
     };
     auto multi = std::make_shared<Multi>();
+    multi->self = multi;
     multi->response.set_request_id(id);
     multi->remaining.store(count + 1);  // +1: this function's own hold, released below
     v1::MultiAppendResponse* outcomes = multi->response.mutable_multi_append();
     outcomes->mutable_outcomes()->Reserve(count);
     multi->events.reserve(count);
+    const ServerMetrics* metrics = &core_->metrics;
+    const bool timed = metrics->append_latency != nullptr;
+    if (timed) multi->done_ns.resize(count);
     for (int i = 0; i < count; ++i) {
       outcomes->add_outcomes();
       multi->events.push_back(request->multi_append().appends(i).records_size());
     }
     std::weak_ptr<Connection> weak = weak_from_this();
     std::shared_ptr<Liveness> liveness = core_->liveness;
-    const ServerMetrics* metrics = &core_->metrics;
-    const int64_t start_ns = metrics->append_latency != nullptr ? MonotonicNs() : 0;
+    const int64_t start_ns = timed ? MonotonicNs() : 0;
     // Runs once every outcome is in (on whichever thread completed last).
-    auto finish = [weak, liveness, metrics, start_ns](std::shared_ptr<Multi> multi) {
+    multi->finish = [weak, liveness, metrics, start_ns](std::shared_ptr<Multi> multi) {
       {
         absl::MutexLock lock(&liveness->mu);
         if (!liveness->alive) return;
         if (metrics->append_latency != nullptr) {
           const auto& outcomes = multi->response.multi_append().outcomes();
-          const double seconds = static_cast<double>(MonotonicNs() - start_ns) / 1e9;
           for (int i = 0; i < outcomes.size(); ++i) {
             if (outcomes[i].status().code() != 0) {
               metrics->request_errors->Increment();
               continue;
             }
-            metrics->append_latency->Observe(seconds);
+            metrics->append_latency->Observe(
+                static_cast<double>(multi->done_ns[static_cast<size_t>(i)] - start_ns) / 1e9);
             if (!outcomes[i].append().duplicate()) {
               metrics->appended_events->Increment(multi->events[i]);
             }
@@ -561,20 +576,20 @@ class Connection : public std::enable_shared_from_this<Connection> {
         self.FinishCall(std::move(multi->response));
       });
     };
-    auto release = [finish](const std::shared_ptr<Multi>& multi) {
-      if (multi->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) finish(multi);
-    };
+    Multi* const shared = multi.get();
+    multi.reset();
     for (int i = 0; i < count; ++i) {
       // Each completion writes only its own outcome; the acq_rel countdown orders every write
       // before the one that finishes.
-      v1::AppendOutcome* outcome = outcomes->mutable_outcomes(i);
-      auto deliver = [multi, outcome, release](absl::StatusOr<AppendResult> result) {
+      auto deliver = [shared, i](absl::StatusOr<AppendResult> result) {
+        if (!shared->done_ns.empty()) shared->done_ns[static_cast<size_t>(i)] = MonotonicNs();
+        v1::AppendOutcome* outcome = shared->response.mutable_multi_append()->mutable_outcomes(i);
         if (result.ok()) {
           wire::ToProto(*result, outcome->mutable_append());
         } else {
           wire::StatusToProto(result.status(), outcome->mutable_status());
         }
-        release(multi);
+        shared->Release();
       };
       AppendRequest append;
       absl::Status status =
@@ -585,7 +600,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       }
       core_->store->AppendAsync(append, std::move(deliver));
     }
-    release(multi);
+    shared->Release();
   }
 
   // On an executor thread.

@@ -285,14 +285,23 @@ TEST_F(StoreServerTest, MultiAppendAnswersEachAppendWithItsOwnOutcome) {
   EXPECT_EQ(r->records[1].payload, "third");
   EXPECT_EQ(r->records[2].payload, "fourth");
 
-  // Beyond 4096 appends the whole request is refused and none is applied.
+  // 4096 appends are taken; beyond, the whole request is refused and none is applied.
   v1::StoreRequest big;
   big.set_request_id(22);
-  for (int i = 0; i < 4097; ++i) {
+  for (int i = 0; i < 4096; ++i) {
     v1::AppendRequest* append = big.mutable_multi_append()->add_appends();
     append->set_topic("t");
     append->add_records()->set_payload("x");
   }
+  ASSERT_TRUE(raw.Send(big));
+  response = raw.Receive();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(CodeOf(*response), absl::StatusCode::kOk);
+  ASSERT_EQ(response->multi_append().outcomes_size(), 4096);
+  EXPECT_EQ(response->multi_append().outcomes(4095).append().base_offset(), 3 + 4095);
+  v1::AppendRequest* one_more = big.mutable_multi_append()->add_appends();
+  one_more->set_topic("t");
+  one_more->add_records()->set_payload("x");
   ASSERT_TRUE(raw.Send(big));
   response = raw.Receive();
   ASSERT_TRUE(response.has_value());
@@ -302,7 +311,7 @@ TEST_F(StoreServerTest, MultiAppendAnswersEachAppendWithItsOwnOutcome) {
             "multi_append carries 4097 appends; at most 4096 per request");
   auto end = client_->GetOffsets({"t", 0});
   ASSERT_TRUE(end.ok());
-  EXPECT_EQ(end->latest_offset, 3);
+  EXPECT_EQ(end->latest_offset, 3 + 4096);
 
   // An empty one is answered with no outcomes.
   v1::StoreRequest empty;
@@ -824,6 +833,11 @@ TEST(WireConvertTest, AppendFromAnRvalueProtoEqualsTheCopy) {
   AppendRequest copied, moved;
   ASSERT_TRUE(wire::FromProto(proto, &copied).ok());
   ASSERT_TRUE(wire::FromProto(std::move(proto), &moved).ok());
+  // The rvalue form moved the strings out of the proto (libstdc++ leaves them empty).
+  EXPECT_TRUE(proto.topic().empty());
+  EXPECT_TRUE(proto.records(0).key().empty());
+  EXPECT_TRUE(proto.records(0).headers().at("h1").empty());
+  EXPECT_TRUE(proto.records(1).payload().empty());
   for (const AppendRequest* r : {&copied, &moved}) {
     EXPECT_EQ(r->topic, "orders");
     EXPECT_EQ(r->strategy, PartitionStrategy::kKeyHash);
