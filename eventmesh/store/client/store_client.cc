@@ -90,6 +90,106 @@ std::chrono::nanoseconds ToChrono(absl::Duration d) {
   return std::chrono::nanoseconds(absl::ToInt64Nanoseconds(d));
 }
 
+// How one call is answered, exactly once: a raw StoreResponse callback, or (appends) the typed
+// AppendResult callback, converted straight from the answer. It also counts the call out of
+// the client's calls in flight when it answers, and answers Unavailable "store client closed"
+// if it is destroyed unanswered (a handler dropped by the client's shutdown), so no caller ever
+// waits forever.
+class Completion {
+ public:
+  using AppendCallback = StoreClient::Callback<AppendResult>;
+
+  Completion() = default;
+  Completion(StoreClient::RawCallback raw, std::atomic<int64_t>* in_flight)
+      : raw_(std::move(raw)), in_flight_(in_flight) {}
+  Completion(AppendCallback append, std::atomic<int64_t>* in_flight)
+      : append_(std::move(append)), in_flight_(in_flight) {}
+  Completion(Completion&& other) noexcept
+      : raw_(std::move(other.raw_)),
+        append_(std::move(other.append_)),
+        in_flight_(std::exchange(other.in_flight_, nullptr)) {
+    other.raw_ = nullptr;
+    other.append_ = nullptr;
+  }
+  Completion& operator=(Completion&& other) noexcept {
+    if (this != &other) {
+      Fail(absl::UnavailableError("store client closed"));
+      raw_ = std::move(other.raw_);
+      append_ = std::move(other.append_);
+      in_flight_ = std::exchange(other.in_flight_, nullptr);
+      other.raw_ = nullptr;
+      other.append_ = nullptr;
+    }
+    return *this;
+  }
+  ~Completion() { Fail(absl::UnavailableError("store client closed")); }
+
+  explicit operator bool() const { return raw_ != nullptr || append_ != nullptr; }
+
+  void Fail(const absl::Status& status) {
+    if (raw_) return TakeRaw()(status);
+    if (append_) return TakeAppend()(status);
+  }
+
+  // The service's answer to the call's own request.
+  void Respond(v1::StoreResponse response) {
+    if (raw_) return TakeRaw()(std::move(response));
+    if (!append_) return;
+    AppendCallback done = TakeAppend();
+    absl::Status status = wire::StatusFromProto(response.status());
+    if (!status.ok()) return done(status);
+    if (response.result_case() != v1::StoreResponse::kAppend) {
+      return done(absl::InternalError(absl::StrCat("store response carries result case ",
+                                                   response.result_case(), ", expected ",
+                                                   v1::StoreResponse::kAppend)));
+    }
+    AppendResult result;
+    wire::FromProto(response.append(), &result);
+    done(std::move(result));
+  }
+
+  // The call's outcome inside a MultiAppendResponse (only appends are ever in one).
+  void Outcome(v1::AppendOutcome* outcome, uint64_t request_id) {
+    if (append_) {
+      AppendCallback done = TakeAppend();
+      if (outcome->status().code() != 0) return done(wire::StatusFromProto(outcome->status()));
+      AppendResult result;
+      wire::FromProto(outcome->append(), &result);
+      return done(std::move(result));
+    }
+    if (!raw_) return;
+    v1::StoreResponse single;
+    single.set_request_id(request_id);
+    if (outcome->status().code() != 0) {
+      single.mutable_status()->Swap(outcome->mutable_status());
+    } else {
+      single.mutable_append()->Swap(outcome->mutable_append());
+    }
+    TakeRaw()(std::move(single));
+  }
+
+ private:
+  void CountOut() {
+    if (in_flight_ != nullptr) std::exchange(in_flight_, nullptr)->fetch_sub(1);
+  }
+  StoreClient::RawCallback TakeRaw() {
+    CountOut();
+    StoreClient::RawCallback done = std::move(raw_);
+    raw_ = nullptr;
+    return done;
+  }
+  AppendCallback TakeAppend() {
+    CountOut();
+    AppendCallback done = std::move(append_);
+    append_ = nullptr;
+    return done;
+  }
+
+  StoreClient::RawCallback raw_;
+  AppendCallback append_;
+  std::atomic<int64_t>* in_flight_ = nullptr;  // counted in; null once counted out
+};
+
 }  // namespace
 
 // Everything below the public entry points runs on the single network thread.
@@ -160,63 +260,59 @@ class StoreClient::Impl {
   }
 
   // Any thread.
-  void Send(v1::StoreRequest request, absl::Duration timeout, RawCallback done) {
-    if (!Admit(done)) return;
+  void Send(v1::StoreRequest request, absl::Duration timeout, RawCallback raw) {
+    Completion done = Admit(std::move(raw));
+    if (!done) return;
     const uint64_t id = next_id_.fetch_add(1);
     request.set_request_id(id);
     std::string frame;
     absl::Status encoded = EncodeFrame(request, &frame, options_.max_frame_size);
     if (!encoded.ok()) {
-      done(absl::InvalidArgumentError(absl::StrCat("request too large: ", encoded.message())));
+      done.Fail(absl::InvalidArgumentError(absl::StrCat("request too large: ", encoded.message())));
       return;
     }
     Post(Outgoing{id, std::move(frame), /*append=*/false}, timeout, std::move(done));
   }
 
-  // Counts a new call against max_calls_in_flight and wraps `done` to count it down; answers
-  // it at once (false) when the client is closed or full.
-  bool Admit(RawCallback& done) {
-    if (closed_.load()) {
-      done(absl::UnavailableError("store client closed"));
-      return false;
-    }
-    if (in_flight_.fetch_add(1) >= options_.max_calls_in_flight) {
-      in_flight_.fetch_sub(1);
-      done(absl::ResourceExhaustedError(
-          absl::StrCat("store client has ", options_.max_calls_in_flight, " calls in flight")));
-      return false;
-    }
-    done = [this, done = std::move(done)](absl::StatusOr<v1::StoreResponse> result) {
-      in_flight_.fetch_sub(1);
-      done(std::move(result));
-    };
-    return true;
-  }
-
-  // Hands an admitted call to the network thread. If the handler is destroyed without running
-  // (racing the client's shutdown, which stops the io_context), the guard still answers the
-  // call, so no caller waits forever.
-  void Post(Outgoing out, absl::Duration timeout, RawCallback done) {
-    auto guard = std::make_unique<CallGuard>(std::move(done));
-    asio::post(io_, [this, out = std::move(out), timeout, guard = std::move(guard)]() mutable {
-      RawCallback callback = std::move(guard->done);
-      guard->done = nullptr;
-      OnCall(std::move(out), timeout, std::move(callback));
-    });
-  }
-
   // Any thread. An Append whose serialized AppendRequest is `append`: framed on the network
   // thread, alone or with the other appends queued behind it (MultiAppendRequest).
-  void SendAppend(std::string append, absl::Duration timeout, RawCallback done) {
-    if (!Admit(done)) return;
+  void SendAppend(std::string append, absl::Duration timeout, Completion::AppendCallback callback) {
+    Completion done = Admit(std::move(callback));
+    if (!done) return;
     if (append.size() + kMultiAppendOverhead > options_.max_frame_size) {
-      done(absl::InvalidArgumentError(
+      done.Fail(absl::InvalidArgumentError(
           absl::StrCat("request too large: an append of ", append.size(),
                        " bytes exceeds the frame limit of ", options_.max_frame_size, " bytes")));
       return;
     }
     Post(Outgoing{next_id_.fetch_add(1), std::move(append), /*append=*/true}, timeout,
          std::move(done));
+  }
+
+  // Counts a new call against max_calls_in_flight: its Completion (which counts it out when it
+  // answers), or an empty one after answering at once when the client is closed or full.
+  template <typename Callback>
+  Completion Admit(Callback callback) {
+    if (closed_.load()) {
+      callback(absl::UnavailableError("store client closed"));
+      return Completion();
+    }
+    if (in_flight_.fetch_add(1) >= options_.max_calls_in_flight) {
+      in_flight_.fetch_sub(1);
+      callback(absl::ResourceExhaustedError(
+          absl::StrCat("store client has ", options_.max_calls_in_flight, " calls in flight")));
+      return Completion();
+    }
+    return Completion(std::move(callback), &in_flight_);
+  }
+
+  // Hands an admitted call to the network thread. If the handler is destroyed without running
+  // (racing the client's shutdown, which stops the io_context), its Completion answers the
+  // call, so no caller waits forever.
+  void Post(Outgoing out, absl::Duration timeout, Completion done) {
+    asio::post(io_, [this, out = std::move(out), timeout, done = std::move(done)]() mutable {
+      OnCall(std::move(out), timeout, std::move(done));
+    });
   }
 
   bool OnNetworkThread() const { return std::this_thread::get_id() == io_thread_id_.load(); }
@@ -227,19 +323,10 @@ class StoreClient::Impl {
  private:
   enum class State { kIdle, kConnecting, kConnected, kBackoff, kClosed };
 
-  // Calls `done` with Unavailable if it is destroyed while still holding it.
-  struct CallGuard {
-    explicit CallGuard(RawCallback d) : done(std::move(d)) {}
-    ~CallGuard() {
-      if (done) done(absl::UnavailableError("store client closed"));
-    }
-    RawCallback done;
-  };
-
   using Clock = std::chrono::steady_clock;
 
   struct Pending {
-    RawCallback done;
+    Completion done;
     absl::Duration timeout;
     Clock::time_point deadline;
   };
@@ -247,9 +334,9 @@ class StoreClient::Impl {
   // When a call's deadline passes: (deadline, request id), earliest on top.
   using Deadline = std::pair<Clock::time_point, uint64_t>;
 
-  void OnCall(Outgoing out, absl::Duration timeout, RawCallback done) {
+  void OnCall(Outgoing out, absl::Duration timeout, Completion done) {
     if (state_ == State::kClosed) {
-      done(absl::UnavailableError("store client closed"));
+      done.Fail(absl::UnavailableError("store client closed"));
       return;
     }
     const uint64_t id = out.id;
@@ -305,10 +392,10 @@ class StoreClient::Impl {
       std::pop_heap(deadlines_.begin(), deadlines_.end(), std::greater<>());
       deadlines_.pop_back();
       if (it == pending_.end()) continue;  // answered already
-      RawCallback callback = std::move(it->second.done);
+      Completion callback = std::move(it->second.done);
       const absl::Duration timeout = it->second.timeout;
       pending_.erase(it);
-      callback(absl::DeadlineExceededError(absl::StrCat(
+      callback.Fail(absl::DeadlineExceededError(absl::StrCat(
           "store call to ", address_, " timed out after ", absl::FormatDuration(timeout))));
     }
     if (!deadlines_.empty()) ArmDeadlineTimer(deadlines_.front().first);
@@ -475,7 +562,7 @@ class StoreClient::Impl {
     multis_.clear();
     multi_append_ = MultiAppendSupport::kUnknown;
     probe_id_ = 0;
-    for (auto& [id, call] : pending) call.done(status);
+    for (auto& [id, call] : pending) call.done.Fail(status);
   }
 
   void DoRead(uint64_t gen) {
@@ -532,9 +619,9 @@ class StoreClient::Impl {
         }
         continue;
       }
-      RawCallback done = std::move(it->second.done);
+      Completion done = std::move(it->second.done);
       pending_.erase(it);
-      done(std::move(*response));
+      done.Respond(*std::move(response));
       if (gen != gen_) return;  // the callback cannot close, but stay safe
     }
     DoRead(gen);
@@ -696,21 +783,13 @@ class StoreClient::Impl {
     for (size_t i = 0; i < call.ids.size(); ++i) {
       auto it = pending_.find(call.ids[i]);
       if (it == pending_.end()) continue;  // timed out meanwhile
-      RawCallback done = std::move(it->second.done);
+      Completion done = std::move(it->second.done);
       pending_.erase(it);
-      v1::StoreResponse single;
-      single.set_request_id(call.ids[i]);
       if (!status.ok()) {
-        wire::StatusToProto(status, single.mutable_status());
+        done.Fail(status);
       } else {
-        v1::AppendOutcome& outcome = (*outcomes)[static_cast<int>(i)];
-        if (outcome.status().code() != 0) {
-          single.mutable_status()->Swap(outcome.mutable_status());
-        } else {
-          single.mutable_append()->Swap(outcome.mutable_append());
-        }
+        done.Outcome(outcomes->Mutable(static_cast<int>(i)), call.ids[i]);
       }
-      done(std::move(single));
     }
     if (probe) DoWrite();
   }
@@ -884,10 +963,7 @@ void StoreClient::AppendAsync(const AppendRequest& r, Callback<AppendResult> don
   absl::Status status = wire::ToProto(r, &append);
   if (!status.ok()) return done(status);
   impl_->SendAppend(append.SerializeAsString(), o.timeout.value_or(impl_->options().call_timeout),
-                    Adapt<AppendResult>(std::move(done), v1::StoreResponse::kAppend,
-                                        [](const v1::StoreResponse& resp, AppendResult* out) {
-                                          wire::FromProto(resp.append(), out);
-                                        }));
+                    std::move(done));
 }
 
 absl::StatusOr<AppendResult> StoreClient::Append(const AppendRequest& r, CallOptions o) {
