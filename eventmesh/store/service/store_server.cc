@@ -334,7 +334,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     paused_ = false;
     while (!closed_ && !stop_reading_ && !read_closed_) {
       if (in_flight_ >= core_->options.max_in_flight_per_connection ||
-          write_queue_bytes_ + reserved_read_bytes_ > core_->options.max_write_queue_bytes) {
+          write_queue_bytes_ + reserved_bytes_ > core_->options.max_write_queue_bytes) {
         paused_ = true;
         return;
       }
@@ -382,7 +382,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (is_fetch || request->op_case() == v1::StoreRequest::kRead) {
       reserved =
           ClampRead(is_fetch ? request->mutable_fetch()->mutable_read() : request->mutable_read());
-      reserved_read_bytes_ += reserved;
+      reserved_bytes_ += reserved;
     }
     // Fetches are tracked by a server-side sequence number: clients may reuse request ids
     // (e.g. leave them at 0), and every fetch must be answered and counted down exactly once.
@@ -394,12 +394,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
         fetch->set_max_wait_ms(core_->options.max_fetch_wait_ms);
       }
     }
+    // An append holds about its request's bytes until it is durable: counted in the same
+    // budget, so a slow disk cannot make a pipelining client pin unbounded memory.
     if (request->op_case() == v1::StoreRequest::kAppend) {
-      StartAppend(request.get());
+      reserved_bytes_ += payload.size();
+      StartAppend(request.get(), payload.size());
       return;
     }
     if (request->op_case() == v1::StoreRequest::kMultiAppend) {
-      StartMultiAppend(request.get());
+      reserved_bytes_ += payload.size();
+      StartMultiAppend(request.get(), payload.size());
       return;
     }
     auto self = shared_from_this();
@@ -460,15 +464,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // On the strand. AppendAsync does not wait for I/O; its completion (on a store thread, or
   // inline on a rejection) is posted back to the strand.
   // The request's records are moved into the engine's request.
-  void StartAppend(v1::StoreRequest* request) {
+  void StartAppend(v1::StoreRequest* request, size_t reserved) {
     const uint64_t id = request->request_id();
     std::weak_ptr<Connection> weak = weak_from_this();
     std::shared_ptr<Liveness> liveness = core_->liveness;
     const ServerMetrics* metrics = &core_->metrics;
     const int64_t start_ns = metrics->append_latency != nullptr ? MonotonicNs() : 0;
     const int events = request->append().records_size();
-    auto deliver = [weak, liveness, id, metrics, start_ns,
-                    events](absl::StatusOr<AppendResult> result) {
+    auto deliver = [weak, liveness, id, metrics, start_ns, events,
+                    reserved](absl::StatusOr<AppendResult> result) {
       v1::StoreResponse response;
       response.set_request_id(id);
       {
@@ -490,9 +494,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
       } else {
         SetError(result.status(), &response);
       }
-      PostToStrand(weak, *liveness, [response = std::move(response)](Connection& self) mutable {
-        self.FinishCall(std::move(response));
-      });
+      PostToStrand(weak, *liveness,
+                   [response = std::move(response), reserved](Connection& self) mutable {
+                     self.FinishCall(std::move(response), reserved);
+                   });
     };
     AppendRequest append;
     absl::Status status = wire::FromProto(std::move(*request->mutable_append()), &append);
@@ -506,7 +511,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // On the strand. Each append of the request goes to AppendAsync in order, as if it had come
   // in a frame of its own; the last completion posts the one response (all outcomes) back.
   // The appends' records are moved into the engine's requests.
-  void StartMultiAppend(v1::StoreRequest* request) {
+  void StartMultiAppend(v1::StoreRequest* request, size_t reserved) {
     const uint64_t id = request->request_id();
     const int count = request->multi_append().appends_size();
     if (count > kMaxAppendsPerRequest) {
@@ -516,7 +521,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
                                                        " appends; at most ", kMaxAppendsPerRequest,
                                                        " per request")),
                &response);
-      FinishCall(std::move(response));
+      FinishCall(std::move(response), reserved);
       return;
     }
     // Shared by the appends' completions, which capture only its address and their index (no
@@ -553,7 +558,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::shared_ptr<Liveness> liveness = core_->liveness;
     const int64_t start_ns = timed ? MonotonicNs() : 0;
     // Runs once every outcome is in (on whichever thread completed last).
-    multi->finish = [weak, liveness, metrics, start_ns](std::shared_ptr<Multi> multi) {
+    multi->finish = [weak, liveness, metrics, start_ns, reserved](std::shared_ptr<Multi> multi) {
       {
         absl::MutexLock lock(&liveness->mu);
         if (!liveness->alive) return;
@@ -572,8 +577,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
           }
         }
       }
-      PostToStrand(weak, *liveness, [multi = std::move(multi)](Connection& self) mutable {
-        self.FinishCall(std::move(multi->response));
+      PostToStrand(weak, *liveness, [multi = std::move(multi), reserved](Connection& self) mutable {
+        self.FinishCall(std::move(multi->response), reserved);
       });
     };
     Multi* const shared = multi.get();
@@ -664,9 +669,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     return static_cast<size_t>(std::clamp<int64_t>(max_bytes, 0, o.max_read_bytes));
   }
 
-  // Completes one in-flight call; `reserved` is its share of reserved_read_bytes_.
+  // Completes one in-flight call; `reserved` is its share of reserved_bytes_.
   void FinishCall(v1::StoreResponse response, size_t reserved = 0) {
-    reserved_read_bytes_ -= reserved;
+    reserved_bytes_ -= reserved;
     --in_flight_;
     core_->AddInFlight(-1);
     if (closed_) return;
@@ -754,7 +759,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     // Waiting fetches will never be answered on this connection.
     const int64_t abandoned = static_cast<int64_t>(pending_fetches_.size());
-    for (const auto& [seq, fetch] : pending_fetches_) reserved_read_bytes_ -= fetch.reserved_bytes;
+    for (const auto& [seq, fetch] : pending_fetches_) reserved_bytes_ -= fetch.reserved_bytes;
     pending_fetches_.clear();
     in_flight_ -= abandoned;
     core_->AddInFlight(-abandoned);
@@ -787,11 +792,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   int in_flight_ = 0;
   struct PendingFetch {
     uint64_t request_id;    // the client's
-    size_t reserved_bytes;  // share of reserved_read_bytes_
+    size_t reserved_bytes;  // share of reserved_bytes_
   };
   // Waiting fetches by server-side sequence number.
   absl::flat_hash_map<uint64_t, PendingFetch> pending_fetches_;
-  size_t reserved_read_bytes_ = 0;  // capped max_bytes of the Reads/Fetches in flight
+  // Capped max_bytes of the Reads/Fetches in flight, and request bytes of the appends in flight.
+  size_t reserved_bytes_ = 0;
   uint64_t next_fetch_seq_ = 1;
 
   std::deque<std::string> write_queue_;

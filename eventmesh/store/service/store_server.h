@@ -11,7 +11,8 @@
 // bounded executor of `executor_threads`. Many requests may be in flight per connection
 // (pipelining); responses carry the request's request_id and may complete out of order.
 // Back-pressure: a connection with `max_in_flight_per_connection` requests in flight or more than
-// `max_write_queue_bytes` of unsent responses is not read from until that drops.
+// `max_write_queue_bytes` of unsent responses, reads' possible responses and appends' request
+// bytes not yet durable is not read from until that drops.
 //
 // Bad input: an unparseable frame is answered with request_id 0 and INVALID_ARGUMENT
 // "malformed protobuf frame" (the stream stays in sync); a request without a known operation
@@ -49,9 +50,11 @@ struct StoreServerOptions {
   int executor_threads = 32;
   size_t max_queued_calls = 1 << 16;  // beyond: RESOURCE_EXHAUSTED "store server is overloaded"
   int max_in_flight_per_connection = 1024;
-  size_t max_write_queue_bytes = 32u << 20;  // unsent response bytes per connection
-  uint32_t max_frame_size = 16u << 20;       // request frames; larger prefixes close the conn
-  int64_t max_fetch_wait_ms = 60'000;        // Fetch.max_wait_ms is capped to this
+  // Per connection: unsent response bytes, plus the (capped) max_bytes of its Reads/Fetches and
+  // the request bytes of its appends in flight. Beyond it the connection is not read from.
+  size_t max_write_queue_bytes = 32u << 20;
+  uint32_t max_frame_size = 16u << 20;  // request frames; larger prefixes close the conn
+  int64_t max_fetch_wait_ms = 60'000;   // Fetch.max_wait_ms is capped to this
   // Read/Fetch max_bytes and max_events are capped to these (a response must fit in a frame;
   // max_read_bytes should stay well below max_frame_size since one event may exceed it).
   // Every Read/Fetch in flight counts its (capped) max_bytes against max_write_queue_bytes, so a

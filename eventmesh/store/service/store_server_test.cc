@@ -432,9 +432,32 @@ class GatedStore final : public EventStore {
     return result;
   }
   absl::StatusOr<AppendResult> Append(const AppendRequest& r) override { return inner_->Append(r); }
+  // With GateAppends(): AppendAsync calls are held (not applied) until ReleaseAppends().
   void AppendAsync(const AppendRequest& r, AppendCallback done) override {
+    {
+      absl::MutexLock lock(&appends_mu_);
+      if (gate_appends_) {
+        ++appends_entered;
+        held_appends_.emplace_back(r, std::move(done));
+        return;
+      }
+    }
     inner_->AppendAsync(r, std::move(done));
   }
+  void GateAppends() {
+    absl::MutexLock lock(&appends_mu_);
+    gate_appends_ = true;
+  }
+  void ReleaseAppends() {
+    std::vector<std::pair<AppendRequest, AppendCallback>> held;
+    {
+      absl::MutexLock lock(&appends_mu_);
+      gate_appends_ = false;
+      held.swap(held_appends_);
+    }
+    for (auto& [request, done] : held) inner_->AppendAsync(request, std::move(done));
+  }
+  std::atomic<int> appends_entered{0};
   absl::StatusOr<TopicDescription> CreateTopic(const CreateTopicRequest& r) override {
     return inner_->CreateTopic(r);
   }
@@ -485,6 +508,9 @@ class GatedStore final : public EventStore {
 
  private:
   EventStore* const inner_;
+  absl::Mutex appends_mu_;
+  bool gate_appends_ ABSL_GUARDED_BY(appends_mu_) = false;
+  std::vector<std::pair<AppendRequest, AppendCallback>> held_appends_ ABSL_GUARDED_BY(appends_mu_);
 };
 
 TEST(StoreServerOverloadTest, FullExecutorQueueGetsResourceExhaustedAndOthersComplete) {
@@ -689,6 +715,64 @@ TEST(StoreServerReadLimitsTest, ReadsInFlightCountAgainstTheWriteQueueBudget) {
   }
   EXPECT_THAT(ids, testing::ElementsAre(1u, 2u, 3u, 4u, 5u));
   EXPECT_GE(gated.reads_done_at_list.load(), 1);
+  (*server)->Stop();
+}
+
+// Appends not yet durable hold their request bytes: they count against the connection's byte
+// budget, so a client pipelining large appends to a stalled disk cannot pin unbounded memory.
+TEST(StoreServerBackPressureTest, AppendsInFlightCountAgainstTheByteBudget) {
+  StoreOptions store_options;
+  store_options.path = MakeTempDir("store_server");
+  store_options.retention_interval_ms = 0;
+  auto store = RocksDbEventStore::Open(store_options);
+  ASSERT_TRUE(store.ok());
+  CreateTopicRequest create;
+  create.topic = "t";
+  ASSERT_TRUE((*store)->CreateTopic(create).ok());
+  GatedStore gated(store->get());
+  gated.GateAppends();
+  StoreServerOptions options;
+  options.port = 0;
+  // Three appends of 300 KB fit in 1 MiB; the fourth goes over it and reading pauses.
+  options.max_write_queue_bytes = 1 << 20;
+  auto server = StoreServer::Start(&gated, options);
+  ASSERT_TRUE(server.ok());
+  RawConnection raw((*server)->port());
+  for (uint64_t id = 1; id <= 5; ++id) {
+    v1::StoreRequest request;
+    request.set_request_id(id);
+    if (id == 5) {  // the last two appends travel together
+      for (int i = 0; i < 2; ++i) {
+        v1::AppendRequest* append = request.mutable_multi_append()->add_appends();
+        append->set_topic("t");
+        append->add_records()->set_payload(std::string(150'000, 'a'));
+      }
+    } else {
+      request.mutable_append()->set_topic("t");
+      request.mutable_append()->add_records()->set_payload(std::string(300'000, 'a'));
+    }
+    ASSERT_TRUE(raw.Send(request));
+  }
+  ASSERT_TRUE(raw.Send(ListTopicsRequestWithId(6)));
+  for (int i = 0; i < 3000 && gated.appends_entered.load() < 4; ++i)
+    absl::SleepFor(absl::Milliseconds(10));
+  ASSERT_EQ(gated.appends_entered.load(), 4);
+  // Without the budget the multi-append and the list call would be read now.
+  gated.listed.WaitForNotificationWithTimeout(absl::Seconds(1));
+  EXPECT_FALSE(gated.list_seen.load());
+  EXPECT_EQ(gated.appends_entered.load(), 4);
+  gated.ReleaseAppends();
+  std::set<uint64_t> ids;
+  for (int i = 0; i < 6; ++i) {
+    auto r = raw.Receive();
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(CodeOf(*r), absl::StatusCode::kOk) << r->status().message();
+    ids.insert(r->request_id());
+  }
+  EXPECT_THAT(ids, testing::ElementsAre(1u, 2u, 3u, 4u, 5u, 6u));
+  auto end = (*store)->GetOffsets({"t", 0});
+  ASSERT_TRUE(end.ok());
+  EXPECT_EQ(end->latest_offset, 6);
   (*server)->Stop();
 }
 
