@@ -36,6 +36,7 @@ namespace eventmesh::store::client {
 namespace {
 
 using ::eventmesh::store::test_util::MakeTempDir;
+using ::eventmesh::store::test_util::OpenTestStore;
 using ::eventmesh::store::test_util::Rec;
 using ::eventmesh::store::test_util::ToPartition;
 
@@ -469,16 +470,13 @@ std::vector<absl::StatusOr<AppendResult>> AppendFromTheNetworkThread(
 }
 
 TEST(StoreClientMultiAppendTest, QueuedAppendsShareRequestsAndKeepTheirOwnResults) {
-  StoreOptions store_options;
-  store_options.path = MakeTempDir("store_client_multi");
-  store_options.retention_interval_ms = 0;
-  auto store = RocksDbEventStore::Open(store_options);
-  ASSERT_TRUE(store.ok()) << store.status();
+  std::unique_ptr<RocksDbEventStore> store = OpenTestStore("store_client_multi");
+  ASSERT_NE(store, nullptr);
   metrics::Registry registry;
   service::StoreServerOptions server_options;
   server_options.port = 0;
   server_options.metrics = &registry;
-  auto server = service::StoreServer::Start(store->get(), server_options);
+  auto server = service::StoreServer::Start(store.get(), server_options);
   ASSERT_TRUE(server.ok()) << server.status();
   StoreClientOptions options;
   options.port = (*server)->port();
@@ -604,15 +602,9 @@ class ServiceWithoutMultiAppend {
 };
 
 TEST(StoreClientMultiAppendTest, AServiceWithoutMultiAppendGetsOneAppendPerRequestInOrder) {
-  StoreOptions store_options;
-  store_options.path = MakeTempDir("store_client_old_service");
-  store_options.retention_interval_ms = 0;
-  auto store = RocksDbEventStore::Open(store_options);
-  ASSERT_TRUE(store.ok()) << store.status();
-  CreateTopicRequest create;
-  create.topic = "old";
-  ASSERT_TRUE((*store)->CreateTopic(create).ok());
-  ServiceWithoutMultiAppend old(store->get());
+  std::unique_ptr<RocksDbEventStore> store = OpenTestStore("store_client_old_service", "old");
+  ASSERT_NE(store, nullptr);
+  ServiceWithoutMultiAppend old(store.get());
   StoreClientOptions options;
   options.port = old.port();
   auto client = StoreClient::Create(options);
@@ -640,15 +632,9 @@ TEST(StoreClientMultiAppendTest, AServiceWithoutMultiAppendGetsOneAppendPerReque
 // when it never is, other requests still go, and once its own calls have timed out the appends
 // behind it go too (the next MultiAppend probes again).
 TEST(StoreClientMultiAppendTest, AnUnansweredProbeHoldsBackOnlyAppendsAndOnlyUntilItsCallsTimeOut) {
-  StoreOptions store_options;
-  store_options.path = MakeTempDir("store_client_stalled_probe");
-  store_options.retention_interval_ms = 0;
-  auto store = RocksDbEventStore::Open(store_options);
-  ASSERT_TRUE(store.ok()) << store.status();
-  CreateTopicRequest create;
-  create.topic = "stalled";
-  ASSERT_TRUE((*store)->CreateTopic(create).ok());
-  ServiceWithoutMultiAppend stalled(store->get(), /*hold_multi_append=*/true);
+  std::unique_ptr<RocksDbEventStore> store = OpenTestStore("store_client_stalled_probe", "stalled");
+  ASSERT_NE(store, nullptr);
+  ServiceWithoutMultiAppend stalled(store.get(), /*hold_multi_append=*/true);
   StoreClientOptions options;
   options.port = stalled.port();
   auto client = StoreClient::Create(options);

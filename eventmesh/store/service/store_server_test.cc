@@ -38,6 +38,7 @@ namespace eventmesh::store::service {
 namespace {
 
 using ::eventmesh::store::test_util::MakeTempDir;
+using ::eventmesh::store::test_util::OpenTestStore;
 
 using ::testing::SizeIs;
 
@@ -514,15 +515,9 @@ class GatedStore final : public EventStore {
 };
 
 TEST(StoreServerOverloadTest, FullExecutorQueueGetsResourceExhaustedAndOthersComplete) {
-  StoreOptions store_options;
-  store_options.path = MakeTempDir("store_server");
-  store_options.retention_interval_ms = 0;
-  auto store = RocksDbEventStore::Open(store_options);
-  ASSERT_TRUE(store.ok());
-  CreateTopicRequest create;
-  create.topic = "t";
-  ASSERT_TRUE((*store)->CreateTopic(create).ok());
-  GatedStore gated(store->get());
+  std::unique_ptr<RocksDbEventStore> store = OpenTestStore("store_server", "t");
+  ASSERT_NE(store, nullptr);
+  GatedStore gated(store.get());
   StoreServerOptions options;
   options.port = 0;
   options.executor_threads = 1;
@@ -569,15 +564,9 @@ TEST(StoreServerOverloadTest, FullExecutorQueueGetsResourceExhaustedAndOthersCom
 }
 
 TEST(StoreServerStopTest, CallsStillQueuedAfterTheStopTimeoutAreAnsweredUnavailable) {
-  StoreOptions store_options;
-  store_options.path = MakeTempDir("store_server");
-  store_options.retention_interval_ms = 0;
-  auto store = RocksDbEventStore::Open(store_options);
-  ASSERT_TRUE(store.ok());
-  CreateTopicRequest create;
-  create.topic = "t";
-  ASSERT_TRUE((*store)->CreateTopic(create).ok());
-  GatedStore gated(store->get());
+  std::unique_ptr<RocksDbEventStore> store = OpenTestStore("store_server", "t");
+  ASSERT_NE(store, nullptr);
+  GatedStore gated(store.get());
   StoreServerOptions options;
   options.port = 0;
   options.executor_threads = 1;
@@ -674,15 +663,9 @@ TEST(StoreServerReadLimitsTest, ReadAndFetchSizesAreCappedByTheServer) {
 }
 
 TEST(StoreServerReadLimitsTest, ReadsInFlightCountAgainstTheWriteQueueBudget) {
-  StoreOptions store_options;
-  store_options.path = MakeTempDir("store_server");
-  store_options.retention_interval_ms = 0;
-  auto store = RocksDbEventStore::Open(store_options);
-  ASSERT_TRUE(store.ok());
-  CreateTopicRequest create;
-  create.topic = "t";
-  ASSERT_TRUE((*store)->CreateTopic(create).ok());
-  GatedStore gated(store->get());
+  std::unique_ptr<RocksDbEventStore> store = OpenTestStore("store_server", "t");
+  ASSERT_NE(store, nullptr);
+  GatedStore gated(store.get());
   StoreServerOptions options;
   options.port = 0;
   options.executor_threads = 8;
@@ -721,15 +704,9 @@ TEST(StoreServerReadLimitsTest, ReadsInFlightCountAgainstTheWriteQueueBudget) {
 // Appends not yet durable hold their request bytes: they count against the connection's byte
 // budget, so a client pipelining large appends to a stalled disk cannot pin unbounded memory.
 TEST(StoreServerBackPressureTest, AppendsInFlightCountAgainstTheByteBudget) {
-  StoreOptions store_options;
-  store_options.path = MakeTempDir("store_server");
-  store_options.retention_interval_ms = 0;
-  auto store = RocksDbEventStore::Open(store_options);
-  ASSERT_TRUE(store.ok());
-  CreateTopicRequest create;
-  create.topic = "t";
-  ASSERT_TRUE((*store)->CreateTopic(create).ok());
-  GatedStore gated(store->get());
+  std::unique_ptr<RocksDbEventStore> store = OpenTestStore("store_server", "t");
+  ASSERT_NE(store, nullptr);
+  GatedStore gated(store.get());
   gated.GateAppends();
   StoreServerOptions options;
   options.port = 0;
@@ -770,22 +747,16 @@ TEST(StoreServerBackPressureTest, AppendsInFlightCountAgainstTheByteBudget) {
     ids.insert(r->request_id());
   }
   EXPECT_THAT(ids, testing::ElementsAre(1u, 2u, 3u, 4u, 5u, 6u));
-  auto end = (*store)->GetOffsets({"t", 0});
+  auto end = store->GetOffsets({"t", 0});
   ASSERT_TRUE(end.ok());
   EXPECT_EQ(end->latest_offset, 6);
   (*server)->Stop();
 }
 
 TEST(StoreServerBackPressureTest, InFlightLimitStopsReadingFurtherRequests) {
-  StoreOptions store_options;
-  store_options.path = MakeTempDir("store_server");
-  store_options.retention_interval_ms = 0;
-  auto store = RocksDbEventStore::Open(store_options);
-  ASSERT_TRUE(store.ok());
-  CreateTopicRequest create;
-  create.topic = "t";
-  ASSERT_TRUE((*store)->CreateTopic(create).ok());
-  GatedStore gated(store->get());
+  std::unique_ptr<RocksDbEventStore> store = OpenTestStore("store_server", "t");
+  ASSERT_NE(store, nullptr);
+  GatedStore gated(store.get());
   StoreServerOptions options;
   options.port = 0;
   options.executor_threads = 8;  // not the limiting factor

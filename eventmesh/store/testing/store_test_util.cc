@@ -16,6 +16,23 @@ std::string MakeTempDir(absl::string_view prefix) {
   return pattern;
 }
 
+std::unique_ptr<RocksDbEventStore> OpenTestStore(absl::string_view prefix,
+                                                 const std::string& topic) {
+  StoreOptions options;
+  options.path = MakeTempDir(prefix);
+  options.retention_interval_ms = 0;
+  auto store = RocksDbEventStore::Open(options);
+  EXPECT_TRUE(store.ok()) << store.status();
+  if (!store.ok()) return nullptr;
+  if (!topic.empty()) {
+    CreateTopicRequest create;
+    create.topic = topic;
+    auto created = (*store)->CreateTopic(create);
+    EXPECT_TRUE(created.ok()) << created.status();
+  }
+  return *std::move(store);
+}
+
 ProducerRecord Rec(std::string payload, std::optional<std::string> key,
                    std::map<std::string, std::string> headers) {
   ProducerRecord r;
