@@ -62,6 +62,7 @@ void AppendLengthPrefixed(std::string* out, absl::string_view s) {
 }
 
 constexpr unsigned char kRecordFormatV1 = 1;
+constexpr unsigned char kRecordFormatBatch = 2;
 constexpr unsigned char kRecordHasKey = 0x80;
 
 }  // namespace
@@ -331,6 +332,108 @@ bool DecodeRecordValue(absl::string_view data, int64_t offset, EventRecord* reco
   }
   record->payload.assign(data.data(), data.size());
   return true;
+}
+
+size_t StoreRecordBatchHeader(char* out, int64_t append_time_ms, uint64_t count) {
+  out[0] = static_cast<char>(kRecordFormatBatch);
+  StoreBigEndian64(out + 1, static_cast<uint64_t>(append_time_ms));
+  size_t n = 9;
+  while (count >= 0x80) {
+    out[n++] = static_cast<char>((count & 0x7f) | 0x80);
+    count >>= 7;
+  }
+  out[n++] = static_cast<char>(count);
+  return n;
+}
+
+void EncodeBatchedRecordPrefix(std::string* out, const ProducerRecord& record) {
+  out->push_back(static_cast<char>(record.key ? kRecordHasKey : 0));
+  if (record.key.has_value()) AppendLengthPrefixed(out, *record.key);
+  AppendVarint(out, record.headers.size());
+  for (const auto& [k, v] : record.headers) {
+    AppendLengthPrefixed(out, k);
+    AppendLengthPrefixed(out, v);
+  }
+  AppendVarint(out, record.payload.size());
+}
+
+void EncodeRecordBatch(std::string* out, int64_t append_time_ms,
+                       const std::vector<ProducerRecord>& records) {
+  char header[kMaxRecordBatchHeaderSize];
+  out->append(header, StoreRecordBatchHeader(header, append_time_ms, records.size()));
+  for (const ProducerRecord& record : records) {
+    EncodeBatchedRecordPrefix(out, record);
+    out->append(record.payload);
+  }
+}
+
+bool RecordBatchReader::Init(absl::string_view value, int64_t last_offset) {
+  if (value.empty() || last_offset < 0) return false;
+  const auto format = static_cast<unsigned char>(value[0]) & 0x7f;
+  if (format == kRecordFormatV1) {
+    single_ = true;
+    rest_ = value;
+    base_offset_ = last_offset;
+  } else if (format == kRecordFormatBatch && value[0] == static_cast<char>(kRecordFormatBatch)) {
+    single_ = false;
+    rest_ = value.substr(1);
+    uint64_t time = 0, count = 0;
+    if (!ReadFixed64(&rest_, &time) || !ReadVarint(&rest_, &count)) return false;
+    // Every record takes at least 3 bytes (flags, header count, payload length).
+    if (count == 0 || count > rest_.size() / 3 || count > static_cast<uint64_t>(last_offset) + 1) {
+      return false;
+    }
+    append_time_ms_ = static_cast<int64_t>(time);
+    base_offset_ = last_offset - static_cast<int64_t>(count) + 1;
+  } else {
+    return false;
+  }
+  last_offset_ = last_offset;
+  next_offset_ = base_offset_;
+  return true;
+}
+
+bool RecordBatchReader::Next(EventRecord* record, int64_t* encoded_bytes) {
+  if (done()) return false;
+  if (single_) {
+    *encoded_bytes = static_cast<int64_t>(rest_.size());
+    if (record != nullptr && !DecodeRecordValue(rest_, next_offset_, record)) return false;
+    rest_ = absl::string_view();
+    ++next_offset_;
+    return true;
+  }
+  const size_t before = rest_.size();
+  if (rest_.empty()) return false;
+  const auto flags = static_cast<unsigned char>(rest_[0]);
+  if ((flags & ~kRecordHasKey) != 0) return false;
+  rest_.remove_prefix(1);
+  std::string key;
+  if ((flags & kRecordHasKey) != 0 && !ReadLengthPrefixed(&rest_, &key)) return false;
+  uint64_t headers = 0;
+  if (!ReadVarint(&rest_, &headers) || headers > rest_.size()) return false;
+  if (record != nullptr) {
+    record->offset = next_offset_;
+    record->append_time_ms = append_time_ms_;
+    if ((flags & kRecordHasKey) != 0) {
+      record->key = std::move(key);
+    } else {
+      record->key.reset();
+    }
+    record->headers.clear();
+  }
+  for (uint64_t i = 0; i < headers; ++i) {
+    std::string k, v;
+    if (!ReadLengthPrefixed(&rest_, &k) || !ReadLengthPrefixed(&rest_, &v)) return false;
+    if (record != nullptr) record->headers.emplace(std::move(k), std::move(v));
+  }
+  uint64_t size = 0;
+  if (!ReadVarint(&rest_, &size) || size > rest_.size()) return false;
+  if (record != nullptr) record->payload.assign(rest_.data(), size);
+  rest_.remove_prefix(size);
+  *encoded_bytes = static_cast<int64_t>(before - rest_.size());
+  ++next_offset_;
+  // The last record ends the value exactly.
+  return !done() || rest_.empty();
 }
 
 uint32_t Murmur2(absl::string_view data) {

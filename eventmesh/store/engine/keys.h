@@ -5,7 +5,12 @@
 // the byte order of keys equals numeric order (iteration order = offset order).
 //
 // Column families:
-//   records     [topic_id u32][partition u32][offset u64]                -> EncodeRecordValue
+//   records     [topic_id u32][partition u32][last offset u64] -> one record batch: the records
+//               of one append, in offset order (RecordBatchReader). A single record is
+//               stored as EncodeRecordValue (format 1, its offset = the key's); an append of
+//               several records as one format-2 batch, so RocksDB keeps one entry (one
+//               memtable insert, one index key) per append instead of one per record. Seeking
+//               to RecordKey(offset) lands on the batch that holds `offset`.
 //   time_index  [topic_id u32][partition u32][append_ms u64][base u64]   -> TimeIndexValue
 //               one entry per append batch; append times are non-decreasing per partition.
 //   meta        "T" topic_name                    -> TopicMeta
@@ -127,6 +132,45 @@ void EncodeRecordValuePrefix(std::string* out, int64_t append_time_ms,
 void PatchRecordAppendTime(char* value, int64_t append_time_ms);
 // Decodes a value written by EncodeRecordValue; `offset` is taken from the key.
 bool DecodeRecordValue(absl::string_view data, int64_t offset, EventRecord* record);
+
+// Record batches (format 2): [2][append_time_ms u64][count varint], then per record
+// [flags u8 (0x80: has key)][key]?[header count varint][header names and values]
+// [payload length varint][payload]; strings are varint-length-prefixed. The append time is
+// at the same place as in format 1, so PatchRecordAppendTime works on both.
+inline constexpr size_t kMaxRecordBatchHeaderSize = 1 + 8 + 10;
+// Writes the batch header to `out` (room for kMaxRecordBatchHeaderSize); returns its size.
+size_t StoreRecordBatchHeader(char* out, int64_t append_time_ms, uint64_t count);
+// Appends everything of a batched record but its payload (flags, key, headers, payload length),
+// so the append path can hand RocksDB the payloads without copying them first.
+void EncodeBatchedRecordPrefix(std::string* out, const ProducerRecord& record);
+// Appends a whole batch value (header and records); for tests and tools.
+void EncodeRecordBatch(std::string* out, int64_t append_time_ms,
+                       const std::vector<ProducerRecord>& records);
+
+// Reads the records of one records-CF value, either format, in offset order. Thread-compatible;
+// the value must outlive the reader.
+class RecordBatchReader {
+ public:
+  // `last_offset` is the key's offset. False if the header is corrupt (unknown format, a count
+  // of 0, more records than bytes, or a base offset below 0).
+  bool Init(absl::string_view value, int64_t last_offset);
+  int64_t base_offset() const { return base_offset_; }
+  int64_t last_offset() const { return last_offset_; }
+  // The offset Next() decodes; last_offset() + 1 once every record is read.
+  int64_t next_offset() const { return next_offset_; }
+  bool done() const { return next_offset_ > last_offset_; }
+  // Decodes the next record into *record (nullptr: skips it) and sets *encoded_bytes to its
+  // share of the value (what reads count against max_bytes). False if it is corrupt or done().
+  bool Next(EventRecord* record, int64_t* encoded_bytes);
+
+ private:
+  absl::string_view rest_;
+  bool single_ = false;  // format 1
+  int64_t append_time_ms_ = 0;
+  int64_t base_offset_ = 0;
+  int64_t last_offset_ = -1;
+  int64_t next_offset_ = 0;
+};
 
 // ----- hashing ----------------------------------------------------------------------------------
 // Kafka's murmur2 (seed 0x9747b28c), so key -> partition matches Kafka's default partitioner:

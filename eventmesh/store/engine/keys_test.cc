@@ -81,6 +81,104 @@ TEST(KeysTest, RecordValueRoundTrip) {
   }
 }
 
+TEST(KeysTest, RecordBatchRoundTripAndByteShares) {
+  std::vector<ProducerRecord> in(3);
+  in[0].key = std::string("k\0y", 3);
+  in[0].headers = {{"content-type", "application/json"}, {"x", std::string(300, 'h')}};
+  in[0].payload = std::string(1000, '\xab');
+  in[2].payload = "last";
+  std::string encoded;
+  EncodeRecordBatch(&encoded, 1700000000123, in);
+
+  RecordBatchReader reader;
+  ASSERT_TRUE(reader.Init(encoded, 12));
+  EXPECT_EQ(reader.base_offset(), 10);
+  EXPECT_EQ(reader.last_offset(), 12);
+  int64_t shares = 0;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_FALSE(reader.done());
+    EXPECT_EQ(reader.next_offset(), 10 + i);
+    EventRecord out;
+    int64_t bytes = 0;
+    ASSERT_TRUE(reader.Next(&out, &bytes)) << i;
+    EXPECT_EQ(out.offset, 10 + i);
+    EXPECT_EQ(out.append_time_ms, 1700000000123);
+    EXPECT_EQ(out.key, in[i].key);
+    EXPECT_EQ(out.headers, in[i].headers);
+    EXPECT_EQ(out.payload, in[i].payload);
+    EXPECT_GT(bytes, static_cast<int64_t>(in[i].payload.size()));
+    shares += bytes;
+  }
+  EXPECT_TRUE(reader.done());
+  EXPECT_EQ(reader.next_offset(), 13);
+  int64_t bytes = 0;
+  EXPECT_FALSE(reader.Next(nullptr, &bytes));
+  // The shares add up to the value without its header (1 + 8 + 1 bytes for 3 records).
+  EXPECT_EQ(shares + 10, static_cast<int64_t>(encoded.size()));
+
+  // The append time is where format 1 keeps it.
+  PatchRecordAppendTime(encoded.data(), 42);
+  ASSERT_TRUE(reader.Init(encoded, 2));
+  EventRecord out;
+  ASSERT_TRUE(reader.Next(nullptr, &bytes));  // skipped
+  ASSERT_TRUE(reader.Next(&out, &bytes));
+  EXPECT_EQ(out.offset, 1);
+  EXPECT_EQ(out.append_time_ms, 42);
+  EXPECT_FALSE(out.key.has_value());
+  EXPECT_TRUE(out.payload.empty());
+
+  // A format-1 value reads as a batch of one.
+  std::string single;
+  EncodeRecordValue(&single, 7, in[0]);
+  ASSERT_TRUE(reader.Init(single, 77));
+  EXPECT_EQ(reader.base_offset(), 77);
+  ASSERT_TRUE(reader.Next(&out, &bytes));
+  EXPECT_EQ(out.offset, 77);
+  EXPECT_EQ(out.payload, in[0].payload);
+  EXPECT_EQ(bytes, static_cast<int64_t>(single.size()));
+  EXPECT_TRUE(reader.done());
+}
+
+TEST(KeysTest, CorruptRecordBatchesAreRejectedNeverReadOutOfBounds) {
+  std::vector<ProducerRecord> in(2);
+  in[0].key = "key";
+  in[0].headers = {{"h", "v"}};
+  in[0].payload = "payload-0";
+  in[1].payload = "payload-1";
+  std::string encoded;
+  EncodeRecordBatch(&encoded, 5, in);
+  RecordBatchReader reader;
+  // Every truncation fails in Init or in one of the Next calls.
+  for (size_t n = 0; n < encoded.size(); ++n) {
+    const absl::string_view cut(encoded.data(), n);
+    bool ok = reader.Init(cut, 1);
+    int64_t bytes = 0;
+    EventRecord out;
+    while (ok && !reader.done()) ok = reader.Next(&out, &bytes);
+    EXPECT_FALSE(ok) << n;
+  }
+  // Trailing bytes after the last record are corruption too.
+  std::string longer = encoded + "x";
+  ASSERT_TRUE(reader.Init(longer, 1));
+  int64_t bytes = 0;
+  EXPECT_TRUE(reader.Next(nullptr, &bytes));
+  EXPECT_FALSE(reader.Next(nullptr, &bytes));
+  // More records than the key's offset allows, a count of 0, unknown formats and flags.
+  EXPECT_FALSE(reader.Init(encoded, 0));
+  std::string zero;
+  EncodeRecordBatch(&zero, 5, {});
+  EXPECT_FALSE(reader.Init(zero + "abc", 9));
+  std::string format = encoded;
+  format[0] = 3;
+  EXPECT_FALSE(reader.Init(format, 9));
+  format[0] = static_cast<char>(0x82);
+  EXPECT_FALSE(reader.Init(format, 9));
+  std::string flags = encoded;
+  flags[10] = 0x40;  // the first record's flags
+  ASSERT_TRUE(reader.Init(flags, 9));
+  EXPECT_FALSE(reader.Next(nullptr, &bytes));
+}
+
 TEST(KeysTest, MetadataRoundTrips) {
   TopicMeta meta{9, 12, {3600000, 1 << 30}, 1700000000000}, meta_out;
   ASSERT_TRUE(DecodeTopicMeta(EncodeTopicMeta(meta), &meta_out));

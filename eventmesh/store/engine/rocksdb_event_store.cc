@@ -370,8 +370,13 @@ absl::Status RocksDbEventStore::Recover() {
         if (it->Valid() && keys::DecodeRecordKeyOffset(View(it->key()), &offset)) {
           next = std::max<int64_t>(next, static_cast<int64_t>(offset) + 1);
           it->SeekToFirst();
+          keys::RecordBatchReader first;
           if (it->Valid() && keys::DecodeRecordKeyOffset(View(it->key()), &offset)) {
-            earliest = static_cast<int64_t>(offset);
+            if (!first.Init(View(it->value()), static_cast<int64_t>(offset))) {
+              return absl::DataLossError(absl::StrCat("corrupt record batch in ", topic->name, "/",
+                                                      p, " at offset ", offset));
+            }
+            earliest = std::max<int64_t>(earliest, first.base_offset());
           }
         }
         if (!it->status().ok()) return FromRocks(it->status(), "recovering offsets", false);
@@ -1001,10 +1006,15 @@ absl::StatusOr<RocksDbEventStore::PreparedAppend> RocksDbEventStore::PrepareAppe
   prepared.partition = *found_partition;
   prepared.count = count;
   prepared.batch_bytes = batch_bytes;
-  // The payloads go into the WriteBatch straight from the request.
+  // The payloads go into the WriteBatch straight from the request. One record is stored alone
+  // (format 1), several as one batch (format 2).
   prepared.prefixes.reserve(static_cast<size_t>(count) * 16);
   for (const ProducerRecord& record : request.records) {
-    keys::EncodeRecordValuePrefix(&prepared.prefixes, 0, record);
+    if (count == 1) {
+      keys::EncodeRecordValuePrefix(&prepared.prefixes, 0, record);
+    } else {
+      keys::EncodeBatchedRecordPrefix(&prepared.prefixes, record);
+    }
     prepared.ends.push_back(prepared.prefixes.size());
   }
   if (options_.tail_cache_bytes > 0) {
@@ -1106,22 +1116,37 @@ bool RocksDbEventStore::EnqueueAppendLocked(const AppendRequest& request, Prepar
         static_cast<size_t>(prepared.batch_bytes + count * 48) * 2 + 4096));
     group = queue_.back().get();
   }
+  // One RocksDB entry per append, keyed by its last offset (keys.h).
   std::string& prefixes = prepared.prefixes;
   char key[keys::kRecordKeySize];
-  size_t start = 0;
-  for (int64_t i = 0; i < count; ++i) {
-    const size_t end = prepared.ends[static_cast<size_t>(i)];
-    keys::PatchRecordAppendTime(&prefixes[start], now);
-    keys::StoreRecordKey(key, p->topic_id, static_cast<uint32_t>(p->index),
-                         static_cast<uint64_t>(base + i));
-    const rocksdb::Slice key_slice(key, sizeof(key));
-    const rocksdb::Slice value_parts[2] = {
-        rocksdb::Slice(prefixes.data() + start, end - start),
-        rocksdb::Slice(request.records[static_cast<size_t>(i)].payload)};
+  keys::StoreRecordKey(key, p->topic_id, static_cast<uint32_t>(p->index),
+                       static_cast<uint64_t>(base + count - 1));
+  const rocksdb::Slice key_slice(key, sizeof(key));
+  if (count == 1) {
+    keys::PatchRecordAppendTime(prefixes.data(), now);
+    const rocksdb::Slice value_parts[2] = {rocksdb::Slice(prefixes),
+                                           rocksdb::Slice(request.records.front().payload)};
     group->batch
         .Put(records_cf_, rocksdb::SliceParts(&key_slice, 1), rocksdb::SliceParts(value_parts, 2))
         .PermitUncheckedError();
-    start = end;
+  } else {
+    char header[keys::kMaxRecordBatchHeaderSize];
+    const size_t header_size =
+        keys::StoreRecordBatchHeader(header, now, static_cast<uint64_t>(count));
+    absl::InlinedVector<rocksdb::Slice, 33> parts;
+    parts.reserve(static_cast<size_t>(count) * 2 + 1);
+    parts.emplace_back(header, header_size);
+    size_t start = 0;
+    for (int64_t i = 0; i < count; ++i) {
+      const size_t end = prepared.ends[static_cast<size_t>(i)];
+      parts.emplace_back(prefixes.data() + start, end - start);
+      parts.emplace_back(request.records[static_cast<size_t>(i)].payload);
+      start = end;
+    }
+    group->batch
+        .Put(records_cf_, rocksdb::SliceParts(&key_slice, 1),
+             rocksdb::SliceParts(parts.data(), static_cast<int>(parts.size())))
+        .PermitUncheckedError();
   }
   // One time-index entry per append, or per run of appends to the partition in this group
   // within the same millisecond.
@@ -1269,27 +1294,48 @@ absl::StatusOr<ReadResult> RocksDbEventStore::ReadPartition(const Topic& topic, 
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, records_cf_));
   int64_t expected = request.offset;
   int64_t bytes = 0;
+  bool full = false;
+  // The first entry at or after RecordKey(offset) is the batch that holds `offset` (keys.h).
   for (it->Seek(keys::RecordKey(p->topic_id, part, static_cast<uint64_t>(request.offset)));
-       it->Valid(); it->Next()) {
-    uint64_t offset = 0;
-    if (!keys::DecodeRecordKeyOffset(View(it->key()), &offset)) {
-      return absl::DataLossError(absl::StrCat("corrupt record key in ", topic.name));
+       !full && it->Valid(); it->Next()) {
+    uint64_t last = 0;
+    keys::RecordBatchReader batch;
+    if (!keys::DecodeRecordKeyOffset(View(it->key()), &last) ||
+        !batch.Init(View(it->value()), static_cast<int64_t>(last))) {
+      return absl::DataLossError(absl::StrFormat(
+          "corrupt record batch ending at offset %d of %s/%d", last, topic.name, p->index));
     }
-    if (static_cast<int64_t>(offset) != expected) {
+    if (batch.base_offset() > expected) {
       if (result.records.empty()) return below(p->earliest.load());  // trimmed meanwhile
       break;
     }
-    const int64_t size = static_cast<int64_t>(it->value().size());
-    if (!result.records.empty() && bytes + size > request.max_bytes) break;
-    EventRecord record;
-    if (!keys::DecodeRecordValue(View(it->value()), expected, &record)) {
-      return absl::DataLossError(
-          absl::StrFormat("corrupt record at offset %d of %s/%d", expected, topic.name, p->index));
+    int64_t size = 0;
+    while (batch.next_offset() < expected) {  // the part of the batch before the offset asked
+      if (!batch.Next(nullptr, &size)) break;
     }
-    result.records.push_back(std::move(record));
-    bytes += size;
-    ++expected;
-    if (static_cast<int64_t>(result.records.size()) >= request.max_events) break;
+    while (!batch.done()) {
+      const int64_t offset = batch.next_offset();
+      EventRecord record;
+      if (!batch.Next(&record, &size)) {
+        return absl::DataLossError(
+            absl::StrFormat("corrupt record at offset %d of %s/%d", offset, topic.name, p->index));
+      }
+      if (!result.records.empty() && bytes + size > request.max_bytes) {
+        full = true;
+        break;
+      }
+      result.records.push_back(std::move(record));
+      bytes += size;
+      expected = offset + 1;
+      if (static_cast<int64_t>(result.records.size()) >= request.max_events) {
+        full = true;
+        break;
+      }
+    }
+    if (batch.next_offset() < expected) {
+      return absl::DataLossError(absl::StrFormat(
+          "corrupt record batch ending at offset %d of %s/%d", last, topic.name, p->index));
+    }
   }
   if (!it->status().ok()) return FromRocks(it->status(), "read", false);
   if (result.records.empty()) return below(p->earliest.load());

@@ -23,6 +23,7 @@
 #include "eventmesh/store/testing/store_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "rocksdb/db.h"
 #include "rocksdb/env.h"
 #include "rocksdb/file_system.h"
 
@@ -497,6 +498,101 @@ TEST_F(StoreTest, ReopenContinuesOffsetsWithoutGaps) {
     ASSERT_THAT(all->records, SizeIs(11));
     for (int i = 0; i < 11; ++i) EXPECT_EQ(all->records[i].offset, i);
   }
+}
+
+// Records of one append are one RocksDB entry (keys.h); reads start and stop anywhere inside
+// a batch, across batches of one (format 1) and several (format 2), before and after a reopen.
+TEST_F(StoreTest, AppendsAreStoredAsRecordBatchesReadableFromAnyOffset) {
+  options_.tail_cache_bytes = 0;  // every read from RocksDB
+  Reopen();
+  CreateTopic("batches", 1);
+  const std::vector<int> sizes = {1, 3, 1, 5, 2};
+  std::vector<ProducerRecord> all;
+  for (int size : sizes) {
+    std::vector<ProducerRecord> records;
+    for (int i = 0; i < size; ++i) {
+      const int n = static_cast<int>(all.size());
+      ProducerRecord record =
+          Rec(absl::StrCat("event-", n, std::string(static_cast<size_t>(n) * 7, '.')),
+              n % 3 == 0 ? std::optional<std::string>(absl::StrCat("key-", n)) : std::nullopt,
+              n % 2 == 0 ? std::map<std::string, std::string>{{"n", absl::StrCat(n)}}
+                         : std::map<std::string, std::string>{});
+      records.push_back(record);
+      all.push_back(record);
+    }
+    auto appended = store_->Append(ToPartition("batches", 0, records));
+    ASSERT_TRUE(appended.ok()) << appended.status();
+    clock_.AdvanceMs(1);
+  }
+  const int64_t total = static_cast<int64_t>(all.size());
+
+  auto check_reads = [&] {
+    for (int64_t from = 0; from < total; ++from) {
+      for (int32_t max_events : {1, 2, 3, 4, 7, 100}) {
+        auto read = store_->Read(ReadAt("batches", 0, from, max_events));
+        ASSERT_TRUE(read.ok()) << read.status();
+        const int64_t expected = std::min<int64_t>(total - from, max_events);
+        ASSERT_EQ(static_cast<int64_t>(read->records.size()), expected)
+            << from << " " << max_events;
+        EXPECT_EQ(read->next_offset, from + expected);
+        for (int64_t i = 0; i < expected; ++i) {
+          const EventRecord& got = read->records[static_cast<size_t>(i)];
+          const ProducerRecord& want = all[static_cast<size_t>(from + i)];
+          EXPECT_EQ(got.offset, from + i);
+          EXPECT_EQ(got.payload, want.payload);
+          EXPECT_EQ(got.key, want.key);
+          EXPECT_EQ(got.headers, want.headers);
+        }
+      }
+      // max_bytes stops inside a batch too, and always returns at least one record.
+      ReadRequest small = ReadAt("batches", 0, from);
+      small.max_bytes = 40;
+      auto read = store_->Read(small);
+      ASSERT_TRUE(read.ok()) << read.status();
+      ASSERT_FALSE(read->records.empty());
+      EXPECT_EQ(read->records[0].offset, from);
+      EXPECT_EQ(read->next_offset, from + static_cast<int64_t>(read->records.size()));
+      EXPECT_LT(read->records.size(), static_cast<size_t>(total - from) + 1);
+    }
+  };
+  check_reads();
+  // Append times: one per append.
+  auto first = store_->Read(ReadAt("batches", 0, 0));
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->records[1].append_time_ms, first->records[3].append_time_ms);
+  EXPECT_LT(first->records[3].append_time_ms, first->records[4].append_time_ms);
+
+  // One entry per append in the records column family.
+  store_.reset();
+  {
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {{rocksdb::kDefaultColumnFamilyName, {}},
+                                                        {keys::kRecordsCf, {}},
+                                                        {keys::kTimeIndexCf, {}},
+                                                        {keys::kMetaCf, {}},
+                                                        {keys::kGroupsCf, {}}};
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(
+        rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), options_.path, cfs, &handles, &raw)
+            .ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[1]));
+    std::vector<uint64_t> last_offsets;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      uint64_t offset = 0;
+      ASSERT_TRUE(keys::DecodeRecordKeyOffset(absl::string_view(it->key().data(), it->key().size()),
+                                              &offset));
+      last_offsets.push_back(offset);
+    }
+    EXPECT_THAT(last_offsets, ElementsAre(0, 3, 4, 9, 11));
+    it.reset();
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  }
+  Reopen();
+  check_reads();
+  auto next = store_->Append(ToPartition("batches", 0, {Rec("a"), Rec("b")}));
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->base_offset, total);
 }
 
 // The small column families (topics, groups) are written rarely; their memtables must not keep
