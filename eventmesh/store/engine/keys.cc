@@ -56,6 +56,14 @@ bool ReadLengthPrefixed(absl::string_view* in, std::string* out) {
   return true;
 }
 
+// Advances *in past a length-prefixed string without copying it.
+bool SkipLengthPrefixed(absl::string_view* in) {
+  uint64_t len = 0;
+  if (!ReadVarint(in, &len) || len > in->size()) return false;
+  in->remove_prefix(len);
+  return true;
+}
+
 void AppendLengthPrefixed(std::string* out, absl::string_view s) {
   AppendVarint(out, s.size());
   out->append(s.data(), s.size());
@@ -407,28 +415,39 @@ bool RecordBatchReader::Next(EventRecord* record, int64_t* encoded_bytes) {
   const auto flags = static_cast<unsigned char>(rest_[0]);
   if ((flags & ~kRecordHasKey) != 0) return false;
   rest_.remove_prefix(1);
+  if (record == nullptr) {  // skipped: nothing copied
+    uint64_t headers = 0, size = 0;
+    if ((flags & kRecordHasKey) != 0 && !SkipLengthPrefixed(&rest_)) return false;
+    if (!ReadVarint(&rest_, &headers) || headers > rest_.size()) return false;
+    for (uint64_t i = 0; i < 2 * headers; ++i) {
+      if (!SkipLengthPrefixed(&rest_)) return false;
+    }
+    if (!ReadVarint(&rest_, &size) || size > rest_.size()) return false;
+    rest_.remove_prefix(size);
+    *encoded_bytes = static_cast<int64_t>(before - rest_.size());
+    ++next_offset_;
+    return !done() || rest_.empty();
+  }
   std::string key;
   if ((flags & kRecordHasKey) != 0 && !ReadLengthPrefixed(&rest_, &key)) return false;
   uint64_t headers = 0;
   if (!ReadVarint(&rest_, &headers) || headers > rest_.size()) return false;
-  if (record != nullptr) {
-    record->offset = next_offset_;
-    record->append_time_ms = append_time_ms_;
-    if ((flags & kRecordHasKey) != 0) {
-      record->key = std::move(key);
-    } else {
-      record->key.reset();
-    }
-    record->headers.clear();
+  record->offset = next_offset_;
+  record->append_time_ms = append_time_ms_;
+  if ((flags & kRecordHasKey) != 0) {
+    record->key = std::move(key);
+  } else {
+    record->key.reset();
   }
+  record->headers.clear();
   for (uint64_t i = 0; i < headers; ++i) {
     std::string k, v;
     if (!ReadLengthPrefixed(&rest_, &k) || !ReadLengthPrefixed(&rest_, &v)) return false;
-    if (record != nullptr) record->headers.emplace(std::move(k), std::move(v));
+    record->headers.emplace(std::move(k), std::move(v));
   }
   uint64_t size = 0;
   if (!ReadVarint(&rest_, &size) || size > rest_.size()) return false;
-  if (record != nullptr) record->payload.assign(rest_.data(), size);
+  record->payload.assign(rest_.data(), size);
   rest_.remove_prefix(size);
   *encoded_bytes = static_cast<int64_t>(before - rest_.size());
   ++next_offset_;

@@ -5,12 +5,12 @@
 // the byte order of keys equals numeric order (iteration order = offset order).
 //
 // Column families:
-//   records     [topic_id u32][partition u32][last offset u64] -> one record batch: the records
-//               of one append, in offset order (RecordBatchReader). A single record is
-//               stored as EncodeRecordValue (format 1, its offset = the key's); an append of
-//               several records as one format-2 batch, so RocksDB keeps one entry (one
-//               memtable insert, one index key) per append instead of one per record. Seeking
-//               to RecordKey(offset) lands on the batch that holds `offset`.
+//   records     [topic_id u32][partition u32][last offset u64] -> one record batch: records of
+//               one append, in offset order (RecordBatchReader). A record stored alone is
+//               EncodeRecordValue (format 1, its offset = the key's); records stored together
+//               are one format-2 batch (up to kMaxRecordsPerBatch), so RocksDB keeps one entry
+//               (one memtable insert, one index key) per batch instead of one per record.
+//               Seeking to RecordKey(offset) lands on the batch that holds `offset`.
 //   time_index  [topic_id u32][partition u32][append_ms u64][base u64]   -> TimeIndexValue
 //               one entry per append batch; append times are non-decreasing per partition.
 //   meta        "T" topic_name                    -> TopicMeta
@@ -138,6 +138,10 @@ bool DecodeRecordValue(absl::string_view data, int64_t offset, EventRecord* reco
 // [payload length varint][payload]; strings are varint-length-prefixed. The append time is
 // at the same place as in format 1, so PatchRecordAppendTime works on both.
 inline constexpr size_t kMaxRecordBatchHeaderSize = 1 + 8 + 10;
+// An append is stored as batches of at most this many records, each closed once its events
+// reach kRecordBatchTargetBytes: a read starting inside a batch skips at most that much.
+inline constexpr int64_t kMaxRecordsPerBatch = 64;
+inline constexpr int64_t kRecordBatchTargetBytes = 64 << 10;
 // Writes the batch header to `out` (room for kMaxRecordBatchHeaderSize); returns its size.
 size_t StoreRecordBatchHeader(char* out, int64_t append_time_ms, uint64_t count);
 // Appends everything of a batched record but its payload (flags, key, headers, payload length),

@@ -7,6 +7,8 @@
 //   - RecordBatchReader never reads outside the value: Init and Next either fail or succeed,
 //     offsets run from base_offset() up by one, and the byte shares of the records never add up
 //     to more than the value.
+//   - Skipping every record (Next(nullptr, ...)) of a value that decodes succeeds, with the
+//     same byte shares.
 //   - A value that decodes completely re-encodes (EncodeRecordBatch) to a value that decodes to
 //     the same records.
 #include <cstdint>
@@ -49,6 +51,16 @@ bool DecodeAll(absl::string_view value, int64_t last, std::vector<EventRecord>* 
   if (static_cast<int64_t>(records->size()) != last - reader.base_offset() + 1) {
     Fail("record count differs from the header's");
   }
+  // Skipping (no record) walks the same bytes.
+  keys::RecordBatchReader skipper;
+  if (!skipper.Init(value, last)) Fail("Init differs between two readers");
+  int64_t skipped = 0;
+  while (!skipper.done()) {
+    int64_t bytes = 0;
+    if (!skipper.Next(nullptr, &bytes)) Fail("a record that decodes does not skip");
+    skipped += bytes;
+  }
+  if (skipped != shares) Fail("skipping counts other bytes than decoding");
   return true;
 }
 

@@ -933,6 +933,8 @@ struct RocksDbEventStore::PreparedAppend {
   // Encoded value prefixes (the append time is patched in under the lock) and their ends.
   std::string prefixes;
   absl::InlinedVector<size_t, 16> ends;
+  // The records stored together (keys::RecordBatchBoundaries): the index after each batch.
+  absl::InlinedVector<size_t, 4> batch_ends;
   // Copies for the tail cache (offset and append time set under the lock); empty when it is off.
   std::vector<CachedRecord> cached;
 };
@@ -949,6 +951,10 @@ absl::StatusOr<RocksDbEventStore::PreparedAppend> RocksDbEventStore::PrepareAppe
                         limits.max_batch_events));
   }
   int64_t batch_bytes = 0;
+  // Stored batches: up to kMaxRecordsPerBatch records, closed once they reach
+  // kRecordBatchTargetBytes, so a read that starts inside one skips little.
+  absl::InlinedVector<size_t, 4> batch_ends;
+  int64_t stored_first = 0, stored_bytes = 0;
   for (int64_t i = 0; i < count; ++i) {
     const int64_t size = keys::EventBytes(request.records[static_cast<size_t>(i)]);
     if (size > limits.max_event_bytes) {
@@ -957,7 +963,15 @@ absl::StatusOr<RocksDbEventStore::PreparedAppend> RocksDbEventStore::PrepareAppe
                           size, limits.max_event_bytes));
     }
     batch_bytes += size;
+    if (i > stored_first && (i - stored_first == keys::kMaxRecordsPerBatch ||
+                             stored_bytes >= keys::kRecordBatchTargetBytes)) {
+      batch_ends.push_back(static_cast<size_t>(i));
+      stored_first = i;
+      stored_bytes = 0;
+    }
+    stored_bytes += size;
   }
+  batch_ends.push_back(static_cast<size_t>(count));
   if (batch_bytes > limits.max_batch_bytes) {
     return absl::ResourceExhaustedError(
         absl::StrFormat("append batch is %d bytes, more than max_batch_bytes %d", batch_bytes,
@@ -1006,16 +1020,21 @@ absl::StatusOr<RocksDbEventStore::PreparedAppend> RocksDbEventStore::PrepareAppe
   prepared.partition = *found_partition;
   prepared.count = count;
   prepared.batch_bytes = batch_bytes;
-  // The payloads go into the WriteBatch straight from the request. One record is stored alone
-  // (format 1), several as one batch (format 2).
+  prepared.batch_ends = std::move(batch_ends);
+  // The payloads go into the WriteBatch straight from the request. A record stored alone is
+  // format 1, records stored together one format-2 batch.
   prepared.prefixes.reserve(static_cast<size_t>(count) * 16);
-  for (const ProducerRecord& record : request.records) {
-    if (count == 1) {
-      keys::EncodeRecordValuePrefix(&prepared.prefixes, 0, record);
-    } else {
-      keys::EncodeBatchedRecordPrefix(&prepared.prefixes, record);
+  size_t begin = 0;
+  for (const size_t end : prepared.batch_ends) {
+    for (size_t i = begin; i < end; ++i) {
+      if (end - begin == 1) {
+        keys::EncodeRecordValuePrefix(&prepared.prefixes, 0, request.records[i]);
+      } else {
+        keys::EncodeBatchedRecordPrefix(&prepared.prefixes, request.records[i]);
+      }
+      prepared.ends.push_back(prepared.prefixes.size());
     }
-    prepared.ends.push_back(prepared.prefixes.size());
+    begin = end;
   }
   if (options_.tail_cache_bytes > 0) {
     prepared.cached.resize(static_cast<size_t>(count));
@@ -1116,37 +1135,34 @@ bool RocksDbEventStore::EnqueueAppendLocked(const AppendRequest& request, Prepar
         static_cast<size_t>(prepared.batch_bytes + count * 48) * 2 + 4096));
     group = queue_.back().get();
   }
-  // One RocksDB entry per append, keyed by its last offset (keys.h).
-  std::string& prefixes = prepared.prefixes;
-  char key[keys::kRecordKeySize];
-  keys::StoreRecordKey(key, p->topic_id, static_cast<uint32_t>(p->index),
-                       static_cast<uint64_t>(base + count - 1));
-  const rocksdb::Slice key_slice(key, sizeof(key));
-  if (count == 1) {
-    keys::PatchRecordAppendTime(prefixes.data(), now);
-    const rocksdb::Slice value_parts[2] = {rocksdb::Slice(prefixes),
-                                           rocksdb::Slice(request.records.front().payload)};
-    group->batch
-        .Put(records_cf_, rocksdb::SliceParts(&key_slice, 1), rocksdb::SliceParts(value_parts, 2))
-        .PermitUncheckedError();
-  } else {
+  // One RocksDB entry per stored batch, keyed by its last offset (keys.h).
+  const std::string& prefixes = prepared.prefixes;
+  absl::InlinedVector<rocksdb::Slice, 33> parts;
+  size_t begin = 0;
+  for (const size_t end : prepared.batch_ends) {
+    char key[keys::kRecordKeySize];
+    keys::StoreRecordKey(key, p->topic_id, static_cast<uint32_t>(p->index),
+                         static_cast<uint64_t>(base) + end - 1);
+    const rocksdb::Slice key_slice(key, sizeof(key));
+    const size_t prefix_start = begin == 0 ? 0 : prepared.ends[begin - 1];
     char header[keys::kMaxRecordBatchHeaderSize];
-    const size_t header_size =
-        keys::StoreRecordBatchHeader(header, now, static_cast<uint64_t>(count));
-    absl::InlinedVector<rocksdb::Slice, 33> parts;
-    parts.reserve(static_cast<size_t>(count) * 2 + 1);
-    parts.emplace_back(header, header_size);
-    size_t start = 0;
-    for (int64_t i = 0; i < count; ++i) {
-      const size_t end = prepared.ends[static_cast<size_t>(i)];
-      parts.emplace_back(prefixes.data() + start, end - start);
-      parts.emplace_back(request.records[static_cast<size_t>(i)].payload);
-      start = end;
+    parts.clear();
+    if (end - begin == 1) {
+      keys::PatchRecordAppendTime(&prepared.prefixes[prefix_start], now);
+    } else {
+      parts.emplace_back(header, keys::StoreRecordBatchHeader(header, now, end - begin));
+    }
+    size_t start = prefix_start;
+    for (size_t i = begin; i < end; ++i) {
+      parts.emplace_back(prefixes.data() + start, prepared.ends[i] - start);
+      parts.emplace_back(request.records[i].payload);
+      start = prepared.ends[i];
     }
     group->batch
         .Put(records_cf_, rocksdb::SliceParts(&key_slice, 1),
              rocksdb::SliceParts(parts.data(), static_cast<int>(parts.size())))
         .PermitUncheckedError();
+    begin = end;
   }
   // One time-index entry per append, or per run of appends to the partition in this group
   // within the same millisecond.

@@ -500,20 +500,24 @@ TEST_F(StoreTest, ReopenContinuesOffsetsWithoutGaps) {
   }
 }
 
-// Records of one append are one RocksDB entry (keys.h); reads start and stop anywhere inside
-// a batch, across batches of one (format 1) and several (format 2), before and after a reopen.
+// Records of one append are stored together (keys.h: up to 64 records or 64 KiB per RocksDB
+// entry); reads start and stop anywhere inside a batch, across batches of one (format 1) and
+// several (format 2), before and after a reopen.
 TEST_F(StoreTest, AppendsAreStoredAsRecordBatchesReadableFromAnyOffset) {
   options_.tail_cache_bytes = 0;  // every read from RocksDB
   Reopen();
   CreateTopic("batches", 1);
-  const std::vector<int> sizes = {1, 3, 1, 5, 2};
+  // Appends of {records, payload bytes}: 150 records are stored as 64 + 64 + 22, three of
+  // 40 KiB as 2 + 1 (a stored batch closes once it holds 64 KiB).
+  const std::vector<std::pair<int, size_t>> appends = {{1, 10}, {3, 20},  {1, 5},       {5, 30},
+                                                       {2, 7},  {150, 9}, {3, 40 << 10}};
   std::vector<ProducerRecord> all;
-  for (int size : sizes) {
+  for (const auto& [size, payload_bytes] : appends) {
     std::vector<ProducerRecord> records;
     for (int i = 0; i < size; ++i) {
       const int n = static_cast<int>(all.size());
       ProducerRecord record =
-          Rec(absl::StrCat("event-", n, std::string(static_cast<size_t>(n) * 7, '.')),
+          Rec(absl::StrCat("event-", n, std::string(payload_bytes, '.')),
               n % 3 == 0 ? std::optional<std::string>(absl::StrCat("key-", n)) : std::nullopt,
               n % 2 == 0 ? std::map<std::string, std::string>{{"n", absl::StrCat(n)}}
                          : std::map<std::string, std::string>{});
@@ -546,7 +550,7 @@ TEST_F(StoreTest, AppendsAreStoredAsRecordBatchesReadableFromAnyOffset) {
       }
       // max_bytes stops inside a batch too, and always returns at least one record.
       ReadRequest small = ReadAt("batches", 0, from);
-      small.max_bytes = 40;
+      small.max_bytes = 100;
       auto read = store_->Read(small);
       ASSERT_TRUE(read.ok()) << read.status();
       ASSERT_FALSE(read->records.empty());
@@ -584,7 +588,7 @@ TEST_F(StoreTest, AppendsAreStoredAsRecordBatchesReadableFromAnyOffset) {
                                               &offset));
       last_offsets.push_back(offset);
     }
-    EXPECT_THAT(last_offsets, ElementsAre(0, 3, 4, 9, 11));
+    EXPECT_THAT(last_offsets, ElementsAre(0, 3, 4, 9, 11, 75, 139, 161, 163, 164));
     it.reset();
     for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
   }
