@@ -36,8 +36,11 @@ absl::Status AddExtension(CloudEvent* event, std::string name, std::string value
                      " (property names must be lower-case letters a-z and digits 0-9 and not a "
                      "CloudEvents attribute name)"));
   }
-  if (overwrite || event->extensions().count(name) == 0) {
-    event->SetExtension(std::move(name), AttributeValue::String(std::move(value)));
+  CloudEvent::Extensions& extensions = *event->mutable_extensions();
+  if (overwrite) {
+    extensions.insert_or_assign(std::move(name), AttributeValue::String(std::move(value)));
+  } else {
+    extensions.try_emplace(std::move(name), AttributeValue::String(std::move(value)));
   }
   return absl::OkStatus();
 }

@@ -193,11 +193,14 @@ bool IsValidTimestamp(absl::string_view s) {
 }
 
 const std::string* CloudEvent::FindExtension(absl::string_view name) const {
-  auto it = extensions_.find(std::string(name));
+  auto it = extensions_.find(name);  // heterogeneous: no key string built
   return it == extensions_.end() ? nullptr : &it->second.text;
 }
 
-void CloudEvent::RemoveExtension(absl::string_view name) { extensions_.erase(std::string(name)); }
+void CloudEvent::RemoveExtension(absl::string_view name) {
+  auto it = extensions_.find(name);
+  if (it != extensions_.end()) extensions_.erase(it);
+}
 
 absl::Status CloudEvent::Validate() const {
   if (spec_version_.empty()) return Invalid("'specversion' is required");

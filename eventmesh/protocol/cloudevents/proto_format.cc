@@ -796,7 +796,7 @@ absl::StatusOr<CloudEvent> ParseWireEvent(absl::string_view in, absl::string_vie
     if (bit != 0) {
       if (core_seen & bit) continue;
       core_seen |= bit;
-    } else if (e.extensions().count(std::string(name)) != 0) {
+    } else if (e.extensions().count(name) != 0) {
       continue;
     }
     if (name == "time") {
