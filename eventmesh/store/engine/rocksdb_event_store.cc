@@ -933,7 +933,7 @@ struct RocksDbEventStore::PreparedAppend {
   // Encoded value prefixes (the append time is patched in under the lock) and their ends.
   std::string prefixes;
   absl::InlinedVector<size_t, 16> ends;
-  // The records stored together (keys::RecordBatchBoundaries): the index after each batch.
+  // The records stored together (at most keys::kMaxRecordsPerBatch): the index after each.
   absl::InlinedVector<size_t, 4> batch_ends;
   // Copies for the tail cache (offset and append time set under the lock); empty when it is off.
   std::vector<CachedRecord> cached;
