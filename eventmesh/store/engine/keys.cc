@@ -56,10 +56,11 @@ bool ReadLengthPrefixed(absl::string_view* in, std::string* out) {
   return true;
 }
 
-// Advances *in past a length-prefixed string without copying it.
-bool SkipLengthPrefixed(absl::string_view* in) {
+// Reads a length-prefixed string as a view into *in and advances past it (nothing copied).
+bool ReadLengthPrefixedView(absl::string_view* in, absl::string_view* out) {
   uint64_t len = 0;
   if (!ReadVarint(in, &len) || len > in->size()) return false;
+  *out = in->substr(0, len);
   in->remove_prefix(len);
   return true;
 }
@@ -415,40 +416,30 @@ bool RecordBatchReader::Next(EventRecord* record, int64_t* encoded_bytes) {
   const auto flags = static_cast<unsigned char>(rest_[0]);
   if ((flags & ~kRecordHasKey) != 0) return false;
   rest_.remove_prefix(1);
-  if (record == nullptr) {  // skipped: nothing copied
-    uint64_t headers = 0, size = 0;
-    if ((flags & kRecordHasKey) != 0 && !SkipLengthPrefixed(&rest_)) return false;
-    if (!ReadVarint(&rest_, &headers) || headers > rest_.size()) return false;
-    for (uint64_t i = 0; i < 2 * headers; ++i) {
-      if (!SkipLengthPrefixed(&rest_)) return false;
-    }
-    if (!ReadVarint(&rest_, &size) || size > rest_.size()) return false;
-    rest_.remove_prefix(size);
-    *encoded_bytes = static_cast<int64_t>(before - rest_.size());
-    ++next_offset_;
-    return !done() || rest_.empty();
-  }
-  std::string key;
-  if ((flags & kRecordHasKey) != 0 && !ReadLengthPrefixed(&rest_, &key)) return false;
+  // One pass over views; the strings are copied only into a record asked for.
+  const bool has_key = (flags & kRecordHasKey) != 0;
+  absl::string_view key, name, value, payload;
+  if (has_key && !ReadLengthPrefixedView(&rest_, &key)) return false;
   uint64_t headers = 0;
   if (!ReadVarint(&rest_, &headers) || headers > rest_.size()) return false;
-  record->offset = next_offset_;
-  record->append_time_ms = append_time_ms_;
-  if ((flags & kRecordHasKey) != 0) {
-    record->key = std::move(key);
-  } else {
-    record->key.reset();
-  }
-  record->headers.clear();
+  if (record != nullptr) record->headers.clear();
   for (uint64_t i = 0; i < headers; ++i) {
-    std::string k, v;
-    if (!ReadLengthPrefixed(&rest_, &k) || !ReadLengthPrefixed(&rest_, &v)) return false;
-    record->headers.emplace(std::move(k), std::move(v));
+    if (!ReadLengthPrefixedView(&rest_, &name) || !ReadLengthPrefixedView(&rest_, &value)) {
+      return false;
+    }
+    if (record != nullptr) record->headers.emplace(std::string(name), std::string(value));
   }
-  uint64_t size = 0;
-  if (!ReadVarint(&rest_, &size) || size > rest_.size()) return false;
-  record->payload.assign(rest_.data(), size);
-  rest_.remove_prefix(size);
+  if (!ReadLengthPrefixedView(&rest_, &payload)) return false;
+  if (record != nullptr) {
+    record->offset = next_offset_;
+    record->append_time_ms = append_time_ms_;
+    if (has_key) {
+      record->key = std::string(key);
+    } else {
+      record->key.reset();
+    }
+    record->payload.assign(payload.data(), payload.size());
+  }
   *encoded_bytes = static_cast<int64_t>(before - rest_.size());
   ++next_offset_;
   // The last record ends the value exactly.

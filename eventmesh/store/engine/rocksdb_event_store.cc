@@ -1313,7 +1313,7 @@ absl::StatusOr<ReadResult> RocksDbEventStore::ReadPartition(const Topic& topic, 
   bool full = false;
   // The first entry at or after RecordKey(offset) is the batch that holds `offset` (keys.h).
   for (it->Seek(keys::RecordKey(p->topic_id, part, static_cast<uint64_t>(request.offset)));
-       !full && it->Valid(); it->Next()) {
+       it->Valid(); it->Next()) {
     uint64_t last = 0;
     keys::RecordBatchReader batch;
     if (!keys::DecodeRecordKeyOffset(View(it->key()), &last) ||
@@ -1352,6 +1352,7 @@ absl::StatusOr<ReadResult> RocksDbEventStore::ReadPartition(const Topic& topic, 
       return absl::DataLossError(absl::StrFormat(
           "corrupt record batch ending at offset %d of %s/%d", last, topic.name, p->index));
     }
+    if (full) break;
   }
   if (!it->status().ok()) return FromRocks(it->status(), "read", false);
   if (result.records.empty()) return below(p->earliest.load());
