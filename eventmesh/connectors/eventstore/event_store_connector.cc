@@ -83,6 +83,14 @@ class EventStoreSubscriptionState
         p.ack_base = info.next_offset;
       }
     } else {
+      // The group's start on every partition it never consumed is fixed now, before the
+      // subscription is answered: an event published after the answer is delivered whichever
+      // member ends up owning its partition.
+      // Failing here (store unreachable) is retried when the assignment is applied.
+      if (auto positions = GroupPositions({}); !positions.ok()) {
+        LOG(WARNING) << "group " << sub_.group << " topic " << sub_.topic
+                     << ": cannot fix the group's start yet: " << positions.status();
+      }
       store::JoinGroupRequest join;
       join.group = sub_.group;
       join.topics = {sub_.topic};
@@ -279,72 +287,27 @@ class EventStoreSubscriptionState
       }
     }
     if (added.empty()) return;
-    // Where to start each new partition: its committed position, or for a partition the group
-    // never committed, the partition's end — committed right here, before anything is
-    // delivered, so that a crash or a takeover resumes there and not at a later end. Any
-    // lookup or that commit failing leaves the new partitions unowned and the assignment is
-    // applied again at the next heartbeat: guessing a start (the end) would skip the
-    // acknowledged backlog.
-    auto retry_later = [&](const absl::Status& status, absl::string_view what) {
-      LOG(WARNING) << "group " << sub_.group << " topic " << sub_.topic << ": " << what << ": "
-                   << status << " (partitions taken at the next heartbeat)";
+    // Each new partition starts at the group's committed position (see GroupPositions). A
+    // failure leaves the new partitions unowned and the assignment is applied again at the next
+    // heartbeat: guessing a start would skip the acknowledged backlog or redeliver it.
+    std::vector<int32_t> ids;
+    for (const auto& [id, unused] : added) ids.push_back(id);
+    auto positions = GroupPositions(ids);
+    if (!positions.ok()) {
+      LOG(WARNING) << "group " << sub_.group << " topic " << sub_.topic
+                   << ": cannot read the group's positions: " << positions.status()
+                   << " (partitions taken at the next heartbeat)";
       std::lock_guard<std::mutex> lock(mu_);
       first_assignment_ = true;  // re-apply the same generation next time
-    };
-    store::FetchOffsetsRequest request;
-    request.group = sub_.group;
-    request.topic = sub_.topic;
-    for (const auto& [id, unused] : added) request.partitions.push_back(id);
-    auto committed = store_->FetchOffsets(request);
-    if (!committed.ok()) return retry_later(committed.status(), "cannot read committed offsets");
-    for (const auto& c : committed->offsets) {
+      return;
+    }
+    for (const auto& c : *positions) {
       added[c.partition] = c.offset;
-      if (c.offset >= 0) {
-        std::lock_guard<std::mutex> lock(mu_);
-        chosen_starts_.erase(c.partition);  // the group's committed position wins
-      }
       if (int32_t deliveries = DecodeDeliveriesMetadata(c.metadata, c.offset); deliveries > 0) {
         restored[c.partition] = deliveries;
       }
     }
-    store::CommitOffsetsRequest start;
-    for (auto& [id, offset] : added) {
-      if (offset >= 0) continue;
-      // A start chosen by an earlier attempt whose commit failed (e.g. a stale generation when
-      // another member joined meanwhile) stays the start: reading the end again would skip the
-      // events published in between, after the subscription was answered.
-      std::optional<int64_t> chosen;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (auto it = chosen_starts_.find(id); it != chosen_starts_.end()) chosen = it->second;
-      }
-      if (!chosen.has_value()) {
-        auto offsets = store_->GetOffsets({sub_.topic, id});
-        if (!offsets.ok()) return retry_later(offsets.status(), "cannot read the partition's end");
-        chosen = sub_.start == StartPosition::kEarliest ? offsets->earliest_offset
-                                                        : offsets->latest_offset;
-        std::lock_guard<std::mutex> lock(mu_);
-        chosen_starts_[id] = *chosen;
-      }
-      offset = *chosen;
-      store::CommittedOffset position;
-      position.topic = sub_.topic;
-      position.partition = id;
-      position.offset = offset;
-      start.offsets.push_back(std::move(position));
-    }
-    if (!start.offsets.empty()) {
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        start.group = sub_.group;
-        start.member_id = member_id_;
-        start.generation = generation_;
-      }
-      auto done = store_->CommitOffsets(start);
-      if (!done.ok()) return retry_later(done.status(), "cannot commit the start position");
-    }
     std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& position : start.offsets) chosen_starts_.erase(position.partition);
     for (const auto& [id, offset] : added) {
       Partition& p = partitions_[id];
       p.owned = true;
@@ -355,6 +318,70 @@ class EventStoreSubscriptionState
       p.dirty = false;
       if (auto r = restored.find(id); r != restored.end()) p.deliveries[offset] = r->second;
     }
+  }
+
+  // The group's committed position on each of `partitions` (empty: every partition of the
+  // topic). Where the group never committed one, the subscription's start (the partition's end,
+  // or its earliest retained offset for kEarliest) is committed first with if_absent: the store
+  // keeps the first such start any member writes, so the group starts there once, whichever
+  // member owns the partition in whichever generation, and a crash resumes there too.
+  absl::StatusOr<std::vector<store::CommittedOffset>> GroupPositions(
+      const std::vector<int32_t>& partitions) {
+    store::FetchOffsetsRequest fetch;
+    fetch.group = sub_.group;
+    fetch.topic = sub_.topic;
+    fetch.partitions = partitions;
+    auto committed = store_->FetchOffsets(fetch);
+    if (!committed.ok()) return committed.status();
+    fetch.partitions.clear();
+    for (const auto& c : committed->offsets) {
+      if (c.offset < 0) fetch.partitions.push_back(c.partition);
+    }
+    if (fetch.partitions.empty()) return std::move(committed->offsets);
+    store::CommitOffsetsRequest start;
+    start.group = sub_.group;
+    start.if_absent = true;
+    for (int32_t id : fetch.partitions) {
+      store::CommittedOffset position;
+      position.topic = sub_.topic;
+      position.partition = id;
+      // A start this member chose before, whose commit failed, stays its choice: reading the
+      // end again would skip what was published in between.
+      std::optional<int64_t> chosen;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (auto it = chosen_starts_.find(id); it != chosen_starts_.end()) chosen = it->second;
+      }
+      if (!chosen.has_value()) {
+        auto offsets = store_->GetOffsets({sub_.topic, id});
+        if (!offsets.ok()) return offsets.status();
+        chosen = sub_.start == StartPosition::kEarliest ? offsets->earliest_offset
+                                                        : offsets->latest_offset;
+        std::lock_guard<std::mutex> lock(mu_);
+        chosen_starts_[id] = *chosen;
+      }
+      position.offset = *chosen;
+      start.offsets.push_back(std::move(position));
+    }
+    if (auto done = store_->CommitOffsets(start); !done.ok()) return done.status();
+    auto kept = store_->FetchOffsets(fetch);  // the start that won, possibly another member's
+    if (!kept.ok()) return kept.status();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (int32_t id : fetch.partitions) chosen_starts_.erase(id);
+    }
+    std::map<int32_t, store::CommittedOffset> by_partition;
+    for (auto& c : kept->offsets) {
+      if (c.offset < 0) {
+        return absl::InternalError(absl::StrCat("the store kept no start position for group ",
+                                                sub_.group, " on ", sub_.topic, "/", c.partition));
+      }
+      by_partition[c.partition] = std::move(c);
+    }
+    for (auto& c : committed->offsets) {
+      if (c.offset < 0) c = std::move(by_partition[c.partition]);
+    }
+    return std::move(committed->offsets);
   }
 
   // Commits the acknowledged watermark of every owned partition that moved. A failed commit
@@ -654,8 +681,8 @@ class EventStoreSubscriptionState
   std::string member_id_;
   int64_t generation_ = -1;
   bool first_assignment_ = true;
-  // partition -> start position chosen for a partition the group never committed, kept until
-  // that start is committed (ApplyAssignment). mu_.
+  // partition -> start this member chose for a partition the group never committed, kept
+  // until a commit of it succeeds (GroupPositions). mu_.
   std::map<int32_t, int64_t> chosen_starts_;
   std::map<int32_t, Partition> partitions_;
   // Maintenance-thread only.

@@ -394,6 +394,58 @@ TEST(FaultStartTest, ANewGroupsStartIsCommittedBeforeAnythingIsDelivered) {
   connector->Shutdown();
 }
 
+// A group's start on a partition it never consumed is fixed for the whole group when a
+// subscription is answered, not by whichever member owns the partition later: here another
+// member holds one partition and never commits, events are published, that member leaves, and
+// the subscriber that takes the partition over must get every event published after it
+// subscribed (reading the partition's end at takeover would skip them).
+TEST(FaultStartTest, APartitionTakenOverLaterStartsWhereTheGroupStarted) {
+  store::StoreOptions store_options;
+  store_options.path = absl::StrCat(getenv("TEST_TMPDIR"), "/takeover_start");
+  store_options.sync_mode = store::SyncMode::kNone;
+  store_options.retention_interval_ms = 0;
+  auto store = store::RocksDbEventStore::Open(store_options);
+  ASSERT_TRUE(store.ok());
+  EventStoreConnectorOptions options;
+  options.append_on_caller_thread = true;
+  options.heartbeat_interval_ms = 30;
+  options.fetch_wait_ms = 50;
+  auto connector = EventStoreConnector::Create(std::move(*store), options);
+  ASSERT_TRUE(connector->CreateTopic("topic", 2).ok());
+  store::JoinGroupRequest join;  // a member of another process: holds partitions, commits nothing
+  join.group = "late";
+  join.topics = {"topic"};
+  join.session_timeout_ms = 60'000;
+  auto other = connector->store()->JoinGroup(join);
+  ASSERT_TRUE(other.ok()) << other.status();
+  Member member;
+  ASSERT_TRUE(member.Join(connector.get(), "late").ok());
+  auto described = connector->store()->DescribeGroup({"late"});
+  ASSERT_TRUE(described.ok());
+  ASSERT_EQ(described->members.size(), 2u);
+  for (const auto& m : described->members) {
+    EXPECT_EQ(m.partitions.size(), 1u) << m.member_id;  // the other member keeps one partition
+  }
+  for (int i = 0; i < 20; ++i) {
+    absl::Notification published;
+    connector->Publish(MakeEvent(i), [&](absl::StatusOr<PublishResult> r) {
+      EXPECT_TRUE(r.ok()) << r.status();
+      published.Notify();
+    });
+    published.WaitForNotification();
+  }
+  auto ends = connector->store()->DescribeTopic({"topic"});
+  ASSERT_TRUE(ends.ok());
+  for (const auto& info : ends->partition_info) {
+    EXPECT_GT(info.next_offset, 0) << "no event on partition " << info.partition;
+  }
+  ASSERT_TRUE(connector->store()->LeaveGroup({"late", other->member_id}).ok());
+  EXPECT_TRUE(member.WaitFor(20)) << member.ids().size() << " of 20 events";
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(member.ids().count(absl::StrCat("id-", i)), 1u) << i;
+  member.Leave();
+  connector->Shutdown();
+}
+
 TEST_F(FaultTest, ALogShorterThanThePositionRestartsAtItsBeginningWithoutSpinning) {
   Member member;
   ASSERT_TRUE(member.Join(connector_.get()).ok());

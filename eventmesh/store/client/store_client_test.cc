@@ -331,6 +331,12 @@ TEST_F(StoreClientTest, ConsumerGroupsOverTheWire) {
   EXPECT_THAT(stale.status().message(), HasSubstr("stale generation"));
   commit.generation = a_now->generation;
   ASSERT_TRUE(client_->CommitOffsets(commit).ok());
+  // if_absent travels: from no member, it writes only the partitions never committed.
+  CommitOffsetsRequest starts;
+  starts.group = "workers";
+  starts.if_absent = true;
+  for (int32_t p = 0; p < 4; ++p) starts.offsets.push_back({"jobs", p, 7, ""});
+  ASSERT_TRUE(other->CommitOffsets(starts).ok());
 
   FetchOffsetsRequest fetch;
   fetch.group = "workers";
@@ -343,7 +349,7 @@ TEST_F(StoreClientTest, ConsumerGroupsOverTheWire) {
       EXPECT_EQ(o.offset, 42);
       EXPECT_EQ(o.metadata, "meta\xff");
     } else {
-      EXPECT_EQ(o.offset, -1);
+      EXPECT_EQ(o.offset, 7);
     }
   }
 

@@ -290,11 +290,19 @@ struct CommittedOffset {
 
 // member_id empty and generation < 0: a stand-alone consumer, accepted only while the group has
 // no live members. Otherwise member_id must be a live member and generation the current one.
+//
+// if_absent: each offset is written only where the group has no committed position for that
+// partition yet (the others are left as they are), whoever sends it (member_id and generation
+// are not checked: it cannot move a position anyone committed). This is how a group's start on
+// a partition it never consumed is decided once for the whole group: every member writes the
+// start it would choose with if_absent, then reads back (FetchOffsets) the one that was kept.
+// Commits are applied one at a time, so the check and the write are atomic.
 struct CommitOffsetsRequest {
   std::string group;
   std::string member_id;
   int64_t generation = -1;
   std::vector<CommittedOffset> offsets;
+  bool if_absent = false;
 };
 struct CommitOffsetsResult {};
 

@@ -1616,7 +1616,9 @@ absl::StatusOr<CommitOffsetsResult> RocksDbEventStore::CommitOffsets(
     return absl::InvalidArgumentError("CommitOffsets needs at least one offset");
   }
   if (closing_) return Closing();
+  absl::MutexLock serial(&offsets_mu_);
   rocksdb::WriteBatch batch;
+  int puts = 0;
   for (const CommittedOffset& c : request.offsets) {
     absl::StatusOr<std::shared_ptr<Topic>> topic = GetTopic(c.topic);
     if (!topic.ok()) return topic.status();
@@ -1626,18 +1628,26 @@ absl::StatusOr<CommitOffsetsResult> RocksDbEventStore::CommitOffsets(
       return absl::InvalidArgumentError(absl::StrFormat("committed offset %d for %s/%d is negative",
                                                         c.offset, c.topic, c.partition));
     }
-    batch
-        .Put(groups_cf_,
-             keys::GroupOffsetKey(request.group, (*topic)->meta.id,
-                                  static_cast<uint32_t>(c.partition)),
-             keys::EncodeGroupOffset(c.offset, c.metadata))
+    const std::string key =
+        keys::GroupOffsetKey(request.group, (*topic)->meta.id, static_cast<uint32_t>(c.partition));
+    if (request.if_absent) {
+      std::string existing;
+      rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), groups_cf_, key, &existing);
+      if (s.ok()) continue;  // the group has a position here: it stays
+      if (!s.IsNotFound()) return FromRocks(s, "reading a committed offset", false);
+    }
+    batch.Put(groups_cf_, key, keys::EncodeGroupOffset(c.offset, c.metadata))
         .PermitUncheckedError();
+    ++puts;
   }
-  if (absl::Status s =
-          coordinator_->ValidateCommit(request.group, request.member_id, request.generation);
-      !s.ok()) {
-    return s;
+  if (!request.if_absent) {
+    if (absl::Status s =
+            coordinator_->ValidateCommit(request.group, request.member_id, request.generation);
+        !s.ok()) {
+      return s;
+    }
   }
+  if (puts == 0) return CommitOffsetsResult{};
   if (absl::Status s = SubmitBatch(std::move(batch)); !s.ok()) return s;
   return CommitOffsetsResult{};
 }

@@ -266,6 +266,9 @@ class RocksDbEventStore final : public EventStore {
   absl::CondVar maintenance_cv_;
   bool maintenance_stop_ ABSL_GUARDED_BY(maintenance_mu_) = false;
   absl::Mutex retention_mu_;  // one retention pass at a time
+  // One CommitOffsets at a time (held across its write): an if_absent commit's check and write
+  // are atomic with respect to every other commit.
+  absl::Mutex offsets_mu_;
 
   std::atomic<bool> closing_{false};
   std::atomic<int64_t> stat_db_writes_{0};

@@ -1106,6 +1106,58 @@ class AsyncResults {
   int completed_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
+// if_absent fixes a group's start once: it writes only partitions the group never committed,
+// from anyone (no member or generation check, even while members are live), and never moves a
+// position that exists.
+TEST_F(StoreTest, IfAbsentCommitsWriteOnlyPositionsTheGroupNeverHad) {
+  CreateTopic("starts", 3);
+  JoinGroupRequest join;
+  join.group = "fresh";
+  join.topics = {"starts"};
+  join.session_timeout_ms = 10'000;
+  auto member = store_->JoinGroup(join);
+  ASSERT_TRUE(member.ok()) << member.status();
+  CommitOffsetsRequest commit;
+  commit.group = "fresh";
+  commit.member_id = member->member_id;
+  commit.generation = member->generation;
+  commit.offsets = {{"starts", 1, 7, "owner"}};
+  ASSERT_TRUE(store_->CommitOffsets(commit).ok());
+
+  CommitOffsetsRequest start;  // from no member, while one is live
+  start.group = "fresh";
+  start.if_absent = true;
+  start.offsets = {{"starts", 0, 3, "first"}, {"starts", 1, 100, "late"}};
+  ASSERT_TRUE(store_->CommitOffsets(start).ok());
+  start.offsets = {{"starts", 0, 50, "second"}, {"starts", 2, 4, ""}};
+  ASSERT_TRUE(store_->CommitOffsets(start).ok());
+  // Without if_absent the same stand-alone commit is refused: the group has a live member.
+  start.if_absent = false;
+  EXPECT_EQ(store_->CommitOffsets(start).status().code(), absl::StatusCode::kFailedPrecondition);
+  start.if_absent = true;
+  start.offsets = {{"starts", 0, -1, ""}};
+  EXPECT_EQ(store_->CommitOffsets(start).status().code(), absl::StatusCode::kInvalidArgument);
+  start.offsets = {{"starts", 3, 0, ""}};
+  EXPECT_FALSE(store_->CommitOffsets(start).ok());  // no partition 3
+
+  auto fetched = store_->FetchOffsets({"fresh", "starts", {}});
+  ASSERT_TRUE(fetched.ok()) << fetched.status();
+  ASSERT_THAT(fetched->offsets, SizeIs(3));
+  EXPECT_EQ(fetched->offsets[0].offset, 3);  // the first start written stays
+  EXPECT_EQ(fetched->offsets[0].metadata, "first");
+  EXPECT_EQ(fetched->offsets[1].offset, 7);  // the member's position is not moved
+  EXPECT_EQ(fetched->offsets[1].metadata, "owner");
+  EXPECT_EQ(fetched->offsets[2].offset, 4);
+  // The member's later commits move positions as before.
+  commit.offsets = {{"starts", 0, 9, ""}};
+  ASSERT_TRUE(store_->CommitOffsets(commit).ok());
+  Reopen();
+  fetched = store_->FetchOffsets({"fresh", "starts", {0, 2}});
+  ASSERT_TRUE(fetched.ok());
+  EXPECT_EQ(fetched->offsets[0].offset, 9);
+  EXPECT_EQ(fetched->offsets[1].offset, 4);
+}
+
 TEST_F(StoreTest, TenThousandAsyncAppendsInFlightGetDenseOffsetsInIssueOrder) {
   CreateTopic("async", 2);
   constexpr int kAppends = 10'000;

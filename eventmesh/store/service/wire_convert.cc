@@ -196,6 +196,7 @@ absl::Status ToProto(const CommitOffsetsRequest& in, v1::CommitOffsetsRequest* o
   out->set_group(in.group);
   out->set_member_id(in.member_id);
   out->set_generation(in.generation);
+  out->set_if_absent(in.if_absent);
   for (const CommittedOffset& offset : in.offsets) {
     EM_RETURN_IF_ERROR(CheckUtf8("topic", offset.topic));
     v1::CommittedOffset* o = out->add_offsets();
@@ -355,6 +356,7 @@ absl::Status FromProto(const v1::CommitOffsetsRequest& in, CommitOffsetsRequest*
   out->group = in.group();
   out->member_id = in.member_id();
   out->generation = in.generation();
+  out->if_absent = in.if_absent();
   out->offsets.clear();
   for (const v1::CommittedOffset& o : in.offsets()) {
     out->offsets.push_back(CommittedOffset{o.topic(), o.partition(), o.offset(), o.metadata()});
