@@ -175,30 +175,29 @@ namespace {
 // The EventMeshMessage body CloudEventToTcpPackage builds, written straight from the event.
 // Same key order and content as EventMeshMessage::AppendJson of that message.
 void AppendEventMeshMessageJson(const CloudEvent& event, std::string* out) {
-  tcp::StringAppendStream stream(out);
-  tcp::AppendWriter w(stream);
+  tcp::DirectJsonWriter w(out);
   w.StartObject();
   const absl::string_view topic = EventTopic(event);
   if (!topic.empty()) {
-    tcp::WriteKey(w, "topic");
-    tcp::WriteStringFast(w, stream, topic);
+    w.Key("topic");
+    w.String(topic);
   }
   if (!event.data().empty()) {
-    tcp::WriteKey(w, "body");
-    tcp::WriteStringFast(w, stream, event.data());
+    w.Key("body");
+    w.String(event.data());
   }
-  tcp::WriteKey(w, "properties");
+  w.Key("properties");
   w.StartObject();
   for (const auto& [name, value] : event.extensions()) {
-    tcp::WriteKey(w, name);
-    tcp::WriteStringFast(w, stream, value.text);
+    w.Key(name);
+    w.String(value.text);
   }
   w.EndObject();
-  tcp::WriteKey(w, "headers");
+  w.Key("headers");
   w.StartObject();
   if (event.data_content_type().has_value()) {
-    tcp::WriteKey(w, kDataContentTypeKey);
-    tcp::WriteString(w, *event.data_content_type());
+    w.Key(kDataContentTypeKey);
+    w.String(*event.data_content_type());
   }
   w.EndObject();
   w.EndObject();

@@ -97,21 +97,20 @@ absl::StatusOr<EventMeshMessage> EventMeshMessage::FromJson(absl::string_view js
 }
 
 void EventMeshMessage::AppendJson(std::string* out) const {
-  StringAppendStream stream(out);
-  AppendWriter w(stream);
+  DirectJsonWriter w(out);
   w.StartObject();
   if (!topic.empty()) {
-    WriteKey(w, "topic");
-    WriteString(w, topic);
+    w.Key("topic");
+    w.String(topic);
   }
   if (!body.empty()) {
-    WriteKey(w, "body");
-    WriteString(w, body);
+    w.Key("body");
+    w.String(body);
   }
-  WriteKey(w, "properties");
-  WriteStringMap(w, properties);
-  WriteKey(w, "headers");
-  WriteStringMap(w, headers);
+  w.Key("properties");
+  w.StringMap(properties);
+  w.Key("headers");
+  w.StringMap(headers);
   w.EndObject();
 }
 

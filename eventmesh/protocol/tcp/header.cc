@@ -298,31 +298,26 @@ absl::StatusOr<Header> Header::FromJson(absl::string_view json) {
 }
 
 void Header::AppendJson(std::string* out) const {
-  StringAppendStream stream(out);
-  AppendWriter w(stream);
+  // Written directly (DirectJsonWriter): every frame the runtime sends has a header.
+  DirectJsonWriter w(out);
   const absl::string_view name = CommandName(cmd);
   w.StartObject();
-  WriteKey(w, "cmd");
-  WriteString(w, name);
-  WriteKey(w, "command");
-  WriteString(w, name);
-  WriteKey(w, "code");
+  w.Key("cmd");
+  w.String(name);
+  w.Key("command");
+  w.String(name);
+  w.Key("code");
   w.Int(code);
   if (!desc.empty()) {
-    WriteKey(w, "desc");
-    WriteString(w, desc);
+    w.Key("desc");
+    w.String(desc);
   }
   if (seq.has_value()) {
-    WriteKey(w, "seq");
-    WriteString(w, *seq);
+    w.Key("seq");
+    w.String(*seq);
   }
-  WriteKey(w, "properties");
-  w.StartObject();
-  for (const auto& [key, value] : properties) {
-    WriteKey(w, key);
-    WriteString(w, value);
-  }
-  w.EndObject();
+  w.Key("properties");
+  w.StringMap(properties);
   w.EndObject();
 }
 

@@ -121,6 +121,88 @@ inline void WriteStringFast(AppendWriter& w, StringAppendStream& stream, absl::s
   WriteString(w, s);
 }
 
+// Appends `s` to `stream` as a JSON string, byte for byte as rapidjson::Writer writes it:
+// copied in one block between quotes when nothing needs escaping (nearly always), else
+// escaped by RapidJSON itself.
+inline void AppendJsonString(StringAppendStream& stream, absl::string_view s) {
+  if (!NeedsJsonEscape(s)) {
+    stream.Reserve(s.size() + 2);
+    stream.Put('"');
+    stream.Append(s.data(), s.size());
+    stream.Put('"');
+    return;
+  }
+  rapidjson::Writer<StringAppendStream> w(stream);  // a root string: no level stack
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+inline void AppendJsonString(std::string* out, absl::string_view s) {
+  StringAppendStream stream(out);
+  AppendJsonString(stream, s);
+}
+
+// Compact JSON objects appended straight to a std::string, for the fixed shapes of TCP frames
+// (the header, the EventMeshMessage body): no writer state on the heap (rapidjson::Writer
+// allocates its level stack for every object) and no per-call bookkeeping beyond one flag. The
+// output is byte for byte what rapidjson::Writer writes for the same calls; it is complete in
+// `out` when the writer is destroyed. The caller makes the calls in a valid order (objects
+// only: a key before each member's value).
+class DirectJsonWriter {
+ public:
+  explicit DirectJsonWriter(std::string* out) : stream_(out) {}
+  void StartObject() {
+    Separator();
+    stream_.Put('{');
+    comma_ = false;
+  }
+  void EndObject() {
+    stream_.Put('}');
+    comma_ = true;
+  }
+  void Key(absl::string_view key) {
+    Separator();
+    AppendJsonString(stream_, key);
+    stream_.Put(':');
+    comma_ = false;
+  }
+  void String(absl::string_view value) {
+    Separator();
+    AppendJsonString(stream_, value);
+    comma_ = true;
+  }
+  void Int(int value) {
+    Separator();
+    char digits[12];
+    char* end = digits + sizeof(digits);
+    char* p = end;
+    // In unsigned arithmetic, so that INT_MIN negates without overflow.
+    unsigned int magnitude = value < 0 ? 0u - static_cast<unsigned int>(value)
+                                       : static_cast<unsigned int>(value);
+    do {
+      *--p = static_cast<char>('0' + magnitude % 10);
+      magnitude /= 10;
+    } while (magnitude != 0);
+    if (value < 0) *--p = '-';
+    stream_.Append(p, static_cast<size_t>(end - p));
+    comma_ = true;
+  }
+  // {"k":"v",...} of a string map, in its order.
+  void StringMap(const std::map<std::string, std::string>& map) {
+    StartObject();
+    for (const auto& [key, value] : map) {
+      Key(key);
+      String(value);
+    }
+    EndObject();
+  }
+
+ private:
+  void Separator() {
+    if (comma_) stream_.Put(',');
+  }
+  StringAppendStream stream_;
+  bool comma_ = false;  // a member or value was written: the next one needs a ','
+};
+
 // RapidJSON's SSE2 scanning reads aligned 16-byte blocks and may look up to 15 bytes past
 // the terminating NUL; scratch buffers are padded so that these reads stay inside them.
 inline constexpr size_t kJsonScratchPadding = 16;

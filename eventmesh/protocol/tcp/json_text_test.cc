@@ -1,0 +1,121 @@
+#include "eventmesh/protocol/tcp/json_text.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "rapidjson/stringbuffer.h"
+
+namespace eventmesh::protocol::tcp {
+namespace {
+
+// Strings that take every path: plain, empty, each escaped byte, control bytes, UTF-8, a '/',
+// and long ones (SIMD blocks plus a tail) with the special byte at different places.
+std::vector<std::string> Samples() {
+  std::vector<std::string> samples = {"",
+                                      "plain",
+                                      "with \"quotes\"",
+                                      "back\\slash",
+                                      "tab\there",
+                                      "new\nline\r\n",
+                                      std::string("nul\0byte", 8),
+                                      "\x01\x1f\x7f",
+                                      "caf\xc3\xa9 \xe2\x82\xac",
+                                      "a/b",
+                                      "\b\f"};
+  for (size_t at : {0, 15, 16, 17, 255}) {
+    std::string s(256, 'x');
+    s[at] = '"';
+    samples.push_back(s);
+  }
+  samples.push_back(std::string(100000, 'y'));
+  return samples;
+}
+
+// What rapidjson::Writer writes for {"k0":v0,...,"n":-12,"m":{...},"z":{}}.
+std::string WithRapidJson(const std::vector<std::string>& values,
+                          const std::map<std::string, std::string>& map) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartObject();
+  for (size_t i = 0; i < values.size(); ++i) {
+    w.Key(values[i].data(), static_cast<rapidjson::SizeType>(values[i].size()));
+    w.String(values[i].data(), static_cast<rapidjson::SizeType>(values[i].size()));
+  }
+  w.Key("n");
+  w.Int(-12);
+  w.Key("max");
+  w.Int(2147483647);
+  w.Key("min");
+  w.Int(-2147483647 - 1);
+  w.Key("zero");
+  w.Int(0);
+  w.Key("m");
+  w.StartObject();
+  for (const auto& [k, v] : map) {
+    w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+    w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+  }
+  w.EndObject();
+  w.Key("z");
+  w.StartObject();
+  w.EndObject();
+  w.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+TEST(DirectJsonWriterTest, WritesWhatRapidJsonWrites) {
+  const std::vector<std::string> values = Samples();
+  std::map<std::string, std::string> map;
+  for (size_t i = 0; i < values.size(); ++i) map[values[i]] = values[(i + 1) % values.size()];
+  const std::string expected = WithRapidJson(values, map);
+
+  std::string out = "prefix";  // appends after what is there
+  {
+    DirectJsonWriter w(&out);  // complete in `out` once destroyed
+    w.StartObject();
+    for (const std::string& v : values) {
+      w.Key(v);
+      w.String(v);
+    }
+    w.Key("n");
+    w.Int(-12);
+    w.Key("max");
+    w.Int(2147483647);
+    w.Key("min");
+    w.Int(-2147483647 - 1);
+    w.Key("zero");
+    w.Int(0);
+    w.Key("m");
+    w.StringMap(map);
+    w.Key("z");
+    w.StartObject();
+    w.EndObject();
+    w.EndObject();
+  }
+  EXPECT_EQ(out, "prefix" + expected);
+  // And it is JSON that parses back to the same strings.
+  rapidjson::Document doc;
+  doc.Parse(out.data() + 6, out.size() - 6);
+  ASSERT_FALSE(doc.HasParseError());
+  for (const std::string& v : values) {
+    auto it = doc.FindMember(rapidjson::Value(v.data(), static_cast<rapidjson::SizeType>(v.size())));
+    ASSERT_NE(it, doc.MemberEnd()) << v.substr(0, 20);
+    EXPECT_EQ(std::string(it->value.GetString(), it->value.GetStringLength()), v);
+  }
+}
+
+TEST(DirectJsonWriterTest, AppendJsonStringMatchesAWriterOfOneString) {
+  for (const std::string& v : Samples()) {
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+    w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+    std::string out = "ab";
+    AppendJsonString(&out, v);
+    EXPECT_EQ(out, "ab" + std::string(buffer.GetString(), buffer.GetSize())) << v.substr(0, 20);
+  }
+}
+
+}  // namespace
+}  // namespace eventmesh::protocol::tcp
