@@ -50,7 +50,7 @@ absl::Status AddExtension(CloudEvent* event, std::string name, std::string value
 // also the encoding the store's protobuf format restores, so events round-trip exactly.
 DataEncoding BodyEncoding(const std::optional<std::string>& content_type, absl::string_view body) {
   const bool json_type = !content_type.has_value() || cloudevents::IsJsonContentType(*content_type);
-  if (json_type && cloudevents::CheckJsonText(body, "message body").ok()) {
+  if (json_type && cloudevents::IsJsonText(body)) {
     return DataEncoding::kJson;
   }
   return IsValidUtf8(body) ? DataEncoding::kText : DataEncoding::kBinary;

@@ -309,6 +309,10 @@ absl::Status CheckJsonText(absl::string_view text, absl::string_view what) {
                    " at offset ", outcome.result.Offset()));
 }
 
+bool IsJsonText(absl::string_view text) {
+  return json::Validate<rapidjson::kParseFullPrecisionFlag>(text).ok();
+}
+
 std::string SerializeJsonBatch(const std::vector<CloudEvent>& events) {
   std::string out;
   StringAppendStream stream(&out);

@@ -73,6 +73,10 @@ absl::StatusOr<std::vector<CloudEvent>> ParseJsonBatch(absl::string_view json);
 // "<what> is not valid JSON: <reason> at offset <n>". Does not build a DOM.
 absl::Status CheckJsonText(absl::string_view text, absl::string_view what);
 
+// True when `text` is one well-formed JSON value, as CheckJsonText accepts; for callers that
+// only choose an encoding (no error message is built for text that is not JSON).
+bool IsJsonText(absl::string_view text);
+
 // JSON batch of `events` (a compact JSON array).
 std::string SerializeJsonBatch(const std::vector<CloudEvent>& events);
 

@@ -453,5 +453,17 @@ TEST(JsonFormatTest, CheckJsonText) {
   EXPECT_TRUE(CheckJsonText(std::string(128, '[') + std::string(128, ']'), "body").ok());
 }
 
+TEST(JsonFormatTest, IsJsonTextAgreesWithCheckJsonText) {
+  for (const std::string& text :
+       {std::string(" {\"a\": [1, 2.5, null]} "), std::string("\"s\""), std::string("{\"a\":}"),
+        std::string("1 2"), std::string(""), std::string("xxxx"), std::string("nul"),
+        std::string("true"), std::string("-0.5e3"), std::string(129, '[') + std::string(129, ']'),
+        std::string(128, '[') + std::string(128, ']'), std::string("\"a\0b\"", 5)}) {
+    EXPECT_EQ(IsJsonText(text), CheckJsonText(text, "x").ok()) << text;
+  }
+  EXPECT_TRUE(IsJsonText("{}"));
+  EXPECT_FALSE(IsJsonText("xxxx"));
+}
+
 }  // namespace
 }  // namespace eventmesh::cloudevents

@@ -171,8 +171,8 @@ absl::StatusOr<CloudEvent> ConsumeProto(ProtoEvent& p) {
       e.set_data(std::move(*p.mutable_binary_data()), DataEncoding::kBinary);
       break;
     case ProtoEvent::kTextData: {
-      const bool json = IsJsonContentType(e.data_content_type().value_or("")) &&
-                        CheckJsonText(p.text_data(), "text_data").ok();
+      const bool json =
+          IsJsonContentType(e.data_content_type().value_or("")) && IsJsonText(p.text_data());
       e.set_data(std::move(*p.mutable_text_data()),
                  json ? DataEncoding::kJson : DataEncoding::kText);
       break;
@@ -824,8 +824,7 @@ absl::StatusOr<CloudEvent> ParseWireEvent(absl::string_view in, absl::string_vie
       e.set_data(std::string(data), DataEncoding::kBinary);
       break;
     case 7: {
-      const bool json = IsJsonContentType(e.data_content_type().value_or("")) &&
-                        CheckJsonText(data, "text_data").ok();
+      const bool json = IsJsonContentType(e.data_content_type().value_or("")) && IsJsonText(data);
       e.set_data(std::string(data), json ? DataEncoding::kJson : DataEncoding::kText);
       break;
     }

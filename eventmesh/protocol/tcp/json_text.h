@@ -175,8 +175,8 @@ class DirectJsonWriter {
     char* end = digits + sizeof(digits);
     char* p = end;
     // In unsigned arithmetic, so that INT_MIN negates without overflow.
-    unsigned int magnitude = value < 0 ? 0u - static_cast<unsigned int>(value)
-                                       : static_cast<unsigned int>(value);
+    unsigned int magnitude =
+        value < 0 ? 0u - static_cast<unsigned int>(value) : static_cast<unsigned int>(value);
     do {
       *--p = static_cast<char>('0' + magnitude % 10);
       magnitude /= 10;

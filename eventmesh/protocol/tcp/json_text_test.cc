@@ -100,7 +100,8 @@ TEST(DirectJsonWriterTest, WritesWhatRapidJsonWrites) {
   doc.Parse(out.data() + 6, out.size() - 6);
   ASSERT_FALSE(doc.HasParseError());
   for (const std::string& v : values) {
-    auto it = doc.FindMember(rapidjson::Value(v.data(), static_cast<rapidjson::SizeType>(v.size())));
+    auto it =
+        doc.FindMember(rapidjson::Value(v.data(), static_cast<rapidjson::SizeType>(v.size())));
     ASSERT_NE(it, doc.MemberEnd()) << v.substr(0, 20);
     EXPECT_EQ(std::string(it->value.GetString(), it->value.GetStringLength()), v);
   }

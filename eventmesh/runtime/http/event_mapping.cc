@@ -34,7 +34,7 @@ void SetIfNotEmpty(CloudEvent* event, const char* name, const std::string& value
 DataEncoding GuessDataEncoding(const std::optional<std::string>& content_type,
                                absl::string_view body) {
   const bool json_type = !content_type.has_value() || cloudevents::IsJsonContentType(*content_type);
-  if (json_type && !body.empty() && cloudevents::CheckJsonText(body, "content").ok()) {
+  if (json_type && !body.empty() && cloudevents::IsJsonText(body)) {
     return DataEncoding::kJson;
   }
   return IsValidUtf8(body) ? DataEncoding::kText : DataEncoding::kBinary;
