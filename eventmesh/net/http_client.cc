@@ -192,11 +192,10 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
             absl::StrCat("cannot load CA file '", options_.ca_file, "': ", ec.message()));
       }
     } else {
-      ssl_.set_default_verify_paths(ec);
-      if (ec) {
-        return absl::InternalError(
-            absl::StrCat("cannot load the system's default CA paths: ", ec.message()));
-      }
+      // The system's CA bundle (~150 certificates, tens of milliseconds to parse) is loaded
+      // when the first https connection is made (TlsContext): a client that only speaks plain
+      // http (the CLI, most SDK clients, webhooks to local services) never pays for it.
+      load_default_paths_ = true;
     }
     if (options_.client_cert_file.empty() != options_.client_key_file.empty()) {
       return absl::InvalidArgumentError(
@@ -228,6 +227,21 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
   void Send(HttpRequest request, absl::Duration timeout, HttpCallback done);
   void Shutdown();
 
+  // The TLS context for a connection to `url`: for https, with the verification CAs loaded
+  // (the system's default paths are loaded by the first https connection). Thread-safe.
+  asio::ssl::context* TlsContext(const Url& url) {
+    if (url.tls() && load_default_paths_) {
+      std::call_once(default_paths_once_, [this] {
+        boost::system::error_code ec;
+        ssl_.set_default_verify_paths(ec);
+        // Without them no peer certificate verifies: each handshake then fails with
+        // "certificate verification failed", naming the certificate's problem.
+        if (ec) default_paths_error_ = ec.message();
+      });
+    }
+    return &ssl_;
+  }
+
   // Pool management (mu_).
   struct Pool {
     std::vector<std::shared_ptr<Connection>> idle;
@@ -250,6 +264,9 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
   std::unique_ptr<asio::io_context> owned_io_;
   asio::io_context* const io_;
   asio::ssl::context ssl_;
+  bool load_default_paths_ = false;  // set by Init, read-only after
+  std::once_flag default_paths_once_;
+  std::string default_paths_error_;  // written once under default_paths_once_
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
   std::atomic<int64_t> connections_opened_{0};
@@ -393,7 +410,12 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
               return self->Abort(absl::UnavailableError(
                   absl::StrCat(self->description_, ": TLS handshake with ", self->url_.HostHeader(),
                                " failed: certificate verification failed: ",
-                               X509_verify_cert_error_string(verify))));
+                               X509_verify_cert_error_string(verify),
+                               self->client_->default_paths_error_.empty()
+                                   ? ""
+                                   : absl::StrCat(" (the system's default CA paths could not be "
+                                                  "loaded: ",
+                                                  self->client_->default_paths_error_, ")"))));
             }
             return self->OnError(ec, "in the TLS handshake");
           }
@@ -456,8 +478,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       retried_ = true;
       reused_ = false;
       connection_->Close();
-      auto fresh =
-          std::make_shared<Connection>(asio::make_strand(*client_->io_), &client_->ssl_, url_);
+      auto fresh = std::make_shared<Connection>(asio::make_strand(*client_->io_),
+                                                client_->TlsContext(url_), url_);
       {
         std::lock_guard<std::mutex> lock(client_->mu_);
         client_->busy_.erase(connection_);
@@ -570,8 +592,8 @@ void HttpClient::Impl::Acquire(const std::shared_ptr<Exchange>& exchange) {
       if (connection == nullptr) {
         if (pool.open < options_.max_connections_per_host) {
           ++pool.open;
-          connection =
-              std::make_shared<Connection>(asio::make_strand(*io_), &ssl_, exchange->url());
+          connection = std::make_shared<Connection>(asio::make_strand(*io_),
+                                                    TlsContext(exchange->url()), exchange->url());
         } else {
           pool.waiting.push_back(exchange);
           exchange->StartWaiting();
@@ -610,7 +632,8 @@ void HttpClient::Impl::Release(const std::string& key, std::shared_ptr<Connectio
         next_reused = true;
       } else {
         // The broken connection's slot goes to a fresh connection for the waiting request.
-        for_next = std::make_shared<Connection>(asio::make_strand(*io_), &ssl_, next->url());
+        for_next = std::make_shared<Connection>(asio::make_strand(*io_), TlsContext(next->url()),
+                                                next->url());
       }
     } else if (reusable) {
       pool.idle.push_back(std::move(connection));
