@@ -14,8 +14,9 @@
 //     connection before any response byte arrived (the server closed the idle connection) is
 //     retried once on a fresh connection.
 //   * https: the peer certificate is verified against `ca_file` (or the system's default
-//     paths when empty), the host name (or IP address) of the URL must match the certificate,
-//     and SNI is sent for host names.
+//     paths when empty, loaded by the first https connection: a client that only speaks
+//     http never parses the system's CA bundle), the host name (or IP address) of the URL
+//     must match the certificate, and SNI is sent for host names.
 // Errors (absl::Status in `done`): InvalidArgument (malformed URL, unsupported scheme, unknown
 // method), DeadlineExceeded (no complete response within the timeout, including the time spent
 // waiting for a pooled connection), Unavailable (name resolution, connect, TLS handshake or
