@@ -1,6 +1,8 @@
 #include "eventmesh/protocol/cloudevents/proto_format.h"
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <utility>
 
 #include "absl/container/inlined_vector.h"
@@ -354,20 +356,61 @@ size_t VarintSize(uint64_t v) {
   return n;
 }
 
-void PutVarint(std::string& out, uint64_t v) {
+// Protobuf wire bytes appended to a std::string through a cursor: room is made once per field
+// and bytes are then stored without a capacity check each (std::string::push_back / append
+// cost a call per byte run). The string holds exactly the bytes written once the WireOut is
+// destroyed.
+class WireOut {
+ public:
+  // `expected`: bytes likely to be written (room made up front).
+  explicit WireOut(std::string* out, size_t expected = 0) : out_(out), len_(out->size()) {
+    Reserve(expected);
+  }
+  WireOut(const WireOut&) = delete;
+  WireOut& operator=(const WireOut&) = delete;
+  ~WireOut() { out_->resize(len_); }
+
+  // Room for `n` more bytes.
+  void Reserve(size_t n) {
+    if (out_->size() - len_ < n) out_->resize(std::max(2 * out_->size(), len_ + n + 64));
+  }
+  // Unchecked stores: Reserve first.
+  void Byte(uint8_t b) { (*out_)[len_++] = static_cast<char>(b); }
+  void Bytes(absl::string_view s) {
+    if (!s.empty()) std::memcpy(out_->data() + len_, s.data(), s.size());
+    len_ += s.size();
+  }
+
+ private:
+  std::string* const out_;
+  size_t len_;  // bytes written; out_->size() - len_ is room
+};
+
+void PutByte(WireOut& out, uint8_t b) {
+  out.Reserve(1);
+  out.Byte(b);
+}
+
+void PutVarintUnchecked(WireOut& out, uint64_t v) {
   while (v >= 0x80) {
-    out.push_back(static_cast<char>(v | 0x80));
+    out.Byte(static_cast<uint8_t>(v | 0x80));
     v >>= 7;
   }
-  out.push_back(static_cast<char>(v));
+  out.Byte(static_cast<uint8_t>(v));
+}
+
+void PutVarint(WireOut& out, uint64_t v) {
+  out.Reserve(10);
+  PutVarintUnchecked(out, v);
 }
 
 size_t LenFieldSize(size_t n) { return 1 + VarintSize(n) + n; }
 
-void PutLenField(std::string& out, uint8_t tag, absl::string_view s) {
-  out.push_back(static_cast<char>(tag));
-  PutVarint(out, s.size());
-  out.append(s.data(), s.size());
+void PutLenField(WireOut& out, uint8_t tag, absl::string_view s) {
+  out.Reserve(11 + s.size());
+  out.Byte(tag);
+  PutVarintUnchecked(out, s.size());
+  out.Bytes(s);
 }
 
 // One CloudEventAttributeValue ready to be written.
@@ -396,25 +439,25 @@ struct WireValue {
         return LenFieldSize(text.size());
     }
   }
-  void Write(std::string& out) const {
+  void Write(WireOut& out) const {
     switch (field) {
       case 1:
       case 2:
-        out.push_back(static_cast<char>(Tag(field, kVarint)));
+        PutByte(out, Tag(field, kVarint));
         PutVarint(out, varint);
         return;
       case 4:
         PutLenField(out, Tag(4, kLen), bytes);
         return;
       case 7:
-        out.push_back(static_cast<char>(Tag(7, kLen)));
+        PutByte(out, Tag(7, kLen));
         PutVarint(out, TimestampSize());
         if (seconds != 0) {
-          out.push_back(static_cast<char>(Tag(1, kVarint)));
+          PutByte(out, Tag(1, kVarint));
           PutVarint(out, static_cast<uint64_t>(seconds));
         }
         if (nanos != 0) {
-          out.push_back(static_cast<char>(Tag(2, kVarint)));
+          PutByte(out, Tag(2, kVarint));
           PutVarint(out, static_cast<uint64_t>(static_cast<int64_t>(nanos)));
         }
         return;
@@ -470,31 +513,44 @@ absl::StatusOr<WireValue> ExtensionWireValue(const std::string& name, const Attr
                               " and cannot be converted to protobuf"));
 }
 
-void PutAttribute(std::string& out, absl::string_view name, const WireValue& v) {
+void PutAttribute(WireOut& out, absl::string_view name, const WireValue& v) {
   const size_t value_size = v.Size();
-  out.push_back(static_cast<char>(Tag(5, kLen)));
+  PutByte(out, Tag(5, kLen));
   PutVarint(out, LenFieldSize(name.size()) + LenFieldSize(value_size));
   PutLenField(out, Tag(1, kLen), name);
-  out.push_back(static_cast<char>(Tag(2, kLen)));
+  PutByte(out, Tag(2, kLen));
   PutVarint(out, value_size);
   v.Write(out);
 }
 
-absl::Status AppendWireEvent(const CloudEvent& e, std::string& out) {
+// PutAttribute of TextValue(field, text), written without building a WireValue: the common
+// case (every String, URI and URI-reference attribute), once per attribute of every stored
+// event.
+void PutTextAttribute(WireOut& out, absl::string_view name, uint32_t field,
+                      absl::string_view text) {
+  const size_t value_size = LenFieldSize(text.size());
+  PutByte(out, Tag(5, kLen));
+  PutVarint(out, LenFieldSize(name.size()) + LenFieldSize(value_size));
+  PutLenField(out, Tag(1, kLen), name);
+  PutByte(out, Tag(2, kLen));
+  PutVarint(out, value_size);
+  PutLenField(out, Tag(field, kLen), text);
+}
+
+absl::Status AppendWireEvent(const CloudEvent& e, WireOut& out) {
   if (!e.id().empty()) PutLenField(out, Tag(1, kLen), e.id());
   if (!e.source().empty()) PutLenField(out, Tag(2, kLen), e.source());
   if (!e.spec_version().empty()) PutLenField(out, Tag(3, kLen), e.spec_version());
   if (!e.type().empty()) PutLenField(out, Tag(4, kLen), e.type());
-  if (e.data_content_type())
-    PutAttribute(out, "datacontenttype", TextValue(3, *e.data_content_type()));
+  if (e.data_content_type()) PutTextAttribute(out, "datacontenttype", 3, *e.data_content_type());
   if (e.data_schema()) {
     if (e.spec_version() == kSpecVersion03) {
-      PutAttribute(out, "schemaurl", TextValue(6, *e.data_schema()));
+      PutTextAttribute(out, "schemaurl", 6, *e.data_schema());
     } else {
-      PutAttribute(out, "dataschema", TextValue(5, *e.data_schema()));
+      PutTextAttribute(out, "dataschema", 5, *e.data_schema());
     }
   }
-  if (e.subject()) PutAttribute(out, "subject", TextValue(3, *e.subject()));
+  if (e.subject()) PutTextAttribute(out, "subject", 3, *e.subject());
   if (e.time()) {
     absl::StatusOr<google::protobuf::Timestamp> ts = ParseRfc3339(*e.time());
     if (!ts.ok()) return Invalid("'time' must be an RFC 3339 timestamp");
@@ -505,6 +561,10 @@ absl::Status AppendWireEvent(const CloudEvent& e, std::string& out) {
     PutAttribute(out, "time", v);
   }
   for (const auto& [name, value] : e.extensions()) {
+    if (value.type == AttributeType::kString) {  // as ExtensionWireValue would, directly
+      PutTextAttribute(out, name, 3, value.text);
+      continue;
+    }
     absl::StatusOr<WireValue> v = ExtensionWireValue(name, value);
     if (!v.ok()) return v.status();
     PutAttribute(out, name, *v);
@@ -842,8 +902,11 @@ absl::StatusOr<CloudEvent> ParseWireEvent(absl::string_view in, absl::string_vie
 
 absl::StatusOr<std::string> SerializeProto(const CloudEvent& event) {
   std::string out;
-  out.reserve(EstimateWireSize(event));
-  absl::Status s = AppendWireEvent(event, out);
+  absl::Status s;
+  {
+    WireOut wire(&out, EstimateWireSize(event));
+    s = AppendWireEvent(event, wire);
+  }
   if (!s.ok()) return s;
   return out;
 }
@@ -860,9 +923,14 @@ absl::StatusOr<std::string> SerializeProtoBatch(const std::vector<CloudEvent>& e
   std::string scratch;
   for (size_t i = 0; i < events.size(); ++i) {
     scratch.clear();
-    absl::Status s = AppendWireEvent(events[i], scratch);
+    absl::Status s;
+    {
+      WireOut wire(&scratch, EstimateWireSize(events[i]));
+      s = AppendWireEvent(events[i], wire);
+    }
     if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("event [", i, "]: ", s.message()));
-    PutLenField(out, Tag(1, kLen), scratch);
+    WireOut wire(&out);
+    PutLenField(wire, Tag(1, kLen), scratch);
   }
   return out;
 }
