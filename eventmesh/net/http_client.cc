@@ -548,6 +548,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 void HttpClient::Impl::Send(HttpRequest request, absl::Duration timeout, HttpCallback done) {
   auto url = ParseUrl(request.url);
   if (!url.ok()) return done(url.status());
+  TlsContext(*url);  // a first https request loads the CA bundle here, not under the pool lock
   const http::verb verb = http::string_to_verb(request.method);
   if (verb == http::verb::unknown) {
     return done(

@@ -369,19 +369,28 @@ TEST_F(FaultTest, AFailedStartCommitKeepsTheStartFirstChosen) {
   member.Leave();
 }
 
-TEST(FaultStartTest, ANewGroupsStartIsCommittedBeforeAnythingIsDelivered) {
-  // Commits by the tick would come only after an hour: the start position must not wait for it.
+// A connector over a fresh RocksDB store in $TEST_TMPDIR/<dir> (sync none, no retention pass),
+// with topic "topic" of `partitions` partitions.
+std::unique_ptr<EventStoreConnector> OpenConnector(const std::string& dir, int partitions,
+                                                   const EventStoreConnectorOptions& options) {
   store::StoreOptions store_options;
-  store_options.path = absl::StrCat(getenv("TEST_TMPDIR"), "/new_group_start");
+  store_options.path = absl::StrCat(getenv("TEST_TMPDIR"), "/", dir);
   store_options.sync_mode = store::SyncMode::kNone;
   store_options.retention_interval_ms = 0;
   auto store = store::RocksDbEventStore::Open(store_options);
-  ASSERT_TRUE(store.ok());
+  if (!store.ok()) return nullptr;
+  auto connector = EventStoreConnector::Create(std::move(*store), options);
+  if (!connector->CreateTopic("topic", partitions).ok()) return nullptr;
+  return connector;
+}
+
+TEST(FaultStartTest, ANewGroupsStartIsCommittedBeforeAnythingIsDelivered) {
+  // Commits by the tick would come only after an hour: the start position must not wait for it.
   EventStoreConnectorOptions options;
   options.append_on_caller_thread = true;
   options.commit_interval_ms = 3'600'000;
-  auto connector = EventStoreConnector::Create(std::move(*store), options);
-  ASSERT_TRUE(connector->CreateTopic("topic", 2).ok());
+  auto connector = OpenConnector("new_group_start", 2, options);
+  ASSERT_NE(connector, nullptr);
   Member member;
   ASSERT_TRUE(member.Join(connector.get(), "brand-new").ok());
   // Subscribe returned: the start of every assigned partition is already committed, so a crash
@@ -400,18 +409,12 @@ TEST(FaultStartTest, ANewGroupsStartIsCommittedBeforeAnythingIsDelivered) {
 // the subscriber that takes the partition over must get every event published after it
 // subscribed (reading the partition's end at takeover would skip them).
 TEST(FaultStartTest, APartitionTakenOverLaterStartsWhereTheGroupStarted) {
-  store::StoreOptions store_options;
-  store_options.path = absl::StrCat(getenv("TEST_TMPDIR"), "/takeover_start");
-  store_options.sync_mode = store::SyncMode::kNone;
-  store_options.retention_interval_ms = 0;
-  auto store = store::RocksDbEventStore::Open(store_options);
-  ASSERT_TRUE(store.ok());
   EventStoreConnectorOptions options;
   options.append_on_caller_thread = true;
   options.heartbeat_interval_ms = 30;
   options.fetch_wait_ms = 50;
-  auto connector = EventStoreConnector::Create(std::move(*store), options);
-  ASSERT_TRUE(connector->CreateTopic("topic", 2).ok());
+  auto connector = OpenConnector("takeover_start", 2, options);
+  ASSERT_NE(connector, nullptr);
   store::JoinGroupRequest join;  // a member of another process: holds partitions, commits nothing
   join.group = "late";
   join.topics = {"topic"};

@@ -135,10 +135,6 @@ inline void AppendJsonString(StringAppendStream& stream, absl::string_view s) {
   rapidjson::Writer<StringAppendStream> w(stream);  // a root string: no level stack
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
-inline void AppendJsonString(std::string* out, absl::string_view s) {
-  StringAppendStream stream(out);
-  AppendJsonString(stream, s);
-}
 
 // Compact JSON objects appended straight to a std::string, for the fixed shapes of TCP frames
 // (the header, the EventMeshMessage body): no writer state on the heap (rapidjson::Writer

@@ -33,15 +33,38 @@ std::vector<std::string> Samples() {
   return samples;
 }
 
-// What rapidjson::Writer writes for {"k0":v0,...,"n":-12,"m":{...},"z":{}}.
-std::string WithRapidJson(const std::vector<std::string>& values,
-                          const std::map<std::string, std::string>& map) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+// rapidjson::Writer behind DirectJsonWriter's interface (string_view keys and values).
+class RapidJsonAdapter {
+ public:
+  explicit RapidJsonAdapter(rapidjson::StringBuffer* buffer) : w_(*buffer) {}
+  void StartObject() { w_.StartObject(); }
+  void EndObject() { w_.EndObject(); }
+  void Key(absl::string_view k) { w_.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())); }
+  void String(absl::string_view v) {
+    w_.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+  }
+  void Int(int v) { w_.Int(v); }
+  void StringMap(const std::map<std::string, std::string>& map) {
+    StartObject();
+    for (const auto& [k, v] : map) {
+      Key(k);
+      String(v);
+    }
+    EndObject();
+  }
+
+ private:
+  rapidjson::Writer<rapidjson::StringBuffer> w_;
+};
+
+// {"<v>":"<v>",...,"n":-12,"max":INT_MAX,"min":INT_MIN,"zero":0,"m":{map},"z":{}} through `w`.
+template <typename Writer>
+void WriteSample(Writer& w, const std::vector<std::string>& values,
+                 const std::map<std::string, std::string>& map) {
   w.StartObject();
-  for (size_t i = 0; i < values.size(); ++i) {
-    w.Key(values[i].data(), static_cast<rapidjson::SizeType>(values[i].size()));
-    w.String(values[i].data(), static_cast<rapidjson::SizeType>(values[i].size()));
+  for (const std::string& v : values) {
+    w.Key(v);
+    w.String(v);
   }
   w.Key("n");
   w.Int(-12);
@@ -52,47 +75,28 @@ std::string WithRapidJson(const std::vector<std::string>& values,
   w.Key("zero");
   w.Int(0);
   w.Key("m");
-  w.StartObject();
-  for (const auto& [k, v] : map) {
-    w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
-    w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
-  }
-  w.EndObject();
+  w.StringMap(map);
   w.Key("z");
   w.StartObject();
   w.EndObject();
   w.EndObject();
-  return std::string(buffer.GetString(), buffer.GetSize());
 }
 
 TEST(DirectJsonWriterTest, WritesWhatRapidJsonWrites) {
   const std::vector<std::string> values = Samples();
   std::map<std::string, std::string> map;
   for (size_t i = 0; i < values.size(); ++i) map[values[i]] = values[(i + 1) % values.size()];
-  const std::string expected = WithRapidJson(values, map);
+  rapidjson::StringBuffer buffer;
+  {
+    RapidJsonAdapter w(&buffer);
+    WriteSample(w, values, map);
+  }
+  const std::string expected(buffer.GetString(), buffer.GetSize());
 
   std::string out = "prefix";  // appends after what is there
   {
     DirectJsonWriter w(&out);  // complete in `out` once destroyed
-    w.StartObject();
-    for (const std::string& v : values) {
-      w.Key(v);
-      w.String(v);
-    }
-    w.Key("n");
-    w.Int(-12);
-    w.Key("max");
-    w.Int(2147483647);
-    w.Key("min");
-    w.Int(-2147483647 - 1);
-    w.Key("zero");
-    w.Int(0);
-    w.Key("m");
-    w.StringMap(map);
-    w.Key("z");
-    w.StartObject();
-    w.EndObject();
-    w.EndObject();
+    WriteSample(w, values, map);
   }
   EXPECT_EQ(out, "prefix" + expected);
   // And it is JSON that parses back to the same strings.
@@ -113,7 +117,10 @@ TEST(DirectJsonWriterTest, AppendJsonStringMatchesAWriterOfOneString) {
     rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
     w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
     std::string out = "ab";
-    AppendJsonString(&out, v);
+    {
+      StringAppendStream stream(&out);
+      AppendJsonString(stream, v);
+    }
     EXPECT_EQ(out, "ab" + std::string(buffer.GetString(), buffer.GetSize())) << v.substr(0, 20);
   }
 }
