@@ -1,5 +1,7 @@
 #include "eventmesh/protocol/http/headers.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
@@ -10,14 +12,36 @@ HeaderMap::HeaderMap(
   for (const auto& [name, value] : entries) Set(name, value);
 }
 
+bool HeaderMap::CaseInsensitiveLess::operator()(absl::string_view a, absl::string_view b) const {
+  const size_t n = std::min(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i) {
+    if (a[i] == b[i]) continue;
+    const unsigned char ca = absl::ascii_tolower(static_cast<unsigned char>(a[i]));
+    const unsigned char cb = absl::ascii_tolower(static_cast<unsigned char>(b[i]));
+    if (ca != cb) return ca < cb;
+  }
+  return a.size() < b.size();
+}
+
 void HeaderMap::Set(absl::string_view name, absl::string_view value) {
-  entries_[absl::AsciiStrToLower(name)] = {std::string(name), std::string(value)};
+  auto it = entries_.find(name);
+  if (it == entries_.end()) {
+    entries_.emplace(std::string(name), std::string(value));
+    return;
+  }
+  if (it->first != name) {
+    // Keep the new spelling: re-key the node (same position in the order).
+    auto node = entries_.extract(it);
+    node.key() = std::string(name);
+    it = entries_.insert(std::move(node)).position;
+  }
+  it->second.assign(value.data(), value.size());
 }
 
 std::optional<absl::string_view> HeaderMap::Get(absl::string_view name) const {
-  auto it = entries_.find(absl::AsciiStrToLower(name));
+  auto it = entries_.find(name);
   if (it == entries_.end()) return std::nullopt;
-  return absl::string_view(it->second.second);
+  return absl::string_view(it->second);
 }
 
 std::string HeaderMap::GetOr(absl::string_view name, absl::string_view fallback) const {
@@ -26,7 +50,10 @@ std::string HeaderMap::GetOr(absl::string_view name, absl::string_view fallback)
 }
 
 bool HeaderMap::Remove(absl::string_view name) {
-  return entries_.erase(absl::AsciiStrToLower(name)) > 0;
+  auto it = entries_.find(name);
+  if (it == entries_.end()) return false;
+  entries_.erase(it);
+  return true;
 }
 
 absl::StatusOr<std::string> NormalizeProtocolVersion(absl::string_view version) {
@@ -44,18 +71,24 @@ absl::StatusOr<RequestHeader> RequestHeader::Parse(const HeaderMap& headers, Req
       NormalizeProtocolVersion(headers.GetOr(header_key::kVersion, ""));
   if (!version.ok()) return version.status();
   h.version = *std::move(version);
-  h.language = headers.GetOr(header_key::kLanguage, "");
+  // Copies a header's value into the field (left as it is when the header is absent).
+  auto copy = [&headers](absl::string_view name, std::string* field) {
+    if (std::optional<absl::string_view> value = headers.Get(name)) {
+      field->assign(value->data(), value->size());
+    }
+  };
+  copy(header_key::kLanguage, &h.language);
   if (absl::StripAsciiWhitespace(h.language).empty()) h.language = std::string(kDefaultLanguage);
-  h.env = headers.GetOr(header_key::kEnv, "");
-  h.idc = headers.GetOr(header_key::kIdc, "");
-  h.sys = headers.GetOr(header_key::kSys, "");
-  h.pid = headers.GetOr(header_key::kPid, "");
-  h.ip = headers.GetOr(header_key::kIp, "");
-  h.username = headers.GetOr(header_key::kUsername, "");
-  h.passwd = headers.GetOr(header_key::kPasswd, "");
-  h.protocol_type = headers.GetOr(header_key::kProtocolType, "");
-  h.protocol_version = headers.GetOr(header_key::kProtocolVersion, "");
-  h.protocol_desc = headers.GetOr(header_key::kProtocolDesc, "");
+  copy(header_key::kEnv, &h.env);
+  copy(header_key::kIdc, &h.idc);
+  copy(header_key::kSys, &h.sys);
+  copy(header_key::kPid, &h.pid);
+  copy(header_key::kIp, &h.ip);
+  copy(header_key::kUsername, &h.username);
+  copy(header_key::kPasswd, &h.passwd);
+  copy(header_key::kProtocolType, &h.protocol_type);
+  copy(header_key::kProtocolVersion, &h.protocol_version);
+  copy(header_key::kProtocolDesc, &h.protocol_desc);
 
   if (RequiresClientIdentity(code)) {
     const std::pair<absl::string_view, const std::string*> required[] = {

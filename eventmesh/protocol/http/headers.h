@@ -85,12 +85,18 @@ class HeaderMap {
   // Visits (original name, value) pairs in order of lowercase name.
   template <typename F>
   void ForEach(F&& f) const {
-    for (const auto& [lower, entry] : entries_) f(entry.first, entry.second);
+    for (const auto& [name, value] : entries_) f(name, value);
   }
 
  private:
-  // Lowercase name -> (original name, value).
-  std::map<std::string, std::pair<std::string, std::string>, std::less<>> entries_;
+  // Orders names as their lowercase forms would order, without building them (a lookup
+  // allocates nothing).
+  struct CaseInsensitiveLess {
+    using is_transparent = void;
+    bool operator()(absl::string_view a, absl::string_view b) const;
+  };
+  // Name as last set -> value.
+  std::map<std::string, std::string, CaseInsensitiveLess> entries_;
 };
 
 // `version` header normalisation: blank -> "1.0"; "1.0" and "2.0" are kept.

@@ -1,5 +1,8 @@
 #include "eventmesh/protocol/http/url_encoding.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 
 namespace eventmesh::protocol::http {
@@ -17,25 +20,39 @@ bool IsUnreserved(unsigned char c) {
          c == '-' || c == '*' || c == '_';
 }
 
-// Decodes `text`, which starts at byte `base` of the caller's input, appending to *out.
+// Decodes `text`, which starts at byte `base` of the caller's input, appending to *out. Runs
+// without '+' or '%' are copied in one step; each byte is searched once (memchr), whatever the
+// mix of escapes.
 absl::Status DecodeInto(absl::string_view text, size_t base, std::string* out) {
   out->reserve(out->size() + text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '+') {
+  const char* const begin = text.data();
+  const size_t size = text.size();
+  auto next = [&](char c, size_t from) {
+    const void* hit = from < size ? std::memchr(begin + from, c, size - from) : nullptr;
+    return hit == nullptr ? size : static_cast<size_t>(static_cast<const char*>(hit) - begin);
+  };
+  size_t next_plus = next('+', 0);
+  size_t next_percent = next('%', 0);
+  size_t i = 0;
+  while (true) {
+    const size_t run_end = std::min(next_plus, next_percent);
+    out->append(begin + i, run_end - i);
+    if (run_end == size) break;
+    if (run_end == next_plus) {
       out->push_back(' ');
-    } else if (c == '%') {
-      const int hi = i + 1 < text.size() ? HexValue(text[i + 1]) : -1;
-      const int lo = i + 2 < text.size() ? HexValue(text[i + 2]) : -1;
-      if (hi < 0 || lo < 0) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "invalid percent-escape '", text.substr(i, 3), "' at position ", base + i));
-      }
-      out->push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else {
-      out->push_back(c);
+      i = run_end + 1;
+      next_plus = next('+', i);
+      continue;
     }
+    const int hi = run_end + 1 < size ? HexValue(text[run_end + 1]) : -1;
+    const int lo = run_end + 2 < size ? HexValue(text[run_end + 2]) : -1;
+    if (hi < 0 || lo < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "invalid percent-escape '", text.substr(run_end, 3), "' at position ", base + run_end));
+    }
+    out->push_back(static_cast<char>(hi * 16 + lo));
+    i = run_end + 3;  // the two hex digits are not '+' or '%': next_plus stays valid
+    next_percent = next('%', i);
   }
   return absl::OkStatus();
 }
@@ -74,6 +91,7 @@ absl::StatusOr<std::string> UrlDecode(absl::string_view text) {
 
 absl::StatusOr<FormFields> ParseForm(absl::string_view body) {
   FormFields fields;
+  fields.reserve(8);  // the usual handful of fields without regrowing
   size_t start = 0;
   while (start <= body.size()) {
     size_t end = body.find('&', start);

@@ -25,6 +25,10 @@ TEST(UrlEncodingTest, Decodes) {
   EXPECT_EQ(*UrlDecode("%C3%A9"), "\xc3\xa9");
   EXPECT_EQ(*UrlDecode(""), "");
   EXPECT_EQ(*UrlDecode("%00"), std::string(1, '\0'));
+  // Plain runs between, before and after escapes; escapes back to back.
+  EXPECT_EQ(*UrlDecode("abc+def%21ghi"), "abc def!ghi");
+  EXPECT_EQ(*UrlDecode("++%41%42+"), "  AB ");
+  EXPECT_EQ(*UrlDecode("plain-text_only.*"), "plain-text_only.*");
 }
 
 TEST(UrlEncodingTest, InvalidEscapesNamePosition) {

@@ -25,10 +25,6 @@ absl::Status CheckExtensionName(const std::string& name) {
   return absl::OkStatus();
 }
 
-void SetIfNotEmpty(CloudEvent* event, const char* name, const std::string& value) {
-  if (!value.empty()) event->SetExtension(name, value);
-}
-
 }  // namespace
 
 DataEncoding GuessDataEncoding(const std::optional<std::string>& content_type,
@@ -86,23 +82,35 @@ absl::StatusOr<CloudEvent> MessageToEvent(const MessageFields& message,
   event.set_type(kProtocolTypeEventMeshMessage);
   event.set_subject(message.topic);
   event.set_data(message.content, GuessDataEncoding(std::nullopt, message.content));
-  SetIfNotEmpty(&event, "code", std::to_string(protocol::http::RequestCodeValue(header.code)));
-  SetIfNotEmpty(&event, "env", header.env);
-  SetIfNotEmpty(&event, "idc", header.idc);
-  SetIfNotEmpty(&event, "ip", header.ip);
-  SetIfNotEmpty(&event, "pid", header.pid);
-  SetIfNotEmpty(&event, "sys", header.sys);
-  SetIfNotEmpty(&event, "username", header.username);
-  SetIfNotEmpty(&event, "version", header.version);
-  SetIfNotEmpty(&event, "language", header.language);
-  SetIfNotEmpty(&event, "protocoltype", protocol_type);
-  SetIfNotEmpty(&event, "protocolversion", protocol_version);
-  SetIfNotEmpty(&event, "protocoldesc", protocol_desc);
-  SetIfNotEmpty(&event, "bizseqno", message.biz_seq_no);
-  SetIfNotEmpty(&event, "uniqueid", message.unique_id);
-  SetIfNotEmpty(&event, "producergroup", message.producer_group);
-  if (message.ttl_ms > 0) event.SetExtension("ttl", std::to_string(message.ttl_ms));
-  SetIfNotEmpty(&event, "tag", message.tag);
+  // The request's own attributes, appended in name order to the event that has none yet (each
+  // insert lands at the end of the tree: no search, nothing shifted).
+  const std::string code = std::to_string(protocol::http::RequestCodeValue(header.code));
+  const std::string ttl = message.ttl_ms > 0 ? std::to_string(message.ttl_ms) : std::string();
+  const std::pair<absl::string_view, const std::string*> attributes[] = {
+      {"bizseqno", &message.biz_seq_no},
+      {"code", &code},
+      {"env", &header.env},
+      {"idc", &header.idc},
+      {"ip", &header.ip},
+      {"language", &header.language},
+      {"pid", &header.pid},
+      {"producergroup", &message.producer_group},
+      {"protocoldesc", &protocol_desc},
+      {"protocoltype", &protocol_type},
+      {"protocolversion", &protocol_version},
+      {"sys", &header.sys},
+      {"tag", &message.tag},
+      {"ttl", &ttl},
+      {"uniqueid", &message.unique_id},
+      {"username", &header.username},
+      {"version", &header.version},
+  };
+  CloudEvent::Extensions* extensions = event.mutable_extensions();
+  for (const auto& [name, value] : attributes) {
+    if (value->empty()) continue;
+    extensions->try_emplace(extensions->end(), std::string(name),
+                            cloudevents::AttributeValue::String(*value));
+  }
   for (const auto& [key, value] : message.ext_fields) {
     EM_RETURN_IF_ERROR(CheckExtensionName(key));
     event.SetExtension(key, value);

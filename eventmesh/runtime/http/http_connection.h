@@ -6,11 +6,11 @@
 // Runs on one worker's io_context (its strand): reads one request with a deadline and size
 // caps, hands it to the Router, writes the answer when the Responder runs (posted back to the
 // strand), then reads the next request, so pipelined requests are handled one after another
-// in the order sent. A request with the header "eventmesh-ordered" that is answered with a
-// status other than 2xx closes the connection after that answer: the requests pipelined behind
-// it are not handled (the sender sends them again after the failed one). Kept alive by
-// shared_from_this while an operation or a Responder is pending. See http_server.h for the limits
-// and their answers.
+// in the order sent. An answer goes out as one buffer (response_wire.h). A request with the header
+// "eventmesh-ordered" that is answered with a status other than 2xx closes the connection after
+// that answer: the requests pipelined behind it are not handled (the sender sends them again after
+// the failed one). Kept alive by shared_from_this while an operation or a Responder is pending. See
+// http_server.h for the limits and their answers.
 
 #include <atomic>
 #include <chrono>
@@ -32,6 +32,7 @@
 #include "boost/beast/ssl.hpp"
 #include "eventmesh/protocol/http/headers.h"
 #include "eventmesh/runtime/http/http_server.h"
+#include "eventmesh/runtime/http/response_wire.h"
 #include "eventmesh/runtime/http/router.h"
 #include "glog/logging.h"
 
@@ -174,7 +175,9 @@ class Connection final : public ConnectionBase,
     http::request<http::string_body> message = parser_->release();
     parser_.reset();
     keep_alive_ = message.keep_alive();
-    ordered_ = message.find(std::string(protocol::http::header_key::kOrdered)) != message.end();
+    ordered_ = message.find(boost::beast::string_view(
+                   protocol::http::header_key::kOrdered.data(),
+                   protocol::http::header_key::kOrdered.size())) != message.end();
     HttpRequest request;
     switch (message.method()) {
       case http::verb::get:
@@ -191,6 +194,7 @@ class Connection final : public ConnectionBase,
     const size_t q = request.target.find('?');
     request.path = request.target.substr(0, q);
     if (q != std::string::npos) request.query = request.target.substr(q + 1);
+    request.raw_headers.reserve(16);
     for (const auto& field : message) {
       std::string name(field.name_string());
       std::string value(field.value());
@@ -232,25 +236,18 @@ class Connection final : public ConnectionBase,
 
   // Sends the answer of the current request (counted in in_flight).
   void Write(HttpResponse response) {
-    namespace http = boost::beast::http;
     state_->in_flight.fetch_sub(1);
     if (closed_) return;
-    response_ = {};
-    response_.version(11);
-    response_.result(static_cast<unsigned>(response.status));
-    response_.set(http::field::content_type, response.content_type);
-    for (auto& [name, value] : response.headers) response_.set(name, value);
-    response_.body() = std::move(response.body);
     const bool failed = response.status < 200 || response.status >= 300;
-    response_.keep_alive(keep_alive_ && !response.close && !(ordered_ && failed) &&
-                         !state_->stopping.load());
-    response_.prepare_payload();
+    keep_alive_ =
+        keep_alive_ && !response.close && !(ordered_ && failed) && !state_->stopping.load();
+    SerializeResponse(response, keep_alive_, &out_);
     ArmTimer();
-    http::async_write(
-        stream_, response_,
+    boost::asio::async_write(
+        stream_, boost::asio::buffer(out_),
         [self = this->shared_from_this()](const boost::beast::error_code& ec, size_t) {
           self->busy_ = false;
-          if (ec || !self->response_.keep_alive()) return self->Close();
+          if (ec || !self->keep_alive_) return self->Close();
           self->DoRead();
         });
   }
@@ -269,7 +266,7 @@ class Connection final : public ConnectionBase,
   Stream stream_;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
-  boost::beast::http::response<boost::beast::http::string_body> response_;
+  std::string out_;  // the answer being written
   std::string peer_ip_;
   std::string local_ip_;
   bool keep_alive_ = true;

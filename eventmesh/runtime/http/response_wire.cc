@@ -1,0 +1,88 @@
+#include "eventmesh/runtime/http/response_wire.h"
+
+#include <cstddef>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/string_view.h"
+#include "boost/beast/http/status.hpp"
+
+namespace eventmesh::runtime::http {
+namespace {
+
+bool SameName(absl::string_view a, absl::string_view b) { return absl::EqualsIgnoreCase(a, b); }
+
+// Appends `text` with CR and LF written as spaces.
+void AppendFieldText(absl::string_view text, std::string* out) {
+  const size_t start = out->size();
+  out->append(text.data(), text.size());
+  for (size_t i = start; i < out->size(); ++i) {
+    char& c = (*out)[i];
+    if (c == '\r' || c == '\n') c = ' ';
+  }
+}
+
+void AppendField(absl::string_view name, absl::string_view value, std::string* out) {
+  AppendFieldText(name, out);
+  out->append(": ");
+  AppendFieldText(value, out);
+  out->append("\r\n");
+}
+
+void AppendDecimal(uint64_t value, std::string* out) {
+  char digits[20];
+  size_t n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value != 0);
+  while (n > 0) out->push_back(digits[--n]);
+}
+
+}  // namespace
+
+void SerializeResponse(const HttpResponse& response, bool keep_alive, std::string* out) {
+  const auto& headers = response.headers;
+  out->clear();
+  out->reserve(128 + response.content_type.size() + response.body.size() + 64 * headers.size());
+  out->append("HTTP/1.1 ");
+  AppendDecimal(static_cast<uint64_t>(response.status), out);
+  out->push_back(' ');
+  const auto reason =
+      boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(response.status));
+  out->append(reason.data(), reason.size());
+  out->append("\r\n");
+
+  // A header is written where the last one of its name stands (Beast's set(): replace = erase
+  // the earlier ones, append the new one).
+  auto replaced_later = [&](size_t i) {
+    for (size_t j = i + 1; j < headers.size(); ++j) {
+      if (SameName(headers[i].first, headers[j].first)) return true;
+    }
+    return false;
+  };
+  bool content_type_replaced = false;
+  for (const auto& [name, value] : headers) {
+    if (SameName(name, "Content-Type")) content_type_replaced = true;
+  }
+  if (!content_type_replaced) AppendField("Content-Type", response.content_type, out);
+  for (size_t i = 0; i < headers.size(); ++i) {
+    const auto& [name, value] = headers[i];
+    if (SameName(name, "Content-Length") || SameName(name, "Connection") || replaced_later(i)) {
+      continue;  // framing is the connection's
+    }
+    AppendField(name, value, out);
+  }
+  const int status = response.status;
+  const bool body_allowed = !(status / 100 == 1 || status == 204 || status == 304);
+  if (!keep_alive) out->append("Connection: close\r\n");
+  if (body_allowed) {
+    out->append("Content-Length: ");
+    AppendDecimal(response.body.size(), out);
+    out->append("\r\n");
+  }
+  out->append("\r\n");
+  if (body_allowed) out->append(response.body);
+}
+
+}  // namespace eventmesh::runtime::http
