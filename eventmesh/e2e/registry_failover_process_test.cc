@@ -4,7 +4,11 @@
 // reconnects to the other runtime, and every event acknowledged to the publisher is delivered at
 // least once.
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -46,6 +50,19 @@ bool Eventually(const std::function<bool()>& done, absl::Duration limit = absl::
 
 using Received = eventmesh::testing::ReceivedBodies;
 
+// True when something accepts TCP connections on 127.0.0.1:`port`.
+bool AcceptsConnections(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool connected = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return connected;
+}
+
 class RegistryFailoverProcessTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -66,6 +83,8 @@ class RegistryFailoverProcessTest : public ::testing::Test {
                                      dir_ + "/store.log");
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
+    // The runtimes reach the store only when a client subscribes: wait until it listens.
+    ASSERT_TRUE(Eventually([&] { return AcceptsConnections(store_port_); })) << store_->LogTail();
     registry::HttpRegistryOptions options;
     options.addresses = {absl::StrCat("127.0.0.1:", registry_port_)};
     options.timeout = absl::Seconds(2);
@@ -135,10 +154,12 @@ TEST_F(RegistryFailoverProcessTest, SubscriberSurvivesASigkilledRuntime) {
   (*subscriber)->SetHandler([&](std::shared_ptr<sdk::Delivery> delivery) {
     received.Add(delivery->event().data());
   });
-  ASSERT_TRUE(
-      (*subscriber)
-          ->Subscribe("orders", sdk::SubscriptionMode::kClustering, sdk::SubscriptionType::kAsync)
-          .ok());
+  {
+    const absl::Status subscribed = (*subscriber)
+                                        ->Subscribe("orders", sdk::SubscriptionMode::kClustering,
+                                                    sdk::SubscriptionType::kAsync);
+    ASSERT_TRUE(subscribed.ok()) << subscribed;
+  }
   ASSERT_TRUE((*subscriber)->Listen().ok());
   // The subscriber's runtime is the one whose report shows a client.
   std::string victim;

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "absl/hash/hash.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace eventmesh::protocol::http {
@@ -12,15 +14,37 @@ HeaderMap::HeaderMap(
   for (const auto& [name, value] : entries) Set(name, value);
 }
 
-bool HeaderMap::CaseInsensitiveLess::operator()(absl::string_view a, absl::string_view b) const {
-  const size_t n = std::min(a.size(), b.size());
-  for (size_t i = 0; i < n; ++i) {
-    if (a[i] == b[i]) continue;
-    const unsigned char ca = absl::ascii_tolower(static_cast<unsigned char>(a[i]));
-    const unsigned char cb = absl::ascii_tolower(static_cast<unsigned char>(b[i]));
-    if (ca != cb) return ca < cb;
+size_t HeaderMap::CaseInsensitiveHash::operator()(absl::string_view name) const {
+  char lower[64];
+  if (name.size() <= sizeof(lower)) {
+    for (size_t i = 0; i < name.size(); ++i) {
+      lower[i] = absl::ascii_tolower(static_cast<unsigned char>(name[i]));
+    }
+    return absl::Hash<absl::string_view>{}(absl::string_view(lower, name.size()));
   }
-  return a.size() < b.size();
+  return absl::Hash<std::string>{}(absl::AsciiStrToLower(name));
+}
+
+bool HeaderMap::CaseInsensitiveEq::operator()(absl::string_view a, absl::string_view b) const {
+  return absl::EqualsIgnoreCase(a, b);
+}
+
+std::vector<const HeaderMap::Entries::value_type*> HeaderMap::Sorted() const {
+  std::vector<const Entries::value_type*> sorted;
+  sorted.reserve(entries_.size());
+  for (const auto& entry : entries_) sorted.push_back(&entry);
+  std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) {
+    const absl::string_view x = a->first;
+    const absl::string_view y = b->first;
+    const size_t n = std::min(x.size(), y.size());
+    for (size_t i = 0; i < n; ++i) {
+      const unsigned char cx = absl::ascii_tolower(static_cast<unsigned char>(x[i]));
+      const unsigned char cy = absl::ascii_tolower(static_cast<unsigned char>(y[i]));
+      if (cx != cy) return cx < cy;
+    }
+    return x.size() < y.size();
+  });
+  return sorted;
 }
 
 void HeaderMap::Set(absl::string_view name, absl::string_view value) {
@@ -30,7 +54,7 @@ void HeaderMap::Set(absl::string_view name, absl::string_view value) {
     return;
   }
   if (it->first != name) {
-    // Keep the new spelling: re-key the node (same position in the order).
+    // Keep the new spelling: re-key the entry (the same key for the hash and equality).
     auto node = entries_.extract(it);
     node.key() = std::string(name);
     it = entries_.insert(std::move(node)).position;

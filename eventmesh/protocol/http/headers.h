@@ -10,11 +10,12 @@
 //
 // Value types; not thread-safe for concurrent mutation.
 
-#include <map>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "eventmesh/protocol/http/request_code.h"
@@ -79,24 +80,35 @@ class HeaderMap {
   bool Contains(absl::string_view name) const { return Get(name).has_value(); }
   // Removes `name`; false when absent.
   bool Remove(absl::string_view name);
+  // Makes room for `n` names (no rehashing while they are set).
+  void Reserve(size_t n) { entries_.reserve(n); }
   size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
 
   // Visits (original name, value) pairs in order of lowercase name.
   template <typename F>
   void ForEach(F&& f) const {
-    for (const auto& [name, value] : entries_) f(name, value);
+    for (const auto* entry : Sorted()) f(entry->first, entry->second);
   }
 
  private:
-  // Orders names as their lowercase forms would order, without building them (a lookup
-  // allocates nothing).
-  struct CaseInsensitiveLess {
+  // Hash and equality of names ignoring ASCII case (lookups build no lowercase copy). The hash
+  // is absl::Hash of the lowercase name, seeded per process, so chosen names do not collide.
+  struct CaseInsensitiveHash {
+    using is_transparent = void;
+    size_t operator()(absl::string_view name) const;
+  };
+  struct CaseInsensitiveEq {
     using is_transparent = void;
     bool operator()(absl::string_view a, absl::string_view b) const;
   };
+  using Entries =
+      absl::flat_hash_map<std::string, std::string, CaseInsensitiveHash, CaseInsensitiveEq>;
+
+  std::vector<const Entries::value_type*> Sorted() const;
+
   // Name as last set -> value.
-  std::map<std::string, std::string, CaseInsensitiveLess> entries_;
+  Entries entries_;
 };
 
 // `version` header normalisation: blank -> "1.0"; "1.0" and "2.0" are kept.

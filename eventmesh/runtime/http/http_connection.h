@@ -194,6 +194,7 @@ class Connection final : public ConnectionBase,
     const size_t q = request.target.find('?');
     request.path = request.target.substr(0, q);
     if (q != std::string::npos) request.query = request.target.substr(q + 1);
+    request.headers.Reserve(16);
     request.raw_headers.reserve(16);
     for (const auto& field : message) {
       std::string name(field.name_string());
