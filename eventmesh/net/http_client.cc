@@ -27,6 +27,7 @@
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 #include "boost/beast/ssl.hpp"
+#include "eventmesh/net/http_wire.h"
 
 namespace eventmesh::net {
 
@@ -291,12 +292,14 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
 // One request from Send to its callback.
 class Exchange : public std::enable_shared_from_this<Exchange> {
  public:
-  Exchange(std::shared_ptr<HttpClient::Impl> client, Url url, http::request<http::string_body> req,
+  // `wire` is the whole request (http_wire.h); `head`: a HEAD request (its answer has no body).
+  Exchange(std::shared_ptr<HttpClient::Impl> client, Url url, std::string wire, bool head,
            std::string description, absl::Duration timeout, HttpCallback done)
       : client_(std::move(client)),
         url_(std::move(url)),
         key_(url_.Origin()),
-        request_(std::move(req)),
+        wire_(std::move(wire)),
+        head_(head),
         description_(std::move(description)),
         timeout_ms_(absl::ToInt64Milliseconds(timeout)),
         deadline_(Clock::now() + absl::ToChronoMilliseconds(timeout)),
@@ -430,9 +433,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       self->Read();
     };
     if (connection_->secure) {
-      http::async_write(*connection_->secure, request_, std::move(on_write));
+      asio::async_write(*connection_->secure, asio::buffer(wire_), std::move(on_write));
     } else {
-      http::async_write(*connection_->plain, request_, std::move(on_write));
+      asio::async_write(*connection_->plain, asio::buffer(wire_), std::move(on_write));
     }
   }
 
@@ -441,7 +444,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     parser_->body_limit(static_cast<uint64_t>(client_->options_.max_response_bytes));
     parser_->header_limit(
         static_cast<uint32_t>(std::min<int64_t>(client_->options_.max_response_bytes, 1 << 20)));
-    if (request_.method() == http::verb::head) parser_->skip(true);
+    if (head_) parser_->skip(true);
     auto on_read = [self = shared_from_this()](boost::system::error_code ec, size_t) {
       if (ec) return self->OnError(ec, "reading the response");
       self->Complete();
@@ -527,7 +530,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   std::shared_ptr<HttpClient::Impl> client_;
   const Url url_;
   const std::string key_;
-  http::request<http::string_body> request_;
+  const std::string wire_;  // the request's bytes
+  const bool head_;
   const std::string description_;
   const int64_t timeout_ms_;
   const Clock::time_point deadline_;
@@ -554,18 +558,13 @@ void HttpClient::Impl::Send(HttpRequest request, absl::Duration timeout, HttpCal
     return done(
         absl::InvalidArgumentError(absl::StrCat("unknown HTTP method '", request.method, "'")));
   }
-  http::request<http::string_body> req{verb, url->target, 11};
-  req.set(http::field::host, url->HostHeader());
-  req.set(http::field::user_agent, options_.user_agent);
-  for (auto& [name, value] : request.headers) req.insert(name, value);
-  req.body() = std::move(request.body);
-  if (!req.body().empty() || verb == http::verb::post || verb == http::verb::put) {
-    req.prepare_payload();
-  }
-  req.keep_alive(true);
+  std::string wire;
+  SerializeRequest(request.method, url->target, url->HostHeader(), options_.user_agent,
+                   request.headers, request.body, &wire);
   std::string description = absl::StrCat("HTTP ", request.method, " ", url->ToString());
-  auto exchange = std::make_shared<Exchange>(shared_from_this(), std::move(*url), std::move(req),
-                                             std::move(description), timeout, std::move(done));
+  auto exchange = std::make_shared<Exchange>(shared_from_this(), std::move(*url), std::move(wire),
+                                             verb == http::verb::head, std::move(description),
+                                             timeout, std::move(done));
   Acquire(exchange);
 }
 

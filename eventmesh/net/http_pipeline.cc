@@ -16,6 +16,7 @@
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 #include "boost/beast/ssl.hpp"
+#include "eventmesh/net/http_wire.h"
 #include "eventmesh/net/tls.h"
 
 namespace eventmesh::net {
@@ -61,15 +62,8 @@ class PipelineImpl final : public HttpPipeline, public std::enable_shared_from_t
           absl::InvalidArgumentError(absl::StrCat("unknown HTTP method '", request.method, "'")));
     }
     auto pending = std::make_shared<Pending>();
-    pending->request = http::request<http::string_body>{verb, target, 11};
-    pending->request.set(http::field::host, url_.HostHeader());
-    pending->request.set(http::field::user_agent, options_.user_agent);
-    for (auto& [name, value] : request.headers) pending->request.insert(name, value);
-    pending->request.body() = std::move(request.body);
-    if (!pending->request.body().empty() || verb == http::verb::post || verb == http::verb::put) {
-      pending->request.prepare_payload();
-    }
-    pending->request.keep_alive(true);
+    SerializeRequest(request.method, target, url_.HostHeader(), options_.user_agent,
+                     request.headers, request.body, &pending->wire);
     pending->description = absl::StrCat("HTTP ", request.method, " ", origin_, target);
     pending->deadline = Clock::now() + absl::ToChronoNanoseconds(options_.timeout);
     pending->done = std::move(done);
@@ -90,7 +84,7 @@ class PipelineImpl final : public HttpPipeline, public std::enable_shared_from_t
 
  private:
   struct Pending {
-    http::request<http::string_body> request;
+    std::string wire;  // the request's bytes (http_wire.h)
     std::string description;
     Clock::time_point deadline;
     HttpCallback done;
@@ -172,14 +166,14 @@ class PipelineImpl final : public HttpPipeline, public std::enable_shared_from_t
     writing_ = true;
     std::shared_ptr<Pending> pending = queue_[written_];
     WithStream([&](auto& stream) {
-      http::async_write(stream, pending->request,
+      asio::async_write(stream, asio::buffer(pending->wire),
                         [self = shared_from_this(), pending](boost::system::error_code ec, size_t) {
                           self->writing_ = false;
                           if (!self->broken_.ok()) return;
                           if (ec) return self->Fail(self->IoError(ec, "sending a request"));
-                          // The body is no longer needed.
-                          pending->request.body().clear();
-                          pending->request.body().shrink_to_fit();
+                          // The bytes are no longer needed.
+                          pending->wire.clear();
+                          pending->wire.shrink_to_fit();
                           ++self->written_;
                           self->ReadNext();
                           self->WriteNext();

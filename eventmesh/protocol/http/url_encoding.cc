@@ -59,17 +59,24 @@ absl::Status DecodeInto(absl::string_view text, size_t base, std::string* out) {
 
 void EncodeInto(absl::string_view text, std::string* out) {
   static constexpr char kHex[] = "0123456789ABCDEF";
-  for (char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (IsUnreserved(c)) {
-      out->push_back(ch);
-    } else if (c == ' ') {
+  out->reserve(out->size() + text.size());
+  size_t i = 0;
+  while (i < text.size()) {
+    // A run of bytes that stay as they are is copied in one step.
+    size_t run_end = i;
+    while (run_end < text.size() && IsUnreserved(static_cast<unsigned char>(text[run_end]))) {
+      ++run_end;
+    }
+    out->append(text.data() + i, run_end - i);
+    if (run_end == text.size()) break;
+    const auto c = static_cast<unsigned char>(text[run_end]);
+    if (c == ' ') {
       out->push_back('+');
     } else {
-      out->push_back('%');
-      out->push_back(kHex[c >> 4]);
-      out->push_back(kHex[c & 0xf]);
+      const char escape[3] = {'%', kHex[c >> 4], kHex[c & 0xf]};
+      out->append(escape, 3);
     }
+    i = run_end + 1;
   }
 }
 

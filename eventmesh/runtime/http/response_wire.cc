@@ -6,38 +6,15 @@
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
 #include "boost/beast/http/status.hpp"
+#include "eventmesh/net/http_wire.h"
 
 namespace eventmesh::runtime::http {
 namespace {
 
+using net::AppendDecimal;
+using net::AppendHttpField;
+
 bool SameName(absl::string_view a, absl::string_view b) { return absl::EqualsIgnoreCase(a, b); }
-
-// Appends `text` with CR and LF written as spaces.
-void AppendFieldText(absl::string_view text, std::string* out) {
-  const size_t start = out->size();
-  out->append(text.data(), text.size());
-  for (size_t i = start; i < out->size(); ++i) {
-    char& c = (*out)[i];
-    if (c == '\r' || c == '\n') c = ' ';
-  }
-}
-
-void AppendField(absl::string_view name, absl::string_view value, std::string* out) {
-  AppendFieldText(name, out);
-  out->append(": ");
-  AppendFieldText(value, out);
-  out->append("\r\n");
-}
-
-void AppendDecimal(uint64_t value, std::string* out) {
-  char digits[20];
-  size_t n = 0;
-  do {
-    digits[n++] = static_cast<char>('0' + value % 10);
-    value /= 10;
-  } while (value != 0);
-  while (n > 0) out->push_back(digits[--n]);
-}
 
 }  // namespace
 
@@ -65,13 +42,13 @@ void SerializeResponse(const HttpResponse& response, bool keep_alive, std::strin
   for (const auto& [name, value] : headers) {
     if (SameName(name, "Content-Type")) content_type_replaced = true;
   }
-  if (!content_type_replaced) AppendField("Content-Type", response.content_type, out);
+  if (!content_type_replaced) AppendHttpField("Content-Type", response.content_type, out);
   for (size_t i = 0; i < headers.size(); ++i) {
     const auto& [name, value] = headers[i];
     if (SameName(name, "Content-Length") || SameName(name, "Connection") || replaced_later(i)) {
       continue;  // framing is the connection's
     }
-    AppendField(name, value, out);
+    AppendHttpField(name, value, out);
   }
   const int status = response.status;
   const bool body_allowed = !(status / 100 == 1 || status == 204 || status == 304);
