@@ -973,6 +973,31 @@ TEST_F(HttpServerTest, KeepAliveAndPipelinedRequestsAnswerInOrder) {
   EXPECT_EQ(c->ret_code, 2);
 }
 
+// The answer to a HEAD request has no body, so the answer behind it on the connection is read
+// whole (a body would be read as the start of the next answer).
+TEST_F(HttpServerTest, HeadIsAnsweredWithoutBodyAndTheConnectionGoesOn) {
+  StartServer();
+  auto connection = HttpConnection::Connect(port_);
+  ASSERT_TRUE(connection.ok());
+  std::string pipelined;
+  for (const char* method : {"HEAD", "POST"}) {
+    std::ostringstream out;
+    out << testing::MakeRequest(method, "/", CodeHeaders(998), "");
+    pipelined += out.str();
+  }
+  ASSERT_TRUE((*connection)->WriteRaw(pipelined).ok());
+  auto head = (*connection)->Read(/*head_request=*/true);
+  ASSERT_TRUE(head.ok()) << head.status();
+  EXPECT_EQ(head->status, 405);
+  EXPECT_TRUE(head->body.empty());
+  EXPECT_NE(head->headers["content-length"], "0");  // the length of the body not sent
+  EXPECT_FALSE(head->headers["content-length"].empty());
+  auto post = (*connection)->Read();
+  ASSERT_TRUE(post.ok()) << post.status();
+  EXPECT_EQ(post->headers["code"], "998");
+  EXPECT_EQ(post->ret_code, 2);
+}
+
 // A sender of an ordered stream (cross-mesh forwarding) pipelines batches with the header
 // eventmesh-ordered: after a failed one the connection closes, so the batch behind it is not
 // stored before the failed one is sent again.

@@ -53,6 +53,7 @@ void SerializeRequest(absl::string_view method, absl::string_view target, absl::
   if (!own_user_agent) AppendHttpField("User-Agent", user_agent, out);
   for (const auto& [name, value] : headers) {
     if (absl::EqualsIgnoreCase(name, "Host") || absl::EqualsIgnoreCase(name, "Content-Length") ||
+        absl::EqualsIgnoreCase(name, "Transfer-Encoding") ||
         absl::EqualsIgnoreCase(name, "Connection")) {
       continue;  // the serializer's
     }

@@ -24,8 +24,9 @@ void AppendHttpField(absl::string_view name, absl::string_view value, std::strin
 void AppendDecimal(uint64_t value, std::string* out);
 
 // Replaces *out with a request: "<method> <target> HTTP/1.1", Host, User-Agent (`user_agent`
-// unless `headers` has one), `headers` in order (duplicates kept; Host, Content-Length and
-// Connection are the serializer's and skipped), Content-Length when the body is not empty or
+// unless `headers` has one), `headers` in order (duplicates kept; Host, Content-Length,
+// Transfer-Encoding and Connection are the serializer's and skipped), Content-Length when the
+// body is not empty or
 // the method is POST or PUT, then the body. The connection stays open (no Connection header:
 // HTTP/1.1 keeps it alive).
 void SerializeRequest(absl::string_view method, absl::string_view target, absl::string_view host,

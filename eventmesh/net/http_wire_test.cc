@@ -66,6 +66,7 @@ TEST(HttpWireTest, RequestsAreByteForByteWhatBeastWrites) {
 TEST(HttpWireTest, FramingAndHostAreTheSerializers) {
   const Headers headers = {{"host", "evil.example"},
                            {"Content-Length", "999"},
+                           {"Transfer-Encoding", "chunked"},
                            {"Connection", "close"},
                            {"x-kept", "v"}};
   const std::string bytes = Serialized(bhttp::verb::post, "/p", headers, "abc");

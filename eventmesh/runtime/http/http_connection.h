@@ -39,6 +39,8 @@
 namespace eventmesh::runtime::http {
 
 inline constexpr uint32_t kMaxHeaderBytes = 64 * 1024;
+// A connection keeps its answer buffer between requests up to this capacity.
+inline constexpr size_t kKeptAnswerBytes = 64 * 1024;
 
 // What the server needs of a connection, independent of plain/TLS. Owned by shared_ptr (its
 // pending operations and Responders); methods may be called from any thread.
@@ -175,6 +177,7 @@ class Connection final : public ConnectionBase,
     http::request<http::string_body> message = parser_->release();
     parser_.reset();
     keep_alive_ = message.keep_alive();
+    head_request_ = message.method() == http::verb::head;
     ordered_ = message.find(boost::beast::string_view(
                    protocol::http::header_key::kOrdered.data(),
                    protocol::http::header_key::kOrdered.size())) != message.end();
@@ -242,12 +245,14 @@ class Connection final : public ConnectionBase,
     const bool failed = response.status < 200 || response.status >= 300;
     keep_alive_ =
         keep_alive_ && !response.close && !(ordered_ && failed) && !state_->stopping.load();
-    SerializeResponse(response, keep_alive_, &out_);
+    SerializeResponse(response, keep_alive_, head_request_, &out_);
     ArmTimer();
     boost::asio::async_write(
         stream_, boost::asio::buffer(out_),
         [self = this->shared_from_this()](const boost::beast::error_code& ec, size_t) {
           self->busy_ = false;
+          // A large answer's buffer is not kept for the life of the connection.
+          if (self->out_.capacity() > kKeptAnswerBytes) std::string().swap(self->out_);
           if (ec || !self->keep_alive_) return self->Close();
           self->DoRead();
         });
@@ -271,7 +276,8 @@ class Connection final : public ConnectionBase,
   std::string peer_ip_;
   std::string local_ip_;
   bool keep_alive_ = true;
-  bool ordered_ = false;  // the current request asked for fail-stop (header_key::kOrdered)
+  bool head_request_ = false;  // the current request is a HEAD request (answered without body)
+  bool ordered_ = false;       // the current request asked for fail-stop (header_key::kOrdered)
   bool busy_ = false;
   bool closed_ = false;
 };

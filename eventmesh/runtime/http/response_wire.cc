@@ -18,7 +18,8 @@ bool SameName(absl::string_view a, absl::string_view b) { return absl::EqualsIgn
 
 }  // namespace
 
-void SerializeResponse(const HttpResponse& response, bool keep_alive, std::string* out) {
+void SerializeResponse(const HttpResponse& response, bool keep_alive, bool head_request,
+                       std::string* out) {
   const auto& headers = response.headers;
   out->clear();
   out->reserve(128 + response.content_type.size() + response.body.size() + 64 * headers.size());
@@ -59,7 +60,7 @@ void SerializeResponse(const HttpResponse& response, bool keep_alive, std::strin
     out->append("\r\n");
   }
   out->append("\r\n");
-  if (body_allowed) out->append(response.body);
+  if (body_allowed && !head_request) out->append(response.body);
 }
 
 }  // namespace eventmesh::runtime::http

@@ -18,8 +18,11 @@
 
 namespace eventmesh::runtime::http {
 
-// Replaces *out with the serialized `response`.
-void SerializeResponse(const HttpResponse& response, bool keep_alive, std::string* out);
+// Replaces *out with the serialized `response`. `head_request`: the answer to a HEAD request,
+// written without its body (RFC 9110 9.3.2; the Content-Length still says how long it is), so
+// the client does not read the body as the start of the next answer.
+void SerializeResponse(const HttpResponse& response, bool keep_alive, bool head_request,
+                       std::string* out);
 
 }  // namespace eventmesh::runtime::http
 

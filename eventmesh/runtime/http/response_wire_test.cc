@@ -29,7 +29,7 @@ std::string BeastBytes(const HttpResponse& response, bool keep_alive) {
 
 std::string Serialized(const HttpResponse& response, bool keep_alive) {
   std::string out = "stale bytes of the previous answer";
-  SerializeResponse(response, keep_alive, &out);
+  SerializeResponse(response, keep_alive, /*head_request=*/false, &out);
   return out;
 }
 
@@ -80,6 +80,17 @@ TEST(ResponseWireTest, NoContentCarriesNoBodyAndNoLength) {
   EXPECT_EQ(Serialized(response, false),
             "HTTP/1.1 304 Not Modified\r\nContent-Type: application/json\r\n"
             "Connection: close\r\n\r\n");
+}
+
+TEST(ResponseWireTest, AnswerToHeadHasTheLengthButNoBody) {
+  HttpResponse response = Typical();
+  response.status = 405;
+  std::string out;
+  SerializeResponse(response, true, /*head_request=*/true, &out);
+  const std::string full = Serialized(response, true);
+  EXPECT_EQ(out, full.substr(0, full.size() - response.body.size()));
+  EXPECT_NE(out.find("Content-Length: " + std::to_string(response.body.size()) + "\r\n\r\n"),
+            std::string::npos);
 }
 
 TEST(ResponseWireTest, LaterHeaderReplacesEarlierOfTheSameNameLikeBeast) {

@@ -63,17 +63,18 @@ absl::Status HttpConnection::WriteRaw(const std::string& bytes) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<HttpReply> HttpConnection::Read() {
+absl::StatusOr<HttpReply> HttpConnection::Read(bool head_request) {
   // Blocking read with a deadline: run the async read on our io_context.
-  bhttp::response<bhttp::string_body> response;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.skip(head_request);
   beast::error_code result = boost::asio::error::would_block;
   stream_.expires_after(std::chrono::seconds(10));
-  bhttp::async_read(stream_, buffer_, response,
+  bhttp::async_read(stream_, buffer_, parser,
                     [&result](const beast::error_code& ec, size_t) { result = ec; });
   io_.restart();
   io_.run();
   if (result) return absl::UnavailableError(absl::StrCat("read: ", result.message()));
-  return ToReply(response);
+  return ToReply(parser.get());
 }
 
 absl::StatusOr<HttpReply> HttpConnection::Send(const std::string& method, const std::string& target,

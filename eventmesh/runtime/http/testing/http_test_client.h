@@ -46,8 +46,9 @@ class HttpConnection {
   static absl::StatusOr<std::unique_ptr<HttpConnection>> Connect(int port);
   absl::StatusOr<HttpReply> Send(const std::string& method, const std::string& target,
                                  const Headers& headers = {}, const std::string& body = "");
-  // Reads one answer (after raw writes).
-  absl::StatusOr<HttpReply> Read();
+  // Reads one answer (after raw writes); `head_request`: the answer to a HEAD request (a
+  // header without body, whatever its Content-Length says).
+  absl::StatusOr<HttpReply> Read(bool head_request = false);
   absl::Status WriteRaw(const std::string& bytes);
   // True once the server closed the connection (read returns EOF/error) within `timeout_ms`.
   bool WaitClosed(int64_t timeout_ms);
