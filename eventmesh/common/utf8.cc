@@ -4,8 +4,36 @@
 #include <cstring>
 
 namespace eventmesh {
+namespace {
+
+// True when every byte of data[0, n) is below 0x80: a word at a time, the last word re-reading
+// the tail, so that short texts (ids, names) are not checked byte by byte.
+bool AllAscii(const char* data, size_t n) {
+  if (n >= 8) {
+    constexpr uint64_t kHigh = 0x8080808080808080ull;
+    uint64_t word;
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+      std::memcpy(&word, data + i, 8);
+      if ((word & kHigh) != 0) return false;
+    }
+    std::memcpy(&word, data + n - 8, 8);
+    return (word & kHigh) == 0;
+  }
+  if (n >= 4) {
+    uint32_t first, last;
+    std::memcpy(&first, data, 4);
+    std::memcpy(&last, data + n - 4, 4);
+    return ((first | last) & 0x80808080u) == 0;
+  }
+  unsigned char high = 0;
+  for (size_t i = 0; i < n; ++i) high |= static_cast<unsigned char>(data[i]);
+  return high < 0x80;
+}
+
+}  // namespace
 
 bool IsValidUtf8(absl::string_view s) {
+  if (AllAscii(s.data(), s.size())) return true;
   const unsigned char* p = reinterpret_cast<const unsigned char*>(s.data());
   const unsigned char* const end = p + s.size();
   while (p < end) {

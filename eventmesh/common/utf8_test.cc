@@ -24,5 +24,23 @@ TEST(Utf8Test, RejectsInvalidSequences) {
   EXPECT_FALSE(IsValidUtf8("12345678\xff"));      // after the ASCII fast path
 }
 
+// The ASCII check reads words and re-reads the tail: a stray byte at any position of any
+// length is still found, and a valid sequence anywhere is still accepted.
+TEST(Utf8Test, EveryPositionOfEveryShortLength) {
+  for (size_t n = 1; n <= 40; ++n) {
+    for (size_t at = 0; at < n; ++at) {
+      std::string s(n, 'a');
+      s[at] = '\xff';
+      EXPECT_FALSE(IsValidUtf8(s)) << "0xff at " << at << " of " << n;
+      s[at] = '\x7f';
+      EXPECT_TRUE(IsValidUtf8(s)) << "0x7f at " << at << " of " << n;
+      if (at + 2 <= n) {
+        s.replace(at, 2, "\xc3\xa9");
+        EXPECT_TRUE(IsValidUtf8(s)) << "U+00E9 at " << at << " of " << n;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace eventmesh

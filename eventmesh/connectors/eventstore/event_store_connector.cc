@@ -25,7 +25,8 @@ int64_t NowMs() {
 // serialized form round-trips to an equal CloudEvent, so a copy is what ParseProto would give.
 class PublishedEvent final : public store::RecordAttachment {
  public:
-  PublishedEvent(cloudevents::CloudEvent event, int64_t payload_bytes)
+  // Takes the publisher's event (an rvalue: one move, not two).
+  PublishedEvent(cloudevents::CloudEvent&& event, int64_t payload_bytes)
       : event_(std::move(event)), payload_bytes_(payload_bytes) {}
   const cloudevents::CloudEvent& event() const { return event_; }
   // The size of the stored record's payload (a record read from memory may come without it).

@@ -56,12 +56,12 @@ DataEncoding BodyEncoding(const std::optional<std::string>& content_type, absl::
   return IsValidUtf8(body) ? DataEncoding::kText : DataEncoding::kBinary;
 }
 
-absl::StatusOr<CloudEvent> FromEventMeshMessage(const tcp::Header& header,
-                                                absl::string_view spec_version,
-                                                absl::string_view body) {
-  // Read in place: the event is built from views into the parse (no EventMeshMessage maps).
-  CloudEvent event;
-  absl::Status built = tcp::VisitEventMeshMessage(
+absl::Status FromEventMeshMessage(const tcp::Header& header, absl::string_view spec_version,
+                                  absl::string_view body, CloudEvent* out) {
+  // Read in place: the event is built from views into the parse (no EventMeshMessage maps),
+  // straight into the caller's event.
+  CloudEvent& event = *out;
+  return tcp::VisitEventMeshMessage(
       body, [&](const tcp::EventMeshMessageView& message) -> absl::Status {
         if (message.topic.empty()) {
           return absl::InvalidArgumentError("message has no topic");
@@ -86,13 +86,11 @@ absl::StatusOr<CloudEvent> FromEventMeshMessage(const tcp::Header& header,
           EM_RETURN_IF_ERROR(AddExtension(&event, key, value, /*overwrite=*/true));
         }
         for (const auto& [name, text] : message.properties) {
-          EM_RETURN_IF_ERROR(
-              AddExtension(&event, std::string(name), std::string(text), /*overwrite=*/true));
+          EM_RETURN_IF_ERROR(AddExtension(&event, std::string(name), std::string(text),
+                                          /*overwrite=*/true));
         }
         return absl::OkStatus();
       });
-  if (!built.ok()) return built;
-  return event;
 }
 
 absl::StatusOr<CloudEvent> FromStructuredCloudEvent(const tcp::Header& header,
@@ -114,6 +112,12 @@ absl::string_view EventTopic(const CloudEvent& event) {
 }
 
 absl::StatusOr<CloudEvent> TcpPackageToCloudEvent(const tcp::Package& package) {
+  CloudEvent event;
+  EM_RETURN_IF_ERROR(TcpPackageToCloudEvent(package, &event));
+  return event;
+}
+
+absl::Status TcpPackageToCloudEvent(const tcp::Package& package, CloudEvent* out) {
   const tcp::Header& header = package.header;
   const std::string* type = FindProperty(header, tcp::kPropertyProtocolType);
   const std::string* version = FindProperty(header, tcp::kPropertyProtocolVersion);
@@ -128,18 +132,15 @@ absl::StatusOr<CloudEvent> TcpPackageToCloudEvent(const tcp::Package& package) {
     return absl::InvalidArgumentError(
         absl::StrCat("Unsupported protocolVersion: ", *version, " (expected 1.0 or 0.3)"));
   }
-  absl::StatusOr<CloudEvent> event;
   if (*type == tcp::kProtocolTypeEventMeshMessage) {
-    event = FromEventMeshMessage(header, *version, package.body);
+    EM_RETURN_IF_ERROR(FromEventMeshMessage(header, *version, package.body, out));
   } else if (*type == tcp::kProtocolTypeCloudEvents) {
-    event = FromStructuredCloudEvent(header, package.body);
+    EM_ASSIGN_OR_RETURN(*out, FromStructuredCloudEvent(header, package.body));
   } else {
     return absl::InvalidArgumentError(absl::StrCat("Unsupported protocolType: ", *type,
                                                    " (expected eventmeshmessage or cloudevents)"));
   }
-  if (!event.ok()) return event.status();
-  EM_RETURN_IF_ERROR(event->Validate());
-  return event;
+  return out->Validate();
 }
 
 absl::StatusOr<tcp::Package> CloudEventToTcpPackage(const CloudEvent& event, tcp::Command cmd,

@@ -41,6 +41,10 @@ inline constexpr absl::string_view kDataContentTypeKey = "datacontenttype";
 // BROADCAST_MESSAGE_TO_SERVER, REQUEST_TO_SERVER, RESPONSE_TO_SERVER). The result is
 // validated (CloudEvent::Validate) and has a non-empty subject (the topic).
 absl::StatusOr<cloudevents::CloudEvent> TcpPackageToCloudEvent(const tcp::Package& package);
+// The same, built in place into `*out`, which must be a default-constructed event (the
+// publish path builds it where it is queued instead of moving it there). On error `*out`
+// holds whatever was converted before the error.
+absl::Status TcpPackageToCloudEvent(const tcp::Package& package, cloudevents::CloudEvent* out);
 
 // The package that delivers `event` to a TCP client with command `cmd` (e.g.
 // ASYNC_MESSAGE_TO_CLIENT) and sequence number `seq`; header code 0.

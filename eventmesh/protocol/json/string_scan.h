@@ -4,12 +4,17 @@
 // Finding the bytes that end or complicate a JSON string: '"', '\\' and control characters
 // (below 0x20), and optionally every non-ASCII byte (0x80 and above). The hot paths of the
 // codecs (copying a string that needs no escaping in one block, reading a header of plain
-// strings) ask this for every key and value they touch, so it looks at 16 bytes per step
-// with SSE2 where the target has it and at one byte per step elsewhere; both give the same
-// answer. Pure functions; thread-safe.
+// strings) ask this for every key and value they touch, and most of those are short (command
+// names, property keys, ids). So no length is scanned byte by byte except below 4 bytes:
+// 16 bytes per step with SSE2 where the target has it, 8 (or 4) bytes per step as integers
+// otherwise and for what is shorter than a step, and the last partial step re-reads the tail
+// of the text (overlapping bytes already known to be plain) instead of going byte by byte.
+// Every read stays inside [data, data + n). All paths give the byte-by-byte answer
+// (string_scan_test checks every byte at every position). Pure functions; thread-safe.
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -30,29 +35,95 @@ inline size_t FindSpecialBytewise(const char* data, size_t n, bool stop_on_non_a
   return n;
 }
 
+// Bit 8k+7 set for byte k of the little-endian word `x` where that byte is special. Only the
+// lowest set bit is exact (a borrow from a special byte may also mark bytes above it), which
+// is all the callers use: the first special byte.
+template <typename Word>
+inline Word SpecialBits(Word x, bool stop_on_non_ascii) {
+  constexpr Word kOnes = static_cast<Word>(~Word{0}) / 0xFF;  // 0x0101...
+  constexpr Word kHigh = kOnes * 0x80;
+  const Word quote = x ^ (kOnes * '"');
+  const Word backslash = x ^ (kOnes * '\\');
+  Word bits = ((x - kOnes * 0x20) & ~x)              // bytes below 0x20
+              | ((quote - kOnes) & ~quote)           // bytes equal to '"'
+              | ((backslash - kOnes) & ~backslash);  // bytes equal to '\\'
+  if (stop_on_non_ascii) bits |= x;
+  return bits & kHigh;
+}
+
+template <typename Word>
+inline Word LoadWord(const char* p) {
+  Word w;
+  std::memcpy(&w, p, sizeof(w));
+  return w;
+}
+
+// The index (0 to sizeof(Word)-1) of the first special byte marked in `bits` (nonzero).
+template <typename Word>
+inline size_t FirstMarkedByte(Word bits) {
+  return static_cast<size_t>(__builtin_ctzll(static_cast<unsigned long long>(bits))) / 8;
+}
+
+// The first special byte of data[0, n) by words of type `Word`, the last word re-reading the
+// tail; n >= sizeof(Word).
+template <typename Word>
+inline size_t FindSpecialByWords(const char* data, size_t n, bool stop_on_non_ascii) {
+  constexpr size_t kStep = sizeof(Word);
+  size_t i = 0;
+  for (; i + kStep <= n; i += kStep) {
+    const Word bits = SpecialBits(LoadWord<Word>(data + i), stop_on_non_ascii);
+    if (bits != 0) return i + FirstMarkedByte(bits);
+  }
+  if (i == n) return n;
+  const Word bits = SpecialBits(LoadWord<Word>(data + n - kStep), stop_on_non_ascii);
+  return bits != 0 ? n - kStep + FirstMarkedByte(bits) : n;
+}
+
+// Texts shorter than 16 bytes (and every text without SSE2).
+inline size_t FindSpecialShort(const char* data, size_t n, bool stop_on_non_ascii) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+  return FindSpecialBytewise(data, n, stop_on_non_ascii);  // the word tricks assume little-endian
+#endif
+  if (n >= 8) return FindSpecialByWords<uint64_t>(data, n, stop_on_non_ascii);
+  if (n >= 4) return FindSpecialByWords<uint32_t>(data, n, stop_on_non_ascii);
+  return FindSpecialBytewise(data, n, stop_on_non_ascii);
+}
+
+#if defined(__SSE2__)
+// Bit k set where byte k of the 16 at `p` is special (exact for every bit).
+inline uint32_t SpecialMask16(const char* p, bool stop_on_non_ascii) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i max_control = _mm_set1_epi8(0x1F);
+  // Unsigned v <= 0x1F  <=>  max(v, 0x1F) == 0x1F.
+  const __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(v, max_control), max_control);
+  const __m128i special = _mm_or_si128(
+      control,
+      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+  uint32_t mask = static_cast<uint32_t>(_mm_movemask_epi8(special));
+  if (stop_on_non_ascii) mask |= static_cast<uint32_t>(_mm_movemask_epi8(v));  // high bits
+  return mask;
+}
+#endif
+
 }  // namespace string_scan_internal
 
 // The index of the first byte of data[0, n) that is '"', '\\', below 0x20 or (when
 // `stop_on_non_ascii`) 0x80 or above; n when there is none.
 inline size_t FindJsonSpecialByte(const char* data, size_t n, bool stop_on_non_ascii = false) {
 #if defined(__SSE2__)
+  using string_scan_internal::SpecialMask16;
+  if (n < 16) return string_scan_internal::FindSpecialShort(data, n, stop_on_non_ascii);
   size_t i = 0;
-  const __m128i quote = _mm_set1_epi8('"');
-  const __m128i backslash = _mm_set1_epi8('\\');
-  const __m128i max_control = _mm_set1_epi8(0x1F);
   for (; i + 16 <= n; i += 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + i));
-    // Unsigned v <= 0x1F  <=>  max(v, 0x1F) == 0x1F.
-    const __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(v, max_control), max_control);
-    const __m128i special =
-        _mm_or_si128(control, _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
-    uint32_t mask = static_cast<uint32_t>(_mm_movemask_epi8(special));
-    if (stop_on_non_ascii) mask |= static_cast<uint32_t>(_mm_movemask_epi8(v));  // high bits
+    const uint32_t mask = SpecialMask16(data + i, stop_on_non_ascii);
     if (mask != 0) return i + static_cast<size_t>(__builtin_ctz(mask));
   }
-  return i + string_scan_internal::FindSpecialBytewise(data + i, n - i, stop_on_non_ascii);
+  if (i == n) return n;
+  // The last 16 bytes: those before i are plain, so the first marked byte is the answer.
+  const uint32_t mask = SpecialMask16(data + n - 16, stop_on_non_ascii);
+  return mask != 0 ? n - 16 + static_cast<size_t>(__builtin_ctz(mask)) : n;
 #else
-  return string_scan_internal::FindSpecialBytewise(data, n, stop_on_non_ascii);
+  return string_scan_internal::FindSpecialShort(data, n, stop_on_non_ascii);
 #endif
 }
 

@@ -63,7 +63,11 @@ std::optional<absl::StatusOr<Header>> ParseSimpleHeader(absl::string_view json) 
   const char* p = json.data();
   const char* const end = p + json.size();
   const auto skip_space = [&] {
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) ++p;
+    // Compact JSON has no whitespace: one comparison rules out every byte above ' '.
+    while (p < end && static_cast<unsigned char>(*p) <= ' ' &&
+           (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) {
+      ++p;
+    }
   };
   // A string of printable ASCII without escapes; `p` moves past its closing quote.
   const auto string = [&](absl::string_view* out) {

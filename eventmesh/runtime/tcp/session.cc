@@ -433,12 +433,17 @@ void Session::HandleListen(const Package& package) {
 
 void Session::HandlePublish(Package& package) {
   const Command reply_cmd = protocol::tcp::ReplyCommand(package.header.cmd);
-  auto event = protocol::adaptor::TcpPackageToCloudEvent(package);
-  if (!event.ok()) {
-    Reply(package, reply_cmd, OpStatus::kFail, std::string(event.status().message()));
+  // The event is built where it waits for the loop turn's batch (no moves on the way there);
+  // a refused publish takes it back out before answering.
+  connectors::Connector::PendingPublish& pending = pending_publishes_.emplace_back();
+  const absl::Status converted = protocol::adaptor::TcpPackageToCloudEvent(package, &pending.event);
+  if (!converted.ok()) {
+    pending_publishes_.pop_back();
+    Reply(package, reply_cmd, OpStatus::kFail, std::string(converted.message()));
     return;
   }
   if (publishes_in_flight_.load() >= ctx_->config->upstream_buffer_size) {
+    pending_publishes_.pop_back();
     if (core::RuntimeMetrics* metrics = ctx_->publish->metrics()) {
       metrics->PublishRefused(core::Protocol::kTcp, core::PublishResultClass::kFlowControl);
     }
@@ -447,8 +452,9 @@ void Session::HandlePublish(Package& package) {
                        " publishes in flight (eventMesh.server.session.upstreamBufferSize)"));
     return;
   }
-  const absl::Status admitted = ctx_->publish->Admit(AsPublisher(), *event);
+  const absl::Status admitted = ctx_->publish->Admit(AsPublisher(), pending.event);
   if (!admitted.ok()) {
+    pending_publishes_.pop_back();
     Reply(package, reply_cmd, StatusCode(admitted), std::string(admitted.message()));
     return;
   }
@@ -458,24 +464,23 @@ void Session::HandlePublish(Package& package) {
   ack.header.cmd = reply_cmd;
   ack.header.seq = std::move(package.header.seq);
   const int64_t start_ns = ctx_->publish->metrics() != nullptr ? core::SteadyNowNs() : 0;
-  pending_publishes_.push_back(connectors::Connector::PendingPublish{
-      std::move(*event), [self = shared_from_this(), ack = std::move(ack),
-                          start_ns](absl::StatusOr<connectors::PublishResult> result) mutable {
-        if (core::RuntimeMetrics* metrics = self->ctx_->publish->metrics()) {
-          metrics->PublishDone(core::Protocol::kTcp, result.ok(), start_ns);
-        }
-        if (result.ok()) {
-          ack.header.code = OpStatus::kSuccess;
-          ack.header.desc = "success";
-        } else {
-          ack.header.code = OpStatus::kFail;
-          ack.header.desc = std::string(core::PublishFailed(result.status()).message());
-        }
-        // Release the slot before the ack goes out: a client that sends its next publish
-        // as soon as it sees the ack must find the slot free.
-        self->publishes_in_flight_.fetch_sub(1);
-        self->Send(ack);
-      }});
+  pending.done = [self = shared_from_this(), ack = std::move(ack),
+                  start_ns](absl::StatusOr<connectors::PublishResult> result) mutable {
+    if (core::RuntimeMetrics* metrics = self->ctx_->publish->metrics()) {
+      metrics->PublishDone(core::Protocol::kTcp, result.ok(), start_ns);
+    }
+    if (result.ok()) {
+      ack.header.code = OpStatus::kSuccess;
+      ack.header.desc = "success";
+    } else {
+      ack.header.code = OpStatus::kFail;
+      ack.header.desc = std::string(core::PublishFailed(result.status()).message());
+    }
+    // Release the slot before the ack goes out: a client that sends its next publish
+    // as soon as it sees the ack must find the slot free.
+    self->publishes_in_flight_.fetch_sub(1);
+    self->Send(ack);
+  };
 }
 
 void Session::FlushPublishes() {

@@ -3,7 +3,8 @@
 //
 //   bazel run -c opt //eventmesh/store/service:store_service_benchmark -- --duration_ms=2000
 //
-// For each sync mode (none, batch), producer count (1, 8) and batch size (1, 16, 256): a fresh
+// For each sync mode (none, batch), producer count (1, 8) and batch size (1, 16, 256) (flags
+// --syncs, --producers, --batches): a fresh
 // topic with 8 partitions; producer i appends to partition i. "service": each producer is its own
 // StoreClient connection keeping --depth appends in flight (callbacks re-issue; the server calls
 // AppendAsync, no thread per append; appends queued together share a MultiAppendRequest).
@@ -42,6 +43,7 @@ ABSL_FLAG(std::string, modes, "service,service1,embedded,async",
           "comma-separated: service, service1, embedded, async");
 ABSL_FLAG(std::string, batches, "1,16,256", "comma-separated events per append");
 ABSL_FLAG(std::string, syncs, "none,batch", "comma-separated sync modes");
+ABSL_FLAG(std::string, producers, "1,8", "comma-separated producer counts");
 ABSL_FLAG(int32_t, executor_threads,
           eventmesh::store::service::StoreServerOptions{}.executor_threads,
           "server threads running blocking engine calls");
@@ -233,7 +235,13 @@ int Main() {
     }
     int topic_number = 0;
     for (absl::string_view mode : absl::StrSplit(absl::GetFlag(FLAGS_modes), ',')) {
-      for (int producers : {1, 8}) {
+      for (absl::string_view producers_text : absl::StrSplit(absl::GetFlag(FLAGS_producers), ',')) {
+        int producers = 0;
+        if (!absl::SimpleAtoi(producers_text, &producers) || producers < 1 || producers > 256) {
+          std::fprintf(stderr, "bad --producers entry \"%s\" (1 to 256)\n",
+                       std::string(producers_text).c_str());
+          return 2;
+        }
         for (absl::string_view batch_text : absl::StrSplit(absl::GetFlag(FLAGS_batches), ',')) {
           int batch = 0;
           if (!absl::SimpleAtoi(batch_text, &batch) || batch < 1) {
