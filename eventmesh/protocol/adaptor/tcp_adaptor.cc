@@ -19,9 +19,23 @@ using cloudevents::AttributeValue;
 using cloudevents::CloudEvent;
 using cloudevents::DataEncoding;
 
-const std::string* FindProperty(const tcp::Header& header, absl::string_view key) {
-  auto it = header.properties.find(std::string(key));
+const std::string* FindProperty(const tcp::Header& header, const std::string& key) {
+  auto it = header.properties.find(key);
   return it == header.properties.end() ? nullptr : &it->second;
+}
+
+// The header properties every message package names, as map keys made once.
+const std::string& ProtocolTypeKey() {
+  static const std::string* const key = new std::string(tcp::kPropertyProtocolType);
+  return *key;
+}
+const std::string& ProtocolVersionKey() {
+  static const std::string* const key = new std::string(tcp::kPropertyProtocolVersion);
+  return *key;
+}
+const std::string& ProtocolDescKey() {
+  static const std::string* const key = new std::string(tcp::kPropertyProtocolDesc);
+  return *key;
 }
 
 bool IsBlank(const std::string* s) {
@@ -119,9 +133,9 @@ absl::StatusOr<CloudEvent> TcpPackageToCloudEvent(const tcp::Package& package) {
 
 absl::Status TcpPackageToCloudEvent(const tcp::Package& package, CloudEvent* out) {
   const tcp::Header& header = package.header;
-  const std::string* type = FindProperty(header, tcp::kPropertyProtocolType);
-  const std::string* version = FindProperty(header, tcp::kPropertyProtocolVersion);
-  const std::string* desc = FindProperty(header, tcp::kPropertyProtocolDesc);
+  const std::string* type = FindProperty(header, ProtocolTypeKey());
+  const std::string* version = FindProperty(header, ProtocolVersionKey());
+  const std::string* desc = FindProperty(header, ProtocolDescKey());
   if (IsBlank(type) || IsBlank(version) || IsBlank(desc)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "invalid protocol params protocolType ", type ? *type : "null", "|protocolVersion ",
@@ -217,12 +231,6 @@ absl::Status AppendCloudEventFrame(const CloudEvent& event, tcp::Command cmd, ab
     return absl::InvalidArgumentError(
         absl::StrCat("event ", event.id(), " has unsupported protocoltype ", protocol_type));
   }
-  tcp::Header header;
-  header.cmd = cmd;
-  header.code = tcp::OpStatus::kSuccess;
-  header.seq = std::string(seq);
-  header.properties.emplace(std::string(tcp::kPropertyProtocolType), std::string(protocol_type));
-
   const size_t start = out->size();
   size_t estimate = tcp::kPrefixSize + 160 + seq.size() + event.data().size();
   for (const auto& [name, value] : event.extensions()) {
@@ -233,7 +241,8 @@ absl::Status AppendCloudEventFrame(const CloudEvent& event, tcp::Command cmd, ab
   out->append(tcp::kVersion.data(), tcp::kVersion.size());
   out->append(8, '\0');  // L and H, patched below.
   const size_t header_start = out->size();
-  header.AppendJson(out);
+  tcp::AppendHeaderJson(cmd, tcp::OpStatus::kSuccess, seq, tcp::kPropertyProtocolType,
+                        protocol_type, out);
   const size_t header_size = out->size() - header_start;
   if (cloud_events) {
     out->append(cloudevents::SerializeJsonEvent(event));

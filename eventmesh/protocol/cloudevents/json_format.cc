@@ -310,6 +310,23 @@ absl::Status CheckJsonText(absl::string_view text, absl::string_view what) {
 }
 
 bool IsJsonText(absl::string_view text) {
+  // A necessary condition first, from the two ends: a JSON value starts with one of {["-tfn or
+  // a digit and ends with one of }]" e (true, false) l (null) or a digit, around optional
+  // whitespace. Most bodies that are not JSON (plain text, ids, binary) fail it at once
+  // instead of starting a parse.
+  const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  size_t first = 0;
+  while (first < text.size() && is_space(text[first])) ++first;
+  size_t last = text.size();
+  while (last > first && is_space(text[last - 1])) --last;
+  if (first == last) return false;
+  const char head = text[first];
+  const char tail = text[last - 1];
+  const bool head_ok = head == '{' || head == '[' || head == '"' || head == '-' || head == 't' ||
+                       head == 'f' || head == 'n' || (head >= '0' && head <= '9');
+  const bool tail_ok = tail == '}' || tail == ']' || tail == '"' || tail == 'e' || tail == 'l' ||
+                       (tail >= '0' && tail <= '9');
+  if (!head_ok || !tail_ok) return false;
   return json::Validate<rapidjson::kParseFullPrecisionFlag>(text).ok();
 }
 

@@ -465,5 +465,30 @@ TEST(JsonFormatTest, IsJsonTextAgreesWithCheckJsonText) {
   EXPECT_FALSE(IsJsonText("xxxx"));
 }
 
+// IsJsonText rejects by the first and last byte before parsing: every first/last byte pair
+// around a valid core, with and without surrounding whitespace, still agrees with the parser.
+TEST(JsonFormatTest, IsJsonTextEndsCheckAgreesWithTheParser) {
+  const std::vector<std::string> cores = {"{}",   "[]",          "\"\"",        "0",
+                                          "-1",   "1.5e3",       "true",        "false",
+                                          "null", "{\"a\":[1]}", "[\"x\",null]"};
+  for (const std::string& core : cores) {
+    for (const std::string& pad : {std::string(), std::string(" \t\r\n")}) {
+      const std::string text = pad + core + pad;
+      EXPECT_TRUE(IsJsonText(text)) << text;
+      for (int c = 0; c < 256; ++c) {
+        const std::string before = std::string(1, static_cast<char>(c)) + text;
+        const std::string after = text + std::string(1, static_cast<char>(c));
+        EXPECT_EQ(IsJsonText(before), CheckJsonText(before, "x").ok()) << c << " " << before;
+        EXPECT_EQ(IsJsonText(after), CheckJsonText(after, "x").ok()) << c << " " << after;
+      }
+    }
+  }
+  for (const std::string& text : {std::string(" "), std::string("\t\n"), std::string("\0"),
+                                  std::string("0123456789abcdefxxxx"), std::string("01"),
+                                  std::string("tru"), std::string("nulll")}) {
+    EXPECT_EQ(IsJsonText(text), CheckJsonText(text, "x").ok()) << text;
+  }
+}
+
 }  // namespace
 }  // namespace eventmesh::cloudevents

@@ -325,6 +325,27 @@ void Header::AppendJson(std::string* out) const {
   w.EndObject();
 }
 
+void AppendHeaderJson(Command cmd, int code, absl::string_view seq, absl::string_view property_name,
+                      absl::string_view property_value, std::string* out) {
+  DirectJsonWriter w(out);
+  const absl::string_view name = CommandName(cmd);
+  w.StartObject();
+  w.Key("cmd");
+  w.String(name);
+  w.Key("command");
+  w.String(name);
+  w.Key("code");
+  w.Int(code);
+  w.Key("seq");
+  w.String(seq);
+  w.Key("properties");
+  w.StartObject();
+  w.Key(property_name);
+  w.String(property_value);
+  w.EndObject();
+  w.EndObject();
+}
+
 std::string Header::ToJson() const {
   std::string out;
   out.reserve(96 + desc.size() + (seq ? seq->size() : 0) + properties.size() * 32);

@@ -71,6 +71,12 @@ struct Header {
   bool operator!=(const Header& o) const { return !(*this == o); }
 };
 
+// Appends the JSON of the header {cmd, code, seq, properties {property_name: property_value}}
+// (no desc) to `out`: byte for byte what Header::AppendJson writes for that header, without
+// building one (the delivery path writes one per pushed event).
+void AppendHeaderJson(Command cmd, int code, absl::string_view seq, absl::string_view property_name,
+                      absl::string_view property_value, std::string* out);
+
 // The two readers behind Header::FromJson, exposed for tests. ParseSimpleHeader reads the compact
 // headers clients send (keys cmd, command, code, desc, msg, seq, properties, each at most once;
 // strings of printable ASCII without escapes, integers, null; properties an object of such

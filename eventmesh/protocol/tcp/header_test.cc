@@ -72,6 +72,28 @@ TEST(HeaderTest, WritesDocumentedOrder) {
             R"("properties":{}})");
 }
 
+// The push path's header writer gives the bytes of the Header it stands for, escapes included.
+TEST(HeaderTest, AppendHeaderJsonWritesWhatTheHeaderWould) {
+  for (const std::string& seq :
+       {std::string("1"), std::string("seq-\"quoted\"\n"), std::string(300, 's'), std::string()}) {
+    for (const std::string& value : {std::string("eventmeshmessage"), std::string("a\\b\x01")}) {
+      Header h;
+      h.cmd = Command::kAsyncMessageToClient;
+      h.code = -7;
+      h.seq = seq;
+      h.properties.emplace("protocoltype", value);
+      std::string want = "prefix";
+      h.AppendJson(&want);
+      std::string got = "prefix";
+      AppendHeaderJson(h.cmd, h.code, seq, "protocoltype", value, &got);
+      EXPECT_EQ(got, want);
+      auto parsed = Header::FromJson(absl::string_view(got).substr(6));
+      ASSERT_TRUE(parsed.ok()) << parsed.status();
+      EXPECT_EQ(*parsed, h);
+    }
+  }
+}
+
 TEST(HeaderTest, RoundTripWithEscapes) {
   Header h;
   h.cmd = Command::kRedirectToClient;

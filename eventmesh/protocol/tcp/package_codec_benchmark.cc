@@ -55,6 +55,20 @@ void BM_DecodePublish(benchmark::State& state) {
 }
 BENCHMARK(BM_DecodePublish);
 
+// The header of a subscriber's acknowledgement (one per delivered event), as clients send it.
+void BM_ParseAckHeader(benchmark::State& state) {
+  const std::string json =
+      "{\"cmd\":\"ASYNC_MESSAGE_TO_CLIENT_ACK\",\"command\":\"ASYNC_MESSAGE_TO_CLIENT_ACK\","
+      "\"code\":0,\"seq\":\"183741\",\"properties\":{}}";
+  for (auto _ : state) {
+    auto header = Header::FromJson(json);
+    if (!header.ok()) state.SkipWithError("parse");
+    benchmark::DoNotOptimize(header);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ParseAckHeader);
+
 void BM_Decode100FramesInOneBuffer(benchmark::State& state) {
   std::string buffer;
   for (int i = 0; i < 100; ++i) {
