@@ -1,9 +1,11 @@
 #include "eventmesh/protocol/tcp/event_mesh_message.h"
 
+#include <cstring>
 #include <list>
 #include <optional>
 #include <string>
 
+#include "eventmesh/protocol/json/string_scan.h"
 #include "eventmesh/protocol/tcp/json_text.h"
 
 namespace eventmesh::protocol::tcp {
@@ -37,9 +39,124 @@ absl::Status FieldsMember(const rapidjson::Value& obj, const char* key, absl::st
   return absl::OkStatus();
 }
 
+// Reads the compact subset of JSON that VisitSimpleEventMeshMessage accepts; every method
+// returns false (and the whole text goes to the document reader) at anything outside it.
+class SimpleScanner {
+ public:
+  explicit SimpleScanner(absl::string_view json)
+      : p_(json.data()), end_(json.data() + json.size()) {}
+
+  // Skips whitespace, then takes `c` when it is next.
+  bool Take(char c) {
+    SkipSpace();
+    if (p_ < end_ && *p_ == c) {
+      ++p_;
+      return true;
+    }
+    return false;
+  }
+  bool AtEnd() {
+    SkipSpace();
+    return p_ == end_;
+  }
+  // A string of printable ASCII without escapes: a view into the text.
+  bool String(absl::string_view* out) {
+    if (!Take('"')) return false;
+    const char* const start = p_;
+    p_ += json::FindJsonSpecialByte(p_, static_cast<size_t>(end_ - p_), /*stop_on_non_ascii=*/true);
+    if (p_ >= end_ || *p_ != '"') return false;
+    *out = absl::string_view(start, static_cast<size_t>(p_ - start));
+    ++p_;
+    return true;
+  }
+  bool Null() {
+    SkipSpace();
+    if (end_ - p_ >= 4 && std::memcmp(p_, "null", 4) == 0) {
+      p_ += 4;
+      return true;
+    }
+    return false;
+  }
+  // A string or null (nullopt).
+  bool Text(std::optional<absl::string_view>* out) {
+    if (Null()) return true;
+    absl::string_view v;
+    if (!String(&v)) return false;
+    *out = v;
+    return true;
+  }
+  // null, or an object of string (kept) and null (left out) members.
+  template <typename FieldList>
+  bool Fields(FieldList* out) {
+    if (Null()) return true;
+    if (!Take('{')) return false;
+    if (Take('}')) return true;
+    do {
+      absl::string_view name;
+      std::optional<absl::string_view> text;
+      if (!String(&name) || !Take(':') || !Text(&text)) return false;
+      if (text.has_value()) out->push_back({name, *text});
+    } while (Take(','));
+    return Take('}');
+  }
+
+ private:
+  void SkipSpace() {
+    // Compact JSON has no whitespace: one comparison rules out every byte above ' '.
+    while (p_ < end_ && static_cast<unsigned char>(*p_) <= ' ' &&
+           (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) {
+      ++p_;
+    }
+  }
+
+  const char* p_;
+  const char* const end_;
+};
+
 }  // namespace
 
-absl::Status VisitEventMeshMessage(
+namespace event_mesh_message_internal {
+
+std::optional<absl::Status> VisitSimpleEventMeshMessage(
+    absl::string_view json, absl::FunctionRef<absl::Status(const EventMeshMessageView&)> visit) {
+  SimpleScanner in(json);
+  EventMeshMessageView m;
+  if (!in.Take('{')) return std::nullopt;
+  if (!in.Take('}')) {
+    unsigned seen = 0;
+    do {
+      absl::string_view key;
+      if (!in.String(&key) || !in.Take(':')) return std::nullopt;
+      unsigned bit = 0;
+      std::optional<absl::string_view> text;
+      bool ok;
+      if (key == "topic") {
+        bit = 1;
+        ok = in.Text(&text);
+        m.topic = text.value_or(absl::string_view());
+      } else if (key == "body") {
+        bit = 2;
+        ok = in.Text(&text);
+        m.body = text.value_or(absl::string_view());
+      } else if (key == "properties") {
+        bit = 4;
+        ok = in.Fields(&m.properties);
+      } else if (key == "headers") {
+        bit = 8;
+        ok = in.Fields(&m.headers);
+      } else {
+        ok = in.Text(&text);  // a member the message does not have: ignored
+      }
+      if (!ok || (seen & bit) != 0) return std::nullopt;
+      seen |= bit;
+    } while (in.Take(','));
+    if (!in.Take('}')) return std::nullopt;
+  }
+  if (!in.AtEnd()) return std::nullopt;
+  return visit(m);
+}
+
+absl::Status VisitEventMeshMessageDocument(
     absl::string_view json, absl::FunctionRef<absl::Status(const EventMeshMessageView&)> visit) {
   constexpr absl::string_view kModel = "EventMeshMessage";
   // Typical messages (a few hundred bytes) are parsed without touching the heap: the text and
@@ -77,6 +194,19 @@ absl::Status VisitEventMeshMessage(
     return s;
   }
   return visit(m);
+}
+
+}  // namespace event_mesh_message_internal
+
+absl::Status VisitEventMeshMessage(
+    absl::string_view json, absl::FunctionRef<absl::Status(const EventMeshMessageView&)> visit) {
+  // The compact messages clients send are read straight from the text; the rest (escapes,
+  // non-ASCII text, numbers, nesting, malformed JSON) by the document reader.
+  if (std::optional<absl::Status> simple =
+          event_mesh_message_internal::VisitSimpleEventMeshMessage(json, visit)) {
+    return *std::move(simple);
+  }
+  return event_mesh_message_internal::VisitEventMeshMessageDocument(json, visit);
 }
 
 absl::StatusOr<EventMeshMessage> EventMeshMessage::FromJson(absl::string_view json) {

@@ -7,6 +7,7 @@
 // body when empty and always writes both maps. A value type. Errors: InvalidArgument.
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "absl/container/inlined_vector.h"
@@ -52,6 +53,20 @@ struct EventMeshMessageView {
 // with the result; returns visit's status.
 absl::Status VisitEventMeshMessage(
     absl::string_view json, absl::FunctionRef<absl::Status(const EventMeshMessageView&)> visit);
+
+// The two readers behind VisitEventMeshMessage, exposed for tests. VisitSimpleEventMeshMessage
+// reads the compact messages clients send (an object whose topic and body are strings or null,
+// properties and headers objects of strings and nulls or null, other members strings or null;
+// every string printable ASCII without escapes; no key of the four twice) straight from the
+// text, and returns nullopt without calling `visit` for anything else, which the document
+// reader then reads. Both give the same view for what the scanner accepts
+// (event_mesh_message_test checks it).
+namespace event_mesh_message_internal {
+std::optional<absl::Status> VisitSimpleEventMeshMessage(
+    absl::string_view json, absl::FunctionRef<absl::Status(const EventMeshMessageView&)> visit);
+absl::Status VisitEventMeshMessageDocument(
+    absl::string_view json, absl::FunctionRef<absl::Status(const EventMeshMessageView&)> visit);
+}  // namespace event_mesh_message_internal
 
 }  // namespace eventmesh::protocol::tcp
 

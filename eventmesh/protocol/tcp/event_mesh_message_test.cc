@@ -1,6 +1,9 @@
 #include "eventmesh/protocol/tcp/event_mesh_message.h"
 
+#include <random>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -61,6 +64,148 @@ TEST(EventMeshMessageTest, DeepNestingIsRefused) {
       ASSERT_FALSE(parsed.ok());
       EXPECT_THAT(std::string(parsed.status().message()),
                   ::testing::HasSubstr("nesting deeper than"));
+    }
+  }
+}
+
+// What a reader gave: its status and an owned copy of the view it visited.
+struct Read {
+  absl::Status status;
+  bool visited = false;
+  std::string topic, body;
+  std::vector<std::pair<std::string, std::string>> properties, headers;
+  bool operator==(const Read& o) const {
+    return status == o.status && visited == o.visited && topic == o.topic && body == o.body &&
+           properties == o.properties && headers == o.headers;
+  }
+};
+
+template <typename Reader>
+Read ReadWith(Reader reader, absl::string_view json, bool* answered = nullptr) {
+  Read r;
+  auto visit = [&r](const EventMeshMessageView& m) {
+    r.visited = true;
+    r.topic = std::string(m.topic);
+    r.body = std::string(m.body);
+    for (const auto& f : m.properties) r.properties.emplace_back(f.name, f.text);
+    for (const auto& f : m.headers) r.headers.emplace_back(f.name, f.text);
+    return absl::OkStatus();
+  };
+  if constexpr (std::is_same_v<decltype(reader(json, visit)), std::optional<absl::Status>>) {
+    std::optional<absl::Status> s = reader(json, visit);
+    if (answered != nullptr) *answered = s.has_value();
+    if (s.has_value()) r.status = *s;
+  } else {
+    r.status = reader(json, visit);
+  }
+  return r;
+}
+
+Read Simple(absl::string_view json, bool* answered) {
+  return ReadWith(
+      [](absl::string_view j, auto& v) {
+        return event_mesh_message_internal::VisitSimpleEventMeshMessage(j, v);
+      },
+      json, answered);
+}
+
+Read Document(absl::string_view json) {
+  return ReadWith(
+      [](absl::string_view j, auto& v) {
+        return event_mesh_message_internal::VisitEventMeshMessageDocument(j, v);
+      },
+      json);
+}
+
+// Where the scanner answers, it answers as the document reader does; what it declines, the
+// document reader reads (VisitEventMeshMessage gives the document reader's answer either way).
+void ExpectAgreement(absl::string_view json, bool expect_answered) {
+  bool answered = false;
+  const Read simple = Simple(json, &answered);
+  const Read document = Document(json);
+  EXPECT_EQ(answered, expect_answered) << json;
+  if (answered) {
+    EXPECT_TRUE(simple == document) << json;
+  }
+  const Read both =
+      ReadWith([](absl::string_view j, auto& v) { return VisitEventMeshMessage(j, v); }, json);
+  EXPECT_TRUE(both == document) << json;
+}
+
+TEST(EventMeshMessageTest, SimpleScannerAgreesWithTheDocumentReader) {
+  const std::vector<std::string> answered = {
+      R"({"topic":"T","body":"0123abcdxxxx","properties":{"ttl":"600000"},"headers":{}})",
+      R"({"topic":"T","properties":{"a":"1","a":"2","b":null},"headers":{"datacontenttype":"text/plain"}})",
+      R"( { "topic" : "T" , "body" : null , "properties" : null , "headers" : null } )",
+      "{\"topic\":\"T\",\n\t\"body\":\"b\"\r}",
+      R"({"body":"only a body"})",
+      R"({"topic":"T","other":"ignored","more":null})",
+      R"({"topic":"","body":""})",
+      R"({"topic":"T","properties":{"":"empty name"}})",
+      R"({})",
+      R"({"topic":"T","body":"a/b, slashes need no escape"})",
+  };
+  for (const std::string& json : answered) ExpectAgreement(json, true);
+  const std::vector<std::string> declined = {
+      "",
+      "42",
+      "[]",
+      "{",
+      R"({"topic":"T"} x)",
+      R"({"topic":"T","topic":"U"})",
+      R"({"topic":"T","properties":{},"properties":{}})",
+      R"({"topic":"T","body":"with \"escapes\""})",
+      R"({"topic":"T","body":"a backslash \\ escaped"})",
+      R"({"topic":"T","body":"caf)"
+      "\xc3\xa9"
+      R"("})",
+      R"({"topic":"T","properties":{"n":5}})",
+      R"({"topic":"T","properties":{"b":true}})",
+      R"({"topic":"T","properties":{"o":{"x":"y"}}})",
+      R"({"topic":"T","properties":[]})",
+      R"({"topic":"T","properties":"text"})",
+      R"({"topic":5})",
+      R"({"topic":"T","other":{"nested":"x"}})",
+      R"({"topic":"T",})",
+      R"({"topic":"T","properties":{"a":"1",}})",
+      R"({"topic":"T")",
+      R"({"topic":"T","body":nul})",
+      R"({"topic":"T","body":nullx})",
+      std::string("{\"topic\":\"T\"}\0", 14),
+      std::string("{\"topic\":\"T\0U\"}", 14),
+      "{\"topic\":\"T\",\"body\":\"a\tb\"}",
+  };
+  for (const std::string& json : declined) ExpectAgreement(json, false);
+}
+
+// Every prefix of typical messages, and random byte changes to them: the scanner never answers
+// differently from the document reader.
+TEST(EventMeshMessageTest, SimpleScannerAgreesOnPrefixesAndMutations) {
+  const std::vector<std::string> typical = {
+      R"({"topic":"TEST-TOPIC","body":"0123456789abcdefxxxxxxxx","properties":{"ttl":"600000","keys":"k"},"headers":{"datacontenttype":"text/plain"}})",
+      R"( {"topic" : "t", "properties" : {"a" : null, "b" : "c"}, "body" : null} )",
+  };
+  std::mt19937 rng(7);
+  const char kBytes[] = {'"', '\\', '{', '}', ':', ',', ' ', 'n', 'u', 'l', '0', 'x', '\0', '\x80'};
+  for (const std::string& json : typical) {
+    for (size_t n = 0; n <= json.size(); ++n) {
+      const std::string prefix = json.substr(0, n);
+      bool answered = false;
+      const Read simple = Simple(prefix, &answered);
+      if (answered) {
+        EXPECT_TRUE(simple == Document(prefix)) << prefix;
+      }
+    }
+    for (int round = 0; round < 3000; ++round) {
+      std::string mutated = json;
+      for (int k = 0; k < 1 + static_cast<int>(rng() % 3); ++k) {
+        mutated[rng() % mutated.size()] = kBytes[rng() % sizeof(kBytes)];
+      }
+      bool answered = false;
+      const Read simple = Simple(mutated, &answered);
+      if (answered) {
+        EXPECT_TRUE(simple == Document(mutated)) << mutated;
+      }
     }
   }
 }
