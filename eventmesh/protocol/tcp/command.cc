@@ -1,6 +1,8 @@
 #include "eventmesh/protocol/tcp/command.h"
 
-#include "absl/container/flat_hash_map.h"
+#include <cstdint>
+#include <optional>
+
 #include "absl/strings/numbers.h"
 
 namespace eventmesh::protocol::tcp {
@@ -46,14 +48,49 @@ constexpr absl::string_view kNames[kCommandCount] = {
     "RECOMMEND_RESPONSE",
 };
 
-const absl::flat_hash_map<absl::string_view, Command>& NameIndex() {
-  static const auto* index = [] {
-    auto* m = new absl::flat_hash_map<absl::string_view, Command>();
-    for (int i = 0; i < kCommandCount; ++i) m->emplace(kNames[i], static_cast<Command>(i));
-    return m;
-  }();
-  return *index;
-}
+// Name -> command for ParseCommand: an open-addressing table keyed by a hash of the length and
+// three characters (every frame's header names its command, so the lookup is a handful of
+// instructions instead of a general string hash). Built once; read-only afterwards.
+class NameIndex {
+ public:
+  static const NameIndex& Get() {
+    static const NameIndex* const index = new NameIndex();
+    return *index;
+  }
+
+  std::optional<Command> Find(absl::string_view name) const {
+    if (name.empty()) return std::nullopt;
+    for (size_t slot = Slot(name);; slot = (slot + 1) % kSlots) {
+      const int8_t i = slots_[slot];
+      if (i < 0) return std::nullopt;
+      if (kNames[i] == name) return static_cast<Command>(i);
+    }
+  }
+
+ private:
+  static constexpr size_t kSlots = 128;  // more than 3 times the number of names: short probes
+  static_assert(kCommandCount < kSlots / 2, "the table needs empty slots to end every probe");
+
+  NameIndex() {
+    for (auto& slot : slots_) slot = -1;
+    for (int i = 0; i < kCommandCount; ++i) {
+      size_t slot = Slot(kNames[i]);
+      while (slots_[slot] >= 0) slot = (slot + 1) % kSlots;
+      slots_[slot] = static_cast<int8_t>(i);
+    }
+  }
+
+  // `name` is not empty.
+  static size_t Slot(absl::string_view name) {
+    const auto at = [&](size_t i) {
+      return static_cast<size_t>(static_cast<unsigned char>(name[i]));
+    };
+    const size_t n = name.size();
+    return (n * 131 + at(n / 2) * 31 + at(n - 1) * 7 + at(n - 5 < n ? n - 5 : 0)) % kSlots;
+  }
+
+  int8_t slots_[kSlots];
+};
 
 }  // namespace
 
@@ -74,10 +111,7 @@ std::optional<Command> ParseCommand(absl::string_view text) {
     if (!absl::SimpleAtoi(text, &ordinal)) return std::nullopt;
     return CommandFromOrdinal(ordinal);
   }
-  const auto& index = NameIndex();
-  auto it = index.find(text);
-  if (it == index.end()) return std::nullopt;
-  return it->second;
+  return NameIndex::Get().Find(text);
 }
 
 Command ReplyCommand(Command cmd) {

@@ -39,6 +39,23 @@ TEST(CommandTest, RejectsUnknown) {
   EXPECT_EQ(CommandFromOrdinal(-1), std::nullopt);
 }
 
+TEST(CommandTest, NearMissesOfEveryNameAreUnknown) {
+  for (int i = 0; i < kCommandCount; ++i) {
+    const std::string name(CommandName(static_cast<Command>(i)));
+    EXPECT_EQ(ParseCommand(name + "_"), std::nullopt) << name;
+    EXPECT_EQ(ParseCommand(name.substr(0, name.size() - 1)), std::nullopt) << name;
+    EXPECT_EQ(ParseCommand(name.substr(1)), std::nullopt) << name;
+    for (size_t at = 0; at < name.size(); ++at) {
+      std::string changed = name;
+      changed[at] = changed[at] == 'X' ? 'Y' : 'X';
+      EXPECT_EQ(ParseCommand(changed), std::nullopt) << changed;
+    }
+  }
+  EXPECT_EQ(ParseCommand("A"), std::nullopt);
+  EXPECT_EQ(ParseCommand(std::string(1000, 'A')), std::nullopt);
+  EXPECT_EQ(ParseCommand(absl::string_view("HELLO_REQUEST\0", 14)), std::nullopt);
+}
+
 TEST(CommandTest, ReplyCommand) {
   EXPECT_EQ(ReplyCommand(Command::kHelloRequest), Command::kHelloResponse);
   EXPECT_EQ(ReplyCommand(Command::kHeartbeatRequest), Command::kHeartbeatResponse);

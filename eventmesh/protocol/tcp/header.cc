@@ -40,10 +40,10 @@ namespace {
 
 // Reads a header with the lenient rules once its fields are known: cmd (else command) must name
 // a command, desc (else msg) gives the description. Absent and null fields are nullopt.
-absl::StatusOr<Header> FinishSimpleHeader(Header h, std::optional<absl::string_view> cmd,
-                                          std::optional<absl::string_view> command,
-                                          std::optional<absl::string_view> desc,
-                                          std::optional<absl::string_view> msg) {
+absl::Status FinishSimpleHeader(std::optional<absl::string_view> cmd,
+                                std::optional<absl::string_view> command,
+                                std::optional<absl::string_view> desc,
+                                std::optional<absl::string_view> msg, Header* h) {
   if (!cmd.has_value()) cmd = command;
   if (!cmd.has_value()) return absl::InvalidArgumentError("package header has no cmd");
   std::optional<Command> parsed = ParseCommand(*cmd);
@@ -51,15 +51,79 @@ absl::StatusOr<Header> FinishSimpleHeader(Header h, std::optional<absl::string_v
     return absl::InvalidArgumentError(
         absl::StrCat("unknown cmd \"", absl::CHexEscape(*cmd), "\" in package header"));
   }
-  h.cmd = *parsed;
+  h->cmd = *parsed;
   if (!desc.has_value()) desc = msg;
-  if (desc.has_value()) h.desc = std::string(*desc);
-  return h;
+  if (desc.has_value()) h->desc.assign(desc->data(), desc->size());
+  return absl::OkStatus();
+}
+
+// The keys the simple reader knows, one bit each (a key seen twice sends the text to the
+// general reader).
+enum HeaderKey : unsigned {
+  kUnknownKey = 0,
+  kCmdKey = 1,
+  kCommandKey = 2,
+  kDescKey = 4,
+  kMsgKey = 8,
+  kCodeKey = 16,
+  kSeqKey = 32,
+  kPropertiesKey = 64,
+};
+
+// The key whose text starts at `*p` (just past its opening quote) when it is one the simple
+// reader knows, written plainly: `*p` then moves past its closing quote. kUnknownKey (and `*p`
+// unchanged) for every other key, escaped spellings included.
+HeaderKey TakeKnownKey(const char** p, const char* end) {
+  const char* const at = *p;
+  const size_t left = static_cast<size_t>(end - at);
+  // `key` includes the closing quote.
+  const auto is = [&](absl::string_view key) {
+    if (left < key.size() || std::memcmp(at, key.data(), key.size()) != 0) return false;
+    *p = at + key.size();
+    return true;
+  };
+  if (left == 0) return kUnknownKey;
+  switch (*at) {
+    case 'c':
+      if (is("cmd\"")) return kCmdKey;
+      if (is("command\"")) return kCommandKey;
+      if (is("code\"")) return kCodeKey;
+      break;
+    case 's':
+      if (is("seq\"")) return kSeqKey;
+      break;
+    case 'p':
+      if (is("properties\"")) return kPropertiesKey;
+      break;
+    case 'd':
+      if (is("desc\"")) return kDescKey;
+      break;
+    case 'm':
+      if (is("msg\"")) return kMsgKey;
+      break;
+    default:
+      break;
+  }
+  return kUnknownKey;
+}
+
+// The value of a code of at most 9 digits (optionally negative), the form every client sends;
+// nullopt for any other text, which absl::SimpleAtoi then reads.
+std::optional<int> ShortDecimal(absl::string_view v) {
+  size_t i = !v.empty() && v[0] == '-' ? 1 : 0;
+  if (v.size() == i || v.size() - i > 9) return std::nullopt;
+  int value = 0;
+  for (size_t k = i; k < v.size(); ++k) {
+    if (v[k] < '0' || v[k] > '9') return std::nullopt;
+    value = value * 10 + (v[k] - '0');
+  }
+  return i == 1 ? -value : value;
 }
 
 }  // namespace
 
-std::optional<absl::StatusOr<Header>> ParseSimpleHeader(absl::string_view json) {
+std::optional<absl::Status> ParseSimpleHeaderInto(absl::string_view json, Header* out) {
+  Header& h = *out;
   const char* p = json.data();
   const char* const end = p + json.size();
   const auto skip_space = [&] {
@@ -106,113 +170,104 @@ std::optional<absl::StatusOr<Header>> ParseSimpleHeader(absl::string_view json) 
     *out = v;
     return true;
   };
+  // A string or an integer, as its text.
+  const auto scalar = [&](absl::string_view* out) {
+    return p < end && *p == '"' ? string(out) : integer(out);
+  };
+  // `c` is next (after any whitespace); taken.
+  const auto take = [&](char c) {
+    skip_space();
+    if (p < end && *p == c) {
+      ++p;
+      return true;
+    }
+    return false;
+  };
 
-  Header h;
   std::optional<absl::string_view> cmd, command, desc, msg;
   bool bad_code = false;
   unsigned seen = 0;
-  skip_space();
-  if (p >= end || *p != '{') return std::nullopt;
-  ++p;
-  skip_space();
-  if (p < end && *p == '}') {
-    ++p;
-  } else {
-    for (;;) {
-      absl::string_view key;
-      if (!string(&key)) return std::nullopt;
+  if (!take('{')) return std::nullopt;
+  if (!take('}')) {
+    do {
+      // Unknown keys may hold any value, and a repeated key must keep Jackson's last-wins rule
+      // for every field: both go to the general reader.
+      if (!take('"')) return std::nullopt;
+      const HeaderKey bit = TakeKnownKey(&p, end);
+      if (bit == kUnknownKey || (seen & bit) != 0 || !take(':')) return std::nullopt;
       skip_space();
-      if (p >= end || *p != ':') return std::nullopt;
-      ++p;
-      skip_space();
-      unsigned bit = 0;
-      if (key == "cmd") {
-        bit = 1;
-        if (!text(&cmd)) return std::nullopt;
-      } else if (key == "command") {
-        bit = 2;
-        if (!text(&command)) return std::nullopt;
-      } else if (key == "desc") {
-        bit = 4;
-        if (!text(&desc)) return std::nullopt;
-      } else if (key == "msg") {
-        bit = 8;
-        if (!text(&msg)) return std::nullopt;
-      } else if (key == "code") {
-        bit = 16;
-        if (!null()) {
-          absl::string_view v;
-          if (!(p < end && *p == '"' ? string(&v) : integer(&v))) return std::nullopt;
-          int64_t code = 0;
-          if (!absl::SimpleAtoi(v, &code) || code < INT_MIN || code > INT_MAX) {
-            bad_code = true;  // reported once the whole text is known to be well-formed
-          } else {
-            h.code = static_cast<int>(code);
-          }
-        }
-      } else if (key == "seq") {
-        bit = 32;
-        if (!null()) {
-          absl::string_view v;
-          if (!(p < end && *p == '"' ? string(&v) : integer(&v))) return std::nullopt;
-          h.seq = std::string(v);
-        }
-      } else if (key == "properties") {
-        bit = 64;
-        if (!null()) {
-          if (p >= end || *p != '{') return std::nullopt;
-          ++p;
-          skip_space();
-          if (p < end && *p == '}') {
-            ++p;
-          } else {
-            for (;;) {
-              absl::string_view name;
-              std::optional<absl::string_view> value;
-              if (!string(&name)) return std::nullopt;
-              skip_space();
-              if (p >= end || *p != ':') return std::nullopt;
-              ++p;
-              skip_space();
-              if (!text(&value)) return std::nullopt;
-              if (value.has_value())
-                h.properties.insert_or_assign(std::string(name), std::string(*value));
-              skip_space();
-              if (p < end && *p == ',') {
-                ++p;
-                skip_space();
-                continue;
-              }
-              if (p < end && *p == '}') {
-                ++p;
-                break;
-              }
-              return std::nullopt;
+      seen |= bit;
+      switch (bit) {
+        case kCmdKey:
+          if (!text(&cmd)) return std::nullopt;
+          break;
+        case kCommandKey:
+          if (!text(&command)) return std::nullopt;
+          break;
+        case kDescKey:
+          if (!text(&desc)) return std::nullopt;
+          break;
+        case kMsgKey:
+          if (!text(&msg)) return std::nullopt;
+          break;
+        case kCodeKey:
+          if (!null()) {
+            absl::string_view v;
+            if (!scalar(&v)) return std::nullopt;
+            if (std::optional<int> code = ShortDecimal(v)) {
+              h.code = *code;
+              break;
+            }
+            int64_t code = 0;
+            if (!absl::SimpleAtoi(v, &code) || code < INT_MIN || code > INT_MAX) {
+              bad_code = true;  // reported once the whole text is known to be well-formed
+            } else {
+              h.code = static_cast<int>(code);
             }
           }
-        }
-      } else {
-        return std::nullopt;  // unknown keys may hold any value: the general parser skips them
+          break;
+        case kSeqKey:
+          if (!null()) {
+            absl::string_view v;
+            if (!scalar(&v)) return std::nullopt;
+            h.seq.emplace(v.data(), v.size());
+          }
+          break;
+        case kPropertiesKey:
+          if (null()) break;
+          if (!take('{')) return std::nullopt;
+          if (take('}')) break;
+          do {
+            absl::string_view name;
+            std::optional<absl::string_view> value;
+            skip_space();
+            if (!string(&name) || !take(':')) return std::nullopt;
+            skip_space();
+            if (!text(&value)) return std::nullopt;
+            if (value.has_value()) {
+              h.properties.insert_or_assign(std::string(name), std::string(*value));
+            }
+          } while (take(','));
+          if (!take('}')) return std::nullopt;
+          break;
+        case kUnknownKey:
+          return std::nullopt;
       }
-      if ((seen & bit) != 0) return std::nullopt;  // a repeated key
-      seen |= bit;
-      skip_space();
-      if (p < end && *p == ',') {
-        ++p;
-        skip_space();
-        continue;
-      }
-      if (p < end && *p == '}') {
-        ++p;
-        break;
-      }
-      return std::nullopt;
-    }
+    } while (take(','));
+    if (!take('}')) return std::nullopt;
   }
   skip_space();
   if (p != end) return std::nullopt;
   if (bad_code) return absl::InvalidArgumentError("package header code is not an int");
-  return FinishSimpleHeader(std::move(h), cmd, command, desc, msg);
+  return FinishSimpleHeader(cmd, command, desc, msg, &h);
+}
+
+std::optional<absl::StatusOr<Header>> ParseSimpleHeader(absl::string_view json) {
+  Header h;
+  std::optional<absl::Status> status = ParseSimpleHeaderInto(json, &h);
+  if (!status.has_value()) return std::nullopt;
+  if (!status->ok()) return absl::StatusOr<Header>(*std::move(status));
+  return absl::StatusOr<Header>(std::move(h));
 }
 
 absl::StatusOr<Header> ParseHeaderDocument(absl::string_view json) {
@@ -297,7 +352,12 @@ absl::StatusOr<Header> ParseHeaderDocument(absl::string_view json) {
 absl::StatusOr<Header> Header::FromJson(absl::string_view json) {
   // Nearly every client sends compact headers of plain strings: read those without building a
   // document; anything else goes to the general parser.
-  if (auto simple = header_internal::ParseSimpleHeader(json)) return *std::move(simple);
+  // The header is built in the result (no moves of it on the way out).
+  absl::StatusOr<Header> result(absl::in_place);
+  if (std::optional<absl::Status> simple = header_internal::ParseSimpleHeaderInto(json, &*result)) {
+    if (!simple->ok()) return *std::move(simple);
+    return result;
+  }
   return header_internal::ParseHeaderDocument(json);
 }
 

@@ -85,6 +85,9 @@ void AppendHeaderJson(Command cmd, int code, absl::string_view seq, absl::string
 // result.
 namespace header_internal {
 std::optional<absl::StatusOr<Header>> ParseSimpleHeader(absl::string_view json);
+// ParseSimpleHeader into `*out`, a default-constructed header: nullopt when the text is not for
+// the simple reader (`*out` then holds whatever was read before it declined), else the status.
+std::optional<absl::Status> ParseSimpleHeaderInto(absl::string_view json, Header* out);
 absl::StatusOr<Header> ParseHeaderDocument(absl::string_view json);
 }  // namespace header_internal
 

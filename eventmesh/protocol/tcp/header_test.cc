@@ -187,6 +187,15 @@ TEST(HeaderTest, SimpleHeaderScannerAgreesWithTheDocumentReader) {
       R"({"cmd":"HELLO_REQUEST","code":"x"})",
       R"({"cmd":"HELLO_REQUEST","code":"99999999999"})",
       R"({"cmd":"HELLO_REQUEST","code":-0,"seq":-0})",
+      R"({"cmd":"HELLO_REQUEST","code":"+5"})",
+      R"({"cmd":"HELLO_REQUEST","code":"-123456789"})",
+      R"({"cmd":"HELLO_REQUEST","code":"1234567890"})",
+      R"({"cmd":"HELLO_REQUEST","code":2147483647})",
+      R"({"cmd":"HELLO_REQUEST","code":-2147483648})",
+      R"({"cmd":"HELLO_REQUEST","code":2147483648})",
+      R"({"cmd":"HELLO_REQUEST","code":"007"})",
+      R"({"cmd":"HELLO_REQUEST","code":"-"})",
+      R"({"cmd":"HELLO_REQUEST","code":""})",
   };
   for (const std::string& json : answered) {
     auto simple = header_internal::ParseSimpleHeader(json);
@@ -226,6 +235,11 @@ TEST(HeaderTest, SimpleHeaderScannerAgreesWithTheDocumentReader) {
       std::string("{\"cmd\":\"HELLO_REQUEST\"}\0", 24),
       std::string("{\"cmd\":\"HELLO\0REQUEST\"}", 23),
       "{\"cmd\":\"HELLO_REQUEST\",\"desc\":\"a\tb\"}",
+      R"({"c\u006dd":"HELLO_REQUEST"})",
+      R"({"cmdx":"HELLO_REQUEST"})",
+      R"({"cm":"HELLO_REQUEST"})",
+      R"({"":"HELLO_REQUEST"})",
+      R"({cmd:"HELLO_REQUEST"})",
   };
   for (const std::string& json : declined) {
     EXPECT_FALSE(header_internal::ParseSimpleHeader(json).has_value()) << json;
@@ -242,6 +256,41 @@ TEST(HeaderTest, SimpleHeaderScannerAgreesWithTheDocumentReader) {
       EXPECT_EQ(**simple, *general) << prefix;
     }
   }
+}
+
+// Wherever the scanner answers a damaged header (each byte replaced by a byte that matters to
+// JSON, or removed), it agrees with the general reader.
+TEST(HeaderTest, SimpleHeaderScannerAgreesOnMutations) {
+  const std::vector<std::string> headers = {
+      R"({"cmd":"ASYNC_MESSAGE_TO_SERVER","command":"ASYNC_MESSAGE_TO_SERVER","code":0,"seq":"12","properties":{"protocoltype":"eventmeshmessage","protocolversion":"1.0","protocoldesc":"tcp"}})",
+      R"({"cmd":"ASYNC_MESSAGE_TO_CLIENT_ACK","command":"ASYNC_MESSAGE_TO_CLIENT_ACK","code":0,"seq":99,"properties":{}})",
+      R"({"desc":"d","msg":"m","code":"12","cmd":"HELLO_REQUEST","properties":null,"seq":null})",
+  };
+  const std::string replacements = std::string("\"\\{}[]:, 0-9aenlux\t") + '\0' + '\x80';
+  size_t answered = 0;
+  const auto check = [&](const std::string& text) {
+    auto simple = header_internal::ParseSimpleHeader(text);
+    if (!simple.has_value()) return;
+    ++answered;
+    auto general = header_internal::ParseHeaderDocument(text);
+    ASSERT_EQ(simple->status(), general.status()) << text;
+    if (general.ok()) {
+      EXPECT_EQ(**simple, *general) << text;
+    }
+  };
+  for (const std::string& header : headers) {
+    for (size_t at = 0; at < header.size(); ++at) {
+      for (char c : replacements) {
+        std::string changed = header;
+        changed[at] = c;
+        check(changed);
+      }
+      std::string removed = header;
+      removed.erase(at, 1);
+      check(removed);
+    }
+  }
+  EXPECT_GT(answered, 100u);  // the scanner saw many of them, not only declined them
 }
 
 }  // namespace

@@ -5,7 +5,8 @@
 // bytes (each a feed size 1..256, used cyclically), then the byte stream. The stream is
 // fed in those chunks and drained after every feed. Every decoded package is re-encoded
 // in its convention and must decode (by a fresh decoder set to that convention) to an
-// equal package; a mismatch aborts.
+// equal package; a mismatch aborts. The byte stream is also read as a header's JSON by both
+// header readers: wherever the simple scanner answers, the general reader must agree.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "eventmesh/protocol/tcp/header.h"
 #include "eventmesh/protocol/tcp/package_codec.h"
 #include "eventmesh/protocol/tcp/package_decoder.h"
 
@@ -46,6 +48,16 @@ void CheckReencode(const DecodedPackage& decoded) {
   Check(end.ok() && !end->has_value(), "re-encoded frame leaves bytes");
 }
 
+void CheckHeaderReaders(const char* text, size_t size) {
+  namespace internal = eventmesh::protocol::tcp::header_internal;
+  const absl::string_view json(text, size);
+  auto simple = internal::ParseSimpleHeader(json);
+  if (!simple.has_value()) return;
+  auto general = internal::ParseHeaderDocument(json);
+  Check(simple->status() == general.status(), "header readers disagree on the status");
+  if (general.ok()) Check(**simple == *general, "header readers disagree on the header");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -62,6 +74,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   const char* stream = reinterpret_cast<const char*>(data + 1 + n_sizes);
   const size_t stream_size = size - 1 - n_sizes;
+  CheckHeaderReaders(stream, stream_size);
   PackageDecoder decoder(preset);
   size_t off = 0;
   size_t decoded_bytes = 0;
