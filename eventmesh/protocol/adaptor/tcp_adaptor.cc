@@ -194,24 +194,24 @@ void AppendEventMeshMessageJson(const CloudEvent& event, std::string* out) {
   w.StartObject();
   const absl::string_view topic = EventTopic(event);
   if (!topic.empty()) {
-    w.Key("topic");
+    w.PlainKey("topic");
     w.String(topic);
   }
   if (!event.data().empty()) {
-    w.Key("body");
+    w.PlainKey("body");
     w.String(event.data());
   }
-  w.Key("properties");
+  w.PlainKey("properties");
   w.StartObject();
   for (const auto& [name, value] : event.extensions()) {
     w.Key(name);
     w.String(value.text);
   }
   w.EndObject();
-  w.Key("headers");
+  w.PlainKey("headers");
   w.StartObject();
   if (event.data_content_type().has_value()) {
-    w.Key(kDataContentTypeKey);
+    w.PlainKey(kDataContentTypeKey);
     w.String(*event.data_content_type());
   }
   w.EndObject();

@@ -366,21 +366,21 @@ void Header::AppendJson(std::string* out) const {
   DirectJsonWriter w(out);
   const absl::string_view name = CommandName(cmd);
   w.StartObject();
-  w.Key("cmd");
-  w.String(name);
-  w.Key("command");
-  w.String(name);
-  w.Key("code");
+  w.PlainKey("cmd");
+  w.PlainString(name);
+  w.PlainKey("command");
+  w.PlainString(name);
+  w.PlainKey("code");
   w.Int(code);
   if (!desc.empty()) {
-    w.Key("desc");
+    w.PlainKey("desc");
     w.String(desc);
   }
   if (seq.has_value()) {
-    w.Key("seq");
+    w.PlainKey("seq");
     w.String(*seq);
   }
-  w.Key("properties");
+  w.PlainKey("properties");
   w.StringMap(properties);
   w.EndObject();
 }
@@ -390,15 +390,15 @@ void AppendHeaderJson(Command cmd, int code, absl::string_view seq, absl::string
   DirectJsonWriter w(out);
   const absl::string_view name = CommandName(cmd);
   w.StartObject();
-  w.Key("cmd");
-  w.String(name);
-  w.Key("command");
-  w.String(name);
-  w.Key("code");
+  w.PlainKey("cmd");
+  w.PlainString(name);
+  w.PlainKey("command");
+  w.PlainString(name);
+  w.PlainKey("code");
   w.Int(code);
-  w.Key("seq");
+  w.PlainKey("seq");
   w.String(seq);
-  w.Key("properties");
+  w.PlainKey("properties");
   w.StartObject();
   w.Key(property_name);
   w.String(property_value);

@@ -12,6 +12,7 @@
 // Pure functions / value types; thread-safe.
 
 #include <algorithm>
+#include <cassert>
 #include <cstring>
 #include <map>
 #include <optional>
@@ -54,6 +55,13 @@ class StringAppendStream {
     std::memcpy(cur_, data, n);
     cur_ += n;
   }
+  // Room for n more bytes at the cursor: the caller writes up to n bytes through the returned
+  // pointer, then hands the end of what it wrote to Commit.
+  char* Room(size_t n) {
+    if (static_cast<size_t>(end_ - cur_) < n) Grow(n);
+    return cur_;
+  }
+  void Commit(char* written_end) { cur_ = written_end; }
   void Flush() {
     const size_t len = static_cast<size_t>(cur_ - begin_);
     if (len != out_->size()) out_->resize(len);
@@ -124,12 +132,23 @@ inline void WriteStringFast(AppendWriter& w, StringAppendStream& stream, absl::s
 // Appends `s` to `stream` as a JSON string, byte for byte as rapidjson::Writer writes it:
 // copied in one block between quotes when nothing needs escaping (nearly always), else
 // escaped by RapidJSON itself.
+// `before` (0 for none), then `s` between quotes, then `after` (0 for none), in one step; `s`
+// needs no escaping.
+inline void AppendPlainJsonString(StringAppendStream& stream, char before, absl::string_view s,
+                                  char after) {
+  char* p = stream.Room(s.size() + 4);
+  if (before != 0) *p++ = before;
+  *p++ = '"';
+  std::memcpy(p, s.data(), s.size());
+  p += s.size();
+  *p++ = '"';
+  if (after != 0) *p++ = after;
+  stream.Commit(p);
+}
+
 inline void AppendJsonString(StringAppendStream& stream, absl::string_view s) {
   if (!NeedsJsonEscape(s)) {
-    stream.Reserve(s.size() + 2);
-    stream.Put('"');
-    stream.Append(s.data(), s.size());
-    stream.Put('"');
+    AppendPlainJsonString(stream, 0, s, 0);
     return;
   }
   rapidjson::Writer<StringAppendStream> w(stream);  // a root string: no level stack
@@ -155,14 +174,34 @@ class DirectJsonWriter {
     comma_ = true;
   }
   void Key(absl::string_view key) {
+    if (!NeedsJsonEscape(key)) {
+      PlainKey(key);
+      return;
+    }
     Separator();
     AppendJsonString(stream_, key);
     stream_.Put(':');
     comma_ = false;
   }
   void String(absl::string_view value) {
+    if (!NeedsJsonEscape(value)) {
+      PlainString(value);
+      return;
+    }
     Separator();
     AppendJsonString(stream_, value);
+    comma_ = true;
+  }
+  // Key and String for text the caller knows needs no escaping (literals, command names,
+  // CloudEvents attribute names): written without looking for bytes to escape.
+  void PlainKey(absl::string_view key) {
+    assert(!NeedsJsonEscape(key));
+    AppendPlainJsonString(stream_, comma_ ? ',' : 0, key, ':');
+    comma_ = false;
+  }
+  void PlainString(absl::string_view value) {
+    assert(!NeedsJsonEscape(value));
+    AppendPlainJsonString(stream_, comma_ ? ',' : 0, value, 0);
     comma_ = true;
   }
   void Int(int value) {

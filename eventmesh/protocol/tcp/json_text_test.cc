@@ -125,5 +125,40 @@ TEST(DirectJsonWriterTest, AppendJsonStringMatchesAWriterOfOneString) {
   }
 }
 
+TEST(DirectJsonWriterTest, PlainKeysAndStringsWriteWhatKeyAndStringWrite) {
+  const std::vector<std::string> plain = {"", "cmd", "ASYNC_MESSAGE_TO_CLIENT_ACK",
+                                          std::string(300, 'k'), "a/b c"};
+  for (const std::string& text : plain) {
+    std::string expected = "x";
+    std::string out = "x";
+    {
+      DirectJsonWriter w(&expected);
+      w.StartObject();
+      w.Key(text);
+      w.String(text);
+      w.Key("n");
+      w.Int(1);
+      w.Key(text);
+      w.StartObject();
+      w.EndObject();
+      w.EndObject();
+    }
+    {
+      DirectJsonWriter w(&out);
+      w.StartObject();
+      w.PlainKey(text);
+      w.PlainString(text);
+      w.PlainKey("n");
+      w.Int(1);
+      w.PlainKey(text);
+      w.StartObject();
+      w.EndObject();
+      w.EndObject();
+    }
+    EXPECT_EQ(out, expected);
+    EXPECT_EQ(out, "x{\"" + text + "\":\"" + text + "\",\"n\":1,\"" + text + "\":{}}");
+  }
+}
+
 }  // namespace
 }  // namespace eventmesh::protocol::tcp
