@@ -20,6 +20,7 @@
 #include "absl/time/time.h"
 #include "eventmesh/cli/mesh_target.h"
 #include "eventmesh/common/utf8.h"
+#include "eventmesh/protocol/cloudevents/json_format.h"
 #include "eventmesh/protocol/json/json.h"
 #include "eventmesh/sdk/http/http_client.h"
 #include "eventmesh/sdk/http/http_subscriber.h"
@@ -90,8 +91,18 @@ absl::StatusOr<sdk::Event> BuildEvent(const ParsedArgs& args, const std::string&
   event.set_source(args.Get("source").value_or("emctl"));
   event.set_type(args.Get("type").value_or("emctl.event"));
   event.set_subject(topic);
-  event.set_data(data, IsValidUtf8(data) ? cloudevents::DataEncoding::kText
-                                         : cloudevents::DataEncoding::kBinary);
+  // The data's content type says how it is to be read back: without one a CloudEvents reader
+  // takes the data as JSON, and text would arrive as a quoted JSON string.
+  if (cloudevents::IsJsonText(data)) {
+    event.set_data_content_type("application/json");
+    event.set_data(data, cloudevents::DataEncoding::kJson);
+  } else if (IsValidUtf8(data)) {
+    event.set_data_content_type("text/plain");
+    event.set_data(data, cloudevents::DataEncoding::kText);
+  } else {
+    event.set_data_content_type("application/octet-stream");
+    event.set_data(data, cloudevents::DataEncoding::kBinary);
+  }
   for (const auto& [key, value] : properties) event.SetExtension(key, value);
   if (absl::Status valid = event.Validate(); !valid.ok()) return valid;
   return event;
