@@ -60,13 +60,23 @@ class SimpleScanner {
     return p_ == end_;
   }
   // A string of printable ASCII without escapes: a view into the text.
-  bool String(absl::string_view* out) {
-    if (!Take('"')) return false;
+  bool String(absl::string_view* out) { return Take('"') && StringRest(out); }
+  // The rest of such a string whose opening quote was taken.
+  bool StringRest(absl::string_view* out) {
     const char* const start = p_;
     p_ += json::FindJsonSpecialByte(p_, static_cast<size_t>(end_ - p_), /*stop_on_non_ascii=*/true);
     if (p_ >= end_ || *p_ != '"') return false;
     *out = absl::string_view(start, static_cast<size_t>(p_ - start));
     ++p_;
+    return true;
+  }
+  // Takes `text` when the input continues with exactly it (no whitespace skipped).
+  bool Literal(absl::string_view text) {
+    if (static_cast<size_t>(end_ - p_) < text.size() ||
+        std::memcmp(p_, text.data(), text.size()) != 0) {
+      return false;
+    }
+    p_ += text.size();
     return true;
   }
   bool Null() {
@@ -125,29 +135,45 @@ std::optional<absl::Status> VisitSimpleEventMeshMessage(
   if (!in.Take('}')) {
     unsigned seen = 0;
     do {
-      absl::string_view key;
-      if (!in.String(&key) || !in.Take(':')) return std::nullopt;
+      // The message's own keys, written plainly, are matched where they stand (closing quote
+      // included); any other key is read as a string.
+      if (!in.Take('"')) return std::nullopt;
       unsigned bit = 0;
+      if (in.Literal("topic\"")) {
+        bit = 1;
+      } else if (in.Literal("body\"")) {
+        bit = 2;
+      } else if (in.Literal("properties\"")) {
+        bit = 4;
+      } else if (in.Literal("headers\"")) {
+        bit = 8;
+      } else {
+        absl::string_view key;
+        if (!in.StringRest(&key)) return std::nullopt;
+      }
+      if ((seen & bit) != 0 || !in.Take(':')) return std::nullopt;
       std::optional<absl::string_view> text;
       bool ok;
-      if (key == "topic") {
-        bit = 1;
-        ok = in.Text(&text);
-        m.topic = text.value_or(absl::string_view());
-      } else if (key == "body") {
-        bit = 2;
-        ok = in.Text(&text);
-        m.body = text.value_or(absl::string_view());
-      } else if (key == "properties") {
-        bit = 4;
-        ok = in.Fields(&m.properties);
-      } else if (key == "headers") {
-        bit = 8;
-        ok = in.Fields(&m.headers);
-      } else {
-        ok = in.Text(&text);  // a member the message does not have: ignored
+      switch (bit) {
+        case 1:
+          ok = in.Text(&text);
+          m.topic = text.value_or(absl::string_view());
+          break;
+        case 2:
+          ok = in.Text(&text);
+          m.body = text.value_or(absl::string_view());
+          break;
+        case 4:
+          ok = in.Fields(&m.properties);
+          break;
+        case 8:
+          ok = in.Fields(&m.headers);
+          break;
+        default:
+          ok = in.Text(&text);  // a member the message does not have: ignored
+          break;
       }
-      if (!ok || (seen & bit) != 0) return std::nullopt;
+      if (!ok) return std::nullopt;
       seen |= bit;
     } while (in.Take(','));
     if (!in.Take('}')) return std::nullopt;

@@ -144,6 +144,8 @@ TEST(EventMeshMessageTest, SimpleScannerAgreesWithTheDocumentReader) {
       R"({"topic":"T","properties":{"":"empty name"}})",
       R"({})",
       R"({"topic":"T","body":"a/b, slashes need no escape"})",
+      R"({"topicx":"ignored","topi":"ignored","topic":"T","bodyy":null,"body":"b"})",
+      R"({"headers" :{},"properties" :{"k":"v"}})",
   };
   for (const std::string& json : answered) ExpectAgreement(json, true);
   const std::vector<std::string> declined = {
@@ -152,6 +154,10 @@ TEST(EventMeshMessageTest, SimpleScannerAgreesWithTheDocumentReader) {
       "[]",
       "{",
       R"({"topic":"T"} x)",
+      R"({"top\u0069c":"T"})",
+      R"({"topic":"T","topic":null})",
+      R"({"topic)",
+      R"({"topic")",
       R"({"topic":"T","topic":"U"})",
       R"({"topic":"T","properties":{},"properties":{}})",
       R"({"topic":"T","body":"with \"escapes\""})",
