@@ -5,6 +5,7 @@
 #   bazel build -c opt //eventmesh/runtime //tools/idleconns \
 #     //eventmesh/runtime/http/bench:http_baseline //eventmesh/runtime/webhook:webhook_throughput \
 #     //eventmesh/store/service:store_service_benchmark
+#   apt-get install -y libhiredis-dev libmosquitto-dev wrk   # peerbench's libraries; wrk for `http`
 #   g++ -std=c++17 -O2 -o /tmp/pb/peerbench ../shared/peerbench/peerbench.cc \
 #     -lnats -lhiredis -lmosquitto -lpthread
 #   nats-server -a 127.0.0.1 -p 14222 -js -sd /tmp/pbjs &      # for the `peers` section
