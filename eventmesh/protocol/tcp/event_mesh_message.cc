@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "eventmesh/protocol/json/string_scan.h"
+#include "eventmesh/protocol/tcp/compact_json_scanner.h"
 #include "eventmesh/protocol/tcp/json_text.h"
 
 namespace eventmesh::protocol::tcp {
@@ -39,97 +39,13 @@ absl::Status FieldsMember(const rapidjson::Value& obj, const char* key, absl::st
   return absl::OkStatus();
 }
 
-// Reads the compact subset of JSON that VisitSimpleEventMeshMessage accepts; every method
-// returns false (and the whole text goes to the document reader) at anything outside it.
-class SimpleScanner {
- public:
-  explicit SimpleScanner(absl::string_view json)
-      : p_(json.data()), end_(json.data() + json.size()) {}
-
-  // Skips whitespace, then takes `c` when it is next.
-  bool Take(char c) {
-    SkipSpace();
-    if (p_ < end_ && *p_ == c) {
-      ++p_;
-      return true;
-    }
-    return false;
-  }
-  bool AtEnd() {
-    SkipSpace();
-    return p_ == end_;
-  }
-  // A string of printable ASCII without escapes: a view into the text.
-  bool String(absl::string_view* out) { return Take('"') && StringRest(out); }
-  // The rest of such a string whose opening quote was taken.
-  bool StringRest(absl::string_view* out) {
-    const char* const start = p_;
-    p_ += json::FindJsonSpecialByte(p_, static_cast<size_t>(end_ - p_), /*stop_on_non_ascii=*/true);
-    if (p_ >= end_ || *p_ != '"') return false;
-    *out = absl::string_view(start, static_cast<size_t>(p_ - start));
-    ++p_;
-    return true;
-  }
-  // Takes `text` when the input continues with exactly it (no whitespace skipped).
-  bool Literal(absl::string_view text) {
-    if (static_cast<size_t>(end_ - p_) < text.size() ||
-        std::memcmp(p_, text.data(), text.size()) != 0) {
-      return false;
-    }
-    p_ += text.size();
-    return true;
-  }
-  bool Null() {
-    SkipSpace();
-    if (end_ - p_ >= 4 && std::memcmp(p_, "null", 4) == 0) {
-      p_ += 4;
-      return true;
-    }
-    return false;
-  }
-  // A string or null (nullopt).
-  bool Text(std::optional<absl::string_view>* out) {
-    if (Null()) return true;
-    absl::string_view v;
-    if (!String(&v)) return false;
-    *out = v;
-    return true;
-  }
-  // null, or an object of string (kept) and null (left out) members.
-  template <typename FieldList>
-  bool Fields(FieldList* out) {
-    if (Null()) return true;
-    if (!Take('{')) return false;
-    if (Take('}')) return true;
-    do {
-      absl::string_view name;
-      std::optional<absl::string_view> text;
-      if (!String(&name) || !Take(':') || !Text(&text)) return false;
-      if (text.has_value()) out->push_back({name, *text});
-    } while (Take(','));
-    return Take('}');
-  }
-
- private:
-  void SkipSpace() {
-    // Compact JSON has no whitespace: one comparison rules out every byte above ' '.
-    while (p_ < end_ && static_cast<unsigned char>(*p_) <= ' ' &&
-           (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) {
-      ++p_;
-    }
-  }
-
-  const char* p_;
-  const char* const end_;
-};
-
 }  // namespace
 
 namespace event_mesh_message_internal {
 
 std::optional<absl::Status> VisitSimpleEventMeshMessage(
     absl::string_view json, absl::FunctionRef<absl::Status(const EventMeshMessageView&)> visit) {
-  SimpleScanner in(json);
+  CompactJsonScanner in(json);
   EventMeshMessageView m;
   if (!in.Take('{')) return std::nullopt;
   if (!in.Take('}')) {
@@ -164,10 +80,14 @@ std::optional<absl::Status> VisitSimpleEventMeshMessage(
           m.body = text.value_or(absl::string_view());
           break;
         case 4:
-          ok = in.Fields(&m.properties);
+          ok = in.Fields([&m](absl::string_view name, absl::string_view text) {
+            m.properties.push_back({name, text});
+          });
           break;
         case 8:
-          ok = in.Fields(&m.headers);
+          ok = in.Fields([&m](absl::string_view name, absl::string_view text) {
+            m.headers.push_back({name, text});
+          });
           break;
         default:
           ok = in.Text(&text);  // a member the message does not have: ignored

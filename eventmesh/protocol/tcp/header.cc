@@ -6,6 +6,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "eventmesh/protocol/tcp/compact_json_scanner.h"
 #include "eventmesh/protocol/tcp/json_text.h"
 
 namespace eventmesh::protocol::tcp {
@@ -70,36 +71,27 @@ enum HeaderKey : unsigned {
   kPropertiesKey = 64,
 };
 
-// The key whose text starts at `*p` (just past its opening quote) when it is one the simple
-// reader knows, written plainly: `*p` then moves past its closing quote. kUnknownKey (and `*p`
-// unchanged) for every other key, escaped spellings included.
-HeaderKey TakeKnownKey(const char** p, const char* end) {
-  const char* const at = *p;
-  const size_t left = static_cast<size_t>(end - at);
-  // `key` includes the closing quote.
-  const auto is = [&](absl::string_view key) {
-    if (left < key.size() || std::memcmp(at, key.data(), key.size()) != 0) return false;
-    *p = at + key.size();
-    return true;
-  };
-  if (left == 0) return kUnknownKey;
-  switch (*at) {
+// The key whose text follows (the opening quote taken) when it is one the simple reader
+// knows, written plainly: it is then taken with its closing quote. kUnknownKey (nothing taken)
+// for every other key, escaped spellings included.
+HeaderKey TakeKnownKey(CompactJsonScanner& in) {
+  switch (in.Peek()) {
     case 'c':
-      if (is("cmd\"")) return kCmdKey;
-      if (is("command\"")) return kCommandKey;
-      if (is("code\"")) return kCodeKey;
+      if (in.Literal("cmd\"")) return kCmdKey;
+      if (in.Literal("command\"")) return kCommandKey;
+      if (in.Literal("code\"")) return kCodeKey;
       break;
     case 's':
-      if (is("seq\"")) return kSeqKey;
+      if (in.Literal("seq\"")) return kSeqKey;
       break;
     case 'p':
-      if (is("properties\"")) return kPropertiesKey;
+      if (in.Literal("properties\"")) return kPropertiesKey;
       break;
     case 'd':
-      if (is("desc\"")) return kDescKey;
+      if (in.Literal("desc\"")) return kDescKey;
       break;
     case 'm':
-      if (is("msg\"")) return kMsgKey;
+      if (in.Literal("msg\"")) return kMsgKey;
       break;
     default:
       break;
@@ -124,96 +116,36 @@ std::optional<int> ShortDecimal(absl::string_view v) {
 
 std::optional<absl::Status> ParseSimpleHeaderInto(absl::string_view json, Header* out) {
   Header& h = *out;
-  const char* p = json.data();
-  const char* const end = p + json.size();
-  const auto skip_space = [&] {
-    // Compact JSON has no whitespace: one comparison rules out every byte above ' '.
-    while (p < end && static_cast<unsigned char>(*p) <= ' ' &&
-           (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) {
-      ++p;
-    }
-  };
-  // A string of printable ASCII without escapes; `p` moves past its closing quote.
-  const auto string = [&](absl::string_view* out) {
-    if (p >= end || *p != '"') return false;
-    const char* const start = ++p;
-    p += json::FindJsonSpecialByte(p, static_cast<size_t>(end - p), /*stop_on_non_ascii=*/true);
-    if (p >= end || *p != '"') return false;
-    *out = absl::string_view(start, static_cast<size_t>(p - start));
-    ++p;
-    return true;
-  };
-  // An integer of at most 18 digits, as its text (what kParseNumbersAsStringsFlag gives).
-  const auto integer = [&](absl::string_view* out) {
-    const char* const start = p;
-    if (p < end && *p == '-') ++p;
-    const char* const digits = p;
-    while (p < end && *p >= '0' && *p <= '9') ++p;
-    const auto n = static_cast<size_t>(p - digits);
-    if (n == 0 || n > 18 || (n > 1 && *digits == '0')) return false;
-    if (p < end && (*p == '.' || *p == 'e' || *p == 'E')) return false;
-    *out = absl::string_view(start, static_cast<size_t>(p - start));
-    return true;
-  };
-  const auto null = [&] {
-    if (end - p >= 4 && std::memcmp(p, "null", 4) == 0) {
-      p += 4;
-      return true;
-    }
-    return false;
-  };
-  // A string or null (nullopt) value.
-  const auto text = [&](std::optional<absl::string_view>* out) {
-    if (null()) return true;
-    absl::string_view v;
-    if (!string(&v)) return false;
-    *out = v;
-    return true;
-  };
-  // A string or an integer, as its text.
-  const auto scalar = [&](absl::string_view* out) {
-    return p < end && *p == '"' ? string(out) : integer(out);
-  };
-  // `c` is next (after any whitespace); taken.
-  const auto take = [&](char c) {
-    skip_space();
-    if (p < end && *p == c) {
-      ++p;
-      return true;
-    }
-    return false;
-  };
-
+  CompactJsonScanner in(json);
   std::optional<absl::string_view> cmd, command, desc, msg;
   bool bad_code = false;
   unsigned seen = 0;
-  if (!take('{')) return std::nullopt;
-  if (!take('}')) {
+  if (!in.Take('{')) return std::nullopt;
+  if (!in.Take('}')) {
     do {
       // Unknown keys may hold any value, and a repeated key must keep Jackson's last-wins rule
       // for every field: both go to the general reader.
-      if (!take('"')) return std::nullopt;
-      const HeaderKey bit = TakeKnownKey(&p, end);
-      if (bit == kUnknownKey || (seen & bit) != 0 || !take(':')) return std::nullopt;
-      skip_space();
+      if (!in.Take('"')) return std::nullopt;
+      const HeaderKey bit = TakeKnownKey(in);
+      if (bit == kUnknownKey || (seen & bit) != 0 || !in.Take(':')) return std::nullopt;
       seen |= bit;
       switch (bit) {
         case kCmdKey:
-          if (!text(&cmd)) return std::nullopt;
+          if (!in.Text(&cmd)) return std::nullopt;
           break;
         case kCommandKey:
-          if (!text(&command)) return std::nullopt;
+          if (!in.Text(&command)) return std::nullopt;
           break;
         case kDescKey:
-          if (!text(&desc)) return std::nullopt;
+          if (!in.Text(&desc)) return std::nullopt;
           break;
         case kMsgKey:
-          if (!text(&msg)) return std::nullopt;
+          if (!in.Text(&msg)) return std::nullopt;
           break;
         case kCodeKey:
-          if (!null()) {
+          if (!in.Null()) {
             absl::string_view v;
-            if (!scalar(&v)) return std::nullopt;
+            if (!in.Scalar(&v)) return std::nullopt;
             if (std::optional<int> code = ShortDecimal(v)) {
               h.code = *code;
               break;
@@ -227,37 +159,26 @@ std::optional<absl::Status> ParseSimpleHeaderInto(absl::string_view json, Header
           }
           break;
         case kSeqKey:
-          if (!null()) {
+          if (!in.Null()) {
             absl::string_view v;
-            if (!scalar(&v)) return std::nullopt;
+            if (!in.Scalar(&v)) return std::nullopt;
             h.seq.emplace(v.data(), v.size());
           }
           break;
         case kPropertiesKey:
-          if (null()) break;
-          if (!take('{')) return std::nullopt;
-          if (take('}')) break;
-          do {
-            absl::string_view name;
-            std::optional<absl::string_view> value;
-            skip_space();
-            if (!string(&name) || !take(':')) return std::nullopt;
-            skip_space();
-            if (!text(&value)) return std::nullopt;
-            if (value.has_value()) {
-              h.properties.insert_or_assign(std::string(name), std::string(*value));
-            }
-          } while (take(','));
-          if (!take('}')) return std::nullopt;
+          if (!in.Fields([&h](absl::string_view name, absl::string_view value) {
+                h.properties.insert_or_assign(std::string(name), std::string(value));
+              })) {
+            return std::nullopt;
+          }
           break;
         case kUnknownKey:
           return std::nullopt;
       }
-    } while (take(','));
-    if (!take('}')) return std::nullopt;
+    } while (in.Take(','));
+    if (!in.Take('}')) return std::nullopt;
   }
-  skip_space();
-  if (p != end) return std::nullopt;
+  if (!in.AtEnd()) return std::nullopt;
   if (bad_code) return absl::InvalidArgumentError("package header code is not an int");
   return FinishSimpleHeader(cmd, command, desc, msg, &h);
 }
