@@ -546,6 +546,72 @@ TEST_F(RuntimeTest, DeeplyNestedJsonIsRefusedAndTheRuntimeKeepsServing) {
   PublishOk(publisher.get(), "still-alive", "yes");
 }
 
+// Headers and message bodies cut or bent where the fast readers (compact JSON read straight from
+// the text) hand over to the general JSON reader: each is answered or refused precisely, what
+// the fast reader declines still arrives intact, and the runtime keeps serving.
+TEST_F(RuntimeTest, TextsAtTheFastReadersEdgesAreAnsweredAndTheRuntimeKeepsServing) {
+  StartServer();
+  auto subscriber = Subscriber("edge-readers", "edges");
+  auto publisher = Client("pub", "p");
+  auto frame_with_header = [](const std::string& header) {
+    std::string frame = "EventMesh0000";
+    auto append32 = [&](uint32_t v) {
+      for (int shift = 24; shift >= 0; shift -= 8) frame.push_back(static_cast<char>(v >> shift));
+    };
+    append32(13 + header.size());
+    append32(header.size());
+    return frame + header;
+  };
+
+  // Headers cut inside a key, a value or the properties: SERVER_GOODBYE, then closed.
+  for (const std::string header :
+       {R"({"cmd)", R"({"cmd")", R"({"cmd":"ASYNC_MESSAGE_TO_SERVER)",
+        R"({"cmd":"ASYNC_MESSAGE_TO_SERVER","seq":"1","properties":{"protocoltype")",
+        R"({"cmd":"ASYNC_MESSAGE_TO_SERVER","code":-)", R"({"seq":12345678901234567890123)"}) {
+    auto cut = Client("pub", "p");
+    ASSERT_TRUE(cut->SendRaw(frame_with_header(header)).ok());
+    auto goodbye = cut->Next(Command::kServerGoodbyeRequest);
+    ASSERT_TRUE(goodbye.ok()) << header << ": " << goodbye.status();
+    EXPECT_NE(goodbye->header.desc.find("undecodable frame"), std::string::npos)
+        << header << ": " << goodbye->header.desc;
+    EXPECT_TRUE(cut->WaitClosed()) << header;
+  }
+
+  // Bodies the fast reader declines or refuses.
+  const std::vector<std::pair<std::string, bool>> bodies = {
+      {R"({"topic)", false},
+      {R"({"topic":"edges","body":"cut)", false},
+      {R"({"topic":"edges","body":5})", true},  // bound as text, as Jackson does
+      {R"({"topic":"edges","properties":{"k":"v",}})", false},
+      {R"({"topic":"edges","body":"caf\u00e9 \"quoted\" tab\t"})", true},
+      {"{\"topic\":\"edges\",\"body\":\"na\xc3\xafve\"}", true},
+      {R"({"topic" : "edges" , "body" : "spaced" , "extra" : {"nested":[1]}})", true},
+  };
+  for (const auto& [body, accepted] : bodies) {
+    Package publish = TestClient::MessagePackage(Command::kAsyncMessageToServer, "edges", "x");
+    publish.body = body;
+    auto reply = publisher->Request(publish);
+    ASSERT_TRUE(reply.ok()) << body << ": " << reply.status();
+    EXPECT_EQ(reply->header.cmd, Command::kAsyncMessageToServerAck) << body;
+    EXPECT_EQ(reply->header.code, accepted ? 0 : 1) << body << ": " << reply->header.desc;
+    if (!accepted) {
+      EXPECT_FALSE(reply->header.desc.empty()) << body;
+    }
+  }
+  const std::multiset<std::string> expected = {"5", "caf\xc3\xa9 \"quoted\" tab\t", "na\xc3\xafve",
+                                               "spaced"};
+  std::multiset<std::string> seen;
+  for (size_t i = 0; i < expected.size(); ++i) {
+    auto push = subscriber->Next(Command::kAsyncMessageToClient);
+    ASSERT_TRUE(push.ok()) << push.status();
+    seen.insert(BodyOf(*push));
+    ASSERT_TRUE(subscriber->Ack(*push).ok());
+  }
+  EXPECT_EQ(seen, expected);
+
+  PublishOk(publisher.get(), "still-alive", "yes");
+}
+
 TEST_F(RuntimeTest, ListenOnAPublisherSessionFails) {
   StartServer();
   auto publisher = Client("pub", "p");
