@@ -1,6 +1,5 @@
 #include "eventmesh/protocol/tcp/event_mesh_message.h"
 
-#include <cstring>
 #include <list>
 #include <optional>
 #include <string>

@@ -129,9 +129,6 @@ inline void WriteStringFast(AppendWriter& w, StringAppendStream& stream, absl::s
   WriteString(w, s);
 }
 
-// Appends `s` to `stream` as a JSON string, byte for byte as rapidjson::Writer writes it:
-// copied in one block between quotes when nothing needs escaping (nearly always), else
-// escaped by RapidJSON itself.
 // `before` (0 for none), then `s` between quotes, then `after` (0 for none), in one step; `s`
 // needs no escaping.
 inline void AppendPlainJsonString(StringAppendStream& stream, char before, absl::string_view s,
@@ -146,6 +143,9 @@ inline void AppendPlainJsonString(StringAppendStream& stream, char before, absl:
   stream.Commit(p);
 }
 
+// Appends `s` to `stream` as a JSON string, byte for byte as rapidjson::Writer writes it:
+// copied in one block between quotes when nothing needs escaping (nearly always), else
+// escaped by RapidJSON itself.
 inline void AppendJsonString(StringAppendStream& stream, absl::string_view s) {
   if (!NeedsJsonEscape(s)) {
     AppendPlainJsonString(stream, 0, s, 0);
@@ -192,8 +192,8 @@ class DirectJsonWriter {
     AppendJsonString(stream_, value);
     comma_ = true;
   }
-  // Key and String for text the caller knows needs no escaping (literals, command names,
-  // CloudEvents attribute names): written without looking for bytes to escape.
+  // Key and String for text the caller knows needs no escaping (literals, command names):
+  // written without looking for bytes to escape.
   void PlainKey(absl::string_view key) {
     assert(!NeedsJsonEscape(key));
     AppendPlainJsonString(stream_, comma_ ? ',' : 0, key, ':');
