@@ -19,6 +19,9 @@
 namespace eventmesh::store {
 namespace {
 
+// How long the fetch thread sleeps when no parked fetch has a deadline (see FetchThreadLoop).
+constexpr absl::Duration kIdleFetchTick = absl::Milliseconds(100);
+
 // Converts a RocksDB error once, at the boundary. Write failures (disk full, I/O error) are
 // ResourceExhausted so producers back off; reads keep working.
 absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what, bool write) {
@@ -746,10 +749,10 @@ void RocksDbEventStore::WriteFrontLocked(Completions* completions) {
         p->committed_bytes.store(pub.cumulative_bytes);
         p->committed_next.store(pub.next_offset);
       }
-      if (p->watchers.load() > 0) NotifyPartition(p);
+      if (p->watchers.load() > 0) NotifyPartition(p, &completions->waiters);
     }
     for (Writer* w : written->writers) w->done = true;
-    for (auto& w : written->async_writers) completions->push_back(std::move(w));
+    for (auto& w : written->async_writers) completions->writers.push_back(std::move(w));
     // Keep a few written groups to reuse their batch buffers: a large group grown from scratch
     // costs repeated reallocation, copying and page faults on every write.
     if (spare_groups_.size() < kSpareGroups &&
@@ -818,7 +821,7 @@ void RocksDbEventStore::HandOffLeadershipLocked() {
 
 void RocksDbEventStore::RunCompletions(Completions* completions) {
   int64_t appends = 0, events = 0;
-  for (std::unique_ptr<Writer>& w : *completions) {
+  for (std::unique_ptr<Writer>& w : completions->writers) {
     if (w->status.ok()) {
       ++appends;
       events += w->events;
@@ -826,7 +829,7 @@ void RocksDbEventStore::RunCompletions(Completions* completions) {
   }
   stat_appends_.fetch_add(appends, std::memory_order_relaxed);
   stat_events_.fetch_add(events, std::memory_order_relaxed);
-  for (std::unique_ptr<Writer>& w : *completions) {
+  for (std::unique_ptr<Writer>& w : completions->writers) {
     AppendCallback done = std::move(w->callback);
     if (w->status.ok()) {
       done(std::move(w->result));
@@ -835,7 +838,9 @@ void RocksDbEventStore::RunCompletions(Completions* completions) {
     }
     w.reset();  // release captured state now
   }
-  completions->clear();
+  completions->writers.clear();
+  for (const std::shared_ptr<AsyncWaiter>& w : completions->waiters) CompleteWaiter(w, false);
+  completions->waiters.clear();
 }
 
 void RocksDbEventStore::CommitThreadLoop() {
@@ -869,7 +874,7 @@ void RocksDbEventStore::FailQueueLocked(const absl::Status& status, Completions*
         w->done = true;
       }
     }
-    for (auto& w : group->async_writers) completions->push_back(std::move(w));
+    for (auto& w : group->async_writers) completions->writers.push_back(std::move(w));
     for (const auto& pub : group->publishes) touched.push_back(pub.partition);
   }
   queue_.clear();
@@ -1455,16 +1460,20 @@ void RocksDbEventStore::FetchAsync(const FetchRequest& request, FetchCallback do
     if (!fetch_stop_) {
       // Already claimed (woken by an append since it was parked): no deadline needed.
       if (waiter->claimed.load()) return;
-      waiter->timer = fetch_timers_.emplace(absl::Now() + FetchWait(request.max_wait_ms), waiter);
+      const absl::Time deadline = absl::Now() + FetchWait(request.max_wait_ms);
+      waiter->timer = fetch_timers_.emplace(deadline, waiter);
       waiter->has_timer = true;
-      fetch_cv_.Signal();
+      // Most waiters are claimed by an append long before their deadline: wake the fetch
+      // thread only when it would otherwise sleep past this one.
+      if (deadline < fetch_wake_at_) fetch_cv_.Signal();
       return;
     }
   }
   CompleteWaiter(waiter, /*timed_out=*/true);  // the store is closing
 }
 
-void RocksDbEventStore::NotifyPartition(Partition* p) {
+void RocksDbEventStore::NotifyPartition(Partition* p,
+                                        std::vector<std::shared_ptr<AsyncWaiter>>* ready_out) {
   std::vector<std::shared_ptr<AsyncWaiter>> ready;
   {
     absl::MutexLock lock(&p->watch_mu);
@@ -1482,6 +1491,10 @@ void RocksDbEventStore::NotifyPartition(Partition* p) {
     }
   }
   if (ready.empty()) return;
+  if (ready_out != nullptr) {
+    for (auto& w : ready) ready_out->push_back(std::move(w));
+    return;
+  }
   absl::MutexLock lock(&fetch_mu_);
   for (auto& w : ready) fetch_ready_.push_back(std::move(w));
   fetch_cv_.Signal();
@@ -1535,11 +1548,11 @@ void RocksDbEventStore::FetchThreadLoop() {
       continue;
     }
     if (fetch_stop_) break;
-    if (fetch_timers_.empty()) {
-      fetch_cv_.Wait(&fetch_mu_);
-    } else {
-      fetch_cv_.WaitWithDeadline(&fetch_mu_, fetch_timers_.begin()->first);
-    }
+    // Without deadlines the thread still looks again after kIdleFetchTick, so parking a waiter
+    // whose deadline lies beyond that never needs to wake it.
+    fetch_wake_at_ = fetch_timers_.empty() ? now + kIdleFetchTick : fetch_timers_.begin()->first;
+    fetch_cv_.WaitWithDeadline(&fetch_mu_, fetch_wake_at_);
+    fetch_wake_at_ = absl::InfinitePast();
   }
 }
 

@@ -168,8 +168,14 @@ class RocksDbEventStore final : public EventStore {
   absl::StatusOr<Partition*> GetPartition(const Topic& topic, int32_t partition) const;
   absl::StatusOr<TopicDescription> Describe(const Topic& topic);
 
-  // Async writers whose group was written (or failed), to be completed outside write_mu_.
-  using Completions = std::vector<std::unique_ptr<Writer>>;
+  // What a written (or failed) commit group finishes, run outside write_mu_ by the thread that
+  // wrote it: the async writers' callbacks, then the parked fetches its records satisfy (so a
+  // caught-up subscriber is served on the appending thread, without waking the fetch thread).
+  struct Completions {
+    std::vector<std::unique_ptr<Writer>> writers;
+    std::vector<std::shared_ptr<AsyncWaiter>> waiters;
+    bool empty() const { return writers.empty() && waiters.empty(); }
+  };
   struct PreparedAppend;
 
   // Validates `request` and encodes what can be encoded outside the lock.
@@ -208,8 +214,11 @@ class RocksDbEventStore final : public EventStore {
   // next_offset). False when the cache does not hold request.offset.
   bool ReadFromTail(Partition* partition, const ReadRequest& request, int64_t latest,
                     ReadResult* result);
-  // Wakes blocking fetchers of `partition` and hands ready async waiters to the fetch thread.
-  void NotifyPartition(Partition* partition);
+  // Wakes blocking fetchers of `partition` and claims its async waiters that can now be served:
+  // into *ready when given (the caller completes them outside its locks), else to the fetch
+  // thread.
+  void NotifyPartition(Partition* partition,
+                       std::vector<std::shared_ptr<AsyncWaiter>>* ready = nullptr);
   void FetchThreadLoop();
   void CompleteWaiter(const std::shared_ptr<AsyncWaiter>& waiter, bool timed_out);
   void MaintenanceLoop();
@@ -261,6 +270,9 @@ class RocksDbEventStore final : public EventStore {
   std::multimap<absl::Time, std::shared_ptr<AsyncWaiter>> fetch_timers_ ABSL_GUARDED_BY(fetch_mu_);
   std::vector<std::shared_ptr<AsyncWaiter>> fetch_ready_ ABSL_GUARDED_BY(fetch_mu_);
   bool fetch_stop_ ABSL_GUARDED_BY(fetch_mu_) = false;
+  // When the sleeping fetch thread wakes by itself (InfinitePast while it runs): a new deadline
+  // at or after it needs no signal, the thread sees it when it next looks at its timers.
+  absl::Time fetch_wake_at_ ABSL_GUARDED_BY(fetch_mu_) = absl::InfinitePast();
 
   absl::Mutex maintenance_mu_;
   absl::CondVar maintenance_cv_;

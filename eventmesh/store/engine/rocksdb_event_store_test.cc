@@ -762,15 +762,20 @@ TEST_F(StoreTest, FetchAsyncIsCompletedByAppend) {
   fetch.max_wait_ms = 60'000;
   absl::Notification done;
   absl::StatusOr<ReadResult> got;
+  std::thread::id served_on;
   store_->FetchAsync(fetch, [&](absl::StatusOr<ReadResult> r) {
     got = std::move(r);
+    served_on = std::this_thread::get_id();
     done.Notify();
   });
   EXPECT_FALSE(done.HasBeenNotified());  // no data yet: the waiter is parked
   EXPECT_EQ(store_->GetStats().parked_async_fetches, 1);
   EXPECT_EQ(store_->GetStats().fetch_deadlines, 1);
   ASSERT_TRUE(store_->Append(ToPartition("async", 0, {Rec("hello")})).ok());
-  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(60)));
+  // The append that satisfied the waiter served it before returning, on its own thread (the
+  // writer of an uncontended append leads its commit group): no hand-off to the fetch thread.
+  ASSERT_TRUE(done.HasBeenNotified());
+  EXPECT_EQ(served_on, std::this_thread::get_id());
   ASSERT_TRUE(got.ok()) << got.status();
   ASSERT_THAT(got->records, SizeIs(1));
   EXPECT_EQ(got->records[0].payload, "hello");
@@ -805,6 +810,40 @@ TEST_F(StoreTest, FetchAsyncTimesOutAndCompletesOnClose) {
   store_->FetchAsync(fetch, [&](absl::StatusOr<ReadResult> r) { on_close = r.status(); });
   store_.reset();
   EXPECT_EQ(on_close, absl::UnavailableError("the event store is closing"));
+}
+
+TEST_F(StoreTest, AShortFetchDeadlineParkedAfterALongOneExpiresWhileTheLongOneWaits) {
+  // The fetch thread sleeps until its earliest deadline; a later, earlier deadline wakes it.
+  CreateTopic("async", 1);
+  FetchRequest fetch;
+  fetch.read = ReadAt("async", 0, 0);
+  fetch.max_wait_ms = 3'600'000;
+  absl::Notification long_done;
+  absl::StatusOr<ReadResult> long_got;
+  store_->FetchAsync(fetch, [&](absl::StatusOr<ReadResult> r) {
+    long_got = std::move(r);
+    long_done.Notify();
+  });
+  for (int i = 0; i < 3; ++i) {
+    fetch.max_wait_ms = 10;
+    absl::Notification short_done;
+    absl::StatusOr<ReadResult> short_got;
+    store_->FetchAsync(fetch, [&](absl::StatusOr<ReadResult> r) {
+      short_got = std::move(r);
+      short_done.Notify();
+    });
+    ASSERT_TRUE(short_done.WaitForNotificationWithTimeout(absl::Seconds(60)));
+    ASSERT_TRUE(short_got.ok()) << short_got.status();
+    EXPECT_TRUE(short_got->records.empty());
+    EXPECT_FALSE(long_done.HasBeenNotified());
+  }
+  EXPECT_EQ(store_->GetStats().fetch_deadlines, 1);
+  ASSERT_TRUE(store_->Append(ToPartition("async", 0, {Rec("late")})).ok());
+  ASSERT_TRUE(long_done.WaitForNotificationWithTimeout(absl::Seconds(60)));
+  ASSERT_TRUE(long_got.ok()) << long_got.status();
+  ASSERT_THAT(long_got->records, SizeIs(1));
+  EXPECT_EQ(long_got->records[0].payload, "late");
+  EXPECT_EQ(store_->GetStats().fetch_deadlines, 0);
 }
 
 TEST_F(StoreTest, FetchAsyncOnDeletedTopicCompletesWithNotFound) {
