@@ -19,10 +19,10 @@
 #include <optional>
 #include <string>
 
-#include "absl/container/btree_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "eventmesh/common/utf8.h"
+#include "eventmesh/protocol/cloudevents/sorted_vector_map.h"
 
 namespace eventmesh::cloudevents {
 
@@ -64,9 +64,9 @@ enum class DataEncoding {
 
 class CloudEvent {
  public:
-  // Extension attributes by name, in name order. A B-tree: a handful of entries per node
-  // instead of one allocation each (every event carries several).
-  using Extensions = absl::btree_map<std::string, AttributeValue>;
+  // Extension attributes by name, in name order. One sorted vector: every event carries a
+  // handful, held in one allocation (a B-tree took one node per three entries).
+  using Extensions = SortedVectorMap<AttributeValue>;
 
   CloudEvent() = default;
 
