@@ -24,10 +24,11 @@ TEST(Utf8Test, RejectsInvalidSequences) {
   EXPECT_FALSE(IsValidUtf8("12345678\xff"));      // after the ASCII fast path
 }
 
-// The ASCII check reads words and re-reads the tail: a stray byte at any position of any
-// length is still found, and a valid sequence anywhere is still accepted.
+// The ASCII check reads 16 bytes (or a word) at a time and re-reads the tail: a stray byte at
+// any position of any length, through several 16-byte steps, is still found, and a valid
+// sequence anywhere is still accepted.
 TEST(Utf8Test, EveryPositionOfEveryShortLength) {
-  for (size_t n = 1; n <= 40; ++n) {
+  for (size_t n = 1; n <= 80; ++n) {
     for (size_t at = 0; at < n; ++at) {
       std::string s(n, 'a');
       s[at] = '\xff';
