@@ -132,7 +132,11 @@ absl::StatusOr<CloudEvent> TcpPackageToCloudEvent(const tcp::Package& package) {
 }
 
 absl::Status TcpPackageToCloudEvent(const tcp::Package& package, CloudEvent* out) {
-  const tcp::Header& header = package.header;
+  return TcpPackageToCloudEvent(package.header, package.body, out);
+}
+
+absl::Status TcpPackageToCloudEvent(const tcp::Header& header, absl::string_view body,
+                                    CloudEvent* out) {
   const std::string* type = FindProperty(header, ProtocolTypeKey());
   const std::string* version = FindProperty(header, ProtocolVersionKey());
   const std::string* desc = FindProperty(header, ProtocolDescKey());
@@ -147,9 +151,9 @@ absl::Status TcpPackageToCloudEvent(const tcp::Package& package, CloudEvent* out
         absl::StrCat("Unsupported protocolVersion: ", *version, " (expected 1.0 or 0.3)"));
   }
   if (*type == tcp::kProtocolTypeEventMeshMessage) {
-    EM_RETURN_IF_ERROR(FromEventMeshMessage(header, *version, package.body, out));
+    EM_RETURN_IF_ERROR(FromEventMeshMessage(header, *version, body, out));
   } else if (*type == tcp::kProtocolTypeCloudEvents) {
-    EM_ASSIGN_OR_RETURN(*out, FromStructuredCloudEvent(header, package.body));
+    EM_ASSIGN_OR_RETURN(*out, FromStructuredCloudEvent(header, body));
   } else {
     return absl::InvalidArgumentError(absl::StrCat("Unsupported protocolType: ", *type,
                                                    " (expected eventmeshmessage or cloudevents)"));

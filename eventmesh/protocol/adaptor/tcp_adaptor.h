@@ -45,6 +45,10 @@ absl::StatusOr<cloudevents::CloudEvent> TcpPackageToCloudEvent(const tcp::Packag
 // publish path builds it where it is queued instead of moving it there). On error `*out`
 // holds whatever was converted before the error.
 absl::Status TcpPackageToCloudEvent(const tcp::Package& package, cloudevents::CloudEvent* out);
+// The same for a package whose body is held elsewhere (a body borrowed from the decoder's
+// buffer, see tcp::PackageDecoder::Next).
+absl::Status TcpPackageToCloudEvent(const tcp::Header& header, absl::string_view body,
+                                    cloudevents::CloudEvent* out);
 
 // The package that delivers `event` to a TCP client with command `cmd` (e.g.
 // ASYNC_MESSAGE_TO_CLIENT) and sequence number `seq`; header code 0.

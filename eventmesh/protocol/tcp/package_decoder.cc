@@ -98,6 +98,11 @@ absl::Status PackageDecoder::Fail(absl::Status status) {
 }
 
 absl::StatusOr<std::optional<DecodedPackage>> PackageDecoder::Next() {
+  return Next([](Command) { return false; });
+}
+
+absl::StatusOr<std::optional<DecodedPackage>> PackageDecoder::Next(
+    absl::FunctionRef<bool(Command)> borrow_body) {
   if (!status_.ok()) return status_;
   const char* p = data_.get() + pos_;
   const size_t avail = size_ - pos_;
@@ -184,7 +189,12 @@ absl::StatusOr<std::optional<DecodedPackage>> PackageDecoder::Next() {
   DecodedPackage out;
   out.package.header = *std::move(header);
   const size_t body_offset = kPrefixSize + static_cast<size_t>(header_size);
-  out.package.body.assign(p + body_offset, static_cast<size_t>(total) - body_offset);
+  const absl::string_view body(p + body_offset, static_cast<size_t>(total) - body_offset);
+  if (borrow_body(out.package.header.cmd)) {
+    out.borrowed_body = body;  // the bytes stay where they are until the next Feed / append
+  } else {
+    out.package.body.assign(body.data(), body.size());
+  }
   out.convention = convention;
   out.frame_size = static_cast<size_t>(total);
   convention_ = convention;

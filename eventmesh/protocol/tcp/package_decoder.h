@@ -49,6 +49,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -61,6 +62,15 @@ struct DecodedPackage {
   Package package;
   LengthConvention convention;  // The convention the peer used for this frame.
   size_t frame_size = 0;        // Bytes the frame occupied on the wire.
+  // Set when the body was borrowed (Next with a borrow_body predicate that accepted the
+  // frame's command): the body in the decoder's buffer, valid until the next call of a
+  // non-const method of the decoder; package.body is then empty.
+  std::optional<absl::string_view> borrowed_body;
+
+  // The frame's body, wherever it is.
+  absl::string_view body() const {
+    return borrowed_body.has_value() ? *borrowed_body : absl::string_view(package.body);
+  }
 };
 
 class PackageDecoder {
@@ -88,6 +98,11 @@ class PackageDecoder {
   // The next complete frame, nullopt when more bytes are needed, or the error that
   // failed the decoder.
   absl::StatusOr<std::optional<DecodedPackage>> Next();
+  // Same, but the body of a frame whose command `borrow_body` accepts is not copied: it is
+  // handed out as DecodedPackage::borrowed_body, for a caller that is done with it before it
+  // calls the decoder again (a publish converted on the spot, an acknowledgement that needs
+  // only its header).
+  absl::StatusOr<std::optional<DecodedPackage>> Next(absl::FunctionRef<bool(Command)> borrow_body);
 
   // The connection's convention once known (first frame decoded or set at construction).
   std::optional<LengthConvention> convention() const { return convention_; }

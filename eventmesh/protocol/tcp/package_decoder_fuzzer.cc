@@ -20,6 +20,7 @@
 
 namespace {
 
+using eventmesh::protocol::tcp::Command;
 using eventmesh::protocol::tcp::DecodedPackage;
 using eventmesh::protocol::tcp::EncodePackage;
 using eventmesh::protocol::tcp::LengthConvention;
@@ -76,14 +77,33 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t stream_size = size - 1 - n_sizes;
   CheckHeaderReaders(stream, stream_size);
   PackageDecoder decoder(preset);
+  // Fed the same chunks, lends the bodies of half the commands: must decode the same frames.
+  PackageDecoder lender(preset);
+  const auto borrow = [](Command cmd) { return static_cast<int>(cmd) % 2 == 0; };
   size_t off = 0;
   size_t decoded_bytes = 0;
   for (size_t k = 0; off < stream_size; ++k) {
     const size_t n = std::min(chunks[k % chunks.size()], stream_size - off);
     decoder.Feed(stream + off, n);
+    lender.Feed(stream + off, n);
     off += n;
     while (true) {
       auto next = decoder.Next();
+      auto lent = lender.Next(borrow);
+      Check(lent.ok() == next.ok(), "lending decoder disagrees on the status");
+      if (next.ok()) {
+        Check(lent->has_value() == next->has_value(), "lending decoder disagrees on completeness");
+        if (next->has_value()) {
+          Check((*lent)->package.header == (*next)->package.header,
+                "lending decoder disagrees on the header");
+          Check((*lent)->body() == (*next)->package.body, "lending decoder disagrees on the body");
+          Check((*lent)->borrowed_body.has_value() == borrow((*next)->package.header.cmd),
+                "body lent for the wrong command");
+          Check((*lent)->frame_size == (*next)->frame_size, "lending decoder disagrees on size");
+        }
+      } else {
+        Check(lent.status() == next.status(), "lending decoder disagrees on the error");
+      }
       if (!next.ok()) {
         Check(decoder.failed(), "error without failed state");
         auto again = decoder.Next();

@@ -473,3 +473,59 @@ TEST(PackageDecoderTest, DeeplyNestedHeaderOrBodyIsAnErrorNotACrash) {
 
 }  // namespace
 }  // namespace eventmesh::protocol::tcp
+
+namespace eventmesh::protocol::tcp {
+namespace {
+
+TEST(PackageDecoderBorrowTest, BodiesOfAcceptedCommandsAreLentFromTheBufferOthersAreCopied) {
+  PackageDecoder d(LengthConvention::kCurrent);
+  const std::string publish_body = R"({"topic":"t","body":"hello"})";
+  d.Feed(
+      Frame(HeaderJson("ASYNC_MESSAGE_TO_SERVER", "1"), publish_body, LengthConvention::kCurrent));
+  d.Feed(Frame(kHelloHeader, kHelloBody, LengthConvention::kCurrent));
+  const auto borrow_publishes = [](Command cmd) { return cmd == Command::kAsyncMessageToServer; };
+
+  auto publish = d.Next(borrow_publishes);
+  ASSERT_TRUE(publish.ok()) << publish.status();
+  ASSERT_TRUE(publish->has_value());
+  ASSERT_TRUE((*publish)->borrowed_body.has_value());
+  EXPECT_EQ(*(*publish)->borrowed_body, publish_body);
+  EXPECT_EQ((*publish)->body(), publish_body);
+  EXPECT_TRUE((*publish)->package.body.empty());
+  EXPECT_EQ((*publish)->package.header.seq, "1");
+
+  auto hello = d.Next(borrow_publishes);
+  ASSERT_TRUE(hello.ok()) << hello.status();
+  ASSERT_TRUE(hello->has_value());
+  EXPECT_FALSE((*hello)->borrowed_body.has_value());
+  EXPECT_EQ((*hello)->package.body, kHelloBody);
+  EXPECT_EQ((*hello)->body(), kHelloBody);
+
+  auto none = d.Next(borrow_publishes);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+}
+
+TEST(PackageDecoderBorrowTest, ALentBodyIsExactlyTheFramesBodyAcrossSplitFeeds) {
+  // Fed a byte at a time, with an empty body and a large one, under both conventions.
+  for (LengthConvention c : {LengthConvention::kCurrent, LengthConvention::kLegacy}) {
+    for (const std::string& body : {std::string(), std::string(70'000, 'x')}) {
+      const std::string frame = Frame(HeaderJson("ASYNC_MESSAGE_TO_CLIENT_ACK", "9"), body, c);
+      PackageDecoder d(c);
+      bool seen = false;
+      for (char byte : frame) {
+        d.Feed(&byte, 1);
+        auto next = d.Next([](Command) { return true; });
+        ASSERT_TRUE(next.ok()) << next.status();
+        if (!next->has_value()) continue;
+        seen = true;
+        EXPECT_EQ((*next)->body(), body);
+        EXPECT_EQ((*next)->frame_size, frame.size());
+      }
+      EXPECT_TRUE(seen);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace eventmesh::protocol::tcp

@@ -36,6 +36,22 @@ int StatusCode(const absl::Status& status) {
 }
 constexpr size_t kMaxPendingOutput = 64 * 1024 * 1024;
 
+// The commands whose handlers are done with the body before the next frame is decoded:
+// publishes (converted into the event at once) and delivery acknowledgements (which need only
+// their seq; clients echo the whole message in them).
+bool ReadsBodyInPlace(Command cmd) {
+  switch (cmd) {
+    case Command::kAsyncMessageToServer:
+    case Command::kBroadcastMessageToServer:
+    case Command::kAsyncMessageToClientAck:
+    case Command::kBroadcastMessageToClientAck:
+    case Command::kRequestToClientAck:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 Session::Session(boost::asio::ip::tcp::socket socket, const SessionContext* context, uint64_t id)
@@ -138,7 +154,9 @@ void Session::OnRead(const boost::system::error_code& ec, size_t bytes) {
       FlushPending();
       return;
     }
-    auto next = decoder_.Next();
+    // Publishes are converted on the spot and acknowledgements need only their header: their
+    // bodies are read where the decoder holds them instead of being copied out first.
+    auto next = decoder_.Next(&ReadsBodyInPlace);
     if (!next.ok()) {
       FlushPending();
       const std::string reason = absl::StrCat("undecodable frame: ", next.status().message());
@@ -157,13 +175,13 @@ void Session::OnRead(const boost::system::error_code& ec, size_t bytes) {
     }
     if (!next->has_value()) break;
     convention_.store(static_cast<int>((*next)->convention), std::memory_order_relaxed);
-    Handle((*next)->package);
+    Handle((*next)->package, (*next)->body());
   }
   FlushPending();
   DoRead();
 }
 
-void Session::Handle(Package& package) {
+void Session::Handle(Package& package, absl::string_view body) {
   const Command cmd = package.header.cmd;
   if (cmd != Command::kAsyncMessageToServer && cmd != Command::kBroadcastMessageToServer) {
     // Publishes collected from this read go to the connector before anything that could
@@ -205,7 +223,7 @@ void Session::Handle(Package& package) {
       return;
     case Command::kAsyncMessageToServer:
     case Command::kBroadcastMessageToServer:
-      HandlePublish(package);
+      HandlePublish(package, body);
       return;
     case Command::kAsyncMessageToClientAck:
     case Command::kBroadcastMessageToClientAck:
@@ -431,12 +449,13 @@ void Session::HandleListen(const Package& package) {
   Reply(package, Command::kListenResponse, OpStatus::kSuccess, "success");
 }
 
-void Session::HandlePublish(Package& package) {
+void Session::HandlePublish(Package& package, absl::string_view body) {
   const Command reply_cmd = protocol::tcp::ReplyCommand(package.header.cmd);
   // The event is built where it waits for the loop turn's batch (no moves on the way there);
   // a refused publish takes it back out before answering.
   connectors::Connector::PendingPublish& pending = pending_publishes_.emplace_back();
-  const absl::Status converted = protocol::adaptor::TcpPackageToCloudEvent(package, &pending.event);
+  const absl::Status converted =
+      protocol::adaptor::TcpPackageToCloudEvent(package.header, body, &pending.event);
   if (!converted.ok()) {
     pending_publishes_.pop_back();
     Reply(package, reply_cmd, OpStatus::kFail, std::string(converted.message()));
