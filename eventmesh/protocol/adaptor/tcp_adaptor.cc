@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "eventmesh/common/big_endian.h"
@@ -42,19 +43,58 @@ bool IsBlank(const std::string* s) {
   return s == nullptr || absl::StripAsciiWhitespace(*s).empty();
 }
 
-// Adds `name` as a String extension; the name must be a valid CloudEvents attribute name.
-absl::Status AddExtension(CloudEvent* event, std::string name, std::string value, bool overwrite) {
-  if (!cloudevents::IsValidAttributeName(name) || cloudevents::IsCoreAttributeName(name)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("Abnormal propKey: ", name,
-                     " (property names must be lower-case letters a-z and digits 0-9 and not a "
-                     "CloudEvents attribute name)"));
+absl::Status AbnormalPropKey(absl::string_view name) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("Abnormal propKey: ", name,
+                   " (property names must be lower-case letters a-z and digits 0-9 and not a "
+                   "CloudEvents attribute name)"));
+}
+
+bool IsExtensionName(absl::string_view name) {
+  return cloudevents::IsValidAttributeName(name) && !cloudevents::IsCoreAttributeName(name);
+}
+
+// Adds `name` as a String extension unless the event has one of that name; the name must be a
+// valid CloudEvents extension name.
+absl::Status AddExtensionUnlessPresent(CloudEvent* event, const std::string& name,
+                                       const std::string& value) {
+  if (!IsExtensionName(name)) return AbnormalPropKey(name);
+  event->mutable_extensions()->try_emplace(name, AttributeValue::String(value));
+  return absl::OkStatus();
+}
+
+// The String extensions of a message package: the header's properties, then the message's, a
+// later name replacing an earlier one. Every name is checked first (the first bad one in that
+// order is reported, nothing is added); then the entries are sorted by name and each surviving
+// one is built once in its place, instead of being inserted one by one (a string pair built,
+// moved, and the entries behind it shifted, per property).
+absl::Status AddPropertyExtensions(const tcp::Header& header,
+                                   const tcp::EventMeshMessageView& message, CloudEvent* event) {
+  using Field = tcp::EventMeshMessageView::Field;
+  absl::InlinedVector<Field, 16> fields;
+  fields.reserve(header.properties.size() + message.properties.size());
+  for (const auto& [name, text] : header.properties) {
+    if (!IsExtensionName(name)) return AbnormalPropKey(name);
+    fields.push_back(Field{name, text});
+  }
+  for (const Field& field : message.properties) {
+    if (!IsExtensionName(field.name)) return AbnormalPropKey(field.name);
+    fields.push_back(field);
+  }
+  // Insertion sort: stable (of equal names the later one stays last, and the last one counts),
+  // no allocation, and quick for the dozen properties a message carries.
+  for (size_t i = 1; i < fields.size(); ++i) {
+    const Field field = fields[i];
+    size_t j = i;
+    for (; j > 0 && field.name < fields[j - 1].name; --j) fields[j] = fields[j - 1];
+    fields[j] = field;
   }
   CloudEvent::Extensions& extensions = *event->mutable_extensions();
-  if (overwrite) {
-    extensions.insert_or_assign(std::move(name), AttributeValue::String(std::move(value)));
-  } else {
-    extensions.try_emplace(std::move(name), AttributeValue::String(std::move(value)));
+  extensions.reserve(extensions.size() + fields.size());
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i + 1 < fields.size() && fields[i + 1].name == fields[i].name) continue;
+    extensions.insert_or_assign(std::string(fields[i].name),
+                                AttributeValue::String(std::string(fields[i].text)));
   }
   return absl::OkStatus();
 }
@@ -96,14 +136,7 @@ absl::Status FromEventMeshMessage(const tcp::Header& header, absl::string_view s
         if (!content_type.empty()) event.set_data_content_type(std::string(content_type));
         const DataEncoding encoding = BodyEncoding(event.data_content_type(), message.body);
         event.set_data(std::string(message.body), encoding);
-        for (const auto& [key, value] : header.properties) {
-          EM_RETURN_IF_ERROR(AddExtension(&event, key, value, /*overwrite=*/true));
-        }
-        for (const auto& [name, text] : message.properties) {
-          EM_RETURN_IF_ERROR(AddExtension(&event, std::string(name), std::string(text),
-                                          /*overwrite=*/true));
-        }
-        return absl::OkStatus();
+        return AddPropertyExtensions(header, message, &event);
       });
 }
 
@@ -111,7 +144,7 @@ absl::StatusOr<CloudEvent> FromStructuredCloudEvent(const tcp::Header& header,
                                                     absl::string_view body) {
   EM_ASSIGN_OR_RETURN(CloudEvent event, cloudevents::ParseJsonEvent(body));
   for (const auto& [key, value] : header.properties) {
-    EM_RETURN_IF_ERROR(AddExtension(&event, key, value, /*overwrite=*/false));
+    EM_RETURN_IF_ERROR(AddExtensionUnlessPresent(&event, key, value));
   }
   if (!event.subject().has_value()) {
     return absl::InvalidArgumentError("CloudEvent has no subject (the topic to publish to)");

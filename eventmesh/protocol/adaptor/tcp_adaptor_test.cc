@@ -1,7 +1,9 @@
 #include "eventmesh/protocol/adaptor/tcp_adaptor.h"
 
+#include <map>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "eventmesh/protocol/cloudevents/json_format.h"
 #include "eventmesh/protocol/cloudevents/proto_format.h"
 #include "eventmesh/protocol/tcp/event_mesh_message.h"
@@ -61,6 +63,43 @@ TEST(TcpAdaptorTest, MessagePropertyWinsOverHeaderPropertyAndContentTypeIsKept) 
   EXPECT_EQ(*event->FindExtension("protocoldesc"), "custom");
   EXPECT_EQ(event->data_content_type(), "application/json");
   EXPECT_EQ(event->data_encoding(), DataEncoding::kJson);
+}
+
+// Properties in any order, more than fit the adaptor's inline room, a name repeated in the
+// message (the last one counts) and header properties replaced by the message's: the event's
+// extensions are what inserting them one by one, header first, would give.
+TEST(TcpAdaptorTest, ManyPropertiesInAnyOrderAreMergedLastOneWins) {
+  std::string body = R"({"topic":"t","body":"x","properties":{)";
+  std::map<std::string, std::string> expected = {
+      {"protocoltype", "eventmeshmessage"}, {"protocolversion", "1.0"}, {"protocoldesc", "tcp"}};
+  for (int i = 24; i >= 0; --i) {
+    const std::string name = absl::StrCat("p", i % 5 == 0 ? 100 : i);  // p100 five times
+    const std::string value = absl::StrCat("v", i);
+    absl::StrAppend(&body, "\"", name, "\":\"", value, "\",");
+    expected[name] = value;
+  }
+  absl::StrAppend(&body, R"("protocoldesc":"mine","a1":"first"}})");
+  expected["protocoldesc"] = "mine";
+  expected["a1"] = "first";
+  absl::StatusOr<CloudEvent> event = TcpPackageToCloudEvent(PublishPackage(body));
+  ASSERT_TRUE(event.ok()) << event.status();
+  std::map<std::string, std::string> got;
+  std::string previous;
+  for (const auto& [name, value] : event->extensions()) {
+    EXPECT_LT(previous, name);  // in name order, each once
+    previous = name;
+    got[name] = value.text;
+  }
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(*event->FindExtension("p100"), "v0");
+}
+
+TEST(TcpAdaptorTest, FirstBadPropertyNameInMessageOrderIsReported) {
+  absl::StatusOr<CloudEvent> event =
+      TcpPackageToCloudEvent(PublishPackage(R"({"topic":"t","properties":{"zz":"1","Bad1":"2",)"
+                                            R"("bad_2":"3"}})"));
+  EXPECT_EQ(event.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(event.status().message()), HasSubstr("Abnormal propKey: Bad1"));
 }
 
 TEST(TcpAdaptorTest, RequiresTheThreeProtocolProperties) {

@@ -307,6 +307,32 @@ TEST(CloudEventTest, NameHelpers) {
   EXPECT_FALSE(IsCoreAttributeName("ttl"));
 }
 
+// IsValidAttributeName checks 8 bytes per step: every byte value at every position of names of
+// 1 to 24 bytes gets the answer of the byte-at-a-time definition.
+TEST(CloudEventTest, AttributeNameCheckMatchesByteDefinition) {
+  auto by_bytes = [](absl::string_view name) {
+    if (name.empty()) return false;
+    for (const char ch : name) {
+      const unsigned char c = static_cast<unsigned char>(ch);
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return false;
+    }
+    return true;
+  };
+  EXPECT_FALSE(IsValidAttributeName(""));
+  for (size_t len = 1; len <= 24; ++len) {
+    std::string name(len, 'k');
+    for (size_t at = 0; at < len; ++at) {
+      for (int b = 0; b < 256; ++b) {
+        name[at] = static_cast<char>(b);
+        ASSERT_EQ(IsValidAttributeName(name), by_bytes(name))
+            << "length " << len << " byte " << b << " at " << at;
+      }
+      name[at] = at % 2 == 0 ? '7' : 'z';
+    }
+    EXPECT_TRUE(IsValidAttributeName(name)) << name;
+  }
+}
+
 TEST(CloudEventTest, ByteSizeCountsAttributesAndData) {
   CloudEvent e = MinimalEvent();
   const size_t base = e.ByteSizeLong();

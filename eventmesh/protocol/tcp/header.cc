@@ -1,5 +1,6 @@
 #include "eventmesh/protocol/tcp/header.h"
 
+#include <array>
 #include <climits>
 #include <cstring>
 
@@ -282,26 +283,57 @@ absl::StatusOr<Header> Header::FromJson(absl::string_view json) {
   return header_internal::ParseHeaderDocument(json);
 }
 
-void Header::AppendJson(std::string* out) const {
-  // Written directly (DirectJsonWriter): every frame the runtime sends has a header.
-  DirectJsonWriter w(out);
-  const absl::string_view name = CommandName(cmd);
+namespace {
+
+// {"cmd":"<name>","command":"<name>","code": (the value comes next).
+void StartHeaderObject(DirectJsonWriter& w, absl::string_view name) {
   w.StartObject();
   w.PlainKey("cmd");
   w.PlainString(name);
   w.PlainKey("command");
   w.PlainString(name);
   w.PlainKey("code");
+}
+
+// The members every header starts with, in Header::AppendJson's order: cmd, command, code, desc
+// (when not empty), seq (when given). The caller writes properties and closes the object.
+void StartHeaderJson(DirectJsonWriter& w, Command cmd, int code, absl::string_view desc,
+                     const absl::string_view* seq) {
+  // StartHeaderObject of every command, written once: one copy per header instead of five
+  // pieces.
+  static const std::array<std::string, kCommandCount>* const kStarts = [] {
+    auto* starts = new std::array<std::string, kCommandCount>();
+    for (int i = 0; i < kCommandCount; ++i) {
+      DirectJsonWriter start(&(*starts)[i]);
+      StartHeaderObject(start, CommandName(static_cast<Command>(i)));
+    }
+    return starts;
+  }();
+  const auto index = static_cast<size_t>(cmd);
+  if (index < kStarts->size()) {
+    w.RawKeyPrefix((*kStarts)[index]);
+  } else {
+    StartHeaderObject(w, CommandName(cmd));
+  }
   w.Int(code);
   if (!desc.empty()) {
     w.PlainKey("desc");
     w.String(desc);
   }
-  if (seq.has_value()) {
+  if (seq != nullptr) {
     w.PlainKey("seq");
     w.String(*seq);
   }
   w.PlainKey("properties");
+}
+
+}  // namespace
+
+void Header::AppendJson(std::string* out) const {
+  // Written directly (DirectJsonWriter): every frame the runtime sends has a header.
+  DirectJsonWriter w(out);
+  const absl::string_view seq_text = seq.has_value() ? absl::string_view(*seq) : "";
+  StartHeaderJson(w, cmd, code, desc, seq.has_value() ? &seq_text : nullptr);
   w.StringMap(properties);
   w.EndObject();
 }
@@ -309,20 +341,19 @@ void Header::AppendJson(std::string* out) const {
 void AppendHeaderJson(Command cmd, int code, absl::string_view seq, absl::string_view property_name,
                       absl::string_view property_value, std::string* out) {
   DirectJsonWriter w(out);
-  const absl::string_view name = CommandName(cmd);
-  w.StartObject();
-  w.PlainKey("cmd");
-  w.PlainString(name);
-  w.PlainKey("command");
-  w.PlainString(name);
-  w.PlainKey("code");
-  w.Int(code);
-  w.PlainKey("seq");
-  w.String(seq);
-  w.PlainKey("properties");
+  StartHeaderJson(w, cmd, code, /*desc=*/"", &seq);
   w.StartObject();
   w.Key(property_name);
   w.String(property_value);
+  w.EndObject();
+  w.EndObject();
+}
+
+void AppendReplyHeaderJson(Command cmd, int code, absl::string_view desc,
+                           std::optional<absl::string_view> seq, std::string* out) {
+  DirectJsonWriter w(out);
+  StartHeaderJson(w, cmd, code, desc, seq.has_value() ? &*seq : nullptr);
+  w.StartObject();
   w.EndObject();
   w.EndObject();
 }

@@ -77,6 +77,12 @@ struct Header {
 void AppendHeaderJson(Command cmd, int code, absl::string_view seq, absl::string_view property_name,
                       absl::string_view property_value, std::string* out);
 
+// Appends the JSON of a header without properties {cmd, code, desc (when not empty), seq (when
+// given), properties {}}: byte for byte what Header::AppendJson writes for that header, without
+// building one (every publish is acknowledged with one).
+void AppendReplyHeaderJson(Command cmd, int code, absl::string_view desc,
+                           std::optional<absl::string_view> seq, std::string* out);
+
 // The two readers behind Header::FromJson, exposed for tests. ParseSimpleHeader reads the compact
 // headers clients send (keys cmd, command, code, desc, msg, seq, properties, each at most once;
 // strings of printable ASCII without escapes, integers, null; properties an object of such

@@ -204,6 +204,13 @@ class DirectJsonWriter {
     AppendPlainJsonString(stream_, comma_ ? ',' : 0, value, 0);
     comma_ = true;
   }
+  // JSON text the caller wrote with another DirectJsonWriter, ending with a key (its ':'): the
+  // value comes next.
+  void RawKeyPrefix(absl::string_view json) {
+    Separator();
+    stream_.Append(json.data(), json.size());
+    comma_ = false;
+  }
   void Int(int value) {
     Separator();
     char digits[12];

@@ -9,6 +9,31 @@ absl::string_view LengthConventionName(LengthConvention c) {
   return c == LengthConvention::kCurrent ? "current" : "legacy";
 }
 
+namespace {
+
+// Starts a frame at the end of `out`: the prefix, its two lengths left to PatchLengths.
+void StartFrame(std::string* out) {
+  out->append(kMagic.data(), kMagic.size());
+  out->append(kVersion.data(), kVersion.size());
+  out->append(8, '\0');
+}
+
+void PatchLengths(size_t start, size_t header_size, size_t body_size, LengthConvention convention,
+                  std::string* out) {
+  char* prefix = out->data() + start + kMagicSize + kVersionSize;
+  StoreBigEndian32(
+      prefix, static_cast<uint32_t>(PackageLengthField(
+                  convention, static_cast<int64_t>(header_size), static_cast<int64_t>(body_size))));
+  StoreBigEndian32(prefix + 4, static_cast<uint32_t>(header_size));
+}
+
+absl::Status FrameTooLarge(size_t frame_size, size_t max_frame_size) {
+  return absl::ResourceExhaustedError(
+      absl::StrCat("frame of ", frame_size, " bytes exceeds the ", max_frame_size, "-byte limit"));
+}
+
+}  // namespace
+
 absl::Status EncodePackage(const Package& package, LengthConvention convention, std::string* out,
                            size_t max_frame_size) {
   const size_t start = out->size();
@@ -19,24 +44,34 @@ absl::Status EncodePackage(const Package& package, LengthConvention convention, 
   for (const auto& [k, v] : h.properties) estimate += k.size() + v.size() + 8;
   out->reserve(start + estimate);
 
-  out->append(kMagic.data(), kMagic.size());
-  out->append(kVersion.data(), kVersion.size());
-  out->append(8, '\0');  // L and H, patched below.
+  StartFrame(out);
   const size_t header_start = out->size();
   h.AppendJson(out);
   const size_t header_size = out->size() - header_start;
   const size_t frame_size = kPrefixSize + header_size + package.body.size();
   if (frame_size > max_frame_size) {
     out->resize(start);
-    return absl::ResourceExhaustedError(absl::StrCat("frame of ", frame_size, " bytes exceeds the ",
-                                                     max_frame_size, "-byte limit"));
+    return FrameTooLarge(frame_size, max_frame_size);
   }
   out->append(package.body);
-  char* prefix = out->data() + start + kMagicSize + kVersionSize;
-  StoreBigEndian32(prefix, static_cast<uint32_t>(
-                               PackageLengthField(convention, static_cast<int64_t>(header_size),
-                                                  static_cast<int64_t>(package.body.size()))));
-  StoreBigEndian32(prefix + 4, static_cast<uint32_t>(header_size));
+  PatchLengths(start, header_size, package.body.size(), convention, out);
+  return absl::OkStatus();
+}
+
+absl::Status EncodeReply(Command cmd, int code, absl::string_view desc,
+                         std::optional<absl::string_view> seq, LengthConvention convention,
+                         std::string* out, size_t max_frame_size) {
+  const size_t start = out->size();
+  out->reserve(start + kPrefixSize + 96 + desc.size() + (seq ? seq->size() : 0));
+  StartFrame(out);
+  const size_t header_start = out->size();
+  AppendReplyHeaderJson(cmd, code, desc, seq, out);
+  const size_t header_size = out->size() - header_start;
+  if (kPrefixSize + header_size > max_frame_size) {
+    out->resize(start);
+    return FrameTooLarge(kPrefixSize + header_size, max_frame_size);
+  }
+  PatchLengths(start, header_size, 0, convention, out);
   return absl::OkStatus();
 }
 

@@ -13,6 +13,7 @@
 // encoder does. Pure functions; thread-safe.
 
 #include <cstddef>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -47,6 +48,14 @@ inline int64_t PackageLengthField(LengthConvention c, int64_t header_size, int64
 // "frame of N bytes exceeds the 4194304-byte limit"; a runtime passes its configured limit).
 absl::Status EncodePackage(const Package& package, LengthConvention convention, std::string* out,
                            size_t max_frame_size = kMaxFrameSize);
+
+// Appends the frame of a reply without body or properties: header {cmd, code, desc (when not
+// empty), seq (when given), properties {}}. Byte for byte what EncodePackage writes for a Package
+// with only those fields set, without building one (every publish is acknowledged with one).
+// Errors as EncodePackage's.
+absl::Status EncodeReply(Command cmd, int code, absl::string_view desc,
+                         std::optional<absl::string_view> seq, LengthConvention convention,
+                         std::string* out, size_t max_frame_size = kMaxFrameSize);
 
 // Convenience: the frame as a new string.
 absl::StatusOr<std::string> EncodePackage(const Package& package, LengthConvention convention);

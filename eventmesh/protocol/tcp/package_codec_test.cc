@@ -1,5 +1,6 @@
 #include "eventmesh/protocol/tcp/package_codec.h"
 
+#include <optional>
 #include <string>
 
 #include "eventmesh/protocol/tcp/package_decoder.h"
@@ -155,6 +156,49 @@ TEST(PackageCodecTest, OversizeFrameIsRefusedAndOutputUnchanged) {
   EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(std::string(s.message()),
               HasSubstr("frame of 4194305 bytes exceeds the 4194304-byte limit"));
+  EXPECT_EQ(out, "keep");
+}
+
+// EncodeReply writes the bytes EncodePackage writes for the same body-less reply: with and
+// without desc and seq, texts that need escaping, every code sign, both conventions, appended
+// after other output.
+TEST(PackageCodecTest, ReplyFramesMatchEncodedPackages) {
+  const std::optional<std::string> seqs[] = {std::nullopt, "", "17", std::string(32, 'f'),
+                                             "quote\"and\\slash"};
+  const std::string descs[] = {"", "success", "Tps overload, \"x\"\n\x01"};
+  for (const LengthConvention convention :
+       {LengthConvention::kCurrent, LengthConvention::kLegacy}) {
+    for (const Command cmd : {Command::kAsyncMessageToServerAck, Command::kResponseToClient,
+                              Command::kBroadcastMessageToServerAck}) {
+      for (const int code : {0, 1, -7, 2147483647}) {
+        for (const auto& seq : seqs) {
+          for (const std::string& desc : descs) {
+            Package reply;
+            reply.header.cmd = cmd;
+            reply.header.code = code;
+            reply.header.desc = desc;
+            reply.header.seq = seq;
+            std::string expected = "before";
+            ASSERT_TRUE(EncodePackage(reply, convention, &expected).ok());
+            std::string out = "before";
+            ASSERT_TRUE(EncodeReply(cmd, code, desc,
+                                    seq ? std::optional<absl::string_view>(*seq) : std::nullopt,
+                                    convention, &out)
+                            .ok());
+            EXPECT_EQ(out, expected) << CommandName(cmd) << " code " << code << " desc " << desc;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(PackageCodecTest, OversizeReplyIsRefusedAndOutputUnchanged) {
+  std::string out = "keep";
+  const absl::Status s = EncodeReply(Command::kAsyncMessageToServerAck, 1, std::string(200, 'd'),
+                                     "1", LengthConvention::kCurrent, &out, /*max_frame_size=*/100);
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("exceeds the 100-byte limit"));
   EXPECT_EQ(out, "keep");
 }
 

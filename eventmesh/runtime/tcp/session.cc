@@ -478,27 +478,22 @@ void Session::HandlePublish(Package& package, absl::string_view body) {
     return;
   }
   publishes_in_flight_.fetch_add(1);
-  // The reply only needs the request's seq; keep the header, drop the body.
-  Package ack;
-  ack.header.cmd = reply_cmd;
-  ack.header.seq = std::move(package.header.seq);
+  // The reply only needs the request's seq.
   const int64_t start_ns = ctx_->publish->metrics() != nullptr ? core::SteadyNowNs() : 0;
-  pending.done = [self = shared_from_this(), ack = std::move(ack),
-                  start_ns](absl::StatusOr<connectors::PublishResult> result) mutable {
+  pending.done = [self = shared_from_this(), reply_cmd, seq = std::move(package.header.seq),
+                  start_ns](absl::StatusOr<connectors::PublishResult> result) {
     if (core::RuntimeMetrics* metrics = self->ctx_->publish->metrics()) {
       metrics->PublishDone(core::Protocol::kTcp, result.ok(), start_ns);
-    }
-    if (result.ok()) {
-      ack.header.code = OpStatus::kSuccess;
-      ack.header.desc = "success";
-    } else {
-      ack.header.code = OpStatus::kFail;
-      ack.header.desc = std::string(core::PublishFailed(result.status()).message());
     }
     // Release the slot before the ack goes out: a client that sends its next publish
     // as soon as it sees the ack must find the slot free.
     self->publishes_in_flight_.fetch_sub(1);
-    self->Send(ack);
+    if (result.ok()) {
+      self->SendReply(reply_cmd, OpStatus::kSuccess, "success", seq);
+    } else {
+      self->SendReply(reply_cmd, OpStatus::kFail, core::PublishFailed(result.status()).message(),
+                      seq);
+    }
   };
 }
 
@@ -726,15 +721,38 @@ void Session::FlushPushes() {
 }
 
 bool Session::Send(const Package& package, bool defer_write) {
+  return AppendOutput(
+      package.header.cmd,
+      [&](protocol::tcp::LengthConvention convention, std::string* out) {
+        return protocol::tcp::EncodePackage(package, convention, out,
+                                            static_cast<size_t>(ctx_->config->max_frame_size));
+      },
+      defer_write);
+}
+
+bool Session::SendReply(Command cmd, int code, absl::string_view desc,
+                        const std::optional<std::string>& seq) {
+  return AppendOutput(
+      cmd,
+      [&](protocol::tcp::LengthConvention convention, std::string* out) {
+        return protocol::tcp::EncodeReply(
+            cmd, code, desc, seq ? std::optional<absl::string_view>(*seq) : std::nullopt,
+            convention, out, static_cast<size_t>(ctx_->config->max_frame_size));
+      },
+      /*defer_write=*/false);
+}
+
+bool Session::AppendOutput(
+    Command cmd,
+    absl::FunctionRef<absl::Status(protocol::tcp::LengthConvention, std::string*)> encode,
+    bool defer_write) {
   const auto convention =
       static_cast<protocol::tcp::LengthConvention>(convention_.load(std::memory_order_relaxed));
   std::lock_guard<std::mutex> lock(out_mu_);
   if (out_closed_) return false;
-  absl::Status encoded = protocol::tcp::EncodePackage(
-      package, convention, &out_pending_, static_cast<size_t>(ctx_->config->max_frame_size));
+  absl::Status encoded = encode(convention, &out_pending_);
   if (!encoded.ok()) {
-    LOG(ERROR) << "session " << peer_ << ": cannot encode " << CommandName(package.header.cmd)
-               << ": " << encoded;
+    LOG(ERROR) << "session " << peer_ << ": cannot encode " << CommandName(cmd) << ": " << encoded;
     return false;
   }
   if (out_pending_.size() > kMaxPendingOutput) {

@@ -40,6 +40,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/functional/function_ref.h"
+#include "absl/strings/string_view.h"
 #include "boost/asio.hpp"
 #include "boost/asio/ssl.hpp"
 #include "eventmesh/protocol/tcp/package.h"
@@ -133,6 +135,16 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   // Queues the encoded frame. Unless `defer_write` (pushes: FlushPushes follows), starts a
   // write on the io thread when none is running.
   bool Send(const protocol::tcp::Package& package, bool defer_write = false);
+  // Send for a reply without body or properties (protocol::tcp::EncodeReply): what every
+  // publish is acknowledged with, written without building a Package.
+  bool SendReply(protocol::tcp::Command cmd, int code, absl::string_view desc,
+                 const std::optional<std::string>& seq);
+  // Appends what `encode` writes for `cmd` to the pending output and starts a write unless
+  // `defer_write`; false when the session no longer sends or the frame cannot be encoded.
+  bool AppendOutput(
+      protocol::tcp::Command cmd,
+      absl::FunctionRef<absl::Status(protocol::tcp::LengthConvention, std::string*)> encode,
+      bool defer_write);
   // Push output: encodes the event's frame into the pending output (FlushPushes writes it).
   core::PushResult SendEvent(const cloudevents::CloudEvent& event, protocol::tcp::Command cmd,
                              const std::string& seq);
