@@ -144,10 +144,22 @@ bool IsValidAttributeName(absl::string_view name) {
     std::memcpy(&w, p, 8);
     if (!AllNameBytes(w)) return false;
   }
-  if (n == 0) return true;
-  // The tail, padded with 'a'.
+  // The last 1-7 bytes in fixed-size loads (two overlapping ones when the length is not a
+  // power of two), the rest of the word filled with 'a'.
   uint64_t w = 0x6161616161616161ULL;
-  std::memcpy(&w, p, n);
+  if (n >= 4) {
+    uint32_t first, last;
+    std::memcpy(&first, p, 4);
+    std::memcpy(&last, p + n - 4, 4);
+    w = first | (static_cast<uint64_t>(last) << 32);
+  } else if (n >= 2) {
+    uint16_t first, last;
+    std::memcpy(&first, p, 2);
+    std::memcpy(&last, p + n - 2, 2);
+    w = (w & ~0xffffffffULL) | first | (static_cast<uint64_t>(last) << 16);
+  } else if (n == 1) {
+    w = (w & ~0xffULL) | static_cast<unsigned char>(*p);
+  }
   return AllNameBytes(w);
 }
 

@@ -21,8 +21,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "eventmesh/common/sorted_vector_map.h"
 #include "eventmesh/common/utf8.h"
-#include "eventmesh/protocol/cloudevents/sorted_vector_map.h"
 
 namespace eventmesh::cloudevents {
 
@@ -66,7 +66,7 @@ class CloudEvent {
  public:
   // Extension attributes by name, in name order. One sorted vector: every event carries a
   // handful, held in one allocation (a B-tree took one node per three entries).
-  using Extensions = SortedVectorMap<AttributeValue>;
+  using Extensions = ::eventmesh::SortedVectorMap<AttributeValue>;
 
   CloudEvent() = default;
 

@@ -24,6 +24,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "eventmesh/common/sorted_vector_map.h"
 #include "eventmesh/protocol/tcp/command.h"
 
 namespace eventmesh::protocol::tcp {
@@ -53,7 +54,9 @@ struct Header {
   int code = OpStatus::kSuccess;
   std::string desc;  // Empty means absent (Java null).
   std::optional<std::string> seq;
-  std::map<std::string, std::string> properties;
+  // By name (a sorted vector: a header carries a handful).
+  using Properties = SortedVectorMap<std::string>;
+  Properties properties;
 
   // Parses header JSON. Errors (InvalidArgument): malformed JSON ("malformed JSON in
   // package header: <reason> at offset N"), not an object, no cmd, unknown cmd, code

@@ -72,7 +72,7 @@ void ExpectJavaUserAgent(const Package& p, const std::string& purpose) {
   EXPECT_EQ(ua->unack, 0);
 }
 
-const std::map<std::string, std::string> kMessageProperties = {
+const Header::Properties kMessageProperties = {
     {"protocoltype", "eventmeshmessage"}, {"protocolversion", "1.0"}, {"protocoldesc", "tcp"}};
 
 TEST(JavaSdkGoldenTest, HelloPub) {

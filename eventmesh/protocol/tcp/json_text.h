@@ -227,8 +227,9 @@ class DirectJsonWriter {
     stream_.Append(p, static_cast<size_t>(end - p));
     comma_ = true;
   }
-  // {"k":"v",...} of a string map, in its order.
-  void StringMap(const std::map<std::string, std::string>& map) {
+  // {"k":"v",...} of a map of strings (std::map, SortedVectorMap), in its order.
+  template <typename Map>
+  void StringMap(const Map& map) {
     StartObject();
     for (const auto& [key, value] : map) {
       Key(key);

@@ -1,4 +1,4 @@
-#include "eventmesh/protocol/cloudevents/sorted_vector_map.h"
+#include "eventmesh/common/sorted_vector_map.h"
 
 #include <map>
 #include <random>
@@ -7,7 +7,7 @@
 
 #include "gtest/gtest.h"
 
-namespace eventmesh::cloudevents {
+namespace eventmesh {
 namespace {
 
 using Map = SortedVectorMap<std::string>;
@@ -111,4 +111,4 @@ TEST(SortedVectorMapTest, AgreesWithStdMapUnderRandomOperations) {
 }
 
 }  // namespace
-}  // namespace eventmesh::cloudevents
+}  // namespace eventmesh

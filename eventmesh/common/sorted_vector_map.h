@@ -1,5 +1,5 @@
-#ifndef EVENTMESH_PROTOCOL_CLOUDEVENTS_SORTED_VECTOR_MAP_H_
-#define EVENTMESH_PROTOCOL_CLOUDEVENTS_SORTED_VECTOR_MAP_H_
+#ifndef EVENTMESH_COMMON_SORTED_VECTOR_MAP_H_
+#define EVENTMESH_COMMON_SORTED_VECTOR_MAP_H_
 
 #include <algorithm>
 #include <initializer_list>
@@ -11,13 +11,13 @@
 
 #include "absl/strings/string_view.h"
 
-namespace eventmesh::cloudevents {
+namespace eventmesh {
 
-// A map from attribute name to value kept as one vector sorted by name: the container of a
-// CloudEvent's extensions. An event carries a handful of them, so one allocation and a binary
-// search beat a tree's node per entry (or per three entries). Iterates in name order, like
-// std::map; lookups take any string_view. The names reached through a non-const iterator must
-// not be changed (that would break the order).
+// A map from name to value kept as one vector sorted by name: the container of a CloudEvent's
+// extensions and of a TCP package header's properties. Each holds a handful of entries, so one
+// allocation and a binary search beat a tree's node per entry (or per three entries). Iterates in
+// name order, like std::map; lookups take any string_view. The names reached through a non-const
+// iterator must not be changed (that would break the order).
 //
 // Entries added in name order (the common case: formats write them sorted) are appended.
 template <typename Value>
@@ -74,8 +74,10 @@ class SortedVectorMap {
   iterator try_emplace(const_iterator /*hint*/, std::string name, Args&&... args) {
     return try_emplace(std::move(name), std::forward<Args>(args)...).first;
   }
-  std::pair<iterator, bool> emplace(std::string name, Value value) {
-    return try_emplace(std::move(name), std::move(value));
+  // Like std::map::emplace(name, value): anything a std::string and a Value are made from.
+  template <typename Name, typename V>
+  std::pair<iterator, bool> emplace(Name&& name, V&& value) {
+    return try_emplace(std::string(std::forward<Name>(name)), Value(std::forward<V>(value)));
   }
   std::pair<iterator, bool> insert_or_assign(std::string name, Value value) {
     ReserveFirst();
@@ -122,6 +124,6 @@ class SortedVectorMap {
   std::vector<value_type> entries_;
 };
 
-}  // namespace eventmesh::cloudevents
+}  // namespace eventmesh
 
-#endif  // EVENTMESH_PROTOCOL_CLOUDEVENTS_SORTED_VECTOR_MAP_H_
+#endif  // EVENTMESH_COMMON_SORTED_VECTOR_MAP_H_
