@@ -2,6 +2,7 @@
 #define EVENTMESH_COMMON_SORTED_VECTOR_MAP_H_
 
 #include <algorithm>
+#include <cstring>
 #include <initializer_list>
 #include <stdexcept>
 #include <string>
@@ -45,6 +46,16 @@ class SortedVectorMap {
   void reserve(size_t n) { entries_.reserve(n); }
 
   iterator find(absl::string_view name) {
+    if (entries_.size() <= kLinearFind) {
+      // A handful of entries: comparing lengths first rules out most without touching bytes.
+      for (iterator it = entries_.begin(); it != entries_.end(); ++it) {
+        if (it->first.size() == name.size() &&
+            std::memcmp(it->first.data(), name.data(), name.size()) == 0) {
+          return it;
+        }
+      }
+      return entries_.end();
+    }
     iterator it = LowerBound(name);
     return it != entries_.end() && it->first == name ? it : entries_.end();
   }
@@ -121,6 +132,8 @@ class SortedVectorMap {
   }
 
   static constexpr size_t kFirstCapacity = 8;
+  // Up to this many entries find() scans instead of searching.
+  static constexpr size_t kLinearFind = 8;
   std::vector<value_type> entries_;
 };
 
