@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 #include <initializer_list>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -100,6 +101,79 @@ class SortedVectorMap {
     it = entries_.emplace(it, std::move(name), std::move(value));
     return {it, true};
   }
+  // Of equal names given to Assign, the one that counts.
+  enum class Duplicates {
+    kKeepFirst,  // as emplace / try_emplace would
+    kKeepLast,   // as insert_or_assign would
+  };
+  // Replaces the contents with `entries`, given in any order, sorted once: O(n log n), where
+  // inserting them one by one costs a shift of the entries behind each (quadratic for many names
+  // in reverse order, which a parser must not let its input choose). Returns the first name in
+  // name order that occurred more than once, if any.
+  std::optional<std::string> Assign(std::vector<value_type> entries, Duplicates keep) {
+    const auto by_name = [](const value_type& a, const value_type& b) {
+      return absl::string_view(a.first) < absl::string_view(b.first);
+    };
+    if (entries.size() > kInsertionSortMax) {
+      std::stable_sort(entries.begin(), entries.end(), by_name);
+    } else {
+      // The handful a message carries: stable too, without the merge sort's buffer.
+      for (size_t i = 1; i < entries.size(); ++i) {
+        if (!by_name(entries[i], entries[i - 1])) continue;
+        value_type entry = std::move(entries[i]);
+        size_t j = i;
+        for (; j > 0 && by_name(entry, entries[j - 1]); --j) entries[j] = std::move(entries[j - 1]);
+        entries[j] = std::move(entry);
+      }
+    }
+    std::optional<std::string> duplicate;
+    size_t out = 0;
+    for (size_t i = 0; i < entries.size();) {
+      size_t j = i + 1;
+      while (j < entries.size() && entries[j].first == entries[i].first) ++j;
+      if (j - i > 1 && !duplicate.has_value()) duplicate = entries[i].first;
+      const size_t kept = keep == Duplicates::kKeepFirst ? i : j - 1;
+      if (out != kept) entries[out] = std::move(entries[kept]);
+      ++out;
+      i = j;
+    }
+    entries.resize(out);
+    entries_ = std::move(entries);
+    return duplicate;
+  }
+  // Adds every entry of `other`: one linear merge, whatever the sizes. Of a name in both, this
+  // map's entry stays (kKeepFirst) or `other`'s replaces it (kKeepLast, as insert_or_assign of
+  // each would). Returns the first such name in name order, if any.
+  std::optional<std::string> MergeFrom(SortedVectorMap other,
+                                       Duplicates keep = Duplicates::kKeepLast) {
+    if (entries_.empty()) {
+      entries_ = std::move(other.entries_);
+      return std::nullopt;
+    }
+    std::optional<std::string> duplicate;
+    std::vector<value_type> merged;
+    merged.reserve(entries_.size() + other.entries_.size());
+    auto a = entries_.begin();
+    auto b = other.entries_.begin();
+    while (a != entries_.end() && b != other.entries_.end()) {
+      const absl::string_view an(a->first);
+      const absl::string_view bn(b->first);
+      if (an < bn) {
+        merged.push_back(std::move(*a++));
+      } else if (bn < an) {
+        merged.push_back(std::move(*b++));
+      } else {
+        if (!duplicate.has_value()) duplicate = a->first;
+        merged.push_back(keep == Duplicates::kKeepFirst ? std::move(*a) : std::move(*b));
+        ++a;
+        ++b;
+      }
+    }
+    for (; a != entries_.end(); ++a) merged.push_back(std::move(*a));
+    for (; b != other.entries_.end(); ++b) merged.push_back(std::move(*b));
+    entries_ = std::move(merged);
+    return duplicate;
+  }
   Value& operator[](std::string name) { return try_emplace(std::move(name)).first->second; }
 
   iterator erase(const_iterator it) { return entries_.erase(it); }
@@ -132,9 +206,51 @@ class SortedVectorMap {
   }
 
   static constexpr size_t kFirstCapacity = 8;
+  // Up to this many entries Assign sorts by insertion.
+  static constexpr size_t kInsertionSortMax = 32;
   // Up to this many entries find() scans instead of searching.
   static constexpr size_t kLinearFind = 8;
   std::vector<value_type> entries_;
+};
+
+// Fills a SortedVectorMap from entries in an order and number its input chooses (a parser's):
+// the first kDirect entries are inserted as they come (a handful: nothing more to do), any
+// further ones are collected and merged in one sort by Finish, so no input makes the filling
+// quadratic. Finish must be called before the map is read.
+template <typename Value>
+class SortedVectorMapFiller {
+ public:
+  using Map = SortedVectorMap<Value>;
+  SortedVectorMapFiller(Map* map, typename Map::Duplicates keep) : map_(map), keep_(keep) {}
+
+  void Add(absl::string_view name, Value value) {
+    if (more_.empty() && map_->size() < kDirect) {
+      const auto [it, inserted] = keep_ == Map::Duplicates::kKeepFirst
+                                      ? map_->try_emplace(std::string(name), std::move(value))
+                                      : map_->insert_or_assign(std::string(name), std::move(value));
+      if (!inserted && !duplicate_.has_value()) duplicate_ = it->first;
+      return;
+    }
+    more_.emplace_back(std::string(name), std::move(value));
+  }
+  // Merges what was collected; returns the first name that came more than once, if any.
+  std::optional<std::string> Finish() {
+    if (!more_.empty()) {
+      Map rest;
+      std::optional<std::string> in_rest = rest.Assign(std::move(more_), keep_);
+      std::optional<std::string> across = map_->MergeFrom(std::move(rest), keep_);
+      if (!duplicate_.has_value()) duplicate_ = in_rest.has_value() ? in_rest : across;
+      more_.clear();
+    }
+    return duplicate_;
+  }
+
+ private:
+  static constexpr size_t kDirect = 32;
+  Map* const map_;
+  const typename Map::Duplicates keep_;
+  std::vector<typename Map::value_type> more_;
+  std::optional<std::string> duplicate_;
 };
 
 }  // namespace eventmesh

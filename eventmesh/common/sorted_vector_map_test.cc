@@ -1,6 +1,7 @@
 #include "eventmesh/common/sorted_vector_map.h"
 
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -77,6 +78,120 @@ TEST(SortedVectorMapTest, ComparesEntryForEntry) {
   b["x"] = "other";
   EXPECT_NE(a, b);
   EXPECT_NE(a, Map{});
+}
+
+TEST(SortedVectorMapTest, AssignSortsOnceAndKeepsTheFirstOrLastOfEqualNames) {
+  std::vector<std::pair<std::string, std::string>> entries = {{"c", "1"}, {"a", "2"}, {"c", "3"},
+                                                              {"b", "4"}, {"a", "5"}, {"c", "6"}};
+  Map first;
+  EXPECT_EQ(first.Assign(entries, Map::Duplicates::kKeepFirst), "a");
+  EXPECT_EQ(Entries(first),
+            (std::vector<std::pair<std::string, std::string>>{{"a", "2"}, {"b", "4"}, {"c", "1"}}));
+  Map last;
+  last["stale"] = "x";  // replaced, not merged
+  EXPECT_EQ(last.Assign(entries, Map::Duplicates::kKeepLast), "a");
+  EXPECT_EQ(Entries(last),
+            (std::vector<std::pair<std::string, std::string>>{{"a", "5"}, {"b", "4"}, {"c", "6"}}));
+  Map unique;
+  EXPECT_EQ(unique.Assign({{"y", "1"}, {"x", "2"}}, Map::Duplicates::kKeepFirst), std::nullopt);
+  EXPECT_EQ(unique.find("x")->second, "2");
+  EXPECT_EQ(unique.Assign({}, Map::Duplicates::kKeepLast), std::nullopt);
+  EXPECT_TRUE(unique.empty());
+}
+
+// Many names in reverse order (what a hostile message may carry): one sort, not a shift per
+// entry. 300,000 entries inserted one by one would take minutes; the test's timeout catches a
+// quadratic Assign.
+TEST(SortedVectorMapTest, AssignTakesManyNamesInReverseOrder) {
+  std::vector<std::pair<std::string, std::string>> entries;
+  constexpr int kCount = 300000;
+  for (int i = kCount; i > 0; --i) entries.emplace_back("p" + std::to_string(i), "v");
+  Map m;
+  EXPECT_EQ(m.Assign(std::move(entries), Map::Duplicates::kKeepLast), std::nullopt);
+  ASSERT_EQ(m.size(), static_cast<size_t>(kCount));
+  EXPECT_EQ(m.begin()->first, "p1");
+  EXPECT_NE(m.find("p123456"), m.end());
+}
+
+TEST(SortedVectorMapTest, MergeFromReplacesEqualNamesInOneMerge) {
+  Map m;
+  m["b"] = "old";
+  m["d"] = "4";
+  Map other;
+  other.Assign({{"a", "1"}, {"b", "new"}, {"c", "3"}, {"e", "5"}}, Map::Duplicates::kKeepLast);
+  m.MergeFrom(other);
+  EXPECT_EQ(Entries(m), (std::vector<std::pair<std::string, std::string>>{
+                            {"a", "1"}, {"b", "new"}, {"c", "3"}, {"d", "4"}, {"e", "5"}}));
+  Map empty;
+  empty.MergeFrom(other);
+  EXPECT_EQ(empty, other);
+  m.MergeFrom(Map());
+  EXPECT_EQ(m.size(), 5u);
+}
+
+// Counts the moves of an Assign of many names in reverse order: about n log n (a merge sort),
+// not the n * n / 2 of inserting them one by one.
+TEST(SortedVectorMapTest, AssignMovesAboutNLogNEntries) {
+  struct Counted {
+    Counted() = default;
+    Counted(const Counted&) = default;
+    Counted(Counted&& o) noexcept {
+      ++*o.moves;
+      moves = o.moves;
+    }
+    Counted& operator=(const Counted&) = default;
+    Counted& operator=(Counted&& o) noexcept {
+      ++*o.moves;
+      moves = o.moves;
+      return *this;
+    }
+    bool operator==(const Counted&) const { return true; }
+    int64_t* moves = nullptr;
+  };
+  int64_t moves = 0;
+  constexpr int kCount = 1 << 14;
+  std::vector<std::pair<std::string, Counted>> entries;
+  entries.reserve(kCount);
+  for (int i = kCount; i > 0; --i) {
+    Counted c;
+    c.moves = &moves;
+    entries.emplace_back(std::to_string(1000000 + i), c);
+  }
+  moves = 0;
+  SortedVectorMap<Counted> m;
+  m.Assign(std::move(entries), SortedVectorMap<Counted>::Duplicates::kKeepLast);
+  EXPECT_EQ(m.size(), static_cast<size_t>(kCount));
+  EXPECT_LT(moves, int64_t{4} * kCount * 14);  // n * 2 log n plus slack; one by one: 134 M
+}
+
+// The filler agrees with inserting one by one (try_emplace / insert_or_assign) on both sides of
+// its 32 direct insertions, and reports the first repeated name.
+TEST(SortedVectorMapTest, FillerAgreesWithOneByOneInsertion) {
+  for (const auto keep : {Map::Duplicates::kKeepFirst, Map::Duplicates::kKeepLast}) {
+    for (int count : {0, 5, 32, 33, 200}) {
+      std::mt19937 rng(count);
+      Map filled;
+      filled["pre"] = "existing";
+      std::map<std::string, std::string> reference = {{"pre", "existing"}};
+      std::optional<std::string> first_repeat;
+      {
+        SortedVectorMapFiller<std::string> filler(&filled, keep);
+        for (int i = 0; i < count; ++i) {
+          const std::string name = "k" + std::to_string(rng() % 150);
+          const std::string value = std::to_string(i);
+          filler.Add(name, value);
+          const bool inserted = keep == Map::Duplicates::kKeepFirst
+                                    ? reference.try_emplace(name, value).second
+                                    : reference.insert_or_assign(name, value).second;
+          if (!inserted && !first_repeat.has_value()) first_repeat = name;
+        }
+        EXPECT_EQ(filler.Finish().has_value(), first_repeat.has_value()) << count;
+      }
+      EXPECT_EQ(Entries(filled), (std::vector<std::pair<std::string, std::string>>(
+                                     reference.begin(), reference.end())))
+          << count;
+    }
+  }
 }
 
 TEST(SortedVectorMapTest, AgreesWithStdMapUnderRandomOperations) {

@@ -483,6 +483,43 @@ TEST_F(RuntimeTest, BadInputIsAnsweredOrClosedWhileOthersKeepWorking) {
   PublishOk(good.get(), "still-alive", "yes");
 }
 
+// A publish whose header and message each carry 100,000 properties in reverse name order (2.6 MB
+// in one frame): they are sorted once, not inserted one by one, which held the session's io thread
+// (and every session on it) for minutes. The publish is answered (refused: the event is larger
+// than the event size limit) and the runtime keeps serving; the test's timeout catches a
+// quadratic path.
+TEST_F(RuntimeTest, ManyPropertiesInOnePublishAreTakenInOneSortAndTheRuntimeKeepsServing) {
+  StartServer();
+  auto good = Client("pub", "p");
+  auto publisher = Client("pub", "p2");
+  std::string header =
+      R"({"cmd":"ASYNC_MESSAGE_TO_SERVER","code":0,"seq":"4242","properties":{)"
+      R"("protocoltype":"eventmeshmessage","protocolversion":"1.0","protocoldesc":"tcp")";
+  std::string body = R"({"topic":"t","body":"x","properties":{)";
+  for (int i = 100000; i > 0; --i) {
+    header += ",\"h" + std::to_string(i) + "\":\"v\"";
+    body += "\"m" + std::to_string(i) + "\":\"v\"";
+    body += i > 1 ? "," : "}}";
+  }
+  header += "}}";
+  std::string frame = "EventMesh0000";
+  auto append32 = [&](uint32_t v) {
+    for (int shift = 24; shift >= 0; shift -= 8) frame.push_back(static_cast<char>(v >> shift));
+  };
+  append32(13 + header.size() + body.size());
+  append32(header.size());
+  frame += header + body;
+  ASSERT_TRUE(publisher->SendRaw(frame).ok());
+  auto publish_reply = publisher->Next(Command::kAsyncMessageToServerAck);
+  ASSERT_TRUE(publish_reply.ok()) << publish_reply.status();
+  EXPECT_EQ(publish_reply->header.seq, "4242");
+  EXPECT_EQ(publish_reply->header.code, 1);
+  EXPECT_NE(publish_reply->header.desc.find("-byte limit"), std::string::npos)
+      << publish_reply->header.desc;
+  PublishOk(publisher.get(), "still-alive", "yes");
+  PublishOk(good.get(), "still-alive", "yes");
+}
+
 // About 2 MB of nested brackets in every JSON place of a frame used to overflow the parser's
 // stack and stop the process. Each is now refused with the nesting limit named, and the runtime
 // keeps serving.

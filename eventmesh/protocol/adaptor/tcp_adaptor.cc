@@ -1,5 +1,6 @@
 #include "eventmesh/protocol/adaptor/tcp_adaptor.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/container/inlined_vector.h"
@@ -68,6 +69,8 @@ absl::Status AddExtensionUnlessPresent(CloudEvent* event, const std::string& nam
 // order is reported, nothing is added); then the entries are sorted by name and each surviving
 // one is built once in its place, instead of being inserted one by one (a string pair built,
 // moved, and the entries behind it shifted, per property).
+constexpr size_t kInsertionSortMax = 32;
+
 absl::Status AddPropertyExtensions(const tcp::Header& header,
                                    const tcp::EventMeshMessageView& message, CloudEvent* event) {
   using Field = tcp::EventMeshMessageView::Field;
@@ -81,13 +84,19 @@ absl::Status AddPropertyExtensions(const tcp::Header& header,
     if (!IsExtensionName(field.name)) return AbnormalPropKey(field.name);
     fields.push_back(field);
   }
-  // Insertion sort: stable (of equal names the later one stays last, and the last one counts),
-  // no allocation, and quick for the dozen properties a message carries.
-  for (size_t i = 1; i < fields.size(); ++i) {
-    const Field field = fields[i];
-    size_t j = i;
-    for (; j > 0 && field.name < fields[j - 1].name; --j) fields[j] = fields[j - 1];
-    fields[j] = field;
+  // Stable (of equal names the later one stays last, and the last one counts). An insertion
+  // sort for the dozen properties a message carries (no allocation); past that a merge sort, as a
+  // message may carry any number of them in any order.
+  const auto by_name = [](const Field& a, const Field& b) { return a.name < b.name; };
+  if (fields.size() > kInsertionSortMax) {
+    std::stable_sort(fields.begin(), fields.end(), by_name);
+  } else {
+    for (size_t i = 1; i < fields.size(); ++i) {
+      const Field field = fields[i];
+      size_t j = i;
+      for (; j > 0 && by_name(field, fields[j - 1]); --j) fields[j] = fields[j - 1];
+      fields[j] = field;
+    }
   }
   CloudEvent::Extensions& extensions = *event->mutable_extensions();
   extensions.reserve(extensions.size() + fields.size());

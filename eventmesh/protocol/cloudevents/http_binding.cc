@@ -1,7 +1,9 @@
 #include "eventmesh/protocol/cloudevents/http_binding.h"
 
 #include <cstdint>
+#include <optional>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -149,6 +151,9 @@ absl::StatusOr<CloudEvent> FromBinaryHttp(absl::Span<const HttpHeader> headers,
   uint32_t seen = 0;
   bool base64_body = false;
   const std::string* content_type = nullptr;
+  // A request may carry thousands of extension headers, in any order.
+  SortedVectorMapFiller<AttributeValue> extensions(e.mutable_extensions(),
+                                                   CloudEvent::Extensions::Duplicates::kKeepFirst);
   for (const HttpHeader& h : headers) {
     if (absl::EqualsIgnoreCase(h.first, "content-type")) {
       if (content_type != nullptr) {
@@ -201,11 +206,7 @@ absl::StatusOr<CloudEvent> FromBinaryHttp(absl::Span<const HttpHeader> headers,
       base64_body = true;
     }
     if (bit == 0) {
-      if (!e.mutable_extensions()
-               ->emplace(std::string(name), AttributeValue::String(*std::move(value)))
-               .second) {
-        return absl::InvalidArgumentError(absl::StrCat("duplicate header '", header, "'"));
-      }
+      extensions.Add(name, AttributeValue::String(*std::move(value)));
       continue;
     }
     if (seen & bit)
@@ -214,6 +215,9 @@ absl::StatusOr<CloudEvent> FromBinaryHttp(absl::Span<const HttpHeader> headers,
     if (setter != nullptr) (e.*setter)(*std::move(value));
   }
 
+  if (std::optional<std::string> duplicate = extensions.Finish()) {
+    return absl::InvalidArgumentError(absl::StrCat("duplicate header '", kPrefix, *duplicate, "'"));
+  }
   if (content_type != nullptr) {
     e.set_data_content_type(std::string(absl::StripAsciiWhitespace(*content_type)));
   }

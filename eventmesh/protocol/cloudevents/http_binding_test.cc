@@ -316,5 +316,17 @@ TEST(HttpBindingTest, FromHttpAllModes) {
   EXPECT_THAT(std::string(got.status().message()), HasSubstr("'specversion' is required"));
 }
 
+// Thousands of extension headers in reverse order (what fits the runtime's 64 KiB of headers):
+// one sort, not a shift of the entries behind each header.
+TEST(HttpBindingTest, ManyExtensionHeadersInReverseOrderAreReadInOneSort) {
+  std::vector<HttpHeader> h = BaseHeaders();
+  constexpr int kCount = 100000;
+  for (int i = kCount; i > 0; --i) h.emplace_back("ce-x" + std::to_string(i), "v");
+  absl::StatusOr<CloudEvent> e = FromBinaryHttp(h, "");
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->extensions().size(), static_cast<size_t>(kCount));
+  EXPECT_EQ(e->extensions().begin()->first, "x1");
+}
+
 }  // namespace
 }  // namespace eventmesh::cloudevents

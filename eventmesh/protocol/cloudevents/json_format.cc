@@ -1,7 +1,9 @@
 #include "eventmesh/protocol/cloudevents/json_format.h"
 
 #include <cstdint>
+#include <optional>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
@@ -151,6 +153,9 @@ absl::StatusOr<CloudEvent> JsonValueToEvent(const rapidjson::Value& value) {
   }
 
   uint32_t seen = 0;
+  // An object may hold any number of extensions in any order.
+  SortedVectorMapFiller<AttributeValue> extensions(e.mutable_extensions(),
+                                                   CloudEvent::Extensions::Duplicates::kKeepFirst);
   const rapidjson::Value* data = nullptr;
   const rapidjson::Value* data_base64 = nullptr;
   bool base64_data = false;  // 0.3 datacontentencoding: base64
@@ -204,9 +209,7 @@ absl::StatusOr<CloudEvent> JsonValueToEvent(const rapidjson::Value& value) {
     if (bit == 0) {  // extension attribute
       absl::StatusOr<AttributeValue> ext = ExtensionValue(name, v);
       if (!ext.ok()) return ext.status();
-      if (!e.mutable_extensions()->emplace(std::string(name), *std::move(ext)).second) {
-        return Duplicate(name);
-      }
+      extensions.Add(name, *std::move(ext));
       continue;
     }
     if (seen & bit) return Duplicate(name);
@@ -216,6 +219,10 @@ absl::StatusOr<CloudEvent> JsonValueToEvent(const rapidjson::Value& value) {
       if (!s.ok()) return s.status();
       (e.*setter)(*std::move(s));
     }
+  }
+
+  if (std::optional<std::string> duplicate = extensions.Finish()) {
+    return Duplicate(*duplicate);
   }
 
   const absl::string_view content_type =

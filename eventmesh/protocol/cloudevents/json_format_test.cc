@@ -490,5 +490,20 @@ TEST(JsonFormatTest, IsJsonTextEndsCheckAgreesWithTheParser) {
   }
 }
 
+// Any number of extensions in any order: sorted once (the test's timeout catches a quadratic
+// insertion, minutes for this many in reverse order); a duplicate is still refused.
+TEST(JsonFormatTest, ManyExtensionsInReverseOrderAreReadInOneSort) {
+  constexpr int kCount = 200000;
+  std::string json = R"({"specversion":"1.0","id":"1","source":"/s","type":"t")";
+  for (int i = kCount; i > 0; --i) absl::StrAppend(&json, ",\"x", i, "\":\"v\"");
+  absl::StatusOr<CloudEvent> e = ParseJsonEvent(json + "}");
+  ASSERT_TRUE(e.ok()) << e.status();
+  ASSERT_EQ(e->extensions().size(), static_cast<size_t>(kCount));
+  EXPECT_EQ(e->extensions().begin()->first, "x1");
+  absl::StatusOr<CloudEvent> duplicate = ParseJsonEvent(json + R"(,"x5":"again"})");
+  EXPECT_EQ(duplicate.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(duplicate.status().message()), HasSubstr("x5"));
+}
+
 }  // namespace
 }  // namespace eventmesh::cloudevents

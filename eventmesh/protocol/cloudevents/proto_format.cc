@@ -4,7 +4,9 @@
 #include <cstdint>
 #include <cstring>
 #include <utility>
+#include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -138,6 +140,9 @@ absl::StatusOr<CloudEvent> ConsumeProto(ProtoEvent& p) {
   const absl::string_view schema_name =
       e.spec_version() == kSpecVersion03 ? "schemaurl" : "dataschema";
 
+  // A map field: any order, any size.
+  SortedVectorMapFiller<AttributeValue> extensions(e.mutable_extensions(),
+                                                   CloudEvent::Extensions::Duplicates::kKeepFirst);
   for (auto& [name, value] : *p.mutable_attributes()) {
     void (CloudEvent::*setter)(std::string) = nullptr;
     if (name == "datacontenttype") {
@@ -165,8 +170,9 @@ absl::StatusOr<CloudEvent> ConsumeProto(ProtoEvent& p) {
     }
     absl::StatusOr<AttributeValue> ext = ExtensionFromProto(name, value);
     if (!ext.ok()) return ext.status();
-    e.mutable_extensions()->emplace(name, *std::move(ext));
+    extensions.Add(name, *std::move(ext));
   }
+  extensions.Finish();
 
   switch (p.data_case()) {
     case ProtoEvent::kBinaryData:
@@ -834,8 +840,12 @@ absl::StatusOr<CloudEvent> ParseWireEvent(absl::string_view in, absl::string_vie
   e.set_type(std::string(fields[4]));
   const absl::string_view schema_name =
       e.spec_version() == kSpecVersion03 ? "schemaurl" : "dataschema";
-  // Newest entry first; older entries of a key already seen are superseded.
+  // Newest entry first; older entries of a key already seen are superseded. Any number of
+  // extensions, in any order.
   uint32_t core_seen = 0;
+  absl::flat_hash_set<absl::string_view> extensions_seen;
+  SortedVectorMapFiller<AttributeValue> extensions(e.mutable_extensions(),
+                                                   CloudEvent::Extensions::Duplicates::kKeepFirst);
   for (auto it = attrs.rbegin(); it != attrs.rend(); ++it) {
     const absl::string_view name = it->first;
     const ParsedValue& value = it->second;
@@ -856,7 +866,7 @@ absl::StatusOr<CloudEvent> ParseWireEvent(absl::string_view in, absl::string_vie
     if (bit != 0) {
       if (core_seen & bit) continue;
       core_seen |= bit;
-    } else if (e.extensions().count(name) != 0) {
+    } else if (!extensions_seen.insert(name).second) {
       continue;
     }
     if (name == "time") {
@@ -877,8 +887,9 @@ absl::StatusOr<CloudEvent> ParseWireEvent(absl::string_view in, absl::string_vie
     }
     absl::StatusOr<AttributeValue> ext = ToAttributeValue(name, value);
     if (!ext.ok()) return ext.status();
-    e.mutable_extensions()->emplace(std::string(name), *std::move(ext));
+    extensions.Add(name, *std::move(ext));
   }
+  extensions.Finish();
   switch (data_field) {
     case 6:
       e.set_data(std::string(data), DataEncoding::kBinary);

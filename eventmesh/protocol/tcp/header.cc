@@ -3,6 +3,7 @@
 #include <array>
 #include <climits>
 #include <cstring>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
@@ -166,13 +167,18 @@ std::optional<absl::Status> ParseSimpleHeaderInto(absl::string_view json, Header
             h.seq.emplace(v.data(), v.size());
           }
           break;
-        case kPropertiesKey:
-          if (!in.Fields([&h](absl::string_view name, absl::string_view value) {
-                h.properties.insert_or_assign(std::string(name), std::string(value));
+        case kPropertiesKey: {
+          // A header may carry any number of properties in any order.
+          SortedVectorMapFiller<std::string> properties(&h.properties,
+                                                        Header::Properties::Duplicates::kKeepLast);
+          if (!in.Fields([&properties](absl::string_view name, absl::string_view value) {
+                properties.Add(name, std::string(value));
               })) {
             return std::nullopt;
           }
+          properties.Finish();
           break;
+        }
         case kUnknownKey:
           return std::nullopt;
       }
@@ -239,11 +245,14 @@ absl::StatusOr<Header> ParseHeaderDocument(absl::string_view json) {
       if (!v.IsObject()) {
         return absl::InvalidArgumentError("package header properties is not a JSON object");
       }
+      SortedVectorMapFiller<std::string> properties(&h.properties,
+                                                    Header::Properties::Duplicates::kKeepLast);
       for (auto p = v.MemberBegin(); p != v.MemberEnd(); ++p) {
         if (auto text = ScalarText(p->value)) {
-          h.properties.insert_or_assign(std::string(View(p->name)), std::move(*text));
+          properties.Add(View(p->name), std::move(*text));
         }
       }
+      properties.Finish();
     }
   }
 

@@ -293,5 +293,25 @@ TEST(HeaderTest, SimpleHeaderScannerAgreesOnMutations) {
   EXPECT_GT(answered, 100u);  // the scanner saw many of them, not only declined them
 }
 
+// A header may carry any number of properties in any order: they are sorted once, not inserted
+// one by one (a shift of the entries behind each, minutes for this many in reverse order: the
+// test's timeout catches that). Both readers.
+TEST(HeaderTest, ManyPropertiesInReverseOrderAreReadInOneSort) {
+  constexpr int kCount = 200000;
+  for (const bool simple : {true, false}) {
+    std::string json = R"({"cmd":"HELLO_REQUEST","properties":{)";
+    for (int i = kCount; i > 0; --i) {
+      json += "\"p" + std::to_string(i) + (simple ? "\":\"v\"" : "\":1");
+      json += i > 1 ? "," : "";
+    }
+    json += "}}";
+    absl::StatusOr<Header> h = Header::FromJson(json);
+    ASSERT_TRUE(h.ok()) << h.status();
+    ASSERT_EQ(h->properties.size(), static_cast<size_t>(kCount));
+    EXPECT_EQ(h->properties.begin()->first, "p1");
+    EXPECT_EQ(h->properties.at("p77777"), simple ? "v" : "1");
+  }
+}
+
 }  // namespace
 }  // namespace eventmesh::protocol::tcp

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <random>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -94,6 +95,10 @@ absl::StatusOr<CloudEvent> PublishToEvent(const mq::Publish& publish, mq::Versio
   }
   if (!structured) {
     event.set_spec_version(std::string(cloudevents::kSpecVersion10));
+    // A packet may carry any number of user properties, in any order; of equal names the last
+    // counts.
+    SortedVectorMapFiller<cloudevents::AttributeValue> extensions(
+        event.mutable_extensions(), cloudevents::CloudEvent::Extensions::Duplicates::kKeepLast);
     for (const auto& [key, value] : props.user_properties) {
       if (binary && key == "specversion") {
         event.set_spec_version(value);
@@ -111,9 +116,10 @@ absl::StatusOr<CloudEvent> PublishToEvent(const mq::Publish& publish, mq::Versio
                  key == "specversion" || key == "id" || key == "source" || key == "type") {
         continue;  // set from the topic / the content type / this runtime
       } else if (IsExtensionName(key)) {
-        event.SetExtension(key, value);
+        extensions.Add(key, cloudevents::AttributeValue::String(value));
       }
     }
+    extensions.Finish();
     if (!binary) {
       event.set_id(NewEventId());
       event.set_source(absl::StrCat("/mqtt/", PercentEncode(client_id)));

@@ -76,6 +76,25 @@ TEST(EventMappingTest, BinaryModeRoundTrip) {
   EXPECT_EQ(mq::ReasonCodeOf(bad.status()), mq::reason::kPayloadFormatInvalid);
 }
 
+// A packet may carry any number of user properties in any order: they become extensions in one
+// sort (the test's timeout catches one insertion per property, minutes for this many in reverse
+// order); of a repeated name the last counts, as before.
+TEST(EventMappingTest, ManyUserPropertiesInReverseOrderBecomeExtensionsInOneSort) {
+  mq::Publish p;
+  p.topic = "orders";
+  p.payload = "x";
+  constexpr int kCount = 200000;
+  for (int i = kCount; i > 0; --i) {
+    p.properties.user_properties.emplace_back("p" + std::to_string(i), "v");
+  }
+  p.properties.user_properties.emplace_back("p7", "last");
+  auto event = PublishToEvent(p, mq::Version::kV5, "client", 0);
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_EQ(event->extensions().size(), static_cast<size_t>(kCount));
+  ASSERT_NE(event->FindExtension("p7"), nullptr);
+  EXPECT_EQ(*event->FindExtension("p7"), "last");
+}
+
 TEST(EventMappingTest, StructuredModeAndExpiry) {
   mq::Publish p;
   p.topic = "t/x";
