@@ -21,7 +21,9 @@ namespace eventmesh {
 // name order, like std::map; lookups take any string_view. The names reached through a non-const
 // iterator must not be changed (that would break the order).
 //
-// Entries added in name order (the common case: formats write them sorted) are appended.
+// Entries added in name order (the common case: formats write them sorted) are appended; any
+// other insertion shifts the entries behind it, so code filling it from input that chooses the
+// number and order of names uses SortedVectorMapFiller (below), Assign or MergeFrom.
 template <typename Value>
 class SortedVectorMap {
  public:
