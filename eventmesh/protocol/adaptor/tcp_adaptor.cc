@@ -55,15 +55,6 @@ bool IsExtensionName(absl::string_view name) {
   return cloudevents::IsValidAttributeName(name) && !cloudevents::IsCoreAttributeName(name);
 }
 
-// Adds `name` as a String extension unless the event has one of that name; the name must be a
-// valid CloudEvents extension name.
-absl::Status AddExtensionUnlessPresent(CloudEvent* event, const std::string& name,
-                                       const std::string& value) {
-  if (!IsExtensionName(name)) return AbnormalPropKey(name);
-  event->mutable_extensions()->try_emplace(name, AttributeValue::String(value));
-  return absl::OkStatus();
-}
-
 // The String extensions of a message package: the header's properties, then the message's, a
 // later name replacing an earlier one. Every name is checked first (the first bad one in that
 // order is reported, nothing is added); then the entries are sorted by name and each surviving
@@ -152,9 +143,16 @@ absl::Status FromEventMeshMessage(const tcp::Header& header, absl::string_view s
 absl::StatusOr<CloudEvent> FromStructuredCloudEvent(const tcp::Header& header,
                                                     absl::string_view body) {
   EM_ASSIGN_OR_RETURN(CloudEvent event, cloudevents::ParseJsonEvent(body));
+  // The header's properties (already in name order) join the body's extensions in one merge,
+  // without replacing any: both may hold any number of names.
+  CloudEvent::Extensions properties;
+  properties.reserve(header.properties.size());
   for (const auto& [key, value] : header.properties) {
-    EM_RETURN_IF_ERROR(AddExtensionUnlessPresent(&event, key, value));
+    if (!IsExtensionName(key)) return AbnormalPropKey(key);
+    properties.try_emplace(key, AttributeValue::String(value));
   }
+  event.mutable_extensions()->MergeFrom(std::move(properties),
+                                        CloudEvent::Extensions::Duplicates::kKeepFirst);
   if (!event.subject().has_value()) {
     return absl::InvalidArgumentError("CloudEvent has no subject (the topic to publish to)");
   }

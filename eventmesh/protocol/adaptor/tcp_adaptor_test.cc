@@ -2,6 +2,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "eventmesh/protocol/cloudevents/json_format.h"
@@ -276,6 +277,27 @@ TEST(TcpAdaptorTest, AppendedPushFrameRefusesOversizeFramesAndLeavesOutput) {
   EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(status.message(), HasSubstr("-byte limit"));
   EXPECT_EQ(out, "kept");
+}
+
+// A structured CloudEvent body and its header may each carry any number of names: the header's
+// properties join in one merge (the test's timeout catches one insertion each, with every body
+// extension shifted behind it), and a body extension is not replaced.
+TEST(TcpAdaptorTest, ManyHeaderPropertiesJoinManyBodyExtensionsInOneMerge) {
+  constexpr int kCount = 100000;
+  std::string body = R"({"specversion":"1.0","id":"1","source":"/s","type":"t","subject":"topic")";
+  for (int i = 0; i < kCount; ++i) absl::StrAppend(&body, ",\"z", i, "\":\"body\"");
+  body += R"(,"a5":"body"})";
+  tcp::Package p = PublishPackage(body, "cloudevents");
+  std::vector<tcp::Header::Properties::value_type> properties(p.header.properties.begin(),
+                                                              p.header.properties.end());
+  for (int i = 0; i < kCount; ++i) properties.emplace_back(absl::StrCat("a", i), "header");
+  p.header.properties.Assign(std::move(properties), tcp::Header::Properties::Duplicates::kKeepLast);
+  absl::StatusOr<CloudEvent> event = TcpPackageToCloudEvent(p);
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_EQ(event->extensions().size(), static_cast<size_t>(2 * kCount + 3));
+  EXPECT_EQ(*event->FindExtension("a5"), "body");
+  EXPECT_EQ(*event->FindExtension("a6"), "header");
+  EXPECT_EQ(*event->FindExtension("protocoltype"), "cloudevents");
 }
 
 }  // namespace
