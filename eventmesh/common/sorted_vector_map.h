@@ -108,6 +108,24 @@ class SortedVectorMap {
     kKeepFirst,  // as emplace / try_emplace would
     kKeepLast,   // as insert_or_assign would
   };
+  // Adds `name` -> Value(args...) built in its place (the name copied once from the view, the
+  // value constructed once): try_emplace (kKeepFirst) or insert_or_assign (kKeepLast) without
+  // the moves of a std::string and a Value made first. Returns where the name is and whether
+  // it was new.
+  template <typename... Args>
+  std::pair<iterator, bool> EmplaceFromView(absl::string_view name, Duplicates keep,
+                                            Args&&... args) {
+    ReserveFirst();
+    iterator it = LowerBound(name);
+    if (it != entries_.end() && absl::string_view(it->first) == name) {
+      if (keep == Duplicates::kKeepLast) it->second = Value(std::forward<Args>(args)...);
+      return {it, false};
+    }
+    it = entries_.emplace(it, std::piecewise_construct,
+                          std::forward_as_tuple(name.data(), name.size()),
+                          std::forward_as_tuple(std::forward<Args>(args)...));
+    return {it, true};
+  }
   // Replaces the contents with `entries`, given in any order, sorted once: O(n log n), where
   // inserting them one by one costs a shift of the entries behind each (quadratic for many names
   // in reverse order, which a parser must not let its input choose). Returns the first name in
@@ -225,15 +243,16 @@ class SortedVectorMapFiller {
   using Map = SortedVectorMap<Value>;
   SortedVectorMapFiller(Map* map, typename Map::Duplicates keep) : map_(map), keep_(keep) {}
 
-  void Add(absl::string_view name, Value value) {
+  // Adds name -> Value(args...), the value built once in its place.
+  template <typename... Args>
+  void Add(absl::string_view name, Args&&... args) {
     if (more_.empty() && map_->size() < kDirect) {
-      const auto [it, inserted] = keep_ == Map::Duplicates::kKeepFirst
-                                      ? map_->try_emplace(std::string(name), std::move(value))
-                                      : map_->insert_or_assign(std::string(name), std::move(value));
+      const auto [it, inserted] = map_->EmplaceFromView(name, keep_, std::forward<Args>(args)...);
       if (!inserted && !duplicate_.has_value()) duplicate_ = it->first;
       return;
     }
-    more_.emplace_back(std::string(name), std::move(value));
+    more_.emplace_back(std::piecewise_construct, std::forward_as_tuple(name.data(), name.size()),
+                       std::forward_as_tuple(std::forward<Args>(args)...));
   }
   // Merges what was collected; returns the first name that came more than once, if any.
   std::optional<std::string> Finish() {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
 
 namespace eventmesh {
@@ -47,6 +48,30 @@ TEST(SortedVectorMapTest, KeepsOrReplacesExistingEntriesAsStdMapDoes) {
   m["k"] = "fifth";
   EXPECT_EQ(m.at("k"), "fifth");
   EXPECT_EQ(m.size(), 1u);
+}
+
+TEST(SortedVectorMapTest, EmplaceFromViewBuildsTheValueInPlaceAndKeepsFirstOrLast) {
+  Map m;
+  const std::string text = "zz protocoltype eventmeshmessage";
+  const absl::string_view view(text);
+  auto [added, inserted] =
+      m.EmplaceFromView(view.substr(3, 12), Map::Duplicates::kKeepFirst, view.data() + 16, 16);
+  EXPECT_TRUE(inserted);
+  EXPECT_EQ(added->first, "protocoltype");
+  EXPECT_EQ(added->second, "eventmeshmessage");
+  EXPECT_TRUE(m.EmplaceFromView(view.substr(0, 2), Map::Duplicates::kKeepLast, "last").second);
+  EXPECT_TRUE(m.EmplaceFromView("a", Map::Duplicates::kKeepLast, 3, 'x').second);
+  auto [kept, kept_inserted] =
+      m.EmplaceFromView("protocoltype", Map::Duplicates::kKeepFirst, "ignored");
+  EXPECT_FALSE(kept_inserted);
+  EXPECT_EQ(kept->second, "eventmeshmessage");
+  auto [replaced, replaced_inserted] =
+      m.EmplaceFromView("zz", Map::Duplicates::kKeepLast, std::string("replaced"));
+  EXPECT_FALSE(replaced_inserted);
+  EXPECT_EQ(replaced->second, "replaced");
+  using E = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(Entries(m),
+            (E{{"a", "xxx"}, {"protocoltype", "eventmeshmessage"}, {"zz", "replaced"}}));
 }
 
 TEST(SortedVectorMapTest, FindsCountsAndErasesByAnyStringView) {
@@ -179,7 +204,11 @@ TEST(SortedVectorMapTest, FillerAgreesWithOneByOneInsertion) {
         for (int i = 0; i < count; ++i) {
           const std::string name = "k" + std::to_string(rng() % 150);
           const std::string value = std::to_string(i);
-          filler.Add(name, value);
+          if (i % 2 == 0) {
+            filler.Add(name, value);
+          } else {
+            filler.Add(name, value.data(), value.size());  // built in place from its parts
+          }
           const bool inserted = keep == Map::Duplicates::kKeepFirst
                                     ? reference.try_emplace(name, value).second
                                     : reference.insert_or_assign(name, value).second;

@@ -172,7 +172,7 @@ std::optional<absl::Status> ParseSimpleHeaderInto(absl::string_view json, Header
           SortedVectorMapFiller<std::string> properties(&h.properties,
                                                         Header::Properties::Duplicates::kKeepLast);
           if (!in.Fields([&properties](absl::string_view name, absl::string_view value) {
-                properties.Add(name, std::string(value));
+                properties.Add(name, value.data(), value.size());
               })) {
             return std::nullopt;
           }

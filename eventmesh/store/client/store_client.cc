@@ -105,7 +105,7 @@ class Completion {
   }
   Completion& operator=(Completion&& other) noexcept {
     if (this != &other) {
-      Fail(absl::UnavailableError("store client closed"));
+      FailIfHeld();
       raw_ = std::move(other.raw_);
       append_ = std::move(other.append_);
       in_flight_ = std::exchange(other.in_flight_, nullptr);
@@ -114,7 +114,7 @@ class Completion {
     }
     return *this;
   }
-  ~Completion() { Fail(absl::UnavailableError("store client closed")); }
+  ~Completion() { FailIfHeld(); }
 
   explicit operator bool() const { return raw_ != nullptr || append_ != nullptr; }
 
@@ -161,6 +161,11 @@ class Completion {
   }
 
  private:
+  // A call dropped unanswered (the client closing) fails as closed. The status is built only
+  // then: a Completion is moved several times on its way and every moved-from one is destroyed.
+  void FailIfHeld() {
+    if (*this) Fail(absl::UnavailableError("store client closed"));
+  }
   void CountOut() {
     if (in_flight_ != nullptr) std::exchange(in_flight_, nullptr)->fetch_sub(1);
   }
