@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/escaping.h"
@@ -369,35 +370,44 @@ size_t VarintSize(uint64_t v) {
 class WireOut {
  public:
   // `expected`: bytes likely to be written (room made up front).
-  explicit WireOut(std::string* out, size_t expected = 0) : out_(out), len_(out->size()) {
+  explicit WireOut(std::string* out, size_t expected = 0)
+      : out_(out), cur_(out->data() + out->size()), end_(cur_) {
     Reserve(expected);
   }
   WireOut(const WireOut&) = delete;
   WireOut& operator=(const WireOut&) = delete;
-  ~WireOut() { out_->resize(len_); }
+  ~WireOut() { out_->resize(static_cast<size_t>(cur_ - out_->data())); }
 
   // Room for `n` more bytes.
-  void Reserve(size_t n) {
-    if (out_->size() - len_ < n) out_->resize(std::max(2 * out_->size(), len_ + n + 64));
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void Reserve(size_t n) {
+    if (static_cast<size_t>(end_ - cur_) < n) Grow(n);
   }
   // Unchecked stores: Reserve first.
-  void Byte(uint8_t b) { (*out_)[len_++] = static_cast<char>(b); }
-  void Bytes(absl::string_view s) {
-    if (!s.empty()) std::memcpy(out_->data() + len_, s.data(), s.size());
-    len_ += s.size();
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void Byte(uint8_t b) { *cur_++ = static_cast<char>(b); }
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void Bytes(absl::string_view s) {
+    if (!s.empty()) std::memcpy(cur_, s.data(), s.size());
+    cur_ += s.size();
   }
 
  private:
+  void Grow(size_t n) {
+    const size_t len = static_cast<size_t>(cur_ - out_->data());
+    out_->resize(std::max(2 * out_->size(), len + n + 64));
+    cur_ = out_->data() + len;
+    end_ = out_->data() + out_->size();
+  }
+
   std::string* const out_;
-  size_t len_;  // bytes written; out_->size() - len_ is room
+  char* cur_;  // the next byte to write, in out_
+  char* end_;  // the end of out_'s bytes: end_ - cur_ is room
 };
 
-void PutByte(WireOut& out, uint8_t b) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void PutByte(WireOut& out, uint8_t b) {
   out.Reserve(1);
   out.Byte(b);
 }
 
-void PutVarintUnchecked(WireOut& out, uint64_t v) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void PutVarintUnchecked(WireOut& out, uint64_t v) {
   while (v >= 0x80) {
     out.Byte(static_cast<uint8_t>(v | 0x80));
     v >>= 7;
@@ -405,18 +415,24 @@ void PutVarintUnchecked(WireOut& out, uint64_t v) {
   out.Byte(static_cast<uint8_t>(v));
 }
 
-void PutVarint(WireOut& out, uint64_t v) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void PutVarint(WireOut& out, uint64_t v) {
   out.Reserve(10);
   PutVarintUnchecked(out, v);
 }
 
 size_t LenFieldSize(size_t n) { return 1 + VarintSize(n) + n; }
 
-void PutLenField(WireOut& out, uint8_t tag, absl::string_view s) {
-  out.Reserve(11 + s.size());
+// A length-delimited field without a Reserve: the caller made room for 11 + s.size() bytes.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void PutLenFieldUnchecked(WireOut& out, uint8_t tag,
+                                                              absl::string_view s) {
   out.Byte(tag);
   PutVarintUnchecked(out, s.size());
   out.Bytes(s);
+}
+
+void PutLenField(WireOut& out, uint8_t tag, absl::string_view s) {
+  out.Reserve(11 + s.size());
+  PutLenFieldUnchecked(out, tag, s);
 }
 
 // One CloudEventAttributeValue ready to be written.
@@ -535,12 +551,15 @@ void PutAttribute(WireOut& out, absl::string_view name, const WireValue& v) {
 void PutTextAttribute(WireOut& out, absl::string_view name, uint32_t field,
                       absl::string_view text) {
   const size_t value_size = LenFieldSize(text.size());
-  PutByte(out, Tag(5, kLen));
-  PutVarint(out, LenFieldSize(name.size()) + LenFieldSize(value_size));
-  PutLenField(out, Tag(1, kLen), name);
-  PutByte(out, Tag(2, kLen));
-  PutVarint(out, value_size);
-  PutLenField(out, Tag(field, kLen), text);
+  // One check for the whole entry: its tags and lengths take at most 1 + 10 + 11 + 1 + 10 + 11
+  // bytes besides the name and the text.
+  out.Reserve(44 + name.size() + text.size());
+  out.Byte(Tag(5, kLen));
+  PutVarintUnchecked(out, LenFieldSize(name.size()) + LenFieldSize(value_size));
+  PutLenFieldUnchecked(out, Tag(1, kLen), name);
+  out.Byte(Tag(2, kLen));
+  PutVarintUnchecked(out, value_size);
+  PutLenFieldUnchecked(out, Tag(field, kLen), text);
 }
 
 absl::Status AppendWireEvent(const CloudEvent& e, WireOut& out) {
