@@ -41,7 +41,10 @@ const std::string& ProtocolDescKey() {
 }
 
 bool IsBlank(const std::string* s) {
-  return s == nullptr || absl::StripAsciiWhitespace(*s).empty();
+  if (s == nullptr) return true;
+  // A first byte that is not whitespace settles it (nearly always: "eventmeshmessage", "1.0").
+  if (!s->empty() && !absl::ascii_isspace(static_cast<unsigned char>(s->front()))) return false;
+  return absl::StripAsciiWhitespace(*s).empty();
 }
 
 absl::Status AbnormalPropKey(absl::string_view name) {
