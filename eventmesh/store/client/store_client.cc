@@ -956,10 +956,10 @@ EM_CLIENT_OP(FetchOffsets, fetch_offsets, FetchOffsetsRequest, FetchOffsetsResul
 // Appends skip the StoreRequest envelope: the network thread frames them, several at once when
 // they queue up (MultiAppendRequest).
 void StoreClient::AppendAsync(const AppendRequest& r, Callback<AppendResult> done, CallOptions o) {
-  v1::AppendRequest append;
-  absl::Status status = wire::ToProto(r, &append);
+  std::string append;  // the AppendRequest's bytes, written without building the message
+  absl::Status status = wire::SerializeAppendRequest(r, &append);
   if (!status.ok()) return done(status);
-  impl_->SendAppend(append.SerializeAsString(), o.timeout.value_or(impl_->options().call_timeout),
+  impl_->SendAppend(std::move(append), o.timeout.value_or(impl_->options().call_timeout),
                     std::move(done));
 }
 

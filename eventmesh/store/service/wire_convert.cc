@@ -1,5 +1,6 @@
 #include "eventmesh/store/service/wire_convert.h"
 
+#include <cstdint>
 #include <string>
 
 #include "absl/strings/escaping.h"
@@ -121,6 +122,107 @@ absl::Status ToProto(const AppendRequest& in, v1::AppendRequest* out) {
   }
   if (in.producer_id.has_value()) out->set_producer_id(*in.producer_id);
   out->set_sequence(in.sequence);
+  return absl::OkStatus();
+}
+
+namespace {
+
+// Protobuf wire pieces for SerializeAppendRequest (every field number there is below 16: one
+// tag byte).
+size_t VarintSize(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+void PutVarint(uint64_t v, std::string* out) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+constexpr char Tag(int field, int wire_type) { return static_cast<char>(field << 3 | wire_type); }
+constexpr int kVarintType = 0;
+constexpr int kLenType = 2;
+size_t LenFieldSize(size_t n) { return 1 + VarintSize(n) + n; }
+void PutLenField(int field, absl::string_view bytes, std::string* out) {
+  out->push_back(Tag(field, kLenType));
+  PutVarint(bytes.size(), out);
+  out->append(bytes.data(), bytes.size());
+}
+size_t HeaderEntrySize(const std::string& name, const std::string& value) {
+  return LenFieldSize(name.size()) + LenFieldSize(value.size());
+}
+size_t RecordSize(const ProducerRecord& record) {
+  size_t n = record.key.has_value() ? LenFieldSize(record.key->size()) : 0;
+  for (const auto& [name, value] : record.headers) {
+    n += LenFieldSize(HeaderEntrySize(name, value));
+  }
+  if (!record.payload.empty()) n += LenFieldSize(record.payload.size());
+  return n;
+}
+
+}  // namespace
+
+absl::Status SerializeAppendRequest(const AppendRequest& in, std::string* out) {
+  // The checks ToProto makes, in its order, before anything is written.
+  EM_RETURN_IF_ERROR(CheckUtf8("topic", in.topic));
+  size_t records_size = 0;
+  for (const ProducerRecord& record : in.records) {
+    for (const auto& [name, value] : record.headers) {
+      if (!IsValidUtf8(name)) {
+        return CheckUtf8(absl::StrCat("header name \"", absl::CEscape(name), "\""), name);
+      }
+    }
+    records_size += LenFieldSize(RecordSize(record));
+  }
+  out->reserve(out->size() + LenFieldSize(in.topic.size()) + 16 + in.partition_key.size() +
+               records_size + 22);
+  if (!in.topic.empty()) PutLenField(1, in.topic, out);
+  // partition (a PartitionSelection; its oneof member is written even when zero or empty).
+  out->push_back(Tag(2, kLenType));
+  switch (in.strategy) {
+    case PartitionStrategy::kExplicit: {
+      // int32: a negative value is its 64-bit two's complement, ten bytes.
+      const uint64_t partition = static_cast<uint64_t>(static_cast<int64_t>(in.partition));
+      PutVarint(1 + VarintSize(partition), out);
+      out->push_back(Tag(1, kVarintType));
+      PutVarint(partition, out);
+      break;
+    }
+    case PartitionStrategy::kKeyHash:
+      PutVarint(LenFieldSize(in.partition_key.size()), out);
+      PutLenField(2, in.partition_key, out);
+      break;
+    case PartitionStrategy::kRoundRobin:
+      PutVarint(2, out);
+      out->push_back(Tag(3, kVarintType));
+      out->push_back(1);
+      break;
+  }
+  for (const ProducerRecord& record : in.records) {
+    out->push_back(Tag(3, kLenType));
+    PutVarint(RecordSize(record), out);
+    if (record.key.has_value()) PutLenField(1, *record.key, out);
+    for (const auto& [name, value] : record.headers) {  // std::map: key order
+      out->push_back(Tag(2, kLenType));
+      PutVarint(HeaderEntrySize(name, value), out);
+      PutLenField(1, name, out);
+      PutLenField(2, value, out);
+    }
+    if (!record.payload.empty()) PutLenField(3, record.payload, out);
+  }
+  if (in.producer_id.has_value()) {
+    out->push_back(Tag(4, kVarintType));
+    PutVarint(*in.producer_id, out);
+  }
+  if (in.sequence != 0) {
+    out->push_back(Tag(5, kVarintType));
+    PutVarint(static_cast<uint64_t>(in.sequence), out);
+  }
   return absl::OkStatus();
 }
 

@@ -11,6 +11,8 @@
 // InvalidArgument (e.g. a non-decimal producer_id, round_robin = false). Result conversions
 // cannot fail. Stateless; thread-safe.
 
+#include <string>
+
 #include "absl/status/status.h"
 #include "eventmesh/protocol/proto/store.pb.h"
 #include "eventmesh/store/engine/event_store.h"
@@ -28,6 +30,10 @@ absl::Status ToProto(const DescribeTopicRequest& in, v1::DescribeTopicRequest* o
 absl::Status ToProto(const ListTopicsRequest& in, v1::ListTopicsRequest* out);
 absl::Status ToProto(const DeleteTopicRequest& in, v1::DeleteTopicRequest* out);
 absl::Status ToProto(const AppendRequest& in, v1::AppendRequest* out);
+// Appends to `out` the bytes of ToProto(in) serialized deterministically (map entries in key
+// order), written straight from the struct without building the message: the client's bytes for
+// every append. The same errors as ToProto (then `out` is left as it was).
+absl::Status SerializeAppendRequest(const AppendRequest& in, std::string* out);
 absl::Status ToProto(const ReadRequest& in, v1::ReadRequest* out);
 absl::Status ToProto(const FetchRequest& in, v1::FetchRequest* out);
 absl::Status ToProto(const OffsetsRequest& in, v1::GetOffsetsRequest* out);

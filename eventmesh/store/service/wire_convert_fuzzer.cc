@@ -7,6 +7,8 @@
 //   - Requests: FromProto (proto -> engine struct) either fails with InvalidArgument or yields a
 //     struct that ToProto writes back without error; that proto converts to the same struct
 //     again (ToProto(FromProto(p2)) equals p2), so both sides of the wire agree on every field.
+//   - Appends: SerializeAppendRequest of the struct writes exactly the deterministic protobuf
+//     serialization of ToProto's message (the client's bytes are the protobuf library's).
 //   - Responses: FromProto then ToProto of the result is a fixed point in the same way; the
 //     Status converts to an absl::Status and back to the same code, message and offsets.
 #include <cstdint>
@@ -17,6 +19,8 @@
 #include "absl/status/status.h"
 #include "eventmesh/protocol/proto/store.pb.h"
 #include "eventmesh/store/service/wire_convert.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/message_differencer.h"
 
 namespace {
@@ -50,6 +54,28 @@ void CheckRequest(const Proto& in) {
   if (!status.ok()) Fail("second conversion failed", status.ToString());
   if (!MessageDifferencer::Equals(p2, p3)) {
     Fail("request conversion is not a fixed point", p2.DebugString() + "\n" + p3.DebugString());
+  }
+}
+
+// SerializeAppendRequest writes exactly the deterministic serialization of ToProto's message.
+void CheckAppendBytes(const v1::AppendRequest& in) {
+  store::AppendRequest engine;
+  if (!store::wire::FromProto(in, &engine).ok()) return;
+  v1::AppendRequest proto;
+  if (!store::wire::ToProto(engine, &proto).ok()) return;
+  std::string expected;
+  {
+    google::protobuf::io::StringOutputStream stream(&expected);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    proto.SerializeToCodedStream(&coded);
+  }
+  std::string bytes = "prefix";
+  if (!store::wire::SerializeAppendRequest(engine, &bytes).ok()) {
+    Fail("SerializeAppendRequest refuses what ToProto takes", proto.DebugString());
+  }
+  if (bytes.substr(6) != expected) {
+    Fail("SerializeAppendRequest differs from the protobuf serialization", proto.DebugString());
   }
 }
 
@@ -94,9 +120,11 @@ void CheckRequestEnvelope(const v1::StoreRequest& r) {
     case v1::StoreRequest::kDeleteTopic:
       return CheckRequest<store::DeleteTopicRequest>(r.delete_topic());
     case v1::StoreRequest::kAppend:
+      CheckAppendBytes(r.append());
       return CheckRequest<store::AppendRequest>(r.append());
     case v1::StoreRequest::kMultiAppend:
       for (const v1::AppendRequest& append : r.multi_append().appends()) {
+        CheckAppendBytes(append);
         CheckRequest<store::AppendRequest>(append);
       }
       return;
