@@ -21,7 +21,6 @@
 #include "eventmesh/protocol/rpc/frame_codec.h"
 #include "eventmesh/store/service/wire_convert.h"
 #include "glog/logging.h"
-#include "google/protobuf/io/coded_stream.h"
 
 namespace eventmesh::store::client {
 namespace {
@@ -45,13 +44,8 @@ constexpr size_t kMaxMultiAppendBytes = 64 * 1024;
 // envelope's tags and lengths (generous).
 constexpr size_t kMultiAppendOverhead = 32;
 
-void AppendVarint(uint64_t v, std::string* out) {
-  uint8_t bytes[10];  // a varint of 64 bits takes at most 10 bytes
-  const uint8_t* end = google::protobuf::io::CodedOutputStream::WriteVarint64ToArray(v, bytes);
-  out->append(reinterpret_cast<const char*>(bytes), static_cast<size_t>(end - bytes));
-}
-
-size_t VarintSize(uint64_t v) { return google::protobuf::io::CodedOutputStream::VarintSize64(v); }
+using wire::AppendVarint;
+using wire::VarintSize;
 
 void AppendBigEndian32(uint32_t v, std::string* out) {
   const char bytes[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16),

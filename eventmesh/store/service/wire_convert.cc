@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "eventmesh/common/utf8.h"
+#include "google/protobuf/io/coded_stream.h"
 
 namespace eventmesh::store::wire {
 namespace {
@@ -125,32 +126,25 @@ absl::Status ToProto(const AppendRequest& in, v1::AppendRequest* out) {
   return absl::OkStatus();
 }
 
+void AppendVarint(uint64_t v, std::string* out) {
+  uint8_t bytes[10];  // a varint of 64 bits takes at most 10 bytes
+  const uint8_t* end = google::protobuf::io::CodedOutputStream::WriteVarint64ToArray(v, bytes);
+  out->append(reinterpret_cast<const char*>(bytes), static_cast<size_t>(end - bytes));
+}
+
+size_t VarintSize(uint64_t v) { return google::protobuf::io::CodedOutputStream::VarintSize64(v); }
+
 namespace {
 
 // Protobuf wire pieces for SerializeAppendRequest (every field number there is below 16: one
 // tag byte).
-size_t VarintSize(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-void PutVarint(uint64_t v, std::string* out) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
 constexpr char Tag(int field, int wire_type) { return static_cast<char>(field << 3 | wire_type); }
 constexpr int kVarintType = 0;
 constexpr int kLenType = 2;
 size_t LenFieldSize(size_t n) { return 1 + VarintSize(n) + n; }
 void PutLenField(int field, absl::string_view bytes, std::string* out) {
   out->push_back(Tag(field, kLenType));
-  PutVarint(bytes.size(), out);
+  AppendVarint(bytes.size(), out);
   out->append(bytes.data(), bytes.size());
 }
 size_t HeaderEntrySize(const std::string& name, const std::string& value) {
@@ -188,28 +182,28 @@ absl::Status SerializeAppendRequest(const AppendRequest& in, std::string* out) {
     case PartitionStrategy::kExplicit: {
       // int32: a negative value is its 64-bit two's complement, ten bytes.
       const uint64_t partition = static_cast<uint64_t>(static_cast<int64_t>(in.partition));
-      PutVarint(1 + VarintSize(partition), out);
+      AppendVarint(1 + VarintSize(partition), out);
       out->push_back(Tag(1, kVarintType));
-      PutVarint(partition, out);
+      AppendVarint(partition, out);
       break;
     }
     case PartitionStrategy::kKeyHash:
-      PutVarint(LenFieldSize(in.partition_key.size()), out);
+      AppendVarint(LenFieldSize(in.partition_key.size()), out);
       PutLenField(2, in.partition_key, out);
       break;
     case PartitionStrategy::kRoundRobin:
-      PutVarint(2, out);
+      AppendVarint(2, out);
       out->push_back(Tag(3, kVarintType));
       out->push_back(1);
       break;
   }
   for (const ProducerRecord& record : in.records) {
     out->push_back(Tag(3, kLenType));
-    PutVarint(RecordSize(record), out);
+    AppendVarint(RecordSize(record), out);
     if (record.key.has_value()) PutLenField(1, *record.key, out);
     for (const auto& [name, value] : record.headers) {  // std::map: key order
       out->push_back(Tag(2, kLenType));
-      PutVarint(HeaderEntrySize(name, value), out);
+      AppendVarint(HeaderEntrySize(name, value), out);
       PutLenField(1, name, out);
       PutLenField(2, value, out);
     }
@@ -217,11 +211,11 @@ absl::Status SerializeAppendRequest(const AppendRequest& in, std::string* out) {
   }
   if (in.producer_id.has_value()) {
     out->push_back(Tag(4, kVarintType));
-    PutVarint(*in.producer_id, out);
+    AppendVarint(*in.producer_id, out);
   }
   if (in.sequence != 0) {
     out->push_back(Tag(5, kVarintType));
-    PutVarint(static_cast<uint64_t>(in.sequence), out);
+    AppendVarint(static_cast<uint64_t>(in.sequence), out);
   }
   return absl::OkStatus();
 }

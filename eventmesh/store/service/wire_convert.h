@@ -11,6 +11,8 @@
 // InvalidArgument (e.g. a non-decimal producer_id, round_robin = false). Result conversions
 // cannot fail. Stateless; thread-safe.
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "absl/status/status.h"
@@ -30,6 +32,10 @@ absl::Status ToProto(const DescribeTopicRequest& in, v1::DescribeTopicRequest* o
 absl::Status ToProto(const ListTopicsRequest& in, v1::ListTopicsRequest* out);
 absl::Status ToProto(const DeleteTopicRequest& in, v1::DeleteTopicRequest* out);
 absl::Status ToProto(const AppendRequest& in, v1::AppendRequest* out);
+// Protobuf varints, for the frames and messages written by hand: `v` appended to `out`, and the
+// number of bytes it takes.
+void AppendVarint(uint64_t v, std::string* out);
+size_t VarintSize(uint64_t v);
 // Appends to `out` the bytes of ToProto(in) serialized deterministically (map entries in key
 // order), written straight from the struct without building the message: the client's bytes for
 // every append. The same errors as ToProto (then `out` is left as it was).
