@@ -134,6 +134,16 @@ class Completion {
     done(std::move(result));
   }
 
+  // A successful append's result, read from the answer's bytes (wire::ParseAppendAnswer).
+  void Succeed(AppendResult result, uint64_t request_id) {
+    if (append_) return TakeAppend()(std::move(result));
+    if (!raw_) return;
+    v1::StoreResponse single;
+    single.set_request_id(request_id);
+    wire::ToProto(result, single.mutable_append());
+    TakeRaw()(std::move(single));
+  }
+
   // The call's outcome inside a MultiAppendResponse (only appends are ever in one).
   void Outcome(v1::AppendOutcome* outcome, uint64_t request_id) {
     if (append_) {
@@ -581,6 +591,12 @@ class StoreClient::Impl {
     for (;;) {
       absl::StatusOr<std::optional<absl::string_view>> next = decoder_->Next();
       if (!next.ok() || !next->has_value()) break;
+      // Appends that all succeeded, read straight from the bytes; anything else (errors, other
+      // calls, an answer not matching its call) through the protobuf library below.
+      if (wire::ParseAppendAnswer(**next, &answer_) && OnAppendAnswer()) {
+        if (gen != gen_) return;
+        continue;
+      }
       absl::StatusOr<v1::StoreResponse> response = DecodeMessage<v1::StoreResponse>(**next);
       if (!response.ok()) {
         ConnectionLost("malformed response frame");
@@ -738,6 +754,47 @@ class StoreClient::Impl {
 
   void OnMultiAppendAnswered(uint64_t frame_id, MultiCall call, v1::StoreResponse response) {
     absl::Status status = wire::StatusFromProto(response.status());
+    const bool has_outcomes = response.result_case() == v1::StoreResponse::kMultiAppend;
+    const int result_case = response.result_case();
+    auto* outcomes = response.mutable_multi_append()->mutable_outcomes();
+    OnMultiAppendAnswered(frame_id, std::move(call), std::move(status), has_outcomes, result_case,
+                          static_cast<size_t>(outcomes->size()),
+                          [outcomes](size_t i, uint64_t id, Completion& done) {
+                            done.Outcome(outcomes->Mutable(static_cast<int>(i)), id);
+                          });
+  }
+
+  // The fast path's answer (wire::ParseAppendAnswer: every append succeeded). False, having
+  // done nothing, when it does not match its call: the protobuf path then reports that.
+  bool OnAppendAnswer() {
+    const uint64_t id = answer_.request_id;
+    if (answer_.multi) {
+      auto multi = multis_.find(id);
+      if (multi == multis_.end()) return false;
+      MultiCall call = std::move(multi->second);
+      multis_.erase(multi);
+      std::vector<AppendResult>& results = answer_.results;
+      OnMultiAppendAnswered(id, std::move(call), absl::OkStatus(), /*has_outcomes=*/true,
+                            v1::StoreResponse::kMultiAppend, results.size(),
+                            [&results](size_t i, uint64_t call_id, Completion& done) {
+                              done.Succeed(std::move(results[i]), call_id);
+                            });
+      return true;
+    }
+    if (id == 0 || id == kAuthenticateRequestId || multis_.contains(id)) return false;
+    auto it = pending_.find(id);
+    if (it == pending_.end()) return true;  // timed out already
+    Completion done = std::move(it->second.done);
+    pending_.erase(it);
+    done.Succeed(std::move(answer_.results.front()), id);
+    return true;
+  }
+
+  // A MultiAppend's answer: `status` the frame's own (OK when it carries outcomes), `count`
+  // outcomes in it; `complete(i, id, done)` completes call i with its outcome.
+  template <typename Complete>
+  void OnMultiAppendAnswered(uint64_t frame_id, MultiCall call, absl::Status status,
+                             bool has_outcomes, int result_case, size_t count, Complete complete) {
     if (multi_append_ == MultiAppendSupport::kUnknown) {
       // Any answer tells (also one to a probe given up on): a server that knows MultiAppend
       // refuses a whole one only beyond 4096 appends, which this client never sends.
@@ -761,15 +818,13 @@ class StoreClient::Impl {
         return;
       }
     }
-    if (status.ok() && response.result_case() != v1::StoreResponse::kMultiAppend) {
-      status = absl::InternalError(absl::StrCat("store response carries result case ",
-                                                response.result_case(), ", expected ",
-                                                v1::StoreResponse::kMultiAppend));
+    if (status.ok() && !has_outcomes) {
+      status = absl::InternalError(absl::StrCat("store response carries result case ", result_case,
+                                                ", expected ", v1::StoreResponse::kMultiAppend));
     }
-    auto* outcomes = response.mutable_multi_append()->mutable_outcomes();
-    if (status.ok() && outcomes->size() != static_cast<int>(call.ids.size())) {
-      status = absl::InternalError(absl::StrCat("store answered ", outcomes->size(),
-                                                " outcomes to ", call.ids.size(), " appends"));
+    if (status.ok() && count != call.ids.size()) {
+      status = absl::InternalError(
+          absl::StrCat("store answered ", count, " outcomes to ", call.ids.size(), " appends"));
     }
     for (size_t i = 0; i < call.ids.size(); ++i) {
       auto it = pending_.find(call.ids[i]);
@@ -779,7 +834,7 @@ class StoreClient::Impl {
       if (!status.ok()) {
         done.Fail(status);
       } else {
-        done.Outcome(outcomes->Mutable(static_cast<int>(i)), call.ids[i]);
+        complete(i, call.ids[i], done);
       }
     }
     if (probe) DoWrite();
@@ -824,6 +879,7 @@ class StoreClient::Impl {
   uint64_t probe_id_ = 0;
   bool writing_ = false;
   std::unique_ptr<FrameDecoder> decoder_;
+  wire::AppendAnswer answer_;  // OnRead's scratch for the fast path (its room is reused)
   std::array<char, kReadBufferSize> read_buffer_;
 };
 

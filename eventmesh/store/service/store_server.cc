@@ -7,6 +7,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "boost/asio.hpp"
 #include "boost/asio/ssl.hpp"
+#include "eventmesh/common/big_endian.h"
 #include "eventmesh/common/bounded_executor.h"
 #include "eventmesh/net/acceptor.h"
 #include "eventmesh/net/io_thread_pool.h"
@@ -38,8 +40,6 @@ std::chrono::nanoseconds ToChrono(absl::Duration d) { return absl::ToChronoNanos
 
 constexpr size_t kReadBufferSize = 64 * 1024;
 constexpr size_t kMaxFramesPerWrite = 256;
-// Appends one MultiAppendRequest may carry (store.proto).
-constexpr int kMaxAppendsPerRequest = 4096;
 
 // Cleared (under mu) before the io_context goes away; FetchAsync callbacks fired by the engine
 // after that drop their result instead of posting to a dead strand.
@@ -280,10 +280,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return true;
     }
     if (authenticated_) return false;
+    RefuseUnauthenticated(id);
+    return true;
+  }
+
+  void RefuseUnauthenticated(uint64_t id) {
     Refuse(id,
            "authentication required: this store service runs with a token; the connection's "
            "first request must be Authenticate (runtime key eventMesh.storage.store.token)");
-    return true;
   }
 
   // Answers UNAUTHENTICATED, reads nothing more and closes once the answer is written.
@@ -351,6 +355,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void HandleFrame(absl::string_view payload) {
+    if (HandleAppendFrame(payload)) return;
     absl::StatusOr<v1::StoreRequest> decoded = DecodeMessage<v1::StoreRequest>(payload);
     if (!decoded.ok()) {
       LOG(WARNING) << "store connection " << peer_ << ": malformed protobuf frame of "
@@ -396,14 +401,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     // An append holds about its request's bytes until it is durable: counted in the same
     // budget, so a slow disk cannot make a pipelining client pin unbounded memory.
-    if (request->op_case() == v1::StoreRequest::kAppend) {
+    if (request->op_case() == v1::StoreRequest::kAppend ||
+        request->op_case() == v1::StoreRequest::kMultiAppend) {
       reserved_bytes_ += payload.size();
-      StartAppend(request.get(), payload.size());
-      return;
-    }
-    if (request->op_case() == v1::StoreRequest::kMultiAppend) {
-      reserved_bytes_ += payload.size();
-      StartMultiAppend(request.get(), payload.size());
+      StartProtoAppends(request.get(), payload.size());
       return;
     }
     auto self = shared_from_this();
@@ -461,149 +462,151 @@ class Connection : public std::enable_shared_from_this<Connection> {
                [self = std::move(self), finish = std::move(finish)]() mutable { finish(*self); });
   }
 
-  // On the strand. AppendAsync does not wait for I/O; its completion (on a store thread, or
-  // inline on a rejection) is posted back to the strand.
-  // The request's records are moved into the engine's request.
-  void StartAppend(v1::StoreRequest* request, size_t reserved) {
-    const uint64_t id = request->request_id();
-    std::weak_ptr<Connection> weak = weak_from_this();
-    std::shared_ptr<Liveness> liveness = core_->liveness;
-    const ServerMetrics* metrics = &core_->metrics;
-    const int64_t start_ns = metrics->append_latency != nullptr ? MonotonicNs() : 0;
-    const int events = request->append().records_size();
-    auto deliver = [weak, liveness, id, metrics, start_ns, events,
-                    reserved](absl::StatusOr<AppendResult> result) {
-      v1::StoreResponse response;
-      response.set_request_id(id);
-      {
-        // `metrics` lives in the server's Core, which may be gone once `alive` is false (the
-        // result would be dropped by PostToStrand anyway).
-        absl::MutexLock lock(&liveness->mu);
-        if (!liveness->alive) return;
-        if (metrics->append_latency != nullptr) {
-          if (result.ok()) {
-            metrics->append_latency->Observe(static_cast<double>(MonotonicNs() - start_ns) / 1e9);
-            if (!result->duplicate) metrics->appended_events->Increment(events);
-          } else {
-            metrics->request_errors->Increment();
-          }
-        }
-      }
-      if (result.ok()) {
-        wire::ToProto(*result, response.mutable_append());
-      } else {
-        SetError(result.status(), &response);
-      }
-      PostToStrand(weak, *liveness,
-                   [response = std::move(response), reserved](Connection& self) mutable {
-                     self.FinishCall(std::move(response), reserved);
-                   });
-    };
-    AppendRequest append;
-    absl::Status status = wire::FromProto(std::move(*request->mutable_append()), &append);
-    if (!status.ok()) {
-      deliver(status);
-      return;
+  // On the strand. The append fast path: a plain Append / MultiAppend frame is read straight
+  // into engine requests (wire::ScanAppendFrame, wire::ParseAppendRequest). Returns false, having
+  // changed nothing, for every other frame (and any unusual form of these): the protobuf path
+  // then handles it exactly.
+  bool HandleAppendFrame(absl::string_view payload) {
+    if (!wire::ScanAppendFrame(payload, &scanned_)) return false;
+    std::vector<absl::StatusOr<AppendRequest>> appends;
+    appends.reserve(scanned_.appends.size());
+    for (absl::string_view bytes : scanned_.appends) {
+      AppendRequest append;
+      if (!wire::ParseAppendRequest(bytes, &append)) return false;
+      appends.emplace_back(std::move(append));
     }
-    core_->store->AppendAsync(append, std::move(deliver));
+    const uint64_t id = scanned_.request_id;
+    const bool multi = scanned_.multi;
+    if (!authenticated_) {
+      RefuseUnauthenticated(id);
+      return true;
+    }
+    if (core_->stopping.load()) {
+      SendError(id, absl::UnavailableError("store server is shutting down"));
+      return true;
+    }
+    core_->metrics.Request(multi ? v1::StoreRequest::kMultiAppend : v1::StoreRequest::kAppend);
+    ++in_flight_;
+    core_->AddInFlight(1);
+    reserved_bytes_ += payload.size();
+    StartAppends(id, multi, std::move(appends), payload.size());
+    return true;
   }
 
-  // On the strand. Each append of the request goes to AppendAsync in order, as if it had come
-  // in a frame of its own; the last completion posts the one response (all outcomes) back.
-  // The appends' records are moved into the engine's requests.
-  void StartMultiAppend(v1::StoreRequest* request, size_t reserved) {
+  // On the strand: an Append / MultiAppend the protobuf library parsed (the fast path's
+  // fallback). Its appends' strings are moved into the engine requests.
+  void StartProtoAppends(v1::StoreRequest* request, size_t reserved) {
     const uint64_t id = request->request_id();
-    const int count = request->multi_append().appends_size();
-    if (count > kMaxAppendsPerRequest) {
+    const bool multi = request->op_case() == v1::StoreRequest::kMultiAppend;
+    google::protobuf::RepeatedPtrField<v1::AppendRequest> single;
+    google::protobuf::RepeatedPtrField<v1::AppendRequest>* protos =
+        multi ? request->mutable_multi_append()->mutable_appends() : &single;
+    if (!multi) single.Add()->Swap(request->mutable_append());
+    if (protos->size() > static_cast<int>(wire::kMaxAppendsPerMultiAppend)) {
       v1::StoreResponse response;
       response.set_request_id(id);
-      SetError(absl::InvalidArgumentError(absl::StrCat("multi_append carries ", count,
-                                                       " appends; at most ", kMaxAppendsPerRequest,
-                                                       " per request")),
+      SetError(absl::InvalidArgumentError(
+                   absl::StrCat("multi_append carries ", protos->size(), " appends; at most ",
+                                wire::kMaxAppendsPerMultiAppend, " per request")),
                &response);
       FinishCall(std::move(response), reserved);
       return;
     }
+    std::vector<absl::StatusOr<AppendRequest>> appends;
+    appends.reserve(static_cast<size_t>(protos->size()));
+    for (v1::AppendRequest& proto : *protos) {
+      AppendRequest append;
+      absl::Status status = wire::FromProto(std::move(proto), &append);
+      if (status.ok()) {
+        appends.emplace_back(std::move(append));
+      } else {
+        appends.emplace_back(std::move(status));
+      }
+    }
+    StartAppends(id, multi, std::move(appends), reserved);
+  }
+
+  // On the strand. Each append goes to AppendAsync in order, as if it had come in a frame of
+  // its own (one refused by the conversion gets that error as its outcome). AppendAsync does not
+  // wait for I/O; the last completion (on a store thread, or inline on a rejection) writes the
+  // one answer (wire::SerializeAppendAnswer: an Append's response, or a MultiAppend's outcomes)
+  // and posts it back to the strand.
+  void StartAppends(uint64_t id, bool multi, std::vector<absl::StatusOr<AppendRequest>> appends,
+                    size_t reserved) {
+    const size_t count = appends.size();
     // Shared by the appends' completions, which capture only its address and their index (no
     // allocation, no reference counting per append); it keeps itself alive until the last one.
-    struct Multi {
-      v1::StoreResponse response;
-      std::atomic<int> remaining;
+    struct Answer {
+      std::vector<absl::StatusOr<AppendResult>> outcomes;
       std::vector<int32_t> events;   // records per append, for the metrics
       std::vector<int64_t> done_ns;  // when each append completed (with metrics only)
-      std::function<void(std::shared_ptr<Multi>)> finish;
-      std::shared_ptr<Multi> self;
+      std::atomic<size_t> remaining;
+      std::function<void(std::shared_ptr<Answer>)> finish;
+      std::shared_ptr<Answer> self;
 
       void Release() {
         if (remaining.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-        std::shared_ptr<Multi> me = std::move(self);
+        std::shared_ptr<Answer> me = std::move(self);
         me->finish(me);
       }
     };
-    auto multi = std::make_shared<Multi>();
-    multi->self = multi;
-    multi->response.set_request_id(id);
-    multi->remaining.store(count + 1);  // +1: this function's own hold, released below
-    v1::MultiAppendResponse* outcomes = multi->response.mutable_multi_append();
-    outcomes->mutable_outcomes()->Reserve(count);
-    multi->events.reserve(count);
+    auto answer = std::make_shared<Answer>();
+    answer->self = answer;
+    answer->remaining.store(count + 1);  // +1: this function's own hold, released below
+    answer->outcomes.resize(count);      // each set by its completion
+    answer->events.reserve(count);
+    for (const absl::StatusOr<AppendRequest>& append : appends) {
+      answer->events.push_back(append.ok() ? static_cast<int32_t>(append->records.size()) : 0);
+    }
     const ServerMetrics* metrics = &core_->metrics;
     const bool timed = metrics->append_latency != nullptr;
-    if (timed) multi->done_ns.resize(count);
-    for (int i = 0; i < count; ++i) {
-      outcomes->add_outcomes();
-      multi->events.push_back(request->multi_append().appends(i).records_size());
-    }
+    if (timed) answer->done_ns.resize(count);
     std::weak_ptr<Connection> weak = weak_from_this();
     std::shared_ptr<Liveness> liveness = core_->liveness;
     const int64_t start_ns = timed ? MonotonicNs() : 0;
     // Runs once every outcome is in (on whichever thread completed last).
-    multi->finish = [weak, liveness, metrics, start_ns, reserved](std::shared_ptr<Multi> multi) {
+    answer->finish = [weak, liveness, metrics, start_ns, reserved, id,
+                      multi](std::shared_ptr<Answer> answer) {
       {
+        // `metrics` lives in the server's Core, which may be gone once `alive` is false (the
+        // answer would be dropped by PostToStrand anyway).
         absl::MutexLock lock(&liveness->mu);
         if (!liveness->alive) return;
         if (metrics->append_latency != nullptr) {
-          const auto& outcomes = multi->response.multi_append().outcomes();
-          for (int i = 0; i < outcomes.size(); ++i) {
-            if (outcomes[i].status().code() != 0) {
+          for (size_t i = 0; i < answer->outcomes.size(); ++i) {
+            const absl::StatusOr<AppendResult>& outcome = answer->outcomes[i];
+            if (!outcome.ok()) {
               metrics->request_errors->Increment();
               continue;
             }
-            metrics->append_latency->Observe(
-                static_cast<double>(multi->done_ns[static_cast<size_t>(i)] - start_ns) / 1e9);
-            if (!outcomes[i].append().duplicate()) {
-              metrics->appended_events->Increment(multi->events[i]);
-            }
+            metrics->append_latency->Observe(static_cast<double>(answer->done_ns[i] - start_ns) /
+                                             1e9);
+            if (!outcome->duplicate) metrics->appended_events->Increment(answer->events[i]);
           }
         }
       }
-      PostToStrand(weak, *liveness, [multi = std::move(multi), reserved](Connection& self) mutable {
-        self.FinishCall(std::move(multi->response), reserved);
-      });
+      std::string frame(protocol::rpc::kFramePrefixSize, '\0');
+      wire::SerializeAppendAnswer(id, multi, answer->outcomes, &frame);
+      PostToStrand(weak, *liveness,
+                   [frame = std::move(frame), reserved, id](Connection& self) mutable {
+                     self.FinishFrame(std::move(frame), id, reserved);
+                   });
     };
-    Multi* const shared = multi.get();
-    multi.reset();
-    for (int i = 0; i < count; ++i) {
+    Answer* const shared = answer.get();
+    answer.reset();
+    for (size_t i = 0; i < count; ++i) {
       // Each completion writes only its own outcome; the acq_rel countdown orders every write
       // before the one that finishes.
       auto deliver = [shared, i](absl::StatusOr<AppendResult> result) {
-        if (!shared->done_ns.empty()) shared->done_ns[static_cast<size_t>(i)] = MonotonicNs();
-        v1::AppendOutcome* outcome = shared->response.mutable_multi_append()->mutable_outcomes(i);
-        if (result.ok()) {
-          wire::ToProto(*result, outcome->mutable_append());
-        } else {
-          wire::StatusToProto(result.status(), outcome->mutable_status());
-        }
+        if (!shared->done_ns.empty()) shared->done_ns[i] = MonotonicNs();
+        shared->outcomes[i] = std::move(result);
         shared->Release();
       };
-      AppendRequest append;
-      absl::Status status =
-          wire::FromProto(std::move(*request->mutable_multi_append()->mutable_appends(i)), &append);
-      if (!status.ok()) {
-        deliver(status);
+      if (!appends[i].ok()) {
+        deliver(appends[i].status());
         continue;
       }
-      core_->store->AppendAsync(append, std::move(deliver));
+      core_->store->AppendAsync(*appends[i], std::move(deliver));
     }
     shared->Release();
   }
@@ -676,6 +679,27 @@ class Connection : public std::enable_shared_from_this<Connection> {
     core_->AddInFlight(-1);
     if (closed_) return;
     QueueResponse(response);
+    MaybeResume();
+    MaybeClose();
+  }
+
+  // The same for an answer already written as a frame (its prefix still to fill in).
+  void FinishFrame(std::string frame, uint64_t id, size_t reserved) {
+    reserved_bytes_ -= reserved;
+    --in_flight_;
+    core_->AddInFlight(-1);
+    if (closed_) return;
+    const size_t size = frame.size() - protocol::rpc::kFramePrefixSize;
+    if (size > core_->options.max_frame_size) {
+      SendError(id, absl::ResourceExhaustedError(absl::StrCat(
+                        "response too large: ", size, " bytes, more than the frame limit of ",
+                        core_->options.max_frame_size, "; send fewer appends per request")));
+    } else {
+      StoreBigEndian32(frame.data(), static_cast<uint32_t>(size));
+      write_queue_bytes_ += frame.size();
+      write_queue_.push_back(std::move(frame));
+      DoWrite();
+    }
     MaybeResume();
     MaybeClose();
   }
@@ -777,6 +801,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const uint64_t id_;
   std::string peer_;
   FrameDecoder decoder_;
+  wire::AppendFrame scanned_;  // HandleAppendFrame's scratch (its vector's room is reused)
   std::array<char, kReadBufferSize> read_buffer_;
   // TLS over socket_ (StoreServerOptions::tls), used for every read and write; nullptr: plain.
   std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;

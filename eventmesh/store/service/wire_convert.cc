@@ -1,13 +1,16 @@
 #include "eventmesh/store/service/wire_convert.h"
 
 #include <cstdint>
+#include <cstring>
 #include <string>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "eventmesh/common/utf8.h"
 #include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace eventmesh::store::wire {
 namespace {
@@ -142,11 +145,6 @@ constexpr char Tag(int field, int wire_type) { return static_cast<char>(field <<
 constexpr int kVarintType = 0;
 constexpr int kLenType = 2;
 size_t LenFieldSize(size_t n) { return 1 + VarintSize(n) + n; }
-void PutLenField(int field, absl::string_view bytes, std::string* out) {
-  out->push_back(Tag(field, kLenType));
-  AppendVarint(bytes.size(), out);
-  out->append(bytes.data(), bytes.size());
-}
 size_t HeaderEntrySize(const std::string& name, const std::string& value) {
   return LenFieldSize(name.size()) + LenFieldSize(value.size());
 }
@@ -158,6 +156,44 @@ size_t RecordSize(const ProducerRecord& record) {
   if (!record.payload.empty()) n += LenFieldSize(record.payload.size());
   return n;
 }
+
+// Writes protobuf wire pieces at a raw cursor into room made beforehand (one size check per
+// message, not one per byte); Finish() trims `out` to what was written.
+class RawWriter {
+ public:
+  RawWriter(std::string* out, size_t room) : out_(out) {
+    const size_t start = out->size();
+    out->resize(start + room);
+    p_ = out->data() + start;
+  }
+  void Byte(char c) { *p_++ = c; }
+  void Varint(uint64_t v) {
+    while (v >= 0x80) {
+      *p_++ = static_cast<char>(v | 0x80);
+      v >>= 7;
+    }
+    *p_++ = static_cast<char>(v);
+  }
+  void Bytes(absl::string_view bytes) {
+    if (bytes.empty()) return;
+    std::memcpy(p_, bytes.data(), bytes.size());
+    p_ += bytes.size();
+  }
+  void LenField(int field, absl::string_view bytes) {
+    Byte(Tag(field, kLenType));
+    Varint(bytes.size());
+    Bytes(bytes);
+  }
+  void VarintField(int field, uint64_t v) {
+    Byte(Tag(field, kVarintType));
+    Varint(v);
+  }
+  void Finish() { out_->resize(static_cast<size_t>(p_ - out_->data())); }
+
+ private:
+  std::string* out_;
+  char* p_;
+};
 
 }  // namespace
 
@@ -173,51 +209,252 @@ absl::Status SerializeAppendRequest(const AppendRequest& in, std::string* out) {
     }
     records_size += LenFieldSize(RecordSize(record));
   }
-  out->reserve(out->size() + LenFieldSize(in.topic.size()) + 16 + in.partition_key.size() +
-               records_size + 22);
-  if (!in.topic.empty()) PutLenField(1, in.topic, out);
+  // Room for every field at its largest (varints of ten bytes); trimmed by Finish.
+  RawWriter w(out, LenFieldSize(in.topic.size()) + 2 + LenFieldSize(11 + in.partition_key.size()) +
+                       records_size + 22);
+  if (!in.topic.empty()) w.LenField(1, in.topic);
   // partition (a PartitionSelection; its oneof member is written even when zero or empty).
-  out->push_back(Tag(2, kLenType));
+  w.Byte(Tag(2, kLenType));
   switch (in.strategy) {
     case PartitionStrategy::kExplicit: {
       // int32: a negative value is its 64-bit two's complement, ten bytes.
       const uint64_t partition = static_cast<uint64_t>(static_cast<int64_t>(in.partition));
-      AppendVarint(1 + VarintSize(partition), out);
-      out->push_back(Tag(1, kVarintType));
-      AppendVarint(partition, out);
+      w.Varint(1 + VarintSize(partition));
+      w.VarintField(1, partition);
       break;
     }
     case PartitionStrategy::kKeyHash:
-      AppendVarint(LenFieldSize(in.partition_key.size()), out);
-      PutLenField(2, in.partition_key, out);
+      w.Varint(LenFieldSize(in.partition_key.size()));
+      w.LenField(2, in.partition_key);
       break;
     case PartitionStrategy::kRoundRobin:
-      AppendVarint(2, out);
-      out->push_back(Tag(3, kVarintType));
-      out->push_back(1);
+      w.Varint(2);
+      w.VarintField(3, 1);
       break;
   }
   for (const ProducerRecord& record : in.records) {
-    out->push_back(Tag(3, kLenType));
-    AppendVarint(RecordSize(record), out);
-    if (record.key.has_value()) PutLenField(1, *record.key, out);
+    w.Byte(Tag(3, kLenType));
+    w.Varint(RecordSize(record));
+    if (record.key.has_value()) w.LenField(1, *record.key);
     for (const auto& [name, value] : record.headers) {  // std::map: key order
-      out->push_back(Tag(2, kLenType));
-      AppendVarint(HeaderEntrySize(name, value), out);
-      PutLenField(1, name, out);
-      PutLenField(2, value, out);
+      w.Byte(Tag(2, kLenType));
+      w.Varint(HeaderEntrySize(name, value));
+      w.LenField(1, name);
+      w.LenField(2, value);
     }
-    if (!record.payload.empty()) PutLenField(3, record.payload, out);
+    if (!record.payload.empty()) w.LenField(3, record.payload);
   }
-  if (in.producer_id.has_value()) {
-    out->push_back(Tag(4, kVarintType));
-    AppendVarint(*in.producer_id, out);
-  }
-  if (in.sequence != 0) {
-    out->push_back(Tag(5, kVarintType));
-    AppendVarint(static_cast<uint64_t>(in.sequence), out);
-  }
+  if (in.producer_id.has_value()) w.VarintField(4, *in.producer_id);
+  if (in.sequence != 0) w.VarintField(5, static_cast<uint64_t>(in.sequence));
+  w.Finish();
   return absl::OkStatus();
+}
+
+namespace {
+
+// A cursor over protobuf wire bytes for the append fast path. Each read returns false on
+// anything outside the plain form (the caller then falls back to the protobuf library).
+class WireReader {
+ public:
+  explicit WireReader(absl::string_view bytes)
+      : p_(reinterpret_cast<const uint8_t*>(bytes.data())), end_(p_ + bytes.size()) {}
+
+  bool done() const { return p_ == end_; }
+
+  bool Varint(uint64_t* v) {
+    if (p_ < end_ && *p_ < 0x80) {  // the common one-byte case
+      *v = *p_++;
+      return true;
+    }
+    uint64_t result = 0;
+    for (int shift = 0; shift < 70 && p_ < end_; shift += 7) {
+      const uint8_t b = *p_++;
+      if (shift == 63 && b > 1) return false;  // beyond 64 bits (or an 11th byte)
+      result |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if (b < 0x80) {
+        *v = result;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // A field's tag: its number (never 0) and wire type.
+  bool Tag(uint32_t* field, uint32_t* type) {
+    uint64_t tag;
+    if (!Varint(&tag) || tag > UINT32_MAX || (tag >> 3) == 0) return false;
+    *field = static_cast<uint32_t>(tag >> 3);
+    *type = static_cast<uint32_t>(tag & 7);
+    return true;
+  }
+
+  // A length-delimited field's bytes.
+  bool Bytes(absl::string_view* out) {
+    uint64_t n;
+    if (!Varint(&n) || n > static_cast<uint64_t>(end_ - p_)) return false;
+    *out = absl::string_view(reinterpret_cast<const char*>(p_), static_cast<size_t>(n));
+    p_ += n;
+    return true;
+  }
+
+ private:
+  const uint8_t* p_;
+  const uint8_t* end_;
+};
+
+bool ParsePartition(absl::string_view bytes, AppendRequest* out) {
+  WireReader r(bytes);
+  out->strategy = PartitionStrategy::kExplicit;  // no selection: partition 0
+  out->partition = 0;
+  bool seen = false;
+  while (!r.done()) {
+    uint32_t field, type;
+    if (!r.Tag(&field, &type) || seen) return false;  // one selection, once
+    seen = true;
+    if (field == 1 && type == kVarintType) {
+      uint64_t v;
+      if (!r.Varint(&v)) return false;
+      out->partition = static_cast<int32_t>(v);
+    } else if (field == 2 && type == kLenType) {
+      absl::string_view key;
+      if (!r.Bytes(&key)) return false;
+      out->strategy = PartitionStrategy::kKeyHash;
+      out->partition_key.assign(key.data(), key.size());
+    } else if (field == 3 && type == kVarintType) {
+      uint64_t v;
+      if (!r.Varint(&v) || v == 0)
+        return false;  // round_robin = false is refused: the slow path says so
+      out->strategy = PartitionStrategy::kRoundRobin;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool ParseHeaderEntry(absl::string_view bytes, ProducerRecord* record) {
+  WireReader r(bytes);
+  absl::string_view name, value;
+  bool has_name = false, has_value = false;
+  while (!r.done()) {
+    uint32_t field, type;
+    if (!r.Tag(&field, &type) || type != kLenType) return false;
+    if (field == 1 && !has_name) {
+      if (!r.Bytes(&name)) return false;
+      has_name = true;
+    } else if (field == 2 && !has_value) {
+      if (!r.Bytes(&value)) return false;
+      has_value = true;
+    } else {
+      return false;
+    }
+  }
+  if (!IsValidUtf8(name)) return false;
+  return record->headers.try_emplace(std::string(name), value.data(), value.size()).second;
+}
+
+bool ParseRecord(absl::string_view bytes, ProducerRecord* record) {
+  WireReader r(bytes);
+  bool has_payload = false;
+  while (!r.done()) {
+    uint32_t field, type;
+    absl::string_view v;
+    if (!r.Tag(&field, &type) || type != kLenType || !r.Bytes(&v)) return false;
+    if (field == 1 && !record->key.has_value()) {
+      record->key.emplace(v.data(), v.size());
+    } else if (field == 2) {
+      if (!ParseHeaderEntry(v, record)) return false;
+    } else if (field == 3 && !has_payload) {
+      record->payload.assign(v.data(), v.size());
+      has_payload = true;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool ScanAppendFrame(absl::string_view payload, AppendFrame* out) {
+  out->request_id = 0;
+  out->multi = false;
+  out->appends.clear();
+  WireReader r(payload);
+  bool has_id = false, has_op = false;
+  absl::string_view op;
+  while (!r.done()) {
+    uint32_t field, type;
+    if (!r.Tag(&field, &type)) return false;
+    if (field == 1 && type == kVarintType && !has_id) {
+      if (!r.Varint(&out->request_id)) return false;
+      has_id = true;
+    } else if ((field == 20 || field == 25) && type == kLenType && !has_op) {
+      if (!r.Bytes(&op)) return false;
+      out->multi = field == 25;
+      has_op = true;
+    } else {
+      return false;
+    }
+  }
+  if (!has_op) return false;
+  if (!out->multi) {
+    out->appends.push_back(op);
+    return true;
+  }
+  WireReader m(op);
+  while (!m.done()) {
+    uint32_t field, type;
+    absl::string_view append;
+    if (!m.Tag(&field, &type) || field != 1 || type != kLenType || !m.Bytes(&append)) {
+      return false;
+    }
+    if (out->appends.size() == kMaxAppendsPerMultiAppend) return false;
+    out->appends.push_back(append);
+  }
+  return true;
+}
+
+bool ParseAppendRequest(absl::string_view bytes, AppendRequest* out) {
+  *out = AppendRequest{};
+  WireReader r(bytes);
+  bool has_topic = false, has_partition = false, has_sequence = false;
+  while (!r.done()) {
+    uint32_t field, type;
+    if (!r.Tag(&field, &type)) return false;
+    absl::string_view v;
+    uint64_t n;
+    switch (field) {
+      case 1:
+        if (type != kLenType || has_topic || !r.Bytes(&v) || !IsValidUtf8(v)) return false;
+        out->topic.assign(v.data(), v.size());
+        has_topic = true;
+        break;
+      case 2:
+        if (type != kLenType || has_partition || !r.Bytes(&v) || !ParsePartition(v, out)) {
+          return false;
+        }
+        has_partition = true;
+        break;
+      case 3:
+        if (type != kLenType || !r.Bytes(&v)) return false;
+        out->records.emplace_back();
+        if (!ParseRecord(v, &out->records.back())) return false;
+        break;
+      case 4:
+        if (type != kVarintType || out->producer_id.has_value() || !r.Varint(&n)) return false;
+        out->producer_id = n;
+        break;
+      case 5:
+        if (type != kVarintType || has_sequence || !r.Varint(&n)) return false;
+        out->sequence = static_cast<int64_t>(n);
+        has_sequence = true;
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
 }
 
 absl::Status ToProto(const ReadRequest& in, v1::ReadRequest* out) {
@@ -496,6 +733,205 @@ void ToProto(const AppendResult& in, v1::AppendResponse* out) {
   out->set_last_offset(in.last_offset);
   out->set_append_time_ms(in.append_time_ms);
   out->set_duplicate(in.duplicate);
+}
+
+namespace {
+
+// v1::AppendResponse fields 1-6 (proto3: default values are not written).
+size_t AppendResponseSize(const AppendResult& in) {
+  size_t n = in.topic.empty() ? 0 : LenFieldSize(in.topic.size());
+  // int32 / int64: the 64-bit two's complement of a negative value.
+  if (in.partition != 0) n += 1 + VarintSize(static_cast<uint64_t>(int64_t{in.partition}));
+  if (in.base_offset != 0) n += 1 + VarintSize(static_cast<uint64_t>(in.base_offset));
+  if (in.last_offset != 0) n += 1 + VarintSize(static_cast<uint64_t>(in.last_offset));
+  if (in.append_time_ms != 0) n += 1 + VarintSize(static_cast<uint64_t>(in.append_time_ms));
+  if (in.duplicate) n += 2;
+  return n;
+}
+
+void PutAppendResponse(const AppendResult& in, RawWriter& w) {
+  if (!in.topic.empty()) w.LenField(1, in.topic);
+  if (in.partition != 0) w.VarintField(2, static_cast<uint64_t>(int64_t{in.partition}));
+  if (in.base_offset != 0) w.VarintField(3, static_cast<uint64_t>(in.base_offset));
+  if (in.last_offset != 0) w.VarintField(4, static_cast<uint64_t>(in.last_offset));
+  if (in.append_time_ms != 0) w.VarintField(5, static_cast<uint64_t>(in.append_time_ms));
+  if (in.duplicate) w.VarintField(6, 1);
+}
+
+std::string SerializedStatus(const absl::Status& status) {
+  v1::Status proto;
+  StatusToProto(status, &proto);
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    proto.SerializeToCodedStream(&coded);
+  }
+  return bytes;
+}
+
+// StoreResponse field numbers and tags of the append answers (two-byte tags).
+constexpr int kStatusField = 2;
+constexpr uint64_t kAppendResultTag = 20 << 3 | kLenType;
+constexpr uint64_t kMultiAppendResultTag = 25 << 3 | kLenType;
+
+}  // namespace
+
+void SerializeAppendAnswer(uint64_t request_id, bool multi,
+                           absl::Span<const absl::StatusOr<AppendResult>> outcomes,
+                           std::string* out) {
+  const size_t id_size = request_id != 0 ? 1 + VarintSize(request_id) : 0;
+  if (!multi) {
+    if (outcomes.empty()) {
+      RawWriter w(out, id_size);
+      if (request_id != 0) w.VarintField(1, request_id);
+      w.Finish();
+      return;
+    }
+    const absl::StatusOr<AppendResult>& only = outcomes.front();
+    if (!only.ok()) {
+      const std::string status = SerializedStatus(only.status());
+      RawWriter w(out, id_size + LenFieldSize(status.size()));
+      if (request_id != 0) w.VarintField(1, request_id);
+      w.LenField(kStatusField, status);
+      w.Finish();
+      return;
+    }
+    const size_t size = AppendResponseSize(*only);
+    RawWriter w(out, id_size + 2 + VarintSize(size) + size);
+    if (request_id != 0) w.VarintField(1, request_id);
+    w.Varint(kAppendResultTag);
+    w.Varint(size);
+    PutAppendResponse(*only, w);
+    w.Finish();
+    return;
+  }
+  // AppendOutcome { Status status = 1; AppendResponse append = 2; }: sizes first (errors are
+  // rare: their Status is serialized by the library, once).
+  std::vector<std::string> errors;
+  size_t body = 0;
+  for (const absl::StatusOr<AppendResult>& outcome : outcomes) {
+    size_t size;
+    if (outcome.ok()) {
+      size = LenFieldSize(AppendResponseSize(*outcome));
+    } else {
+      errors.push_back(SerializedStatus(outcome.status()));
+      size = LenFieldSize(errors.back().size());
+    }
+    body += LenFieldSize(size);
+  }
+  RawWriter w(out, id_size + 2 + VarintSize(body) + body);
+  if (request_id != 0) w.VarintField(1, request_id);
+  w.Varint(kMultiAppendResultTag);
+  w.Varint(body);
+  size_t next_error = 0;
+  for (const absl::StatusOr<AppendResult>& outcome : outcomes) {
+    w.Byte(Tag(1, kLenType));
+    if (outcome.ok()) {
+      const size_t size = AppendResponseSize(*outcome);
+      w.Varint(1 + VarintSize(size) + size);
+      w.Byte(Tag(2, kLenType));
+      w.Varint(size);
+      PutAppendResponse(*outcome, w);
+    } else {
+      const std::string& status = errors[next_error++];
+      w.Varint(LenFieldSize(status.size()));
+      w.LenField(1, status);
+    }
+  }
+  w.Finish();
+}
+
+namespace {
+
+// A v1::AppendResponse in the plain form (each field once, of its declared wire type).
+bool ParseAppendResponse(absl::string_view bytes, AppendResult* out) {
+  WireReader r(bytes);
+  uint32_t seen = 0;  // bit per field number
+  while (!r.done()) {
+    uint32_t field, type;
+    if (!r.Tag(&field, &type) || field > 6 || (seen & (1u << field)) != 0) return false;
+    seen |= 1u << field;
+    if (field == 1) {
+      absl::string_view topic;
+      if (type != kLenType || !r.Bytes(&topic) || !IsValidUtf8(topic)) return false;
+      out->topic.assign(topic.data(), topic.size());
+      continue;
+    }
+    uint64_t v;
+    if (type != kVarintType || !r.Varint(&v)) return false;
+    switch (field) {
+      case 2:
+        out->partition = static_cast<int32_t>(v);
+        break;
+      case 3:
+        out->base_offset = static_cast<int64_t>(v);
+        break;
+      case 4:
+        out->last_offset = static_cast<int64_t>(v);
+        break;
+      case 5:
+        out->append_time_ms = static_cast<int64_t>(v);
+        break;
+      case 6:
+        out->duplicate = v != 0;
+        break;
+    }
+  }
+  return true;
+}
+
+// An AppendOutcome carrying only its `append` (a success).
+bool ParseSuccessOutcome(absl::string_view bytes, AppendResult* out) {
+  WireReader r(bytes);
+  uint32_t field, type;
+  absl::string_view append;
+  if (!r.Tag(&field, &type) || field != 2 || type != kLenType || !r.Bytes(&append) || !r.done()) {
+    return false;
+  }
+  return ParseAppendResponse(append, out);
+}
+
+}  // namespace
+
+bool ParseAppendAnswer(absl::string_view payload, AppendAnswer* out) {
+  out->request_id = 0;
+  out->multi = false;
+  out->results.clear();
+  WireReader r(payload);
+  bool has_id = false, has_result = false;
+  absl::string_view result;
+  while (!r.done()) {
+    uint32_t field, type;
+    if (!r.Tag(&field, &type)) return false;
+    if (field == 1 && type == kVarintType && !has_id) {
+      if (!r.Varint(&out->request_id)) return false;
+      has_id = true;
+    } else if ((field == 20 || field == 25) && type == kLenType && !has_result) {
+      if (!r.Bytes(&result)) return false;
+      out->multi = field == 25;
+      has_result = true;
+    } else {
+      return false;  // a status (an error), another result, an unknown field
+    }
+  }
+  if (!has_result) return false;
+  if (!out->multi) {
+    out->results.emplace_back();
+    return ParseAppendResponse(result, &out->results.back());
+  }
+  WireReader m(result);
+  while (!m.done()) {
+    uint32_t field, type;
+    absl::string_view outcome;
+    if (!m.Tag(&field, &type) || field != 1 || type != kLenType || !m.Bytes(&outcome)) {
+      return false;
+    }
+    out->results.emplace_back();
+    if (!ParseSuccessOutcome(outcome, &out->results.back())) return false;
+  }
+  return true;
 }
 
 void ToProto(const ReadResult& in, v1::ReadResponse* out) {

@@ -14,8 +14,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "eventmesh/protocol/proto/store.pb.h"
 #include "eventmesh/store/engine/event_store.h"
 
@@ -59,6 +63,25 @@ absl::Status FromProto(const v1::DeleteTopicRequest& in, DeleteTopicRequest* out
 absl::Status FromProto(const v1::AppendRequest& in, AppendRequest* out);
 // The same, moving the strings (topic, keys, headers, payloads) out of `in`.
 absl::Status FromProto(v1::AppendRequest&& in, AppendRequest* out);
+// The store server's append path, read straight from the frame's bytes (no protobuf message):
+// a StoreRequest carrying an Append or a MultiAppend, located without reading the appends.
+inline constexpr size_t kMaxAppendsPerMultiAppend = 4096;  // store.proto: MultiAppendRequest
+struct AppendFrame {
+  uint64_t request_id = 0;
+  bool multi = false;                      // MultiAppend (else a single Append)
+  std::vector<absl::string_view> appends;  // each a serialized v1::AppendRequest, into the frame
+};
+// True when `payload` is a StoreRequest in the plain form: request_id at most once, `append` or
+// `multi_append` once, no other field, and (multi) at most 4096 appends. False for anything else,
+// well-formed or not: the caller then parses with the protobuf library, which gives the exact
+// result or error. `out` is overwritten either way.
+bool ScanAppendFrame(absl::string_view payload, AppendFrame* out);
+// True when `bytes` is a v1::AppendRequest in the plain form (every field known, of its declared
+// wire type, a singular one at most once, header names unique, UTF-8 where proto3 asks for it,
+// round_robin true): then `out` holds exactly what parsing and FromProto give. False otherwise,
+// with the same meaning as above. SerializeAppendRequest always writes the plain form.
+bool ParseAppendRequest(absl::string_view bytes, AppendRequest* out);
+
 absl::Status FromProto(const v1::ReadRequest& in, ReadRequest* out);
 absl::Status FromProto(const v1::FetchRequest& in, FetchRequest* out);
 absl::Status FromProto(const v1::GetOffsetsRequest& in, OffsetsRequest* out);
@@ -75,6 +98,24 @@ void ToProto(const TopicDescription& in, v1::TopicDescription* out);
 void ToProto(const ListTopicsResult& in, v1::ListTopicsResponse* out);
 void ToProto(const DeleteTopicResult& in, v1::DeleteTopicResponse* out);
 void ToProto(const AppendResult& in, v1::AppendResponse* out);
+// Appends the bytes of the v1::StoreResponse answering request `request_id`: an Append's
+// (`multi` false, one outcome: its AppendResponse, or the error as `status`) or a MultiAppend's
+// (one AppendOutcome per element). Exactly the library's deterministic serialization of the
+// message ToProto / StatusToProto build.
+void SerializeAppendAnswer(uint64_t request_id, bool multi,
+                           absl::Span<const absl::StatusOr<AppendResult>> outcomes,
+                           std::string* out);
+// The client's side of the same: the answer to an Append or a MultiAppend in which every
+// append succeeded.
+struct AppendAnswer {
+  uint64_t request_id = 0;
+  bool multi = false;                 // a MultiAppend's answer (else an Append's)
+  std::vector<AppendResult> results;  // one per append, in order
+};
+// True when `payload` is such a StoreResponse in the plain form (what SerializeAppendAnswer
+// writes for successes): then `out` holds what parsing and FromProto give. False for anything
+// else (errors, other results, unusual forms): the caller parses with the protobuf library.
+bool ParseAppendAnswer(absl::string_view payload, AppendAnswer* out);
 void ToProto(const ReadResult& in, v1::ReadResponse* out);
 void ToProto(const OffsetsResult& in, v1::GetOffsetsResponse* out);
 void ToProto(const SeekTimeResult& in, v1::SeekTimeResponse* out);

@@ -9,14 +9,23 @@
 //     again (ToProto(FromProto(p2)) equals p2), so both sides of the wire agree on every field.
 //   - Appends: SerializeAppendRequest of the struct writes exactly the deterministic protobuf
 //     serialization of ToProto's message (the client's bytes are the protobuf library's).
+//   - The server's append fast path: what ScanAppendFrame / ParseAppendRequest accept, the
+//     library parses to the same request id, operation and engine structs (and they accept the
+//     deterministic serialization of any append the library parses and FromProto takes).
+//   - SerializeAppendAnswer writes the library's deterministic serialization of the answer, and
+//     ParseAppendAnswer (the client's fast path) reads its successes back; what it takes, the
+//     library reads the same.
 //   - Responses: FromProto then ToProto of the result is a fixed point in the same way; the
 //     Status converts to an absl::Status and back to the same code, message and offsets.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "eventmesh/protocol/proto/store.pb.h"
 #include "eventmesh/store/service/wire_convert.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -76,6 +85,186 @@ void CheckAppendBytes(const v1::AppendRequest& in) {
   }
   if (bytes.substr(6) != expected) {
     Fail("SerializeAppendRequest differs from the protobuf serialization", proto.DebugString());
+  }
+}
+
+std::string Deterministic(const google::protobuf::MessageLite& message) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    message.SerializeToCodedStream(&coded);
+  }
+  return bytes;
+}
+
+bool SameResult(const store::AppendResult& a, const store::AppendResult& b) {
+  return a.topic == b.topic && a.partition == b.partition && a.base_offset == b.base_offset &&
+         a.last_offset == b.last_offset && a.append_time_ms == b.append_time_ms &&
+         a.duplicate == b.duplicate;
+}
+
+bool SameAppend(const store::AppendRequest& a, const store::AppendRequest& b) {
+  if (a.topic != b.topic || a.strategy != b.strategy || a.partition != b.partition ||
+      a.partition_key != b.partition_key || a.producer_id != b.producer_id ||
+      a.sequence != b.sequence || a.records.size() != b.records.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < a.records.size(); ++i) {
+    if (a.records[i].key != b.records[i].key || a.records[i].headers != b.records[i].headers ||
+        a.records[i].payload != b.records[i].payload) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The server's append fast path on a received StoreRequest's bytes.
+void CheckAppendFrame(absl::string_view bytes) {
+  store::wire::AppendFrame frame;
+  v1::StoreRequest request;
+  const bool parsed = request.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+  if (parsed) {
+    // Any append the library reads and FromProto takes is read by the fast path once the client
+    // writes it (the plain form; unknown fields dropped).
+    std::vector<const v1::AppendRequest*> appends;
+    if (request.op_case() == v1::StoreRequest::kAppend) appends.push_back(&request.append());
+    if (request.op_case() == v1::StoreRequest::kMultiAppend) {
+      for (const v1::AppendRequest& a : request.multi_append().appends()) appends.push_back(&a);
+    }
+    for (const v1::AppendRequest* append : appends) {
+      store::AppendRequest slow;
+      if (!store::wire::FromProto(*append, &slow).ok()) continue;
+      std::string plain;
+      if (!store::wire::SerializeAppendRequest(slow, &plain).ok()) continue;
+      store::AppendRequest fast;
+      if (!store::wire::ParseAppendRequest(plain, &fast)) {
+        Fail("the fast path refuses a plain append", append->DebugString());
+      }
+      if (!SameAppend(fast, slow))
+        Fail("the fast path reads another append", append->DebugString());
+    }
+  }
+  // The server takes the fast path when the frame scans and every append parses: the library
+  // must read the same request id, operation and appends.
+  if (!store::wire::ScanAppendFrame(bytes, &frame)) return;
+  std::vector<store::AppendRequest> fast(frame.appends.size());
+  for (size_t i = 0; i < frame.appends.size(); ++i) {
+    if (!store::wire::ParseAppendRequest(frame.appends[i], &fast[i])) return;
+  }
+  if (!parsed) Fail("the fast path takes a frame the library refuses", "");
+  if (frame.request_id != request.request_id()) Fail("request id differs", request.DebugString());
+  const bool multi = request.op_case() == v1::StoreRequest::kMultiAppend;
+  if (frame.multi != multi || (!multi && request.op_case() != v1::StoreRequest::kAppend) ||
+      (multi && fast.size() != static_cast<size_t>(request.multi_append().appends_size())) ||
+      (!multi && fast.size() != 1)) {
+    Fail("the fast path reads another operation", request.DebugString());
+  }
+  for (size_t i = 0; i < fast.size(); ++i) {
+    const v1::AppendRequest& library =
+        multi ? request.multi_append().appends(static_cast<int>(i)) : request.append();
+    store::AppendRequest slow;
+    if (!store::wire::FromProto(library, &slow).ok()) {
+      Fail("the fast path takes an append FromProto refuses", library.DebugString());
+    }
+    if (!SameAppend(fast[i], slow))
+      Fail("the fast path reads another append", library.DebugString());
+  }
+}
+
+// SerializeAppendAnswer of the outcomes a response carries vs the library's bytes of the
+// response ToProto / StatusToProto build from them.
+void CheckAppendAnswer(const v1::StoreResponse& r) {
+  const bool multi = r.result_case() == v1::StoreResponse::kMultiAppend;
+  std::vector<absl::StatusOr<store::AppendResult>> outcomes;
+  auto outcome_of = [](const v1::Status& status, const v1::AppendResponse& append) {
+    absl::Status error = store::wire::StatusFromProto(status);
+    if (!error.ok()) return absl::StatusOr<store::AppendResult>(error);
+    store::AppendResult result;
+    store::wire::FromProto(append, &result);
+    return absl::StatusOr<store::AppendResult>(result);
+  };
+  if (multi) {
+    for (const v1::AppendOutcome& o : r.multi_append().outcomes()) {
+      outcomes.push_back(outcome_of(o.status(), o.append()));
+    }
+  } else if (r.result_case() == v1::StoreResponse::kAppend) {
+    outcomes.push_back(outcome_of(r.status(), r.append()));
+  } else {
+    return;
+  }
+  v1::StoreResponse expected;
+  expected.set_request_id(r.request_id());
+  for (const absl::StatusOr<store::AppendResult>& outcome : outcomes) {
+    if (multi) {
+      v1::AppendOutcome* o = expected.mutable_multi_append()->add_outcomes();
+      if (outcome.ok()) {
+        store::wire::ToProto(*outcome, o->mutable_append());
+      } else {
+        store::wire::StatusToProto(outcome.status(), o->mutable_status());
+      }
+    } else if (outcome.ok()) {
+      store::wire::ToProto(*outcome, expected.mutable_append());
+    } else {
+      store::wire::StatusToProto(outcome.status(), expected.mutable_status());
+    }
+  }
+  if (multi) expected.mutable_multi_append();
+  std::string bytes;
+  store::wire::SerializeAppendAnswer(r.request_id(), multi, outcomes, &bytes);
+  if (bytes != Deterministic(expected)) {
+    Fail("SerializeAppendAnswer differs from the protobuf serialization", expected.DebugString());
+  }
+  // The client reads every all-success answer the server writes.
+  bool all_ok = true;
+  for (const auto& outcome : outcomes) all_ok = all_ok && outcome.ok();
+  if (!all_ok) return;
+  store::wire::AppendAnswer answer;
+  if (!store::wire::ParseAppendAnswer(bytes, &answer)) {
+    Fail("ParseAppendAnswer refuses what SerializeAppendAnswer writes", expected.DebugString());
+  }
+  if (answer.request_id != r.request_id() || answer.multi != multi ||
+      answer.results.size() != outcomes.size()) {
+    Fail("ParseAppendAnswer reads another answer", expected.DebugString());
+  }
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    if (!SameResult(answer.results[i], *outcomes[i])) {
+      Fail("ParseAppendAnswer reads another result", expected.DebugString());
+    }
+  }
+}
+
+// The client's fast path on a received StoreResponse's bytes: what ParseAppendAnswer takes, the
+// library reads as the same all-success answer.
+void CheckAnswerBytes(absl::string_view bytes) {
+  store::wire::AppendAnswer answer;
+  if (!store::wire::ParseAppendAnswer(bytes, &answer)) return;
+  v1::StoreResponse r;
+  if (!r.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    Fail("ParseAppendAnswer takes a frame the library refuses", "");
+  }
+  const bool multi = r.result_case() == v1::StoreResponse::kMultiAppend;
+  if (answer.request_id != r.request_id() || answer.multi != multi || r.status().code() != 0 ||
+      (!multi && r.result_case() != v1::StoreResponse::kAppend)) {
+    Fail("ParseAppendAnswer reads another answer", r.DebugString());
+  }
+  std::vector<const v1::AppendResponse*> library;
+  if (multi) {
+    for (const v1::AppendOutcome& o : r.multi_append().outcomes()) {
+      if (o.status().code() != 0) Fail("ParseAppendAnswer takes an error", r.DebugString());
+      library.push_back(&o.append());
+    }
+  } else {
+    library.push_back(&r.append());
+  }
+  if (library.size() != answer.results.size()) Fail("outcome count differs", r.DebugString());
+  for (size_t i = 0; i < library.size(); ++i) {
+    store::AppendResult slow;
+    store::wire::FromProto(*library[i], &slow);
+    if (!SameResult(answer.results[i], slow)) {
+      Fail("ParseAppendAnswer reads another result", r.DebugString());
+    }
   }
 }
 
@@ -155,6 +344,7 @@ void CheckRequestEnvelope(const v1::StoreRequest& r) {
 
 void CheckResponseEnvelope(const v1::StoreResponse& r) {
   CheckStatus(r.status());
+  CheckAppendAnswer(r);
   switch (r.result_case()) {
     case v1::StoreResponse::kCreateTopic:
       return CheckResult<store::TopicDescription>(r.create_topic());
@@ -206,9 +396,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const char* bytes = reinterpret_cast<const char*>(data) + 1;
   const int n = static_cast<int>(size - 1);
   if ((data[0] & 1) == 0) {
+    CheckAppendFrame(absl::string_view(bytes, static_cast<size_t>(n)));
     v1::StoreRequest request;
     if (request.ParseFromArray(bytes, n)) CheckRequestEnvelope(request);
   } else {
+    CheckAnswerBytes(absl::string_view(bytes, static_cast<size_t>(n)));
     v1::StoreResponse response;
     if (response.ParseFromArray(bytes, n)) CheckResponseEnvelope(response);
   }

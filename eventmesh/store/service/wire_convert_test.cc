@@ -4,6 +4,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/string_view.h"
 #include "eventmesh/protocol/proto/store.pb.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -86,6 +89,235 @@ TEST(WireConvertTest, SerializeAppendRequestWritesWhatTheProtobufLibraryWrites) 
     EXPECT_EQ(back.producer_id, request.producer_id);
     EXPECT_EQ(back.sequence, request.sequence);
   }
+}
+
+void ExpectSameRequest(const AppendRequest& a, const AppendRequest& b) {
+  EXPECT_EQ(a.topic, b.topic);
+  EXPECT_EQ(a.strategy, b.strategy);
+  EXPECT_EQ(a.partition, b.partition);
+  EXPECT_EQ(a.partition_key, b.partition_key);
+  EXPECT_EQ(a.producer_id, b.producer_id);
+  EXPECT_EQ(a.sequence, b.sequence);
+  ASSERT_EQ(a.records.size(), b.records.size());
+  for (size_t i = 0; i < a.records.size(); ++i) {
+    EXPECT_EQ(a.records[i].key, b.records[i].key);
+    EXPECT_EQ(a.records[i].headers, b.records[i].headers);
+    EXPECT_EQ(a.records[i].payload, b.records[i].payload);
+  }
+}
+
+// What the library gives for `bytes`: parse, then FromProto.
+absl::StatusOr<AppendRequest> LibraryParse(absl::string_view bytes) {
+  v1::AppendRequest proto;
+  if (!proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::InvalidArgumentError("malformed");
+  }
+  AppendRequest out;
+  absl::Status status = FromProto(proto, &out);
+  if (!status.ok()) return status;
+  return out;
+}
+
+std::string Deterministic(const google::protobuf::MessageLite& message) {
+  std::string bytes;
+  google::protobuf::io::StringOutputStream stream(&bytes);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  message.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return bytes;
+}
+
+TEST(WireConvertTest, ParseAppendRequestReadsWhatTheClientWrites) {
+  for (const AppendRequest& request : Requests()) {
+    std::string bytes;
+    ASSERT_TRUE(SerializeAppendRequest(request, &bytes).ok());
+    AppendRequest parsed;
+    ASSERT_TRUE(ParseAppendRequest(bytes, &parsed)) << request.topic.size();
+    absl::StatusOr<AppendRequest> library = LibraryParse(bytes);
+    ASSERT_TRUE(library.ok());
+    ExpectSameRequest(parsed, *library);
+    ExpectSameRequest(parsed, request);
+  }
+}
+
+TEST(WireConvertTest, ScanAppendFrameFindsTheAppendsOfBothForms) {
+  const std::vector<AppendRequest> requests = Requests();
+  v1::StoreRequest single;
+  single.set_request_id(77);
+  ASSERT_TRUE(ToProto(requests[0], single.mutable_append()).ok());
+  AppendFrame frame;  // views into the scanned bytes
+  const std::string single_bytes = Deterministic(single);
+  ASSERT_TRUE(ScanAppendFrame(single_bytes, &frame));
+  EXPECT_EQ(frame.request_id, 77u);
+  EXPECT_FALSE(frame.multi);
+  ASSERT_EQ(frame.appends.size(), 1u);
+  EXPECT_EQ(frame.appends[0], Deterministic(single.append()));
+
+  v1::StoreRequest multi;  // request_id 0 (absent), several appends
+  for (const AppendRequest& request : requests) {
+    ASSERT_TRUE(ToProto(request, multi.mutable_multi_append()->add_appends()).ok());
+  }
+  const std::string bytes = Deterministic(multi);
+  ASSERT_TRUE(ScanAppendFrame(bytes, &frame));
+  EXPECT_EQ(frame.request_id, 0u);
+  EXPECT_TRUE(frame.multi);
+  ASSERT_EQ(frame.appends.size(), requests.size());
+  for (size_t i = 0; i < requests.size(); ++i) {
+    AppendRequest parsed;
+    ASSERT_TRUE(ParseAppendRequest(frame.appends[i], &parsed));
+    ExpectSameRequest(parsed, requests[i]);
+  }
+
+  v1::StoreRequest empty_multi;
+  empty_multi.set_request_id(5);
+  empty_multi.mutable_multi_append();
+  const std::string empty_bytes = Deterministic(empty_multi);
+  ASSERT_TRUE(ScanAppendFrame(empty_bytes, &frame));
+  EXPECT_TRUE(frame.multi);
+  EXPECT_TRUE(frame.appends.empty());
+}
+
+TEST(WireConvertTest, ScanAppendFrameLeavesEveryOtherFrameToTheLibrary) {
+  AppendFrame frame;
+  v1::StoreRequest read;
+  read.set_request_id(1);
+  read.mutable_read()->set_topic("t");
+  EXPECT_FALSE(ScanAppendFrame(Deterministic(read), &frame));
+  EXPECT_FALSE(ScanAppendFrame("", &frame));          // no operation
+  EXPECT_FALSE(ScanAppendFrame("\x08\x01", &frame));  // request_id only
+  v1::StoreRequest append;
+  append.set_request_id(1);
+  append.mutable_append()->set_topic("t");
+  const std::string bytes = Deterministic(append);
+  EXPECT_TRUE(ScanAppendFrame(bytes, &frame));
+  EXPECT_FALSE(ScanAppendFrame(bytes + bytes, &frame));  // fields twice: the library merges
+  EXPECT_FALSE(ScanAppendFrame(bytes.substr(0, bytes.size() - 1), &frame));  // truncated
+  EXPECT_FALSE(ScanAppendFrame(bytes + "\x18\x01", &frame));                 // an unknown field
+  v1::StoreRequest many;
+  for (size_t i = 0; i <= kMaxAppendsPerMultiAppend; ++i)
+    many.mutable_multi_append()->add_appends();
+  EXPECT_FALSE(ScanAppendFrame(Deterministic(many), &frame));  // the slow path refuses it
+}
+
+TEST(WireConvertTest, ParseAppendRequestLeavesUnusualFormsToTheLibrary) {
+  std::string plain;
+  ASSERT_TRUE(SerializeAppendRequest(Requests()[0], &plain).ok());
+  const std::vector<std::string> unusual = {
+      plain + "\x0a\x01x",                         // topic twice (the library keeps the last)
+      plain + "\x12\x02\x08\x01",                  // partition twice (the library merges)
+      plain + "\x30\x01",                          // unknown field 6
+      plain + "\x0d\x00\x00\x00\x00",              // topic with a fixed32 wire type
+      std::string("\x0a\x02\xc3\x28", 4),          // topic not UTF-8 (the library refuses it)
+      std::string("\x12\x02\x18\x00", 4),          // round_robin = false (FromProto refuses it)
+      std::string("\x12\x04\x08\x01\x08\x02", 6),  // two selections
+      std::string("\x1a\x0a\x12\x03\x0a\x01k\x12\x03\x0a\x01k", 12),    // one header twice
+      std::string("\x1a\x05\x12\x03\x0a\x01\xff", 7),                   // header name not UTF-8
+      std::string("\x20\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02", 11),  // varint > 64 bits
+      plain.substr(0, plain.size() - 1),                                // truncated
+  };
+  for (const std::string& bytes : unusual) {
+    AppendRequest parsed;
+    EXPECT_FALSE(ParseAppendRequest(bytes, &parsed)) << absl::CEscape(bytes);
+  }
+  // Plain, though not what the client writes: fields out of order, a selection of partition 0
+  // written as an empty message, a header entry without a value.
+  const std::string reordered("\x28\x07\x1a\x05\x12\x03\x0a\x01h\x12\x00\x0a\x01t", 14);
+  AppendRequest parsed;
+  ASSERT_TRUE(ParseAppendRequest(reordered, &parsed));
+  absl::StatusOr<AppendRequest> library = LibraryParse(reordered);
+  ASSERT_TRUE(library.ok());
+  ExpectSameRequest(parsed, *library);
+  EXPECT_EQ(parsed.topic, "t");
+  EXPECT_EQ(parsed.sequence, 7);
+  ASSERT_EQ(parsed.records.size(), 1u);
+  EXPECT_EQ(parsed.records[0].headers.at("h"), "");
+}
+
+TEST(WireConvertTest, SerializeAppendAnswerWritesWhatTheProtobufLibraryWrites) {
+  AppendResult plain{"orders", 3, 100, 100, 1700000000000, false};
+  AppendResult odd{"", -2, 0, -1, 0, true};
+  AppendResult long_topic{std::string(200, 't'), 0, INT64_MAX, INT64_MAX, 1, false};
+  const absl::Status busy = absl::ResourceExhaustedError("store is full");
+  const absl::Status range = OffsetOutOfRange("offset gone", 10, 20);
+  for (uint64_t id : {uint64_t{0}, uint64_t{1}, uint64_t{300}, UINT64_MAX}) {
+    for (const absl::StatusOr<AppendResult>& one :
+         {absl::StatusOr<AppendResult>(plain), absl::StatusOr<AppendResult>(odd),
+          absl::StatusOr<AppendResult>(long_topic), absl::StatusOr<AppendResult>(busy),
+          absl::StatusOr<AppendResult>(range)}) {
+      v1::StoreResponse expected;
+      expected.set_request_id(id);
+      if (one.ok()) {
+        ToProto(*one, expected.mutable_append());
+      } else {
+        StatusToProto(one.status(), expected.mutable_status());
+      }
+      std::string bytes = "x";
+      SerializeAppendAnswer(id, /*multi=*/false, {one}, &bytes);
+      EXPECT_EQ(bytes, "x" + Deterministic(expected));
+    }
+    const std::vector<absl::StatusOr<AppendResult>> outcomes = {plain,      busy,  odd,
+                                                                long_topic, range, plain};
+    v1::StoreResponse expected;
+    expected.set_request_id(id);
+    for (const absl::StatusOr<AppendResult>& outcome : outcomes) {
+      v1::AppendOutcome* o = expected.mutable_multi_append()->add_outcomes();
+      if (outcome.ok()) {
+        ToProto(*outcome, o->mutable_append());
+      } else {
+        StatusToProto(outcome.status(), o->mutable_status());
+      }
+    }
+    std::string bytes;
+    SerializeAppendAnswer(id, /*multi=*/true, outcomes, &bytes);
+    EXPECT_EQ(bytes, Deterministic(expected));
+    v1::StoreResponse none;
+    none.set_request_id(id);
+    none.mutable_multi_append();
+    bytes.clear();
+    SerializeAppendAnswer(id, /*multi=*/true, {}, &bytes);
+    EXPECT_EQ(bytes, Deterministic(none));
+  }
+}
+
+TEST(WireConvertTest, ParseAppendAnswerReadsSuccessesAndLeavesTheRestToTheLibrary) {
+  const AppendResult plain{"orders", 3, 100, 100, 1700000000000, false};
+  const AppendResult odd{"", -2, 0, -1, 0, true};
+  for (uint64_t id : {uint64_t{0}, uint64_t{42}, UINT64_MAX}) {
+    for (bool multi : {false, true}) {
+      std::vector<absl::StatusOr<AppendResult>> outcomes = {plain};
+      if (multi) outcomes = {plain, odd, plain};
+      std::string bytes;
+      SerializeAppendAnswer(id, multi, outcomes, &bytes);
+      AppendAnswer answer;
+      ASSERT_TRUE(ParseAppendAnswer(bytes, &answer));
+      EXPECT_EQ(answer.request_id, id);
+      EXPECT_EQ(answer.multi, multi);
+      ASSERT_EQ(answer.results.size(), outcomes.size());
+      for (size_t i = 0; i < outcomes.size(); ++i) {
+        EXPECT_EQ(answer.results[i].topic, outcomes[i]->topic);
+        EXPECT_EQ(answer.results[i].partition, outcomes[i]->partition);
+        EXPECT_EQ(answer.results[i].base_offset, outcomes[i]->base_offset);
+        EXPECT_EQ(answer.results[i].last_offset, outcomes[i]->last_offset);
+        EXPECT_EQ(answer.results[i].append_time_ms, outcomes[i]->append_time_ms);
+        EXPECT_EQ(answer.results[i].duplicate, outcomes[i]->duplicate);
+      }
+      // With an error among the outcomes, the library reads it (the status and its details).
+      outcomes.push_back(absl::ResourceExhaustedError("full"));
+      bytes.clear();
+      SerializeAppendAnswer(id, multi, {outcomes.back()}, &bytes);
+      EXPECT_FALSE(ParseAppendAnswer(bytes, &answer));
+    }
+  }
+  AppendAnswer scratch;
+  v1::StoreResponse other;
+  other.set_request_id(9);
+  other.mutable_read();
+  EXPECT_FALSE(ParseAppendAnswer(Deterministic(other), &scratch));
+  std::string single;
+  SerializeAppendAnswer(1, false, {plain}, &single);
+  EXPECT_FALSE(ParseAppendAnswer(single + single, &scratch));  // fields twice
+  EXPECT_FALSE(ParseAppendAnswer(single.substr(0, single.size() - 1), &scratch));
 }
 
 TEST(WireConvertTest, SerializeAppendRequestRefusesWhatToProtoRefuses) {
