@@ -36,6 +36,12 @@ config::KeyTable<EmbeddedOptions> BuildKeyTable() {
               });
   AddEventStoreTuningKeys(&table, [](EmbeddedOptions& o) -> EmbeddedOptions& { return o; });
   table.Int(
+      "syncIntervalUs", [](EmbeddedOptions& o) -> int64_t& { return o.store.sync_interval_us; }, 0,
+      store::kMaxSyncIntervalUs, "us",
+      "syncMode batch: least time between the starts of two fsynced writes; appends arriving "
+      "meanwhile share the next fsync (fewer, fuller fsyncs under load; an append after a quiet "
+      "interval is written at once; 0 = write as soon as the previous write ended)");
+  table.Int(
       "retentionIntervalMs",
       [](EmbeddedOptions& o) -> int64_t& { return o.store.retention_interval_ms; }, 0, INT64_MAX,
       "ms", "period of the store's retention pass (0 = no retention thread)");

@@ -191,6 +191,11 @@ absl::StatusOr<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::Open(
       options.limits.max_batch_events < 1) {
     return absl::InvalidArgumentError("StoreOptions.limits must all be >= 1");
   }
+  if (options.sync_interval_us < 0 || options.sync_interval_us > kMaxSyncIntervalUs) {
+    return absl::InvalidArgumentError(absl::StrCat("StoreOptions.sync_interval_us must be in [0, ",
+                                                   kMaxSyncIntervalUs, "], got ",
+                                                   options.sync_interval_us));
+  }
   std::unique_ptr<RocksDbEventStore> store(new RocksDbEventStore(options));
   if (absl::Status s = store->OpenDb(); !s.ok()) return s;
   if (absl::Status s = store->Recover(); !s.ok()) return s;
@@ -212,6 +217,12 @@ class NoAutoRecovery final : public rocksdb::EventListener {
 };
 
 }  // namespace
+
+int64_t RocksDbEventStore::SteadyNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 rocksdb::Status RocksDbEventStore::CheckFreeSpace(int64_t bytes) {
   if (options_.min_free_disk_bytes <= 0) return rocksdb::Status::OK();
@@ -699,6 +710,18 @@ void RocksDbEventStore::CommitLocked(Writer* writer) {
 }
 
 void RocksDbEventStore::WriteFrontLocked(Completions* completions) {
+  if (options_.sync_mode == SyncMode::kBatch && options_.sync_interval_us > 0) {
+    // Fewer, fuller fsyncs: a write due before the interval since the last one waits for the
+    // rest of it, its group still open to the appends arriving meanwhile.
+    const int64_t due = last_sync_write_ns_ + options_.sync_interval_us * 1000;
+    const int64_t now = SteadyNanos();
+    if (now < due) {
+      write_mu_.Unlock();
+      absl::SleepFor(absl::Nanoseconds(due - now));
+      write_mu_.Lock();
+    }
+    last_sync_write_ns_ = SteadyNanos();
+  }
   CommitGroup* group = queue_.front().get();
   group->open = false;
   group->FlushIndex(time_cf_);

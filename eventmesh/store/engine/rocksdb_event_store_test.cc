@@ -1511,6 +1511,37 @@ TEST(StoreSyncModeTest, BatchAndAlwaysSyncTheWalNoneDoesNot) {
   }
 }
 
+// StoreOptions::sync_interval_us: appends that arrive while the next synced write is not yet
+// due join its group and share its fsync; the first append after a quiet time is written at once.
+TEST(StoreSyncModeTest, AppendsWithinTheSyncIntervalShareOneSyncedWrite) {
+  StoreOptions options;
+  options.path = MakeTempDir("event_store");
+  options.retention_interval_ms = 0;
+  options.sync_mode = SyncMode::kBatch;
+  options.sync_interval_us = kMaxSyncIntervalUs;  // 1 s: all the appends below fall inside it
+  auto opened = RocksDbEventStore::Open(options);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  std::unique_ptr<RocksDbEventStore> store = std::move(*opened);
+  ASSERT_TRUE(store->CreateTopic({"s", 1, {}}).ok());
+  ASSERT_TRUE(store->Append(ToPartition("s", 0, {Rec("first")})).ok());
+  const int64_t before = store->GetStats().db_writes;
+  constexpr int kAppends = 20;
+  AsyncResults results(kAppends);
+  for (int i = 0; i < kAppends; ++i) {
+    store->AppendAsync(ToPartition("s", 0, {Rec(absl::StrCat("e", i))}), results.Slot(i));
+  }
+  ASSERT_TRUE(results.Wait());
+  for (int i = 0; i < kAppends; ++i) {
+    ASSERT_TRUE(results.at(i).ok()) << results.at(i).status();
+    EXPECT_EQ(results.at(i)->base_offset, i + 1);
+  }
+  EXPECT_EQ(store->GetStats().db_writes - before, 1);
+
+  options.sync_interval_us = -1;
+  EXPECT_EQ(RocksDbEventStore::Open(options).status().message(),
+            "StoreOptions.sync_interval_us must be in [0, 1000000], got -1");
+}
+
 TEST(StoreDiskFullTest, AppendGetsResourceExhaustedReadsKeepWorkingNoGapAfterwards) {
   auto fs = std::make_shared<FullDiskFileSystem>(rocksdb::FileSystem::Default());
   std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);

@@ -100,6 +100,7 @@ int Run(const StoreServiceConfig& config) {
   store_options.limits.max_batch_bytes = config.max_batch_bytes;
   store_options.limits.max_batch_events = config.max_batch_events;
   store_options.min_free_disk_bytes = config.min_free_disk_bytes;
+  store_options.sync_interval_us = config.sync_interval_us;
   std::error_code ec;
   std::filesystem::create_directories(store_options.path, ec);
   if (ec) {

@@ -44,6 +44,10 @@ config::KeyTable<StoreServiceConfig> BuildKeyTable() {
            "free space kept on the data directory's filesystem: appends that would use it fail "
            "at once (disk full, nothing written) and succeed again when space is freed (0 = no "
            "reserve)")
+      .Int("sync_interval_us", &StoreServiceConfig::sync_interval_us, 0, kMaxSyncIntervalUs, "us",
+           "sync batch: least time between the starts of two fsynced writes; appends arriving "
+           "meanwhile share the next fsync (fewer, fuller fsyncs under load; an append after a "
+           "quiet interval is written at once; 0 = write as soon as the previous write ended)")
       .Int("max_event_bytes", &StoreServiceConfig::max_event_bytes, 1, INT64_MAX, "bytes",
            "largest event (payload + key + headers); InvalidArgument beyond")
       .Int("max_batch_bytes", &StoreServiceConfig::max_batch_bytes, 1, INT64_MAX, "bytes",

@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "eventmesh/common/config/key_table.h"
 #include "eventmesh/store/engine/event_store.h"
+#include "eventmesh/store/engine/rocksdb_event_store.h"
 #include "eventmesh/store/service/store_server.h"
 
 namespace eventmesh::store::service {
@@ -35,7 +36,8 @@ struct StoreServiceConfig {
   int64_t max_event_bytes = AppendLimits{}.max_event_bytes;
   int64_t max_batch_bytes = AppendLimits{}.max_batch_bytes;
   int64_t max_batch_events = AppendLimits{}.max_batch_events;
-  int64_t min_free_disk_bytes = int64_t{64} << 20;  // StoreOptions::min_free_disk_bytes
+  int64_t min_free_disk_bytes = int64_t{64} << 20;             // StoreOptions::min_free_disk_bytes
+  int64_t sync_interval_us = StoreOptions{}.sync_interval_us;  // StoreOptions::sync_interval_us
   int32_t io_threads = 2;
   int32_t executor_threads = 32;
   int64_t max_connections = 10'000;
