@@ -76,8 +76,15 @@ std::chrono::nanoseconds ToChrono(absl::Duration d) {
   return std::chrono::nanoseconds(absl::ToInt64Nanoseconds(d));
 }
 
-// How one call is answered, exactly once: a raw StoreResponse callback, or (appends) the typed
-// AppendResult callback, converted straight from the answer. It also counts the call out of
+// A Read's or Fetch's typed callback, and which of the two calls it answers.
+struct ReadCall {
+  StoreClient::Callback<ReadResult> done;
+  bool fetch = false;
+  void operator()(absl::Status status) const { done(std::move(status)); }
+};
+
+// How one call is answered, exactly once: a raw StoreResponse callback, or (appends, reads and
+// fetches) the typed callback, converted straight from the answer. It also counts the call out of
 // the client's calls in flight when it answers, and answers Unavailable "store client closed"
 // if it is destroyed unanswered (a handler dropped by the client's shutdown), so no caller ever
 // waits forever.
@@ -90,36 +97,51 @@ class Completion {
       : raw_(std::move(raw)), in_flight_(in_flight) {}
   Completion(AppendCallback append, std::atomic<int64_t>* in_flight)
       : append_(std::move(append)), in_flight_(in_flight) {}
+  Completion(ReadCall read, std::atomic<int64_t>* in_flight)
+      : read_(std::move(read.done)), read_fetch_(read.fetch), in_flight_(in_flight) {}
   Completion(Completion&& other) noexcept
       : raw_(std::move(other.raw_)),
         append_(std::move(other.append_)),
+        read_(std::move(other.read_)),
+        read_fetch_(other.read_fetch_),
         in_flight_(std::exchange(other.in_flight_, nullptr)) {
     other.raw_ = nullptr;
     other.append_ = nullptr;
+    other.read_ = nullptr;
   }
   Completion& operator=(Completion&& other) noexcept {
     if (this != &other) {
       FailIfHeld();
       raw_ = std::move(other.raw_);
       append_ = std::move(other.append_);
+      read_ = std::move(other.read_);
+      read_fetch_ = other.read_fetch_;
       in_flight_ = std::exchange(other.in_flight_, nullptr);
       other.raw_ = nullptr;
       other.append_ = nullptr;
+      other.read_ = nullptr;
     }
     return *this;
   }
   ~Completion() { FailIfHeld(); }
 
-  explicit operator bool() const { return raw_ != nullptr || append_ != nullptr; }
+  explicit operator bool() const {
+    return raw_ != nullptr || append_ != nullptr || read_ != nullptr;
+  }
+
+  // Whether this is a typed Fetch (`fetch`) or Read call, which SucceedRead answers.
+  bool IsTypedRead(bool fetch) const { return read_ != nullptr && read_fetch_ == fetch; }
 
   void Fail(const absl::Status& status) {
     if (raw_) return TakeRaw()(status);
     if (append_) return TakeAppend()(status);
+    if (read_) return TakeRead()(status);
   }
 
   // The service's answer to the call's own request.
   void Respond(v1::StoreResponse response) {
     if (raw_) return TakeRaw()(std::move(response));
+    if (read_) return RespondRead(response);
     if (!append_) return;
     AppendCallback done = TakeAppend();
     absl::Status status = wire::StatusFromProto(response.status());
@@ -133,6 +155,10 @@ class Completion {
     wire::FromProto(response.append(), &result);
     done(std::move(result));
   }
+
+  // A successful Read's or Fetch's result, read from the answer's bytes (wire::ParseReadAnswer);
+  // only for a call IsTypedRead says matches.
+  void SucceedRead(ReadResult result) { TakeRead()(std::move(result)); }
 
   // A successful append's result, read from the answer's bytes (wire::ParseAppendAnswer).
   void Succeed(AppendResult result, uint64_t request_id) {
@@ -165,6 +191,20 @@ class Completion {
   }
 
  private:
+  void RespondRead(const v1::StoreResponse& response) {
+    StoreClient::Callback<ReadResult> done = TakeRead();
+    absl::Status status = wire::StatusFromProto(response.status());
+    if (!status.ok()) return done(status);
+    const auto expected = read_fetch_ ? v1::StoreResponse::kFetch : v1::StoreResponse::kRead;
+    if (response.result_case() != expected) {
+      return done(absl::InternalError(absl::StrCat(
+          "store response carries result case ", response.result_case(), ", expected ", expected)));
+    }
+    ReadResult result;
+    wire::FromProto(read_fetch_ ? response.fetch() : response.read(), &result);
+    done(std::move(result));
+  }
+
   // A call dropped unanswered (the client closing) fails as closed. The status is built only
   // then: a Completion is moved several times on its way and every moved-from one is destroyed.
   void FailIfHeld() {
@@ -186,8 +226,17 @@ class Completion {
     return done;
   }
 
+  StoreClient::Callback<ReadResult> TakeRead() {
+    CountOut();
+    StoreClient::Callback<ReadResult> done = std::move(read_);
+    read_ = nullptr;
+    return done;
+  }
+
   StoreClient::RawCallback raw_;
   AppendCallback append_;
+  StoreClient::Callback<ReadResult> read_;
+  bool read_fetch_ = false;
   std::atomic<int64_t>* in_flight_ = nullptr;  // counted in; null once counted out
 };
 
@@ -260,9 +309,10 @@ class StoreClient::Impl {
     thread_.join();
   }
 
-  // Any thread.
-  void Send(v1::StoreRequest request, absl::Duration timeout, RawCallback raw) {
-    Completion done = Admit(std::move(raw));
+  // Any thread. `callback` is a RawCallback or a ReadCall.
+  template <typename Callback>
+  void Send(v1::StoreRequest request, absl::Duration timeout, Callback callback) {
+    Completion done = Admit(std::move(callback));
     if (!done) return;
     const uint64_t id = next_id_.fetch_add(1);
     request.set_request_id(id);
@@ -597,6 +647,10 @@ class StoreClient::Impl {
         if (gen != gen_) return;
         continue;
       }
+      if (wire::ParseReadAnswer(**next, &read_answer_) && OnReadAnswer()) {
+        if (gen != gen_) return;
+        continue;
+      }
       absl::StatusOr<v1::StoreResponse> response = DecodeMessage<v1::StoreResponse>(**next);
       if (!response.ok()) {
         ConnectionLost("malformed response frame");
@@ -790,6 +844,21 @@ class StoreClient::Impl {
     return true;
   }
 
+  // The fast path's answer to a Read or Fetch (wire::ParseReadAnswer: a success). False, having
+  // done nothing, when it does not match a typed call of its kind: the protobuf path then
+  // answers it.
+  bool OnReadAnswer() {
+    const uint64_t id = read_answer_.request_id;
+    if (id == 0 || id == kAuthenticateRequestId || multis_.contains(id)) return false;
+    auto it = pending_.find(id);
+    if (it == pending_.end()) return true;  // timed out already
+    if (!it->second.done.IsTypedRead(read_answer_.fetch)) return false;
+    Completion done = std::move(it->second.done);
+    pending_.erase(it);
+    done.SucceedRead(std::move(read_answer_.result));
+    return true;
+  }
+
   // A MultiAppend's answer: `status` the frame's own (OK when it carries outcomes), `count`
   // outcomes in it; `complete(i, id, done)` completes call i with its outcome.
   template <typename Complete>
@@ -879,7 +948,8 @@ class StoreClient::Impl {
   uint64_t probe_id_ = 0;
   bool writing_ = false;
   std::unique_ptr<FrameDecoder> decoder_;
-  wire::AppendAnswer answer_;  // OnRead's scratch for the fast path (its room is reused)
+  wire::AppendAnswer answer_;     // OnRead's scratch for the fast path (its room is reused)
+  wire::ReadAnswer read_answer_;  // the same for reads and fetches
   std::array<char, kReadBufferSize> read_buffer_;
 };
 
@@ -986,9 +1056,6 @@ EM_CLIENT_OP(DescribeTopic, describe_topic, DescribeTopicRequest, TopicDescripti
              absl::ZeroDuration())
 EM_CLIENT_OP(ListTopics, list_topics, ListTopicsRequest, ListTopicsResult, absl::ZeroDuration())
 EM_CLIENT_OP(DeleteTopic, delete_topic, DeleteTopicRequest, DeleteTopicResult, absl::ZeroDuration())
-EM_CLIENT_OP(Read, read, ReadRequest, ReadResult, absl::ZeroDuration())
-EM_CLIENT_OP(Fetch, fetch, FetchRequest, ReadResult,
-             absl::Milliseconds(std::max<int64_t>(0, r.max_wait_ms)))
 EM_CLIENT_OP(GetOffsets, get_offsets, OffsetsRequest, OffsetsResult, absl::ZeroDuration())
 EM_CLIENT_OP(SeekTime, seek_time, SeekTimeRequest, SeekTimeResult, absl::ZeroDuration())
 EM_CLIENT_OP(JoinGroup, join_group, JoinGroupRequest, MemberAssignment, absl::ZeroDuration())
@@ -1002,6 +1069,32 @@ EM_CLIENT_OP(FetchOffsets, fetch_offsets, FetchOffsetsRequest, FetchOffsetsResul
              absl::ZeroDuration())
 
 #undef EM_CLIENT_OP
+
+// Reads and fetches answer through a typed completion: a successful answer is read straight
+// from its bytes (wire::ParseReadAnswer), without a protobuf message between.
+void StoreClient::ReadAsync(const ReadRequest& r, Callback<ReadResult> done, CallOptions o) {
+  v1::StoreRequest request;
+  absl::Status status = wire::ToProto(r, request.mutable_read());
+  if (!status.ok()) return done(status);
+  impl_->Send(std::move(request), o.timeout.value_or(impl_->options().call_timeout),
+              ReadCall{std::move(done), /*fetch=*/false});
+}
+absl::StatusOr<ReadResult> StoreClient::Read(const ReadRequest& r, CallOptions o) {
+  return Blocking<ReadResult>(impl_->OnNetworkThread(),
+                              [&](Callback<ReadResult> cb) { ReadAsync(r, std::move(cb), o); });
+}
+void StoreClient::FetchAsync(const FetchRequest& r, Callback<ReadResult> done, CallOptions o) {
+  v1::StoreRequest request;
+  absl::Status status = wire::ToProto(r, request.mutable_fetch());
+  if (!status.ok()) return done(status);
+  const absl::Duration timeout = o.timeout.value_or(impl_->options().call_timeout) +
+                                 absl::Milliseconds(std::max<int64_t>(0, r.max_wait_ms));
+  impl_->Send(std::move(request), timeout, ReadCall{std::move(done), /*fetch=*/true});
+}
+absl::StatusOr<ReadResult> StoreClient::Fetch(const FetchRequest& r, CallOptions o) {
+  return Blocking<ReadResult>(impl_->OnNetworkThread(),
+                              [&](Callback<ReadResult> cb) { FetchAsync(r, std::move(cb), o); });
+}
 
 // Appends skip the StoreRequest envelope: the network thread frames them, several at once when
 // they queue up (MultiAppendRequest).

@@ -263,6 +263,43 @@ TEST_F(StoreClientTest, OutOfRangeCarriesEarliestAndLatestOffsets) {
   EXPECT_EQ(ok->earliest_offset, 7);
 }
 
+// Typed reads and fetches take their results straight from the answer's bytes; a raw call
+// gets the protobuf message. Both carry the same records, whatever they hold.
+TEST_F(StoreClientTest, TypedReadsAndFetchesMatchTheRawCallsAnswer) {
+  CreateTopic("mixed", 1);
+  std::vector<ProducerRecord> records = {
+      Rec("plain"),
+      Rec("", "key only"),
+      Rec(std::string(5000, 'p'), "k", {{"h1", "v1"}, {"h2", std::string(3, '\0')}}),
+      Rec(std::string("\0\xff binary", 9), std::nullopt, {{"", ""}})};
+  ASSERT_TRUE(client_->Append(ToPartition("mixed", 0, records)).ok());
+  const std::vector<EventRecord> stored = store_->Read(ReadAt("mixed", 0, 0))->records;
+  ASSERT_THAT(stored, SizeIs(4));
+
+  auto read = client_->Read(ReadAt("mixed", 0, 0));
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->records, stored);
+  EXPECT_EQ(read->next_offset, 4);
+  FetchRequest fetch;
+  fetch.read = ReadAt("mixed", 0, 1);
+  auto fetched = client_->Fetch(fetch);
+  ASSERT_TRUE(fetched.ok()) << fetched.status();
+  EXPECT_EQ(fetched->records, std::vector<EventRecord>(stored.begin() + 1, stored.end()));
+  EXPECT_EQ(fetched->next_offset, 4);
+
+  v1::StoreRequest raw;
+  ASSERT_TRUE(wire::ToProto(fetch, raw.mutable_fetch()).ok());
+  auto answer = client_->Call(raw, absl::Seconds(30)).get();
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  ASSERT_EQ(answer->result_case(), v1::StoreResponse::kFetch);
+  ReadResult converted;
+  wire::FromProto(answer->fetch(), &converted);
+  EXPECT_EQ(converted.records, fetched->records);
+  EXPECT_EQ(converted.next_offset, fetched->next_offset);
+  EXPECT_EQ(converted.earliest_offset, fetched->earliest_offset);
+  EXPECT_EQ(converted.latest_offset, fetched->latest_offset);
+}
+
 TEST_F(StoreClientTest, LongPollFetchIsWokenByAnAppendFromAnotherClient) {
   CreateTopic("live", 1);
   // Nothing arrives: an empty result once the wait expires.

@@ -587,10 +587,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
       }
       std::string frame(protocol::rpc::kFramePrefixSize, '\0');
       wire::SerializeAppendAnswer(id, multi, answer->outcomes, &frame);
-      PostToStrand(weak, *liveness,
-                   [frame = std::move(frame), reserved, id](Connection& self) mutable {
-                     self.FinishFrame(std::move(frame), id, reserved);
-                   });
+      PostToStrand(
+          weak, *liveness, [frame = std::move(frame), reserved, id](Connection& self) mutable {
+            self.FinishFrame(std::move(frame), id, reserved, "send fewer appends per request");
+          });
     };
     Answer* const shared = answer.get();
     answer.reset();
@@ -635,10 +635,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
         }
       }
       if (result.ok()) {
-        wire::ToProto(*result, response.mutable_fetch());
-      } else {
-        SetError(result.status(), &response);
+        // The answer's bytes written straight from the records (no protobuf message between).
+        std::string frame(protocol::rpc::kFramePrefixSize, '\0');
+        wire::SerializeReadAnswer(id, /*fetch=*/true, *result, &frame);
+        PostToStrand(weak, *liveness,
+                     [fetch_seq, frame = std::move(frame), id](Connection& self) mutable {
+                       self.FinishFetchFrame(fetch_seq, std::move(frame), id);
+                     });
+        return;
       }
+      SetError(result.status(), &response);
       PostToStrand(weak, *liveness,
                    [fetch_seq, response = std::move(response)](Connection& self) mutable {
                      self.FinishFetch(fetch_seq, std::move(response));
@@ -658,6 +664,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
     const size_t reserved = it->second.reserved_bytes;
     pending_fetches_.erase(it);
     FinishCall(std::move(response), reserved);
+  }
+
+  // The same for a fetch answered with a frame (its prefix still to fill in).
+  void FinishFetchFrame(uint64_t fetch_seq, std::string frame, uint64_t id) {
+    auto it = pending_fetches_.find(fetch_seq);
+    if (it == pending_fetches_.end()) return;
+    const size_t reserved = it->second.reserved_bytes;
+    pending_fetches_.erase(it);
+    FinishFrame(std::move(frame), id, reserved, "ask for fewer bytes (max_bytes / max_events)");
   }
 
   // Caps max_bytes / max_events of a Read or Fetch (0 = the engine default, also capped);
@@ -684,7 +699,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   // The same for an answer already written as a frame (its prefix still to fill in).
-  void FinishFrame(std::string frame, uint64_t id, size_t reserved) {
+  // `hint` tells the client how to stay under the frame limit.
+  void FinishFrame(std::string frame, uint64_t id, size_t reserved, absl::string_view hint) {
     reserved_bytes_ -= reserved;
     --in_flight_;
     core_->AddInFlight(-1);
@@ -693,7 +709,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (size > core_->options.max_frame_size) {
       SendError(id, absl::ResourceExhaustedError(absl::StrCat(
                         "response too large: ", size, " bytes, more than the frame limit of ",
-                        core_->options.max_frame_size, "; send fewer appends per request")));
+                        core_->options.max_frame_size, "; ", hint)));
     } else {
       StoreBigEndian32(frame.data(), static_cast<uint32_t>(size));
       write_queue_bytes_ += frame.size();

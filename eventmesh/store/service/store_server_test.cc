@@ -662,6 +662,56 @@ TEST(StoreServerReadLimitsTest, ReadAndFetchSizesAreCappedByTheServer) {
   (*server)->Stop();
 }
 
+// One stored event may exceed the frame limit (it was appended under a larger one): a Read or
+// Fetch that would carry it is answered RESOURCE_EXHAUSTED with a hint, and the connection
+// keeps serving.
+TEST(StoreServerReadLimitsTest, AnAnswerBeyondTheFrameLimitGetsResourceExhausted) {
+  StoreOptions store_options;
+  store_options.path = MakeTempDir("store_server");
+  store_options.retention_interval_ms = 0;
+  auto store = RocksDbEventStore::Open(store_options);
+  ASSERT_TRUE(store.ok());
+  CreateTopicRequest create;
+  create.topic = "t";
+  ASSERT_TRUE((*store)->CreateTopic(create).ok());
+  AppendRequest append;
+  append.topic = "t";
+  append.records.push_back(ProducerRecord{std::nullopt, {}, std::string(20'000, 'x')});
+  ASSERT_TRUE((*store)->Append(append).ok());
+  StoreServerOptions options;
+  options.port = 0;
+  options.max_frame_size = 16 << 10;
+  options.max_read_bytes = 8 << 10;
+  auto server = StoreServer::Start(store->get(), options);
+  ASSERT_TRUE(server.ok());
+  RawConnection raw((*server)->port());
+  v1::StoreRequest fetch;
+  fetch.set_request_id(7);
+  fetch.mutable_fetch()->mutable_read()->set_topic("t");
+  fetch.mutable_fetch()->set_max_wait_ms(0);
+  v1::StoreRequest read;
+  read.set_request_id(8);
+  read.mutable_read()->set_topic("t");
+  for (const v1::StoreRequest* request : {&fetch, &read}) {
+    ASSERT_TRUE(raw.Send(*request));
+    auto response = raw.Receive();
+    ASSERT_TRUE(response.has_value());
+    EXPECT_EQ(response->request_id(), request->request_id());
+    EXPECT_EQ(CodeOf(*response), absl::StatusCode::kResourceExhausted);
+    EXPECT_THAT(response->status().message(), testing::HasSubstr("response too large"));
+    EXPECT_THAT(response->status().message(), testing::HasSubstr("ask for fewer bytes"));
+  }
+  // Still serving: the same topic described.
+  v1::StoreRequest describe;
+  describe.set_request_id(9);
+  describe.mutable_describe_topic()->set_topic("t");
+  ASSERT_TRUE(raw.Send(describe));
+  auto response = raw.Receive();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(CodeOf(*response), absl::StatusCode::kOk) << response->status().message();
+  (*server)->Stop();
+}
+
 TEST(StoreServerReadLimitsTest, ReadsInFlightCountAgainstTheWriteQueueBudget) {
   std::unique_ptr<RocksDbEventStore> store = OpenTestStore("store_server", "t");
   ASSERT_NE(store, nullptr);

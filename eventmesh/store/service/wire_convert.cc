@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -332,7 +333,8 @@ bool ParsePartition(absl::string_view bytes, AppendRequest* out) {
   return true;
 }
 
-bool ParseHeaderEntry(absl::string_view bytes, ProducerRecord* record) {
+// One map<string, bytes> entry (name once, value once, any order) added to `headers`.
+bool ParseHeaderEntry(absl::string_view bytes, std::map<std::string, std::string>* headers) {
   WireReader r(bytes);
   absl::string_view name, value;
   bool has_name = false, has_value = false;
@@ -350,7 +352,7 @@ bool ParseHeaderEntry(absl::string_view bytes, ProducerRecord* record) {
     }
   }
   if (!IsValidUtf8(name)) return false;
-  return record->headers.try_emplace(std::string(name), value.data(), value.size()).second;
+  return headers->try_emplace(std::string(name), value.data(), value.size()).second;
 }
 
 bool ParseRecord(absl::string_view bytes, ProducerRecord* record) {
@@ -363,7 +365,7 @@ bool ParseRecord(absl::string_view bytes, ProducerRecord* record) {
     if (field == 1 && !record->key.has_value()) {
       record->key.emplace(v.data(), v.size());
     } else if (field == 2) {
-      if (!ParseHeaderEntry(v, record)) return false;
+      if (!ParseHeaderEntry(v, &record->headers)) return false;
     } else if (field == 3 && !has_payload) {
       record->payload.assign(v.data(), v.size());
       has_payload = true;
@@ -930,6 +932,160 @@ bool ParseAppendAnswer(absl::string_view payload, AppendAnswer* out) {
     }
     out->results.emplace_back();
     if (!ParseSuccessOutcome(outcome, &out->results.back())) return false;
+  }
+  return true;
+}
+
+namespace {
+
+// v1::StoredRecord of `record` (headers whose name is not UTF-8 are left out, as by ToProto).
+size_t StoredRecordSize(const EventRecord& record) {
+  size_t n = 0;
+  if (record.offset != 0) n += 1 + VarintSize(static_cast<uint64_t>(record.offset));
+  if (record.append_time_ms != 0) n += 1 + VarintSize(static_cast<uint64_t>(record.append_time_ms));
+  if (record.key.has_value()) n += LenFieldSize(record.key->size());
+  for (const auto& [name, value] : record.headers) {
+    if (IsValidUtf8(name)) n += LenFieldSize(HeaderEntrySize(name, value));
+  }
+  if (!record.payload.empty()) n += LenFieldSize(record.payload.size());
+  return n;
+}
+
+size_t ReadResponseSize(const ReadResult& in, std::vector<size_t>* record_sizes) {
+  size_t n = 0;
+  record_sizes->clear();
+  record_sizes->reserve(in.records.size());
+  for (const EventRecord& record : in.records) {
+    record_sizes->push_back(StoredRecordSize(record));
+    n += LenFieldSize(record_sizes->back());
+  }
+  if (in.next_offset != 0) n += 1 + VarintSize(static_cast<uint64_t>(in.next_offset));
+  if (in.earliest_offset != 0) n += 1 + VarintSize(static_cast<uint64_t>(in.earliest_offset));
+  if (in.latest_offset != 0) n += 1 + VarintSize(static_cast<uint64_t>(in.latest_offset));
+  return n;
+}
+
+constexpr uint64_t kReadResultTag = 21 << 3 | kLenType;
+constexpr uint64_t kFetchResultTag = 22 << 3 | kLenType;
+
+}  // namespace
+
+void SerializeReadAnswer(uint64_t request_id, bool fetch, const ReadResult& in, std::string* out) {
+  std::vector<size_t> record_sizes;
+  const size_t size = ReadResponseSize(in, &record_sizes);
+  RawWriter w(out,
+              (request_id != 0 ? 1 + VarintSize(request_id) : 0) + 2 + VarintSize(size) + size);
+  if (request_id != 0) w.VarintField(1, request_id);
+  w.Varint(fetch ? kFetchResultTag : kReadResultTag);
+  w.Varint(size);
+  for (size_t i = 0; i < in.records.size(); ++i) {
+    const EventRecord& record = in.records[i];
+    w.Byte(Tag(1, kLenType));
+    w.Varint(record_sizes[i]);
+    if (record.offset != 0) w.VarintField(1, static_cast<uint64_t>(record.offset));
+    if (record.append_time_ms != 0) {
+      w.VarintField(2, static_cast<uint64_t>(record.append_time_ms));
+    }
+    if (record.key.has_value()) w.LenField(3, *record.key);
+    for (const auto& [name, value] : record.headers) {  // std::map: key order
+      if (!IsValidUtf8(name)) continue;
+      w.Byte(Tag(4, kLenType));
+      w.Varint(HeaderEntrySize(name, value));
+      w.LenField(1, name);
+      w.LenField(2, value);
+    }
+    if (!record.payload.empty()) w.LenField(5, record.payload);
+  }
+  if (in.next_offset != 0) w.VarintField(2, static_cast<uint64_t>(in.next_offset));
+  if (in.earliest_offset != 0) w.VarintField(3, static_cast<uint64_t>(in.earliest_offset));
+  if (in.latest_offset != 0) w.VarintField(4, static_cast<uint64_t>(in.latest_offset));
+  w.Finish();
+}
+
+namespace {
+
+bool ParseStoredRecord(absl::string_view bytes, EventRecord* record) {
+  WireReader r(bytes);
+  bool has_offset = false, has_time = false, has_payload = false;
+  while (!r.done()) {
+    uint32_t field, type;
+    if (!r.Tag(&field, &type)) return false;
+    uint64_t v;
+    absl::string_view b;
+    if (field == 1 && type == kVarintType && !has_offset) {
+      if (!r.Varint(&v)) return false;
+      record->offset = static_cast<int64_t>(v);
+      has_offset = true;
+    } else if (field == 2 && type == kVarintType && !has_time) {
+      if (!r.Varint(&v)) return false;
+      record->append_time_ms = static_cast<int64_t>(v);
+      has_time = true;
+    } else if (field == 3 && type == kLenType && !record->key.has_value()) {
+      if (!r.Bytes(&b)) return false;
+      record->key.emplace(b.data(), b.size());
+    } else if (field == 4 && type == kLenType) {
+      if (!r.Bytes(&b) || !ParseHeaderEntry(b, &record->headers)) return false;
+    } else if (field == 5 && type == kLenType && !has_payload) {
+      if (!r.Bytes(&b)) return false;
+      record->payload.assign(b.data(), b.size());
+      has_payload = true;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool ParseReadAnswer(absl::string_view payload, ReadAnswer* out) {
+  out->request_id = 0;
+  out->fetch = false;
+  out->result = ReadResult{};
+  WireReader r(payload);
+  bool has_id = false, has_result = false;
+  absl::string_view result;
+  while (!r.done()) {
+    uint32_t field, type;
+    if (!r.Tag(&field, &type)) return false;
+    if (field == 1 && type == kVarintType && !has_id) {
+      if (!r.Varint(&out->request_id)) return false;
+      has_id = true;
+    } else if ((field == 21 || field == 22) && type == kLenType && !has_result) {
+      if (!r.Bytes(&result)) return false;
+      out->fetch = field == 22;
+      has_result = true;
+    } else {
+      return false;  // a status (an error), another result, an unknown field
+    }
+  }
+  if (!has_result) return false;
+  WireReader m(result);
+  bool has_next = false, has_earliest = false, has_latest = false;
+  while (!m.done()) {
+    uint32_t field, type;
+    if (!m.Tag(&field, &type)) return false;
+    uint64_t v;
+    absl::string_view b;
+    if (field == 1 && type == kLenType) {
+      if (!m.Bytes(&b)) return false;
+      out->result.records.emplace_back();
+      if (!ParseStoredRecord(b, &out->result.records.back())) return false;
+    } else if (field == 2 && type == kVarintType && !has_next) {
+      if (!m.Varint(&v)) return false;
+      out->result.next_offset = static_cast<int64_t>(v);
+      has_next = true;
+    } else if (field == 3 && type == kVarintType && !has_earliest) {
+      if (!m.Varint(&v)) return false;
+      out->result.earliest_offset = static_cast<int64_t>(v);
+      has_earliest = true;
+    } else if (field == 4 && type == kVarintType && !has_latest) {
+      if (!m.Varint(&v)) return false;
+      out->result.latest_offset = static_cast<int64_t>(v);
+      has_latest = true;
+    } else {
+      return false;
+    }
   }
   return true;
 }

@@ -116,6 +116,20 @@ struct AppendAnswer {
 // writes for successes): then `out` holds what parsing and FromProto give. False for anything
 // else (errors, other results, unusual forms): the caller parses with the protobuf library.
 bool ParseAppendAnswer(absl::string_view payload, AppendAnswer* out);
+// Appends the bytes of the v1::StoreResponse answering a Read (`fetch` false) or a Fetch with
+// `result`: exactly the library's deterministic serialization of the message ToProto builds.
+void SerializeReadAnswer(uint64_t request_id, bool fetch, const ReadResult& result,
+                         std::string* out);
+// The client's side: a successful Read's or Fetch's answer.
+struct ReadAnswer {
+  uint64_t request_id = 0;
+  bool fetch = false;  // a Fetch's answer (else a Read's)
+  ReadResult result;
+};
+// True when `payload` is such a StoreResponse in the plain form (what SerializeReadAnswer
+// writes): then `out` holds what parsing and FromProto give. False for anything else (errors,
+// other results, unusual forms): the caller parses with the protobuf library.
+bool ParseReadAnswer(absl::string_view payload, ReadAnswer* out);
 void ToProto(const ReadResult& in, v1::ReadResponse* out);
 void ToProto(const OffsetsResult& in, v1::GetOffsetsResponse* out);
 void ToProto(const SeekTimeResult& in, v1::SeekTimeResponse* out);

@@ -15,6 +15,8 @@
 //   - SerializeAppendAnswer writes the library's deterministic serialization of the answer, and
 //     ParseAppendAnswer (the client's fast path) reads its successes back; what it takes, the
 //     library reads the same.
+//   - SerializeReadAnswer (a Read's or Fetch's answer) is the library's bytes too, and
+//     ParseReadAnswer reads what it writes and nothing the library reads differently.
 //   - Responses: FromProto then ToProto of the result is a fixed point in the same way; the
 //     Status converts to an absl::Status and back to the same code, message and offsets.
 #include <cstdint>
@@ -268,6 +270,57 @@ void CheckAnswerBytes(absl::string_view bytes) {
   }
 }
 
+// The read answers: SerializeReadAnswer is byte-equal to the library's serialization of what
+// ToProto builds, and ParseReadAnswer reads it back.
+void CheckReadAnswer(const v1::StoreResponse& r) {
+  const bool fetch = r.result_case() == v1::StoreResponse::kFetch;
+  if (!fetch && r.result_case() != v1::StoreResponse::kRead) return;
+  store::ReadResult result;
+  store::wire::FromProto(fetch ? r.fetch() : r.read(), &result);
+  v1::StoreResponse expected;
+  expected.set_request_id(r.request_id());
+  store::wire::ToProto(result, fetch ? expected.mutable_fetch() : expected.mutable_read());
+  std::string bytes;
+  store::wire::SerializeReadAnswer(r.request_id(), fetch, result, &bytes);
+  if (bytes != Deterministic(expected)) {
+    Fail("SerializeReadAnswer differs from the protobuf serialization", expected.DebugString());
+  }
+  store::wire::ReadAnswer answer;
+  if (!store::wire::ParseReadAnswer(bytes, &answer)) {
+    Fail("ParseReadAnswer refuses what SerializeReadAnswer writes", expected.DebugString());
+  }
+  if (answer.request_id != r.request_id() || answer.fetch != fetch ||
+      answer.result.records != result.records || answer.result.next_offset != result.next_offset ||
+      answer.result.earliest_offset != result.earliest_offset ||
+      answer.result.latest_offset != result.latest_offset) {
+    Fail("ParseReadAnswer reads another answer", expected.DebugString());
+  }
+}
+
+// The client's read fast path on received bytes: what ParseReadAnswer takes, the library reads
+// as the same answer.
+void CheckReadAnswerBytes(absl::string_view bytes) {
+  store::wire::ReadAnswer answer;
+  if (!store::wire::ParseReadAnswer(bytes, &answer)) return;
+  v1::StoreResponse r;
+  if (!r.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    Fail("ParseReadAnswer takes a frame the library refuses", "");
+  }
+  const bool fetch = r.result_case() == v1::StoreResponse::kFetch;
+  if (answer.request_id != r.request_id() || answer.fetch != fetch || r.status().code() != 0 ||
+      (!fetch && r.result_case() != v1::StoreResponse::kRead)) {
+    Fail("ParseReadAnswer reads another answer", r.DebugString());
+  }
+  store::ReadResult library;
+  store::wire::FromProto(fetch ? r.fetch() : r.read(), &library);
+  if (answer.result.records != library.records ||
+      answer.result.next_offset != library.next_offset ||
+      answer.result.earliest_offset != library.earliest_offset ||
+      answer.result.latest_offset != library.latest_offset) {
+    Fail("ParseReadAnswer reads another result", r.DebugString());
+  }
+}
+
 // Response direction: the same with the result structs (conversions cannot fail).
 template <typename Engine, typename Proto>
 void CheckResult(const Proto& in) {
@@ -345,6 +398,7 @@ void CheckRequestEnvelope(const v1::StoreRequest& r) {
 void CheckResponseEnvelope(const v1::StoreResponse& r) {
   CheckStatus(r.status());
   CheckAppendAnswer(r);
+  CheckReadAnswer(r);
   switch (r.result_case()) {
     case v1::StoreResponse::kCreateTopic:
       return CheckResult<store::TopicDescription>(r.create_topic());
@@ -401,6 +455,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (request.ParseFromArray(bytes, n)) CheckRequestEnvelope(request);
   } else {
     CheckAnswerBytes(absl::string_view(bytes, static_cast<size_t>(n)));
+    CheckReadAnswerBytes(absl::string_view(bytes, static_cast<size_t>(n)));
     v1::StoreResponse response;
     if (response.ParseFromArray(bytes, n)) CheckResponseEnvelope(response);
   }

@@ -320,6 +320,66 @@ TEST(WireConvertTest, ParseAppendAnswerReadsSuccessesAndLeavesTheRestToTheLibrar
   EXPECT_FALSE(ParseAppendAnswer(single.substr(0, single.size() - 1), &scratch));
 }
 
+ReadResult SampleRead() {
+  ReadResult read;
+  EventRecord plain;
+  plain.offset = 41;
+  plain.append_time_ms = 1700000000000;
+  plain.payload = std::string(256, 'p');
+  plain.headers = {{"id", "e-1"}, {"type", "order.created"}, {"zz", ""}};
+  read.records.push_back(plain);
+  EventRecord keyed;  // offset 0, time 0, empty key, no payload, a header name not UTF-8
+  keyed.key = "";
+  keyed.headers = {{"ok", "v"}, {"bad\xff", "dropped"}};
+  read.records.push_back(keyed);
+  EventRecord big;
+  big.offset = INT64_MAX;
+  big.append_time_ms = -1;
+  big.key = "k";
+  big.payload = std::string(70000, '\x80');
+  read.records.push_back(big);
+  read.next_offset = 42;
+  read.earliest_offset = 0;
+  read.latest_offset = 100;
+  return read;
+}
+
+TEST(WireConvertTest, SerializeReadAnswerWritesWhatTheProtobufLibraryWritesAndReadsItBack) {
+  for (bool fetch : {false, true}) {
+    for (const ReadResult& read : {SampleRead(), ReadResult{}}) {
+      for (uint64_t id : {uint64_t{0}, uint64_t{7}, UINT64_MAX}) {
+        v1::StoreResponse expected;
+        expected.set_request_id(id);
+        ToProto(read, fetch ? expected.mutable_fetch() : expected.mutable_read());
+        std::string bytes = "x";
+        SerializeReadAnswer(id, fetch, read, &bytes);
+        EXPECT_EQ(bytes, "x" + Deterministic(expected));
+
+        ReadAnswer answer;
+        ASSERT_TRUE(ParseReadAnswer(bytes.substr(1), &answer));
+        EXPECT_EQ(answer.request_id, id);
+        EXPECT_EQ(answer.fetch, fetch);
+        ReadResult library;
+        FromProto(fetch ? expected.fetch() : expected.read(), &library);
+        EXPECT_EQ(answer.result.records, library.records);
+        EXPECT_EQ(answer.result.next_offset, library.next_offset);
+        EXPECT_EQ(answer.result.earliest_offset, library.earliest_offset);
+        EXPECT_EQ(answer.result.latest_offset, library.latest_offset);
+      }
+    }
+  }
+  // Errors and unusual forms are the library's to read.
+  ReadAnswer answer;
+  v1::StoreResponse error;
+  error.set_request_id(3);
+  StatusToProto(OffsetOutOfRange("gone", 10, 20), error.mutable_status());
+  EXPECT_FALSE(ParseReadAnswer(Deterministic(error), &answer));
+  std::string bytes;
+  SerializeReadAnswer(1, true, SampleRead(), &bytes);
+  EXPECT_FALSE(ParseReadAnswer(bytes + bytes, &answer));
+  EXPECT_FALSE(ParseReadAnswer(bytes.substr(0, bytes.size() - 1), &answer));
+}
+
 TEST(WireConvertTest, SerializeAppendRequestRefusesWhatToProtoRefuses) {
   AppendRequest bad_topic;
   bad_topic.topic = "bad\xff";
