@@ -268,8 +268,7 @@ TEST_F(StoreClientTest, OutOfRangeCarriesEarliestAndLatestOffsets) {
 TEST_F(StoreClientTest, TypedReadsAndFetchesMatchTheRawCallsAnswer) {
   CreateTopic("mixed", 1);
   std::vector<ProducerRecord> records = {
-      Rec("plain"),
-      Rec("", "key only"),
+      Rec("plain"), Rec("", "key only"),
       Rec(std::string(5000, 'p'), "k", {{"h1", "v1"}, {"h2", std::string(3, '\0')}}),
       Rec(std::string("\0\xff binary", 9), std::nullopt, {{"", ""}})};
   ASSERT_TRUE(client_->Append(ToPartition("mixed", 0, records)).ok());
