@@ -96,6 +96,8 @@ absl::StatusOr<std::unique_ptr<EventStoreConnector>> OpenEmbeddedConnector(
   connector.appender_threads = options.appender_threads;
   // With syncMode none an append does not wait for the disk: no thread hand-off needed.
   connector.append_on_caller_thread = options.store.sync_mode == store::SyncMode::kNone;
+  // Otherwise appends wait for an fsync: issued with AppendAsync, completed by the engine.
+  connector.append_async = options.store.sync_mode != store::SyncMode::kNone;
   connector.limits = options.store.limits;
   connector.fetch_max_events = options.fetch_max_events;
   connector.fetch_wait_ms = options.fetch_wait_ms;

@@ -791,7 +791,10 @@ void EventStoreConnector::PublishBatch(std::vector<PendingPublish>* batch) {
   bool append_here = false;
   {
     std::lock_guard<std::mutex> lock(queue_mu_);
-    if (!stopping_) {
+    if (!stopping_ && options_.append_async) {
+      ++busy_appenders_;  // until every append is issued (AppendBatchAsync counts each own)
+      append_here = true;
+    } else if (!stopping_) {
       // When appends do not wait for a disk or a network (embedded, syncMode none) and
       // nothing is queued or being appended, append on the caller's thread and save two thread
       // hand-offs (the order of earlier publishes is kept because none is outstanding).
@@ -811,7 +814,11 @@ void EventStoreConnector::PublishBatch(std::vector<PendingPublish>* batch) {
     }
   }
   if (append_here) {
-    AppendBatch(&ready);
+    if (options_.append_async) {
+      AppendBatchAsync(&ready);
+    } else {
+      AppendBatch(&ready);
+    }
     std::lock_guard<std::mutex> lock(queue_mu_);
     --busy_appenders_;
     if (queue_.empty() && busy_appenders_ == 0) drained_cv_.notify_all();
@@ -836,25 +843,72 @@ void EventStoreConnector::AppendBatch(std::vector<PendingAppend>* batch) {
       request.records[k].payload = std::move((*batch)[indexes[k]].payload);
       request.records[k].attachment = std::move((*batch)[indexes[k]].attachment);
     }
-    auto result = store_->Append(request);
-    if (!result.ok() && result.status().code() == absl::StatusCode::kDeadlineExceeded) {
-      result = absl::UnavailableError(
+    const absl::StatusOr<store::AppendResult> result = store_->Append(request);
+    std::vector<PublishCallback> dones;
+    dones.reserve(indexes.size());
+    for (size_t k : indexes) dones.push_back(std::move((*batch)[k].done));
+    CompleteAppended(topic, result, &dones);
+  }
+}
+
+void EventStoreConnector::AppendBatchAsync(std::vector<PendingAppend>* batch) {
+  // Usually every event has the same topic: one append, in publish order, without grouping.
+  std::map<std::string, std::vector<size_t>> by_topic;
+  const std::string& first = batch->front().topic;
+  if (std::all_of(batch->begin(), batch->end(),
+                  [&](const PendingAppend& p) { return p.topic == first; })) {
+    std::vector<size_t>& all = by_topic[first];
+    all.resize(batch->size());
+    for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  } else {
+    for (size_t i = 0; i < batch->size(); ++i) by_topic[(*batch)[i].topic].push_back(i);
+  }
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    busy_appenders_ += static_cast<int32_t>(by_topic.size());
+  }
+  for (auto& [topic, indexes] : by_topic) {
+    store::AppendRequest request;
+    request.topic = topic;
+    request.strategy = store::PartitionStrategy::kRoundRobin;
+    request.records.resize(indexes.size());
+    std::vector<PublishCallback> dones;
+    dones.reserve(indexes.size());
+    for (size_t k = 0; k < indexes.size(); ++k) {
+      PendingAppend& pending = (*batch)[indexes[k]];
+      request.records[k].payload = std::move(pending.payload);
+      request.records[k].attachment = std::move(pending.attachment);
+      dones.push_back(std::move(pending.done));
+    }
+    store_->AppendAsync(request, [this, topic = topic, dones = std::move(dones)](
+                                     absl::StatusOr<store::AppendResult> result) mutable {
+      CompleteAppended(topic, result, &dones);
+      std::lock_guard<std::mutex> lock(queue_mu_);
+      if (--busy_appenders_ == 0 && queue_.empty()) drained_cv_.notify_all();
+    });
+  }
+}
+
+void EventStoreConnector::CompleteAppended(const std::string& topic,
+                                           const absl::StatusOr<store::AppendResult>& result,
+                                           std::vector<PublishCallback>* dones) {
+  if (!result.ok()) {
+    absl::Status status = result.status();
+    if (status.code() == absl::StatusCode::kDeadlineExceeded) {
+      status = absl::UnavailableError(
           absl::StrCat("the store did not confirm the append in time (the events may or may not "
                        "have been stored): ",
-                       result.status().message()));
+                       status.message()));
     }
-    for (size_t k = 0; k < indexes.size(); ++k) {
-      PublishCallback& done = (*batch)[indexes[k]].done;
-      if (!result.ok()) {
-        done(result.status());
-      } else {
-        PublishResult published;
-        published.position.topic = topic;
-        published.position.partition = result->partition;
-        published.position.offset = result->base_offset + static_cast<int64_t>(k);
-        done(std::move(published));
-      }
-    }
+    for (PublishCallback& done : *dones) done(status);
+    return;
+  }
+  for (size_t k = 0; k < dones->size(); ++k) {
+    PublishResult published;
+    published.position.topic = topic;
+    published.position.partition = result->partition;
+    published.position.offset = result->base_offset + static_cast<int64_t>(k);
+    (*dones)[k](std::move(published));
   }
 }
 

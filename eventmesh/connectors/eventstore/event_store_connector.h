@@ -13,19 +13,21 @@
 // one batch (round-robin partition) and run the callbacks after Append returned, i.e. once the
 // batch is durable under the store's sync mode. With `append_on_caller_thread` (embedded,
 // syncMode none) a batch is appended on the caller's thread when nothing is queued or being
-// appended. An Append that fails (e.g. the store service is unreachable) fails the callbacks
-// with the store's status; a DeadlineExceeded append is reported as Unavailable (the event may
-// or may not have been stored): no publish is ever acknowledged that the store did not confirm.
-// Clustering subscriptions: each one joins the store consumer group as a member (heartbeats from
-// the connector thread every heartbeat_interval_ms), reads its assigned partitions with
-// FetchAsync long-polls from the group's committed offset (or the partition's end when the group
-// never committed), and commits per partition the contiguous acknowledged watermark every
-// commit_interval_ms and on Close. Several runtimes on one store therefore share a group.
-// Broadcasting subscriptions read every partition from its end at subscribe time; nothing is
-// committed. A fetch that fails (store unreachable) is retried by the connector thread with
-// exponential backoff (retry_initial_backoff_ms doubling up to retry_max_backoff_ms); an expired
-// group membership (store restarted, long outage) is re-joined on the next heartbeat, so
-// subscriptions resume by themselves when the store comes back.
+// appended. With `append_async` (embedded, syncMode batch/always) each batch is issued on the
+// caller's thread with AppendAsync and its callbacks run when the store reports it durable (on
+// the engine's commit threads), with no appender thread between. An Append that fails (e.g. the
+// store service is unreachable) fails the callbacks with the store's status; a DeadlineExceeded
+// append is reported as Unavailable (the event may or may not have been stored): no publish is ever
+// acknowledged that the store did not confirm. Clustering subscriptions: each one joins the store
+// consumer group as a member (heartbeats from the connector thread every heartbeat_interval_ms),
+// reads its assigned partitions with FetchAsync long-polls from the group's committed offset (or
+// the partition's end when the group never committed), and commits per partition the contiguous
+// acknowledged watermark every commit_interval_ms and on Close. Several runtimes on one store
+// therefore share a group. Broadcasting subscriptions read every partition from its end at
+// subscribe time; nothing is committed. A fetch that fails (store unreachable) is retried by the
+// connector thread with exponential backoff (retry_initial_backoff_ms doubling up to
+// retry_max_backoff_ms); an expired group membership (store restarted, long outage) is re-joined on
+// the next heartbeat, so subscriptions resume by themselves when the store comes back.
 //
 // Ownership: owns the store. Thread-safe. Errors as in connector.h. Subscriptions still open at
 // Shutdown() stop being maintained (no heartbeats/commits/retries) but may still be closed.
@@ -59,6 +61,11 @@ struct EventStoreConnectorOptions {
   bool shared = false;            // Capabilities::shared_store
   int32_t appender_threads = 2;
   bool append_on_caller_thread = false;
+  // Appends start on the publisher's thread with EventStore::AppendAsync and their callbacks
+  // run where the store completes them (embedded, syncMode batch/always: the engine's commit
+  // threads): no appender thread between. For stores whose appends in flight cost nothing
+  // to hold; the runtime's session buffers bound them.
+  bool append_async = false;
   store::AppendLimits limits;  // checked before queueing (max_event_bytes) and batching
   int32_t fetch_max_events = 500;
   int64_t fetch_wait_ms = 500;
@@ -98,7 +105,8 @@ void AddEventStoreTuningKeys(config::KeyTable<Options>* table, Tuning tuning) {
   table
       ->Custom("appenderThreads", std::to_string(d.appender_threads), "",
                "threads appending queued publishes, each one batch at a time (appends in "
-               "flight) [1..64; more counts as 64]",
+               "flight; the embedded store in syncMode batch/always appends without them) "
+               "[1..64; more counts as 64]",
                capped(&T::appender_threads, 64))
       .Custom("fetchMaxEvents", std::to_string(d.fetch_max_events), "events",
               "events per fetch [1..10000; more counts as 10000]",
@@ -165,6 +173,14 @@ class EventStoreConnector final : public Connector {
   void AppenderLoop();
   // Appends `batch` (grouped by topic, publish order kept per topic) and runs its callbacks.
   void AppendBatch(std::vector<PendingAppend>* batch);
+  // The same with AppendAsync: returns once every append is issued; each topic's callbacks run
+  // when the store completes its append. Counted in busy_appenders_ until then.
+  void AppendBatchAsync(std::vector<PendingAppend>* batch);
+  // Runs the callbacks of `count` publishes appended as one batch at `partition`/`base_offset`
+  // (`dones[k]` for the k-th), or fails them all with the store's error.
+  static void CompleteAppended(const std::string& topic,
+                               const absl::StatusOr<store::AppendResult>& result,
+                               std::vector<PublishCallback>* dones);
   void MaintenanceLoop();
 
   const EventStoreConnectorOptions options_;

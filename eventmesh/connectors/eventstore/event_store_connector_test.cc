@@ -2,9 +2,11 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -138,6 +140,60 @@ TEST_P(TailCacheDeliveryTest, DeliversEveryPublishedEventUnchangedAcrossARebalan
 
 INSTANTIATE_TEST_SUITE_P(CacheOffAndOn, TailCacheDeliveryTest,
                          ::testing::Values(int64_t{0}, int64_t{256} << 10));
+
+// append_async (embedded, syncMode batch): appends issued from the publisher's thread are
+// acknowledged once durable, in publish order per topic (also when one batch mixes topics), and
+// Shutdown returns only after every outstanding append has answered; later publishes are refused.
+TEST(EventStoreConnectorAsyncAppendTest, AcknowledgesInPublishOrderAndShutdownWaitsForAll) {
+  store::StoreOptions store_options;
+  store_options.path = absl::StrCat(getenv("TEST_TMPDIR"), "/async");
+  store_options.sync_mode = store::SyncMode::kBatch;
+  store_options.retention_interval_ms = 0;
+  auto store = store::RocksDbEventStore::Open(store_options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EventStoreConnectorOptions options;
+  options.append_async = true;
+  auto connector = EventStoreConnector::Create(std::move(*store), options);
+  ASSERT_TRUE(connector->CreateTopic("topic", 1).ok());
+  ASSERT_TRUE(connector->CreateTopic("other", 1).ok());
+
+  absl::Mutex mu;
+  std::map<std::string, std::vector<std::pair<int, int64_t>>> acked;  // topic -> (i, offset)
+  int failed = 0;
+  constexpr int kBatches = 40, kPerBatch = 50;
+  for (int b = 0; b < kBatches; ++b) {
+    std::vector<Connector::PendingPublish> batch;
+    for (int k = 0; k < kPerBatch; ++k) {
+      const int i = b * kPerBatch + k;
+      cloudevents::CloudEvent event = MakeEvent(i);
+      if (i % 7 == 0) event.set_subject("other");
+      batch.push_back({std::move(event), [&, i](absl::StatusOr<PublishResult> r) {
+                         absl::MutexLock lock(&mu);
+                         if (!r.ok()) {
+                           ++failed;
+                           return;
+                         }
+                         acked[r->position.topic].emplace_back(i, r->position.offset);
+                       }});
+    }
+    connector->PublishBatch(&batch);
+  }
+  connector->Shutdown();
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(failed, 0);
+  ASSERT_EQ(acked["topic"].size() + acked["other"].size(), size_t{kBatches * kPerBatch});
+  for (auto& [topic, events] : acked) {
+    std::sort(events.begin(), events.end());  // by publish index
+    for (size_t n = 0; n < events.size(); ++n) {
+      EXPECT_EQ(events[n].second, static_cast<int64_t>(n)) << topic << " event " << events[n].first;
+    }
+  }
+  std::vector<Connector::PendingPublish> late;
+  absl::Status refused;
+  late.push_back({MakeEvent(0), [&](absl::StatusOr<PublishResult> r) { refused = r.status(); }});
+  connector->PublishBatch(&late);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable) << refused;
+}
 
 // The admin operations: topics listed, end and committed offsets per partition, and a group's
 // position reset only while it has no live member.
