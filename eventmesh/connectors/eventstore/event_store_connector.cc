@@ -723,9 +723,9 @@ std::unique_ptr<EventStoreConnector> EventStoreConnector::Create(
 EventStoreConnector::EventStoreConnector(std::unique_ptr<store::EventStore> store,
                                          const EventStoreConnectorOptions& options)
     : options_(options), store_(std::move(store)) {
-  for (int i = 0; i < options_.appender_threads; ++i) {
-    appenders_.emplace_back([this] { AppenderLoop(); });
-  }
+  // With append_async nothing is ever queued for an appender.
+  const int appenders = options_.append_async ? 0 : options_.appender_threads;
+  for (int i = 0; i < appenders; ++i) appenders_.emplace_back([this] { AppenderLoop(); });
   maintenance_thread_ = std::thread([this] { MaintenanceLoop(); });
   for (int i = 0; i < kMaintenanceWorkers; ++i) {
     maintenance_workers_.emplace_back([this] { MaintenanceWorker(); });
