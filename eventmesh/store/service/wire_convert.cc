@@ -376,30 +376,41 @@ bool ParseRecord(absl::string_view bytes, ProducerRecord* record) {
   return true;
 }
 
-}  // namespace
-
-bool ScanAppendFrame(absl::string_view payload, AppendFrame* out) {
-  out->request_id = 0;
-  out->multi = false;
-  out->appends.clear();
+// The plain form of a StoreRequest / StoreResponse envelope: request_id (field 1, at most once)
+// and exactly one length-delimited field numbered `first` or `second` (its number and bytes
+// returned), nothing else. False for any other form (an error status, another operation or
+// result, an unknown or repeated field, malformed bytes).
+bool ScanEnvelope(absl::string_view payload, uint32_t first, uint32_t second, uint64_t* request_id,
+                  uint32_t* op_field, absl::string_view* op) {
+  *request_id = 0;
   WireReader r(payload);
   bool has_id = false, has_op = false;
-  absl::string_view op;
   while (!r.done()) {
     uint32_t field, type;
     if (!r.Tag(&field, &type)) return false;
     if (field == 1 && type == kVarintType && !has_id) {
-      if (!r.Varint(&out->request_id)) return false;
+      if (!r.Varint(request_id)) return false;
       has_id = true;
-    } else if ((field == 20 || field == 25) && type == kLenType && !has_op) {
-      if (!r.Bytes(&op)) return false;
-      out->multi = field == 25;
+    } else if ((field == first || field == second) && type == kLenType && !has_op) {
+      if (!r.Bytes(op)) return false;
+      *op_field = field;
       has_op = true;
     } else {
       return false;
     }
   }
-  if (!has_op) return false;
+  return has_op;
+}
+
+}  // namespace
+
+bool ScanAppendFrame(absl::string_view payload, AppendFrame* out) {
+  out->multi = false;
+  out->appends.clear();
+  uint32_t op_field = 0;
+  absl::string_view op;
+  if (!ScanEnvelope(payload, 20, 25, &out->request_id, &op_field, &op)) return false;
+  out->multi = op_field == 25;
   if (!out->multi) {
     out->appends.push_back(op);
     return true;
@@ -898,27 +909,12 @@ bool ParseSuccessOutcome(absl::string_view bytes, AppendResult* out) {
 }  // namespace
 
 bool ParseAppendAnswer(absl::string_view payload, AppendAnswer* out) {
-  out->request_id = 0;
   out->multi = false;
   out->results.clear();
-  WireReader r(payload);
-  bool has_id = false, has_result = false;
+  uint32_t result_field = 0;
   absl::string_view result;
-  while (!r.done()) {
-    uint32_t field, type;
-    if (!r.Tag(&field, &type)) return false;
-    if (field == 1 && type == kVarintType && !has_id) {
-      if (!r.Varint(&out->request_id)) return false;
-      has_id = true;
-    } else if ((field == 20 || field == 25) && type == kLenType && !has_result) {
-      if (!r.Bytes(&result)) return false;
-      out->multi = field == 25;
-      has_result = true;
-    } else {
-      return false;  // a status (an error), another result, an unknown field
-    }
-  }
-  if (!has_result) return false;
+  if (!ScanEnvelope(payload, 20, 25, &out->request_id, &result_field, &result)) return false;
+  out->multi = result_field == 25;
   if (!out->multi) {
     out->results.emplace_back();
     return ParseAppendResponse(result, &out->results.back());
@@ -1039,27 +1035,12 @@ bool ParseStoredRecord(absl::string_view bytes, EventRecord* record) {
 }  // namespace
 
 bool ParseReadAnswer(absl::string_view payload, ReadAnswer* out) {
-  out->request_id = 0;
   out->fetch = false;
   out->result = ReadResult{};
-  WireReader r(payload);
-  bool has_id = false, has_result = false;
+  uint32_t result_field = 0;
   absl::string_view result;
-  while (!r.done()) {
-    uint32_t field, type;
-    if (!r.Tag(&field, &type)) return false;
-    if (field == 1 && type == kVarintType && !has_id) {
-      if (!r.Varint(&out->request_id)) return false;
-      has_id = true;
-    } else if ((field == 21 || field == 22) && type == kLenType && !has_result) {
-      if (!r.Bytes(&result)) return false;
-      out->fetch = field == 22;
-      has_result = true;
-    } else {
-      return false;  // a status (an error), another result, an unknown field
-    }
-  }
-  if (!has_result) return false;
+  if (!ScanEnvelope(payload, 21, 22, &out->request_id, &result_field, &result)) return false;
+  out->fetch = result_field == 22;
   WireReader m(result);
   bool has_next = false, has_earliest = false, has_latest = false;
   while (!m.done()) {
