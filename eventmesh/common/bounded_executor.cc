@@ -1,12 +1,20 @@
 #include "eventmesh/common/bounded_executor.h"
 
+#include <pthread.h>
+
 #include <utility>
 
 namespace eventmesh {
 
-BoundedExecutor::BoundedExecutor(int threads, size_t max_queued) : max_queued_(max_queued) {
+BoundedExecutor::BoundedExecutor(int threads, size_t max_queued, const std::string& name)
+    : max_queued_(max_queued) {
   threads_.reserve(threads);
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this, name = name.substr(0, 15)] {
+      if (!name.empty()) pthread_setname_np(pthread_self(), name.c_str());
+      Loop();
+    });
+  }
 }
 
 BoundedExecutor::~BoundedExecutor() { Shutdown(); }

@@ -6,11 +6,12 @@
 // beyond `max_queued` instead of growing without limit. Thread-safe. Shutdown() (also run by the
 // destructor) refuses new tasks, runs every task already queued and joins the threads;
 // ShutdownNow() instead drops the queued tasks, running their `cancel` function (if any) instead,
-// and joins.
+// and joins. Threads are named `name` (at most 15 characters kept) when one is given.
 
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -21,7 +22,7 @@ namespace eventmesh {
 
 class BoundedExecutor {
  public:
-  BoundedExecutor(int threads, size_t max_queued);
+  BoundedExecutor(int threads, size_t max_queued, const std::string& name = "");
   ~BoundedExecutor();
   BoundedExecutor(const BoundedExecutor&) = delete;
   BoundedExecutor& operator=(const BoundedExecutor&) = delete;

@@ -1,6 +1,9 @@
 #include "eventmesh/common/bounded_executor.h"
 
+#include <pthread.h>
+
 #include <atomic>
+#include <string>
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
@@ -43,6 +46,20 @@ TEST(BoundedExecutorTest, ShutdownNowCancelsQueuedTasks) {
   release.Notify();
   executor.ShutdownNow();
   EXPECT_EQ(ran.load() + cancelled.load(), 3);
+}
+
+TEST(BoundedExecutorTest, NamesItsThreads) {
+  BoundedExecutor executor(1, 1, "em-test-executor-long-name");
+  absl::Notification done;
+  std::string name;
+  ASSERT_TRUE(executor.TrySubmit([&] {
+    char buf[16] = {};
+    pthread_getname_np(pthread_self(), buf, sizeof(buf));
+    name = buf;
+    done.Notify();
+  }));
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  EXPECT_EQ(name, "em-test-executo") << "the first 15 characters";
 }
 
 }  // namespace

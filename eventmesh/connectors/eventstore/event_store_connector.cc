@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "eventmesh/common/backoff.h"
+#include "eventmesh/common/bounded_executor.h"
 #include "eventmesh/connectors/api/delivery_metadata.h"
 #include "eventmesh/protocol/cloudevents/proto_format.h"
 #include "glog/logging.h"
@@ -58,12 +59,25 @@ absl::StatusOr<std::shared_ptr<const cloudevents::CloudEvent>> DecodeRecord(
 
 // Shared between the Subscription handle, the connector's maintenance thread and in-flight
 // FetchAsync callbacks (which keep it alive through shared_ptr).
+// Set while this thread appends a publisher's batch itself (append_on_caller_thread): fetch
+// completions the append runs are then a subscriber's delivery riding on a publisher's thread.
+thread_local bool t_appending_for_publisher = false;
+
+// A fetch completed inside such an append hands its delivery to the connector's delivery
+// thread when it carries at least this many events: under load the publisher's thread then
+// keeps reading, converting and appending while another core decodes and pushes. Smaller
+// completions (a caught-up subscriber at a moderate rate) are delivered at once on the
+// publisher's thread, which saves a thread wake-up per event and keeps their latency low.
+constexpr size_t kDeliveryHandOffMinEvents = 64;
+
 class EventStoreSubscriptionState
     : public std::enable_shared_from_this<EventStoreSubscriptionState> {
  public:
   EventStoreSubscriptionState(store::EventStore* store, const EventStoreConnectorOptions& options,
-                              SubscribeOptions sub, DeliveryHandler handler)
+                              SubscribeOptions sub, DeliveryHandler handler,
+                              std::shared_ptr<BoundedExecutor> delivery)
       : store_(store),
+        delivery_(std::move(delivery)),
         options_(options),
         fetch_backoff_(absl::Milliseconds(options.retry_initial_backoff_ms),
                        absl::Milliseconds(options.retry_max_backoff_ms)),
@@ -520,8 +534,25 @@ class EventStoreSubscriptionState
     }
     auto self = shared_from_this();
     store_->FetchAsync(request, [self, id, epoch](absl::StatusOr<store::ReadResult> result) {
-      self->OnFetched(id, epoch, std::move(result));
+      self->Deliver(id, epoch, std::move(result));
     });
+  }
+
+  // A fetch's completion: delivered here, or (a large one that an append on a publisher's thread
+  // completed) by the delivery thread. One fetch per partition is in flight, so either way a
+  // partition's events are delivered in order.
+  void Deliver(int32_t id, uint64_t epoch, absl::StatusOr<store::ReadResult> result) {
+    if (delivery_ != nullptr && t_appending_for_publisher && result.ok() &&
+        result->records.size() >= kDeliveryHandOffMinEvents) {
+      auto held = std::make_shared<absl::StatusOr<store::ReadResult>>(std::move(result));
+      if (delivery_->TrySubmit([self = shared_from_this(), id, epoch, held] {
+            self->OnFetched(id, epoch, std::move(*held));
+          })) {
+        return;
+      }
+      result = std::move(*held);  // shutting down: deliver here
+    }
+    OnFetched(id, epoch, std::move(result));
   }
 
   void OnFetched(int32_t id, uint64_t epoch, absl::StatusOr<store::ReadResult> result) {
@@ -661,6 +692,7 @@ class EventStoreSubscriptionState
   }
 
   store::EventStore* const store_;
+  const std::shared_ptr<BoundedExecutor> delivery_;  // null: every completion delivered in place
   const EventStoreConnectorOptions options_;
   const Backoff fetch_backoff_;  // no jitter: one connector's partitions
   const SubscribeOptions sub_;
@@ -726,6 +758,11 @@ EventStoreConnector::EventStoreConnector(std::unique_ptr<store::EventStore> stor
   // With append_async nothing is ever queued for an appender.
   const int appenders = options_.append_async ? 0 : options_.appender_threads;
   for (int i = 0; i < appenders; ++i) appenders_.emplace_back([this] { AppenderLoop(); });
+  if (options_.append_on_caller_thread) {
+    // Its queue holds at most one task per partition fetch in flight (one per subscription
+    // and owned partition), so the bound is never the limit.
+    delivery_ = std::make_shared<BoundedExecutor>(1, SIZE_MAX, "em-deliver");
+  }
   maintenance_thread_ = std::thread([this] { MaintenanceLoop(); });
   for (int i = 0; i < kMaintenanceWorkers; ++i) {
     maintenance_workers_.emplace_back([this] { MaintenanceWorker(); });
@@ -817,7 +854,10 @@ void EventStoreConnector::PublishBatch(std::vector<PendingPublish>* batch) {
     if (options_.append_async) {
       AppendBatchAsync(&ready);
     } else {
+      const bool outer = t_appending_for_publisher;
+      t_appending_for_publisher = true;
       AppendBatch(&ready);
+      t_appending_for_publisher = outer;
     }
     std::lock_guard<std::mutex> lock(queue_mu_);
     --busy_appenders_;
@@ -1003,7 +1043,7 @@ absl::StatusOr<std::unique_ptr<Subscription>> EventStoreConnector::Subscribe(
     }
   }
   auto state = std::make_shared<EventStoreSubscriptionState>(store_.get(), options_, options,
-                                                             std::move(handler));
+                                                             std::move(handler), delivery_);
   if (auto status = state->Start(); !status.ok()) {
     state->Close();
     return status;
@@ -1187,6 +1227,8 @@ void EventStoreConnector::Shutdown() {
     if (worker.joinable()) worker.join();
   }
   maintenance_workers_.clear();
+  // Deliveries already handed over run (the store is still open); later ones run in place.
+  if (delivery_ != nullptr) delivery_->Shutdown();
   std::deque<std::shared_ptr<EventStoreSubscriptionState>> dropped;
   {
     std::lock_guard<std::mutex> lock(subs_mu_);

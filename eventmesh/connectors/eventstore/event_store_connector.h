@@ -15,17 +15,20 @@
 // syncMode none) a batch is appended on the caller's thread when nothing is queued or being
 // appended. With `append_async` (embedded, syncMode batch/always) each batch is issued on the
 // caller's thread with AppendAsync and its callbacks run when the store reports it durable (on
-// the engine's commit threads), with no appender thread between. An Append that fails (e.g. the
-// store service is unreachable) fails the callbacks with the store's status; a DeadlineExceeded
-// append is reported as Unavailable (the event may or may not have been stored): no publish is ever
-// acknowledged that the store did not confirm. Clustering subscriptions: each one joins the store
-// consumer group as a member (heartbeats from the connector thread every heartbeat_interval_ms),
-// reads its assigned partitions with FetchAsync long-polls from the group's committed offset (or
-// the partition's end when the group never committed), and commits per partition the contiguous
-// acknowledged watermark every commit_interval_ms and on Close. Several runtimes on one store
-// therefore share a group. Broadcasting subscriptions read every partition from its end at
-// subscribe time; nothing is committed. A fetch that fails (store unreachable) is retried by the
-// connector thread with exponential backoff (retry_initial_backoff_ms doubling up to
+// the engine's commit threads), with no appender thread between. An append on the caller's
+// thread also completes the fetches parked at the partition's end: a completion of 64 events
+// or more is delivered by the connector's delivery thread (`em-deliver`), so under load the
+// publisher's thread and the delivery use two cores; smaller ones are delivered in place. An Append
+// that fails (e.g. the store service is unreachable) fails the callbacks with the store's status; a
+// DeadlineExceeded append is reported as Unavailable (the event may or may not have been stored):
+// no publish is ever acknowledged that the store did not confirm. Clustering subscriptions: each
+// one joins the store consumer group as a member (heartbeats from the connector thread every
+// heartbeat_interval_ms), reads its assigned partitions with FetchAsync long-polls from the group's
+// committed offset (or the partition's end when the group never committed), and commits per
+// partition the contiguous acknowledged watermark every commit_interval_ms and on Close. Several
+// runtimes on one store therefore share a group. Broadcasting subscriptions read every partition
+// from its end at subscribe time; nothing is committed. A fetch that fails (store unreachable) is
+// retried by the connector thread with exponential backoff (retry_initial_backoff_ms doubling up to
 // retry_max_backoff_ms); an expired group membership (store restarted, long outage) is re-joined on
 // the next heartbeat, so subscriptions resume by themselves when the store comes back.
 //
@@ -46,6 +49,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "eventmesh/common/bounded_executor.h"
 #include "eventmesh/common/config/key_table.h"
 #include "eventmesh/common/config/values.h"
 #include "eventmesh/connectors/api/connector.h"
@@ -195,6 +199,8 @@ class EventStoreConnector final : public Connector {
   int32_t idle_appenders_ = 0;  // appenders waiting on queue_cv_
   bool stopping_ = false;
   std::vector<std::thread> appenders_;
+  // With append_on_caller_thread: delivers the large fetch completions such appends complete.
+  std::shared_ptr<BoundedExecutor> delivery_;
 
   // Maintenance: one scheduler thread hands each subscription's tick (heartbeat, commit, pump) to
   // a pool of kMaintenanceWorkers, a subscription at most once at a time, so one slow store call

@@ -1,11 +1,14 @@
 #include "eventmesh/connectors/eventstore/event_store_connector.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -140,6 +143,91 @@ TEST_P(TailCacheDeliveryTest, DeliversEveryPublishedEventUnchangedAcrossARebalan
 
 INSTANTIATE_TEST_SUITE_P(CacheOffAndOn, TailCacheDeliveryTest,
                          ::testing::Values(int64_t{0}, int64_t{256} << 10));
+
+// append_on_caller_thread (embedded, syncMode none): a publisher's append completes the fetch
+// parked at the partition's end. A large completion is delivered by the connector's delivery
+// thread, in order; a small one at once on the publisher's thread (before PublishBatch returns).
+TEST(EventStoreConnectorDeliveryTest, LargeCompletionsMoveToTheDeliveryThreadSmallOnesStay) {
+  store::StoreOptions store_options;
+  store_options.path = absl::StrCat(getenv("TEST_TMPDIR"), "/handoff");
+  store_options.sync_mode = store::SyncMode::kNone;
+  store_options.retention_interval_ms = 0;
+  auto store = store::RocksDbEventStore::Open(store_options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  store::RocksDbEventStore* engine = store->get();
+  EventStoreConnectorOptions options;
+  options.append_on_caller_thread = true;
+  options.fetch_wait_ms = 600'000;  // a parked fetch stays parked for the whole test
+  auto connector = EventStoreConnector::Create(std::move(*store), options);
+  ASSERT_TRUE(connector->CreateTopic("topic", 1).ok());
+
+  struct Delivery {
+    int64_t offset;
+    std::thread::id thread;
+    std::string thread_name;
+  };
+  absl::Mutex mu;
+  std::vector<Delivery> deliveries;
+  std::vector<Position> positions;
+  SubscribeOptions sub_options;
+  sub_options.group = "g";
+  sub_options.topic = "topic";
+  auto sub = connector->Subscribe(sub_options, [&](std::vector<DeliveredEvent>* events) {
+    char name[16] = {};
+    pthread_getname_np(pthread_self(), name, sizeof(name));
+    absl::MutexLock lock(&mu);
+    for (const auto& e : *events) {
+      deliveries.push_back({e.position.offset, std::this_thread::get_id(), name});
+      positions.push_back(e.position);
+    }
+  });
+  ASSERT_TRUE(sub.ok()) << sub.status();
+  const auto wait_until = [](const std::function<bool()>& done) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (!done() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(2));
+    return done();
+  };
+  const auto parked = [&] { return engine->GetStats().parked_async_fetches == 1; };
+  const auto publish = [&](int from, int to) {
+    std::vector<Connector::PendingPublish> batch;
+    for (int i = from; i < to; ++i) {
+      batch.push_back({MakeEvent(i),
+                       [](absl::StatusOr<PublishResult> r) { ASSERT_TRUE(r.ok()) << r.status(); }});
+    }
+    connector->PublishBatch(&batch);
+  };
+
+  ASSERT_TRUE(wait_until(parked)) << "the subscription's fetch never parked";
+  publish(0, 100);
+  ASSERT_TRUE(wait_until([&] {
+    absl::MutexLock lock(&mu);
+    return deliveries.size() >= 100;
+  }));
+  {
+    absl::MutexLock lock(&mu);
+    ASSERT_EQ(deliveries.size(), 100u);
+    for (int64_t i = 0; i < 100; ++i) EXPECT_EQ(deliveries[i].offset, i);
+    EXPECT_NE(deliveries.front().thread, std::this_thread::get_id());
+    EXPECT_EQ(deliveries.front().thread_name, "em-deliver");
+  }
+  (*sub)->AckAll([&] {
+    absl::MutexLock lock(&mu);
+    return std::move(positions);
+  }());
+
+  ASSERT_TRUE(wait_until(parked)) << "the fetch did not park again at the end";
+  publish(100, 103);
+  {
+    absl::MutexLock lock(&mu);  // delivered before PublishBatch returned, on this thread
+    ASSERT_EQ(deliveries.size(), 103u);
+    for (int64_t i = 100; i < 103; ++i) {
+      EXPECT_EQ(deliveries[i].offset, i);
+      EXPECT_EQ(deliveries[i].thread, std::this_thread::get_id());
+    }
+  }
+  sub->reset();
+  connector->Shutdown();
+}
 
 // append_async (embedded, syncMode batch): appends issued from the publisher's thread are
 // acknowledged once durable, in publish order per topic (also when one batch mixes topics), and
