@@ -158,6 +158,9 @@ void GroupConsumer::Flush(FlushList& flush) {
 void GroupConsumer::DispatchLocked(FlushList* flush) {
   if (closed_ || targets_.empty()) return;
   auto self = shared_from_this();
+  // One clock reading per burst (its pushes leave within microseconds): ack deadlines and the
+  // ack-latency metric count from it.
+  const int64_t now_ns = SteadyNowNs();
   while (!pending_.empty()) {
     std::shared_ptr<Entry>& entry = pending_.front();
     // Round robin over targets with a free slot; a redelivery avoids its previous target when
@@ -212,7 +215,6 @@ void GroupConsumer::DispatchLocked(FlushList* flush) {
     entry->last_target = chosen->target->target_id();
     ++stats_.delivered;
     if (settings_.metrics != nullptr) settings_.metrics->Pushed();
-    const int64_t now_ns = SteadyNowNs();
     if (chosen->settings.ack_timeout) {
       const int64_t deadline = now_ns / 1'000'000 + settings_.ack_timeout_ms;
       in_flight_.emplace(seq, InFlight{std::move(entry), chosen->target, deadline, now_ns});
