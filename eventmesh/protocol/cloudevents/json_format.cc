@@ -8,6 +8,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "eventmesh/protocol/json/append_writer.h"
 #include "rapidjson/error/en.h"
 #include "rapidjson/memorystream.h"
 #include "rapidjson/reader.h"
@@ -16,21 +17,8 @@
 namespace eventmesh::cloudevents {
 namespace {
 
-// RapidJSON output stream appending to a std::string.
-class StringAppendStream {
- public:
-  using Ch = char;
-  explicit StringAppendStream(std::string* out) : out_(out) {}
-  void Put(char c) { out_->push_back(c); }
-  void Flush() {}
-  void Reserve(size_t n) { out_->reserve(out_->size() + n); }
-
- private:
-  std::string* out_;
-};
-
-inline void PutReserve(StringAppendStream& s, size_t n) { s.Reserve(n); }
-inline void PutUnsafe(StringAppendStream& s, char c) { s.Put(c); }
+using json::AppendWriter;
+using json::StringAppendStream;
 
 absl::Status Invalid(absl::string_view rule) {
   return absl::InvalidArgumentError(absl::StrCat("invalid CloudEvent: ", rule));
@@ -71,6 +59,8 @@ absl::StatusOr<AttributeValue> ExtensionValue(absl::string_view name, const rapi
                               "' must be a JSON string, boolean or integer within 32 bits"));
 }
 
+// For any RapidJSON writer; argument-dependent lookup prefers json::WriteKey/WriteString for
+// json::AppendWriter (strings that need no escaping copied in one block) and json::Writer.
 template <typename W>
 void WriteKey(W& w, absl::string_view s) {
   w.Key(s.data(), static_cast<rapidjson::SizeType>(s.size()));
@@ -79,6 +69,11 @@ void WriteKey(W& w, absl::string_view s) {
 template <typename W>
 void WriteString(W& w, absl::string_view s) {
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+template <typename W>
+void WriteRawValue(W& w, absl::string_view json_text, rapidjson::Type type) {
+  w.RawValue(json_text.data(), json_text.size(), type);
 }
 
 template <typename W>
@@ -121,7 +116,7 @@ void WriteEvent(const CloudEvent& e, W& w) {
       if (e.data().empty()) {
         w.Null();  // not JSON text; keep the output well-formed
       } else {
-        w.RawValue(e.data().data(), e.data().size(), rapidjson::kObjectType);
+        WriteRawValue(w, e.data(), rapidjson::kObjectType);
       }
       break;
     case DataEncoding::kBinary:
@@ -275,7 +270,7 @@ void WriteJsonEvent(const CloudEvent& event, json::Writer& writer) { WriteEvent(
 
 void AppendJsonEvent(const CloudEvent& event, std::string* out) {
   StringAppendStream stream(out);
-  rapidjson::Writer<StringAppendStream> w(stream);
+  AppendWriter w(stream);
   WriteEvent(event, w);
 }
 
@@ -340,7 +335,7 @@ bool IsJsonText(absl::string_view text) {
 std::string SerializeJsonBatch(const std::vector<CloudEvent>& events) {
   std::string out;
   StringAppendStream stream(&out);
-  rapidjson::Writer<StringAppendStream> w(stream);
+  AppendWriter w(stream);
   w.StartArray();
   for (const CloudEvent& e : events) WriteEvent(e, w);
   w.EndArray();

@@ -394,6 +394,50 @@ TEST(JsonFormatTest, AppendAndWriterVariants) {
   EXPECT_EQ((*batch)[1], e);
 }
 
+// The string writer (strings without escapes copied in one block, JSON data copied whole) writes
+// byte for byte what RapidJSON's own writer writes (WriteJsonEvent into a json::Writer), for
+// text, JSON and binary data, plain and escaped strings, typed extensions, and in batches.
+TEST(JsonFormatTest, AppendedJsonIsByteForByteRapidJsonsOutput) {
+  std::vector<CloudEvent> events;
+  for (const std::string& text :
+       {std::string("plain"), std::string("q\"uote\\slash/"), std::string("tab\there\x01"),
+        std::string("\xc3\xa9t\xc3\xa9 \xe2\x82\xac"), std::string(300, 'z'), std::string()}) {
+    CloudEvent e;
+    e.set_id(text.empty() ? "id" : text);
+    e.set_source("/src");
+    e.set_type("t");
+    e.set_subject(text + "-topic");
+    e.SetExtension("note", text.empty() ? "n" : text);
+    e.SetExtension("flag", AttributeValue::Boolean(true));
+    e.SetExtension("count", AttributeValue::Integer(42));
+    e.set_data_content_type("text/plain");
+    e.set_data(text, DataEncoding::kText);
+    events.push_back(e);
+    e.set_data_content_type("application/json");
+    e.set_data(absl::StrCat(R"({"v":")", text.empty() ? "x" : "y", R"(","n":[1,2,{}]})"),
+               DataEncoding::kJson);
+    events.push_back(e);
+    e.set_data_content_type("application/octet-stream");
+    e.set_data(std::string("\x00\xff\x10"
+                           "bin",
+                           6),
+               DataEncoding::kBinary);
+    events.push_back(e);
+  }
+  for (const CloudEvent& e : events) {
+    rapidjson::StringBuffer buf;
+    json::Writer w(buf);
+    WriteJsonEvent(e, w);
+    EXPECT_EQ(SerializeJsonEvent(e), std::string(buf.GetString(), buf.GetSize()));
+  }
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartArray();
+  for (const CloudEvent& e : events) WriteJsonEvent(e, w);
+  w.EndArray();
+  EXPECT_EQ(SerializeJsonBatch(events), std::string(buf.GetString(), buf.GetSize()));
+}
+
 TEST(JsonFormatTest, SpecBatchExample) {
   absl::StatusOr<std::vector<CloudEvent>> verbatim = ParseJsonBatch(kSpecBatchExample);
   ASSERT_FALSE(verbatim.ok());
