@@ -870,62 +870,63 @@ void EventStoreConnector::PublishBatch(std::vector<PendingPublish>* batch) {
   }
 }
 
-void EventStoreConnector::AppendBatch(std::vector<PendingAppend>* batch) {
-  // Group by topic, keeping publish order within a topic.
-  std::map<std::string, std::vector<size_t>> by_topic;
-  for (size_t i = 0; i < batch->size(); ++i) by_topic[(*batch)[i].topic].push_back(i);
-  for (auto& [topic, indexes] : by_topic) {
-    store::AppendRequest request;
-    request.topic = topic;
-    request.strategy = store::PartitionStrategy::kRoundRobin;
-    request.records.resize(indexes.size());
-    for (size_t k = 0; k < indexes.size(); ++k) {
-      request.records[k].payload = std::move((*batch)[indexes[k]].payload);
-      request.records[k].attachment = std::move((*batch)[indexes[k]].attachment);
+std::vector<EventStoreConnector::TopicAppend> EventStoreConnector::GroupByTopic(
+    std::vector<PendingAppend>* batch) {
+  if (batch->empty()) return {};
+  // Usually every event has the same topic: one append, in publish order, without a map.
+  const std::string& first = batch->front().topic;
+  const bool one_topic = std::all_of(batch->begin(), batch->end(),
+                                     [&](const PendingAppend& p) { return p.topic == first; });
+  std::map<std::string, std::vector<size_t>> by_topic;  // publish order kept per topic
+  if (!one_topic) {
+    for (size_t i = 0; i < batch->size(); ++i) by_topic[(*batch)[i].topic].push_back(i);
+  }
+  std::vector<TopicAppend> appends(one_topic ? 1 : by_topic.size());
+  const auto fill = [batch](TopicAppend& append, const std::string& topic, size_t count,
+                            auto index_of) {
+    append.request.topic = topic;
+    append.request.strategy = store::PartitionStrategy::kRoundRobin;
+    append.request.records.resize(count);
+    append.dones.reserve(count);
+    for (size_t k = 0; k < count; ++k) {
+      PendingAppend& pending = (*batch)[index_of(k)];
+      append.request.records[k].payload = std::move(pending.payload);
+      append.request.records[k].attachment = std::move(pending.attachment);
+      append.dones.push_back(std::move(pending.done));
     }
-    const absl::StatusOr<store::AppendResult> result = store_->Append(request);
-    std::vector<PublishCallback> dones;
-    dones.reserve(indexes.size());
-    for (size_t k : indexes) dones.push_back(std::move((*batch)[k].done));
-    CompleteAppended(topic, result, &dones);
+  };
+  if (one_topic) {
+    fill(appends[0], first, batch->size(), [](size_t k) { return k; });
+  } else {
+    size_t n = 0;
+    for (const auto& [topic, indexes] : by_topic) {
+      fill(appends[n++], topic, indexes.size(), [&](size_t k) { return indexes[k]; });
+    }
+  }
+  return appends;
+}
+
+void EventStoreConnector::AppendBatch(std::vector<PendingAppend>* batch) {
+  for (TopicAppend& append : GroupByTopic(batch)) {
+    const absl::StatusOr<store::AppendResult> result = store_->Append(append.request);
+    CompleteAppended(append.request.topic, result, &append.dones);
   }
 }
 
 void EventStoreConnector::AppendBatchAsync(std::vector<PendingAppend>* batch) {
-  // Usually every event has the same topic: one append, in publish order, without grouping.
-  std::map<std::string, std::vector<size_t>> by_topic;
-  const std::string& first = batch->front().topic;
-  if (std::all_of(batch->begin(), batch->end(),
-                  [&](const PendingAppend& p) { return p.topic == first; })) {
-    std::vector<size_t>& all = by_topic[first];
-    all.resize(batch->size());
-    for (size_t i = 0; i < all.size(); ++i) all[i] = i;
-  } else {
-    for (size_t i = 0; i < batch->size(); ++i) by_topic[(*batch)[i].topic].push_back(i);
-  }
+  std::vector<TopicAppend> appends = GroupByTopic(batch);
   {
     std::lock_guard<std::mutex> lock(queue_mu_);
-    busy_appenders_ += static_cast<int32_t>(by_topic.size());
+    busy_appenders_ += static_cast<int32_t>(appends.size());
   }
-  for (auto& [topic, indexes] : by_topic) {
-    store::AppendRequest request;
-    request.topic = topic;
-    request.strategy = store::PartitionStrategy::kRoundRobin;
-    request.records.resize(indexes.size());
-    std::vector<PublishCallback> dones;
-    dones.reserve(indexes.size());
-    for (size_t k = 0; k < indexes.size(); ++k) {
-      PendingAppend& pending = (*batch)[indexes[k]];
-      request.records[k].payload = std::move(pending.payload);
-      request.records[k].attachment = std::move(pending.attachment);
-      dones.push_back(std::move(pending.done));
-    }
-    store_->AppendAsync(request, [this, topic = topic, dones = std::move(dones)](
-                                     absl::StatusOr<store::AppendResult> result) mutable {
-      CompleteAppended(topic, result, &dones);
-      std::lock_guard<std::mutex> lock(queue_mu_);
-      if (--busy_appenders_ == 0 && queue_.empty()) drained_cv_.notify_all();
-    });
+  for (TopicAppend& append : appends) {
+    store_->AppendAsync(append.request,
+                        [this, topic = append.request.topic, dones = std::move(append.dones)](
+                            absl::StatusOr<store::AppendResult> result) mutable {
+                          CompleteAppended(topic, result, &dones);
+                          std::lock_guard<std::mutex> lock(queue_mu_);
+                          if (--busy_appenders_ == 0 && queue_.empty()) drained_cv_.notify_all();
+                        });
   }
 }
 

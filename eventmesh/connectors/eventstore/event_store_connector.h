@@ -172,9 +172,17 @@ class EventStoreConnector final : public Connector {
     std::shared_ptr<const store::RecordAttachment> attachment;
   };
 
+  // One topic's share of a batch: its records in publish order and their callbacks.
+  struct TopicAppend {
+    store::AppendRequest request;
+    std::vector<PublishCallback> dones;
+  };
+
   EventStoreConnector(std::unique_ptr<store::EventStore> store,
                       const EventStoreConnectorOptions& options);
   void AppenderLoop();
+  // Moves `batch` into one append request per topic (round-robin partition).
+  static std::vector<TopicAppend> GroupByTopic(std::vector<PendingAppend>* batch);
   // Appends `batch` (grouped by topic, publish order kept per topic) and runs its callbacks.
   void AppendBatch(std::vector<PendingAppend>* batch);
   // The same with AppendAsync: returns once every append is issued; each topic's callbacks run
