@@ -37,7 +37,6 @@
 namespace eventmesh::store::service {
 namespace {
 
-using ::eventmesh::store::test_util::MakeTempDir;
 using ::eventmesh::store::test_util::OpenTestStore;
 
 using ::testing::SizeIs;
@@ -118,12 +117,8 @@ class StoreServerTest : public ::testing::Test {
   void SetUp() override { Start(StoreServerOptions{}); }
 
   void Start(StoreServerOptions options) {
-    StoreOptions store_options;
-    store_options.path = MakeTempDir("store_server");
-    store_options.retention_interval_ms = 0;
-    auto store = RocksDbEventStore::Open(store_options);
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
+    store_ = OpenTestStore("store_server");
+    ASSERT_NE(store_, nullptr);
     options.port = 0;
     auto server = StoreServer::Start(store_.get(), options);
     ASSERT_TRUE(server.ok()) << server.status();
@@ -604,25 +599,22 @@ TEST(StoreServerStopTest, CallsStillQueuedAfterTheStopTimeoutAreAnsweredUnavaila
 }
 
 TEST(StoreServerReadLimitsTest, ReadAndFetchSizesAreCappedByTheServer) {
-  StoreOptions store_options;
-  store_options.path = MakeTempDir("store_server");
-  store_options.retention_interval_ms = 0;
-  auto store = RocksDbEventStore::Open(store_options);
-  ASSERT_TRUE(store.ok());
+  std::unique_ptr<RocksDbEventStore> store = OpenTestStore("store_server");
+  ASSERT_NE(store, nullptr);
   CreateTopicRequest create;
   create.topic = "t";
-  ASSERT_TRUE((*store)->CreateTopic(create).ok());
+  ASSERT_TRUE(store->CreateTopic(create).ok());
   for (int i = 0; i < 100; ++i) {
     AppendRequest append;
     append.topic = "t";
     append.records.push_back(ProducerRecord{std::nullopt, {}, std::string(10'000, 'a' + i % 26)});
-    ASSERT_TRUE((*store)->Append(append).ok());
+    ASSERT_TRUE(store->Append(append).ok());
   }
   StoreServerOptions options;
   options.port = 0;
   options.max_read_bytes = 64 << 10;
   options.max_read_events = 10;
-  auto server = StoreServer::Start(store->get(), options);
+  auto server = StoreServer::Start(store.get(), options);
   ASSERT_TRUE(server.ok());
   RawConnection raw((*server)->port());
   // Unbounded bytes: capped to 64 KiB (soft: records are added while they fit).
@@ -657,7 +649,7 @@ TEST(StoreServerReadLimitsTest, ReadAndFetchSizesAreCappedByTheServer) {
     EXPECT_LE(r.records_size(), 6);
   }
   options.max_read_bytes = 0;
-  EXPECT_EQ(StoreServer::Start(store->get(), options).status().code(),
+  EXPECT_EQ(StoreServer::Start(store.get(), options).status().code(),
             absl::StatusCode::kInvalidArgument);
   (*server)->Stop();
 }
@@ -666,23 +658,20 @@ TEST(StoreServerReadLimitsTest, ReadAndFetchSizesAreCappedByTheServer) {
 // Fetch that would carry it is answered RESOURCE_EXHAUSTED with a hint, and the connection
 // keeps serving.
 TEST(StoreServerReadLimitsTest, AnAnswerBeyondTheFrameLimitGetsResourceExhausted) {
-  StoreOptions store_options;
-  store_options.path = MakeTempDir("store_server");
-  store_options.retention_interval_ms = 0;
-  auto store = RocksDbEventStore::Open(store_options);
-  ASSERT_TRUE(store.ok());
+  std::unique_ptr<RocksDbEventStore> store = OpenTestStore("store_server");
+  ASSERT_NE(store, nullptr);
   CreateTopicRequest create;
   create.topic = "t";
-  ASSERT_TRUE((*store)->CreateTopic(create).ok());
+  ASSERT_TRUE(store->CreateTopic(create).ok());
   AppendRequest append;
   append.topic = "t";
   append.records.push_back(ProducerRecord{std::nullopt, {}, std::string(20'000, 'x')});
-  ASSERT_TRUE((*store)->Append(append).ok());
+  ASSERT_TRUE(store->Append(append).ok());
   StoreServerOptions options;
   options.port = 0;
   options.max_frame_size = 16 << 10;
   options.max_read_bytes = 8 << 10;
-  auto server = StoreServer::Start(store->get(), options);
+  auto server = StoreServer::Start(store.get(), options);
   ASSERT_TRUE(server.ok());
   RawConnection raw((*server)->port());
   v1::StoreRequest fetch;
@@ -842,16 +831,13 @@ TEST(StoreServerBackPressureTest, InFlightLimitStopsReadingFurtherRequests) {
 }
 
 TEST(StoreServerBackPressureTest, ManyPipelinedRequestsWithASmallInFlightLimitAllComplete) {
-  StoreOptions store_options;
-  store_options.path = MakeTempDir("store_server");
-  store_options.retention_interval_ms = 0;
-  auto store = RocksDbEventStore::Open(store_options);
-  ASSERT_TRUE(store.ok());
+  std::unique_ptr<RocksDbEventStore> store = OpenTestStore("store_server");
+  ASSERT_NE(store, nullptr);
   StoreServerOptions options;
   options.port = 0;
   options.max_in_flight_per_connection = 2;
   options.executor_threads = 2;
-  auto server = StoreServer::Start(store->get(), options);
+  auto server = StoreServer::Start(store.get(), options);
   ASSERT_TRUE(server.ok());
   RawConnection raw((*server)->port());
   std::string bytes;
@@ -872,14 +858,11 @@ TEST(StoreServerBackPressureTest, ManyPipelinedRequestsWithASmallInFlightLimitAl
 }
 
 TEST(StoreServerStopTest, ConcurrentStopCallsBothReturnAfterTheServerStopped) {
-  StoreOptions store_options;
-  store_options.path = MakeTempDir("store_server");
-  store_options.retention_interval_ms = 0;
-  auto store = RocksDbEventStore::Open(store_options);
-  ASSERT_TRUE(store.ok());
+  std::unique_ptr<RocksDbEventStore> store = OpenTestStore("store_server");
+  ASSERT_NE(store, nullptr);
   StoreServerOptions options;
   options.port = 0;
-  auto server = StoreServer::Start(store->get(), options);
+  auto server = StoreServer::Start(store.get(), options);
   ASSERT_TRUE(server.ok());
   const uint16_t port = (*server)->port();
   std::thread a([&] { (*server)->Stop(); });
@@ -891,21 +874,19 @@ TEST(StoreServerStopTest, ConcurrentStopCallsBothReturnAfterTheServerStopped) {
 }
 
 TEST(StoreServerStartTest, BadOptionsAreRejected) {
-  StoreOptions store_options;
-  store_options.path = MakeTempDir("store_server");
-  auto store = RocksDbEventStore::Open(store_options);
-  ASSERT_TRUE(store.ok());
+  std::unique_ptr<RocksDbEventStore> store = OpenTestStore("store_server");
+  ASSERT_NE(store, nullptr);
   StoreServerOptions options;
   options.bind_address = "not-an-ip";
-  auto bad = StoreServer::Start(store->get(), options);
+  auto bad = StoreServer::Start(store.get(), options);
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(bad.status().message().substr(0, 27), "bad bind address \"not-an-ip");
   options.bind_address = "127.0.0.1";
   options.port = 0;
-  auto first = StoreServer::Start(store->get(), options);
+  auto first = StoreServer::Start(store.get(), options);
   ASSERT_TRUE(first.ok());
   options.port = (*first)->port();
-  auto taken = StoreServer::Start(store->get(), options);
+  auto taken = StoreServer::Start(store.get(), options);
   EXPECT_EQ(taken.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(taken.status().message()),
               testing::StartsWith(absl::StrCat("cannot bind 127.0.0.1:", options.port, ": ")));
@@ -959,14 +940,12 @@ TEST(WireConvertTest, AppendFromAnRvalueProtoEqualsTheCopy) {
 }
 
 TEST(StoreServerLimitsTest, ConnectionsBeyondMaxConnectionsAreClosedAndOthersKeepWorking) {
-  StoreOptions store_options;
-  store_options.path = MakeTempDir("store_server_limits");
-  auto store = RocksDbEventStore::Open(store_options);
-  ASSERT_TRUE(store.ok()) << store.status();
+  std::unique_ptr<RocksDbEventStore> store = OpenTestStore("store_server_limits");
+  ASSERT_NE(store, nullptr);
   StoreServerOptions options;
   options.port = 0;
   options.max_connections = 2;
-  auto server = StoreServer::Start(store->get(), options);
+  auto server = StoreServer::Start(store.get(), options);
   ASSERT_TRUE(server.ok()) << server.status();
   auto first = std::make_unique<RawConnection>((*server)->port());
   RawConnection second((*server)->port());
@@ -1005,16 +984,13 @@ using ::testing::HasSubstr;
 // latency, connections; the page passes promtool, and a restarted server on the same registry
 // keeps counting.
 TEST(StoreServerMetricsTest, CountsRequestsAndEventsAndPassesPromtool) {
-  StoreOptions store_options;
-  store_options.path = MakeTempDir("store_server_metrics");
-  store_options.retention_interval_ms = 0;
-  auto store = RocksDbEventStore::Open(store_options);
-  ASSERT_TRUE(store.ok());
+  std::unique_ptr<RocksDbEventStore> store = OpenTestStore("store_server_metrics");
+  ASSERT_NE(store, nullptr);
   metrics::Registry registry;
   StoreServerOptions options;
   options.port = 0;
   options.metrics = &registry;
-  auto server = StoreServer::Start(store->get(), options);
+  auto server = StoreServer::Start(store.get(), options);
   ASSERT_TRUE(server.ok()) << server.status();
   client::StoreClientOptions client_options;
   client_options.port = (*server)->port();
@@ -1054,7 +1030,7 @@ TEST(StoreServerMetricsTest, CountsRequestsAndEventsAndPassesPromtool) {
   page.clear();
   metrics::AppendPrometheusText(registry, &page);
   EXPECT_THAT(page, ::testing::Not(HasSubstr("eventmesh_store_connections")));
-  auto again = StoreServer::Start(store->get(), options);
+  auto again = StoreServer::Start(store.get(), options);
   ASSERT_TRUE(again.ok()) << again.status();
   page.clear();
   metrics::AppendPrometheusText(registry, &page);
