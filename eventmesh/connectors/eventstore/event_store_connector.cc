@@ -57,8 +57,8 @@ absl::StatusOr<std::shared_ptr<const cloudevents::CloudEvent>> DecodeRecord(
 
 // ----- Subscription state ------------------------------------------------------------------
 
-// Shared between the Subscription handle, the connector's maintenance thread and in-flight
-// FetchAsync callbacks (which keep it alive through shared_ptr).
+namespace {
+
 // Set while this thread appends a publisher's batch itself (append_on_caller_thread): fetch
 // completions the append runs are then a subscriber's delivery riding on a publisher's thread.
 thread_local bool t_appending_for_publisher = false;
@@ -70,6 +70,10 @@ thread_local bool t_appending_for_publisher = false;
 // publisher's thread, which saves a thread wake-up per event and keeps their latency low.
 constexpr size_t kDeliveryHandOffMinEvents = 64;
 
+}  // namespace
+
+// Shared between the Subscription handle, the connector's maintenance thread and in-flight
+// FetchAsync callbacks (which keep it alive through shared_ptr).
 class EventStoreSubscriptionState
     : public std::enable_shared_from_this<EventStoreSubscriptionState> {
  public:
