@@ -2,6 +2,7 @@
 
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <pthread.h>
 
 #include <atomic>
 #include <chrono>
@@ -219,7 +220,10 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
     if (owned_io_ != nullptr) {
       work_.emplace(asio::make_work_guard(*owned_io_));
       for (int i = 0; i < std::max(1, options_.threads); ++i) {
-        threads_.emplace_back([io = owned_io_.get()] { io->run(); });
+        threads_.emplace_back([io = owned_io_.get()] {
+          pthread_setname_np(pthread_self(), "em-http-client");
+          io->run();
+        });
       }
     }
     return absl::OkStatus();

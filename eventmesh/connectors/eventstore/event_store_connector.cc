@@ -1,5 +1,7 @@
 #include "eventmesh/connectors/eventstore/event_store_connector.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <chrono>
 #include <map>
@@ -761,15 +763,26 @@ EventStoreConnector::EventStoreConnector(std::unique_ptr<store::EventStore> stor
     : options_(options), store_(std::move(store)) {
   // With append_async nothing is ever queued for an appender.
   const int appenders = options_.append_async ? 0 : options_.appender_threads;
-  for (int i = 0; i < appenders; ++i) appenders_.emplace_back([this] { AppenderLoop(); });
+  for (int i = 0; i < appenders; ++i) {
+    appenders_.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "em-append");
+      AppenderLoop();
+    });
+  }
   if (options_.append_on_caller_thread) {
     // Its queue holds at most one task per partition fetch in flight (one per subscription
     // and owned partition), so the bound is never the limit.
     delivery_ = std::make_shared<BoundedExecutor>(1, SIZE_MAX, "em-deliver");
   }
-  maintenance_thread_ = std::thread([this] { MaintenanceLoop(); });
+  maintenance_thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "em-conn-maint");
+    MaintenanceLoop();
+  });
   for (int i = 0; i < kMaintenanceWorkers; ++i) {
-    maintenance_workers_.emplace_back([this] { MaintenanceWorker(); });
+    maintenance_workers_.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "em-conn-work");
+      MaintenanceWorker();
+    });
   }
 }
 

@@ -1,5 +1,7 @@
 #include "eventmesh/runtime/core/consumer_manager.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <chrono>
 #include <tuple>
@@ -25,7 +27,10 @@ std::string DeadLetterTopic(const std::string& group) {
 ConsumerManager::ConsumerManager(connectors::Connector* connector, TopicRegistry* topics,
                                  ConsumerManagerOptions options)
     : connector_(connector), topics_(topics), options_(options) {
-  tick_thread_ = std::thread([this] { TickLoop(); });
+  tick_thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "em-ack-timer");
+    TickLoop();
+  });
 }
 
 ConsumerManager::~ConsumerManager() { Shutdown(); }

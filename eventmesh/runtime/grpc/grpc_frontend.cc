@@ -1,5 +1,7 @@
 #include "eventmesh/runtime/grpc/grpc_frontend.h"
 
+#include <pthread.h>
+
 #include <atomic>
 #include <deque>
 #include <fstream>
@@ -904,7 +906,10 @@ class GrpcFrontend final : public frontend::Frontend {
   absl::string_view name() const override { return kFrontendName; }
 
   absl::Status Start() override {
-    timer_thread_ = std::thread([this] { shared_->timer_io.run(); });
+    timer_thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "em-grpc-timer");
+      shared_->timer_io.run();
+    });
     ::grpc::ServerBuilder builder;
     builder.AddListeningPort(absl::StrCat("0.0.0.0:", config_->grpc_port), credentials_,
                              &bound_port_);

@@ -1,5 +1,7 @@
 #include "eventmesh/runtime/mqtt/mqtt_server.h"
 
+#include <pthread.h>
+
 #include <chrono>
 #include <set>
 #include <utility>
@@ -41,7 +43,10 @@ absl::Status MqttServer::Start(int port) {
       nullptr,
       [](const boost::system::error_code& ec) { LOG(WARNING) << "mqtt accept: " << ec.message(); });
   pool_.Start();
-  scan_thread_ = std::thread([this] { ScanLoop(); });
+  scan_thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "em-mqtt-scan");
+    ScanLoop();
+  });
   return absl::OkStatus();
 }
 

@@ -1,6 +1,7 @@
 #include "eventmesh/runtime/webhook/webhook_manager.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -429,7 +430,10 @@ absl::Status WebhookManager::Start() {
     LOG(INFO) << "restored " << restored.size() << " webhook registrations";
   }
   if (options_.registration_expiry_ms > 0) {
-    expiry_thread_ = std::thread([this] { ExpiryLoop(); });
+    expiry_thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "em-webhook-exp");
+      ExpiryLoop();
+    });
   }
   return absl::OkStatus();
 }
