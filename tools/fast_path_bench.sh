@@ -14,7 +14,8 @@
 # Sections:
 #   peers    max rate, runtime sync none and batch (256 publishes in flight, and batch also with
 #            JetStream's 4096), NATS core, JetStream (peerbench, N events, REPS interleaved
-#            repetitions); runtime CPU per event from /proc/<pid>/stat
+#            repetitions); runtime CPU per event from /proc/<pid>/stat, and per thread name
+#            (/proc/<pid>/task: where the CPU goes, which thread saturates)
 #   paced    p50/p99 at 10,000/s and 50,000/s (none), 10,000/s (batch); the disk's own
 #            fdatasync latency in the same directory, alone and while the batch run writes
 #   idle     IDLE (10,000) idle TCP sessions: the runtime's resident memory
@@ -81,6 +82,25 @@ cpu_seconds() {
   awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"
 }
 
+# CPU seconds per thread name (threads of one name summed): "name seconds" lines.
+thread_cpu_seconds() {
+  local t
+  for t in /proc/"$1"/task/*; do
+    [ -r "$t/stat" ] || continue
+    # comm may hold spaces: the fields after the ")" that closes it are what counts.
+    echo "$(tr ' ' '_' <"$t/comm") $(sed 's/.*) //' "$t/stat" | cut -d' ' -f12,13)"
+  done | awk -v hz="$(getconf CLK_TCK)" '{s[$1] += ($2 + $3) / hz} END {for (n in s) print n, s[n]}'
+}
+
+# thread_cpu_report BEFORE AFTER N: each thread name's CPU per event between two
+# thread_cpu_seconds snapshots, largest first (names under 0.05 us/event left out).
+thread_cpu_report() {
+  awk -v n="$3" 'NR == FNR {b[$1] = $2; next} {d = ($2 - b[$1]) * 1e6 / n; if (d >= 0.05) \
+    printf "%s %.2f\n", $1, d}' <(echo "$1") <(echo "$2") | sort -k2 -n -r |
+    awk '{line = line sprintf("%s%s %s", NR > 1 ? ", " : "", $1, $2)} END {
+      printf "%-22s per thread (us/event): %s\n", "", line}'
+}
+
 result() {  # result LABEL OUTPUT: the RESULT line of a peerbench run, labelled
   printf '%-22s %s\n' "$1" "$(echo "$2" | grep -E '^RESULT|peerbench:' | tail -1)"
 }
@@ -97,14 +117,17 @@ peers() {
       [ "$window" != 256 ] && label="runtime-$sync-w$window"
       start_rt $sync --eventMesh.server.session.upstreamBufferSize=$((window > 1000 ? window : 1000)) ||
         return 1
-      local before after out
+      local before after out threads_before threads_after
       before=$(cpu_seconds $RTPID)
+      threads_before=$(thread_cpu_seconds $RTPID)
       out=$(timeout 300 "$PB" eventmesh --port $PORT --n "$N" --size "$SIZE" --window "$window" \
         --timeout 120 2>&1)
       after=$(cpu_seconds $RTPID)
+      threads_after=$(thread_cpu_seconds $RTPID)
       result "$label" "$out"
       awk -v a="$after" -v b="$before" -v n="$N" \
         'BEGIN {printf "%-22s runtime CPU %.2f us/event\n", "", (a - b) * 1e6 / n}'
+      thread_cpu_report "$threads_before" "$threads_after" "$N"
       cleanup
     done
     for b in nats js; do
