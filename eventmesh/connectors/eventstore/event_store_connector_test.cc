@@ -37,6 +37,19 @@ cloudevents::CloudEvent MakeEvent(int i) {
   return event;
 }
 
+// A RocksDB store in $TEST_TMPDIR/<name> (no retention thread), or a test failure and null.
+std::unique_ptr<store::RocksDbEventStore> OpenStore(const std::string& name, store::SyncMode sync,
+                                                    int64_t tail_cache_bytes = 256 << 10) {
+  store::StoreOptions store_options;
+  store_options.path = absl::StrCat(getenv("TEST_TMPDIR"), "/", name);
+  store_options.sync_mode = sync;
+  store_options.retention_interval_ms = 0;
+  store_options.tail_cache_bytes = tail_cache_bytes;
+  auto store = store::RocksDbEventStore::Open(store_options);
+  EXPECT_TRUE(store.ok()) << store.status();
+  return store.ok() ? *std::move(store) : nullptr;
+}
+
 // Collects deliveries and acknowledges them at once.
 class Member {
  public:
@@ -81,18 +94,14 @@ class TailCacheDeliveryTest : public ::testing::TestWithParam<int64_t> {};
 // cache (a copy of the attached event) or from RocksDB (decoded), also across a member leaving
 // the group (the remaining member resumes the partitions from the committed offsets).
 TEST_P(TailCacheDeliveryTest, DeliversEveryPublishedEventUnchangedAcrossARebalance) {
-  store::StoreOptions store_options;
-  store_options.path = absl::StrCat(getenv("TEST_TMPDIR"), "/tail_", GetParam());
-  store_options.sync_mode = store::SyncMode::kNone;
-  store_options.retention_interval_ms = 0;
-  store_options.tail_cache_bytes = GetParam();
-  auto store = store::RocksDbEventStore::Open(store_options);
-  ASSERT_TRUE(store.ok()) << store.status();
+  std::unique_ptr<store::RocksDbEventStore> store =
+      OpenStore(absl::StrCat("tail_", GetParam()), store::SyncMode::kNone, GetParam());
+  ASSERT_NE(store, nullptr);
   EventStoreConnectorOptions options;
   options.append_on_caller_thread = true;
   options.commit_interval_ms = 20;
   options.heartbeat_interval_ms = 20;
-  auto connector = EventStoreConnector::Create(std::move(*store), options);
+  auto connector = EventStoreConnector::Create(std::move(store), options);
   EXPECT_EQ(connector->store()->KeepsAttachments(), GetParam() > 0);
   ASSERT_TRUE(connector->CreateTopic("topic", 2).ok());
 
@@ -148,17 +157,13 @@ INSTANTIATE_TEST_SUITE_P(CacheOffAndOn, TailCacheDeliveryTest,
 // parked at the partition's end. A large completion is delivered by the connector's delivery
 // thread, in order; a small one at once on the publisher's thread (before PublishBatch returns).
 TEST(EventStoreConnectorDeliveryTest, LargeCompletionsMoveToTheDeliveryThreadSmallOnesStay) {
-  store::StoreOptions store_options;
-  store_options.path = absl::StrCat(getenv("TEST_TMPDIR"), "/handoff");
-  store_options.sync_mode = store::SyncMode::kNone;
-  store_options.retention_interval_ms = 0;
-  auto store = store::RocksDbEventStore::Open(store_options);
-  ASSERT_TRUE(store.ok()) << store.status();
-  store::RocksDbEventStore* engine = store->get();
+  std::unique_ptr<store::RocksDbEventStore> store = OpenStore("handoff", store::SyncMode::kNone);
+  ASSERT_NE(store, nullptr);
+  store::RocksDbEventStore* engine = store.get();
   EventStoreConnectorOptions options;
   options.append_on_caller_thread = true;
   options.fetch_wait_ms = 600'000;  // a parked fetch stays parked for the whole test
-  auto connector = EventStoreConnector::Create(std::move(*store), options);
+  auto connector = EventStoreConnector::Create(std::move(store), options);
   ASSERT_TRUE(connector->CreateTopic("topic", 1).ok());
 
   struct Delivery {
@@ -233,15 +238,11 @@ TEST(EventStoreConnectorDeliveryTest, LargeCompletionsMoveToTheDeliveryThreadSma
 // acknowledged once durable, in publish order per topic (also when one batch mixes topics), and
 // Shutdown returns only after every outstanding append has answered; later publishes are refused.
 TEST(EventStoreConnectorAsyncAppendTest, AcknowledgesInPublishOrderAndShutdownWaitsForAll) {
-  store::StoreOptions store_options;
-  store_options.path = absl::StrCat(getenv("TEST_TMPDIR"), "/async");
-  store_options.sync_mode = store::SyncMode::kBatch;
-  store_options.retention_interval_ms = 0;
-  auto store = store::RocksDbEventStore::Open(store_options);
-  ASSERT_TRUE(store.ok()) << store.status();
+  std::unique_ptr<store::RocksDbEventStore> store = OpenStore("async", store::SyncMode::kBatch);
+  ASSERT_NE(store, nullptr);
   EventStoreConnectorOptions options;
   options.append_async = true;
-  auto connector = EventStoreConnector::Create(std::move(*store), options);
+  auto connector = EventStoreConnector::Create(std::move(store), options);
   ASSERT_TRUE(connector->CreateTopic("topic", 1).ok());
   ASSERT_TRUE(connector->CreateTopic("other", 1).ok());
 
@@ -286,16 +287,12 @@ TEST(EventStoreConnectorAsyncAppendTest, AcknowledgesInPublishOrderAndShutdownWa
 // The admin operations: topics listed, end and committed offsets per partition, and a group's
 // position reset only while it has no live member.
 TEST(EventStoreConnectorAdminTest, ListsTopicsReportsOffsetsAndResetsGroups) {
-  store::StoreOptions store_options;
-  store_options.path = absl::StrCat(getenv("TEST_TMPDIR"), "/admin");
-  store_options.sync_mode = store::SyncMode::kNone;
-  store_options.retention_interval_ms = 0;
-  auto store = store::RocksDbEventStore::Open(store_options);
-  ASSERT_TRUE(store.ok()) << store.status();
+  std::unique_ptr<store::RocksDbEventStore> store = OpenStore("admin", store::SyncMode::kNone);
+  ASSERT_NE(store, nullptr);
   EventStoreConnectorOptions options;
   options.commit_interval_ms = 20;
   options.heartbeat_interval_ms = 20;
-  auto connector = EventStoreConnector::Create(std::move(*store), options);
+  auto connector = EventStoreConnector::Create(std::move(store), options);
   ASSERT_TRUE(connector->CreateTopic("topic", 2).ok());
   ASSERT_TRUE(connector->CreateTopic("another", 1).ok());
   auto topics = connector->ListTopics();
