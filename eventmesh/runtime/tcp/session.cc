@@ -148,7 +148,9 @@ void Session::OnRead(const boost::system::error_code& ec, size_t bytes) {
   }
   decoder_.CommitAppend(bytes);
   last_read_bytes_ = bytes;
-  last_activity_ms_ = core::SteadyNowMs();
+  // One clock read per read: the activity time and the publish latency's start.
+  read_ns_ = core::SteadyNowNs();
+  last_activity_ms_ = read_ns_ / 1'000'000;
   for (;;) {
     if (closed_ || reading_stopped_) {
       FlushPending();
@@ -479,7 +481,7 @@ void Session::HandlePublish(Package& package, absl::string_view body) {
   }
   publishes_in_flight_.fetch_add(1);
   // The reply only needs the request's seq.
-  const int64_t start_ns = ctx_->publish->metrics() != nullptr ? core::SteadyNowNs() : 0;
+  const int64_t start_ns = read_ns_;
   pending.done = [self = shared_from_this(), reply_cmd, seq = std::move(package.header.seq),
                   start_ns](absl::StatusOr<connectors::PublishResult> result) {
     if (core::RuntimeMetrics* metrics = self->ctx_->publish->metrics()) {

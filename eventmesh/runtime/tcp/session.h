@@ -171,6 +171,7 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   std::vector<protocol::tcp::SubscriptionItem> subscriptions_;
   absl::flat_hash_set<std::string> known_topics_;
   int64_t last_activity_ms_ = 0;
+  int64_t read_ns_ = 0;  // SteadyNowNs when the frames being handled were read (publish latency)
   int64_t accepted_ms_ = 0;
   bool reading_stopped_ = false;
   std::vector<std::pair<std::shared_ptr<core::GroupConsumer>, uint64_t>> pending_acks_;

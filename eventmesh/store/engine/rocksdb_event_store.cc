@@ -780,7 +780,9 @@ void RocksDbEventStore::WriteFrontLocked(Completions* completions) {
     needs_resume_ = false;
     for (CommitGroup::Publish& pub : written->publishes) {
       Partition* p = pub.partition;
-      if (!pub.records.empty()) AddToTail(p, &pub.records, options_.tail_cache_bytes);
+      if (!pub.records.empty()) {
+        AddToTail(p, &pub.records, options_.tail_cache_bytes, &completions->evicted);
+      }
       if (pub.next_offset > p->committed_next.load(std::memory_order_relaxed)) {
         p->committed_bytes.store(pub.cumulative_bytes);
         p->committed_next.store(pub.next_offset);
@@ -816,14 +818,14 @@ void RocksDbEventStore::WriteFrontLocked(Completions* completions) {
 }
 
 void RocksDbEventStore::AddToTail(Partition* p, std::vector<CachedRecord>* records,
-                                  int64_t max_bytes) {
-  std::deque<CachedRecord> evicted;  // freed outside tail_mu
+                                  int64_t max_bytes, std::vector<CachedRecord>* evicted) {
   {
     absl::MutexLock lock(&p->tail_mu);
     const int64_t base = records->front().record.offset;
     if (p->tail.empty() || p->tail_start + static_cast<int64_t>(p->tail.size()) != base) {
       // Not contiguous (first append, or offsets rolled back after a failed write): restart.
-      evicted.swap(p->tail);
+      for (CachedRecord& record : p->tail) evicted->push_back(std::move(record));
+      p->tail.clear();
       p->tail_start = base;
       p->tail_bytes = 0;
     }
@@ -834,7 +836,7 @@ void RocksDbEventStore::AddToTail(Partition* p, std::vector<CachedRecord>* recor
     const int64_t earliest = p->earliest.load(std::memory_order_relaxed);
     while (!p->tail.empty() && (p->tail_bytes > max_bytes || p->tail_start < earliest)) {
       p->tail_bytes -= p->tail.front().charged();
-      evicted.push_back(std::move(p->tail.front()));
+      evicted->push_back(std::move(p->tail.front()));
       p->tail.pop_front();
       ++p->tail_start;
     }
@@ -877,6 +879,7 @@ void RocksDbEventStore::RunCompletions(Completions* completions) {
   completions->writers.clear();
   for (const std::shared_ptr<AsyncWaiter>& w : completions->waiters) CompleteWaiter(w, false);
   completions->waiters.clear();
+  completions->evicted.clear();
 }
 
 void RocksDbEventStore::CommitThreadLoop() {

@@ -183,7 +183,9 @@ class RocksDbEventStore final : public EventStore {
   struct Completions {
     std::vector<std::unique_ptr<Writer>> writers;
     std::vector<std::shared_ptr<AsyncWaiter>> waiters;
-    bool empty() const { return writers.empty() && waiters.empty(); }
+    // Records the tail cache let go of: freed (with their attachments) outside write_mu_.
+    std::vector<CachedRecord> evicted;
+    bool empty() const { return writers.empty() && waiters.empty() && evicted.empty(); }
   };
   struct PreparedAppend;
 
@@ -203,7 +205,9 @@ class RocksDbEventStore final : public EventStore {
   void HandOffLeadershipLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Adds the durable `records` (consecutive offsets) to p's tail cache, evicting the oldest
   // beyond `max_bytes`. Called by the commit leader in write order.
-  static void AddToTail(Partition* p, std::vector<CachedRecord>* records, int64_t max_bytes);
+  // Appends durable `records` to p's tail cache; what falls out of it goes to *evicted.
+  static void AddToTail(Partition* p, std::vector<CachedRecord>* records, int64_t max_bytes,
+                        std::vector<CachedRecord>* evicted);
   void RunCompletions(Completions* completions);
   void CommitThreadLoop();
   // Writes a prepared batch through the commit queue (admin operations).
