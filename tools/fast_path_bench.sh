@@ -17,7 +17,8 @@
 #            repetitions); runtime CPU per event from /proc/<pid>/stat, and per thread name
 #            (/proc/<pid>/task: where the CPU goes, which thread saturates)
 #   paced    p50/p99 at 10,000/s and 50,000/s (none), 10,000/s (batch); the disk's own
-#            fdatasync latency in the same directory, alone and while the batch run writes
+#            fdatasync latency in the same directory, alone and while the batch run writes; CPU
+#            per event of the runtime and of nats-server at those rates
 #   idle     IDLE (10,000) idle TCP sessions: the runtime's resident memory
 #   http     wrk: a bare Beast responder vs the runtime's single-event publish (code 104 form,
 #            CloudEvents binary), sync none
@@ -173,18 +174,35 @@ paced() {
       fsync_latency "$OUT" 4 "disk-during-batch" >"$OUT/probe.txt" &
       probe=$!
     fi
+    local before after
+    before=$(cpu_seconds $RTPID)
     result "runtime-$sync@$rate" \
       "$(timeout 120 "$PB" eventmesh --port $PORT --n $((rate * 5)) --size "$SIZE" --rate "$rate" 2>&1)"
+    after=$(cpu_seconds $RTPID)
+    awk -v a="$after" -v b="$before" -v n=$((rate * 5)) \
+      'BEGIN {printf "%-22s runtime CPU %.2f us/event\n", "", (a - b) * 1e6 / n}'
     if [ -n "$probe" ]; then
       wait $probe
       cat "$OUT/probe.txt"
     fi
     cleanup
   done
+  # nats-server's own CPU per event beside the runtime's, when it runs on this machine.
+  local nats_pid
+  nats_pid=$(pgrep -n -x nats-server)
+  nats_cpu() {  # nats_cpu BEFORE N: nats-server's CPU per event since BEFORE
+    [ -n "$nats_pid" ] && awk -v a="$(cpu_seconds "$nats_pid")" -v b="$1" -v n="$2" \
+      'BEGIN {printf "%-22s nats-server CPU %.2f us/event\n", "", (a - b) * 1e6 / n}'
+  }
+  local nb=0
   for rate in 10000 50000; do
+    [ -n "$nats_pid" ] && nb=$(cpu_seconds "$nats_pid")
     result "nats@$rate" "$(timeout 120 "$PB" nats --n $((rate * 5)) --size "$SIZE" --rate "$rate" 2>&1)"
+    nats_cpu "$nb" $((rate * 5))
   done
+  [ -n "$nats_pid" ] && nb=$(cpu_seconds "$nats_pid")
   result "js@10000" "$(timeout 120 "$PB" js --n 50000 --size "$SIZE" --rate 10000 2>&1)"
+  nats_cpu "$nb" 50000
 }
 
 idle() {
