@@ -203,9 +203,9 @@ class RocksDbEventStore final : public EventStore {
   // finished async writers. Releases write_mu_ during the write.
   void WriteFrontLocked(Completions* completions) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   void HandOffLeadershipLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  // Adds the durable `records` (consecutive offsets) to p's tail cache, evicting the oldest
-  // beyond `max_bytes`. Called by the commit leader in write order.
-  // Appends durable `records` to p's tail cache; what falls out of it goes to *evicted.
+  // Adds the durable `records` (consecutive offsets) to p's tail cache, moving the oldest
+  // beyond `max_bytes` to *evicted (freed by the caller outside write_mu_). Called by the commit
+  // leader in write order.
   static void AddToTail(Partition* p, std::vector<CachedRecord>* records, int64_t max_bytes,
                         std::vector<CachedRecord>* evicted);
   void RunCompletions(Completions* completions);
