@@ -1,0 +1,31 @@
+#ifndef THIRD_PARTY_TCMALLOC_HUGE_PAGES_H_
+#define THIRD_PARTY_TCMALLOC_HUGE_PAGES_H_
+
+// tcmalloc's heap on transparent huge pages (see tcmalloc_huge_pages.cc).
+//
+// Linking //third_party:tcmalloc installs, before main(), a system allocator that hands tcmalloc
+// the memory it grows its heap by in 2 MiB-aligned, 2 MiB-multiple regions advised
+// MADV_HUGEPAGE. The kernel then backs each region with one huge page on first touch instead of
+// 512 small ones: the store's memtables (every appended byte is copied into fresh arena memory)
+// take one page fault per 2 MiB instead of one per 4 KiB, and the heap needs fewer TLB entries.
+// Memory tcmalloc releases is returned to the kernel as before (madvise), a huge page then
+// splitting. Where the kernel has transparent huge pages off ("never"), or a region cannot be
+// mapped, the regions are ordinary pages and nothing else changes.
+
+#include <cstddef>
+
+namespace eventmesh::third_party {
+
+// Whether this process's tcmalloc heap grows in huge-page regions: "huge pages" (installed and
+// the kernel's transparent_hugepage mode is "always" or "madvise"), "huge pages off in the
+// kernel" (installed, mode "never" or unknown: the regions are ordinary pages), or "not
+// installed" (no tcmalloc in this build, e.g. under a sanitizer, or EVENTMESH_HEAP_HUGE_PAGES=0
+// in the environment).
+const char* HeapHugePagesStatus();
+
+// The bytes of heap the installed allocator has mapped so far (0 when not installed).
+size_t HeapHugePagesMappedBytes();
+
+}  // namespace eventmesh::third_party
+
+#endif  // THIRD_PARTY_TCMALLOC_HUGE_PAGES_H_
