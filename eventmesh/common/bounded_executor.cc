@@ -1,8 +1,8 @@
 #include "eventmesh/common/bounded_executor.h"
 
-#include <pthread.h>
-
 #include <utility>
+
+#include "eventmesh/common/named_thread.h"
 
 namespace eventmesh {
 
@@ -10,10 +10,7 @@ BoundedExecutor::BoundedExecutor(int threads, size_t max_queued, const std::stri
     : max_queued_(max_queued) {
   threads_.reserve(threads);
   for (int i = 0; i < threads; ++i) {
-    threads_.emplace_back([this, name = name.substr(0, 15)] {
-      if (!name.empty()) pthread_setname_np(pthread_self(), name.c_str());
-      Loop();
-    });
+    threads_.push_back(StartNamedThread(name, [this] { Loop(); }));
   }
 }
 

@@ -2,7 +2,6 @@
 
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
-#include <pthread.h>
 
 #include <atomic>
 #include <chrono>
@@ -28,6 +27,7 @@
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 #include "boost/beast/ssl.hpp"
+#include "eventmesh/common/named_thread.h"
 #include "eventmesh/net/http_wire.h"
 
 namespace eventmesh::net {
@@ -220,10 +220,8 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
     if (owned_io_ != nullptr) {
       work_.emplace(asio::make_work_guard(*owned_io_));
       for (int i = 0; i < std::max(1, options_.threads); ++i) {
-        threads_.emplace_back([io = owned_io_.get()] {
-          pthread_setname_np(pthread_self(), "em-http-client");
-          io->run();
-        });
+        threads_.push_back(
+            StartNamedThread("em-http-client", [io = owned_io_.get()] { io->run(); }));
       }
     }
     return absl::OkStatus();

@@ -1,7 +1,5 @@
 #include "eventmesh/net/io_thread_pool.h"
 
-#include <pthread.h>
-
 #include <algorithm>
 #include <functional>
 #include <optional>
@@ -10,6 +8,7 @@
 
 #include "boost/asio/post.hpp"
 #include "boost/asio/strand.hpp"
+#include "eventmesh/common/named_thread.h"
 #include "eventmesh/common/thread_deferral.h"
 
 namespace eventmesh::net {
@@ -69,7 +68,7 @@ void IoThreadPool::Start() {
     std::string name = name_.empty() ? std::string() : name_ + "-" + std::to_string(i);
     const bool own_context = model_ == Model::kPerThread;
     threads_.emplace_back([io, own_context, name = std::move(name)] {
-      if (!name.empty()) pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+      SetCurrentThreadName(name);
       // A thread that runs its own context lets work be deferred to it: the work runs on this
       // thread after the handlers already ready. (A shared context could run it on another
       // thread of the pool, so none is installed there.)

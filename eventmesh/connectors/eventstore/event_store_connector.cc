@@ -1,7 +1,5 @@
 #include "eventmesh/connectors/eventstore/event_store_connector.h"
 
-#include <pthread.h>
-
 #include <algorithm>
 #include <chrono>
 #include <map>
@@ -12,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "eventmesh/common/backoff.h"
 #include "eventmesh/common/bounded_executor.h"
+#include "eventmesh/common/named_thread.h"
 #include "eventmesh/connectors/api/delivery_metadata.h"
 #include "eventmesh/protocol/cloudevents/proto_format.h"
 #include "glog/logging.h"
@@ -771,25 +770,17 @@ EventStoreConnector::EventStoreConnector(std::unique_ptr<store::EventStore> stor
   // With append_async nothing is ever queued for an appender.
   const int appenders = options_.append_async ? 0 : options_.appender_threads;
   for (int i = 0; i < appenders; ++i) {
-    appenders_.emplace_back([this] {
-      pthread_setname_np(pthread_self(), "em-append");
-      AppenderLoop();
-    });
+    appenders_.push_back(StartNamedThread("em-append", [this] { AppenderLoop(); }));
   }
   if (options_.append_on_caller_thread) {
     // Its queue holds at most one task per partition fetch in flight (one per subscription
     // and owned partition), so the bound is never the limit.
     delivery_ = std::make_shared<BoundedExecutor>(1, SIZE_MAX, "em-deliver");
   }
-  maintenance_thread_ = std::thread([this] {
-    pthread_setname_np(pthread_self(), "em-conn-maint");
-    MaintenanceLoop();
-  });
+  maintenance_thread_ = StartNamedThread("em-conn-maint", [this] { MaintenanceLoop(); });
   for (int i = 0; i < kMaintenanceWorkers; ++i) {
-    maintenance_workers_.emplace_back([this] {
-      pthread_setname_np(pthread_self(), "em-conn-work");
-      MaintenanceWorker();
-    });
+    maintenance_workers_.push_back(
+        StartNamedThread("em-conn-work", [this] { MaintenanceWorker(); }));
   }
 }
 

@@ -1,7 +1,5 @@
 #include "eventmesh/runtime/core/consumer_manager.h"
 
-#include <pthread.h>
-
 #include <algorithm>
 #include <chrono>
 #include <tuple>
@@ -9,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "eventmesh/common/named_thread.h"
 #include "glog/logging.h"
 
 namespace eventmesh::runtime::core {
@@ -27,10 +26,7 @@ std::string DeadLetterTopic(const std::string& group) {
 ConsumerManager::ConsumerManager(connectors::Connector* connector, TopicRegistry* topics,
                                  ConsumerManagerOptions options)
     : connector_(connector), topics_(topics), options_(options) {
-  tick_thread_ = std::thread([this] {
-    pthread_setname_np(pthread_self(), "em-ack-timer");
-    TickLoop();
-  });
+  tick_thread_ = StartNamedThread("em-ack-timer", [this] { TickLoop(); });
 }
 
 ConsumerManager::~ConsumerManager() { Shutdown(); }

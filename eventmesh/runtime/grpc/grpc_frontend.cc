@@ -1,7 +1,5 @@
 #include "eventmesh/runtime/grpc/grpc_frontend.h"
 
-#include <pthread.h>
-
 #include <atomic>
 #include <deque>
 #include <fstream>
@@ -21,6 +19,7 @@
 #include "absl/time/time.h"
 #include "boost/asio/executor_work_guard.hpp"
 #include "boost/asio/io_context.hpp"
+#include "eventmesh/common/named_thread.h"
 #include "eventmesh/net/tls.h"
 #include "eventmesh/protocol/grpc/eventmesh_service.grpc.pb.h"
 #include "eventmesh/protocol/grpc/grpc_protocol.h"
@@ -906,10 +905,7 @@ class GrpcFrontend final : public frontend::Frontend {
   absl::string_view name() const override { return kFrontendName; }
 
   absl::Status Start() override {
-    timer_thread_ = std::thread([this] {
-      pthread_setname_np(pthread_self(), "em-grpc-timer");
-      shared_->timer_io.run();
-    });
+    timer_thread_ = StartNamedThread("em-grpc-timer", [this] { shared_->timer_io.run(); });
     ::grpc::ServerBuilder builder;
     builder.AddListeningPort(absl::StrCat("0.0.0.0:", config_->grpc_port), credentials_,
                              &bound_port_);

@@ -1,7 +1,5 @@
 #include "eventmesh/runtime/mqtt/mqtt_server.h"
 
-#include <pthread.h>
-
 #include <chrono>
 #include <set>
 #include <utility>
@@ -9,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "eventmesh/common/named_thread.h"
 #include "glog/logging.h"
 
 namespace eventmesh::runtime::mqtt {
@@ -43,10 +42,7 @@ absl::Status MqttServer::Start(int port) {
       nullptr,
       [](const boost::system::error_code& ec) { LOG(WARNING) << "mqtt accept: " << ec.message(); });
   pool_.Start();
-  scan_thread_ = std::thread([this] {
-    pthread_setname_np(pthread_self(), "em-mqtt-scan");
-    ScanLoop();
-  });
+  scan_thread_ = StartNamedThread("em-mqtt-scan", [this] { ScanLoop(); });
   return absl::OkStatus();
 }
 

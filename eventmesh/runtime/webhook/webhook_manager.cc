@@ -1,7 +1,6 @@
 #include "eventmesh/runtime/webhook/webhook_manager.h"
 
 #include <fcntl.h>
-#include <pthread.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -24,6 +23,7 @@
 #include "boost/asio/steady_timer.hpp"
 #include "boost/asio/strand.hpp"
 #include "eventmesh/common/backoff.h"
+#include "eventmesh/common/named_thread.h"
 #include "eventmesh/protocol/json/json.h"
 #include "glog/logging.h"
 
@@ -430,10 +430,7 @@ absl::Status WebhookManager::Start() {
     LOG(INFO) << "restored " << restored.size() << " webhook registrations";
   }
   if (options_.registration_expiry_ms > 0) {
-    expiry_thread_ = std::thread([this] {
-      pthread_setname_np(pthread_self(), "em-webhook-exp");
-      ExpiryLoop();
-    });
+    expiry_thread_ = StartNamedThread("em-webhook-exp", [this] { ExpiryLoop(); });
   }
   return absl::OkStatus();
 }

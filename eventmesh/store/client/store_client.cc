@@ -1,7 +1,5 @@
 #include "eventmesh/store/client/store_client.h"
 
-#include <pthread.h>
-
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -17,6 +15,7 @@
 #include "boost/asio.hpp"
 #include "boost/asio/ssl.hpp"
 #include "eventmesh/common/backoff.h"
+#include "eventmesh/common/named_thread.h"
 #include "eventmesh/net/tls.h"
 #include "eventmesh/protocol/rpc/frame_codec.h"
 #include "eventmesh/store/service/wire_convert.h"
@@ -275,10 +274,7 @@ class StoreClient::Impl {
         backoff_(options.initial_backoff, options.max_backoff, Backoff::Jitter::kEqual) {}
 
   void Start() {
-    thread_ = std::thread([this] {
-      pthread_setname_np(pthread_self(), "em-store-client");
-      io_.run();
-    });
+    thread_ = StartNamedThread("em-store-client", [this] { io_.run(); });
     asio::post(io_, [this] {
       io_thread_id_.store(std::this_thread::get_id());
       if (state_ == State::kIdle) Connect();

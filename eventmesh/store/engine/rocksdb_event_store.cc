@@ -1,6 +1,5 @@
 #include "eventmesh/store/engine/rocksdb_event_store.h"
 
-#include <pthread.h>
 #include <sys/statvfs.h>
 
 #include <algorithm>
@@ -13,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "eventmesh/common/big_endian.h"
+#include "eventmesh/common/named_thread.h"
 #include "rocksdb/iterator.h"
 #include "rocksdb/listener.h"
 #include "rocksdb/options.h"
@@ -471,21 +471,12 @@ absl::Status RocksDbEventStore::Recover() {
 
 void RocksDbEventStore::StartThreads() {
   // Named for top -H and profiles (at most 15 characters).
-  fetch_thread_ = std::thread([this] {
-    pthread_setname_np(pthread_self(), "em-store-fetch");
-    FetchThreadLoop();
-  });
+  fetch_thread_ = StartNamedThread("em-store-fetch", [this] { FetchThreadLoop(); });
   for (int i = 0; i < 2; ++i) {
-    commit_threads_.emplace_back([this] {
-      pthread_setname_np(pthread_self(), "em-store-commit");
-      CommitThreadLoop();
-    });
+    commit_threads_.push_back(StartNamedThread("em-store-commit", [this] { CommitThreadLoop(); }));
   }
   if (options_.retention_interval_ms > 0) {
-    maintenance_thread_ = std::thread([this] {
-      pthread_setname_np(pthread_self(), "em-store-maint");
-      MaintenanceLoop();
-    });
+    maintenance_thread_ = StartNamedThread("em-store-maint", [this] { MaintenanceLoop(); });
   }
 }
 
