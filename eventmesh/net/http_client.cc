@@ -138,17 +138,19 @@ int64_t NowMs() {
       .count();
 }
 
+}  // namespace
+
 bool IsStaleConnectionError(const boost::system::error_code& ec) {
   return ec == http::error::end_of_stream || ec == asio::error::eof ||
          ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
          ec == beast::http::error::partial_message;
 }
 
-}  // namespace
-
 struct Connection {
-  Connection(asio::any_io_executor executor, asio::ssl::context* ssl, const Url& url)
-      : executor(executor) {
+  // `io`: the context `executor` (a strand) belongs to.
+  Connection(asio::io_context* io, asio::any_io_executor executor, asio::ssl::context* ssl,
+             const Url& url)
+      : io(io), executor(executor) {
     if (url.tls()) {
       secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(executor, *ssl);
     } else {
@@ -162,6 +164,7 @@ struct Connection {
     lowest().socket().close(ignored);
   }
 
+  asio::io_context* const io;
   asio::any_io_executor executor;  // a strand
   std::unique_ptr<beast::tcp_stream> plain;
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> secure;
@@ -174,11 +177,19 @@ class Exchange;
 
 class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
  public:
-  Impl(HttpClientOptions options, asio::io_context* io, std::unique_ptr<asio::io_context> owned)
-      : options_(std::move(options)),
-        owned_io_(std::move(owned)),
-        io_(io != nullptr ? io : owned_io_.get()),
-        ssl_(asio::ssl::context::tls_client) {}
+  // `io`: the caller's io_context; nullptr: the client owns options.threads contexts.
+  Impl(HttpClientOptions options, asio::io_context* io)
+      : options_(std::move(options)), ssl_(asio::ssl::context::tls_client) {
+    if (io != nullptr) {
+      ios_.push_back(io);
+    } else {
+      for (int i = 0; i < std::max(1, options_.threads); ++i) {
+        // Concurrency hint 1: each context is run by one thread.
+        owned_ios_.push_back(std::make_unique<asio::io_context>(1));
+        ios_.push_back(owned_ios_.back().get());
+      }
+    }
+  }
 
   absl::Status Init() {
     boost::system::error_code ec;
@@ -217,12 +228,9 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
     }
     ssl_.set_verify_mode(asio::ssl::verify_peer, ec);
     if (ec) return absl::InternalError(absl::StrCat("TLS setup failed: ", ec.message()));
-    if (owned_io_ != nullptr) {
-      work_.emplace(asio::make_work_guard(*owned_io_));
-      for (int i = 0; i < std::max(1, options_.threads); ++i) {
-        threads_.push_back(
-            StartNamedThread("em-http-client", [io = owned_io_.get()] { io->run(); }));
-      }
+    for (auto& owned : owned_ios_) {
+      work_.push_back(asio::make_work_guard(*owned));
+      threads_.push_back(StartNamedThread("em-http-client", [io = owned.get()] { io->run(); }));
     }
     return absl::OkStatus();
   }
@@ -264,13 +272,33 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
   }
 
   const HttpClientOptions options_;
-  std::unique_ptr<asio::io_context> owned_io_;
-  asio::io_context* const io_;
+  // The io_contexts connections are dealt to, round robin (NextIo): the caller's one, or
+  // owned_ios_, one thread each (one context run by several threads would wake an idle thread
+  // with a futex call for nearly every handler posted).
+  std::vector<std::unique_ptr<asio::io_context>> owned_ios_;
+  std::vector<asio::io_context*> ios_;
+  std::atomic<size_t> next_io_{0};
+  asio::io_context& NextIo() { return *ios_[next_io_.fetch_add(1) % ios_.size()]; }
+  // The context the calling thread runs, if it is one of ours, else NextIo(): an exchange
+  // started from a completion (a webhook sending its next event from the answer to the last)
+  // stays on its thread instead of waking another.
+  asio::io_context& LocalIo() {
+    if (ios_.size() > 1) {
+      for (asio::io_context* io : ios_) {
+        if (io->get_executor().running_in_this_thread()) return *io;
+      }
+    }
+    return NextIo();
+  }
+  // A new connection (not yet opened) on `io`.
+  std::shared_ptr<Connection> NewConnection(asio::io_context& io, const Url& url) {
+    return std::make_shared<Connection>(&io, asio::make_strand(io), TlsContext(url), url);
+  }
   asio::ssl::context ssl_;
   bool load_default_paths_ = false;  // set by Init, read-only after
   std::once_flag default_paths_once_;
   std::string default_paths_error_;  // written once under default_paths_once_
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
   std::atomic<int64_t> connections_opened_{0};
 
@@ -305,7 +333,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         description_(std::move(description)),
         timeout_ms_(absl::ToInt64Milliseconds(timeout)),
         deadline_(Clock::now() + absl::ToChronoMilliseconds(timeout)),
-        strand_(asio::make_strand(*client_->io_)),
+        strand_(asio::make_strand(client_->LocalIo())),
         wait_timer_(strand_),
         done_(std::move(done)) {}
 
@@ -483,8 +511,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       retried_ = true;
       reused_ = false;
       connection_->Close();
-      auto fresh = std::make_shared<Connection>(asio::make_strand(*client_->io_),
-                                                client_->TlsContext(url_), url_);
+      auto fresh = client_->NewConnection(*connection_->io, url_);
       {
         std::lock_guard<std::mutex> lock(client_->mu_);
         client_->busy_.erase(connection_);
@@ -580,6 +607,15 @@ void HttpClient::Impl::Acquire(const std::shared_ptr<Exchange>& exchange) {
     } else {
       Pool& pool = pools_[exchange->key()];
       const int64_t now = NowMs();
+      // Most recently used first, preferring one on the calling thread's context.
+      if (ios_.size() > 1 && !pool.idle.empty()) {
+        for (size_t i = pool.idle.size(); i-- > 0;) {
+          if (pool.idle[i]->io->get_executor().running_in_this_thread()) {
+            if (i + 1 != pool.idle.size()) std::swap(pool.idle[i], pool.idle.back());
+            break;
+          }
+        }
+      }
       while (!pool.idle.empty()) {
         auto candidate = std::move(pool.idle.back());
         pool.idle.pop_back();
@@ -594,8 +630,7 @@ void HttpClient::Impl::Acquire(const std::shared_ptr<Exchange>& exchange) {
       if (connection == nullptr) {
         if (pool.open < options_.max_connections_per_host) {
           ++pool.open;
-          connection = std::make_shared<Connection>(asio::make_strand(*io_),
-                                                    TlsContext(exchange->url()), exchange->url());
+          connection = NewConnection(LocalIo(), exchange->url());
         } else {
           pool.waiting.push_back(exchange);
           exchange->StartWaiting();
@@ -634,8 +669,7 @@ void HttpClient::Impl::Release(const std::string& key, std::shared_ptr<Connectio
         next_reused = true;
       } else {
         // The broken connection's slot goes to a fresh connection for the waiting request.
-        for_next = std::make_shared<Connection>(asio::make_strand(*io_), TlsContext(next->url()),
-                                                next->url());
+        for_next = NewConnection(*connection->io, next->url());
       }
     } else if (reusable) {
       pool.idle.push_back(std::move(connection));
@@ -688,8 +722,8 @@ void HttpClient::Impl::Shutdown() {
   }
   for (auto& w : waiting) w->Fail(absl::UnavailableError("HTTP client shut down"));
   for (auto& c : to_close) asio::post(c->executor, [c] { c->Close(); });
-  if (owned_io_ != nullptr) {
-    if (work_.has_value()) work_.reset();
+  if (!owned_ios_.empty()) {
+    work_.clear();
     for (auto& t : threads_) {
       if (t.joinable()) t.join();
     }
@@ -707,9 +741,7 @@ absl::StatusOr<std::unique_ptr<HttpClient>> HttpClient::Create(HttpClientOptions
   if (options.max_response_bytes < 1) {
     return absl::InvalidArgumentError("max_response_bytes must be positive");
   }
-  std::unique_ptr<asio::io_context> owned;
-  if (io == nullptr) owned = std::make_unique<asio::io_context>();
-  auto impl = std::make_shared<Impl>(std::move(options), io, std::move(owned));
+  auto impl = std::make_shared<Impl>(std::move(options), io);
   absl::Status init = impl->Init();
   if (!init.ok()) return init;
   return std::unique_ptr<HttpClient>(new HttpClient(std::move(impl)));
@@ -725,7 +757,9 @@ void HttpClient::Send(HttpRequest request, absl::Duration timeout, HttpCallback 
 
 void HttpClient::Shutdown() { impl_->Shutdown(); }
 
-asio::io_context& HttpClient::io_context() { return *impl_->io_; }
+asio::io_context& HttpClient::io_context() { return *impl_->ios_.front(); }
+
+asio::io_context& HttpClient::NextIoContext() { return impl_->NextIo(); }
 
 int64_t HttpClient::connections_opened() const { return impl_->connections_opened_.load(); }
 

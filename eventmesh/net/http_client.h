@@ -23,8 +23,9 @@
 // certificate verification failure, connection closed, client shut down), ResourceExhausted
 // (response larger than max_response_bytes). An HTTP error status is not an error: it is a
 // Response with that status.
-// Threads: owns an io_context with `threads` threads unless one is passed to Create (then the
-// caller runs it and must keep it alive until the client is destroyed).
+// Threads: owns `threads` io_contexts, each run by one thread, and deals new connections to them
+// round robin (a connection's exchanges run on its context), unless an io_context is passed to
+// Create (then the caller runs it and must keep it alive until the client is destroyed).
 // Thread-safe: every method may be called from any thread, also from a `done` callback.
 // Destroying the client shuts it down (Shutdown), which must not happen on one of its own
 // io threads when it owns them.
@@ -42,6 +43,7 @@
 #include "absl/time/time.h"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/address.hpp"
+#include "boost/system/error_code.hpp"
 
 namespace eventmesh::net {
 
@@ -70,6 +72,10 @@ struct Url {
 //   control character".
 absl::StatusOr<Url> ParseUrl(absl::string_view url);
 
+// Whether a request written to a kept-alive connection failed with `ec` because the server had
+// closed the connection meanwhile (end of stream, reset, broken pipe).
+bool IsStaleConnectionError(const boost::system::error_code& ec);
+
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 
 // The first header value named `name` (case-insensitive), or nullptr.
@@ -92,8 +98,14 @@ struct HttpResponse {
 
 using HttpCallback = std::function<void(absl::StatusOr<HttpResponse>)>;
 
+// Called for every address a new outbound connection is about to be opened to (after name
+// resolution, and for IP literals); an error refuses that address. Must be thread-safe and must
+// not block.
+using AddressFilter =
+    std::function<absl::Status(const Url& url, const boost::asio::ip::address& address)>;
+
 struct HttpClientOptions {
-  int threads = 2;                       // io threads when the client owns its io_context
+  int threads = 2;                       // io threads (one io_context each) when owned
   int max_connections_per_host = 64;     // per (scheme, host, port)
   int64_t idle_timeout_ms = 30'000;      // idle pooled connections older than this close
   int64_t max_response_bytes = 8 << 20;  // header + body, bytes
@@ -103,12 +115,10 @@ struct HttpClientOptions {
   std::string client_cert_file;
   std::string client_key_file;
   std::string user_agent = "eventmesh-cpp";  // User-Agent header value
-  // Called for every address a new connection is about to be opened to (after the client's own
-  // name resolution, and for IP literals); an error refuses that address, and when every address
-  // of the host is refused the request fails with the first error. Unset: every address.
-  // Pooled connections are not re-checked. Must be thread-safe and must not block.
-  std::function<absl::Status(const Url& url, const boost::asio::ip::address& address)>
-      address_filter;
+  // Every address a new connection is about to be opened to; when every address of the host is
+  // refused the request fails with the first error. Unset: every address. Pooled connections
+  // are not re-checked.
+  AddressFilter address_filter;
 };
 
 class HttpClient {
@@ -125,11 +135,14 @@ class HttpClient {
   void Send(HttpRequest request, absl::Duration timeout, HttpCallback done);
 
   // Fails waiting requests and aborts in-flight ones with Unavailable, closes every
-  // connection and, when the client owns its io_context, joins its threads. Idempotent.
+  // connection and, when the client owns its io_contexts, joins their threads. Idempotent.
   void Shutdown();
 
-  // The io_context the client runs on (for timers of callers that share it).
+  // The client's first io_context (for timers of callers that share it).
   boost::asio::io_context& io_context();
+  // Its io_contexts round robin (the same one always when the caller passed it): for a caller
+  // that spreads its own work (strands, pipelined connections) over the client's threads.
+  boost::asio::io_context& NextIoContext();
 
   // Connections opened since creation (for tests and metrics).
   int64_t connections_opened() const;

@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -212,6 +213,48 @@ TEST(HttpClientTest, RunsOnAGivenIoContext) {
   }
   guard.reset();
   runner.join();
+}
+
+TEST(HttpClientTest, OwnsOneIoContextPerThreadAndServesFromEach) {
+  std::mutex mu;
+  auto server = TestHttpServer::Start([](const TestRequest&) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // requests overlap
+    return TestResponse{};
+  });
+  ASSERT_TRUE(server.ok());
+  HttpClientOptions options;
+  options.threads = 3;
+  auto client = NewClient(options);
+  std::set<boost::asio::io_context*> contexts;
+  for (int i = 0; i < 6; ++i) contexts.insert(&client->NextIoContext());
+  EXPECT_EQ(contexts.size(), 3u);
+  EXPECT_TRUE(contexts.count(&client->io_context()));
+  // Concurrent requests open several connections, dealt over the contexts; callbacks run on the
+  // client's threads, and every request is answered.
+  std::set<std::thread::id> callback_threads;
+  std::vector<std::future<absl::StatusOr<HttpResponse>>> results;
+  for (int i = 0; i < 12; ++i) {
+    auto promise = std::make_shared<std::promise<absl::StatusOr<HttpResponse>>>();
+    results.push_back(promise->get_future());
+    HttpRequest request;
+    request.url = (*server)->Url("/");
+    client->Send(request, absl::Seconds(20), [&, promise](absl::StatusOr<HttpResponse> r) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        callback_threads.insert(std::this_thread::get_id());
+      }
+      promise->set_value(std::move(r));
+    });
+  }
+  for (auto& f : results) {
+    auto r = f.get();
+    ASSERT_TRUE(r.ok()) << r.status();
+  }
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_GE((*server)->connections_accepted(), 2);
+  EXPECT_GE(callback_threads.size(), 2u);
+  EXPECT_LE(callback_threads.size(), 3u);
+  EXPECT_FALSE(callback_threads.count(std::this_thread::get_id()));
 }
 
 TEST(HttpClientTest, CapsConnectionsPerHost) {

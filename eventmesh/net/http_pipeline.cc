@@ -81,6 +81,7 @@ class PipelineImpl final : public HttpPipeline, public std::enable_shared_from_t
 
   const std::string& origin() const override { return origin_; }
   int64_t pending() const override { return pending_count_.load(); }
+  bool usable() const override { return usable_.load(); }
 
  private:
   struct Pending {
@@ -106,7 +107,18 @@ class PipelineImpl final : public HttpPipeline, public std::enable_shared_from_t
     if (!broken_.ok()) return Finish(std::move(pending), broken_);
     queue_.push_back(std::move(pending));
     if (queue_.size() == 1) ArmTimer();
-    if (connected_) return WriteNext();
+    if (connected_) {
+      // Written by a handler queued behind the Sends already posted, so that requests sent
+      // together leave in one write.
+      if (!flush_posted_) {
+        flush_posted_ = true;
+        asio::post(strand_, [self = shared_from_this()] {
+          self->flush_posted_ = false;
+          self->WriteNext();
+        });
+      }
+      return;
+    }
     if (!connecting_) Connect();
   }
 
@@ -134,6 +146,20 @@ class PipelineImpl final : public HttpPipeline, public std::enable_shared_from_t
 
   void ConnectTo(std::vector<tcp::endpoint> endpoints) {
     if (!broken_.ok()) return;
+    if (options_.address_filter) {
+      absl::Status refused;
+      std::vector<tcp::endpoint> allowed;
+      for (const auto& endpoint : endpoints) {
+        absl::Status status = options_.address_filter(url_, endpoint.address());
+        if (status.ok()) {
+          allowed.push_back(endpoint);
+        } else if (refused.ok()) {
+          refused = std::move(status);
+        }
+      }
+      if (allowed.empty()) return Fail(refused);
+      endpoints = std::move(allowed);
+    }
     lowest().async_connect(
         endpoints, [self = shared_from_this()](boost::system::error_code ec, tcp::endpoint) {
           if (!self->broken_.ok()) return;
@@ -161,23 +187,42 @@ class PipelineImpl final : public HttpPipeline, public std::enable_shared_from_t
     WriteNext();
   }
 
+  // Writes every queued request not yet written, in one write.
   void WriteNext() {
     if (writing_ || !broken_.ok() || written_ >= queue_.size()) return;
     writing_ = true;
-    std::shared_ptr<Pending> pending = queue_[written_];
+    if (idle_) {
+      // The connection had nothing outstanding: the server may have closed it meanwhile.
+      idle_ = false;
+      resumed_ = true;
+    }
+    const size_t first = written_;
+    const size_t count = queue_.size() - first;
+    std::vector<asio::const_buffer> buffers;
+    buffers.reserve(count);
+    for (size_t i = first; i < queue_.size(); ++i) buffers.push_back(asio::buffer(queue_[i]->wire));
     WithStream([&](auto& stream) {
-      asio::async_write(stream, asio::buffer(pending->wire),
-                        [self = shared_from_this(), pending](boost::system::error_code ec, size_t) {
-                          self->writing_ = false;
-                          if (!self->broken_.ok()) return;
-                          if (ec) return self->Fail(self->IoError(ec, "sending a request"));
-                          // The bytes are no longer needed.
-                          pending->wire.clear();
-                          pending->wire.shrink_to_fit();
-                          ++self->written_;
-                          self->ReadNext();
-                          self->WriteNext();
-                        });
+      asio::async_write(
+          stream, buffers,
+          [self = shared_from_this(), count](boost::system::error_code ec, size_t) {
+            self->writing_ = false;
+            if (!self->broken_.ok()) return;
+            if (ec) {
+              if (self->resumed_ && IsStaleConnectionError(ec)) {
+                return self->Fail(absl::AbortedError(absl::StrCat(
+                    self->origin_, ": the server closed the idle connection (", ec.message(),
+                    "); the request was not processed and may be sent again")));
+              }
+              return self->Fail(self->IoError(ec, "sending a request"));
+            }
+            // The bytes are no longer needed.
+            for (size_t i = self->written_; i < self->written_ + count; ++i) {
+              std::string().swap(self->queue_[i]->wire);
+            }
+            self->written_ += count;
+            self->ReadNext();
+            self->WriteNext();
+          });
     });
   }
 
@@ -205,6 +250,12 @@ class PipelineImpl final : public HttpPipeline, public std::enable_shared_from_t
           absl::StrCat(queue_.front()->description, ": the response exceeds ",
                        options_.max_response_bytes, " bytes")));
     }
+    if (resumed_ && !parser_->got_some() && IsStaleConnectionError(ec)) {
+      return Fail(absl::AbortedError(
+          absl::StrCat(origin_, ": the server closed the idle connection (", ec.message(),
+                       ") before answering; the request was not processed and may be sent "
+                       "again")));
+    }
     Fail(IoError(ec, "reading a response"));
   }
 
@@ -221,11 +272,15 @@ class PipelineImpl final : public HttpPipeline, public std::enable_shared_from_t
     std::shared_ptr<Pending> pending = std::move(queue_.front());
     queue_.pop_front();
     --written_;
+    resumed_ = false;
+    if (queue_.empty()) idle_ = true;
     ArmTimer();
     Finish(std::move(pending), std::move(response));
     if (!keep_alive) {
-      return Fail(absl::UnavailableError(
-          absl::StrCat(origin_, ": the server closed the connection after an answer")));
+      return Fail(absl::AbortedError(
+          absl::StrCat(origin_,
+                       ": the server closed the connection after answering an earlier "
+                       "request; this one was not processed and may be sent again")));
     }
     ReadNext();
   }
@@ -254,6 +309,7 @@ class PipelineImpl final : public HttpPipeline, public std::enable_shared_from_t
   void Fail(absl::Status status) {
     if (!broken_.ok()) return;
     broken_ = std::move(status);
+    usable_.store(false);
     timer_.cancel();
     if (resolver_) resolver_->cancel();
     boost::system::error_code ignored;
@@ -283,6 +339,7 @@ class PipelineImpl final : public HttpPipeline, public std::enable_shared_from_t
   beast::flat_buffer buffer_;
   std::optional<http::response_parser<http::string_body>> parser_;
   std::atomic<int64_t> pending_count_{0};
+  std::atomic<bool> usable_{true};
 
   // strand_ only
   std::deque<std::shared_ptr<Pending>> queue_;  // unanswered, oldest first
@@ -290,7 +347,10 @@ class PipelineImpl final : public HttpPipeline, public std::enable_shared_from_t
   bool connecting_ = false;
   bool connected_ = false;
   bool writing_ = false;
+  bool flush_posted_ = false;
   bool reading_ = false;
+  bool idle_ = false;     // connected, every request answered
+  bool resumed_ = false;  // written to after idle_, no answer byte read since
   absl::Status broken_;
 };
 

@@ -208,7 +208,7 @@ TEST(HttpPipelineTest, ManyRequestsOnOneConnectionInOrder) {
   for (int i = 0; i < kRequests; ++i) EXPECT_EQ(seen[i], absl::StrCat("b", i));
 }
 
-TEST(HttpPipelineTest, AConnectionCloseFailsEverythingAfterItAndLaterSends) {
+TEST(HttpPipelineTest, AConnectionCloseAbortsEverythingAfterItAndLaterSends) {
   auto server = TestHttpServer::Start([](const TestRequest& r) {
     TestResponse response;
     response.body = r.body;
@@ -228,16 +228,133 @@ TEST(HttpPipelineTest, AConnectionCloseFailsEverythingAfterItAndLaterSends) {
     ASSERT_TRUE(answer.ok()) << answer.status();
     EXPECT_EQ(answer->body, absl::StrCat("b", i));
   }
+  // The server processes nothing after its "Connection: close" answer: the rest may be sent
+  // again (Aborted), on another connection.
   for (int i = 3; i < 6; ++i) {
     auto answer = answers.at(i);
     ASSERT_FALSE(answer.ok());
-    EXPECT_EQ(answer.status().code(), absl::StatusCode::kUnavailable);
-    EXPECT_THAT(answer.status().message(), HasSubstr("closed the connection"));
+    EXPECT_EQ(answer.status().code(), absl::StatusCode::kAborted);
+    EXPECT_THAT(answer.status().message(), HasSubstr("closed the connection after answering"));
   }
+  EXPECT_FALSE(pipeline->usable());
   pipeline->Send(Post("/", "late"), answers.Callback(6));
   ASSERT_TRUE(answers.WaitFor(7));
-  EXPECT_EQ(answers.at(6).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(answers.at(6).ok());
   EXPECT_EQ(pipeline->pending(), 0);
+}
+
+// A raw server that answers the first request of its one connection and then closes it without
+// saying so (as a server does with an idle keep-alive connection); it also records the bytes
+// of its first read.
+class AnswerOnceThenCloseServer {
+ public:
+  AnswerOnceThenCloseServer()
+      : acceptor_(io_, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
+        thread_([this] { Run(); }) {}
+  ~AnswerOnceThenCloseServer() {
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+    thread_.join();
+  }
+  int port() const { return acceptor_.local_endpoint().port(); }
+  // Waits (at most 30 s) until the connection is closed; the bytes of the first read.
+  std::string WaitClosed() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(30), [&] { return closed_; });
+    return first_read_;
+  }
+
+ private:
+  void Run() {
+    boost::system::error_code ec;
+    asio::ip::tcp::socket socket(io_);
+    acceptor_.accept(socket, ec);
+    std::string first;
+    if (!ec) {
+      char data[65536];
+      const size_t n = socket.read_some(asio::buffer(data), ec);
+      first.assign(data, ec ? 0 : n);
+      const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+      if (!ec) asio::write(socket, asio::buffer(answer), ec);
+      socket.close(ec);
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    first_read_ = first;
+    closed_ = true;
+    cv_.notify_all();
+  }
+
+  asio::io_context io_;
+  asio::ip::tcp::acceptor acceptor_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool closed_ = false;
+  std::string first_read_;
+  std::thread thread_;
+};
+
+TEST(HttpPipelineTest, AnIdleConnectionTheServerClosedAbortsTheNextRequest) {
+  AnswerOnceThenCloseServer server;
+  IoThread io;
+  auto pipeline = NewPipeline(io.io(), absl::StrCat("http://127.0.0.1:", server.port()));
+  ASSERT_NE(pipeline, nullptr);
+  Answers answers;
+  pipeline->Send(Post("/", "first"), answers.Callback(0));
+  ASSERT_TRUE(answers.WaitFor(1));
+  ASSERT_TRUE(answers.at(0).ok()) << answers.at(0).status();
+  server.WaitClosed();
+  pipeline->Send(Post("/", "second"), answers.Callback(1));
+  ASSERT_TRUE(answers.WaitFor(2));
+  EXPECT_EQ(answers.at(1).status().code(), absl::StatusCode::kAborted) << answers.at(1).status();
+  EXPECT_THAT(answers.at(1).status().message(), HasSubstr("closed the idle connection"));
+  EXPECT_FALSE(pipeline->usable());
+}
+
+TEST(HttpPipelineTest, RequestsQueuedBeforeTheConnectionOpensGoOutInOneWrite) {
+  AnswerOnceThenCloseServer server;
+  asio::io_context io;  // run only after every Send is queued
+  auto pipeline = NewPipeline(io, absl::StrCat("http://127.0.0.1:", server.port()));
+  ASSERT_NE(pipeline, nullptr);
+  Answers answers;
+  constexpr int kRequests = 10;
+  for (int i = 0; i < kRequests; ++i) {
+    pipeline->Send(Post("/hook", absl::StrCat("event ", i)), answers.Callback(i));
+  }
+  std::thread runner([&] { io.run(); });
+  ASSERT_TRUE(answers.WaitFor(kRequests));
+  runner.join();
+  const std::string first = server.WaitClosed();
+  size_t requests = 0;
+  for (size_t at = first.find("POST /hook"); at != std::string::npos;
+       at = first.find("POST /hook", at + 1)) {
+    ++requests;
+  }
+  EXPECT_EQ(requests, static_cast<size_t>(kRequests)) << first;
+  ASSERT_TRUE(answers.at(0).ok()) << answers.at(0).status();
+  // The server closed after its one answer: the rest were never answered.
+  for (int i = 1; i < kRequests; ++i) EXPECT_FALSE(answers.at(i).ok()) << i;
+}
+
+TEST(HttpPipelineTest, TheAddressFilterRefusesBeforeConnecting) {
+  auto server = TestHttpServer::Start([](const TestRequest&) { return TestResponse{}; });
+  ASSERT_TRUE(server.ok()) << server.status();
+  IoThread io;
+  HttpPipelineOptions options;
+  int checked = 0;
+  options.address_filter = [&checked](const Url& url, const asio::ip::address& address) {
+    ++checked;
+    return absl::PermissionDeniedError(
+        absl::StrCat("address ", address.to_string(), " of ", url.host, " is not allowed"));
+  };
+  auto pipeline = NewPipeline(io.io(), (*server)->Url(""), nullptr, options);
+  ASSERT_NE(pipeline, nullptr);
+  Answers answers;
+  pipeline->Send(Post("/", "a"), answers.Callback(0));
+  ASSERT_TRUE(answers.WaitFor(1));
+  EXPECT_EQ(answers.at(0).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(answers.at(0).status().message(), HasSubstr("127.0.0.1 of 127.0.0.1 is not allowed"));
+  EXPECT_EQ(checked, 1);
+  EXPECT_EQ((*server)->connections_accepted(), 0);
 }
 
 TEST(HttpPipelineTest, AnUnansweredRequestTimesOutAndFailsTheRest) {

@@ -439,6 +439,11 @@ KeyTable BuildKeyTable() {
       .Int(w + "maxConcurrentPushesPerTarget",
            webhook(&WebhookConfig::max_concurrent_pushes_per_target), 1, 10'000, "",
            "POSTs in flight per URL")
+      .Int(w + "pipelineDepth", webhook(&WebhookConfig::pipeline_depth), 1, 10'000, "",
+           "POSTs of a single-event format written on one connection before the earlier ones are "
+           "answered (HTTP/1.1 pipelining; 1 = off)")
+      .Int(w + "ioThreads", webhook(&WebhookConfig::io_threads), 1, 64, "",
+           "threads of the webhook HTTP client")
       .Int(w + "maxQueuedPerTarget", webhook(&WebhookConfig::max_queued_per_target), 1, 1'000'000,
            "", "unsettled events per URL")
       .Int(w + "maxBatchEvents", webhook(&WebhookConfig::max_batch_events), 1, 10'000, "",

@@ -44,6 +44,8 @@ struct WebhookConfig {
   int64_t max_backoff_ms = 60'000;
   int64_t max_retry_after_ms = 300'000;
   int64_t max_concurrent_pushes_per_target = 8;
+  int64_t pipeline_depth = 1;
+  int64_t io_threads = 1;
   int64_t max_queued_per_target = 1'000;
   int64_t max_batch_events = 100;
   int64_t max_batch_bytes = 1 << 20;

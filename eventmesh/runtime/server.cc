@@ -33,6 +33,8 @@ webhook::WebhookOptions WebhookOptionsFromConfig(const RuntimeConfig& config) {
   out.max_backoff_ms = in.max_backoff_ms;
   out.max_retry_after_ms = in.max_retry_after_ms;
   out.max_concurrent_pushes_per_target = static_cast<int32_t>(in.max_concurrent_pushes_per_target);
+  out.pipeline_depth = static_cast<int32_t>(in.pipeline_depth);
+  out.io_threads = static_cast<int32_t>(in.io_threads);
   out.max_queued_per_target = static_cast<int32_t>(in.max_queued_per_target);
   out.max_batch_events = static_cast<int32_t>(in.max_batch_events);
   out.max_batch_bytes = in.max_batch_bytes;

@@ -2,6 +2,8 @@
 
 #include <sys/socket.h>
 
+#include <cerrno>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "boost/asio/io_context.hpp"
@@ -105,11 +107,29 @@ class TestHttpServer::Impl {
       res.keep_alive(!response.close && req.keep_alive());
       res.prepare_payload();
       http::write(stream, res, ec);
-      if (ec || response.close || response.drop_after || !req.keep_alive()) {
+      if (!ec && response.close) return LingeringClose(stream_fd(stream));
+      if (ec || response.drop_after || !req.keep_alive()) {
         ::shutdown(stream_fd(stream), SHUT_RDWR);
         return;
       }
     }
+  }
+
+  // Closes as a careful server does (RFC 9112 section 9.6): stops sending, reads and drops what
+  // the client had already sent (pipelined requests) until it closes its side (at most ~2 s),
+  // then closes; an immediate close with unread data would reset the connection and could
+  // destroy the answer just written.
+  static void LingeringClose(int fd) {
+    ::shutdown(fd, SHUT_WR);
+    timeval tv{0, 100'000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    char sink[4096];
+    for (int i = 0; i < 20; ++i) {
+      const ssize_t n = ::recv(fd, sink, sizeof(sink), 0);
+      if (n == 0) break;
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) break;
+    }
+    ::shutdown(fd, SHUT_RDWR);
   }
 
   static int stream_fd(tcp::socket& s) { return s.native_handle(); }

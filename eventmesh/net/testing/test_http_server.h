@@ -38,7 +38,9 @@ struct TestResponse {
   int status = 200;
   TestHeaders headers;
   std::string body;
-  bool close = false;  // answer with Connection: close and close the connection
+  // Answer with Connection: close and close the connection (lingering: what the client had
+  // already sent is read and dropped first).
+  bool close = false;
   // Answer as keep-alive, then close the connection anyway (a server dropping an idle
   // connection; the client finds out on its next request).
   bool drop_after = false;

@@ -10,6 +10,7 @@
 #include <deque>
 #include <fstream>
 #include <future>
+#include <limits>
 #include <random>
 #include <set>
 #include <sstream>
@@ -24,6 +25,7 @@
 #include "boost/asio/strand.hpp"
 #include "eventmesh/common/backoff.h"
 #include "eventmesh/common/named_thread.h"
+#include "eventmesh/net/tls.h"
 #include "eventmesh/protocol/json/json.h"
 #include "glog/logging.h"
 
@@ -40,6 +42,15 @@ uint64_t RandomU64() {
   return rng();
 }
 
+// Checks every address actually connected to again (a name may resolve differently now than
+// at registration: DNS rebinding).
+net::AddressFilter AddressFilterOf(std::shared_ptr<const UrlFilter> filter) {
+  return
+      [filter = std::move(filter)](const net::Url& url, const boost::asio::ip::address& address) {
+        return filter->CheckAddress(url, address);
+      };
+}
+
 }  // namespace
 
 // ----- WebhookTarget ---------------------------------------------------------------------
@@ -51,8 +62,14 @@ uint64_t RandomU64() {
 class WebhookTarget : public core::DeliveryTarget,
                       public std::enable_shared_from_this<WebhookTarget> {
  public:
+  // A factory of pipelined connections to the URL's origin on an io_context; empty: POSTs use
+  // `client`.
+  using PipelineFactory =
+      std::function<absl::StatusOr<std::shared_ptr<net::HttpPipeline>>(asio::io_context&)>;
+
   WebhookTarget(uint64_t id, std::string group, std::string url, PushFormat format,
-                const WebhookOptions* options, net::HttpClient* client)
+                const WebhookOptions* options, net::HttpClient* client,
+                PipelineFactory new_pipeline)
       : id_(id),
         group_(std::move(group)),
         url_(std::move(url)),
@@ -60,8 +77,15 @@ class WebhookTarget : public core::DeliveryTarget,
         retry_backoff_(absl::Milliseconds(options->initial_backoff_ms),
                        absl::Milliseconds(options->max_backoff_ms), Backoff::Jitter::kEqual),
         client_(client),
-        strand_(asio::make_strand(client->io_context())),
-        format_(format) {}
+        io_(&client->NextIoContext()),
+        strand_(asio::make_strand(*io_)),
+        new_pipeline_(std::move(new_pipeline)),
+        format_(format) {
+    if (new_pipeline_) {
+      const int32_t depth = std::max(1, options->pipeline_depth);
+      lanes_.resize((options->max_concurrent_pushes_per_target + depth - 1) / depth);
+    }
+  }
 
   uint64_t target_id() const override { return id_; }
 
@@ -138,6 +162,9 @@ class WebhookTarget : public core::DeliveryTarget,
       for (auto& [seq, d] : deliveries_) d->cancelled = true;
       deliveries_.clear();
       ready_.clear();
+      for (auto& lane : lanes_) {
+        if (lane) lane->Close("webhook target closed");
+      }
     }
     asio::post(strand_, [self = shared_from_this()] {
       for (auto& timer : self->timers_) timer->cancel();
@@ -161,6 +188,9 @@ class WebhookTarget : public core::DeliveryTarget,
     // Retried after a failed multi-event POST: goes alone from now on, so an event the endpoint
     // keeps refusing does not use up the attempts of the events batched with it. mu_.
     bool solo = false;
+    // Times sent again at once after a pipelined connection said its POST was not processed
+    // (Aborted). mu_.
+    int32_t resends = 0;
   };
 
   // One POST: a single event, or (kCloudEventsBatch) the events of one batch, in order.
@@ -205,8 +235,13 @@ class WebhookTarget : public core::DeliveryTarget,
         SendBatches(std::move(post));
       } else {
         const Delivery& d = *post.front();
-        Send(BuildPushRequest(d.event, url_, format, d.sync, options_->identity, RandomU64()),
-             std::move(post), format);
+        net::HttpRequest request =
+            BuildPushRequest(d.event, url_, format, d.sync, options_->identity, RandomU64());
+        if (lanes_.empty()) {
+          Send(std::move(request), std::move(post), format);
+        } else {
+          SendPipelined(std::move(request), std::move(post), format);
+        }
       }
     }
   }
@@ -239,6 +274,69 @@ class WebhookTarget : public core::DeliveryTarget,
                   });
   }
 
+  // Sends on the lane (pipelined connection) with the fewest unanswered POSTs; a lane that
+  // failed is replaced by a new connection.
+  void SendPipelined(net::HttpRequest request, Post post, PushFormat format) {
+    std::shared_ptr<net::HttpPipeline> lane;
+    absl::Status error;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      size_t best = 0;
+      int64_t fewest = std::numeric_limits<int64_t>::max();
+      for (size_t i = 0; i < lanes_.size(); ++i) {
+        const int64_t pending = lanes_[i] && lanes_[i]->usable() ? lanes_[i]->pending() : 0;
+        if (pending < fewest) {
+          fewest = pending;
+          best = i;
+        }
+      }
+      if (closed_.load()) {
+        error = absl::UnavailableError("webhook target closed");
+        lanes_[best] = nullptr;
+      } else if (!lanes_[best] || !lanes_[best]->usable()) {
+        auto created = new_pipeline_(*io_);
+        if (created.ok()) {
+          lanes_[best] = *std::move(created);
+        } else {
+          lanes_[best] = nullptr;
+          error = created.status();
+        }
+      }
+      lane = lanes_[best];
+    }
+    std::weak_ptr<WebhookTarget> weak = weak_from_this();
+    net::HttpCallback callback = [weak, post = std::move(post),
+                                  format](absl::StatusOr<net::HttpResponse> result) {
+      if (auto self = weak.lock()) self->OnResult(post, format, result);
+    };
+    if (lane == nullptr) {
+      // Not inline: OnResult pumps the next event, which could fail the same way.
+      asio::post(strand_, [callback = std::move(callback), error] { callback(error); });
+      return;
+    }
+    lane->Send(std::move(request), std::move(callback));
+  }
+
+  // A pipelined POST that the endpoint did not process (net::HttpPipeline's Aborted: the
+  // connection was closed after answering an earlier one, or had been closed while idle) goes
+  // back to the front of the queue and out again at once, its attempt not counted; up to
+  // kMaxUncountedResends times per event (each needs another connection to end that way),
+  // after that it is an ordinary failed attempt. False then.
+  static constexpr int32_t kMaxUncountedResends = 8;
+  bool ResendAtOnce(const Post& post) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& d : post) {
+      if (d->resends >= kMaxUncountedResends) return false;
+    }
+    --active_;
+    for (auto it = post.rbegin(); it != post.rend(); ++it) {
+      ++(*it)->resends;
+      --(*it)->attempts;
+      if (!(*it)->cancelled && !closed_.load()) ready_.push_front(*it);
+    }
+    return true;
+  }
+
   // What a batch member adds to the body: the structured JSON of an event is its data (base64
   // for binary data) plus its attributes and some syntax.
   static int64_t EstimatedJsonBytes(const cloudevents::CloudEvent& event) {
@@ -253,6 +351,10 @@ class WebhookTarget : public core::DeliveryTarget,
   // The endpoint's answer settles every event of the POST alike.
   void OnResult(const Post& post, PushFormat format,
                 const absl::StatusOr<net::HttpResponse>& result) {
+    if (!result.ok() && absl::IsAborted(result.status()) && ResendAtOnce(post)) {
+      VLOG(1) << "webhook " << url_ << ": sending again: " << result.status().message();
+      return Pump();
+    }
     const PushVerdict verdict = ClassifyResponse(format, result, absl::Now());
     std::vector<std::shared_ptr<Delivery>> acks;
     std::vector<std::pair<std::shared_ptr<Delivery>, std::string>> rejects;
@@ -356,8 +458,12 @@ class WebhookTarget : public core::DeliveryTarget,
   const WebhookOptions* const options_;
   const Backoff retry_backoff_;
   net::HttpClient* const client_;
+  // The client's io_context this target's timers and pipelined connections run on.
+  asio::io_context* const io_;
   asio::strand<asio::io_context::executor_type> strand_;
   std::set<std::shared_ptr<asio::steady_timer>> timers_;  // strand_ only
+  const PipelineFactory new_pipeline_;
+  std::vector<std::shared_ptr<net::HttpPipeline>> lanes_;  // mu_ (the vector's size is fixed)
 
   std::atomic<bool> closed_{false};
   std::atomic<int64_t> slots_{0};
@@ -387,6 +493,7 @@ absl::StatusOr<std::unique_ptr<WebhookManager>> WebhookManager::Create(
   auto created = UrlFilter::Create(options.allow, options.deny, options.allow_private_networks);
   if (!created.ok()) return created.status();
   auto filter = std::make_shared<const UrlFilter>(*std::move(created));
+  if (options.pipeline_depth < 1) return absl::InvalidArgumentError("pipeline_depth must be >= 1");
   net::HttpClientOptions client_options;
   client_options.threads = std::max(1, options.io_threads);
   client_options.max_connections_per_host = std::max(1, options.max_connections_per_host);
@@ -394,10 +501,7 @@ absl::StatusOr<std::unique_ptr<WebhookManager>> WebhookManager::Create(
   client_options.user_agent = "eventmesh-cpp-webhook";
   // Every address actually connected to is checked again (a name may resolve differently now
   // than at registration: DNS rebinding).
-  client_options.address_filter = [filter](const net::Url& url,
-                                           const boost::asio::ip::address& address) {
-    return filter->CheckAddress(url, address);
-  };
+  client_options.address_filter = AddressFilterOf(filter);
   auto client = net::HttpClient::Create(client_options);
   if (!client.ok()) return client.status();
   return std::unique_ptr<WebhookManager>(new WebhookManager(consumers, topics, std::move(options),
@@ -451,6 +555,30 @@ void WebhookManager::Shutdown() {
     consumers_->RemoveTarget(registration.target->target_id());
   }
   client_->Shutdown();
+}
+
+absl::StatusOr<std::shared_ptr<net::HttpPipeline>> WebhookManager::NewPipeline(
+    const std::string& url, boost::asio::io_context& io) {
+  auto parsed = net::ParseUrl(url);
+  if (!parsed.ok()) return parsed.status();
+  std::shared_ptr<boost::asio::ssl::context> tls;
+  if (parsed->tls()) {
+    std::lock_guard<std::mutex> lock(tls_mu_);
+    if (pipeline_tls_ == nullptr) {
+      net::TlsClientFiles files;
+      files.ca_file = options_.ca_file;
+      auto made = net::MakeClientTlsContext(files);
+      if (!made.ok()) return made.status();
+      pipeline_tls_ = *std::move(made);
+    }
+    tls = pipeline_tls_;
+  }
+  net::HttpPipelineOptions pipeline_options;
+  pipeline_options.timeout = absl::Milliseconds(options_.push_timeout_ms);
+  pipeline_options.user_agent = "eventmesh-cpp-webhook";
+  pipeline_options.address_filter = AddressFilterOf(filter_);
+  return net::HttpPipeline::Create(io, parsed->Origin(), std::move(tls),
+                                   std::move(pipeline_options));
 }
 
 absl::Status WebhookManager::Validate(const std::string& url) {
@@ -554,10 +682,17 @@ absl::Status WebhookManager::SubscribeInternal(const WebhookSubscribeRequest& re
     auto it = registrations_.find(key);
     const bool created = it == registrations_.end();
     if (created) {
+      WebhookTarget::PipelineFactory pipelines;
+      if (options_.pipeline_depth > 1) {
+        // Called by the target only while it is open (the manager closes its targets first).
+        pipelines = [this, url = request.url](asio::io_context& io) {
+          return NewPipeline(url, io);
+        };
+      }
       Registration registration;
-      registration.target =
-          std::make_shared<WebhookTarget>(consumers_->NewExternalTargetId(), request.consumer_group,
-                                          request.url, request.format, &options_, client_.get());
+      registration.target = std::make_shared<WebhookTarget>(
+          consumers_->NewExternalTargetId(), request.consumer_group, request.url, request.format,
+          &options_, client_.get(), pipelines);
       it = registrations_.emplace(key, std::move(registration)).first;
     }
     Registration& registration = it->second;

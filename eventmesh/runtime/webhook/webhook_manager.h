@@ -7,14 +7,14 @@
 // BROADCASTING subscription gives the URL every event.
 //
 // Delivery per target: a bounded window (max_queued_per_target events taken from the group and
-// not yet settled), at most max_concurrent_pushes_per_target POSTs in flight; one slow or
-// failing endpoint only fills its own window. An event is acknowledged (the group's position
-// may be committed) only when the endpoint accepted it (or answered EventMesh FAIL, see
-// push_request.h); retries use exponential backoff with jitter (or a 429's Retry-After) up to
-// max_attempts, then the event goes to the group's dead-letter topic (GroupConsumer::Reject)
-// and is acknowledged once stored there. 410/415 are dead-lettered at once. Webhook targets
-// have no group ack timeout (TargetSettings::ack_timeout = false): they always settle.
-// CloudEvents subscriptions are validated first (CloudEvents "HTTP 1.1 Web Hooks for Event
+// not yet settled), at most max_concurrent_pushes_per_target POSTs in flight (optionally
+// pipelined, pipeline_depth); one slow or failing endpoint only fills its own window. An event is
+// acknowledged (the group's position may be committed) only when the endpoint accepted it (or
+// answered EventMesh FAIL, see push_request.h); retries use exponential backoff with jitter (or a
+// 429's Retry-After) up to max_attempts, then the event goes to the group's dead-letter topic
+// (GroupConsumer::Reject) and is acknowledged once stored there. 410/415 are dead-lettered at once.
+// Webhook targets have no group ack timeout (TargetSettings::ack_timeout = false): they always
+// settle. CloudEvents subscriptions are validated first (CloudEvents "HTTP 1.1 Web Hooks for Event
 // Delivery" section 4): OPTIONS with WebHook-Request-Origin; the endpoint must answer 200/204
 // with WebHook-Allowed-Origin equal to our origin or "*".
 // Registrations persist in `persistence_path` (JSON, written atomically: temp + fsync +
@@ -44,6 +44,7 @@
 #include "absl/status/statusor.h"
 #include "eventmesh/common/bounded_executor.h"
 #include "eventmesh/net/http_client.h"
+#include "eventmesh/net/http_pipeline.h"
 #include "eventmesh/runtime/core/consumer_manager.h"
 #include "eventmesh/runtime/core/topic_registry.h"
 #include "eventmesh/runtime/webhook/push_request.h"
@@ -59,6 +60,13 @@ struct WebhookOptions {
   int64_t max_backoff_ms = 60'000;       // cap of the backoff
   int64_t max_retry_after_ms = 300'000;  // cap for a 429's Retry-After
   int32_t max_concurrent_pushes_per_target = 8;
+  // Single-event formats: POSTs written on one connection before the earlier ones are answered
+  // (HTTP/1.1 pipelining, net/http_pipeline.h). 1: each connection carries one POST at a time
+  // (the shared keep-alive pool). d > 1: a target's POSTs go out on ceil(max_concurrent / d)
+  // connections of its own, each new POST on the one with the fewest unanswered, and POSTs
+  // waiting for a connection leave in one write. For endpoints that handle pipelined requests
+  // (any HTTP/1.1 server must); a server answering one at a time answers them in order.
+  int32_t pipeline_depth = 1;
   int32_t max_queued_per_target = 1'000;  // the target's window
   // The cloudevents-batch format: events per POST at most, and the largest POST body (a
   // single larger event still goes, alone).
@@ -80,7 +88,9 @@ struct WebhookOptions {
   std::string origin = "eventmesh";                // WebHook-Request-Origin value
   int64_t validation_timeout_ms = 5'000;
   RuntimeIdentity identity;  // eventmesh* headers of EventMesh form pushes
-  int32_t io_threads = 2;    // HTTP client threads
+  // HTTP client threads (one io_context each). One keeps a target's POST, answer and next
+  // POST on one thread; a second only pays (cross-thread wake-ups) when one is saturated.
+  int32_t io_threads = 1;
   int32_t max_connections_per_host = 64;
 };
 
@@ -146,6 +156,10 @@ class WebhookManager : public WebhookService {
                  WebhookOptions options, std::shared_ptr<const UrlFilter> filter,
                  std::unique_ptr<net::HttpClient> client);
 
+  // A pipelined connection to the origin of `url` on `io` (one of the client's) for a target
+  // (pipeline_depth > 1).
+  absl::StatusOr<std::shared_ptr<net::HttpPipeline>> NewPipeline(const std::string& url,
+                                                                 boost::asio::io_context& io);
   absl::Status SubscribeInternal(const WebhookSubscribeRequest& request, bool handshake,
                                  bool persist);
   absl::Status Validate(const std::string& url);
@@ -161,6 +175,8 @@ class WebhookManager : public WebhookService {
   // Shared with the HTTP client, which checks every address it connects to.
   const std::shared_ptr<const UrlFilter> filter_;
   std::unique_ptr<net::HttpClient> client_;
+  std::mutex tls_mu_;
+  std::shared_ptr<boost::asio::ssl::context> pipeline_tls_;  // made by the first https pipeline
 
   mutable std::mutex mu_;
   bool stopped_ = false;

@@ -366,6 +366,84 @@ TEST_F(WebhookManagerTest, ClusteringGroupDeliversEachEventToExactlyOneUrl) {
   EXPECT_EQ(list[0].client.idc, "IDC1");
 }
 
+TEST_F(WebhookManagerTest, PipelinedPostsGoInOrderOnOneConnection) {
+  WebhookOptions options = Options();
+  options.max_concurrent_pushes_per_target = 8;
+  options.pipeline_depth = 8;  // one connection carries all eight
+  StartManager(options);
+  Endpoint a;
+  ASSERT_TRUE(manager_->Subscribe(Request("g", a.url(), "orders")).ok());
+  WarmUp("orders", {&a});
+  constexpr int kEvents = 200;
+  for (int i = 0; i < kEvents; ++i) Publish(Event("orders", absl::StrCat("ev-", i)));
+  ASSERT_TRUE(a.WaitForIds(kEvents));
+  std::vector<std::string> expected;
+  for (int i = 0; i < kEvents; ++i) expected.push_back(absl::StrCat("ev-", i));
+  EXPECT_EQ(a.ids(), expected);
+  EXPECT_EQ(a.server().connections_accepted(), 1);
+  EXPECT_EQ(manager_->Stats("g", a.url())->retried, 0);
+}
+
+TEST_F(WebhookManagerTest, PipelinedPostsBehindAConnectionCloseAreSentAgainUncounted) {
+  WebhookOptions options = Options();
+  options.max_concurrent_pushes_per_target = 8;
+  options.pipeline_depth = 8;
+  StartManager(options);
+  // Every fifth POST is answered with "Connection: close": the POSTs written behind it were
+  // not processed and go again on a new connection, without a retry counted.
+  Endpoint a([](const TestRequest&, int index) {
+    TestResponse response = RetCode(0);
+    response.close = index % 5 == 4;
+    return response;
+  });
+  ASSERT_TRUE(manager_->Subscribe(Request("g", a.url(), "orders")).ok());
+  WarmUp("orders", {&a});
+  constexpr int kEvents = 100;
+  for (int i = 0; i < kEvents; ++i) Publish(Event("orders", absl::StrCat("ev-", i)));
+  ASSERT_TRUE(a.WaitForIds(kEvents));
+  std::set<std::string> seen;
+  for (const auto& id : a.ids()) seen.insert(id);
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kEvents));
+  EXPECT_GE(a.server().connections_accepted(), kEvents / 5);
+  auto stats = manager_->Stats("g", a.url());
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->retried, 0);
+  EXPECT_EQ(stats->dead_lettered, 0);
+}
+
+TEST_F(WebhookManagerTest, PipelinedPostAfterTheEndpointDroppedTheIdleConnectionIsSentAgain) {
+  WebhookOptions options = Options();
+  options.pipeline_depth = 4;
+  StartManager(options);
+  // Every answer is followed by the server closing the connection without saying so.
+  Endpoint a([](const TestRequest&, int) {
+    TestResponse response = RetCode(0);
+    response.drop_after = true;
+    return response;
+  });
+  ASSERT_TRUE(manager_->Subscribe(Request("g", a.url(), "orders")).ok());
+  WarmUp("orders", {&a});
+  for (int i = 0; i < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the connection falls idle
+    Publish(Event("orders", absl::StrCat("ev-", i)));
+    ASSERT_TRUE(a.WaitForIds(i + 1)) << i;
+  }
+  EXPECT_EQ(a.ids(), (std::vector<std::string>{"ev-0", "ev-1", "ev-2"}));
+  auto stats = manager_->Stats("g", a.url());
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->retried, 0);
+  EXPECT_EQ(stats->dead_lettered, 0);
+}
+
+TEST_F(WebhookManagerTest, PipelineDepthBelowOneIsRefused) {
+  WebhookOptions options = Options();
+  options.pipeline_depth = 0;
+  auto manager = WebhookManager::Create(consumers_.get(), topics_.get(), options);
+  ASSERT_FALSE(manager.ok());
+  EXPECT_EQ(manager.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(manager.status().message()), ::testing::HasSubstr("pipeline_depth"));
+}
+
 // Stands in for a TCP session: records pushes; the test acknowledges them.
 class FakeSession : public core::DeliveryTarget {
  public:

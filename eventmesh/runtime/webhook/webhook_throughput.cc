@@ -1,7 +1,8 @@
 // Development aid: webhook delivery throughput from the embedded store to one local endpoint.
 //
 //   bazel run -c opt //eventmesh/runtime/webhook:webhook_throughput --
-//       [--events=20000] [--concurrency=8] [--io_threads=2] [--url=http://127.0.0.1:PORT/hook]
+//       [--events=20000] [--concurrency=8] [--pipeline_depth=1] [--io_threads=2]
+//       [--url=http://127.0.0.1:PORT/hook]
 //       [--format=eventmesh|cloudevents-binary|cloudevents-structured|cloudevents-batch]
 //
 // Publishes --events events to a topic subscribed by one webhook URL and reports the time until
@@ -37,6 +38,7 @@ int Run(int argc, char** argv) {
   int64_t events = 20'000;
   int32_t concurrency = 8;
   int32_t io_threads = WebhookOptions{}.io_threads;
+  int32_t pipeline_depth = 1;
   std::string url;
   PushFormat format = PushFormat::kEventMeshForm;
   for (int i = 1; i < argc; ++i) {
@@ -47,6 +49,8 @@ int Run(int argc, char** argv) {
       if (!absl::SimpleAtoi(arg, &concurrency)) return 2;
     } else if (absl::ConsumePrefix(&arg, "--url=")) {
       url = std::string(arg);
+    } else if (absl::ConsumePrefix(&arg, "--pipeline_depth=")) {
+      if (!absl::SimpleAtoi(arg, &pipeline_depth) || pipeline_depth < 1) return 2;
     } else if (absl::ConsumePrefix(&arg, "--io_threads=")) {
       if (!absl::SimpleAtoi(arg, &io_threads) || io_threads < 1) return 2;
     } else if (absl::ConsumePrefix(&arg, "--format=")) {
@@ -93,6 +97,7 @@ int Run(int argc, char** argv) {
   WebhookOptions webhook_options;
   webhook_options.max_concurrent_pushes_per_target = concurrency;
   webhook_options.io_threads = io_threads;
+  webhook_options.pipeline_depth = pipeline_depth;
   webhook_options.allow_private_networks = true;  // the endpoint is on loopback
   auto manager = WebhookManager::Create(&consumers, &topics, webhook_options);
   if (!manager.ok() || !(*manager)->Start().ok()) {
@@ -167,10 +172,11 @@ int Run(int argc, char** argv) {
   const double seconds = std::chrono::duration<double>(end - start).count();
   const double publish_s = std::chrono::duration<double>(published - start).count();
   std::printf(
-      "format=%s concurrency=%d events=%lld delivered=%lld publish=%.3fs total=%.3fs "
+      "format=%s concurrency=%d pipeline_depth=%d events=%lld delivered=%lld publish=%.3fs "
+      "total=%.3fs "
       "throughput=%.0f events/s endpoint=%s connections=%lld\n",
-      std::string(PushFormatName(format)).c_str(), concurrency, static_cast<long long>(events),
-      static_cast<long long>(delivered), publish_s, seconds,
+      std::string(PushFormatName(format)).c_str(), concurrency, pipeline_depth,
+      static_cast<long long>(events), static_cast<long long>(delivered), publish_s, seconds,
       static_cast<double>(delivered) / seconds, url.empty() ? "in-process" : url.c_str(),
       static_cast<long long>((*server)->connections_accepted()));
   (*manager)->Shutdown();
