@@ -23,7 +23,8 @@
 #   http     wrk: a bare Beast responder vs the runtime's single-event publish (code 104 form,
 #            CloudEvents binary), sync none
 #   webhook  webhook delivery rate to a local endpoint (each push format; in-process endpoint
-#            and http_baseline in its own process)
+#            and http_baseline in its own process; the single-event formats also pipelined,
+#            32 POSTs in flight, pipelineDepth 8)
 #   store    pipelined appends: store service over loopback vs the embedded engine
 # Environment: BIN (bazel-bin), RT (the runtime binary, $BIN/eventmesh/runtime/runtime), PB (peerbench), N (300000), SIZE (256), REPS (3), IDLE (10000),
 # WRK_SECONDS (8), OUT (scratch directory, /tmp/fastpath).
@@ -248,11 +249,14 @@ webhook() {
   "$BIN/eventmesh/runtime/http/bench/http_baseline" $port 1 >/dev/null 2>&1 &
   ENDPOINT=$!
   for _ in $(seq 50); do (echo >/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
-  for f in eventmesh cloudevents-binary cloudevents-batch; do
+  for f in eventmesh cloudevents-binary cloudevents-batch eventmesh:pipelined \
+    cloudevents-binary:pipelined; do
+    local flags="--concurrency=8"
+    [ "${f#*:}" = pipelined ] && flags="--concurrency=32 --pipeline_depth=8"
     for url in "" "http://127.0.0.1:$port/hook"; do
-      printf '%-22s ' "$f"
-      "$BIN/eventmesh/runtime/webhook/webhook_throughput" --events=200000 --format=$f \
-        --concurrency=8 ${url:+--url=$url} 2>&1 | tail -1
+      printf '%-30s ' "$f"
+      "$BIN/eventmesh/runtime/webhook/webhook_throughput" --events=200000 --format=${f%%:*} \
+        $flags ${url:+--url=$url} 2>&1 | tail -1
     done
   done
   cleanup
