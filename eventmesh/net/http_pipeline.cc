@@ -196,15 +196,17 @@ class PipelineImpl final : public HttpPipeline, public std::enable_shared_from_t
       idle_ = false;
       resumed_ = true;
     }
-    const size_t first = written_;
-    const size_t count = queue_.size() - first;
+    // The requests stay owned by the write (their bytes are its buffers) even if a failure
+    // answers them meanwhile.
+    std::vector<std::shared_ptr<Pending>> batch(queue_.begin() + written_, queue_.end());
     std::vector<asio::const_buffer> buffers;
-    buffers.reserve(count);
-    for (size_t i = first; i < queue_.size(); ++i) buffers.push_back(asio::buffer(queue_[i]->wire));
+    buffers.reserve(batch.size());
+    for (const auto& pending : batch) buffers.push_back(asio::buffer(pending->wire));
     WithStream([&](auto& stream) {
       asio::async_write(
           stream, buffers,
-          [self = shared_from_this(), count](boost::system::error_code ec, size_t) {
+          [self = shared_from_this(), batch = std::move(batch)](boost::system::error_code ec,
+                                                                size_t) {
             self->writing_ = false;
             if (!self->broken_.ok()) return;
             if (ec) {
@@ -216,10 +218,8 @@ class PipelineImpl final : public HttpPipeline, public std::enable_shared_from_t
               return self->Fail(self->IoError(ec, "sending a request"));
             }
             // The bytes are no longer needed.
-            for (size_t i = self->written_; i < self->written_ + count; ++i) {
-              std::string().swap(self->queue_[i]->wire);
-            }
-            self->written_ += count;
+            for (const auto& pending : batch) std::string().swap(pending->wire);
+            self->written_ += batch.size();
             self->ReadNext();
             self->WriteNext();
           });
