@@ -333,8 +333,6 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         description_(std::move(description)),
         timeout_ms_(absl::ToInt64Milliseconds(timeout)),
         deadline_(Clock::now() + absl::ToChronoMilliseconds(timeout)),
-        strand_(asio::make_strand(client_->LocalIo())),
-        wait_timer_(strand_),
         done_(std::move(done)) {}
 
   const std::string& key() const { return key_; }
@@ -342,8 +340,11 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
   // Waits in the pool queue until Run is called or the deadline passes.
   void StartWaiting() {
-    wait_timer_.expires_at(deadline_);
-    wait_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    // Only an exchange that waits gets a timer (most find a connection at once). Called under
+    // the client's lock, before Run can be.
+    wait_timer_.emplace(asio::make_strand(client_->LocalIo()), deadline_);
+    waiting_.store(true);
+    wait_timer_->async_wait([self = shared_from_this()](boost::system::error_code ec) {
       if (ec) return;  // cancelled: a connection came
       if (self->client_->RemoveWaiting(self->key_, self.get())) {
         self->Finish(self->Timeout("waiting for a free connection"));
@@ -353,7 +354,10 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
   // Runs the exchange on `connection` (taken from the pool or new); called from any thread.
   void Run(std::shared_ptr<Connection> connection, bool reused) {
-    asio::post(strand_, [self = shared_from_this()] { self->wait_timer_.cancel(); });
+    if (waiting_.load()) {
+      asio::post(wait_timer_->get_executor(),
+                 [self = shared_from_this()] { self->wait_timer_->cancel(); });
+    }
     connection_ = std::move(connection);
     reused_ = reused;
     client_->Track(connection_);
@@ -564,8 +568,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   const std::string description_;
   const int64_t timeout_ms_;
   const Clock::time_point deadline_;
-  asio::strand<asio::io_context::executor_type> strand_;
-  asio::steady_timer wait_timer_;
+  // Set by StartWaiting: the deadline while waiting for a pooled connection, on a strand.
+  std::optional<asio::steady_timer> wait_timer_;
+  std::atomic<bool> waiting_{false};
   std::shared_ptr<Connection> connection_;
   bool reused_ = false;
   bool retried_ = false;
