@@ -806,6 +806,14 @@ void EventStoreConnector::Publish(cloudevents::CloudEvent event, PublishCallback
   PublishBatch(&batch);
 }
 
+const std::string& EventStoreConnector::PendingAppend::topic() const {
+  if (attachment != nullptr) {
+    // Set by PublishBatch, with an event whose subject it checked.
+    return *static_cast<const PublishedEvent&>(*attachment).event().subject();
+  }
+  return own_topic;
+}
+
 void EventStoreConnector::PublishBatch(std::vector<PendingPublish>* batch) {
   // Serialize outside the lock; failures are answered at once, the rest is queued in one step
   // (one lock round and at most one wake-up per batch instead of one per event).
@@ -832,9 +840,11 @@ void EventStoreConnector::PublishBatch(std::vector<PendingPublish>* batch) {
     }
     bytes += static_cast<int64_t>(payload->size());
     const auto payload_bytes = static_cast<int64_t>(payload->size());
-    PendingAppend append{*topic, std::move(*payload), std::move(pending.done), nullptr};
+    PendingAppend append{std::string(), std::move(*payload), std::move(pending.done), nullptr};
     if (attach) {
       append.attachment = std::make_shared<PublishedEvent>(std::move(pending.event), payload_bytes);
+    } else {
+      append.own_topic = *topic;
     }
     ready.push_back(std::move(append));
   }
@@ -889,12 +899,12 @@ std::vector<EventStoreConnector::TopicAppend> EventStoreConnector::GroupByTopic(
     std::vector<PendingAppend>* batch) {
   if (batch->empty()) return {};
   // Usually every event has the same topic: one append, in publish order, without a map.
-  const std::string& first = batch->front().topic;
+  const std::string& first = batch->front().topic();
   const bool one_topic = std::all_of(batch->begin(), batch->end(),
-                                     [&](const PendingAppend& p) { return p.topic == first; });
+                                     [&](const PendingAppend& p) { return p.topic() == first; });
   std::map<std::string, std::vector<size_t>> by_topic;  // publish order kept per topic
   if (!one_topic) {
-    for (size_t i = 0; i < batch->size(); ++i) by_topic[(*batch)[i].topic].push_back(i);
+    for (size_t i = 0; i < batch->size(); ++i) by_topic[(*batch)[i].topic()].push_back(i);
   }
   std::vector<TopicAppend> appends(one_topic ? 1 : by_topic.size());
   const auto fill = [batch](TopicAppend& append, const std::string& topic, size_t count,

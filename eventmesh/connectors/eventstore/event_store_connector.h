@@ -164,12 +164,14 @@ class EventStoreConnector final : public Connector {
 
  private:
   struct PendingAppend {
-    std::string topic;
+    std::string own_topic;  // the topic when there is no attachment
     std::string payload;
     PublishCallback done;
     // The event itself, kept with the record when the store serves recent records from memory
     // (EventStore::KeepsAttachments): deliveries then share it instead of parsing the payload.
     std::shared_ptr<const store::RecordAttachment> attachment;
+    // The event's topic: the attachment's subject, else own_topic (no copy per event).
+    const std::string& topic() const;
   };
 
   // One topic's share of a batch: its records in publish order and their callbacks.
