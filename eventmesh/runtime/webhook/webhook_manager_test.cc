@@ -1326,5 +1326,44 @@ TEST_F(WebhookHttpsTest, DeliversOverVerifiedTlsAndRejectsAnUntrustedCertificate
   EXPECT_THAT(status.message(), HasSubstr("certificate verification failed"));
 }
 
+TEST_F(WebhookHttpsTest, PipelinedPostsAreVerifiedLikePooledOnes) {
+  TestTls tls{certs_.server_cert, certs_.server_key};
+  Endpoint secure([](const TestRequest&, int) { return RetCode(0); }, &tls);
+  {
+    WebhookOptions options = Options();
+    options.ca_file = certs_.ca_cert;
+    options.pipeline_depth = 4;  // 8 in flight: two pipelined connections
+    StartManager(options);
+    ASSERT_TRUE(manager_->Subscribe(Request("g", secure.url(), "orders")).ok());
+    WarmUp("orders", {&secure});
+    constexpr int kEvents = 40;
+    for (int i = 0; i < kEvents; ++i) Publish(Event("orders", absl::StrCat("ev-", i)));
+    ASSERT_TRUE(secure.WaitForIds(kEvents));
+    std::set<std::string> seen;
+    for (const auto& id : secure.ids()) seen.insert(id);
+    EXPECT_EQ(seen.size(), static_cast<size_t>(kEvents));
+    EXPECT_LE(secure.server().connections_accepted(), 2);
+    manager_.reset();
+  }
+  // Another CA: the EventMesh form has no handshake, so the subscription stands, but no POST is
+  // ever sent over the unverified connection; the events are retried.
+  std::filesystem::remove(dir_ + "/webhooks.json");
+  WebhookOptions untrusted = Options();
+  untrusted.ca_file = certs_.other_ca_cert;
+  untrusted.pipeline_depth = 4;
+  StartManager(untrusted);
+  const size_t posts_before = secure.posts().size();
+  ASSERT_TRUE(manager_->Subscribe(Request("g3", secure.url(), "orders")).ok());
+  for (int i = 0; i < 100 && manager_->Stats("g3", secure.url())->retried == 0; ++i) {
+    Publish(Event("orders", absl::StrCat("untrusted-", i)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  auto stats = manager_->Stats("g3", secure.url());
+  ASSERT_TRUE(stats.ok());
+  EXPECT_GT(stats->retried, 0);
+  EXPECT_EQ(stats->accepted, 0);
+  EXPECT_EQ(secure.posts().size(), posts_before);
+}
+
 }  // namespace
 }  // namespace eventmesh::runtime::webhook
