@@ -24,7 +24,9 @@
 #            CloudEvents binary), sync none
 #   webhook  webhook delivery rate to a local endpoint (each push format; in-process endpoint
 #            and http_baseline in its own process; the single-event formats also pipelined,
-#            32 POSTs in flight, pipelineDepth 8)
+#            32 POSTs in flight, pipelineDepth 8); CPU per event of the webhook_throughput
+#            process (it also publishes the events into its embedded store, and runs the
+#            in-process endpoint) and of http_baseline
 #   store    pipelined appends: store service over loopback vs the embedded engine
 # Environment: BIN (bazel-bin), RT (the runtime binary, $BIN/eventmesh/runtime/runtime), PB (peerbench), N (300000), SIZE (256), REPS (3), IDLE (10000),
 # WRK_SECONDS (8), OUT (scratch directory, /tmp/fastpath).
@@ -255,8 +257,17 @@ webhook() {
     [ "${f#*:}" = pipelined ] && flags="--concurrency=32 --pipeline_depth=8"
     for url in "" "http://127.0.0.1:$port/hook"; do
       printf '%-30s ' "$f"
-      "$BIN/eventmesh/runtime/webhook/webhook_throughput" --events=200000 --format=${f%%:*} \
-        $flags ${url:+--url=$url} 2>&1 | tail -1
+      local e0 e1 cpu
+      e0=$(cpu_seconds "$ENDPOINT")
+      # bash's own `time`: the webhook process's user + system seconds.
+      cpu=$({ TIMEFORMAT='%U %S'; time "$BIN/eventmesh/runtime/webhook/webhook_throughput" \
+        --events=200000 --format=${f%%:*} $flags ${url:+--url=$url} >"$OUT/webhook.out" 2>&1; } 2>&1)
+      e1=$(cpu_seconds "$ENDPOINT")
+      tail -1 "$OUT/webhook.out"
+      echo "$cpu $e0 $e1" | awk -v separate="$url" '{
+        printf "%-30s webhook process CPU %.1f us/event", "", ($1 + $2) * 1e6 / 200000
+        if (separate != "") printf ", endpoint %.1f us/event", ($4 - $3) * 1e6 / 200000
+        printf "\n" }'
     done
   done
   cleanup
