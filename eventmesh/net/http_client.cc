@@ -140,6 +140,24 @@ int64_t NowMs() {
 
 }  // namespace
 
+absl::Status ApplyAddressFilter(const AddressFilter& filter, const Url& url,
+                                std::vector<tcp::endpoint>* endpoints) {
+  if (!filter) return absl::OkStatus();
+  absl::Status refused;
+  std::vector<tcp::endpoint> allowed;
+  for (const auto& endpoint : *endpoints) {
+    absl::Status status = filter(url, endpoint.address());
+    if (status.ok()) {
+      allowed.push_back(endpoint);
+    } else if (refused.ok()) {
+      refused = std::move(status);
+    }
+  }
+  if (allowed.empty() && !refused.ok()) return refused;
+  *endpoints = std::move(allowed);
+  return absl::OkStatus();
+}
+
 bool IsStaleConnectionError(const boost::system::error_code& ec) {
   return ec == http::error::end_of_stream || ec == asio::error::eof ||
          ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
@@ -404,20 +422,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   }
 
   void Connect(std::vector<tcp::endpoint> endpoints) {
-    if (client_->options_.address_filter) {
-      absl::Status refused;
-      std::vector<tcp::endpoint> allowed;
-      for (const auto& endpoint : endpoints) {
-        absl::Status status = client_->options_.address_filter(url_, endpoint.address());
-        if (status.ok()) {
-          allowed.push_back(endpoint);
-        } else if (refused.ok()) {
-          refused = std::move(status);
-        }
-      }
-      if (allowed.empty()) return Abort(refused);
-      endpoints = std::move(allowed);
-    }
+    absl::Status allowed = ApplyAddressFilter(client_->options_.address_filter, url_, &endpoints);
+    if (!allowed.ok()) return Abort(std::move(allowed));
     connection_->lowest().async_connect(
         endpoints, [self = shared_from_this()](boost::system::error_code ec, tcp::endpoint) {
           if (ec) return self->OnError(ec, "connecting");

@@ -43,6 +43,7 @@
 #include "absl/time/time.h"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/address.hpp"
+#include "boost/asio/ip/tcp.hpp"
 #include "boost/system/error_code.hpp"
 
 namespace eventmesh::net {
@@ -103,6 +104,11 @@ using HttpCallback = std::function<void(absl::StatusOr<HttpResponse>)>;
 // not block.
 using AddressFilter =
     std::function<absl::Status(const Url& url, const boost::asio::ip::address& address)>;
+
+// Removes from `endpoints` the addresses `filter` refuses (nothing when unset). Errors: the
+// filter's first refusal when it refuses every address.
+absl::Status ApplyAddressFilter(const AddressFilter& filter, const Url& url,
+                                std::vector<boost::asio::ip::tcp::endpoint>* endpoints);
 
 struct HttpClientOptions {
   int threads = 2;                       // io threads (one io_context each) when owned

@@ -146,20 +146,8 @@ class PipelineImpl final : public HttpPipeline, public std::enable_shared_from_t
 
   void ConnectTo(std::vector<tcp::endpoint> endpoints) {
     if (!broken_.ok()) return;
-    if (options_.address_filter) {
-      absl::Status refused;
-      std::vector<tcp::endpoint> allowed;
-      for (const auto& endpoint : endpoints) {
-        absl::Status status = options_.address_filter(url_, endpoint.address());
-        if (status.ok()) {
-          allowed.push_back(endpoint);
-        } else if (refused.ok()) {
-          refused = std::move(status);
-        }
-      }
-      if (allowed.empty()) return Fail(refused);
-      endpoints = std::move(allowed);
-    }
+    absl::Status allowed = ApplyAddressFilter(options_.address_filter, url_, &endpoints);
+    if (!allowed.ok()) return Fail(std::move(allowed));
     lowest().async_connect(
         endpoints, [self = shared_from_this()](boost::system::error_code ec, tcp::endpoint) {
           if (!self->broken_.ok()) return;
