@@ -28,6 +28,7 @@
 #include "boost/beast/http.hpp"
 #include "boost/beast/ssl.hpp"
 #include "eventmesh/common/named_thread.h"
+#include "eventmesh/net/http_read.h"
 #include "eventmesh/net/http_wire.h"
 
 namespace eventmesh::net {
@@ -490,9 +491,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       self->Complete();
     };
     if (connection_->secure) {
-      http::async_read(*connection_->secure, connection_->buffer, *parser_, std::move(on_read));
+      AsyncReadBounded(*connection_->secure, connection_->buffer, *parser_, std::move(on_read));
     } else {
-      http::async_read(*connection_->plain, connection_->buffer, *parser_, std::move(on_read));
+      AsyncReadBounded(*connection_->plain, connection_->buffer, *parser_, std::move(on_read));
     }
   }
 

@@ -7,6 +7,9 @@
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "boost/asio/write.hpp"
+#include "absl/strings/str_cat.h"
 #include "boost/asio/executor_work_guard.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "eventmesh/net/testing/test_http_server.h"
@@ -255,6 +258,43 @@ TEST(HttpClientTest, OwnsOneIoContextPerThreadAndServesFromEach) {
   EXPECT_GE(callback_threads.size(), 2u);
   EXPECT_LE(callback_threads.size(), 3u);
   EXPECT_FALSE(callback_threads.count(std::this_thread::get_id()));
+}
+
+// A hostile server announces an enormous body and sends its first byte with the header: the
+// answer is refused by its announced length (once this threw std::bad_alloc out of the io
+// thread), and the client goes on serving.
+TEST(HttpClientTest, AnAnnouncedHugeBodyIsRefusedAndTheClientGoesOn) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor acceptor(
+      io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+  const int port = acceptor.local_endpoint().port();
+  std::thread hostile([&] {
+    boost::system::error_code ec;
+    boost::asio::ip::tcp::socket socket(io);
+    acceptor.accept(socket, ec);
+    if (ec) return;
+    char data[4096];
+    socket.read_some(boost::asio::buffer(data), ec);
+    const std::string reply = "HTTP/1.1 200 OK\r\nContent-Length: 100000000000\r\n\r\nxyz";
+    boost::asio::write(socket, boost::asio::buffer(reply), ec);
+    socket.read_some(boost::asio::buffer(data), ec);  // until the client closes
+  });
+  HttpClientOptions options;
+  options.max_response_bytes = 1 << 20;
+  auto client = NewClient(options);
+  HttpRequest request;
+  request.url = absl::StrCat("http://127.0.0.1:", port, "/");
+  auto response = SendSync(*client, request);
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kResourceExhausted) << response.status();
+  EXPECT_THAT(response.status().message(), HasSubstr("exceeds 1048576 bytes"));
+  hostile.join();
+  auto server = TestHttpServer::Start([](const TestRequest&) { return TestResponse{}; });
+  ASSERT_TRUE(server.ok());
+  request.url = (*server)->Url("/");
+  auto after = SendSync(*client, request);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->status, 200);
 }
 
 TEST(HttpClientTest, CapsConnectionsPerHost) {

@@ -16,6 +16,7 @@
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 #include "boost/beast/ssl.hpp"
+#include "eventmesh/net/http_read.h"
 #include "eventmesh/net/http_wire.h"
 #include "eventmesh/net/tls.h"
 
@@ -222,7 +223,7 @@ class PipelineImpl final : public HttpPipeline, public std::enable_shared_from_t
     parser_->header_limit(
         static_cast<uint32_t>(std::min<int64_t>(options_.max_response_bytes, 1 << 20)));
     WithStream([&](auto& stream) {
-      http::async_read(stream, buffer_, *parser_,
+      AsyncReadBounded(stream, buffer_, *parser_,
                        [self = shared_from_this()](boost::system::error_code ec, size_t) {
                          self->reading_ = false;
                          if (!self->broken_.ok()) return;

@@ -335,6 +335,102 @@ TEST(HttpPipelineTest, RequestsQueuedBeforeTheConnectionOpensGoOutInOneWrite) {
   for (int i = 1; i < kRequests; ++i) EXPECT_FALSE(answers.at(i).ok()) << i;
 }
 
+TEST(HttpPipelineTest, AnOversizeAnswerFailsWithResourceExhaustedAndTheServerStaysUsable) {
+  auto server = TestHttpServer::Start([](const TestRequest& r) {
+    TestResponse response;
+    response.body = r.body == "big" ? std::string(64 << 10, 'x') : "small";
+    return response;
+  });
+  ASSERT_TRUE(server.ok()) << server.status();
+  IoThread io;
+  HttpPipelineOptions options;
+  options.max_response_bytes = 4096;
+  auto pipeline = NewPipeline(io.io(), (*server)->Url(""), nullptr, options);
+  ASSERT_NE(pipeline, nullptr);
+  Answers answers;
+  pipeline->Send(Post("/", "big"), answers.Callback(0));
+  pipeline->Send(Post("/", "after"), answers.Callback(1));
+  ASSERT_TRUE(answers.WaitFor(2));
+  EXPECT_EQ(answers.at(0).status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(answers.at(0).status().message(), HasSubstr("exceeds 4096 bytes"));
+  EXPECT_FALSE(answers.at(1).ok());
+  EXPECT_FALSE(pipeline->usable());
+  // A new pipeline to the same server goes on.
+  auto next = NewPipeline(io.io(), (*server)->Url(""), nullptr, options);
+  ASSERT_NE(next, nullptr);
+  next->Send(Post("/", "small please"), answers.Callback(2));
+  ASSERT_TRUE(answers.WaitFor(3));
+  ASSERT_TRUE(answers.at(2).ok()) << answers.at(2).status();
+  EXPECT_EQ(answers.at(2)->body, "small");
+}
+
+// A raw server that answers whatever it reads on each of its connections with `reply` and
+// closes (up to `connections` connections).
+class FixedReplyServer {
+ public:
+  FixedReplyServer(std::string reply, int connections)
+      : acceptor_(io_, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
+        thread_([this, reply = std::move(reply), connections] { Run(reply, connections); }) {}
+  ~FixedReplyServer() {
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+    thread_.join();
+  }
+  int port() const { return acceptor_.local_endpoint().port(); }
+
+ private:
+  void Run(const std::string& reply, int connections) {
+    for (int i = 0; i < connections; ++i) {
+      boost::system::error_code ec;
+      asio::ip::tcp::socket socket(io_);
+      acceptor_.accept(socket, ec);
+      if (ec) return;
+      char data[4096];
+      socket.read_some(asio::buffer(data), ec);
+      if (!ec) asio::write(socket, asio::buffer(reply), ec);
+      socket.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+      socket.read_some(asio::buffer(data), ec);  // until the client closes
+      socket.close(ec);
+    }
+  }
+
+  asio::io_context io_;
+  asio::ip::tcp::acceptor acceptor_;
+  std::thread thread_;
+};
+
+TEST(HttpPipelineTest, AnAnswerThatIsNotHttpFailsEveryRequestWithUnavailable) {
+  FixedReplyServer server("SSH-2.0-OpenSSH_9.2\r\n\x01\x02 not an HTTP answer\r\n\r\n", 1);
+  IoThread io;
+  auto pipeline = NewPipeline(io.io(), absl::StrCat("http://127.0.0.1:", server.port()));
+  ASSERT_NE(pipeline, nullptr);
+  Answers answers;
+  pipeline->Send(Post("/", "a"), answers.Callback(0));
+  pipeline->Send(Post("/", "b"), answers.Callback(1));
+  ASSERT_TRUE(answers.WaitFor(2));
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(answers.at(i).status().code(), absl::StatusCode::kUnavailable) << i;
+    EXPECT_THAT(answers.at(i).status().message(), HasSubstr("reading a response")) << i;
+  }
+  EXPECT_EQ(pipeline->pending(), 0);
+}
+
+// A hostile server announces an enormous body and sends its first byte with the header: the
+// answer is refused by its announced length (once this threw std::bad_alloc out of the io
+// thread), and the process goes on.
+TEST(HttpPipelineTest, AnAnnouncedHugeBodyIsRefusedBeforeAnythingIsReserved) {
+  FixedReplyServer server("HTTP/1.1 200 OK\r\nContent-Length: 100000000000\r\n\r\nx", 1);
+  IoThread io;
+  auto pipeline = NewPipeline(io.io(), absl::StrCat("http://127.0.0.1:", server.port()));
+  ASSERT_NE(pipeline, nullptr);
+  Answers answers;
+  pipeline->Send(Post("/", "a"), answers.Callback(0));
+  ASSERT_TRUE(answers.WaitFor(1));
+  EXPECT_EQ(answers.at(0).status().code(), absl::StatusCode::kResourceExhausted)
+      << answers.at(0).status();
+  EXPECT_THAT(answers.at(0).status().message(), HasSubstr("exceeds"));
+}
+
 TEST(HttpPipelineTest, TheAddressFilterRefusesBeforeConnecting) {
   auto server = TestHttpServer::Start([](const TestRequest&) { return TestResponse{}; });
   ASSERT_TRUE(server.ok()) << server.status();
