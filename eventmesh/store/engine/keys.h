@@ -40,6 +40,7 @@ inline constexpr char kMetaCf[] = "meta";
 inline constexpr char kGroupsCf[] = "groups";
 
 // [topic_id][partition] (8 bytes): the prefix of every per-partition key.
+inline constexpr size_t kPartitionPrefixSize = 8;
 std::string PartitionPrefix(uint32_t topic_id, uint32_t partition);
 // [topic_id] (4 bytes).
 std::string TopicPrefix(uint32_t topic_id);

@@ -16,6 +16,7 @@
 #include "rocksdb/iterator.h"
 #include "rocksdb/listener.h"
 #include "rocksdb/options.h"
+#include "rocksdb/slice_transform.h"
 
 namespace eventmesh::store {
 namespace {
@@ -127,6 +128,27 @@ struct RocksDbEventStore::Topic {
 // One append (or admin batch) in the commit queue. Synchronous writers live on their caller's
 // stack and are waited on; asynchronous ones (callback set) are owned by their CommitGroup until
 // completed.
+namespace {
+
+// The memtable insert hint's key to position map: the partition prefix of keys exactly
+// `key_size` bytes long. Range deletions (retention, topic deletion) start at a shorter prefix
+// and so take no hint: RocksDB 7.8 keeps one hint per prefix for the table and its range
+// tombstones alike, and a hint from one used in the other breaks the skip list.
+class PartitionHint final : public rocksdb::SliceTransform {
+ public:
+  explicit PartitionHint(size_t key_size) : key_size_(key_size) {}
+  const char* Name() const override { return "eventmesh.PartitionHint"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return rocksdb::Slice(key.data(), keys::kPartitionPrefixSize);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override { return key.size() == key_size_; }
+
+ private:
+  const size_t key_size_;
+};
+
+}  // namespace
+
 struct RocksDbEventStore::Writer {
   bool done = false;
   bool leader = false;
@@ -288,10 +310,19 @@ absl::Status RocksDbEventStore::OpenDb() {
   // 0.27-0.35 (BENCHMARKS.md, 17th round); reads below the tail cache merge up to 8 L0 files.
   rocksdb::ColumnFamilyOptions records_options = cf_options;
   records_options.level0_file_num_compaction_trigger = 8;
+  // Record and time-index keys start with the partition (topic id, partition: 8 bytes) and
+  // grow within it, so the memtable keeps the last insert position per partition and starts
+  // each insert there instead of searching the skip list from its top (at 50,000 events/s the
+  // skip-list search was half of the memtable insert's CPU).
+  records_options.memtable_insert_with_hint_prefix_extractor =
+      std::make_shared<PartitionHint>(keys::kRecordKeySize);
+  rocksdb::ColumnFamilyOptions time_index_options = cf_options;
+  time_index_options.memtable_insert_with_hint_prefix_extractor =
+      std::make_shared<PartitionHint>(keys::kTimeIndexKeySize);
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
       {rocksdb::kDefaultColumnFamilyName, cf_options},
       {keys::kRecordsCf, records_options},
-      {keys::kTimeIndexCf, cf_options},
+      {keys::kTimeIndexCf, time_index_options},
       {keys::kMetaCf, cf_options},
       {keys::kGroupsCf, cf_options},
   };

@@ -467,6 +467,42 @@ TEST_F(StoreTest, RetentionByBytesKeepsTheNewestBytes) {
   EXPECT_EQ(after->partition_info[0].earliest_offset, 7);
 }
 
+// Appends start their memtable insert at the partition's last insert position; the range
+// deletions of retention and of a deleted topic land in the same memtable between them. Every
+// read below comes from RocksDB (no tail cache).
+TEST_F(StoreTest, AppendsRetentionAndTopicDeletionInterleaveInOneMemtable) {
+  options_.tail_cache_bytes = 0;
+  Reopen();
+  for (int topic_round = 0; topic_round < 2; ++topic_round) {
+    CreateTopic("hinted", 4, {/*max_age_ms=*/0, /*max_bytes=*/200});
+    for (int round = 0; round < 30; ++round) {
+      for (int32_t partition = 0; partition < 4; ++partition) {
+        auto appended = store_->Append(ToPartition(
+            "hinted", partition, {Rec(absl::StrCat(std::string(90, 'a' + partition), round))}));
+        ASSERT_TRUE(appended.ok()) << appended.status();
+        EXPECT_EQ(appended->base_offset, round);
+      }
+      if (round % 3 == 2) {
+        ASSERT_TRUE(store_->RunRetentionOnce().ok());
+      }
+    }
+    for (int32_t partition = 0; partition < 4; ++partition) {
+      auto offsets = store_->GetOffsets({"hinted", partition});
+      ASSERT_TRUE(offsets.ok());
+      EXPECT_EQ(offsets->latest_offset, 30);
+      EXPECT_GT(offsets->earliest_offset, 0);
+      auto read = store_->Read(ReadAt("hinted", partition, offsets->earliest_offset));
+      ASSERT_TRUE(read.ok()) << read.status();
+      ASSERT_THAT(read->records, SizeIs(30 - offsets->earliest_offset));
+      for (size_t i = 0; i < read->records.size(); ++i) {
+        EXPECT_EQ(read->records[i].payload,
+                  absl::StrCat(std::string(90, 'a' + partition), offsets->earliest_offset + i));
+      }
+    }
+    ASSERT_TRUE(store_->DeleteTopic({"hinted"}).ok());
+  }
+}
+
 TEST_F(StoreTest, BackgroundRetentionThreadTrims) {
   options_.retention_interval_ms = 10;
   Reopen();
