@@ -10,7 +10,8 @@
 // take one page fault per 2 MiB instead of one per 4 KiB, and the heap needs fewer TLB entries.
 // Memory tcmalloc releases is returned to the kernel as before (madvise), a huge page then
 // splitting. Where the kernel has transparent huge pages off ("never"), or a region cannot be
-// mapped, the regions are ordinary pages and nothing else changes.
+// mapped, the regions are ordinary pages and nothing else changes. A thread of the allocator
+// populates the heap ahead of its growth (HeapPrefaulting below).
 
 #include <cstddef>
 
@@ -25,6 +26,18 @@ const char* HeapHugePagesStatus();
 
 // The bytes of heap the installed allocator has mapped so far (0 when not installed).
 size_t HeapHugePagesMappedBytes();
+
+// Whether the allocator's prefault thread runs: it keeps the heap's next
+// EVENTMESH_HEAP_PREFAULT_MB (default 8, 0 = off) MiB past the last region handed to tcmalloc
+// populated, so the kernel zeroes fresh huge pages there and not in the thread that first
+// touches them. Needs a kernel with MADV_POPULATE_WRITE (5.14 and later).
+bool HeapPrefaulting();
+
+// The bytes the prefault thread has populated so far.
+size_t HeapPrefaultedBytes();
+
+// Whether the prefault thread has populated everything it aims to (false when it does not run).
+bool HeapPrefaultCaughtUp();
 
 }  // namespace eventmesh::third_party
 

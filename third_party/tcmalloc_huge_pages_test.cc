@@ -1,5 +1,9 @@
 #include "third_party/tcmalloc_huge_pages.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -7,6 +11,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -61,6 +66,49 @@ TEST(TcmallocHugePagesTest, HeapGrowsInHugePageRegions) {
   ASSERT_FALSE(flags.empty());
   EXPECT_NE(flags.find(" hg"), std::string::npos) << flags;
   for (size_t i = 0; i < kSize; i += 4096) ASSERT_EQ(block[i], 0x5a);
+}
+
+// The prefault thread keeps up with a growing heap: after the heap grew by 48 MiB in 1 MiB
+// blocks it catches up with the regions handed out, having populated most of that.
+TEST(TcmallocHugePagesTest, ThePrefaultThreadPopulatesAheadOfTheGrowingHeap) {
+  if (!Installed() || !HeapPrefaulting()) GTEST_SKIP() << "no prefault thread";
+  const size_t before = HeapPrefaultedBytes();
+  const size_t mapped_before = HeapHugePagesMappedBytes();
+  // Until the heap has grown by 48 MiB (memory freed by earlier tests is reused first).
+  std::vector<std::unique_ptr<char[]>> blocks;
+  for (int i = 0; i < 1024 && HeapHugePagesMappedBytes() - mapped_before < (size_t{48} << 20);
+       ++i) {
+    blocks.emplace_back(new char[size_t{1} << 20]);
+    std::memset(blocks.back().get(), i % 128, size_t{1} << 20);
+  }
+  ASSERT_GE(HeapHugePagesMappedBytes() - mapped_before, size_t{48} << 20);
+  // Bounded: at most 10 s for a few dozen huge pages.
+  for (int i = 0; i < 1000 && !HeapPrefaultCaughtUp(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(HeapPrefaultCaughtUp());
+  EXPECT_GE(HeapPrefaultedBytes() - before, size_t{32} << 20);
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    ASSERT_EQ(blocks[i][i * 1000 % (1 << 20)], static_cast<char>(i % 128));
+  }
+}
+
+// A forked child (no prefault thread there) can still grow its heap.
+TEST(TcmallocHugePagesTest, AForkedChildGrowsItsHeap) {
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    std::vector<std::unique_ptr<char[]>> blocks;
+    for (int i = 0; i < 80; ++i) {
+      blocks.emplace_back(new char[size_t{1} << 20]);
+      std::memset(blocks.back().get(), i, size_t{1} << 20);
+    }
+    _exit(blocks[79][12345] == 79 ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 // The heap still works as a heap: many allocations of mixed sizes, freed in random order and
