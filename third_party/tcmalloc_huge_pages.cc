@@ -60,7 +60,8 @@ void* MapHugePageRegion(size_t size) {
 // stall of about 5 ms every 90 ms while the store's memtables grew). So regions come one after
 // the other from the current chunk, and a thread of this allocator populates the memory past
 // the last region handed out (MADV_POPULATE_WRITE, which faults pages in without changing what
-// they hold), `ahead` bytes ahead: the threads that use the regions then find them mapped.
+// they hold), `ahead` bytes ahead, mapping the next chunk before the current one runs out: the
+// threads that use the regions then find them mapped.
 class HugePageSysAllocator : public SysAllocator {
  public:
   HugePageSysAllocator(SysAllocator* fallback, size_t ahead) : fallback_(fallback), ahead_(ahead) {}
@@ -103,7 +104,7 @@ class HugePageSysAllocator : public SysAllocator {
   // Whether everything up to `ahead_` past the last region handed out is populated.
   bool CaughtUp() {
     pthread_mutex_lock(&mu_);
-    const bool caught_up = populated_ >= chunk_end_ || populated_ >= cursor_ + ahead_;
+    const bool caught_up = NextStep() == Step::kNone;
     pthread_mutex_unlock(&mu_);
     return caught_up && in_flight_.load() == 0;
   }
@@ -111,22 +112,31 @@ class HugePageSysAllocator : public SysAllocator {
   static HugePageSysAllocator* instance;
 
  private:
-  // The next `size` bytes of the current chunk, or of a new one when they do not fit (the rest
-  // of the old chunk is unmapped). Under tcmalloc's lock; takes mu_ briefly.
+  // The next `size` bytes of the current chunk, or of the next one when they do not fit (the
+  // rest of the old chunk is unmapped). The next chunk is mapped and its start populated ahead
+  // by the prefault thread; only if it is not there yet is one mapped here. Under tcmalloc's
+  // lock; takes mu_ briefly.
   void* Carve(size_t size) {
     pthread_mutex_lock(&mu_);
     if (cursor_ + size > chunk_end_) {
-      void* chunk = MapHugePageRegion(kChunk);
-      if (chunk == nullptr) {
-        pthread_mutex_unlock(&mu_);
-        return MapHugePageRegion(size);
+      uintptr_t chunk = next_;
+      uintptr_t populated = next_populated_;
+      next_ = 0;
+      if (chunk == 0) {
+        void* mapped = MapHugePageRegion(kChunk);
+        if (mapped == nullptr) {
+          pthread_mutex_unlock(&mu_);
+          return MapHugePageRegion(size);
+        }
+        chunk = populated = reinterpret_cast<uintptr_t>(mapped);
       }
       if (chunk_end_ > cursor_) {
         munmap(reinterpret_cast<void*>(cursor_), chunk_end_ - cursor_);
       }
-      cursor_ = reinterpret_cast<uintptr_t>(chunk);
-      chunk_end_ = cursor_ + kChunk;
-      populated_ = cursor_;
+      cursor_ = chunk;
+      chunk_end_ = chunk + kChunk;
+      populated_ = populated;
+      next_map_failed_ = false;
     }
     void* region = reinterpret_cast<void*>(cursor_);
     cursor_ += size;
@@ -135,23 +145,49 @@ class HugePageSysAllocator : public SysAllocator {
     return region;
   }
 
+  // What the prefault thread does next (under mu_): the `ahead_` bytes past the cursor lie in
+  // the current chunk's rest and, where that is shorter, at the start of the next chunk.
+  enum class Step { kNone, kPopulateCurrent, kMapNext, kPopulateNext };
+  Step NextStep() const {
+    const uintptr_t wanted_end = cursor_ + ahead_;
+    if (populated_ < chunk_end_ && populated_ < wanted_end) return Step::kPopulateCurrent;
+    if (wanted_end <= chunk_end_) return Step::kNone;
+    if (next_ == 0) return next_map_failed_ ? Step::kNone : Step::kMapNext;
+    return next_populated_ < next_ + (wanted_end - chunk_end_) ? Step::kPopulateNext : Step::kNone;
+  }
+
   static void* PrefaultMain(void* self) {
     static_cast<HugePageSysAllocator*>(self)->PrefaultLoop();
     return nullptr;
   }
 
-  // Populates one huge page at a time, up to `ahead_` past the last region handed out. The
-  // populating runs outside mu_: Carve (under tcmalloc's lock) never waits for it. A range
-  // unmapped meanwhile (a chunk's unused rest) makes the madvise fail, which is harmless.
+  // Populates one huge page at a time, up to `ahead_` past the last region handed out, and maps
+  // the next chunk when that reaches past the current one. Populating and mapping run outside
+  // mu_: Carve (under tcmalloc's lock) never waits for them. A range unmapped meanwhile (a
+  // chunk's unused rest) makes the madvise fail, which is harmless.
   void PrefaultLoop() {
     prefaulting.store(true);
     for (;;) {
       pthread_mutex_lock(&mu_);
-      while (populated_ >= chunk_end_ || populated_ >= cursor_ + ahead_) {
-        pthread_cond_wait(&wake_, &mu_);
+      Step step;
+      while ((step = NextStep()) == Step::kNone) pthread_cond_wait(&wake_, &mu_);
+      if (step == Step::kMapNext) {
+        pthread_mutex_unlock(&mu_);
+        void* chunk = MapHugePageRegion(kChunk);
+        pthread_mutex_lock(&mu_);
+        if (chunk == nullptr) {
+          next_map_failed_ = true;  // until Carve moves to a new chunk
+        } else if (next_ == 0) {
+          next_ = next_populated_ = reinterpret_cast<uintptr_t>(chunk);
+        } else {
+          munmap(chunk, kChunk);
+        }
+        pthread_mutex_unlock(&mu_);
+        continue;
       }
-      const uintptr_t from = populated_;
-      populated_ += kHugePage;
+      uintptr_t& frontier = step == Step::kPopulateCurrent ? populated_ : next_populated_;
+      const uintptr_t from = frontier;
+      frontier += kHugePage;
       in_flight_.store(1);
       pthread_mutex_unlock(&mu_);
       if (madvise(reinterpret_cast<void*>(from), kHugePage, MADV_POPULATE_WRITE) == 0) {
@@ -167,7 +203,10 @@ class HugePageSysAllocator : public SysAllocator {
   pthread_cond_t wake_ = PTHREAD_COND_INITIALIZER;
   uintptr_t cursor_ = 0;           // the next region's start in the current chunk
   uintptr_t chunk_end_ = 0;        // the current chunk's end
-  uintptr_t populated_ = 0;        // the prefault thread has taken everything below this
+  uintptr_t populated_ = 0;        // in the current chunk, taken by the prefault thread below this
+  uintptr_t next_ = 0;             // the next chunk (0: not mapped yet)
+  uintptr_t next_populated_ = 0;   // in the next chunk, taken by the prefault thread below this
+  bool next_map_failed_ = false;   // the prefault thread could not map the next chunk
   std::atomic<int> in_flight_{0};  // 1 while it populates
 };
 
