@@ -95,9 +95,12 @@ class HugePageSysAllocator : public SysAllocator {
     }
     pthread_setname_np(thread, "em-heap-fault");
     pthread_detach(thread);
-    // A child of fork() has no prefault thread; if the thread held mu_ at the fork, the child's
-    // copy would stay locked.
-    pthread_atfork(nullptr, nullptr, [] { instance->mu_ = PTHREAD_MUTEX_INITIALIZER; });
+    // A child of fork() has no prefault thread: if the thread held mu_ at the fork, the child's
+    // copy would stay locked, and the condition variable would count a waiter that is not there.
+    pthread_atfork(nullptr, nullptr, [] {
+      instance->mu_ = PTHREAD_MUTEX_INITIALIZER;
+      instance->wake_ = PTHREAD_COND_INITIALIZER;
+    });
     return true;
   }
 
