@@ -42,6 +42,17 @@ config::KeyTable<EmbeddedOptions> BuildKeyTable() {
       "meanwhile share the next fsync (fewer, fuller fsyncs under load; an append after a quiet "
       "interval is written at once; 0 = write as soon as the previous write ended)");
   table.Int(
+      "tailCacheBytes", [](EmbeddedOptions& o) -> int64_t& { return o.store.tail_cache_bytes; }, 0,
+      INT64_MAX, "bytes",
+      "per partition, the newest events kept in memory so caught-up subscribers are served "
+      "without reading the disk (0 = none)");
+  table.Int(
+      "tailCacheTotalBytes",
+      [](EmbeddedOptions& o) -> int64_t& { return o.store.tail_cache_total_bytes; }, 0, INT64_MAX,
+      "bytes",
+      "all partitions' tail caches together; beyond it a partition keeps only 256 KiB (or "
+      "tailCacheBytes when smaller)");
+  table.Int(
       "retentionIntervalMs",
       [](EmbeddedOptions& o) -> int64_t& { return o.store.retention_interval_ms; }, 0, INT64_MAX,
       "ms", "period of the store's retention pass (0 = no retention thread)");

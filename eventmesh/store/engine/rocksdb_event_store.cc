@@ -219,6 +219,11 @@ absl::StatusOr<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::Open(
                                                    kMaxSyncIntervalUs, "], got ",
                                                    options.sync_interval_us));
   }
+  if (options.tail_cache_bytes < 0 || options.tail_cache_total_bytes < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("StoreOptions.tail_cache_bytes and tail_cache_total_bytes must be >= 0, got ",
+                     options.tail_cache_bytes, " and ", options.tail_cache_total_bytes));
+  }
   std::unique_ptr<RocksDbEventStore> store(new RocksDbEventStore(options));
   if (absl::Status s = store->OpenDb(); !s.ok()) return s;
   if (absl::Status s = store->Recover(); !s.ok()) return s;
@@ -724,7 +729,18 @@ absl::StatusOr<DeleteTopicResult> RocksDbEventStore::DeleteTopic(
       topics_.erase(topic->name);
     }
   }
-  for (auto& p : topic->partitions) NotifyPartition(p.get());
+  for (auto& p : topic->partitions) {
+    // A deleted topic's records are never served again: its cache goes now, not when the last
+    // reference to the topic does.
+    std::deque<CachedRecord> dropped;
+    {
+      absl::MutexLock lock(&p->tail_mu);
+      dropped.swap(p->tail);
+      tail_total_bytes_.fetch_sub(p->tail_bytes, std::memory_order_relaxed);
+      p->tail_bytes = 0;
+    }
+    NotifyPartition(p.get());
+  }
   coordinator_->TopicChanged(request.topic);
   return DeleteTopicResult{};
 }
@@ -815,7 +831,7 @@ void RocksDbEventStore::WriteFrontLocked(Completions* completions) {
     for (CommitGroup::Publish& pub : written->publishes) {
       Partition* p = pub.partition;
       if (!pub.records.empty()) {
-        AddToTail(p, &pub.records, options_.tail_cache_bytes, &completions->evicted);
+        AddToTail(p, &pub.records, &completions->evicted);
       }
       if (pub.next_offset > p->committed_next.load(std::memory_order_relaxed)) {
         p->committed_bytes.store(pub.cumulative_bytes);
@@ -852,7 +868,8 @@ void RocksDbEventStore::WriteFrontLocked(Completions* completions) {
 }
 
 void RocksDbEventStore::AddToTail(Partition* p, std::vector<CachedRecord>* records,
-                                  int64_t max_bytes, std::vector<CachedRecord>* evicted) {
+                                  std::vector<CachedRecord>* evicted) {
+  int64_t added = 0;  // change of this partition's charge
   {
     absl::MutexLock lock(&p->tail_mu);
     const int64_t base = records->front().record.offset;
@@ -861,20 +878,29 @@ void RocksDbEventStore::AddToTail(Partition* p, std::vector<CachedRecord>* recor
       for (CachedRecord& record : p->tail) evicted->push_back(std::move(record));
       p->tail.clear();
       p->tail_start = base;
+      added -= p->tail_bytes;
       p->tail_bytes = 0;
     }
     for (CachedRecord& record : *records) {
       p->tail_bytes += record.charged();
+      added += record.charged();
       p->tail.push_back(std::move(record));
     }
+    // Over the store-wide budget this partition keeps only the floor.
+    const bool over =
+        tail_total_bytes_.load(std::memory_order_relaxed) + added > options_.tail_cache_total_bytes;
+    const int64_t max_bytes = over ? std::min(options_.tail_cache_bytes, kTailCacheFloorBytes)
+                                   : options_.tail_cache_bytes;
     const int64_t earliest = p->earliest.load(std::memory_order_relaxed);
     while (!p->tail.empty() && (p->tail_bytes > max_bytes || p->tail_start < earliest)) {
       p->tail_bytes -= p->tail.front().charged();
+      added -= p->tail.front().charged();
       evicted->push_back(std::move(p->tail.front()));
       p->tail.pop_front();
       ++p->tail_start;
     }
   }
+  tail_total_bytes_.fetch_add(added, std::memory_order_relaxed);
   records->clear();
 }
 
@@ -1335,6 +1361,7 @@ StoreStats RocksDbEventStore::GetStats() const {
   stats.failed_writes = stat_failed_writes_.load(std::memory_order_relaxed);
   stats.waiting_fetches = stat_waiting_fetches_.load();
   stats.parked_async_fetches = stat_parked_async_.load();
+  stats.tail_cache_bytes = tail_total_bytes_.load(std::memory_order_relaxed);
   absl::MutexLock lock(&fetch_mu_);
   stats.fetch_deadlines = static_cast<int64_t>(fetch_timers_.size());
   return stats;

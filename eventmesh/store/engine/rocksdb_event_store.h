@@ -64,6 +64,10 @@
 
 namespace eventmesh::store {
 
+// What every partition's tail cache may keep however full the store-wide budget is
+// (StoreOptions::tail_cache_total_bytes).
+inline constexpr int64_t kTailCacheFloorBytes = 256 << 10;
+
 // The largest StoreOptions::sync_interval_us (1 s).
 inline constexpr int64_t kMaxSyncIntervalUs = 1'000'000;
 
@@ -89,11 +93,14 @@ struct StoreOptions {
   int64_t write_buffer_bytes = 64 << 20;  // RocksDB memtable size per column family
   // Per partition, the newest durable records up to about this many bytes are also kept in
   // memory (with their ProducerRecord::attachment), so reads at the tail (caught-up consumers)
-  // need no RocksDB iterator and no decoding. Kept small on purpose: it only has to cover how
-  // far caught-up consumers trail the appends, and a larger one keeps every event's memory
-  // (and its attachment) alive longer, which costs more in cache misses than it saves.
-  // 256 KiB; 0 = no tail cache.
-  int64_t tail_cache_bytes = 256 << 10;
+  // need no RocksDB iterator and no decoding. It has to cover how far a caught-up consumer
+  // trails the appends, which is at least one commit group: with thousands of publishes in
+  // flight one fsync's group alone holds a few MiB of events. 0 = no tail cache.
+  int64_t tail_cache_bytes = 4 << 20;
+  // Store-wide bound on the tail caches together. While the caches hold more than this, a
+  // partition that appends keeps only kTailCacheFloorBytes (or tail_cache_bytes when smaller),
+  // so the caches never hold much more than this plus the floor for every partition.
+  int64_t tail_cache_total_bytes = 64 << 20;
   // Free-space reserve of the filesystem holding `path`: an append that would leave less free
   // fails at once with ResourceExhausted "append: disk full: ... (minFreeDiskBytes)" and
   // nothing is written, so RocksDB itself never runs out of space mid-write (it cannot recover
@@ -118,6 +125,7 @@ struct StoreStats {
   int64_t waiting_fetches = 0;       // gauge: blocking Fetch calls parked right now
   int64_t parked_async_fetches = 0;  // gauge: FetchAsync waiters not yet completed
   int64_t fetch_deadlines = 0;       // gauge: FetchAsync deadlines held by the timer thread
+  int64_t tail_cache_bytes = 0;      // gauge: bytes charged to all partitions' tail caches
 };
 
 class RocksDbEventStore final : public EventStore {
@@ -204,10 +212,11 @@ class RocksDbEventStore final : public EventStore {
   void WriteFrontLocked(Completions* completions) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   void HandOffLeadershipLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Adds the durable `records` (consecutive offsets) to p's tail cache, moving the oldest
-  // beyond `max_bytes` to *evicted (freed by the caller outside write_mu_). Called by the commit
-  // leader in write order.
-  static void AddToTail(Partition* p, std::vector<CachedRecord>* records, int64_t max_bytes,
-                        std::vector<CachedRecord>* evicted);
+  // beyond the partition's bound (StoreOptions::tail_cache_bytes, or the floor while the store
+  // is over tail_cache_total_bytes) to *evicted (freed by the caller outside write_mu_). Called
+  // by the commit leader in write order.
+  void AddToTail(Partition* p, std::vector<CachedRecord>* records,
+                 std::vector<CachedRecord>* evicted);
   void RunCompletions(Completions* completions);
   void CommitThreadLoop();
   // Writes a prepared batch through the commit queue (admin operations).
@@ -306,6 +315,8 @@ class RocksDbEventStore final : public EventStore {
   std::atomic<int64_t> stat_failed_writes_{0};
   std::atomic<int64_t> stat_waiting_fetches_{0};
   std::atomic<int64_t> stat_parked_async_{0};
+  // Bytes charged to all partitions' tail caches (StoreOptions::tail_cache_total_bytes).
+  std::atomic<int64_t> tail_total_bytes_{0};
   std::thread fetch_thread_;
   std::thread maintenance_thread_;
   std::vector<std::thread> commit_threads_;

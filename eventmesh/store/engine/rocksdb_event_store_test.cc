@@ -35,6 +35,7 @@ using ::eventmesh::store::test_util::Rec;
 using ::eventmesh::store::test_util::ToPartition;
 
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
 ReadRequest ReadAt(const std::string& topic, int32_t partition, int64_t offset,
@@ -403,6 +404,73 @@ TEST_F(StoreTest, TailCacheServesRecentAttachmentsAndFallsBackToStoredRecords) {
   ASSERT_TRUE(after_stored.ok());
   ASSERT_THAT(after_stored->records, SizeIs(1));
   EXPECT_EQ(after_stored->records[0].payload, "after");
+}
+
+TEST_F(StoreTest, TailCachesStayWithinTheStoreWideBudget) {
+  options_.tail_cache_bytes = 1 << 20;
+  const auto fill = [&](const std::string& topic, int32_t partition) {
+    for (int batch = 0; batch < 12; ++batch) {
+      std::vector<ProducerRecord> records;
+      for (int i = 0; i < 50; ++i) {
+        ProducerRecord record = Rec(std::string(1000, 'x'));
+        record.attachment = std::make_shared<TestAttachment>(i);
+        records.push_back(std::move(record));
+      }
+      ASSERT_TRUE(store_->Append(ToPartition(topic, partition, records)).ok());
+    }
+  };
+  const auto cached_from = [&](const std::string& topic, int32_t partition) -> int64_t {
+    // The first offset read from memory (600 = none).
+    for (int64_t offset = 0; offset < 600; offset += 10) {
+      ReadRequest request = ReadAt(topic, partition, offset, 1);
+      request.attachment_suffices = true;
+      auto read = store_->Read(request);
+      if (read.ok() && !read->records.empty() && read->records[0].attachment != nullptr) {
+        return offset;
+      }
+    }
+    return 600;
+  };
+
+  // Within the budget a partition keeps up to tail_cache_bytes: 600 events of about 1.1 KB.
+  Reopen();
+  CreateTopic("roomy", 1);
+  fill("roomy", 0);
+  const int64_t roomy = store_->GetStats().tail_cache_bytes;
+  EXPECT_GT(roomy, kTailCacheFloorBytes);
+  EXPECT_LE(roomy, options_.tail_cache_bytes);
+  EXPECT_EQ(cached_from("roomy", 0), 0);
+  ASSERT_TRUE(store_->DeleteTopic({"roomy"}).ok());
+  EXPECT_EQ(store_->GetStats().tail_cache_bytes, 0);  // a deleted topic's cache goes at once
+
+  // Over the budget every partition that appends keeps only the floor.
+  options_.tail_cache_total_bytes = 300 << 10;
+  Reopen();
+  CreateTopic("tight", 2);
+  fill("tight", 0);
+  EXPECT_LE(store_->GetStats().tail_cache_bytes, kTailCacheFloorBytes);
+  fill("tight", 1);
+  const int64_t tight = store_->GetStats().tail_cache_bytes;
+  EXPECT_GT(tight, kTailCacheFloorBytes);  // both partitions keep their floor
+  EXPECT_LE(tight, 2 * kTailCacheFloorBytes);
+  for (int32_t partition : {0, 1}) {
+    const int64_t first = cached_from("tight", partition);
+    EXPECT_GT(first, 300) << partition;  // about 230 of the 600 events are kept
+    EXPECT_LT(first, 600) << partition;
+    // Older events still come from RocksDB, complete.
+    auto stored = store_->Read(ReadAt("tight", partition, 0, 600));
+    ASSERT_TRUE(stored.ok());
+    EXPECT_THAT(stored->records, SizeIs(600));
+  }
+}
+
+TEST_F(StoreTest, RejectsNegativeTailCacheSizes) {
+  StoreOptions options = options_;
+  options.tail_cache_total_bytes = -1;
+  auto opened = RocksDbEventStore::Open(options);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(opened.status().message()), HasSubstr("tail_cache_total_bytes"));
 }
 
 TEST_F(StoreTest, TailCacheOffServesEverythingFromRocksDb) {

@@ -73,6 +73,14 @@ void RegisterEngineMetrics(RocksDbEventStore* store, const std::string& path,
       store);
   if (!s.ok()) LOG(ERROR) << s;
   s = registry->AddGaugeCallback(
+      "eventmesh_store_tail_cache_bytes",
+      "Bytes of recent records kept in memory for reads at the tail (all partitions).", {},
+      [store](metrics::SampleSink& sink) {
+        sink.Add({}, static_cast<double>(store->GetStats().tail_cache_bytes));
+      },
+      store);
+  if (!s.ok()) LOG(ERROR) << s;
+  s = registry->AddGaugeCallback(
       "eventmesh_store_disk_bytes", "Bytes of the files under the data directory.", {},
       [path](metrics::SampleSink& sink) {
         std::error_code ec;
@@ -101,6 +109,8 @@ int Run(const StoreServiceConfig& config) {
   store_options.limits.max_batch_events = config.max_batch_events;
   store_options.min_free_disk_bytes = config.min_free_disk_bytes;
   store_options.sync_interval_us = config.sync_interval_us;
+  store_options.tail_cache_bytes = config.tail_cache_bytes;
+  store_options.tail_cache_total_bytes = config.tail_cache_total_bytes;
   std::error_code ec;
   std::filesystem::create_directories(store_options.path, ec);
   if (ec) {

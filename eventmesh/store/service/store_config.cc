@@ -48,6 +48,13 @@ config::KeyTable<StoreServiceConfig> BuildKeyTable() {
            "sync batch: least time between the starts of two fsynced writes; appends arriving "
            "meanwhile share the next fsync (fewer, fuller fsyncs under load; an append after a "
            "quiet interval is written at once; 0 = write as soon as the previous write ended)")
+      .Int("tail_cache_bytes", &StoreServiceConfig::tail_cache_bytes, 0, INT64_MAX, "bytes",
+           "per partition, the newest records kept in memory so fetches at the tail need no "
+           "disk read (0 = none)")
+      .Int("tail_cache_total_bytes", &StoreServiceConfig::tail_cache_total_bytes, 0, INT64_MAX,
+           "bytes",
+           "all partitions' tail caches together; beyond it a partition keeps only 256 KiB (or "
+           "tail_cache_bytes when smaller)")
       .Int("max_event_bytes", &StoreServiceConfig::max_event_bytes, 1, INT64_MAX, "bytes",
            "largest event (payload + key + headers); InvalidArgument beyond")
       .Int("max_batch_bytes", &StoreServiceConfig::max_batch_bytes, 1, INT64_MAX, "bytes",

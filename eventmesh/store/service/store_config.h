@@ -38,6 +38,9 @@ struct StoreServiceConfig {
   int64_t max_batch_events = AppendLimits{}.max_batch_events;
   int64_t min_free_disk_bytes = int64_t{64} << 20;             // StoreOptions::min_free_disk_bytes
   int64_t sync_interval_us = StoreOptions{}.sync_interval_us;  // StoreOptions::sync_interval_us
+  int64_t tail_cache_bytes = StoreOptions{}.tail_cache_bytes;  // StoreOptions::tail_cache_bytes
+  // StoreOptions::tail_cache_total_bytes
+  int64_t tail_cache_total_bytes = StoreOptions{}.tail_cache_total_bytes;
   int32_t io_threads = 2;
   int32_t executor_threads = 32;
   int64_t max_connections = 10'000;

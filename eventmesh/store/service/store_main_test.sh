@@ -40,6 +40,8 @@ metrics_url="$(sed -n 's|^eventmesh store metrics on \(.*\)$|http://\1|p' "$DIR/
 page="$(curl -sS --max-time 10 "$metrics_url")" || { kill -9 $pid; fail "GET $metrics_url failed"; }
 [[ "$page" == *"# TYPE eventmesh_store_requests_total counter"* ]] || { kill -9 $pid; fail "metrics page: $page"; }
 [[ "$page" == *"eventmesh_store_disk_bytes "* ]] || { kill -9 $pid; fail "no disk bytes: $page"; }
+[[ "$page" == *"# TYPE eventmesh_store_tail_cache_bytes gauge"* ]] ||
+  { kill -9 $pid; fail "no tail cache gauge: $page"; }
 [[ "$page" == *"# TYPE eventmesh_store_commit_write_seconds histogram"* ]] ||
   { kill -9 $pid; fail "no commit write (fsync) latency: $page"; }
 kill -TERM $pid
