@@ -91,16 +91,18 @@ struct StoreOptions {
   // once. 0 = each write starts as soon as the previous one has ended.
   int64_t sync_interval_us = 500;
   int64_t write_buffer_bytes = 64 << 20;  // RocksDB memtable size per column family
-  // Per partition, the newest durable records up to about this many bytes are also kept in
-  // memory (with their ProducerRecord::attachment), so reads at the tail (caught-up consumers)
-  // need no RocksDB iterator and no decoding. It has to cover how far a caught-up consumer
-  // trails the appends, which is at least one commit group: with thousands of publishes in
-  // flight one fsync's group alone holds a few MiB of events. 0 = no tail cache.
-  int64_t tail_cache_bytes = 4 << 20;
-  // Store-wide bound on the tail caches together. While the caches hold more than this, a
-  // partition that appends keeps only kTailCacheFloorBytes (or tail_cache_bytes when smaller),
-  // so the caches never hold much more than this plus the floor for every partition.
-  int64_t tail_cache_total_bytes = 64 << 20;
+  // Per partition, the newest durable records up to about this many bytes (their stored size)
+  // are also kept in memory with their ProducerRecord::attachment, so reads at the tail
+  // (caught-up consumers) need no RocksDB iterator and no decoding. It has to cover how far a
+  // caught-up consumer trails the appends: with thousands of publishes in flight one `batch`
+  // commit group alone holds about a MiB of 256-byte events. Larger costs memory (the process
+  // holds about eight times the charged bytes: the decoded events, allocator slack) and latency
+  // (BENCHMARKS.md, twentieth round: 4 MiB raised the p99 at 10,000 events/s). 0 = no cache.
+  int64_t tail_cache_bytes = 1 << 20;
+  // Store-wide bound on the tail caches together (charged bytes, as above). While the caches
+  // hold more, a partition that appends keeps only kTailCacheFloorBytes (or tail_cache_bytes
+  // when smaller), so they never hold much more than this plus the floor for every partition.
+  int64_t tail_cache_total_bytes = 32 << 20;
   // Free-space reserve of the filesystem holding `path`: an append that would leave less free
   // fails at once with ResourceExhausted "append: disk full: ... (minFreeDiskBytes)" and
   // nothing is written, so RocksDB itself never runs out of space mid-write (it cannot recover
