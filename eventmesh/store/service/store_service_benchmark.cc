@@ -44,6 +44,8 @@ ABSL_FLAG(std::string, modes, "service,service1,embedded,async",
 ABSL_FLAG(std::string, batches, "1,16,256", "comma-separated events per append");
 ABSL_FLAG(std::string, syncs, "none,batch", "comma-separated sync modes");
 ABSL_FLAG(std::string, producers, "1,8", "comma-separated producer counts");
+ABSL_FLAG(int64_t, tail_cache_bytes, eventmesh::store::StoreOptions{}.tail_cache_bytes,
+          "the store's per-partition tail cache (StoreOptions::tail_cache_bytes)");
 ABSL_FLAG(int32_t, executor_threads,
           eventmesh::store::service::StoreServerOptions{}.executor_threads,
           "server threads running blocking engine calls");
@@ -219,6 +221,7 @@ int Main() {
     StoreOptions store_options;
     store_options.path = pattern;
     store_options.sync_mode = *sync;
+    store_options.tail_cache_bytes = absl::GetFlag(FLAGS_tail_cache_bytes);
     store_options.retention_interval_ms = 0;
     auto store = RocksDbEventStore::Open(store_options);
     if (!store.ok()) {
