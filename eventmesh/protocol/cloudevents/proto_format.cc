@@ -862,7 +862,18 @@ absl::StatusOr<CloudEvent> ParseWireEvent(absl::string_view in, absl::string_vie
   // Newest entry first; older entries of a key already seen are superseded. Any number of
   // extensions, in any order.
   uint32_t core_seen = 0;
+  // Whether an extension's name was already taken from a newer entry: a scan of those entries
+  // for the dozen attributes an event carries (no allocation), a hash set past that, so a
+  // hostile event with thousands of entries still parses in linear time.
+  constexpr size_t kScanMax = 32;
   absl::flat_hash_set<absl::string_view> extensions_seen;
+  const auto taken_before = [&](decltype(attrs.rbegin()) entry) {
+    if (attrs.size() > kScanMax) return !extensions_seen.insert(entry->first).second;
+    for (auto newer = attrs.rbegin(); newer != entry; ++newer) {
+      if (newer->first == entry->first) return true;
+    }
+    return false;
+  };
   SortedVectorMapFiller<AttributeValue> extensions(e.mutable_extensions(),
                                                    CloudEvent::Extensions::Duplicates::kKeepFirst);
   for (auto it = attrs.rbegin(); it != attrs.rend(); ++it) {
@@ -885,7 +896,7 @@ absl::StatusOr<CloudEvent> ParseWireEvent(absl::string_view in, absl::string_vie
     if (bit != 0) {
       if (core_seen & bit) continue;
       core_seen |= bit;
-    } else if (!extensions_seen.insert(name).second) {
+    } else if (taken_before(it)) {
       continue;
     }
     if (name == "time") {

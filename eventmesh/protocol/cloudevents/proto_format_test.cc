@@ -232,6 +232,22 @@ TEST(ProtoFormatTest, WireCodecEdgeCasesMatchGeneratedCode) {
           Entry("subject", LenField(3, "b")) +
           Entry("time", LenField(7, VarField(1, 100)) + LenField(7, VarField(2, 5000000))),
       true);
+  // Extension entries replace too, with a few entries and with many (past the scan's reach).
+  ExpectAgreesWithReference(kRequired + Entry("ext", LenField(3, "old")) +
+                                Entry("other", LenField(3, "o")) + Entry("ext", LenField(3, "new")),
+                            true);
+  {
+    std::string many = kRequired;
+    for (int i = 0; i < 40; ++i) many += Entry("e" + std::to_string(i), LenField(3, "v"));
+    many += Entry("e5", LenField(3, "newer")) + Entry("e39", LenField(3, "newest"));
+    ExpectAgreesWithReference(many, true);
+    absl::StatusOr<CloudEvent> e = ParseProto(many);
+    ASSERT_TRUE(e.ok()) << e.status();
+    EXPECT_EQ(e->extensions().size(), 40u);
+    ASSERT_NE(e->FindExtension("e5"), nullptr);
+    EXPECT_EQ(*e->FindExtension("e5"), "newer");
+    EXPECT_EQ(*e->FindExtension("e39"), "newest");
+  }
   {
     absl::StatusOr<CloudEvent> e =
         ParseProto(kRequired + Entry("time", LenField(7, VarField(1, 100)) +
