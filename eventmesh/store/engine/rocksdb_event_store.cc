@@ -881,16 +881,19 @@ void RocksDbEventStore::AddToTail(Partition* p, std::vector<CachedRecord>* recor
       added -= p->tail_bytes;
       p->tail_bytes = 0;
     }
+    const int64_t before = p->tail_bytes;
     for (CachedRecord& record : *records) {
       p->tail_bytes += record.charged();
       added += record.charged();
       p->tail.push_back(std::move(record));
     }
-    // Over the store-wide budget this partition keeps only the floor.
+    // Over the store-wide budget this partition does not grow, except up to the floor: it
+    // evicts as much as it adds (no burst of evictions, no oscillation around the budget).
     const bool over =
         tail_total_bytes_.load(std::memory_order_relaxed) + added > options_.tail_cache_total_bytes;
-    const int64_t max_bytes = over ? std::min(options_.tail_cache_bytes, kTailCacheFloorBytes)
-                                   : options_.tail_cache_bytes;
+    const int64_t max_bytes =
+        over ? std::min(options_.tail_cache_bytes, std::max(before, kTailCacheFloorBytes))
+             : options_.tail_cache_bytes;
     const int64_t earliest = p->earliest.load(std::memory_order_relaxed);
     while (!p->tail.empty() && (p->tail_bytes > max_bytes || p->tail_start < earliest)) {
       p->tail_bytes -= p->tail.front().charged();

@@ -64,7 +64,7 @@
 
 namespace eventmesh::store {
 
-// What every partition's tail cache may keep however full the store-wide budget is
+// What every partition's tail cache may grow to however full the store-wide budget is
 // (StoreOptions::tail_cache_total_bytes).
 inline constexpr int64_t kTailCacheFloorBytes = 256 << 10;
 
@@ -100,8 +100,9 @@ struct StoreOptions {
   // (BENCHMARKS.md, twentieth round: 4 MiB raised the p99 at 10,000 events/s). 0 = no cache.
   int64_t tail_cache_bytes = 1 << 20;
   // Store-wide bound on the tail caches together (charged bytes, as above). While the caches
-  // hold more, a partition that appends keeps only kTailCacheFloorBytes (or tail_cache_bytes
-  // when smaller), so they never hold much more than this plus the floor for every partition.
+  // hold more, a partition that appends does not grow (it evicts as much as it adds), except up
+  // to kTailCacheFloorBytes (or tail_cache_bytes when smaller): the caches never hold much more
+  // than this plus the floor for every partition.
   int64_t tail_cache_total_bytes = 32 << 20;
   // Free-space reserve of the filesystem holding `path`: an append that would leave less free
   // fails at once with ResourceExhausted "append: disk full: ... (minFreeDiskBytes)" and
