@@ -96,8 +96,9 @@ struct StoreOptions {
   // (caught-up consumers) need no RocksDB iterator and no decoding. It has to cover how far a
   // caught-up consumer trails the appends: with thousands of publishes in flight one `batch`
   // commit group alone holds about a MiB of 256-byte events. Larger costs memory (the process
-  // holds about eight times the charged bytes: the decoded events, allocator slack) and latency
-  // (BENCHMARKS.md, twentieth round: 4 MiB raised the p99 at 10,000 events/s). 0 = no cache.
+  // holds several times the charged bytes: the decoded events, allocator slack; 1 / 4 / 16 MiB
+  // raised RSS by 8 / 37 / 62 MB with 256-byte events) and latency (BENCHMARKS.md, twentieth
+  // round: 4 MiB raised the p99 at 10,000 events/s). 0 = no cache.
   int64_t tail_cache_bytes = 1 << 20;
   // Store-wide bound on the tail caches together (charged bytes, as above). While the caches
   // hold more, a partition that appends does not grow (it evicts as much as it adds), except up
