@@ -50,8 +50,8 @@ config::KeyTable<EmbeddedOptions> BuildKeyTable() {
       "tailCacheTotalBytes",
       [](EmbeddedOptions& o) -> int64_t& { return o.store.tail_cache_total_bytes; }, 0, INT64_MAX,
       "bytes",
-      "all partitions' tail caches together; beyond it a partition that appends does not grow "
-      "past 256 KiB (or tailCacheBytes when smaller)");
+      "all partitions' tail caches together; beyond it a partition stops growing (one "
+      "below 256 KiB, or tailCacheBytes when smaller, still grows to that)");
   table.Int(
       "retentionIntervalMs",
       [](EmbeddedOptions& o) -> int64_t& { return o.store.retention_interval_ms; }, 0, INT64_MAX,

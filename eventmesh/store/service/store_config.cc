@@ -53,8 +53,8 @@ config::KeyTable<StoreServiceConfig> BuildKeyTable() {
            "disk read (0 = none)")
       .Int("tail_cache_total_bytes", &StoreServiceConfig::tail_cache_total_bytes, 0, INT64_MAX,
            "bytes",
-           "all partitions' tail caches together; beyond it a partition that appends does not grow "
-           "past 256 KiB (or tail_cache_bytes when smaller)")
+           "all partitions' tail caches together; beyond it a partition stops growing (one "
+           "below 256 KiB, or tail_cache_bytes when smaller, still grows to that)")
       .Int("max_event_bytes", &StoreServiceConfig::max_event_bytes, 1, INT64_MAX, "bytes",
            "largest event (payload + key + headers); InvalidArgument beyond")
       .Int("max_batch_bytes", &StoreServiceConfig::max_batch_bytes, 1, INT64_MAX, "bytes",
