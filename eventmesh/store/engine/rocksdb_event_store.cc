@@ -125,9 +125,6 @@ struct RocksDbEventStore::Topic {
   std::atomic<bool> deleted{false};
 };
 
-// One append (or admin batch) in the commit queue. Synchronous writers live on their caller's
-// stack and are waited on; asynchronous ones (callback set) are owned by their CommitGroup until
-// completed.
 namespace {
 
 // The memtable insert hint's key to position map: the partition prefix of keys exactly
@@ -149,6 +146,9 @@ class PartitionHint final : public rocksdb::SliceTransform {
 
 }  // namespace
 
+// One append (or admin batch) in the commit queue. Synchronous writers live on their caller's
+// stack and are waited on; asynchronous ones (callback set) are owned by their CommitGroup until
+// completed.
 struct RocksDbEventStore::Writer {
   bool done = false;
   bool leader = false;
