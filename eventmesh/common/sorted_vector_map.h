@@ -47,6 +47,7 @@ class SortedVectorMap {
   bool empty() const { return entries_.empty(); }
   void clear() { entries_.clear(); }
   void reserve(size_t n) { entries_.reserve(n); }
+  size_t capacity() const { return entries_.capacity(); }
 
   iterator find(absl::string_view name) {
     if (entries_.size() <= kLinearFind) {

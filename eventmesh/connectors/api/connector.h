@@ -95,6 +95,14 @@ struct PublishResult {
 
 using PublishCallback = std::function<void(absl::StatusOr<PublishResult>)>;
 
+// A value a connector reports about its store, exported with the runtime's metrics (e.g. the
+// memory of the embedded store's tail cache).
+struct ConnectorGauge {
+  std::string name;  // a Prometheus metric name, e.g. "eventmesh_store_tail_cache_bytes"
+  std::string help;
+  double value = 0;
+};
+
 enum class ConsumeMode {
   // The group shares the topic: each event goes to one member of the group (store-assigned
   // partitions when several runtimes share the group); positions are committed on Ack.
@@ -260,6 +268,10 @@ class Connector {
   // Unavailable. Subscriptions should be closed first (one still open stops being maintained
   // but may still be closed afterwards). Idempotent.
   virtual void Shutdown() = 0;
+
+  // The connector's gauges, read at every metrics scrape: the same names on every call. The
+  // default reports none.
+  virtual std::vector<ConnectorGauge> Gauges() { return {}; }
 };
 
 }  // namespace eventmesh::connectors

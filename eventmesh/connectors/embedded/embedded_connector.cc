@@ -44,14 +44,14 @@ config::KeyTable<EmbeddedOptions> BuildKeyTable() {
   table.Int(
       "tailCacheBytes", [](EmbeddedOptions& o) -> int64_t& { return o.store.tail_cache_bytes; }, 0,
       INT64_MAX, "bytes",
-      "per partition, the newest events kept in memory so caught-up subscribers are served "
+      "per partition, memory for the newest events, kept so caught-up subscribers are served "
       "without reading the disk (0 = none)");
   table.Int(
       "tailCacheTotalBytes",
       [](EmbeddedOptions& o) -> int64_t& { return o.store.tail_cache_total_bytes; }, 0, INT64_MAX,
       "bytes",
-      "all partitions' tail caches together; beyond it a partition stops growing (one "
-      "below 256 KiB, or tailCacheBytes when smaller, still grows to that)");
+      "memory of all partitions' tail caches together; beyond it the partitions appended to "
+      "least recently give up their oldest events first");
   table.Int(
       "retentionIntervalMs",
       [](EmbeddedOptions& o) -> int64_t& { return o.store.retention_interval_ms; }, 0, INT64_MAX,
@@ -118,6 +118,14 @@ absl::StatusOr<std::unique_ptr<EventStoreConnector>> OpenEmbeddedConnector(
   connector.retry_max_backoff_ms = options.retry_max_backoff_ms;
   connector.retry_initial_backoff_ms =
       std::min(connector.retry_initial_backoff_ms, connector.retry_max_backoff_ms);
+  const store::RocksDbEventStore* engine = store->get();  // owned by the connector from here
+  connector.gauges = [engine] {
+    return std::vector<ConnectorGauge>{
+        {"eventmesh_store_tail_cache_bytes",
+         "Memory of the recent events the embedded store keeps for caught-up subscribers (all "
+         "partitions; tailCacheTotalBytes bounds it).",
+         static_cast<double>(engine->GetStats().tail_cache_bytes)}};
+  };
   return EventStoreConnector::Create(std::move(*store), connector);
 }
 

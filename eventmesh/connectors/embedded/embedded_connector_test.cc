@@ -125,6 +125,31 @@ TEST_F(EmbeddedConnectorTest, PublishIsReadableFromTheStore) {
   ASSERT_EQ(records->records.size(), 1u);
 }
 
+TEST_F(EmbeddedConnectorTest, TheTailCacheGaugeChargesThePublishedEventsMemory) {
+  const auto gauge = [&] {
+    const std::vector<ConnectorGauge> gauges = connector_->Gauges();
+    EXPECT_EQ(gauges.size(), 1u);
+    EXPECT_EQ(gauges.at(0).name, "eventmesh_store_tail_cache_bytes");
+    return gauges.at(0).value;
+  };
+  EXPECT_EQ(gauge(), 0);
+  // Each event holds 10 KB of data and 20 extensions with long values: the cache is charged the
+  // decoded event's memory (its stored form is no smaller), not a fixed amount per record.
+  for (int i = 0; i < 10; ++i) {
+    cloudevents::CloudEvent event = MakeEvent("t", i);
+    event.set_data(std::string(10'000, 'd'), cloudevents::DataEncoding::kText);
+    for (int k = 0; k < 20; ++k) {
+      event.SetExtension("ext" + std::to_string(k), std::string(100, 'v'));
+    }
+    ASSERT_TRUE(PublishSync(std::move(event)).ok());
+  }
+  const double per_event = gauge() / 10;
+  EXPECT_GT(per_event, 10'000 + 20 * (sizeof(std::string) + 100));
+  EXPECT_LT(per_event, 2 * (10'000 + 20 * 200));
+  ASSERT_TRUE(connector_->DeleteTopic("t").ok());
+  EXPECT_EQ(gauge(), 0);
+}
+
 TEST_F(EmbeddedConnectorTest, PublishToMissingTopicFailsWithNotFound) {
   auto published = PublishSync(MakeEvent("missing", 1));
   EXPECT_EQ(published.status().code(), absl::StatusCode::kNotFound);

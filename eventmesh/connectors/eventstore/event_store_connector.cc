@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "eventmesh/common/backoff.h"
 #include "eventmesh/common/bounded_executor.h"
+#include "eventmesh/common/memory_size.h"
 #include "eventmesh/common/named_thread.h"
 #include "eventmesh/connectors/api/delivery_metadata.h"
 #include "eventmesh/protocol/cloudevents/proto_format.h"
@@ -30,14 +31,22 @@ class PublishedEvent final : public store::RecordAttachment {
  public:
   // Takes the publisher's event (an rvalue: one move, not two).
   PublishedEvent(cloudevents::CloudEvent&& event, int64_t payload_bytes)
-      : event_(std::move(event)), payload_bytes_(payload_bytes) {}
+      : event_(std::move(event)),
+        payload_bytes_(payload_bytes),
+        // One block with make_shared's control block (two counts and a vtable pointer), and
+        // the event's own heap blocks.
+        memory_bytes_(
+            static_cast<int64_t>(HeapBlockBytes(sizeof(*this) + 16) +
+                                 (event_.SpaceUsedBytes() - sizeof(cloudevents::CloudEvent)))) {}
   const cloudevents::CloudEvent& event() const { return event_; }
   // The size of the stored record's payload (a record read from memory may come without it).
   int64_t payload_bytes() const { return payload_bytes_; }
+  int64_t MemoryBytes() const override { return memory_bytes_; }
 
  private:
   const cloudevents::CloudEvent event_;
   const int64_t payload_bytes_;
+  const int64_t memory_bytes_;  // as made by make_shared
 };
 
 // The attachment as this connector's PublishedEvent, or nullptr. PublishedEvent is final, so
@@ -1226,6 +1235,10 @@ absl::StatusOr<std::vector<StoredEvent>> EventStoreConnector::ReadEvents(const s
     next = read->next_offset;
   }
   return out;
+}
+
+std::vector<ConnectorGauge> EventStoreConnector::Gauges() {
+  return options_.gauges ? options_.gauges() : std::vector<ConnectorGauge>();
 }
 
 void EventStoreConnector::Shutdown() {

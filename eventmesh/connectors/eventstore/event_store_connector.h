@@ -78,6 +78,9 @@ struct EventStoreConnectorOptions {
   int64_t commit_interval_ms = 200;
   int64_t retry_initial_backoff_ms = 50;
   int64_t retry_max_backoff_ms = 2'000;
+  // What Connector::Gauges reports (called at every metrics scrape, from any thread; it may
+  // use the store, which lives as long as the connector). Empty = none.
+  std::function<std::vector<ConnectorGauge>()> gauges;
 };
 
 // Declares the tuning keys every EventStoreConnector-based connector accepts on `table`:
@@ -157,6 +160,7 @@ class EventStoreConnector final : public Connector {
   absl::StatusOr<std::vector<StoredEvent>> ReadEvents(const std::string& topic, int32_t partition,
                                                       int64_t offset, int32_t max_events) override;
   void Shutdown() override;
+  std::vector<ConnectorGauge> Gauges() override;
 
   // The store (for tools and tests).
   store::EventStore* store() { return store_.get(); }

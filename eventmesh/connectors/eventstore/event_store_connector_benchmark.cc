@@ -109,8 +109,8 @@ void BM_PublishDeliverAck(benchmark::State& state) {
 BENCHMARK(BM_PublishDeliverAck)
     ->ArgNames({"tail_cache_bytes", "memtable_mib"})
     ->Args({0, 64})
-    ->Args({256 << 10, 64})
-    ->Args({256 << 10, 8})
+    ->Args({4 << 20, 64})
+    ->Args({4 << 20, 8})
     ->MeasureProcessCPUTime()
     ->UseRealTime();
 

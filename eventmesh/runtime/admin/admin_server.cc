@@ -315,7 +315,7 @@ absl::Status AdminServer::RegisterGauges() {
       },
       this);
   if (!s.ok()) return s;
-  return registry->AddGaugeCallback(
+  s = registry->AddGaugeCallback(
       "eventmesh_consumer_group_lag",
       "Events published after the group's committed position, summed over the topics and "
       "partitions the group consumes in this runtime (groups beyond "
@@ -334,6 +334,21 @@ absl::Status AdminServer::RegisterGauges() {
         }
       },
       this, max_groups);
+  if (!s.ok()) return s;
+  // The connector's own gauges, by the names it reports.
+  if (c->connector == nullptr) return absl::OkStatus();
+  for (const connectors::ConnectorGauge& gauge : c->connector->Gauges()) {
+    s = registry->AddGaugeCallback(
+        gauge.name, gauge.help, {},
+        [c, name = gauge.name](metrics::SampleSink& sink) {
+          for (const connectors::ConnectorGauge& now : c->connector->Gauges()) {
+            if (now.name == name) sink.Add({}, now.value);
+          }
+        },
+        this);
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
 }
 
 namespace {

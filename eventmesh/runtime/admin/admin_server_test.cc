@@ -235,6 +235,9 @@ TEST_F(AdminServerTest, MetricsCountPublishesDeliveriesAndAcksAndPassPromtool) {
   EXPECT_EQ(SampleValue(page, "eventmesh_sessions{protocol=\"tcp\"}"), 2);
   EXPECT_EQ(SampleValue(page, "eventmesh_delivery_unacked"), 0);
   EXPECT_EQ(SampleValue(page, "eventmesh_consumer_groups"), 1);
+  // The embedded store's gauge: the 5 events are in its tail cache (the connector's own gauges
+  // come through Connector::Gauges).
+  EXPECT_GT(SampleValue(page, "eventmesh_store_tail_cache_bytes"), 5 * 200);
   EXPECT_THAT(page, HasSubstr("eventmesh_build_info{version=\""));
   const absl::Status checked = metrics::testing::PromtoolCheckMetrics(page);
   EXPECT_TRUE(checked.ok()) << checked;

@@ -124,6 +124,9 @@ struct ListTopicsResult {
 class RecordAttachment {
  public:
   virtual ~RecordAttachment() = default;
+  // The memory the attachment occupies (its object and everything it owns), an estimate: what
+  // an engine's cache charges against its memory budget while it keeps the attachment.
+  virtual int64_t MemoryBytes() const = 0;
 };
 
 // One event as the producer hands it over.

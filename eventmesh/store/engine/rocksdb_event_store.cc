@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "eventmesh/common/big_endian.h"
+#include "eventmesh/common/memory_size.h"
 #include "eventmesh/common/named_thread.h"
 #include "rocksdb/iterator.h"
 #include "rocksdb/listener.h"
@@ -79,8 +80,10 @@ struct RocksDbEventStore::CachedRecord {
   // attachment (ReadRequest::attachment_suffices) are served it from memory.
   EventRecord record;
   int64_t value_bytes = 0;  // size of its stored value (what Read's max_bytes counts)
-  // Bytes charged against StoreOptions::tail_cache_bytes.
-  int64_t charged() const { return value_bytes + 96; }
+  // The memory charged against StoreOptions::tail_cache_bytes: this entry and
+  // RecordMemoryBytes of the record.
+  int64_t charge = 0;
+  int64_t charged() const { return charge; }
 };
 
 struct RocksDbEventStore::Partition {
@@ -115,6 +118,11 @@ struct RocksDbEventStore::Partition {
   std::deque<CachedRecord> tail ABSL_GUARDED_BY(tail_mu);
   int64_t tail_start ABSL_GUARDED_BY(tail_mu) = 0;
   int64_t tail_bytes ABSL_GUARDED_BY(tail_mu) = 0;
+  bool tail_closed ABSL_GUARDED_BY(tail_mu) = false;  // the topic was deleted: cache nothing
+  // Its place in the store's tail_lru_ while `in_tail_lru` (both guarded by the store's
+  // write_mu_).
+  std::list<Partition*>::iterator tail_lru_pos;
+  bool in_tail_lru = false;
 };
 
 struct RocksDbEventStore::Topic {
@@ -124,6 +132,24 @@ struct RocksDbEventStore::Topic {
   std::atomic<uint64_t> round_robin{0};
   std::atomic<bool> deleted{false};
 };
+
+namespace {
+
+// What a record kept by the tail cache holds in memory besides the cache's entry: its
+// attachment (the producer's decoded event; the cache keeps no payload then) or else its
+// payload, key and headers (a map node of two strings and the tree links for each).
+int64_t RecordMemoryBytes(const EventRecord& record) {
+  if (record.attachment != nullptr) return record.attachment->MemoryBytes();
+  size_t bytes = StringHeapBytes(record.payload);
+  if (record.key.has_value()) bytes += StringHeapBytes(*record.key);
+  for (const auto& [name, value] : record.headers) {
+    bytes += HeapBlockBytes(32 + sizeof(name) + sizeof(value)) + StringHeapBytes(name) +
+             StringHeapBytes(value);
+  }
+  return static_cast<int64_t>(bytes);
+}
+
+}  // namespace
 
 namespace {
 
@@ -734,10 +760,16 @@ absl::StatusOr<DeleteTopicResult> RocksDbEventStore::DeleteTopic(
     // reference to the topic does.
     std::deque<CachedRecord> dropped;
     {
+      absl::MutexLock write(&write_mu_);
       absl::MutexLock lock(&p->tail_mu);
+      p->tail_closed = true;
       dropped.swap(p->tail);
       tail_total_bytes_.fetch_sub(p->tail_bytes, std::memory_order_relaxed);
       p->tail_bytes = 0;
+      if (p->in_tail_lru) {
+        tail_lru_.erase(p->tail_lru_pos);
+        p->in_tail_lru = false;
+      }
     }
     NotifyPartition(p.get());
   }
@@ -870,8 +902,14 @@ void RocksDbEventStore::WriteFrontLocked(Completions* completions) {
 void RocksDbEventStore::AddToTail(Partition* p, std::vector<CachedRecord>* records,
                                   std::vector<CachedRecord>* evicted) {
   int64_t added = 0;  // change of this partition's charge
+  bool cached = false;
   {
     absl::MutexLock lock(&p->tail_mu);
+    if (p->tail_closed) {
+      for (CachedRecord& record : *records) evicted->push_back(std::move(record));
+      records->clear();
+      return;
+    }
     const int64_t base = records->front().record.offset;
     if (p->tail.empty() || p->tail_start + static_cast<int64_t>(p->tail.size()) != base) {
       // Not contiguous (first append, or offsets rolled back after a failed write): restart.
@@ -881,30 +919,57 @@ void RocksDbEventStore::AddToTail(Partition* p, std::vector<CachedRecord>* recor
       added -= p->tail_bytes;
       p->tail_bytes = 0;
     }
-    const int64_t before = p->tail_bytes;
     for (CachedRecord& record : *records) {
       p->tail_bytes += record.charged();
       added += record.charged();
       p->tail.push_back(std::move(record));
     }
-    // Over the store-wide budget this partition does not grow, except up to the floor: it
-    // evicts as much as it adds (no burst of evictions, no oscillation around the budget).
-    const bool over =
-        tail_total_bytes_.load(std::memory_order_relaxed) + added > options_.tail_cache_total_bytes;
-    const int64_t max_bytes =
-        over ? std::min(options_.tail_cache_bytes, std::max(before, kTailCacheFloorBytes))
-             : options_.tail_cache_bytes;
     const int64_t earliest = p->earliest.load(std::memory_order_relaxed);
-    while (!p->tail.empty() && (p->tail_bytes > max_bytes || p->tail_start < earliest)) {
+    while (!p->tail.empty() &&
+           (p->tail_bytes > options_.tail_cache_bytes || p->tail_start < earliest)) {
       p->tail_bytes -= p->tail.front().charged();
       added -= p->tail.front().charged();
       evicted->push_back(std::move(p->tail.front()));
       p->tail.pop_front();
       ++p->tail_start;
     }
+    cached = !p->tail.empty();
   }
-  tail_total_bytes_.fetch_add(added, std::memory_order_relaxed);
   records->clear();
+  int64_t total = tail_total_bytes_.load(std::memory_order_relaxed) + added;
+  // The most recently appended partition goes to the front of the eviction order.
+  if (p->in_tail_lru) {
+    tail_lru_.splice(tail_lru_.begin(), tail_lru_, p->tail_lru_pos);
+  } else if (cached) {
+    p->tail_lru_pos = tail_lru_.insert(tail_lru_.begin(), p);
+    p->in_tail_lru = true;
+  }
+  // Over the store-wide budget the partitions appended to least recently give up their oldest
+  // records (this one last: it is at the front).
+  while (total > options_.tail_cache_total_bytes && !tail_lru_.empty()) {
+    Partition* victim = tail_lru_.back();
+    bool emptied = false;
+    {
+      absl::MutexLock lock(&victim->tail_mu);
+      while (!victim->tail.empty() && total > options_.tail_cache_total_bytes) {
+        const int64_t charge = victim->tail.front().charged();
+        victim->tail_bytes -= charge;
+        total -= charge;
+        evicted->push_back(std::move(victim->tail.front()));
+        victim->tail.pop_front();
+        ++victim->tail_start;
+      }
+      emptied = victim->tail.empty();
+    }
+    if (!emptied) break;
+    tail_lru_.erase(victim->tail_lru_pos);
+    victim->in_tail_lru = false;
+  }
+  if (p->in_tail_lru && !cached) {
+    tail_lru_.erase(p->tail_lru_pos);
+    p->in_tail_lru = false;
+  }
+  tail_total_bytes_.store(total, std::memory_order_relaxed);
 }
 
 void RocksDbEventStore::HandOffLeadershipLocked() {
@@ -1156,6 +1221,7 @@ absl::StatusOr<RocksDbEventStore::PreparedAppend> RocksDbEventStore::PrepareAppe
         to.record.payload = from.payload;
       }
       to.value_bytes = static_cast<int64_t>(prepared.ends[i] - start + from.payload.size());
+      to.charge = static_cast<int64_t>(sizeof(CachedRecord)) + RecordMemoryBytes(to.record);
       start = prepared.ends[i];
     }
   }

@@ -42,6 +42,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <string>
@@ -63,10 +64,6 @@
 #include "rocksdb/write_batch.h"
 
 namespace eventmesh::store {
-
-// What every partition's tail cache may grow to however full the store-wide budget is
-// (StoreOptions::tail_cache_total_bytes).
-inline constexpr int64_t kTailCacheFloorBytes = 256 << 10;
 
 // The largest StoreOptions::sync_interval_us (1 s).
 inline constexpr int64_t kMaxSyncIntervalUs = 1'000'000;
@@ -91,20 +88,21 @@ struct StoreOptions {
   // once. 0 = each write starts as soon as the previous one has ended.
   int64_t sync_interval_us = 500;
   int64_t write_buffer_bytes = 64 << 20;  // RocksDB memtable size per column family
-  // Per partition, the newest durable records up to about this many bytes (their stored size)
-  // are also kept in memory with their ProducerRecord::attachment, so reads at the tail
-  // (caught-up consumers) need no RocksDB iterator and no decoding. It has to cover how far a
-  // caught-up consumer trails the appends: with thousands of publishes in flight one `batch`
-  // commit group alone holds about a MiB of 256-byte events. Larger costs memory (the process
-  // holds several times the charged bytes: the decoded events, allocator slack; 1 / 4 / 16 MiB
-  // raised RSS by 8 / 37 / 62 MB with 256-byte events) and latency (BENCHMARKS.md, twentieth
-  // round: 4 MiB raised the p99 at 10,000 events/s). 0 = no cache.
-  int64_t tail_cache_bytes = 1 << 20;
-  // Store-wide bound on the tail caches together (charged bytes, as above). While the caches
-  // hold more, a partition that appends does not grow (it evicts as much as it adds), except up
-  // to kTailCacheFloorBytes (or tail_cache_bytes when smaller): the caches never hold much more
-  // than this plus the floor for every partition.
-  int64_t tail_cache_total_bytes = 32 << 20;
+  // Per partition, the newest durable records are also kept in memory with their
+  // ProducerRecord::attachment, up to about this many bytes of memory, so reads at the tail
+  // (caught-up consumers) need no RocksDB iterator and no decoding. A record is charged what it
+  // holds in memory: the cache's entry, and its attachment's RecordAttachment::MemoryBytes (the
+  // decoded event) or else its payload and headers. It has to cover how far a caught-up
+  // consumer trails the appends: with thousands of publishes in flight one `batch` commit group
+  // holds a thousand and more 256-byte events per partition, about 1.5 KB each in memory. A
+  // larger cache costs memory and latency (BENCHMARKS.md, twentieth round: a cache 4 times this
+  // size raised the p99 at 10,000 events/s). 0 = no cache.
+  int64_t tail_cache_bytes = 4 << 20;
+  // Store-wide bound on the memory of all partitions' tail caches together. When an append
+  // takes the caches past it, the partitions appended to least recently give up their oldest
+  // records first, so the partitions in use keep their caches however many partitions the store
+  // holds.
+  int64_t tail_cache_total_bytes = 64 << 20;
   // Free-space reserve of the filesystem holding `path`: an append that would leave less free
   // fails at once with ResourceExhausted "append: disk full: ... (minFreeDiskBytes)" and
   // nothing is written, so RocksDB itself never runs out of space mid-write (it cannot recover
@@ -129,7 +127,7 @@ struct StoreStats {
   int64_t waiting_fetches = 0;       // gauge: blocking Fetch calls parked right now
   int64_t parked_async_fetches = 0;  // gauge: FetchAsync waiters not yet completed
   int64_t fetch_deadlines = 0;       // gauge: FetchAsync deadlines held by the timer thread
-  int64_t tail_cache_bytes = 0;      // gauge: bytes charged to all partitions' tail caches
+  int64_t tail_cache_bytes = 0;      // gauge: memory charged to all partitions' tail caches
 };
 
 class RocksDbEventStore final : public EventStore {
@@ -216,11 +214,12 @@ class RocksDbEventStore final : public EventStore {
   void WriteFrontLocked(Completions* completions) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   void HandOffLeadershipLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Adds the durable `records` (consecutive offsets) to p's tail cache, moving the oldest
-  // beyond the partition's bound (StoreOptions::tail_cache_bytes, or the floor while the store
-  // is over tail_cache_total_bytes) to *evicted (freed by the caller outside write_mu_). Called
-  // by the commit leader in write order.
+  // beyond the partition's bound (StoreOptions::tail_cache_bytes) to *evicted (freed by the
+  // caller outside write_mu_); then, while all caches together hold more than
+  // tail_cache_total_bytes, evicts the oldest records of the least recently appended
+  // partitions. Called by the commit leader in write order.
   void AddToTail(Partition* p, std::vector<CachedRecord>* records,
-                 std::vector<CachedRecord>* evicted);
+                 std::vector<CachedRecord>* evicted) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   void RunCompletions(Completions* completions);
   void CommitThreadLoop();
   // Writes a prepared batch through the commit queue (admin operations).
@@ -279,6 +278,9 @@ class RocksDbEventStore final : public EventStore {
   // When the last commit write of SyncMode::kBatch started (steady clock, ns; see
   // StoreOptions::sync_interval_us).
   int64_t last_sync_write_ns_ ABSL_GUARDED_BY(write_mu_) = 0;
+  // The partitions whose tail caches hold records, the most recently appended first: the
+  // store-wide budget evicts from the back.
+  std::list<Partition*> tail_lru_ ABSL_GUARDED_BY(write_mu_);
   static int64_t SteadyNanos();
   // The free-space reserve (StoreOptions::min_free_disk_bytes), used by the commit leader.
   rocksdb::Status CheckFreeSpace(int64_t bytes);
@@ -319,7 +321,8 @@ class RocksDbEventStore final : public EventStore {
   std::atomic<int64_t> stat_failed_writes_{0};
   std::atomic<int64_t> stat_waiting_fetches_{0};
   std::atomic<int64_t> stat_parked_async_{0};
-  // Bytes charged to all partitions' tail caches (StoreOptions::tail_cache_total_bytes).
+  // Memory charged to all partitions' tail caches (StoreOptions::tail_cache_total_bytes):
+  // changed under write_mu_, read by GetStats.
   std::atomic<int64_t> tail_total_bytes_{0};
   std::thread fetch_thread_;
   std::thread maintenance_thread_;

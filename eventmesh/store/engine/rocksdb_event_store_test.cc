@@ -314,13 +314,16 @@ TEST_F(StoreTest, RetentionByAgeDeletesOldBatchesAndReadsBelowGetOutOfRange) {
 }
 
 struct TestAttachment : RecordAttachment {
-  explicit TestAttachment(int v) : value(v) {}
+  explicit TestAttachment(int v, int64_t bytes = 1000) : value(v), memory_bytes(bytes) {}
+  int64_t MemoryBytes() const override { return memory_bytes; }
   int value;
+  int64_t memory_bytes;
 };
 
 TEST_F(StoreTest, TailCacheServesRecentAttachmentsAndFallsBackToStoredRecords) {
-  // Room for about 4 records of this size: older ones come from RocksDB.
-  options_.tail_cache_bytes = 4 * (96 + 40);
+  // Room for about 4 records (each charged its attachment's 1,000 bytes and the cache's entry):
+  // older ones come from RocksDB.
+  options_.tail_cache_bytes = 4 * 1200;
   Reopen();
   EXPECT_TRUE(store_->KeepsAttachments());
   CreateTopic("tail", 1);
@@ -407,65 +410,79 @@ TEST_F(StoreTest, TailCacheServesRecentAttachmentsAndFallsBackToStoredRecords) {
 }
 
 TEST_F(StoreTest, TailCachesStayWithinTheStoreWideBudget) {
-  options_.tail_cache_bytes = 1 << 20;
-  const auto fill = [&](const std::string& topic, int32_t partition) {
-    for (int batch = 0; batch < 12; ++batch) {
-      std::vector<ProducerRecord> records;
-      for (int i = 0; i < 50; ++i) {
-        ProducerRecord record = Rec(std::string(1000, 'x'));
-        record.attachment = std::make_shared<TestAttachment>(i);
-        records.push_back(std::move(record));
+  // Each record's attachment says it holds 1,000 bytes; the cache charges that and its entry.
+  const auto fill = [&](const std::string& topic, int32_t partition, int count) {
+    std::vector<ProducerRecord> records;
+    for (int i = 0; i < count; ++i) {
+      ProducerRecord record = Rec(std::string(100, 'x'));
+      record.attachment = std::make_shared<TestAttachment>(i, 1000);
+      records.push_back(std::move(record));
+      if (records.size() == 50 || i + 1 == count) {
+        ASSERT_TRUE(store_->Append(ToPartition(topic, partition, records)).ok());
+        records.clear();
       }
-      ASSERT_TRUE(store_->Append(ToPartition(topic, partition, records)).ok());
     }
   };
-  const auto cached_from = [&](const std::string& topic, int32_t partition) -> int64_t {
-    // The first offset read from memory (600 = none).
-    for (int64_t offset = 0; offset < 600; offset += 10) {
+  // How many of the partition's newest records are served from memory.
+  const auto cached = [&](const std::string& topic, int32_t partition) -> int64_t {
+    auto end = store_->Read(ReadAt(topic, partition, 0, 1));
+    if (!end.ok()) return -1;
+    int64_t count = 0;
+    for (int64_t offset = end->latest_offset - 1; offset >= 0; --offset, ++count) {
       ReadRequest request = ReadAt(topic, partition, offset, 1);
       request.attachment_suffices = true;
       auto read = store_->Read(request);
-      if (read.ok() && !read->records.empty() && read->records[0].attachment != nullptr) {
-        return offset;
-      }
+      if (!read.ok() || read->records.empty() || read->records[0].attachment == nullptr) break;
     }
-    return 600;
+    return count;
   };
 
-  // Within the budget a partition keeps up to tail_cache_bytes: 600 events of about 1.1 KB.
+  // Within the budget a partition keeps up to tail_cache_bytes: all 600 records, charged by the
+  // memory their attachments report.
+  options_.tail_cache_bytes = 1 << 20;
   Reopen();
   CreateTopic("roomy", 1);
-  fill("roomy", 0);
+  fill("roomy", 0, 600);
   const int64_t roomy = store_->GetStats().tail_cache_bytes;
-  EXPECT_GT(roomy, kTailCacheFloorBytes);
+  EXPECT_GE(roomy, 600 * 1000);
   EXPECT_LE(roomy, options_.tail_cache_bytes);
-  EXPECT_EQ(cached_from("roomy", 0), 0);
+  EXPECT_EQ(cached("roomy", 0), 600);
   ASSERT_TRUE(store_->DeleteTopic({"roomy"}).ok());
   EXPECT_EQ(store_->GetStats().tail_cache_bytes, 0);  // a deleted topic's cache goes at once
 
-  // Over the budget a partition that appends stops growing (past the floor).
-  const int64_t budget = 300 << 10;
-  const int64_t one_batch = 50 * 1200;  // what one append adds before the check
+  // However many partitions fill their caches, all together stay within the budget: the
+  // partitions appended to least recently give up their records.
+  const int64_t budget = 250 << 10;
+  options_.tail_cache_bytes = 100 << 10;  // about 87 records
   options_.tail_cache_total_bytes = budget;
   Reopen();
-  CreateTopic("tight", 2);
-  fill("tight", 0);
-  const int64_t first_full = store_->GetStats().tail_cache_bytes;
-  EXPECT_GT(first_full, kTailCacheFloorBytes);
-  EXPECT_LE(first_full, budget + one_batch);
-  fill("tight", 1);  // starts over the budget: grows to the floor only
-  const int64_t tight = store_->GetStats().tail_cache_bytes;
-  EXPECT_GT(tight, first_full + kTailCacheFloorBytes - one_batch);
-  EXPECT_LE(tight, first_full + kTailCacheFloorBytes);
-  for (int32_t partition : {0, 1}) {
-    const int64_t first = cached_from("tight", partition);
-    EXPECT_GT(first, 300) << partition;  // 230-280 of the 600 events are kept
-    EXPECT_LT(first, 600) << partition;
-    // Older events still come from RocksDB, complete.
-    auto stored = store_->Read(ReadAt("tight", partition, 0, 600));
-    ASSERT_TRUE(stored.ok());
-    EXPECT_THAT(stored->records, SizeIs(600));
+  CreateTopic("many", 20);
+  for (int32_t partition = 0; partition < 20; ++partition) {
+    fill("many", partition, 100);
+    EXPECT_LE(store_->GetStats().tail_cache_bytes, budget) << partition;
   }
+  EXPECT_GT(store_->GetStats().tail_cache_bytes, budget - 2000);
+  const int64_t full = cached("many", 19);
+  EXPECT_GT(full, 80);  // the newest partitions keep what their own bound allows
+  EXPECT_LT(full, 100);
+  EXPECT_EQ(cached("many", 18), full);
+  EXPECT_EQ(cached("many", 0), 0);
+  EXPECT_EQ(cached("many", 16), 0);
+
+  // An append makes its partition the most recent: the least recent ones (17, then 18) pay.
+  fill("many", 0, 50);
+  EXPECT_LE(store_->GetStats().tail_cache_bytes, budget);
+  EXPECT_EQ(cached("many", 0), 50);
+  EXPECT_EQ(cached("many", 19), full);
+  EXPECT_LT(cached("many", 17), full);
+  // Records evicted from memory still come back complete from RocksDB.
+  for (int32_t partition : {0, 17}) {
+    auto stored = store_->Read(ReadAt("many", partition, 0, 1000));
+    ASSERT_TRUE(stored.ok());
+    EXPECT_THAT(stored->records, SizeIs(partition == 0 ? 150 : 100));
+  }
+  ASSERT_TRUE(store_->DeleteTopic({"many"}).ok());
+  EXPECT_EQ(store_->GetStats().tail_cache_bytes, 0);
 }
 
 TEST_F(StoreTest, RejectsNegativeTailCacheSizes) {

@@ -49,12 +49,12 @@ config::KeyTable<StoreServiceConfig> BuildKeyTable() {
            "meanwhile share the next fsync (fewer, fuller fsyncs under load; an append after a "
            "quiet interval is written at once; 0 = write as soon as the previous write ended)")
       .Int("tail_cache_bytes", &StoreServiceConfig::tail_cache_bytes, 0, INT64_MAX, "bytes",
-           "per partition, the newest records kept in memory so fetches at the tail need no "
+           "per partition, memory for the newest records, kept so fetches at the tail need no "
            "disk read (0 = none)")
       .Int("tail_cache_total_bytes", &StoreServiceConfig::tail_cache_total_bytes, 0, INT64_MAX,
            "bytes",
-           "all partitions' tail caches together; beyond it a partition stops growing (one "
-           "below 256 KiB, or tail_cache_bytes when smaller, still grows to that)")
+           "memory of all partitions' tail caches together; beyond it the partitions appended "
+           "to least recently give up their oldest records first")
       .Int("max_event_bytes", &StoreServiceConfig::max_event_bytes, 1, INT64_MAX, "bytes",
            "largest event (payload + key + headers); InvalidArgument beyond")
       .Int("max_batch_bytes", &StoreServiceConfig::max_batch_bytes, 1, INT64_MAX, "bytes",
