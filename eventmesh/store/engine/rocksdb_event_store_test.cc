@@ -485,6 +485,84 @@ TEST_F(StoreTest, TailCachesStayWithinTheStoreWideBudget) {
   EXPECT_EQ(store_->GetStats().tail_cache_bytes, 0);
 }
 
+TEST_F(StoreTest, TailCacheBudgetHoldsWhileTopicsComeAndGoConcurrently) {
+  // Appenders on topics of their own (created, filled, half of them deleted) and a reader at
+  // their tails, all at once: the caches never hold more than the budget, a deleted topic's
+  // partitions leave the eviction order (no dangling entry), and deleting everything frees all.
+  const int64_t budget = 200 << 10;
+  options_.tail_cache_bytes = 64 << 10;
+  options_.tail_cache_total_bytes = budget;
+  options_.sync_mode = SyncMode::kNone;
+  Reopen();
+  constexpr int kAppenders = 3;
+  constexpr int kRounds = 8;
+  std::atomic<int> appenders_done{0};
+  std::atomic<int64_t> highest{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kAppenders; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < kRounds; ++round) {
+        const std::string topic = absl::StrCat("churn-", t, "-", round);
+        CreateTopicRequest create;
+        create.topic = topic;
+        create.partitions = 4;
+        EXPECT_TRUE(store_->CreateTopic(create).ok()) << topic;
+        for (int batch = 0; batch < 12; ++batch) {
+          std::vector<ProducerRecord> records;
+          for (int i = 0; i < 10; ++i) {
+            ProducerRecord record = Rec(absl::StrCat("r", batch, "-", i));
+            record.attachment = std::make_shared<TestAttachment>(i, 1000);
+            records.push_back(std::move(record));
+          }
+          EXPECT_TRUE(store_->Append(ToPartition(topic, batch % 4, records)).ok()) << topic;
+        }
+        if (round % 2 == 1) {
+          EXPECT_TRUE(store_->DeleteTopic({topic}).ok()) << topic;
+        }
+      }
+      appenders_done.fetch_add(1);
+    });
+  }
+  threads.emplace_back([&] {
+    for (int i = 0; appenders_done.load() < kAppenders && i < 200'000; ++i) {
+      ReadRequest request =
+          ReadAt(absl::StrCat("churn-", i % kAppenders, "-", i % kRounds), i % 4, 25, 10);
+      request.attachment_suffices = true;
+      auto read = store_->Read(request);  // NotFound / OutOfRange while topics come and go
+      if (read.ok()) {
+        for (const EventRecord& record : read->records) EXPECT_GE(record.offset, 25);
+      }
+      const int64_t now = store_->GetStats().tail_cache_bytes;
+      int64_t seen = highest.load();
+      while (now > seen && !highest.compare_exchange_weak(seen, now)) {
+      }
+    }
+  });
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_LE(highest.load(), budget);
+  EXPECT_LE(store_->GetStats().tail_cache_bytes, budget);
+  EXPECT_GT(store_->GetStats().tail_cache_bytes, 0);
+  // The surviving topics still serve every record, from memory or from RocksDB.
+  for (int t = 0; t < kAppenders; ++t) {
+    for (int round = 0; round < kRounds; round += 2) {
+      const std::string topic = absl::StrCat("churn-", t, "-", round);
+      for (int32_t partition = 0; partition < 4; ++partition) {
+        auto stored = store_->Read(ReadAt(topic, partition, 0, 1000));
+        ASSERT_TRUE(stored.ok()) << topic;
+        EXPECT_THAT(stored->records, SizeIs(30)) << topic;
+      }
+      ASSERT_TRUE(store_->DeleteTopic({topic}).ok());
+    }
+  }
+  EXPECT_EQ(store_->GetStats().tail_cache_bytes, 0);
+  // A topic created after all that caches again from scratch.
+  CreateTopic("after", 1);
+  ProducerRecord record = Rec("x");
+  record.attachment = std::make_shared<TestAttachment>(1, 1000);
+  ASSERT_TRUE(store_->Append(ToPartition("after", 0, {record})).ok());
+  EXPECT_GT(store_->GetStats().tail_cache_bytes, 1000);
+}
+
 TEST_F(StoreTest, RejectsNegativeTailCacheSizes) {
   StoreOptions options = options_;
   options.tail_cache_total_bytes = -1;
