@@ -149,10 +149,6 @@ int64_t RecordMemoryBytes(const EventRecord& record) {
   return static_cast<int64_t>(bytes);
 }
 
-}  // namespace
-
-namespace {
-
 // The memtable insert hint's key to position map: the partition prefix of keys exactly
 // `key_size` bytes long. Range deletions (retention, topic deletion) start at a shorter prefix
 // and so take no hint: RocksDB 7.8 keeps one hint per prefix for the table and its range
@@ -1022,10 +1018,16 @@ void RocksDbEventStore::CommitThreadLoop() {
     async_lead_ = false;
     Completions completions;
     WriteFrontLocked(&completions);
+    // The records the tail cache let go of are freed by the next AppendAsync caller, as a rule
+    // the thread that allocated their events: allocations and frees then stay in one thread's
+    // allocator cache instead of flowing through the allocator's central lists. When the
+    // previous ones were not collected yet (no appends since), these are freed here.
+    if (evicted_for_appenders_.empty()) evicted_for_appenders_.swap(completions.evicted);
     write_mu_.Unlock();
     RunCompletions(&completions);
     write_mu_.Lock();
   }
+  evicted_for_appenders_.clear();
   write_mu_.Unlock();
 }
 
@@ -1405,8 +1407,10 @@ void RocksDbEventStore::AppendAsync(const AppendRequest& request, AppendCallback
   if (!prepared.ok()) return done(prepared.status());
   auto writer = std::make_unique<Writer>();
   absl::StatusOr<AppendResult> early;
+  std::vector<CachedRecord> evicted;  // freed after the lock is released
   {
     absl::MutexLock lock(&write_mu_);
+    evicted.swap(evicted_for_appenders_);
     if (commit_stop_) {
       early = Closing();
     } else if (EnqueueAppendLocked(request, *prepared, writer.get(), &early)) {

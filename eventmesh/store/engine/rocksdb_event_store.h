@@ -94,9 +94,9 @@ struct StoreOptions {
   // holds in memory: the cache's entry, and its attachment's RecordAttachment::MemoryBytes (the
   // decoded event) or else its payload and headers. It has to cover how far a caught-up
   // consumer trails the appends: with thousands of publishes in flight one `batch` commit group
-  // holds a thousand and more 256-byte events per partition, about 1.5 KB each in memory. A
-  // larger cache costs memory and latency (BENCHMARKS.md, twentieth round: a cache 4 times this
-  // size raised the p99 at 10,000 events/s). 0 = no cache.
+  // holds a thousand and more 256-byte events per partition, about 1.3 KB each in memory. A
+  // larger cache costs memory and latency (BENCHMARKS.md, twentieth round: about three times as
+  // many cached events raised the p99 at 10,000 events/s). 0 = no cache.
   int64_t tail_cache_bytes = 4 << 20;
   // Store-wide bound on the memory of all partitions' tail caches together. When an append
   // takes the caches past it, the partitions appended to least recently give up their oldest
@@ -281,6 +281,9 @@ class RocksDbEventStore final : public EventStore {
   // The partitions whose tail caches hold records, the most recently appended first: the
   // store-wide budget evicts from the back.
   std::list<Partition*> tail_lru_ ABSL_GUARDED_BY(write_mu_);
+  // Records the commit thread's writes evicted from the tail caches, left for the next
+  // AppendAsync caller to free (see CommitThreadLoop).
+  std::vector<CachedRecord> evicted_for_appenders_ ABSL_GUARDED_BY(write_mu_);
   static int64_t SteadyNanos();
   // The free-space reserve (StoreOptions::min_free_disk_bytes), used by the commit leader.
   rocksdb::Status CheckFreeSpace(int64_t bytes);
