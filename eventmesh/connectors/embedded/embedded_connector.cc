@@ -51,7 +51,7 @@ config::KeyTable<EmbeddedOptions> BuildKeyTable() {
       [](EmbeddedOptions& o) -> int64_t& { return o.store.tail_cache_total_bytes; }, 0, INT64_MAX,
       "bytes",
       "memory of all partitions' tail caches together; beyond it the partitions appended to "
-      "least recently give up their oldest events first");
+      "least recently give up their oldest events first (0 = no cache)");
   table.Int(
       "retentionIntervalMs",
       [](EmbeddedOptions& o) -> int64_t& { return o.store.retention_interval_ms; }, 0, INT64_MAX,

@@ -1210,7 +1210,7 @@ absl::StatusOr<RocksDbEventStore::PreparedAppend> RocksDbEventStore::PrepareAppe
     }
     begin = end;
   }
-  if (options_.tail_cache_bytes > 0) {
+  if (TailCacheOn()) {
     prepared.cached.resize(static_cast<size_t>(count));
     size_t start = 0;
     for (size_t i = 0; i < prepared.cached.size(); ++i) {
@@ -1474,7 +1474,7 @@ absl::StatusOr<ReadResult> RocksDbEventStore::ReadPartition(const Topic& topic, 
   result.latest_offset = latest;
   result.next_offset = request.offset;
   if (request.offset == latest) return result;
-  if (options_.tail_cache_bytes > 0 && ReadFromTail(p, request, latest, &result)) {
+  if (TailCacheOn() && ReadFromTail(p, request, latest, &result)) {
     // Retention may have trimmed the range meanwhile: answer as a RocksDB read would.
     if (request.offset < p->earliest.load()) return below(p->earliest.load());
     return result;

@@ -101,7 +101,7 @@ struct StoreOptions {
   // Store-wide bound on the memory of all partitions' tail caches together. When an append
   // takes the caches past it, the partitions appended to least recently give up their oldest
   // records first, so the partitions in use keep their caches however many partitions the store
-  // holds.
+  // holds. 0 = no cache.
   int64_t tail_cache_total_bytes = 64 << 20;
   // Free-space reserve of the filesystem holding `path`: an append that would leave less free
   // fails at once with ResourceExhausted "append: disk full: ... (minFreeDiskBytes)" and
@@ -150,7 +150,7 @@ class RocksDbEventStore final : public EventStore {
   absl::StatusOr<ReadResult> Read(const ReadRequest& request) override;
   absl::StatusOr<ReadResult> Fetch(const FetchRequest& request) override;
   void FetchAsync(const FetchRequest& request, FetchCallback done) override;
-  bool KeepsAttachments() const override { return options_.tail_cache_bytes > 0; }
+  bool KeepsAttachments() const override { return TailCacheOn(); }
   absl::StatusOr<OffsetsResult> GetOffsets(const OffsetsRequest& request) override;
   absl::StatusOr<SeekTimeResult> SeekTime(const SeekTimeRequest& request) override;
 
@@ -218,6 +218,10 @@ class RocksDbEventStore final : public EventStore {
   // caller outside write_mu_); then, while all caches together hold more than
   // tail_cache_total_bytes, evicts the oldest records of the least recently appended
   // partitions. Called by the commit leader in write order.
+  // Whether records are cached at all (both bounds above 0).
+  bool TailCacheOn() const {
+    return options_.tail_cache_bytes > 0 && options_.tail_cache_total_bytes > 0;
+  }
   void AddToTail(Partition* p, std::vector<CachedRecord>* records,
                  std::vector<CachedRecord>* evicted) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   void RunCompletions(Completions* completions);

@@ -563,6 +563,30 @@ TEST_F(StoreTest, TailCacheBudgetHoldsWhileTopicsComeAndGoConcurrently) {
   EXPECT_GT(store_->GetStats().tail_cache_bytes, 1000);
 }
 
+TEST_F(StoreTest, TailCacheIsOffWhenEitherBoundIsZero) {
+  for (const auto& [per_partition, total] :
+       {std::pair<int64_t, int64_t>{0, 1 << 20}, std::pair<int64_t, int64_t>{1 << 20, 0}}) {
+    options_.tail_cache_bytes = per_partition;
+    options_.tail_cache_total_bytes = total;
+    Reopen();
+    // Producers are told not to attach anything, and nothing is kept if they do.
+    EXPECT_FALSE(store_->KeepsAttachments()) << per_partition << " " << total;
+    const std::string topic = absl::StrCat("off-", per_partition);
+    CreateTopic(topic, 1);
+    ProducerRecord record = Rec("stored");
+    record.attachment = std::make_shared<TestAttachment>(1);
+    ASSERT_TRUE(store_->Append(ToPartition(topic, 0, {record})).ok());
+    EXPECT_EQ(store_->GetStats().tail_cache_bytes, 0);
+    ReadRequest request = ReadAt(topic, 0, 0, 1);
+    request.attachment_suffices = true;
+    auto read = store_->Read(request);
+    ASSERT_TRUE(read.ok());
+    ASSERT_THAT(read->records, SizeIs(1));
+    EXPECT_EQ(read->records[0].attachment, nullptr);
+    EXPECT_EQ(read->records[0].payload, "stored");
+  }
+}
+
 TEST_F(StoreTest, RejectsNegativeTailCacheSizes) {
   StoreOptions options = options_;
   options.tail_cache_total_bytes = -1;

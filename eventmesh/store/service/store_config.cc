@@ -54,7 +54,7 @@ config::KeyTable<StoreServiceConfig> BuildKeyTable() {
       .Int("tail_cache_total_bytes", &StoreServiceConfig::tail_cache_total_bytes, 0, INT64_MAX,
            "bytes",
            "memory of all partitions' tail caches together; beyond it the partitions appended "
-           "to least recently give up their oldest records first")
+           "to least recently give up their oldest records first (0 = no cache)")
       .Int("max_event_bytes", &StoreServiceConfig::max_event_bytes, 1, INT64_MAX, "bytes",
            "largest event (payload + key + headers); InvalidArgument beyond")
       .Int("max_batch_bytes", &StoreServiceConfig::max_batch_bytes, 1, INT64_MAX, "bytes",
