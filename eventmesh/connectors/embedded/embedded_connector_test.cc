@@ -134,7 +134,7 @@ TEST_F(EmbeddedConnectorTest, TheTailCacheGaugeChargesThePublishedEventsMemory) 
   };
   EXPECT_EQ(gauge(), 0);
   // Each event holds 10 KB of data and 20 extensions with long values: the cache is charged the
-  // decoded event's memory (its stored form is no smaller), not a fixed amount per record.
+  // decoded event's memory, its strings included, not a fixed amount per record.
   for (int i = 0; i < 10; ++i) {
     cloudevents::CloudEvent event = MakeEvent("t", i);
     event.set_data(std::string(10'000, 'd'), cloudevents::DataEncoding::kText);
