@@ -83,7 +83,6 @@ struct RocksDbEventStore::CachedRecord {
   // The memory charged against StoreOptions::tail_cache_bytes: this entry and
   // RecordMemoryBytes of the record.
   int64_t charge = 0;
-  int64_t charged() const { return charge; }
 };
 
 struct RocksDbEventStore::Partition {
@@ -119,6 +118,15 @@ struct RocksDbEventStore::Partition {
   int64_t tail_start ABSL_GUARDED_BY(tail_mu) = 0;
   int64_t tail_bytes ABSL_GUARDED_BY(tail_mu) = 0;
   bool tail_closed ABSL_GUARDED_BY(tail_mu) = false;  // the topic was deleted: cache nothing
+  // Moves the oldest cached record to *evicted; returns its charge.
+  int64_t EvictOldest(std::vector<CachedRecord>* evicted) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tail_mu) {
+    const int64_t charge = tail.front().charge;
+    tail_bytes -= charge;
+    evicted->push_back(std::move(tail.front()));
+    tail.pop_front();
+    ++tail_start;
+    return charge;
+  }
   // Its place in the store's tail_lru_ while `in_tail_lru` (both guarded by the store's
   // write_mu_).
   std::list<Partition*>::iterator tail_lru_pos;
@@ -916,54 +924,43 @@ void RocksDbEventStore::AddToTail(Partition* p, std::vector<CachedRecord>* recor
       p->tail_bytes = 0;
     }
     for (CachedRecord& record : *records) {
-      p->tail_bytes += record.charged();
-      added += record.charged();
+      p->tail_bytes += record.charge;
+      added += record.charge;
       p->tail.push_back(std::move(record));
     }
     const int64_t earliest = p->earliest.load(std::memory_order_relaxed);
     while (!p->tail.empty() &&
            (p->tail_bytes > options_.tail_cache_bytes || p->tail_start < earliest)) {
-      p->tail_bytes -= p->tail.front().charged();
-      added -= p->tail.front().charged();
-      evicted->push_back(std::move(p->tail.front()));
-      p->tail.pop_front();
-      ++p->tail_start;
+      added -= p->EvictOldest(evicted);
     }
     cached = !p->tail.empty();
   }
   records->clear();
   int64_t total = tail_total_bytes_.load(std::memory_order_relaxed) + added;
-  // The most recently appended partition goes to the front of the eviction order.
-  if (p->in_tail_lru) {
+  // The most recently appended partition goes to the front of the eviction order (or leaves it
+  // when it holds nothing).
+  if (cached && p->in_tail_lru) {
     tail_lru_.splice(tail_lru_.begin(), tail_lru_, p->tail_lru_pos);
   } else if (cached) {
     p->tail_lru_pos = tail_lru_.insert(tail_lru_.begin(), p);
     p->in_tail_lru = true;
+  } else if (p->in_tail_lru) {
+    tail_lru_.erase(p->tail_lru_pos);
+    p->in_tail_lru = false;
   }
   // Over the store-wide budget the partitions appended to least recently give up their oldest
   // records (this one last: it is at the front).
   while (total > options_.tail_cache_total_bytes && !tail_lru_.empty()) {
     Partition* victim = tail_lru_.back();
-    bool emptied = false;
     {
       absl::MutexLock lock(&victim->tail_mu);
       while (!victim->tail.empty() && total > options_.tail_cache_total_bytes) {
-        const int64_t charge = victim->tail.front().charged();
-        victim->tail_bytes -= charge;
-        total -= charge;
-        evicted->push_back(std::move(victim->tail.front()));
-        victim->tail.pop_front();
-        ++victim->tail_start;
+        total -= victim->EvictOldest(evicted);
       }
-      emptied = victim->tail.empty();
+      if (!victim->tail.empty()) break;
     }
-    if (!emptied) break;
     tail_lru_.erase(victim->tail_lru_pos);
     victim->in_tail_lru = false;
-  }
-  if (p->in_tail_lru && !cached) {
-    tail_lru_.erase(p->tail_lru_pos);
-    p->in_tail_lru = false;
   }
   tail_total_bytes_.store(total, std::memory_order_relaxed);
 }
