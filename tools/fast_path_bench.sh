@@ -15,7 +15,9 @@
 #   peers    max rate, runtime sync none and batch (256 publishes in flight, and batch also with
 #            JetStream's 4096), NATS core, JetStream (peerbench, N events, REPS interleaved
 #            repetitions); runtime CPU per event from /proc/<pid>/stat, and per thread name
-#            (/proc/<pid>/task: where the CPU goes, which thread saturates)
+#            (/proc/<pid>/task: where the CPU goes, which thread saturates); nats-server's CPU
+#            per event beside it when nats-server runs on this machine; the load tool's own
+#            CPU per event for every system (all share the same cores)
 #   paced    p50/p99 at 10,000/s and 50,000/s (none), 10,000/s (batch); the disk's own
 #            fdatasync latency in the same directory, alone and while the batch run writes; CPU
 #            per event of the runtime and of nats-server at those rates
@@ -109,6 +111,23 @@ result() {  # result LABEL OUTPUT: the RESULT line of a peerbench run, labelled
   printf '%-22s %s\n' "$1" "$(echo "$2" | grep -E '^RESULT|peerbench:' | tail -1)"
 }
 
+# timed_pb LABEL SERVER_NAME SERVER_PID PEERBENCH_ARGS...: one peerbench run, its RESULT line,
+# then the server's CPU per event (when SERVER_PID is set) and peerbench's own (user + system,
+# from bash's `time`), per event sent.
+timed_pb() {
+  local label=$1 server=$2 pid=$3 before after out cpu
+  shift 3
+  [ -n "$pid" ] && before=$(cpu_seconds "$pid")
+  cpu=$({ TIMEFORMAT='%U %S'; time timeout 300 "$PB" "$@" >"$OUT/pb.out" 2>&1; } 2>&1)
+  out=$(cat "$OUT/pb.out")
+  result "$label" "$out"
+  [ -n "$pid" ] && after=$(cpu_seconds "$pid")
+  echo "$cpu" | awk -v server="$server" -v a="${after:-}" -v b="${before:-}" -v n="$N" '{
+    printf "%-22s ", ""
+    if (a != "") printf "%s CPU %.2f us/event, ", server, (a - b) * 1e6 / n
+    printf "peerbench CPU %.2f us/event\n", ($1 + $2) * 1e6 / n }'
+}
+
 peers() {
   echo "== peers: $N x $SIZE B at max rate, $REPS interleaved repetitions"
   for rep in $(seq "$REPS"); do
@@ -121,21 +140,16 @@ peers() {
       [ "$window" != 256 ] && label="runtime-$sync-w$window"
       start_rt $sync --eventMesh.server.session.upstreamBufferSize=$((window > 1000 ? window : 1000)) ||
         return 1
-      local before after out threads_before threads_after
-      before=$(cpu_seconds $RTPID)
+      local threads_before threads_after
       threads_before=$(thread_cpu_seconds $RTPID)
-      out=$(timeout 300 "$PB" eventmesh --port $PORT --n "$N" --size "$SIZE" --window "$window" \
-        --timeout 120 2>&1)
-      after=$(cpu_seconds $RTPID)
+      timed_pb "$label" runtime $RTPID eventmesh --port $PORT --n "$N" --size "$SIZE" \
+        --window "$window" --timeout 120
       threads_after=$(thread_cpu_seconds $RTPID)
-      result "$label" "$out"
-      awk -v a="$after" -v b="$before" -v n="$N" \
-        'BEGIN {printf "%-22s runtime CPU %.2f us/event\n", "", (a - b) * 1e6 / n}'
       thread_cpu_report "$threads_before" "$threads_after" "$N"
       cleanup
     done
     for b in nats js; do
-      result "$b" "$(timeout 300 "$PB" $b --n "$N" --size "$SIZE" --timeout 120 2>&1)"
+      timed_pb "$b" nats-server "$(pgrep -n -x nats-server)" $b --n "$N" --size "$SIZE" --timeout 120
     done
   done
 }
