@@ -114,7 +114,7 @@ result() {  # result LABEL OUTPUT: the RESULT line of a peerbench run, labelled
 
 # timed_pb LABEL SERVER_NAME SERVER_PID PEERBENCH_ARGS...: one peerbench run, its RESULT line,
 # then the server's CPU per event (when SERVER_PID is set) and peerbench's own (user + system,
-# from bash's `time`), per event sent.
+# from bash's `time`), per event sent; no CPU line when peerbench failed.
 timed_pb() {
   local label=$1 server=$2 pid=$3 before after out cpu
   shift 3
@@ -122,6 +122,7 @@ timed_pb() {
   cpu=$({ TIMEFORMAT='%U %S'; time timeout 300 "$PB" "$@" >"$OUT/pb.out" 2>&1; } 2>&1)
   out=$(cat "$OUT/pb.out")
   result "$label" "$out"
+  echo "$out" | grep -q '^RESULT' || return 0  # it failed: nothing to count per event
   [ -n "$pid" ] && after=$(cpu_seconds "$pid")
   echo "$cpu" | awk -v server="$server" -v a="${after:-}" -v b="${before:-}" -v n="$N" '{
     printf "%-22s ", ""
