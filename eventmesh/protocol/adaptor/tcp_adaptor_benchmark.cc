@@ -1,11 +1,17 @@
 // The two conversions every TCP event goes through in the runtime: a decoded publish package
 // (ASYNC_MESSAGE_TO_SERVER carrying an EventMeshMessage with a 256-byte body) into the
-// canonical CloudEvent, and that CloudEvent into a push frame for a subscriber.
+// canonical CloudEvent, and that CloudEvent into a push frame for a subscriber. The "Retained"
+// variants model the store's tail cache, which keeps each published CloudEvent for the
+// subscribers: the last N events stay alive (the oldest freed as each new one arrives), so the
+// memory the allocator hands out and the events a push reads are cold, as in the runtime.
 //   bazel run -c opt //eventmesh/protocol/adaptor:tcp_adaptor_benchmark
+#include <deque>
 #include <string>
+#include <vector>
 
 #include "benchmark/benchmark.h"
 #include "eventmesh/protocol/adaptor/tcp_adaptor.h"
+#include "eventmesh/protocol/cloudevents/proto_format.h"
 #include "eventmesh/protocol/tcp/event_mesh_message.h"
 #include "eventmesh/protocol/tcp/package_codec.h"
 
@@ -62,6 +68,57 @@ void BM_CloudEventToPushFrame(benchmark::State& state) {
   state.counters["frame_bytes"] = static_cast<double>(out.size());
 }
 BENCHMARK(BM_CloudEventToPushFrame);
+
+// The publisher's side per event: convert, serialize for the store, and keep the event while
+// range(0) newer ones arrive (0: freed at once).
+void BM_PublishConvertSerializeRetained(benchmark::State& state) {
+  const tcp::Package p = PublishPackage();
+  const size_t retained = static_cast<size_t>(state.range(0));
+  std::deque<cloudevents::CloudEvent> kept;
+  for (auto _ : state) {
+    auto event = TcpPackageToCloudEvent(p);
+    if (!event.ok()) state.SkipWithError("convert");
+    auto bytes = cloudevents::SerializeProto(*event);
+    if (!bytes.ok()) state.SkipWithError("serialize");
+    benchmark::DoNotOptimize(bytes->data());
+    if (retained > 0) {
+      kept.push_back(*std::move(event));
+      if (kept.size() > retained) kept.pop_front();
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+// 0; about one partition's default cache (4 MiB); the default store-wide budget (64 MiB).
+BENCHMARK(BM_PublishConvertSerializeRetained)->Arg(0)->Arg(3300)->Arg(53000);
+
+// The delivery's side: a push frame for each of range(0) retained events in turn (1: the same,
+// cache-hot event every time).
+void BM_PushFrameRetained(benchmark::State& state) {
+  const tcp::Package p = PublishPackage();
+  std::vector<cloudevents::CloudEvent> events;
+  for (int64_t i = 0; i < state.range(0); ++i) {
+    auto event = TcpPackageToCloudEvent(p);
+    if (!event.ok()) {
+      state.SkipWithError("convert");
+      return;
+    }
+    events.push_back(*std::move(event));
+  }
+  std::string out;
+  size_t next = 0;
+  for (auto _ : state) {
+    out.clear();
+    if (!AppendCloudEventFrame(events[next], tcp::Command::kAsyncMessageToClient, "1234567",
+                               tcp::LengthConvention::kCurrent, &out)
+             .ok()) {
+      state.SkipWithError("encode");
+    }
+    benchmark::DoNotOptimize(out.data());
+    if (++next == events.size()) next = 0;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_PushFrameRetained)->Arg(1)->Arg(3300)->Arg(53000);
 
 }  // namespace
 }  // namespace eventmesh::protocol::adaptor
