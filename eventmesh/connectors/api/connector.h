@@ -30,6 +30,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "eventmesh/protocol/cloudevents/cloud_event.h"
+#include "eventmesh/protocol/cloudevents/proto_format.h"
 
 namespace eventmesh::connectors {
 
@@ -131,11 +132,17 @@ struct SubscribeOptions {
   // events): the connector stops reading while it is reached, but always lets one event
   // through when nothing is outstanding, so an event larger than the bound is still delivered.
   int64_t max_unacked_bytes = int64_t{64} << 20;
+  // The subscriber takes events as their stored bytes: a connector that keeps events in the
+  // CloudEvents protobuf format may then deliver those bytes without decoding them
+  // (DeliveredEvent::stored, with a null event). Off: every delivered event is decoded.
+  bool accepts_stored_bytes = false;
 };
 
-// One delivered event. The event is shared and read-only: a connector may hand out the object it
-// keeps in a cache (no copy per delivery), and the runtime may keep it until the event is
-// acknowledged. Never null in what a connector delivers.
+// One delivered event: the event object, or (only to a subscription that accepts_stored_bytes)
+// its stored bytes instead, so that a subscriber which writes the event onward in a format it can
+// make from those bytes never decodes it. Both are shared and read-only: a connector may hand out
+// what it keeps in a cache (no copy per delivery), and the runtime may keep it until the event
+// is acknowledged. Exactly one of `event` and `stored` is set in what a connector delivers.
 struct DeliveredEvent {
   std::shared_ptr<const cloudevents::CloudEvent> event;
   Position position;
@@ -143,11 +150,30 @@ struct DeliveredEvent {
   // Subscription::NoteDeliveries (another runtime, or this one before a restart); 0 when none
   // were recorded or the connector does not keep them (Capabilities::durable_delivery_counts).
   int32_t previous_deliveries = 0;
+  // The event in the CloudEvents protobuf format (cloudevents::ParseProto), when `event` is null.
+  std::shared_ptr<const std::string> stored;
+
+  // Makes `event` available: decodes `stored` when `event` is null and keeps the result (for
+  // one thread at a time, like the rest of the struct). InvalidArgument when the stored bytes
+  // are not a valid CloudEvent; `event` stays null then.
+  absl::Status Materialize();
 };
 
 // Wraps a freshly decoded event for delivery.
 inline std::shared_ptr<const cloudevents::CloudEvent> ShareEvent(cloudevents::CloudEvent event) {
   return std::make_shared<const cloudevents::CloudEvent>(std::move(event));
+}
+
+inline absl::Status DeliveredEvent::Materialize() {
+  if (event != nullptr) return absl::OkStatus();
+  if (stored == nullptr) return absl::InvalidArgumentError("delivered event has no content");
+  absl::StatusOr<cloudevents::CloudEvent> decoded = cloudevents::ParseProto(*stored);
+  if (!decoded.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("stored event does not decode: ", decoded.status().message()));
+  }
+  event = ShareEvent(*std::move(decoded));
+  return absl::OkStatus();
 }
 
 // Receives batches of events in store order per partition. The vector may be consumed

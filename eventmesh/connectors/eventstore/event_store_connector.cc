@@ -25,47 +25,50 @@ int64_t NowMs() {
       .count();
 }
 
-// A published event attached to its stored record (see EventStore::KeepsAttachments). Its
-// serialized form round-trips to an equal CloudEvent, so a copy is what ParseProto would give.
-class PublishedEvent final : public store::RecordAttachment {
+// A published event's stored bytes (its CloudEvents protobuf form), attached to its record
+// (see EventStore::KeepsAttachments): the store's tail cache keeps them in one block, and
+// deliveries share them instead of copying the record's payload. The publisher's CloudEvent is
+// freed as soon as it is serialized, on the publisher's thread.
+class PublishedBytes final : public store::RecordAttachment {
  public:
-  // Takes the publisher's event (an rvalue: one move, not two).
-  PublishedEvent(cloudevents::CloudEvent&& event, int64_t payload_bytes)
-      : event_(std::move(event)),
-        payload_bytes_(payload_bytes),
+  explicit PublishedBytes(std::string bytes)
+      : bytes_(std::move(bytes)),
         // One block with make_shared's control block (two counts and a vtable pointer), and
-        // the event's own heap blocks.
+        // the bytes' own heap block.
         memory_bytes_(
-            static_cast<int64_t>(HeapBlockBytes(sizeof(*this) + 16) +
-                                 (event_.SpaceUsedBytes() - sizeof(cloudevents::CloudEvent)))) {}
-  const cloudevents::CloudEvent& event() const { return event_; }
-  // The size of the stored record's payload (a record read from memory may come without it).
-  int64_t payload_bytes() const { return payload_bytes_; }
+            static_cast<int64_t>(HeapBlockBytes(sizeof(*this) + 16) + StringHeapBytes(bytes_))) {}
+  const std::string& bytes() const { return bytes_; }
   int64_t MemoryBytes() const override { return memory_bytes_; }
 
  private:
-  const cloudevents::CloudEvent event_;
-  const int64_t payload_bytes_;
+  const std::string bytes_;
   const int64_t memory_bytes_;  // as made by make_shared
 };
 
-// The attachment as this connector's PublishedEvent, or nullptr. PublishedEvent is final, so
+// The attachment as this connector's PublishedBytes, or nullptr. PublishedBytes is final, so
 // comparing the dynamic type is the whole check (cheaper than dynamic_cast's hierarchy walk, on
 // every delivered event).
-const PublishedEvent* AsPublished(const store::RecordAttachment* attachment) {
-  if (attachment == nullptr || typeid(*attachment) != typeid(PublishedEvent)) return nullptr;
-  return static_cast<const PublishedEvent*>(attachment);
+const PublishedBytes* AsPublished(const store::RecordAttachment* attachment) {
+  if (attachment == nullptr || typeid(*attachment) != typeid(PublishedBytes)) return nullptr;
+  return static_cast<const PublishedBytes*>(attachment);
 }
 
-// The record's event: the published object itself when the store kept it with the record (shared,
-// not copied), else parsed from the payload.
+// The record's stored bytes: the attached ones when the store kept them with the record
+// (shared, not copied), else the payload, taken from the record.
+std::shared_ptr<const std::string> StoredBytes(store::EventRecord& record) {
+  if (const PublishedBytes* published = AsPublished(record.attachment.get())) {
+    // Aliasing: the bytes live as long as any delivery or the cache holds the attachment.
+    return std::shared_ptr<const std::string>(record.attachment, &published->bytes());
+  }
+  return std::make_shared<const std::string>(std::move(record.payload));
+}
+
+// The record's event, decoded from its stored bytes.
 absl::StatusOr<std::shared_ptr<const cloudevents::CloudEvent>> DecodeRecord(
     const store::EventRecord& record) {
-  if (const PublishedEvent* published = AsPublished(record.attachment.get())) {
-    // Aliasing: the event lives as long as any delivery or the cache holds the attachment.
-    return std::shared_ptr<const cloudevents::CloudEvent>(record.attachment, &published->event());
-  }
-  auto parsed = cloudevents::ParseProto(record.payload);
+  const PublishedBytes* published = AsPublished(record.attachment.get());
+  auto parsed = cloudevents::ParseProto(published != nullptr ? absl::string_view(published->bytes())
+                                                             : absl::string_view(record.payload));
   if (!parsed.ok()) return parsed.status();
   return ShareEvent(std::move(*parsed));
 }
@@ -485,9 +488,9 @@ class EventStoreSubscriptionState
 
   // What one delivered event counts against max_unacked_bytes (never 0).
   static int64_t RecordBytes(const store::EventRecord& record) {
-    const PublishedEvent* published = AsPublished(record.attachment.get());
-    int64_t bytes = 1 + (published != nullptr ? published->payload_bytes()
-                                              : static_cast<int64_t>(record.payload.size()));
+    const PublishedBytes* published = AsPublished(record.attachment.get());
+    int64_t bytes = 1 + static_cast<int64_t>(published != nullptr ? published->bytes().size()
+                                                                  : record.payload.size());
     for (const auto& [name, value] : record.headers) bytes += name.size() + value.size();
     return bytes;
   }
@@ -551,7 +554,7 @@ class EventStoreSubscriptionState
       p.reserved_bytes = request.read.max_bytes;
       reserved_bytes_ += p.reserved_bytes;
       request.max_wait_ms = options_.fetch_wait_ms;
-      request.read.attachment_suffices = true;  // DecodeRecord takes the attached event
+      request.read.attachment_suffices = true;  // the attached bytes are the payload
     }
     auto self = shared_from_this();
     store_->FetchAsync(request, [self, id, epoch](absl::StatusOr<store::ReadResult> result) {
@@ -577,9 +580,11 @@ class EventStoreSubscriptionState
   }
 
   void OnFetched(int32_t id, uint64_t epoch, absl::StatusOr<store::ReadResult> result) {
-    // Decode outside the lock (acks and other partitions must not wait for it).
+    // Decode outside the lock (acks and other partitions must not wait for it). A subscriber
+    // that accepts stored bytes gets those instead, undecoded.
+    const bool deliver_bytes = sub_.accepts_stored_bytes;
     std::vector<absl::StatusOr<std::shared_ptr<const cloudevents::CloudEvent>>> decoded;
-    if (result.ok()) {
+    if (result.ok() && !deliver_bytes) {
       decoded.reserve(result->records.size());
       for (const auto& record : result->records) {
         decoded.push_back(DecodeRecord(record));
@@ -657,14 +662,13 @@ class EventStoreSubscriptionState
         p.retry_at_ms = 0;
         events.reserve(result->records.size());
         for (size_t i = 0; i < result->records.size(); ++i) {
-          const auto& record = result->records[i];
+          store::EventRecord& record = result->records[i];
           while (p.ack_base + static_cast<int64_t>(p.pending.size()) < record.offset) {
             p.pending.push_back(0);  // a gap (should not happen: offsets are dense)
           }
-          auto& event = decoded[i];
-          if (!event.ok()) {
+          if (!deliver_bytes && !decoded[i].ok()) {
             LOG(WARNING) << "skipping undecodable event at " << sub_.topic << "/" << id << "@"
-                         << record.offset << ": " << event.status();
+                         << record.offset << ": " << decoded[i].status();
             p.pending.push_back(0);
             continue;
           }
@@ -673,7 +677,11 @@ class EventStoreSubscriptionState
           ++unacked_;
           unacked_bytes_ += bytes;
           DeliveredEvent delivered;
-          delivered.event = std::move(*event);
+          if (deliver_bytes) {
+            delivered.stored = StoredBytes(record);
+          } else {
+            delivered.event = *std::move(decoded[i]);
+          }
           delivered.position.topic = sub_.topic;
           delivered.position.partition = id;
           delivered.position.offset = record.offset;
@@ -815,13 +823,6 @@ void EventStoreConnector::Publish(cloudevents::CloudEvent event, PublishCallback
   PublishBatch(&batch);
 }
 
-const std::string& EventStoreConnector::PendingAppend::topic() const {
-  if (attachment != nullptr) {
-    // Set by PublishBatch, with an event whose subject it checked.
-    return *static_cast<const PublishedEvent&>(*attachment).event().subject();
-  }
-  return own_topic;
-}
 
 void EventStoreConnector::PublishBatch(std::vector<PendingPublish>* batch) {
   // Serialize outside the lock; failures are answered at once, the rest is queued in one step
@@ -848,13 +849,9 @@ void EventStoreConnector::PublishBatch(std::vector<PendingPublish>* batch) {
       continue;
     }
     bytes += static_cast<int64_t>(payload->size());
-    const auto payload_bytes = static_cast<int64_t>(payload->size());
-    PendingAppend append{std::string(), std::move(*payload), std::move(pending.done), nullptr};
-    if (attach) {
-      append.attachment = std::make_shared<PublishedEvent>(std::move(pending.event), payload_bytes);
-    } else {
-      append.own_topic = *topic;
-    }
+    PendingAppend append{*topic, std::string(), std::move(pending.done), nullptr};
+    if (attach) append.attachment = std::make_shared<const PublishedBytes>(*payload);
+    append.payload = *std::move(payload);
     ready.push_back(std::move(append));
   }
   batch->clear();
@@ -908,12 +905,12 @@ std::vector<EventStoreConnector::TopicAppend> EventStoreConnector::GroupByTopic(
     std::vector<PendingAppend>* batch) {
   if (batch->empty()) return {};
   // Usually every event has the same topic: one append, in publish order, without a map.
-  const std::string& first = batch->front().topic();
+  const std::string& first = batch->front().topic;
   const bool one_topic = std::all_of(batch->begin(), batch->end(),
-                                     [&](const PendingAppend& p) { return p.topic() == first; });
+                                     [&](const PendingAppend& p) { return p.topic == first; });
   std::map<std::string, std::vector<size_t>> by_topic;  // publish order kept per topic
   if (!one_topic) {
-    for (size_t i = 0; i < batch->size(); ++i) by_topic[(*batch)[i].topic()].push_back(i);
+    for (size_t i = 0; i < batch->size(); ++i) by_topic[(*batch)[i].topic].push_back(i);
   }
   std::vector<TopicAppend> appends(one_topic ? 1 : by_topic.size());
   const auto fill = [batch](TopicAppend& append, const std::string& topic, size_t count,
@@ -1218,7 +1215,7 @@ absl::StatusOr<std::vector<StoredEvent>> EventStoreConnector::ReadEvents(const s
     request.partition = partition;
     request.offset = next;
     request.max_events = std::min(max_events - static_cast<int32_t>(out.size()), 500);
-    request.attachment_suffices = true;  // DecodeRecord takes the attached event
+    request.attachment_suffices = true;  // the attached bytes are the payload
     auto read = store_->Read(request);
     if (!read.ok()) return read.status();
     if (read->records.empty()) break;

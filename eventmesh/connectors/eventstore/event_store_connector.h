@@ -5,9 +5,10 @@
 // this class over an in-process RocksDbEventStore, the "store" connector this class over a
 // RemoteEventStore (the store service); both are thin constructions (embedded/, store/).
 //
-// Delivery decodes each fetched record's payload, except for records the store served from
-// memory with this connector's attachment (the published CloudEvent), which are handed out
-// shared, without a copy.
+// Delivery: a subscription that accepts_stored_bytes gets each fetched record's stored bytes
+// (the CloudEvents protobuf form) undecoded; any other gets the decoded event. Records the store
+// serves from memory come with this connector's attachment (a copy of the stored bytes made at
+// publish), which deliveries share without a copy.
 // Publish: the event is serialized (CloudEvents protobuf format) on the caller's thread and
 // queued; `appender_threads` threads drain the queue, append everything queued for one topic as
 // one batch (round-robin partition) and run the callbacks after Append returned, i.e. once the
@@ -168,14 +169,12 @@ class EventStoreConnector final : public Connector {
 
  private:
   struct PendingAppend {
-    std::string own_topic;  // the topic when there is no attachment
+    std::string topic;
     std::string payload;
     PublishCallback done;
-    // The event itself, kept with the record when the store serves recent records from memory
-    // (EventStore::KeepsAttachments): deliveries then share it instead of parsing the payload.
+    // A copy of the payload kept with the record when the store serves recent records from
+    // memory (EventStore::KeepsAttachments): deliveries then share it instead of copying it.
     std::shared_ptr<const store::RecordAttachment> attachment;
-    // The event's topic: the attachment's subject, else own_topic (no copy per event).
-    const std::string& topic() const;
   };
 
   // One topic's share of a batch: its records in publish order and their callbacks.

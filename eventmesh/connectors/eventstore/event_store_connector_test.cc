@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -50,17 +51,24 @@ std::unique_ptr<store::RocksDbEventStore> OpenStore(const std::string& name, sto
   return store.ok() ? *std::move(store) : nullptr;
 }
 
-// Collects deliveries and acknowledges them at once.
+// Collects deliveries and acknowledges them at once. With `stored_bytes` it accepts events as
+// their stored bytes, and checks that they come that way (and decode).
 class Member {
  public:
-  absl::Status Join(EventStoreConnector* connector) {
+  absl::Status Join(EventStoreConnector* connector, bool stored_bytes = false) {
     SubscribeOptions options;
     options.group = "g";
     options.topic = "topic";
-    auto sub = connector->Subscribe(options, [this](std::vector<DeliveredEvent>* events) {
+    options.accepts_stored_bytes = stored_bytes;
+    auto sub = connector->Subscribe(options, [this, stored_bytes](
+                                                 std::vector<DeliveredEvent>* events) {
       absl::MutexLock lock(&mu_);
       for (auto& e : *events) {
         positions_.push_back(e.position);
+        EXPECT_EQ(e.event == nullptr, stored_bytes);
+        EXPECT_EQ(e.stored != nullptr, stored_bytes);
+        absl::Status decoded = e.Materialize();
+        ASSERT_TRUE(decoded.ok()) << decoded;
         events_.push_back(*e.event);
       }
     });
@@ -88,26 +96,29 @@ class Member {
   std::unique_ptr<Subscription> sub_;
 };
 
-class TailCacheDeliveryTest : public ::testing::TestWithParam<int64_t> {};
+// (tail cache bytes, the members accept stored bytes)
+class TailCacheDeliveryTest : public ::testing::TestWithParam<std::tuple<int64_t, bool>> {};
 
 // Delivered events are equal to the published ones whether they come from the store's tail
-// cache (a copy of the attached event) or from RocksDB (decoded), also across a member leaving
-// the group (the remaining member resumes the partitions from the committed offsets).
+// cache (the stored bytes kept with the record) or from RocksDB, as events or as stored bytes,
+// also across a member leaving the group (the remaining member resumes the partitions from the
+// committed offsets).
 TEST_P(TailCacheDeliveryTest, DeliversEveryPublishedEventUnchangedAcrossARebalance) {
-  std::unique_ptr<store::RocksDbEventStore> store =
-      OpenStore(absl::StrCat("tail_", GetParam()), store::SyncMode::kNone, GetParam());
+  const auto [cache_bytes, stored_bytes] = GetParam();
+  std::unique_ptr<store::RocksDbEventStore> store = OpenStore(
+      absl::StrCat("tail_", cache_bytes, "_", stored_bytes), store::SyncMode::kNone, cache_bytes);
   ASSERT_NE(store, nullptr);
   EventStoreConnectorOptions options;
   options.append_on_caller_thread = true;
   options.commit_interval_ms = 20;
   options.heartbeat_interval_ms = 20;
   auto connector = EventStoreConnector::Create(std::move(store), options);
-  EXPECT_EQ(connector->store()->KeepsAttachments(), GetParam() > 0);
+  EXPECT_EQ(connector->store()->KeepsAttachments(), cache_bytes > 0);
   ASSERT_TRUE(connector->CreateTopic("topic", 2).ok());
 
   Member a, b;
-  ASSERT_TRUE(a.Join(connector.get()).ok());
-  ASSERT_TRUE(b.Join(connector.get()).ok());
+  ASSERT_TRUE(a.Join(connector.get(), stored_bytes).ok());
+  ASSERT_TRUE(b.Join(connector.get(), stored_bytes).ok());
   std::map<std::string, cloudevents::CloudEvent> published;
   std::vector<cloudevents::CloudEvent> delivered;
   auto publish = [&](int from, int to) {
@@ -151,7 +162,8 @@ TEST_P(TailCacheDeliveryTest, DeliversEveryPublishedEventUnchangedAcrossARebalan
 }
 
 INSTANTIATE_TEST_SUITE_P(CacheOffAndOn, TailCacheDeliveryTest,
-                         ::testing::Values(int64_t{0}, int64_t{256} << 10));
+                         ::testing::Combine(::testing::Values(int64_t{0}, int64_t{256} << 10),
+                                            ::testing::Bool()));
 
 // append_on_caller_thread (embedded, syncMode none): a publisher's append completes the fetch
 // parked at the partition's end. A large completion is delivered by the connector's delivery

@@ -1,13 +1,17 @@
 #include "eventmesh/protocol/adaptor/tcp_adaptor.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <optional>
 #include <utility>
 
 #include "absl/container/inlined_vector.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "eventmesh/common/big_endian.h"
 #include "eventmesh/common/status_macros.h"
+#include "eventmesh/common/utf8.h"
 #include "eventmesh/protocol/cloudevents/json_format.h"
 #include "eventmesh/protocol/tcp/event_mesh_message.h"
 #include "eventmesh/protocol/tcp/header.h"
@@ -234,35 +238,95 @@ absl::StatusOr<tcp::Package> CloudEventToTcpPackage(const CloudEvent& event, tcp
 
 namespace {
 
-// The EventMeshMessage body CloudEventToTcpPackage builds, written straight from the event.
-// Same key order and content as EventMeshMessage::AppendJson of that message.
-void AppendEventMeshMessageJson(const CloudEvent& event, std::string* out) {
+// The EventMeshMessage body CloudEventToTcpPackage builds, written straight from its parts:
+// the same key order and content as EventMeshMessage::AppendJson of that message. `properties`
+// are (name, text) pairs in name order; no "datacontenttype" header when `content_type` is null.
+template <typename Properties>
+void AppendEventMeshMessageJson(absl::string_view topic, absl::string_view data,
+                                const Properties& properties, const absl::string_view* content_type,
+                                std::string* out) {
   tcp::DirectJsonWriter w(out);
   w.StartObject();
-  const absl::string_view topic = EventTopic(event);
   if (!topic.empty()) {
     w.PlainKey("topic");
     w.String(topic);
   }
-  if (!event.data().empty()) {
+  if (!data.empty()) {
     w.PlainKey("body");
-    w.String(event.data());
+    w.String(data);
   }
   w.PlainKey("properties");
   w.StartObject();
-  for (const auto& [name, value] : event.extensions()) {
+  for (const auto& [name, text] : properties) {
     w.Key(name);
-    w.String(value.text);
+    w.String(text);
   }
   w.EndObject();
   w.PlainKey("headers");
   w.StartObject();
-  if (event.data_content_type().has_value()) {
+  if (content_type != nullptr) {
     w.PlainKey(kDataContentTypeKey);
-    w.String(*event.data_content_type());
+    w.String(*content_type);
   }
   w.EndObject();
   w.EndObject();
+}
+
+// The extensions of an event as (name, text) pairs, in name order.
+class ExtensionTexts {
+ public:
+  explicit ExtensionTexts(const CloudEvent::Extensions& extensions) : extensions_(extensions) {}
+  class Iterator {
+   public:
+    explicit Iterator(CloudEvent::Extensions::const_iterator it) : it_(it) {}
+    std::pair<absl::string_view, absl::string_view> operator*() const {
+      return {it_->first, it_->second.text};
+    }
+    Iterator& operator++() {
+      ++it_;
+      return *this;
+    }
+    bool operator!=(const Iterator& o) const { return it_ != o.it_; }
+
+   private:
+    CloudEvent::Extensions::const_iterator it_;
+  };
+  Iterator begin() const { return Iterator(extensions_.begin()); }
+  Iterator end() const { return Iterator(extensions_.end()); }
+
+ private:
+  const CloudEvent::Extensions& extensions_;
+};
+
+// Writes a frame: the prefix, the header {cmd, code 0, seq, properties {protocoltype}}, then the
+// body `write_body` appends; patches the lengths. On error *out is left as it was.
+absl::Status AppendFrame(tcp::Command cmd, absl::string_view seq, absl::string_view protocol_type,
+                         tcp::LengthConvention convention, size_t body_estimate,
+                         absl::FunctionRef<void(std::string*)> write_body, std::string* out,
+                         size_t max_frame_size) {
+  const size_t start = out->size();
+  out->reserve(start + tcp::kPrefixSize + 160 + seq.size() + body_estimate);
+  out->append(tcp::kMagic.data(), tcp::kMagic.size());
+  out->append(tcp::kVersion.data(), tcp::kVersion.size());
+  out->append(8, '\0');  // L and H, patched below.
+  const size_t header_start = out->size();
+  tcp::AppendHeaderJson(cmd, tcp::OpStatus::kSuccess, seq, tcp::kPropertyProtocolType,
+                        protocol_type, out);
+  const size_t header_size = out->size() - header_start;
+  write_body(out);
+  const size_t body_size = out->size() - header_start - header_size;
+  const size_t frame_size = out->size() - start;
+  if (frame_size > max_frame_size) {
+    out->resize(start);
+    return absl::ResourceExhaustedError(absl::StrCat("frame of ", frame_size, " bytes exceeds the ",
+                                                     max_frame_size, "-byte limit"));
+  }
+  char* prefix = out->data() + start + tcp::kMagicSize + tcp::kVersion.size();
+  StoreBigEndian32(
+      prefix, static_cast<uint32_t>(tcp::PackageLengthField(
+                  convention, static_cast<int64_t>(header_size), static_cast<int64_t>(body_size))));
+  StoreBigEndian32(prefix + 4, static_cast<uint32_t>(header_size));
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -278,37 +342,197 @@ absl::Status AppendCloudEventFrame(const CloudEvent& event, tcp::Command cmd, ab
     return absl::InvalidArgumentError(
         absl::StrCat("event ", event.id(), " has unsupported protocoltype ", protocol_type));
   }
-  const size_t start = out->size();
-  size_t estimate = tcp::kPrefixSize + 160 + seq.size() + event.data().size();
+  size_t estimate = event.data().size();
   for (const auto& [name, value] : event.extensions()) {
     estimate += name.size() + value.text.size() + 8;
   }
-  out->reserve(start + estimate);
-  out->append(tcp::kMagic.data(), tcp::kMagic.size());
-  out->append(tcp::kVersion.data(), tcp::kVersion.size());
-  out->append(8, '\0');  // L and H, patched below.
-  const size_t header_start = out->size();
-  tcp::AppendHeaderJson(cmd, tcp::OpStatus::kSuccess, seq, tcp::kPropertyProtocolType,
-                        protocol_type, out);
-  const size_t header_size = out->size() - header_start;
-  if (cloud_events) {
-    out->append(cloudevents::SerializeJsonEvent(event));
-  } else {
-    AppendEventMeshMessageJson(event, out);
+  return AppendFrame(
+      cmd, seq, protocol_type, convention, estimate,
+      [&](std::string* body) {
+        if (cloud_events) {
+          body->append(cloudevents::SerializeJsonEvent(event));
+          return;
+        }
+        absl::string_view content_type;
+        if (event.data_content_type().has_value()) content_type = *event.data_content_type();
+        AppendEventMeshMessageJson(EventTopic(event), event.data(),
+                                   ExtensionTexts(event.extensions()),
+                                   event.data_content_type().has_value() ? &content_type : nullptr,
+                                   body);
+      },
+      out, max_frame_size);
+}
+
+namespace {
+
+// A bounds-checked reader of protobuf wire format (what AppendStoredEventFrame needs of it).
+class WireFields {
+ public:
+  explicit WireFields(absl::string_view in) : p_(in.data()), end_(in.data() + in.size()) {}
+  bool done() const { return p_ == end_; }
+  // The next field's number and wire type.
+  bool Next(uint32_t* field, uint32_t* type) {
+    uint64_t tag;
+    if (!Varint(&tag) || (tag >> 3) == 0 || (tag >> 3) > UINT32_MAX) return false;
+    *field = static_cast<uint32_t>(tag >> 3);
+    *type = static_cast<uint32_t>(tag & 7);
+    return true;
   }
-  const size_t body_size = out->size() - header_start - header_size;
-  const size_t frame_size = out->size() - start;
-  if (frame_size > max_frame_size) {
-    out->resize(start);
-    return absl::ResourceExhaustedError(absl::StrCat("frame of ", frame_size, " bytes exceeds the ",
-                                                     max_frame_size, "-byte limit"));
+  bool Len(absl::string_view* s) {
+    uint64_t n;
+    if (!Varint(&n) || n > static_cast<uint64_t>(end_ - p_)) return false;
+    *s = absl::string_view(p_, static_cast<size_t>(n));
+    p_ += n;
+    return true;
   }
-  char* prefix = out->data() + start + tcp::kMagicSize + tcp::kVersion.size();
-  StoreBigEndian32(
-      prefix, static_cast<uint32_t>(tcp::PackageLengthField(
-                  convention, static_cast<int64_t>(header_size), static_cast<int64_t>(body_size))));
-  StoreBigEndian32(prefix + 4, static_cast<uint32_t>(header_size));
-  return absl::OkStatus();
+  // Skips a field's value of wire type `type` (groups are not accepted).
+  bool Skip(uint32_t type) {
+    uint64_t v;
+    absl::string_view s;
+    switch (type) {
+      case 0:
+        return Varint(&v);
+      case 1:
+        return Fixed(8);
+      case 2:
+        return Len(&s);
+      case 5:
+        return Fixed(4);
+      default:
+        return false;
+    }
+  }
+
+ private:
+  bool Varint(uint64_t* v) {
+    *v = 0;
+    for (int i = 0; i < 10 && p_ < end_; ++i) {
+      const auto b = static_cast<uint8_t>(*p_++);
+      *v |= uint64_t{b & 0x7Fu} << (7 * i);
+      if (b < 0x80) return true;
+    }
+    return false;
+  }
+  bool Fixed(size_t n) {
+    if (static_cast<size_t>(end_ - p_) < n) return false;
+    p_ += n;
+    return true;
+  }
+  const char* p_;
+  const char* end_;
+};
+
+// One attribute map entry {1: name, 2: CloudEventAttributeValue}: true with the name and the
+// text of a ce_string value; false for anything else (another value type, a malformed entry).
+bool StringAttribute(absl::string_view entry, absl::string_view* name, absl::string_view* text) {
+  WireFields in(entry);
+  bool has_name = false, has_text = false;
+  uint32_t field, type;
+  while (!in.done()) {
+    if (!in.Next(&field, &type)) return false;
+    if (field == 1 && type == 2) {
+      if (!in.Len(name)) return false;
+      has_name = true;
+    } else if (field == 2 && type == 2) {
+      absl::string_view value;
+      if (!in.Len(&value)) return false;
+      WireFields v(value);
+      has_text = false;
+      while (!v.done()) {
+        if (!v.Next(&field, &type) || field != 3 || type != 2 || !v.Len(text)) return false;
+        has_text = true;
+      }
+    } else if (!in.Skip(type)) {
+      return false;
+    }
+  }
+  return has_name && has_text;
+}
+
+}  // namespace
+
+std::optional<absl::Status> AppendStoredEventFrame(absl::string_view stored, tcp::Command cmd,
+                                                   absl::string_view seq,
+                                                   tcp::LengthConvention convention,
+                                                   std::string* out, size_t max_frame_size) {
+  absl::string_view id, source, spec_version, type, topic, data, content_type;
+  bool has_topic = false, has_content_type = false, has_data = false;
+  absl::string_view protocol_type = tcp::kProtocolTypeEventMeshMessage;
+  absl::InlinedVector<std::pair<absl::string_view, absl::string_view>, 12> properties;
+  WireFields in(stored);
+  uint32_t field, wire_type;
+  while (!in.done()) {
+    if (!in.Next(&field, &wire_type)) return std::nullopt;
+    if (wire_type != 2 || field > 7) {
+      if (!in.Skip(wire_type)) return std::nullopt;
+      continue;
+    }
+    absl::string_view value;
+    if (!in.Len(&value)) return std::nullopt;
+    switch (field) {
+      case 1:
+        id = value;
+        break;
+      case 2:
+        source = value;
+        break;
+      case 3:
+        spec_version = value;
+        break;
+      case 4:
+        type = value;
+        break;
+      case 5: {
+        absl::string_view name, text;
+        if (!StringAttribute(value, &name, &text) || !IsValidUtf8(text)) return std::nullopt;
+        if (name == "subject") {
+          if (has_topic) return std::nullopt;
+          topic = text;
+          has_topic = true;
+        } else if (name == kDataContentTypeKey) {
+          if (has_content_type) return std::nullopt;
+          content_type = text;
+          has_content_type = true;
+        } else {
+          // Extensions in strictly increasing name order, as SerializeProto writes them; other
+          // attributes (time, dataschema, ...) and anything unusual take the general path.
+          if (cloudevents::IsCoreAttributeName(name) || !cloudevents::IsValidAttributeName(name) ||
+              (!properties.empty() && !(properties.back().first < name))) {
+            return std::nullopt;
+          }
+          if (name == tcp::kPropertyProtocolType) protocol_type = text;
+          properties.emplace_back(name, text);
+        }
+        break;
+      }
+      case 6:  // binary_data
+      case 7:  // text_data
+        if (has_data || (field == 7 && !IsValidUtf8(value))) return std::nullopt;
+        data = value;
+        has_data = true;
+        break;
+      default:
+        return std::nullopt;  // proto_data
+    }
+  }
+  // What CloudEvent::Validate would refuse, and events written in another format, are left to
+  // the general path (which refuses or handles them).
+  if (id.empty() || source.empty() || type.empty() ||
+      (spec_version != cloudevents::kSpecVersion10 && spec_version != cloudevents::kSpecVersion03) ||
+      (has_topic && topic.empty()) || (has_content_type && content_type.empty()) ||
+      !IsValidUtf8(id) || !IsValidUtf8(source) || !IsValidUtf8(type) ||
+      protocol_type != tcp::kProtocolTypeEventMeshMessage) {
+    return std::nullopt;
+  }
+  size_t estimate = data.size();
+  for (const auto& [name, text] : properties) estimate += name.size() + text.size() + 8;
+  return AppendFrame(
+      cmd, seq, protocol_type, convention, estimate,
+      [&](std::string* body) {
+        AppendEventMeshMessageJson(topic, data, properties,
+                                   has_content_type ? &content_type : nullptr, body);
+      },
+      out, max_frame_size);
 }
 
 }  // namespace eventmesh::protocol::adaptor

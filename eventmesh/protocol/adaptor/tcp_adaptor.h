@@ -21,6 +21,7 @@
 // The topic of an event is its subject. All functions are pure and thread-safe.
 // Errors: InvalidArgument with the reason (the runtime sends it as the reply's desc).
 
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -62,6 +63,20 @@ absl::StatusOr<tcp::Package> CloudEventToTcpPackage(const cloudevents::CloudEven
 absl::Status AppendCloudEventFrame(const cloudevents::CloudEvent& event, tcp::Command cmd,
                                    absl::string_view seq, tcp::LengthConvention convention,
                                    std::string* out, size_t max_frame_size = tcp::kMaxFrameSize);
+
+// AppendCloudEventFrame of the event whose CloudEvents protobuf form is `stored`, written
+// straight from those bytes without decoding them into a CloudEvent (the push path for events
+// kept as stored bytes): the same frame, byte for byte, as AppendCloudEventFrame of
+// cloudevents::ParseProto(stored). Handles the EventMeshMessage events the mesh stores (String
+// extensions in name order, subject, datacontenttype, text or binary data); returns nullopt,
+// with *out unchanged, for anything else (other protocol types, typed extensions, time,
+// dataschema, bytes that do not parse or would not validate): the caller then decodes the
+// event and calls AppendCloudEventFrame. Errors: ResourceExhausted as AppendCloudEventFrame.
+std::optional<absl::Status> AppendStoredEventFrame(absl::string_view stored, tcp::Command cmd,
+                                                   absl::string_view seq,
+                                                   tcp::LengthConvention convention,
+                                                   std::string* out,
+                                                   size_t max_frame_size = tcp::kMaxFrameSize);
 
 // The topic of an event: its subject, or empty when it has none.
 absl::string_view EventTopic(const cloudevents::CloudEvent& event);

@@ -1,6 +1,7 @@
 #include "eventmesh/protocol/adaptor/tcp_adaptor.h"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -276,6 +277,122 @@ TEST(TcpAdaptorTest, AppendedPushFrameRefusesOversizeFramesAndLeavesOutput) {
                                               tcp::LengthConvention::kCurrent, &out);
   EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(status.message(), HasSubstr("-byte limit"));
+  EXPECT_EQ(out, "kept");
+}
+
+// AppendStoredEventFrame writes, from the stored bytes alone, what AppendCloudEventFrame writes
+// for the event those bytes decode to; nullopt (output untouched) for what it leaves to that path.
+std::optional<std::string> StoredFrame(const std::string& stored,
+                                       tcp::LengthConvention convention = tcp::LengthConvention::kCurrent) {
+  std::string frame = "previous bytes";
+  std::optional<absl::Status> written =
+      AppendStoredEventFrame(stored, tcp::Command::kAsyncMessageToClient, "42", convention, &frame);
+  if (!written.has_value()) {
+    EXPECT_EQ(frame, "previous bytes");
+    return std::nullopt;
+  }
+  EXPECT_TRUE(written->ok()) << *written;
+  return frame;
+}
+
+std::string DecodedFrame(const std::string& stored,
+                         tcp::LengthConvention convention = tcp::LengthConvention::kCurrent) {
+  absl::StatusOr<CloudEvent> event = cloudevents::ParseProto(stored);
+  EXPECT_TRUE(event.ok()) << event.status();
+  std::string frame = "previous bytes";
+  EXPECT_TRUE(
+      AppendCloudEventFrame(*event, tcp::Command::kAsyncMessageToClient, "42", convention, &frame)
+          .ok());
+  return frame;
+}
+
+std::string Stored(const CloudEvent& event) {
+  absl::StatusOr<std::string> stored = cloudevents::SerializeProto(event);
+  EXPECT_TRUE(stored.ok()) << stored.status();
+  return stored.ok() ? *stored : std::string();
+}
+
+TEST(TcpAdaptorTest, StoredEventFrameEqualsTheFrameOfTheDecodedEvent) {
+  absl::StatusOr<CloudEvent> message = TcpPackageToCloudEvent(PublishPackage(kJavaMessage));
+  ASSERT_TRUE(message.ok()) << message.status();
+  std::vector<CloudEvent> events = {*message};
+  CloudEvent odd = *message;  // content type, escapes and UTF-8 in data and properties
+  odd.set_data_content_type("application/json");
+  odd.set_data(R"({"a":"q\"uote","u":"\u00e9"})", DataEncoding::kJson);
+  odd.SetExtension("zkey", "line\nbreak \"quoted\" é");
+  odd.SetExtension("aaa", "");
+  events.push_back(odd);
+  CloudEvent no_data = odd;
+  no_data.clear_data();
+  events.push_back(no_data);
+  CloudEvent empty_text = odd;
+  empty_text.set_data("", DataEncoding::kText);
+  events.push_back(empty_text);
+  CloudEvent binary = *message;  // raw bytes, control characters included
+  binary.set_data(std::string("\x00\x01\xff\x7f\"\\ bytes", 12), DataEncoding::kBinary);
+  events.push_back(binary);
+  CloudEvent no_subject = *message;
+  no_subject.clear_subject();
+  events.push_back(no_subject);
+  CloudEvent many = *message;  // more properties than the inline capacity, spec version 0.3
+  many.set_spec_version("0.3");
+  for (int i = 0; i < 40; ++i) many.SetExtension(absl::StrCat("p", 100 + i), absl::StrCat(i));
+  events.push_back(many);
+  for (const CloudEvent& event : events) {
+    const std::string stored = Stored(event);
+    for (auto convention : {tcp::LengthConvention::kCurrent, tcp::LengthConvention::kLegacy}) {
+      std::optional<std::string> frame = StoredFrame(stored, convention);
+      ASSERT_TRUE(frame.has_value()) << event.id();
+      EXPECT_EQ(*frame, DecodedFrame(stored, convention));
+    }
+  }
+}
+
+TEST(TcpAdaptorTest, StoredEventFrameLeavesOtherEventsToTheDecodingPath) {
+  absl::StatusOr<CloudEvent> message = TcpPackageToCloudEvent(PublishPackage(kJavaMessage));
+  ASSERT_TRUE(message.ok()) << message.status();
+  // Structured CloudEvents, typed extensions, time and dataschema: the general path writes them.
+  absl::StatusOr<CloudEvent> structured = TcpPackageToCloudEvent(PublishPackage(
+      R"({"specversion":"1.0","id":"e1","source":"/s","type":"t","subject":"topic-a",)"
+      R"("datacontenttype":"text/plain","data":"hello"})",
+      "cloudevents"));
+  ASSERT_TRUE(structured.ok()) << structured.status();
+  CloudEvent typed = *message;
+  typed.SetExtension("count", cloudevents::AttributeValue::Integer(7));
+  CloudEvent timed = *message;
+  timed.set_time("2026-12-05T10:00:00Z");
+  CloudEvent schema = *message;
+  schema.set_data_schema("https://example.com/schema");
+  for (const CloudEvent& event : {*structured, typed, timed, schema}) {
+    const std::string stored = Stored(event);
+    EXPECT_FALSE(StoredFrame(stored).has_value()) << event.id();
+    // ... which writes them (or, for structured CloudEvents, their JSON form).
+    EXPECT_NE(DecodedFrame(stored), "previous bytes");
+  }
+  // Bytes that are not a stored event, or one that would not validate.
+  const std::string stored = Stored(*message);
+  for (const std::string& bad :
+       {stored.substr(0, stored.size() - 3), std::string("\xff\xff\xff"), std::string(),
+        Stored([&] {
+          CloudEvent no_id = *message;
+          no_id.set_id("");
+          return no_id;
+        }())}) {
+    EXPECT_FALSE(StoredFrame(bad).has_value());
+  }
+}
+
+TEST(TcpAdaptorTest, StoredEventFrameRefusesOversizeFramesAndLeavesOutput) {
+  absl::StatusOr<CloudEvent> message = TcpPackageToCloudEvent(PublishPackage(kJavaMessage));
+  ASSERT_TRUE(message.ok());
+  message->set_data(std::string(4096, 'x'), DataEncoding::kText);
+  std::string out = "kept";
+  std::optional<absl::Status> written =
+      AppendStoredEventFrame(Stored(*message), tcp::Command::kAsyncMessageToClient, "1",
+                             tcp::LengthConvention::kCurrent, &out, /*max_frame_size=*/4096);
+  ASSERT_TRUE(written.has_value());
+  EXPECT_EQ(written->code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(written->message(), HasSubstr("-byte limit"));
   EXPECT_EQ(out, "kept");
 }
 

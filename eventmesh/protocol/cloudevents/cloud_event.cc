@@ -10,7 +10,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "eventmesh/common/memory_size.h"
 
 namespace eventmesh::cloudevents {
 namespace {
@@ -315,19 +314,6 @@ size_t CloudEvent::ByteSizeLong() const {
     if (opt->has_value()) n += (*opt)->size();
   }
   for (const auto& [name, value] : extensions_) n += name.size() + value.text.size();
-  return n;
-}
-
-size_t CloudEvent::SpaceUsedBytes() const {
-  size_t n = sizeof(*this) + StringHeapBytes(id_) + StringHeapBytes(source_) +
-             StringHeapBytes(spec_version_) + StringHeapBytes(type_) + StringHeapBytes(data_);
-  for (const auto* opt : {&data_content_type_, &data_schema_, &subject_, &time_}) {
-    if (opt->has_value()) n += StringHeapBytes(**opt);
-  }
-  n += HeapBlockBytes(extensions_.capacity() * sizeof(Extensions::value_type));
-  for (const auto& [name, value] : extensions_) {
-    n += StringHeapBytes(name) + StringHeapBytes(value.text);
-  }
   return n;
 }
 

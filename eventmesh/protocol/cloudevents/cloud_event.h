@@ -135,10 +135,6 @@ class CloudEvent {
   // Approximate in-memory size in bytes (attributes + data), for limits and batching.
   size_t ByteSizeLong() const;
 
-  // Estimated memory the event occupies: the object itself and every heap block it owns (long
-  // strings, the extension array), each rounded as an allocator rounds it. What a cache that
-  // keeps decoded events charges for them; an estimate, not an exact account.
-  size_t SpaceUsedBytes() const;
 
   bool operator==(const CloudEvent& o) const;
   bool operator!=(const CloudEvent& o) const { return !(*this == o); }

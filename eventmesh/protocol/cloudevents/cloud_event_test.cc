@@ -341,34 +341,5 @@ TEST(CloudEventTest, ByteSizeCountsAttributesAndData) {
   EXPECT_EQ(e.ByteSizeLong(), base + 100 + 3 + 4);
 }
 
-TEST(CloudEventTest, SpaceUsedCountsTheObjectAndItsHeapBlocks) {
-  CloudEvent e;
-  e.set_id("1");
-  e.set_source("/");
-  e.set_type("t");
-  // Short strings live inside the object: only the object counts.
-  EXPECT_EQ(e.SpaceUsedBytes(), sizeof(CloudEvent));
-
-  // Long strings and the extension array add their blocks, rounded up to 16 bytes.
-  e.set_data(std::string(1000, 'x'), DataEncoding::kText);
-  const size_t with_data = e.SpaceUsedBytes();
-  EXPECT_GE(with_data, sizeof(CloudEvent) + 1001);
-  EXPECT_LE(with_data, sizeof(CloudEvent) + 1001 + 15);
-  EXPECT_EQ(with_data % 16, sizeof(CloudEvent) % 16);
-
-  e.SetExtension(std::string(40, 'a'), std::string(100, 'v'));
-  // The array counts every entry it has room for, used or not.
-  const size_t array = e.extensions().capacity() * sizeof(CloudEvent::Extensions::value_type);
-  EXPECT_GE(e.extensions().capacity(), 1u);
-  EXPECT_GE(e.SpaceUsedBytes(), with_data + array + 41 + 101);
-  EXPECT_LE(e.SpaceUsedBytes(), with_data + array + 41 + 101 + 45);
-
-  // A copy with the same content reports at most what the original does (its blocks are sized
-  // to fit), and more than its text.
-  const CloudEvent copy = e;
-  EXPECT_LE(copy.SpaceUsedBytes(), e.SpaceUsedBytes());
-  EXPECT_GT(copy.SpaceUsedBytes(), copy.ByteSizeLong());
-}
-
 }  // namespace
 }  // namespace eventmesh::cloudevents

@@ -61,6 +61,16 @@ class DeliveryTarget {
   virtual PushResult Push(const cloudevents::CloudEvent& event, PushKind kind,
                           const std::string& seq,
                           const std::shared_ptr<GroupConsumer>& consumer) = 0;
+  // Whether PushStored can write an event from its stored bytes without decoding them; the
+  // consumer then hands over events it holds as bytes that way.
+  virtual bool TakesStoredBytes() const { return false; }
+  // Push for an event given as its stored bytes (CloudEvents protobuf format); only called when
+  // TakesStoredBytes(). Undeliverable when the bytes do not decode (and the target needs them
+  // decoded).
+  virtual PushResult PushStored(const std::string& stored, PushKind kind, const std::string& seq,
+                                const std::shared_ptr<GroupConsumer>& consumer) {
+    return PushResult::Undeliverable("this target does not take stored events");
+  }
   // Drops the ack route of `seq` (the delivery timed out or moved elsewhere).
   virtual void Forget(const std::string& seq) = 0;
   // Sends what Push queued. Push may hold the bytes back so that a burst of pushes goes out in

@@ -36,6 +36,9 @@ absl::Status GroupConsumer::Open(connectors::Connector* connector, int32_t max_u
   options.mode = mode_;
   options.max_unacked = max_unacked;
   options.max_unacked_bytes = max_unacked_bytes;
+  // Targets that write events from their stored bytes (TCP pushes) then never decode them; the
+  // others get the event decoded once per delivered event (DispatchLocked).
+  options.accepts_stored_bytes = true;
   std::weak_ptr<GroupConsumer> weak = weak_from_this();
   auto subscription =
       connector->Subscribe(options, [weak](std::vector<connectors::DeliveredEvent>* events) {
@@ -185,7 +188,15 @@ void GroupConsumer::DispatchLocked(FlushList* flush) {
     if (chosen == nullptr) return;  // every window is full
     const uint64_t seq = next_seq_();
     const std::string seq_text = absl::StrCat(seq);
-    PushResult pushed = chosen->target->Push(*entry->delivered.event, chosen->kind, seq_text, self);
+    connectors::DeliveredEvent& delivered = entry->delivered;
+    PushResult pushed;
+    if (delivered.event == nullptr && chosen->target->TakesStoredBytes()) {
+      pushed = chosen->target->PushStored(*delivered.stored, chosen->kind, seq_text, self);
+    } else if (absl::Status decoded = delivered.Materialize(); !decoded.ok()) {
+      pushed = PushResult::Undeliverable(std::string(decoded.message()));
+    } else {
+      pushed = chosen->target->Push(*delivered.event, chosen->kind, seq_text, self);
+    }
     if (pushed.code == PushResult::Code::kUndeliverable) {
       // The target cannot carry this event at all (not a transient failure): dead-letter it
       // with the reason instead of dropping a healthy target or stalling the queue.
@@ -324,6 +335,20 @@ void GroupConsumer::Finish(Outcome& outcome) {
     if (!outcome.acks.empty()) subscription->AckAll(outcome.acks);
   }
   for (auto& entry : outcome.dead) {
+    if (absl::Status decoded = entry->delivered.Materialize(); !decoded.ok()) {
+      // Nothing to write to the dead-letter topic: dropped, as a connector that decodes drops
+      // what it cannot decode.
+      const connectors::Position& position = entry->delivered.position;
+      LOG(ERROR) << "dropping event " << position.topic << "/" << position.partition << "@"
+                 << position.offset << " (group " << group_ << "): " << decoded.message();
+      std::shared_ptr<connectors::Subscription> sub;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        sub = subscription_;
+      }
+      if (sub) sub->Ack(position);
+      continue;
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
       ++stats_.dead_lettered;

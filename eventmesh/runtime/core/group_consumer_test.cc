@@ -1,11 +1,13 @@
 #include "eventmesh/runtime/core/group_consumer.h"
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "eventmesh/protocol/cloudevents/proto_format.h"
 #include "gtest/gtest.h"
 
 namespace eventmesh::runtime::core {
@@ -29,7 +31,8 @@ class FakeConnector : public connectors::Connector {
     done(absl::UnimplementedError("fake"));
   }
   absl::StatusOr<std::unique_ptr<connectors::Subscription>> Subscribe(
-      const connectors::SubscribeOptions&, connectors::DeliveryHandler handler) override {
+      const connectors::SubscribeOptions& options, connectors::DeliveryHandler handler) override {
+    accepts_stored_bytes = options.accepts_stored_bytes;
     handler_ = std::move(handler);
     return std::unique_ptr<connectors::Subscription>(new FakeSubscription(&acks));
   }
@@ -52,7 +55,28 @@ class FakeConnector : public connectors::Connector {
     handler_(&events);
   }
 
+  // Delivers events as stored bytes (what a connector does for a subscription that accepts
+  // them); `garbage` bytes for the ids in `undecodable`.
+  void DeliverStored(int from, int to, const std::vector<int>& undecodable = {}) {
+    std::vector<connectors::DeliveredEvent> events;
+    for (int i = from; i < to; ++i) {
+      connectors::DeliveredEvent e;
+      cloudevents::CloudEvent event;
+      event.set_id("e" + std::to_string(i));
+      event.set_source("/s");
+      event.set_type("t");
+      event.set_subject("t");
+      const bool bad = std::find(undecodable.begin(), undecodable.end(), i) != undecodable.end();
+      e.stored = std::make_shared<const std::string>(
+          bad ? std::string("\xff\xff garbage") : *cloudevents::SerializeProto(event));
+      e.position = {"t", 0, i};
+      events.push_back(std::move(e));
+    }
+    handler_(&events);
+  }
+
   std::vector<connectors::Position> acks;
+  bool accepts_stored_bytes = false;
 
  private:
   connectors::DeliveryHandler handler_;
@@ -76,12 +100,23 @@ class FakeTarget : public DeliveryTarget {
     return PushResult::Queued();
   }
   void Forget(const std::string& seq) override { forgotten.push_back(std::stoull(seq)); }
+  bool TakesStoredBytes() const override { return takes_stored_bytes; }
+  PushResult PushStored(const std::string& stored, PushKind kind, const std::string& seq,
+                        const std::shared_ptr<GroupConsumer>&) override {
+    absl::StatusOr<cloudevents::CloudEvent> event = cloudevents::ParseProto(stored);
+    if (!event.ok()) return PushResult::Undeliverable("stored event does not decode");
+    stored_pushes.push_back({event->id(), std::stoull(seq)});
+    last_kind = kind;
+    return PushResult::Queued();
+  }
 
   struct Pushed {
     std::string id;
     uint64_t seq;
   };
   std::vector<Pushed> pushes;
+  std::vector<Pushed> stored_pushes;  // through PushStored
+  bool takes_stored_bytes = false;
   std::vector<uint64_t> forgotten;
   std::optional<PushKind> last_kind;
   std::string cannot_carry;  // Push answers kUndeliverable for this event id
@@ -137,6 +172,58 @@ TEST_F(GroupConsumerTest, RoundRobinWithinWindowsAndAckFreesASlot) {
   // A second ack of the same seq is ignored.
   consumer->OnAck(a->pushes[0].seq);
   EXPECT_EQ(connector.acks.size(), 1u);
+}
+
+// The consumer accepts stored bytes: a target that writes from them gets them, another the event
+// decoded (once per event: a redelivery to a bytes target then passes the decoded event).
+TEST_F(GroupConsumerTest, StoredEventsGoAsBytesToTargetsThatTakeThemAndDecodedToOthers) {
+  auto consumer = Make({});
+  EXPECT_TRUE(connector.accepts_stored_bytes);
+  auto bytes = std::make_shared<FakeTarget>(1, 2);
+  bytes->takes_stored_bytes = true;
+  auto objects = std::make_shared<FakeTarget>(2, 2);
+  consumer->AddTarget(bytes, PushKind::kUnicast);
+  consumer->AddTarget(objects, PushKind::kUnicast);
+  connector.DeliverStored(0, 4);
+  ASSERT_EQ(bytes->stored_pushes.size(), 2u);
+  EXPECT_TRUE(bytes->pushes.empty());
+  EXPECT_EQ(bytes->stored_pushes[0].id, "e0");
+  EXPECT_EQ(bytes->stored_pushes[1].id, "e2");
+  ASSERT_EQ(objects->pushes.size(), 2u);
+  EXPECT_EQ(objects->pushes[0].id, "e1");
+  EXPECT_EQ(objects->pushes[1].id, "e3");
+  for (const auto& pushed : {bytes->stored_pushes[0], objects->pushes[0]}) {
+    consumer->OnAck(pushed.seq);
+  }
+  EXPECT_EQ(connector.acks.size(), 2u);
+  // Removing `objects` sends its unacknowledged e3, already decoded, to `bytes` as an event.
+  consumer->RemoveTarget(objects->target_id());
+  ASSERT_EQ(bytes->pushes.size(), 1u);
+  EXPECT_EQ(bytes->pushes[0].id, "e3");
+}
+
+// Stored bytes that do not decode: a target that needs the event never sees it, and the event is
+// dropped with its position acknowledged (there is nothing to dead-letter).
+TEST_F(GroupConsumerTest, UndecodableStoredEventIsDroppedAndAcknowledged) {
+  auto consumer = Make({});
+  auto a = std::make_shared<FakeTarget>(1, 5);
+  consumer->AddTarget(a, PushKind::kUnicast);
+  connector.DeliverStored(0, 3, /*undecodable=*/{1});
+  ASSERT_EQ(a->pushes.size(), 2u);
+  EXPECT_EQ(a->pushes[0].id, "e0");
+  EXPECT_EQ(a->pushes[1].id, "e2");
+  EXPECT_TRUE(dead_letters.empty());
+  ASSERT_EQ(connector.acks.size(), 1u);
+  EXPECT_EQ(connector.acks[0].offset, 1);
+  // The same for a target that takes bytes: it refuses them, and the event is dropped.
+  auto b = std::make_shared<FakeTarget>(2, 5);
+  b->takes_stored_bytes = true;
+  consumer->RemoveTarget(a->target_id());
+  consumer->AddTarget(b, PushKind::kUnicast);
+  connector.DeliverStored(3, 5, /*undecodable=*/{4});
+  EXPECT_TRUE(dead_letters.empty());
+  ASSERT_EQ(connector.acks.size(), 2u);
+  EXPECT_EQ(connector.acks[1].offset, 4);
 }
 
 TEST_F(GroupConsumerTest, TimedOutPushGoesToAnotherTargetAndLateAckIsIgnored) {

@@ -3,11 +3,13 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "eventmesh/protocol/adaptor/tcp_adaptor.h"
+#include "eventmesh/protocol/cloudevents/proto_format.h"
 #include "eventmesh/protocol/tcp/header.h"
 #include "eventmesh/protocol/tcp/redirect_info.h"
 #include "glog/logging.h"
@@ -670,6 +672,39 @@ void Session::ReleaseSlot() { window_in_flight_.fetch_sub(1); }
 core::PushResult Session::Push(const cloudevents::CloudEvent& event, core::PushKind kind,
                                const std::string& seq,
                                const std::shared_ptr<core::GroupConsumer>& consumer) {
+  return PushFrame(kind, seq, consumer,
+                   [&](Command cmd, protocol::tcp::LengthConvention convention, std::string* out) {
+                     return protocol::adaptor::AppendCloudEventFrame(
+                         event, cmd, seq, convention, out,
+                         static_cast<size_t>(ctx_->config->max_frame_size));
+                   });
+}
+
+core::PushResult Session::PushStored(const std::string& stored, core::PushKind kind,
+                                     const std::string& seq,
+                                     const std::shared_ptr<core::GroupConsumer>& consumer) {
+  return PushFrame(
+      kind, seq, consumer,
+      [&](Command cmd, protocol::tcp::LengthConvention convention,
+          std::string* out) -> absl::Status {
+        const auto max_frame_size = static_cast<size_t>(ctx_->config->max_frame_size);
+        if (std::optional<absl::Status> written = protocol::adaptor::AppendStoredEventFrame(
+                stored, cmd, seq, convention, out, max_frame_size)) {
+          return *written;
+        }
+        absl::StatusOr<cloudevents::CloudEvent> event = cloudevents::ParseProto(stored);
+        if (!event.ok()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("stored event does not decode: ", event.status().message()));
+        }
+        return protocol::adaptor::AppendCloudEventFrame(*event, cmd, seq, convention, out,
+                                                        max_frame_size);
+      });
+}
+
+core::PushResult Session::PushFrame(core::PushKind kind, const std::string& seq,
+                                    const std::shared_ptr<core::GroupConsumer>& consumer,
+                                    PushEncoder encode) {
   const Command cmd = kind == core::PushKind::kBroadcast ? Command::kBroadcastMessageToClient
                       : kind == core::PushKind::kRequest ? Command::kRequestToClient
                                                          : Command::kAsyncMessageToClient;
@@ -680,7 +715,29 @@ core::PushResult Session::Push(const cloudevents::CloudEvent& event, core::PushK
     std::lock_guard<std::mutex> lock(deliveries_mu_);
     deliveries_[key] = consumer;
   }
-  core::PushResult sent = SendEvent(event, cmd, seq);
+  core::PushResult sent = core::PushResult::Queued();
+  {
+    const auto convention =
+        static_cast<protocol::tcp::LengthConvention>(convention_.load(std::memory_order_relaxed));
+    std::lock_guard<std::mutex> lock(out_mu_);
+    if (out_closed_) {
+      sent = core::PushResult::Closed();
+    } else {
+      // Encoded straight into the pending output (no intermediate package or body string).
+      const size_t before = out_pending_.size();
+      if (absl::Status encoded = encode(cmd, convention, &out_pending_); !encoded.ok()) {
+        out_pending_.resize(before);  // nothing of a refused frame stays in the output
+        sent = core::PushResult::Undeliverable(
+            absl::StrCat("cannot be sent over TCP: ", encoded.message()));
+      } else if (out_pending_.size() > kMaxPendingOutput) {
+        out_closed_ = true;
+        boost::asio::post(socket_.get_executor(), [self = shared_from_this()] {
+          self->Close("the client does not read its socket (64 MiB of output pending)");
+        });
+        sent = core::PushResult::Closed();
+      }
+    }
+  }
   if (sent.code != core::PushResult::Code::kQueued) {
     std::lock_guard<std::mutex> lock(deliveries_mu_);
     deliveries_.erase(key);
@@ -769,32 +826,6 @@ bool Session::AppendOutput(
     boost::asio::post(socket_.get_executor(), [self = shared_from_this()] { self->StartWrite(); });
   }
   return true;
-}
-
-core::PushResult Session::SendEvent(const cloudevents::CloudEvent& event, Command cmd,
-                                    const std::string& seq) {
-  const auto convention =
-      static_cast<protocol::tcp::LengthConvention>(convention_.load(std::memory_order_relaxed));
-  std::lock_guard<std::mutex> lock(out_mu_);
-  if (out_closed_) return core::PushResult::Closed();
-  // Encoded straight into the pending output (no intermediate package or body string).
-  const size_t before = out_pending_.size();
-  absl::Status encoded =
-      protocol::adaptor::AppendCloudEventFrame(event, cmd, seq, convention, &out_pending_,
-                                               static_cast<size_t>(ctx_->config->max_frame_size));
-  if (!encoded.ok()) {
-    out_pending_.resize(before);  // nothing of a refused frame stays in the output
-    return core::PushResult::Undeliverable(
-        absl::StrCat("cannot be sent over TCP: ", encoded.message()));
-  }
-  if (out_pending_.size() > kMaxPendingOutput) {
-    out_closed_ = true;
-    boost::asio::post(socket_.get_executor(), [self = shared_from_this()] {
-      self->Close("the client does not read its socket (64 MiB of output pending)");
-    });
-    return core::PushResult::Closed();
-  }
-  return core::PushResult::Queued();  // FlushPushes starts the write
 }
 
 void Session::StartWrite() {

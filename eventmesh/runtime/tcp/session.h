@@ -91,6 +91,12 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   core::PushResult Push(const cloudevents::CloudEvent& event, core::PushKind kind,
                         const std::string& seq,
                         const std::shared_ptr<core::GroupConsumer>& consumer) override;
+  // Events kept as stored bytes are written from them (protocol::adaptor::AppendStoredEventFrame)
+  // and decoded only when that cannot write them.
+  bool TakesStoredBytes() const override { return true; }
+  core::PushResult PushStored(const std::string& stored, core::PushKind kind,
+                              const std::string& seq,
+                              const std::shared_ptr<core::GroupConsumer>& consumer) override;
   void Forget(const std::string& seq) override;
   void FlushPushes() override;
 
@@ -145,9 +151,14 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
       protocol::tcp::Command cmd,
       absl::FunctionRef<absl::Status(protocol::tcp::LengthConvention, std::string*)> encode,
       bool defer_write);
-  // Push output: encodes the event's frame into the pending output (FlushPushes writes it).
-  core::PushResult SendEvent(const cloudevents::CloudEvent& event, protocol::tcp::Command cmd,
-                             const std::string& seq);
+  // A push: routes acks for `seq` to `consumer`, and `encode` appends the frame of command `cmd`
+  // to the pending output (FlushPushes writes it).
+  using PushEncoder = absl::FunctionRef<absl::Status(protocol::tcp::Command cmd,
+                                                     protocol::tcp::LengthConvention convention,
+                                                     std::string* out)>;
+  core::PushResult PushFrame(core::PushKind kind, const std::string& seq,
+                             const std::shared_ptr<core::GroupConsumer>& consumer,
+                             PushEncoder encode);
   void StartWrite();
   void Close(const std::string& reason);
   void ScheduleExpiryCheck();
