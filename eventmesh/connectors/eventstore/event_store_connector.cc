@@ -823,7 +823,6 @@ void EventStoreConnector::Publish(cloudevents::CloudEvent event, PublishCallback
   PublishBatch(&batch);
 }
 
-
 void EventStoreConnector::PublishBatch(std::vector<PendingPublish>* batch) {
   // Serialize outside the lock; failures are answered at once, the rest is queued in one step
   // (one lock round and at most one wake-up per batch instead of one per event).

@@ -8,8 +8,8 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <tuple>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -60,18 +60,18 @@ class Member {
     options.group = "g";
     options.topic = "topic";
     options.accepts_stored_bytes = stored_bytes;
-    auto sub = connector->Subscribe(options, [this, stored_bytes](
-                                                 std::vector<DeliveredEvent>* events) {
-      absl::MutexLock lock(&mu_);
-      for (auto& e : *events) {
-        positions_.push_back(e.position);
-        EXPECT_EQ(e.event == nullptr, stored_bytes);
-        EXPECT_EQ(e.stored != nullptr, stored_bytes);
-        absl::Status decoded = e.Materialize();
-        ASSERT_TRUE(decoded.ok()) << decoded;
-        events_.push_back(*e.event);
-      }
-    });
+    auto sub =
+        connector->Subscribe(options, [this, stored_bytes](std::vector<DeliveredEvent>* events) {
+          absl::MutexLock lock(&mu_);
+          for (auto& e : *events) {
+            positions_.push_back(e.position);
+            EXPECT_EQ(e.event == nullptr, stored_bytes);
+            EXPECT_EQ(e.stored != nullptr, stored_bytes);
+            absl::Status decoded = e.Materialize();
+            ASSERT_TRUE(decoded.ok()) << decoded;
+            events_.push_back(*e.event);
+          }
+        });
     if (!sub.ok()) return sub.status();
     sub_ = std::move(*sub);
     return absl::OkStatus();

@@ -355,10 +355,9 @@ absl::Status AppendCloudEventFrame(const CloudEvent& event, tcp::Command cmd, ab
         }
         absl::string_view content_type;
         if (event.data_content_type().has_value()) content_type = *event.data_content_type();
-        AppendEventMeshMessageJson(EventTopic(event), event.data(),
-                                   ExtensionTexts(event.extensions()),
-                                   event.data_content_type().has_value() ? &content_type : nullptr,
-                                   body);
+        AppendEventMeshMessageJson(
+            EventTopic(event), event.data(), ExtensionTexts(event.extensions()),
+            event.data_content_type().has_value() ? &content_type : nullptr, body);
       },
       out, max_frame_size);
 }
@@ -518,7 +517,8 @@ std::optional<absl::Status> AppendStoredEventFrame(absl::string_view stored, tcp
   // What CloudEvent::Validate would refuse, and events written in another format, are left to
   // the general path (which refuses or handles them).
   if (id.empty() || source.empty() || type.empty() ||
-      (spec_version != cloudevents::kSpecVersion10 && spec_version != cloudevents::kSpecVersion03) ||
+      (spec_version != cloudevents::kSpecVersion10 &&
+       spec_version != cloudevents::kSpecVersion03) ||
       (has_topic && topic.empty()) || (has_content_type && content_type.empty()) ||
       !IsValidUtf8(id) || !IsValidUtf8(source) || !IsValidUtf8(type) ||
       protocol_type != tcp::kProtocolTypeEventMeshMessage) {

@@ -282,8 +282,8 @@ TEST(TcpAdaptorTest, AppendedPushFrameRefusesOversizeFramesAndLeavesOutput) {
 
 // AppendStoredEventFrame writes, from the stored bytes alone, what AppendCloudEventFrame writes
 // for the event those bytes decode to; nullopt (output untouched) for what it leaves to that path.
-std::optional<std::string> StoredFrame(const std::string& stored,
-                                       tcp::LengthConvention convention = tcp::LengthConvention::kCurrent) {
+std::optional<std::string> StoredFrame(
+    const std::string& stored, tcp::LengthConvention convention = tcp::LengthConvention::kCurrent) {
   std::string frame = "previous bytes";
   std::optional<absl::Status> written =
       AppendStoredEventFrame(stored, tcp::Command::kAsyncMessageToClient, "42", convention, &frame);
@@ -371,13 +371,12 @@ TEST(TcpAdaptorTest, StoredEventFrameLeavesOtherEventsToTheDecodingPath) {
   }
   // Bytes that are not a stored event, or one that would not validate.
   const std::string stored = Stored(*message);
-  for (const std::string& bad :
-       {stored.substr(0, stored.size() - 3), std::string("\xff\xff\xff"), std::string(),
-        Stored([&] {
-          CloudEvent no_id = *message;
-          no_id.set_id("");
-          return no_id;
-        }())}) {
+  for (const std::string& bad : {stored.substr(0, stored.size() - 3), std::string("\xff\xff\xff"),
+                                 std::string(), Stored([&] {
+                                   CloudEvent no_id = *message;
+                                   no_id.set_id("");
+                                   return no_id;
+                                 }())}) {
     EXPECT_FALSE(StoredFrame(bad).has_value());
   }
 }

@@ -135,7 +135,6 @@ class CloudEvent {
   // Approximate in-memory size in bytes (attributes + data), for limits and batching.
   size_t ByteSizeLong() const;
 
-
   bool operator==(const CloudEvent& o) const;
   bool operator!=(const CloudEvent& o) const { return !(*this == o); }
 

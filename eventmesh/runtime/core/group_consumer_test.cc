@@ -67,8 +67,8 @@ class FakeConnector : public connectors::Connector {
       event.set_type("t");
       event.set_subject("t");
       const bool bad = std::find(undecodable.begin(), undecodable.end(), i) != undecodable.end();
-      e.stored = std::make_shared<const std::string>(
-          bad ? std::string("\xff\xff garbage") : *cloudevents::SerializeProto(event));
+      e.stored = std::make_shared<const std::string>(bad ? std::string("\xff\xff garbage")
+                                                         : *cloudevents::SerializeProto(event));
       e.position = {"t", 0, i};
       events.push_back(std::move(e));
     }

@@ -153,9 +153,8 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
       bool defer_write);
   // A push: routes acks for `seq` to `consumer`, and `encode` appends the frame of command `cmd`
   // to the pending output (FlushPushes writes it).
-  using PushEncoder = absl::FunctionRef<absl::Status(protocol::tcp::Command cmd,
-                                                     protocol::tcp::LengthConvention convention,
-                                                     std::string* out)>;
+  using PushEncoder = absl::FunctionRef<absl::Status(
+      protocol::tcp::Command cmd, protocol::tcp::LengthConvention convention, std::string* out)>;
   core::PushResult PushFrame(core::PushKind kind, const std::string& seq,
                              const std::shared_ptr<core::GroupConsumer>& consumer,
                              PushEncoder encode);
