@@ -13,6 +13,7 @@
 #include "eventmesh/common/status_macros.h"
 #include "eventmesh/common/utf8.h"
 #include "eventmesh/protocol/cloudevents/json_format.h"
+#include "eventmesh/protocol/cloudevents/proto_event_view.h"
 #include "eventmesh/protocol/tcp/event_mesh_message.h"
 #include "eventmesh/protocol/tcp/header.h"
 #include "eventmesh/protocol/tcp/json_text.h"
@@ -362,175 +363,28 @@ absl::Status AppendCloudEventFrame(const CloudEvent& event, tcp::Command cmd, ab
       out, max_frame_size);
 }
 
-namespace {
-
-// A bounds-checked reader of protobuf wire format (what AppendStoredEventFrame needs of it).
-class WireFields {
- public:
-  explicit WireFields(absl::string_view in) : p_(in.data()), end_(in.data() + in.size()) {}
-  bool done() const { return p_ == end_; }
-  // The next field's number and wire type.
-  bool Next(uint32_t* field, uint32_t* type) {
-    uint64_t tag;
-    if (!Varint(&tag) || (tag >> 3) == 0 || (tag >> 3) > UINT32_MAX) return false;
-    *field = static_cast<uint32_t>(tag >> 3);
-    *type = static_cast<uint32_t>(tag & 7);
-    return true;
-  }
-  bool Len(absl::string_view* s) {
-    uint64_t n;
-    if (!Varint(&n) || n > static_cast<uint64_t>(end_ - p_)) return false;
-    *s = absl::string_view(p_, static_cast<size_t>(n));
-    p_ += n;
-    return true;
-  }
-  // Skips a field's value of wire type `type` (groups are not accepted).
-  bool Skip(uint32_t type) {
-    uint64_t v;
-    absl::string_view s;
-    switch (type) {
-      case 0:
-        return Varint(&v);
-      case 1:
-        return Fixed(8);
-      case 2:
-        return Len(&s);
-      case 5:
-        return Fixed(4);
-      default:
-        return false;
-    }
-  }
-
- private:
-  bool Varint(uint64_t* v) {
-    *v = 0;
-    for (int i = 0; i < 10 && p_ < end_; ++i) {
-      const auto b = static_cast<uint8_t>(*p_++);
-      *v |= uint64_t{b & 0x7Fu} << (7 * i);
-      if (b < 0x80) return true;
-    }
-    return false;
-  }
-  bool Fixed(size_t n) {
-    if (static_cast<size_t>(end_ - p_) < n) return false;
-    p_ += n;
-    return true;
-  }
-  const char* p_;
-  const char* end_;
-};
-
-// One attribute map entry {1: name, 2: CloudEventAttributeValue}: true with the name and the
-// text of a ce_string value; false for anything else (another value type, a malformed entry).
-bool StringAttribute(absl::string_view entry, absl::string_view* name, absl::string_view* text) {
-  WireFields in(entry);
-  bool has_name = false, has_text = false;
-  uint32_t field, type;
-  while (!in.done()) {
-    if (!in.Next(&field, &type)) return false;
-    if (field == 1 && type == 2) {
-      if (!in.Len(name)) return false;
-      has_name = true;
-    } else if (field == 2 && type == 2) {
-      absl::string_view value;
-      if (!in.Len(&value)) return false;
-      WireFields v(value);
-      has_text = false;
-      while (!v.done()) {
-        if (!v.Next(&field, &type) || field != 3 || type != 2 || !v.Len(text)) return false;
-        has_text = true;
-      }
-    } else if (!in.Skip(type)) {
-      return false;
-    }
-  }
-  return has_name && has_text;
-}
-
-}  // namespace
-
 std::optional<absl::Status> AppendStoredEventFrame(absl::string_view stored, tcp::Command cmd,
                                                    absl::string_view seq,
                                                    tcp::LengthConvention convention,
                                                    std::string* out, size_t max_frame_size) {
-  absl::string_view id, source, spec_version, type, topic, data, content_type;
-  bool has_topic = false, has_content_type = false, has_data = false;
-  absl::string_view protocol_type = tcp::kProtocolTypeEventMeshMessage;
+  std::optional<cloudevents::ProtoEventView> event = cloudevents::ProtoEventView::Parse(stored);
+  if (!event.has_value()) return std::nullopt;
+  // Events written in another format (CloudEvents JSON bodies) take the general path.
+  const absl::string_view* type = event->FindExtension(tcp::kPropertyProtocolType);
+  if (type != nullptr && *type != tcp::kProtocolTypeEventMeshMessage) return std::nullopt;
   absl::InlinedVector<std::pair<absl::string_view, absl::string_view>, 12> properties;
-  WireFields in(stored);
-  uint32_t field, wire_type;
-  while (!in.done()) {
-    if (!in.Next(&field, &wire_type)) return std::nullopt;
-    if (wire_type != 2 || field > 7) {
-      if (!in.Skip(wire_type)) return std::nullopt;
-      continue;
-    }
-    absl::string_view value;
-    if (!in.Len(&value)) return std::nullopt;
-    switch (field) {
-      case 1:
-        id = value;
-        break;
-      case 2:
-        source = value;
-        break;
-      case 3:
-        spec_version = value;
-        break;
-      case 4:
-        type = value;
-        break;
-      case 5: {
-        absl::string_view name, text;
-        if (!StringAttribute(value, &name, &text) || !IsValidUtf8(text)) return std::nullopt;
-        if (name == "subject") {
-          if (has_topic) return std::nullopt;
-          topic = text;
-          has_topic = true;
-        } else if (name == kDataContentTypeKey) {
-          if (has_content_type) return std::nullopt;
-          content_type = text;
-          has_content_type = true;
-        } else {
-          // Extensions in strictly increasing name order, as SerializeProto writes them; other
-          // attributes (time, dataschema, ...) and anything unusual take the general path.
-          if (cloudevents::IsCoreAttributeName(name) || !cloudevents::IsValidAttributeName(name) ||
-              (!properties.empty() && !(properties.back().first < name))) {
-            return std::nullopt;
-          }
-          if (name == tcp::kPropertyProtocolType) protocol_type = text;
-          properties.emplace_back(name, text);
-        }
-        break;
-      }
-      case 6:  // binary_data
-      case 7:  // text_data
-        if (has_data || (field == 7 && !IsValidUtf8(value))) return std::nullopt;
-        data = value;
-        has_data = true;
-        break;
-      default:
-        return std::nullopt;  // proto_data
-    }
+  size_t estimate = event->data().size();
+  for (const auto& [name, value] : event->extensions()) {
+    properties.emplace_back(name, value.text);
+    estimate += name.size() + value.text.size() + 8;
   }
-  // What CloudEvent::Validate would refuse, and events written in another format, are left to
-  // the general path (which refuses or handles them).
-  if (id.empty() || source.empty() || type.empty() ||
-      (spec_version != cloudevents::kSpecVersion10 &&
-       spec_version != cloudevents::kSpecVersion03) ||
-      (has_topic && topic.empty()) || (has_content_type && content_type.empty()) ||
-      !IsValidUtf8(id) || !IsValidUtf8(source) || !IsValidUtf8(type) ||
-      protocol_type != tcp::kProtocolTypeEventMeshMessage) {
-    return std::nullopt;
-  }
-  size_t estimate = data.size();
-  for (const auto& [name, text] : properties) estimate += name.size() + text.size() + 8;
+  const absl::string_view topic = event->subject().value_or(absl::string_view());
   return AppendFrame(
-      cmd, seq, protocol_type, convention, estimate,
+      cmd, seq, tcp::kProtocolTypeEventMeshMessage, convention, estimate,
       [&](std::string* body) {
-        AppendEventMeshMessageJson(topic, data, properties,
-                                   has_content_type ? &content_type : nullptr, body);
+        AppendEventMeshMessageJson(
+            topic, event->data(), properties,
+            event->data_content_type().has_value() ? &*event->data_content_type() : nullptr, body);
       },
       out, max_frame_size);
 }

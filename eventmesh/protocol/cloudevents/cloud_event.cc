@@ -39,19 +39,6 @@ bool HasUriScheme(absl::string_view s) {
   return false;
 }
 
-// A URI-reference may not contain whitespace, control characters or a few delimiters
-// that RFC 3986 never allows unescaped.
-bool IsUriReference(absl::string_view s) {
-  for (const char ch : s) {
-    const unsigned char c = static_cast<unsigned char>(ch);
-    if (c <= 0x20 || c == 0x7f || c == '"' || c == '<' || c == '>' || c == '\\' || c == '^' ||
-        c == '`' || c == '{' || c == '|' || c == '}') {
-      return false;
-    }
-  }
-  return true;
-}
-
 absl::Status Invalid(absl::string_view rule) {
   return absl::InvalidArgumentError(absl::StrCat("invalid CloudEvent: ", rule));
 }
@@ -94,6 +81,19 @@ absl::Status ValidateTyped(absl::string_view name, const AttributeValue& v) {
 }
 
 }  // namespace
+
+// A URI-reference may not contain whitespace, control characters or a few delimiters
+// that RFC 3986 never allows unescaped.
+bool IsUriReference(absl::string_view s) {
+  for (const char ch : s) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c == 0x7f || c == '"' || c == '<' || c == '>' || c == '\\' || c == '^' ||
+        c == '`' || c == '{' || c == '|' || c == '}') {
+      return false;
+    }
+  }
+  return true;
+}
 
 absl::string_view AttributeTypeName(AttributeType type) {
   switch (type) {

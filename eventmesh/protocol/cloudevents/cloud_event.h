@@ -166,6 +166,10 @@ bool IsCoreAttributeName(absl::string_view name);
 // An absent (empty) content type counts as JSON (spec: treat as application/json).
 bool IsJsonContentType(absl::string_view content_type);
 
+// True when `s` has no character that a URI-reference (RFC 3986) cannot hold: controls, space,
+// '"', '<', '>', '\\', '^', '`', '{', '|', '}'; the check 'source' and 'dataschema' get.
+bool IsUriReference(absl::string_view s);
+
 // RFC 3339 date-time syntax check ("2018-04-05T17:31:00Z", fractions and offsets allowed).
 bool IsValidTimestamp(absl::string_view text);
 

@@ -82,8 +82,9 @@ void WriteMember(W& w, absl::string_view key, absl::string_view value) {
   WriteString(w, value);
 }
 
-template <typename W>
-void WriteEvent(const CloudEvent& e, W& w) {
+// `E` is CloudEvent or ProtoEventView (the same accessors); `encoding` is the data's.
+template <typename E, typename W>
+void WriteEvent(const E& e, DataEncoding encoding, W& w) {
   const bool v03 = e.spec_version() == kSpecVersion03;
   w.StartObject();
   WriteMember(w, "specversion", e.spec_version());
@@ -105,7 +106,7 @@ void WriteEvent(const CloudEvent& e, W& w) {
       WriteString(w, value.text);
     }
   }
-  switch (e.data_encoding()) {
+  switch (encoding) {
     case DataEncoding::kNone:
       break;
     case DataEncoding::kText:
@@ -266,12 +267,26 @@ absl::StatusOr<CloudEvent> ParseJsonEvent(absl::string_view json) {
   return JsonValueToEvent(*doc);
 }
 
-void WriteJsonEvent(const CloudEvent& event, json::Writer& writer) { WriteEvent(event, writer); }
+void WriteJsonEvent(const CloudEvent& event, json::Writer& writer) {
+  WriteEvent(event, event.data_encoding(), writer);
+}
 
 void AppendJsonEvent(const CloudEvent& event, std::string* out) {
   StringAppendStream stream(out);
   AppendWriter w(stream);
-  WriteEvent(event, w);
+  WriteEvent(event, event.data_encoding(), w);
+}
+
+void AppendJsonEvent(const ProtoEventView& event, std::string* out) {
+  DataEncoding encoding = event.data_field_encoding();
+  // As ParseProto decides: text data is JSON when the content type says so and it parses.
+  if (encoding == DataEncoding::kText &&
+      IsJsonContentType(event.data_content_type().value_or("")) && IsJsonText(event.data())) {
+    encoding = DataEncoding::kJson;
+  }
+  StringAppendStream stream(out);
+  AppendWriter w(stream);
+  WriteEvent(event, encoding, w);
 }
 
 std::string SerializeJsonEvent(const CloudEvent& event) {
@@ -337,7 +352,7 @@ std::string SerializeJsonBatch(const std::vector<CloudEvent>& events) {
   StringAppendStream stream(&out);
   AppendWriter w(stream);
   w.StartArray();
-  for (const CloudEvent& e : events) WriteEvent(e, w);
+  for (const CloudEvent& e : events) WriteEvent(e, e.data_encoding(), w);
   w.EndArray();
   return out;
 }

@@ -37,6 +37,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "eventmesh/protocol/cloudevents/cloud_event.h"
+#include "eventmesh/protocol/cloudevents/proto_event_view.h"
 #include "eventmesh/protocol/json/json.h"
 #include "rapidjson/document.h"
 
@@ -60,6 +61,10 @@ std::string SerializeJsonEvent(const CloudEvent& event);
 
 // Appends the event's JSON to `out` (for building batches or frames without copies).
 void AppendJsonEvent(const CloudEvent& event, std::string* out);
+
+// Appends the JSON of an event viewed in its protobuf bytes: the same bytes as
+// AppendJsonEvent(*ParseProto(bytes)), without building the CloudEvent.
+void AppendJsonEvent(const ProtoEventView& event, std::string* out);
 
 // Writes the event as one JSON value into an existing writer (e.g. inside an array).
 void WriteJsonEvent(const CloudEvent& event, json::Writer& writer);

@@ -3,7 +3,9 @@
 // Property: ParseProto (the direct wire codec) accepts exactly the inputs the generated
 // io.cloudevents.v1 classes + FromProto accept, and yields the same event; accepted
 // events serialize and parse back to the same event (time in canonical form). The same
-// acceptance holds for batches. Any violation aborts.
+// acceptance holds for batches. ProtoEventView accepts a subset of what ParseProto accepts
+// (on the input and on the re-serialized bytes), with the same fields and the same JSON.
+// Any violation aborts.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +13,8 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "eventmesh/protocol/cloudevents/json_format.h"
+#include "eventmesh/protocol/cloudevents/proto_event_view.h"
 #include "eventmesh/protocol/cloudevents/proto_format.h"
 
 namespace {
@@ -39,6 +43,35 @@ bool ReferenceBatchOk(absl::string_view bytes) {
   return true;
 }
 
+// A view of `bytes`, when there is one, agrees with ParseProto's event `parsed`.
+void CheckView(absl::string_view bytes, const absl::StatusOr<CloudEvent>& parsed) {
+  std::optional<eventmesh::cloudevents::ProtoEventView> view =
+      eventmesh::cloudevents::ProtoEventView::Parse(bytes);
+  if (!view.has_value()) return;
+  if (!parsed.ok())
+    Fail("view accepts what ParseProto refuses", std::string(parsed.status().message()));
+  const CloudEvent& e = *parsed;
+  if (view->id() != e.id() || view->source() != e.source() ||
+      view->spec_version() != e.spec_version() || view->type() != e.type() ||
+      view->subject() != std::optional<absl::string_view>(e.subject()) ||
+      view->data_content_type() != std::optional<absl::string_view>(e.data_content_type()) ||
+      e.time().has_value() || e.data_schema().has_value() || view->data() != e.data() ||
+      view->extensions().size() != e.extensions().size()) {
+    Fail("view differs from ParseProto", "");
+  }
+  size_t i = 0;
+  for (const auto& [name, value] : e.extensions()) {
+    const auto& [view_name, view_value] = view->extensions()[i++];
+    if (view_name != name || view_value.text != value.text ||
+        value.type != eventmesh::cloudevents::AttributeType::kString) {
+      Fail("view extension differs from ParseProto", name);
+    }
+  }
+  std::string json;
+  eventmesh::cloudevents::AppendJsonEvent(*view, &json);
+  if (json != eventmesh::cloudevents::SerializeJsonEvent(e)) Fail("view JSON differs", json);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -49,12 +82,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Fail("acceptance differs from generated code",
          std::string(fast.ok() ? ref.status().message() : fast.status().message()));
   }
+  CheckView(input, fast);
   if (fast.ok()) {
     if (*fast != *ref) Fail("event differs from generated code", "");
     absl::StatusOr<std::string> bytes = eventmesh::cloudevents::SerializeProto(*fast);
     if (!bytes.ok()) Fail("re-serialization failed", std::string(bytes.status().message()));
     absl::StatusOr<CloudEvent> again = eventmesh::cloudevents::ParseProto(*bytes);
     if (!again.ok()) Fail("re-parse failed", std::string(again.status().message()));
+    CheckView(*bytes, again);
     CloudEvent expected = *fast;
     if (again->time()) expected.set_time(*again->time());
     if (*again != expected) Fail("round trip differs", "");

@@ -14,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "eventmesh/protocol/cloudevents/json_format.h"
+#include "eventmesh/protocol/proto/wire_reader.h"
 
 namespace eventmesh::cloudevents {
 namespace {
@@ -339,20 +340,11 @@ absl::StatusOr<CloudEvent> FromProto(const ProtoEvent& proto) {
 // code; proto_event_parser_fuzzer does so differentially.
 namespace {
 
-constexpr int kMaxWireDepth = 100;  // protobuf's default recursion limit
-
-enum WireType : uint32_t {
-  kVarint = 0,
-  kFixed64 = 1,
-  kLen = 2,
-  kStartGroup = 3,
-  kEndGroup = 4,
-  kFixed32 = 5
-};
-
-constexpr uint8_t Tag(uint32_t field, WireType type) {
-  return static_cast<uint8_t>(field << 3 | type);
-}
+using protocol::wire::kLen;
+using protocol::wire::kVarint;
+using protocol::wire::Tag;
+using protocol::wire::WireReader;
+constexpr int kMaxWireDepth = protocol::wire::kMaxDepth;
 
 size_t VarintSize(uint64_t v) {
   size_t n = 1;
@@ -611,96 +603,6 @@ absl::Status AppendWireEvent(const CloudEvent& e, WireOut& out) {
 size_t EstimateWireSize(const CloudEvent& e) {
   return e.ByteSizeLong() + 16 + 24 * (4 + e.extensions().size());
 }
-
-// Bounds-checked reader of protobuf wire format over a byte view.
-class WireReader {
- public:
-  explicit WireReader(absl::string_view in) : p_(in.data()), end_(in.data() + in.size()) {}
-  bool done() const { return p_ == end_; }
-
-  bool Varint(uint64_t* out) {
-    uint64_t v = 0;
-    for (int i = 0; i < 10; ++i) {
-      if (p_ == end_) return false;
-      const uint8_t b = static_cast<uint8_t>(*p_++);
-      v |= static_cast<uint64_t>(b & 0x7F) << (7 * i);
-      if (b < 0x80) {
-        *out = v;
-        return true;
-      }
-    }
-    return false;
-  }
-
-  // A tag: a varint of at most 5 bytes whose bits above 32 are dropped (as protobuf's
-  // parser does); field number > 0 and a known wire type.
-  bool ReadTag(uint32_t* field, uint32_t* type) {
-    uint32_t v = 0;
-    for (int i = 0; i < 5; ++i) {
-      if (p_ == end_) return false;
-      const uint8_t b = static_cast<uint8_t>(*p_++);
-      v |= static_cast<uint32_t>(b & 0x7F) << (7 * i);
-      if (b < 0x80) {
-        *field = v >> 3;
-        *type = v & 7;
-        return *field != 0 && *type != 6 && *type != 7;
-      }
-    }
-    return false;
-  }
-
-  // A length: a varint of at most 5 bytes below 2 GiB (protobuf's ReadSize).
-  bool Len(absl::string_view* out) {
-    uint64_t n = 0;
-    for (int i = 0;; ++i) {
-      if (i == 5 || p_ == end_) return false;
-      const uint8_t b = static_cast<uint8_t>(*p_++);
-      if (i == 4 && b >= 8) return false;
-      n |= static_cast<uint64_t>(b & 0x7F) << (7 * i);
-      if (b < 0x80) break;
-    }
-    if (n > static_cast<uint64_t>(end_ - p_)) return false;
-    *out = absl::string_view(p_, n);
-    p_ += n;
-    return true;
-  }
-
-  bool Skip(uint32_t field, uint32_t type, int depth) {
-    uint64_t unused;
-    absl::string_view unused_view;
-    switch (type) {
-      case kVarint:
-        return Varint(&unused);
-      case kFixed64:
-        return Advance(8);
-      case kFixed32:
-        return Advance(4);
-      case kLen:
-        return Len(&unused_view);
-      case kStartGroup: {
-        if (depth + 1 > kMaxWireDepth) return false;
-        uint32_t f, t;
-        while (ReadTag(&f, &t)) {
-          if (t == kEndGroup) return f == field;
-          if (!Skip(f, t, depth + 1)) return false;
-        }
-        return false;
-      }
-      default:  // a stray end-group
-        return false;
-    }
-  }
-
- private:
-  bool Advance(size_t n) {
-    if (static_cast<size_t>(end_ - p_) < n) return false;
-    p_ += n;
-    return true;
-  }
-
-  const char* p_;
-  const char* end_;
-};
 
 // A CloudEventAttributeValue as parsed (views into the input).
 struct ParsedValue {

@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "eventmesh/common/utf8.h"
+#include "eventmesh/protocol/proto/wire_reader.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
@@ -253,55 +254,9 @@ absl::Status SerializeAppendRequest(const AppendRequest& in, std::string* out) {
 
 namespace {
 
-// A cursor over protobuf wire bytes for the append fast path. Each read returns false on
+// The append fast path reads with protocol::wire::WireReader: each read returns false on
 // anything outside the plain form (the caller then falls back to the protobuf library).
-class WireReader {
- public:
-  explicit WireReader(absl::string_view bytes)
-      : p_(reinterpret_cast<const uint8_t*>(bytes.data())), end_(p_ + bytes.size()) {}
-
-  bool done() const { return p_ == end_; }
-
-  bool Varint(uint64_t* v) {
-    if (p_ < end_ && *p_ < 0x80) {  // the common one-byte case
-      *v = *p_++;
-      return true;
-    }
-    uint64_t result = 0;
-    for (int shift = 0; shift < 70 && p_ < end_; shift += 7) {
-      const uint8_t b = *p_++;
-      if (shift == 63 && b > 1) return false;  // beyond 64 bits (or an 11th byte)
-      result |= static_cast<uint64_t>(b & 0x7f) << shift;
-      if (b < 0x80) {
-        *v = result;
-        return true;
-      }
-    }
-    return false;
-  }
-
-  // A field's tag: its number (never 0) and wire type.
-  bool Tag(uint32_t* field, uint32_t* type) {
-    uint64_t tag;
-    if (!Varint(&tag) || tag > UINT32_MAX || (tag >> 3) == 0) return false;
-    *field = static_cast<uint32_t>(tag >> 3);
-    *type = static_cast<uint32_t>(tag & 7);
-    return true;
-  }
-
-  // A length-delimited field's bytes.
-  bool Bytes(absl::string_view* out) {
-    uint64_t n;
-    if (!Varint(&n) || n > static_cast<uint64_t>(end_ - p_)) return false;
-    *out = absl::string_view(reinterpret_cast<const char*>(p_), static_cast<size_t>(n));
-    p_ += n;
-    return true;
-  }
-
- private:
-  const uint8_t* p_;
-  const uint8_t* end_;
-};
+using protocol::wire::WireReader;
 
 bool ParsePartition(absl::string_view bytes, AppendRequest* out) {
   WireReader r(bytes);
@@ -310,7 +265,7 @@ bool ParsePartition(absl::string_view bytes, AppendRequest* out) {
   bool seen = false;
   while (!r.done()) {
     uint32_t field, type;
-    if (!r.Tag(&field, &type) || seen) return false;  // one selection, once
+    if (!r.ReadTag(&field, &type) || seen) return false;  // one selection, once
     seen = true;
     if (field == 1 && type == kVarintType) {
       uint64_t v;
@@ -318,7 +273,7 @@ bool ParsePartition(absl::string_view bytes, AppendRequest* out) {
       out->partition = static_cast<int32_t>(v);
     } else if (field == 2 && type == kLenType) {
       absl::string_view key;
-      if (!r.Bytes(&key)) return false;
+      if (!r.Len(&key)) return false;
       out->strategy = PartitionStrategy::kKeyHash;
       out->partition_key.assign(key.data(), key.size());
     } else if (field == 3 && type == kVarintType) {
@@ -340,12 +295,12 @@ bool ParseHeaderEntry(absl::string_view bytes, std::map<std::string, std::string
   bool has_name = false, has_value = false;
   while (!r.done()) {
     uint32_t field, type;
-    if (!r.Tag(&field, &type) || type != kLenType) return false;
+    if (!r.ReadTag(&field, &type) || type != kLenType) return false;
     if (field == 1 && !has_name) {
-      if (!r.Bytes(&name)) return false;
+      if (!r.Len(&name)) return false;
       has_name = true;
     } else if (field == 2 && !has_value) {
-      if (!r.Bytes(&value)) return false;
+      if (!r.Len(&value)) return false;
       has_value = true;
     } else {
       return false;
@@ -361,7 +316,7 @@ bool ParseRecord(absl::string_view bytes, ProducerRecord* record) {
   while (!r.done()) {
     uint32_t field, type;
     absl::string_view v;
-    if (!r.Tag(&field, &type) || type != kLenType || !r.Bytes(&v)) return false;
+    if (!r.ReadTag(&field, &type) || type != kLenType || !r.Len(&v)) return false;
     if (field == 1 && !record->key.has_value()) {
       record->key.emplace(v.data(), v.size());
     } else if (field == 2) {
@@ -387,12 +342,12 @@ bool ScanEnvelope(absl::string_view payload, uint32_t first, uint32_t second, ui
   bool has_id = false, has_op = false;
   while (!r.done()) {
     uint32_t field, type;
-    if (!r.Tag(&field, &type)) return false;
+    if (!r.ReadTag(&field, &type)) return false;
     if (field == 1 && type == kVarintType && !has_id) {
       if (!r.Varint(request_id)) return false;
       has_id = true;
     } else if ((field == first || field == second) && type == kLenType && !has_op) {
-      if (!r.Bytes(op)) return false;
+      if (!r.Len(op)) return false;
       *op_field = field;
       has_op = true;
     } else {
@@ -419,7 +374,7 @@ bool ScanAppendFrame(absl::string_view payload, AppendFrame* out) {
   while (!m.done()) {
     uint32_t field, type;
     absl::string_view append;
-    if (!m.Tag(&field, &type) || field != 1 || type != kLenType || !m.Bytes(&append)) {
+    if (!m.ReadTag(&field, &type) || field != 1 || type != kLenType || !m.Len(&append)) {
       return false;
     }
     if (out->appends.size() == kMaxAppendsPerMultiAppend) return false;
@@ -434,23 +389,23 @@ bool ParseAppendRequest(absl::string_view bytes, AppendRequest* out) {
   bool has_topic = false, has_partition = false, has_sequence = false;
   while (!r.done()) {
     uint32_t field, type;
-    if (!r.Tag(&field, &type)) return false;
+    if (!r.ReadTag(&field, &type)) return false;
     absl::string_view v;
     uint64_t n;
     switch (field) {
       case 1:
-        if (type != kLenType || has_topic || !r.Bytes(&v) || !IsValidUtf8(v)) return false;
+        if (type != kLenType || has_topic || !r.Len(&v) || !IsValidUtf8(v)) return false;
         out->topic.assign(v.data(), v.size());
         has_topic = true;
         break;
       case 2:
-        if (type != kLenType || has_partition || !r.Bytes(&v) || !ParsePartition(v, out)) {
+        if (type != kLenType || has_partition || !r.Len(&v) || !ParsePartition(v, out)) {
           return false;
         }
         has_partition = true;
         break;
       case 3:
-        if (type != kLenType || !r.Bytes(&v)) return false;
+        if (type != kLenType || !r.Len(&v)) return false;
         out->records.emplace_back();
         if (!ParseRecord(v, &out->records.back())) return false;
         break;
@@ -864,11 +819,11 @@ bool ParseAppendResponse(absl::string_view bytes, AppendResult* out) {
   uint32_t seen = 0;  // bit per field number
   while (!r.done()) {
     uint32_t field, type;
-    if (!r.Tag(&field, &type) || field > 6 || (seen & (1u << field)) != 0) return false;
+    if (!r.ReadTag(&field, &type) || field > 6 || (seen & (1u << field)) != 0) return false;
     seen |= 1u << field;
     if (field == 1) {
       absl::string_view topic;
-      if (type != kLenType || !r.Bytes(&topic) || !IsValidUtf8(topic)) return false;
+      if (type != kLenType || !r.Len(&topic) || !IsValidUtf8(topic)) return false;
       out->topic.assign(topic.data(), topic.size());
       continue;
     }
@@ -900,7 +855,7 @@ bool ParseSuccessOutcome(absl::string_view bytes, AppendResult* out) {
   WireReader r(bytes);
   uint32_t field, type;
   absl::string_view append;
-  if (!r.Tag(&field, &type) || field != 2 || type != kLenType || !r.Bytes(&append) || !r.done()) {
+  if (!r.ReadTag(&field, &type) || field != 2 || type != kLenType || !r.Len(&append) || !r.done()) {
     return false;
   }
   return ParseAppendResponse(append, out);
@@ -923,7 +878,7 @@ bool ParseAppendAnswer(absl::string_view payload, AppendAnswer* out) {
   while (!m.done()) {
     uint32_t field, type;
     absl::string_view outcome;
-    if (!m.Tag(&field, &type) || field != 1 || type != kLenType || !m.Bytes(&outcome)) {
+    if (!m.ReadTag(&field, &type) || field != 1 || type != kLenType || !m.Len(&outcome)) {
       return false;
     }
     out->results.emplace_back();
@@ -1005,7 +960,7 @@ bool ParseStoredRecord(absl::string_view bytes, EventRecord* record) {
   bool has_offset = false, has_time = false, has_payload = false;
   while (!r.done()) {
     uint32_t field, type;
-    if (!r.Tag(&field, &type)) return false;
+    if (!r.ReadTag(&field, &type)) return false;
     uint64_t v;
     absl::string_view b;
     if (field == 1 && type == kVarintType && !has_offset) {
@@ -1017,12 +972,12 @@ bool ParseStoredRecord(absl::string_view bytes, EventRecord* record) {
       record->append_time_ms = static_cast<int64_t>(v);
       has_time = true;
     } else if (field == 3 && type == kLenType && !record->key.has_value()) {
-      if (!r.Bytes(&b)) return false;
+      if (!r.Len(&b)) return false;
       record->key.emplace(b.data(), b.size());
     } else if (field == 4 && type == kLenType) {
-      if (!r.Bytes(&b) || !ParseHeaderEntry(b, &record->headers)) return false;
+      if (!r.Len(&b) || !ParseHeaderEntry(b, &record->headers)) return false;
     } else if (field == 5 && type == kLenType && !has_payload) {
-      if (!r.Bytes(&b)) return false;
+      if (!r.Len(&b)) return false;
       record->payload.assign(b.data(), b.size());
       has_payload = true;
     } else {
@@ -1045,11 +1000,11 @@ bool ParseReadAnswer(absl::string_view payload, ReadAnswer* out) {
   bool has_next = false, has_earliest = false, has_latest = false;
   while (!m.done()) {
     uint32_t field, type;
-    if (!m.Tag(&field, &type)) return false;
+    if (!m.ReadTag(&field, &type)) return false;
     uint64_t v;
     absl::string_view b;
     if (field == 1 && type == kLenType) {
-      if (!m.Bytes(&b)) return false;
+      if (!m.Len(&b)) return false;
       out->result.records.emplace_back();
       if (!ParseStoredRecord(b, &out->result.records.back())) return false;
     } else if (field == 2 && type == kVarintType && !has_next) {

@@ -211,15 +211,23 @@ TEST(WireConvertTest, ParseAppendRequestLeavesUnusualFormsToTheLibrary) {
       std::string("\x0a\x02\xc3\x28", 4),          // topic not UTF-8 (the library refuses it)
       std::string("\x12\x02\x18\x00", 4),          // round_robin = false (FromProto refuses it)
       std::string("\x12\x04\x08\x01\x08\x02", 6),  // two selections
-      std::string("\x1a\x0a\x12\x03\x0a\x01k\x12\x03\x0a\x01k", 12),    // one header twice
-      std::string("\x1a\x05\x12\x03\x0a\x01\xff", 7),                   // header name not UTF-8
-      std::string("\x20\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02", 11),  // varint > 64 bits
-      plain.substr(0, plain.size() - 1),                                // truncated
+      std::string("\x1a\x0a\x12\x03\x0a\x01k\x12\x03\x0a\x01k", 12),        // one header twice
+      std::string("\x1a\x05\x12\x03\x0a\x01\xff", 7),                       // header name not UTF-8
+      std::string("\x20\xff\xff\xff\xff\xff\xff\xff\xff\xff\x80\x01", 12),  // 11-byte varint
+      plain.substr(0, plain.size() - 1),                                    // truncated
   };
   for (const std::string& bytes : unusual) {
     AppendRequest parsed;
     EXPECT_FALSE(ParseAppendRequest(bytes, &parsed)) << absl::CEscape(bytes);
   }
+  // A 10-byte varint with bits beyond 64: read as the library reads it (those bits dropped).
+  const std::string wide("\x20\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02", 11);
+  v1::AppendRequest library_wide;
+  ASSERT_TRUE(library_wide.ParseFromString(wide));
+  AppendRequest parsed_wide;
+  ASSERT_TRUE(ParseAppendRequest(wide, &parsed_wide));
+  ASSERT_TRUE(parsed_wide.producer_id.has_value());
+  EXPECT_EQ(*parsed_wide.producer_id, library_wide.producer_id());
   // Plain, though not what the client writes: fields out of order, a selection of partition 0
   // written as an empty message, a header entry without a value.
   const std::string reordered("\x28\x07\x1a\x05\x12\x03\x0a\x01h\x12\x00\x0a\x01t", 14);

@@ -1,0 +1,127 @@
+#include "eventmesh/protocol/cloudevents/proto_event_view.h"
+
+#include <cstdint>
+
+#include "eventmesh/common/utf8.h"
+#include "eventmesh/protocol/proto/wire_reader.h"
+
+namespace eventmesh::cloudevents {
+
+namespace {
+
+using protocol::wire::kLen;
+using protocol::wire::WireReader;
+
+// One attributes map entry {1: name, 2: CloudEventAttributeValue{3: ce_string}}, each written
+// once: true with the name and the text (UTF-8 checked); false for anything else.
+bool StringAttribute(absl::string_view entry, absl::string_view* name, absl::string_view* text) {
+  WireReader in(entry);
+  bool has_name = false, has_value = false;
+  uint32_t field, type;
+  while (!in.done()) {
+    if (!in.ReadTag(&field, &type) || type != kLen) return false;
+    if (field == 1 && !has_name) {
+      if (!in.Len(name)) return false;
+      has_name = true;
+    } else if (field == 2 && !has_value) {
+      absl::string_view value;
+      if (!in.Len(&value)) return false;
+      WireReader v(value);
+      if (!v.ReadTag(&field, &type) || field != 3 || type != kLen || !v.Len(text) || !v.done()) {
+        return false;
+      }
+      has_value = true;
+    } else {
+      return false;
+    }
+  }
+  return has_name && has_value && IsValidUtf8(*text);
+}
+
+}  // namespace
+
+std::optional<ProtoEventView> ProtoEventView::Parse(absl::string_view bytes) {
+  if (bytes.size() > static_cast<size_t>(INT32_MAX)) return std::nullopt;  // as ParseProto
+  ProtoEventView e;
+  uint32_t seen = 0;  // bit per top-level field number
+  WireReader in(bytes);
+  uint32_t field, type;
+  while (!in.done()) {
+    if (!in.ReadTag(&field, &type) || type != kLen || field > 7) return std::nullopt;
+    absl::string_view value;
+    if (!in.Len(&value)) return std::nullopt;
+    if (field != 5) {
+      // Fields 6 and 7 are one oneof: one data field at most.
+      const uint32_t bit = 1u << (field == 7 ? 6 : field);
+      if ((seen & bit) != 0) return std::nullopt;
+      seen |= bit;
+    }
+    switch (field) {
+      case 1:
+        e.id_ = value;
+        break;
+      case 2:
+        e.source_ = value;
+        break;
+      case 3:
+        e.spec_version_ = value;
+        break;
+      case 4:
+        e.type_ = value;
+        break;
+      case 5: {
+        absl::string_view name, text;
+        if (!StringAttribute(value, &name, &text)) return std::nullopt;
+        if (name == "subject") {
+          if (e.subject_.has_value() || text.empty()) return std::nullopt;
+          e.subject_ = text;
+        } else if (name == "datacontenttype") {
+          if (e.data_content_type_.has_value() || text.empty()) return std::nullopt;
+          e.data_content_type_ = text;
+        } else {
+          // Other core attributes (time, dataschema, ...) are not plain; extension names must
+          // be valid and in strictly increasing order, as SerializeProto writes them.
+          if (IsCoreAttributeName(name) || !IsValidAttributeName(name) ||
+              (!e.extensions_.empty() && !(e.extensions_.back().first < name))) {
+            return std::nullopt;
+          }
+          e.extensions_.emplace_back(name, Extension{text});
+        }
+        break;
+      }
+      case 6:
+        e.data_ = value;
+        e.data_encoding_ = DataEncoding::kBinary;
+        break;
+      case 7:
+        if (!IsValidUtf8(value)) return std::nullopt;
+        e.data_ = value;
+        e.data_encoding_ = DataEncoding::kText;
+        break;
+      default:  // 8: proto_data
+        return std::nullopt;
+    }
+  }
+  // What CloudEvent::Validate refuses.
+  if ((e.spec_version_ != kSpecVersion10 && e.spec_version_ != kSpecVersion03) || e.id_.empty() ||
+      e.source_.empty() || e.type_.empty() || !IsValidUtf8(e.id_) || !IsValidUtf8(e.source_) ||
+      !IsValidUtf8(e.type_) || !IsUriReference(e.source_)) {
+    return std::nullopt;
+  }
+  if (e.spec_version_ == kSpecVersion03) {
+    // 0.3 names of attributes a 1.0 event may carry as extensions.
+    for (const auto& [name, unused] : e.extensions_) {
+      if (name == "schemaurl" || name == "datacontentencoding") return std::nullopt;
+    }
+  }
+  return e;
+}
+
+const absl::string_view* ProtoEventView::FindExtension(absl::string_view name) const {
+  for (const auto& [key, value] : extensions_) {
+    if (key == name) return &value.text;
+  }
+  return nullptr;
+}
+
+}  // namespace eventmesh::cloudevents

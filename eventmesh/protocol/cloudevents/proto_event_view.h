@@ -1,0 +1,71 @@
+#ifndef EVENTMESH_PROTOCOL_CLOUDEVENTS_PROTO_EVENT_VIEW_H_
+#define EVENTMESH_PROTOCOL_CLOUDEVENTS_PROTO_EVENT_VIEW_H_
+
+// ProtoEventView: a CloudEvent read in place from its protobuf bytes (the form SerializeProto
+// writes and the event store keeps), for writers that turn stored events into another format
+// without building a CloudEvent: TCP push frames, webhook JSON bodies.
+//
+// Parse accepts the plain events only: every attribute a string (id, source, specversion, type,
+// subject, datacontenttype, string extensions), each field written once, extensions in
+// increasing name order, binary or text data. For those it holds what ParseProto would decode,
+// and ParseProto would accept them. Anything else — time, dataschema, typed extensions,
+// proto_data, repeated fields, bytes that are malformed or not a valid event — gives nullopt,
+// and the caller decodes with ParseProto (which handles or refuses it).
+//
+// The view points into the bytes, which must outlive it. Thread-compatible.
+
+#include <optional>
+#include <utility>
+
+#include "absl/container/inlined_vector.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "eventmesh/protocol/cloudevents/cloud_event.h"
+
+namespace eventmesh::cloudevents {
+
+class ProtoEventView {
+ public:
+  // A string extension's value (the only kind a view holds).
+  struct Extension {
+    static constexpr AttributeType type = AttributeType::kString;
+    absl::string_view text;
+  };
+  using ExtensionList = absl::InlinedVector<std::pair<absl::string_view, Extension>, 12>;
+
+  static std::optional<ProtoEventView> Parse(absl::string_view bytes);
+
+  absl::string_view spec_version() const { return spec_version_; }
+  absl::string_view id() const { return id_; }
+  absl::string_view source() const { return source_; }
+  absl::string_view type() const { return type_; }
+  const std::optional<absl::string_view>& subject() const { return subject_; }
+  const std::optional<absl::string_view>& data_content_type() const { return data_content_type_; }
+  // Always absent in a view (events with them are not plain); for writers shared with CloudEvent.
+  std::optional<absl::string_view> data_schema() const { return std::nullopt; }
+  std::optional<absl::string_view> time() const { return std::nullopt; }
+  // Names strictly increasing.
+  absl::Span<const std::pair<absl::string_view, Extension>> extensions() const {
+    return extensions_;
+  }
+  // The value of extension `name`, nullptr when the event has none.
+  const absl::string_view* FindExtension(absl::string_view name) const;
+
+  // kNone, kBinary or kText: a view does not tell JSON text from other text (that takes
+  // IsJsonText; see json_format.h), so UTF-8 text data is kText here.
+  DataEncoding data_field_encoding() const { return data_encoding_; }
+  absl::string_view data() const { return data_; }
+
+ private:
+  ProtoEventView() = default;
+
+  absl::string_view spec_version_, id_, source_, type_;
+  std::optional<absl::string_view> subject_, data_content_type_;
+  ExtensionList extensions_;
+  absl::string_view data_;
+  DataEncoding data_encoding_ = DataEncoding::kNone;
+};
+
+}  // namespace eventmesh::cloudevents
+
+#endif  // EVENTMESH_PROTOCOL_CLOUDEVENTS_PROTO_EVENT_VIEW_H_

@@ -1,0 +1,204 @@
+#include "eventmesh/protocol/cloudevents/proto_event_view.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "eventmesh/protocol/cloudevents/json_format.h"
+#include "eventmesh/protocol/cloudevents/proto_format.h"
+#include "gtest/gtest.h"
+
+namespace eventmesh::cloudevents {
+namespace {
+
+CloudEvent Plain() {
+  CloudEvent e;
+  e.set_id("id-1");
+  e.set_source("/orders");
+  e.set_type("order.created");
+  e.set_subject("orders");
+  e.SetExtension("bizseqno", "7");
+  e.SetExtension("protocoltype", "eventmeshmessage");
+  e.set_data_content_type("text/plain");
+  e.set_data("hello", DataEncoding::kText);
+  return e;
+}
+
+std::string Bytes(const CloudEvent& e) {
+  absl::StatusOr<std::string> bytes = SerializeProto(e);
+  EXPECT_TRUE(bytes.ok()) << bytes.status();
+  return bytes.ok() ? *bytes : std::string();
+}
+
+// The view of SerializeProto(e) holds what ParseProto decodes and writes the same JSON.
+void ExpectSameAsParseProto(const CloudEvent& e) {
+  const std::string bytes = Bytes(e);
+  absl::StatusOr<CloudEvent> decoded = ParseProto(bytes);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  std::optional<ProtoEventView> view = ProtoEventView::Parse(bytes);
+  ASSERT_TRUE(view.has_value()) << SerializeJsonEvent(e);
+  EXPECT_EQ(view->id(), decoded->id());
+  EXPECT_EQ(view->source(), decoded->source());
+  EXPECT_EQ(view->spec_version(), decoded->spec_version());
+  EXPECT_EQ(view->type(), decoded->type());
+  EXPECT_EQ(view->subject(), std::optional<absl::string_view>(decoded->subject()));
+  EXPECT_EQ(view->data_content_type(),
+            std::optional<absl::string_view>(decoded->data_content_type()));
+  EXPECT_EQ(view->data(), decoded->data());
+  ASSERT_EQ(view->extensions().size(), decoded->extensions().size());
+  size_t i = 0;
+  for (const auto& [name, value] : decoded->extensions()) {
+    EXPECT_EQ(view->extensions()[i].first, name);
+    EXPECT_EQ(view->extensions()[i].second.text, value.text);
+    ASSERT_NE(view->FindExtension(name), nullptr);
+    EXPECT_EQ(*view->FindExtension(name), value.text);
+    ++i;
+  }
+  std::string json;
+  AppendJsonEvent(*view, &json);
+  EXPECT_EQ(json, SerializeJsonEvent(*decoded));
+}
+
+TEST(ProtoEventViewTest, PlainEventsReadAsParseProtoDecodesThem) {
+  std::vector<CloudEvent> events;
+  events.push_back(Plain());
+  {
+    CloudEvent e = Plain();  // JSON data with a JSON content type: "data" written inline
+    e.set_data_content_type("application/json");
+    e.set_data(R"({"n":1,"s":"x"})", DataEncoding::kJson);
+    events.push_back(e);
+  }
+  {
+    CloudEvent e = Plain();  // text that claims to be JSON but is not: a JSON string
+    e.set_data_content_type("application/json");
+    e.set_data("not json {", DataEncoding::kText);
+    events.push_back(e);
+  }
+  {
+    CloudEvent e = Plain();  // no content type: text that parses as JSON is JSON
+    e = CloudEvent();
+    e.set_id("2");
+    e.set_source("/");
+    e.set_type("t");
+    e.set_data("[1,2]", DataEncoding::kJson);
+    events.push_back(e);
+  }
+  {
+    CloudEvent e = Plain();  // binary data, escapes and UTF-8 in attributes
+    e.set_id("quote\" backslash\\ tab\t é 日本");
+    e.SetExtension("note", std::string("nul\0inside", 10));
+    e.set_data(std::string("\x00\xff\x80 bytes", 9), DataEncoding::kBinary);
+    events.push_back(e);
+  }
+  {
+    CloudEvent e = Plain();  // spec 0.3 with binary data: datacontentencoding base64
+    e.set_spec_version(std::string(kSpecVersion03));
+    e.set_data("\x01\x02", DataEncoding::kBinary);
+    events.push_back(e);
+  }
+  {
+    CloudEvent e = Plain();  // no data, no subject, no content type, 40 extensions
+    e = CloudEvent();
+    e.set_id("3");
+    e.set_source("urn:x");
+    e.set_type("t");
+    for (int i = 0; i < 40; ++i) e.SetExtension(absl::StrCat("ext", i), absl::StrCat("v", i));
+    events.push_back(e);
+  }
+  for (const CloudEvent& e : events) {
+    SCOPED_TRACE(SerializeJsonEvent(e));
+    ExpectSameAsParseProto(e);
+  }
+}
+
+TEST(ProtoEventViewTest, EventsThatAreNotPlainAreLeftToParseProto) {
+  std::vector<CloudEvent> events;
+  {
+    CloudEvent e = Plain();
+    e.set_time("2026-12-05T20:00:00Z");
+    events.push_back(e);
+  }
+  {
+    CloudEvent e = Plain();
+    e.set_data_schema("https://example.com/schema");
+    events.push_back(e);
+  }
+  {
+    CloudEvent e = Plain();
+    e.SetExtension("count", AttributeValue::Integer(3));
+    events.push_back(e);
+  }
+  {
+    CloudEvent e = Plain();
+    e.SetExtension("flag", AttributeValue::Boolean(true));
+    events.push_back(e);
+  }
+  for (const CloudEvent& e : events) {
+    const std::string bytes = Bytes(e);
+    EXPECT_TRUE(ParseProto(bytes).ok());
+    EXPECT_FALSE(ProtoEventView::Parse(bytes).has_value()) << SerializeJsonEvent(e);
+  }
+}
+
+std::string Varint(uint64_t v) {
+  std::string out;
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+  return out;
+}
+std::string LenField(int field, const std::string& s) {
+  return Varint(field << 3 | 2) + Varint(s.size()) + s;
+}
+std::string Entry(const std::string& key, const std::string& text) {
+  return LenField(5, LenField(1, key) + LenField(2, LenField(3, text)));
+}
+std::string Required(const std::string& spec = "1.0", const std::string& source = "/") {
+  return LenField(1, "1") + LenField(2, source) + LenField(3, spec) + LenField(4, "t");
+}
+
+TEST(ProtoEventViewTest, RefusesWhatParseProtoRefusesAndWhatIsNotWrittenOnce) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"source not a URI-reference", Required("1.0", "has space")},
+      {"unknown specversion", Required("2.0")},
+      {"no id", LenField(2, "/") + LenField(3, "1.0") + LenField(4, "t")},
+      {"empty subject", Required() + Entry("subject", "")},
+      {"empty content type", Required() + Entry("datacontenttype", "")},
+      {"0.3 reserved extension", Required("0.3") + Entry("datacontentencoding", "base64")},
+      {"0.3 schemaurl", Required("0.3") + Entry("schemaurl", "/s")},
+      {"extension name not lower-case", Required() + Entry("Upper", "x")},
+      {"core name as an entry", Required() + Entry("id", "x")},
+      {"text data not UTF-8", Required() + LenField(7, "\xc3\x28")},
+      {"extension text not UTF-8", Required() + Entry("ext", "\xff")},
+      {"id twice", Required() + LenField(1, "2")},
+      {"two data fields", Required() + LenField(6, "a") + LenField(7, "b")},
+      {"subject twice", Required() + Entry("subject", "a") + Entry("subject", "b")},
+      {"extensions out of order", Required() + Entry("b", "1") + Entry("a", "2")},
+      {"extension twice", Required() + Entry("a", "1") + Entry("a", "2")},
+      {"proto_data", Required() + LenField(8, "")},
+      {"unknown field", Required() + LenField(9, "x")},
+      {"varint field", Required() + Varint(10 << 3) + Varint(1)},
+      {"truncated", Required().substr(0, 5)},
+  };
+  for (const auto& [what, bytes] : cases) {
+    EXPECT_FALSE(ProtoEventView::Parse(bytes).has_value()) << what;
+  }
+  // The same bytes with one plain extension are accepted.
+  EXPECT_TRUE(ProtoEventView::Parse(Required() + Entry("a", "1") + Entry("b", "2")).has_value());
+}
+
+TEST(ProtoEventViewTest, NoPrefixOfAnEventIsReadPastItsEnd) {
+  const std::string bytes = Bytes(Plain());
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    const std::string prefix = bytes.substr(0, n);  // its own allocation, for ASan
+    std::optional<ProtoEventView> view = ProtoEventView::Parse(prefix);
+    if (view.has_value()) {
+      EXPECT_TRUE(ParseProto(prefix).ok()) << n;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace eventmesh::cloudevents
