@@ -680,8 +680,8 @@ core::PushResult Session::Push(const cloudevents::CloudEvent& event, core::PushK
                    });
 }
 
-core::PushResult Session::PushStored(const std::string& stored, core::PushKind kind,
-                                     const std::string& seq,
+core::PushResult Session::PushStored(const std::shared_ptr<const std::string>& stored,
+                                     core::PushKind kind, const std::string& seq,
                                      const std::shared_ptr<core::GroupConsumer>& consumer) {
   return PushFrame(
       kind, seq, consumer,
@@ -689,10 +689,10 @@ core::PushResult Session::PushStored(const std::string& stored, core::PushKind k
           std::string* out) -> absl::Status {
         const auto max_frame_size = static_cast<size_t>(ctx_->config->max_frame_size);
         if (std::optional<absl::Status> written = protocol::adaptor::AppendStoredEventFrame(
-                stored, cmd, seq, convention, out, max_frame_size)) {
+                *stored, cmd, seq, convention, out, max_frame_size)) {
           return *written;
         }
-        absl::StatusOr<cloudevents::CloudEvent> event = cloudevents::ParseProto(stored);
+        absl::StatusOr<cloudevents::CloudEvent> event = cloudevents::ParseProto(*stored);
         if (!event.ok()) {
           return absl::InvalidArgumentError(
               absl::StrCat("stored event does not decode: ", event.status().message()));

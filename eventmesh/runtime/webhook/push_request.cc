@@ -92,14 +92,27 @@ BatchPushBuilder::BatchPushBuilder(std::string url) {
   request_.body = "[";
 }
 
-bool BatchPushBuilder::AddEvent(const cloudevents::CloudEvent& event, size_t max_bytes) {
-  const std::string json = cloudevents::SerializeJsonEvent(event);
-  // "[" + events joined by "," + "]"
-  if (events_ > 0 && request_.body.size() + 1 + json.size() + 1 > max_bytes) return false;
-  if (events_ > 0) request_.body.push_back(',');
-  request_.body.append(json);
+template <typename E>
+bool BatchPushBuilder::Add(const E& event, size_t max_bytes) {
+  // "[" + events joined by "," + "]": written in place, taken back when it does not fit.
+  std::string& body = request_.body;
+  const size_t before = body.size();
+  if (events_ > 0) body.push_back(',');
+  cloudevents::AppendJsonEvent(event, &body);
+  if (events_ > 0 && body.size() + 1 > max_bytes) {
+    body.resize(before);
+    return false;
+  }
   ++events_;
   return true;
+}
+
+bool BatchPushBuilder::AddEvent(const cloudevents::CloudEvent& event, size_t max_bytes) {
+  return Add(event, max_bytes);
+}
+
+bool BatchPushBuilder::AddEvent(const cloudevents::ProtoEventView& event, size_t max_bytes) {
+  return Add(event, max_bytes);
 }
 
 net::HttpRequest BatchPushBuilder::Finish() {

@@ -31,6 +31,7 @@
 #include "absl/time/time.h"
 #include "eventmesh/net/http_client.h"
 #include "eventmesh/protocol/cloudevents/cloud_event.h"
+#include "eventmesh/protocol/cloudevents/proto_event_view.h"
 #include "eventmesh/runtime/webhook/webhook_service.h"
 
 namespace eventmesh::runtime::webhook {
@@ -56,10 +57,15 @@ class BatchPushBuilder {
   // Appends `event` unless the body would then exceed `max_bytes` and it already holds an
   // event (the first event is always taken). Returns whether it was appended.
   bool AddEvent(const cloudevents::CloudEvent& event, size_t max_bytes);
+  // The same for an event viewed in its stored bytes (the same JSON, no CloudEvent built).
+  bool AddEvent(const cloudevents::ProtoEventView& event, size_t max_bytes);
   size_t events() const { return events_; }
   net::HttpRequest Finish();
 
  private:
+  template <typename E>
+  bool Add(const E& event, size_t max_bytes);
+
   net::HttpRequest request_;
   size_t events_ = 0;
 };

@@ -1,10 +1,13 @@
 #include "eventmesh/runtime/webhook/push_request.h"
 
 #include <limits>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "eventmesh/protocol/cloudevents/http_binding.h"
 #include "eventmesh/protocol/cloudevents/json_format.h"
+#include "eventmesh/protocol/cloudevents/proto_event_view.h"
+#include "eventmesh/protocol/cloudevents/proto_format.h"
 #include "eventmesh/protocol/http/request_body.h"
 #include "eventmesh/protocol/http/url_encoding.h"
 #include "gmock/gmock.h"
@@ -140,6 +143,45 @@ TEST(PushRequestTest, BatchPushKeepsItsBodyUnderTheCapButAlwaysTakesOneEvent) {
   EXPECT_FALSE(fits.AddEvent(event, 2 * one));
   EXPECT_EQ(fits.events(), 2u);
   EXPECT_LE(fits.Finish().body.size(), 2 * one);
+}
+
+// An event added as a view of its stored bytes gives the body the decoded event gives, and the
+// cap takes back a view's JSON that does not fit as it does an event's.
+TEST(PushRequestTest, BatchOfStoredEventViewsIsTheBatchOfTheDecodedEvents) {
+  std::vector<std::string> stored;
+  for (int i = 0; i < 3; ++i) {
+    cloudevents::CloudEvent event = MakeEvent();
+    event.set_id(absl::StrCat("e-", i));
+    if (i == 1) {
+      event.set_data(std::string("\x00\xff binary", 9), cloudevents::DataEncoding::kBinary);
+    }
+    absl::StatusOr<std::string> bytes = cloudevents::SerializeProto(event);
+    ASSERT_TRUE(bytes.ok()) << bytes.status();
+    stored.push_back(*std::move(bytes));
+  }
+  BatchPushBuilder from_views("http://h/hook");
+  BatchPushBuilder from_events("http://h/hook");
+  for (const std::string& bytes : stored) {
+    std::optional<cloudevents::ProtoEventView> view = cloudevents::ProtoEventView::Parse(bytes);
+    ASSERT_TRUE(view.has_value());
+    absl::StatusOr<cloudevents::CloudEvent> event = cloudevents::ParseProto(bytes);
+    ASSERT_TRUE(event.ok()) << event.status();
+    ASSERT_TRUE(from_views.AddEvent(*view, std::numeric_limits<size_t>::max()));
+    ASSERT_TRUE(from_events.AddEvent(*event, std::numeric_limits<size_t>::max()));
+  }
+  const std::string body = from_views.Finish().body;
+  EXPECT_EQ(body, from_events.Finish().body);
+
+  std::optional<cloudevents::ProtoEventView> first = cloudevents::ProtoEventView::Parse(stored[0]);
+  ASSERT_TRUE(first.has_value());
+  BatchPushBuilder capped("http://h/hook");
+  ASSERT_TRUE(capped.AddEvent(*first, 1));
+  const size_t one = capped.Finish().body.size();
+  BatchPushBuilder two("http://h/hook");
+  ASSERT_TRUE(two.AddEvent(*first, one + 1));
+  EXPECT_FALSE(two.AddEvent(*first, 2 * one - 2));  // "[" a "," a "]" is 2 * one - 1 bytes
+  EXPECT_EQ(two.events(), 1u);
+  EXPECT_EQ(two.Finish().body.size(), one);  // the refused event left nothing behind
 }
 
 net::HttpResponse Response(int status, std::string body = "", net::HttpHeaders headers = {}) {

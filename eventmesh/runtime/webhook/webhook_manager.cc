@@ -11,6 +11,7 @@
 #include <fstream>
 #include <future>
 #include <limits>
+#include <optional>
 #include <random>
 #include <set>
 #include <sstream>
@@ -26,6 +27,9 @@
 #include "eventmesh/common/backoff.h"
 #include "eventmesh/common/named_thread.h"
 #include "eventmesh/net/tls.h"
+#include "eventmesh/protocol/cloudevents/json_format.h"
+#include "eventmesh/protocol/cloudevents/proto_event_view.h"
+#include "eventmesh/protocol/cloudevents/proto_format.h"
 #include "eventmesh/protocol/json/json.h"
 #include "glog/logging.h"
 
@@ -102,20 +106,31 @@ class WebhookTarget : public core::DeliveryTarget,
   core::PushResult Push(const cloudevents::CloudEvent& event, core::PushKind kind,
                         const std::string& seq,
                         const std::shared_ptr<core::GroupConsumer>& consumer) override {
-    uint64_t key = 0;
-    if (!absl::SimpleAtoi(seq, &key)) return core::PushResult::Closed();
     auto delivery = std::make_shared<Delivery>();
     delivery->event = event;
-    delivery->seq = key;
-    delivery->consumer = consumer;
-    std::lock_guard<std::mutex> lock(mu_);
-    if (closed_.load()) return core::PushResult::Closed();
-    const std::string topic = event.subject().value_or("");
-    auto it = sync_.find(topic);
-    delivery->sync = it != sync_.end() ? it->second : kind == core::PushKind::kRequest;
-    deliveries_[key] = delivery;
-    ready_.push_back(std::move(delivery));
-    return core::PushResult::Queued();
+    delivery->topic = event.subject().value_or("");
+    return Queue(std::move(delivery), kind, seq, consumer);
+  }
+
+  // Plain events are kept as their stored bytes: batch and structured POSTs write their JSON
+  // from them; the other formats decode them when the POST is built.
+  bool TakesStoredBytes() const override { return true; }
+  core::PushResult PushStored(const std::shared_ptr<const std::string>& stored, core::PushKind kind,
+                              const std::string& seq,
+                              const std::shared_ptr<core::GroupConsumer>& consumer) override {
+    std::optional<cloudevents::ProtoEventView> view = cloudevents::ProtoEventView::Parse(*stored);
+    if (!view.has_value()) {
+      absl::StatusOr<cloudevents::CloudEvent> event = cloudevents::ParseProto(*stored);
+      if (!event.ok()) {
+        return core::PushResult::Undeliverable(
+            absl::StrCat("stored event does not decode: ", event.status().message()));
+      }
+      return Push(*event, kind, seq, consumer);
+    }
+    auto delivery = std::make_shared<Delivery>();
+    delivery->stored = stored;
+    delivery->topic = std::string(view->subject().value_or(absl::string_view()));
+    return Queue(std::move(delivery), kind, seq, consumer);
   }
 
   void Forget(const std::string& seq) override {
@@ -140,7 +155,7 @@ class WebhookTarget : public core::DeliveryTarget,
     std::lock_guard<std::mutex> lock(mu_);
     sync_.erase(topic);
     for (auto it = deliveries_.begin(); it != deliveries_.end();) {
-      if (it->second->event.subject().value_or("") == topic) {
+      if (it->second->topic == topic) {
         it->second->cancelled = true;
         it = deliveries_.erase(it);
       } else {
@@ -178,8 +193,12 @@ class WebhookTarget : public core::DeliveryTarget,
   }
 
  private:
+  // One pushed event. Either `stored` holds the bytes of a plain event (ProtoEventView::Parse
+  // accepts them, so ParseProto does too) and `event` is empty, or `event` is the event.
   struct Delivery {
+    std::shared_ptr<const std::string> stored;
     cloudevents::CloudEvent event;
+    std::string topic;  // the event's subject
     uint64_t seq = 0;
     std::shared_ptr<core::GroupConsumer> consumer;
     bool sync = false;
@@ -195,6 +214,50 @@ class WebhookTarget : public core::DeliveryTarget,
 
   // One POST: a single event, or (kCloudEventsBatch) the events of one batch, in order.
   using Post = std::vector<std::shared_ptr<Delivery>>;
+
+  core::PushResult Queue(std::shared_ptr<Delivery> delivery, core::PushKind kind,
+                         const std::string& seq,
+                         const std::shared_ptr<core::GroupConsumer>& consumer) {
+    uint64_t key = 0;
+    if (!absl::SimpleAtoi(seq, &key)) return core::PushResult::Closed();
+    delivery->seq = key;
+    delivery->consumer = consumer;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_.load()) return core::PushResult::Closed();
+    auto it = sync_.find(delivery->topic);
+    delivery->sync = it != sync_.end() ? it->second : kind == core::PushKind::kRequest;
+    deliveries_[key] = delivery;
+    ready_.push_back(std::move(delivery));
+    return core::PushResult::Queued();
+  }
+
+  // The POST of one event in a format other than kCloudEventsBatch.
+  absl::StatusOr<net::HttpRequest> SingleRequest(const Delivery& d, PushFormat format) const {
+    if (d.stored == nullptr) {
+      return BuildPushRequest(d.event, url_, format, d.sync, options_->identity, RandomU64());
+    }
+    if (format == PushFormat::kCloudEventsStructured) {
+      if (std::optional<cloudevents::ProtoEventView> view =
+              cloudevents::ProtoEventView::Parse(*d.stored)) {
+        net::HttpRequest request;
+        request.method = "POST";
+        request.url = url_;
+        request.headers = {{"Content-Type", std::string(cloudevents::kJsonEventMediaType)}};
+        cloudevents::AppendJsonEvent(*view, &request.body);
+        return request;
+      }
+    }
+    absl::StatusOr<cloudevents::CloudEvent> event = cloudevents::ParseProto(*d.stored);
+    if (!event.ok()) return event.status();
+    return BuildPushRequest(*event, url_, format, d.sync, options_->identity, RandomU64());
+  }
+
+  // The event's id, for logs.
+  static std::string EventId(const Delivery& d) {
+    if (d.stored == nullptr) return d.event.id();
+    std::optional<cloudevents::ProtoEventView> view = cloudevents::ProtoEventView::Parse(*d.stored);
+    return view.has_value() ? std::string(view->id()) : std::string("(undecodable)");
+  }
 
   // Sends what the concurrency limit allows: one event per POST, or for the batch format up to
   // max_batch_events events whose estimated encoded size fits max_batch_bytes.
@@ -218,7 +281,7 @@ class WebhookTarget : public core::DeliveryTarget,
             continue;
           }
           if (!post.empty() && (next->solo || post.front()->solo)) break;
-          const int64_t size = EstimatedJsonBytes(next->event);
+          const int64_t size = EstimatedJsonBytes(*next);
           if (!post.empty() && bytes + size > options_->max_batch_bytes) break;
           bytes += size;
           ++next->attempts;
@@ -234,13 +297,13 @@ class WebhookTarget : public core::DeliveryTarget,
       if (format == PushFormat::kCloudEventsBatch) {
         SendBatches(std::move(post));
       } else {
-        const Delivery& d = *post.front();
-        net::HttpRequest request =
-            BuildPushRequest(d.event, url_, format, d.sync, options_->identity, RandomU64());
-        if (lanes_.empty()) {
-          Send(std::move(request), std::move(post), format);
+        absl::StatusOr<net::HttpRequest> request = SingleRequest(*post.front(), format);
+        if (!request.ok()) {
+          Fail(std::move(post), format, request.status());
+        } else if (lanes_.empty()) {
+          Send(*std::move(request), std::move(post), format);
         } else {
-          SendPipelined(std::move(request), std::move(post), format);
+          SendPipelined(*std::move(request), std::move(post), format);
         }
       }
     }
@@ -253,17 +316,54 @@ class WebhookTarget : public core::DeliveryTarget,
   void SendBatches(Post post) {
     const size_t max_bytes = static_cast<size_t>(std::max<int64_t>(1, options_->max_batch_bytes));
     BatchPushBuilder builder(url_);
-    size_t taken = 0;
-    while (taken < post.size() && builder.AddEvent(post[taken]->event, max_bytes)) ++taken;
-    if (taken < post.size()) {
+    Post sent, failed;
+    absl::Status failure;
+    size_t next = 0;
+    for (; next < post.size(); ++next) {
+      const Delivery& d = *post[next];
+      bool added;
+      if (d.stored == nullptr) {
+        added = builder.AddEvent(d.event, max_bytes);
+      } else if (std::optional<cloudevents::ProtoEventView> view =
+                     cloudevents::ProtoEventView::Parse(*d.stored)) {
+        added = builder.AddEvent(*view, max_bytes);
+      } else {
+        // Not reached (PushStored keeps only bytes that view), but never dropped silently.
+        absl::StatusOr<cloudevents::CloudEvent> event = cloudevents::ParseProto(*d.stored);
+        if (!event.ok()) {
+          failure = event.status();
+          failed.push_back(post[next]);
+          continue;
+        }
+        added = builder.AddEvent(*event, max_bytes);
+      }
+      if (!added) break;
+      sent.push_back(post[next]);
+    }
+    if (next < post.size()) {
       std::lock_guard<std::mutex> lock(mu_);
-      for (size_t i = post.size(); i-- > taken;) {
+      for (size_t i = post.size(); i-- > next;) {
         --post[i]->attempts;
         if (!post[i]->cancelled && !closed_.load()) ready_.push_front(std::move(post[i]));
       }
-      post.resize(taken);
     }
-    Send(builder.Finish(), std::move(post), PushFormat::kCloudEventsBatch);
+    if (!failed.empty()) {
+      if (!sent.empty()) {
+        std::lock_guard<std::mutex> lock(mu_);
+        ++active_;  // the failed events settle as a POST of their own
+      }
+      Fail(std::move(failed), PushFormat::kCloudEventsBatch, failure);
+    }
+    if (!sent.empty()) Send(builder.Finish(), std::move(sent), PushFormat::kCloudEventsBatch);
+  }
+
+  // Settles `post` as a POST that failed with `error` (retried, then dead-lettered), from the
+  // strand: OnResult pumps the next events, which could fail the same way.
+  void Fail(Post post, PushFormat format, absl::Status error) {
+    std::weak_ptr<WebhookTarget> weak = weak_from_this();
+    asio::post(strand_, [weak, post = std::move(post), format, error = std::move(error)] {
+      if (auto self = weak.lock()) self->OnResult(post, format, error);
+    });
   }
 
   void Send(net::HttpRequest request, Post post, PushFormat format) {
@@ -339,8 +439,9 @@ class WebhookTarget : public core::DeliveryTarget,
 
   // What a batch member adds to the body: the structured JSON of an event is its data (base64
   // for binary data) plus its attributes and some syntax.
-  static int64_t EstimatedJsonBytes(const cloudevents::CloudEvent& event) {
-    return static_cast<int64_t>(event.ByteSizeLong()) * 4 / 3 + 64;
+  static int64_t EstimatedJsonBytes(const Delivery& d) {
+    const size_t size = d.stored != nullptr ? d.stored->size() : d.event.ByteSizeLong();
+    return static_cast<int64_t>(size) * 4 / 3 + 64;
   }
 
   // Equal jitter (see common/backoff.h), so retries of many events spread out.
@@ -414,7 +515,7 @@ class WebhookTarget : public core::DeliveryTarget,
       i = j;
     }
     for (auto& [d, reason] : rejects) {
-      LOG(WARNING) << "webhook " << url_ << " (group " << group_ << "): event " << d->event.id()
+      LOG(WARNING) << "webhook " << url_ << " (group " << group_ << "): event " << EventId(*d)
                    << " dead-lettered: " << reason;
       d->consumer->Reject(d->seq, reason, d->attempts);
     }

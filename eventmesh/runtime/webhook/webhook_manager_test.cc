@@ -916,6 +916,63 @@ TEST_F(WebhookManagerTest, CloudEventsBinaryAndStructuredPushesParseBack) {
   EXPECT_EQ(structured.posts().back().header("content-type"), "application/cloudevents+json");
 }
 
+// Plain events are written from their stored bytes, others (here: time and an Integer extension)
+// decoded; both reach batch, structured and binary endpoints as the events that were published,
+// and a plain event's structured body is byte for byte its CloudEvents JSON.
+TEST_F(WebhookManagerTest, StoredPlainAndDecodedEventsArriveAsPublishedInEveryFormat) {
+  StartManager(Options());
+  Endpoint batch, structured, binary;
+  const std::pair<Endpoint*, PushFormat> subscriptions[] = {
+      {&batch, PushFormat::kCloudEventsBatch},
+      {&structured, PushFormat::kCloudEventsStructured},
+      {&binary, PushFormat::kCloudEventsBinary}};
+  int group = 0;
+  for (const auto& [endpoint, format] : subscriptions) {
+    ASSERT_TRUE(manager_
+                    ->Subscribe(Request(absl::StrCat("g", group++), endpoint->url(), "mixed",
+                                        connectors::ConsumeMode::kClustering, format))
+                    .ok());
+  }
+  WarmUp("mixed", {&batch, &structured, &binary});
+  cloudevents::CloudEvent plain = Event("mixed", "ev-plain");
+  plain.set_data_content_type("application/json");
+  plain.set_data(R"({"quote":"\"","n":[1,2]})", cloudevents::DataEncoding::kJson);
+  plain.SetExtension("traceparent", "00-abc");
+  cloudevents::CloudEvent typed = Event("mixed", "ev-typed");
+  typed.set_time("2026-12-05T20:00:00Z");
+  typed.SetExtension("count", cloudevents::AttributeValue::Integer(3));
+  typed.set_data(std::string("\x00\xff", 2), cloudevents::DataEncoding::kBinary);
+  Publish(plain);
+  Publish(typed);
+  for (const auto& [endpoint, format] : subscriptions) {
+    SCOPED_TRACE(PushFormatName(format));
+    ASSERT_TRUE(Eventually([&, endpoint = endpoint] {
+      std::vector<std::string> ids = endpoint->ids("ev-");
+      return ids.size() >= 2;
+    }));
+    std::map<std::string, cloudevents::CloudEvent> received;
+    for (const auto& post : endpoint->posts()) {
+      auto events = cloudevents::FromHttp(post.headers, post.body);
+      ASSERT_TRUE(events.ok()) << events.status();
+      for (auto& event : *events) {
+        if (event.id() == "ev-plain" && format == PushFormat::kCloudEventsStructured) {
+          EXPECT_EQ(post.body, cloudevents::SerializeJsonEvent(plain));
+        }
+        received[event.id()] = std::move(event);
+      }
+    }
+    ASSERT_EQ(received.count("ev-plain"), 1u);
+    ASSERT_EQ(received.count("ev-typed"), 1u);
+    EXPECT_EQ(received["ev-plain"], plain);
+    cloudevents::CloudEvent expected_typed = typed;
+    if (format == PushFormat::kCloudEventsBinary) {
+      // Binary mode carries extensions as header text: the Integer reads back as a String.
+      expected_typed.SetExtension("count", "3");
+    }
+    EXPECT_EQ(received["ev-typed"], expected_typed);
+  }
+}
+
 // cloudevents-batch: events that wait while a POST is in flight go out together, in order, at
 // most max_batch_events per POST, and one 2xx settles them all.
 TEST_F(WebhookManagerTest, CloudEventsBatchPushesCarryTheWaitingEventsInOrder) {
