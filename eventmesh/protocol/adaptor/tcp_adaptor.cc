@@ -369,8 +369,15 @@ std::optional<absl::Status> AppendStoredEventFrame(absl::string_view stored, tcp
                                                    std::string* out, size_t max_frame_size) {
   std::optional<cloudevents::ProtoEventView> event = cloudevents::ProtoEventView::Parse(stored);
   if (!event.has_value()) return std::nullopt;
-  // Events written in another format (CloudEvents JSON bodies) take the general path.
   const absl::string_view* type = event->FindExtension(tcp::kPropertyProtocolType);
+  if (type != nullptr && *type == tcp::kProtocolTypeCloudEvents) {
+    // A structured CloudEvent body, as AppendCloudEventFrame writes it for the decoded event.
+    return AppendFrame(
+        cmd, seq, tcp::kProtocolTypeCloudEvents, convention, stored.size() * 2,
+        [&](std::string* body) { cloudevents::AppendJsonEvent(*event, body); }, out,
+        max_frame_size);
+  }
+  // Other protocol types are refused by the general path.
   if (type != nullptr && *type != tcp::kProtocolTypeEventMeshMessage) return std::nullopt;
   absl::InlinedVector<std::pair<absl::string_view, absl::string_view>, 12> properties;
   size_t estimate = event->data().size();
