@@ -68,10 +68,10 @@ absl::Status AppendCloudEventFrame(const cloudevents::CloudEvent& event, tcp::Co
 // straight from those bytes without decoding them into a CloudEvent (the push path for events
 // kept as stored bytes): the same frame, byte for byte, as AppendCloudEventFrame of
 // cloudevents::ParseProto(stored). Handles the plain events cloudevents::ProtoEventView reads
-// (String extensions, subject, datacontenttype, text or binary data) of protocol type
+// (String extensions, subject, datacontenttype, time, text or binary data) of protocol type
 // eventmeshmessage or cloudevents (structured JSON body); returns nullopt, with *out unchanged,
-// for anything else (other protocol types, typed extensions, time, dataschema, bytes that do not
-// parse or would not validate): the caller then decodes the event and calls
+// for anything else (other protocol types, typed extensions, dataschema, bytes that do not parse
+// or would not validate): the caller then decodes the event and calls
 // AppendCloudEventFrame. Errors: ResourceExhausted as AppendCloudEventFrame.
 std::optional<absl::Status> AppendStoredEventFrame(absl::string_view stored, tcp::Command cmd,
                                                    absl::string_view seq,

@@ -55,8 +55,8 @@ void CheckView(absl::string_view bytes, const absl::StatusOr<CloudEvent>& parsed
       view->spec_version() != e.spec_version() || view->type() != e.type() ||
       view->subject() != std::optional<absl::string_view>(e.subject()) ||
       view->data_content_type() != std::optional<absl::string_view>(e.data_content_type()) ||
-      e.time().has_value() || e.data_schema().has_value() || view->data() != e.data() ||
-      view->extensions().size() != e.extensions().size()) {
+      view->time() != std::optional<absl::string_view>(e.time()) || e.data_schema().has_value() ||
+      view->data() != e.data() || view->extensions().size() != e.extensions().size()) {
     Fail("view differs from ParseProto", "");
   }
   size_t i = 0;

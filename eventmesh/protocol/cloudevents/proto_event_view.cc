@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "eventmesh/common/utf8.h"
+#include "eventmesh/protocol/cloudevents/timestamp.h"
 #include "eventmesh/protocol/proto/wire_reader.h"
 
 namespace eventmesh::cloudevents {
@@ -10,11 +11,12 @@ namespace eventmesh::cloudevents {
 namespace {
 
 using protocol::wire::kLen;
+using protocol::wire::kVarint;
 using protocol::wire::WireReader;
 
-// One attributes map entry {1: name, 2: CloudEventAttributeValue{3: ce_string}}, each written
-// once: true with the name and the text (UTF-8 checked); false for anything else.
-bool StringAttribute(absl::string_view entry, absl::string_view* name, absl::string_view* text) {
+// One attributes map entry {1: name, 2: CloudEventAttributeValue}, each written once: true with
+// the name and the value's bytes.
+bool AttributeEntry(absl::string_view entry, absl::string_view* name, absl::string_view* value) {
   WireReader in(entry);
   bool has_name = false, has_value = false;
   uint32_t field, type;
@@ -24,18 +26,44 @@ bool StringAttribute(absl::string_view entry, absl::string_view* name, absl::str
       if (!in.Len(name)) return false;
       has_name = true;
     } else if (field == 2 && !has_value) {
-      absl::string_view value;
-      if (!in.Len(&value)) return false;
-      WireReader v(value);
-      if (!v.ReadTag(&field, &type) || field != 3 || type != kLen || !v.Len(text) || !v.done()) {
-        return false;
-      }
+      if (!in.Len(value)) return false;
       has_value = true;
     } else {
       return false;
     }
   }
-  return has_name && has_value && IsValidUtf8(*text);
+  return has_name && has_value;
+}
+
+// A CloudEventAttributeValue holding one field, `field`, of wire type `type`: its bytes.
+bool OneField(absl::string_view value, uint32_t field, absl::string_view* out) {
+  WireReader v(value);
+  uint32_t f, t;
+  return v.ReadTag(&f, &t) && f == field && t == kLen && v.Len(out) && v.done();
+}
+
+// A google.protobuf.Timestamp {1: seconds, 2: nanos}, each at most once, as RFC 3339 text in
+// `buf`; its length, 0 when malformed or out of the range ParseProto accepts.
+size_t TimestampText(absl::string_view message, char* buf) {
+  WireReader in(message);
+  uint64_t seconds = 0, nanos = 0;
+  bool has_seconds = false, has_nanos = false;
+  uint32_t field, type;
+  while (!in.done()) {
+    if (!in.ReadTag(&field, &type) || type != kVarint) return 0;
+    if (field == 1 && !has_seconds) {
+      if (!in.Varint(&seconds)) return 0;
+      has_seconds = true;
+    } else if (field == 2 && !has_nanos) {
+      if (!in.Varint(&nanos)) return 0;
+      has_nanos = true;
+    } else {
+      return 0;
+    }
+  }
+  // int64 and int32 fields: the varint's low 64 and 32 bits.
+  return FormatRfc3339Utc(static_cast<int64_t>(seconds),
+                          static_cast<int32_t>(static_cast<uint32_t>(nanos)), buf);
 }
 
 }  // namespace
@@ -70,8 +98,23 @@ std::optional<ProtoEventView> ProtoEventView::Parse(absl::string_view bytes) {
         e.type_ = value;
         break;
       case 5: {
-        absl::string_view name, text;
-        if (!StringAttribute(value, &name, &text)) return std::nullopt;
+        absl::string_view name, attribute, text;
+        if (!AttributeEntry(value, &name, &attribute)) return std::nullopt;
+        if (name == "time") {
+          // A ce_timestamp (as SerializeProto writes it) or RFC 3339 text in a ce_string.
+          if (e.time_.has_value() || e.time_size_ != 0) return std::nullopt;
+          absl::string_view timestamp;
+          if (OneField(attribute, 7, &timestamp)) {
+            e.time_size_ = static_cast<uint8_t>(TimestampText(timestamp, e.time_buf_));
+            if (e.time_size_ == 0) return std::nullopt;
+          } else if (OneField(attribute, 3, &text) && IsValidTimestamp(text)) {
+            e.time_ = text;
+          } else {
+            return std::nullopt;
+          }
+          break;
+        }
+        if (!OneField(attribute, 3, &text) || !IsValidUtf8(text)) return std::nullopt;
         if (name == "subject") {
           if (e.subject_.has_value() || text.empty()) return std::nullopt;
           e.subject_ = text;
@@ -79,7 +122,7 @@ std::optional<ProtoEventView> ProtoEventView::Parse(absl::string_view bytes) {
           if (e.data_content_type_.has_value() || text.empty()) return std::nullopt;
           e.data_content_type_ = text;
         } else {
-          // Other core attributes (time, dataschema, ...) are not plain; extension names must
+          // Other core attributes (dataschema, ...) are not plain; extension names must
           // be valid and in strictly increasing order, as SerializeProto writes them.
           if (IsCoreAttributeName(name) || !IsValidAttributeName(name) ||
               (!e.extensions_.empty() && !(e.extensions_.back().first < name))) {

@@ -6,14 +6,15 @@
 // without building a CloudEvent: TCP push frames, webhook JSON bodies.
 //
 // Parse accepts the plain events only: every attribute a string (id, source, specversion, type,
-// subject, datacontenttype, string extensions), each field written once, extensions in
-// increasing name order, binary or text data. For those it holds what ParseProto would decode,
-// and ParseProto would accept them. Anything else — time, dataschema, typed extensions,
+// subject, datacontenttype, string extensions) or the time, each field written once, extensions
+// in increasing name order, binary or text data. For those it holds what ParseProto would decode,
+// and ParseProto would accept them. Anything else — dataschema, typed extensions,
 // proto_data, repeated fields, bytes that are malformed or not a valid event — gives nullopt,
 // and the caller decodes with ParseProto (which handles or refuses it).
 //
 // The view points into the bytes, which must outlive it. Thread-compatible.
 
+#include <cstdint>
 #include <optional>
 #include <utility>
 
@@ -21,6 +22,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "eventmesh/protocol/cloudevents/cloud_event.h"
+#include "eventmesh/protocol/cloudevents/timestamp.h"
 
 namespace eventmesh::cloudevents {
 
@@ -41,9 +43,13 @@ class ProtoEventView {
   absl::string_view type() const { return type_; }
   const std::optional<absl::string_view>& subject() const { return subject_; }
   const std::optional<absl::string_view>& data_content_type() const { return data_content_type_; }
-  // Always absent in a view (events with them are not plain); for writers shared with CloudEvent.
+  // Always absent in a view (events with one are not plain); for writers shared with CloudEvent.
   std::optional<absl::string_view> data_schema() const { return std::nullopt; }
-  std::optional<absl::string_view> time() const { return std::nullopt; }
+  // RFC 3339 text, as ParseProto gives it: a ce_timestamp formatted in UTC, or a ce_string's text.
+  std::optional<absl::string_view> time() const {
+    if (time_size_ != 0) return absl::string_view(time_buf_, time_size_);
+    return time_;
+  }
   // Names strictly increasing.
   absl::Span<const std::pair<absl::string_view, Extension>> extensions() const {
     return extensions_;
@@ -61,6 +67,9 @@ class ProtoEventView {
 
   absl::string_view spec_version_, id_, source_, type_;
   std::optional<absl::string_view> subject_, data_content_type_;
+  std::optional<absl::string_view> time_;  // the text of a ce_string time
+  char time_buf_[kMaxRfc3339Size] = {};    // a formatted ce_timestamp: time_size_ bytes
+  uint8_t time_size_ = 0;
   ExtensionList extensions_;
   absl::string_view data_;
   DataEncoding data_encoding_ = DataEncoding::kNone;

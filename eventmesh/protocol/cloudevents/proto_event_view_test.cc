@@ -96,6 +96,12 @@ TEST(ProtoEventViewTest, PlainEventsReadAsParseProtoDecodesThem) {
     e.set_data("\x01\x02", DataEncoding::kBinary);
     events.push_back(e);
   }
+  for (const char* time :
+       {"2026-12-05T20:00:00Z", "2026-12-05T20:00:00.123456789+01:00", "0001-01-01T00:00:00Z"}) {
+    CloudEvent e = Plain();  // time: written as a ce_timestamp, read back in UTC
+    e.set_time(time);
+    events.push_back(e);
+  }
   {
     CloudEvent e = Plain();  // no data, no subject, no content type, 40 extensions
     e = CloudEvent();
@@ -113,11 +119,6 @@ TEST(ProtoEventViewTest, PlainEventsReadAsParseProtoDecodesThem) {
 
 TEST(ProtoEventViewTest, EventsThatAreNotPlainAreLeftToParseProto) {
   std::vector<CloudEvent> events;
-  {
-    CloudEvent e = Plain();
-    e.set_time("2026-12-05T20:00:00Z");
-    events.push_back(e);
-  }
   {
     CloudEvent e = Plain();
     e.set_data_schema("https://example.com/schema");
@@ -155,6 +156,7 @@ std::string LenField(int field, const std::string& s) {
 std::string Entry(const std::string& key, const std::string& text) {
   return LenField(5, LenField(1, key) + LenField(2, LenField(3, text)));
 }
+std::string VarField(int field, uint64_t v) { return Varint(field << 3) + Varint(v); }
 std::string Required(const std::string& spec = "1.0", const std::string& source = "/") {
   return LenField(1, "1") + LenField(2, source) + LenField(3, spec) + LenField(4, "t");
 }
@@ -180,13 +182,32 @@ TEST(ProtoEventViewTest, RefusesWhatParseProtoRefusesAndWhatIsNotWrittenOnce) {
       {"proto_data", Required() + LenField(8, "")},
       {"unknown field", Required() + LenField(9, "x")},
       {"varint field", Required() + Varint(10 << 3) + Varint(1)},
+      {"time text not RFC 3339", Required() + Entry("time", "yesterday")},
+      {"time after 9999",
+       Required() +
+           LenField(5, LenField(1, "time") + LenField(2, LenField(7, VarField(1, 1ULL << 40))))},
+      {"time nanos negative",
+       Required() +
+           LenField(5, LenField(1, "time") + LenField(2, LenField(7, VarField(2, UINT64_MAX))))},
+      {"time twice",
+       Required() + Entry("time", "2026-12-05T20:00:00Z") + Entry("time", "2026-12-05T20:00:00Z")},
       {"truncated", Required().substr(0, 5)},
   };
   for (const auto& [what, bytes] : cases) {
     EXPECT_FALSE(ProtoEventView::Parse(bytes).has_value()) << what;
   }
-  // The same bytes with one plain extension are accepted.
+  // The same bytes with plain extensions are accepted, and time as text or as a timestamp.
   EXPECT_TRUE(ProtoEventView::Parse(Required() + Entry("a", "1") + Entry("b", "2")).has_value());
+  std::optional<ProtoEventView> text_time =
+      ProtoEventView::Parse(Required() + Entry("time", "2026-12-05T21:00:00+01:00"));
+  ASSERT_TRUE(text_time.has_value());
+  EXPECT_EQ(text_time->time(), "2026-12-05T21:00:00+01:00");  // as ParseProto keeps it
+  EXPECT_EQ(ParseProto(Required() + Entry("time", "2026-12-05T21:00:00+01:00"))->time(),
+            "2026-12-05T21:00:00+01:00");
+  std::optional<ProtoEventView> epoch = ProtoEventView::Parse(
+      Required() + LenField(5, LenField(1, "time") + LenField(2, LenField(7, ""))));
+  ASSERT_TRUE(epoch.has_value());
+  EXPECT_EQ(epoch->time(), "1970-01-01T00:00:00Z");
 }
 
 TEST(ProtoEventViewTest, NoPrefixOfAnEventIsReadPastItsEnd) {

@@ -14,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "eventmesh/protocol/cloudevents/json_format.h"
+#include "eventmesh/protocol/cloudevents/timestamp.h"
 #include "eventmesh/protocol/proto/wire_reader.h"
 
 namespace eventmesh::cloudevents {
@@ -23,28 +24,6 @@ using ProtoEvent = io::cloudevents::v1::CloudEvent;
 using ProtoValue = io::cloudevents::v1::CloudEvent_CloudEventAttributeValue;
 
 constexpr int64_t kSecondsPerDay = 86400;
-
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-int64_t DaysFromCivil(int64_t y, int m, int d) {
-  y -= m <= 2 ? 1 : 0;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-void CivilFromDays(int64_t z, int64_t* y, int* m, int* d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  *d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  *m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  *y = yoe + era * 400 + (*m <= 2 ? 1 : 0);
-}
 
 int Digits(absl::string_view s, size_t pos, size_t n) {
   int v = 0;
@@ -232,59 +211,17 @@ absl::StatusOr<google::protobuf::Timestamp> ParseRfc3339(absl::string_view s) {
 }
 
 absl::StatusOr<std::string> FormatRfc3339(const google::protobuf::Timestamp& ts) {
-  static const int64_t kMin = DaysFromCivil(0, 1, 1) * kSecondsPerDay;
-  static const int64_t kMax = DaysFromCivil(10000, 1, 1) * kSecondsPerDay - 1;
   if (ts.nanos() < 0 || ts.nanos() > 999999999) {
     return absl::InvalidArgumentError(
         absl::StrCat("timestamp nanos ", ts.nanos(), " out of range"));
   }
-  if (ts.seconds() < kMin || ts.seconds() > kMax) {
+  char buf[kMaxRfc3339Size];
+  const size_t n = FormatRfc3339Utc(ts.seconds(), ts.nanos(), buf);
+  if (n == 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("timestamp seconds ", ts.seconds(), " outside years 0000-9999"));
   }
-  int64_t days = ts.seconds() / kSecondsPerDay;
-  int64_t rem = ts.seconds() % kSecondsPerDay;
-  if (rem < 0) {
-    rem += kSecondsPerDay;
-    --days;
-  }
-  int64_t year;
-  int month, day;
-  CivilFromDays(days, &year, &month, &day);
-  // "YYYY-MM-DDTHH:MM:SS" + up to ".fffffffff" + "Z", written digit by digit.
-  char buf[32];
-  char* p = buf;
-  const auto put = [&p](int64_t v, int width) {
-    for (int i = width - 1; i >= 0; --i) {
-      p[i] = static_cast<char>('0' + v % 10);
-      v /= 10;
-    }
-    p += width;
-  };
-  put(year, 4);
-  *p++ = '-';
-  put(month, 2);
-  *p++ = '-';
-  put(day, 2);
-  *p++ = 'T';
-  put(rem / 3600, 2);
-  *p++ = ':';
-  put(rem / 60 % 60, 2);
-  *p++ = ':';
-  put(rem % 60, 2);
-  const int32_t n = ts.nanos();
-  if (n != 0) {
-    *p++ = '.';
-    if (n % 1000000 == 0) {
-      put(n / 1000000, 3);
-    } else if (n % 1000 == 0) {
-      put(n / 1000, 6);
-    } else {
-      put(n, 9);
-    }
-  }
-  *p++ = 'Z';
-  return std::string(buf, p - buf);
+  return std::string(buf, n);
 }
 
 absl::Status ToProto(const CloudEvent& e, ProtoEvent* out) {
