@@ -252,6 +252,13 @@ HttpMessage ToStructuredHttp(const CloudEvent& event) {
   return m;
 }
 
+HttpMessage ToStructuredHttp(const ProtoEventView& event) {
+  HttpMessage m;
+  m.headers.emplace_back("Content-Type", std::string(kJsonEventMediaType));
+  AppendJsonEvent(event, &m.body);
+  return m;
+}
+
 HttpMessage ToBatchHttp(const std::vector<CloudEvent>& events) {
   HttpMessage m;
   m.headers.emplace_back("Content-Type", std::string(kJsonBatchMediaType));

@@ -36,6 +36,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "eventmesh/protocol/cloudevents/cloud_event.h"
+#include "eventmesh/protocol/cloudevents/proto_event_view.h"
 
 namespace eventmesh::cloudevents {
 
@@ -79,6 +80,8 @@ inline absl::StatusOr<CloudEvent> FromBinaryHttp(const HttpMessageView& message)
 
 // Structured content mode: Content-Type application/cloudevents+json, body = JSON event.
 HttpMessage ToStructuredHttp(const CloudEvent& event);
+// The same for an event viewed in its stored bytes (the same message, no CloudEvent built).
+HttpMessage ToStructuredHttp(const ProtoEventView& event);
 // Batched content mode: Content-Type application/cloudevents-batch+json.
 HttpMessage ToBatchHttp(const std::vector<CloudEvent>& events);
 

@@ -1,9 +1,12 @@
 #include "eventmesh/protocol/cloudevents/http_binding.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "eventmesh/protocol/cloudevents/json_format.h"
+#include "eventmesh/protocol/cloudevents/proto_event_view.h"
+#include "eventmesh/protocol/cloudevents/proto_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -101,6 +104,27 @@ TEST(HttpBindingTest, EventMeshEventRoundTrip) {
   absl::StatusOr<CloudEvent> back = FromBinaryHttp(m.headers, m.body);
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(*back, e);
+}
+
+// A structured message written from the event's stored bytes is the decoded event's.
+TEST(HttpBindingTest, StructuredMessageOfAStoredEventViewIsTheDecodedEvents) {
+  CloudEvent e;
+  e.set_id("5839201746");
+  e.set_source("/");
+  e.set_type("eventmeshmessage");
+  e.set_subject("orders");
+  e.set_time("2026-12-05T20:00:00.250Z");
+  e.set_data_content_type("application/json");
+  e.SetExtension("protocoltype", "eventmeshmessage");
+  e.set_data(R"({"n":1})", DataEncoding::kJson);
+  absl::StatusOr<std::string> stored = SerializeProto(e);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  std::optional<ProtoEventView> view = ProtoEventView::Parse(*stored);
+  ASSERT_TRUE(view.has_value());
+  HttpMessage from_view = ToStructuredHttp(*view);
+  HttpMessage from_event = ToStructuredHttp(e);
+  EXPECT_EQ(from_view.headers, from_event.headers);
+  EXPECT_EQ(from_view.body, from_event.body);
 }
 
 TEST(HttpBindingTest, BinaryDataRoundTrip) {

@@ -27,7 +27,7 @@
 #include "eventmesh/common/backoff.h"
 #include "eventmesh/common/named_thread.h"
 #include "eventmesh/net/tls.h"
-#include "eventmesh/protocol/cloudevents/json_format.h"
+#include "eventmesh/protocol/cloudevents/http_binding.h"
 #include "eventmesh/protocol/cloudevents/proto_event_view.h"
 #include "eventmesh/protocol/cloudevents/proto_format.h"
 #include "eventmesh/protocol/json/json.h"
@@ -239,11 +239,12 @@ class WebhookTarget : public core::DeliveryTarget,
     if (format == PushFormat::kCloudEventsStructured) {
       if (std::optional<cloudevents::ProtoEventView> view =
               cloudevents::ProtoEventView::Parse(*d.stored)) {
+        cloudevents::HttpMessage message = cloudevents::ToStructuredHttp(*view);
         net::HttpRequest request;
         request.method = "POST";
         request.url = url_;
-        request.headers = {{"Content-Type", std::string(cloudevents::kJsonEventMediaType)}};
-        cloudevents::AppendJsonEvent(*view, &request.body);
+        request.headers = std::move(message.headers);
+        request.body = std::move(message.body);
         return request;
       }
     }
