@@ -198,14 +198,15 @@ TEST(ProtoEventViewTest, RefusesWhatParseProtoRefusesAndWhatIsNotWrittenOnce) {
   }
   // The same bytes with plain extensions are accepted, and time as text or as a timestamp.
   EXPECT_TRUE(ProtoEventView::Parse(Required() + Entry("a", "1") + Entry("b", "2")).has_value());
-  std::optional<ProtoEventView> text_time =
-      ProtoEventView::Parse(Required() + Entry("time", "2026-12-05T21:00:00+01:00"));
+  // (A view points into its bytes: they are kept in locals.)
+  const std::string text_time_bytes = Required() + Entry("time", "2026-12-05T21:00:00+01:00");
+  std::optional<ProtoEventView> text_time = ProtoEventView::Parse(text_time_bytes);
   ASSERT_TRUE(text_time.has_value());
   EXPECT_EQ(text_time->time(), "2026-12-05T21:00:00+01:00");  // as ParseProto keeps it
-  EXPECT_EQ(ParseProto(Required() + Entry("time", "2026-12-05T21:00:00+01:00"))->time(),
-            "2026-12-05T21:00:00+01:00");
-  std::optional<ProtoEventView> epoch = ProtoEventView::Parse(
-      Required() + LenField(5, LenField(1, "time") + LenField(2, LenField(7, ""))));
+  EXPECT_EQ(ParseProto(text_time_bytes)->time(), "2026-12-05T21:00:00+01:00");
+  const std::string epoch_bytes =
+      Required() + LenField(5, LenField(1, "time") + LenField(2, LenField(7, "")));
+  std::optional<ProtoEventView> epoch = ProtoEventView::Parse(epoch_bytes);
   ASSERT_TRUE(epoch.has_value());
   EXPECT_EQ(epoch->time(), "1970-01-01T00:00:00Z");
 }
