@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "eventmesh/protocol/cloudevents/json_format.h"
 #include "eventmesh/protocol/cloudevents/proto_format.h"
+#include "eventmesh/protocol/proto/testing/wire_builder.h"
 #include "gtest/gtest.h"
 
 namespace eventmesh::cloudevents {
@@ -141,22 +142,13 @@ TEST(ProtoEventViewTest, EventsThatAreNotPlainAreLeftToParseProto) {
   }
 }
 
-std::string Varint(uint64_t v) {
-  std::string out;
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-  return out;
-}
-std::string LenField(int field, const std::string& s) {
-  return Varint(field << 3 | 2) + Varint(s.size()) + s;
-}
+using protocol::wire::testing::LenField;
+using protocol::wire::testing::VarField;
+using protocol::wire::testing::Varint;
+
 std::string Entry(const std::string& key, const std::string& text) {
   return LenField(5, LenField(1, key) + LenField(2, LenField(3, text)));
 }
-std::string VarField(int field, uint64_t v) { return Varint(field << 3) + Varint(v); }
 std::string Required(const std::string& spec = "1.0", const std::string& source = "/") {
   return LenField(1, "1") + LenField(2, source) + LenField(3, spec) + LenField(4, "t");
 }

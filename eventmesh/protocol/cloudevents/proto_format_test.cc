@@ -5,6 +5,7 @@
 
 #include "absl/strings/escaping.h"
 #include "eventmesh/protocol/cloudevents/json_format.h"
+#include "eventmesh/protocol/proto/testing/wire_builder.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -29,19 +30,9 @@ absl::StatusOr<CloudEvent> ReferenceParse(const std::string& bytes) {
   return FromProto(p);
 }
 
-std::string Varint(uint64_t v) {
-  std::string out;
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-  return out;
-}
-std::string VarField(int field, uint64_t v) { return Varint(field << 3) + Varint(v); }
-std::string LenField(int field, const std::string& s) {
-  return Varint(field << 3 | 2) + Varint(s.size()) + s;
-}
+using protocol::wire::testing::LenField;
+using protocol::wire::testing::VarField;
+using protocol::wire::testing::Varint;
 std::string Entry(const std::string& key, const std::string& value) {
   return LenField(5, LenField(1, key) + LenField(2, value));
 }
