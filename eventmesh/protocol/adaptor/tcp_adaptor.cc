@@ -273,13 +273,16 @@ void AppendEventMeshMessageJson(absl::string_view topic, absl::string_view data,
   w.EndObject();
 }
 
-// The extensions of an event as (name, text) pairs, in name order.
+// The extensions of an event (CloudEvent::Extensions, or a ProtoEventView's) as (name, text)
+// pairs, in name order.
+template <typename Extensions>
 class ExtensionTexts {
  public:
-  explicit ExtensionTexts(const CloudEvent::Extensions& extensions) : extensions_(extensions) {}
+  explicit ExtensionTexts(const Extensions& extensions) : extensions_(extensions) {}
   class Iterator {
    public:
-    explicit Iterator(CloudEvent::Extensions::const_iterator it) : it_(it) {}
+    using Inner = typename Extensions::const_iterator;
+    explicit Iterator(Inner it) : it_(it) {}
     std::pair<absl::string_view, absl::string_view> operator*() const {
       return {it_->first, it_->second.text};
     }
@@ -290,13 +293,13 @@ class ExtensionTexts {
     bool operator!=(const Iterator& o) const { return it_ != o.it_; }
 
    private:
-    CloudEvent::Extensions::const_iterator it_;
+    Inner it_;
   };
   Iterator begin() const { return Iterator(extensions_.begin()); }
   Iterator end() const { return Iterator(extensions_.end()); }
 
  private:
-  const CloudEvent::Extensions& extensions_;
+  const Extensions& extensions_;
 };
 
 // Writes a frame: the prefix, the header {cmd, code 0, seq, properties {protocoltype}}, then the
@@ -379,18 +382,15 @@ std::optional<absl::Status> AppendStoredEventFrame(absl::string_view stored, tcp
   }
   // Other protocol types are refused by the general path.
   if (type != nullptr && *type != tcp::kProtocolTypeEventMeshMessage) return std::nullopt;
-  absl::InlinedVector<std::pair<absl::string_view, absl::string_view>, 12> properties;
+  const auto extensions = event->extensions();
   size_t estimate = event->data().size();
-  for (const auto& [name, value] : event->extensions()) {
-    properties.emplace_back(name, value.text);
-    estimate += name.size() + value.text.size() + 8;
-  }
+  for (const auto& [name, value] : extensions) estimate += name.size() + value.text.size() + 8;
   const absl::string_view topic = event->subject().value_or(absl::string_view());
   return AppendFrame(
       cmd, seq, tcp::kProtocolTypeEventMeshMessage, convention, estimate,
       [&](std::string* body) {
         AppendEventMeshMessageJson(
-            topic, event->data(), properties,
+            topic, event->data(), ExtensionTexts(extensions),
             event->data_content_type().has_value() ? &*event->data_content_type() : nullptr, body);
       },
       out, max_frame_size);
