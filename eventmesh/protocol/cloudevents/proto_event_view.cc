@@ -35,7 +35,7 @@ bool AttributeEntry(absl::string_view entry, absl::string_view* name, absl::stri
   return has_name && has_value;
 }
 
-// A CloudEventAttributeValue holding one field, `field`, of wire type `type`: its bytes.
+// A CloudEventAttributeValue holding only field `field` (length-delimited), once: its bytes.
 bool OneField(absl::string_view value, uint32_t field, absl::string_view* out) {
   WireReader v(value);
   uint32_t f, t;
