@@ -115,7 +115,11 @@ ContentMode DetectContentMode(absl::Span<const HttpHeader> headers) {
   return ContentMode::kNone;
 }
 
-HttpMessage ToBinaryHttp(const CloudEvent& e) {
+namespace {
+
+// `E` is CloudEvent or ProtoEventView; `encoding` is the data's.
+template <typename E>
+HttpMessage ToBinary(const E& e, DataEncoding encoding) {
   HttpMessage m;
   m.headers.reserve(8 + e.extensions().size());
   AddHeader(m, "specversion", e.spec_version());
@@ -129,13 +133,19 @@ HttpMessage ToBinaryHttp(const CloudEvent& e) {
   }
   for (const auto& [name, value] : e.extensions()) AddHeader(m, name, value.text);
   if (e.data_content_type()) {
-    m.headers.emplace_back("Content-Type", *e.data_content_type());
-  } else if (e.data_encoding() == DataEncoding::kJson) {
+    m.headers.emplace_back("Content-Type", std::string(*e.data_content_type()));
+  } else if (encoding == DataEncoding::kJson) {
     m.headers.emplace_back("Content-Type", "application/json");
   }
-  m.body = e.data();
+  m.body = std::string(e.data());
   return m;
 }
+
+}  // namespace
+
+HttpMessage ToBinaryHttp(const CloudEvent& e) { return ToBinary(e, e.data_encoding()); }
+
+HttpMessage ToBinaryHttp(const ProtoEventView& e) { return ToBinary(e, DecodedDataEncoding(e)); }
 
 absl::StatusOr<CloudEvent> FromBinaryHttp(absl::Span<const HttpHeader> headers,
                                           absl::string_view body) {

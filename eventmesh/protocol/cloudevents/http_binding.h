@@ -70,6 +70,8 @@ const std::string* FindHttpHeader(absl::Span<const HttpHeader> headers, absl::st
 
 // Binary content mode. Does not validate `event` (call Validate() first if needed).
 HttpMessage ToBinaryHttp(const CloudEvent& event);
+// The same for an event viewed in its stored bytes (the same message, no CloudEvent built).
+HttpMessage ToBinaryHttp(const ProtoEventView& event);
 
 // Reads a binary-mode message and validates the event.
 absl::StatusOr<CloudEvent> FromBinaryHttp(absl::Span<const HttpHeader> headers,

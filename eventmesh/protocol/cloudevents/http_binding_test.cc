@@ -106,8 +106,8 @@ TEST(HttpBindingTest, EventMeshEventRoundTrip) {
   EXPECT_EQ(*back, e);
 }
 
-// A structured message written from the event's stored bytes is the decoded event's.
-TEST(HttpBindingTest, StructuredMessageOfAStoredEventViewIsTheDecodedEvents) {
+// Structured and binary messages written from the event's stored bytes are the decoded event's.
+TEST(HttpBindingTest, MessagesOfAStoredEventViewAreTheDecodedEvents) {
   CloudEvent e;
   e.set_id("5839201746");
   e.set_source("/");
@@ -125,6 +125,19 @@ TEST(HttpBindingTest, StructuredMessageOfAStoredEventViewIsTheDecodedEvents) {
   HttpMessage from_event = ToStructuredHttp(e);
   EXPECT_EQ(from_view.headers, from_event.headers);
   EXPECT_EQ(from_view.body, from_event.body);
+  from_view = ToBinaryHttp(*view);
+  from_event = ToBinaryHttp(e);
+  EXPECT_EQ(from_view.headers, from_event.headers);
+  EXPECT_EQ(from_view.body, from_event.body);
+  // JSON data without a content type: binary mode says application/json for both.
+  e.clear_data_content_type();
+  stored = SerializeProto(e);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  view = ProtoEventView::Parse(*stored);
+  ASSERT_TRUE(view.has_value());
+  from_view = ToBinaryHttp(*view);
+  EXPECT_EQ(from_view.headers, ToBinaryHttp(e).headers);
+  EXPECT_EQ(*FindHttpHeader(from_view.headers, "content-type"), "application/json");
 }
 
 TEST(HttpBindingTest, BinaryDataRoundTrip) {

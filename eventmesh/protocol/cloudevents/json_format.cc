@@ -277,16 +277,20 @@ void AppendJsonEvent(const CloudEvent& event, std::string* out) {
   WriteEvent(event, event.data_encoding(), w);
 }
 
-void AppendJsonEvent(const ProtoEventView& event, std::string* out) {
-  DataEncoding encoding = event.data_field_encoding();
+DataEncoding DecodedDataEncoding(const ProtoEventView& event) {
+  const DataEncoding encoding = event.data_field_encoding();
   // As ParseProto decides: text data is JSON when the content type says so and it parses.
   if (encoding == DataEncoding::kText &&
       IsJsonContentType(event.data_content_type().value_or("")) && IsJsonText(event.data())) {
-    encoding = DataEncoding::kJson;
+    return DataEncoding::kJson;
   }
+  return encoding;
+}
+
+void AppendJsonEvent(const ProtoEventView& event, std::string* out) {
   StringAppendStream stream(out);
   AppendWriter w(stream);
-  WriteEvent(event, encoding, w);
+  WriteEvent(event, DecodedDataEncoding(event), w);
 }
 
 std::string SerializeJsonEvent(const CloudEvent& event) {

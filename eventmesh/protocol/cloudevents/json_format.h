@@ -62,6 +62,10 @@ std::string SerializeJsonEvent(const CloudEvent& event);
 // Appends the event's JSON to `out` (for building batches or frames without copies).
 void AppendJsonEvent(const CloudEvent& event, std::string* out);
 
+// The DataEncoding ParseProto gives the data of the event `event` views: text data is kJson
+// when the content type is absent or JSON and the text parses as JSON.
+DataEncoding DecodedDataEncoding(const ProtoEventView& event);
+
 // Appends the JSON of an event viewed in its protobuf bytes: the same bytes as
 // AppendJsonEvent(*ParseProto(bytes)), without building the CloudEvent.
 void AppendJsonEvent(const ProtoEventView& event, std::string* out);

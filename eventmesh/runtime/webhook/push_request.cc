@@ -31,9 +31,12 @@ std::string Digits(uint64_t seed, size_t count) {
 
 }  // namespace
 
-net::HttpRequest BuildPushRequest(const cloudevents::CloudEvent& event, const std::string& url,
-                                  PushFormat format, bool sync, const RuntimeIdentity& identity,
-                                  uint64_t random_no) {
+namespace {
+
+// `E` is cloudevents::CloudEvent or cloudevents::ProtoEventView (the same accessors).
+template <typename E>
+net::HttpRequest BuildPush(const E& event, const std::string& url, PushFormat format, bool sync,
+                           const RuntimeIdentity& identity, uint64_t random_no) {
   net::HttpRequest request;
   request.method = "POST";
   request.url = url;
@@ -45,20 +48,24 @@ net::HttpRequest BuildPushRequest(const cloudevents::CloudEvent& event, const st
     request.body = std::move(message.body);
     return request;
   }
-  const std::string* protocol_type = event.FindExtension("protocoltype");
+  const auto* protocol_type = event.FindExtension("protocoltype");
   http::PushMessageForm form;
   if (protocol_type != nullptr && *protocol_type == "cloudevents") {
-    form.content = cloudevents::SerializeJsonEvent(event);
+    cloudevents::AppendJsonEvent(event, &form.content);
   } else {
-    form.content = event.data();
+    form.content = std::string(event.data());
   }
-  const std::string* biz = event.FindExtension("bizseqno");
-  form.biz_seq_no = biz != nullptr && !biz->empty() ? *biz : Digits(random_no ^ 0x9e37, 20);
-  const std::string* unique = event.FindExtension("uniqueid");
-  form.unique_id = unique != nullptr && !unique->empty() ? *unique : event.id();
+  const auto* biz = event.FindExtension("bizseqno");
+  form.biz_seq_no =
+      biz != nullptr && !biz->empty() ? std::string(*biz) : Digits(random_no ^ 0x9e37, 20);
+  const auto* unique = event.FindExtension("uniqueid");
+  form.unique_id =
+      unique != nullptr && !unique->empty() ? std::string(*unique) : std::string(event.id());
   form.random_no = absl::StrCat(random_no % 1000000000000ULL);
-  form.topic = event.subject().value_or("");
-  for (const auto& [name, value] : event.extensions()) form.ext_fields[name] = value.text;
+  form.topic = std::string(event.subject().value_or(""));
+  for (const auto& [name, value] : event.extensions()) {
+    form.ext_fields[std::string(name)] = std::string(value.text);
+  }
   const http::RequestCode code =
       http::PushRequestCode(sync ? http::SubscriptionType::kSync : http::SubscriptionType::kAsync);
   request.headers = {
@@ -75,14 +82,31 @@ net::HttpRequest BuildPushRequest(const cloudevents::CloudEvent& event, const st
     for (const auto& [name, value] : event.extensions()) {
       // A value with CR, LF or NUL would end the header and inject others: such an extension
       // travels only in the form's extFields.
-      if (value.text.find_first_of(std::string("\r\n\0", 3)) != std::string::npos) continue;
+      if (absl::string_view(value.text).find_first_of(absl::string_view("\r\n\0", 3)) !=
+          absl::string_view::npos) {
+        continue;
+      }
       if (net::FindHeader(request.headers, name) == nullptr) {
-        request.headers.emplace_back(name, value.text);
+        request.headers.emplace_back(std::string(name), std::string(value.text));
       }
     }
   }
   request.body = form.Encode();
   return request;
+}
+
+}  // namespace
+
+net::HttpRequest BuildPushRequest(const cloudevents::CloudEvent& event, const std::string& url,
+                                  PushFormat format, bool sync, const RuntimeIdentity& identity,
+                                  uint64_t random_no) {
+  return BuildPush(event, url, format, sync, identity, random_no);
+}
+
+net::HttpRequest BuildPushRequest(const cloudevents::ProtoEventView& event, const std::string& url,
+                                  PushFormat format, bool sync, const RuntimeIdentity& identity,
+                                  uint64_t random_no) {
+  return BuildPush(event, url, format, sync, identity, random_no);
 }
 
 BatchPushBuilder::BatchPushBuilder(std::string url) {

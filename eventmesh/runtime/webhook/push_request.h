@@ -48,6 +48,10 @@ struct RuntimeIdentity {
 net::HttpRequest BuildPushRequest(const cloudevents::CloudEvent& event, const std::string& url,
                                   PushFormat format, bool sync, const RuntimeIdentity& identity,
                                   uint64_t random_no);
+// The same for an event viewed in its stored bytes (the same request, no CloudEvent built).
+net::HttpRequest BuildPushRequest(const cloudevents::ProtoEventView& event, const std::string& url,
+                                  PushFormat format, bool sync, const RuntimeIdentity& identity,
+                                  uint64_t random_no);
 
 // Serialises events into a batch body: AddEvent appends one structured event; the request is
 // taken once (Finish). Not thread-safe.

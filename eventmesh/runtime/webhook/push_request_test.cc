@@ -184,6 +184,65 @@ TEST(PushRequestTest, BatchOfStoredEventViewsIsTheBatchOfTheDecodedEvents) {
   EXPECT_EQ(two.Finish().body.size(), one);  // the refused event left nothing behind
 }
 
+// Every single-event format written from a view of the stored bytes is the POST of the decoded
+// event: EventMesh form (data, a structured CloudEvent for protocoltype cloudevents, extensions
+// as headers for protocoltype http), CloudEvents binary and structured.
+TEST(PushRequestTest, PushesOfStoredEventViewsAreThePushesOfTheDecodedEvents) {
+  std::vector<cloudevents::CloudEvent> events;
+  events.push_back(MakeEvent());
+  {
+    cloudevents::CloudEvent e = MakeEvent();
+    e.SetExtension("protocoltype", "cloudevents");
+    e.SetExtension("bizseqno", "12345");
+    e.SetExtension("uniqueid", "u-1");
+    e.set_time("2026-12-05T20:00:00.5Z");
+    events.push_back(e);
+  }
+  {
+    cloudevents::CloudEvent e = MakeEvent();
+    e.SetExtension("protocoltype", "http");
+    e.SetExtension("plain", "fine");
+    e.SetExtension("evil", "x\r\nX-Injected: yes");
+    events.push_back(e);
+  }
+  {
+    cloudevents::CloudEvent e = MakeEvent();  // JSON data, no content type
+    e = cloudevents::CloudEvent();
+    e.set_id("j-1");
+    e.set_source("/");
+    e.set_type("t");
+    e.set_data(R"({"a":[1,2]})", cloudevents::DataEncoding::kJson);
+    events.push_back(e);
+  }
+  {
+    cloudevents::CloudEvent e = MakeEvent();
+    e.set_data(std::string("\x00\xff", 2), cloudevents::DataEncoding::kBinary);
+    events.push_back(e);
+  }
+  for (const cloudevents::CloudEvent& original : events) {
+    absl::StatusOr<std::string> stored = cloudevents::SerializeProto(original);
+    ASSERT_TRUE(stored.ok()) << stored.status();
+    std::optional<cloudevents::ProtoEventView> view = cloudevents::ProtoEventView::Parse(*stored);
+    ASSERT_TRUE(view.has_value()) << original.id();
+    absl::StatusOr<cloudevents::CloudEvent> decoded = cloudevents::ParseProto(*stored);
+    ASSERT_TRUE(decoded.ok()) << decoded.status();
+    for (PushFormat format : {PushFormat::kEventMeshForm, PushFormat::kCloudEventsBinary,
+                              PushFormat::kCloudEventsStructured}) {
+      for (bool sync : {false, true}) {
+        SCOPED_TRACE(absl::StrCat(original.id(), " ", PushFormatName(format), " sync ", sync));
+        net::HttpRequest from_view =
+            BuildPushRequest(*view, "http://h/x", format, sync, Identity(), 4242);
+        net::HttpRequest from_event =
+            BuildPushRequest(*decoded, "http://h/x", format, sync, Identity(), 4242);
+        EXPECT_EQ(from_view.method, from_event.method);
+        EXPECT_EQ(from_view.url, from_event.url);
+        EXPECT_EQ(from_view.headers, from_event.headers);
+        EXPECT_EQ(from_view.body, from_event.body);
+      }
+    }
+  }
+}
+
 net::HttpResponse Response(int status, std::string body = "", net::HttpHeaders headers = {}) {
   net::HttpResponse r;
   r.status = status;

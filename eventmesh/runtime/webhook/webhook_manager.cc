@@ -27,7 +27,6 @@
 #include "eventmesh/common/backoff.h"
 #include "eventmesh/common/named_thread.h"
 #include "eventmesh/net/tls.h"
-#include "eventmesh/protocol/cloudevents/http_binding.h"
 #include "eventmesh/protocol/cloudevents/proto_event_view.h"
 #include "eventmesh/protocol/cloudevents/proto_format.h"
 #include "eventmesh/protocol/json/json.h"
@@ -112,8 +111,7 @@ class WebhookTarget : public core::DeliveryTarget,
     return Queue(std::move(delivery), kind, seq, consumer);
   }
 
-  // Plain events are kept as their stored bytes: batch and structured POSTs write their JSON
-  // from them; the other formats decode them when the POST is built.
+  // Plain events are kept as their stored bytes, and every push format is written from them.
   bool TakesStoredBytes() const override { return true; }
   core::PushResult PushStored(const std::shared_ptr<const std::string>& stored, core::PushKind kind,
                               const std::string& seq,
@@ -236,18 +234,11 @@ class WebhookTarget : public core::DeliveryTarget,
     if (d.stored == nullptr) {
       return BuildPushRequest(d.event, url_, format, d.sync, options_->identity, RandomU64());
     }
-    if (format == PushFormat::kCloudEventsStructured) {
-      if (std::optional<cloudevents::ProtoEventView> view =
-              cloudevents::ProtoEventView::Parse(*d.stored)) {
-        cloudevents::HttpMessage message = cloudevents::ToStructuredHttp(*view);
-        net::HttpRequest request;
-        request.method = "POST";
-        request.url = url_;
-        request.headers = std::move(message.headers);
-        request.body = std::move(message.body);
-        return request;
-      }
+    if (std::optional<cloudevents::ProtoEventView> view =
+            cloudevents::ProtoEventView::Parse(*d.stored)) {
+      return BuildPushRequest(*view, url_, format, d.sync, options_->identity, RandomU64());
     }
+    // Not reached (PushStored keeps only bytes that view); decoded all the same.
     absl::StatusOr<cloudevents::CloudEvent> event = cloudevents::ParseProto(*d.stored);
     if (!event.ok()) return event.status();
     return BuildPushRequest(*event, url_, format, d.sync, options_->identity, RandomU64());
