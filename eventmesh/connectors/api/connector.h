@@ -47,6 +47,9 @@ struct Capabilities {
   // delivery count survives a runtime restart and a rebalance to another runtime
   // (DeliveredEvent::previous_deliveries). Without it the count starts at 0 on every holder.
   bool durable_delivery_counts = false;
+  // PublishBatch stores Connector::PendingPublish::stored as it is (no decoding): publishers
+  // that can write the encoded form directly should.
+  bool takes_stored_bytes = false;
 };
 
 // Where a delivered event sits in the store. Opaque to the runtime except for logging; it is
@@ -229,9 +232,25 @@ class Connector {
   struct PendingPublish {
     cloudevents::CloudEvent event;
     PublishCallback done;
+    // When not empty: the event's protobuf encoding (cloudevents::SerializeProto) and its
+    // topic, and `event` is unused. Publishers that have the encoded form already (the TCP
+    // publish path) set it when the connector's Capabilities::takes_stored_bytes says it uses
+    // the bytes as they are; other connectors decode it first.
+    std::string stored;
+    std::string stored_topic;
   };
   virtual void PublishBatch(std::vector<PendingPublish>* batch) {
-    for (auto& pending : *batch) Publish(std::move(pending.event), std::move(pending.done));
+    for (auto& pending : *batch) {
+      if (!pending.stored.empty()) {
+        absl::StatusOr<cloudevents::CloudEvent> event = cloudevents::ParseProto(pending.stored);
+        if (!event.ok()) {
+          pending.done(event.status());
+          continue;
+        }
+        pending.event = *std::move(event);
+      }
+      Publish(std::move(pending.event), std::move(pending.done));
+    }
     batch->clear();
   }
 

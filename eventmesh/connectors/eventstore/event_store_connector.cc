@@ -814,6 +814,7 @@ Capabilities EventStoreConnector::capabilities() const {
   caps.supports_consumer_groups = true;
   caps.supports_broadcasting = true;
   caps.durable_delivery_counts = true;
+  caps.takes_stored_bytes = true;
   return caps;
 }
 
@@ -831,12 +832,15 @@ void EventStoreConnector::PublishBatch(std::vector<PendingPublish>* batch) {
   int64_t bytes = 0;
   const bool attach = store_->KeepsAttachments();
   for (auto& pending : *batch) {
-    const std::string* topic = pending.event.subject() ? &*pending.event.subject() : nullptr;
-    if (topic == nullptr || topic->empty()) {
+    const bool stored = !pending.stored.empty();
+    std::string topic =
+        stored ? std::move(pending.stored_topic) : pending.event.subject().value_or(std::string());
+    if (topic.empty()) {
       pending.done(absl::InvalidArgumentError("event has no subject (topic)"));
       continue;
     }
-    auto payload = cloudevents::SerializeProto(pending.event);
+    absl::StatusOr<std::string> payload =
+        stored ? std::move(pending.stored) : cloudevents::SerializeProto(pending.event);
     if (!payload.ok()) {
       pending.done(payload.status());
       continue;
@@ -848,7 +852,7 @@ void EventStoreConnector::PublishBatch(std::vector<PendingPublish>* batch) {
       continue;
     }
     bytes += static_cast<int64_t>(payload->size());
-    PendingAppend append{*topic, std::string(), std::move(pending.done), nullptr};
+    PendingAppend append{std::move(topic), std::string(), std::move(pending.done), nullptr};
     if (attach) append.attachment = std::make_shared<const PublishedBytes>(*payload);
     append.payload = *std::move(payload);
     ready.push_back(std::move(append));

@@ -14,6 +14,7 @@
 #include "eventmesh/common/utf8.h"
 #include "eventmesh/protocol/cloudevents/json_format.h"
 #include "eventmesh/protocol/cloudevents/proto_event_view.h"
+#include "eventmesh/protocol/cloudevents/proto_format.h"
 #include "eventmesh/protocol/tcp/event_mesh_message.h"
 #include "eventmesh/protocol/tcp/header.h"
 #include "eventmesh/protocol/tcp/json_text.h"
@@ -64,45 +65,61 @@ bool IsExtensionName(absl::string_view name) {
 }
 
 // The String extensions of a message package: the header's properties, then the message's, a
-// later name replacing an earlier one. Every name is checked first (the first bad one in that
-// order is reported, nothing is added); then the entries are sorted by name and each surviving
-// one is built once in its place, instead of being inserted one by one (a string pair built,
-// moved, and the entries behind it shifted, per property).
+// later name replacing an earlier one, sorted by name with each name once (the order of
+// CloudEvent::extensions()). Every name is checked first (the first bad one in that order is
+// reported). Sorting views, instead of inserting the extensions one by one (a string pair built,
+// moved, and the entries behind it shifted, per property), lets each surviving one be built once
+// in its place.
 constexpr size_t kInsertionSortMax = 32;
+using PropertyField = std::pair<absl::string_view, absl::string_view>;
+using PropertyFields = absl::InlinedVector<PropertyField, 16>;
 
-absl::Status AddPropertyExtensions(const tcp::Header& header,
-                                   const tcp::EventMeshMessageView& message, CloudEvent* event) {
-  using Field = tcp::EventMeshMessageView::Field;
-  absl::InlinedVector<Field, 16> fields;
-  fields.reserve(header.properties.size() + message.properties.size());
+absl::Status SortedPropertyFields(const tcp::Header& header,
+                                  const tcp::EventMeshMessageView& message,
+                                  PropertyFields* fields) {
+  fields->reserve(header.properties.size() + message.properties.size());
   for (const auto& [name, text] : header.properties) {
     if (!IsExtensionName(name)) return AbnormalPropKey(name);
-    fields.push_back(Field{name, text});
+    fields->emplace_back(name, text);
   }
-  for (const Field& field : message.properties) {
+  for (const auto& field : message.properties) {
     if (!IsExtensionName(field.name)) return AbnormalPropKey(field.name);
-    fields.push_back(field);
+    fields->emplace_back(field.name, field.text);
   }
   // Stable (of equal names the later one stays last, and the last one counts). An insertion
   // sort for the dozen properties a message carries (no allocation); past that a merge sort, as a
   // message may carry any number of them in any order.
-  const auto by_name = [](const Field& a, const Field& b) { return a.name < b.name; };
-  if (fields.size() > kInsertionSortMax) {
-    std::stable_sort(fields.begin(), fields.end(), by_name);
+  const auto by_name = [](const PropertyField& a, const PropertyField& b) {
+    return a.first < b.first;
+  };
+  if (fields->size() > kInsertionSortMax) {
+    std::stable_sort(fields->begin(), fields->end(), by_name);
   } else {
-    for (size_t i = 1; i < fields.size(); ++i) {
-      const Field field = fields[i];
+    for (size_t i = 1; i < fields->size(); ++i) {
+      const PropertyField field = (*fields)[i];
       size_t j = i;
-      for (; j > 0 && by_name(field, fields[j - 1]); --j) fields[j] = fields[j - 1];
-      fields[j] = field;
+      for (; j > 0 && by_name(field, (*fields)[j - 1]); --j) (*fields)[j] = (*fields)[j - 1];
+      (*fields)[j] = field;
     }
   }
+  // Keep the last of each name.
+  size_t kept = 0;
+  for (size_t i = 0; i < fields->size(); ++i) {
+    if (i + 1 < fields->size() && (*fields)[i + 1].first == (*fields)[i].first) continue;
+    (*fields)[kept++] = (*fields)[i];
+  }
+  fields->resize(kept);
+  return absl::OkStatus();
+}
+
+absl::Status AddPropertyExtensions(const tcp::Header& header,
+                                   const tcp::EventMeshMessageView& message, CloudEvent* event) {
+  PropertyFields fields;
+  EM_RETURN_IF_ERROR(SortedPropertyFields(header, message, &fields));
   CloudEvent::Extensions& extensions = *event->mutable_extensions();
   extensions.reserve(extensions.size() + fields.size());
-  for (size_t i = 0; i < fields.size(); ++i) {
-    if (i + 1 < fields.size() && fields[i + 1].name == fields[i].name) continue;
-    extensions.insert_or_assign(std::string(fields[i].name),
-                                AttributeValue::String(std::string(fields[i].text)));
+  for (const auto& [name, text] : fields) {
+    extensions.insert_or_assign(std::string(name), AttributeValue::String(std::string(text)));
   }
   return absl::OkStatus();
 }
@@ -116,6 +133,15 @@ DataEncoding BodyEncoding(const std::optional<std::string>& content_type, absl::
     return DataEncoding::kJson;
   }
   return IsValidUtf8(body) ? DataEncoding::kText : DataEncoding::kBinary;
+}
+
+// The last datacontenttype header (as in EventMeshMessage::FromJson); empty when none.
+absl::string_view MessageContentType(const tcp::EventMeshMessageView& message) {
+  absl::string_view content_type;
+  for (const auto& [name, text] : message.headers) {
+    if (name == kDataContentTypeKey) content_type = text;
+  }
+  return content_type;
 }
 
 absl::Status FromEventMeshMessage(const tcp::Header& header, absl::string_view spec_version,
@@ -136,11 +162,7 @@ absl::Status FromEventMeshMessage(const tcp::Header& header, absl::string_view s
         event.set_source(std::string(kEventMeshMessageSource));
         event.set_type(std::string(kEventMeshMessageType));
         event.set_subject(std::string(message.topic));
-        // The last datacontenttype header counts (as in EventMeshMessage::FromJson).
-        absl::string_view content_type;
-        for (const auto& [name, text] : message.headers) {
-          if (name == kDataContentTypeKey) content_type = text;
-        }
+        const absl::string_view content_type = MessageContentType(message);
         if (!content_type.empty()) event.set_data_content_type(std::string(content_type));
         const DataEncoding encoding = BodyEncoding(event.data_content_type(), message.body);
         event.set_data(std::string(message.body), encoding);
@@ -207,6 +229,62 @@ absl::Status TcpPackageToCloudEvent(const tcp::Header& header, absl::string_view
                                                    " (expected eventmeshmessage or cloudevents)"));
   }
   return out->Validate();
+}
+
+bool EncodeStoredPublish(const tcp::Header& header, absl::string_view body,
+                         absl::string_view marker, StoredPublish* out) {
+  // Each condition below is one TcpPackageToCloudEvent (and Validate) would otherwise check;
+  // failing one leaves the package to that path and its error message.
+  const std::string* type = FindProperty(header, ProtocolTypeKey());
+  const std::string* version = FindProperty(header, ProtocolVersionKey());
+  const std::string* desc = FindProperty(header, ProtocolDescKey());
+  if (type == nullptr || *type != tcp::kProtocolTypeEventMeshMessage || version == nullptr ||
+      (*version != cloudevents::kSpecVersion10 && *version != cloudevents::kSpecVersion03) ||
+      IsBlank(desc)) {
+    return false;
+  }
+  if (!header.seq.has_value() || header.seq->empty() || !IsValidUtf8(*header.seq)) return false;
+  const bool v03 = *version == cloudevents::kSpecVersion03;
+  bool encoded = false;
+  const absl::Status visited = tcp::VisitEventMeshMessage(
+      body, [&](const tcp::EventMeshMessageView& message) -> absl::Status {
+        if (message.topic.empty() || !IsValidUtf8(message.topic)) return absl::OkStatus();
+        // Text data only: a body that is not UTF-8 is binary data or, with a JSON content
+        // type and JSON-looking text, refused; the general path tells which.
+        if (!IsValidUtf8(message.body)) return absl::OkStatus();
+        const absl::string_view content_type = MessageContentType(message);
+        if (!IsValidUtf8(content_type)) return absl::OkStatus();
+        PropertyFields fields;
+        if (!SortedPropertyFields(header, message, &fields).ok()) return absl::OkStatus();
+        bool has_marker = false;
+        for (const auto& [name, text] : fields) {
+          if (v03 && (name == "schemaurl" || name == "datacontentencoding")) {
+            return absl::OkStatus();
+          }
+          if (!IsValidUtf8(text)) return absl::OkStatus();
+          if (name == marker) has_marker = true;
+        }
+        cloudevents::PlainEventFields event;
+        event.spec_version = *version;
+        event.id = *header.seq;
+        event.source = kEventMeshMessageSource;
+        event.type = kEventMeshMessageType;
+        if (!content_type.empty()) event.data_content_type = content_type;
+        event.subject = message.topic;
+        event.extensions = fields;
+        event.data = message.body;
+        // kJson and kText data are both text_data: which one BodyEncoding would pick does not
+        // change the bytes.
+        event.data_encoding = DataEncoding::kText;
+        out->bytes.clear();
+        cloudevents::AppendPlainProto(event, &out->bytes);
+        out->topic.assign(message.topic.data(), message.topic.size());
+        out->data_size = message.body.size();
+        out->has_marker = has_marker;
+        encoded = true;
+        return absl::OkStatus();
+      });
+  return visited.ok() && encoded;
 }
 
 absl::StatusOr<tcp::Package> CloudEventToTcpPackage(const CloudEvent& event, tcp::Command cmd,

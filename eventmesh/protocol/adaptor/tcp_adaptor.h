@@ -51,6 +51,25 @@ absl::Status TcpPackageToCloudEvent(const tcp::Package& package, cloudevents::Cl
 absl::Status TcpPackageToCloudEvent(const tcp::Header& header, absl::string_view body,
                                     cloudevents::CloudEvent* out);
 
+// A publish package's event in its stored form, written straight from the package.
+struct StoredPublish {
+  std::string bytes;        // cloudevents::SerializeProto of TcpPackageToCloudEvent's event
+  std::string topic;        // the event's subject
+  size_t data_size = 0;     // the size of its data (the message body)
+  bool has_marker = false;  // it carries the extension named by EncodeStoredPublish's `marker`
+};
+
+// TcpPackageToCloudEvent + SerializeProto in one step, without building the CloudEvent, for the
+// packages clients usually send: protocoltype "eventmeshmessage", protocolversion "1.0" or "0.3",
+// a seq, a topic, valid property names, and UTF-8 throughout. Returns false for any other
+// package (nothing is decided: the caller takes the general path, which accepts it or refuses it
+// with its reason). When it returns true, TcpPackageToCloudEvent accepts the package and
+// SerializeProto of its event is out->bytes (tcp_adaptor_test and tcp_publish_encoder_fuzzer
+// check this). `marker`: an extension name the caller wants to know about. *out's fields are
+// replaced (its buffers reused).
+bool EncodeStoredPublish(const tcp::Header& header, absl::string_view body,
+                         absl::string_view marker, StoredPublish* out);
+
 // The package that delivers `event` to a TCP client with command `cmd` (e.g.
 // ASYNC_MESSAGE_TO_CLIENT) and sequence number `seq`; header code 0.
 absl::StatusOr<tcp::Package> CloudEventToTcpPackage(const cloudevents::CloudEvent& event,

@@ -210,6 +210,107 @@ TEST(TcpAdaptorTest, ConvertedEventSurvivesTheStoreFormatExactly) {
   }
 }
 
+// EncodeStoredPublish must give what the general path stores, or leave the package to it.
+void ExpectEncodedAsConverted(const tcp::Package& package) {
+  SCOPED_TRACE(package.body);
+  absl::StatusOr<CloudEvent> event = TcpPackageToCloudEvent(package);
+  ASSERT_TRUE(event.ok()) << event.status();
+  absl::StatusOr<std::string> expected = cloudevents::SerializeProto(*event);
+  ASSERT_TRUE(expected.ok()) << expected.status();
+  StoredPublish stored;
+  stored.bytes = "left over from an earlier publish";
+  ASSERT_TRUE(EncodeStoredPublish(package.header, package.body, "eventmeshorigin", &stored));
+  EXPECT_EQ(stored.bytes, *expected);
+  EXPECT_EQ(stored.topic, *event->subject());
+  EXPECT_EQ(stored.data_size, event->data().size());
+  EXPECT_EQ(stored.has_marker, event->FindExtension("eventmeshorigin") != nullptr);
+}
+
+TEST(TcpAdaptorTest, EncodedPublishIsTheStoredFormOfTheConvertedEvent) {
+  std::string many_properties = R"({"topic":"t","body":"b","properties":{)";
+  for (int i = 40; i > 0; --i) {
+    absl::StrAppend(&many_properties, i == 40 ? "" : ",", "\"p", i % 17, "\":\"v", i, "\"");
+  }
+  absl::StrAppend(&many_properties, "}}");
+  for (const std::string& body : {
+           std::string(kJavaMessage),
+           std::string(R"({"topic":"t","body":"{\"a\":[1,2]}"})"),
+           std::string(
+               R"({"topic":"t","body":"plain","headers":{"datacontenttype":"text/plain"}})"),
+           std::string(R"({"topic":"t","body":"x","headers":{"datacontenttype":""}})"),
+           std::string(R"({"topic":"t","body":"x","headers":{"datacontenttype":"a",)"
+                       R"("datacontenttype":"application/json"}})"),
+           std::string(R"({"topic":"t"})"),
+           std::string(R"({"topic":"t","body":""})"),
+           std::string(R"({"topic":"t","body":null,"properties":null})"),
+           std::string(R"({"topic":"caf\u00e9 \u2603","body":"\ud83d\ude00 \"q\" \n",)"
+                       R"("properties":{"k":"\u00fc","k":"last"}})"),
+           std::string(R"({"topic":"t","body":"b","properties":{"eventmeshorigin":"mesh-a"}})"),
+           std::string(R"({"topic":"t","body":"b","properties":{"protocoldesc":"mine"}})"),
+           std::string(R"({"topic":"t","body":"b","properties":{"schemaurl":"x"}})"),
+           std::string("{\n  \"body\" : \"b\",\n  \"topic\" : \"t\"\n}"),
+           many_properties,
+       }) {
+    ExpectEncodedAsConverted(PublishPackage(body));
+  }
+  // Header properties join the message's; a version 0.3 event.
+  tcp::Package with_header = PublishPackage(kJavaMessage);
+  with_header.header.properties["ttl"] = "from the header";
+  with_header.header.properties["zone"] = "z1";
+  ExpectEncodedAsConverted(with_header);
+  tcp::Package v03 = PublishPackage(kJavaMessage);
+  v03.header.properties["protocolversion"] = "0.3";
+  ExpectEncodedAsConverted(v03);
+}
+
+TEST(TcpAdaptorTest, EncodedPublishLeavesOtherPackagesToTheGeneralPath) {
+  struct Case {
+    tcp::Package package;
+    bool converts;  // whether TcpPackageToCloudEvent accepts it
+  };
+  std::vector<Case> cases;
+  cases.push_back({PublishPackage(R"({"specversion":"1.0","id":"1","source":"/s","type":"t",)"
+                                  R"("subject":"t"})",
+                                  "cloudevents"),
+                   true});
+  cases.push_back({PublishPackage(std::string(R"({"topic":"t","body":")") + "\xff\xfe" + "\"}"),
+                   true});  // binary data
+  cases.push_back({PublishPackage(std::string(R"({"topic":"t\xff","body":"b"})")), false});
+  cases.push_back({PublishPackage(R"({"body":"b"})"), false});
+  cases.push_back({PublishPackage(R"({"topic":"t","body":"b","properties":{"Bad":"x"}})"), false});
+  cases.push_back({PublishPackage(R"({"topic":"t","body":"b","properties":{"id":"x"}})"), false});
+  cases.push_back({PublishPackage(std::string(R"({"topic":"t","body":"b","properties":{"k":")") +
+                                  "\xc3" + "\"}}"),
+                   false});
+  cases.push_back({PublishPackage(R"({"topic":"t","body":"b")"), false});
+  cases.push_back({PublishPackage("[]"), false});
+  tcp::Package no_seq = PublishPackage(kJavaMessage);
+  no_seq.header.seq.reset();
+  cases.push_back({no_seq, false});
+  tcp::Package bad_seq = PublishPackage(kJavaMessage);
+  bad_seq.header.seq = "\xff";
+  cases.push_back({bad_seq, false});
+  tcp::Package v2 = PublishPackage(kJavaMessage);
+  v2.header.properties["protocolversion"] = "2.0";
+  cases.push_back({v2, false});
+  tcp::Package blank_desc = PublishPackage(kJavaMessage);
+  blank_desc.header.properties["protocoldesc"] = "  ";
+  cases.push_back({blank_desc, false});
+  tcp::Package v03_reserved =
+      PublishPackage(R"({"topic":"t","body":"b","properties":{"schemaurl":"x"}})");
+  v03_reserved.header.properties["protocolversion"] = "0.3";
+  cases.push_back({v03_reserved, false});
+  tcp::Package bad_header_name = PublishPackage(kJavaMessage);
+  bad_header_name.header.properties["Upper"] = "x";
+  cases.push_back({bad_header_name, false});
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.package.body);
+    StoredPublish stored;
+    EXPECT_FALSE(EncodeStoredPublish(c.package.header, c.package.body, "m", &stored));
+    EXPECT_EQ(TcpPackageToCloudEvent(c.package).ok(), c.converts);
+  }
+}
+
 }  // namespace
 }  // namespace eventmesh::protocol::adaptor
 

@@ -491,11 +491,32 @@ void PutTextAttribute(WireOut& out, absl::string_view name, uint32_t field,
   PutLenFieldUnchecked(out, Tag(field, kLen), text);
 }
 
+// Fields 1-4 (id, source, specversion, type), each when not empty.
+void PutCoreFields(WireOut& out, absl::string_view id, absl::string_view source,
+                   absl::string_view spec_version, absl::string_view type) {
+  if (!id.empty()) PutLenField(out, Tag(1, kLen), id);
+  if (!source.empty()) PutLenField(out, Tag(2, kLen), source);
+  if (!spec_version.empty()) PutLenField(out, Tag(3, kLen), spec_version);
+  if (!type.empty()) PutLenField(out, Tag(4, kLen), type);
+}
+
+// The data: binary_data (6) for kBinary, text_data (7) for kText and kJson, nothing for kNone.
+void PutData(WireOut& out, DataEncoding encoding, absl::string_view data) {
+  switch (encoding) {
+    case DataEncoding::kNone:
+      break;
+    case DataEncoding::kBinary:
+      PutLenField(out, Tag(6, kLen), data);
+      break;
+    case DataEncoding::kText:
+    case DataEncoding::kJson:
+      PutLenField(out, Tag(7, kLen), data);
+      break;
+  }
+}
+
 absl::Status AppendWireEvent(const CloudEvent& e, WireOut& out) {
-  if (!e.id().empty()) PutLenField(out, Tag(1, kLen), e.id());
-  if (!e.source().empty()) PutLenField(out, Tag(2, kLen), e.source());
-  if (!e.spec_version().empty()) PutLenField(out, Tag(3, kLen), e.spec_version());
-  if (!e.type().empty()) PutLenField(out, Tag(4, kLen), e.type());
+  PutCoreFields(out, e.id(), e.source(), e.spec_version(), e.type());
   if (e.data_content_type()) PutTextAttribute(out, "datacontenttype", 3, *e.data_content_type());
   if (e.data_schema()) {
     if (e.spec_version() == kSpecVersion03) {
@@ -523,18 +544,27 @@ absl::Status AppendWireEvent(const CloudEvent& e, WireOut& out) {
     if (!v.ok()) return v.status();
     PutAttribute(out, name, *v);
   }
-  switch (e.data_encoding()) {
-    case DataEncoding::kNone:
-      break;
-    case DataEncoding::kBinary:
-      PutLenField(out, Tag(6, kLen), e.data());
-      break;
-    case DataEncoding::kText:
-    case DataEncoding::kJson:
-      PutLenField(out, Tag(7, kLen), e.data());
-      break;
-  }
+  PutData(out, e.data_encoding(), e.data());
   return absl::OkStatus();
+}
+
+// AppendWireEvent for a plain event's fields: the same calls in the same order, for the
+// attributes a plain event can have.
+void AppendPlainWireEvent(const PlainEventFields& e, WireOut& out) {
+  PutCoreFields(out, e.id, e.source, e.spec_version, e.type);
+  if (e.data_content_type) PutTextAttribute(out, "datacontenttype", 3, *e.data_content_type);
+  if (e.subject) PutTextAttribute(out, "subject", 3, *e.subject);
+  for (const auto& [name, text] : e.extensions) PutTextAttribute(out, name, 3, text);
+  PutData(out, e.data_encoding, e.data);
+}
+
+size_t EstimatePlainWireSize(const PlainEventFields& e) {
+  size_t n = e.id.size() + e.source.size() + e.spec_version.size() + e.type.size() + e.data.size() +
+             16 + 24 * (4 + e.extensions.size());
+  if (e.data_content_type) n += e.data_content_type->size();
+  if (e.subject) n += e.subject->size();
+  for (const auto& [name, text] : e.extensions) n += name.size() + text.size();
+  return n;
 }
 
 size_t EstimateWireSize(const CloudEvent& e) {
@@ -789,6 +819,11 @@ absl::StatusOr<std::string> SerializeProto(const CloudEvent& event) {
   }
   if (!s.ok()) return s;
   return out;
+}
+
+void AppendPlainProto(const PlainEventFields& fields, std::string* out) {
+  WireOut wire(out, EstimatePlainWireSize(fields));
+  AppendPlainWireEvent(fields, wire);
 }
 
 absl::StatusOr<CloudEvent> ParseProto(absl::string_view bytes) {

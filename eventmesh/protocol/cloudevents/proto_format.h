@@ -40,12 +40,15 @@
 // run CloudEvent::Validate(). ParseProto returns InvalidArgument "malformed protobuf
 // CloudEvent" for undecodable bytes. All functions are thread-safe (no shared state).
 
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "eventmesh/protocol/cloudevents/cloud_event.h"
 #include "eventmesh/protocol/cloudevents/cloudevents.pb.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -62,6 +65,23 @@ absl::StatusOr<CloudEvent> FromProto(const io::cloudevents::v1::CloudEvent& prot
 // Binary protobuf encoding of one event / of a CloudEventBatch.
 absl::StatusOr<std::string> SerializeProto(const CloudEvent& event);
 absl::StatusOr<CloudEvent> ParseProto(absl::string_view bytes);
+
+// The attributes of a plain event (see proto_event_view.h: string attributes and string
+// extensions, no time or dataschema) as views, for code that writes the stored form straight
+// from another format (the TCP publish path) without building a CloudEvent.
+struct PlainEventFields {
+  absl::string_view spec_version, id, source, type;
+  std::optional<absl::string_view> data_content_type, subject;
+  // String extensions, names strictly increasing (the order of CloudEvent::extensions()).
+  absl::Span<const std::pair<absl::string_view, absl::string_view>> extensions;
+  absl::string_view data;
+  DataEncoding data_encoding = DataEncoding::kNone;
+};
+// Appends to *out the bytes SerializeProto writes for the CloudEvent with these attributes
+// (String extensions). Checks nothing: the caller makes sure that event is valid
+// (CloudEvent::Validate) and the extension names are in order; proto_format_test and the
+// TCP publish path's differential tests compare the bytes with SerializeProto's.
+void AppendPlainProto(const PlainEventFields& fields, std::string* out);
 absl::StatusOr<std::string> SerializeProtoBatch(const std::vector<CloudEvent>& events);
 // Errors of a bad event are prefixed with "event [<index>]: ".
 absl::StatusOr<std::vector<CloudEvent>> ParseProtoBatch(absl::string_view bytes);

@@ -109,18 +109,22 @@ absl::Status PublishService::TakeRate(const Publisher& publisher, int64_t count)
   return absl::OkStatus();
 }
 
-absl::Status PublishService::CheckSize(const cloudevents::CloudEvent& event) const {
-  if (static_cast<int64_t>(event.data().size()) <= limits_.max_event_bytes) {
-    return absl::OkStatus();
-  }
-  return absl::OutOfRangeError(absl::StrCat("event data of ", event.data().size(),
+absl::Status PublishService::CheckSize(size_t data_size) const {
+  if (static_cast<int64_t>(data_size) <= limits_.max_event_bytes) return absl::OkStatus();
+  return absl::OutOfRangeError(absl::StrCat("event data of ", data_size,
                                             " bytes exceeds the limit of ", limits_.max_event_bytes,
                                             " bytes (eventMesh.server.maxEventSize)"));
 }
 
 absl::Status PublishService::Admit(const Publisher& publisher,
                                    const cloudevents::CloudEvent& event) {
-  absl::Status status = AdmitOne(publisher, event);
+  return Admit(publisher, TopicOf(event), event.data().size(),
+               event.FindExtension(kMeshOriginExtension) != nullptr);
+}
+
+absl::Status PublishService::Admit(const Publisher& publisher, absl::string_view topic,
+                                   size_t data_size, bool forwarded) {
+  absl::Status status = AdmitOne(publisher, topic, data_size, forwarded);
   if (!status.ok() && metrics_ != nullptr) metrics_->PublishRefused(publisher.protocol, status);
   return status;
 }
@@ -134,18 +138,17 @@ absl::Status PublishService::AdmitAll(const Publisher& publisher,
   return status;
 }
 
-absl::Status PublishService::AdmitOne(const Publisher& publisher,
-                                      const cloudevents::CloudEvent& event) {
-  const absl::string_view topic = TopicOf(event);
+absl::Status PublishService::AdmitOne(const Publisher& publisher, absl::string_view topic,
+                                      size_t data_size, bool forwarded) {
   if (absl::Status s = AdmitTopic(publisher, topic); !s.ok()) return s;
   if (absl::Status s = TakeRate(publisher, 1); !s.ok()) return s;
-  if (absl::Status s = CheckSize(event); !s.ok()) return s;
+  if (absl::Status s = CheckSize(data_size); !s.ok()) return s;
   if (publisher.known_topics != nullptr && publisher.known_topics->contains(topic)) {
     return absl::OkStatus();
   }
   const std::string name(topic);
   if (absl::Status ensured = topics_->EnsureTopic(name); !ensured.ok()) return ensured;
-  if (event.FindExtension(kMeshOriginExtension) == nullptr) NotePublished(name);
+  if (!forwarded) NotePublished(name);
   if (publisher.known_topics != nullptr &&
       publisher.known_topics->size() < kMaxKnownTopicsPerPublisher) {
     publisher.known_topics->insert(name);
@@ -167,7 +170,7 @@ absl::Status PublishService::AdmitBatch(const Publisher& publisher,
     return s;
   }
   for (size_t i = 0; i < events.size(); ++i) {
-    if (absl::Status s = CheckSize(events[i]); !s.ok()) {
+    if (absl::Status s = CheckSize(events[i].data().size()); !s.ok()) {
       return absl::OutOfRangeError(absl::StrCat("event [", i, "]: ", s.message()));
     }
   }

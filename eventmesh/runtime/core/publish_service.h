@@ -74,11 +74,20 @@ class PublishService {
   // `metrics` may be nullptr (nothing is counted).
   PublishService(connectors::Connector* connector, TopicRegistry* topics, PublishLimits limits = {},
                  RuntimeMetrics* metrics = nullptr)
-      : connector_(connector), topics_(topics), limits_(limits), metrics_(metrics) {}
+      : connector_(connector),
+        topics_(topics),
+        limits_(limits),
+        metrics_(metrics),
+        takes_stored_bytes_(connector != nullptr && connector->capabilities().takes_stored_bytes) {}
 
   // The publish policy (see the file comment) for one event (its topic is its subject).
   // Refusals are counted in the metrics under the publisher's protocol.
   absl::Status Admit(const Publisher& publisher, const cloudevents::CloudEvent& event);
+  // The same policy for an event known by what the policy reads of it: its topic, the size of
+  // its data, and whether it carries kMeshOriginExtension (it was forwarded from another mesh).
+  // For publishers that hold the event in its stored form (PendingPublish::stored).
+  absl::Status Admit(const Publisher& publisher, absl::string_view topic, size_t data_size,
+                     bool forwarded);
   // The policy for a batch: every topic is checked (1, 2, 4) and the rate limits are taken
   // once for the whole batch, all or none.
   absl::Status AdmitAll(const Publisher& publisher,
@@ -100,6 +109,9 @@ class PublishService {
   void PublishBatch(std::vector<connectors::Connector::PendingPublish>* batch);
 
   connectors::Connector* connector() const { return connector_; }
+  // Whether the connector stores PendingPublish::stored without decoding it
+  // (Capabilities::takes_stored_bytes): then publishers that can write the stored form should.
+  bool TakesStoredBytes() const { return takes_stored_bytes_; }
   // nullptr when nothing is counted.
   RuntimeMetrics* metrics() const { return metrics_; }
 
@@ -111,17 +123,19 @@ class PublishService {
  private:
   void NotePublished(const std::string& topic);
 
-  absl::Status AdmitOne(const Publisher& publisher, const cloudevents::CloudEvent& event);
+  absl::Status AdmitOne(const Publisher& publisher, absl::string_view topic, size_t data_size,
+                        bool forwarded);
   absl::Status AdmitBatch(const Publisher& publisher,
                           const std::vector<cloudevents::CloudEvent>& events);
   absl::Status AdmitTopic(const Publisher& publisher, absl::string_view topic);
   absl::Status TakeRate(const Publisher& publisher, int64_t count);
-  absl::Status CheckSize(const cloudevents::CloudEvent& event) const;
+  absl::Status CheckSize(size_t data_size) const;
 
   connectors::Connector* const connector_;
   TopicRegistry* const topics_;
   const PublishLimits limits_;
   RuntimeMetrics* const metrics_;
+  const bool takes_stored_bytes_;
   mutable std::mutex published_mu_;
   absl::flat_hash_set<std::string> published_;  // guarded by published_mu_
 };

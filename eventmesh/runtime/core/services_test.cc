@@ -1,6 +1,7 @@
 // The publish and request-reply policy of the core services, against a real embedded store.
 // The same cases are driven through TCP and HTTP in //eventmesh/e2e:policy_test.
 
+#include <atomic>
 #include <cstdlib>
 #include <memory>
 #include <optional>
@@ -16,6 +17,7 @@
 #include "boost/asio/post.hpp"
 #include "eventmesh/connectors/embedded/embedded_connector.h"
 #include "eventmesh/net/io_thread_pool.h"
+#include "eventmesh/protocol/cloudevents/proto_format.h"
 #include "eventmesh/runtime/core/publish_service.h"
 #include "eventmesh/runtime/core/request_reply_service.h"
 #include "eventmesh/store/engine/rocksdb_event_store.h"
@@ -266,6 +268,72 @@ TEST_F(ServicesTest, EventAndBatchSizesAreBounded) {
   EXPECT_EQ(bounded.AdmitAll(Publisher{}, {Event("a", "1"), big}).message(),
             "event [1]: event data of 11 bytes exceeds the limit of 10 bytes "
             "(eventMesh.server.maxEventSize)");
+}
+
+TEST_F(ServicesTest, EventsInTheirStoredFormAreAdmittedAndStoredAsTheEventsThemselves) {
+  ASSERT_TRUE(publish_->TakesStoredBytes());  // the embedded store keeps the bytes as they are
+
+  // The policy reads the topic, the data size and the origin: the same decisions and messages.
+  EXPECT_EQ(publish_->Admit(Publisher{}, "eventmesh-runtimes", 1, false).code(),
+            absl::StatusCode::kPermissionDenied);
+  PublishLimits limits;
+  limits.max_event_bytes = 10;
+  PublishService bounded(connector_.get(), topics_.get(), limits);
+  EXPECT_EQ(bounded.Admit(Publisher{}, "orders", 11, false).message(),
+            "event data of 11 bytes exceeds the limit of 10 bytes (eventMesh.server.maxEventSize)");
+  EXPECT_TRUE(bounded.Admit(Publisher{}, "orders", 10, false).ok());
+  ASSERT_TRUE(publish_->Admit(Publisher{}, "stored", 7, false).ok());
+  ASSERT_TRUE(publish_->Admit(Publisher{}, "forwarded", 7, /*forwarded=*/true).ok());
+  const std::vector<std::string> produced = publish_->PublishedTopics();
+  EXPECT_THAT(produced, ::testing::Contains("stored"));
+  EXPECT_THAT(produced, ::testing::Not(::testing::Contains("forwarded")));
+  auto created = connector_->TopicExists("forwarded");
+  ASSERT_TRUE(created.ok());
+  EXPECT_TRUE(*created);
+
+  // Stored bytes next to decoded events in one batch: both are stored, in order, as published.
+  cloudevents::CloudEvent first = Event("stored", "s1");
+  first.mutable_extensions()->insert_or_assign("region", cloudevents::AttributeValue::String("eu"));
+  absl::StatusOr<std::string> first_bytes = cloudevents::SerializeProto(first);
+  ASSERT_TRUE(first_bytes.ok());
+  Slot<std::vector<std::string>> delivered;
+  std::vector<std::string> seen;  // each delivered event re-encoded
+  absl::Mutex seen_mu;
+  connectors::SubscribeOptions options;
+  options.group = "readers";
+  options.topic = "stored";
+  options.start = connectors::StartPosition::kEarliest;
+  auto subscription =
+      connector_->Subscribe(options, [&](std::vector<connectors::DeliveredEvent>* events) {
+        absl::MutexLock lock(&seen_mu);
+        for (auto& delivered_event : *events) {
+          ASSERT_TRUE(delivered_event.Materialize().ok());
+          auto bytes = cloudevents::SerializeProto(*delivered_event.event);
+          seen.push_back(bytes.ok() ? *bytes : bytes.status().ToString());
+        }
+        if (seen.size() == 2) delivered.Set(seen);
+      });
+  ASSERT_TRUE(subscription.ok()) << subscription.status();
+  Slot<int> acked;
+  std::atomic<int> acks{0};
+  std::vector<connectors::Connector::PendingPublish> batch(2);
+  batch[0].stored = *first_bytes;
+  batch[0].stored_topic = "stored";
+  batch[1].event = Event("stored", "s2");
+  for (auto& pending : batch) {
+    pending.done = [&](absl::StatusOr<connectors::PublishResult> result) {
+      EXPECT_TRUE(result.ok()) << result.status();
+      if (acks.fetch_add(1) + 1 == 2) acked.Set(2);
+    };
+  }
+  publish_->PublishBatch(&batch);
+  ASSERT_TRUE(acked.Wait().has_value());
+  std::optional<std::vector<std::string>> got = delivered.Wait();
+  ASSERT_TRUE(got.has_value());
+  absl::StatusOr<std::string> second_bytes = cloudevents::SerializeProto(Event("stored", "s2"));
+  ASSERT_TRUE(second_bytes.ok());
+  EXPECT_EQ(*got, (std::vector<std::string>{*first_bytes, *second_bytes}));
+  (*subscription)->Close();
 }
 
 TEST_F(ServicesTest, BatchAdmissionChecksEveryTopicAndTakesPermitsOnce) {

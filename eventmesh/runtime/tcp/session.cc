@@ -458,12 +458,20 @@ void Session::HandlePublish(Package& package, absl::string_view body) {
   // The event is built where it waits for the loop turn's batch (no moves on the way there);
   // a refused publish takes it back out before answering.
   connectors::Connector::PendingPublish& pending = pending_publishes_.emplace_back();
-  const absl::Status converted =
-      protocol::adaptor::TcpPackageToCloudEvent(package.header, body, &pending.event);
-  if (!converted.ok()) {
-    pending_publishes_.pop_back();
-    Reply(package, reply_cmd, OpStatus::kFail, std::string(converted.message()));
-    return;
+  // A connector that stores the encoded event as it is gets it written straight from the
+  // package; packages the encoder leaves alone (and other connectors) take the CloudEvent path.
+  protocol::adaptor::StoredPublish& stored = stored_publish_;
+  const bool encoded = ctx_->publish->TakesStoredBytes() &&
+                       protocol::adaptor::EncodeStoredPublish(package.header, body,
+                                                              core::kMeshOriginExtension, &stored);
+  if (!encoded) {
+    const absl::Status converted =
+        protocol::adaptor::TcpPackageToCloudEvent(package.header, body, &pending.event);
+    if (!converted.ok()) {
+      pending_publishes_.pop_back();
+      Reply(package, reply_cmd, OpStatus::kFail, std::string(converted.message()));
+      return;
+    }
   }
   if (publishes_in_flight_.load() >= ctx_->config->upstream_buffer_size) {
     pending_publishes_.pop_back();
@@ -475,11 +483,17 @@ void Session::HandlePublish(Package& package, absl::string_view body) {
                        " publishes in flight (eventMesh.server.session.upstreamBufferSize)"));
     return;
   }
-  const absl::Status admitted = ctx_->publish->Admit(AsPublisher(), pending.event);
+  const absl::Status admitted = encoded ? ctx_->publish->Admit(AsPublisher(), stored.topic,
+                                                               stored.data_size, stored.has_marker)
+                                        : ctx_->publish->Admit(AsPublisher(), pending.event);
   if (!admitted.ok()) {
     pending_publishes_.pop_back();
     Reply(package, reply_cmd, StatusCode(admitted), std::string(admitted.message()));
     return;
+  }
+  if (encoded) {
+    pending.stored = std::move(stored.bytes);
+    pending.stored_topic = std::move(stored.topic);
   }
   publishes_in_flight_.fetch_add(1);
   // The reply only needs the request's seq.

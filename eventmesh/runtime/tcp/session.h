@@ -44,6 +44,7 @@
 #include "absl/strings/string_view.h"
 #include "boost/asio.hpp"
 #include "boost/asio/ssl.hpp"
+#include "eventmesh/protocol/adaptor/tcp_adaptor.h"
 #include "eventmesh/protocol/tcp/package.h"
 #include "eventmesh/protocol/tcp/package_codec.h"
 #include "eventmesh/protocol/tcp/package_decoder.h"
@@ -186,6 +187,7 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   bool reading_stopped_ = false;
   std::vector<std::pair<std::shared_ptr<core::GroupConsumer>, uint64_t>> pending_acks_;
   std::vector<connectors::Connector::PendingPublish> pending_publishes_;
+  protocol::adaptor::StoredPublish stored_publish_;  // HandlePublish's encoder output
 
   std::atomic<bool> closed_{false};
   std::atomic<int64_t> publishes_in_flight_{0};
