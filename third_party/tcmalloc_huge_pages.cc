@@ -8,6 +8,7 @@
 #ifdef EVENTMESH_WITH_TCMALLOC
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -160,6 +161,11 @@ class HugePageSysAllocator : public SysAllocator {
   }
 
   static void* PrefaultMain(void* self) {
+    // Zeroing a huge page takes a core for a fraction of a millisecond: the thread runs only
+    // when no other thread of the machine wants the core (SCHED_IDLE), so it never delays the
+    // event loops. Where the policy cannot be set, it runs as an ordinary thread.
+    sched_param param{};
+    sched_setscheduler(0, SCHED_IDLE, &param);
     static_cast<HugePageSysAllocator*>(self)->PrefaultLoop();
     return nullptr;
   }
