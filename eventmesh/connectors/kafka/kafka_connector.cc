@@ -25,6 +25,7 @@
 #include "eventmesh/connectors/api/delivery_metadata.h"
 #include "eventmesh/connectors/kafka/ack_tracker.h"
 #include "eventmesh/connectors/kafka/kafka_binding.h"
+#include "eventmesh/protocol/cloudevents/proto_format.h"
 #include "eventmesh/store/engine/event_store.h"
 #include "glog/logging.h"
 
@@ -811,7 +812,19 @@ class KafkaConnector final : public Connector {
     {
       absl::ReaderMutexLock lock(&state_mu_);
       if (!shut_down_) {
-        for (PendingPublish& pending : *batch) Produce(pending.event, &pending.done);
+        for (PendingPublish& pending : *batch) {
+          // Records carry the event's attributes as headers (binary content mode): stored
+          // bytes are decoded first.
+          if (!pending.stored.empty()) {
+            absl::StatusOr<cloudevents::CloudEvent> event = cloudevents::ParseProto(pending.stored);
+            if (!event.ok()) {
+              pending.done(event.status());
+              continue;
+            }
+            pending.event = *std::move(event);
+          }
+          Produce(pending.event, &pending.done);
+        }
         batch->clear();
         return;
       }

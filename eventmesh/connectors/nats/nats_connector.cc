@@ -195,10 +195,12 @@ class NatsConnector : public Connector {
     caps.durable = !options_.memory_storage;
     caps.supports_consumer_groups = true;
     caps.supports_broadcasting = true;
-    caps.shared_store = true;  // other runtimes on the same NATS share topics and groups
+    caps.shared_store = true;        // other runtimes on the same NATS share topics and groups
+    caps.takes_stored_bytes = true;  // messages carry the CloudEvents protobuf bytes
     return caps;
   }
   void Publish(cloudevents::CloudEvent event, PublishCallback done) override;
+  void PublishBatch(std::vector<PendingPublish>* batch) override;
   absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(const SubscribeOptions& options,
                                                           DeliveryHandler handler) override;
   absl::Status CreateTopic(const std::string& topic, int32_t partitions) override;
@@ -405,26 +407,44 @@ absl::StatusOr<int32_t> NatsConnector::Partitions(const std::string& topic, bool
 }
 
 void NatsConnector::Publish(cloudevents::CloudEvent event, PublishCallback done) {
-  std::string topic = event.subject() ? *event.subject() : std::string();
-  if (topic.empty()) {
-    done(absl::InvalidArgumentError("nats connector: the event has no subject (topic)"));
-    return;
+  std::vector<PendingPublish> batch(1);
+  batch[0].event = std::move(event);
+  batch[0].done = std::move(done);
+  PublishBatch(&batch);
+}
+
+void NatsConnector::PublishBatch(std::vector<PendingPublish>* batch) {
+  // Serialized (or taken as stored) outside the lock, queued in one step.
+  std::vector<Queued> ready;
+  ready.reserve(batch->size());
+  const int64_t deadline_ms = NowMs() + options_.publish_timeout_ms;
+  for (PendingPublish& pending : *batch) {
+    const bool stored = !pending.stored.empty();
+    std::string topic =
+        stored ? std::move(pending.stored_topic) : pending.event.subject().value_or(std::string());
+    if (topic.empty()) {
+      pending.done(absl::InvalidArgumentError("nats connector: the event has no subject (topic)"));
+      continue;
+    }
+    absl::StatusOr<std::string> payload =
+        stored ? std::move(pending.stored) : cloudevents::SerializeProto(pending.event);
+    if (!payload.ok()) {
+      pending.done(payload.status());
+      continue;
+    }
+    ready.push_back({std::move(topic), *std::move(payload), std::move(pending.done), deadline_ms});
   }
-  auto payload = cloudevents::SerializeProto(event);
-  if (!payload.ok()) {
-    done(payload.status());
-    return;
-  }
+  batch->clear();
+  if (ready.empty()) return;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!shutdown_) {
-      queue_.push_back({std::move(topic), std::move(*payload), std::move(done),
-                        NowMs() + options_.publish_timeout_ms});
+      for (Queued& item : ready) queue_.push_back(std::move(item));
       cv_.notify_all();
       return;
     }
   }
-  done(absl::UnavailableError("nats connector is shut down"));
+  for (Queued& item : ready) item.done(absl::UnavailableError("nats connector is shut down"));
 }
 
 void NatsConnector::PublisherLoop() {

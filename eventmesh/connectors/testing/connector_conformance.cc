@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "eventmesh/protocol/cloudevents/proto_format.h"
 #include "eventmesh/protocol/tcp/event_mesh_message.h"
 #include "eventmesh/runtime/server.h"
 #include "eventmesh/runtime/testing/test_client.h"
@@ -387,6 +388,63 @@ TEST_P(ConnectorConformanceTest, PublishedEventsAreConsumedInOrderPerPartition) 
           << e.position.partition;
     }
     last[e.position.partition] = {e.position.offset, index[e.event->id()]};
+  }
+}
+
+// PendingPublish::stored: a connector that takes the bytes as they are and one that decodes them
+// first both store what the bytes encode, in order with the events of the same batch.
+TEST_P(ConnectorConformanceTest, PublishBatchTakesEventsAndTheirStoredBytesAlike) {
+  Connector* connector = OpenConnector();
+  ASSERT_NE(connector, nullptr);
+  ASSERT_TRUE(connector->CreateTopic("stored-batch", 1).ok());
+  auto member = Join(connector, Options("readers", "stored-batch"), /*auto_ack=*/true);
+  ASSERT_TRUE(member.ok()) << member.status();
+
+  constexpr int kEvents = 6;
+  std::vector<cloudevents::CloudEvent> events;
+  std::vector<Connector::PendingPublish> batch(kEvents);
+  absl::Mutex mu;
+  std::map<std::string, absl::Status> results;
+  for (int i = 0; i < kEvents; ++i) {
+    const std::string id = absl::StrCat("s-", i);
+    cloudevents::CloudEvent event = MakeEvent("stored-batch", id);
+    event.mutable_extensions()->insert_or_assign(
+        "form", cloudevents::AttributeValue::String(i % 2 == 0 ? "stored" : "event"));
+    events.push_back(event);
+    if (i % 2 == 0) {
+      absl::StatusOr<std::string> bytes = cloudevents::SerializeProto(event);
+      ASSERT_TRUE(bytes.ok()) << bytes.status();
+      batch[i].stored = *std::move(bytes);
+      batch[i].stored_topic = "stored-batch";
+    } else {
+      batch[i].event = std::move(event);
+    }
+    batch[i].done = [&, id](absl::StatusOr<PublishResult> r) {
+      absl::MutexLock lock(&mu);
+      results.emplace(id, r.status());
+    };
+  }
+  connector->PublishBatch(&batch);
+  EXPECT_TRUE(batch.empty());
+  {
+    absl::MutexLock lock(&mu);
+    auto all = [&] { return results.size() == kEvents; };
+    ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(&all), kWait)) << "publish callbacks missing";
+    for (const auto& [id, status] : results) EXPECT_TRUE(status.ok()) << id << ": " << status;
+  }
+  ASSERT_EQ((*member)->collector->WaitFor(kEvents), static_cast<size_t>(kEvents));
+  const std::vector<DeliveredEvent> received = (*member)->collector->received();
+  ASSERT_EQ(received.size(), static_cast<size_t>(kEvents));
+  for (int i = 0; i < kEvents; ++i) {  // one partition: publish order
+    const cloudevents::CloudEvent& got = *received[i].event;
+    EXPECT_EQ(got.id(), events[i].id());
+    EXPECT_EQ(got.source(), events[i].source());
+    EXPECT_EQ(got.type(), events[i].type());
+    EXPECT_EQ(got.subject(), events[i].subject());
+    EXPECT_EQ(got.data(), events[i].data());
+    const std::string* form = got.FindExtension("form");
+    ASSERT_NE(form, nullptr) << got.id();
+    EXPECT_EQ(*form, i % 2 == 0 ? "stored" : "event");
   }
 }
 
