@@ -241,17 +241,45 @@ class Connector {
   };
   virtual void PublishBatch(std::vector<PendingPublish>* batch) {
     for (auto& pending : *batch) {
-      if (!pending.stored.empty()) {
-        absl::StatusOr<cloudevents::CloudEvent> event = cloudevents::ParseProto(pending.stored);
-        if (!event.ok()) {
-          pending.done(event.status());
-          continue;
-        }
-        pending.event = *std::move(event);
+      if (absl::Status decoded = DecodeStored(&pending); !decoded.ok()) {
+        pending.done(decoded);
+        continue;
       }
       Publish(std::move(pending.event), std::move(pending.done));
     }
     batch->clear();
+  }
+  // For PublishBatch implementations. DecodeStored makes `event` the event `stored` encodes
+  // (nothing to do when `stored` is empty); errors are ParseProto's. TakeStoredForm moves out
+  // the topic and the stored bytes, or serializes `event`; InvalidArgument when the event has no
+  // subject (topic).
+  static absl::Status DecodeStored(PendingPublish* pending) {
+    if (pending->stored.empty()) return absl::OkStatus();
+    absl::StatusOr<cloudevents::CloudEvent> event = cloudevents::ParseProto(pending->stored);
+    if (!event.ok()) return event.status();
+    pending->event = *std::move(event);
+    pending->stored.clear();
+    return absl::OkStatus();
+  }
+  struct StoredForm {
+    std::string topic;
+    std::string bytes;  // cloudevents::SerializeProto of the event
+  };
+  static absl::StatusOr<StoredForm> TakeStoredForm(PendingPublish* pending) {
+    StoredForm form;
+    if (!pending->stored.empty()) {
+      form.topic = std::move(pending->stored_topic);
+      form.bytes = std::move(pending->stored);
+    } else {
+      form.topic = pending->event.subject().value_or(std::string());
+    }
+    if (form.topic.empty()) return absl::InvalidArgumentError("event has no subject (topic)");
+    if (form.bytes.empty()) {
+      absl::StatusOr<std::string> bytes = cloudevents::SerializeProto(pending->event);
+      if (!bytes.ok()) return bytes.status();
+      form.bytes = *std::move(bytes);
+    }
+    return form;
   }
 
   // Opens a subscription; `handler` starts receiving events at once. The topic must exist.

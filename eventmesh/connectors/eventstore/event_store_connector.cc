@@ -832,29 +832,22 @@ void EventStoreConnector::PublishBatch(std::vector<PendingPublish>* batch) {
   int64_t bytes = 0;
   const bool attach = store_->KeepsAttachments();
   for (auto& pending : *batch) {
-    const bool stored = !pending.stored.empty();
-    std::string topic =
-        stored ? std::move(pending.stored_topic) : pending.event.subject().value_or(std::string());
-    if (topic.empty()) {
-      pending.done(absl::InvalidArgumentError("event has no subject (topic)"));
+    absl::StatusOr<StoredForm> form = TakeStoredForm(&pending);
+    if (!form.ok()) {
+      pending.done(form.status());
       continue;
     }
-    absl::StatusOr<std::string> payload =
-        stored ? std::move(pending.stored) : cloudevents::SerializeProto(pending.event);
-    if (!payload.ok()) {
-      pending.done(payload.status());
-      continue;
-    }
-    if (static_cast<int64_t>(payload->size()) > options_.limits.max_event_bytes) {
+    std::string& payload = form->bytes;
+    if (static_cast<int64_t>(payload.size()) > options_.limits.max_event_bytes) {
       pending.done(absl::InvalidArgumentError(
-          absl::StrCat("event of ", payload->size(), " bytes exceeds the ",
+          absl::StrCat("event of ", payload.size(), " bytes exceeds the ",
                        options_.limits.max_event_bytes, "-byte limit")));
       continue;
     }
-    bytes += static_cast<int64_t>(payload->size());
-    PendingAppend append{std::move(topic), std::string(), std::move(pending.done), nullptr};
-    if (attach) append.attachment = std::make_shared<const PublishedBytes>(*payload);
-    append.payload = *std::move(payload);
+    bytes += static_cast<int64_t>(payload.size());
+    PendingAppend append{std::move(form->topic), std::string(), std::move(pending.done), nullptr};
+    if (attach) append.attachment = std::make_shared<const PublishedBytes>(payload);
+    append.payload = std::move(payload);
     ready.push_back(std::move(append));
   }
   batch->clear();

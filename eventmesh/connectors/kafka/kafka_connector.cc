@@ -25,7 +25,6 @@
 #include "eventmesh/connectors/api/delivery_metadata.h"
 #include "eventmesh/connectors/kafka/ack_tracker.h"
 #include "eventmesh/connectors/kafka/kafka_binding.h"
-#include "eventmesh/protocol/cloudevents/proto_format.h"
 #include "eventmesh/store/engine/event_store.h"
 #include "glog/logging.h"
 
@@ -815,13 +814,9 @@ class KafkaConnector final : public Connector {
         for (PendingPublish& pending : *batch) {
           // Records carry the event's attributes as headers (binary content mode): stored
           // bytes are decoded first.
-          if (!pending.stored.empty()) {
-            absl::StatusOr<cloudevents::CloudEvent> event = cloudevents::ParseProto(pending.stored);
-            if (!event.ok()) {
-              pending.done(event.status());
-              continue;
-            }
-            pending.event = *std::move(event);
+          if (absl::Status decoded = DecodeStored(&pending); !decoded.ok()) {
+            pending.done(decoded);
+            continue;
           }
           Produce(pending.event, &pending.done);
         }

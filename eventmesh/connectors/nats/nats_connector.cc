@@ -419,20 +419,14 @@ void NatsConnector::PublishBatch(std::vector<PendingPublish>* batch) {
   ready.reserve(batch->size());
   const int64_t deadline_ms = NowMs() + options_.publish_timeout_ms;
   for (PendingPublish& pending : *batch) {
-    const bool stored = !pending.stored.empty();
-    std::string topic =
-        stored ? std::move(pending.stored_topic) : pending.event.subject().value_or(std::string());
-    if (topic.empty()) {
-      pending.done(absl::InvalidArgumentError("nats connector: the event has no subject (topic)"));
+    absl::StatusOr<StoredForm> form = TakeStoredForm(&pending);
+    if (!form.ok()) {
+      pending.done(absl::Status(form.status().code(),
+                                absl::StrCat("nats connector: ", form.status().message())));
       continue;
     }
-    absl::StatusOr<std::string> payload =
-        stored ? std::move(pending.stored) : cloudevents::SerializeProto(pending.event);
-    if (!payload.ok()) {
-      pending.done(payload.status());
-      continue;
-    }
-    ready.push_back({std::move(topic), *std::move(payload), std::move(pending.done), deadline_ms});
+    ready.push_back(
+        {std::move(form->topic), std::move(form->bytes), std::move(pending.done), deadline_ms});
   }
   batch->clear();
   if (ready.empty()) return;
