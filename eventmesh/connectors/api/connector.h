@@ -155,6 +155,10 @@ struct DeliveredEvent {
   int32_t previous_deliveries = 0;
   // The event in the CloudEvents protobuf format (cloudevents::ParseProto), when `event` is null.
   std::shared_ptr<const std::string> stored;
+  // `stored` are bytes this process wrote for an event CloudEvent::Validate accepted (a
+  // PendingPublish::stored it kept in memory): readers may skip re-checking the strings' contents
+  // (cloudevents::ProtoEventView::Checks::kStructure). False when unknown.
+  bool stored_validated = false;
 
   // Makes `event` available: decodes `stored` when `event` is null and keeps the result (for
   // one thread at a time, like the rest of the struct). InvalidArgument when the stored bytes
@@ -232,10 +236,11 @@ class Connector {
   struct PendingPublish {
     cloudevents::CloudEvent event;
     PublishCallback done;
-    // When not empty: the event's protobuf encoding (cloudevents::SerializeProto) and its
-    // topic, and `event` is unused. Publishers that have the encoded form already (the TCP
-    // publish path) set it when the connector's Capabilities::takes_stored_bytes says it uses
-    // the bytes as they are; other connectors decode it first.
+    // When not empty: the protobuf encoding (cloudevents::SerializeProto) of an event
+    // CloudEvent::Validate accepts, and its topic; `event` is unused. Publishers that have the
+    // encoded form already (the TCP publish path) set it when the connector's
+    // Capabilities::takes_stored_bytes says it uses the bytes as they are; other connectors
+    // decode it first.
     std::string stored;
     std::string stored_topic;
   };
@@ -263,13 +268,15 @@ class Connector {
   }
   struct StoredForm {
     std::string topic;
-    std::string bytes;  // cloudevents::SerializeProto of the event
+    std::string bytes;       // cloudevents::SerializeProto of the event
+    bool validated = false;  // taken from `stored`: the event passed CloudEvent::Validate
   };
   static absl::StatusOr<StoredForm> TakeStoredForm(PendingPublish* pending) {
     StoredForm form;
     if (!pending->stored.empty()) {
       form.topic = std::move(pending->stored_topic);
       form.bytes = std::move(pending->stored);
+      form.validated = true;
     } else {
       form.topic = pending->event.subject().value_or(std::string());
     }

@@ -31,18 +31,20 @@ int64_t NowMs() {
 // freed as soon as it is serialized, on the publisher's thread.
 class PublishedBytes final : public store::RecordAttachment {
  public:
-  explicit PublishedBytes(std::string bytes)
-      : bytes_(std::move(bytes)),
-        // One block with make_shared's control block (two counts and a vtable pointer), and
-        // the bytes' own heap block.
-        memory_bytes_(
-            static_cast<int64_t>(HeapBlockBytes(sizeof(*this) + 16) + StringHeapBytes(bytes_))) {}
+  // `validated`: the bytes came as a PendingPublish::stored (see DeliveredEvent::stored_validated).
+  PublishedBytes(std::string bytes, bool validated)
+      : bytes_(std::move(bytes)), validated_(validated) {}
   const std::string& bytes() const { return bytes_; }
-  int64_t MemoryBytes() const override { return memory_bytes_; }
+  bool validated() const { return validated_; }
+  // One block with make_shared's control block (two counts and a vtable pointer), and the
+  // bytes' own heap block.
+  int64_t MemoryBytes() const override {
+    return static_cast<int64_t>(HeapBlockBytes(sizeof(*this) + 16) + StringHeapBytes(bytes_));
+  }
 
  private:
   const std::string bytes_;
-  const int64_t memory_bytes_;  // as made by make_shared
+  const bool validated_;
 };
 
 // The attachment as this connector's PublishedBytes, or nullptr. PublishedBytes is final, so
@@ -53,14 +55,17 @@ const PublishedBytes* AsPublished(const store::RecordAttachment* attachment) {
   return static_cast<const PublishedBytes*>(attachment);
 }
 
-// The record's stored bytes: the attached ones when the store kept them with the record
-// (shared, not copied), else the payload, taken from the record.
-std::shared_ptr<const std::string> StoredBytes(store::EventRecord& record) {
+// Sets the delivery's stored bytes: the attached ones when the store kept them with the record
+// (shared, not copied, and validated when they were published so), else the payload, taken from
+// the record.
+void SetStoredBytes(store::EventRecord& record, DeliveredEvent* delivered) {
   if (const PublishedBytes* published = AsPublished(record.attachment.get())) {
     // Aliasing: the bytes live as long as any delivery or the cache holds the attachment.
-    return std::shared_ptr<const std::string>(record.attachment, &published->bytes());
+    delivered->stored = std::shared_ptr<const std::string>(record.attachment, &published->bytes());
+    delivered->stored_validated = published->validated();
+    return;
   }
-  return std::make_shared<const std::string>(std::move(record.payload));
+  delivered->stored = std::make_shared<const std::string>(std::move(record.payload));
 }
 
 // The record's event, decoded from its stored bytes.
@@ -678,7 +683,7 @@ class EventStoreSubscriptionState
           unacked_bytes_ += bytes;
           DeliveredEvent delivered;
           if (deliver_bytes) {
-            delivered.stored = StoredBytes(record);
+            SetStoredBytes(record, &delivered);
           } else {
             delivered.event = *std::move(decoded[i]);
           }
@@ -846,7 +851,9 @@ void EventStoreConnector::PublishBatch(std::vector<PendingPublish>* batch) {
     }
     bytes += static_cast<int64_t>(payload.size());
     PendingAppend append{std::move(form->topic), std::string(), std::move(pending.done), nullptr};
-    if (attach) append.attachment = std::make_shared<const PublishedBytes>(payload);
+    if (attach) {
+      append.attachment = std::make_shared<const PublishedBytes>(payload, form->validated);
+    }
     append.payload = std::move(payload);
     ready.push_back(std::move(append));
   }

@@ -447,8 +447,10 @@ absl::Status AppendCloudEventFrame(const CloudEvent& event, tcp::Command cmd, ab
 std::optional<absl::Status> AppendStoredEventFrame(absl::string_view stored, tcp::Command cmd,
                                                    absl::string_view seq,
                                                    tcp::LengthConvention convention,
-                                                   std::string* out, size_t max_frame_size) {
-  std::optional<cloudevents::ProtoEventView> event = cloudevents::ProtoEventView::Parse(stored);
+                                                   std::string* out, size_t max_frame_size,
+                                                   cloudevents::ProtoEventView::Checks checks) {
+  std::optional<cloudevents::ProtoEventView> event =
+      cloudevents::ProtoEventView::Parse(stored, checks);
   if (!event.has_value()) return std::nullopt;
   const absl::string_view* type = event->FindExtension(tcp::kPropertyProtocolType);
   if (type != nullptr && *type == tcp::kProtocolTypeCloudEvents) {

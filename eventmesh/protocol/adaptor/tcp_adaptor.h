@@ -27,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "eventmesh/protocol/cloudevents/cloud_event.h"
+#include "eventmesh/protocol/cloudevents/proto_event_view.h"
 #include "eventmesh/protocol/tcp/command.h"
 #include "eventmesh/protocol/tcp/package.h"
 #include "eventmesh/protocol/tcp/package_codec.h"
@@ -92,11 +93,12 @@ absl::Status AppendCloudEventFrame(const cloudevents::CloudEvent& event, tcp::Co
 // for anything else (other protocol types, typed extensions, dataschema, bytes that do not parse
 // or would not validate): the caller then decodes the event and calls
 // AppendCloudEventFrame. Errors: ResourceExhausted as AppendCloudEventFrame.
-std::optional<absl::Status> AppendStoredEventFrame(absl::string_view stored, tcp::Command cmd,
-                                                   absl::string_view seq,
-                                                   tcp::LengthConvention convention,
-                                                   std::string* out,
-                                                   size_t max_frame_size = tcp::kMaxFrameSize);
+// `checks`: how the bytes are read (kStructure for bytes of a validated event, see
+// cloudevents::ProtoEventView::Checks).
+std::optional<absl::Status> AppendStoredEventFrame(
+    absl::string_view stored, tcp::Command cmd, absl::string_view seq,
+    tcp::LengthConvention convention, std::string* out, size_t max_frame_size = tcp::kMaxFrameSize,
+    cloudevents::ProtoEventView::Checks checks = cloudevents::ProtoEventView::Checks::kAll);
 
 // The topic of an event: its subject, or empty when it has none.
 absl::string_view EventTopic(const cloudevents::CloudEvent& event);

@@ -4,8 +4,9 @@
 // io.cloudevents.v1 classes + FromProto accept, and yields the same event; accepted
 // events serialize and parse back to the same event (time in canonical form). The same
 // acceptance holds for batches. ProtoEventView accepts a subset of what ParseProto accepts
-// (on the input and on the re-serialized bytes), with the same fields and the same JSON.
-// Any violation aborts.
+// (on the input and on the re-serialized bytes), with the same fields and the same JSON. With
+// Checks::kStructure it accepts at least that, writes the same JSON for it, and writes JSON for
+// whatever else it accepts without reading past the input. Any violation aborts.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -45,8 +46,19 @@ bool ReferenceBatchOk(absl::string_view bytes) {
 
 // A view of `bytes`, when there is one, agrees with ParseProto's event `parsed`.
 void CheckView(absl::string_view bytes, const absl::StatusOr<CloudEvent>& parsed) {
-  std::optional<eventmesh::cloudevents::ProtoEventView> view =
-      eventmesh::cloudevents::ProtoEventView::Parse(bytes);
+  using eventmesh::cloudevents::ProtoEventView;
+  std::optional<ProtoEventView> view = ProtoEventView::Parse(bytes);
+  // Without the contents' checks, every input is read within its bounds (ASan), and what the
+  // full checks accept reads the same (compared through its JSON below).
+  std::optional<ProtoEventView> structural =
+      ProtoEventView::Parse(bytes, ProtoEventView::Checks::kStructure);
+  if (view.has_value() && !structural.has_value()) {
+    Fail("the structure checks refuse what the full checks accept", "");
+  }
+  if (structural.has_value()) {
+    std::string ignored;
+    eventmesh::cloudevents::AppendJsonEvent(*structural, &ignored);
+  }
   if (!view.has_value()) return;
   if (!parsed.ok())
     Fail("view accepts what ParseProto refuses", std::string(parsed.status().message()));
@@ -70,6 +82,9 @@ void CheckView(absl::string_view bytes, const absl::StatusOr<CloudEvent>& parsed
   std::string json;
   eventmesh::cloudevents::AppendJsonEvent(*view, &json);
   if (json != eventmesh::cloudevents::SerializeJsonEvent(e)) Fail("view JSON differs", json);
+  std::string structural_json;
+  eventmesh::cloudevents::AppendJsonEvent(*structural, &structural_json);
+  if (structural_json != json) Fail("the structure-checked view's JSON differs", structural_json);
 }
 
 }  // namespace

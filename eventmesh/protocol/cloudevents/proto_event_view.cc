@@ -68,8 +68,11 @@ size_t TimestampText(absl::string_view message, char* buf) {
 
 }  // namespace
 
-std::optional<ProtoEventView> ProtoEventView::Parse(absl::string_view bytes) {
+std::optional<ProtoEventView> ProtoEventView::Parse(absl::string_view bytes, Checks checks) {
   if (bytes.size() > static_cast<size_t>(INT32_MAX)) return std::nullopt;  // as ParseProto
+  const bool all = checks == Checks::kAll;
+  // The contents' checks (kAll only).
+  const auto text_ok = [all](absl::string_view text) { return !all || IsValidUtf8(text); };
   ProtoEventView e;
   uint32_t seen = 0;  // bit per top-level field number
   WireReader in(bytes);
@@ -114,7 +117,7 @@ std::optional<ProtoEventView> ProtoEventView::Parse(absl::string_view bytes) {
           }
           break;
         }
-        if (!OneField(attribute, 3, &text) || !IsValidUtf8(text)) return std::nullopt;
+        if (!OneField(attribute, 3, &text) || !text_ok(text)) return std::nullopt;
         if (name == "subject") {
           if (e.subject_.has_value() || text.empty()) return std::nullopt;
           e.subject_ = text;
@@ -124,7 +127,7 @@ std::optional<ProtoEventView> ProtoEventView::Parse(absl::string_view bytes) {
         } else {
           // Other core attributes (dataschema, ...) are not plain; extension names must
           // be valid and in strictly increasing order, as SerializeProto writes them.
-          if (IsCoreAttributeName(name) || !IsValidAttributeName(name) ||
+          if (IsCoreAttributeName(name) || (all && !IsValidAttributeName(name)) ||
               (!e.extensions_.empty() && !(e.extensions_.back().first < name))) {
             return std::nullopt;
           }
@@ -137,7 +140,7 @@ std::optional<ProtoEventView> ProtoEventView::Parse(absl::string_view bytes) {
         e.data_encoding_ = DataEncoding::kBinary;
         break;
       case 7:
-        if (!IsValidUtf8(value)) return std::nullopt;
+        if (!text_ok(value)) return std::nullopt;
         e.data_ = value;
         e.data_encoding_ = DataEncoding::kText;
         break;
@@ -147,8 +150,8 @@ std::optional<ProtoEventView> ProtoEventView::Parse(absl::string_view bytes) {
   }
   // What CloudEvent::Validate refuses.
   if ((e.spec_version_ != kSpecVersion10 && e.spec_version_ != kSpecVersion03) || e.id_.empty() ||
-      e.source_.empty() || e.type_.empty() || !IsValidUtf8(e.id_) || !IsValidUtf8(e.source_) ||
-      !IsValidUtf8(e.type_) || !IsUriReference(e.source_)) {
+      e.source_.empty() || e.type_.empty() || !text_ok(e.id_) || !text_ok(e.source_) ||
+      !text_ok(e.type_) || (all && !IsUriReference(e.source_))) {
     return std::nullopt;
   }
   if (e.spec_version_ == kSpecVersion03) {

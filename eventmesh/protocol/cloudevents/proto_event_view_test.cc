@@ -1,5 +1,7 @@
 #include "eventmesh/protocol/cloudevents/proto_event_view.h"
 
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -58,6 +60,13 @@ void ExpectSameAsParseProto(const CloudEvent& e) {
   std::string json;
   AppendJsonEvent(*view, &json);
   EXPECT_EQ(json, SerializeJsonEvent(*decoded));
+  // Bytes of a validated event read the same without the contents' checks.
+  std::optional<ProtoEventView> structural =
+      ProtoEventView::Parse(bytes, ProtoEventView::Checks::kStructure);
+  ASSERT_TRUE(structural.has_value());
+  std::string structural_json;
+  AppendJsonEvent(*structural, &structural_json);
+  EXPECT_EQ(structural_json, json);
 }
 
 TEST(ProtoEventViewTest, PlainEventsReadAsParseProtoDecodesThem) {
@@ -185,8 +194,16 @@ TEST(ProtoEventViewTest, RefusesWhatParseProtoRefusesAndWhatIsNotWrittenOnce) {
        Required() + Entry("time", "2026-12-05T20:00:00Z") + Entry("time", "2026-12-05T20:00:00Z")},
       {"truncated", Required().substr(0, 5)},
   };
+  // What Checks::kStructure leaves unchecked: the contents of strings a validated event's bytes
+  // hold. Everything else it refuses as kAll does.
+  const std::set<std::string> contents = {"source not a URI-reference",
+                                          "extension name not lower-case", "text data not UTF-8",
+                                          "extension text not UTF-8"};
   for (const auto& [what, bytes] : cases) {
     EXPECT_FALSE(ProtoEventView::Parse(bytes).has_value()) << what;
+    EXPECT_EQ(ProtoEventView::Parse(bytes, ProtoEventView::Checks::kStructure).has_value(),
+              contents.count(what) == 1)
+        << what;
   }
   // The same bytes with plain extensions are accepted, and time as text or as a timestamp.
   EXPECT_TRUE(ProtoEventView::Parse(Required() + Entry("a", "1") + Entry("b", "2")).has_value());
@@ -211,6 +228,9 @@ TEST(ProtoEventViewTest, NoPrefixOfAnEventIsReadPastItsEnd) {
     if (view.has_value()) {
       EXPECT_TRUE(ParseProto(prefix).ok()) << n;
     }
+    EXPECT_EQ(ProtoEventView::Parse(prefix, ProtoEventView::Checks::kStructure).has_value(),
+              view.has_value())
+        << n;
   }
 }
 

@@ -65,10 +65,12 @@ class DeliveryTarget {
   // consumer then hands over events it holds as bytes that way.
   virtual bool TakesStoredBytes() const { return false; }
   // Push for an event given as its stored bytes (CloudEvents protobuf format, never null; the
-  // target may keep the pointer); only called when TakesStoredBytes(). Undeliverable when the
-  // bytes do not decode (and the target needs them decoded).
-  virtual PushResult PushStored(const std::shared_ptr<const std::string>& stored, PushKind kind,
-                                const std::string& seq,
+  // target may keep the pointer); only called when TakesStoredBytes(). `validated`: the bytes
+  // encode an event that passed CloudEvent::Validate (connectors::DeliveredEvent::
+  // stored_validated), so their strings need no re-checking. Undeliverable when the bytes do not
+  // decode (and the target needs them decoded).
+  virtual PushResult PushStored(const std::shared_ptr<const std::string>& stored, bool validated,
+                                PushKind kind, const std::string& seq,
                                 const std::shared_ptr<GroupConsumer>& consumer) {
     return PushResult::Undeliverable("this target does not take stored events");
   }

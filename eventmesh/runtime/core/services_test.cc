@@ -298,15 +298,18 @@ TEST_F(ServicesTest, EventsInTheirStoredFormAreAdmittedAndStoredAsTheEventsThems
   ASSERT_TRUE(first_bytes.ok());
   Slot<std::vector<std::string>> delivered;
   std::vector<std::string> seen;  // each delivered event re-encoded
+  std::vector<bool> validated;    // DeliveredEvent::stored_validated of each
   absl::Mutex seen_mu;
   connectors::SubscribeOptions options;
   options.group = "readers";
   options.topic = "stored";
   options.start = connectors::StartPosition::kEarliest;
+  options.accepts_stored_bytes = true;
   auto subscription =
       connector_->Subscribe(options, [&](std::vector<connectors::DeliveredEvent>* events) {
         absl::MutexLock lock(&seen_mu);
         for (auto& delivered_event : *events) {
+          validated.push_back(delivered_event.stored_validated);
           ASSERT_TRUE(delivered_event.Materialize().ok());
           auto bytes = cloudevents::SerializeProto(*delivered_event.event);
           seen.push_back(bytes.ok() ? *bytes : bytes.status().ToString());
@@ -333,6 +336,13 @@ TEST_F(ServicesTest, EventsInTheirStoredFormAreAdmittedAndStoredAsTheEventsThems
   absl::StatusOr<std::string> second_bytes = cloudevents::SerializeProto(Event("stored", "s2"));
   ASSERT_TRUE(second_bytes.ok());
   EXPECT_EQ(*got, (std::vector<std::string>{*first_bytes, *second_bytes}));
+  // Bytes handed over as stored were of a validated event (the contract of
+  // PendingPublish::stored), and pushes may skip re-checking them; serialized events are not
+  // known to be validated.
+  {
+    absl::MutexLock lock(&seen_mu);
+    EXPECT_EQ(validated, (std::vector<bool>{true, false}));
+  }
   (*subscription)->Close();
 }
 

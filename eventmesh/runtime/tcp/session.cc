@@ -695,7 +695,7 @@ core::PushResult Session::Push(const cloudevents::CloudEvent& event, core::PushK
 }
 
 core::PushResult Session::PushStored(const std::shared_ptr<const std::string>& stored,
-                                     core::PushKind kind, const std::string& seq,
+                                     bool validated, core::PushKind kind, const std::string& seq,
                                      const std::shared_ptr<core::GroupConsumer>& consumer) {
   return PushFrame(
       kind, seq, consumer,
@@ -703,7 +703,9 @@ core::PushResult Session::PushStored(const std::shared_ptr<const std::string>& s
           std::string* out) -> absl::Status {
         const auto max_frame_size = static_cast<size_t>(ctx_->config->max_frame_size);
         if (std::optional<absl::Status> written = protocol::adaptor::AppendStoredEventFrame(
-                *stored, cmd, seq, convention, out, max_frame_size)) {
+                *stored, cmd, seq, convention, out, max_frame_size,
+                validated ? cloudevents::ProtoEventView::Checks::kStructure
+                          : cloudevents::ProtoEventView::Checks::kAll)) {
           return *written;
         }
         absl::StatusOr<cloudevents::CloudEvent> event = cloudevents::ParseProto(*stored);

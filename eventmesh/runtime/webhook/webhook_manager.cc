@@ -113,10 +113,13 @@ class WebhookTarget : public core::DeliveryTarget,
 
   // Plain events are kept as their stored bytes, and every push format is written from them.
   bool TakesStoredBytes() const override { return true; }
-  core::PushResult PushStored(const std::shared_ptr<const std::string>& stored, core::PushKind kind,
-                              const std::string& seq,
+  core::PushResult PushStored(const std::shared_ptr<const std::string>& stored, bool validated,
+                              core::PushKind kind, const std::string& seq,
                               const std::shared_ptr<core::GroupConsumer>& consumer) override {
-    std::optional<cloudevents::ProtoEventView> view = cloudevents::ProtoEventView::Parse(*stored);
+    const auto checks = validated ? cloudevents::ProtoEventView::Checks::kStructure
+                                  : cloudevents::ProtoEventView::Checks::kAll;
+    std::optional<cloudevents::ProtoEventView> view =
+        cloudevents::ProtoEventView::Parse(*stored, checks);
     if (!view.has_value()) {
       absl::StatusOr<cloudevents::CloudEvent> event = cloudevents::ParseProto(*stored);
       if (!event.ok()) {
@@ -127,6 +130,7 @@ class WebhookTarget : public core::DeliveryTarget,
     }
     auto delivery = std::make_shared<Delivery>();
     delivery->stored = stored;
+    delivery->checks = checks;
     delivery->topic = std::string(view->subject().value_or(absl::string_view()));
     return Queue(std::move(delivery), kind, seq, consumer);
   }
@@ -195,6 +199,8 @@ class WebhookTarget : public core::DeliveryTarget,
   // accepts them, so ParseProto does too) and `event` is empty, or `event` is the event.
   struct Delivery {
     std::shared_ptr<const std::string> stored;
+    // How `stored` is parsed (kStructure: bytes of an event validated when it was published).
+    cloudevents::ProtoEventView::Checks checks = cloudevents::ProtoEventView::Checks::kAll;
     cloudevents::CloudEvent event;
     std::string topic;  // the event's subject
     uint64_t seq = 0;
@@ -235,7 +241,7 @@ class WebhookTarget : public core::DeliveryTarget,
       return BuildPushRequest(d.event, url_, format, d.sync, options_->identity, RandomU64());
     }
     if (std::optional<cloudevents::ProtoEventView> view =
-            cloudevents::ProtoEventView::Parse(*d.stored)) {
+            cloudevents::ProtoEventView::Parse(*d.stored, d.checks)) {
       return BuildPushRequest(*view, url_, format, d.sync, options_->identity, RandomU64());
     }
     // Not reached (PushStored keeps only bytes that view); decoded all the same.
@@ -247,7 +253,8 @@ class WebhookTarget : public core::DeliveryTarget,
   // The event's id, for logs.
   static std::string EventId(const Delivery& d) {
     if (d.stored == nullptr) return d.event.id();
-    std::optional<cloudevents::ProtoEventView> view = cloudevents::ProtoEventView::Parse(*d.stored);
+    std::optional<cloudevents::ProtoEventView> view =
+        cloudevents::ProtoEventView::Parse(*d.stored, d.checks);
     return view.has_value() ? std::string(view->id()) : std::string("(undecodable)");
   }
 
@@ -317,7 +324,7 @@ class WebhookTarget : public core::DeliveryTarget,
       if (d.stored == nullptr) {
         added = builder.AddEvent(d.event, max_bytes);
       } else if (std::optional<cloudevents::ProtoEventView> view =
-                     cloudevents::ProtoEventView::Parse(*d.stored)) {
+                     cloudevents::ProtoEventView::Parse(*d.stored, d.checks)) {
         added = builder.AddEvent(*view, max_bytes);
       } else {
         // Not reached (PushStored keeps only bytes that view), but never dropped silently.
