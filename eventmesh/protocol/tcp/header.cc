@@ -116,7 +116,8 @@ std::optional<int> ShortDecimal(absl::string_view v) {
 
 }  // namespace
 
-std::optional<absl::Status> ParseSimpleHeaderInto(absl::string_view json, Header* out) {
+std::optional<absl::Status> ParseSimpleHeaderInto(absl::string_view json, Header* out,
+                                                  absl::string_view* seq_text) {
   Header& h = *out;
   CompactJsonScanner in(json);
   std::optional<absl::string_view> cmd, command, desc, msg;
@@ -165,6 +166,7 @@ std::optional<absl::Status> ParseSimpleHeaderInto(absl::string_view json, Header
             absl::string_view v;
             if (!in.Scalar(&v)) return std::nullopt;
             h.seq.emplace(v.data(), v.size());
+            if (seq_text != nullptr) *seq_text = v;
           }
           break;
         case kPropertiesKey: {
@@ -290,6 +292,72 @@ absl::StatusOr<Header> Header::FromJson(absl::string_view json) {
     return result;
   }
   return header_internal::ParseHeaderDocument(json);
+}
+
+namespace {
+
+// What a plain JSON string may hold for the simple reader: printable ASCII without a quote or a
+// backslash (so the text around it reads the same whatever it is).
+bool IsPlainStringText(absl::string_view text) {
+  for (const char c : text) {
+    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::Status HeaderReader::Read(absl::string_view json, Header* out) {
+  if (!text_.empty()) {
+    const size_t suffix = text_.size() - seq_end_;
+    if (json.size() >= seq_begin_ + suffix &&
+        std::memcmp(json.data(), text_.data(), seq_begin_) == 0 &&
+        std::memcmp(json.data() + json.size() - suffix, text_.data() + seq_end_, suffix) == 0) {
+      const absl::string_view seq = json.substr(seq_begin_, json.size() - seq_begin_ - suffix);
+      if (IsPlainStringText(seq)) {
+        out->cmd = header_.cmd;
+        out->code = header_.code;
+        out->desc = header_.desc;
+        out->properties = header_.properties;
+        if (out->seq.has_value()) {
+          out->seq->assign(seq.data(), seq.size());
+        } else {
+          out->seq.emplace(seq.data(), seq.size());
+        }
+        ++remembered_reads_;
+        return absl::OkStatus();
+      }
+    }
+  }
+  Header parsed;
+  absl::string_view seq;
+  std::optional<absl::Status> simple = header_internal::ParseSimpleHeaderInto(json, &parsed, &seq);
+  if (!simple.has_value()) {
+    absl::StatusOr<Header> general = header_internal::ParseHeaderDocument(json);
+    if (!general.ok()) return general.status();
+    *out = *std::move(general);
+    return absl::OkStatus();
+  }
+  if (!simple->ok()) return *std::move(simple);
+  Remember(json, seq, parsed);
+  *out = std::move(parsed);
+  return absl::OkStatus();
+}
+
+void HeaderReader::Remember(absl::string_view json, absl::string_view seq, const Header& header) {
+  // Only a seq written as a plain string: its quotes bound the part that may change.
+  const bool quoted = header.seq.has_value() && seq.data() > json.data() &&
+                      seq.data() + seq.size() < json.data() + json.size() &&
+                      seq.data()[-1] == '"' && seq.data()[seq.size()] == '"' &&
+                      IsPlainStringText(seq);
+  if (!quoted || json.size() > kMaxRemembered) {
+    text_.clear();
+    return;
+  }
+  text_.assign(json.data(), json.size());
+  seq_begin_ = static_cast<size_t>(seq.data() - json.data());
+  seq_end_ = seq_begin_ + seq.size();
+  header_ = header;
 }
 
 namespace {

@@ -86,6 +86,35 @@ void AppendHeaderJson(Command cmd, int code, absl::string_view seq, absl::string
 void AppendReplyHeaderJson(Command cmd, int code, absl::string_view desc,
                            std::optional<absl::string_view> seq, std::string* out);
 
+// Reads the headers of one connection. A client's headers nearly always differ from the one
+// before only in their seq (Java, Go and C++ clients write the same keys, command and properties
+// for every publish or acknowledgement), so the reader remembers the last compact header's text
+// around its seq's value, with its parse, and reads a header that has the same bytes before and
+// after a plain seq string (printable ASCII, no quote or backslash) by comparing them instead of
+// parsing. The result is always what Header::FromJson gives for the text: the remembered text
+// was read by the simple reader, which reads the new text the same way byte for byte. Headers of
+// up to kMaxRemembered bytes are remembered. Not thread-safe: one per connection.
+class HeaderReader {
+ public:
+  static constexpr size_t kMaxRemembered = 1024;
+
+  // Header::FromJson(json) into `*out`, whose storage is reused where it can be (a caller that
+  // keeps one Header for a connection reads its headers without allocating).
+  absl::Status Read(absl::string_view json, Header* out);
+
+  // How many reads compared instead of parsing (for tests and benchmarks).
+  uint64_t remembered_reads() const { return remembered_reads_; }
+
+ private:
+  void Remember(absl::string_view json, absl::string_view seq, const Header& header);
+
+  std::string text_;      // the remembered header's text; empty when there is none
+  size_t seq_begin_ = 0;  // its seq string's contents: text_[seq_begin_, seq_end_)
+  size_t seq_end_ = 0;
+  Header header_;  // its parse (seq as read then)
+  uint64_t remembered_reads_ = 0;
+};
+
 // The two readers behind Header::FromJson, exposed for tests. ParseSimpleHeader reads the compact
 // headers clients send (keys cmd, command, code, desc, msg, seq, properties, each at most once;
 // strings of printable ASCII without escapes, integers, null; properties an object of such
@@ -96,7 +125,9 @@ namespace header_internal {
 std::optional<absl::StatusOr<Header>> ParseSimpleHeader(absl::string_view json);
 // ParseSimpleHeader into `*out`, a default-constructed header: nullopt when the text is not for
 // the simple reader (`*out` then holds whatever was read before it declined), else the status.
-std::optional<absl::Status> ParseSimpleHeaderInto(absl::string_view json, Header* out);
+// With `seq_text`, the seq's text as it stands in `json` (a view into it) when there is one.
+std::optional<absl::Status> ParseSimpleHeaderInto(absl::string_view json, Header* out,
+                                                  absl::string_view* seq_text = nullptr);
 absl::StatusOr<Header> ParseHeaderDocument(absl::string_view json);
 }  // namespace header_internal
 

@@ -313,5 +313,74 @@ TEST(HeaderTest, ManyPropertiesInReverseOrderAreReadInOneSort) {
   }
 }
 
+// HeaderReader answers every text as Header::FromJson does, into one reused Header, and compares
+// instead of parsing only where the text differs from the remembered one in a plain seq.
+TEST(HeaderReaderTest, ReadsEveryHeaderAsFromJsonDoes) {
+  const std::string publish =
+      R"({"cmd":"ASYNC_MESSAGE_TO_SERVER","command":"ASYNC_MESSAGE_TO_SERVER","code":0,"seq":")";
+  const std::string props =
+      R"(","properties":{"protocoltype":"eventmeshmessage","protocolversion":"1.0",)"
+      R"("protocoldesc":"tcp"}})";
+  struct Case {
+    std::string text;
+    bool remembered;  // read by comparison with the text before
+  };
+  const std::vector<Case> cases = {
+      {publish + "1" + props, false},
+      {publish + "2" + props, true},
+      {publish + "123456789012345678901234567890" + props, true},  // longer than inline
+      {publish + "" + props, true},                                // empty seq
+      {publish + "a b~!" + props, true},
+      {publish + R"(1\"2)" + props, false},  // an escape: parsed
+      {publish + "7" + props, true},         // a text the simple reader declines leaves the memory
+      {publish + "8" + props, true},
+      {publish + "\xc3\xa9" + props, false},                 // non-ASCII: the general reader
+      {publish + R"(1","code":5,"seq":"2)" + props, false},  // a quote: parsed (repeated keys)
+      {publish + R"(1","extra":"x)" + props, false},         // an unknown key: the general reader
+      {publish + "9" + props, true},
+      {R"({"cmd":"ASYNC_MESSAGE_TO_CLIENT_ACK","code":0,"seq":"5","properties":{}})", false},
+      {R"({"cmd":"ASYNC_MESSAGE_TO_CLIENT_ACK","code":0,"seq":"6","properties":{}})", true},
+      {R"({"cmd":"ASYNC_MESSAGE_TO_CLIENT_ACK","code":0,"seq":"6","properties":{"a":"b"}})", false},
+      {R"({"cmd":"ASYNC_MESSAGE_TO_CLIENT_ACK","code":0,"seq":7,"properties":{}})", false},
+      {R"({"cmd":"ASYNC_MESSAGE_TO_CLIENT_ACK","code":0,"seq":8,"properties":{}})", false},
+      {R"({"cmd":"HEARTBEAT_REQUEST","code":0,"seq":"1"})", false},
+      {R"({"cmd":"NO_SUCH_COMMAND","code":0,"seq":"1"})", false},  // an error
+      {R"({"cmd":"HEARTBEAT_REQUEST","code":0,"seq":"2"})", true},
+      {R"({"cmd":"HEARTBEAT_REQUEST","code":0,"seq":"2"} )", false},
+      {R"({"cmd":"HEARTBEAT_REQUEST","code":0,"seq":"2"})", false},
+      {R"({"cmd":"HEARTBEAT_REQUEST","code":0,"seq":"3"})", true},
+      {R"({"cmd":"HEARTBEAT_REQUEST","code":0,"seq":"3)", false},  // malformed
+      {R"({"cmd":"HEARTBEAT_REQUEST","code":0,"seq":"3","desc":"x"})", false},
+  };
+  HeaderReader reader;
+  Header reused;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.text);
+    const uint64_t before = reader.remembered_reads();
+    const absl::StatusOr<Header> expected = Header::FromJson(c.text);
+    const absl::Status got = reader.Read(c.text, &reused);
+    EXPECT_EQ(got, expected.status());
+    if (expected.ok()) {
+      EXPECT_EQ(reused, *expected);
+    }
+    EXPECT_EQ(reader.remembered_reads() - before, c.remembered ? 1u : 0u);
+  }
+}
+
+// Headers larger than HeaderReader::kMaxRemembered are parsed every time, and read right.
+TEST(HeaderReaderTest, LargeHeadersAreParsedEachTime) {
+  const std::string big(HeaderReader::kMaxRemembered, 'v');
+  HeaderReader reader;
+  Header reused;
+  for (int seq = 0; seq < 3; ++seq) {
+    const std::string text = R"({"cmd":"HEARTBEAT_REQUEST","seq":")" + std::to_string(seq) +
+                             R"(","properties":{"p":")" + big + R"("}})";
+    ASSERT_TRUE(reader.Read(text, &reused).ok());
+    EXPECT_EQ(reused.seq, std::to_string(seq));
+    EXPECT_EQ(reused.properties.at("p"), big);
+  }
+  EXPECT_EQ(reader.remembered_reads(), 0u);
+}
+
 }  // namespace
 }  // namespace eventmesh::protocol::tcp

@@ -2,7 +2,9 @@
 // EventMeshMessage with a 256-byte body), as on the hot path of every message.
 //   bazel run -c opt //eventmesh/protocol/tcp:package_codec_benchmark
 #include <string>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
 #include "eventmesh/protocol/tcp/event_mesh_message.h"
 #include "eventmesh/protocol/tcp/package_codec.h"
@@ -68,6 +70,58 @@ void BM_ParseAckHeader(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_ParseAckHeader);
+
+// The same headers as a connection sends them, seq after seq, read by the session's HeaderReader
+// into one reused Header (compared with the header before instead of parsed).
+void BM_ReadAckHeaders(benchmark::State& state) {
+  std::vector<std::string> texts;
+  for (int i = 0; i < 64; ++i) {
+    texts.push_back(absl::StrCat(
+        "{\"cmd\":\"ASYNC_MESSAGE_TO_CLIENT_ACK\",\"command\":\"ASYNC_MESSAGE_TO_CLIENT_ACK\","
+        "\"code\":0,\"seq\":\"",
+        183741 + i, "\",\"properties\":{}}"));
+  }
+  HeaderReader reader;
+  Header header;
+  size_t i = 0;
+  for (auto _ : state) {
+    if (!reader.Read(texts[i++ % texts.size()], &header).ok()) state.SkipWithError("parse");
+    benchmark::DoNotOptimize(header);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ReadAckHeaders);
+
+// A run of 100 publishes as a client sends them (one header shape, seq after seq), their bodies
+// lent as the session lends them: range(0) = 0 decodes each into a new DecodedPackage (Next),
+// 1 into one reused DecodedPackage (NextInto), as the session does.
+void BM_DecodePublishRun(benchmark::State& state) {
+  std::string buffer;
+  Package p = PublishPackage();
+  for (int i = 0; i < 100; ++i) {
+    p.header.seq = std::to_string(8371641958 + i);
+    (void)EncodePackage(p, LengthConvention::kCurrent, &buffer);
+  }
+  const auto lend = [](Command) { return true; };
+  PackageDecoder decoder;
+  DecodedPackage reused;
+  for (auto _ : state) {
+    decoder.Feed(buffer);
+    for (int i = 0; i < 100; ++i) {
+      if (state.range(0) == 1) {
+        absl::StatusOr<bool> got = decoder.NextInto(&reused, lend);
+        if (!got.ok() || !*got) state.SkipWithError("decode");
+        benchmark::DoNotOptimize(reused);
+      } else {
+        auto next = decoder.Next(lend);
+        if (!next.ok() || !next->has_value()) state.SkipWithError("decode");
+        benchmark::DoNotOptimize(next);
+      }
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * 100);
+}
+BENCHMARK(BM_DecodePublishRun)->Arg(0)->Arg(1);
 
 void BM_Decode100FramesInOneBuffer(benchmark::State& state) {
   std::string buffer;

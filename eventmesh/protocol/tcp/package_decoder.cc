@@ -103,10 +103,19 @@ absl::StatusOr<std::optional<DecodedPackage>> PackageDecoder::Next() {
 
 absl::StatusOr<std::optional<DecodedPackage>> PackageDecoder::Next(
     absl::FunctionRef<bool(Command)> borrow_body) {
+  DecodedPackage out;
+  absl::StatusOr<bool> decoded = NextInto(&out, borrow_body);
+  if (!decoded.ok()) return decoded.status();
+  if (!*decoded) return std::nullopt;
+  return out;
+}
+
+absl::StatusOr<bool> PackageDecoder::NextInto(DecodedPackage* out,
+                                              absl::FunctionRef<bool(Command)> borrow_body) {
   if (!status_.ok()) return status_;
   const char* p = data_.get() + pos_;
   const size_t avail = size_ - pos_;
-  if (avail == 0) return std::nullopt;
+  if (avail == 0) return false;
 
   // Magic and version are checked on whatever part of them has arrived, so garbage
   // (e.g. an HTTP request on the TCP port) is rejected at once.
@@ -115,13 +124,13 @@ absl::StatusOr<std::optional<DecodedPackage>> PackageDecoder::Next(
     return Fail(absl::InvalidArgumentError(
         absl::StrCat("bad magic: expected \"EventMesh\", got \"", Escaped(p, magic_seen), "\"")));
   }
-  if (avail <= kMagicSize) return std::nullopt;
+  if (avail <= kMagicSize) return false;
   const size_t version_seen = std::min(avail - kMagicSize, kVersionSize);
   if (std::memcmp(p + kMagicSize, kVersion.data(), version_seen) != 0) {
     return Fail(absl::InvalidArgumentError(absl::StrCat(
         "bad version: expected \"0000\", got \"", Escaped(p + kMagicSize, version_seen), "\"")));
   }
-  if (avail < kMagicSize + kVersionSize + 4) return std::nullopt;
+  if (avail < kMagicSize + kVersionSize + 4) return false;
 
   const int64_t max = static_cast<int64_t>(max_frame_size_);
   const int64_t length = static_cast<int32_t>(LoadBigEndian32(p + 13));
@@ -135,7 +144,7 @@ absl::StatusOr<std::optional<DecodedPackage>> PackageDecoder::Next(
         absl::ResourceExhaustedError(absl::StrCat("frame of ", min_total, " bytes (package length ",
                                                   length, ") exceeds the ", max, "-byte limit")));
   }
-  if (avail < kPrefixSize) return std::nullopt;
+  if (avail < kPrefixSize) return false;
 
   const int64_t header_size = static_cast<int32_t>(LoadBigEndian32(p + 17));
   if (header_size < 0) {
@@ -168,7 +177,7 @@ absl::StatusOr<std::optional<DecodedPackage>> PackageDecoder::Next(
     convention = LengthConvention::kCurrent;
   } else {
     const int64_t current_total = length + kCurrentOverhead;
-    if (static_cast<int64_t>(avail) < current_total) return std::nullopt;
+    if (static_cast<int64_t>(avail) < current_total) return false;
     const char* body = p + kPrefixSize + header_size;
     const size_t body_size = static_cast<size_t>(current_total - kPrefixSize - header_size);
     convention = IsCompleteJson(absl::string_view(body, body_size)) ? LengthConvention::kCurrent
@@ -180,30 +189,30 @@ absl::StatusOr<std::optional<DecodedPackage>> PackageDecoder::Next(
         "frame of ", total, " bytes (package length ", length, ", ",
         LengthConventionName(convention), " convention) exceeds the ", max, "-byte limit")));
   }
-  if (static_cast<int64_t>(avail) < total) return std::nullopt;
+  if (static_cast<int64_t>(avail) < total) return false;
 
-  absl::StatusOr<Header> header =
-      Header::FromJson(absl::string_view(p + kPrefixSize, static_cast<size_t>(header_size)));
-  if (!header.ok()) return Fail(header.status());
+  absl::Status header = header_reader_.Read(
+      absl::string_view(p + kPrefixSize, static_cast<size_t>(header_size)), &out->package.header);
+  if (!header.ok()) return Fail(std::move(header));
 
-  DecodedPackage out;
-  out.package.header = *std::move(header);
   const size_t body_offset = kPrefixSize + static_cast<size_t>(header_size);
   const absl::string_view body(p + body_offset, static_cast<size_t>(total) - body_offset);
-  if (borrow_body(out.package.header.cmd)) {
-    out.borrowed_body = body;  // the bytes stay where they are until the next Feed / append
+  if (borrow_body(out->package.header.cmd)) {
+    out->borrowed_body = body;  // the bytes stay where they are until the next Feed / append
+    out->package.body.clear();
   } else {
-    out.package.body.assign(body.data(), body.size());
+    out->borrowed_body.reset();
+    out->package.body.assign(body.data(), body.size());
   }
-  out.convention = convention;
-  out.frame_size = static_cast<size_t>(total);
+  out->convention = convention;
+  out->frame_size = static_cast<size_t>(total);
   convention_ = convention;
   pos_ += static_cast<size_t>(total);
   if (pos_ == size_) {  // Everything consumed: reuse the buffer from the start.
     size_ = 0;
     pos_ = 0;
   }
-  return out;
+  return true;
 }
 
 }  // namespace eventmesh::protocol::tcp

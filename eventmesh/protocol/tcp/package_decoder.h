@@ -53,6 +53,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "eventmesh/protocol/tcp/header.h"
 #include "eventmesh/protocol/tcp/package.h"
 #include "eventmesh/protocol/tcp/package_codec.h"
 
@@ -103,6 +104,11 @@ class PackageDecoder {
   // calls the decoder again (a publish converted on the spot, an acknowledgement that needs
   // only its header).
   absl::StatusOr<std::optional<DecodedPackage>> Next(absl::FunctionRef<bool(Command)> borrow_body);
+  // Same, decoding into `*out` (true: a frame was decoded; false: more bytes are needed; `*out`
+  // is then left as it was). Its storage (the header's strings and properties, a copied body)
+  // is reused: a caller that keeps one DecodedPackage for the connection decodes the usual run
+  // of frames whose headers differ only in their seq (HeaderReader) without allocating.
+  absl::StatusOr<bool> NextInto(DecodedPackage* out, absl::FunctionRef<bool(Command)> borrow_body);
 
   // The connection's convention once known (first frame decoded or set at construction).
   std::optional<LengthConvention> convention() const { return convention_; }
@@ -122,6 +128,7 @@ class PackageDecoder {
   size_t pos_ = 0;       // start of the unconsumed bytes
   size_t prepared_ = 0;  // bytes handed out by the last PrepareAppend
   std::optional<LengthConvention> convention_;
+  HeaderReader header_reader_;
   const size_t max_frame_size_;
   absl::Status status_;
 };

@@ -6,7 +6,10 @@
 // fed in those chunks and drained after every feed. Every decoded package is re-encoded
 // in its convention and must decode (by a fresh decoder set to that convention) to an
 // equal package; a mismatch aborts. The byte stream is also read as a header's JSON by both
-// header readers: wherever the simple scanner answers, the general reader must agree.
+// header readers: wherever the simple scanner answers, the general reader must agree. Its lines
+// are read in turn by one HeaderReader (which compares a header with the one before instead of
+// parsing it where it can), into one reused Header: each must equal Header::FromJson's reading.
+// A second decoder decodes every frame into one reused DecodedPackage (NextInto): the same.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -59,6 +62,21 @@ void CheckHeaderReaders(const char* text, size_t size) {
   if (general.ok()) Check(**simple == *general, "header readers disagree on the header");
 }
 
+void CheckHeaderReaderLines(const char* text, size_t size) {
+  eventmesh::protocol::tcp::HeaderReader reader;
+  eventmesh::protocol::tcp::Header reused;
+  absl::string_view rest(text, size);
+  while (!rest.empty()) {
+    const size_t end = std::min(rest.find('\n'), rest.size());
+    const absl::string_view line = rest.substr(0, end);
+    rest.remove_prefix(std::min(end + 1, rest.size()));
+    auto expected = eventmesh::protocol::tcp::Header::FromJson(line);
+    const absl::Status got = reader.Read(line, &reused);
+    Check(got == expected.status(), "HeaderReader disagrees with Header::FromJson on the status");
+    if (expected.ok()) Check(reused == *expected, "HeaderReader disagrees on the header");
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -76,9 +94,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const char* stream = reinterpret_cast<const char*>(data + 1 + n_sizes);
   const size_t stream_size = size - 1 - n_sizes;
   CheckHeaderReaders(stream, stream_size);
+  CheckHeaderReaderLines(stream, stream_size);
   PackageDecoder decoder(preset);
-  // Fed the same chunks, lends the bodies of half the commands: must decode the same frames.
+  // Fed the same chunks, lends the bodies of half the commands and decodes into one reused
+  // package: must decode the same frames.
   PackageDecoder lender(preset);
+  DecodedPackage reused;
   const auto borrow = [](Command cmd) { return static_cast<int>(cmd) % 2 == 0; };
   size_t off = 0;
   size_t decoded_bytes = 0;
@@ -89,17 +110,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     off += n;
     while (true) {
       auto next = decoder.Next();
-      auto lent = lender.Next(borrow);
+      auto lent = lender.NextInto(&reused, borrow);
       Check(lent.ok() == next.ok(), "lending decoder disagrees on the status");
       if (next.ok()) {
-        Check(lent->has_value() == next->has_value(), "lending decoder disagrees on completeness");
+        Check(*lent == next->has_value(), "lending decoder disagrees on completeness");
         if (next->has_value()) {
-          Check((*lent)->package.header == (*next)->package.header,
+          Check(reused.package.header == (*next)->package.header,
                 "lending decoder disagrees on the header");
-          Check((*lent)->body() == (*next)->package.body, "lending decoder disagrees on the body");
-          Check((*lent)->borrowed_body.has_value() == borrow((*next)->package.header.cmd),
+          Check(reused.body() == (*next)->package.body, "lending decoder disagrees on the body");
+          Check(reused.borrowed_body.has_value() == borrow((*next)->package.header.cmd),
                 "body lent for the wrong command");
-          Check((*lent)->frame_size == (*next)->frame_size, "lending decoder disagrees on size");
+          Check(reused.frame_size == (*next)->frame_size, "lending decoder disagrees on size");
         }
       } else {
         Check(lent.status() == next.status(), "lending decoder disagrees on the error");

@@ -177,6 +177,51 @@ TEST(PackageDecoderTest, ManyFramesInOneFeed) {
   }
 }
 
+// NextInto decodes into one DecodedPackage what Next decodes, reusing its storage: frames whose
+// headers differ only in their seq leave the header's properties where they were, and a copied
+// body in the string it was copied into.
+TEST(PackageDecoderTest, NextIntoReusesThePackage) {
+  std::string buf;
+  std::vector<std::string> bodies;
+  for (int i = 0; i < 20; ++i) {
+    // Every fifth frame another command (with its own header shape); bodies of the publishes
+    // are lent, the others copied.
+    const bool publish = i % 5 != 4;
+    bodies.push_back(absl::StrCat(R"({"topic":"t","body":")", std::string(40, 'b'), i, R"("})"));
+    buf += Frame(HeaderJson(publish ? "ASYNC_MESSAGE_TO_SERVER" : "HEARTBEAT_REQUEST",
+                            absl::StrCat("seq-number-", i)),
+                 bodies.back(), LengthConvention::kCurrent);
+  }
+  const auto lend = [](Command cmd) { return cmd == Command::kAsyncMessageToServer; };
+  PackageDecoder reference;
+  reference.Feed(buf);
+  PackageDecoder d;
+  d.Feed(buf);
+  DecodedPackage reused;
+  const char* properties_text = nullptr;  // "eventmeshmessage": longer than kept inline
+  for (int i = 0; i < 20; ++i) {
+    SCOPED_TRACE(i);
+    auto expected = reference.Next(lend);
+    ASSERT_TRUE(expected.ok() && expected->has_value());
+    absl::StatusOr<bool> got = d.NextInto(&reused, lend);
+    ASSERT_TRUE(got.ok()) << got.status();
+    ASSERT_TRUE(*got);
+    EXPECT_EQ(reused.package.header, (*expected)->package.header);
+    EXPECT_EQ(reused.body(), bodies[i]);
+    EXPECT_EQ(reused.borrowed_body.has_value(), (*expected)->borrowed_body.has_value());
+    EXPECT_EQ(reused.frame_size, (*expected)->frame_size);
+    const char* text = reused.package.header.properties.at("protocoltype").data();
+    if (i % 5 == 1 || i % 5 == 2 || i % 5 == 3) {
+      EXPECT_EQ(text, properties_text);  // the same shape as the frame before: no new storage
+    }
+    properties_text = text;
+  }
+  absl::StatusOr<bool> end = d.NextInto(&reused, lend);
+  ASSERT_TRUE(end.ok());
+  EXPECT_FALSE(*end);
+  EXPECT_EQ(reused.package.header.seq, "seq-number-19");  // left as it was
+}
+
 TEST(PackageDecoderTest, ManySmallFeedsExerciseCompaction) {
   std::string buf;
   const std::string body(300, 'x');

@@ -160,7 +160,8 @@ void Session::OnRead(const boost::system::error_code& ec, size_t bytes) {
     }
     // Publishes are converted on the spot and acknowledgements need only their header: their
     // bodies are read where the decoder holds them instead of being copied out first.
-    auto next = decoder_.Next(&ReadsBodyInPlace);
+    // Frames are decoded into the session's one DecodedPackage, whose storage they reuse.
+    absl::StatusOr<bool> next = decoder_.NextInto(&decoded_, &ReadsBodyInPlace);
     if (!next.ok()) {
       FlushPending();
       const std::string reason = absl::StrCat("undecodable frame: ", next.status().message());
@@ -177,9 +178,9 @@ void Session::OnRead(const boost::system::error_code& ec, size_t bytes) {
       }
       return;
     }
-    if (!next->has_value()) break;
-    convention_.store(static_cast<int>((*next)->convention), std::memory_order_relaxed);
-    Handle((*next)->package, (*next)->body());
+    if (!*next) break;
+    convention_.store(static_cast<int>(decoded_.convention), std::memory_order_relaxed);
+    Handle(decoded_.package, decoded_.body());
   }
   FlushPending();
   DoRead();

@@ -174,7 +174,8 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
 
   // io_context thread only.
   protocol::tcp::PackageDecoder decoder_;
-  size_t last_read_bytes_ = 0;  // a large last read: more is likely to follow
+  protocol::tcp::DecodedPackage decoded_;  // the frame being handled (storage reused, see OnRead)
+  size_t last_read_bytes_ = 0;             // a large last read: more is likely to follow
   bool hello_done_ = false;
   protocol::tcp::UserAgent user_agent_;
   const core::AclUser* acl_user_ = nullptr;  // set at HELLO when security is enabled
