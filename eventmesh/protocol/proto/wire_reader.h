@@ -64,6 +64,12 @@ class WireReader {
   // A field's tag: a varint of at most 5 bytes whose bits above 32 are dropped (as protobuf's
   // parser does); true for a field number > 0 and a known wire type.
   ABSL_ATTRIBUTE_ALWAYS_INLINE bool ReadTag(uint32_t* field, uint32_t* type) {
+    if (p_ != end_ && *p_ < 0x80) {  // the common one-byte case (fields 1-15)
+      const uint32_t v = *p_++;
+      *field = v >> 3;
+      *type = v & 7;
+      return *field != 0 && *type < 6;
+    }
     uint32_t v = 0;
     for (int i = 0; i < 5; ++i) {
       if (p_ == end_) return false;
@@ -81,6 +87,13 @@ class WireReader {
   // A length-delimited field's bytes: a length varint of at most 5 bytes below 2 GiB
   // (protobuf's ReadSize) that fits the rest of the input.
   ABSL_ATTRIBUTE_ALWAYS_INLINE bool Len(absl::string_view* out) {
+    if (p_ != end_ && *p_ < 0x80) {  // the common one-byte case (below 128 bytes)
+      const size_t n = *p_++;
+      if (n > static_cast<size_t>(end_ - p_)) return false;
+      *out = absl::string_view(reinterpret_cast<const char*>(p_), n);
+      p_ += n;
+      return true;
+    }
     uint64_t n = 0;
     for (int i = 0;; ++i) {
       if (i == 5 || p_ == end_) return false;
