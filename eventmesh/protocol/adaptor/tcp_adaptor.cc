@@ -90,7 +90,7 @@ absl::Status SortedPropertyFields(const tcp::Header& header,
   // sort for the dozen properties a message carries (no allocation); past that a merge sort, as a
   // message may carry any number of them in any order.
   const auto by_name = [](const PropertyField& a, const PropertyField& b) {
-    return a.first < b.first;
+    return cloudevents::AttributeNameLess(a.first, b.first);
   };
   if (fields->size() > kInsertionSortMax) {
     std::stable_sort(fields->begin(), fields->end(), by_name);

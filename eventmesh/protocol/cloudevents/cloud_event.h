@@ -15,6 +15,7 @@
 // names the violated rule. Not thread-safe; a value type (copyable, movable).
 
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <string>
@@ -160,6 +161,26 @@ bool IsValidAttributeName(absl::string_view name);
 // True for the names of the spec's own context attributes (id, source, specversion,
 // type, datacontenttype, dataschema, subject, time) and of data / data_base64.
 bool IsCoreAttributeName(absl::string_view name);
+
+// a < b as absl::string_view compares them (bytes as unsigned), 8 bytes per step and without a
+// library call: the order of extension names, which are short, compared for every attribute of
+// every event on the hot paths (sorting properties, checking a stored event's order).
+inline bool AttributeNameLess(absl::string_view a, absl::string_view b) {
+  const size_t n = a.size() < b.size() ? a.size() : b.size();
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x, y;
+    std::memcpy(&x, a.data() + i, 8);
+    std::memcpy(&y, b.data() + i, 8);
+    if (x != y) return __builtin_bswap64(x) < __builtin_bswap64(y);
+  }
+  for (; i < n; ++i) {
+    const auto x = static_cast<unsigned char>(a[i]);
+    const auto y = static_cast<unsigned char>(b[i]);
+    if (x != y) return x < y;
+  }
+  return a.size() < b.size();
+}
 
 // True when the media type declares JSON per the JSON event format: its subtype is
 // "json" or ends in "+json" ("*/json", "*/*+json"), ignoring parameters and case.

@@ -87,25 +87,6 @@ NamedAttribute Classify(absl::string_view name) {
   }
 }
 
-// a < b byte-wise (unsigned), as absl::string_view compares, 8 bytes per step and without a
-// library call: extension names are short.
-bool NameLess(absl::string_view a, absl::string_view b) {
-  const size_t n = a.size() < b.size() ? a.size() : b.size();
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t x, y;
-    std::memcpy(&x, a.data() + i, 8);
-    std::memcpy(&y, b.data() + i, 8);
-    if (x != y) return __builtin_bswap64(x) < __builtin_bswap64(y);
-  }
-  for (; i < n; ++i) {
-    const unsigned char x = static_cast<unsigned char>(a[i]);
-    const unsigned char y = static_cast<unsigned char>(b[i]);
-    if (x != y) return x < y;
-  }
-  return a.size() < b.size();
-}
-
 }  // namespace
 
 std::optional<ProtoEventView> ProtoEventView::Parse(absl::string_view bytes, Checks checks) {
@@ -169,7 +150,7 @@ std::optional<ProtoEventView> ProtoEventView::Parse(absl::string_view bytes, Che
           // Other core attributes (dataschema, ...) are not plain; extension names must
           // be valid and in strictly increasing order, as SerializeProto writes them.
           if (IsCoreAttributeName(name) || (all && !IsValidAttributeName(name)) ||
-              (!e.extensions_.empty() && !NameLess(e.extensions_.back().first, name))) {
+              (!e.extensions_.empty() && !AttributeNameLess(e.extensions_.back().first, name))) {
             return std::nullopt;
           }
           e.extensions_.emplace_back(name, Extension{text});

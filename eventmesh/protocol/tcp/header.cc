@@ -8,6 +8,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "eventmesh/protocol/json/string_scan.h"
 #include "eventmesh/protocol/tcp/compact_json_scanner.h"
 #include "eventmesh/protocol/tcp/json_text.h"
 
@@ -305,6 +306,17 @@ bool IsPlainStringText(absl::string_view text) {
   return true;
 }
 
+// What the simple reader takes as an integer (CompactJsonScanner::Integer): an optional minus,
+// 1-18 digits, no leading zero.
+bool IsPlainInteger(absl::string_view text) {
+  if (!text.empty() && text[0] == '-') text.remove_prefix(1);
+  if (text.empty() || text.size() > 18 || (text.size() > 1 && text[0] == '0')) return false;
+  for (const char c : text) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 absl::Status HeaderReader::Read(absl::string_view json, Header* out) {
@@ -314,7 +326,7 @@ absl::Status HeaderReader::Read(absl::string_view json, Header* out) {
         std::memcmp(json.data(), text_.data(), seq_begin_) == 0 &&
         std::memcmp(json.data() + json.size() - suffix, text_.data() + seq_end_, suffix) == 0) {
       const absl::string_view seq = json.substr(seq_begin_, json.size() - seq_begin_ - suffix);
-      if (IsPlainStringText(seq)) {
+      if (seq_quoted_ ? IsPlainStringText(seq) : IsPlainInteger(seq)) {
         out->cmd = header_.cmd;
         out->code = header_.code;
         out->desc = header_.desc;
@@ -345,18 +357,21 @@ absl::Status HeaderReader::Read(absl::string_view json, Header* out) {
 }
 
 void HeaderReader::Remember(absl::string_view json, absl::string_view seq, const Header& header) {
-  // Only a seq written as a plain string: its quotes bound the part that may change.
-  const bool quoted = header.seq.has_value() && seq.data() > json.data() &&
-                      seq.data() + seq.size() < json.data() + json.size() &&
-                      seq.data()[-1] == '"' && seq.data()[seq.size()] == '"' &&
-                      IsPlainStringText(seq);
-  if (!quoted || json.size() > kMaxRemembered) {
+  // The seq's text as the simple reader took it: the contents of a plain string (between its
+  // quotes) or an integer. Whatever replaces it in the same form leaves the text around it
+  // reading the same.
+  const bool inside = header.seq.has_value() && seq.data() > json.data() &&
+                      seq.data() + seq.size() < json.data() + json.size();
+  const bool quoted = inside && seq.data()[-1] == '"';
+  if (!inside || json.size() > kMaxRemembered ||
+      (quoted ? seq.data()[seq.size()] != '"' || !IsPlainStringText(seq) : !IsPlainInteger(seq))) {
     text_.clear();
     return;
   }
   text_.assign(json.data(), json.size());
   seq_begin_ = static_cast<size_t>(seq.data() - json.data());
   seq_end_ = seq_begin_ + seq.size();
+  seq_quoted_ = quoted;
   header_ = header;
 }
 
@@ -415,8 +430,58 @@ void Header::AppendJson(std::string* out) const {
   w.EndObject();
 }
 
+namespace {
+
+// {"cmd":"<name>","command":"<name>","code":0,"seq":" of every command (the start of a push's
+// header up to its seq's text), written once with the general writer.
+const std::array<std::string, kCommandCount>& SuccessHeaderStarts() {
+  static const std::array<std::string, kCommandCount>* const starts = [] {
+    auto* all = new std::array<std::string, kCommandCount>();
+    const absl::string_view mark = "SEQ";
+    for (int i = 0; i < kCommandCount; ++i) {
+      std::string json;
+      {
+        DirectJsonWriter w(&json);  // its output is complete once it is gone
+        StartHeaderJson(w, static_cast<Command>(i), OpStatus::kSuccess, /*desc=*/"", &mark);
+      }
+      (*all)[i] = json.substr(0, json.rfind("\"SEQ\"") + 1);
+    }
+    return all;
+  }();
+  return *starts;
+}
+
+}  // namespace
+
 void AppendHeaderJson(Command cmd, int code, absl::string_view seq, absl::string_view property_name,
                       absl::string_view property_value, std::string* out) {
+  // A push's header (code 0, texts that need no escaping): copies around the seq and the
+  // property, the bytes the writer below gives.
+  const auto index = static_cast<size_t>(cmd);
+  if (code == OpStatus::kSuccess && index < static_cast<size_t>(kCommandCount) &&
+      !json::NeedsJsonEscape(seq.data(), seq.size()) &&
+      !json::NeedsJsonEscape(property_name.data(), property_name.size()) &&
+      !json::NeedsJsonEscape(property_value.data(), property_value.size())) {
+    constexpr absl::string_view kProperties = "\",\"properties\":{\"";
+    const std::string& start = SuccessHeaderStarts()[index];
+    // One resize and plain copies: each std::string::append is a library call.
+    const size_t at = out->size();
+    out->resize(at + start.size() + seq.size() + kProperties.size() + property_name.size() +
+                property_value.size() + 6);
+    char* p = out->data() + at;
+    const auto put = [&p](absl::string_view piece) {
+      std::memcpy(p, piece.data(), piece.size());
+      p += piece.size();
+    };
+    put(start);
+    put(seq);
+    put(kProperties);
+    put(property_name);
+    put("\":\"");
+    put(property_value);
+    put("\"}}");
+    return;
+  }
   DirectJsonWriter w(out);
   StartHeaderJson(w, cmd, code, /*desc=*/"", &seq);
   w.StartObject();

@@ -90,10 +90,11 @@ void AppendReplyHeaderJson(Command cmd, int code, absl::string_view desc,
 // before only in their seq (Java, Go and C++ clients write the same keys, command and properties
 // for every publish or acknowledgement), so the reader remembers the last compact header's text
 // around its seq's value, with its parse, and reads a header that has the same bytes before and
-// after a plain seq string (printable ASCII, no quote or backslash) by comparing them instead of
-// parsing. The result is always what Header::FromJson gives for the text: the remembered text
-// was read by the simple reader, which reads the new text the same way byte for byte. Headers of
-// up to kMaxRemembered bytes are remembered. Not thread-safe: one per connection.
+// after a seq of the same form (the contents of a plain string: printable ASCII without a quote
+// or a backslash; or an integer of up to 18 digits) by comparing them instead of parsing. The
+// result is always what Header::FromJson gives for the text: the remembered text was read by the
+// simple reader, which reads the new text the same way byte for byte. Headers of up to
+// kMaxRemembered bytes are remembered. Not thread-safe: one per connection.
 class HeaderReader {
  public:
   static constexpr size_t kMaxRemembered = 1024;
@@ -111,7 +112,8 @@ class HeaderReader {
   std::string text_;      // the remembered header's text; empty when there is none
   size_t seq_begin_ = 0;  // its seq string's contents: text_[seq_begin_, seq_end_)
   size_t seq_end_ = 0;
-  Header header_;  // its parse (seq as read then)
+  bool seq_quoted_ = false;  // a string's contents, else an integer
+  Header header_;            // its parse (seq as read then)
   uint64_t remembered_reads_ = 0;
 };
 

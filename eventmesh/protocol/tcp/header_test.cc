@@ -73,23 +73,33 @@ TEST(HeaderTest, WritesDocumentedOrder) {
 }
 
 // The push path's header writer gives the bytes of the Header it stands for, escapes included.
+// Every command, code 0 (copied from a per-command start) and others, names and values that
+// need escaping.
 TEST(HeaderTest, AppendHeaderJsonWritesWhatTheHeaderWould) {
-  for (const std::string& seq :
-       {std::string("1"), std::string("seq-\"quoted\"\n"), std::string(300, 's'), std::string()}) {
-    for (const std::string& value : {std::string("eventmeshmessage"), std::string("a\\b\x01")}) {
-      Header h;
-      h.cmd = Command::kAsyncMessageToClient;
-      h.code = -7;
-      h.seq = seq;
-      h.properties.emplace("protocoltype", value);
-      std::string want = "prefix";
-      h.AppendJson(&want);
-      std::string got = "prefix";
-      AppendHeaderJson(h.cmd, h.code, seq, "protocoltype", value, &got);
-      EXPECT_EQ(got, want);
-      auto parsed = Header::FromJson(absl::string_view(got).substr(6));
-      ASSERT_TRUE(parsed.ok()) << parsed.status();
-      EXPECT_EQ(*parsed, h);
+  for (int c = 0; c < kCommandCount; ++c) {
+    for (const int code : {0, -7}) {
+      for (const std::string& seq :
+           {std::string("1"), std::string("seq-\"quoted\"\n"), std::string(300, 's'), std::string(),
+            std::string("\x7f\xc3\xa9")}) {
+        for (const std::string& name : {std::string("protocoltype"), std::string("na\"me")}) {
+          for (const std::string& value :
+               {std::string("eventmeshmessage"), std::string("a\\b\x01"), std::string()}) {
+            Header h;
+            h.cmd = static_cast<Command>(c);
+            h.code = code;
+            h.seq = seq;
+            h.properties.emplace(name, value);
+            std::string want = "prefix";
+            h.AppendJson(&want);
+            std::string got = "prefix";
+            AppendHeaderJson(h.cmd, h.code, seq, name, value, &got);
+            EXPECT_EQ(got, want);
+            auto parsed = Header::FromJson(absl::string_view(got).substr(6));
+            ASSERT_TRUE(parsed.ok()) << parsed.status();
+            EXPECT_EQ(*parsed, h);
+          }
+        }
+      }
     }
   }
 }
@@ -342,7 +352,19 @@ TEST(HeaderReaderTest, ReadsEveryHeaderAsFromJsonDoes) {
       {R"({"cmd":"ASYNC_MESSAGE_TO_CLIENT_ACK","code":0,"seq":"6","properties":{}})", true},
       {R"({"cmd":"ASYNC_MESSAGE_TO_CLIENT_ACK","code":0,"seq":"6","properties":{"a":"b"}})", false},
       {R"({"cmd":"ASYNC_MESSAGE_TO_CLIENT_ACK","code":0,"seq":7,"properties":{}})", false},
-      {R"({"cmd":"ASYNC_MESSAGE_TO_CLIENT_ACK","code":0,"seq":8,"properties":{}})", false},
+      {R"({"cmd":"ASYNC_MESSAGE_TO_CLIENT_ACK","code":0,"seq":8,"properties":{}})", true},
+      {R"({"cmd":"ASYNC_MESSAGE_TO_CLIENT_ACK","code":0,"seq":-123456789012345678,"properties":{}})",
+       true},
+      {R"({"cmd":"ASYNC_MESSAGE_TO_CLIENT_ACK","code":0,"seq":08,"properties":{}})", false},
+      {R"({"cmd":"ASYNC_MESSAGE_TO_CLIENT_ACK","code":0,"seq":1234567890123456789,"properties":{}})",
+       false},  // 19 digits: the general reader
+      {R"({"cmd":"ASYNC_MESSAGE_TO_CLIENT_ACK","code":0,"seq":"9","properties":{}})", false},
+      {R"({"cmd":"ASYNC_MESSAGE_TO_CLIENT_ACK","code":0,"seq":10,"properties":{}})", false},
+      {R"({"cmd":"ASYNC_MESSAGE_TO_CLIENT_ACK","code":0,"seq":1.5,"properties":{}})", false},
+      {R"({"cmd":"ASYNC_MESSAGE_TO_CLIENT_ACK","code":0,"seq":-,"properties":{}})", false},
+      {R"({"cmd":"ASYNC_MESSAGE_TO_CLIENT_ACK","code":0,"seq":"x","properties":{}})", false},
+      {R"({"cmd":"ASYNC_MESSAGE_TO_CLIENT_ACK","code":0,"seq":11,"properties":{}})", false},
+      {R"({"cmd":"ASYNC_MESSAGE_TO_CLIENT_ACK","code":0,"seq":12,"properties":{}})", true},
       {R"({"cmd":"HEARTBEAT_REQUEST","code":0,"seq":"1"})", false},
       {R"({"cmd":"NO_SUCH_COMMAND","code":0,"seq":"1"})", false},  // an error
       {R"({"cmd":"HEARTBEAT_REQUEST","code":0,"seq":"2"})", true},

@@ -163,13 +163,14 @@ TEST(PackageCodecTest, OversizeFrameIsRefusedAndOutputUnchanged) {
 // without desc and seq, texts that need escaping, every code sign, both conventions, appended
 // after other output.
 TEST(PackageCodecTest, ReplyFramesMatchEncodedPackages) {
-  const std::optional<std::string> seqs[] = {std::nullopt, "", "17", std::string(32, 'f'),
-                                             "quote\"and\\slash"};
+  const std::optional<std::string> seqs[] = {
+      std::nullopt,    "",    "17",  std::string(32, 'f'), "quote\"and\\slash",
+      "\x7f/\xc3\xa9", "SEQ", "\x01"};
   const std::string descs[] = {"", "success", "Tps overload, \"x\"\n\x01"};
   for (const LengthConvention convention :
        {LengthConvention::kCurrent, LengthConvention::kLegacy}) {
-    for (const Command cmd : {Command::kAsyncMessageToServerAck, Command::kResponseToClient,
-                              Command::kBroadcastMessageToServerAck}) {
+    for (int c = 0; c < kCommandCount; ++c) {
+      const auto cmd = static_cast<Command>(c);
       for (const int code : {0, 1, -7, 2147483647}) {
         for (const auto& seq : seqs) {
           for (const std::string& desc : descs) {
