@@ -329,8 +329,10 @@ absl::Status HeaderReader::Read(absl::string_view json, Header* out) {
       if (seq_quoted_ ? IsPlainStringText(seq) : IsPlainInteger(seq)) {
         out->cmd = header_.cmd;
         out->code = header_.code;
-        out->desc = header_.desc;
-        out->properties = header_.properties;
+        // A reused header usually holds these already (the frame before had the same shape):
+        // comparing costs less than copying.
+        if (out->desc != header_.desc) out->desc = header_.desc;
+        if (!(out->properties == header_.properties)) out->properties = header_.properties;
         if (out->seq.has_value()) {
           out->seq->assign(seq.data(), seq.size());
         } else {
@@ -354,6 +356,11 @@ absl::Status HeaderReader::Read(absl::string_view json, Header* out) {
   Remember(json, seq, parsed);
   *out = std::move(parsed);
   return absl::OkStatus();
+}
+
+void HeaderReader::Forget() {
+  std::string().swap(text_);
+  header_ = Header();
 }
 
 void HeaderReader::Remember(absl::string_view json, absl::string_view seq, const Header& header) {

@@ -103,6 +103,10 @@ class HeaderReader {
   // keeps one Header for a connection reads its headers without allocating).
   absl::Status Read(absl::string_view json, Header* out);
 
+  // Frees the remembered header (an idle connection keeps no memory for it); the next Read
+  // parses.
+  void Forget();
+
   // How many reads compared instead of parsing (for tests and benchmarks).
   uint64_t remembered_reads() const { return remembered_reads_; }
 

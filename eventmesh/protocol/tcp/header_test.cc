@@ -389,6 +389,25 @@ TEST(HeaderReaderTest, ReadsEveryHeaderAsFromJsonDoes) {
   }
 }
 
+// After Forget the next header is parsed (and remembered again).
+TEST(HeaderReaderTest, ForgetDropsTheRememberedHeader) {
+  HeaderReader reader;
+  Header header;
+  const auto text = [](int seq) {
+    return R"({"cmd":"HEARTBEAT_REQUEST","seq":")" + std::to_string(seq) + R"("})";
+  };
+  ASSERT_TRUE(reader.Read(text(1), &header).ok());
+  ASSERT_TRUE(reader.Read(text(2), &header).ok());
+  EXPECT_EQ(reader.remembered_reads(), 1u);
+  reader.Forget();
+  ASSERT_TRUE(reader.Read(text(3), &header).ok());
+  EXPECT_EQ(header.seq, "3");
+  EXPECT_EQ(reader.remembered_reads(), 1u);
+  ASSERT_TRUE(reader.Read(text(4), &header).ok());
+  EXPECT_EQ(header.seq, "4");
+  EXPECT_EQ(reader.remembered_reads(), 2u);
+}
+
 // Headers larger than HeaderReader::kMaxRemembered are parsed every time, and read right.
 TEST(HeaderReaderTest, LargeHeadersAreParsedEachTime) {
   const std::string big(HeaderReader::kMaxRemembered, 'v');

@@ -85,6 +85,7 @@ bool PackageDecoder::ReleaseIfEmpty() {
   capacity_ = 0;
   size_ = 0;
   pos_ = 0;
+  header_reader_.Forget();
   return true;
 }
 

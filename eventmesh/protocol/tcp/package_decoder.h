@@ -93,7 +93,8 @@ class PackageDecoder {
   void CommitAppend(size_t written);
 
   // Frees the buffer when every buffered byte has been decoded (returns true), so an idle
-  // connection holds no receive memory; the next Feed/PrepareAppend allocates again.
+  // connection holds no receive memory (the header reader's remembered header goes too); the
+  // next Feed/PrepareAppend allocates again.
   bool ReleaseIfEmpty();
 
   // The next complete frame, nullopt when more bytes are needed, or the error that

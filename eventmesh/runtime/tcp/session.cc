@@ -30,6 +30,8 @@ constexpr size_t kIdleReadChunk = 2 * 1024;
 constexpr size_t kReadChunk = 64 * 1024;
 // Output buffers larger than this are given back once everything in them has been written.
 constexpr size_t kKeptOutputCapacity = 16 * 1024;
+// The decoded frame's storage (decoded_) is reused for the next frame up to this frame size.
+constexpr size_t kKeptDecodedFrame = 16 * 1024;
 
 // The TCP code of a core service refusal: aclFail for PermissionDenied, otherwise fail.
 int StatusCode(const absl::Status& status) {
@@ -37,6 +39,23 @@ int StatusCode(const absl::Status& status) {
                                                               : OpStatus::kFail;
 }
 constexpr size_t kMaxPendingOutput = 64 * 1024 * 1024;
+
+// A delivery's seq as a number, as absl::SimpleAtoi reads it; the seqs this session writes (up to
+// 19 digits) without the library's call, as every push and acknowledgement reads one.
+bool SeqNumber(absl::string_view text, uint64_t* out) {
+  if (!text.empty() && text.size() <= 19) {
+    uint64_t value = 0;
+    size_t i = 0;
+    for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+      value = value * 10 + static_cast<uint64_t>(text[i] - '0');
+    }
+    if (i == text.size()) {
+      *out = value;
+      return true;
+    }
+  }
+  return absl::SimpleAtoi(text, out);
+}
 
 // The commands whose handlers are done with the body before the next frame is decoded:
 // publishes (converted into the event at once) and delivery acknowledgements (which need only
@@ -125,7 +144,9 @@ void Session::DoRead() {
   if (decoder_.buffered_bytes() == 0) {
     if (last_read_bytes_ < kIdleReadChunk) {
       chunk = kIdleReadChunk;
-      if (decoder_.capacity() > kIdleReadChunk) decoder_.ReleaseIfEmpty();
+      if (decoder_.capacity() > kIdleReadChunk && decoder_.ReleaseIfEmpty()) {
+        decoded_ = protocol::tcp::DecodedPackage();  // nor the last frame's storage
+      }
     } else if (decoder_.capacity() > 2 * kReadChunk) {
       decoder_.ReleaseIfEmpty();  // grown for a large frame: not kept once it is decoded
     }
@@ -181,6 +202,8 @@ void Session::OnRead(const boost::system::error_code& ec, size_t bytes) {
     if (!*next) break;
     convention_.store(static_cast<int>(decoded_.convention), std::memory_order_relaxed);
     Handle(decoded_.package, decoded_.body());
+    // A large frame's storage is not kept for the next one.
+    if (decoded_.frame_size > kKeptDecodedFrame) decoded_ = protocol::tcp::DecodedPackage();
   }
   FlushPending();
   DoRead();
@@ -610,7 +633,7 @@ void Session::HandleResponse(const Package& package) {
 
 void Session::HandleClientAck(const Package& package) {
   uint64_t seq = 0;
-  if (!package.header.seq.has_value() || !absl::SimpleAtoi(*package.header.seq, &seq)) {
+  if (!package.header.seq.has_value() || !SeqNumber(*package.header.seq, &seq)) {
     if (auto dropped = AdmitLog()) {
       LOG(WARNING) << "session " << peer_ << ": " << CommandName(package.header.cmd)
                    << " without a numeric seq ignored" << common::LogLimiter::DroppedNote(*dropped);
@@ -727,7 +750,7 @@ core::PushResult Session::PushFrame(core::PushKind kind, const std::string& seq,
                                                          : Command::kAsyncMessageToClient;
   if (closed_.load(std::memory_order_relaxed)) return core::PushResult::Closed();
   uint64_t key = 0;
-  (void)absl::SimpleAtoi(seq, &key);
+  (void)SeqNumber(seq, &key);
   {
     std::lock_guard<std::mutex> lock(deliveries_mu_);
     deliveries_[key] = consumer;
@@ -764,7 +787,7 @@ core::PushResult Session::PushFrame(core::PushKind kind, const std::string& seq,
 
 void Session::Forget(const std::string& seq) {
   uint64_t key = 0;
-  if (!absl::SimpleAtoi(seq, &key)) return;
+  if (!SeqNumber(seq, &key)) return;
   std::lock_guard<std::mutex> lock(deliveries_mu_);
   deliveries_.erase(key);
 }
