@@ -181,4 +181,19 @@ Direction CommandDirection(Command cmd) {
   }
 }
 
+bool ComesInRuns(Command cmd) {
+  switch (cmd) {
+    case Command::kAsyncMessageToServer:
+    case Command::kBroadcastMessageToServer:
+    case Command::kRequestToServer:
+    case Command::kResponseToServer:
+    case Command::kAsyncMessageToClientAck:
+    case Command::kBroadcastMessageToClientAck:
+    case Command::kRequestToClientAck:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace eventmesh::protocol::tcp

@@ -74,6 +74,11 @@ std::optional<Command> CommandFromOrdinal(int64_t ordinal);
 // REQUEST_TO_SERVER -> RESPONSE_TO_CLIENT, ...); any other command maps to itself.
 Command ReplyCommand(Command cmd);
 
+// True for the commands a client sends in runs, one after another at its publishing or
+// consuming rate: publishes, requests, responses and acknowledgements of deliveries (not the
+// handshake, subscriptions or heartbeats). Readers keep state across those (HeaderReader).
+bool ComesInRuns(Command cmd);
+
 Direction CommandDirection(Command cmd);
 inline bool IsClientToServer(Command cmd) {
   return CommandDirection(cmd) == Direction::kClientToServer;

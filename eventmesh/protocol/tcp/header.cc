@@ -320,19 +320,20 @@ bool IsPlainInteger(absl::string_view text) {
 }  // namespace
 
 absl::Status HeaderReader::Read(absl::string_view json, Header* out) {
-  if (!text_.empty()) {
-    const size_t suffix = text_.size() - seq_end_;
-    if (json.size() >= seq_begin_ + suffix &&
-        std::memcmp(json.data(), text_.data(), seq_begin_) == 0 &&
-        std::memcmp(json.data() + json.size() - suffix, text_.data() + seq_end_, suffix) == 0) {
-      const absl::string_view seq = json.substr(seq_begin_, json.size() - seq_begin_ - suffix);
-      if (seq_quoted_ ? IsPlainStringText(seq) : IsPlainInteger(seq)) {
-        out->cmd = header_.cmd;
-        out->code = header_.code;
+  if (remembered_ != nullptr && !remembered_->text.empty()) {
+    const Remembered& r = *remembered_;
+    const size_t suffix = r.text.size() - r.seq_end;
+    if (json.size() >= r.seq_begin + suffix &&
+        std::memcmp(json.data(), r.text.data(), r.seq_begin) == 0 &&
+        std::memcmp(json.data() + json.size() - suffix, r.text.data() + r.seq_end, suffix) == 0) {
+      const absl::string_view seq = json.substr(r.seq_begin, json.size() - r.seq_begin - suffix);
+      if (r.seq_quoted ? IsPlainStringText(seq) : IsPlainInteger(seq)) {
+        out->cmd = r.header.cmd;
+        out->code = r.header.code;
         // A reused header usually holds these already (the frame before had the same shape):
         // comparing costs less than copying.
-        if (out->desc != header_.desc) out->desc = header_.desc;
-        if (!(out->properties == header_.properties)) out->properties = header_.properties;
+        if (out->desc != r.header.desc) out->desc = r.header.desc;
+        if (!(out->properties == r.header.properties)) out->properties = r.header.properties;
         if (out->seq.has_value()) {
           out->seq->assign(seq.data(), seq.size());
         } else {
@@ -358,28 +359,28 @@ absl::Status HeaderReader::Read(absl::string_view json, Header* out) {
   return absl::OkStatus();
 }
 
-void HeaderReader::Forget() {
-  std::string().swap(text_);
-  header_ = Header();
-}
+void HeaderReader::Forget() { remembered_.reset(); }
 
 void HeaderReader::Remember(absl::string_view json, absl::string_view seq, const Header& header) {
   // The seq's text as the simple reader took it: the contents of a plain string (between its
   // quotes) or an integer. Whatever replaces it in the same form leaves the text around it
   // reading the same.
+  if (!ComesInRuns(header.cmd)) return;  // a heartbeat between publishes leaves their memory
   const bool inside = header.seq.has_value() && seq.data() > json.data() &&
                       seq.data() + seq.size() < json.data() + json.size();
   const bool quoted = inside && seq.data()[-1] == '"';
   if (!inside || json.size() > kMaxRemembered ||
       (quoted ? seq.data()[seq.size()] != '"' || !IsPlainStringText(seq) : !IsPlainInteger(seq))) {
-    text_.clear();
+    if (remembered_ != nullptr) remembered_->text.clear();
     return;
   }
-  text_.assign(json.data(), json.size());
-  seq_begin_ = static_cast<size_t>(seq.data() - json.data());
-  seq_end_ = seq_begin_ + seq.size();
-  seq_quoted_ = quoted;
-  header_ = header;
+  if (remembered_ == nullptr) remembered_ = std::make_unique<Remembered>();
+  Remembered& r = *remembered_;
+  r.text.assign(json.data(), json.size());
+  r.seq_begin = static_cast<size_t>(seq.data() - json.data());
+  r.seq_end = r.seq_begin + seq.size();
+  r.seq_quoted = quoted;
+  r.header = header;
 }
 
 namespace {

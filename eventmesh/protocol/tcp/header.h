@@ -19,6 +19,7 @@
 // A value type; not thread-safe for concurrent mutation. Errors: InvalidArgument.
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -94,7 +95,8 @@ void AppendReplyHeaderJson(Command cmd, int code, absl::string_view desc,
 // or a backslash; or an integer of up to 18 digits) by comparing them instead of parsing. The
 // result is always what Header::FromJson gives for the text: the remembered text was read by the
 // simple reader, which reads the new text the same way byte for byte. Headers of up to
-// kMaxRemembered bytes are remembered. Not thread-safe: one per connection.
+// kMaxRemembered bytes of the commands that come in runs (publishes, requests, responses,
+// acknowledgements of deliveries) are remembered. Not thread-safe: one per connection.
 class HeaderReader {
  public:
   static constexpr size_t kMaxRemembered = 1024;
@@ -113,11 +115,16 @@ class HeaderReader {
  private:
   void Remember(absl::string_view json, absl::string_view seq, const Header& header);
 
-  std::string text_;      // the remembered header's text; empty when there is none
-  size_t seq_begin_ = 0;  // its seq string's contents: text_[seq_begin_, seq_end_)
-  size_t seq_end_ = 0;
-  bool seq_quoted_ = false;  // a string's contents, else an integer
-  Header header_;            // its parse (seq as read then)
+  // The remembered header, allocated when one is first remembered (a connection that never
+  // sends a run of commands holds 16 bytes for the reader).
+  struct Remembered {
+    std::string text;      // its text; empty when there is none
+    size_t seq_begin = 0;  // its seq's text: text[seq_begin, seq_end)
+    size_t seq_end = 0;
+    bool seq_quoted = false;  // a string's contents, else an integer
+    Header header;            // its parse (seq as read then)
+  };
+  std::unique_ptr<Remembered> remembered_;
   uint64_t remembered_reads_ = 0;
 };
 

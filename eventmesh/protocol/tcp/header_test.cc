@@ -366,13 +366,17 @@ TEST(HeaderReaderTest, ReadsEveryHeaderAsFromJsonDoes) {
       {R"({"cmd":"ASYNC_MESSAGE_TO_CLIENT_ACK","code":0,"seq":11,"properties":{}})", false},
       {R"({"cmd":"ASYNC_MESSAGE_TO_CLIENT_ACK","code":0,"seq":12,"properties":{}})", true},
       {R"({"cmd":"HEARTBEAT_REQUEST","code":0,"seq":"1"})", false},
+      {R"({"cmd":"HEARTBEAT_REQUEST","code":0,"seq":"2"})", false},  // not a command in runs
+      {R"({"cmd":"ASYNC_MESSAGE_TO_CLIENT_ACK","code":0,"seq":13,"properties":{}})",
+       true},  // heartbeats left the acknowledgement remembered
+      {R"({"cmd":"REQUEST_TO_SERVER","code":0,"seq":"1"})", false},
       {R"({"cmd":"NO_SUCH_COMMAND","code":0,"seq":"1"})", false},  // an error
-      {R"({"cmd":"HEARTBEAT_REQUEST","code":0,"seq":"2"})", true},
-      {R"({"cmd":"HEARTBEAT_REQUEST","code":0,"seq":"2"} )", false},
-      {R"({"cmd":"HEARTBEAT_REQUEST","code":0,"seq":"2"})", false},
-      {R"({"cmd":"HEARTBEAT_REQUEST","code":0,"seq":"3"})", true},
-      {R"({"cmd":"HEARTBEAT_REQUEST","code":0,"seq":"3)", false},  // malformed
-      {R"({"cmd":"HEARTBEAT_REQUEST","code":0,"seq":"3","desc":"x"})", false},
+      {R"({"cmd":"REQUEST_TO_SERVER","code":0,"seq":"2"})", true},
+      {R"({"cmd":"REQUEST_TO_SERVER","code":0,"seq":"2"} )", false},
+      {R"({"cmd":"REQUEST_TO_SERVER","code":0,"seq":"2"})", false},
+      {R"({"cmd":"REQUEST_TO_SERVER","code":0,"seq":"3"})", true},
+      {R"({"cmd":"REQUEST_TO_SERVER","code":0,"seq":"3)", false},  // malformed
+      {R"({"cmd":"REQUEST_TO_SERVER","code":0,"seq":"3","desc":"x"})", false},
   };
   HeaderReader reader;
   Header reused;
@@ -394,7 +398,7 @@ TEST(HeaderReaderTest, ForgetDropsTheRememberedHeader) {
   HeaderReader reader;
   Header header;
   const auto text = [](int seq) {
-    return R"({"cmd":"HEARTBEAT_REQUEST","seq":")" + std::to_string(seq) + R"("})";
+    return R"({"cmd":"REQUEST_TO_SERVER","seq":")" + std::to_string(seq) + R"("})";
   };
   ASSERT_TRUE(reader.Read(text(1), &header).ok());
   ASSERT_TRUE(reader.Read(text(2), &header).ok());

@@ -97,6 +97,9 @@ class PackageDecoder {
   // next Feed/PrepareAppend allocates again.
   bool ReleaseIfEmpty();
 
+  // Frees the header reader's remembered header (HeaderReader::Forget), for a connection gone
+  // idle; the buffer is left alone.
+  void ForgetHeader() { header_reader_.Forget(); }
   // The next complete frame, nullopt when more bytes are needed, or the error that
   // failed the decoder.
   absl::StatusOr<std::optional<DecodedPackage>> Next();
