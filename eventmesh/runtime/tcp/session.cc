@@ -62,18 +62,11 @@ bool SeqNumber(absl::string_view text, uint64_t* out) {
 
 // The commands whose handlers are done with the body before the next frame is decoded:
 // publishes (converted into the event at once) and delivery acknowledgements (which need only
-// their seq; clients echo the whole message in them).
+// their seq; clients echo the whole message in them). Of the commands that come in runs, all but
+// requests and responses.
 bool ReadsBodyInPlace(Command cmd) {
-  switch (cmd) {
-    case Command::kAsyncMessageToServer:
-    case Command::kBroadcastMessageToServer:
-    case Command::kAsyncMessageToClientAck:
-    case Command::kBroadcastMessageToClientAck:
-    case Command::kRequestToClientAck:
-      return true;
-    default:
-      return false;
-  }
+  return protocol::tcp::ComesInRuns(cmd) && cmd != Command::kRequestToServer &&
+         cmd != Command::kResponseToServer;
 }
 
 }  // namespace
