@@ -470,24 +470,8 @@ void AppendHeaderJson(Command cmd, int code, absl::string_view seq, absl::string
       !json::NeedsJsonEscape(seq.data(), seq.size()) &&
       !json::NeedsJsonEscape(property_name.data(), property_name.size()) &&
       !json::NeedsJsonEscape(property_value.data(), property_value.size())) {
-    constexpr absl::string_view kProperties = "\",\"properties\":{\"";
-    const std::string& start = SuccessHeaderStarts()[index];
-    // One resize and plain copies: each std::string::append is a library call.
-    const size_t at = out->size();
-    out->resize(at + start.size() + seq.size() + kProperties.size() + property_name.size() +
-                property_value.size() + 6);
-    char* p = out->data() + at;
-    const auto put = [&p](absl::string_view piece) {
-      std::memcpy(p, piece.data(), piece.size());
-      p += piece.size();
-    };
-    put(start);
-    put(seq);
-    put(kProperties);
-    put(property_name);
-    put("\":\"");
-    put(property_value);
-    put("\"}}");
+    AppendPieces(out, {SuccessHeaderStarts()[index], seq, "\",\"properties\":{\"", property_name,
+                       "\":\"", property_value, "\"}}"});
     return;
   }
   DirectJsonWriter w(out);

@@ -192,6 +192,22 @@ inline absl::string_view View(const rapidjson::Value& v) {
   return absl::string_view(v.GetString(), v.GetStringLength());
 }
 
+// Appends `pieces` to `out` with one resize and plain copies (each std::string::append is a
+// library call): the writers that copy a header from a template around its seq. The count is a
+// template argument so that both loops unroll.
+template <size_t N>
+inline void AppendPieces(std::string* out, const absl::string_view (&pieces)[N]) {
+  size_t size = 0;
+  for (const absl::string_view piece : pieces) size += piece.size();
+  const size_t at = out->size();
+  out->resize(at + size);
+  char* p = out->data() + at;
+  for (const absl::string_view piece : pieces) {
+    if (!piece.empty()) std::memcpy(p, piece.data(), piece.size());
+    p += piece.size();
+  }
+}
+
 }  // namespace eventmesh::protocol::tcp
 
 #endif  // EVENTMESH_PROTOCOL_TCP_JSON_TEXT_H_

@@ -1,11 +1,11 @@
 #include "eventmesh/protocol/tcp/package_codec.h"
 
 #include <array>
-#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "eventmesh/common/big_endian.h"
 #include "eventmesh/protocol/json/string_scan.h"
+#include "eventmesh/protocol/tcp/json_text.h"
 
 namespace eventmesh::protocol::tcp {
 
@@ -97,19 +97,9 @@ absl::Status EncodeReply(Command cmd, int code, absl::string_view desc,
     const SuccessReply& reply = SuccessReplies()[index];
     const size_t header_size = reply.head.size() + seq->size() + reply.tail.size();
     if (kPrefixSize + header_size <= max_frame_size) {
-      // One resize and plain copies: each std::string::append is a library call.
-      out->resize(start + kPrefixSize + header_size);
-      char* p = out->data() + start;
-      const auto put = [&p](absl::string_view piece) {
-        std::memcpy(p, piece.data(), piece.size());
-        p += piece.size();
-      };
-      put(kMagic);
-      put(kVersion);
-      p += 8;  // the lengths, patched below
-      put(reply.head);
-      put(*seq);
-      put(reply.tail);
+      // The prefix's two lengths are patched below.
+      AppendPieces(out, {kMagic, kVersion, absl::string_view("\0\0\0\0\0\0\0\0", 8), reply.head,
+                         *seq, reply.tail});
       PatchLengths(start, header_size, 0, convention, out);
       return absl::OkStatus();
     }

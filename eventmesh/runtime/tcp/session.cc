@@ -32,7 +32,7 @@ constexpr size_t kReadChunk = 64 * 1024;
 constexpr size_t kKeptOutputCapacity = 16 * 1024;
 // The decoded frame's storage (decoded_) is reused for the next frame up to this frame size,
 // and kept while frames arrive at least every kIdleTrimMs (then freed, with the decoder's
-// remembered header: 10,000 idle sessions hold 4 MiB less).
+// remembered header).
 constexpr size_t kKeptDecodedFrame = 16 * 1024;
 constexpr int64_t kIdleTrimMs = 1000;
 
@@ -130,12 +130,11 @@ void Session::ScheduleExpiryCheck() {
                                self->ctx_->config->session_expired_ms, ")"));
       return;
     }
-    if (idle >= kIdleTrimMs && !self->idle_trimmed_) {
+    if (idle >= kIdleTrimMs) {
       // Quiet for a while: the storage kept for the next frame goes (this handler runs on the
       // session's io thread, as reads do; no read is using it between two reads).
       self->decoded_.reset();
       self->decoder_.ForgetHeader();
-      self->idle_trimmed_ = true;
     }
     self->ScheduleExpiryCheck();
   });
@@ -174,7 +173,6 @@ void Session::OnRead(const boost::system::error_code& ec, size_t bytes) {
   }
   decoder_.CommitAppend(bytes);
   last_read_bytes_ = bytes;
-  idle_trimmed_ = false;
   // One clock read per read: the activity time and the publish latency's start.
   read_ns_ = core::SteadyNowNs();
   last_activity_ms_ = read_ns_ / 1'000'000;

@@ -177,7 +177,6 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   // The frame being handled; kept (its storage reused) through a run of publishes or
   // acknowledgements, freed otherwise (see OnRead).
   std::unique_ptr<protocol::tcp::DecodedPackage> decoded_;
-  bool idle_trimmed_ = false;   // decoded_ and the remembered header freed since the last read
   size_t last_read_bytes_ = 0;  // a large last read: more is likely to follow
   bool hello_done_ = false;
   protocol::tcp::UserAgent user_agent_;
