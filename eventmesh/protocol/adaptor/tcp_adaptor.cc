@@ -233,6 +233,37 @@ absl::Status TcpPackageToCloudEvent(const tcp::Header& header, absl::string_view
 
 bool EncodeStoredPublish(const tcp::Header& header, absl::string_view body,
                          absl::string_view marker, StoredPublish* out) {
+  return EncodeStoredPublish(header, body, marker, out, nullptr);
+}
+
+namespace {
+
+// The memo's texts equal the header's properties (in the map's order).
+bool SameTexts(const std::vector<std::pair<std::string, std::string>>& texts,
+               const tcp::Header::Properties& properties) {
+  if (texts.size() != properties.size()) return false;
+  auto it = texts.begin();
+  for (const auto& [name, text] : properties) {
+    if (it->first != name || it->second != text) return false;
+    ++it;
+  }
+  return true;
+}
+
+// ... and the message's properties (in the message's order).
+bool SameTexts(const std::vector<std::pair<std::string, std::string>>& texts,
+               const absl::InlinedVector<tcp::EventMeshMessageView::Field, 12>& fields) {
+  if (texts.size() != fields.size()) return false;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (texts[i].first != fields[i].name || texts[i].second != fields[i].text) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool EncodeStoredPublish(const tcp::Header& header, absl::string_view body,
+                         absl::string_view marker, StoredPublish* out, StoredPublishMemo* memo) {
   // Each condition below is one TcpPackageToCloudEvent (and Validate) would otherwise check;
   // failing one leaves the package to that path and its error message.
   const std::string* type = FindProperty(header, ProtocolTypeKey());
@@ -248,43 +279,81 @@ bool EncodeStoredPublish(const tcp::Header& header, absl::string_view body,
   bool encoded = false;
   const absl::Status visited = tcp::VisitEventMeshMessage(
       body, [&](const tcp::EventMeshMessageView& message) -> absl::Status {
-        if (message.topic.empty() || !IsValidUtf8(message.topic)) return absl::OkStatus();
+        if (message.topic.empty()) return absl::OkStatus();
         // Text data only: a body that is not UTF-8 is binary data or, with a JSON content
         // type and JSON-looking text, refused; the general path tells which.
         if (!IsValidUtf8(message.body)) return absl::OkStatus();
         const absl::string_view content_type = MessageContentType(message);
-        if (!IsValidUtf8(content_type)) return absl::OkStatus();
-        PropertyFields fields;
-        if (!SortedPropertyFields(header, message, &fields).ok()) return absl::OkStatus();
-        bool has_marker = false;
-        for (const auto& [name, text] : fields) {
-          if (v03 && (name == "schemaurl" || name == "datacontentencoding")) {
-            return absl::OkStatus();
-          }
-          if (!IsValidUtf8(text)) return absl::OkStatus();
-          if (name == marker) has_marker = true;
-        }
         cloudevents::PlainEventFields event;
         event.spec_version = *version;
         event.id = *header.seq;
         event.source = kEventMeshMessageSource;
         event.type = kEventMeshMessageType;
-        if (!content_type.empty()) event.data_content_type = content_type;
-        event.subject = message.topic;
-        event.extensions = fields;
         event.data = message.body;
         // kJson and kText data are both text_data: which one BodyEncoding would pick does not
         // change the bytes.
         event.data_encoding = DataEncoding::kText;
         out->bytes.clear();
-        cloudevents::AppendPlainProto(event, &out->bytes);
+        if (memo != nullptr && memo->valid_ && memo->topic_ == message.topic &&
+            memo->content_type_ == content_type && memo->marker_ == marker &&
+            SameTexts(memo->header_properties_, header.properties) &&
+            SameTexts(memo->message_properties_, message.properties)) {
+          // The attributes of the last package, checked and written then. (The protocol
+          // version, which decides some of the checks, is a header property.)
+          cloudevents::AppendPlainProtoAround(event, memo->attributes_, &out->bytes);
+          out->has_marker = memo->has_marker_;
+        } else {
+          if (!IsValidUtf8(message.topic) || !IsValidUtf8(content_type)) return absl::OkStatus();
+          PropertyFields fields;
+          if (!SortedPropertyFields(header, message, &fields).ok()) return absl::OkStatus();
+          bool has_marker = false;
+          for (const auto& [name, text] : fields) {
+            if (v03 && (name == "schemaurl" || name == "datacontentencoding")) {
+              return absl::OkStatus();
+            }
+            if (!IsValidUtf8(text)) return absl::OkStatus();
+            if (name == marker) has_marker = true;
+          }
+          if (!content_type.empty()) event.data_content_type = content_type;
+          event.subject = message.topic;
+          event.extensions = fields;
+          if (memo == nullptr) {
+            cloudevents::AppendPlainProto(event, &out->bytes);
+          } else {
+            // Kept for the next package with the same attributes.
+            memo->valid_ = false;
+            memo->attributes_.clear();
+            cloudevents::AppendPlainAttributes(event, &memo->attributes_);
+            cloudevents::AppendPlainProtoAround(event, memo->attributes_, &out->bytes);
+            memo->topic_.assign(message.topic.data(), message.topic.size());
+            memo->content_type_.assign(content_type.data(), content_type.size());
+            memo->marker_.assign(marker.data(), marker.size());
+            memo->header_properties_.assign(header.properties.begin(), header.properties.end());
+            memo->message_properties_.clear();
+            for (const auto& field : message.properties) {
+              memo->message_properties_.emplace_back(field.name, field.text);
+            }
+            memo->has_marker_ = has_marker;
+            memo->valid_ = true;
+          }
+          out->has_marker = has_marker;
+        }
         out->topic.assign(message.topic.data(), message.topic.size());
         out->data_size = message.body.size();
-        out->has_marker = has_marker;
         encoded = true;
         return absl::OkStatus();
       });
   return visited.ok() && encoded;
+}
+
+void StoredPublishMemo::Clear() {
+  valid_ = false;
+  Texts().swap(header_properties_);
+  Texts().swap(message_properties_);
+  std::string().swap(topic_);
+  std::string().swap(content_type_);
+  std::string().swap(marker_);
+  std::string().swap(attributes_);
 }
 
 absl::StatusOr<tcp::Package> CloudEventToTcpPackage(const CloudEvent& event, tcp::Command cmd,
@@ -320,20 +389,26 @@ namespace {
 // The EventMeshMessage body CloudEventToTcpPackage builds, written straight from its parts:
 // the same key order and content as EventMeshMessage::AppendJson of that message. `properties`
 // are (name, text) pairs in name order; no "datacontenttype" header when `content_type` is null.
-template <typename Properties>
-void AppendEventMeshMessageJson(absl::string_view topic, absl::string_view data,
-                                const Properties& properties, const absl::string_view* content_type,
-                                std::string* out) {
-  tcp::DirectJsonWriter w(out);
+// In three parts (the object's start and topic, the data, the rest), so that the parts around the
+// data can be kept for the next message with the same topic and properties (StoredFrameMemo).
+void WriteMessageHead(tcp::DirectJsonWriter& w, absl::string_view topic) {
   w.StartObject();
   if (!topic.empty()) {
     w.PlainKey("topic");
     w.String(topic);
   }
+}
+
+void WriteMessageData(tcp::DirectJsonWriter& w, absl::string_view data) {
   if (!data.empty()) {
     w.PlainKey("body");
     w.String(data);
   }
+}
+
+template <typename Properties>
+void WriteMessageTail(tcp::DirectJsonWriter& w, const Properties& properties,
+                      const absl::string_view* content_type) {
   w.PlainKey("properties");
   w.StartObject();
   for (const auto& [name, text] : properties) {
@@ -349,6 +424,16 @@ void AppendEventMeshMessageJson(absl::string_view topic, absl::string_view data,
   }
   w.EndObject();
   w.EndObject();
+}
+
+template <typename Properties>
+void AppendEventMeshMessageJson(absl::string_view topic, absl::string_view data,
+                                const Properties& properties, const absl::string_view* content_type,
+                                std::string* out) {
+  tcp::DirectJsonWriter w(out);
+  WriteMessageHead(w, topic);
+  WriteMessageData(w, data);
+  WriteMessageTail(w, properties, content_type);
 }
 
 // The extensions of an event (CloudEvent::Extensions, or a ProtoEventView's) as (name, text)
@@ -449,8 +534,17 @@ std::optional<absl::Status> AppendStoredEventFrame(absl::string_view stored, tcp
                                                    tcp::LengthConvention convention,
                                                    std::string* out, size_t max_frame_size,
                                                    cloudevents::ProtoEventView::Checks checks) {
-  std::optional<cloudevents::ProtoEventView> event =
-      cloudevents::ProtoEventView::Parse(stored, checks);
+  return AppendStoredEventFrame(stored, cmd, seq, convention, out, max_frame_size, checks, nullptr);
+}
+
+std::optional<absl::Status> AppendStoredEventFrame(absl::string_view stored, tcp::Command cmd,
+                                                   absl::string_view seq,
+                                                   tcp::LengthConvention convention,
+                                                   std::string* out, size_t max_frame_size,
+                                                   cloudevents::ProtoEventView::Checks checks,
+                                                   StoredFrameMemo* memo) {
+  std::optional<cloudevents::ProtoEventView> event = cloudevents::ProtoEventView::Parse(
+      stored, checks, memo != nullptr ? &memo->attributes_ : nullptr);
   if (!event.has_value()) return std::nullopt;
   const absl::string_view* type = event->FindExtension(tcp::kPropertyProtocolType);
   if (type != nullptr && *type == tcp::kProtocolTypeCloudEvents) {
@@ -463,17 +557,61 @@ std::optional<absl::Status> AppendStoredEventFrame(absl::string_view stored, tcp
   // Other protocol types are refused by the general path.
   if (type != nullptr && *type != tcp::kProtocolTypeEventMeshMessage) return std::nullopt;
   const auto extensions = event->extensions();
+  const absl::string_view topic = event->subject().value_or(absl::string_view());
+  const absl::string_view* content_type =
+      event->data_content_type().has_value() ? &*event->data_content_type() : nullptr;
+  if (memo != nullptr && memo->attributes_.last_hit()) {
+    // The attributes are those of an earlier event: so is the JSON around the data (the topic,
+    // properties and content type all come from the attributes), written once per generation
+    // of their reading. (Events whose attributes change every time never get here.)
+    if (!memo->has_json_ || memo->json_generation_ != memo->attributes_.generation()) {
+      memo->head_.clear();
+      memo->tail_.clear();
+      {
+        tcp::DirectJsonWriter w(&memo->head_);
+        WriteMessageHead(w, topic);
+      }
+      {
+        tcp::DirectJsonWriter w(&memo->tail_);
+        WriteMessageTail(w, ExtensionTexts(extensions), content_type);
+      }
+      memo->json_generation_ = memo->attributes_.generation();
+      memo->has_json_ = true;
+    }
+    const absl::string_view data = event->data();
+    return AppendFrame(
+        cmd, seq, tcp::kProtocolTypeEventMeshMessage, convention,
+        memo->head_.size() + memo->tail_.size() + data.size() + 16,
+        [&](std::string* body) {
+          body->append(memo->head_);
+          bool members = !topic.empty();
+          if (!data.empty()) {
+            if (members) body->push_back(',');
+            tcp::DirectJsonWriter w(body);
+            WriteMessageData(w, data);
+            members = true;
+          }
+          if (members) body->push_back(',');
+          body->append(memo->tail_);
+        },
+        out, max_frame_size);
+  }
   size_t estimate = event->data().size();
   for (const auto& [name, value] : extensions) estimate += name.size() + value.text.size() + 8;
-  const absl::string_view topic = event->subject().value_or(absl::string_view());
   return AppendFrame(
       cmd, seq, tcp::kProtocolTypeEventMeshMessage, convention, estimate,
       [&](std::string* body) {
-        AppendEventMeshMessageJson(
-            topic, event->data(), ExtensionTexts(extensions),
-            event->data_content_type().has_value() ? &*event->data_content_type() : nullptr, body);
+        AppendEventMeshMessageJson(topic, event->data(), ExtensionTexts(extensions), content_type,
+                                   body);
       },
       out, max_frame_size);
+}
+
+void StoredFrameMemo::Clear() {
+  attributes_.Clear();
+  has_json_ = false;
+  std::string().swap(head_);
+  std::string().swap(tail_);
 }
 
 }  // namespace eventmesh::protocol::adaptor

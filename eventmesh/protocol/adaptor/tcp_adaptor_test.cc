@@ -263,6 +263,85 @@ TEST(TcpAdaptorTest, EncodedPublishIsTheStoredFormOfTheConvertedEvent) {
   ExpectEncodedAsConverted(v03);
 }
 
+TEST(TcpAdaptorTest, EncodedPublishesThroughAMemoAreTheEncodingsWithout) {
+  struct Step {
+    tcp::Package package;
+    std::string marker = "eventmeshorigin";
+  };
+  std::vector<Step> steps;
+  const auto add = [&](tcp::Package package, std::string marker = "eventmeshorigin") {
+    steps.push_back({std::move(package), std::move(marker)});
+  };
+  tcp::Package java = PublishPackage(kJavaMessage);
+  add(java);
+  tcp::Package next =
+      PublishPackage(R"({"topic":"TEST-TOPIC-TCP-ASYNC","properties":{"ttl":"30000","keys":"k1"},)"
+                     R"("headers":{},"body":"another \"body\""})");
+  next.header.seq = "1234567891";
+  add(next);  // the same attributes
+  add(PublishPackage(
+      R"({"topic":"TEST-TOPIC-TCP-ASYNC","properties":{"ttl":"30000","keys":"k1"}})"));
+  tcp::Package zone = java;  // one more header property, then its value changed
+  zone.header.properties["zone"] = "z1";
+  add(zone);
+  add(zone);
+  zone.header.properties["zone"] = "z2";
+  add(zone);
+  tcp::Package desc = java;
+  desc.header.properties["protocoldesc"] = "tcp2";
+  add(desc);
+  add(PublishPackage(R"({"topic":"TEST-TOPIC-TCP-ASYNC","properties":{"ttl":"1","keys":"k1"},)"
+                     R"("body":"b"})"));
+  add(PublishPackage(R"({"topic":"TEST-TOPIC-TCP-ASYNC","properties":{"keys":"k1","ttl":"1"},)"
+                     R"("body":"b"})"));
+  add(PublishPackage(R"({"topic":"other","properties":{"keys":"k1","ttl":"1"},"body":"b"})"));
+  add(PublishPackage(R"({"topic":"other","properties":{"keys":"k1","ttl":"1"},"body":"b",)"
+                     R"("headers":{"datacontenttype":"text/plain"}})"));
+  add(PublishPackage(R"({"topic":"other","properties":{"k":"a","k":"b"},"body":"b"})"));
+  add(PublishPackage(R"({"topic":"other","properties":{"k":"b"},"body":"b"})"));
+  add(PublishPackage(R"({"topic":"other","properties":{"Bad":"x"},"body":"b"})"));  // refused
+  add(PublishPackage(R"({"topic":"other","properties":{"k":"b"},"body":"b"})"));
+  add(PublishPackage(std::string(R"({"topic":"other","properties":{"k":"b"},"body":")") +
+                     "\xff\"}"));  // binary: refused
+  add(PublishPackage(R"({"topic":"other","properties":{"k":"b"},"body":"b"})"));
+  tcp::Package v03 = PublishPackage(R"({"topic":"other","properties":{"k":"b"},"body":"b"})");
+  v03.header.properties["protocolversion"] = "0.3";
+  add(v03);
+  tcp::Package v03_reserved =
+      PublishPackage(R"({"topic":"other","properties":{"k":"b","schemaurl":"x"},"body":"b"})");
+  add(v03_reserved);
+  v03_reserved.header.properties["protocolversion"] = "0.3";
+  add(v03_reserved);  // refused
+  tcp::Package marked =
+      PublishPackage(R"({"topic":"t","properties":{"eventmeshorigin":"mesh-a"},"body":"b"})");
+  add(marked);
+  add(marked, "other-marker");
+  add(marked, "eventmeshorigin");
+  StoredPublishMemo memo;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (size_t i = 0; i < steps.size(); ++i) {
+      const Step& step = steps[i];
+      StoredPublish expected;
+      const bool encodes =
+          EncodeStoredPublish(step.package.header, step.package.body, step.marker, &expected);
+      for (int repeat = 0; repeat < 2; ++repeat) {
+        StoredPublish stored;
+        stored.bytes = "left over";
+        ASSERT_EQ(EncodeStoredPublish(step.package.header, step.package.body, step.marker, &stored,
+                                      &memo),
+                  encodes)
+            << i;
+        if (!encodes) continue;
+        EXPECT_EQ(stored.bytes, expected.bytes) << i;
+        EXPECT_EQ(stored.topic, expected.topic) << i;
+        EXPECT_EQ(stored.data_size, expected.data_size) << i;
+        EXPECT_EQ(stored.has_marker, expected.has_marker) << i;
+      }
+    }
+    if (pass == 0) memo.Clear();
+  }
+}
+
 TEST(TcpAdaptorTest, EncodedPublishLeavesOtherPackagesToTheGeneralPath) {
   struct Case {
     tcp::Package package;
@@ -413,9 +492,11 @@ std::string Stored(const CloudEvent& event) {
   return stored.ok() ? *stored : std::string();
 }
 
-TEST(TcpAdaptorTest, StoredEventFrameEqualsTheFrameOfTheDecodedEvent) {
+// Events of every form AppendStoredEventFrame writes itself.
+std::vector<CloudEvent> StoredFrameEvents() {
   absl::StatusOr<CloudEvent> message = TcpPackageToCloudEvent(PublishPackage(kJavaMessage));
-  ASSERT_TRUE(message.ok()) << message.status();
+  EXPECT_TRUE(message.ok()) << message.status();
+  if (!message.ok()) return {};
   std::vector<CloudEvent> events = {*message};
   CloudEvent odd = *message;  // content type, escapes and UTF-8 in data and properties
   odd.set_data_content_type("application/json");
@@ -449,9 +530,15 @@ TEST(TcpAdaptorTest, StoredEventFrameEqualsTheFrameOfTheDecodedEvent) {
                      R"("subject":"topic-a","datacontenttype":"application/json","data":)", data,
                      "}"),
         "cloudevents"));
-    ASSERT_TRUE(structured.ok()) << structured.status();
-    events.push_back(*structured);
+    EXPECT_TRUE(structured.ok()) << structured.status();
+    if (structured.ok()) events.push_back(*structured);
   }
+  return events;
+}
+
+TEST(TcpAdaptorTest, StoredEventFrameEqualsTheFrameOfTheDecodedEvent) {
+  const std::vector<CloudEvent> events = StoredFrameEvents();
+  ASSERT_FALSE(events.empty());
   for (const CloudEvent& event : events) {
     const std::string stored = Stored(event);
     for (auto convention : {tcp::LengthConvention::kCurrent, tcp::LengthConvention::kLegacy}) {
@@ -459,6 +546,59 @@ TEST(TcpAdaptorTest, StoredEventFrameEqualsTheFrameOfTheDecodedEvent) {
       ASSERT_TRUE(frame.has_value()) << event.id();
       EXPECT_EQ(*frame, DecodedFrame(stored, convention));
     }
+  }
+}
+
+TEST(TcpAdaptorTest, StoredEventFramesThroughAMemoAreTheFramesWithout) {
+  std::vector<CloudEvent> events = StoredFrameEvents();
+  ASSERT_FALSE(events.empty());
+  // Runs of events with the same attributes and different ids and data (with and without data),
+  // between the varied ones.
+  const CloudEvent first = events.front();
+  for (int i = 0; i < 4; ++i) {
+    CloudEvent next = first;
+    next.set_id(absl::StrCat("run-", i));
+    if (i != 2) next.set_data(absl::StrCat("body \"", i, "\""), DataEncoding::kText);
+    if (i == 2) next.clear_data();
+    events.push_back(next);
+  }
+  // The same attributes and one more after them (a longer run), and a run split by the data.
+  CloudEvent longer = first;
+  longer.SetExtension("zzz", "last");
+  events.push_back(longer);
+  events.push_back(longer);
+  events.push_back(first);
+  std::vector<std::string> stored;
+  for (const CloudEvent& event : events) stored.push_back(Stored(event));
+  // An attribute entry {"zzz": "x"} after the data: the event's attributes are the run and it.
+  stored.push_back(Stored(first) + std::string("\x2a\x0a\x0a\x03zzz\x12\x03\x1a\x01x", 12));
+  stored.push_back(stored.back());
+  StoredFrameMemo memo;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (size_t i = 0; i < stored.size(); ++i) {
+      for (int repeat = 0; repeat < 2; ++repeat) {  // the second one through the memo
+        std::string frame = "previous bytes";
+        std::optional<absl::Status> written = AppendStoredEventFrame(
+            stored[i], tcp::Command::kAsyncMessageToClient, "42", tcp::LengthConvention::kCurrent,
+            &frame, tcp::kMaxFrameSize, cloudevents::ProtoEventView::Checks::kStructure, &memo);
+        ASSERT_TRUE(written.has_value() && written->ok()) << i;
+        EXPECT_EQ(frame, DecodedFrame(stored[i])) << "event " << i << " pass " << pass;
+      }
+    }
+    if (pass == 0) memo.Clear();
+  }
+  // An oversize frame through the memo is refused as without it, the output left as it was.
+  CloudEvent large = first;
+  large.set_data(std::string(4096, 'x'), DataEncoding::kText);
+  const std::string large_stored = Stored(large);
+  for (int repeat = 0; repeat < 2; ++repeat) {
+    std::string out = "kept";
+    std::optional<absl::Status> written = AppendStoredEventFrame(
+        large_stored, tcp::Command::kAsyncMessageToClient, "1", tcp::LengthConvention::kCurrent,
+        &out, /*max_frame_size=*/4096, cloudevents::ProtoEventView::Checks::kAll, &memo);
+    ASSERT_TRUE(written.has_value());
+    EXPECT_EQ(written->code(), absl::StatusCode::kResourceExhausted);
+    EXPECT_EQ(out, "kept");
   }
 }
 

@@ -9,10 +9,13 @@
 // Property: when the encoder answers, the general path accepts the package and the encoder's
 // bytes, topic, data size and marker are those of the converted event. When the general path
 // accepts an EventMeshMessage package the encoder leaves to it, the event's data is binary (the
-// message body, once read, is not UTF-8). Any violation aborts.
+// message body, once read, is not UTF-8). A StoredPublishMemo changes nothing. The push frame
+// written from the encoder's bytes, with and without a StoredFrameMemo, is the converted event's.
+// Any violation aborts.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -72,6 +75,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   stored.bytes.assign(size % 100, 'x');  // the encoder replaces what an earlier publish left
   const bool encoded =
       EncodeStoredPublish(package.header, package.body, "eventmeshorigin", &stored);
+  // Through a memo, after a package of the default header (which the input's may share) and
+  // then after itself: the same answer and bytes.
+  {
+    eventmesh::protocol::adaptor::StoredPublishMemo memo;
+    eventmesh::protocol::tcp::Package first = ReadPackage("\n{\"topic\":\"t\",\"body\":\"b\"}");
+    StoredPublish ignored;
+    (void)EncodeStoredPublish(first.header, first.body, "eventmeshorigin", &ignored, &memo);
+    for (int i = 0; i < 2; ++i) {
+      StoredPublish through;
+      const bool memo_encoded =
+          EncodeStoredPublish(package.header, package.body, "eventmeshorigin", &through, &memo);
+      if (memo_encoded != encoded) Fail("the memo changes whether the encoder answers", input);
+      if (encoded &&
+          (through.bytes != stored.bytes || through.topic != stored.topic ||
+           through.data_size != stored.data_size || through.has_marker != stored.has_marker)) {
+        Fail("the memo changes the encoding", input);
+      }
+    }
+  }
   const absl::StatusOr<eventmesh::cloudevents::CloudEvent> event = TcpPackageToCloudEvent(package);
   if (!encoded) {
     const auto type = package.header.properties.find("protocoltype");
@@ -93,6 +115,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (stored.data_size != event->data().size()) Fail("the data size differs", input);
   if (stored.has_marker != (event->FindExtension("eventmeshorigin") != nullptr)) {
     Fail("the marker differs", input);
+  }
+  // The push written from the stored bytes is the converted event's frame: without a memo,
+  // through a fresh one, and through it again (its kept reading and JSON).
+  using eventmesh::protocol::tcp::Command;
+  using eventmesh::protocol::tcp::LengthConvention;
+  std::string expected_frame;
+  if (!eventmesh::protocol::adaptor::AppendCloudEventFrame(
+           *event, Command::kAsyncMessageToClient, "7", LengthConvention::kCurrent, &expected_frame)
+           .ok()) {
+    Fail("the converted event has no push frame", input);
+  }
+  eventmesh::protocol::adaptor::StoredFrameMemo memo;
+  for (int i = 0; i < 3; ++i) {
+    std::string frame;
+    const std::optional<absl::Status> written =
+        eventmesh::protocol::adaptor::AppendStoredEventFrame(
+            stored.bytes, Command::kAsyncMessageToClient, "7", LengthConvention::kCurrent, &frame,
+            eventmesh::protocol::tcp::kMaxFrameSize,
+            eventmesh::cloudevents::ProtoEventView::Checks::kStructure, i == 0 ? nullptr : &memo);
+    if (!written.has_value() || !written->ok() || frame != expected_frame) {
+      Fail("the push frame from the stored bytes differs", input);
+    }
   }
   return 0;
 }

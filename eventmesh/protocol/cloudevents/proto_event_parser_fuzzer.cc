@@ -6,7 +6,9 @@
 // acceptance holds for batches. ProtoEventView accepts a subset of what ParseProto accepts
 // (on the input and on the re-serialized bytes), with the same fields and the same JSON. With
 // Checks::kStructure it accepts at least that, writes the same JSON for it, and writes JSON for
-// whatever else it accepts without reading past the input. Any violation aborts.
+// whatever else it accepts without reading past the input. Reading through an
+// AttributeMemo gives the same view as reading without one, after any other input. Any violation
+// aborts.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -87,6 +89,62 @@ void CheckView(absl::string_view bytes, const absl::StatusOr<CloudEvent>& parsed
   if (structural_json != json) Fail("the structure-checked view's JSON differs", structural_json);
 }
 
+using eventmesh::cloudevents::ProtoEventView;
+
+// Two readings agree: both absent, or the same fields and extensions, pointing into the same
+// bytes.
+bool SameView(const std::optional<ProtoEventView>& a, const std::optional<ProtoEventView>& b) {
+  if (a.has_value() != b.has_value()) return false;
+  if (!a.has_value()) return true;
+  const auto same = [](absl::string_view x, absl::string_view y) {
+    return x.data() == y.data() && x.size() == y.size();
+  };
+  const auto same_optional = [&](const std::optional<absl::string_view>& x,
+                                 const std::optional<absl::string_view>& y) {
+    return x.has_value() == y.has_value() && (!x.has_value() || same(*x, *y));
+  };
+  if (!same(a->id(), b->id()) || !same(a->source(), b->source()) ||
+      !same(a->spec_version(), b->spec_version()) || !same(a->type(), b->type()) ||
+      !same_optional(a->subject(), b->subject()) ||
+      !same_optional(a->data_content_type(), b->data_content_type()) || a->time() != b->time() ||
+      !same(a->data(), b->data()) || a->data_field_encoding() != b->data_field_encoding() ||
+      a->extensions().size() != b->extensions().size()) {
+    return false;
+  }
+  for (size_t i = 0; i < a->extensions().size(); ++i) {
+    if (!same(a->extensions()[i].first, b->extensions()[i].first) ||
+        !same(a->extensions()[i].second.text, b->extensions()[i].second.text)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Reading `first` then `second` through one memo, with every pair of checks: `second` reads as
+// it does without the memo (whether the memo's run matched or not).
+void CheckMemo(absl::string_view first, absl::string_view second) {
+  for (const auto first_checks :
+       {ProtoEventView::Checks::kAll, ProtoEventView::Checks::kStructure}) {
+    for (const auto second_checks :
+         {ProtoEventView::Checks::kAll, ProtoEventView::Checks::kStructure}) {
+      ProtoEventView::AttributeMemo memo;
+      if (!SameView(ProtoEventView::Parse(first, first_checks, &memo),
+                    ProtoEventView::Parse(first, first_checks))) {
+        Fail("a reading through a fresh memo differs", "");
+      }
+      if (!SameView(ProtoEventView::Parse(second, second_checks, &memo),
+                    ProtoEventView::Parse(second, second_checks))) {
+        Fail("a reading through a memo differs", "");
+      }
+      // Once more: now the memo holds `second`'s own run, if it has one.
+      if (!SameView(ProtoEventView::Parse(second, second_checks, &memo),
+                    ProtoEventView::Parse(second, second_checks))) {
+        Fail("a second reading through a memo differs", "");
+      }
+    }
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -98,6 +156,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
          std::string(fast.ok() ? ref.status().message() : fast.status().message()));
   }
   CheckView(input, fast);
+  // The memo: the input after itself, and its two halves at a point the first byte picks (an
+  // event whose attributes start as the other's do, or not).
+  CheckMemo(input, input);
+  if (size > 1) {
+    const size_t split = 1 + data[0] % (size - 1);
+    CheckMemo(input.substr(1, split), input.substr(1 + split));
+    CheckMemo(input.substr(1 + split), input.substr(1, split));
+  }
   if (fast.ok()) {
     if (*fast != *ref) Fail("event differs from generated code", "");
     absl::StatusOr<std::string> bytes = eventmesh::cloudevents::SerializeProto(*fast);
@@ -105,6 +171,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     absl::StatusOr<CloudEvent> again = eventmesh::cloudevents::ParseProto(*bytes);
     if (!again.ok()) Fail("re-parse failed", std::string(again.status().message()));
     CheckView(*bytes, again);
+    CheckMemo(*bytes, input);
+    CheckMemo(input, *bytes);
     CloudEvent expected = *fast;
     if (again->time()) expected.set_time(*again->time());
     if (*again != expected) Fail("round trip differs", "");

@@ -90,6 +90,16 @@ NamedAttribute Classify(absl::string_view name) {
 }  // namespace
 
 std::optional<ProtoEventView> ProtoEventView::Parse(absl::string_view bytes, Checks checks) {
+  return ParseImpl(bytes, checks, nullptr);
+}
+
+std::optional<ProtoEventView> ProtoEventView::Parse(absl::string_view bytes, Checks checks,
+                                                    AttributeMemo* memo) {
+  return ParseImpl(bytes, checks, memo);
+}
+
+std::optional<ProtoEventView> ProtoEventView::ParseImpl(absl::string_view bytes, Checks checks,
+                                                        AttributeMemo* memo) {
   if (bytes.size() > static_cast<size_t>(INT32_MAX)) return std::nullopt;  // as ParseProto
   const bool all = checks == Checks::kAll;
   // The contents' checks (kAll only).
@@ -98,8 +108,39 @@ std::optional<ProtoEventView> ProtoEventView::Parse(absl::string_view bytes, Che
   uint32_t seen = 0;  // bit per top-level field number
   WireReader in(bytes);
   uint32_t field, type;
+  // The first run of attribute entries, through the memo: before it, in it (being read, from
+  // run_begin), after it (or no memo).
+  enum class Run { kBefore, kReading, kAfter };
+  Run run = Run::kAfter;
+  const char* run_begin = nullptr;
+  if (memo != nullptr) {
+    run = Run::kBefore;
+    memo->last_hit_ = false;
+  }
   while (!in.done()) {
+    const absl::string_view rest = in.rest();
     if (!in.ReadTag(&field, &type) || type != kLen || field > 7) return std::nullopt;
+    if (memo != nullptr) {
+      if (field == 5 && run == Run::kBefore) {
+        // No attribute read yet: entries equal to the remembered ones read as they did.
+        if (memo->Matches(rest, all)) {
+          memo->Restore(rest.data(), &e);
+          memo->last_hit_ = true;
+          in = WireReader(rest.substr(memo->run_.size()));
+          run = Run::kAfter;
+          continue;
+        }
+        run_begin = rest.data();
+        run = Run::kReading;
+      } else if (field == 5 && run == Run::kAfter) {
+        // More attributes than the remembered ones (after other fields): not a hit.
+        memo->last_hit_ = false;
+      } else if (field != 5 && run == Run::kReading) {
+        memo->Remember(absl::string_view(run_begin, static_cast<size_t>(rest.data() - run_begin)),
+                       e, all);
+        run = Run::kAfter;
+      }
+    }
     absl::string_view value;
     if (!in.Len(&value)) return std::nullopt;
     if (field != 5) {
@@ -170,6 +211,11 @@ std::optional<ProtoEventView> ProtoEventView::Parse(absl::string_view bytes, Che
         return std::nullopt;
     }
   }
+  if (run == Run::kReading) {
+    memo->Remember(
+        absl::string_view(run_begin, static_cast<size_t>(bytes.data() + bytes.size() - run_begin)),
+        e, all);
+  }
   // What CloudEvent::Validate refuses.
   if ((e.spec_version_ != kSpecVersion10 && e.spec_version_ != kSpecVersion03) || e.id_.empty() ||
       e.source_.empty() || e.type_.empty() || !text_ok(e.id_) || !text_ok(e.source_) ||
@@ -190,6 +236,67 @@ const absl::string_view* ProtoEventView::FindExtension(absl::string_view name) c
     if (key == name) return &value.text;
   }
   return nullptr;
+}
+
+bool ProtoEventView::AttributeMemo::Matches(absl::string_view rest, bool all) const {
+  // The whole run: not followed by another entry (with the one-byte tag writers use; an entry
+  // after it under a longer tag is seen by Parse, which then reports no hit).
+  return valid_ && (all_ || !all) && rest.size() >= run_.size() &&
+         (rest.size() == run_.size() ||
+          static_cast<uint8_t>(rest[run_.size()]) != protocol::wire::Tag(5, kLen)) &&
+         std::memcmp(rest.data(), run_.data(), run_.size()) == 0;
+}
+
+void ProtoEventView::AttributeMemo::Remember(absl::string_view run, const ProtoEventView& view,
+                                             bool all) {
+  ++generation_;
+  valid_ = false;
+  if (run.size() > kMaxRunSize) {
+    if (run_.capacity() > kMaxRunSize) Clear();
+    return;
+  }
+  const char* base = run.data();
+  const auto piece = [base](absl::string_view text) {
+    return Piece{static_cast<uint32_t>(text.data() - base), static_cast<uint32_t>(text.size())};
+  };
+  const auto optional_piece = [&](const std::optional<absl::string_view>& text) {
+    return text.has_value() ? std::optional<Piece>(piece(*text)) : std::nullopt;
+  };
+  run_.assign(run.data(), run.size());
+  all_ = all;
+  subject_ = optional_piece(view.subject_);
+  data_content_type_ = optional_piece(view.data_content_type_);
+  time_ = optional_piece(view.time_);
+  time_size_ = view.time_size_;
+  std::memcpy(time_buf_, view.time_buf_, sizeof(time_buf_));
+  extensions_.clear();
+  for (const auto& [name, extension] : view.extensions_) {
+    extensions_.emplace_back(piece(name), piece(extension.text));
+  }
+  valid_ = true;
+}
+
+void ProtoEventView::AttributeMemo::Restore(const char* run, ProtoEventView* view) const {
+  const auto text = [run](const std::optional<Piece>& piece) {
+    return piece.has_value() ? std::optional<absl::string_view>(piece->In(run)) : std::nullopt;
+  };
+  view->subject_ = text(subject_);
+  view->data_content_type_ = text(data_content_type_);
+  view->time_ = text(time_);
+  view->time_size_ = time_size_;
+  std::memcpy(view->time_buf_, time_buf_, sizeof(time_buf_));
+  view->extensions_.clear();
+  for (const auto& [name, value] : extensions_) {
+    view->extensions_.emplace_back(name.In(run), Extension{value.In(run)});
+  }
+}
+
+void ProtoEventView::AttributeMemo::Clear() {
+  ++generation_;
+  valid_ = false;
+  last_hit_ = false;
+  std::string().swap(run_);
+  std::vector<std::pair<Piece, Piece>>().swap(extensions_);
 }
 
 }  // namespace eventmesh::cloudevents

@@ -16,7 +16,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/string_view.h"
@@ -49,6 +51,12 @@ class ProtoEventView {
   };
   static std::optional<ProtoEventView> Parse(absl::string_view bytes, Checks checks = Checks::kAll);
 
+  class AttributeMemo;
+  // Parse, reading the event's first run of attributes through `memo` (see AttributeMemo): the
+  // same result as Parse(bytes, checks). The memo is updated; a null memo is plain Parse.
+  static std::optional<ProtoEventView> Parse(absl::string_view bytes, Checks checks,
+                                             AttributeMemo* memo);
+
   absl::string_view spec_version() const { return spec_version_; }
   absl::string_view id() const { return id_; }
   absl::string_view source() const { return source_; }
@@ -76,6 +84,8 @@ class ProtoEventView {
 
  private:
   ProtoEventView() = default;
+  static std::optional<ProtoEventView> ParseImpl(absl::string_view bytes, Checks checks,
+                                                 AttributeMemo* memo);
 
   absl::string_view spec_version_, id_, source_, type_;
   std::optional<absl::string_view> subject_, data_content_type_;
@@ -85,6 +95,56 @@ class ProtoEventView {
   ExtensionList extensions_;
   absl::string_view data_;
   DataEncoding data_encoding_ = DataEncoding::kNone;
+};
+
+// What Parse read from the last run of attributes it was given: the attributes-map entries
+// (field 5) an event's attributes start with, up to the first other field, as their bytes and
+// their reading (subject, datacontenttype, time, extensions). The events one publisher sends to
+// one topic carry the same subject, content type and extensions, so the same entries byte for
+// byte: Parse compares the next event's entries with the remembered ones and, when they match,
+// takes the reading instead of reading them again (the other fields are read as always). Runs
+// above kMaxRunSize bytes are not remembered. A reading made with Checks::kStructure serves only
+// kStructure parses. A memo is owned by one reader (thread-compatible): a session, a worker.
+class ProtoEventView::AttributeMemo {
+ public:
+  static constexpr size_t kMaxRunSize = 4096;
+
+  // Changes whenever the remembered run does: text derived from the attributes (a JSON
+  // rendering of them) can be kept with the generation it was made for.
+  uint64_t generation() const { return generation_; }
+  // True when the event Parse read last has exactly the remembered attributes (it took their
+  // reading, and no other attribute came after).
+  bool last_hit() const { return last_hit_; }
+  // The remembered bytes (empty when none).
+  absl::string_view run() const { return valid_ ? absl::string_view(run_) : absl::string_view(); }
+  // Forgets the run and frees its storage.
+  void Clear();
+
+ private:
+  friend class ProtoEventView;
+  // A string within the run.
+  struct Piece {
+    uint32_t offset = 0;
+    uint32_t size = 0;
+    absl::string_view In(const char* base) const { return absl::string_view(base + offset, size); }
+  };
+  // True when `rest` (the bytes from an event's first attribute entry on) starts with the
+  // remembered run, not followed by another entry, read with checks that serve `all`.
+  bool Matches(absl::string_view rest, bool all) const;
+  // Remembers the reading of `run` (which `view`'s attribute fields point into).
+  void Remember(absl::string_view run, const ProtoEventView& view, bool all);
+  // Sets `view`'s attribute fields from the reading, pointing into `run` (the same bytes).
+  void Restore(const char* run, ProtoEventView* view) const;
+
+  std::string run_;
+  bool valid_ = false;
+  bool all_ = false;  // read with Checks::kAll
+  bool last_hit_ = false;
+  uint64_t generation_ = 0;
+  std::optional<Piece> subject_, data_content_type_, time_;
+  char time_buf_[kMaxRfc3339Size] = {};
+  uint8_t time_size_ = 0;
+  std::vector<std::pair<Piece, Piece>> extensions_;
 };
 
 }  // namespace eventmesh::cloudevents

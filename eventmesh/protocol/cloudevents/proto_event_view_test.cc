@@ -234,5 +234,143 @@ TEST(ProtoEventViewTest, NoPrefixOfAnEventIsReadPastItsEnd) {
   }
 }
 
+// Two readings agree: the same fields and extensions, pointing into the same bytes.
+void ExpectSameView(const std::optional<ProtoEventView>& a, const std::optional<ProtoEventView>& b,
+                    const std::string& what) {
+  ASSERT_EQ(a.has_value(), b.has_value()) << what;
+  if (!a.has_value()) return;
+  const auto same = [](absl::string_view x, absl::string_view y) {
+    return x.data() == y.data() && x.size() == y.size();
+  };
+  EXPECT_TRUE(same(a->id(), b->id())) << what;
+  EXPECT_TRUE(same(a->source(), b->source())) << what;
+  EXPECT_TRUE(same(a->spec_version(), b->spec_version())) << what;
+  EXPECT_TRUE(same(a->type(), b->type())) << what;
+  ASSERT_EQ(a->subject().has_value(), b->subject().has_value()) << what;
+  if (a->subject()) {
+    EXPECT_TRUE(same(*a->subject(), *b->subject())) << what;
+  }
+  ASSERT_EQ(a->data_content_type().has_value(), b->data_content_type().has_value()) << what;
+  if (a->data_content_type()) {
+    EXPECT_TRUE(same(*a->data_content_type(), *b->data_content_type())) << what;
+  }
+  EXPECT_EQ(a->time(), b->time()) << what;
+  EXPECT_TRUE(same(a->data(), b->data())) << what;
+  EXPECT_EQ(a->data_field_encoding(), b->data_field_encoding()) << what;
+  ASSERT_EQ(a->extensions().size(), b->extensions().size()) << what;
+  for (size_t i = 0; i < a->extensions().size(); ++i) {
+    EXPECT_TRUE(same(a->extensions()[i].first, b->extensions()[i].first)) << what << " " << i;
+    EXPECT_TRUE(same(a->extensions()[i].second.text, b->extensions()[i].second.text))
+        << what << " " << i;
+  }
+}
+
+TEST(ProtoEventViewTest, AMemoReadsEventsWithTheSameAttributesOnce) {
+  CloudEvent second = Plain();
+  second.set_id("id-2");
+  second.set_data("another body", DataEncoding::kText);
+  CloudEvent more = Plain();
+  more.SetExtension("zone", "b");
+  CloudEvent other_topic = Plain();
+  other_topic.set_subject("payments");
+  CloudEvent timed = Plain();
+  timed.set_time("2026-12-06T04:00:00Z");
+  CloudEvent timed_later = timed;
+  timed_later.set_time("2026-12-06T04:00:01Z");
+  CloudEvent binary = Plain();
+  binary.set_data(std::string("\x00\xff", 2), DataEncoding::kBinary);
+  // (expected hit, event): each read after the ones above it, through one memo.
+  const std::vector<std::pair<bool, CloudEvent>> events = {
+      {false, Plain()}, {true, second},       {true, Plain()},     {false, more},
+      {true, more},     {false, other_topic}, {false, Plain()},    {true, binary},
+      {false, timed},   {false, timed_later}, {true, timed_later}, {false, second},
+  };
+  for (const auto checks : {ProtoEventView::Checks::kAll, ProtoEventView::Checks::kStructure}) {
+    ProtoEventView::AttributeMemo memo;
+    std::vector<std::string> kept;  // views point into their bytes
+    for (size_t i = 0; i < events.size(); ++i) {
+      kept.push_back(Bytes(events[i].second));
+      const std::string& bytes = kept.back();
+      const uint64_t generation = memo.generation();
+      std::optional<ProtoEventView> view = ProtoEventView::Parse(bytes, checks, &memo);
+      ASSERT_TRUE(view.has_value()) << i;
+      EXPECT_EQ(memo.last_hit(), events[i].first) << i;
+      // The reading changes exactly when the memo is not used.
+      EXPECT_EQ(memo.generation() == generation, events[i].first) << i;
+      ExpectSameView(view, ProtoEventView::Parse(bytes, checks), absl::StrCat("event ", i));
+    }
+  }
+}
+
+TEST(ProtoEventViewTest, AMemoGivesWhatParseGivesForAnyFollowingBytes) {
+  const std::string subject = Entry("subject", "orders");
+  const std::string run = subject + Entry("b", "2") + Entry("d", "4");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      // The run, then more entries: accepted in order, refused out of order or repeated.
+      {"more entries in order", Required() + run + Entry("e", "5") + LenField(7, "x")},
+      {"an entry before the run's last", Required() + run + Entry("c", "3")},
+      {"an entry again", Required() + run + Entry("d", "4")},
+      {"the subject again", Required() + run + subject},
+      // The run after other fields, or split by them.
+      {"run last", LenField(7, "x") + Required() + run},
+      {"run split", Required() + subject + LenField(7, "x") + Entry("b", "2") + Entry("d", "4")},
+      // What follows the run is broken.
+      {"truncated after the run", Required() + run + LenField(7, "xyz").substr(0, 3)},
+      {"id twice after the run", Required() + run + LenField(1, "2")},
+      {"no id", LenField(2, "/") + LenField(3, "1.0") + LenField(4, "t") + run},
+      // The run cut short: a prefix of the memo's run is not the run.
+      {"a shorter run", Required() + subject + Entry("b", "2")},
+      {"the run cut inside an entry", Required() + run.substr(0, run.size() - 1)},
+  };
+  for (const auto checks : {ProtoEventView::Checks::kAll, ProtoEventView::Checks::kStructure}) {
+    for (const auto& [what, bytes] : cases) {
+      ProtoEventView::AttributeMemo memo;
+      const std::string first = Required() + run + LenField(7, "first");
+      ASSERT_TRUE(ProtoEventView::Parse(first, checks, &memo).has_value());
+      ASSERT_EQ(memo.run(), run);
+      ExpectSameView(ProtoEventView::Parse(bytes, checks, &memo),
+                     ProtoEventView::Parse(bytes, checks), what);
+    }
+  }
+}
+
+TEST(ProtoEventViewTest, AMemoReadWithoutTheContentsChecksServesOnlyThoseReads) {
+  // An extension that is not UTF-8: kStructure reads it, kAll refuses it, through a memo too.
+  const std::string run = Entry("ext", "\xff") + Entry("subject", "orders");
+  const std::string bytes = Required() + run + LenField(7, "x");
+  ProtoEventView::AttributeMemo memo;
+  ASSERT_TRUE(ProtoEventView::Parse(bytes, ProtoEventView::Checks::kStructure, &memo).has_value());
+  EXPECT_EQ(memo.run(), run);
+  EXPECT_FALSE(ProtoEventView::Parse(bytes, ProtoEventView::Checks::kAll, &memo).has_value());
+  EXPECT_FALSE(memo.last_hit());
+  // A reading with every check serves both.
+  const std::string good = Required() + Entry("ext", "ok") + LenField(7, "x");
+  ASSERT_TRUE(ProtoEventView::Parse(good, ProtoEventView::Checks::kAll, &memo).has_value());
+  ASSERT_TRUE(ProtoEventView::Parse(good, ProtoEventView::Checks::kStructure, &memo).has_value());
+  EXPECT_TRUE(memo.last_hit());
+  ASSERT_TRUE(ProtoEventView::Parse(good, ProtoEventView::Checks::kAll, &memo).has_value());
+  EXPECT_TRUE(memo.last_hit());
+}
+
+TEST(ProtoEventViewTest, AMemoDoesNotKeepLargeRunsAndClearFreesIt) {
+  const std::string large = Required() + Entry("big", std::string(5000, 'x'));
+  ProtoEventView::AttributeMemo memo;
+  for (int i = 0; i < 2; ++i) {
+    ExpectSameView(ProtoEventView::Parse(large, ProtoEventView::Checks::kAll, &memo),
+                   ProtoEventView::Parse(large), "large");
+    EXPECT_FALSE(memo.last_hit());
+    EXPECT_TRUE(memo.run().empty());
+  }
+  const std::string small = Required() + Entry("small", "x");
+  ASSERT_TRUE(ProtoEventView::Parse(small, ProtoEventView::Checks::kAll, &memo).has_value());
+  EXPECT_FALSE(memo.run().empty());
+  const uint64_t generation = memo.generation();
+  memo.Clear();
+  EXPECT_TRUE(memo.run().empty());
+  EXPECT_NE(memo.generation(), generation);
+  ASSERT_TRUE(ProtoEventView::Parse(small, ProtoEventView::Checks::kAll, &memo).has_value());
+  EXPECT_FALSE(memo.last_hit());
+}
+
 }  // namespace
 }  // namespace eventmesh::cloudevents

@@ -550,11 +550,15 @@ absl::Status AppendWireEvent(const CloudEvent& e, WireOut& out) {
 
 // AppendWireEvent for a plain event's fields: the same calls in the same order, for the
 // attributes a plain event can have.
-void AppendPlainWireEvent(const PlainEventFields& e, WireOut& out) {
-  PutCoreFields(out, e.id, e.source, e.spec_version, e.type);
+void AppendPlainWireAttributes(const PlainEventFields& e, WireOut& out) {
   if (e.data_content_type) PutTextAttribute(out, "datacontenttype", 3, *e.data_content_type);
   if (e.subject) PutTextAttribute(out, "subject", 3, *e.subject);
   for (const auto& [name, text] : e.extensions) PutTextAttribute(out, name, 3, text);
+}
+
+void AppendPlainWireEvent(const PlainEventFields& e, WireOut& out) {
+  PutCoreFields(out, e.id, e.source, e.spec_version, e.type);
+  AppendPlainWireAttributes(e, out);
   PutData(out, e.data_encoding, e.data);
 }
 
@@ -824,6 +828,21 @@ absl::StatusOr<std::string> SerializeProto(const CloudEvent& event) {
 void AppendPlainProto(const PlainEventFields& fields, std::string* out) {
   WireOut wire(out, EstimatePlainWireSize(fields));
   AppendPlainWireEvent(fields, wire);
+}
+
+void AppendPlainAttributes(const PlainEventFields& fields, std::string* out) {
+  WireOut wire(out, EstimatePlainWireSize(fields));
+  AppendPlainWireAttributes(fields, wire);
+}
+
+void AppendPlainProtoAround(const PlainEventFields& fields, absl::string_view attributes,
+                            std::string* out) {
+  WireOut wire(out, fields.id.size() + fields.source.size() + fields.spec_version.size() +
+                        fields.type.size() + fields.data.size() + attributes.size() + 40);
+  PutCoreFields(wire, fields.id, fields.source, fields.spec_version, fields.type);
+  wire.Reserve(attributes.size());
+  wire.Bytes(attributes);
+  PutData(wire, fields.data_encoding, fields.data);
 }
 
 absl::StatusOr<CloudEvent> ParseProto(absl::string_view bytes) {

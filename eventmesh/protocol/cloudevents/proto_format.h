@@ -82,6 +82,14 @@ struct PlainEventFields {
 // (CloudEvent::Validate) and the extension names are in order; proto_format_test and the
 // TCP publish path's differential tests compare the bytes with SerializeProto's.
 void AppendPlainProto(const PlainEventFields& fields, std::string* out);
+// AppendPlainProto in two steps, for writers whose events share their attributes: the attribute
+// entries alone (datacontenttype, subject, extensions: what AppendPlainProto writes between the
+// core fields and the data), then an event around entries written before (the core fields and
+// the data of `fields`; its attributes are not looked at). AppendPlainProtoAround(fields, A) with
+// A from AppendPlainAttributes(fields) appends what AppendPlainProto(fields) does.
+void AppendPlainAttributes(const PlainEventFields& fields, std::string* out);
+void AppendPlainProtoAround(const PlainEventFields& fields, absl::string_view attributes,
+                            std::string* out);
 absl::StatusOr<std::string> SerializeProtoBatch(const std::vector<CloudEvent>& events);
 // Errors of a bad event are prefixed with "event [<index>]: ".
 absl::StatusOr<std::vector<CloudEvent>> ParseProtoBatch(absl::string_view bytes);

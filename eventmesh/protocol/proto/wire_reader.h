@@ -42,6 +42,10 @@ class WireReader {
       : p_(reinterpret_cast<const uint8_t*>(in.data())), end_(p_ + in.size()) {}
 
   bool done() const { return p_ == end_; }
+  // The bytes not read yet.
+  absl::string_view rest() const {
+    return absl::string_view(reinterpret_cast<const char*>(p_), static_cast<size_t>(end_ - p_));
+  }
 
   ABSL_ATTRIBUTE_ALWAYS_INLINE bool Varint(uint64_t* out) {
     if (p_ != end_ && *p_ < 0x80) {  // the common one-byte case
@@ -136,13 +140,14 @@ class WireReader {
     }
   }
 
- private:
+  // Moves past the next `n` bytes; false (and nothing moved) when fewer are left.
   bool Advance(size_t n) {
     if (static_cast<size_t>(end_ - p_) < n) return false;
     p_ += n;
     return true;
   }
 
+ private:
   const uint8_t* p_;
   const uint8_t* end_;
 };

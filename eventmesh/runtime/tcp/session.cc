@@ -135,6 +135,9 @@ void Session::ScheduleExpiryCheck() {
       // session's io thread, as reads do; no read is using it between two reads).
       self->decoded_.reset();
       self->decoder_.ForgetHeader();
+      self->publish_memo_.reset();
+      std::lock_guard<std::mutex> lock(self->out_mu_);
+      self->push_memo_.reset();
     }
     self->ScheduleExpiryCheck();
   });
@@ -492,9 +495,10 @@ void Session::HandlePublish(Package& package, absl::string_view body) {
   // A connector that stores the encoded event as it is gets it written straight from the
   // package; packages the encoder leaves alone (and other connectors) take the CloudEvent path.
   protocol::adaptor::StoredPublish& stored = stored_publish_;
-  const bool encoded = ctx_->publish->TakesStoredBytes() &&
-                       protocol::adaptor::EncodeStoredPublish(package.header, body,
-                                                              core::kMeshOriginExtension, &stored);
+  const bool encoded =
+      ctx_->publish->TakesStoredBytes() &&
+      protocol::adaptor::EncodeStoredPublish(package.header, body, core::kMeshOriginExtension,
+                                             &stored, PublishMemo());
   if (!encoded) {
     const absl::Status converted =
         protocol::adaptor::TcpPackageToCloudEvent(package.header, body, &pending.event);
@@ -544,6 +548,12 @@ void Session::HandlePublish(Package& package, absl::string_view body) {
                       seq);
     }
   };
+}
+
+protocol::adaptor::StoredPublishMemo* Session::PublishMemo() {
+  if (publish_memo_ == nullptr)
+    publish_memo_ = std::make_unique<protocol::adaptor::StoredPublishMemo>();
+  return publish_memo_.get();
 }
 
 void Session::FlushPublishes() {
@@ -733,10 +743,14 @@ core::PushResult Session::PushStored(const std::shared_ptr<const std::string>& s
       [&](Command cmd, protocol::tcp::LengthConvention convention,
           std::string* out) -> absl::Status {
         const auto max_frame_size = static_cast<size_t>(ctx_->config->max_frame_size);
+        // Called under out_mu_ (PushFrame), which guards the memo.
+        if (push_memo_ == nullptr)
+          push_memo_ = std::make_unique<protocol::adaptor::StoredFrameMemo>();
         if (std::optional<absl::Status> written = protocol::adaptor::AppendStoredEventFrame(
                 *stored, cmd, seq, convention, out, max_frame_size,
                 validated ? cloudevents::ProtoEventView::Checks::kStructure
-                          : cloudevents::ProtoEventView::Checks::kAll)) {
+                          : cloudevents::ProtoEventView::Checks::kAll,
+                push_memo_.get())) {
           return *written;
         }
         absl::StatusOr<cloudevents::CloudEvent> event = cloudevents::ParseProto(*stored);

@@ -124,6 +124,8 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   void HandleClientAck(const protocol::tcp::Package& package);
   // Hands the acks collected from one socket read to their consumers (one call per consumer).
   void FlushAcks();
+  // The publish encoder's memo, made on first use.
+  protocol::adaptor::StoredPublishMemo* PublishMemo();
   // Hands the publishes collected from one socket read to the connector in one batch.
   void FlushPublishes();
   void FlushPending();  // FlushPublishes, then FlushAcks
@@ -191,6 +193,9 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   std::vector<std::pair<std::shared_ptr<core::GroupConsumer>, uint64_t>> pending_acks_;
   std::vector<connectors::Connector::PendingPublish> pending_publishes_;
   protocol::adaptor::StoredPublish stored_publish_;  // HandlePublish's encoder output
+  // ... and what it keeps from one publish to the next: made by the first publish, freed with
+  // the idle trim (PublishMemo gives it).
+  std::unique_ptr<protocol::adaptor::StoredPublishMemo> publish_memo_;
 
   std::atomic<bool> closed_{false};
   std::atomic<int64_t> publishes_in_flight_{0};
@@ -200,6 +205,9 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   std::atomic<int> convention_{static_cast<int>(protocol::tcp::LengthConvention::kCurrent)};
 
   std::mutex out_mu_;
+  // What pushes of stored events keep from one to the next (their attributes' reading and
+  // JSON); made by the first such push, freed with the idle trim. Guarded by out_mu_.
+  std::unique_ptr<protocol::adaptor::StoredFrameMemo> push_memo_;
   std::string out_pending_;
   std::string out_writing_;
   bool writing_ = false;
