@@ -13,11 +13,11 @@ using string_scan_internal::FindSpecialBytewise;
 using string_scan_internal::FindSpecialByWords;
 using string_scan_internal::FindSpecialShort;
 
-// Every single special byte at every position of strings from 0 to 40 bytes (both sides of
-// the 16-byte steps) is found where the byte-by-byte reference finds it.
+// Every single special byte at every position of strings from 0 to 140 bytes (both sides of
+// the 16- and 64-byte steps) is found where the byte-by-byte reference finds it.
 TEST(StringScanTest, AgreesWithTheBytewiseScanAtEveryPositionAndLength) {
   for (int c = 0; c < 256; ++c) {
-    for (size_t n = 0; n <= 40; ++n) {
+    for (size_t n = 0; n <= 140; ++n) {
       for (size_t at = 0; at < n; ++at) {
         std::string s(n, 'a');
         s[at] = static_cast<char>(c);
@@ -81,7 +81,7 @@ TEST(StringScanTest, TheFirstOfTwoAndRandomTextsAgreeWithTheBytewiseScan) {
                                  0x5D, 0x7E, 0x7F, 0x80, 0x81, 0xFE, 0xFF, 'a'};
   std::mt19937 rng(12345);
   for (int round = 0; round < 20000; ++round) {
-    const size_t n = rng() % 70;
+    const size_t n = rng() % 200;
     std::string s(n, 'c');
     for (char& ch : s) {
       if (rng() % 8 == 0) ch = static_cast<char>(kNear[rng() % sizeof(kNear)]);
