@@ -14,7 +14,9 @@
 # Sections:
 #   peers    max rate, runtime sync none and batch (256 publishes in flight, and batch also with
 #            JetStream's 4096), NATS core, JetStream (peerbench, N events, REPS interleaved
-#            repetitions); runtime CPU per event from /proc/<pid>/stat, and per thread name
+#            repetitions); with WARM=1 (the default) each fresh runtime first gets the same run
+#            unmeasured for the figures (printed as "-cold"), as nats-server is warm from the
+#            script's earlier runs; runtime CPU per event from /proc/<pid>/stat, and per thread name
 #            (/proc/<pid>/task: where the CPU goes, which thread saturates); nats-server's CPU
 #            per event beside it when nats-server runs on this machine; the load tool's own
 #            CPU per event for every system (all share the same cores)
@@ -31,7 +33,7 @@
 #            process (it also publishes the events into its embedded store, and runs the
 #            in-process endpoint) and of http_baseline
 #   store    pipelined appends: store service over loopback vs the embedded engine
-# Environment: BIN (bazel-bin), RT (the runtime binary, $BIN/eventmesh/runtime/runtime), PB (peerbench), N (300000), SIZE (256), REPS (3), IDLE (10000),
+# Environment: BIN (bazel-bin), RT (the runtime binary, $BIN/eventmesh/runtime/runtime), PB (peerbench), N (300000), SIZE (256), REPS (3), IDLE (10000), WARM (1),
 # WRK_SECONDS (8), OUT (scratch directory, /tmp/fastpath).
 set -u
 BIN=${BIN:-bazel-bin}
@@ -41,6 +43,7 @@ SIZE=${SIZE:-256}
 REPS=${REPS:-3}
 IDLE=${IDLE:-10000}
 WRK_SECONDS=${WRK_SECONDS:-8}
+WARM=${WARM:-1}
 OUT=${OUT:-/tmp/fastpath}
 RT=${RT:-$BIN/eventmesh/runtime/runtime}
 mkdir -p "$OUT"
@@ -143,6 +146,13 @@ peers() {
       start_rt $sync --eventMesh.server.session.upstreamBufferSize=$((window > 1000 ? window : 1000)) ||
         return 1
       local threads_before threads_after
+      if [ "$WARM" = 1 ]; then
+        # The same load once before, on the same process: nats-server runs throughout the
+        # script, warm, while each runtime starts fresh; the first N events grow its heap by
+        # the memtables' size (the kernel zeroing fresh pages, `em-heap-fault`), once per process.
+        timed_pb "$label-cold" runtime $RTPID eventmesh --port $PORT --n "$N" --size "$SIZE" \
+          --window "$window" --timeout 120
+      fi
       threads_before=$(thread_cpu_seconds $RTPID)
       timed_pb "$label" runtime $RTPID eventmesh --port $PORT --n "$N" --size "$SIZE" \
         --window "$window" --timeout 120
