@@ -90,21 +90,23 @@ NamedAttribute Classify(absl::string_view name) {
 }  // namespace
 
 std::optional<ProtoEventView> ProtoEventView::Parse(absl::string_view bytes, Checks checks) {
-  return ParseImpl(bytes, checks, nullptr);
+  return Parse(bytes, checks, nullptr);
 }
 
 std::optional<ProtoEventView> ProtoEventView::Parse(absl::string_view bytes, Checks checks,
                                                     AttributeMemo* memo) {
-  return ParseImpl(bytes, checks, memo);
+  // Read in the result (one named return: no copy of the view on the way out).
+  std::optional<ProtoEventView> result(std::in_place, Key());
+  if (!ParseInto(bytes, checks, memo, *result)) result.reset();
+  return result;
 }
 
-std::optional<ProtoEventView> ProtoEventView::ParseImpl(absl::string_view bytes, Checks checks,
-                                                        AttributeMemo* memo) {
-  if (bytes.size() > static_cast<size_t>(INT32_MAX)) return std::nullopt;  // as ParseProto
+bool ProtoEventView::ParseInto(absl::string_view bytes, Checks checks, AttributeMemo* memo,
+                               ProtoEventView& e) {
+  if (bytes.size() > static_cast<size_t>(INT32_MAX)) return false;  // as ParseProto
   const bool all = checks == Checks::kAll;
   // The contents' checks (kAll only).
   const auto text_ok = [all](absl::string_view text) { return !all || IsValidUtf8(text); };
-  ProtoEventView e;
   uint32_t seen = 0;  // bit per top-level field number
   WireReader in(bytes);
   uint32_t field, type;
@@ -119,7 +121,7 @@ std::optional<ProtoEventView> ProtoEventView::ParseImpl(absl::string_view bytes,
   }
   while (!in.done()) {
     const absl::string_view rest = in.rest();
-    if (!in.ReadTag(&field, &type) || type != kLen || field > 7) return std::nullopt;
+    if (!in.ReadTag(&field, &type) || type != kLen || field > 7) return false;
     if (memo != nullptr) {
       if (field == 5 && run == Run::kBefore) {
         // No attribute read yet: entries equal to the remembered ones read as they did.
@@ -142,11 +144,11 @@ std::optional<ProtoEventView> ProtoEventView::ParseImpl(absl::string_view bytes,
       }
     }
     absl::string_view value;
-    if (!in.Len(&value)) return std::nullopt;
+    if (!in.Len(&value)) return false;
     if (field != 5) {
       // Fields 6 and 7 are one oneof: one data field at most.
       const uint32_t bit = 1u << (field == 7 ? 6 : field);
-      if ((seen & bit) != 0) return std::nullopt;
+      if ((seen & bit) != 0) return false;
       seen |= bit;
     }
     switch (field) {
@@ -164,35 +166,35 @@ std::optional<ProtoEventView> ProtoEventView::ParseImpl(absl::string_view bytes,
         break;
       case 5: {
         absl::string_view name, attribute, text;
-        if (!AttributeEntry(value, &name, &attribute)) return std::nullopt;
+        if (!AttributeEntry(value, &name, &attribute)) return false;
         const NamedAttribute named = Classify(name);
         if (named == NamedAttribute::kTime) {
           // A ce_timestamp (as SerializeProto writes it) or RFC 3339 text in a ce_string.
-          if (e.time_.has_value() || e.time_size_ != 0) return std::nullopt;
+          if (e.time_.has_value() || e.time_size_ != 0) return false;
           absl::string_view timestamp;
           if (OneField(attribute, 7, &timestamp)) {
             e.time_size_ = static_cast<uint8_t>(TimestampText(timestamp, e.time_buf_));
-            if (e.time_size_ == 0) return std::nullopt;
+            if (e.time_size_ == 0) return false;
           } else if (OneField(attribute, 3, &text) && IsValidTimestamp(text)) {
             e.time_ = text;
           } else {
-            return std::nullopt;
+            return false;
           }
           break;
         }
-        if (!OneField(attribute, 3, &text) || !text_ok(text)) return std::nullopt;
+        if (!OneField(attribute, 3, &text) || !text_ok(text)) return false;
         if (named == NamedAttribute::kSubject) {
-          if (e.subject_.has_value() || text.empty()) return std::nullopt;
+          if (e.subject_.has_value() || text.empty()) return false;
           e.subject_ = text;
         } else if (named == NamedAttribute::kDataContentType) {
-          if (e.data_content_type_.has_value() || text.empty()) return std::nullopt;
+          if (e.data_content_type_.has_value() || text.empty()) return false;
           e.data_content_type_ = text;
         } else {
           // Other core attributes (dataschema, ...) are not plain; extension names must
           // be valid and in strictly increasing order, as SerializeProto writes them.
           if (IsCoreAttributeName(name) || (all && !IsValidAttributeName(name)) ||
               (!e.extensions_.empty() && !AttributeNameLess(e.extensions_.back().first, name))) {
-            return std::nullopt;
+            return false;
           }
           e.extensions_.emplace_back(name, Extension{text});
         }
@@ -203,12 +205,12 @@ std::optional<ProtoEventView> ProtoEventView::ParseImpl(absl::string_view bytes,
         e.data_encoding_ = DataEncoding::kBinary;
         break;
       case 7:
-        if (!text_ok(value)) return std::nullopt;
+        if (!text_ok(value)) return false;
         e.data_ = value;
         e.data_encoding_ = DataEncoding::kText;
         break;
       default:  // 8: proto_data
-        return std::nullopt;
+        return false;
     }
   }
   if (run == Run::kReading) {
@@ -220,15 +222,15 @@ std::optional<ProtoEventView> ProtoEventView::ParseImpl(absl::string_view bytes,
   if ((e.spec_version_ != kSpecVersion10 && e.spec_version_ != kSpecVersion03) || e.id_.empty() ||
       e.source_.empty() || e.type_.empty() || !text_ok(e.id_) || !text_ok(e.source_) ||
       !text_ok(e.type_) || (all && !IsUriReference(e.source_))) {
-    return std::nullopt;
+    return false;
   }
   if (e.spec_version_ == kSpecVersion03) {
     // 0.3 names of attributes a 1.0 event may carry as extensions.
     for (const auto& [name, unused] : e.extensions_) {
-      if (name == "schemaurl" || name == "datacontentencoding") return std::nullopt;
+      if (name == "schemaurl" || name == "datacontentencoding") return false;
     }
   }
-  return e;
+  return true;
 }
 
 const absl::string_view* ProtoEventView::FindExtension(absl::string_view name) const {

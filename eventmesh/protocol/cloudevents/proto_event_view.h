@@ -29,7 +29,16 @@
 namespace eventmesh::cloudevents {
 
 class ProtoEventView {
+  // Only Parse makes views: the key is private, and its explicit constructor keeps `{}` from
+  // standing for it.
+  struct Key {
+    explicit Key() = default;
+  };
+
  public:
+  // For Parse only (std::optional constructs the view in place with it).
+  explicit ProtoEventView(Key) {}
+
   // A string extension's value (the only kind a view holds).
   struct Extension {
     static constexpr AttributeType type = AttributeType::kString;
@@ -83,9 +92,9 @@ class ProtoEventView {
   absl::string_view data() const { return data_; }
 
  private:
-  ProtoEventView() = default;
-  static std::optional<ProtoEventView> ParseImpl(absl::string_view bytes, Checks checks,
-                                                 AttributeMemo* memo);
+  // Reads `bytes` into `e` (a new view); false when Parse gives nullopt.
+  static bool ParseInto(absl::string_view bytes, Checks checks, AttributeMemo* memo,
+                        ProtoEventView& e);
 
   absl::string_view spec_version_, id_, source_, type_;
   std::optional<absl::string_view> subject_, data_content_type_;

@@ -467,6 +467,25 @@ void AppendHeaderJson(Command cmd, int code, absl::string_view seq, absl::string
   // property, the bytes the writer below gives.
   const auto index = static_cast<size_t>(cmd);
   if (code == OpStatus::kSuccess && index < static_cast<size_t>(kCommandCount) &&
+      !json::NeedsJsonEscape(seq.data(), seq.size())) {
+    // The header every push carries: its end after the seq written once per protocol type.
+    static const std::string* const kMessageEnd =
+        new std::string(absl::StrCat("\",\"properties\":{\"", kPropertyProtocolType, "\":\"",
+                                     kProtocolTypeEventMeshMessage, "\"}}"));
+    static const std::string* const kCloudEventsEnd = new std::string(absl::StrCat(
+        "\",\"properties\":{\"", kPropertyProtocolType, "\":\"", kProtocolTypeCloudEvents, "\"}}"));
+    if (property_name == kPropertyProtocolType) {
+      if (property_value == kProtocolTypeEventMeshMessage) {
+        AppendPieces(out, {SuccessHeaderStarts()[index], seq, *kMessageEnd});
+        return;
+      }
+      if (property_value == kProtocolTypeCloudEvents) {
+        AppendPieces(out, {SuccessHeaderStarts()[index], seq, *kCloudEventsEnd});
+        return;
+      }
+    }
+  }
+  if (code == OpStatus::kSuccess && index < static_cast<size_t>(kCommandCount) &&
       !json::NeedsJsonEscape(seq.data(), seq.size()) &&
       !json::NeedsJsonEscape(property_name.data(), property_name.size()) &&
       !json::NeedsJsonEscape(property_value.data(), property_value.size())) {

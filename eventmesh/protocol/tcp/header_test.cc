@@ -73,8 +73,8 @@ TEST(HeaderTest, WritesDocumentedOrder) {
 }
 
 // The push path's header writer gives the bytes of the Header it stands for, escapes included.
-// Every command, code 0 (copied from a per-command start) and others, names and values that
-// need escaping.
+// Every command, code 0 (copied from a per-command start) and others, the two protocol types (their
+// ends written once) and other values, names and values that need escaping.
 TEST(HeaderTest, AppendHeaderJsonWritesWhatTheHeaderWould) {
   for (int c = 0; c < kCommandCount; ++c) {
     for (const int code : {0, -7}) {
@@ -83,7 +83,8 @@ TEST(HeaderTest, AppendHeaderJsonWritesWhatTheHeaderWould) {
             std::string("\x7f\xc3\xa9")}) {
         for (const std::string& name : {std::string("protocoltype"), std::string("na\"me")}) {
           for (const std::string& value :
-               {std::string("eventmeshmessage"), std::string("a\\b\x01"), std::string()}) {
+               {std::string("eventmeshmessage"), std::string("cloudevents"),
+                std::string("eventmeshmessagex"), std::string("a\\b\x01"), std::string()}) {
             Header h;
             h.cmd = static_cast<Command>(c);
             h.code = code;
