@@ -484,14 +484,12 @@ void AppendHeaderJson(Command cmd, int code, absl::string_view seq, absl::string
         return;
       }
     }
-  }
-  if (code == OpStatus::kSuccess && index < static_cast<size_t>(kCommandCount) &&
-      !json::NeedsJsonEscape(seq.data(), seq.size()) &&
-      !json::NeedsJsonEscape(property_name.data(), property_name.size()) &&
-      !json::NeedsJsonEscape(property_value.data(), property_value.size())) {
-    AppendPieces(out, {SuccessHeaderStarts()[index], seq, "\",\"properties\":{\"", property_name,
-                       "\":\"", property_value, "\"}}"});
-    return;
+    if (!json::NeedsJsonEscape(property_name.data(), property_name.size()) &&
+        !json::NeedsJsonEscape(property_value.data(), property_value.size())) {
+      AppendPieces(out, {SuccessHeaderStarts()[index], seq, "\",\"properties\":{\"", property_name,
+                         "\":\"", property_value, "\"}}"});
+      return;
+    }
   }
   DirectJsonWriter w(out);
   StartHeaderJson(w, cmd, code, /*desc=*/"", &seq);
