@@ -150,7 +150,8 @@ TEST_F(EmbeddedConnectorTest, TheTailCacheGaugeChargesTheMemoryOfTheKeptBytes) {
   const double per_event = gauge() / 10;
   EXPECT_GT(stored_size, 10'000 + 20 * 100);
   EXPECT_GE(per_event, stored_size);
-  EXPECT_LT(per_event, stored_size + 256);
+  // Bookkeeping, and the little room a kept buffer may have beyond its bytes.
+  EXPECT_LT(per_event, stored_size + 256 + 64 + stored_size / 64);
   ASSERT_TRUE(connector_->DeleteTopic("t").ok());
   EXPECT_EQ(gauge(), 0);
 }

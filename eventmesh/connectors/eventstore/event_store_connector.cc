@@ -36,6 +36,8 @@ class PublishedBytes final : public store::RecordAttachment {
       : bytes_(std::move(bytes)), validated_(validated) {}
   const std::string& bytes() const { return bytes_; }
   bool validated() const { return validated_; }
+  // The record is appended with an empty payload: the store reads the bytes from here.
+  const std::string* Payload() const override { return &bytes_; }
   // One block with make_shared's control block (two counts and a vtable pointer), and the
   // bytes' own heap block.
   int64_t MemoryBytes() const override {
@@ -850,11 +852,17 @@ void EventStoreConnector::PublishBatch(std::vector<PendingPublish>* batch) {
       continue;
     }
     bytes += static_cast<int64_t>(payload.size());
-    PendingAppend append{std::move(form->topic), std::string(), std::move(pending.done), nullptr};
+    PendingAppend append{std::move(form->topic), std::string(), std::move(pending.done), nullptr,
+                         static_cast<int64_t>(payload.size())};
     if (attach) {
-      append.attachment = std::make_shared<const PublishedBytes>(payload, form->validated);
+      // The cache keeps the buffer as it is: one grown with much room to spare is copied to
+      // its size first (as a copy would have been).
+      if (payload.capacity() - payload.size() > 64 + payload.size() / 64) payload.shrink_to_fit();
+      append.attachment =
+          std::make_shared<const PublishedBytes>(std::move(payload), form->validated);
+    } else {
+      append.payload = std::move(payload);
     }
-    append.payload = std::move(payload);
     ready.push_back(std::move(append));
   }
   batch->clear();
@@ -1000,9 +1008,8 @@ void EventStoreConnector::AppenderLoop() {
       if (queue_.empty()) return;  // stopping and drained
       int64_t bytes = 0;
       while (!queue_.empty() && static_cast<int64_t>(batch.size()) < max_events &&
-             (batch.empty() ||
-              bytes + static_cast<int64_t>(queue_.front().payload.size()) <= max_bytes)) {
-        bytes += static_cast<int64_t>(queue_.front().payload.size());
+             (batch.empty() || bytes + queue_.front().bytes <= max_bytes)) {
+        bytes += queue_.front().bytes;
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }

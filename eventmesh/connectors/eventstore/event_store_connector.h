@@ -170,11 +170,14 @@ class EventStoreConnector final : public Connector {
  private:
   struct PendingAppend {
     std::string topic;
+    // Empty when `attachment` holds the bytes (RecordAttachment::Payload).
     std::string payload;
     PublishCallback done;
-    // A copy of the payload kept with the record when the store serves recent records from
-    // memory (EventStore::KeepsAttachments): deliveries then share it instead of copying it.
+    // The payload itself, moved into an attachment when the store serves recent records from
+    // memory (EventStore::KeepsAttachments): the store writes it from there and deliveries
+    // share it, so it is never copied.
     std::shared_ptr<const store::RecordAttachment> attachment;
+    int64_t bytes = 0;  // the payload's size, for the queue's byte bounds
   };
 
   // One topic's share of a batch: its records in publish order and their callbacks.

@@ -301,7 +301,14 @@ class WireOut {
   // `expected`: bytes likely to be written (room made up front).
   explicit WireOut(std::string* out, size_t expected = 0)
       : out_(out), cur_(out->data() + out->size()), end_(cur_) {
-    Reserve(expected);
+    // Exactly the expected room (no margin): a string that keeps these bytes, e.g. the store's
+    // cache of stored events, then holds little more than it needs.
+    if (expected > 0) {
+      const size_t len = out_->size();
+      out_->resize(len + expected);
+      cur_ = out_->data() + len;
+      end_ = out_->data() + out_->size();
+    }
   }
   WireOut(const WireOut&) = delete;
   WireOut& operator=(const WireOut&) = delete;

@@ -136,6 +136,11 @@ void Session::ScheduleExpiryCheck() {
       self->decoded_.reset();
       self->decoder_.ForgetHeader();
       self->publish_memo_.reset();
+      {
+        std::lock_guard<std::mutex> lock(self->tickets_mu_);
+        self->free_tickets_.clear();
+        self->free_tickets_.shrink_to_fit();
+      }
       std::lock_guard<std::mutex> lock(self->out_mu_);
       self->push_memo_.reset();
     }
@@ -531,23 +536,55 @@ void Session::HandlePublish(Package& package, absl::string_view body) {
     pending.stored_topic = std::move(stored.topic);
   }
   publishes_in_flight_.fetch_add(1);
-  // The reply only needs the request's seq.
-  const int64_t start_ns = read_ns_;
-  pending.done = [self = shared_from_this(), reply_cmd, seq = std::move(package.header.seq),
-                  start_ns](absl::StatusOr<connectors::PublishResult> result) {
-    if (core::RuntimeMetrics* metrics = self->ctx_->publish->metrics()) {
-      metrics->PublishDone(core::Protocol::kTcp, result.ok(), start_ns);
-    }
-    // Release the slot before the ack goes out: a client that sends its next publish
-    // as soon as it sees the ack must find the slot free.
-    self->publishes_in_flight_.fetch_sub(1);
-    if (result.ok()) {
-      self->SendReply(reply_cmd, OpStatus::kSuccess, "success", seq);
-    } else {
-      self->SendReply(reply_cmd, OpStatus::kFail, core::PublishFailed(result.status()).message(),
-                      seq);
-    }
+  // The reply only needs the request's seq (copied: the header keeps its buffer for the next
+  // frame's seq).
+  PublishTicket* ticket = TakeTicket();
+  ticket->session = shared_from_this();
+  ticket->reply_cmd = reply_cmd;
+  ticket->has_seq = package.header.seq.has_value();
+  if (ticket->has_seq) ticket->seq.assign(*package.header.seq);
+  ticket->start_ns = read_ns_;
+  pending.done = [ticket](absl::StatusOr<connectors::PublishResult> result) {
+    CompletePublish(ticket, result);
   };
+}
+
+Session::PublishTicket* Session::TakeTicket() {
+  {
+    std::lock_guard<std::mutex> lock(tickets_mu_);
+    if (!free_tickets_.empty()) {
+      PublishTicket* ticket = free_tickets_.back().release();
+      free_tickets_.pop_back();
+      return ticket;
+    }
+  }
+  return new PublishTicket();
+}
+
+void Session::CompletePublish(PublishTicket* ticket,
+                              const absl::StatusOr<connectors::PublishResult>& result) {
+  // The ticket's reference keeps the session until this returns; the ticket goes back to the
+  // pool before it (the session owns the pool).
+  const std::shared_ptr<Session> self = std::move(ticket->session);
+  if (core::RuntimeMetrics* metrics = self->ctx_->publish->metrics()) {
+    metrics->PublishDone(core::Protocol::kTcp, result.ok(), ticket->start_ns);
+  }
+  // Release the slot before the ack goes out: a client that sends its next publish as soon as
+  // it sees the ack must find the slot free.
+  self->publishes_in_flight_.fetch_sub(1);
+  const std::optional<absl::string_view> seq =
+      ticket->has_seq ? std::optional<absl::string_view>(ticket->seq) : std::nullopt;
+  if (result.ok()) {
+    self->SendReply(ticket->reply_cmd, OpStatus::kSuccess, "success", seq);
+  } else {
+    self->SendReply(ticket->reply_cmd, OpStatus::kFail,
+                    core::PublishFailed(result.status()).message(), seq);
+  }
+  // A seq far longer than usual does not keep its buffer in the pool.
+  constexpr size_t kKeptSeqCapacity = 256;
+  if (ticket->seq.capacity() > kKeptSeqCapacity) std::string().swap(ticket->seq);
+  std::lock_guard<std::mutex> lock(self->tickets_mu_);
+  self->free_tickets_.emplace_back(ticket);
 }
 
 protocol::adaptor::StoredPublishMemo* Session::PublishMemo() {
@@ -851,13 +888,12 @@ bool Session::Send(const Package& package, bool defer_write) {
 }
 
 bool Session::SendReply(Command cmd, int code, absl::string_view desc,
-                        const std::optional<std::string>& seq) {
+                        std::optional<absl::string_view> seq) {
   return AppendOutput(
       cmd,
       [&](protocol::tcp::LengthConvention convention, std::string* out) {
-        return protocol::tcp::EncodeReply(
-            cmd, code, desc, seq ? std::optional<absl::string_view>(*seq) : std::nullopt,
-            convention, out, static_cast<size_t>(ctx_->config->max_frame_size));
+        return protocol::tcp::EncodeReply(cmd, code, desc, seq, convention, out,
+                                          static_cast<size_t>(ctx_->config->max_frame_size));
       },
       /*defer_write=*/false);
 }

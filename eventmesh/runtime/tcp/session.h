@@ -126,6 +126,21 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   void FlushAcks();
   // The publish encoder's memo, made on first use.
   protocol::adaptor::StoredPublishMemo* PublishMemo();
+  // What a publish's reply needs once the connector answers. Tickets are pooled per session
+  // (their seq buffers reused), so a publish's completion captures one pointer: neither the
+  // callback nor the seq allocates per publish.
+  struct PublishTicket {
+    std::shared_ptr<Session> session;  // holds the session while the publish is in flight
+    protocol::tcp::Command reply_cmd{};
+    bool has_seq = false;
+    std::string seq;
+    int64_t start_ns = 0;
+  };
+  PublishTicket* TakeTicket();
+  // Answers the publish and returns its ticket to the pool (on whichever thread the connector
+  // completes it).
+  static void CompletePublish(PublishTicket* ticket,
+                              const absl::StatusOr<connectors::PublishResult>& result);
   // Hands the publishes collected from one socket read to the connector in one batch.
   void FlushPublishes();
   void FlushPending();  // FlushPublishes, then FlushAcks
@@ -147,7 +162,7 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   // Send for a reply without body or properties (protocol::tcp::EncodeReply): what every
   // publish is acknowledged with, written without building a Package.
   bool SendReply(protocol::tcp::Command cmd, int code, absl::string_view desc,
-                 const std::optional<std::string>& seq);
+                 std::optional<absl::string_view> seq);
   // Appends what `encode` writes for `cmd` to the pending output and starts a write unless
   // `defer_write`; false when the session no longer sends or the frame cannot be encoded.
   bool AppendOutput(
@@ -196,6 +211,10 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   // ... and what it keeps from one publish to the next: made by the first publish, freed with
   // the idle trim (PublishMemo gives it).
   std::unique_ptr<protocol::adaptor::StoredPublishMemo> publish_memo_;
+  std::mutex tickets_mu_;
+  // Tickets of completed publishes, for the next ones (freed with the idle trim). Guarded by
+  // tickets_mu_.
+  std::vector<std::unique_ptr<PublishTicket>> free_tickets_;
 
   std::atomic<bool> closed_{false};
   std::atomic<int64_t> publishes_in_flight_{0};

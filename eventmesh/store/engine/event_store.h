@@ -127,15 +127,30 @@ class RecordAttachment {
   // The memory the attachment occupies (its object and everything it owns), an estimate: what
   // an engine's cache charges against its memory budget while it keeps the attachment.
   virtual int64_t MemoryBytes() const = 0;
+  // The record's payload, when the attachment holds exactly those bytes (e.g. the encoded
+  // event its producer also keeps for delivery); nullptr otherwise. A producer whose attachment
+  // returns them may leave ProducerRecord::payload empty and so hand the bytes over once.
+  virtual const std::string* Payload() const { return nullptr; }
 };
 
 // One event as the producer hands it over.
 struct ProducerRecord {
   std::optional<std::string> key;
   std::map<std::string, std::string> headers;
+  // The event's bytes; may be left empty when `attachment` holds them (see
+  // RecordAttachment::Payload). Engines read them through RecordPayload.
   std::string payload;
   std::shared_ptr<const RecordAttachment> attachment;  // optional; see RecordAttachment
 };
+
+// The record's payload: `payload`, or the attachment's bytes when `payload` is empty and the
+// attachment holds them.
+inline absl::string_view RecordPayload(const ProducerRecord& record) {
+  if (record.payload.empty() && record.attachment != nullptr) {
+    if (const std::string* bytes = record.attachment->Payload()) return *bytes;
+  }
+  return record.payload;
+}
 
 // One stored event.
 struct EventRecord {

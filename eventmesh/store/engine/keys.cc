@@ -288,7 +288,7 @@ std::string GroupGenerationKey(absl::string_view group) {
 }
 
 int64_t EventBytes(const ProducerRecord& record) {
-  int64_t size = static_cast<int64_t>(record.payload.size());
+  int64_t size = static_cast<int64_t>(RecordPayload(record).size());
   if (record.key.has_value()) size += static_cast<int64_t>(record.key->size());
   for (const auto& [k, v] : record.headers) size += static_cast<int64_t>(k.size() + v.size());
   return size;
@@ -308,7 +308,8 @@ void EncodeRecordValuePrefix(std::string* out, int64_t append_time_ms,
 
 void EncodeRecordValue(std::string* out, int64_t append_time_ms, const ProducerRecord& record) {
   EncodeRecordValuePrefix(out, append_time_ms, record);
-  out->append(record.payload);
+  const absl::string_view payload = RecordPayload(record);
+  out->append(payload.data(), payload.size());
 }
 
 void PatchRecordAppendTime(char* value, int64_t append_time_ms) {
@@ -363,7 +364,7 @@ void EncodeBatchedRecordPrefix(std::string* out, const ProducerRecord& record) {
     AppendLengthPrefixed(out, k);
     AppendLengthPrefixed(out, v);
   }
-  AppendVarint(out, record.payload.size());
+  AppendVarint(out, RecordPayload(record).size());
 }
 
 void EncodeRecordBatch(std::string* out, int64_t append_time_ms,
@@ -372,7 +373,8 @@ void EncodeRecordBatch(std::string* out, int64_t append_time_ms,
   out->append(header, StoreRecordBatchHeader(header, append_time_ms, records.size()));
   for (const ProducerRecord& record : records) {
     EncodeBatchedRecordPrefix(out, record);
-    out->append(record.payload);
+    const absl::string_view payload = RecordPayload(record);
+    out->append(payload.data(), payload.size());
   }
 }
 

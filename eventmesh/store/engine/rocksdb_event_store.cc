@@ -1219,7 +1219,7 @@ absl::StatusOr<RocksDbEventStore::PreparedAppend> RocksDbEventStore::PrepareAppe
         to.record.headers = from.headers;
         to.record.payload = from.payload;
       }
-      to.value_bytes = static_cast<int64_t>(prepared.ends[i] - start + from.payload.size());
+      to.value_bytes = static_cast<int64_t>(prepared.ends[i] - start + RecordPayload(from).size());
       to.charge = static_cast<int64_t>(sizeof(CachedRecord)) + RecordMemoryBytes(to.record);
       start = prepared.ends[i];
     }
@@ -1327,7 +1327,8 @@ bool RocksDbEventStore::EnqueueAppendLocked(const AppendRequest& request, Prepar
     size_t start = prefix_start;
     for (size_t i = begin; i < end; ++i) {
       parts.emplace_back(prefixes.data() + start, prepared.ends[i] - start);
-      parts.emplace_back(request.records[i].payload);
+      const absl::string_view payload = RecordPayload(request.records[i]);
+      parts.emplace_back(payload.data(), payload.size());
       start = prepared.ends[i];
     }
     group->batch

@@ -409,6 +409,51 @@ TEST_F(StoreTest, TailCacheServesRecentAttachmentsAndFallsBackToStoredRecords) {
   EXPECT_EQ(after_stored->records[0].payload, "after");
 }
 
+// An attachment that holds its record's payload (RecordAttachment::Payload).
+struct PayloadAttachment : RecordAttachment {
+  explicit PayloadAttachment(std::string b) : bytes(std::move(b)) {}
+  int64_t MemoryBytes() const override { return static_cast<int64_t>(bytes.capacity()) + 64; }
+  const std::string* Payload() const override { return &bytes; }
+  std::string bytes;
+};
+
+TEST_F(StoreTest, RecordsWhosePayloadIsInTheirAttachmentAreStoredWithIt) {
+  CreateTopic("held", 1);
+  // Alone (format 1) and in a batch (format 2), with and without key and headers; a payload
+  // set beside such an attachment wins.
+  std::vector<ProducerRecord> records;
+  for (int i = 0; i < 4; ++i) {
+    ProducerRecord record = i % 2 == 0 ? Rec("") : Rec("", absl::StrCat("k", i), {{"h", "v"}});
+    record.attachment = std::make_shared<PayloadAttachment>(absl::StrCat("held-", i));
+    records.push_back(std::move(record));
+  }
+  records[3].payload = "own";
+  ASSERT_TRUE(store_->Append(ToPartition("held", 0, {records[0]})).ok());
+  auto batch = store_->Append(ToPartition("held", 0, {records[1], records[2], records[3]}));
+  ASSERT_TRUE(batch.ok()) << batch.status();
+  EXPECT_EQ(batch->base_offset, 1);
+  const std::vector<std::string> expected = {"held-0", "held-1", "held-2", "own"};
+  const auto check = [&](const char* when) {
+    auto read = store_->Read(ReadAt("held", 0, 0));
+    ASSERT_TRUE(read.ok()) << read.status();
+    ASSERT_THAT(read->records, SizeIs(4)) << when;
+    for (size_t i = 0; i < 4; ++i) {
+      EXPECT_EQ(read->records[i].payload, expected[i]) << when << " " << i;
+      EXPECT_EQ(read->records[i].key, records[i].key) << when << " " << i;
+      EXPECT_EQ(read->records[i].headers, records[i].headers) << when << " " << i;
+    }
+    auto described = store_->DescribeTopic({"held"});
+    ASSERT_TRUE(described.ok());
+    // The retained bytes count the payloads the attachments held.
+    int64_t bytes = 0;
+    for (size_t i = 0; i < 4; ++i) bytes += keys::EventBytes(records[i]);
+    EXPECT_EQ(described->partition_info[0].retained_bytes, bytes) << when;
+  };
+  check("written");
+  Reopen();
+  check("reopened");
+}
+
 TEST_F(StoreTest, TailCachesStayWithinTheStoreWideBudget) {
   // Each record's attachment says it holds 1,000 bytes; the cache charges that and its entry.
   const auto fill = [&](const std::string& topic, int32_t partition, int count) {

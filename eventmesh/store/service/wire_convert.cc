@@ -124,7 +124,8 @@ absl::Status ToProto(const AppendRequest& in, v1::AppendRequest* out) {
           CheckUtf8(absl::StrCat("header name \"", absl::CEscape(name), "\""), name));
       (*r->mutable_headers())[name] = value;
     }
-    r->set_payload(record.payload);
+    const absl::string_view payload = RecordPayload(record);
+    r->set_payload(payload.data(), payload.size());
   }
   if (in.producer_id.has_value()) out->set_producer_id(*in.producer_id);
   out->set_sequence(in.sequence);
@@ -155,7 +156,8 @@ size_t RecordSize(const ProducerRecord& record) {
   for (const auto& [name, value] : record.headers) {
     n += LenFieldSize(HeaderEntrySize(name, value));
   }
-  if (!record.payload.empty()) n += LenFieldSize(record.payload.size());
+  const size_t payload = RecordPayload(record).size();
+  if (payload != 0) n += LenFieldSize(payload);
   return n;
 }
 
@@ -244,7 +246,9 @@ absl::Status SerializeAppendRequest(const AppendRequest& in, std::string* out) {
       w.LenField(1, name);
       w.LenField(2, value);
     }
-    if (!record.payload.empty()) w.LenField(3, record.payload);
+    if (const absl::string_view payload = RecordPayload(record); !payload.empty()) {
+      w.LenField(3, payload);
+    }
   }
   if (in.producer_id.has_value()) w.VarintField(4, *in.producer_id);
   if (in.sequence != 0) w.VarintField(5, static_cast<uint64_t>(in.sequence));

@@ -1,6 +1,7 @@
 #include "eventmesh/store/service/wire_convert.h"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -88,6 +89,28 @@ TEST(WireConvertTest, SerializeAppendRequestWritesWhatTheProtobufLibraryWrites) 
     EXPECT_EQ(back.records.size(), request.records.size());
     EXPECT_EQ(back.producer_id, request.producer_id);
     EXPECT_EQ(back.sequence, request.sequence);
+  }
+}
+
+// An attachment holding its record's payload (RecordAttachment::Payload).
+struct HeldPayload : RecordAttachment {
+  explicit HeldPayload(std::string b) : bytes(std::move(b)) {}
+  int64_t MemoryBytes() const override { return static_cast<int64_t>(bytes.size()); }
+  const std::string* Payload() const override { return &bytes; }
+  std::string bytes;
+};
+
+TEST(WireConvertTest, PayloadsHeldByAttachmentsAreSentAsPayloads) {
+  for (const AppendRequest& request : Requests()) {
+    AppendRequest held = request;
+    for (ProducerRecord& record : held.records) {
+      record.attachment = std::make_shared<HeldPayload>(std::move(record.payload));
+      record.payload.clear();
+    }
+    std::string bytes;
+    ASSERT_TRUE(SerializeAppendRequest(held, &bytes).ok());
+    EXPECT_EQ(bytes, LibraryBytes(request)) << request.topic.size();
+    EXPECT_EQ(LibraryBytes(held), LibraryBytes(request)) << request.topic.size();
   }
 }
 
