@@ -122,9 +122,7 @@ void GroupConsumer::OnEvents(std::vector<connectors::DeliveredEvent>* events) {
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_) return;
     for (auto& delivered : *events) {
-      auto entry = std::make_shared<Entry>();
-      entry->delivery_count = std::max(0, delivered.previous_deliveries);
-      entry->delivered = std::move(delivered);
+      std::shared_ptr<Entry> entry = NewEntryLocked(delivered);
       if (entry->delivery_count >= settings_.max_delivery_count) {
         // Delivered that often already by an earlier holder (a restarted runtime, another
         // runtime before a rebalance): no further attempt.
@@ -137,6 +135,26 @@ void GroupConsumer::OnEvents(std::vector<connectors::DeliveredEvent>* events) {
   }
   Flush(flush);
   if (!outcome.dead.empty()) Finish(outcome);
+}
+
+std::shared_ptr<GroupConsumer::Entry> GroupConsumer::NewEntryLocked(
+    connectors::DeliveredEvent& delivered) {
+  std::shared_ptr<Entry> entry;
+  if (spare_entries_.empty()) {
+    entry = std::make_shared<Entry>();
+  } else {
+    entry = std::move(spare_entries_.back());
+    spare_entries_.pop_back();
+  }
+  entry->delivery_count = std::max(0, delivered.previous_deliveries);
+  entry->delivered = std::move(delivered);
+  return entry;
+}
+
+void GroupConsumer::RecycleEntryLocked(std::shared_ptr<Entry> entry) {
+  if (entry.use_count() != 1 || spare_entries_.size() >= kSpareEntries) return;
+  *entry = Entry();
+  spare_entries_.push_back(std::move(entry));
 }
 
 void GroupConsumer::Dispatch() {
@@ -262,6 +280,7 @@ void GroupConsumer::OnAcks(const uint64_t* seqs, size_t count) {
       // The entry ends here (it is in no queue while in flight): its position moves out.
       outcome.acks.push_back(std::move(it->second.entry->delivered.position));
       outcome.release.push_back(std::move(it->second.target));
+      RecycleEntryLocked(std::move(it->second.entry));
       in_flight_.erase(it);
       ++stats_.acked;
     }
@@ -407,6 +426,7 @@ void GroupConsumer::Close() {
     }
     in_flight_.clear();
     pending_.clear();
+    spare_entries_.clear();
     deadlines_.clear();
     targets_.clear();
   }

@@ -151,6 +151,10 @@ class GroupConsumer : public std::enable_shared_from_this<GroupConsumer> {
   void Flush(FlushList& flush);
   void Finish(Outcome& outcome);
   void Requeue(std::vector<std::pair<uint64_t, std::shared_ptr<Entry>>>& entries, Outcome& outcome);
+  // An entry for `delivered` (moved in): a spare one when there is one, else a new one.
+  std::shared_ptr<Entry> NewEntryLocked(connectors::DeliveredEvent& delivered);
+  // Keeps an acknowledged event's entry for the next event, when nothing else holds it.
+  void RecycleEntryLocked(std::shared_ptr<Entry> entry);
 
   const std::string group_;
   const std::string topic_;
@@ -169,6 +173,11 @@ class GroupConsumer : public std::enable_shared_from_this<GroupConsumer> {
   std::vector<std::shared_ptr<Entry>> undeliverable_;
   absl::flat_hash_map<uint64_t, InFlight> in_flight_;
   std::deque<std::pair<int64_t, uint64_t>> deadlines_;  // (deadline, seq), in push order
+  // Entries of acknowledged events, reset, for the next events (at most kSpareEntries): while
+  // events flow an event's entry is neither allocated nor freed (nor freed by the thread that
+  // handles the acknowledgement, far from the one that allocated it).
+  static constexpr size_t kSpareEntries = 1024;
+  std::vector<std::shared_ptr<Entry>> spare_entries_;
   ConsumerStats stats_;
 };
 

@@ -284,6 +284,43 @@ TEST_F(GroupConsumerTest, DeadLetterAfterMaxDeliveriesAndRetryWhenTheSinkFails) 
   EXPECT_EQ(consumer->stats().dead_lettered, 2);
 }
 
+TEST_F(GroupConsumerTest, EntriesOfAcknowledgedEventsServeTheNextOnesFromScratch) {
+  // An acknowledged event's entry is reused: what the earlier event went through (its last
+  // target, its deliveries, its position) must not carry over to the next one.
+  DeliverySettings settings;
+  settings.ack_timeout_ms = 1;
+  settings.max_delivery_count = 2;
+  auto consumer = Make(settings);
+  auto a = std::make_shared<FakeTarget>(1, 5);
+  auto b = std::make_shared<FakeTarget>(2, 5);
+  consumer->AddTarget(a, PushKind::kUnicast);
+  consumer->AddTarget(b, PushKind::kUnicast);
+  connector.Deliver(0, 2);
+  ASSERT_EQ(a->pushes.size(), 1u);
+  ASSERT_EQ(b->pushes.size(), 1u);
+  consumer->OnAck(a->pushes[0].seq);
+  // e2 takes e0's entry. Its first delivery follows the round robin (to a, whose turn it is),
+  // not a redelivery's "avoid the last target" (which would send it to b).
+  connector.Deliver(2, 3);
+  ASSERT_EQ(a->pushes.size(), 2u);
+  EXPECT_EQ(a->pushes[1].id, "e2");
+  // One timeout each: e1 and e2 are redelivered (their second delivery), none dead-lettered.
+  consumer->Tick(SteadyNowMs() + 1000);
+  EXPECT_TRUE(dead_letters.empty());
+  EXPECT_EQ(consumer->stats().redelivered, 2);
+  EXPECT_EQ(a->pushes.size() + b->pushes.size(), 5u);
+  consumer->OnAck(a->pushes.back().seq);
+  consumer->OnAck(b->pushes.back().seq);
+  ASSERT_EQ(connector.acks.size(), 3u);
+  std::vector<int64_t> offsets;
+  for (const connectors::Position& ack : connector.acks) {
+    EXPECT_EQ(ack.topic, "t");
+    offsets.push_back(ack.offset);
+  }
+  std::sort(offsets.begin(), offsets.end());
+  EXPECT_EQ(offsets, (std::vector<int64_t>{0, 1, 2}));
+}
+
 TEST_F(GroupConsumerTest, RejectDeadLettersAtOnceWithReasonAndAcknowledges) {
   auto consumer = Make({});
   auto a = std::make_shared<FakeTarget>(1, 5);
