@@ -97,7 +97,9 @@ struct PublishResult {
   Position position;  // where the event was stored
 };
 
-using PublishCallback = std::function<void(absl::StatusOr<PublishResult>)>;
+// The result is passed by reference: a connector may answer a batch's events from one
+// PublishResult (changing only the offset), so a callback that needs no copy makes none.
+using PublishCallback = std::function<void(const absl::StatusOr<PublishResult>&)>;
 
 // A value a connector reports about its store, exported with the runtime's metrics (e.g. the
 // memory of the embedded store's tail cache).

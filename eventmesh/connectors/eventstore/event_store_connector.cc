@@ -986,12 +986,13 @@ void EventStoreConnector::CompleteAppended(const std::string& topic,
     for (PublishCallback& done : *dones) done(status);
     return;
   }
+  // One result for the batch, its offset set per event: the topic is copied once.
+  absl::StatusOr<PublishResult> published{PublishResult{}};
+  published->position.topic = topic;
+  published->position.partition = result->partition;
   for (size_t k = 0; k < dones->size(); ++k) {
-    PublishResult published;
-    published.position.topic = topic;
-    published.position.partition = result->partition;
-    published.position.offset = result->base_offset + static_cast<int64_t>(k);
-    (*dones)[k](std::move(published));
+    published->position.offset = result->base_offset + static_cast<int64_t>(k);
+    (*dones)[k](published);
   }
 }
 

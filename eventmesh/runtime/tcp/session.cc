@@ -544,7 +544,7 @@ void Session::HandlePublish(Package& package, absl::string_view body) {
   ticket->has_seq = package.header.seq.has_value();
   if (ticket->has_seq) ticket->seq.assign(*package.header.seq);
   ticket->start_ns = read_ns_;
-  pending.done = [ticket](absl::StatusOr<connectors::PublishResult> result) {
+  pending.done = [ticket](const absl::StatusOr<connectors::PublishResult>& result) {
     CompletePublish(ticket, result);
   };
 }
