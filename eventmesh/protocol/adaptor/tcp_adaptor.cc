@@ -282,7 +282,7 @@ bool EncodeStoredPublish(const tcp::Header& header, absl::string_view body,
         if (message.topic.empty()) return absl::OkStatus();
         // Text data only: a body that is not UTF-8 is binary data or, with a JSON content
         // type and JSON-looking text, refused; the general path tells which.
-        if (!IsValidUtf8(message.body)) return absl::OkStatus();
+        if (!message.plain_ascii && !IsValidUtf8(message.body)) return absl::OkStatus();
         const absl::string_view content_type = MessageContentType(message);
         cloudevents::PlainEventFields event;
         event.spec_version = *version;
@@ -303,7 +303,9 @@ bool EncodeStoredPublish(const tcp::Header& header, absl::string_view body,
           cloudevents::AppendPlainProtoAround(event, memo->attributes_, &out->bytes);
           out->has_marker = memo->has_marker_;
         } else {
-          if (!IsValidUtf8(message.topic) || !IsValidUtf8(content_type)) return absl::OkStatus();
+          if (!message.plain_ascii && (!IsValidUtf8(message.topic) || !IsValidUtf8(content_type))) {
+            return absl::OkStatus();
+          }
           PropertyFields fields;
           if (!SortedPropertyFields(header, message, &fields).ok()) return absl::OkStatus();
           bool has_marker = false;

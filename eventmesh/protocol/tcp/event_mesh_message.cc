@@ -46,6 +46,7 @@ std::optional<absl::Status> VisitSimpleEventMeshMessage(
     absl::string_view json, absl::FunctionRef<absl::Status(const EventMeshMessageView&)> visit) {
   CompactJsonScanner in(json);
   EventMeshMessageView m;
+  m.plain_ascii = true;  // the scanner takes no other string
   if (!in.Take('{')) return std::nullopt;
   if (!in.Take('}')) {
     unsigned seen = 0;

@@ -47,6 +47,10 @@ struct EventMeshMessageView {
   // in EventMeshMessage::FromJson.
   absl::InlinedVector<Field, 12> properties;
   absl::InlinedVector<Field, 4> headers;
+  // Every string above is ASCII without control characters, quotes or backslashes (so valid
+  // UTF-8 and JSON as it is): set by the compact reader, which reads nothing else. False when
+  // unknown.
+  bool plain_ascii = false;
 };
 
 // Parses `json` as EventMeshMessage::FromJson does (same leniency, same errors) and calls `visit`

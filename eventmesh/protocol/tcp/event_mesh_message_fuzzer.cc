@@ -44,6 +44,20 @@ void CheckReadersAgree(absl::string_view input) {
   const std::optional<absl::Status> simple =
       internal::VisitSimpleEventMeshMessage(input, [&](const EventMeshMessageView& m) {
         simple_view = Flatten(m);
+        // What the view promises with plain_ascii.
+        const auto plain = [](absl::string_view text) {
+          for (const char c : text) {
+            const auto b = static_cast<unsigned char>(c);
+            if (b < 0x20 || b >= 0x80 || c == '"' || c == '\\') return false;
+          }
+          return true;
+        };
+        bool all_plain = plain(m.topic) && plain(m.body);
+        for (const auto& f : m.properties) all_plain = all_plain && plain(f.name) && plain(f.text);
+        for (const auto& f : m.headers) all_plain = all_plain && plain(f.name) && plain(f.text);
+        if (!m.plain_ascii || !all_plain) {
+          Fail("the compact scanner's view is not plain ASCII", std::string(input));
+        }
         return absl::OkStatus();
       });
   if (!simple.has_value()) return;

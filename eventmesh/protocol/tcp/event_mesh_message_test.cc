@@ -1,5 +1,6 @@
 #include "eventmesh/protocol/tcp/event_mesh_message.h"
 
+#include <optional>
 #include <random>
 #include <string>
 #include <utility>
@@ -182,6 +183,33 @@ TEST(EventMeshMessageTest, SimpleScannerAgreesWithTheDocumentReader) {
       "{\"topic\":\"T\",\"body\":\"a\tb\"}",
   };
   for (const std::string& json : declined) ExpectAgreement(json, false);
+}
+
+TEST(EventMeshMessageTest, OnlyTheCompactReadersViewsArePlainAscii) {
+  const auto plain = [](absl::string_view json) {
+    std::optional<bool> seen;
+    const absl::Status s = VisitEventMeshMessage(json, [&](const EventMeshMessageView& m) {
+      seen = m.plain_ascii;
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(s.ok()) << json << ": " << s;
+    return seen.value_or(false);
+  };
+  EXPECT_TRUE(plain(R"({"topic":"T","body":"b","properties":{"k":"v"},"headers":{"h":"x"}})"));
+  EXPECT_TRUE(plain(R"({})"));
+  // Escapes, non-ASCII text and other values go to the document reader: not marked.
+  EXPECT_FALSE(plain(R"({"topic":"T","body":"with \"escapes\""})"));
+  EXPECT_FALSE(plain("{\"topic\":\"T\",\"body\":\"caf\xc3\xa9\"}"));
+  EXPECT_FALSE(plain(R"({"topic":"T","properties":{"n":5}})"));
+  bool document_plain = true;
+  ASSERT_TRUE(event_mesh_message_internal::VisitEventMeshMessageDocument(
+                  R"({"topic":"T","body":"b"})",
+                  [&](const EventMeshMessageView& m) {
+                    document_plain = m.plain_ascii;
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_FALSE(document_plain);
 }
 
 // Every prefix of typical messages, and random byte changes to them: the scanner never answers
