@@ -89,7 +89,12 @@ void Histogram::Observe(double value) {
                                            bounds_.begin());
   buckets_[index].fetch_add(1, std::memory_order_relaxed);
   AtomicAdd(&sum_, value);
-  count_.fetch_add(1, std::memory_order_relaxed);
+}
+
+uint64_t Histogram::count() const {
+  uint64_t total = 0;
+  for (size_t i = 0; i <= bounds_.size(); ++i) total += buckets_[i].load(std::memory_order_relaxed);
+  return total;
 }
 
 std::vector<uint64_t> Histogram::CumulativeCounts() const {

@@ -75,8 +75,9 @@ class Gauge {
 };
 
 // Observations counted into fixed buckets (upper bounds, ascending; +Inf is implicit), with their
-// sum and count. Thread-safe, lock-free. A scrape may see count and buckets of slightly different
-// moments (each is exact on its own).
+// sum and count. Thread-safe, lock-free; an observation is two atomic additions (its bucket and
+// the sum). The count is the buckets' total, so it always matches the +Inf bucket; a scrape may
+// see the sum of a slightly different moment.
 class Histogram {
  public:
   explicit Histogram(std::vector<double> bounds);
@@ -85,13 +86,12 @@ class Histogram {
   const std::vector<double>& bounds() const { return bounds_; }
   // Cumulative counts per bound, then the +Inf bucket (== count).
   std::vector<uint64_t> CumulativeCounts() const;
-  uint64_t count() const { return count_.load(std::memory_order_relaxed); }
+  uint64_t count() const;
   double sum() const { return sum_.load(std::memory_order_relaxed); }
 
  private:
   const std::vector<double> bounds_;
   std::unique_ptr<std::atomic<uint64_t>[]> buckets_;  // bounds_.size() + 1, not cumulative
-  std::atomic<uint64_t> count_{0};
   std::atomic<double> sum_{0};
 };
 

@@ -136,6 +136,8 @@ void Session::ScheduleExpiryCheck() {
       self->decoded_.reset();
       self->decoder_.ForgetHeader();
       self->publish_memo_.reset();
+      self->io_free_tickets_.clear();
+      self->io_free_tickets_.shrink_to_fit();
       {
         std::lock_guard<std::mutex> lock(self->tickets_mu_);
         self->free_tickets_.clear();
@@ -173,6 +175,8 @@ void Session::DoRead() {
 }
 
 void Session::OnRead(const boost::system::error_code& ec, size_t bytes) {
+  // Before the first publish (which a read carries), so every completion sees it.
+  if (io_thread_ == std::thread::id()) io_thread_ = std::this_thread::get_id();
   if (ec) {
     decoder_.CommitAppend(0);
     Close(ec == boost::asio::error::eof ? "peer closed the connection"
@@ -550,15 +554,15 @@ void Session::HandlePublish(Package& package, absl::string_view body) {
 }
 
 Session::PublishTicket* Session::TakeTicket() {
-  {
+  if (io_free_tickets_.empty()) {
+    // Those completed on other threads, all at once.
     std::lock_guard<std::mutex> lock(tickets_mu_);
-    if (!free_tickets_.empty()) {
-      PublishTicket* ticket = free_tickets_.back().release();
-      free_tickets_.pop_back();
-      return ticket;
-    }
+    io_free_tickets_.swap(free_tickets_);
   }
-  return new PublishTicket();
+  if (io_free_tickets_.empty()) return new PublishTicket();
+  PublishTicket* ticket = io_free_tickets_.back().release();
+  io_free_tickets_.pop_back();
+  return ticket;
 }
 
 void Session::CompletePublish(PublishTicket* ticket,
@@ -583,6 +587,10 @@ void Session::CompletePublish(PublishTicket* ticket,
   // A seq far longer than usual does not keep its buffer in the pool.
   constexpr size_t kKeptSeqCapacity = 256;
   if (ticket->seq.capacity() > kKeptSeqCapacity) std::string().swap(ticket->seq);
+  if (std::this_thread::get_id() == self->io_thread_) {
+    self->io_free_tickets_.emplace_back(ticket);
+    return;
+  }
   std::lock_guard<std::mutex> lock(self->tickets_mu_);
   self->free_tickets_.emplace_back(ticket);
 }

@@ -36,6 +36,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -211,10 +212,13 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   // ... and what it keeps from one publish to the next: made by the first publish, freed with
   // the idle trim (PublishMemo gives it).
   std::unique_ptr<protocol::adaptor::StoredPublishMemo> publish_memo_;
+  // Tickets of completed publishes, for the next ones (freed with the idle trim): those
+  // completed on the io thread (embedded store, syncMode none) without a lock, the others
+  // under tickets_mu_.
+  std::vector<std::unique_ptr<PublishTicket>> io_free_tickets_;  // io thread only
   std::mutex tickets_mu_;
-  // Tickets of completed publishes, for the next ones (freed with the idle trim). Guarded by
-  // tickets_mu_.
-  std::vector<std::unique_ptr<PublishTicket>> free_tickets_;
+  std::vector<std::unique_ptr<PublishTicket>> free_tickets_;  // guarded by tickets_mu_
+  std::thread::id io_thread_;  // set by the first read, before any publish
 
   std::atomic<bool> closed_{false};
   std::atomic<int64_t> publishes_in_flight_{0};
