@@ -153,7 +153,14 @@ std::shared_ptr<GroupConsumer::Entry> GroupConsumer::NewEntryLocked(
 
 void GroupConsumer::RecycleEntryLocked(std::shared_ptr<Entry> entry) {
   if (entry.use_count() != 1 || spare_entries_.size() >= kSpareEntries) return;
-  *entry = Entry();
+  // The event's bytes go now, not when the entry is reused; the rest of `delivered` is replaced
+  // whole by NewEntryLocked.
+  entry->delivered.event.reset();
+  entry->delivered.stored.reset();
+  entry->delivery_count = 0;
+  entry->last_target = 0;
+  entry->reject_reason.clear();
+  entry->reject_attempts = 0;
   spare_entries_.push_back(std::move(entry));
 }
 
