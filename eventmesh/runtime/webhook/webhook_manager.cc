@@ -119,7 +119,7 @@ class WebhookTarget : public core::DeliveryTarget,
     const auto checks = validated ? cloudevents::ProtoEventView::Checks::kStructure
                                   : cloudevents::ProtoEventView::Checks::kAll;
     std::optional<cloudevents::ProtoEventView> view =
-        cloudevents::ProtoEventView::Parse(*stored, checks);
+        ParseWith(push_memo_mu_, push_memo_, *stored, checks);
     if (!view.has_value()) {
       absl::StatusOr<cloudevents::CloudEvent> event = cloudevents::ParseProto(*stored);
       if (!event.ok()) {
@@ -241,13 +241,23 @@ class WebhookTarget : public core::DeliveryTarget,
       return BuildPushRequest(d.event, url_, format, d.sync, options_->identity, RandomU64());
     }
     if (std::optional<cloudevents::ProtoEventView> view =
-            cloudevents::ProtoEventView::Parse(*d.stored, d.checks)) {
+            ParseWith(send_memo_mu_, send_memo_, *d.stored, d.checks)) {
       return BuildPushRequest(*view, url_, format, d.sync, options_->identity, RandomU64());
     }
     // Not reached (PushStored keeps only bytes that view); decoded all the same.
     absl::StatusOr<cloudevents::CloudEvent> event = cloudevents::ParseProto(*d.stored);
     if (!event.ok()) return event.status();
     return BuildPushRequest(*event, url_, format, d.sync, options_->identity, RandomU64());
+  }
+
+  // Parse through one of the target's memos: the events a subscription pushes to one URL
+  // usually carry the same attributes, whose reading is then taken instead of redone (the view
+  // points into `bytes`, not into the memo, so it outlives the lock).
+  static std::optional<cloudevents::ProtoEventView> ParseWith(
+      std::mutex& mu, cloudevents::ProtoEventView::AttributeMemo& memo, absl::string_view bytes,
+      cloudevents::ProtoEventView::Checks checks) {
+    std::lock_guard<std::mutex> lock(mu);
+    return cloudevents::ProtoEventView::Parse(bytes, checks, &memo);
   }
 
   // The event's id, for logs.
@@ -324,7 +334,7 @@ class WebhookTarget : public core::DeliveryTarget,
       if (d.stored == nullptr) {
         added = builder.AddEvent(d.event, max_bytes);
       } else if (std::optional<cloudevents::ProtoEventView> view =
-                     cloudevents::ProtoEventView::Parse(*d.stored, d.checks)) {
+                     ParseWith(send_memo_mu_, send_memo_, *d.stored, d.checks)) {
         added = builder.AddEvent(*view, max_bytes);
       } else {
         // Not reached (PushStored keeps only bytes that view), but never dropped silently.
@@ -574,6 +584,12 @@ class WebhookTarget : public core::DeliveryTarget,
   std::map<uint64_t, std::shared_ptr<Delivery>> deliveries_;
   int32_t active_ = 0;
   WebhookTargetStats stats_;
+  // What PushStored and the POST writers remember of the last event's attributes: a memo and a
+  // lock each (they run on different threads).
+  std::mutex push_memo_mu_;
+  cloudevents::ProtoEventView::AttributeMemo push_memo_;  // push_memo_mu_
+  mutable std::mutex send_memo_mu_;
+  mutable cloudevents::ProtoEventView::AttributeMemo send_memo_;  // send_memo_mu_
 };
 
 // ----- WebhookManager --------------------------------------------------------------------

@@ -942,13 +942,21 @@ TEST_F(WebhookManagerTest, StoredPlainAndDecodedEventsArriveAsPublishedInEveryFo
   typed.set_time("2026-12-05T20:00:00Z");
   typed.SetExtension("count", cloudevents::AttributeValue::Integer(3));
   typed.set_data(std::string("\x00\xff", 2), cloudevents::DataEncoding::kBinary);
+  // Each kind twice, alternating: a target's parse memos (PushStored's, the POST writers')
+  // meet attributes they remember and attributes they do not.
+  cloudevents::CloudEvent plain2 = plain;
+  plain2.set_id("ev-plain2");
+  cloudevents::CloudEvent typed2 = typed;
+  typed2.set_id("ev-typed2");
   Publish(plain);
   Publish(typed);
+  Publish(plain2);
+  Publish(typed2);
   for (const auto& [endpoint, format] : subscriptions) {
     SCOPED_TRACE(PushFormatName(format));
     ASSERT_TRUE(Eventually([&, endpoint = endpoint] {
       std::vector<std::string> ids = endpoint->ids("ev-");
-      return ids.size() >= 2;
+      return ids.size() >= 4;
     }));
     std::map<std::string, cloudevents::CloudEvent> received;
     for (const auto& post : endpoint->posts()) {
@@ -963,13 +971,19 @@ TEST_F(WebhookManagerTest, StoredPlainAndDecodedEventsArriveAsPublishedInEveryFo
     }
     ASSERT_EQ(received.count("ev-plain"), 1u);
     ASSERT_EQ(received.count("ev-typed"), 1u);
+    ASSERT_EQ(received.count("ev-plain2"), 1u);
+    ASSERT_EQ(received.count("ev-typed2"), 1u);
     EXPECT_EQ(received["ev-plain"], plain);
+    EXPECT_EQ(received["ev-plain2"], plain2);
     cloudevents::CloudEvent expected_typed = typed;
+    cloudevents::CloudEvent expected_typed2 = typed2;
     if (format == PushFormat::kCloudEventsBinary) {
       // Binary mode carries extensions as header text: the Integer reads back as a String.
       expected_typed.SetExtension("count", "3");
+      expected_typed2.SetExtension("count", "3");
     }
     EXPECT_EQ(received["ev-typed"], expected_typed);
+    EXPECT_EQ(received["ev-typed2"], expected_typed2);
   }
 }
 
