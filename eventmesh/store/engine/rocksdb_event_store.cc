@@ -73,16 +73,29 @@ struct RocksDbEventStore::AsyncWaiter {
   bool has_timer = false;
 };
 
-// One record of a partition's tail cache.
+// One record of a partition's tail cache; its offset is its place in the cache. A record
+// appended with an attachment is kept with the attachment alone (no payload or headers: its
+// producer holds the event they encode), and only reads whose caller uses the attachment
+// (ReadRequest::attachment_suffices) are served it from memory. The rest of a record (its key,
+// and without an attachment its headers and payload) is kept apart, so the entry of a record
+// that has none stays small: the cache moves it twice and keeps many.
 struct RocksDbEventStore::CachedRecord {
-  // A record appended with an attachment is kept with the attachment alone (no payload or
-  // headers: its producer holds the event they encode); only reads whose caller uses the
-  // attachment (ReadRequest::attachment_suffices) are served it from memory.
-  EventRecord record;
+  std::shared_ptr<const RecordAttachment> attachment;
+  std::unique_ptr<EventRecord> rest;  // null: no key, and the attachment holds the event
+  int64_t append_time_ms = 0;
   int64_t value_bytes = 0;  // size of its stored value (what Read's max_bytes counts)
-  // The memory charged against StoreOptions::tail_cache_bytes: this entry and
-  // RecordMemoryBytes of the record.
+  // The memory charged against StoreOptions::tail_cache_bytes: this entry and what it holds.
   int64_t charge = 0;
+
+  // The record at `offset` as a read returns it.
+  EventRecord ToRecord(int64_t offset) const {
+    EventRecord record;
+    if (rest != nullptr) record = *rest;
+    record.offset = offset;
+    record.append_time_ms = append_time_ms;
+    record.attachment = attachment;
+    return record;
+  }
 };
 
 struct RocksDbEventStore::Partition {
@@ -144,13 +157,15 @@ struct RocksDbEventStore::Topic {
 namespace {
 
 // What a record kept by the tail cache holds in memory besides the cache's entry: its
-// attachment (the producer's decoded event; the cache keeps no payload then) or else its
-// payload, key and headers (a map node of two strings and the tree links for each).
-int64_t RecordMemoryBytes(const EventRecord& record) {
-  if (record.attachment != nullptr) return record.attachment->MemoryBytes();
-  size_t bytes = StringHeapBytes(record.payload);
-  if (record.key.has_value()) bytes += StringHeapBytes(*record.key);
-  for (const auto& [name, value] : record.headers) {
+// attachment (the producer's decoded event; the cache keeps no payload then), and the block of
+// the rest of the record: its key, and without an attachment its payload and headers (a map
+// node of two strings and the tree links for each).
+int64_t CachedMemoryBytes(const RecordAttachment* attachment, const EventRecord* rest) {
+  size_t bytes = attachment != nullptr ? static_cast<size_t>(attachment->MemoryBytes()) : 0;
+  if (rest == nullptr) return static_cast<int64_t>(bytes);
+  bytes += HeapBlockBytes(sizeof(EventRecord)) + StringHeapBytes(rest->payload);
+  if (rest->key.has_value()) bytes += StringHeapBytes(*rest->key);
+  for (const auto& [name, value] : rest->headers) {
     bytes += HeapBlockBytes(32 + sizeof(name) + sizeof(value)) + StringHeapBytes(name) +
              StringHeapBytes(value);
   }
@@ -867,7 +882,8 @@ void RocksDbEventStore::WriteFrontLocked(Completions* completions) {
     for (CommitGroup::Publish& pub : written->publishes) {
       Partition* p = pub.partition;
       if (!pub.records.empty()) {
-        AddToTail(p, &pub.records, &completions->evicted);
+        AddToTail(p, pub.next_offset - static_cast<int64_t>(pub.records.size()), &pub.records,
+                  &completions->evicted);
       }
       if (pub.next_offset > p->committed_next.load(std::memory_order_relaxed)) {
         p->committed_bytes.store(pub.cumulative_bytes);
@@ -903,7 +919,8 @@ void RocksDbEventStore::WriteFrontLocked(Completions* completions) {
   HandOffLeadershipLocked();
 }
 
-void RocksDbEventStore::AddToTail(Partition* p, std::vector<CachedRecord>* records,
+void RocksDbEventStore::AddToTail(Partition* p, int64_t first_offset,
+                                  std::vector<CachedRecord>* records,
                                   std::vector<CachedRecord>* evicted) {
   int64_t added = 0;  // change of this partition's charge
   bool cached = false;
@@ -914,7 +931,7 @@ void RocksDbEventStore::AddToTail(Partition* p, std::vector<CachedRecord>* recor
       records->clear();
       return;
     }
-    const int64_t base = records->front().record.offset;
+    const int64_t base = first_offset;
     if (p->tail.empty() || p->tail_start + static_cast<int64_t>(p->tail.size()) != base) {
       // Not contiguous (first append, or offsets rolled back after a failed write): restart.
       for (CachedRecord& record : p->tail) evicted->push_back(std::move(record));
@@ -1208,19 +1225,23 @@ absl::StatusOr<RocksDbEventStore::PreparedAppend> RocksDbEventStore::PrepareAppe
     begin = end;
   }
   if (TailCacheOn()) {
-    prepared.cached.resize(static_cast<size_t>(count));
+    prepared.cached.reserve(static_cast<size_t>(count));
     size_t start = 0;
-    for (size_t i = 0; i < prepared.cached.size(); ++i) {
+    for (size_t i = 0; i < static_cast<size_t>(count); ++i) {
       const ProducerRecord& from = request.records[i];
-      CachedRecord& to = prepared.cached[i];
-      to.record.key = from.key;
-      to.record.attachment = from.attachment;
-      if (from.attachment == nullptr) {
-        to.record.headers = from.headers;
-        to.record.payload = from.payload;
+      CachedRecord& to = prepared.cached.emplace_back();
+      to.attachment = from.attachment;
+      if (from.attachment == nullptr || from.key.has_value()) {
+        to.rest = std::make_unique<EventRecord>();
+        to.rest->key = from.key;
+        if (from.attachment == nullptr) {
+          to.rest->headers = from.headers;
+          to.rest->payload = from.payload;
+        }
       }
       to.value_bytes = static_cast<int64_t>(prepared.ends[i] - start + RecordPayload(from).size());
-      to.charge = static_cast<int64_t>(sizeof(CachedRecord)) + RecordMemoryBytes(to.record);
+      to.charge = static_cast<int64_t>(sizeof(CachedRecord)) +
+                  CachedMemoryBytes(to.attachment.get(), to.rest.get());
       start = prepared.ends[i];
     }
   }
@@ -1372,10 +1393,7 @@ bool RocksDbEventStore::EnqueueAppendLocked(const AppendRequest& request, Prepar
   p->next_offset = base + count;
   p->cumulative_bytes += static_cast<uint64_t>(prepared.batch_bytes);
   p->last_append_ms = now;
-  for (size_t i = 0; i < prepared.cached.size(); ++i) {
-    prepared.cached[i].record.offset = base + static_cast<int64_t>(i);
-    prepared.cached[i].record.append_time_ms = now;
-  }
+  for (CachedRecord& cached : prepared.cached) cached.append_time_ms = now;
   group->publishes.push_back({p, p->next_offset, p->cumulative_bytes, std::move(prepared.cached)});
   group->writers.push_back(writer);
 
@@ -1548,12 +1566,12 @@ bool RocksDbEventStore::ReadFromTail(Partition* p, const ReadRequest& request, i
   int64_t offset = request.offset;
   for (auto it = p->tail.begin() + (request.offset - p->tail_start); offset < end; ++it) {
     if (!result->records.empty() && bytes + it->value_bytes > request.max_bytes) break;
-    if (it->record.attachment != nullptr && !request.attachment_suffices) {
+    if (it->attachment != nullptr && !request.attachment_suffices) {
       // Kept without its payload: the records from here on are read from RocksDB.
       if (result->records.empty()) return false;
       break;
     }
-    result->records.push_back(it->record);
+    result->records.push_back(it->ToRecord(offset));
     bytes += it->value_bytes;
     ++offset;
     if (static_cast<int64_t>(result->records.size()) >= request.max_events) break;

@@ -213,16 +213,16 @@ class RocksDbEventStore final : public EventStore {
   // finished async writers. Releases write_mu_ during the write.
   void WriteFrontLocked(Completions* completions) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   void HandOffLeadershipLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  // Adds the durable `records` (consecutive offsets) to p's tail cache, moving the oldest
-  // beyond the partition's bound (StoreOptions::tail_cache_bytes) to *evicted (freed by the
-  // caller outside write_mu_); then, while all caches together hold more than
+  // Adds the durable `records` (consecutive offsets from `first_offset`) to p's tail cache, moving
+  // the oldest beyond the partition's bound (StoreOptions::tail_cache_bytes) to *evicted (freed by
+  // the caller outside write_mu_); then, while all caches together hold more than
   // tail_cache_total_bytes, evicts the oldest records of the least recently appended
   // partitions. Called by the commit leader in write order.
   // Whether records are cached at all (both bounds above 0).
   bool TailCacheOn() const {
     return options_.tail_cache_bytes > 0 && options_.tail_cache_total_bytes > 0;
   }
-  void AddToTail(Partition* p, std::vector<CachedRecord>* records,
+  void AddToTail(Partition* p, int64_t first_offset, std::vector<CachedRecord>* records,
                  std::vector<CachedRecord>* evicted) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   void RunCompletions(Completions* completions);
   void CommitThreadLoop();
