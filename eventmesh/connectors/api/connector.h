@@ -29,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "eventmesh/connectors/api/topic_name.h"
 #include "eventmesh/protocol/cloudevents/cloud_event.h"
 #include "eventmesh/protocol/cloudevents/proto_format.h"
 
@@ -53,9 +54,10 @@ struct Capabilities {
 };
 
 // Where a delivered event sits in the store. Opaque to the runtime except for logging; it is
-// handed back to Subscription::Ack.
+// handed back to Subscription::Ack. A connector gives the events of one stream copies of one
+// TopicName.
 struct Position {
-  std::string topic;
+  TopicName topic;
   int32_t partition = 0;
   int64_t offset = 0;
 };
@@ -242,9 +244,10 @@ class Connector {
     // CloudEvent::Validate accepts, and its topic; `event` is unused. Publishers that have the
     // encoded form already (the TCP publish path) set it when the connector's
     // Capabilities::takes_stored_bytes says it uses the bytes as they are; other connectors
-    // decode it first.
+    // decode it first. A publisher sending one topic over and over gives its events copies of
+    // one TopicName.
     std::string stored;
-    std::string stored_topic;
+    TopicName stored_topic;
   };
   virtual void PublishBatch(std::vector<PendingPublish>* batch) {
     for (auto& pending : *batch) {
@@ -269,7 +272,7 @@ class Connector {
     return absl::OkStatus();
   }
   struct StoredForm {
-    std::string topic;
+    TopicName topic;
     std::string bytes;       // cloudevents::SerializeProto of the event
     bool validated = false;  // taken from `stored`: the event passed CloudEvent::Validate
   };
@@ -280,7 +283,7 @@ class Connector {
       form.bytes = std::move(pending->stored);
       form.validated = true;
     } else {
-      form.topic = pending->event.subject().value_or(std::string());
+      if (pending->event.subject().has_value()) form.topic = *pending->event.subject();
     }
     if (form.topic.empty()) return absl::InvalidArgumentError("event has no subject (topic)");
     if (form.bytes.empty()) {

@@ -113,6 +113,7 @@ class EventStoreSubscriptionState
         fetch_backoff_(absl::Milliseconds(options.retry_initial_backoff_ms),
                        absl::Milliseconds(options.retry_max_backoff_ms)),
         sub_(std::move(sub)),
+        topic_(sub_.topic),
         handler_(std::move(handler)) {
     threshold_ = std::max<int64_t>(1, sub_.max_unacked / 4);
   }
@@ -156,7 +157,7 @@ class EventStoreSubscriptionState
   void Ack(const Position& position) { AckAll(&position, 1); }
 
   void NoteDeliveries(const Position& position, int32_t deliveries) {
-    if (sub_.mode != ConsumeMode::kClustering || position.topic != sub_.topic) return;
+    if (sub_.mode != ConsumeMode::kClustering || position.topic != topic_) return;
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_) return;
     auto it = partitions_.find(position.partition);
@@ -181,7 +182,7 @@ class EventStoreSubscriptionState
       for (size_t i = 0; i < count; ++i) {
         const Position& position = positions[i];
         auto it = partitions_.find(position.partition);
-        if (it == partitions_.end() || position.topic != sub_.topic) continue;
+        if (it == partitions_.end() || position.topic != topic_) continue;
         Partition& p = it->second;
         int64_t index = position.offset - p.ack_base;
         if (index < 0 || index >= static_cast<int64_t>(p.pending.size()) || p.pending[index] == 0) {
@@ -389,7 +390,7 @@ class EventStoreSubscriptionState
     start.if_absent = true;
     for (int32_t id : fetch.partitions) {
       store::CommittedOffset position;
-      position.topic = sub_.topic;
+      position.topic = topic_;
       position.partition = id;
       // A start this member chose before, whose commit failed, stays its choice: reading the
       // end again would skip what was published in between.
@@ -689,7 +690,7 @@ class EventStoreSubscriptionState
           } else {
             delivered.event = *std::move(decoded[i]);
           }
-          delivered.position.topic = sub_.topic;
+          delivered.position.topic = topic_;
           delivered.position.partition = id;
           delivered.position.offset = record.offset;
           if (!p.deliveries.empty()) {
@@ -732,6 +733,7 @@ class EventStoreSubscriptionState
   const EventStoreConnectorOptions options_;
   const Backoff fetch_backoff_;  // no jitter: one connector's partitions
   const SubscribeOptions sub_;
+  const TopicName topic_;  // sub_.topic, shared by the positions of every delivered event
   const DeliveryHandler handler_;
   int64_t threshold_ = 1;
 
@@ -916,17 +918,19 @@ std::vector<EventStoreConnector::TopicAppend> EventStoreConnector::GroupByTopic(
     std::vector<PendingAppend>* batch) {
   if (batch->empty()) return {};
   // Usually every event has the same topic: one append, in publish order, without a map.
-  const std::string& first = batch->front().topic;
+  // (A publisher's events share one TopicName: compared without reading the text.)
+  const TopicName& first = batch->front().topic;
   const bool one_topic = std::all_of(batch->begin(), batch->end(),
                                      [&](const PendingAppend& p) { return p.topic == first; });
   std::map<std::string, std::vector<size_t>> by_topic;  // publish order kept per topic
   if (!one_topic) {
-    for (size_t i = 0; i < batch->size(); ++i) by_topic[(*batch)[i].topic].push_back(i);
+    for (size_t i = 0; i < batch->size(); ++i) by_topic[(*batch)[i].topic.str()].push_back(i);
   }
   std::vector<TopicAppend> appends(one_topic ? 1 : by_topic.size());
-  const auto fill = [batch](TopicAppend& append, const std::string& topic, size_t count,
+  const auto fill = [batch](TopicAppend& append, const TopicName& topic, size_t count,
                             auto index_of) {
-    append.request.topic = topic;
+    append.topic = topic;
+    append.request.topic = topic.str();
     append.request.strategy = store::PartitionStrategy::kRoundRobin;
     append.request.records.resize(count);
     append.dones.reserve(count);
@@ -941,8 +945,10 @@ std::vector<EventStoreConnector::TopicAppend> EventStoreConnector::GroupByTopic(
     fill(appends[0], first, batch->size(), [](size_t k) { return k; });
   } else {
     size_t n = 0;
-    for (const auto& [topic, indexes] : by_topic) {
-      fill(appends[n++], topic, indexes.size(), [&](size_t k) { return indexes[k]; });
+    for (const auto& entry : by_topic) {
+      const std::vector<size_t>& indexes = entry.second;
+      fill(appends[n++], (*batch)[indexes.front()].topic, indexes.size(),
+           [&](size_t k) { return indexes[k]; });
     }
   }
   return appends;
@@ -951,7 +957,7 @@ std::vector<EventStoreConnector::TopicAppend> EventStoreConnector::GroupByTopic(
 void EventStoreConnector::AppendBatch(std::vector<PendingAppend>* batch) {
   for (TopicAppend& append : GroupByTopic(batch)) {
     const absl::StatusOr<store::AppendResult> result = store_->Append(append.request);
-    CompleteAppended(append.request.topic, result, &append.dones);
+    CompleteAppended(append.topic, result, &append.dones);
   }
 }
 
@@ -963,7 +969,7 @@ void EventStoreConnector::AppendBatchAsync(std::vector<PendingAppend>* batch) {
   }
   for (TopicAppend& append : appends) {
     store_->AppendAsync(append.request,
-                        [this, topic = append.request.topic, dones = std::move(append.dones)](
+                        [this, topic = append.topic, dones = std::move(append.dones)](
                             absl::StatusOr<store::AppendResult> result) mutable {
                           CompleteAppended(topic, result, &dones);
                           std::lock_guard<std::mutex> lock(queue_mu_);
@@ -972,7 +978,7 @@ void EventStoreConnector::AppendBatchAsync(std::vector<PendingAppend>* batch) {
   }
 }
 
-void EventStoreConnector::CompleteAppended(const std::string& topic,
+void EventStoreConnector::CompleteAppended(const TopicName& topic,
                                            const absl::StatusOr<store::AppendResult>& result,
                                            std::vector<PublishCallback>* dones) {
   if (!result.ok()) {
@@ -986,7 +992,7 @@ void EventStoreConnector::CompleteAppended(const std::string& topic,
     for (PublishCallback& done : *dones) done(status);
     return;
   }
-  // One result for the batch, its offset set per event: the topic is copied once.
+  // One result for the batch, its offset set per event.
   absl::StatusOr<PublishResult> published{PublishResult{}};
   published->position.topic = topic;
   published->position.partition = result->partition;

@@ -169,7 +169,7 @@ class EventStoreConnector final : public Connector {
 
  private:
   struct PendingAppend {
-    std::string topic;
+    TopicName topic;
     // Empty when `attachment` holds the bytes (RecordAttachment::Payload).
     std::string payload;
     PublishCallback done;
@@ -182,6 +182,7 @@ class EventStoreConnector final : public Connector {
 
   // One topic's share of a batch: its records in publish order and their callbacks.
   struct TopicAppend {
+    TopicName topic;  // request.topic, shared with the publish results
     store::AppendRequest request;
     std::vector<PublishCallback> dones;
   };
@@ -198,7 +199,7 @@ class EventStoreConnector final : public Connector {
   void AppendBatchAsync(std::vector<PendingAppend>* batch);
   // Runs the callbacks of `count` publishes appended as one batch at `partition`/`base_offset`
   // (`dones[k]` for the k-th), or fails them all with the store's error.
-  static void CompleteAppended(const std::string& topic,
+  static void CompleteAppended(const TopicName& topic,
                                const absl::StatusOr<store::AppendResult>& result,
                                std::vector<PublishCallback>* dones);
   void MaintenanceLoop();

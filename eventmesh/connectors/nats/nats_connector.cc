@@ -146,6 +146,7 @@ class NatsSubscription : public Subscription {
                    natsSubscription* sub, std::string consumer)
       : connector_(connector),
         options_(std::move(options)),
+        topic_(options_.topic),
         handler_(std::move(handler)),
         sub_(sub),
         consumer_(std::move(consumer)) {
@@ -165,6 +166,7 @@ class NatsSubscription : public Subscription {
 
   NatsConnector* const connector_;
   const SubscribeOptions options_;
+  const TopicName topic_;  // options_.topic, shared by the delivered events' positions
   const DeliveryHandler handler_;
   natsSubscription* sub_;  // owned; replaced by Run when the consumer is re-created
   const std::string consumer_;
@@ -929,7 +931,7 @@ void NatsSubscription::Run() {
         average_bytes_ = average_bytes_ == 0 ? bytes : (average_bytes_ * 7 + bytes) / 8;
         DeliveredEvent delivered;
         delivered.event = ShareEvent(std::move(*event));
-        delivered.position.topic = options_.topic;
+        delivered.position.topic = topic_;
         delivered.position.partition = partition;
         delivered.position.offset = sequence;
         events.push_back(std::move(delivered));

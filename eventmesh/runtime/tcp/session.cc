@@ -136,6 +136,8 @@ void Session::ScheduleExpiryCheck() {
       self->decoded_.reset();
       self->decoder_.ForgetHeader();
       self->publish_memo_.reset();
+      self->publish_topic_ = connectors::TopicName();
+      std::string().swap(self->stored_publish_.topic);
       self->io_free_tickets_.clear();
       self->io_free_tickets_.shrink_to_fit();
       {
@@ -537,7 +539,9 @@ void Session::HandlePublish(Package& package, absl::string_view body) {
   }
   if (encoded) {
     pending.stored = std::move(stored.bytes);
-    pending.stored_topic = std::move(stored.topic);
+    // Consecutive publishes share one TopicName; stored.topic keeps its buffer for the next.
+    if (publish_topic_ != stored.topic) publish_topic_ = connectors::TopicName(stored.topic);
+    pending.stored_topic = publish_topic_;
   }
   publishes_in_flight_.fetch_add(1);
   // The reply only needs the request's seq (copied: the header keeps its buffer for the next

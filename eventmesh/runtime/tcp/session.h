@@ -209,6 +209,7 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   std::vector<std::pair<std::shared_ptr<core::GroupConsumer>, uint64_t>> pending_acks_;
   std::vector<connectors::Connector::PendingPublish> pending_publishes_;
   protocol::adaptor::StoredPublish stored_publish_;  // HandlePublish's encoder output
+  connectors::TopicName publish_topic_;              // the last publish's topic (io thread)
   // ... and what it keeps from one publish to the next: made by the first publish, freed with
   // the idle trim (PublishMemo gives it).
   std::unique_ptr<protocol::adaptor::StoredPublishMemo> publish_memo_;
