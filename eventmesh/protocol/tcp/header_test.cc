@@ -349,6 +349,13 @@ TEST(HeaderReaderTest, ReadsEveryHeaderAsFromJsonDoes) {
       {publish + R"(1","code":5,"seq":"2)" + props, false},  // a quote: parsed (repeated keys)
       {publish + R"(1","extra":"x)" + props, false},         // an unknown key: the general reader
       {publish + "9" + props, true},
+      // DEL, the last byte of an 8-byte step: read, not remembered (the memory is left).
+      {publish + "1234567890123456789\x7f" + props, false},
+      {publish + "12345678901234567890" + props, false},
+      {publish + "12345678901234567891" + props, true},
+      // A control character: the general reader's error, the memory stays.
+      {publish + "12345678901234\x01" + props, false},
+      {publish + "12345678901234567892" + props, true},
       {R"({"cmd":"ASYNC_MESSAGE_TO_CLIENT_ACK","code":0,"seq":"5","properties":{}})", false},
       {R"({"cmd":"ASYNC_MESSAGE_TO_CLIENT_ACK","code":0,"seq":"6","properties":{}})", true},
       {R"({"cmd":"ASYNC_MESSAGE_TO_CLIENT_ACK","code":0,"seq":"6","properties":{"a":"b"}})", false},
