@@ -342,6 +342,7 @@ bool EncodeStoredPublish(const tcp::Header& header, absl::string_view body,
         }
         out->topic.assign(message.topic.data(), message.topic.size());
         out->data_size = message.body.size();
+        out->plain_data = message.plain_ascii;
         encoded = true;
         return absl::OkStatus();
       });
@@ -401,10 +402,15 @@ void WriteMessageHead(tcp::DirectJsonWriter& w, absl::string_view topic) {
   }
 }
 
-void WriteMessageData(tcp::DirectJsonWriter& w, absl::string_view data) {
+// `plain`: the caller knows `data` needs no escaping.
+void WriteMessageData(tcp::DirectJsonWriter& w, absl::string_view data, bool plain = false) {
   if (!data.empty()) {
     w.PlainKey("body");
-    w.String(data);
+    if (plain) {
+      w.PlainString(data);
+    } else {
+      w.String(data);
+    }
   }
 }
 
@@ -536,7 +542,8 @@ std::optional<absl::Status> AppendStoredEventFrame(absl::string_view stored, tcp
                                                    tcp::LengthConvention convention,
                                                    std::string* out, size_t max_frame_size,
                                                    cloudevents::ProtoEventView::Checks checks) {
-  return AppendStoredEventFrame(stored, cmd, seq, convention, out, max_frame_size, checks, nullptr);
+  return AppendStoredEventFrame(stored, cmd, seq, convention, out, max_frame_size, checks, nullptr,
+                                /*plain_data=*/false);
 }
 
 std::optional<absl::Status> AppendStoredEventFrame(absl::string_view stored, tcp::Command cmd,
@@ -544,7 +551,7 @@ std::optional<absl::Status> AppendStoredEventFrame(absl::string_view stored, tcp
                                                    tcp::LengthConvention convention,
                                                    std::string* out, size_t max_frame_size,
                                                    cloudevents::ProtoEventView::Checks checks,
-                                                   StoredFrameMemo* memo) {
+                                                   StoredFrameMemo* memo, bool plain_data) {
   std::optional<cloudevents::ProtoEventView> event = cloudevents::ProtoEventView::Parse(
       stored, checks, memo != nullptr ? &memo->attributes_ : nullptr);
   if (!event.has_value()) return std::nullopt;
@@ -590,7 +597,8 @@ std::optional<absl::Status> AppendStoredEventFrame(absl::string_view stored, tcp
           if (!data.empty()) {
             if (members) body->push_back(',');
             tcp::DirectJsonWriter w(body);
-            WriteMessageData(w, data);
+            WriteMessageData(w, data,
+                             plain_data && event->data_field_encoding() == DataEncoding::kText);
             members = true;
           }
           if (members) body->push_back(',');

@@ -60,6 +60,9 @@ struct StoredPublish {
   std::string topic;        // the event's subject
   size_t data_size = 0;     // the size of its data (the message body)
   bool has_marker = false;  // it carries the extension named by EncodeStoredPublish's `marker`
+  // The data (the message body) is ASCII without quotes, backslashes or control characters, so
+  // JSON holds it as it is (AppendStoredEventFrame's `plain_data`). False when not known.
+  bool plain_data = false;
 };
 
 // TcpPackageToCloudEvent + SerializeProto in one step, without building the CloudEvent, for the
@@ -144,7 +147,7 @@ class StoredFrameMemo {
  private:
   friend std::optional<absl::Status> AppendStoredEventFrame(
       absl::string_view, tcp::Command, absl::string_view, tcp::LengthConvention, std::string*,
-      size_t, cloudevents::ProtoEventView::Checks, StoredFrameMemo*);
+      size_t, cloudevents::ProtoEventView::Checks, StoredFrameMemo*, bool);
   cloudevents::ProtoEventView::AttributeMemo attributes_;
   // The JSON below belongs to the attributes of this generation of attributes_ (none when it
   // differs): the body's start up to the data ('{' and the topic) and its end after it (the
@@ -154,13 +157,16 @@ class StoredFrameMemo {
   std::string head_, tail_;
 };
 
-// AppendStoredEventFrame through `memo` (see StoredFrameMemo): the same result.
+// AppendStoredEventFrame through `memo` (see StoredFrameMemo): the same result. `plain_data`: the
+// caller knows the event's data is ASCII text without quotes, backslashes or control characters
+// (StoredPublish::plain_data, carried with the stored bytes): it is copied into the frame without
+// a scan for bytes to escape. Bytes that break that promise make a frame that is not JSON.
 std::optional<absl::Status> AppendStoredEventFrame(absl::string_view stored, tcp::Command cmd,
                                                    absl::string_view seq,
                                                    tcp::LengthConvention convention,
                                                    std::string* out, size_t max_frame_size,
                                                    cloudevents::ProtoEventView::Checks checks,
-                                                   StoredFrameMemo* memo);
+                                                   StoredFrameMemo* memo, bool plain_data = false);
 
 // The topic of an event: its subject, or empty when it has none.
 absl::string_view EventTopic(const cloudevents::CloudEvent& event);

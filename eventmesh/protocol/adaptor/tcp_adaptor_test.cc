@@ -336,6 +336,7 @@ TEST(TcpAdaptorTest, EncodedPublishesThroughAMemoAreTheEncodingsWithout) {
         EXPECT_EQ(stored.topic, expected.topic) << i;
         EXPECT_EQ(stored.data_size, expected.data_size) << i;
         EXPECT_EQ(stored.has_marker, expected.has_marker) << i;
+        EXPECT_EQ(stored.plain_data, expected.plain_data) << i;
       }
     }
     if (pass == 0) memo.Clear();
@@ -599,6 +600,56 @@ TEST(TcpAdaptorTest, StoredEventFramesThroughAMemoAreTheFramesWithout) {
     ASSERT_TRUE(written.has_value());
     EXPECT_EQ(written->code(), absl::StatusCode::kResourceExhausted);
     EXPECT_EQ(out, "kept");
+  }
+}
+
+// StoredPublish::plain_data is set exactly for bodies a JSON writer copies as they are, and a
+// frame written with plain_data (through the memo, where it is used) is the frame without.
+TEST(TcpAdaptorTest, PlainDataMarksBodiesJsonHoldsAsTheyAre) {
+  struct Case {
+    std::string body_json;  // the body member's JSON text
+    bool plain;
+  };
+  const std::vector<Case> cases = {
+      {R"j("plain text, 0-9 and punctuation ~!@#$%^&*()")j", true},
+      {R"("")", true},
+      {R"("an escaped \"quote\"")", false},
+      {R"("a tab\tand a newline\n")", false},
+      {R"("a solidus \/ written escaped")", false},
+      {"\"caf\xc3\xa9\"", false},
+      {R"("\u00e9")", false},
+      {"\"DEL \x7f\"", true},  // JSON holds DEL as it is
+  };
+  StoredFrameMemo memo;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.body_json);
+    const tcp::Package package = PublishPackage(
+        R"({"topic":"plain-data","properties":{"k":"v"},"body":)" + c.body_json + "}");
+    StoredPublish stored;
+    ASSERT_TRUE(EncodeStoredPublish(package.header, package.body, "eventmeshorigin", &stored));
+    absl::StatusOr<CloudEvent> event = cloudevents::ParseProto(stored.bytes);
+    ASSERT_TRUE(event.ok()) << event.status();
+    const std::string& data = event->data();
+    bool needs_nothing = true;
+    for (const char ch : data) {
+      const auto byte = static_cast<unsigned char>(ch);
+      if (byte < 0x20 || byte >= 0x80 || ch == '"' || ch == '\\') needs_nothing = false;
+    }
+    // Never marked when it is not so.
+    if (stored.plain_data) {
+      EXPECT_TRUE(needs_nothing) << data;
+    }
+    EXPECT_EQ(stored.plain_data, c.plain);
+    // Twice: the second frame comes through the memo's JSON, where plain_data is used.
+    for (int repeat = 0; repeat < 2; ++repeat) {
+      std::string frame = "previous bytes";
+      std::optional<absl::Status> written = AppendStoredEventFrame(
+          stored.bytes, tcp::Command::kAsyncMessageToClient, "42", tcp::LengthConvention::kCurrent,
+          &frame, tcp::kMaxFrameSize, cloudevents::ProtoEventView::Checks::kStructure, &memo,
+          stored.plain_data);
+      ASSERT_TRUE(written.has_value() && written->ok());
+      EXPECT_EQ(frame, DecodedFrame(stored.bytes));
+    }
   }
 }
 

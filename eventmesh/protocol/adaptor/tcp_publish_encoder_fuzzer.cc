@@ -89,7 +89,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (memo_encoded != encoded) Fail("the memo changes whether the encoder answers", input);
       if (encoded &&
           (through.bytes != stored.bytes || through.topic != stored.topic ||
-           through.data_size != stored.data_size || through.has_marker != stored.has_marker)) {
+           through.data_size != stored.data_size || through.has_marker != stored.has_marker ||
+           through.plain_data != stored.plain_data)) {
         Fail("the memo changes the encoding", input);
       }
     }
@@ -116,8 +117,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (stored.has_marker != (event->FindExtension("eventmeshorigin") != nullptr)) {
     Fail("the marker differs", input);
   }
+  if (stored.plain_data) {
+    for (const char c : event->data()) {
+      const auto byte = static_cast<unsigned char>(c);
+      if (byte < 0x20 || byte >= 0x80 || c == '"' || c == '\\') {
+        Fail("data marked plain needs escaping", input);
+      }
+    }
+  }
   // The push written from the stored bytes is the converted event's frame: without a memo,
-  // through a fresh one, and through it again (its kept reading and JSON).
+  // through a fresh one, and through it again (its kept reading and JSON; with the data's plain
+  // mark as a session passes it on).
   using eventmesh::protocol::tcp::Command;
   using eventmesh::protocol::tcp::LengthConvention;
   std::string expected_frame;
@@ -133,7 +143,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         eventmesh::protocol::adaptor::AppendStoredEventFrame(
             stored.bytes, Command::kAsyncMessageToClient, "7", LengthConvention::kCurrent, &frame,
             eventmesh::protocol::tcp::kMaxFrameSize,
-            eventmesh::cloudevents::ProtoEventView::Checks::kStructure, i == 0 ? nullptr : &memo);
+            eventmesh::cloudevents::ProtoEventView::Checks::kStructure, i == 0 ? nullptr : &memo,
+            stored.plain_data);
     if (!written.has_value() || !written->ok() || frame != expected_frame) {
       Fail("the push frame from the stored bytes differs", input);
     }

@@ -216,8 +216,9 @@ void GroupConsumer::DispatchLocked(FlushList* flush) {
     connectors::DeliveredEvent& delivered = entry->delivered;
     PushResult pushed;
     if (delivered.event == nullptr && chosen->target->TakesStoredBytes()) {
-      pushed = chosen->target->PushStored(delivered.stored, delivered.stored_validated,
-                                          chosen->kind, seq_text, self);
+      pushed =
+          chosen->target->PushStored(delivered.stored, delivered.stored_validated,
+                                     delivered.stored_plain_data, chosen->kind, seq_text, self);
     } else if (absl::Status decoded = delivered.Materialize(); !decoded.ok()) {
       pushed = PushResult::Undeliverable(std::string(decoded.message()));
     } else {

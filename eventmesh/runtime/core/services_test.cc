@@ -299,6 +299,7 @@ TEST_F(ServicesTest, EventsInTheirStoredFormAreAdmittedAndStoredAsTheEventsThems
   Slot<std::vector<std::string>> delivered;
   std::vector<std::string> seen;  // each delivered event re-encoded
   std::vector<bool> validated;    // DeliveredEvent::stored_validated of each
+  std::vector<bool> plain_data;   // ... and stored_plain_data
   absl::Mutex seen_mu;
   connectors::SubscribeOptions options;
   options.group = "readers";
@@ -310,6 +311,7 @@ TEST_F(ServicesTest, EventsInTheirStoredFormAreAdmittedAndStoredAsTheEventsThems
         absl::MutexLock lock(&seen_mu);
         for (auto& delivered_event : *events) {
           validated.push_back(delivered_event.stored_validated);
+          plain_data.push_back(delivered_event.stored_plain_data);
           ASSERT_TRUE(delivered_event.Materialize().ok());
           auto bytes = cloudevents::SerializeProto(*delivered_event.event);
           seen.push_back(bytes.ok() ? *bytes : bytes.status().ToString());
@@ -322,6 +324,7 @@ TEST_F(ServicesTest, EventsInTheirStoredFormAreAdmittedAndStoredAsTheEventsThems
   std::vector<connectors::Connector::PendingPublish> batch(2);
   batch[0].stored = *first_bytes;
   batch[0].stored_topic = "stored";
+  batch[0].stored_plain_data = true;  // its data, "payload", is plain ASCII
   batch[1].event = Event("stored", "s2");
   for (auto& pending : batch) {
     pending.done = [&](absl::StatusOr<connectors::PublishResult> result) {
@@ -342,6 +345,8 @@ TEST_F(ServicesTest, EventsInTheirStoredFormAreAdmittedAndStoredAsTheEventsThems
   {
     absl::MutexLock lock(&seen_mu);
     EXPECT_EQ(validated, (std::vector<bool>{true, false}));
+    // What the publisher knew of the stored bytes' data reaches their readers with them.
+    EXPECT_EQ(plain_data, (std::vector<bool>{true, false}));
   }
   (*subscription)->Close();
 }
