@@ -402,15 +402,10 @@ void WriteMessageHead(tcp::DirectJsonWriter& w, absl::string_view topic) {
   }
 }
 
-// `plain`: the caller knows `data` needs no escaping.
-void WriteMessageData(tcp::DirectJsonWriter& w, absl::string_view data, bool plain = false) {
+void WriteMessageData(tcp::DirectJsonWriter& w, absl::string_view data) {
   if (!data.empty()) {
     w.PlainKey("body");
-    if (plain) {
-      w.PlainString(data);
-    } else {
-      w.String(data);
-    }
+    w.String(data);
   }
 }
 
@@ -588,17 +583,25 @@ std::optional<absl::Status> AppendStoredEventFrame(absl::string_view stored, tcp
       memo->has_json_ = true;
     }
     const absl::string_view data = event->data();
+    const bool plain = plain_data && event->data_field_encoding() == DataEncoding::kText;
     return AppendFrame(
         cmd, seq, tcp::kProtocolTypeEventMeshMessage, convention,
         memo->head_.size() + memo->tail_.size() + data.size() + 16,
         [&](std::string* body) {
+          if (plain || data.empty()) {
+            // Data that needs no escaping: the body in one step, as the writer below makes it.
+            const bool with_data = !data.empty();
+            tcp::AppendPieces(body, {memo->head_, !topic.empty() && with_data ? "," : "",
+                                     with_data ? "\"body\":\"" : "", data, with_data ? "\"" : "",
+                                     !topic.empty() || with_data ? "," : "", memo->tail_});
+            return;
+          }
           body->append(memo->head_);
           bool members = !topic.empty();
           if (!data.empty()) {
             if (members) body->push_back(',');
             tcp::DirectJsonWriter w(body);
-            WriteMessageData(w, data,
-                             plain_data && event->data_field_encoding() == DataEncoding::kText);
+            WriteMessageData(w, data);
             members = true;
           }
           if (members) body->push_back(',');
