@@ -143,15 +143,14 @@ absl::Status PublishService::AdmitOne(const Publisher& publisher, absl::string_v
   if (absl::Status s = AdmitTopic(publisher, topic); !s.ok()) return s;
   if (absl::Status s = TakeRate(publisher, 1); !s.ok()) return s;
   if (absl::Status s = CheckSize(data_size); !s.ok()) return s;
-  if (publisher.known_topics != nullptr && publisher.known_topics->contains(topic)) {
+  if (publisher.known_topics != nullptr && publisher.known_topics->Contains(topic)) {
     return absl::OkStatus();
   }
   const std::string name(topic);
   if (absl::Status ensured = topics_->EnsureTopic(name); !ensured.ok()) return ensured;
   if (!forwarded) NotePublished(name);
-  if (publisher.known_topics != nullptr &&
-      publisher.known_topics->size() < kMaxKnownTopicsPerPublisher) {
-    publisher.known_topics->insert(name);
+  if (publisher.known_topics != nullptr) {
+    publisher.known_topics->Insert(name, kMaxKnownTopicsPerPublisher);
   }
   return absl::OkStatus();
 }

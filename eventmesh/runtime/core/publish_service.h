@@ -45,13 +45,38 @@ bool IsReservedTopic(absl::string_view topic);
 // topic in the registry.
 inline constexpr char kMeshOriginExtension[] = "eventmeshorigin";
 
+// The topics a publisher (a session) has published to and found existing: later publishes to
+// them skip the topic registry. A publisher sends one topic over and over, so the last topic
+// found is compared first (no hash per publish). Bounded by `max_topics` names. Thread-compatible:
+// one publisher's thread.
+class KnownTopics {
+ public:
+  bool Contains(absl::string_view topic) {
+    if (!last_.empty() && topic == last_) return true;
+    if (!topics_.contains(topic)) return false;
+    last_.assign(topic.data(), topic.size());
+    return true;
+  }
+  // Remembers `topic` while fewer than `max_topics` are known.
+  void Insert(absl::string_view topic, size_t max_topics) {
+    if (topics_.size() >= max_topics) return;
+    topics_.emplace(topic);
+    last_.assign(topic.data(), topic.size());
+  }
+  size_t size() const { return topics_.size(); }
+
+ private:
+  absl::flat_hash_set<std::string> topics_;
+  std::string last_;  // empty, or a member of topics_
+};
+
 // Who is publishing, as the policy sees them: one per TCP session or HTTP request. Not owned.
 struct Publisher {
-  const AclUser* user = nullptr;          // nullptr: security is off
-  RateLimiter* frontend_limit = nullptr;  // the protocol's global limit, or nullptr
-  RateLimiter* own_limit = nullptr;       // this publisher's own limit, or nullptr
-  absl::flat_hash_set<std::string>* known_topics = nullptr;  // per-publisher cache, or nullptr
-  Protocol protocol = Protocol::kInternal;                   // the metrics' protocol label
+  const AclUser* user = nullptr;            // nullptr: security is off
+  RateLimiter* frontend_limit = nullptr;    // the protocol's global limit, or nullptr
+  RateLimiter* own_limit = nullptr;         // this publisher's own limit, or nullptr
+  KnownTopics* known_topics = nullptr;      // per-publisher cache, or nullptr
+  Protocol protocol = Protocol::kInternal;  // the metrics' protocol label
 };
 
 // "aclFail: user \"u\" may not publish to topic \"t\"" (and the subscribe twin) when `user` lacks

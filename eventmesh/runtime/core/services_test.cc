@@ -351,6 +351,36 @@ TEST_F(ServicesTest, EventsInTheirStoredFormAreAdmittedAndStoredAsTheEventsThems
   (*subscription)->Close();
 }
 
+TEST(KnownTopicsTest, RemembersTopicsUpToItsBoundAndTheLastOneFound) {
+  KnownTopics known;
+  EXPECT_FALSE(known.Contains("orders"));
+  EXPECT_FALSE(known.Contains(""));
+  known.Insert("orders", 2);
+  EXPECT_TRUE(known.Contains("orders"));
+  EXPECT_FALSE(known.Contains("order"));
+  EXPECT_FALSE(known.Contains("orders2"));
+  known.Insert("payments", 2);
+  EXPECT_TRUE(known.Contains("orders"));  // not only the last one inserted
+  EXPECT_TRUE(known.Contains("payments"));
+  EXPECT_TRUE(known.Contains("orders"));
+  known.Insert("refunds", 2);  // over the bound: not kept
+  EXPECT_FALSE(known.Contains("refunds"));
+  EXPECT_EQ(known.size(), 2u);
+  EXPECT_TRUE(known.Contains("payments"));
+}
+
+// A publisher's first publish to a topic creates it and remembers it among its known topics.
+TEST_F(ServicesTest, AdmittedTopicsBecomeThePublishersKnownTopics) {
+  KnownTopics known;
+  Publisher publisher;
+  publisher.known_topics = &known;
+  ASSERT_TRUE(publish_->Admit(publisher, "known-1", 10, false).ok());
+  EXPECT_TRUE(known.Contains("known-1"));
+  auto exists = connector_->TopicExists("known-1");
+  ASSERT_TRUE(exists.ok());
+  EXPECT_TRUE(*exists);
+}
+
 TEST_F(ServicesTest, BatchAdmissionChecksEveryTopicAndTakesPermitsOnce) {
   int64_t now = 0;
   RateLimiter frontend(3, "over", [&now] { return now; });

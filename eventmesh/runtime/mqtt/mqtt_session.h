@@ -177,7 +177,7 @@ class MqttSession final : public core::DeliveryTarget,
   uint64_t next_inbound_ = 0;
   int64_t inbound_acked_ = 0;  // entries of inbound_ with QoS > 0 (Receive Maximum)
   absl::flat_hash_set<uint16_t> qos2_pending_;  // QoS 2 ids published, awaiting PUBREL
-  absl::flat_hash_set<std::string> known_topics_;
+  core::KnownTopics known_topics_;
   core::Publisher publisher_;
 
   // Subscriptions (any thread: io thread, topic-creation listeners).

@@ -201,7 +201,7 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   const core::AclUser* acl_user_ = nullptr;  // set at HELLO when security is enabled
   bool listening_ = false;
   std::vector<protocol::tcp::SubscriptionItem> subscriptions_;
-  absl::flat_hash_set<std::string> known_topics_;
+  core::KnownTopics known_topics_;
   int64_t last_activity_ms_ = 0;
   int64_t read_ns_ = 0;  // SteadyNowNs when the frames being handled were read (publish latency)
   int64_t accepted_ms_ = 0;
