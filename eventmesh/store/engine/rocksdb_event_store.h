@@ -55,6 +55,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "eventmesh/store/engine/background_range_sync.h"
 #include "eventmesh/store/engine/clock.h"
 #include "eventmesh/store/engine/event_store.h"
 #include "eventmesh/store/engine/group_coordinator.h"
@@ -128,6 +129,9 @@ struct StoreStats {
   int64_t parked_async_fetches = 0;  // gauge: FetchAsync waiters not yet completed
   int64_t fetch_deadlines = 0;       // gauge: FetchAsync deadlines held by the timer thread
   int64_t tail_cache_bytes = 0;      // gauge: memory charged to all partitions' tail caches
+  // Write-backs of write-ahead log ranges started off the appending threads
+  // (BackgroundRangeSyncFileSystem; 0 with StoreOptions::env).
+  int64_t wal_range_syncs = 0;
 };
 
 class RocksDbEventStore final : public EventStore {
@@ -258,6 +262,11 @@ class RocksDbEventStore final : public EventStore {
   const StoreOptions options_;
   const Clock* const clock_;
 
+  // Without StoreOptions::env: the file system (and its Env) the DB writes through, which
+  // starts the write-back of write-ahead logs off the appending threads. Declared before db_,
+  // so they outlive it.
+  std::shared_ptr<BackgroundRangeSyncFileSystem> range_sync_fs_;
+  std::unique_ptr<rocksdb::Env> range_sync_env_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* records_cf_ = nullptr;

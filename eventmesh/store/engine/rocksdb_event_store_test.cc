@@ -902,6 +902,30 @@ TEST_F(StoreTest, WriteAheadLogsStayBoundedWhileOnlyRecordsAreWritten) {
   EXPECT_EQ(tail->records[0].offset, kBatches * kPerBatch - 1);
 }
 
+// RocksDB starts the write-back of a growing log every MiB (wal_bytes_per_sync); the store's file
+// system does that on its own thread (BackgroundRangeSyncFileSystem), and the log reads back.
+TEST_F(StoreTest, LogWriteBackIsStartedOffTheAppendingThread) {
+  CreateTopic("wb", 1);
+  const std::string payload(1024, 'b');
+  constexpr int kBatches = 32;
+  constexpr int kPerBatch = 200;  // 6.4 MB of records, in one log (the memtable holds them all)
+  for (int b = 0; b < kBatches; ++b) {
+    AppendRequest req = ToPartition("wb", 0, {});
+    for (int i = 0; i < kPerBatch; ++i) req.records.push_back(Rec(payload));
+    ASSERT_TRUE(store_->Append(req).ok());
+  }
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (store_->GetStats().wal_range_syncs == 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_GT(store_->GetStats().wal_range_syncs, 0);
+  Reopen();  // replays the log
+  auto tail = store_->Read(ReadAt("wb", 0, kBatches * kPerBatch - 1));
+  ASSERT_TRUE(tail.ok()) << tail.status();
+  ASSERT_THAT(tail->records, SizeIs(1));
+  EXPECT_EQ(tail->records[0].payload, payload);
+}
+
 TEST_F(StoreTest, ConcurrentProducersShareGroupCommitsAndStayDense) {
   options_.sync_mode = SyncMode::kBatch;
   Reopen();
