@@ -32,6 +32,7 @@
 #include "eventmesh/connectors/api/topic_name.h"
 #include "eventmesh/protocol/cloudevents/cloud_event.h"
 #include "eventmesh/protocol/cloudevents/proto_format.h"
+#include "eventmesh/protocol/cloudevents/stored_hints.h"
 
 namespace eventmesh::connectors {
 
@@ -163,10 +164,10 @@ struct DeliveredEvent {
   // PendingPublish::stored it kept in memory): readers may skip re-checking the strings' contents
   // (cloudevents::ProtoEventView::Checks::kStructure). False when unknown.
   bool stored_validated = false;
-  // ... and their data is text of ASCII without quotes, backslashes or control characters
-  // (PendingPublish::stored_plain_data): writers of JSON may copy it without looking for bytes
-  // to escape. False when unknown.
-  bool stored_plain_data = false;
+  // What the writer of `stored` knew about them (PendingPublish::stored_hints): writers of JSON
+  // may copy plain data without looking for bytes to escape, and find the data and reuse what
+  // they wrote for an earlier event's attributes without reading the bytes. Default: unknown.
+  cloudevents::StoredEventHints stored_hints;
 
   // Makes `event` available: decodes `stored` when `event` is null and keeps the result (for
   // one thread at a time, like the rest of the struct). InvalidArgument when the stored bytes
@@ -252,10 +253,10 @@ class Connector {
     // one TopicName.
     std::string stored;
     TopicName stored_topic;
-    // `stored`'s data is text_data of ASCII without quotes, backslashes or control characters
-    // (JSON text holds it as it is): a connector that keeps the bytes may pass this on to their
-    // readers (DeliveredEvent::stored_plain_data). False when unknown.
-    bool stored_plain_data = false;
+    // What the publisher knows about `stored` (cloudevents::StoredEventHints): a connector that
+    // keeps the bytes in memory may pass this on to their readers (DeliveredEvent::stored_hints).
+    // Default: unknown.
+    cloudevents::StoredEventHints stored_hints;
   };
   virtual void PublishBatch(std::vector<PendingPublish>* batch) {
     for (auto& pending : *batch) {
@@ -281,9 +282,9 @@ class Connector {
   }
   struct StoredForm {
     TopicName topic;
-    std::string bytes;        // cloudevents::SerializeProto of the event
-    bool validated = false;   // taken from `stored`: the event passed CloudEvent::Validate
-    bool plain_data = false;  // PendingPublish::stored_plain_data
+    std::string bytes;       // cloudevents::SerializeProto of the event
+    bool validated = false;  // taken from `stored`: the event passed CloudEvent::Validate
+    cloudevents::StoredEventHints hints;  // PendingPublish::stored_hints
   };
   static absl::StatusOr<StoredForm> TakeStoredForm(PendingPublish* pending) {
     StoredForm form;
@@ -291,7 +292,7 @@ class Connector {
       form.topic = std::move(pending->stored_topic);
       form.bytes = std::move(pending->stored);
       form.validated = true;
-      form.plain_data = pending->stored_plain_data;
+      form.hints = pending->stored_hints;
     } else {
       if (pending->event.subject().has_value()) form.topic = *pending->event.subject();
     }

@@ -32,12 +32,12 @@ int64_t NowMs() {
 class PublishedBytes final : public store::RecordAttachment {
  public:
   // `validated`: the bytes came as a PendingPublish::stored (see DeliveredEvent::stored_validated);
-  // `plain_data`: PendingPublish::stored_plain_data.
-  PublishedBytes(std::string bytes, bool validated, bool plain_data)
-      : bytes_(std::move(bytes)), validated_(validated), plain_data_(plain_data) {}
+  // `hints`: PendingPublish::stored_hints.
+  PublishedBytes(std::string bytes, bool validated, const cloudevents::StoredEventHints& hints)
+      : bytes_(std::move(bytes)), validated_(validated), hints_(hints) {}
   const std::string& bytes() const { return bytes_; }
   bool validated() const { return validated_; }
-  bool plain_data() const { return plain_data_; }
+  const cloudevents::StoredEventHints& hints() const { return hints_; }
   // The record is appended with an empty payload: the store reads the bytes from here.
   const std::string* Payload() const override { return &bytes_; }
   // One block with make_shared's control block (two counts and a vtable pointer), and the
@@ -49,7 +49,7 @@ class PublishedBytes final : public store::RecordAttachment {
  private:
   const std::string bytes_;
   const bool validated_;
-  const bool plain_data_;
+  const cloudevents::StoredEventHints hints_;
 };
 
 // The attachment as this connector's PublishedBytes, or nullptr. PublishedBytes is final, so
@@ -68,7 +68,7 @@ void SetStoredBytes(store::EventRecord& record, DeliveredEvent* delivered) {
     // Aliasing: the bytes live as long as any delivery or the cache holds the attachment.
     delivered->stored = std::shared_ptr<const std::string>(record.attachment, &published->bytes());
     delivered->stored_validated = published->validated();
-    delivered->stored_plain_data = published->plain_data();
+    delivered->stored_hints = published->hints();
     return;
   }
   delivered->stored = std::make_shared<const std::string>(std::move(record.payload));
@@ -864,8 +864,8 @@ void EventStoreConnector::PublishBatch(std::vector<PendingPublish>* batch) {
       // The cache keeps the buffer as it is: one grown with much room to spare is copied to
       // its size first (as a copy would have been).
       if (payload.capacity() - payload.size() > 64 + payload.size() / 64) payload.shrink_to_fit();
-      append.attachment = std::make_shared<const PublishedBytes>(std::move(payload),
-                                                                 form->validated, form->plain_data);
+      append.attachment =
+          std::make_shared<const PublishedBytes>(std::move(payload), form->validated, form->hints);
     } else {
       append.payload = std::move(payload);
     }

@@ -294,6 +294,7 @@ bool EncodeStoredPublish(const tcp::Header& header, absl::string_view body,
         // change the bytes.
         event.data_encoding = DataEncoding::kText;
         out->bytes.clear();
+        out->hints = cloudevents::StoredEventHints();
         if (memo != nullptr && memo->valid_ && memo->topic_ == message.topic &&
             memo->content_type_ == content_type && memo->marker_ == marker &&
             SameTexts(memo->header_properties_, header.properties) &&
@@ -302,6 +303,7 @@ bool EncodeStoredPublish(const tcp::Header& header, absl::string_view body,
           // version, which decides some of the checks, is a header property.)
           cloudevents::AppendPlainProtoAround(event, memo->attributes_, &out->bytes);
           out->has_marker = memo->has_marker_;
+          out->hints.attributes_id = memo->attributes_id_;
         } else {
           if (!message.plain_ascii && (!IsValidUtf8(message.topic) || !IsValidUtf8(content_type))) {
             return absl::OkStatus();
@@ -336,13 +338,16 @@ bool EncodeStoredPublish(const tcp::Header& header, absl::string_view body,
               memo->message_properties_.emplace_back(field.name, field.text);
             }
             memo->has_marker_ = has_marker;
+            memo->attributes_id_ = cloudevents::NewStoredAttributesId();
             memo->valid_ = true;
+            out->hints.attributes_id = memo->attributes_id_;
           }
           out->has_marker = has_marker;
         }
         out->topic.assign(message.topic.data(), message.topic.size());
         out->data_size = message.body.size();
-        out->plain_data = message.plain_ascii;
+        out->hints.plain_data = message.plain_ascii;
+        out->hints.data_size = message.body.size();
         encoded = true;
         return absl::OkStatus();
       });
@@ -357,6 +362,7 @@ void StoredPublishMemo::Clear() {
   std::string().swap(content_type_);
   std::string().swap(marker_);
   std::string().swap(attributes_);
+  attributes_id_ = 0;
 }
 
 absl::StatusOr<tcp::Package> CloudEventToTcpPackage(const CloudEvent& event, tcp::Command cmd,
@@ -538,7 +544,7 @@ std::optional<absl::Status> AppendStoredEventFrame(absl::string_view stored, tcp
                                                    std::string* out, size_t max_frame_size,
                                                    cloudevents::ProtoEventView::Checks checks) {
   return AppendStoredEventFrame(stored, cmd, seq, convention, out, max_frame_size, checks, nullptr,
-                                /*plain_data=*/false);
+                                cloudevents::StoredEventHints());
 }
 
 std::optional<absl::Status> AppendStoredEventFrame(absl::string_view stored, tcp::Command cmd,
@@ -546,7 +552,16 @@ std::optional<absl::Status> AppendStoredEventFrame(absl::string_view stored, tcp
                                                    tcp::LengthConvention convention,
                                                    std::string* out, size_t max_frame_size,
                                                    cloudevents::ProtoEventView::Checks checks,
-                                                   StoredFrameMemo* memo, bool plain_data) {
+                                                   StoredFrameMemo* memo,
+                                                   const cloudevents::StoredEventHints& hints) {
+  if (memo != nullptr && hints.attributes_id != 0 && memo->has_json_ &&
+      memo->json_attributes_id_ == hints.attributes_id && hints.data_size <= stored.size()) {
+    // The attributes of the event the memo's JSON was written for: only the data is new, and it
+    // ends the bytes.
+    return memo->AppendFrameAround(cmd, seq, convention, out, max_frame_size,
+                                   stored.substr(stored.size() - hints.data_size),
+                                   hints.plain_data);
+  }
   std::optional<cloudevents::ProtoEventView> event = cloudevents::ProtoEventView::Parse(
       stored, checks, memo != nullptr ? &memo->attributes_ : nullptr);
   if (!event.has_value()) return std::nullopt;
@@ -580,34 +595,13 @@ std::optional<absl::Status> AppendStoredEventFrame(absl::string_view stored, tcp
         WriteMessageTail(w, ExtensionTexts(extensions), content_type);
       }
       memo->json_generation_ = memo->attributes_.generation();
+      memo->json_has_topic_ = !topic.empty();
       memo->has_json_ = true;
     }
-    const absl::string_view data = event->data();
-    const bool plain = plain_data && event->data_field_encoding() == DataEncoding::kText;
-    return AppendFrame(
-        cmd, seq, tcp::kProtocolTypeEventMeshMessage, convention,
-        memo->head_.size() + memo->tail_.size() + data.size() + 16,
-        [&](std::string* body) {
-          if (plain || data.empty()) {
-            // Data that needs no escaping: the body in one step, as the writer below makes it.
-            const bool with_data = !data.empty();
-            tcp::AppendPieces(body, {memo->head_, !topic.empty() && with_data ? "," : "",
-                                     with_data ? "\"body\":\"" : "", data, with_data ? "\"" : "",
-                                     !topic.empty() || with_data ? "," : "", memo->tail_});
-            return;
-          }
-          body->append(memo->head_);
-          bool members = !topic.empty();
-          if (!data.empty()) {
-            if (members) body->push_back(',');
-            tcp::DirectJsonWriter w(body);
-            WriteMessageData(w, data);
-            members = true;
-          }
-          if (members) body->push_back(',');
-          body->append(memo->tail_);
-        },
-        out, max_frame_size);
+    memo->json_attributes_id_ = hints.attributes_id;
+    return memo->AppendFrameAround(
+        cmd, seq, convention, out, max_frame_size, event->data(),
+        hints.plain_data && event->data_field_encoding() == DataEncoding::kText);
   }
   size_t estimate = event->data().size();
   for (const auto& [name, value] : extensions) estimate += name.size() + value.text.size() + 8;
@@ -620,9 +614,40 @@ std::optional<absl::Status> AppendStoredEventFrame(absl::string_view stored, tcp
       out, max_frame_size);
 }
 
+absl::Status StoredFrameMemo::AppendFrameAround(tcp::Command cmd, absl::string_view seq,
+                                                tcp::LengthConvention convention, std::string* out,
+                                                size_t max_frame_size, absl::string_view data,
+                                                bool plain) const {
+  return AppendFrame(
+      cmd, seq, tcp::kProtocolTypeEventMeshMessage, convention,
+      head_.size() + tail_.size() + data.size() + 16,
+      [&](std::string* body) {
+        if (plain || data.empty()) {
+          // Data that needs no escaping: the body in one step, as the writer below makes it.
+          const bool with_data = !data.empty();
+          tcp::AppendPieces(
+              body, {head_, json_has_topic_ && with_data ? "," : "", with_data ? "\"body\":\"" : "",
+                     data, with_data ? "\"" : "", json_has_topic_ || with_data ? "," : "", tail_});
+          return;
+        }
+        body->append(head_);
+        bool members = json_has_topic_;
+        if (!data.empty()) {
+          if (members) body->push_back(',');
+          tcp::DirectJsonWriter w(body);
+          WriteMessageData(w, data);
+          members = true;
+        }
+        if (members) body->push_back(',');
+        body->append(tail_);
+      },
+      out, max_frame_size);
+}
+
 void StoredFrameMemo::Clear() {
   attributes_.Clear();
   has_json_ = false;
+  json_attributes_id_ = 0;
   std::string().swap(head_);
   std::string().swap(tail_);
 }

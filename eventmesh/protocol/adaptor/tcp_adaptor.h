@@ -30,6 +30,7 @@
 #include "absl/strings/string_view.h"
 #include "eventmesh/protocol/cloudevents/cloud_event.h"
 #include "eventmesh/protocol/cloudevents/proto_event_view.h"
+#include "eventmesh/protocol/cloudevents/stored_hints.h"
 #include "eventmesh/protocol/tcp/command.h"
 #include "eventmesh/protocol/tcp/package.h"
 #include "eventmesh/protocol/tcp/package_codec.h"
@@ -60,9 +61,11 @@ struct StoredPublish {
   std::string topic;        // the event's subject
   size_t data_size = 0;     // the size of its data (the message body)
   bool has_marker = false;  // it carries the extension named by EncodeStoredPublish's `marker`
-  // The data (the message body) is ASCII without quotes, backslashes or control characters, so
-  // JSON holds it as it is (AppendStoredEventFrame's `plain_data`). False when not known.
-  bool plain_data = false;
+  // What the writer knows about `bytes` (AppendStoredEventFrame's `hints`): plain_data when the
+  // data (the message body) is ASCII without quotes, backslashes or control characters, so JSON
+  // holds it as it is; through a StoredPublishMemo, the id of the attributes the memo wrote (one
+  // per set of topic, content type and properties) with the data's size.
+  cloudevents::StoredEventHints hints;
 };
 
 // TcpPackageToCloudEvent + SerializeProto in one step, without building the CloudEvent, for the
@@ -96,7 +99,8 @@ class StoredPublishMemo {
   Texts header_properties_;   // in the header's (name) order
   Texts message_properties_;  // in the message's order
   std::string topic_, content_type_, marker_;
-  std::string attributes_;  // cloudevents::AppendPlainAttributes of the event
+  std::string attributes_;      // cloudevents::AppendPlainAttributes of the event
+  uint64_t attributes_id_ = 0;  // cloudevents::NewStoredAttributesId for attributes_
   bool has_marker_ = false;
 };
 
@@ -147,26 +151,38 @@ class StoredFrameMemo {
  private:
   friend std::optional<absl::Status> AppendStoredEventFrame(
       absl::string_view, tcp::Command, absl::string_view, tcp::LengthConvention, std::string*,
-      size_t, cloudevents::ProtoEventView::Checks, StoredFrameMemo*, bool);
+      size_t, cloudevents::ProtoEventView::Checks, StoredFrameMemo*,
+      const cloudevents::StoredEventHints&);
+  // The frame of an eventmeshmessage event with the attributes head_ and tail_ were written for
+  // and data `data` (`plain`: ASCII needing no escapes).
+  absl::Status AppendFrameAround(tcp::Command cmd, absl::string_view seq,
+                                 tcp::LengthConvention convention, std::string* out,
+                                 size_t max_frame_size, absl::string_view data, bool plain) const;
   cloudevents::ProtoEventView::AttributeMemo attributes_;
   // The JSON below belongs to the attributes of this generation of attributes_ (none when it
   // differs): the body's start up to the data ('{' and the topic) and its end after it (the
   // properties, the headers and the closing '}', without a leading ',').
   uint64_t json_generation_ = 0;
   bool has_json_ = false;
+  bool json_has_topic_ = false;  // head_ holds a topic
+  // StoredEventHints::attributes_id of an event head_ and tail_ were written for (0: none).
+  uint64_t json_attributes_id_ = 0;
   std::string head_, tail_;
 };
 
-// AppendStoredEventFrame through `memo` (see StoredFrameMemo): the same result. `plain_data`: the
-// caller knows the event's data is ASCII text without quotes, backslashes or control characters
-// (StoredPublish::plain_data, carried with the stored bytes): it is copied into the frame without
-// a scan for bytes to escape. Bytes that break that promise make a frame that is not JSON.
+// AppendStoredEventFrame through `memo` (see StoredFrameMemo): the same result. `hints`: what the
+// writer of `stored` knew about them (StoredPublish::hints, carried with the bytes). With
+// plain_data the data is copied into the frame without a scan for bytes to escape; with the
+// attributes_id of the last frame the memo wrote JSON for (and its data_size), the frame is
+// written from that JSON and the bytes' last data_size bytes without reading the rest. Hints that
+// break their promise make a frame that is not JSON, or not the event's.
 std::optional<absl::Status> AppendStoredEventFrame(absl::string_view stored, tcp::Command cmd,
                                                    absl::string_view seq,
                                                    tcp::LengthConvention convention,
                                                    std::string* out, size_t max_frame_size,
                                                    cloudevents::ProtoEventView::Checks checks,
-                                                   StoredFrameMemo* memo, bool plain_data = false);
+                                                   StoredFrameMemo* memo,
+                                                   const cloudevents::StoredEventHints& hints = {});
 
 // The topic of an event: its subject, or empty when it has none.
 absl::string_view EventTopic(const cloudevents::CloudEvent& event);

@@ -324,6 +324,7 @@ TEST(TcpAdaptorTest, EncodedPublishesThroughAMemoAreTheEncodingsWithout) {
       StoredPublish expected;
       const bool encodes =
           EncodeStoredPublish(step.package.header, step.package.body, step.marker, &expected);
+      uint64_t first_id = 0;
       for (int repeat = 0; repeat < 2; ++repeat) {
         StoredPublish stored;
         stored.bytes = "left over";
@@ -336,7 +337,21 @@ TEST(TcpAdaptorTest, EncodedPublishesThroughAMemoAreTheEncodingsWithout) {
         EXPECT_EQ(stored.topic, expected.topic) << i;
         EXPECT_EQ(stored.data_size, expected.data_size) << i;
         EXPECT_EQ(stored.has_marker, expected.has_marker) << i;
-        EXPECT_EQ(stored.plain_data, expected.plain_data) << i;
+        EXPECT_EQ(stored.hints.plain_data, expected.hints.plain_data) << i;
+        EXPECT_EQ(stored.hints.data_size, stored.data_size) << i;
+        // Through the memo the attributes get an id (the same for the repeat of a step), and the
+        // bytes end with the data.
+        EXPECT_EQ(expected.hints.attributes_id, 0u) << i;
+        EXPECT_NE(stored.hints.attributes_id, 0u) << i;
+        if (repeat == 1) {
+          EXPECT_EQ(stored.hints.attributes_id, first_id) << i;
+        }
+        first_id = stored.hints.attributes_id;
+        absl::StatusOr<CloudEvent> event = cloudevents::ParseProto(stored.bytes);
+        ASSERT_TRUE(event.ok()) << event.status();
+        ASSERT_LE(stored.hints.data_size, stored.bytes.size());
+        EXPECT_EQ(stored.bytes.substr(stored.bytes.size() - stored.hints.data_size), event->data())
+            << i;
       }
     }
     if (pass == 0) memo.Clear();
@@ -603,7 +618,7 @@ TEST(TcpAdaptorTest, StoredEventFramesThroughAMemoAreTheFramesWithout) {
   }
 }
 
-// StoredPublish::plain_data is set exactly for bodies a JSON writer copies as they are, and a
+// StoredPublish::hints.plain_data is set exactly for bodies a JSON writer copies as they are, and a
 // frame written with plain_data (through the memo, where it is used) is the frame without.
 TEST(TcpAdaptorTest, PlainDataMarksBodiesJsonHoldsAsTheyAre) {
   struct Case {
@@ -636,20 +651,96 @@ TEST(TcpAdaptorTest, PlainDataMarksBodiesJsonHoldsAsTheyAre) {
       if (byte < 0x20 || byte >= 0x80 || ch == '"' || ch == '\\') needs_nothing = false;
     }
     // Never marked when it is not so.
-    if (stored.plain_data) {
+    if (stored.hints.plain_data) {
       EXPECT_TRUE(needs_nothing) << data;
     }
-    EXPECT_EQ(stored.plain_data, c.plain);
+    EXPECT_EQ(stored.hints.plain_data, c.plain);
     // Twice: the second frame comes through the memo's JSON, where plain_data is used.
     for (int repeat = 0; repeat < 2; ++repeat) {
       std::string frame = "previous bytes";
       std::optional<absl::Status> written = AppendStoredEventFrame(
           stored.bytes, tcp::Command::kAsyncMessageToClient, "42", tcp::LengthConvention::kCurrent,
           &frame, tcp::kMaxFrameSize, cloudevents::ProtoEventView::Checks::kStructure, &memo,
-          stored.plain_data);
+          stored.hints);
       ASSERT_TRUE(written.has_value() && written->ok());
       EXPECT_EQ(frame, DecodedFrame(stored.bytes));
     }
+  }
+}
+
+// Publishes encoded through StoredPublishMemos (two publishers, interleaved) carry attribute ids;
+// their push frames written with those hints, through one StoredFrameMemo (where the id of the
+// memo's JSON skips reading the bytes), are the frames of the decoded events: across topic,
+// property and content type changes, plain and escaped data, empty bodies, and a cleared memo.
+TEST(TcpAdaptorTest, FramesWrittenWithAttributeIdsAreTheFramesOfTheDecodedEvents) {
+  const std::vector<std::string> bodies = {
+      R"({"topic":"ids-a","properties":{"k":"v"},"body":"one"})",
+      R"({"topic":"ids-a","properties":{"k":"v"},"body":"two"})",
+      R"({"topic":"ids-a","properties":{"k":"v"},"body":"an \"escaped\" one\n"})",
+      R"({"topic":"ids-a","properties":{"k":"v"},"body":""})",
+      R"({"topic":"ids-a","properties":{"k":"v"}})",
+      R"({"topic":"ids-a","properties":{"k":"v"},"body":"caf\u00e9 \u2603"})",
+      R"({"topic":"ids-a","properties":{"k":"w"},"body":"other property"})",
+      R"({"topic":"ids-a","properties":{"k":"w"},"body":"other property again"})",
+      R"({"topic":"ids-b","properties":{"k":"w"},"body":"other topic"})",
+      R"({"topic":"ids-b","properties":{"k":"w"},"headers":{"datacontenttype":"text/plain"},)"
+      R"("body":"with a content type"})",
+      R"({"topic":"ids-b","properties":{"k":"w"},"headers":{"datacontenttype":"text/plain"},)"
+      R"("body":"with a content type again"})",
+      R"({"topic":"ids-a","properties":{"k":"v"},"body":"back to the first"})",
+      R"({"topic":"ids-a","properties":{"k":"v"},"body":"and once more"})",
+  };
+  StoredPublishMemo publishers[2];
+  StoredFrameMemo memo;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (size_t i = 0; i < bodies.size() * 2; ++i) {
+      SCOPED_TRACE(testing::Message() << "pass " << pass << " publish " << i);
+      // Publisher i % 2 sends body i / 2: both send the same bodies, one step apart.
+      const tcp::Package package = PublishPackage(bodies[i / 2]);
+      StoredPublish stored;
+      ASSERT_TRUE(EncodeStoredPublish(package.header, package.body, "eventmeshorigin", &stored,
+                                      &publishers[i % 2]));
+      ASSERT_NE(stored.hints.attributes_id, 0u);
+      for (int repeat = 0; repeat < 2; ++repeat) {
+        std::string frame = "previous bytes";
+        std::optional<absl::Status> written = AppendStoredEventFrame(
+            stored.bytes, tcp::Command::kAsyncMessageToClient, "42",
+            tcp::LengthConvention::kCurrent, &frame, tcp::kMaxFrameSize,
+            cloudevents::ProtoEventView::Checks::kStructure, &memo, stored.hints);
+        ASSERT_TRUE(written.has_value() && written->ok());
+        EXPECT_EQ(frame, DecodedFrame(stored.bytes)) << "repeat " << repeat;
+      }
+      // The memo's JSON is now this event's attributes': only the data at the end of the bytes
+      // is read (bytes whose attributes do not parse give the same frame).
+      const std::string unreadable =
+          std::string(stored.bytes.size() - stored.hints.data_size, '\xff') +
+          stored.bytes.substr(stored.bytes.size() - stored.hints.data_size);
+      std::string frame = "previous bytes";
+      std::optional<absl::Status> written = AppendStoredEventFrame(
+          unreadable, tcp::Command::kAsyncMessageToClient, "42", tcp::LengthConvention::kCurrent,
+          &frame, tcp::kMaxFrameSize, cloudevents::ProtoEventView::Checks::kStructure, &memo,
+          stored.hints);
+      ASSERT_TRUE(written.has_value() && written->ok());
+      EXPECT_EQ(frame, DecodedFrame(stored.bytes));
+    }
+    memo.Clear();
+    publishers[0].Clear();
+  }
+  // An oversize frame from the memo's JSON is refused, the output left as it was.
+  const tcp::Package large = PublishPackage(R"({"topic":"ids-a","properties":{"k":"v"},"body":")" +
+                                            std::string(4096, 'x') + "\"}");
+  StoredPublish stored;
+  ASSERT_TRUE(
+      EncodeStoredPublish(large.header, large.body, "eventmeshorigin", &stored, &publishers[0]));
+  for (int repeat = 0; repeat < 3; ++repeat) {  // the third from the memo's JSON
+    std::string out = "kept";
+    std::optional<absl::Status> written =
+        AppendStoredEventFrame(stored.bytes, tcp::Command::kAsyncMessageToClient, "1",
+                               tcp::LengthConvention::kCurrent, &out, /*max_frame_size=*/4096,
+                               cloudevents::ProtoEventView::Checks::kAll, &memo, stored.hints);
+    ASSERT_TRUE(written.has_value());
+    EXPECT_EQ(written->code(), absl::StatusCode::kResourceExhausted);
+    EXPECT_EQ(out, "kept");
   }
 }
 

@@ -76,7 +76,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const bool encoded =
       EncodeStoredPublish(package.header, package.body, "eventmeshorigin", &stored);
   // Through a memo, after a package of the default header (which the input's may share) and
-  // then after itself: the same answer and bytes.
+  // then after itself: the same answer and bytes (and hints, but for the attributes' id).
+  StoredPublish with_memo;
   {
     eventmesh::protocol::adaptor::StoredPublishMemo memo;
     eventmesh::protocol::tcp::Package first = ReadPackage("\n{\"topic\":\"t\",\"body\":\"b\"}");
@@ -90,9 +91,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (encoded &&
           (through.bytes != stored.bytes || through.topic != stored.topic ||
            through.data_size != stored.data_size || through.has_marker != stored.has_marker ||
-           through.plain_data != stored.plain_data)) {
+           through.hints.plain_data != stored.hints.plain_data ||
+           through.hints.data_size != stored.hints.data_size)) {
         Fail("the memo changes the encoding", input);
       }
+      if (encoded && through.hints.attributes_id == 0) Fail("no attributes id", input);
+      if (i == 0) with_memo = through;
     }
   }
   const absl::StatusOr<eventmesh::cloudevents::CloudEvent> event = TcpPackageToCloudEvent(package);
@@ -117,7 +121,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (stored.has_marker != (event->FindExtension("eventmeshorigin") != nullptr)) {
     Fail("the marker differs", input);
   }
-  if (stored.plain_data) {
+  if (stored.hints.data_size != event->data().size() ||
+      stored.bytes.compare(stored.bytes.size() - event->data().size(), std::string::npos,
+                           event->data()) != 0) {
+    Fail("the bytes do not end with the data", input);
+  }
+  if (stored.hints.plain_data) {
     for (const char c : event->data()) {
       const auto byte = static_cast<unsigned char>(c);
       if (byte < 0x20 || byte >= 0x80 || c == '"' || c == '\\') {
@@ -126,8 +135,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   // The push written from the stored bytes is the converted event's frame: without a memo,
-  // through a fresh one, and through it again (its kept reading and JSON; with the data's plain
-  // mark as a session passes it on).
+  // through a fresh one, and through it again (its kept reading and JSON; with the publish's
+  // hints as a session passes them on: the last time from the JSON the memo wrote for the
+  // attributes' id).
   using eventmesh::protocol::tcp::Command;
   using eventmesh::protocol::tcp::LengthConvention;
   std::string expected_frame;
@@ -137,14 +147,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Fail("the converted event has no push frame", input);
   }
   eventmesh::protocol::adaptor::StoredFrameMemo memo;
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < 4; ++i) {
     std::string frame;
     const std::optional<absl::Status> written =
         eventmesh::protocol::adaptor::AppendStoredEventFrame(
             stored.bytes, Command::kAsyncMessageToClient, "7", LengthConvention::kCurrent, &frame,
             eventmesh::protocol::tcp::kMaxFrameSize,
             eventmesh::cloudevents::ProtoEventView::Checks::kStructure, i == 0 ? nullptr : &memo,
-            stored.plain_data);
+            with_memo.hints);
     if (!written.has_value() || !written->ok() || frame != expected_frame) {
       Fail("the push frame from the stored bytes differs", input);
     }

@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "eventmesh/protocol/cloudevents/cloud_event.h"
+#include "eventmesh/protocol/cloudevents/stored_hints.h"
 
 namespace eventmesh::runtime::core {
 
@@ -67,11 +68,12 @@ class DeliveryTarget {
   // Push for an event given as its stored bytes (CloudEvents protobuf format, never null; the
   // target may keep the pointer); only called when TakesStoredBytes(). `validated`: the bytes
   // encode an event that passed CloudEvent::Validate (connectors::DeliveredEvent::
-  // stored_validated), so their strings need no re-checking; `plain_data`: their data is text a
-  // JSON writer copies as it is (DeliveredEvent::stored_plain_data). Undeliverable when the bytes
-  // do not decode (and the target needs them decoded).
+  // stored_validated), so their strings need no re-checking; `hints`: what their writer knew
+  // about them (DeliveredEvent::stored_hints). Undeliverable when the bytes do not decode (and
+  // the target needs them decoded).
   virtual PushResult PushStored(const std::shared_ptr<const std::string>& stored, bool validated,
-                                bool plain_data, PushKind kind, const std::string& seq,
+                                const cloudevents::StoredEventHints& hints, PushKind kind,
+                                const std::string& seq,
                                 const std::shared_ptr<GroupConsumer>& consumer) {
     return PushResult::Undeliverable("this target does not take stored events");
   }

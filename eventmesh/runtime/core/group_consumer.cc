@@ -216,9 +216,8 @@ void GroupConsumer::DispatchLocked(FlushList* flush) {
     connectors::DeliveredEvent& delivered = entry->delivered;
     PushResult pushed;
     if (delivered.event == nullptr && chosen->target->TakesStoredBytes()) {
-      pushed =
-          chosen->target->PushStored(delivered.stored, delivered.stored_validated,
-                                     delivered.stored_plain_data, chosen->kind, seq_text, self);
+      pushed = chosen->target->PushStored(delivered.stored, delivered.stored_validated,
+                                          delivered.stored_hints, chosen->kind, seq_text, self);
     } else if (absl::Status decoded = delivered.Materialize(); !decoded.ok()) {
       pushed = PushResult::Undeliverable(std::string(decoded.message()));
     } else {

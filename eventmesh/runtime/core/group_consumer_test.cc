@@ -102,8 +102,8 @@ class FakeTarget : public DeliveryTarget {
   void Forget(const std::string& seq) override { forgotten.push_back(std::stoull(seq)); }
   bool TakesStoredBytes() const override { return takes_stored_bytes; }
   PushResult PushStored(const std::shared_ptr<const std::string>& stored, bool /*validated*/,
-                        bool /*plain_data*/, PushKind kind, const std::string& seq,
-                        const std::shared_ptr<GroupConsumer>&) override {
+                        const cloudevents::StoredEventHints& /*hints*/, PushKind kind,
+                        const std::string& seq, const std::shared_ptr<GroupConsumer>&) override {
     absl::StatusOr<cloudevents::CloudEvent> event = cloudevents::ParseProto(*stored);
     if (!event.ok()) return PushResult::Undeliverable("stored event does not decode");
     stored_pushes.push_back({event->id(), std::stoull(seq)});

@@ -297,9 +297,9 @@ TEST_F(ServicesTest, EventsInTheirStoredFormAreAdmittedAndStoredAsTheEventsThems
   absl::StatusOr<std::string> first_bytes = cloudevents::SerializeProto(first);
   ASSERT_TRUE(first_bytes.ok());
   Slot<std::vector<std::string>> delivered;
-  std::vector<std::string> seen;  // each delivered event re-encoded
-  std::vector<bool> validated;    // DeliveredEvent::stored_validated of each
-  std::vector<bool> plain_data;   // ... and stored_plain_data
+  std::vector<std::string> seen;                     // each delivered event re-encoded
+  std::vector<bool> validated;                       // DeliveredEvent::stored_validated of each
+  std::vector<cloudevents::StoredEventHints> hints;  // ... and stored_hints
   absl::Mutex seen_mu;
   connectors::SubscribeOptions options;
   options.group = "readers";
@@ -311,7 +311,7 @@ TEST_F(ServicesTest, EventsInTheirStoredFormAreAdmittedAndStoredAsTheEventsThems
         absl::MutexLock lock(&seen_mu);
         for (auto& delivered_event : *events) {
           validated.push_back(delivered_event.stored_validated);
-          plain_data.push_back(delivered_event.stored_plain_data);
+          hints.push_back(delivered_event.stored_hints);
           ASSERT_TRUE(delivered_event.Materialize().ok());
           auto bytes = cloudevents::SerializeProto(*delivered_event.event);
           seen.push_back(bytes.ok() ? *bytes : bytes.status().ToString());
@@ -324,7 +324,9 @@ TEST_F(ServicesTest, EventsInTheirStoredFormAreAdmittedAndStoredAsTheEventsThems
   std::vector<connectors::Connector::PendingPublish> batch(2);
   batch[0].stored = *first_bytes;
   batch[0].stored_topic = "stored";
-  batch[0].stored_plain_data = true;  // its data, "payload", is plain ASCII
+  batch[0].stored_hints.plain_data = true;  // its data, "payload", is plain ASCII
+  batch[0].stored_hints.attributes_id = 77;
+  batch[0].stored_hints.data_size = 7;
   batch[1].event = Event("stored", "s2");
   for (auto& pending : batch) {
     pending.done = [&](absl::StatusOr<connectors::PublishResult> result) {
@@ -345,8 +347,13 @@ TEST_F(ServicesTest, EventsInTheirStoredFormAreAdmittedAndStoredAsTheEventsThems
   {
     absl::MutexLock lock(&seen_mu);
     EXPECT_EQ(validated, (std::vector<bool>{true, false}));
-    // What the publisher knew of the stored bytes' data reaches their readers with them.
-    EXPECT_EQ(plain_data, (std::vector<bool>{true, false}));
+    // What the publisher knew of the stored bytes reaches their readers with them.
+    ASSERT_EQ(hints.size(), 2u);
+    EXPECT_TRUE(hints[0].plain_data);
+    EXPECT_EQ(hints[0].attributes_id, 77u);
+    EXPECT_EQ(hints[0].data_size, 7u);
+    EXPECT_FALSE(hints[1].plain_data);
+    EXPECT_EQ(hints[1].attributes_id, 0u);
   }
   (*subscription)->Close();
 }

@@ -539,7 +539,7 @@ void Session::HandlePublish(Package& package, absl::string_view body) {
   }
   if (encoded) {
     pending.stored = std::move(stored.bytes);
-    pending.stored_plain_data = stored.plain_data;
+    pending.stored_hints = stored.hints;
     // Consecutive publishes share one TopicName; stored.topic keeps its buffer for the next.
     if (publish_topic_ != stored.topic) publish_topic_ = connectors::TopicName(stored.topic);
     pending.stored_topic = publish_topic_;
@@ -786,8 +786,8 @@ core::PushResult Session::Push(const cloudevents::CloudEvent& event, core::PushK
 }
 
 core::PushResult Session::PushStored(const std::shared_ptr<const std::string>& stored,
-                                     bool validated, bool plain_data, core::PushKind kind,
-                                     const std::string& seq,
+                                     bool validated, const cloudevents::StoredEventHints& hints,
+                                     core::PushKind kind, const std::string& seq,
                                      const std::shared_ptr<core::GroupConsumer>& consumer) {
   return PushFrame(
       kind, seq, consumer,
@@ -801,7 +801,7 @@ core::PushResult Session::PushStored(const std::shared_ptr<const std::string>& s
                 *stored, cmd, seq, convention, out, max_frame_size,
                 validated ? cloudevents::ProtoEventView::Checks::kStructure
                           : cloudevents::ProtoEventView::Checks::kAll,
-                push_memo_.get(), plain_data)) {
+                push_memo_.get(), hints)) {
           return *written;
         }
         absl::StatusOr<cloudevents::CloudEvent> event = cloudevents::ParseProto(*stored);

@@ -97,7 +97,8 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   // and decoded only when that cannot write them.
   bool TakesStoredBytes() const override { return true; }
   core::PushResult PushStored(const std::shared_ptr<const std::string>& stored, bool validated,
-                              bool plain_data, core::PushKind kind, const std::string& seq,
+                              const cloudevents::StoredEventHints& hints, core::PushKind kind,
+                              const std::string& seq,
                               const std::shared_ptr<core::GroupConsumer>& consumer) override;
   void Forget(const std::string& seq) override;
   void FlushPushes() override;

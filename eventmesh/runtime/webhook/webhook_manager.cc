@@ -114,7 +114,8 @@ class WebhookTarget : public core::DeliveryTarget,
   // Plain events are kept as their stored bytes, and every push format is written from them.
   bool TakesStoredBytes() const override { return true; }
   core::PushResult PushStored(const std::shared_ptr<const std::string>& stored, bool validated,
-                              bool /*plain_data*/, core::PushKind kind, const std::string& seq,
+                              const cloudevents::StoredEventHints& /*hints*/, core::PushKind kind,
+                              const std::string& seq,
                               const std::shared_ptr<core::GroupConsumer>& consumer) override {
     const auto checks = validated ? cloudevents::ProtoEventView::Checks::kStructure
                                   : cloudevents::ProtoEventView::Checks::kAll;
