@@ -32,6 +32,7 @@
 #include "eventmesh/protocol/cloudevents/proto_event_view.h"
 #include "eventmesh/protocol/cloudevents/stored_hints.h"
 #include "eventmesh/protocol/tcp/command.h"
+#include "eventmesh/protocol/tcp/event_mesh_message.h"
 #include "eventmesh/protocol/tcp/package.h"
 #include "eventmesh/protocol/tcp/package_codec.h"
 
@@ -94,6 +95,14 @@ class StoredPublishMemo {
  private:
   friend bool EncodeStoredPublish(const tcp::Header&, absl::string_view, absl::string_view,
                                   StoredPublish*, StoredPublishMemo*);
+  // The package of the last one the memo remembers the body of, but for its seq and its data
+  // (a plain ASCII string between the body's remembered start and end): out written from the
+  // memo, true. False (nothing written, nothing decided) for anything else.
+  bool EncodeLikeLast(const tcp::Header& header, absl::string_view body, absl::string_view marker,
+                      StoredPublish* out) const;
+  // Remembers `body` (of the package just encoded through the memo, read as `message`) around
+  // its data, when the compact reader read it and the data stands in it between quotes.
+  void RememberBody(absl::string_view body, const tcp::EventMeshMessageView& message);
   using Texts = std::vector<std::pair<std::string, std::string>>;
   bool valid_ = false;
   Texts header_properties_;   // in the header's (name) order
@@ -102,6 +111,10 @@ class StoredPublishMemo {
   std::string attributes_;      // cloudevents::AppendPlainAttributes of the event
   uint64_t attributes_id_ = 0;  // cloudevents::NewStoredAttributesId for attributes_
   bool has_marker_ = false;
+  std::string spec_version_;  // the protocol version of the header properties
+  // The last body remembered (RememberBody): its bytes before and after its data.
+  bool body_valid_ = false;
+  std::string body_head_, body_tail_;
 };
 
 // EncodeStoredPublish through `memo` (see StoredPublishMemo): the same result.

@@ -317,6 +317,31 @@ TEST(TcpAdaptorTest, EncodedPublishesThroughAMemoAreTheEncodingsWithout) {
   add(marked);
   add(marked, "other-marker");
   add(marked, "eventmeshorigin");
+  // Only the data changes (the memo writes these from the last body's start and end), or the
+  // data needs reading (escapes, UTF-8, an empty string, a quote that moves the end).
+  const auto body_with = [](absl::string_view data) {
+    return PublishPackage(absl::StrCat(R"({"topic":"t","properties":{"k":"v"},"body":")", data,
+                                       R"(","headers":{}})"));
+  };
+  add(body_with("first"));
+  add(body_with("second, longer data"));
+  add(body_with("x"));
+  add(body_with(R"(an "escaped" quote)"));
+  add(body_with("plain again"));
+  add(body_with(R"(caf\u00e9)"));
+  add(body_with("caf\xc3\xa9"));
+  add(body_with("plain once more"));
+  add(body_with(""));
+  add(body_with("plain after empty"));
+  add(body_with(R"(x","topic":"u)"));
+  add(body_with("plain at last"));
+  tcp::Package seq_changed = body_with("plain with another seq");
+  seq_changed.header.seq = "another-seq";
+  add(seq_changed);
+  seq_changed.header.seq = "";
+  add(seq_changed);  // refused: no seq
+  add(PublishPackage(R"({"topic":"t","properties":{"k":"v"},"body":"last member"})"));
+  add(PublishPackage(R"({"topic":"t","properties":{"k":"v"},"body":"last member too"})"));
   StoredPublishMemo memo;
   for (int pass = 0; pass < 2; ++pass) {
     for (size_t i = 0; i < steps.size(); ++i) {
