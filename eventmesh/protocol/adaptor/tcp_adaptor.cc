@@ -282,15 +282,9 @@ bool StoredPublishMemo::EncodeLikeLast(const tcp::Header& header, absl::string_v
       marker != marker_ || !SameTexts(header_properties_, header.properties)) {
     return false;
   }
-  cloudevents::PlainEventFields event;
-  event.spec_version = spec_version_;
-  event.id = *header.seq;
-  event.source = kEventMeshMessageSource;
-  event.type = kEventMeshMessageType;
-  event.data = data;
-  event.data_encoding = DataEncoding::kText;
   out->bytes.clear();
-  cloudevents::AppendPlainProtoAround(event, attributes_, &out->bytes);
+  cloudevents::AppendPlainProtoWithId(*header.seq, after_id_, DataEncoding::kText, data,
+                                      &out->bytes);
   out->has_marker = has_marker_;
   out->topic.assign(topic_);
   out->data_size = data.size();
@@ -342,7 +336,8 @@ bool EncodeStoredPublish(const tcp::Header& header, absl::string_view body,
             SameTexts(memo->message_properties_, message.properties)) {
           // The attributes of the last package, checked and written then. (The protocol
           // version, which decides some of the checks, is a header property.)
-          cloudevents::AppendPlainProtoAround(event, memo->attributes_, &out->bytes);
+          cloudevents::AppendPlainProtoWithId(event.id, memo->after_id_, event.data_encoding,
+                                              event.data, &out->bytes);
           out->has_marker = memo->has_marker_;
           out->hints.attributes_id = memo->attributes_id_;
         } else {
@@ -379,7 +374,8 @@ bool EncodeStoredPublish(const tcp::Header& header, absl::string_view body,
               memo->message_properties_.emplace_back(field.name, field.text);
             }
             memo->has_marker_ = has_marker;
-            memo->spec_version_.assign(version->data(), version->size());
+            memo->after_id_.clear();
+            cloudevents::AppendPlainAfterId(event, memo->attributes_, &memo->after_id_);
             memo->attributes_id_ = cloudevents::NewStoredAttributesId();
             memo->valid_ = true;
             out->hints.attributes_id = memo->attributes_id_;
@@ -406,7 +402,7 @@ void StoredPublishMemo::Clear() {
   std::string().swap(marker_);
   std::string().swap(attributes_);
   attributes_id_ = 0;
-  std::string().swap(spec_version_);
+  std::string().swap(after_id_);
   body_valid_ = false;
   std::string().swap(body_head_);
   std::string().swap(body_tail_);

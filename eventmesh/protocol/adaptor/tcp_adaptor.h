@@ -111,7 +111,9 @@ class StoredPublishMemo {
   std::string attributes_;      // cloudevents::AppendPlainAttributes of the event
   uint64_t attributes_id_ = 0;  // cloudevents::NewStoredAttributesId for attributes_
   bool has_marker_ = false;
-  std::string spec_version_;  // the protocol version of the header properties
+  // cloudevents::AppendPlainAfterId of the event (the fields after the id: the source, the
+  // protocol version of the header properties, the type, then attributes_).
+  std::string after_id_;
   // The last body remembered (RememberBody): its bytes before and after its data.
   bool body_valid_ = false;
   std::string body_head_, body_tail_;

@@ -852,6 +852,27 @@ void AppendPlainProtoAround(const PlainEventFields& fields, absl::string_view at
   PutData(wire, fields.data_encoding, fields.data);
 }
 
+void AppendPlainAfterId(const PlainEventFields& fields, absl::string_view attributes,
+                        std::string* out) {
+  WireOut wire(out, fields.source.size() + fields.spec_version.size() + fields.type.size() +
+                        attributes.size() + 33);
+  PutCoreFields(wire, /*id=*/"", fields.source, fields.spec_version, fields.type);
+  wire.Reserve(attributes.size());
+  wire.Bytes(attributes);
+}
+
+void AppendPlainProtoWithId(absl::string_view id, absl::string_view after_id,
+                            DataEncoding data_encoding, absl::string_view data, std::string* out) {
+  const bool has_data = data_encoding != DataEncoding::kNone;
+  WireOut wire(out, (id.empty() ? 0 : LenFieldSize(id.size())) + after_id.size() +
+                        (has_data ? LenFieldSize(data.size()) : 0));
+  if (!id.empty()) PutLenFieldUnchecked(wire, Tag(1, kLen), id);
+  wire.Bytes(after_id);
+  if (has_data) {
+    PutLenFieldUnchecked(wire, Tag(data_encoding == DataEncoding::kBinary ? 6 : 7, kLen), data);
+  }
+}
+
 absl::StatusOr<CloudEvent> ParseProto(absl::string_view bytes) {
   if (bytes.size() > static_cast<size_t>(INT32_MAX)) {
     return absl::InvalidArgumentError("malformed protobuf CloudEvent");

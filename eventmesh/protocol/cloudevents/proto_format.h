@@ -90,6 +90,15 @@ void AppendPlainProto(const PlainEventFields& fields, std::string* out);
 void AppendPlainAttributes(const PlainEventFields& fields, std::string* out);
 void AppendPlainProtoAround(const PlainEventFields& fields, absl::string_view attributes,
                             std::string* out);
+// The same bytes in two steps, for writers that keep what follows the id: AppendPlainAfterId
+// appends the bytes AppendPlainProtoAround(fields, attributes) writes between the id field and
+// the data field (the source, specversion and type fields, then `attributes`), and
+// AppendPlainProtoWithId(id, A, encoding, data) with A from it appends what
+// AppendPlainProtoAround does for fields with that id, data encoding and data.
+void AppendPlainAfterId(const PlainEventFields& fields, absl::string_view attributes,
+                        std::string* out);
+void AppendPlainProtoWithId(absl::string_view id, absl::string_view after_id,
+                            DataEncoding data_encoding, absl::string_view data, std::string* out);
 absl::StatusOr<std::string> SerializeProtoBatch(const std::vector<CloudEvent>& events);
 // Errors of a bad event are prefixed with "event [<index>]: ".
 absl::StatusOr<std::vector<CloudEvent>> ParseProtoBatch(absl::string_view bytes);

@@ -530,5 +530,64 @@ TEST(ProtoFormatTest, ManyExtensionsRoundTripInOneSort) {
   EXPECT_EQ(*from_proto, e);
 }
 
+// AppendPlainProtoWithId after AppendPlainAfterId writes what AppendPlainProto (and
+// AppendPlainProtoAround) does, and that is SerializeProto's encoding of the event: with and
+// without an id, each data encoding, ids and data past one varint byte, attributes or none.
+TEST(ProtoFormatTest, PlainProtoInTwoStepsIsTheEventsEncoding) {
+  const std::vector<std::pair<absl::string_view, absl::string_view>> extensions = {{"alpha", "1"},
+                                                                                   {"beta", "two"}};
+  const std::string long_id(300, 'i');
+  const std::string long_data(200, 'd');
+  for (const std::string& id : {std::string("id-1"), long_id}) {
+    for (DataEncoding encoding :
+         {DataEncoding::kNone, DataEncoding::kText, DataEncoding::kBinary}) {
+      for (const std::string& data : {std::string(), std::string("payload"), long_data}) {
+        for (bool with_attributes : {false, true}) {
+          if (encoding == DataEncoding::kNone && !data.empty()) continue;
+          PlainEventFields fields;
+          fields.spec_version = "1.0";
+          fields.id = id;
+          fields.source = "/src";
+          fields.type = "t";
+          if (with_attributes) {
+            fields.subject = "topic";
+            fields.data_content_type = "text/plain";
+            fields.extensions = extensions;
+          }
+          fields.data = data;
+          fields.data_encoding = encoding;
+          std::string attributes;
+          AppendPlainAttributes(fields, &attributes);
+          std::string after_id;
+          AppendPlainAfterId(fields, attributes, &after_id);
+          std::string two_steps = "kept";
+          AppendPlainProtoWithId(id, after_id, encoding, data, &two_steps);
+          std::string one_step = "kept";
+          AppendPlainProto(fields, &one_step);
+          EXPECT_EQ(two_steps, one_step) << id.size() << " " << data.size();
+          std::string around = "kept";
+          AppendPlainProtoAround(fields, attributes, &around);
+          EXPECT_EQ(around, one_step);
+          CloudEvent event;
+          event.set_id(id);
+          event.set_source("/src");
+          event.set_type("t");
+          if (with_attributes) {
+            event.set_subject("topic");
+            event.set_data_content_type("text/plain");
+            for (const auto& [name, text] : extensions) {
+              event.SetExtension(std::string(name), std::string(text));
+            }
+          }
+          if (encoding != DataEncoding::kNone) event.set_data(data, encoding);
+          absl::StatusOr<std::string> serialized = SerializeProto(event);
+          ASSERT_TRUE(serialized.ok()) << serialized.status();
+          EXPECT_EQ(two_steps.substr(4), *serialized);
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace eventmesh::cloudevents
