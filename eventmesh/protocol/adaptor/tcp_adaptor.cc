@@ -536,6 +536,20 @@ class ExtensionTexts {
   const Extensions& extensions_;
 };
 
+absl::Status FrameTooLarge(size_t frame_size, size_t max_frame_size) {
+  return absl::ResourceExhaustedError(
+      absl::StrCat("frame of ", frame_size, " bytes exceeds the ", max_frame_size, "-byte limit"));
+}
+
+// A seq of printable ASCII without quotes or backslashes (the consumers' seqs are digits): JSON
+// holds it as it is.
+bool IsPlainSeq(absl::string_view seq) {
+  for (const char c : seq) {
+    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
 // Writes a frame: the prefix, the header {cmd, code 0, seq, properties {protocoltype}}, then the
 // body `write_body` appends; patches the lengths. On error *out is left as it was.
 absl::Status AppendFrame(tcp::Command cmd, absl::string_view seq, absl::string_view protocol_type,
@@ -556,8 +570,7 @@ absl::Status AppendFrame(tcp::Command cmd, absl::string_view seq, absl::string_v
   const size_t frame_size = out->size() - start;
   if (frame_size > max_frame_size) {
     out->resize(start);
-    return absl::ResourceExhaustedError(absl::StrCat("frame of ", frame_size, " bytes exceeds the ",
-                                                     max_frame_size, "-byte limit"));
+    return FrameTooLarge(frame_size, max_frame_size);
   }
   char* prefix = out->data() + start + tcp::kMagicSize + tcp::kVersion.size();
   StoreBigEndian32(
@@ -680,6 +693,30 @@ absl::Status StoredFrameMemo::AppendFrameAround(tcp::Command cmd, absl::string_v
                                                 tcp::LengthConvention convention, std::string* out,
                                                 size_t max_frame_size, absl::string_view data,
                                                 bool plain) const {
+  absl::string_view header_start, header_end;
+  if ((plain || data.empty()) && IsPlainSeq(seq) &&
+      tcp::PushHeaderAroundSeq(cmd, tcp::kProtocolTypeEventMeshMessage, &header_start,
+                               &header_end)) {
+    // Every piece known: the frame in one step, its lengths computed instead of patched.
+    const bool with_data = !data.empty();
+    const absl::string_view before_data = json_has_topic_ && with_data ? ",\"body\":\""
+                                          : with_data                  ? "\"body\":\""
+                                                                       : "";
+    const absl::string_view after_data = with_data ? "\"," : json_has_topic_ ? "," : "";
+    const size_t header_size = header_start.size() + seq.size() + header_end.size();
+    const size_t body_size =
+        head_.size() + before_data.size() + data.size() + after_data.size() + tail_.size();
+    const size_t frame_size = tcp::kPrefixSize + header_size + body_size;
+    if (frame_size > max_frame_size) return FrameTooLarge(frame_size, max_frame_size);
+    char lengths[8];
+    StoreBigEndian32(lengths, static_cast<uint32_t>(tcp::PackageLengthField(
+                                  convention, static_cast<int64_t>(header_size),
+                                  static_cast<int64_t>(body_size))));
+    StoreBigEndian32(lengths + 4, static_cast<uint32_t>(header_size));
+    tcp::AppendPieces(out, {tcp::kMagic, tcp::kVersion, absl::string_view(lengths, 8), header_start,
+                            seq, header_end, head_, before_data, data, after_data, tail_});
+    return absl::OkStatus();
+  }
   return AppendFrame(
       cmd, seq, tcp::kProtocolTypeEventMeshMessage, convention,
       head_.size() + tail_.size() + data.size() + 16,

@@ -740,13 +740,15 @@ TEST(TcpAdaptorTest, FramesWrittenWithAttributeIdsAreTheFramesOfTheDecodedEvents
       const std::string unreadable =
           std::string(stored.bytes.size() - stored.hints.data_size, '\xff') +
           stored.bytes.substr(stored.bytes.size() - stored.hints.data_size);
-      std::string frame = "previous bytes";
-      std::optional<absl::Status> written = AppendStoredEventFrame(
-          unreadable, tcp::Command::kAsyncMessageToClient, "42", tcp::LengthConvention::kCurrent,
-          &frame, tcp::kMaxFrameSize, cloudevents::ProtoEventView::Checks::kStructure, &memo,
-          stored.hints);
-      ASSERT_TRUE(written.has_value() && written->ok());
-      EXPECT_EQ(frame, DecodedFrame(stored.bytes));
+      for (auto convention : {tcp::LengthConvention::kCurrent, tcp::LengthConvention::kLegacy}) {
+        std::string frame = "previous bytes";
+        std::optional<absl::Status> written = AppendStoredEventFrame(
+            unreadable, tcp::Command::kAsyncMessageToClient, "42", convention, &frame,
+            tcp::kMaxFrameSize, cloudevents::ProtoEventView::Checks::kStructure, &memo,
+            stored.hints);
+        ASSERT_TRUE(written.has_value() && written->ok());
+        EXPECT_EQ(frame, DecodedFrame(stored.bytes, convention));
+      }
     }
     memo.Clear();
     publishers[0].Clear();

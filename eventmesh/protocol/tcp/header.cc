@@ -461,6 +461,27 @@ const std::array<std::string, kCommandCount>& SuccessHeaderStarts() {
 
 }  // namespace
 
+bool PushHeaderAroundSeq(Command cmd, absl::string_view protocol_type, absl::string_view* start,
+                         absl::string_view* end) {
+  const auto index = static_cast<size_t>(cmd);
+  if (index >= static_cast<size_t>(kCommandCount)) return false;
+  // The header every push carries: its end after the seq written once per protocol type.
+  static const std::string* const kMessageEnd =
+      new std::string(absl::StrCat("\",\"properties\":{\"", kPropertyProtocolType, "\":\"",
+                                   kProtocolTypeEventMeshMessage, "\"}}"));
+  static const std::string* const kCloudEventsEnd = new std::string(absl::StrCat(
+      "\",\"properties\":{\"", kPropertyProtocolType, "\":\"", kProtocolTypeCloudEvents, "\"}}"));
+  if (protocol_type == kProtocolTypeEventMeshMessage) {
+    *end = *kMessageEnd;
+  } else if (protocol_type == kProtocolTypeCloudEvents) {
+    *end = *kCloudEventsEnd;
+  } else {
+    return false;
+  }
+  *start = SuccessHeaderStarts()[index];
+  return true;
+}
+
 void AppendHeaderJson(Command cmd, int code, absl::string_view seq, absl::string_view property_name,
                       absl::string_view property_value, std::string* out) {
   // A push's header (code 0, texts that need no escaping): copies around the seq and the
@@ -468,21 +489,11 @@ void AppendHeaderJson(Command cmd, int code, absl::string_view seq, absl::string
   const auto index = static_cast<size_t>(cmd);
   if (code == OpStatus::kSuccess && index < static_cast<size_t>(kCommandCount) &&
       !json::NeedsJsonEscape(seq.data(), seq.size())) {
-    // The header every push carries: its end after the seq written once per protocol type.
-    static const std::string* const kMessageEnd =
-        new std::string(absl::StrCat("\",\"properties\":{\"", kPropertyProtocolType, "\":\"",
-                                     kProtocolTypeEventMeshMessage, "\"}}"));
-    static const std::string* const kCloudEventsEnd = new std::string(absl::StrCat(
-        "\",\"properties\":{\"", kPropertyProtocolType, "\":\"", kProtocolTypeCloudEvents, "\"}}"));
-    if (property_name == kPropertyProtocolType) {
-      if (property_value == kProtocolTypeEventMeshMessage) {
-        AppendPieces(out, {SuccessHeaderStarts()[index], seq, *kMessageEnd});
-        return;
-      }
-      if (property_value == kProtocolTypeCloudEvents) {
-        AppendPieces(out, {SuccessHeaderStarts()[index], seq, *kCloudEventsEnd});
-        return;
-      }
+    absl::string_view start, end;
+    if (property_name == kPropertyProtocolType &&
+        PushHeaderAroundSeq(cmd, property_value, &start, &end)) {
+      AppendPieces(out, {start, seq, end});
+      return;
     }
     if (!json::NeedsJsonEscape(property_name.data(), property_name.size()) &&
         !json::NeedsJsonEscape(property_value.data(), property_value.size())) {

@@ -81,6 +81,13 @@ struct Header {
 void AppendHeaderJson(Command cmd, int code, absl::string_view seq, absl::string_view property_name,
                       absl::string_view property_value, std::string* out);
 
+// The header AppendHeaderJson(cmd, OpStatus::kSuccess, seq, kPropertyProtocolType,
+// protocol_type) writes for a seq that needs no JSON escaping, in the two parts around the seq's
+// text: true with *start and *end set (texts that live as long as the process), false when `cmd`
+// is not a known command or `protocol_type` is neither eventmeshmessage nor cloudevents.
+bool PushHeaderAroundSeq(Command cmd, absl::string_view protocol_type, absl::string_view* start,
+                         absl::string_view* end);
+
 // Appends the JSON of a header without properties {cmd, code, desc (when not empty), seq (when
 // given), properties {}}: byte for byte what Header::AppendJson writes for that header, without
 // building one (every publish is acknowledged with one).
