@@ -9,6 +9,7 @@
 #include <random>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
@@ -28,11 +29,12 @@ constexpr char kGroup[] = "chaos-consumers";
 
 void Log(const std::string& line) { std::cout << "[chaos] " << line << std::endl; }
 
-// True once 127.0.0.1:port accepts a connection (polls until `timeout`).
-bool WaitForPort(int port, absl::Duration timeout) {
+// True once 127.0.0.1:port accepts a connection (polls until `timeout`, or until `process`
+// exits).
+bool WaitForPort(int port, absl::Duration timeout, ChildProcess* process) {
   const absl::Time deadline = absl::Now() + timeout;
   boost::asio::io_context io;
-  while (absl::Now() < deadline) {
+  while (absl::Now() < deadline && process->Wait(absl::ZeroDuration()) < 0) {
     boost::asio::ip::tcp::socket socket(io);
     boost::system::error_code ec;
     socket.connect({boost::asio::ip::address_v4::loopback(), static_cast<uint16_t>(port)}, ec);
@@ -54,11 +56,32 @@ class Processes {
     if (config_.store_service) store_port_ = FreeLoopbackPort();
   }
 
+  // The first start. A port picked free may be taken by another process before the child
+  // listens on it (tests run side by side): the child then exits at once, and the start is
+  // tried again on other ports.
   absl::Status Start() {
-    if (config_.store_service) {
-      if (auto status = StartStore(); !status.ok()) return status;
+    absl::Status status;
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      if (attempt > 0) {
+        Log(absl::StrCat("a port was taken (", status.message(), "); trying other ports"));
+        runtime_port_ = FreeLoopbackPort();
+        http_port_ = FreeLoopbackPort();
+        admin_port_ = FreeLoopbackPort();
+        if (config_.store_service) store_port_ = FreeLoopbackPort();
+        runtime_.reset();
+        store_.reset();
+      }
+      if (config_.store_service) {
+        status = StartStore();
+        if (!status.ok()) {
+          if (absl::StrContains(status.message(), "in use")) continue;
+          return status;
+        }
+      }
+      status = StartRuntime();
+      if (status.ok() || !absl::StrContains(status.message(), "in use")) return status;
     }
-    return StartRuntime();
+    return status;
   }
 
   absl::Status StartRuntime() {
@@ -87,9 +110,9 @@ class Processes {
     auto runtime = ChildProcess::Start(options_.runtime_binary, args, dir_ + "/runtime.log");
     if (!runtime.ok()) return runtime.status();
     runtime_ = *std::move(runtime);
-    if (!WaitForPort(runtime_port_, absl::Seconds(60))) {
+    if (!WaitForPort(runtime_port_, absl::Seconds(60), runtime_.get())) {
       return absl::UnavailableError(
-          absl::StrCat("the runtime did not listen within 60 s: ", runtime_->LogTail()));
+          absl::StrCat("the runtime is not listening (60 s at most): ", runtime_->LogTail()));
     }
     return absl::OkStatus();
   }
@@ -102,9 +125,9 @@ class Processes {
         dir_ + "/store.log");
     if (!store.ok()) return store.status();
     store_ = *std::move(store);
-    if (!WaitForPort(store_port_, absl::Seconds(60))) {
+    if (!WaitForPort(store_port_, absl::Seconds(60), store_.get())) {
       return absl::UnavailableError(
-          absl::StrCat("the store service did not listen within 60 s: ", store_->LogTail()));
+          absl::StrCat("the store service is not listening (60 s at most): ", store_->LogTail()));
     }
     return absl::OkStatus();
   }
