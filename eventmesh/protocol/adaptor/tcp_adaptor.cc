@@ -287,7 +287,6 @@ bool StoredPublishMemo::EncodeLikeLast(const tcp::Header& header, absl::string_v
                                       &out->bytes);
   out->has_marker = has_marker_;
   out->topic.assign(topic_);
-  out->data_size = data.size();
   out->hints.plain_data = true;
   out->hints.attributes_id = attributes_id_;
   out->hints.data_size = data.size();
@@ -383,7 +382,6 @@ bool EncodeStoredPublish(const tcp::Header& header, absl::string_view body,
           out->has_marker = has_marker;
         }
         out->topic.assign(message.topic.data(), message.topic.size());
-        out->data_size = message.body.size();
         out->hints.plain_data = message.plain_ascii;
         out->hints.data_size = message.body.size();
         if (memo != nullptr) memo->RememberBody(body, message);
@@ -536,11 +534,6 @@ class ExtensionTexts {
   const Extensions& extensions_;
 };
 
-absl::Status FrameTooLarge(size_t frame_size, size_t max_frame_size) {
-  return absl::ResourceExhaustedError(
-      absl::StrCat("frame of ", frame_size, " bytes exceeds the ", max_frame_size, "-byte limit"));
-}
-
 // A seq of printable ASCII without quotes or backslashes (the consumers' seqs are digits): JSON
 // holds it as it is.
 bool IsPlainSeq(absl::string_view seq) {
@@ -570,7 +563,7 @@ absl::Status AppendFrame(tcp::Command cmd, absl::string_view seq, absl::string_v
   const size_t frame_size = out->size() - start;
   if (frame_size > max_frame_size) {
     out->resize(start);
-    return FrameTooLarge(frame_size, max_frame_size);
+    return tcp::FrameTooLarge(frame_size, max_frame_size);
   }
   char* prefix = out->data() + start + tcp::kMagicSize + tcp::kVersion.size();
   StoreBigEndian32(
@@ -707,7 +700,7 @@ absl::Status StoredFrameMemo::AppendFrameAround(tcp::Command cmd, absl::string_v
     const size_t body_size =
         head_.size() + before_data.size() + data.size() + after_data.size() + tail_.size();
     const size_t frame_size = tcp::kPrefixSize + header_size + body_size;
-    if (frame_size > max_frame_size) return FrameTooLarge(frame_size, max_frame_size);
+    if (frame_size > max_frame_size) return tcp::FrameTooLarge(frame_size, max_frame_size);
     char lengths[8];
     StoreBigEndian32(lengths, static_cast<uint32_t>(tcp::PackageLengthField(
                                   convention, static_cast<int64_t>(header_size),

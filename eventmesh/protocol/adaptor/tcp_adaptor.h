@@ -60,12 +60,11 @@ absl::Status TcpPackageToCloudEvent(const tcp::Header& header, absl::string_view
 struct StoredPublish {
   std::string bytes;        // cloudevents::SerializeProto of TcpPackageToCloudEvent's event
   std::string topic;        // the event's subject
-  size_t data_size = 0;     // the size of its data (the message body)
   bool has_marker = false;  // it carries the extension named by EncodeStoredPublish's `marker`
-  // What the writer knows about `bytes` (AppendStoredEventFrame's `hints`): plain_data when the
-  // data (the message body) is ASCII without quotes, backslashes or control characters, so JSON
-  // holds it as it is; through a StoredPublishMemo, the id of the attributes the memo wrote (one
-  // per set of topic, content type and properties) with the data's size.
+  // What the writer knows about `bytes` (AppendStoredEventFrame's `hints`): the size of the data
+  // (the message body), which ends the bytes; plain_data when the data is ASCII without quotes,
+  // backslashes or control characters, so JSON holds it as it is; through a StoredPublishMemo,
+  // the id of the attributes the memo wrote (one per set of topic, content type and properties).
   cloudevents::StoredEventHints hints;
 };
 

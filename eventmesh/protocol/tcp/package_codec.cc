@@ -31,11 +31,6 @@ void PatchLengths(size_t start, size_t header_size, size_t body_size, LengthConv
   StoreBigEndian32(prefix + 4, static_cast<uint32_t>(header_size));
 }
 
-absl::Status FrameTooLarge(size_t frame_size, size_t max_frame_size) {
-  return absl::ResourceExhaustedError(
-      absl::StrCat("frame of ", frame_size, " bytes exceeds the ", max_frame_size, "-byte limit"));
-}
-
 // The header of a success reply ({cmd, command, code 0, desc "success", seq, properties {}}) of
 // every command, split around its seq's text: written once with the general writer, so that the
 // acknowledgement of each publish is three copies instead of a JSON writer's steps.
@@ -61,6 +56,11 @@ const std::array<SuccessReply, kCommandCount>& SuccessReplies() {
 }
 
 }  // namespace
+
+absl::Status FrameTooLarge(size_t frame_size, size_t max_frame_size) {
+  return absl::ResourceExhaustedError(
+      absl::StrCat("frame of ", frame_size, " bytes exceeds the ", max_frame_size, "-byte limit"));
+}
 
 absl::Status EncodePackage(const Package& package, LengthConvention convention, std::string* out,
                            size_t max_frame_size) {

@@ -57,6 +57,10 @@ absl::Status EncodeReply(Command cmd, int code, absl::string_view desc,
                          std::optional<absl::string_view> seq, LengthConvention convention,
                          std::string* out, size_t max_frame_size = kMaxFrameSize);
 
+// The error of a frame of `frame_size` bytes above `max_frame_size`: ResourceExhausted "frame of N
+// bytes exceeds the M-byte limit" (every frame writer's).
+absl::Status FrameTooLarge(size_t frame_size, size_t max_frame_size);
+
 // Convenience: the frame as a new string.
 absl::StatusOr<std::string> EncodePackage(const Package& package, LengthConvention convention);
 

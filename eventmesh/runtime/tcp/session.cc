@@ -529,9 +529,10 @@ void Session::HandlePublish(Package& package, absl::string_view body) {
                        " publishes in flight (eventMesh.server.session.upstreamBufferSize)"));
     return;
   }
-  const absl::Status admitted = encoded ? ctx_->publish->Admit(AsPublisher(), stored.topic,
-                                                               stored.data_size, stored.has_marker)
-                                        : ctx_->publish->Admit(AsPublisher(), pending.event);
+  const absl::Status admitted =
+      encoded ? ctx_->publish->Admit(AsPublisher(), stored.topic, stored.hints.data_size,
+                                     stored.has_marker)
+              : ctx_->publish->Admit(AsPublisher(), pending.event);
   if (!admitted.ok()) {
     pending_publishes_.pop_back();
     Reply(package, reply_cmd, StatusCode(admitted), std::string(admitted.message()));
