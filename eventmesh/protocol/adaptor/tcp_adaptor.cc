@@ -1,6 +1,7 @@
 #include "eventmesh/protocol/adaptor/tcp_adaptor.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <utility>
@@ -455,6 +456,26 @@ absl::StatusOr<tcp::Package> CloudEventToTcpPackage(const CloudEvent& event, tcp
 
 namespace {
 
+// A push frame's prefix (both lengths zero) and its header's start up to the seq's text, per
+// command (empty for a command PushHeaderAroundSeq does not know): built once.
+absl::string_view PushFrameStart(tcp::Command cmd) {
+  static const std::array<std::string, tcp::kCommandCount>* const kStarts = [] {
+    auto* starts = new std::array<std::string, tcp::kCommandCount>();
+    for (int i = 0; i < tcp::kCommandCount; ++i) {
+      absl::string_view header_start, header_end;
+      if (!tcp::PushHeaderAroundSeq(static_cast<tcp::Command>(i),
+                                    tcp::kProtocolTypeEventMeshMessage, &header_start,
+                                    &header_end)) {
+        continue;
+      }
+      tcp::AppendPieces(&(*starts)[i], {tcp::kMagic, tcp::kVersion,
+                                        absl::string_view("\0\0\0\0\0\0\0\0", 8), header_start});
+    }
+    return starts;
+  }();
+  return (*kStarts)[static_cast<size_t>(cmd)];
+}
+
 // The EventMeshMessage body CloudEventToTcpPackage builds, written straight from its parts:
 // the same key order and content as EventMeshMessage::AppendJson of that message. `properties`
 // are (name, text) pairs in name order; no "datacontenttype" header when `content_type` is null.
@@ -665,6 +686,19 @@ std::optional<absl::Status> AppendStoredEventFrame(absl::string_view stored, tcp
       memo->json_generation_ = memo->attributes_.generation();
       memo->json_has_topic_ = !topic.empty();
       memo->has_json_ = true;
+      absl::string_view header_start, header_end;
+      const bool known =
+          tcp::PushHeaderAroundSeq(tcp::Command::kAsyncMessageToClient,
+                                   tcp::kProtocolTypeEventMeshMessage, &header_start, &header_end);
+      memo->frame_mid_.clear();
+      memo->frame_end_.clear();
+      if (known) {
+        tcp::AppendPieces(&memo->frame_mid_,
+                          {header_end, memo->head_,
+                           memo->json_has_topic_ ? absl::string_view(",\"body\":\"")
+                                                 : absl::string_view("\"body\":\"")});
+        tcp::AppendPieces(&memo->frame_end_, {"\",", memo->tail_});
+      }
     }
     memo->json_attributes_id_ = hints.attributes_id;
     return memo->AppendFrameAround(
@@ -692,6 +726,25 @@ absl::Status StoredFrameMemo::AppendFrameAround(tcp::Command cmd, absl::string_v
                                &header_end)) {
     // Every piece known: the frame in one step, its lengths computed instead of patched.
     const bool with_data = !data.empty();
+    if (with_data && !frame_mid_.empty()) {
+      // The header's end, head_ and tail_ pre-joined: the prefix with the header's start, the
+      // seq, the middle, the data, the end.
+      const absl::string_view frame_start = PushFrameStart(cmd);
+      const size_t header_size =
+          frame_start.size() - tcp::kPrefixSize + seq.size() + header_end.size();
+      const size_t frame_size =
+          frame_start.size() + seq.size() + frame_mid_.size() + data.size() + frame_end_.size();
+      if (frame_size > max_frame_size) return tcp::FrameTooLarge(frame_size, max_frame_size);
+      const size_t at = out->size();
+      tcp::AppendPieces(out, {frame_start, seq, frame_mid_, data, frame_end_});
+      char* lengths = out->data() + at + tcp::kMagicSize + tcp::kVersionSize;
+      StoreBigEndian32(lengths,
+                       static_cast<uint32_t>(tcp::PackageLengthField(
+                           convention, static_cast<int64_t>(header_size),
+                           static_cast<int64_t>(frame_size - tcp::kPrefixSize - header_size))));
+      StoreBigEndian32(lengths + 4, static_cast<uint32_t>(header_size));
+      return absl::OkStatus();
+    }
     const absl::string_view before_data = json_has_topic_ && with_data ? ",\"body\":\""
                                           : with_data                  ? "\"body\":\""
                                                                        : "";
@@ -742,6 +795,8 @@ void StoredFrameMemo::Clear() {
   json_attributes_id_ = 0;
   std::string().swap(head_);
   std::string().swap(tail_);
+  std::string().swap(frame_mid_);
+  std::string().swap(frame_end_);
 }
 
 }  // namespace eventmesh::protocol::adaptor

@@ -182,6 +182,10 @@ class StoredFrameMemo {
   // StoredEventHints::attributes_id of an event head_ and tail_ were written for (0: none).
   uint64_t json_attributes_id_ = 0;
   std::string head_, tail_;
+  // head_ and tail_ joined with what surrounds them in a push frame with data (the header's end
+  // before head_, the data's key and quotes): a frame is then five copies.
+  std::string frame_mid_;  // the header's end after the seq, head_, `"body":"`
+  std::string frame_end_;  // `",` and tail_
 };
 
 // AppendStoredEventFrame through `memo` (see StoredFrameMemo): the same result. `hints`: what the

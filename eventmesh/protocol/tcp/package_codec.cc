@@ -35,8 +35,10 @@ void PatchLengths(size_t start, size_t header_size, size_t body_size, LengthConv
 // every command, split around its seq's text: written once with the general writer, so that the
 // acknowledgement of each publish is three copies instead of a JSON writer's steps.
 struct SuccessReply {
-  std::string head;  // up to and including the seq's opening quote
-  std::string tail;  // from its closing quote
+  // The frame's prefix (its two lengths zero, patched per reply) and the header up to and
+  // including the seq's opening quote.
+  std::string frame_head;
+  std::string tail;  // from the seq's closing quote
 };
 
 const std::array<SuccessReply, kCommandCount>& SuccessReplies() {
@@ -47,7 +49,8 @@ const std::array<SuccessReply, kCommandCount>& SuccessReplies() {
       std::string json;
       AppendReplyHeaderJson(static_cast<Command>(i), OpStatus::kSuccess, "success", kMark, &json);
       const size_t at = json.rfind("\"SEQ\"");
-      (*all)[i].head = json.substr(0, at + 1);
+      StartFrame(&(*all)[i].frame_head);
+      (*all)[i].frame_head.append(json, 0, at + 1);
       (*all)[i].tail = json.substr(at + 1 + kMark.size());
     }
     return all;
@@ -95,12 +98,14 @@ absl::Status EncodeReply(Command cmd, int code, absl::string_view desc,
       index < static_cast<size_t>(kCommandCount) &&
       !json::NeedsJsonEscape(seq->data(), seq->size())) {
     const SuccessReply& reply = SuccessReplies()[index];
-    const size_t header_size = reply.head.size() + seq->size() + reply.tail.size();
-    if (kPrefixSize + header_size <= max_frame_size) {
-      // The prefix's two lengths are patched below.
-      AppendPieces(out, {kMagic, kVersion, absl::string_view("\0\0\0\0\0\0\0\0", 8), reply.head,
-                         *seq, reply.tail});
-      PatchLengths(start, header_size, 0, convention, out);
+    const size_t frame_size = reply.frame_head.size() + seq->size() + reply.tail.size();
+    if (frame_size <= max_frame_size) {
+      // Appended piece by piece: no zero fill of the room first (as a resize would do).
+      out->reserve(start + frame_size);
+      out->append(reply.frame_head);
+      out->append(seq->data(), seq->size());
+      out->append(reply.tail);
+      PatchLengths(start, frame_size - kPrefixSize, 0, convention, out);
       return absl::OkStatus();
     }
   }
