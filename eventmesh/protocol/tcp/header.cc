@@ -335,7 +335,9 @@ absl::Status HeaderReader::Read(absl::string_view json, Header* out) {
         if (out->desc != r.header.desc) out->desc = r.header.desc;
         if (!(out->properties == r.header.properties)) out->properties = r.header.properties;
         if (out->seq.has_value()) {
-          out->seq->assign(seq.data(), seq.size());
+          // clear + append: a plain copy (assign would first check whether seq overlaps it).
+          out->seq->clear();
+          out->seq->append(seq.data(), seq.size());
         } else {
           out->seq.emplace(seq.data(), seq.size());
         }

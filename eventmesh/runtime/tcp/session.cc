@@ -708,33 +708,42 @@ void Session::HandleClientAck(const Package& package) {
     }
     return;
   }
-  std::shared_ptr<core::GroupConsumer> consumer;
-  {
-    std::lock_guard<std::mutex> lock(deliveries_mu_);
-    auto it = deliveries_.find(seq);
-    if (it == deliveries_.end()) return;  // late ack after a timeout: the event moved on
-    consumer = it->second.lock();
-    deliveries_.erase(it);
-  }
-  if (consumer) pending_acks_.emplace_back(std::move(consumer), seq);
+  pending_acks_.push_back(seq);
 }
 
 void Session::FlushAcks() {
   if (pending_acks_.empty()) return;
-  // Usually all acks of a read belong to one or two consumers: group consecutive runs.
-  std::vector<uint64_t> seqs;
-  seqs.reserve(pending_acks_.size());
-  size_t i = 0;
-  while (i < pending_acks_.size()) {
-    const std::shared_ptr<core::GroupConsumer>& consumer = pending_acks_[i].first;
-    seqs.clear();
-    size_t j = i;
-    while (j < pending_acks_.size() && pending_acks_[j].first == consumer) {
-      seqs.push_back(pending_acks_[j].second);
-      ++j;
+  // Routes: the consumer of each seq pushed here (acks of seqs not pushed here, or no longer in
+  // flight, are dropped), in runs of one consumer, all looked up under one lock. Usually all
+  // acks of a read belong to one or two consumers.
+  std::vector<std::pair<std::shared_ptr<core::GroupConsumer>, size_t>> runs;  // consumer, end
+  size_t kept = 0;
+  {
+    std::lock_guard<std::mutex> lock(deliveries_mu_);
+    std::weak_ptr<core::GroupConsumer> run_owner;
+    for (const uint64_t seq : pending_acks_) {
+      auto it = deliveries_.find(seq);
+      if (it == deliveries_.end()) continue;  // late ack after a timeout: the event moved on
+      const bool same_owner = !runs.empty() && !it->second.owner_before(run_owner) &&
+                              !run_owner.owner_before(it->second);
+      if (!same_owner) {
+        std::shared_ptr<core::GroupConsumer> consumer = it->second.lock();
+        if (consumer == nullptr) {
+          deliveries_.erase(it);
+          continue;
+        }
+        run_owner = it->second;
+        runs.emplace_back(std::move(consumer), kept);
+      }
+      deliveries_.erase(it);
+      pending_acks_[kept++] = seq;
+      runs.back().second = kept;
     }
-    consumer->OnAcks(seqs.data(), seqs.size());
-    i = j;
+  }
+  size_t begin = 0;
+  for (const auto& [consumer, end] : runs) {
+    consumer->OnAcks(pending_acks_.data() + begin, end - begin);
+    begin = end;
   }
   pending_acks_.clear();
 }

@@ -207,7 +207,9 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   int64_t read_ns_ = 0;  // SteadyNowNs when the frames being handled were read (publish latency)
   int64_t accepted_ms_ = 0;
   bool reading_stopped_ = false;
-  std::vector<std::pair<std::shared_ptr<core::GroupConsumer>, uint64_t>> pending_acks_;
+  // The seqs of the client acks of the frames being handled (io thread): routed to their
+  // consumers by FlushAcks, all under one lock of deliveries_mu_.
+  std::vector<uint64_t> pending_acks_;
   std::vector<connectors::Connector::PendingPublish> pending_publishes_;
   protocol::adaptor::StoredPublish stored_publish_;  // HandlePublish's encoder output
   connectors::TopicName publish_topic_;              // the last publish's topic (io thread)
