@@ -14,6 +14,7 @@
 #include "eventmesh/connectors/builtin.h"
 #include "eventmesh/protocol/cloudevents/proto_format.h"
 #include "eventmesh/protocol/tcp/event_mesh_message.h"
+#include "eventmesh/protocol/tcp/package_codec.h"
 #include "eventmesh/protocol/tcp/redirect_info.h"
 #include "eventmesh/protocol/tcp/user_agent.h"
 #include "eventmesh/runtime/server.h"
@@ -311,6 +312,70 @@ TEST_F(RuntimeTest, UnackedEventIsRedeliveredAfterTheAckTimeout) {
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(BodyOf(*again), "t-1");
   ASSERT_TRUE(a->Ack(*again).ok());
+}
+
+TEST_F(RuntimeTest, AcksInOneWriteSettleTheirOwnPushesOnly) {
+  StartServer({{"eventMesh.server.delivery.ackTimeoutInMills", "1500"}});
+  // Session a holds two consumers of group g (two topics); session b shares one of them.
+  auto a = Client("sub", "g");
+  ASSERT_NE(a, nullptr);
+  for (const char* topic : {"orders", "refunds"}) {
+    auto subscribed = a->Subscribe(topic);
+    ASSERT_TRUE(subscribed.ok()) << subscribed.status();
+    EXPECT_EQ(subscribed->header.code, 0) << subscribed->header.desc;
+  }
+  ASSERT_TRUE(a->Listen().ok());
+  auto b = Subscriber("g", "orders");
+  auto publisher = Client("pub", "p");
+  for (const char* body : {"o-1", "o-2", "o-3", "o-4"}) PublishOk(publisher.get(), "orders", body);
+  PublishOk(publisher.get(), "refunds", "r-1");
+  // Round robin over the two sessions: each gets some of the orders, a the refund.
+  std::vector<Package> at_a, at_b;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (at_a.size() + at_b.size() < 5 && absl::Now() < deadline) {
+    if (auto push = a->Next(Command::kAsyncMessageToClient, absl::Milliseconds(20)); push.ok()) {
+      at_a.push_back(*std::move(push));
+    }
+    if (auto push = b->Next(Command::kAsyncMessageToClient, absl::Milliseconds(20)); push.ok()) {
+      at_b.push_back(*std::move(push));
+    }
+  }
+  ASSERT_EQ(at_a.size() + at_b.size(), 5u);
+  ASSERT_GE(at_a.size(), 2u);
+  ASSERT_FALSE(at_b.empty());
+
+  // a, in one write: acks of its pushes of both consumers (the refund's first), then an ack of a
+  // push b holds (of the consumer of a's last acks) and of a seq never pushed. Only a's own
+  // settle.
+  std::string acks;
+  auto append_ack = [&](const std::string& seq) {
+    Package ack;
+    ack.header.cmd = Command::kAsyncMessageToClientAck;
+    ack.header.seq = seq;
+    ASSERT_TRUE(protocol::tcp::EncodePackage(ack, protocol::tcp::LengthConvention::kCurrent, &acks,
+                                             protocol::tcp::kMaxFrameSize)
+                    .ok());
+  };
+  for (const Package& push : at_a) {
+    if (BodyOf(push) == "r-1") append_ack(*push.header.seq);
+  }
+  for (const Package& push : at_a) {
+    if (BodyOf(push) != "r-1") append_ack(*push.header.seq);
+  }
+  append_ack(*at_b[0].header.seq);
+  append_ack("987654321");
+  ASSERT_TRUE(a->SendRaw(acks).ok());
+  for (size_t i = 1; i < at_b.size(); ++i) ASSERT_TRUE(b->Ack(at_b[i]).ok());
+
+  // b's first push is still unsettled: after the ack timeout it is delivered again, to a (a
+  // redelivery avoids the session that let it time out).
+  auto again = a->Next(Command::kAsyncMessageToClient);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(BodyOf(*again), BodyOf(at_b[0]));
+  ASSERT_TRUE(a->Ack(*again).ok());
+  // Nothing else comes again (well past the timeout).
+  EXPECT_FALSE(a->Next(Command::kAsyncMessageToClient, absl::Milliseconds(2500)).ok());
+  EXPECT_FALSE(b->Next(Command::kAsyncMessageToClient, absl::Milliseconds(100)).ok());
 }
 
 TEST_F(RuntimeTest, DeadLetterAfterMaxDeliveries) {
