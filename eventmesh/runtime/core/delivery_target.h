@@ -57,6 +57,11 @@ class DeliveryTarget {
   virtual bool TryAcquireSlot() = 0;
   // Returns a slot taken by TryAcquireSlot.
   virtual void ReleaseSlot() = 0;
+  // Returns `n` slots at once (the acknowledgements of a read): one update of a shared counter
+  // instead of n.
+  virtual void ReleaseSlots(int64_t n) {
+    for (int64_t i = 0; i < n; ++i) ReleaseSlot();
+  }
   // Queues `event` as a `kind` push with sequence number `seq`; acks for `seq` are routed to
   // `consumer`. Nothing is queued unless the result is kQueued.
   virtual PushResult Push(const cloudevents::CloudEvent& event, PushKind kind,

@@ -349,7 +349,13 @@ void GroupConsumer::Tick(int64_t now_ms) {
 
 void GroupConsumer::Finish(Outcome& outcome) {
   for (auto& [target, seq] : outcome.forget) target->Forget(seq);
-  for (auto& target : outcome.release) target->ReleaseSlot();
+  // Runs of one target (the acks of one read, usually) give their slots back at once.
+  for (size_t i = 0; i < outcome.release.size();) {
+    size_t end = i + 1;
+    while (end < outcome.release.size() && outcome.release[end] == outcome.release[i]) ++end;
+    outcome.release[i]->ReleaseSlots(static_cast<int64_t>(end - i));
+    i = end;
+  }
   std::shared_ptr<connectors::Subscription> subscription;
   if (!outcome.acks.empty() || !outcome.dead.empty() || !outcome.notes.empty()) {
     std::lock_guard<std::mutex> lock(mu_);

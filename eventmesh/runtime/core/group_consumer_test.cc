@@ -92,6 +92,10 @@ class FakeTarget : public DeliveryTarget {
     return true;
   }
   void ReleaseSlot() override { --in_use_; }
+  void ReleaseSlots(int64_t n) override {
+    in_use_ -= static_cast<int>(n);
+    released_at_once.push_back(n);
+  }
   PushResult Push(const cloudevents::CloudEvent& event, PushKind kind, const std::string& seq,
                   const std::shared_ptr<GroupConsumer>&) override {
     if (event.id() == cannot_carry) return PushResult::Undeliverable("no encoding for it");
@@ -120,7 +124,8 @@ class FakeTarget : public DeliveryTarget {
   bool takes_stored_bytes = false;
   std::vector<uint64_t> forgotten;
   std::optional<PushKind> last_kind;
-  std::string cannot_carry;  // Push answers kUndeliverable for this event id
+  std::string cannot_carry;               // Push answers kUndeliverable for this event id
+  std::vector<int64_t> released_at_once;  // the counts of ReleaseSlots calls
   int in_use() const { return in_use_; }
 
  private:
@@ -173,6 +178,30 @@ TEST_F(GroupConsumerTest, RoundRobinWithinWindowsAndAckFreesASlot) {
   // A second ack of the same seq is ignored.
   consumer->OnAck(a->pushes[0].seq);
   EXPECT_EQ(connector.acks.size(), 1u);
+}
+
+// The acks of one call give each run of one target's slots back in one step, and every slot
+// comes back however the acks interleave.
+TEST_F(GroupConsumerTest, AcksGiveSlotsBackPerRunOfOneTarget) {
+  auto consumer = Make({});
+  auto a = std::make_shared<FakeTarget>(1, 3);
+  auto b = std::make_shared<FakeTarget>(2, 3);
+  consumer->AddTarget(a, PushKind::kUnicast);
+  consumer->AddTarget(b, PushKind::kUnicast);
+  connector.Deliver(0, 6);
+  ASSERT_EQ(a->pushes.size(), 3u);
+  ASSERT_EQ(b->pushes.size(), 3u);
+  // a's three, then b's first and a late (unknown) seq, then b's other two interleaved with a
+  // repeated ack of a's first.
+  std::vector<uint64_t> seqs = {
+      a->pushes[0].seq, a->pushes[1].seq, a->pushes[2].seq, b->pushes[0].seq, 999,
+      b->pushes[1].seq, a->pushes[0].seq, b->pushes[2].seq};
+  consumer->OnAcks(seqs.data(), seqs.size());
+  EXPECT_EQ(connector.acks.size(), 6u);
+  EXPECT_EQ(a->in_use(), 0);
+  EXPECT_EQ(b->in_use(), 0);
+  EXPECT_EQ(a->released_at_once, (std::vector<int64_t>{3}));
+  EXPECT_EQ(b->released_at_once, (std::vector<int64_t>{3}));
 }
 
 // The consumer accepts stored bytes: a target that writes from them gets them, another the event

@@ -101,6 +101,7 @@ class ForwardTarget : public core::DeliveryTarget,
   uint64_t target_id() const override { return id_; }
   bool TryAcquireSlot() override;
   void ReleaseSlot() override { slots_.fetch_sub(1); }
+  void ReleaseSlots(int64_t n) override { slots_.fetch_sub(n); }
   core::PushResult Push(const cloudevents::CloudEvent& event, core::PushKind kind,
                         const std::string& seq,
                         const std::shared_ptr<core::GroupConsumer>& consumer) override;

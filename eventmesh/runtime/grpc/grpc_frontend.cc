@@ -432,6 +432,7 @@ class Stream final : public ::grpc::ServerBidiReactor<pb::CloudEvent, pb::CloudE
     }
   }
   void ReleaseSlot() override { in_window_.fetch_sub(1); }
+  void ReleaseSlots(int64_t n) override { in_window_.fetch_sub(n); }
   core::PushResult Push(const cloudevents::CloudEvent& event, core::PushKind,
                         const std::string& seq,
                         const std::shared_ptr<core::GroupConsumer>& consumer) override {

@@ -927,6 +927,8 @@ bool MqttSession::TryAcquireSlot() {
 
 void MqttSession::ReleaseSlot() { window_used_.fetch_sub(1); }
 
+void MqttSession::ReleaseSlots(int64_t n) { window_used_.fetch_sub(n); }
+
 uint16_t MqttSession::NextPacketIdLocked() {
   for (int i = 0; i < 65536; ++i) {
     next_packet_id_ = static_cast<uint16_t>(next_packet_id_ + 1);

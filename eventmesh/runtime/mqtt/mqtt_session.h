@@ -63,6 +63,7 @@ class MqttSession final : public core::DeliveryTarget,
   uint64_t target_id() const override { return id_; }
   bool TryAcquireSlot() override;
   void ReleaseSlot() override;
+  void ReleaseSlots(int64_t n) override;
   core::PushResult Push(const cloudevents::CloudEvent& event, core::PushKind kind,
                         const std::string& seq,
                         const std::shared_ptr<core::GroupConsumer>& consumer) override;

@@ -784,6 +784,8 @@ bool Session::TryAcquireSlot() {
 
 void Session::ReleaseSlot() { window_in_flight_.fetch_sub(1); }
 
+void Session::ReleaseSlots(int64_t n) { window_in_flight_.fetch_sub(n); }
+
 core::PushResult Session::Push(const cloudevents::CloudEvent& event, core::PushKind kind,
                                const std::string& seq,
                                const std::shared_ptr<core::GroupConsumer>& consumer) {

@@ -90,6 +90,7 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   uint64_t target_id() const override { return id_; }
   bool TryAcquireSlot() override;
   void ReleaseSlot() override;
+  void ReleaseSlots(int64_t n) override;
   core::PushResult Push(const cloudevents::CloudEvent& event, core::PushKind kind,
                         const std::string& seq,
                         const std::shared_ptr<core::GroupConsumer>& consumer) override;

@@ -101,6 +101,7 @@ class WebhookTarget : public core::DeliveryTarget,
     return false;
   }
   void ReleaseSlot() override { slots_.fetch_sub(1); }
+  void ReleaseSlots(int64_t n) override { slots_.fetch_sub(n); }
 
   core::PushResult Push(const cloudevents::CloudEvent& event, core::PushKind kind,
                         const std::string& seq,
