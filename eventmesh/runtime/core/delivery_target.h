@@ -82,6 +82,26 @@ class DeliveryTarget {
                                 const std::shared_ptr<GroupConsumer>& consumer) {
     return PushResult::Undeliverable("this target does not take stored events");
   }
+  // One push of PushStoredRun: its arguments as PushStored takes them, and its result.
+  struct StoredPush {
+    const std::shared_ptr<const std::string>* stored = nullptr;
+    bool validated = false;
+    const cloudevents::StoredEventHints* hints = nullptr;
+    const std::string* seq = nullptr;
+    PushResult result;
+  };
+  // PushStored of each of `pushes` in order (one slot taken for each), the results set in
+  // place: what a burst of pushes to one target does. A target may do it in fewer steps (one
+  // lock for the burst instead of one per push); the results are those the calls one by one
+  // would give.
+  virtual void PushStoredRun(PushKind kind, const std::shared_ptr<GroupConsumer>& consumer,
+                             StoredPush* pushes, size_t count) {
+    for (size_t i = 0; i < count; ++i) {
+      StoredPush& push = pushes[i];
+      push.result =
+          PushStored(*push.stored, push.validated, *push.hints, kind, *push.seq, consumer);
+    }
+  }
   // Drops the ack route of `seq` (the delivery timed out or moved elsewhere).
   virtual void Forget(const std::string& seq) = 0;
   // Sends what Push queued. Push may hold the bytes back so that a burst of pushes goes out in

@@ -211,6 +211,12 @@ void GroupConsumer::DispatchLocked(FlushList* flush) {
       if (entry->last_target == 0) break;  // first delivery: one pass covers every target
     }
     if (chosen == nullptr) return;  // every window is full
+    if (n == 1 && entry->delivered.event == nullptr && chosen->target->TakesStoredBytes()) {
+      // The only target, events as stored bytes: the queue's front goes out as one run of
+      // pushes (the target takes its locks once per run), as far as its window allows.
+      if (!DispatchRunLocked(chosen, now_ns, self, flush)) return;
+      continue;
+    }
     const uint64_t seq = next_seq_();
     const std::string seq_text = absl::StrCat(seq);
     connectors::DeliveredEvent& delivered = entry->delivered;
@@ -243,34 +249,93 @@ void GroupConsumer::DispatchLocked(FlushList* flush) {
       if (targets_.empty()) return;
       continue;
     }
-    if (flush->empty() || flush->back() != chosen->target) {
-      if (std::find(flush->begin(), flush->end(), chosen->target) == flush->end()) {
-        flush->push_back(chosen->target);
-      }
-    }
-    ++entry->delivery_count;
-    entry->last_target = chosen->target->target_id();
-    ++stats_.delivered;
-    if (settings_.metrics != nullptr) settings_.metrics->Pushed();
-    if (chosen->settings.ack_timeout) {
-      const int64_t deadline = now_ns / 1'000'000 + settings_.ack_timeout_ms;
-      in_flight_.emplace(seq, InFlight{std::move(entry), chosen->target, deadline, now_ns});
-      deadlines_.emplace_back(deadline, seq);
-    } else {
-      // Settled by the target (OnAck / Reject) or by RemoveTarget; never by Tick.
-      in_flight_.emplace(seq, InFlight{std::move(entry), chosen->target, INT64_MAX, now_ns});
-    }
-    if (deadlines_.size() > 4 * in_flight_.size() + 1024) {
-      // An old unacknowledged push at the front keeps acknowledged ones behind it; drop those
-      // so memory stays proportional to what is in flight.
-      std::deque<std::pair<int64_t, uint64_t>> live;
-      for (const auto& d : deadlines_) {
-        if (in_flight_.contains(d.second)) live.push_back(d);
-      }
-      deadlines_.swap(live);
-    }
+    RecordPushLocked(std::move(entry), *chosen, seq, now_ns, flush);
     pending_.pop_front();
   }
+}
+
+void GroupConsumer::RecordPushLocked(std::shared_ptr<Entry> entry, const Target& chosen,
+                                     uint64_t seq, int64_t now_ns, FlushList* flush) {
+  if (flush->empty() || flush->back() != chosen.target) {
+    if (std::find(flush->begin(), flush->end(), chosen.target) == flush->end()) {
+      flush->push_back(chosen.target);
+    }
+  }
+  ++entry->delivery_count;
+  entry->last_target = chosen.target->target_id();
+  ++stats_.delivered;
+  if (settings_.metrics != nullptr) settings_.metrics->Pushed();
+  if (chosen.settings.ack_timeout) {
+    const int64_t deadline = now_ns / 1'000'000 + settings_.ack_timeout_ms;
+    in_flight_.emplace(seq, InFlight{std::move(entry), chosen.target, deadline, now_ns});
+    deadlines_.emplace_back(deadline, seq);
+  } else {
+    // Settled by the target (OnAck / Reject) or by RemoveTarget; never by Tick.
+    in_flight_.emplace(seq, InFlight{std::move(entry), chosen.target, INT64_MAX, now_ns});
+  }
+  if (deadlines_.size() > 4 * in_flight_.size() + 1024) {
+    // An old unacknowledged push at the front keeps acknowledged ones behind it; drop those
+    // so memory stays proportional to what is in flight.
+    std::deque<std::pair<int64_t, uint64_t>> live;
+    for (const auto& d : deadlines_) {
+      if (in_flight_.contains(d.second)) live.push_back(d);
+    }
+    deadlines_.swap(live);
+  }
+}
+
+bool GroupConsumer::DispatchRunLocked(Target* chosen, int64_t now_ns,
+                                      const std::shared_ptr<GroupConsumer>& self,
+                                      FlushList* flush) {
+  // The front entry has its slot; the next ones (also stored bytes) as their slots allow.
+  constexpr size_t kMaxRun = 64;
+  run_seqs_.clear();
+  run_pushes_.clear();
+  size_t size = 0;
+  while (size < kMaxRun && size < pending_.size()) {
+    Entry& next = *pending_[size];
+    if (size > 0 && (next.delivered.event != nullptr || !chosen->target->TryAcquireSlot())) break;
+    run_seqs_.emplace_back(next_seq_(), std::string());
+    ++size;
+  }
+  run_pushes_.resize(size);
+  for (size_t i = 0; i < size; ++i) {
+    connectors::DeliveredEvent& delivered = pending_[i]->delivered;
+    run_seqs_[i].second = absl::StrCat(run_seqs_[i].first);
+    DeliveryTarget::StoredPush& push = run_pushes_[i];
+    push.stored = &delivered.stored;
+    push.validated = delivered.stored_validated;
+    push.hints = &delivered.stored_hints;
+    push.seq = &run_seqs_[i].second;
+  }
+  chosen->target->PushStoredRun(chosen->kind, self, run_pushes_.data(), size);
+  const std::shared_ptr<DeliveryTarget> target = chosen->target;  // targets_ may change below
+  for (size_t i = 0; i < size; ++i) {
+    PushResult& pushed = run_pushes_[i].result;
+    std::shared_ptr<Entry>& entry = pending_.front();
+    if (pushed.code == PushResult::Code::kClosed) {
+      // Closed for this push and the rest of the run: their slots back, the entries stay queued
+      // in order for the other targets.
+      target->ReleaseSlots(static_cast<int64_t>(size - i));
+      const uint64_t dead_id = target->target_id();
+      targets_.erase(
+          std::remove_if(targets_.begin(), targets_.end(),
+                         [&](const Target& t) { return t.target->target_id() == dead_id; }),
+          targets_.end());
+      return !targets_.empty();
+    }
+    if (pushed.code == PushResult::Code::kUndeliverable) {
+      target->ReleaseSlot();
+      entry->reject_reason = std::move(pushed.reason);
+      entry->reject_attempts = entry->delivery_count + 1;
+      undeliverable_.push_back(std::move(entry));
+      pending_.pop_front();
+      continue;
+    }
+    RecordPushLocked(std::move(entry), *chosen, run_seqs_[i].first, now_ns, flush);
+    pending_.pop_front();
+  }
+  return true;
 }
 
 void GroupConsumer::OnAcks(const uint64_t* seqs, size_t count) {

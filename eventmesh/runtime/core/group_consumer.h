@@ -147,6 +147,13 @@ class GroupConsumer : public std::enable_shared_from_this<GroupConsumer> {
   // Targets pushed to by DispatchLocked; FlushPushes is called on them after mu_ is released.
   using FlushList = std::vector<std::shared_ptr<DeliveryTarget>>;
   void DispatchLocked(FlushList* flush);
+  // DispatchLocked's run of stored-bytes pushes to its only target `chosen`, which gave the
+  // front entry a slot: false when that target turned out closed and none is left.
+  bool DispatchRunLocked(Target* chosen, int64_t now_ns, const std::shared_ptr<GroupConsumer>& self,
+                         FlushList* flush);
+  // A push `chosen` queued: the entry goes in flight under `seq`.
+  void RecordPushLocked(std::shared_ptr<Entry> entry, const Target& chosen, uint64_t seq,
+                        int64_t now_ns, FlushList* flush);
   // Sends what the targets queued, then dead-letters the events no target could carry.
   void Flush(FlushList& flush);
   void Finish(Outcome& outcome);
@@ -172,6 +179,9 @@ class GroupConsumer : public std::enable_shared_from_this<GroupConsumer> {
   // Events a target could not carry (PushResult::kUndeliverable), dead-lettered by Flush.
   std::vector<std::shared_ptr<Entry>> undeliverable_;
   absl::flat_hash_map<uint64_t, InFlight> in_flight_;
+  // DispatchRunLocked's buffers, kept between runs: (seq, its text) and the run's pushes.
+  std::vector<std::pair<uint64_t, std::string>> run_seqs_;
+  std::vector<DeliveryTarget::StoredPush> run_pushes_;
   std::deque<std::pair<int64_t, uint64_t>> deadlines_;  // (deadline, seq), in push order
   // Entries of acknowledged events, reset, for the next events (at most kSpareEntries): while
   // events flow an event's entry is neither allocated nor freed (nor freed by the thread that

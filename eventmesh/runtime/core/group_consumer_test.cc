@@ -110,6 +110,9 @@ class FakeTarget : public DeliveryTarget {
                         const std::string& seq, const std::shared_ptr<GroupConsumer>&) override {
     absl::StatusOr<cloudevents::CloudEvent> event = cloudevents::ParseProto(*stored);
     if (!event.ok()) return PushResult::Undeliverable("stored event does not decode");
+    if (closed_after >= 0 && static_cast<int>(stored_pushes.size()) >= closed_after) {
+      return PushResult::Closed();
+    }
     stored_pushes.push_back({event->id(), std::stoull(seq)});
     last_kind = kind;
     return PushResult::Queued();
@@ -126,6 +129,7 @@ class FakeTarget : public DeliveryTarget {
   std::optional<PushKind> last_kind;
   std::string cannot_carry;               // Push answers kUndeliverable for this event id
   std::vector<int64_t> released_at_once;  // the counts of ReleaseSlots calls
+  int closed_after = -1;  // >= 0: PushStored answers kClosed after that many stored pushes
   int in_use() const { return in_use_; }
 
  private:
@@ -254,6 +258,47 @@ TEST_F(GroupConsumerTest, UndecodableStoredEventIsDroppedAndAcknowledged) {
   EXPECT_TRUE(dead_letters.empty());
   ASSERT_EQ(connector.acks.size(), 2u);
   EXPECT_EQ(connector.acks[1].offset, 4);
+}
+
+// The only target takes stored bytes: the queue goes out in runs (PushStoredRun), in order with
+// rising seqs, as far as the window allows; a push it refuses leaves the run going, and a target
+// found closed mid-run gets the run's remaining slots back and leaves the rest queued in order.
+TEST_F(GroupConsumerTest, StoredBytesGoToASingleTargetInRuns) {
+  auto consumer = Make({});
+  auto a = std::make_shared<FakeTarget>(1, 4);
+  a->takes_stored_bytes = true;
+  consumer->AddTarget(a, PushKind::kUnicast);
+  connector.DeliverStored(0, 6, /*undecodable=*/{2});
+  ASSERT_EQ(a->stored_pushes.size(), 4u);
+  const std::vector<std::string> ids = {"e0", "e1", "e3", "e4"};
+  for (size_t i = 0; i < ids.size(); ++i) {
+    EXPECT_EQ(a->stored_pushes[i].id, ids[i]);
+    if (i > 0) {
+      EXPECT_GT(a->stored_pushes[i].seq, a->stored_pushes[i - 1].seq);
+    }
+  }
+  EXPECT_EQ(a->in_use(), 4);  // e2's slot came back: e4 took it
+  EXPECT_EQ(consumer->stats().pending, 1);
+  ASSERT_EQ(connector.acks.size(), 1u);  // e2, dropped (nothing to dead-letter)
+  EXPECT_EQ(connector.acks[0].offset, 2);
+
+  auto other = Make({});
+  auto b = std::make_shared<FakeTarget>(2, 8);
+  b->takes_stored_bytes = true;
+  b->closed_after = 2;
+  other->AddTarget(b, PushKind::kUnicast);
+  connector.DeliverStored(10, 15);
+  ASSERT_EQ(b->stored_pushes.size(), 2u);
+  EXPECT_EQ(b->stored_pushes[1].id, "e11");
+  EXPECT_EQ(b->in_use(), 2);  // the three refused pushes' slots came back
+  EXPECT_EQ(other->stats().pending, 3);
+  // A new target gets the rest, in order.
+  auto c = std::make_shared<FakeTarget>(3, 8);
+  c->takes_stored_bytes = true;
+  other->AddTarget(c, PushKind::kUnicast);
+  ASSERT_EQ(c->stored_pushes.size(), 3u);
+  EXPECT_EQ(c->stored_pushes[0].id, "e12");
+  EXPECT_EQ(c->stored_pushes[2].id, "e14");
 }
 
 TEST_F(GroupConsumerTest, TimedOutPushGoesToAnotherTargetAndLateAckIsIgnored) {

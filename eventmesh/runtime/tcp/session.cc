@@ -6,6 +6,7 @@
 #include <optional>
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "eventmesh/protocol/adaptor/tcp_adaptor.h"
@@ -797,41 +798,111 @@ core::PushResult Session::Push(const cloudevents::CloudEvent& event, core::PushK
                    });
 }
 
+namespace {
+
+Command PushCommand(core::PushKind kind) {
+  return kind == core::PushKind::kBroadcast ? Command::kBroadcastMessageToClient
+         : kind == core::PushKind::kRequest ? Command::kRequestToClient
+                                            : Command::kAsyncMessageToClient;
+}
+
+}  // namespace
+
+absl::Status Session::AppendStoredFrameLocked(const std::string& stored, bool validated,
+                                              const cloudevents::StoredEventHints& hints,
+                                              Command cmd, const std::string& seq,
+                                              protocol::tcp::LengthConvention convention,
+                                              std::string* out) {
+  const auto max_frame_size = static_cast<size_t>(ctx_->config->max_frame_size);
+  if (push_memo_ == nullptr) push_memo_ = std::make_unique<protocol::adaptor::StoredFrameMemo>();
+  if (std::optional<absl::Status> written = protocol::adaptor::AppendStoredEventFrame(
+          stored, cmd, seq, convention, out, max_frame_size,
+          validated ? cloudevents::ProtoEventView::Checks::kStructure
+                    : cloudevents::ProtoEventView::Checks::kAll,
+          push_memo_.get(), hints)) {
+    return *written;
+  }
+  absl::StatusOr<cloudevents::CloudEvent> event = cloudevents::ParseProto(stored);
+  if (!event.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("stored event does not decode: ", event.status().message()));
+  }
+  return protocol::adaptor::AppendCloudEventFrame(*event, cmd, seq, convention, out,
+                                                  max_frame_size);
+}
+
 core::PushResult Session::PushStored(const std::shared_ptr<const std::string>& stored,
                                      bool validated, const cloudevents::StoredEventHints& hints,
                                      core::PushKind kind, const std::string& seq,
                                      const std::shared_ptr<core::GroupConsumer>& consumer) {
-  return PushFrame(
-      kind, seq, consumer,
-      [&](Command cmd, protocol::tcp::LengthConvention convention,
-          std::string* out) -> absl::Status {
-        const auto max_frame_size = static_cast<size_t>(ctx_->config->max_frame_size);
-        // Called under out_mu_ (PushFrame), which guards the memo.
-        if (push_memo_ == nullptr)
-          push_memo_ = std::make_unique<protocol::adaptor::StoredFrameMemo>();
-        if (std::optional<absl::Status> written = protocol::adaptor::AppendStoredEventFrame(
-                *stored, cmd, seq, convention, out, max_frame_size,
-                validated ? cloudevents::ProtoEventView::Checks::kStructure
-                          : cloudevents::ProtoEventView::Checks::kAll,
-                push_memo_.get(), hints)) {
-          return *written;
+  return PushFrame(kind, seq, consumer,
+                   [&](Command cmd, protocol::tcp::LengthConvention convention,
+                       std::string* out) -> absl::Status {
+                     // Called under out_mu_ (PushFrame), which guards the memo.
+                     return AppendStoredFrameLocked(*stored, validated, hints, cmd, seq, convention,
+                                                    out);
+                   });
+}
+
+void Session::PushStoredRun(core::PushKind kind,
+                            const std::shared_ptr<core::GroupConsumer>& consumer,
+                            StoredPush* pushes, size_t count) {
+  // PushFrame's steps for the whole run: the ack routes under one lock, the frames under one.
+  if (closed_.load(std::memory_order_relaxed)) {
+    for (size_t i = 0; i < count; ++i) pushes[i].result = core::PushResult::Closed();
+    return;
+  }
+  const Command cmd = PushCommand(kind);
+  absl::InlinedVector<uint64_t, 64> keys(count, 0);
+  {
+    std::lock_guard<std::mutex> lock(deliveries_mu_);
+    for (size_t i = 0; i < count; ++i) {
+      (void)SeqNumber(*pushes[i].seq, &keys[i]);
+      deliveries_[keys[i]] = consumer;
+    }
+  }
+  bool any_refused = false;
+  {
+    const auto convention =
+        static_cast<protocol::tcp::LengthConvention>(convention_.load(std::memory_order_relaxed));
+    std::lock_guard<std::mutex> lock(out_mu_);
+    for (size_t i = 0; i < count; ++i) {
+      StoredPush& push = pushes[i];
+      push.result = core::PushResult::Queued();
+      if (out_closed_) {
+        push.result = core::PushResult::Closed();
+      } else {
+        const size_t before = out_pending_.size();
+        if (absl::Status encoded =
+                AppendStoredFrameLocked(**push.stored, push.validated, *push.hints, cmd, *push.seq,
+                                        convention, &out_pending_);
+            !encoded.ok()) {
+          out_pending_.resize(before);
+          push.result = core::PushResult::Undeliverable(
+              absl::StrCat("cannot be sent over TCP: ", encoded.message()));
+        } else if (out_pending_.size() > kMaxPendingOutput) {
+          out_closed_ = true;
+          boost::asio::post(socket_.get_executor(), [self = shared_from_this()] {
+            self->Close("the client does not read its socket (64 MiB of output pending)");
+          });
+          push.result = core::PushResult::Closed();
         }
-        absl::StatusOr<cloudevents::CloudEvent> event = cloudevents::ParseProto(*stored);
-        if (!event.ok()) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("stored event does not decode: ", event.status().message()));
-        }
-        return protocol::adaptor::AppendCloudEventFrame(*event, cmd, seq, convention, out,
-                                                        max_frame_size);
-      });
+      }
+      any_refused |= push.result.code != core::PushResult::Code::kQueued;
+    }
+  }
+  if (any_refused) {
+    std::lock_guard<std::mutex> lock(deliveries_mu_);
+    for (size_t i = 0; i < count; ++i) {
+      if (pushes[i].result.code != core::PushResult::Code::kQueued) deliveries_.erase(keys[i]);
+    }
+  }
 }
 
 core::PushResult Session::PushFrame(core::PushKind kind, const std::string& seq,
                                     const std::shared_ptr<core::GroupConsumer>& consumer,
                                     PushEncoder encode) {
-  const Command cmd = kind == core::PushKind::kBroadcast ? Command::kBroadcastMessageToClient
-                      : kind == core::PushKind::kRequest ? Command::kRequestToClient
-                                                         : Command::kAsyncMessageToClient;
+  const Command cmd = PushCommand(kind);
   if (closed_.load(std::memory_order_relaxed)) return core::PushResult::Closed();
   uint64_t key = 0;
   (void)SeqNumber(seq, &key);

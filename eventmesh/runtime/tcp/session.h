@@ -101,6 +101,8 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
                               const cloudevents::StoredEventHints& hints, core::PushKind kind,
                               const std::string& seq,
                               const std::shared_ptr<core::GroupConsumer>& consumer) override;
+  void PushStoredRun(core::PushKind kind, const std::shared_ptr<core::GroupConsumer>& consumer,
+                     StoredPush* pushes, size_t count) override;
   void Forget(const std::string& seq) override;
   void FlushPushes() override;
 
@@ -174,6 +176,13 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
       bool defer_write);
   // A push: routes acks for `seq` to `consumer`, and `encode` appends the frame of command `cmd`
   // to the pending output (FlushPushes writes it).
+  // The frame of a stored event, appended to `out`: from the bytes through the push memo, or
+  // the decoded event. Under out_mu_ (which guards the memo).
+  absl::Status AppendStoredFrameLocked(const std::string& stored, bool validated,
+                                       const cloudevents::StoredEventHints& hints,
+                                       protocol::tcp::Command cmd, const std::string& seq,
+                                       protocol::tcp::LengthConvention convention,
+                                       std::string* out);
   using PushEncoder = absl::FunctionRef<absl::Status(
       protocol::tcp::Command cmd, protocol::tcp::LengthConvention convention, std::string* out)>;
   core::PushResult PushFrame(core::PushKind kind, const std::string& seq,
