@@ -131,6 +131,11 @@ KeyTable BuildKeyTable() {
            "bytes", "largest TCP frame")
       .Int("eventMesh.server.tcp.sessionWindowSize", &RuntimeConfig::session_window_size, 1,
            1'000'000, "", "unacknowledged pushes per session (a HELLO with unack > 0 lowers it)")
+      .Int("eventMesh.server.tcp.maxPendingOutputBytes", &RuntimeConfig::max_pending_output_bytes,
+           64 << 10, int64_t{1} << 30, "bytes",
+           "output a session may hold for a client that does not read its socket; past it the "
+           "session is closed and its unacknowledged events go to other members of the group "
+           "(keep it above the push window times the largest event)")
       // ----- storage
       .String("eventMesh.storage.plugin.type", &RuntimeConfig::storage_type,
               "connector name (embedded, its alias standalone, store, kafka, nats); its keys are "

@@ -75,6 +75,8 @@ struct RuntimeConfig {
   int worker_threads = 0;  // 0 = hardware concurrency
   int64_t max_frame_size = 4 * 1024 * 1024;
   int64_t session_window_size = 1000;
+  // Output a TCP session may hold for a client that does not read; past it the session closes.
+  int64_t max_pending_output_bytes = int64_t{64} << 20;
   int64_t ack_timeout_ms = 30'000;
   int64_t max_delivery_count = 5;
   int64_t max_unacked_per_group = 10'000;

@@ -378,6 +378,48 @@ TEST_F(RuntimeTest, AcksInOneWriteSettleTheirOwnPushesOnly) {
   EXPECT_FALSE(b->Next(Command::kAsyncMessageToClient, absl::Milliseconds(100)).ok());
 }
 
+// A subscriber that stops reading its socket: once its session holds more output than the
+// bound, the session is closed, and the events it held unacknowledged go to the other member of
+// the group; nothing is lost, and the publisher and the other subscriber are served throughout.
+TEST_F(RuntimeTest, ASubscriberThatDoesNotReadIsClosedAndItsEventsGoToAnother) {
+  StartServer({{"eventMesh.storage.embedded.syncMode", "none"},
+               {"eventMesh.server.tcp.maxPendingOutputBytes", "1048576"}});
+  auto stalled_client = TestClient::Connect(
+      server_->tcp_port(), protocol::tcp::LengthConvention::kCurrent, protocol::tcp::kMaxFrameSize,
+      /*receive_buffer_bytes=*/16 * 1024);
+  ASSERT_TRUE(stalled_client.ok()) << stalled_client.status();
+  TestClient& stalled = **stalled_client;
+  ASSERT_TRUE(stalled.Hello("sub", "g").ok());
+  ASSERT_TRUE(stalled.Subscribe("bulk").ok());
+  ASSERT_TRUE(stalled.Listen().ok());
+  stalled.PauseReading();
+  // A window of 8 pushes: the reader's own output stays under the bound (8 x 64 KiB).
+  auto reader = Subscriber("g", "bulk", SubscriptionMode::kClustering, /*unack=*/8);
+  auto publisher = Client("pub", "p");
+  // 400 events of 64 KiB: round robin gives the stalled session about 12 MiB, more than the
+  // bound plus what the sockets' buffers hold.
+  constexpr int kEvents = 400;
+  const std::string padding(64 * 1024, 'x');
+  for (int i = 0; i < kEvents; ++i) {
+    PublishOk(publisher.get(), "bulk", absl::StrCat(i, ":", padding));
+  }
+  std::set<int> seen;
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (seen.size() < kEvents && absl::Now() < deadline) {
+    auto push = reader->Next(Command::kAsyncMessageToClient, absl::Seconds(5));
+    if (!push.ok()) break;
+    ASSERT_TRUE(reader->Ack(*push).ok());
+    const std::string body = BodyOf(*push);
+    seen.insert(std::atoi(body.substr(0, body.find(':')).c_str()));
+  }
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kEvents));
+  // The stalled session was closed by the runtime.
+  stalled.ResumeReading();
+  EXPECT_TRUE(stalled.WaitClosed());
+  // The publisher's session still works.
+  PublishOk(publisher.get(), "bulk", "after");
+}
+
 TEST_F(RuntimeTest, DeadLetterAfterMaxDeliveries) {
   StartServer({{"eventMesh.server.delivery.ackTimeoutInMills", "200"},
                {"eventMesh.server.delivery.maxDeliveryCount", "2"}});

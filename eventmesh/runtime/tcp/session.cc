@@ -42,7 +42,6 @@ int StatusCode(const absl::Status& status) {
   return status.code() == absl::StatusCode::kPermissionDenied ? OpStatus::kAclFail
                                                               : OpStatus::kFail;
 }
-constexpr size_t kMaxPendingOutput = 64 * 1024 * 1024;
 
 // A delivery's seq as a number, as absl::SimpleAtoi reads it; the seqs this session writes (up to
 // 19 digits) without the library's call, as every push and acknowledgement reads one.
@@ -880,11 +879,7 @@ void Session::PushStoredRun(core::PushKind kind,
           out_pending_.resize(before);
           push.result = core::PushResult::Undeliverable(
               absl::StrCat("cannot be sent over TCP: ", encoded.message()));
-        } else if (out_pending_.size() > kMaxPendingOutput) {
-          out_closed_ = true;
-          boost::asio::post(socket_.get_executor(), [self = shared_from_this()] {
-            self->Close("the client does not read its socket (64 MiB of output pending)");
-          });
+        } else if (CloseIfOutputOverBoundLocked()) {
           push.result = core::PushResult::Closed();
         }
       }
@@ -924,11 +919,7 @@ core::PushResult Session::PushFrame(core::PushKind kind, const std::string& seq,
         out_pending_.resize(before);  // nothing of a refused frame stays in the output
         sent = core::PushResult::Undeliverable(
             absl::StrCat("cannot be sent over TCP: ", encoded.message()));
-      } else if (out_pending_.size() > kMaxPendingOutput) {
-        out_closed_ = true;
-        boost::asio::post(socket_.get_executor(), [self = shared_from_this()] {
-          self->Close("the client does not read its socket (64 MiB of output pending)");
-        });
+      } else if (CloseIfOutputOverBoundLocked()) {
         sent = core::PushResult::Closed();
       }
     }
@@ -995,6 +986,18 @@ bool Session::SendReply(Command cmd, int code, absl::string_view desc,
       /*defer_write=*/false);
 }
 
+bool Session::CloseIfOutputOverBoundLocked() {
+  const auto bound = static_cast<size_t>(ctx_->config->max_pending_output_bytes);
+  if (out_pending_.size() <= bound) return false;
+  out_closed_ = true;
+  boost::asio::post(socket_.get_executor(), [self = shared_from_this(), bound] {
+    self->Close(
+        absl::StrCat("the client does not read its socket (more than ", bound,
+                     " bytes of output pending, eventMesh.server.tcp.maxPendingOutputBytes)"));
+  });
+  return true;
+}
+
 bool Session::AppendOutput(
     Command cmd,
     absl::FunctionRef<absl::Status(protocol::tcp::LengthConvention, std::string*)> encode,
@@ -1008,11 +1011,7 @@ bool Session::AppendOutput(
     LOG(ERROR) << "session " << peer_ << ": cannot encode " << CommandName(cmd) << ": " << encoded;
     return false;
   }
-  if (out_pending_.size() > kMaxPendingOutput) {
-    out_closed_ = true;
-    boost::asio::post(socket_.get_executor(), [self = shared_from_this()] {
-      self->Close("the client does not read its socket (64 MiB of output pending)");
-    });
+  if (CloseIfOutputOverBoundLocked()) {
     return false;
   }
   if (!writing_ && !defer_write) {

@@ -176,6 +176,10 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
       bool defer_write);
   // A push: routes acks for `seq` to `consumer`, and `encode` appends the frame of command `cmd`
   // to the pending output (FlushPushes writes it).
+  // Under out_mu_: when the output waiting for the client is over
+  // RuntimeConfig::max_pending_output_bytes, marks the output closed, has the io thread close
+  // the session, and answers true.
+  bool CloseIfOutputOverBoundLocked();
   // The frame of a stored event, appended to `out`: from the bytes through the push memo, or
   // the decoded event. Under out_mu_ (which guards the memo).
   absl::Status AppendStoredFrameLocked(const std::string& stored, bool validated,

@@ -13,11 +13,18 @@ using protocol::tcp::Command;
 using protocol::tcp::Package;
 
 absl::StatusOr<std::unique_ptr<TestClient>> TestClient::Connect(
-    int port, protocol::tcp::LengthConvention convention, size_t max_frame_size) {
+    int port, protocol::tcp::LengthConvention convention, size_t max_frame_size,
+    int receive_buffer_bytes) {
   std::unique_ptr<TestClient> client(new TestClient());
   client->convention_ = convention;
   client->max_frame_size_ = max_frame_size;
   boost::system::error_code ec;
+  if (receive_buffer_bytes > 0) {
+    client->socket_.open(boost::asio::ip::tcp::v4(), ec);
+    if (ec) return absl::UnavailableError(absl::StrCat("socket: ", ec.message()));
+    client->socket_.set_option(boost::asio::socket_base::receive_buffer_size(receive_buffer_bytes),
+                               ec);
+  }
   client->socket_.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::address_v4::loopback(),
                                                          static_cast<uint16_t>(port)),
                           ec);
@@ -30,6 +37,10 @@ absl::StatusOr<std::unique_ptr<TestClient>> TestClient::Connect(
 TestClient::~TestClient() { Close(); }
 
 void TestClient::Close() {
+  {
+    absl::MutexLock lock(&mu_);
+    closing_ = true;  // a paused reader reads on, to the end
+  }
   boost::system::error_code ec;
   socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
   if (reader_.joinable()) reader_.join();
@@ -39,6 +50,11 @@ void TestClient::Close() {
 void TestClient::ReadLoop() {
   protocol::tcp::PackageDecoder decoder(convention_, max_frame_size_);
   for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      auto can_read = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !paused_ || closing_; };
+      mu_.Await(absl::Condition(&can_read));
+    }
     char* buffer = decoder.PrepareAppend(64 * 1024);
     boost::system::error_code ec;
     size_t n = socket_.read_some(boost::asio::buffer(buffer, 64 * 1024), ec);
@@ -125,6 +141,16 @@ bool TestClient::WaitClosed(absl::Duration timeout) {
   absl::MutexLock lock(&mu_);
   mu_.AwaitWithTimeout(absl::Condition(&closed_), timeout);
   return closed_;
+}
+
+void TestClient::PauseReading() {
+  absl::MutexLock lock(&mu_);
+  paused_ = true;
+}
+
+void TestClient::ResumeReading() {
+  absl::MutexLock lock(&mu_);
+  paused_ = false;
 }
 
 size_t TestClient::queued() {

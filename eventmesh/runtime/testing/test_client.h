@@ -26,7 +26,9 @@ class TestClient {
   static absl::StatusOr<std::unique_ptr<TestClient>> Connect(
       int port,
       protocol::tcp::LengthConvention convention = protocol::tcp::LengthConvention::kCurrent,
-      size_t max_frame_size = protocol::tcp::kMaxFrameSize);
+      size_t max_frame_size = protocol::tcp::kMaxFrameSize,
+      // > 0: the socket's receive buffer (SO_RCVBUF), set before connecting.
+      int receive_buffer_bytes = 0);
   ~TestClient();
 
   absl::Status Send(const protocol::tcp::Package& package);
@@ -40,6 +42,10 @@ class TestClient {
   // True once the server closed the connection (waits up to `timeout`).
   bool WaitClosed(absl::Duration timeout = absl::Seconds(10));
   size_t queued();
+  // The reader stops taking bytes from the socket (after the read in progress, if any) until
+  // ResumeReading: a client that does not read.
+  void PauseReading();
+  void ResumeReading();
 
   // Protocol helpers; each returns the server's reply.
   absl::StatusOr<protocol::tcp::Package> Hello(const std::string& purpose, const std::string& group,
@@ -75,6 +81,8 @@ class TestClient {
   absl::Mutex mu_;
   std::deque<protocol::tcp::Package> queue_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  bool paused_ ABSL_GUARDED_BY(mu_) = false;
+  bool closing_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace eventmesh::runtime::testing
