@@ -93,13 +93,17 @@ class DeliveryTarget {
   // PushStored of each of `pushes` in order (one slot taken for each), the results set in
   // place: what a burst of pushes to one target does. A target may do it in fewer steps (one
   // lock for the burst instead of one per push); the results are those the calls one by one
-  // would give.
+  // would give, except that once one is kClosed the rest are kClosed too (nothing after it is
+  // queued).
   virtual void PushStoredRun(PushKind kind, const std::shared_ptr<GroupConsumer>& consumer,
                              StoredPush* pushes, size_t count) {
+    bool closed = false;
     for (size_t i = 0; i < count; ++i) {
       StoredPush& push = pushes[i];
       push.result =
-          PushStored(*push.stored, push.validated, *push.hints, kind, *push.seq, consumer);
+          closed ? PushResult::Closed()
+                 : PushStored(*push.stored, push.validated, *push.hints, kind, *push.seq, consumer);
+      closed = push.result.code == PushResult::Code::kClosed;
     }
   }
   // Drops the ack route of `seq` (the delivery timed out or moved elsewhere).
