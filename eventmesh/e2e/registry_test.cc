@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "boost/asio.hpp"
 #include "eventmesh/common/metrics/testing/promtool.h"
 #include "eventmesh/connectors/builtin.h"
 #include "eventmesh/net/http_client.h"
@@ -191,10 +192,22 @@ TEST_F(RegistryE2eTest, AnUnreachableRegistryDoesNotStopTheRuntime) {
   auto properties = Properties("mesh-a", "rt-late");
   const int port = registry_server_->port();
   registry_server_.reset();
+  // The registry's port stays bound (not listening: connections are refused) while the runtime
+  // starts, so that none of the runtime's own listeners can take it.
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket placeholder(io);
+  boost::system::error_code ec;
+  placeholder.open(boost::asio::ip::tcp::v4(), ec);
+  placeholder.set_option(boost::asio::socket_base::reuse_address(true), ec);
+  placeholder.bind(boost::asio::ip::tcp::endpoint(boost::asio::ip::address_v4::loopback(),
+                                                  static_cast<uint16_t>(port)),
+                   ec);
+  ASSERT_FALSE(ec) << ec.message();
   auto runtime = Start(properties, "late");
   ASSERT_TRUE(runtime.ok()) << runtime.status();
   ASSERT_NE((*runtime)->registry_agent(), nullptr);
   EXPECT_FALSE((*runtime)->registry_agent()->stats().registered);
+  placeholder.close(ec);
   registry::RegistryServerOptions options;
   options.http.port = port;
   options.token = "t0ken";

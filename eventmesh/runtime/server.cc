@@ -558,7 +558,9 @@ absl::Status Server::StartRegistryAgent() {
       report.topics.push_back({std::move(topic), "pub", ""});
     }
     for (auto& [group, topic] : consumers_->Subscriptions()) {
-      if (core::IsReservedTopic(topic)) continue;
+      // Forwarding to other meshes is not this mesh wanting the topic (reported, it would make
+      // the other meshes forward it here).
+      if (core::IsReservedTopic(topic) || federation::IsForwardGroup(group)) continue;
       report.topics.push_back({std::move(topic), "sub", std::move(group)});
     }
     // The rebalancer's view of this runtime travels with the record (cluster/rebalancer.h).

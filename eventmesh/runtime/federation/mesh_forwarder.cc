@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "eventmesh/common/backoff.h"
@@ -11,8 +12,16 @@
 
 namespace eventmesh::runtime::federation {
 
+namespace {
+constexpr absl::string_view kForwardGroupPrefix = "eventmesh-forward-";
+}  // namespace
+
 std::string ForwardGroup(const std::string& mesh) {
-  return absl::StrCat("eventmesh-forward-", mesh);
+  return absl::StrCat(kForwardGroupPrefix, mesh);
+}
+
+bool IsForwardGroup(absl::string_view group) {
+  return absl::StartsWith(group, kForwardGroupPrefix);
 }
 
 std::string HttpBaseUrl(const registry::Instance& instance) {

@@ -26,6 +26,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "boost/asio/executor_work_guard.hpp"
@@ -66,6 +67,9 @@ struct ForwardInfo {
 
 // "eventmesh-forward-<mesh>": the local consumer group forwarding to `mesh`.
 std::string ForwardGroup(const std::string& mesh);
+// Whether `group` is such a forwarding group (not an application's: a runtime does not report it
+// to the registry as a consumer of its topic).
+bool IsForwardGroup(absl::string_view group);
 
 // Registry metadata key a runtime sets to "https" when its HTTP port serves TLS.
 inline constexpr char kHttpSchemeMetadata[] = "httpScheme";
