@@ -4,6 +4,7 @@
 #include <chrono>
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
 
@@ -74,10 +75,7 @@ size_t GroupConsumer::RemoveTarget(uint64_t target_id) {
   FlushList flush;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    targets_.erase(
-        std::remove_if(targets_.begin(), targets_.end(),
-                       [&](const Target& t) { return t.target->target_id() == target_id; }),
-        targets_.end());
+    RemoveTargetByIdLocked(target_id);
     remaining = targets_.size();
     std::vector<std::pair<uint64_t, std::shared_ptr<Entry>>> moved;
     for (auto it = in_flight_.begin(); it != in_flight_.end();) {
@@ -183,40 +181,56 @@ void GroupConsumer::Flush(FlushList& flush) {
   if (!outcome.dead.empty()) Finish(outcome);
 }
 
+void GroupConsumer::RemoveTargetByIdLocked(uint64_t target_id) {
+  targets_.erase(
+      std::remove_if(targets_.begin(), targets_.end(),
+                     [&](const Target& t) { return t.target->target_id() == target_id; }),
+      targets_.end());
+}
+
+int GroupConsumer::ChooseTargetLocked(const Entry& entry) {
+  // Round robin over targets with a free slot; a redelivery avoids its previous target when
+  // another one can take it.
+  const size_t n = targets_.size();
+  for (int pass = 0; pass < 2; ++pass) {
+    for (size_t i = 0; i < n; ++i) {
+      const size_t index = (next_target_ + i) % n;
+      Target& candidate = targets_[index];
+      if (pass == 0 && n > 1 && entry.last_target != 0 &&
+          candidate.target->target_id() == entry.last_target) {
+        continue;
+      }
+      if (candidate.target->TryAcquireSlot()) {
+        next_target_ = (index + 1) % n;
+        return static_cast<int>(index);
+      }
+    }
+    if (entry.last_target == 0) break;  // first delivery: one pass covers every target
+  }
+  return -1;
+}
+
 void GroupConsumer::DispatchLocked(FlushList* flush) {
   if (closed_ || targets_.empty()) return;
   auto self = shared_from_this();
   // One clock reading per burst (its pushes leave within microseconds): ack deadlines and the
   // ack-latency metric count from it.
   const int64_t now_ns = SteadyNowNs();
+  // When every target writes events from their stored bytes (TCP sessions), stored events go
+  // out in runs: each target takes its locks once per run (DispatchRunsLocked). Removing a
+  // closed target below keeps this true.
+  const bool stored_runs = std::all_of(targets_.begin(), targets_.end(), [](const Target& t) {
+    return t.target->TakesStoredBytes();
+  });
   while (!pending_.empty()) {
     std::shared_ptr<Entry>& entry = pending_.front();
-    // Round robin over targets with a free slot; a redelivery avoids its previous target when
-    // another one can take it.
-    const size_t n = targets_.size();
-    Target* chosen = nullptr;
-    for (int pass = 0; pass < 2 && chosen == nullptr; ++pass) {
-      for (size_t i = 0; i < n; ++i) {
-        Target& candidate = targets_[(next_target_ + i) % n];
-        if (pass == 0 && n > 1 && entry->last_target != 0 &&
-            candidate.target->target_id() == entry->last_target) {
-          continue;
-        }
-        if (candidate.target->TryAcquireSlot()) {
-          chosen = &candidate;
-          next_target_ = (next_target_ + i + 1) % n;
-          break;
-        }
-      }
-      if (entry->last_target == 0) break;  // first delivery: one pass covers every target
-    }
-    if (chosen == nullptr) return;  // every window is full
-    if (n == 1 && entry->delivered.event == nullptr && chosen->target->TakesStoredBytes()) {
-      // The only target, events as stored bytes: the queue's front goes out as one run of
-      // pushes (the target takes its locks once per run), as far as its window allows.
-      if (!DispatchRunLocked(chosen, now_ns, self, flush)) return;
+    const int chosen_index = ChooseTargetLocked(*entry);
+    if (chosen_index < 0) return;  // every window is full
+    if (stored_runs && entry->delivered.event == nullptr) {
+      if (!DispatchRunsLocked(chosen_index, now_ns, self, flush)) return;
       continue;
     }
+    Target* chosen = &targets_[static_cast<size_t>(chosen_index)];
     const uint64_t seq = next_seq_();
     const std::string seq_text = absl::StrCat(seq);
     connectors::DeliveredEvent& delivered = entry->delivered;
@@ -241,11 +255,7 @@ void GroupConsumer::DispatchLocked(FlushList* flush) {
     }
     if (pushed.code == PushResult::Code::kClosed) {
       chosen->target->ReleaseSlot();
-      const uint64_t dead_id = chosen->target->target_id();
-      targets_.erase(
-          std::remove_if(targets_.begin(), targets_.end(),
-                         [&](const Target& t) { return t.target->target_id() == dead_id; }),
-          targets_.end());
+      RemoveTargetByIdLocked(chosen->target->target_id());
       if (targets_.empty()) return;
       continue;
     }
@@ -284,58 +294,87 @@ void GroupConsumer::RecordPushLocked(std::shared_ptr<Entry> entry, const Target&
   }
 }
 
-bool GroupConsumer::DispatchRunLocked(Target* chosen, int64_t now_ns,
-                                      const std::shared_ptr<GroupConsumer>& self,
-                                      FlushList* flush) {
-  // The front entry has its slot; the next ones (also stored bytes) as their slots allow.
+bool GroupConsumer::DispatchRunsLocked(int first_target, int64_t now_ns,
+                                       const std::shared_ptr<GroupConsumer>& self,
+                                       FlushList* flush) {
+  // The front entry has its slot at `first_target`; the next ones (also stored bytes) are
+  // assigned as DispatchLocked would assign them one by one, as far as the windows allow.
   constexpr size_t kMaxRun = 64;
   run_seqs_.clear();
-  run_pushes_.clear();
+  run_targets_.clear();
   size_t size = 0;
   while (size < kMaxRun && size < pending_.size()) {
-    Entry& next = *pending_[size];
-    if (size > 0 && (next.delivered.event != nullptr || !chosen->target->TryAcquireSlot())) break;
+    int target = first_target;
+    if (size > 0) {
+      const Entry& next = *pending_[size];
+      if (next.delivered.event != nullptr) break;
+      target = ChooseTargetLocked(next);
+      if (target < 0) break;
+    }
     run_seqs_.emplace_back(next_seq_(), std::string());
+    run_targets_.push_back(static_cast<uint32_t>(target));
     ++size;
   }
+  // The pushes grouped by target, each group in queue order: event i is run_pushes_[slot[i]].
+  const size_t n = targets_.size();
+  absl::InlinedVector<uint32_t, 8> begin(n + 1, 0);
+  for (size_t i = 0; i < size; ++i) ++begin[run_targets_[i] + 1];
+  for (size_t t = 0; t < n; ++t) begin[t + 1] += begin[t];
+  absl::InlinedVector<uint32_t, 8> next_slot(begin.begin(), begin.end() - 1);
+  run_slots_.resize(size);
   run_pushes_.resize(size);
   for (size_t i = 0; i < size; ++i) {
+    const uint32_t slot = next_slot[run_targets_[i]]++;
+    run_slots_[i] = slot;
     connectors::DeliveredEvent& delivered = pending_[i]->delivered;
     run_seqs_[i].second = absl::StrCat(run_seqs_[i].first);
-    DeliveryTarget::StoredPush& push = run_pushes_[i];
+    DeliveryTarget::StoredPush& push = run_pushes_[slot];
     push.stored = &delivered.stored;
     push.validated = delivered.stored_validated;
     push.hints = &delivered.stored_hints;
     push.seq = &run_seqs_[i].second;
   }
-  chosen->target->PushStoredRun(chosen->kind, self, run_pushes_.data(), size);
-  const std::shared_ptr<DeliveryTarget> target = chosen->target;  // targets_ may change below
+  for (size_t t = 0; t < n; ++t) {
+    if (begin[t + 1] == begin[t]) continue;
+    targets_[t].target->PushStoredRun(targets_[t].kind, self, run_pushes_.data() + begin[t],
+                                      begin[t + 1] - begin[t]);
+  }
+  // Results in queue order. A target closed for a push is closed for the rest of its run: those
+  // entries keep their place at the front of the queue (in order) for the other targets, their
+  // slots go back, and the target goes after the loop (the loop refers to targets_).
+  absl::InlinedVector<uint32_t, 8> closed(n, 0);
+  run_kept_.clear();
   for (size_t i = 0; i < size; ++i) {
-    PushResult& pushed = run_pushes_[i].result;
-    std::shared_ptr<Entry>& entry = pending_.front();
+    std::shared_ptr<Entry> entry = std::move(pending_.front());
+    pending_.pop_front();
+    const uint32_t t = run_targets_[i];
+    PushResult& pushed = run_pushes_[run_slots_[i]].result;
     if (pushed.code == PushResult::Code::kClosed) {
-      // Closed for this push and the rest of the run: their slots back, the entries stay queued
-      // in order for the other targets.
-      target->ReleaseSlots(static_cast<int64_t>(size - i));
-      const uint64_t dead_id = target->target_id();
-      targets_.erase(
-          std::remove_if(targets_.begin(), targets_.end(),
-                         [&](const Target& t) { return t.target->target_id() == dead_id; }),
-          targets_.end());
-      return !targets_.empty();
+      ++closed[t];
+      run_kept_.push_back(std::move(entry));
+      continue;
     }
     if (pushed.code == PushResult::Code::kUndeliverable) {
-      target->ReleaseSlot();
+      targets_[t].target->ReleaseSlot();
       entry->reject_reason = std::move(pushed.reason);
       entry->reject_attempts = entry->delivery_count + 1;
       undeliverable_.push_back(std::move(entry));
-      pending_.pop_front();
       continue;
     }
-    RecordPushLocked(std::move(entry), *chosen, run_seqs_[i].first, now_ns, flush);
-    pending_.pop_front();
+    RecordPushLocked(std::move(entry), targets_[t], run_seqs_[i].first, now_ns, flush);
   }
-  return true;
+  for (auto it = run_kept_.rbegin(); it != run_kept_.rend(); ++it) {
+    pending_.push_front(std::move(*it));
+  }
+  run_kept_.clear();
+  std::vector<uint64_t> closed_ids;
+  for (size_t t = 0; t < n; ++t) {
+    if (closed[t] == 0) continue;
+    targets_[t].target->ReleaseSlots(closed[t]);
+    closed_ids.push_back(targets_[t].target->target_id());
+  }
+  for (uint64_t id : closed_ids) RemoveTargetByIdLocked(id);
+  return !targets_.empty();
 }
 
 void GroupConsumer::OnAcks(const uint64_t* seqs, size_t count) {

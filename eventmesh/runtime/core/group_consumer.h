@@ -147,10 +147,15 @@ class GroupConsumer : public std::enable_shared_from_this<GroupConsumer> {
   // Targets pushed to by DispatchLocked; FlushPushes is called on them after mu_ is released.
   using FlushList = std::vector<std::shared_ptr<DeliveryTarget>>;
   void DispatchLocked(FlushList* flush);
-  // DispatchLocked's run of stored-bytes pushes to its only target `chosen`, which gave the
-  // front entry a slot: false when that target turned out closed and none is left.
-  bool DispatchRunLocked(Target* chosen, int64_t now_ns, const std::shared_ptr<GroupConsumer>& self,
-                         FlushList* flush);
+  // The index of the next target (round robin) with a free slot for `entry`, its slot taken;
+  // -1 when every window is full.
+  int ChooseTargetLocked(const Entry& entry);
+  // DispatchLocked's run of stored-bytes pushes from the queue's front, whose entry has a slot
+  // at targets_[first_target]: up to 64 entries, each target's share pushed in one
+  // PushStoredRun. False when the targets turned out closed and none is left.
+  bool DispatchRunsLocked(int first_target, int64_t now_ns,
+                          const std::shared_ptr<GroupConsumer>& self, FlushList* flush);
+  void RemoveTargetByIdLocked(uint64_t target_id);
   // A push `chosen` queued: the entry goes in flight under `seq`.
   void RecordPushLocked(std::shared_ptr<Entry> entry, const Target& chosen, uint64_t seq,
                         int64_t now_ns, FlushList* flush);
@@ -179,9 +184,13 @@ class GroupConsumer : public std::enable_shared_from_this<GroupConsumer> {
   // Events a target could not carry (PushResult::kUndeliverable), dead-lettered by Flush.
   std::vector<std::shared_ptr<Entry>> undeliverable_;
   absl::flat_hash_map<uint64_t, InFlight> in_flight_;
-  // DispatchRunLocked's buffers, kept between runs: (seq, its text) and the run's pushes.
+  // DispatchRunsLocked's buffers, kept between runs. Per event of the run in queue order: its
+  // (seq, seq text), its target's index and its push's place in run_pushes_ (grouped by target).
   std::vector<std::pair<uint64_t, std::string>> run_seqs_;
+  std::vector<uint32_t> run_targets_;
+  std::vector<uint32_t> run_slots_;
   std::vector<DeliveryTarget::StoredPush> run_pushes_;
+  std::vector<std::shared_ptr<Entry>> run_kept_;        // entries of a closed target, requeued
   std::deque<std::pair<int64_t, uint64_t>> deadlines_;  // (deadline, seq), in push order
   // Entries of acknowledged events, reset, for the next events (at most kSpareEntries): while
   // events flow an event's entry is neither allocated nor freed (nor freed by the thread that

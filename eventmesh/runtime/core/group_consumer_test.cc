@@ -118,6 +118,12 @@ class FakeTarget : public DeliveryTarget {
     return PushResult::Queued();
   }
 
+  void PushStoredRun(PushKind kind, const std::shared_ptr<GroupConsumer>& consumer,
+                     StoredPush* pushes, size_t count) override {
+    run_sizes.push_back(count);
+    DeliveryTarget::PushStoredRun(kind, consumer, pushes, count);
+  }
+
   struct Pushed {
     std::string id;
     uint64_t seq;
@@ -129,6 +135,7 @@ class FakeTarget : public DeliveryTarget {
   std::optional<PushKind> last_kind;
   std::string cannot_carry;               // Push answers kUndeliverable for this event id
   std::vector<int64_t> released_at_once;  // the counts of ReleaseSlots calls
+  std::vector<size_t> run_sizes;          // the counts of PushStoredRun calls
   int closed_after = -1;  // >= 0: PushStored answers kClosed after that many stored pushes
   int in_use() const { return in_use_; }
 
@@ -299,6 +306,58 @@ TEST_F(GroupConsumerTest, StoredBytesGoToASingleTargetInRuns) {
   ASSERT_EQ(c->stored_pushes.size(), 3u);
   EXPECT_EQ(c->stored_pushes[0].id, "e12");
   EXPECT_EQ(c->stored_pushes[2].id, "e14");
+}
+
+// Several targets, all taking stored bytes: each event goes where round robin puts it, and each
+// target's share of the queue goes out in one run. A target found closed gets its share's slots
+// back; those events stay queued in order and go to the others.
+TEST_F(GroupConsumerTest, StoredBytesGoToSeveralTargetsInOneRunEach) {
+  auto consumer = Make({});
+  std::vector<std::shared_ptr<FakeTarget>> targets;
+  for (uint64_t id = 1; id <= 3; ++id) {
+    targets.push_back(std::make_shared<FakeTarget>(id, 3));
+    targets.back()->takes_stored_bytes = true;
+    consumer->AddTarget(targets.back(), PushKind::kUnicast);
+  }
+  connector.DeliverStored(0, 8);
+  const std::vector<std::vector<std::string>> shares = {
+      {"e0", "e3", "e6"}, {"e1", "e4", "e7"}, {"e2", "e5"}};
+  for (size_t t = 0; t < targets.size(); ++t) {
+    const FakeTarget& target = *targets[t];
+    EXPECT_EQ(target.run_sizes, std::vector<size_t>{shares[t].size()}) << "target " << t;
+    ASSERT_EQ(target.stored_pushes.size(), shares[t].size()) << "target " << t;
+    for (size_t i = 0; i < shares[t].size(); ++i) {
+      EXPECT_EQ(target.stored_pushes[i].id, shares[t][i]);
+      if (i > 0) {
+        EXPECT_GT(target.stored_pushes[i].seq, target.stored_pushes[i - 1].seq);
+      }
+    }
+  }
+  EXPECT_EQ(consumer->stats().pending, 0);
+  EXPECT_EQ(consumer->stats().in_flight, 8);
+
+  auto other = Make({});
+  auto b = std::make_shared<FakeTarget>(4, 4);
+  b->takes_stored_bytes = true;
+  b->closed_after = 1;
+  auto c = std::make_shared<FakeTarget>(5, 4);
+  c->takes_stored_bytes = true;
+  other->AddTarget(b, PushKind::kUnicast);
+  other->AddTarget(c, PushKind::kUnicast);
+  connector.DeliverStored(10, 16);  // b: e10 (queued), e12 and e14 (closed); c: e11 e13 e15
+  ASSERT_EQ(b->stored_pushes.size(), 1u);
+  EXPECT_EQ(b->stored_pushes[0].id, "e10");
+  EXPECT_EQ(b->in_use(), 1);
+  EXPECT_EQ(b->released_at_once, std::vector<int64_t>{2});
+  EXPECT_EQ(other->target_count(), 1u);
+  // c had one slot left: e12 takes it, e14 waits for an ack.
+  ASSERT_EQ(c->stored_pushes.size(), 4u);
+  EXPECT_EQ(c->stored_pushes[3].id, "e12");
+  EXPECT_EQ(other->stats().pending, 1);
+  other->OnAck(c->stored_pushes[0].seq);
+  ASSERT_EQ(c->stored_pushes.size(), 5u);
+  EXPECT_EQ(c->stored_pushes[4].id, "e14");
+  EXPECT_EQ(other->stats().pending, 0);
 }
 
 TEST_F(GroupConsumerTest, TimedOutPushGoesToAnotherTargetAndLateAckIsIgnored) {

@@ -846,9 +846,34 @@ core::PushResult Session::PushStored(const std::shared_ptr<const std::string>& s
 void Session::PushStoredRun(core::PushKind kind,
                             const std::shared_ptr<core::GroupConsumer>& consumer,
                             StoredPush* pushes, size_t count) {
-  // PushFrame's steps for the whole run: the ack routes under one lock, the frames under one.
+  PushFrames(
+      kind, consumer, count, [&](size_t i) -> const std::string& { return *pushes[i].seq; },
+      [&](size_t i, Command cmd, protocol::tcp::LengthConvention convention, std::string* out) {
+        const StoredPush& push = pushes[i];
+        return AppendStoredFrameLocked(**push.stored, push.validated, *push.hints, cmd, *push.seq,
+                                       convention, out);
+      },
+      [&](size_t i) -> core::PushResult& { return pushes[i].result; });
+}
+
+core::PushResult Session::PushFrame(core::PushKind kind, const std::string& seq,
+                                    const std::shared_ptr<core::GroupConsumer>& consumer,
+                                    PushEncoder encode) {
+  core::PushResult sent;
+  PushFrames(
+      kind, consumer, 1, [&](size_t) -> const std::string& { return seq; },
+      [&](size_t, Command cmd, protocol::tcp::LengthConvention convention, std::string* out) {
+        return encode(cmd, convention, out);
+      },
+      [&](size_t) -> core::PushResult& { return sent; });
+  return sent;
+}
+
+void Session::PushFrames(core::PushKind kind, const std::shared_ptr<core::GroupConsumer>& consumer,
+                         size_t count, absl::FunctionRef<const std::string&(size_t)> seq,
+                         FrameEncoder encode, absl::FunctionRef<core::PushResult&(size_t)> result) {
   if (closed_.load(std::memory_order_relaxed)) {
-    for (size_t i = 0; i < count; ++i) pushes[i].result = core::PushResult::Closed();
+    for (size_t i = 0; i < count; ++i) result(i) = core::PushResult::Closed();
     return;
   }
   const Command cmd = PushCommand(kind);
@@ -856,7 +881,7 @@ void Session::PushStoredRun(core::PushKind kind,
   {
     std::lock_guard<std::mutex> lock(deliveries_mu_);
     for (size_t i = 0; i < count; ++i) {
-      (void)SeqNumber(*pushes[i].seq, &keys[i]);
+      (void)SeqNumber(seq(i), &keys[i]);
       deliveries_[keys[i]] = consumer;
     }
   }
@@ -866,69 +891,30 @@ void Session::PushStoredRun(core::PushKind kind,
         static_cast<protocol::tcp::LengthConvention>(convention_.load(std::memory_order_relaxed));
     std::lock_guard<std::mutex> lock(out_mu_);
     for (size_t i = 0; i < count; ++i) {
-      StoredPush& push = pushes[i];
-      push.result = core::PushResult::Queued();
+      core::PushResult& sent = result(i);
+      sent = core::PushResult::Queued();
       if (out_closed_) {
-        push.result = core::PushResult::Closed();
+        sent = core::PushResult::Closed();
       } else {
+        // Encoded straight into the pending output (no intermediate package or body string).
         const size_t before = out_pending_.size();
-        if (absl::Status encoded =
-                AppendStoredFrameLocked(**push.stored, push.validated, *push.hints, cmd, *push.seq,
-                                        convention, &out_pending_);
-            !encoded.ok()) {
-          out_pending_.resize(before);
-          push.result = core::PushResult::Undeliverable(
+        if (absl::Status encoded = encode(i, cmd, convention, &out_pending_); !encoded.ok()) {
+          out_pending_.resize(before);  // nothing of a refused frame stays in the output
+          sent = core::PushResult::Undeliverable(
               absl::StrCat("cannot be sent over TCP: ", encoded.message()));
         } else if (CloseIfOutputOverBoundLocked()) {
-          push.result = core::PushResult::Closed();
+          sent = core::PushResult::Closed();
         }
       }
-      any_refused |= push.result.code != core::PushResult::Code::kQueued;
+      any_refused |= sent.code != core::PushResult::Code::kQueued;
     }
   }
   if (any_refused) {
     std::lock_guard<std::mutex> lock(deliveries_mu_);
     for (size_t i = 0; i < count; ++i) {
-      if (pushes[i].result.code != core::PushResult::Code::kQueued) deliveries_.erase(keys[i]);
+      if (result(i).code != core::PushResult::Code::kQueued) deliveries_.erase(keys[i]);
     }
   }
-}
-
-core::PushResult Session::PushFrame(core::PushKind kind, const std::string& seq,
-                                    const std::shared_ptr<core::GroupConsumer>& consumer,
-                                    PushEncoder encode) {
-  const Command cmd = PushCommand(kind);
-  if (closed_.load(std::memory_order_relaxed)) return core::PushResult::Closed();
-  uint64_t key = 0;
-  (void)SeqNumber(seq, &key);
-  {
-    std::lock_guard<std::mutex> lock(deliveries_mu_);
-    deliveries_[key] = consumer;
-  }
-  core::PushResult sent = core::PushResult::Queued();
-  {
-    const auto convention =
-        static_cast<protocol::tcp::LengthConvention>(convention_.load(std::memory_order_relaxed));
-    std::lock_guard<std::mutex> lock(out_mu_);
-    if (out_closed_) {
-      sent = core::PushResult::Closed();
-    } else {
-      // Encoded straight into the pending output (no intermediate package or body string).
-      const size_t before = out_pending_.size();
-      if (absl::Status encoded = encode(cmd, convention, &out_pending_); !encoded.ok()) {
-        out_pending_.resize(before);  // nothing of a refused frame stays in the output
-        sent = core::PushResult::Undeliverable(
-            absl::StrCat("cannot be sent over TCP: ", encoded.message()));
-      } else if (CloseIfOutputOverBoundLocked()) {
-        sent = core::PushResult::Closed();
-      }
-    }
-  }
-  if (sent.code != core::PushResult::Code::kQueued) {
-    std::lock_guard<std::mutex> lock(deliveries_mu_);
-    deliveries_.erase(key);
-  }
-  return sent;
 }
 
 void Session::Forget(const std::string& seq) {
