@@ -253,12 +253,52 @@ bool SameTexts(const std::vector<std::pair<std::string, std::string>>& texts,
   return true;
 }
 
-// ... and the message's properties (in the message's order).
-bool SameTexts(const std::vector<std::pair<std::string, std::string>>& texts,
+// The memo's message property texts equal the message's (SameNames holds).
+bool SameValues(const std::vector<std::pair<std::string, std::string>>& texts,
+                const absl::InlinedVector<tcp::EventMeshMessageView::Field, 12>& fields) {
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (texts[i].second != fields[i].text) return false;
+  }
+  return true;
+}
+
+// The memo's message property names equal the message's (in the message's order).
+bool SameNames(const std::vector<std::pair<std::string, std::string>>& texts,
                const absl::InlinedVector<tcp::EventMeshMessageView::Field, 12>& fields) {
   if (texts.size() != fields.size()) return false;
   for (size_t i = 0; i < fields.size(); ++i) {
-    if (texts[i].first != fields[i].name || texts[i].second != fields[i].text) return false;
+    if (texts[i].first != fields[i].name) return false;
+  }
+  return true;
+}
+
+// Where each of SortedPropertyFields' `fields` (views of the header's and the message's
+// properties) stands among the header's properties followed by the message's: false when there
+// are more than kInsertionSortMax of them.
+bool PropertyOrder(const tcp::Header& header, const tcp::EventMeshMessageView& message,
+                   const PropertyFields& fields, std::vector<uint8_t>* order) {
+  order->clear();
+  if (header.properties.size() + message.properties.size() > kInsertionSortMax) return false;
+  for (const auto& [name, text] : fields) {
+    // The views point into the properties they came from: found by address.
+    size_t index = 0;
+    bool found = false;
+    for (const auto& property : header.properties) {
+      if (property.first.data() == name.data() && property.first.size() == name.size()) {
+        found = true;
+        break;
+      }
+      ++index;
+    }
+    for (size_t i = 0; !found && i < message.properties.size(); ++i, ++index) {
+      const absl::string_view field_name = message.properties[i].name;
+      if (field_name.data() == name.data() && field_name.size() == name.size()) {
+        found = true;
+        break;
+      }
+    }
+    if (!found) return false;
+    order->push_back(static_cast<uint8_t>(index));
   }
   return true;
 }
@@ -266,7 +306,7 @@ bool SameTexts(const std::vector<std::pair<std::string, std::string>>& texts,
 }  // namespace
 
 bool StoredPublishMemo::EncodeLikeLast(const tcp::Header& header, absl::string_view body,
-                                       absl::string_view marker, StoredPublish* out) const {
+                                       absl::string_view marker, StoredPublish* out) {
   if (!valid_ || !body_valid_ || body.size() <= body_head_.size() + body_tail_.size() ||
       !absl::StartsWith(body, body_head_) || !absl::EndsWith(body, body_tail_)) {
     return false;
@@ -291,6 +331,7 @@ bool StoredPublishMemo::EncodeLikeLast(const tcp::Header& header, absl::string_v
   out->hints.plain_data = true;
   out->hints.attributes_id = attributes_id_;
   out->hints.data_size = data.size();
+  values_changed_ = false;
   return true;
 }
 
@@ -330,16 +371,45 @@ bool EncodeStoredPublish(const tcp::Header& header, absl::string_view body,
         event.data_encoding = DataEncoding::kText;
         out->bytes.clear();
         out->hints = cloudevents::StoredEventHints();
-        if (memo != nullptr && memo->valid_ && memo->topic_ == message.topic &&
-            memo->content_type_ == content_type && memo->marker_ == marker &&
-            SameTexts(memo->header_properties_, header.properties) &&
-            SameTexts(memo->message_properties_, message.properties)) {
+        // The memo's attributes but maybe for the message's property values.
+        const bool same_shape = memo != nullptr && memo->valid_ && memo->topic_ == message.topic &&
+                                memo->content_type_ == content_type && memo->marker_ == marker &&
+                                SameTexts(memo->header_properties_, header.properties) &&
+                                SameNames(memo->message_properties_, message.properties);
+        if (same_shape && SameValues(memo->message_properties_, message.properties)) {
           // The attributes of the last package, checked and written then. (The protocol
           // version, which decides some of the checks, is a header property.)
           cloudevents::AppendPlainProtoWithId(event.id, memo->after_id_, event.data_encoding,
                                               event.data, &out->bytes);
           out->has_marker = memo->has_marker_;
           out->hints.attributes_id = memo->attributes_id_;
+          memo->values_changed_ = false;
+        } else if (same_shape && memo->values_changed_ && memo->shape_valid_ &&
+                   ++memo->shape_run_ < StoredPublishMemo::kShapeRun) {
+          // The message's property values changed again (a key, a timestamp per message): the
+          // names, their order and what was checked of them are the memo's, the values are
+          // written as they come. The memo stays as it is (it is for the values it was built
+          // with), so is its body (RememberBody is for those values too).
+          std::array<PropertyField, kInsertionSortMax> all;
+          size_t count = 0;
+          for (const auto& [name, text] : header.properties) all[count++] = {name, text};
+          for (const auto& field : message.properties) all[count++] = {field.name, field.text};
+          PropertyFields fields;
+          for (const uint8_t index : memo->order_) {
+            if (!IsValidUtf8(all[index].second)) return absl::OkStatus();
+            fields.push_back(all[index]);
+          }
+          if (!content_type.empty()) event.data_content_type = content_type;
+          event.subject = message.topic;
+          event.extensions = fields;
+          cloudevents::AppendPlainProto(event, &out->bytes);
+          out->has_marker = memo->has_marker_;
+          out->hints.attributes_id = cloudevents::NewStoredAttributesId();
+          out->topic.assign(message.topic.data(), message.topic.size());
+          out->hints.plain_data = message.plain_ascii;
+          out->hints.data_size = message.body.size();
+          encoded = true;
+          return absl::OkStatus();
         } else {
           if (!message.plain_ascii && (!IsValidUtf8(message.topic) || !IsValidUtf8(content_type))) {
             return absl::OkStatus();
@@ -377,6 +447,12 @@ bool EncodeStoredPublish(const tcp::Header& header, absl::string_view body,
             memo->after_id_.clear();
             cloudevents::AppendPlainAfterId(event, memo->attributes_, &memo->after_id_);
             memo->attributes_id_ = cloudevents::NewStoredAttributesId();
+            memo->shape_valid_ = PropertyOrder(header, message, fields, &memo->order_);
+            // Values that changed twice in a row are written through the memo's shape from then
+            // on (the path above); every kShapeRun-th package rebuilds the memo, so that values
+            // which stop changing come back to the memo's first path.
+            memo->values_changed_ = same_shape;
+            memo->shape_run_ = 0;
             memo->valid_ = true;
             out->hints.attributes_id = memo->attributes_id_;
           }
@@ -402,6 +478,10 @@ void StoredPublishMemo::Clear() {
   std::string().swap(attributes_);
   attributes_id_ = 0;
   std::string().swap(after_id_);
+  shape_valid_ = false;
+  values_changed_ = false;
+  shape_run_ = 0;
+  std::vector<uint8_t>().swap(order_);
   body_valid_ = false;
   std::string().swap(body_head_);
   std::string().swap(body_tail_);

@@ -98,7 +98,7 @@ class StoredPublishMemo {
   // (a plain ASCII string between the body's remembered start and end): out written from the
   // memo, true. False (nothing written, nothing decided) for anything else.
   bool EncodeLikeLast(const tcp::Header& header, absl::string_view body, absl::string_view marker,
-                      StoredPublish* out) const;
+                      StoredPublish* out);
   // Remembers `body` (of the package just encoded through the memo, read as `message`) around
   // its data, when the compact reader read it and the data stands in it between quotes.
   void RememberBody(absl::string_view body, const tcp::EventMeshMessageView& message);
@@ -113,6 +113,16 @@ class StoredPublishMemo {
   // cloudevents::AppendPlainAfterId of the event (the fields after the id: the source, the
   // protocol version of the header properties, the type, then attributes_).
   std::string after_id_;
+  // The order of the attributes' extensions: indexes into the header's properties (in the map's
+  // order) followed by the message's. Kept (shape_valid_) for up to 32 properties.
+  bool shape_valid_ = false;
+  std::vector<uint8_t> order_;
+  // The memo was rebuilt for other values of the same properties (its last package changed
+  // them): the next package with yet other values is written through its shape without
+  // rebuilding it, up to kShapeRun - 1 in a row (shape_run_).
+  bool values_changed_ = false;
+  static constexpr int kShapeRun = 16;
+  int shape_run_ = 0;
   // The last body remembered (RememberBody): its bytes before and after its data.
   bool body_valid_ = false;
   std::string body_head_, body_tail_;

@@ -382,6 +382,86 @@ TEST(TcpAdaptorTest, EncodedPublishesThroughAMemoAreTheEncodingsWithout) {
   }
 }
 
+// A publisher that sets a property per message (a key, a timestamp): after two changes of
+// values in a row the memo writes each package from its names and order without being rebuilt
+// (every package a new attributes id). Whatever the sequence, the bytes are those written without
+// a memo, and values that return to the memo's, or stop changing, are written from the memo again.
+TEST(TcpAdaptorTest, PublishesWhosePropertyValuesChangeEachTimeAreTheEncodingsWithout) {
+  const auto with = [](absl::string_view properties, absl::string_view data = "payload") {
+    tcp::Package package = PublishPackage(
+        absl::StrCat(R"({"topic":"t","properties":{)", properties, R"(},"body":")", data, R"("})"));
+    package.header.properties["zone"] = "z1";
+    return package;
+  };
+  const auto values = [&](int i) {
+    return with(absl::StrCat(R"("seq":")", i, R"(","ts":")", 1000 + i, R"(","a":"x")"));
+  };
+  std::vector<tcp::Package> steps;
+  for (int i = 0; i < 4; ++i) steps.push_back(values(i));  // built, rebuilt, shape, shape
+  steps.push_back(values(1));                              // 4: the memo's values
+  steps.push_back(with(R"("seq":"1","ts":"1001","a":"x")", "other data"));  // 5: and its body
+  steps.push_back(values(7));
+  steps.push_back(values(8));
+  // Duplicate names (the last one counts), a header property's name, the marker.
+  steps.push_back(with(R"("k":"1","k":"2","zone":"m1","eventmeshorigin":"a")"));
+  steps.push_back(with(R"("k":"3","k":"4","zone":"m2","eventmeshorigin":"b")"));
+  steps.push_back(with(R"("k":"5","k":"6","zone":"m3","eventmeshorigin":"c")"));
+  steps.push_back(with(R"("k":"7","k":"\u00e9","zone":"m4","eventmeshorigin":"d")"));
+  steps.push_back(with("\"k\":\"7\",\"k\":\"8\",\"zone\":\"m5\",\"eventmeshorigin\":\"\xff\""));
+  steps.push_back(with(R"("k":"9","k":"10","zone":"m6","eventmeshorigin":"f")"));
+  // The header's values change: not the memo's shape.
+  tcp::Package other_zone = with(R"("k":"11","k":"12","zone":"m7","eventmeshorigin":"g")");
+  other_zone.header.properties["zone"] = "z2";
+  steps.push_back(other_zone);
+  // More properties than the memo keeps the order of.
+  for (int i = 0; i < 3; ++i) {
+    std::string many;
+    for (int p = 0; p < 40; ++p) {
+      absl::StrAppend(&many, p > 0 ? "," : "", "\"p", p, "\":\"", i, "\"");
+    }
+    steps.push_back(with(many));
+  }
+  // Values that change for a while, then stop changing.
+  const size_t settling = steps.size();
+  for (int i = 0; i < 40; ++i) steps.push_back(values(100 + std::min(i, 20)));
+  StoredPublishMemo memo;
+  std::vector<uint64_t> ids;
+  std::vector<size_t> encoded_steps;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const tcp::Package& package = steps[i];
+    StoredPublish expected;
+    const bool encodes =
+        EncodeStoredPublish(package.header, package.body, "eventmeshorigin", &expected);
+    StoredPublish stored;
+    stored.bytes = "left over";
+    ASSERT_EQ(EncodeStoredPublish(package.header, package.body, "eventmeshorigin", &stored, &memo),
+              encodes)
+        << i;
+    if (!encodes) continue;
+    EXPECT_EQ(stored.bytes, expected.bytes) << i;
+    EXPECT_EQ(stored.topic, expected.topic) << i;
+    EXPECT_EQ(stored.has_marker, expected.has_marker) << i;
+    EXPECT_EQ(stored.hints.plain_data, expected.hints.plain_data) << i;
+    EXPECT_EQ(stored.hints.data_size, expected.hints.data_size) << i;
+    EXPECT_NE(stored.hints.attributes_id, 0u) << i;
+    ids.push_back(stored.hints.attributes_id);
+    encoded_steps.push_back(i);
+  }
+  ASSERT_EQ(encoded_steps.size(), steps.size() - 1);  // all but the one that is not UTF-8
+  // Packages 4 and 5 (the memo's values again) carry the id of package 1, which rebuilt it;
+  // 2 and 3 went through its shape.
+  EXPECT_EQ(ids[4], ids[1]);
+  EXPECT_EQ(ids[5], ids[1]);
+  EXPECT_NE(ids[2], ids[1]);
+  EXPECT_NE(ids[3], ids[2]);
+  // Once the values stop changing, the memo is rebuilt for them within kShapeRun packages and
+  // the last packages share its id.
+  const size_t last = ids.size() - 1;
+  ASSERT_GT(last, settling);
+  EXPECT_EQ(ids[last], ids[last - 1]);
+  EXPECT_EQ(ids[last], ids[last - 2]);
+}
+
 TEST(TcpAdaptorTest, EncodedPublishLeavesOtherPackagesToTheGeneralPath) {
   struct Case {
     tcp::Package package;

@@ -9,7 +9,8 @@
 // Property: when the encoder answers, the general path accepts the package and the encoder's
 // bytes, topic, data size and marker are those of the converted event. When the general path
 // accepts an EventMeshMessage package the encoder leaves to it, the event's data is binary (the
-// message body, once read, is not UTF-8). A StoredPublishMemo changes nothing. The push frame
+// message body, once read, is not UTF-8). A StoredPublishMemo changes nothing (also when it was
+// built for other values of the same properties). The push frame
 // written from the encoder's bytes, with and without a StoredFrameMemo, is the converted event's.
 // Any violation aborts.
 #include <cstdint>
@@ -96,6 +97,29 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       if (encoded && through.hints.attributes_id == 0) Fail("no attributes id", input);
       if (i == 0) with_memo = through;
+    }
+  }
+  // Through a memo rebuilt for other values of the properties "k" and "z" (with the input's
+  // header): a body with those names and yet other values is written through the memo's shape.
+  {
+    eventmesh::protocol::adaptor::StoredPublishMemo memo;
+    StoredPublish ignored;
+    for (const char* values : {R"("k":"1","z":"2")", R"("k":"3","z":"4")"}) {
+      (void)EncodeStoredPublish(
+          package.header,
+          absl::StrCat(R"({"topic":"t","properties":{)", values, R"(},"body":"b"})"),
+          "eventmeshorigin", &ignored, &memo);
+    }
+    StoredPublish through;
+    const bool memo_encoded =
+        EncodeStoredPublish(package.header, package.body, "eventmeshorigin", &through, &memo);
+    if (memo_encoded != encoded)
+      Fail("the memo's shape changes whether the encoder answers", input);
+    if (encoded && (through.bytes != stored.bytes || through.topic != stored.topic ||
+                    through.has_marker != stored.has_marker ||
+                    through.hints.plain_data != stored.hints.plain_data ||
+                    through.hints.data_size != stored.hints.data_size)) {
+      Fail("the memo's shape changes the encoding", input);
     }
   }
   const absl::StatusOr<eventmesh::cloudevents::CloudEvent> event = TcpPackageToCloudEvent(package);
