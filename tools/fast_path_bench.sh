@@ -9,7 +9,7 @@
 #   g++ -std=c++17 -O2 -o /tmp/pb/peerbench ../shared/peerbench/peerbench.cc \
 #     -lnats -lhiredis -lmosquitto -lpthread
 #   nats-server -a 127.0.0.1 -p 14222 -js -sd /tmp/pbjs &      # for the `peers` section
-#   tools/fast_path_bench.sh [peers] [paced] [idle] [http] [webhook] [store]
+#   tools/fast_path_bench.sh [peers] [ratio] [paced] [idle] [http] [webhook] [store] [sdk]
 #
 # Sections:
 #   peers    max rate, runtime sync none and batch (256 publishes in flight, and batch also with
@@ -20,6 +20,9 @@
 #            (/proc/<pid>/task: where the CPU goes, which thread saturates); nats-server's CPU
 #            per event beside it when nats-server runs on this machine; the load tool's own
 #            CPU per event for every system (all share the same cores)
+#   ratio    the `none` aim's ratio, read against NATS core's swings on a shared host: one warm
+#            runtime (sync none) and NATS core alternated PAIRS times (6), each pair's rates and
+#            ratio, then the median ratio
 #   paced    p50/p99 at 10,000/s and 50,000/s (none), 10,000/s (batch); the disk's own
 #            fdatasync latency in the same directory, alone and while the batch run writes (per
 #            sync, and weighted by duration: the sync in progress at a random instant); CPU
@@ -33,8 +36,13 @@
 #            process (it also publishes the events into its embedded store, and runs the
 #            in-process endpoint) and of http_baseline
 #   store    pipelined appends: store service over loopback vs the embedded engine
+#   sdk      events as the C++ SDK publishes them with per-message properties (tools/loadgen:
+#            a sequence number and a timestamp each; SUBS subscribers, 1 and 2 by default) at max
+#            rate, sync none, 256 in flight; the runtime's peerbench rate in the same minute
+#            beside it (peerbench's events carry no properties)
 # Environment: BIN (bazel-bin), RT (the runtime binary, $BIN/eventmesh/runtime/runtime), PB (peerbench), N (300000), SIZE (256), REPS (3), IDLE (10000), WARM (1),
-# WRK_SECONDS (8), OUT (scratch directory, /tmp/fastpath).
+# WRK_SECONDS (8), PAIRS (6), SUBS ("1 2"), OUT (scratch directory, /tmp/fastpath).
+# `sdk` also needs //tools/loadgen built.
 set -u
 BIN=${BIN:-bazel-bin}
 PB=${PB:-/tmp/pb/peerbench}
@@ -44,6 +52,8 @@ REPS=${REPS:-3}
 IDLE=${IDLE:-10000}
 WRK_SECONDS=${WRK_SECONDS:-8}
 WARM=${WARM:-1}
+PAIRS=${PAIRS:-6}
+SUBS=${SUBS:-1 2}
 OUT=${OUT:-/tmp/fastpath}
 RT=${RT:-$BIN/eventmesh/runtime/runtime}
 mkdir -p "$OUT"
@@ -163,6 +173,54 @@ peers() {
     for b in nats js; do
       timed_pb "$b" nats-server "$(pgrep -n -x nats-server)" $b --n "$N" --size "$SIZE" --timeout 120
     done
+  done
+}
+
+# msgs_s of a peerbench run (0 when it failed).
+pb_rate() {
+  timeout 300 "$PB" "$@" 2>&1 | grep '^RESULT' | grep -o 'msgs_s=[0-9]*' | head -1 | cut -d= -f2 |
+    grep . || echo 0
+}
+
+ratio() {
+  echo "== ratio: runtime (none, warm) vs NATS core, $N x $SIZE B at max rate, $PAIRS alternated pairs"
+  start_rt none || return 1
+  pb_rate eventmesh --port $PORT --n "$N" --size "$SIZE" --timeout 120 >/dev/null  # warm-up
+  local i rt nats ratios=""
+  for i in $(seq "$PAIRS"); do
+    rt=$(pb_rate eventmesh --port $PORT --n "$N" --size "$SIZE" --timeout 120)
+    nats=$(pb_rate nats --n "$N" --size "$SIZE" --timeout 120)
+    if [ "$nats" -gt 0 ]; then
+      ratios="$ratios $(awk -v a="$rt" -v b="$nats" 'BEGIN{printf "%.3f", a / b}')"
+      printf 'pair %-3d runtime %7d  NATS core %7d events/s  %.2fx\n' "$i" "$rt" "$nats" \
+        "$(awk -v a="$rt" -v b="$nats" 'BEGIN{print a / b}')"
+    else
+      echo "pair $i: NATS core run failed (is nats-server listening on 14222?)"
+    fi
+  done
+  [ -n "$ratios" ] && echo "$ratios" | tr ' ' '\n' | grep . | sort -n |
+    awk '{v[NR] = $1} END {m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+      printf "median ratio %.2fx over %d pairs (min %.2f, max %.2f)\n", m, NR, v[1], v[NR]}'
+  cleanup
+}
+
+sdk() {
+  local loadgen=$BIN/tools/loadgen/loadgen subs out before after n
+  echo "== sdk: C++ SDK events with per-message properties (tools/loadgen), sync none, max rate"
+  for subs in $SUBS; do
+    start_rt none || return 1
+    before=$(cpu_seconds $RTPID)
+    out=$("$loadgen" --port=$PORT --subscribers="$subs" --max_in_flight=256 --duration=5s \
+      --warmup=2s --drain=10s 2>&1)
+    after=$(cpu_seconds $RTPID)
+    n=$(echo "$out" | awk '/^delivered/ {print $2}')
+    printf '%-22s %s\n' "loadgen-$subs-sub" "$(echo "$out" | grep -E '^delivered')"
+    printf '%-22s %s\n' "" "$(echo "$out" | grep -E '^lost|^latency' | tr -s ' ' | paste -sd ';')"
+    [ -n "$n" ] && [ "$n" -gt 0 ] && awk -v a="$after" -v b="$before" -v n="$n" \
+      'BEGIN{printf "%-22s runtime CPU %.2f us per delivered event (warm-up included)\n", "", (a - b) * 1e6 / n}'
+    printf '%-22s %s events/s\n' "peerbench (same runtime)" \
+      "$(pb_rate eventmesh --port $PORT --n "$N" --size "$SIZE" --timeout 120)"
+    cleanup
   done
 }
 
@@ -317,7 +375,7 @@ store() {
 echo "fast_path_bench $(date -u +%FT%TZ) on $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for s in "${sections[@]}"; do
   case $s in
-    peers | paced | idle | http | webhook | store) $s ;;
+    peers | ratio | paced | idle | http | webhook | store | sdk) $s ;;
     *) echo "unknown section $s" >&2; exit 2 ;;
   esac
 done
