@@ -300,6 +300,7 @@ bool GroupConsumer::DispatchRunsLocked(int first_target, int64_t now_ns,
   // The front entry has its slot at `first_target`; the next ones (also stored bytes) are
   // assigned as DispatchLocked would assign them one by one, as far as the windows allow.
   constexpr size_t kMaxRun = 64;
+  const size_t n = targets_.size();
   run_seqs_.clear();
   run_targets_.clear();
   size_t size = 0;
@@ -308,7 +309,8 @@ bool GroupConsumer::DispatchRunsLocked(int first_target, int64_t now_ns,
     if (size > 0) {
       const Entry& next = *pending_[size];
       if (next.delivered.event != nullptr) break;
-      target = ChooseTargetLocked(next);
+      // (ChooseTargetLocked for one target: its slot or none.)
+      target = n == 1 ? (targets_[0].target->TryAcquireSlot() ? 0 : -1) : ChooseTargetLocked(next);
       if (target < 0) break;
     }
     run_seqs_.emplace_back(next_seq_(), std::string());
@@ -316,7 +318,6 @@ bool GroupConsumer::DispatchRunsLocked(int first_target, int64_t now_ns,
     ++size;
   }
   // The pushes grouped by target, each group in queue order: event i is run_pushes_[slot[i]].
-  const size_t n = targets_.size();
   absl::InlinedVector<uint32_t, 8> begin(n + 1, 0);
   for (size_t i = 0; i < size; ++i) ++begin[run_targets_[i] + 1];
   for (size_t t = 0; t < n; ++t) begin[t + 1] += begin[t];
@@ -324,7 +325,7 @@ bool GroupConsumer::DispatchRunsLocked(int first_target, int64_t now_ns,
   run_slots_.resize(size);
   run_pushes_.resize(size);
   for (size_t i = 0; i < size; ++i) {
-    const uint32_t slot = next_slot[run_targets_[i]]++;
+    const uint32_t slot = n == 1 ? static_cast<uint32_t>(i) : next_slot[run_targets_[i]]++;
     run_slots_[i] = slot;
     connectors::DeliveredEvent& delivered = pending_[i]->delivered;
     run_seqs_[i].second = absl::StrCat(run_seqs_[i].first);

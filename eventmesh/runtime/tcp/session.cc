@@ -843,35 +843,9 @@ core::PushResult Session::PushStored(const std::shared_ptr<const std::string>& s
                    });
 }
 
-void Session::PushStoredRun(core::PushKind kind,
-                            const std::shared_ptr<core::GroupConsumer>& consumer,
-                            StoredPush* pushes, size_t count) {
-  PushFrames(
-      kind, consumer, count, [&](size_t i) -> const std::string& { return *pushes[i].seq; },
-      [&](size_t i, Command cmd, protocol::tcp::LengthConvention convention, std::string* out) {
-        const StoredPush& push = pushes[i];
-        return AppendStoredFrameLocked(**push.stored, push.validated, *push.hints, cmd, *push.seq,
-                                       convention, out);
-      },
-      [&](size_t i) -> core::PushResult& { return pushes[i].result; });
-}
-
-core::PushResult Session::PushFrame(core::PushKind kind, const std::string& seq,
-                                    const std::shared_ptr<core::GroupConsumer>& consumer,
-                                    PushEncoder encode) {
-  core::PushResult sent;
-  PushFrames(
-      kind, consumer, 1, [&](size_t) -> const std::string& { return seq; },
-      [&](size_t, Command cmd, protocol::tcp::LengthConvention convention, std::string* out) {
-        return encode(cmd, convention, out);
-      },
-      [&](size_t) -> core::PushResult& { return sent; });
-  return sent;
-}
-
+template <typename Seq, typename Encode, typename Result>
 void Session::PushFrames(core::PushKind kind, const std::shared_ptr<core::GroupConsumer>& consumer,
-                         size_t count, absl::FunctionRef<const std::string&(size_t)> seq,
-                         FrameEncoder encode, absl::FunctionRef<core::PushResult&(size_t)> result) {
+                         size_t count, Seq seq, Encode encode, Result result) {
   if (closed_.load(std::memory_order_relaxed)) {
     for (size_t i = 0; i < count; ++i) result(i) = core::PushResult::Closed();
     return;
@@ -915,6 +889,32 @@ void Session::PushFrames(core::PushKind kind, const std::shared_ptr<core::GroupC
       if (result(i).code != core::PushResult::Code::kQueued) deliveries_.erase(keys[i]);
     }
   }
+}
+
+void Session::PushStoredRun(core::PushKind kind,
+                            const std::shared_ptr<core::GroupConsumer>& consumer,
+                            StoredPush* pushes, size_t count) {
+  PushFrames(
+      kind, consumer, count, [&](size_t i) -> const std::string& { return *pushes[i].seq; },
+      [&](size_t i, Command cmd, protocol::tcp::LengthConvention convention, std::string* out) {
+        const StoredPush& push = pushes[i];
+        return AppendStoredFrameLocked(**push.stored, push.validated, *push.hints, cmd, *push.seq,
+                                       convention, out);
+      },
+      [&](size_t i) -> core::PushResult& { return pushes[i].result; });
+}
+
+core::PushResult Session::PushFrame(core::PushKind kind, const std::string& seq,
+                                    const std::shared_ptr<core::GroupConsumer>& consumer,
+                                    PushEncoder encode) {
+  core::PushResult sent;
+  PushFrames(
+      kind, consumer, 1, [&](size_t) -> const std::string& { return seq; },
+      [&](size_t, Command cmd, protocol::tcp::LengthConvention convention, std::string* out) {
+        return encode(cmd, convention, out);
+      },
+      [&](size_t) -> core::PushResult& { return sent; });
+  return sent;
 }
 
 void Session::Forget(const std::string& seq) {
