@@ -576,13 +576,19 @@ void WriteMessageData(tcp::DirectJsonWriter& w, absl::string_view data) {
   }
 }
 
+// `names_plain`: every property name is a valid CloudEvents attribute name (a-z, 0-9, as the
+// extensions of a ProtoEventView are), so none needs escaping or a scan for it.
 template <typename Properties>
 void WriteMessageTail(tcp::DirectJsonWriter& w, const Properties& properties,
-                      const absl::string_view* content_type) {
+                      const absl::string_view* content_type, bool names_plain = false) {
   w.PlainKey("properties");
   w.StartObject();
   for (const auto& [name, text] : properties) {
-    w.Key(name);
+    if (names_plain) {
+      w.PlainKey(name);
+    } else {
+      w.Key(name);
+    }
     w.String(text);
   }
   w.EndObject();
@@ -599,11 +605,11 @@ void WriteMessageTail(tcp::DirectJsonWriter& w, const Properties& properties,
 template <typename Properties>
 void AppendEventMeshMessageJson(absl::string_view topic, absl::string_view data,
                                 const Properties& properties, const absl::string_view* content_type,
-                                std::string* out) {
+                                std::string* out, bool names_plain = false) {
   tcp::DirectJsonWriter w(out);
   WriteMessageHead(w, topic);
   WriteMessageData(w, data);
-  WriteMessageTail(w, properties, content_type);
+  WriteMessageTail(w, properties, content_type, names_plain);
 }
 
 // The extensions of an event (CloudEvent::Extensions, or a ProtoEventView's) as (name, text)
@@ -761,7 +767,7 @@ std::optional<absl::Status> AppendStoredEventFrame(absl::string_view stored, tcp
       }
       {
         tcp::DirectJsonWriter w(&memo->tail_);
-        WriteMessageTail(w, ExtensionTexts(extensions), content_type);
+        WriteMessageTail(w, ExtensionTexts(extensions), content_type, /*names_plain=*/true);
       }
       memo->json_generation_ = memo->attributes_.generation();
       memo->json_has_topic_ = !topic.empty();
@@ -791,7 +797,7 @@ std::optional<absl::Status> AppendStoredEventFrame(absl::string_view stored, tcp
       cmd, seq, tcp::kProtocolTypeEventMeshMessage, convention, estimate,
       [&](std::string* body) {
         AppendEventMeshMessageJson(topic, event->data(), ExtensionTexts(extensions), content_type,
-                                   body);
+                                   body, /*names_plain=*/true);
       },
       out, max_frame_size);
 }

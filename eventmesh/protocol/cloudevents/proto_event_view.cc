@@ -128,6 +128,7 @@ bool ProtoEventView::ParseInto(absl::string_view bytes, Checks checks, Attribute
         if (memo->Matches(rest, all)) {
           memo->Restore(rest.data(), &e);
           memo->last_hit_ = true;
+          memo->misses_ = 0;
           in = WireReader(rest.substr(memo->run_.size()));
           run = Run::kAfter;
           continue;
@@ -251,6 +252,8 @@ bool ProtoEventView::AttributeMemo::Matches(absl::string_view rest, bool all) co
 
 void ProtoEventView::AttributeMemo::Remember(absl::string_view run, const ProtoEventView& view,
                                              bool all) {
+  // A streak of changing attributes: the memo keeps the run it has.
+  if (++misses_ > 2 && valid_ && misses_ % 16 != 0) return;
   ++generation_;
   valid_ = false;
   if (run.size() > kMaxRunSize) {
@@ -297,6 +300,7 @@ void ProtoEventView::AttributeMemo::Clear() {
   ++generation_;
   valid_ = false;
   last_hit_ = false;
+  misses_ = 0;
   std::string().swap(run_);
   std::vector<std::pair<Piece, Piece>>().swap(extensions_);
 }

@@ -112,8 +112,11 @@ class ProtoEventView {
 // one topic carry the same subject, content type and extensions, so the same entries byte for
 // byte: Parse compares the next event's entries with the remembered ones and, when they match,
 // takes the reading instead of reading them again (the other fields are read as always). Runs
-// above kMaxRunSize bytes are not remembered. A reading made with Checks::kStructure serves only
-// kStructure parses. A memo is owned by one reader (thread-compatible): a session, a worker.
+// above kMaxRunSize bytes are not remembered. Attributes that change with every event (a
+// per-event extension) would be copied for nothing: after two runs in a row that did not match,
+// only every 16th is remembered (a memo that holds a run keeps it), until one matches again. A
+// reading made with Checks::kStructure serves only kStructure parses. A memo is owned by one reader
+// (thread-compatible): a session, a worker.
 class ProtoEventView::AttributeMemo {
  public:
   static constexpr size_t kMaxRunSize = 4096;
@@ -150,6 +153,8 @@ class ProtoEventView::AttributeMemo {
   bool all_ = false;  // read with Checks::kAll
   bool last_hit_ = false;
   uint64_t generation_ = 0;
+  // Runs read since the last hit (Remember skips most of a long streak, see there).
+  uint32_t misses_ = 0;
   std::optional<Piece> subject_, data_content_type_, time_;
   char time_buf_[kMaxRfc3339Size] = {};
   uint8_t time_size_ = 0;

@@ -352,6 +352,37 @@ TEST(ProtoEventViewTest, AMemoReadWithoutTheContentsChecksServesOnlyThoseReads) 
   EXPECT_TRUE(memo.last_hit());
 }
 
+// Attributes that change with every event (a per-event extension): after two misses in a row the
+// memo keeps the run it has (no copy per event) but for every 16th; Parse gives what it gives
+// without a memo, and once the attributes repeat the memo takes them up within 16 events.
+TEST(ProtoEventViewTest, AMemoSkipsMostRunsOfAStreakOfChangingAttributes) {
+  const auto event = [](int i) {
+    return Required() + Entry("seq", std::to_string(i)) + LenField(7, "x");
+  };
+  ProtoEventView::AttributeMemo memo;
+  uint64_t generation = memo.generation();
+  int remembered = 0;
+  for (int i = 0; i < 40; ++i) {
+    const std::string bytes = event(i);
+    ExpectSameView(ProtoEventView::Parse(bytes, ProtoEventView::Checks::kAll, &memo),
+                   ProtoEventView::Parse(bytes), "changing");
+    EXPECT_FALSE(memo.last_hit());
+    if (memo.generation() != generation) ++remembered;
+    generation = memo.generation();
+  }
+  EXPECT_EQ(remembered, 4);  // the first two, the 16th and the 32nd
+  const std::string same = event(1000);
+  int parses = 0;
+  while (!memo.last_hit() && parses < 16) {
+    ExpectSameView(ProtoEventView::Parse(same, ProtoEventView::Checks::kAll, &memo),
+                   ProtoEventView::Parse(same), "same");
+    ++parses;
+  }
+  EXPECT_TRUE(memo.last_hit()) << parses;
+  ASSERT_TRUE(ProtoEventView::Parse(same, ProtoEventView::Checks::kAll, &memo).has_value());
+  EXPECT_TRUE(memo.last_hit());
+}
+
 TEST(ProtoEventViewTest, AMemoDoesNotKeepLargeRunsAndClearFreesIt) {
   const std::string large = Required() + Entry("big", std::string(5000, 'x'));
   ProtoEventView::AttributeMemo memo;
