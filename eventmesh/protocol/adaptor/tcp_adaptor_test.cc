@@ -263,6 +263,30 @@ TEST(TcpAdaptorTest, EncodedPublishIsTheStoredFormOfTheConvertedEvent) {
   ExpectEncodedAsConverted(v03);
 }
 
+// EncodeStoredPublish of `package` through `memo` against the same without a memo (test step
+// `step`): the same answer, bytes, topic, marker and data hints, and an attributes id from the
+// memo only. The memo's result; nullopt when the package is refused.
+std::optional<StoredPublish> EncodeThroughMemo(const tcp::Package& package,
+                                               absl::string_view marker, StoredPublishMemo* memo,
+                                               size_t step) {
+  StoredPublish expected;
+  const bool encodes = EncodeStoredPublish(package.header, package.body, marker, &expected);
+  StoredPublish stored;
+  stored.bytes = "left over";
+  const bool memo_encodes =
+      EncodeStoredPublish(package.header, package.body, marker, &stored, memo);
+  EXPECT_EQ(memo_encodes, encodes) << step;
+  if (!encodes || !memo_encodes) return std::nullopt;
+  EXPECT_EQ(stored.bytes, expected.bytes) << step;
+  EXPECT_EQ(stored.topic, expected.topic) << step;
+  EXPECT_EQ(stored.has_marker, expected.has_marker) << step;
+  EXPECT_EQ(stored.hints.plain_data, expected.hints.plain_data) << step;
+  EXPECT_EQ(stored.hints.data_size, expected.hints.data_size) << step;
+  EXPECT_EQ(expected.hints.attributes_id, 0u) << step;
+  EXPECT_NE(stored.hints.attributes_id, 0u) << step;
+  return stored;
+}
+
 TEST(TcpAdaptorTest, EncodedPublishesThroughAMemoAreTheEncodingsWithout) {
   struct Step {
     tcp::Package package;
@@ -346,35 +370,21 @@ TEST(TcpAdaptorTest, EncodedPublishesThroughAMemoAreTheEncodingsWithout) {
   for (int pass = 0; pass < 2; ++pass) {
     for (size_t i = 0; i < steps.size(); ++i) {
       const Step& step = steps[i];
-      StoredPublish expected;
-      const bool encodes =
-          EncodeStoredPublish(step.package.header, step.package.body, step.marker, &expected);
       uint64_t first_id = 0;
       for (int repeat = 0; repeat < 2; ++repeat) {
-        StoredPublish stored;
-        stored.bytes = "left over";
-        ASSERT_EQ(EncodeStoredPublish(step.package.header, step.package.body, step.marker, &stored,
-                                      &memo),
-                  encodes)
-            << i;
-        if (!encodes) continue;
-        EXPECT_EQ(stored.bytes, expected.bytes) << i;
-        EXPECT_EQ(stored.topic, expected.topic) << i;
-        EXPECT_EQ(stored.has_marker, expected.has_marker) << i;
-        EXPECT_EQ(stored.hints.plain_data, expected.hints.plain_data) << i;
-        EXPECT_EQ(stored.hints.data_size, expected.hints.data_size) << i;
-        // Through the memo the attributes get an id (the same for the repeat of a step), and the
-        // bytes end with the data.
-        EXPECT_EQ(expected.hints.attributes_id, 0u) << i;
-        EXPECT_NE(stored.hints.attributes_id, 0u) << i;
+        const std::optional<StoredPublish> stored =
+            EncodeThroughMemo(step.package, step.marker, &memo, i);
+        if (!stored.has_value()) continue;
+        // The repeat of a step gets the same attributes id, and the bytes end with the data.
         if (repeat == 1) {
-          EXPECT_EQ(stored.hints.attributes_id, first_id) << i;
+          EXPECT_EQ(stored->hints.attributes_id, first_id) << i;
         }
-        first_id = stored.hints.attributes_id;
-        absl::StatusOr<CloudEvent> event = cloudevents::ParseProto(stored.bytes);
+        first_id = stored->hints.attributes_id;
+        absl::StatusOr<CloudEvent> event = cloudevents::ParseProto(stored->bytes);
         ASSERT_TRUE(event.ok()) << event.status();
-        ASSERT_LE(stored.hints.data_size, stored.bytes.size());
-        EXPECT_EQ(stored.bytes.substr(stored.bytes.size() - stored.hints.data_size), event->data())
+        ASSERT_LE(stored->hints.data_size, stored->bytes.size());
+        EXPECT_EQ(stored->bytes.substr(stored->bytes.size() - stored->hints.data_size),
+                  event->data())
             << i;
       }
     }
@@ -428,23 +438,10 @@ TEST(TcpAdaptorTest, PublishesWhosePropertyValuesChangeEachTimeAreTheEncodingsWi
   std::vector<uint64_t> ids;
   std::vector<size_t> encoded_steps;
   for (size_t i = 0; i < steps.size(); ++i) {
-    const tcp::Package& package = steps[i];
-    StoredPublish expected;
-    const bool encodes =
-        EncodeStoredPublish(package.header, package.body, "eventmeshorigin", &expected);
-    StoredPublish stored;
-    stored.bytes = "left over";
-    ASSERT_EQ(EncodeStoredPublish(package.header, package.body, "eventmeshorigin", &stored, &memo),
-              encodes)
-        << i;
-    if (!encodes) continue;
-    EXPECT_EQ(stored.bytes, expected.bytes) << i;
-    EXPECT_EQ(stored.topic, expected.topic) << i;
-    EXPECT_EQ(stored.has_marker, expected.has_marker) << i;
-    EXPECT_EQ(stored.hints.plain_data, expected.hints.plain_data) << i;
-    EXPECT_EQ(stored.hints.data_size, expected.hints.data_size) << i;
-    EXPECT_NE(stored.hints.attributes_id, 0u) << i;
-    ids.push_back(stored.hints.attributes_id);
+    const std::optional<StoredPublish> stored =
+        EncodeThroughMemo(steps[i], "eventmeshorigin", &memo, i);
+    if (!stored.has_value()) continue;
+    ids.push_back(stored->hints.attributes_id);
     encoded_steps.push_back(i);
   }
   ASSERT_EQ(encoded_steps.size(), steps.size() - 1);  // all but the one that is not UTF-8
