@@ -38,8 +38,9 @@
 #   store    pipelined appends: store service over loopback vs the embedded engine
 #   sdk      events as the C++ SDK publishes them with per-message properties (tools/loadgen:
 #            a sequence number and a timestamp each; SUBS subscribers, 1 and 2 by default) at max
-#            rate, sync none, 256 in flight; the runtime's peerbench rate in the same minute
-#            beside it (peerbench's events carry no properties)
+#            rate, sync none, 256 in flight (the latency then is loadgen's queue); the runtime's
+#            peerbench rate in the same minute beside it (peerbench's events carry no
+#            properties); then one subscriber at 10,000/s for the latency
 # Environment: BIN (bazel-bin), RT (the runtime binary, $BIN/eventmesh/runtime/runtime), PB (peerbench), N (300000), SIZE (256), REPS (3), IDLE (10000), WARM (1),
 # WRK_SECONDS (8), PAIRS (6), SUBS ("1 2"), OUT (scratch directory, /tmp/fastpath).
 # `sdk` also needs //tools/loadgen built.
@@ -222,6 +223,12 @@ sdk() {
       "$(pb_rate eventmesh --port $PORT --n "$N" --size "$SIZE" --timeout 120)"
     cleanup
   done
+  start_rt none || return 1
+  out=$("$loadgen" --port=$PORT --rate=10000 --max_in_flight=256 --duration=5s --warmup=1s \
+    --drain=10s 2>&1)
+  printf '%-22s %s\n' "loadgen@10000" "$(echo "$out" | grep -E '^latency' | tr -s ' ')"
+  printf '%-22s %s\n' "" "$(echo "$out" | grep -E '^lost' | tr -s ' ')"
+  cleanup
 }
 
 # fdatasync latency of 4 KiB appends in directory $1 for $2 seconds (a 0.5 ms pause between
