@@ -371,6 +371,8 @@ bool EncodeStoredPublish(const tcp::Header& header, absl::string_view body,
         event.data_encoding = DataEncoding::kText;
         out->bytes.clear();
         out->hints = cloudevents::StoredEventHints();
+        // False when the memo stays for other values than these (the names-and-order path).
+        bool remember_body = true;
         // The memo's attributes but maybe for the message's property values.
         const bool same_shape = memo != nullptr && memo->valid_ && memo->topic_ == message.topic &&
                                 memo->content_type_ == content_type && memo->marker_ == marker &&
@@ -405,11 +407,7 @@ bool EncodeStoredPublish(const tcp::Header& header, absl::string_view body,
           cloudevents::AppendPlainProto(event, &out->bytes);
           out->has_marker = memo->has_marker_;
           out->hints.attributes_id = cloudevents::NewStoredAttributesId();
-          out->topic.assign(message.topic.data(), message.topic.size());
-          out->hints.plain_data = message.plain_ascii;
-          out->hints.data_size = message.body.size();
-          encoded = true;
-          return absl::OkStatus();
+          remember_body = false;
         } else {
           if (!message.plain_ascii && (!IsValidUtf8(message.topic) || !IsValidUtf8(content_type))) {
             return absl::OkStatus();
@@ -461,7 +459,7 @@ bool EncodeStoredPublish(const tcp::Header& header, absl::string_view body,
         out->topic.assign(message.topic.data(), message.topic.size());
         out->hints.plain_data = message.plain_ascii;
         out->hints.data_size = message.body.size();
-        if (memo != nullptr) memo->RememberBody(body, message);
+        if (memo != nullptr && remember_body) memo->RememberBody(body, message);
         encoded = true;
         return absl::OkStatus();
       });
