@@ -1033,6 +1033,33 @@ TEST_F(RuntimeTest, CloudEventsProtocolTypeRoundTrips) {
   EXPECT_NE(push->body.find("\"source\":\"/sensors\""), std::string::npos) << push->body;
 }
 
+// A message property named protocoltype replaces the header's in the event (as in Apache
+// EventMesh); an event whose protocoltype names no TCP format still reaches its subscriber, as an
+// EventMeshMessage that keeps the property, instead of going to the dead-letter topic.
+TEST_F(RuntimeTest, AMessagePropertyProtocolTypeIsDeliveredAsAnEventMeshMessage) {
+  StartServer();
+  auto subscriber = Subscriber("odd-readers", "odd-topic");
+  auto publisher = Client("pub", "p");
+  Package publish;
+  publish.header.cmd = Command::kAsyncMessageToServer;
+  publish.header.seq = "odd-1";
+  publish.header.properties["protocoltype"] = "eventmeshmessage";
+  publish.header.properties["protocolversion"] = "1.0";
+  publish.header.properties["protocoldesc"] = "tcp";
+  publish.body = R"({"topic":"odd-topic","properties":{"protocoltype":"5"},"body":"payload"})";
+  auto ack = publisher->Request(publish);
+  ASSERT_TRUE(ack.ok()) << ack.status();
+  EXPECT_EQ(ack->header.code, 0) << ack->header.desc;
+  auto push = subscriber->Next(Command::kAsyncMessageToClient);
+  ASSERT_TRUE(push.ok()) << push.status();
+  EXPECT_EQ(push->header.properties.at("protocoltype"), "eventmeshmessage");
+  auto message = protocol::tcp::EventMeshMessage::FromJson(push->body);
+  ASSERT_TRUE(message.ok()) << message.status() << push->body;
+  EXPECT_EQ(message->body, "payload");
+  EXPECT_EQ(message->properties.at("protocoltype"), "5");
+  ASSERT_TRUE(subscriber->Ack(*push).ok());
+}
+
 TEST_F(RuntimeTest, AclChecksCredentialsAndTopicPermissions) {
   const std::string creds = absl::StrCat(std::getenv("TEST_TMPDIR"), "/credentials.json");
   {

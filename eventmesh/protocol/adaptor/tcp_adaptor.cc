@@ -504,18 +504,32 @@ void StoredPublishMemo::RememberBody(absl::string_view body,
   body_valid_ = true;
 }
 
+namespace {
+
+// The protocol type a push is written in (`type`: the event's protocoltype extension):
+// cloudevents for events published as structured CloudEvents, eventmeshmessage for every other.
+// Another value (set by a publisher as a message property, a CloudEvent extension or a gRPC
+// attribute) names no format a TCP client reads: such an event is pushed as an EventMeshMessage
+// that keeps the value among its properties, rather than being undeliverable.
+absl::string_view PushProtocolType(const std::string* type) {
+  return type != nullptr && *type == tcp::kProtocolTypeCloudEvents
+             ? tcp::kProtocolTypeCloudEvents
+             : tcp::kProtocolTypeEventMeshMessage;
+}
+
+}  // namespace
+
 absl::StatusOr<tcp::Package> CloudEventToTcpPackage(const CloudEvent& event, tcp::Command cmd,
                                                     std::string seq) {
-  const std::string* type = event.FindExtension(tcp::kPropertyProtocolType);
   const absl::string_view protocol_type =
-      type != nullptr ? absl::string_view(*type) : tcp::kProtocolTypeEventMeshMessage;
+      PushProtocolType(event.FindExtension(tcp::kPropertyProtocolType));
   tcp::Package package;
   package.header.cmd = cmd;
   package.header.code = tcp::OpStatus::kSuccess;
   package.header.seq = std::move(seq);
   if (protocol_type == tcp::kProtocolTypeCloudEvents) {
     package.body = cloudevents::SerializeJsonEvent(event);
-  } else if (protocol_type == tcp::kProtocolTypeEventMeshMessage) {
+  } else {
     tcp::EventMeshMessage message;
     message.topic = std::string(EventTopic(event));
     message.body = event.data();
@@ -524,9 +538,6 @@ absl::StatusOr<tcp::Package> CloudEventToTcpPackage(const CloudEvent& event, tcp
       message.headers[std::string(kDataContentTypeKey)] = *event.data_content_type();
     }
     message.AppendJson(&package.body);
-  } else {
-    return absl::InvalidArgumentError(
-        absl::StrCat("event ", event.id(), " has unsupported protocoltype ", protocol_type));
   }
   package.header.properties[std::string(tcp::kPropertyProtocolType)] = std::string(protocol_type);
   return package;
@@ -683,14 +694,9 @@ absl::Status AppendFrame(tcp::Command cmd, absl::string_view seq, absl::string_v
 absl::Status AppendCloudEventFrame(const CloudEvent& event, tcp::Command cmd, absl::string_view seq,
                                    tcp::LengthConvention convention, std::string* out,
                                    size_t max_frame_size) {
-  const std::string* type = event.FindExtension(tcp::kPropertyProtocolType);
   const absl::string_view protocol_type =
-      type != nullptr ? absl::string_view(*type) : tcp::kProtocolTypeEventMeshMessage;
+      PushProtocolType(event.FindExtension(tcp::kPropertyProtocolType));
   const bool cloud_events = protocol_type == tcp::kProtocolTypeCloudEvents;
-  if (!cloud_events && protocol_type != tcp::kProtocolTypeEventMeshMessage) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("event ", event.id(), " has unsupported protocoltype ", protocol_type));
-  }
   size_t estimate = event.data().size();
   for (const auto& [name, value] : event.extensions()) {
     estimate += name.size() + value.text.size() + 8;
@@ -746,8 +752,6 @@ std::optional<absl::Status> AppendStoredEventFrame(absl::string_view stored, tcp
         [&](std::string* body) { cloudevents::AppendJsonEvent(*event, body); }, out,
         max_frame_size);
   }
-  // Other protocol types are refused by the general path.
-  if (type != nullptr && *type != tcp::kProtocolTypeEventMeshMessage) return std::nullopt;
   const auto extensions = event->extensions();
   const absl::string_view topic = event->subject().value_or(absl::string_view());
   const absl::string_view* content_type =

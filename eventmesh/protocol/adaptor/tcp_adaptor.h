@@ -13,10 +13,12 @@
 //     properties are added as extensions (the event's own extensions win).
 //   The three header properties protocoltype, protocolversion ("1.0" | "0.3") and
 //   protocoldesc are required, as in Apache EventMesh.
-// Outbound (push to a subscriber): the event is written in the protocol type it was
-//   published with (its "protocoltype" extension; eventmeshmessage when absent), with the
-//   header properties {"protocoltype": <type>}. Events that arrived over another
-//   transport (HTTP) convert the same way.
+// Outbound (push to a subscriber): an event published as a structured CloudEvent (its
+//   "protocoltype" extension is "cloudevents") is written as one, with the header properties
+//   {"protocoltype": "cloudevents"}; every other event as an EventMeshMessage, with
+//   {"protocoltype": "eventmeshmessage"}: events that arrived over another transport (HTTP, gRPC,
+//   MQTT) and events whose protocoltype extension names no TCP format (a publisher may set it
+//   as a message property) alike, the extension kept among the message's properties.
 //
 // The topic of an event is its subject. All functions are pure and thread-safe.
 // Errors: InvalidArgument with the reason (the runtime sends it as the reply's desc).
@@ -139,8 +141,8 @@ absl::StatusOr<tcp::Package> CloudEventToTcpPackage(const cloudevents::CloudEven
 
 // Appends to *out the frame of CloudEventToTcpPackage(event, cmd, seq) encoded with
 // `convention`: the same bytes as EncodePackage of that package, written straight into *out
-// without building the package (the push path). On error *out is left as it was. Errors: those of
-// CloudEventToTcpPackage; ResourceExhausted when the frame would exceed `max_frame_size`.
+// without building the package (the push path). On error *out is left as it was. Errors:
+// ResourceExhausted when the frame would exceed `max_frame_size`.
 absl::Status AppendCloudEventFrame(const cloudevents::CloudEvent& event, tcp::Command cmd,
                                    absl::string_view seq, tcp::LengthConvention convention,
                                    std::string* out, size_t max_frame_size = tcp::kMaxFrameSize);
@@ -149,9 +151,8 @@ absl::Status AppendCloudEventFrame(const cloudevents::CloudEvent& event, tcp::Co
 // straight from those bytes without decoding them into a CloudEvent (the push path for events
 // kept as stored bytes): the same frame, byte for byte, as AppendCloudEventFrame of
 // cloudevents::ParseProto(stored). Handles the plain events cloudevents::ProtoEventView reads
-// (String extensions, subject, datacontenttype, time, text or binary data) of protocol type
-// eventmeshmessage or cloudevents (structured JSON body); returns nullopt, with *out unchanged,
-// for anything else (other protocol types, typed extensions, dataschema, bytes that do not parse
+// (String extensions, subject, datacontenttype, time, text or binary data); returns nullopt,
+// with *out unchanged, for anything else (typed extensions, dataschema, bytes that do not parse
 // or would not validate): the caller then decodes the event and calls
 // AppendCloudEventFrame. Errors: ResourceExhausted as AppendCloudEventFrame.
 // `checks`: how the bytes are read (kStructure for bytes of a validated event, see

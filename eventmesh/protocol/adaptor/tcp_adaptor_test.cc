@@ -551,20 +551,6 @@ TEST(TcpAdaptorTest, AppendedPushFrameEqualsTheEncodedPushPackage) {
   ExpectSameFrame(*structured, tcp::LengthConvention::kCurrent);
 }
 
-TEST(TcpAdaptorTest, AppendedPushFrameRejectsUnsupportedProtocolTypeAndLeavesOutput) {
-  CloudEvent event;
-  event.set_id("e9");
-  event.set_source("/s");
-  event.set_type("t");
-  event.SetExtension("protocoltype", "openmessage");
-  std::string out = "kept";
-  absl::Status status = AppendCloudEventFrame(event, tcp::Command::kAsyncMessageToClient, "1",
-                                              tcp::LengthConvention::kCurrent, &out);
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(status.message(), "event e9 has unsupported protocoltype openmessage");
-  EXPECT_EQ(out, "kept");
-}
-
 TEST(TcpAdaptorTest, AppendedPushFrameRefusesOversizeFramesAndLeavesOutput) {
   absl::StatusOr<CloudEvent> message = TcpPackageToCloudEvent(PublishPackage(kJavaMessage));
   ASSERT_TRUE(message.ok());
@@ -663,6 +649,45 @@ TEST(TcpAdaptorTest, StoredEventFrameEqualsTheFrameOfTheDecodedEvent) {
       ASSERT_TRUE(frame.has_value()) << event.id();
       EXPECT_EQ(*frame, DecodedFrame(stored, convention));
     }
+  }
+}
+
+// An event whose protocoltype extension names no TCP format (a publisher set it as a message
+// property, or it arrived over gRPC with such an attribute) is pushed as an EventMeshMessage that
+// keeps the value among its properties: it is never undeliverable.
+TEST(TcpAdaptorTest, EventsOfOtherProtocolTypesArePushedAsEventMeshMessages) {
+  const tcp::Package publish =
+      PublishPackage(R"({"topic":"t","properties":{"protocoltype":"5"},"body":"payload"})");
+  absl::StatusOr<CloudEvent> event = TcpPackageToCloudEvent(publish);
+  ASSERT_TRUE(event.ok()) << event.status();
+  ASSERT_NE(event->FindExtension("protocoltype"), nullptr);
+  EXPECT_EQ(*event->FindExtension("protocoltype"), "5");  // the message property wins, as in Java
+  StoredPublish stored;
+  ASSERT_TRUE(EncodeStoredPublish(publish.header, publish.body, "m", &stored));
+  EXPECT_EQ(stored.bytes, Stored(*event));
+
+  CloudEvent other;  // no EventMeshMessage origin at all
+  other.set_id("e9");
+  other.set_source("/s");
+  other.set_type("t");
+  other.set_subject("orders");
+  other.set_data("hello", DataEncoding::kText);
+  other.SetExtension("protocoltype", "openmessage");
+  for (const CloudEvent* e : {&*event, &other}) {
+    SCOPED_TRACE(e->id());
+    absl::StatusOr<tcp::Package> push =
+        CloudEventToTcpPackage(*e, tcp::Command::kAsyncMessageToClient, "42");
+    ASSERT_TRUE(push.ok()) << push.status();
+    EXPECT_EQ(push->header.properties.at("protocoltype"), "eventmeshmessage");
+    absl::StatusOr<tcp::EventMeshMessage> m = tcp::EventMeshMessage::FromJson(push->body);
+    ASSERT_TRUE(m.ok()) << m.status();
+    EXPECT_EQ(m->topic, *e->subject());
+    EXPECT_EQ(m->body, e->data());
+    EXPECT_EQ(m->properties.at("protocoltype"), *e->FindExtension("protocoltype"));
+    ExpectSameFrame(*e, tcp::LengthConvention::kCurrent);
+    const std::optional<std::string> frame = StoredFrame(Stored(*e));
+    ASSERT_TRUE(frame.has_value());
+    EXPECT_EQ(*frame, DecodedFrame(Stored(*e)));
   }
 }
 
