@@ -241,6 +241,18 @@ bool EncodeStoredPublish(const tcp::Header& header, absl::string_view body,
 
 namespace {
 
+// Every value of the header's properties is ASCII without quotes, backslashes or control
+// characters (the names of a package the encoder takes are extension names).
+bool PlainHeaderValues(const tcp::Header& header) {
+  for (const auto& [name, text] : header.properties) {
+    if (json::FindJsonSpecialByte(text.data(), text.size(), /*stop_on_non_ascii=*/true) !=
+        text.size()) {
+      return false;
+    }
+  }
+  return true;
+}
+
 // The memo's texts equal the header's properties (in the map's order).
 bool SameTexts(const std::vector<std::pair<std::string, std::string>>& texts,
                const tcp::Header::Properties& properties) {
@@ -329,6 +341,7 @@ bool StoredPublishMemo::EncodeLikeLast(const tcp::Header& header, absl::string_v
   out->has_marker = has_marker_;
   out->topic.assign(topic_);
   out->hints.plain_data = true;
+  out->hints.plain_attributes = plain_attributes_;
   out->hints.attributes_id = attributes_id_;
   out->hints.data_size = data.size();
   values_changed_ = false;
@@ -385,6 +398,7 @@ bool EncodeStoredPublish(const tcp::Header& header, absl::string_view body,
                                               event.data, &out->bytes);
           out->has_marker = memo->has_marker_;
           out->hints.attributes_id = memo->attributes_id_;
+          out->hints.plain_attributes = memo->plain_attributes_;
           memo->values_changed_ = false;
         } else if (same_shape && memo->values_changed_ && memo->shape_valid_ &&
                    ++memo->shape_run_ < StoredPublishMemo::kShapeRun) {
@@ -407,6 +421,7 @@ bool EncodeStoredPublish(const tcp::Header& header, absl::string_view body,
           cloudevents::AppendPlainProto(event, &out->bytes);
           out->has_marker = memo->has_marker_;
           out->hints.attributes_id = cloudevents::NewStoredAttributesId();
+          out->hints.plain_attributes = message.plain_ascii && memo->header_plain_;
           remember_body = false;
         } else {
           if (!message.plain_ascii && (!IsValidUtf8(message.topic) || !IsValidUtf8(content_type))) {
@@ -425,6 +440,9 @@ bool EncodeStoredPublish(const tcp::Header& header, absl::string_view body,
           if (!content_type.empty()) event.data_content_type = content_type;
           event.subject = message.topic;
           event.extensions = fields;
+          // (False when unknown: the header is not looked at for a message that is not plain.)
+          const bool header_plain = message.plain_ascii && PlainHeaderValues(header);
+          out->hints.plain_attributes = header_plain;
           if (memo == nullptr) {
             cloudevents::AppendPlainProto(event, &out->bytes);
           } else {
@@ -442,6 +460,8 @@ bool EncodeStoredPublish(const tcp::Header& header, absl::string_view body,
               memo->message_properties_.emplace_back(field.name, field.text);
             }
             memo->has_marker_ = has_marker;
+            memo->header_plain_ = header_plain;
+            memo->plain_attributes_ = out->hints.plain_attributes;
             memo->after_id_.clear();
             cloudevents::AppendPlainAfterId(event, memo->attributes_, &memo->after_id_);
             memo->attributes_id_ = cloudevents::NewStoredAttributesId();
@@ -570,42 +590,60 @@ absl::string_view PushFrameStart(tcp::Command cmd) {
 // are (name, text) pairs in name order; no "datacontenttype" header when `content_type` is null.
 // In three parts (the object's start and topic, the data, the rest), so that the parts around the
 // data can be kept for the next message with the same topic and properties (StoredFrameMemo).
-void WriteMessageHead(tcp::DirectJsonWriter& w, absl::string_view topic) {
+// What the writer knows needs no escaping (is ASCII without quotes, backslashes or control
+// characters), so is copied without a scan for such bytes.
+struct PlainParts {
+  // Every property name is a valid CloudEvents attribute name (a-z, 0-9, as the extensions of
+  // a ProtoEventView are).
+  bool names = false;
+  // The topic, every property's value and the content type
+  // (cloudevents::StoredEventHints::plain_attributes).
+  bool attributes = false;
+  bool data = false;
+};
+
+void WriteString(tcp::DirectJsonWriter& w, absl::string_view text, bool plain) {
+  if (plain) {
+    w.PlainString(text);
+  } else {
+    w.String(text);
+  }
+}
+
+void WriteMessageHead(tcp::DirectJsonWriter& w, absl::string_view topic, bool plain = false) {
   w.StartObject();
   if (!topic.empty()) {
     w.PlainKey("topic");
-    w.String(topic);
+    WriteString(w, topic, plain);
   }
 }
 
-void WriteMessageData(tcp::DirectJsonWriter& w, absl::string_view data) {
+void WriteMessageData(tcp::DirectJsonWriter& w, absl::string_view data, bool plain = false) {
   if (!data.empty()) {
     w.PlainKey("body");
-    w.String(data);
+    WriteString(w, data, plain);
   }
 }
 
-// `names_plain`: every property name is a valid CloudEvents attribute name (a-z, 0-9, as the
-// extensions of a ProtoEventView are), so none needs escaping or a scan for it.
 template <typename Properties>
 void WriteMessageTail(tcp::DirectJsonWriter& w, const Properties& properties,
-                      const absl::string_view* content_type, bool names_plain = false) {
+                      const absl::string_view* content_type, PlainParts plain = PlainParts()) {
   w.PlainKey("properties");
   w.StartObject();
   for (const auto& [name, text] : properties) {
-    if (names_plain) {
+    if (plain.names) {
       w.PlainKey(name);
     } else {
       w.Key(name);
     }
-    w.String(text);
+    WriteString(w, text, plain.attributes);
   }
   w.EndObject();
   w.PlainKey("headers");
   w.StartObject();
   if (content_type != nullptr) {
     w.PlainKey(kDataContentTypeKey);
-    w.String(*content_type);
+    WriteString(w, *content_type, plain.attributes);
   }
   w.EndObject();
   w.EndObject();
@@ -614,11 +652,11 @@ void WriteMessageTail(tcp::DirectJsonWriter& w, const Properties& properties,
 template <typename Properties>
 void AppendEventMeshMessageJson(absl::string_view topic, absl::string_view data,
                                 const Properties& properties, const absl::string_view* content_type,
-                                std::string* out, bool names_plain = false) {
+                                std::string* out, PlainParts plain = PlainParts()) {
   tcp::DirectJsonWriter w(out);
-  WriteMessageHead(w, topic);
-  WriteMessageData(w, data);
-  WriteMessageTail(w, properties, content_type, names_plain);
+  WriteMessageHead(w, topic, plain.attributes);
+  WriteMessageData(w, data, plain.data);
+  WriteMessageTail(w, properties, content_type, plain);
 }
 
 // The extensions of an event (CloudEvent::Extensions, or a ProtoEventView's) as (name, text)
@@ -753,6 +791,11 @@ std::optional<absl::Status> AppendStoredEventFrame(absl::string_view stored, tcp
         max_frame_size);
   }
   const auto extensions = event->extensions();
+  // The publisher's hints, which the store keeps with the bytes: what needs no escaping.
+  PlainParts plain;
+  plain.names = true;
+  plain.attributes = hints.plain_attributes;
+  plain.data = hints.plain_data && event->data_field_encoding() == DataEncoding::kText;
   const absl::string_view topic = event->subject().value_or(absl::string_view());
   const absl::string_view* content_type =
       event->data_content_type().has_value() ? &*event->data_content_type() : nullptr;
@@ -765,11 +808,11 @@ std::optional<absl::Status> AppendStoredEventFrame(absl::string_view stored, tcp
       memo->tail_.clear();
       {
         tcp::DirectJsonWriter w(&memo->head_);
-        WriteMessageHead(w, topic);
+        WriteMessageHead(w, topic, plain.attributes);
       }
       {
         tcp::DirectJsonWriter w(&memo->tail_);
-        WriteMessageTail(w, ExtensionTexts(extensions), content_type, /*names_plain=*/true);
+        WriteMessageTail(w, ExtensionTexts(extensions), content_type, plain);
       }
       memo->json_generation_ = memo->attributes_.generation();
       memo->json_has_topic_ = !topic.empty();
@@ -789,9 +832,8 @@ std::optional<absl::Status> AppendStoredEventFrame(absl::string_view stored, tcp
       }
     }
     memo->json_attributes_id_ = hints.attributes_id;
-    return memo->AppendFrameAround(
-        cmd, seq, convention, out, max_frame_size, event->data(),
-        hints.plain_data && event->data_field_encoding() == DataEncoding::kText);
+    return memo->AppendFrameAround(cmd, seq, convention, out, max_frame_size, event->data(),
+                                   plain.data);
   }
   size_t estimate = event->data().size();
   for (const auto& [name, value] : extensions) estimate += name.size() + value.text.size() + 8;
@@ -799,7 +841,7 @@ std::optional<absl::Status> AppendStoredEventFrame(absl::string_view stored, tcp
       cmd, seq, tcp::kProtocolTypeEventMeshMessage, convention, estimate,
       [&](std::string* body) {
         AppendEventMeshMessageJson(topic, event->data(), ExtensionTexts(extensions), content_type,
-                                   body, /*names_plain=*/true);
+                                   body, plain);
       },
       out, max_frame_size);
 }

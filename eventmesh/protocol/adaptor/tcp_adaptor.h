@@ -66,7 +66,8 @@ struct StoredPublish {
   // What the writer knows about `bytes` (AppendStoredEventFrame's `hints`): the size of the data
   // (the message body), which ends the bytes; plain_data when the data is ASCII without quotes,
   // backslashes or control characters, so JSON holds it as it is; through a StoredPublishMemo,
-  // the id of the attributes the memo wrote (one per set of topic, content type and properties).
+  // the id of the attributes the memo wrote (one per set of topic, content type and properties);
+  // plain_attributes when the message's strings and the header's property values are such text.
   cloudevents::StoredEventHints hints;
 };
 
@@ -112,6 +113,10 @@ class StoredPublishMemo {
   std::string attributes_;      // cloudevents::AppendPlainAttributes of the event
   uint64_t attributes_id_ = 0;  // cloudevents::NewStoredAttributesId for attributes_
   bool has_marker_ = false;
+  // The header's properties' values need no JSON escaping (PlainHeaderValues); the attributes'
+  // values all need none (StoredEventHints::plain_attributes).
+  bool header_plain_ = false;
+  bool plain_attributes_ = false;
   // cloudevents::AppendPlainAfterId of the event (the fields after the id: the source, the
   // protocol version of the header properties, the type, then attributes_).
   std::string after_id_;

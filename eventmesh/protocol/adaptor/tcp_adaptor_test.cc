@@ -794,6 +794,64 @@ TEST(TcpAdaptorTest, PlainDataMarksBodiesJsonHoldsAsTheyAre) {
   }
 }
 
+// StoredPublish::hints.plain_attributes is set only when the topic, the content type and every
+// property value (the message's and the header's) need no JSON escaping; frames written with it
+// (without a memo, and through a StoredFrameMemo's JSON) are the frames of the decoded events.
+// Through a StoredPublishMemo too: values that change every time, plain or not.
+TEST(TcpAdaptorTest, PlainAttributesMarkTopicsTypesAndPropertiesJsonHoldsAsTheyAre) {
+  struct Case {
+    std::string message;               // the EventMeshMessage JSON
+    std::string header_value = "tcp";  // the header's protocoldesc
+    bool plain;
+  };
+  const std::vector<Case> cases = {
+      {R"({"topic":"t","properties":{"k":"v","seq":"1"},"body":"b"})", "tcp", true},
+      {R"({"topic":"t","properties":{"k":"v","seq":"2"},"body":"b"})", "tcp", true},
+      {R"({"topic":"t","properties":{"k":"v","seq":"3"},"body":"b"})", "tcp", true},
+      {R"({"topic":"t","properties":{"k":"v\"q","seq":"4"},"body":"b"})", "tcp", false},
+      {R"({"topic":"t","properties":{"k":"v","seq":"5"},"body":"b"})", "tcp", true},
+      {"{\"topic\":\"t\",\"properties\":{\"k\":\"caf\xc3\xa9\",\"seq\":\"6\"},\"body\":\"b\"}",
+       "tcp", false},
+      {R"({"topic":"t","properties":{"k":"v","seq":"7"},"body":"b"})", "a \"quoted\" desc", false},
+      {R"({"topic":"t","properties":{"k":"v","seq":"8"},"body":"b"})", "tab\there", false},
+      {R"({"topic":"t","properties":{"k":"v","seq":"9"},"body":"b"})", "tcp", true},
+      {R"({"topic":"t\/x","properties":{"k":"v"},"body":"b"})", "tcp", false},
+      {R"({"topic":"t","properties":{"k":"v"},"headers":{"datacontenttype":"text/\"x\""},)"
+       R"("body":"b"})",
+       "tcp", false},
+      {R"({"topic":"t","properties":{"k":"v"},"headers":{"datacontenttype":"text/plain"},)"
+       R"("body":"b"})",
+       "tcp", true},
+      {R"({"topic":"t","properties":{"k":"v"},"body":"an escaped \"body\""})", "tcp", false},
+  };
+  StoredPublishMemo publish_memo;
+  StoredFrameMemo frame_memo;
+  for (int pass = 0; pass < 2; ++pass) {  // the second time through the publish memo
+    for (const Case& c : cases) {
+      SCOPED_TRACE(c.message + " / " + c.header_value);
+      tcp::Package package = PublishPackage(c.message);
+      package.header.properties["protocoldesc"] = c.header_value;
+      StoredPublish stored;
+      ASSERT_TRUE(EncodeStoredPublish(package.header, package.body, "eventmeshorigin", &stored,
+                                      pass == 0 ? nullptr : &publish_memo));
+      // Never claimed when it is not so; claimed for every plain case without a memo.
+      if (pass == 0 || !c.plain) {
+        EXPECT_EQ(stored.hints.plain_attributes, c.plain);
+      }
+      for (int repeat = 0; repeat < 2; ++repeat) {  // the second frame through the memo's JSON
+        std::string frame = "previous bytes";
+        std::optional<absl::Status> written =
+            AppendStoredEventFrame(stored.bytes, tcp::Command::kAsyncMessageToClient, "42",
+                                   tcp::LengthConvention::kCurrent, &frame, tcp::kMaxFrameSize,
+                                   cloudevents::ProtoEventView::Checks::kStructure,
+                                   repeat == 0 ? nullptr : &frame_memo, stored.hints);
+        ASSERT_TRUE(written.has_value() && written->ok());
+        EXPECT_EQ(frame, DecodedFrame(stored.bytes));
+      }
+    }
+  }
+}
+
 // Publishes encoded through StoredPublishMemos (two publishers, interleaved) carry attribute ids;
 // their push frames written with those hints, through one StoredFrameMemo (where the id of the
 // memo's JSON skips reading the bytes), are the frames of the decoded events: across topic,

@@ -10,7 +10,8 @@
 // bytes, topic, data size and marker are those of the converted event. When the general path
 // accepts an EventMeshMessage package the encoder leaves to it, the event's data is binary (the
 // message body, once read, is not UTF-8). A StoredPublishMemo changes nothing (also when it was
-// built for other values of the same properties). The push frame
+// built for other values of the same properties). What the hints call plain (the data, the
+// attributes) needs no JSON escaping. The push frame
 // written from the encoder's bytes, with and without a StoredFrameMemo, is the converted event's.
 // Any violation aborts.
 #include <cstdint>
@@ -67,6 +68,15 @@ eventmesh::protocol::tcp::Package ReadPackage(absl::string_view input) {
   return package;
 }
 
+// Text a JSON writer may copy as it is: ASCII without quotes, backslashes or control characters.
+bool IsPlain(absl::string_view text) {
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte >= 0x80 || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -79,6 +89,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Through a memo, after a package of the default header (which the input's may share) and
   // then after itself: the same answer and bytes (and hints, but for the attributes' id).
   StoredPublish with_memo;
+  // Whether any encoding (with or without a memo) said the attributes need no escaping.
+  bool claimed_plain_attributes = stored.hints.plain_attributes;
   {
     eventmesh::protocol::adaptor::StoredPublishMemo memo;
     eventmesh::protocol::tcp::Package first = ReadPackage("\n{\"topic\":\"t\",\"body\":\"b\"}");
@@ -96,6 +108,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         Fail("the memo changes the encoding", input);
       }
       if (encoded && through.hints.attributes_id == 0) Fail("no attributes id", input);
+      if (encoded) claimed_plain_attributes |= through.hints.plain_attributes;
       if (i == 0) with_memo = through;
     }
   }
@@ -121,6 +134,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                     through.hints.data_size != stored.hints.data_size)) {
       Fail("the memo's shape changes the encoding", input);
     }
+    if (encoded) claimed_plain_attributes |= through.hints.plain_attributes;
   }
   const absl::StatusOr<eventmesh::cloudevents::CloudEvent> event = TcpPackageToCloudEvent(package);
   if (!encoded) {
@@ -148,14 +162,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                            event->data()) != 0) {
     Fail("the bytes do not end with the data", input);
   }
-  if (stored.hints.plain_data) {
-    for (const char c : event->data()) {
-      const auto byte = static_cast<unsigned char>(c);
-      if (byte < 0x20 || byte >= 0x80 || c == '"' || c == '\\') {
-        Fail("data marked plain needs escaping", input);
-      }
-    }
+  if (claimed_plain_attributes) {
+    bool plain = IsPlain(*event->subject()) &&
+                 (!event->data_content_type().has_value() || IsPlain(*event->data_content_type()));
+    for (const auto& [name, value] : event->extensions()) plain = plain && IsPlain(value.text);
+    if (!plain) Fail("attributes marked plain need escaping", input);
   }
+  if (stored.hints.plain_data && !IsPlain(event->data())) {
+    Fail("data marked plain needs escaping", input);
+  }
+
   // The push written from the stored bytes is the converted event's frame: without a memo,
   // through a fresh one, and through it again (its kept reading and JSON; with the publish's
   // hints as a session passes them on: the last time from the JSON the memo wrote for the

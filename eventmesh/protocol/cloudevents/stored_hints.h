@@ -18,6 +18,10 @@ struct StoredEventHints {
   // The data is ASCII text without quotes, backslashes or control characters: a JSON writer
   // copies it as it is.
   bool plain_data = false;
+  // The subject, the datacontenttype and every extension's value are ASCII without quotes,
+  // backslashes or control characters (extension names always are): a JSON writer copies them
+  // as they are.
+  bool plain_attributes = false;
   // Nonzero: the bytes end with the event's data (its last `data_size` bytes), and the event's
   // subject, datacontenttype and extensions are those of every other event whose bytes were
   // written with the same id. Ids come from NewStoredAttributesId.
