@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "eventmesh/connectors/builtin.h"
 #include "eventmesh/protocol/cloudevents/proto_format.h"
@@ -34,6 +35,17 @@ using testing::TestClient;
 std::string BodyOf(const Package& push) {
   auto message = protocol::tcp::EventMeshMessage::FromJson(push.body);
   return message.ok() ? message->body : "<undecodable: " + push.body + ">";
+}
+
+// An ASYNC_MESSAGE_TO_SERVER of protocol type `type` (protocol version 1.0) carrying `body`.
+Package AsyncPublish(absl::string_view type, std::string body) {
+  Package publish;
+  publish.header.cmd = Command::kAsyncMessageToServer;
+  publish.header.properties["protocoltype"] = std::string(type);
+  publish.header.properties["protocolversion"] = "1.0";
+  publish.header.properties["protocoldesc"] = "tcp";
+  publish.body = std::move(body);
+  return publish;
 }
 
 class RuntimeTest : public ::testing::Test {
@@ -1015,14 +1027,10 @@ TEST_F(RuntimeTest, CloudEventsProtocolTypeRoundTrips) {
   StartServer();
   auto subscriber = Subscriber("ce-readers", "ce-topic");
   auto publisher = Client("pub", "p");
-  Package publish;
-  publish.header.cmd = Command::kAsyncMessageToServer;
-  publish.header.properties["protocoltype"] = "cloudevents";
-  publish.header.properties["protocolversion"] = "1.0";
-  publish.header.properties["protocoldesc"] = "tcp";
-  publish.body =
+  const Package publish = AsyncPublish(
+      "cloudevents",
       R"({"specversion":"1.0","id":"ce-1","source":"/sensors","type":"reading",)"
-      R"("subject":"ce-topic","datacontenttype":"application/cloudevents+json","data":"42"})";
+      R"("subject":"ce-topic","datacontenttype":"application/cloudevents+json","data":"42"})");
   auto ack = publisher->Request(publish);
   ASSERT_TRUE(ack.ok());
   EXPECT_EQ(ack->header.code, 0) << ack->header.desc;
@@ -1040,13 +1048,10 @@ TEST_F(RuntimeTest, AMessagePropertyProtocolTypeIsDeliveredAsAnEventMeshMessage)
   StartServer();
   auto subscriber = Subscriber("odd-readers", "odd-topic");
   auto publisher = Client("pub", "p");
-  Package publish;
-  publish.header.cmd = Command::kAsyncMessageToServer;
+  Package publish =
+      AsyncPublish("eventmeshmessage",
+                   R"({"topic":"odd-topic","properties":{"protocoltype":"5"},"body":"payload"})");
   publish.header.seq = "odd-1";
-  publish.header.properties["protocoltype"] = "eventmeshmessage";
-  publish.header.properties["protocolversion"] = "1.0";
-  publish.header.properties["protocoldesc"] = "tcp";
-  publish.body = R"({"topic":"odd-topic","properties":{"protocoltype":"5"},"body":"payload"})";
   auto ack = publisher->Request(publish);
   ASSERT_TRUE(ack.ok()) << ack.status();
   EXPECT_EQ(ack->header.code, 0) << ack->header.desc;
