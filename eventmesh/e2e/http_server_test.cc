@@ -692,10 +692,9 @@ TEST_F(HttpServerTest, PublishEndpointWithoutCloudEventsWrapsTheRequest) {
             "missing topic: post to /eventmesh/publish/{topic} or set header 'subject'");
 }
 
-// An event TCP cannot carry (an HTTP publisher set an unknown protocoltype) is dead-lettered
-// with the reason; the TCP subscriber stays in its group and keeps receiving. Before, the group
-// dropped the healthy session and the event blocked the queue forever.
-TEST_F(HttpServerTest, EventTcpCannotCarryIsDeadLetteredAndTheSubscriberStays) {
+// An event whose protocoltype names no TCP format (an HTTP publisher set one) reaches a TCP
+// subscriber as an EventMeshMessage that keeps the value among its properties.
+TEST_F(HttpServerTest, EventOfAnUnknownProtocolTypeReachesATcpSubscriber) {
   StartServer();
   auto subscriber = TcpSubscriber("carriers", "odd");
   HttpReply reply = Post({{"ce-specversion", "1.0"},
@@ -705,6 +704,28 @@ TEST_F(HttpServerTest, EventTcpCannotCarryIsDeadLetteredAndTheSubscriberStays) {
                           {"ce-protocoltype", "carrier-pigeon"},
                           {"Content-Type", "text/plain"}},
                          "coo", "/eventmesh/publish/odd");
+  EXPECT_EQ(reply.ret_code, 0) << reply.body;
+  auto push = subscriber->Next(Command::kAsyncMessageToClient);
+  ASSERT_TRUE(push.ok()) << push.status();
+  EXPECT_EQ(push->header.properties.at("protocoltype"), "eventmeshmessage");
+  const auto message = MessageOf(*push);
+  EXPECT_EQ(message.body, "coo");
+  EXPECT_EQ(message.properties.at("protocoltype"), "carrier-pigeon");
+  ASSERT_TRUE(subscriber->Ack(*push).ok());
+}
+
+// An event TCP cannot carry (its push frame would exceed the TCP frame limit) is dead-lettered
+// with the reason; the TCP subscriber stays in its group and keeps receiving. Before, the group
+// dropped the healthy session and the event blocked the queue forever.
+TEST_F(HttpServerTest, EventTcpCannotCarryIsDeadLetteredAndTheSubscriberStays) {
+  StartServer({{"eventMesh.server.tcp.maxFrameSize", "1024"}});
+  auto subscriber = TcpSubscriber("carriers", "odd");
+  HttpReply reply = Post({{"ce-specversion", "1.0"},
+                          {"ce-id", "odd-1"},
+                          {"ce-source", "/test"},
+                          {"ce-type", "t"},
+                          {"Content-Type", "text/plain"}},
+                         std::string(2000, 'x'), "/eventmesh/publish/odd");
   EXPECT_EQ(reply.ret_code, 0) << reply.body;
   // The subscriber is still a member and the queue moved on: it receives the next event.
   reply = SendAsync("odd", "a normal one");
@@ -727,7 +748,7 @@ TEST_F(HttpServerTest, EventTcpCannotCarryIsDeadLetteredAndTheSubscriberStays) {
   }
   EXPECT_NE(dead.find("odd-1"), std::string::npos);
   EXPECT_NE(dead.find("cannot be sent over TCP"), std::string::npos);
-  EXPECT_NE(dead.find("carrier-pigeon"), std::string::npos);
+  EXPECT_NE(dead.find("1024-byte limit"), std::string::npos) << dead;
 }
 
 // ----- URI endpoints and webhook mapping ------------------------------------------------------

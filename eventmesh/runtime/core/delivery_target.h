@@ -35,7 +35,7 @@ struct PushResult {
   enum class Code {
     kQueued,         // on its way; an ack (or a timeout) settles it
     kClosed,         // the target is gone: the event goes to another target
-    kUndeliverable,  // this target cannot carry this event (e.g. no encoding for it): the event
+    kUndeliverable,  // this target cannot carry this event (e.g. a frame over its limit): the event
                      // is dead-lettered with `reason`; the target stays
   };
   Code code = Code::kQueued;

@@ -478,8 +478,8 @@ TEST_F(GroupConsumerTest, RejectDeadLettersAtOnceWithReasonAndAcknowledges) {
   EXPECT_EQ(connector.acks.size(), 2u);
 }
 
-// A push the target cannot carry (e.g. no TCP encoding for the event) dead-letters that event
-// with the reason; the healthy target stays in the group and the queue moves on.
+// A push the target cannot carry (e.g. its TCP frame would exceed the frame limit) dead-letters
+// that event with the reason; the healthy target stays in the group and the queue moves on.
 TEST_F(GroupConsumerTest, UndeliverableEventIsDeadLetteredAndTheTargetStays) {
   auto consumer = Make({});
   auto a = std::make_shared<FakeTarget>(1, 5);
