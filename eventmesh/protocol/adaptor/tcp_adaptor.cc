@@ -585,11 +585,6 @@ absl::string_view PushFrameStart(tcp::Command cmd) {
   return (*kStarts)[static_cast<size_t>(cmd)];
 }
 
-// The EventMeshMessage body CloudEventToTcpPackage builds, written straight from its parts:
-// the same key order and content as EventMeshMessage::AppendJson of that message. `properties`
-// are (name, text) pairs in name order; no "datacontenttype" header when `content_type` is null.
-// In three parts (the object's start and topic, the data, the rest), so that the parts around the
-// data can be kept for the next message with the same topic and properties (StoredFrameMemo).
 // What the writer knows needs no escaping (is ASCII without quotes, backslashes or control
 // characters), so is copied without a scan for such bytes.
 struct PlainParts {
@@ -610,6 +605,11 @@ void WriteString(tcp::DirectJsonWriter& w, absl::string_view text, bool plain) {
   }
 }
 
+// The EventMeshMessage body CloudEventToTcpPackage builds, written straight from its parts:
+// the same key order and content as EventMeshMessage::AppendJson of that message. `properties`
+// are (name, text) pairs in name order; no "datacontenttype" header when `content_type` is null.
+// In three parts (the object's start and topic, the data, the rest), so that the parts around the
+// data can be kept for the next message with the same topic and properties (StoredFrameMemo).
 void WriteMessageHead(tcp::DirectJsonWriter& w, absl::string_view topic, bool plain = false) {
   w.StartObject();
   if (!topic.empty()) {
