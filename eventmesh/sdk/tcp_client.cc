@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -153,17 +154,33 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   absl::Status Send(const Package& package, uint64_t seq, absl::Duration timeout,
                     PendingRequests::Callback done, bool handshake = false, bool closing = false,
                     uint64_t generation = 0) {
+    return SendFrame(
+        package.header.cmd,
+        [&package](std::string* out) {
+          return protocol::tcp::EncodePackage(package, protocol::tcp::LengthConvention::kCurrent,
+                                              out);
+        },
+        seq, timeout, std::move(done), handshake, closing, generation);
+  }
+
+  // Send for a frame that `encode` appends (the frame of a `cmd` package) to the output.
+  absl::Status SendFrame(Command cmd, absl::FunctionRef<absl::Status(std::string*)> encode,
+                         uint64_t seq, absl::Duration timeout, PendingRequests::Callback done,
+                         bool handshake = false, bool closing = false, uint64_t generation = 0) {
     absl::Status status;
     bool start_write = false;
     {
       absl::MutexLock lock(&mu_);
-      status = CheckSendableLocked(handshake, closing, generation);
-      if (status.ok())
-        status =
-            protocol::tcp::EncodePackage(package, protocol::tcp::LengthConvention::kCurrent, &out_);
+      // A frame that cannot be encoded is refused as such, connected or not.
+      const size_t before = out_.size();
+      status = encode(&out_);
+      if (status.ok()) {
+        status = CheckSendableLocked(handshake, closing, generation);
+        if (!status.ok()) out_.resize(before);
+      }
       if (status.ok()) {
         if (done) {
-          pending_.Add(seq, package.header.cmd, absl::Now() + timeout, std::move(done));
+          pending_.Add(seq, cmd, absl::Now() + timeout, std::move(done));
         }
         if (!writing_) writing_ = start_write = true;
       }
@@ -187,19 +204,34 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   void SendMessage(Command cmd, const Event& event, absl::Duration timeout,
                    PendingRequests::Callback done) {
     const uint64_t seq = NextSeq();
-    std::string seq_text = absl::StrCat(seq);
-    auto package = BuildMessagePackage(cmd, std::move(seq_text), event);
-    if (!package.ok()) {
-      done(package.status());
-      return;
-    }
-    (void)Send(*package, seq, timeout, std::move(done));
+    char seq_text[absl::numbers_internal::kFastToBufferSize];
+    const absl::string_view seq_view(
+        seq_text, absl::numbers_internal::FastIntToBuffer(seq, seq_text) - seq_text);
+    // The frame is written straight into the output; a message that cannot be sent is
+    // refused there (`done` then runs with the error).
+    (void)SendFrame(
+        cmd, [&](std::string* out) { return AppendMessageFrame(cmd, seq_view, event, out); }, seq,
+        timeout, std::move(done));
   }
 
   // Sends an ack or reply for a delivery of connection `generation` (no reply expected).
   absl::Status SendOneWay(const Package& package, uint64_t generation) {
     return Send(package, 0, absl::ZeroDuration(), nullptr, /*handshake=*/false,
                 /*closing=*/true, generation);
+  }
+
+  // Sends the acknowledgement `cmd` of the push with `seq` on connection `generation`: the
+  // frame of BuildControlPackage(cmd, seq), written without building the package.
+  absl::Status SendAck(Command cmd, absl::string_view seq, uint64_t generation) {
+    return SendFrame(
+        cmd,
+        [&](std::string* out) {
+          return protocol::tcp::EncodeReply(
+              cmd, protocol::tcp::OpStatus::kSuccess, "",
+              seq.empty() ? std::nullopt : std::optional<absl::string_view>(seq),
+              protocol::tcp::LengthConvention::kCurrent, out);
+        },
+        0, absl::ZeroDuration(), nullptr, /*handshake=*/false, /*closing=*/true, generation);
   }
 
   absl::Status Close() {
@@ -397,14 +429,18 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
       }
       decoder_->CommitAppend(n);
       while (true) {
-        auto next = decoder_->Next();
+        // Pushes are parsed where the decoder holds them; one DecodedPackage is reused for all.
+        auto next = decoder_->NextInto(&decoded_, [](Command cmd) {
+          return cmd == Command::kAsyncMessageToClient ||
+                 cmd == Command::kBroadcastMessageToClient || cmd == Command::kRequestToClient;
+        });
         if (!next.ok()) {
           OnConnectionLost(
               gen, absl::StrCat("undecodable frame from the runtime: ", next.status().message()));
           return;
         }
-        if (!next->has_value()) break;
-        HandlePackage(gen, (*next)->package);
+        if (!*next) break;
+        HandlePackage(gen, decoded_.package, decoded_.body());
         if (gen != io_generation_) return;
       }
       DoRead(gen);
@@ -427,7 +463,8 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
     if (entry.has_value() && entry->done) entry->done(package);
   }
 
-  void HandlePackage(uint64_t gen, Package& package) {
+  // `body` is the package's body (package.body, or where the decoder holds it).
+  void HandlePackage(uint64_t gen, Package& package, absl::string_view body) {
     switch (package.header.cmd) {
       case Command::kHelloResponse:
       case Command::kHeartbeatResponse:
@@ -441,15 +478,14 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
         return;
       case Command::kResponseToClient:
         if (package.header.code == 0 && package.header.seq.has_value()) {
-          (void)Send(BuildControlPackage(Command::kResponseToClientAck, *package.header.seq), 0,
-                     absl::ZeroDuration(), nullptr, false, true, gen);
+          (void)SendAck(Command::kResponseToClientAck, *package.header.seq, gen);
         }
         CompletePending(package);
         return;
       case Command::kAsyncMessageToClient:
       case Command::kBroadcastMessageToClient:
       case Command::kRequestToClient:
-        Deliver(gen, package);
+        Deliver(gen, package.header, body);
         return;
       case Command::kServerGoodbyeRequest: {
         {
@@ -481,8 +517,8 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
     }
   }
 
-  void Deliver(uint64_t gen, const Package& package) {
-    auto event = ParseMessagePackage(package);
+  void Deliver(uint64_t gen, const protocol::tcp::Header& header, absl::string_view body) {
+    auto event = ParseMessagePackage(header, body);
     std::shared_ptr<const EventHandler> handler;
     {
       absl::MutexLock lock(&mu_);
@@ -971,6 +1007,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   asio::steady_timer sweep_timer_;
   asio::steady_timer reconnect_timer_;
   std::unique_ptr<protocol::tcp::PackageDecoder> decoder_;
+  protocol::tcp::DecodedPackage decoded_;  // the frame being handled (io thread)
   // Set by a REDIRECT_TO_CLIENT until a connection succeeds or the target fails
   // kRedirectFallbackAttempts times; while set, reconnects skip the registry.
   bool following_redirect_ = false;
@@ -1020,7 +1057,7 @@ void Delivery::Ack() {
   auto core = core_.lock();
   auto ack_cmd = AckCommandFor(PushCommandOf(event_.kind));
   if (core == nullptr || !ack_cmd.has_value()) return;
-  (void)core->SendOneWay(BuildControlPackage(*ack_cmd, event_.seq), generation_);
+  (void)core->SendAck(*ack_cmd, event_.seq, generation_);
 }
 
 bool Delivery::acked() const { return acked_.load(); }

@@ -183,6 +183,7 @@ Direction CommandDirection(Command cmd) {
 
 bool ComesInRuns(Command cmd) {
   switch (cmd) {
+    // What a client sends in runs ...
     case Command::kAsyncMessageToServer:
     case Command::kBroadcastMessageToServer:
     case Command::kRequestToServer:
@@ -190,6 +191,13 @@ bool ComesInRuns(Command cmd) {
     case Command::kAsyncMessageToClientAck:
     case Command::kBroadcastMessageToClientAck:
     case Command::kRequestToClientAck:
+    // ... and a runtime sends to a client.
+    case Command::kAsyncMessageToClient:
+    case Command::kBroadcastMessageToClient:
+    case Command::kRequestToClient:
+    case Command::kResponseToClient:
+    case Command::kAsyncMessageToServerAck:
+    case Command::kBroadcastMessageToServerAck:
       return true;
     default:
       return false;

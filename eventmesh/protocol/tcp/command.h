@@ -74,9 +74,10 @@ std::optional<Command> CommandFromOrdinal(int64_t ordinal);
 // REQUEST_TO_SERVER -> RESPONSE_TO_CLIENT, ...); any other command maps to itself.
 Command ReplyCommand(Command cmd);
 
-// True for the commands a client sends in runs, one after another at its publishing or
-// consuming rate: publishes, requests, responses and acknowledgements of deliveries (not the
-// handshake, subscriptions or heartbeats). Readers keep state across those (HeaderReader).
+// True for the commands that come in runs, one after another at the publishing or consuming
+// rate: from a client publishes, requests, responses and acknowledgements of deliveries; from a
+// runtime pushes, responses and acknowledgements of publishes (not the handshake,
+// subscriptions or heartbeats). Readers keep state across those (HeaderReader).
 bool ComesInRuns(Command cmd);
 
 Direction CommandDirection(Command cmd);

@@ -190,6 +190,33 @@ void EventMeshMessage::AppendJson(std::string* out) const {
   w.EndObject();
 }
 
+void AppendEventMeshMessageJson(absl::string_view topic, absl::string_view body,
+                                absl::Span<const EventMeshMessageView::Field> properties,
+                                absl::Span<const EventMeshMessageView::Field> headers,
+                                std::string* out) {
+  DirectJsonWriter w(out);
+  w.StartObject();
+  if (!topic.empty()) {
+    w.Key("topic");
+    w.String(topic);
+  }
+  if (!body.empty()) {
+    w.Key("body");
+    w.String(body);
+  }
+  for (const auto& [key, fields] : {std::make_pair(absl::string_view("properties"), properties),
+                                    std::make_pair(absl::string_view("headers"), headers)}) {
+    w.PlainKey(key);
+    w.StartObject();
+    for (const EventMeshMessageView::Field& field : fields) {
+      w.Key(field.name);
+      w.String(field.text);
+    }
+    w.EndObject();
+  }
+  w.EndObject();
+}
+
 std::string EventMeshMessage::ToJson() const {
   std::string out;
   out.reserve(64 + topic.size() + body.size() + 32 * (properties.size() + headers.size()));

@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 
 namespace eventmesh::protocol::tcp {
 
@@ -52,6 +53,15 @@ struct EventMeshMessageView {
   // unknown.
   bool plain_ascii = false;
 };
+
+// Appends what EventMeshMessage::AppendJson writes for a message with these fields, read from
+// views instead of an EventMeshMessage (a client sending its own message type builds none):
+// `properties` and `headers` in the order to write, which for the same bytes is the maps' order
+// (by name, each name once).
+void AppendEventMeshMessageJson(absl::string_view topic, absl::string_view body,
+                                absl::Span<const EventMeshMessageView::Field> properties,
+                                absl::Span<const EventMeshMessageView::Field> headers,
+                                std::string* out);
 
 // Parses `json` as EventMeshMessage::FromJson does (same leniency, same errors) and calls `visit`
 // with the result; returns visit's status.

@@ -385,6 +385,25 @@ TEST(HeaderReaderTest, ReadsEveryHeaderAsFromJsonDoes) {
       {R"({"cmd":"REQUEST_TO_SERVER","code":0,"seq":"3"})", true},
       {R"({"cmd":"REQUEST_TO_SERVER","code":0,"seq":"3)", false},  // malformed
       {R"({"cmd":"REQUEST_TO_SERVER","code":0,"seq":"3","desc":"x"})", false},
+      // What a client reads in runs: pushes and acknowledgements of its publishes.
+      {R"({"cmd":"ASYNC_MESSAGE_TO_CLIENT","command":"ASYNC_MESSAGE_TO_CLIENT","code":0,"seq":"1",)"
+       R"("properties":{"protocoltype":"eventmeshmessage"}})",
+       false},
+      {R"({"cmd":"ASYNC_MESSAGE_TO_CLIENT","command":"ASYNC_MESSAGE_TO_CLIENT","code":0,"seq":"2",)"
+       R"("properties":{"protocoltype":"eventmeshmessage"}})",
+       true},
+      {R"({"cmd":"ASYNC_MESSAGE_TO_CLIENT","command":"ASYNC_MESSAGE_TO_CLIENT","code":0,"seq":"3",)"
+       R"("properties":{"protocoltype":"cloudevents"}})",
+       false},  // another protocol type: parsed (and remembered)
+      {R"({"cmd":"ASYNC_MESSAGE_TO_SERVER_ACK","command":"ASYNC_MESSAGE_TO_SERVER_ACK","code":0,)"
+       R"("desc":"success","seq":"1000000017","properties":{}})",
+       false},
+      {R"({"cmd":"ASYNC_MESSAGE_TO_SERVER_ACK","command":"ASYNC_MESSAGE_TO_SERVER_ACK","code":0,)"
+       R"("desc":"success","seq":"1000000018","properties":{}})",
+       true},
+      {R"({"cmd":"ASYNC_MESSAGE_TO_SERVER_ACK","command":"ASYNC_MESSAGE_TO_SERVER_ACK","code":1,)"
+       R"("desc":"fail","seq":"1000000019","properties":{}})",
+       false},  // an error: read in full
   };
   HeaderReader reader;
   Header reused;

@@ -122,6 +122,24 @@ absl::Status EncodeReply(Command cmd, int code, absl::string_view desc,
   return absl::OkStatus();
 }
 
+absl::Status EncodeFrame(std::initializer_list<absl::string_view> header_parts,
+                         absl::FunctionRef<void(std::string*)> append_body,
+                         LengthConvention convention, std::string* out, size_t max_frame_size) {
+  const size_t start = out->size();
+  size_t header_size = 0;
+  for (absl::string_view part : header_parts) header_size += part.size();
+  StartFrame(out);
+  for (absl::string_view part : header_parts) out->append(part.data(), part.size());
+  append_body(out);
+  const size_t frame_size = out->size() - start;
+  if (frame_size > max_frame_size) {
+    out->resize(start);
+    return FrameTooLarge(frame_size, max_frame_size);
+  }
+  PatchLengths(start, header_size, frame_size - kPrefixSize - header_size, convention, out);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::string> EncodePackage(const Package& package, LengthConvention convention) {
   std::string out;
   if (absl::Status s = EncodePackage(package, convention, &out); !s.ok()) return s;

@@ -13,9 +13,11 @@
 // encoder does. Pure functions; thread-safe.
 
 #include <cstddef>
+#include <initializer_list>
 #include <optional>
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -56,6 +58,15 @@ absl::Status EncodePackage(const Package& package, LengthConvention convention, 
 absl::Status EncodeReply(Command cmd, int code, absl::string_view desc,
                          std::optional<absl::string_view> seq, LengthConvention convention,
                          std::string* out, size_t max_frame_size = kMaxFrameSize);
+
+// Appends one frame whose header JSON is the concatenation of `header_parts` (text the caller
+// wrote as Header::AppendJson would, e.g. around a seq) and whose body is what `append_body`
+// appends to the string it is given (the end of `out`). Errors as EncodePackage's; `out` is then
+// left as it was.
+absl::Status EncodeFrame(std::initializer_list<absl::string_view> header_parts,
+                         absl::FunctionRef<void(std::string*)> append_body,
+                         LengthConvention convention, std::string* out,
+                         size_t max_frame_size = kMaxFrameSize);
 
 // The error of a frame of `frame_size` bytes above `max_frame_size`: ResourceExhausted "frame of N
 // bytes exceeds the M-byte limit" (every frame writer's).

@@ -12,6 +12,9 @@
 // CloudEvent extensions, the extensions the HTTP side produces for the same fields.
 // Pure functions; thread-safe.
 
+#include <string>
+
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "eventmesh/protocol/tcp/event_mesh_message.h"
 #include "eventmesh/sdk/message.h"
@@ -31,6 +34,15 @@ protocol::tcp::EventMeshMessage ToProtocolMessage(const Message& message);
 // EventMeshMessage -> Message: keeps every property and fills biz_seq_no / unique_id / tag /
 // ttl_ms from them (ttl_ms stays 0 when "ttl" is not a positive number).
 Message FromProtocolMessage(protocol::tcp::EventMeshMessage message);
+
+// Appends ToProtocolMessage(message)'s JSON (EventMeshMessage::AppendJson), written from
+// `message` itself: what a client sends for every publish, without copying the message first.
+void AppendProtocolMessageJson(const Message& message, std::string* out);
+
+// FromProtocolMessage(EventMeshMessage::FromJson(json)) read straight into `*out` (replaced),
+// without an EventMeshMessage in between: what a client does for every pushed event. Errors
+// are FromJson's; `*out` is then unspecified.
+absl::Status ParseProtocolMessage(absl::string_view json, Message* out);
 
 }  // namespace eventmesh::sdk
 

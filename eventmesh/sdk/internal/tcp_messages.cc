@@ -2,12 +2,15 @@
 
 #include <unistd.h>
 
+#include <array>
+#include <string>
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "eventmesh/protocol/cloudevents/json_format.h"
 #include "eventmesh/protocol/tcp/header.h"
+#include "eventmesh/protocol/tcp/package_codec.h"
 
 namespace eventmesh::sdk {
 
@@ -102,21 +105,89 @@ absl::StatusOr<Package> BuildMessagePackage(Command cmd, std::string seq, const 
   return package;
 }
 
+namespace {
+
+// The header of a message package with the properties of a Message (BuildMessagePackage's),
+// split around its seq's text: written once per command with Header::AppendJson.
+struct MessageHeader {
+  std::string head;  // up to and including the seq's opening quote
+  std::string tail;  // from its closing quote
+};
+
+const MessageHeader* MessageHeaderOf(Command cmd) {
+  constexpr Command kCommands[] = {Command::kAsyncMessageToServer,
+                                   Command::kBroadcastMessageToServer, Command::kRequestToServer,
+                                   Command::kResponseToServer};
+  constexpr size_t kCount = sizeof(kCommands) / sizeof(kCommands[0]);
+  static const std::array<MessageHeader, kCount>* const headers = [&] {
+    auto* all = new std::array<MessageHeader, kCount>();
+    constexpr absl::string_view kMark = "SEQ";
+    for (size_t i = 0; i < kCount; ++i) {
+      Package package = BuildControlPackage(kCommands[i], std::string(kMark));
+      package.header.properties.emplace(protocol::tcp::kPropertyProtocolDesc, kProtocolDescTcp);
+      package.header.properties.emplace(protocol::tcp::kPropertyProtocolType,
+                                        protocol::tcp::kProtocolTypeEventMeshMessage);
+      package.header.properties.emplace(protocol::tcp::kPropertyProtocolVersion, kProtocolVersion);
+      const std::string json = package.header.ToJson();
+      const size_t at = json.find("\"SEQ\"");
+      (*all)[i].head = json.substr(0, at + 1);
+      (*all)[i].tail = json.substr(at + 1 + kMark.size());
+    }
+    return all;
+  }();
+  for (size_t i = 0; i < kCount; ++i) {
+    if (kCommands[i] == cmd) return &(*headers)[i];
+  }
+  return nullptr;
+}
+
+// A seq JSON carries as it is (the client's own seqs are numbers).
+bool PlainSeq(absl::string_view seq) {
+  for (char c : seq) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::Status AppendMessageFrame(Command cmd, absl::string_view seq, const Event& event,
+                                std::string* out) {
+  const Message* message = std::get_if<Message>(&event);
+  const MessageHeader* header = message != nullptr ? MessageHeaderOf(cmd) : nullptr;
+  if (header == nullptr || !PlainSeq(seq)) {
+    auto package = BuildMessagePackage(cmd, std::string(seq), event);
+    if (!package.ok()) return package.status();
+    return protocol::tcp::EncodePackage(*package, protocol::tcp::LengthConvention::kCurrent, out);
+  }
+  if (message->topic.empty())
+    return absl::InvalidArgumentError("EventMeshMessage topic is required");
+  return protocol::tcp::EncodeFrame(
+      {header->head, seq, header->tail},
+      [message](std::string* body) { AppendProtocolMessageJson(*message, body); },
+      protocol::tcp::LengthConvention::kCurrent, out);
+}
+
 absl::StatusOr<ReceivedEvent> ParseMessagePackage(const Package& package) {
+  return ParseMessagePackage(package.header, package.body);
+}
+
+absl::StatusOr<ReceivedEvent> ParseMessagePackage(const protocol::tcp::Header& header,
+                                                  absl::string_view body) {
   ReceivedEvent event;
-  event.kind = EventKindOf(package.header.cmd).value_or(EventKind::kAsync);
+  event.kind = EventKindOf(header.cmd).value_or(EventKind::kAsync);
   event.transport = Transport::kTcp;
-  event.seq = package.header.seq.value_or("");
-  auto type_it = package.header.properties.find(std::string(protocol::tcp::kPropertyProtocolType));
-  event.protocol_type = type_it == package.header.properties.end()
-                            ? std::string(protocol::tcp::kProtocolTypeEventMeshMessage)
-                            : type_it->second;
-  if (event.protocol_type == protocol::tcp::kProtocolTypeEventMeshMessage) {
-    auto message = protocol::tcp::EventMeshMessage::FromJson(package.body);
-    if (!message.ok()) return message.status();
-    event.payload = FromProtocolMessage(*std::move(message));
-  } else if (event.protocol_type == protocol::tcp::kProtocolTypeCloudEvents) {
-    auto ce = cloudevents::ParseJsonEvent(package.body);
+  if (header.seq.has_value()) event.seq = *header.seq;
+  auto type_it = header.properties.find(protocol::tcp::kPropertyProtocolType);
+  const absl::string_view protocol_type = type_it == header.properties.end()
+                                              ? protocol::tcp::kProtocolTypeEventMeshMessage
+                                              : absl::string_view(type_it->second);
+  event.protocol_type = std::string(protocol_type);
+  if (protocol_type == protocol::tcp::kProtocolTypeEventMeshMessage) {
+    absl::Status parsed = ParseProtocolMessage(body, &event.payload.emplace<Message>());
+    if (!parsed.ok()) return parsed;
+  } else if (protocol_type == protocol::tcp::kProtocolTypeCloudEvents) {
+    auto ce = cloudevents::ParseJsonEvent(body);
     if (!ce.ok()) return ce.status();
     event.payload = std::move(*ce);
   } else {

@@ -52,11 +52,20 @@ protocol::tcp::UserAgent ToUserAgent(const TcpClientOptions& options);
 absl::StatusOr<protocol::tcp::Package> BuildMessagePackage(protocol::tcp::Command cmd,
                                                            std::string seq, const Event& event);
 
+// Appends the frame EncodePackage(BuildMessagePackage(cmd, seq, event), kCurrent) writes, with
+// the same errors, without building the package: the EventMeshMessage JSON is written from the
+// Message itself (what the client sends for every publish). `out` is left as it was on error.
+absl::Status AppendMessageFrame(protocol::tcp::Command cmd, absl::string_view seq,
+                                const Event& event, std::string* out);
+
 // Decodes a message package from the runtime. The protocoltype header property selects
 // the body format (absent = eventmeshmessage); the command gives the kind (commands that are
 // no push read as kAsync). Errors: "unsupported protocoltype \"X\"",
 // the body parser's error.
 absl::StatusOr<ReceivedEvent> ParseMessagePackage(const protocol::tcp::Package& package);
+// The same for a header and a body read where they lie (a frame decoded in place).
+absl::StatusOr<ReceivedEvent> ParseMessagePackage(const protocol::tcp::Header& header,
+                                                  absl::string_view body);
 
 // The acknowledgement a client sends for a pushed command: ASYNC_MESSAGE_TO_CLIENT ->
 // ASYNC_MESSAGE_TO_CLIENT_ACK, BROADCAST_MESSAGE_TO_CLIENT -> ..._ACK, REQUEST_TO_CLIENT ->

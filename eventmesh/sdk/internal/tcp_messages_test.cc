@@ -1,7 +1,12 @@
 #include "eventmesh/sdk/internal/tcp_messages.h"
 
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
 #include "eventmesh/protocol/cloudevents/json_format.h"
 #include "eventmesh/protocol/tcp/header.h"
+#include "eventmesh/protocol/tcp/package_codec.h"
 #include "gtest/gtest.h"
 
 namespace eventmesh::sdk {
@@ -71,6 +76,46 @@ TEST(MessagesTest, MissingTopicIsRejected) {
   auto invalid = BuildMessagePackage(Command::kAsyncMessageToServer, "1", ce);
   EXPECT_EQ(invalid.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(invalid.status(), ce.Validate());
+}
+
+TEST(MessagesTest, MessageFrameIsTheEncodedPackage) {
+  Message message;
+  message.topic = "orders";
+  message.content = "pay\"load";
+  message.properties = {{"keys", "k1"}, {"ttl", "1"}, {"zz", "\xc3\xa9"}};
+  message.ttl_ms = 5000;
+  message.unique_id = "u-1";
+  message.content_type = "application/json";
+  Message no_topic = message;
+  no_topic.topic.clear();
+  CloudEvent no_subject = SampleCloudEvent();
+  no_subject.clear_subject();
+  const std::vector<Event> events = {message, Message{"t"}, SampleCloudEvent(), no_topic,
+                                     no_subject};
+  const Command commands[] = {Command::kAsyncMessageToServer, Command::kBroadcastMessageToServer,
+                              Command::kRequestToServer, Command::kResponseToServer};
+  // The client's numeric seqs, and a runtime's seq a reply echoes (any text).
+  const std::string seqs[] = {"1000000017", "", "seq \"7\""};
+  for (const Event& event : events) {
+    for (Command cmd : commands) {
+      for (const std::string& seq : seqs) {
+        SCOPED_TRACE(absl::StrCat(protocol::tcp::CommandName(cmd), " seq ", seq));
+        std::string frame = "earlier frames";
+        const absl::Status status = AppendMessageFrame(cmd, seq, event, &frame);
+        auto package = BuildMessagePackage(cmd, seq, event);
+        ASSERT_EQ(status, package.status());
+        if (!status.ok()) {
+          EXPECT_EQ(frame, "earlier frames");
+          continue;
+        }
+        std::string expected = "earlier frames";
+        ASSERT_TRUE(protocol::tcp::EncodePackage(
+                        *package, protocol::tcp::LengthConvention::kCurrent, &expected)
+                        .ok());
+        EXPECT_EQ(frame, expected);
+      }
+    }
+  }
 }
 
 TEST(MessagesTest, ParsesPushedEventMeshMessage) {
