@@ -703,6 +703,60 @@ TEST_F(StoreTest, RetentionByBytesKeepsTheNewestBytes) {
   EXPECT_EQ(after->partition_info[0].earliest_offset, 7);
 }
 
+// Flushed records live in blob files (one file per flush); the compaction after a retention
+// pass removes the files of the records it trimmed, moving the retained ones to a new file.
+TEST_F(StoreTest, RetentionRemovesTheBlobFilesOfTrimmedRecords) {
+  namespace fs = std::filesystem;
+  const auto blob_bytes = [this] {
+    uintmax_t total = 0;
+    for (const auto& entry : fs::directory_iterator(options_.path)) {
+      if (entry.path().extension() == ".blob") total += entry.file_size();
+    }
+    return total;
+  };
+  // Payloads that do not compress: the files' sizes show the records they hold.
+  uint64_t state = 88172645463325252ull;
+  const auto payload = [&state] {
+    std::string bytes(1000, '\0');
+    for (char& c : bytes) {
+      state ^= state << 13;
+      state ^= state >> 7;
+      state ^= state << 17;
+      c = static_cast<char>(state);
+    }
+    return bytes;
+  };
+  CreateTopic("blobs", 1, {/*max_age_ms=*/0, /*max_bytes=*/100'000});
+  std::vector<std::string> payloads;
+  for (int batch = 0; batch < 64; ++batch) {
+    std::vector<ProducerRecord> records;
+    for (int i = 0; i < 16; ++i) {
+      payloads.push_back(payload());
+      records.push_back(Rec(payloads.back()));
+    }
+    ASSERT_TRUE(store_->Append(ToPartition("blobs", 0, records)).ok());
+  }
+  Reopen();  // the log is replayed and flushed: the records are in a blob file now
+  const uintmax_t before = blob_bytes();
+  EXPECT_GT(before, 1000u * 1000);
+  auto read = store_->Read(ReadAt("blobs", 0, 5, 1));
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_THAT(read->records, SizeIs(1));
+  EXPECT_EQ(read->records[0].payload, payloads[5]);
+
+  auto pass = store_->RunRetentionOnce();
+  ASSERT_TRUE(pass.ok()) << pass.status();
+  // Stored batches go whole: the newest six (96 records, 96,000 bytes) stay.
+  EXPECT_EQ(pass->events_deleted, 1024 - 96);
+  const uintmax_t after = blob_bytes();
+  EXPECT_LT(after, before / 4) << "blob bytes before " << before << ", after " << after;
+  Reopen();
+  read = store_->Read(ReadAt("blobs", 0, 928, 96));
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_THAT(read->records, SizeIs(96));
+  for (int i = 0; i < 96; ++i) EXPECT_EQ(read->records[i].payload, payloads[928 + i]);
+}
+
 // Appends start their memtable insert at the partition's last insert position; the range
 // deletions of retention and of a deleted topic land in the same memtable between them. Every
 // read below comes from RocksDB (no tail cache).

@@ -224,25 +224,39 @@ void AppendArgs(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_EngineAppend)->Apply(AppendArgs);
 BENCHMARK(BM_RawRocksDbWriteBatch)->Apply(AppendArgs);
 
-// Sequential reads of 256-byte events, max_events per Read.
+// A store holding 200,000 256-byte events in one partition, opened once per configuration.
+// With small memtables (`flushed`) nearly all of them have been flushed to table and blob files
+// when the reads start, as for a consumer catching up; otherwise they are still in the memtable.
+RocksDbEventStore* OpenReadStore(bool flushed) {
+  StoreOptions options;
+  options.path = BenchDirs::Get().NewDir(flushed ? "engine_read_flushed" : "engine_read");
+  options.sync_mode = SyncMode::kNone;
+  options.retention_interval_ms = 0;
+  if (flushed) options.write_buffer_bytes = 4 << 20;
+  auto opened = RocksDbEventStore::Open(options);
+  if (!opened.ok() || !(*opened)->CreateTopic({"read", 1, {0, -1}}).ok()) std::abort();
+  AppendRequest request;
+  request.topic = "read";
+  ProducerRecord record;
+  record.payload = std::string(kPayloadBytes, 'r');
+  request.records.assign(1000, record);
+  for (int i = 0; i < 200; ++i) {
+    if (!(*opened)->Append(request).ok()) std::abort();
+  }
+  return opened->release();
+}
+
+RocksDbEventStore* ReadStore(bool flushed) {
+  static RocksDbEventStore* stores[2] = {nullptr, nullptr};  // benchmarks run one at a time
+  RocksDbEventStore*& store = stores[flushed ? 1 : 0];
+  if (store == nullptr) store = OpenReadStore(flushed);
+  return store;
+}
+
+// Sequential reads of 256-byte events, max_events per Read; the second argument 1 reads events
+// flushed to files (below the tail cache and the memtable).
 void BM_EngineRead(benchmark::State& state) {
-  static RocksDbEventStore* store = [] {
-    StoreOptions options;
-    options.path = BenchDirs::Get().NewDir("engine_read");
-    options.sync_mode = SyncMode::kNone;
-    options.retention_interval_ms = 0;
-    auto opened = RocksDbEventStore::Open(options);
-    if (!opened.ok() || !(*opened)->CreateTopic({"read", 1, {0, -1}}).ok()) std::abort();
-    AppendRequest request;
-    request.topic = "read";
-    ProducerRecord record;
-    record.payload = std::string(kPayloadBytes, 'r');
-    request.records.assign(1000, record);
-    for (int i = 0; i < 200; ++i) {
-      if (!(*opened)->Append(request).ok()) std::abort();
-    }
-    return opened->release();
-  }();
+  RocksDbEventStore* store = ReadStore(state.range(1) == 1);
   ReadRequest request;
   request.topic = "read";
   request.max_events = static_cast<int32_t>(state.range(0));
@@ -260,7 +274,10 @@ void BM_EngineRead(benchmark::State& state) {
   state.SetItemsProcessed(events);
   state.SetBytesProcessed(events * kPayloadBytes);
 }
-BENCHMARK(BM_EngineRead)->Arg(1)->Arg(100)->Arg(500)->ArgName("max_events")->UseRealTime();
+BENCHMARK(BM_EngineRead)
+    ->ArgsProduct({{1, 100, 500}, {0, 1}})
+    ->ArgNames({"max_events", "flushed"})
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace eventmesh::store
