@@ -4,12 +4,14 @@
 // Requests sent to the runtime that await a reply with the same seq, each with a deadline.
 // The client takes an entry out when its reply arrives, when its deadline passes, or when
 // the connection is lost, and then runs the entry's callback (outside its lock).
-// Operations are O(log n). Not thread-safe: the owner serialises access.
+// Add is O(log n) and Take O(1) amortised: the deadlines are a binary heap whose entries for
+// requests already answered are dropped when they come to the top (or when they outnumber the
+// pending ones, in one rebuild), so answering a request touches only the hash map.
+// Not thread-safe: the owner serialises access.
 
 #include <cstdint>
 #include <functional>
 #include <optional>
-#include <set>
 #include <utility>
 #include <vector>
 
@@ -50,8 +52,14 @@ class PendingRequests {
   bool empty() const { return entries_.empty(); }
 
  private:
+  using Deadline = std::pair<absl::Time, uint64_t>;  // deadline, seq
+  // Drops heap entries whose request is no longer pending (answered, or taken and added again
+  // with another deadline) from the top.
+  void PopStale();
+
   absl::flat_hash_map<uint64_t, Entry> entries_;
-  std::set<std::pair<absl::Time, uint64_t>> by_deadline_;
+  // A min-heap (std::greater) of every pending request's deadline, and of some answered ones'.
+  std::vector<Deadline> by_deadline_;
 };
 
 }  // namespace eventmesh::sdk
