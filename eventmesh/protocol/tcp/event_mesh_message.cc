@@ -173,21 +173,13 @@ absl::StatusOr<EventMeshMessage> EventMeshMessage::FromJson(absl::string_view js
 }
 
 void EventMeshMessage::AppendJson(std::string* out) const {
-  DirectJsonWriter w(out);
-  w.StartObject();
-  if (!topic.empty()) {
-    w.Key("topic");
-    w.String(topic);
-  }
-  if (!body.empty()) {
-    w.Key("body");
-    w.String(body);
-  }
-  w.Key("properties");
-  w.StringMap(properties);
-  w.Key("headers");
-  w.StringMap(headers);
-  w.EndObject();
+  const auto fields = [](const std::map<std::string, std::string>& map) {
+    absl::InlinedVector<EventMeshMessageView::Field, 12> out;
+    out.reserve(map.size());
+    for (const auto& [name, text] : map) out.push_back({name, text});
+    return out;
+  };
+  AppendEventMeshMessageJson(topic, body, fields(properties), fields(headers), out);
 }
 
 void AppendEventMeshMessageJson(absl::string_view topic, absl::string_view body,
