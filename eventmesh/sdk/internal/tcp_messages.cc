@@ -160,8 +160,9 @@ absl::Status AppendMessageFrame(Command cmd, absl::string_view seq, const Event&
     if (!package.ok()) return package.status();
     return protocol::tcp::EncodePackage(*package, protocol::tcp::LengthConvention::kCurrent, out);
   }
-  if (message->topic.empty())
+  if (message->topic.empty()) {
     return absl::InvalidArgumentError("EventMeshMessage topic is required");
+  }
   return protocol::tcp::EncodeFrame(
       {header->head, seq, header->tail},
       [message](std::string* body) { AppendProtocolMessageJson(*message, body); },
