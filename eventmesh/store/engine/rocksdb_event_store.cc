@@ -382,13 +382,14 @@ absl::Status RocksDbEventStore::OpenDb() {
   records_options.level0_file_num_compaction_trigger = 8;
   // Records go to blob files when their memtable is flushed and stay there: compactions rewrite
   // only the keys and blob references, not the events again at every L0->L1 rewrite of L1 (over
-  // 6 million appended events the compaction thread's CPU per event fell from 0.47-0.55 us to
-  // 0.06; BENCHMARKS.md, round 33). The values of a batched append (one entry of up to 64
+  // 6 million appended events the compaction thread's CPU per event fell from 0.43-0.55 us to
+  // 0.04-0.06; BENCHMARKS.md, round 33). The values of a batched append (one entry of up to 64
   // records) are far above the threshold; a record appended alone stays inline. Blobs are
   // compressed once, as they are written. No garbage collection in compactions (it would move
   // the oldest files' live events again and again): a blob file is deleted once no key refers to
-  // it any more, which for retention (oldest first) and deleted topics is when they are trimmed,
-  // and the compaction that follows a retention pass collects the trimmed range's files.
+  // it any more: for retention (oldest first) once the records in it are trimmed (the compaction
+  // that follows a retention pass collects the trimmed range's files), for a deleted topic once
+  // compactions have dropped its keys and no other topic's records share the file.
   records_options.enable_blob_files = true;
   records_options.min_blob_size = 1024;
   records_options.blob_compression_type = cf_options.compression;
