@@ -387,9 +387,9 @@ absl::Status RocksDbEventStore::OpenDb() {
   // records) are far above the threshold; a record appended alone stays inline. Blobs are
   // compressed once, as they are written. No garbage collection in compactions (it would move
   // the oldest files' live events again and again): a blob file is deleted once no key refers to
-  // it any more: for retention (oldest first) once the records in it are trimmed (the compaction
-  // that follows a retention pass collects the trimmed range's files), for a deleted topic once
-  // compactions have dropped its keys and no other topic's records share the file.
+  // it any more. The compactions after a retention pass and after a topic deletion
+  // (CompactRecordsRange) force GC over their range, so the live records in the files it used
+  // move out and those files are deleted.
   records_options.enable_blob_files = true;
   records_options.min_blob_size = 1024;
   records_options.blob_compression_type = cf_options.compression;
@@ -804,6 +804,11 @@ absl::StatusOr<DeleteTopicResult> RocksDbEventStore::DeleteTopic(
     {
       absl::MutexLock lock(&topics_mu_);
       topics_.erase(topic->name);
+    }
+    if (options_.compact_after_retention) {
+      absl::MutexLock lock(&maintenance_mu_);
+      deleted_ranges_.emplace_back(topic_prefix, topic_end);
+      maintenance_cv_.Signal();
     }
   }
   for (auto& p : topic->partitions) {
@@ -1987,16 +1992,29 @@ absl::Status RocksDbEventStore::TrimPartition(const Topic& topic, Partition* p,
   result->partitions_trimmed += 1;
   result->events_deleted += events;
   result->bytes_deleted += bytes;
-  if (options_.compact_after_retention) {
-    rocksdb::CompactRangeOptions co;
-    co.exclusive_manual_compaction = false;
-    // The live events in the blob files the trimmed range used move out, so those files go.
-    co.blob_garbage_collection_policy = rocksdb::BlobGarbageCollectionPolicy::kForce;
-    co.blob_garbage_collection_age_cutoff = 1.0;
-    rocksdb::Slice begin(prefix), end(records_end);
-    db_->CompactRange(co, records_cf_, &begin, &end).PermitUncheckedError();
-  }
+  if (options_.compact_after_retention) CompactRecordsRange(prefix, records_end);
   return absl::OkStatus();
+}
+
+void RocksDbEventStore::CompactRecordsRange(const std::string& begin, const std::string& end) {
+  rocksdb::CompactRangeOptions co;
+  co.exclusive_manual_compaction = false;
+  co.blob_garbage_collection_policy = rocksdb::BlobGarbageCollectionPolicy::kForce;
+  co.blob_garbage_collection_age_cutoff = 1.0;
+  rocksdb::Slice begin_slice(begin), end_slice(end);
+  db_->CompactRange(co, records_cf_, &begin_slice, &end_slice).PermitUncheckedError();
+}
+
+void RocksDbEventStore::CompactDeletedTopics() {
+  std::vector<std::pair<std::string, std::string>> ranges;
+  {
+    absl::MutexLock lock(&maintenance_mu_);
+    ranges.swap(deleted_ranges_);
+  }
+  for (const auto& [begin, end] : ranges) {
+    if (closing_) return;
+    CompactRecordsRange(begin, end);
+  }
 }
 
 absl::Status RocksDbEventStore::ExpireProducers(Partition* p, RetentionPassResult* result) {
@@ -2035,6 +2053,7 @@ absl::Duration RocksDbEventStore::FetchWait(int64_t max_wait_ms) const {
 
 absl::StatusOr<RetentionPassResult> RocksDbEventStore::RunRetentionOnce() {
   absl::MutexLock pass(&retention_mu_);
+  CompactDeletedTopics();
   std::vector<std::shared_ptr<Topic>> topics;
   {
     absl::ReaderMutexLock lock(&topics_mu_);
@@ -2053,14 +2072,26 @@ absl::StatusOr<RetentionPassResult> RocksDbEventStore::RunRetentionOnce() {
 
 void RocksDbEventStore::MaintenanceLoop() {
   absl::MutexLock lock(&maintenance_mu_);
+  absl::Time next_pass = absl::Now() + absl::Milliseconds(options_.retention_interval_ms);
   while (!maintenance_stop_) {
-    maintenance_cv_.WaitWithTimeout(&maintenance_mu_,
-                                    absl::Milliseconds(options_.retention_interval_ms));
+    maintenance_cv_.WaitWithDeadline(&maintenance_mu_, next_pass);
     if (maintenance_stop_) break;
+    if (absl::Now() < next_pass) {
+      // Woken early: a deleted topic's records to compact.
+      if (deleted_ranges_.empty()) continue;
+      maintenance_mu_.Unlock();
+      {
+        absl::MutexLock pass(&retention_mu_);
+        CompactDeletedTopics();
+      }
+      maintenance_mu_.Lock();
+      continue;
+    }
     maintenance_mu_.Unlock();
     RunRetentionOnce().IgnoreError();  // retried on the next pass
     coordinator_->ExpireMembers();
     maintenance_mu_.Lock();
+    next_pass = absl::Now() + absl::Milliseconds(options_.retention_interval_ms);
   }
 }
 

@@ -30,7 +30,8 @@
 // it returns.
 //
 // Threads owned: a maintenance thread (retention pass + group expiry every retention_interval_ms,
-// disabled with 0), a fetch thread (completes FetchAsync waiters on data or deadline) and two
+// and the compaction of a deleted topic's records as soon as it is deleted; disabled with 0),
+// a fetch thread (completes FetchAsync waiters on data or deadline) and two
 // commit threads (lead groups of async appends).
 //
 // Thread-safe. Destroying the store while other calls are in flight is not allowed (callbacks of
@@ -79,8 +80,11 @@ struct StoreOptions {
   int64_t producer_expiry_ms = 7LL * 24 * 3600 * 1000;
   // Fetch/FetchAsync wait at most this long whatever max_wait_ms asks for. 5 minutes.
   int64_t max_fetch_wait_ms = 5 * 60'000;
-  int64_t retention_interval_ms = 60'000;     // background retention/expiry period; 0 = no thread
-  bool compact_after_retention = true;        // compact deleted ranges to free disk space at once
+  int64_t retention_interval_ms = 60'000;  // background retention/expiry period; 0 = no thread
+  // Compact the ranges a retention pass trimmed, and a deleted topic's records (on the
+  // maintenance thread, woken by the delete; with no thread, at the next RunRetentionOnce), to
+  // free their disk space at once.
+  bool compact_after_retention = true;
   int64_t max_commit_group_bytes = 16 << 20;  // an append starts a new group beyond this
   // SyncMode::kBatch: the least time between the starts of two synced commit writes, in
   // microseconds. A write due sooner waits for the rest of the interval while later appends
@@ -255,6 +259,12 @@ class RocksDbEventStore final : public EventStore {
   void FetchThreadLoop();
   void CompleteWaiter(const std::shared_ptr<AsyncWaiter>& waiter, bool timed_out);
   void MaintenanceLoop();
+  // Compacts the records of the topics deleted since the last call (StoreOptions::
+  // compact_after_retention), forcing blob GC over each range.
+  void CompactDeletedTopics();
+  // Compacts [begin, end) of the records, moving the live events out of the blob files the
+  // range used (so the files whose other events are gone are deleted).
+  void CompactRecordsRange(const std::string& begin, const std::string& end);
   absl::Status TrimPartition(const Topic& topic, Partition* partition, RetentionPassResult* result);
   absl::Status ExpireProducers(Partition* partition, RetentionPassResult* result);
   absl::Duration FetchWait(int64_t max_wait_ms) const;
@@ -325,6 +335,8 @@ class RocksDbEventStore final : public EventStore {
   absl::Mutex maintenance_mu_;
   absl::CondVar maintenance_cv_;
   bool maintenance_stop_ ABSL_GUARDED_BY(maintenance_mu_) = false;
+  // Deleted topics' record ranges [begin, end) to compact (CompactDeletedTopics).
+  std::vector<std::pair<std::string, std::string>> deleted_ranges_ ABSL_GUARDED_BY(maintenance_mu_);
   absl::Mutex retention_mu_;  // one retention pass at a time
   // One CommitOffsets at a time (held across its write): an if_absent commit's check and write
   // are atomic with respect to every other commit.

@@ -705,27 +705,37 @@ TEST_F(StoreTest, RetentionByBytesKeepsTheNewestBytes) {
 
 // Flushed records live in blob files (one file per flush); the compaction after a retention
 // pass removes the files of the records it trimmed, moving the retained ones to a new file.
-TEST_F(StoreTest, RetentionRemovesTheBlobFilesOfTrimmedRecords) {
-  namespace fs = std::filesystem;
-  const auto blob_bytes = [this] {
-    uintmax_t total = 0;
-    for (const auto& entry : fs::directory_iterator(options_.path)) {
-      if (entry.path().extension() == ".blob") total += entry.file_size();
-    }
-    return total;
-  };
-  // Payloads that do not compress: the files' sizes show the records they hold.
-  uint64_t state = 88172645463325252ull;
-  const auto payload = [&state] {
+// The bytes of the store's blob files.
+uintmax_t BlobFileBytes(const std::string& path) {
+  uintmax_t total = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(path)) {
+    if (entry.path().extension() == ".blob") total += entry.file_size();
+  }
+  return total;
+}
+
+// Payloads of 1,000 bytes that do not compress: blob files' sizes show the records they hold.
+class IncompressiblePayloads {
+ public:
+  std::string Next() {
     std::string bytes(1000, '\0');
     for (char& c : bytes) {
-      state ^= state << 13;
-      state ^= state >> 7;
-      state ^= state << 17;
-      c = static_cast<char>(state);
+      state_ ^= state_ << 13;
+      state_ ^= state_ >> 7;
+      state_ ^= state_ << 17;
+      c = static_cast<char>(state_);
     }
     return bytes;
-  };
+  }
+
+ private:
+  uint64_t state_ = 88172645463325252ull;
+};
+
+TEST_F(StoreTest, RetentionRemovesTheBlobFilesOfTrimmedRecords) {
+  const auto blob_bytes = [this] { return BlobFileBytes(options_.path); };
+  IncompressiblePayloads generator;
+  const auto payload = [&generator] { return generator.Next(); };
   CreateTopic("blobs", 1, {/*max_age_ms=*/0, /*max_bytes=*/100'000});
   std::vector<std::string> payloads;
   for (int batch = 0; batch < 64; ++batch) {
@@ -755,6 +765,72 @@ TEST_F(StoreTest, RetentionRemovesTheBlobFilesOfTrimmedRecords) {
   ASSERT_TRUE(read.ok()) << read.status();
   ASSERT_THAT(read->records, SizeIs(96));
   for (int i = 0; i < 96; ++i) EXPECT_EQ(read->records[i].payload, payloads[928 + i]);
+}
+
+// Writes 1,024 records of 1,000 bytes to "gone" and 96 to "kept" in the same appends' commit
+// groups, so one blob file holds both topics after the reopen's flush; returns "kept"'s payloads.
+std::vector<std::string> FillTwoTopicsIntoOneBlobFile(EventStore* store) {
+  IncompressiblePayloads generator;
+  std::vector<std::string> kept;
+  for (int batch = 0; batch < 64; ++batch) {
+    std::vector<ProducerRecord> records;
+    for (int i = 0; i < 16; ++i) records.push_back(Rec(generator.Next()));
+    EXPECT_TRUE(store->Append(ToPartition("gone", 0, records)).ok());
+    if (batch % 8 == 0) {
+      std::vector<ProducerRecord> small;
+      for (int i = 0; i < 12; ++i) {
+        kept.push_back(generator.Next());
+        small.push_back(Rec(kept.back()));
+      }
+      EXPECT_TRUE(store->Append(ToPartition("kept", 0, small)).ok());
+    }
+  }
+  return kept;
+}
+
+// A deleted topic's blob space comes back even when another topic's records share its files:
+// the compaction of the deleted range moves the survivors out.
+TEST_F(StoreTest, DeletingATopicRemovesItsBlobFilesAtTheNextRetentionPass) {
+  CreateTopic("gone", 1);
+  CreateTopic("kept", 1);
+  const std::vector<std::string> kept = FillTwoTopicsIntoOneBlobFile(store_.get());
+  Reopen();  // flushed: both topics' records in one blob file
+  const uintmax_t before = BlobFileBytes(options_.path);
+  EXPECT_GT(before, 1000u * 1000);
+
+  ASSERT_TRUE(store_->DeleteTopic({"gone"}).ok());
+  EXPECT_EQ(BlobFileBytes(options_.path), before);  // no maintenance thread: nothing yet
+  ASSERT_TRUE(store_->RunRetentionOnce().ok());
+  const uintmax_t after = BlobFileBytes(options_.path);
+  EXPECT_LT(after, before / 4) << "blob bytes before " << before << ", after " << after;
+  Reopen();
+  auto read = store_->Read(ReadAt("kept", 0, 0, 1000));
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_THAT(read->records, SizeIs(kept.size()));
+  for (size_t i = 0; i < kept.size(); ++i) EXPECT_EQ(read->records[i].payload, kept[i]);
+}
+
+TEST_F(StoreTest, DeletingATopicWakesTheMaintenanceThreadToRemoveItsBlobFiles) {
+  options_.retention_interval_ms = 3'600'000;  // no retention pass during the test
+  Reopen();
+  CreateTopic("gone", 1);
+  CreateTopic("kept", 1);
+  const std::vector<std::string> kept = FillTwoTopicsIntoOneBlobFile(store_.get());
+  Reopen();
+  const uintmax_t before = BlobFileBytes(options_.path);
+  EXPECT_GT(before, 1000u * 1000);
+
+  ASSERT_TRUE(store_->DeleteTopic({"gone"}).ok());
+  uintmax_t after = before;
+  for (int i = 0; i < 600 && after >= before / 4; ++i) {  // at most 60 s
+    absl::SleepFor(absl::Milliseconds(100));
+    after = BlobFileBytes(options_.path);
+  }
+  EXPECT_LT(after, before / 4) << "blob bytes before " << before << ", after " << after;
+  auto read = store_->Read(ReadAt("kept", 0, 0, 1000));
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_THAT(read->records, SizeIs(kept.size()));
+  for (size_t i = 0; i < kept.size(); ++i) EXPECT_EQ(read->records[i].payload, kept[i]);
 }
 
 // Appends start their memtable insert at the partition's last insert position; the range
