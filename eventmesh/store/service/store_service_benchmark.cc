@@ -49,6 +49,8 @@ ABSL_FLAG(int64_t, tail_cache_bytes, eventmesh::store::StoreOptions{}.tail_cache
 ABSL_FLAG(int32_t, executor_threads,
           eventmesh::store::service::StoreServerOptions{}.executor_threads,
           "server threads running blocking engine calls");
+ABSL_FLAG(int32_t, io_threads, eventmesh::store::service::StoreServerOptions{}.io_threads,
+          "server io threads (StoreServerOptions::io_threads)");
 ABSL_FLAG(std::string, dir, "", "parent directory for the stores (default $TEST_TMPDIR or /tmp)");
 
 namespace eventmesh::store::service {
@@ -231,6 +233,7 @@ int Main() {
     StoreServerOptions server_options;
     server_options.port = 0;
     server_options.executor_threads = absl::GetFlag(FLAGS_executor_threads);
+    server_options.io_threads = absl::GetFlag(FLAGS_io_threads);
     auto server = StoreServer::Start(store->get(), server_options);
     if (!server.ok()) {
       std::fprintf(stderr, "server: %s\n", server.status().ToString().c_str());
