@@ -2074,11 +2074,12 @@ void RocksDbEventStore::MaintenanceLoop() {
   absl::MutexLock lock(&maintenance_mu_);
   absl::Time next_pass = absl::Now() + absl::Milliseconds(options_.retention_interval_ms);
   while (!maintenance_stop_) {
-    maintenance_cv_.WaitWithDeadline(&maintenance_mu_, next_pass);
+    while (!maintenance_stop_ && deleted_ranges_.empty() && absl::Now() < next_pass) {
+      maintenance_cv_.WaitWithDeadline(&maintenance_mu_, next_pass);
+    }
     if (maintenance_stop_) break;
     if (absl::Now() < next_pass) {
-      // Woken early: a deleted topic's records to compact.
-      if (deleted_ranges_.empty()) continue;
+      // Before the pass is due: a deleted topic's records to compact.
       maintenance_mu_.Unlock();
       {
         absl::MutexLock pass(&retention_mu_);
