@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <deque>
 #include <utility>
 
@@ -80,12 +81,19 @@ struct RocksDbEventStore::AsyncWaiter {
 // One record of a partition's tail cache; its offset is its place in the cache. A record
 // appended with an attachment is kept with the attachment alone (no payload or headers: its
 // producer holds the event they encode), and only reads whose caller uses the attachment
-// (ReadRequest::attachment_suffices) are served it from memory. The rest of a record (its key,
-// and without an attachment its headers and payload) is kept apart, so the entry of a record
-// that has none stays small: the cache moves it twice and keeps many.
+// (ReadRequest::attachment_suffices) are served it from memory. A plain record (no key,
+// headers or attachment) is kept as its payload in a block shared with the rest of its append.
+// Any other record's key, headers and payload are kept apart, in an EventRecord. Either way the
+// entry stays small: the cache moves it twice and keeps many.
 struct RocksDbEventStore::CachedRecord {
   std::shared_ptr<const RecordAttachment> attachment;
-  std::unique_ptr<EventRecord> rest;  // null: no key, and the attachment holds the event
+  // Null: no key, and the attachment holds the event; or a plain record (`payload` below).
+  std::unique_ptr<EventRecord> rest;
+  // A plain record's payload (no key, headers or attachment): bytes in its append's block,
+  // which the append's last plain record owns (`block`).
+  const char* payload = nullptr;
+  uint32_t payload_size = 0;
+  std::unique_ptr<char[]> block;
   int64_t append_time_ms = 0;
   int64_t value_bytes = 0;  // size of its stored value (what Read's max_bytes counts)
   // The memory charged against StoreOptions::tail_cache_bytes: this entry and what it holds.
@@ -94,7 +102,11 @@ struct RocksDbEventStore::CachedRecord {
   // The record at `offset` as a read returns it.
   EventRecord ToRecord(int64_t offset) const {
     EventRecord record;
-    if (rest != nullptr) record = *rest;
+    if (rest != nullptr) {
+      record = *rest;
+    } else if (payload != nullptr) {
+      record.payload.assign(payload, payload_size);
+    }
     record.offset = offset;
     record.append_time_ms = append_time_ms;
     record.attachment = attachment;
@@ -145,7 +157,7 @@ struct RocksDbEventStore::Partition {
     return charge;
   }
   // Its place in the store's tail_lru_ while `in_tail_lru` (both guarded by the store's
-  // write_mu_).
+  // tail_lru_mu_).
   std::list<Partition*>::iterator tail_lru_pos;
   bool in_tail_lru = false;
 };
@@ -159,6 +171,12 @@ struct RocksDbEventStore::Topic {
 };
 
 namespace {
+
+// Whether the tail cache keeps `record` as its payload alone (CachedRecord::payload): no key,
+// headers or attachment.
+bool IsPlainRecord(const ProducerRecord& record) {
+  return record.attachment == nullptr && !record.key.has_value() && record.headers.empty();
+}
 
 // What a record kept by the tail cache holds in memory besides the cache's entry: its
 // attachment (the producer's decoded event; the cache keeps no payload then), and the block of
@@ -816,7 +834,7 @@ absl::StatusOr<DeleteTopicResult> RocksDbEventStore::DeleteTopic(
     // reference to the topic does.
     std::deque<CachedRecord> dropped;
     {
-      absl::MutexLock write(&write_mu_);
+      absl::MutexLock lru(&tail_lru_mu_);
       absl::MutexLock lock(&p->tail_mu);
       p->tail_closed = true;
       dropped.swap(p->tail);
@@ -916,6 +934,10 @@ void RocksDbEventStore::WriteFrontLocked(Completions* completions) {
   queue_.pop_front();
   if (s.ok()) {
     needs_resume_ = false;
+    // Published without write_mu_, so appenders queue the next group meanwhile instead of
+    // waiting for every record of this one to enter the tail cache. This thread stays the only
+    // leader until it hands leadership on below: groups are still published in write order.
+    write_mu_.Unlock();
     for (CommitGroup::Publish& pub : written->publishes) {
       Partition* p = pub.partition;
       if (!pub.records.empty()) {
@@ -928,6 +950,7 @@ void RocksDbEventStore::WriteFrontLocked(Completions* completions) {
       }
       if (p->watchers.load() > 0) NotifyPartition(p, &completions->waiters);
     }
+    write_mu_.Lock();
     for (Writer* w : written->writers) w->done = true;
     for (auto& w : written->async_writers) completions->writers.push_back(std::move(w));
     // Keep a few written groups to reuse their batch buffers: a large group grown from scratch
@@ -987,9 +1010,14 @@ void RocksDbEventStore::AddToTail(Partition* p, int64_t first_offset,
            (p->tail_bytes > options_.tail_cache_bytes || p->tail_start < earliest)) {
       added -= p->EvictOldest(evicted);
     }
-    cached = !p->tail.empty();
   }
   records->clear();
+  absl::MutexLock lru(&tail_lru_mu_);
+  {
+    // Read again under tail_lru_mu_: a topic deletion closes the cache holding both locks.
+    absl::MutexLock lock(&p->tail_mu);
+    cached = !p->tail_closed && !p->tail.empty();
+  }
   int64_t total = tail_total_bytes_.load(std::memory_order_relaxed) + added;
   // The most recently appended partition goes to the front of the eviction order (or leaves it
   // when it holds nothing).
@@ -1262,23 +1290,55 @@ absl::StatusOr<RocksDbEventStore::PreparedAppend> RocksDbEventStore::PrepareAppe
     begin = end;
   }
   if (TailCacheOn()) {
+    // A record with no key, headers or attachment (the common case) is cached as its payload
+    // alone, in one block per append that the append's last such record owns (records leave
+    // the cache oldest first, so the block outlives every record that points into it): one
+    // allocation and copy for the append, not two per record. The rest take an EventRecord.
+    size_t plain_bytes = 0;
+    size_t last_plain = 0;
+    for (size_t i = 0; i < static_cast<size_t>(count); ++i) {
+      const ProducerRecord& from = request.records[i];
+      if (IsPlainRecord(from)) {
+        plain_bytes += from.payload.size();
+        last_plain = i;
+      }
+    }
+    std::unique_ptr<char[]> block;
+    char* fill = nullptr;
+    if (plain_bytes > 0) {
+      block.reset(new char[plain_bytes]);
+      fill = block.get();
+    }
     prepared.cached.reserve(static_cast<size_t>(count));
     size_t start = 0;
     for (size_t i = 0; i < static_cast<size_t>(count); ++i) {
       const ProducerRecord& from = request.records[i];
       CachedRecord& to = prepared.cached.emplace_back();
       to.attachment = from.attachment;
-      if (from.attachment == nullptr || from.key.has_value()) {
-        to.rest = std::make_unique<EventRecord>();
-        to.rest->key = from.key;
-        if (from.attachment == nullptr) {
-          to.rest->headers = from.headers;
-          to.rest->payload = from.payload;
+      int64_t held = 0;  // memory this entry holds besides itself
+      if (IsPlainRecord(from)) {
+        if (!from.payload.empty()) std::memcpy(fill, from.payload.data(), from.payload.size());
+        to.payload = fill;
+        to.payload_size = static_cast<uint32_t>(from.payload.size());
+        fill += from.payload.size();
+        held = static_cast<int64_t>(from.payload.size());
+        if (i == last_plain && block != nullptr) {
+          to.block = std::move(block);
+          held += static_cast<int64_t>(HeapBlockBytes(plain_bytes) - plain_bytes);
         }
+      } else {
+        if (from.attachment == nullptr || from.key.has_value()) {
+          to.rest = std::make_unique<EventRecord>();
+          to.rest->key = from.key;
+          if (from.attachment == nullptr) {
+            to.rest->headers = from.headers;
+            to.rest->payload = from.payload;
+          }
+        }
+        held = CachedMemoryBytes(to.attachment.get(), to.rest.get());
       }
       to.value_bytes = static_cast<int64_t>(prepared.ends[i] - start + RecordPayload(from).size());
-      to.charge = static_cast<int64_t>(sizeof(CachedRecord)) +
-                  CachedMemoryBytes(to.attachment.get(), to.rest.get());
+      to.charge = static_cast<int64_t>(sizeof(CachedRecord)) + held;
       start = prepared.ends[i];
     }
   }

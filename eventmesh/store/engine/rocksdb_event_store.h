@@ -218,20 +218,20 @@ class RocksDbEventStore final : public EventStore {
   // REQUIRES: write_mu_ held; returns with it held (released while writing / completing).
   void CommitLocked(Writer* writer) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // As the leader: writes the front group, publishes it, hands leadership on and collects the
-  // finished async writers. Releases write_mu_ during the write.
+  // finished async writers. Releases write_mu_ during the write and the publication.
   void WriteFrontLocked(Completions* completions) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   void HandOffLeadershipLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Adds the durable `records` (consecutive offsets from `first_offset`) to p's tail cache, moving
   // the oldest beyond the partition's bound (StoreOptions::tail_cache_bytes) to *evicted (freed by
   // the caller outside write_mu_); then, while all caches together hold more than
   // tail_cache_total_bytes, evicts the oldest records of the least recently appended
-  // partitions. Called by the commit leader in write order.
+  // partitions. Called by the commit leader in write order, without write_mu_.
   // Whether records are cached at all (both bounds above 0).
   bool TailCacheOn() const {
     return options_.tail_cache_bytes > 0 && options_.tail_cache_total_bytes > 0;
   }
   void AddToTail(Partition* p, int64_t first_offset, std::vector<CachedRecord>* records,
-                 std::vector<CachedRecord>* evicted) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+                 std::vector<CachedRecord>* evicted) ABSL_LOCKS_EXCLUDED(write_mu_, tail_lru_mu_);
   void RunCompletions(Completions* completions);
   void CommitThreadLoop();
   // Writes a prepared batch through the commit queue (admin operations).
@@ -303,7 +303,9 @@ class RocksDbEventStore final : public EventStore {
   int64_t last_sync_write_ns_ ABSL_GUARDED_BY(write_mu_) = 0;
   // The partitions whose tail caches hold records, the most recently appended first: the
   // store-wide budget evicts from the back.
-  std::list<Partition*> tail_lru_ ABSL_GUARDED_BY(write_mu_);
+  // Lock order: write_mu_, then tail_lru_mu_, then a partition's tail_mu.
+  absl::Mutex tail_lru_mu_;
+  std::list<Partition*> tail_lru_ ABSL_GUARDED_BY(tail_lru_mu_);
   // Records the commit thread's writes evicted from the tail caches, left for the next
   // AppendAsync caller to free (see CommitThreadLoop).
   std::vector<CachedRecord> evicted_for_appenders_ ABSL_GUARDED_BY(write_mu_);
@@ -350,7 +352,7 @@ class RocksDbEventStore final : public EventStore {
   std::atomic<int64_t> stat_waiting_fetches_{0};
   std::atomic<int64_t> stat_parked_async_{0};
   // Memory charged to all partitions' tail caches (StoreOptions::tail_cache_total_bytes):
-  // changed under write_mu_, read by GetStats.
+  // changed under tail_lru_mu_, read by GetStats.
   std::atomic<int64_t> tail_total_bytes_{0};
   std::thread fetch_thread_;
   std::thread maintenance_thread_;
