@@ -284,6 +284,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
     return true;
   }
 
+  // Answers a request that has more fields than max_request_fields (it is not parsed); the
+  // connection goes on.
+  void RefuseTooManyFields(uint64_t id, size_t bytes) {
+    const size_t limit = core_->options.max_request_fields;
+    LOG_EVERY_N(WARNING, 100) << "store connection " << peer_ << ": request " << id << " of "
+                              << bytes << " bytes has more than " << limit << " fields; refused";
+    SendError(id, absl::ResourceExhaustedError(absl::StrCat(
+                      "request has more than ", limit,
+                      " fields (records, header entries and the like; the server's "
+                      "max_request_fields): send fewer or larger events per request")));
+  }
+
   void RefuseUnauthenticated(uint64_t id) {
     Refuse(id,
            "authentication required: this store service runs with a token; the connection's "
@@ -356,6 +368,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void HandleFrame(absl::string_view payload) {
     if (HandleAppendFrame(payload)) return;
+    const size_t limit = core_->options.max_request_fields;
+    if (const size_t fields = wire::CountStoreRequestFields(payload, limit); fields > limit) {
+      RefuseTooManyFields(wire::PeekRequestId(payload), payload.size());
+      return;
+    }
     absl::StatusOr<v1::StoreRequest> decoded = DecodeMessage<v1::StoreRequest>(payload);
     if (!decoded.ok()) {
       LOG(WARNING) << "store connection " << peer_ << ": malformed protobuf frame of "
@@ -468,6 +485,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // then handles it exactly.
   bool HandleAppendFrame(absl::string_view payload) {
     if (!wire::ScanAppendFrame(payload, &scanned_)) return false;
+    size_t fields = 0;
+    for (absl::string_view bytes : scanned_.appends) {
+      fields += 1 + wire::CountAppendRequestFields(bytes);
+    }
+    if (fields > core_->options.max_request_fields) {
+      RefuseTooManyFields(scanned_.request_id, payload.size());
+      return true;
+    }
     std::vector<absl::StatusOr<AppendRequest>> appends;
     appends.reserve(scanned_.appends.size());
     for (absl::string_view bytes : scanned_.appends) {
@@ -920,10 +945,10 @@ absl::StatusOr<std::unique_ptr<StoreServer>> StoreServer::Start(EventStore* stor
   if (store == nullptr) return absl::InvalidArgumentError("store must not be null");
   if (options.io_threads < 1 || options.executor_threads < 1 ||
       options.max_in_flight_per_connection < 1 || options.max_queued_calls < 1 ||
-      options.max_read_bytes < 1 || options.max_read_events < 1) {
+      options.max_read_bytes < 1 || options.max_read_events < 1 || options.max_request_fields < 1) {
     return absl::InvalidArgumentError(
         "io_threads, executor_threads, max_in_flight_per_connection, max_queued_calls, "
-        "max_read_bytes and max_read_events must be >= 1");
+        "max_read_bytes, max_read_events and max_request_fields must be >= 1");
   }
   auto core = std::make_shared<Core>(store, options);
   if (options.metrics != nullptr) {

@@ -54,7 +54,13 @@ struct StoreServerOptions {
   // the request bytes of its appends in flight. Beyond it the connection is not read from.
   size_t max_write_queue_bytes = 32u << 20;
   uint32_t max_frame_size = 16u << 20;  // request frames; larger prefixes close the conn
-  int64_t max_fetch_wait_ms = 60'000;   // Fetch.max_wait_ms is capped to this
+  // A request with more fields than this (records, header entries, any field at any depth) is
+  // answered RESOURCE_EXHAUSTED without being parsed: parsed, a field of 2 bytes can take
+  // 100 bytes and more of memory, so a full frame of them a gigabyte. 131,072 bound one
+  // request's parsed form to about 20 MB; the store client sends at most a few thousand per
+  // request (its MultiAppends stay under 64 KiB).
+  size_t max_request_fields = 1u << 17;
+  int64_t max_fetch_wait_ms = 60'000;  // Fetch.max_wait_ms is capped to this
   // Read/Fetch max_bytes and max_events are capped to these (a response must fit in a frame;
   // max_read_bytes should stay well below max_frame_size since one event may exceed it).
   // Every Read/Fetch in flight counts its (capped) max_bytes against max_write_queue_bytes, so a

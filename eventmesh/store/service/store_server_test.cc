@@ -39,6 +39,7 @@ namespace {
 
 using ::eventmesh::store::test_util::OpenTestStore;
 
+using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
 // A blocking POSIX socket with a 30 s receive timeout (so a broken server fails the test
@@ -336,6 +337,119 @@ TEST_F(StoreServerTest, OversizeLengthPrefixGetsAnErrorThenTheConnectionIsClosed
             "rpc frame of 4294967295 bytes exceeds the limit of 16777216 bytes");
   EXPECT_FALSE(raw.Receive().has_value());
   EXPECT_TRUE(raw.eof());
+  ExpectOtherClientWorks();
+}
+
+// The process's peak resident memory (VmHWM), in bytes; 0 when unknown.
+int64_t PeakRssBytes() {
+  FILE* status = fopen("/proc/self/status", "r");
+  if (status == nullptr) return 0;
+  char line[256];
+  int64_t kib = 0;
+  while (fgets(line, sizeof(line), status) != nullptr) {
+    if (sscanf(line, "VmHWM: %ld kB", &kib) == 1) break;
+  }
+  fclose(status);
+  return kib * 1024;
+}
+
+std::string Varint(uint64_t n) {
+  std::string out;
+  while (n >= 0x80) {
+    out += static_cast<char>((n & 0x7f) | 0x80);
+    n >>= 7;
+  }
+  out += static_cast<char>(n);
+  return out;
+}
+
+// A frame of StoreRequest{request_id: id, append: {topic: "t", records: `records` x {}}}: 2
+// bytes per record, each over 100 bytes once parsed.
+std::string EmptyRecordsFrame(uint64_t id, size_t records) {
+  std::string append = "\x0a\x01t";
+  for (size_t i = 0; i < records; ++i) append += std::string("\x1a\x00", 2);
+  std::string payload = "\x08" + Varint(id) + "\xa2\x01" + Varint(append.size()) + append;
+  std::string frame;
+  EXPECT_TRUE(protocol::rpc::EncodeRawFrame(payload, &frame).ok());
+  return frame;
+}
+
+// A full frame of empty records would take over a gigabyte once parsed: it is refused by its
+// field count, unparsed, on both the direct append path and the protobuf one.
+TEST_F(StoreServerTest, RequestsWithTooManyFieldsAreRefusedBeforeTheyAreParsed) {
+  RawConnection raw(server_->port());
+  ASSERT_TRUE(raw.connected());
+  const int64_t peak_before = PeakRssBytes();
+  ASSERT_TRUE(raw.SendBytes(EmptyRecordsFrame(21, 7'000'000)));  // 14 MB of empty records
+  auto response = raw.Receive();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->request_id(), 21u);
+  EXPECT_EQ(CodeOf(*response), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(response->status().message(), HasSubstr("more than 131072 fields"));
+  // Without the count the parse alone took 1.1 GB (measured against store_main).
+  if (peak_before > 0) {
+    EXPECT_LT(PeakRssBytes() - peak_before, 256 << 20);
+  }
+
+  // The same in a form the direct path does not take (request_id twice): the protobuf path
+  // counts before it parses.
+  std::string frame = EmptyRecordsFrame(22, 200'000);
+  frame.insert(4, "\x08\x16");
+  StoreBigEndian32(frame.data(), static_cast<uint32_t>(frame.size() - 4));
+  ASSERT_TRUE(raw.SendBytes(frame));
+  response = raw.Receive();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->request_id(), 22u);
+  EXPECT_EQ(CodeOf(*response), absl::StatusCode::kResourceExhausted);
+
+  // Another operation's repeated fields: CommitOffsets with 200,000 empty offsets.
+  std::string commit = "\x0a\x01g";
+  for (int i = 0; i < 200'000; ++i) commit += std::string("\x22\x00", 2);
+  const int commit_field = v1::StoreRequest::kCommitOffsetsFieldNumber;
+  std::string payload = "\x08\x17" + Varint(static_cast<uint64_t>(commit_field) << 3 | 2) +
+                        Varint(commit.size()) + commit;
+  frame.clear();
+  ASSERT_TRUE(protocol::rpc::EncodeRawFrame(payload, &frame).ok());
+  ASSERT_TRUE(raw.SendBytes(frame));
+  response = raw.Receive();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->request_id(), 23u);
+  EXPECT_EQ(CodeOf(*response), absl::StatusCode::kResourceExhausted);
+
+  // The connection goes on, and a large ordinary batch is not affected.
+  AppendRequest big;
+  big.topic = "t";
+  for (int i = 0; i < 1000; ++i) big.records.push_back(ProducerRecord{std::nullopt, {}, "e"});
+  auto appended = client_->Append(big);
+  ASSERT_TRUE(appended.ok()) << appended.status();
+  ASSERT_TRUE(raw.Send(ListTopicsRequestWithId(24)));
+  response = raw.Receive();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->request_id(), 24u);
+  EXPECT_EQ(CodeOf(*response), absl::StatusCode::kOk);
+  ExpectOtherClientWorks();
+}
+
+TEST_F(StoreServerTest, TheFieldLimitCountsRecordsAndTheirFields) {
+  TearDown();
+  StoreServerOptions options;
+  options.max_request_fields = 40;
+  Start(options);
+  const auto append = [this](int records) {
+    AppendRequest request;
+    request.topic = "t";
+    for (int i = 0; i < records; ++i) {
+      request.records.push_back(ProducerRecord{std::nullopt, {}, "payload"});
+    }
+    return client_->Append(request);
+  };
+  // An append of n records is 2 + 2n fields here (topic; each record and its payload) plus one
+  // for the append itself.
+  EXPECT_TRUE(append(18).ok());
+  auto refused = append(19);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(refused.status().message(), HasSubstr("max_request_fields"));
   ExpectOtherClientWorks();
 }
 

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "eventmesh/common/utf8.h"
 #include "eventmesh/protocol/proto/wire_reader.h"
+#include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
@@ -387,8 +388,29 @@ bool ScanAppendFrame(absl::string_view payload, AppendFrame* out) {
   return true;
 }
 
+// The number of records (field 3) in an AppendRequest's bytes; stops counting at anything it
+// cannot skip (ParseAppendRequest then reports it).
+size_t CountAppendRecords(absl::string_view bytes) {
+  WireReader r(bytes);
+  size_t records = 0;
+  while (!r.done()) {
+    uint32_t field, type;
+    absl::string_view v;
+    uint64_t n;
+    if (!r.ReadTag(&field, &type)) break;
+    if (type == kLenType) {
+      if (!r.Len(&v)) break;
+      if (field == 3) ++records;
+    } else if (type != kVarintType || !r.Varint(&n)) {
+      break;
+    }
+  }
+  return records;
+}
+
 bool ParseAppendRequest(absl::string_view bytes, AppendRequest* out) {
   *out = AppendRequest{};
+  out->records.reserve(CountAppendRecords(bytes));
   WireReader r(bytes);
   bool has_topic = false, has_partition = false, has_sequence = false;
   while (!r.done()) {
@@ -427,6 +449,96 @@ bool ParseAppendRequest(absl::string_view bytes, AppendRequest* out) {
     }
   }
   return true;
+}
+
+size_t CountAppendRequestFields(absl::string_view bytes) {
+  WireReader r(bytes);
+  size_t fields = 0;
+  while (!r.done()) {
+    uint32_t field, type;
+    if (!r.ReadTag(&field, &type)) break;
+    ++fields;
+    if (type != kLenType) {
+      if (!r.Skip(field, type, 1)) break;
+      continue;
+    }
+    absl::string_view v;
+    if (!r.Len(&v)) break;
+    if (field != 3) continue;
+    WireReader record(v);  // a record: key, header entries (small messages), payload
+    while (!record.done()) {
+      uint32_t f, t;
+      if (!record.ReadTag(&f, &t) || !record.Skip(f, t, 2)) break;
+      ++fields;
+    }
+  }
+  return fields;
+}
+
+namespace {
+
+size_t CountFields(const google::protobuf::Descriptor* message, absl::string_view bytes, int depth,
+                   size_t limit) {
+  WireReader r(bytes);
+  size_t fields = 0;
+  while (!r.done() && fields <= limit) {
+    uint32_t field, type;
+    if (!r.ReadTag(&field, &type)) break;
+    ++fields;
+    if (type == protocol::wire::kStartGroup) {
+      // Kept as an unknown field: its contents count too (nested unknown field sets).
+      if (depth + 1 > protocol::wire::kMaxDepth) break;
+      size_t inner = 0;
+      bool closed = false;
+      uint32_t f, t;
+      while (inner <= limit && r.ReadTag(&f, &t)) {
+        if (t == protocol::wire::kEndGroup) {
+          closed = f == field;
+          break;
+        }
+        ++inner;
+        if (!r.Skip(f, t, depth + 1)) break;
+      }
+      fields += inner;
+      if (!closed) break;
+      continue;
+    }
+    if (type != kLenType) {
+      if (!r.Skip(field, type, depth)) break;
+      continue;
+    }
+    absl::string_view v;
+    if (!r.Len(&v)) break;
+    const google::protobuf::FieldDescriptor* descriptor =
+        message == nullptr ? nullptr : message->FindFieldByNumber(static_cast<int>(field));
+    if (descriptor != nullptr &&
+        descriptor->type() == google::protobuf::FieldDescriptor::TYPE_MESSAGE &&
+        depth + 1 <= protocol::wire::kMaxDepth) {
+      fields += CountFields(descriptor->message_type(), v, depth + 1,
+                            fields >= limit ? 0 : limit - fields);
+    }
+  }
+  return fields;
+}
+
+}  // namespace
+
+size_t CountStoreRequestFields(absl::string_view bytes, size_t limit) {
+  return CountFields(v1::StoreRequest::descriptor(), bytes, 0, limit);
+}
+
+uint64_t PeekRequestId(absl::string_view bytes) {
+  WireReader r(bytes);
+  while (!r.done()) {
+    uint32_t field, type;
+    if (!r.ReadTag(&field, &type)) break;
+    if (field == 1 && type == kVarintType) {
+      uint64_t id = 0;
+      return r.Varint(&id) ? id : 0;
+    }
+    if (!r.Skip(field, type, 0)) break;
+  }
+  return 0;
 }
 
 absl::Status ToProto(const ReadRequest& in, v1::ReadRequest* out) {

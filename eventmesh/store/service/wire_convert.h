@@ -82,6 +82,22 @@ bool ScanAppendFrame(absl::string_view payload, AppendFrame* out);
 // with the same meaning as above. SerializeAppendRequest always writes the plain form.
 bool ParseAppendRequest(absl::string_view bytes, AppendRequest* out);
 
+// ----- Bounding what a request becomes when parsed ------------------------------------------
+// A request's bytes can become far more memory once parsed: an empty record is 2 bytes on the
+// wire and over 100 bytes as a ProducerRecord (or a protobuf message), so a 16 MiB frame of
+// them would take a gigabyte. The store server counts a request's fields before parsing it and
+// refuses one with too many (StoreServerOptions::max_request_fields).
+//
+// The fields of a serialized v1::AppendRequest: its own, its records' and their header
+// entries'; the fields of whatever malformed rest stay uncounted (the parse refuses them).
+size_t CountAppendRequestFields(absl::string_view bytes);
+// The fields of a serialized v1::StoreRequest at every depth, known or unknown, found from the
+// message descriptors without building anything. Stops at malformed bytes (the parse refuses
+// them) and once the count passes `limit`.
+size_t CountStoreRequestFields(absl::string_view bytes, size_t limit);
+// A serialized v1::StoreRequest's first request_id, or 0 (none, or malformed before it).
+uint64_t PeekRequestId(absl::string_view bytes);
+
 absl::Status FromProto(const v1::ReadRequest& in, ReadRequest* out);
 absl::Status FromProto(const v1::FetchRequest& in, FetchRequest* out);
 absl::Status FromProto(const v1::GetOffsetsRequest& in, OffsetsRequest* out);

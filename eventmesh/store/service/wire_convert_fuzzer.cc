@@ -135,6 +135,18 @@ void CheckAppendFrame(absl::string_view bytes) {
     if (request.op_case() == v1::StoreRequest::kMultiAppend) {
       for (const v1::AppendRequest& a : request.multi_append().appends()) appends.push_back(&a);
     }
+    // The server's count before parsing covers at least every record and header entry the
+    // parse builds (what it bounds), whatever else the bytes hold.
+    size_t built = 0;
+    for (const v1::AppendRequest* append : appends) {
+      for (const v1::Record& record : append->records()) built += 1 + record.headers_size();
+    }
+    if (request.op_case() == v1::StoreRequest::kCommitOffsets) {
+      built += static_cast<size_t>(request.commit_offsets().offsets_size());
+    }
+    if (store::wire::CountStoreRequestFields(bytes, ~size_t{0}) < built) {
+      Fail("the field count misses parsed records", request.DebugString());
+    }
     for (const v1::AppendRequest* append : appends) {
       store::AppendRequest slow;
       if (!store::wire::FromProto(*append, &slow).ok()) continue;
@@ -154,6 +166,13 @@ void CheckAppendFrame(absl::string_view bytes) {
   std::vector<store::AppendRequest> fast(frame.appends.size());
   for (size_t i = 0; i < frame.appends.size(); ++i) {
     if (!store::wire::ParseAppendRequest(frame.appends[i], &fast[i])) return;
+    size_t built = 0;
+    for (const store::ProducerRecord& record : fast[i].records) {
+      built += 1 + record.headers.size() + (record.key.has_value() ? 1 : 0);
+    }
+    if (store::wire::CountAppendRequestFields(frame.appends[i]) < built) {
+      Fail("the append's field count misses parsed records", "");
+    }
   }
   if (!parsed) Fail("the fast path takes a frame the library refuses", "");
   if (frame.request_id != request.request_id()) Fail("request id differs", request.DebugString());
