@@ -4,8 +4,8 @@
 //   bazel run -c opt //eventmesh/store/service:store_service_benchmark -- --duration_ms=2000
 //
 // For each sync mode (none, batch), producer count (1, 8) and batch size (1, 16, 256) (flags
-// --syncs, --producers, --batches): a fresh
-// topic with 8 partitions; producer i appends to partition i. "service": each producer is its own
+// --syncs, --producers, --batches): a new store (removed afterwards) and server with one topic
+// of 8 partitions; producer i appends to partition i. "service": each producer is its own
 // StoreClient connection keeping --depth appends in flight (callbacks re-issue; the server calls
 // AppendAsync, no thread per append; appends queued together share a MultiAppendRequest).
 // "service1": the same with StoreClientOptions::coalesce_appends off (one request per append).
@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -204,6 +205,61 @@ Figures RunEmbedded(EventStore* store, const std::string& topic, int producers, 
   return f;
 }
 
+// A store and a server on it, in a new directory removed on destruction.
+class Fixture {
+ public:
+  static std::unique_ptr<Fixture> Open(const std::string& parent, SyncMode sync) {
+    auto fixture = std::unique_ptr<Fixture>(new Fixture);
+    std::string pattern = parent + "/store_service_benchmark_XXXXXX";
+    if (mkdtemp(pattern.data()) == nullptr) {
+      std::fprintf(stderr, "mkdtemp %s failed\n", pattern.c_str());
+      return nullptr;
+    }
+    fixture->dir_ = pattern;
+    StoreOptions store_options;
+    store_options.path = pattern;
+    store_options.sync_mode = sync;
+    store_options.tail_cache_bytes = absl::GetFlag(FLAGS_tail_cache_bytes);
+    store_options.retention_interval_ms = 0;
+    auto store = RocksDbEventStore::Open(store_options);
+    if (!store.ok()) {
+      std::fprintf(stderr, "open: %s\n", store.status().ToString().c_str());
+      return nullptr;
+    }
+    fixture->store_ = std::move(*store);
+    StoreServerOptions server_options;
+    server_options.port = 0;
+    server_options.executor_threads = absl::GetFlag(FLAGS_executor_threads);
+    server_options.io_threads = absl::GetFlag(FLAGS_io_threads);
+    auto server = StoreServer::Start(fixture->store_.get(), server_options);
+    if (!server.ok()) {
+      std::fprintf(stderr, "server: %s\n", server.status().ToString().c_str());
+      return nullptr;
+    }
+    fixture->server_ = std::move(*server);
+    return fixture;
+  }
+
+  ~Fixture() {
+    if (server_ != nullptr) server_->Stop();
+    server_.reset();
+    store_.reset();
+    if (!dir_.empty()) {
+      std::error_code ignored;
+      std::filesystem::remove_all(dir_, ignored);
+    }
+  }
+
+  EventStore* store() { return store_.get(); }
+  uint16_t port() const { return server_->port(); }
+
+ private:
+  Fixture() = default;
+  std::string dir_;
+  std::unique_ptr<RocksDbEventStore> store_;
+  std::unique_ptr<StoreServer> server_;
+};
+
 int Main() {
   std::string parent = absl::GetFlag(FLAGS_dir);
   if (parent.empty()) {
@@ -218,28 +274,6 @@ int Main() {
       std::fprintf(stderr, "%s\n", std::string(sync.status().message()).c_str());
       return 2;
     }
-    std::string pattern = parent + "/store_service_benchmark_XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) return 2;
-    StoreOptions store_options;
-    store_options.path = pattern;
-    store_options.sync_mode = *sync;
-    store_options.tail_cache_bytes = absl::GetFlag(FLAGS_tail_cache_bytes);
-    store_options.retention_interval_ms = 0;
-    auto store = RocksDbEventStore::Open(store_options);
-    if (!store.ok()) {
-      std::fprintf(stderr, "open: %s\n", store.status().ToString().c_str());
-      return 2;
-    }
-    StoreServerOptions server_options;
-    server_options.port = 0;
-    server_options.executor_threads = absl::GetFlag(FLAGS_executor_threads);
-    server_options.io_threads = absl::GetFlag(FLAGS_io_threads);
-    auto server = StoreServer::Start(store->get(), server_options);
-    if (!server.ok()) {
-      std::fprintf(stderr, "server: %s\n", server.status().ToString().c_str());
-      return 2;
-    }
-    int topic_number = 0;
     for (absl::string_view mode : absl::StrSplit(absl::GetFlag(FLAGS_modes), ',')) {
       for (absl::string_view producers_text : absl::StrSplit(absl::GetFlag(FLAGS_producers), ',')) {
         int producers = 0;
@@ -254,18 +288,22 @@ int Main() {
             std::fprintf(stderr, "bad --batches entry \"%s\"\n", std::string(batch_text).c_str());
             return 2;
           }
+          // A new store per configuration: the flushes and compactions of one configuration's
+          // data would otherwise run during the next one's measurement.
+          std::unique_ptr<Fixture> fixture = Fixture::Open(parent, *sync);
+          if (fixture == nullptr) return 2;
           CreateTopicRequest create;
-          create.topic = absl::StrCat("bench-", topic_number++);
+          create.topic = "bench";
           create.partitions = kPartitions;
-          if (!(*store)->CreateTopic(create).ok()) return 2;
+          if (!fixture->store()->CreateTopic(create).ok()) return 2;
           Figures f;
           if (mode == "service" || mode == "service1") {
-            f = RunService(store->get(), (*server)->port(), create.topic, producers, batch,
+            f = RunService(fixture->store(), fixture->port(), create.topic, producers, batch,
                            /*coalesce=*/mode == "service");
           } else if (mode == "async") {
-            f = RunAsync(store->get(), create.topic, producers, batch);
+            f = RunAsync(fixture->store(), create.topic, producers, batch);
           } else if (mode == "embedded") {
-            f = RunEmbedded(store->get(), create.topic, producers, batch);
+            f = RunEmbedded(fixture->store(), create.topic, producers, batch);
           } else {
             std::fprintf(stderr, "unknown mode \"%s\"\n", std::string(mode).c_str());
             return 2;
@@ -277,7 +315,6 @@ int Main() {
         }
       }
     }
-    (*server)->Stop();
   }
   return 0;
 }

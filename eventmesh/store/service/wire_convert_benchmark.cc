@@ -1,7 +1,8 @@
 // The store service's read answers (a Fetch's records) written and read straight from the bytes
 // (wire::SerializeReadAnswer / wire::ParseReadAnswer) next to the protobuf library's way
 // (ToProto + SerializeToString / ParseFromString + FromProto), for answers of 1, 64 and 500
-// records of 300-byte payloads with offsets and append times (what the store connector stores).
+// records of 300-byte payloads with offsets and append times (what the store connector stores);
+// and the server's parse of an append (ParseAppendRequest).
 //
 //   bazel run -c opt //eventmesh/store/service:wire_convert_benchmark
 
@@ -78,6 +79,28 @@ void BM_ParseReadAnswer_Direct(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 
+// The server's side of an append: one AppendRequest of `records` 256-byte payloads read from
+// the bytes a StoreClient sends.
+void BM_ParseAppendRequest(benchmark::State& state) {
+  AppendRequest request;
+  request.topic = "orders";
+  request.partition = 3;
+  for (int i = 0; i < state.range(0); ++i) {
+    ProducerRecord record;
+    record.payload.assign(256, static_cast<char>('a' + i % 26));
+    request.records.push_back(std::move(record));
+  }
+  std::string bytes;
+  if (!SerializeAppendRequest(request, &bytes).ok()) state.SkipWithError("serialize failed");
+  for (auto _ : state) {
+    AppendRequest parsed;
+    if (!ParseAppendRequest(bytes, &parsed)) state.SkipWithError("parse failed");
+    benchmark::DoNotOptimize(parsed);
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+
+BENCHMARK(BM_ParseAppendRequest)->Arg(1)->Arg(16)->Arg(256);
 BENCHMARK(BM_SerializeReadAnswer_Protobuf)->Arg(1)->Arg(64)->Arg(500);
 BENCHMARK(BM_SerializeReadAnswer_Direct)->Arg(1)->Arg(64)->Arg(500);
 BENCHMARK(BM_ParseReadAnswer_Protobuf)->Arg(1)->Arg(64)->Arg(500);
