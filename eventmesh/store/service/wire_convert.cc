@@ -477,6 +477,23 @@ size_t CountAppendRequestFields(absl::string_view bytes) {
 
 namespace {
 
+// Counts the fields of the group `field` that `r` is inside (its start tag read), nested
+// groups' fields included, into *fields; true when the group's end tag was reached.
+bool CountGroupFields(WireReader& r, uint32_t field, int depth, size_t limit, size_t* fields) {
+  if (depth > protocol::wire::kMaxDepth) return false;
+  uint32_t f, t;
+  while (*fields <= limit && r.ReadTag(&f, &t)) {
+    if (t == protocol::wire::kEndGroup) return f == field;
+    ++*fields;
+    if (t == protocol::wire::kStartGroup) {
+      if (!CountGroupFields(r, f, depth + 1, limit, fields)) return false;
+    } else if (!r.Skip(f, t, depth)) {
+      return false;
+    }
+  }
+  return false;
+}
+
 size_t CountFields(const google::protobuf::Descriptor* message, absl::string_view bytes, int depth,
                    size_t limit) {
   WireReader r(bytes);
@@ -487,20 +504,7 @@ size_t CountFields(const google::protobuf::Descriptor* message, absl::string_vie
     ++fields;
     if (type == protocol::wire::kStartGroup) {
       // Kept as an unknown field: its contents count too (nested unknown field sets).
-      if (depth + 1 > protocol::wire::kMaxDepth) break;
-      size_t inner = 0;
-      bool closed = false;
-      uint32_t f, t;
-      while (inner <= limit && r.ReadTag(&f, &t)) {
-        if (t == protocol::wire::kEndGroup) {
-          closed = f == field;
-          break;
-        }
-        ++inner;
-        if (!r.Skip(f, t, depth + 1)) break;
-      }
-      fields += inner;
-      if (!closed) break;
+      if (!CountGroupFields(r, field, depth + 1, limit, &fields)) break;
       continue;
     }
     if (type != kLenType) {

@@ -431,4 +431,50 @@ TEST(WireConvertTest, SerializeAppendRequestRefusesWhatToProtoRefuses) {
 }
 
 }  // namespace
+std::string VarintBytes(uint64_t n) {
+  std::string out;
+  while (n >= 0x80) {
+    out += static_cast<char>((n & 0x7f) | 0x80);
+    n >>= 7;
+  }
+  out += static_cast<char>(n);
+  return out;
+}
+
+TEST(WireConvertTest, FieldCountsCoverEveryFieldAtEveryDepth) {
+  v1::StoreRequest request;
+  request.set_request_id(5);
+  v1::AppendRequest* append = request.mutable_append();
+  append->set_topic("t");
+  append->add_records()->set_payload("a");
+  v1::Record* second = append->add_records();
+  second->set_payload("b");
+  (*second->mutable_headers())["h1"] = "v";
+  (*second->mutable_headers())["h2"] = "v";
+  std::string bytes;
+  ASSERT_TRUE(request.SerializeToString(&bytes));
+  // request_id, append; topic, 2 records; their payloads; 2 header entries, each a key and a
+  // value.
+  EXPECT_EQ(CountStoreRequestFields(bytes, 1000), 2u + 3u + 2u + 2u + 4u);
+  EXPECT_EQ(PeekRequestId(bytes), 5u);
+  std::string append_bytes;
+  ASSERT_TRUE(append->SerializeToString(&append_bytes));
+  // The direct path's count: the append's fields and its records' (header entries as one each).
+  EXPECT_EQ(CountAppendRequestFields(append_bytes), 3u + 2u + 2u);
+
+  // Unknown groups inside unknown groups: every field inside counts (the library keeps each).
+  std::string nested = "\x08\x07";                                      // request_id 7
+  nested += VarintBytes(50 << 3 | 3);                                   // start group 50
+  nested += VarintBytes(51 << 3 | 3);                                   // start group 51
+  for (int i = 0; i < 1000; ++i) nested += std::string("\x08\x00", 2);  // field 1, varint 0
+  nested += VarintBytes(51 << 3 | 4);                                   // end group 51
+  nested += VarintBytes(50 << 3 | 4);                                   // end group 50
+  EXPECT_EQ(CountStoreRequestFields(nested, 1'000'000), 1u + 1u + 1u + 1000u);
+  EXPECT_EQ(PeekRequestId(nested), 7u);
+  // Counting stops soon after the limit.
+  const size_t limited = CountStoreRequestFields(nested, 10);
+  EXPECT_GT(limited, 10u);
+  EXPECT_LT(limited, 20u);
+}
+
 }  // namespace eventmesh::store::wire
