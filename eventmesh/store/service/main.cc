@@ -4,7 +4,8 @@
 //   bazel run //eventmesh/store/service:store_main -- --port=10300 --data_dir=/var/lib/store
 //
 // Flags --port, --bind, --data_dir, --sync, --max_event_bytes, --max_batch_bytes,
-// --max_batch_events, --io_threads, --executor_threads, --max_connections, --token_file,
+// --max_batch_events, --max_request_fields, --io_threads, --executor_threads, --max_connections,
+// --token_file,
 // --tls_cert_file, --tls_key_file, --tls_client_ca_file, --handshake_timeout_ms, --metrics_port,
 // --metrics_bind (declared in StoreServiceKeyTable(), store_config.cc), also accepted as
 // key=value lines in --config (flags given on the command line win). --help prints them.
@@ -150,6 +151,7 @@ int Run(const StoreServiceConfig& config) {
   server_options.port = config.port;
   server_options.io_threads = config.io_threads;
   server_options.max_connections = static_cast<size_t>(config.max_connections);
+  server_options.max_request_fields = static_cast<size_t>(config.max_request_fields);
   server_options.executor_threads = config.executor_threads;
   server_options.handshake_timeout = absl::Milliseconds(config.handshake_timeout_ms);
   if (!config.token_file.empty()) {

@@ -61,6 +61,9 @@ config::KeyTable<StoreServiceConfig> BuildKeyTable() {
            "largest append batch; ResourceExhausted beyond")
       .Int("max_batch_events", &StoreServiceConfig::max_batch_events, 1, INT64_MAX, "events",
            "most events per append batch; ResourceExhausted beyond")
+      .Int("max_request_fields", &StoreServiceConfig::max_request_fields, 1, INT64_MAX, "",
+           "most fields in one request (records, header entries and the like, counted before "
+           "parsing); ResourceExhausted beyond. At least 2 x max_batch_events + 16")
       .Int("io_threads", &StoreServiceConfig::io_threads, 1, 1024, "", "network threads")
       .Int("executor_threads", &StoreServiceConfig::executor_threads, 1, 65536, "",
            "threads running blocking engine calls other than Append and Fetch")
@@ -163,6 +166,14 @@ absl::StatusOr<StoreServiceConfig> ParseStoreServiceArgs(const std::vector<std::
   for (const auto& [name, value] : flags) {
     absl::Status status = table.Apply(name, value, &config, "--");
     if (!status.ok()) return absl::InvalidArgumentError(status.message());
+  }
+  // A full batch of plain events (a record and its payload each) must fit in one request.
+  if (config.max_batch_events <= (INT64_MAX - 16) / 2 &&
+      config.max_request_fields < 2 * config.max_batch_events + 16) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_request_fields (", config.max_request_fields,
+                     ") must be at least 2 x max_batch_events + 16 (",
+                     2 * config.max_batch_events + 16, ") so a full batch fits in one request"));
   }
   return config;
 }

@@ -36,6 +36,8 @@ struct StoreServiceConfig {
   int64_t max_event_bytes = AppendLimits{}.max_event_bytes;
   int64_t max_batch_bytes = AppendLimits{}.max_batch_bytes;
   int64_t max_batch_events = AppendLimits{}.max_batch_events;
+  // StoreServerOptions::max_request_fields; at least 2 * max_batch_events + 16 (checked).
+  int64_t max_request_fields = 1 << 17;
   int64_t min_free_disk_bytes = int64_t{64} << 20;             // StoreOptions::min_free_disk_bytes
   int64_t sync_interval_us = StoreOptions{}.sync_interval_us;  // StoreOptions::sync_interval_us
   int64_t tail_cache_bytes = StoreOptions{}.tail_cache_bytes;  // StoreOptions::tail_cache_bytes

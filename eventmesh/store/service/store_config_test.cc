@@ -47,6 +47,15 @@ TEST(StoreConfigTest, ErrorsNameTheFlag) {
             absl::StatusCode::kNotFound);
 }
 
+TEST(StoreConfigTest, MaxRequestFieldsMustHoldAFullBatch) {
+  auto config = Parse({"--max_batch_events=100000", "--max_request_fields=200016"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->max_request_fields, 200016);
+  EXPECT_EQ(Parse({"--max_batch_events=100000"}).status().message(),
+            "max_request_fields (131072) must be at least 2 x max_batch_events + 16 (200016) so "
+            "a full batch fits in one request");
+}
+
 TEST(StoreConfigTest, FileKeysWithLineNumbersAndFlagsWin) {
   StoreServiceConfig config;
   EXPECT_EQ(ApplyStoreServiceConfigText("s.conf", "# c\nport=1\nbogus_key=1\n", &config).message(),
