@@ -32,6 +32,7 @@
 #include "eventmesh/store/service/wire_convert.h"
 #include "eventmesh/store/testing/store_test_util.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/io/coded_stream.h"
 #include "gtest/gtest.h"
 
 namespace eventmesh::store::service {
@@ -354,13 +355,9 @@ int64_t PeakRssBytes() {
 }
 
 std::string Varint(uint64_t n) {
-  std::string out;
-  while (n >= 0x80) {
-    out += static_cast<char>((n & 0x7f) | 0x80);
-    n >>= 7;
-  }
-  out += static_cast<char>(n);
-  return out;
+  uint8_t bytes[10];  // a varint of 64 bits takes at most 10 bytes
+  const uint8_t* end = google::protobuf::io::CodedOutputStream::WriteVarint64ToArray(n, bytes);
+  return std::string(reinterpret_cast<const char*>(bytes), static_cast<size_t>(end - bytes));
 }
 
 // A frame of StoreRequest{request_id: id, append: {topic: "t", records: `records` x {}}}: 2

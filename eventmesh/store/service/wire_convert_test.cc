@@ -430,15 +430,10 @@ TEST(WireConvertTest, SerializeAppendRequestRefusesWhatToProtoRefuses) {
   }
 }
 
-}  // namespace
 std::string VarintBytes(uint64_t n) {
-  std::string out;
-  while (n >= 0x80) {
-    out += static_cast<char>((n & 0x7f) | 0x80);
-    n >>= 7;
-  }
-  out += static_cast<char>(n);
-  return out;
+  uint8_t bytes[10];  // a varint of 64 bits takes at most 10 bytes
+  const uint8_t* end = google::protobuf::io::CodedOutputStream::WriteVarint64ToArray(n, bytes);
+  return std::string(reinterpret_cast<const char*>(bytes), static_cast<size_t>(end - bytes));
 }
 
 TEST(WireConvertTest, FieldCountsCoverEveryFieldAtEveryDepth) {
@@ -477,4 +472,5 @@ TEST(WireConvertTest, FieldCountsCoverEveryFieldAtEveryDepth) {
   EXPECT_LT(limited, 20u);
 }
 
+}  // namespace
 }  // namespace eventmesh::store::wire
