@@ -663,6 +663,13 @@ TEST_F(HttpServerTest, InvalidCloudEventsAre400WithTheRule) {
   EXPECT_EQ(reply.ret_msg,
             "CloudEvent 'n1' has no subject (the topic to publish to): set the subject or post "
             "to /eventmesh/publish/{topic}");
+  // Beyond what the format reads into memory: 413, as for a batch over maxEventBatchSize.
+  std::string many = "[0";
+  for (size_t i = 0; i < cloudevents::kMaxJsonBatchEvents; ++i) many += ",0";
+  reply = Post({{"Content-Type", "application/cloudevents-batch+json"}}, many + "]", "/");
+  EXPECT_EQ(reply.status, 413);
+  EXPECT_EQ(reply.ret_code, 8);
+  EXPECT_EQ(reply.ret_msg, "a CloudEvents batch of more than 10000 events");
 }
 
 TEST_F(HttpServerTest, PublishEndpointWithoutCloudEventsWrapsTheRequest) {

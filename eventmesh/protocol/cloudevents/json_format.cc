@@ -24,8 +24,170 @@ absl::Status Invalid(absl::string_view rule) {
   return absl::InvalidArgumentError(absl::StrCat("invalid CloudEvent: ", rule));
 }
 
-absl::StatusOr<rapidjson::Document> ParseDocument(absl::string_view text, absl::string_view what) {
-  return json::ParseJson(text, what);
+// Sits between the JSON reader and the document of a CloudEvents JSON text (one event, or a
+// batch: an array of events) so that the document holds only what JsonValueToEvent reads as
+// values: the events' scalar members. A container that is an event member's value is not built
+// as a DOM (which costs 16 bytes or more per value, 8 times the text of an array of small
+// numbers): the "data" member's is written, compact, into data_text() (the text
+// json::ToJsonString would give), any other is skipped (it is an error either way); the
+// document gets an empty container of the same type in its place, so JsonValueToEvent reports
+// what it would have. So does a container where an event should be (e.g. a batch's nested
+// array). It also bounds what the document can hold, stopping the parse beyond
+// kMaxJsonBatchEvents elements of a batch or kMaxJsonAttributes event members in all; limit()
+// then says which.
+class EventFilter {
+ public:
+  using Ch = char;
+
+  explicit EventFilter(bool batch) : batch_(batch), member_depth_(batch ? 2 : 1) {}
+
+  void Bind(rapidjson::Document* doc) { doc_ = doc; }
+
+  // The compact JSON text of event i's "data" when that is an object or array (else null); the
+  // caller may take it.
+  std::string* data_text(size_t i) {
+    return i < data_text_.size() && !data_text_[i].empty() ? &data_text_[i] : nullptr;
+  }
+  const absl::Status& limit() const { return limit_; }
+
+  bool Null() {
+    return Scalar([&](auto& h) { return h.Null(); });
+  }
+  bool Bool(bool b) {
+    return Scalar([&](auto& h) { return h.Bool(b); });
+  }
+  bool Int(int i) {
+    return Scalar([&](auto& h) { return h.Int(i); });
+  }
+  bool Uint(unsigned u) {
+    return Scalar([&](auto& h) { return h.Uint(u); });
+  }
+  bool Int64(int64_t i) {
+    return Scalar([&](auto& h) { return h.Int64(i); });
+  }
+  bool Uint64(uint64_t u) {
+    return Scalar([&](auto& h) { return h.Uint64(u); });
+  }
+  bool Double(double d) {
+    return Scalar([&](auto& h) { return h.Double(d); });
+  }
+  bool RawNumber(const Ch* s, rapidjson::SizeType n, bool copy) {
+    return Scalar([&](auto& h) { return h.RawNumber(s, n, copy); });
+  }
+  bool String(const Ch* s, rapidjson::SizeType n, bool copy) {
+    if (diverted_ > 0) {
+      if (capture_) json::WriteString(*capture_writer_, absl::string_view(s, n));
+      return true;
+    }
+    return Element() && doc_->String(s, n, copy);
+  }
+  bool Key(const Ch* s, rapidjson::SizeType n, bool copy) {
+    if (diverted_ > 0) {
+      if (capture_) json::WriteKey(*capture_writer_, absl::string_view(s, n));
+      return true;
+    }
+    if (++attributes_ > kMaxJsonAttributes) {
+      limit_ = absl::OutOfRangeError(
+          absl::StrCat("CloudEvents JSON with more than ", kMaxJsonAttributes, " attributes"));
+      return false;
+    }
+    data_member_ = absl::string_view(s, n) == "data";
+    return doc_->Key(s, n, copy);
+  }
+  bool StartObject() { return Start(/*object=*/true); }
+  bool EndObject(rapidjson::SizeType n) { return End(/*object=*/true, n); }
+  bool StartArray() { return Start(/*object=*/false); }
+  bool EndArray(rapidjson::SizeType n) { return End(/*object=*/false, n); }
+
+ private:
+  // Counts an element of the batch array (the values at depth 1 of a batch).
+  bool Element() {
+    if (!batch_ || depth_ != 1) return true;
+    if (++elements_ > kMaxJsonBatchEvents) {
+      limit_ = absl::OutOfRangeError(
+          absl::StrCat("a CloudEvents batch of more than ", kMaxJsonBatchEvents, " events"));
+      return false;
+    }
+    return true;
+  }
+
+  template <typename Call>
+  bool Scalar(Call call) {
+    if (diverted_ > 0) return !capture_ || call(*capture_writer_);
+    return Element() && call(*doc_);
+  }
+
+  bool Start(bool object) {
+    if (diverted_ > 0) {
+      ++diverted_;
+      return !capture_ || (object ? capture_writer_->StartObject() : capture_writer_->StartArray());
+    }
+    if (!Element()) return false;
+    // Kept: the batch array, and objects where events are (the root, or the batch's elements).
+    const bool keep =
+        batch_ ? (depth_ == 0 ? !object : depth_ == 1 && object) : depth_ == 0 && object;
+    if (keep) {
+      if (object) ++events_;
+      ++depth_;
+      return object ? doc_->StartObject() : doc_->StartArray();
+    }
+    diverted_ = 1;
+    diverted_object_ = object;
+    capture_ = depth_ == member_depth_ && data_member_ && events_ > 0;
+    if (capture_) {
+      data_text_.resize(events_);
+      std::string& out = data_text_[events_ - 1];
+      out.clear();
+      capture_stream_.emplace(&out);
+      capture_writer_.emplace(*capture_stream_);
+      return object ? capture_writer_->StartObject() : capture_writer_->StartArray();
+    }
+    return true;
+  }
+
+  bool End(bool object, rapidjson::SizeType n) {
+    if (diverted_ > 0) {
+      if (capture_ && !(object ? capture_writer_->EndObject(n) : capture_writer_->EndArray(n))) {
+        return false;
+      }
+      if (--diverted_ > 0) return true;
+      if (capture_) {
+        capture_writer_.reset();
+        capture_stream_.reset();  // trims the text to what was written
+        capture_ = false;
+      }
+      // An empty container of the same type where the diverted one was.
+      return diverted_object_ ? doc_->StartObject() && doc_->EndObject(0)
+                              : doc_->StartArray() && doc_->EndArray(0);
+    }
+    --depth_;
+    return object ? doc_->EndObject(n) : doc_->EndArray(n);
+  }
+
+  const bool batch_;
+  const int member_depth_;  // depth_ inside an event object
+  rapidjson::Document* doc_ = nullptr;
+  int depth_ = 0;     // containers open in the document
+  int diverted_ = 0;  // containers open in the diverted value (0: none)
+  bool diverted_object_ = false;
+  bool capture_ = false;      // the diverted value is an event's "data": written out
+  bool data_member_ = false;  // the last key at member depth was "data"
+  size_t events_ = 0;
+  size_t elements_ = 0;
+  size_t attributes_ = 0;
+  std::vector<std::string> data_text_;  // by event index
+  std::optional<StringAppendStream> capture_stream_;
+  std::optional<AppendWriter> capture_writer_;
+  absl::Status limit_;
+};
+
+// Parses `text` through an EventFilter into `doc`.
+absl::Status ParseEvents(absl::string_view text, absl::string_view what, EventFilter* filter,
+                         rapidjson::Document* doc) {
+  const json::ParseOutcome outcome = json::ParseThrough(text, doc, filter);
+  if (outcome.ok()) return absl::OkStatus();
+  if (!filter->limit().ok() && !outcome.too_deep) return filter->limit();
+  return json::ParseError(outcome, what);
 }
 
 enum Core : uint32_t {
@@ -132,9 +294,8 @@ void WriteEvent(const E& e, DataEncoding encoding, W& w) {
   w.EndObject();
 }
 
-}  // namespace
-
-absl::StatusOr<CloudEvent> JsonValueToEvent(const rapidjson::Value& value) {
+// JsonValueToEvent, with the text of "data" when an EventFilter wrote it out (taken).
+absl::StatusOr<CloudEvent> ValueToEvent(const rapidjson::Value& value, std::string* data_text) {
   if (!value.IsObject()) return Invalid("a structured event must be a JSON object");
   CloudEvent e;
   e.set_spec_version("");  // absent unless the member is present
@@ -247,7 +408,10 @@ absl::StatusOr<CloudEvent> JsonValueToEvent(const rapidjson::Value& value) {
     e.set_data(std::move(bytes), DataEncoding::kBinary);
   } else if (data != nullptr) {
     if (json_data) {
-      e.set_data(json::ToJsonString(*data), DataEncoding::kJson);
+      e.set_data(data_text != nullptr && (data->IsObject() || data->IsArray())
+                     ? std::move(*data_text)
+                     : json::ToJsonString(*data),
+                 DataEncoding::kJson);
     } else if (data->IsString()) {
       e.set_data(std::string(json::ToStringView(*data)), DataEncoding::kText);
     } else {
@@ -261,10 +425,17 @@ absl::StatusOr<CloudEvent> JsonValueToEvent(const rapidjson::Value& value) {
   return e;
 }
 
+}  // namespace
+
+absl::StatusOr<CloudEvent> JsonValueToEvent(const rapidjson::Value& value) {
+  return ValueToEvent(value, nullptr);
+}
+
 absl::StatusOr<CloudEvent> ParseJsonEvent(absl::string_view json) {
-  absl::StatusOr<rapidjson::Document> doc = ParseDocument(json, "CloudEvent");
-  if (!doc.ok()) return doc.status();
-  return JsonValueToEvent(*doc);
+  rapidjson::Document doc;
+  EventFilter filter(/*batch=*/false);
+  if (absl::Status s = ParseEvents(json, "CloudEvent", &filter, &doc); !s.ok()) return s;
+  return ValueToEvent(doc, filter.data_text(0));
 }
 
 void WriteJsonEvent(const CloudEvent& event, json::Writer& writer) {
@@ -301,15 +472,18 @@ std::string SerializeJsonEvent(const CloudEvent& event) {
 }
 
 absl::StatusOr<std::vector<CloudEvent>> ParseJsonBatch(absl::string_view json) {
-  absl::StatusOr<rapidjson::Document> doc = ParseDocument(json, "CloudEvents batch");
-  if (!doc.ok()) return doc.status();
-  if (!doc->IsArray()) {
+  rapidjson::Document doc;
+  EventFilter filter(/*batch=*/true);
+  if (absl::Status s = ParseEvents(json, "CloudEvents batch", &filter, &doc); !s.ok()) return s;
+  if (!doc.IsArray()) {
     return absl::InvalidArgumentError("invalid CloudEvents batch: expected a JSON array");
   }
   std::vector<CloudEvent> events;
-  events.reserve(doc->Size());
-  for (rapidjson::SizeType i = 0; i < doc->Size(); ++i) {
-    absl::StatusOr<CloudEvent> e = JsonValueToEvent((*doc)[i]);
+  events.reserve(doc.Size());
+  size_t objects = 0;  // the filter numbers the events (objects) of the array
+  for (rapidjson::SizeType i = 0; i < doc.Size(); ++i) {
+    std::string* data_text = doc[i].IsObject() ? filter.data_text(objects++) : nullptr;
+    absl::StatusOr<CloudEvent> e = ValueToEvent(doc[i], data_text);
     if (!e.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("event [", i, "]: ", e.status().message()));
     }

@@ -4,8 +4,11 @@
 // CloudEvents JSON event format (structured mode, application/cloudevents+json) and
 // JSON batch format (application/cloudevents-batch+json), specversion 1.0 and 0.3.
 //
-// Parsing maps the JSON members to a CloudEvent and then runs CloudEvent::Validate();
-// every error is InvalidArgument with a message naming the violated rule, e.g.
+// Parsing maps the JSON members to a CloudEvent and then runs CloudEvent::Validate(). The
+// "data" member's JSON value is written out as compact text while the text is read, never
+// built as a DOM, so a parse costs about the size of its text in memory whatever the data
+// holds (a 4 MB array of zeros would need over 60 MB as a DOM). Every error but the limits
+// below (OutOfRange) is InvalidArgument with a message naming the violated rule, e.g.
 //   "malformed JSON in CloudEvent: ..."             (syntax; includes the byte offset)
 //   "invalid CloudEvent: 'id' must be a JSON string"
 //   "invalid CloudEvent: 'id' is required and must be a non-empty string"  (Validate)
@@ -31,6 +34,7 @@
 //
 // All functions are thread-safe (no shared state).
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -48,6 +52,15 @@ inline constexpr absl::string_view kJsonBatchMediaType = "application/cloudevent
 
 // JSON nesting deeper than this is rejected (the limit of every parser of the mesh).
 inline constexpr int kMaxJsonDepth = json::kMaxDepth;
+
+// What one parsed document may hold, so that its size in memory stays a small multiple of its
+// text (each event member and each CloudEvent costs tens of bytes however short its text):
+// beyond these the parse stops with OutOfRange ("a CloudEvents batch of more than 10000
+// events", "CloudEvents JSON with more than 131072 attributes"). 10000 is the largest
+// eventMesh.server.maxEventBatchSize; the attributes (members of events, counted over the
+// whole batch) allow 13 per event in a batch of 10000.
+inline constexpr size_t kMaxJsonBatchEvents = 10000;
+inline constexpr size_t kMaxJsonAttributes = 131072;
 
 // Parses one structured-mode event and validates it.
 absl::StatusOr<CloudEvent> ParseJsonEvent(absl::string_view json);

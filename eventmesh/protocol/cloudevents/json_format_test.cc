@@ -563,7 +563,8 @@ TEST(JsonFormatTest, IsJsonTextEndsCheckAgreesWithTheParser) {
 // Any number of extensions in any order: sorted once (the test's timeout catches a quadratic
 // insertion, minutes for this many in reverse order); a duplicate is still refused.
 TEST(JsonFormatTest, ManyExtensionsInReverseOrderAreReadInOneSort) {
-  constexpr int kCount = 200000;
+  // Up to the limit with the 4 required attributes and the duplicate below.
+  constexpr int kCount = kMaxJsonAttributes - 5;
   std::string json = R"({"specversion":"1.0","id":"1","source":"/s","type":"t")";
   for (int i = kCount; i > 0; --i) absl::StrAppend(&json, ",\"x", i, "\":\"v\"");
   absl::StatusOr<CloudEvent> e = ParseJsonEvent(json + "}");
@@ -573,6 +574,109 @@ TEST(JsonFormatTest, ManyExtensionsInReverseOrderAreReadInOneSort) {
   absl::StatusOr<CloudEvent> duplicate = ParseJsonEvent(json + R"(,"x5":"again"})");
   EXPECT_EQ(duplicate.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(duplicate.status().message()), HasSubstr("x5"));
+}
+
+// The compact text json::ToJsonString gives for `json`: what "data" read as a DOM gave.
+std::string CompactText(absl::string_view json) {
+  absl::StatusOr<rapidjson::Document> doc = json::ParseJson(json, "test data");
+  EXPECT_TRUE(doc.ok()) << doc.status();
+  return doc.ok() ? json::ToJsonString(*doc) : "";
+}
+
+TEST(JsonFormatTest, ObjectAndArrayDataIsTheCompactTextOfTheValue) {
+  const std::vector<std::string> values = {
+      "{}",
+      "[]",
+      R"( { "a" : [ 1 , -2 , 3.25 , 1e300 , -0.0 , 18446744073709551615 , -9223372036854775808 ] ,
+            "b" : { "c" : null , "d" : true , "e" : false } , "f" : "\u00e9\n\"\u0001/" } )",
+      R"([[[]],{"":""},"x",0.1,123456789012345678901234567890])",
+      R"({"dup":1,"dup":2})",
+  };
+  for (const std::string& value : values) {
+    const std::string json =
+        absl::StrCat(R"({"specversion":"1.0","id":"1","source":"s","type":"t","data":)", value,
+                     R"(,"subject":"after"})");
+    CloudEvent e = ParseOrDie(json);
+    EXPECT_EQ(e.data_encoding(), DataEncoding::kJson) << value;
+    EXPECT_EQ(e.data(), CompactText(value)) << value;
+    EXPECT_EQ(e.subject(), "after") << "members after the data are read";
+    ExpectStableRoundTrip(e);
+  }
+}
+
+TEST(JsonFormatTest, BatchDataTextBelongsToItsOwnEvent) {
+  const std::string batch = R"([
+      {"specversion":"1.0","id":"a","source":"s","type":"t","data":{"n":1}},
+      {"specversion":"1.0","id":"b","source":"s","type":"t"},
+      {"specversion":"1.0","id":"c","source":"s","type":"t","data":7},
+      {"specversion":"1.0","id":"d","source":"s","type":"t","data":"text","x":"y"},
+      {"specversion":"1.0","id":"e","source":"s","type":"t","data":[{"n":[2]}]}])";
+  absl::StatusOr<std::vector<CloudEvent>> b = ParseJsonBatch(batch);
+  ASSERT_TRUE(b.ok()) << b.status();
+  ASSERT_EQ(b->size(), 5u);
+  EXPECT_EQ((*b)[0].data(), R"({"n":1})");
+  EXPECT_EQ((*b)[1].data_encoding(), DataEncoding::kNone);
+  EXPECT_EQ((*b)[2].data(), "7");
+  EXPECT_EQ((*b)[3].data(), R"("text")");
+  EXPECT_EQ((*b)[4].data(), R"([{"n":[2]}])");
+  EXPECT_EQ((*b)[4].id(), "e");
+
+  // Non-object elements take no event number: the data after them is still the right one's.
+  b = ParseJsonBatch(R"([{"specversion":"1.0","id":"a","source":"s","type":"t","data":[1]},[[0]],)"
+                     R"({"specversion":"1.0","id":"b","source":"s","type":"t","data":[2]}])");
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().message(),
+            "event [1]: invalid CloudEvent: a structured event must be a JSON object");
+}
+
+TEST(JsonFormatTest, ContainersWhereNoneIsReadGiveTheUsualErrors) {
+  ExpectError(R"({"specversion":"1.0","id":["1",{"x":[]}],"source":"s","type":"t"})",
+              "invalid CloudEvent: 'id' must be a JSON string");
+  ExpectError(R"({"specversion":"1.0","id":"1","source":"s","type":"t","ext":[[1],{"a":[2]}]})",
+              "invalid CloudEvent: extension 'ext' must be a JSON string, boolean or integer");
+  ExpectError(R"({"specversion":"1.0","id":"1","source":"s","type":"t","data":[1],"data":{}})",
+              "invalid CloudEvent: attribute 'data' appears more than once");
+  ExpectError(R"([{"specversion":"1.0","id":"1","source":"s","type":"t"}])",
+              "invalid CloudEvent: a structured event must be a JSON object");
+  absl::StatusOr<std::vector<CloudEvent>> b = ParseJsonBatch(R"({"a":[1,2,3]})");
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().message(), "invalid CloudEvents batch: expected a JSON array");
+  // Syntax and nesting errors inside a skipped or written-out value are still found.
+  ExpectError(R"({"specversion":"1.0","id":"1","source":"s","type":"t","data":[1,}])",
+              "malformed JSON in CloudEvent");
+  ExpectError(absl::StrCat(R"({"specversion":"1.0","id":"1","source":"s","type":"t","x":)",
+                           std::string(200, '['), std::string(200, ']'), "}"),
+              "nesting deeper than 128 levels");
+}
+
+TEST(JsonFormatTest, DocumentsBeyondTheLimitsAreRefusedWithOutOfRange) {
+  const std::string good = R"({"specversion":"1.0","id":"1","source":"s","type":"t"})";
+  std::string batch = "[" + good;
+  for (size_t i = 1; i < kMaxJsonBatchEvents; ++i) absl::StrAppend(&batch, ",", good);
+  absl::StatusOr<std::vector<CloudEvent>> b = ParseJsonBatch(batch + "]");
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(b->size(), kMaxJsonBatchEvents);
+  b = ParseJsonBatch(batch + ",0]");
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(b.status().message(), "a CloudEvents batch of more than 10000 events");
+
+  std::string event = R"({"specversion":"1.0","id":"1","source":"s","type":"t")";
+  for (size_t i = 4; i <= kMaxJsonAttributes; ++i) absl::StrAppend(&event, ",\"x", i, "\":1");
+  absl::StatusOr<CloudEvent> e = ParseJsonEvent(event + "}");
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(e.status().message(), "CloudEvents JSON with more than 131072 attributes");
+
+  // Counted over the whole batch.
+  std::string wide = R"({"specversion":"1.0","id":"1","source":"s","type":"t")";
+  for (int i = 0; i < 20; ++i) absl::StrAppend(&wide, ",\"x", i, "\":true");
+  wide += "}";
+  std::string wide_batch = "[" + wide;
+  for (size_t i = 1; i < kMaxJsonAttributes / 24 + 1; ++i) absl::StrAppend(&wide_batch, ",", wide);
+  b = ParseJsonBatch(wide_batch + "]");
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().code(), absl::StatusCode::kOutOfRange);
 }
 
 }  // namespace

@@ -30,6 +30,7 @@
 #include "absl/strings/charconv.h"
 #include "absl/strings/string_view.h"
 #include "rapidjson/document.h"
+#include "rapidjson/encodedstream.h"
 #include "rapidjson/memorystream.h"
 #include "rapidjson/reader.h"
 #include "rapidjson/stringbuffer.h"
@@ -224,6 +225,27 @@ ParseOutcome ParseInto(Stream& stream, Doc* doc, ReaderAllocator* reader_allocat
     return !outcome.result.IsError();
   };
   doc->Populate(generate);
+  return outcome;
+}
+
+// As ParseJson's parse, through a filter: `filter` (a SAX handler with Ch = char and
+// Bind(rapidjson::Document*)) receives the reader's events and forwards to the document it is
+// bound to what it keeps; returning false from a handler stops the parse (the outcome is then
+// kParseErrorTermination and the filter knows why). Full precision, nesting limit and NUL
+// refusal as ParseJson.
+template <typename Filter>
+ParseOutcome ParseThrough(absl::string_view text, rapidjson::Document* doc, Filter* filter) {
+  ParseOutcome outcome;
+  rapidjson::MemoryStream bytes(text.data(), text.size());
+  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> stream(bytes);
+  auto generate = [&](rapidjson::Document& target) {
+    filter->Bind(&target);
+    rapidjson::Reader reader(nullptr, 256);
+    outcome = internal::RunParse<rapidjson::kParseFullPrecisionFlag>(reader, stream, filter);
+    return outcome.ok();
+  };
+  doc->Populate(generate);
+  internal::RefuseNulAfterRoot(text, &outcome);
   return outcome;
 }
 

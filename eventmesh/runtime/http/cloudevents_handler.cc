@@ -44,6 +44,9 @@ void CloudEventsHandler::Handle(const HttpRequest& request, const std::string& p
   };
   auto events = cloudevents::FromHttp(request.raw_headers, request.body);
   if (!events.ok()) {
+    if (events.status().code() == absl::StatusCode::kOutOfRange) {  // a format limit
+      return answer(413, EventMeshRetCode::kProtocolBodySizeErr, events.status().message());
+    }
     return answer(400, EventMeshRetCode::kProtocolBodyErr, events.status().message());
   }
   if (events->empty()) {
