@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -64,6 +65,17 @@ class RawSocket {
       sent += static_cast<size_t>(n);
     }
   }
+  // What the peer sends until it closes, `limit` bytes have come or 10 s pass.
+  std::string ReceiveUntilClosed(size_t limit = 1 << 16) {
+    std::string out;
+    char buffer[4096];
+    while (out.size() < limit) {
+      const ssize_t n = recv(fd_, buffer, sizeof buffer, 0);
+      if (n <= 0) break;
+      out.append(buffer, static_cast<size_t>(n));
+    }
+    return out;
+  }
   // Closes with a reset instead of a FIN.
   void Reset() {
     linger l{1, 0};
@@ -87,6 +99,50 @@ std::string RandomBytes(std::mt19937* random, size_t size) {
 }
 
 std::string Nested(size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+
+// `count` zeros as a JSON array: 2 bytes of text a value, 16 or more as a DOM.
+std::string Zeros(size_t count) {
+  std::string out = "[0";
+  out.reserve(2 * count + 1);
+  for (size_t i = 1; i < count; ++i) out += ",0";
+  return out + "]";
+}
+
+// An EventMesh TCP frame (current length convention).
+std::string TcpFrame(const std::string& header, const std::string& body) {
+  std::string frame = "EventMesh0000";
+  auto append32 = [&frame](size_t v) {
+    for (int shift = 24; shift >= 0; shift -= 8) frame.push_back(static_cast<char>(v >> shift));
+  };
+  append32(13 + header.size() + body.size());
+  append32(header.size());
+  return frame + header + body;
+}
+
+std::string HttpPost(const std::string& headers, const std::string& body) {
+  return absl::StrCat("POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n", headers,
+                      "Content-Length: ", body.size(), "\r\n\r\n", body);
+}
+
+// The process's peak resident memory (VmHWM) in bytes, 0 when /proc does not say; and setting
+// it back to the current resident memory (Linux 4.0+), false when that is not possible.
+int64_t PeakRssBytes() {
+  FILE* f = std::fopen("/proc/self/status", "r");
+  if (f == nullptr) return 0;
+  char line[256];
+  long kib = 0;
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    if (std::sscanf(line, "VmHWM: %ld kB", &kib) == 1) break;
+  }
+  std::fclose(f);
+  return static_cast<int64_t>(kib) * 1024;
+}
+bool ResetPeakRss() {
+  FILE* f = std::fopen("/proc/self/clear_refs", "w");
+  if (f == nullptr) return false;
+  const bool written = std::fputs("5", f) >= 0;
+  return std::fclose(f) == 0 && written;
+}
 
 class HostileClientTest : public ::testing::Test {
  protected:
@@ -232,6 +288,92 @@ TEST_F(HostileClientTest, EveryListenerSurvivesHostileInputAndNothingAcknowledge
     if (acknowledged_.count(message->body) > 0) received.insert(message->body);
   }
   EXPECT_EQ(received, acknowledged_);
+}
+
+// Texts that cost far more in memory than on the wire: 4 MB of JSON holding two million values
+// (16 bytes or more each as a DOM), a form of a million fields. Before the value and field
+// limits each of these raised the runtime's peak memory by 70 to 150 MB; a few hundred such
+// requests at once would have taken the process down. Each gets its precise error, and the peak
+// moves by a few MB.
+TEST_F(HostileClientTest, TextsThatWouldExpandInMemoryAreRefusedWithoutTheMemory) {
+  const std::string zeros = Zeros(2'000'000);
+  const std::string many_fields = [] {
+    std::string form = "a";
+    for (int i = 0; i < 1'000'000; ++i) form += "&a";
+    return form;
+  }();
+  // Each case's growth of the process's peak (client and server: the request is built before).
+  auto peak_growth = [](auto run_case) -> int64_t {
+    if (!ResetPeakRss()) return -1;
+    const int64_t before = PeakRssBytes();
+    run_case();
+    return before > 0 ? PeakRssBytes() - before : -1;
+  };
+  std::vector<std::pair<std::string, int64_t>> growth;
+  growth.emplace_back(
+      "a TCP header before any HELLO", peak_growth([&] {
+        RawSocket raw(server_->tcp_port());
+        raw.Send(TcpFrame(R"({"cmd":"HELLO_REQUEST","code":0,"seq":"1","x":)" + zeros + "}", ""));
+        EXPECT_NE(raw.ReceiveUntilClosed().find(
+                      "undecodable frame: JSON in package header has more than 65536 values"),
+                  std::string::npos);
+      }));
+  growth.emplace_back(
+      "a TCP EventMeshMessage body", peak_growth([&] {
+        auto publisher = TestClient::Connect(server_->tcp_port());
+        ASSERT_TRUE(publisher.ok());
+        ASSERT_TRUE((*publisher)->Hello("pub", "producers").ok());
+        protocol::tcp::Package package =
+            TestClient::MessagePackage(Command::kAsyncMessageToServer, "orders", "b");
+        package.body = R"({"topic":"orders","body":"b","x":)" + zeros + "}";
+        auto refused = (*publisher)->Request(package);
+        ASSERT_TRUE(refused.ok()) << refused.status();
+        EXPECT_EQ(refused->header.code, 1);
+        EXPECT_EQ(refused->header.desc, "JSON in EventMeshMessage has more than 65536 values");
+      }));
+  growth.emplace_back(
+      "a structured CloudEvent's data (read as text, refused for its size)", peak_growth([&] {
+        RawSocket raw(server_->http_port());
+        raw.Send(HttpPost("Content-Type: application/cloudevents+json\r\n",
+                          R"({"specversion":"1.0","id":"1","source":"s","type":"t",)"
+                          R"("subject":"orders","data":)" +
+                              zeros + "}"));
+        const std::string answer = raw.ReceiveUntilClosed();
+        EXPECT_EQ(answer.rfind("HTTP/1.1 413", 0), 0u) << answer;
+        EXPECT_NE(answer.find("event data of 4000001 bytes exceeds the limit"), std::string::npos)
+            << answer;
+      }));
+  growth.emplace_back(
+      "a JSON request body", peak_growth([&] {
+        auto answer = runtime::http::testing::HttpCall(
+            server_->http_port(), "POST", "/",
+            runtime::http::testing::CodeHeaders(104, {{"Content-Type", "application/json"}}),
+            R"({"topic":"orders","content":"c","x":)" + zeros + "}");
+        ASSERT_TRUE(answer.ok()) << answer.status();
+        EXPECT_EQ(answer->ret_code, 7);
+        EXPECT_NE(answer->body.find("JSON in request body has more than 262144 values"),
+                  std::string::npos)
+            << answer->body;
+      }));
+  growth.emplace_back(
+      "a form of a million fields", peak_growth([&] {
+        auto answer = runtime::http::testing::HttpCall(
+            server_->http_port(), "POST", "/",
+            runtime::http::testing::CodeHeaders(
+                104, {{"Content-Type", "application/x-www-form-urlencoded"}}),
+            many_fields);
+        ASSERT_TRUE(answer.ok()) << answer.status();
+        EXPECT_EQ(answer->ret_code, 7);
+        EXPECT_NE(answer->body.find("form with more than 4096 fields"), std::string::npos)
+            << answer->body;
+      }));
+  for (const auto& [what, bytes] : growth) {
+    std::printf("peak growth for %s: %.1f MB\n", what.c_str(), bytes / 1048576.0);
+    if (bytes >= 0) {
+      EXPECT_LT(bytes, 32 << 20) << what;
+    }
+  }
+  ExpectEveryListenerServes("after texts that would expand");
 }
 
 }  // namespace

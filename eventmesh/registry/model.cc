@@ -228,7 +228,7 @@ std::string ToJson(const Instance& instance) {
 }
 
 absl::StatusOr<Instance> InstanceFromJson(absl::string_view text) {
-  auto doc = json::ParseJson(text, "instance");
+  auto doc = json::ParseJson(text, "instance", kMaxInstanceJsonValues);
   if (!doc.ok()) return doc.status();
   return InstanceFromValue(*doc);
 }

@@ -81,8 +81,13 @@ absl::Status Validate(const Instance& instance);
 
 std::string ToJson(const Instance& instance);
 void AppendJson(const Instance& instance, std::string* out);
+// Values (scalars, objects, arrays, member keys) an instance's JSON may have: a DOM costs 16
+// bytes or more per value, 8 times the text of an array of small numbers, and a registration
+// body is up to 4 MiB.
+inline constexpr size_t kMaxInstanceJsonValues = 65536;
+
 // Errors: InvalidArgument "malformed JSON in instance: ..." or naming the field of the wrong
-// type. Does not Validate().
+// type; OutOfRange "JSON in instance has more than 65536 values". Does not Validate().
 absl::StatusOr<Instance> InstanceFromJson(absl::string_view json);
 // The same from an already parsed JSON value (one element of a list answer).
 absl::StatusOr<Instance> InstanceFromValue(const rapidjson::Value& value);

@@ -602,11 +602,10 @@ TEST_F(RuntimeTest, BadInputIsAnsweredOrClosedWhileOthersKeepWorking) {
   PublishOk(good.get(), "still-alive", "yes");
 }
 
-// A publish whose header and message each carry 100,000 properties in reverse name order (2.6 MB
-// in one frame): they are sorted once, not inserted one by one, which held the session's io thread
-// (and every session on it) for minutes. The publish is answered (refused: the event is larger
-// than the event size limit) and the runtime keeps serving; the test's timeout catches a
-// quadratic path.
+// A publish whose header and message each carry 32,000 properties in reverse name order (as many
+// as the frame JSON value limit allows): they are sorted once, not inserted one by one, which
+// held the session's io thread (and every session on it) for minutes. The publish is answered
+// and the runtime keeps serving; the test's timeout catches a quadratic path.
 TEST_F(RuntimeTest, ManyPropertiesInOnePublishAreTakenInOneSortAndTheRuntimeKeepsServing) {
   StartServer();
   auto good = Client("pub", "p");
@@ -615,7 +614,7 @@ TEST_F(RuntimeTest, ManyPropertiesInOnePublishAreTakenInOneSortAndTheRuntimeKeep
       R"({"cmd":"ASYNC_MESSAGE_TO_SERVER","code":0,"seq":"4242","properties":{)"
       R"("protocoltype":"eventmeshmessage","protocolversion":"1.0","protocoldesc":"tcp")";
   std::string body = R"({"topic":"t","body":"x","properties":{)";
-  for (int i = 100000; i > 0; --i) {
+  for (int i = 32000; i > 0; --i) {
     header += ",\"h" + std::to_string(i) + "\":\"v\"";
     body += "\"m" + std::to_string(i) + "\":\"v\"";
     body += i > 1 ? "," : "}}";
@@ -632,9 +631,7 @@ TEST_F(RuntimeTest, ManyPropertiesInOnePublishAreTakenInOneSortAndTheRuntimeKeep
   auto publish_reply = publisher->Next(Command::kAsyncMessageToServerAck);
   ASSERT_TRUE(publish_reply.ok()) << publish_reply.status();
   EXPECT_EQ(publish_reply->header.seq, "4242");
-  EXPECT_EQ(publish_reply->header.code, 1);
-  EXPECT_NE(publish_reply->header.desc.find("-byte limit"), std::string::npos)
-      << publish_reply->header.desc;
+  EXPECT_EQ(publish_reply->header.code, 0) << publish_reply->header.desc;
   PublishOk(publisher.get(), "still-alive", "yes");
   PublishOk(good.get(), "still-alive", "yes");
 }

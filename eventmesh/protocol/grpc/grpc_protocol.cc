@@ -14,6 +14,10 @@
 namespace eventmesh::protocol::grpc {
 namespace {
 
+// Values a subscription or heartbeat text_data may have (three or four per topic): a DOM costs
+// 16 bytes or more per value, 8 times the text of an array of small numbers.
+constexpr size_t kMaxTextDataValues = 65536;
+
 google::protobuf::Timestamp Now() {
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   const int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now).count();
@@ -163,7 +167,7 @@ absl::StatusOr<Subscription> ParseSubscription(const pb::CloudEvent& event, bool
   if (event.text_data().empty()) {
     return absl::InvalidArgumentError("text_data must hold the SubscriptionItem JSON array");
   }
-  auto doc = json::ParseJson(event.text_data(), "subscription");
+  auto doc = json::ParseJson(event.text_data(), "subscription", kMaxTextDataValues);
   if (!doc.ok()) return absl::FailedPreconditionError(doc.status().message());
   if (!doc->IsArray()) {
     return absl::FailedPreconditionError("subscription text_data is not a JSON array");
@@ -220,7 +224,7 @@ absl::StatusOr<std::vector<HeartbeatItem>> ParseHeartbeat(const pb::CloudEvent& 
   if (event.text_data().empty()) {
     return absl::FailedPreconditionError("text_data must hold the HeartbeatItem JSON array");
   }
-  auto doc = json::ParseJson(event.text_data(), "heartbeat");
+  auto doc = json::ParseJson(event.text_data(), "heartbeat", kMaxTextDataValues);
   if (!doc.ok()) return absl::FailedPreconditionError(doc.status().message());
   if (!doc->IsArray() || doc->Empty()) {
     return absl::FailedPreconditionError("heartbeat text_data is not a non-empty JSON array");

@@ -65,7 +65,7 @@ absl::StatusOr<int64_t> Ttl(const BodyFields& f, absl::string_view key, bool req
 absl::StatusOr<rapidjson::Document> JsonArrayField(absl::string_view key, absl::string_view text,
                                                    bool non_empty) {
   absl::StatusOr<rapidjson::Document> doc =
-      json::ParseJson(text, absl::StrCat("body field '", key, "'"));
+      json::ParseJson(text, absl::StrCat("body field '", key, "'"), kMaxJsonBodyValues);
   if (!doc.ok()) return doc.status();
   if (!doc->IsArray() || (non_empty && doc->Empty())) {
     return absl::InvalidArgumentError(absl::StrCat("body field '", key, "' must be a ",
@@ -85,7 +85,7 @@ absl::StatusOr<StringMap> StringMapField(const BodyFields& f, absl::string_view 
   std::optional<absl::string_view> text = f.Get(key);
   if (!text.has_value() || IsBlank(*text)) return out;
   absl::StatusOr<rapidjson::Document> doc =
-      json::ParseJson(*text, absl::StrCat("body field '", key, "'"));
+      json::ParseJson(*text, absl::StrCat("body field '", key, "'"), kMaxJsonBodyValues);
   if (!doc.ok()) return doc.status();
   if (!doc->IsObject()) {
     return absl::InvalidArgumentError(absl::StrCat("body field '", key, "' must be a JSON object"));
@@ -146,7 +146,8 @@ absl::StatusOr<BodyFields> BodyFields::FromForm(absl::string_view body) {
 }
 
 absl::StatusOr<BodyFields> BodyFields::FromJson(absl::string_view body) {
-  absl::StatusOr<rapidjson::Document> doc = json::ParseJson(body, "request body");
+  absl::StatusOr<rapidjson::Document> doc =
+      json::ParseJson(body, "request body", kMaxJsonBodyValues);
   if (!doc.ok()) return doc.status();
   if (!doc->IsObject()) return absl::InvalidArgumentError("request body must be a JSON object");
   FormFields fields;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
 #include "eventmesh/protocol/http/ret_code.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -90,6 +91,21 @@ TEST(BodyFieldsTest, Errors) {
 
 // ---------------------------------------------------------------------------------------
 // 101 / 104
+
+// A JSON body or field stops at kMaxJsonBodyValues values (a DOM costs 16 bytes or more each).
+TEST(BodyFieldsTest, JsonOfTooManyValuesIsRefused) {
+  std::string zeros = "[0";
+  for (size_t i = 1; i < kMaxJsonBodyValues; ++i) zeros += ",0";
+  zeros += "]";
+  // {"a":[...]}: the object, the key, the array and its elements.
+  auto body = BodyFields::FromJson(absl::StrCat(R"({"a":)", zeros, "}"));
+  ASSERT_FALSE(body.ok());
+  EXPECT_EQ(body.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(body.status().message(), "JSON in request body has more than 262144 values");
+  // Exactly the limit: three elements fewer.
+  body = BodyFields::FromJson(absl::StrCat(R"({"a":)", zeros.substr(0, zeros.size() - 7), "]}"));
+  ASSERT_TRUE(body.ok()) << body.status();
+}
 
 TEST(SendMessageRequestBodyTest, ParsesAsyncForm) {
   auto b =

@@ -105,6 +105,10 @@ absl::StatusOr<FormFields> ParseForm(absl::string_view body) {
     if (end == absl::string_view::npos) end = body.size();
     absl::string_view segment = body.substr(start, end - start);
     if (!segment.empty()) {
+      if (fields.size() == kMaxFormFields) {
+        return absl::OutOfRangeError(
+            absl::StrCat("form with more than ", kMaxFormFields, " fields"));
+      }
       const size_t eq = segment.find('=');
       absl::string_view key = segment.substr(0, eq);
       absl::string_view value =

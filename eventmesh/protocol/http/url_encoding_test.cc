@@ -91,5 +91,20 @@ TEST(FormTest, EncodeRoundTrips) {
   EXPECT_EQ(EncodeForm({{"a", "1"}, {"b", "2"}}), "a=1&b=2");
 }
 
+// Each field costs 64 bytes or more in memory however short its text: a form stops at
+// kMaxFormFields (empty segments, which make no field, are not counted).
+TEST(FormTest, FieldsBeyondTheLimitAreRefused) {
+  std::string form = "a";
+  for (size_t i = 1; i < kMaxFormFields; ++i) form += "&a";
+  form += "&&&";
+  auto fields = ParseForm(form);
+  ASSERT_TRUE(fields.ok()) << fields.status();
+  EXPECT_EQ(fields->size(), kMaxFormFields);
+  fields = ParseForm(form + "b");
+  ASSERT_FALSE(fields.ok());
+  EXPECT_EQ(fields.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(fields.status().message(), "form with more than 4096 fields");
+}
+
 }  // namespace
 }  // namespace eventmesh::protocol::http

@@ -8,6 +8,10 @@
 namespace eventmesh::json {
 
 absl::Status ParseError(const ParseOutcome& outcome, absl::string_view what) {
+  if (outcome.too_many) {
+    return absl::OutOfRangeError(
+        absl::StrCat("JSON in ", what, " has more than ", outcome.max_values, " values"));
+  }
   if (outcome.too_deep) {
     return absl::InvalidArgumentError(absl::StrCat("malformed JSON in ", what,
                                                    ": nesting deeper than ", kMaxDepth,
@@ -18,11 +22,13 @@ absl::Status ParseError(const ParseOutcome& outcome, absl::string_view what) {
                                                  " at offset ", outcome.result.Offset()));
 }
 
-absl::StatusOr<rapidjson::Document> ParseJson(absl::string_view text, absl::string_view what) {
+absl::StatusOr<rapidjson::Document> ParseJson(absl::string_view text, absl::string_view what,
+                                              size_t max_values) {
   rapidjson::Document doc;
   rapidjson::MemoryStream bytes(text.data(), text.size());
   rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> stream(bytes);
-  ParseOutcome outcome = ParseInto<rapidjson::kParseFullPrecisionFlag>(stream, &doc);
+  ParseOutcome outcome = ParseInto<rapidjson::kParseFullPrecisionFlag>(
+      stream, &doc, static_cast<rapidjson::CrtAllocator*>(nullptr), max_values);
   internal::RefuseNulAfterRoot(text, &outcome);
   if (!outcome.ok()) return ParseError(outcome, what);
   return doc;

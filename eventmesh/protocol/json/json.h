@@ -43,34 +43,46 @@ using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 // Objects and arrays nested deeper than this are refused by every parser of the mesh.
 inline constexpr int kMaxDepth = 128;
 
+// No limit on the values of one text (the default of the parse functions below).
+inline constexpr size_t kNoValueLimit = std::numeric_limits<size_t>::max();
+
 // A SAX handler that forwards every event to `Inner` and stops the parse (kParseErrorTermination)
-// when objects/arrays nest deeper than kMaxDepth; too_deep() then tells why it stopped.
+// when objects/arrays nest deeper than kMaxDepth, or when the text has more than `max_values`
+// values (every scalar, object, array and member key counts one); too_deep() / too_many() then
+// tell why it stopped. A DOM costs 16 bytes or more per value, 8 times the text of an array of
+// small numbers, so parsers of texts from outside that become DOMs bound their values.
 template <typename Inner>
 class DepthLimitedHandler {
  public:
   using Ch = typename Inner::Ch;
-  explicit DepthLimitedHandler(Inner* inner) : inner_(inner) {}
+  explicit DepthLimitedHandler(Inner* inner, size_t max_values = kNoValueLimit)
+      : inner_(inner), values_left_(max_values) {}
 
   bool too_deep() const { return too_deep_; }
+  bool too_many() const { return too_many_; }
 
-  bool Null() { return inner_->Null(); }
-  bool Bool(bool b) { return inner_->Bool(b); }
-  bool Int(int i) { return inner_->Int(i); }
-  bool Uint(unsigned u) { return inner_->Uint(u); }
-  bool Int64(int64_t i) { return inner_->Int64(i); }
-  bool Uint64(uint64_t u) { return inner_->Uint64(u); }
-  bool Double(double d) { return inner_->Double(d); }
+  bool Null() { return Count() && inner_->Null(); }
+  bool Bool(bool b) { return Count() && inner_->Bool(b); }
+  bool Int(int i) { return Count() && inner_->Int(i); }
+  bool Uint(unsigned u) { return Count() && inner_->Uint(u); }
+  bool Int64(int64_t i) { return Count() && inner_->Int64(i); }
+  bool Uint64(uint64_t u) { return Count() && inner_->Uint64(u); }
+  bool Double(double d) { return Count() && inner_->Double(d); }
   bool RawNumber(const Ch* s, rapidjson::SizeType n, bool copy) {
-    return inner_->RawNumber(s, n, copy);
+    return Count() && inner_->RawNumber(s, n, copy);
   }
-  bool String(const Ch* s, rapidjson::SizeType n, bool copy) { return inner_->String(s, n, copy); }
-  bool Key(const Ch* s, rapidjson::SizeType n, bool copy) { return inner_->Key(s, n, copy); }
-  bool StartObject() { return Enter() && inner_->StartObject(); }
+  bool String(const Ch* s, rapidjson::SizeType n, bool copy) {
+    return Count() && inner_->String(s, n, copy);
+  }
+  bool Key(const Ch* s, rapidjson::SizeType n, bool copy) {
+    return Count() && inner_->Key(s, n, copy);
+  }
+  bool StartObject() { return Count() && Enter() && inner_->StartObject(); }
   bool EndObject(rapidjson::SizeType n) {
     --depth_;
     return inner_->EndObject(n);
   }
-  bool StartArray() { return Enter() && inner_->StartArray(); }
+  bool StartArray() { return Count() && Enter() && inner_->StartArray(); }
   bool EndArray(rapidjson::SizeType n) {
     --depth_;
     return inner_->EndArray(n);
@@ -81,16 +93,28 @@ class DepthLimitedHandler {
     too_deep_ = ++depth_ > kMaxDepth;
     return !too_deep_;
   }
+  bool Count() {
+    if (values_left_ == 0) {
+      too_many_ = true;
+      return false;
+    }
+    --values_left_;
+    return true;
+  }
   Inner* inner_;
+  size_t values_left_;
   int depth_ = 0;
   bool too_deep_ = false;
+  bool too_many_ = false;
 };
 
 // What ParseInto / Validate report: RapidJSON's result, and whether the parse stopped at the
-// nesting limit.
+// nesting limit or at the value limit (max_values, the limit it had).
 struct ParseOutcome {
   rapidjson::ParseResult result;
   bool too_deep = false;
+  bool too_many = false;
+  size_t max_values = kNoValueLimit;
   bool ok() const { return !result.IsError(); }
 };
 
@@ -179,21 +203,25 @@ inline constexpr unsigned kReaderFlags =
 // Runs `reader` over `stream` into `inner` with the nesting limit and, for full precision, the
 // number conversion.
 template <unsigned kFlags, typename Reader, typename Stream, typename Inner>
-ParseOutcome RunParse(Reader& reader, Stream& stream, Inner* inner) {
+ParseOutcome RunParse(Reader& reader, Stream& stream, Inner* inner,
+                      size_t max_values = kNoValueLimit) {
   ParseOutcome outcome;
+  outcome.max_values = max_values;
   constexpr unsigned kReader = kReaderFlags<kFlags> | rapidjson::kParseIterativeFlag;
   if constexpr ((kFlags & rapidjson::kParseFullPrecisionFlag) != 0) {
     NumberConverter<Inner> numbers(inner);
-    DepthLimitedHandler<NumberConverter<Inner>> handler(&numbers);
+    DepthLimitedHandler<NumberConverter<Inner>> handler(&numbers, max_values);
     outcome.result = reader.template Parse<kReader>(stream, handler);
     outcome.too_deep = handler.too_deep();
+    outcome.too_many = handler.too_many();
     if (numbers.too_big()) {
       outcome.result.Set(rapidjson::kParseErrorNumberTooBig, outcome.result.Offset());
     }
   } else {
-    DepthLimitedHandler<Inner> handler(inner);
+    DepthLimitedHandler<Inner> handler(inner, max_values);
     outcome.result = reader.template Parse<kReader>(stream, handler);
     outcome.too_deep = handler.too_deep();
+    outcome.too_many = handler.too_many();
   }
   return outcome;
 }
@@ -212,16 +240,18 @@ inline void RefuseNulAfterRoot(absl::string_view text, ParseOutcome* outcome) {
 
 // Parses exactly one JSON value from `stream` into `doc` (any rapidjson::GenericDocument, e.g.
 // one on stack-buffer allocators) with kParseIterativeFlag added to `kFlags` and the nesting
-// limit (kParseFullPrecisionFlag: numbers converted by NumberConverter, see the file comment).
-// `reader_allocator` (may be null: the heap) backs the parser's own state stack.
+// limit (kParseFullPrecisionFlag: numbers converted by NumberConverter, see the file comment)
+// and at most `max_values` values. `reader_allocator` (may be null: the heap) backs the parser's
+// own state stack.
 template <unsigned kFlags, typename Doc, typename Stream,
           typename ReaderAllocator = rapidjson::CrtAllocator>
-ParseOutcome ParseInto(Stream& stream, Doc* doc, ReaderAllocator* reader_allocator = nullptr) {
+ParseOutcome ParseInto(Stream& stream, Doc* doc, ReaderAllocator* reader_allocator = nullptr,
+                       size_t max_values = kNoValueLimit) {
   using Encoding = typename Doc::EncodingType;
   ParseOutcome outcome;
   auto generate = [&](Doc& target) {
     rapidjson::GenericReader<Encoding, Encoding, ReaderAllocator> reader(reader_allocator, 256);
-    outcome = internal::RunParse<kFlags>(reader, stream, &target);
+    outcome = internal::RunParse<kFlags>(reader, stream, &target, max_values);
     return !outcome.result.IsError();
   };
   doc->Populate(generate);
@@ -265,15 +295,17 @@ ParseOutcome Validate(absl::string_view text) {
   return outcome;
 }
 
-// The InvalidArgument status for a failed ParseInto/Validate of `text`:
-// "malformed JSON in <what>: <reason> at offset <n>", or for the limit
-// "malformed JSON in <what>: nesting deeper than 128 levels at offset <n>".
+// The status for a failed ParseInto/Validate of `text`: InvalidArgument
+// "malformed JSON in <what>: <reason> at offset <n>", or for the nesting limit
+// "malformed JSON in <what>: nesting deeper than 128 levels at offset <n>"; OutOfRange
+// "JSON in <what> has more than <max_values> values" for the value limit.
 absl::Status ParseError(const ParseOutcome& outcome, absl::string_view what);
 
 // Parses exactly one JSON document (trailing non-whitespace, and a NUL byte outside a string,
-// is an error) with ParseInto at full precision. `what` names the input in error messages, e.g.
-// "package header".
-absl::StatusOr<rapidjson::Document> ParseJson(absl::string_view text, absl::string_view what);
+// is an error) with ParseInto at full precision, with at most `max_values` values. `what` names
+// the input in error messages, e.g. "package header".
+absl::StatusOr<rapidjson::Document> ParseJson(absl::string_view text, absl::string_view what,
+                                              size_t max_values = kNoValueLimit);
 
 // The member as a string view into `obj` (valid while `obj` lives), or nullopt when
 // absent, null or not a string.

@@ -86,6 +86,37 @@ TEST(JsonTest, MegabytesOfNestingAreRefusedNotACrash) {
   EXPECT_TRUE(Validate(std::string(2 << 20, '[')).too_deep);
 }
 
+TEST(JsonTest, ValueLimitCountsScalarsContainersAndKeys) {
+  // 1 object + 2 keys + 1 array + 3 numbers + 1 string = 8 values.
+  const std::string text = R"({"a":[1,2,3],"b":"x"})";
+  EXPECT_TRUE(ParseJson(text, "t", 8).ok());
+  EXPECT_TRUE(ParseJson(text, "t").ok());
+  auto doc = ParseJson(text, "request body", 7);
+  ASSERT_FALSE(doc.ok());
+  EXPECT_EQ(doc.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(doc.status().message(), "JSON in request body has more than 7 values");
+
+  // Numbers read as text count the same.
+  rapidjson::Document lenient;
+  rapidjson::StringStream stream(text.c_str());
+  ParseOutcome outcome = ParseInto<rapidjson::kParseNumbersAsStringsFlag>(
+      stream, &lenient, static_cast<rapidjson::CrtAllocator*>(nullptr), size_t{7});
+  EXPECT_TRUE(outcome.too_many);
+  EXPECT_FALSE(outcome.too_deep);
+  EXPECT_EQ(ParseError(outcome, "x").code(), absl::StatusCode::kOutOfRange);
+}
+
+// Two million zeros (4 MB) would be a DOM of over 32 MB: the parse stops at the limit.
+TEST(JsonTest, AnArrayOfManySmallValuesStopsAtTheLimit) {
+  std::string zeros = "[0";
+  for (int i = 1; i < 2'000'000; ++i) zeros += ",0";
+  zeros += "]";
+  auto doc = ParseJson(zeros, "t", 65536);
+  ASSERT_FALSE(doc.ok());
+  EXPECT_EQ(doc.status().message(), "JSON in t has more than 65536 values");
+  EXPECT_TRUE(ParseJson(zeros, "t").ok()) << "no limit by default";
+}
+
 TEST(JsonTest, ParseIntoFillsACustomDocumentWithFlags) {
   rapidjson::Document doc;
   std::string text = R"({"n":12345678901234567890123})";

@@ -92,14 +92,18 @@ class CompactJsonScanner {
     ++p_;
     return StringRest(out);
   }
-  // null, or an object of string and null members: add(name, text) for each string member, in
-  // order (null members are left out).
+  // null, or an object of at most kMaxFields string and null members: add(name, text) for each
+  // string member, in order (null members are left out). Larger objects go to the general
+  // reader, which bounds the values of a text (json_text.h's kMaxJsonValues).
+  static constexpr size_t kMaxFields = 1024;
   template <typename Add>
   bool Fields(Add&& add) {
     if (Null()) return true;
     if (!Take('{')) return false;
     if (Take('}')) return true;
+    size_t fields = 0;
     do {
+      if (++fields > kMaxFields) return false;
       absl::string_view name;
       std::optional<absl::string_view> text;
       if (!String(&name) || !Take(':') || !Text(&text)) return false;

@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "eventmesh/protocol/tcp/json_text.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -67,6 +69,35 @@ TEST(EventMeshMessageTest, DeepNestingIsRefused) {
                   ::testing::HasSubstr("nesting deeper than"));
     }
   }
+}
+
+// A body becomes a DOM only up to kMaxJsonValues values (16 bytes or more each): a 4 MiB frame of
+// small values would be over 60 MB. Large property maps leave the compact scanner for the DOM
+// reader, which bounds them.
+TEST(EventMeshMessageTest, BodiesOfTooManyValuesAreRefused) {
+  std::string zeros = "[0";
+  for (int i = 1; i < 2'000'000; ++i) zeros += ",0";
+  zeros += "]";
+  auto parsed = EventMeshMessage::FromJson(R"({"topic":"t","body":"b","x":)" + zeros + "}");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(parsed.status().message(), "JSON in EventMeshMessage has more than 65536 values");
+
+  // {"topic":"t","properties":{...}}: 1 + 2 + 2 values, then 2 per property.
+  auto with_properties = [](int count) {
+    std::string json = R"({"topic":"t","properties":{)";
+    for (int i = 0; i < count; ++i) {
+      absl::StrAppend(&json, i == 0 ? "" : ",", "\"k", i, "\":\"v\"");
+    }
+    return json + "}}";
+  };
+  const int most = static_cast<int>(kMaxJsonValues - 5) / 2;
+  auto many = EventMeshMessage::FromJson(with_properties(most));
+  ASSERT_TRUE(many.ok()) << many.status();
+  EXPECT_EQ(many->properties.size(), static_cast<size_t>(most));
+  EXPECT_EQ(many->properties.at("k7"), "v");
+  auto too_many = EventMeshMessage::FromJson(with_properties(most + 1));
+  EXPECT_EQ(too_many.status().code(), absl::StatusCode::kOutOfRange);
 }
 
 // What a reader gave: its status and an owned copy of the view it visited.

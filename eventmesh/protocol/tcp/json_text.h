@@ -133,17 +133,23 @@ class DirectJsonWriter {
 // the terminating NUL; scratch buffers are padded so that these reads stay inside them.
 inline constexpr size_t kJsonScratchPadding = 16;
 
+// Values (scalars, objects, arrays, member keys) one header or body JSON may have. A frame is up
+// to 4 MiB, which as a DOM of small values would be over 60 MB; real headers and bodies have
+// tens of values (a subscription lists one object per topic: 16000 topics fit).
+inline constexpr size_t kMaxJsonValues = 65536;
+
 // "malformed JSON in <what>: ..." for text with a raw NUL byte (the reason and offset that
 // json::ParseJson reports for it).
 absl::Status JsonNulError(absl::string_view text, absl::string_view what);
 
 // Parses `text` into `doc` with kParseNumbersAsStringsFlag through json::ParseInto (iterative,
-// nesting limited to json::kMaxDepth). `Doc` is any rapidjson::GenericDocument (e.g. one using a
-// stack-buffer allocator); `reader_allocator` (may be null: the heap) backs the parser's state
-// stack. The text is copied into `scratch` (text.size() + kJsonScratchPadding bytes,
-// NUL-terminated) and parsed in situ, which lets RapidJSON use its fast pointer-based string
-// scanning; string values of `doc` point into `scratch`, which must outlive `doc`. A raw NUL
-// byte anywhere is malformed JSON. Errors: json::ParseError's.
+// nesting limited to json::kMaxDepth, at most kMaxJsonValues values). `Doc` is any
+// rapidjson::GenericDocument (e.g. one using a stack-buffer allocator); `reader_allocator` (may be
+// null: the heap) backs the parser's state stack. The text is copied into `scratch` (text.size() +
+// kJsonScratchPadding bytes, NUL-terminated) and parsed in situ, which lets RapidJSON use its fast
+// pointer-based string scanning; string values of `doc` point into `scratch`, which must outlive
+// `doc`. A raw NUL byte anywhere is malformed JSON. Errors: json::ParseError's (OutOfRange for the
+// value limit).
 template <typename Doc, typename ReaderAllocator = rapidjson::CrtAllocator>
 absl::Status ParseLenientInto(absl::string_view text, absl::string_view what, char* scratch,
                               Doc* doc, ReaderAllocator* reader_allocator = nullptr) {
@@ -153,7 +159,7 @@ absl::Status ParseLenientInto(absl::string_view text, absl::string_view what, ch
   rapidjson::GenericInsituStringStream<typename Doc::EncodingType> stream(scratch);
   const json::ParseOutcome outcome =
       json::ParseInto<rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseInsituFlag>(
-          stream, doc, reader_allocator);
+          stream, doc, reader_allocator, kMaxJsonValues);
   if (outcome.ok()) return absl::OkStatus();
   return json::ParseError(outcome, what);
 }

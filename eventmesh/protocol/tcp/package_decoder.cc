@@ -192,6 +192,9 @@ absl::StatusOr<bool> PackageDecoder::NextInto(DecodedPackage* out,
   }
   if (static_cast<int64_t>(avail) < total) return false;
 
+  // The framing is the protocol's: the peer speaks it even if its header turns out unreadable,
+  // so the session can tell it why it is closed.
+  convention_ = convention;
   absl::Status header = header_reader_.Read(
       absl::string_view(p + kPrefixSize, static_cast<size_t>(header_size)), &out->package.header);
   if (!header.ok()) return Fail(std::move(header));

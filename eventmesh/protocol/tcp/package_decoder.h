@@ -114,7 +114,8 @@ class PackageDecoder {
   // of frames whose headers differ only in their seq (HeaderReader) without allocating.
   absl::StatusOr<bool> NextInto(DecodedPackage* out, absl::FunctionRef<bool(Command)> borrow_body);
 
-  // The connection's convention once known (first frame decoded or set at construction).
+  // The connection's convention once known (the first whole frame with valid lengths, even if its
+  // header JSON was refused; or set at construction).
   std::optional<LengthConvention> convention() const { return convention_; }
   size_t buffered_bytes() const { return size_ - pos_; }
   size_t capacity() const { return capacity_; }

@@ -194,7 +194,9 @@ PushVerdict ClassifyResponse(PushFormat format, const absl::StatusOr<net::HttpRe
     verdict.outcome = PushOutcome::kAccepted;
     return verdict;
   }
-  auto json = json::ParseJson(result->body, "push response");
+  // Only retCode is read: an answer of more values is not the protocol's (and would cost 16
+  // bytes or more a value as a DOM).
+  auto json = json::ParseJson(result->body, "push response", /*max_values=*/4096);
   std::optional<int64_t> ret_code;
   if (json.ok() && json->IsObject()) ret_code = json::GetInt64(*json, "retCode");
   if (!ret_code.has_value()) {
