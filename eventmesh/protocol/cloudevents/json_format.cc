@@ -1,6 +1,7 @@
 #include "eventmesh/protocol/cloudevents/json_format.h"
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -91,7 +92,7 @@ class EventFilter {
           absl::StrCat("CloudEvents JSON with more than ", kMaxJsonAttributes, " attributes"));
       return false;
     }
-    data_member_ = absl::string_view(s, n) == "data";
+    data_member_ = n == 4 && std::memcmp(s, "data", 4) == 0;
     return doc_->Key(s, n, copy);
   }
   bool StartObject() { return Start(/*object=*/true); }
