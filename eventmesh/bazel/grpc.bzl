@@ -6,7 +6,14 @@ with /usr/bin/grpc_cpp_plugin (Debian package protobuf-compiler-grpc) and a cc_l
 the generated <file>.grpc.pb.{h,cc} against //third_party:grpc.
 """
 
-def eventmesh_cc_grpc_library(name, src, cc_proto, proto_srcs = [], **kwargs):
+def eventmesh_cc_grpc_library(
+        name,
+        src,
+        cc_proto,
+        proto_srcs = [],
+        header_includes = [],
+        header_deps = [],
+        **kwargs):
     """Creates cc_library `name` with the gRPC stubs of the services in `src`.
 
     Args:
@@ -14,10 +21,16 @@ def eventmesh_cc_grpc_library(name, src, cc_proto, proto_srcs = [], **kwargs):
       src: the .proto with the services (in this package).
       cc_proto: the cc_proto_library of `src` (the messages).
       proto_srcs: the .proto files `src` imports from this workspace.
+      header_includes: headers (workspace paths) the generated .grpc.pb.h includes first, e.g.
+        gRPC SerializationTraits specializations every stub and service must see.
+      header_deps: the libraries of those headers.
       **kwargs: passed to the cc_library (visibility, ...).
     """
     base = src[:-len(".proto")]
     outs = [base + ".grpc.pb.h", base + ".grpc.pb.cc"]
+    options = ""
+    if header_includes:
+        options = "additional_header_includes=" + ";".join(header_includes) + ":"
     native.genrule(
         name = name + "_gen",
         srcs = [src] + proto_srcs,
@@ -25,12 +38,14 @@ def eventmesh_cc_grpc_library(name, src, cc_proto, proto_srcs = [], **kwargs):
         tools = ["//third_party/shims:protoc"],
         cmd = ("$(location //third_party/shims:protoc) " +
                "--plugin=protoc-gen-grpc=/usr/bin/grpc_cpp_plugin " +
-               "--grpc_out=$(GENDIR) -I. -I/usr/include $(location %s)") % src,
+               "--grpc_out=%s$(GENDIR) -I. -I/usr/include $(location %s)") % (options, src),
     )
     native.cc_library(
         name = name,
         srcs = [base + ".grpc.pb.cc"],
         hdrs = [base + ".grpc.pb.h"],
-        deps = [cc_proto, "//third_party:grpc"],
+        # gRPC's headers lock with absl::Mutex.
+        deps = [cc_proto, "//third_party:grpc", "//third_party/absl:synchronization"] +
+               header_deps,
         **kwargs
     )

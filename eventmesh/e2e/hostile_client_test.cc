@@ -28,6 +28,7 @@
 #include "eventmesh/runtime/testing/test_client.h"
 #include "eventmesh/runtime/testing/test_server.h"
 #include "eventmesh/store/client/store_client.h"
+#include "eventmesh/testing/peak_memory.h"
 #include "gtest/gtest.h"
 
 namespace eventmesh {
@@ -122,26 +123,6 @@ std::string TcpFrame(const std::string& header, const std::string& body) {
 std::string HttpPost(const std::string& headers, const std::string& body) {
   return absl::StrCat("POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n", headers,
                       "Content-Length: ", body.size(), "\r\n\r\n", body);
-}
-
-// The process's peak resident memory (VmHWM) in bytes, 0 when /proc does not say; and setting
-// it back to the current resident memory (Linux 4.0+), false when that is not possible.
-int64_t PeakRssBytes() {
-  FILE* f = std::fopen("/proc/self/status", "r");
-  if (f == nullptr) return 0;
-  char line[256];
-  long kib = 0;
-  while (std::fgets(line, sizeof line, f) != nullptr) {
-    if (std::sscanf(line, "VmHWM: %ld kB", &kib) == 1) break;
-  }
-  std::fclose(f);
-  return static_cast<int64_t>(kib) * 1024;
-}
-bool ResetPeakRss() {
-  FILE* f = std::fopen("/proc/self/clear_refs", "w");
-  if (f == nullptr) return false;
-  const bool written = std::fputs("5", f) >= 0;
-  return std::fclose(f) == 0 && written;
 }
 
 class HostileClientTest : public ::testing::Test {
@@ -304,10 +285,10 @@ TEST_F(HostileClientTest, TextsThatWouldExpandInMemoryAreRefusedWithoutTheMemory
   }();
   // Each case's growth of the process's peak (client and server: the request is built before).
   auto peak_growth = [](auto run_case) -> int64_t {
-    if (!ResetPeakRss()) return -1;
-    const int64_t before = PeakRssBytes();
+    if (!eventmesh::testing::ResetPeakRss()) return -1;
+    const int64_t before = eventmesh::testing::PeakRssBytes();
     run_case();
-    return before > 0 ? PeakRssBytes() - before : -1;
+    return before > 0 ? eventmesh::testing::PeakRssBytes() - before : -1;
   };
   std::vector<std::pair<std::string, int64_t>> growth;
   growth.emplace_back(

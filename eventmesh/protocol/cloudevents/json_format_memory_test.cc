@@ -2,54 +2,24 @@
 // process, which has not raised its own peak or filled its heap, so the child's peak growth is
 // what the parse used.
 
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cstdio>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "eventmesh/protocol/cloudevents/json_format.h"
+#include "eventmesh/testing/peak_memory.h"
 #include "gtest/gtest.h"
 
 namespace eventmesh::cloudevents {
 namespace {
 
-// The process's peak resident memory (VmHWM), in bytes; 0 when /proc does not say.
-int64_t PeakRssBytes() {
-  FILE* f = std::fopen("/proc/self/status", "r");
-  if (f == nullptr) return 0;
-  char line[256];
-  long kib = 0;
-  while (std::fgets(line, sizeof line, f) != nullptr) {
-    if (std::sscanf(line, "VmHWM: %ld kB", &kib) == 1) break;
-  }
-  std::fclose(f);
-  return static_cast<int64_t>(kib) * 1024;
-}
-
-// In a child process: input = prepare(), then check(input) with the peak measured around it.
-// Returns the peak's growth in bytes, or -1 when the check failed or nothing was measured.
+// In a forked child (eventmesh::testing::PeakGrowthInChild): input = prepare(), then
+// check(input) with the peak measured around it; -1 when the check failed.
 template <typename Prepare, typename Check>
 int64_t PeakGrowthOf(Prepare prepare, Check check) {
-  int fds[2];
-  if (pipe(fds) != 0) return -1;
-  const pid_t child = fork();
-  if (child == 0) {
-    close(fds[0]);
-    const std::string input = prepare();
-    const int64_t before = PeakRssBytes();
-    int64_t growth = check(input) && before > 0 ? PeakRssBytes() - before : -1;
-    (void)!write(fds[1], &growth, sizeof growth);
-    _exit(0);
-  }
-  close(fds[1]);
-  int64_t growth = -1;
-  if (child < 0 || read(fds[0], &growth, sizeof growth) != sizeof growth) growth = -1;
-  close(fds[0]);
-  if (child > 0) waitpid(child, nullptr, 0);
-  return growth;
+  std::string input;
+  return eventmesh::testing::PeakGrowthInChild([&] { input = prepare(); },
+                                               [&] { return check(input); });
 }
 
 // `count` zeros as a JSON array: 2 bytes of text per value, 16 or more as a DOM.

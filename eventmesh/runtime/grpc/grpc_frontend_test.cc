@@ -21,6 +21,8 @@
 #include "eventmesh/runtime/server.h"
 #include "eventmesh/runtime/testing/test_client.h"
 #include "eventmesh/runtime/testing/test_server.h"
+#include "eventmesh/testing/peak_memory.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
 
 namespace eventmesh::runtime::grpc {
@@ -428,6 +430,45 @@ TEST_F(GrpcFrontendTest, HostileInputGetsPreciseCodesAndTheServerKeepsServing) {
   // The server keeps serving: the same channel still gets precise answers.
   EXPECT_EQ(ResponseCode(*Publish(channel_, no_header)), 6);
   EXPECT_EQ(ResponseCode(*Publish(channel_, TextEvent("no-such-topic", "x"))), 14);
+}
+
+// A batch of two million empty events (4 MB; 2 bytes each on the wire, over 150 each parsed:
+// more than 350 MB) is refused by gRPC's read of the message, before it is parsed, and the
+// server keeps serving. gRPC's callback API answers a request it could not read with
+// UNIMPLEMENTED and no message (as for malformed bytes), whatever the reader said. Sent as raw
+// bytes: building it as a message would cost the test the same memory.
+TEST_F(GrpcFrontendTest, AMessageOfTooManyFieldsIsRefusedBeforeItIsParsed) {
+  Start();
+  std::string empty_events;
+  empty_events.reserve(4'000'000);
+  for (int i = 0; i < 2'000'000; ++i) empty_events.append("\x0a\x00", 2);
+  ::grpc::Slice slice(empty_events);
+  const ::grpc::ByteBuffer request(&slice, 1);
+  ::grpc::GenericStub stub(channel_);
+  ::grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  ::grpc::CompletionQueue queue;
+  auto call = stub.PrepareUnaryCall(
+      &context, "/org.apache.eventmesh.cloudevents.v1.PublisherService/batchPublish", request,
+      &queue);
+  ASSERT_NE(call, nullptr);
+  call->StartCall();
+  ::grpc::ByteBuffer response;
+  ::grpc::Status status;
+  const bool reset = eventmesh::testing::ResetPeakRss();
+  const int64_t before = eventmesh::testing::PeakRssBytes();
+  call->Finish(&response, &status, reinterpret_cast<void*>(1));
+  void* tag = nullptr;
+  bool ok = false;
+  ASSERT_TRUE(queue.Next(&tag, &ok));
+  EXPECT_EQ(status.error_code(), ::grpc::StatusCode::UNIMPLEMENTED);
+  if (reset && before > 0) {
+    EXPECT_LT(eventmesh::testing::PeakRssBytes() - before, 32 << 20);
+  }
+  queue.Shutdown();
+  while (queue.Next(&tag, &ok)) {
+  }
+  PublishOk("after-the-refusal", "still serving");
 }
 
 TEST_F(GrpcFrontendTest, AclRefusalsGetCode20) {

@@ -31,6 +31,7 @@
 #include "eventmesh/store/engine/rocksdb_event_store.h"
 #include "eventmesh/store/service/wire_convert.h"
 #include "eventmesh/store/testing/store_test_util.h"
+#include "eventmesh/testing/peak_memory.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "gtest/gtest.h"
@@ -181,7 +182,7 @@ TEST_F(StoreServerTest, MalformedProtobufFrameGetsAnErrorAndTheConnectionStaysUs
   EXPECT_EQ(ok->request_id(), 5u);
   EXPECT_EQ(CodeOf(*ok), absl::StatusCode::kOk);
   ASSERT_EQ(ok->result_case(), v1::StoreResponse::kListTopics);
-  EXPECT_THAT(ok->list_topics().topics(), testing::ElementsAre("t"));
+  EXPECT_THAT(ok->list_topics().topics(), ::testing::ElementsAre("t"));
   ExpectOtherClientWorks();
 }
 
@@ -341,19 +342,6 @@ TEST_F(StoreServerTest, OversizeLengthPrefixGetsAnErrorThenTheConnectionIsClosed
   ExpectOtherClientWorks();
 }
 
-// The process's peak resident memory (VmHWM), in bytes; 0 when unknown.
-int64_t PeakRssBytes() {
-  FILE* status = fopen("/proc/self/status", "r");
-  if (status == nullptr) return 0;
-  char line[256];
-  int64_t kib = 0;
-  while (fgets(line, sizeof(line), status) != nullptr) {
-    if (sscanf(line, "VmHWM: %ld kB", &kib) == 1) break;
-  }
-  fclose(status);
-  return kib * 1024;
-}
-
 std::string Varint(uint64_t n) {
   uint8_t bytes[10];  // a varint of 64 bits takes at most 10 bytes
   const uint8_t* end = google::protobuf::io::CodedOutputStream::WriteVarint64ToArray(n, bytes);
@@ -376,7 +364,7 @@ std::string EmptyRecordsFrame(uint64_t id, size_t records) {
 TEST_F(StoreServerTest, RequestsWithTooManyFieldsAreRefusedBeforeTheyAreParsed) {
   RawConnection raw(server_->port());
   ASSERT_TRUE(raw.connected());
-  const int64_t peak_before = PeakRssBytes();
+  const int64_t peak_before = eventmesh::testing::PeakRssBytes();
   ASSERT_TRUE(raw.SendBytes(EmptyRecordsFrame(21, 7'000'000)));  // 14 MB of empty records
   auto response = raw.Receive();
   ASSERT_TRUE(response.has_value());
@@ -385,7 +373,7 @@ TEST_F(StoreServerTest, RequestsWithTooManyFieldsAreRefusedBeforeTheyAreParsed) 
   EXPECT_THAT(response->status().message(), HasSubstr("more than 131072 fields"));
   // Without the count the parse alone took 1.1 GB (measured against store_main).
   if (peak_before > 0) {
-    EXPECT_LT(PeakRssBytes() - peak_before, 256 << 20);
+    EXPECT_LT(eventmesh::testing::PeakRssBytes() - peak_before, 256 << 20);
   }
 
   // The same in a form the direct path does not take (request_id twice): the protobuf path
@@ -665,7 +653,7 @@ TEST(StoreServerOverloadTest, FullExecutorQueueGetsResourceExhaustedAndOthersCom
     EXPECT_EQ(CodeOf(*r), absl::StatusCode::kOk);
     ids.insert(r->request_id());
   }
-  EXPECT_THAT(ids, testing::ElementsAre(1u, 2u));
+  EXPECT_THAT(ids, ::testing::ElementsAre(1u, 2u));
   (*server)->Stop();
 }
 
@@ -703,7 +691,7 @@ TEST(StoreServerStopTest, CallsStillQueuedAfterTheStopTimeoutAreAnsweredUnavaila
     EXPECT_EQ(response->status().message(), "store server is shutting down");
     ids.insert(response->request_id());
   }
-  EXPECT_THAT(ids, testing::ElementsAre(2u, 3u));
+  EXPECT_THAT(ids, ::testing::ElementsAre(2u, 3u));
   EXPECT_EQ(gated.reads_entered.load(), 1);  // the dropped read never ran
   gated.release.Notify();
   stopper.join();
@@ -798,8 +786,8 @@ TEST(StoreServerReadLimitsTest, AnAnswerBeyondTheFrameLimitGetsResourceExhausted
     ASSERT_TRUE(response.has_value());
     EXPECT_EQ(response->request_id(), request->request_id());
     EXPECT_EQ(CodeOf(*response), absl::StatusCode::kResourceExhausted);
-    EXPECT_THAT(response->status().message(), testing::HasSubstr("response too large"));
-    EXPECT_THAT(response->status().message(), testing::HasSubstr("ask for fewer bytes"));
+    EXPECT_THAT(response->status().message(), ::testing::HasSubstr("response too large"));
+    EXPECT_THAT(response->status().message(), ::testing::HasSubstr("ask for fewer bytes"));
   }
   // Still serving: the same topic described.
   v1::StoreRequest describe;
@@ -846,7 +834,7 @@ TEST(StoreServerReadLimitsTest, ReadsInFlightCountAgainstTheWriteQueueBudget) {
     EXPECT_EQ(CodeOf(*r), absl::StatusCode::kOk);
     ids.insert(r->request_id());
   }
-  EXPECT_THAT(ids, testing::ElementsAre(1u, 2u, 3u, 4u, 5u));
+  EXPECT_THAT(ids, ::testing::ElementsAre(1u, 2u, 3u, 4u, 5u));
   EXPECT_GE(gated.reads_done_at_list.load(), 1);
   (*server)->Stop();
 }
@@ -896,7 +884,7 @@ TEST(StoreServerBackPressureTest, AppendsInFlightCountAgainstTheByteBudget) {
     EXPECT_EQ(CodeOf(*r), absl::StatusCode::kOk) << r->status().message();
     ids.insert(r->request_id());
   }
-  EXPECT_THAT(ids, testing::ElementsAre(1u, 2u, 3u, 4u, 5u, 6u));
+  EXPECT_THAT(ids, ::testing::ElementsAre(1u, 2u, 3u, 4u, 5u, 6u));
   auto end = store->GetOffsets({"t", 0});
   ASSERT_TRUE(end.ok());
   EXPECT_EQ(end->latest_offset, 6);
@@ -936,7 +924,7 @@ TEST(StoreServerBackPressureTest, InFlightLimitStopsReadingFurtherRequests) {
     EXPECT_EQ(CodeOf(*r), absl::StatusCode::kOk);
     ids.insert(r->request_id());
   }
-  EXPECT_THAT(ids, testing::ElementsAre(1u, 2u, 3u, 4u));
+  EXPECT_THAT(ids, ::testing::ElementsAre(1u, 2u, 3u, 4u));
   EXPECT_GE(gated.reads_done_at_list.load(), 1);
   (*server)->Stop();
 }
@@ -1000,7 +988,7 @@ TEST(StoreServerStartTest, BadOptionsAreRejected) {
   auto taken = StoreServer::Start(store.get(), options);
   EXPECT_EQ(taken.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(taken.status().message()),
-              testing::StartsWith(absl::StrCat("cannot bind 127.0.0.1:", options.port, ": ")));
+              ::testing::StartsWith(absl::StrCat("cannot bind 127.0.0.1:", options.port, ": ")));
 }
 
 TEST(WireConvertTest, StatusRoundTripKeepsOffsets) {
