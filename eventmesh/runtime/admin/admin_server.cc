@@ -29,6 +29,9 @@ using net::ServerRequest;
 using net::ServerResponse;
 
 constexpr char kMaskedValue[] = "******";
+// Values (scalars, containers, keys) an admin request body may have: the bodies are small
+// objects, and a DOM costs 16 bytes or more per value.
+constexpr size_t kMaxBodyJsonValues = 65536;
 // Events one answer reads at most (/v1/topics/{name}/events count, /event length), and the bytes
 // of event data one answer carries at most (at least one event is always returned).
 constexpr int64_t kMaxEventsPerAnswer = 1000;
@@ -577,7 +580,7 @@ class Api {
   }
 
   ServerResponse ResetGroup(const std::string& group, const std::string& body) {
-    auto doc = json::ParseJson(body, "group reset body");
+    auto doc = json::ParseJson(body, "group reset body", kMaxBodyJsonValues);
     if (!doc.ok()) return JsonError(400, doc.status().message());
     if (!doc->IsObject()) {
       return JsonError(400,
@@ -710,7 +713,7 @@ class Api {
     if (c_.publisher == nullptr) {
       return JsonError(501, "this runtime has no publish path for the admin port");
     }
-    auto doc = json::ParseJson(body, "republish body");
+    auto doc = json::ParseJson(body, "republish body", kMaxBodyJsonValues);
     if (!doc.ok()) return JsonError(400, doc.status().message());
     if (!doc->IsObject()) {
       return JsonError(400,
@@ -787,7 +790,8 @@ class Api {
   // filter ("id", "address" ip or ip:port, "subsystem", "group", "path"; at least one) are told
   // to leave, or to reconnect to {"ip", "port"}.
   ServerResponse ActOnClients(const std::string& body, bool redirect) {
-    auto doc = json::ParseJson(body, redirect ? "redirect body" : "reject body");
+    auto doc =
+        json::ParseJson(body, redirect ? "redirect body" : "reject body", kMaxBodyJsonValues);
     if (!doc.ok()) return JsonError(400, doc.status().message());
     if (!doc->IsObject()) return JsonError(400, "the body must be a JSON object");
     ClientFilter filter;
@@ -1379,7 +1383,7 @@ class Api {
     if (absl::StripAsciiWhitespace(body).empty()) {
       return absl::InvalidArgumentError(absl::StrCat("a JSON body ", shape, " is required"));
     }
-    auto doc = json::ParseJson(body, "request body");
+    auto doc = json::ParseJson(body, "request body", kMaxBodyJsonValues);
     if (!doc.ok()) return doc.status();
     if (!doc->IsObject()) {
       return absl::InvalidArgumentError(absl::StrCat("the body must be a JSON object ", shape));
