@@ -61,35 +61,33 @@ template <typename T>
   return ::grpc::GenericDeserialize<::grpc::ProtoBufferReader, T>(buffer, message);
 }
 
+// The SerializationTraits of a bounded message: gRPC's serialization, BoundedDeserialize.
+template <typename Message>
+class BoundedSerializationTraits {
+ public:
+  static ::grpc::Status Serialize(const ::grpc::protobuf::MessageLite& msg, ::grpc::ByteBuffer* bb,
+                                  bool* own_buffer) {
+    return ::grpc::GenericSerialize<::grpc::ProtoBufferWriter, Message>(msg, bb, own_buffer);
+  }
+  static ::grpc::Status Deserialize(::grpc::ByteBuffer* buffer,
+                                    ::grpc::protobuf::MessageLite* msg) {
+    return BoundedDeserialize(buffer, static_cast<Message*>(msg));
+  }
+};
+
 }  // namespace eventmesh::protocol::grpc
 
 namespace grpc {
 
 template <>
-class SerializationTraits<::org::apache::eventmesh::cloudevents::v1::CloudEvent, void> {
- public:
-  using Message = ::org::apache::eventmesh::cloudevents::v1::CloudEvent;
-  static Status Serialize(const grpc::protobuf::MessageLite& msg, ByteBuffer* bb,
-                          bool* own_buffer) {
-    return GenericSerialize<ProtoBufferWriter, Message>(msg, bb, own_buffer);
-  }
-  static Status Deserialize(ByteBuffer* buffer, grpc::protobuf::MessageLite* msg) {
-    return ::eventmesh::protocol::grpc::BoundedDeserialize(buffer, static_cast<Message*>(msg));
-  }
-};
+class SerializationTraits<::org::apache::eventmesh::cloudevents::v1::CloudEvent, void>
+    : public ::eventmesh::protocol::grpc::BoundedSerializationTraits<
+          ::org::apache::eventmesh::cloudevents::v1::CloudEvent> {};
 
 template <>
-class SerializationTraits<::org::apache::eventmesh::cloudevents::v1::CloudEventBatch, void> {
- public:
-  using Message = ::org::apache::eventmesh::cloudevents::v1::CloudEventBatch;
-  static Status Serialize(const grpc::protobuf::MessageLite& msg, ByteBuffer* bb,
-                          bool* own_buffer) {
-    return GenericSerialize<ProtoBufferWriter, Message>(msg, bb, own_buffer);
-  }
-  static Status Deserialize(ByteBuffer* buffer, grpc::protobuf::MessageLite* msg) {
-    return ::eventmesh::protocol::grpc::BoundedDeserialize(buffer, static_cast<Message*>(msg));
-  }
-};
+class SerializationTraits<::org::apache::eventmesh::cloudevents::v1::CloudEventBatch, void>
+    : public ::eventmesh::protocol::grpc::BoundedSerializationTraits<
+          ::org::apache::eventmesh::cloudevents::v1::CloudEventBatch> {};
 
 }  // namespace grpc
 
