@@ -62,6 +62,11 @@ absl::Status Malformed(const char* packet, absl::string_view what) {
 absl::Status ProtocolError(const char* packet, absl::string_view what) {
   return absl::FailedPreconditionError(absl::StrCat("protocol error in ", packet, ": ", what));
 }
+absl::Status TooManyFilters(const char* packet) {
+  return WithReasonCode(absl::ResourceExhaustedError(absl::StrCat(
+                            packet, " with more than ", kMaxTopicFilters, " topic filters")),
+                        reason::kQuotaExceeded);
+}
 
 // Reads the body of one packet; every read checks the bounds.
 class Reader {
@@ -259,6 +264,12 @@ absl::Status ReadProperties(Reader& r, Context context, Properties* p) {
         s = byte_prop(&p->retain_available, id, true);
         break;
       case 0x26: {
+        if (p->user_properties.size() == kMaxUserProperties) {
+          return WithReasonCode(
+              absl::ResourceExhaustedError(absl::StrCat(r.packet(), " with more than ",
+                                                        kMaxUserProperties, " user properties")),
+              reason::kQuotaExceeded);
+        }
         std::string key, value;
         s = r.Utf8(&key, "user property name");
         if (s.ok()) s = r.Utf8(&value, "user property value");
@@ -751,6 +762,7 @@ absl::StatusOr<Subscribe> DecodeSubscribe(uint8_t flags, absl::string_view body,
     }
   }
   while (!r.done()) {
+    if (sub.subscriptions.size() == kMaxTopicFilters) return TooManyFilters("SUBSCRIBE");
     SubscriptionRequest req;
     if (absl::Status s = r.Utf8(&req.filter, "topic filter"); !s.ok()) {
       return WithReasonCode(s, reason::kTopicFilterInvalid);
@@ -839,6 +851,7 @@ absl::StatusOr<Unsubscribe> DecodeUnsubscribe(uint8_t flags, absl::string_view b
     }
   }
   while (!r.done()) {
+    if (u.filters.size() == kMaxTopicFilters) return TooManyFilters("UNSUBSCRIBE");
     std::string filter;
     if (absl::Status s = r.Utf8(&filter, "topic filter"); !s.ok()) {
       return WithReasonCode(s, reason::kTopicFilterInvalid);

@@ -20,6 +20,8 @@
 //   FailedPrecondition "protocol error in <PACKET>: <what>"  -> 0x82 Protocol Error
 //   OutOfRange "packet of N bytes exceeds the maximum packet size M" -> 0x95 Packet Too Large
 //   Unimplemented "unsupported protocol ..."                -> 0x84 Unsupported Protocol Version
+//   ResourceExhausted "<PACKET> with more than 4096 user properties" (or topic filters)
+//                                                           -> 0x97 Quota Exceeded
 // Encoding fails (InvalidArgument) only when a value cannot be represented (a string longer
 // than 65,535 bytes, a packet longer than the remaining-length limit).
 
@@ -36,6 +38,12 @@ namespace eventmesh::protocol::mqtt {
 
 // The protocol's largest remaining length (4 length bytes).
 inline constexpr uint32_t kMaxRemainingLength = 268'435'455;
+
+// User properties one packet's properties may hold, and topic filters one SUBSCRIBE or
+// UNSUBSCRIBE may list. Each costs 64 bytes or more decoded however short its bytes (a user
+// property is 5, a filter 3 or 4: a 4 MiB packet of them was over 100 MB decoded).
+inline constexpr size_t kMaxUserProperties = 4096;
+inline constexpr size_t kMaxTopicFilters = 4096;
 
 struct FixedHeader {
   uint8_t type = 0;   // high nibble of the first byte

@@ -194,6 +194,56 @@ TEST(CodecTest, PropertiesAreCheckedPerPacket) {
   EXPECT_EQ(ReasonCodeOf(DecodePublish(0, body, Version::kV5).status()), reason::kProtocolError);
 }
 
+// Each user property or topic filter costs 64 bytes or more decoded: a packet holds at most
+// kMaxUserProperties / kMaxTopicFilters, beyond that 0x97 Quota Exceeded.
+TEST(CodecTest, UserPropertiesAndTopicFiltersAreBounded) {
+  Publish p;
+  p.topic = "t";
+  for (size_t i = 0; i < kMaxUserProperties; ++i)
+    p.properties.user_properties.push_back({"k", "v"});
+  std::string wire;
+  ASSERT_TRUE(EncodePublish(p, Version::kV5, &wire).ok());
+  absl::string_view body;
+  FixedHeader h = Split(wire, &body);
+  auto back = DecodePublish(h.flags, body, Version::kV5);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->properties.user_properties.size(), kMaxUserProperties);
+  p.properties.user_properties.push_back({"k", "v"});
+  wire.clear();
+  ASSERT_TRUE(EncodePublish(p, Version::kV5, &wire).ok());
+  h = Split(wire, &body);
+  back = DecodePublish(h.flags, body, Version::kV5);
+  EXPECT_EQ(ReasonCodeOf(back.status()), reason::kQuotaExceeded);
+  EXPECT_EQ(back.status().message(), "PUBLISH with more than 4096 user properties");
+
+  Subscribe s;
+  s.packet_id = 1;
+  Unsubscribe u;
+  u.packet_id = 1;
+  for (size_t i = 0; i <= kMaxTopicFilters; ++i) {
+    s.subscriptions.push_back({"a", 0, false, false, 0});
+    u.filters.push_back("a");
+  }
+  for (Version v : {Version::kV311, Version::kV5}) {
+    wire.clear();
+    ASSERT_TRUE(EncodeSubscribe(s, v, &wire).ok());
+    h = Split(wire, &body);
+    auto sub = DecodeSubscribe(h.flags, body, v);
+    EXPECT_EQ(ReasonCodeOf(sub.status()), reason::kQuotaExceeded);
+    EXPECT_EQ(sub.status().message(), "SUBSCRIBE with more than 4096 topic filters");
+    wire.clear();
+    ASSERT_TRUE(EncodeUnsubscribe(u, v, &wire).ok());
+    h = Split(wire, &body);
+    auto unsub = DecodeUnsubscribe(h.flags, body, v);
+    EXPECT_EQ(unsub.status().message(), "UNSUBSCRIBE with more than 4096 topic filters");
+  }
+  s.subscriptions.pop_back();
+  wire.clear();
+  ASSERT_TRUE(EncodeSubscribe(s, Version::kV5, &wire).ok());
+  h = Split(wire, &body);
+  EXPECT_TRUE(DecodeSubscribe(h.flags, body, Version::kV5).ok());
+}
+
 TEST(CodecTest, SubscribeUnsubscribeAndAcks) {
   Subscribe s;
   s.packet_id = 3;
