@@ -1,67 +1,39 @@
 #ifndef EVENTMESH_PROTOCOL_GRPC_BOUNDED_MESSAGES_H_
 #define EVENTMESH_PROTOCOL_GRPC_BOUNDED_MESSAGES_H_
 
-// How gRPC reads the two messages every EventMesh service method receives (CloudEvent,
-// CloudEventBatch), included by the generated service header (eventmesh_service.grpc.pb.h) so
-// that the server, the SDK's client and every stub use it: the message's fields are counted in
-// its bytes first, and a message of more than kMaxGrpcMessageFields is refused with
-// RESOURCE_EXHAUSTED instead of parsed. Parsed, a field costs far more than its bytes (a 4 MB
-// CloudEventBatch of 2 million empty events is over 350 MB of CloudEvent objects); the limit
-// allows a batch of 3,000 events of 20 attributes. Serialization is gRPC's own.
+// How the two messages every EventMesh service method receives (CloudEvent, CloudEventBatch) are
+// read from gRPC's bytes: the message's fields are counted first, and a message of more than
+// kMaxGrpcMessageFields is refused with RESOURCE_EXHAUSTED instead of parsed. Parsed, a field
+// costs far more than its bytes (a 4 MB CloudEventBatch of 2 million empty events is over 350 MB
+// of CloudEvent objects); the limit allows a batch of 3,000 events of 20 attributes.
+//
+// The runtime's frontend reads its requests with ReadBoundedMessage itself (raw methods), so the
+// caller gets the precise status. The generated service header (eventmesh_service.grpc.pb.h)
+// includes this header, so every stub (the SDK's client) reads the messages it receives the same
+// way through the SerializationTraits below. Serialization is gRPC's own.
 
-#include <string>
-#include <vector>
-
-#include "absl/strings/str_cat.h"
-#include "absl/strings/string_view.h"
 #include "eventmesh/protocol/grpc/eventmesh_cloudevents.pb.h"
-#include "eventmesh/protocol/proto/field_count.h"
+#include "google/protobuf/message.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
 #include "grpcpp/support/byte_buffer.h"
-#include "grpcpp/support/slice.h"
+#include "grpcpp/support/status.h"
 
 namespace eventmesh::protocol::grpc {
 
 inline constexpr size_t kMaxGrpcMessageFields = 262144;
 
-// The bytes of `buffer` as one view (`flat` holds them when the buffer has several slices), then
-// the field count against the limit: OK, or RESOURCE_EXHAUSTED naming the limit.
-inline ::grpc::Status CheckFieldCount(const ::grpc::ByteBuffer& buffer,
-                                      const google::protobuf::Descriptor* message) {
-  std::vector<::grpc::Slice> slices;
-  if (!buffer.Dump(&slices).ok()) return ::grpc::Status::OK;  // the parse reports it
-  std::string flat;
-  absl::string_view bytes;
-  if (slices.size() == 1) {
-    bytes = absl::string_view(reinterpret_cast<const char*>(slices[0].begin()), slices[0].size());
-  } else {
-    for (const ::grpc::Slice& s : slices) {
-      flat.append(reinterpret_cast<const char*>(s.begin()), s.size());
-    }
-    bytes = flat;
-  }
-  if (wire::CountMessageFields(message, bytes, kMaxGrpcMessageFields) <= kMaxGrpcMessageFields) {
-    return ::grpc::Status::OK;
-  }
-  return ::grpc::Status(
-      ::grpc::StatusCode::RESOURCE_EXHAUSTED,
-      absl::StrCat(message->name(), " message with more than ", kMaxGrpcMessageFields, " fields"));
-}
+// Reads `buffer` into `message` (cleared first): OK; RESOURCE_EXHAUSTED "<Type> message with
+// more than 262144 fields", unparsed; or INVALID_ARGUMENT "<Type> message cannot be parsed" for
+// bytes that are not a `message`. The count and the parse read the same bytes: a message that
+// gRPC holds in several slices is joined into one copy first.
+::grpc::Status ReadBoundedMessage(const ::grpc::ByteBuffer& buffer,
+                                  google::protobuf::Message* message);
 
-// SerializationTraits' Deserialize for a message type `T`: counted, then parsed.
-template <typename T>
-::grpc::Status BoundedDeserialize(::grpc::ByteBuffer* buffer, T* message) {
-  if (buffer != nullptr) {
-    ::grpc::Status counted = CheckFieldCount(*buffer, T::descriptor());
-    if (!counted.ok()) {
-      buffer->Clear();
-      return counted;
-    }
-  }
-  return ::grpc::GenericDeserialize<::grpc::ProtoBufferReader, T>(buffer, message);
-}
+// `message` serialized into `buffer` (as gRPC serializes a response it is handed).
+::grpc::Status WriteMessage(const google::protobuf::MessageLite& message,
+                            ::grpc::ByteBuffer* buffer);
 
-// The SerializationTraits of a bounded message: gRPC's serialization, BoundedDeserialize.
+// The SerializationTraits of a bounded message: gRPC's serialization, ReadBoundedMessage.
 template <typename Message>
 class BoundedSerializationTraits {
  public:
@@ -71,7 +43,12 @@ class BoundedSerializationTraits {
   }
   static ::grpc::Status Deserialize(::grpc::ByteBuffer* buffer,
                                     ::grpc::protobuf::MessageLite* msg) {
-    return BoundedDeserialize(buffer, static_cast<Message*>(msg));
+    if (buffer == nullptr) {
+      return ::grpc::Status(::grpc::StatusCode::INTERNAL, "no payload");
+    }
+    ::grpc::Status read = ReadBoundedMessage(*buffer, static_cast<Message*>(msg));
+    buffer->Clear();
+    return read;
   }
 };
 

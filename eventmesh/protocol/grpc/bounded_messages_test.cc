@@ -1,6 +1,7 @@
 #include "eventmesh/protocol/grpc/bounded_messages.h"
 
 #include <string>
+#include <vector>
 
 #include "eventmesh/protocol/grpc/eventmesh_service.grpc.pb.h"
 #include "eventmesh/testing/peak_memory.h"
@@ -66,6 +67,51 @@ TEST(BoundedMessagesTest, MoreFieldsThanTheLimitAreRefusedBeforeParsing) {
   status = ::grpc::SerializationTraits<pb::CloudEvent>::Deserialize(&buffer, &read_event);
   EXPECT_EQ(status.error_code(), ::grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_EQ(status.error_message(), "CloudEvent message with more than 262144 fields");
+}
+
+TEST(BoundedMessagesTest, BytesThatAreNotTheMessageAreInvalid) {
+  pb::CloudEvent read;
+  read.set_id("left over");
+  // Field 1 (id) declared 100 bytes long, 3 present.
+  const ::grpc::Status status = ReadBoundedMessage(Buffer(std::string("\x0a\x64"
+                                                                      "abc",
+                                                                      5)),
+                                                   &read);
+  EXPECT_EQ(status.error_code(), ::grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "CloudEvent message cannot be parsed");
+  EXPECT_EQ(read.id(), "");
+}
+
+// gRPC hands a large message over in several slices: counted and parsed as one.
+TEST(BoundedMessagesTest, AMessageInSeveralSlicesReadsAsOne) {
+  pb::CloudEvent event;
+  event.set_id("several-slices");
+  event.set_text_data(std::string(100000, 'x'));
+  (*event.mutable_attributes())["subject"].set_ce_string("topic");
+  ::grpc::ByteBuffer written;
+  ASSERT_TRUE(WriteMessage(event, &written).ok());
+  const std::string bytes = event.SerializeAsString();
+  std::vector<::grpc::Slice> slices;
+  for (size_t at = 0; at < bytes.size(); at += 7000) {
+    slices.emplace_back(bytes.substr(at, 7000));
+  }
+  ASSERT_GT(slices.size(), 1u);
+  const ::grpc::ByteBuffer pieces(slices.data(), slices.size());
+  pb::CloudEvent read;
+  ASSERT_TRUE(ReadBoundedMessage(pieces, &read).ok());
+  EXPECT_EQ(read.SerializeAsString(), bytes);
+  pb::CloudEvent read_written;
+  ASSERT_TRUE(ReadBoundedMessage(written, &read_written).ok());
+  EXPECT_EQ(read_written.SerializeAsString(), bytes);
+
+  // Over the limit, in slices that split events.
+  const std::string many = EmptyEvents(kMaxGrpcMessageFields + 1);
+  slices.clear();
+  for (size_t at = 0; at < many.size(); at += 4099) slices.emplace_back(many.substr(at, 4099));
+  pb::CloudEventBatch batch;
+  EXPECT_EQ(
+      ReadBoundedMessage(::grpc::ByteBuffer(slices.data(), slices.size()), &batch).error_code(),
+      ::grpc::StatusCode::RESOURCE_EXHAUSTED);
 }
 
 // 4 MB of empty events parsed as a CloudEventBatch took over 350 MB; refused, the read costs

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <deque>
 #include <fstream>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -21,6 +22,7 @@
 #include "boost/asio/io_context.hpp"
 #include "eventmesh/common/named_thread.h"
 #include "eventmesh/net/tls.h"
+#include "eventmesh/protocol/grpc/bounded_messages.h"
 #include "eventmesh/protocol/grpc/eventmesh_service.grpc.pb.h"
 #include "eventmesh/protocol/grpc/grpc_protocol.h"
 #include "eventmesh/runtime/core/rate_limiter.h"
@@ -274,56 +276,95 @@ void PublishBatch(Shared* shared, const pb::CloudEventBatch& batch, const std::s
   }
 }
 
-class PublisherServiceImpl final : public pb::PublisherService::CallbackService {
+// A unary call's request read from the bytes gRPC received (ReadBoundedMessage): false once the
+// call was finished with why it could not be (RESOURCE_EXHAUSTED beyond the field limit,
+// INVALID_ARGUMENT for bytes that are not the message), so the caller sees the reason; a typed
+// method would answer gRPC's UNIMPLEMENTED with no message instead.
+bool ReadRequest(const ::grpc::ByteBuffer* bytes, google::protobuf::Message* request,
+                 ServerUnaryReactor* reactor) {
+  ::grpc::Status read = ReadBoundedMessage(*bytes, request);
+  if (read.ok()) return true;
+  reactor->Finish(read);
+  return false;
+}
+
+// Finishes a unary call with `answer` as its response message.
+void FinishWith(ServerUnaryReactor* reactor, ::grpc::ByteBuffer* response,
+                const google::protobuf::MessageLite& answer) {
+  reactor->Finish(WriteMessage(answer, response));
+}
+
+// The services' methods are raw (their requests and responses gRPC's bytes) and read and write
+// the messages themselves; see ReadRequest.
+using PublisherServiceBase = pb::PublisherService::WithRawCallbackMethod_publish<
+    pb::PublisherService::WithRawCallbackMethod_requestReply<
+        pb::PublisherService::WithRawCallbackMethod_publishOneWay<
+            pb::PublisherService::WithRawCallbackMethod_batchPublish<
+                pb::PublisherService::WithRawCallbackMethod_batchPublishOneWay<
+                    pb::PublisherService::Service>>>>>;
+using ConsumerServiceBase = pb::ConsumerService::WithRawCallbackMethod_subscribe<
+    pb::ConsumerService::WithRawCallbackMethod_subscribeStream<
+        pb::ConsumerService::WithRawCallbackMethod_unsubscribe<pb::ConsumerService::Service>>>;
+using HeartbeatServiceBase =
+    pb::HeartbeatService::WithRawCallbackMethod_heartbeat<pb::HeartbeatService::Service>;
+
+class PublisherServiceImpl final : public PublisherServiceBase {
  public:
   explicit PublisherServiceImpl(Shared* shared) : shared_(shared) {}
 
-  ServerUnaryReactor* publish(CallbackServerContext* context, const pb::CloudEvent* request,
-                              pb::CloudEvent* response) override {
+  ServerUnaryReactor* publish(CallbackServerContext* context, const ::grpc::ByteBuffer* bytes,
+                              ::grpc::ByteBuffer* response) override {
     ServerUnaryReactor* reactor = context->DefaultReactor();
-    PublishOne(shared_, *request, Shared::PeerIp(context->peer()),
-               [reactor, response](pb::CloudEvent answer) {
-                 *response = std::move(answer);
-                 reactor->Finish(::grpc::Status::OK);
-               });
+    pb::CloudEvent request;
+    if (!ReadRequest(bytes, &request, reactor)) return reactor;
+    PublishOne(
+        shared_, request, Shared::PeerIp(context->peer()),
+        [reactor, response](pb::CloudEvent answer) { FinishWith(reactor, response, answer); });
     return reactor;
   }
 
-  ServerUnaryReactor* publishOneWay(CallbackServerContext* context, const pb::CloudEvent* request,
-                                    google::protobuf::Empty*) override {
+  ServerUnaryReactor* publishOneWay(CallbackServerContext* context, const ::grpc::ByteBuffer* bytes,
+                                    ::grpc::ByteBuffer* response) override {
     ServerUnaryReactor* reactor = context->DefaultReactor();
-    PublishOne(shared_, *request, Shared::PeerIp(context->peer()),
-               [reactor](pb::CloudEvent answer) { reactor->Finish(OneWayStatus(answer)); });
+    pb::CloudEvent request;
+    if (!ReadRequest(bytes, &request, reactor)) return reactor;
+    PublishOne(
+        shared_, request, Shared::PeerIp(context->peer()),
+        [reactor, response](pb::CloudEvent answer) { FinishOneWay(reactor, response, answer); });
     return reactor;
   }
 
-  ServerUnaryReactor* batchPublish(CallbackServerContext* context,
-                                   const pb::CloudEventBatch* request,
-                                   pb::CloudEvent* response) override {
+  ServerUnaryReactor* batchPublish(CallbackServerContext* context, const ::grpc::ByteBuffer* bytes,
+                                   ::grpc::ByteBuffer* response) override {
     ServerUnaryReactor* reactor = context->DefaultReactor();
-    PublishBatch(shared_, *request, Shared::PeerIp(context->peer()),
-                 [reactor, response](pb::CloudEvent answer) {
-                   *response = std::move(answer);
-                   reactor->Finish(::grpc::Status::OK);
-                 });
+    pb::CloudEventBatch request;
+    if (!ReadRequest(bytes, &request, reactor)) return reactor;
+    PublishBatch(
+        shared_, request, Shared::PeerIp(context->peer()),
+        [reactor, response](pb::CloudEvent answer) { FinishWith(reactor, response, answer); });
     return reactor;
   }
 
   ServerUnaryReactor* batchPublishOneWay(CallbackServerContext* context,
-                                         const pb::CloudEventBatch* request,
-                                         google::protobuf::Empty*) override {
+                                         const ::grpc::ByteBuffer* bytes,
+                                         ::grpc::ByteBuffer* response) override {
     ServerUnaryReactor* reactor = context->DefaultReactor();
-    PublishBatch(shared_, *request, Shared::PeerIp(context->peer()),
-                 [reactor](pb::CloudEvent answer) { reactor->Finish(OneWayStatus(answer)); });
+    pb::CloudEventBatch request;
+    if (!ReadRequest(bytes, &request, reactor)) return reactor;
+    PublishBatch(
+        shared_, request, Shared::PeerIp(context->peer()),
+        [reactor, response](pb::CloudEvent answer) { FinishOneWay(reactor, response, answer); });
     return reactor;
   }
 
-  ServerUnaryReactor* requestReply(CallbackServerContext* context, const pb::CloudEvent* request,
-                                   pb::CloudEvent* response) override {
+  ServerUnaryReactor* requestReply(CallbackServerContext* context, const ::grpc::ByteBuffer* bytes,
+                                   ::grpc::ByteBuffer* response) override {
     ServerUnaryReactor* reactor = context->DefaultReactor();
+    // Kept until the reply (or its refusal) is answered.
+    auto request = std::make_shared<pb::CloudEvent>();
+    if (!ReadRequest(bytes, request.get(), reactor)) return reactor;
     auto respond = [reactor, response](pb::CloudEvent answer) {
-      *response = std::move(answer);
-      reactor->Finish(::grpc::Status::OK);
+      FinishWith(reactor, response, answer);
     };
     if (shared_->stopping.load()) {
       respond(CopyResponse(*request, Code::kStop));
@@ -367,12 +408,23 @@ class PublisherServiceImpl final : public pb::PublisherService::CallbackService 
   }
 
  private:
+  // A one-way call's answer: an Empty message, or the refusal as the call's status.
+  static void FinishOneWay(ServerUnaryReactor* reactor, ::grpc::ByteBuffer* response,
+                           const pb::CloudEvent& answer) {
+    ::grpc::Status status = OneWayStatus(answer);
+    if (!status.ok()) {
+      reactor->Finish(status);
+      return;
+    }
+    FinishWith(reactor, response, google::protobuf::Empty());
+  }
+
   Shared* const shared_;
 };
 
 // One subscribeStream call: subscriptions, acks and replies in; acks of subscriptions and
 // pushed events out. A DeliveryTarget of the consumer manager.
-class Stream final : public ::grpc::ServerBidiReactor<pb::CloudEvent, pb::CloudEvent>,
+class Stream final : public ::grpc::ServerBidiReactor<::grpc::ByteBuffer, ::grpc::ByteBuffer>,
                      public core::DeliveryTarget,
                      public std::enable_shared_from_this<Stream> {
  public:
@@ -385,7 +437,7 @@ class Stream final : public ::grpc::ServerBidiReactor<pb::CloudEvent, pb::CloudE
   void Begin() {
     self_ = shared_from_this();
     shared_->streams.Add(self_);
-    StartRead(&in_);
+    StartRead(&in_bytes_);
   }
 
   // Identity of the subscribing client (the first subscription's ip, pid, sys).
@@ -469,6 +521,13 @@ class Stream final : public ::grpc::ServerBidiReactor<pb::CloudEvent, pb::CloudE
       FinishAfterWrites();
       return;
     }
+    if (::grpc::Status read = ReadBoundedMessage(in_bytes_, &in_); !read.ok()) {
+      // Not a CloudEvent, or too many fields: the call ends with the reason.
+      Close();
+      FinishAfterWrites(std::move(read));
+      return;
+    }
+    in_bytes_.Clear();
     const std::string type = Attr(in_, key::kSubMessageType);
     bool keep_reading = true;
     if (type == kSubscriptionAck) {
@@ -478,7 +537,7 @@ class Stream final : public ::grpc::ServerBidiReactor<pb::CloudEvent, pb::CloudE
     } else {
       keep_reading = HandleSubscription(in_);
     }
-    if (keep_reading) StartRead(&in_);
+    if (keep_reading) StartRead(&in_bytes_);
   }
   void OnWriteDone(bool ok) override {
     const uint64_t written = current_.push_seq;
@@ -499,7 +558,7 @@ class Stream final : public ::grpc::ServerBidiReactor<pb::CloudEvent, pb::CloudE
       if (finishing_ && !finished_) {
         finished_ = true;
         lock.unlock();
-        Finish(::grpc::Status::OK);
+        Finish(finish_status_);
       }
       return;
     }
@@ -507,7 +566,7 @@ class Stream final : public ::grpc::ServerBidiReactor<pb::CloudEvent, pb::CloudE
     queue_.pop_front();
     const bool more = !queue_.empty();
     lock.unlock();
-    StartWrite(&current_.message, WriteOptionsFor(more));
+    WriteCurrent(more);
   }
   void OnCancel() override { Close(); }
   void OnDone() override {
@@ -540,7 +599,17 @@ class Stream final : public ::grpc::ServerBidiReactor<pb::CloudEvent, pb::CloudE
     queue_.pop_front();
     const bool more = !queue_.empty();
     lock.unlock();
-    StartWrite(&current_.message, WriteOptionsFor(more));
+    WriteCurrent(more);
+  }
+
+  // Starts writing current_ (serialized into current_bytes_; only the writer touches both).
+  void WriteCurrent(bool more) {
+    current_bytes_.Clear();
+    if (::grpc::Status written = WriteMessage(current_.message, &current_bytes_); !written.ok()) {
+      LOG(ERROR) << "grpc stream " << peer_ip_ << ": cannot serialize a message of "
+                 << current_.message.ByteSizeLong() << " bytes: " << written.error_message();
+    }
+    StartWrite(&current_bytes_, WriteOptionsFor(more));
   }
 
   // While more messages are queued, a write may wait in gRPC's buffer for the next one (one
@@ -551,9 +620,11 @@ class Stream final : public ::grpc::ServerBidiReactor<pb::CloudEvent, pb::CloudE
     return options;
   }
 
-  // Finishes the call once every queued message is written; no reads are started after it.
-  void FinishAfterWrites() {
+  // Finishes the call with `status` once every queued message is written; no reads are started
+  // after it. The first call's status is the one the call ends with.
+  void FinishAfterWrites(::grpc::Status status = ::grpc::Status::OK) {
     std::unique_lock<std::mutex> lock(mu_);
+    if (!finishing_) finish_status_ = std::move(status);
     finishing_ = true;
     if (writing_ || finished_) return;  // OnWriteDone finishes once the queue is empty
     if (!queue_.empty()) {
@@ -563,7 +634,7 @@ class Stream final : public ::grpc::ServerBidiReactor<pb::CloudEvent, pb::CloudE
     }
     finished_ = true;
     lock.unlock();
-    Finish(::grpc::Status::OK);
+    Finish(finish_status_);
   }
 
   // Stops deliveries to this stream; what it held unacknowledged is delivered again.
@@ -697,8 +768,10 @@ class Stream final : public ::grpc::ServerBidiReactor<pb::CloudEvent, pb::CloudE
   const int64_t window_;
   const absl::Time started_ = absl::Now();
   std::shared_ptr<Stream> self_;  // keeps the reactor alive until OnDone
-  pb::CloudEvent in_;             // the read in progress (reads are sequential)
+  ::grpc::ByteBuffer in_bytes_;   // the read in progress (reads are sequential)
+  pb::CloudEvent in_;             // what it read
   Outgoing current_;              // the write in progress (only the writer touches it)
+  ::grpc::ByteBuffer current_bytes_;
   std::atomic<bool> closed_{false};
   std::atomic<bool> client_ack_{false};
   std::atomic<int64_t> in_window_{0};
@@ -708,17 +781,18 @@ class Stream final : public ::grpc::ServerBidiReactor<pb::CloudEvent, pb::CloudE
   bool writing_ = false;
   bool finishing_ = false;
   bool finished_ = false;
+  ::grpc::Status finish_status_;  // what Finish reports (set with finishing_)
   absl::flat_hash_map<uint64_t, std::weak_ptr<core::GroupConsumer>> deliveries_;
   std::set<std::pair<std::string, std::string>> subscriptions_;  // (group, topic)
   std::string client_ip_;
   std::string client_pid_;
 };
 
-class ConsumerServiceImpl final : public pb::ConsumerService::CallbackService {
+class ConsumerServiceImpl final : public ConsumerServiceBase {
  public:
   explicit ConsumerServiceImpl(Shared* shared) : shared_(shared) {}
 
-  ::grpc::ServerBidiReactor<pb::CloudEvent, pb::CloudEvent>* subscribeStream(
+  ::grpc::ServerBidiReactor<::grpc::ByteBuffer, ::grpc::ByteBuffer>* subscribeStream(
       CallbackServerContext* context) override {
     auto stream = std::make_shared<Stream>(shared_, Shared::PeerIp(context->peer()));
     stream->Begin();
@@ -726,19 +800,21 @@ class ConsumerServiceImpl final : public pb::ConsumerService::CallbackService {
     return stream.get();
   }
 
-  ServerUnaryReactor* subscribe(CallbackServerContext* context, const pb::CloudEvent* request,
-                                pb::CloudEvent* response) override {
+  ServerUnaryReactor* subscribe(CallbackServerContext* context, const ::grpc::ByteBuffer* bytes,
+                                ::grpc::ByteBuffer* response) override {
     ServerUnaryReactor* reactor = context->DefaultReactor();
-    *response = Subscribe(*request, Shared::PeerIp(context->peer()));
-    reactor->Finish(::grpc::Status::OK);
+    pb::CloudEvent request;
+    if (!ReadRequest(bytes, &request, reactor)) return reactor;
+    FinishWith(reactor, response, Subscribe(request, Shared::PeerIp(context->peer())));
     return reactor;
   }
 
-  ServerUnaryReactor* unsubscribe(CallbackServerContext* context, const pb::CloudEvent* request,
-                                  pb::CloudEvent* response) override {
+  ServerUnaryReactor* unsubscribe(CallbackServerContext* context, const ::grpc::ByteBuffer* bytes,
+                                  ::grpc::ByteBuffer* response) override {
     ServerUnaryReactor* reactor = context->DefaultReactor();
-    *response = Unsubscribe(*request, Shared::PeerIp(context->peer()));
-    reactor->Finish(::grpc::Status::OK);
+    pb::CloudEvent request;
+    if (!ReadRequest(bytes, &request, reactor)) return reactor;
+    FinishWith(reactor, response, Unsubscribe(request, Shared::PeerIp(context->peer())));
     return reactor;
   }
 
@@ -819,15 +895,16 @@ class ConsumerServiceImpl final : public pb::ConsumerService::CallbackService {
   Shared* const shared_;
 };
 
-class HeartbeatServiceImpl final : public pb::HeartbeatService::CallbackService {
+class HeartbeatServiceImpl final : public HeartbeatServiceBase {
  public:
   explicit HeartbeatServiceImpl(Shared* shared) : shared_(shared) {}
 
-  ServerUnaryReactor* heartbeat(CallbackServerContext* context, const pb::CloudEvent* request,
-                                pb::CloudEvent* response) override {
+  ServerUnaryReactor* heartbeat(CallbackServerContext* context, const ::grpc::ByteBuffer* bytes,
+                                ::grpc::ByteBuffer* response) override {
     ServerUnaryReactor* reactor = context->DefaultReactor();
-    *response = Heartbeat(*request, Shared::PeerIp(context->peer()));
-    reactor->Finish(::grpc::Status::OK);
+    pb::CloudEvent request;
+    if (!ReadRequest(bytes, &request, reactor)) return reactor;
+    FinishWith(reactor, response, Heartbeat(request, Shared::PeerIp(context->peer())));
     return reactor;
   }
 

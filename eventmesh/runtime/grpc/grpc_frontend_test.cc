@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -16,6 +17,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "eventmesh/connectors/builtin.h"
+#include "eventmesh/protocol/grpc/bounded_messages.h"
 #include "eventmesh/protocol/tcp/event_mesh_message.h"
 #include "eventmesh/runtime/grpc/testing/grpc_test_client.h"
 #include "eventmesh/runtime/server.h"
@@ -432,43 +434,126 @@ TEST_F(GrpcFrontendTest, HostileInputGetsPreciseCodesAndTheServerKeepsServing) {
   EXPECT_EQ(ResponseCode(*Publish(channel_, TextEvent("no-such-topic", "x"))), 14);
 }
 
+constexpr char kServices[] = "/org.apache.eventmesh.cloudevents.v1.";
+
+// One completion of `queue` (the raw calls below wait for each step in turn).
+bool Await(::grpc::CompletionQueue* queue) {
+  void* tag = nullptr;
+  bool ok = false;
+  return queue->Next(&tag, &ok) && ok;
+}
+
+void Drain(::grpc::CompletionQueue* queue) {
+  queue->Shutdown();
+  void* tag = nullptr;
+  bool ok = false;
+  while (queue->Next(&tag, &ok)) {
+  }
+}
+
+// A unary call of `method` whose request is `bytes` as they are (not necessarily a message).
+::grpc::Status RawUnaryCall(const std::shared_ptr<::grpc::Channel>& channel, const char* method,
+                            const std::string& bytes,
+                            const std::function<void()>& while_waiting = {}) {
+  ::grpc::Slice slice(bytes);
+  const ::grpc::ByteBuffer request(&slice, 1);
+  ::grpc::GenericStub stub(channel);
+  ::grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  ::grpc::CompletionQueue queue;
+  auto call = stub.PrepareUnaryCall(&context, absl::StrCat(kServices, method), request, &queue);
+  call->StartCall();
+  ::grpc::ByteBuffer response;
+  ::grpc::Status status;
+  if (while_waiting) while_waiting();
+  call->Finish(&response, &status, reinterpret_cast<void*>(1));
+  EXPECT_TRUE(Await(&queue));
+  Drain(&queue);
+  return status;
+}
+
 // A batch of two million empty events (4 MB; 2 bytes each on the wire, over 150 each parsed:
-// more than 350 MB) is refused by gRPC's read of the message, before it is parsed, and the
-// server keeps serving. gRPC's callback API answers a request it could not read with
-// UNIMPLEMENTED and no message (as for malformed bytes), whatever the reader said. Sent as raw
-// bytes: building it as a message would cost the test the same memory.
+// more than 350 MB) is refused before it is parsed, with the reason, and the server keeps
+// serving. Sent as raw bytes: building it as a message would cost the test the same memory.
 TEST_F(GrpcFrontendTest, AMessageOfTooManyFieldsIsRefusedBeforeItIsParsed) {
   Start();
   std::string empty_events;
   empty_events.reserve(4'000'000);
   for (int i = 0; i < 2'000'000; ++i) empty_events.append("\x0a\x00", 2);
-  ::grpc::Slice slice(empty_events);
-  const ::grpc::ByteBuffer request(&slice, 1);
+  bool reset = false;
+  int64_t before = 0;
+  const ::grpc::Status status =
+      RawUnaryCall(channel_, "PublisherService/batchPublish", empty_events, [&] {
+        reset = eventmesh::testing::ResetPeakRss();
+        before = eventmesh::testing::PeakRssBytes();
+      });
+  EXPECT_EQ(status.error_code(), ::grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(status.error_message(), "CloudEventBatch message with more than 262144 fields");
+  if (reset && before > 0) {
+    EXPECT_LT(eventmesh::testing::PeakRssBytes() - before, 32 << 20);
+  }
+  PublishOk("after-the-refusal", "still serving");
+}
+
+// Bytes that are not the method's message get INVALID_ARGUMENT naming the message, on every
+// method; a stream that receives them ends with that status.
+TEST_F(GrpcFrontendTest, BytesThatAreNotAMessageGetInvalidArgument) {
+  Start();
+  const std::string truncated(
+      "\x0a\x64"
+      "abc",
+      5);  // field 1: 100 bytes declared, 3 sent
+  for (const char* method : {"PublisherService/publish", "PublisherService/publishOneWay",
+                             "PublisherService/requestReply", "ConsumerService/subscribe",
+                             "ConsumerService/unsubscribe", "HeartbeatService/heartbeat"}) {
+    const ::grpc::Status status = RawUnaryCall(channel_, method, truncated);
+    EXPECT_EQ(status.error_code(), ::grpc::StatusCode::INVALID_ARGUMENT) << method;
+    EXPECT_EQ(status.error_message(), "CloudEvent message cannot be parsed") << method;
+  }
+  for (const char* method :
+       {"PublisherService/batchPublish", "PublisherService/batchPublishOneWay"}) {
+    const ::grpc::Status status = RawUnaryCall(channel_, method, truncated);
+    EXPECT_EQ(status.error_code(), ::grpc::StatusCode::INVALID_ARGUMENT) << method;
+    EXPECT_EQ(status.error_message(), "CloudEventBatch message cannot be parsed") << method;
+  }
+
+  // subscribeStream: a good subscription, then bytes that are not a CloudEvent.
   ::grpc::GenericStub stub(channel_);
   ::grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   ::grpc::CompletionQueue queue;
-  auto call = stub.PrepareUnaryCall(
-      &context, "/org.apache.eventmesh.cloudevents.v1.PublisherService/batchPublish", request,
-      &queue);
-  ASSERT_NE(call, nullptr);
-  call->StartCall();
-  ::grpc::ByteBuffer response;
+  auto call = stub.PrepareCall(&context, std::string(kServices) + "ConsumerService/subscribeStream",
+                               &queue);
+  call->StartCall(reinterpret_cast<void*>(1));
+  ASSERT_TRUE(Await(&queue));
+  ::grpc::ByteBuffer subscription;
+  ASSERT_TRUE(protocol::grpc::WriteMessage(
+                  SubscriptionEvent("raw-group", {SubscriptionItem{"raw-topic"}}), &subscription)
+                  .ok());
+  call->Write(subscription, reinterpret_cast<void*>(2));
+  ASSERT_TRUE(Await(&queue));
+  ::grpc::ByteBuffer answer_bytes;
+  call->Read(&answer_bytes, reinterpret_cast<void*>(3));
+  ASSERT_TRUE(Await(&queue));
+  pb::CloudEvent answer;
+  ASSERT_TRUE(protocol::grpc::ReadBoundedMessage(answer_bytes, &answer).ok());
+  EXPECT_EQ(ResponseCode(answer), 0) << Attr(answer, key::kResponseMessage);
+  ::grpc::Slice slice(truncated);
+  call->Write(::grpc::ByteBuffer(&slice, 1), reinterpret_cast<void*>(4));
+  ASSERT_TRUE(Await(&queue));
   ::grpc::Status status;
-  const bool reset = eventmesh::testing::ResetPeakRss();
-  const int64_t before = eventmesh::testing::PeakRssBytes();
-  call->Finish(&response, &status, reinterpret_cast<void*>(1));
-  void* tag = nullptr;
-  bool ok = false;
-  ASSERT_TRUE(queue.Next(&tag, &ok));
-  EXPECT_EQ(status.error_code(), ::grpc::StatusCode::UNIMPLEMENTED);
-  if (reset && before > 0) {
-    EXPECT_LT(eventmesh::testing::PeakRssBytes() - before, 32 << 20);
-  }
-  queue.Shutdown();
-  while (queue.Next(&tag, &ok)) {
-  }
-  PublishOk("after-the-refusal", "still serving");
+  call->Finish(&status, reinterpret_cast<void*>(5));
+  ASSERT_TRUE(Await(&queue));
+  EXPECT_EQ(status.error_code(), ::grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "CloudEvent message cannot be parsed");
+  Drain(&queue);
+
+  // The stream's subscription ended with it; the port serves on.
+  auto subscriber = Subscriber("raw-group", "raw-topic");
+  PublishOk("raw-topic", "after the bad stream");
+  auto pushed = subscriber->NextEvent(absl::Seconds(10));
+  ASSERT_TRUE(pushed.ok()) << pushed.status();
+  EXPECT_EQ(pushed->text_data(), "after the bad stream");
 }
 
 TEST_F(GrpcFrontendTest, AclRefusalsGetCode20) {
