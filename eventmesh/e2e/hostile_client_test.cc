@@ -1,7 +1,7 @@
-// Hostile input on every listener: the runtime's TCP and HTTP ports, the store service the
-// runtime stores through, and the registry server. Each listener gets random bytes, an absurd
-// length prefix left hanging, a truncated request, a slow-loris crowd of half-sent requests, a
-// flood of connections reset at once and deeply nested JSON. After every case every listener
+// Hostile input on every listener: the runtime's TCP, HTTP, MQTT and gRPC ports, the store
+// service the runtime stores through, and the registry server. Each listener gets random bytes, an
+// absurd length prefix left hanging, a truncated request, a slow-loris crowd of half-sent requests,
+// a flood of connections reset at once and deeply nested JSON. After every case every listener
 // still serves a well-behaved client, and at the end every event acknowledged to the publisher
 // has reached the subscriber that stayed connected throughout. Real sockets on 127.0.0.1.
 
@@ -20,10 +20,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "eventmesh/connectors/builtin.h"
+#include "eventmesh/protocol/grpc/grpc_protocol.h"
+#include "eventmesh/protocol/mqtt/codec.h"
 #include "eventmesh/protocol/tcp/event_mesh_message.h"
 #include "eventmesh/registry/client/http_registry.h"
 #include "eventmesh/registry/registry_server.h"
+#include "eventmesh/runtime/grpc/testing/grpc_test_client.h"
 #include "eventmesh/runtime/http/testing/http_test_client.h"
+#include "eventmesh/runtime/mqtt/testing/mqtt_test_client.h"
 #include "eventmesh/runtime/server.h"
 #include "eventmesh/runtime/testing/test_client.h"
 #include "eventmesh/runtime/testing/test_server.h"
@@ -35,7 +39,9 @@ namespace eventmesh {
 namespace {
 
 using protocol::tcp::Command;
+using runtime::mqtt::testing::MqttTestClient;
 using runtime::testing::TestClient;
+namespace mq = protocol::mqtt;
 
 // A blocking loopback socket with 10 s send/receive timeouts (a wedged server fails the test
 // instead of hanging it).
@@ -133,6 +139,7 @@ class HostileClientTest : public ::testing::Test {
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
     std::map<std::string, std::string> properties = {
+        {"eventMesh.server.provide.protocols", "TCP,HTTP,MQTT,GRPC"},
         {"eventMesh.server.http.webhook.enabled", "false"},
         // Every connection of this test comes from 127.0.0.1.
         {"eventMesh.server.tcp.maxConnectionsPerAddress", "0"}};
@@ -147,8 +154,12 @@ class HostileClientTest : public ::testing::Test {
     registry_ = *std::move(registry_server);
 
     store_port_ = std::stoi(store_->address().substr(store_->address().rfind(':') + 1));
+    ASSERT_GT(server_->port_of("mqtt"), 0);
+    ASSERT_GT(server_->port_of("grpc"), 0);
     listeners_ = {{"runtime TCP", server_->tcp_port()},
                   {"runtime HTTP", server_->http_port()},
+                  {"runtime MQTT", server_->port_of("mqtt")},
+                  {"runtime gRPC", server_->port_of("grpc")},
                   {"store service", store_port_},
                   {"registry", registry_->port()}};
 
@@ -186,6 +197,28 @@ class HostileClientTest : public ::testing::Test {
         R"("producergroup":"g"})");
     ASSERT_TRUE(http.ok()) << http.status();
     EXPECT_EQ(http->ret_code, 0) << http->body;
+
+    auto mqtt = MqttTestClient::Open(server_->port_of("mqtt"));
+    ASSERT_TRUE(mqtt.ok()) << mqtt.status();
+    mq::Connect connect;
+    connect.version = mq::Version::kV5;
+    connect.client_id = "well-behaved";
+    auto connack = (*mqtt)->Connect(connect);
+    ASSERT_TRUE(connack.ok()) << connack.status();
+    EXPECT_EQ(connack->reason_code, 0);
+    mq::Publish mqtt_event;
+    mqtt_event.topic = "mqtt-events";
+    mqtt_event.payload = "mqtt-event";
+    mqtt_event.qos = 1;
+    auto puback = (*mqtt)->Publish(mqtt_event);
+    ASSERT_TRUE(puback.ok()) << puback.status();
+    EXPECT_EQ(puback->reason_code, 0);
+
+    auto grpc = runtime::grpc::testing::Publish(
+        runtime::grpc::testing::Channel(server_->port_of("grpc")),
+        runtime::grpc::testing::TextEvent("grpc-events", "grpc-event"));
+    ASSERT_TRUE(grpc.ok()) << grpc.status();
+    EXPECT_EQ(protocol::grpc::ResponseCode(*grpc), 0);
 
     store::client::StoreClientOptions store_options;
     store_options.port = static_cast<uint16_t>(store_port_);
@@ -290,6 +323,16 @@ TEST_F(HostileClientTest, TextsThatWouldExpandInMemoryAreRefusedWithoutTheMemory
     run_case();
     return before > 0 ? eventmesh::testing::PeakRssBytes() - before : -1;
   };
+  // An MQTT 5 PUBLISH of 550,000 user properties ("a"="", 7 bytes each on the wire).
+  const std::string many_properties = [] {
+    mq::Publish publish;
+    publish.topic = "mqtt-events";
+    publish.payload = "p";
+    publish.properties.user_properties.assign(550'000, {"a", ""});
+    std::string bytes;
+    EXPECT_TRUE(mq::EncodePublish(publish, mq::Version::kV5, &bytes).ok());
+    return bytes;
+  }();
   std::vector<std::pair<std::string, int64_t>> growth;
   growth.emplace_back(
       "a TCP header before any HELLO", peak_growth([&] {
@@ -348,6 +391,22 @@ TEST_F(HostileClientTest, TextsThatWouldExpandInMemoryAreRefusedWithoutTheMemory
         EXPECT_NE(answer->body.find("form with more than 4096 fields"), std::string::npos)
             << answer->body;
       }));
+  growth.emplace_back("an MQTT PUBLISH of 550,000 user properties", peak_growth([&] {
+                        auto mqtt = MqttTestClient::Open(server_->port_of("mqtt"));
+                        ASSERT_TRUE(mqtt.ok()) << mqtt.status();
+                        mq::Connect connect;
+                        connect.version = mq::Version::kV5;
+                        connect.client_id = "many-properties";
+                        ASSERT_TRUE((*mqtt)->Connect(connect).ok());
+                        ASSERT_TRUE((*mqtt)->SendRaw(many_properties).ok());
+                        auto goodbye = (*mqtt)->Next(mq::PacketType::kDisconnect);
+                        ASSERT_TRUE(goodbye.ok()) << goodbye.status();
+                        ASSERT_FALSE(goodbye->body.empty());
+                        EXPECT_EQ(static_cast<uint8_t>(goodbye->body[0]), 0x97);  // Quota exceeded
+                        EXPECT_NE(goodbye->body.find("PUBLISH with more than 4096 user properties"),
+                                  std::string::npos);
+                        EXPECT_TRUE((*mqtt)->WaitClosed());
+                      }));
   for (const auto& [what, bytes] : growth) {
     std::printf("peak growth for %s: %.1f MB\n", what.c_str(), bytes / 1048576.0);
     if (bytes >= 0) {
