@@ -25,11 +25,10 @@ absl::Status ParseError(const ParseOutcome& outcome, absl::string_view what) {
 absl::StatusOr<rapidjson::Document> ParseJson(absl::string_view text, absl::string_view what,
                                               size_t max_values) {
   rapidjson::Document doc;
-  rapidjson::MemoryStream bytes(text.data(), text.size());
-  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> stream(bytes);
-  ParseOutcome outcome = ParseInto<rapidjson::kParseFullPrecisionFlag>(
-      stream, &doc, static_cast<rapidjson::CrtAllocator*>(nullptr), max_values);
-  internal::RefuseNulAfterRoot(text, &outcome);
+  const ParseOutcome outcome = internal::ParseText(text, [&](auto& stream) {
+    return ParseInto<rapidjson::kParseFullPrecisionFlag>(
+        stream, &doc, static_cast<rapidjson::CrtAllocator*>(nullptr), max_values);
+  });
   if (!outcome.ok()) return ParseError(outcome, what);
   return doc;
 }

@@ -52,10 +52,10 @@ inline constexpr size_t kNoValueLimit = std::numeric_limits<size_t>::max();
 // tell why it stopped. A DOM costs 16 bytes or more per value, 8 times the text of an array of
 // small numbers, so parsers of texts from outside that become DOMs bound their values.
 template <typename Inner>
-class DepthLimitedHandler {
+class BoundedHandler {
  public:
   using Ch = typename Inner::Ch;
-  explicit DepthLimitedHandler(Inner* inner, size_t max_values = kNoValueLimit)
+  explicit BoundedHandler(Inner* inner, size_t max_values = kNoValueLimit)
       : inner_(inner), values_left_(max_values) {}
 
   bool too_deep() const { return too_deep_; }
@@ -210,7 +210,7 @@ ParseOutcome RunParse(Reader& reader, Stream& stream, Inner* inner,
   constexpr unsigned kReader = kReaderFlags<kFlags> | rapidjson::kParseIterativeFlag;
   if constexpr ((kFlags & rapidjson::kParseFullPrecisionFlag) != 0) {
     NumberConverter<Inner> numbers(inner);
-    DepthLimitedHandler<NumberConverter<Inner>> handler(&numbers, max_values);
+    BoundedHandler<NumberConverter<Inner>> handler(&numbers, max_values);
     outcome.result = reader.template Parse<kReader>(stream, handler);
     outcome.too_deep = handler.too_deep();
     outcome.too_many = handler.too_many();
@@ -218,7 +218,7 @@ ParseOutcome RunParse(Reader& reader, Stream& stream, Inner* inner,
       outcome.result.Set(rapidjson::kParseErrorNumberTooBig, outcome.result.Offset());
     }
   } else {
-    DepthLimitedHandler<Inner> handler(inner, max_values);
+    BoundedHandler<Inner> handler(inner, max_values);
     outcome.result = reader.template Parse<kReader>(stream, handler);
     outcome.too_deep = handler.too_deep();
     outcome.too_many = handler.too_many();
@@ -234,6 +234,17 @@ inline void RefuseNulAfterRoot(absl::string_view text, ParseOutcome* outcome) {
   if (nul == nullptr) return;
   outcome->result.Set(rapidjson::kParseErrorDocumentRootNotSingular,
                       static_cast<size_t>(static_cast<const char*>(nul) - text.data()));
+}
+
+// Runs `parse` (ParseOutcome(Stream&)) over `text` read as UTF-8, then refuses a NUL after the
+// root value: what ParseJson and ParseThrough share.
+template <typename Parse>
+ParseOutcome ParseText(absl::string_view text, Parse parse) {
+  rapidjson::MemoryStream bytes(text.data(), text.size());
+  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> stream(bytes);
+  ParseOutcome outcome = parse(stream);
+  RefuseNulAfterRoot(text, &outcome);
+  return outcome;
 }
 
 }  // namespace internal
@@ -265,18 +276,17 @@ ParseOutcome ParseInto(Stream& stream, Doc* doc, ReaderAllocator* reader_allocat
 // refusal as ParseJson.
 template <typename Filter>
 ParseOutcome ParseThrough(absl::string_view text, rapidjson::Document* doc, Filter* filter) {
-  ParseOutcome outcome;
-  rapidjson::MemoryStream bytes(text.data(), text.size());
-  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> stream(bytes);
-  auto generate = [&](rapidjson::Document& target) {
-    filter->Bind(&target);
-    rapidjson::Reader reader(nullptr, 256);
-    outcome = internal::RunParse<rapidjson::kParseFullPrecisionFlag>(reader, stream, filter);
-    return outcome.ok();
-  };
-  doc->Populate(generate);
-  internal::RefuseNulAfterRoot(text, &outcome);
-  return outcome;
+  return internal::ParseText(text, [&](auto& stream) {
+    ParseOutcome outcome;
+    auto generate = [&](rapidjson::Document& target) {
+      filter->Bind(&target);
+      rapidjson::Reader reader(nullptr, 256);
+      outcome = internal::RunParse<rapidjson::kParseFullPrecisionFlag>(reader, stream, filter);
+      return outcome.ok();
+    };
+    doc->Populate(generate);
+    return outcome;
+  });
 }
 
 // Checks that `text` is exactly one JSON value within the nesting limit, without building a
