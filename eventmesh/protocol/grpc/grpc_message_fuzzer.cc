@@ -1,15 +1,24 @@
-// Fuzz target for what the gRPC frontend does with a received message, before any service:
-// Apache's checks (header, data, subscription, heartbeat), the response shapes, and the
-// conversion to the mesh's CloudEvent.
+// Fuzz target for what the gRPC frontend does with a received message, before any service: the
+// read of gRPC's bytes (ReadBoundedMessage, the bytes in one to three slices), Apache's checks
+// (header, data, subscription, heartbeat), the response shapes, and the conversion to the mesh's
+// CloudEvent.
 //
-// Property: nothing crashes; an accepted event converts back to the wire form and from there
-// to the same mesh event (the conversion loses nothing but what it must drop). Violations abort.
+// Properties: nothing crashes; the bounded read of a CloudEvent and of a CloudEventBatch accepts
+// exactly what protobuf's parse accepts (inputs here stay far below the field limit) and reads
+// the same message, however the bytes are sliced; an accepted event converts back to the wire
+// form and from there to the same mesh event (the conversion loses nothing but what it must
+// drop). Violations abort.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
+#include "eventmesh/protocol/grpc/bounded_messages.h"
 #include "eventmesh/protocol/grpc/grpc_protocol.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "grpcpp/support/byte_buffer.h"
+#include "grpcpp/support/slice.h"
 
 namespace {
 
@@ -20,11 +29,49 @@ namespace grpcp = eventmesh::protocol::grpc;
   std::abort();
 }
 
+// `bytes` as gRPC may hand them over: in one slice, or cut at two points chosen by `cuts`.
+::grpc::ByteBuffer Sliced(const std::string& bytes, uint8_t cuts) {
+  std::vector<::grpc::Slice> slices;
+  const size_t first = bytes.empty() ? 0 : (cuts & 0x0f) % (bytes.size() + 1);
+  const size_t second = bytes.empty() ? 0 : first + (cuts >> 4) % (bytes.size() - first + 1);
+  if (cuts == 0) {
+    slices.emplace_back(bytes);
+  } else {
+    slices.emplace_back(bytes.substr(0, first));
+    slices.emplace_back(bytes.substr(first, second - first));
+    slices.emplace_back(bytes.substr(second));
+  }
+  return ::grpc::ByteBuffer(slices.data(), slices.size());
+}
+
+// The bounded read agrees with protobuf's parse of the same bytes.
+template <typename Message>
+void CheckBoundedRead(const std::string& bytes, uint8_t cuts) {
+  Message parsed;
+  const bool parses = parsed.ParseFromString(bytes);
+  Message read;
+  const ::grpc::Status status = grpcp::ReadBoundedMessage(Sliced(bytes, cuts), &read);
+  if (status.ok() != parses) {
+    Fail(parses ? "bounded read refused what protobuf parses" : "bounded read accepted garbage",
+         status.error_message());
+  }
+  if (!parses && status.error_code() != ::grpc::StatusCode::INVALID_ARGUMENT) {
+    Fail("unparsable bytes not INVALID_ARGUMENT", status.error_message());
+  }
+  if (parses && !google::protobuf::util::MessageDifferencer::Equals(parsed, read)) {
+    Fail("bounded read differs from the parse", read.DebugString());
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string bytes(reinterpret_cast<const char*>(data), size);
+  const uint8_t cuts = size == 0 ? 0 : data[size / 2];
+  CheckBoundedRead<grpcp::pb::CloudEventBatch>(bytes, cuts);
+  CheckBoundedRead<grpcp::pb::CloudEvent>(bytes, cuts);
   grpcp::pb::CloudEvent message;
-  if (!message.ParseFromArray(data, static_cast<int>(size))) return 0;
+  if (!grpcp::ReadBoundedMessage(Sliced(bytes, cuts), &message).ok()) return 0;
   (void)grpcp::HeaderValid(message);
   (void)grpcp::CheckData(message);
   (void)grpcp::ParseSubscription(message, /*need_url=*/false);
