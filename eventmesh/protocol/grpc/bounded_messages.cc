@@ -6,9 +6,35 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "eventmesh/protocol/proto/field_count.h"
+#include "grpcpp/support/proto_buffer_reader.h"
 #include "grpcpp/support/slice.h"
 
 namespace eventmesh::protocol::grpc {
+namespace {
+
+absl::string_view View(const ::grpc::Slice& slice) {
+  return absl::string_view(reinterpret_cast<const char*>(slice.begin()), slice.size());
+}
+
+// Whether the message in `slices` (`length` bytes) has at most kMaxGrpcMessageFields fields.
+// Several slices are joined into one copy for the count; the copy is freed before the parse.
+bool WithinFieldLimit(const std::vector<::grpc::Slice>& slices, size_t length,
+                      const google::protobuf::Descriptor* descriptor) {
+  if (slices.size() <= 1) {
+    const absl::string_view bytes = slices.empty() ? absl::string_view() : View(slices[0]);
+    return wire::CountMessageFields(descriptor, bytes, kMaxGrpcMessageFields) <=
+           kMaxGrpcMessageFields;
+  }
+  std::string joined;
+  joined.reserve(length);
+  for (const ::grpc::Slice& slice : slices) {
+    joined.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  return wire::CountMessageFields(descriptor, joined, kMaxGrpcMessageFields) <=
+         kMaxGrpcMessageFields;
+}
+
+}  // namespace
 
 ::grpc::Status ReadBoundedMessage(const ::grpc::ByteBuffer& buffer,
                                   google::protobuf::Message* message) {
@@ -19,24 +45,21 @@ namespace eventmesh::protocol::grpc {
     return ::grpc::Status(::grpc::StatusCode::INVALID_ARGUMENT,
                           absl::StrCat(type, " message cannot be read"));
   }
-  std::string joined;
-  absl::string_view bytes;
-  if (slices.size() == 1) {
-    bytes = absl::string_view(reinterpret_cast<const char*>(slices[0].begin()), slices[0].size());
-  } else {
-    joined.reserve(buffer.Length());
-    for (const ::grpc::Slice& s : slices) {
-      joined.append(reinterpret_cast<const char*>(s.begin()), s.size());
-    }
-    bytes = joined;
-  }
-  if (wire::CountMessageFields(message->GetDescriptor(), bytes, kMaxGrpcMessageFields) >
-      kMaxGrpcMessageFields) {
+  if (!WithinFieldLimit(slices, buffer.Length(), message->GetDescriptor())) {
     return ::grpc::Status(
         ::grpc::StatusCode::RESOURCE_EXHAUSTED,
         absl::StrCat(type, " message with more than ", kMaxGrpcMessageFields, " fields"));
   }
-  if (!message->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+  bool parsed = false;
+  if (slices.size() <= 1) {
+    const absl::string_view bytes = slices.empty() ? absl::string_view() : View(slices[0]);
+    parsed = message->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+  } else {
+    ::grpc::ByteBuffer shared(buffer);  // the same slices, referenced
+    ::grpc::ProtoBufferReader reader(&shared);
+    parsed = message->ParseFromZeroCopyStream(&reader) && reader.status().ok();
+  }
+  if (!parsed) {
     message->Clear();
     return ::grpc::Status(::grpc::StatusCode::INVALID_ARGUMENT,
                           absl::StrCat(type, " message cannot be parsed"));
@@ -46,6 +69,7 @@ namespace eventmesh::protocol::grpc {
 
 ::grpc::Status WriteMessage(const google::protobuf::MessageLite& message,
                             ::grpc::ByteBuffer* buffer) {
+  buffer->Clear();  // gRPC's writer requires an empty buffer
   bool own_buffer = false;
   return ::grpc::GenericSerialize<::grpc::ProtoBufferWriter, google::protobuf::MessageLite>(
       message, buffer, &own_buffer);

@@ -24,12 +24,13 @@ inline constexpr size_t kMaxGrpcMessageFields = 262144;
 
 // Reads `buffer` into `message` (cleared first): OK; RESOURCE_EXHAUSTED "<Type> message with
 // more than 262144 fields", unparsed; or INVALID_ARGUMENT "<Type> message cannot be parsed" for
-// bytes that are not a `message`. The count and the parse read the same bytes: a message that
-// gRPC holds in several slices is joined into one copy first.
+// bytes that are not a `message`. A message that gRPC holds in several slices is joined into one
+// copy for the count, freed before the parse reads the slices.
 ::grpc::Status ReadBoundedMessage(const ::grpc::ByteBuffer& buffer,
                                   google::protobuf::Message* message);
 
-// `message` serialized into `buffer` (as gRPC serializes a response it is handed).
+// `message` serialized into `buffer`, replacing what it held (as gRPC serializes a response it
+// is handed).
 ::grpc::Status WriteMessage(const google::protobuf::MessageLite& message,
                             ::grpc::ByteBuffer* buffer);
 
