@@ -16,8 +16,7 @@
 
 #include "eventmesh/protocol/grpc/bounded_messages.h"
 #include "eventmesh/protocol/grpc/grpc_protocol.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "eventmesh/protocol/proto/deterministic.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/slice.h"
 
@@ -45,19 +44,6 @@ namespace grpcp = eventmesh::protocol::grpc;
   return ::grpc::ByteBuffer(slices.data(), slices.size());
 }
 
-// Maps in key order: equal messages give equal bytes (a comparison of values would call a NaN
-// in an Any different from itself).
-std::string Deterministic(const google::protobuf::Message& message) {
-  std::string out;
-  {
-    google::protobuf::io::StringOutputStream stream(&out);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    message.SerializeToCodedStream(&coded);
-  }
-  return out;
-}
-
 // The bounded read agrees with protobuf's parse of the same bytes.
 template <typename Message>
 void CheckBoundedRead(const std::string& bytes, uint8_t cuts) {
@@ -72,7 +58,9 @@ void CheckBoundedRead(const std::string& bytes, uint8_t cuts) {
   if (!parses && status.error_code() != ::grpc::StatusCode::INVALID_ARGUMENT) {
     Fail("unparsable bytes not INVALID_ARGUMENT", status.error_message());
   }
-  if (parses && Deterministic(parsed) != Deterministic(read)) {
+  // Compared as bytes: a comparison of values would call a NaN in an Any different from itself.
+  if (parses && eventmesh::protocol::wire::DeterministicBytes(parsed) !=
+                    eventmesh::protocol::wire::DeterministicBytes(read)) {
     Fail("bounded read differs from the parse", read.DebugString());
   }
 }

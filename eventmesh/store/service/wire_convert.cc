@@ -10,11 +10,11 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "eventmesh/common/utf8.h"
+#include "eventmesh/protocol/proto/deterministic.h"
 #include "eventmesh/protocol/proto/field_count.h"
 #include "eventmesh/protocol/proto/wire_reader.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace eventmesh::store::wire {
 namespace {
@@ -798,14 +798,7 @@ void PutAppendResponse(const AppendResult& in, RawWriter& w) {
 std::string SerializedStatus(const absl::Status& status) {
   v1::Status proto;
   StatusToProto(status, &proto);
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    proto.SerializeToCodedStream(&coded);
-  }
-  return bytes;
+  return protocol::wire::DeterministicBytes(proto);
 }
 
 // StoreResponse field numbers and tags of the append answers (two-byte tags).

@@ -28,10 +28,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "eventmesh/protocol/proto/deterministic.h"
 #include "eventmesh/protocol/proto/store.pb.h"
 #include "eventmesh/store/service/wire_convert.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/message_differencer.h"
 
 namespace {
@@ -74,13 +73,7 @@ void CheckAppendBytes(const v1::AppendRequest& in) {
   if (!store::wire::FromProto(in, &engine).ok()) return;
   v1::AppendRequest proto;
   if (!store::wire::ToProto(engine, &proto).ok()) return;
-  std::string expected;
-  {
-    google::protobuf::io::StringOutputStream stream(&expected);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    proto.SerializeToCodedStream(&coded);
-  }
+  const std::string expected = eventmesh::protocol::wire::DeterministicBytes(proto);
   std::string bytes = "prefix";
   if (!store::wire::SerializeAppendRequest(engine, &bytes).ok()) {
     Fail("SerializeAppendRequest refuses what ToProto takes", proto.DebugString());
@@ -91,14 +84,7 @@ void CheckAppendBytes(const v1::AppendRequest& in) {
 }
 
 std::string Deterministic(const google::protobuf::MessageLite& message) {
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    message.SerializeToCodedStream(&coded);
-  }
-  return bytes;
+  return eventmesh::protocol::wire::DeterministicBytes(message);
 }
 
 bool SameResult(const store::AppendResult& a, const store::AppendResult& b) {

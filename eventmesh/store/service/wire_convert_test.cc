@@ -8,9 +8,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/string_view.h"
+#include "eventmesh/protocol/proto/deterministic.h"
 #include "eventmesh/protocol/proto/store.pb.h"
 #include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "gtest/gtest.h"
 
 namespace eventmesh::store::wire {
@@ -20,14 +20,7 @@ namespace {
 std::string LibraryBytes(const AppendRequest& request) {
   v1::AppendRequest proto;
   EXPECT_TRUE(ToProto(request, &proto).ok());
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    proto.SerializeToCodedStream(&coded);
-  }
-  return bytes;
+  return protocol::wire::DeterministicBytes(proto);
 }
 
 std::vector<AppendRequest> Requests() {
@@ -142,13 +135,7 @@ absl::StatusOr<AppendRequest> LibraryParse(absl::string_view bytes) {
 }
 
 std::string Deterministic(const google::protobuf::MessageLite& message) {
-  std::string bytes;
-  google::protobuf::io::StringOutputStream stream(&bytes);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  message.SerializeToCodedStream(&coded);
-  coded.Trim();
-  return bytes;
+  return protocol::wire::DeterministicBytes(message);
 }
 
 TEST(WireConvertTest, ParseAppendRequestReadsWhatTheClientWrites) {
