@@ -34,6 +34,9 @@ struct Window {
 // One publishing client of either protocol.
 struct PublishClient {
   std::function<void(const sdk::Message&, std::function<void(absl::Status)>)> publish_async;
+  // Set with --batch > 1 (gRPC): one call for several events, one answer for all of them.
+  std::function<void(const std::vector<sdk::Event>&, std::function<void(absl::Status)>)>
+      publish_batch_async;
   std::function<void()> close;
 };
 
@@ -41,8 +44,9 @@ struct PublishClient {
 // Thread-safe: Run on one thread, the counters from any.
 class Publisher {
  public:
-  Publisher(int id, PublishClient client, int max_in_flight)
-      : id_(id), client_(std::move(client)), max_in_flight_(max_in_flight) {}
+  // batch > 1 needs client.publish_batch_async and batch <= max_in_flight.
+  Publisher(int id, PublishClient client, int max_in_flight, int batch)
+      : id_(id), client_(std::move(client)), max_in_flight_(max_in_flight), batch_(batch) {}
 
   // Publishes from now until `stop_ns` at `rate` events/s (0 = unpaced).
   // Stops early when `cancel` (may be null) becomes true.
@@ -51,6 +55,8 @@ class Publisher {
     const int64_t interval_ns = rate > 0 ? static_cast<int64_t>(1e9 / rate) : 0;
     int64_t next_ns = NowNs();
     uint64_t seq = 0;
+    std::vector<sdk::Event> pending;  // --batch: events waiting for their batch to fill
+    uint64_t pending_first_seq = 0;
     while (true) {
       int64_t now = NowNs();
       if (now >= stop_ns || (cancel != nullptr && cancel->load())) break;
@@ -79,20 +85,45 @@ class Publisher {
       if (window->Contains(sent_ns)) sent_in_window_.fetch_add(1, std::memory_order_relaxed);
       sent_.fetch_add(1, std::memory_order_relaxed);
       const uint64_t this_seq = seq++;
-      client_.publish_async(message, [this, this_seq, window](absl::Status status) {
-        const int64_t acked_ns = NowNs();
-        absl::MutexLock lock(&mu_);
-        --in_flight_;
-        if (status.ok()) {
-          if (this_seq >= acked_seqs_.size()) acked_seqs_.resize(this_seq * 2 + 1024, false);
-          acked_seqs_[this_seq] = true;
-          ++acked_;
-          if (window->Contains(acked_ns)) ++acked_in_window_;
-        } else {
-          ++errors_[std::string(status.ToString())];
-          ++error_count_;
+      if (batch_ > 1) {
+        if (pending.empty()) pending_first_seq = this_seq;
+        pending.push_back(std::move(message));
+        if (static_cast<int>(pending.size()) == batch_) {
+          SendBatch(pending_first_seq, &pending, window);
         }
+        continue;
+      }
+      client_.publish_async(message, [this, this_seq, window](absl::Status status) {
+        Answered(this_seq, 1, status, window);
       });
+    }
+    if (!pending.empty()) SendBatch(pending_first_seq, &pending, window);
+  }
+
+  // One batch of the events numbered first_seq, first_seq + 1, ...; empties `events`.
+  void SendBatch(uint64_t first_seq, std::vector<sdk::Event>* events, const Window* window) {
+    const size_t count = events->size();
+    client_.publish_batch_async(*events, [this, first_seq, count, window](absl::Status status) {
+      Answered(first_seq, count, status, window);
+    });
+    events->clear();
+  }
+
+  // The answer for `count` events numbered from first_seq.
+  void Answered(uint64_t first_seq, size_t count, const absl::Status& status,
+                const Window* window) {
+    const int64_t acked_ns = NowNs();
+    absl::MutexLock lock(&mu_);
+    in_flight_ -= static_cast<int>(count);
+    if (status.ok()) {
+      const uint64_t end_seq = first_seq + count;
+      if (end_seq > acked_seqs_.size()) acked_seqs_.resize(end_seq * 2 + 1024, false);
+      for (uint64_t seq = first_seq; seq < end_seq; ++seq) acked_seqs_[seq] = true;
+      acked_ += count;
+      if (window->Contains(acked_ns)) acked_in_window_ += count;
+    } else {
+      errors_[std::string(status.ToString())] += count;
+      error_count_ += count;
     }
   }
 
@@ -132,6 +163,7 @@ class Publisher {
   const int id_;
   PublishClient client_;
   const int max_in_flight_;
+  const int batch_;
   std::atomic<uint64_t> sent_{0};
   std::atomic<uint64_t> sent_in_window_{0};
   mutable absl::Mutex mu_;
@@ -365,6 +397,10 @@ class Run {
                                               std::function<void(absl::Status)> done) {
         shared->PublishAsync(message, std::move(done));
       };
+      publish_client.publish_batch_async = [shared](const std::vector<sdk::Event>& events,
+                                                    std::function<void(absl::Status)> done) {
+        shared->PublishBatchAsync(events, std::move(done));
+      };
       publish_client.close = [shared] { shared->Close(); };
     } else {
       sdk::TcpClientOptions options = TcpOptions();
@@ -380,7 +416,7 @@ class Run {
       publish_client.close = [shared] { (void)shared->Close(); };
     }
     publishers_.push_back(
-        std::make_unique<Publisher>(i, std::move(publish_client), o_.max_in_flight));
+        std::make_unique<Publisher>(i, std::move(publish_client), o_.max_in_flight, o_.batch));
     return absl::OkStatus();
   }
 
@@ -423,6 +459,15 @@ absl::Status LoadOptions::Validate() const {
   if (protocol == "grpc" && registry.has_value()) {
     return absl::InvalidArgumentError("a registry is supported with --protocol=tcp only");
   }
+  if (batch < 1 || batch > max_in_flight) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "invalid --batch ", batch, ": need 1 <= --batch <= --max_in_flight (", max_in_flight, ")"));
+  }
+  if (batch > 1 && protocol != "grpc") {
+    return absl::InvalidArgumentError(
+        "--batch > 1 needs --protocol=grpc (EventMesh's TCP protocol publishes one event per "
+        "request)");
+  }
   return absl::OkStatus();
 }
 
@@ -440,11 +485,12 @@ std::string DescribeLoad(const LoadOptions& o) {
                                 ? absl::StrCat("mesh ", o.registry->mesh, " (registry)")
                                 : absl::StrCat("runtime ", o.host, ":", o.port);
   return absl::StrFormat(
-      "loadgen: %s, %d publisher(s), %d subscriber(s) (%s), %d-byte events, rate %s, "
+      "loadgen: %s%s, %d publisher(s), %d subscriber(s) (%s), %d-byte events, rate %s, "
       "%s measured after %s warm-up, topic %s, %s\n",
-      o.protocol, o.publishers, o.subscribers, o.mode, o.size,
-      o.rate > 0 ? absl::StrCat(o.rate, " events/s") : "max", absl::FormatDuration(o.duration),
-      absl::FormatDuration(o.warmup), o.topic.empty() ? "loadgen-<unix time>" : o.topic, where);
+      o.protocol, o.batch > 1 ? absl::StrCat(" in batches of ", o.batch) : "", o.publishers,
+      o.subscribers, o.mode, o.size, o.rate > 0 ? absl::StrCat(o.rate, " events/s") : "max",
+      absl::FormatDuration(o.duration), absl::FormatDuration(o.warmup),
+      o.topic.empty() ? "loadgen-<unix time>" : o.topic, where);
 }
 
 std::string FormatLoadReport(const LoadOptions& o, const LoadReport& r) {

@@ -62,6 +62,9 @@ struct LoadOptions {
   absl::Duration warmup = absl::Seconds(2);     // publishing before the measured window
   absl::Duration drain = absl::Seconds(10);     // wait for outstanding deliveries afterwards
   int max_in_flight = 90;                       // unacknowledged publishes per publisher, >= 1
+  // Events per publish call: > 1 sends them in one batchPublish (protocol "grpc" only), each
+  // publisher filling a batch before sending it. 1 <= batch <= max_in_flight. Default 1.
+  int batch = 1;
   // Period of the progress callback. Default 1 s.
   absl::Duration progress_interval = absl::Seconds(1);
   // When set and it becomes true (e.g. on Ctrl-C), publishing and the drain end early; the

@@ -44,6 +44,9 @@ ABSL_FLAG(absl::Duration, drain, absl::Seconds(10),
 ABSL_FLAG(int, max_in_flight, 90,
           "unacknowledged publishes per publisher (keep below the runtime's "
           "eventMesh.server.session.upstreamBufferSize)");
+ABSL_FLAG(int, batch, 1,
+          "events per publish call; > 1 sends each publisher's events in batchPublish calls of "
+          "this many (--protocol=grpc only; at most --max_in_flight)");
 
 namespace eventmesh::loadgen {
 namespace {
@@ -66,6 +69,7 @@ int Main() {
   options.warmup = absl::GetFlag(FLAGS_warmup);
   options.drain = absl::GetFlag(FLAGS_drain);
   options.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
+  options.batch = absl::GetFlag(FLAGS_batch);
   if (options.topic.empty()) {
     options.topic = absl::StrCat("loadgen-", absl::ToUnixSeconds(absl::Now()));
   }

@@ -82,6 +82,23 @@ TEST_F(LoadgenTest, GrpcRunDeliversEverythingAndReports) {
   EXPECT_TRUE(absl::StrContains(run.output, "errors                0")) << run.output;
 }
 
+TEST_F(LoadgenTest, GrpcBatchesDeliverEverythingAndReport) {
+  RunResult run = RunLoadgen(absl::StrCat("--protocol=grpc --port=", server_->port_of("grpc"),
+                                          " --batch=16 --publishers=2 --subscribers=1 --size=100"
+                                          " --rate=4000 --duration=1s --warmup=200ms --drain=20s"));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(absl::StrContains(run.output, "loadgen: grpc in batches of 16,")) << run.output;
+  EXPECT_TRUE(absl::StrContains(run.output, "RESULT: OK (every acknowledged event delivered)"))
+      << run.output;
+  EXPECT_TRUE(absl::StrContains(run.output, "errors                0")) << run.output;
+}
+
+TEST_F(LoadgenTest, BatchesNeedGrpc) {
+  RunResult run = RunLoadgen(absl::StrCat("--port=", server_->tcp_port(), " --batch=8"));
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_TRUE(absl::StrContains(run.output, "--batch > 1 needs --protocol=grpc")) << run.output;
+}
+
 TEST_F(LoadgenTest, BroadcastingChecksEverySubscriber) {
   RunResult run = RunLoadgen(absl::StrCat("--port=", server_->tcp_port(),
                                           " --subscribers=2 --mode=broadcasting --rate=1000"

@@ -232,19 +232,47 @@ class GrpcClientCore : public std::enable_shared_from_this<GrpcClientCore> {
         });
   }
 
-  absl::Status PublishBatch(const std::vector<Event>& events) {
+  absl::StatusOr<pb::CloudEventBatch> ToWireBatch(const std::vector<Event>& events) const {
     pb::CloudEventBatch batch;
+    batch.mutable_events()->Reserve(static_cast<int>(events.size()));
     for (const auto& event : events) {
       auto wire = ToWire(event, 0);
       if (!wire.ok()) return wire.status();
       *batch.add_events() = *std::move(wire);
     }
+    return batch;
+  }
+
+  absl::Status PublishBatch(const std::vector<Event>& events) {
+    auto batch = ToWireBatch(events);
+    if (!batch.ok()) return batch.status();
     ::grpc::ClientContext context;
     pb::CloudEvent response;
     ::grpc::Status status =
-        publisher_->batchPublish(Prepare(&context, options_.call_timeout), batch, &response);
+        publisher_->batchPublish(Prepare(&context, options_.call_timeout), *batch, &response);
     if (!status.ok()) return ToStatus(status);
     return FromResponse(response);
+  }
+
+  void PublishBatchAsync(const std::vector<Event>& events, std::function<void(absl::Status)> done) {
+    auto batch = ToWireBatch(events);
+    if (!batch.ok()) {
+      done(batch.status());
+      return;
+    }
+    struct Call {
+      ::grpc::ClientContext context;
+      pb::CloudEventBatch request;
+      pb::CloudEvent response;
+    };
+    auto call = std::make_shared<Call>();
+    call->request = *std::move(batch);
+    Prepare(&call->context, options_.call_timeout);
+    publisher_->async()->batchPublish(
+        &call->context, &call->request, &call->response,
+        [call, done = std::move(done)](::grpc::Status status) {
+          done(status.ok() ? FromResponse(call->response) : ToStatus(status));
+        });
   }
 
   absl::StatusOr<ReceivedEvent> Request(const Event& event, absl::Duration timeout) {
@@ -575,6 +603,10 @@ void EventMeshGrpcClient::PublishAsync(const Event& event, std::function<void(ab
 }
 absl::Status EventMeshGrpcClient::PublishBatch(const std::vector<Event>& events) {
   return core_->PublishBatch(events);
+}
+void EventMeshGrpcClient::PublishBatchAsync(const std::vector<Event>& events,
+                                            std::function<void(absl::Status)> done) {
+  core_->PublishBatchAsync(events, std::move(done));
 }
 absl::StatusOr<ReceivedEvent> EventMeshGrpcClient::Request(const Event& event,
                                                            absl::Duration timeout) {

@@ -103,16 +103,31 @@ TEST_F(GrpcClientTest, PublishSubscribeAckAndRequestReply) {
   });
   ASSERT_TRUE(async_done.WaitForNotificationWithTimeout(absl::Seconds(20)));
   EXPECT_TRUE(async_status.ok()) << async_status;
+
+  absl::Notification batch_done;
+  absl::Status batch_status;
+  Message first = message, second = message;
+  first.content = "batch 1";
+  second.content = "batch 2";
+  publisher->PublishBatchAsync({first, second}, [&](absl::Status status) {
+    batch_status = status;
+    batch_done.Notify();
+  });
+  ASSERT_TRUE(batch_done.WaitForNotificationWithTimeout(absl::Seconds(20)));
+  EXPECT_TRUE(batch_status.ok()) << batch_status;
   message.content = "hello";
 
-  auto received = inbox.WaitFor(3);
-  ASSERT_EQ(received.size(), 3u);
+  auto received = inbox.WaitFor(5);
+  ASSERT_EQ(received.size(), 5u);
   std::map<std::string, const ReceivedEvent*> by_data;
   for (const auto& delivery : received) by_data[delivery->event().data()] = &delivery->event();
   ASSERT_EQ(by_data.count("hello"), 1u);
   ASSERT_NE(by_data["hello"]->message(), nullptr);
   EXPECT_EQ(by_data["hello"]->message()->properties.at("color"), "blue");
   EXPECT_EQ(by_data["hello"]->transport, Transport::kGrpc);
+  EXPECT_EQ(by_data.count("async"), 1u);
+  EXPECT_EQ(by_data.count("batch 1"), 1u);
+  EXPECT_EQ(by_data.count("batch 2"), 1u);
   ASSERT_EQ(by_data.count("as a cloudevent"), 1u);
   ASSERT_NE(by_data["as a cloudevent"]->cloud_event(), nullptr);
   EXPECT_EQ(by_data["as a cloudevent"]->cloud_event()->id(), "ce-1");
@@ -154,10 +169,10 @@ TEST_F(GrpcClientTest, PublishSubscribeAckAndRequestReply) {
   message.content = "after resubscribe";
   ASSERT_TRUE(publisher->Publish(message).ok());
   // The group is durable: what was published meanwhile is delivered after the resubscription.
-  received = inbox.WaitFor(5);
-  ASSERT_EQ(received.size(), 5u);
+  received = inbox.WaitFor(7);
+  ASSERT_EQ(received.size(), 7u);
   std::set<std::string> later;
-  for (size_t i = 3; i < received.size(); ++i) later.insert(received[i]->event().data());
+  for (size_t i = 5; i < received.size(); ++i) later.insert(received[i]->event().data());
   EXPECT_EQ(later, (std::set<std::string>{"after unsubscribe", "after resubscribe"}));
   subscriber->Close();
   responder->Close();
