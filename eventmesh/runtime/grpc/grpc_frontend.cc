@@ -603,11 +603,24 @@ class Stream final : public ::grpc::ServerBidiReactor<::grpc::ByteBuffer, ::grpc
   }
 
   // Starts writing current_ (serialized into current_bytes_; only the writer touches both).
+  // A message that cannot be serialized (over protobuf's 2 GB) ends the call with INTERNAL;
+  // what the stream held unacknowledged is delivered again elsewhere.
   void WriteCurrent(bool more) {
     current_bytes_.Clear();
     if (::grpc::Status written = WriteMessage(current_.message, &current_bytes_); !written.ok()) {
       LOG(ERROR) << "grpc stream " << peer_ip_ << ": cannot serialize a message of "
                  << current_.message.ByteSizeLong() << " bytes: " << written.error_message();
+      Close();
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        writing_ = false;
+        queue_.clear();
+        finish_status_ = ::grpc::Status(::grpc::StatusCode::INTERNAL,
+                                        "a message for this stream could not be serialized");
+        finishing_ = true;
+      }
+      FinishAfterWrites();
+      return;
     }
     StartWrite(&current_bytes_, WriteOptionsFor(more));
   }

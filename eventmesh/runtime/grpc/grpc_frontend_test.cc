@@ -434,9 +434,7 @@ TEST_F(GrpcFrontendTest, HostileInputGetsPreciseCodesAndTheServerKeepsServing) {
   EXPECT_EQ(ResponseCode(*Publish(channel_, TextEvent("no-such-topic", "x"))), 14);
 }
 
-constexpr char kServices[] = "/org.apache.eventmesh.cloudevents.v1.";
-
-// One completion of `queue` (the raw calls below wait for each step in turn).
+// One completion of `queue` (the raw stream below waits for each step in turn).
 bool Await(::grpc::CompletionQueue* queue) {
   void* tag = nullptr;
   bool ok = false;
@@ -449,27 +447,6 @@ void Drain(::grpc::CompletionQueue* queue) {
   bool ok = false;
   while (queue->Next(&tag, &ok)) {
   }
-}
-
-// A unary call of `method` whose request is `bytes` as they are (not necessarily a message).
-::grpc::Status RawUnaryCall(const std::shared_ptr<::grpc::Channel>& channel, const char* method,
-                            const std::string& bytes,
-                            const std::function<void()>& while_waiting = {}) {
-  ::grpc::Slice slice(bytes);
-  const ::grpc::ByteBuffer request(&slice, 1);
-  ::grpc::GenericStub stub(channel);
-  ::grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  ::grpc::CompletionQueue queue;
-  auto call = stub.PrepareUnaryCall(&context, absl::StrCat(kServices, method), request, &queue);
-  call->StartCall();
-  ::grpc::ByteBuffer response;
-  ::grpc::Status status;
-  if (while_waiting) while_waiting();
-  call->Finish(&response, &status, reinterpret_cast<void*>(1));
-  EXPECT_TRUE(Await(&queue));
-  Drain(&queue);
-  return status;
 }
 
 // A batch of two million empty events (4 MB; 2 bytes each on the wire, over 150 each parsed:
@@ -522,8 +499,8 @@ TEST_F(GrpcFrontendTest, BytesThatAreNotAMessageGetInvalidArgument) {
   ::grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   ::grpc::CompletionQueue queue;
-  auto call = stub.PrepareCall(&context, std::string(kServices) + "ConsumerService/subscribeStream",
-                               &queue);
+  auto call = stub.PrepareCall(
+      &context, std::string(kServicePrefix) + "ConsumerService/subscribeStream", &queue);
   call->StartCall(reinterpret_cast<void*>(1));
   ASSERT_TRUE(Await(&queue));
   ::grpc::ByteBuffer subscription;

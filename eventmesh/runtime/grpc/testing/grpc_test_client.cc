@@ -1,9 +1,11 @@
 #include "eventmesh/runtime/grpc/testing/grpc_test_client.h"
 
 #include <chrono>
+#include <functional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "grpcpp/generic/generic_stub.h"
 
 namespace eventmesh::runtime::grpc::testing {
 
@@ -65,6 +67,32 @@ pb::CloudEvent SubscriptionEvent(const std::string& group,
 std::shared_ptr<::grpc::Channel> Channel(int port) {
   return ::grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
                                ::grpc::InsecureChannelCredentials());
+}
+
+const char kServicePrefix[] = "/org.apache.eventmesh.cloudevents.v1.";
+
+::grpc::Status RawUnaryCall(const std::shared_ptr<::grpc::Channel>& channel,
+                            const std::string& method, const std::string& bytes,
+                            const std::function<void()>& while_waiting) {
+  ::grpc::Slice slice(bytes);
+  const ::grpc::ByteBuffer request(&slice, 1);
+  ::grpc::GenericStub stub(channel);
+  ::grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  ::grpc::CompletionQueue queue;
+  auto call =
+      stub.PrepareUnaryCall(&context, absl::StrCat(kServicePrefix, method), request, &queue);
+  call->StartCall();
+  if (while_waiting) while_waiting();
+  ::grpc::ByteBuffer response;
+  ::grpc::Status status(::grpc::StatusCode::UNKNOWN, "the call did not complete");
+  call->Finish(&response, &status, reinterpret_cast<void*>(1));
+  void* tag = nullptr;
+  bool ok = false;
+  queue.Shutdown();  // Next returns the call's one completion, then false.
+  while (queue.Next(&tag, &ok)) {
+  }
+  return status;
 }
 
 absl::Status ToStatus(const ::grpc::Status& status) {

@@ -7,6 +7,7 @@
 // Thread-compatible: use one StreamClient from one test thread (Send is thread-safe).
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -49,6 +50,15 @@ absl::StatusOr<pb::CloudEvent> Unsubscribe(const std::shared_ptr<::grpc::Channel
 absl::StatusOr<pb::CloudEvent> Heartbeat(const std::shared_ptr<::grpc::Channel>& channel,
                                          const pb::CloudEvent& event);
 absl::Status ToStatus(const ::grpc::Status& status);
+
+// The prefix of every method's full name ("/org.apache.eventmesh.cloudevents.v1.").
+extern const char kServicePrefix[];
+// A unary call of `method` ("PublisherService/publish") whose request is `bytes` as they are
+// (not necessarily a message), with a 30 s deadline. `while_waiting` (if set) runs after the
+// call started, before the answer is awaited. Returns the call's status.
+::grpc::Status RawUnaryCall(const std::shared_ptr<::grpc::Channel>& channel,
+                            const std::string& method, const std::string& bytes,
+                            const std::function<void()>& while_waiting = {});
 
 class StreamClient {
  public:
