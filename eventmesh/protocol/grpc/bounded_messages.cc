@@ -67,6 +67,21 @@ bool WithinFieldLimit(const std::vector<::grpc::Slice>& slices, size_t length,
   return ::grpc::Status::OK;
 }
 
+ContiguousBytes::ContiguousBytes(const ::grpc::ByteBuffer& buffer) {
+  if (!buffer.Dump(&slices_).ok()) return;
+  ok_ = true;
+  if (slices_.size() == 1) {
+    view_ = View(slices_[0]);
+    return;
+  }
+  joined_.reserve(buffer.Length());
+  for (const ::grpc::Slice& slice : slices_) {
+    joined_.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  slices_.clear();
+  view_ = joined_;
+}
+
 ::grpc::Status WriteMessage(const google::protobuf::MessageLite& message,
                             ::grpc::ByteBuffer* buffer) {
   buffer->Clear();  // gRPC's writer requires an empty buffer

@@ -12,10 +12,15 @@
 // includes this header, so every stub (the SDK's client) reads the messages it receives the same
 // way through the SerializationTraits below. Serialization is gRPC's own.
 
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
 #include "eventmesh/protocol/grpc/eventmesh_cloudevents.pb.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
 #include "grpcpp/support/byte_buffer.h"
+#include "grpcpp/support/slice.h"
 #include "grpcpp/support/status.h"
 
 namespace eventmesh::protocol::grpc {
@@ -28,6 +33,22 @@ inline constexpr size_t kMaxGrpcMessageFields = 262144;
 // copy for the count, freed before the parse reads the slices.
 ::grpc::Status ReadBoundedMessage(const ::grpc::ByteBuffer& buffer,
                                   google::protobuf::Message* message);
+
+// A received message's bytes in one piece: gRPC's one slice as it is (referenced, not copied),
+// several slices joined into one copy. Owns what view() points into.
+class ContiguousBytes {
+ public:
+  explicit ContiguousBytes(const ::grpc::ByteBuffer& buffer);
+  // False when gRPC could not hand out the buffer's slices (view() is then empty).
+  bool ok() const { return ok_; }
+  absl::string_view view() const { return view_; }
+
+ private:
+  std::vector<::grpc::Slice> slices_;
+  std::string joined_;
+  absl::string_view view_;
+  bool ok_ = false;
+};
 
 // `message` serialized into `buffer`, replacing what it held (as gRPC serializes a response it
 // is handed).

@@ -5,12 +5,15 @@
 //
 // Properties: nothing crashes; the bounded read of a CloudEvent and of a CloudEventBatch accepts
 // exactly what protobuf's parse accepts (inputs here stay far below the field limit) and reads
-// the same message, however the bytes are sliced; an accepted event converts back to the wire
+// the same message, however the bytes are sliced; what WireEventView reads from the bytes
+// (attributes, the header and data checks, the conversion) is what the parsed message gives; an
+// accepted event converts back to the wire
 // form and from there to the same mesh event (the conversion loses nothing but what it must
 // drop). Violations abort.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -73,9 +76,32 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CheckBoundedRead<grpcp::pb::CloudEventBatch>(bytes, cuts);
   CheckBoundedRead<grpcp::pb::CloudEvent>(bytes, cuts);
   grpcp::pb::CloudEvent message;
-  if (!grpcp::ReadBoundedMessage(Sliced(bytes, cuts), &message).ok()) return 0;
-  (void)grpcp::HeaderValid(message);
-  (void)grpcp::CheckData(message);
+  const bool parses = grpcp::ReadBoundedMessage(Sliced(bytes, cuts), &message).ok();
+  const std::optional<grpcp::WireEventView> view = grpcp::WireEventView::Read(bytes);
+  if (view.has_value() && !parses) {
+    // The view reads only some levels; what it reads must parse, apart from UTF-8 (unchecked).
+    if (grpcp::ToMeshEvent(bytes, *view).ok()) Fail("view and conversion of garbage", bytes);
+  }
+  if (!parses) return 0;
+  const bool header_valid = grpcp::HeaderValid(message);
+  const absl::Status data_checked = grpcp::CheckData(message);
+  if (view.has_value()) {
+    // What the frontend reads from the bytes is what it reads from the parsed message.
+    for (const char* name :
+         {grpcp::key::kIdc, grpcp::key::kEnv, grpcp::key::kIp, grpcp::key::kPid, grpcp::key::kSys,
+          grpcp::key::kUsername, grpcp::key::kPasswd, grpcp::key::kToken, grpcp::key::kLanguage,
+          grpcp::key::kUniqueId, grpcp::key::kProducerGroup, grpcp::key::kSubject, grpcp::key::kTtl,
+          grpcp::key::kDataContentType}) {
+      if (view->Attr(name) != grpcp::Attr(message, name)) Fail("view attribute differs", name);
+    }
+    if (grpcp::HeaderValid(*view) != header_valid) Fail("view header check differs", bytes);
+    if (grpcp::CheckData(*view) != data_checked) Fail("view data check differs", bytes);
+    auto from_bytes = grpcp::ToMeshEvent(bytes, *view);
+    auto from_message = grpcp::ToMeshEvent(message);
+    if (from_bytes.ok() != from_message.ok() || (from_bytes.ok() && *from_bytes != *from_message)) {
+      Fail("conversion of the bytes differs from the message's", message.DebugString());
+    }
+  }
   (void)grpcp::ParseSubscription(message, /*need_url=*/false);
   (void)grpcp::ParseSubscription(message, /*need_url=*/true);
   (void)grpcp::ParseHeartbeat(message);

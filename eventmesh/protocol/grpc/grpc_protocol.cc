@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "eventmesh/protocol/cloudevents/proto_format.h"
 #include "eventmesh/protocol/json/json.h"
+#include "eventmesh/protocol/proto/wire_reader.h"
 
 namespace eventmesh::protocol::grpc {
 namespace {
@@ -99,6 +100,47 @@ void SetAttr(pb::CloudEvent* event, const std::string& name, std::string value) 
   (*event->mutable_attributes())[name].set_ce_string(std::move(value));
 }
 
+namespace {
+
+void AppendVarint(uint64_t value, std::string* out) {
+  while (value >= 0x80) {
+    out->push_back(static_cast<char>((value & 0x7f) | 0x80));
+    value >>= 7;
+  }
+  out->push_back(static_cast<char>(value));
+}
+
+size_t VarintSize(uint64_t value) {
+  size_t size = 1;
+  while (value >= 0x80) {
+    value >>= 7;
+    ++size;
+  }
+  return size;
+}
+
+// A length-delimited field's tag (wire type 2) for field numbers below 16.
+constexpr char LengthDelimited(int field) { return static_cast<char>(field << 3 | 2); }
+
+}  // namespace
+
+void AppendStringAttr(absl::string_view name, absl::string_view value, std::string* message) {
+  // CloudEvent.attributes (5) entry { key (1): name, value (2): { ce_string (3): value } }
+  const size_t attribute_size = 1 + VarintSize(value.size()) + value.size();
+  const size_t entry_size =
+      1 + VarintSize(name.size()) + name.size() + 1 + VarintSize(attribute_size) + attribute_size;
+  message->push_back(LengthDelimited(5));
+  AppendVarint(entry_size, message);
+  message->push_back(LengthDelimited(1));
+  AppendVarint(name.size(), message);
+  message->append(name.data(), name.size());
+  message->push_back(LengthDelimited(2));
+  AppendVarint(attribute_size, message);
+  message->push_back(LengthDelimited(3));
+  AppendVarint(value.size(), message);
+  message->append(value.data(), value.size());
+}
+
 pb::CloudEvent FreshResponse(Code code, absl::string_view detail) {
   pb::CloudEvent response;
   response.set_spec_version("1.0");
@@ -124,24 +166,89 @@ int ResponseCode(const pb::CloudEvent& response) {
   return code;
 }
 
-bool HeaderValid(const pb::CloudEvent& event) {
+std::optional<WireEventView> WireEventView::Read(absl::string_view bytes) {
+  using wire::kLen;
+  WireEventView view;
+  wire::WireReader r(bytes);
+  uint32_t f, t;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &t)) return std::nullopt;
+    if (f == 5 && t == kLen) {
+      absl::string_view entry_bytes;
+      if (!r.Len(&entry_bytes)) return std::nullopt;
+      Entry entry;
+      wire::WireReader er(entry_bytes);
+      while (!er.done()) {
+        if (!er.ReadTag(&f, &t)) return std::nullopt;
+        if (f == 1 && t == kLen) {
+          if (!er.Len(&entry.name)) return std::nullopt;
+        } else if (f == 2 && t == kLen) {
+          // The value message (several of them in one entry merge): the last of its oneof's
+          // fields is the one it holds. Kinds other than ce_string are left to the parser.
+          absl::string_view value;
+          if (!er.Len(&value)) return std::nullopt;
+          wire::WireReader vr(value);
+          while (!vr.done()) {
+            if (!vr.ReadTag(&f, &t)) return std::nullopt;
+            if (f == 3 && t == kLen) {
+              if (!vr.Len(&entry.text)) return std::nullopt;
+            } else if (f >= 1 && f <= 7) {
+              return std::nullopt;
+            } else if (!vr.Skip(f, t, 2)) {
+              return std::nullopt;
+            }
+          }
+        } else if (!er.Skip(f, t, 1)) {
+          return std::nullopt;
+        }
+      }
+      view.attributes_.push_back(entry);
+    } else if ((f == 6 || f == 7 || f == 8) && t == kLen) {
+      if (!r.Len(&view.data_)) return std::nullopt;
+      view.data_field_ = static_cast<int>(f);
+    } else if (!r.Skip(f, t, 0)) {
+      return std::nullopt;
+    }
+  }
+  return view;
+}
+
+absl::string_view WireEventView::Attr(absl::string_view name) const {
+  for (auto it = attributes_.rbegin(); it != attributes_.rend(); ++it) {
+    if (it->name == name) return it->text;
+  }
+  return absl::string_view();
+}
+
+namespace {
+
+absl::string_view AttrOf(const WireEventView& event, absl::string_view name) {
+  return event.Attr(name);
+}
+std::string AttrOf(const pb::CloudEvent& event, absl::string_view name) {
+  return Attr(event, name);
+}
+
+template <typename Event>
+bool HeaderValidOf(const Event& event) {
   for (const char* name : {key::kIdc, key::kEnv, key::kIp, key::kPid, key::kSys, key::kUsername,
                            key::kPasswd, key::kLanguage}) {
-    if (Attr(event, name).empty()) return false;
+    if (AttrOf(event, name).empty()) return false;
   }
-  for (char c : Attr(event, key::kPid)) {
+  for (char c : AttrOf(event, key::kPid)) {
     if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
   }
   return true;
 }
 
-absl::Status CheckData(const pb::CloudEvent& event) {
+template <typename Event>
+absl::Status CheckDataOf(const Event& event) {
   for (const char* name : {key::kUniqueId, key::kProducerGroup, key::kSubject, key::kTtl}) {
-    if (Attr(event, name).empty()) {
+    if (AttrOf(event, name).empty()) {
       return absl::InvalidArgumentError(absl::StrCat("attribute ", name, " is required"));
     }
   }
-  const std::string type = Attr(event, key::kDataContentType);
+  const auto type = AttrOf(event, key::kDataContentType);
   if (TextLike(type)) {
     if (event.text_data().empty()) {
       return absl::InvalidArgumentError(
@@ -157,6 +264,13 @@ absl::Status CheckData(const pb::CloudEvent& event) {
   }
   return absl::OkStatus();
 }
+
+}  // namespace
+
+bool HeaderValid(const pb::CloudEvent& event) { return HeaderValidOf(event); }
+bool HeaderValid(const WireEventView& event) { return HeaderValidOf(event); }
+absl::Status CheckData(const pb::CloudEvent& event) { return CheckDataOf(event); }
+absl::Status CheckData(const WireEventView& event) { return CheckDataOf(event); }
 
 absl::StatusOr<Subscription> ParseSubscription(const pb::CloudEvent& event, bool need_url) {
   Subscription subscription;
@@ -242,13 +356,31 @@ absl::StatusOr<std::vector<HeartbeatItem>> ParseHeartbeat(const pb::CloudEvent& 
   return items;
 }
 
+namespace {
+absl::StatusOr<cloudevents::CloudEvent> ParsedMeshEvent(absl::string_view bytes);
+}  // namespace
+
 absl::StatusOr<cloudevents::CloudEvent> ToMeshEvent(const pb::CloudEvent& event) {
   if (event.has_proto_data()) {
     return absl::InvalidArgumentError("invalid CloudEvent: proto_data is not supported");
   }
-  // The wire messages are identical: parse this one's bytes as the CloudEvents format, then
-  // drop what must not be stored.
-  auto parsed = cloudevents::ParseProto(event.SerializeAsString());
+  return ParsedMeshEvent(event.SerializeAsString());
+}
+
+absl::StatusOr<cloudevents::CloudEvent> ToMeshEvent(absl::string_view bytes,
+                                                    const WireEventView& view) {
+  if (view.has_proto_data()) {
+    return absl::InvalidArgumentError("invalid CloudEvent: proto_data is not supported");
+  }
+  return ParsedMeshEvent(bytes);
+}
+
+namespace {
+
+absl::StatusOr<cloudevents::CloudEvent> ParsedMeshEvent(absl::string_view bytes) {
+  // The wire messages are identical: parse the bytes as the CloudEvents format, then drop what
+  // must not be stored.
+  auto parsed = cloudevents::ParseProto(bytes);
   if (!parsed.ok()) return parsed.status();
   for (const char* name : {key::kPasswd, key::kStatusCode, key::kResponseMessage,
                            key::kSubMessageType, key::kPushSeq, key::kAckMode}) {
@@ -260,6 +392,8 @@ absl::StatusOr<cloudevents::CloudEvent> ToMeshEvent(const pb::CloudEvent& event)
   }
   return parsed;
 }
+
+}  // namespace
 
 absl::StatusOr<pb::CloudEvent> FromMeshEvent(const cloudevents::CloudEvent& event) {
   auto bytes = cloudevents::SerializeProto(event);

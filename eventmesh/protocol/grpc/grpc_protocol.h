@@ -7,9 +7,11 @@
 // JSON, and the conversion between the wire CloudEvent and the mesh's cloudevents::CloudEvent.
 // Every function is thread-safe (no shared state).
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -87,6 +89,10 @@ inline constexpr char kGrpcStreamUrl[] = "grpc_stream";
 // The attribute's ce_string value; "" when absent or of another type (as Apache reads them).
 std::string Attr(const pb::CloudEvent& event, absl::string_view name);
 void SetAttr(pb::CloudEvent* event, const std::string& name, std::string value);
+// SetAttr on a serialized CloudEvent: appends an `attributes` entry of `name` with ce_string
+// `value` to `message`. A parser keeps a map key's last entry, so this sets or replaces the
+// attribute without reading or rewriting what `message` already holds.
+void AppendStringAttr(absl::string_view name, absl::string_view value, std::string* message);
 
 // A response of the "fresh" shape: spec_version "1.0", statuscode, responsemessage (the code's
 // text, or text + " " + detail), time; an id only when a detail is given.
@@ -98,12 +104,41 @@ pb::CloudEvent CopyResponse(const pb::CloudEvent& request, Code code,
 // The statuscode of a response (-1 when absent or not a number).
 int ResponseCode(const pb::CloudEvent& response);
 
+// What the publish checks read of a serialized CloudEvent, read from its bytes without parsing
+// them into a message (no allocation for an event of up to 24 attributes): the attributes as
+// Attr gives them (a ce_string value, or "" for another kind; a name's last entry wins) and
+// the data field the event carries (the last of text_data, binary_data and proto_data).
+// Views into the bytes, which must outlive the view.
+class WireEventView {
+ public:
+  // nullopt when the bytes are not a well-formed CloudEvent at the levels read (the top level,
+  // the attribute entries and their values); the protobuf parser then decides.
+  static std::optional<WireEventView> Read(absl::string_view bytes);
+
+  absl::string_view Attr(absl::string_view name) const;
+  absl::string_view text_data() const { return data_field_ == 7 ? data_ : absl::string_view(); }
+  absl::string_view binary_data() const { return data_field_ == 6 ? data_ : absl::string_view(); }
+  bool has_proto_data() const { return data_field_ == 8; }
+
+ private:
+  WireEventView() = default;
+  struct Entry {
+    absl::string_view name;
+    absl::string_view text;  // the ce_string value; empty for another kind
+  };
+  absl::InlinedVector<Entry, 24> attributes_;  // in wire order
+  int data_field_ = 0;
+  absl::string_view data_;
+};
+
 // H: idc, env, ip, pid, sys, username, passwd, language non-empty and pid all digits.
 bool HeaderValid(const pb::CloudEvent& event);
+bool HeaderValid(const WireEventView& event);
 // D: uniqueid, producergroup, subject, ttl non-empty, then data placed as datacontenttype says
 // (text-like -> non-empty text_data; application/protobuf -> proto_data; else non-empty
 // binary_data). InvalidArgument naming what is missing.
 absl::Status CheckData(const pb::CloudEvent& event);
+absl::Status CheckData(const WireEventView& event);
 
 struct SubscriptionItem {
   std::string topic;
@@ -134,6 +169,11 @@ absl::StatusOr<std::vector<HeartbeatItem>> ParseHeartbeat(const pb::CloudEvent& 
 // without the credentials (passwd) and without response attributes; protoc desc defaults to
 // grpc-cloud-event. InvalidArgument "invalid CloudEvent: ..." (spec version, source, names).
 absl::StatusOr<cloudevents::CloudEvent> ToMeshEvent(const pb::CloudEvent& event);
+// ToMeshEvent of the event whose serialized form is `bytes` (as a client sent it: one parse,
+// no message in between); `view` is WireEventView::Read(bytes). InvalidArgument as
+// ToMeshEvent, or for bytes that do not parse.
+absl::StatusOr<cloudevents::CloudEvent> ToMeshEvent(absl::string_view bytes,
+                                                    const WireEventView& view);
 // Mesh event -> wire event (for pushes and replies). Text data of a text-like content type
 // travels in text_data, other data in binary_data.
 absl::StatusOr<pb::CloudEvent> FromMeshEvent(const cloudevents::CloudEvent& event);

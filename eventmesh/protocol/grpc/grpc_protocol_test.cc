@@ -1,5 +1,10 @@
 #include "eventmesh/protocol/grpc/grpc_protocol.h"
 
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "eventmesh/protocol/proto/deterministic.h"
 #include "gtest/gtest.h"
 
 namespace eventmesh::protocol::grpc {
@@ -94,6 +99,105 @@ TEST(GrpcProtocolTest, Subscriptions) {
   EXPECT_EQ(ParseSubscription(event, false).status().code(), absl::StatusCode::kInvalidArgument);
   event.set_text_data("[{\"mode\":\"CLUSTERING\"}]");
   EXPECT_EQ(ParseSubscription(event, false).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(GrpcProtocolTest, AppendStringAttrSetsOrReplacesAnAttribute) {
+  pb::CloudEvent event;
+  event.set_id("id-1");
+  event.set_text_data("text");
+  SetAttr(&event, "seqnum", "old");
+  SetAttr(&event, "color", "blue");
+  std::string bytes = event.SerializeAsString();
+  AppendStringAttr("seqnum", "new", &bytes);
+  AppendStringAttr("pushseq", "12345", &bytes);
+  const std::string long_value(300, 'v');  // lengths of two varint bytes
+  AppendStringAttr("long", long_value, &bytes);
+  AppendStringAttr("empty", "", &bytes);
+  pb::CloudEvent parsed;
+  ASSERT_TRUE(parsed.ParseFromString(bytes));
+  EXPECT_EQ(parsed.id(), "id-1");
+  EXPECT_EQ(parsed.text_data(), "text");
+  EXPECT_EQ(Attr(parsed, "seqnum"), "new");
+  EXPECT_EQ(Attr(parsed, "pushseq"), "12345");
+  EXPECT_EQ(Attr(parsed, "color"), "blue");
+  EXPECT_EQ(Attr(parsed, "long"), long_value);
+  ASSERT_EQ(parsed.attributes().count("empty"), 1u);
+  EXPECT_TRUE(parsed.attributes().at("empty").has_ce_string());
+  EXPECT_EQ(parsed.attributes_size(), 5);
+
+  // The same bytes as SetAttr gives, once parsed.
+  SetAttr(&event, "seqnum", "new");
+  SetAttr(&event, "pushseq", "12345");
+  SetAttr(&event, "long", long_value);
+  SetAttr(&event, "empty", "");
+  EXPECT_EQ(wire::DeterministicBytes(parsed), wire::DeterministicBytes(event));
+}
+
+// The checks and the conversion read from the bytes agree with those of the parsed message.
+TEST(GrpcProtocolTest, WireEventViewReadsWhatTheMessageHolds) {
+  std::vector<pb::CloudEvent> events;
+  events.push_back(Valid());
+  pb::CloudEvent no_pid = Valid();
+  no_pid.mutable_attributes()->erase(key::kPid);
+  events.push_back(no_pid);
+  pb::CloudEvent letters_pid = Valid();
+  SetAttr(&letters_pid, key::kPid, "12a");
+  events.push_back(letters_pid);
+  pb::CloudEvent no_ttl = Valid();
+  no_ttl.mutable_attributes()->erase(key::kTtl);
+  events.push_back(no_ttl);
+  pb::CloudEvent binary_type = Valid();
+  SetAttr(&binary_type, key::kDataContentType, "application/octet-stream");
+  events.push_back(binary_type);
+  pb::CloudEvent binary = binary_type;
+  binary.set_binary_data(std::string("\x00\xff", 2));
+  events.push_back(binary);
+  pb::CloudEvent protobuf_type = Valid();
+  SetAttr(&protobuf_type, key::kDataContentType, "application/protobuf");
+  events.push_back(protobuf_type);
+  pb::CloudEvent proto_data = protobuf_type;
+  proto_data.mutable_proto_data()->set_type_url("type.googleapis.com/x");
+  events.push_back(proto_data);
+  pb::CloudEvent bad_source = Valid();
+  bad_source.set_source("not a uri reference: \x01");
+  events.push_back(bad_source);
+  for (const pb::CloudEvent& event : events) {
+    const std::string bytes = event.SerializeAsString();
+    const std::optional<WireEventView> view = WireEventView::Read(bytes);
+    ASSERT_TRUE(view.has_value()) << event.DebugString();
+    for (const auto& [name, value] : event.attributes()) {
+      EXPECT_EQ(view->Attr(name), Attr(event, name)) << name;
+    }
+    EXPECT_EQ(view->Attr("absent"), "");
+    EXPECT_EQ(HeaderValid(*view), HeaderValid(event)) << event.DebugString();
+    EXPECT_EQ(CheckData(*view), CheckData(event)) << event.DebugString();
+    EXPECT_EQ(view->has_proto_data(), event.has_proto_data());
+    auto from_bytes = ToMeshEvent(bytes, *view);
+    auto from_message = ToMeshEvent(event);
+    ASSERT_EQ(from_bytes.ok(), from_message.ok()) << event.DebugString();
+    if (from_bytes.ok()) {
+      EXPECT_EQ(*from_bytes, *from_message);
+    } else {
+      EXPECT_EQ(from_bytes.status(), from_message.status());
+    }
+  }
+  // A name's last entry wins, as in a parsed map.
+  std::string bytes = Valid().SerializeAsString();
+  AppendStringAttr(key::kSubject, "replaced", &bytes);
+  std::optional<WireEventView> view = WireEventView::Read(bytes);
+  ASSERT_TRUE(view.has_value());
+  EXPECT_EQ(view->Attr(key::kSubject), "replaced");
+  auto mesh = ToMeshEvent(bytes, *view);
+  ASSERT_TRUE(mesh.ok()) << mesh.status();
+  EXPECT_EQ(mesh->subject().value_or(""), "replaced");
+  // Kinds other than ce_string, and bytes that are not a message, are left to the parser.
+  pb::CloudEvent typed = Valid();
+  (*typed.mutable_attributes())["priority"].set_ce_integer(3);
+  EXPECT_FALSE(WireEventView::Read(typed.SerializeAsString()).has_value());
+  EXPECT_FALSE(WireEventView::Read(std::string("\x0a\x64"
+                                               "abc",
+                                               5))
+                   .has_value());
 }
 
 TEST(GrpcProtocolTest, MeshEventRoundTripDropsCredentials) {

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -22,11 +23,16 @@
 #include "boost/asio/io_context.hpp"
 #include "eventmesh/common/named_thread.h"
 #include "eventmesh/net/tls.h"
+#include "eventmesh/protocol/cloudevents/proto_event_view.h"
+#include "eventmesh/protocol/cloudevents/proto_format.h"
 #include "eventmesh/protocol/grpc/bounded_messages.h"
 #include "eventmesh/protocol/grpc/eventmesh_service.grpc.pb.h"
 #include "eventmesh/protocol/grpc/grpc_protocol.h"
+#include "eventmesh/protocol/proto/field_count.h"
+#include "eventmesh/protocol/proto/wire_reader.h"
 #include "eventmesh/runtime/core/rate_limiter.h"
 #include "glog/logging.h"
+#include "google/protobuf/arena.h"
 #include "grpcpp/grpcpp.h"
 
 namespace eventmesh::runtime::grpc {
@@ -104,13 +110,22 @@ struct Shared {
   absl::StatusOr<const core::AclUser*> Authenticate(const pb::CloudEvent& event,
                                                     const std::string& peer_ip) {
     if (services.acl == nullptr) return nullptr;
-    const std::string username = Attr(event, key::kUsername);
-    const std::string password = Attr(event, key::kPasswd);
-    const std::string token = Attr(event, key::kToken);
+    return Authenticate(Attr(event, key::kUsername), Attr(event, key::kPasswd),
+                        Attr(event, key::kToken), peer_ip);
+  }
+  absl::StatusOr<const core::AclUser*> Authenticate(const WireEventView& event,
+                                                    const std::string& peer_ip) {
+    if (services.acl == nullptr) return nullptr;
+    return Authenticate(std::string(event.Attr(key::kUsername)),
+                        std::string(event.Attr(key::kPasswd)), std::string(event.Attr(key::kToken)),
+                        peer_ip);
+  }
+  absl::StatusOr<const core::AclUser*> Authenticate(std::string username, std::string password,
+                                                    std::string token, const std::string& peer_ip) {
     core::Credentials credentials;
-    credentials.username = username;
-    credentials.password = password;
-    credentials.token = token;
+    credentials.username = std::move(username);
+    credentials.password = std::move(password);
+    credentials.token = std::move(token);
     credentials.address = peer_ip;
     auto user = services.authenticator->Login(credentials);
     if (!user.ok()) return absl::PermissionDeniedError(user.status().message());
@@ -170,26 +185,21 @@ std::optional<cloudevents::CloudEvent> CheckPublish(Shared* shared, const pb::Cl
   return *std::move(event);
 }
 
-void PublishOne(Shared* shared, const pb::CloudEvent& request, const std::string& peer_ip,
-                Respond respond) {
-  if (shared->stopping.load()) {
-    respond(FreshResponse(Code::kStop));
-    return;
-  }
-  const core::AclUser* user = nullptr;
-  auto event = CheckPublish(shared, request, peer_ip, Code::kSendAsyncMsgErr, &user, respond);
-  if (!event) return;
+// The publish policy, then the store, for one checked event. `request` gives the request
+// message for a refusal for speed (answered with a copy of it, as Apache does).
+void PublishChecked(Shared* shared, const core::AclUser* user, cloudevents::CloudEvent event,
+                    const std::function<pb::CloudEvent()>& request, Respond respond) {
   const core::Publisher publisher = shared->AsPublisher(user);
-  if (absl::Status admitted = shared->services.publish->Admit(publisher, *event); !admitted.ok()) {
+  if (absl::Status admitted = shared->services.publish->Admit(publisher, event); !admitted.ok()) {
     const Code code = PublishRefusalCode(admitted, Code::kSendAsyncMsgErr);
-    respond(code == Code::kSpeedOverLimitErr ? CopyResponse(request, code, admitted.message())
+    respond(code == Code::kSpeedOverLimitErr ? CopyResponse(request(), code, admitted.message())
                                              : FreshResponse(code, admitted.message()));
     return;
   }
-  const std::string topic = event->subject().value_or("");
-  const std::string id = event->id();
+  const std::string topic = event.subject().value_or("");
+  const std::string id = event.id();
   std::vector<cloudevents::CloudEvent> events;
-  events.push_back(*std::move(event));
+  events.push_back(std::move(event));
   shared->services.publish->Publish(
       std::move(events),
       [respond = std::move(respond), topic, id](absl::Status status) {
@@ -201,6 +211,38 @@ void PublishOne(Shared* shared, const pb::CloudEvent& request, const std::string
         }
       },
       core::Protocol::kGrpc);
+}
+
+// The publish policy, then the store, for the checked events of a batch.
+void PublishCheckedBatch(Shared* shared, const core::AclUser* user,
+                         std::vector<cloudevents::CloudEvent> events, Respond respond) {
+  const core::Publisher publisher = shared->AsPublisher(user);
+  if (absl::Status admitted = shared->services.publish->AdmitAll(publisher, events);
+      !admitted.ok()) {
+    respond(
+        FreshResponse(PublishRefusalCode(admitted, Code::kBatchPublishErr), admitted.message()));
+    return;
+  }
+  shared->services.publish->Publish(
+      std::move(events),
+      [respond = std::move(respond)](absl::Status status) {
+        respond(status.ok() ? FreshResponse(Code::kSuccess, "batch publish success")
+                            : FreshResponse(Code::kBatchPublishErr, status.message()));
+      },
+      core::Protocol::kGrpc);
+}
+
+void PublishOne(Shared* shared, const pb::CloudEvent& request, const std::string& peer_ip,
+                Respond respond) {
+  if (shared->stopping.load()) {
+    respond(FreshResponse(Code::kStop));
+    return;
+  }
+  const core::AclUser* user = nullptr;
+  auto event = CheckPublish(shared, request, peer_ip, Code::kSendAsyncMsgErr, &user, respond);
+  if (!event) return;
+  PublishChecked(
+      shared, user, *std::move(event), [&request] { return request; }, std::move(respond));
 }
 
 void PublishBatch(Shared* shared, const pb::CloudEventBatch& batch, const std::string& peer_ip,
@@ -240,20 +282,74 @@ void PublishBatch(Shared* shared, const pb::CloudEventBatch& batch, const std::s
     }
     events.push_back(*std::move(event));
   }
-  const core::Publisher publisher = shared->AsPublisher(*user);
-  if (absl::Status admitted = shared->services.publish->AdmitAll(publisher, events);
-      !admitted.ok()) {
-    respond(
-        FreshResponse(PublishRefusalCode(admitted, Code::kBatchPublishErr), admitted.message()));
-    return;
+  PublishCheckedBatch(shared, *user, std::move(events), std::move(respond));
+}
+
+// The publish of a request read straight from its bytes (`batch`: a CloudEventBatch, else one
+// CloudEvent): Apache's checks on WireEventView, the conversion from the event's own bytes, so no
+// message is parsed and serialized again on the way to the store. Answers (and returns true)
+// only where the answer is the one PublishOne/PublishBatch give for the parsed message: when
+// every event passes the checks and converts (then the credentials, the policy and the store
+// decide). Returns false, having answered nothing, for anything else (a refusal, a non-string
+// attribute, bytes it does not read); the caller then parses the message and takes that path.
+bool PublishFromBytes(Shared* shared, absl::string_view bytes, bool batch,
+                      const std::string& peer_ip, const Respond& respond) {
+  if (shared->stopping.load()) return false;
+  if (batch) {
+    if (protocol::wire::CountMessageFields(pb::CloudEventBatch::descriptor(), bytes,
+                                           kMaxGrpcMessageFields) > kMaxGrpcMessageFields) {
+      return false;
+    }
+  } else if (protocol::wire::CountMessageFields(pb::CloudEvent::descriptor(), bytes,
+                                                kMaxGrpcMessageFields) > kMaxGrpcMessageFields) {
+    return false;
   }
-  shared->services.publish->Publish(
-      std::move(events),
-      [respond = std::move(respond)](absl::Status status) {
-        respond(status.ok() ? FreshResponse(Code::kSuccess, "batch publish success")
-                            : FreshResponse(Code::kBatchPublishErr, status.message()));
-      },
-      core::Protocol::kGrpc);
+  std::vector<cloudevents::CloudEvent> events;
+  std::optional<WireEventView> first;
+  // One event's checks and conversion; false on any refusal.
+  const auto add = [&](absl::string_view event_bytes) {
+    std::optional<WireEventView> view = WireEventView::Read(event_bytes);
+    if (!view.has_value() || !HeaderValid(*view) || !CheckData(*view).ok()) return false;
+    auto event = ToMeshEvent(event_bytes, *view);
+    if (!event.ok()) return false;
+    events.push_back(*std::move(event));
+    if (!first.has_value()) first = std::move(view);
+    return true;
+  };
+  if (batch) {
+    protocol::wire::WireReader reader(bytes);
+    uint32_t field, type;
+    while (!reader.done()) {
+      if (!reader.ReadTag(&field, &type)) return false;
+      if (field == 1 && type == protocol::wire::kLen) {
+        absl::string_view event_bytes;
+        if (!reader.Len(&event_bytes) || !add(event_bytes)) return false;
+      } else if (!reader.Skip(field, type, 0)) {
+        return false;
+      }
+    }
+    if (events.empty()) return false;
+  } else if (!add(bytes)) {
+    return false;
+  }
+  auto user = shared->Authenticate(*first, peer_ip);
+  if (!user.ok()) {
+    respond(FreshResponse(Code::kAclErr, user.status().message()));
+    return true;
+  }
+  if (batch) {
+    PublishCheckedBatch(shared, *user, std::move(events), respond);
+  } else {
+    PublishChecked(
+        shared, *user, std::move(events[0]),
+        [bytes] {
+          pb::CloudEvent request;
+          (void)request.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+          return request;
+        },
+        respond);
+  }
+  return true;
 }
 
 // A one-way call's answer: OK, or the refusal as a gRPC status (Empty has no attributes).
@@ -315,33 +411,56 @@ class PublisherServiceImpl final : public PublisherServiceBase {
   ServerUnaryReactor* publish(CallbackServerContext* context, const ::grpc::ByteBuffer* bytes,
                               ::grpc::ByteBuffer* response) override {
     ServerUnaryReactor* reactor = context->DefaultReactor();
-    pb::CloudEvent request;
-    if (!ReadRequest(bytes, &request, reactor)) return reactor;
-    PublishOne(
-        shared_, request, Shared::PeerIp(context->peer()),
-        [reactor, response](pb::CloudEvent answer) { FinishWith(reactor, response, answer); });
+    const std::string peer_ip = Shared::PeerIp(context->peer());
+    Respond respond = [reactor, response](pb::CloudEvent answer) {
+      FinishWith(reactor, response, answer);
+    };
+    if (const ContiguousBytes whole(*bytes);
+        whole.ok() && PublishFromBytes(shared_, whole.view(), /*batch=*/false, peer_ip, respond)) {
+      return reactor;
+    }
+    // On an arena: the request's many small strings and map nodes are freed at once.
+    google::protobuf::Arena arena;
+    auto* request = google::protobuf::Arena::CreateMessage<pb::CloudEvent>(&arena);
+    if (!ReadRequest(bytes, request, reactor)) return reactor;
+    PublishOne(shared_, *request, peer_ip, std::move(respond));
     return reactor;
   }
 
   ServerUnaryReactor* publishOneWay(CallbackServerContext* context, const ::grpc::ByteBuffer* bytes,
                                     ::grpc::ByteBuffer* response) override {
     ServerUnaryReactor* reactor = context->DefaultReactor();
-    pb::CloudEvent request;
-    if (!ReadRequest(bytes, &request, reactor)) return reactor;
-    PublishOne(
-        shared_, request, Shared::PeerIp(context->peer()),
-        [reactor, response](pb::CloudEvent answer) { FinishOneWay(reactor, response, answer); });
+    const std::string peer_ip = Shared::PeerIp(context->peer());
+    Respond respond = [reactor, response](pb::CloudEvent answer) {
+      FinishOneWay(reactor, response, answer);
+    };
+    if (const ContiguousBytes whole(*bytes);
+        whole.ok() && PublishFromBytes(shared_, whole.view(), /*batch=*/false, peer_ip, respond)) {
+      return reactor;
+    }
+    // On an arena: the request's many small strings and map nodes are freed at once.
+    google::protobuf::Arena arena;
+    auto* request = google::protobuf::Arena::CreateMessage<pb::CloudEvent>(&arena);
+    if (!ReadRequest(bytes, request, reactor)) return reactor;
+    PublishOne(shared_, *request, peer_ip, std::move(respond));
     return reactor;
   }
 
   ServerUnaryReactor* batchPublish(CallbackServerContext* context, const ::grpc::ByteBuffer* bytes,
                                    ::grpc::ByteBuffer* response) override {
     ServerUnaryReactor* reactor = context->DefaultReactor();
-    pb::CloudEventBatch request;
-    if (!ReadRequest(bytes, &request, reactor)) return reactor;
-    PublishBatch(
-        shared_, request, Shared::PeerIp(context->peer()),
-        [reactor, response](pb::CloudEvent answer) { FinishWith(reactor, response, answer); });
+    const std::string peer_ip = Shared::PeerIp(context->peer());
+    Respond respond = [reactor, response](pb::CloudEvent answer) {
+      FinishWith(reactor, response, answer);
+    };
+    if (const ContiguousBytes whole(*bytes);
+        whole.ok() && PublishFromBytes(shared_, whole.view(), /*batch=*/true, peer_ip, respond)) {
+      return reactor;
+    }
+    google::protobuf::Arena arena;  // as in publish
+    auto* request = google::protobuf::Arena::CreateMessage<pb::CloudEventBatch>(&arena);
+    if (!ReadRequest(bytes, request, reactor)) return reactor;
+    PublishBatch(shared_, *request, peer_ip, std::move(respond));
     return reactor;
   }
 
@@ -349,11 +468,18 @@ class PublisherServiceImpl final : public PublisherServiceBase {
                                          const ::grpc::ByteBuffer* bytes,
                                          ::grpc::ByteBuffer* response) override {
     ServerUnaryReactor* reactor = context->DefaultReactor();
-    pb::CloudEventBatch request;
-    if (!ReadRequest(bytes, &request, reactor)) return reactor;
-    PublishBatch(
-        shared_, request, Shared::PeerIp(context->peer()),
-        [reactor, response](pb::CloudEvent answer) { FinishOneWay(reactor, response, answer); });
+    const std::string peer_ip = Shared::PeerIp(context->peer());
+    Respond respond = [reactor, response](pb::CloudEvent answer) {
+      FinishOneWay(reactor, response, answer);
+    };
+    if (const ContiguousBytes whole(*bytes);
+        whole.ok() && PublishFromBytes(shared_, whole.view(), /*batch=*/true, peer_ip, respond)) {
+      return reactor;
+    }
+    google::protobuf::Arena arena;  // as in publish
+    auto* request = google::protobuf::Arena::CreateMessage<pb::CloudEventBatch>(&arena);
+    if (!ReadRequest(bytes, request, reactor)) return reactor;
+    PublishBatch(shared_, *request, peer_ip, std::move(respond));
     return reactor;
   }
 
@@ -503,7 +629,44 @@ class Stream final : public ::grpc::ServerBidiReactor<::grpc::ByteBuffer, ::grpc
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_.load() || finishing_) return core::PushResult::Closed();
     deliveries_[number] = consumer;
-    queue_.push_back(Outgoing{*std::move(wire), number});
+    queue_.push_back(Outgoing{*std::move(wire), std::string(), number});
+    return core::PushResult::Queued();
+  }
+  // Stored bytes are the CloudEvents protobuf format, which is Apache's gRPC CloudEvent field
+  // for field: a plain event (string extensions only) is pushed as its stored bytes with the
+  // push's attributes appended (what Push sets, without decoding and re-encoding the event);
+  // any other event is decoded and pushed by Push.
+  bool TakesStoredBytes() const override { return true; }
+  core::PushResult PushStored(const std::shared_ptr<const std::string>& stored, bool validated,
+                              const cloudevents::StoredEventHints& /*hints*/, core::PushKind kind,
+                              const std::string& seq,
+                              const std::shared_ptr<core::GroupConsumer>& consumer) override {
+    const std::optional<cloudevents::ProtoEventView> view = cloudevents::ProtoEventView::Parse(
+        *stored, validated ? cloudevents::ProtoEventView::Checks::kStructure
+                           : cloudevents::ProtoEventView::Checks::kAll);
+    if (!view.has_value()) {
+      absl::StatusOr<cloudevents::CloudEvent> event = cloudevents::ParseProto(*stored);
+      if (!event.ok()) {
+        return core::PushResult::Undeliverable(
+            absl::StrCat("stored event does not decode: ", event.status().message()));
+      }
+      return Push(*event, kind, seq, consumer);
+    }
+    uint64_t number = 0;
+    if (!absl::SimpleAtoi(seq, &number)) return core::PushResult::Undeliverable("bad seq");
+    std::string bytes;
+    bytes.reserve(stored->size() + seq.size() + 2 * view->id().size() + 48);
+    bytes.append(*stored);
+    AppendStringAttr(key::kPushSeq, seq, &bytes);
+    // As Push: the event id stands in for a missing seqnum and uniqueid.
+    for (const char* name : {key::kSeqNum, key::kUniqueId}) {
+      const absl::string_view* value = view->FindExtension(name);
+      if (value == nullptr || value->empty()) AppendStringAttr(name, view->id(), &bytes);
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_.load() || finishing_) return core::PushResult::Closed();
+    deliveries_[number] = consumer;
+    queue_.push_back(Outgoing{pb::CloudEvent(), std::move(bytes), number});
     return core::PushResult::Queued();
   }
   void Forget(const std::string& seq) override {
@@ -578,6 +741,7 @@ class Stream final : public ::grpc::ServerBidiReactor<::grpc::ByteBuffer, ::grpc
  private:
   struct Outgoing {
     pb::CloudEvent message;
+    std::string bytes;      // when not empty: the message, serialized (`message` is unused)
     uint64_t push_seq = 0;  // 0: a response, not a push
   };
 
@@ -586,7 +750,7 @@ class Stream final : public ::grpc::ServerBidiReactor<::grpc::ByteBuffer, ::grpc
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (finishing_) return;
-      queue_.push_back(Outgoing{std::move(message), 0});
+      queue_.push_back(Outgoing{std::move(message), std::string(), 0});
     }
     Kick();
   }
@@ -607,6 +771,12 @@ class Stream final : public ::grpc::ServerBidiReactor<::grpc::ByteBuffer, ::grpc
   // what the stream held unacknowledged is delivered again elsewhere.
   void WriteCurrent(bool more) {
     current_bytes_.Clear();
+    if (!current_.bytes.empty()) {
+      ::grpc::Slice slice(current_.bytes);
+      current_bytes_ = ::grpc::ByteBuffer(&slice, 1);
+      StartWrite(&current_bytes_, WriteOptionsFor(more));
+      return;
+    }
     if (::grpc::Status written = WriteMessage(current_.message, &current_bytes_); !written.ok()) {
       LOG(ERROR) << "grpc stream " << peer_ip_ << ": cannot serialize a message of "
                  << current_.message.ByteSizeLong() << " bytes: " << written.error_message();

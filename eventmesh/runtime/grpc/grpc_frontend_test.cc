@@ -101,6 +101,52 @@ TEST_F(GrpcFrontendTest, PublishedEventsReachAStreamSubscriber) {
   EXPECT_EQ(seen.size(), static_cast<size_t>(kCount));
 }
 
+// Plain events (string attributes only) are pushed from their stored bytes with the push's
+// attributes appended, others decoded and re-encoded: both carry the event as published (no
+// credentials), a pushseq, and the event id for a missing seqnum.
+TEST_F(GrpcFrontendTest, PushesCarryTheEventAndThePushAttributesWhateverItsForm) {
+  Start();
+  auto subscriber = Subscriber("g-forms", "forms");
+  pb::CloudEvent plain = TextEvent("forms", "plain");
+  plain.mutable_attributes()->erase(key::kSeqNum);
+  SetAttr(&plain, "color", "blue");
+  pb::CloudEvent typed = TextEvent("forms", "typed");
+  typed.mutable_attributes()->erase(key::kSeqNum);
+  (*typed.mutable_attributes())["priority"].set_ce_integer(7);
+  for (const pb::CloudEvent* event : {&plain, &typed}) {
+    auto answer = Publish(channel_, *event);
+    ASSERT_TRUE(answer.ok()) << answer.status();
+    ASSERT_EQ(ResponseCode(*answer), 0) << Attr(*answer, key::kResponseMessage);
+  }
+  std::set<std::string> push_seqs;
+  for (int i = 0; i < 2; ++i) {
+    auto pushed = subscriber->NextEvent();
+    ASSERT_TRUE(pushed.ok()) << pushed.status();
+    ASSERT_TRUE(pushed->text_data() == "plain" || pushed->text_data() == "typed")
+        << pushed->text_data();
+    const pb::CloudEvent* published = pushed->text_data() == "plain" ? &plain : &typed;
+    if (published == &plain) {
+      EXPECT_EQ(Attr(*pushed, "color"), "blue");
+    } else {
+      ASSERT_EQ(pushed->attributes().count("priority"), 1u);
+      EXPECT_EQ(pushed->attributes().at("priority").ce_integer(), 7);
+    }
+    EXPECT_EQ(pushed->id(), published->id());
+    EXPECT_EQ(pushed->source(), published->source());
+    EXPECT_EQ(pushed->type(), published->type());
+    EXPECT_EQ(Attr(*pushed, key::kSeqNum), published->id());
+    EXPECT_EQ(Attr(*pushed, key::kUniqueId), Attr(*published, key::kUniqueId));
+    EXPECT_EQ(Attr(*pushed, key::kSubject), "forms");
+    EXPECT_EQ(Attr(*pushed, key::kPasswd), "");
+    EXPECT_EQ(Attr(*pushed, key::kEnv), Attr(*published, key::kEnv));
+    EXPECT_EQ(Attr(*pushed, key::kProtocolDesc), "grpc-cloud-event");
+    push_seqs.insert(Attr(*pushed, key::kPushSeq));
+    ASSERT_TRUE(subscriber->Ack(*pushed));
+  }
+  EXPECT_EQ(push_seqs.size(), 2u);
+  EXPECT_EQ(push_seqs.count(""), 0u);
+}
+
 // The admin port lists stream subscribers beside TCP sessions (Server::Clients feeds /v1/clients).
 TEST_F(GrpcFrontendTest, StreamSubscribersAreListedAsClients) {
   Start();
@@ -302,6 +348,8 @@ TEST_F(GrpcFrontendTest, EventsCrossGrpcAndTcp) {
   ASSERT_TRUE(event.ok()) << event.status();
   EXPECT_EQ(event->text_data(), "from-tcp");
   EXPECT_EQ(Attr(*event, key::kSubject), "cross-a");
+  EXPECT_FALSE(Attr(*event, key::kSeqNum).empty());  // Apache clients need both
+  EXPECT_FALSE(Attr(*event, key::kUniqueId).empty());
 
   // gRPC publisher -> TCP subscriber.
   auto tcp_subscriber = TestClient::Connect(server_->tcp_port());
@@ -531,6 +579,35 @@ TEST_F(GrpcFrontendTest, BytesThatAreNotAMessageGetInvalidArgument) {
   auto pushed = subscriber->NextEvent(absl::Seconds(10));
   ASSERT_TRUE(pushed.ok()) << pushed.status();
   EXPECT_EQ(pushed->text_data(), "after the bad stream");
+}
+
+// Over eventMesh.server.grpc.msgReqnumPerSecond a publish is answered code 21 with a copy of the
+// request (Apache's shape), a batch with a fresh answer; the events are not stored.
+TEST_F(GrpcFrontendTest, PublishesOverTheRateGetCode21) {
+  Start({{"eventMesh.server.grpc.msgReqnumPerSecond", "2"}});
+  int accepted = 0;
+  int refused = 0;
+  for (int i = 0; i < 10; ++i) {
+    const pb::CloudEvent event = TextEvent("limited", absl::StrCat("event-", i));
+    auto answer = Publish(channel_, event);
+    ASSERT_TRUE(answer.ok()) << answer.status();
+    if (ResponseCode(*answer) == 0) {
+      ++accepted;
+      continue;
+    }
+    ++refused;
+    EXPECT_EQ(ResponseCode(*answer), 21) << Attr(*answer, key::kResponseMessage);
+    EXPECT_EQ(answer->id(), event.id());  // the request, copied
+    EXPECT_EQ(Attr(*answer, key::kSubject), "limited");
+    EXPECT_EQ(answer->text_data(), event.text_data());
+  }
+  EXPECT_GE(accepted, 1);
+  EXPECT_GE(refused, 1);  // 2 permits a second: 10 quick publishes cannot all pass
+  pb::CloudEventBatch batch;
+  for (int i = 0; i < 5; ++i) *batch.add_events() = TextEvent("limited", "in a batch");
+  auto answer = BatchPublish(channel_, batch);
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(ResponseCode(*answer), 21) << Attr(*answer, key::kResponseMessage);
 }
 
 TEST_F(GrpcFrontendTest, AclRefusalsGetCode20) {
