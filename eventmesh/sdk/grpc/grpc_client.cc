@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "eventmesh/protocol/grpc/eventmesh_service.grpc.pb.h"
 #include "eventmesh/protocol/grpc/grpc_protocol.h"
+#include "google/protobuf/arena.h"
 #include "grpcpp/grpcpp.h"
 
 namespace eventmesh::sdk {
@@ -128,6 +129,13 @@ class GrpcClientCore : public std::enable_shared_from_this<GrpcClientCore> {
 
   absl::StatusOr<pb::CloudEvent> ToWire(const Event& event, int64_t ttl_ms) const {
     pb::CloudEvent wire;
+    if (absl::Status built = ToWireInto(event, ttl_ms, &wire); !built.ok()) return built;
+    return wire;
+  }
+
+  // ToWire into `out` (empty; it may live on an arena).
+  absl::Status ToWireInto(const Event& event, int64_t ttl_ms, pb::CloudEvent* out) const {
+    pb::CloudEvent& wire = *out;
     std::string ttl = std::to_string(ttl_ms > 0 ? ttl_ms : options_.ttl_ms);
     if (const Message* message = std::get_if<Message>(&event)) {
       wire.set_id(RandomDigits(20));
@@ -150,7 +158,7 @@ class GrpcClientCore : public std::enable_shared_from_this<GrpcClientCore> {
     } else {
       auto converted = proto::FromMeshEvent(std::get<CloudEvent>(event));
       if (!converted.ok()) return converted.status();
-      wire = *std::move(converted);
+      wire = *std::move(converted);  // a copy when `out` is on an arena
       Header(&wire);
       SetAttr(&wire, key::kProtocolType, "cloudevents");
       if (Attr(wire, key::kSeqNum).empty()) SetAttr(&wire, key::kSeqNum, RandomDigits(30));
@@ -164,7 +172,7 @@ class GrpcClientCore : public std::enable_shared_from_this<GrpcClientCore> {
     if (Attr(wire, key::kProducerGroup).empty()) {
       SetAttr(&wire, key::kProducerGroup, options_.producer_group);
     }
-    return wire;
+    return absl::OkStatus();
   }
 
   // A wire event as the SDK's ReceivedEvent.
@@ -232,20 +240,22 @@ class GrpcClientCore : public std::enable_shared_from_this<GrpcClientCore> {
         });
   }
 
-  absl::StatusOr<pb::CloudEventBatch> ToWireBatch(const std::vector<Event>& events) const {
-    pb::CloudEventBatch batch;
-    batch.mutable_events()->Reserve(static_cast<int>(events.size()));
+  // The events built into `batch` (on an arena: a batch's many small strings and map nodes
+  // are allocated and freed together).
+  absl::Status ToWireBatch(const std::vector<Event>& events, pb::CloudEventBatch* batch) const {
+    batch->mutable_events()->Reserve(static_cast<int>(events.size()));
     for (const auto& event : events) {
-      auto wire = ToWire(event, 0);
-      if (!wire.ok()) return wire.status();
-      *batch.add_events() = *std::move(wire);
+      if (absl::Status built = ToWireInto(event, 0, batch->add_events()); !built.ok()) {
+        return built;
+      }
     }
-    return batch;
+    return absl::OkStatus();
   }
 
   absl::Status PublishBatch(const std::vector<Event>& events) {
-    auto batch = ToWireBatch(events);
-    if (!batch.ok()) return batch.status();
+    google::protobuf::Arena arena;
+    auto* batch = google::protobuf::Arena::CreateMessage<pb::CloudEventBatch>(&arena);
+    if (absl::Status built = ToWireBatch(events, batch); !built.ok()) return built;
     ::grpc::ClientContext context;
     pb::CloudEvent response;
     ::grpc::Status status =
@@ -255,21 +265,21 @@ class GrpcClientCore : public std::enable_shared_from_this<GrpcClientCore> {
   }
 
   void PublishBatchAsync(const std::vector<Event>& events, std::function<void(absl::Status)> done) {
-    auto batch = ToWireBatch(events);
-    if (!batch.ok()) {
-      done(batch.status());
-      return;
-    }
     struct Call {
+      google::protobuf::Arena arena;  // first: outlives the request built on it
+      pb::CloudEventBatch* request =
+          google::protobuf::Arena::CreateMessage<pb::CloudEventBatch>(&arena);
       ::grpc::ClientContext context;
-      pb::CloudEventBatch request;
       pb::CloudEvent response;
     };
     auto call = std::make_shared<Call>();
-    call->request = *std::move(batch);
+    if (absl::Status built = ToWireBatch(events, call->request); !built.ok()) {
+      done(built);
+      return;
+    }
     Prepare(&call->context, options_.call_timeout);
     publisher_->async()->batchPublish(
-        &call->context, &call->request, &call->response,
+        &call->context, call->request, &call->response,
         [call, done = std::move(done)](::grpc::Status status) {
           done(status.ok() ? FromResponse(call->response) : ToStatus(status));
         });
