@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -404,6 +405,28 @@ using ConsumerServiceBase = pb::ConsumerService::WithRawCallbackMethod_subscribe
 using HeartbeatServiceBase =
     pb::HeartbeatService::WithRawCallbackMethod_heartbeat<pb::HeartbeatService::Service>;
 
+// A publish method's work: the request read from its bytes where PublishFromBytes can, otherwise
+// parsed (on an arena: its many small strings and map nodes are freed at once) and taken through
+// PublishOne / PublishBatch. `Request` is pb::CloudEvent or pb::CloudEventBatch.
+template <typename Request>
+void ServePublish(Shared* shared, CallbackServerContext* context, const ::grpc::ByteBuffer& bytes,
+                  ServerUnaryReactor* reactor, Respond respond) {
+  constexpr bool kBatch = std::is_same_v<Request, pb::CloudEventBatch>;
+  const std::string peer_ip = Shared::PeerIp(context->peer());
+  if (const ContiguousBytes whole(bytes);
+      whole.ok() && PublishFromBytes(shared, whole.view(), kBatch, peer_ip, respond)) {
+    return;
+  }
+  google::protobuf::Arena arena;
+  auto* request = google::protobuf::Arena::CreateMessage<Request>(&arena);
+  if (!ReadRequest(&bytes, request, reactor)) return;
+  if constexpr (kBatch) {
+    PublishBatch(shared, *request, peer_ip, std::move(respond));
+  } else {
+    PublishOne(shared, *request, peer_ip, std::move(respond));
+  }
+}
+
 class PublisherServiceImpl final : public PublisherServiceBase {
  public:
   explicit PublisherServiceImpl(Shared* shared) : shared_(shared) {}
@@ -411,56 +434,27 @@ class PublisherServiceImpl final : public PublisherServiceBase {
   ServerUnaryReactor* publish(CallbackServerContext* context, const ::grpc::ByteBuffer* bytes,
                               ::grpc::ByteBuffer* response) override {
     ServerUnaryReactor* reactor = context->DefaultReactor();
-    const std::string peer_ip = Shared::PeerIp(context->peer());
-    Respond respond = [reactor, response](pb::CloudEvent answer) {
-      FinishWith(reactor, response, answer);
-    };
-    if (const ContiguousBytes whole(*bytes);
-        whole.ok() && PublishFromBytes(shared_, whole.view(), /*batch=*/false, peer_ip, respond)) {
-      return reactor;
-    }
-    // On an arena: the request's many small strings and map nodes are freed at once.
-    google::protobuf::Arena arena;
-    auto* request = google::protobuf::Arena::CreateMessage<pb::CloudEvent>(&arena);
-    if (!ReadRequest(bytes, request, reactor)) return reactor;
-    PublishOne(shared_, *request, peer_ip, std::move(respond));
+    ServePublish<pb::CloudEvent>(
+        shared_, context, *bytes, reactor,
+        [reactor, response](pb::CloudEvent answer) { FinishWith(reactor, response, answer); });
     return reactor;
   }
 
   ServerUnaryReactor* publishOneWay(CallbackServerContext* context, const ::grpc::ByteBuffer* bytes,
                                     ::grpc::ByteBuffer* response) override {
     ServerUnaryReactor* reactor = context->DefaultReactor();
-    const std::string peer_ip = Shared::PeerIp(context->peer());
-    Respond respond = [reactor, response](pb::CloudEvent answer) {
-      FinishOneWay(reactor, response, answer);
-    };
-    if (const ContiguousBytes whole(*bytes);
-        whole.ok() && PublishFromBytes(shared_, whole.view(), /*batch=*/false, peer_ip, respond)) {
-      return reactor;
-    }
-    // On an arena: the request's many small strings and map nodes are freed at once.
-    google::protobuf::Arena arena;
-    auto* request = google::protobuf::Arena::CreateMessage<pb::CloudEvent>(&arena);
-    if (!ReadRequest(bytes, request, reactor)) return reactor;
-    PublishOne(shared_, *request, peer_ip, std::move(respond));
+    ServePublish<pb::CloudEvent>(
+        shared_, context, *bytes, reactor,
+        [reactor, response](pb::CloudEvent answer) { FinishOneWay(reactor, response, answer); });
     return reactor;
   }
 
   ServerUnaryReactor* batchPublish(CallbackServerContext* context, const ::grpc::ByteBuffer* bytes,
                                    ::grpc::ByteBuffer* response) override {
     ServerUnaryReactor* reactor = context->DefaultReactor();
-    const std::string peer_ip = Shared::PeerIp(context->peer());
-    Respond respond = [reactor, response](pb::CloudEvent answer) {
-      FinishWith(reactor, response, answer);
-    };
-    if (const ContiguousBytes whole(*bytes);
-        whole.ok() && PublishFromBytes(shared_, whole.view(), /*batch=*/true, peer_ip, respond)) {
-      return reactor;
-    }
-    google::protobuf::Arena arena;  // as in publish
-    auto* request = google::protobuf::Arena::CreateMessage<pb::CloudEventBatch>(&arena);
-    if (!ReadRequest(bytes, request, reactor)) return reactor;
-    PublishBatch(shared_, *request, peer_ip, std::move(respond));
+    ServePublish<pb::CloudEventBatch>(
+        shared_, context, *bytes, reactor,
+        [reactor, response](pb::CloudEvent answer) { FinishWith(reactor, response, answer); });
     return reactor;
   }
 
@@ -468,18 +462,9 @@ class PublisherServiceImpl final : public PublisherServiceBase {
                                          const ::grpc::ByteBuffer* bytes,
                                          ::grpc::ByteBuffer* response) override {
     ServerUnaryReactor* reactor = context->DefaultReactor();
-    const std::string peer_ip = Shared::PeerIp(context->peer());
-    Respond respond = [reactor, response](pb::CloudEvent answer) {
-      FinishOneWay(reactor, response, answer);
-    };
-    if (const ContiguousBytes whole(*bytes);
-        whole.ok() && PublishFromBytes(shared_, whole.view(), /*batch=*/true, peer_ip, respond)) {
-      return reactor;
-    }
-    google::protobuf::Arena arena;  // as in publish
-    auto* request = google::protobuf::Arena::CreateMessage<pb::CloudEventBatch>(&arena);
-    if (!ReadRequest(bytes, request, reactor)) return reactor;
-    PublishBatch(shared_, *request, peer_ip, std::move(respond));
+    ServePublish<pb::CloudEventBatch>(
+        shared_, context, *bytes, reactor,
+        [reactor, response](pb::CloudEvent answer) { FinishOneWay(reactor, response, answer); });
     return reactor;
   }
 
