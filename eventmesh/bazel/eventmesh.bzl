@@ -29,6 +29,8 @@ _SANITIZER_DEPS = select({
 }) + select({
     # --config=tsan: Abseil synchronization annotations and the suppressions (third_party/).
     "//eventmesh/bazel:sanitizer_tsan": ["//third_party:tsan_support"],
+    # --config=asan: LeakSanitizer's suppressions of system-library leaks (third_party/).
+    "//eventmesh/bazel:sanitizer_asan": ["//third_party:lsan_support"],
     "//conditions:default": [],
 })
 
