@@ -11,6 +11,7 @@
 #include "eventmesh/protocol/cloudevents/proto_format.h"
 #include "eventmesh/protocol/json/json.h"
 #include "eventmesh/protocol/proto/wire_reader.h"
+#include "google/protobuf/io/coded_stream.h"
 
 namespace eventmesh::protocol::grpc {
 namespace {
@@ -102,21 +103,12 @@ void SetAttr(pb::CloudEvent* event, const std::string& name, std::string value) 
 
 namespace {
 
-void AppendVarint(uint64_t value, std::string* out) {
-  while (value >= 0x80) {
-    out->push_back(static_cast<char>((value & 0x7f) | 0x80));
-    value >>= 7;
-  }
-  out->push_back(static_cast<char>(value));
-}
+using google::protobuf::io::CodedOutputStream;
 
-size_t VarintSize(uint64_t value) {
-  size_t size = 1;
-  while (value >= 0x80) {
-    value >>= 7;
-    ++size;
-  }
-  return size;
+void AppendVarint(uint64_t value, std::string* out) {
+  uint8_t bytes[10];  // a varint of 64 bits takes at most 10 bytes
+  const uint8_t* end = CodedOutputStream::WriteVarint64ToArray(value, bytes);
+  out->append(reinterpret_cast<const char*>(bytes), static_cast<size_t>(end - bytes));
 }
 
 // A length-delimited field's tag (wire type 2) for field numbers below 16.
@@ -126,9 +118,9 @@ constexpr char LengthDelimited(int field) { return static_cast<char>(field << 3 
 
 void AppendStringAttr(absl::string_view name, absl::string_view value, std::string* message) {
   // CloudEvent.attributes (5) entry { key (1): name, value (2): { ce_string (3): value } }
-  const size_t attribute_size = 1 + VarintSize(value.size()) + value.size();
-  const size_t entry_size =
-      1 + VarintSize(name.size()) + name.size() + 1 + VarintSize(attribute_size) + attribute_size;
+  const size_t attribute_size = 1 + CodedOutputStream::VarintSize64(value.size()) + value.size();
+  const size_t entry_size = 1 + CodedOutputStream::VarintSize64(name.size()) + name.size() + 1 +
+                            CodedOutputStream::VarintSize64(attribute_size) + attribute_size;
   message->push_back(LengthDelimited(5));
   AppendVarint(entry_size, message);
   message->push_back(LengthDelimited(1));

@@ -111,6 +111,12 @@ class DeliveryTarget {
   // Sends what Push queued. Push may hold the bytes back so that a burst of pushes goes out in
   // one write; the consumer calls FlushPushes (outside its lock) after every burst.
   virtual void FlushPushes() {}
+
+ protected:
+  // For a PushStored that cannot write `stored` as it is: the bytes decoded, then Push;
+  // Undeliverable "stored event does not decode: ..." when they do not decode.
+  PushResult PushDecoded(const std::string& stored, PushKind kind, const std::string& seq,
+                         const std::shared_ptr<GroupConsumer>& consumer);
 };
 
 }  // namespace eventmesh::runtime::core

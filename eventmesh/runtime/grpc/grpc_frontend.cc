@@ -25,7 +25,6 @@
 #include "eventmesh/common/named_thread.h"
 #include "eventmesh/net/tls.h"
 #include "eventmesh/protocol/cloudevents/proto_event_view.h"
-#include "eventmesh/protocol/cloudevents/proto_format.h"
 #include "eventmesh/protocol/grpc/bounded_messages.h"
 #include "eventmesh/protocol/grpc/eventmesh_service.grpc.pb.h"
 #include "eventmesh/protocol/grpc/grpc_protocol.h"
@@ -629,14 +628,7 @@ class Stream final : public ::grpc::ServerBidiReactor<::grpc::ByteBuffer, ::grpc
     const std::optional<cloudevents::ProtoEventView> view = cloudevents::ProtoEventView::Parse(
         *stored, validated ? cloudevents::ProtoEventView::Checks::kStructure
                            : cloudevents::ProtoEventView::Checks::kAll);
-    if (!view.has_value()) {
-      absl::StatusOr<cloudevents::CloudEvent> event = cloudevents::ParseProto(*stored);
-      if (!event.ok()) {
-        return core::PushResult::Undeliverable(
-            absl::StrCat("stored event does not decode: ", event.status().message()));
-      }
-      return Push(*event, kind, seq, consumer);
-    }
+    if (!view.has_value()) return PushDecoded(*stored, kind, seq, consumer);
     uint64_t number = 0;
     if (!absl::SimpleAtoi(seq, &number)) return core::PushResult::Undeliverable("bad seq");
     std::string bytes;

@@ -122,14 +122,7 @@ class WebhookTarget : public core::DeliveryTarget,
                                   : cloudevents::ProtoEventView::Checks::kAll;
     std::optional<cloudevents::ProtoEventView> view =
         ParseWith(push_memo_mu_, push_memo_, *stored, checks);
-    if (!view.has_value()) {
-      absl::StatusOr<cloudevents::CloudEvent> event = cloudevents::ParseProto(*stored);
-      if (!event.ok()) {
-        return core::PushResult::Undeliverable(
-            absl::StrCat("stored event does not decode: ", event.status().message()));
-      }
-      return Push(*event, kind, seq, consumer);
-    }
+    if (!view.has_value()) return PushDecoded(*stored, kind, seq, consumer);
     auto delivery = std::make_shared<Delivery>();
     delivery->stored = stored;
     delivery->checks = checks;
