@@ -39,6 +39,9 @@ inline constexpr size_t kMaxGrpcMessageFields = 262144;
 class ContiguousBytes {
  public:
   explicit ContiguousBytes(const ::grpc::ByteBuffer& buffer);
+  // view() points into the object itself.
+  ContiguousBytes(const ContiguousBytes&) = delete;
+  ContiguousBytes& operator=(const ContiguousBytes&) = delete;
   // False when gRPC could not hand out the buffer's slices (view() is then empty).
   bool ok() const { return ok_; }
   absl::string_view view() const { return view_; }

@@ -75,6 +75,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t cuts = size == 0 ? 0 : data[size / 2];
   CheckBoundedRead<grpcp::pb::CloudEventBatch>(bytes, cuts);
   CheckBoundedRead<grpcp::pb::CloudEvent>(bytes, cuts);
+  // A batch the frontend would publish from its bytes (every event read and converted) is one
+  // protobuf parses, and holds the same events.
+  if (const auto batched = grpcp::BatchEventBytes(bytes);
+      batched.has_value() && !batched->empty()) {
+    bool all_convert = true;
+    for (absl::string_view event : *batched) {
+      const std::optional<grpcp::WireEventView> view = grpcp::WireEventView::Read(event);
+      all_convert = all_convert && view.has_value() && grpcp::ToMeshEvent(event, *view).ok();
+    }
+    grpcp::pb::CloudEventBatch batch;
+    if (all_convert && !batch.ParseFromString(bytes))
+      Fail("batch read from bytes is garbage", bytes);
+    if (all_convert && batch.events_size() != static_cast<int>(batched->size())) {
+      Fail("batch read from bytes has other events", batch.DebugString());
+    }
+  }
   grpcp::pb::CloudEvent message;
   const bool parses = grpcp::ReadBoundedMessage(Sliced(bytes, cuts), &message).ok();
   const std::optional<grpcp::WireEventView> view = grpcp::WireEventView::Read(bytes);

@@ -164,14 +164,16 @@ std::optional<WireEventView> WireEventView::Read(absl::string_view bytes) {
   wire::WireReader r(bytes);
   uint32_t f, t;
   while (!r.done()) {
-    if (!r.ReadTag(&f, &t)) return std::nullopt;
+    // Groups (which no CloudEvent client sends) are left to the parser: their nesting counts
+    // against its depth limit from wherever the event sits (a batched event is one level down).
+    if (!r.ReadTag(&f, &t) || t == wire::kStartGroup) return std::nullopt;
     if (f == 5 && t == kLen) {
       absl::string_view entry_bytes;
       if (!r.Len(&entry_bytes)) return std::nullopt;
       Entry entry;
       wire::WireReader er(entry_bytes);
       while (!er.done()) {
-        if (!er.ReadTag(&f, &t)) return std::nullopt;
+        if (!er.ReadTag(&f, &t) || t == wire::kStartGroup) return std::nullopt;
         if (f == 1 && t == kLen) {
           if (!er.Len(&entry.name)) return std::nullopt;
         } else if (f == 2 && t == kLen) {
@@ -181,7 +183,7 @@ std::optional<WireEventView> WireEventView::Read(absl::string_view bytes) {
           if (!er.Len(&value)) return std::nullopt;
           wire::WireReader vr(value);
           while (!vr.done()) {
-            if (!vr.ReadTag(&f, &t)) return std::nullopt;
+            if (!vr.ReadTag(&f, &t) || t == wire::kStartGroup) return std::nullopt;
             if (f == 3 && t == kLen) {
               if (!vr.Len(&entry.text)) return std::nullopt;
             } else if (f >= 1 && f <= 7) {
@@ -203,6 +205,23 @@ std::optional<WireEventView> WireEventView::Read(absl::string_view bytes) {
     }
   }
   return view;
+}
+
+std::optional<std::vector<absl::string_view>> BatchEventBytes(absl::string_view bytes) {
+  std::vector<absl::string_view> events;
+  wire::WireReader r(bytes);
+  uint32_t f, t;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &t) || t == wire::kStartGroup) return std::nullopt;
+    if (f == 1 && t == wire::kLen) {
+      absl::string_view event;
+      if (!r.Len(&event)) return std::nullopt;
+      events.push_back(event);
+    } else if (!r.Skip(f, t, 0)) {
+      return std::nullopt;
+    }
+  }
+  return events;
 }
 
 absl::string_view WireEventView::Attr(absl::string_view name) const {

@@ -112,7 +112,7 @@ int ResponseCode(const pb::CloudEvent& response);
 class WireEventView {
  public:
   // nullopt when the bytes are not a well-formed CloudEvent at the levels read (the top level,
-  // the attribute entries and their values); the protobuf parser then decides.
+  // the attribute entries and their values) or hold a group; the protobuf parser then decides.
   static std::optional<WireEventView> Read(absl::string_view bytes);
 
   absl::string_view Attr(absl::string_view name) const;
@@ -130,6 +130,10 @@ class WireEventView {
   int data_field_ = 0;
   absl::string_view data_;
 };
+
+// The events of a serialized CloudEventBatch (field 1), in order, as views into `bytes`;
+// nullopt for bytes that are not well-formed at that level or hold a group (left to the parser).
+std::optional<std::vector<absl::string_view>> BatchEventBytes(absl::string_view bytes);
 
 // H: idc, env, ip, pid, sys, username, passwd, language non-empty and pid all digits.
 bool HeaderValid(const pb::CloudEvent& event);

@@ -198,6 +198,32 @@ TEST(GrpcProtocolTest, WireEventViewReadsWhatTheMessageHolds) {
                                                "abc",
                                                5))
                    .has_value());
+  // Groups are left to the parser too (their nesting counts against its depth limit).
+  std::string grouped = Valid().SerializeAsString();
+  grouped += std::string(3, '\x4b') + std::string(3, '\x4c');  // field 9: three nested groups
+  EXPECT_FALSE(WireEventView::Read(grouped).has_value());
+  pb::CloudEvent reparsed;
+  EXPECT_TRUE(reparsed.ParseFromString(grouped));  // (protobuf reads it)
+}
+
+TEST(GrpcProtocolTest, BatchEventBytesListsTheEvents) {
+  pb::CloudEventBatch batch;
+  *batch.add_events() = Valid();
+  pb::CloudEvent second = Valid();
+  second.set_id("id-2");
+  *batch.add_events() = second;
+  const std::string bytes = batch.SerializeAsString();
+  const auto events = BatchEventBytes(bytes);
+  ASSERT_TRUE(events.has_value());
+  ASSERT_EQ(events->size(), 2u);
+  pb::CloudEvent first_read, second_read;  // (map order differs between serializations)
+  ASSERT_TRUE(first_read.ParseFromArray((*events)[0].data(), (*events)[0].size()));
+  ASSERT_TRUE(second_read.ParseFromArray((*events)[1].data(), (*events)[1].size()));
+  EXPECT_EQ(wire::DeterministicBytes(first_read), wire::DeterministicBytes(batch.events(0)));
+  EXPECT_EQ(wire::DeterministicBytes(second_read), wire::DeterministicBytes(second));
+  EXPECT_TRUE(BatchEventBytes("")->empty());
+  EXPECT_FALSE(BatchEventBytes(bytes + std::string(2, '\x0b')).has_value());     // a group
+  EXPECT_FALSE(BatchEventBytes(bytes.substr(0, bytes.size() - 1)).has_value());  // truncated
 }
 
 TEST(GrpcProtocolTest, MeshEventRoundTripDropsCredentials) {

@@ -29,7 +29,6 @@
 #include "eventmesh/protocol/grpc/eventmesh_service.grpc.pb.h"
 #include "eventmesh/protocol/grpc/grpc_protocol.h"
 #include "eventmesh/protocol/proto/field_count.h"
-#include "eventmesh/protocol/proto/wire_reader.h"
 #include "eventmesh/runtime/core/rate_limiter.h"
 #include "glog/logging.h"
 #include "google/protobuf/arena.h"
@@ -317,18 +316,12 @@ bool PublishFromBytes(Shared* shared, absl::string_view bytes, bool batch,
     return true;
   };
   if (batch) {
-    protocol::wire::WireReader reader(bytes);
-    uint32_t field, type;
-    while (!reader.done()) {
-      if (!reader.ReadTag(&field, &type)) return false;
-      if (field == 1 && type == protocol::wire::kLen) {
-        absl::string_view event_bytes;
-        if (!reader.Len(&event_bytes) || !add(event_bytes)) return false;
-      } else if (!reader.Skip(field, type, 0)) {
-        return false;
-      }
+    const std::optional<std::vector<absl::string_view>> batched = BatchEventBytes(bytes);
+    if (!batched.has_value() || batched->empty()) return false;
+    events.reserve(batched->size());
+    for (absl::string_view event_bytes : *batched) {
+      if (!add(event_bytes)) return false;
     }
-    if (events.empty()) return false;
   } else if (!add(bytes)) {
     return false;
   }
@@ -749,7 +742,11 @@ class Stream final : public ::grpc::ServerBidiReactor<::grpc::ByteBuffer, ::grpc
   void WriteCurrent(bool more) {
     current_bytes_.Clear();
     if (!current_.bytes.empty()) {
-      ::grpc::Slice slice(current_.bytes);
+      // The slice takes the bytes over (freed by gRPC once written), without a copy.
+      auto* owned = new std::string(std::move(current_.bytes));
+      ::grpc::Slice slice(
+          owned->data(), owned->size(), [](void* p) { delete static_cast<std::string*>(p); },
+          owned);
       current_bytes_ = ::grpc::ByteBuffer(&slice, 1);
       StartWrite(&current_bytes_, WriteOptionsFor(more));
       return;
