@@ -610,6 +610,23 @@ TEST_F(GrpcFrontendTest, PublishesOverTheRateGetCode21) {
   EXPECT_EQ(ResponseCode(*answer), 21) << Attr(*answer, key::kResponseMessage);
 }
 
+// A batched event nesting groups past protobuf's depth limit (inside a batch an event is one
+// level down) is refused as protobuf refuses it, not published from its bytes; the port serves on.
+TEST_F(GrpcFrontendTest, ABatchedEventNestedTooDeeplyIsRefused) {
+  Start();
+  std::string event = TextEvent("nested", "deep").SerializeAsString();
+  event += std::string(100, '\x4b') + std::string(100, '\x4c');  // field 9: 100 nested groups
+  ASSERT_LT(event.size(), 16384u);
+  std::string batch = "\x0a";  // CloudEventBatch.events
+  batch.push_back(static_cast<char>((event.size() & 0x7f) | 0x80));
+  batch.push_back(static_cast<char>(event.size() >> 7));
+  batch += event;
+  const ::grpc::Status status = RawUnaryCall(channel_, "PublisherService/batchPublish", batch);
+  EXPECT_EQ(status.error_code(), ::grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "CloudEventBatch message cannot be parsed");
+  PublishOk("nested", "still serving");
+}
+
 TEST_F(GrpcFrontendTest, AclRefusalsGetCode20) {
   const std::string credentials = runtime::testing::TestDataDir() + "-acl.json";
   std::filesystem::create_directories(std::filesystem::path(credentials).parent_path());
