@@ -5,7 +5,7 @@
 #include "eventmesh/common/release_tuning.h"
 
 int main(int argc, char** argv) {
-  eventmesh::common::ApplyReleaseTuning();
+  eventmesh::common::ApplyReleaseTuning(argv);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

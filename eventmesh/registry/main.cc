@@ -122,7 +122,7 @@ int Run() {
 }  // namespace eventmesh::registry
 
 int main(int argc, char** argv) {
-  eventmesh::common::ApplyReleaseTuning();
+  eventmesh::common::ApplyReleaseTuning(argv);
   google::InitGoogleLogging(argv[0]);
   FLAGS_logtostderr = true;
   absl::ParseCommandLine(argc, argv);

@@ -12,7 +12,7 @@
 #include "glog/logging.h"
 
 int main(int argc, char** argv) {
-  eventmesh::common::ApplyReleaseTuning();
+  eventmesh::common::ApplyReleaseTuning(argv);
   google::InitGoogleLogging(argv[0]);
   FLAGS_logtostderr = true;
   auto config = eventmesh::runtime::LoadConfigFromArgs(argc, argv);

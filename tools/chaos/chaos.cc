@@ -56,7 +56,7 @@ std::string Runfile(const char* argv0, const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  eventmesh::common::ApplyReleaseTuning();
+  eventmesh::common::ApplyReleaseTuning(argv);
   absl::ParseCommandLine(argc, argv);
   eventmesh::chaos::ChaosOptions options;
   options.runtime_binary = absl::GetFlag(FLAGS_runtime_binary);

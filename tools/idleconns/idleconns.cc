@@ -235,7 +235,7 @@ class IdleSession : public std::enable_shared_from_this<IdleSession> {
 }  // namespace
 
 int main(int argc, char** argv) {
-  eventmesh::common::ApplyReleaseTuning();
+  eventmesh::common::ApplyReleaseTuning(argv);
   absl::ParseCommandLine(argc, argv);
   const int n = absl::GetFlag(FLAGS_connections);
   const int pid = absl::GetFlag(FLAGS_runtime_pid);

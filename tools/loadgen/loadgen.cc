@@ -92,7 +92,7 @@ int Main() {
 }  // namespace eventmesh::loadgen
 
 int main(int argc, char** argv) {
-  eventmesh::common::ApplyReleaseTuning();
+  eventmesh::common::ApplyReleaseTuning(argv);
   absl::ParseCommandLine(argc, argv);
   return eventmesh::loadgen::Main();
 }

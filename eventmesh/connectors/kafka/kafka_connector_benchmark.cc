@@ -56,7 +56,7 @@ void PublishAll(Connector* connector, const std::string& topic, int events,
 }  // namespace
 
 int main(int argc, char** argv) {
-  eventmesh::common::ApplyReleaseTuning();
+  eventmesh::common::ApplyReleaseTuning(argv);
   absl::ParseCommandLine(argc, argv);
   const int events = absl::GetFlag(FLAGS_events);
   eventmesh::connectors::kafka::testing::MockKafkaCluster cluster(3);

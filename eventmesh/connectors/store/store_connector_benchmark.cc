@@ -58,7 +58,7 @@ double Run(Connector* connector, int events) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  eventmesh::common::ApplyReleaseTuning();
+  eventmesh::common::ApplyReleaseTuning(argv);
   absl::ParseCommandLine(argc, argv);
   const int events = absl::GetFlag(FLAGS_events);
   const std::string base = absl::StrCat(std::filesystem::temp_directory_path().string(),

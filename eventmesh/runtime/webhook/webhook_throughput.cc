@@ -191,6 +191,6 @@ int Run(int argc, char** argv) {
 }  // namespace eventmesh::runtime::webhook
 
 int main(int argc, char** argv) {
-  eventmesh::common::ApplyReleaseTuning();
+  eventmesh::common::ApplyReleaseTuning(argv);
   return eventmesh::runtime::webhook::Run(argc, argv);
 }

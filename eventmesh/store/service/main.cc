@@ -204,7 +204,7 @@ int Run(const StoreServiceConfig& config) {
 }  // namespace eventmesh::store::service
 
 int main(int argc, char** argv) {
-  eventmesh::common::ApplyReleaseTuning();
+  eventmesh::common::ApplyReleaseTuning(argv);
   google::InitGoogleLogging(argv[0]);
   FLAGS_logtostderr = true;
   const std::vector<std::string> args(argv + 1, argv + argc);

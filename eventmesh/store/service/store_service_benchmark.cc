@@ -323,7 +323,7 @@ int Main() {
 }  // namespace eventmesh::store::service
 
 int main(int argc, char** argv) {
-  eventmesh::common::ApplyReleaseTuning();
+  eventmesh::common::ApplyReleaseTuning(argv);
   absl::ParseCommandLine(argc, argv);
   return eventmesh::store::service::Main();
 }

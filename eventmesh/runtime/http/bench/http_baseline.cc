@@ -60,7 +60,7 @@ class Session : public std::enable_shared_from_this<Session> {
 };
 
 int main(int argc, char** argv) {
-  eventmesh::common::ApplyReleaseTuning();
+  eventmesh::common::ApplyReleaseTuning(argv);
   const int port = argc > 1 ? std::atoi(argv[1]) : 10199;
   const int threads = argc > 2 ? std::atoi(argv[2]) : 2;
   std::vector<std::unique_ptr<boost::asio::io_context>> ios;
