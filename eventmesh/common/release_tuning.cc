@@ -1,6 +1,7 @@
 #include "eventmesh/common/release_tuning.h"
 
 #include <gnu/libc-version.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -67,12 +68,27 @@ void RestartWithFastCopies(char** argv) {
       GlibcTunablesForFastCopies(Env("GLIBC_TUNABLES"), Env("EVENTMESH_GLIBC_COPY_TUNING"),
                                  CpuVendor(), gnu_get_libc_version());
   if (!tunables.has_value()) return;
+  // The program's own path, not /proc/self/exe: the kernel names a process after the file it
+  // executes, and `ps`, `top` and `pidof` should keep showing the program's name.
+  char path[PATH_MAX];
+  const ssize_t length = readlink("/proc/self/exe", path, sizeof(path) - 1);
+  if (length <= 0 || static_cast<size_t>(length) >= sizeof(path) - 1) return;
+  path[length] = '\0';
+  const std::string old_tunables(Env("GLIBC_TUNABLES").value_or(""));
+  const bool had_tunables = std::getenv("GLIBC_TUNABLES") != nullptr;
   // The new value names the tunable, so the restarted process decides to keep itself.
   if (setenv("GLIBC_TUNABLES", tunables->c_str(), 1) != 0) return;
-  execv("/proc/self/exe", argv);
-  // Still here: the process goes on with glibc's default copies.
-  std::fprintf(stderr, "eventmesh: could not restart with %s (%s); continuing without it\n",
-               tunables->c_str(), std::strerror(errno));
+  execv(path, argv);
+  // Still here (the file was replaced or removed since the start, say): the process goes on
+  // with glibc's default copies and the environment it was given.
+  const int error = errno;
+  if (had_tunables) {
+    setenv("GLIBC_TUNABLES", old_tunables.c_str(), 1);
+  } else {
+    unsetenv("GLIBC_TUNABLES");
+  }
+  std::fprintf(stderr, "eventmesh: could not restart %s with %s (%s); continuing without it\n",
+               path, tunables->c_str(), std::strerror(error));
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // Calls ApplyReleaseTuning like a server's main(), then prints what the process was left with:
 // "tunables=<GLIBC_TUNABLES or (unset)>" and "args=<argv[1..] separated by spaces>", one line
-// each, and "starts=<how many times main() ran in this process>" (counted through the
-// environment, which survives a restart).
+// each, "starts=<how many times main() ran in this process>" (counted through the
+// environment, which survives a restart) and "comm=<the process name ps shows>".
 
 #include <stdlib.h>
 
@@ -23,5 +23,12 @@ int main(int argc, char** argv) {
     args += argv[i];
   }
   std::printf("args=%s\nstarts=%s\n", args.c_str(), std::getenv("RELEASE_TUNING_PROBE_STARTS"));
+  // The name `ps` and `pidof` show (the kernel keeps 15 characters of the file's name).
+  char comm[32] = {};
+  if (FILE* f = std::fopen("/proc/self/comm", "r")) {
+    if (std::fgets(comm, sizeof(comm), f) == nullptr) comm[0] = '\0';
+    std::fclose(f);
+  }
+  std::printf("comm=%s", comm);
   return 0;
 }

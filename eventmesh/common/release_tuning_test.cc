@@ -18,6 +18,8 @@
 namespace eventmesh::common {
 namespace {
 
+// The probe's name as `ps` shows it: the kernel keeps 15 characters.
+constexpr char kProbeName[] = "comm=release_tuning_";
 constexpr char kNoRepMovsb[] = "glibc.cpu.x86_rep_movsb_threshold=4294967296";
 
 // Takes a then b, then b then a: a lock-order inversion (a potential deadlock).
@@ -118,18 +120,19 @@ std::vector<std::string> RunProbe(const char* mode, const char* tunables) {
 TEST(ReleaseTuningProcessTest, RestartsOnceWithTheTunableAndTheSameArguments) {
   EXPECT_THAT(RunProbe("on", nullptr),
               ::testing::ElementsAre(absl::StrCat("tunables=", kNoRepMovsb),
-                                     "args=one two words --x=3", "starts=2"));
+                                     "args=one two words --x=3", "starts=2", kProbeName));
   EXPECT_THAT(RunProbe("on", "glibc.malloc.check=0"),
               ::testing::ElementsAre(absl::StrCat("tunables=glibc.malloc.check=0:", kNoRepMovsb),
-                                     "args=one two words --x=3", "starts=2"));
+                                     "args=one two words --x=3", "starts=2", kProbeName));
 }
 
 TEST(ReleaseTuningProcessTest, OffOrTheOperatorsOwnThresholdKeepsTheProcess) {
   EXPECT_THAT(RunProbe("off", nullptr),
-              ::testing::ElementsAre("tunables=(unset)", "args=one two words --x=3", "starts=1"));
+              ::testing::ElementsAre("tunables=(unset)", "args=one two words --x=3", "starts=1",
+                                     kProbeName));
   EXPECT_THAT(RunProbe("on", "glibc.cpu.x86_rep_movsb_threshold=8192"),
               ::testing::ElementsAre("tunables=glibc.cpu.x86_rep_movsb_threshold=8192",
-                                     "args=one two words --x=3", "starts=1"));
+                                     "args=one two words --x=3", "starts=1", kProbeName));
 }
 
 }  // namespace
