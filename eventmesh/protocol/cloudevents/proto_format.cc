@@ -693,7 +693,8 @@ absl::StatusOr<CloudEvent> ParseWireEvent(absl::string_view in, absl::string_vie
   };
   absl::string_view fields[5];  // id, source, spec_version, type (1..4)
   // Map entries in wire order; the last entry of a key wins (entries replace).
-  absl::InlinedVector<std::pair<absl::string_view, ParsedValue>, 16> attrs;
+  using AttrEntry = std::pair<absl::string_view, ParsedValue>;
+  absl::InlinedVector<AttrEntry, 16> attrs;
   uint32_t data_field = 0;
   absl::string_view data;
 
@@ -756,6 +757,7 @@ absl::StatusOr<CloudEvent> ParseWireEvent(absl::string_view in, absl::string_vie
   };
   SortedVectorMapFiller<AttributeValue> extensions(e.mutable_extensions(),
                                                    CloudEvent::Extensions::Duplicates::kKeepFirst);
+  absl::InlinedVector<const AttrEntry*, 16> selected;  // the extensions to add
   for (auto it = attrs.rbegin(); it != attrs.rend(); ++it) {
     const absl::string_view name = it->first;
     const ParsedValue& value = it->second;
@@ -795,9 +797,24 @@ absl::StatusOr<CloudEvent> ParseWireEvent(absl::string_view in, absl::string_vie
       (e.*setter)(std::string(value.text));
       continue;
     }
-    absl::StatusOr<AttributeValue> ext = ToAttributeValue(name, value);
+    // Checked here, in this order (the first error reported is the same); built below.
+    if (value.field < 1 || value.field > 7) return ToAttributeValue(name, value).status();
+    if (value.field == 7) {
+      if (absl::Status ts = ToAttributeValue(name, value).status(); !ts.ok()) return ts;
+    }
+    selected.push_back(&*it);
+  }
+  // The extensions built in name order, so each goes at the end of the sorted vector: in the
+  // order met above (the newest entry first) a client's sorted attributes came in reverse, and
+  // each insertion shifted every entry behind it (a tenth of a gRPC publish's CPU). The names
+  // are distinct: every older entry of a name was skipped above.
+  std::sort(selected.begin(), selected.end(),
+            [](const AttrEntry* a, const AttrEntry* b) { return a->first < b->first; });
+  e.mutable_extensions()->reserve(selected.size());
+  for (const AttrEntry* entry : selected) {
+    absl::StatusOr<AttributeValue> ext = ToAttributeValue(entry->first, entry->second);
     if (!ext.ok()) return ext.status();
-    extensions.Add(name, *std::move(ext));
+    extensions.Add(entry->first, *std::move(ext));
   }
   extensions.Finish();
   switch (data_field) {
