@@ -7,6 +7,8 @@
 // exactly what protobuf's parse accepts (inputs here stay far below the field limit) and reads
 // the same message, however the bytes are sliced; what WireEventView reads from the bytes
 // (attributes, the header and data checks, the conversion) is what the parsed message gives; an
+// the stored form EncodeStoredEvent writes from the bytes is SerializeProto of the converted event,
+// and it writes one only for events protobuf and the conversion accept; an
 // accepted event converts back to the wire
 // form and from there to the same mesh event (the conversion loses nothing but what it must
 // drop). Violations abort.
@@ -17,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "eventmesh/protocol/cloudevents/proto_format.h"
 #include "eventmesh/protocol/grpc/bounded_messages.h"
 #include "eventmesh/protocol/grpc/grpc_protocol.h"
 #include "eventmesh/protocol/proto/deterministic.h"
@@ -97,6 +100,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (view.has_value() && !parses) {
     // The view reads only some levels; what it reads must parse, apart from UTF-8 (unchecked).
     if (grpcp::ToMeshEvent(bytes, *view).ok()) Fail("view and conversion of garbage", bytes);
+  }
+  if (view.has_value()) {
+    // The stored form written from the bytes: only for an event protobuf and the conversion
+    // accept, and then the bytes SerializeProto writes for the converted event.
+    grpcp::StoredEvent stored;
+    if (grpcp::EncodeStoredEvent(*view, "eventmeshorigin", &stored)) {
+      if (!parses) Fail("stored form written for bytes protobuf refuses", bytes);
+      auto converted = grpcp::ToMeshEvent(bytes, *view);
+      if (!converted.ok()) Fail("stored form written for a refused event", bytes);
+      auto serialized = eventmesh::cloudevents::SerializeProto(*converted);
+      if (!serialized.ok() || *serialized != stored.bytes) {
+        Fail("stored form differs from the converted event's", bytes);
+      }
+      if (stored.topic != converted->subject().value_or("") || stored.id != converted->id() ||
+          stored.data_size != converted->data().size() ||
+          stored.has_marker != (converted->FindExtension("eventmeshorigin") != nullptr)) {
+        Fail("stored form's facts differ from the converted event's", bytes);
+      }
+    }
   }
   if (!parses) return 0;
   const bool header_valid = grpcp::HeaderValid(message);

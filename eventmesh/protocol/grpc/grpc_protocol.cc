@@ -1,6 +1,8 @@
 #include "eventmesh/protocol/grpc/grpc_protocol.h"
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
 #include <random>
 #include <utility>
 
@@ -8,6 +10,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "eventmesh/common/utf8.h"
+#include "eventmesh/protocol/cloudevents/cloud_event.h"
+#include "eventmesh/protocol/cloudevents/json_format.h"
 #include "eventmesh/protocol/cloudevents/proto_format.h"
 #include "eventmesh/protocol/json/json.h"
 #include "eventmesh/protocol/proto/wire_reader.h"
@@ -186,6 +191,7 @@ std::optional<WireEventView> WireEventView::Read(absl::string_view bytes) {
             if (!vr.ReadTag(&f, &t) || t == wire::kStartGroup) return std::nullopt;
             if (f == 3 && t == kLen) {
               if (!vr.Len(&entry.text)) return std::nullopt;
+              entry.is_string = true;
             } else if (f >= 1 && f <= 7) {
               return std::nullopt;
             } else if (!vr.Skip(f, t, 2)) {
@@ -199,7 +205,12 @@ std::optional<WireEventView> WireEventView::Read(absl::string_view bytes) {
       view.attributes_.push_back(entry);
     } else if ((f == 6 || f == 7 || f == 8) && t == kLen) {
       if (!r.Len(&view.data_)) return std::nullopt;
+      view.repeated_fields_ |= view.data_field_ != 0;
       view.data_field_ = static_cast<int>(f);
+    } else if (f >= 1 && f <= 4 && t == kLen) {
+      if (!r.Len(&view.core_[f - 1])) return std::nullopt;
+      view.repeated_fields_ |= view.core_seen_[f - 1];
+      view.core_seen_[f - 1] = true;
     } else if (!r.Skip(f, t, 0)) {
       return std::nullopt;
     }
@@ -405,6 +416,91 @@ absl::StatusOr<cloudevents::CloudEvent> ParsedMeshEvent(absl::string_view bytes)
 }
 
 }  // namespace
+
+bool EncodeStoredEvent(const WireEventView& view, absl::string_view marker, StoredEvent* out) {
+  // Each condition below is one that ParseProto, CloudEvent::Validate or ParsedMeshEvent would
+  // otherwise look at; anything unusual is left to them.
+  // (An earlier occurrence of a field, not kept by the view, is read by the parser too.)
+  if (view.repeated_fields() || view.spec_version() != cloudevents::kSpecVersion10 ||
+      view.id().empty() || view.source().empty() || view.type().empty() || view.data_field() == 8) {
+    return false;
+  }
+  if (!IsValidUtf8(view.id()) || !IsValidUtf8(view.source()) || !IsValidUtf8(view.type()) ||
+      !cloudevents::IsUriReference(view.source())) {
+    return false;
+  }
+  const absl::Span<const WireEventView::Entry> entries = view.entries();
+  constexpr size_t kMaxEntries = 64;  // the newer-entry scan below stays short
+  if (entries.size() > kMaxEntries) return false;
+  absl::InlinedVector<std::pair<absl::string_view, absl::string_view>, 24> extensions;
+  std::optional<absl::string_view> content_type;
+  std::optional<absl::string_view> subject;
+  bool has_desc = false;
+  out->has_marker = false;
+  for (size_t i = entries.size(); i-- > 0;) {
+    const WireEventView::Entry& entry = entries[i];
+    // The parser reads every entry, the ones a newer entry replaces too.
+    if (!entry.is_string || !IsValidUtf8(entry.name) || !IsValidUtf8(entry.text)) return false;
+    bool replaced = false;
+    for (size_t j = i + 1; j < entries.size() && !replaced; ++j) {
+      replaced = entries[j].name == entry.name;
+    }
+    if (replaced) continue;
+    const absl::string_view name = entry.name;
+    if (name == key::kDataContentType || name == key::kSubject) {
+      if (entry.text.empty()) return false;  // present means non-empty
+      (name == key::kSubject ? subject : content_type) = entry.text;
+      continue;
+    }
+    if (!cloudevents::IsValidAttributeName(name) || cloudevents::IsCoreAttributeName(name)) {
+      return false;
+    }
+    if (name == key::kPasswd || name == key::kStatusCode || name == key::kResponseMessage ||
+        name == key::kSubMessageType || name == key::kPushSeq || name == key::kAckMode) {
+      continue;  // not stored (ParsedMeshEvent)
+    }
+    if (name == key::kProtocolDesc) {
+      if (entry.text.empty()) continue;  // replaced by the default below
+      has_desc = true;
+    }
+    if (name == marker) out->has_marker = true;
+    extensions.emplace_back(name, entry.text);
+  }
+  if (!has_desc) extensions.emplace_back(key::kProtocolDesc, kProtocolDescGrpc);
+  std::sort(extensions.begin(), extensions.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+
+  cloudevents::PlainEventFields fields;
+  fields.spec_version = view.spec_version();
+  fields.id = view.id();
+  fields.source = view.source();
+  fields.type = view.type();
+  fields.data_content_type = content_type;
+  fields.subject = subject;
+  fields.extensions = extensions;
+  fields.data = view.data();
+  switch (view.data_field()) {
+    case 6:
+      fields.data_encoding = cloudevents::DataEncoding::kBinary;
+      break;
+    case 7:
+      if (!IsValidUtf8(fields.data)) return false;
+      fields.data_encoding = cloudevents::IsJsonContentType(content_type.value_or("")) &&
+                                     cloudevents::IsJsonText(fields.data)
+                                 ? cloudevents::DataEncoding::kJson
+                                 : cloudevents::DataEncoding::kText;
+      break;
+    default:
+      fields.data = absl::string_view();
+      break;
+  }
+  out->bytes.clear();
+  cloudevents::AppendPlainProto(fields, &out->bytes);
+  out->topic = subject.value_or(absl::string_view());
+  out->id = view.id();
+  out->data_size = fields.data.size();
+  return true;
+}
 
 absl::StatusOr<pb::CloudEvent> FromMeshEvent(const cloudevents::CloudEvent& event) {
   auto bytes = cloudevents::SerializeProto(event);

@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "eventmesh/protocol/cloudevents/cloud_event.h"
 #include "eventmesh/protocol/grpc/eventmesh_cloudevents.pb.h"
 
@@ -119,17 +120,54 @@ class WireEventView {
   absl::string_view text_data() const { return data_field_ == 7 ? data_ : absl::string_view(); }
   absl::string_view binary_data() const { return data_field_ == 6 ? data_ : absl::string_view(); }
   bool has_proto_data() const { return data_field_ == 8; }
+  // The core fields (a field's last occurrence; "" when absent).
+  absl::string_view id() const { return core_[0]; }
+  absl::string_view source() const { return core_[1]; }
+  absl::string_view spec_version() const { return core_[2]; }
+  absl::string_view type() const { return core_[3]; }
 
- private:
-  WireEventView() = default;
   struct Entry {
     absl::string_view name;
     absl::string_view text;  // the ce_string value; empty for another kind
+    bool is_string = false;  // the value holds a ce_string (else no value)
   };
+  // Every attribute entry, in wire order (a name may come more than once).
+  absl::Span<const Entry> entries() const { return attributes_; }
+  // 6 (binary_data), 7 (text_data), 8 (proto_data) or 0 (no data).
+  int data_field() const { return data_field_; }
+  // A core field, or the data, came more than once (its earlier occurrences were not kept).
+  bool repeated_fields() const { return repeated_fields_; }
+  absl::string_view data() const { return data_; }
+
+ private:
+  WireEventView() = default;
   absl::InlinedVector<Entry, 24> attributes_;  // in wire order
+  absl::string_view core_[4];                  // id, source, spec_version, type
+  bool core_seen_[4] = {};
+  bool repeated_fields_ = false;
   int data_field_ = 0;
   absl::string_view data_;
 };
+
+// A published event's stored form written straight from its request bytes: what
+// ToMeshEvent(bytes, view) converts, serialized (cloudevents::SerializeProto), without building
+// a CloudEvent or a message in between.
+struct StoredEvent {
+  std::string bytes;
+  absl::string_view topic;  // the subject; views into the request
+  absl::string_view id;
+  size_t data_size = 0;
+  bool has_marker = false;  // it carries the extension named by EncodeStoredEvent's `marker`
+};
+// Writes *out (its buffer reused) for the events clients send: spec version 1.0, every
+// attribute a UTF-8 ce_string with a valid extension name (or datacontenttype, subject), no
+// time or dataschema, binary or text data, each field once, at most 64 attribute entries.
+// Returns false for
+// anything else, deciding nothing: the caller then converts with ToMeshEvent, which accepts or
+// refuses the event with its reason. When it returns true, ToMeshEvent(bytes, view) accepts the
+// event and SerializeProto of its result is out->bytes (grpc_protocol_test and
+// grpc_message_fuzzer compare them).
+bool EncodeStoredEvent(const WireEventView& view, absl::string_view marker, StoredEvent* out);
 
 // The events of a serialized CloudEventBatch (field 1), in order, as views into `bytes`;
 // nullopt for bytes that are not well-formed at that level or hold a group (left to the parser).

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
+#include "eventmesh/protocol/cloudevents/proto_format.h"
 #include "eventmesh/protocol/proto/deterministic.h"
 #include "gtest/gtest.h"
 
@@ -204,6 +206,114 @@ TEST(GrpcProtocolTest, WireEventViewReadsWhatTheMessageHolds) {
   EXPECT_FALSE(WireEventView::Read(grouped).has_value());
   pb::CloudEvent reparsed;
   EXPECT_TRUE(reparsed.ParseFromString(grouped));  // (protobuf reads it)
+}
+
+// EncodeStoredEvent against the general path: SerializeProto(ToMeshEvent(bytes, view)) when it
+// writes the bytes; when it declines, the general path decides (accepts or refuses).
+void ExpectStoredLikeTheGeneralPath(const std::string& bytes, bool expect_encoded) {
+  const std::optional<WireEventView> view = WireEventView::Read(bytes);
+  ASSERT_TRUE(view.has_value()) << absl::CEscape(bytes);
+  StoredEvent stored;
+  const bool encoded = EncodeStoredEvent(*view, "eventmeshorigin", &stored);
+  EXPECT_EQ(encoded, expect_encoded);
+  if (!encoded) return;
+  auto mesh = ToMeshEvent(bytes, *view);
+  ASSERT_TRUE(mesh.ok()) << mesh.status();
+  auto serialized = cloudevents::SerializeProto(*mesh);
+  ASSERT_TRUE(serialized.ok());
+  EXPECT_EQ(stored.bytes, *serialized);
+  EXPECT_EQ(stored.topic, mesh->subject().value_or(""));
+  EXPECT_EQ(stored.id, mesh->id());
+  EXPECT_EQ(stored.data_size, mesh->data().size());
+  EXPECT_EQ(stored.has_marker, mesh->FindExtension("eventmeshorigin") != nullptr);
+}
+
+TEST(GrpcProtocolTest, EncodeStoredEventWritesWhatTheGeneralPathStores) {
+  ExpectStoredLikeTheGeneralPath(Valid().SerializeAsString(), true);
+  pb::CloudEvent json = Valid();
+  SetAttr(&json, key::kDataContentType, "application/json");
+  json.set_text_data("{\"a\":[1,2]}");
+  ExpectStoredLikeTheGeneralPath(json.SerializeAsString(), true);
+  pb::CloudEvent not_json = json;
+  not_json.set_text_data("{not json");
+  ExpectStoredLikeTheGeneralPath(not_json.SerializeAsString(), true);
+  pb::CloudEvent binary = Valid();
+  SetAttr(&binary, key::kDataContentType, "application/octet-stream");
+  binary.set_binary_data(std::string("\x00\xff", 2));
+  ExpectStoredLikeTheGeneralPath(binary.SerializeAsString(), true);
+  pb::CloudEvent no_data = Valid();
+  no_data.clear_text_data();
+  ExpectStoredLikeTheGeneralPath(no_data.SerializeAsString(), true);
+  pb::CloudEvent empty_text = Valid();
+  empty_text.set_text_data("");
+  ExpectStoredLikeTheGeneralPath(empty_text.SerializeAsString(), true);
+  // Dropped attributes, the default protocoldesc (also for an empty one), the marker.
+  pb::CloudEvent response_attrs = Valid();
+  for (const char* name : {key::kStatusCode, key::kResponseMessage, key::kSubMessageType,
+                           key::kPushSeq, key::kAckMode}) {
+    SetAttr(&response_attrs, name, "1");
+  }
+  SetAttr(&response_attrs, key::kProtocolDesc, "");
+  SetAttr(&response_attrs, "eventmeshorigin", "mesh-a");
+  ExpectStoredLikeTheGeneralPath(response_attrs.SerializeAsString(), true);
+  pb::CloudEvent own_desc = Valid();
+  SetAttr(&own_desc, key::kProtocolDesc, "grpc");
+  ExpectStoredLikeTheGeneralPath(own_desc.SerializeAsString(), true);
+  // A name's last entry wins, whatever the order of the entries.
+  std::string replaced = Valid().SerializeAsString();
+  AppendStringAttr(key::kSubject, "replaced", &replaced);
+  AppendStringAttr("aaa", "first", &replaced);
+  AppendStringAttr("aaa", "second", &replaced);
+  ExpectStoredLikeTheGeneralPath(replaced, true);
+
+  // Declined: the general path decides (each of these it refuses or converts differently).
+  pb::CloudEvent spec03 = Valid();
+  spec03.set_spec_version("0.3");
+  ExpectStoredLikeTheGeneralPath(spec03.SerializeAsString(), false);
+  pb::CloudEvent bad_spec = Valid();
+  bad_spec.set_spec_version("2.0");
+  ExpectStoredLikeTheGeneralPath(bad_spec.SerializeAsString(), false);
+  for (const char* core : {"id", "source", "type"}) {
+    pb::CloudEvent missing = Valid();
+    if (std::string(core) == "id") missing.clear_id();
+    if (std::string(core) == "source") missing.clear_source();
+    if (std::string(core) == "type") missing.clear_type();
+    ExpectStoredLikeTheGeneralPath(missing.SerializeAsString(), false);
+  }
+  pb::CloudEvent bad_source = Valid();
+  bad_source.set_source("not a uri reference: \x01");
+  ExpectStoredLikeTheGeneralPath(bad_source.SerializeAsString(), false);
+  for (const char* name : {"time", "dataschema", "specversion", "Upper", "with-dash"}) {
+    pb::CloudEvent odd = Valid();
+    SetAttr(&odd, name, "2024-02-29T08:00:00Z");
+    ExpectStoredLikeTheGeneralPath(odd.SerializeAsString(), false);
+  }
+  pb::CloudEvent empty_subject = Valid();
+  SetAttr(&empty_subject, key::kSubject, "");
+  ExpectStoredLikeTheGeneralPath(empty_subject.SerializeAsString(), false);
+  pb::CloudEvent proto_data = Valid();
+  proto_data.mutable_proto_data()->set_type_url("type.googleapis.com/x");
+  ExpectStoredLikeTheGeneralPath(proto_data.SerializeAsString(), false);
+  // Not UTF-8: in a replaced entry too (the parser reads every entry).
+  std::string bad_utf8 = Valid().SerializeAsString();
+  AppendStringAttr("note", "\xff", &bad_utf8);
+  AppendStringAttr("note", "fine", &bad_utf8);
+  ExpectStoredLikeTheGeneralPath(bad_utf8, false);
+  pb::CloudEvent bad_text = Valid();
+  bad_text.set_text_data("\xc3");
+  ExpectStoredLikeTheGeneralPath(bad_text.SerializeAsString(), false);
+  // A field that comes twice (the parser checks the earlier occurrence too).
+  std::string two_ids = Valid().SerializeAsString() + std::string("\x0a\x04id-9", 6);
+  ExpectStoredLikeTheGeneralPath(two_ids, false);
+  std::string two_data = Valid().SerializeAsString() + std::string("\x32\x01z", 3);
+  ExpectStoredLikeTheGeneralPath(two_data, false);
+  // An entry without a value.
+  std::string no_value = Valid().SerializeAsString() + std::string("\x2a\x03\x0a\x01z", 5);
+  ExpectStoredLikeTheGeneralPath(no_value, false);
+  // More than 64 entries.
+  pb::CloudEvent many = Valid();
+  for (int i = 0; i < 60; ++i) SetAttr(&many, "x" + std::to_string(i), "v");
+  ExpectStoredLikeTheGeneralPath(many.SerializeAsString(), false);
 }
 
 TEST(GrpcProtocolTest, BatchEventBytesListsTheEvents) {

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "eventmesh/common/thread_deferral.h"
@@ -131,6 +132,17 @@ absl::Status PublishService::Admit(const Publisher& publisher, absl::string_view
 
 absl::Status PublishService::AdmitAll(const Publisher& publisher,
                                       const std::vector<cloudevents::CloudEvent>& events) {
+  absl::InlinedVector<EventFacts, 16> facts;
+  facts.reserve(events.size());
+  for (const auto& event : events) {
+    facts.push_back(EventFacts{TopicOf(event), event.data().size(),
+                               event.FindExtension(kMeshOriginExtension) != nullptr});
+  }
+  return AdmitAll(publisher, facts);
+}
+
+absl::Status PublishService::AdmitAll(const Publisher& publisher,
+                                      absl::Span<const EventFacts> events) {
   absl::Status status = AdmitBatch(publisher, events);
   if (!status.ok() && metrics_ != nullptr) {
     metrics_->PublishRefused(publisher.protocol, status, std::max<size_t>(1, events.size()));
@@ -156,9 +168,9 @@ absl::Status PublishService::AdmitOne(const Publisher& publisher, absl::string_v
 }
 
 absl::Status PublishService::AdmitBatch(const Publisher& publisher,
-                                        const std::vector<cloudevents::CloudEvent>& events) {
-  for (const auto& event : events) {
-    if (absl::Status s = AdmitTopic(publisher, TopicOf(event)); !s.ok()) return s;
+                                        absl::Span<const EventFacts> events) {
+  for (const EventFacts& event : events) {
+    if (absl::Status s = AdmitTopic(publisher, event.topic); !s.ok()) return s;
   }
   if (static_cast<int64_t>(events.size()) > limits_.max_batch_events) {
     return absl::OutOfRangeError(
@@ -169,24 +181,36 @@ absl::Status PublishService::AdmitBatch(const Publisher& publisher,
     return s;
   }
   for (size_t i = 0; i < events.size(); ++i) {
-    if (absl::Status s = CheckSize(events[i].data().size()); !s.ok()) {
+    if (absl::Status s = CheckSize(events[i].data_size); !s.ok()) {
       return absl::OutOfRangeError(absl::StrCat("event [", i, "]: ", s.message()));
     }
   }
-  for (const auto& event : events) {
-    const std::string topic(TopicOf(event));
+  for (const EventFacts& event : events) {
+    const std::string topic(event.topic);
     if (absl::Status ensured = topics_->EnsureTopic(topic); !ensured.ok()) {
       return absl::Status(ensured.code(),
                           absl::StrCat("topic \"", topic, "\": ", ensured.message()));
     }
-    if (event.FindExtension(kMeshOriginExtension) == nullptr) NotePublished(topic);
+    if (!event.forwarded) NotePublished(topic);
   }
   return absl::OkStatus();
 }
 
 void PublishService::Publish(std::vector<cloudevents::CloudEvent> events,
                              std::function<void(absl::Status)> done, Protocol protocol) {
-  if (events.empty()) {
+  std::vector<connectors::Connector::PendingPublish> batch(events.size());
+  for (size_t i = 0; i < events.size(); ++i) batch[i].event = std::move(events[i]);
+  Dispatch(std::move(batch), std::move(done), protocol);
+}
+
+void PublishService::PublishStored(std::vector<connectors::Connector::PendingPublish> batch,
+                                   std::function<void(absl::Status)> done, Protocol protocol) {
+  Dispatch(std::move(batch), std::move(done), protocol);
+}
+
+void PublishService::Dispatch(std::vector<connectors::Connector::PendingPublish> batch,
+                              std::function<void(absl::Status)> done, Protocol protocol) {
+  if (batch.empty()) {
     done(absl::OkStatus());
     return;
   }
@@ -203,29 +227,26 @@ void PublishService::Publish(std::vector<cloudevents::CloudEvent> events,
   gather->metrics = metrics_;
   gather->protocol = protocol;
   gather->start_ns = metrics_ != nullptr ? SteadyNowNs() : 0;
-  gather->remaining = events.size();
+  gather->remaining = batch.size();
   gather->done = std::move(done);
-  std::vector<connectors::Connector::PendingPublish> batch;
-  batch.reserve(events.size());
-  for (auto& event : events) {
-    batch.push_back(connectors::Connector::PendingPublish{
-        std::move(event), [gather](absl::StatusOr<connectors::PublishResult> result) {
-          if (gather->metrics != nullptr) {
-            gather->metrics->PublishDone(gather->protocol, result.ok(), gather->start_ns);
-          }
-          if (!result.ok()) {
-            std::lock_guard<std::mutex> lock(gather->mu);
-            if (gather->first_error.ok()) gather->first_error = PublishFailed(result.status());
-          }
-          if (gather->remaining.fetch_sub(1) == 1) {
-            absl::Status status;
-            {
-              std::lock_guard<std::mutex> lock(gather->mu);
-              status = gather->first_error;
-            }
-            gather->done(std::move(status));
-          }
-        }});
+  for (auto& pending : batch) {
+    pending.done = [gather](absl::StatusOr<connectors::PublishResult> result) {
+      if (gather->metrics != nullptr) {
+        gather->metrics->PublishDone(gather->protocol, result.ok(), gather->start_ns);
+      }
+      if (!result.ok()) {
+        std::lock_guard<std::mutex> lock(gather->mu);
+        if (gather->first_error.ok()) gather->first_error = PublishFailed(result.status());
+      }
+      if (gather->remaining.fetch_sub(1) == 1) {
+        absl::Status status;
+        {
+          std::lock_guard<std::mutex> lock(gather->mu);
+          status = gather->first_error;
+        }
+        gather->done(std::move(status));
+      }
+    };
   }
   if (common::ThreadDeferrer* deferrer = common::CurrentThreadDeferrer()) {
     // On an event-loop thread: join the publishes of this loop turn (other requests that

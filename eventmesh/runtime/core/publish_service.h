@@ -27,6 +27,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "eventmesh/connectors/api/connector.h"
 #include "eventmesh/protocol/cloudevents/cloud_event.h"
 #include "eventmesh/runtime/core/acl.h"
@@ -117,6 +118,14 @@ class PublishService {
   // once for the whole batch, all or none.
   absl::Status AdmitAll(const Publisher& publisher,
                         const std::vector<cloudevents::CloudEvent>& events);
+  // What the policy reads of one event of a batch held in its stored form.
+  struct EventFacts {
+    absl::string_view topic;
+    size_t data_size = 0;
+    bool forwarded = false;  // it carries kMeshOriginExtension
+  };
+  // AdmitAll for a batch held in its stored form: the same checks and refusals.
+  absl::Status AdmitAll(const Publisher& publisher, absl::Span<const EventFacts> events);
 
   // Publishes admitted events in order; `done` runs exactly once (on a connector thread or
   // the calling thread) with OK when every event is durable, else the first error. Each event's
@@ -126,6 +135,11 @@ class PublishService {
   // (one store write for the HTTP requests that arrived together, in their order).
   void Publish(std::vector<cloudevents::CloudEvent> events, std::function<void(absl::Status)> done,
                Protocol protocol = Protocol::kInternal);
+  // Publish() for admitted events already in their stored form (each PendingPublish with
+  // `stored`, `stored_topic` and `stored_hints` set; its `done` is set here), for frontends that
+  // write the stored form straight from a request. Only when TakesStoredBytes().
+  void PublishStored(std::vector<connectors::Connector::PendingPublish> batch,
+                     std::function<void(absl::Status)> done, Protocol protocol);
   // Hands admitted events with their own callbacks to the connector in one batch (the TCP
   // session's path: one call per socket read). Use PublishFailed() on errors; the callbacks
   // report their outcome with metrics()->PublishDone.
@@ -150,8 +164,10 @@ class PublishService {
 
   absl::Status AdmitOne(const Publisher& publisher, absl::string_view topic, size_t data_size,
                         bool forwarded);
-  absl::Status AdmitBatch(const Publisher& publisher,
-                          const std::vector<cloudevents::CloudEvent>& events);
+  absl::Status AdmitBatch(const Publisher& publisher, absl::Span<const EventFacts> events);
+  // Publish/PublishStored once the batch is built: one `done` for all, metrics, the loop turn.
+  void Dispatch(std::vector<connectors::Connector::PendingPublish> batch,
+                std::function<void(absl::Status)> done, Protocol protocol);
   absl::Status AdmitTopic(const Publisher& publisher, absl::string_view topic);
   absl::Status TakeRate(const Publisher& publisher, int64_t count);
   absl::Status CheckSize(size_t data_size) const;

@@ -15,11 +15,13 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "boost/asio/executor_work_guard.hpp"
 #include "boost/asio/io_context.hpp"
 #include "eventmesh/common/named_thread.h"
@@ -284,6 +286,81 @@ void PublishBatch(Shared* shared, const pb::CloudEventBatch& batch, const std::s
   PublishCheckedBatch(shared, *user, std::move(events), std::move(respond));
 }
 
+// The request's single event, parsed (the copy-shaped refusal answers with it).
+pb::CloudEvent RequestMessage(absl::string_view bytes) {
+  pb::CloudEvent request;
+  (void)request.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+  return request;
+}
+
+// PublishFromBytes' events in their stored form, written from their bytes (EncodeStoredEvent),
+// admitted and published through PublishService as PublishChecked and PublishCheckedBatch do,
+// with the same answers. Returns false, having answered nothing, when an event is one
+// EncodeStoredEvent leaves alone.
+bool PublishStoredFromBytes(Shared* shared, absl::string_view bytes, bool batch,
+                            absl::Span<const WireEventView> views, const std::string& peer_ip,
+                            const Respond& respond) {
+  std::vector<connectors::Connector::PendingPublish> pending(views.size());
+  absl::InlinedVector<core::PublishService::EventFacts, 1> facts(views.size());
+  StoredEvent stored;
+  for (size_t i = 0; i < views.size(); ++i) {
+    if (!EncodeStoredEvent(views[i], core::kMeshOriginExtension, &stored)) return false;
+    facts[i] = {stored.topic, stored.data_size, stored.has_marker};
+    pending[i].stored.swap(stored.bytes);
+    // The events of a batch usually share their topic: one TopicName for a run of them.
+    if (i > 0 && absl::string_view(pending[i - 1].stored_topic) == stored.topic) {
+      pending[i].stored_topic = pending[i - 1].stored_topic;
+    } else {
+      pending[i].stored_topic = connectors::TopicName(stored.topic);
+    }
+    pending[i].stored_hints.data_size = stored.data_size;
+  }
+  auto user = shared->Authenticate(views[0], peer_ip);
+  if (!user.ok()) {
+    respond(FreshResponse(Code::kAclErr, user.status().message()));
+    return true;
+  }
+  const core::Publisher publisher = shared->AsPublisher(*user);
+  core::PublishService& publish = *shared->services.publish;
+  if (batch) {
+    if (absl::Status admitted = publish.AdmitAll(publisher, facts); !admitted.ok()) {
+      respond(
+          FreshResponse(PublishRefusalCode(admitted, Code::kBatchPublishErr), admitted.message()));
+      return true;
+    }
+    publish.PublishStored(
+        std::move(pending),
+        [respond](absl::Status status) {
+          respond(status.ok() ? FreshResponse(Code::kSuccess, "batch publish success")
+                              : FreshResponse(Code::kBatchPublishErr, status.message()));
+        },
+        core::Protocol::kGrpc);
+    return true;
+  }
+  if (absl::Status admitted =
+          publish.Admit(publisher, facts[0].topic, facts[0].data_size, facts[0].forwarded);
+      !admitted.ok()) {
+    const Code code = PublishRefusalCode(admitted, Code::kSendAsyncMsgErr);
+    respond(code == Code::kSpeedOverLimitErr
+                ? CopyResponse(RequestMessage(bytes), code, admitted.message())
+                : FreshResponse(code, admitted.message()));
+    return true;
+  }
+  publish.PublishStored(
+      std::move(pending),
+      [respond, topic = std::string(facts[0].topic),
+       id = std::string(views[0].id())](absl::Status status) {
+        if (status.ok()) {
+          respond(FreshResponse(Code::kSuccess,
+                                absl::StrCat("SendResult[topic=", topic, ", messageId=", id, "]")));
+        } else {
+          respond(FreshResponse(Code::kSendAsyncMsgErr, status.message()));
+        }
+      },
+      core::Protocol::kGrpc);
+  return true;
+}
+
 // The publish of a request read straight from its bytes (`batch`: a CloudEventBatch, else one
 // CloudEvent): Apache's checks on WireEventView, the conversion from the event's own bytes, so no
 // message is parsed and serialized again on the way to the store. Answers (and returns true)
@@ -303,29 +380,37 @@ bool PublishFromBytes(Shared* shared, absl::string_view bytes, bool batch,
                                                 kMaxGrpcMessageFields) > kMaxGrpcMessageFields) {
     return false;
   }
-  std::vector<cloudevents::CloudEvent> events;
-  std::optional<WireEventView> first;
-  // One event's checks and conversion; false on any refusal.
-  const auto add = [&](absl::string_view event_bytes) {
-    std::optional<WireEventView> view = WireEventView::Read(event_bytes);
+  // Every event read and checked first (any refusal: the message path answers).
+  absl::InlinedVector<absl::string_view, 1> event_bytes;
+  absl::InlinedVector<WireEventView, 1> views;
+  if (batch) {
+    std::optional<std::vector<absl::string_view>> batched = BatchEventBytes(bytes);
+    if (!batched.has_value() || batched->empty()) return false;
+    event_bytes.assign(batched->begin(), batched->end());
+  } else {
+    event_bytes.push_back(bytes);
+  }
+  views.reserve(event_bytes.size());
+  for (absl::string_view one : event_bytes) {
+    std::optional<WireEventView> view = WireEventView::Read(one);
     if (!view.has_value() || !HeaderValid(*view) || !CheckData(*view).ok()) return false;
-    auto event = ToMeshEvent(event_bytes, *view);
+    views.push_back(*std::move(view));
+  }
+  // With a connector that stores the encoded event as it is, each event's stored form is
+  // written straight from its bytes; when any event is one EncodeStoredEvent leaves alone, all
+  // take the conversion below.
+  if (shared->services.publish->TakesStoredBytes() &&
+      PublishStoredFromBytes(shared, bytes, batch, views, peer_ip, respond)) {
+    return true;
+  }
+  std::vector<cloudevents::CloudEvent> events;
+  events.reserve(views.size());
+  for (size_t i = 0; i < views.size(); ++i) {
+    auto event = ToMeshEvent(event_bytes[i], views[i]);
     if (!event.ok()) return false;
     events.push_back(*std::move(event));
-    if (!first.has_value()) first = std::move(view);
-    return true;
-  };
-  if (batch) {
-    const std::optional<std::vector<absl::string_view>> batched = BatchEventBytes(bytes);
-    if (!batched.has_value() || batched->empty()) return false;
-    events.reserve(batched->size());
-    for (absl::string_view event_bytes : *batched) {
-      if (!add(event_bytes)) return false;
-    }
-  } else if (!add(bytes)) {
-    return false;
   }
-  auto user = shared->Authenticate(*first, peer_ip);
+  auto user = shared->Authenticate(views[0], peer_ip);
   if (!user.ok()) {
     respond(FreshResponse(Code::kAclErr, user.status().message()));
     return true;
@@ -334,13 +419,7 @@ bool PublishFromBytes(Shared* shared, absl::string_view bytes, bool batch,
     PublishCheckedBatch(shared, *user, std::move(events), respond);
   } else {
     PublishChecked(
-        shared, *user, std::move(events[0]),
-        [bytes] {
-          pb::CloudEvent request;
-          (void)request.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
-          return request;
-        },
-        respond);
+        shared, *user, std::move(events[0]), [bytes] { return RequestMessage(bytes); }, respond);
   }
   return true;
 }
