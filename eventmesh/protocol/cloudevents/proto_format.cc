@@ -810,7 +810,8 @@ absl::StatusOr<CloudEvent> ParseWireEvent(absl::string_view in, absl::string_vie
   // are distinct: every older entry of a name was skipped above.
   std::sort(selected.begin(), selected.end(),
             [](const AttrEntry* a, const AttrEntry* b) { return a->first < b->first; });
-  e.mutable_extensions()->reserve(selected.size());
+  // (The filler places up to 32 directly; past that it sorts and merges the rest itself.)
+  e.mutable_extensions()->reserve(std::min<size_t>(selected.size(), 32));
   for (const AttrEntry* entry : selected) {
     absl::StatusOr<AttributeValue> ext = ToAttributeValue(entry->first, entry->second);
     if (!ext.ok()) return ext.status();

@@ -6,10 +6,10 @@
 // Properties: nothing crashes; the bounded read of a CloudEvent and of a CloudEventBatch accepts
 // exactly what protobuf's parse accepts (inputs here stay far below the field limit) and reads
 // the same message, however the bytes are sliced; what WireEventView reads from the bytes
-// (attributes, the header and data checks, the conversion) is what the parsed message gives; an
+// (attributes, the header and data checks, the conversion) is what the parsed message gives;
 // the stored form EncodeStoredEvent writes from the bytes is SerializeProto of the converted event,
-// and it writes one only for events protobuf and the conversion accept; an
-// accepted event converts back to the wire
+// and it writes one only for events protobuf and the conversion accept; an accepted event
+// converts back to the wire
 // form and from there to the same mesh event (the conversion loses nothing but what it must
 // drop). Violations abort.
 #include <cstdint>

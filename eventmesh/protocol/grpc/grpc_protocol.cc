@@ -176,12 +176,18 @@ std::optional<WireEventView> WireEventView::Read(absl::string_view bytes) {
       absl::string_view entry_bytes;
       if (!r.Len(&entry_bytes)) return std::nullopt;
       Entry entry;
+      bool name_seen = false;
+      bool value_seen = false;
       wire::WireReader er(entry_bytes);
       while (!er.done()) {
         if (!er.ReadTag(&f, &t) || t == wire::kStartGroup) return std::nullopt;
         if (f == 1 && t == kLen) {
+          entry.repeated |= name_seen;
+          name_seen = true;
           if (!er.Len(&entry.name)) return std::nullopt;
         } else if (f == 2 && t == kLen) {
+          entry.repeated |= value_seen;
+          value_seen = true;
           // The value message (several of them in one entry merge): the last of its oneof's
           // fields is the one it holds. Kinds other than ce_string are left to the parser.
           absl::string_view value;
@@ -190,6 +196,7 @@ std::optional<WireEventView> WireEventView::Read(absl::string_view bytes) {
           while (!vr.done()) {
             if (!vr.ReadTag(&f, &t) || t == wire::kStartGroup) return std::nullopt;
             if (f == 3 && t == kLen) {
+              entry.repeated |= entry.is_string;
               if (!vr.Len(&entry.text)) return std::nullopt;
               entry.is_string = true;
             } else if (f >= 1 && f <= 7) {
@@ -440,7 +447,11 @@ bool EncodeStoredEvent(const WireEventView& view, absl::string_view marker, Stor
   for (size_t i = entries.size(); i-- > 0;) {
     const WireEventView::Entry& entry = entries[i];
     // The parser reads every entry, the ones a newer entry replaces too.
-    if (!entry.is_string || !IsValidUtf8(entry.name) || !IsValidUtf8(entry.text)) return false;
+    // (Its earlier key or value occurrences, not kept by the view, too: declined.)
+    if (!entry.is_string || entry.repeated || !IsValidUtf8(entry.name) ||
+        !IsValidUtf8(entry.text)) {
+      return false;
+    }
     bool replaced = false;
     for (size_t j = i + 1; j < entries.size() && !replaced; ++j) {
       replaced = entries[j].name == entry.name;

@@ -130,6 +130,9 @@ class WireEventView {
     absl::string_view name;
     absl::string_view text;  // the ce_string value; empty for another kind
     bool is_string = false;  // the value holds a ce_string (else no value)
+    // The entry's key, its value message or the value's ce_string came more than once (the
+    // earlier occurrences were not kept).
+    bool repeated = false;
   };
   // Every attribute entry, in wire order (a name may come more than once).
   absl::Span<const Entry> entries() const { return attributes_; }
@@ -159,9 +162,10 @@ struct StoredEvent {
   size_t data_size = 0;
   bool has_marker = false;  // it carries the extension named by EncodeStoredEvent's `marker`
 };
-// Writes *out (its buffer reused) for the events clients send: spec version 1.0, every
+// Writes *out for the events clients send: spec version 1.0, every
 // attribute a UTF-8 ce_string with a valid extension name (or datacontenttype, subject), no
-// time or dataschema, binary or text data, each field once, at most 64 attribute entries.
+// time or dataschema, binary or text data, each field (and each entry's key and value) once, at
+// most 64 attribute entries.
 // Returns false for
 // anything else, deciding nothing: the caller then converts with ToMeshEvent, which accepts or
 // refuses the event with its reason. When it returns true, ToMeshEvent(bytes, view) accepts the

@@ -307,6 +307,14 @@ TEST(GrpcProtocolTest, EncodeStoredEventWritesWhatTheGeneralPathStores) {
   ExpectStoredLikeTheGeneralPath(two_ids, false);
   std::string two_data = Valid().SerializeAsString() + std::string("\x32\x01z", 3);
   ExpectStoredLikeTheGeneralPath(two_data, false);
+  // An entry whose key, value message or ce_string comes twice (the parser checks the earlier
+  // one too: here it is not UTF-8).
+  for (const std::string& entry :
+       {std::string("\x2a\x0f\x0a\x04note\x12\x07\x1a\x01\xff\x1a\x02ok", 17),
+        std::string("\x2a\x0f\x0a\x01\xff\x0a\x04note\x12\x04\x1a\x02ok", 17),
+        std::string("\x2a\x11\x0a\x04note\x12\x03\x1a\x01\xff\x12\x04\x1a\x02ok", 19)}) {
+    ExpectStoredLikeTheGeneralPath(Valid().SerializeAsString() + entry, false);
+  }
   // An entry without a value.
   std::string no_value = Valid().SerializeAsString() + std::string("\x2a\x03\x0a\x01z", 5);
   ExpectStoredLikeTheGeneralPath(no_value, false);
