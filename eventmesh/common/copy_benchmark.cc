@@ -1,7 +1,7 @@
 // What a memcpy costs by size and by how the source and destination are aligned: the figure
 // behind ApplyReleaseTuning's glibc setting (release_tuning.h). On AMD Zen 3/4 cores glibc 2.36
-// copies blocks over 2 KiB with `rep movsb`, which runs ~25x slower when the source is aligned
-// and the destination is not. Compare
+// copies blocks over 2 KiB with `rep movsb`, which runs ~20x slower for some relative alignments
+// of source and destination (here: dst_offset 1 with src_offset 0, dst_offset 33 with 7). Compare
 //   EVENTMESH_GLIBC_COPY_TUNING=off bazel run -c opt //eventmesh/common:copy_benchmark
 //   bazel run -c opt //eventmesh/common:copy_benchmark
 // (the second restarts with the tunable on such CPUs, like the servers).

@@ -11,16 +11,16 @@ namespace eventmesh::common {
 // binary, before any thread starts.
 //
 // 1. glibc's memcpy on AMD CPUs (every build). For copies over about 2 KiB glibc 2.36 (Debian
-//    12) uses `rep movsb`, which AMD Zen 3/4 cores run 20-30x slower than the vector loop when
-//    the source is aligned and the destination is not (glibc bug 30994: ~2.7 GB/s against
-//    ~60 GB/s, measured on the project's machine). The store's write-ahead log copies every
-//    write batch that way, and push frames are appended that way. On an AMD CPU with a glibc
-//    older than 2.40, ApplyReleaseTuning sets GLIBC_TUNABLES=glibc.cpu.x86_rep_movsb_threshold
-//    (which glibc reads only at start-up) and replaces the process image once with the same
-//    program and arguments: same pid, same open files. It leaves the process alone when
-//    GLIBC_TUNABLES already names that tunable. The environment variable
-//    EVENTMESH_GLIBC_COPY_TUNING chooses: `auto` (the default, as above), `on` (on any CPU and
-//    glibc), `off` (never).
+//    12) uses `rep movsb`, which AMD Zen 3/4 cores run 20-30x slower than the vector loop for
+//    some relative alignments of source and destination (glibc bug 30994; copy_benchmark on the
+//    project's machine: 64 KiB in 24-26 us instead of 1.3-1.5 us). The store's write-ahead log
+//    copies every write batch that way, and push frames are appended that way. On an AMD CPU with a
+//    glibc older than 2.40, ApplyReleaseTuning sets
+//    GLIBC_TUNABLES=glibc.cpu.x86_rep_movsb_threshold (which glibc reads only at start-up) and
+//    replaces the process image once with the same program and arguments: same pid, same open
+//    files. It leaves the process alone when GLIBC_TUNABLES already names that tunable. The
+//    environment variable EVENTMESH_GLIBC_COPY_TUNING chooses: `auto` (the default, as above), `on`
+//    (on any CPU and glibc), `off` (never).
 //
 // 2. In optimised (NDEBUG) builds only: Abseil Mutex lock-order (deadlock) detection off.
 //    Debian's libabsl is compiled without NDEBUG, so by default every absl::Mutex::Lock records

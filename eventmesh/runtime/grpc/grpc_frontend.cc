@@ -186,6 +186,28 @@ std::optional<cloudevents::CloudEvent> CheckPublish(Shared* shared, const pb::Cl
   return *std::move(event);
 }
 
+// The answer to a single publish once the store has spoken (Apache's SendResult text).
+std::function<void(absl::Status)> SinglePublishAnswer(Respond respond, std::string topic,
+                                                      std::string id) {
+  return [respond = std::move(respond), topic = std::move(topic),
+          id = std::move(id)](absl::Status status) {
+    if (status.ok()) {
+      respond(FreshResponse(Code::kSuccess,
+                            absl::StrCat("SendResult[topic=", topic, ", messageId=", id, "]")));
+    } else {
+      respond(FreshResponse(Code::kSendAsyncMsgErr, status.message()));
+    }
+  };
+}
+
+// The answer to a batch publish once the store has spoken.
+std::function<void(absl::Status)> BatchPublishAnswer(Respond respond) {
+  return [respond = std::move(respond)](absl::Status status) {
+    respond(status.ok() ? FreshResponse(Code::kSuccess, "batch publish success")
+                        : FreshResponse(Code::kBatchPublishErr, status.message()));
+  };
+}
+
 // The publish policy, then the store, for one checked event. `request` gives the request
 // message for a refusal for speed (answered with a copy of it, as Apache does).
 void PublishChecked(Shared* shared, const core::AclUser* user, cloudevents::CloudEvent event,
@@ -202,16 +224,7 @@ void PublishChecked(Shared* shared, const core::AclUser* user, cloudevents::Clou
   std::vector<cloudevents::CloudEvent> events;
   events.push_back(std::move(event));
   shared->services.publish->Publish(
-      std::move(events),
-      [respond = std::move(respond), topic, id](absl::Status status) {
-        if (status.ok()) {
-          respond(FreshResponse(Code::kSuccess,
-                                absl::StrCat("SendResult[topic=", topic, ", messageId=", id, "]")));
-        } else {
-          respond(FreshResponse(Code::kSendAsyncMsgErr, status.message()));
-        }
-      },
-      core::Protocol::kGrpc);
+      std::move(events), SinglePublishAnswer(std::move(respond), topic, id), core::Protocol::kGrpc);
 }
 
 // The publish policy, then the store, for the checked events of a batch.
@@ -224,13 +237,8 @@ void PublishCheckedBatch(Shared* shared, const core::AclUser* user,
         FreshResponse(PublishRefusalCode(admitted, Code::kBatchPublishErr), admitted.message()));
     return;
   }
-  shared->services.publish->Publish(
-      std::move(events),
-      [respond = std::move(respond)](absl::Status status) {
-        respond(status.ok() ? FreshResponse(Code::kSuccess, "batch publish success")
-                            : FreshResponse(Code::kBatchPublishErr, status.message()));
-      },
-      core::Protocol::kGrpc);
+  shared->services.publish->Publish(std::move(events), BatchPublishAnswer(std::move(respond)),
+                                    core::Protocol::kGrpc);
 }
 
 void PublishOne(Shared* shared, const pb::CloudEvent& request, const std::string& peer_ip,
@@ -328,13 +336,7 @@ bool PublishStoredFromBytes(Shared* shared, absl::string_view bytes, bool batch,
           FreshResponse(PublishRefusalCode(admitted, Code::kBatchPublishErr), admitted.message()));
       return true;
     }
-    publish.PublishStored(
-        std::move(pending),
-        [respond](absl::Status status) {
-          respond(status.ok() ? FreshResponse(Code::kSuccess, "batch publish success")
-                              : FreshResponse(Code::kBatchPublishErr, status.message()));
-        },
-        core::Protocol::kGrpc);
+    publish.PublishStored(std::move(pending), BatchPublishAnswer(respond), core::Protocol::kGrpc);
     return true;
   }
   if (absl::Status admitted =
@@ -348,15 +350,7 @@ bool PublishStoredFromBytes(Shared* shared, absl::string_view bytes, bool batch,
   }
   publish.PublishStored(
       std::move(pending),
-      [respond, topic = std::string(facts[0].topic),
-       id = std::string(views[0].id())](absl::Status status) {
-        if (status.ok()) {
-          respond(FreshResponse(Code::kSuccess,
-                                absl::StrCat("SendResult[topic=", topic, ", messageId=", id, "]")));
-        } else {
-          respond(FreshResponse(Code::kSendAsyncMsgErr, status.message()));
-        }
-      },
+      SinglePublishAnswer(respond, std::string(facts[0].topic), std::string(views[0].id())),
       core::Protocol::kGrpc);
   return true;
 }
