@@ -8,6 +8,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/string_view.h"
@@ -25,8 +28,9 @@ constexpr std::string_view kRepMovsbThreshold = "glibc.cpu.x86_rep_movsb_thresho
 // copies over a fraction of the L3 cache anyway).
 constexpr std::string_view kNoRepMovsb = "glibc.cpu.x86_rep_movsb_threshold=4294967296";
 
-// True for a glibc version string ("2.36") older than 2.40, the first release whose memcpy
-// no longer uses `rep movsb` on AMD Zen 3/4; an unreadable version counts as old.
+// True for a glibc version string ("2.36") older than 2.40: glibc's own fix of bug 30994 dates
+// from 2024, and releases from 2.40 on are left to choose for themselves. An unreadable version
+// counts as old.
 bool GlibcCopiesWithRepMovsb(std::string_view version) {
   const size_t dot = version.find('.');
   if (dot == std::string_view::npos) return true;
