@@ -437,30 +437,39 @@ bool EncodeStoredEvent(const WireEventView& view, absl::string_view marker, Stor
     return false;
   }
   const absl::Span<const WireEventView::Entry> entries = view.entries();
-  constexpr size_t kMaxEntries = 64;  // the newer-entry scan below stays short
+  constexpr size_t kMaxEntries = 64;
   if (entries.size() > kMaxEntries) return false;
-  absl::InlinedVector<std::pair<absl::string_view, absl::string_view>, 24> extensions;
-  std::optional<absl::string_view> content_type;
-  std::optional<absl::string_view> subject;
-  bool has_desc = false;
-  out->has_marker = false;
-  for (size_t i = entries.size(); i-- > 0;) {
-    const WireEventView::Entry& entry = entries[i];
-    // The parser reads every entry, the ones a newer entry replaces too.
-    // (Its earlier key or value occurrences, not kept by the view, too: declined.)
+  // The entries in name order, a name's entries in wire order, so the last of each run is the
+  // one that counts (a parsed map keeps a key's last entry).
+  absl::InlinedVector<const WireEventView::Entry*, 24> sorted;
+  sorted.reserve(entries.size());
+  for (const WireEventView::Entry& entry : entries) {
+    // The parser reads every entry, the ones a newer entry replaces too; an entry's own earlier
+    // key or value occurrences (not kept by the view) are declined.
     if (!entry.is_string || entry.repeated || !IsValidUtf8(entry.name) ||
         !IsValidUtf8(entry.text)) {
       return false;
     }
-    bool replaced = false;
-    for (size_t j = i + 1; j < entries.size() && !replaced; ++j) {
-      replaced = entries[j].name == entry.name;
-    }
-    if (replaced) continue;
-    const absl::string_view name = entry.name;
+    sorted.push_back(&entry);
+  }
+  // (Entries of one name ordered by their place in the view: no stable sort's buffer.)
+  std::sort(sorted.begin(), sorted.end(),
+            [](const WireEventView::Entry* a, const WireEventView::Entry* b) {
+              const int order = a->name.compare(b->name);
+              return order < 0 || (order == 0 && a < b);
+            });
+  absl::InlinedVector<std::pair<absl::string_view, absl::string_view>, 24> extensions;
+  std::optional<absl::string_view> content_type;
+  std::optional<absl::string_view> subject;
+  bool desc_added = false;
+  out->has_marker = false;
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    if (i + 1 < sorted.size() && sorted[i + 1]->name == sorted[i]->name) continue;  // replaced
+    const absl::string_view name = sorted[i]->name;
+    const absl::string_view text = sorted[i]->text;
     if (name == key::kDataContentType || name == key::kSubject) {
-      if (entry.text.empty()) return false;  // present means non-empty
-      (name == key::kSubject ? subject : content_type) = entry.text;
+      if (text.empty()) return false;  // present means non-empty
+      (name == key::kSubject ? subject : content_type) = text;
       continue;
     }
     if (!cloudevents::IsValidAttributeName(name) || cloudevents::IsCoreAttributeName(name)) {
@@ -470,16 +479,18 @@ bool EncodeStoredEvent(const WireEventView& view, absl::string_view marker, Stor
         name == key::kSubMessageType || name == key::kPushSeq || name == key::kAckMode) {
       continue;  // not stored (ParsedMeshEvent)
     }
-    if (name == key::kProtocolDesc) {
-      if (entry.text.empty()) continue;  // replaced by the default below
-      has_desc = true;
+    // protocoldesc defaults to the gRPC text when absent or empty, in its place in name order.
+    if (!desc_added && name >= absl::string_view(key::kProtocolDesc)) {
+      desc_added = true;
+      if (name != key::kProtocolDesc || text.empty()) {
+        extensions.emplace_back(key::kProtocolDesc, kProtocolDescGrpc);
+        if (name == key::kProtocolDesc) continue;
+      }
     }
     if (name == marker) out->has_marker = true;
-    extensions.emplace_back(name, entry.text);
+    extensions.emplace_back(name, text);
   }
-  if (!has_desc) extensions.emplace_back(key::kProtocolDesc, kProtocolDescGrpc);
-  std::sort(extensions.begin(), extensions.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
+  if (!desc_added) extensions.emplace_back(key::kProtocolDesc, kProtocolDescGrpc);
 
   cloudevents::PlainEventFields fields;
   fields.spec_version = view.spec_version();

@@ -256,6 +256,19 @@ TEST(GrpcProtocolTest, EncodeStoredEventWritesWhatTheGeneralPathStores) {
   SetAttr(&response_attrs, key::kProtocolDesc, "");
   SetAttr(&response_attrs, "eventmeshorigin", "mesh-a");
   ExpectStoredLikeTheGeneralPath(response_attrs.SerializeAsString(), true);
+  // The default protocoldesc in its place in name order: after every other extension, before
+  // the first, or between.
+  for (const std::vector<const char*>& names :
+       std::vector<std::vector<const char*>>{{"aaa"}, {"zzz"}, {}, {"aaa", "protocoldesd"}}) {
+    pb::CloudEvent few;
+    few.set_id("id-1");
+    few.set_source("/");
+    few.set_spec_version("1.0");
+    few.set_type("t");
+    SetAttr(&few, key::kSubject, "orders");
+    for (const char* name : names) SetAttr(&few, name, "v");
+    ExpectStoredLikeTheGeneralPath(few.SerializeAsString(), true);
+  }
   pb::CloudEvent own_desc = Valid();
   SetAttr(&own_desc, key::kProtocolDesc, "grpc");
   ExpectStoredLikeTheGeneralPath(own_desc.SerializeAsString(), true);
