@@ -678,6 +678,7 @@ TEST_F(HttpServerTest, PublishEndpointWithoutCloudEventsWrapsTheRequest) {
   HttpReply reply = Post({{"Content-Type", "application/json"},
                           {"bizseqno", "p1"},
                           {"passwd", "s3cret-pw"},
+                          {"token", "s3cret-access-token"},
                           {"Authorization", "Bearer s3cret-token"},
                           {"Cookie", "session=s3cret-cookie"}},
                          "{\"a\":1}", "/eventmesh/publish/plain");

@@ -411,7 +411,7 @@ absl::StatusOr<cloudevents::CloudEvent> ParsedMeshEvent(absl::string_view bytes)
   // must not be stored.
   auto parsed = cloudevents::ParseProto(bytes);
   if (!parsed.ok()) return parsed.status();
-  for (const char* name : {key::kPasswd, key::kStatusCode, key::kResponseMessage,
+  for (const char* name : {key::kPasswd, key::kToken, key::kStatusCode, key::kResponseMessage,
                            key::kSubMessageType, key::kPushSeq, key::kAckMode}) {
     parsed->RemoveExtension(name);
   }
@@ -475,8 +475,9 @@ bool EncodeStoredEvent(const WireEventView& view, absl::string_view marker, Stor
     if (!cloudevents::IsValidAttributeName(name) || cloudevents::IsCoreAttributeName(name)) {
       return false;
     }
-    if (name == key::kPasswd || name == key::kStatusCode || name == key::kResponseMessage ||
-        name == key::kSubMessageType || name == key::kPushSeq || name == key::kAckMode) {
+    if (name == key::kPasswd || name == key::kToken || name == key::kStatusCode ||
+        name == key::kResponseMessage || name == key::kSubMessageType || name == key::kPushSeq ||
+        name == key::kAckMode) {
       continue;  // not stored (ParsedMeshEvent)
     }
     // protocoldesc defaults to the gRPC text when absent or empty, in its place in name order.

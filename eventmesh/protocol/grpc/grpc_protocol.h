@@ -212,7 +212,7 @@ struct HeartbeatItem {
 absl::StatusOr<std::vector<HeartbeatItem>> ParseHeartbeat(const pb::CloudEvent& event);
 
 // Wire event -> mesh event: the CloudEvents protobuf format (the messages are wire-identical),
-// without the credentials (passwd) and without response attributes; protoc desc defaults to
+// without the credentials (passwd, token) and without response attributes; protoc desc defaults to
 // grpc-cloud-event. InvalidArgument "invalid CloudEvent: ..." (spec version, source, names).
 absl::StatusOr<cloudevents::CloudEvent> ToMeshEvent(const pb::CloudEvent& event);
 // ToMeshEvent of the event whose serialized form is `bytes` (as a client sent it: one parse,

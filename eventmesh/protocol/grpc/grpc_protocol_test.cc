@@ -249,8 +249,8 @@ TEST(GrpcProtocolTest, EncodeStoredEventWritesWhatTheGeneralPathStores) {
   ExpectStoredLikeTheGeneralPath(empty_text.SerializeAsString(), true);
   // Dropped attributes, the default protocoldesc (also for an empty one), the marker.
   pb::CloudEvent response_attrs = Valid();
-  for (const char* name : {key::kStatusCode, key::kResponseMessage, key::kSubMessageType,
-                           key::kPushSeq, key::kAckMode}) {
+  for (const char* name : {key::kToken, key::kStatusCode, key::kResponseMessage,
+                           key::kSubMessageType, key::kPushSeq, key::kAckMode}) {
     SetAttr(&response_attrs, name, "1");
   }
   SetAttr(&response_attrs, key::kProtocolDesc, "");
@@ -358,11 +358,14 @@ TEST(GrpcProtocolTest, BatchEventBytesListsTheEvents) {
 }
 
 TEST(GrpcProtocolTest, MeshEventRoundTripDropsCredentials) {
-  auto mesh = ToMeshEvent(Valid());
+  pb::CloudEvent with_token = Valid();
+  SetAttr(&with_token, key::kToken, "signed.access.token");
+  auto mesh = ToMeshEvent(with_token);
   ASSERT_TRUE(mesh.ok()) << mesh.status();
   EXPECT_EQ(mesh->subject().value_or(""), "orders");
   EXPECT_EQ(mesh->data(), "hello");
   EXPECT_EQ(mesh->FindExtension(key::kPasswd), nullptr);
+  EXPECT_EQ(mesh->FindExtension(key::kToken), nullptr);  // a credential, never stored
   ASSERT_NE(mesh->FindExtension(key::kProtocolDesc), nullptr);
   EXPECT_EQ(*mesh->FindExtension(key::kProtocolDesc), kProtocolDescGrpc);
   auto wire = FromMeshEvent(*mesh);

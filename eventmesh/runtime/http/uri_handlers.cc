@@ -221,7 +221,8 @@ void UriHandlers::Publish(HttpRequest& request, Responder& respond) {
   event.set_data_content_type(request.headers.GetOr(key::kDataContentType, "application/json"));
   event.set_data(HttpEnvelopeJson(request), cloudevents::DataEncoding::kJson);
   event.SetExtension("protocoldesc", "http");
-  for (auto name : {key::kUniqueId, key::kProducerGroup, key::kToken, key::kTtl}) {
+  // (Not the token header: a credential is never stored with an event; IsCredentialHeader.)
+  for (auto name : {key::kUniqueId, key::kProducerGroup, key::kTtl}) {
     std::string value = request.headers.GetOr(name, "");
     if (!value.empty()) event.SetExtension(std::string(name), value);
   }
