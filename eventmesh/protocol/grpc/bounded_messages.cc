@@ -20,6 +20,7 @@ absl::string_view View(const ::grpc::Slice& slice) {
 // Several slices are joined into one copy for the count; the copy is freed before the parse.
 bool WithinFieldLimit(const std::vector<::grpc::Slice>& slices, size_t length,
                       const google::protobuf::Descriptor* descriptor) {
+  if (wire::FieldCountCannotExceed(length, kMaxGrpcMessageFields)) return true;
   if (slices.size() <= 1) {
     const absl::string_view bytes = slices.empty() ? absl::string_view() : View(slices[0]);
     return wire::CountMessageFields(descriptor, bytes, kMaxGrpcMessageFields) <=

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <optional>
 #include <random>
 #include <utility>
@@ -424,6 +425,58 @@ absl::StatusOr<cloudevents::CloudEvent> ParsedMeshEvent(absl::string_view bytes)
 
 }  // namespace
 
+namespace {
+
+// Attribute names in byte order, the first byte compared inline (a gRPC event's names mostly
+// differ there): the comparisons EncodeStoredEvent makes for every attribute of every event.
+int CompareNames(absl::string_view a, absl::string_view b) {
+  if (!a.empty() && !b.empty() && a[0] != b[0]) {
+    return static_cast<unsigned char>(a[0]) < static_cast<unsigned char>(b[0]) ? -1 : 1;
+  }
+  return a.compare(b);
+}
+
+// What EncodeStoredEvent does with an attribute, by its name.
+enum class StoredRole {
+  kExtension,    // stored as an extension
+  kSubject,      // the subject
+  kContentType,  // the datacontenttype
+  kNotStored,    // credentials and response/stream attributes (ParsedMeshEvent drops them)
+};
+
+// By length first, then comparisons of known length (inline, no library call).
+StoredRole RoleOf(absl::string_view name) {
+  const auto is = [&name](const auto& literal) {  // a string literal: its size is known
+    return std::memcmp(name.data(), literal, sizeof(literal) - 1) == 0;
+  };
+  static_assert(sizeof(key::kToken) == 6 && sizeof(key::kPasswd) == 7 &&
+                sizeof(key::kSubject) == 8 && sizeof(key::kPushSeq) == 8 &&
+                sizeof(key::kAckMode) == 8 && sizeof(key::kStatusCode) == 11 &&
+                sizeof(key::kSubMessageType) == 15 && sizeof(key::kDataContentType) == 16 &&
+                sizeof(key::kResponseMessage) == 16);
+  switch (name.size()) {
+    case 5:
+      return is(key::kToken) ? StoredRole::kNotStored : StoredRole::kExtension;
+    case 6:
+      return is(key::kPasswd) ? StoredRole::kNotStored : StoredRole::kExtension;
+    case 7:
+      if (is(key::kSubject)) return StoredRole::kSubject;
+      return is(key::kPushSeq) || is(key::kAckMode) ? StoredRole::kNotStored
+                                                    : StoredRole::kExtension;
+    case 10:
+      return is(key::kStatusCode) ? StoredRole::kNotStored : StoredRole::kExtension;
+    case 14:
+      return is(key::kSubMessageType) ? StoredRole::kNotStored : StoredRole::kExtension;
+    case 15:
+      if (is(key::kDataContentType)) return StoredRole::kContentType;
+      return is(key::kResponseMessage) ? StoredRole::kNotStored : StoredRole::kExtension;
+    default:
+      return StoredRole::kExtension;
+  }
+}
+
+}  // namespace
+
 bool EncodeStoredEvent(const WireEventView& view, absl::string_view marker, StoredEvent* out) {
   // Each condition below is one that ParseProto, CloudEvent::Validate or ParsedMeshEvent would
   // otherwise look at; anything unusual is left to them.
@@ -443,6 +496,7 @@ bool EncodeStoredEvent(const WireEventView& view, absl::string_view marker, Stor
   // one that counts (a parsed map keeps a key's last entry).
   absl::InlinedVector<const WireEventView::Entry*, 24> sorted;
   sorted.reserve(entries.size());
+  bool in_order = true;  // strictly: no name twice
   for (const WireEventView::Entry& entry : entries) {
     // The parser reads every entry, the ones a newer entry replaces too; an entry's own earlier
     // key or value occurrences (not kept by the view) are declined.
@@ -450,45 +504,47 @@ bool EncodeStoredEvent(const WireEventView& view, absl::string_view marker, Stor
         !IsValidUtf8(entry.text)) {
       return false;
     }
+    if (!sorted.empty() && CompareNames(sorted.back()->name, entry.name) >= 0) in_order = false;
     sorted.push_back(&entry);
   }
+  // Clients that write their attributes in name order (this project's SDK) need no sort.
   // (Entries of one name ordered by their place in the view: no stable sort's buffer.)
-  std::sort(sorted.begin(), sorted.end(),
-            [](const WireEventView::Entry* a, const WireEventView::Entry* b) {
-              const int order = a->name.compare(b->name);
-              return order < 0 || (order == 0 && a < b);
-            });
+  if (!in_order) {
+    std::sort(sorted.begin(), sorted.end(),
+              [](const WireEventView::Entry* a, const WireEventView::Entry* b) {
+                const int order = CompareNames(a->name, b->name);
+                return order < 0 || (order == 0 && a < b);
+              });
+  }
   absl::InlinedVector<std::pair<absl::string_view, absl::string_view>, 24> extensions;
   std::optional<absl::string_view> content_type;
   std::optional<absl::string_view> subject;
   bool desc_added = false;
   out->has_marker = false;
   for (size_t i = 0; i < sorted.size(); ++i) {
-    if (i + 1 < sorted.size() && sorted[i + 1]->name == sorted[i]->name) continue;  // replaced
     const absl::string_view name = sorted[i]->name;
+    if (i + 1 < sorted.size() && sorted[i + 1]->name == name) continue;  // replaced
     const absl::string_view text = sorted[i]->text;
-    if (name == key::kDataContentType || name == key::kSubject) {
+    const StoredRole role = RoleOf(name);
+    if (role == StoredRole::kSubject || role == StoredRole::kContentType) {
       if (text.empty()) return false;  // present means non-empty
-      (name == key::kSubject ? subject : content_type) = text;
+      (role == StoredRole::kSubject ? subject : content_type) = text;
       continue;
     }
     if (!cloudevents::IsValidAttributeName(name) || cloudevents::IsCoreAttributeName(name)) {
       return false;
     }
-    if (name == key::kPasswd || name == key::kToken || name == key::kStatusCode ||
-        name == key::kResponseMessage || name == key::kSubMessageType || name == key::kPushSeq ||
-        name == key::kAckMode) {
-      continue;  // not stored (ParsedMeshEvent)
-    }
+    if (role == StoredRole::kNotStored) continue;  // (ParsedMeshEvent)
     // protocoldesc defaults to the gRPC text when absent or empty, in its place in name order.
-    if (!desc_added && name >= absl::string_view(key::kProtocolDesc)) {
+    if (!desc_added && CompareNames(name, key::kProtocolDesc) >= 0) {
       desc_added = true;
-      if (name != key::kProtocolDesc || text.empty()) {
+      const bool is_desc = name == key::kProtocolDesc;
+      if (!is_desc || text.empty()) {
         extensions.emplace_back(key::kProtocolDesc, kProtocolDescGrpc);
-        if (name == key::kProtocolDesc) continue;
+        if (is_desc) continue;
       }
     }
-    if (name == marker) out->has_marker = true;
+    if (name.size() == marker.size() && name == marker) out->has_marker = true;
     extensions.emplace_back(name, text);
   }
   if (!desc_added) extensions.emplace_back(key::kProtocolDesc, kProtocolDescGrpc);

@@ -62,4 +62,10 @@ size_t CountMessageFields(const google::protobuf::Descriptor* message, absl::str
   return CountFields(message, bytes, 0, limit);
 }
 
+bool WithinFieldLimit(const google::protobuf::Descriptor* message, absl::string_view bytes,
+                      size_t limit) {
+  return FieldCountCannotExceed(bytes.size(), limit) ||
+         CountMessageFields(message, bytes, limit) <= limit;
+}
+
 }  // namespace eventmesh::protocol::wire

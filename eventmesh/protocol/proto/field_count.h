@@ -21,6 +21,18 @@ namespace eventmesh::protocol::wire {
 size_t CountMessageFields(const google::protobuf::Descriptor* message, absl::string_view bytes,
                           size_t limit);
 
+// Every field counted above has a tag of its own (at least one byte), so a message of
+// `message_bytes` bytes holds at most that many fields: true when it cannot pass `limit`, and
+// counting it would be wasted work.
+inline bool FieldCountCannotExceed(size_t message_bytes, size_t limit) {
+  return message_bytes <= limit;
+}
+
+// CountMessageFields(message, bytes, limit) <= limit, counted only for a message of more than
+// `limit` bytes.
+bool WithinFieldLimit(const google::protobuf::Descriptor* message, absl::string_view bytes,
+                      size_t limit);
+
 }  // namespace eventmesh::protocol::wire
 
 #endif  // EVENTMESH_PROTOCOL_PROTO_FIELD_COUNT_H_

@@ -365,13 +365,9 @@ bool PublishStoredFromBytes(Shared* shared, absl::string_view bytes, bool batch,
 bool PublishFromBytes(Shared* shared, absl::string_view bytes, bool batch,
                       const std::string& peer_ip, const Respond& respond) {
   if (shared->stopping.load()) return false;
-  if (batch) {
-    if (protocol::wire::CountMessageFields(pb::CloudEventBatch::descriptor(), bytes,
-                                           kMaxGrpcMessageFields) > kMaxGrpcMessageFields) {
-      return false;
-    }
-  } else if (protocol::wire::CountMessageFields(pb::CloudEvent::descriptor(), bytes,
-                                                kMaxGrpcMessageFields) > kMaxGrpcMessageFields) {
+  if (!protocol::wire::WithinFieldLimit(
+          batch ? pb::CloudEventBatch::descriptor() : pb::CloudEvent::descriptor(), bytes,
+          kMaxGrpcMessageFields)) {
     return false;
   }
   // Every event read and checked first (any refusal: the message path answers).

@@ -21,6 +21,7 @@
 #include "eventmesh/common/bounded_executor.h"
 #include "eventmesh/net/acceptor.h"
 #include "eventmesh/net/io_thread_pool.h"
+#include "eventmesh/protocol/proto/field_count.h"
 #include "eventmesh/protocol/proto/store.pb.h"
 #include "eventmesh/protocol/rpc/frame_codec.h"
 #include "eventmesh/store/service/wire_convert.h"
@@ -369,7 +370,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void HandleFrame(absl::string_view payload) {
     if (HandleAppendFrame(payload)) return;
     const size_t limit = core_->options.max_request_fields;
-    if (const size_t fields = wire::CountStoreRequestFields(payload, limit); fields > limit) {
+    if (!protocol::wire::FieldCountCannotExceed(payload.size(), limit) &&
+        wire::CountStoreRequestFields(payload, limit) > limit) {
       RefuseTooManyFields(wire::PeekRequestId(payload), payload.size());
       return;
     }
@@ -485,13 +487,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // then handles it exactly.
   bool HandleAppendFrame(absl::string_view payload) {
     if (!wire::ScanAppendFrame(payload, &scanned_)) return false;
-    size_t fields = 0;
-    for (absl::string_view bytes : scanned_.appends) {
-      fields += 1 + wire::CountAppendRequestFields(bytes);
-    }
-    if (fields > core_->options.max_request_fields) {
-      RefuseTooManyFields(scanned_.request_id, payload.size());
-      return true;
+    const size_t limit = core_->options.max_request_fields;
+    if (!protocol::wire::FieldCountCannotExceed(payload.size(), limit)) {
+      size_t fields = 0;
+      for (absl::string_view bytes : scanned_.appends) {
+        fields += 1 + wire::CountAppendRequestFields(bytes);
+      }
+      if (fields > limit) {
+        RefuseTooManyFields(scanned_.request_id, payload.size());
+        return true;
+      }
     }
     std::vector<absl::StatusOr<AppendRequest>> appends;
     appends.reserve(scanned_.appends.size());
