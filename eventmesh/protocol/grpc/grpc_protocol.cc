@@ -210,6 +210,9 @@ std::optional<WireEventView> WireEventView::Read(absl::string_view bytes) {
           return std::nullopt;
         }
       }
+      if (const int slot = KnownSlot(entry.name); slot >= 0) {
+        view.known_[slot] = static_cast<uint32_t>(view.attributes_.size() + 1);
+      }
       view.attributes_.push_back(entry);
     } else if ((f == 6 || f == 7 || f == 8) && t == kLen) {
       if (!r.Len(&view.data_)) return std::nullopt;
@@ -243,7 +246,49 @@ std::optional<std::vector<absl::string_view>> BatchEventBytes(absl::string_view 
   return events;
 }
 
+int WireEventView::KnownSlot(absl::string_view name) {
+  // By length first, then comparisons of known length (inline, no library call): every entry of
+  // every published event is classified.
+  const auto is = [&name](const auto& literal) {  // a string literal: its size is known
+    return std::memcmp(name.data(), literal, sizeof(literal) - 1) == 0;
+  };
+  static_assert(sizeof(key::kIp) == 3 && sizeof(key::kIdc) == 4 && sizeof(key::kEnv) == 4 &&
+                sizeof(key::kPid) == 4 && sizeof(key::kSys) == 4 && sizeof(key::kTtl) == 4 &&
+                sizeof(key::kToken) == 6 && sizeof(key::kPasswd) == 7 &&
+                sizeof(key::kSubject) == 8 && sizeof(key::kUsername) == 9 &&
+                sizeof(key::kLanguage) == 9 && sizeof(key::kUniqueId) == 9 &&
+                sizeof(key::kProducerGroup) == 14 && sizeof(key::kDataContentType) == 16);
+  switch (name.size()) {
+    case 2:
+      return is(key::kIp) ? 0 : -1;
+    case 3:
+      return is(key::kIdc)   ? 1
+             : is(key::kEnv) ? 2
+             : is(key::kPid) ? 3
+             : is(key::kSys) ? 4
+             : is(key::kTtl) ? 5
+                             : -1;
+    case 5:
+      return is(key::kToken) ? 6 : -1;
+    case 6:
+      return is(key::kPasswd) ? 7 : -1;
+    case 7:
+      return is(key::kSubject) ? 8 : -1;
+    case 8:
+      return is(key::kUsername) ? 9 : is(key::kLanguage) ? 10 : is(key::kUniqueId) ? 11 : -1;
+    case 13:
+      return is(key::kProducerGroup) ? 12 : -1;
+    case 15:
+      return is(key::kDataContentType) ? 13 : -1;
+    default:
+      return -1;
+  }
+}
+
 absl::string_view WireEventView::Attr(absl::string_view name) const {
+  if (const int slot = KnownSlot(name); slot >= 0) {
+    return known_[slot] == 0 ? absl::string_view() : attributes_[known_[slot] - 1].text;
+  }
   for (auto it = attributes_.rbegin(); it != attributes_.rend(); ++it) {
     if (it->name == name) return it->text;
   }
@@ -490,7 +535,7 @@ bool EncodeStoredEvent(const WireEventView& view, absl::string_view marker, Stor
     return false;
   }
   const absl::Span<const WireEventView::Entry> entries = view.entries();
-  constexpr size_t kMaxEntries = 64;
+  constexpr size_t kMaxEntries = 64;  // (StoredEvent::attribute_order holds 8-bit indexes)
   if (entries.size() > kMaxEntries) return false;
   // The entries in name order, a name's entries in wire order, so the last of each run is the
   // one that counts (a parsed map keeps a key's last entry).
@@ -507,14 +552,27 @@ bool EncodeStoredEvent(const WireEventView& view, absl::string_view marker, Stor
     if (!sorted.empty() && CompareNames(sorted.back()->name, entry.name) >= 0) in_order = false;
     sorted.push_back(&entry);
   }
-  // Clients that write their attributes in name order (this project's SDK) need no sort.
-  // (Entries of one name ordered by their place in the view: no stable sort's buffer.)
+  // Attributes in name order need no sort; nor do those the last event's order sorts (checked:
+  // strictly increasing, so no name twice).
+  if (!in_order && out->attribute_order.size() == entries.size()) {
+    for (size_t i = 0; i < entries.size(); ++i) sorted[i] = &entries[out->attribute_order[i]];
+    in_order = true;
+    for (size_t i = 1; i < sorted.size() && in_order; ++i) {
+      in_order = CompareNames(sorted[i - 1]->name, sorted[i]->name) < 0;
+    }
+  }
   if (!in_order) {
+    for (size_t i = 0; i < entries.size(); ++i) sorted[i] = &entries[i];
+    // (Entries of one name ordered by their place in the view: no stable sort's buffer.)
     std::sort(sorted.begin(), sorted.end(),
               [](const WireEventView::Entry* a, const WireEventView::Entry* b) {
                 const int order = CompareNames(a->name, b->name);
                 return order < 0 || (order == 0 && a < b);
               });
+    out->attribute_order.resize(sorted.size());
+    for (size_t i = 0; i < sorted.size(); ++i) {
+      out->attribute_order[i] = static_cast<uint8_t>(sorted[i] - entries.data());
+    }
   }
   absl::InlinedVector<std::pair<absl::string_view, absl::string_view>, 24> extensions;
   std::optional<absl::string_view> content_type;

@@ -7,6 +7,7 @@
 // JSON, and the conversion between the wire CloudEvent and the mesh's cloudevents::CloudEvent.
 // Every function is thread-safe (no shared state).
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -144,7 +145,12 @@ class WireEventView {
 
  private:
   WireEventView() = default;
+  // The attributes the publish path looks up (the checks, the credentials): their slot in
+  // known_, or -1 for another name.
+  static int KnownSlot(absl::string_view name);
+  static constexpr int kKnownSlots = 14;
   absl::InlinedVector<Entry, 24> attributes_;  // in wire order
+  uint32_t known_[kKnownSlots] = {};           // 1 + the index of the name's last entry; 0: none
   absl::string_view core_[4];                  // id, source, spec_version, type
   bool core_seen_[4] = {};
   bool repeated_fields_ = false;
@@ -161,6 +167,10 @@ struct StoredEvent {
   absl::string_view id;
   size_t data_size = 0;
   bool has_marker = false;  // it carries the extension named by EncodeStoredEvent's `marker`
+  // Not an output: kept from one call to the next with the same StoredEvent (the events of a
+  // batch), the order that put the last event's attributes in name order, tried first (a client
+  // writes every event's attributes in one order, e.g. its protobuf library's hash order).
+  absl::InlinedVector<uint8_t, 24> attribute_order;
 };
 // Writes *out for the events clients send: spec version 1.0, every
 // attribute a UTF-8 ce_string with a valid extension name (or datacontenttype, subject), no

@@ -1,5 +1,6 @@
 #include "eventmesh/protocol/grpc/grpc_protocol.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -192,6 +193,44 @@ TEST(GrpcProtocolTest, WireEventViewReadsWhatTheMessageHolds) {
   auto mesh = ToMeshEvent(bytes, *view);
   ASSERT_TRUE(mesh.ok()) << mesh.status();
   EXPECT_EQ(mesh->subject().value_or(""), "replaced");
+  // Every name the checks look up (kept by slot as the view reads), and names of the same
+  // lengths (looked up by a scan): the last entry, or "" when the name is absent.
+  for (const char* name : {key::kIp,
+                           key::kIdc,
+                           key::kEnv,
+                           key::kPid,
+                           key::kSys,
+                           key::kTtl,
+                           key::kToken,
+                           key::kPasswd,
+                           key::kSubject,
+                           key::kUsername,
+                           key::kLanguage,
+                           key::kUniqueId,
+                           key::kProducerGroup,
+                           key::kDataContentType,
+                           "iq",
+                           "idd",
+                           "tokens",
+                           "subjects",
+                           "uniqueix",
+                           "producergroups",
+                           "datacontenttypf"}) {
+    std::string twice = pb::CloudEvent().SerializeAsString();
+    const std::optional<WireEventView> empty = WireEventView::Read(twice);
+    ASSERT_TRUE(empty.has_value());
+    EXPECT_EQ(empty->Attr(name), "") << name;
+    AppendStringAttr(name, "first", &twice);
+    AppendStringAttr("other", "x", &twice);
+    AppendStringAttr(name, "second", &twice);
+    const std::optional<WireEventView> read = WireEventView::Read(twice);
+    ASSERT_TRUE(read.has_value()) << name;
+    EXPECT_EQ(read->Attr(name), "second") << name;
+    EXPECT_EQ(read->Attr("other"), "x") << name;
+    pb::CloudEvent parsed;
+    ASSERT_TRUE(parsed.ParseFromString(twice));
+    EXPECT_EQ(read->Attr(name), Attr(parsed, name)) << name;
+  }
   // Kinds other than ce_string, and bytes that are not a message, are left to the parser.
   pb::CloudEvent typed = Valid();
   (*typed.mutable_attributes())["priority"].set_ce_integer(3);
@@ -226,6 +265,52 @@ void ExpectStoredLikeTheGeneralPath(const std::string& bytes, bool expect_encode
   EXPECT_EQ(stored.id, mesh->id());
   EXPECT_EQ(stored.data_size, mesh->data().size());
   EXPECT_EQ(stored.has_marker, mesh->FindExtension("eventmeshorigin") != nullptr);
+}
+
+// One StoredEvent for a batch's events (it keeps the attribute order that sorted the event
+// before): the same results as a new one for each event, whatever that order does to the next.
+TEST(GrpcProtocolTest, EncodeStoredEventKeepsNothingButAnOrderBetweenEvents) {
+  std::vector<std::string> batch;
+  pb::CloudEvent first = Valid();
+  SetAttr(&first, "zeta", "1");
+  SetAttr(&first, "alpha", "2");
+  batch.push_back(first.SerializeAsString());
+  batch.push_back(first.SerializeAsString());  // the same order again
+  // The same number of attributes, other names and another order.
+  pb::CloudEvent other = Valid();
+  SetAttr(&other, "beta", "3");
+  SetAttr(&other, "omega", "4");
+  std::string reordered;
+  {
+    std::vector<std::pair<std::string, std::string>> attrs;
+    for (const auto& [name, value] : other.attributes())
+      attrs.emplace_back(name, value.ce_string());
+    std::sort(attrs.begin(), attrs.end());
+    std::reverse(attrs.begin(), attrs.end());
+    pb::CloudEvent base = other;
+    base.clear_attributes();
+    reordered = base.SerializeAsString();
+    for (const auto& [name, value] : attrs) AppendStringAttr(name, value, &reordered);
+  }
+  batch.push_back(reordered);
+  // The same count with a name twice (the later entry wins), then the names in order.
+  std::string twice = Valid().SerializeAsString();
+  AppendStringAttr("alpha", "5", &twice);
+  AppendStringAttr(key::kSubject, "replaced", &twice);
+  batch.push_back(twice);
+  batch.push_back(wire::DeterministicBytes(first));
+  batch.push_back(first.SerializeAsString());
+  StoredEvent reused;
+  for (const std::string& bytes : batch) {
+    const std::optional<WireEventView> view = WireEventView::Read(bytes);
+    ASSERT_TRUE(view.has_value());
+    StoredEvent fresh;
+    ASSERT_TRUE(EncodeStoredEvent(*view, "eventmeshorigin", &fresh)) << absl::CEscape(bytes);
+    ASSERT_TRUE(EncodeStoredEvent(*view, "eventmeshorigin", &reused)) << absl::CEscape(bytes);
+    EXPECT_EQ(reused.bytes, fresh.bytes) << absl::CEscape(bytes);
+    EXPECT_EQ(reused.topic, fresh.topic);
+    ExpectStoredLikeTheGeneralPath(bytes, true);
+  }
 }
 
 TEST(GrpcProtocolTest, EncodeStoredEventWritesWhatTheGeneralPathStores) {
