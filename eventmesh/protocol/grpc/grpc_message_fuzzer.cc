@@ -88,7 +88,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       const std::optional<grpcp::WireEventView> view = grpcp::WireEventView::Read(event);
       all_convert = all_convert && view.has_value() && grpcp::ToMeshEvent(event, *view).ok();
       if (view.has_value()) {
-        // The attribute order kept from the event before changes nothing.
+        // One StoredEvent for a batch's events: nothing kept from the event before.
         grpcp::StoredEvent fresh;
         const bool encoded = grpcp::EncodeStoredEvent(*view, "eventmeshorigin", &fresh);
         if (grpcp::EncodeStoredEvent(*view, "eventmeshorigin", &reused) != encoded ||

@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "eventmesh/common/big_endian.h"
 #include "eventmesh/common/utf8.h"
 #include "eventmesh/protocol/cloudevents/cloud_event.h"
 #include "eventmesh/protocol/cloudevents/json_format.h"
@@ -473,12 +474,21 @@ absl::StatusOr<cloudevents::CloudEvent> ParsedMeshEvent(absl::string_view bytes)
 namespace {
 
 // Attribute names in byte order, the first byte compared inline (a gRPC event's names mostly
-// differ there): the comparisons EncodeStoredEvent makes for every attribute of every event.
+// differ there).
 int CompareNames(absl::string_view a, absl::string_view b) {
   if (!a.empty() && !b.empty() && a[0] != b[0]) {
     return static_cast<unsigned char>(a[0]) < static_cast<unsigned char>(b[0]) ? -1 : 1;
   }
   return a.compare(b);
+}
+
+// A name's first 8 bytes as a big-endian number, zeros after a shorter name: names whose
+// prefixes differ are in the order of their prefixes.
+uint64_t NamePrefix(absl::string_view name) {
+  if (name.size() >= 8) return LoadBigEndian64(name.data());
+  char first8[8] = {};
+  if (!name.empty()) std::memcpy(first8, name.data(), name.size());  // (an absent key: null)
+  return LoadBigEndian64(first8);
 }
 
 // What EncodeStoredEvent does with an attribute, by its name.
@@ -535,45 +545,42 @@ bool EncodeStoredEvent(const WireEventView& view, absl::string_view marker, Stor
     return false;
   }
   const absl::Span<const WireEventView::Entry> entries = view.entries();
-  constexpr size_t kMaxEntries = 64;  // (StoredEvent::attribute_order holds 8-bit indexes)
+  constexpr size_t kMaxEntries = 64;
   if (entries.size() > kMaxEntries) return false;
   // The entries in name order, a name's entries in wire order, so the last of each run is the
-  // one that counts (a parsed map keeps a key's last entry).
-  absl::InlinedVector<const WireEventView::Entry*, 24> sorted;
-  sorted.reserve(entries.size());
+  // one that counts (a parsed map keeps a key's last entry). Sorted by each name's first 8 bytes
+  // as a big-endian number (their byte order), whole names compared only where those are equal:
+  // clients write a map in any order (C++ protobuf in a hash order of its own per message).
+  struct Keyed {
+    uint64_t prefix;
+    uint32_t index;
+  };
+  absl::InlinedVector<Keyed, 24> keyed(entries.size());
   bool in_order = true;  // strictly: no name twice
-  for (const WireEventView::Entry& entry : entries) {
+  for (uint32_t i = 0; i < entries.size(); ++i) {
+    const WireEventView::Entry& entry = entries[i];
     // The parser reads every entry, the ones a newer entry replaces too; an entry's own earlier
     // key or value occurrences (not kept by the view) are declined.
     if (!entry.is_string || entry.repeated || !IsValidUtf8(entry.name) ||
         !IsValidUtf8(entry.text)) {
       return false;
     }
-    if (!sorted.empty() && CompareNames(sorted.back()->name, entry.name) >= 0) in_order = false;
-    sorted.push_back(&entry);
-  }
-  // Attributes in name order need no sort; nor do those the last event's order sorts (checked:
-  // strictly increasing, so no name twice).
-  if (!in_order && out->attribute_order.size() == entries.size()) {
-    for (size_t i = 0; i < entries.size(); ++i) sorted[i] = &entries[out->attribute_order[i]];
-    in_order = true;
-    for (size_t i = 1; i < sorted.size() && in_order; ++i) {
-      in_order = CompareNames(sorted[i - 1]->name, sorted[i]->name) < 0;
+    keyed[i] = {NamePrefix(entry.name), i};
+    if (i > 0 &&
+        (keyed[i - 1].prefix > keyed[i].prefix || (keyed[i - 1].prefix == keyed[i].prefix &&
+                                                   entries[i - 1].name.compare(entry.name) >= 0))) {
+      in_order = false;
     }
   }
   if (!in_order) {
-    for (size_t i = 0; i < entries.size(); ++i) sorted[i] = &entries[i];
-    // (Entries of one name ordered by their place in the view: no stable sort's buffer.)
-    std::sort(sorted.begin(), sorted.end(),
-              [](const WireEventView::Entry* a, const WireEventView::Entry* b) {
-                const int order = CompareNames(a->name, b->name);
-                return order < 0 || (order == 0 && a < b);
-              });
-    out->attribute_order.resize(sorted.size());
-    for (size_t i = 0; i < sorted.size(); ++i) {
-      out->attribute_order[i] = static_cast<uint8_t>(sorted[i] - entries.data());
-    }
+    std::sort(keyed.begin(), keyed.end(), [&entries](const Keyed& a, const Keyed& b) {
+      if (a.prefix != b.prefix) return a.prefix < b.prefix;
+      const int order = entries[a.index].name.compare(entries[b.index].name);
+      return order < 0 || (order == 0 && a.index < b.index);
+    });
   }
+  absl::InlinedVector<const WireEventView::Entry*, 24> sorted(entries.size());
+  for (size_t i = 0; i < keyed.size(); ++i) sorted[i] = &entries[keyed[i].index];
   absl::InlinedVector<std::pair<absl::string_view, absl::string_view>, 24> extensions;
   std::optional<absl::string_view> content_type;
   std::optional<absl::string_view> subject;

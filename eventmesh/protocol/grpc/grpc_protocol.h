@@ -167,10 +167,6 @@ struct StoredEvent {
   absl::string_view id;
   size_t data_size = 0;
   bool has_marker = false;  // it carries the extension named by EncodeStoredEvent's `marker`
-  // Not an output: kept from one call to the next with the same StoredEvent (the events of a
-  // batch), the order that put the last event's attributes in name order, tried first (a client
-  // writes every event's attributes in one order, e.g. its protobuf library's hash order).
-  absl::InlinedVector<uint8_t, 24> attribute_order;
 };
 // Writes *out for the events clients send: spec version 1.0, every
 // attribute a UTF-8 ce_string with a valid extension name (or datacontenttype, subject), no

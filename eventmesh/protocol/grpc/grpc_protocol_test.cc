@@ -267,13 +267,17 @@ void ExpectStoredLikeTheGeneralPath(const std::string& bytes, bool expect_encode
   EXPECT_EQ(stored.has_marker, mesh->FindExtension("eventmeshorigin") != nullptr);
 }
 
-// One StoredEvent for a batch's events (it keeps the attribute order that sorted the event
-// before): the same results as a new one for each event, whatever that order does to the next.
-TEST(GrpcProtocolTest, EncodeStoredEventKeepsNothingButAnOrderBetweenEvents) {
+// Attributes in any order (names sharing their first 8 bytes among them), a name twice, one
+// StoredEvent for a batch's events: the bytes the general path stores, and those of a new
+// StoredEvent.
+TEST(GrpcProtocolTest, EncodeStoredEventSortsAnyAttributeOrder) {
   std::vector<std::string> batch;
   pb::CloudEvent first = Valid();
   SetAttr(&first, "zeta", "1");
   SetAttr(&first, "alpha", "2");
+  SetAttr(&first, "protocolx", "3");  // the first 8 bytes of protocoltype, protocolversion...
+  SetAttr(&first, "protocol", "4");
+  SetAttr(&first, "proto", "5");
   batch.push_back(first.SerializeAsString());
   batch.push_back(first.SerializeAsString());  // the same order again
   // The same number of attributes, other names and another order.
@@ -416,6 +420,9 @@ TEST(GrpcProtocolTest, EncodeStoredEventWritesWhatTheGeneralPathStores) {
   // An entry without a value.
   std::string no_value = Valid().SerializeAsString() + std::string("\x2a\x03\x0a\x01z", 5);
   ExpectStoredLikeTheGeneralPath(no_value, false);
+  // An entry without a key (the parser's key is "", not an attribute name).
+  std::string no_key = Valid().SerializeAsString() + std::string("\x2a\x05\x12\x03\x1a\x01z", 7);
+  ExpectStoredLikeTheGeneralPath(no_key, false);
   // More than 64 entries.
   pb::CloudEvent many = Valid();
   for (int i = 0; i < 60; ++i) SetAttr(&many, "x" + std::to_string(i), "v");
