@@ -16,10 +16,13 @@ absl::string_view View(const ::grpc::Slice& slice) {
   return absl::string_view(reinterpret_cast<const char*>(slice.begin()), slice.size());
 }
 
-// Whether the message in `slices` (`length` bytes) has at most kMaxGrpcMessageFields fields.
-// Several slices are joined into one copy for the count; the copy is freed before the parse.
-bool WithinFieldLimit(const std::vector<::grpc::Slice>& slices, size_t length,
+// Whether the message in `slices` has at most kMaxGrpcMessageFields fields. Several slices are
+// joined into one copy for the count; the copy is freed before the parse. (The size is that of
+// the slices, the bytes the parser reads.)
+bool WithinFieldLimit(const std::vector<::grpc::Slice>& slices,
                       const google::protobuf::Descriptor* descriptor) {
+  size_t length = 0;
+  for (const ::grpc::Slice& slice : slices) length += slice.size();
   if (wire::FieldCountCannotExceed(length, kMaxGrpcMessageFields)) return true;
   if (slices.size() <= 1) {
     const absl::string_view bytes = slices.empty() ? absl::string_view() : View(slices[0]);
@@ -46,7 +49,7 @@ bool WithinFieldLimit(const std::vector<::grpc::Slice>& slices, size_t length,
     return ::grpc::Status(::grpc::StatusCode::INVALID_ARGUMENT,
                           absl::StrCat(type, " message cannot be read"));
   }
-  if (!WithinFieldLimit(slices, buffer.Length(), message->GetDescriptor())) {
+  if (!WithinFieldLimit(slices, message->GetDescriptor())) {
     return ::grpc::Status(
         ::grpc::StatusCode::RESOURCE_EXHAUSTED,
         absl::StrCat(type, " message with more than ", kMaxGrpcMessageFields, " fields"));

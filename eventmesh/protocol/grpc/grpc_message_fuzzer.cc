@@ -83,17 +83,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (const auto batched = grpcp::BatchEventBytes(bytes);
       batched.has_value() && !batched->empty()) {
     bool all_convert = true;
-    grpcp::StoredEvent reused;  // as the frontend encodes a batch: one StoredEvent for all
+    grpcp::StoredEvent stored;  // as the frontend encodes a batch: one StoredEvent for all
     for (absl::string_view event : *batched) {
       const std::optional<grpcp::WireEventView> view = grpcp::WireEventView::Read(event);
-      all_convert = all_convert && view.has_value() && grpcp::ToMeshEvent(event, *view).ok();
-      if (view.has_value()) {
-        // One StoredEvent for a batch's events: nothing kept from the event before.
-        grpcp::StoredEvent fresh;
-        const bool encoded = grpcp::EncodeStoredEvent(*view, "eventmeshorigin", &fresh);
-        if (grpcp::EncodeStoredEvent(*view, "eventmeshorigin", &reused) != encoded ||
-            (encoded && (reused.bytes != fresh.bytes || reused.has_marker != fresh.has_marker))) {
-          Fail("stored form differs after the batch's event before", std::string(event));
+      auto converted = view.has_value() ? grpcp::ToMeshEvent(event, *view)
+                                        : absl::StatusOr<eventmesh::cloudevents::CloudEvent>(
+                                              absl::InvalidArgumentError("not read"));
+      all_convert = all_convert && converted.ok();
+      // A batched event's stored form, as the frontend writes it: the converted event's bytes.
+      if (view.has_value() && grpcp::EncodeStoredEvent(*view, "eventmeshorigin", &stored)) {
+        auto serialized = converted.ok() ? eventmesh::cloudevents::SerializeProto(*converted)
+                                         : absl::StatusOr<std::string>(converted.status());
+        if (!serialized.ok() || *serialized != stored.bytes) {
+          Fail("batched event's stored form differs from its conversion", std::string(event));
         }
       }
     }

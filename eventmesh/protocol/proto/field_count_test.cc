@@ -51,7 +51,6 @@ TEST(FieldCountTest, NeverMoreFieldsThanBytes) {
       std::string("\xa2\x01\x02\x1a\x00", 5)};     // nested, empty
   const std::vector<const google::protobuf::Descriptor*> descriptors = {
       v1::StoreRequest::descriptor(), v1::AppendRequest::descriptor(), nullptr};
-  int checked = 0;
   for (int round = 0; round < 20000; ++round) {
     std::string bytes;
     if (round % 2 == 0) {
@@ -72,10 +71,8 @@ TEST(FieldCountTest, NeverMoreFieldsThanBytes) {
                   CountMessageFields(descriptor, bytes, limit) <= limit)
             << "round " << round << " limit " << limit;
       }
-      ++checked;
     }
   }
-  EXPECT_EQ(checked, 60000);
 }
 
 }  // namespace

@@ -443,6 +443,16 @@ TEST(WireConvertTest, FieldCountsCoverEveryFieldAtEveryDepth) {
   ASSERT_TRUE(append->SerializeToString(&append_bytes));
   // The direct path's count: the append's fields and its records' (header entries as one each).
   EXPECT_EQ(CountAppendRequestFields(append_bytes), 3u + 2u + 2u);
+  // Each counted field has a tag byte of its own: never more fields than bytes (the server skips
+  // counting requests of at most max_request_fields bytes), truncations and flips included.
+  for (size_t cut = 0; cut <= append_bytes.size(); ++cut) {
+    for (int flip = 0; flip < 256; flip += 17) {
+      std::string mutated = append_bytes.substr(0, cut);
+      if (!mutated.empty()) mutated[flip % mutated.size()] ^= static_cast<char>(flip);
+      EXPECT_LE(CountAppendRequestFields(mutated), mutated.size());
+      EXPECT_LE(CountStoreRequestFields(mutated, 1 << 20), mutated.size());
+    }
+  }
 
   // Unknown groups inside unknown groups: every field inside counts (the library keeps each).
   std::string nested = "\x08\x07";                                      // request_id 7
