@@ -208,15 +208,22 @@ std::function<void(absl::Status)> BatchPublishAnswer(Respond respond) {
   };
 }
 
+// The answer to a single publish the policy refused: a copy of the request (`request` gives it)
+// for a refusal for speed, as Apache does; a fresh response otherwise.
+pb::CloudEvent SinglePublishRefusal(const absl::Status& admitted,
+                                    const std::function<pb::CloudEvent()>& request) {
+  const Code code = PublishRefusalCode(admitted, Code::kSendAsyncMsgErr);
+  return code == Code::kSpeedOverLimitErr ? CopyResponse(request(), code, admitted.message())
+                                          : FreshResponse(code, admitted.message());
+}
+
 // The publish policy, then the store, for one checked event. `request` gives the request
 // message for a refusal for speed (answered with a copy of it, as Apache does).
 void PublishChecked(Shared* shared, const core::AclUser* user, cloudevents::CloudEvent event,
                     const std::function<pb::CloudEvent()>& request, Respond respond) {
   const core::Publisher publisher = shared->AsPublisher(user);
   if (absl::Status admitted = shared->services.publish->Admit(publisher, event); !admitted.ok()) {
-    const Code code = PublishRefusalCode(admitted, Code::kSendAsyncMsgErr);
-    respond(code == Code::kSpeedOverLimitErr ? CopyResponse(request(), code, admitted.message())
-                                             : FreshResponse(code, admitted.message()));
+    respond(SinglePublishRefusal(admitted, request));
     return;
   }
   const std::string topic = event.subject().value_or("");
@@ -342,10 +349,7 @@ bool PublishStoredFromBytes(Shared* shared, absl::string_view bytes, bool batch,
   if (absl::Status admitted =
           publish.Admit(publisher, facts[0].topic, facts[0].data_size, facts[0].forwarded);
       !admitted.ok()) {
-    const Code code = PublishRefusalCode(admitted, Code::kSendAsyncMsgErr);
-    respond(code == Code::kSpeedOverLimitErr
-                ? CopyResponse(RequestMessage(bytes), code, admitted.message())
-                : FreshResponse(code, admitted.message()));
+    respond(SinglePublishRefusal(admitted, [bytes] { return RequestMessage(bytes); }));
     return true;
   }
   publish.PublishStored(
