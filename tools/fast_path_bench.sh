@@ -9,7 +9,7 @@
 #   g++ -std=c++17 -O2 -o /tmp/pb/peerbench ../shared/peerbench/peerbench.cc \
 #     -lnats -lhiredis -lmosquitto -lpthread
 #   nats-server -a 127.0.0.1 -p 14222 -js -sd /tmp/pbjs &      # for the `peers` section
-#   tools/fast_path_bench.sh [peers] [ratio] [paced] [idle] [http] [webhook] [store] [sdk]
+#   tools/fast_path_bench.sh [peers] [ratio] [paced] [idle] [http] [webhook] [store] [sdk] [instr]
 #
 # Sections:
 #   peers    max rate, runtime sync none and batch (256 publishes in flight, and batch also with
@@ -41,8 +41,11 @@
 #            rate, sync none, 256 in flight (the latency then is loadgen's queue); the runtime's
 #            peerbench rate in the same minute beside it (peerbench's events carry no
 #            properties); then one subscriber at 10,000/s for the latency
+#   instr    the runtime's instructions per event under callgrind (sync none, INSTR_N events
+#            after as many unmeasured; valgrind needed): a figure this shared host's noise does
+#            not move, for comparing builds; the mesh's functions with the most per event
 # Environment: BIN (bazel-bin), RT (the runtime binary, $BIN/eventmesh/runtime/runtime), PB (peerbench), N (300000), SIZE (256), REPS (3), IDLE (10000), WARM (1),
-# WRK_SECONDS (8), PAIRS (6), SUBS ("1 2"), OUT (scratch directory, /tmp/fastpath).
+# WRK_SECONDS (8), PAIRS (6), SUBS ("1 2"), INSTR_N (20000), OUT (scratch directory, /tmp/fastpath).
 # `sdk` also needs //tools/loadgen built.
 set -u
 BIN=${BIN:-bazel-bin}
@@ -373,6 +376,42 @@ webhook() {
   cleanup
 }
 
+instr() {
+  echo "== instr: the runtime's instructions per event (callgrind: counted, not timed)"
+  if ! command -v valgrind >/dev/null || ! command -v callgrind_control >/dev/null; then
+    echo "valgrind is not installed (apt-get install -y valgrind): skipped"
+    return 0
+  fi
+  local n=${INSTR_N:-20000}
+  RTDIR=$(mktemp -d "$OUT/rt.XXXXXX")
+  PORT=$((20000 + RANDOM % 12000))
+  # Instrumented only for the measured run; the first run warms the runtime as in `peers`.
+  valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$RTDIR/callgrind.out" \
+    "$RT" --port=$PORT --http_port=$((PORT + 1)) --data_dir="$RTDIR/data" \
+    --eventMesh.storage.embedded.syncMode=none \
+    --eventMesh.server.session.upstreamBufferSize=1000 >"$RTDIR/log" 2>&1 &
+  RTPID=$!
+  for _ in $(seq 600); do
+    (echo >/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break
+    sleep 0.1
+  done
+  result "warm" "$(timeout 600 "$PB" eventmesh --port $PORT --n "$n" --size "$SIZE" --timeout 300 2>&1)"
+  callgrind_control -i on $RTPID >/dev/null 2>&1
+  result "measured" "$(timeout 600 "$PB" eventmesh --port $PORT --n "$n" --size "$SIZE" --timeout 300 2>&1)"
+  callgrind_control -i off $RTPID >/dev/null 2>&1
+  kill -INT $RTPID 2>/dev/null && wait $RTPID 2>/dev/null
+  RTPID=""
+  local annotated
+  annotated=$(callgrind_annotate --inclusive=yes "$RTDIR/callgrind.out" 2>/dev/null)
+  echo "$annotated" | awk -v n="$n" '/PROGRAM TOTALS/ {gsub(",", "", $1);
+    printf "%-22s %.0f instructions per event (%d events)\n", "runtime", $1 / n, n}'
+  # Where they go: the mesh's own functions with the most (inclusive) instructions per event.
+  echo "$annotated" | grep -E ' [^ ]*:eventmesh::' | grep -v 'std::_Function_handler' | head -12 |
+    awk -v n="$n" '{c = $1; gsub(",", "", c); sub(/^[^:]*:/, "", $3); sub(/\(.*/, "", $3);
+      printf "%-22s %6.0f  %s\n", "", c / n, $3}'
+  cleanup
+}
+
 store() {
   echo "== store: pipelined appends, service over loopback vs embedded"
   "$BIN/eventmesh/store/service/store_service_benchmark" --syncs=none,batch --batches=1,16 \
@@ -382,7 +421,7 @@ store() {
 echo "fast_path_bench $(date -u +%FT%TZ) on $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for s in "${sections[@]}"; do
   case $s in
-    peers | ratio | paced | idle | http | webhook | store | sdk) $s ;;
+    peers | ratio | paced | idle | http | webhook | store | sdk | instr) $s ;;
     *) echo "unknown section $s" >&2; exit 2 ;;
   esac
 done

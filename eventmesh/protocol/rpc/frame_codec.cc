@@ -1,7 +1,9 @@
 #include "eventmesh/protocol/rpc/frame_codec.h"
 
+#include <algorithm>
 #include <climits>
 #include <cstdint>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "eventmesh/common/big_endian.h"
@@ -41,34 +43,65 @@ absl::Status EncodeRawFrame(absl::string_view payload, std::string* out, uint32_
 
 absl::Status FrameDecoder::Feed(absl::string_view bytes) {
   if (!error_.ok()) return error_;
-  if (consumed_ > 0) {
+  if (bytes.empty()) return absl::OkStatus();
+  std::memcpy(PrepareAppend(bytes.size()), bytes.data(), bytes.size());
+  return CommitAppend(bytes.size());
+}
+
+char* FrameDecoder::PrepareAppend(size_t size) {
+  if (consumed_ == size_) {
+    // Every frame returned: start over at the front (nothing to move).
+    size_ = consumed_ = scan_pos_ = 0;
+  } else if (consumed_ > 0 && capacity_ - size_ < size) {
     // Drop returned frames; what remains is unread frames plus one partial frame.
-    buffer_.erase(0, consumed_);
+    std::memmove(data_.get(), data_.get() + consumed_, size_ - consumed_);
+    size_ -= consumed_;
     scan_pos_ -= consumed_;
     consumed_ = 0;
   }
-  buffer_.append(bytes.data(), bytes.size());
-  while (buffer_.size() - scan_pos_ >= kFramePrefixSize) {
-    const uint32_t length = LoadBigEndian32(buffer_.data() + scan_pos_);
-    if (length > max_frame_size_) {
-      error_ = OversizeError(length, max_frame_size_);
-      buffer_.clear();
-      buffer_.shrink_to_fit();
-      consumed_ = scan_pos_ = 0;
-      return error_;
-    }
+  if (capacity_ - size_ < size) {
+    // Doubling keeps the moves amortised; the new bytes are uninitialised (written before
+    // they are read).
+    const size_t capacity = std::max(size_ + size, 2 * capacity_);
+    std::unique_ptr<char[]> grown(new char[capacity]);
+    if (size_ > 0) std::memcpy(grown.get(), data_.get(), size_);
+    data_ = std::move(grown);
+    capacity_ = capacity;
+  }
+  prepared_ = size;
+  return data_.get() + size_;
+}
+
+absl::Status FrameDecoder::CommitAppend(size_t written) {
+  if (!error_.ok()) return error_;
+  size_ += std::min(written, prepared_);
+  prepared_ = 0;
+  return Scan();
+}
+
+absl::Status FrameDecoder::Scan() {
+  while (size_ - scan_pos_ >= kFramePrefixSize) {
+    const uint32_t length = LoadBigEndian32(data_.get() + scan_pos_);
+    if (length > max_frame_size_) return Fail(OversizeError(length, max_frame_size_));
     const size_t frame_end = scan_pos_ + kFramePrefixSize + length;
-    if (frame_end > buffer_.size()) break;
+    if (frame_end > size_) break;
     scan_pos_ = frame_end;
   }
   return absl::OkStatus();
 }
 
+absl::Status FrameDecoder::Fail(absl::Status status) {
+  error_ = std::move(status);
+  data_.reset();
+  capacity_ = size_ = prepared_ = consumed_ = scan_pos_ = 0;
+  return error_;
+}
+
 absl::StatusOr<std::optional<absl::string_view>> FrameDecoder::Next() {
   if (!error_.ok()) return error_;
   if (consumed_ == scan_pos_) return std::optional<absl::string_view>();
-  const uint32_t length = LoadBigEndian32(buffer_.data() + consumed_);
-  absl::string_view payload(buffer_.data() + consumed_ + kFramePrefixSize, length);
+  const uint32_t length = LoadBigEndian32(data_.get() + consumed_);
+  absl::string_view payload(data_.get() + consumed_ + kFramePrefixSize, length);
   consumed_ += kFramePrefixSize + length;
   return std::optional<absl::string_view>(payload);
 }

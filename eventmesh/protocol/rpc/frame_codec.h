@@ -12,6 +12,7 @@
 #include <climits>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -40,13 +41,15 @@ absl::Status EncodeRawFrame(absl::string_view payload, std::string* out,
 
 // Incremental decoder for a byte stream of frames (one per connection).
 //
-// Feed() the bytes of each socket read, then call Next() until it yields nullopt. Reads
-// may split frames anywhere and carry many frames at once. Every length prefix is checked
-// against the maximum as soon as its 4 bytes arrive, before the payload is buffered, so
-// a peer cannot make the decoder hold more than max_frame_size + one read of data.
+// Feed() the bytes of each socket read, or read straight into the decoder's buffer
+// (PrepareAppend(), then CommitAppend() of what arrived: no copy of the bytes), then call
+// Next() until it yields nullopt. Reads may split frames anywhere and carry many frames at
+// once. Every length prefix is checked against the maximum as soon as its 4 bytes arrive,
+// before the payload is buffered, so a peer cannot make the decoder hold more than
+// max_frame_size + one read of data (the buffer's capacity is at most twice that).
 //
 // Errors are sticky: after ResourceExhausted the stream is out of sync and every later
-// Feed()/Next() returns the same error; the connection should be closed.
+// Feed()/CommitAppend()/Next() returns the same error; the connection should be closed.
 // Not thread-safe (one decoder per connection, used from its strand).
 class FrameDecoder {
  public:
@@ -60,20 +63,37 @@ class FrameDecoder {
   // Errors: ResourceExhausted "rpc frame of N bytes exceeds the limit of M bytes".
   absl::Status Feed(absl::string_view bytes);
 
+  // Room for `size` more bytes at the end of the buffer (uninitialised), for a socket read to
+  // fill; then CommitAppend(n) with the n <= size bytes written. The room stays valid until the
+  // next Feed/PrepareAppend/CommitAppend. Invalidates views returned by earlier Next() calls
+  // (what they pointed at may move to make room).
+  char* PrepareAppend(size_t size);
+  // Takes the first `written` bytes of the prepared room as received (more than were prepared
+  // count as the prepared size). Errors: Feed's.
+  absl::Status CommitAppend(size_t written);
+
   // The next complete payload, or nullopt when more bytes are needed. The view stays
-  // valid until the next Feed() (later Next() calls do not invalidate it).
+  // valid until the next Feed() or PrepareAppend() (later Next() calls do not invalidate it).
   absl::StatusOr<std::optional<absl::string_view>> Next();
 
   // Bytes buffered and not yet returned by Next() (complete and partial frames).
-  size_t buffered_bytes() const { return buffer_.size() - consumed_; }
+  size_t buffered_bytes() const { return size_ - consumed_; }
   uint32_t max_frame_size() const { return max_frame_size_; }
 
  private:
+  // Checks the prefixes of the frames that became complete or began; sets error_.
+  absl::Status Scan();
+  absl::Status Fail(absl::Status status);
+
   const uint32_t max_frame_size_;
-  std::string buffer_;
-  // Bytes of buffer_ already returned by Next().
+  // data_[0, size_) holds the bytes received and not dropped; capacity_ bytes allocated.
+  std::unique_ptr<char[]> data_;
+  size_t capacity_ = 0;
+  size_t size_ = 0;
+  size_t prepared_ = 0;  // room handed out by PrepareAppend and not yet committed
+  // Bytes of data_ already returned by Next().
   size_t consumed_ = 0;
-  // Start of the first frame of buffer_ not yet completely buffered; every frame before
+  // Start of the first frame of data_ not yet completely buffered; every frame before
   // it has a validated prefix and is complete.
   size_t scan_pos_ = 0;
   absl::Status error_;

@@ -1,8 +1,11 @@
 #include "eventmesh/protocol/rpc/frame_codec.h"
 
+#include <algorithm>
+#include <cstring>
 #include <string>
 #include <vector>
 
+#include "eventmesh/common/big_endian.h"
 #include "eventmesh/protocol/proto/store.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -254,6 +257,75 @@ TEST(FrameCodecTest, DecoderCompactsAndKeepsPartialFrame) {
   ASSERT_TRUE(second.ok() && second->has_value());
   EXPECT_EQ(**second, "defgh");
   EXPECT_THAT(DecodeAll(decoder, {}), ElementsAre());
+}
+
+// Reading in place (PrepareAppend / CommitAppend, as the store's connections read) gives the
+// frames Feed gives, for reads of every size against frames of many sizes: frames split across
+// reads (the partial one moved to the front), many frames per read, frames larger than a read
+// (the buffer grows), reads that fill less than the room they were given.
+TEST(FrameCodecTest, ReadingInPlaceDecodesWhatFeedDecodes) {
+  std::string wire;
+  std::vector<std::string> sent;
+  for (int i = 0; i < 60; ++i) {
+    sent.push_back(std::string(static_cast<size_t>((i * 37) % 300 + (i % 7 == 0 ? 5000 : 0)),
+                               static_cast<char>('a' + i % 26)));
+    ASSERT_TRUE(EncodeRawFrame(sent.back(), &wire).ok());
+  }
+  sent.push_back("");  // a zero-length frame last
+  ASSERT_TRUE(EncodeRawFrame("", &wire).ok());
+  for (size_t room : {1u, 3u, 4u, 5u, 64u, 1000u, 4096u, 65536u}) {
+    for (size_t fill : {room, (room + 1) / 2}) {
+      FrameDecoder decoder;
+      std::vector<std::string> decoded;
+      size_t pos = 0;
+      while (pos < wire.size()) {
+        char* into = decoder.PrepareAppend(room);
+        const size_t n = std::min(fill, wire.size() - pos);
+        std::memcpy(into, wire.data() + pos, n);
+        pos += n;
+        ASSERT_TRUE(decoder.CommitAppend(n).ok());
+        for (;;) {
+          auto next = decoder.Next();
+          ASSERT_TRUE(next.ok());
+          if (!next->has_value()) break;
+          decoded.emplace_back(**next);
+        }
+      }
+      EXPECT_EQ(decoded, sent) << "room " << room << " fill " << fill;
+      EXPECT_EQ(decoder.buffered_bytes(), 0u);
+    }
+  }
+}
+
+TEST(FrameCodecTest, ReadingInPlaceKeepsViewsUntilTheNextPrepare) {
+  std::string wire;
+  ASSERT_TRUE(EncodeRawFrame("first", &wire).ok());
+  ASSERT_TRUE(EncodeRawFrame("second", &wire).ok());
+  wire += "xyz";  // 3 bytes of a next frame's prefix
+  FrameDecoder decoder;
+  std::memcpy(decoder.PrepareAppend(wire.size()), wire.data(), wire.size());
+  ASSERT_TRUE(decoder.CommitAppend(wire.size() + 10).ok());  // more than prepared: the room
+  // The two frames come out intact and stay readable together; the partial prefix waits.
+  auto first = decoder.Next();
+  auto second = decoder.Next();
+  ASSERT_TRUE(first.ok() && first->has_value() && second.ok() && second->has_value());
+  EXPECT_EQ(**first, "first");
+  EXPECT_EQ(**second, "second");
+  EXPECT_EQ(decoder.buffered_bytes(), 3u);
+}
+
+TEST(FrameCodecTest, ReadingInPlaceRefusesAnOversizePrefixAtCommit) {
+  FrameDecoder decoder(/*max_frame_size=*/16);
+  char prefix[4];
+  StoreBigEndian32(prefix, 17);
+  std::memcpy(decoder.PrepareAppend(64), prefix, 4);
+  absl::Status committed = decoder.CommitAppend(4);
+  EXPECT_EQ(committed.code(), absl::StatusCode::kResourceExhausted) << committed;
+  EXPECT_EQ(decoder.buffered_bytes(), 0u);  // the buffer is let go
+  // Sticky: later reads and Next() give the same error.
+  (void)decoder.PrepareAppend(8);
+  EXPECT_EQ(decoder.CommitAppend(8).code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(decoder.Next().status().code(), absl::StatusCode::kResourceExhausted);
 }
 
 }  // namespace

@@ -532,7 +532,7 @@ class StoreClient::Impl {
     state_ = State::kConnected;
     connected_.store(true);
     backoff_.Reset();
-    decoder_ = std::make_unique<FrameDecoder>(options_.max_frame_size);
+    decoder_ = std::make_shared<FrameDecoder>(options_.max_frame_size);
     boost::system::error_code ec;
     socket_.set_option(tcp::no_delay(true), ec);
     DoRead(gen_);
@@ -612,8 +612,12 @@ class StoreClient::Impl {
     for (auto& [id, call] : pending) call.done.Fail(status);
   }
 
+  // Reads straight into the connection's decoder (no copy of the bytes), which the pending
+  // read keeps alive: a later connection gets a decoder of its own.
   void DoRead(uint64_t gen) {
-    auto on_read = [this, gen, stream = tls_](boost::system::error_code ec, size_t n) {
+    auto buffer = asio::buffer(decoder_->PrepareAppend(kReadBufferSize), kReadBufferSize);
+    auto on_read = [this, gen, stream = tls_, decoder = decoder_](boost::system::error_code ec,
+                                                                  size_t n) {
       if (gen != gen_) return;
       if (ec) {
         ConnectionLost(ec == asio::error::eof ? "closed by the server" : ec.message());
@@ -622,14 +626,14 @@ class StoreClient::Impl {
       OnRead(gen, n);
     };
     if (tls_ != nullptr) {
-      tls_->async_read_some(asio::buffer(read_buffer_), std::move(on_read));
+      tls_->async_read_some(buffer, std::move(on_read));
     } else {
-      socket_.async_read_some(asio::buffer(read_buffer_), std::move(on_read));
+      socket_.async_read_some(buffer, std::move(on_read));
     }
   }
 
   void OnRead(uint64_t gen, size_t n) {
-    absl::Status fed = decoder_->Feed(absl::string_view(read_buffer_.data(), n));
+    absl::Status fed = decoder_->CommitAppend(n);
     if (!fed.ok()) {
       ConnectionLost(std::string(fed.message()));
       return;
@@ -943,10 +947,9 @@ class StoreClient::Impl {
   // is sent meanwhile.
   uint64_t probe_id_ = 0;
   bool writing_ = false;
-  std::unique_ptr<FrameDecoder> decoder_;
+  std::shared_ptr<FrameDecoder> decoder_;  // the connection's; its reads write into it
   wire::AppendAnswer answer_;     // OnRead's scratch for the fast path (its room is reused)
   wire::ReadAnswer read_answer_;  // the same for reads and fetches
-  std::array<char, kReadBufferSize> read_buffer_;
 };
 
 namespace {

@@ -235,14 +235,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void DoRead() {
     if (closed_ || read_closed_ || stop_reading_ || reading_ || paused_) return;
     reading_ = true;
+    // Straight into the decoder's buffer (no copy of the bytes); nothing else touches the
+    // decoder until the read completes.
+    auto buffer = asio::buffer(decoder_.PrepareAppend(kReadBufferSize), kReadBufferSize);
     auto on_read = [self = shared_from_this()](boost::system::error_code ec, size_t n) {
       self->OnRead(ec, n);
     };
     if (tls_) {
-      tls_->async_read_some(asio::buffer(read_buffer_),
-                            asio::bind_executor(strand_, std::move(on_read)));
+      tls_->async_read_some(buffer, asio::bind_executor(strand_, std::move(on_read)));
     } else {
-      socket_.async_read_some(asio::buffer(read_buffer_), std::move(on_read));
+      socket_.async_read_some(buffer, std::move(on_read));
     }
   }
 
@@ -332,7 +334,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       MaybeClose();
       return;
     }
-    absl::Status fed = decoder_.Feed(absl::string_view(read_buffer_.data(), n));
+    absl::Status fed = decoder_.CommitAppend(n);
     if (!fed.ok()) {
       // The stream is out of sync: answer what is in flight, report, then close.
       LOG(WARNING) << "store connection " << peer_ << ": " << fed.message()
@@ -848,7 +850,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string peer_;
   FrameDecoder decoder_;
   wire::AppendFrame scanned_;  // HandleAppendFrame's scratch (its vector's room is reused)
-  std::array<char, kReadBufferSize> read_buffer_;
   // TLS over socket_ (StoreServerOptions::tls), used for every read and write; nullptr: plain.
   std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;
   asio::steady_timer handshake_timer_;

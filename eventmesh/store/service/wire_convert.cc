@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -163,27 +164,35 @@ size_t RecordSize(const ProducerRecord& record) {
   return n;
 }
 
-// Writes protobuf wire pieces at a raw cursor into room made beforehand (one size check per
-// message, not one per byte); Finish() trims `out` to what was written.
+// Writes protobuf wire pieces to the end of `out`: tags, lengths and short fields gathered in a
+// small buffer and appended together, long fields (payloads) appended as they are, `room` (the
+// most the message can take) reserved up front so `out` grows once. No byte of `out` is written
+// twice (a string resized for the room is first filled with zeros). Finish() appends what is
+// still gathered.
 class RawWriter {
  public:
-  RawWriter(std::string* out, size_t room) : out_(out) {
-    const size_t start = out->size();
-    out->resize(start + room);
-    p_ = out->data() + start;
+  RawWriter(std::string* out, size_t room) : out_(out) { out->reserve(out->size() + room); }
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void Byte(char c) {
+    Room(1);
+    staged_[n_++] = c;
   }
-  void Byte(char c) { *p_++ = c; }
-  void Varint(uint64_t v) {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void Varint(uint64_t v) {
+    Room(10);
     while (v >= 0x80) {
-      *p_++ = static_cast<char>(v | 0x80);
+      staged_[n_++] = static_cast<char>(v | 0x80);
       v >>= 7;
     }
-    *p_++ = static_cast<char>(v);
+    staged_[n_++] = static_cast<char>(v);
   }
   void Bytes(absl::string_view bytes) {
-    if (bytes.empty()) return;
-    std::memcpy(p_, bytes.data(), bytes.size());
-    p_ += bytes.size();
+    if (bytes.size() > kStaged / 2) {
+      Flush();
+      out_->append(bytes.data(), bytes.size());
+      return;
+    }
+    Room(bytes.size());
+    if (!bytes.empty()) std::memcpy(staged_ + n_, bytes.data(), bytes.size());
+    n_ += bytes.size();
   }
   void LenField(int field, absl::string_view bytes) {
     Byte(Tag(field, kLenType));
@@ -194,11 +203,21 @@ class RawWriter {
     Byte(Tag(field, kVarintType));
     Varint(v);
   }
-  void Finish() { out_->resize(static_cast<size_t>(p_ - out_->data())); }
+  void Finish() { Flush(); }
 
  private:
+  static constexpr size_t kStaged = 256;
+  void Room(size_t n) {
+    if (n_ + n > kStaged) Flush();
+  }
+  void Flush() {
+    out_->append(staged_, n_);
+    n_ = 0;
+  }
+
   std::string* out_;
-  char* p_;
+  char staged_[kStaged];
+  size_t n_ = 0;
 };
 
 }  // namespace
