@@ -391,24 +391,44 @@ instr() {
     --eventMesh.storage.embedded.syncMode=none \
     --eventMesh.server.session.upstreamBufferSize=1000 >"$RTDIR/log" 2>&1 &
   RTPID=$!
+  local up=0
   for _ in $(seq 600); do
-    (echo >/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break
+    kill -0 $RTPID 2>/dev/null || break
+    (echo >/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && up=1 && break
     sleep 0.1
   done
+  if [ $up = 0 ]; then
+    echo "the runtime did not start under valgrind: $(tail -1 "$RTDIR/log")"
+    cleanup
+    return 1
+  fi
+  local out
   result "warm" "$(timeout 600 "$PB" eventmesh --port $PORT --n "$n" --size "$SIZE" --timeout 300 2>&1)"
-  callgrind_control -i on $RTPID >/dev/null 2>&1
-  result "measured" "$(timeout 600 "$PB" eventmesh --port $PORT --n "$n" --size "$SIZE" --timeout 300 2>&1)"
+  if ! callgrind_control -i on $RTPID >/dev/null 2>&1; then
+    echo "callgrind_control could not switch the counting on: no figure"
+    cleanup
+    return 1
+  fi
+  out=$(timeout 600 "$PB" eventmesh --port $PORT --n "$n" --size "$SIZE" --timeout 300 2>&1)
+  result "measured" "$out"
   callgrind_control -i off $RTPID >/dev/null 2>&1
   kill -INT $RTPID 2>/dev/null && wait $RTPID 2>/dev/null
   RTPID=""
+  if ! echo "$out" | grep -q '^RESULT.* lost=0 '; then
+    echo "the measured run failed or lost events: no figure"
+    cleanup
+    return 1
+  fi
+  # callgrind_annotate's lines: "<count> (<percent>)  <file>:<function> [<object>]".
   local annotated
-  annotated=$(callgrind_annotate --inclusive=yes "$RTDIR/callgrind.out" 2>/dev/null)
+  annotated=$(callgrind_annotate --inclusive=yes "$RTDIR/callgrind.out" 2>/dev/null |
+    sed -E 's/^ *([0-9,]+) +\( *[0-9.]+%\) +/\1 /')
   echo "$annotated" | awk -v n="$n" '/PROGRAM TOTALS/ {gsub(",", "", $1);
     printf "%-22s %.0f instructions per event (%d events)\n", "runtime", $1 / n, n}'
   # Where they go: the mesh's own functions with the most (inclusive) instructions per event.
-  echo "$annotated" | grep -E ' [^ ]*:eventmesh::' | grep -v 'std::_Function_handler' | head -12 |
-    awk -v n="$n" '{c = $1; gsub(",", "", c); sub(/^[^:]*:/, "", $3); sub(/\(.*/, "", $3);
-      printf "%-22s %6.0f  %s\n", "", c / n, $3}'
+  echo "$annotated" | grep -E '^[0-9,]+ [^ ]*:eventmesh::' | grep -v 'std::_Function_handler' |
+    head -12 | awk -v n="$n" '{c = $1; gsub(",", "", c); f = $2; sub(/^[^:]*:/, "", f);
+      sub(/\(.*/, "", f); printf "%-22s %6.0f  %s\n", "", c / n, f}'
   cleanup
 }
 

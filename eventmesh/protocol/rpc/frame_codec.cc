@@ -4,12 +4,18 @@
 #include <climits>
 #include <cstdint>
 #include <cstring>
+#include <limits>
+#include <stdexcept>
 
 #include "absl/strings/str_cat.h"
 #include "eventmesh/common/big_endian.h"
 
 namespace eventmesh::protocol::rpc {
 namespace {
+
+// The most bytes the decoder's buffer may be asked to hold (like std::string's limit, a request
+// beyond it is a programming error: std::length_error).
+constexpr size_t kMaxRoom = std::numeric_limits<size_t>::max() / 4;
 
 absl::Status OversizeError(uint64_t size, uint32_t max_frame_size) {
   return absl::ResourceExhaustedError(absl::StrCat(
@@ -49,6 +55,7 @@ absl::Status FrameDecoder::Feed(absl::string_view bytes) {
 }
 
 char* FrameDecoder::PrepareAppend(size_t size) {
+  if (size > kMaxRoom - size_) throw std::length_error("FrameDecoder::PrepareAppend");
   if (consumed_ == size_) {
     // Every frame returned: start over at the front (nothing to move).
     size_ = consumed_ = scan_pos_ = 0;
@@ -73,7 +80,12 @@ char* FrameDecoder::PrepareAppend(size_t size) {
 }
 
 absl::Status FrameDecoder::CommitAppend(size_t written) {
-  if (!error_.ok()) return error_;
+  if (!error_.ok()) {
+    // Room prepared after the failure is let go again.
+    data_.reset();
+    capacity_ = size_ = prepared_ = 0;
+    return error_;
+  }
   size_ += std::min(written, prepared_);
   prepared_ = 0;
   return Scan();

@@ -322,9 +322,10 @@ TEST(FrameCodecTest, ReadingInPlaceRefusesAnOversizePrefixAtCommit) {
   absl::Status committed = decoder.CommitAppend(4);
   EXPECT_EQ(committed.code(), absl::StatusCode::kResourceExhausted) << committed;
   EXPECT_EQ(decoder.buffered_bytes(), 0u);  // the buffer is let go
-  // Sticky: later reads and Next() give the same error.
+  // Sticky: later reads and Next() give the same error, and hold nothing.
   (void)decoder.PrepareAppend(8);
   EXPECT_EQ(decoder.CommitAppend(8).code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(decoder.buffered_bytes(), 0u);
   EXPECT_EQ(decoder.Next().status().code(), absl::StatusCode::kResourceExhausted);
 }
 

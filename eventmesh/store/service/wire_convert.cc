@@ -172,6 +172,9 @@ size_t RecordSize(const ProducerRecord& record) {
 class RawWriter {
  public:
   RawWriter(std::string* out, size_t room) : out_(out) { out->reserve(out->size() + room); }
+  RawWriter(const RawWriter&) = delete;
+  RawWriter& operator=(const RawWriter&) = delete;
+  ~RawWriter() { Flush(); }  // (Finish() usually did already)
   ABSL_ATTRIBUTE_ALWAYS_INLINE void Byte(char c) {
     Room(1);
     staged_[n_++] = c;
@@ -234,7 +237,7 @@ absl::Status SerializeAppendRequest(const AppendRequest& in, std::string* out) {
     }
     records_size += LenFieldSize(RecordSize(record));
   }
-  // Room for every field at its largest (varints of ten bytes); trimmed by Finish.
+  // Room for every field at its largest (varints of ten bytes), reserved once.
   RawWriter w(out, LenFieldSize(in.topic.size()) + 2 + LenFieldSize(11 + in.partition_key.size()) +
                        records_size + 22);
   if (!in.topic.empty()) w.LenField(1, in.topic);
