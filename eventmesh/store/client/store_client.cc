@@ -303,6 +303,9 @@ class StoreClient::Impl {
     work_.reset();
     io_.stop();
     thread_.join();
+    // The TLS layer's timers belong to io_'s services: let go of it while they exist (io_ is
+    // destroyed before this member; handlers still queued release their copies with io_).
+    tls_.reset();
   }
 
   // Any thread. `callback` is a RawCallback or a ReadCall.
