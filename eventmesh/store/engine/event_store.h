@@ -137,16 +137,23 @@ class RecordAttachment {
 struct ProducerRecord {
   std::optional<std::string> key;
   std::map<std::string, std::string> headers;
-  // The event's bytes; may be left empty when `attachment` holds them (see
-  // RecordAttachment::Payload). Engines read them through RecordPayload.
+  // The event's bytes; may be left empty when `payload_view` or `attachment` holds them.
+  // Engines read them through RecordPayload.
   std::string payload;
+  // The event's bytes held by the caller, used when `payload` is empty: they must stay valid
+  // until Append / AppendAsync returns (an engine copies what it keeps before returning). Lets a
+  // caller that already holds the bytes, such as the store service reading a frame, hand them
+  // over without a copy.
+  absl::string_view payload_view;
   std::shared_ptr<const RecordAttachment> attachment;  // optional; see RecordAttachment
 };
 
-// The record's payload: `payload`, or the attachment's bytes when `payload` is empty and the
+// The record's payload: `payload`, else `payload_view`, else the attachment's bytes when the
 // attachment holds them.
 inline absl::string_view RecordPayload(const ProducerRecord& record) {
-  if (record.payload.empty() && record.attachment != nullptr) {
+  if (!record.payload.empty()) return record.payload;
+  if (!record.payload_view.empty()) return record.payload_view;
+  if (record.attachment != nullptr) {
     if (const std::string* bytes = record.attachment->Payload()) return *bytes;
   }
   return record.payload;
@@ -363,7 +370,9 @@ class EventStore {
   // Deletes the topic, its records and the groups' committed offsets for it.
   virtual absl::StatusOr<DeleteTopicResult> DeleteTopic(const DeleteTopicRequest& request) = 0;
 
-  // Records.
+  // Records. Append and AppendAsync read `request` only during the call: whatever they keep
+  // is copied before they return (so ProducerRecord::payload_view may point into the caller's
+  // buffer, valid until the call returns).
   virtual absl::StatusOr<AppendResult> Append(const AppendRequest& request) = 0;
   // The non-blocking form of Append, with the same semantics and guarantees: `done` runs exactly
   // once, after the batch is durable under the SyncMode (with the result) or with the error

@@ -1299,7 +1299,7 @@ absl::StatusOr<RocksDbEventStore::PreparedAppend> RocksDbEventStore::PrepareAppe
     for (size_t i = 0; i < static_cast<size_t>(count); ++i) {
       const ProducerRecord& from = request.records[i];
       if (IsPlainRecord(from)) {
-        plain_bytes += from.payload.size();
+        plain_bytes += RecordPayload(from).size();
         last_plain = i;
       }
     }
@@ -1317,11 +1317,12 @@ absl::StatusOr<RocksDbEventStore::PreparedAppend> RocksDbEventStore::PrepareAppe
       to.attachment = from.attachment;
       int64_t held = 0;  // memory this entry holds besides itself
       if (IsPlainRecord(from)) {
-        if (!from.payload.empty()) std::memcpy(fill, from.payload.data(), from.payload.size());
+        const absl::string_view payload = RecordPayload(from);
+        if (!payload.empty()) std::memcpy(fill, payload.data(), payload.size());
         to.payload = fill;
-        to.payload_size = static_cast<uint32_t>(from.payload.size());
-        fill += from.payload.size();
-        held = static_cast<int64_t>(from.payload.size());
+        to.payload_size = static_cast<uint32_t>(payload.size());
+        fill += payload.size();
+        held = static_cast<int64_t>(payload.size());
         if (i == last_plain && block != nullptr) {
           to.block = std::move(block);
           held += static_cast<int64_t>(HeapBlockBytes(plain_bytes) - plain_bytes);
@@ -1332,7 +1333,7 @@ absl::StatusOr<RocksDbEventStore::PreparedAppend> RocksDbEventStore::PrepareAppe
           to.rest->key = from.key;
           if (from.attachment == nullptr) {
             to.rest->headers = from.headers;
-            to.rest->payload = from.payload;
+            to.rest->payload = std::string(RecordPayload(from));
           }
         }
         held = CachedMemoryBytes(to.attachment.get(), to.rest.get());

@@ -350,7 +350,7 @@ bool ParseRecord(absl::string_view bytes, ProducerRecord* record) {
     } else if (field == 2) {
       if (!ParseHeaderEntry(v, &record->headers)) return false;
     } else if (field == 3 && !has_payload) {
-      record->payload.assign(v.data(), v.size());
+      record->payload_view = v;  // into the caller's bytes (see ParseAppendRequest)
       has_payload = true;
     } else {
       return false;

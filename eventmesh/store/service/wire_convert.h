@@ -79,7 +79,9 @@ bool ScanAppendFrame(absl::string_view payload, AppendFrame* out);
 // True when `bytes` is a v1::AppendRequest in the plain form (every field known, of its declared
 // wire type, a singular one at most once, header names unique, UTF-8 where proto3 asks for it,
 // round_robin true): then `out` holds exactly what parsing and FromProto give. False otherwise,
-// with the same meaning as above. SerializeAppendRequest always writes the plain form.
+// with the same meaning as above. SerializeAppendRequest always writes the plain form. The
+// records' payloads are not copied: each is a ProducerRecord::payload_view into `bytes`, which
+// must outlive every use of them (read them through RecordPayload).
 bool ParseAppendRequest(absl::string_view bytes, AppendRequest* out);
 
 // ----- Bounding what a request becomes when parsed ------------------------------------------

@@ -101,7 +101,7 @@ bool SameAppend(const store::AppendRequest& a, const store::AppendRequest& b) {
   }
   for (size_t i = 0; i < a.records.size(); ++i) {
     if (a.records[i].key != b.records[i].key || a.records[i].headers != b.records[i].headers ||
-        a.records[i].payload != b.records[i].payload) {
+        store::RecordPayload(a.records[i]) != store::RecordPayload(b.records[i])) {
       return false;
     }
   }

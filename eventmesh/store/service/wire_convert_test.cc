@@ -118,7 +118,7 @@ void ExpectSameRequest(const AppendRequest& a, const AppendRequest& b) {
   for (size_t i = 0; i < a.records.size(); ++i) {
     EXPECT_EQ(a.records[i].key, b.records[i].key);
     EXPECT_EQ(a.records[i].headers, b.records[i].headers);
-    EXPECT_EQ(a.records[i].payload, b.records[i].payload);
+    EXPECT_EQ(RecordPayload(a.records[i]), RecordPayload(b.records[i]));
   }
 }
 
@@ -148,6 +148,14 @@ TEST(WireConvertTest, ParseAppendRequestReadsWhatTheClientWrites) {
     ASSERT_TRUE(library.ok());
     ExpectSameRequest(parsed, *library);
     ExpectSameRequest(parsed, request);
+    // The payloads are read in place: views into `bytes`, nothing copied.
+    for (const ProducerRecord& record : parsed.records) {
+      EXPECT_TRUE(record.payload.empty());
+      if (record.payload_view.empty()) continue;
+      EXPECT_GE(record.payload_view.data(), bytes.data());
+      EXPECT_LE(record.payload_view.data() + record.payload_view.size(),
+                bytes.data() + bytes.size());
+    }
   }
 }
 
