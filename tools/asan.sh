@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Runs tests under AddressSanitizer + UndefinedBehaviorSanitizer (--config=asan, gcc; leaks are
+# reported too) and names the first report of every test that failed. Exits 0 when every test
+# passed, 1 otherwise.
+#
+#   tools/asan.sh                      the default packages (below)
+#   tools/asan.sh //eventmesh/store/...
+#
+# Options:
+#   --max_seconds=N   bound of the whole run, build included (default 3600); the run is
+#                     stopped and counts as failed when it is reached
+#   LABEL...          bazel target patterns (default: the packages below)
+# Environment: ASAN_BAZEL_FLAGS, extra flags for `bazel test` (default none).
+#
+# Default packages: the code that reads what clients, peers and disks send (the protocol codecs,
+# the network layer, the store engine, service and client, the runtime's core, TCP and HTTP
+# sessions and the event-store connectors) and the end-to-end hostile-client test, which sends
+# every listener malformed, oversize and truncated input. `bazel test --config=asan //...` runs
+# everything (about 30 minutes on 2 cores from a cold cache).
+# Tests tagged "benchmark" are left out (they measure, they do not check).
+# Summary lines: "asan: <tests> tests (<run> run, the rest cached), <failed> failed in <s> s" and,
+# per failed test, "asan report: <label>: <first sanitizer line> @ <first frame in our code>".
+set -euo pipefail
+cd "$(git -C "$(dirname "$0")" rev-parse --show-toplevel)"
+
+max_seconds=3600
+patterns=()
+for arg in "$@"; do
+  case "$arg" in
+    --max_seconds=*) max_seconds="${arg#*=}" ;;
+    -h | --help)
+      sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+      exit 0
+      ;;
+    //*) patterns+=("$arg") ;;
+    *)
+      echo "asan.sh: unknown argument '$arg' (see --help)" >&2
+      exit 2
+      ;;
+  esac
+done
+[[ "$max_seconds" =~ ^[1-9][0-9]*$ ]] || { echo "asan.sh: '$max_seconds' is not a positive integer" >&2; exit 2; }
+if [ "${#patterns[@]}" -eq 0 ]; then
+  patterns=(//eventmesh/protocol/... //eventmesh/net/... //eventmesh/store/...
+    //eventmesh/runtime/core/... //eventmesh/runtime/tcp/... //eventmesh/runtime/http/...
+    //eventmesh/connectors/eventstore/... //eventmesh/connectors/embedded/...
+    //eventmesh/connectors/store/... //eventmesh/e2e:hostile_client_test)
+fi
+read -r -a bazel_flags <<<"${ASAN_BAZEL_FLAGS:-}"
+
+start=$(date +%s)
+summary=$(mktemp "${TMPDIR:-/tmp}/eventmesh-asan.XXXXXX")
+trap 'rm -f "$summary"' EXIT
+set +e
+timeout --kill-after=30 "$max_seconds" bazel test --config=asan ${bazel_flags[@]+"${bazel_flags[@]}"} \
+  --keep_going --build_tests_only --test_tag_filters=-benchmark --test_output=summary \
+  --noshow_progress -- "${patterns[@]}" 2>&1 | tee "$summary"
+rc=${PIPESTATUS[0]}
+set -e
+elapsed=$(($(date +%s) - start))
+[ "$rc" -ne 124 ] || echo "asan.sh: stopped after --max_seconds=${max_seconds}" >&2
+
+# The first sanitizer report in the log of every test that failed in this run.
+testlogs=$(bazel info --config=asan bazel-testlogs 2>/dev/null)
+while IFS= read -r label; do
+  log="$testlogs/${label#//}"
+  log="${log/://}/test.log"
+  [ -f "$log" ] || continue
+  line=$(awk '/ERROR: AddressSanitizer:|ERROR: LeakSanitizer:|runtime error:/ { what = $0; sub(/^=+[0-9]+=+/, "", what); want = 1; next }
+              want && /#[0-9]+ .*eventmesh::/ { sub(/^ *#[0-9]+ 0x[0-9a-f]+ in /, ""); sub(/ \/.*/, ""); print what " @ " substr($0, 1, 160); want = 0; exit }
+              END { if (want && what != "") print what }' "$log" | head -1)
+  [ -n "$line" ] && echo "asan report: ${label}: ${line}"
+done < <(sed -nE 's/^(\/\/[^ ]+) +(FAILED|TIMEOUT).*/\1/p' "$summary")
+
+failed=$(grep -cE '^//[^ ]+ +(FAILED|TIMEOUT|NO STATUS|FAILED TO BUILD)' "$summary" || true)
+tests=$(sed -n 's/^Executed \([0-9]*\) out of \([0-9]*\) test.*/\2 (\1 run, the rest cached)/p' "$summary" | tail -1)
+echo "asan: ${tests:-?} tests, ${failed} failed in ${elapsed} s"
+[ "$rc" -eq 0 ]
