@@ -46,6 +46,7 @@
 #include <list>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -93,6 +94,11 @@ struct StoreOptions {
   // once. 0 = each write starts as soon as the previous one has ended.
   int64_t sync_interval_us = 500;
   int64_t write_buffer_bytes = 64 << 20;  // RocksDB memtable size per column family
+  // How the events are compressed in their blob files. Each file records its own compression,
+  // so a change applies to the files written from then on and older ones stay readable. Unset:
+  // LZ4 when this RocksDB has it (it compresses in less CPU than Snappy, RocksDB's default),
+  // else RocksDB's default.
+  std::optional<rocksdb::CompressionType> blob_compression;
   // Per partition, the newest durable records are also kept in memory with their
   // ProducerRecord::attachment, up to about this many bytes of memory, so reads at the tail
   // (caught-up consumers) need no RocksDB iterator and no decoding. A record is charged what it

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <future>
 #include <map>
@@ -14,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -24,6 +26,7 @@
 #include "eventmesh/store/testing/store_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "rocksdb/convenience.h"
 #include "rocksdb/db.h"
 #include "rocksdb/env.h"
 #include "rocksdb/file_system.h"
@@ -868,6 +871,65 @@ TEST_F(StoreTest, RetentionRemovesTheBlobFilesOfTrimmedRecords) {
   ASSERT_TRUE(read.ok()) << read.status();
   ASSERT_THAT(read->records, SizeIs(96));
   for (int i = 0; i < 96; ++i) EXPECT_EQ(read->records[i].payload, payloads[928 + i]);
+}
+
+// The compression each blob file in `path` records in its header (BlobLogHeader: magic, version,
+// column family id, 4 bytes each, a flags byte, then the compression type's), by file name.
+std::map<std::string, int> BlobFileCompressions(const std::string& path) {
+  std::map<std::string, int> types;
+  for (const auto& entry : std::filesystem::directory_iterator(path)) {
+    if (entry.path().extension() != ".blob") continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    char header[14] = {};
+    in.read(header, sizeof(header));
+    types[entry.path().filename().string()] = in ? static_cast<unsigned char>(header[13]) : -1;
+  }
+  return types;
+}
+
+TEST_F(StoreTest, BlobFilesWrittenWithAnotherCompressionStayReadable) {
+  const bool lz4 =
+      absl::c_linear_search(rocksdb::GetSupportedCompressions(), rocksdb::kLZ4Compression);
+  std::vector<std::string> payloads;
+  const auto append = [&](int batches) {
+    for (int batch = 0; batch < batches; ++batch) {
+      std::vector<ProducerRecord> records;
+      for (int i = 0; i < 16; ++i) {
+        payloads.push_back(absl::StrCat("{\"n\":", payloads.size(), ",\"text\":\"",
+                                        std::string(600, 'a' + payloads.size() % 26), "\"}"));
+        records.push_back(Rec(payloads.back()));
+      }
+      ASSERT_TRUE(store_->Append(ToPartition("mixed", 0, records)).ok());
+    }
+  };
+  const auto read_all = [&](const char* when) {
+    auto read = store_->Read(ReadAt("mixed", 0, 0, static_cast<int32_t>(payloads.size())));
+    ASSERT_TRUE(read.ok()) << read.status();
+    ASSERT_EQ(read->records.size(), payloads.size()) << when;
+    for (size_t i = 0; i < payloads.size(); ++i) {
+      ASSERT_EQ(read->records[i].payload, payloads[i]) << when << " " << i;
+    }
+  };
+  options_.blob_compression = rocksdb::kSnappyCompression;
+  Reopen();
+  CreateTopic("mixed", 1);
+  append(8);
+  Reopen();  // flushed into a Snappy blob file
+  std::map<std::string, int> first = BlobFileCompressions(options_.path);
+  ASSERT_THAT(first, SizeIs(1));
+  EXPECT_EQ(first.begin()->second, rocksdb::kSnappyCompression);
+  // The default from now on: the old file is read as it is, new ones are LZ4 where available.
+  options_.blob_compression.reset();
+  Reopen();
+  read_all("snappy file, default store");
+  append(8);
+  Reopen();
+  std::map<std::string, int> both = BlobFileCompressions(options_.path);
+  ASSERT_THAT(both, SizeIs(2));
+  EXPECT_EQ(both.begin()->second, rocksdb::kSnappyCompression);
+  EXPECT_EQ(both.rbegin()->second,
+            lz4 ? rocksdb::kLZ4Compression : rocksdb::ColumnFamilyOptions().compression);
+  read_all("both files");
 }
 
 // Writes 1,024 records of 1,000 bytes to "gone" and 96 to "kept" in the same appends' commit
