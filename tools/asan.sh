@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs tests under AddressSanitizer + UndefinedBehaviorSanitizer (--config=asan, gcc; leaks are
-# reported too) and names the first report of every test that failed. Exits 0 when every test
-# passed, 1 otherwise.
+# reported too) and names the first report in each test's log. Exits 0 when every test passed
+# with no report, 1 otherwise.
 #
 #   tools/asan.sh                      the default packages (below)
 #   tools/asan.sh //eventmesh/store/...
@@ -18,8 +18,10 @@
 # every listener malformed, oversize and truncated input. `bazel test --config=asan //...` runs
 # everything (about 30 minutes on 2 cores from a cold cache).
 # Tests tagged "benchmark" are left out (they measure, they do not check).
-# Summary lines: "asan: <tests> tests (<run> run, the rest cached), <failed> failed in <s> s" and,
-# per failed test, "asan report: <label>: <first sanitizer line> @ <first frame in our code>".
+# Summary lines: "asan: <tests> tests (<run> run, the rest cached), <failed> failed, <reports>
+# reports in <s> s" and, per test log of this run with a sanitizer report (a failed test's, or a
+# child process's in a test that passed), "asan report: <label>: <first line> @ <first frame in
+# our code>". Exit status 1 on any failed test or report.
 set -euo pipefail
 cd "$(git -C "$(dirname "$0")" rev-parse --show-toplevel)"
 
@@ -60,19 +62,26 @@ set -e
 elapsed=$(($(date +%s) - start))
 [ "$rc" -ne 124 ] || echo "asan.sh: stopped after --max_seconds=${max_seconds}" >&2
 
-# The first sanitizer report in the log of every test that failed in this run.
-testlogs=$(bazel info --config=asan bazel-testlogs 2>/dev/null)
-while IFS= read -r label; do
-  log="$testlogs/${label#//}"
-  log="${log/://}/test.log"
-  [ -f "$log" ] || continue
-  line=$(awk '/ERROR: AddressSanitizer:|ERROR: LeakSanitizer:|runtime error:/ { what = $0; sub(/^=+[0-9]+=+/, "", what); want = 1; next }
-              want && /#[0-9]+ .*eventmesh::/ { sub(/^ *#[0-9]+ 0x[0-9a-f]+ in /, ""); sub(/ \/.*/, ""); print what " @ " substr($0, 1, 160); want = 0; exit }
-              END { if (want && what != "") print what }' "$log" | head -1)
-  [ -n "$line" ] && echo "asan report: ${label}: ${line}"
-done < <(sed -nE 's/^(\/\/[^ ]+) +(FAILED|TIMEOUT).*/\1/p' "$summary")
+# The first sanitizer report in every test log written by this run (a failed test's, or a passing
+# test's whose child process had one): bazel-testlogs is shared with the other configurations, so
+# only logs newer than this run's start are read.
+testlogs=$(bazel info --config=asan ${bazel_flags[@]+"${bazel_flags[@]}"} bazel-testlogs 2>/dev/null || true)
+reports=0
+if [ -n "$testlogs" ] && [ -d "$testlogs" ]; then
+  while IFS= read -r log; do
+    label="//$(dirname "${log#"$testlogs"/}")"
+    label="${label%/*}:${label##*/}"
+    line=$(awk '/ERROR: AddressSanitizer:|ERROR: LeakSanitizer:|runtime error:/ { what = $0; sub(/^=+[0-9]+=+/, "", what); want = 1; next }
+                want && /#[0-9]+ .* in eventmesh::/ { sub(/^ *#[0-9]+ 0x[0-9a-f]+ in /, ""); sub(/ [^ ]*\/[^ ]*:[0-9]+.*$/, ""); sub(/ \(\/[^)]*\)$/, ""); print what " @ " substr($0, 1, 160); want = 0; exit }
+                END { if (want && what != "") print what }' "$log" | head -1)
+    if [ -n "$line" ]; then
+      reports=$((reports + 1))
+      echo "asan report: ${label}: ${line}"
+    fi
+  done < <(find "$testlogs" -name test.log -newermt "@${start}" 2>/dev/null | sort)
+fi
 
 failed=$(grep -cE '^//[^ ]+ +(FAILED|TIMEOUT|NO STATUS|FAILED TO BUILD)' "$summary" || true)
 tests=$(sed -n 's/^Executed \([0-9]*\) out of \([0-9]*\) test.*/\2 (\1 run, the rest cached)/p' "$summary" | tail -1)
-echo "asan: ${tests:-?} tests, ${failed} failed in ${elapsed} s"
-[ "$rc" -eq 0 ]
+echo "asan: ${tests:-?} tests, ${failed} failed, ${reports} reports in ${elapsed} s"
+[ "$rc" -eq 0 ] && [ "$reports" -eq 0 ]

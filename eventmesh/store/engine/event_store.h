@@ -143,7 +143,8 @@ struct ProducerRecord {
   // The event's bytes held by the caller, used when `payload` is empty: they must stay valid
   // until Append / AppendAsync returns (an engine copies what it keeps before returning). Lets a
   // caller that already holds the bytes, such as the store service reading a frame, hand them
-  // over without a copy.
+  // over without a copy. A copy of the record borrows the same bytes: whatever keeps a record
+  // past the call that lent them calls OwnPayloads first.
   absl::string_view payload_view;
   std::shared_ptr<const RecordAttachment> attachment;  // optional; see RecordAttachment
 };
@@ -157,6 +158,17 @@ inline absl::string_view RecordPayload(const ProducerRecord& record) {
     if (const std::string* bytes = record.attachment->Payload()) return *bytes;
   }
   return record.payload;
+}
+
+// Makes every record of `records` own its payload: borrowed bytes (ProducerRecord::payload_view)
+// are copied into `payload`. For a store or wrapper that keeps a request past the call.
+inline void OwnPayloads(std::vector<ProducerRecord>* records) {
+  for (ProducerRecord& record : *records) {
+    if (record.payload.empty() && !record.payload_view.empty()) {
+      record.payload.assign(record.payload_view.data(), record.payload_view.size());
+    }
+    record.payload_view = {};
+  }
 }
 
 // One stored event.

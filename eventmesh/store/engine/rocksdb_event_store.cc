@@ -8,6 +8,7 @@
 #include <deque>
 #include <utility>
 
+#include "absl/algorithm/container.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -304,6 +305,13 @@ absl::StatusOr<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::Open(
     return absl::InvalidArgumentError(
         absl::StrCat("StoreOptions.tail_cache_bytes and tail_cache_total_bytes must be >= 0, got ",
                      options.tail_cache_bytes, " and ", options.tail_cache_total_bytes));
+  }
+  if (options.blob_compression.has_value() &&
+      !absl::c_linear_search(rocksdb::GetSupportedCompressions(), *options.blob_compression)) {
+    // RocksDB would only fail at the first flush, and then refuse every write.
+    return absl::InvalidArgumentError(absl::StrCat("StoreOptions.blob_compression ",
+                                                   static_cast<int>(*options.blob_compression),
+                                                   " is not supported by this RocksDB build"));
   }
   std::unique_ptr<RocksDbEventStore> store(new RocksDbEventStore(options));
   if (absl::Status s = store->OpenDb(); !s.ok()) return s;

@@ -747,6 +747,15 @@ TEST_F(StoreTest, RejectsNegativeTailCacheSizes) {
   EXPECT_THAT(std::string(opened.status().message()), HasSubstr("tail_cache_total_bytes"));
 }
 
+TEST_F(StoreTest, RejectsABlobCompressionThisRocksDbLacks) {
+  StoreOptions options = options_;
+  options.blob_compression = static_cast<rocksdb::CompressionType>(0x66);  // no such type
+  auto opened = RocksDbEventStore::Open(options);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(opened.status().message()), HasSubstr("blob_compression"));
+}
+
 TEST_F(StoreTest, TailCacheOffServesEverythingFromRocksDb) {
   options_.tail_cache_bytes = 0;
   Reopen();

@@ -533,7 +533,10 @@ class GatedStore final : public EventStore {
       absl::MutexLock lock(&appends_mu_);
       if (gate_appends_) {
         ++appends_entered;
+        // Kept past the call: the payloads the server lent (views into its read buffer) are
+        // copied, as any store that keeps a request must.
         held_appends_.emplace_back(r, std::move(done));
+        OwnPayloads(&held_appends_.back().first.records);
         return;
       }
     }
@@ -853,6 +856,8 @@ TEST(StoreServerBackPressureTest, AppendsInFlightCountAgainstTheByteBudget) {
   auto server = StoreServer::Start(&gated, options);
   ASSERT_TRUE(server.ok());
   RawConnection raw((*server)->port());
+  // Each record of its own letter: a payload read from another frame's bytes would show.
+  std::vector<std::string> payloads;
   for (uint64_t id = 1; id <= 5; ++id) {
     v1::StoreRequest request;
     request.set_request_id(id);
@@ -860,11 +865,13 @@ TEST(StoreServerBackPressureTest, AppendsInFlightCountAgainstTheByteBudget) {
       for (int i = 0; i < 2; ++i) {
         v1::AppendRequest* append = request.mutable_multi_append()->add_appends();
         append->set_topic("t");
-        append->add_records()->set_payload(std::string(150'000, 'a'));
+        payloads.emplace_back(150'000, static_cast<char>('a' + payloads.size()));
+        append->add_records()->set_payload(payloads.back());
       }
     } else {
       request.mutable_append()->set_topic("t");
-      request.mutable_append()->add_records()->set_payload(std::string(300'000, 'a'));
+      payloads.emplace_back(300'000, static_cast<char>('a' + payloads.size()));
+      request.mutable_append()->add_records()->set_payload(payloads.back());
     }
     ASSERT_TRUE(raw.Send(request));
   }
@@ -888,6 +895,16 @@ TEST(StoreServerBackPressureTest, AppendsInFlightCountAgainstTheByteBudget) {
   auto end = store->GetOffsets({"t", 0});
   ASSERT_TRUE(end.ok());
   EXPECT_EQ(end->latest_offset, 6);
+  ReadRequest read;
+  read.topic = "t";
+  read.max_events = 10;
+  read.max_bytes = 8 << 20;
+  auto stored = store->Read(read);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  ASSERT_EQ(stored->records.size(), payloads.size());
+  for (size_t i = 0; i < payloads.size(); ++i) {
+    EXPECT_TRUE(stored->records[i].payload == payloads[i]) << "record " << i;
+  }
   (*server)->Stop();
 }
 
