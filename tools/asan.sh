@@ -25,23 +25,9 @@
 set -euo pipefail
 cd "$(git -C "$(dirname "$0")" rev-parse --show-toplevel)"
 
-max_seconds=3600
-patterns=()
-for arg in "$@"; do
-  case "$arg" in
-    --max_seconds=*) max_seconds="${arg#*=}" ;;
-    -h | --help)
-      sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
-      exit 0
-      ;;
-    //*) patterns+=("$arg") ;;
-    *)
-      echo "asan.sh: unknown argument '$arg' (see --help)" >&2
-      exit 2
-      ;;
-  esac
-done
-[[ "$max_seconds" =~ ^[1-9][0-9]*$ ]] || { echo "asan.sh: '$max_seconds' is not a positive integer" >&2; exit 2; }
+# shellcheck source=tools/lib/sanitizer_args.sh
+source tools/lib/sanitizer_args.sh
+sanitizer_parse_args asan.sh 3600 "$@"
 if [ "${#patterns[@]}" -eq 0 ]; then
   patterns=(//eventmesh/protocol/... //eventmesh/net/... //eventmesh/store/...
     //eventmesh/runtime/core/... //eventmesh/runtime/tcp/... //eventmesh/runtime/http/...

@@ -21,23 +21,9 @@
 set -euo pipefail
 cd "$(git -C "$(dirname "$0")" rev-parse --show-toplevel)"
 
-max_seconds=5400
-patterns=()
-for arg in "$@"; do
-  case "$arg" in
-    --max_seconds=*) max_seconds="${arg#*=}" ;;
-    -h | --help)
-      sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
-      exit 0
-      ;;
-    //*) patterns+=("$arg") ;;
-    *)
-      echo "tsan.sh: unknown argument '$arg' (see --help)" >&2
-      exit 2
-      ;;
-  esac
-done
-[[ "$max_seconds" =~ ^[1-9][0-9]*$ ]] || { echo "tsan.sh: '$max_seconds' is not a positive integer" >&2; exit 2; }
+# shellcheck source=tools/lib/sanitizer_args.sh
+source tools/lib/sanitizer_args.sh
+sanitizer_parse_args tsan.sh 5400 "$@"
 if [ "${#patterns[@]}" -eq 0 ]; then
   patterns=(//eventmesh/runtime/... //eventmesh/store/... //eventmesh/connectors/embedded/...
     //eventmesh/connectors/store/... //eventmesh/connectors/eventstore/...)
