@@ -46,7 +46,8 @@ timeout --kill-after=30 "$max_seconds" bazel test --config=asan ${bazel_flags[@]
 rc=${PIPESTATUS[0]}
 set -e
 elapsed=$(($(date +%s) - start))
-[ "$rc" -ne 124 ] || echo "asan.sh: stopped after --max_seconds=${max_seconds}" >&2
+# 124: stopped by timeout's TERM; 137: by its KILL 30 s later.
+[ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] || echo "asan.sh: stopped after --max_seconds=${max_seconds}" >&2
 
 # The first sanitizer report in every test log written by this run (a failed test's, or a passing
 # test's whose child process had one): bazel-testlogs is shared with the other configurations, so

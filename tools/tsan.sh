@@ -40,7 +40,8 @@ timeout --kill-after=30 "$max_seconds" bazel test --config=tsan "${bazel_flags[@
 rc=${PIPESTATUS[0]}
 set -e
 elapsed=$(($(date +%s) - start))
-[ "$rc" -ne 124 ] || echo "tsan.sh: stopped after --max_seconds=${max_seconds}" >&2
+# 124: stopped by timeout's TERM; 137: by its KILL 30 s later.
+[ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] || echo "tsan.sh: stopped after --max_seconds=${max_seconds}" >&2
 
 # Every report in the logs of the tests just run (bazel-testlogs holds this configuration's).
 testlogs=$(bazel info --config=tsan bazel-testlogs 2>/dev/null)
