@@ -29,8 +29,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Port 0: the runtime picks free TCP, HTTP and admin ports and prints them.
-"$runtime_bin" --port=0 --data_dir="$work/data" >"$work/runtime.log" 2>&1 &
+# Port 0: the runtime picks free TCP, HTTP and admin ports and prints them. The log exists before
+# the runtime starts: the background job opens it only once it runs, and reading a log not yet
+# there would end this script (set -e).
+: >"$work/runtime.log"
+"$runtime_bin" --port=0 --data_dir="$work/data" >>"$work/runtime.log" 2>&1 &
 runtime_pid=$!
 port=""
 for _ in $(seq 1 300); do
