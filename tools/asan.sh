@@ -13,9 +13,10 @@
 # Environment: ASAN_BAZEL_FLAGS, extra flags for `bazel test` (default none).
 #
 # Default packages: the code that reads what clients, peers and disks send (the protocol codecs,
-# the network layer, the store engine, service and client, the runtime's core, TCP and HTTP
-# sessions and the event-store connectors) and the end-to-end hostile-client test, which sends
-# every listener malformed, oversize and truncated input. `bazel test --config=asan //...` runs
+# the network layer, the store engine, service and client, the runtime's core, its TCP, HTTP,
+# MQTT, gRPC, webhook and admin frontends, the registry and the event-store connectors) and the
+# end-to-end hostile-client test, which sends every listener malformed, oversize and truncated
+# input. `bazel test --config=asan //...` runs
 # everything (about 30 minutes on 2 cores from a cold cache).
 # Tests tagged "benchmark" are left out (they measure, they do not check).
 # Summary lines: "asan: <tests> tests (<run> run, the rest cached), <failed> failed, <reports>
@@ -31,6 +32,8 @@ sanitizer_parse_args asan.sh 3600 "$@"
 if [ "${#patterns[@]}" -eq 0 ]; then
   patterns=(//eventmesh/protocol/... //eventmesh/net/... //eventmesh/store/...
     //eventmesh/runtime/core/... //eventmesh/runtime/tcp/... //eventmesh/runtime/http/...
+    //eventmesh/runtime/mqtt/... //eventmesh/runtime/grpc/... //eventmesh/runtime/webhook/...
+    //eventmesh/runtime/admin/... //eventmesh/registry/...
     //eventmesh/connectors/eventstore/... //eventmesh/connectors/embedded/...
     //eventmesh/connectors/store/... //eventmesh/e2e:hostile_client_test)
 fi
