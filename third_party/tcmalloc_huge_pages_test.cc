@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <memory>
@@ -40,15 +41,38 @@ std::string VmFlagsOf(const void* p) {
 
 bool Installed() { return std::string(HeapHugePagesStatus()) != "not installed"; }
 
-TEST(TcmallocHugePagesTest, InstalledWhereTcmallocIsTheAllocator) {
+bool AskedFor() {
+  const char* value = std::getenv("EVENTMESH_HEAP_HUGE_PAGES");
+  return value != nullptr && std::strcmp(value, "1") == 0;
+}
+
+// Installed only where tcmalloc is the allocator and EVENTMESH_HEAP_HUGE_PAGES=1 asks for it
+// (this file runs as two tests: tcmalloc_huge_pages_test with the variable set,
+// tcmalloc_default_heap_test without it).
+TEST(TcmallocHugePagesTest, InstalledOnlyWhenAskedFor) {
 #ifdef EVENTMESH_WITH_TCMALLOC
-  if (std::getenv("EVENTMESH_HEAP_HUGE_PAGES") == nullptr) {
-    EXPECT_TRUE(Installed()) << HeapHugePagesStatus();
+  EXPECT_EQ(Installed(), AskedFor()) << HeapHugePagesStatus();
+  if (!AskedFor()) {
+    EXPECT_FALSE(HeapPrefaulting());
   }
 #else
   EXPECT_FALSE(Installed());
-  EXPECT_EQ(HeapHugePagesMappedBytes(), 0u);
 #endif
+}
+
+// Not installed, the heap grows as tcmalloc's own allocator grows it: nothing is mapped or
+// populated by this allocator, and no prefault thread runs.
+TEST(TcmallocHugePagesTest, TheDefaultHeapIsLeftToTcmalloc) {
+  if (Installed()) GTEST_SKIP() << "huge pages asked for";
+  constexpr size_t kSize = 48 << 20;
+  std::unique_ptr<char[]> block(new char[kSize]);
+  std::memset(block.get(), 0x5a, kSize);
+  EXPECT_EQ(HeapHugePagesMappedBytes(), 0u);
+  EXPECT_EQ(HeapPrefaultedBytes(), 0u);
+  EXPECT_FALSE(HeapPrefaulting());
+  EXPECT_FALSE(HeapPrefaultCaughtUp());
+  EXPECT_STREQ(HeapHugePagesStatus(), "not installed");
+  for (size_t i = 0; i < kSize; i += 4096) ASSERT_EQ(block[i], 0x5a);
 }
 
 // A large allocation comes from a fresh heap region: aligned to and a multiple of 2 MiB, and
