@@ -96,6 +96,7 @@ class HugePageSysAllocator : public SysAllocator {
     }
     pthread_setname_np(thread, "em-heap-fault");
     pthread_detach(thread);
+    prefaulting.store(true);  // from here, not from the thread: it may not run for a while
     // A child of fork() has no prefault thread: if the thread held mu_ at the fork, the child's
     // copy would stay locked, and the condition variable would count a waiter that is not there.
     pthread_atfork(nullptr, nullptr, [] {
@@ -161,9 +162,10 @@ class HugePageSysAllocator : public SysAllocator {
   }
 
   static void* PrefaultMain(void* self) {
-    // Zeroing a huge page takes a core for a fraction of a millisecond: the thread runs only
-    // when no other thread of the machine wants the core (SCHED_IDLE), so it never delays the
-    // event loops. Where the policy cannot be set, it runs as an ordinary thread.
+    // Zeroing a huge page takes a core for up to milliseconds: the thread runs only when no
+    // other thread of the machine wants the core (SCHED_IDLE), so it delays the event loops less
+    // than zeroing in them would (though on 2 cores it still raised the p99, which is why huge
+    // pages are opt-in). Where the policy cannot be set, it runs as an ordinary thread.
     sched_param param{};
     sched_setscheduler(0, SCHED_IDLE, &param);
     static_cast<HugePageSysAllocator*>(self)->PrefaultLoop();
@@ -175,7 +177,6 @@ class HugePageSysAllocator : public SysAllocator {
   // mu_: Carve (under tcmalloc's lock) never waits for them. A range unmapped meanwhile (a
   // chunk's unused rest) makes the madvise fail, which is harmless.
   void PrefaultLoop() {
-    prefaulting.store(true);
     for (;;) {
       pthread_mutex_lock(&mu_);
       Step step;

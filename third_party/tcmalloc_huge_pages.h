@@ -18,7 +18,7 @@
 // Why it is off by default: while the heap grows (a fresh process, or a store whose memtables
 // and tail caches are still filling), zeroing each fresh 2 MiB page took milliseconds on the
 // project's virtual machines, and even done ahead by the SCHED_IDLE prefault thread it made the
-// p99 latency at 10,000 events/s 3-4 times that with ordinary pages (BENCHMARKS.md, round 41),
+// p99 latency at 10,000 events/s about three times that with ordinary pages (BENCHMARKS.md, round 41),
 // while saving at most a few per cent of CPU at saturation. Ordinary pages are faulted in 4 KiB
 // at a time where they are first touched, a few microseconds each.
 

@@ -23,10 +23,13 @@
 #   ratio    the `none` aim's ratio, read against NATS core's swings on a shared host: one warm
 #            runtime (sync none) and NATS core alternated PAIRS times (6), each pair's rates and
 #            ratio, then the median ratio
-#   paced    p50/p99 at 10,000/s and 50,000/s (none), 10,000/s (batch); the disk's own
-#            fdatasync latency in the same directory, alone and while the batch run writes (per
-#            sync, and weighted by duration: the sync in progress at a random instant); CPU
-#            per event of the runtime and of nats-server at those rates
+#   paced    p50/p99 at 10,000/s and 50,000/s (none), 10,000/s (batch), each in a fresh runtime,
+#            and NATS core (10,000/s, 50,000/s) and JetStream (10,000/s) at the same rates, in
+#            PACED_ROUNDS (3) alternated rounds, then each one's median p99 over the rounds (one
+#            run's p99 swings 2-3x on this shared host); the disk's own fdatasync latency in the
+#            same directory, alone and while each batch run writes (per sync, and weighted by
+#            duration: the sync in progress at a random instant); CPU per event of the runtime
+#            and of nats-server at those rates
 #   idle     IDLE (10,000) idle TCP sessions: the runtime's resident memory
 #   http     wrk: a bare Beast responder vs the runtime's single-event publish (code 104 form,
 #            CloudEvents binary), sync none
@@ -45,7 +48,7 @@
 #            after as many unmeasured; valgrind needed): a figure this shared host's noise does
 #            not move, for comparing builds; the mesh's functions with the most per event
 # Environment: BIN (bazel-bin), RT (the runtime binary, $BIN/eventmesh/runtime/runtime), PB (peerbench), N (300000), SIZE (256), REPS (3), IDLE (10000), WARM (1),
-# WRK_SECONDS (8), PAIRS (6), SUBS ("1 2"), INSTR_N (20000), OUT (scratch directory, /tmp/fastpath).
+# WRK_SECONDS (8), PAIRS (6), PACED_ROUNDS (3), SUBS ("1 2"), INSTR_N (20000), OUT (scratch directory, /tmp/fastpath).
 # `sdk` also needs //tools/loadgen built.
 set -u
 BIN=${BIN:-bazel-bin}
@@ -163,7 +166,7 @@ peers() {
       if [ "$WARM" = 1 ]; then
         # The same load once before, on the same process: nats-server runs throughout the
         # script, warm, while each runtime starts fresh; the first N events grow its heap by
-        # the memtables' size (the kernel zeroing fresh pages, `em-heap-fault`), once per process.
+        # the memtables' size (the kernel zeroing fresh pages), once per process.
         timed_pb "$label-cold" runtime $RTPID eventmesh --port $PORT --n "$N" --size "$SIZE" \
           --window "$window" --timeout 120
       fi
@@ -268,31 +271,16 @@ print("%-22s fdatasync of 4 KiB appends: n=%d p50 %.0f us, p99 %.0f us, max %.0f
 PY
 }
 
+# p99_of OUTPUT: the p99 in ms of a peerbench RESULT line ("" when it failed).
+p99_of() {
+  echo "$1" | grep -E '^RESULT' | tail -1 | grep -o 'p99_us=[0-9.]*' | cut -d= -f2 |
+    awk '{printf "%.2f", $1 / 1000}'
+}
+
 paced() {
-  echo "== paced: latency at fixed rates (5 s each)"
+  local rounds=${PACED_ROUNDS:-3}
+  echo "== paced: latency at fixed rates (5 s each), $rounds alternated rounds"
   fsync_latency "$OUT" 3 "disk-idle"
-  for spec in none:10000 none:50000 batch:10000; do
-    local sync=${spec%%:*} rate=${spec##*:}
-    start_rt "$sync" || return 1
-    local probe=""
-    if [ "$sync" = batch ]; then
-      # The disk's own fsync latency while the runtime writes (the aim compares with it).
-      fsync_latency "$OUT" 4 "disk-during-batch" >"$OUT/probe.txt" &
-      probe=$!
-    fi
-    local before after
-    before=$(cpu_seconds $RTPID)
-    result "runtime-$sync@$rate" \
-      "$(timeout 120 "$PB" eventmesh --port $PORT --n $((rate * 5)) --size "$SIZE" --rate "$rate" 2>&1)"
-    after=$(cpu_seconds $RTPID)
-    awk -v a="$after" -v b="$before" -v n=$((rate * 5)) \
-      'BEGIN {printf "%-22s runtime CPU %.2f us/event\n", "", (a - b) * 1e6 / n}'
-    if [ -n "$probe" ]; then
-      wait $probe
-      cat "$OUT/probe.txt"
-    fi
-    cleanup
-  done
   # nats-server's own CPU per event beside the runtime's, when it runs on this machine.
   local nats_pid
   nats_pid=$(pgrep -n -x nats-server)
@@ -300,15 +288,61 @@ paced() {
     [ -n "$nats_pid" ] && awk -v a="$(cpu_seconds "$nats_pid")" -v b="$1" -v n="$2" \
       'BEGIN {printf "%-22s nats-server CPU %.2f us/event\n", "", (a - b) * 1e6 / n}'
   }
-  local nb=0
-  for rate in 10000 50000; do
+  local p99s="$OUT/paced-p99.txt" out
+  : >"$p99s"
+  for round in $(seq "$rounds"); do
+    echo "-- round $round"
+    # Each runtime configuration in a fresh runtime (its first run: no warm-up), then the
+    # peers at the same rates, so every round compares runs minutes apart on this shared host.
+    for spec in none:10000 none:50000 batch:10000; do
+      local sync=${spec%%:*} rate=${spec##*:}
+      start_rt "$sync" || return 1
+      local probe=""
+      if [ "$sync" = batch ]; then
+        # The disk's own fsync latency while the runtime writes (the aim compares with it).
+        fsync_latency "$OUT" 4 "disk-during-batch" >"$OUT/probe.txt" &
+        probe=$!
+      fi
+      local before after
+      before=$(cpu_seconds $RTPID)
+      out=$(timeout 120 "$PB" eventmesh --port $PORT --n $((rate * 5)) --size "$SIZE" \
+        --rate "$rate" 2>&1)
+      result "runtime-$sync@$rate" "$out"
+      echo "runtime-$sync@$rate $(p99_of "$out")" >>"$p99s"
+      after=$(cpu_seconds $RTPID)
+      awk -v a="$after" -v b="$before" -v n=$((rate * 5)) \
+        'BEGIN {printf "%-22s runtime CPU %.2f us/event\n", "", (a - b) * 1e6 / n}'
+      if [ -n "$probe" ]; then
+        wait $probe
+        cat "$OUT/probe.txt"
+      fi
+      cleanup
+    done
+    local nb=0
+    for rate in 10000 50000; do
+      [ -n "$nats_pid" ] && nb=$(cpu_seconds "$nats_pid")
+      out=$(timeout 120 "$PB" nats --n $((rate * 5)) --size "$SIZE" --rate "$rate" 2>&1)
+      result "nats@$rate" "$out"
+      echo "nats@$rate $(p99_of "$out")" >>"$p99s"
+      nats_cpu "$nb" $((rate * 5))
+    done
     [ -n "$nats_pid" ] && nb=$(cpu_seconds "$nats_pid")
-    result "nats@$rate" "$(timeout 120 "$PB" nats --n $((rate * 5)) --size "$SIZE" --rate "$rate" 2>&1)"
-    nats_cpu "$nb" $((rate * 5))
+    out=$(timeout 120 "$PB" js --n 50000 --size "$SIZE" --rate 10000 2>&1)
+    result "js@10000" "$out"
+    echo "js@10000 $(p99_of "$out")" >>"$p99s"
+    nats_cpu "$nb" 50000
   done
-  [ -n "$nats_pid" ] && nb=$(cpu_seconds "$nats_pid")
-  result "js@10000" "$(timeout 120 "$PB" js --n 50000 --size "$SIZE" --rate 10000 2>&1)"
-  nats_cpu "$nb" 50000
+  echo "-- p99 over the rounds (ms; median, then every round's)"
+  awk '$2 != "" {v[$1] = v[$1] " " $2; n[$1]++} END {
+         for (k in v) {
+           m = split(substr(v[k], 2), a, " ")
+           for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (a[j] + 0 < a[i] + 0) {
+             t = a[i]; a[i] = a[j]; a[j] = t
+           }
+           med = (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+           printf "%-22s median %.2f  (%s)\n", k, med, substr(v[k], 2)
+         }
+       }' "$p99s" | sort
 }
 
 idle() {
