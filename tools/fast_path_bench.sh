@@ -32,7 +32,8 @@
 #            and of nats-server at those rates
 #   idle     IDLE (10,000) idle TCP sessions: the runtime's resident memory
 #   http     wrk: a bare Beast responder vs the runtime's single-event publish (code 104 form,
-#            CloudEvents binary), sync none
+#            CloudEvents binary), sync none, alternated HTTP_ROUNDS (3) times, then the median
+#            ratio per workload
 #   webhook  webhook delivery rate to a local endpoint (each push format; in-process endpoint
 #            and http_baseline in its own process; the single-event formats also pipelined,
 #            32 POSTs in flight, pipelineDepth 8); CPU per event of the webhook_throughput
@@ -48,7 +49,7 @@
 #            after as many unmeasured; valgrind needed): a figure this shared host's noise does
 #            not move, for comparing builds; the mesh's functions with the most per event
 # Environment: BIN (bazel-bin), RT (the runtime binary, $BIN/eventmesh/runtime/runtime), PB (peerbench), N (300000), SIZE (256), REPS (3), IDLE (10000), WARM (1),
-# WRK_SECONDS (8), PAIRS (6), PACED_ROUNDS (3), SUBS ("1 2"), INSTR_N (20000), OUT (scratch directory, /tmp/fastpath).
+# WRK_SECONDS (8), PAIRS (6), PACED_ROUNDS (3), HTTP_ROUNDS (3), SUBS ("1 2"), INSTR_N (20000), OUT (scratch directory, /tmp/fastpath).
 # `sdk` also needs //tools/loadgen built.
 set -u
 BIN=${BIN:-bazel-bin}
@@ -333,16 +334,7 @@ paced() {
     nats_cpu "$nb" 50000
   done
   echo "-- p99 over the rounds (ms; median, then every round's)"
-  awk '$2 != "" {v[$1] = v[$1] " " $2; n[$1]++} END {
-         for (k in v) {
-           m = split(substr(v[k], 2), a, " ")
-           for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (a[j] + 0 < a[i] + 0) {
-             t = a[i]; a[i] = a[j]; a[j] = t
-           }
-           med = (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
-           printf "%-22s median %.2f  (%s)\n", k, med, substr(v[k], 2)
-         }
-       }' "$p99s" | sort
+  median_by_key "$p99s"
 }
 
 idle() {
@@ -354,30 +346,57 @@ idle() {
   cleanup
 }
 
-# wrk_both LABEL PORT: both publish workloads against 127.0.0.1:PORT, one line each.
-wrk_both() {
-  local s path
-  for s in code104_form ce_binary; do
-    path=/
-    [ $s = ce_binary ] && path=/eventmesh/publish/bench
-    printf '%-22s ' "$1-$s"
-    wrk -t2 -c64 -d"${WRK_SECONDS}s" -s eventmesh/runtime/http/bench/$s.lua \
-      "http://127.0.0.1:$2$path" |
-      awk '/Requests\/sec/ {printf "%s req/s ", $2} /Non-2xx/ {printf "(%s non-2xx) ", $4}'
-    echo
-  done
+# wrk_rate PORT WORKLOAD: one wrk run of a publish workload against 127.0.0.1:PORT: its
+# requests per second, then " (N non-2xx)" when some answers were not 2xx; "0" when wrk failed.
+wrk_rate() {
+  local path=/
+  [ "$2" = ce_binary ] && path=/eventmesh/publish/bench
+  wrk -t2 -c64 -d"${WRK_SECONDS}s" -s "eventmesh/runtime/http/bench/$2.lua" \
+    "http://127.0.0.1:$1$path" |
+    awk '/Requests\/sec/ {r = $2} /Non-2xx/ {bad = $4}
+         END {printf "%s%s", (r != "" ? r : 0), (bad != "" ? " (" bad " non-2xx)" : "")}'
+}
+
+# median_by_key FILE: per first field, the median of the second, then every value ("KEY median M (V...)").
+median_by_key() {
+  awk '$2 != "" {v[$1] = v[$1] " " $2} END {
+         for (k in v) {
+           m = split(substr(v[k], 2), a, " ")
+           for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (a[j] + 0 < a[i] + 0) {
+             t = a[i]; a[i] = a[j]; a[j] = t
+           }
+           med = (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+           printf "%-22s median %.2f  (%s)\n", k, med, substr(v[k], 2)
+         }
+       }' "$1" | sort
 }
 
 http() {
-  echo "== http: wrk -t2 -c64 -d${WRK_SECONDS}s, single-event publish, sync none"
+  local rounds=${HTTP_ROUNDS:-3}
+  echo "== http: wrk -t2 -c64 -d${WRK_SECONDS}s, single-event publish, sync none; the bare Beast"
+  echo "   responder and the runtime alternated, $rounds rounds"
   "$BIN/eventmesh/runtime/http/bench/http_baseline" 10199 2 >/dev/null 2>&1 &
   local base=$!
-  sleep 0.5
-  wrk_both baseline 10199
+  start_rt none --eventMesh.server.http.workerThreads=2 || { kill $base; return 1; }
+  local ratios="$OUT/http-ratios.txt" round s b r
+  : >"$ratios"
+  for round in $(seq "$rounds"); do
+    for s in code104_form ce_binary; do
+      b=$(wrk_rate 10199 $s)
+      r=$(wrk_rate "$HTTP_PORT" $s)
+      printf '%-22s baseline %s req/s, runtime %s req/s\n' "$round-$s" "$b" "$r"
+      # A ratio only from clean runs: non-2xx answers make a rate meaningless.
+      case "$b$r" in
+        *non-2xx*) ;;
+        *) awk -v s="$s" -v b="${b%% *}" -v r="${r%% *}" \
+             'BEGIN {if (b > 0) printf "%s %.2f\n", s, r / b}' >>"$ratios" ;;
+      esac
+    done
+  done
+  echo "-- runtime / baseline over the rounds (median, then every round's)"
+  median_by_key "$ratios"
   kill $base
   wait $base 2>/dev/null
-  start_rt none --eventMesh.server.http.workerThreads=2 || return 1
-  wrk_both runtime "$HTTP_PORT"
   cleanup
 }
 

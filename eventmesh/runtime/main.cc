@@ -4,12 +4,14 @@
 #include <signal.h>
 
 #include <iostream>
+#include <string>
 
 #include "eventmesh/common/release_tuning.h"
 #include "eventmesh/connectors/builtin.h"
 #include "eventmesh/runtime/config.h"
 #include "eventmesh/runtime/server.h"
 #include "glog/logging.h"
+#include "third_party/tcmalloc_huge_pages.h"
 
 int main(int argc, char** argv) {
   eventmesh::common::ApplyReleaseTuning(argv);
@@ -22,6 +24,11 @@ int main(int argc, char** argv) {
   }
   for (const auto& key : config->ignored_keys) {
     LOG(WARNING) << "configuration key " << key << " has no effect in this runtime";
+  }
+  // Only when asked for (EVENTMESH_HEAP_HUGE_PAGES=1): whether the kernel honours it.
+  if (const std::string heap = eventmesh::third_party::HeapHugePagesStatus();
+      heap != "not installed") {
+    LOG(INFO) << "heap: " << heap << " (EVENTMESH_HEAP_HUGE_PAGES=1)";
   }
   eventmesh::connectors::ConnectorRegistry registry;
   if (auto status = eventmesh::connectors::RegisterBuiltinConnectors(&registry); !status.ok()) {
