@@ -33,7 +33,7 @@
 #   idle     IDLE (10,000) idle TCP sessions: the runtime's resident memory
 #   http     wrk: a bare Beast responder vs the runtime's single-event publish (code 104 form,
 #            CloudEvents binary), sync none, alternated HTTP_ROUNDS (3) times, then the median
-#            ratio per workload
+#            ratio per workload (rounds with non-2xx answers or a failed wrk give no ratio)
 #   webhook  webhook delivery rate to a local endpoint (each push format; in-process endpoint
 #            and http_baseline in its own process; the single-event formats also pipelined,
 #            32 POSTs in flight, pipelineDepth 8); CPU per event of the webhook_throughput
@@ -272,10 +272,11 @@ print("%-22s fdatasync of 4 KiB appends: n=%d p50 %.0f us, p99 %.0f us, max %.0f
 PY
 }
 
-# p99_of OUTPUT: the p99 in ms of a peerbench RESULT line ("" when it failed).
+# p99_of OUTPUT: the p99 in ms of a clean peerbench run (RESULT with lost=0 and a p99 of at
+# least 0); "" otherwise (it failed, lost events or received nothing), so it counts in no median.
 p99_of() {
-  echo "$1" | grep -E '^RESULT' | tail -1 | grep -o 'p99_us=[0-9.]*' | cut -d= -f2 |
-    awk '{printf "%.2f", $1 / 1000}'
+  echo "$1" | grep -E '^RESULT.* lost=0 ' | tail -1 | grep -o 'p99_us=-\?[0-9.]*' | cut -d= -f2 |
+    awk '$1 >= 0 {printf "%.2f", $1 / 1000}'
 }
 
 paced() {
@@ -353,11 +354,12 @@ wrk_rate() {
   [ "$2" = ce_binary ] && path=/eventmesh/publish/bench
   wrk -t2 -c64 -d"${WRK_SECONDS}s" -s "eventmesh/runtime/http/bench/$2.lua" \
     "http://127.0.0.1:$1$path" |
-    awk '/Requests\/sec/ {r = $2} /Non-2xx/ {bad = $4}
+    awk '/Requests\/sec/ {r = $2} /Non-2xx/ {bad = $NF}
          END {printf "%s%s", (r != "" ? r : 0), (bad != "" ? " (" bad " non-2xx)" : "")}'
 }
 
-# median_by_key FILE: per first field, the median of the second, then every value ("KEY median M (V...)").
+# median_by_key FILE: per first field, the median of the second, then every value ("KEY median M
+# (V...)"); a key with no values (every run failed) is not printed.
 median_by_key() {
   awk '$2 != "" {v[$1] = v[$1] " " $2} END {
          for (k in v) {
@@ -376,27 +378,26 @@ http() {
   echo "== http: wrk -t2 -c64 -d${WRK_SECONDS}s, single-event publish, sync none; the bare Beast"
   echo "   responder and the runtime alternated, $rounds rounds"
   "$BIN/eventmesh/runtime/http/bench/http_baseline" 10199 2 >/dev/null 2>&1 &
-  local base=$!
-  start_rt none --eventMesh.server.http.workerThreads=2 || { kill $base; return 1; }
+  ENDPOINT=$!  # stopped by cleanup
+  for _ in $(seq 50); do (echo >/dev/tcp/127.0.0.1/10199) 2>/dev/null && break; sleep 0.1; done
+  start_rt none --eventMesh.server.http.workerThreads=2 || { cleanup; return 1; }
   local ratios="$OUT/http-ratios.txt" round s b r
   : >"$ratios"
   for round in $(seq "$rounds"); do
     for s in code104_form ce_binary; do
       b=$(wrk_rate 10199 $s)
       r=$(wrk_rate "$HTTP_PORT" $s)
-      printf '%-22s baseline %s req/s, runtime %s req/s\n' "$round-$s" "$b" "$r"
-      # A ratio only from clean runs: non-2xx answers make a rate meaningless.
+      printf '%-22s baseline %s, runtime %s (req/s)\n' "$round-$s" "$b" "$r"
+      # A ratio only from clean runs: non-2xx answers or a failed wrk make a rate meaningless.
       case "$b$r" in
-        *non-2xx*) ;;
+        *non-2xx*) echo "$round-$s: non-2xx answers, no ratio" ;;
         *) awk -v s="$s" -v b="${b%% *}" -v r="${r%% *}" \
-             'BEGIN {if (b > 0) printf "%s %.2f\n", s, r / b}' >>"$ratios" ;;
+             'BEGIN {if (b > 0 && r > 0) printf "%s %.2f\n", s, r / b}' >>"$ratios" ;;
       esac
     done
   done
   echo "-- runtime / baseline over the rounds (median, then every round's)"
   median_by_key "$ratios"
-  kill $base
-  wait $base 2>/dev/null
   cleanup
 }
 
