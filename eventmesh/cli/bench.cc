@@ -72,6 +72,8 @@ std::string ReportJson(const loadgen::LoadOptions& options, const loadgen::LoadR
     w.Uint64(count);
   }
   w.EndObject();
+  json::WriteKey(w, "stillArriving");
+  w.Bool(r.still_arriving);
   json::WriteKey(w, "result");
   json::WriteString(w, !r.delivery_checked ? "unchecked" : r.lost > 0 ? "lost" : "ok");
   w.EndObject();

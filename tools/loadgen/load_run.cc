@@ -251,9 +251,16 @@ class Run {
       return true;
     };
     auto cancelled = [this] { return o_.cancel != nullptr && o_.cancel->load(); };
+    uint64_t last_delivered = counters_.delivered.load();
+    absl::Time last_progress = absl::InfinitePast();  // no first delivery seen in the drain yet
     while (o_.subscribers > 0 && !all_delivered() && absl::Now() < drain_deadline && !cancelled()) {
       absl::SleepFor(absl::Milliseconds(20));
+      if (const uint64_t delivered = counters_.delivered.load(); delivered != last_delivered) {
+        last_delivered = delivered;
+        last_progress = absl::Now();
+      }
     }
+    const bool arriving_at_end = absl::Now() - last_progress < absl::Seconds(1);
     finished.Notify();
     if (reporter.joinable()) reporter.join();
 
@@ -266,6 +273,7 @@ class Run {
         }
       }
     }
+    report.still_arriving = report.lost > 0 && arriving_at_end;
     for (const auto& tracker : trackers_) report.duplicates += tracker->duplicates();
     report.delivered = counters_.delivered.load();
     report.delivered_in_window = counters_.delivered_in_window.load();
@@ -509,8 +517,12 @@ std::string FormatLoadReport(const LoadOptions& o, const LoadReport& r) {
       &out, "delivered  %12d  (%.0f events/s, %.2f MB/s; %d redelivered duplicates)\n", r.delivered,
       r.delivered_in_window / seconds, r.delivered_in_window / seconds * mb, r.duplicates);
   if (r.delivery_checked) {
-    absl::StrAppendFormat(&out, "lost       %12d  (acknowledged, not delivered after the drain)\n",
-                          r.lost);
+    absl::StrAppendFormat(
+        &out, "lost       %12d  (acknowledged, not delivered after the drain%s)\n", r.lost,
+        r.still_arriving ? "; deliveries were still arriving when it ended: "
+                           "more likely a backlog than a loss, a longer --drain "
+                           "tells"
+                         : "");
   }
   absl::StrAppendFormat(
       &out, "latency    publish->deliver over %d events: p50 %s  p99 %s  p99.9 %s  max %s\n",
@@ -523,8 +535,9 @@ std::string FormatLoadReport(const LoadOptions& o, const LoadReport& r) {
   if (!r.delivery_checked) {
     absl::StrAppend(&out, "RESULT: OK (no subscribers: delivery not checked)\n");
   } else if (r.lost > 0) {
-    absl::StrAppendFormat(&out, "RESULT: LOST %d acknowledged deliveries after a %s drain\n",
-                          r.lost, absl::FormatDuration(o.drain));
+    absl::StrAppendFormat(&out, "RESULT: LOST %d acknowledged deliveries after a %s drain%s\n",
+                          r.lost, absl::FormatDuration(o.drain),
+                          r.still_arriving ? " (still arriving: a backlog?)" : "");
   } else {
     absl::StrAppendFormat(&out, "RESULT: OK (every acknowledged event delivered%s)\n",
                           r.broadcast ? " to every subscriber" : "");

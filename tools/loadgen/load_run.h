@@ -101,6 +101,10 @@ struct LoadReport {
   uint64_t malformed = 0;   // events without the loadgen properties (ignored)
   // Acknowledged events (times subscribers when broadcasting) not delivered after the drain.
   uint64_t lost = 0;
+  // With lost > 0: first deliveries were still arriving in the drain's last second, so the
+  // undelivered events are more likely a backlog the subscribers had not reached than a loss
+  // (a longer drain tells).
+  bool still_arriving = false;
   bool delivery_checked = false;  // false with 0 subscribers
   bool broadcast = false;
   Percentiles latency;  // publish->deliver of events sent in the window, ns
