@@ -278,6 +278,8 @@ const char* HeapHugePagesStatus() {
   return "huge pages";
 }
 
+bool HeapHugePagesInstalled() { return installed.load(); }
+
 size_t HeapHugePagesMappedBytes() { return mapped_bytes.load(std::memory_order_relaxed); }
 
 bool HeapPrefaulting() { return prefaulting.load(); }

@@ -18,9 +18,9 @@
 // Why it is off by default: while the heap grows (a fresh process, or a store whose memtables
 // and tail caches are still filling), zeroing each fresh 2 MiB page took milliseconds on the
 // project's virtual machines, and even done ahead by the SCHED_IDLE prefault thread it made the
-// p99 latency at 10,000 events/s about three times that with ordinary pages (BENCHMARKS.md, round 41),
-// while saving at most a few per cent of CPU at saturation. Ordinary pages are faulted in 4 KiB
-// at a time where they are first touched, a few microseconds each.
+// p99 latency at 10,000 events/s about three times that with ordinary pages (BENCHMARKS.md, round
+// 41), while saving at most a few per cent of CPU at saturation. Ordinary pages are faulted in 4
+// KiB at a time where they are first touched, a few microseconds each.
 
 #include <cstddef>
 
@@ -32,6 +32,9 @@ namespace eventmesh::third_party {
 // installed" (the default: EVENTMESH_HEAP_HUGE_PAGES is not 1, or no tcmalloc in this build, e.g.
 // under a sanitizer).
 const char* HeapHugePagesStatus();
+
+// Whether the allocator is installed (false: the default, or a build without tcmalloc).
+bool HeapHugePagesInstalled();
 
 // The bytes of heap the installed allocator has mapped so far (0 when not installed).
 size_t HeapHugePagesMappedBytes();

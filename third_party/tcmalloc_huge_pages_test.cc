@@ -40,7 +40,7 @@ std::string VmFlagsOf(const void* p) {
   return "";
 }
 
-bool Installed() { return std::string(HeapHugePagesStatus()) != "not installed"; }
+bool Installed() { return HeapHugePagesInstalled(); }
 
 bool AskedFor() {
   const char* value = std::getenv("EVENTMESH_HEAP_HUGE_PAGES");

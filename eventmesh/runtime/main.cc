@@ -4,7 +4,6 @@
 #include <signal.h>
 
 #include <iostream>
-#include <string>
 
 #include "eventmesh/common/release_tuning.h"
 #include "eventmesh/connectors/builtin.h"
@@ -26,9 +25,9 @@ int main(int argc, char** argv) {
     LOG(WARNING) << "configuration key " << key << " has no effect in this runtime";
   }
   // Only when asked for (EVENTMESH_HEAP_HUGE_PAGES=1): whether the kernel honours it.
-  if (const std::string heap = eventmesh::third_party::HeapHugePagesStatus();
-      heap != "not installed") {
-    LOG(INFO) << "heap: " << heap << " (EVENTMESH_HEAP_HUGE_PAGES=1)";
+  if (eventmesh::third_party::HeapHugePagesInstalled()) {
+    LOG(INFO) << "heap: " << eventmesh::third_party::HeapHugePagesStatus()
+              << " (EVENTMESH_HEAP_HUGE_PAGES=1)";
   }
   eventmesh::connectors::ConnectorRegistry registry;
   if (auto status = eventmesh::connectors::RegisterBuiltinConnectors(&registry); !status.ok()) {
