@@ -3,7 +3,8 @@
 # "fast event path"). Each section prints one block; pick sections as arguments (default: all).
 #
 #   bazel build -c opt //eventmesh/runtime //tools/idleconns \
-#     //eventmesh/runtime/http/bench:http_baseline //eventmesh/runtime/webhook:webhook_throughput \
+#     //eventmesh/runtime/tcp/bench:tcp_baseline //eventmesh/runtime/http/bench:http_baseline \
+#     //eventmesh/runtime/webhook:webhook_throughput \
 #     //eventmesh/store/service:store_service_benchmark
 #   apt-get install -y libhiredis-dev libmosquitto-dev wrk   # peerbench's libraries; wrk for `http`
 #   g++ -std=c++17 -O2 -o /tmp/pb/peerbench ../shared/peerbench/peerbench.cc \
@@ -21,8 +22,10 @@
 #            per event beside it when nats-server runs on this machine; the load tool's own
 #            CPU per event for every system (all share the same cores)
 #   ratio    the `none` aim's ratio, read against NATS core's swings on a shared host: one warm
-#            runtime (sync none) and NATS core alternated PAIRS times (6), each pair's rates and
-#            ratio, then the median ratio
+#            runtime (sync none), tcp_baseline (a store-less EventMesh TCP forwarder, BASELINE_THREADS
+#            threads, 2: the protocol's ceiling on this machine) and NATS core alternated PAIRS
+#            times (6), each triple's rates and the two servers' CPU per event, then the median
+#            ratios runtime/NATS, tcp_baseline/NATS and runtime/tcp_baseline
 #   paced    p50/p99 at 10,000/s and 50,000/s (none), 10,000/s (batch), each in a fresh runtime,
 #            and NATS core (10,000/s, 50,000/s) and JetStream (10,000/s) at the same rates, in
 #            PACED_ROUNDS (3) alternated rounds, then each one's median p99 over the rounds (one
@@ -190,25 +193,60 @@ pb_rate() {
     grep . || echo 0
 }
 
+# median_line LABEL VALUES...: "median LABEL M over K pairs (min, max)" of the values given.
+median_line() {
+  local label=$1
+  shift
+  [ $# -gt 0 ] && printf '%s\n' "$@" | sort -n |
+    awk -v label="$label" '{v[NR] = $1} END {m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+      printf "median %-20s %.2fx over %d pairs (min %.2f, max %.2f)\n", label, m, NR, v[1], v[NR]}'
+}
+
 ratio() {
-  echo "== ratio: runtime (none, warm) vs NATS core, $N x $SIZE B at max rate, $PAIRS alternated pairs"
+  echo "== ratio: runtime (none, warm), the protocol's ceiling (tcp_baseline) and NATS core,"
+  echo "   $N x $SIZE B at max rate, $PAIRS alternated triples; CPU per event of each server"
   start_rt none || return 1
   pb_rate eventmesh --port $PORT --n "$N" --size "$SIZE" --timeout 120 >/dev/null  # warm-up
-  local i rt nats ratios=""
+  # The store-less EventMesh TCP forwarder: four frames per event and nothing else.
+  local base_port=$((PORT + 2)) base_pid=""
+  if [ -x "$BIN/eventmesh/runtime/tcp/bench/tcp_baseline" ]; then
+    "$BIN/eventmesh/runtime/tcp/bench/tcp_baseline" $base_port "${BASELINE_THREADS:-2}" \
+      >"$OUT/tcp_baseline.log" 2>&1 &
+    base_pid=$!
+    sleep 0.3
+    kill -0 $base_pid 2>/dev/null || { echo "tcp_baseline did not start: $(cat "$OUT/tcp_baseline.log")"; base_pid=""; }
+  else
+    echo "tcp_baseline not built (//eventmesh/runtime/tcp/bench:tcp_baseline): runtime and NATS only"
+  fi
+  local i rt base nats rt_cpu base_cpu b a rt_nats=() base_nats=() rt_base=()
   for i in $(seq "$PAIRS"); do
+    b=$(cpu_seconds $RTPID)
     rt=$(pb_rate eventmesh --port $PORT --n "$N" --size "$SIZE" --timeout 120)
+    a=$(cpu_seconds $RTPID)
+    rt_cpu=$(awk -v a="$a" -v b="$b" -v n="$N" 'BEGIN {printf "%.2f", (a - b) * 1e6 / n}')
+    base=0
+    base_cpu=-
+    if [ -n "$base_pid" ]; then
+      b=$(cpu_seconds $base_pid)
+      base=$(pb_rate eventmesh --port $base_port --n "$N" --size "$SIZE" --timeout 120)
+      a=$(cpu_seconds $base_pid)
+      base_cpu=$(awk -v a="$a" -v b="$b" -v n="$N" 'BEGIN {printf "%.2f", (a - b) * 1e6 / n}')
+    fi
     nats=$(pb_rate nats --n "$N" --size "$SIZE" --timeout 120)
+    printf 'pair %-3d runtime %7d (%s us)  tcp_baseline %7d (%s us)  NATS core %7d events/s\n' \
+      "$i" "$rt" "$rt_cpu" "$base" "$base_cpu" "$nats"
     if [ "$nats" -gt 0 ]; then
-      ratios="$ratios $(awk -v a="$rt" -v b="$nats" 'BEGIN{printf "%.3f", a / b}')"
-      printf 'pair %-3d runtime %7d  NATS core %7d events/s  %.2fx\n' "$i" "$rt" "$nats" \
-        "$(awk -v a="$rt" -v b="$nats" 'BEGIN{print a / b}')"
+      rt_nats+=("$(awk -v a="$rt" -v b="$nats" 'BEGIN{printf "%.3f", a / b}')")
+      [ "$base" -gt 0 ] && base_nats+=("$(awk -v a="$base" -v b="$nats" 'BEGIN{printf "%.3f", a / b}')")
     else
       echo "pair $i: NATS core run failed (is nats-server listening on 14222?)"
     fi
+    [ "$base" -gt 0 ] && rt_base+=("$(awk -v a="$rt" -v b="$base" 'BEGIN{printf "%.3f", a / b}')")
   done
-  [ -n "$ratios" ] && echo "$ratios" | tr ' ' '\n' | grep . | sort -n |
-    awk '{v[NR] = $1} END {m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-      printf "median ratio %.2fx over %d pairs (min %.2f, max %.2f)\n", m, NR, v[1], v[NR]}'
+  median_line "runtime/NATS" "${rt_nats[@]}"
+  median_line "tcp_baseline/NATS" "${base_nats[@]}"
+  median_line "runtime/tcp_baseline" "${rt_base[@]}"
+  [ -n "$base_pid" ] && kill $base_pid 2>/dev/null && wait $base_pid 2>/dev/null
   cleanup
 }
 

@@ -1,0 +1,513 @@
+// A store-less EventMesh TCP forwarder: the most a server speaking EventMesh's TCP protocol can do
+// for one event on a machine, the ceiling the runtime's `none` rate is read against (BENCHMARKS.md,
+// "fast event path"; tools/fast_path_bench.sh ratio runs it beside the runtime and NATS core).
+//
+// It answers HELLO, SUBSCRIBE, LISTEN and HEARTBEAT requests with success, acknowledges every
+// ASYNC_MESSAGE_TO_SERVER at once and forwards its body, byte for byte, as an
+// ASYNC_MESSAGE_TO_CLIENT to one listening subscriber of its topic (round robin), and reads and
+// drops the subscribers' acknowledgements. Nothing else: nothing is stored, nothing redelivered,
+// no flow control, no access control, an event without a listener is acknowledged and dropped. So
+// what it spends per event is the protocol's four frames through loopback TCP and the parsing of
+// their headers (with the shared codec's HeaderReader, as the runtime does), and no more.
+//
+// Usage: tcp_baseline [port] [threads]  (defaults 10198, 2). Runs until killed. As in the runtime,
+// connections are given to the threads in turn; each thread runs its own epoll loop, writes what a
+// pass over its ready sockets produced with one send per connection, and hands pushes for a
+// connection of another thread over once per pass.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/string_view.h"
+#include "eventmesh/common/release_tuning.h"
+#include "eventmesh/protocol/tcp/command.h"
+#include "eventmesh/protocol/tcp/header.h"
+#include "eventmesh/protocol/tcp/package_codec.h"
+
+namespace {
+
+namespace tcp = eventmesh::protocol::tcp;
+
+constexpr size_t kReadChunk = 256 * 1024;
+constexpr size_t kMaxOutput = 64u << 20;  // a connection that lets this much pile up is closed
+
+class Worker;
+
+// One client connection, owned by one worker thread. Other threads touch only `incoming` (under
+// the owner's mutex), `closed` and `push_seq`.
+struct Conn {
+  int fd = -1;
+  Worker* owner = nullptr;
+  std::string in;   // the start of a frame whose rest has not arrived
+  std::string out;  // frames to send
+  bool dirty = false;
+  bool want_write = false;  // EPOLLOUT armed
+  tcp::HeaderReader header_reader;
+  tcp::Header header;
+  std::vector<std::string> topics;  // subscribed; registered at LISTEN
+  bool listening = false;
+  std::atomic<bool> closed{false};
+  std::atomic<uint64_t> push_seq{0};
+  // Pushes for a connection of another thread, waiting for its owner (guarded by owner->mu_).
+  std::string incoming;
+  bool in_woken = false;
+  // A publisher's route: the listener its last topic went to, valid while the registry's
+  // generation is `route_generation`; pushes for it staged until the end of this read pass.
+  std::string route_topic;
+  uint64_t route_generation = 0;
+  std::shared_ptr<Conn> route;
+  std::string staged;
+  std::shared_ptr<Conn> staged_for;
+};
+
+// Topic -> listening connections, shared by all threads. A change bumps the generation, which
+// tells publishers to look their route up again.
+class Registry {
+ public:
+  void Listen(const std::shared_ptr<Conn>& conn) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const std::string& topic : conn->topics) listeners_[topic].push_back(conn);
+    generation_.fetch_add(1);
+  }
+  void Remove(Conn* conn) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [topic, conns] : listeners_) {
+      for (size_t i = 0; i < conns.size();) {
+        if (conns[i].get() == conn) {
+          conns.erase(conns.begin() + static_cast<long>(i));
+        } else {
+          ++i;
+        }
+      }
+    }
+    generation_.fetch_add(1);
+  }
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+  // The next listener of `topic` in turn (nullptr when none), and the generation it belongs to.
+  std::shared_ptr<Conn> Pick(absl::string_view topic, uint64_t* generation) {
+    std::lock_guard<std::mutex> lock(mu_);
+    *generation = generation_.load();
+    auto it = listeners_.find(std::string(topic));
+    if (it == listeners_.end() || it->second.empty()) return nullptr;
+    return it->second[next_++ % it->second.size()];
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::vector<std::shared_ptr<Conn>>> listeners_;
+  std::atomic<uint64_t> generation_{1};
+  size_t next_ = 0;
+};
+
+// The topic of an EventMesh message body: the value of its first "topic" member, when it is a
+// string without escapes (peerbench's and the SDKs' bodies start with it).
+bool TopicOf(absl::string_view body, absl::string_view* topic) {
+  constexpr absl::string_view kKey = "\"topic\":\"";
+  const size_t at = body.find(kKey);
+  if (at == absl::string_view::npos) return false;
+  const size_t begin = at + kKey.size();
+  const size_t end = body.find('"', begin);
+  if (end == absl::string_view::npos) return false;
+  *topic = body.substr(begin, end - begin);
+  return !topic->empty() && !absl::StrContains(*topic, '\\');
+}
+
+// One thread: an epoll loop over its connections (and the listener, for worker 0).
+class Worker {
+ public:
+  Worker(Registry* registry, std::vector<std::unique_ptr<Worker>>* all)
+      : registry_(registry), all_(all) {
+    epoll_ = epoll_create1(EPOLL_CLOEXEC);
+    wake_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = nullptr;  // the wake-up eventfd
+    epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_, &ev);
+  }
+
+  void SetListener(int fd) {
+    listener_ = fd;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = &listener_;
+    epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
+  }
+
+  // Takes a new connection (from the accepting thread).
+  void Adopt(int fd) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      adopted_.push_back(fd);
+    }
+    Wake();
+  }
+
+  // Hands `frames` over to `target`, a connection of this worker, from another thread.
+  void Deliver(const std::shared_ptr<Conn>& target, std::string* frames) {
+    bool wake = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (target->incoming.empty()) {
+        target->incoming.swap(*frames);
+      } else {
+        target->incoming.append(*frames);
+      }
+      if (!target->in_woken) {
+        target->in_woken = true;
+        woken_.push_back(target);
+      }
+      wake = !signalled_;
+      signalled_ = true;
+    }
+    frames->clear();
+    if (wake) Wake();
+  }
+
+  void Run() {
+    std::vector<epoll_event> events(128);
+    for (;;) {
+      const int n = epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), -1);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        std::perror("epoll_wait");
+        std::exit(1);
+      }
+      for (int i = 0; i < n; ++i) {
+        void* tag = events[i].data.ptr;
+        if (tag == nullptr) {
+          TakeHandOvers();
+        } else if (tag == &listener_) {
+          AcceptAll();
+        } else {
+          Conn* conn = static_cast<Conn*>(tag);
+          if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) ReadAll(conn);
+          if (conn->fd >= 0 && (events[i].events & EPOLLOUT)) MarkDirty(conn);
+        }
+      }
+      FlushAll();
+    }
+  }
+
+ private:
+  void Wake() {
+    const uint64_t one = 1;
+    (void)!write(wake_, &one, sizeof one);
+  }
+
+  void AcceptAll() {
+    for (;;) {
+      const int fd = accept4(listener_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) return;
+      const int one = 1;
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      Worker* to = (*all_)[next_worker_++ % all_->size()].get();
+      if (to == this) {
+        Register(fd);
+      } else {
+        to->Adopt(fd);
+      }
+    }
+  }
+
+  void Register(int fd) {
+    auto conn = std::make_shared<Conn>();
+    conn->fd = fd;
+    conn->owner = this;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = conn.get();
+    epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
+    conns_[conn.get()] = std::move(conn);
+  }
+
+  void TakeHandOvers() {
+    uint64_t count;
+    (void)!read(wake_, &count, sizeof count);
+    std::vector<int> adopted;
+    std::vector<std::shared_ptr<Conn>> woken;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      adopted.swap(adopted_);
+      woken.swap(woken_);
+      signalled_ = false;
+      for (const auto& conn : woken) {
+        conn->in_woken = false;
+        if (conn->fd >= 0 && conn->out.empty()) {
+          conn->out.swap(conn->incoming);
+        } else if (conn->fd >= 0) {
+          conn->out.append(conn->incoming);
+        }
+        conn->incoming.clear();
+      }
+    }
+    for (int fd : adopted) Register(fd);
+    for (const auto& conn : woken) {
+      if (conn->fd >= 0) MarkDirty(conn.get());
+    }
+  }
+
+  void MarkDirty(Conn* conn) {
+    if (conn->dirty) return;
+    conn->dirty = true;
+    dirty_.push_back(conn);
+  }
+
+  void ReadAll(Conn* conn) {
+    for (;;) {
+      const ssize_t got = recv(conn->fd, read_buffer_.get(), kReadChunk, 0);
+      if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
+        Close(conn);
+        return;
+      }
+      if (got < 0) break;
+      absl::string_view data(read_buffer_.get(), static_cast<size_t>(got));
+      if (!conn->in.empty()) {  // the rest of a frame that began in an earlier read
+        conn->in.append(data.data(), data.size());
+        data = conn->in;
+      }
+      const ssize_t used = HandleFrames(conn, data);
+      if (used < 0) {
+        Close(conn);
+        return;
+      }
+      if (!conn->in.empty()) {
+        conn->in.erase(0, static_cast<size_t>(used));
+      } else {
+        conn->in.assign(data.data() + used, data.size() - static_cast<size_t>(used));
+      }
+      if (static_cast<size_t>(got) < kReadChunk) break;
+    }
+    HandOverStaged(conn);
+  }
+
+  // Handles every whole frame at the start of `data`: the bytes they took, or -1 on a malformed
+  // frame.
+  ssize_t HandleFrames(Conn* conn, absl::string_view data) {
+    size_t at = 0;
+    while (data.size() - at >= tcp::kPrefixSize) {
+      const char* p = data.data() + at;
+      if (std::memcmp(p, "EventMesh0000", tcp::kMagicSize + tcp::kVersionSize) != 0) return -1;
+      uint32_t length, header_length;
+      std::memcpy(&length, p + 13, 4);
+      std::memcpy(&header_length, p + 17, 4);
+      const size_t total = static_cast<size_t>(ntohl(length)) + 8;  // >= 1.9: L = 13 + H + B
+      const size_t header_size = ntohl(header_length);
+      if (total < tcp::kPrefixSize || total > tcp::kMaxFrameSize ||
+          header_size > total - tcp::kPrefixSize) {
+        return -1;
+      }
+      if (data.size() - at < total) break;
+      if (!HandleFrame(conn, data.substr(at + tcp::kPrefixSize, header_size),
+                       data.substr(at + tcp::kPrefixSize + header_size,
+                                   total - tcp::kPrefixSize - header_size))) {
+        return -1;
+      }
+      at += total;
+    }
+    return static_cast<ssize_t>(at);
+  }
+
+  bool HandleFrame(Conn* conn, absl::string_view header_json, absl::string_view body) {
+    if (!conn->header_reader.Read(header_json, &conn->header).ok()) return false;
+    const tcp::Header& header = conn->header;
+    const absl::string_view seq = header.seq ? absl::string_view(*header.seq) : "";
+    switch (header.cmd) {
+      case tcp::Command::kAsyncMessageToServer:
+        Publish(conn, seq, body);
+        return true;
+      case tcp::Command::kAsyncMessageToClientAck:
+        return true;
+      case tcp::Command::kSubscribeRequest: {
+        absl::string_view topic;
+        if (TopicOf(body, &topic)) conn->topics.emplace_back(topic);
+        Reply(conn, tcp::Command::kSubscribeResponse, seq);
+        return true;
+      }
+      case tcp::Command::kListenRequest:
+        if (!conn->listening) {
+          conn->listening = true;
+          registry_->Listen(conns_[conn]);
+        }
+        Reply(conn, tcp::Command::kListenResponse, seq);
+        return true;
+      case tcp::Command::kHelloRequest:
+        Reply(conn, tcp::Command::kHelloResponse, seq);
+        return true;
+      case tcp::Command::kHeartbeatRequest:
+        Reply(conn, tcp::Command::kHeartbeatResponse, seq);
+        return true;
+      case tcp::Command::kClientGoodbyeRequest:
+        Reply(conn, tcp::Command::kClientGoodbyeResponse, seq);
+        return true;
+      default:
+        return true;  // anything else is read and dropped
+    }
+  }
+
+  void Reply(Conn* conn, tcp::Command cmd, absl::string_view seq, int code = 0) {
+    (void)tcp::EncodeReply(cmd, code, code == 0 ? "" : "no plain topic in the body", seq,
+                           tcp::LengthConvention::kCurrent, &conn->out);
+    MarkDirty(conn);
+  }
+
+  void Publish(Conn* conn, absl::string_view seq, absl::string_view body) {
+    absl::string_view topic;
+    if (!TopicOf(body, &topic)) {
+      Reply(conn, tcp::Command::kAsyncMessageToServerAck, seq, 1);
+      return;
+    }
+    if (conn->route_generation != registry_->generation() || conn->route_topic != topic) {
+      conn->route = registry_->Pick(topic, &conn->route_generation);
+      conn->route_topic.assign(topic.data(), topic.size());
+    }
+    Reply(conn, tcp::Command::kAsyncMessageToServerAck, seq);
+    const std::shared_ptr<Conn>& target = conn->route;
+    if (target == nullptr || target->closed.load(std::memory_order_relaxed)) return;
+    std::string* frames;
+    if (target->owner == this) {
+      frames = &target->out;
+      MarkDirty(target.get());
+    } else {
+      if (conn->staged_for != target) HandOverStaged(conn);
+      conn->staged_for = target;
+      frames = &conn->staged;
+    }
+    absl::string_view start, end;
+    tcp::PushHeaderAroundSeq(tcp::Command::kAsyncMessageToClient,
+                             tcp::kProtocolTypeEventMeshMessage, &start, &end);
+    char digits[absl::numbers_internal::kFastToBufferSize];
+    const char* digits_end = absl::numbers_internal::FastIntToBuffer(
+        target->push_seq.fetch_add(1, std::memory_order_relaxed), digits);
+    (void)tcp::EncodeFrame(
+        {start, absl::string_view(digits, static_cast<size_t>(digits_end - digits)), end},
+        [&](std::string* out) { out->append(body.data(), body.size()); },
+        tcp::LengthConvention::kCurrent, frames);
+  }
+
+  void HandOverStaged(Conn* conn) {
+    if (conn->staged.empty()) return;
+    conn->staged_for->owner->Deliver(conn->staged_for, &conn->staged);
+  }
+
+  void FlushAll() {
+    std::vector<Conn*> dirty;
+    dirty.swap(dirty_);
+    for (Conn* conn : dirty) {
+      conn->dirty = false;
+      if (conn->fd < 0) continue;
+      size_t sent = 0;
+      while (sent < conn->out.size()) {
+        const ssize_t k =
+            send(conn->fd, conn->out.data() + sent, conn->out.size() - sent, MSG_NOSIGNAL);
+        if (k > 0) {
+          sent += static_cast<size_t>(k);
+        } else if (k < 0 && errno == EINTR) {
+          continue;
+        } else {
+          break;
+        }
+      }
+      conn->out.erase(0, sent);
+      if (conn->out.size() > kMaxOutput) {
+        Close(conn);
+        continue;
+      }
+      const bool want_write = !conn->out.empty();
+      if (want_write != conn->want_write) {
+        conn->want_write = want_write;
+        epoll_event ev{};
+        ev.events = EPOLLIN | (want_write ? EPOLLOUT : 0u);
+        ev.data.ptr = conn;
+        epoll_ctl(epoll_, EPOLL_CTL_MOD, conn->fd, &ev);
+      }
+    }
+    closing_.clear();
+  }
+
+  void Close(Conn* conn) {
+    if (conn->fd < 0) return;
+    conn->closed.store(true);
+    epoll_ctl(epoll_, EPOLL_CTL_DEL, conn->fd, nullptr);
+    close(conn->fd);
+    conn->fd = -1;
+    if (conn->listening) registry_->Remove(conn);
+    conn->route.reset();
+    conn->staged.clear();
+    conn->staged_for.reset();
+    // Freed once no other thread's route or hand-over holds it, and not before the end of this
+    // pass (dirty_ may still name it; a closed connection is skipped there).
+    closing_.push_back(std::move(conns_[conn]));
+    conns_.erase(conn);
+  }
+
+  Registry* registry_;
+  std::vector<std::unique_ptr<Worker>>* all_;
+  int epoll_ = -1;
+  int wake_ = -1;
+  int listener_ = -1;
+  size_t next_worker_ = 0;
+  std::map<Conn*, std::shared_ptr<Conn>> conns_;
+  std::unique_ptr<char[]> read_buffer_ = std::make_unique<char[]>(kReadChunk);
+  std::vector<Conn*> dirty_;
+  std::vector<std::shared_ptr<Conn>> closing_;  // closed this pass; kept alive until its end
+  std::mutex mu_;  // guards adopted_, woken_, signalled_ and the incoming of this worker's conns
+  std::vector<int> adopted_;
+  std::vector<std::shared_ptr<Conn>> woken_;
+  bool signalled_ = false;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  eventmesh::common::ApplyReleaseTuning(argv);
+  int port = 10198;
+  int threads = 2;
+  if ((argc > 1 && !absl::SimpleAtoi(argv[1], &port)) ||
+      (argc > 2 && (!absl::SimpleAtoi(argv[2], &threads) || threads < 1 || threads > 64))) {
+    std::fprintf(stderr, "usage: tcp_baseline [port] [threads (1-64)]\n");
+    return 2;
+  }
+  const int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const int one = 1;
+  setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      listen(listener, 128) != 0) {
+    std::fprintf(stderr, "tcp_baseline: cannot listen on 127.0.0.1:%d: %s\n", port,
+                 std::strerror(errno));
+    return 1;
+  }
+  Registry registry;
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (int i = 0; i < threads; ++i)
+    workers.push_back(std::make_unique<Worker>(&registry, &workers));
+  workers[0]->SetListener(listener);
+  std::vector<std::thread> running;
+  for (int i = 1; i < threads; ++i) running.emplace_back([&workers, i] { workers[i]->Run(); });
+  std::fprintf(stderr, "tcp_baseline: 127.0.0.1:%d, %d thread(s)\n", port, threads);
+  workers[0]->Run();
+  return 0;
+}

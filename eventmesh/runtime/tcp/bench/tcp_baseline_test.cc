@@ -1,0 +1,139 @@
+// tcp_baseline, the store-less forwarder the runtime's rate is measured against, run as a process
+// and driven over loopback TCP by the tests' EventMesh client: it must do the protocol's part of
+// an event (HELLO, SUBSCRIBE, LISTEN, a publish acknowledged with its seq, the body pushed
+// unchanged to a listener) or its figures would not be a ceiling of anything.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "eventmesh/protocol/tcp/command.h"
+#include "eventmesh/runtime/testing/test_client.h"
+#include "eventmesh/testing/child_process.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace eventmesh::runtime::tcp {
+namespace {
+
+using protocol::tcp::Command;
+using ::testing::HasSubstr;
+using TestClient = runtime::testing::TestClient;
+
+class TcpBaselineTest : public ::testing::TestWithParam<int> {
+ protected:
+  void SetUp() override {
+    port_ = eventmesh::testing::FreeLoopbackPort();
+    auto process = eventmesh::testing::ChildProcess::Start(
+        "eventmesh/runtime/tcp/bench/tcp_baseline", {absl::StrCat(port_), absl::StrCat(GetParam())},
+        absl::StrCat(getenv("TEST_TMPDIR"), "/tcp_baseline.log"));
+    ASSERT_TRUE(process.ok()) << process.status();
+    process_ = std::move(*process);
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (absl::Now() < deadline && !Connect().ok()) absl::SleepFor(absl::Milliseconds(20));
+    ASSERT_TRUE(Connect().ok()) << process_->LogTail();
+  }
+
+  absl::StatusOr<std::unique_ptr<TestClient>> Connect() { return TestClient::Connect(port_); }
+
+  // A client past HELLO (and, for a subscriber, SUBSCRIBE and LISTEN on `topic`).
+  std::unique_ptr<TestClient> Client(const std::string& purpose, const std::string& topic = "") {
+    auto client = Connect();
+    EXPECT_TRUE(client.ok()) << client.status();
+    if (!client.ok()) return nullptr;
+    auto hello = (*client)->Hello(purpose, "baseline-group");
+    EXPECT_TRUE(hello.ok()) << hello.status();
+    if (hello.ok()) {
+      EXPECT_EQ(hello->header.cmd, Command::kHelloResponse);
+      EXPECT_EQ(hello->header.code, 0);
+    }
+    if (!topic.empty()) {
+      auto subscribed = (*client)->Subscribe(topic);
+      EXPECT_TRUE(subscribed.ok() && subscribed->header.cmd == Command::kSubscribeResponse &&
+                  subscribed->header.code == 0);
+      auto listening = (*client)->Listen();
+      EXPECT_TRUE(listening.ok() && listening->header.cmd == Command::kListenResponse &&
+                  listening->header.code == 0);
+    }
+    return std::move(*client);
+  }
+
+  int port_ = 0;
+  std::unique_ptr<eventmesh::testing::ChildProcess> process_;
+};
+
+TEST_P(TcpBaselineTest, AcknowledgesEachPublishAndPushesItsBodyUnchanged) {
+  std::unique_ptr<TestClient> subscriber = Client("sub", "baseline-topic");
+  std::unique_ptr<TestClient> publisher = Client("pub");
+  ASSERT_NE(subscriber, nullptr);
+  ASSERT_NE(publisher, nullptr);
+  constexpr int kEvents = 50;
+  std::vector<std::string> sent;
+  for (int i = 0; i < kEvents; ++i) {
+    const std::string body = absl::StrCat("event ", i);
+    auto ack = publisher->Publish("baseline-topic", body);
+    ASSERT_TRUE(ack.ok()) << ack.status();
+    EXPECT_EQ(ack->header.cmd, Command::kAsyncMessageToServerAck);
+    EXPECT_EQ(ack->header.code, 0) << ack->header.desc;
+    sent.push_back(
+        TestClient::MessagePackage(Command::kAsyncMessageToServer, "baseline-topic", body).body);
+  }
+  for (int i = 0; i < kEvents; ++i) {
+    auto push = subscriber->Next(Command::kAsyncMessageToClient);
+    ASSERT_TRUE(push.ok()) << "push " << i << ": " << push.status();
+    EXPECT_EQ(push->body, sent[static_cast<size_t>(i)]);
+    ASSERT_TRUE(push->header.seq.has_value());
+    EXPECT_TRUE(subscriber->Ack(*push).ok());
+  }
+  auto heartbeat = publisher->Request(
+      protocol::tcp::Package{protocol::tcp::Header{Command::kHeartbeatRequest}, ""});
+  ASSERT_TRUE(heartbeat.ok()) << heartbeat.status();
+  EXPECT_EQ(heartbeat->header.cmd, Command::kHeartbeatResponse);
+}
+
+TEST_P(TcpBaselineTest, APublishWithoutAPlainTopicIsRefusedAndOneWithoutListenerDropped) {
+  std::unique_ptr<TestClient> publisher = Client("pub");
+  ASSERT_NE(publisher, nullptr);
+  protocol::tcp::Package no_topic{protocol::tcp::Header{Command::kAsyncMessageToServer},
+                                  R"({"body":"x"})"};
+  auto refused = publisher->Request(no_topic);
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  EXPECT_EQ(refused->header.cmd, Command::kAsyncMessageToServerAck);
+  EXPECT_EQ(refused->header.code, 1);
+  EXPECT_THAT(refused->header.desc, HasSubstr("no plain topic"));
+  auto dropped = publisher->Publish("nobody-listens", "x");
+  ASSERT_TRUE(dropped.ok()) << dropped.status();
+  EXPECT_EQ(dropped->header.code, 0);
+}
+
+TEST_P(TcpBaselineTest, AMalformedFrameClosesOnlyItsConnection) {
+  std::unique_ptr<TestClient> subscriber = Client("sub", "baseline-topic");
+  std::unique_ptr<TestClient> publisher = Client("pub");
+  ASSERT_NE(subscriber, nullptr);
+  ASSERT_NE(publisher, nullptr);
+  auto hostile = Connect();
+  ASSERT_TRUE(hostile.ok());
+  ASSERT_TRUE((*hostile)->SendRaw(std::string(64, 'Z')).ok());
+  EXPECT_TRUE((*hostile)->WaitClosed());
+  auto ack = publisher->Publish("baseline-topic", "after the hostile client");
+  ASSERT_TRUE(ack.ok()) << ack.status();
+  EXPECT_EQ(ack->header.code, 0);
+  auto push = subscriber->Next(Command::kAsyncMessageToClient);
+  ASSERT_TRUE(push.ok()) << push.status();
+  EXPECT_THAT(push->body, HasSubstr("after the hostile client"));
+  // A subscriber that leaves: the forwarder keeps serving its publisher.
+  subscriber->Close();
+  absl::SleepFor(absl::Milliseconds(100));
+  auto later = publisher->Publish("baseline-topic", "nobody left");
+  ASSERT_TRUE(later.ok()) << later.status();
+  EXPECT_EQ(later->header.code, 0);
+  EXPECT_EQ(process_->Wait(absl::ZeroDuration()), -1) << "the forwarder exited";
+}
+
+INSTANTIATE_TEST_SUITE_P(Threads, TcpBaselineTest, ::testing::Values(1, 2));
+
+}  // namespace
+}  // namespace eventmesh::runtime::tcp
