@@ -31,7 +31,8 @@
 #            PACED_ROUNDS (3) alternated rounds, then each one's median p99 over the rounds (one
 #            run's p99 swings 2-3x on this shared host); the disk's own fdatasync latency in the
 #            same directory, alone and while each batch run writes (per sync, and weighted by
-#            duration: the sync in progress at a random instant); CPU per event of the runtime
+#            duration: the sync in progress at a random instant), and whether two fdatasyncs of
+#            one file overlap on this disk (1 and 2 syncing threads); CPU per event of the runtime
 #            and of nats-server at those rates
 #   idle     IDLE (10,000) idle TCP sessions: the runtime's resident memory
 #   http     wrk: a bare Beast responder vs the runtime's single-event publish (code 104 form,
@@ -312,6 +313,45 @@ PY
 
 # p99_of OUTPUT: the p99 in ms of a clean peerbench run (RESULT with lost=0 and a p99 of at
 # least 0); "" otherwise (it failed, lost events or received nothing), so it counts in no median.
+# Whether two fdatasyncs of one file overlap on this disk: 1, then 2 threads, each writing 4 KiB
+# into a preallocated file and syncing it in a loop for $2 seconds in directory $1 (as two commit
+# groups of one write-ahead log would): the syncs per second and the p50 / p99 per sync. When the
+# second thread adds few syncs per second and doubles each one's time, the syncs run one after
+# another, and an event that arrives during a sync waits for it and then for its own.
+fsync_overlap() {
+  python3 - "$1" "$2" <<'PY'
+import os, sys, threading, time
+path = os.path.join(sys.argv[1], "fsync-overlap-%d" % os.getpid())
+fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+os.write(fd, b"\0" * (64 << 20))
+os.fsync(fd)
+lock, offset = threading.Lock(), [0]
+def loop(samples, stop):
+    while not stop[0]:
+        with lock:
+            at = offset[0]
+            offset[0] = (at + 4096) % (64 << 20)
+        os.pwrite(fd, b"x" * 4096, at)
+        t = time.perf_counter()
+        os.fdatasync(fd)
+        samples.append((time.perf_counter() - t) * 1e6)
+for threads in (1, 2):
+    stop, samples = [False], [[] for _ in range(threads)]
+    workers = [threading.Thread(target=loop, args=(samples[i], stop)) for i in range(threads)]
+    for w in workers: w.start()
+    time.sleep(float(sys.argv[2]))
+    stop[0] = True
+    for w in workers: w.join()
+    all_samples = sorted(sum(samples, []))
+    n = len(all_samples)
+    print("%-22s %d thread(s): %.0f syncs/s, per sync p50 %.0f us, p99 %.0f us" % (
+        "fdatasync overlap", threads, n / float(sys.argv[2]), all_samples[n // 2],
+        all_samples[min(n - 1, int(n * 0.99))]))
+os.close(fd)
+os.unlink(path)
+PY
+}
+
 p99_of() {
   echo "$1" | grep -E '^RESULT.* lost=0 ' | tail -1 | grep -o 'p99_us=-\?[0-9.]*' | cut -d= -f2 |
     awk '$1 >= 0 {printf "%.2f", $1 / 1000}'
@@ -321,6 +361,7 @@ paced() {
   local rounds=${PACED_ROUNDS:-3}
   echo "== paced: latency at fixed rates (5 s each), $rounds alternated rounds"
   fsync_latency "$OUT" 3 "disk-idle"
+  fsync_overlap "$OUT" 2
   # nats-server's own CPU per event beside the runtime's, when it runs on this machine.
   local nats_pid
   nats_pid=$(pgrep -n -x nats-server)
