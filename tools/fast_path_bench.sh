@@ -22,8 +22,8 @@
 #            per event beside it when nats-server runs on this machine; the load tool's own
 #            CPU per event for every system (all share the same cores)
 #   ratio    the `none` aim's ratio, read against NATS core's swings on a shared host: one warm
-#            runtime (sync none), tcp_baseline (a store-less EventMesh TCP forwarder, BASELINE_THREADS
-#            threads, 2: the protocol's ceiling on this machine) and NATS core alternated PAIRS
+#            runtime (sync none), tcp_baseline (a store-less EventMesh TCP forwarder on
+#            BASELINE_THREADS threads, 1: an upper estimate for the protocol) and NATS core alternated PAIRS
 #            times (6), each triple's rates and the two servers' CPU per event, then the median
 #            ratios runtime/NATS, tcp_baseline/NATS and runtime/tcp_baseline
 #   paced    p50/p99 at 10,000/s and 50,000/s (none), 10,000/s (batch), each in a fresh runtime,
@@ -53,7 +53,8 @@
 #            after as many unmeasured; valgrind needed): a figure this shared host's noise does
 #            not move, for comparing builds; the mesh's functions with the most per event
 # Environment: BIN (bazel-bin), RT (the runtime binary, $BIN/eventmesh/runtime/runtime), PB (peerbench), N (300000), SIZE (256), REPS (3), IDLE (10000), WARM (1),
-# WRK_SECONDS (8), PAIRS (6), PACED_ROUNDS (3), HTTP_ROUNDS (3), SUBS ("1 2"), INSTR_N (20000), OUT (scratch directory, /tmp/fastpath).
+# WRK_SECONDS (8), PAIRS (6), PACED_ROUNDS (3), HTTP_ROUNDS (3), SUBS ("1 2"), INSTR_N (20000), BASELINE_THREADS (1),
+# OUT (scratch directory, /tmp/fastpath).
 # `sdk` also needs //tools/loadgen built.
 set -u
 BIN=${BIN:-bazel-bin}
@@ -75,9 +76,12 @@ sections=("$@")
 RTPID=""
 RTDIR=""
 ENDPOINT=""  # http_baseline of the webhook section
+BASEPID=""   # tcp_baseline of the ratio section
 cleanup() {
   [ -n "$ENDPOINT" ] && kill "$ENDPOINT" 2>/dev/null && wait "$ENDPOINT" 2>/dev/null
   ENDPOINT=""
+  [ -n "$BASEPID" ] && kill "$BASEPID" 2>/dev/null && wait "$BASEPID" 2>/dev/null
+  BASEPID=""
   [ -n "$RTPID" ] && kill -TERM "$RTPID" 2>/dev/null && wait "$RTPID" 2>/dev/null
   [ -n "$RTDIR" ] && rm -rf "$RTDIR"
   RTPID=""
@@ -204,22 +208,28 @@ median_line() {
 }
 
 ratio() {
-  echo "== ratio: runtime (none, warm), the protocol's ceiling (tcp_baseline) and NATS core,"
+  echo "== ratio: runtime (none, warm), tcp_baseline (the protocol without a store) and NATS core,"
   echo "   $N x $SIZE B at max rate, $PAIRS alternated triples; CPU per event of each server"
   start_rt none || return 1
   pb_rate eventmesh --port $PORT --n "$N" --size "$SIZE" --timeout 120 >/dev/null  # warm-up
   # The store-less EventMesh TCP forwarder: four frames per event and nothing else.
-  local base_port=$((PORT + 2)) base_pid=""
+  local base_port=$((PORT + 2))
   if [ -x "$BIN/eventmesh/runtime/tcp/bench/tcp_baseline" ]; then
-    "$BIN/eventmesh/runtime/tcp/bench/tcp_baseline" $base_port "${BASELINE_THREADS:-2}" \
+    "$BIN/eventmesh/runtime/tcp/bench/tcp_baseline" $base_port "${BASELINE_THREADS:-1}" \
       >"$OUT/tcp_baseline.log" 2>&1 &
-    base_pid=$!
+    BASEPID=$!
     sleep 0.3
-    kill -0 $base_pid 2>/dev/null || { echo "tcp_baseline did not start: $(cat "$OUT/tcp_baseline.log")"; base_pid=""; }
+    if kill -0 $BASEPID 2>/dev/null; then
+      pb_rate eventmesh --port $base_port --n "$N" --size "$SIZE" --timeout 120 >/dev/null  # warm-up
+    else
+      echo "tcp_baseline did not start: $(cat "$OUT/tcp_baseline.log")"
+      BASEPID=""
+    fi
   else
     echo "tcp_baseline not built (//eventmesh/runtime/tcp/bench:tcp_baseline): runtime and NATS only"
   fi
   local i rt base nats rt_cpu base_cpu b a rt_nats=() base_nats=() rt_base=()
+  ratio_of() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
   for i in $(seq "$PAIRS"); do
     b=$(cpu_seconds $RTPID)
     rt=$(pb_rate eventmesh --port $PORT --n "$N" --size "$SIZE" --timeout 120)
@@ -227,27 +237,24 @@ ratio() {
     rt_cpu=$(awk -v a="$a" -v b="$b" -v n="$N" 'BEGIN {printf "%.2f", (a - b) * 1e6 / n}')
     base=0
     base_cpu=-
-    if [ -n "$base_pid" ]; then
-      b=$(cpu_seconds $base_pid)
+    if [ -n "$BASEPID" ]; then
+      b=$(cpu_seconds $BASEPID)
       base=$(pb_rate eventmesh --port $base_port --n "$N" --size "$SIZE" --timeout 120)
-      a=$(cpu_seconds $base_pid)
+      a=$(cpu_seconds $BASEPID)
       base_cpu=$(awk -v a="$a" -v b="$b" -v n="$N" 'BEGIN {printf "%.2f", (a - b) * 1e6 / n}')
     fi
     nats=$(pb_rate nats --n "$N" --size "$SIZE" --timeout 120)
     printf 'pair %-3d runtime %7d (%s us)  tcp_baseline %7d (%s us)  NATS core %7d events/s\n' \
       "$i" "$rt" "$rt_cpu" "$base" "$base_cpu" "$nats"
-    if [ "$nats" -gt 0 ]; then
-      rt_nats+=("$(awk -v a="$rt" -v b="$nats" 'BEGIN{printf "%.3f", a / b}')")
-      [ "$base" -gt 0 ] && base_nats+=("$(awk -v a="$base" -v b="$nats" 'BEGIN{printf "%.3f", a / b}')")
-    else
-      echo "pair $i: NATS core run failed (is nats-server listening on 14222?)"
-    fi
-    [ "$base" -gt 0 ] && rt_base+=("$(awk -v a="$rt" -v b="$base" 'BEGIN{printf "%.3f", a / b}')")
+    [ "$nats" -gt 0 ] || echo "pair $i: NATS core run failed (is nats-server listening on 14222?)"
+    # A ratio only from runs that both served.
+    [ "$rt" -gt 0 ] && [ "$nats" -gt 0 ] && rt_nats+=("$(ratio_of "$rt" "$nats")")
+    [ "$base" -gt 0 ] && [ "$nats" -gt 0 ] && base_nats+=("$(ratio_of "$base" "$nats")")
+    [ "$rt" -gt 0 ] && [ "$base" -gt 0 ] && rt_base+=("$(ratio_of "$rt" "$base")")
   done
   median_line "runtime/NATS" "${rt_nats[@]}"
   median_line "tcp_baseline/NATS" "${base_nats[@]}"
   median_line "runtime/tcp_baseline" "${rt_base[@]}"
-  [ -n "$base_pid" ] && kill $base_pid 2>/dev/null && wait $base_pid 2>/dev/null
   cleanup
 }
 
@@ -311,8 +318,6 @@ print("%-22s fdatasync of 4 KiB appends: n=%d p50 %.0f us, p99 %.0f us, max %.0f
 PY
 }
 
-# p99_of OUTPUT: the p99 in ms of a clean peerbench run (RESULT with lost=0 and a p99 of at
-# least 0); "" otherwise (it failed, lost events or received nothing), so it counts in no median.
 # Whether two fdatasyncs of one file overlap on this disk: 1, then 2 threads, each writing 4 KiB
 # into a preallocated file and syncing it in a loop for $2 seconds in directory $1 (as two commit
 # groups of one write-ahead log would): the syncs per second and the p50 / p99 per sync. When the
@@ -323,14 +328,14 @@ fsync_overlap() {
 import os, sys, threading, time
 path = os.path.join(sys.argv[1], "fsync-overlap-%d" % os.getpid())
 fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
-os.write(fd, b"\0" * (64 << 20))
+os.write(fd, b"\0" * (16 << 20))
 os.fsync(fd)
 lock, offset = threading.Lock(), [0]
 def loop(samples, stop):
     while not stop[0]:
         with lock:
             at = offset[0]
-            offset[0] = (at + 4096) % (64 << 20)
+            offset[0] = (at + 4096) % (16 << 20)
         os.pwrite(fd, b"x" * 4096, at)
         t = time.perf_counter()
         os.fdatasync(fd)
@@ -344,6 +349,9 @@ for threads in (1, 2):
     for w in workers: w.join()
     all_samples = sorted(sum(samples, []))
     n = len(all_samples)
+    if n == 0:
+        print("%-22s %d thread(s): no sync completed" % ("fdatasync overlap", threads))
+        continue
     print("%-22s %d thread(s): %.0f syncs/s, per sync p50 %.0f us, p99 %.0f us" % (
         "fdatasync overlap", threads, n / float(sys.argv[2]), all_samples[n // 2],
         all_samples[min(n - 1, int(n * 0.99))]))
@@ -352,6 +360,8 @@ os.unlink(path)
 PY
 }
 
+# p99_of OUTPUT: the p99 in ms of a clean peerbench run (RESULT with lost=0 and a p99 of at
+# least 0); "" otherwise (it failed, lost events or received nothing), so it counts in no median.
 p99_of() {
   echo "$1" | grep -E '^RESULT.* lost=0 ' | tail -1 | grep -o 'p99_us=-\?[0-9.]*' | cut -d= -f2 |
     awk '$1 >= 0 {printf "%.2f", $1 / 1000}'

@@ -1,19 +1,25 @@
-// A store-less EventMesh TCP forwarder: the most a server speaking EventMesh's TCP protocol can do
-// for one event on a machine, the ceiling the runtime's `none` rate is read against (BENCHMARKS.md,
-// "fast event path"; tools/fast_path_bench.sh ratio runs it beside the runtime and NATS core).
+// A store-less EventMesh TCP forwarder: an upper estimate of what a server speaking EventMesh's
+// TCP protocol can do for one event on a machine, which the runtime's `none` rate is read against
+// (BENCHMARKS.md, "fast event path"; tools/fast_path_bench.sh ratio runs it beside the runtime and
+// NATS core).
 //
-// It answers HELLO, SUBSCRIBE, LISTEN and HEARTBEAT requests with success, acknowledges every
-// ASYNC_MESSAGE_TO_SERVER at once and forwards its body, byte for byte, as an
-// ASYNC_MESSAGE_TO_CLIENT to one listening subscriber of its topic (round robin), and reads and
-// drops the subscribers' acknowledgements. Nothing else: nothing is stored, nothing redelivered,
-// no flow control, no access control, an event without a listener is acknowledged and dropped. So
-// what it spends per event is the protocol's four frames through loopback TCP and the parsing of
-// their headers (with the shared codec's HeaderReader, as the runtime does), and no more.
+// It answers HELLO, SUBSCRIBE, LISTEN, HEARTBEAT and CLIENT_GOODBYE requests with success,
+// acknowledges every ASYNC_MESSAGE_TO_SERVER and forwards its body, byte for byte, as an
+// ASYNC_MESSAGE_TO_CLIENT to one listening subscriber of its topic, and reads and drops the
+// subscribers' acknowledgements. A publisher keeps the listener it was given until the topic's
+// listeners change (publishers are given the listeners in turn). Nothing else: nothing is
+// stored, nothing redelivered, no flow control (a subscriber that does not read has its pushes
+// buffered, up to 64 MiB, then its connection is closed), no access control; an event without a
+// listener is acknowledged and dropped. So what it spends per event is the protocol's four frames
+// through loopback TCP and the parsing of their headers (with the shared codec's HeaderReader, as
+// the runtime does), and little more. Its pushes carry the publish's body, not a stored event, so
+// they are somewhat smaller than the runtime's.
 //
-// Usage: tcp_baseline [port] [threads]  (defaults 10198, 2). Runs until killed. As in the runtime,
+// Usage: tcp_baseline [port] [threads]  (defaults 10198, 1). Runs until killed. As in the runtime,
 // connections are given to the threads in turn; each thread runs its own epoll loop, writes what a
 // pass over its ready sockets produced with one send per connection, and hands pushes for a
-// connection of another thread over once per pass.
+// connection of another thread over once per read. One thread was the faster on the project's
+// 2-core machine (a wake-up of another thread costs more there than the work it hands over).
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -31,14 +37,16 @@
 #include <cstring>
 #include <map>
 #include <memory>
-#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "eventmesh/common/release_tuning.h"
 #include "eventmesh/protocol/tcp/command.h"
 #include "eventmesh/protocol/tcp/header.h"
@@ -53,22 +61,24 @@ constexpr size_t kMaxOutput = 64u << 20;  // a connection that lets this much pi
 
 class Worker;
 
-// One client connection, owned by one worker thread. Other threads touch only `incoming` (under
-// the owner's mutex), `closed` and `push_seq`.
+// One client connection, owned by one worker thread. Other threads touch only `incoming` and
+// `in_woken` (under the owner's mu_), `closed` and `push_seq`.
 struct Conn {
   int fd = -1;
   Worker* owner = nullptr;
   std::string in;   // the start of a frame whose rest has not arrived
-  std::string out;  // frames to send
+  std::string out;  // frames to send: out[out_sent, end)
+  size_t out_sent = 0;
   bool dirty = false;
   bool want_write = false;  // EPOLLOUT armed
   tcp::HeaderReader header_reader;
   tcp::Header header;
-  std::vector<std::string> topics;  // subscribed; registered at LISTEN
+  std::vector<std::string> topics;  // subscribed; registered at LISTEN (or at once after it)
   bool listening = false;
   std::atomic<bool> closed{false};
   std::atomic<uint64_t> push_seq{0};
-  // Pushes for a connection of another thread, waiting for its owner (guarded by owner->mu_).
+  // Pushes for a connection of another thread, waiting for its owner (guarded by owner->mu_; not
+  // annotated: Worker is defined below).
   std::string incoming;
   bool in_woken = false;
   // A publisher's route: the listener its last topic went to, valid while the registry's
@@ -84,13 +94,14 @@ struct Conn {
 // tells publishers to look their route up again.
 class Registry {
  public:
-  void Listen(const std::shared_ptr<Conn>& conn) {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (const std::string& topic : conn->topics) listeners_[topic].push_back(conn);
+  // Makes `conn` a listener of `topics`.
+  void Listen(const std::shared_ptr<Conn>& conn, const std::vector<std::string>& topics) {
+    absl::MutexLock lock(&mu_);
+    for (const std::string& topic : topics) listeners_[topic].push_back(conn);
     generation_.fetch_add(1);
   }
   void Remove(Conn* conn) {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     for (auto& [topic, conns] : listeners_) {
       for (size_t i = 0; i < conns.size();) {
         if (conns[i].get() == conn) {
@@ -105,7 +116,7 @@ class Registry {
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
   // The next listener of `topic` in turn (nullptr when none), and the generation it belongs to.
   std::shared_ptr<Conn> Pick(absl::string_view topic, uint64_t* generation) {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     *generation = generation_.load();
     auto it = listeners_.find(std::string(topic));
     if (it == listeners_.end() || it->second.empty()) return nullptr;
@@ -113,22 +124,29 @@ class Registry {
   }
 
  private:
-  std::mutex mu_;
-  std::map<std::string, std::vector<std::shared_ptr<Conn>>> listeners_;
+  absl::Mutex mu_;
+  std::map<std::string, std::vector<std::shared_ptr<Conn>>> listeners_ ABSL_GUARDED_BY(mu_);
   std::atomic<uint64_t> generation_{1};
-  size_t next_ = 0;
+  size_t next_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-// The topic of an EventMesh message body: the value of its first "topic" member, when it is a
-// string without escapes (peerbench's and the SDKs' bodies start with it).
-bool TopicOf(absl::string_view body, absl::string_view* topic) {
+[[noreturn]] void Die(const char* what) {
+  std::perror(what);
+  std::exit(1);
+}
+
+// The value of the first "topic" member in `text` at or after `*from`, when it is a string without
+// escapes (peerbench's and the SDKs' message bodies start with it; a subscription's topicList
+// holds one per item); *from moves past it.
+bool NextTopic(absl::string_view text, size_t* from, absl::string_view* topic) {
   constexpr absl::string_view kKey = "\"topic\":\"";
-  const size_t at = body.find(kKey);
+  const size_t at = text.find(kKey, *from);
   if (at == absl::string_view::npos) return false;
   const size_t begin = at + kKey.size();
-  const size_t end = body.find('"', begin);
+  const size_t end = text.find('"', begin);
   if (end == absl::string_view::npos) return false;
-  *topic = body.substr(begin, end - begin);
+  *topic = text.substr(begin, end - begin);
+  *from = end + 1;
   return !topic->empty() && !absl::StrContains(*topic, '\\');
 }
 
@@ -138,11 +156,13 @@ class Worker {
   Worker(Registry* registry, std::vector<std::unique_ptr<Worker>>* all)
       : registry_(registry), all_(all) {
     epoll_ = epoll_create1(EPOLL_CLOEXEC);
+    if (epoll_ < 0) Die("epoll_create1");
     wake_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (wake_ < 0) Die("eventfd");
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.ptr = nullptr;  // the wake-up eventfd
-    epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_, &ev);
+    if (epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_, &ev) != 0) Die("epoll_ctl");
   }
 
   void SetListener(int fd) {
@@ -150,13 +170,13 @@ class Worker {
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.ptr = &listener_;
-    epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
+    if (epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev) != 0) Die("epoll_ctl");
   }
 
   // Takes a new connection (from the accepting thread).
   void Adopt(int fd) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       adopted_.push_back(fd);
     }
     Wake();
@@ -166,7 +186,7 @@ class Worker {
   void Deliver(const std::shared_ptr<Conn>& target, std::string* frames) {
     bool wake = false;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       if (target->incoming.empty()) {
         target->incoming.swap(*frames);
       } else {
@@ -236,7 +256,10 @@ class Worker {
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.ptr = conn.get();
-    epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
+    if (epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+      close(fd);
+      return;
+    }
     conns_[conn.get()] = std::move(conn);
   }
 
@@ -246,7 +269,7 @@ class Worker {
     std::vector<int> adopted;
     std::vector<std::shared_ptr<Conn>> woken;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       adopted.swap(adopted_);
       woken.swap(woken_);
       signalled_ = false;
@@ -330,7 +353,8 @@ class Worker {
   bool HandleFrame(Conn* conn, absl::string_view header_json, absl::string_view body) {
     if (!conn->header_reader.Read(header_json, &conn->header).ok()) return false;
     const tcp::Header& header = conn->header;
-    const absl::string_view seq = header.seq ? absl::string_view(*header.seq) : "";
+    std::optional<absl::string_view> seq;
+    if (header.seq) seq = *header.seq;
     switch (header.cmd) {
       case tcp::Command::kAsyncMessageToServer:
         Publish(conn, seq, body);
@@ -338,15 +362,18 @@ class Worker {
       case tcp::Command::kAsyncMessageToClientAck:
         return true;
       case tcp::Command::kSubscribeRequest: {
+        std::vector<std::string> added;
         absl::string_view topic;
-        if (TopicOf(body, &topic)) conn->topics.emplace_back(topic);
+        for (size_t from = 0; NextTopic(body, &from, &topic);) added.emplace_back(topic);
+        if (conn->listening) registry_->Listen(conns_[conn], added);
+        conn->topics.insert(conn->topics.end(), added.begin(), added.end());
         Reply(conn, tcp::Command::kSubscribeResponse, seq);
         return true;
       }
       case tcp::Command::kListenRequest:
         if (!conn->listening) {
           conn->listening = true;
-          registry_->Listen(conns_[conn]);
+          registry_->Listen(conns_[conn], conn->topics);
         }
         Reply(conn, tcp::Command::kListenResponse, seq);
         return true;
@@ -364,25 +391,40 @@ class Worker {
     }
   }
 
-  void Reply(Conn* conn, tcp::Command cmd, absl::string_view seq, int code = 0) {
-    (void)tcp::EncodeReply(cmd, code, code == 0 ? "" : "no plain topic in the body", seq,
-                           tcp::LengthConvention::kCurrent, &conn->out);
+  void Reply(Conn* conn, tcp::Command cmd, std::optional<absl::string_view> seq, int code = 0,
+             absl::string_view desc = "") {
+    (void)tcp::EncodeReply(cmd, code, desc, seq, tcp::LengthConvention::kCurrent, &conn->out);
     MarkDirty(conn);
   }
 
-  void Publish(Conn* conn, absl::string_view seq, absl::string_view body) {
+  void Publish(Conn* conn, std::optional<absl::string_view> seq, absl::string_view body) {
     absl::string_view topic;
-    if (!TopicOf(body, &topic)) {
-      Reply(conn, tcp::Command::kAsyncMessageToServerAck, seq, 1);
+    size_t from = 0;
+    if (!NextTopic(body, &from, &topic)) {
+      Reply(conn, tcp::Command::kAsyncMessageToServerAck, seq, 1, "no plain topic in the body");
       return;
     }
-    if (conn->route_generation != registry_->generation() || conn->route_topic != topic) {
+    if (conn->route_generation != registry_->generation() || conn->route_topic != topic ||
+        (conn->route != nullptr && conn->route->closed.load(std::memory_order_acquire))) {
       conn->route = registry_->Pick(topic, &conn->route_generation);
       conn->route_topic.assign(topic.data(), topic.size());
     }
-    Reply(conn, tcp::Command::kAsyncMessageToServerAck, seq);
     const std::shared_ptr<Conn>& target = conn->route;
-    if (target == nullptr || target->closed.load(std::memory_order_relaxed)) return;
+    if (target == nullptr || target->closed.load(std::memory_order_relaxed)) {
+      Reply(conn, tcp::Command::kAsyncMessageToServerAck, seq);  // no listener: dropped
+      return;
+    }
+    if (!Push(conn, target, body)) {
+      Reply(conn, tcp::Command::kAsyncMessageToServerAck, seq, 1,
+            "the push would exceed the 4 MiB frame limit");
+      return;
+    }
+    Reply(conn, tcp::Command::kAsyncMessageToServerAck, seq);
+  }
+
+  // Appends the push of `body` for `target` (to its output, or staged for its thread); false when
+  // the frame would be too large.
+  bool Push(Conn* conn, const std::shared_ptr<Conn>& target, absl::string_view body) {
     std::string* frames;
     if (target->owner == this) {
       frames = &target->out;
@@ -398,10 +440,11 @@ class Worker {
     char digits[absl::numbers_internal::kFastToBufferSize];
     const char* digits_end = absl::numbers_internal::FastIntToBuffer(
         target->push_seq.fetch_add(1, std::memory_order_relaxed), digits);
-    (void)tcp::EncodeFrame(
-        {start, absl::string_view(digits, static_cast<size_t>(digits_end - digits)), end},
-        [&](std::string* out) { out->append(body.data(), body.size()); },
-        tcp::LengthConvention::kCurrent, frames);
+    return tcp::EncodeFrame(
+               {start, absl::string_view(digits, static_cast<size_t>(digits_end - digits)), end},
+               [&](std::string* out) { out->append(body.data(), body.size()); },
+               tcp::LengthConvention::kCurrent, frames)
+        .ok();
   }
 
   void HandOverStaged(Conn* conn) {
@@ -415,30 +458,36 @@ class Worker {
     for (Conn* conn : dirty) {
       conn->dirty = false;
       if (conn->fd < 0) continue;
-      size_t sent = 0;
-      while (sent < conn->out.size()) {
+      std::string& out = conn->out;
+      while (conn->out_sent < out.size()) {
         const ssize_t k =
-            send(conn->fd, conn->out.data() + sent, conn->out.size() - sent, MSG_NOSIGNAL);
+            send(conn->fd, out.data() + conn->out_sent, out.size() - conn->out_sent, MSG_NOSIGNAL);
         if (k > 0) {
-          sent += static_cast<size_t>(k);
+          conn->out_sent += static_cast<size_t>(k);
         } else if (k < 0 && errno == EINTR) {
           continue;
         } else {
           break;
         }
       }
-      conn->out.erase(0, sent);
-      if (conn->out.size() > kMaxOutput) {
+      if (conn->out_sent == out.size()) {
+        out.clear();
+        conn->out_sent = 0;
+      } else if (conn->out_sent > out.size() / 2) {  // drop what was sent, now and then
+        out.erase(0, conn->out_sent);
+        conn->out_sent = 0;
+      }
+      if (out.size() - conn->out_sent > kMaxOutput) {
         Close(conn);
         continue;
       }
-      const bool want_write = !conn->out.empty();
+      const bool want_write = !out.empty();
       if (want_write != conn->want_write) {
         conn->want_write = want_write;
         epoll_event ev{};
         ev.events = EPOLLIN | (want_write ? EPOLLOUT : 0u);
         ev.data.ptr = conn;
-        epoll_ctl(epoll_, EPOLL_CTL_MOD, conn->fd, &ev);
+        if (epoll_ctl(epoll_, EPOLL_CTL_MOD, conn->fd, &ev) != 0) Close(conn);
       }
     }
     closing_.clear();
@@ -446,13 +495,13 @@ class Worker {
 
   void Close(Conn* conn) {
     if (conn->fd < 0) return;
-    conn->closed.store(true);
+    if (conn->listening) registry_->Remove(conn);  // publishers look their route up again
+    conn->closed.store(true, std::memory_order_release);
     epoll_ctl(epoll_, EPOLL_CTL_DEL, conn->fd, nullptr);
     close(conn->fd);
     conn->fd = -1;
-    if (conn->listening) registry_->Remove(conn);
+    HandOverStaged(conn);  // acknowledged publishes still go out
     conn->route.reset();
-    conn->staged.clear();
     conn->staged_for.reset();
     // Freed once no other thread's route or hand-over holds it, and not before the end of this
     // pass (dirty_ may still name it; a closed connection is skipped there).
@@ -470,10 +519,10 @@ class Worker {
   std::unique_ptr<char[]> read_buffer_ = std::make_unique<char[]>(kReadChunk);
   std::vector<Conn*> dirty_;
   std::vector<std::shared_ptr<Conn>> closing_;  // closed this pass; kept alive until its end
-  std::mutex mu_;  // guards adopted_, woken_, signalled_ and the incoming of this worker's conns
-  std::vector<int> adopted_;
-  std::vector<std::shared_ptr<Conn>> woken_;
-  bool signalled_ = false;
+  absl::Mutex mu_;  // also guards the incoming and in_woken of this worker's connections
+  std::vector<int> adopted_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::shared_ptr<Conn>> woken_ ABSL_GUARDED_BY(mu_);
+  bool signalled_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace
@@ -481,13 +530,14 @@ class Worker {
 int main(int argc, char** argv) {
   eventmesh::common::ApplyReleaseTuning(argv);
   int port = 10198;
-  int threads = 2;
+  int threads = 1;
   if ((argc > 1 && !absl::SimpleAtoi(argv[1], &port)) ||
       (argc > 2 && (!absl::SimpleAtoi(argv[2], &threads) || threads < 1 || threads > 64))) {
     std::fprintf(stderr, "usage: tcp_baseline [port] [threads (1-64)]\n");
     return 2;
   }
   const int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (listener < 0) Die("socket");
   const int one = 1;
   setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_in addr{};

@@ -3,6 +3,7 @@
 // an event (HELLO, SUBSCRIBE, LISTEN, a publish acknowledged with its seq, the body pushed
 // unchanged to a listener) or its figures would not be a ceiling of anything.
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "eventmesh/protocol/tcp/command.h"
+#include "eventmesh/protocol/tcp/package_codec.h"
 #include "eventmesh/runtime/testing/test_client.h"
 #include "eventmesh/testing/child_process.h"
 #include "gmock/gmock.h"
@@ -67,14 +69,18 @@ class TcpBaselineTest : public ::testing::TestWithParam<int> {
 
 TEST_P(TcpBaselineTest, AcknowledgesEachPublishAndPushesItsBodyUnchanged) {
   std::unique_ptr<TestClient> subscriber = Client("sub", "baseline-topic");
-  std::unique_ptr<TestClient> publisher = Client("pub");
+  // Two publishers, connected one after the other: with two threads one of them is on the
+  // other thread than the subscriber, so its pushes are handed over between threads.
+  std::unique_ptr<TestClient> first = Client("pub");
+  std::unique_ptr<TestClient> second = Client("pub");
   ASSERT_NE(subscriber, nullptr);
-  ASSERT_NE(publisher, nullptr);
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
   constexpr int kEvents = 50;
   std::vector<std::string> sent;
   for (int i = 0; i < kEvents; ++i) {
     const std::string body = absl::StrCat("event ", i);
-    auto ack = publisher->Publish("baseline-topic", body);
+    auto ack = (i % 2 == 0 ? first : second)->Publish("baseline-topic", body);
     ASSERT_TRUE(ack.ok()) << ack.status();
     EXPECT_EQ(ack->header.cmd, Command::kAsyncMessageToServerAck);
     EXPECT_EQ(ack->header.code, 0) << ack->header.desc;
@@ -82,19 +88,56 @@ TEST_P(TcpBaselineTest, AcknowledgesEachPublishAndPushesItsBodyUnchanged) {
         TestClient::MessagePackage(Command::kAsyncMessageToServer, "baseline-topic", body).body);
   }
   for (int i = 0; i < kEvents; ++i) {
+    // Each publish was acknowledged before the next was sent, so the pushes come in order.
     auto push = subscriber->Next(Command::kAsyncMessageToClient);
     ASSERT_TRUE(push.ok()) << "push " << i << ": " << push.status();
     EXPECT_EQ(push->body, sent[static_cast<size_t>(i)]);
     ASSERT_TRUE(push->header.seq.has_value());
     EXPECT_TRUE(subscriber->Ack(*push).ok());
   }
-  auto heartbeat = publisher->Request(
+  // The subscriber's acknowledgements were read as frames: its connection still answers.
+  auto heartbeat = subscriber->Request(
       protocol::tcp::Package{protocol::tcp::Header{Command::kHeartbeatRequest}, ""});
   ASSERT_TRUE(heartbeat.ok()) << heartbeat.status();
   EXPECT_EQ(heartbeat->header.cmd, Command::kHeartbeatResponse);
 }
 
-TEST_P(TcpBaselineTest, APublishWithoutAPlainTopicIsRefusedAndOneWithoutListenerDropped) {
+TEST_P(TcpBaselineTest, FramesSplitAcrossReadsAndLargeBodiesArrive) {
+  std::unique_ptr<TestClient> subscriber = Client("sub", "baseline-topic");
+  std::unique_ptr<TestClient> publisher = Client("pub");
+  ASSERT_NE(subscriber, nullptr);
+  ASSERT_NE(publisher, nullptr);
+  // One publish written in three pieces with pauses between them (the first shorter than the
+  // frame's prefix), then one with a 1 MiB body (several reads of the forwarder's 256 KiB).
+  protocol::tcp::Package split =
+      TestClient::MessagePackage(Command::kAsyncMessageToServer, "baseline-topic", "split");
+  split.header.seq = "7001";
+  auto frame = protocol::tcp::EncodePackage(split, protocol::tcp::LengthConvention::kCurrent);
+  ASSERT_TRUE(frame.ok());
+  ASSERT_TRUE(publisher->SendRaw(frame->substr(0, 10)).ok());
+  absl::SleepFor(absl::Milliseconds(50));
+  ASSERT_TRUE(publisher->SendRaw(frame->substr(10, 30)).ok());
+  absl::SleepFor(absl::Milliseconds(50));
+  ASSERT_TRUE(publisher->SendRaw(frame->substr(40)).ok());
+  auto ack = publisher->Next(Command::kAsyncMessageToServerAck);
+  ASSERT_TRUE(ack.ok()) << ack.status();
+  EXPECT_EQ(ack->header.seq, "7001");
+  auto push = subscriber->Next(Command::kAsyncMessageToClient);
+  ASSERT_TRUE(push.ok()) << push.status();
+  EXPECT_EQ(push->body, split.body);
+
+  const std::string large(1 << 20, 'L');
+  auto large_ack = publisher->Publish("baseline-topic", large);
+  ASSERT_TRUE(large_ack.ok()) << large_ack.status();
+  EXPECT_EQ(large_ack->header.code, 0);
+  auto large_push = subscriber->Next(Command::kAsyncMessageToClient);
+  ASSERT_TRUE(large_push.ok()) << large_push.status();
+  EXPECT_EQ(
+      large_push->body,
+      TestClient::MessagePackage(Command::kAsyncMessageToServer, "baseline-topic", large).body);
+}
+
+TEST_P(TcpBaselineTest, APublishWithoutAPlainTopicIsRefusedAndOneWithoutListenerAcknowledged) {
   std::unique_ptr<TestClient> publisher = Client("pub");
   ASSERT_NE(publisher, nullptr);
   protocol::tcp::Package no_topic{protocol::tcp::Header{Command::kAsyncMessageToServer},
