@@ -132,16 +132,21 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
     if (!loaded.ok()) return loaded.status();
     acl = std::make_unique<core::Acl>(std::move(*loaded));
   }
+  // Created before the connector, which may register its own instruments (and destroyed after
+  // it: a local declared first, then the Server's first member).
+  auto metrics_registry = std::make_unique<metrics::Registry>();
   connectors::ConnectorContext context;
   context.data_dir = config.data_dir;
   context.max_event_bytes = config.max_event_size;
+  context.metrics = metrics_registry.get();
   auto connector = registry.Create(config.storage_type, config.connector_config, context);
   if (!connector.ok()) {
     return absl::Status(connector.status().code(),
                         absl::StrCat("storage connector \"", config.storage_type,
                                      "\": ", connector.status().message()));
   }
-  auto server = std::unique_ptr<Server>(new Server(config, std::move(*connector), std::move(acl)));
+  auto server = std::unique_ptr<Server>(
+      new Server(config, std::move(metrics_registry), std::move(*connector), std::move(acl)));
   if (server->acl_ != nullptr) {
     auto verifier = LoadTokenVerifier(config);
     if (!verifier.ok()) return verifier.status();
@@ -181,14 +186,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
   return server;
 }
 
-Server::Server(const RuntimeConfig& config, std::unique_ptr<connectors::Connector> connector,
-               std::unique_ptr<core::Acl> acl)
-    : config_(config), connector_(std::move(connector)), acl_(std::move(acl)) {
+Server::Server(const RuntimeConfig& config, std::unique_ptr<metrics::Registry> metrics_registry,
+               std::unique_ptr<connectors::Connector> connector, std::unique_ptr<core::Acl> acl)
+    : config_(config),
+      metrics_registry_(std::move(metrics_registry)),
+      connector_(std::move(connector)),
+      acl_(std::move(acl)) {
   if (acl_ != nullptr) {
     login_throttle_ = std::make_unique<core::LoginThrottle>(core::LoginThrottle::Options{
         config_.login_failure_burst, config_.login_failures_per_minute});
   }
-  auto instruments = core::RuntimeMetrics::Create(&metrics_registry_);
+  auto instruments = core::RuntimeMetrics::Create(metrics_registry_.get());
   CHECK(instruments.ok()) << instruments.status();  // fixed names: a failure is a bug
   metrics_ = std::move(*instruments);
   topics_ = std::make_unique<core::TopicRegistry>(
@@ -324,7 +332,7 @@ absl::Status Server::StartAdmin() {
   context.connector = connector_.get();
   context.topics = topics_.get();
   context.consumers = consumers_.get();
-  context.metrics = &metrics_registry_;
+  context.metrics = metrics_registry_.get();
   context.runtime_id = tracker_.runtime_id();
   context.ready = [this] { return ready_.load(); };
   context.clients = [this] { return Clients(); };

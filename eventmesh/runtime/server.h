@@ -107,7 +107,7 @@ class Server {
   int admin_port() const { return admin_ != nullptr ? admin_->port() : 0; }
   // The runtime's metrics (what GET /metrics on the admin port shows). Valid while the Server
   // lives; other components may register their own families on it.
-  metrics::Registry* metrics_registry() { return &metrics_registry_; }
+  metrics::Registry* metrics_registry() { return metrics_registry_.get(); }
   // Every connected client of every protocol (TCP sessions after HELLO, webhook subscribers).
   std::vector<admin::ClientInfo> Clients();
   // nullptr when HTTP is not enabled.
@@ -146,8 +146,8 @@ class Server {
   const RuntimeConfig& config() const { return config_; }
 
  private:
-  Server(const RuntimeConfig& config, std::unique_ptr<connectors::Connector> connector,
-         std::unique_ptr<core::Acl> acl);
+  Server(const RuntimeConfig& config, std::unique_ptr<metrics::Registry> metrics_registry,
+         std::unique_ptr<connectors::Connector> connector, std::unique_ptr<core::Acl> acl);
   absl::Status CreateFrontends(const frontend::FrontendRegistry& registry);
   // This runtime's id in the mesh registry: eventMesh.registry.instanceId, else
   // "<advertised host>-<TCP port, else HTTP port>" in the registry's alphabet. After Start.
@@ -159,8 +159,9 @@ class Server {
   absl::Status StartAdmin();
 
   const RuntimeConfig config_;
-  // Declared first: the services keep pointers to the instruments.
-  metrics::Registry metrics_registry_;
+  // Declared first: the services and the connector keep pointers to the instruments (the
+  // connector gets it through ConnectorContext::metrics, before this object exists).
+  std::unique_ptr<metrics::Registry> metrics_registry_;
   std::unique_ptr<core::RuntimeMetrics> metrics_;
   std::unique_ptr<connectors::Connector> connector_;
   std::unique_ptr<core::TopicRegistry> topics_;

@@ -24,6 +24,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "eventmesh/common/metrics/metrics.h"
 #include "eventmesh/connectors/api/connector.h"
 
 namespace eventmesh::connectors {
@@ -47,6 +48,9 @@ struct ConnectorContext {
   // ConnectorRegistry::Create sets ConnectorSection(name) when empty; a connector parsed
   // directly with an empty section names its keys under its own canonical section.
   std::string section;
+  // The runtime's metrics, or nullptr: a connector may register its own instruments there (the
+  // embedded store: its commit writes). Outlives every connector created with this context.
+  metrics::Registry* metrics = nullptr;
 };
 
 using ConnectorFactory = std::function<absl::StatusOr<std::unique_ptr<Connector>>(

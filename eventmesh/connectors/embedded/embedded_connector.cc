@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "eventmesh/store/engine/commit_write_metrics.h"
 
 namespace eventmesh::connectors {
 
@@ -93,12 +94,19 @@ absl::StatusOr<EmbeddedOptions> ParseEmbeddedConfig(const ConnectorConfig& confi
       std::max(options.store.limits.max_event_bytes, context.max_event_bytes + kAttributeRoom);
   options.store.limits.max_batch_bytes =
       std::max(options.store.limits.max_batch_bytes, options.store.limits.max_event_bytes);
+  options.metrics = context.metrics;
   return options;
 }
 
 absl::StatusOr<std::unique_ptr<EventStoreConnector>> OpenEmbeddedConnector(
     const EmbeddedOptions& options) {
-  auto store = store::RocksDbEventStore::Open(options.store);
+  store::StoreOptions store_options = options.store;
+  if (options.metrics != nullptr) {
+    if (absl::Status s = store::ObserveCommitWrites(options.metrics, &store_options); !s.ok()) {
+      return s;
+    }
+  }
+  auto store = store::RocksDbEventStore::Open(store_options);
   if (!store.ok()) return store.status();
   EventStoreConnectorOptions connector;
   connector.name = "embedded";

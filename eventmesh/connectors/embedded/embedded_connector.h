@@ -23,6 +23,7 @@
 
 #include "absl/status/statusor.h"
 #include "eventmesh/common/config/key_table.h"
+#include "eventmesh/common/metrics/metrics.h"
 #include "eventmesh/connectors/api/connector_registry.h"
 #include "eventmesh/connectors/eventstore/event_store_connector.h"
 #include "eventmesh/store/engine/rocksdb_event_store.h"
@@ -38,6 +39,9 @@ struct EmbeddedOptions {
   int64_t heartbeat_interval_ms = 1'000;
   int64_t commit_interval_ms = 200;
   int64_t retry_max_backoff_ms = 2'000;
+  // When set (ConnectorContext::metrics), the engine's commit writes are observed there
+  // (store::ObserveCommitWrites); it must outlive the connector.
+  metrics::Registry* metrics = nullptr;
 };
 
 // The keys of the config section (names without the section prefix).

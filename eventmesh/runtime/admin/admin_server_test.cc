@@ -238,6 +238,10 @@ TEST_F(AdminServerTest, MetricsCountPublishesDeliveriesAndAcksAndPassPromtool) {
   // The embedded store's gauge: the 5 events are in its tail cache (the connector's own gauges
   // come through Connector::Gauges).
   EXPECT_GT(SampleValue(page, "eventmesh_store_tail_cache_bytes"), 5 * 200);
+  // Its commit writes (ConnectorContext::metrics): the 5 events took at least one, and each
+  // write is in one bucket of 25 µs and up.
+  EXPECT_GE(SampleValue(page, "eventmesh_store_commit_write_seconds_count"), 1);
+  EXPECT_THAT(page, HasSubstr("eventmesh_store_commit_write_seconds_bucket{le=\"2.5e-05\"}"));
   EXPECT_THAT(page, HasSubstr("eventmesh_build_info{version=\""));
   const absl::Status checked = metrics::testing::PromtoolCheckMetrics(page);
   EXPECT_TRUE(checked.ok()) << checked;

@@ -25,6 +25,7 @@
 #include "eventmesh/common/release_tuning.h"
 #include "eventmesh/net/metrics_endpoint.h"
 #include "eventmesh/net/tls.h"
+#include "eventmesh/store/engine/commit_write_metrics.h"
 #include "eventmesh/store/engine/rocksdb_event_store.h"
 #include "eventmesh/store/service/store_config.h"
 #include "eventmesh/store/service/store_server.h"
@@ -129,15 +130,7 @@ int Run(const StoreServiceConfig& config) {
   metrics::Registry registry;
   // The commit queue's DB writes (fsync included unless --sync=none): the disk's share of the
   // append latency.
-  auto commit_writes = registry.AddHistogram(
-      "eventmesh_store_commit_write_seconds",
-      "Duration of one commit-queue DB write (a group of appends), its fsync included unless "
-      "the sync mode is none.");
-  if (!commit_writes.ok()) return Fail(commit_writes.status());
-  metrics::Histogram* commit_write = (*commit_writes)->Get();
-  store_options.on_commit_write = [commit_write](int64_t nanos, bool) {
-    commit_write->Observe(static_cast<double>(nanos) / 1e9);
-  };
+  if (absl::Status s = ObserveCommitWrites(&registry, &store_options); !s.ok()) return Fail(s);
   absl::StatusOr<std::unique_ptr<RocksDbEventStore>> store = RocksDbEventStore::Open(store_options);
   if (!store.ok()) {
     return Fail(absl::Status(
