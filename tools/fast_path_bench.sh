@@ -32,7 +32,8 @@
 #            run's p99 swings 2-3x on this shared host); the disk's own fdatasync latency in the
 #            same directory, alone and while each batch run writes (per sync, and weighted by
 #            duration: the sync in progress at a random instant), and whether two fdatasyncs of
-#            one file overlap on this disk (1 and 2 syncing threads); CPU per event of the runtime
+#            one file overlap on this disk (1 and 2 syncing threads), and the batch runtime's own
+#            commit writes (their fsyncs, from its /metrics); CPU per event of the runtime
 #            and of nats-server at those rates
 #   idle     IDLE (10,000) idle TCP sessions: the runtime's resident memory
 #   http     wrk: a bare Beast responder vs the runtime's single-event publish (code 104 form,
@@ -90,7 +91,7 @@ cleanup() {
 trap cleanup EXIT
 
 # start_rt SYNC [extra flags...]: a runtime on free ports below the ephemeral range; sets
-# RTPID, PORT, HTTP_PORT, RTDIR. Tries other ports when one is taken.
+# RTPID, PORT, HTTP_PORT, ADMIN_PORT, RTDIR. Tries other ports when one is taken.
 start_rt() {
   local sync=$1
   shift
@@ -98,7 +99,8 @@ start_rt() {
     RTDIR=$(mktemp -d "$OUT/rt.XXXXXX")
     PORT=$((20000 + RANDOM % 12000))
     HTTP_PORT=$((PORT + 1))
-    "$RT" --port=$PORT --http_port=$HTTP_PORT --data_dir="$RTDIR/data" \
+    ADMIN_PORT=$((PORT + 3))
+    "$RT" --port=$PORT --http_port=$HTTP_PORT --admin_port=$ADMIN_PORT --data_dir="$RTDIR/data" \
       --eventMesh.storage.embedded.syncMode="$sync" \
       --eventMesh.server.session.upstreamBufferSize=1000 "$@" >"$RTDIR/log" 2>&1 &
     RTPID=$!
@@ -360,6 +362,28 @@ os.unlink(path)
 PY
 }
 
+# commit_writes: the running runtime's own commit writes (eventmesh_store_commit_write_seconds on
+# its admin port: each a group of appends and its fsync), count, mean and the bucket bounds that
+# hold the p50 and the p99; the fsyncs its events actually waited for.
+commit_writes() {
+  curl -s --max-time 5 "http://127.0.0.1:$ADMIN_PORT/metrics" |
+    awk '/^eventmesh_store_commit_write_seconds_bucket/ {
+           match($0, /le="[^"]*"/); le = substr($0, RSTART + 4, RLENGTH - 5)
+           n++; bound[n] = le; cum[n] = $NF }
+         /^eventmesh_store_commit_write_seconds_sum/ {sum = $NF}
+         /^eventmesh_store_commit_write_seconds_count/ {count = $NF}
+         function at(q,   i) { for (i = 1; i <= n; i++) if (cum[i] >= q * count) return bound[i]; return "?" }
+         # Weighted by duration (each bucket counted at its upper bound): the write in progress
+         # at a random instant, as the fsync an event arriving then waits behind.
+         function weighted(q,   i, w, total, run) {
+           for (i = 1; i <= n; i++) { w[i] = (cum[i] - (i > 1 ? cum[i - 1] : 0)) * (bound[i] == "+Inf" ? 2 * bound[i - 1] : bound[i]); total += w[i] }
+           for (i = 1; i <= n; i++) { run += w[i]; if (run >= q * total) return bound[i] }
+           return "?" }
+         function us(b) { return b == "+Inf" ? b : sprintf("%.0f", b * 1e6) }
+         END { if (count > 0) printf "%-22s its commit writes: n=%d, mean %.0f us, p50 <= %s us, p99 <= %s us; duration-weighted p99 <= %s us\n",
+                 "", count, sum / count * 1e6, us(at(0.5)), us(at(0.99)), us(weighted(0.99)) }'
+}
+
 # p99_of OUTPUT: the p99 in ms of a clean peerbench run (RESULT with lost=0 and a p99 of at
 # least 0); "" otherwise (it failed, lost events or received nothing), so it counts in no median.
 p99_of() {
@@ -403,6 +427,7 @@ paced() {
       after=$(cpu_seconds $RTPID)
       awk -v a="$after" -v b="$before" -v n=$((rate * 5)) \
         'BEGIN {printf "%-22s runtime CPU %.2f us/event\n", "", (a - b) * 1e6 / n}'
+      [ "$sync" = batch ] && commit_writes
       if [ -n "$probe" ]; then
         wait $probe
         cat "$OUT/probe.txt"

@@ -6,7 +6,11 @@ namespace eventmesh::store {
 
 absl::Status ObserveCommitWrites(metrics::Registry* registry, StoreOptions* options) {
   metrics::FamilyOptions family;
-  family.buckets = metrics::ExponentialBuckets(25e-6, 2, 20);  // 25 µs .. ~13 s
+  // Fine where fsyncs fall (a few hundred µs to a few ms), readable bounds.
+  family.buckets = {25e-6,  50e-6,  75e-6, 100e-6,  150e-6, 200e-6, 300e-6, 400e-6, 500e-6,
+                    600e-6, 800e-6, 1e-3,  1.25e-3, 1.5e-3, 2e-3,   2.5e-3, 3e-3,   4e-3,
+                    5e-3,   6e-3,   8e-3,  10e-3,   15e-3,  20e-3,  30e-3,  50e-3,  75e-3,
+                    0.1,    0.2,    0.5,   1,       2,      5};
   auto writes = registry->AddHistogram(
       kCommitWriteMetric,
       "Duration of one commit-queue write of the event store (a group of appends), its fsync "
