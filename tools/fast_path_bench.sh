@@ -106,7 +106,9 @@ start_rt() {
     RTPID=$!
     for _ in $(seq 100); do
       if ! kill -0 $RTPID 2>/dev/null; then break; fi
-      (echo >/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && return 0
+      # Ready once the admin port (started last) answers too.
+      (echo >/dev/tcp/127.0.0.1/$PORT) 2>/dev/null &&
+        (echo >/dev/tcp/127.0.0.1/$ADMIN_PORT) 2>/dev/null && return 0
       sleep 0.1
     done
     echo "runtime did not start on $PORT: $(tail -1 "$RTDIR/log")" >&2

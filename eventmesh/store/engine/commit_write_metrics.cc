@@ -13,8 +13,8 @@ absl::Status ObserveCommitWrites(metrics::Registry* registry, StoreOptions* opti
                     0.1,    0.2,    0.5,   1,       2,      5};
   auto writes = registry->AddHistogram(
       kCommitWriteMetric,
-      "Duration of one commit-queue write of the event store (a group of appends), its fsync "
-      "included unless the sync mode is none.",
+      "Duration of one commit-queue write of the event store (a group of appends, or group "
+      "offsets), its fsync included unless the sync mode is none.",
       {}, family);
   if (!writes.ok()) return writes.status();
   metrics::Histogram* histogram = (*writes)->Get();

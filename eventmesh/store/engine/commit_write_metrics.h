@@ -12,11 +12,12 @@ namespace eventmesh::store {
 inline constexpr char kCommitWriteMetric[] = "eventmesh_store_commit_write_seconds";
 
 // Registers kCommitWriteMetric in `registry` and sets options->on_commit_write to observe every
-// commit-queue write of the store opened with `options`: the duration of one RocksDB write of a
-// group of appends, its fsync included unless the sync mode is none (the disk's share of an
-// append's latency, as the appends of that group waited for it). Buckets from 25 µs (fsyncs of a
-// fast disk take a few hundred). `registry` must outlive that store. Errors: the registry's
-// (AlreadyExists when the name is registered as another type).
+// commit-queue write of the store opened with `options`: the duration of one RocksDB write (a
+// group of appends, or the group offsets and trims the engine writes the same way), its fsync
+// included unless the sync mode is none: the disk's share of an append's latency. Buckets from
+// 25 µs, fine up to a few ms (fsyncs of a fast disk take a few hundred µs). A second store
+// registered in the same registry shares the histogram. `registry` must outlive that store.
+// Errors: the registry's (AlreadyExists when the name is registered as another type).
 absl::Status ObserveCommitWrites(metrics::Registry* registry, StoreOptions* options);
 
 }  // namespace eventmesh::store
