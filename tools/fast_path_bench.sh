@@ -29,12 +29,12 @@
 #   paced    p50/p99 at 10,000/s and 50,000/s (none), 10,000/s (batch), each in a fresh runtime,
 #            and NATS core (10,000/s, 50,000/s) and JetStream (10,000/s) at the same rates, in
 #            PACED_ROUNDS (3) alternated rounds, then each one's median p99 over the rounds (one
-#            run's p99 swings 2-3x on this shared host); the disk's own fdatasync latency in the
-#            same directory, alone and while each batch run writes (per sync, and weighted by
-#            duration: the sync in progress at a random instant), and whether two fdatasyncs of
-#            one file overlap on this disk (1 and 2 syncing threads), and the batch runtime's own
-#            commit writes (their fsyncs, from its /metrics); CPU per event of the runtime
-#            and of nats-server at those rates
+#            run's p99 swings 2-3x on this shared host); the batch runtime's own commit writes
+#            during its run (their fsyncs, from its /metrics: per write, and weighted by duration:
+#            the write in progress at a random instant), the disk's own fdatasync latency in the
+#            same directory before the rounds and after each batch run, and whether two
+#            fdatasyncs of one file overlap on this disk (1 and 2 syncing threads); CPU per event
+#            of the runtime and of nats-server at those rates
 #   idle     IDLE (10,000) idle TCP sessions: the runtime's resident memory
 #   http     wrk: a bare Beast responder vs the runtime's single-event publish (code 104 form,
 #            CloudEvents binary), sync none, alternated HTTP_ROUNDS (3) times, then the median
@@ -414,12 +414,6 @@ paced() {
     for spec in none:10000 none:50000 batch:10000; do
       local sync=${spec%%:*} rate=${spec##*:}
       start_rt "$sync" || return 1
-      local probe=""
-      if [ "$sync" = batch ]; then
-        # The disk's own fsync latency while the runtime writes (the aim compares with it).
-        fsync_latency "$OUT" 4 "disk-during-batch" >"$OUT/probe.txt" &
-        probe=$!
-      fi
       local before after
       before=$(cpu_seconds $RTPID)
       out=$(timeout 120 "$PB" eventmesh --port $PORT --n $((rate * 5)) --size "$SIZE" \
@@ -429,10 +423,12 @@ paced() {
       after=$(cpu_seconds $RTPID)
       awk -v a="$after" -v b="$before" -v n=$((rate * 5)) \
         'BEGIN {printf "%-22s runtime CPU %.2f us/event\n", "", (a - b) * 1e6 / n}'
-      [ "$sync" = batch ] && commit_writes
-      if [ -n "$probe" ]; then
-        wait $probe
-        cat "$OUT/probe.txt"
+      if [ "$sync" = batch ]; then
+        # The disk's fsyncs during the run, as the runtime's events waited for them (the aim
+        # compares with them); then the disk alone, right after. No probe syncs beside the
+        # measured run: a second process syncing on the same disk slows both.
+        commit_writes
+        fsync_latency "$OUT" 3 "disk-after-batch"
       fi
       cleanup
     done
