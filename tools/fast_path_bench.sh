@@ -52,7 +52,8 @@
 #            properties); then one subscriber at 10,000/s for the latency
 #   instr    the runtime's instructions per event under callgrind (sync none, INSTR_N events
 #            after as many unmeasured; valgrind needed): a figure this shared host's noise does
-#            not move, for comparing builds; the mesh's functions with the most per event
+#            not move, for comparing builds; the mesh's functions with the most per event; then
+#            tcp_baseline's (user-space instructions of the protocol alone) and the ratio
 # Environment: BIN (bazel-bin), RT (the runtime binary, $BIN/eventmesh/runtime/runtime), PB (peerbench), N (300000), SIZE (256), REPS (3), IDLE (10000), WARM (1),
 # WRK_SECONDS (8), PAIRS (6), PACED_ROUNDS (3), HTTP_ROUNDS (3), SUBS ("1 2"), INSTR_N (20000), BASELINE_THREADS (1),
 # OUT (scratch directory, /tmp/fastpath).
@@ -542,20 +543,18 @@ webhook() {
   cleanup
 }
 
-instr() {
-  echo "== instr: the runtime's instructions per event (callgrind: counted, not timed)"
-  if ! command -v valgrind >/dev/null || ! command -v callgrind_control >/dev/null; then
-    echo "valgrind is not installed (apt-get install -y valgrind): skipped"
-    return 0
-  fi
-  local n=${INSTR_N:-20000}
-  RTDIR=$(mktemp -d "$OUT/rt.XXXXXX")
-  PORT=$((20000 + RANDOM % 12000))
-  # Instrumented only for the measured run; the first run warms the runtime as in `peers`.
-  valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$RTDIR/callgrind.out" \
-    "$RT" --port=$PORT --http_port=$((PORT + 1)) --data_dir="$RTDIR/data" \
-    --eventMesh.storage.embedded.syncMode=none \
-    --eventMesh.server.session.upstreamBufferSize=1000 >"$RTDIR/log" 2>&1 &
+# callgrind_count LABEL N COMMAND...: starts COMMAND (a server taking EventMesh TCP on $PORT)
+# under callgrind, runs N events through it unmeasured, then N counted; sets COUNTED to the
+# instructions per event (empty on failure) and CG_OUT to the callgrind output.
+callgrind_count() {
+  local label=$1 n=$2
+  shift 2
+  COUNTED=""
+  CG_OUT="$RTDIR/callgrind.$label.out"
+  # Instrumented only for the measured run; the first run warms the server as in `peers`. No
+  # glibc copy tuning: it re-executes the binary, which would then run outside valgrind.
+  EVENTMESH_GLIBC_COPY_TUNING=off valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$CG_OUT" "$@" \
+    >"$RTDIR/$label.log" 2>&1 &
   RTPID=$!
   local up=0
   for _ in $(seq 600); do
@@ -564,37 +563,69 @@ instr() {
     sleep 0.1
   done
   if [ $up = 0 ]; then
-    echo "the runtime did not start under valgrind: $(tail -1 "$RTDIR/log")"
-    cleanup
+    echo "$label did not start under valgrind: $(tail -1 "$RTDIR/$label.log")"
+    kill -9 $RTPID 2>/dev/null
+    RTPID=""
+    return 1
+  fi
+  result "$label warm" "$(timeout 600 "$PB" eventmesh --port $PORT --n "$n" --size "$SIZE" --timeout 300 2>&1)"
+  if ! callgrind_control -i on $RTPID >/dev/null 2>&1; then
+    echo "callgrind_control could not switch the counting on: no figure for $label"
+    kill -9 $RTPID 2>/dev/null
+    RTPID=""
     return 1
   fi
   local out
-  result "warm" "$(timeout 600 "$PB" eventmesh --port $PORT --n "$n" --size "$SIZE" --timeout 300 2>&1)"
-  if ! callgrind_control -i on $RTPID >/dev/null 2>&1; then
-    echo "callgrind_control could not switch the counting on: no figure"
-    cleanup
-    return 1
-  fi
   out=$(timeout 600 "$PB" eventmesh --port $PORT --n "$n" --size "$SIZE" --timeout 300 2>&1)
-  result "measured" "$out"
+  result "$label measured" "$out"
   callgrind_control -i off $RTPID >/dev/null 2>&1
-  kill -INT $RTPID 2>/dev/null && wait $RTPID 2>/dev/null
+  # SIGTERM: the runtime stops gracefully on it; tcp_baseline, which runs until killed, dies of
+  # it (a background job of a script ignores SIGINT), and callgrind writes its output either way.
+  kill -TERM $RTPID 2>/dev/null
+  for _ in $(seq 300); do kill -0 $RTPID 2>/dev/null || break; sleep 0.1; done
+  kill -9 $RTPID 2>/dev/null
+  wait $RTPID 2>/dev/null
   RTPID=""
   if ! echo "$out" | grep -q '^RESULT.* lost=0 '; then
-    echo "the measured run failed or lost events: no figure"
+    echo "the measured run of $label failed or lost events: no figure"
+    return 1
+  fi
+  COUNTED=$(callgrind_annotate "$CG_OUT" 2>/dev/null | awk -v n="$n" '/PROGRAM TOTALS/ {
+    gsub(",", "", $1); printf "%.0f", $1 / n }')
+  [ -n "$COUNTED" ]
+}
+
+instr() {
+  echo "== instr: instructions per event (callgrind: counted, not timed), the runtime and tcp_baseline"
+  if ! command -v valgrind >/dev/null || ! command -v callgrind_control >/dev/null; then
+    echo "valgrind is not installed (apt-get install -y valgrind): skipped"
+    return 0
+  fi
+  local n=${INSTR_N:-20000} runtime_count
+  RTDIR=$(mktemp -d "$OUT/rt.XXXXXX")
+  PORT=$((20000 + RANDOM % 12000))
+  if ! callgrind_count runtime "$n" "$RT" --port=$PORT --http_port=$((PORT + 1)) \
+    --data_dir="$RTDIR/data" --eventMesh.storage.embedded.syncMode=none \
+    --eventMesh.server.session.upstreamBufferSize=1000; then
     cleanup
     return 1
   fi
-  # callgrind_annotate's lines: "<count> (<percent>)  <file>:<function> [<object>]".
-  local annotated
-  annotated=$(callgrind_annotate --inclusive=yes "$RTDIR/callgrind.out" 2>/dev/null |
-    sed -E 's/^ *([0-9,]+) +\( *[0-9.]+%\) +/\1 /')
-  echo "$annotated" | awk -v n="$n" '/PROGRAM TOTALS/ {gsub(",", "", $1);
-    printf "%-22s %.0f instructions per event (%d events)\n", "runtime", $1 / n, n}'
+  runtime_count=$COUNTED
+  printf '%-22s %s instructions per event (%d events)\n' runtime "$runtime_count" "$n"
   # Where they go: the mesh's own functions with the most (inclusive) instructions per event.
-  echo "$annotated" | grep -E '^[0-9,]+ [^ ]*:eventmesh::' | grep -v 'std::_Function_handler' |
-    head -12 | awk -v n="$n" '{c = $1; gsub(",", "", c); f = $2; sub(/^[^:]*:/, "", f);
-      sub(/\(.*/, "", f); printf "%-22s %6.0f  %s\n", "", c / n, f}'
+  # callgrind_annotate's lines: "<count> (<percent>)  <file>:<function> [<object>]".
+  callgrind_annotate --inclusive=yes "$CG_OUT" 2>/dev/null |
+    sed -E 's/^ *([0-9,]+) +\( *[0-9.]+%\) +/\1 /' | grep -E '^[0-9,]+ [^ ]*:eventmesh::' |
+    grep -v 'std::_Function_handler' | head -12 | awk -v n="$n" '{c = $1; gsub(",", "", c)
+      f = $2; sub(/^[^:]*:/, "", f); sub(/\(.*/, "", f); printf "%-22s %6.0f  %s\n", "", c / n, f}'
+  # The protocol alone: the store-less forwarder, single-threaded, through the same load.
+  local base="$BIN/eventmesh/runtime/tcp/bench/tcp_baseline"
+  if [ ! -x "$base" ]; then
+    echo "tcp_baseline not built (//eventmesh/runtime/tcp/bench:tcp_baseline): runtime only"
+  elif callgrind_count tcp_baseline "$n" "$base" $PORT 1; then
+    printf '%-22s %s instructions per event; runtime/tcp_baseline %s\n' tcp_baseline "$COUNTED" \
+      "$(awk -v a="$runtime_count" -v b="$COUNTED" 'BEGIN {printf "%.2fx", a / b}')"
+  fi
   cleanup
 }
 

@@ -11,8 +11,9 @@
 // stored, nothing redelivered, no flow control (a subscriber that does not read has its pushes
 // buffered, up to 64 MiB, then its connection is closed), no access control; an event without a
 // listener is acknowledged and dropped. So what it spends per event is the protocol's four frames
-// through loopback TCP and the parsing of their headers (with the shared codec's HeaderReader, as
-// the runtime does), and little more. Its pushes carry the publish's body, not a stored event, so
+// through loopback TCP and their decoding (the shared codec's PackageDecoder, read into and
+// decoded as the runtime's sessions do: the same length convention detection, frame checks and
+// header reader), and little more. Its pushes carry the publish's body, not a stored event, so
 // they are somewhat smaller than the runtime's.
 //
 // Usage: tcp_baseline [port] [threads]  (defaults 10198, 1). Runs until killed. As in the runtime,
@@ -43,6 +44,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/string_view.h"
@@ -51,6 +53,7 @@
 #include "eventmesh/protocol/tcp/command.h"
 #include "eventmesh/protocol/tcp/header.h"
 #include "eventmesh/protocol/tcp/package_codec.h"
+#include "eventmesh/protocol/tcp/package_decoder.h"
 
 namespace {
 
@@ -66,13 +69,17 @@ class Worker;
 struct Conn {
   int fd = -1;
   Worker* owner = nullptr;
-  std::string in;   // the start of a frame whose rest has not arrived
+  // Frames are read into the codec's decoder, as the runtime's sessions do (the same length
+  // convention detection, frame checks and header reader), and decoded into one DecodedPackage
+  // whose storage the next frame reuses; bodies are borrowed, never copied out.
+  tcp::PackageDecoder decoder;
+  tcp::DecodedPackage decoded;
+  // The length convention of the client's frames (read by other threads for their pushes).
+  std::atomic<tcp::LengthConvention> convention{tcp::LengthConvention::kCurrent};
   std::string out;  // frames to send: out[out_sent, end)
   size_t out_sent = 0;
   bool dirty = false;
-  bool want_write = false;  // EPOLLOUT armed
-  tcp::HeaderReader header_reader;
-  tcp::Header header;
+  bool want_write = false;          // EPOLLOUT armed
   std::vector<std::string> topics;  // subscribed; registered at LISTEN (or at once after it)
   bool listening = false;
   std::atomic<bool> closed{false};
@@ -297,62 +304,40 @@ class Worker {
 
   void ReadAll(Conn* conn) {
     for (;;) {
-      const ssize_t got = recv(conn->fd, read_buffer_.get(), kReadChunk, 0);
+      char* buffer = conn->decoder.PrepareAppend(kReadChunk);
+      const ssize_t got = recv(conn->fd, buffer, kReadChunk, 0);
       if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
         Close(conn);
         return;
       }
+      conn->decoder.CommitAppend(got < 0 ? 0 : static_cast<size_t>(got));
       if (got < 0) break;
-      absl::string_view data(read_buffer_.get(), static_cast<size_t>(got));
-      if (!conn->in.empty()) {  // the rest of a frame that began in an earlier read
-        conn->in.append(data.data(), data.size());
-        data = conn->in;
-      }
-      const ssize_t used = HandleFrames(conn, data);
-      if (used < 0) {
+      if (!HandleFrames(conn)) {
         Close(conn);
         return;
-      }
-      if (!conn->in.empty()) {
-        conn->in.erase(0, static_cast<size_t>(used));
-      } else {
-        conn->in.assign(data.data() + used, data.size() - static_cast<size_t>(used));
       }
       if (static_cast<size_t>(got) < kReadChunk) break;
     }
     HandOverStaged(conn);
   }
 
-  // Handles every whole frame at the start of `data`: the bytes they took, or -1 on a malformed
-  // frame.
-  ssize_t HandleFrames(Conn* conn, absl::string_view data) {
-    size_t at = 0;
-    while (data.size() - at >= tcp::kPrefixSize) {
-      const char* p = data.data() + at;
-      if (std::memcmp(p, "EventMesh0000", tcp::kMagicSize + tcp::kVersionSize) != 0) return -1;
-      uint32_t length, header_length;
-      std::memcpy(&length, p + 13, 4);
-      std::memcpy(&header_length, p + 17, 4);
-      const size_t total = static_cast<size_t>(ntohl(length)) + 8;  // >= 1.9: L = 13 + H + B
-      const size_t header_size = ntohl(header_length);
-      if (total < tcp::kPrefixSize || total > tcp::kMaxFrameSize ||
-          header_size > total - tcp::kPrefixSize) {
-        return -1;
+  // Handles every whole frame the decoder holds; false on a malformed frame (the decoder's error).
+  bool HandleFrames(Conn* conn) {
+    for (;;) {
+      absl::StatusOr<bool> next =
+          conn->decoder.NextInto(&conn->decoded, [](tcp::Command) { return true; });
+      if (!next.ok()) return false;
+      if (!*next) return true;
+      if (!HandleFrame(conn, conn->decoded.package.header, conn->decoded.convention,
+                       conn->decoded.body())) {
+        return false;
       }
-      if (data.size() - at < total) break;
-      if (!HandleFrame(conn, data.substr(at + tcp::kPrefixSize, header_size),
-                       data.substr(at + tcp::kPrefixSize + header_size,
-                                   total - tcp::kPrefixSize - header_size))) {
-        return -1;
-      }
-      at += total;
     }
-    return static_cast<ssize_t>(at);
   }
 
-  bool HandleFrame(Conn* conn, absl::string_view header_json, absl::string_view body) {
-    if (!conn->header_reader.Read(header_json, &conn->header).ok()) return false;
-    const tcp::Header& header = conn->header;
+  bool HandleFrame(Conn* conn, const tcp::Header& header, tcp::LengthConvention convention,
+                   absl::string_view body) {
+    conn->convention.store(convention, std::memory_order_relaxed);
     std::optional<absl::string_view> seq;
     if (header.seq) seq = *header.seq;
     switch (header.cmd) {
@@ -393,7 +378,8 @@ class Worker {
 
   void Reply(Conn* conn, tcp::Command cmd, std::optional<absl::string_view> seq, int code = 0,
              absl::string_view desc = "") {
-    (void)tcp::EncodeReply(cmd, code, desc, seq, tcp::LengthConvention::kCurrent, &conn->out);
+    (void)tcp::EncodeReply(cmd, code, desc, seq, conn->convention.load(std::memory_order_relaxed),
+                           &conn->out);
     MarkDirty(conn);
   }
 
@@ -443,7 +429,7 @@ class Worker {
     return tcp::EncodeFrame(
                {start, absl::string_view(digits, static_cast<size_t>(digits_end - digits)), end},
                [&](std::string* out) { out->append(body.data(), body.size()); },
-               tcp::LengthConvention::kCurrent, frames)
+               target->convention.load(std::memory_order_relaxed), frames)
         .ok();
   }
 
