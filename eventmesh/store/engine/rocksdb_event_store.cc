@@ -415,12 +415,13 @@ absl::Status RocksDbEventStore::OpenDb() {
   cf_options.write_buffer_size = static_cast<size_t>(options_.write_buffer_bytes);
   // Room for a second memtable waiting for its flush. Past max_total_wal_size RocksDB switches
   // the memtables of every column family holding the oldest log, and under steady load it does
-  // so twice within 50-200 ms (the first switch's logs are still alive until its flush ends):
-  // the records' new memtable is switched again while the first is being flushed. With RocksDB's
-  // default of 2 that second immutable memtable stopped all writes until the flush finished
-  // ("Stopping writes because we have 2 immutable memtables"): a 140 ms pause in a run at 50,000
-  // events/s (BENCHMARKS.md, round 43). The memtable switched early is small; the memory bound
-  // of a column family whose flushes fall behind goes from 2 to 3 write buffers.
+  // so twice, 40-200 ms apart (the first switch's logs stay alive until its flushes end). Now and
+  // then the second switch takes the records' new memtable while the previous one is still being
+  // flushed. With RocksDB's default of 2 that second immutable memtable stopped all writes until
+  // the flush finished ("Stopping writes because we have 2 immutable memtables"): 115 and 143 ms
+  // pauses in runs at 50,000 events/s (BENCHMARKS.md, round 43). The memtable switched early is
+  // small; the memory bound of a column family whose flushes fall behind goes from 2 to 3 write
+  // buffers.
   cf_options.max_write_buffer_number = 3;
   // Every memtable flush of the records holds new records of every partition, so its key range
   // spans the L1 files of the partitions in between and each L0->L1 compaction rewrites nearly
