@@ -11,10 +11,10 @@
 // stored, nothing redelivered, no flow control (a subscriber that does not read has its pushes
 // buffered, up to 64 MiB, then its connection is closed), no access control; an event without a
 // listener is acknowledged and dropped. So what it spends per event is the protocol's four frames
-// through loopback TCP and their decoding (the shared codec's PackageDecoder, read into and
-// decoded as the runtime's sessions do: the same length convention detection, frame checks and
-// header reader), and little more. Its pushes carry the publish's body, not a stored event, so
-// they are somewhat smaller than the runtime's.
+// through loopback TCP and their decoding (the runtime sessions' decoder, the shared codec's
+// PackageDecoder: the same length convention detection, frame checks and header reader; bodies
+// borrowed where it holds them, reads of up to 256 KiB), and little more. Its pushes carry the
+// publish's body, not a stored event, so they are somewhat smaller than the runtime's.
 //
 // Usage: tcp_baseline [port] [threads]  (defaults 10198, 1). Runs until killed. As in the runtime,
 // connections are given to the threads in turn; each thread runs its own epoll loop, writes what a
@@ -59,13 +59,15 @@ namespace {
 
 namespace tcp = eventmesh::protocol::tcp;
 
+// Reads of up to 256 KiB (the runtime's sessions read 64 KiB at a time: this is an upper estimate).
 constexpr size_t kReadChunk = 256 * 1024;
 constexpr size_t kMaxOutput = 64u << 20;  // a connection that lets this much pile up is closed
 
 class Worker;
 
 // One client connection, owned by one worker thread. Other threads touch only `incoming` and
-// `in_woken` (under the owner's mu_), `closed` and `push_seq`.
+// `in_woken` (under the owner's mu_), `closed`, `push_seq` and `convention`, and read `owner`
+// (set before the connection is registered).
 struct Conn {
   int fd = -1;
   Worker* owner = nullptr;
@@ -304,6 +306,11 @@ class Worker {
 
   void ReadAll(Conn* conn) {
     for (;;) {
+      // A buffer grown for a large frame is not kept once that frame is decoded (as in the
+      // runtime's sessions).
+      if (conn->decoder.buffered_bytes() == 0 && conn->decoder.capacity() > 2 * kReadChunk) {
+        conn->decoder.ReleaseIfEmpty();
+      }
       char* buffer = conn->decoder.PrepareAppend(kReadChunk);
       const ssize_t got = recv(conn->fd, buffer, kReadChunk, 0);
       if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
@@ -337,7 +344,11 @@ class Worker {
 
   bool HandleFrame(Conn* conn, const tcp::Header& header, tcp::LengthConvention convention,
                    absl::string_view body) {
-    conn->convention.store(convention, std::memory_order_relaxed);
+    // Fixed by the connection's first frame: stored once, not on every frame (other threads
+    // read it).
+    if (conn->convention.load(std::memory_order_relaxed) != convention) {
+      conn->convention.store(convention, std::memory_order_relaxed);
+    }
     std::optional<absl::string_view> seq;
     if (header.seq) seq = *header.seq;
     switch (header.cmd) {
@@ -502,7 +513,6 @@ class Worker {
   int listener_ = -1;
   size_t next_worker_ = 0;
   std::map<Conn*, std::shared_ptr<Conn>> conns_;
-  std::unique_ptr<char[]> read_buffer_ = std::make_unique<char[]>(kReadChunk);
   std::vector<Conn*> dirty_;
   std::vector<std::shared_ptr<Conn>> closing_;  // closed this pass; kept alive until its end
   absl::Mutex mu_;  // also guards the incoming and in_woken of this worker's connections

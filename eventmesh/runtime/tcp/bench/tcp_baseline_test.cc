@@ -22,6 +22,7 @@ namespace eventmesh::runtime::tcp {
 namespace {
 
 using protocol::tcp::Command;
+using protocol::tcp::LengthConvention;
 using ::testing::HasSubstr;
 using TestClient = runtime::testing::TestClient;
 
@@ -39,11 +40,16 @@ class TcpBaselineTest : public ::testing::TestWithParam<int> {
     ASSERT_TRUE(Connect().ok()) << process_->LogTail();
   }
 
-  absl::StatusOr<std::unique_ptr<TestClient>> Connect() { return TestClient::Connect(port_); }
+  absl::StatusOr<std::unique_ptr<TestClient>> Connect(
+      LengthConvention convention = LengthConvention::kCurrent) {
+    return TestClient::Connect(port_, convention);
+  }
 
-  // A client past HELLO (and, for a subscriber, SUBSCRIBE and LISTEN on `topic`).
-  std::unique_ptr<TestClient> Client(const std::string& purpose, const std::string& topic = "") {
-    auto client = Connect();
+  // A client past HELLO (and, for a subscriber, SUBSCRIBE and LISTEN on `topic`), writing frames
+  // in `convention` and reading the answers only in it.
+  std::unique_ptr<TestClient> Client(const std::string& purpose, const std::string& topic = "",
+                                     LengthConvention convention = LengthConvention::kCurrent) {
+    auto client = Connect(convention);
     EXPECT_TRUE(client.ok()) << client.status();
     if (!client.ok()) return nullptr;
     auto hello = (*client)->Hello(purpose, "baseline-group");
@@ -174,6 +180,37 @@ TEST_P(TcpBaselineTest, AMalformedFrameClosesOnlyItsConnection) {
   ASSERT_TRUE(later.ok()) << later.status();
   EXPECT_EQ(later->header.code, 0);
   EXPECT_EQ(process_->Wait(absl::ZeroDuration()), -1) << "the forwarder exited";
+}
+
+// Each connection is answered, and pushed to, in the length convention its own frames use (the
+// codec's decoder detects it from the first frame), also when a publisher of the other
+// convention (with two threads: on the other thread) makes the push.
+TEST_P(TcpBaselineTest, EachConnectionGetsFramesInItsOwnLengthConvention) {
+  for (const LengthConvention subscriber_convention :
+       {LengthConvention::kLegacy, LengthConvention::kCurrent}) {
+    const LengthConvention publisher_convention = subscriber_convention == LengthConvention::kLegacy
+                                                      ? LengthConvention::kCurrent
+                                                      : LengthConvention::kLegacy;
+    const std::string topic = subscriber_convention == LengthConvention::kLegacy
+                                  ? "legacy-subscriber-topic"
+                                  : "current-subscriber-topic";
+    std::unique_ptr<TestClient> subscriber = Client("sub", topic, subscriber_convention);
+    std::unique_ptr<TestClient> publisher = Client("pub", "", publisher_convention);
+    ASSERT_NE(subscriber, nullptr);
+    ASSERT_NE(publisher, nullptr);
+    for (int i = 0; i < 3; ++i) {
+      const std::string body = absl::StrCat("mixed ", i);
+      auto ack = publisher->Publish(topic, body);
+      ASSERT_TRUE(ack.ok()) << ack.status();
+      EXPECT_EQ(ack->header.cmd, Command::kAsyncMessageToServerAck);
+      EXPECT_EQ(ack->header.code, 0);
+      auto push = subscriber->Next(Command::kAsyncMessageToClient);
+      ASSERT_TRUE(push.ok()) << push.status();
+      EXPECT_EQ(push->body,
+                TestClient::MessagePackage(Command::kAsyncMessageToServer, topic, body).body);
+      EXPECT_TRUE(subscriber->Ack(*push).ok());
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Threads, TcpBaselineTest, ::testing::Values(1, 2));
