@@ -30,6 +30,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/env.h"
 #include "rocksdb/file_system.h"
+#include "rocksdb/utilities/options_util.h"
 
 namespace eventmesh::store {
 namespace {
@@ -1204,6 +1205,28 @@ TEST_F(StoreTest, WriteAheadLogsStayBoundedWhileOnlyRecordsAreWritten) {
   ASSERT_TRUE(tail.ok()) << tail.status();
   ASSERT_THAT(tail->records, SizeIs(1));
   EXPECT_EQ(tail->records[0].offset, kBatches * kPerBatch - 1);
+}
+
+// Every column family may have two memtables waiting for their flush before RocksDB stops
+// writes (max_write_buffer_number 3, not RocksDB's 2): past the log cap RocksDB can switch the
+// records' memtable twice within a flush, and with 2 that stopped every write until the flush
+// ended. Read back from the options file RocksDB wrote at open.
+TEST_F(StoreTest, EveryColumnFamilyAllowsTwoMemtablesWaitingForAFlush) {
+  CreateTopic("mem", 1);
+  rocksdb::ConfigOptions config;
+  config.ignore_unknown_options = true;
+  config.ignore_unsupported_options = true;
+  rocksdb::DBOptions db_options;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  rocksdb::Status s = rocksdb::LoadLatestOptions(config, options_.path, &db_options, &families);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  std::set<std::string> names;
+  for (const rocksdb::ColumnFamilyDescriptor& family : families) {
+    names.insert(family.name);
+    EXPECT_EQ(family.options.max_write_buffer_number, 3) << family.name;
+  }
+  EXPECT_THAT(names, ::testing::IsSupersetOf(
+                         {std::string(keys::kRecordsCf), std::string(keys::kTimeIndexCf)}));
 }
 
 // RocksDB starts the write-back of a growing log every MiB (wal_bytes_per_sync); the store's file
