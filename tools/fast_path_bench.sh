@@ -553,8 +553,8 @@ callgrind_count() {
   CG_OUT="$RTDIR/callgrind.$label.out"
   # Instrumented only for the measured run; the first run warms the server as in `peers`. No
   # glibc copy tuning: it re-executes the binary, which would then run outside valgrind.
-  EVENTMESH_GLIBC_COPY_TUNING=off valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$CG_OUT" "$@" \
-    >"$RTDIR/$label.log" 2>&1 &
+  EVENTMESH_GLIBC_COPY_TUNING=off valgrind --tool=callgrind --instr-atstart=no \
+    --callgrind-out-file="$CG_OUT" "$@" >"$RTDIR/$label.log" 2>&1 &
   RTPID=$!
   local up=0
   for _ in $(seq 600); do
