@@ -85,6 +85,16 @@ cleanup() {
   [ -n "$BASEPID" ] && kill "$BASEPID" 2>/dev/null && wait "$BASEPID" 2>/dev/null
   BASEPID=""
   [ -n "$RTPID" ] && kill -TERM "$RTPID" 2>/dev/null && wait "$RTPID" 2>/dev/null
+  # Writes the embedded store's RocksDB stopped or slowed during the run (round 43 found a
+  # 140 ms stop in its LOG that no figure showed); nothing is printed when there were none.
+  local log="$RTDIR/data/store/LOG" stalls
+  if [ -n "$RTDIR" ] && [ -f "$log" ]; then
+    stalls=$(grep -cE 'Stopping writes|Stalling writes' "$log" || true)
+    if [ "$stalls" -gt 0 ]; then
+      printf '%-22s %s write stops or slow-downs in the store'"'"'s RocksDB LOG, the first: %s\n' \
+        "" "$stalls" "$(grep -m1 -E 'Stopping writes|Stalling writes' "$log" | sed -E 's/^.*\[db\/[^]]*\] //')"
+    fi
+  fi
   [ -n "$RTDIR" ] && rm -rf "$RTDIR"
   RTPID=""
   RTDIR=""
