@@ -58,6 +58,8 @@
 # WRK_SECONDS (8), PAIRS (6), PACED_ROUNDS (3), HTTP_ROUNDS (3), SUBS ("1 2"), INSTR_N (20000), BASELINE_THREADS (1),
 # OUT (scratch directory, /tmp/fastpath).
 # `sdk` also needs //tools/loadgen built.
+# After each runtime stops, the write stops and slow-downs its embedded store's RocksDB LOG
+# recorded are printed (nothing when there were none).
 set -u
 BIN=${BIN:-bazel-bin}
 PB=${PB:-/tmp/pb/peerbench}
