@@ -110,6 +110,8 @@ struct ConnectorGauge {
   std::string name;  // a Prometheus metric name, e.g. "eventmesh_store_tail_cache_bytes"
   std::string help;
   double value = 0;
+  // A total that only grows (named "..._total"): registered as a counter, not a gauge.
+  bool counter = false;
 };
 
 enum class ConsumeMode {

@@ -128,11 +128,16 @@ absl::StatusOr<std::unique_ptr<EventStoreConnector>> OpenEmbeddedConnector(
       std::min(connector.retry_initial_backoff_ms, connector.retry_max_backoff_ms);
   const store::RocksDbEventStore* engine = store->get();  // owned by the connector from here
   connector.gauges = [engine] {
-    return std::vector<ConnectorGauge>{
+    std::vector<ConnectorGauge> gauges{
         {"eventmesh_store_tail_cache_bytes",
          "Memory of the recent events the embedded store keeps for caught-up subscribers (all "
          "partitions; tailCacheTotalBytes bounds it).",
          static_cast<double>(engine->GetStats().tail_cache_bytes)}};
+    for (const store::EngineCounter& stall :
+         store::WriteStallCounters(engine->GetWriteStallStats())) {
+      gauges.push_back({stall.name, stall.help, stall.value, /*counter=*/true});
+    }
+    return gauges;
   };
   return EventStoreConnector::Create(std::move(*store), connector);
 }

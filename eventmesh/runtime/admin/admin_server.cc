@@ -341,14 +341,13 @@ absl::Status AdminServer::RegisterGauges() {
   // The connector's own gauges, by the names it reports.
   if (c->connector == nullptr) return absl::OkStatus();
   for (const connectors::ConnectorGauge& gauge : c->connector->Gauges()) {
-    s = registry->AddGaugeCallback(
-        gauge.name, gauge.help, {},
-        [c, name = gauge.name](metrics::SampleSink& sink) {
-          for (const connectors::ConnectorGauge& now : c->connector->Gauges()) {
-            if (now.name == name) sink.Add({}, now.value);
-          }
-        },
-        this);
+    auto read = [c, name = gauge.name](metrics::SampleSink& sink) {
+      for (const connectors::ConnectorGauge& now : c->connector->Gauges()) {
+        if (now.name == name) sink.Add({}, now.value);
+      }
+    };
+    s = gauge.counter ? registry->AddCounterCallback(gauge.name, gauge.help, {}, read, this)
+                      : registry->AddGaugeCallback(gauge.name, gauge.help, {}, read, this);
     if (!s.ok()) return s;
   }
   return absl::OkStatus();

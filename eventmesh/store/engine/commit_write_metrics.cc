@@ -24,4 +24,20 @@ absl::Status ObserveCommitWrites(metrics::Registry* registry, StoreOptions* opti
   return absl::OkStatus();
 }
 
+std::vector<EngineCounter> WriteStallCounters(const WriteStallStats& stats) {
+  return {
+      {"eventmesh_store_write_stops_total",
+       "Times RocksDB stopped the event store's writes of a column family until a flush or "
+       "compaction caught up (every append waited).",
+       static_cast<double>(stats.stops)},
+      {"eventmesh_store_write_slowdowns_total",
+       "Times RocksDB slowed the event store's writes of a column family while flushes or "
+       "compactions fell behind.",
+       static_cast<double>(stats.slowdowns)},
+      {"eventmesh_store_write_stall_seconds_total",
+       "Time the event store's writes spent stopped or slowed by RocksDB.",
+       static_cast<double>(stats.stalled_micros) / 1e6},
+  };
+}
+
 }  // namespace eventmesh::store

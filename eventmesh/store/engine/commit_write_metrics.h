@@ -1,14 +1,18 @@
 #ifndef EVENTMESH_STORE_ENGINE_COMMIT_WRITE_METRICS_H_
 #define EVENTMESH_STORE_ENGINE_COMMIT_WRITE_METRICS_H_
 
+#include <vector>
+
 #include "absl/status/status.h"
 #include "eventmesh/common/metrics/metrics.h"
 #include "eventmesh/store/engine/rocksdb_event_store.h"
 
 namespace eventmesh::store {
 
-// The histogram of the engine's commit-queue writes, shared by every process that runs the
-// engine (the store service, and the runtime with its embedded store).
+// The engine's write metrics, shared by every process that runs the engine (the store service,
+// and the runtime with its embedded store).
+//
+// The histogram of the engine's commit-queue writes.
 inline constexpr char kCommitWriteMetric[] = "eventmesh_store_commit_write_seconds";
 
 // Registers kCommitWriteMetric in `registry` and sets options->on_commit_write to observe every
@@ -19,6 +23,16 @@ inline constexpr char kCommitWriteMetric[] = "eventmesh_store_commit_write_secon
 // registered in the same registry shares the histogram. `registry` must outlive that store.
 // Errors: the registry's (AlreadyExists when the name is registered as another type).
 absl::Status ObserveCommitWrites(metrics::Registry* registry, StoreOptions* options);
+
+// RocksDB's write stalls (RocksDbEventStore::GetWriteStallStats) as Prometheus counters, for a
+// process to register with callbacks read at scrape time: while flushes or compactions fall
+// behind, RocksDB stops or slows the writes and every append of the store waits.
+struct EngineCounter {
+  const char* name;
+  const char* help;
+  double value;
+};
+std::vector<EngineCounter> WriteStallCounters(const WriteStallStats& stats);
 
 }  // namespace eventmesh::store
 

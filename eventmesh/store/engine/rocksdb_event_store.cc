@@ -6,10 +6,13 @@
 #include <chrono>
 #include <cstring>
 #include <deque>
+#include <map>
+#include <string>
 #include <utility>
 
 #include "absl/algorithm/container.h"
 #include "absl/container/inlined_vector.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -1585,6 +1588,31 @@ StoreStats RocksDbEventStore::GetStats() const {
   if (range_sync_fs_ != nullptr) stats.wal_range_syncs = range_sync_fs_->background_range_syncs();
   absl::MutexLock lock(&fetch_mu_);
   stats.fetch_deadlines = static_cast<int64_t>(fetch_timers_.size());
+  return stats;
+}
+
+WriteStallStats RocksDbEventStore::GetWriteStallStats() const {
+  WriteStallStats stats;
+  auto number = [](const std::map<std::string, std::string>& values, const std::string& key) {
+    int64_t n = 0;
+    auto it = values.find(key);
+    if (it != values.end()) {
+      double parsed = 0;  // RocksDB writes some of its counts as doubles
+      if (absl::SimpleAtod(it->second, &parsed)) n = static_cast<int64_t>(parsed);
+    }
+    return n;
+  };
+  std::map<std::string, std::string> values;
+  for (rocksdb::ColumnFamilyHandle* family : handles_) {
+    values.clear();
+    if (!db_->GetMapProperty(family, rocksdb::DB::Properties::kCFStats, &values)) continue;
+    stats.stops += number(values, "io_stalls.total_stop");
+    stats.slowdowns += number(values, "io_stalls.total_slowdown");
+  }
+  values.clear();
+  if (db_->GetMapProperty(rocksdb::DB::Properties::kDBStats, &values)) {
+    stats.stalled_micros = number(values, "db.user_write_stall_micros");
+  }
   return stats;
 }
 

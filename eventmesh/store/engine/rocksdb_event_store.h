@@ -129,6 +129,14 @@ struct StoreOptions {
   rocksdb::Env* env = nullptr;   // nullptr = rocksdb::Env::Default(); for tests
 };
 
+// The writes RocksDB held back since Open because flushes or compactions fell behind: while it
+// stops the writes of a column family, every append of the store waits (monotonic counts).
+struct WriteStallStats {
+  int64_t stops = 0;           // times a column family's writes were stopped
+  int64_t slowdowns = 0;       // times they were slowed (delayed to a lower rate)
+  int64_t stalled_micros = 0;  // time writes spent stopped or slowed, in microseconds
+};
+
 // Counters for monitoring and benchmarks (monotonic since Open, except the gauges).
 struct StoreStats {
   int64_t db_writes = 0;  // rocksdb::DB::Write calls by the commit queue (= fsyncs unless kNone)
@@ -179,6 +187,9 @@ class RocksDbEventStore final : public EventStore {
 
   const StoreOptions& options() const { return options_; }
   StoreStats GetStats() const;
+  // Read from RocksDB's statistics (its "rocksdb.cfstats" and "rocksdb.dbstats" maps) at each
+  // call: for metrics scrapes, not for a hot path.
+  WriteStallStats GetWriteStallStats() const;
 
  private:
   struct AsyncWaiter;

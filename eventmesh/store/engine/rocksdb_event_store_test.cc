@@ -2146,6 +2146,83 @@ class FullDiskFileSystem : public rocksdb::FileSystemWrapper {
   };
 };
 
+// A file system whose new table and blob files (a flush's output) wait until `release`: the
+// memtables pile up and RocksDB stops writes.
+class HeldFlushesFileSystem : public rocksdb::FileSystemWrapper {
+ public:
+  explicit HeldFlushesFileSystem(const std::shared_ptr<rocksdb::FileSystem>& target)
+      : FileSystemWrapper(target) {}
+  const char* Name() const override { return "HeldFlushesFileSystem"; }
+
+  rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* result,
+                                    rocksdb::IODebugContext* dbg) override {
+    if (absl::EndsWith(name, ".sst") || absl::EndsWith(name, ".blob")) {
+      held.store(true);
+      release.WaitForNotificationWithTimeout(absl::Seconds(60));
+    }
+    return target()->NewWritableFile(name, options, result, dbg);
+  }
+
+  std::atomic<bool> held{false};
+  absl::Notification release;
+};
+
+// GetWriteStallStats: while flushes cannot finish, RocksDB stops the writes (the appends wait,
+// then complete once the flushes go through); the stop and the time the writes waited are
+// counted.
+TEST(StoreWriteStallTest, StopsWhileFlushesAreHeldAreCountedWithTheirTime) {
+  auto fs = std::make_shared<HeldFlushesFileSystem>(rocksdb::FileSystem::Default());
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  StoreOptions options;
+  options.path = MakeTempDir("event_store");
+  options.env = env.get();
+  options.sync_mode = SyncMode::kNone;
+  options.write_buffer_bytes = 256 << 10;
+  options.retention_interval_ms = 0;
+  options.min_free_disk_bytes = 0;
+  auto opened = RocksDbEventStore::Open(options);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  std::unique_ptr<RocksDbEventStore> store = std::move(*opened);
+  ASSERT_TRUE(store->CreateTopic({"s", 1, {}}).ok());
+  const WriteStallStats before = store->GetWriteStallStats();
+  EXPECT_EQ(before.stops, 0);
+  EXPECT_EQ(before.stalled_micros, 0);
+  std::atomic<int> appended{0};
+  std::atomic<int> failed{0};
+  constexpr int kAppends = 64;  // 64 x 64 KiB: far more than three 256 KiB write buffers
+  std::thread writer([&] {
+    const std::string payload(1024, 's');
+    for (int i = 0; i < kAppends; ++i) {
+      AppendRequest request = ToPartition("s", 0, {});
+      for (int e = 0; e < 64; ++e) request.records.push_back(Rec(payload));
+      if (store->Append(request).ok()) {
+        appended.fetch_add(1);
+      } else {
+        failed.fetch_add(1);
+      }
+    }
+  });
+  // The writer gets stuck once the memtables are full: its count stops moving.
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  int last = -1;
+  while (absl::Now() < deadline && appended.load() < kAppends) {
+    absl::SleepFor(absl::Milliseconds(200));
+    const int now = appended.load();
+    if (fs->held.load() && now == last) break;
+    last = now;
+  }
+  EXPECT_LT(appended.load(), kAppends) << "the writes never stopped";
+  absl::SleepFor(absl::Milliseconds(100));  // waited for while stopped
+  fs->release.Notify();
+  writer.join();
+  EXPECT_EQ(appended.load(), kAppends);
+  EXPECT_EQ(failed.load(), 0);
+  const WriteStallStats after = store->GetWriteStallStats();
+  EXPECT_GE(after.stops, 1);
+  EXPECT_GE(after.stalled_micros, 100'000);
+}
+
 // SIGKILL (crash_test) is survived by every mode; what makes batch/always durable against power
 // loss is the WAL sync, so check it is actually requested.
 TEST(StoreSyncModeTest, BatchAndAlwaysSyncTheWalNoneDoesNot) {

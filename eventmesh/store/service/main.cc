@@ -66,6 +66,17 @@ void RegisterEngineMetrics(RocksDbEventStore* store, const std::string& path,
         store);
     if (!s.ok()) LOG(ERROR) << s;
   }
+  // RocksDB's write stalls, read from its statistics at scrape time.
+  const std::vector<EngineCounter> stalls = WriteStallCounters({});
+  for (size_t i = 0; i < stalls.size(); ++i) {
+    absl::Status s = registry->AddCounterCallback(
+        stalls[i].name, stalls[i].help, {},
+        [store, i](metrics::SampleSink& sink) {
+          sink.Add({}, WriteStallCounters(store->GetWriteStallStats())[i].value);
+        },
+        store);
+    if (!s.ok()) LOG(ERROR) << s;
+  }
   absl::Status s = registry->AddGaugeCallback(
       "eventmesh_store_fetches_waiting", "Long-poll fetches waiting for events.", {},
       [store](metrics::SampleSink& sink) {

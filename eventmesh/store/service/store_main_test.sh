@@ -44,6 +44,10 @@ page="$(curl -sS --max-time 10 "$metrics_url")" || { kill -9 $pid; fail "GET $me
   { kill -9 $pid; fail "no tail cache gauge: $page"; }
 [[ "$page" == *"# TYPE eventmesh_store_commit_write_seconds histogram"* ]] ||
   { kill -9 $pid; fail "no commit write (fsync) latency: $page"; }
+[[ "$page" == *"# TYPE eventmesh_store_write_stops_total counter"* ]] ||
+  { kill -9 $pid; fail "no write stops counter: $page"; }
+[[ "$page" == *"eventmesh_store_write_stall_seconds_total "* ]] ||
+  { kill -9 $pid; fail "no write stall time: $page"; }
 kill -TERM $pid
 wait $pid; rc=$?
 [[ $rc -eq 0 ]] || fail "SIGTERM exit $rc: $(cat "$DIR/out")"
