@@ -27,15 +27,17 @@ absl::Status ObserveCommitWrites(metrics::Registry* registry, StoreOptions* opti
 std::vector<EngineCounter> WriteStallCounters(const WriteStallStats& stats) {
   return {
       {"eventmesh_store_write_stops_total",
-       "Times RocksDB stopped the event store's writes of a column family until a flush or "
-       "compaction caught up (every append waited).",
+       "RocksDB's count of column families' write-stall conditions turning into a stop (every "
+       "append of the event store waits until a flush or compaction catches up); at least the "
+       "number of stops.",
        static_cast<double>(stats.stops)},
       {"eventmesh_store_write_slowdowns_total",
-       "Times RocksDB slowed the event store's writes of a column family while flushes or "
-       "compactions fell behind.",
+       "RocksDB's count of column families' write-stall conditions that slowed the event "
+       "store's writes, recounted at every flush or compaction during a slow-down.",
        static_cast<double>(stats.slowdowns)},
       {"eventmesh_store_write_stall_seconds_total",
-       "Time the event store's writes spent stopped or slowed by RocksDB.",
+       "Wall time the event store's writes waited stopped or slowed by RocksDB, added as each "
+       "wait ends.",
        static_cast<double>(stats.stalled_micros) / 1e6},
   };
 }

@@ -1592,27 +1592,29 @@ StoreStats RocksDbEventStore::GetStats() const {
 }
 
 WriteStallStats RocksDbEventStore::GetWriteStallStats() const {
-  WriteStallStats stats;
+  const int64_t now = SteadyNanos();
+  absl::MutexLock lock(&stall_stats_mu_);
+  if (stall_stats_read_ns_ != 0 && now - stall_stats_read_ns_ < 100'000'000) {
+    return stall_stats_;  // one read serves a whole scrape (several metrics call this)
+  }
   auto number = [](const std::map<std::string, std::string>& values, const std::string& key) {
-    int64_t n = 0;
+    uint64_t n = 0;
     auto it = values.find(key);
-    if (it != values.end()) {
-      double parsed = 0;  // RocksDB writes some of its counts as doubles
-      if (absl::SimpleAtod(it->second, &parsed)) n = static_cast<int64_t>(parsed);
-    }
-    return n;
+    if (it == values.end() || !absl::SimpleAtoi(it->second, &n)) return int64_t{0};
+    return static_cast<int64_t>(n);
   };
-  std::map<std::string, std::string> values;
+  WriteStallStats stats;
+  std::map<std::string, std::string> values;  // GetMapProperty clears it first
   for (rocksdb::ColumnFamilyHandle* family : handles_) {
-    values.clear();
     if (!db_->GetMapProperty(family, rocksdb::DB::Properties::kCFStats, &values)) continue;
     stats.stops += number(values, "io_stalls.total_stop");
     stats.slowdowns += number(values, "io_stalls.total_slowdown");
   }
-  values.clear();
   if (db_->GetMapProperty(rocksdb::DB::Properties::kDBStats, &values)) {
     stats.stalled_micros = number(values, "db.user_write_stall_micros");
   }
+  stall_stats_ = stats;
+  stall_stats_read_ns_ = now;
   return stats;
 }
 

@@ -129,12 +129,21 @@ struct StoreOptions {
   rocksdb::Env* env = nullptr;   // nullptr = rocksdb::Env::Default(); for tests
 };
 
-// The writes RocksDB held back since Open because flushes or compactions fell behind: while it
-// stops the writes of a column family, every append of the store waits (monotonic counts).
+// The writes RocksDB held back since Open because flushes or compactions fell behind: a stop
+// (one column family at its memtable, level-0 or pending-compaction limit) holds every write of
+// the store, so every append waits. Monotonic, from RocksDB's own statistics.
 struct WriteStallStats {
-  int64_t stops = 0;           // times a column family's writes were stopped
-  int64_t slowdowns = 0;       // times they were slowed (delayed to a lower rate)
-  int64_t stalled_micros = 0;  // time writes spent stopped or slowed, in microseconds
+  // RocksDB's count of column families' stall conditions turning into a stop (summed over the
+  // column families; at least the number of stops, more when several column families reach a
+  // limit in the same stop or one is recounted while stopped).
+  int64_t stops = 0;
+  // The same count for slow-downs (writes delayed to a lower rate); RocksDB recounts a slow-down
+  // at every flush or compaction during it. With three memtables per column family only the
+  // level-0 file count and pending compaction bytes can slow writes.
+  int64_t slowdowns = 0;
+  // Wall time the writes waited stopped or slowed (the waiting write group's leader), in
+  // microseconds; added when each wait ends.
+  int64_t stalled_micros = 0;
 };
 
 // Counters for monitoring and benchmarks (monotonic since Open, except the gauges).
@@ -187,8 +196,9 @@ class RocksDbEventStore final : public EventStore {
 
   const StoreOptions& options() const { return options_; }
   StoreStats GetStats() const;
-  // Read from RocksDB's statistics (its "rocksdb.cfstats" and "rocksdb.dbstats" maps) at each
-  // call: for metrics scrapes, not for a hot path.
+  // Read from RocksDB's statistics (its "rocksdb.cfstats" and "rocksdb.dbstats" maps, each read
+  // under RocksDB's DB mutex), at most every 100 ms: calls within 100 ms of a read (the several
+  // metrics of one scrape) return its figures. For metrics scrapes, not for a hot path.
   WriteStallStats GetWriteStallStats() const;
 
  private:
@@ -340,6 +350,11 @@ class RocksDbEventStore final : public EventStore {
   // Leadership of the front group is waiting for a commit thread (its first writer is async).
   bool async_lead_ ABSL_GUARDED_BY(write_mu_) = false;
   bool commit_stop_ ABSL_GUARDED_BY(write_mu_) = false;  // closing: no more enqueues
+
+  // GetWriteStallStats' last read of RocksDB's statistics, and when (SteadyNanos).
+  mutable absl::Mutex stall_stats_mu_;
+  mutable WriteStallStats stall_stats_ ABSL_GUARDED_BY(stall_stats_mu_);
+  mutable int64_t stall_stats_read_ns_ ABSL_GUARDED_BY(stall_stats_mu_) = 0;
 
   // Async fetch waiters by deadline, and those made ready by appends.
   mutable absl::Mutex fetch_mu_;
