@@ -2078,7 +2078,9 @@ TEST_F(StoreTest, ClosingWithPendingAsyncAppendsCompletesEveryCallback) {
   EXPECT_EQ(store_->GetOffsets({"closing", 0})->latest_offset, ok);
 }
 
-// A file system whose writable files fail with NoSpace while `full` is set.
+// A file system whose writable files fail with NoSpace while `full` is set, and whose new table
+// and blob files (a flush's output) wait for `tables_release` while `hold_tables` is set (the
+// memtables pile up and RocksDB stops writes).
 class FullDiskFileSystem : public rocksdb::FileSystemWrapper {
  public:
   explicit FullDiskFileSystem(const std::shared_ptr<rocksdb::FileSystem>& target)
@@ -2089,6 +2091,9 @@ class FullDiskFileSystem : public rocksdb::FileSystemWrapper {
                                     std::unique_ptr<rocksdb::FSWritableFile>* result,
                                     rocksdb::IODebugContext* dbg) override {
     if (full) return rocksdb::IOStatus::NoSpace("simulated full disk");
+    if (hold_tables && (absl::EndsWith(name, ".sst") || absl::EndsWith(name, ".blob"))) {
+      tables_release.WaitForNotificationWithTimeout(absl::Seconds(60));
+    }
     rocksdb::IOStatus s = target()->NewWritableFile(name, options, result, dbg);
     const bool wal = absl::EndsWith(name, ".log");
     if (s.ok()) *result = std::make_unique<File>(std::move(*result), this, wal);
@@ -2096,6 +2101,8 @@ class FullDiskFileSystem : public rocksdb::FileSystemWrapper {
   }
 
   std::atomic<bool> full{false};
+  std::atomic<bool> hold_tables{false};
+  absl::Notification tables_release;
   std::atomic<int64_t> wal_syncs{0};  // Sync/Fsync calls on write-ahead-log files
   // When set, the next write-ahead-log append notifies `stall_entered` and waits for
   // `stall_release`.
@@ -2146,31 +2153,12 @@ class FullDiskFileSystem : public rocksdb::FileSystemWrapper {
   };
 };
 
-// A file system whose new table and blob files (a flush's output) wait until `release`: the
-// memtables pile up and RocksDB stops writes.
-class HeldFlushesFileSystem : public rocksdb::FileSystemWrapper {
- public:
-  explicit HeldFlushesFileSystem(const std::shared_ptr<rocksdb::FileSystem>& target)
-      : FileSystemWrapper(target) {}
-  const char* Name() const override { return "HeldFlushesFileSystem"; }
-
-  rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
-                                    std::unique_ptr<rocksdb::FSWritableFile>* result,
-                                    rocksdb::IODebugContext* dbg) override {
-    if (absl::EndsWith(name, ".sst") || absl::EndsWith(name, ".blob")) {
-      release.WaitForNotificationWithTimeout(absl::Seconds(60));
-    }
-    return target()->NewWritableFile(name, options, result, dbg);
-  }
-
-  absl::Notification release;
-};
-
 // GetWriteStallStats: while flushes cannot finish, RocksDB stops the writes (the appends wait,
 // then complete once the flushes go through); the stop and the time the writes waited are
 // counted.
 TEST(StoreWriteStallTest, StopsWhileFlushesAreHeldAreCountedWithTheirTime) {
-  auto fs = std::make_shared<HeldFlushesFileSystem>(rocksdb::FileSystem::Default());
+  auto fs = std::make_shared<FullDiskFileSystem>(rocksdb::FileSystem::Default());
+  fs->hold_tables = true;
   std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
   StoreOptions options;
   options.path = MakeTempDir("event_store");
@@ -2208,7 +2196,7 @@ TEST(StoreWriteStallTest, StopsWhileFlushesAreHeldAreCountedWithTheirTime) {
   }
   EXPECT_LT(appended.load(), kAppends) << "the writes never stopped";
   absl::SleepFor(absl::Milliseconds(200));  // waited for while stopped
-  fs->release.Notify();
+  fs->tables_release.Notify();
   writer.join();
   EXPECT_EQ(appended.load(), kAppends);
   EXPECT_EQ(failed.load(), 0);
