@@ -5,7 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "eventmesh/store/engine/commit_write_metrics.h"
+#include "eventmesh/store/engine/write_metrics.h"
 
 namespace eventmesh::connectors {
 
@@ -133,9 +133,9 @@ absl::StatusOr<std::unique_ptr<EventStoreConnector>> OpenEmbeddedConnector(
          "Memory of the recent events the embedded store keeps for caught-up subscribers (all "
          "partitions; tailCacheTotalBytes bounds it).",
          static_cast<double>(engine->GetStats().tail_cache_bytes)}};
-    for (const store::EngineCounter& stall :
-         store::WriteStallCounters(engine->GetWriteStallStats())) {
-      gauges.push_back({stall.name, stall.help, stall.value, /*counter=*/true});
+    const store::WriteStallStats stalls = engine->GetWriteStallStats();
+    for (const store::WriteStallMetric& metric : store::WriteStallMetrics()) {
+      gauges.push_back({metric.name, metric.help, metric.value(stalls), metric.counter});
     }
     return gauges;
   };

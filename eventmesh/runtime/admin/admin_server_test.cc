@@ -246,6 +246,8 @@ TEST_F(AdminServerTest, MetricsCountPublishesDeliveriesAndAcksAndPassPromtool) {
   EXPECT_THAT(page, HasSubstr("# TYPE eventmesh_store_write_stops_total counter"));
   EXPECT_EQ(SampleValue(page, "eventmesh_store_write_stops_total"), 0);
   EXPECT_THAT(page, HasSubstr("# TYPE eventmesh_store_write_stall_seconds_total counter"));
+  EXPECT_THAT(page, HasSubstr("# TYPE eventmesh_store_writes_stopped gauge"));
+  EXPECT_EQ(SampleValue(page, "eventmesh_store_writes_stopped"), 0);
   EXPECT_THAT(page, HasSubstr("eventmesh_build_info{version=\""));
   const absl::Status checked = metrics::testing::PromtoolCheckMetrics(page);
   EXPECT_TRUE(checked.ok()) << checked;

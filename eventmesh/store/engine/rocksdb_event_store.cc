@@ -1613,6 +1613,13 @@ WriteStallStats RocksDbEventStore::GetWriteStallStats() const {
   if (db_->GetMapProperty(rocksdb::DB::Properties::kDBStats, &values)) {
     stats.stalled_micros = number(values, "db.user_write_stall_micros");
   }
+  uint64_t value = 0;
+  if (db_->GetIntProperty(rocksdb::DB::Properties::kIsWriteStopped, &value)) {
+    stats.writes_stopped = value != 0;
+  }
+  if (db_->GetIntProperty(rocksdb::DB::Properties::kActualDelayedWriteRate, &value)) {
+    stats.slowdown_rate = static_cast<int64_t>(value);
+  }
   stall_stats_ = stats;
   stall_stats_read_ns_ = now;
   return stats;

@@ -131,7 +131,8 @@ struct StoreOptions {
 
 // The writes RocksDB held back since Open because flushes or compactions fell behind: a stop
 // (one column family at its memtable, level-0 or pending-compaction limit) holds every write of
-// the store, so every append waits. Monotonic, from RocksDB's own statistics.
+// the store, so every append waits. From RocksDB's own statistics: the counts monotonic since
+// Open, then the state at the read.
 struct WriteStallStats {
   // RocksDB's count of column families' stall conditions turning into a stop (summed over the
   // column families; at least the number of stops, more when several column families reach a
@@ -144,6 +145,11 @@ struct WriteStallStats {
   // Wall time the writes waited stopped or slowed (the waiting write group's leader), in
   // microseconds; added when each wait ends.
   int64_t stalled_micros = 0;
+  // Whether RocksDB stops every write right now (its `rocksdb.is-write-stopped`).
+  bool writes_stopped = false;
+  // The write rate in bytes/s RocksDB slows writes to right now, 0 when they are not slowed (its
+  // `rocksdb.actual-delayed-write-rate`).
+  int64_t slowdown_rate = 0;
 };
 
 // Counters for monitoring and benchmarks (monotonic since Open, except the gauges).
@@ -196,9 +202,10 @@ class RocksDbEventStore final : public EventStore {
 
   const StoreOptions& options() const { return options_; }
   StoreStats GetStats() const;
-  // Read from RocksDB's statistics (its "rocksdb.cfstats" and "rocksdb.dbstats" maps, each read
-  // under RocksDB's DB mutex), at most every 100 ms: calls within 100 ms of a read (the several
-  // metrics of one scrape) return its figures. For metrics scrapes, not for a hot path.
+  // Read from RocksDB's statistics (its "rocksdb.cfstats" and "rocksdb.dbstats" maps and two
+  // integer properties, each read under RocksDB's DB mutex), at most every 100 ms: calls within 100
+  // ms of a read (the several metrics of one scrape) return its figures. For metrics scrapes, not
+  // for a hot path.
   WriteStallStats GetWriteStallStats() const;
 
  private:

@@ -2174,6 +2174,7 @@ TEST(StoreWriteStallTest, StopsWhileFlushesAreHeldAreCountedWithTheirTime) {
   const WriteStallStats before = store->GetWriteStallStats();
   EXPECT_EQ(before.stops, 0);
   EXPECT_EQ(before.stalled_micros, 0);
+  EXPECT_FALSE(before.writes_stopped);
   std::atomic<int> appended{0};
   std::atomic<int> failed{0};
   constexpr int kAppends = 64;  // 64 x 64 KiB: far more than three 256 KiB write buffers
@@ -2196,18 +2197,23 @@ TEST(StoreWriteStallTest, StopsWhileFlushesAreHeldAreCountedWithTheirTime) {
   }
   EXPECT_LT(appended.load(), kAppends) << "the writes never stopped";
   absl::SleepFor(absl::Milliseconds(200));  // waited for while stopped
+  // Nothing can flush yet, so the writes are still stopped, and the gauge says so.
+  EXPECT_TRUE(store->GetWriteStallStats().writes_stopped);
   fs->tables_release.Notify();
   writer.join();
   EXPECT_EQ(appended.load(), kAppends);
   EXPECT_EQ(failed.load(), 0);
-  // The wait's time is added as it ends (reads are at most 100 ms apart from RocksDB's).
+  // The wait's time is added as it ends (reads are at most 100 ms apart from RocksDB's); once
+  // the flushes have caught up the writes are no longer stopped.
   WriteStallStats after = store->GetWriteStallStats();
-  while (absl::Now() < deadline && after.stalled_micros < 100'000) {
+  while (absl::Now() < deadline && (after.stalled_micros < 100'000 || after.writes_stopped)) {
     absl::SleepFor(absl::Milliseconds(50));
     after = store->GetWriteStallStats();
   }
   EXPECT_GE(after.stops, 1);
   EXPECT_GE(after.stalled_micros, 100'000);
+  EXPECT_FALSE(after.writes_stopped);
+  EXPECT_EQ(after.slowdown_rate, 0);
 }
 
 // SIGKILL (crash_test) is survived by every mode; what makes batch/always durable against power

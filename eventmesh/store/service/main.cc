@@ -25,8 +25,8 @@
 #include "eventmesh/common/release_tuning.h"
 #include "eventmesh/net/metrics_endpoint.h"
 #include "eventmesh/net/tls.h"
-#include "eventmesh/store/engine/commit_write_metrics.h"
 #include "eventmesh/store/engine/rocksdb_event_store.h"
+#include "eventmesh/store/engine/write_metrics.h"
 #include "eventmesh/store/service/store_config.h"
 #include "eventmesh/store/service/store_server.h"
 #include "glog/logging.h"
@@ -67,14 +67,14 @@ void RegisterEngineMetrics(RocksDbEventStore* store, const std::string& path,
     if (!s.ok()) LOG(ERROR) << s;
   }
   // RocksDB's write stalls, read from its statistics at scrape time.
-  const std::vector<EngineCounter> stalls = WriteStallCounters({});
-  for (size_t i = 0; i < stalls.size(); ++i) {
-    absl::Status s = registry->AddCounterCallback(
-        stalls[i].name, stalls[i].help, {},
-        [store, i](metrics::SampleSink& sink) {
-          sink.Add({}, WriteStallCounters(store->GetWriteStallStats())[i].value);
-        },
-        store);
+  for (const WriteStallMetric& metric : WriteStallMetrics()) {
+    auto value = metric.value;
+    auto sample = [store, value](metrics::SampleSink& sink) {
+      sink.Add({}, value(store->GetWriteStallStats()));
+    };
+    absl::Status s = metric.counter
+                         ? registry->AddCounterCallback(metric.name, metric.help, {}, sample, store)
+                         : registry->AddGaugeCallback(metric.name, metric.help, {}, sample, store);
     if (!s.ok()) LOG(ERROR) << s;
   }
   absl::Status s = registry->AddGaugeCallback(

@@ -48,6 +48,8 @@ page="$(curl -sS --max-time 10 "$metrics_url")" || { kill -9 $pid; fail "GET $me
   { kill -9 $pid; fail "no write stops counter: $page"; }
 [[ "$page" == *"eventmesh_store_write_stall_seconds_total "* ]] ||
   { kill -9 $pid; fail "no write stall time: $page"; }
+[[ "$page" == *"# TYPE eventmesh_store_writes_stopped gauge"* && "$page" == *"eventmesh_store_writes_stopped 0"* ]] ||
+  { kill -9 $pid; fail "no writes-stopped gauge at 0: $page"; }
 kill -TERM $pid
 wait $pid; rc=$?
 [[ $rc -eq 0 ]] || fail "SIGTERM exit $rc: $(cat "$DIR/out")"

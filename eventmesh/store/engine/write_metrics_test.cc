@@ -1,12 +1,14 @@
 // ObserveCommitWrites: every commit-queue write of a real store (here fsynced, syncMode batch)
 // lands in the registered histogram.
 
-#include "eventmesh/store/engine/commit_write_metrics.h"
+#include "eventmesh/store/engine/write_metrics.h"
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "eventmesh/common/metrics/metrics.h"
 #include "eventmesh/store/engine/rocksdb_event_store.h"
 #include "eventmesh/store/testing/store_test_util.h"
@@ -31,7 +33,7 @@ const metrics::FamilySnapshot* Find(const std::vector<metrics::FamilySnapshot>& 
 TEST(CommitWriteMetricsTest, EveryCommitWriteIsObserved) {
   metrics::Registry registry;
   StoreOptions options;
-  options.path = MakeTempDir("commit_write_metrics");
+  options.path = MakeTempDir("write_metrics");
   options.sync_mode = SyncMode::kBatch;
   ASSERT_TRUE(ObserveCommitWrites(&registry, &options).ok());
   {
@@ -62,6 +64,30 @@ TEST(CommitWriteMetricsTest, ANameTakenByAnotherTypeIsAnError) {
   StoreOptions options;
   EXPECT_EQ(ObserveCommitWrites(&registry, &options).code(), absl::StatusCode::kAlreadyExists);
   EXPECT_FALSE(options.on_commit_write);
+}
+
+// Each write-stall metric reads its own field of the stats, as a counter or a gauge.
+TEST(WriteStallMetricsTest, EachMetricReadsItsFieldOfTheStats) {
+  WriteStallStats stats;
+  stats.stops = 3;
+  stats.slowdowns = 5;
+  stats.stalled_micros = 2'500'000;
+  stats.writes_stopped = true;
+  stats.slowdown_rate = 16 << 20;
+  std::vector<std::pair<std::string, double>> read;
+  for (const WriteStallMetric& metric : WriteStallMetrics()) {
+    const std::string name = metric.name;
+    EXPECT_EQ(metric.counter, absl::EndsWith(name, "_total")) << name;
+    EXPECT_FALSE(std::string(metric.help).empty()) << name;
+    read.emplace_back(name, metric.value(stats));
+  }
+  EXPECT_THAT(read, testing::ElementsAre(
+                        testing::Pair("eventmesh_store_write_stops_total", 3),
+                        testing::Pair("eventmesh_store_write_slowdowns_total", 5),
+                        testing::Pair("eventmesh_store_write_stall_seconds_total", 2.5),
+                        testing::Pair("eventmesh_store_writes_stopped", 1),
+                        testing::Pair("eventmesh_store_write_slowdown_rate_bytes", 16 << 20)));
+  EXPECT_EQ(WriteStallMetrics()[3].value(WriteStallStats{}), 0);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "eventmesh/store/engine/commit_write_metrics.h"
+#include "eventmesh/store/engine/write_metrics.h"
 
 #include <cstdint>
 
@@ -24,22 +24,32 @@ absl::Status ObserveCommitWrites(metrics::Registry* registry, StoreOptions* opti
   return absl::OkStatus();
 }
 
-std::vector<EngineCounter> WriteStallCounters(const WriteStallStats& stats) {
-  return {
+absl::Span<const WriteStallMetric> WriteStallMetrics() {
+  static constexpr WriteStallMetric kMetrics[] = {
       {"eventmesh_store_write_stops_total",
        "RocksDB's count of column families' write-stall conditions turning into a stop (every "
        "append of the event store waits until a flush or compaction catches up); at least the "
        "number of stops.",
-       static_cast<double>(stats.stops)},
+       true, [](const WriteStallStats& s) { return static_cast<double>(s.stops); }},
       {"eventmesh_store_write_slowdowns_total",
        "RocksDB's count of column families' write-stall conditions that slowed the event "
        "store's writes, recounted at every flush or compaction during a slow-down.",
-       static_cast<double>(stats.slowdowns)},
+       true, [](const WriteStallStats& s) { return static_cast<double>(s.slowdowns); }},
       {"eventmesh_store_write_stall_seconds_total",
        "Wall time the event store's writes waited stopped or slowed by RocksDB, added as each "
        "wait ends.",
-       static_cast<double>(stats.stalled_micros) / 1e6},
+       true, [](const WriteStallStats& s) { return static_cast<double>(s.stalled_micros) / 1e6; }},
+      {"eventmesh_store_writes_stopped",
+       "1 while RocksDB stops every write of the event store until a flush or compaction "
+       "catches up, else 0 (read at most 100 ms before the scrape).",
+       false, [](const WriteStallStats& s) { return s.writes_stopped ? 1.0 : 0.0; }},
+      {"eventmesh_store_write_slowdown_rate_bytes",
+       "The write rate in bytes/s RocksDB holds the event store's writes to while flushes or "
+       "compactions fall behind, 0 when writes are not slowed (read at most 100 ms before the "
+       "scrape).",
+       false, [](const WriteStallStats& s) { return static_cast<double>(s.slowdown_rate); }},
   };
+  return kMetrics;
 }
 
 }  // namespace eventmesh::store

@@ -1,9 +1,8 @@
-#ifndef EVENTMESH_STORE_ENGINE_COMMIT_WRITE_METRICS_H_
-#define EVENTMESH_STORE_ENGINE_COMMIT_WRITE_METRICS_H_
-
-#include <vector>
+#ifndef EVENTMESH_STORE_ENGINE_WRITE_METRICS_H_
+#define EVENTMESH_STORE_ENGINE_WRITE_METRICS_H_
 
 #include "absl/status/status.h"
+#include "absl/types/span.h"
 #include "eventmesh/common/metrics/metrics.h"
 #include "eventmesh/store/engine/rocksdb_event_store.h"
 
@@ -24,16 +23,19 @@ inline constexpr char kCommitWriteMetric[] = "eventmesh_store_commit_write_secon
 // Errors: the registry's (AlreadyExists when the name is registered as another type).
 absl::Status ObserveCommitWrites(metrics::Registry* registry, StoreOptions* options);
 
-// RocksDB's write stalls (RocksDbEventStore::GetWriteStallStats) as Prometheus counters, for a
+// RocksDB's write stalls (RocksDbEventStore::GetWriteStallStats) as Prometheus metrics, for a
 // process to register with callbacks read at scrape time: while flushes or compactions fall
 // behind, RocksDB stops or slows the writes and every append of the store waits.
-struct EngineCounter {
+struct WriteStallMetric {
   const char* name;
   const char* help;
-  double value;
+  bool counter;  // a Prometheus counter (monotonic); otherwise a gauge
+  double (*value)(const WriteStallStats& stats);
 };
-std::vector<EngineCounter> WriteStallCounters(const WriteStallStats& stats);
+// The same table on every call, in a fixed order: the counters of stops, slow-downs and stalled
+// time, then the gauges of whether writes are stopped and the rate they are slowed to.
+absl::Span<const WriteStallMetric> WriteStallMetrics();
 
 }  // namespace eventmesh::store
 
-#endif  // EVENTMESH_STORE_ENGINE_COMMIT_WRITE_METRICS_H_
+#endif  // EVENTMESH_STORE_ENGINE_WRITE_METRICS_H_
