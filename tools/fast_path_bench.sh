@@ -56,7 +56,8 @@
 #            tcp_baseline's (user-space instructions of the protocol alone) and the ratio
 # Environment: BIN (bazel-bin), RT (the runtime binary, $BIN/eventmesh/runtime/runtime), PB (peerbench), N (300000), SIZE (256), REPS (3), IDLE (10000), WARM (1),
 # WRK_SECONDS (8), PAIRS (6), PACED_ROUNDS (3), HTTP_ROUNDS (3), SUBS ("1 2"), INSTR_N (20000), BASELINE_THREADS (1),
-# OUT (scratch directory, /tmp/fastpath).
+# OUT (scratch directory, /tmp/fastpath), CG_KEEP (`instr`: a directory to keep the callgrind
+# outputs in, callgrind.runtime.out and callgrind.tcp_baseline.out; not kept by default).
 # `sdk` also needs //tools/loadgen built.
 # After each runtime stops, the write stops and slow-downs its embedded store's RocksDB LOG
 # recorded are printed (nothing when there were none).
@@ -563,10 +564,19 @@ callgrind_count() {
   shift 2
   COUNTED=""
   CG_OUT="$RTDIR/callgrind.$label.out"
-  # Instrumented only for the measured run; the first run warms the server as in `peers`. No
-  # glibc copy tuning: it re-executes the binary, which would then run outside valgrind.
-  EVENTMESH_GLIBC_COPY_TUNING=off valgrind --tool=callgrind --instr-atstart=no \
-    --callgrind-out-file="$CG_OUT" "$@" >"$RTDIR/$label.log" 2>&1 &
+  # Instrumented only for the measured run; the first run warms the server as in `peers`.
+  # Copies as outside valgrind: on an AMD CPU with a glibc older than 2.40 the servers restart
+  # themselves with glibc's rep-movsb threshold raised (common/release_tuning.h). Under valgrind
+  # that restart would leave valgrind, so the setting is given to them directly (they then do not
+  # restart). Without it every copy over 4 KiB (RocksDB's copies of a write batch into its log and
+  # memtable) runs as `rep movsb`, which valgrind counts as one instruction per byte.
+  local tunables=""
+  if grep -qm1 'AuthenticAMD' /proc/cpuinfo &&
+    getconf GNU_LIBC_VERSION | awk '{split($2, v, "."); exit !(v[1] < 2 || (v[1] == 2 && v[2] < 40))}'; then
+    tunables="glibc.cpu.x86_rep_movsb_threshold=4294967296"
+  fi
+  GLIBC_TUNABLES="$tunables" EVENTMESH_GLIBC_COPY_TUNING=off valgrind --tool=callgrind \
+    --instr-atstart=no --callgrind-out-file="$CG_OUT" "$@" >"$RTDIR/$label.log" 2>&1 &
   RTPID=$!
   local up=0
   for _ in $(seq 600); do
@@ -607,6 +617,8 @@ callgrind_count() {
     return 1
   fi
   CG_OUT="$CG_OUT.1"
+  # CG_KEEP: a directory to keep the counts in, for callgrind_annotate by hand.
+  [ -n "$CG_KEEP" ] && mkdir -p "$CG_KEEP" && cp "$CG_OUT" "$CG_KEEP/callgrind.$label.out"
   COUNTED=$(callgrind_annotate "$CG_OUT" 2>/dev/null | awk -v n="$n" '/PROGRAM TOTALS/ {
     gsub(",", "", $1); printf "%.0f", $1 / n }')
   if [ -z "$COUNTED" ]; then
