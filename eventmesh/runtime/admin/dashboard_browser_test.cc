@@ -182,6 +182,27 @@ TEST_F(DashboardBrowserTest, RendersLiveDataAndItsActionsWork) {
             "\"billing,producers\"");
   // The rates chart draws once two metric reads were taken.
   WaitFor("document.querySelectorAll('#chart polyline').length >= 2");
+  // The embedded store's card: its writes flow, none stopped, and the tail cache holds the
+  // events published above.
+  WaitFor("document.querySelector('#store tr[data-writes]')?.dataset.writes === 'flowing'");
+  EXPECT_EQ(*browser_->Evaluate("document.querySelector('#store').textContent"
+                                ".includes('write stops since start0')"),
+            "true");
+  EXPECT_EQ(*browser_->Evaluate("Number(document.querySelector('#store tr[data-tail-cache]')"
+                                ".dataset.tailCache) > 5 * 200"),
+            "true");
+  // Stopped and slowed writes are flagged (the card rendered from such samples; the page's next
+  // refresh renders the live ones again).
+  EXPECT_EQ(*browser_->Evaluate(
+                "renderStore(parseMetrics('eventmesh_store_writes_stopped 1\\n"
+                "eventmesh_store_write_slowdown_rate_bytes 0\\n'), null); "
+                "document.querySelector('#store tr[data-writes]').dataset.writes"),
+            "\"stopped\"");
+  EXPECT_EQ(*browser_->Evaluate(
+                "renderStore(parseMetrics('eventmesh_store_writes_stopped 0\\n"
+                "eventmesh_store_write_slowdown_rate_bytes 16777216\\n'), null); "
+                "document.querySelector('#store tr[data-writes]').textContent"),
+            "\"writesslowed to 16.0 MiB/s\"");
 
   // Republish the dead letter: the group gets it on its original topic.
   Run("window.confirm = () => true; document.querySelector('.dlq-republish').click(); true");

@@ -119,6 +119,8 @@ async function renderOverview() {
     latencySum: metricSum(samples, 'eventmesh_publish_durable_latency_seconds_sum'),
     latencyCount: metricSum(samples, 'eventmesh_publish_durable_latency_seconds_count'),
     unacked: metricSum(samples, 'eventmesh_delivery_unacked'),
+    commitSum: metricSum(samples, 'eventmesh_store_commit_write_seconds_sum'),
+    commitCount: metricSum(samples, 'eventmesh_store_commit_write_seconds_count'),
   };
   const prev = state.last;
   state.last = now;
@@ -126,7 +128,9 @@ async function renderOverview() {
   if (prev) {
     const dt = Math.max(0.001, (now.t - prev.t) / 1000);
     const dCount = now.latencyCount - prev.latencyCount;
+    const dCommits = now.commitCount - prev.commitCount;
     rates = {
+      commitMs: dCommits > 0 ? (now.commitSum - prev.commitSum) / dCommits * 1000 : 0,
       publish: (now.publish - prev.publish) / dt,
       deliver: (now.pushes - prev.pushes) / dt,
       acks: (now.acks - prev.acks) / dt,
@@ -146,7 +150,43 @@ async function renderOverview() {
     ['unacked now', now.unacked],
     ['published since start', now.publish],
   ]));
+  renderStore(samples, rates);
   drawChart();
+}
+
+// The embedded store's health from its metrics: whether RocksDB holds the writes back now (a
+// stop or a slow-down while flushes or compactions catch up), how often and how long it did,
+// the commit writes' mean duration over the last interval, the tail cache. A runtime whose
+// connector is not the embedded store exports none of these.
+function renderStore(samples, rates) {
+  const tbody = document.querySelector('#store tbody');
+  const has = (name) => samples.some((s) => s.name === name);
+  if (!has('eventmesh_store_writes_stopped')) {
+    fill(tbody, [el('tr', {}, el('td', {class: 'muted'},
+                                 'no embedded store in this runtime (see the store service\'s own /metrics)'))]);
+    return;
+  }
+  const stopped = metricSum(samples, 'eventmesh_store_writes_stopped') > 0;
+  const slowRate = metricSum(samples, 'eventmesh_store_write_slowdown_rate_bytes');
+  const writes = stopped ? 'stopped (waiting for a flush or compaction)'
+      : slowRate > 0 ? `slowed to ${(slowRate / 1048576).toFixed(1)} MiB/s` : 'flowing';
+  const row = (k, v, attrs) => el('tr', attrs || {}, el('th', {}, k), el('td', {class: 'num'}, v));
+  fill(tbody, [
+    row('writes', writes, {'data-writes': stopped ? 'stopped' : slowRate > 0 ? 'slowed' : 'flowing',
+                           class: stopped || slowRate > 0 ? 'lag-high' : ''}),
+    row('write stops since start', metricSum(samples, 'eventmesh_store_write_stops_total')),
+    row('seconds writes waited', metricSum(samples, 'eventmesh_store_write_stall_seconds_total').toFixed(3)),
+    row('commit write ms (mean)', rates ? rates.commitMs.toFixed(3) : '…'),
+    row('tail cache', formatBytes(metricSum(samples, 'eventmesh_store_tail_cache_bytes')),
+        {'data-tail-cache': metricSum(samples, 'eventmesh_store_tail_cache_bytes')}),
+  ]);
+}
+
+function formatBytes(n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1048576) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1073741824) return `${(n / 1048576).toFixed(1)} MiB`;
+  return `${(n / 1073741824).toFixed(2)} GiB`;
 }
 
 function drawChart() {
