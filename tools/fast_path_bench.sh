@@ -51,8 +51,8 @@
 #            peerbench rate in the same minute beside it (peerbench's events carry no
 #            properties); then one subscriber at 10,000/s for the latency
 #   instr    the runtime's instructions per event under callgrind (sync none, INSTR_N events
-#            after as many unmeasured; valgrind needed): a figure this shared host's noise does
-#            not move, for comparing builds; the mesh's functions with the most per event; then
+#            after as many unmeasured; valgrind needed; memcpy as in the release binaries, see
+#            callgrind_count): a figure this shared host's noise does not move, for comparing builds; the mesh's functions with the most per event; then
 #            tcp_baseline's (user-space instructions of the protocol alone) and the ratio
 # Environment: BIN (bazel-bin), RT (the runtime binary, $BIN/eventmesh/runtime/runtime), PB (peerbench), N (300000), SIZE (256), REPS (3), IDLE (10000), WARM (1),
 # WRK_SECONDS (8), PAIRS (6), PACED_ROUNDS (3), HTTP_ROUNDS (3), SUBS ("1 2"), INSTR_N (20000), BASELINE_THREADS (1),
