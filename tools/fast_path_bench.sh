@@ -52,8 +52,9 @@
 #            properties); then one subscriber at 10,000/s for the latency
 #   instr    the runtime's instructions per event under callgrind (sync none, INSTR_N events
 #            after as many unmeasured; valgrind needed; memcpy as in the release binaries, see
-#            callgrind_count): a figure this shared host's noise does not move, for comparing builds; the mesh's functions with the most per event; then
-#            tcp_baseline's (user-space instructions of the protocol alone) and the ratio
+#            callgrind_count): a figure this shared host's noise does not move, for comparing
+#            builds; the mesh's functions with the most per event; then tcp_baseline's
+#            (user-space instructions of the protocol alone) and the ratio
 # Environment: BIN (bazel-bin), RT (the runtime binary, $BIN/eventmesh/runtime/runtime), PB (peerbench), N (300000), SIZE (256), REPS (3), IDLE (10000), WARM (1),
 # WRK_SECONDS (8), PAIRS (6), PACED_ROUNDS (3), HTTP_ROUNDS (3), SUBS ("1 2"), INSTR_N (20000), BASELINE_THREADS (1),
 # OUT (scratch directory, /tmp/fastpath), CG_KEEP (`instr`: a directory to keep the callgrind
@@ -73,6 +74,7 @@ WARM=${WARM:-1}
 PAIRS=${PAIRS:-6}
 SUBS=${SUBS:-1 2}
 OUT=${OUT:-/tmp/fastpath}
+CG_KEEP=${CG_KEEP:-}
 RT=${RT:-$BIN/eventmesh/runtime/runtime}
 mkdir -p "$OUT"
 sections=("$@")
@@ -567,13 +569,15 @@ callgrind_count() {
   # Instrumented only for the measured run; the first run warms the server as in `peers`.
   # Copies as outside valgrind: on an AMD CPU with a glibc older than 2.40 the servers restart
   # themselves with glibc's rep-movsb threshold raised (common/release_tuning.h). Under valgrind
-  # that restart would leave valgrind, so the setting is given to them directly (they then do not
-  # restart). Without it every copy over 4 KiB (RocksDB's copies of a write batch into its log and
-  # memtable) runs as `rep movsb`, which valgrind counts as one instruction per byte.
-  local tunables=""
-  if grep -qm1 'AuthenticAMD' /proc/cpuinfo &&
-    getconf GNU_LIBC_VERSION | awk '{split($2, v, "."); exit !(v[1] < 2 || (v[1] == 2 && v[2] < 40))}'; then
-    tunables="glibc.cpu.x86_rep_movsb_threshold=4294967296"
+  # that restart is switched off (it would leave valgrind), so the setting is given to them
+  # directly, added to the caller's GLIBC_TUNABLES unless those name the threshold already (as the
+  # release tuning does). Without it every copy over 4 KiB (RocksDB's copies of a write batch into
+  # its log and memtable) runs as `rep movsb`, which valgrind counts as one instruction per byte.
+  local tunables=${GLIBC_TUNABLES:-}
+  if [[ "$tunables" != *x86_rep_movsb_threshold* ]] && grep -qm1 'AuthenticAMD' /proc/cpuinfo &&
+    getconf GNU_LIBC_VERSION |
+    awk '{split($2, v, "."); exit !(v[1] < 2 || (v[1] == 2 && v[2] < 40))}'; then
+    tunables="${tunables:+$tunables:}glibc.cpu.x86_rep_movsb_threshold=4294967296"
   fi
   GLIBC_TUNABLES="$tunables" EVENTMESH_GLIBC_COPY_TUNING=off valgrind --tool=callgrind \
     --instr-atstart=no --callgrind-out-file="$CG_OUT" "$@" >"$RTDIR/$label.log" 2>&1 &

@@ -191,18 +191,22 @@ TEST_F(DashboardBrowserTest, RendersLiveDataAndItsActionsWork) {
   EXPECT_EQ(*browser_->Evaluate("Number(document.querySelector('#store tr[data-tail-cache]')"
                                 ".dataset.tailCache) > 5 * 200"),
             "true");
-  // Stopped and slowed writes are flagged (the card rendered from such samples; the page's next
-  // refresh renders the live ones again).
-  EXPECT_EQ(*browser_->Evaluate(
-                "renderStore(parseMetrics('eventmesh_store_writes_stopped 1\\n"
-                "eventmesh_store_write_slowdown_rate_bytes 0\\n'), null); "
-                "document.querySelector('#store tr[data-writes]').dataset.writes"),
-            "\"stopped\"");
-  EXPECT_EQ(*browser_->Evaluate(
-                "renderStore(parseMetrics('eventmesh_store_writes_stopped 0\\n"
-                "eventmesh_store_write_slowdown_rate_bytes 16777216\\n'), null); "
-                "document.querySelector('#store tr[data-writes]').textContent"),
-            "\"writesslowed to 16.0 MiB/s\"");
+  // Stopped and slowed writes are flagged in red (the card rendered from such samples; the
+  // page's next refresh renders the live ones again).
+  EXPECT_EQ(
+      *browser_->Evaluate("renderStore(parseMetrics('eventmesh_store_writes_stopped 1\\n'), null); "
+                          "const w = document.querySelector('#store tr[data-writes]'); "
+                          "w.dataset.writes + ' ' + w.classList.contains('lag-high')"),
+      "\"stopped true\"");
+  EXPECT_EQ(
+      *browser_->Evaluate("renderStore(parseMetrics('eventmesh_store_writes_stopped 0\\n"
+                          "eventmesh_store_write_slowdown_bytes_per_second 16777216\\n'), null); "
+                          "const s = document.querySelector('#store tr[data-writes]'); "
+                          "s.textContent + ' ' + s.classList.contains('lag-high')"),
+      "\"writesslowed to 16.0 MiB/s true\"");
+  WaitFor(
+      "document.querySelector('#store tr[data-writes]')?.dataset.writes === 'flowing' && "
+      "!document.querySelector('#store tr[data-writes]').classList.contains('lag-high')");
 
   // Republish the dead letter: the group gets it on its original topic.
   Run("window.confirm = () => true; document.querySelector('.dlq-republish').click(); true");

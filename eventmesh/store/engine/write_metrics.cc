@@ -43,7 +43,7 @@ absl::Span<const WriteStallMetric> WriteStallMetrics() {
        "1 while RocksDB stops every write of the event store until a flush or compaction "
        "catches up, else 0 (read at most 100 ms before the scrape).",
        false, [](const WriteStallStats& s) { return s.writes_stopped ? 1.0 : 0.0; }},
-      {"eventmesh_store_write_slowdown_rate_bytes",
+      {"eventmesh_store_write_slowdown_bytes_per_second",
        "The write rate in bytes/s RocksDB holds the event store's writes to while flushes or "
        "compactions fall behind, 0 when writes are not slowed (read at most 100 ms before the "
        "scrape).",

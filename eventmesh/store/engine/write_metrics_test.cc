@@ -1,5 +1,5 @@
 // ObserveCommitWrites: every commit-queue write of a real store (here fsynced, syncMode batch)
-// lands in the registered histogram.
+// lands in the registered histogram. WriteStallMetrics: each metric reads its own field.
 
 #include "eventmesh/store/engine/write_metrics.h"
 
@@ -86,7 +86,7 @@ TEST(WriteStallMetricsTest, EachMetricReadsItsFieldOfTheStats) {
                         testing::Pair("eventmesh_store_write_slowdowns_total", 5),
                         testing::Pair("eventmesh_store_write_stall_seconds_total", 2.5),
                         testing::Pair("eventmesh_store_writes_stopped", 1),
-                        testing::Pair("eventmesh_store_write_slowdown_rate_bytes", 16 << 20)));
+                        testing::Pair("eventmesh_store_write_slowdown_bytes_per_second", 16 << 20)));
   EXPECT_EQ(WriteStallMetrics()[3].value(WriteStallStats{}), 0);
 }
 

@@ -130,7 +130,7 @@ async function renderOverview() {
     const dCount = now.latencyCount - prev.latencyCount;
     const dCommits = now.commitCount - prev.commitCount;
     rates = {
-      commitMs: dCommits > 0 ? (now.commitSum - prev.commitSum) / dCommits * 1000 : 0,
+      commitMs: dCommits > 0 ? (now.commitSum - prev.commitSum) / dCommits * 1000 : null,
       publish: (now.publish - prev.publish) / dt,
       deliver: (now.pushes - prev.pushes) / dt,
       acks: (now.acks - prev.acks) / dt,
@@ -160,25 +160,27 @@ async function renderOverview() {
 // connector is not the embedded store exports none of these.
 function renderStore(samples, rates) {
   const tbody = document.querySelector('#store tbody');
-  const has = (name) => samples.some((s) => s.name === name);
-  if (!has('eventmesh_store_writes_stopped')) {
-    fill(tbody, [el('tr', {}, el('td', {class: 'muted'},
-                                 'no embedded store in this runtime (see the store service\'s own /metrics)'))]);
+  if (!samples.some((s) => s.name === 'eventmesh_store_writes_stopped')) {
+    fill(tbody, [el('tr', {}, el('td', {class: 'muted'}, 'no embedded store in this runtime'))]);
     return;
   }
   const stopped = metricSum(samples, 'eventmesh_store_writes_stopped') > 0;
-  const slowRate = metricSum(samples, 'eventmesh_store_write_slowdown_rate_bytes');
+  const slowRate = metricSum(samples, 'eventmesh_store_write_slowdown_bytes_per_second');
+  const held = stopped || slowRate > 0;
   const writes = stopped ? 'stopped (waiting for a flush or compaction)'
       : slowRate > 0 ? `slowed to ${(slowRate / 1048576).toFixed(1)} MiB/s` : 'flowing';
+  const tailCache = metricSum(samples, 'eventmesh_store_tail_cache_bytes');
   const row = (k, v, attrs) => el('tr', attrs || {}, el('th', {}, k), el('td', {class: 'num'}, v));
   fill(tbody, [
     row('writes', writes, {'data-writes': stopped ? 'stopped' : slowRate > 0 ? 'slowed' : 'flowing',
-                           class: stopped || slowRate > 0 ? 'lag-high' : ''}),
+                           ...(held ? {class: 'lag-high'} : {})}),
     row('write stops since start', metricSum(samples, 'eventmesh_store_write_stops_total')),
-    row('seconds writes waited', metricSum(samples, 'eventmesh_store_write_stall_seconds_total').toFixed(3)),
-    row('commit write ms (mean)', rates ? rates.commitMs.toFixed(3) : '…'),
-    row('tail cache', formatBytes(metricSum(samples, 'eventmesh_store_tail_cache_bytes')),
-        {'data-tail-cache': metricSum(samples, 'eventmesh_store_tail_cache_bytes')}),
+    row('seconds writes waited',
+        metricSum(samples, 'eventmesh_store_write_stall_seconds_total').toFixed(3)),
+    // No commit write in the interval: nothing to average.
+    row('commit write ms (mean)',
+        rates ? (rates.commitMs !== null ? rates.commitMs.toFixed(3) : '–') : '…'),
+    row('tail cache', formatBytes(tailCache), {'data-tail-cache': tailCache}),
   ]);
 }
 
