@@ -203,9 +203,9 @@ class RocksDbEventStore final : public EventStore {
   const StoreOptions& options() const { return options_; }
   StoreStats GetStats() const;
   // Read from RocksDB's statistics (its "rocksdb.cfstats" and "rocksdb.dbstats" maps and two
-  // integer properties, each read under RocksDB's DB mutex), at most every 100 ms: calls within 100
-  // ms of a read (the several metrics of one scrape) return its figures. For metrics scrapes, not
-  // for a hot path.
+  // integer properties, each read under RocksDB's DB mutex), at most every 100 ms: calls within
+  // 100 ms of a read (the several metrics of one scrape) return its figures. For metrics scrapes,
+  // not for a hot path.
   WriteStallStats GetWriteStallStats() const;
 
  private:
