@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "eventmesh/common/big_endian.h"
+#include "eventmesh/common/bytes_equal.h"
 #include "eventmesh/common/status_macros.h"
 #include "eventmesh/common/utf8.h"
 #include "eventmesh/protocol/cloudevents/json_format.h"
@@ -256,20 +257,14 @@ bool PlainHeaderValues(const tcp::Header& header) {
 // The memo's texts equal the header's properties (in the map's order).
 bool SameTexts(const std::vector<std::pair<std::string, std::string>>& texts,
                const tcp::Header::Properties& properties) {
-  if (texts.size() != properties.size()) return false;
-  auto it = texts.begin();
-  for (const auto& [name, text] : properties) {
-    if (it->first != name || it->second != text) return false;
-    ++it;
-  }
-  return true;
+  return PairsEqual(properties, texts);
 }
 
 // The memo's message property texts equal the message's (SameNames holds).
 bool SameValues(const std::vector<std::pair<std::string, std::string>>& texts,
                 const absl::InlinedVector<tcp::EventMeshMessageView::Field, 12>& fields) {
   for (size_t i = 0; i < fields.size(); ++i) {
-    if (texts[i].second != fields[i].text) return false;
+    if (!BytesEqual(texts[i].second, fields[i].text)) return false;
   }
   return true;
 }
@@ -279,7 +274,7 @@ bool SameNames(const std::vector<std::pair<std::string, std::string>>& texts,
                const absl::InlinedVector<tcp::EventMeshMessageView::Field, 12>& fields) {
   if (texts.size() != fields.size()) return false;
   for (size_t i = 0; i < fields.size(); ++i) {
-    if (texts[i].first != fields[i].name) return false;
+    if (!BytesEqual(texts[i].first, fields[i].name)) return false;
   }
   return true;
 }
@@ -332,7 +327,7 @@ bool StoredPublishMemo::EncodeLikeLast(const tcp::Header& header, absl::string_v
     return false;
   }
   if (!header.seq.has_value() || header.seq->empty() || !IsValidUtf8(*header.seq) ||
-      marker != marker_ || !SameTexts(header_properties_, header.properties)) {
+      !BytesEqual(marker, marker_) || !SameTexts(header_properties_, header.properties)) {
     return false;
   }
   out->bytes.clear();

@@ -8,6 +8,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "eventmesh/common/bytes_equal.h"
 #include "eventmesh/protocol/json/string_scan.h"
 #include "eventmesh/protocol/tcp/compact_json_scanner.h"
 #include "eventmesh/protocol/tcp/json_text.h"
@@ -332,8 +333,10 @@ absl::Status HeaderReader::Read(absl::string_view json, Header* out) {
         out->code = r.header.code;
         // A reused header usually holds these already (the frame before had the same shape):
         // comparing costs less than copying.
-        if (out->desc != r.header.desc) out->desc = r.header.desc;
-        if (!(out->properties == r.header.properties)) out->properties = r.header.properties;
+        if (!BytesEqual(out->desc, r.header.desc)) out->desc = r.header.desc;
+        if (!PairsEqual(out->properties, r.header.properties)) {
+          out->properties = r.header.properties;
+        }
         if (out->seq.has_value()) {
           // clear + append: a plain copy (assign would first check whether seq overlaps it).
           out->seq->clear();

@@ -28,6 +28,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "eventmesh/common/bytes_equal.h"
 #include "eventmesh/connectors/api/connector.h"
 #include "eventmesh/protocol/cloudevents/cloud_event.h"
 #include "eventmesh/runtime/core/acl.h"
@@ -53,7 +54,7 @@ inline constexpr char kMeshOriginExtension[] = "eventmeshorigin";
 class KnownTopics {
  public:
   bool Contains(absl::string_view topic) {
-    if (!last_.empty() && topic == last_) return true;
+    if (!last_.empty() && BytesEqual(topic, last_)) return true;
     if (!topics_.contains(topic)) return false;
     last_.assign(topic.data(), topic.size());
     return true;

@@ -9,6 +9,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "eventmesh/common/bytes_equal.h"
 #include "eventmesh/protocol/adaptor/tcp_adaptor.h"
 #include "eventmesh/protocol/cloudevents/proto_format.h"
 #include "eventmesh/protocol/tcp/header.h"
@@ -542,7 +543,9 @@ void Session::HandlePublish(Package& package, absl::string_view body) {
     pending.stored = std::move(stored.bytes);
     pending.stored_hints = stored.hints;
     // Consecutive publishes share one TopicName; stored.topic keeps its buffer for the next.
-    if (publish_topic_ != stored.topic) publish_topic_ = connectors::TopicName(stored.topic);
+    if (!BytesEqual(publish_topic_.str(), stored.topic)) {
+      publish_topic_ = connectors::TopicName(stored.topic);
+    }
     pending.stored_topic = publish_topic_;
   }
   publishes_in_flight_.fetch_add(1);
