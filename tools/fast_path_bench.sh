@@ -10,7 +10,7 @@
 #   g++ -std=c++17 -O2 -o /tmp/pb/peerbench ../shared/peerbench/peerbench.cc \
 #     -lnats -lhiredis -lmosquitto -lpthread
 #   nats-server -a 127.0.0.1 -p 14222 -js -sd /tmp/pbjs &      # for the `peers` section
-#   tools/fast_path_bench.sh [peers] [ratio] [paced] [idle] [http] [webhook] [store] [sdk] [instr]
+#   tools/fast_path_bench.sh [peers] [ratio] [paced] [idle] [http] [webhook] [store] [sdk] [instr] [ab]
 #
 # Sections:
 #   peers    max rate, runtime sync none and batch (256 publishes in flight, and batch also with
@@ -55,7 +55,14 @@
 #            callgrind_count): a figure this shared host's noise does not move, for comparing
 #            builds; the mesh's functions with the most per event; then tcp_baseline's
 #            (user-space instructions of the protocol alone) and the ratio
-# Environment: BIN (bazel-bin), RT (the runtime binary, $BIN/eventmesh/runtime/runtime), PB (peerbench), N (300000), SIZE (256), REPS (3), IDLE (10000), WARM (1),
+#   ab       two builds of the runtime against each other: RT (A) and RT_B (B, required; e.g. a
+#            copy of the runtime binary built before a change), AB_PAIRS (4) alternated pairs of
+#            fresh runtimes (sync none), each given one unmeasured run first; per run the rate,
+#            peerbench's p50 (a standing queue at saturation shows as a p50 of many ms), the
+#            runtime's user and system CPU per event and per thread; then each build's means and
+#            the median of the pairs' B/A ratios. On this shared host one run swings by 20-30 %:
+#            read the pairs, not one run (and `instr` with RT= each build for a count without noise)
+# Environment: BIN (bazel-bin), RT (the runtime binary, $BIN/eventmesh/runtime/runtime), RT_B (`ab`), AB_PAIRS (4), PB (peerbench), N (300000), SIZE (256), REPS (3), IDLE (10000), WARM (1),
 # WRK_SECONDS (8), PAIRS (6), PACED_ROUNDS (3), HTTP_ROUNDS (3), SUBS ("1 2"), INSTR_N (20000), BASELINE_THREADS (1),
 # OUT (scratch directory, /tmp/fastpath), CG_KEEP (`instr`: a directory to keep the callgrind
 # outputs in, callgrind.runtime.out and callgrind.tcp_baseline.out; not kept by default).
@@ -75,6 +82,8 @@ PAIRS=${PAIRS:-6}
 SUBS=${SUBS:-1 2}
 OUT=${OUT:-/tmp/fastpath}
 CG_KEEP=${CG_KEEP:-}
+RT_B=${RT_B:-}
+AB_PAIRS=${AB_PAIRS:-4}
 RT=${RT:-$BIN/eventmesh/runtime/runtime}
 mkdir -p "$OUT"
 sections=("$@")
@@ -136,6 +145,11 @@ start_rt() {
 # CPU seconds (user + system) the process has used.
 cpu_seconds() {
   awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"
+}
+
+# User and system CPU seconds the process has used: "user system".
+user_system_seconds() {
+  awk -v hz="$(getconf CLK_TCK)" '{print $14 / hz, $15 / hz}' "/proc/$1/stat"
 }
 
 # CPU seconds per thread name (threads of one name summed): "name seconds" lines.
@@ -665,6 +679,65 @@ instr() {
   cleanup
 }
 
+ab() {
+  if [ -z "$RT_B" ] || [ ! -x "$RT_B" ]; then
+    echo "ab needs RT_B=<another runtime binary> (RT_B='$RT_B')" >&2
+    return 1
+  fi
+  echo "== ab: A $RT"
+  echo "   against B $RT_B"
+  echo "   $N x $SIZE B at max rate, sync none, $AB_PAIRS alternated pairs of fresh warm runtimes"
+  local rt_a=$RT i which result before after threads_before threads_after line
+  local -a runs=()
+  for i in $(seq "$AB_PAIRS"); do
+    for which in A B; do
+      if [ "$which" = A ]; then RT=$rt_a; else RT=$RT_B; fi
+      if ! start_rt none; then
+        RT=$rt_a
+        return 1
+      fi
+      pb_rate eventmesh --port $PORT --n "$N" --size "$SIZE" --timeout 120 >/dev/null  # warm-up
+      before=$(user_system_seconds $RTPID)
+      threads_before=$(thread_cpu_seconds $RTPID)
+      result=$(timeout 300 "$PB" eventmesh --port $PORT --n "$N" --size "$SIZE" --timeout 120 2>&1 |
+        grep '^RESULT')
+      after=$(user_system_seconds $RTPID)
+      threads_after=$(thread_cpu_seconds $RTPID)
+      if [ -z "$result" ]; then
+        echo "pair $i $which: peerbench failed"
+      else
+        # "A|B rate p50_ms user_us system_us" per run, for the summary.
+        line=$(echo "$result $before $after" | awk -v w="$which" -v n="$N" '{
+          for (f = 1; f <= NF; ++f) {
+            if ($f ~ /^msgs_s=/) { split($f, kv, "="); rate = kv[2] }
+            if ($f ~ /^p50_us=/) { split($f, kv, "="); p50 = kv[2] / 1000 }
+          }
+          printf "%s %d %.2f %.2f %.2f", w, rate, p50, ($(NF - 1) - $(NF - 3)) * 1e6 / n,
+            ($NF - $(NF - 2)) * 1e6 / n }')
+        runs+=("$line")
+        echo "$line" | awk -v i="$i" '{printf "pair %-3d %s %7d events/s  p50 %6.2f ms  CPU %.2f user + %.2f system = %.2f us/event\n",
+          i, $1, $2, $3, $4, $5, $4 + $5}'
+        thread_cpu_report "$threads_before" "$threads_after" "$N"
+      fi
+      cleanup
+    done
+  done
+  RT=$rt_a
+  printf '%s\n' "${runs[@]}" | awk '
+    {n[$1]++; rate[$1] += $2; cpu[$1] += $4 + $5; user[$1] += $4}
+    END {for (w in n) printf "%s mean %.0f events/s, %.2f us/event (user %.2f) over %d runs\n",
+      w, rate[w] / n[w], cpu[w] / n[w], user[w] / n[w], n[w]}' | sort
+  # Each pair's B/A, where both runs of the pair served.
+  printf '%s\n' "${runs[@]}" | awk '
+    $1 == "A" {a_rate = $2; a_cpu = $4 + $5; have = 1; next}
+    $1 == "B" && have {printf "%.3f %.3f\n", $2 / a_rate, ($4 + $5) / a_cpu; have = 0}' >"$OUT/ab.ratios"
+  local -a rate_ratios cpu_ratios
+  mapfile -t rate_ratios < <(cut -d' ' -f1 "$OUT/ab.ratios")
+  mapfile -t cpu_ratios < <(cut -d' ' -f2 "$OUT/ab.ratios")
+  median_line "B/A rate" "${rate_ratios[@]}"
+  median_line "B/A CPU per event" "${cpu_ratios[@]}"
+}
+
 store() {
   echo "== store: pipelined appends, service over loopback vs embedded"
   "$BIN/eventmesh/store/service/store_service_benchmark" --syncs=none,batch --batches=1,16 \
@@ -674,7 +747,7 @@ store() {
 echo "fast_path_bench $(date -u +%FT%TZ) on $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for s in "${sections[@]}"; do
   case $s in
-    peers | ratio | paced | idle | http | webhook | store | sdk | instr) $s ;;
+    peers | ratio | paced | idle | http | webhook | store | sdk | instr | ab) $s ;;
     *) echo "unknown section $s" >&2; exit 2 ;;
   esac
 done
