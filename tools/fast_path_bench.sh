@@ -10,7 +10,8 @@
 #   g++ -std=c++17 -O2 -o /tmp/pb/peerbench ../shared/peerbench/peerbench.cc \
 #     -lnats -lhiredis -lmosquitto -lpthread
 #   nats-server -a 127.0.0.1 -p 14222 -js -sd /tmp/pbjs &      # for the `peers` section
-#   tools/fast_path_bench.sh [peers] [ratio] [paced] [idle] [http] [webhook] [store] [sdk] [instr] [ab]
+#   tools/fast_path_bench.sh [peers] [ratio] [paced] [idle] [http] [webhook] [store] [sdk] [instr]
+#     [ab]
 #
 # Sections:
 #   peers    max rate, runtime sync none and batch (256 publishes in flight, and batch also with
@@ -59,9 +60,11 @@
 #            copy of the runtime binary built before a change), AB_PAIRS (4) alternated pairs of
 #            fresh runtimes (sync none), each given one unmeasured run first; per run the rate,
 #            peerbench's p50 (a standing queue at saturation shows as a p50 of many ms), the
-#            runtime's user and system CPU per event and per thread; then each build's means and
-#            the median of the pairs' B/A ratios. On this shared host one run swings by 20-30 %:
-#            read the pairs, not one run (and `instr` with RT= each build for a count without noise)
+#            runtime's user and system CPU per event and per thread (only runs with every event
+#            delivered once count); then each build's means and the median of the pairs' B/A
+#            ratios (above 1: B moves more events, or spends more CPU per event). A goes first in
+#            odd pairs, B in even ones. On this shared host one run swings by 20-30 %: read the
+#            pairs, not one run (and `instr` with RT= each build for a count without noise)
 # Environment: BIN (bazel-bin), RT (the runtime binary, $BIN/eventmesh/runtime/runtime), RT_B (`ab`), AB_PAIRS (4), PB (peerbench), N (300000), SIZE (256), REPS (3), IDLE (10000), WARM (1),
 # WRK_SECONDS (8), PAIRS (6), PACED_ROUNDS (3), HTTP_ROUNDS (3), SUBS ("1 2"), INSTR_N (20000), BASELINE_THREADS (1),
 # OUT (scratch directory, /tmp/fastpath), CG_KEEP (`instr`: a directory to keep the callgrind
@@ -687,55 +690,74 @@ ab() {
   echo "== ab: A $RT"
   echo "   against B $RT_B"
   echo "   $N x $SIZE B at max rate, sync none, $AB_PAIRS alternated pairs of fresh warm runtimes"
-  local rt_a=$RT i which result before after threads_before threads_after line
+  local rt_a=$RT i which order result before after threads_before threads_after line
   local -a runs=()
   for i in $(seq "$AB_PAIRS"); do
-    for which in A B; do
+    # A first in odd pairs, B first in even ones: a drift within a pair favours neither.
+    order="A B"
+    [ $((i % 2)) -eq 0 ] && order="B A"
+    for which in $order; do
       if [ "$which" = A ]; then RT=$rt_a; else RT=$RT_B; fi
       if ! start_rt none; then
-        RT=$rt_a
-        return 1
+        echo "pair $i $which: the runtime did not start; the pairs so far:"
+        break 2
       fi
-      pb_rate eventmesh --port $PORT --n "$N" --size "$SIZE" --timeout 120 >/dev/null  # warm-up
+      if [ "$(pb_rate eventmesh --port $PORT --n "$N" --size "$SIZE" --timeout 120)" -eq 0 ]; then
+        echo "pair $i $which: the warm-up run failed"
+        cleanup
+        continue
+      fi
       before=$(user_system_seconds $RTPID)
       threads_before=$(thread_cpu_seconds $RTPID)
+      # Only a clean run counts: every event delivered once, nothing timed out.
       result=$(timeout 300 "$PB" eventmesh --port $PORT --n "$N" --size "$SIZE" --timeout 120 2>&1 |
-        grep '^RESULT')
+        grep '^RESULT' | grep ' lost=0 dup=0 ' | grep ' timeout=0 ')
       after=$(user_system_seconds $RTPID)
       threads_after=$(thread_cpu_seconds $RTPID)
       if [ -z "$result" ]; then
-        echo "pair $i $which: peerbench failed"
+        echo "pair $i $which: peerbench failed or lost events (not counted)"
       else
-        # "A|B rate p50_ms user_us system_us" per run, for the summary.
-        line=$(echo "$result $before $after" | awk -v w="$which" -v n="$N" '{
+        # "pair A|B rate p50_ms user_us system_us" per run, for the summary.
+        line=$(echo "$result $before $after" | awk -v i="$i" -v w="$which" -v n="$N" '{
           for (f = 1; f <= NF; ++f) {
             if ($f ~ /^msgs_s=/) { split($f, kv, "="); rate = kv[2] }
             if ($f ~ /^p50_us=/) { split($f, kv, "="); p50 = kv[2] / 1000 }
           }
-          printf "%s %d %.2f %.2f %.2f", w, rate, p50, ($(NF - 1) - $(NF - 3)) * 1e6 / n,
+          printf "%d %s %d %.2f %.2f %.2f", i, w, rate, p50, ($(NF - 1) - $(NF - 3)) * 1e6 / n,
             ($NF - $(NF - 2)) * 1e6 / n }')
         runs+=("$line")
-        echo "$line" | awk -v i="$i" '{printf "pair %-3d %s %7d events/s  p50 %6.2f ms  CPU %.2f user + %.2f system = %.2f us/event\n",
-          i, $1, $2, $3, $4, $5, $4 + $5}'
+        echo "$line" | awk '{printf "pair %-3d %s %7d events/s  p50 %6.2f ms  CPU %.2f user + " \
+          "%.2f system = %.2f us/event\n", $1, $2, $3, $4, $5, $6, $5 + $6}'
         thread_cpu_report "$threads_before" "$threads_after" "$N"
       fi
       cleanup
     done
   done
   RT=$rt_a
+  if [ ${#runs[@]} -eq 0 ]; then
+    echo "no clean run: nothing to compare"
+    return 1
+  fi
   printf '%s\n' "${runs[@]}" | awk '
-    {n[$1]++; rate[$1] += $2; cpu[$1] += $4 + $5; user[$1] += $4}
+    {n[$2]++; rate[$2] += $3; cpu[$2] += $5 + $6; user[$2] += $5}
     END {for (w in n) printf "%s mean %.0f events/s, %.2f us/event (user %.2f) over %d runs\n",
       w, rate[w] / n[w], cpu[w] / n[w], user[w] / n[w], n[w]}' | sort
-  # Each pair's B/A, where both runs of the pair served.
-  printf '%s\n' "${runs[@]}" | awk '
-    $1 == "A" {a_rate = $2; a_cpu = $4 + $5; have = 1; next}
-    $1 == "B" && have {printf "%.3f %.3f\n", $2 / a_rate, ($4 + $5) / a_cpu; have = 0}' >"$OUT/ab.ratios"
-  local -a rate_ratios cpu_ratios
-  mapfile -t rate_ratios < <(cut -d' ' -f1 "$OUT/ab.ratios")
-  mapfile -t cpu_ratios < <(cut -d' ' -f2 "$OUT/ab.ratios")
-  median_line "B/A rate" "${rate_ratios[@]}"
-  median_line "B/A CPU per event" "${cpu_ratios[@]}"
+  # Each pair's B/A, from pairs whose two runs were both clean (above 1: B moves more events,
+  # or spends more CPU per event).
+  local -a rate_ratios=() cpu_ratios=()
+  while read -r rate_ratio cpu_ratio; do
+    rate_ratios+=("$rate_ratio")
+    cpu_ratios+=("$cpu_ratio")
+  done < <(printf '%s\n' "${runs[@]}" | awk '
+    {rate[$1, $2] = $3; cpu[$1, $2] = $5 + $6; pairs[$1] = 1}
+    END {for (i in pairs) if ((i, "A") in rate && (i, "B") in rate && rate[i, "A"] > 0 &&
+      cpu[i, "A"] > 0) printf "%.3f %.3f\n", rate[i, "B"] / rate[i, "A"], cpu[i, "B"] / cpu[i, "A"]}')
+  if [ ${#rate_ratios[@]} -gt 0 ]; then
+    median_line "B/A rate" "${rate_ratios[@]}"
+    median_line "B/A CPU per event" "${cpu_ratios[@]}"
+  else
+    echo "no pair with two clean runs: no ratio"
+  fi
 }
 
 store() {

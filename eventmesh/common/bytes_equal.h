@@ -3,15 +3,12 @@
 
 // Equality of two byte strings, inlined for the short ones the event path compares with what it
 // remembers for every frame (property names and values, topics, content types): std::string's
-// operator== calls the library's memcmp for them, about 20 instructions and a call each. Strings
-// of up to 32 bytes are compared with at most four loads of each (overlapping when the length is
-// not a multiple of the load's); longer ones through memcmp. Pure functions.
+// operator== calls the library's memcmp for each, a call and memcmp's dispatch on the length.
+// Strings of up to 32 bytes are compared here with at most four loads of each (overlapping when
+// the length is not a multiple of the load's); longer ones through memcmp. Pure functions.
 
 #include <cstdint>
 #include <cstring>
-#include <string>
-#include <utility>
-#include <vector>
 
 #include "absl/base/attributes.h"
 #include "absl/strings/string_view.h"

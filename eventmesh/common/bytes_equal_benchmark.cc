@@ -11,8 +11,8 @@
 
 namespace {
 
-// Pairs of equal strings of `bytes` bytes each, cycled through so that the branch on the
-// length is not the only one the loop ever sees.
+// Eight strings of `bytes` bytes each (and their equal copies elsewhere), compared in turn: not
+// one pair of addresses over and over.
 std::vector<std::string> Texts(size_t bytes) {
   std::vector<std::string> texts;
   for (char c = 'a'; c < 'a' + 8; ++c) texts.emplace_back(bytes, c);

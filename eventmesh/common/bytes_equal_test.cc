@@ -4,6 +4,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/string_view.h"
+#include "eventmesh/common/sorted_vector_map.h"
 #include "gtest/gtest.h"
 
 namespace eventmesh {
@@ -12,7 +14,7 @@ namespace {
 // Every length up to 40 (each branch and both sides of its bounds) equal, then differing at
 // each position in turn. The strings sit at odd offsets in larger buffers,
 // as views into frames do.
-TEST(BytesEqualTest, AgreesWithStringEqualityForEveryLengthAndDifference) {
+TEST(BytesEqualTest, EqualAtEveryLengthAndUnequalForEveryDifferingByte) {
   for (size_t n = 0; n <= 40; ++n) {
     std::string a_buffer(n + 3, 'x');
     std::string b_buffer(n + 5, 'y');
@@ -66,6 +68,25 @@ TEST(PairsEqualTest, ComparesNamesAndValuesInOrder) {
   const std::vector<std::pair<absl::string_view, absl::string_view>> views = {
       {"protocoldesc", "tcp"}, {"protocoltype", "eventmeshmessage"}, {"protocolversion", "1.0"}};
   EXPECT_TRUE(PairsEqual(views, properties));
+}
+
+// A header's properties (a SortedVectorMap) against another header's and against remembered
+// pairs, as HeaderReader and StoredPublishMemo compare them.
+TEST(PairsEqualTest, ComparesSortedVectorMaps) {
+  SortedVectorMap<std::string> header;
+  header["protocoltype"] = "eventmeshmessage";
+  header["protocolversion"] = "1.0";
+  header["protocoldesc"] = "tcp";
+  SortedVectorMap<std::string> same = header;
+  EXPECT_TRUE(PairsEqual(header, same));
+  same["protocolversion"] = "0.3";
+  EXPECT_FALSE(PairsEqual(header, same));
+  const std::vector<std::pair<std::string, std::string>> remembered(header.begin(), header.end());
+  EXPECT_TRUE(PairsEqual(header, remembered));
+  SortedVectorMap<std::string> more = header;
+  more["idc"] = "FT";
+  EXPECT_FALSE(PairsEqual(header, more));
+  EXPECT_FALSE(PairsEqual(more, remembered));
 }
 
 }  // namespace

@@ -382,10 +382,11 @@ bool EncodeStoredPublish(const tcp::Header& header, absl::string_view body,
         // False when the memo stays for other values than these (the names-and-order path).
         bool remember_body = true;
         // The memo's attributes but maybe for the message's property values.
-        const bool same_shape = memo != nullptr && memo->valid_ && memo->topic_ == message.topic &&
-                                memo->content_type_ == content_type && memo->marker_ == marker &&
-                                SameTexts(memo->header_properties_, header.properties) &&
-                                SameNames(memo->message_properties_, message.properties);
+        const bool same_shape =
+            memo != nullptr && memo->valid_ && BytesEqual(memo->topic_, message.topic) &&
+            BytesEqual(memo->content_type_, content_type) && BytesEqual(memo->marker_, marker) &&
+            SameTexts(memo->header_properties_, header.properties) &&
+            SameNames(memo->message_properties_, message.properties);
         if (same_shape && SameValues(memo->message_properties_, message.properties)) {
           // The attributes of the last package, checked and written then. (The protocol
           // version, which decides some of the checks, is a header property.)
