@@ -57,7 +57,7 @@ absl::Status ConsumerManager::Subscribe(const std::shared_ptr<DeliveryTarget>& t
         DeadLetter(group, std::move(event), std::move(done));
       };
       auto opened_consumer = std::make_shared<GroupConsumer>(
-          group, topic, mode, options_.delivery, [this] { return NextSeq(); }, sink);
+          group, topic, mode, options_.delivery, [this] { return NextSeqBlock(); }, sink);
       absl::Status opened = opened_consumer->Open(connector_, options_.max_unacked_per_consumer,
                                                   start, options_.max_unacked_bytes_per_consumer);
       lock.lock();

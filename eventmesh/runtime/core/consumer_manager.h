@@ -69,7 +69,8 @@ class ConsumerManager {
   // Removes the target from everything (its unacknowledged events are redelivered).
   void RemoveTarget(uint64_t target_id);
 
-  uint64_t NextSeq() { return seq_.fetch_add(1) + 1; }
+  // The first of kSeqBlock runtime-wide unique push seqs (GroupConsumer's SeqBlockGenerator).
+  uint64_t NextSeqBlock() { return (seq_blocks_.fetch_add(1) + 1) * kSeqBlock; }
   // A target id for targets that are not TCP sessions (webhooks): from kExternalTargetIdBase
   // upward, so they never collide with session ids (which the TCP server counts from 1).
   static constexpr uint64_t kExternalTargetIdBase = uint64_t{1} << 62;
@@ -107,7 +108,7 @@ class ConsumerManager {
   connectors::Connector* const connector_;
   TopicRegistry* const topics_;
   const ConsumerManagerOptions options_;
-  std::atomic<uint64_t> seq_{0};
+  std::atomic<uint64_t> seq_blocks_{0};
   std::atomic<uint64_t> external_ids_{0};
 
   std::mutex mu_;

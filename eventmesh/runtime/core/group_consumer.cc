@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <utility>
 
 #include "absl/container/inlined_vector.h"
@@ -17,13 +18,13 @@ int64_t SteadyNowMs() {
 }
 
 GroupConsumer::GroupConsumer(std::string group, std::string topic, connectors::ConsumeMode mode,
-                             DeliverySettings settings, SeqGenerator seq,
+                             DeliverySettings settings, SeqBlockGenerator seq_blocks,
                              DeadLetterSink dead_letter)
     : group_(std::move(group)),
       topic_(std::move(topic)),
       mode_(mode),
       settings_(settings),
-      next_seq_(std::move(seq)),
+      next_seq_block_(std::move(seq_blocks)),
       dead_letter_(std::move(dead_letter)) {}
 
 GroupConsumer::~GroupConsumer() { Close(); }
@@ -78,15 +79,12 @@ size_t GroupConsumer::RemoveTarget(uint64_t target_id) {
     RemoveTargetByIdLocked(target_id);
     remaining = targets_.size();
     std::vector<std::pair<uint64_t, std::shared_ptr<Entry>>> moved;
-    for (auto it = in_flight_.begin(); it != in_flight_.end();) {
-      if (it->second.target->target_id() == target_id) {
-        outcome.release.push_back(it->second.target);
-        moved.emplace_back(it->first, std::move(it->second.entry));
-        in_flight_.erase(it++);
-      } else {
-        ++it;
-      }
-    }
+    in_flight_.EraseIf([&](uint64_t seq, InFlight& flight) {
+      if (flight.target->target_id() != target_id) return false;
+      outcome.release.push_back(flight.target);
+      moved.emplace_back(seq, std::move(flight.entry));
+      return true;
+    });
     Requeue(moved, outcome);
     DispatchLocked(&flush);
   }
@@ -231,7 +229,7 @@ void GroupConsumer::DispatchLocked(FlushList* flush) {
       continue;
     }
     Target* chosen = &targets_[static_cast<size_t>(chosen_index)];
-    const uint64_t seq = next_seq_();
+    const uint64_t seq = TakeSeqLocked();
     const std::string seq_text = absl::StrCat(seq);
     connectors::DeliveredEvent& delivered = entry->delivered;
     PushResult pushed;
@@ -275,23 +273,15 @@ void GroupConsumer::RecordPushLocked(std::shared_ptr<Entry> entry, const Target&
   entry->last_target = chosen.target->target_id();
   ++stats_.delivered;
   if (settings_.metrics != nullptr) settings_.metrics->Pushed();
-  if (chosen.settings.ack_timeout) {
-    const int64_t deadline = now_ns / 1'000'000 + settings_.ack_timeout_ms;
-    in_flight_.emplace(seq, InFlight{std::move(entry), chosen.target, deadline, now_ns});
-    deadlines_.emplace_back(deadline, seq);
-  } else {
-    // Settled by the target (OnAck / Reject) or by RemoveTarget; never by Tick.
-    in_flight_.emplace(seq, InFlight{std::move(entry), chosen.target, INT64_MAX, now_ns});
-  }
-  if (deadlines_.size() > 4 * in_flight_.size() + 1024) {
-    // An old unacknowledged push at the front keeps acknowledged ones behind it; drop those
-    // so memory stays proportional to what is in flight.
-    std::deque<std::pair<int64_t, uint64_t>> live;
-    for (const auto& d : deadlines_) {
-      if (in_flight_.contains(d.second)) live.push_back(d);
-    }
-    deadlines_.swap(live);
-  }
+  // Without an ack timeout: settled by the target (OnAck / Reject) or by RemoveTarget; never
+  // by Tick.
+  const int64_t deadline = chosen.settings.ack_timeout
+                               ? now_ns / 1'000'000 + settings_.ack_timeout_ms
+                               : std::numeric_limits<int64_t>::max();
+  InFlight& flight = in_flight_.Insert(seq, deadline);
+  flight.entry = std::move(entry);
+  flight.target = chosen.target;
+  flight.pushed_ns = now_ns;
 }
 
 bool GroupConsumer::DispatchRunsLocked(int first_target, int64_t now_ns,
@@ -313,7 +303,7 @@ bool GroupConsumer::DispatchRunsLocked(int first_target, int64_t now_ns,
       target = n == 1 ? (targets_[0].target->TryAcquireSlot() ? 0 : -1) : ChooseTargetLocked(next);
       if (target < 0) break;
     }
-    run_seqs_.emplace_back(next_seq_(), std::string());
+    run_seqs_.emplace_back(TakeSeqLocked(), std::string());
     run_targets_.push_back(static_cast<uint32_t>(target));
     ++size;
   }
@@ -386,14 +376,14 @@ void GroupConsumer::OnAcks(const uint64_t* seqs, size_t count) {
     outcome.release.reserve(count);
     const int64_t now_ns = settings_.metrics != nullptr ? SteadyNowNs() : 0;
     for (size_t i = 0; i < count; ++i) {
-      auto it = in_flight_.find(seqs[i]);
-      if (it == in_flight_.end()) continue;  // late ack: the event moved on
-      if (settings_.metrics != nullptr) settings_.metrics->Acked(it->second.pushed_ns, now_ns);
+      InFlight* flight = in_flight_.Find(seqs[i]);
+      if (flight == nullptr) continue;  // late ack: the event moved on
+      if (settings_.metrics != nullptr) settings_.metrics->Acked(flight->pushed_ns, now_ns);
       // The entry ends here (it is in no queue while in flight): its position moves out.
-      outcome.acks.push_back(std::move(it->second.entry->delivered.position));
-      outcome.release.push_back(std::move(it->second.target));
-      RecycleEntryLocked(std::move(it->second.entry));
-      in_flight_.erase(it);
+      outcome.acks.push_back(std::move(flight->entry->delivered.position));
+      outcome.release.push_back(std::move(flight->target));
+      RecycleEntryLocked(std::move(flight->entry));
+      in_flight_.Erase(seqs[i]);
       ++stats_.acked;
     }
     if (outcome.acks.empty()) return;
@@ -406,11 +396,11 @@ void GroupConsumer::Reject(uint64_t seq, const std::string& reason, int32_t atte
   Outcome outcome;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = in_flight_.find(seq);
-    if (it == in_flight_.end()) return;  // settled or moved already
-    std::shared_ptr<Entry> entry = std::move(it->second.entry);
-    outcome.release.push_back(std::move(it->second.target));
-    in_flight_.erase(it);
+    InFlight* flight = in_flight_.Find(seq);
+    if (flight == nullptr) return;  // settled or moved already
+    std::shared_ptr<Entry> entry = std::move(flight->entry);
+    outcome.release.push_back(std::move(flight->target));
+    in_flight_.Erase(seq);
     entry->reject_reason = reason;
     entry->reject_attempts = attempts;
     outcome.dead.push_back(std::move(entry));
@@ -425,20 +415,11 @@ void GroupConsumer::Tick(int64_t now_ms) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     std::vector<std::pair<uint64_t, std::shared_ptr<Entry>>> expired;
-    while (!deadlines_.empty() && deadlines_.front().first <= now_ms) {
-      const auto [deadline, seq] = deadlines_.front();
-      deadlines_.pop_front();
-      auto it = in_flight_.find(seq);
-      if (it == in_flight_.end()) continue;  // acknowledged or moved
-      outcome.release.push_back(it->second.target);
-      outcome.forget.emplace_back(it->second.target, absl::StrCat(seq));
-      expired.emplace_back(seq, std::move(it->second.entry));
-      in_flight_.erase(it);
-    }
-    // Drop acknowledged entries at the front so the deque stays bounded by in-flight pushes.
-    while (!deadlines_.empty() && !in_flight_.contains(deadlines_.front().second)) {
-      deadlines_.pop_front();
-    }
+    in_flight_.EraseDue(now_ms, [&](uint64_t seq, InFlight& flight) {
+      outcome.release.push_back(flight.target);
+      outcome.forget.emplace_back(flight.target, absl::StrCat(seq));
+      expired.emplace_back(seq, std::move(flight.entry));
+    });
     if (expired.empty()) {
       // Windows that opened through another consumer's ack are picked up here.
       if (!pending_.empty()) DispatchLocked(&flush);
@@ -537,15 +518,15 @@ void GroupConsumer::Close() {
     if (closed_) return;
     closed_ = true;
     subscription = std::move(subscription_);
-    for (auto& [seq, flight] : in_flight_) {
+    in_flight_.EraseIf([&](uint64_t seq, InFlight& flight) {
       forget.emplace_back(flight.target, absl::StrCat(seq));
       // Delivered and never acknowledged: it comes again, to whoever holds the partition next.
       notes.emplace_back(flight.entry->delivered.position, flight.entry->delivery_count);
-    }
-    in_flight_.clear();
+      return true;
+    });
+    in_flight_.Clear();
     pending_.clear();
     spare_entries_.clear();
-    deadlines_.clear();
     targets_.clear();
   }
   for (auto& [target, seq] : forget) {

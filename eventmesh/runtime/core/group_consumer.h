@@ -9,19 +9,19 @@
 // robin, so the load is balanced; a slow target with a full window is skipped).
 // BROADCASTING: one GroupConsumer per (session, topic) with a broadcasting subscription.
 //
-// Delivery tracking: every push gets a runtime-wide sequence number; the target's ACK of that
-// seq acknowledges the position to the connector (which commits it). A push not acknowledged
-// within ack_timeout_ms, or held by a target that goes away, is delivered again (preferably to
-// another target); once an event has been pushed max_delivery_count times and is still not
-// acknowledged it is handed to the dead-letter sink and, after the sink stored it, acknowledged.
-// Each failed delivery is also recorded with the connector (Subscription::NoteDeliveries); with
-// a connector that keeps those counts, an event arrives with the deliveries an earlier holder
-// made (DeliveredEvent::previous_deliveries) and the count goes on from there, so a poison event
-// is dead-lettered even when the runtime restarts or the partition moves to another runtime.
-// Events are pushed in the order the connector delivered them (per partition), so a target sees
-// each partition's events in order except for redeliveries.
-// Memory: pending events are bounded by the subscription's max_unacked (the connector stops
-// reading when it is reached).
+// Delivery tracking: every push gets a runtime-wide unique sequence number (the consumer takes
+// them kSeqBlock at a time, see InFlightTable); the target's ACK of that seq acknowledges the
+// position to the connector (which commits it). A push not acknowledged within ack_timeout_ms, or
+// held by a target that goes away, is delivered again (preferably to another target); once an event
+// has been pushed max_delivery_count times and is still not acknowledged it is handed to the
+// dead-letter sink and, after the sink stored it, acknowledged. Each failed delivery is also
+// recorded with the connector (Subscription::NoteDeliveries); with a connector that keeps those
+// counts, an event arrives with the deliveries an earlier holder made
+// (DeliveredEvent::previous_deliveries) and the count goes on from there, so a poison event is
+// dead-lettered even when the runtime restarts or the partition moves to another runtime. Events
+// are pushed in the order the connector delivered them (per partition), so a target sees each
+// partition's events in order except for redeliveries. Memory: pending events are bounded by the
+// subscription's max_unacked (the connector stops reading when it is reached).
 //
 // Thread-safe. Lock order: GroupConsumer::mu_ -> target internals; the connector is never
 // called with mu_ held.
@@ -34,10 +34,10 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "eventmesh/connectors/api/connector.h"
 #include "eventmesh/runtime/core/delivery_target.h"
+#include "eventmesh/runtime/core/in_flight_table.h"
 #include "eventmesh/runtime/core/runtime_metrics.h"
 
 namespace eventmesh::runtime::core {
@@ -63,8 +63,9 @@ struct TargetSettings {
 using DeadLetterSink =
     std::function<void(cloudevents::CloudEvent event, std::function<void(absl::Status)> done)>;
 
-// Produces runtime-wide unique push sequence numbers.
-using SeqGenerator = std::function<uint64_t()>;
+// Hands out runtime-wide unique push sequence numbers kSeqBlock at a time: returns the first of
+// kSeqBlock consecutive seqs, a multiple of kSeqBlock, never 0.
+using SeqBlockGenerator = std::function<uint64_t()>;
 
 struct ConsumerStats {
   int64_t pending = 0;
@@ -78,7 +79,8 @@ struct ConsumerStats {
 class GroupConsumer : public std::enable_shared_from_this<GroupConsumer> {
  public:
   GroupConsumer(std::string group, std::string topic, connectors::ConsumeMode mode,
-                DeliverySettings settings, SeqGenerator seq, DeadLetterSink dead_letter);
+                DeliverySettings settings, SeqBlockGenerator seq_blocks,
+                DeadLetterSink dead_letter);
   ~GroupConsumer();
 
   // Opens the connector subscription; events start flowing to the targets.
@@ -123,10 +125,9 @@ class GroupConsumer : public std::enable_shared_from_this<GroupConsumer> {
     std::string reject_reason;  // set by Reject
     int32_t reject_attempts = 0;
   };
-  struct InFlight {
+  struct InFlight {  // (its ack deadline is kept by in_flight_)
     std::shared_ptr<Entry> entry;
     std::shared_ptr<DeliveryTarget> target;
-    int64_t deadline_ms = 0;
     int64_t pushed_ns = 0;  // SteadyNowNs at the push (ack latency)
   };
   struct Target {
@@ -147,6 +148,14 @@ class GroupConsumer : public std::enable_shared_from_this<GroupConsumer> {
   // Targets pushed to by DispatchLocked; FlushPushes is called on them after mu_ is released.
   using FlushList = std::vector<std::shared_ptr<DeliveryTarget>>;
   void DispatchLocked(FlushList* flush);
+  // The next push's seq (from the block taken last, or a new block).
+  uint64_t TakeSeqLocked() {
+    if (seq_next_ == seq_end_) {
+      seq_next_ = next_seq_block_();
+      seq_end_ = seq_next_ + kSeqBlock;
+    }
+    return seq_next_++;
+  }
   // The index of the next target (round robin) with a free slot for `entry`, its slot taken;
   // -1 when every window is full.
   int ChooseTargetLocked(const Entry& entry);
@@ -172,7 +181,7 @@ class GroupConsumer : public std::enable_shared_from_this<GroupConsumer> {
   const std::string topic_;
   const connectors::ConsumeMode mode_;
   const DeliverySettings settings_;
-  const SeqGenerator next_seq_;
+  const SeqBlockGenerator next_seq_block_;
   const DeadLetterSink dead_letter_;
 
   std::mutex mu_;
@@ -183,15 +192,16 @@ class GroupConsumer : public std::enable_shared_from_this<GroupConsumer> {
   std::deque<std::shared_ptr<Entry>> pending_;
   // Events a target could not carry (PushResult::kUndeliverable), dead-lettered by Flush.
   std::vector<std::shared_ptr<Entry>> undeliverable_;
-  absl::flat_hash_map<uint64_t, InFlight> in_flight_;
+  InFlightTable<InFlight> in_flight_;  // by seq, with each push's ack deadline (ms)
+  uint64_t seq_next_ = 0;              // TakeSeqLocked's block: [seq_next_, seq_end_)
+  uint64_t seq_end_ = 0;
   // DispatchRunsLocked's buffers, kept between runs. Per event of the run in queue order: its
   // (seq, seq text), its target's index and its push's place in run_pushes_ (grouped by target).
   std::vector<std::pair<uint64_t, std::string>> run_seqs_;
   std::vector<uint32_t> run_targets_;
   std::vector<uint32_t> run_slots_;
   std::vector<DeliveryTarget::StoredPush> run_pushes_;
-  std::vector<std::shared_ptr<Entry>> run_kept_;        // entries of a closed target, requeued
-  std::deque<std::pair<int64_t, uint64_t>> deadlines_;  // (deadline, seq), in push order
+  std::vector<std::shared_ptr<Entry>> run_kept_;  // entries of a closed target, requeued
   // Entries of acknowledged events, reset, for the next events (at most kSpareEntries): while
   // events flow an event's entry is neither allocated nor freed (nor freed by the thread that
   // handles the acknowledgement, far from the one that allocated it).

@@ -149,7 +149,8 @@ class GroupConsumerTest : public ::testing::Test {
  protected:
   std::shared_ptr<GroupConsumer> Make(DeliverySettings settings) {
     auto consumer = std::make_shared<GroupConsumer>(
-        "g", "t", connectors::ConsumeMode::kClustering, settings, [this] { return ++seq_; },
+        "g", "t", connectors::ConsumeMode::kClustering, settings,
+        [this] { return ++seq_block_ * kSeqBlock; },
         [this](cloudevents::CloudEvent event, std::function<void(absl::Status)> done) {
           dead_letters.push_back(event.id());
           dead_letter_events.push_back(event);
@@ -163,7 +164,7 @@ class GroupConsumerTest : public ::testing::Test {
   std::vector<std::string> dead_letters;
   std::vector<cloudevents::CloudEvent> dead_letter_events;
   absl::Status dead_letter_status;
-  uint64_t seq_ = 0;
+  uint64_t seq_block_ = 0;
 };
 
 TEST_F(GroupConsumerTest, RoundRobinWithinWindowsAndAckFreesASlot) {
