@@ -723,24 +723,46 @@ void Session::FlushAcks() {
   size_t kept = 0;
   {
     std::lock_guard<std::mutex> lock(deliveries_mu_);
+    // The block of the previous ack, while it has pushes in flight (it usually holds the next).
+    uint64_t last_block = 0;
+    BlockDeliveries* last = nullptr;
     std::weak_ptr<core::GroupConsumer> run_owner;
     for (const uint64_t seq : pending_acks_) {
-      auto it = deliveries_.find(seq);
-      if (it == deliveries_.end()) continue;  // late ack after a timeout: the event moved on
-      const bool same_owner = !runs.empty() && !it->second.owner_before(run_owner) &&
-                              !run_owner.owner_before(it->second);
-      if (!same_owner) {
-        std::shared_ptr<core::GroupConsumer> consumer = it->second.lock();
-        if (consumer == nullptr) {
-          deliveries_.erase(it);
-          continue;
-        }
-        run_owner = it->second;
-        runs.emplace_back(std::move(consumer), kept);
+      const uint64_t block = seq / core::kSeqBlock;
+      BlockDeliveries* deliveries = last;
+      auto it = deliveries_.end();
+      if (deliveries == nullptr || block != last_block) {
+        it = deliveries_.find(block);
+        // Not pushed here, or a late ack after a timeout: the event moved on.
+        if (it == deliveries_.end()) continue;
+        deliveries = &it->second;
       }
-      deliveries_.erase(it);
+      const uint64_t bit = uint64_t{1} << (seq % core::kSeqBlock);
+      if ((deliveries->live & bit) == 0) continue;  // as above, or acknowledged already
+      if (deliveries != last) {
+        // A block of another consumer than the current run's starts a run.
+        const bool same_owner = !runs.empty() && !deliveries->consumer.owner_before(run_owner) &&
+                                !run_owner.owner_before(deliveries->consumer);
+        if (!same_owner) {
+          std::shared_ptr<core::GroupConsumer> consumer = deliveries->consumer.lock();
+          if (consumer == nullptr) {  // closed: its pushes were settled (or requeued) there
+            deliveries_.erase(it);
+            continue;
+          }
+          run_owner = deliveries->consumer;
+          runs.emplace_back(std::move(consumer), kept);
+        }
+      }
+      deliveries->live &= ~bit;
       pending_acks_[kept++] = seq;
       runs.back().second = kept;
+      if (deliveries->live == 0) {
+        deliveries_.erase(it != deliveries_.end() ? it : deliveries_.find(block));
+        last = nullptr;
+      } else {
+        last = deliveries;
+        last_block = block;
+      }
     }
   }
   size_t begin = 0;
@@ -857,9 +879,15 @@ void Session::PushFrames(core::PushKind kind, const std::shared_ptr<core::GroupC
   absl::InlinedVector<uint64_t, 64> keys(count, 0);
   {
     std::lock_guard<std::mutex> lock(deliveries_mu_);
+    BlockDeliveries* deliveries = nullptr;  // the block of keys[i - 1]
     for (size_t i = 0; i < count; ++i) {
       (void)SeqNumber(seq(i), &keys[i]);
-      deliveries_[keys[i]] = consumer;
+      const uint64_t block = keys[i] / core::kSeqBlock;
+      if (i == 0 || block != keys[i - 1] / core::kSeqBlock) {
+        deliveries = &deliveries_[block];
+        if (deliveries->live == 0) deliveries->consumer = consumer;
+      }
+      deliveries->live |= uint64_t{1} << (keys[i] % core::kSeqBlock);
     }
   }
   bool any_refused = false;
@@ -889,7 +917,7 @@ void Session::PushFrames(core::PushKind kind, const std::shared_ptr<core::GroupC
   if (any_refused) {
     std::lock_guard<std::mutex> lock(deliveries_mu_);
     for (size_t i = 0; i < count; ++i) {
-      if (result(i).code != core::PushResult::Code::kQueued) deliveries_.erase(keys[i]);
+      if (result(i).code != core::PushResult::Code::kQueued) SettleDeliveryLocked(keys[i]);
     }
   }
 }
@@ -924,7 +952,17 @@ void Session::Forget(const std::string& seq) {
   uint64_t key = 0;
   if (!SeqNumber(seq, &key)) return;
   std::lock_guard<std::mutex> lock(deliveries_mu_);
-  deliveries_.erase(key);
+  SettleDeliveryLocked(key);
+}
+
+bool Session::SettleDeliveryLocked(uint64_t seq) {
+  auto it = deliveries_.find(seq / core::kSeqBlock);
+  if (it == deliveries_.end()) return false;
+  const uint64_t bit = uint64_t{1} << (seq % core::kSeqBlock);
+  if ((it->second.live & bit) == 0) return false;
+  it->second.live &= ~bit;
+  if (it->second.live == 0) deliveries_.erase(it);
+  return true;
 }
 
 // ----- Output ------------------------------------------------------------------------------

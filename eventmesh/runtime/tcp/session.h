@@ -53,6 +53,7 @@
 #include "eventmesh/protocol/tcp/user_agent.h"
 #include "eventmesh/runtime/core/delivery_target.h"
 #include "eventmesh/runtime/core/group_consumer.h"
+#include "eventmesh/runtime/core/in_flight_table.h"
 #include "eventmesh/runtime/tcp/session_context.h"
 
 namespace eventmesh::runtime::tcp {
@@ -264,8 +265,18 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   bool close_after_flush_ = false;
   std::string close_reason_;
 
+  // The pushes in flight here, by seq block (a consumer takes its seqs core::kSeqBlock at a
+  // time, so one block's seqs all come from one consumer): the consumer, and a bit per seq of
+  // the block pushed here and not yet acknowledged, forgotten or refused. A push costs a bit,
+  // not a map entry and a weak_ptr copy; an entry goes with its last bit.
+  struct BlockDeliveries {
+    std::weak_ptr<core::GroupConsumer> consumer;
+    uint64_t live = 0;
+  };
+  // Clears `seq`'s bit; false when it was not set (not pushed here, or settled already).
+  bool SettleDeliveryLocked(uint64_t seq);
   std::mutex deliveries_mu_;
-  absl::flat_hash_map<uint64_t, std::weak_ptr<core::GroupConsumer>> deliveries_;
+  absl::flat_hash_map<uint64_t, BlockDeliveries> deliveries_;  // by seq / core::kSeqBlock
 };
 
 }  // namespace eventmesh::runtime::tcp
