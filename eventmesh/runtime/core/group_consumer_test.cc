@@ -4,6 +4,7 @@
 #include <atomic>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -381,6 +382,47 @@ TEST_F(GroupConsumerTest, TimedOutPushGoesToAnotherTargetAndLateAckIsIgnored) {
   consumer->OnAck(b->pushes[0].seq);
   EXPECT_EQ(connector.acks.size(), 1u);
   EXPECT_EQ(consumer->stats().redelivered, 1);
+}
+
+// A consumer takes its seqs kSeqBlock at a time: pushes across several blocks are tracked and
+// settled however their acks come, and those left unacknowledged time out and go again in their
+// original order.
+TEST_F(GroupConsumerTest, PushesAcrossSeqBlocksAreSettledByAckOrTimeout) {
+  DeliverySettings settings;
+  settings.ack_timeout_ms = 10;
+  auto consumer = Make(settings);
+  auto a = std::make_shared<FakeTarget>(1, 1000);
+  a->takes_stored_bytes = true;
+  consumer->AddTarget(a, PushKind::kUnicast);
+  connector.DeliverStored(0, 100);
+  connector.Deliver(100, 200);
+  ASSERT_EQ(a->stored_pushes.size(), 100u);
+  ASSERT_EQ(a->pushes.size(), 100u);
+  std::vector<FakeTarget::Pushed> all = a->stored_pushes;
+  all.insert(all.end(), a->pushes.begin(), a->pushes.end());
+  std::set<uint64_t> seqs;
+  for (const auto& push : all) seqs.insert(push.seq);
+  EXPECT_EQ(seqs.size(), 200u);
+  EXPECT_GE(*seqs.begin(), kSeqBlock);  // seq 0 is never used
+  // Every event but each seventh acknowledged, last first.
+  for (int i = 199; i >= 0; --i) {
+    if (i % 7 != 0) consumer->OnAck(all[static_cast<size_t>(i)].seq);
+  }
+  EXPECT_EQ(connector.acks.size(), 200u - 29u);
+  EXPECT_EQ(consumer->stats().in_flight, 29);
+  EXPECT_EQ(a->in_use(), 29);
+  auto b = std::make_shared<FakeTarget>(2, 1000);
+  consumer->AddTarget(b, PushKind::kUnicast);
+  consumer->Tick(SteadyNowMs() + 1000);
+  EXPECT_EQ(a->forgotten.size(), 29u);
+  EXPECT_EQ(a->in_use(), 0);
+  // A redelivery avoids the target that let it time out: all go to b, in their order.
+  ASSERT_EQ(b->pushes.size(), 29u);
+  for (size_t k = 0; k < 29; ++k) EXPECT_EQ(b->pushes[k].id, "e" + std::to_string(7 * k));
+  for (const auto& push : b->pushes) consumer->OnAck(push.seq);
+  EXPECT_EQ(connector.acks.size(), 200u);
+  EXPECT_EQ(consumer->stats().in_flight, 0);
+  EXPECT_EQ(consumer->stats().redelivered, 29);
 }
 
 TEST_F(GroupConsumerTest, RemovedTargetsEventsGoToTheOthers) {

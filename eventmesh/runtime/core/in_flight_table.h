@@ -8,14 +8,15 @@
 // table keeps one array of kSeqBlock slots per block that holds a push: the pushes of a run and
 // their acknowledgements, which come back in push order, touch consecutive memory, and a lookup
 // in the block of the previous lookup needs no search. A block goes when its last slot is
-// erased, unless it is the newest block (more seqs of it may still come); a newer block's first
-// insert takes an empty newest block away. So an old push that is never settled holds its own
-// block, not the table: memory stays proportional to the pushes in flight.
+// erased (one is kept aside for the next new block), so an old push that is never settled holds
+// its own block, not the table: memory stays proportional to the pushes in flight, and a table
+// with nothing in flight holds one spare block (about 3 KB for GroupConsumer's slots).
 //
 // Not thread-safe (the consumer's lock guards it). `Value` must be default-constructible and
 // move-assignable; an erased slot is reset to Value().
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -37,12 +38,12 @@ class InFlightTable {
   InFlightTable& operator=(const InFlightTable&) = delete;
 
   // Puts a push at `seq` (not in the table) with `deadline` (INT64_MAX: never due) and returns
-  // its slot. `seq`'s block must not be older than the newest block of the table.
+  // its slot. `seq`'s block must not be older than the newest block holding a push.
   Value& Insert(uint64_t seq, int64_t deadline) {
     const uint64_t base = seq & ~(kSeqBlock - 1);
     if (blocks_.empty() || blocks_.back()->base != base) {
-      DCHECK(blocks_.empty() || blocks_.back()->base < base) << "seq " << seq << " out of order";
-      if (!blocks_.empty() && blocks_.back()->used == 0) FreeBlock(blocks_.size() - 1);
+      // (Once per block: a block out of order would leave blocks_ unsorted, and lookups blind.)
+      CHECK(blocks_.empty() || blocks_.back()->base < base) << "seq " << seq << " out of order";
       blocks_.push_back(NewBlock(base));
     }
     Block& block = *blocks_.back();
@@ -76,7 +77,7 @@ class InFlightTable {
     block->slots[index] = Value();
     block->used &= ~bit;
     --size_;
-    if (block->used == 0 && block != blocks_.back().get()) {
+    if (block->used == 0) {
       FreeBlock(static_cast<size_t>(
           std::lower_bound(blocks_.begin(), blocks_.end(), block->base, BaseBelow) -
           blocks_.begin()));
@@ -145,7 +146,7 @@ class InFlightTable {
   }
 
   // Drops blocks_[i] (empty); one block is kept for the next NewBlock, so a steady flow of
-  // pushes reuses two blocks instead of allocating one per kSeqBlock pushes.
+  // pushes reuses the same few blocks instead of allocating one per kSeqBlock pushes.
   void FreeBlock(size_t i) {
     if (last_ == blocks_[i].get()) last_ = nullptr;
     spare_ = std::move(blocks_[i]);
@@ -174,7 +175,7 @@ class InFlightTable {
         }
       }
       block.min_deadline = min_deadline;
-      if (block.used == 0 && i + 1 < blocks_.size()) {
+      if (block.used == 0) {
         FreeBlock(i);
       } else {
         ++i;
