@@ -88,6 +88,7 @@ class DeliveryTarget {
     bool validated = false;
     const cloudevents::StoredEventHints* hints = nullptr;
     const std::string* seq = nullptr;
+    uint64_t seq_number = 0;  // `seq` as a number
     PushResult result;
   };
   // PushStored of each of `pushes` in order (one slot taken for each), the results set in

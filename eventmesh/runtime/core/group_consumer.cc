@@ -324,6 +324,7 @@ bool GroupConsumer::DispatchRunsLocked(int first_target, int64_t now_ns,
     push.validated = delivered.stored_validated;
     push.hints = &delivered.stored_hints;
     push.seq = &run_seqs_[i].second;
+    push.seq_number = run_seqs_[i].first;
   }
   for (size_t t = 0; t < n; ++t) {
     if (begin[t + 1] == begin[t]) continue;

@@ -868,9 +868,9 @@ core::PushResult Session::PushStored(const std::shared_ptr<const std::string>& s
                    });
 }
 
-template <typename Seq, typename Encode, typename Result>
+template <typename SeqNumberOf, typename Encode, typename Result>
 void Session::PushFrames(core::PushKind kind, const std::shared_ptr<core::GroupConsumer>& consumer,
-                         size_t count, Seq seq, Encode encode, Result result) {
+                         size_t count, SeqNumberOf seq_number, Encode encode, Result result) {
   if (closed_.load(std::memory_order_relaxed)) {
     for (size_t i = 0; i < count; ++i) result(i) = core::PushResult::Closed();
     return;
@@ -881,7 +881,7 @@ void Session::PushFrames(core::PushKind kind, const std::shared_ptr<core::GroupC
     std::lock_guard<std::mutex> lock(deliveries_mu_);
     BlockDeliveries* deliveries = nullptr;  // the block of keys[i - 1]
     for (size_t i = 0; i < count; ++i) {
-      (void)SeqNumber(seq(i), &keys[i]);
+      keys[i] = seq_number(i);
       const uint64_t block = keys[i] / core::kSeqBlock;
       if (i == 0 || block != keys[i - 1] / core::kSeqBlock) {
         deliveries = &deliveries_[block];
@@ -926,7 +926,7 @@ void Session::PushStoredRun(core::PushKind kind,
                             const std::shared_ptr<core::GroupConsumer>& consumer,
                             StoredPush* pushes, size_t count) {
   PushFrames(
-      kind, consumer, count, [&](size_t i) -> const std::string& { return *pushes[i].seq; },
+      kind, consumer, count, [&](size_t i) { return pushes[i].seq_number; },
       [&](size_t i, Command cmd, protocol::tcp::LengthConvention convention, std::string* out) {
         const StoredPush& push = pushes[i];
         return AppendStoredFrameLocked(**push.stored, push.validated, *push.hints, cmd, *push.seq,
@@ -939,8 +939,10 @@ core::PushResult Session::PushFrame(core::PushKind kind, const std::string& seq,
                                     const std::shared_ptr<core::GroupConsumer>& consumer,
                                     PushEncoder encode) {
   core::PushResult sent;
+  uint64_t number = 0;
+  (void)SeqNumber(seq, &number);
   PushFrames(
-      kind, consumer, 1, [&](size_t) -> const std::string& { return seq; },
+      kind, consumer, 1, [&](size_t) { return number; },
       [&](size_t, Command cmd, protocol::tcp::LengthConvention convention, std::string* out) {
         return encode(cmd, convention, out);
       },

@@ -188,13 +188,13 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
                                        protocol::tcp::Command cmd, const std::string& seq,
                                        protocol::tcp::LengthConvention convention,
                                        std::string* out);
-  // Pushes `count` frames for `consumer`: the ack routes (by `seq(i)`, a const std::string&)
-  // under one lock, the frames (`encode(i, cmd, convention, out)` appends frame i, an
+  // Pushes `count` frames for `consumer`: the ack routes (by `seq_number(i)`, the seq as a
+  // uint64_t) under one lock, the frames (`encode(i, cmd, convention, out)` appends frame i, an
   // absl::Status) under out_mu_ once, each push's result in `result(i)` (a core::PushResult&). A
   // refused push leaves neither a frame nor an ack route behind. Defined (and used) in session.cc.
-  template <typename Seq, typename Encode, typename Result>
+  template <typename SeqNumberOf, typename Encode, typename Result>
   void PushFrames(core::PushKind kind, const std::shared_ptr<core::GroupConsumer>& consumer,
-                  size_t count, Seq seq, Encode encode, Result result);
+                  size_t count, SeqNumberOf seq_number, Encode encode, Result result);
   using PushEncoder = absl::FunctionRef<absl::Status(
       protocol::tcp::Command cmd, protocol::tcp::LengthConvention convention, std::string* out)>;
   // PushFrames for one frame.
