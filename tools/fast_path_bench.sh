@@ -64,8 +64,11 @@
 #            delivered once count); then each build's means and the median of the pairs' B/A
 #            ratios (above 1: B moves more events, or spends more CPU per event). A goes first in
 #            odd pairs, B in even ones. On this shared host one run swings by 20-30 %: read the
-#            pairs, not one run (and `instr` with RT= each build for a count without noise)
-# Environment: BIN (bazel-bin), RT (the runtime binary, $BIN/eventmesh/runtime/runtime), RT_B (`ab`), AB_PAIRS (4), PB (peerbench), N (300000), SIZE (256), REPS (3), IDLE (10000), WARM (1),
+#            pairs, not one run (and `instr` with RT= each build for a count without noise).
+#            AB_RATE (events/s; default 0 = max rate): the measured runs are paced at that rate
+#            (the warm-up stays at max rate), and each run's p99 and the median B/A p99 are
+#            printed too: latency of two builds at a fixed rate
+# Environment: BIN (bazel-bin), RT (the runtime binary, $BIN/eventmesh/runtime/runtime), RT_B (`ab`), AB_PAIRS (4), AB_RATE (0), PB (peerbench), N (300000), SIZE (256), REPS (3), IDLE (10000), WARM (1),
 # WRK_SECONDS (8), PAIRS (6), PACED_ROUNDS (3), HTTP_ROUNDS (3), SUBS ("1 2"), INSTR_N (20000), BASELINE_THREADS (1),
 # OUT (scratch directory, /tmp/fastpath), CG_KEEP (`instr`: a directory to keep the callgrind
 # outputs in, callgrind.runtime.out and callgrind.tcp_baseline.out; not kept by default).
@@ -87,6 +90,7 @@ OUT=${OUT:-/tmp/fastpath}
 CG_KEEP=${CG_KEEP:-}
 RT_B=${RT_B:-}
 AB_PAIRS=${AB_PAIRS:-4}
+AB_RATE=${AB_RATE:-0}
 RT=${RT:-$BIN/eventmesh/runtime/runtime}
 mkdir -p "$OUT"
 sections=("$@")
@@ -689,7 +693,13 @@ ab() {
   fi
   echo "== ab: A $RT"
   echo "   against B $RT_B"
-  echo "   $N x $SIZE B at max rate, sync none, $AB_PAIRS alternated pairs of fresh warm runtimes"
+  local pace="max rate"
+  local -a rate_args=()
+  if [ "$AB_RATE" -gt 0 ]; then
+    pace="$AB_RATE events/s"
+    rate_args=(--rate "$AB_RATE")
+  fi
+  echo "   $N x $SIZE B at $pace, sync none, $AB_PAIRS alternated pairs of fresh warm runtimes"
   local rt_a=$RT i which order result before after threads_before threads_after line
   local -a runs=()
   for i in $(seq "$AB_PAIRS"); do
@@ -710,24 +720,25 @@ ab() {
       before=$(user_system_seconds $RTPID)
       threads_before=$(thread_cpu_seconds $RTPID)
       # Only a clean run counts: every event delivered once, nothing timed out.
-      result=$(timeout 300 "$PB" eventmesh --port $PORT --n "$N" --size "$SIZE" --timeout 120 2>&1 |
-        grep '^RESULT' | grep ' lost=0 dup=0 ' | grep ' timeout=0 ')
+      result=$(timeout 300 "$PB" eventmesh --port $PORT --n "$N" --size "$SIZE" --timeout 120 \
+        "${rate_args[@]}" 2>&1 | grep '^RESULT' | grep ' lost=0 dup=0 ' | grep ' timeout=0 ')
       after=$(user_system_seconds $RTPID)
       threads_after=$(thread_cpu_seconds $RTPID)
       if [ -z "$result" ]; then
         echo "pair $i $which: peerbench failed or lost events (not counted)"
       else
-        # "pair A|B rate p50_ms user_us system_us" per run, for the summary.
+        # "pair A|B rate p50_ms user_us system_us p99_ms" per run, for the summary.
         line=$(echo "$result $before $after" | awk -v i="$i" -v w="$which" -v n="$N" '{
           for (f = 1; f <= NF; ++f) {
             if ($f ~ /^msgs_s=/) { split($f, kv, "="); rate = kv[2] }
             if ($f ~ /^p50_us=/) { split($f, kv, "="); p50 = kv[2] / 1000 }
+            if ($f ~ /^p99_us=/) { split($f, kv, "="); p99 = kv[2] / 1000 }
           }
-          printf "%d %s %d %.2f %.2f %.2f", i, w, rate, p50, ($(NF - 1) - $(NF - 3)) * 1e6 / n,
-            ($NF - $(NF - 2)) * 1e6 / n }')
+          printf "%d %s %d %.2f %.2f %.2f %.3f", i, w, rate, p50, ($(NF - 1) - $(NF - 3)) * 1e6 / n,
+            ($NF - $(NF - 2)) * 1e6 / n, p99 }')
         runs+=("$line")
-        echo "$line" | awk '{printf "pair %-3d %s %7d events/s  p50 %6.2f ms  CPU %.2f user + " \
-          "%.2f system = %.2f us/event\n", $1, $2, $3, $4, $5, $6, $5 + $6}'
+        echo "$line" | awk '{printf "pair %-3d %s %7d events/s  p50 %6.2f ms  p99 %7.2f ms  " \
+          "CPU %.2f user + %.2f system = %.2f us/event\n", $1, $2, $3, $4, $7, $5, $6, $5 + $6}'
         thread_cpu_report "$threads_before" "$threads_after" "$N"
       fi
       cleanup
@@ -744,17 +755,21 @@ ab() {
       w, rate[w] / n[w], cpu[w] / n[w], user[w] / n[w], n[w]}' | sort
   # Each pair's B/A, from pairs whose two runs were both clean (above 1: B moves more events,
   # or spends more CPU per event).
-  local -a rate_ratios=() cpu_ratios=()
-  while read -r rate_ratio cpu_ratio; do
+  local -a rate_ratios=() cpu_ratios=() p99_ratios=()
+  while read -r rate_ratio cpu_ratio p99_ratio; do
     rate_ratios+=("$rate_ratio")
     cpu_ratios+=("$cpu_ratio")
+    p99_ratios+=("$p99_ratio")
   done < <(printf '%s\n' "${runs[@]}" | awk '
-    {rate[$1, $2] = $3; cpu[$1, $2] = $5 + $6; pairs[$1] = 1}
+    {rate[$1, $2] = $3; cpu[$1, $2] = $5 + $6; p99[$1, $2] = $7; pairs[$1] = 1}
     END {for (i in pairs) if ((i, "A") in rate && (i, "B") in rate && rate[i, "A"] > 0 &&
-      cpu[i, "A"] > 0) printf "%.3f %.3f\n", rate[i, "B"] / rate[i, "A"], cpu[i, "B"] / cpu[i, "A"]}')
+      cpu[i, "A"] > 0) printf "%.3f %.3f %.3f\n", rate[i, "B"] / rate[i, "A"],
+      cpu[i, "B"] / cpu[i, "A"], (p99[i, "A"] > 0 ? p99[i, "B"] / p99[i, "A"] : 0)}')
   if [ ${#rate_ratios[@]} -gt 0 ]; then
     median_line "B/A rate" "${rate_ratios[@]}"
     median_line "B/A CPU per event" "${cpu_ratios[@]}"
+    # At a fixed rate the rates match; the latency is what differs.
+    [ "$AB_RATE" -gt 0 ] && median_line "B/A p99" "${p99_ratios[@]}"
   else
     echo "no pair with two clean runs: no ratio"
   fi
