@@ -20,8 +20,10 @@
 // (DeliveredEvent::previous_deliveries) and the count goes on from there, so a poison event is
 // dead-lettered even when the runtime restarts or the partition moves to another runtime. Events
 // are pushed in the order the connector delivered them (per partition), so a target sees each
-// partition's events in order except for redeliveries. Memory: pending events are bounded by the
-// subscription's max_unacked (the connector stops reading when it is reached).
+// partition's events in order except for redeliveries.
+//
+// Memory: pending events are bounded by the subscription's max_unacked (the connector stops
+// reading when it is reached); pushes in flight by the targets' windows.
 //
 // Thread-safe. Lock order: GroupConsumer::mu_ -> target internals; the connector is never
 // called with mu_ held.
