@@ -957,14 +957,11 @@ void Session::Forget(const std::string& seq) {
   SettleDeliveryLocked(key);
 }
 
-bool Session::SettleDeliveryLocked(uint64_t seq) {
+void Session::SettleDeliveryLocked(uint64_t seq) {
   auto it = deliveries_.find(seq / core::kSeqBlock);
-  if (it == deliveries_.end()) return false;
-  const uint64_t bit = uint64_t{1} << (seq % core::kSeqBlock);
-  if ((it->second.live & bit) == 0) return false;
-  it->second.live &= ~bit;
+  if (it == deliveries_.end()) return;
+  it->second.live &= ~(uint64_t{1} << (seq % core::kSeqBlock));
   if (it->second.live == 0) deliveries_.erase(it);
-  return true;
 }
 
 // ----- Output ------------------------------------------------------------------------------

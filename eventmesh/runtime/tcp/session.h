@@ -273,8 +273,8 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
     std::weak_ptr<core::GroupConsumer> consumer;
     uint64_t live = 0;
   };
-  // Clears `seq`'s bit; false when it was not set (not pushed here, or settled already).
-  bool SettleDeliveryLocked(uint64_t seq);
+  // Clears `seq`'s bit (nothing when it was not set: not pushed here, or settled already).
+  void SettleDeliveryLocked(uint64_t seq);
   std::mutex deliveries_mu_;
   absl::flat_hash_map<uint64_t, BlockDeliveries> deliveries_;  // by seq / core::kSeqBlock
 };
