@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "eventmesh/common/string_resize.h"
 #include "eventmesh/protocol/cloudevents/json_format.h"
 #include "eventmesh/protocol/cloudevents/timestamp.h"
 #include "eventmesh/protocol/proto/wire_reader.h"
@@ -305,14 +306,14 @@ class WireOut {
     // cache of stored events, then holds little more than it needs.
     if (expected > 0) {
       const size_t len = out_->size();
-      out_->resize(len + expected);
+      ResizeUninitialized(out_, len + expected);  // every byte is written before it is read
       cur_ = out_->data() + len;
       end_ = out_->data() + out_->size();
     }
   }
   WireOut(const WireOut&) = delete;
   WireOut& operator=(const WireOut&) = delete;
-  ~WireOut() { out_->resize(static_cast<size_t>(cur_ - out_->data())); }
+  ~WireOut() { ResizeUninitialized(out_, static_cast<size_t>(cur_ - out_->data())); }
 
   // Room for `n` more bytes.
   ABSL_ATTRIBUTE_ALWAYS_INLINE void Reserve(size_t n) {
@@ -328,7 +329,7 @@ class WireOut {
  private:
   void Grow(size_t n) {
     const size_t len = static_cast<size_t>(cur_ - out_->data());
-    out_->resize(std::max(2 * out_->size(), len + n + 64));
+    ResizeUninitialized(out_, std::max(2 * out_->size(), len + n + 64));
     cur_ = out_->data() + len;
     end_ = out_->data() + out_->size();
   }

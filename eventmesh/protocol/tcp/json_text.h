@@ -20,6 +20,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "eventmesh/common/string_resize.h"
 #include "eventmesh/protocol/json/append_writer.h"
 #include "eventmesh/protocol/json/json.h"
 #include "eventmesh/protocol/json/string_scan.h"
@@ -198,15 +199,16 @@ inline absl::string_view View(const rapidjson::Value& v) {
   return absl::string_view(v.GetString(), v.GetStringLength());
 }
 
-// Appends `pieces` to `out` with one resize and plain copies (each std::string::append is a
-// library call): the writers that copy a header from a template around its seq. The count is a
-// template argument so that both loops unroll.
+// Appends `pieces` to `out` with one resize (without a zero fill: every byte is copied into at
+// once) and plain copies (each std::string::append is a library call): the writers that copy a
+// header from a template around its seq. The count is a template argument so that both loops
+// unroll.
 template <size_t N>
 inline void AppendPieces(std::string* out, const absl::string_view (&pieces)[N]) {
   size_t size = 0;
   for (const absl::string_view piece : pieces) size += piece.size();
   const size_t at = out->size();
-  out->resize(at + size);
+  ResizeUninitialized(out, at + size);
   char* p = out->data() + at;
   for (const absl::string_view piece : pieces) {
     if (!piece.empty()) std::memcpy(p, piece.data(), piece.size());

@@ -100,11 +100,7 @@ absl::Status EncodeReply(Command cmd, int code, absl::string_view desc,
     const SuccessReply& reply = SuccessReplies()[index];
     const size_t frame_size = reply.frame_head.size() + seq->size() + reply.tail.size();
     if (frame_size <= max_frame_size) {
-      // Appended piece by piece: no zero fill of the room first (as a resize would do).
-      out->reserve(start + frame_size);
-      out->append(reply.frame_head);
-      out->append(seq->data(), seq->size());
-      out->append(reply.tail);
+      AppendPieces(out, {reply.frame_head, *seq, reply.tail});
       PatchLengths(start, frame_size - kPrefixSize, 0, convention, out);
       return absl::OkStatus();
     }

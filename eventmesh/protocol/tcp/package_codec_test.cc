@@ -164,8 +164,8 @@ TEST(PackageCodecTest, OversizeFrameIsRefusedAndOutputUnchanged) {
 // after other output.
 TEST(PackageCodecTest, ReplyFramesMatchEncodedPackages) {
   const std::optional<std::string> seqs[] = {
-      std::nullopt,    "",    "17",  std::string(32, 'f'), "quote\"and\\slash",
-      "\x7f/\xc3\xa9", "SEQ", "\x01"};
+      std::nullopt,    "",    "17",   std::string(32, 'f'), "quote\"and\\slash",
+      "\x7f/\xc3\xa9", "SEQ", "\x01", std::string(600, 's')};  // the last: past the stack frame
   const std::string descs[] = {"", "success", "Tps overload, \"x\"\n\x01"};
   for (const LengthConvention convention :
        {LengthConvention::kCurrent, LengthConvention::kLegacy}) {
@@ -201,6 +201,17 @@ TEST(PackageCodecTest, OversizeReplyIsRefusedAndOutputUnchanged) {
   EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(std::string(s.message()), HasSubstr("exceeds the 100-byte limit"));
   EXPECT_EQ(out, "keep");
+}
+
+TEST(PackageCodecTest, OversizeSuccessReplyIsRefusedAndOutputUnchanged) {
+  for (const size_t max_frame_size : {size_t{40}, size_t{150}}) {
+    std::string out = "keep";
+    const absl::Status s =
+        EncodeReply(Command::kAsyncMessageToServerAck, 0, "success", std::string(100, '7'),
+                    LengthConvention::kCurrent, &out, max_frame_size);
+    EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << max_frame_size;
+    EXPECT_EQ(out, "keep");
+  }
 }
 
 TEST(PackageCodecTest, ConventionNames) {
