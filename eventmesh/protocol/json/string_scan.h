@@ -95,18 +95,46 @@ inline size_t FindSpecialShort(const char* data, size_t n, bool stop_on_non_asci
 // where it is not.
 inline __m128i SpecialBytes16(const char* p, bool stop_on_non_ascii) {
   const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i quote_or_backslash =
+      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+  if (stop_on_non_ascii) {
+    // As signed bytes, 0x80 and above are negative: one compare finds them and the controls.
+    return _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)), quote_or_backslash);
+  }
   const __m128i max_control = _mm_set1_epi8(0x1F);
   // Unsigned v <= 0x1F  <=>  max(v, 0x1F) == 0x1F.
   const __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(v, max_control), max_control);
-  __m128i special = _mm_or_si128(control, _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-                                                       _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
-  if (stop_on_non_ascii) special = _mm_or_si128(special, v);  // the high bits of 0x80 and above
-  return special;
+  return _mm_or_si128(control, quote_or_backslash);
 }
 
 // Bit k set where byte k of the 16 at `p` is special (exact for every bit).
 inline uint32_t SpecialMask16(const char* p, bool stop_on_non_ascii) {
   return static_cast<uint32_t>(_mm_movemask_epi8(SpecialBytes16(p, stop_on_non_ascii)));
+}
+
+// FindJsonSpecialByte for one value of stop_on_non_ascii: the steps below test it at compile
+// time.
+template <bool kStopOnNonAscii>
+inline size_t FindSpecialSse2(const char* data, size_t n) {
+  if (n < 16) return FindSpecialShort(data, n, kStopOnNonAscii);
+  size_t i = 0;
+  // Long texts (message bodies) 64 bytes per step: four blocks' marks joined, one test; the
+  // block steps below find the first mark of a step that has one.
+  for (; i + 64 <= n; i += 64) {
+    const __m128i any = _mm_or_si128(_mm_or_si128(SpecialBytes16(data + i, kStopOnNonAscii),
+                                                  SpecialBytes16(data + i + 16, kStopOnNonAscii)),
+                                     _mm_or_si128(SpecialBytes16(data + i + 32, kStopOnNonAscii),
+                                                  SpecialBytes16(data + i + 48, kStopOnNonAscii)));
+    if (_mm_movemask_epi8(any) != 0) break;
+  }
+  for (; i + 16 <= n; i += 16) {
+    const uint32_t mask = SpecialMask16(data + i, kStopOnNonAscii);
+    if (mask != 0) return i + static_cast<size_t>(__builtin_ctz(mask));
+  }
+  if (i == n) return n;
+  // The last 16 bytes: those before i are plain, so the first marked byte is the answer.
+  const uint32_t mask = SpecialMask16(data + n - 16, kStopOnNonAscii);
+  return mask != 0 ? n - 16 + static_cast<size_t>(__builtin_ctz(mask)) : n;
 }
 #endif
 
@@ -116,28 +144,8 @@ inline uint32_t SpecialMask16(const char* p, bool stop_on_non_ascii) {
 // `stop_on_non_ascii`) 0x80 or above; n when there is none.
 inline size_t FindJsonSpecialByte(const char* data, size_t n, bool stop_on_non_ascii = false) {
 #if defined(__SSE2__)
-  using string_scan_internal::SpecialMask16;
-  if (n < 16) return string_scan_internal::FindSpecialShort(data, n, stop_on_non_ascii);
-  size_t i = 0;
-  // Long texts (message bodies) 64 bytes per step: four blocks' marks joined, one test; the
-  // block steps below find the first mark of a step that has one.
-  for (; i + 64 <= n; i += 64) {
-    using string_scan_internal::SpecialBytes16;
-    const __m128i any =
-        _mm_or_si128(_mm_or_si128(SpecialBytes16(data + i, stop_on_non_ascii),
-                                  SpecialBytes16(data + i + 16, stop_on_non_ascii)),
-                     _mm_or_si128(SpecialBytes16(data + i + 32, stop_on_non_ascii),
-                                  SpecialBytes16(data + i + 48, stop_on_non_ascii)));
-    if (_mm_movemask_epi8(any) != 0) break;
-  }
-  for (; i + 16 <= n; i += 16) {
-    const uint32_t mask = SpecialMask16(data + i, stop_on_non_ascii);
-    if (mask != 0) return i + static_cast<size_t>(__builtin_ctz(mask));
-  }
-  if (i == n) return n;
-  // The last 16 bytes: those before i are plain, so the first marked byte is the answer.
-  const uint32_t mask = SpecialMask16(data + n - 16, stop_on_non_ascii);
-  return mask != 0 ? n - 16 + static_cast<size_t>(__builtin_ctz(mask)) : n;
+  return stop_on_non_ascii ? string_scan_internal::FindSpecialSse2<true>(data, n)
+                           : string_scan_internal::FindSpecialSse2<false>(data, n);
 #else
   return string_scan_internal::FindSpecialShort(data, n, stop_on_non_ascii);
 #endif
