@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <type_traits>
 #include <utility>
 
@@ -78,15 +79,58 @@ bool IsValidLabelName(absl::string_view name) {
 
 void Gauge::Add(double delta) { AtomicAdd(&value_, delta); }
 
+namespace {
+
+// The biased exponent field of a double (0 for zero and subnormals, 0x7ff for infinities).
+int ExponentField(double v) {
+  uint64_t bits;
+  std::memcpy(&bits, &v, sizeof(bits));
+  return static_cast<int>((bits >> 52) & 0x7ff);
+}
+
+// The smallest positive double whose exponent field is `e` (0 for e == 0).
+double SmallestWithExponent(int e) {
+  const uint64_t bits = static_cast<uint64_t>(e) << 52;
+  double v;
+  std::memcpy(&v, &bits, sizeof(v));
+  return v;
+}
+
+// Observe's table is kept only where no power of two holds more bounds than this (the scan
+// from the table's index stays this short).
+constexpr size_t kMaxBoundsPerBinade = 4;
+
+}  // namespace
+
 Histogram::Histogram(std::vector<double> bounds)
     : bounds_(std::move(bounds)), buckets_(new std::atomic<uint64_t>[bounds_.size() + 1]) {
   for (size_t i = 0; i <= bounds_.size(); ++i) buckets_[i].store(0, std::memory_order_relaxed);
+  if (bounds_.empty() || !(bounds_.front() > 0) || !std::isfinite(bounds_.back())) return;
+  lowest_exponent_ = ExponentField(bounds_.front());
+  const int highest = ExponentField(bounds_.back()) + 1;  // above every bound
+  std::vector<uint32_t> first;
+  for (int e = lowest_exponent_; e <= highest; ++e) {
+    const double smallest = SmallestWithExponent(e);
+    first.push_back(static_cast<uint32_t>(
+        std::lower_bound(bounds_.begin(), bounds_.end(), smallest) - bounds_.begin()));
+    if (first.size() >= 2 && first.back() - first[first.size() - 2] > kMaxBoundsPerBinade) return;
+  }
+  first_bound_ = std::move(first);
 }
 
 void Histogram::Observe(double value) {
   // First bound >= value (Prometheus buckets are "less than or equal").
-  const size_t index = static_cast<size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), value) -
-                                           bounds_.begin());
+  size_t index;
+  if (!first_bound_.empty() && value > bounds_.front()) {
+    // value > bounds_[0] > 0: its exponent is at least the lowest bound's.
+    const size_t row = std::min(static_cast<size_t>(ExponentField(value) - lowest_exponent_),
+                                first_bound_.size() - 1);
+    index = first_bound_[row];
+    while (index < bounds_.size() && bounds_[index] < value) ++index;
+  } else {
+    index = static_cast<size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), value) -
+                                bounds_.begin());
+  }
   buckets_[index].fetch_add(1, std::memory_order_relaxed);
   AtomicAdd(&sum_, value);
 }

@@ -93,6 +93,12 @@ class Histogram {
   const std::vector<double> bounds_;
   std::unique_ptr<std::atomic<uint64_t>[]> buckets_;  // bounds_.size() + 1, not cumulative
   std::atomic<double> sum_{0};
+  // Where Observe starts looking, by the value's binary exponent (for positive bounds with at
+  // most a few per power of two, as exponential buckets have; empty otherwise):
+  // first_bound_[e - lowest_exponent_] is the number of bounds below 2^e (e as the double's
+  // biased exponent field), so a value's bucket is that index or one of the next few.
+  int lowest_exponent_ = 0;
+  std::vector<uint32_t> first_bound_;
 };
 
 // Bucket helpers: `count` bounds start, start*factor, ... (start > 0, factor > 1).

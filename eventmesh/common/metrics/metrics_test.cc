@@ -1,5 +1,9 @@
 #include "eventmesh/common/metrics/metrics.h"
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -45,6 +49,55 @@ TEST(MetricsTest, HistogramBucketsAreUpperInclusiveAndCumulative) {
   EXPECT_THAT(h->CumulativeCounts(), ElementsAre(2, 4, 5, 6));
   EXPECT_EQ(h->count(), 6u);
   EXPECT_DOUBLE_EQ(h->sum(), 16.0);
+}
+
+// Observe's start by exponent gives std::lower_bound's bucket for every value: at and next to
+// each bound, far below and above them, zero, negatives, infinities and NaN, for exponential,
+// dense (no table), negative and subnormal bounds.
+TEST(MetricsTest, HistogramBucketIsTheFirstBoundAtOrAboveTheValue) {
+  const std::vector<std::vector<double>> layouts = {
+      LatencyBuckets(),
+      ExponentialBuckets(1, 10, 8),
+      ExponentialBuckets(0.001, 1.5, 30),
+      {1, 2, 5},
+      {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17},
+      {-5, -1, 0, 1, 10},
+      {0, 1},
+      {4.9e-324, 1e-310, 1e-300, 1},
+      {0.25},
+  };
+  std::mt19937_64 random(7);
+  for (const std::vector<double>& bounds : layouts) {
+    std::vector<double> values = {0.0,
+                                  -0.0,
+                                  -1.0,
+                                  1e-320,
+                                  1e300,
+                                  std::numeric_limits<double>::infinity(),
+                                  -std::numeric_limits<double>::infinity(),
+                                  std::numeric_limits<double>::quiet_NaN()};
+    for (double b : bounds) {
+      values.push_back(b);
+      values.push_back(std::nextafter(b, -std::numeric_limits<double>::infinity()));
+      values.push_back(std::nextafter(b, std::numeric_limits<double>::infinity()));
+      values.push_back(b * 0.75);
+      values.push_back(b * 1.25);
+    }
+    std::uniform_real_distribution<double> exponent(-20, 20);
+    for (int i = 0; i < 2000; ++i) values.push_back(std::pow(2.0, exponent(random)));
+    for (double v : values) {
+      Histogram h(bounds);
+      h.Observe(v);
+      const std::vector<uint64_t> counts = h.CumulativeCounts();
+      const size_t expected =
+          static_cast<size_t>(std::lower_bound(bounds.begin(), bounds.end(), v) - bounds.begin());
+      // The bucket is the first index whose cumulative count is 1.
+      const size_t bucket =
+          static_cast<size_t>(std::find(counts.begin(), counts.end(), 1u) - counts.begin());
+      ASSERT_EQ(bucket, expected) << "value " << v << " in a layout of " << bounds.size()
+                                  << " bounds starting " << bounds.front();
+    }
+  }
 }
 
 TEST(MetricsTest, SeriesBeyondTheCapFoldIntoOther) {
