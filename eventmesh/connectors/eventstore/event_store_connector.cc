@@ -837,7 +837,62 @@ void EventStoreConnector::Publish(cloudevents::CloudEvent event, PublishCallback
   PublishBatch(&batch);
 }
 
+bool EventStoreConnector::AppendStoredHere(std::vector<PendingPublish>* batch) {
+  if (options_.append_async || !options_.append_on_caller_thread || batch->empty()) return false;
+  const store::AppendLimits& limits = options_.limits;
+  if (static_cast<int64_t>(batch->size()) > limits.max_batch_events) return false;
+  const TopicName topic = batch->front().stored_topic;
+  if (topic.empty()) return false;
+  int64_t bytes = 0;
+  for (const PendingPublish& pending : *batch) {
+    const auto size = static_cast<int64_t>(pending.stored.size());
+    if (size == 0 || size > limits.max_event_bytes || !(pending.stored_topic == topic)) {
+      return false;
+    }
+    bytes += size;
+  }
+  if (bytes > limits.max_batch_bytes - 64 * 1024) return false;
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    if (stopping_ || !queue_.empty() || busy_appenders_ != 0) return false;
+    ++busy_appenders_;
+  }
+  TopicAppend append;
+  append.topic = topic;
+  append.request.topic = topic.str();
+  append.request.strategy = store::PartitionStrategy::kRoundRobin;
+  append.request.records.resize(batch->size());
+  append.dones.reserve(batch->size());
+  const bool attach = store_->KeepsAttachments();
+  for (size_t k = 0; k < batch->size(); ++k) {
+    PendingPublish& pending = (*batch)[k];
+    std::string& payload = pending.stored;
+    if (attach) {
+      // As PublishBatch does: the cache keeps the buffer as it is.
+      if (payload.capacity() - payload.size() > 64 + payload.size() / 64) payload.shrink_to_fit();
+      append.request.records[k].attachment = std::make_shared<const PublishedBytes>(
+          std::move(payload), /*validated=*/true, pending.stored_hints);
+    } else {
+      append.request.records[k].payload = std::move(payload);
+    }
+    append.dones.push_back(std::move(pending.done));
+  }
+  batch->clear();
+  const bool outer = t_appending_for_publisher;
+  t_appending_for_publisher = true;
+  const absl::StatusOr<store::AppendResult> result = store_->Append(append.request);
+  CompleteAppended(append.topic, result, &append.dones);
+  t_appending_for_publisher = outer;
+  std::lock_guard<std::mutex> lock(queue_mu_);
+  --busy_appenders_;
+  if (queue_.empty() && busy_appenders_ == 0) drained_cv_.notify_all();
+  return true;
+}
+
 void EventStoreConnector::PublishBatch(std::vector<PendingPublish>* batch) {
+  // The usual batch (a publisher's events in their stored form, one topic, nothing queued or
+  // being appended) goes straight into one append request.
+  if (AppendStoredHere(batch)) return;
   // Serialize outside the lock; failures are answered at once, the rest is queued in one step
   // (one lock round and at most one wake-up per batch instead of one per event).
   std::vector<PendingAppend> ready;

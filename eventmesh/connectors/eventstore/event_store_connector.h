@@ -190,6 +190,11 @@ class EventStoreConnector final : public Connector {
   EventStoreConnector(std::unique_ptr<store::EventStore> store,
                       const EventStoreConnectorOptions& options);
   void AppenderLoop();
+  // PublishBatch's fast path: when appends run on the publisher's thread, nothing is queued or
+  // being appended, and every publish of `batch` is in its stored form with one topic and
+  // within the limits, appends them as one request on this thread, runs their callbacks and
+  // returns true. Otherwise returns false and leaves `batch` as it was.
+  bool AppendStoredHere(std::vector<PendingPublish>* batch);
   // Moves `batch` into one append request per topic (round-robin partition).
   static std::vector<TopicAppend> GroupByTopic(std::vector<PendingAppend>* batch);
   // Appends `batch` (grouped by topic, publish order kept per topic) and runs its callbacks.
