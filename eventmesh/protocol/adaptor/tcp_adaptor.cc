@@ -312,8 +312,18 @@ bool PropertyOrder(const tcp::Header& header, const tcp::EventMeshMessageView& m
 
 }  // namespace
 
-bool StoredPublishMemo::EncodeLikeLast(const tcp::Header& header, absl::string_view body,
-                                       absl::string_view marker, StoredPublish* out) {
+bool StoredPublishMemo::SameHeaderProperties(const tcp::Header& header, uint64_t header_shape) {
+  if (header_shape != 0 && header_shape == header_shape_) return true;
+  if (!SameTexts(header_properties_, header.properties)) return false;
+  // Every header of this shape has these properties (the reader remembered an equal header
+  // anew): compared by shape from now on.
+  header_shape_ = header_shape;
+  return true;
+}
+
+bool StoredPublishMemo::EncodeLikeLast(const tcp::Header& header, uint64_t header_shape,
+                                       absl::string_view body, absl::string_view marker,
+                                       StoredPublish* out) {
   if (!valid_ || !body_valid_ || body.size() <= body_head_.size() + body_tail_.size() ||
       !absl::StartsWith(body, body_head_) || !absl::EndsWith(body, body_tail_)) {
     return false;
@@ -327,14 +337,16 @@ bool StoredPublishMemo::EncodeLikeLast(const tcp::Header& header, absl::string_v
     return false;
   }
   if (!header.seq.has_value() || header.seq->empty() || !IsValidUtf8(*header.seq) ||
-      !BytesEqual(marker, marker_) || !SameTexts(header_properties_, header.properties)) {
+      !BytesEqual(marker, marker_) || !SameHeaderProperties(header, header_shape)) {
     return false;
   }
   out->bytes.clear();
   cloudevents::AppendPlainProtoWithId(*header.seq, after_id_, DataEncoding::kText, data,
                                       &out->bytes);
   out->has_marker = has_marker_;
-  out->topic.assign(topic_);
+  // Usually the topic it holds already (the caller reuses *out): comparing costs less than
+  // copying.
+  if (!BytesEqual(out->topic, topic_)) out->topic.assign(topic_);
   out->hints.plain_data = true;
   out->hints.plain_attributes = plain_attributes_;
   out->hints.attributes_id = attributes_id_;
@@ -344,10 +356,13 @@ bool StoredPublishMemo::EncodeLikeLast(const tcp::Header& header, absl::string_v
 }
 
 bool EncodeStoredPublish(const tcp::Header& header, absl::string_view body,
-                         absl::string_view marker, StoredPublish* out, StoredPublishMemo* memo) {
+                         absl::string_view marker, StoredPublish* out, StoredPublishMemo* memo,
+                         uint64_t header_shape) {
   // A publisher's next package is usually its last one with another seq and other data: the
   // memo writes it without reading the rest again.
-  if (memo != nullptr && memo->EncodeLikeLast(header, body, marker, out)) return true;
+  if (memo != nullptr && memo->EncodeLikeLast(header, header_shape, body, marker, out)) {
+    return true;
+  }
   // Each condition below is one TcpPackageToCloudEvent (and Validate) would otherwise check;
   // failing one leaves the package to that path and its error message.
   const std::string* type = FindProperty(header, ProtocolTypeKey());
@@ -385,7 +400,7 @@ bool EncodeStoredPublish(const tcp::Header& header, absl::string_view body,
         const bool same_shape =
             memo != nullptr && memo->valid_ && BytesEqual(memo->topic_, message.topic) &&
             BytesEqual(memo->content_type_, content_type) && BytesEqual(memo->marker_, marker) &&
-            SameTexts(memo->header_properties_, header.properties) &&
+            memo->SameHeaderProperties(header, header_shape) &&
             SameNames(memo->message_properties_, message.properties);
         if (same_shape && SameValues(memo->message_properties_, message.properties)) {
           // The attributes of the last package, checked and written then. (The protocol
@@ -451,6 +466,7 @@ bool EncodeStoredPublish(const tcp::Header& header, absl::string_view body,
             memo->content_type_.assign(content_type.data(), content_type.size());
             memo->marker_.assign(marker.data(), marker.size());
             memo->header_properties_.assign(header.properties.begin(), header.properties.end());
+            memo->header_shape_ = header_shape;
             memo->message_properties_.clear();
             for (const auto& field : message.properties) {
               memo->message_properties_.emplace_back(field.name, field.text);
@@ -485,6 +501,7 @@ bool EncodeStoredPublish(const tcp::Header& header, absl::string_view body,
 void StoredPublishMemo::Clear() {
   valid_ = false;
   Texts().swap(header_properties_);
+  header_shape_ = 0;
   Texts().swap(message_properties_);
   std::string().swap(topic_);
   std::string().swap(content_type_);

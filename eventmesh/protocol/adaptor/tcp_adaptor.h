@@ -96,19 +96,23 @@ class StoredPublishMemo {
 
  private:
   friend bool EncodeStoredPublish(const tcp::Header&, absl::string_view, absl::string_view,
-                                  StoredPublish*, StoredPublishMemo*);
+                                  StoredPublish*, StoredPublishMemo*, uint64_t);
   // The package of the last one the memo remembers the body of, but for its seq and its data
   // (a plain ASCII string between the body's remembered start and end): out written from the
   // memo, true. False (nothing written, nothing decided) for anything else.
-  bool EncodeLikeLast(const tcp::Header& header, absl::string_view body, absl::string_view marker,
-                      StoredPublish* out);
+  bool EncodeLikeLast(const tcp::Header& header, uint64_t header_shape, absl::string_view body,
+                      absl::string_view marker, StoredPublish* out);
+  // The header's properties are header_properties_: by shape when both are known, else by
+  // comparing them (and then the header's shape is the memo's).
+  bool SameHeaderProperties(const tcp::Header& header, uint64_t header_shape);
   // Remembers `body` (of the package just encoded through the memo, read as `message`) around
   // its data, when the compact reader read it and the data stands in it between quotes.
   void RememberBody(absl::string_view body, const tcp::EventMeshMessageView& message);
   using Texts = std::vector<std::pair<std::string, std::string>>;
   bool valid_ = false;
-  Texts header_properties_;   // in the header's (name) order
-  Texts message_properties_;  // in the message's order
+  Texts header_properties_;    // in the header's (name) order
+  uint64_t header_shape_ = 0;  // the shape of the header they were taken from (0: unknown)
+  Texts message_properties_;   // in the message's order
   std::string topic_, content_type_, marker_;
   std::string attributes_;      // cloudevents::AppendPlainAttributes of the event
   uint64_t attributes_id_ = 0;  // cloudevents::NewStoredAttributesId for attributes_
@@ -135,9 +139,13 @@ class StoredPublishMemo {
   std::string body_head_, body_tail_;
 };
 
-// EncodeStoredPublish through `memo` (see StoredPublishMemo): the same result.
+// EncodeStoredPublish through `memo` (see StoredPublishMemo): the same result. `header_shape`:
+// the header's tcp::HeaderReader::last_shape as decoded (0 when unknown or when the header was
+// changed since), which lets the memo tell a header with its last one's properties without
+// comparing them.
 bool EncodeStoredPublish(const tcp::Header& header, absl::string_view body,
-                         absl::string_view marker, StoredPublish* out, StoredPublishMemo* memo);
+                         absl::string_view marker, StoredPublish* out, StoredPublishMemo* memo,
+                         uint64_t header_shape = 0);
 
 // The package that delivers `event` to a TCP client with command `cmd` (e.g.
 // ASYNC_MESSAGE_TO_CLIENT) and sequence number `seq`; header code 0.

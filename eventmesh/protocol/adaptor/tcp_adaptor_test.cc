@@ -2,6 +2,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,8 @@
 #include "eventmesh/protocol/cloudevents/json_format.h"
 #include "eventmesh/protocol/cloudevents/proto_format.h"
 #include "eventmesh/protocol/tcp/event_mesh_message.h"
+#include "eventmesh/protocol/tcp/package_codec.h"
+#include "eventmesh/protocol/tcp/package_decoder.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -285,6 +288,48 @@ std::optional<StoredPublish> EncodeThroughMemo(const tcp::Package& package,
   EXPECT_EQ(expected.hints.attributes_id, 0u) << step;
   EXPECT_NE(stored.hints.attributes_id, 0u) << step;
   return stored;
+}
+
+// Frames decoded by one decoder carry their headers' shapes (tcp::HeaderReader::last_shape); the
+// memo given them writes what it writes without them, as header properties change and return,
+// and as another header text with the same properties comes.
+TEST(TcpAdaptorTest, PublishesWithHeaderShapesAreTheEncodingsWithout) {
+  std::vector<tcp::Package> packages;
+  for (int i = 0; i < 12; ++i) {
+    tcp::Package p = PublishPackage(absl::StrCat(R"({"topic":"t","body":"data )", i, R"("})"));
+    p.header.seq = absl::StrCat(1000 + i);
+    if (i == 2 || i == 3) p.header.desc = "d";  // another text, the same properties
+    if (i >= 4 && i < 7) p.header.properties["protocolversion"] = "0.3";
+    if (i >= 9) p.header.properties["zone"] = i == 10 ? "b" : "a";
+    packages.push_back(std::move(p));
+  }
+  std::string wire;
+  for (const tcp::Package& p : packages) {
+    ASSERT_TRUE(tcp::EncodePackage(p, tcp::LengthConvention::kCurrent, &wire).ok());
+  }
+  tcp::PackageDecoder decoder;
+  decoder.Feed(wire);
+  StoredPublishMemo memo;
+  std::set<uint64_t> shapes;
+  for (size_t i = 0; i < packages.size(); ++i) {
+    absl::StatusOr<std::optional<tcp::DecodedPackage>> decoded = decoder.Next();
+    ASSERT_TRUE(decoded.ok() && decoded->has_value()) << i;
+    const tcp::DecodedPackage& frame = **decoded;
+    ASSERT_NE(frame.header_shape, 0u) << i;
+    shapes.insert(frame.header_shape);
+    StoredPublish expected;
+    ASSERT_TRUE(
+        EncodeStoredPublish(frame.package.header, frame.body(), "eventmeshorigin", &expected));
+    StoredPublish stored;
+    ASSERT_TRUE(EncodeStoredPublish(frame.package.header, frame.body(), "eventmeshorigin", &stored,
+                                    &memo, frame.header_shape));
+    EXPECT_EQ(stored.bytes, expected.bytes) << i;
+    absl::StatusOr<CloudEvent> event = cloudevents::ParseProto(stored.bytes);
+    ASSERT_TRUE(event.ok()) << event.status();
+    EXPECT_EQ(event->spec_version(), i >= 4 && i < 7 ? "0.3" : "1.0") << i;
+  }
+  // 1.0, with desc, 0.3, 1.0 again, zone a, b, a again: seven texts remembered.
+  EXPECT_EQ(shapes.size(), 7u);
 }
 
 TEST(TcpAdaptorTest, EncodedPublishesThroughAMemoAreTheEncodingsWithout) {

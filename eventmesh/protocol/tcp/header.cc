@@ -1,6 +1,7 @@
 #include "eventmesh/protocol/tcp/header.h"
 
 #include <array>
+#include <atomic>
 #include <climits>
 #include <cstring>
 #include <vector>
@@ -345,10 +346,12 @@ absl::Status HeaderReader::Read(absl::string_view json, Header* out) {
           out->seq.emplace(seq.data(), seq.size());
         }
         ++remembered_reads_;
+        last_shape_ = r.shape;
         return absl::OkStatus();
       }
     }
   }
+  last_shape_ = 0;
   Header parsed;
   absl::string_view seq;
   std::optional<absl::Status> simple = header_internal::ParseSimpleHeaderInto(json, &parsed, &seq);
@@ -386,6 +389,11 @@ void HeaderReader::Remember(absl::string_view json, absl::string_view seq, const
   r.seq_end = r.seq_begin + seq.size();
   r.seq_quoted = quoted;
   r.header = header;
+  // A new shape for every remembered text (the text may differ from the last one in more than
+  // its seq).
+  static std::atomic<uint64_t> last_shape{0};
+  r.shape = last_shape.fetch_add(1, std::memory_order_relaxed) + 1;
+  last_shape_ = r.shape;
 }
 
 namespace {

@@ -119,6 +119,13 @@ class HeaderReader {
   // How many reads compared instead of parsing (for tests and benchmarks).
   uint64_t remembered_reads() const { return remembered_reads_; }
 
+  // The shape of the header the last Read gave: nonzero when it was read as the remembered
+  // header's text (all of it but the seq the same) or became the remembered one. Headers given
+  // the same nonzero shape have equal cmd, code, desc and properties (they differ at most in
+  // their seq), so a caller may compare shapes instead of properties. Shapes are unique in the
+  // process; 0 when unknown.
+  uint64_t last_shape() const { return last_shape_; }
+
  private:
   void Remember(absl::string_view json, absl::string_view seq, const Header& header);
 
@@ -130,9 +137,11 @@ class HeaderReader {
     size_t seq_end = 0;
     bool seq_quoted = false;  // a string's contents, else an integer
     Header header;            // its parse (seq as read then)
+    uint64_t shape = 0;       // last_shape() of the reads that match it
   };
   std::unique_ptr<Remembered> remembered_;
   uint64_t remembered_reads_ = 0;
+  uint64_t last_shape_ = 0;
 };
 
 // The two readers behind Header::FromJson, exposed for tests. ParseSimpleHeader reads the compact

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "eventmesh/protocol/tcp/json_text.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -465,6 +466,40 @@ TEST(HeaderReaderTest, ForgetDropsTheRememberedHeader) {
   ASSERT_TRUE(reader.Read(text(4), &header).ok());
   EXPECT_EQ(header.seq, "4");
   EXPECT_EQ(reader.remembered_reads(), 2u);
+}
+
+// A header read as the remembered one's text, or remembered, has that text's shape; another
+// text (other properties, or read by the general parser) has another shape or none, and no two
+// readers give the same shape.
+TEST(HeaderReaderTest, HeadersOfOneTextShareAShape) {
+  const auto text = [](int seq, absl::string_view version) {
+    return absl::StrCat(R"({"cmd":"ASYNC_MESSAGE_TO_SERVER","seq":")", seq,
+                        R"(","properties":{"protocoltype":"eventmeshmessage",)",
+                        R"("protocolversion":")", version, R"("}})");
+  };
+  HeaderReader reader;
+  Header header;
+  ASSERT_TRUE(reader.Read(text(1, "1.0"), &header).ok());
+  const uint64_t first = reader.last_shape();
+  EXPECT_NE(first, 0u);
+  ASSERT_TRUE(reader.Read(text(2, "1.0"), &header).ok());
+  EXPECT_EQ(reader.last_shape(), first);
+  ASSERT_TRUE(reader.Read(text(3, "0.3"), &header).ok());  // other properties: remembered anew
+  const uint64_t second = reader.last_shape();
+  EXPECT_NE(second, 0u);
+  EXPECT_NE(second, first);
+  EXPECT_EQ(header.properties.find("protocolversion")->second, "0.3");
+  ASSERT_TRUE(reader.Read(text(4, "1.0"), &header).ok());  // back: a new shape, not the first
+  EXPECT_NE(reader.last_shape(), first);
+  EXPECT_NE(reader.last_shape(), second);
+  // Escapes: the general parser's, not remembered.
+  ASSERT_TRUE(
+      reader.Read(R"({"cmd":"ASYNC_MESSAGE_TO_SERVER","seq":"5","desc":"a\nb"})", &header).ok());
+  EXPECT_EQ(reader.last_shape(), 0u);
+  HeaderReader other;
+  ASSERT_TRUE(other.Read(text(6, "1.0"), &header).ok());
+  EXPECT_NE(other.last_shape(), 0u);
+  EXPECT_NE(other.last_shape(), first);
 }
 
 // Headers larger than HeaderReader::kMaxRemembered are parsed every time, and read right.

@@ -67,6 +67,9 @@ struct DecodedPackage {
   // frame's command): the body in the decoder's buffer, valid until the next call of a
   // non-const method of the decoder; package.body is then empty.
   std::optional<absl::string_view> borrowed_body;
+  // HeaderReader::last_shape of the frame's header: frames with the same nonzero shape have
+  // equal headers but for their seq (0: unknown).
+  uint64_t header_shape = 0;
 
   // The frame's body, wherever it is.
   absl::string_view body() const {

@@ -222,7 +222,7 @@ void Session::OnRead(const boost::system::error_code& ec, size_t bytes) {
     convention_.store(static_cast<int>(decoded.convention), std::memory_order_relaxed);
     const Command cmd = decoded.package.header.cmd;
     const size_t frame_size = decoded.frame_size;
-    Handle(decoded.package, decoded.body());
+    Handle(decoded.package, decoded.body(), decoded.header_shape);
     // Storage is kept for the next frame of a run of publishes or acknowledgements, not after a
     // handshake frame (an idle session keeps nothing) or a large frame.
     if (frame_size > kKeptDecodedFrame || !protocol::tcp::ComesInRuns(cmd)) decoded_.reset();
@@ -231,7 +231,7 @@ void Session::OnRead(const boost::system::error_code& ec, size_t bytes) {
   DoRead();
 }
 
-void Session::Handle(Package& package, absl::string_view body) {
+void Session::Handle(Package& package, absl::string_view body, uint64_t header_shape) {
   const Command cmd = package.header.cmd;
   if (cmd != Command::kAsyncMessageToServer && cmd != Command::kBroadcastMessageToServer) {
     // Publishes collected from this read go to the connector before anything that could
@@ -273,7 +273,7 @@ void Session::Handle(Package& package, absl::string_view body) {
       return;
     case Command::kAsyncMessageToServer:
     case Command::kBroadcastMessageToServer:
-      HandlePublish(package, body);
+      HandlePublish(package, body, header_shape);
       return;
     case Command::kAsyncMessageToClientAck:
     case Command::kBroadcastMessageToClientAck:
@@ -499,7 +499,7 @@ void Session::HandleListen(const Package& package) {
   Reply(package, Command::kListenResponse, OpStatus::kSuccess, "success");
 }
 
-void Session::HandlePublish(Package& package, absl::string_view body) {
+void Session::HandlePublish(Package& package, absl::string_view body, uint64_t header_shape) {
   const Command reply_cmd = protocol::tcp::ReplyCommand(package.header.cmd);
   // The event is built where it waits for the loop turn's batch (no moves on the way there);
   // a refused publish takes it back out before answering.
@@ -510,7 +510,7 @@ void Session::HandlePublish(Package& package, absl::string_view body) {
   const bool encoded =
       ctx_->publish->TakesStoredBytes() &&
       protocol::adaptor::EncodeStoredPublish(package.header, body, core::kMeshOriginExtension,
-                                             &stored, PublishMemo());
+                                             &stored, PublishMemo(), header_shape);
   if (!encoded) {
     const absl::Status converted =
         protocol::adaptor::TcpPackageToCloudEvent(package.header, body, &pending.event);

@@ -117,8 +117,9 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
 
   void DoRead();
   void OnRead(const boost::system::error_code& ec, size_t bytes);
-  // `body` is the package's body (borrowed from the decoder for publishes and acks).
-  void Handle(protocol::tcp::Package& package, absl::string_view body);
+  // `body` is the package's body (borrowed from the decoder for publishes and acks);
+  // `header_shape` its header's (DecodedPackage::header_shape).
+  void Handle(protocol::tcp::Package& package, absl::string_view body, uint64_t header_shape);
   void HandleHello(const protocol::tcp::Package& package);
   // RECOMMEND_REQUEST (UserAgent body, no session needed): RECOMMEND_RESPONSE whose body is the
   // JSON string "ip:port" of the runtime this client should use (SessionContext::recommend).
@@ -126,7 +127,8 @@ class Session final : public core::DeliveryTarget, public std::enable_shared_fro
   void HandleSubscribe(const protocol::tcp::Package& package);
   void HandleUnsubscribe(const protocol::tcp::Package& package);
   void HandleListen(const protocol::tcp::Package& package);
-  void HandlePublish(protocol::tcp::Package& package, absl::string_view body);
+  void HandlePublish(protocol::tcp::Package& package, absl::string_view body,
+                     uint64_t header_shape);
   void HandleClientAck(const protocol::tcp::Package& package);
   // Hands the acks collected from one socket read to their consumers (one call per consumer).
   void FlushAcks();
