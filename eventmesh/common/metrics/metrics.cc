@@ -97,8 +97,10 @@ double SmallestWithExponent(int e) {
 }
 
 // Observe's table is kept only where no power of two holds more bounds than this (the scan
-// from the table's index stays this short).
+// from the table's index stays this short), and the bounds span at most kMaxBinades powers of
+// two (the table stays small for bounds spread far apart).
 constexpr size_t kMaxBoundsPerBinade = 4;
+constexpr int kMaxBinades = 128;
 
 }  // namespace
 
@@ -108,6 +110,7 @@ Histogram::Histogram(std::vector<double> bounds)
   if (bounds_.empty() || !(bounds_.front() > 0) || !std::isfinite(bounds_.back())) return;
   lowest_exponent_ = ExponentField(bounds_.front());
   const int highest = ExponentField(bounds_.back()) + 1;  // above every bound
+  if (highest - lowest_exponent_ >= kMaxBinades) return;
   std::vector<uint32_t> first;
   for (int e = lowest_exponent_; e <= highest; ++e) {
     const double smallest = SmallestWithExponent(e);

@@ -296,6 +296,106 @@ TEST(EventStoreConnectorAsyncAppendTest, AcknowledgesInPublishOrderAndShutdownWa
   EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable) << refused;
 }
 
+// Publishes in their stored form (the TCP path's) appended on the publisher's thread: a batch of
+// one topic goes straight into one append request; batches that are not (two topics, an event
+// without a topic, one over the size limit) take the general path, with its answers. Every event
+// is stored as it came, in order, with and without the tail cache's attachments.
+class StoredBatchTest : public ::testing::TestWithParam<int64_t> {};
+
+TEST_P(StoredBatchTest, StoredPublishesAreAppendedInOrderAndReadBack) {
+  std::unique_ptr<store::RocksDbEventStore> store =
+      OpenStore(absl::StrCat("stored_batch_", GetParam()), store::SyncMode::kNone, GetParam());
+  ASSERT_NE(store, nullptr);
+  EventStoreConnectorOptions options;
+  options.append_on_caller_thread = true;
+  options.limits.max_event_bytes = 300;
+  auto connector = EventStoreConnector::Create(std::move(store), options);
+  ASSERT_TRUE(connector->CreateTopic("topic", 1).ok());
+  ASSERT_TRUE(connector->CreateTopic("other", 1).ok());
+  const TopicName topic("topic");
+  const TopicName other("other");
+  // Results in the order the callbacks ran: (event number, offset or -1, error text).
+  // (Callbacks of the general path may run on an appender thread.)
+  absl::Mutex mu;
+  std::vector<std::tuple<int, int64_t, std::string>> results;
+  const auto taken = [&] {
+    absl::MutexLock lock(&mu);
+    return results;
+  };
+  const auto wait_for = [&](size_t n) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    while (taken().size() < n && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+    absl::MutexLock lock(&mu);
+    std::vector<std::tuple<int, int64_t, std::string>> out;
+    out.swap(results);
+    return out;
+  };
+  const auto pending = [&](int i, const TopicName& to, std::string bytes) {
+    Connector::PendingPublish p;
+    p.stored = std::move(bytes);
+    p.stored_topic = to;
+    p.stored_hints.data_size = 7;
+    p.done = [&mu, &results, i](const absl::StatusOr<PublishResult>& r) {
+      absl::MutexLock lock(&mu);
+      results.emplace_back(i, r.ok() ? r->position.offset : -1,
+                           r.ok() ? "" : std::string(r.status().message()));
+    };
+    return p;
+  };
+  const auto stored = [](int i) {
+    absl::StatusOr<std::string> bytes = cloudevents::SerializeProto(MakeEvent(i));
+    EXPECT_TRUE(bytes.ok()) << bytes.status();
+    return bytes.ok() ? *bytes : std::string();
+  };
+  // One topic: straight into one request; the callbacks run before PublishBatch returns.
+  std::vector<Connector::PendingPublish> batch;
+  for (int i = 0; i < 5; ++i) batch.push_back(pending(i, topic, stored(i)));
+  connector->PublishBatch(&batch);
+  EXPECT_TRUE(batch.empty());
+  const auto first = wait_for(0);  // already answered
+  ASSERT_EQ(first.size(), 5u);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(first[i], std::make_tuple(i, int64_t{i}, std::string())) << i;
+  }
+  // Two topics, an event without a topic, and one over the limit: the general path.
+  batch.push_back(pending(5, topic, stored(5)));
+  batch.push_back(pending(6, other, stored(6)));
+  batch.push_back(pending(7, TopicName(), stored(7)));
+  batch.push_back(pending(8, topic, std::string(301, 'x')));
+  batch.push_back(pending(9, topic, stored(9)));
+  connector->PublishBatch(&batch);
+  EXPECT_TRUE(batch.empty());
+  std::map<int, std::pair<int64_t, std::string>> by_event;
+  for (const auto& [i, offset, error] : wait_for(5)) by_event[i] = {offset, error};
+  ASSERT_EQ(by_event.size(), 5u);
+  EXPECT_EQ(by_event[5], std::make_pair(int64_t{5}, std::string()));
+  EXPECT_EQ(by_event[6], std::make_pair(int64_t{0}, std::string()));
+  EXPECT_EQ(by_event[7].second, "event has no subject (topic)");
+  EXPECT_EQ(by_event[8].second, "event of 301 bytes exceeds the 300-byte limit");
+  EXPECT_EQ(by_event[9], std::make_pair(int64_t{6}, std::string()));
+  // A batch whose only oversize event makes it leave the fast path: answered the same way.
+  batch.push_back(pending(10, topic, std::string(400, 'y')));
+  connector->PublishBatch(&batch);
+  const auto last = wait_for(1);
+  ASSERT_EQ(last.size(), 1u);
+  EXPECT_EQ(std::get<2>(last[0]), "event of 400 bytes exceeds the 300-byte limit");
+  // Everything stored reads back as published, in order.
+  auto read = connector->ReadEvents("topic", 0, 0, 100);
+  ASSERT_TRUE(read.ok()) << read.status();
+  const int expected[] = {0, 1, 2, 3, 4, 5, 9};
+  ASSERT_EQ(read->size(), 7u);
+  for (size_t k = 0; k < read->size(); ++k) {
+    EXPECT_EQ((*read)[k].offset, static_cast<int64_t>(k));
+    EXPECT_EQ((*read)[k].event, MakeEvent(expected[k])) << k;
+  }
+  auto read_other = connector->ReadEvents("other", 0, 0, 100);
+  ASSERT_TRUE(read_other.ok()) << read_other.status();
+  ASSERT_EQ(read_other->size(), 1u);
+  EXPECT_EQ((*read_other)[0].event, MakeEvent(6));
+}
+
+INSTANTIATE_TEST_SUITE_P(TailCache, StoredBatchTest, ::testing::Values(int64_t{0}, 256 << 10));
+
 // The admin operations: topics listed, end and committed offsets per partition, and a group's
 // position reset only while it has no live member.
 TEST(EventStoreConnectorAdminTest, ListsTopicsReportsOffsetsAndResetsGroups) {

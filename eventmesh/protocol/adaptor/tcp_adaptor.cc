@@ -316,8 +316,8 @@ bool StoredPublishMemo::SameHeaderProperties(const tcp::Header& header, uint64_t
   if (header_shape != 0 && header_shape == header_shape_) return true;
   if (!SameTexts(header_properties_, header.properties)) return false;
   // Every header of this shape has these properties (the reader remembered an equal header
-  // anew): compared by shape from now on.
-  header_shape_ = header_shape;
+  // anew): compared by shape from now on. (An unknown shape leaves the memo's as it is.)
+  if (header_shape != 0) header_shape_ = header_shape;
   return true;
 }
 

@@ -500,6 +500,21 @@ TEST(HeaderReaderTest, HeadersOfOneTextShareAShape) {
   ASSERT_TRUE(other.Read(text(6, "1.0"), &header).ok());
   EXPECT_NE(other.last_shape(), 0u);
   EXPECT_NE(other.last_shape(), first);
+  // After Forget the text is remembered anew, with a new shape.
+  const uint64_t before_forget = other.last_shape();
+  other.Forget();
+  ASSERT_TRUE(other.Read(text(7, "1.0"), &header).ok());
+  EXPECT_NE(other.last_shape(), 0u);
+  EXPECT_NE(other.last_shape(), before_forget);
+  // Too large to remember, or not a command that comes in runs: no shape.
+  ASSERT_TRUE(other
+                  .Read(absl::StrCat(R"({"cmd":"ASYNC_MESSAGE_TO_SERVER","seq":"8","desc":")",
+                                     std::string(HeaderReader::kMaxRemembered, 'd'), R"("})"),
+                        &header)
+                  .ok());
+  EXPECT_EQ(other.last_shape(), 0u);
+  ASSERT_TRUE(other.Read(R"({"cmd":"HELLO_REQUEST","seq":"9"})", &header).ok());
+  EXPECT_EQ(other.last_shape(), 0u);
 }
 
 // Headers larger than HeaderReader::kMaxRemembered are parsed every time, and read right.

@@ -26,7 +26,8 @@ int64_t Total(LengthConvention c, int64_t package_length) {
 std::string Escaped(const char* p, size_t n) { return absl::CHexEscape(absl::string_view(p, n)); }
 
 constexpr absl::string_view kMagicAndVersion = "EventMesh0000";
-static_assert(kMagicAndVersion.size() == kMagicSize + kVersionSize);
+static_assert(kMagicAndVersion.substr(0, kMagicSize) == kMagic &&
+              kMagicAndVersion.substr(kMagicSize) == kVersion);
 
 // Magic and version as far as they have arrived (avail bytes at p): an error for the first
 // part that differs.

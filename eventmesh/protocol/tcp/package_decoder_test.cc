@@ -380,6 +380,22 @@ TEST(PackageDecoderErrorTest, BadMagicDetectedOnPartialInput) {
 TEST(PackageDecoderErrorTest, BadVersion) {
   ExpectError("EventMesh0001", absl::StatusCode::kInvalidArgument,
               "bad version: expected \"0000\", got \"0001\"");
+  // Detected on whatever part of the version has arrived.
+  ExpectError("EventMesh1", absl::StatusCode::kInvalidArgument,
+              "bad version: expected \"0000\", got \"1\"");
+  ExpectError("EventMesh001", absl::StatusCode::kInvalidArgument,
+              "bad version: expected \"0000\", got \"001\"");
+}
+
+TEST(PackageDecoderErrorTest, PartialMagicAndVersionWaitForMore) {
+  for (const char* prefix : {"EventMesh", "EventMesh0", "EventMesh000", "EventMesh0000"}) {
+    PackageDecoder d;
+    d.Feed(prefix);
+    auto next = d.Next();
+    ASSERT_TRUE(next.ok()) << prefix << ": " << next.status();
+    EXPECT_FALSE(next->has_value()) << prefix;
+    EXPECT_FALSE(d.failed()) << prefix;
+  }
 }
 
 TEST(PackageDecoderErrorTest, NegativePackageLength) {
