@@ -60,6 +60,23 @@ const PublishedBytes* AsPublished(const store::RecordAttachment* attachment) {
   return static_cast<const PublishedBytes*>(attachment);
 }
 
+// Hands a publish's stored bytes to what appends them (a PendingAppend or a ProducerRecord, both
+// with `payload` and `attachment`): as an attachment when the store keeps them in memory
+// (`attach`), else as the record's payload.
+template <typename Record>
+void TakePayload(std::string* bytes, bool validated, const cloudevents::StoredEventHints& hints,
+                 bool attach, Record* record) {
+  if (attach) {
+    // The cache keeps the buffer as it is: one grown with much room to spare is copied to its
+    // size first (as a copy would have been).
+    if (bytes->capacity() - bytes->size() > 64 + bytes->size() / 64) bytes->shrink_to_fit();
+    record->attachment =
+        std::make_shared<const PublishedBytes>(std::move(*bytes), validated, hints);
+  } else {
+    record->payload = std::move(*bytes);
+  }
+}
+
 // Sets the delivery's stored bytes: the attached ones when the store kept them with the record
 // (shared, not copied, and validated when they were published so), else the payload, taken from
 // the record.
@@ -866,27 +883,30 @@ bool EventStoreConnector::AppendStoredHere(std::vector<PendingPublish>* batch) {
   const bool attach = store_->KeepsAttachments();
   for (size_t k = 0; k < batch->size(); ++k) {
     PendingPublish& pending = (*batch)[k];
-    std::string& payload = pending.stored;
-    if (attach) {
-      // As PublishBatch does: the cache keeps the buffer as it is.
-      if (payload.capacity() - payload.size() > 64 + payload.size() / 64) payload.shrink_to_fit();
-      append.request.records[k].attachment = std::make_shared<const PublishedBytes>(
-          std::move(payload), /*validated=*/true, pending.stored_hints);
-    } else {
-      append.request.records[k].payload = std::move(payload);
-    }
+    TakePayload(&pending.stored, /*validated=*/true, pending.stored_hints, attach,
+                &append.request.records[k]);
     append.dones.push_back(std::move(pending.done));
   }
   batch->clear();
+  AppendOnPublisherThread([&] {
+    const absl::StatusOr<store::AppendResult> result = store_->Append(append.request);
+    CompleteAppended(append.topic, result, &append.dones);
+  });
+  DoneAppendingHere();
+  return true;
+}
+
+void EventStoreConnector::AppendOnPublisherThread(absl::FunctionRef<void()> append) {
   const bool outer = t_appending_for_publisher;
   t_appending_for_publisher = true;
-  const absl::StatusOr<store::AppendResult> result = store_->Append(append.request);
-  CompleteAppended(append.topic, result, &append.dones);
+  append();
   t_appending_for_publisher = outer;
+}
+
+void EventStoreConnector::DoneAppendingHere() {
   std::lock_guard<std::mutex> lock(queue_mu_);
   --busy_appenders_;
   if (queue_.empty() && busy_appenders_ == 0) drained_cv_.notify_all();
-  return true;
 }
 
 void EventStoreConnector::PublishBatch(std::vector<PendingPublish>* batch) {
@@ -915,15 +935,7 @@ void EventStoreConnector::PublishBatch(std::vector<PendingPublish>* batch) {
     bytes += static_cast<int64_t>(payload.size());
     PendingAppend append{std::move(form->topic), std::string(), std::move(pending.done), nullptr,
                          static_cast<int64_t>(payload.size())};
-    if (attach) {
-      // The cache keeps the buffer as it is: one grown with much room to spare is copied to
-      // its size first (as a copy would have been).
-      if (payload.capacity() - payload.size() > 64 + payload.size() / 64) payload.shrink_to_fit();
-      append.attachment =
-          std::make_shared<const PublishedBytes>(std::move(payload), form->validated, form->hints);
-    } else {
-      append.payload = std::move(payload);
-    }
+    TakePayload(&payload, form->validated, form->hints, attach, &append);
     ready.push_back(std::move(append));
   }
   batch->clear();
@@ -957,14 +969,9 @@ void EventStoreConnector::PublishBatch(std::vector<PendingPublish>* batch) {
     if (options_.append_async) {
       AppendBatchAsync(&ready);
     } else {
-      const bool outer = t_appending_for_publisher;
-      t_appending_for_publisher = true;
-      AppendBatch(&ready);
-      t_appending_for_publisher = outer;
+      AppendOnPublisherThread([&] { AppendBatch(&ready); });
     }
-    std::lock_guard<std::mutex> lock(queue_mu_);
-    --busy_appenders_;
-    if (queue_.empty() && busy_appenders_ == 0) drained_cv_.notify_all();
+    DoneAppendingHere();
     return;
   }
   for (auto& pending : ready) {

@@ -49,6 +49,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "eventmesh/common/bounded_executor.h"
 #include "eventmesh/common/config/key_table.h"
@@ -195,6 +196,12 @@ class EventStoreConnector final : public Connector {
   // within the limits, appends them as one request on this thread, runs their callbacks and
   // returns true. Otherwise returns false and leaves `batch` as it was.
   bool AppendStoredHere(std::vector<PendingPublish>* batch);
+  // Runs `append` (an append on the publisher's thread) marked as such: a small completion of
+  // the fetches it completes is delivered on this thread (EventStoreSubscriptionState::Deliver).
+  static void AppendOnPublisherThread(absl::FunctionRef<void()> append);
+  // The end of an append counted in busy_appenders_ on the publisher's thread: uncounts it and
+  // wakes Shutdown's wait once nothing is queued or being appended.
+  void DoneAppendingHere();
   // Moves `batch` into one append request per topic (round-robin partition).
   static std::vector<TopicAppend> GroupByTopic(std::vector<PendingAppend>* batch);
   // Appends `batch` (grouped by topic, publish order kept per topic) and runs its callbacks.
